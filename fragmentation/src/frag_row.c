@@ -1,0 +1,75 @@
+#include "fuota/frag_row.h"
+
+#include <string.h>
+
+#include "fuota/err.h"
+
+int frag_code_check(const struct frag_code *code)
+{
+	if (!code || code->nb_frag == 0)
+		return FUOTA_ERR_INVALID_ARG;
+	if (code->version != FRAG_V1 && code->version != FRAG_V2)
+		return FUOTA_ERR_INVALID_ARG;
+	if (code->version == FRAG_V2 && code->seed != FRAG_SEED_RELATIVE &&
+	    code->seed != FRAG_SEED_ABSOLUTE)
+		return FUOTA_ERR_INVALID_ARG;
+	return FUOTA_OK;
+}
+
+/* prbs23 exactly as the reference: the feedback bit is ADDED at bit 22. Seeds above 2^23 (n > 8380)
+ * carry into bit 23 and beyond; masking or OR-ing would change the sequence (PROTOCOL-NOTES §4.4).
+ */
+static inline uint32_t prbs23(uint32_t x)
+{
+	uint32_t b0 = x & 1u;
+	uint32_t b1 = (x >> 5) & 1u;
+
+	return (x >> 1) + ((b0 ^ b1) << 22);
+}
+
+int frag_row_line(const struct frag_code *code, uint32_t n, uint64_t *line, size_t words,
+                  uint32_t *weight)
+{
+	uint32_t m, mod, k, x, want, got = 0;
+	int distinct;
+
+	if (frag_code_check(code) != FUOTA_OK || n == 0 || !line)
+		return FUOTA_ERR_INVALID_ARG;
+	m = code->nb_frag;
+	if (words < frag_line_words(m))
+		return FUOTA_ERR_INVALID_ARG;
+	distinct = code->version == FRAG_V2;
+	k = (distinct && code->seed == FRAG_SEED_ABSOLUTE) ? m + n : n;
+	if (k < n || k > (UINT32_MAX - 1u) / 1001u)
+		return FUOTA_ERR_INVALID_ARG;
+
+	memset(line, 0, frag_line_words(m) * sizeof(*line));
+	mod = m + (((m & (m - 1u)) == 0u) ? 1u : 0u);
+	x = 1u + 1001u * k;
+	want = m / 2u;
+	while (got < want) {
+		uint32_t r;
+		uint64_t bit;
+
+		do {
+			x = prbs23(x);
+			r = x % mod;
+		} while (r >= m);
+		bit = (uint64_t)1 << (r % 64u);
+		if (line[r / 64u] & bit) {
+			if (!distinct)
+				got++; /* v1: a repeated draw still counts towards floor(M/2) */
+			continue;
+		}
+		line[r / 64u] |= bit;
+		got++;
+	}
+	if (weight) {
+		uint32_t w = 0;
+
+		for (size_t i = 0; i < frag_line_words(m); i++)
+			w += (uint32_t)__builtin_popcountll(line[i]);
+		*weight = w;
+	}
+	return FUOTA_OK;
+}

@@ -1,0 +1,10 @@
+/* Placeholder until the module behind 'fuota-tool airtime' lands; replaced by its implementation.
+ */
+#include "tool.h"
+
+int cmd_airtime(int argc, char **argv)
+{
+	(void)argc;
+	tool_err("%s: not built yet", argv[0]);
+	return TOOL_EXIT_FAIL;
+}

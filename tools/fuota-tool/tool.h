@@ -1,0 +1,60 @@
+/* Shared helpers of fuota-tool's subcommands. Every subcommand is `int cmd_X(int argc, char
+ * **argv)` with argv[0] = its own name, and returns the process exit code (0 success, 1 failure of
+ * the operation, 2 usage error). Errors go to stderr as "fuota-tool: <what>: <why>". */
+#ifndef FUOTA_TOOL_H
+#define FUOTA_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOOL_EXIT_OK    0
+#define TOOL_EXIT_FAIL  1
+#define TOOL_EXIT_USAGE 2
+
+/* Subcommands (one file each). */
+int cmd_frag(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_mc(int argc, char **argv);
+int cmd_lw(int argc, char **argv);
+int cmd_gps(int argc, char **argv);
+int cmd_airtime(int argc, char **argv);
+
+/* Prints "fuota-tool: <formatted>\n" to stderr. */
+void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses hex (spaces and an optional 0x prefix allowed) into out[0..cap); *len = bytes written.
+ * Returns 0, or -1 for odd length, a non-hex character or more than cap bytes. */
+int tool_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len);
+/* Parses exactly n bytes of hex. Returns 0 or -1. */
+int tool_parse_hex_exact(const char *s, uint8_t *out, size_t n);
+/* Writes lowercase hex of in[0..len) plus NUL into out (2 * len + 1 bytes). */
+void tool_hex(const uint8_t *in, size_t len, char *out);
+/* Parses an unsigned decimal (or 0x hex) integer no larger than max. Returns 0 or -1. */
+int tool_parse_u64(const char *s, uint64_t max, uint64_t *v);
+
+/* Reads a whole file into a malloc'd buffer (*data, caller frees). Returns 0 or -1 (message
+ * printed). */
+int tool_read_file(const char *path, uint8_t **data, size_t *len);
+/* Writes a whole file (truncating). Returns 0 or -1 (message printed). */
+int tool_write_file(const char *path, const uint8_t *data, size_t len);
+
+/* The frames file written by `frag encode` and read by `frag decode` (README "Frames file"):
+ * "FRG1", then u32 LE nb_frag, frag_size, redundancy, padding, then (nb_frag + redundancy) frames
+ * of frag_size bytes in FragIndex order N = 1, 2, ... */
+#define TOOL_FRAMES_MAGIC      "FRG1"
+#define TOOL_FRAMES_HEADER_LEN 20u
+
+struct tool_frames {
+	uint32_t nb_frag;
+	uint32_t frag_size;
+	uint32_t redundancy;
+	uint32_t padding;
+	uint8_t *frames; /* (nb_frag + redundancy) * frag_size bytes, owned (free()) */
+};
+
+/* Reads and validates a frames file. Returns 0 or -1 (message printed). */
+int tool_frames_read(const char *path, struct tool_frames *f);
+/* Writes header + frames[0 .. (nb_frag + redundancy) * frag_size). Returns 0 or -1. */
+int tool_frames_write(const char *path, const struct tool_frames *f);
+
+#endif

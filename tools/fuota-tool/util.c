@@ -1,0 +1,213 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/bytes.h"
+#include "tool.h"
+
+void tool_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fuota-tool: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int tool_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s; s++) {
+		int v;
+
+		if (isspace((unsigned char)*s) || *s == ':')
+			continue;
+		v = hexval((unsigned char)*s);
+		if (v < 0)
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n >= cap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		return -1;
+	*len = n;
+	return 0;
+}
+
+int tool_parse_hex_exact(const char *s, uint8_t *out, size_t n)
+{
+	size_t got = 0;
+
+	if (tool_parse_hex(s, out, n, &got) != 0 || got != n)
+		return -1;
+	return 0;
+}
+
+void tool_hex(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+int tool_parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end = NULL;
+	unsigned long long x;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || !end || *end || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int tool_read_file(const char *path, uint8_t **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long size;
+	int rc = -1;
+
+	if (!f) {
+		tool_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		tool_err("%s: cannot determine size", path);
+		goto out;
+	}
+	buf = malloc(size > 0 ? (size_t)size : 1u);
+	if (!buf) {
+		tool_err("%s: out of memory", path);
+		goto out;
+	}
+	if (size > 0 && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		tool_err("%s: read error", path);
+		goto out;
+	}
+	*data = buf;
+	*len = (size_t)size;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+int tool_write_file(const char *path, const uint8_t *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int rc = 0;
+
+	if (!f) {
+		tool_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (len && fwrite(data, 1, len, f) != len)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc)
+		tool_err("%s: write error", path);
+	return rc;
+}
+
+int tool_frames_read(const char *path, struct tool_frames *out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct tool_frames f;
+	uint64_t total;
+
+	memset(out, 0, sizeof(*out));
+	if (tool_read_file(path, &data, &len) != 0)
+		return -1;
+	if (len < TOOL_FRAMES_HEADER_LEN || memcmp(data, TOOL_FRAMES_MAGIC, 4) != 0) {
+		tool_err("%s: not a frames file (no FRG1 header)", path);
+		goto fail;
+	}
+	f.nb_frag = fuota_get_le32(data + 4);
+	f.frag_size = fuota_get_le32(data + 8);
+	f.redundancy = fuota_get_le32(data + 12);
+	f.padding = fuota_get_le32(data + 16);
+	if (f.nb_frag == 0 || f.frag_size == 0 || f.frag_size > 255 || f.padding >= f.frag_size) {
+		tool_err("%s: header out of range (nb_frag %u, frag_size %u, padding %u)", path,
+		         f.nb_frag, f.frag_size, f.padding);
+		goto fail;
+	}
+	total = ((uint64_t)f.nb_frag + f.redundancy) * f.frag_size;
+	if (total != len - TOOL_FRAMES_HEADER_LEN) {
+		tool_err("%s: %zu bytes of frames, header says %llu", path,
+		         len - TOOL_FRAMES_HEADER_LEN, (unsigned long long)total);
+		goto fail;
+	}
+	/* Keep one allocation: move the frames to the front of the buffer. */
+	memmove(data, data + TOOL_FRAMES_HEADER_LEN, (size_t)total);
+	f.frames = data;
+	*out = f;
+	return 0;
+fail:
+	free(data);
+	return -1;
+}
+
+int tool_frames_write(const char *path, const struct tool_frames *f)
+{
+	uint8_t hdr[TOOL_FRAMES_HEADER_LEN];
+	size_t total = ((size_t)f->nb_frag + f->redundancy) * f->frag_size;
+	FILE *out;
+	int rc = 0;
+
+	memcpy(hdr, TOOL_FRAMES_MAGIC, 4);
+	fuota_put_le32(hdr + 4, f->nb_frag);
+	fuota_put_le32(hdr + 8, f->frag_size);
+	fuota_put_le32(hdr + 12, f->redundancy);
+	fuota_put_le32(hdr + 16, f->padding);
+	out = fopen(path, "wb");
+	if (!out) {
+		tool_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fwrite(hdr, 1, sizeof(hdr), out) != sizeof(hdr) ||
+	    (total && fwrite(f->frames, 1, total, out) != total))
+		rc = -1;
+	if (fclose(out) != 0)
+		rc = -1;
+	if (rc)
+		tool_err("%s: write error", path);
+	return rc;
+}
