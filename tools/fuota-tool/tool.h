@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define TOOL_EXIT_OK    0
 #define TOOL_EXIT_FAIL  1
@@ -18,6 +19,27 @@ int cmd_mc(int argc, char **argv);
 int cmd_lw(int argc, char **argv);
 int cmd_gps(int argc, char **argv);
 int cmd_airtime(int argc, char **argv);
+
+/* `fuota-tool frag` subcommands (cmd_frag.c dispatches). */
+int cmd_frag_encode(int argc, char **argv);
+int cmd_frag_decode(int argc, char **argv);
+int cmd_frag_bench(int argc, char **argv);
+
+/* `fuota-tool decode` per-port decoders (cmd_decode.c dispatches). Each decodes every command of
+ * one FRMPayload and writes one JSON object per command to json, separated by commas (the caller
+ * wraps them in an array). up: 1 = uplink (device to server), 0 = downlink; version: 1 or 2.
+ * Returns 0, or -1 with err set to a message naming the command and the missing or bad field,
+ * e.g. "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)". */
+typedef int (*tool_port_decoder)(const uint8_t *p, size_t len, int up, int version, FILE *json,
+                                 char *err, size_t errlen);
+int tool_decode_port200(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
+                        size_t errlen);
+int tool_decode_port201(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
+                        size_t errlen);
+int tool_decode_port202(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
+                        size_t errlen);
+int tool_decode_port203(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
+                        size_t errlen);
 
 /* Prints "fuota-tool: <formatted>\n" to stderr. */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

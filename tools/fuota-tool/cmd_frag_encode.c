@@ -1,0 +1,9 @@
+/* Placeholder until 'fuota-tool frag encode' lands; replaced by its implementation. */
+#include "tool.h"
+
+int cmd_frag_encode(int argc, char **argv)
+{
+	(void)argc;
+	tool_err("%s: not built yet", argv[0]);
+	return TOOL_EXIT_FAIL;
+}
