@@ -1,0 +1,74 @@
+/* MQTT payloads from the broker: every ChirpStack message parser, JSON and protobuf. The first
+ * byte picks the parser; what parses must write back and parse again to the same struct. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/cs_msg.h"
+#include "fuota/err.h"
+#include "fuzz.h"
+
+static void uplink(const uint8_t *d, size_t n, int json)
+{
+	struct cs_uplink u, back;
+	char err[128];
+	char *text = NULL;
+	uint8_t *bin = NULL;
+	size_t len = 0;
+	int rc = json ? cs_uplink_from_json((const char *)d, n, &u, err, sizeof(err))
+	              : cs_uplink_from_proto(d, n, &u, err, sizeof(err));
+
+	if (rc != FUOTA_OK)
+		return;
+	if (cs_uplink_to_proto(&u, &bin, &len) == FUOTA_OK) {
+		if (cs_uplink_from_proto(bin, len, &back, err, sizeof(err)) != FUOTA_OK ||
+		    back.data_len != u.data_len || memcmp(back.data, u.data, u.data_len) ||
+		    strcmp(back.dev_eui, u.dev_eui) || back.n_rx != u.n_rx)
+			abort();
+		free(bin);
+	}
+	if (cs_uplink_to_json(&u, &text, &len) == FUOTA_OK) {
+		/* a string with bytes that are not UTF-8 cannot be written as JSON: not checked */
+		if (cs_uplink_from_json(text, len, &back, err, sizeof(err)) == FUOTA_OK &&
+		    (back.data_len != u.data_len || memcmp(back.data, u.data, u.data_len)))
+			abort();
+		free(text);
+	}
+}
+
+static void downlink(const uint8_t *d, size_t n, int json)
+{
+	struct cs_downlink dl, back;
+	char err[128];
+	uint8_t *bin = NULL;
+	size_t len = 0;
+	int rc = json ? cs_downlink_from_json((const char *)d, n, &dl, err, sizeof(err))
+	              : cs_downlink_from_proto(d, n, &dl, err, sizeof(err));
+
+	if (rc != FUOTA_OK)
+		return;
+	if (cs_downlink_to_proto(&dl, &bin, &len) == FUOTA_OK) {
+		if (cs_downlink_from_proto(bin, len, &back, err, sizeof(err)) != FUOTA_OK ||
+		    memcmp(&back, &dl, sizeof(dl)))
+			abort();
+		free(bin);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cs_gw_downlink g;
+	struct cs_gw_ack a;
+	char err[128];
+
+	if (size < 1)
+		return 0;
+	switch (data[0] % 6) {
+	case 0: uplink(data + 1, size - 1, 1); break;
+	case 1: uplink(data + 1, size - 1, 0); break;
+	case 2: downlink(data + 1, size - 1, 1); break;
+	case 3: downlink(data + 1, size - 1, 0); break;
+	case 4: (void)cs_gw_downlink_from_proto(data + 1, size - 1, &g, err, sizeof(err)); break;
+	case 5: (void)cs_gw_ack_from_proto(data + 1, size - 1, &a, err, sizeof(err)); break;
+	}
+	return 0;
+}
