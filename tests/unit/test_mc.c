@@ -4,8 +4,9 @@
  * classb.rs ping-slot vectors.
  *
  * P10: brocaar masks TimeOut with 0x1f and Periodicity with 0x17. None of the public vectors
- * below depends on it (0x48 and 0x4f decode the same either way); test_masks uses a byte (0xf8)
- * where the masks disagree and expects the correct 4-bit / 3-bit fields. */
+ * below depends on it (0x48 and 0x4f decode the same either way); test_masks uses 0xf8, where
+ * brocaar's TimeOut mask gives 24 instead of 8. (Its Periodicity mask only matters when encoding:
+ * after `>> 4` a byte has 4 bits, and & 0x17 equals & 0x07 there.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
