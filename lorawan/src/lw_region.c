@@ -46,6 +46,42 @@ static const struct lw_dr us915_drs[] = {
         LORA(13, LW_DIR_DOWN, 7, 500000, 242, 222),
 };
 
+/* AU915-928: like US915 but DR0..5 are SF12..SF7/125 and DR6 SF8/500 (uplink); maximum payloads
+ * for UplinkDwellTime 0 (LoRaMac-node MaxPayloadOfDatarateDwell0AU915). */
+static const struct lw_dr au915_drs[] = {
+        LORA(0, LW_DIR_UP, 12, 125000, 51, 51),     LORA(1, LW_DIR_UP, 11, 125000, 51, 51),
+        LORA(2, LW_DIR_UP, 10, 125000, 51, 51),     LORA(3, LW_DIR_UP, 9, 125000, 115, 115),
+        LORA(4, LW_DIR_UP, 8, 125000, 242, 222),    LORA(5, LW_DIR_UP, 7, 125000, 242, 222),
+        LORA(6, LW_DIR_UP, 8, 500000, 242, 222),    LORA(8, LW_DIR_DOWN, 12, 500000, 53, 53),
+        LORA(9, LW_DIR_DOWN, 11, 500000, 129, 129), LORA(10, LW_DIR_DOWN, 10, 500000, 242, 222),
+        LORA(11, LW_DIR_DOWN, 9, 500000, 242, 222), LORA(12, LW_DIR_DOWN, 8, 500000, 242, 222),
+        LORA(13, LW_DIR_DOWN, 7, 500000, 242, 222),
+};
+
+/* AS923: DownlinkDwellTime 0 payloads (LoRaMac-node MaxPayloadOfDatarateDwell0AS923; with dwell
+ * time 1 the low DRs carry less). */
+static const struct lw_dr as923_drs[] = {
+        LORA(0, UPDN, 12, 125000, 51, 51),   LORA(1, UPDN, 11, 125000, 51, 51),
+        LORA(2, UPDN, 10, 125000, 115, 115), LORA(3, UPDN, 9, 125000, 115, 115),
+        LORA(4, UPDN, 8, 125000, 242, 222),  LORA(5, UPDN, 7, 125000, 242, 222),
+        LORA(6, UPDN, 7, 250000, 242, 222),  FSK(7, UPDN, 50000, 242, 222),
+};
+
+/* IN865-867: DR6 is RFU in RP002 (left out), DR7 FSK. */
+static const struct lw_dr in865_drs[] = {
+        LORA(0, UPDN, 12, 125000, 51, 51),  LORA(1, UPDN, 11, 125000, 51, 51),
+        LORA(2, UPDN, 10, 125000, 51, 51),  LORA(3, UPDN, 9, 125000, 115, 115),
+        LORA(4, UPDN, 8, 125000, 242, 222), LORA(5, UPDN, 7, 125000, 242, 222),
+        FSK(7, UPDN, 50000, 242, 222),
+};
+
+/* KR920-923: DR0..5 only. */
+static const struct lw_dr kr920_drs[] = {
+        LORA(0, UPDN, 12, 125000, 51, 51),  LORA(1, UPDN, 11, 125000, 51, 51),
+        LORA(2, UPDN, 10, 125000, 51, 51),  LORA(3, UPDN, 9, 125000, 115, 115),
+        LORA(4, UPDN, 8, 125000, 242, 222), LORA(5, UPDN, 7, 125000, 242, 222),
+};
+
 static const struct lw_region regions[] = {
         {
                 .name = "EU868",
@@ -84,6 +120,78 @@ static const struct lw_region regions[] = {
                 .ping_slot_dr = 8,
                 .classb_channels = 8,
                 .classb_step_hz = 600000,
+        },
+        {
+                .name = "AU915",
+                .rp_name = "AU915-928",
+                .min_hz = 915000000,
+                .max_hz = 928000000,
+                .max_eirp_dbm = 30,
+                .drs = au915_drs,
+                .n_drs = ARRAY_LEN(au915_drs),
+                .dl_first_hz = 923300000,
+                .dl_step_hz = 600000,
+                .dl_channels = 8,
+                .rx2_freq_hz = 923300000,
+                .rx2_dr = 8,
+                .beacon_freq_hz = 923300000,
+                .beacon_dr = 8,
+                .ping_slot_freq_hz = 923300000,
+                .ping_slot_dr = 8,
+                .classb_channels = 8,
+                .classb_step_hz = 600000,
+        },
+        /* AS923-1 defaults (RX2 923.2 MHz, beacon 923.4 MHz); AS923-2..4 shift every channel.
+         * Duty cycle and listen-before-talk rules are national: no sub-band table. */
+        {
+                .name = "AS923",
+                .rp_name = "AS923-1",
+                .min_hz = 915000000,
+                .max_hz = 928000000,
+                .max_eirp_dbm = 16,
+                .drs = as923_drs,
+                .n_drs = ARRAY_LEN(as923_drs),
+                .rx2_freq_hz = 923200000,
+                .rx2_dr = 2,
+                .beacon_freq_hz = 923400000,
+                .beacon_dr = 3,
+                .ping_slot_freq_hz = 923400000,
+                .ping_slot_dr = 3,
+                .classb_channels = 1,
+        },
+        {
+                .name = "IN865",
+                .rp_name = "IN865-867",
+                .min_hz = 865000000,
+                .max_hz = 867000000,
+                .max_eirp_dbm = 30,
+                .drs = in865_drs,
+                .n_drs = ARRAY_LEN(in865_drs),
+                .rx2_freq_hz = 866550000,
+                .rx2_dr = 2,
+                .beacon_freq_hz = 866550000,
+                .beacon_dr = 4,
+                .ping_slot_freq_hz = 866550000,
+                .ping_slot_dr = 4,
+                .classb_channels = 1,
+        },
+        /* KR920: 14 dBm EIRP from 922.1 MHz up, 10 dBm below; listen-before-talk, no duty
+         * cycle. */
+        {
+                .name = "KR920",
+                .rp_name = "KR920-923",
+                .min_hz = 920900000,
+                .max_hz = 923300000,
+                .max_eirp_dbm = 14,
+                .drs = kr920_drs,
+                .n_drs = ARRAY_LEN(kr920_drs),
+                .rx2_freq_hz = 921900000,
+                .rx2_dr = 0,
+                .beacon_freq_hz = 923100000,
+                .beacon_dr = 3,
+                .ping_slot_freq_hz = 923100000,
+                .ping_slot_dr = 3,
+                .classb_channels = 1,
         },
 };
 

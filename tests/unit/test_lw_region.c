@@ -37,6 +37,20 @@ static const struct dr_vector downlink_drs[] = {
         {"US915", 11, LW_MOD_LORA, 9, 500000, 242, 222},
         {"US915", 12, LW_MOD_LORA, 8, 500000, 242, 222},
         {"US915", 13, LW_MOD_LORA, 7, 500000, 242, 222},
+        /* LoRaMac-node Region{AU915,AS923,IN865,KR920}.h (dwell time 0). */
+        {"AU915", 8, LW_MOD_LORA, 12, 500000, 53, 53},
+        {"AU915", 9, LW_MOD_LORA, 11, 500000, 129, 129},
+        {"AU915", 13, LW_MOD_LORA, 7, 500000, 242, 222},
+        {"AS923", 0, LW_MOD_LORA, 12, 125000, 51, 51},
+        {"AS923", 2, LW_MOD_LORA, 10, 125000, 115, 115},
+        {"AS923", 6, LW_MOD_LORA, 7, 250000, 242, 222},
+        {"AS923", 7, LW_MOD_FSK, 0, 0, 242, 222},
+        {"IN865", 2, LW_MOD_LORA, 10, 125000, 51, 51},
+        {"IN865", 5, LW_MOD_LORA, 7, 125000, 242, 222},
+        {"IN865", 7, LW_MOD_FSK, 0, 0, 242, 222},
+        {"KR920", 0, LW_MOD_LORA, 12, 125000, 51, 51},
+        {"KR920", 3, LW_MOD_LORA, 9, 125000, 115, 115},
+        {"KR920", 5, LW_MOD_LORA, 7, 125000, 242, 222},
 };
 
 static void test_downlink_dr_table(void **state)
@@ -191,6 +205,42 @@ static void test_eu868_subbands(void **state)
 	assert_int_equal(lw_region_find("US915")->max_eirp_dbm, 30);
 }
 
+static void test_other_regions(void **state)
+{
+	const struct lw_region *au = lw_region_find("au915");
+	const struct lw_region *as = lw_region_find("AS923");
+	const struct lw_region *in = lw_region_find("IN865");
+	const struct lw_region *kr = lw_region_find("KR920");
+	const struct lw_dr *d = NULL;
+
+	(void)state;
+	assert_true(lw_region_count() >= 6);
+	assert_non_null(au);
+	assert_non_null(as);
+	assert_non_null(in);
+	assert_non_null(kr);
+	assert_ptr_equal(lw_region_find("AS923-1"), as);
+	/* AU915 uplink DR0 is SF12/125 (US915 DR0 is SF10/125); DR6 SF8/500 uplink only. */
+	assert_int_equal(lw_region_dr_dir(au, 0, LW_DIR_UP, &d), FUOTA_OK);
+	assert_int_equal(d->sf, 12);
+	assert_int_equal(lw_region_dr(au, 6, &d), FUOTA_ERR_INVALID_ARG);
+	assert_true(lw_region_dl_freq_ok(au, 927500000));
+	assert_false(lw_region_dl_freq_ok(au, 916800000));
+	assert_int_equal(lw_region_ping_slot_freq(au, 3, 128), 923300000 + 4 * 600000);
+	/* RX2 and class B defaults. */
+	assert_int_equal(as->rx2_freq_hz, 923200000);
+	assert_int_equal(as->rx2_dr, 2);
+	assert_int_equal(lw_region_beacon_freq(as, 12345), 923400000);
+	assert_int_equal(in->rx2_freq_hz, 866550000);
+	assert_int_equal(in->beacon_dr, 4);
+	assert_int_equal(lw_region_dr(in, 6, &d), FUOTA_ERR_INVALID_ARG); /* RFU */
+	assert_int_equal(kr->rx2_freq_hz, 921900000);
+	assert_int_equal(kr->beacon_freq_hz, 923100000);
+	assert_int_equal(lw_region_dr(kr, 6, &d), FUOTA_ERR_INVALID_ARG);
+	assert_false(lw_region_freq_ok(kr, 920800000));
+	assert_int_equal(kr->max_eirp_dbm, 14);
+}
+
 static void test_class_c_b_defaults(void **state)
 {
 	const struct lw_region *eu = lw_region_find("EU868");
@@ -237,6 +287,7 @@ int main(void)
 	        cmocka_unit_test(test_frequencies),
 	        cmocka_unit_test(test_eu868_subbands),
 	        cmocka_unit_test(test_class_c_b_defaults),
+	        cmocka_unit_test(test_other_regions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
