@@ -1,0 +1,169 @@
+/* AVX-512 (F + BW) encoder kernels, chosen at run time (frag_enc_init); the rest of the build
+ * stays baseline x86-64. */
+#include <string.h>
+
+#include "frag_enc_impl.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512        __attribute__((target("avx2,avx512f,avx512bw")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx2,avx512f,avx512bw")))
+
+int frag_enc_isa_avx512_ok(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+
+/* Sixteen windows per vector: lanes 0..7 from the 32 bits at byte t / 8, lanes 8..15 from those
+ * at the next byte (t a multiple of 8). Quotient by float reciprocal, corrected (see avx2). */
+AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
+                                uint32_t count, uint32_t *r)
+{
+	const uint8_t *sb = (const uint8_t *)sw;
+	const __m512i shifts = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+	const __m512i mask = _mm512_set1_epi32(0x7fffff);
+	const __m512i d = _mm512_set1_epi32((int)enc->mod);
+	const __m512 inv = _mm512_set1_ps(enc->mod_inv);
+	const __m512i zero = _mm512_setzero_si512();
+
+	if (enc->mod >= (1u << 24)) {
+		frag_enc_draws_portable(enc, sw, t0, count, r);
+		return;
+	}
+	for (uint32_t t = t0; t < t0 + count; t += 16) {
+		uint32_t w0, w1;
+		__m512i w, x, q, rr;
+
+		memcpy(&w0, sb + t / 8u, sizeof(w0));
+		memcpy(&w1, sb + t / 8u + 1u, sizeof(w1));
+		w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32((int)w0)),
+		                       _mm256_set1_epi32((int)w1), 1);
+		x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
+		q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(x), inv));
+		rr = _mm512_sub_epi32(x, _mm512_mullo_epi32(q, d));
+		rr = _mm512_mask_add_epi32(rr, _mm512_cmplt_epi32_mask(rr, zero), rr, d);
+		rr = _mm512_mask_sub_epi32(rr, _mm512_cmpge_epi32_mask(rr, d), rr, d);
+		_mm512_storeu_si512((void *)(r + (t - t0)), rr);
+	}
+}
+
+AVX512 static void pack_avx512(uint8_t *map, uint8_t *line, size_t nbytes)
+{
+	const __m512i zero = _mm512_setzero_si512();
+
+	for (size_t b = 0; b < nbytes; b += 64) {
+		__m512i v = _mm512_load_si512((const void *)(map + b));
+		uint64_t bits = _mm512_test_epi8_mask(v, v);
+
+		memcpy(line + b / 8, &bits, sizeof(bits));
+		_mm512_store_si512((void *)(map + b), zero);
+	}
+}
+
+AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
+{
+	const size_t stride = enc->stride;
+
+	for (uint32_t g = 0; g < ng; g++) {
+		uint8_t *t = tab + (size_t)g * 256u * stride;
+
+		frag_enc_table_units(enc, g0 + g, t);
+		for (size_t c = 0; c < stride; c += 64) {
+			for (uint32_t j = 1; j < 8; j++) {
+				const size_t base = (size_t)1 << j;
+				const __m512i unit =
+				        _mm512_load_si512((const void *)(t + base * stride + c));
+
+				for (size_t i = 1; i < base; i++) {
+					__m512i src = _mm512_load_si512(
+					        (const void *)(t + i * stride + c));
+
+					_mm512_store_si512((void *)(t + (base + i) * stride + c),
+					                   _mm512_xor_si512(unit, src));
+				}
+			}
+		}
+	}
+}
+
+/* nv 64-byte vectors per accumulator, kept in registers across the block's groups. */
+AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng,
+                                  const uint8_t *lines, size_t lb, uint32_t rows, uint8_t *acc,
+                                  const unsigned nv)
+{
+	for (uint32_t i = 0; i < rows; i++) {
+		const uint8_t *ln = lines + i * lb;
+		uint8_t *a = acc + i * stride;
+		__m512i v[4];
+
+#pragma GCC unroll 4
+		for (unsigned k = 0; k < nv; k++)
+			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
+		for (uint32_t j = 0; j < ng; j++) {
+			const uint8_t *e = tab + ((size_t)j * 256u + ln[j]) * stride;
+
+#pragma GCC unroll 4
+			for (unsigned k = 0; k < nv; k++)
+				v[k] = _mm512_xor_si512(
+				        v[k], _mm512_load_si512((const void *)(e + 64 * k)));
+		}
+#pragma GCC unroll 4
+		for (unsigned k = 0; k < nv; k++)
+			_mm512_store_si512((void *)(a + 64 * k), v[k]);
+	}
+}
+
+AVX512 static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
+                                uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
+{
+	const size_t stride = enc->stride, lb = enc->line_bytes;
+
+	lines += g0;
+	switch (stride / 64u) {
+	case 1: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 1); break;
+	case 2: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 2); break;
+	case 3: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 3); break;
+	default: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 4); break;
+	}
+}
+
+AVX512 static void xor_avx512(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 64 <= len; i += 64) {
+		__m512i a = _mm512_loadu_si512((const void *)(dst + i));
+		__m512i b = _mm512_loadu_si512((const void *)(src + i));
+
+		_mm512_storeu_si512((void *)(dst + i), _mm512_xor_si512(a, b));
+	}
+	if (i < len) {
+		/* masked: bytes past len are neither read nor written */
+		__mmask64 k = (__mmask64)(~(uint64_t)0 >> (64u - (len - i)));
+		__m512i a = _mm512_maskz_loadu_epi8(k, dst + i);
+		__m512i b = _mm512_maskz_loadu_epi8(k, src + i);
+
+		_mm512_mask_storeu_epi8(dst + i, k, _mm512_xor_si512(a, b));
+	}
+}
+
+const struct frag_enc_kernels frag_enc_kern_avx512 = {
+        .draws = draws_avx512,
+        .pack = pack_avx512,
+        .tables = tables_avx512,
+        .accum = accum_avx512,
+        .xor_bytes = xor_avx512,
+};
+
+#else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */
+
+int frag_enc_isa_avx512_ok(void)
+{
+	return 0;
+}
+
+const struct frag_enc_kernels frag_enc_kern_avx512 = {.draws = frag_enc_draws_portable};
+
+#endif

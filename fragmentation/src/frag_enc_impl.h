@@ -1,0 +1,63 @@
+/* Private to the encoder: the per-ISA kernels behind frag_enc.c. One table per instruction set
+ * (frag_enc_portable.c, frag_enc_avx2.c, frag_enc_avx512.c); frag_enc_init picks one. */
+#ifndef FUOTA_FRAG_ENC_IMPL_H
+#define FUOTA_FRAG_ENC_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/frag_enc.h"
+
+/* Draws are computed in chunks of this many consecutive LFSR windows. */
+#define FRAG_ENC_CHUNK 1024u
+/* 64-bit words of LFSR bit stream behind one chunk: the windows' bits plus room for the kernels'
+ * unaligned reads past the last window. */
+#define FRAG_ENC_SW_WORDS (FRAG_ENC_CHUNK / 64u + 3u)
+/* Every draws() call starts and ends on a multiple of this many windows. */
+#define FRAG_ENC_DRAW_STEP 16u
+
+struct frag_enc_kernels {
+	/* r[i] = (bits t0 + i .. t0 + i + 22 of the stream sw) mod enc->mod, for i < count. t0 and
+	 * count are multiples of FRAG_ENC_DRAW_STEP and t0 + count <= FRAG_ENC_CHUNK. */
+	void (*draws)(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0, uint32_t count,
+	              uint32_t *r);
+	/* Packs map[0..nbytes) (each byte 0 or 1; nbytes a multiple of 64) into line[0..nbytes /
+	 * 8), byte i of map to bit i % 8 of line[i / 8], and zeroes map[0..nbytes). */
+	void (*pack)(uint8_t *map, uint8_t *line, size_t nbytes);
+	/* Builds the 256-entry XOR tables of groups g0 .. g0 + ng - 1 into tab (ng * 256 * stride
+	 * bytes, 64-byte aligned): entry e of group g = XOR of fragments 8g + j for every bit j of
+	 * e. */
+	void (*tables)(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab);
+	/* For rows i < rows: acc[i] (stride bytes at acc + i * stride, 64-byte aligned) ^= entry
+	 * lines[i * line_bytes + g0 + j] of table j, for j < ng. */
+	void (*accum)(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0, uint32_t ng,
+	              const uint8_t *lines, uint32_t rows, uint8_t *acc);
+	/* dst[0..len) ^= src[0..len); any alignment. */
+	void (*xor_bytes)(uint8_t *dst, const uint8_t *src, size_t len);
+};
+
+extern const struct frag_enc_kernels frag_enc_kern_portable;
+extern const struct frag_enc_kernels frag_enc_kern_avx2;
+extern const struct frag_enc_kernels frag_enc_kern_avx512;
+
+/* 1 if this build has the kernels of isa and the CPU runs them. */
+int frag_enc_isa_avx2_ok(void);
+int frag_enc_isa_avx512_ok(void);
+
+/* 64 bits of the LFSR stream from bit pos: bit i of the result = s[pos + i]. */
+static inline uint64_t frag_enc_stream_bits(const uint64_t *sw, uint32_t pos)
+{
+	uint32_t k = pos / 64u, b = pos % 64u;
+
+	return b ? (sw[k] >> b) | (sw[k + 1] << (64u - b)) : sw[k];
+}
+
+/* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
+void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
+                             uint32_t count, uint32_t *r);
+
+/* Writes entries 0 (zero) and 2^j (fragment 8g + j, zero-padded to stride; zero past M) of the
+ * table of group g at t. */
+void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t);
+
+#endif
