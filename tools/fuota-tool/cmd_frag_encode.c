@@ -1,9 +1,325 @@
-/* Placeholder until 'fuota-tool frag encode' lands; replaced by its implementation. */
+/* fuota-tool frag encode: a file to the FRG1 frames file (README "Frames file"): the uncoded
+ * fragments, the last one zero-padded, then the TS004 redundancy rows, in DataFragment order. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/frag_enc.h"
+#include "fuota/frag_ref.h"
 #include "tool.h"
+
+#define MAX_THREADS     256u
+#define MAX_PERCENT     1000u /* a percentage above 1000 % is surely a typo */
+#define PERCENT_DIGITS  6u    /* decimals kept of --redundancy-percent */
+#define PERCENT_MICRO_1 1000000u
+
+static int usage(FILE *to, int rc)
+{
+	fprintf(to, "usage: fuota-tool frag encode --frag-size S (--redundancy R | "
+	            "--redundancy-percent P)\n"
+	            "                              [--ts004 1|2] [--v2-seed relative|absolute]\n"
+	            "                              [--threads T] INPUT OUTPUT\n"
+	            "  Splits INPUT into NbFrag = ceil(size / S) fragments of S bytes (1..255, the "
+	            "last\n"
+	            "  padded with zeros), adds R redundancy rows (or R = ceil(P / 100 * NbFrag)), "
+	            "and\n"
+	            "  writes the frames file OUTPUT: \"FRG1\", u32 LE nb_frag, frag_size, "
+	            "redundancy,\n"
+	            "  padding, then all NbFrag + R frames in order N = 1, 2, ...\n"
+	            "  --ts004 1|2          parity matrix of TS004 v1.0.0 (default) or v2.0.0\n"
+	            "  --v2-seed relative   v2 seed index N - M (LBM, ChirpStack; default)\n"
+	            "  --v2-seed absolute   v2 seed index N (the TS004 v2 MATLAB reading)\n"
+	            "  --threads T          encode with T threads (default 1)\n"
+	            "  One session carries NbFrag + R <= 16383 frames; larger files are written "
+	            "with a\n"
+	            "  warning.\n");
+	return rc;
+}
+
+/* Parses a decimal percentage with up to PERCENT_DIGITS decimals into millionths of a percent. */
+static int parse_percent(const char *s, uint64_t *micro)
+{
+	uint64_t whole = 0, frac = 0, scale = PERCENT_MICRO_1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10u + (uint64_t)(*p - '0');
+		if (whole > MAX_PERCENT)
+			return -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1)
+				return -1;
+			scale /= 10u;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (*p || whole * PERCENT_MICRO_1 + frac > (uint64_t)MAX_PERCENT * PERCENT_MICRO_1)
+		return -1;
+	*micro = whole * PERCENT_MICRO_1 + frac;
+	return 0;
+}
+
+struct enc_job {
+	const struct frag_enc *enc;
+	uint32_t first, count;
+	uint8_t *out;
+	int rc;
+};
+
+static void *enc_thread(void *arg)
+{
+	struct enc_job *j = arg;
+	size_t len = frag_enc_range_scratch_size(j->enc, j->count);
+	void *scratch = malloc(len ? len : 1);
+
+	j->rc = scratch ? frag_enc_range(j->enc, j->first, j->count, j->out, scratch, len)
+	                : FUOTA_ERR_NO_MEMORY;
+	free(scratch);
+	return NULL;
+}
+
+static int encode_ref(const struct frag_code *code, uint32_t s, uint32_t redundancy,
+                      uint8_t *frames)
+{
+	size_t words = frag_line_words(code->nb_frag);
+	uint64_t *line = malloc(words * sizeof(*line));
+	int rc = FUOTA_ERR_NO_MEMORY;
+
+	if (line)
+		rc = frag_ref_encode(code, s, frames, (size_t)code->nb_frag * s, 1, redundancy,
+		                     frames + (size_t)code->nb_frag * s, line, words);
+	free(line);
+	return rc;
+}
+
+/* Splits rows 1..redundancy into `threads` near-equal ranges over one shared encoder. */
+static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redundancy,
+                       uint8_t *frames, unsigned threads)
+{
+	struct frag_enc enc;
+	struct enc_job jobs[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	unsigned started = 0;
+	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s, FRAG_ENC_ISA_AUTO);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	if (threads > redundancy)
+		threads = redundancy ? redundancy : 1u;
+	for (unsigned t = 0; t < threads; t++) {
+		uint32_t lo = (uint32_t)((uint64_t)redundancy * t / threads);
+		uint32_t hi = (uint32_t)((uint64_t)redundancy * (t + 1u) / threads);
+
+		jobs[t] = (struct enc_job){.enc = &enc,
+		                           .first = 1u + lo,
+		                           .count = hi - lo,
+		                           .out = frames + ((size_t)code->nb_frag + lo) * s};
+	}
+	for (unsigned t = 1; t < threads; t++) {
+		if (pthread_create(&tid[t], NULL, enc_thread, &jobs[t]) != 0)
+			break;
+		started = t;
+	}
+	enc_thread(&jobs[0]);
+	rc = jobs[0].rc;
+	for (unsigned t = 1; t <= started; t++) {
+		pthread_join(tid[t], NULL);
+		if (jobs[t].rc != FUOTA_OK)
+			rc = jobs[t].rc;
+	}
+	/* a thread that could not start: its range runs here */
+	for (unsigned t = started + 1u; t < threads; t++) {
+		enc_thread(&jobs[t]);
+		if (jobs[t].rc != FUOTA_OK)
+			rc = jobs[t].rc;
+	}
+	return rc;
+}
+
+int tool_frag_encode_frames(const struct tool_encode_opts *o, uint32_t nb_frag, uint32_t redundancy,
+                            uint8_t *frames)
+{
+	struct frag_code code = {
+	        .nb_frag = nb_frag,
+	        .version = o->version == 2 ? FRAG_V2 : FRAG_V1,
+	        .seed = o->absolute_seed ? FRAG_SEED_ABSOLUTE : FRAG_SEED_RELATIVE,
+	};
+	int rc;
+
+	if (o->reference)
+		rc = encode_ref(&code, o->frag_size, redundancy, frames);
+	else
+		rc = encode_fast(&code, o->frag_size, redundancy, frames,
+		                 o->threads ? o->threads : 1u);
+	if (rc != FUOTA_OK) {
+		tool_err("frag encode: %s", fuota_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the sizes and derives NbFrag and R. Returns 0, or TOOL_EXIT_USAGE (message printed). */
+static int plan(const struct tool_encode_opts *o, size_t len, uint32_t *nb_frag,
+                uint32_t *redundancy)
+{
+	uint64_t m = ((uint64_t)len + o->frag_size - 1u) / o->frag_size, r = o->redundancy;
+	uint64_t last_seed;
+
+	if (m > UINT32_MAX - 64u) {
+		tool_err("frag encode: %llu fragments is too many", (unsigned long long)m);
+		return TOOL_EXIT_USAGE;
+	}
+	if (o->use_percent) /* ceil(P% * m), exact in integers: P <= 1000 % keeps this in 64 bits */
+		r = (o->percent_micro * m + 100u * PERCENT_MICRO_1 - 1u) / (100u * PERCENT_MICRO_1);
+	last_seed = r + (o->version == 2 && o->absolute_seed ? m : 0u);
+	if (r > UINT32_MAX - m || last_seed > FRAG_ENC_MAX_SEED_INDEX) {
+		tool_err("frag encode: redundancy %llu is too large (the seed 1 + 1001 * %llu of "
+		         "the "
+		         "last row does not fit 32 bits)",
+		         (unsigned long long)r, (unsigned long long)last_seed);
+		return TOOL_EXIT_USAGE;
+	}
+	*nb_frag = (uint32_t)m;
+	*redundancy = (uint32_t)r;
+	return 0;
+}
+
+int tool_frag_encode_file(const char *input, const char *output, const struct tool_encode_opts *o)
+{
+	struct tool_frames f = {0};
+	uint8_t *data = NULL;
+	size_t len = 0, total;
+	int rc = TOOL_EXIT_FAIL;
+
+	if (tool_read_file(input, &data, &len) != 0)
+		return TOOL_EXIT_FAIL;
+	if (len == 0) {
+		tool_err("frag encode: %s is empty: nothing to send", input);
+		goto out;
+	}
+	rc = plan(o, len, &f.nb_frag, &f.redundancy);
+	if (rc != 0)
+		goto out;
+	rc = TOOL_EXIT_FAIL;
+	if (!o->quiet && (uint64_t)f.nb_frag + f.redundancy > FRAG_MAX_N)
+		fprintf(stderr,
+		        "fuota-tool: warning: %u + %u frames exceed the 16383 of one fragmentation "
+		        "session (14-bit FragIndex N); the file is written, but no single session "
+		        "can "
+		        "carry it\n",
+		        f.nb_frag, f.redundancy);
+	f.frag_size = o->frag_size;
+	f.padding = (uint32_t)((size_t)f.nb_frag * o->frag_size - len);
+	total = ((size_t)f.nb_frag + f.redundancy) * o->frag_size;
+	f.frames = malloc(total);
+	if (!f.frames) {
+		tool_err("frag encode: out of memory for %zu bytes of frames", total);
+		goto out;
+	}
+	memcpy(f.frames, data, len);
+	memset(f.frames + len, 0, f.padding);
+	if (tool_frag_encode_frames(o, f.nb_frag, f.redundancy, f.frames) != 0)
+		goto out;
+	if (tool_frames_write(output, &f) != 0)
+		goto out;
+	rc = TOOL_EXIT_OK;
+out:
+	free(f.frames);
+	free(data);
+	return rc;
+}
 
 int cmd_frag_encode(int argc, char **argv)
 {
-	(void)argc;
-	tool_err("%s: not built yet", argv[0]);
-	return TOOL_EXIT_FAIL;
+	static const struct option opts[] = {
+	        {"frag-size", required_argument, NULL, 's'},
+	        {"redundancy", required_argument, NULL, 'r'},
+	        {"redundancy-percent", required_argument, NULL, 'p'},
+	        {"ts004", required_argument, NULL, 'v'},
+	        {"v2-seed", required_argument, NULL, 'e'},
+	        {"threads", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct tool_encode_opts o = {.version = 1, .threads = 1};
+	uint64_t v;
+	int c, have_size = 0, have_r = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (tool_parse_u64(optarg, 255, &v) != 0 || v == 0) {
+				tool_err("frag encode: --frag-size must be 1..255 (got '%s')",
+				         optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.frag_size = (uint32_t)v;
+			have_size = 1;
+			break;
+		case 'r':
+			if (tool_parse_u64(optarg, UINT32_MAX, &o.redundancy) != 0) {
+				tool_err("frag encode: --redundancy must be a row count (got '%s')",
+				         optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.use_percent = 0;
+			have_r++;
+			break;
+		case 'p':
+			if (parse_percent(optarg, &o.percent_micro) != 0) {
+				tool_err("frag encode: --redundancy-percent must be 0..%u with up "
+				         "to %u "
+				         "decimals (got '%s')",
+				         MAX_PERCENT, PERCENT_DIGITS, optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.use_percent = 1;
+			have_r++;
+			break;
+		case 'v':
+			if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+				tool_err("frag encode: --ts004 must be 1 or 2 (got '%s')", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.version = optarg[0] - '0';
+			break;
+		case 'e':
+			if (strcmp(optarg, "relative") && strcmp(optarg, "absolute")) {
+				tool_err("frag encode: --v2-seed must be relative or absolute (got "
+				         "'%s')",
+				         optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.absolute_seed = !strcmp(optarg, "absolute");
+			break;
+		case 't':
+			if (tool_parse_u64(optarg, MAX_THREADS, &v) != 0 || v == 0) {
+				tool_err("frag encode: --threads must be 1..%u (got '%s')",
+				         MAX_THREADS, optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			o.threads = (unsigned)v;
+			break;
+		case 'h': return usage(stdout, TOOL_EXIT_OK);
+		default: return usage(stderr, TOOL_EXIT_USAGE);
+		}
+	}
+	if (!have_size || have_r != 1 || argc - optind != 2) {
+		tool_err("frag encode: needs --frag-size, exactly one of --redundancy and "
+		         "--redundancy-percent, INPUT and OUTPUT");
+		return usage(stderr, TOOL_EXIT_USAGE);
+	}
+	if (o.absolute_seed && o.version != 2) {
+		tool_err("frag encode: --v2-seed applies to --ts004 2 only");
+		return TOOL_EXIT_USAGE;
+	}
+	return tool_frag_encode_file(argv[optind], argv[optind + 1], &o);
 }

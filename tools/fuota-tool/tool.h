@@ -25,6 +25,26 @@ int cmd_frag_encode(int argc, char **argv);
 int cmd_frag_decode(int argc, char **argv);
 int cmd_frag_bench(int argc, char **argv);
 
+/* The work of `frag encode`, shared with `frag bench` (cmd_frag_encode.c). */
+struct tool_encode_opts {
+	uint32_t frag_size;     /* 1..255 */
+	uint64_t redundancy;    /* parity rows; ignored when use_percent */
+	int use_percent;        /* 1: redundancy = ceil(percent_micro / 10^8 * nb_frag) */
+	uint64_t percent_micro; /* redundancy percent in millionths of a percent */
+	int version;            /* TS004 1 or 2 */
+	int absolute_seed;      /* v2 seed base: 0 relative N - M, 1 absolute N */
+	unsigned threads;       /* >= 1 */
+	int reference;          /* 1: the straightforward frag_ref_encode (benchmark baseline) */
+	int quiet;              /* 1: no warning on stderr */
+};
+/* Reads input, writes the frames file output. Returns 0, 1 (failure, message printed) or 2 (bad
+ * options, message printed). */
+int tool_frag_encode_file(const char *input, const char *output, const struct tool_encode_opts *o);
+/* Fills frames[nb_frag * frag_size ..] with the redundancy rows of the uncoded fragments at
+ * frames[0 .. nb_frag * frag_size). Returns 0 or -1 (message printed). */
+int tool_frag_encode_frames(const struct tool_encode_opts *o, uint32_t nb_frag, uint32_t redundancy,
+                            uint8_t *frames);
+
 /* `fuota-tool decode` per-port decoders (cmd_decode.c dispatches). Each decodes every command of
  * one FRMPayload and writes one JSON object per command to json, separated by commas (the caller
  * wraps them in an array). up: 1 = uplink (device to server), 0 = downlink; version: 1 or 2.
