@@ -87,7 +87,11 @@ int tool_parse_u64(const char *s, uint64_t max, uint64_t *v)
 	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
-	x = strtoull(s, &end, 0);
+	/* Decimal, or hex with 0x; a leading zero is not octal (GPS seconds, ports, counts). */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		x = strtoull(s + 2, &end, 16);
+	else
+		x = strtoull(s, &end, 10);
 	if (errno || !end || *end || x > max)
 		return -1;
 	*v = x;
