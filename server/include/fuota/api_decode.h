@@ -1,0 +1,58 @@
+/* Decoding and validation of the REST API's request bodies, apart from any I/O so that they can be
+ * fuzzed (tests/fuzz/fuzz_api_json.c). Each decoder reads untrusted bytes, rejects unknown fields,
+ * wrong types and out-of-range values with a 400 api_error naming the field, and never crashes. */
+#ifndef FUOTA_API_DECODE_H
+#define FUOTA_API_DECODE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/api_error.h"
+#include "fuota/plan.h"
+
+#define API_MAX_DEVICES_PER_JOB 100000u
+#define API_NAME_MAX            200u
+
+struct api_device_req {
+	char dev_eui[17]; /* lowercase */
+	char application_id[101];
+	char lorawan_version[8]; /* "1.0.0" .. "1.0.4", "1.1.0" */
+	char dev_class;          /* 'A', 'B' or 'C' */
+	char region[16];         /* canonical name from lw_region */
+	char key_kind[12];       /* "gen_app_key" (LoRaWAN 1.0.x) or "app_key" (1.1) */
+	uint8_t key[16];
+	int ts003_version, ts004_version, ts005_version; /* 0 = unknown (asked later), 1, 2 */
+};
+
+struct api_token_req {
+	int64_t tenant_id;
+	char name[API_NAME_MAX + 1];
+	bool admin;
+};
+
+/* Parses body as one JSON object (duplicate keys refused). Returns the object (json_decref it)
+ * or NULL with e set (400 malformed_json / invalid_body). */
+json_t *api_parse_object(const char *body, size_t len, struct api_error *e);
+
+int api_decode_device(const char *body, size_t len, struct api_device_req *out,
+                      struct api_error *e);
+int api_decode_tenant(const char *body, size_t len, char name[API_NAME_MAX + 1],
+                      struct api_error *e);
+int api_decode_token(const char *body, size_t len, struct api_token_req *out, struct api_error *e);
+
+/* A job (or a plan request) from a JSON object. firmware_required: false when the firmware comes
+ * as a multipart file, in which case firmware_id must be absent. need_devices: false for
+ * jobs:plan, where devices are optional. On success out->dev_euis is malloc'd (job_params_free).
+ * Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (e). */
+int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *out,
+                   struct api_error *e);
+
+/* A multipart form's text field turned into the JSON value the job decoder expects: integers for
+ * numeric fields when the text is one, "devices" as an array (a JSON array, or DevEUIs separated
+ * by commas, spaces or newlines), a string otherwise. Returns a new reference or NULL (no
+ * memory). */
+json_t *api_form_value(const char *name, const char *value, size_t len);
+
+#endif

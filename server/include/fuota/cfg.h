@@ -1,0 +1,49 @@
+/* fuotad configuration: an INI file (libinih) whose every key can be overridden by an environment
+ * variable FUOTA_<SECTION>_<KEY> (upper case), e.g. [database] dsn -> FUOTA_DATABASE_DSN.
+ *
+ *   [log]      level = debug|info|warn|error (info), format = text|json (text)
+ *   [http]     bind = 127.0.0.1, port = 8080, threads = 4, max_upload_bytes = 16777216
+ *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread)
+ *   [mqtt]     url = tcp://127.0.0.1:1883
+ *   [security] master_key = 64 hex digits, or master_key_file = path of a file holding them
+ */
+#ifndef FUOTA_CFG_H
+#define FUOTA_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MASTER_KEY_LEN 32
+
+struct cfg {
+	char log_level[16];
+	char log_format[16];
+	char http_bind[64];
+	unsigned http_port;
+	unsigned http_threads;
+	unsigned long max_upload_bytes;
+	char db_dsn[1024];
+	unsigned db_pool_size;
+	char mqtt_url[256];
+	char master_key_hex[80];
+	char master_key_file[512];
+	/* Resolved by cfg_load from master_key_hex or master_key_file. */
+	bool have_master_key;
+	uint8_t master_key[CFG_MASTER_KEY_LEN];
+};
+
+/* Fills c with the defaults listed above. */
+void cfg_defaults(struct cfg *c);
+
+/* Loads defaults, then the file at path (NULL: no file), then the environment, then resolves the
+ * master key. Returns FUOTA_OK, or FUOTA_ERR_INVALID_ARG / FUOTA_ERR_IO with a message naming the
+ * key or file in err. An unknown key in the file is an error (a typo must not go unnoticed). */
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/* Applies one setting, as the file and the environment do. Returns FUOTA_OK or
+ * FUOTA_ERR_INVALID_ARG (unknown key or bad value, message in err). */
+int cfg_set(struct cfg *c, const char *section, const char *key, const char *value, char *err,
+            size_t errlen);
+
+#endif

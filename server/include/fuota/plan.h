@@ -1,0 +1,66 @@
+/* Job parameters (as decoded from a request) and the job plan computed from them: fragment size
+ * from the data rate's maximum payload, fragment and parity counts, the multicast timeout exponent,
+ * time on air and duration. Pure: no I/O, no allocation. */
+#ifndef FUOTA_PLAN_H
+#define FUOTA_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/api_error.h"
+
+/* TS004: DataFragment's index N is 14 bits, so one session carries at most 16383 frames
+ * (uncoded fragments and parity together). */
+#define PLAN_MAX_FRAMES 16383u
+#define PLAN_DEVEUI_LEN 16u
+
+struct job_params {
+	char name[201];
+	int64_t firmware_id; /* 0 when the firmware comes with the request (multipart "file") */
+	char region[16];
+	unsigned data_rate;
+	uint64_t frequency_hz;
+	unsigned fragment_size; /* 0: the largest the data rate carries */
+	int redundancy_frames;  /* -1 unless given */
+	int redundancy_percent; /* -1 unless given */
+	unsigned unicast_timeout_s;
+	unsigned unicast_attempts;
+	char multicast_class;         /* 'B' or 'C' */
+	unsigned multicast_timeout_s; /* 0: computed */
+	int ping_slot_periodicity;    /* class B: 0..7, -1 unless given */
+	char start_at[40];            /* RFC 3339 or "" */
+	size_t n_devices;
+	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
+	                                          whoever decoded them (job_params_free) */
+};
+
+struct job_plan {
+	unsigned max_payload;      /* N of the data rate (FRMPayload bytes) */
+	unsigned fragment_size;    /* bytes of firmware per DataFragment */
+	unsigned nb_frag;          /* uncoded fragments */
+	unsigned padding;          /* bytes added to the last fragment */
+	unsigned redundancy;       /* parity frames */
+	unsigned total_frames;     /* nb_frag + redundancy */
+	unsigned sessions;         /* 1 (an image needing more than 16383 frames is refused) */
+	unsigned mc_timeout_exp;   /* the TS005 TimeOut field */
+	uint64_t mc_timeout_s;     /* 2^exp s (class C) or 128 * 2^exp s (class B) */
+	uint64_t frame_airtime_us; /* one DataFragment frame on air */
+	uint64_t total_airtime_ms; /* every frame */
+	double duty_cycle;         /* of the sub-band the frequency falls in (1.0 = none) */
+	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
+	uint64_t unicast_s;  /* setup steps: 3 unicast steps * attempts * timeout, worst case */
+	uint64_t duration_s; /* unicast setup + multicast session */
+};
+
+/* Computes the plan for an image of firmware_size bytes. Returns FUOTA_OK, or
+ * FUOTA_ERR_INVALID_ARG with e naming the field (unknown region, data rate not in the region,
+ * frequency outside its bands, a fragment size the data rate cannot carry, too many frames, a
+ * multicast timeout too short for the frames, class B without periodicity ...). */
+int plan_compute(const struct job_params *p, size_t firmware_size, struct job_plan *out,
+                 struct api_error *e);
+
+void job_params_init(struct job_params *p);
+/* Frees p->dev_euis (p itself is the caller's). NULL is accepted. */
+void job_params_free(struct job_params *p);
+
+#endif

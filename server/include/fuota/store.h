@@ -1,0 +1,105 @@
+/* fuotad's PostgreSQL store: a pool of libpq connections, the migrations, and one function per
+ * operation of the API. Every query is parameterised. Reads hand back JSON text built by
+ * PostgreSQL (json_build_object), malloc'd, which the API sends as it is; the caller frees it.
+ *
+ * Return codes: FUOTA_OK; FUOTA_ERR_NOT_FOUND (no such object in that tenant);
+ * FUOTA_ERR_CONFLICT (exists already, or in use); FUOTA_ERR_STATE (not allowed in the object's
+ * state); FUOTA_ERR_IO (the database failed: logged, never the client's fault). */
+#ifndef FUOTA_STORE_H
+#define FUOTA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/plan.h"
+
+struct store;
+
+/* Opens pool_size connections to dsn. Returns FUOTA_OK or FUOTA_ERR_IO (message in err; the DSN's
+ * password is never copied into it). */
+int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* Applies the migrations not yet recorded in schema_version, each in its own transaction, under
+ * a session advisory lock so that two fuotad starting at once do not race. *applied (may be
+ * NULL) = how many were applied now. */
+int store_migrate(struct store *s, int *applied);
+
+/* FUOTA_OK when the database answers and every embedded migration is applied. */
+int store_ready(struct store *s);
+
+/* ---- tenants and tokens ---- */
+struct store_auth {
+	int64_t token_id;
+	int64_t tenant_id;
+	bool admin;
+};
+/* Looks a token up by its SHA-256; NOT_FOUND when unknown or revoked. */
+int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_auth *out);
+/* NOT_FOUND when the tenant does not exist. json: the token row without the secret. */
+int store_token_create(struct store *s, int64_t tenant_id, const char *name, bool admin,
+                       const uint8_t hash[32], char **json);
+/* tenant_id 0: every tenant. */
+int store_token_list(struct store *s, int64_t tenant_id, char **json);
+int store_token_revoke(struct store *s, int64_t id);
+int store_tenant_create(struct store *s, const char *name, char **json);
+int store_tenant_list(struct store *s, char **json);
+int store_tenant_get(struct store *s, int64_t id, char **json);
+
+/* ---- firmware ---- */
+int store_firmware_create(struct store *s, int64_t tenant, const char *name, const uint8_t *data,
+                          size_t len, char **json);
+int store_firmware_list(struct store *s, int64_t tenant, char **json);
+int store_firmware_get(struct store *s, int64_t tenant, int64_t id, char **json);
+int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *size);
+/* CONFLICT while a job that is not finished uses it. */
+int store_firmware_delete(struct store *s, int64_t tenant, int64_t id);
+
+/* ---- devices ---- */
+struct store_device {
+	char dev_eui[17];
+	const char *application_id;
+	const char *lorawan_version;
+	char dev_class; /* 'A', 'B', 'C' */
+	const char *region;
+	const char *key_kind; /* "gen_app_key" or "app_key" */
+	const uint8_t *key_box;
+	size_t key_box_len;
+	int ts003_version, ts004_version, ts005_version; /* 0 unknown, 1, 2 */
+};
+int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json);
+/* application_id NULL: every application. */
+int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
+                      unsigned long offset, char **json);
+int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json);
+/* CONFLICT while a job that is not finished includes it. */
+int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
+
+/* ---- jobs ---- */
+struct store_job_create {
+	const struct job_params *params;
+	const char *plan_json;
+	int64_t firmware_id;
+};
+/* Checks every DevEUI (exists in the tenant, same region as the job) and inserts the job and its
+ * devices with one statement each. On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui
+ * (17 bytes) and why (64 bytes): "unknown" or the device's region. */
+int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
+                     char *bad_dev_eui, char *why);
+/* state NULL: every state. Newest first. */
+int store_job_list(struct store *s, int64_t tenant, const char *state, unsigned limit,
+                   unsigned long offset, char **json);
+int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json);
+int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                      unsigned long offset, char **json);
+int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                     unsigned long offset, char **json);
+/* action: "cancel", "pause", "resume". STATE when the job's state does not allow it. */
+int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *action, char **json);
+/* STATE unless the job is finished (succeeded, failed, cancelled). */
+int store_job_delete(struct store *s, int64_t tenant, int64_t id);
+/* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
+int store_job_counts(struct store *s, char **text);
+
+#endif

@@ -1,0 +1,480 @@
+/* Routing, authentication, metrics and response helpers of the REST API. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api_int.h"
+#include "embedded.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+
+enum route_auth { AUTH_NONE, AUTH_TENANT, AUTH_ADMIN };
+
+struct route {
+	const char *method;
+	const char *pattern; /* {x} matches one non-empty segment */
+	enum route_auth auth;
+	void (*handler)(struct api_call *c);
+};
+
+static const struct route routes[] = {
+        {"GET", "/healthz", AUTH_NONE, api_h_healthz},
+        {"GET", "/readyz", AUTH_NONE, api_h_readyz},
+        {"GET", "/metrics", AUTH_NONE, api_h_metrics},
+        {"GET", "/api/v1/openapi.json", AUTH_NONE, api_h_openapi},
+        {"POST", "/api/v1/tenants", AUTH_ADMIN, api_h_tenant_create},
+        {"GET", "/api/v1/tenants", AUTH_ADMIN, api_h_tenant_list},
+        {"GET", "/api/v1/tenants/{id}", AUTH_ADMIN, api_h_tenant_get},
+        {"POST", "/api/v1/tokens", AUTH_ADMIN, api_h_token_create},
+        {"GET", "/api/v1/tokens", AUTH_ADMIN, api_h_token_list},
+        {"DELETE", "/api/v1/tokens/{id}", AUTH_ADMIN, api_h_token_revoke},
+        {"POST", "/api/v1/firmware", AUTH_TENANT, api_h_firmware_create},
+        {"GET", "/api/v1/firmware", AUTH_TENANT, api_h_firmware_list},
+        {"GET", "/api/v1/firmware/{id}", AUTH_TENANT, api_h_firmware_get},
+        {"DELETE", "/api/v1/firmware/{id}", AUTH_TENANT, api_h_firmware_delete},
+        {"POST", "/api/v1/devices", AUTH_TENANT, api_h_device_create},
+        {"GET", "/api/v1/devices", AUTH_TENANT, api_h_device_list},
+        {"GET", "/api/v1/devices/{dev_eui}", AUTH_TENANT, api_h_device_get},
+        {"DELETE", "/api/v1/devices/{dev_eui}", AUTH_TENANT, api_h_device_delete},
+        {"POST", "/api/v1/jobs", AUTH_TENANT, api_h_job_create},
+        {"POST", "/api/v1/jobs:plan", AUTH_TENANT, api_h_job_plan},
+        {"GET", "/api/v1/jobs", AUTH_TENANT, api_h_job_list},
+        {"GET", "/api/v1/jobs/{id}", AUTH_TENANT, api_h_job_get},
+        {"DELETE", "/api/v1/jobs/{id}", AUTH_TENANT, api_h_job_delete},
+        {"GET", "/api/v1/jobs/{id}/devices", AUTH_TENANT, api_h_job_devices},
+        {"GET", "/api/v1/jobs/{id}/events", AUTH_TENANT, api_h_job_events},
+        {"POST", "/api/v1/jobs/{id}/cancel", AUTH_TENANT, api_h_job_cancel},
+        {"POST", "/api/v1/jobs/{id}/pause", AUTH_TENANT, api_h_job_pause},
+        {"POST", "/api/v1/jobs/{id}/resume", AUTH_TENANT, api_h_job_resume},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Upper bounds of the latency histogram, seconds. */
+static const double buckets[API_N_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+size_t api_route_count(void)
+{
+	return N_ROUTES;
+}
+
+void api_route_info(size_t i, const char **method, const char **pattern)
+{
+	*method = i < N_ROUTES ? routes[i].method : NULL;
+	*pattern = i < N_ROUTES ? routes[i].pattern : NULL;
+}
+
+const char *api_openapi_json(void)
+{
+	return embedded_openapi;
+}
+
+int api_create(struct store *store, const struct cfg *cfg, struct api_ctx **out)
+{
+	struct api_ctx *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (!a)
+		return FUOTA_ERR_NO_MEMORY;
+	a->metrics = calloc(N_ROUTES + 1, sizeof(*a->metrics));
+	if (!a->metrics) {
+		free(a);
+		return FUOTA_ERR_NO_MEMORY;
+	}
+	a->store = store;
+	a->cfg = cfg;
+	pthread_mutex_init(&a->metrics_lock, NULL);
+	pthread_mutex_init(&a->cache_lock, NULL);
+	*out = a;
+	return FUOTA_OK;
+}
+
+void api_destroy(struct api_ctx *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_destroy(&a->metrics_lock);
+	pthread_mutex_destroy(&a->cache_lock);
+	free(a->metrics);
+	free(a);
+}
+
+/* ---- responses ---- */
+
+static void set_body(struct api_response *r, int status, char *body, const char *type)
+{
+	r->status = status;
+	r->body = body;
+	r->len = body ? strlen(body) : 0;
+	r->content_type = type;
+}
+
+static char *error_json(int status, const char *code, const char *field, const char *message)
+{
+	json_t *inner = json_pack("{s:s, s:s}", "code", code, "message", message);
+	json_t *outer;
+	char *text;
+
+	(void)status;
+	if (inner && field && field[0])
+		json_object_set_new(inner, "field", json_string(field));
+	outer = json_pack("{s:o}", "error", inner);
+	text = outer ? json_dumps(outer, JSON_COMPACT) : NULL;
+	json_decref(outer);
+	return text;
+}
+
+void api_error_response(struct api_response *resp, int status, const char *code,
+                        const char *message)
+{
+	set_body(resp, status, error_json(status, code, NULL, message), "application/json");
+}
+
+void api_reply_error(struct api_call *c, const struct api_error *e)
+{
+	set_body(c->resp, e->status ? e->status : 400,
+	         error_json(e->status, e->code, e->field, e->message), "application/json");
+}
+
+void api_reply(struct api_call *c, int status, const char *code, const char *field, const char *fmt,
+               ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_body(c->resp, status, error_json(status, code, field, msg), "application/json");
+}
+
+void api_reply_text(struct api_call *c, int status, char *json_text)
+{
+	set_body(c->resp, status, json_text, "application/json");
+}
+
+void api_reply_store_error(struct api_call *c, int rc, const char *what)
+{
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		api_reply(c, 404, "not_found", NULL, "%s not found", what);
+	else if (rc == FUOTA_ERR_CONFLICT)
+		api_reply(c, 409, "conflict", NULL, "%s is in use or exists already", what);
+	else if (rc == FUOTA_ERR_STATE)
+		api_reply(c, 409, "invalid_state", NULL, "not allowed in the %s's current state",
+		          what);
+	else
+		api_reply(c, 500, "internal", NULL, "internal error (%s)", fuota_strerror(rc));
+}
+
+void api_reply_list(struct api_call *c, char *items, unsigned limit, unsigned long offset)
+{
+	size_t n = strlen(items) + 96;
+	char *body = malloc(n);
+
+	if (body)
+		snprintf(body, n, "{\"items\":%s,\"limit\":%u,\"offset\":%lu}", items, limit,
+		         offset);
+	free(items);
+	if (!body) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	api_reply_text(c, 200, body);
+}
+
+static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset)
+{
+	const char *l = c->req->get(c->req->conn, API_KV_QUERY, "limit");
+	const char *o = c->req->get(c->req->conn, API_KV_QUERY, "offset");
+	unsigned long long v;
+
+	*limit = 50;
+	*offset = 0;
+	if (l) {
+		if (!parse_u64(l, 500, &v) || v == 0) {
+			api_reply(c, 400, "invalid_field", "limit", "limit must be in 1..500");
+			return false;
+		}
+		*limit = (unsigned)v;
+	}
+	if (o) {
+		if (!parse_u64(o, 1000000000ull, &v)) {
+			api_reply(c, 400, "invalid_field", "offset",
+			          "offset must be in 0..1000000000");
+			return false;
+		}
+		*offset = (unsigned long)v;
+	}
+	return true;
+}
+
+bool api_param_id(struct api_call *c, int64_t *id)
+{
+	unsigned long long v;
+
+	if (!parse_u64(c->param, INT64_MAX, &v) || v == 0) {
+		api_reply(c, 404, "not_found", NULL, "no such object");
+		return false;
+	}
+	*id = (int64_t)v;
+	return true;
+}
+
+const char *api_content_type(struct api_call *c)
+{
+	const char *ct = c->req->get(c->req->conn, API_KV_HEADER, "Content-Type");
+
+	return ct ? ct : "";
+}
+
+/* ---- authentication ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void api_token_cache_clear(struct api_ctx *a)
+{
+	pthread_mutex_lock(&a->cache_lock);
+	memset(a->cache, 0, sizeof(a->cache));
+	pthread_mutex_unlock(&a->cache_lock);
+}
+
+/* A verified token is remembered for API_TOKEN_TTL_MS so that GETs cost one query, not two; a
+ * revocation on this instance clears the cache, another instance's within the TTL. */
+static bool cache_get(struct api_ctx *a, const uint8_t *hash, struct store_auth *out)
+{
+	struct api_token_slot *s = &a->cache[hash[0]];
+	bool hit = false;
+
+	pthread_mutex_lock(&a->cache_lock);
+	if (s->expires_ms > now_ms() && cbox_equal(s->hash, hash, CBOX_HASH_LEN)) {
+		*out = s->auth;
+		hit = true;
+	}
+	pthread_mutex_unlock(&a->cache_lock);
+	return hit;
+}
+
+static void cache_put(struct api_ctx *a, const uint8_t *hash, const struct store_auth *auth)
+{
+	struct api_token_slot *s = &a->cache[hash[0]];
+
+	pthread_mutex_lock(&a->cache_lock);
+	memcpy(s->hash, hash, CBOX_HASH_LEN);
+	s->auth = *auth;
+	s->expires_ms = now_ms() + API_TOKEN_TTL_MS;
+	pthread_mutex_unlock(&a->cache_lock);
+}
+
+static bool authenticate(struct api_call *c)
+{
+	const char *h = c->req->get(c->req->conn, API_KV_HEADER, "Authorization");
+	uint8_t hash[CBOX_HASH_LEN];
+	size_t plen = strlen(CBOX_TOKEN_PREFIX);
+	const char *tok;
+	int rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		api_reply(c, 401, "unauthenticated", NULL,
+		          "an Authorization: Bearer token is needed");
+		return false;
+	}
+	tok = h + 7;
+	while (*tok == ' ')
+		tok++;
+	if (strlen(tok) != CBOX_TOKEN_LEN || strncmp(tok, CBOX_TOKEN_PREFIX, plen) != 0 ||
+	    cbox_token_hash(tok, CBOX_TOKEN_LEN, hash) != FUOTA_OK) {
+		api_reply(c, 401, "unauthenticated", NULL, "invalid token");
+		return false;
+	}
+	if (cache_get(c->api, hash, &c->auth))
+		return true;
+	rc = store_token_lookup(c->api->store, hash, &c->auth);
+	if (rc == FUOTA_OK) {
+		cache_put(c->api, hash, &c->auth);
+		return true;
+	}
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		api_reply(c, 401, "unauthenticated", NULL, "invalid or revoked token");
+	else
+		api_reply_store_error(c, rc, "token");
+	return false;
+}
+
+/* ---- routing ---- */
+
+/* Matches path against pattern; the {x} segment is copied into param (cap bytes). */
+static bool match(const char *pattern, const char *path, char *param, size_t cap)
+{
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= cap)
+				return false;
+			memcpy(param, path, n);
+			param[n] = 0;
+			path += n;
+			pattern += strcspn(pattern, "}");
+			if (*pattern)
+				pattern++;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return *pattern == 0 && *path == 0;
+}
+
+static void record(struct api_ctx *a, size_t route, int status, double secs)
+{
+	struct api_route_metrics *m = &a->metrics[route];
+	int i;
+
+	pthread_mutex_lock(&a->metrics_lock);
+	for (i = 0; i < API_MAX_STATUSES - 1; i++)
+		if (m->status[i] == status || m->status[i] == 0)
+			break;
+	m->status[i] = status; /* the last slot collects the rare overflow */
+	m->count[i]++;
+	for (int b = 0; b < API_N_BUCKETS; b++) {
+		if (secs <= buckets[b]) {
+			m->bucket[b]++;
+			break;
+		}
+	}
+	m->total++;
+	m->sum_s += secs;
+	pthread_mutex_unlock(&a->metrics_lock);
+}
+
+void api_handle(struct api_ctx *a, const struct api_request *req, struct api_response *resp)
+{
+	char param[128];
+	struct api_call c;
+	struct timespec t0, t1;
+	size_t i, route = N_ROUTES;
+	bool path_known = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&c, 0, sizeof(c));
+	memset(resp, 0, sizeof(*resp));
+	c.api = a;
+	c.req = req;
+	c.resp = resp;
+	c.param = param;
+	for (i = 0; i < N_ROUTES; i++) {
+		if (!match(routes[i].pattern, req->path, param, sizeof(param)))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, req->method) == 0) {
+			route = i;
+			break;
+		}
+	}
+	if (route == N_ROUTES) {
+		if (path_known)
+			api_reply(&c, 405, "method_not_allowed", NULL, "%s is not allowed here",
+			          req->method);
+		else
+			api_reply(&c, 404, "not_found", NULL, "no such route");
+	} else if (routes[route].auth == AUTH_NONE || authenticate(&c)) {
+		if (routes[route].auth == AUTH_ADMIN && !c.auth.admin)
+			api_reply(&c, 403, "forbidden", NULL, "this route needs an admin token");
+		else
+			routes[route].handler(&c);
+	}
+	if (!resp->body && resp->status != 204) {
+		/* Every path above sets a body; an allocation failure leaves none. */
+		resp->status = 500;
+		resp->content_type = "application/json";
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	record(a, route, resp->status,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	log_msg(LOG_LVL_DEBUG, "%s %s -> %d (token %" PRId64 ")", req->method, req->path,
+	        resp->status, c.auth.token_id);
+}
+
+char *api_metrics_text(struct api_ctx *a)
+{
+	size_t cap = 65536, pos = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+#define EMIT(...)                                                     \
+	do {                                                          \
+		int w_ = snprintf(out + pos, cap - pos, __VA_ARGS__); \
+		if (w_ > 0 && (size_t)w_ < cap - pos)                 \
+			pos += (size_t)w_;                            \
+	} while (0)
+	pthread_mutex_lock(&a->metrics_lock);
+	EMIT("# HELP fuota_http_requests_total HTTP requests by route and status.\n"
+	     "# TYPE fuota_http_requests_total counter\n");
+	for (size_t r = 0; r <= N_ROUTES; r++) {
+		const struct api_route_metrics *m = &a->metrics[r];
+		const char *method = r < N_ROUTES ? routes[r].method : "";
+		const char *pat = r < N_ROUTES ? routes[r].pattern : "unmatched";
+
+		for (int i = 0; i < API_MAX_STATUSES && m->status[i]; i++)
+			EMIT("fuota_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} "
+			     "%lu\n",
+			     method, pat, m->status[i], m->count[i]);
+	}
+	EMIT("# HELP fuota_http_request_duration_seconds Time spent handling a request.\n"
+	     "# TYPE fuota_http_request_duration_seconds histogram\n");
+	for (size_t r = 0; r <= N_ROUTES; r++) {
+		const struct api_route_metrics *m = &a->metrics[r];
+		const char *method = r < N_ROUTES ? routes[r].method : "";
+		const char *pat = r < N_ROUTES ? routes[r].pattern : "unmatched";
+		unsigned long cum = 0;
+
+		if (!m->total)
+			continue;
+		for (int b = 0; b < API_N_BUCKETS; b++) {
+			cum += m->bucket[b];
+			EMIT("fuota_http_request_duration_seconds_bucket{method=\"%s\",route=\"%"
+			     "s\","
+			     "le=\"%g\"} %lu\n",
+			     method, pat, buckets[b], cum);
+		}
+		EMIT("fuota_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
+		     "le=\"+Inf\"} %lu\n",
+		     method, pat, m->total);
+		EMIT("fuota_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n",
+		     method, pat, m->sum_s);
+		EMIT("fuota_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %lu\n",
+		     method, pat, m->total);
+	}
+	pthread_mutex_unlock(&a->metrics_lock);
+#undef EMIT
+	return out;
+}

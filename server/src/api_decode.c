@@ -1,0 +1,536 @@
+/* Request decoding and validation (see api_decode.h). */
+#include "fuota/api_decode.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/cbox.h"
+#include "fuota/err.h"
+#include "fuota/lw_region.h"
+
+json_t *api_parse_object(const char *body, size_t len, struct api_error *e)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (len == 0) {
+		api_error_set(e, 400, "malformed_json", NULL, "the request needs a JSON body");
+		return NULL;
+	}
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		api_error_set(e, 400, "malformed_json", NULL,
+		              "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		              jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		api_error_set(e, 400, "invalid_body", NULL, "the body must be a JSON object");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Refuses any key not in allowed (NULL-terminated): a typo must not be silently ignored. */
+static int check_fields(json_t *obj, const char *const *allowed, struct api_error *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		const char *const *a = allowed;
+
+		(void)v;
+		while (*a && strcmp(*a, key) != 0)
+			a++;
+		if (!*a)
+			return api_error_field(e, key, "unknown field \"%.40s\"", key);
+	}
+	return FUOTA_OK;
+}
+
+/* A string field: *present = 0 and FUOTA_OK when absent and optional. */
+static int get_str(json_t *obj, const char *key, bool required, size_t max, char *out,
+                   struct api_error *e)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t n;
+
+	out[0] = 0;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return api_error_field(e, key, "%s is required", key);
+		return FUOTA_OK;
+	}
+	if (!json_is_string(v))
+		return api_error_field(e, key, "%s must be a string", key);
+	n = json_string_length(v);
+	if (n == 0)
+		return api_error_field(e, key, "%s must not be empty", key);
+	if (n > max)
+		return api_error_field(e, key, "%s is longer than %zu characters", key, max);
+	if (memchr(json_string_value(v), 0, n))
+		return api_error_field(e, key, "%s must not contain NUL characters", key);
+	memcpy(out, json_string_value(v), n + 1);
+	return FUOTA_OK;
+}
+
+/* An integer field in min..max; *present tells whether it was there. */
+static int get_int(json_t *obj, const char *key, bool required, long long min, long long max,
+                   long long *out, bool *present, struct api_error *e)
+{
+	json_t *v = json_object_get(obj, key);
+	long long n;
+
+	if (present)
+		*present = false;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return api_error_field(e, key, "%s is required", key);
+		return FUOTA_OK;
+	}
+	if (!json_is_integer(v))
+		return api_error_field(e, key, "%s must be an integer", key);
+	n = json_integer_value(v);
+	if (n < 0 && min >= 0)
+		return api_error_field(e, key, "%s must not be negative", key);
+	if (n < min || n > max)
+		return api_error_field(e, key, "%s must be in %lld..%lld", key, min, max);
+	*out = n;
+	if (present)
+		*present = true;
+	return FUOTA_OK;
+}
+
+/* 16 hex digits, stored lowercase. */
+static int parse_deveui(const char *s, size_t len, char out[17])
+{
+	if (len != 16)
+		return -1;
+	for (size_t i = 0; i < 16; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[16] = 0;
+	return 0;
+}
+
+static int get_region(json_t *obj, char out[16], struct api_error *e)
+{
+	char name[32];
+	const struct lw_region *r;
+	int rc = get_str(obj, "region", true, sizeof(name) - 1, name, e);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	r = lw_region_find(name);
+	if (!r)
+		return api_error_field(e, "region", "unknown region \"%s\"", name);
+	snprintf(out, 16, "%s", r->name);
+	return FUOTA_OK;
+}
+
+static const char *const lorawan_versions[] = {"1.0.0", "1.0.1", "1.0.2", "1.0.3",
+                                               "1.0.4", "1.1.0", NULL};
+
+static int get_packages(json_t *obj, struct api_device_req *d, struct api_error *e)
+{
+	static const char *const fields[] = {"ts003", "ts004", "ts005", NULL};
+	json_t *p = json_object_get(obj, "packages");
+	long long v[3] = {0, 0, 0};
+	int rc;
+
+	if (!p || json_is_null(p))
+		return FUOTA_OK;
+	if (!json_is_object(p))
+		return api_error_field(e, "packages", "packages must be an object");
+	rc = check_fields(p, fields, e);
+	for (int i = 0; rc == FUOTA_OK && i < 3; i++)
+		rc = get_int(p, fields[i], false, 0, 2, &v[i], NULL, e);
+	if (rc != FUOTA_OK) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "packages.%.50s", e->field);
+		snprintf(e->field, sizeof(e->field), "%s", f);
+		return rc;
+	}
+	d->ts003_version = (int)v[0];
+	d->ts004_version = (int)v[1];
+	d->ts005_version = (int)v[2];
+	return FUOTA_OK;
+}
+
+static int get_key(json_t *obj, struct api_device_req *d, struct api_error *e)
+{
+	bool v10 = strncmp(d->lorawan_version, "1.0", 3) == 0;
+	json_t *gen = json_object_get(obj, "gen_app_key"), *app = json_object_get(obj, "app_key");
+	const char *field = gen ? "gen_app_key" : "app_key";
+	json_t *v = gen ? gen : app;
+
+	if (gen && app)
+		return api_error_field(e, "app_key", "give gen_app_key or app_key, not both");
+	if (!v)
+		return api_error_field(
+		        e, v10 ? "gen_app_key" : "app_key",
+		        "%s is required for LoRaWAN %s (the McRootKey is derived from "
+		        "it)",
+		        v10 ? "gen_app_key" : "app_key", d->lorawan_version);
+	if (!json_is_string(v))
+		return api_error_field(e, field, "%s must be a string of 32 hex digits", field);
+	if (cbox_hex_decode(json_string_value(v), json_string_length(v), d->key, 16) != FUOTA_OK)
+		return api_error_field(e, field, "%s must be 32 hex digits (16 bytes)", field);
+	if (v10 != (gen != NULL))
+		return api_error_field(
+		        e, field, "LoRaWAN %s devices use %s, not %s (TS005 McRootKey derivation)",
+		        d->lorawan_version, v10 ? "gen_app_key" : "app_key", field);
+	snprintf(d->key_kind, sizeof(d->key_kind), "%s", field);
+	return FUOTA_OK;
+}
+
+int api_decode_device(const char *body, size_t len, struct api_device_req *d, struct api_error *e)
+{
+	static const char *const fields[] = {"dev_eui",     "application_id", "lorawan_version",
+	                                     "gen_app_key", "app_key",        "class",
+	                                     "region",      "packages",       NULL};
+	json_t *obj = api_parse_object(body, len, e);
+	char eui[32], cls[4], ver[32];
+	const char *const *v;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!obj)
+		return FUOTA_ERR_INVALID_ARG;
+	if ((rc = check_fields(obj, fields, e)) != FUOTA_OK)
+		goto out;
+	if ((rc = get_str(obj, "dev_eui", true, sizeof(eui) - 1, eui, e)) != FUOTA_OK)
+		goto out;
+	if (parse_deveui(eui, strlen(eui), d->dev_eui) != 0) {
+		rc = api_error_field(e, "dev_eui", "dev_eui must be 16 hex digits");
+		goto out;
+	}
+	if ((rc = get_str(obj, "application_id", true, sizeof(d->application_id) - 1,
+	                  d->application_id, e)) != FUOTA_OK)
+		goto out;
+	if ((rc = get_str(obj, "lorawan_version", true, sizeof(ver) - 1, ver, e)) != FUOTA_OK)
+		goto out;
+	for (v = lorawan_versions; *v && strcmp(*v, ver) != 0; v++)
+		;
+	if (!*v) {
+		rc = api_error_field(e, "lorawan_version",
+		                     "lorawan_version must be one of 1.0.0 .. 1.0.4, 1.1.0");
+		goto out;
+	}
+	snprintf(d->lorawan_version, sizeof(d->lorawan_version), "%s", *v);
+	if ((rc = get_key(obj, d, e)) != FUOTA_OK)
+		goto out;
+	if ((rc = get_str(obj, "class", true, sizeof(cls) - 1, cls, e)) != FUOTA_OK)
+		goto out;
+	if (strlen(cls) != 1 || !strchr("ABC", cls[0])) {
+		rc = api_error_field(e, "class", "class must be \"A\", \"B\" or \"C\"");
+		goto out;
+	}
+	d->dev_class = cls[0];
+	if ((rc = get_region(obj, d->region, e)) != FUOTA_OK)
+		goto out;
+	rc = get_packages(obj, d, e);
+out:
+	json_decref(obj);
+	return rc;
+}
+
+int api_decode_tenant(const char *body, size_t len, char name[API_NAME_MAX + 1],
+                      struct api_error *e)
+{
+	static const char *const fields[] = {"name", NULL};
+	json_t *obj = api_parse_object(body, len, e);
+	int rc;
+
+	if (!obj)
+		return FUOTA_ERR_INVALID_ARG;
+	rc = check_fields(obj, fields, e);
+	if (rc == FUOTA_OK)
+		rc = get_str(obj, "name", true, API_NAME_MAX, name, e);
+	json_decref(obj);
+	return rc;
+}
+
+int api_decode_token(const char *body, size_t len, struct api_token_req *t, struct api_error *e)
+{
+	static const char *const fields[] = {"tenant_id", "name", "admin", NULL};
+	json_t *obj = api_parse_object(body, len, e);
+	json_t *admin;
+	long long id = 0;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!obj)
+		return FUOTA_ERR_INVALID_ARG;
+	if ((rc = check_fields(obj, fields, e)) != FUOTA_OK)
+		goto out;
+	if ((rc = get_int(obj, "tenant_id", true, 1, INT64_MAX, &id, NULL, e)) != FUOTA_OK)
+		goto out;
+	t->tenant_id = id;
+	if ((rc = get_str(obj, "name", true, API_NAME_MAX, t->name, e)) != FUOTA_OK)
+		goto out;
+	admin = json_object_get(obj, "admin");
+	if (admin && !json_is_boolean(admin) && !json_is_null(admin)) {
+		rc = api_error_field(e, "admin", "admin must be true or false");
+		goto out;
+	}
+	t->admin = admin && json_is_true(admin);
+out:
+	json_decref(obj);
+	return rc;
+}
+
+static int cmp_eui(const void *a, const void *b)
+{
+	return memcmp(a, b, PLAN_DEVEUI_LEN);
+}
+
+static int get_devices(json_t *obj, bool required, struct job_params *p, struct api_error *e)
+{
+	json_t *arr = json_object_get(obj, "devices"), *v;
+	size_t i, n;
+
+	if (!arr || json_is_null(arr)) {
+		if (required)
+			return api_error_field(e, "devices",
+			                       "devices is required (a list of DevEUIs)");
+		return FUOTA_OK;
+	}
+	if (!json_is_array(arr))
+		return api_error_field(e, "devices", "devices must be an array of DevEUIs");
+	n = json_array_size(arr);
+	if (n == 0 && required)
+		return api_error_field(e, "devices", "devices must not be empty");
+	if (n > API_MAX_DEVICES_PER_JOB)
+		return api_error_field(e, "devices", "at most %u devices per job",
+		                       API_MAX_DEVICES_PER_JOB);
+	p->dev_euis = malloc((n ? n : 1) * sizeof(*p->dev_euis));
+	if (!p->dev_euis)
+		return api_error_set(e, 500, "internal", NULL, "out of memory");
+	p->n_devices = n;
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v) ||
+		    parse_deveui(json_string_value(v), json_string_length(v), p->dev_euis[i]) != 0)
+			return api_error_field(e, "devices", "devices[%zu] must be 16 hex digits",
+			                       i);
+	}
+	qsort(p->dev_euis, n, sizeof(*p->dev_euis), cmp_eui);
+	for (i = 1; i < n; i++)
+		if (memcmp(p->dev_euis[i - 1], p->dev_euis[i], PLAN_DEVEUI_LEN) == 0)
+			return api_error_field(e, "devices", "DevEUI %s is listed twice",
+			                       p->dev_euis[i]);
+	return FUOTA_OK;
+}
+
+/* RFC 3339: 2025-01-31T12:00:00Z, with optional fraction and a numeric offset. */
+static int check_rfc3339(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i, n = strlen(s);
+
+	if (n < sizeof(pat) - 1)
+		return -1;
+	for (i = 0; i < sizeof(pat) - 1; i++) {
+		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i])
+		                  : !(s[i] == pat[i] || (pat[i] == 'T' && s[i] == 't')))
+			return -1;
+	}
+	if (s[i] == '.') {
+		size_t j = i + 1;
+
+		while (isdigit((unsigned char)s[j]))
+			j++;
+		if (j == i + 1)
+			return -1;
+		i = j;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == 0)
+		return 0;
+	if ((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
+	    isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) && s[i + 6] == 0)
+		return 0;
+	return -1;
+}
+
+static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
+{
+	long long v;
+	bool has_frames, has_pct, has;
+	int rc;
+
+	if ((rc = get_int(obj, "data_rate", true, 0, 15, &v, NULL, e)) != FUOTA_OK)
+		return rc;
+	p->data_rate = (unsigned)v;
+	if ((rc = get_int(obj, "frequency_hz", true, 1, 10000000000ll, &v, NULL, e)) != FUOTA_OK)
+		return rc;
+	p->frequency_hz = (uint64_t)v;
+	if ((rc = get_int(obj, "fragment_size", false, 1, 252, &v, &has, e)) != FUOTA_OK)
+		return rc;
+	p->fragment_size = has ? (unsigned)v : 0;
+	if ((rc = get_int(obj, "redundancy_frames", false, 0, PLAN_MAX_FRAMES, &v, &has_frames,
+	                  e)) != FUOTA_OK)
+		return rc;
+	if (has_frames)
+		p->redundancy_frames = (int)v;
+	if ((rc = get_int(obj, "redundancy_percent", false, 0, 1000, &v, &has_pct, e)) != FUOTA_OK)
+		return rc;
+	if (has_pct)
+		p->redundancy_percent = (int)v;
+	if (has_frames == has_pct)
+		return api_error_field(
+		        e, "redundancy_frames",
+		        "give exactly one of redundancy_frames and redundancy_percent");
+	if ((rc = get_int(obj, "unicast_timeout_s", true, 1, 86400, &v, NULL, e)) != FUOTA_OK)
+		return rc;
+	p->unicast_timeout_s = (unsigned)v;
+	if ((rc = get_int(obj, "unicast_attempts", true, 1, 100, &v, NULL, e)) != FUOTA_OK)
+		return rc;
+	p->unicast_attempts = (unsigned)v;
+	if ((rc = get_int(obj, "multicast_timeout_s", false, 1, 128ll << 15, &v, &has, e)) !=
+	    FUOTA_OK)
+		return rc;
+	p->multicast_timeout_s = has ? (unsigned)v : 0;
+	if ((rc = get_int(obj, "ping_slot_periodicity", false, 0, 7, &v, &has, e)) != FUOTA_OK)
+		return rc;
+	p->ping_slot_periodicity = has ? (int)v : -1;
+	return FUOTA_OK;
+}
+
+int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *p,
+                   struct api_error *e)
+{
+	static const char *const fields[] = {"name",
+	                                     "firmware_id",
+	                                     "devices",
+	                                     "redundancy_frames",
+	                                     "redundancy_percent",
+	                                     "unicast_timeout_s",
+	                                     "unicast_attempts",
+	                                     "data_rate",
+	                                     "frequency_hz",
+	                                     "region",
+	                                     "multicast_class",
+	                                     "multicast_timeout_s",
+	                                     "ping_slot_periodicity",
+	                                     "start_at",
+	                                     "fragment_size",
+	                                     NULL};
+	char cls[4];
+	long long fw = 0;
+	bool has_fw;
+	int rc;
+
+	job_params_init(p);
+	if ((rc = check_fields(obj, fields, e)) != FUOTA_OK)
+		return rc;
+	if ((rc = get_str(obj, "name", need_devices, API_NAME_MAX, p->name, e)) != FUOTA_OK)
+		return rc;
+	if ((rc = get_int(obj, "firmware_id", false, 1, INT64_MAX, &fw, &has_fw, e)) != FUOTA_OK)
+		return rc;
+	if (firmware_required && !has_fw)
+		return api_error_field(e, "firmware_id",
+		                       "firmware_id is required (or upload the image as \"file\")");
+	if (!firmware_required && has_fw)
+		return api_error_field(e, "firmware_id",
+		                       "give firmware_id or a \"file\" part, not both");
+	p->firmware_id = fw;
+	if ((rc = get_region(obj, p->region, e)) != FUOTA_OK)
+		return rc;
+	if ((rc = job_numbers(obj, p, e)) != FUOTA_OK)
+		return rc;
+	if ((rc = get_str(obj, "multicast_class", true, sizeof(cls) - 1, cls, e)) != FUOTA_OK)
+		return rc;
+	if (strcmp(cls, "B") != 0 && strcmp(cls, "C") != 0)
+		return api_error_field(e, "multicast_class",
+		                       "multicast_class must be \"B\" or \"C\"");
+	p->multicast_class = cls[0];
+	if (p->multicast_class == 'B' && p->ping_slot_periodicity < 0)
+		return api_error_field(e, "ping_slot_periodicity",
+		                       "class B needs ping_slot_periodicity (0..7)");
+	if (p->multicast_class == 'C' && p->ping_slot_periodicity >= 0)
+		return api_error_field(e, "ping_slot_periodicity",
+		                       "ping_slot_periodicity is for class B only");
+	if ((rc = get_str(obj, "start_at", false, sizeof(p->start_at) - 1, p->start_at, e)) !=
+	    FUOTA_OK)
+		return rc;
+	if (p->start_at[0] && check_rfc3339(p->start_at) != 0)
+		return api_error_field(
+		        e, "start_at",
+		        "start_at must be an RFC 3339 time, e.g. 2030-01-31T12:00:00Z");
+	return get_devices(obj, need_devices, p, e);
+}
+
+static const char *const numeric_fields[] = {"firmware_id",
+                                             "redundancy_frames",
+                                             "redundancy_percent",
+                                             "unicast_timeout_s",
+                                             "unicast_attempts",
+                                             "data_rate",
+                                             "frequency_hz",
+                                             "multicast_timeout_s",
+                                             "ping_slot_periodicity",
+                                             "fragment_size",
+                                             NULL};
+
+static json_t *form_devices(const char *v, size_t len)
+{
+	json_t *arr;
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)v[i]))
+		i++;
+	if (i < len && v[i] == '[') {
+		json_t *j = json_loadb(v, len, 0, NULL);
+
+		return j ? j : json_stringn(v, len); /* not JSON: a type error later */
+	}
+	arr = json_array();
+	while (arr && i < len) {
+		size_t n = 0;
+
+		while (i < len && (isspace((unsigned char)v[i]) || v[i] == ','))
+			i++;
+		while (i + n < len && !isspace((unsigned char)v[i + n]) && v[i + n] != ',')
+			n++;
+		if (n && json_array_append_new(arr, json_stringn(v + i, n)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+		i += n;
+	}
+	return arr;
+}
+
+json_t *api_form_value(const char *name, const char *value, size_t len)
+{
+	if (strcmp(name, "devices") == 0)
+		return form_devices(value, len);
+	for (const char *const *f = numeric_fields; *f; f++) {
+		char buf[32], *end;
+		long long n;
+
+		if (strcmp(*f, name) != 0)
+			continue;
+		if (len == 0 || len >= sizeof(buf))
+			break;
+		memcpy(buf, value, len);
+		buf[len] = 0;
+		errno = 0;
+		n = strtoll(buf, &end, 10);
+		if (errno || *end || !(isdigit((unsigned char)buf[0]) || buf[0] == '-'))
+			break;
+		return json_integer(n);
+	}
+	return json_stringn(value, len);
+}

@@ -1,0 +1,150 @@
+/* Devices. Root keys are sealed under the master key on the way in and never returned. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "api_int.h"
+#include "fuota/api_decode.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+
+/* Associated data of a device's key box: the row it belongs to. */
+static size_t key_aad(int64_t tenant, const char *dev_eui, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "device:%lld:%s", (long long)tenant, dev_eui);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+void api_h_device_create(struct api_call *c)
+{
+	struct api_device_req d;
+	struct store_device sd;
+	struct api_error e;
+	uint8_t box[16 + CBOX_OVERHEAD];
+	char aad[64];
+	char *json = NULL;
+	int rc;
+
+	if (!c->api->cfg->have_master_key) {
+		api_reply(c, 503, "no_master_key", NULL,
+		          "fuotad has no master key configured ([security] master_key)");
+		return;
+	}
+	if (api_decode_device(c->req->body, c->req->body_len, &d, &e) != FUOTA_OK) {
+		api_reply_error(c, &e);
+		goto out;
+	}
+	rc = cbox_seal(c->api->cfg->master_key, d.key, sizeof(d.key), (const uint8_t *)aad,
+	               key_aad(c->auth.tenant_id, d.dev_eui, aad, sizeof(aad)), box, sizeof(box));
+	if (rc != FUOTA_OK) {
+		api_reply(c, 500, "internal", NULL, "cannot seal the key");
+		goto out;
+	}
+	memset(&sd, 0, sizeof(sd));
+	memcpy(sd.dev_eui, d.dev_eui, sizeof(sd.dev_eui));
+	sd.application_id = d.application_id;
+	sd.lorawan_version = d.lorawan_version;
+	sd.dev_class = d.dev_class;
+	sd.region = d.region;
+	sd.key_kind = d.key_kind;
+	sd.key_box = box;
+	sd.key_box_len = sizeof(box);
+	sd.ts003_version = d.ts003_version;
+	sd.ts004_version = d.ts004_version;
+	sd.ts005_version = d.ts005_version;
+	rc = store_device_create(c->api->store, c->auth.tenant_id, &sd, &json);
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", "dev_eui", "device %s exists already", d.dev_eui);
+		goto out;
+	}
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
+		goto out;
+	}
+	api_reply_text(c, 201, json);
+out:
+	OPENSSL_cleanse(&d, sizeof(d));
+}
+
+/* DevEUIs in paths are accepted in either case and stored lowercase. */
+static bool path_deveui(struct api_call *c, char out[17])
+{
+	const char *p = c->param;
+	size_t n = strlen(p);
+
+	if (n != 16)
+		goto bad;
+	for (size_t i = 0; i < 16; i++) {
+		char ch = p[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			goto bad;
+		out[i] = ch;
+	}
+	out[16] = 0;
+	return true;
+bad:
+	api_reply(c, 404, "not_found", NULL, "device not found");
+	return false;
+}
+
+void api_h_device_list(struct api_call *c)
+{
+	const char *app = c->req->get(c->req->conn, API_KV_QUERY, "application_id");
+	unsigned limit;
+	unsigned long offset;
+	char *json;
+	int rc;
+
+	if (!api_paging(c, &limit, &offset))
+		return;
+	rc = store_device_list(c->api->store, c->auth.tenant_id, app, limit, offset, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	api_reply_list(c, json, limit, offset);
+}
+
+void api_h_device_get(struct api_call *c)
+{
+	char eui[17];
+	char *json;
+	int rc;
+
+	if (!path_deveui(c, eui))
+		return;
+	rc = store_device_get(c->api->store, c->auth.tenant_id, eui, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	api_reply_text(c, 200, json);
+}
+
+void api_h_device_delete(struct api_call *c)
+{
+	char eui[17];
+	int rc;
+
+	if (!path_deveui(c, eui))
+		return;
+	rc = store_device_delete(c->api->store, c->auth.tenant_id, eui);
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", NULL, "device %s is in a job that is not finished",
+		          eui);
+		return;
+	}
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	c->resp->status = 204;
+	c->resp->body = strdup("");
+	c->resp->content_type = "application/json";
+}

@@ -1,0 +1,101 @@
+/* Private to the api_*.c files: the context, one call's state, and response helpers. */
+#ifndef FUOTA_API_INT_H
+#define FUOTA_API_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fuota/api.h"
+#include "fuota/api_error.h"
+#include "fuota/cbox.h"
+
+#define API_MAX_STATUSES 16
+#define API_N_BUCKETS    12
+#define API_TOKEN_CACHE  256
+#define API_TOKEN_TTL_MS 2000
+
+struct api_route_metrics {
+	int status[API_MAX_STATUSES];
+	unsigned long count[API_MAX_STATUSES];
+	unsigned long bucket[API_N_BUCKETS]; /* cumulative at render time, per bucket here */
+	unsigned long total;
+	double sum_s;
+};
+
+struct api_token_slot {
+	uint8_t hash[CBOX_HASH_LEN];
+	struct store_auth auth;
+	uint64_t expires_ms; /* 0: empty */
+};
+
+struct api_ctx {
+	struct store *store;
+	const struct cfg *cfg;
+	pthread_mutex_t metrics_lock;
+	struct api_route_metrics *metrics; /* api_route_count() + 1 (unmatched) */
+	pthread_mutex_t cache_lock;
+	struct api_token_slot cache[API_TOKEN_CACHE];
+};
+
+struct api_call {
+	struct api_ctx *api;
+	const struct api_request *req;
+	struct api_response *resp;
+	struct store_auth auth;
+	const char *param; /* the {id} or {dev_eui} segment, NUL-terminated copy */
+};
+
+/* Responses. json_text is taken over (freed) by the response. */
+void api_reply_text(struct api_call *c, int status, char *json_text);
+void api_reply_error(struct api_call *c, const struct api_error *e);
+void api_reply(struct api_call *c, int status, const char *code, const char *field, const char *fmt,
+               ...) __attribute__((format(printf, 5, 6)));
+/* Maps a store return code to 404 / 409 / 500 (rc != FUOTA_OK). what names the object. */
+void api_reply_store_error(struct api_call *c, int rc, const char *what);
+/* A list page: {"items": json_items, "limit": l, "offset": o}; json_items is freed. */
+void api_reply_list(struct api_call *c, char *json_items, unsigned limit, unsigned long offset);
+
+/* limit (1..500, default 50) and offset from the query string; false after replying 400. */
+bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset);
+/* The {id} segment as a positive integer; false after replying 404. */
+bool api_param_id(struct api_call *c, int64_t *id);
+/* The Content-Type header or "". */
+const char *api_content_type(struct api_call *c);
+
+void api_token_cache_clear(struct api_ctx *a);
+
+/* Handlers (one file per resource). */
+void api_h_tenant_create(struct api_call *c);
+void api_h_tenant_list(struct api_call *c);
+void api_h_tenant_get(struct api_call *c);
+void api_h_token_create(struct api_call *c);
+void api_h_token_list(struct api_call *c);
+void api_h_token_revoke(struct api_call *c);
+void api_h_firmware_create(struct api_call *c);
+void api_h_firmware_list(struct api_call *c);
+void api_h_firmware_get(struct api_call *c);
+void api_h_firmware_delete(struct api_call *c);
+void api_h_device_create(struct api_call *c);
+void api_h_device_list(struct api_call *c);
+void api_h_device_get(struct api_call *c);
+void api_h_device_delete(struct api_call *c);
+void api_h_job_create(struct api_call *c);
+void api_h_job_plan(struct api_call *c);
+void api_h_job_list(struct api_call *c);
+void api_h_job_get(struct api_call *c);
+void api_h_job_delete(struct api_call *c);
+void api_h_job_devices(struct api_call *c);
+void api_h_job_events(struct api_call *c);
+void api_h_job_cancel(struct api_call *c);
+void api_h_job_pause(struct api_call *c);
+void api_h_job_resume(struct api_call *c);
+void api_h_healthz(struct api_call *c);
+void api_h_readyz(struct api_call *c);
+void api_h_metrics(struct api_call *c);
+void api_h_openapi(struct api_call *c);
+
+/* Prometheus text of the request metrics (api.c), appended to by api_h_metrics. */
+char *api_metrics_text(struct api_ctx *a);
+
+#endif

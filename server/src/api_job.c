@@ -1,0 +1,388 @@
+/* Jobs: create (JSON or multipart with the image), plan, list, get, devices, events, cancel,
+ * pause, resume, delete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_int.h"
+#include "fuota/api_decode.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+#include "fuota/multipart.h"
+
+#define MAX_PARTS 32
+
+struct job_input {
+	struct job_params p;
+	struct mp_part parts[MAX_PARTS];
+	const struct mp_part *file; /* the uploaded image, or NULL */
+	size_t firmware_size;
+	struct job_plan plan;
+};
+
+static json_t *plan_json(const struct job_plan *pl)
+{
+	return json_pack(
+	        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, "
+	        "s:I}",
+	        "max_payload", (json_int_t)pl->max_payload, "fragment_size",
+	        (json_int_t)pl->fragment_size, "fragments", (json_int_t)pl->nb_frag, "padding",
+	        (json_int_t)pl->padding, "parity_frames", (json_int_t)pl->redundancy,
+	        "total_frames", (json_int_t)pl->total_frames, "sessions", (json_int_t)pl->sessions,
+	        "multicast_timeout_exp", (json_int_t)pl->mc_timeout_exp, "multicast_timeout_s",
+	        (json_int_t)pl->mc_timeout_s, "frame_airtime_ms",
+	        (double)pl->frame_airtime_us / 1000.0, "total_airtime_s",
+	        (double)pl->total_airtime_ms / 1000.0, "duty_cycle", pl->duty_cycle,
+	        "multicast_duration_s", (json_int_t)pl->multicast_s, "unicast_setup_s",
+	        (json_int_t)pl->unicast_s, "estimated_duration_s", (json_int_t)pl->duration_s);
+}
+
+/* Turns the multipart form into the JSON object the decoder reads; the "file" part is kept
+ * aside. */
+static json_t *form_object(struct api_call *c, struct job_input *in)
+{
+	char boundary[80];
+	size_t n;
+	json_t *obj;
+
+	if (mp_boundary(api_content_type(c), boundary, sizeof(boundary)) != FUOTA_OK ||
+	    mp_parse(boundary, (const uint8_t *)c->req->body, c->req->body_len, in->parts,
+	             MAX_PARTS, &n) != FUOTA_OK) {
+		api_reply(c, 400, "malformed_multipart", NULL,
+		          "the multipart body is malformed or truncated");
+		return NULL;
+	}
+	obj = json_object();
+	for (size_t i = 0; obj && i < n; i++) {
+		const struct mp_part *p = &in->parts[i];
+		json_t *v;
+
+		if (strcmp(p->name, "file") == 0) {
+			in->file = p;
+			continue;
+		}
+		if (json_object_get(obj, p->name)) {
+			api_reply(c, 400, "invalid_field", p->name, "field \"%.40s\" given twice",
+			          p->name);
+			json_decref(obj);
+			return NULL;
+		}
+		v = api_form_value(p->name, (const char *)p->data, p->len);
+		if (!v || json_object_set_new(obj, p->name, v) != 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	if (!obj)
+		api_reply(c, 500, "internal", NULL, "out of memory");
+	return obj;
+}
+
+/* Decodes the request (JSON or multipart), finds the image size and computes the plan. create:
+ * a job needs a name and devices, a plan request does not and may give "firmware_size". Returns
+ * false after replying. */
+static bool job_input(struct api_call *c, bool create, struct job_input *in)
+{
+	struct api_error e;
+	json_t *obj, *fs;
+	long long fw_size = -1;
+	bool ok = false;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	job_params_init(&in->p);
+	if (strncasecmp(api_content_type(c), "multipart/form-data", 19) == 0) {
+		obj = form_object(c, in);
+		if (!obj)
+			return false;
+	} else {
+		obj = api_parse_object(c->req->body, c->req->body_len, &e);
+		if (!obj) {
+			api_reply_error(c, &e);
+			return false;
+		}
+	}
+	fs = json_object_get(obj, "firmware_size");
+	if (fs && !create) {
+		if (!json_is_integer(fs) || json_integer_value(fs) < 1 ||
+		    (unsigned long long)json_integer_value(fs) > c->api->cfg->max_upload_bytes) {
+			api_reply(c, 400, "invalid_field", "firmware_size",
+			          "firmware_size must be in 1..%lu", c->api->cfg->max_upload_bytes);
+			goto out;
+		}
+		fw_size = json_integer_value(fs);
+		json_object_del(obj, "firmware_size");
+	}
+	if (api_decode_job(obj, !in->file && fw_size < 0, create, &in->p, &e) != FUOTA_OK) {
+		api_reply_error(c, &e);
+		goto out;
+	}
+	if (in->file) {
+		if (in->file->len > c->api->cfg->max_upload_bytes) {
+			api_reply(c, 413, "too_large", "file", "the image is larger than %lu bytes",
+			          c->api->cfg->max_upload_bytes);
+			goto out;
+		}
+		in->firmware_size = in->file->len;
+	} else if (fw_size >= 0) {
+		in->firmware_size = (size_t)fw_size;
+	} else {
+		rc = store_firmware_size(c->api->store, c->auth.tenant_id, in->p.firmware_id,
+		                         &in->firmware_size);
+		if (rc == FUOTA_ERR_NOT_FOUND) {
+			api_reply(c, 400, "invalid_field", "firmware_id", "unknown firmware %lld",
+			          (long long)in->p.firmware_id);
+			goto out;
+		}
+		if (rc != FUOTA_OK) {
+			api_reply_store_error(c, rc, "firmware");
+			goto out;
+		}
+	}
+	if (plan_compute(&in->p, in->firmware_size, &in->plan, &e) != FUOTA_OK) {
+		api_reply_error(c, &e);
+		goto out;
+	}
+	ok = true;
+out:
+	json_decref(obj);
+	return ok;
+}
+
+void api_h_job_plan(struct api_call *c)
+{
+	struct job_input *in = malloc(sizeof(*in));
+	json_t *out;
+
+	if (!in) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	if (job_input(c, false, in)) {
+		out = json_pack("{s:o, s:I, s:I}", "plan", plan_json(&in->plan), "firmware_size",
+		                (json_int_t)in->firmware_size, "device_count",
+		                (json_int_t)in->p.n_devices);
+		api_reply_text(c, 200,
+		               out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL);
+		json_decref(out);
+	}
+	job_params_free(&in->p);
+	free(in);
+}
+
+/* Stores the multipart image as a firmware object; *id = its id. */
+static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
+{
+	const char *name = in->file->filename[0] ? in->file->filename : in->p.name;
+	char *json = NULL;
+	json_t *row;
+	int rc = store_firmware_create(c->api->store, c->auth.tenant_id, name, in->file->data,
+	                               in->file->len, &json);
+
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "firmware");
+		return false;
+	}
+	row = json_loads(json, 0, NULL);
+	*id = row ? (int64_t)json_integer_value(json_object_get(row, "id")) : 0;
+	json_decref(row);
+	free(json);
+	if (*id <= 0) {
+		api_reply(c, 500, "internal", NULL, "firmware stored without id");
+		return false;
+	}
+	return true;
+}
+
+void api_h_job_create(struct api_call *c)
+{
+	struct job_input *in = malloc(sizeof(*in));
+	struct store_job_create sj;
+	char bad[17] = "", why[64] = "", *plan = NULL, *json = NULL;
+	json_t *pj;
+	int64_t uploaded = 0;
+	int rc;
+
+	if (!in) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	if (!job_input(c, true, in))
+		goto out;
+	/* An omitted multicast timeout is stored as the one the plan chose. */
+	if (!in->p.multicast_timeout_s)
+		in->p.multicast_timeout_s = (unsigned)in->plan.mc_timeout_s;
+	pj = plan_json(&in->plan);
+	plan = pj ? json_dumps(pj, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(pj);
+	if (!plan) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		goto out;
+	}
+	if (in->file && !store_upload(c, in, &uploaded))
+		goto out;
+	sj.params = &in->p;
+	sj.plan_json = plan;
+	sj.firmware_id = in->file ? uploaded : in->p.firmware_id;
+	rc = store_job_create(c->api->store, c->auth.tenant_id, &sj, &json, bad, why);
+	if (rc == FUOTA_ERR_INVALID_ARG) {
+		if (strcmp(why, "unknown") == 0)
+			api_reply(c, 400, "invalid_field", "devices", "unknown device %s", bad);
+		else
+			api_reply(c, 400, "invalid_field", "devices",
+			          "device %s is in region %s, the job in %s", bad, why,
+			          in->p.region);
+	} else if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+	} else {
+		log_msg(LOG_LVL_INFO, "tenant %lld: job created for %zu devices (%u frames)",
+		        (long long)c->auth.tenant_id, in->p.n_devices, in->plan.total_frames);
+		api_reply_text(c, 201, json);
+	}
+	if (rc != FUOTA_OK && uploaded)
+		store_firmware_delete(c->api->store, c->auth.tenant_id, uploaded);
+out:
+	free(plan);
+	job_params_free(&in->p);
+	free(in);
+}
+
+static const char *const job_states[] = {"pending", "running",   "paused", "succeeded",
+                                         "failed",  "cancelled", NULL};
+
+void api_h_job_list(struct api_call *c)
+{
+	const char *state = c->req->get(c->req->conn, API_KV_QUERY, "state");
+	unsigned limit;
+	unsigned long offset;
+	char *json;
+	int rc;
+
+	if (!api_paging(c, &limit, &offset))
+		return;
+	if (state) {
+		const char *const *s = job_states;
+
+		while (*s && strcmp(*s, state) != 0)
+			s++;
+		if (!*s) {
+			api_reply(c, 400, "invalid_field", "state",
+			          "state must be pending, running, paused, succeeded, failed or "
+			          "cancelled");
+			return;
+		}
+	}
+	rc = store_job_list(c->api->store, c->auth.tenant_id, state, limit, offset, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_list(c, json, limit, offset);
+}
+
+void api_h_job_get(struct api_call *c)
+{
+	int64_t id;
+	char *json;
+	int rc;
+
+	if (!api_param_id(c, &id))
+		return;
+	rc = store_job_get(c->api->store, c->auth.tenant_id, id, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_text(c, 200, json);
+}
+
+typedef int (*job_page_fn)(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                           unsigned long offset, char **json);
+
+static void job_page(struct api_call *c, job_page_fn fn)
+{
+	unsigned limit;
+	unsigned long offset;
+	int64_t id;
+	char *json;
+	int rc;
+
+	if (!api_param_id(c, &id) || !api_paging(c, &limit, &offset))
+		return;
+	rc = fn(c->api->store, c->auth.tenant_id, id, limit, offset, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_list(c, json, limit, offset);
+}
+
+void api_h_job_devices(struct api_call *c)
+{
+	job_page(c, store_job_devices);
+}
+
+void api_h_job_events(struct api_call *c)
+{
+	job_page(c, store_job_events);
+}
+
+static void job_action(struct api_call *c, const char *action)
+{
+	int64_t id;
+	char *json = NULL;
+	int rc;
+
+	if (!api_param_id(c, &id))
+		return;
+	rc = store_job_action(c->api->store, c->auth.tenant_id, id, action, &json);
+	if (rc == FUOTA_ERR_STATE) {
+		api_reply(c, 409, "invalid_state", "state", "cannot %s a job that is %s", action,
+		          json ? json : "in this state");
+		free(json);
+		return;
+	}
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_text(c, 200, json);
+}
+
+void api_h_job_cancel(struct api_call *c)
+{
+	job_action(c, "cancel");
+}
+
+void api_h_job_pause(struct api_call *c)
+{
+	job_action(c, "pause");
+}
+
+void api_h_job_resume(struct api_call *c)
+{
+	job_action(c, "resume");
+}
+
+void api_h_job_delete(struct api_call *c)
+{
+	int64_t id;
+	int rc;
+
+	if (!api_param_id(c, &id))
+		return;
+	rc = store_job_delete(c->api->store, c->auth.tenant_id, id);
+	if (rc == FUOTA_ERR_STATE) {
+		api_reply(c, 409, "invalid_state", "state",
+		          "only finished jobs (succeeded, failed, cancelled) can be deleted");
+		return;
+	}
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	c->resp->status = 204;
+	c->resp->body = strdup("");
+	c->resp->content_type = "application/json";
+}

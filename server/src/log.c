@@ -1,0 +1,89 @@
+/* Logger: text "2025-01-01T00:00:00.000Z INFO message" or JSON {"ts","level","msg"} lines. */
+#include "fuota/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+/* Process-wide by nature: every thread logs to the same stream with the same settings. */
+static struct {
+	enum log_level min;
+	bool json;
+	FILE *out;
+	pthread_mutex_t lock;
+} log_state = {LOG_LVL_INFO, false, NULL, PTHREAD_MUTEX_INITIALIZER};
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_setup(enum log_level min, bool json, FILE *out)
+{
+	log_state.min = min;
+	log_state.json = json;
+	log_state.out = out;
+}
+
+int log_parse_level(const char *s, enum log_level *out)
+{
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool log_enabled(enum log_level lvl)
+{
+	return lvl >= log_state.min;
+}
+
+/* JSON string escaping of a message (quotes, backslashes, control characters). */
+static void put_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void log_write(enum log_level lvl, const char *fmt, ...)
+{
+	char msg[1024], ts[80];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+	FILE *out = log_state.out ? log_state.out : stderr;
+
+	if (lvl < LOG_LVL_DEBUG || lvl > LOG_LVL_ERROR)
+		lvl = LOG_LVL_ERROR;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         now.tv_nsec / 1000000);
+	pthread_mutex_lock(&log_state.lock);
+	if (log_state.json) {
+		fprintf(out, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts, level_names[lvl]);
+		put_json_string(out, msg);
+		fputs("}\n", out);
+	} else {
+		fprintf(out, "%s %-5s %s\n", ts, level_names[lvl], msg);
+	}
+	fflush(out);
+	pthread_mutex_unlock(&log_state.lock);
+}

@@ -1,0 +1,181 @@
+/* The job plan: what a job will send and how long it will take, from the regional tables of
+ * lorawan/ (lw_region.h, lw_airtime.h). The rules follow TS004/TS005 and ChirpStack's automatic
+ * parameters (CHIRPSTACK-NOTES §3.3): FragSize = N - 3; parity = ceil(fragments * percent / 100);
+ * class C TimeOut t: 2^t s covers the session; class B: 128 * 2^t s (beacon periods). */
+#include "fuota/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/lw_airtime.h"
+#include "fuota/lw_region.h"
+
+#define MAX_TIMEOUT_EXP 15u
+#define BEACON_PERIOD_S 128u
+
+void job_params_init(struct job_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->redundancy_frames = -1;
+	p->redundancy_percent = -1;
+	p->ping_slot_periodicity = -1;
+}
+
+void job_params_free(struct job_params *p)
+{
+	if (!p)
+		return;
+	free(p->dev_euis);
+	p->dev_euis = NULL;
+	p->n_devices = 0;
+}
+
+static uint64_t div_ceil(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* Fragment size, counts and parity; refuses more frames than one session carries, saying how
+ * far the image is over and how it could be split. */
+static int plan_fragments(const struct job_params *p, size_t size, const struct lw_dr *dr,
+                          struct job_plan *out, struct api_error *e)
+{
+	const char *img = p->firmware_id ? "firmware_id" : "file";
+	unsigned max_fs = dr->max_payload - LW_FRAG_HEADER_LEN;
+	uint64_t nb, red;
+
+	out->max_payload = dr->max_payload;
+	if (p->fragment_size > max_fs)
+		return api_error_field(
+		        e, "fragment_size",
+		        "%s DR%u carries at most %u bytes per fragment (N = %u - 3), "
+		        "not %u",
+		        p->region, p->data_rate, max_fs, dr->max_payload, p->fragment_size);
+	if (size == 0)
+		return api_error_field(e, img, "the firmware image is empty");
+	out->fragment_size = p->fragment_size ? p->fragment_size : max_fs;
+	if (out->fragment_size > size)
+		out->fragment_size = (unsigned)size;
+	nb = div_ceil(size, out->fragment_size);
+	if (p->redundancy_frames >= 0)
+		red = (uint64_t)p->redundancy_frames;
+	else
+		red = div_ceil(nb * (uint64_t)p->redundancy_percent, 100);
+	if (nb > PLAN_MAX_FRAMES) {
+		uint64_t parts = div_ceil(nb + red, PLAN_MAX_FRAMES);
+
+		return api_error_field(
+		        e, img,
+		        "the image needs %llu fragments of %u bytes; one fragmentation "
+		        "session carries at most %u frames (fragments + parity): choose "
+		        "a faster data rate or split the image into %llu parts of at "
+		        "most %llu bytes",
+		        (unsigned long long)nb, out->fragment_size, PLAN_MAX_FRAMES,
+		        (unsigned long long)parts, (unsigned long long)div_ceil(size, parts));
+	}
+	if (nb + red > PLAN_MAX_FRAMES)
+		return api_error_field(
+		        e, p->redundancy_frames >= 0 ? "redundancy_frames" : "redundancy_percent",
+		        "%llu fragments + %llu parity frames exceed the %u frames of one "
+		        "fragmentation session: at most %llu parity frames fit",
+		        (unsigned long long)nb, (unsigned long long)red, PLAN_MAX_FRAMES,
+		        (unsigned long long)(PLAN_MAX_FRAMES - nb));
+	out->nb_frag = (unsigned)nb;
+	out->padding = (unsigned)(nb * out->fragment_size - size);
+	out->redundancy = (unsigned)red;
+	out->total_frames = (unsigned)(nb + red);
+	out->sessions = 1;
+	return FUOTA_OK;
+}
+
+/* Multicast session length and the TS005 TimeOut exponent. */
+static int plan_session(const struct job_params *p, uint64_t interval_us, struct job_plan *out,
+                        struct api_error *e)
+{
+	uint64_t need_s, want_s, unit_s;
+	unsigned t;
+
+	if (p->multicast_class == 'B') {
+		/* pingNb = 2^(7 - periodicity) slots per beacon period, one frame per slot, as many
+		 * as the duty cycle allows in 128 s; one more period to start. */
+		uint64_t per_period = 1ull << (7 - p->ping_slot_periodicity);
+		uint64_t dc_cap = BEACON_PERIOD_S * 1000000ull / (interval_us ? interval_us : 1);
+
+		if (dc_cap < per_period)
+			per_period = dc_cap ? dc_cap : 1;
+		need_s = (div_ceil(out->total_frames, per_period) + 1) * BEACON_PERIOD_S;
+		unit_s = BEACON_PERIOD_S;
+	} else {
+		need_s = div_ceil(out->total_frames * interval_us, 1000000) + 1;
+		unit_s = 1;
+	}
+	out->multicast_s = need_s;
+	if (p->multicast_timeout_s && p->multicast_timeout_s < need_s)
+		return api_error_field(e, "multicast_timeout_s",
+		                       "%u s is too short: %u frames at %s DR%u need about %llu s",
+		                       p->multicast_timeout_s, out->total_frames, p->region,
+		                       p->data_rate, (unsigned long long)need_s);
+	want_s = p->multicast_timeout_s ? p->multicast_timeout_s : need_s;
+	for (t = 0; t <= MAX_TIMEOUT_EXP; t++)
+		if ((unit_s << t) >= want_s)
+			break;
+	if (t > MAX_TIMEOUT_EXP)
+		return api_error_field(
+		        e, p->multicast_timeout_s ? "multicast_timeout_s" : "data_rate",
+		        "the session would last %llu s, more than the longest TS005 "
+		        "timeout (%llu s): use a faster data rate or less redundancy",
+		        (unsigned long long)want_s,
+		        (unsigned long long)(unit_s << MAX_TIMEOUT_EXP));
+	out->mc_timeout_exp = t;
+	out->mc_timeout_s = unit_s << t;
+	return FUOTA_OK;
+}
+
+int plan_compute(const struct job_params *p, size_t firmware_size, struct job_plan *out,
+                 struct api_error *e)
+{
+	const struct lw_region *r = lw_region_find(p->region);
+	const struct lw_subband *sb;
+	const struct lw_dr *dr;
+	uint64_t interval_us;
+	unsigned inv;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!r)
+		return api_error_field(e, "region", "unknown region \"%s\"", p->region);
+	if (lw_region_dr(r, p->data_rate, &dr) != FUOTA_OK)
+		return api_error_field(e, "data_rate", "DR%u is not a downlink data rate of %s",
+		                       p->data_rate, r->name);
+	if (p->frequency_hz > UINT32_MAX || !lw_region_dl_freq_ok(r, (uint32_t)p->frequency_hz))
+		return api_error_field(e, "frequency_hz",
+		                       "%llu Hz is not a downlink frequency of %s (%u..%u Hz%s)",
+		                       (unsigned long long)p->frequency_hz, r->name, r->min_hz,
+		                       r->max_hz, r->dl_channels ? ", on its channel grid" : "");
+	if (p->multicast_class == 'B' &&
+	    (p->ping_slot_periodicity < 0 || p->ping_slot_periodicity > 7))
+		return api_error_field(e, "ping_slot_periodicity",
+		                       "class B needs ping_slot_periodicity 0..7");
+	rc = plan_fragments(p, firmware_size, dr, out, e);
+	if (rc != FUOTA_OK)
+		return rc;
+	if (lw_airtime_lorawan_us(dr,
+	                          out->fragment_size + LW_FRAG_HEADER_LEN + LW_DATA_FRAME_OVERHEAD,
+	                          true, &out->frame_airtime_us) != FUOTA_OK)
+		return api_error_field(e, "data_rate", "no time on air for DR%u of %s",
+		                       p->data_rate, r->name);
+	sb = lw_region_subband(r, (uint32_t)p->frequency_hz);
+	inv = sb ? sb->duty_cycle_inv : 1;
+	out->duty_cycle = 1.0 / (inv ? inv : 1);
+	interval_us = lw_duty_cycle_interval_us(out->frame_airtime_us, (uint16_t)inv);
+	out->total_airtime_ms = div_ceil(out->frame_airtime_us * out->total_frames, 1000);
+	rc = plan_session(p, interval_us, out, e);
+	if (rc != FUOTA_OK)
+		return rc;
+	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup: each unicast step may take every
+	 * attempt's timeout before the job moves on. */
+	out->unicast_s = 3ull * p->unicast_attempts * p->unicast_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	return FUOTA_OK;
+}

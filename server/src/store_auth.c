@@ -1,0 +1,118 @@
+/* Tenants and API tokens. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "store_int.h"
+
+#define TOKEN_JSON                                                                          \
+	"json_build_object('id', t.id, 'tenant_id', t.tenant_id, 'name', t.name, 'admin', " \
+	"t.admin, "                                                                         \
+	"'created_at', t.created_at, 'revoked_at', t.revoked_at)"
+#define TENANT_JSON "json_build_object('id', n.id, 'name', n.name, 'created_at', n.created_at)"
+
+int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_auth *out)
+{
+	PGconn *c = store_acquire(s);
+	const char *vals[1] = {(const char *)hash};
+	int lens[1] = {32}, fmts[1] = {1};
+	PGresult *r = store_exec_bin(c,
+	                             "SELECT id, tenant_id, admin FROM api_token "
+	                             "WHERE token_hash = $1 AND revoked_at IS NULL",
+	                             1, vals, lens, fmts, NULL);
+	int rc = FUOTA_ERR_IO;
+
+	if (!r)
+		goto out;
+	rc = FUOTA_ERR_NOT_FOUND;
+	if (PQntuples(r) != 1)
+		goto out;
+	out->token_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	out->tenant_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	out->admin = PQgetvalue(r, 0, 2)[0] == 't';
+	rc = FUOTA_OK;
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int store_token_create(struct store *s, int64_t tenant_id, const char *name, bool admin,
+                       const uint8_t hash[32], char **json)
+{
+	char tid[24];
+	const char *vals[4] = {store_i64(tid, tenant_id), name, admin ? "true" : "false",
+	                       (const char *)hash};
+	int lens[4] = {0, 0, 0, 32}, fmts[4] = {0, 0, 0, 1};
+	char state[6];
+	PGconn *c = store_acquire(s);
+	PGresult *r =
+	        store_exec_bin(c,
+	                       "INSERT INTO api_token AS t (tenant_id, name, admin, token_hash) "
+	                       "VALUES ($1, $2, $3, $4) RETURNING " TOKEN_JSON,
+	                       4, vals, lens, fmts, state);
+	int rc = FUOTA_ERR_IO;
+
+	*json = NULL;
+	if (!r) {
+		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
+			rc = FUOTA_ERR_NOT_FOUND;
+		goto out;
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int store_token_list(struct store *s, int64_t tenant_id, char **json)
+{
+	char tid[24];
+	const char *vals[1] = {store_i64(tid, tenant_id)};
+
+	return store_json(s,
+	                  "SELECT coalesce(json_agg(" TOKEN_JSON " ORDER BY t.id), '[]') "
+	                  "FROM api_token t WHERE $1::bigint = 0 OR t.tenant_id = $1",
+	                  1, vals, json);
+}
+
+int store_token_revoke(struct store *s, int64_t id)
+{
+	char tid[24];
+	const char *vals[1] = {store_i64(tid, id)};
+	long rows = 0;
+	int rc = store_command(s,
+	                       "UPDATE api_token SET revoked_at = now() "
+	                       "WHERE id = $1 AND revoked_at IS NULL",
+	                       1, vals, &rows);
+
+	if (rc == FUOTA_OK && rows == 0)
+		rc = FUOTA_ERR_NOT_FOUND;
+	return rc;
+}
+
+int store_tenant_create(struct store *s, const char *name, char **json)
+{
+	const char *vals[1] = {name};
+
+	return store_json(s, "INSERT INTO tenant AS n (name) VALUES ($1) RETURNING " TENANT_JSON, 1,
+	                  vals, json);
+}
+
+int store_tenant_list(struct store *s, char **json)
+{
+	return store_json(s,
+	                  "SELECT coalesce(json_agg(" TENANT_JSON " ORDER BY n.id), '[]') "
+	                  "FROM tenant n",
+	                  0, NULL, json);
+}
+
+int store_tenant_get(struct store *s, int64_t id, char **json)
+{
+	char tid[24];
+	const char *vals[1] = {store_i64(tid, id)};
+
+	return store_json(s, "SELECT " TENANT_JSON " FROM tenant n WHERE n.id = $1", 1, vals, json);
+}

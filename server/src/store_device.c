@@ -1,0 +1,114 @@
+/* Devices. The key box is written, never read back by the API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "store_int.h"
+
+#define DEVICE_JSON                                                                        \
+	"json_build_object('dev_eui', d.dev_eui, 'application_id', d.application_id, "     \
+	"'lorawan_version', d.lorawan_version, 'class', d.class, 'region', d.region, "     \
+	"'key_kind', d.key_kind, 'packages', json_build_object('ts003', d.ts003_version, " \
+	"'ts004', d.ts004_version, 'ts005', d.ts005_version), 'created_at', d.created_at)"
+
+int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json)
+{
+	char tid[24], cls[2] = {d->dev_class, 0}, v3[8], v4[8], v5[8];
+	const char *vals[11] = {store_i64(tid, tenant),
+	                        d->dev_eui,
+	                        d->application_id,
+	                        d->lorawan_version,
+	                        cls,
+	                        d->region,
+	                        d->key_kind,
+	                        (const char *)d->key_box,
+	                        v3,
+	                        v4,
+	                        v5};
+	int lens[11] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0};
+	int fmts[11] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+	char state[6];
+	PGconn *c;
+	PGresult *r;
+	int rc = FUOTA_ERR_IO;
+
+	snprintf(v3, sizeof(v3), "%d", d->ts003_version);
+	snprintf(v4, sizeof(v4), "%d", d->ts004_version);
+	snprintf(v5, sizeof(v5), "%d", d->ts005_version);
+	*json = NULL;
+	c = store_acquire(s);
+	r = store_exec_bin(c,
+	                   "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
+	                   "lorawan_version, class, region, key_kind, key_box, ts003_version, "
+	                   "ts004_version, ts005_version) "
+	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+	                   "RETURNING " DEVICE_JSON,
+	                   11, vals, lens, fmts, state);
+	if (!r) {
+		if (strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
+			rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
+                      unsigned long offset, char **json)
+{
+	char tid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), application_id, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	return store_json(s,
+	                  "SELECT coalesce(json_agg(" DEVICE_JSON
+	                  " ORDER BY d.dev_eui), '[]') FROM "
+	                  "(SELECT * FROM device WHERE tenant_id = $1 "
+	                  "AND ($2::text IS NULL OR application_id = $2) "
+	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d",
+	                  4, vals, json);
+}
+
+int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json)
+{
+	char tid[24];
+	const char *vals[2] = {store_i64(tid, tenant), dev_eui};
+
+	return store_json(s,
+	                  "SELECT " DEVICE_JSON " FROM device d "
+	                  "WHERE d.tenant_id = $1 AND d.dev_eui = $2",
+	                  2, vals, json);
+}
+
+int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui)
+{
+	char tid[24];
+	const char *vals[2] = {store_i64(tid, tenant), dev_eui};
+	char *json = NULL;
+	int rc = store_json(s,
+	                    "WITH x AS (SELECT dev_eui FROM device WHERE tenant_id = $1 "
+	                    "  AND dev_eui = $2), "
+	                    "busy AS (SELECT 1 FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	                    "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
+	                    "  AND j.state IN ('pending', 'running', 'paused')), "
+	                    "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui IN "
+	                    "  (SELECT dev_eui FROM x) AND NOT EXISTS (SELECT 1 FROM busy) "
+	                    "  RETURNING 1) "
+	                    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
+	                    "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
+	                    2, vals, &json);
+
+	if (rc == FUOTA_OK) {
+		if (strcmp(json, "missing") == 0)
+			rc = FUOTA_ERR_NOT_FOUND;
+		else if (strcmp(json, "busy") == 0)
+			rc = FUOTA_ERR_CONFLICT;
+	}
+	free(json);
+	return rc;
+}

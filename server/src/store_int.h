@@ -1,0 +1,37 @@
+/* Private helpers shared by the store_*.c files. */
+#ifndef FUOTA_STORE_INT_H
+#define FUOTA_STORE_INT_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/store.h"
+
+/* One connection out of the pool, blocking until one is free. Never NULL. */
+PGconn *store_acquire(struct store *s);
+/* Gives it back; a connection that broke is reset first. */
+void store_release(struct store *s, PGconn *c);
+
+/* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result (PQclear it) or
+ * NULL after logging the error. When sqlstate is not NULL it receives the 5-character SQLSTATE of
+ * a failure ("" if none). */
+PGresult *store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *sqlstate);
+/* The same with explicit lengths and formats (1 = binary) per parameter. */
+PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *vals,
+                         const int *lens, const int *fmts, char *sqlstate);
+
+/* A query returning one row with one text column of JSON: *json = malloc'd copy. NOT_FOUND when
+ * no row or a NULL value, IO on a database error. */
+int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json);
+
+/* Runs a statement that changes rows; *rows = how many. */
+int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows);
+
+/* Decimal text of v into buf (24 bytes). */
+const char *store_i64(char *buf, int64_t v);
+
+#define STORE_SQLSTATE_UNIQUE "23505"
+#define STORE_SQLSTATE_FK     "23503"
+
+#endif

@@ -1,0 +1,304 @@
+/* Jobs, their devices and events. Creating a job for 10,000 devices is two statements: one that
+ * checks every DevEUI through unnest(), one that inserts the job, its devices and its first event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/log.h"
+#include "store_int.h"
+
+#define JOB_JSON                                                                                 \
+	"json_build_object('id', j.id, 'name', j.name, 'firmware_id', j.firmware_id, "           \
+	"'state', j.state, 'region', j.region, 'data_rate', j.data_rate, "                       \
+	"'frequency_hz', j.frequency_hz, 'fragment_size', j.fragment_size, "                     \
+	"'redundancy_frames', j.redundancy_frames, 'redundancy_percent', j.redundancy_percent, " \
+	"'unicast_timeout_s', j.unicast_timeout_s, 'unicast_attempts', j.unicast_attempts, "     \
+	"'multicast_class', j.multicast_class, 'multicast_timeout_s', j.multicast_timeout_s, "   \
+	"'ping_slot_periodicity', j.ping_slot_periodicity, 'start_at', j.start_at, "             \
+	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
+	"'created_at', j.created_at, 'updated_at', j.updated_at, 'started_at', j.started_at, "   \
+	"'finished_at', j.finished_at)"
+
+#define FINISHED "('succeeded', 'failed', 'cancelled')"
+
+/* "{dev1,dev2,...}": DevEUIs are 16 hex digits, so the array literal needs no quoting. */
+static char *deveui_array(const struct job_params *p)
+{
+	size_t cap = p->n_devices * (PLAN_DEVEUI_LEN + 1) + 3, pos = 0;
+	char *a = malloc(cap);
+
+	if (!a)
+		return NULL;
+	a[pos++] = '{';
+	for (size_t i = 0; i < p->n_devices; i++) {
+		if (i)
+			a[pos++] = ',';
+		memcpy(a + pos, p->dev_euis[i], PLAN_DEVEUI_LEN);
+		pos += PLAN_DEVEUI_LEN;
+	}
+	a[pos++] = '}';
+	a[pos] = 0;
+	return a;
+}
+
+static int check_devices(PGconn *c, const char *tenant, const char *array, const char *region,
+                         char *bad_dev_eui, char *why)
+{
+	const char *vals[3] = {tenant, array, region};
+	PGresult *r =
+	        store_exec(c,
+	                   "SELECT x.d, dv.region FROM unnest($2::text[]) x(d) "
+	                   "LEFT JOIN device dv ON dv.tenant_id = $1 AND dv.dev_eui = x.d "
+	                   "WHERE dv.dev_eui IS NULL OR upper(dv.region) <> upper($3) LIMIT 1",
+	                   3, vals, NULL);
+	int rc = FUOTA_ERR_IO;
+
+	if (!r)
+		return rc;
+	rc = FUOTA_OK;
+	if (PQntuples(r) > 0) {
+		snprintf(bad_dev_eui, 17, "%s", PQgetvalue(r, 0, 0));
+		snprintf(why, 64, "%s", PQgetisnull(r, 0, 1) ? "unknown" : PQgetvalue(r, 0, 1));
+		rc = FUOTA_ERR_INVALID_ARG;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static const char *opt_int(char *buf, long v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, 24, "%ld", v);
+	return buf;
+}
+
+int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
+                     char *bad_dev_eui, char *why)
+{
+	const struct job_params *p = j->params;
+	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
+	        ps[24], cls[2] = {p->multicast_class, 0};
+	char *array = deveui_array(p);
+	char state[6];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc = FUOTA_ERR_IO;
+
+	*json = NULL;
+	if (!array)
+		return FUOTA_ERR_NO_MEMORY;
+	const char *vals[17] = {store_i64(tid, tenant),
+	                        p->name,
+	                        store_i64(fid, j->firmware_id),
+	                        p->region,
+	                        store_i64(dr, p->data_rate),
+	                        store_i64(freq, (int64_t)p->frequency_hz),
+	                        p->fragment_size ? store_i64(fs, p->fragment_size) : NULL,
+	                        opt_int(rf, p->redundancy_frames),
+	                        opt_int(rp, p->redundancy_percent),
+	                        store_i64(ut, p->unicast_timeout_s),
+	                        store_i64(ua, p->unicast_attempts),
+	                        cls,
+	                        store_i64(mt, p->multicast_timeout_s),
+	                        opt_int(ps, p->ping_slot_periodicity),
+	                        p->start_at[0] ? p->start_at : NULL,
+	                        j->plan_json,
+	                        array};
+	c = store_acquire(s);
+	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
+		goto out;
+	PQclear(r);
+	r = NULL;
+	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
+	if (rc != FUOTA_OK)
+		goto out;
+	rc = FUOTA_ERR_IO;
+	r = store_exec(
+	        c,
+	        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
+	        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
+	        "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
+	        "ping_slot_periodicity, start_at, plan, device_count) "
+	        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+	        "$16::jsonb, cardinality($17::text[])) RETURNING *), "
+	        "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
+	        "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
+	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
+	        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
+	        "SELECT " JOB_JSON " FROM j",
+	        17, vals, state);
+	if (!r) {
+		/* A device deleted between the check and the insert, or the firmware. */
+		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
+			rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = NULL;
+	if (!*json) {
+		rc = FUOTA_ERR_NO_MEMORY;
+		goto out;
+	}
+	if (!(r = store_exec(c, "COMMIT", 0, NULL, NULL))) {
+		free(*json);
+		*json = NULL;
+		goto out;
+	}
+	rc = FUOTA_OK;
+out:
+	PQclear(r);
+	store_release(s, c); /* rolls back an open transaction */
+	free(array);
+	return rc;
+}
+
+int store_job_list(struct store *s, int64_t tenant, const char *state, unsigned limit,
+                   unsigned long offset, char **json)
+{
+	char tid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), state, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	return store_json(s,
+	                  "SELECT coalesce(json_agg(" JOB_JSON " ORDER BY j.id DESC), '[]') FROM "
+	                  "(SELECT * FROM job WHERE tenant_id = $1 "
+	                  "AND ($2::text IS NULL OR state = $2) "
+	                  "ORDER BY id DESC LIMIT $3 OFFSET $4) j",
+	                  4, vals, json);
+}
+
+int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json)
+{
+	char tid[24], jid[24];
+	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+
+	return store_json(s, "SELECT " JOB_JSON " FROM job j WHERE j.tenant_id = $1 AND j.id = $2",
+	                  2, vals, json);
+}
+
+int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                      unsigned long offset, char **json)
+{
+	char tid[24], jid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	/* NULL (NOT_FOUND) when the job is not the tenant's. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
+	                  "'deadline', d.deadline, 'last_answer', d.last_answer, "
+	                  "'failure_reason', d.failure_reason, 'updated_at', d.updated_at) "
+	                  "ORDER BY d.dev_eui), '[]') FROM (SELECT * FROM job_device "
+	                  "WHERE job_id = $2 ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	                  4, vals, json);
+}
+
+int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                     unsigned long offset, char **json)
+{
+	char tid[24], jid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'id', e.id, 'kind', e.kind, 'dev_eui', e.dev_eui, 'data', e.data, "
+	                  "'created_at', e.created_at) ORDER BY e.id), '[]') FROM "
+	                  "(SELECT * FROM event WHERE job_id = $2 AND tenant_id = $1 "
+	                  "ORDER BY id LIMIT $3 OFFSET $4) e) END",
+	                  4, vals, json);
+}
+
+int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *action, char **json)
+{
+	char tid[24], jid[24];
+	const char *vals[3] = {store_i64(tid, tenant), store_i64(jid, id), action};
+	PGconn *c = store_acquire(s);
+	PGresult *r;
+	int rc = FUOTA_ERR_IO;
+
+	*json = NULL;
+	/* Which state each action accepts: cancel any unfinished job, pause a pending or running
+	 * one, resume a paused one back to where it was. One statement, row locked. */
+	r = store_exec(
+	        c,
+	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2 "
+	        "  FOR UPDATE), "
+	        "u AS (UPDATE job j SET "
+	        "  state = CASE $3 WHEN 'cancel' THEN 'cancelled' WHEN 'pause' THEN 'paused' "
+	        "    ELSE coalesce(j.paused_from, 'pending') END, "
+	        "  paused_from = CASE WHEN $3 = 'pause' THEN j.state END, "
+	        "  finished_at = CASE WHEN $3 = 'cancel' THEN now() ELSE j.finished_at END, "
+	        "  updated_at = now() "
+	        "  FROM x WHERE j.id = x.id AND ("
+	        "    ($3 = 'cancel' AND x.state IN ('pending', 'running', 'paused')) OR "
+	        "    ($3 = 'pause' AND x.state IN ('pending', 'running')) OR "
+	        "    ($3 = 'resume' AND x.state = 'paused')) RETURNING j.*), "
+	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
+	        "  SELECT $1, u.id, 'state', json_build_object('from', x.state, 'to', u.state, "
+	        "  'action', $3) FROM u, x) "
+	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
+	        "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
+	        "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)",
+	        3, vals, NULL);
+	if (!r)
+		goto out;
+	if (strcmp(PQgetvalue(r, 0, 0), "missing") == 0) {
+		rc = FUOTA_ERR_NOT_FOUND;
+	} else if (strcmp(PQgetvalue(r, 0, 0), "state") == 0) {
+		rc = FUOTA_ERR_STATE;
+		*json = strdup(PQgetvalue(r, 0, 2)); /* the current state, for the message */
+	} else {
+		*json = strdup(PQgetvalue(r, 0, 1));
+		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+		log_msg(LOG_LVL_INFO, "job %lld: %s (was %s)", (long long)id, action,
+		        PQgetvalue(r, 0, 2));
+	}
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int store_job_delete(struct store *s, int64_t tenant, int64_t id)
+{
+	char tid[24], jid[24];
+	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+	char *json = NULL;
+	int rc = store_json(
+	        s,
+	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2), "
+	        "d AS (DELETE FROM job WHERE id IN (SELECT id FROM x "
+	        "  WHERE state IN " FINISHED ") RETURNING 1) "
+	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
+	        "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
+	        2, vals, &json);
+
+	if (rc == FUOTA_OK) {
+		if (strcmp(json, "missing") == 0)
+			rc = FUOTA_ERR_NOT_FOUND;
+		else if (strcmp(json, "busy") == 0)
+			rc = FUOTA_ERR_STATE;
+	}
+	free(json);
+	return rc;
+}
+
+int store_job_counts(struct store *s, char **text)
+{
+	return store_json(
+	        s,
+	        "SELECT string_agg(format('fuota_jobs{state=\"%s\"} %s', x.s, "
+	        "coalesce(c.n, 0)), E'\\n' ORDER BY x.s) || E'\\n' "
+	        "FROM unnest(ARRAY['pending', 'running', 'paused', 'succeeded', 'failed', "
+	        "'cancelled']) x(s) LEFT JOIN (SELECT state, count(*) n FROM job "
+	        "GROUP BY state) c ON c.state = x.s",
+	        0, NULL, text);
+}
