@@ -88,10 +88,15 @@ int tool_parse_u64(const char *s, uint64_t max, uint64_t *v)
 		return -1;
 	errno = 0;
 	/* Decimal, or hex with 0x; a leading zero is not octal (GPS seconds, ports, counts). */
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
 		x = strtoull(s + 2, &end, 16);
-	else
+	} else if (isdigit((unsigned char)s[0])) {
 		x = strtoull(s, &end, 10);
+	} else {
+		return -1;
+	}
 	if (errno || !end || *end || x > max)
 		return -1;
 	*v = x;
