@@ -3,14 +3,17 @@
  * Times: GPS seconds (`_s`) or milliseconds (`_ms`) since 1980-01-06, as int64. SessionTime on the
  * air is GPS seconds mod 2^32; the caller lifts it into the full time line.
  *
- * Class B (LoRaWAN 1.0.4 class B chapter, as implemented by LoRaMac-node LoRaMacClassB.c and
- * ChirpStack chirpstack/src/downlink/classb.rs): a beacon is sent at every GPS second multiple of
- * 128 (BeaconTime). The first 2.120 s of the period are the beacon reserved time; the 122.88 s
- * beacon window after it is cut into 4096 slots of 30 ms. With Periodicity p (0..7) a device opens
- * pingNb = 2^(7-p) slots per period, one every pingPeriod = 2^(5+p) slots, starting at slot
- * pingOffset = (c[0] + 256 c[1]) mod pingPeriod, c = aes128_encrypt(16 zero bytes, BeaconTime (4,
- * LE, GPS s mod 2^32) | McAddr (4, LE) | 8 zero bytes). Slot n starts at BeaconTime + 2.120 s +
- * (pingOffset + n * pingPeriod) * 30 ms.
+ * Class B (LoRaWAN class B chapter, as implemented by LoRaMac-node LoRaMacClassBConfig.h /
+ * LoRaMacClassB.c: CLASSB_BEACON_INTERVAL 128000 ms, CLASSB_BEACON_RESERVED 2120 ms,
+ * CLASSB_PING_SLOT_WINDOW 30 ms, "add the reserved time and the ping offset"; and by ChirpStack
+ * chirpstack/src/downlink/classb.rs: BEACON_RESERVED 2120 ms, SLOT_LEN 30 ms, whose
+ * test_get_next_ping_slot_after vectors tests/unit/test_mc.c checks): a beacon is sent at every
+ * GPS second multiple of 128 (BeaconTime). The first 2.120 s of the period are the beacon
+ * reserved time; the 122.88 s beacon window after it is cut into 4096 slots of 30 ms. With
+ * Periodicity p (0..7) a device opens pingNb = 2^(7-p) slots per period, one every
+ * pingPeriod = 2^(5+p) slots, starting at slot pingOffset = (c[0] + 256 c[1]) mod pingPeriod,
+ * c = aes128_encrypt(16 zero bytes, BeaconTime (4, LE, GPS s mod 2^32) | McAddr (4, LE) |
+ * 8 zero bytes). Slot n starts at BeaconTime + 2.120 s + (pingOffset + n * pingPeriod) * 30 ms.
  *
  * Pure functions: no I/O, no globals. They return FUOTA_OK or a negative enum fuota_err. */
 #ifndef FUOTA_MC_SESSION_H
