@@ -15,7 +15,7 @@
  *     frag_dec_mem_size(M, S, L) = 8 * (W * (L + 2) + C) + 2 * (M + 2 * L) + S * (M + 1)
  *
  * bytes (S = FragSize), 8-byte aligned (malloc'd memory is). The rebuilt image (M * S bytes, the
- * last S - padding bytes of padding excluded from frag_dec_image) lives in that memory. L pivot
+ * last `padding` bytes excluded from frag_dec_image) lives in that memory. L pivot
  * rows of M bits are the part that grows with losses; a row is stored only for a coded frame that
  * brings new information about fragments not yet received. When a coded frame needs a row and
  * all L are in use, the session is unrecoverable (NotEnoughMatrixMemory): with frames in order
