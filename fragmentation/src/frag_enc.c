@@ -19,13 +19,14 @@
 
 /* Carved from the caller's scratch memory. */
 struct enc_scratch {
-	uint8_t *map;   /* byte x = 1 if fragment x is in the line being drawn */
-	uint64_t *sw;   /* LFSR bit stream of the current chunk */
-	uint32_t *rb;   /* draws of the current chunk */
-	uint8_t *tab;   /* XOR tables of one block of groups (table path only) */
-	uint8_t *acc;   /* rows * stride accumulators (table path) */
-	uint8_t *lines; /* rows * line_bytes packed lines */
-	uint32_t rows;  /* rows that fit per pass */
+	uint8_t *map[2]; /* byte x = 1 if fragment x is in the line being drawn (two: see
+	                    table_pass) */
+	uint64_t *sw;    /* LFSR bit stream of the current chunk */
+	uint32_t *rb;    /* draws of the current chunk */
+	uint8_t *tab;    /* XOR tables of one block of groups (table path only) */
+	uint8_t *acc;    /* rows * stride accumulators (table path) */
+	uint8_t *lines;  /* rows * line_bytes packed lines */
+	uint32_t rows;   /* rows that fit per pass */
 };
 
 static size_t align64(size_t v)
@@ -93,6 +94,23 @@ static void mod_magic(struct frag_enc *enc)
 	enc->mod_magic = (((uint64_t)1 << enc->mod_shift) + d - 1u) / d;
 }
 
+/* 1 / d rounded down, then one unit in the last place lower. For x < 2^23 and 3 <= d < 2^24 the
+ * float product x * inv (one rounding, relative error <= 2^-24) then stays below x / d, because inv
+ * is at least 2^-24 (relative) under 1 / d, and above x / d - 1, because inv is at most 2^-22 under
+ * and x / d < 2^23 / 3: its truncation is floor(x / d) or one less. */
+static float recip_down(uint32_t d)
+{
+	float f = 1.0f / (float)d;
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	if ((double)f * d > 1.0) /* exact: 24 x 24 bits */
+		u--;
+	u--;
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
 int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t frag_size,
                   const uint8_t *frags, size_t frags_len, enum frag_enc_isa isa)
 {
@@ -114,7 +132,7 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 	enc->mod = m + (is_pow2(m) ? 1u : 0u);
 	enc->want = m / 2u;
 	mod_magic(enc);
-	enc->mod_inv = 1.0f / (float)enc->mod;
+	enc->mod_inv = recip_down(enc->mod);
 	enc->stride = (uint32_t)align64(frag_size);
 	enc->groups = (uint32_t)(((uint64_t)m + 7u) / 8u);
 	enc->line_bytes = (uint32_t)(align64(m) / 8u);
@@ -128,10 +146,10 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 
 /* ---- scratch ---- */
 
-/* map (with one spare byte at index M for the power-of-two reject slot), LFSR stream, draws. */
+/* maps (with one spare byte at index M for the power-of-two reject slot), LFSR stream, draws. */
 static size_t fixed_bytes(const struct frag_enc *enc)
 {
-	return 64u + align64((size_t)enc->code.nb_frag + 1u) +
+	return 64u + 2u * align64((size_t)enc->code.nb_frag + 1u) +
 	       align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)) +
 	       align64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * sizeof(uint32_t));
 }
@@ -183,8 +201,14 @@ static int carve(const struct frag_enc *enc, void *mem, size_t len, int with_tab
 	if (rows > max_rows)
 		rows = max_rows;
 	p += (64u - ((uintptr_t)p & 63u)) & 63u;
-	sc->map = p;
-	p += align64((size_t)enc->code.nb_frag + 1u);
+	for (int i = 0; i < 2; i++) {
+		sc->map[i] = p;
+		p += align64((size_t)enc->code.nb_frag + 1u);
+		/* maps start empty; index M is the reject slot of a power-of-two M (draw r == M),
+		 * kept at 1 so that a v2 draw of it never counts */
+		memset(sc->map[i], 0, align64((size_t)enc->code.nb_frag + 1u));
+		sc->map[i][enc->code.nb_frag] = 1;
+	}
 	sc->sw = (uint64_t *)(void *)p;
 	p += align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t));
 	sc->rb = (uint32_t *)(void *)p;
@@ -195,10 +219,6 @@ static int carve(const struct frag_enc *enc, void *mem, size_t len, int with_tab
 	p += rows * enc->stride;
 	sc->lines = p;
 	sc->rows = (uint32_t)rows;
-	/* map starts empty; index M is the reject slot of a power-of-two M (draw r == M), kept at 1
-	 * so that a v2 draw of it never counts */
-	memset(sc->map, 0, align64((size_t)enc->code.nb_frag + 1u));
-	sc->map[enc->code.nb_frag] = 1;
 	return 0;
 }
 
@@ -254,12 +274,11 @@ static uint32_t round_step(uint32_t v)
 
 /* Draws from the LFSR state x until the row has `want` coefficients. Returns nothing: the map
  * holds the line. got: coefficients counted so far (the carry phase). */
-static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc, uint32_t x,
-                       uint32_t got)
+static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc, uint8_t *map,
+                       uint32_t x, uint32_t got)
 {
 	const uint32_t m = enc->code.nb_frag, want = enc->want;
 	const int v2 = enc->code.version == FRAG_V2, reject = enc->mod != m;
-	uint8_t *map = sc->map;
 	const uint32_t *rb = sc->rb;
 	uint32_t i = 0, gen = 0;
 
@@ -314,16 +333,14 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 	}
 }
 
-/* Computes the packed line of row n into line (enc->line_bytes bytes; bit x % 8 of byte x / 8 =
- * fragment x). The map in sc is zero again afterwards (its reject slot at 1). */
-static void gen_line(const struct frag_enc *enc, const struct enc_scratch *sc, uint32_t n,
-                     uint8_t *line)
+/* Marks the fragments of row n's line in map (byte x = 1 for fragment x). */
+static void draw_line(const struct frag_enc *enc, const struct enc_scratch *sc, uint8_t *map,
+                      uint32_t n)
 {
 	const uint32_t m = enc->code.nb_frag, want = enc->want;
 	const int v2 = enc->code.version == FRAG_V2;
 	uint32_t k = (v2 && enc->code.seed == FRAG_SEED_ABSOLUTE) ? m + n : n;
 	uint32_t x = 1u + 1001u * k, got = 0;
-	uint8_t *map = sc->map;
 
 	/* carries past bit 22: the exact scalar prbs23 until x drops below 2^23, which then holds
 	 */
@@ -332,7 +349,7 @@ static void gen_line(const struct frag_enc *enc, const struct enc_scratch *sc, u
 
 		x = prbs23(x);
 		if (x < PRBS_LFSR_LIMIT) {
-			lfsr_phase(enc, sc, x, got);
+			lfsr_phase(enc, sc, map, x, got);
 			break;
 		}
 		r = x % enc->mod;
@@ -341,6 +358,14 @@ static void gen_line(const struct frag_enc *enc, const struct enc_scratch *sc, u
 		got += v2 ? map[r] ^ 1u : 1u;
 		map[r] = 1;
 	}
+}
+
+/* Packs map into line (enc->line_bytes bytes; bit x % 8 of byte x / 8 = fragment x) and leaves
+ * map empty again, its reject slot at 1. */
+static void finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *line)
+{
+	const uint32_t m = enc->code.nb_frag;
+
 	enc->kern->pack(map, line, (size_t)enc->line_bytes * 8u);
 	map[m] = 1;
 	if (m % 8u)
@@ -369,7 +394,8 @@ static void direct_row(const struct frag_enc *enc, const struct enc_scratch *sc,
 {
 	const uint32_t s = enc->frag_size;
 
-	gen_line(enc, sc, n, sc->lines);
+	draw_line(enc, sc, sc->map[0], n);
+	finish_line(enc, sc->map[0], sc->lines);
 	memset(out, 0, s);
 	for (uint32_t b = 0; b < enc->line_bytes; b++) {
 		uint32_t bits = sc->lines[b];
@@ -389,8 +415,15 @@ static void table_pass(const struct frag_enc *enc, const struct enc_scratch *sc,
 {
 	const uint32_t bg = enc->block_groups;
 
-	for (uint32_t i = 0; i < rows; i++)
-		gen_line(enc, sc, first + i, sc->lines + (size_t)i * enc->line_bytes);
+	/* row i is packed after row i + 1 is drawn into the other map: the pack's wide loads then
+	 * do not wait for the draw's byte stores to leave the store buffer */
+	for (uint32_t i = 0; i <= rows; i++) {
+		if (i < rows)
+			draw_line(enc, sc, sc->map[i % 2u], first + i);
+		if (i > 0)
+			finish_line(enc, sc->map[(i - 1u) % 2u],
+			            sc->lines + (size_t)(i - 1u) * enc->line_bytes);
+	}
 	memset(sc->acc, 0, (size_t)rows * enc->stride);
 	for (uint32_t g0 = 0; g0 < enc->groups; g0 += bg) {
 		uint32_t ng = enc->groups - g0 < bg ? enc->groups - g0 : bg;

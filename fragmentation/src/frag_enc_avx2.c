@@ -17,8 +17,9 @@ int frag_enc_isa_avx2_ok(void)
 }
 
 /* Eight windows per vector: window t + i is bits i .. i + 22 of the 32 bits at byte t / 8 (t a
- * multiple of 8). The quotient comes from a float reciprocal: x < 2^23 and mod < 2^24 are exact
- * floats and the estimate is off by at most one, which the two corrections fix. */
+ * multiple of 8). The quotient q comes from the float reciprocal enc->mod_inv, biased low so that
+ * q is floor(x / mod) or one less (see frag_enc.c), and r = x - q * mod in [0, 2 * mod) needs one
+ * correction: min(r, r - mod) as unsigned numbers. */
 AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                             uint32_t count, uint32_t *r)
 {
@@ -26,9 +27,7 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 	const __m256i shifts = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	const __m256i mask = _mm256_set1_epi32(0x7fffff);
 	const __m256i d = _mm256_set1_epi32((int)enc->mod);
-	const __m256i dm1 = _mm256_set1_epi32((int)enc->mod - 1);
 	const __m256 inv = _mm256_set1_ps(enc->mod_inv);
-	const __m256i zero = _mm256_setzero_si256();
 
 	if (enc->mod >= (1u << 24)) {
 		frag_enc_draws_portable(enc, sw, t0, count, r);
@@ -42,8 +41,7 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 		x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)w), shifts), mask);
 		q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(x), inv));
 		rr = _mm256_sub_epi32(x, _mm256_mullo_epi32(q, d));
-		rr = _mm256_add_epi32(rr, _mm256_and_si256(_mm256_cmpgt_epi32(zero, rr), d));
-		rr = _mm256_sub_epi32(rr, _mm256_and_si256(_mm256_cmpgt_epi32(rr, dm1), d));
+		rr = _mm256_min_epu32(rr, _mm256_sub_epi32(rr, d));
 		_mm256_storeu_si256((__m256i *)(void *)(r + (t - t0)), rr);
 	}
 }

@@ -17,7 +17,7 @@ int frag_enc_isa_avx512_ok(void)
 }
 
 /* Sixteen windows per vector: lanes 0..7 from the 32 bits at byte t / 8, lanes 8..15 from those
- * at the next byte (t a multiple of 8). Quotient by float reciprocal, corrected (see avx2). */
+ * at the next byte (t a multiple of 8). Modulo as in the AVX2 kernel. */
 AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                                 uint32_t count, uint32_t *r)
 {
@@ -26,7 +26,6 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 	const __m512i mask = _mm512_set1_epi32(0x7fffff);
 	const __m512i d = _mm512_set1_epi32((int)enc->mod);
 	const __m512 inv = _mm512_set1_ps(enc->mod_inv);
-	const __m512i zero = _mm512_setzero_si512();
 
 	if (enc->mod >= (1u << 24)) {
 		frag_enc_draws_portable(enc, sw, t0, count, r);
@@ -43,8 +42,7 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 		x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
 		q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(x), inv));
 		rr = _mm512_sub_epi32(x, _mm512_mullo_epi32(q, d));
-		rr = _mm512_mask_add_epi32(rr, _mm512_cmplt_epi32_mask(rr, zero), rr, d);
-		rr = _mm512_mask_sub_epi32(rr, _mm512_cmpge_epi32_mask(rr, d), rr, d);
+		rr = _mm512_min_epu32(rr, _mm512_sub_epi32(rr, d));
 		_mm512_storeu_si512((void *)(r + (t - t0)), rr);
 	}
 }

@@ -327,6 +327,16 @@ static void test_beyond_one_session(void **state)
 	compare_case(20000, 4, FRAG_V2, FRAG_SEED_RELATIVE, 9000, 65);
 }
 
+/* A modulus of 2^23 and more: every LFSR draw is below it (x < 2^23), and the SIMD kernels hand
+ * a modulus of 2^24 and more to the portable code. */
+static void test_huge_nb_frag(void **state)
+{
+	(void)state;
+	compare_case((1u << 23) - 3u, 1, FRAG_V1, FRAG_SEED_RELATIVE, 1, 2);
+	compare_case(1u << 23, 1, FRAG_V2, FRAG_SEED_RELATIVE, 9000, 1);
+	compare_case((1u << 24) + 3u, 1, FRAG_V1, FRAG_SEED_RELATIVE, 1, 1);
+}
+
 /* Ranges split at random points, each with its own scratch as threads use them, and passes forced
  * by small scratch, equal the one-shot range. */
 static void test_partial_ranges_and_small_scratch(void **state)
@@ -428,6 +438,7 @@ int main(void)
 	        cmocka_unit_test(test_full_session_with_carries),
 	        cmocka_unit_test(test_random_codes),
 	        cmocka_unit_test(test_beyond_one_session),
+	        cmocka_unit_test(test_huge_nb_frag),
 	        cmocka_unit_test(test_partial_ranges_and_small_scratch),
 	        cmocka_unit_test(test_bad_arguments),
 	};

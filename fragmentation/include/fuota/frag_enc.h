@@ -53,7 +53,7 @@ struct frag_enc {
 	uint32_t want;        /* floor(M / 2) draws (v1) or distinct ones (v2) per row */
 	uint64_t mod_magic;   /* floor(x / mod) = (x * mod_magic) >> mod_shift for x < 2^23 */
 	uint32_t mod_shift;
-	float mod_inv;         /* 1 / mod, for the SIMD quotient estimate */
+	float mod_inv;         /* just under 1 / mod, for the SIMD quotient estimate */
 	uint32_t stride;       /* bytes per table entry: frag_size rounded up to 64 */
 	uint32_t groups;       /* ceil(M / 8) groups of 8 fragments */
 	uint32_t line_bytes;   /* bytes of one packed line in scratch, a multiple of 8 */
