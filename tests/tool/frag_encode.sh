@@ -1,0 +1,115 @@
+#!/bin/sh
+# fuota-tool frag encode and frag bench.
+# - The frames file of data = bytes 0..99, FragSize 10, 10 redundancy rows must hold the header,
+#   the data and the PROTOCOL-NOTES §4.7 coded fragments (v1, v2 relative, v2 absolute).
+# - Padding, --redundancy-percent rounding, threads giving identical files, the 16383 warning,
+#   and clear errors for bad options and an empty input.
+# - frag bench on the smallest workload verifies the fast encoder against the reference.
+# Usage: sh frag_encode.sh <fuota-tool>
+set -u
+TOOL=$1
+FAILS=0
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { echo "ok   $1"; }
+fail() {
+	echo "FAIL $1"
+	FAILS=$((FAILS + 1))
+}
+
+# hexof FILE OFFSET COUNT: COUNT bytes at OFFSET as space-separated lowercase hex.
+hexof() {
+	od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+# check NAME FILE OFFSET WANT_HEX
+check() {
+	got=$(hexof "$2" "$3" $(($(echo "$4" | wc -w))))
+	if [ "$got" = "$4" ]; then ok "$1"; else fail "$1: got '$got', want '$4'"; fi
+}
+
+i=0
+while [ $i -lt 100 ]; do
+	printf "\\$(printf %03o $i)"
+	i=$((i + 1))
+done >"$TMP/d100.bin"
+
+# header: FRG1, nb_frag 10, frag_size 10, redundancy 10, padding 0; then data, then N = 11..20
+"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/v1.frg" ||
+	fail "encode v1 exit status"
+check "v1 header" "$TMP/v1.frg" 0 "46 52 47 31 0a 00 00 00 0a 00 00 00 0a 00 00 00 00 00 00 00"
+check "v1 data copied" "$TMP/v1.frg" 20 "00 01 02 03 04 05 06 07 08 09 0a"
+check "v1 N=11" "$TMP/v1.frg" 120 "26 26 22 22 2e 2e 22 22 26 26"
+check "v1 N=14" "$TMP/v1.frg" 150 "36 36 32 32 3e 3e 22 22 36 36"
+check "v1 N=20" "$TMP/v1.frg" 210 "22 23 24 25 26 27 18 19 0a 0b"
+[ "$(wc -c <"$TMP/v1.frg")" -eq 220 ] && ok "v1 size" || fail "v1 size"
+
+"$TOOL" frag encode --frag-size 10 --redundancy 10 --ts004 2 "$TMP/d100.bin" "$TMP/v2.frg" ||
+	fail "encode v2 exit status"
+check "v2 relative N=11" "$TMP/v2.frg" 120 "68 69 52 53 5c 5d 76 77 70 71"
+check "v2 relative N=20" "$TMP/v2.frg" 210 "00 01 3a 3b 44 45 7e 7f 68 69"
+"$TOOL" frag encode --frag-size 10 --redundancy 10 --ts004 2 --v2-seed absolute \
+	"$TMP/d100.bin" "$TMP/v2a.frg" || fail "encode v2 absolute exit status"
+check "v2 absolute N=11" "$TMP/v2a.frg" 120 "5a 5b 64 65 1e 1f 18 19 02 03"
+check "v2 absolute N=20" "$TMP/v2a.frg" 210 "1a 1b 24 25 5e 5f 48 49 42 43"
+
+# 95 bytes in fragments of 10: 10 fragments, 5 bytes of padding; 25 % of 10 -> R = ceil(2.5) = 3
+head -c 95 "$TMP/d100.bin" >"$TMP/d95.bin"
+"$TOOL" frag encode --frag-size 10 --redundancy-percent 25 "$TMP/d95.bin" "$TMP/p.frg" ||
+	fail "encode percent exit status"
+check "padding and percent header" "$TMP/p.frg" 4 \
+	"0a 00 00 00 0a 00 00 00 03 00 00 00 05 00 00 00"
+check "zero padding" "$TMP/p.frg" 110 "5a 5b 5c 5d 5e 00 00 00 00 00"
+
+# threads: identical frames, FragSize 255 and 1, odd sizes
+head -c 300000 /dev/urandom >"$TMP/r.bin"
+for fs in 1 48 255; do
+	"$TOOL" frag encode --frag-size $fs --redundancy 300 "$TMP/r.bin" "$TMP/t1.frg" 2>/dev/null &&
+		"$TOOL" frag encode --frag-size $fs --redundancy 300 --threads 3 "$TMP/r.bin" \
+			"$TMP/t3.frg" 2>/dev/null && cmp -s "$TMP/t1.frg" "$TMP/t3.frg" &&
+		ok "threads 1 == threads 3 (FragSize $fs)" || fail "threads differ (FragSize $fs)"
+done
+
+# more than one session can carry: written, with a warning
+"$TOOL" frag encode --frag-size 16 --redundancy-percent 10 "$TMP/r.bin" "$TMP/big.frg" \
+	2>"$TMP/err" && grep -q "16383" "$TMP/err" && [ -s "$TMP/big.frg" ] &&
+	ok "warning above 16383 frames" || fail "warning above 16383 frames"
+"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/v1b.frg" \
+	2>"$TMP/err" && [ ! -s "$TMP/err" ] && ok "no warning for one session" ||
+	fail "unexpected stderr for one session"
+
+# errors: exit status 2 for bad options, 1 for a bad input file, with a message on stderr
+expect_err() { # NAME WANT_RC WORD ARGS...
+	name=$1 want=$2 word=$3
+	shift 3
+	"$TOOL" frag encode "$@" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -qi -- "$word" "$TMP/err"; then ok "$name"; else
+		fail "$name: exit $rc, stderr: $(cat "$TMP/err")"
+	fi
+}
+: >"$TMP/empty.bin"
+expect_err "frag size 0" 2 frag-size --frag-size 0 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
+expect_err "frag size 256" 2 frag-size --frag-size 256 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
+expect_err "empty input" 1 empty --frag-size 10 --redundancy 1 "$TMP/empty.bin" "$TMP/x"
+expect_err "missing input" 1 "$TMP/nope" --frag-size 10 --redundancy 1 "$TMP/nope" "$TMP/x"
+expect_err "both redundancies" 2 redundancy --frag-size 10 --redundancy 1 \
+	--redundancy-percent 5 "$TMP/d100.bin" "$TMP/x"
+expect_err "bad percent" 2 percent --frag-size 10 --redundancy-percent 5x "$TMP/d100.bin" "$TMP/x"
+expect_err "bad version" 2 ts004 --frag-size 10 --redundancy 1 --ts004 3 "$TMP/d100.bin" "$TMP/x"
+expect_err "absolute seed needs v2" 2 v2-seed --frag-size 10 --redundancy 1 --v2-seed absolute \
+	"$TMP/d100.bin" "$TMP/x"
+expect_err "seed too large" 2 "too large" --frag-size 10 --redundancy 4294967295 \
+	"$TMP/d100.bin" "$TMP/x"
+
+# bench: smallest workload, verified against the reference, machine-readable
+if "$TOOL" frag bench --workloads a --reps 1 --ref-reps 1 --json >"$TMP/bench.json" &&
+	grep -q '"verified": true' "$TMP/bench.json" && grep -q '"encoder": "reference"' \
+	"$TMP/bench.json"; then ok "bench a verified"; else fail "bench a"; fi
+
+[ $FAILS -eq 0 ] || {
+	echo "$FAILS failure(s)"
+	exit 1
+}
+echo "all frag encode tests passed"
