@@ -1,5 +1,6 @@
 /* fuota-tool frag encode: a file to the FRG1 frames file (README "Frames file"): the uncoded
  * fragments, the last one zero-padded, then the TS004 redundancy rows, in DataFragment order. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -191,14 +192,33 @@ static int plan(const struct tool_encode_opts *o, size_t len, uint32_t *nb_frag,
 	return 0;
 }
 
+/* Opens input and returns its size in *len. Returns the stream, or NULL (message printed). */
+static FILE *open_input(const char *input, size_t *len)
+{
+	FILE *f = fopen(input, "rb");
+	long size;
+
+	if (!f) {
+		tool_err("%s: %s", input, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		tool_err("%s: cannot determine size", input);
+		fclose(f);
+		return NULL;
+	}
+	*len = (size_t)size;
+	return f;
+}
+
 int tool_frag_encode_file(const char *input, const char *output, const struct tool_encode_opts *o)
 {
 	struct tool_frames f = {0};
-	uint8_t *data = NULL;
 	size_t len = 0, total;
+	FILE *in = open_input(input, &len);
 	int rc = TOOL_EXIT_FAIL;
 
-	if (tool_read_file(input, &data, &len) != 0)
+	if (!in)
 		return TOOL_EXIT_FAIL;
 	if (len == 0) {
 		tool_err("frag encode: %s is empty: nothing to send", input);
@@ -223,7 +243,11 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 		tool_err("frag encode: out of memory for %zu bytes of frames", total);
 		goto out;
 	}
-	memcpy(f.frames, data, len);
+	/* the input goes straight into the frames buffer: no second copy of the image */
+	if (fread(f.frames, 1, len, in) != len) {
+		tool_err("%s: read error", input);
+		goto out;
+	}
 	memset(f.frames + len, 0, f.padding);
 	if (tool_frag_encode_frames(o, f.nb_frag, f.redundancy, f.frames) != 0)
 		goto out;
@@ -232,7 +256,7 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 	rc = TOOL_EXIT_OK;
 out:
 	free(f.frames);
-	free(data);
+	fclose(in);
 	return rc;
 }
 
