@@ -310,7 +310,9 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 		d = want - got;
 		if (d > gen - i)
 			d = gen - i;
+		/* unrolled: these loops are half of the encoder's time on small fragments */
 		if (v2) {
+#pragma GCC unroll 4
 			for (uint32_t j = i; j < i + d; j++) {
 				uint32_t r = rb[j];
 
@@ -318,6 +320,7 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 				map[r] = 1;
 			}
 		} else if (reject) {
+#pragma GCC unroll 4
 			for (uint32_t j = i; j < i + d; j++) {
 				uint32_t r = rb[j];
 
@@ -325,6 +328,7 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 				map[r] = 1;
 			}
 		} else {
+#pragma GCC unroll 8
 			for (uint32_t j = i; j < i + d; j++)
 				map[rb[j]] = 1;
 			got += d;
