@@ -19,24 +19,26 @@
 
 static int usage(FILE *to, int rc)
 {
-	fprintf(to, "usage: fuota-tool frag encode --frag-size S (--redundancy R | "
-	            "--redundancy-percent P)\n"
-	            "                              [--ts004 1|2] [--v2-seed relative|absolute]\n"
-	            "                              [--threads T] INPUT OUTPUT\n"
-	            "  Splits INPUT into NbFrag = ceil(size / S) fragments of S bytes (1..255, the "
-	            "last\n"
-	            "  padded with zeros), adds R redundancy rows (or R = ceil(P / 100 * NbFrag)), "
-	            "and\n"
-	            "  writes the frames file OUTPUT: \"FRG1\", u32 LE nb_frag, frag_size, "
-	            "redundancy,\n"
-	            "  padding, then all NbFrag + R frames in order N = 1, 2, ...\n"
-	            "  --ts004 1|2          parity matrix of TS004 v1.0.0 (default) or v2.0.0\n"
-	            "  --v2-seed relative   v2 seed index N - M (LBM, ChirpStack; default)\n"
-	            "  --v2-seed absolute   v2 seed index N (the TS004 v2 MATLAB reading)\n"
-	            "  --threads T          encode with T threads (default 1)\n"
-	            "  One session carries NbFrag + R <= 16383 frames; larger files are written "
-	            "with a\n"
-	            "  warning.\n");
+	fprintf(to,
+	        "usage: fuota-tool frag encode --frag-size S (--redundancy R | "
+	        "--redundancy-percent P)\n"
+	        "                              [--ts004 1|2] [--v2-seed relative|absolute]\n"
+	        "                              [--threads T] INPUT OUTPUT\n"
+	        "  Splits INPUT into NbFrag = ceil(size / S) fragments of S bytes (1..255, the "
+	        "last\n"
+	        "  padded with zeros), adds R redundancy rows (or R = ceil(P / 100 * NbFrag)), "
+	        "and\n"
+	        "  writes the frames file OUTPUT: \"FRG1\", u32 LE nb_frag, frag_size, "
+	        "redundancy,\n"
+	        "  padding, then all NbFrag + R frames in order N = 1, 2, ...\n"
+	        "  --ts004 1|2          parity matrix of TS004 v1.0.0 (default) or v2.0.0\n"
+	        "  --v2-seed relative   v2 seed index N - M (LBM, ChirpStack; default)\n"
+	        "  --v2-seed absolute   v2 seed index N (the TS004 v2 MATLAB reading)\n"
+	        "  --threads T          encode with up to T threads (default 1; small jobs use\n"
+	        "                       fewer)\n"
+	        "  One session carries NbFrag + R <= 16383 frames; larger files are written "
+	        "with a\n"
+	        "  warning.\n");
 	return rc;
 }
 
@@ -108,12 +110,16 @@ static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redund
 	struct enc_job jobs[MAX_THREADS];
 	pthread_t tid[MAX_THREADS];
 	unsigned started = 0;
+	uint64_t work;
 	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s, FRAG_ENC_ISA_AUTO);
 
 	if (rc != FUOTA_OK)
 		return rc;
-	if (threads > redundancy)
-		threads = redundancy ? redundancy : 1u;
+	/* a thread costs its start and its own XOR tables: give each at least about 2^21
+	 * row-fragment pairs of work (workload a of frag bench, 137 x 1366, runs on one) */
+	work = (uint64_t)redundancy * code->nb_frag >> 21;
+	if (threads > work)
+		threads = work ? (unsigned)work : 1u;
 	for (unsigned t = 0; t < threads; t++) {
 		uint32_t lo = (uint32_t)((uint64_t)redundancy * t / threads);
 		uint32_t hi = (uint32_t)((uint64_t)redundancy * (t + 1u) / threads);
