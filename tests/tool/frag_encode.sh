@@ -62,13 +62,16 @@ check "padding and percent header" "$TMP/p.frg" 4 \
 	"0a 00 00 00 0a 00 00 00 03 00 00 00 05 00 00 00"
 check "zero padding" "$TMP/p.frg" 110 "5a 5b 5c 5d 5e 00 00 00 00 00"
 
-# threads: identical frames, FragSize 255 and 1, odd sizes
+# threads: identical frames (jobs large enough that 3 threads really start), FragSize 1..255
 head -c 300000 /dev/urandom >"$TMP/r.bin"
-for fs in 1 48 255; do
-	"$TOOL" frag encode --frag-size $fs --redundancy 300 "$TMP/r.bin" "$TMP/t1.frg" 2>/dev/null &&
-		"$TOOL" frag encode --frag-size $fs --redundancy 300 --threads 3 "$TMP/r.bin" \
+head -c 1048576 /dev/urandom >"$TMP/r2.bin"
+for job in "1 300 r" "48 1000 r2" "255 3000 r2"; do
+	set -- $job
+	"$TOOL" frag encode --frag-size "$1" --redundancy "$2" "$TMP/$3.bin" "$TMP/t1.frg" \
+		2>/dev/null &&
+		"$TOOL" frag encode --frag-size "$1" --redundancy "$2" --threads 3 "$TMP/$3.bin" \
 			"$TMP/t3.frg" 2>/dev/null && cmp -s "$TMP/t1.frg" "$TMP/t3.frg" &&
-		ok "threads 1 == threads 3 (FragSize $fs)" || fail "threads differ (FragSize $fs)"
+		ok "threads 1 == threads 3 (FragSize $1)" || fail "threads differ (FragSize $1)"
 done
 
 # more than one session can carry: written, with a warning
