@@ -118,6 +118,10 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		api_reply_error(c, &e);
 		goto out;
 	}
+	snprintf(in->p.image_field, sizeof(in->p.image_field), "%s",
+	         in->file       ? "file"
+	         : fw_size >= 0 ? "firmware_size"
+	                        : "firmware_id");
 	if (in->file) {
 		if (in->file->len > c->api->cfg->max_upload_bytes) {
 			api_reply(c, 413, "too_large", "file", "the image is larger than %lu bytes",

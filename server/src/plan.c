@@ -41,7 +41,7 @@ static uint64_t div_ceil(uint64_t a, uint64_t b)
 static int plan_fragments(const struct job_params *p, size_t size, const struct lw_dr *dr,
                           struct job_plan *out, struct api_error *e)
 {
-	const char *img = p->firmware_id ? "firmware_id" : "file";
+	const char *img = p->image_field[0] ? p->image_field : "firmware_id";
 	unsigned max_fs = dr->max_payload - LW_FRAG_HEADER_LEN;
 	uint64_t nb, red;
 

@@ -16,7 +16,9 @@
 
 struct job_params {
 	char name[201];
-	int64_t firmware_id; /* 0 when the firmware comes with the request (multipart "file") */
+	int64_t firmware_id;  /* 0 when the firmware comes with the request (multipart "file") */
+	char image_field[16]; /* the request field errors about the image name: "firmware_id",
+	                         "file" or "firmware_size" ("" = "firmware_id") */
 	char region[16];
 	unsigned data_rate;
 	uint64_t frequency_hz;

@@ -1,0 +1,400 @@
+/* Integration-test helpers (see itest.h). */
+#include "itest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TEST_MASTER_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static void copy_val(char *dst, size_t cap, const char *v)
+{
+	snprintf(dst, cap, "%s", v);
+	dst[strcspn(dst, "\r\n")] = 0;
+}
+
+int itest_env_load(const char *path, struct itest_env *e)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	memset(e, 0, sizeof(*e));
+	if (!f) {
+		fprintf(stderr, "itest: %s: %s (is the fuota_stack fixture up?)\n", path,
+		        strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq++ = 0;
+		if (strcmp(line, "PG_HOST") == 0)
+			copy_val(e->pg_host, sizeof(e->pg_host), eq);
+		else if (strcmp(line, "PG_PORT") == 0)
+			copy_val(e->pg_port, sizeof(e->pg_port), eq);
+		else if (strcmp(line, "PG_USER") == 0)
+			copy_val(e->pg_user, sizeof(e->pg_user), eq);
+		else if (strcmp(line, "PG_PASSWORD") == 0)
+			copy_val(e->pg_password, sizeof(e->pg_password), eq);
+		else if (strcmp(line, "FUOTA_MQTT") == 0)
+			copy_val(e->mqtt_url, sizeof(e->mqtt_url), eq);
+	}
+	fclose(f);
+	return e->pg_port[0] ? 0 : -1;
+}
+
+int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap)
+{
+	char admin[512], sql[256];
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
+	         e->pg_host, e->pg_port, e->pg_user, e->pg_password);
+	c = PQconnectdb(admin);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+	PQclear(PQexec(c, sql));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		rc = 0;
+	else
+		fprintf(stderr, "itest: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	snprintf(dsn, cap, "host=%s port=%s user=%s password=%s dbname=%s", e->pg_host, e->pg_port,
+	         e->pg_user, e->pg_password, dbname);
+out:
+	PQfinish(c);
+	return rc;
+}
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t n = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&sa, &n) == 0)
+		port = ntohs(sa.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+int itest_fuotad_start(struct itest_fuotad *f)
+{
+	char port[16];
+
+	f->port = free_port();
+	snprintf(port, sizeof(port), "%u", f->port);
+	f->pid = fork();
+	if (f->pid < 0)
+		return -1;
+	if (f->pid == 0) {
+		int fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setenv("FUOTA_DATABASE_DSN", f->dsn, 1);
+		setenv("FUOTA_HTTP_PORT", port, 1);
+		setenv("FUOTA_HTTP_BIND", "127.0.0.1", 1);
+		setenv("FUOTA_HTTP_THREADS", "4", 1);
+		setenv("FUOTA_DATABASE_POOL_SIZE", "4", 1);
+		setenv("FUOTA_SECURITY_MASTER_KEY", TEST_MASTER_KEY, 1);
+		setenv("FUOTA_LOG_LEVEL", "info", 1);
+		if (f->max_upload[0])
+			setenv("FUOTA_HTTP_MAX_UPLOAD_BYTES", f->max_upload, 1);
+		unsetenv("FUOTA_CONFIG");
+		execl(f->bin, f->bin, "run", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		struct http_resp r;
+		int st;
+
+		if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
+			fprintf(stderr, "itest: fuotad exited at start (see %s)\n", f->log);
+			f->pid = 0;
+			return -1;
+		}
+		if (http_req(f->port, "GET", "/readyz", NULL, NULL, NULL, 0, &r) == 0) {
+			int ok = r.status == 200;
+
+			http_free(&r);
+			if (ok)
+				return 0;
+		}
+		sleep_ms(50);
+	}
+	fprintf(stderr, "itest: fuotad not ready after 15 s (see %s)\n", f->log);
+	itest_fuotad_stop(f);
+	return -1;
+}
+
+int itest_fuotad_stop(struct itest_fuotad *f)
+{
+	int st = 0;
+
+	if (f->pid <= 0)
+		return -1;
+	kill(f->pid, SIGTERM);
+	for (int i = 0; i < 400; i++) {
+		if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
+			f->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
+		sleep_ms(50);
+	}
+	kill(f->pid, SIGKILL);
+	waitpid(f->pid, &st, 0);
+	f->pid = 0;
+	return -1;
+}
+
+int itest_token(const char *bin, const char *dsn, bool admin, long tenant, char *out)
+{
+	char cmd[2048], tenant_s[32];
+	FILE *p;
+	int rc = -1;
+
+	snprintf(tenant_s, sizeof(tenant_s), "%ld", tenant);
+	/* The DSN travels in the environment, not on the command line. */
+	setenv("FUOTA_DATABASE_DSN", dsn, 1);
+	setenv("FUOTA_LOG_LEVEL", "warn", 1);
+	snprintf(cmd, sizeof(cmd), "'%s' token create --tenant %s %s", bin, tenant_s,
+	         admin ? "--admin" : "");
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fgets(out, 80, p)) {
+		out[strcspn(out, "\n")] = 0;
+		rc = strncmp(out, "fuota_", 6) == 0 ? 0 : -1;
+	}
+	if (pclose(p) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int connect_to(unsigned port)
+{
+	struct sockaddr_in sa;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {30, 0};
+
+	if (s < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int send_all(int s, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = send(s, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads until the server closes, then splits head and body. */
+static int read_response(int s, struct http_resp *r)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap), *sep;
+
+	memset(r, 0, sizeof(*r));
+	if (!buf)
+		return -1;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+		n = recv(s, buf + len, cap - len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	sep = strstr(buf, "\r\n\r\n");
+	if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
+		free(buf);
+		return -1;
+	}
+	*sep = 0;
+	r->head = buf;
+	r->len = len - (size_t)(sep + 4 - buf);
+	r->body = malloc(r->len + 1);
+	if (!r->body) {
+		free(buf);
+		return -1;
+	}
+	memcpy(r->body, sep + 4, r->len);
+	r->body[r->len] = 0;
+	return 0;
+}
+
+int http_raw(unsigned port, const void *data, size_t len, struct http_resp *r)
+{
+	int s = connect_to(port), rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (s < 0)
+		return -1;
+	/* A server may answer (413, 400) and close before the whole request is sent: still read. */
+	send_all(s, data, len);
+	shutdown(s, SHUT_WR);
+	rc = read_response(s, r);
+	close(s);
+	return rc;
+}
+
+int http_req(unsigned port, const char *method, const char *path, const char *token,
+             const char *ctype, const void *body, size_t len, struct http_resp *r)
+{
+	char head[2048];
+	int n, s, rc;
+
+	n = snprintf(head, sizeof(head),
+	             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+	             "Content-Length: %zu\r\n",
+	             method, path, body ? len : 0);
+	if (token)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Authorization: Bearer %s\r\n",
+		              token);
+	if (ctype)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n", ctype);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	memset(r, 0, sizeof(*r));
+	s = connect_to(port);
+	if (s < 0)
+		return -1;
+	if (send_all(s, head, (size_t)n) != 0 || (body && len && send_all(s, body, len) != 0)) {
+		/* The server may refuse early (413); its answer is still there to read. */
+	}
+	rc = read_response(s, r);
+	close(s);
+	return rc;
+}
+
+void http_free(struct http_resp *r)
+{
+	free(r->head);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *http_json(const struct http_resp *r)
+{
+	return r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+}
+
+int api_call(unsigned port, const char *method, const char *path, const char *token,
+             const char *json_body, json_t **out)
+{
+	struct http_resp r;
+	int status;
+
+	if (out)
+		*out = NULL;
+	if (http_req(port, method, path, token, json_body ? "application/json" : NULL, json_body,
+	             json_body ? strlen(json_body) : 0, &r) != 0)
+		return -1;
+	status = r.status;
+	if (out)
+		*out = http_json(&r);
+	http_free(&r);
+	return status;
+}
+
+#define BOUNDARY "itestBoundary7MA4YWxkTrZu0gW"
+
+char *form_build(const struct form_part *parts, size_t n, size_t *len, char *content_type)
+{
+	size_t cap = 1024, pos = 0;
+	char *b;
+
+	for (size_t i = 0; i < n; i++)
+		cap += parts[i].len + 512;
+	b = malloc(cap);
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].filename)
+			pos += (size_t)snprintf(
+			        b + pos, cap - pos,
+			        "--%s\r\nContent-Disposition: form-data; name=\"%s\"; "
+			        "filename=\"%s\"\r\nContent-Type: "
+			        "application/octet-stream\r\n\r\n",
+			        BOUNDARY, parts[i].name, parts[i].filename);
+		else
+			pos += (size_t)snprintf(b + pos, cap - pos,
+			                        "--%s\r\nContent-Disposition: form-data; "
+			                        "name=\"%s\"\r\n\r\n",
+			                        BOUNDARY, parts[i].name);
+		memcpy(b + pos, parts[i].data, parts[i].len);
+		pos += parts[i].len;
+		memcpy(b + pos, "\r\n", 2);
+		pos += 2;
+	}
+	pos += (size_t)snprintf(b + pos, cap - pos, "--%s--\r\n", BOUNDARY);
+	*len = pos;
+	snprintf(content_type, 128, "multipart/form-data; boundary=%s", BOUNDARY);
+	return b;
+}

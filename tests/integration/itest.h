@@ -1,0 +1,78 @@
+/* Helpers of the integration tests: the stack's connection info, a private database per test
+ * program, fuotad started and stopped as a child process, and a small HTTP/1.1 client over
+ * sockets (so a test can also send malformed requests byte for byte). */
+#ifndef FUOTA_ITEST_H
+#define FUOTA_ITEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct itest_env {
+	char pg_host[64];
+	char pg_port[16];
+	char pg_user[64];
+	char pg_password[128];
+	char mqtt_url[128];
+};
+
+/* Reads the KEY=VALUE file written by scripts/stack.sh services-up. Returns 0 or -1. */
+int itest_env_load(const char *path, struct itest_env *e);
+
+/* Drops and creates database dbname; writes its DSN into dsn. Returns 0 or -1 (message printed). */
+int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap);
+
+struct itest_fuotad {
+	pid_t pid;
+	unsigned port;
+	char bin[512];
+	char dsn[512];
+	char log[512];
+	char max_upload[32]; /* "" = the default */
+};
+
+/* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;
+ * waits until /readyz answers 200. Returns 0 or -1. */
+int itest_fuotad_start(struct itest_fuotad *f);
+/* SIGTERM, then waits: returns fuotad's exit status (0 = clean shutdown, no sanitizer report), or
+ * -1 when it had to be killed or died of a signal. */
+int itest_fuotad_stop(struct itest_fuotad *f);
+
+/* Runs `fuotad token create [--admin] [--tenant N]` against dsn; the token into out (80 bytes).
+ * Returns 0 or -1. */
+int itest_token(const char *bin, const char *dsn, bool admin, long tenant, char *out);
+
+struct http_resp {
+	int status;
+	char *head; /* status line and headers, malloc'd */
+	char *body; /* malloc'd, NUL-terminated */
+	size_t len;
+};
+
+/* One request on a fresh connection (Connection: close). token, ctype, body may be NULL. Returns
+ * 0 (r filled; free with http_free) or -1 (no connection / no answer). */
+int http_req(unsigned port, const char *method, const char *path, const char *token,
+             const char *ctype, const void *body, size_t len, struct http_resp *r);
+/* Sends raw bytes and reads whatever comes back until the server closes. */
+int http_raw(unsigned port, const void *data, size_t len, struct http_resp *r);
+void http_free(struct http_resp *r);
+
+/* The body parsed as JSON (NULL when it is not). */
+json_t *http_json(const struct http_resp *r);
+
+/* JSON request helpers: status code, and *out (may be NULL) the parsed body (json_decref). */
+int api_call(unsigned port, const char *method, const char *path, const char *token,
+             const char *json_body, json_t **out);
+
+/* A multipart/form-data body from (name, filename or NULL, data, len) parts; boundary fixed.
+ * Returns a malloc'd body and its length; content_type receives the header value (128 bytes). */
+struct form_part {
+	const char *name;
+	const char *filename;
+	const void *data;
+	size_t len;
+};
+char *form_build(const struct form_part *parts, size_t n, size_t *len, char *content_type);
+
+#endif

@@ -1,0 +1,1300 @@
+/* fuotad's REST API against a real PostgreSQL: CRUD of every resource, JSON and multipart job
+ * creation, every validation error, authentication and tenant isolation, SQL metacharacters,
+ * malformed HTTP, 32 concurrent clients, persistence across a restart, the OpenAPI document's
+ * completeness and the metrics.
+ * usage: itest_api FUOTAD SERVICES_ENV WORKDIR */
+#include <ctype.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+
+#include "fuota/api.h"
+#include "itest.h"
+
+static struct {
+	struct itest_env env;
+	struct itest_fuotad fd;
+	char dsn[512];
+	char admin[80];
+	char tenant_b[80]; /* a token of a second tenant */
+	long long firmware_id;
+	size_t firmware_size;
+} T;
+
+static const char *argv_bin, *argv_env, *argv_dir;
+
+#define DEV_FMT                                                                        \
+	"{\"dev_eui\":\"%s\",\"application_id\":\"%s\",\"lorawan_version\":\"1.0.3\"," \
+	"\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","        \
+	"\"region\":\"EU868\"}"
+
+static int call(const char *method, const char *path, const char *token, const char *body,
+                json_t **out)
+{
+	return api_call(T.fd.port, method, path, token, body, out);
+}
+
+static int callf(const char *method, const char *path, const char *token, json_t **out,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int callf(const char *method, const char *path, const char *token, json_t **out,
+                 const char *fmt, ...)
+{
+	char body[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	return call(method, path, token, body, out);
+}
+
+static const char *err_field(json_t *j)
+{
+	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
+
+	return f ? f : "";
+}
+
+static const char *err_code(json_t *j)
+{
+	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+
+	return f ? f : "";
+}
+
+static long long jint(json_t *j, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(j, key));
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? s : "";
+}
+
+static void make_device(const char *eui, const char *app, const char *token)
+{
+	json_t *j;
+	int st = callf("POST", "/api/v1/devices", token, &j, DEV_FMT, eui, app);
+
+	assert_int_equal(st, 201);
+	json_decref(j);
+}
+
+static long long upload_firmware(const char *token, const void *data, size_t len, const char *name,
+                                 json_t **out)
+{
+	struct form_part parts[2] = {{"file", "fw.bin", data, len},
+	                             {"name", NULL, name, strlen(name)}};
+	char ct[128];
+	size_t blen;
+	char *body = form_build(parts, 2, &blen, ct);
+	struct http_resp r;
+	long long id = -1;
+
+	assert_non_null(body);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/firmware", token, ct, body, blen, &r),
+	                 0);
+	free(body);
+	if (r.status == 201) {
+		json_t *j = http_json(&r);
+
+		id = jint(j, "id");
+		if (out)
+			*out = j;
+		else
+			json_decref(j);
+	}
+	http_free(&r);
+	return id;
+}
+
+/* A valid job body for the given devices (a JSON array text) with one field overridden. */
+static void job_body(char *out, size_t cap, const char *devices, const char *extra)
+{
+	snprintf(out, cap,
+	         "{\"name\":\"job\",\"firmware_id\":%lld,\"devices\":%s,\"redundancy_percent\":10,"
+	         "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	         "\"frequency_hz\":869525000,\"region\":\"EU868\",\"multicast_class\":\"C\"%s%s}",
+	         T.firmware_id, devices, extra[0] ? "," : "", extra);
+}
+
+static PGconn *db(void)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	return c;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void test_health(void **state)
+{
+	struct http_resp r;
+
+	(void)state;
+	assert_int_equal(http_req(T.fd.port, "GET", "/healthz", NULL, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	http_free(&r);
+	assert_int_equal(http_req(T.fd.port, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	http_free(&r);
+	assert_int_equal(call("GET", "/nope", T.admin, NULL, NULL), 404);
+	assert_int_equal(call("PUT", "/api/v1/jobs", T.admin, NULL, NULL), 405);
+}
+
+static void test_auth(void **state)
+{
+	json_t *j;
+	char bad[80];
+
+	(void)state;
+	assert_int_equal(call("GET", "/api/v1/jobs", NULL, NULL, &j), 401);
+	assert_string_equal(err_code(j), "unauthenticated");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs", "not-a-token", NULL, NULL), 401);
+	/* Well-formed but unknown: one hex digit changed. */
+	snprintf(bad, sizeof(bad), "%s", T.admin);
+	bad[10] = bad[10] == 'a' ? 'b' : 'a';
+	assert_int_equal(call("GET", "/api/v1/jobs", bad, NULL, NULL), 401);
+	assert_int_equal(call("GET", "/api/v1/jobs", T.admin, NULL, NULL), 200);
+}
+
+static void test_tenants_tokens(void **state)
+{
+	json_t *j, *item;
+	char tok[80], path[64];
+	long long tenant, token_id;
+	size_t i;
+	int saw_secret = 0;
+
+	(void)state;
+	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"acme\"}", &j), 201);
+	tenant = jint(j, "id");
+	assert_true(tenant > 1);
+	assert_string_equal(jstr(j, "name"), "acme");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/tenants/%lld", tenant);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "name"), "acme");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/tenants/999999", T.admin, NULL, NULL), 404);
+
+	assert_int_equal(callf("POST", "/api/v1/tokens", T.admin, &j,
+	                       "{\"tenant_id\":%lld,\"name\":\"ci\"}", tenant),
+	                 201);
+	snprintf(tok, sizeof(tok), "%s", jstr(j, "token"));
+	token_id = jint(j, "id");
+	assert_int_equal(strlen(tok), 70);
+	assert_memory_equal(tok, "fuota_", 6);
+	assert_false(json_is_true(json_object_get(j, "admin")));
+	json_decref(j);
+
+	/* A tenant token works on its tenant's routes, not on admin routes (403). */
+	assert_int_equal(call("GET", "/api/v1/jobs", tok, NULL, NULL), 200);
+	assert_int_equal(call("POST", "/api/v1/tenants", tok, "{\"name\":\"x\"}", NULL), 403);
+	assert_int_equal(call("GET", "/api/v1/tokens", tok, NULL, NULL), 403);
+
+	/* The list never shows a secret or a hash. */
+	assert_int_equal(call("GET", "/api/v1/tokens", T.admin, NULL, &j), 200);
+	json_array_foreach(json_object_get(j, "items"), i, item)
+	{
+		saw_secret |= json_object_get(item, "token") != NULL;
+		saw_secret |= json_object_get(item, "token_hash") != NULL;
+	}
+	assert_true(json_array_size(json_object_get(j, "items")) >= 2);
+	assert_false(saw_secret);
+	json_decref(j);
+
+	/* Unknown tenant, bad fields. */
+	assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
+	                      "{\"tenant_id\":987654,\"name\":\"x\"}", &j),
+	                 400);
+	assert_string_equal(err_field(j), "tenant_id");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
+	                      "{\"tenant_id\":1,\"name\":\"x\",\"admin\":\"yes\"}", &j),
+	                 400);
+	assert_string_equal(err_field(j), "admin");
+	json_decref(j);
+
+	/* Revoke: the token stops working at once; revoking twice is 404. */
+	snprintf(path, sizeof(path), "/api/v1/tokens/%lld", token_id);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(call("GET", "/api/v1/jobs", tok, NULL, NULL), 401);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void test_firmware_crud(void **state)
+{
+	static uint8_t img[5000];
+	char hex[65], path[64], ct[128];
+	json_t *j;
+	long long id;
+	struct http_resp r;
+	size_t blen;
+	char *body;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 7 + 3);
+	id = upload_firmware(T.admin, img, sizeof(img), "v1.2.3", &j);
+	assert_true(id > 0);
+	sha256_hex(img, sizeof(img), hex);
+	assert_int_equal(jint(j, "size"), sizeof(img));
+	assert_string_equal(jstr(j, "sha256"), hex);
+	assert_string_equal(jstr(j, "name"), "v1.2.3");
+	json_decref(j);
+
+	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "sha256"), hex);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/firmware", T.admin, NULL, &j), 200);
+	assert_true(json_array_size(json_object_get(j, "items")) >= 1);
+	json_decref(j);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(call("GET", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(call("GET", "/api/v1/firmware/abc", T.admin, NULL, NULL), 404);
+
+	/* Not multipart: 415. No file part: 400 naming "file". */
+	assert_int_equal(call("POST", "/api/v1/firmware", T.admin, "{}", NULL), 415);
+	{
+		struct form_part p = {"name", NULL, "x", 1};
+
+		body = form_build(&p, 1, &blen, ct);
+		assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body,
+		                          blen, &r),
+		                 0);
+		free(body);
+		assert_int_equal(r.status, 400);
+		j = http_json(&r);
+		assert_string_equal(err_field(j), "file");
+		json_decref(j);
+		http_free(&r);
+	}
+}
+
+static void test_firmware_too_large(void **state)
+{
+	size_t big = 2u * 1024 * 1024 + 1024; /* the test fuotad's limit is 2 MiB */
+	uint8_t *img = calloc(1, big);
+	json_t *j = NULL;
+	struct form_part p = {"file", "big.bin", img, big};
+	char ct[128];
+	size_t blen;
+	char *body = form_build(&p, 1, &blen, ct);
+	struct http_resp r;
+
+	(void)state;
+	assert_non_null(body);
+	assert_int_equal(
+	        http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, blen, &r), 0);
+	assert_int_equal(r.status, 413);
+	j = http_json(&r);
+	assert_string_equal(err_code(j), "too_large");
+	json_decref(j);
+	http_free(&r);
+	free(body);
+	free(img);
+	/* Still serving. */
+	assert_int_equal(call("GET", "/api/v1/firmware", T.admin, NULL, NULL), 200);
+}
+
+static void test_devices(void **state)
+{
+	json_t *j;
+	PGconn *c;
+	PGresult *res;
+
+	(void)state;
+	assert_int_equal(callf("POST", "/api/v1/devices", T.admin, &j, DEV_FMT, "A0B1C2D3E4F50617",
+	                       "app-devices"),
+	                 201);
+	/* Stored lowercase; the key is write-only. */
+	assert_string_equal(jstr(j, "dev_eui"), "a0b1c2d3e4f50617");
+	assert_null(json_object_get(j, "gen_app_key"));
+	assert_null(json_object_get(j, "app_key"));
+	assert_null(json_object_get(j, "key_box"));
+	json_decref(j);
+	assert_int_equal(callf("POST", "/api/v1/devices", T.admin, &j, DEV_FMT, "a0b1c2d3e4f50617",
+	                       "app-devices"),
+	                 409);
+	json_decref(j);
+	make_device("a0b1c2d3e4f50618", "app-other", T.admin);
+
+	assert_int_equal(call("GET", "/api/v1/devices/A0B1C2D3E4F50617", T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "application_id"), "app-devices");
+	assert_null(strstr(json_dumps(j, 0), "000102030405060708090a0b0c0d0e0f"));
+	json_decref(j);
+	assert_int_equal(
+	        call("GET", "/api/v1/devices?application_id=app-devices", T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	json_decref(j);
+
+	/* In the database the key is a 16 + 28 byte box that does not contain the key. */
+	c = db();
+	res = PQexec(
+	        c, "SELECT length(key_box), position('\\x000102030405060708090a0b0c0d0e0f'::bytea "
+	           "in key_box) FROM device WHERE dev_eui = 'a0b1c2d3e4f50617'");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	assert_string_equal(PQgetvalue(res, 0, 0), "44");
+	assert_string_equal(PQgetvalue(res, 0, 1), "0");
+	PQclear(res);
+	PQfinish(c);
+
+	assert_int_equal(call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL),
+	                 204);
+	assert_int_equal(call("GET", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL), 404);
+	assert_int_equal(call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL),
+	                 404);
+	assert_int_equal(call("GET", "/api/v1/devices/zz", T.admin, NULL, NULL), 404);
+}
+
+struct bad_case {
+	const char *body;
+	const char *field;
+};
+
+static void test_device_validation(void **state)
+{
+	static const struct bad_case cases[] = {
+	        {"{\"dev_eui\":\"0011\",\"application_id\":\"a\",\"lorawan_version\":\"1.0.3\","
+	         "\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "dev_eui"},
+	        {"{\"dev_eui\":\"00112233445566zz\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "dev_eui"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"00010203040506070809\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "gen_app_key"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"0g0102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "gen_app_key"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.1.0\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "gen_app_key"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.1.0\",\"class\":\"A\",\"region\":\"EU868\"}",
+	         "app_key"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"2.0\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "lorawan_version"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"D\","
+	         "\"region\":\"EU868\"}",
+	         "class"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"XX123\"}",
+	         "region"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":7,\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\"}",
+	         "application_id"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\",\"colour\":\"red\"}",
+	         "colour"},
+	        {"{\"dev_eui\":\"0011223344556601\",\"application_id\":\"a\",\"lorawan_version\":"
+	         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","
+	         "\"region\":\"EU868\",\"packages\":{\"ts004\":3}}",
+	         "packages.ts004"},
+	        {"{\"application_id\":\"a\",\"lorawan_version\":\"1.0.3\",\"gen_app_key\":"
+	         "\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\",\"region\":\"EU868\"}",
+	         "dev_eui"},
+	};
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = call("POST", "/api/v1/devices", T.admin, cases[i].body, &j);
+
+		if (st != 400 || strcmp(err_field(j), cases[i].field) != 0)
+			fail_msg("case %zu: status %d field \"%s\", expected 400 \"%s\"", i, st,
+			         err_field(j), cases[i].field);
+		json_decref(j);
+	}
+	assert_int_equal(call("GET", "/api/v1/devices/0011223344556601", T.admin, NULL, NULL), 404);
+}
+
+static void setup_job_fixture(void)
+{
+	static uint8_t img[12000];
+
+	if (T.firmware_id)
+		return;
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i ^ (i >> 8));
+	T.firmware_size = sizeof(img);
+	T.firmware_id = upload_firmware(T.admin, img, sizeof(img), "job-image", NULL);
+	assert_true(T.firmware_id > 0);
+	make_device("1000000000000001", "app-jobs", T.admin);
+	make_device("1000000000000002", "app-jobs", T.admin);
+}
+
+static void test_job_json(void **state)
+{
+	char body[4096], path[96];
+	json_t *j, *plan;
+	long long id;
+
+	(void)state;
+	setup_job_fixture();
+	job_body(body, sizeof(body), "[\"1000000000000001\",\"1000000000000002\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	assert_string_equal(jstr(j, "state"), "pending");
+	assert_int_equal(jint(j, "device_count"), 2);
+	plan = json_object_get(j, "plan");
+	/* EU868 DR5: N = 242, FragSize = 239; 12000 bytes -> 51 fragments, 10 % -> 6 parity. */
+	assert_int_equal(jint(plan, "max_payload"), 242);
+	assert_int_equal(jint(plan, "fragment_size"), 239);
+	assert_int_equal(jint(plan, "fragments"), (12000 + 238) / 239);
+	assert_int_equal(jint(plan, "padding"), 51 * 239 - 12000);
+	assert_int_equal(jint(plan, "parity_frames"), 6);
+	assert_int_equal(jint(plan, "total_frames"), 57);
+	assert_true(jint(plan, "multicast_timeout_s") >= jint(plan, "multicast_duration_s"));
+	assert_int_equal(1ll << jint(plan, "multicast_timeout_exp"),
+	                 jint(plan, "multicast_timeout_s"));
+	assert_true(json_real_value(json_object_get(plan, "frame_airtime_ms")) > 0);
+	assert_true(jint(plan, "estimated_duration_s") >= jint(plan, "multicast_timeout_s"));
+	json_decref(j);
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(jint(j, "id"), id);
+	assert_int_equal(jint(j, "firmware_id"), T.firmware_id);
+	json_decref(j);
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "dev_eui"),
+	                    "1000000000000001");
+	json_decref(j);
+
+	/* The firmware of a live job cannot go; a device in it neither. */
+	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", T.firmware_id);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 409);
+	assert_int_equal(call("DELETE", "/api/v1/devices/1000000000000001", T.admin, NULL, NULL),
+	                 409);
+
+	/* pause -> resume -> cancel; then the state machine refuses; then delete. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 409);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "state"), "paused");
+	json_decref(j);
+	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 409);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/resume", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "state"), "pending");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "state"), "cancelled");
+	json_decref(j);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err_code(j), "invalid_state");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/resume", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 409);
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	/* created, paused, resumed, cancelled */
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 4);
+	json_decref(j);
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(call("GET", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(call("POST", "/api/v1/jobs/999999/cancel", T.admin, NULL, NULL), 404);
+}
+
+static void test_job_list(void **state)
+{
+	char body[4096];
+	json_t *j;
+	long long ids[5];
+
+	(void)state;
+	setup_job_fixture();
+	for (int i = 0; i < 5; i++) {
+		job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
+		assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+		ids[i] = jint(j, "id");
+		json_decref(j);
+	}
+	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", ids[0]);
+	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+
+	/* Newest first, paginated. */
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=2", T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "id"), ids[4]);
+	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 1), "id"), ids[3]);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=2&offset=2", T.admin, NULL, &j), 200);
+	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "id"), ids[2]);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?state=cancelled&limit=500", T.admin, NULL, &j),
+	                 200);
+	{
+		size_t i;
+		json_t *it;
+		int found = 0;
+
+		json_array_foreach(json_object_get(j, "items"), i, it)
+		{
+			assert_string_equal(jstr(it, "state"), "cancelled");
+			found |= jint(it, "id") == ids[0];
+		}
+		assert_true(found);
+	}
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?state=bogus", T.admin, NULL, &j), 400);
+	assert_string_equal(err_field(j), "state");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=0", T.admin, NULL, NULL), 400);
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=-1", T.admin, NULL, NULL), 400);
+	assert_int_equal(call("GET", "/api/v1/jobs?offset=x", T.admin, NULL, NULL), 400);
+	for (int i = 1; i < 5; i++) {
+		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", ids[i]);
+		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+	}
+}
+
+static void test_job_multipart(void **state)
+{
+	static uint8_t img[3000];
+	struct form_part parts[] = {
+	        {"name", NULL, "multipart job", 13},
+	        {"file", "image.bin", img, sizeof(img)},
+	        {"devices", NULL, "1000000000000001, 1000000000000002", 34},
+	        {"redundancy_frames", NULL, "4", 1},
+	        {"unicast_timeout_s", NULL, "30", 2},
+	        {"unicast_attempts", NULL, "2", 1},
+	        {"data_rate", NULL, "0", 1},
+	        {"frequency_hz", NULL, "869525000", 9},
+	        {"region", NULL, "EU868", 5},
+	        {"multicast_class", NULL, "C", 1},
+	};
+	char ct[128], path[64], hex[65];
+	size_t blen;
+	char *body;
+	struct http_resp r;
+	json_t *j, *fw;
+
+	(void)state;
+	setup_job_fixture();
+	memset(img, 0x5a, sizeof(img));
+	body = form_build(parts, sizeof(parts) / sizeof(parts[0]), &blen, ct);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, body, blen, &r),
+	                 0);
+	assert_int_equal(r.status, 201);
+	j = http_json(&r);
+	/* EU868 DR0: N = 51, FragSize 48; 3000 bytes -> 63 fragments + 4 parity. */
+	assert_int_equal(jint(json_object_get(j, "plan"), "fragment_size"), 48);
+	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 63);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parity_frames"), 4);
+	assert_int_equal(jint(j, "device_count"), 2);
+	/* The image became a firmware object with its SHA-256. */
+	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", jint(j, "firmware_id"));
+	assert_int_equal(call("GET", path, T.admin, NULL, &fw), 200);
+	sha256_hex(img, sizeof(img), hex);
+	assert_string_equal(jstr(fw, "sha256"), hex);
+	json_decref(fw);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
+	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+	json_decref(j);
+	http_free(&r);
+	free(body);
+
+	/* A bad field in the form is named like in JSON; no firmware is left behind. */
+	parts[6].data = "99";
+	parts[6].len = 2;
+	body = form_build(parts, sizeof(parts) / sizeof(parts[0]), &blen, ct);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, body, blen, &r),
+	                 0);
+	assert_int_equal(r.status, 400);
+	j = http_json(&r);
+	assert_string_equal(err_field(j), "data_rate");
+	json_decref(j);
+	http_free(&r);
+	/* Truncated multipart: 400. */
+	assert_int_equal(
+	        http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, body, blen - 40, &r), 0);
+	assert_int_equal(r.status, 400);
+	j = http_json(&r);
+	assert_string_equal(err_code(j), "malformed_multipart");
+	json_decref(j);
+	http_free(&r);
+	free(body);
+}
+
+static void test_job_validation(void **state)
+{
+	static const struct bad_case cases[] = {
+	        {"\"data_rate\":9", "data_rate"}, /* not an EU868 downlink DR */
+	        {"\"data_rate\":-1", "data_rate"},
+	        {"\"data_rate\":\"5\"", "data_rate"},           /* wrong type */
+	        {"\"frequency_hz\":915000000", "frequency_hz"}, /* outside EU868 */
+	        {"\"frequency_hz\":0", "frequency_hz"},
+	        {"\"fragment_size\":240", "fragment_size"}, /* DR5 carries 239 */
+	        {"\"unicast_timeout_s\":-5", "unicast_timeout_s"},
+	        {"\"unicast_attempts\":0", "unicast_attempts"},
+	        {"\"multicast_timeout_s\":-1", "multicast_timeout_s"},
+	        {"\"multicast_timeout_s\":1", "multicast_timeout_s"}, /* too short for 57 frames */
+	        {"\"multicast_class\":\"A\"", "multicast_class"},
+	        {"\"multicast_class\":\"B\"", "ping_slot_periodicity"},   /* class B needs it */
+	        {"\"ping_slot_periodicity\":3", "ping_slot_periodicity"}, /* class C: refused */
+	        {"\"region\":\"MARS\"", "region"},
+	        {"\"redundancy_frames\":2", "redundancy_frames"}, /* both kinds */
+	        {"\"start_at\":\"tomorrow\"", "start_at"},
+	        {"\"colour\":1", "colour"}, /* unknown field */
+	        {"\"firmware_size\":10", "firmware_size"},
+	};
+	static const struct bad_case device_cases[] = {
+	        {"[\"10000000000000zz\"]", "devices"},
+	        {"[\"1000000000000001\",\"1000000000000001\"]", "devices"}, /* twice */
+	        {"[\"2000000000000009\"]", "devices"},                      /* unknown */
+	        {"[]", "devices"},
+	        {"\"1000000000000001\"", "devices"},
+	        {"[1]", "devices"},
+	};
+	char body[4096];
+	json_t *j;
+
+	(void)state;
+	setup_job_fixture();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char extra[256], *text;
+		json_t *base, *over;
+		int st;
+
+		/* The valid body with one field replaced (or added). */
+		job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
+		snprintf(extra, sizeof(extra), "{%s}", cases[i].body);
+		base = json_loads(body, 0, NULL);
+		over = json_loads(extra, 0, NULL);
+		assert_non_null(base);
+		assert_non_null(over);
+		json_object_update(base, over);
+		text = json_dumps(base, JSON_COMPACT);
+		st = call("POST", "/api/v1/jobs", T.admin, text, &j);
+		if (st != 400 || strcmp(err_field(j), cases[i].field) != 0)
+			fail_msg("case %zu (%s): status %d field \"%s\", expected 400 \"%s\"", i,
+			         text, st, err_field(j), cases[i].field);
+		json_decref(j);
+		json_decref(base);
+		json_decref(over);
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(device_cases) / sizeof(device_cases[0]); i++) {
+		int st;
+
+		job_body(body, sizeof(body), device_cases[i].body, "");
+		st = call("POST", "/api/v1/jobs", T.admin, body, &j);
+		if (st != 400 || strcmp(err_field(j), "devices") != 0)
+			fail_msg("device case %zu: status %d field \"%s\"", i, st, err_field(j));
+		json_decref(j);
+	}
+	/* Unknown firmware, missing firmware, missing name. */
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin,
+	                      "{\"name\":\"x\",\"firmware_id\":424242,\"devices\":["
+	                      "\"1000000000000001\"],\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\"}",
+	                      &j),
+	                 400);
+	assert_string_equal(err_field(j), "firmware_id");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin,
+	                      "{\"name\":\"x\",\"devices\":[\"1000000000000001\"],"
+	                      "\"redundancy_percent\":10,\"unicast_timeout_s\":60,"
+	                      "\"unicast_attempts\":3,\"data_rate\":5,\"frequency_hz\":869525000,"
+	                      "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
+	                      &j),
+	                 400);
+	assert_string_equal(err_field(j), "firmware_id");
+	json_decref(j);
+	/* Class B with periodicity is fine. */
+	job_body(body, sizeof(body), "[\"1000000000000001\"]", "\"ping_slot_periodicity\":0");
+	body[strstr(body, "\"C\"") - body + 1] = 'B';
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(128ll << jint(json_object_get(j, "plan"), "multicast_timeout_exp"),
+	                 jint(json_object_get(j, "plan"), "multicast_timeout_s"));
+	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
+	json_decref(j);
+	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+}
+
+static void test_job_plan(void **state)
+{
+	json_t *j, *plan;
+	int before, after;
+	PGconn *c = db();
+	PGresult *res = PQexec(c, "SELECT count(*) FROM job");
+
+	(void)state;
+	before = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/* 100 kB at EU868 DR5 (239-byte fragments): 419 fragments + 42 parity; nothing stored. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":100000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\"}",
+	                      &j),
+	                 200);
+	plan = json_object_get(j, "plan");
+	assert_int_equal(jint(plan, "fragments"), 419);
+	assert_int_equal(jint(plan, "parity_frames"), 42);
+	/* 869.525 MHz is the 10 % sub-band: each frame waits 10x its airtime. */
+	assert_true(json_real_value(json_object_get(plan, "duty_cycle")) > 0.099 &&
+	            json_real_value(json_object_get(plan, "duty_cycle")) < 0.101);
+	assert_true(jint(plan, "multicast_duration_s") >=
+	            (long long)(461 * json_real_value(json_object_get(plan, "frame_airtime_ms")) *
+	                        10 / 1000));
+	json_decref(j);
+	res = PQexec(c, "SELECT count(*) FROM job");
+	after = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+	assert_int_equal(before, after);
+
+	/* 1 MB at DR0 (48-byte fragments) is 20834 fragments: refused, with how to split. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":1000000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":0,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\"}",
+	                      &j),
+	                 400);
+	assert_string_equal(err_field(j), "firmware_size");
+	assert_non_null(
+	        strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+	               "split the image into 2 parts"));
+	json_decref(j);
+	/* US915 downlink DRs are 8..13; DR2 is uplink-only. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":1000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":2,"
+	                      "\"frequency_hz\":923300000,\"region\":\"US915\","
+	                      "\"multicast_class\":\"C\"}",
+	                      &j),
+	                 400);
+	assert_string_equal(err_field(j), "data_rate");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":1000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":8,"
+	                      "\"frequency_hz\":923300000,\"region\":\"US915\","
+	                      "\"multicast_class\":\"C\"}",
+	                      &j),
+	                 200);
+	json_decref(j);
+}
+
+static void test_tenant_isolation(void **state)
+{
+	char path[96], body[4096];
+	json_t *j;
+	long long job;
+
+	(void)state;
+	setup_job_fixture();
+	job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	job = jint(j, "id");
+	json_decref(j);
+
+	/* Tenant B sees none of tenant 1's objects: 404, never 403; lists are empty. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", job);
+	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", job);
+	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events", job);
+	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", job);
+	assert_int_equal(call("POST", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", job);
+	assert_int_equal(call("DELETE", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", T.firmware_id);
+	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(call("DELETE", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(call("GET", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL),
+	                 404);
+	assert_int_equal(call("DELETE", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL),
+	                 404);
+	assert_int_equal(call("GET", "/api/v1/jobs", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/devices", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/firmware", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+	json_decref(j);
+	/* Nor can it use them in a job: the firmware and the device are unknown to it. */
+	assert_int_equal(call("POST", "/api/v1/jobs", T.tenant_b, body, &j), 400);
+	assert_string_equal(err_field(j), "firmware_id");
+	json_decref(j);
+	/* The same DevEUI may exist in both tenants independently. */
+	make_device("1000000000000001", "app-b", T.tenant_b);
+	assert_int_equal(call("GET", "/api/v1/devices/1000000000000001", T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "application_id"), "app-jobs");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", job);
+	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+}
+
+static void test_sql_metacharacters(void **state)
+{
+	static const char *const evil[] = {
+	        "'; DROP TABLE job; --",
+	        "\\\\x00' OR '1'='1",
+	        "Robert'); DELETE FROM device WHERE ('1'='1",
+	        "$1 $$ E'\\\\' \\\" %s %n",
+	        "\xc3\xa9t\xc3\xa9 \xe2\x9c\x93",
+	};
+	char body[4096], dev[17];
+	json_t *j;
+	PGconn *c;
+	PGresult *res;
+
+	(void)state;
+	setup_job_fixture();
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		json_t *s = json_string(evil[i]);
+		char *quoted = json_dumps(s, JSON_ENCODE_ANY);
+		const char *want = json_string_value(s);
+
+		/* tenant name, device application_id, firmware name, job name, job list filter */
+		assert_int_equal(
+		        callf("POST", "/api/v1/tenants", T.admin, &j, "{\"name\":%s}", quoted),
+		        201);
+		assert_string_equal(jstr(j, "name"), want);
+		json_decref(j);
+		snprintf(dev, sizeof(dev), "30000000000000%02zu", i);
+		assert_int_equal(
+		        callf("POST", "/api/v1/devices", T.admin, &j,
+		              "{\"dev_eui\":\"%s\",\"application_id\":%s,\"lorawan_version\":"
+		              "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\","
+		              "\"class\":\"A\",\"region\":\"EU868\"}",
+		              dev, quoted),
+		        201);
+		assert_string_equal(jstr(j, "application_id"), want);
+		json_decref(j);
+		assert_true(upload_firmware(T.admin, "x", 1, want, &j) > 0);
+		assert_string_equal(jstr(j, "name"), want);
+		json_decref(j);
+		job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
+		/* body starts {"name":"job",... : put the quoted string in place of "job". */
+		memmove(body + 8 + strlen(quoted), body + 13, strlen(body + 13) + 1);
+		memcpy(body + 8, quoted, strlen(quoted));
+		assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+		assert_string_equal(jstr(j, "name"), want);
+		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
+		json_decref(j);
+		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+		/* As query parameters (URL-encoded by nobody: sent raw where HTTP allows). */
+		assert_int_equal(call("GET",
+		                      "/api/v1/devices?application_id=%27%3B%20DROP%20TABLE%20job",
+		                      T.admin, NULL, &j),
+		                 200);
+		json_decref(j);
+		free(quoted);
+		json_decref(s);
+	}
+	c = db();
+	res = PQexec(c, "SELECT count(*) FROM job");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	res = PQexec(c, "SELECT count(*) FROM device WHERE dev_eui LIKE '30000000000000%'");
+	assert_string_equal(PQgetvalue(res, 0, 0), "5");
+	PQclear(res);
+	PQfinish(c);
+}
+
+static void expect_raw(const char *what, const char *req, size_t len, int lo, int hi)
+{
+	struct http_resp r;
+	int rc = http_raw(T.fd.port, req, len, &r);
+
+	/* A server may also just close on garbage; what matters is that it keeps serving. */
+	if (rc == 0 && (r.status < lo || r.status > hi))
+		fail_msg("%s: status %d, expected %d..%d", what, r.status, lo, hi);
+	http_free(&r);
+}
+
+static void test_malformed_http(void **state)
+{
+	static const char *const bodies[] = {
+	        "{",
+	        "{\"name\":",
+	        "[1,2,3]",
+	        "\"just a string\"",
+	        "{\"name\":\"a\",\"name\":\"b\"}",
+	        "{\"name\":\"\\ud800\"}",
+	        "nul\x01",
+	        "{\"name\":1e999999}",
+	};
+	json_t *j;
+	char *huge;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		int st = call("POST", "/api/v1/tenants", T.admin, bodies[i], &j);
+
+		if (st != 400 || !json_object_get(j, "error"))
+			fail_msg("body %zu: status %d", i, st);
+		json_decref(j);
+	}
+	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, NULL, &j), 400);
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, "{\"name\":[]}", &j), 400);
+	assert_string_equal(err_field(j), "name");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, "{\"dev_eui\":12}", &j), 400);
+	assert_string_equal(err_field(j), "dev_eui");
+	json_decref(j);
+
+	expect_raw("garbage request line", "HELLO\r\n\r\n", 9, 400, 505);
+	expect_raw("bad version", "GET /healthz HTTP/9.9\r\n\r\n", 25, 400, 505);
+	{
+		const char *trunc =
+		        "POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+		        "Authorization: Bearer x\r\n\r\n{\"na";
+
+		expect_raw("short body", trunc, strlen(trunc), 0, 599);
+	}
+	/* 200 kB of headers: refused by the connection memory limit. */
+	n = 200000;
+	huge = malloc(n + 256);
+	assert_non_null(huge);
+	strcpy(huge, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(huge + strlen(huge), 'a', n);
+	strcpy(huge + strlen("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ") + n, "\r\n\r\n");
+	expect_raw("huge header", huge, strlen(huge), 400, 499);
+	free(huge);
+	/* Declared oversize body: 413 before any of it is read. */
+	{
+		const char *big = "POST /api/v1/firmware HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		                  "999999999999\r\n\r\n";
+
+		expect_raw("oversize", big, strlen(big), 413, 413);
+	}
+	/* Still alive and well. */
+	assert_int_equal(call("GET", "/healthz", NULL, NULL, NULL), 200);
+}
+
+struct worker {
+	int index;
+	int failures;
+	long long job;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char body[4096], path[64], dev[17];
+	json_t *j;
+
+	snprintf(dev, sizeof(dev), "40000000000000%02x", w->index);
+	if (callf("POST", "/api/v1/devices", T.admin, &j, DEV_FMT, dev, "app-conc") != 201)
+		w->failures++;
+	json_decref(j);
+	snprintf(path, sizeof(path), "[\"%s\"]", dev);
+	job_body(body, sizeof(body), path, "");
+	if (call("POST", "/api/v1/jobs", T.admin, body, &j) != 201) {
+		w->failures++;
+		json_decref(j);
+		return NULL;
+	}
+	w->job = jint(j, "id");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", w->job);
+	for (int i = 0; i < 10; i++) {
+		if (call("GET", path, T.admin, NULL, &j) != 200 || jint(j, "id") != w->job)
+			w->failures++;
+		json_decref(j);
+		if (call("GET", "/api/v1/jobs?limit=5", T.admin, NULL, NULL) != 200)
+			w->failures++;
+	}
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", w->job);
+	if (call("POST", path, T.admin, NULL, NULL) != 200)
+		w->failures++;
+	return NULL;
+}
+
+static void test_concurrent_clients(void **state)
+{
+	enum { N = 32 };
+	pthread_t th[N];
+	struct worker w[N];
+
+	(void)state;
+	setup_job_fixture();
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct worker){i, 0, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(w[i].failures, 0);
+		for (int k = 0; k < i; k++)
+			assert_true(w[i].job != w[k].job);
+	}
+}
+
+static void test_big_job(void **state)
+{
+	enum { N = 10000 };
+	PGconn *c = db();
+	PGresult *res;
+	size_t cap = N * 20 + 1024, pos = 0;
+	char *devs = malloc(cap), *body = malloc(cap + 4096);
+	struct timespec t0, t1;
+	json_t *j;
+	double secs;
+
+	(void)state;
+	setup_job_fixture();
+	/* 10,000 devices straight into the table (their keys do not matter here). */
+	res = PQexec(c,
+	             "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, "
+	             "class, region, key_kind, key_box) SELECT 1, '6' || lpad(to_hex(x), 15, '0'), "
+	             "'app-big', '1.0.3', 'A', 'EU868', 'gen_app_key', '\\x00' FROM "
+	             "generate_series(1, 10000) x");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s", PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
+	devs[pos++] = '[';
+	for (int i = 1; i <= N; i++) {
+		pos += (size_t)snprintf(devs + pos, cap - pos, "%s\"6%015x\"", i > 1 ? "," : "", i);
+	}
+	devs[pos++] = ']';
+	devs[pos] = 0;
+	job_body(body, cap + 4096, devs, "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("job for %d devices created in %.3f s\n", N, secs);
+	assert_int_equal(jint(j, "device_count"), N);
+	/* Generous bound: the ASan build and a busy CI machine included. */
+	assert_true(secs < 20.0);
+	snprintf(body, 64, "/api/v1/jobs/%lld/devices?limit=500&offset=9900", jint(j, "id"));
+	json_decref(j);
+	assert_int_equal(call("GET", body, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 100);
+	json_decref(j);
+	free(devs);
+	free(body);
+}
+
+static void test_openapi_complete(void **state)
+{
+	json_t *doc, *paths;
+
+	(void)state;
+	assert_int_equal(call("GET", "/api/v1/openapi.json", NULL, NULL, &doc), 200);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
+	paths = json_object_get(doc, "paths");
+	assert_non_null(paths);
+	for (size_t i = 0; i < api_route_count(); i++) {
+		const char *method, *pattern;
+		char lower[16];
+		json_t *ops;
+
+		api_route_info(i, &method, &pattern);
+		for (size_t k = 0; k < sizeof(lower); k++) {
+			lower[k] = (char)tolower((unsigned char)method[k]);
+			if (!method[k])
+				break;
+		}
+		ops = json_object_get(paths, pattern);
+		if (!ops || !json_object_get(ops, lower))
+			fail_msg("route %s %s is missing from openapi.json", method, pattern);
+		if (!json_object_get(json_object_get(ops, lower), "responses"))
+			fail_msg("route %s %s has no responses in openapi.json", method, pattern);
+	}
+	json_decref(doc);
+}
+
+static void test_metrics(void **state)
+{
+	struct http_resp r;
+
+	(void)state;
+	assert_int_equal(http_req(T.fd.port, "GET", "/metrics", NULL, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "fuota_http_requests_total{method=\"POST\",route=\"/api/v1/"
+	                               "jobs\",status=\"201\"}"));
+	assert_non_null(strstr(r.body, "fuota_http_requests_total{method=\"POST\",route=\"/api/v1/"
+	                               "jobs\",status=\"400\"}"));
+	assert_non_null(strstr(r.body, "fuota_http_request_duration_seconds_bucket{method=\"GET\","
+	                               "route=\"/api/v1/jobs/{id}\",le=\"+Inf\"}"));
+	assert_non_null(strstr(r.body, "fuota_jobs{state=\"cancelled\"} "));
+	assert_null(strstr(r.body, "fuota_jobs{state=\"cancelled\"} 0\n"));
+	/* No secret ever appears. */
+	assert_null(strstr(r.body, T.admin));
+	http_free(&r);
+}
+
+static void test_restart_persistence(void **state)
+{
+	char body[4096], path[64];
+	json_t *j, *again;
+	long long id;
+	char *before, *after;
+	FILE *log;
+	char line[1024];
+
+	(void)state;
+	setup_job_fixture();
+	job_body(body, sizeof(body), "[\"1000000000000002\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);
+	json_decref(j);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	before = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+
+	/* A clean SIGTERM shutdown (exit 0: also no sanitizer report) and a fresh start. */
+	assert_int_equal(itest_fuotad_stop(&T.fd), 0);
+	assert_int_equal(itest_fuotad_start(&T.fd), 0);
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &again), 200);
+	after = json_dumps(again, JSON_SORT_KEYS);
+	assert_string_equal(before, after);
+	json_decref(again);
+	free(before);
+	free(after);
+	assert_int_equal(call("GET", "/api/v1/devices/1000000000000002", T.admin, NULL, NULL), 200);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+
+	/* The log never shows a token. */
+	log = fopen(T.fd.log, "r");
+	assert_non_null(log);
+	while (fgets(line, sizeof(line), log)) {
+		assert_null(strstr(line, T.admin));
+		assert_null(strstr(line, "00112233445566778899aabbccddeeff"));
+		assert_null(strstr(line, T.dsn));
+	}
+	fclose(log);
+}
+
+static int group_setup(void **state)
+{
+	char dsn_tok[80];
+	json_t *j;
+
+	(void)state;
+	if (itest_env_load(argv_env, &T.env) != 0)
+		return -1;
+	if (itest_db_create(&T.env, "itest_api", T.dsn, sizeof(T.dsn)) != 0)
+		return -1;
+	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", argv_bin);
+	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
+	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_api.fuotad.log", argv_dir);
+	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 2u * 1024 * 1024);
+	remove(T.fd.log);
+	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
+		return -1;
+	if (itest_fuotad_start(&T.fd) != 0)
+		return -1;
+	/* A second tenant with its own (non-admin) token. */
+	if (call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"tenant-b\"}", &j) != 201)
+		return -1;
+	if (itest_token(argv_bin, T.dsn, false, (long)jint(j, "id"), dsn_tok) != 0)
+		return -1;
+	json_decref(j);
+	memcpy(T.tenant_b, dsn_tok, sizeof(T.tenant_b));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	/* fuotad must stop cleanly: exit status 0 (under ASan, no leak or error report). */
+	return itest_fuotad_stop(&T.fd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_health),
+	        cmocka_unit_test(test_auth),
+	        cmocka_unit_test(test_tenants_tokens),
+	        cmocka_unit_test(test_firmware_crud),
+	        cmocka_unit_test(test_firmware_too_large),
+	        cmocka_unit_test(test_devices),
+	        cmocka_unit_test(test_device_validation),
+	        cmocka_unit_test(test_job_json),
+	        cmocka_unit_test(test_job_list),
+	        cmocka_unit_test(test_job_multipart),
+	        cmocka_unit_test(test_job_validation),
+	        cmocka_unit_test(test_job_plan),
+	        cmocka_unit_test(test_tenant_isolation),
+	        cmocka_unit_test(test_sql_metacharacters),
+	        cmocka_unit_test(test_malformed_http),
+	        cmocka_unit_test(test_concurrent_clients),
+	        cmocka_unit_test(test_big_job),
+	        cmocka_unit_test(test_openapi_complete),
+	        cmocka_unit_test(test_metrics),
+	        cmocka_unit_test(test_restart_persistence),
+	};
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: itest_api FUOTAD SERVICES_ENV WORKDIR\n");
+		return 2;
+	}
+	argv_bin = argv[1];
+	argv_env = argv[2];
+	argv_dir = argv[3];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
