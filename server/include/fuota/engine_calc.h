@@ -1,0 +1,149 @@
+/* The job engine's pure decisions, apart from its I/O so that they can be unit-tested: the
+ * per-device step machine, the smallest gateway set that covers a group, duty-cycle pacing,
+ * redundancy (fixed or adaptive), session timing and the TS004 v2 data-block MIC.
+ *
+ * No I/O, no globals, no allocation: the caller owns every buffer. Functions return FUOTA_OK or a
+ * negative enum fuota_err unless they say otherwise. Times are Unix or GPS milliseconds as their
+ * names say. */
+#ifndef FUOTA_ENGINE_CALC_H
+#define FUOTA_ENGINE_CALC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- per-device steps ----------------------------------------------------------------------
+ * What job_device.step holds. A device walks them in this order; every unicast step is retried
+ * up to the job's attempts, each waiting the job's unicast timeout; a device that fails a step
+ * goes to ENGINE_STEP_FAILED with its reason and the job goes on with the others. */
+enum engine_step {
+	ENGINE_STEP_PENDING = 0, /* job not started for this device */
+	ENGINE_STEP_PKG_VERSION, /* PackageVersionReq on the ports whose version is unknown */
+	ENGINE_STEP_MC_SETUP,    /* McGroupSetupReq */
+	ENGINE_STEP_FRAG_SETUP,  /* FragSessionSetupReq */
+	ENGINE_STEP_READY,       /* set up; waits for the job to fix the session time */
+	ENGINE_STEP_MC_SESSION,  /* McClassCSessionReq / McClassBSessionReq */
+	ENGINE_STEP_SESSION,     /* in the multicast session: receiving fragments */
+	ENGINE_STEP_FRAG_STATUS, /* FragSessionStatusReq after the last fragment */
+	ENGINE_STEP_CLEANUP,     /* FragSessionDeleteReq + McGroupDeleteReq */
+	ENGINE_STEP_DONE,        /* has the exact image (final) */
+	ENGINE_STEP_FAILED,      /* failed with a reason (final) */
+	ENGINE_STEP_COUNT
+};
+
+/* "pending", "pkg_version", ... (the job_device.step text); "?" out of range. */
+const char *engine_step_name(enum engine_step s);
+/* The step of a name; FUOTA_ERR_MALFORMED for an unknown name. */
+int engine_step_parse(const char *name, enum engine_step *s);
+/* true for the steps that send a unicast request and wait for its answer. */
+bool engine_step_is_unicast(enum engine_step s);
+/* true for DONE and FAILED. */
+bool engine_step_is_final(enum engine_step s);
+/* true for the steps before READY (the device is still being set up). */
+bool engine_step_is_setup(enum engine_step s);
+
+/* Package versions a device is known to speak (0 = unknown). */
+struct engine_versions {
+	int ts003, ts004, ts005;
+};
+
+/* The step a device goes to after `done` succeeded: PENDING goes to PKG_VERSION when TS004 or
+ * TS005 is unknown, else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
+ * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS to CLEANUP;
+ * CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final steps
+ * stay. */
+enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v);
+
+/* What to do when a unicast step's deadline passes without an answer. */
+enum engine_timeout_action {
+	ENGINE_RETRY = 0, /* send the request again (attempts < max_attempts) */
+	ENGINE_FAIL = 1,  /* give up: the device fails with "<step>: no answer after N attempts" */
+	ENGINE_SKIP = 2   /* give up on the step but carry on (clean-up is best effort) */
+};
+
+/* attempts: requests sent so far for this step (>= 1 once the first was sent);
+ * max_attempts: the job's unicast attempts (>= 1). */
+enum engine_timeout_action engine_on_timeout(enum engine_step s, unsigned attempts,
+                                             unsigned max_attempts);
+
+/* ---- gateway selection --------------------------------------------------------------------- */
+
+/* "device dev was heard by gateway gw with quality q" (higher is better, e.g. RSSI + SNR). */
+struct engine_edge {
+	uint32_t dev;
+	uint32_t gw;
+	int32_t quality;
+};
+
+/* Greedy set cover: picks gateways until every device heard by any gateway is covered, each time
+ * the gateway covering the most uncovered devices (ties: higher summed quality over those
+ * devices, then lower index). chosen[0..n_gw) receives 1 for a picked gateway; *n_chosen the
+ * count; *n_uncovered the devices no edge mentions. work: n_dev bytes of scratch. Returns
+ * FUOTA_OK, or FUOTA_ERR_INVALID_ARG for an edge whose dev >= n_dev or gw >= n_gw. Greedy is
+ * within ln(n_dev) + 1 of the optimum, which exact cover (NP-hard) would not beat by much on real
+ * coverage maps. */
+int engine_gw_cover(const struct engine_edge *edges, size_t n_edges, size_t n_dev, size_t n_gw,
+                    uint8_t *chosen, size_t *n_chosen, size_t *n_uncovered, uint8_t *work);
+
+/* ---- pacing -------------------------------------------------------------------------------- */
+
+/* One multicast frame goes out through every gateway of gw_free_ms[0..n) at the same instant:
+ * the earliest instant >= now_ms at which each of them is free. Each gateway is then busy for the
+ * frame's airtime and, when duty_cycle_inv > 1, its off time (airtime * duty_cycle_inv in all,
+ * lw_duty_cycle_interval_us): gw_free_ms[i] is updated. Returns that send instant. */
+int64_t engine_pace(int64_t now_ms, int64_t *gw_free_ms, size_t n, uint64_t airtime_us,
+                    uint16_t duty_cycle_inv);
+
+/* ---- redundancy ---------------------------------------------------------------------------- */
+
+struct engine_redundancy {
+	uint32_t nb_frag;    /* M */
+	uint32_t redundancy; /* fixed: parity frames to send; adaptive: the minimum before stopping
+	                      */
+	bool adaptive;       /* keep sending fresh parity until every device reported completion */
+	uint32_t cap;        /* adaptive: at most this many parity frames in all */
+};
+
+/* Whether DataFragment N = sent + 1 should go out, given the `sent` frames already sent and the
+ * devices of the session still missing the image (pending; 0 = every one reported completion).
+ * Uncoded fragments always go out. Fixed: parity rows up to `redundancy`. Adaptive: parity up to
+ * `redundancy` always, then more while pending > 0 and below `cap`; never beyond the 14-bit
+ * index of one session (M + parity <= 16383). */
+bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, uint32_t pending);
+
+/* ---- session timing ------------------------------------------------------------------------ */
+
+/* Smallest TS005 TimeOut t (0..15) whose session is at least duration_s long: 2^t s for class C,
+ * 128 * 2^t s for class B. FUOTA_ERR_INVALID_ARG when even t = 15 is too short. */
+int engine_session_timeout(bool class_b, uint64_t duration_s, uint8_t *timeout);
+
+/* The session start the job announces when it fixes the session at now_unix_ms: far enough ahead
+ * for every device still to be reached to receive McClass{B,C}SessionReq through all its
+ * attempts (attempts * timeout_ms) plus margin_ms, rounded up to a whole second (SessionTime is
+ * in seconds). Class B: rounded up further to a beacon-period boundary in GPS time (the caller
+ * converts; see engine_classb_align_gps_s). */
+int64_t engine_session_start_ms(int64_t now_unix_ms, unsigned attempts, uint64_t timeout_ms,
+                                uint64_t margin_ms);
+
+/* A GPS second rounded UP to the next multiple of 128 (a beacon-period start). */
+int64_t engine_classb_align_gps_s(int64_t gps_s);
+
+/* Does a device's TimeToStart agree with the server's clock? expected_s = SessionTime - server
+ * GPS time when the answer arrived; the device must be within tolerance_s of it (its clock then
+ * opens the session at the right instant). */
+bool engine_time_to_start_ok(int64_t expected_s, uint32_t time_to_start, uint32_t tolerance_s);
+
+/* ---- TS004 v2 data-block MIC (PROTOCOL-NOTES §4.6) ----------------------------------------- */
+
+/* DataBlockIntKey = aes128_encrypt(K, 0x30 | 15 zero bytes), K = GenAppKey (1.0.x) or AppKey (1.1).
+ * Returns FUOTA_OK or FUOTA_ERR_CRYPTO. */
+int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16]);
+
+/* MIC = first 4 bytes of AES-CMAC(DataBlockIntKey, B0 | data), B0 = 0x49 | SessionCnt (2, LE) |
+ * FragIndex | Descriptor (4) | 00 00 00 00 | len (4, LE); data is the UNPADDED image. Returns
+ * FUOTA_OK, FUOTA_ERR_INVALID_ARG (len over 32 bits, NULL data with len > 0), FUOTA_ERR_CRYPTO. */
+int engine_data_block_mic(const uint8_t int_key[16], uint16_t session_cnt, uint8_t frag_index,
+                          const uint8_t descriptor[4], const uint8_t *data, size_t len,
+                          uint8_t mic[4]);
+
+#endif

@@ -1,0 +1,253 @@
+/* The job engine's pure decisions (see fuota/engine_calc.h). */
+#include <string.h>
+
+#include "fuota/bytes.h"
+#include "fuota/engine_calc.h"
+#include "fuota/err.h"
+#include "fuota/frag_row.h"
+#include "fuota/lw_airtime.h"
+#include "fuota/lw_crypto.h"
+
+static const char *const step_names[ENGINE_STEP_COUNT] = {
+        [ENGINE_STEP_PENDING] = "pending",   [ENGINE_STEP_PKG_VERSION] = "pkg_version",
+        [ENGINE_STEP_MC_SETUP] = "mc_setup", [ENGINE_STEP_FRAG_SETUP] = "frag_setup",
+        [ENGINE_STEP_READY] = "ready",       [ENGINE_STEP_MC_SESSION] = "mc_session",
+        [ENGINE_STEP_SESSION] = "session",   [ENGINE_STEP_FRAG_STATUS] = "frag_status",
+        [ENGINE_STEP_CLEANUP] = "cleanup",   [ENGINE_STEP_DONE] = "done",
+        [ENGINE_STEP_FAILED] = "failed",
+};
+
+const char *engine_step_name(enum engine_step s)
+{
+	if ((unsigned)s >= ENGINE_STEP_COUNT)
+		return "?";
+	return step_names[s];
+}
+
+int engine_step_parse(const char *name, enum engine_step *s)
+{
+	if (!name)
+		return FUOTA_ERR_MALFORMED;
+	for (unsigned i = 0; i < ENGINE_STEP_COUNT; i++) {
+		if (strcmp(name, step_names[i]) == 0) {
+			*s = (enum engine_step)i;
+			return FUOTA_OK;
+		}
+	}
+	return FUOTA_ERR_MALFORMED;
+}
+
+bool engine_step_is_unicast(enum engine_step s)
+{
+	switch (s) {
+	case ENGINE_STEP_PKG_VERSION:
+	case ENGINE_STEP_MC_SETUP:
+	case ENGINE_STEP_FRAG_SETUP:
+	case ENGINE_STEP_MC_SESSION:
+	case ENGINE_STEP_FRAG_STATUS:
+	case ENGINE_STEP_CLEANUP: return true;
+	default: return false;
+	}
+}
+
+bool engine_step_is_final(enum engine_step s)
+{
+	return s == ENGINE_STEP_DONE || s == ENGINE_STEP_FAILED;
+}
+
+bool engine_step_is_setup(enum engine_step s)
+{
+	return s == ENGINE_STEP_PENDING || s == ENGINE_STEP_PKG_VERSION ||
+	       s == ENGINE_STEP_MC_SETUP || s == ENGINE_STEP_FRAG_SETUP;
+}
+
+enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v)
+{
+	switch (done) {
+	case ENGINE_STEP_PENDING:
+		if (!v || v->ts004 == 0 || v->ts005 == 0)
+			return ENGINE_STEP_PKG_VERSION;
+		return ENGINE_STEP_MC_SETUP;
+	case ENGINE_STEP_PKG_VERSION: return ENGINE_STEP_MC_SETUP;
+	case ENGINE_STEP_MC_SETUP: return ENGINE_STEP_FRAG_SETUP;
+	case ENGINE_STEP_FRAG_SETUP: return ENGINE_STEP_READY;
+	case ENGINE_STEP_READY: return ENGINE_STEP_MC_SESSION;
+	case ENGINE_STEP_MC_SESSION: return ENGINE_STEP_SESSION;
+	case ENGINE_STEP_SESSION: return ENGINE_STEP_FRAG_STATUS;
+	case ENGINE_STEP_FRAG_STATUS: return ENGINE_STEP_CLEANUP;
+	case ENGINE_STEP_CLEANUP: return ENGINE_STEP_DONE;
+	default: return done;
+	}
+}
+
+enum engine_timeout_action engine_on_timeout(enum engine_step s, unsigned attempts,
+                                             unsigned max_attempts)
+{
+	if (max_attempts == 0)
+		max_attempts = 1;
+	if (attempts < max_attempts)
+		return ENGINE_RETRY;
+	/* The session is over by then: an unanswered delete leaves nothing behind that the
+	 * session timeout does not close, so it is not worth failing a device that has its image.
+	 */
+	if (s == ENGINE_STEP_CLEANUP)
+		return ENGINE_SKIP;
+	return ENGINE_FAIL;
+}
+
+int engine_gw_cover(const struct engine_edge *edges, size_t n_edges, size_t n_dev, size_t n_gw,
+                    uint8_t *chosen, size_t *n_chosen, size_t *n_uncovered, uint8_t *work)
+{
+	size_t left = 0, picked = 0;
+
+	for (size_t i = 0; i < n_edges; i++)
+		if (edges[i].dev >= n_dev || edges[i].gw >= n_gw)
+			return FUOTA_ERR_INVALID_ARG;
+	/* work[d]: 0 = no gateway hears d, 1 = heard but uncovered, 2 = covered. */
+	memset(work, 0, n_dev);
+	memset(chosen, 0, n_gw);
+	for (size_t i = 0; i < n_edges; i++)
+		work[edges[i].dev] = 1;
+	for (size_t d = 0; d < n_dev; d++)
+		left += work[d] == 1;
+	*n_uncovered = n_dev - left;
+	while (left > 0) {
+		size_t best = n_gw, best_count = 0;
+		int64_t best_q = INT64_MIN;
+
+		/* O(gateways * edges) per pick: fine for the thousands of edges of one job. */
+		for (size_t g = 0; g < n_gw; g++) {
+			size_t count = 0;
+			int64_t q = 0;
+
+			if (chosen[g])
+				continue;
+			for (size_t i = 0; i < n_edges; i++) {
+				if (edges[i].gw != g || work[edges[i].dev] != 1)
+					continue;
+				count++;
+				q += edges[i].quality;
+			}
+			if (count > best_count ||
+			    (count == best_count && count > 0 && q > best_q)) {
+				best = g;
+				best_count = count;
+				best_q = q;
+			}
+		}
+		if (best == n_gw)
+			break; /* cannot happen: every device left is on some edge */
+		chosen[best] = 1;
+		picked++;
+		for (size_t i = 0; i < n_edges; i++) {
+			if (edges[i].gw == best && work[edges[i].dev] == 1) {
+				work[edges[i].dev] = 2;
+				left--;
+			}
+		}
+	}
+	*n_chosen = picked;
+	return FUOTA_OK;
+}
+
+int64_t engine_pace(int64_t now_ms, int64_t *gw_free_ms, size_t n, uint64_t airtime_us,
+                    uint16_t duty_cycle_inv)
+{
+	int64_t at = now_ms;
+	uint64_t busy_us = lw_duty_cycle_interval_us(airtime_us, duty_cycle_inv);
+	int64_t busy_ms = (int64_t)((busy_us + 999) / 1000);
+
+	for (size_t i = 0; i < n; i++)
+		if (gw_free_ms[i] > at)
+			at = gw_free_ms[i];
+	for (size_t i = 0; i < n; i++)
+		gw_free_ms[i] = at + busy_ms;
+	return at;
+}
+
+bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, uint32_t pending)
+{
+	uint32_t parity;
+
+	if (sent < r->nb_frag)
+		return true;
+	if (r->nb_frag >= FRAG_MAX_N || sent >= FRAG_MAX_N)
+		return false;
+	parity = sent - r->nb_frag;
+	if (parity < r->redundancy)
+		return true;
+	if (!r->adaptive)
+		return false;
+	return pending > 0 && parity < r->cap;
+}
+
+int engine_session_timeout(bool class_b, uint64_t duration_s, uint8_t *timeout)
+{
+	for (uint8_t t = 0; t <= 15; t++) {
+		uint64_t len = (UINT64_C(1) << t) * (class_b ? 128u : 1u);
+
+		if (len >= duration_s) {
+			*timeout = t;
+			return FUOTA_OK;
+		}
+	}
+	return FUOTA_ERR_INVALID_ARG;
+}
+
+int64_t engine_session_start_ms(int64_t now_unix_ms, unsigned attempts, uint64_t timeout_ms,
+                                uint64_t margin_ms)
+{
+	int64_t start = now_unix_ms + (int64_t)((uint64_t)attempts * timeout_ms + margin_ms);
+
+	return (start + 999) / 1000 * 1000;
+}
+
+int64_t engine_classb_align_gps_s(int64_t gps_s)
+{
+	return (gps_s + 127) / 128 * 128;
+}
+
+bool engine_time_to_start_ok(int64_t expected_s, uint32_t time_to_start, uint32_t tolerance_s)
+{
+	int64_t diff = (int64_t)time_to_start - expected_s;
+
+	return diff <= (int64_t)tolerance_s && diff >= -(int64_t)tolerance_s;
+}
+
+int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16])
+{
+	uint8_t block[16] = {0x30};
+
+	return lw_aes128_encrypt(root_key, block, key);
+}
+
+int engine_data_block_mic(const uint8_t int_key[16], uint16_t session_cnt, uint8_t frag_index,
+                          const uint8_t descriptor[4], const uint8_t *data, size_t len,
+                          uint8_t mic[4])
+{
+	uint8_t b0[16] = {0x49};
+	uint8_t tag[16];
+	struct lw_cmac c;
+	int rc;
+
+	if (len > UINT32_MAX || (!data && len > 0))
+		return FUOTA_ERR_INVALID_ARG;
+	fuota_put_le16(b0 + 1, session_cnt);
+	b0[3] = frag_index;
+	memcpy(b0 + 4, descriptor, 4);
+	fuota_put_le32(b0 + 12, (uint32_t)len);
+	rc = lw_cmac_init(&c, int_key);
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = lw_cmac_update(&c, b0, sizeof(b0));
+	if (rc == FUOTA_OK && len > 0)
+		rc = lw_cmac_update(&c, data, len);
+	if (rc != FUOTA_OK) {
+		lw_cmac_abort(&c);
+		return rc;
+	}
+	rc = lw_cmac_final(&c, tag);
+	if (rc == FUOTA_OK)
+		memcpy(mic, tag, 4);
+	return rc;
+}

@@ -1,0 +1,255 @@
+/* The job engine's pure decisions (server/include/fuota/engine_calc.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fuota/bytes.h"
+#include "fuota/engine_calc.h"
+#include "fuota/err.h"
+#include "fuota/lw_crypto.h"
+
+static void test_step_names(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < ENGINE_STEP_COUNT; i++) {
+		enum engine_step s;
+
+		assert_int_equal(engine_step_parse(engine_step_name((enum engine_step)i), &s),
+		                 FUOTA_OK);
+		assert_int_equal(s, i);
+	}
+	{
+		enum engine_step s;
+
+		assert_int_equal(engine_step_parse("sending", &s), FUOTA_ERR_MALFORMED);
+		assert_int_equal(engine_step_parse(NULL, &s), FUOTA_ERR_MALFORMED);
+	}
+	assert_string_equal(engine_step_name(ENGINE_STEP_COUNT), "?");
+	assert_true(engine_step_is_final(ENGINE_STEP_DONE));
+	assert_true(engine_step_is_final(ENGINE_STEP_FAILED));
+	assert_false(engine_step_is_final(ENGINE_STEP_CLEANUP));
+	assert_true(engine_step_is_unicast(ENGINE_STEP_MC_SETUP));
+	assert_false(engine_step_is_unicast(ENGINE_STEP_SESSION));
+	assert_false(engine_step_is_unicast(ENGINE_STEP_READY));
+	assert_true(engine_step_is_setup(ENGINE_STEP_FRAG_SETUP));
+	assert_false(engine_step_is_setup(ENGINE_STEP_READY));
+}
+
+static void test_step_next(void **state)
+{
+	struct engine_versions unknown = {0, 0, 0}, known = {1, 2, 1}, half = {1, 1, 0};
+	static const enum engine_step chain[] = {ENGINE_STEP_MC_SETUP, ENGINE_STEP_FRAG_SETUP,
+	                                         ENGINE_STEP_READY,    ENGINE_STEP_MC_SESSION,
+	                                         ENGINE_STEP_SESSION,  ENGINE_STEP_FRAG_STATUS,
+	                                         ENGINE_STEP_CLEANUP,  ENGINE_STEP_DONE};
+
+	(void)state;
+	/* The versions decide whether PackageVersionReq is needed first. */
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &unknown), ENGINE_STEP_PKG_VERSION);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &half), ENGINE_STEP_PKG_VERSION);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, NULL), ENGINE_STEP_PKG_VERSION);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &known), ENGINE_STEP_MC_SETUP);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PKG_VERSION, &known), ENGINE_STEP_MC_SETUP);
+	for (size_t i = 0; i + 1 < sizeof(chain) / sizeof(chain[0]); i++)
+		assert_int_equal(engine_step_next(chain[i], &known), chain[i + 1]);
+	assert_int_equal(engine_step_next(ENGINE_STEP_DONE, &known), ENGINE_STEP_DONE);
+	assert_int_equal(engine_step_next(ENGINE_STEP_FAILED, &known), ENGINE_STEP_FAILED);
+}
+
+static void test_timeout(void **state)
+{
+	(void)state;
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_MC_SETUP, 1, 3), ENGINE_RETRY);
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_MC_SETUP, 2, 3), ENGINE_RETRY);
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_MC_SETUP, 3, 3), ENGINE_FAIL);
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_FRAG_STATUS, 1, 1), ENGINE_FAIL);
+	/* 0 attempts configured still allows the one request. */
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_FRAG_SETUP, 1, 0), ENGINE_FAIL);
+	/* Clean-up is best effort: the device keeps its result. */
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_CLEANUP, 2, 2), ENGINE_SKIP);
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_CLEANUP, 1, 2), ENGINE_RETRY);
+}
+
+static void test_gw_cover(void **state)
+{
+	/* A hears 0 1 2, B hears 2 3, C hears 3 4, D hears 4; device 5 is heard by nobody. The
+	 * greedy cover is {A, C}. */
+	const struct engine_edge edges[] = {
+	        {0, 0, -80}, {1, 0, -80}, {2, 0, -80}, {2, 1, -60},
+	        {3, 1, -60}, {3, 2, -90}, {4, 2, -90}, {4, 3, -50},
+	};
+	uint8_t chosen[4], work[6];
+	size_t n_chosen = 99, n_uncovered = 99;
+
+	(void)state;
+	assert_int_equal(engine_gw_cover(edges, 8, 6, 4, chosen, &n_chosen, &n_uncovered, work),
+	                 FUOTA_OK);
+	assert_int_equal(n_chosen, 2);
+	assert_int_equal(n_uncovered, 1);
+	assert_int_equal(chosen[0], 1);
+	assert_int_equal(chosen[1], 0);
+	assert_int_equal(chosen[2], 1);
+	assert_int_equal(chosen[3], 0);
+	assert_int_equal(work[5], 0);
+	for (int d = 0; d < 5; d++)
+		assert_int_equal(work[d], 2);
+}
+
+static void test_gw_cover_ties_and_errors(void **state)
+{
+	/* Both gateways hear both devices: the better quality wins, one gateway is enough. */
+	const struct engine_edge tie[] = {{0, 0, -100}, {1, 0, -100}, {0, 1, -70}, {1, 1, -70}};
+	const struct engine_edge bad[] = {{0, 5, 0}};
+	uint8_t chosen[2], work[2];
+	size_t n_chosen, n_uncovered;
+
+	(void)state;
+	assert_int_equal(engine_gw_cover(tie, 4, 2, 2, chosen, &n_chosen, &n_uncovered, work),
+	                 FUOTA_OK);
+	assert_int_equal(n_chosen, 1);
+	assert_int_equal(chosen[1], 1);
+	assert_int_equal(chosen[0], 0);
+	assert_int_equal(engine_gw_cover(bad, 1, 2, 2, chosen, &n_chosen, &n_uncovered, work),
+	                 FUOTA_ERR_INVALID_ARG);
+	/* No edges at all: nothing chosen, everyone uncovered. */
+	assert_int_equal(engine_gw_cover(NULL, 0, 2, 2, chosen, &n_chosen, &n_uncovered, work),
+	                 FUOTA_OK);
+	assert_int_equal(n_chosen, 0);
+	assert_int_equal(n_uncovered, 2);
+}
+
+static void test_pace(void **state)
+{
+	int64_t free_ms[2] = {1000, 5000};
+	int64_t at;
+
+	(void)state;
+	/* 100 ms on air under 1 % duty cycle: a gateway is busy 10 s per frame. */
+	at = engine_pace(2000, free_ms, 2, 100000, 100);
+	assert_int_equal(at, 5000);
+	assert_int_equal(free_ms[0], 15000);
+	assert_int_equal(free_ms[1], 15000);
+	/* No duty cycle (a simulated network): only the airtime itself, rounded up to ms. */
+	free_ms[0] = free_ms[1] = 0;
+	at = engine_pace(3000, free_ms, 2, 61696, 1);
+	assert_int_equal(at, 3000);
+	assert_int_equal(free_ms[0], 3062);
+	/* 0.1 % sub-band. */
+	free_ms[0] = 0;
+	at = engine_pace(0, free_ms, 1, 1000000, 1000);
+	assert_int_equal(at, 0);
+	assert_int_equal(free_ms[0], 1000000);
+}
+
+static void test_redundancy(void **state)
+{
+	struct engine_redundancy fixed = {10, 3, false, 3};
+	struct engine_redundancy adapt = {10, 2, true, 5};
+	struct engine_redundancy full = {16380, 10, true, 100};
+
+	(void)state;
+	/* Uncoded fragments always, then exactly the fixed parity count. */
+	assert_true(engine_redundancy_more(&fixed, 0, 0));
+	assert_true(engine_redundancy_more(&fixed, 9, 0));
+	assert_true(engine_redundancy_more(&fixed, 12, 5));
+	assert_false(engine_redundancy_more(&fixed, 13, 5));
+	/* Adaptive: the minimum parity even if everyone is done, then while devices wait, up to
+	 * the cap. */
+	assert_true(engine_redundancy_more(&adapt, 11, 0));
+	assert_false(engine_redundancy_more(&adapt, 12, 0));
+	assert_true(engine_redundancy_more(&adapt, 12, 1));
+	assert_true(engine_redundancy_more(&adapt, 14, 3));
+	assert_false(engine_redundancy_more(&adapt, 15, 3));
+	/* Never past N = 16383 in one session. */
+	assert_true(engine_redundancy_more(&full, 16382, 1));
+	assert_false(engine_redundancy_more(&full, 16383, 1));
+}
+
+static void test_session_timing(void **state)
+{
+	uint8_t t = 0;
+
+	(void)state;
+	assert_int_equal(engine_session_timeout(false, 100, &t), FUOTA_OK);
+	assert_int_equal(t, 7); /* 128 s */
+	assert_int_equal(engine_session_timeout(false, 128, &t), FUOTA_OK);
+	assert_int_equal(t, 7);
+	assert_int_equal(engine_session_timeout(false, 0, &t), FUOTA_OK);
+	assert_int_equal(t, 0);
+	assert_int_equal(engine_session_timeout(true, 200, &t), FUOTA_OK);
+	assert_int_equal(t, 1); /* 2 beacon periods = 256 s */
+	assert_int_equal(engine_session_timeout(false, 32769, &t), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(engine_session_timeout(true, 128u * 32768u, &t), FUOTA_OK);
+	assert_int_equal(t, 15);
+	/* attempts * timeout + margin, rounded up to a second. */
+	assert_int_equal(engine_session_start_ms(1000500, 3, 10000, 5000), 1036000);
+	assert_int_equal(engine_session_start_ms(1000000, 1, 1000, 0), 1001000);
+	assert_int_equal(engine_classb_align_gps_s(128), 128);
+	assert_int_equal(engine_classb_align_gps_s(129), 256);
+	assert_int_equal(engine_classb_align_gps_s(1436486418), 1436486528);
+	assert_true(engine_time_to_start_ok(100, 98, 3));
+	assert_true(engine_time_to_start_ok(100, 103, 3));
+	assert_false(engine_time_to_start_ok(100, 104, 3));
+	assert_false(engine_time_to_start_ok(100, 0xFFFFFF, 3));
+}
+
+static void test_data_block_mic(void **state)
+{
+	const uint8_t gen_app_key[16] = {0x03, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+	                                 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+	const uint8_t desc[4] = {0x01, 0x02, 0x03, 0x04};
+	uint8_t key[16], want_key[16], block[16] = {0x30};
+	uint8_t data[100], msg[116], tag[16], mic[4], mic2[4];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	assert_int_equal(engine_data_block_int_key(gen_app_key, key), FUOTA_OK);
+	assert_int_equal(lw_aes128_encrypt(gen_app_key, block, want_key), FUOTA_OK);
+	assert_memory_equal(key, want_key, 16);
+	/* B0 laid out by hand from PROTOCOL-NOTES §4.6: 49 | SessionCnt LE | FragIndex |
+	 * Descriptor | 00 00 00 00 | len LE, then the data. */
+	memset(msg, 0, sizeof(msg));
+	msg[0] = 0x49;
+	msg[1] = 0x34;
+	msg[2] = 0x12;
+	msg[3] = 0x02;
+	memcpy(msg + 4, desc, 4);
+	msg[12] = 100;
+	memcpy(msg + 16, data, sizeof(data));
+	assert_int_equal(lw_aes_cmac(key, msg, sizeof(msg), tag), FUOTA_OK);
+	assert_int_equal(engine_data_block_mic(key, 0x1234, 2, desc, data, sizeof(data), mic),
+	                 FUOTA_OK);
+	assert_memory_equal(mic, tag, 4);
+	/* Any change of counter, index, descriptor or data changes it. */
+	assert_int_equal(engine_data_block_mic(key, 0x1235, 2, desc, data, sizeof(data), mic2),
+	                 FUOTA_OK);
+	assert_memory_not_equal(mic, mic2, 4);
+	data[50] ^= 1;
+	assert_int_equal(engine_data_block_mic(key, 0x1234, 2, desc, data, sizeof(data), mic2),
+	                 FUOTA_OK);
+	assert_memory_not_equal(mic, mic2, 4);
+	assert_int_equal(engine_data_block_mic(key, 1, 0, desc, NULL, 5, mic2),
+	                 FUOTA_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_step_names),
+	        cmocka_unit_test(test_step_next),
+	        cmocka_unit_test(test_timeout),
+	        cmocka_unit_test(test_gw_cover),
+	        cmocka_unit_test(test_gw_cover_ties_and_errors),
+	        cmocka_unit_test(test_pace),
+	        cmocka_unit_test(test_redundancy),
+	        cmocka_unit_test(test_session_timing),
+	        cmocka_unit_test(test_data_block_mic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
