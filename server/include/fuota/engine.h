@@ -1,0 +1,97 @@
+/* fuotad's job engine: what makes a firmware image reach every device of a job over multicast and
+ * every device prove it has the exact image (ARCHITECTURE.md "The job engine").
+ *
+ * A state machine over the store (PostgreSQL), with no MQTT inside: it reads a clock, writes its
+ * messages to an outbound sink publish(topic, payload, len), and is driven by three calls:
+ *   engine_on_uplink  an application uplink (cs_uplink): TS003 clock sync answered for every
+ *                     device, TS005/TS004 answers applied to the device's job;
+ *   engine_on_ack     a gateway's DownlinkTxAck: a refused multicast frame is sent again later;
+ *   engine_tick       acts on every stored deadline that is due: unicast retries, session start,
+ *                     multicast frames paced by duty cycle, status rounds, clean-up.
+ * Every transition is written to the database before the message it causes is published, and
+ * every wait is a stored deadline, so an engine destroyed at any instant and created again on the
+ * same database (in this process or another) continues every job without reusing an FCnt, a McKey
+ * or a SessionCnt. Several engines share the jobs through a lease on the job row
+ * (lease_owner/lease_until, claimed with FOR UPDATE SKIP LOCKED); uplinks and acks may arrive at
+ * any of them.
+ *
+ * Thread safety: every entry point takes the engine's mutex, so the MQTT callback thread and a
+ * ticker thread may call in at the same time. */
+#ifndef FUOTA_ENGINE_H
+#define FUOTA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct cs_uplink;
+struct cs_gw_ack;
+struct engine;
+
+/* Publishes one message; returns FUOTA_OK or a negative enum fuota_err (the engine logs it and
+ * relies on its stored deadlines to try again). The payload is only borrowed for the call. */
+typedef int (*engine_publish_fn)(void *ctx, const char *topic, const uint8_t *payload, size_t len);
+/* Wall-clock time in Unix milliseconds (the engine turns it into GPS time for the devices). */
+typedef int64_t (*engine_clock_unix_ms_fn)(void *ctx);
+
+#define ENGINE_MAX_REGIONS 8
+
+/* Per-region settings of the gateway side. */
+struct engine_region_cfg {
+	char name[16];         /* "EU868" ... (case-insensitive match with job.region) */
+	char topic_prefix[64]; /* "{prefix}/gateway/{id}/command/down"; default: lowercase name */
+	bool duty_cycle;       /* enforce the sub-band duty cycle (off: a fast simulated demo) */
+};
+
+struct engine_cfg {
+	char instance_id[64];   /* lease owner name, unique per running engine */
+	uint8_t master_key[32]; /* opens device key boxes and seals McKeys (cbox.h) */
+	bool json;              /* unicast downlinks as JSON (default) or binary protobuf */
+	char event_prefix[64];  /* "fuota": fuota/{tenant}/job/{id}/event/{kind} */
+	char app_topic[64];     /* "application": {app_topic}/{app}/device/{eui}/command/down */
+	struct engine_region_cfg regions[ENGINE_MAX_REGIONS];
+	size_t n_regions; /* a region not listed: prefix = lowercase name, duty cycle on */
+	bool gps_timing;  /* class C frames timed at their GPS instant (else immediately) */
+	uint8_t port_mc, port_frag, port_clk; /* 200, 201, 202 */
+	uint32_t lease_ms;                    /* 30000 */
+	uint32_t session_margin_ms;           /* added to the session start: 5000 */
+	uint32_t frame_margin_ms;             /* gap between frames beyond the duty cycle: 0 */
+	uint32_t ack_timeout_ms;              /* a frame without ack is taken as sent: 10000 */
+	uint32_t clock_tolerance_s;           /* TimeToStart agreement: 3 */
+	uint8_t block_ack_delay;              /* TS004 BlockAckDelay: 0 */
+	bool adaptive;                        /* adaptive redundancy for every job */
+	uint32_t adaptive_cap_percent;        /* parity cap, % of M: 100 */
+	uint32_t max_jobs_per_tick;           /* 32 */
+};
+
+/* The defaults listed above, instance_id "fuotad-<pid>", master key zero. */
+void engine_cfg_defaults(struct engine_cfg *c);
+
+/* Creates an engine over store (borrowed, must outlive it). clock and publish are called with
+ * their ctx. Returns FUOTA_OK, FUOTA_ERR_INVALID_ARG (NULL pointer) or FUOTA_ERR_NO_MEMORY. */
+int engine_create(struct store *store, const struct engine_cfg *cfg, engine_clock_unix_ms_fn clock,
+                  void *clock_ctx, engine_publish_fn publish, void *publish_ctx,
+                  struct engine **out);
+
+/* Stops using the store and frees the engine; NULL accepted. Leases are released so another
+ * engine continues at once. */
+void engine_destroy(struct engine *e);
+
+/* An application uplink. Port 202: every AppTimeReq is answered (devices in a job or not) and a
+ * PackageVersionAns recorded; ports 200 and 201: answers applied to the device's running job.
+ * Every uplink's rx_info updates the device -> gateway table. Returns FUOTA_OK (also for
+ * uplinks fuotad has nothing to do with), FUOTA_ERR_MALFORMED for a payload that does not
+ * decode (logged; nothing changes), FUOTA_ERR_IO when the database failed. */
+int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
+
+/* A gateway's DownlinkTxAck for a multicast frame fuotad sent. Not OK: the frame is queued to go
+ * again through that gateway (with a new FCnt). Unknown downlink ids are ignored. */
+int engine_on_ack(struct engine *e, const struct cs_gw_ack *a);
+
+/* Acts on every due deadline of the jobs this engine leases (claiming free or expired ones) at
+ * now_unix_ms. *next_due_ms (may be NULL) receives when to call again at the latest. Returns
+ * FUOTA_OK or FUOTA_ERR_IO. */
+int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms);
+
+#endif

@@ -1,0 +1,103 @@
+/* The TS003 clock-sync responder: every AppTimeReq on port_clk is answered, for every device,
+ * whether it is in a job or not (PROTOCOL-NOTES §3, P21). The network time of the uplink's
+ * reception is the best the uplink carries: a gateway's GPS timestamp, else a gateway's clock,
+ * else the network server's (clk_pick_rx_time). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "fuota/clk.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+
+static int64_t time_ms(const struct cs_time *t)
+{
+	return t->sec * 1000 + t->nsec / 1000000;
+}
+
+int64_t csr_rx_gps_ms(const struct cs_uplink *u, int64_t server_unix_ms)
+{
+	struct clk_rx_time rx[CS_MAX_RX];
+	size_t n = 0;
+	int64_t server = u->time.set ? time_ms(&u->time) : server_unix_ms;
+	int64_t gps_ms = 0;
+	enum clk_time_source src;
+
+	for (size_t i = 0; i < u->n_rx && i < CS_MAX_RX; i++) {
+		memset(&rx[n], 0, sizeof(rx[n]));
+		if (u->rx[i].time_since_gps_epoch.set) {
+			rx[n].has_gps_time = true;
+			rx[n].gps_time_ms = time_ms(&u->rx[i].time_since_gps_epoch);
+		}
+		if (u->rx[i].gw_time.set) {
+			rx[n].has_gw_time = true;
+			rx[n].gw_time_gps_ms = engine_unix_to_gps_ms(time_ms(&u->rx[i].gw_time));
+		}
+		n++;
+	}
+	if (clk_pick_rx_time(rx, n, engine_unix_to_gps_ms(server), &gps_ms, &src) != FUOTA_OK)
+		return engine_unix_to_gps_ms(server);
+	return gps_ms;
+}
+
+int csr_force_resync(struct engine *e, const char *application_id, const char *dev_eui,
+                     uint8_t nb_transmissions)
+{
+	struct clk_cmd cmd;
+	uint8_t buf[4];
+	size_t pos = 0;
+	int rc;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cid = CLK_CID_FORCE_RESYNC;
+	cmd.up = false;
+	cmd.u.force.nb_transmissions = nb_transmissions & 0x07;
+	rc = clk_encode(&cmd, buf, sizeof(buf), &pos);
+	if (rc != FUOTA_OK)
+		return rc;
+	return engine_unicast(e, application_id, dev_eui, e->cfg.port_clk, buf, pos);
+}
+
+int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	uint8_t out[64];
+	size_t out_len = 0, pos = 0;
+	int rc = FUOTA_OK;
+
+	while (pos < u->data_len) {
+		struct clk_cmd cmd, ans;
+		struct clk_parse_err err;
+		bool send = false;
+
+		if (clk_decode(u->data, u->data_len, &pos, true, &cmd, &err) != FUOTA_OK) {
+			log_msg(LOG_LVL_WARN, "device %s: bad TS003 uplink: %s %s", u->dev_eui,
+			        err.command ? err.command : "unknown command",
+			        err.field ? err.field : "");
+			rc = FUOTA_ERR_MALFORMED;
+			break;
+		}
+		if (cmd.cid == CLK_CID_PACKAGE_VERSION) {
+			if (seng_dev_version(e->store, u->dev_eui, CLK_PACKAGE_ID,
+			                     cmd.u.pkg_ans.version) != FUOTA_OK)
+				rc = FUOTA_ERR_IO;
+			continue;
+		}
+		if (cmd.cid != CLK_CID_APP_TIME)
+			continue;
+		if (clk_server_answer(&cmd, csr_rx_gps_ms(u, now_ms), &ans, &send) != FUOTA_OK ||
+		    !send)
+			continue;
+		if (clk_encode(&ans, out, sizeof(out), &out_len) != FUOTA_OK)
+			break;
+		seng_time_req(e->store, u->dev_eui, now_ms);
+	}
+	/* Answers of a chained uplink go back chained in one downlink. */
+	if (out_len > 0) {
+		int r = engine_unicast(e, u->application_id, u->dev_eui, e->cfg.port_clk, out,
+		                       out_len);
+
+		if (r != FUOTA_OK && rc == FUOTA_OK)
+			rc = r;
+	}
+	return rc;
+}

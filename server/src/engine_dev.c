@@ -1,0 +1,706 @@
+/* The unicast side of a job: each device's requests (TS005 on port_mc, TS004 on port_frag, the
+ * package versions on the three ports), their retries, and the answers that move the device on.
+ *
+ * A request is sent only after its attempt and its new deadline are committed, so a crash between
+ * the two can only cost a retry. An answer is applied with a conditional update (only while the
+ * device is in the step the answer belongs to), so a late or duplicated answer changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine_int.h"
+#include "fuota/cbox.h"
+#include "fuota/clk.h"
+#include "fuota/err.h"
+#include "fuota/frag_cmd.h"
+#include "fuota/log.h"
+#include "fuota/lw_gps.h"
+#include "fuota/mc.h"
+#include "fuota/mc_keys.h"
+
+#define MAX_DL 3
+
+struct dl {
+	uint8_t port;
+	uint8_t data[64];
+	size_t len;
+};
+
+int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
+                   const uint8_t *data, size_t len)
+{
+	struct cs_downlink d;
+	char topic[256];
+	char *json = NULL;
+	uint8_t *bin = NULL;
+	size_t out_len = 0;
+	int rc;
+
+	if (len > sizeof(d.data))
+		return FUOTA_ERR_INVALID_ARG;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.dev_eui, sizeof(d.dev_eui), "%s", dev_eui);
+	d.f_port = port;
+	memcpy(d.data, data, len);
+	d.data_len = len;
+	snprintf(topic, sizeof(topic), "%s/%s/device/%s/command/down", e->cfg.app_topic,
+	         application_id, dev_eui);
+	if (e->cfg.json) {
+		rc = cs_downlink_to_json(&d, &json, &out_len);
+		if (rc == FUOTA_OK)
+			rc = engine_pub(e, topic, (const uint8_t *)json, out_len);
+	} else {
+		rc = cs_downlink_to_proto(&d, &bin, &out_len);
+		if (rc == FUOTA_OK)
+			rc = engine_pub(e, topic, bin, out_len);
+	}
+	free(json);
+	free(bin);
+	return rc;
+}
+
+/* Associated data of a device's key box, as the API seals it (api_device.c). */
+static size_t dev_key_aad(int64_t tenant, const char *dev_eui, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "device:%lld:%s", (long long)tenant, dev_eui);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16])
+{
+	char aad[64];
+
+	return cbox_open(e->cfg.master_key, d->key_box, d->key_box_len, (const uint8_t *)aad,
+	                 dev_key_aad(d->tenant, d->dev_eui, aad, sizeof(aad)), key, 16);
+}
+
+static int frag_version_of(const struct seng_dev *d)
+{
+	return d->ts004 >= 2 ? 2 : 1;
+}
+
+static int mc_version_of(const struct seng_dev *d)
+{
+	return d->ts005 >= 2 ? 2 : 1;
+}
+
+/* Updates the device (only while in `from`) and, when its step changes, publishes the device
+ * event. Returns seng_dev_update's code. */
+static int dev_move(struct engine *e, const struct seng_dev *d, const char *from,
+                    const struct seng_dev_update *u)
+{
+	int rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
+
+	if (rc == FUOTA_OK && u->to) {
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)d->job_id,
+		                      "dev_eui", d->dev_eui, "step", u->to, "reason",
+		                      u->failure_reason);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (text)
+			engine_event(e, d->tenant, d->job_id, "device", text);
+		if (u->failure_reason)
+			log_msg(LOG_LVL_INFO, "job %lld: device %s failed: %s",
+			        (long long)d->job_id, d->dev_eui, u->failure_reason);
+		free(text);
+		json_decref(o);
+	}
+	return rc;
+}
+
+static int dev_fail(struct engine *e, const struct seng_dev *d, const char *from,
+                    const char *reason)
+{
+	struct seng_dev_update u;
+
+	seng_dev_update_init(&u);
+	u.to = "failed";
+	u.failure_reason = reason;
+	return dev_move(e, d, from, &u);
+}
+
+/* Moves the device to `to` with a fresh attempt count, due now. */
+static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
+                     int64_t now_ms, struct seng_dev_update *extra)
+{
+	struct seng_dev_update u;
+	int rc;
+
+	if (extra)
+		u = *extra;
+	else
+		seng_dev_update_init(&u);
+	u.to = to;
+	u.reset_attempts = true;
+	u.set_deadline = true;
+	u.deadline_ms = now_ms;
+	rc = dev_move(e, d, from, &u);
+	if (rc == FUOTA_OK) {
+		snprintf(d->step, sizeof(d->step), "%s", to);
+		d->attempts = 0;
+	}
+	return rc;
+}
+
+static int add_mc(struct dl *dl, size_t *n, const struct mc_cmd *cmd, uint8_t port)
+{
+	size_t pos = 0;
+	int rc = mc_encode(cmd, dl[*n].data, sizeof(dl[*n].data), &pos);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	dl[*n].port = port;
+	dl[(*n)++].len = pos;
+	return FUOTA_OK;
+}
+
+static int add_frag(struct dl *dl, size_t *n, const struct frag_cmd *cmd, int version, uint8_t port)
+{
+	size_t len = 0;
+	int rc = frag_cmd_encode(cmd, version >= 2 ? FRAG_V2 : FRAG_V1, dl[*n].data,
+	                         sizeof(dl[*n].data), &len);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	dl[*n].port = port;
+	dl[(*n)++].len = len;
+	return FUOTA_OK;
+}
+
+static int req_mc_setup(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                        struct dl *dl, size_t *n)
+{
+	struct engine_cache *c = engine_cache_get(e, j);
+	uint8_t root[16], kek[16];
+	struct mc_cmd cmd;
+	int rc;
+
+	if (!c)
+		return FUOTA_ERR_IO;
+	rc = engine_dev_root_key(e, d, root);
+	if (rc != FUOTA_OK)
+		return rc;
+	/* P13: a 1.0.x device derives McRootKey from its GenAppKey, a 1.1 device from AppKey. */
+	if (strcmp(d->key_kind, "app_key") == 0)
+		rc = mc_root_key_from_app_key(root, root);
+	else
+		rc = mc_root_key_from_gen_app_key(root, root);
+	if (rc == FUOTA_OK)
+		rc = mc_ke_key_from_root(root, kek);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cid = MC_CID_GROUP_SETUP;
+	cmd.u.setup_req.group_id = 0;
+	cmd.u.setup_req.mc_addr = c->mc_addr;
+	cmd.u.setup_req.min_fcnt = 0;
+	cmd.u.setup_req.max_fcnt = UINT32_MAX;
+	if (rc == FUOTA_OK)
+		rc = mc_key_encrypt(kek, c->mc_key, cmd.u.setup_req.mc_key_encrypted);
+	if (rc == FUOTA_OK)
+		rc = add_mc(dl, n, &cmd, e->cfg.port_mc);
+	memset(root, 0, sizeof(root));
+	memset(kek, 0, sizeof(kek));
+	return rc;
+}
+
+static int req_frag_setup(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                          struct dl *dl, size_t *n, struct seng_dev_update *u)
+{
+	struct engine_cache *c = engine_cache_get(e, j);
+	int version = frag_version_of(d);
+	struct frag_cmd cmd;
+	int rc;
+
+	if (!c)
+		return FUOTA_ERR_IO;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = FRAG_CMD_SESSION_SETUP_REQ;
+	cmd.u.setup_req.frag_index = 0;
+	cmd.u.setup_req.mc_group_mask = 0x01; /* group 0 only */
+	cmd.u.setup_req.nb_frag = (uint16_t)j->nb_frag;
+	cmd.u.setup_req.frag_size = (uint8_t)j->frag_size;
+	cmd.u.setup_req.block_ack_delay = e->cfg.block_ack_delay & 0x07;
+	cmd.u.setup_req.frag_algo = 0;
+	cmd.u.setup_req.padding = (uint8_t)j->padding;
+	if (version >= 2) {
+		uint8_t root[16], key[16];
+		int cnt = 0;
+
+		/* SessionCnt is committed before the request can leave: never sent twice. */
+		rc = seng_session_cnt_next(e->store, d->dev_eui, &cnt);
+		if (rc != FUOTA_OK)
+			return rc;
+		cmd.u.setup_req.session_cnt = (uint16_t)cnt;
+		cmd.u.setup_req.ack_reception = true;
+		rc = engine_dev_root_key(e, d, root);
+		if (rc == FUOTA_OK)
+			rc = engine_data_block_int_key(root, key);
+		if (rc == FUOTA_OK)
+			rc = engine_data_block_mic(key, (uint16_t)cnt, 0,
+			                           cmd.u.setup_req.descriptor, c->frags,
+			                           c->image_len, cmd.u.setup_req.mic);
+		memset(root, 0, sizeof(root));
+		memset(key, 0, sizeof(key));
+		if (rc != FUOTA_OK)
+			return rc;
+		u->session_cnt = cnt;
+	}
+	u->frag_version = version;
+	return add_frag(dl, n, &cmd, version, e->cfg.port_frag);
+}
+
+static int req_mc_session(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                          struct dl *dl, size_t *n)
+{
+	struct mc_cmd cmd;
+	int64_t gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
+
+	(void)d;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cid = j->mc_class == 'B' ? MC_CID_CLASS_B_SESSION : MC_CID_CLASS_C_SESSION;
+	cmd.u.session_req.group_id = 0;
+	cmd.u.session_req.session_time = lw_gps_wrap32(gps_s);
+	cmd.u.session_req.timeout = j->session_timeout;
+	cmd.u.session_req.periodicity =
+	        (uint8_t)(j->ping_periodicity >= 0 && j->ping_periodicity <= 7 ? j->ping_periodicity
+	                                                                       : 0);
+	cmd.u.session_req.dl_freq_hz = j->freq_hz;
+	cmd.u.session_req.dr = (uint8_t)j->dr;
+	return add_mc(dl, n, &cmd, e->cfg.port_mc);
+}
+
+/* The requests of step st for device d; u collects what the send must record. */
+static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                 enum engine_step st, struct dl *dl, size_t *n, struct seng_dev_update *u)
+{
+	struct frag_cmd fc;
+	struct mc_cmd mc;
+
+	*n = 0;
+	memset(&fc, 0, sizeof(fc));
+	memset(&mc, 0, sizeof(mc));
+	switch (st) {
+	case ENGINE_STEP_PKG_VERSION:
+		/* PackageVersionReq (CID 0x00, no payload) on each port whose version is unknown.
+		 */
+		if (d->ts005 == 0)
+			dl[(*n)++] = (struct dl){.port = e->cfg.port_mc, .data = {0x00}, .len = 1};
+		if (d->ts004 == 0)
+			dl[(*n)++] =
+			        (struct dl){.port = e->cfg.port_frag, .data = {0x00}, .len = 1};
+		if (d->ts003 == 0)
+			dl[(*n)++] = (struct dl){.port = e->cfg.port_clk, .data = {0x00}, .len = 1};
+		return FUOTA_OK;
+	case ENGINE_STEP_MC_SETUP:
+		u->mc_version = mc_version_of(d);
+		return req_mc_setup(e, j, d, dl, n);
+	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
+	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_FRAG_STATUS:
+		fc.type = FRAG_CMD_SESSION_STATUS_REQ;
+		fc.u.status_req.participants = true;
+		fc.u.status_req.frag_index = 0;
+		return add_frag(dl, n, &fc, d->frag_version, e->cfg.port_frag);
+	case ENGINE_STEP_CLEANUP:
+		if (!(d->cleanup_mask & 1)) {
+			fc.type = FRAG_CMD_SESSION_DELETE_REQ;
+			fc.u.delete_req.frag_index = 0;
+			if (add_frag(dl, n, &fc, d->frag_version, e->cfg.port_frag) != FUOTA_OK)
+				return FUOTA_ERR_INVALID_ARG;
+		}
+		if (!(d->cleanup_mask & 2)) {
+			mc.cid = MC_CID_GROUP_DELETE;
+			mc.u.delete_req.group_id = 0;
+			return add_mc(dl, n, &mc, e->cfg.port_mc);
+		}
+		return FUOTA_OK;
+	default: return FUOTA_ERR_INVALID_ARG;
+	}
+}
+
+/* Records the attempt and its deadline, then sends. */
+static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                    enum engine_step st, int64_t now_ms)
+{
+	struct dl dl[MAX_DL];
+	size_t n = 0;
+	struct seng_dev_update u;
+	int rc;
+
+	seng_dev_update_init(&u);
+	rc = build(e, j, d, st, dl, &n, &u);
+	if (rc != FUOTA_OK) {
+		char why[96];
+
+		if (rc == FUOTA_ERR_IO)
+			return rc;
+		snprintf(why, sizeof(why), "cannot build %s request: %s", engine_step_name(st),
+		         fuota_strerror(rc));
+		return dev_fail(e, d, d->step, why);
+	}
+	u.attempts_inc = true;
+	u.set_deadline = true;
+	u.deadline_ms = now_ms + (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	rc = seng_dev_update(e->store, j->id, d->dev_eui, d->step, &u);
+	if (rc == FUOTA_ERR_STATE)
+		return FUOTA_OK; /* moved on meanwhile (an answer arrived) */
+	if (rc != FUOTA_OK)
+		return rc;
+	d->attempts++;
+	for (size_t i = 0; i < n; i++)
+		engine_unicast(e, d->application_id, d->dev_eui, dl[i].port, dl[i].data, dl[i].len);
+	return FUOTA_OK;
+}
+
+int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
+{
+	enum engine_step st;
+	struct engine_versions v = {d->ts003, d->ts004, d->ts005};
+	int rc;
+
+	if (engine_step_parse(d->step, &st) != FUOTA_OK)
+		return dev_fail(e, d, d->step, "unknown step");
+	if (st == ENGINE_STEP_PENDING) {
+		st = engine_step_next(ENGINE_STEP_PENDING, &v);
+		rc = dev_enter(e, d, "pending", engine_step_name(st), now_ms, NULL);
+		if (rc != FUOTA_OK)
+			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
+	}
+	if (st == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
+		rc = dev_enter(e, d, "pkg_version", "mc_setup", now_ms, NULL);
+		if (rc != FUOTA_OK)
+			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
+		st = ENGINE_STEP_MC_SETUP;
+	}
+	if (!engine_step_is_unicast(st))
+		return FUOTA_OK;
+	if (d->attempts > 0) {
+		char why[96];
+
+		switch (engine_on_timeout(st, d->attempts, j->unicast_attempts)) {
+		case ENGINE_RETRY: break;
+		case ENGINE_SKIP: {
+			struct seng_dev_update u;
+
+			seng_dev_update_init(&u);
+			u.to = "done";
+			u.last_answer = "{\"cleanup\":\"no answer\"}";
+			return dev_move(e, d, d->step, &u);
+		}
+		case ENGINE_FAIL:
+		default:
+			snprintf(why, sizeof(why), "%s: no answer after %u attempts",
+			         engine_step_name(st), d->attempts);
+			return dev_fail(e, d, d->step, why);
+		}
+	}
+	return dev_send(e, j, d, st, now_ms);
+}
+
+void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
+{
+	uint8_t frag_del[2] = {FRAG_CID_SESSION_DELETE, 0x00};
+	uint8_t mc_del[2] = {MC_CID_GROUP_DELETE, 0x00};
+
+	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, frag_del,
+	               sizeof(frag_del));
+	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
+}
+
+/* ---- answers -------------------------------------------------------------------------------- */
+
+/* After an answer moved the device, act on its new step at once (no wait for the tick). */
+static int continue_device(struct engine *e, const struct seng_job *j, const char *dev_eui,
+                           int64_t now_ms)
+{
+	struct seng_dev d;
+	int rc = seng_dev_load(e->store, j->id, dev_eui, &d);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	if (d.has_deadline && d.deadline_ms > now_ms)
+		return FUOTA_OK;
+	return engine_dev_due(e, j, &d, now_ms);
+}
+
+static void answer_json(char *out, size_t cap, const char *cmd, const char *detail)
+{
+	snprintf(out, cap, "{\"answer\":\"%s\",\"detail\":\"%s\"}", cmd, detail ? detail : "");
+}
+
+static int on_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
+                          int64_t now_ms)
+{
+	int rc = seng_dev_version(e->store, d->dev_eui, package_id, version);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	if (package_id == MC_PACKAGE_ID)
+		d->ts005 = version;
+	else if (package_id == FRAG_PACKAGE_ID)
+		d->ts004 = version;
+	if (strcmp(d->step, "pkg_version") == 0 && d->ts004 != 0 && d->ts005 != 0) {
+		rc = dev_enter(e, d, "pkg_version", "mc_setup", now_ms, NULL);
+		return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
+	}
+	return FUOTA_OK;
+}
+
+static int on_session_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                          const struct mc_session_ans *a, int64_t now_ms)
+{
+	struct seng_dev_update u;
+	char why[128], la[160];
+	int64_t expected;
+
+	if (strcmp(d->step, "mc_session") != 0)
+		return FUOTA_OK;
+	if (a->dr_error || a->freq_error || a->group_undefined) {
+		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
+		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
+		         a->group_undefined ? " McGroupUndefined" : "");
+		return dev_fail(e, d, "mc_session", why);
+	}
+	expected = engine_unix_to_gps_ms(j->session_start_ms) / 1000 -
+	           engine_unix_to_gps_ms(now_ms) / 1000;
+	if (a->start_missed || !a->has_time_to_start ||
+	    !engine_time_to_start_ok(expected, a->time_to_start, e->cfg.clock_tolerance_s)) {
+		/* The device's clock disagrees with ours: resynchronise it once and ask again
+		 * (the retry is the step's next attempt, at its deadline). */
+		if (d->resync_sent)
+			return dev_fail(e, d, "mc_session",
+			                a->start_missed ? "McClassSessionAns: StartMissed"
+			                                : "device clock out of sync after resync");
+		seng_dev_update_init(&u);
+		u.set_resync_sent = true;
+		if (seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u) == FUOTA_OK)
+			csr_force_resync(e, d->application_id, d->dev_eui, 3);
+		return FUOTA_OK;
+	}
+	seng_dev_update_init(&u);
+	u.to = "session";
+	u.set_time_to_start = true;
+	u.time_to_start_s = a->time_to_start;
+	snprintf(la, sizeof(la), "{\"answer\":\"McClassSessionAns\",\"time_to_start\":%u}",
+	         a->time_to_start);
+	u.last_answer = la;
+	return dev_move(e, d, "mc_session", &u);
+}
+
+static int on_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                 const struct cs_uplink *u, int64_t now_ms)
+{
+	size_t pos = 0;
+	int rc = FUOTA_OK;
+
+	while (pos < u->data_len) {
+		struct mc_cmd cmd;
+		struct mc_parse_err err;
+		struct seng_dev_update up;
+		char la[128];
+
+		if (mc_decode(u->data, u->data_len, &pos, true, mc_version_of(d), &cmd, &err) !=
+		    FUOTA_OK) {
+			log_msg(LOG_LVL_WARN, "device %s: bad TS005 uplink: %s %s", d->dev_eui,
+			        err.command ? err.command : "unknown command",
+			        err.field ? err.field : "");
+			return FUOTA_ERR_MALFORMED;
+		}
+		switch (cmd.cid) {
+		case MC_CID_PACKAGE_VERSION:
+			rc = on_pkg_version(e, d, cmd.u.pkg_ans.package_id, cmd.u.pkg_ans.version,
+			                    now_ms);
+			break;
+		case MC_CID_GROUP_SETUP:
+			if (strcmp(d->step, "mc_setup") != 0 || cmd.u.setup_ans.group_id != 0)
+				break;
+			if (cmd.u.setup_ans.id_error) {
+				rc = dev_fail(e, d, "mc_setup", "McGroupSetupAns: IDError");
+				break;
+			}
+			seng_dev_update_init(&up);
+			up.set_mc_group = true;
+			answer_json(la, sizeof(la), "McGroupSetupAns", "ok");
+			up.last_answer = la;
+			rc = dev_enter(e, d, "mc_setup", "frag_setup", now_ms, &up);
+			break;
+		case MC_CID_CLASS_C_SESSION:
+		case MC_CID_CLASS_B_SESSION:
+			if (cmd.u.session_ans.group_id == 0)
+				rc = on_session_ans(e, j, d, &cmd.u.session_ans, now_ms);
+			break;
+		case MC_CID_GROUP_DELETE:
+			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.group_id != 0)
+				break;
+			seng_dev_update_init(&up);
+			up.cleanup_or = 2;
+			if (d->cleanup_mask & 1)
+				up.to = "done";
+			rc = dev_move(e, d, "cleanup", &up);
+			d->cleanup_mask |= 2;
+			break;
+		default: break;
+		}
+		if (rc == FUOTA_ERR_STATE)
+			rc = FUOTA_OK;
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	return FUOTA_OK;
+}
+
+static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag_status_ans *a)
+{
+	struct seng_dev_update u;
+	char why[128], la[192];
+
+	if (strcmp(d->step, "frag_status") != 0 || a->frag_index != 0)
+		return FUOTA_OK;
+	snprintf(la, sizeof(la),
+	         "{\"answer\":\"FragSessionStatusAns\",\"received\":%u,\"missing\":%u,"
+	         "\"memory_error\":%s,\"mic_error\":%s,\"no_session\":%s}",
+	         a->nb_received, a->missing_frag, a->memory_error ? "true" : "false",
+	         a->mic_error ? "true" : "false", a->session_not_exist ? "true" : "false");
+	seng_dev_update_init(&u);
+	u.last_answer = la;
+	if (a->missing_frag == 0 && !a->memory_error && !a->mic_error && !a->session_not_exist) {
+		u.to = "cleanup";
+		u.reset_attempts = true;
+		u.set_deadline = true;
+		u.deadline_ms = 0;
+		return dev_move(e, d, "frag_status", &u);
+	}
+	if (a->session_not_exist)
+		snprintf(why, sizeof(why), "FragSessionStatusAns: SessionDoesNotExist");
+	else if (a->memory_error)
+		snprintf(why, sizeof(why), "FragSessionStatusAns: NotEnoughMatrixMemory");
+	else if (a->mic_error)
+		snprintf(why, sizeof(why), "FragSessionStatusAns: MICError");
+	else
+		snprintf(why, sizeof(why), "FragSessionStatusAns: %u fragments missing",
+		         a->missing_frag);
+	u.to = "failed";
+	u.failure_reason = why;
+	return dev_move(e, d, "frag_status", &u);
+}
+
+static int on_setup_ans(struct engine *e, struct seng_dev *d, const struct frag_setup_ans *a,
+                        int64_t now_ms)
+{
+	char why[160], la[96];
+	struct seng_dev_update up;
+
+	if (strcmp(d->step, "frag_setup") != 0 || a->frag_index != 0)
+		return FUOTA_OK;
+	if (a->algo_unsupported || a->not_enough_memory || a->index_not_supported ||
+	    a->wrong_descriptor || a->session_cnt_replay) {
+		snprintf(why, sizeof(why), "FragSessionSetupAns:%s%s%s%s%s",
+		         a->algo_unsupported ? " EncodingUnsupported" : "",
+		         a->not_enough_memory ? " NotEnoughMemory" : "",
+		         a->index_not_supported ? " FragSessionIndexNotSupported" : "",
+		         a->wrong_descriptor ? " WrongDescriptor" : "",
+		         a->session_cnt_replay ? " SessionCntReplay" : "");
+		return dev_fail(e, d, "frag_setup", why);
+	}
+	seng_dev_update_init(&up);
+	answer_json(la, sizeof(la), "FragSessionSetupAns", "ok");
+	up.last_answer = la;
+	return dev_enter(e, d, "frag_setup", "ready", now_ms, &up);
+}
+
+static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink *u, int64_t now_ms)
+{
+	struct frag_cmd_iter it;
+	int version = d->frag_version ? d->frag_version : frag_version_of(d);
+	int rc = FUOTA_OK;
+
+	frag_cmd_iter_init(&it, u->data, u->data_len, version >= 2 ? FRAG_V2 : FRAG_V1, FRAG_UP, 0);
+	while (frag_cmd_iter_more(&it)) {
+		struct frag_cmd cmd;
+		struct seng_dev_update up;
+
+		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
+			char msg[160];
+
+			frag_cmd_err_format(&it.err, msg, sizeof(msg));
+			log_msg(LOG_LVL_WARN, "device %s: bad TS004 uplink: %s", d->dev_eui, msg);
+			return FUOTA_ERR_MALFORMED;
+		}
+		switch (cmd.type) {
+		case FRAG_CMD_PACKAGE_VERSION_ANS:
+			rc = on_pkg_version(e, d, cmd.u.version_ans.package_id,
+			                    cmd.u.version_ans.package_version, now_ms);
+			break;
+		case FRAG_CMD_SESSION_SETUP_ANS:
+			rc = on_setup_ans(e, d, &cmd.u.setup_ans, now_ms);
+			break;
+		case FRAG_CMD_SESSION_STATUS_ANS:
+			rc = on_status_ans(e, d, &cmd.u.status_ans);
+			break;
+		case FRAG_CMD_SESSION_DELETE_ANS:
+			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.frag_index != 0)
+				break;
+			seng_dev_update_init(&up);
+			up.cleanup_or = 1;
+			if (d->cleanup_mask & 2)
+				up.to = "done";
+			rc = dev_move(e, d, "cleanup", &up);
+			d->cleanup_mask |= 1;
+			break;
+		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ: {
+			/* v2: the device rebuilt the block; acknowledge it either way. */
+			uint8_t ans[2] = {FRAG_CID_DATA_BLOCK_RECEIVED,
+			                  (uint8_t)(cmd.u.block_received_req.frag_index & 0x03)};
+
+			engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, ans,
+			               sizeof(ans));
+			if (cmd.u.block_received_req.frag_index != 0)
+				break;
+			if (cmd.u.block_received_req.mic_error) {
+				rc = dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
+				break;
+			}
+			seng_dev_update_init(&up);
+			up.set_block_received = true;
+			rc = seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
+			break;
+		}
+		default: break;
+		}
+		if (rc == FUOTA_ERR_STATE)
+			rc = FUOTA_OK;
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	return FUOTA_OK;
+}
+
+int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	struct seng_job j;
+	struct seng_dev d;
+	int64_t job_id = 0;
+	int rc = seng_dev_active_job(e->store, u->dev_eui, &job_id);
+
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		return FUOTA_OK; /* not in a running job: nothing to apply */
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = seng_job_load(e->store, job_id, &j);
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = seng_dev_load(e->store, job_id, u->dev_eui, &d);
+	if (rc != FUOTA_OK)
+		goto out;
+	if (u->f_port == e->cfg.port_mc)
+		rc = on_mc(e, &j, &d, u, now_ms);
+	else
+		rc = on_frag(e, &d, u, now_ms);
+	if (rc == FUOTA_OK)
+		rc = continue_device(e, &j, u->dev_eui, now_ms);
+out:
+	seng_job_free(&j);
+	return rc;
+}

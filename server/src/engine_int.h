@@ -1,0 +1,96 @@
+/* Private parts of the job engine shared by engine.c (life cycle, leases, job phases),
+ * engine_dev.c (unicast steps and their answers), engine_tx.c (multicast frames) and csr.c (the
+ * clock-sync responder). */
+#ifndef FUOTA_ENGINE_INT_H
+#define FUOTA_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fuota/cs_msg.h"
+#include "fuota/engine.h"
+#include "fuota/engine_calc.h"
+#include "store_engine.h"
+
+/* When a gateway is free again (duty cycle), shared by every job of this engine. */
+struct engine_gw {
+	char id[SENG_EUI_LEN];
+	int64_t free_ms;
+};
+
+/* What a job needs in memory and can rebuild from the database at any time: the padded
+ * fragments and the multicast keys. */
+struct engine_cache {
+	int64_t job_id;
+	uint8_t *frags; /* nb_frag * frag_size bytes, the last fragment padded with zeros */
+	size_t image_len;
+	uint32_t frag_size, nb_frag;
+	uint8_t mc_key[16], app_s_key[16], nwk_s_key[16];
+	uint32_t mc_addr;
+	struct engine_cache *next;
+};
+
+struct engine {
+	pthread_mutex_t lock;
+	struct store *store;
+	struct engine_cfg cfg;
+	engine_clock_unix_ms_fn clock;
+	void *clock_ctx;
+	engine_publish_fn publish;
+	void *publish_ctx;
+	struct engine_gw *gws;
+	size_t n_gws, cap_gws;
+	struct engine_cache *cache;
+};
+
+/* engine.c */
+int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);
+/* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
+void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
+                  const char *json);
+/* The gateway-side settings of a region (defaults when not configured). */
+void engine_region_cfg(const struct engine *e, const char *region, struct engine_region_cfg *out);
+/* The cache of job j, built on first use. NULL when the firmware or the McKey cannot be read. */
+struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j);
+void engine_cache_drop(struct engine *e, int64_t job_id);
+/* The slot of gateway id in the pacing table (added when new); NULL when out of memory. */
+struct engine_gw *engine_gw_slot(struct engine *e, const char *id);
+/* Unix ms <-> GPS ms. */
+int64_t engine_unix_to_gps_ms(int64_t unix_ms);
+int64_t engine_gps_to_unix_ms(int64_t gps_ms);
+
+/* engine_dev.c */
+/* Acts on one device whose deadline is due: enters the first step, sends (or re-sends) the
+ * request of a unicast step, or fails it after its last attempt. */
+int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms);
+/* Applies the TS005 / TS004 answers of an uplink on port_mc / port_frag. */
+int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
+/* Sends FragSessionDeleteReq and McGroupDeleteReq once, without waiting (a cancelled job, or a
+ * device that failed after its group was set up). */
+void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d);
+/* Publishes a unicast downlink to application/{app}/device/{dev_eui}/command/down. */
+int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
+                   const uint8_t *data, size_t len);
+/* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
+int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
+
+/* engine_tx.c */
+/* Sends the multicast frames of job j that are due. *done: every frame is out and acked (or its
+ * ack timed out); *next_due_ms lowered to when to come back. */
+int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
+                  int64_t *next_due_ms);
+/* Builds the DataFragment of N = n (uncoded or parity row n - M) into out (frag_size + 3). */
+int engine_tx_fragment(const struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
+                       size_t cap, size_t *len);
+
+/* csr.c: the TS003 clock-sync responder. Answers every AppTimeReq of an uplink on port_clk. */
+int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
+/* ForceDeviceResyncReq with nb_transmissions to a device. */
+int csr_force_resync(struct engine *e, const char *application_id, const char *dev_eui,
+                     uint8_t nb_transmissions);
+/* The reception time of an uplink in GPS ms: gateway GPS time, gateway time, then the network
+ * server's time (u->time) or server_unix_ms. */
+int64_t csr_rx_gps_ms(const struct cs_uplink *u, int64_t server_unix_ms);
+
+#endif

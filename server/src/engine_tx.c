@@ -1,0 +1,375 @@
+/* The multicast side of a job: DataFragment frames built by fuotad (McAppSKey encryption,
+ * McNwkSKey MIC, the group's FCnt taken from the database and committed before the frame leaves),
+ * sent as gw.DownlinkFrame to every gateway of the job's cover set, paced by each gateway's duty
+ * cycle, and sent again through a gateway that refused one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "engine_int.h"
+#include "fuota/bytes.h"
+#include "fuota/err.h"
+#include "fuota/frag_cmd.h"
+#include "fuota/frag_row.h"
+#include "fuota/log.h"
+#include "fuota/lw_airtime.h"
+#include "fuota/lw_frame.h"
+#include "fuota/lw_region.h"
+#include "fuota/mc_session.h"
+
+#define FRAMES_PER_TICK 64
+#define PROGRESS_EVERY  16
+#define ACK_POLL_MS     500
+
+int engine_tx_fragment(const struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
+                       size_t cap, size_t *len)
+{
+	size_t fs = c->frag_size;
+
+	if (n == 0 || n > FRAG_MAX_N || cap < fs + 3)
+		return FUOTA_ERR_INVALID_ARG;
+	out[0] = FRAG_CID_DATA_FRAGMENT;
+	fuota_put_le16(out + 1, (uint16_t)(n & 0x3FFF)); /* FragIndex 0 in bits 15..14 */
+	if (n <= c->nb_frag) {
+		memcpy(out + 3, c->frags + (size_t)(n - 1) * fs, fs);
+	} else {
+		struct frag_code code = {c->nb_frag, code_version >= 2 ? FRAG_V2 : FRAG_V1,
+		                         FRAG_SEED_RELATIVE};
+		size_t words = frag_line_words(c->nb_frag);
+		uint64_t *line = calloc(words, sizeof(uint64_t));
+		int rc;
+
+		if (!line)
+			return FUOTA_ERR_NO_MEMORY;
+		rc = frag_row_line(&code, n - c->nb_frag, line, words, NULL);
+		if (rc != FUOTA_OK) {
+			free(line);
+			return rc;
+		}
+		memset(out + 3, 0, fs);
+		for (uint32_t x = 0; x < c->nb_frag; x++) {
+			const uint8_t *f;
+
+			if (!(line[x / 64] >> (x % 64) & 1))
+				continue;
+			f = c->frags + (size_t)x * fs;
+			for (size_t i = 0; i < fs; i++)
+				out[3 + i] ^= f[i];
+		}
+		free(line);
+	}
+	*len = fs + 3;
+	return FUOTA_OK;
+}
+
+/* The radio settings of the job's frames. */
+struct tx_radio {
+	const struct lw_region *region;
+	const struct lw_dr *dr;
+	uint16_t dc_inv;
+	char prefix[64];
+	uint64_t airtime_us;
+};
+
+static int radio(struct engine *e, const struct seng_job *j, struct tx_radio *r)
+{
+	struct engine_region_cfg rc;
+	const struct lw_subband *sb;
+
+	r->region = lw_region_find(j->region);
+	if (!r->region || lw_region_dr(r->region, j->dr, &r->dr) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG;
+	engine_region_cfg(e, r->region->name, &rc);
+	snprintf(r->prefix, sizeof(r->prefix), "%s", rc.topic_prefix);
+	sb = lw_region_subband(r->region, j->freq_hz);
+	r->dc_inv = rc.duty_cycle && sb ? sb->duty_cycle_inv : 1;
+	return lw_airtime_lorawan_us(r->dr,
+	                             LW_DATA_FRAME_OVERHEAD + LW_FRAG_HEADER_LEN + j->frag_size,
+	                             true, &r->airtime_us);
+}
+
+static int publish_frame(struct engine *e, const struct seng_job *j, const struct tx_radio *r,
+                         const char *gw, uint32_t downlink_id, const uint8_t *phy, size_t phy_len,
+                         int64_t at_gps_ms, uint32_t freq_hz)
+{
+	struct cs_gw_downlink d;
+	char topic[160];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.downlink_id = downlink_id;
+	snprintf(d.gateway_id, sizeof(d.gateway_id), "%s", gw);
+	memcpy(d.phy, phy, phy_len);
+	d.phy_len = phy_len;
+	d.frequency = freq_hz;
+	d.power = r->region->max_eirp_dbm;
+	d.fsk = r->dr->modulation == LW_MOD_FSK;
+	d.bandwidth = r->dr->bandwidth_hz;
+	d.spreading_factor = r->dr->sf;
+	d.fsk_datarate = r->dr->fsk_bitrate_bps;
+	d.polarization_inversion = 1; /* downlinks are sent with inverted IQ */
+	if (at_gps_ms > 0) {
+		d.timing = CS_TIMING_GPS_EPOCH;
+		d.timing_ns = at_gps_ms * 1000000;
+	} else {
+		d.timing = CS_TIMING_IMMEDIATELY;
+	}
+	(void)j;
+	rc = cs_gw_downlink_to_proto(&d, &buf, &len);
+	if (rc != FUOTA_OK)
+		return rc;
+	snprintf(topic, sizeof(topic), "%s/gateway/%s/command/down", r->prefix, gw);
+	rc = engine_pub(e, topic, buf, len);
+	free(buf);
+	return rc;
+}
+
+static uint32_t random_id(void)
+{
+	uint8_t b[4];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return 0;
+	return fuota_get_le32(b) & 0x7FFFFFFFu;
+}
+
+/* Class B: the first ping slot of the session at or after after_unix_ms. */
+static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64_t after_unix_ms,
+                       struct mc_slot *slot)
+{
+	struct mc_classb_session s;
+
+	memset(&s, 0, sizeof(s));
+	s.mc_addr = j->mc_addr;
+	s.start_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
+	s.timeout = j->session_timeout;
+	s.periodicity =
+	        (uint8_t)(j->ping_periodicity >= 0 && j->ping_periodicity <= 7 ? j->ping_periodicity
+	                                                                       : 0);
+	s.dl_freq_hz = j->freq_hz;
+	s.plan.nb_channels = r->region->classb_channels ? r->region->classb_channels : 1;
+	s.plan.base_hz = r->region->ping_slot_freq_hz;
+	s.plan.step_hz = r->region->classb_step_hz;
+	return mc_classb_next_slot(&s, engine_unix_to_gps_ms(after_unix_ms), slot);
+}
+
+/* Sends frame n (new_frame) or resends it through one gateway. */
+static int send_frame(struct engine *e, struct seng_job *j, const struct engine_cache *c,
+                      const struct tx_radio *r, int code_version, uint32_t n, bool new_frame,
+                      int64_t resend_of, const char (*gws)[SENG_EUI_LEN], size_t n_gws,
+                      int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
+{
+	uint8_t payload[FRAG_CMD_MAX_LEN], phy[LW_PHY_MAX_LEN];
+	size_t plen = 0, phy_len = 0;
+	uint32_t *ids = calloc(n_gws ? n_gws : 1, sizeof(uint32_t));
+	struct seng_frame f;
+	struct lw_frame_tx tx;
+	uint32_t fcnt = 0;
+	int rc;
+
+	if (!ids)
+		return FUOTA_ERR_NO_MEMORY;
+	rc = engine_tx_fragment(c, code_version, n, payload, sizeof(payload), &plen);
+	if (rc != FUOTA_OK)
+		goto out;
+	for (size_t i = 0; i < n_gws; i++)
+		ids[i] = random_id();
+	memset(&f, 0, sizeof(f));
+	f.job_id = j->id;
+	f.group_id = j->mc_group_id;
+	f.n = n;
+	f.new_frame = new_frame;
+	f.resend_of = resend_of;
+	f.gateways = gws;
+	f.downlink_ids = ids;
+	f.n_gateways = n_gws;
+	f.now_ms = now_ms;
+	f.next_tx_ms = next_tx_ms;
+	/* The FCnt is taken and committed first: whatever happens next, it is never used again. */
+	rc = seng_frame(e->store, &f, &fcnt);
+	if (rc != FUOTA_OK)
+		goto out;
+	memset(&tx, 0, sizeof(tx));
+	tx.mtype = LW_MTYPE_UNCONF_DATA_DOWN;
+	tx.dev_addr = c->mc_addr;
+	tx.fcnt = fcnt;
+	tx.has_fport = true;
+	tx.fport = e->cfg.port_frag;
+	tx.payload = payload;
+	tx.payload_len = plen;
+	rc = lw_frame_build(&tx, c->app_s_key, c->nwk_s_key, phy, sizeof(phy), &phy_len);
+	if (rc != FUOTA_OK)
+		goto out;
+	for (size_t i = 0; i < n_gws; i++)
+		publish_frame(e, j, r, gws[i], ids[i], phy, phy_len, at_gps_ms, freq_hz);
+	if (new_frame) {
+		j->next_n = n + 1;
+		j->frames_sent++;
+	} else {
+		j->frames_resent++;
+	}
+	j->next_tx_ms = next_tx_ms;
+	j->has_next_tx = true;
+out:
+	free(ids);
+	return rc;
+}
+
+/* The latest instant at which one of the gateways is free again. */
+static int64_t gws_free(struct engine *e, const char (*gws)[SENG_EUI_LEN], size_t n)
+{
+	int64_t t = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct engine_gw *g = engine_gw_slot(e, gws[i]);
+
+		if (g && g->free_ms > t)
+			t = g->free_ms;
+	}
+	return t;
+}
+
+static void gws_busy(struct engine *e, const char (*gws)[SENG_EUI_LEN], size_t n, int64_t at_ms,
+                     const struct tx_radio *r)
+{
+	int64_t free_ms[1];
+
+	for (size_t i = 0; i < n; i++) {
+		struct engine_gw *g = engine_gw_slot(e, gws[i]);
+
+		if (!g)
+			continue;
+		free_ms[0] = g->free_ms;
+		engine_pace(at_ms, free_ms, 1, r->airtime_us, r->dc_inv);
+		g->free_ms = free_ms[0];
+	}
+}
+
+int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
+                  int64_t *next_due_ms)
+{
+	struct engine_cache *c = engine_cache_get(e, j);
+	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
+	struct tx_radio r;
+	int64_t session_end_ms;
+	unsigned v1 = 0, v2 = 0;
+	int code_version;
+	int rc;
+
+	*done = false;
+	if (!c)
+		return FUOTA_ERR_IO;
+	rc = radio(e, j, &r);
+	if (rc != FUOTA_OK)
+		return rc;
+	/* One code per session: v2 parity only if every device in it speaks TS004 v2. */
+	rc = seng_frag_versions(e->store, j->id, "session", &v1, &v2);
+	if (rc != FUOTA_OK)
+		return rc;
+	code_version = v1 > 0 ? 1 : 2;
+	session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) * 1000 *
+	                                               (j->mc_class == 'B' ? 128 : 1);
+	if (!j->has_next_tx) {
+		j->next_tx_ms = j->session_start_ms;
+		j->has_next_tx = true;
+	}
+	for (int k = 0; k < FRAMES_PER_TICK; k++) {
+		char one[1][SENG_EUI_LEN];
+		const char(*gws)[SENG_EUI_LEN] = (const char(*)[SENG_EUI_LEN])j->gateways;
+		size_t n_gws = j->n_gateways;
+		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx;
+		uint32_t n = 0, freq = j->freq_hz;
+		unsigned counts[ENGINE_STEP_COUNT], pending = 0;
+		bool new_frame = true;
+
+		if (now_ms < j->next_tx_ms) {
+			if (j->next_tx_ms < *next_due_ms)
+				*next_due_ms = j->next_tx_ms;
+			return FUOTA_OK;
+		}
+		if (now_ms + (int64_t)(r.airtime_us / 1000) >= session_end_ms) {
+			log_msg(LOG_LVL_WARN, "job %lld: the session ends with frames unsent",
+			        (long long)j->id);
+			*done = true;
+			return FUOTA_OK;
+		}
+		if (seng_resend_next(e->store, j->id, &resend_of, one[0], &n) == FUOTA_OK) {
+			gws = (const char(*)[SENG_EUI_LEN])one;
+			n_gws = 1;
+			new_frame = false;
+		} else {
+			if (j->adaptive) {
+				rc = seng_dev_counts(e->store, j->id, counts, ENGINE_STEP_COUNT,
+				                     &pending);
+				if (rc != FUOTA_OK)
+					return rc;
+			}
+			if (n_gws == 0 || !engine_redundancy_more(&red, j->next_n - 1, pending)) {
+				unsigned waiting = 0;
+
+				rc = seng_tx_waiting(e->store, j->id,
+				                     now_ms - e->cfg.ack_timeout_ms, &waiting);
+				if (rc != FUOTA_OK)
+					return rc;
+				if (waiting == 0) {
+					*done = true;
+					return FUOTA_OK;
+				}
+				if (now_ms + ACK_POLL_MS < *next_due_ms)
+					*next_due_ms = now_ms + ACK_POLL_MS;
+				return FUOTA_OK;
+			}
+			n = j->next_n;
+		}
+		busy_until = gws_free(e, gws, n_gws);
+		if (busy_until > now_ms) {
+			if (busy_until < *next_due_ms)
+				*next_due_ms = busy_until;
+			return FUOTA_OK;
+		}
+		if (j->mc_class == 'B') {
+			struct mc_slot slot;
+
+			/* The frame is handed to the gateways a few seconds before its ping slot.
+			 */
+			if (classb_slot(j, &r, now_ms + 2000, &slot) != FUOTA_OK) {
+				*done = true;
+				return FUOTA_OK;
+			}
+			at_gps = slot.start_ms;
+			freq = slot.freq_hz;
+			busy_until = engine_gps_to_unix_ms(slot.start_ms);
+		} else {
+			busy_until = now_ms;
+			if (e->cfg.gps_timing)
+				at_gps = engine_unix_to_gps_ms(now_ms + 1000);
+		}
+		gws_busy(e, gws, n_gws, busy_until, &r);
+		next_tx = gws_free(e, gws, n_gws) + e->cfg.frame_margin_ms;
+		if (j->mc_class == 'B')
+			next_tx = busy_until - 2000 + 1;
+		rc = send_frame(e, j, c, &r, code_version, n, new_frame, resend_of, gws, n_gws,
+		                at_gps, freq, now_ms, next_tx);
+		if (rc != FUOTA_OK)
+			return rc;
+		if (new_frame && (j->frames_sent % PROGRESS_EVERY == 0 || n == j->nb_frag)) {
+			json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "job_id", (json_int_t)j->id,
+			                      "frames_sent", (json_int_t)j->frames_sent, "nb_frag",
+			                      (json_int_t)j->nb_frag, "frames_resent",
+			                      (json_int_t)j->frames_resent);
+			char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+			if (text)
+				engine_event(e, j->tenant, j->id, "progress", text);
+			free(text);
+			json_decref(o);
+		}
+	}
+	*next_due_ms = now_ms;
+	return FUOTA_OK;
+}

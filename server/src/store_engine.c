@@ -1,0 +1,1071 @@
+/* The job engine's SQL (see store_engine.h). Times come from the engine's clock as Unix ms and
+ * go into timestamptz columns through to_timestamp(ms / 1000.0). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/cbox.h"
+#include "fuota/engine_calc.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+#include "store_engine.h"
+#include "store_int.h"
+
+#define TS(p) "to_timestamp(" p "::bigint / 1000.0)"
+
+static const char *b(bool v)
+{
+	return v ? "true" : "false";
+}
+
+static int64_t get_i64(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static bool get_bool(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+static void get_str(const PGresult *r, int row, int col, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
+}
+
+/* A hex column (encode(x, 'hex')) into out; *len = 0 when NULL or too long. */
+static void get_hex(const PGresult *r, int row, int col, uint8_t *out, size_t cap, size_t *len)
+{
+	const char *h = PQgetvalue(r, row, col);
+	size_t hl = strlen(h);
+
+	*len = 0;
+	if (PQgetisnull(r, row, col) || hl % 2 || hl / 2 > cap)
+		return;
+	if (cbox_hex_decode(h, hl, out, hl / 2) == FUOTA_OK)
+		*len = hl / 2;
+}
+
+/* Runs sql and returns FUOTA_OK with *res (caller PQclears) or FUOTA_ERR_IO. */
+static int run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res)
+{
+	PGresult *r = store_exec(c, sql, n, vals, NULL);
+
+	if (res)
+		*res = r;
+	else
+		PQclear(r);
+	return r ? FUOTA_OK : FUOTA_ERR_IO;
+}
+
+static int begin(PGconn *c)
+{
+	return run(c, "BEGIN", 0, NULL, NULL);
+}
+
+static int commit(PGconn *c)
+{
+	return run(c, "COMMIT", 0, NULL, NULL);
+}
+
+void seng_job_free(struct seng_job *j)
+{
+	if (!j)
+		return;
+	free(j->gateways);
+	j->gateways = NULL;
+	j->n_gateways = 0;
+}
+
+int seng_claim(struct store *s, const char *owner, int64_t now_ms, int64_t until_ms, unsigned max,
+               int64_t *ids, size_t *n)
+{
+	char now[24], until[24], lim[24];
+	const char *vals[4] = {owner, store_i64(now, now_ms), store_i64(until, until_ms),
+	                       store_i64(lim, max)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc;
+
+	*n = 0;
+	rc = run(c,
+	         "WITH c AS (SELECT j.id FROM job j WHERE (j.state IN ('pending', 'running') "
+	         "  OR (j.state = 'cancelled' AND EXISTS (SELECT 1 FROM engine_job e "
+	         "      WHERE e.job_id = j.id AND e.phase <> 'done'))) "
+	         "  AND (j.start_at IS NULL OR j.start_at <= " TS(
+	                 "$2") ") "
+	                       "  AND (j.lease_owner IS NULL OR j.lease_owner = $1 OR "
+	                       "j.lease_until IS NULL "
+	                       "      OR j.lease_until < " TS(
+	                               "$2") ") "
+	                                     "  ORDER BY j.id LIMIT $4 FOR UPDATE SKIP LOCKED) "
+	                                     "UPDATE job SET lease_owner = $1, lease_until = " TS(
+	                                             "$3") " FROM c "
+	                                                   "WHERE job.id = c.id RETURNING job.id",
+	         4, vals, &r);
+	if (rc == FUOTA_OK) {
+		for (int i = 0; i < PQntuples(r) && *n < max; i++)
+			ids[(*n)++] = get_i64(r, i, 0);
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_release(struct store *s, const char *owner, int64_t job_id)
+{
+	char id[24];
+	const char *vals[2] = {owner, store_i64(id, job_id)};
+	long rows;
+
+	return store_command(s,
+	                     "UPDATE job SET lease_owner = NULL, lease_until = NULL "
+	                     "WHERE lease_owner = $1 AND ($2::bigint = 0 OR id = $2)",
+	                     2, vals, &rows);
+}
+
+static void parse_gateways(const char *list, struct seng_job *j)
+{
+	size_t count = 0;
+	const char *p;
+
+	if (!list[0])
+		return;
+	count = 1;
+	for (p = list; *p; p++)
+		count += *p == ',';
+	j->gateways = calloc(count, SENG_EUI_LEN);
+	if (!j->gateways)
+		return;
+	p = list;
+	while (*p && j->n_gateways < count) {
+		size_t len = strcspn(p, ",");
+
+		if (len < SENG_EUI_LEN) {
+			memcpy(j->gateways[j->n_gateways], p, len);
+			j->gateways[j->n_gateways][len] = 0;
+			j->n_gateways++;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc, k = 0;
+
+	memset(j, 0, sizeof(*j));
+	rc = run(c,
+	         "SELECT j.id, j.tenant_id, j.state, j.region, j.data_rate, j.frequency_hz, "
+	         "j.multicast_class, coalesce(j.ping_slot_periodicity, -1), j.unicast_timeout_s, "
+	         "j.unicast_attempts, coalesce(j.firmware_id, 0), coalesce(f.size, -1), "
+	         "coalesce(j.fragment_size, -1), coalesce(j.redundancy_frames, -1), "
+	         "coalesce(j.redundancy_percent, -1), j.multicast_timeout_s, "
+	         "coalesce((j.plan->>'fragment_size')::int, -1), "
+	         "coalesce((j.plan->>'fragments')::int, -1), coalesce((j.plan->>'padding')::int, "
+	         "-1), "
+	         "coalesce((j.plan->>'parity_frames')::int, -1), "
+	         "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
+	         "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
+	         "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
+	         "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
+	         "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
+	         "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent "
+	         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
+	         "LEFT JOIN engine_job e ON e.job_id = j.id "
+	         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1",
+	         1, vals, &r);
+	if (rc != FUOTA_OK)
+		goto out;
+	rc = FUOTA_ERR_NOT_FOUND;
+	if (PQntuples(r) != 1)
+		goto out;
+	j->id = get_i64(r, 0, k++);
+	j->tenant = get_i64(r, 0, k++);
+	get_str(r, 0, k++, j->state, sizeof(j->state));
+	get_str(r, 0, k++, j->region, sizeof(j->region));
+	j->dr = (unsigned)get_i64(r, 0, k++);
+	j->freq_hz = (uint32_t)get_i64(r, 0, k++);
+	j->mc_class = PQgetvalue(r, 0, k++)[0];
+	j->ping_periodicity = (int)get_i64(r, 0, k++);
+	j->unicast_timeout_s = (unsigned)get_i64(r, 0, k++);
+	j->unicast_attempts = (unsigned)get_i64(r, 0, k++);
+	j->firmware_id = get_i64(r, 0, k++);
+	j->firmware_size = get_i64(r, 0, k++);
+	j->fragment_size = (int)get_i64(r, 0, k++);
+	j->redundancy_frames = (int)get_i64(r, 0, k++);
+	j->redundancy_percent = (int)get_i64(r, 0, k++);
+	j->multicast_timeout_s = (int)get_i64(r, 0, k++);
+	j->plan_fragment_size = (int)get_i64(r, 0, k++);
+	j->plan_fragments = (int)get_i64(r, 0, k++);
+	j->plan_padding = (int)get_i64(r, 0, k++);
+	j->plan_parity = (int)get_i64(r, 0, k++);
+	j->plan_timeout_exp = (int)get_i64(r, 0, k++);
+	j->has_engine = get_bool(r, 0, k++);
+	get_str(r, 0, k++, j->phase, sizeof(j->phase));
+	j->mc_group_id = get_i64(r, 0, k++);
+	j->mc_addr = (uint32_t)get_i64(r, 0, k++);
+	get_hex(r, 0, k++, j->mc_key_box, sizeof(j->mc_key_box), &j->mc_key_box_len);
+	j->frag_size = (uint32_t)get_i64(r, 0, k++);
+	j->nb_frag = (uint32_t)get_i64(r, 0, k++);
+	j->padding = (uint32_t)get_i64(r, 0, k++);
+	j->redundancy = (uint32_t)get_i64(r, 0, k++);
+	j->redundancy_cap = (uint32_t)get_i64(r, 0, k++);
+	j->adaptive = get_bool(r, 0, k++);
+	j->session_timeout = (uint8_t)get_i64(r, 0, k++);
+	j->has_session_start = !PQgetisnull(r, 0, k);
+	j->session_start_ms = get_i64(r, 0, k++);
+	j->next_n = (uint32_t)get_i64(r, 0, k++);
+	j->has_next_tx = !PQgetisnull(r, 0, k);
+	j->next_tx_ms = get_i64(r, 0, k++);
+	parse_gateways(PQgetisnull(r, 0, k) ? "" : PQgetvalue(r, 0, k), j);
+	k++;
+	j->has_tx_end = !PQgetisnull(r, 0, k);
+	j->tx_end_ms = get_i64(r, 0, k++);
+	j->frames_sent = (uint32_t)get_i64(r, 0, k++);
+	j->frames_resent = (uint32_t)get_i64(r, 0, k++);
+	rc = FUOTA_OK;
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_job_start(struct store *s, const struct seng_start *st)
+{
+	char jid[24], tid[24], addr[24], now[24], fs[24], nf[24], pad[24], red[24], cap[24], to[24];
+	char box_hex[2 * SENG_BOX_MAX + 1];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	if (st->mc_key_box_len > SENG_BOX_MAX)
+		return FUOTA_ERR_INVALID_ARG;
+	cbox_hex_encode(st->mc_key_box, st->mc_key_box_len, box_hex);
+	store_i64(jid, st->job_id);
+	store_i64(tid, st->tenant);
+	store_i64(addr, st->mc_addr);
+	store_i64(now, st->now_ms);
+	store_i64(fs, st->frag_size);
+	store_i64(nf, st->nb_frag);
+	store_i64(pad, st->padding);
+	store_i64(red, st->redundancy);
+	store_i64(cap, st->redundancy_cap);
+	store_i64(to, st->session_timeout);
+	c = store_acquire(s);
+	rc = begin(c);
+	if (rc != FUOTA_OK)
+		goto out;
+	{
+		const char *v[1] = {addr};
+
+		rc = run(c,
+		         "SELECT 1 FROM multicast_group g JOIN job j ON j.id = g.job_id "
+		         "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')",
+		         1, v, &r);
+		if (rc != FUOTA_OK)
+			goto out;
+		if (PQntuples(r) > 0) {
+			rc = FUOTA_ERR_CONFLICT;
+			goto out;
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	{
+		const char *v[11] = {jid, tid, addr, box_hex, fs, nf, pad, red, b(st->adaptive),
+		                     cap, to};
+
+		rc = run(
+		        c,
+		        "WITH g AS (INSERT INTO multicast_group (tenant_id, job_id, mc_addr, "
+		        "  mc_key_box) VALUES ($2, $1, $3, decode($4, 'hex')) RETURNING id) "
+		        "INSERT INTO engine_job (job_id, mc_group_id, frag_size, nb_frag, padding, "
+		        "  redundancy, adaptive, redundancy_cap, session_timeout) "
+		        "SELECT $1, g.id, $5, $6, $7, $8, $9, $10, $11 FROM g",
+		        11, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	{
+		const char *v[3] = {jid, tid, now};
+
+		rc = run(c,
+		         "WITH u AS (UPDATE job SET state = 'running', updated_at = now(), "
+		         "  started_at = coalesce(started_at, " TS(
+		                 "$3") ") "
+		                       "  WHERE id = $1 AND state = 'pending' RETURNING id) "
+		                       "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
+		                       "$2, id, 'state', "
+		                       "json_build_object('from', 'pending', 'to', 'running') FROM "
+		                       "u",
+		         3, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+		rc = run(c,
+		         "UPDATE job_device SET step = 'pending', attempts = 0, "
+		         "deadline = " TS(
+		                 "$3") ", updated_at = now() WHERE job_id = $1 AND $2 <> ''",
+		         3, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	rc = commit(c);
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
+{
+	char jid[24], ss[24], nt[24], dl[24];
+	char *gws = NULL;
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	store_i64(jid, job_id);
+	store_i64(ss, p->session_start_ms);
+	store_i64(nt, p->next_tx_ms);
+	store_i64(dl, p->deadline_ms);
+	if (p->gateways) {
+		size_t cap = p->n_gateways * (SENG_EUI_LEN + 1) + 3, pos = 0;
+
+		gws = malloc(cap);
+		if (!gws)
+			return FUOTA_ERR_NO_MEMORY;
+		gws[pos++] = '{';
+		for (size_t i = 0; i < p->n_gateways; i++) {
+			int w = snprintf(gws + pos, cap - pos, "%s%s", i ? "," : "",
+			                 p->gateways[i]);
+
+			pos += (size_t)w;
+		}
+		gws[pos++] = '}';
+		gws[pos] = 0;
+	}
+	c = store_acquire(s);
+	rc = begin(c);
+	if (rc != FUOTA_OK)
+		goto out;
+	{
+		const char *v[8] = {jid, p->from_phase,     p->to_phase, b(p->set_session_start),
+		                    ss,  b(p->set_next_tx), nt,          gws};
+
+		rc = run(c,
+		         "UPDATE engine_job SET phase = $3, "
+		         "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms "
+		         "END, "
+		         "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
+		         "gateways = coalesce($8::text[], gateways) "
+		         "WHERE job_id = $1 AND phase = $2",
+		         8, v, &r);
+		if (rc != FUOTA_OK)
+			goto out;
+		if (strcmp(PQcmdTuples(r), "1") != 0) {
+			rc = FUOTA_ERR_STATE;
+			goto out;
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	for (size_t i = 0; i < p->n_moves; i++) {
+		const char *v[5] = {jid, p->moves[i].from, p->moves[i].to, dl, p->moves[i].reason};
+
+		rc = run(c,
+		         "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
+		         "  deadline = " TS(
+		                 "$4") ", failure_reason = coalesce($5, failure_reason), "
+		                       "  updated_at = now() WHERE job_id = $1 AND step = $2 "
+		                       "  RETURNING tenant_id, dev_eui) "
+		                       "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+		                       "SELECT tenant_id, $1, dev_eui, 'device', "
+		                       "json_build_object('step', $3::text, 'reason', $5::text) "
+		                       "FROM u",
+		         5, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	rc = commit(c);
+out:
+	PQclear(r);
+	store_release(s, c);
+	free(gws);
+	return rc;
+}
+
+int seng_job_finish(struct store *s, int64_t job_id, const char *state, const char *error,
+                    const char *final_reason, int64_t now_ms)
+{
+	char jid[24], now[24];
+	PGconn *c;
+	int rc;
+
+	store_i64(jid, job_id);
+	store_i64(now, now_ms);
+	c = store_acquire(s);
+	rc = begin(c);
+	if (rc != FUOTA_OK)
+		goto out;
+	{
+		const char *v[2] = {jid, final_reason};
+
+		rc = run(c,
+		         "UPDATE job_device SET step = 'failed', failure_reason = "
+		         "coalesce(failure_reason, $2), updated_at = now() "
+		         "WHERE job_id = $1 AND step NOT IN ('done', 'failed')",
+		         2, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	{
+		const char *v[1] = {jid};
+
+		rc = run(c, "UPDATE engine_job SET phase = 'done' WHERE job_id = $1", 1, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	{
+		const char *v[4] = {jid, state, error, now};
+
+		rc = run(c,
+		         "WITH x AS (SELECT id, state FROM job WHERE id = $1 FOR UPDATE), "
+		         "u AS (UPDATE job j SET state = CASE WHEN x.state = 'cancelled' "
+		         "  THEN x.state ELSE $2 END, error = coalesce($3, j.error), "
+		         "  finished_at = coalesce(j.finished_at, " TS(
+		                 "$4") "), "
+		                       "  lease_owner = NULL, lease_until = NULL, updated_at = "
+		                       "now() "
+		                       "  FROM x WHERE j.id = x.id RETURNING j.tenant_id, j.state) "
+		                       "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
+		                       "u.tenant_id, $1, "
+		                       "'state', json_build_object('from', x.state, 'to', u.state, "
+		                       "'error', $3::text) "
+		                       "FROM u, x WHERE x.state <> 'cancelled'",
+		         4, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	rc = commit(c);
+out:
+	store_release(s, c);
+	return rc;
+}
+
+int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n_counts,
+                    unsigned *session_pending)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc;
+
+	memset(counts, 0, n_counts * sizeof(counts[0]));
+	*session_pending = 0;
+	rc = run(c,
+	         "SELECT step, count(*), count(*) FILTER (WHERE NOT block_received) "
+	         "FROM job_device WHERE job_id = $1 GROUP BY step",
+	         1, vals, &r);
+	if (rc == FUOTA_OK) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			enum engine_step st;
+
+			if (engine_step_parse(PQgetvalue(r, i, 0), &st) != FUOTA_OK ||
+			    (size_t)st >= n_counts)
+				continue;
+			counts[st] = (unsigned)get_i64(r, i, 1);
+			if (st == ENGINE_STEP_SESSION)
+				*session_pending = (unsigned)get_i64(r, i, 2);
+		}
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+#define DEV_COLUMNS                                                                                \
+	"jd.job_id, jd.tenant_id, jd.dev_eui, d.application_id, d.lorawan_version, d.key_kind, "   \
+	"encode(d.key_box, 'hex'), d.ts003_version, d.ts004_version, d.ts005_version, jd.step, "   \
+	"jd.attempts, round(extract(epoch FROM jd.deadline) * 1000)::bigint, "                     \
+	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.session_cnt, -1), " \
+	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                    \
+	"jd.failure_reason IS NOT NULL "                                                           \
+	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "          \
+	"jd.dev_eui "
+
+static void get_dev(const PGresult *r, int row, struct seng_dev *d)
+{
+	int k = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->job_id = get_i64(r, row, k++);
+	d->tenant = get_i64(r, row, k++);
+	get_str(r, row, k++, d->dev_eui, sizeof(d->dev_eui));
+	get_str(r, row, k++, d->application_id, sizeof(d->application_id));
+	get_str(r, row, k++, d->lorawan_version, sizeof(d->lorawan_version));
+	get_str(r, row, k++, d->key_kind, sizeof(d->key_kind));
+	get_hex(r, row, k++, d->key_box, sizeof(d->key_box), &d->key_box_len);
+	d->ts003 = (int)get_i64(r, row, k++);
+	d->ts004 = (int)get_i64(r, row, k++);
+	d->ts005 = (int)get_i64(r, row, k++);
+	get_str(r, row, k++, d->step, sizeof(d->step));
+	d->attempts = (unsigned)get_i64(r, row, k++);
+	d->has_deadline = !PQgetisnull(r, row, k);
+	d->deadline_ms = get_i64(r, row, k++);
+	d->frag_version = (int)get_i64(r, row, k++);
+	d->mc_version = (int)get_i64(r, row, k++);
+	d->session_cnt = (int)get_i64(r, row, k++);
+	d->mc_group_set = get_bool(r, row, k++);
+	d->block_received = get_bool(r, row, k++);
+	d->resync_sent = get_bool(r, row, k++);
+	d->cleanup_mask = (unsigned)get_i64(r, row, k++);
+	d->failed = get_bool(r, row, k++);
+}
+
+static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,
+                      struct seng_dev **devs, size_t *count)
+{
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c, sql, n, vals, &r);
+
+	*devs = NULL;
+	*count = 0;
+	if (rc != FUOTA_OK)
+		goto out;
+	if (PQntuples(r) > 0) {
+		*devs = calloc((size_t)PQntuples(r), sizeof(**devs));
+		if (!*devs) {
+			rc = FUOTA_ERR_NO_MEMORY;
+			goto out;
+		}
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		get_dev(r, i, &(*devs)[(*count)++]);
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
+                  struct seng_dev **devs, size_t *n)
+{
+	char jid[24], now[24], lim[24];
+	const char *vals[3] = {store_i64(jid, job_id), store_i64(now, now_ms), store_i64(lim, max)};
+
+	return devs_query(s,
+	                  "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 "
+	                  "AND jd.step NOT IN ('done', 'failed', 'ready', 'session') "
+	                  "AND (jd.deadline IS NULL OR jd.deadline <= " TS(
+	                          "$2") ") "
+	                                "ORDER BY jd.deadline NULLS FIRST, jd.dev_eui LIMIT $3",
+	                  3, vals, devs, n);
+}
+
+int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
+                         size_t *n)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), b(active_too)};
+
+	return devs_query(
+	        s,
+	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.mc_group_set "
+	        "AND jd.step <> 'done' AND (jd.step = 'failed' OR $2) ORDER BY jd.dev_eui",
+	        2, vals, devs, n);
+}
+
+int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
+                       unsigned *v2)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), step};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT count(*) FILTER (WHERE coalesce(frag_version, 1) < 2), "
+	             "count(*) FILTER (WHERE frag_version >= 2) FROM job_device "
+	             "WHERE job_id = $1 AND step = $2",
+	             2, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		*v1 = (unsigned)get_i64(r, 0, 0);
+		*v2 = (unsigned)get_i64(r, 0, 1);
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), dev_eui};
+	struct seng_dev *devs = NULL;
+	size_t n = 0;
+	int rc = devs_query(s, "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.dev_eui = $2", 2,
+	                    vals, &devs, &n);
+
+	if (rc == FUOTA_OK && n != 1)
+		rc = FUOTA_ERR_NOT_FOUND;
+	if (rc == FUOTA_OK)
+		*d = devs[0];
+	free(devs);
+	return rc;
+}
+
+int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id)
+{
+	const char *vals[1] = {dev_eui};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT jd.job_id FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	             "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
+	             "AND j.state = 'running' AND e.phase <> 'done' "
+	             "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
+	             1, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) == 1)
+			*job_id = get_i64(r, 0, 0);
+		else
+			rc = FUOTA_ERR_NOT_FOUND;
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+void seng_dev_update_init(struct seng_dev_update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->session_cnt = -1;
+}
+
+int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
+                    const struct seng_dev_update *u)
+{
+	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24];
+	const char *vals[18] = {store_i64(jid, job_id),
+	                        dev_eui,
+	                        from,
+	                        u->to,
+	                        b(u->reset_attempts),
+	                        b(u->attempts_inc),
+	                        b(u->set_deadline),
+	                        store_i64(dl, u->deadline_ms),
+	                        u->failure_reason,
+	                        u->last_answer,
+	                        u->frag_version > 0 ? store_i64(fv, u->frag_version) : NULL,
+	                        u->mc_version > 0 ? store_i64(mv, u->mc_version) : NULL,
+	                        u->session_cnt >= 0 ? store_i64(sc, u->session_cnt) : NULL,
+	                        b(u->set_mc_group),
+	                        store_i64(cm, u->cleanup_or),
+	                        b(u->set_block_received),
+	                        b(u->set_resync_sent),
+	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(
+	        c,
+	        "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
+	        "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
+	        "  deadline = CASE WHEN $7 THEN " TS(
+	                "$8") " ELSE deadline END, "
+	                      "  failure_reason = coalesce($9, failure_reason), "
+	                      "  last_answer = coalesce($10::jsonb, last_answer), "
+	                      "  frag_version = coalesce($11::smallint, frag_version), "
+	                      "  mc_version = coalesce($12::smallint, mc_version), "
+	                      "  session_cnt = coalesce($13::integer, session_cnt), "
+	                      "  mc_group_set = mc_group_set OR $14, "
+	                      "  cleanup_mask = cleanup_mask | $15::smallint, "
+	                      "  block_received = block_received OR $16, "
+	                      "  resync_sent = resync_sent OR $17, "
+	                      "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
+	                      "  updated_at = now() "
+	                      "  WHERE job_id = $1 AND dev_eui = $2 AND step = $3 "
+	                      "  RETURNING tenant_id, dev_eui, step, failure_reason), "
+	                      "ev AS (INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+	                      "  SELECT tenant_id, $1, dev_eui, 'device', "
+	                      "json_build_object('step', step, "
+	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
+	                      "SELECT count(*) FROM u",
+	        18, vals, &r);
+
+	if (rc == FUOTA_OK && get_i64(r, 0, 0) != 1)
+		rc = FUOTA_ERR_STATE;
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
+{
+	const char *vals[1] = {dev_eui};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
+	             "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
+	             "WHERE e.session_cnt < 65535 RETURNING session_cnt",
+	             1, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) == 1)
+			*cnt = (int)get_i64(r, 0, 0);
+		else
+			rc = FUOTA_ERR_CONFLICT;
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version)
+{
+	char v[24];
+	const char *vals[2] = {dev_eui, store_i64(v, version)};
+	const char *sql;
+	long rows;
+
+	switch (package_id) {
+	case 1: sql = "UPDATE device SET ts003_version = $2 WHERE dev_eui = $1"; break;
+	case 2: sql = "UPDATE device SET ts005_version = $2 WHERE dev_eui = $1"; break;
+	case 3: sql = "UPDATE device SET ts004_version = $2 WHERE dev_eui = $1"; break;
+	default: return FUOTA_ERR_INVALID_ARG;
+	}
+	return store_command(s, sql, 2, vals, &rows);
+}
+
+int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quality, int64_t now_ms)
+{
+	char q[24], now[24];
+	const char *vals[4] = {dev_eui, gw, store_i64(q, quality), store_i64(now, now_ms)};
+	long rows;
+
+	return store_command(s,
+	                     "INSERT INTO engine_device_gateway (dev_eui, gateway_id, quality, "
+	                     "seen_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (dev_eui, gateway_id) "
+	                     "DO UPDATE SET quality = $3, seen_ms = $4",
+	                     4, vals, &rows);
+}
+
+int seng_time_req(struct store *s, const char *dev_eui, int64_t now_ms)
+{
+	char now[24];
+	const char *vals[2] = {dev_eui, store_i64(now, now_ms)};
+	long rows;
+
+	return store_command(s,
+	                     "INSERT INTO engine_device AS e (dev_eui, last_time_req_ms) "
+	                     "VALUES ($1, $2) ON CONFLICT (dev_eui) DO UPDATE SET "
+	                     "last_time_req_ms = $2",
+	                     2, vals, &rows);
+}
+
+void seng_edges_free(struct seng_edges *e)
+{
+	free(e->dev_euis);
+	free(e->gw_ids);
+	free(e->edge_dev);
+	free(e->edge_gw);
+	free(e->edge_q);
+	memset(e, 0, sizeof(*e));
+}
+
+static uint32_t intern(char (*ids)[SENG_EUI_LEN], size_t *n, const char *id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return (uint32_t)i;
+	snprintf(ids[*n], SENG_EUI_LEN, "%s", id);
+	return (uint32_t)(*n)++;
+}
+
+int seng_job_edges(struct store *s, int64_t job_id, const char *step, struct seng_edges *e)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), step};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
+	             "LEFT JOIN engine_device_gateway g ON g.dev_eui = jd.dev_eui "
+	             "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
+	             2, vals, &r);
+	size_t rows;
+
+	memset(e, 0, sizeof(*e));
+	if (rc != FUOTA_OK)
+		goto out;
+	rows = (size_t)PQntuples(r);
+	e->dev_euis = calloc(rows + 1, SENG_EUI_LEN);
+	e->gw_ids = calloc(rows + 1, SENG_EUI_LEN);
+	e->edge_dev = calloc(rows + 1, sizeof(uint32_t));
+	e->edge_gw = calloc(rows + 1, sizeof(uint32_t));
+	e->edge_q = calloc(rows + 1, sizeof(int32_t));
+	if (!e->dev_euis || !e->gw_ids || !e->edge_dev || !e->edge_gw || !e->edge_q) {
+		seng_edges_free(e);
+		rc = FUOTA_ERR_NO_MEMORY;
+		goto out;
+	}
+	for (size_t i = 0; i < rows; i++) {
+		uint32_t d = intern(e->dev_euis, &e->n_dev, PQgetvalue(r, (int)i, 0));
+
+		if (PQgetisnull(r, (int)i, 1))
+			continue;
+		e->edge_dev[e->n_edges] = d;
+		e->edge_gw[e->n_edges] = intern(e->gw_ids, &e->n_gw, PQgetvalue(r, (int)i, 1));
+		e->edge_q[e->n_edges] = (int32_t)get_i64(r, (int)i, 2);
+		e->n_edges++;
+	}
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+/* "{a,b,c}" of n decimal or id strings for an array parameter. */
+static char *array_text(size_t n, const char (*ids)[SENG_EUI_LEN], const uint32_t *nums)
+{
+	size_t cap = n * 24 + 3, pos = 0;
+	char *a = malloc(cap);
+
+	if (!a)
+		return NULL;
+	a[pos++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		int w = ids ? snprintf(a + pos, cap - pos, "%s%s", i ? "," : "", ids[i])
+		            : snprintf(a + pos, cap - pos, "%s%" PRIu32, i ? "," : "", nums[i]);
+
+		pos += (size_t)w;
+	}
+	a[pos++] = '}';
+	a[pos] = 0;
+	return a;
+}
+
+int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
+{
+	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fc[24];
+	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
+	char *gws = array_text(f->n_gateways, f->gateways, NULL);
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc = FUOTA_ERR_NO_MEMORY;
+
+	if (!ids || !gws)
+		goto done;
+	store_i64(jid, f->job_id);
+	store_i64(gid, f->group_id);
+	store_i64(n, f->n);
+	store_i64(now, f->now_ms);
+	store_i64(nt, f->next_tx_ms);
+	store_i64(ro, f->resend_of);
+	c = store_acquire(s);
+	rc = begin(c);
+	if (rc != FUOTA_OK)
+		goto out;
+	{
+		const char *v[1] = {gid};
+
+		/* The counter moves first and commits with the frame's record: a crash after this
+		 * transaction can only skip a value, never send one twice (P15). */
+		rc = run(c,
+		         "UPDATE multicast_group SET fcnt = fcnt + 1 WHERE id = $1 "
+		         "AND fcnt < 4294967295 RETURNING fcnt - 1",
+		         1, v, &r);
+		if (rc != FUOTA_OK)
+			goto out;
+		if (PQntuples(r) != 1) {
+			rc = FUOTA_ERR_NO_SPACE;
+			goto out;
+		}
+		*fcnt = (uint32_t)get_i64(r, 0, 0);
+		store_i64(fc, *fcnt);
+		PQclear(r);
+		r = NULL;
+	}
+	{
+		const char *v[6] = {ids, jid, gws, n, fc, now};
+
+		rc = run(
+		        c,
+		        "INSERT INTO engine_tx (downlink_id, job_id, gateway_id, n, fcnt, sent_ms) "
+		        "SELECT unnest($1::bigint[]), $2, unnest($3::text[]), $4, $5, $6",
+		        6, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	{
+		const char *v[5] = {jid, b(f->new_frame), n, nt, now};
+
+		rc = run(
+		        c,
+		        "UPDATE engine_job SET next_n = CASE WHEN $2 THEN greatest(next_n, $3 + 1) "
+		        "ELSE next_n END, next_tx_ms = $4, tx_end_ms = $5, "
+		        "frames_sent = frames_sent + CASE WHEN $2 THEN 1 ELSE 0 END, "
+		        "frames_resent = frames_resent + CASE WHEN $2 THEN 0 ELSE 1 END "
+		        "WHERE job_id = $1",
+		        5, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+		if (f->resend_of > 0) {
+			const char *w[1] = {ro};
+
+			rc = run(c, "UPDATE engine_tx SET resend = 2 WHERE downlink_id = $1", 1, w,
+			         NULL);
+			if (rc != FUOTA_OK)
+				goto out;
+		}
+	}
+	rc = commit(c);
+out:
+	PQclear(r);
+	store_release(s, c);
+done:
+	free(ids);
+	free(gws);
+	return rc;
+}
+
+int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char gw[SENG_EUI_LEN],
+                     uint32_t *n)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT downlink_id, gateway_id, n FROM engine_tx WHERE job_id = $1 "
+	             "AND resend = 1 ORDER BY sent_ms, n LIMIT 1",
+	             1, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) == 1) {
+			*downlink_id = get_i64(r, 0, 0);
+			get_str(r, 0, 1, gw, SENG_EUI_LEN);
+			*n = (uint32_t)get_i64(r, 0, 2);
+		} else {
+			rc = FUOTA_ERR_NOT_FOUND;
+		}
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, unsigned *n)
+{
+	char jid[24], since[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(since, unacked_since_ms)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
+	             "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
+	             2, vals, &r);
+
+	if (rc == FUOTA_OK)
+		*n = (unsigned)get_i64(r, 0, 0);
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool ok, int64_t *job_id)
+{
+	char id[24];
+	const char *vals[3] = {store_i64(id, downlink_id), status, b(ok)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
+	             "WHEN resend = 0 THEN 1 ELSE resend END "
+	             "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
+	             3, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) == 1)
+			*job_id = get_i64(r, 0, 0);
+		else
+			rc = FUOTA_ERR_NOT_FOUND;
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms)
+{
+	char jid[24], nt[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(nt, next_tx_ms)};
+	long rows;
+
+	return store_command(s, "UPDATE engine_job SET next_tx_ms = $2 WHERE job_id = $1", 2, vals,
+	                     &rows);
+}
+
+int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT f.data FROM job j JOIN firmware f ON f.id = j.firmware_id "
+	             "WHERE j.id = $1",
+	             1, vals, &r);
+
+	*data = NULL;
+	*len = 0;
+	if (rc != FUOTA_OK)
+		goto out;
+	rc = FUOTA_ERR_NOT_FOUND;
+	if (PQntuples(r) != 1)
+		goto out;
+	{
+		size_t n = 0;
+		unsigned char *bytes =
+		        PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+
+		rc = FUOTA_ERR_NO_MEMORY;
+		if (!bytes)
+			goto out;
+		*data = malloc(n ? n : 1);
+		if (*data) {
+			memcpy(*data, bytes, n);
+			*len = n;
+			rc = FUOTA_OK;
+		}
+		PQfreemem(bytes);
+	}
+out:
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
+               const char *kind, const char *json)
+{
+	char tid[24], jid[24];
+	const char *vals[5] = {store_i64(tid, tenant), store_i64(jid, job_id), dev_eui, kind, json};
+	long rows;
+
+	return store_command(s,
+	                     "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+	                     "VALUES ($1, $2, $3, $4, $5::jsonb)",
+	                     5, vals, &rows);
+}

@@ -1,0 +1,233 @@
+/* The job engine's SQL (store_engine.c): every read and every transition of engine.c, one
+ * function each, so that engine*.c never sees libpq. Return codes as in fuota/store.h; a
+ * conditional update that matched no row returns FUOTA_ERR_STATE (another engine or an uplink
+ * got there first). Times are Unix milliseconds from the engine's clock. */
+#ifndef FUOTA_STORE_ENGINE_H
+#define FUOTA_STORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/store.h"
+
+#define SENG_EUI_LEN 17
+#define SENG_BOX_MAX 96
+
+/* A job as the engine sees it: the job row, its engine_job row (has_engine) and its group. */
+struct seng_job {
+	int64_t id, tenant;
+	char state[16];
+	char region[16];
+	unsigned dr;
+	uint32_t freq_hz;
+	char mc_class; /* 'B' or 'C' */
+	int ping_periodicity;
+	unsigned unicast_timeout_s, unicast_attempts;
+	int64_t firmware_id;
+	int64_t firmware_size;
+	/* From the job row and its plan, for starting. -1 / 0 when not given. */
+	int fragment_size, redundancy_frames, redundancy_percent, multicast_timeout_s;
+	int plan_fragment_size, plan_fragments, plan_padding, plan_parity, plan_timeout_exp;
+	/* engine_job */
+	bool has_engine;
+	char phase[16];
+	int64_t mc_group_id;
+	uint32_t mc_addr;
+	uint8_t mc_key_box[SENG_BOX_MAX];
+	size_t mc_key_box_len;
+	uint32_t frag_size, nb_frag, padding, redundancy, redundancy_cap;
+	bool adaptive;
+	uint8_t session_timeout;
+	bool has_session_start;
+	int64_t session_start_ms;
+	uint32_t next_n;
+	bool has_next_tx;
+	int64_t next_tx_ms;
+	char (*gateways)[SENG_EUI_LEN]; /* malloc'd, seng_job_free */
+	size_t n_gateways;
+	bool has_tx_end;
+	int64_t tx_end_ms;
+	uint32_t frames_sent, frames_resent;
+};
+
+void seng_job_free(struct seng_job *j);
+
+/* Claims (or renews) up to max jobs that need the engine: pending whose start_at has come,
+ * running, or cancelled with engine state not yet done; free, ours, or with an expired lease.
+ * ids: max entries. */
+int seng_claim(struct store *s, const char *owner, int64_t now_ms, int64_t until_ms, unsigned max,
+               int64_t *ids, size_t *n);
+/* Drops our lease on one job (job_id > 0) or on all of them (job_id 0). */
+int seng_release(struct store *s, const char *owner, int64_t job_id);
+
+int seng_job_load(struct store *s, int64_t id, struct seng_job *j);
+
+/* Starting a job: one transaction inserts the multicast group (McAddr, sealed McKey, FCnt 0) and
+ * the engine_job row, sets the job running (started_at) and every device to `first_step` due
+ * now, and logs the state event. McAddr is re-drawn by the caller on CONFLICT (in use by a
+ * group of an unfinished job). */
+struct seng_start {
+	int64_t job_id, tenant;
+	uint32_t mc_addr;
+	const uint8_t *mc_key_box;
+	size_t mc_key_box_len;
+	uint32_t frag_size, nb_frag, padding, redundancy, redundancy_cap;
+	bool adaptive;
+	uint8_t session_timeout;
+	int64_t now_ms;
+};
+int seng_job_start(struct store *s, const struct seng_start *st);
+
+/* A phase change with its bulk device moves, in one transaction. Devices in step `from` go to
+ * `to` (attempts 0, due at deadline_ms); with reason set they fail with it. */
+struct seng_move {
+	const char *from;
+	const char *to;
+	const char *reason;
+};
+struct seng_phase {
+	const char *from_phase; /* the change applies only from this phase */
+	const char *to_phase;
+	bool set_session_start;
+	int64_t session_start_ms;
+	bool set_next_tx;
+	int64_t next_tx_ms;
+	const char (*gateways)[SENG_EUI_LEN]; /* NULL: unchanged */
+	size_t n_gateways;
+	int64_t deadline_ms; /* for moved devices */
+	const struct seng_move *moves;
+	size_t n_moves;
+};
+int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
+
+/* Ends a job: state succeeded / failed, error (may be NULL), finished_at, phase done, lease
+ * dropped, state event. Devices not final fail with final_reason. */
+int seng_job_finish(struct store *s, int64_t job_id, const char *state, const char *error,
+                    const char *final_reason, int64_t now_ms);
+
+/* Counts of the job's devices per step name index (enum engine_step), and of SESSION devices that
+ * have not reported their block (v2 FragDataBlockReceivedReq). */
+int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n_counts,
+                    unsigned *session_pending);
+
+/* One device of a job. */
+struct seng_dev {
+	int64_t job_id, tenant;
+	char dev_eui[SENG_EUI_LEN];
+	char application_id[64];
+	char lorawan_version[16];
+	char key_kind[16]; /* "gen_app_key" or "app_key" */
+	uint8_t key_box[SENG_BOX_MAX];
+	size_t key_box_len;
+	int ts003, ts004, ts005;
+	char step[16];
+	unsigned attempts;
+	bool has_deadline;
+	int64_t deadline_ms;
+	int frag_version, mc_version;
+	int session_cnt;
+	bool mc_group_set, block_received, resync_sent;
+	unsigned cleanup_mask;
+	bool failed; /* failure_reason is set */
+};
+
+/* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
+int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
+                  struct seng_dev **devs, size_t *n);
+/* Devices with the group set that failed (and with active_too, those not final either), for a
+ * one-shot clean-up; *devs malloc'd. */
+int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
+                         size_t *n);
+/* How many devices in `step` speak TS004 v1 and v2 (the session's code must suit them all). */
+int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
+                       unsigned *v2);
+int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d);
+/* The running job (state running, engine phase not done) in which dev_eui is in a non-final
+ * step. FUOTA_ERR_NOT_FOUND if none. */
+int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id);
+
+/* A conditional update of one device: applies only while its step is `from`. Fields with a
+ * set_ flag are written; attempts_inc adds 1 to attempts. */
+struct seng_dev_update {
+	const char *to;      /* new step, NULL: unchanged */
+	bool reset_attempts; /* attempts = 0 (with a new step) */
+	bool attempts_inc;
+	bool set_deadline;
+	int64_t deadline_ms;
+	const char *failure_reason;   /* non-NULL: set */
+	const char *last_answer;      /* JSON text, non-NULL: set */
+	int frag_version, mc_version; /* > 0: set */
+	int session_cnt;              /* >= 0: set; -1 unchanged */
+	bool set_mc_group;
+	unsigned cleanup_or; /* OR into cleanup_mask */
+	bool set_block_received;
+	bool set_resync_sent;
+	bool set_time_to_start;
+	int64_t time_to_start_s;
+};
+void seng_dev_update_init(struct seng_dev_update *u);
+int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
+                    const struct seng_dev_update *u);
+
+/* Next v2 SessionCnt of a device (stored +1, committed before it is returned). CONFLICT once
+ * 65535 was used. */
+int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
+/* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
+int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
+/* Gateway gw heard dev_eui at now_ms with quality. */
+int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quality, int64_t now_ms);
+/* Records that dev_eui's AppTimeReq was answered at now_ms. */
+int seng_time_req(struct store *s, const char *dev_eui, int64_t now_ms);
+
+/* The (device, gateway, quality) triples of the job's devices in step `step`: parallel arrays,
+ * malloc'd (one free() per array). Devices are numbered by their order in dev_euis. */
+struct seng_edges {
+	char (*dev_euis)[SENG_EUI_LEN];
+	size_t n_dev;
+	char (*gw_ids)[SENG_EUI_LEN];
+	size_t n_gw;
+	uint32_t *edge_dev, *edge_gw;
+	int32_t *edge_q;
+	size_t n_edges;
+};
+int seng_job_edges(struct store *s, int64_t job_id, const char *step, struct seng_edges *e);
+void seng_edges_free(struct seng_edges *e);
+
+/* One multicast frame: in one transaction takes the group's FCnt (stored +1 before anything is
+ * sent), records one engine_tx row per gateway, and moves the job's counters: next_n becomes
+ * n + 1 for a new frame, or the resent row (resend_of, 0 = none) is marked sent again.
+ * next_tx_ms: when the next frame may go. *fcnt receives the frame's FCnt. */
+struct seng_frame {
+	int64_t job_id, group_id;
+	uint32_t n;
+	bool new_frame;
+	int64_t resend_of;
+	const char (*gateways)[SENG_EUI_LEN];
+	const uint32_t *downlink_ids;
+	size_t n_gateways;
+	int64_t now_ms, next_tx_ms;
+};
+int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
+/* The oldest refused frame waiting to go again: its downlink id, gateway and N. NOT_FOUND if
+ * none. */
+int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char gw[SENG_EUI_LEN],
+                     uint32_t *n);
+/* Frames still waiting: refused ones not yet resent, plus those without an ack sent after
+ * unacked_since_ms. */
+int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, unsigned *n);
+/* A gateway's ack: status "OK" or the refusal's name; a refusal queues the frame again.
+ * *job_id receives the frame's job; NOT_FOUND for an unknown downlink id. */
+int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool ok,
+                int64_t *job_id);
+/* Sets next_tx_ms of the job. */
+int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
+
+/* The job's firmware bytes, malloc'd. */
+int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
+
+/* Appends an event (kind: state, device, progress, log) to the job's event log. */
+int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
+               const char *kind, const char *json);
+
+#endif

@@ -1,0 +1,985 @@
+/* The job engine against a real PostgreSQL, with a fake clock, a fake outbound sink and
+ * simulated devices that answer with the protocol libraries (clocksync/, multicast/,
+ * fragmentation/ frag_cmd + frag_dec, lorawan/ lw_frame): every message fuotad publishes is
+ * decoded as a device or a gateway would, every answer is a hand-made uplink.
+ *
+ *   class C v1 job, no loss        every device rebuilds the exact image; FCnts strictly increase
+ *   loss + parity + a refusal      a device that loses frames rebuilds them from parity rows; a
+ *                                  frame a gateway refuses goes out again with a new FCnt
+ *   a silent device                fails with its reason, the others complete
+ *   restart mid-transmission       a second engine (the first one's lease expires) finishes the
+ *                                  job; no FCnt is reused
+ *   clock sync                     AppTimeReq of a device in no job is answered; a device whose
+ *                                  clock is off is resynchronised before its session starts
+ *   v2 device                      FragSessionSetupReq v2 with SessionCnt and a MIC the device
+ *                                  checks over the rebuilt image; SessionCnt grows across jobs
+ *   cancel                         a cancelled job stops and deletes the groups it set up
+ *
+ * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR (FUOTAD unused) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "fuota/bytes.h"
+#include "fuota/cbox.h"
+#include "fuota/clk.h"
+#include "fuota/cs_msg.h"
+#include "fuota/engine.h"
+#include "fuota/engine_calc.h"
+#include "fuota/err.h"
+#include "fuota/frag_cmd.h"
+#include "fuota/frag_dec.h"
+#include "fuota/lw_frame.h"
+#include "fuota/lw_gps.h"
+#include "fuota/mc.h"
+#include "fuota/mc_keys.h"
+#include "fuota/mc_session.h"
+#include "fuota/plan.h"
+#include "fuota/store.h"
+#include "itest.h"
+
+#define MAX_DEVS  8
+#define MAX_FCNT  4096
+#define GW_A      "a0a0a0a0a0a0a0a1"
+#define GW_B      "b0b0b0b0b0b0b0b2"
+#define APP_ID    "app-1"
+#define FW_SIZE   1000
+#define FRAG_SIZE 50
+
+static const uint8_t master_key[32] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                       0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
+                                       0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                       0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+
+struct sim_dev {
+	char eui[17];
+	uint8_t key[16];         /* GenAppKey */
+	int ts004;               /* TS004 version the device speaks */
+	bool mute;               /* never answers */
+	bool in_range_b;         /* heard (and served) by gateway B instead of A */
+	uint32_t drop_mask;      /* DataFragment N (1..32) in the mask are lost */
+	int64_t clock_offset_ms; /* device GPS clock - true GPS */
+	struct clk_dev clk;
+	/* TS005 */
+	bool has_group;
+	uint32_t mc_addr;
+	uint8_t app_s_key[16], nwk_s_key[16];
+	uint32_t next_fcnt; /* lowest FCnt still acceptable */
+	uint32_t session_time;
+	/* TS004 */
+	bool has_session;
+	struct frag_setup_req setup;
+	struct frag_dec dec;
+	void *mem;
+	bool mic_ok;
+	uint16_t last_cnt; /* v2: the last SessionCnt accepted */
+	unsigned frames, deletes, resyncs, time_answers;
+};
+
+struct msg {
+	char topic[256];
+	uint8_t *data;
+	size_t len;
+};
+
+static struct {
+	struct itest_env env;
+	char dsn[512];
+	struct store *store;
+	int64_t now_ms;
+	struct msg *msgs;
+	size_t n_msgs, cap_msgs, next_msg;
+	struct sim_dev devs[MAX_DEVS];
+	size_t n_devs;
+	uint32_t fcnts[MAX_FCNT];
+	size_t n_fcnts;
+	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
+	unsigned refused;
+	unsigned events_state, events_device, events_progress;
+	uint8_t firmware[FW_SIZE];
+	int64_t firmware_id;
+	int db_seq;
+} T;
+
+static const char *argv_env;
+
+/* ---- fakes ---------------------------------------------------------------------------------- */
+
+static int64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return T.now_ms;
+}
+
+static int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
+{
+	struct msg *m;
+
+	(void)ctx;
+	if (T.n_msgs == T.cap_msgs) {
+		size_t cap = T.cap_msgs ? T.cap_msgs * 2 : 256;
+		struct msg *p = realloc(T.msgs, cap * sizeof(*p));
+
+		if (!p)
+			return FUOTA_ERR_NO_MEMORY;
+		T.msgs = p;
+		T.cap_msgs = cap;
+	}
+	m = &T.msgs[T.n_msgs++];
+	snprintf(m->topic, sizeof(m->topic), "%s", topic);
+	m->data = malloc(len + 1);
+	assert_non_null(m->data);
+	memcpy(m->data, payload, len);
+	m->data[len] = 0;
+	m->len = len;
+	return FUOTA_OK;
+}
+
+static void msgs_clear(void)
+{
+	for (size_t i = 0; i < T.n_msgs; i++)
+		free(T.msgs[i].data);
+	T.n_msgs = T.next_msg = 0;
+}
+
+static int64_t true_gps_ms(void)
+{
+	int64_t gps_s = 0;
+
+	assert_int_equal(lw_gps_from_unix(T.now_ms / 1000, &gps_s), FUOTA_OK);
+	return gps_s * 1000 + T.now_ms % 1000;
+}
+
+static uint32_t dev_time_s(const struct sim_dev *d)
+{
+	return lw_gps_wrap32((true_gps_ms() + d->clock_offset_ms) / 1000);
+}
+
+/* ---- the simulated devices -------------------------------------------------------------- */
+
+static struct sim_dev *dev_by_eui(const char *eui)
+{
+	for (size_t i = 0; i < T.n_devs; i++)
+		if (strcmp(T.devs[i].eui, eui) == 0)
+			return &T.devs[i];
+	return NULL;
+}
+
+static void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8_t *data,
+                   size_t len)
+{
+	struct cs_uplink u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.dev_eui, sizeof(u.dev_eui), "%s", d->eui);
+	snprintf(u.application_id, sizeof(u.application_id), APP_ID);
+	u.f_port = port;
+	memcpy(u.data, data, len);
+	u.data_len = len;
+	u.n_rx = 1;
+	snprintf(u.rx[0].gateway_id, sizeof(u.rx[0].gateway_id), "%s", d->in_range_b ? GW_B : GW_A);
+	u.rx[0].rssi = -90;
+	u.rx[0].snr = 7.5f;
+	assert_int_equal(engine_on_uplink(e, &u), FUOTA_OK);
+}
+
+static void dev_app_time_req(struct engine *e, struct sim_dev *d)
+{
+	struct clk_cmd req;
+	uint8_t buf[8];
+	size_t pos = 0;
+
+	clk_dev_app_time_req(&d->clk, dev_time_s(d), true, &req);
+	assert_int_equal(clk_encode(&req, buf, sizeof(buf), &pos), FUOTA_OK);
+	uplink(e, d, CLK_FPORT, buf, pos);
+}
+
+static void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		struct clk_cmd cmd;
+		uint32_t new_time = 0;
+		bool resync = false;
+
+		assert_int_equal(clk_decode(p, len, &pos, false, &cmd, NULL), FUOTA_OK);
+		if (cmd.cid == CLK_CID_PACKAGE_VERSION) {
+			uint8_t ans[3] = {0x00, CLK_PACKAGE_ID, 1};
+
+			uplink(e, d, CLK_FPORT, ans, sizeof(ans));
+		} else if (cmd.cid == CLK_CID_APP_TIME) {
+			uint32_t before = dev_time_s(d);
+
+			assert_int_equal(
+			        clk_dev_on_app_time_ans(&d->clk, &cmd, before, &new_time, &resync),
+			        FUOTA_OK);
+			d->clock_offset_ms += ((int64_t)new_time - (int64_t)before) * 1000;
+			d->time_answers++;
+		} else if (cmd.cid == CLK_CID_FORCE_RESYNC) {
+			assert_int_equal(clk_dev_on_request(&d->clk, &cmd), FUOTA_OK);
+			d->resyncs++;
+			dev_app_time_req(e, d);
+		}
+	}
+}
+
+static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		struct mc_cmd cmd, ans;
+		uint8_t out[16];
+		size_t olen = 0;
+
+		assert_int_equal(mc_decode(p, len, &pos, false, 1, &cmd, NULL), FUOTA_OK);
+		memset(&ans, 0, sizeof(ans));
+		ans.cid = cmd.cid;
+		ans.up = true;
+		switch (cmd.cid) {
+		case MC_CID_PACKAGE_VERSION:
+			ans.u.pkg_ans.package_id = MC_PACKAGE_ID;
+			ans.u.pkg_ans.version = 1;
+			break;
+		case MC_CID_GROUP_SETUP: {
+			uint8_t root[16], kek[16], mc_key[16];
+
+			/* The device side of the key hierarchy: McKey = encrypt(McKEKey, ...). */
+			assert_int_equal(mc_root_key_from_gen_app_key(d->key, root), FUOTA_OK);
+			assert_int_equal(mc_ke_key_from_root(root, kek), FUOTA_OK);
+			assert_int_equal(
+			        mc_key_decrypt(kek, cmd.u.setup_req.mc_key_encrypted, mc_key),
+			        FUOTA_OK);
+			d->mc_addr = cmd.u.setup_req.mc_addr;
+			assert_int_equal(
+			        mc_session_keys(mc_key, d->mc_addr, d->app_s_key, d->nwk_s_key),
+			        FUOTA_OK);
+			d->next_fcnt = cmd.u.setup_req.min_fcnt;
+			d->has_group = true;
+			ans.u.setup_ans.group_id = cmd.u.setup_req.group_id;
+			break;
+		}
+		case MC_CID_CLASS_C_SESSION: {
+			uint32_t tts = 0;
+			bool missed = false;
+
+			d->session_time = cmd.u.session_req.session_time;
+			mc_time_to_start(d->session_time, dev_time_s(d), true, &tts, &missed);
+			ans.u.session_ans.group_id = cmd.u.session_req.group_id;
+			ans.u.session_ans.start_missed = missed;
+			ans.u.session_ans.has_time_to_start = !missed;
+			ans.u.session_ans.time_to_start = tts;
+			break;
+		}
+		case MC_CID_GROUP_DELETE:
+			d->has_group = false;
+			d->deletes++;
+			ans.u.delete_ans.group_id = cmd.u.delete_req.group_id;
+			break;
+		default: fail_msg("unexpected TS005 command %u", cmd.cid);
+		}
+		assert_int_equal(mc_encode(&ans, out, sizeof(out), &olen), FUOTA_OK);
+		uplink(e, d, MC_FPORT, out, olen);
+	}
+}
+
+static void dev_session_setup(struct sim_dev *d, const struct frag_setup_req *s)
+{
+	struct frag_code code = {s->nb_frag, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, FRAG_SEED_RELATIVE};
+	size_t need = frag_dec_mem_size(s->nb_frag, s->frag_size, s->nb_frag);
+
+	free(d->mem);
+	d->mem = malloc(need);
+	assert_non_null(d->mem);
+	assert_int_equal(frag_dec_init(&d->dec, &code, s->frag_size, s->padding, d->mem, need),
+	                 FUOTA_OK);
+	d->setup = *s;
+	d->has_session = true;
+	d->mic_ok = false;
+}
+
+/* A v2 device checks the data-block MIC over the rebuilt image (PROTOCOL-NOTES §4.6). */
+static bool dev_mic_ok(const struct sim_dev *d)
+{
+	const uint8_t *image;
+	size_t len;
+	uint8_t key[16], mic[4];
+
+	if (frag_dec_image(&d->dec, &image, &len) != FUOTA_OK)
+		return false;
+	assert_int_equal(engine_data_block_int_key(d->key, key), FUOTA_OK);
+	assert_int_equal(engine_data_block_mic(key, d->setup.session_cnt, d->setup.frag_index,
+	                                       d->setup.descriptor, image, len, mic),
+	                 FUOTA_OK);
+	return memcmp(mic, d->setup.mic, 4) == 0;
+}
+
+static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+{
+	enum frag_version v = d->ts004 >= 2 ? FRAG_V2 : FRAG_V1;
+	struct frag_cmd_iter it;
+
+	frag_cmd_iter_init(&it, p, len, v, FRAG_DOWN, 0);
+	while (frag_cmd_iter_more(&it)) {
+		struct frag_cmd cmd, ans;
+		uint8_t out[16];
+		size_t olen = 0;
+		struct frag_dec_stats st;
+
+		assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_OK);
+		memset(&ans, 0, sizeof(ans));
+		switch (cmd.type) {
+		case FRAG_CMD_PACKAGE_VERSION_REQ:
+			ans.type = FRAG_CMD_PACKAGE_VERSION_ANS;
+			ans.u.version_ans.package_id = FRAG_PACKAGE_ID;
+			ans.u.version_ans.package_version = (uint8_t)d->ts004;
+			break;
+		case FRAG_CMD_SESSION_SETUP_REQ:
+			if (d->ts004 >= 2) {
+				/* The device refuses a SessionCnt it has seen (replay). */
+				assert_true(cmd.u.setup_req.session_cnt > d->last_cnt);
+				d->last_cnt = cmd.u.setup_req.session_cnt;
+			}
+			dev_session_setup(d, &cmd.u.setup_req);
+			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
+			ans.u.setup_ans.frag_index = cmd.u.setup_req.frag_index;
+			break;
+		case FRAG_CMD_SESSION_STATUS_REQ:
+			frag_dec_get_stats(&d->dec, &st);
+			ans.type = FRAG_CMD_SESSION_STATUS_ANS;
+			ans.u.status_ans.frag_index = 0;
+			ans.u.status_ans.nb_received = (uint16_t)st.received;
+			ans.u.status_ans.missing_frag =
+			        (uint8_t)(frag_dec_state(&d->dec) == FRAG_DEC_DONE
+			                          ? 0
+			                          : (st.missing > 255 ? 255 : st.missing));
+			ans.u.status_ans.memory_error = st.not_enough_memory;
+			ans.u.status_ans.mic_error = d->ts004 >= 2 && !d->mic_ok;
+			break;
+		case FRAG_CMD_SESSION_DELETE_REQ:
+			d->has_session = false;
+			d->deletes++;
+			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
+			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index;
+			break;
+		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS: continue;
+		default: fail_msg("unexpected TS004 command %d", cmd.type);
+		}
+		assert_int_equal(frag_cmd_encode(&ans, v, out, sizeof(out), &olen), FUOTA_OK);
+		uplink(e, d, FRAG_PORT, out, olen);
+	}
+}
+
+/* A multicast frame reaches every device of the group in the gateway's range. */
+static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *phy, size_t len)
+{
+	struct lw_frame f;
+	uint32_t fcnt = 0;
+	uint8_t clear[LW_PHY_MAX_LEN];
+	size_t clen = 0, used = 0;
+	struct frag_cmd cmd;
+	enum frag_dec_state st;
+
+	if (!d->has_group || !d->has_session)
+		return;
+	/* The device opens the class C window at SessionTime by its own clock. */
+	if ((int32_t)(dev_time_s(d) - d->session_time) < 0)
+		return;
+	assert_int_equal(lw_frame_open(phy, len, d->app_s_key, d->nwk_s_key,
+	                               (uint16_t)(d->next_fcnt >> 16), &f, &fcnt, clear,
+	                               sizeof(clear), &clen),
+	                 FUOTA_OK);
+	assert_int_equal(f.dev_addr, d->mc_addr);
+	assert_true(fcnt >= d->next_fcnt); /* never a replayed counter */
+	d->next_fcnt = fcnt + 1;
+	assert_int_equal(f.fport, FRAG_PORT);
+	assert_int_equal(frag_cmd_decode(clear, clen, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, FRAG_DOWN,
+	                                 d->setup.frag_size, &cmd, &used, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(cmd.type, FRAG_CMD_DATA_FRAGMENT);
+	if (cmd.u.data_fragment.n <= 32 && (d->drop_mask >> (cmd.u.data_fragment.n - 1) & 1))
+		return;
+	d->frames++;
+	assert_int_equal(frag_dec_process(&d->dec, cmd.u.data_fragment.n,
+	                                  cmd.u.data_fragment.payload,
+	                                  cmd.u.data_fragment.payload_len, &st),
+	                 FUOTA_OK);
+	if (st == FRAG_DEC_DONE && d->ts004 >= 2 && !d->mic_ok) {
+		uint8_t req[2];
+
+		d->mic_ok = dev_mic_ok(d);
+		req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
+		req[1] = d->mic_ok ? 0x00 : 0x04;
+		uplink(e, d, FRAG_PORT, req, sizeof(req));
+	}
+}
+
+static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, size_t len)
+{
+	struct cs_gw_downlink g;
+	struct cs_gw_ack ack;
+	struct lw_frame f;
+	bool is_b = strstr(topic, GW_B) != NULL;
+
+	assert_int_equal(cs_gw_downlink_from_proto(data, len, &g, NULL, 0), FUOTA_OK);
+	assert_string_equal(g.gateway_id, is_b ? GW_B : GW_A);
+	assert_int_equal(g.frequency, 869525000);
+	assert_int_equal(g.spreading_factor, 7);
+	assert_true(g.polarization_inversion);
+	assert_int_equal(lw_frame_parse(g.phy, g.phy_len, &f), FUOTA_OK);
+	assert_true(T.n_fcnts < MAX_FCNT);
+	T.fcnts[T.n_fcnts++] = f.fcnt16;
+	memset(&ack, 0, sizeof(ack));
+	ack.downlink_id = g.downlink_id;
+	snprintf(ack.gateway_id, sizeof(ack.gateway_id), "%s", g.gateway_id);
+	T.acks++;
+	if (T.refuse_every && T.acks % T.refuse_every == 0) {
+		/* Refused: never reached the air. */
+		ack.status = CS_ACK_COLLISION_PACKET;
+		T.refused++;
+	} else {
+		ack.status = CS_ACK_OK;
+		for (size_t i = 0; i < T.n_devs; i++)
+			if (T.devs[i].in_range_b == is_b)
+				dev_multicast(e, &T.devs[i], g.phy, g.phy_len);
+	}
+	assert_int_equal(engine_on_ack(e, &ack), FUOTA_OK);
+}
+
+/* Delivers every message published so far (and those the answers cause). */
+static void pump(struct engine *e)
+{
+	while (T.next_msg < T.n_msgs) {
+		struct msg m = T.msgs[T.next_msg++];
+		char app[64], eui[17];
+
+		if (sscanf(m.topic, "application/%63[^/]/device/%16[^/]/command/down", app, eui) ==
+		    2) {
+			struct cs_downlink dl;
+			struct sim_dev *d = dev_by_eui(eui);
+
+			assert_string_equal(app, APP_ID);
+			assert_int_equal(
+			        cs_downlink_from_json((const char *)m.data, m.len, &dl, NULL, 0),
+			        FUOTA_OK);
+			assert_string_equal(dl.dev_eui, eui);
+			if (!d || d->mute)
+				continue;
+			if (dl.f_port == 200)
+				dev_port200(e, d, dl.data, dl.data_len);
+			else if (dl.f_port == 201)
+				dev_port201(e, d, dl.data, dl.data_len);
+			else if (dl.f_port == 202)
+				dev_port202(e, d, dl.data, dl.data_len);
+			else
+				fail_msg("downlink on port %u", dl.f_port);
+		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
+			assert_true(strncmp(m.topic, "eu868/gateway/", 14) == 0);
+			on_gateway_frame(e, m.topic, m.data, m.len);
+		} else if (strncmp(m.topic, "fuota/", 6) == 0) {
+			json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);
+
+			assert_non_null(j); /* every event is JSON */
+			json_decref(j);
+			if (strstr(m.topic, "/event/state"))
+				T.events_state++;
+			else if (strstr(m.topic, "/event/device"))
+				T.events_device++;
+			else if (strstr(m.topic, "/event/progress"))
+				T.events_progress++;
+		} else {
+			fail_msg("unexpected topic %s", m.topic);
+		}
+	}
+}
+
+/* ---- fixtures ------------------------------------------------------------------------------- */
+
+static void add_dev(const char *eui, uint8_t key_byte, int ts004)
+{
+	struct sim_dev *d = &T.devs[T.n_devs++];
+	struct store_device sd;
+	uint8_t box[16 + CBOX_OVERHEAD];
+	char aad[64], *json = NULL;
+	int n;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->eui, sizeof(d->eui), "%s", eui);
+	for (int i = 0; i < 16; i++)
+		d->key[i] = (uint8_t)(key_byte + i);
+	d->ts004 = ts004;
+	assert_int_equal(clk_dev_init(&d->clk, 1), FUOTA_OK);
+	n = snprintf(aad, sizeof(aad), "device:1:%s", eui);
+	assert_int_equal(cbox_seal(master_key, d->key, 16, (const uint8_t *)aad, (size_t)n, box,
+	                           sizeof(box)),
+	                 FUOTA_OK);
+	memset(&sd, 0, sizeof(sd));
+	snprintf(sd.dev_eui, sizeof(sd.dev_eui), "%s", eui);
+	sd.application_id = APP_ID;
+	sd.lorawan_version = "1.0.3";
+	sd.dev_class = 'C';
+	sd.region = "EU868";
+	sd.key_kind = "gen_app_key";
+	sd.key_box = box;
+	sd.key_box_len = sizeof(box);
+	assert_int_equal(store_device_create(T.store, 1, &sd, &json), FUOTA_OK);
+	free(json);
+}
+
+static int64_t json_id(const char *json)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	int64_t id;
+
+	assert_non_null(j);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	return id;
+}
+
+static int64_t add_job(size_t first, size_t count, int redundancy)
+{
+	struct job_params p;
+	struct store_job_create jc;
+	char bad[17], why[64], *json = NULL;
+	char(*euis)[PLAN_DEVEUI_LEN + 1] = calloc(count, PLAN_DEVEUI_LEN + 1);
+	int64_t id;
+
+	assert_non_null(euis);
+	for (size_t i = 0; i < count; i++)
+		snprintf(euis[i], PLAN_DEVEUI_LEN + 1, "%s", T.devs[first + i].eui);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "engine test");
+	snprintf(p.region, sizeof(p.region), "EU868");
+	p.firmware_id = T.firmware_id;
+	p.data_rate = 5;
+	p.frequency_hz = 869525000;
+	p.fragment_size = FRAG_SIZE;
+	p.redundancy_frames = redundancy;
+	p.redundancy_percent = -1;
+	p.unicast_timeout_s = 5;
+	p.unicast_attempts = 3;
+	p.multicast_class = 'C';
+	p.multicast_timeout_s = 0;
+	p.ping_slot_periodicity = -1;
+	p.n_devices = count;
+	p.dev_euis = euis;
+	jc.params = &p;
+	jc.plan_json = "{}";
+	jc.firmware_id = T.firmware_id;
+	assert_int_equal(store_job_create(T.store, 1, &jc, &json, bad, why), FUOTA_OK);
+	id = json_id(json);
+	free(json);
+	free(euis);
+	return id;
+}
+
+/* A new database with the firmware and no device. */
+static void fresh_db(void)
+{
+	char name[64], *json = NULL;
+	int applied = 0;
+	char err[256];
+
+	store_close(T.store);
+	T.store = NULL;
+	msgs_clear();
+	for (size_t i = 0; i < T.n_devs; i++)
+		free(T.devs[i].mem);
+	T.n_devs = 0;
+	T.n_fcnts = 0;
+	T.refuse_every = T.acks = T.refused = 0;
+	T.events_state = T.events_device = T.events_progress = 0;
+	snprintf(name, sizeof(name), "fuota_itest_engine_%d", T.db_seq++);
+	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
+	assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(store_migrate(T.store, &applied), FUOTA_OK);
+	for (size_t i = 0; i < FW_SIZE; i++)
+		T.firmware[i] = (uint8_t)(i * 7 + (i >> 8) * 13 + 1);
+	assert_int_equal(store_firmware_create(T.store, 1, "fw", T.firmware, FW_SIZE, &json),
+	                 FUOTA_OK);
+	T.firmware_id = json_id(json);
+	free(json);
+	T.now_ms = 1763700000000; /* 2025-11-21 */
+}
+
+static struct engine *new_engine(const char *instance, bool duty_cycle)
+{
+	struct engine_cfg cfg;
+	struct engine *e = NULL;
+
+	engine_cfg_defaults(&cfg);
+	snprintf(cfg.instance_id, sizeof(cfg.instance_id), "%s", instance);
+	memcpy(cfg.master_key, master_key, sizeof(master_key));
+	cfg.lease_ms = 5000;
+	cfg.n_regions = 1;
+	snprintf(cfg.regions[0].name, sizeof(cfg.regions[0].name), "EU868");
+	cfg.regions[0].duty_cycle = duty_cycle;
+	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish, NULL, &e),
+	                 FUOTA_OK);
+	return e;
+}
+
+static char *job_get(int64_t id)
+{
+	char *json = NULL;
+
+	assert_int_equal(store_job_get(T.store, 1, id, &json), FUOTA_OK);
+	return json;
+}
+
+static const char *job_state(int64_t id, char *out, size_t cap)
+{
+	char *json = job_get(id);
+	json_t *j = json_loads(json, 0, NULL);
+
+	assert_non_null(j);
+	snprintf(out, cap, "%s", json_string_value(json_object_get(j, "state")));
+	json_decref(j);
+	free(json);
+	return out;
+}
+
+static bool job_finished(int64_t id)
+{
+	char st[32];
+
+	job_state(id, st, sizeof(st));
+	return strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0 ||
+	       strcmp(st, "cancelled") == 0;
+}
+
+/* Runs the engine and the simulated world until the job ends or max_steps ticks passed.
+ * stop_after_frames > 0: returns early once that many gateway frames were seen. */
+static void run(struct engine *e, int64_t job, unsigned max_steps, size_t stop_after_frames)
+{
+	for (unsigned i = 0; i < max_steps; i++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		if (job_finished(job))
+			return;
+		if (stop_after_frames && T.n_fcnts >= stop_after_frames)
+			return;
+		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+	}
+	fail_msg("job %lld did not finish", (long long)job);
+}
+
+static json_t *job_devices(int64_t id)
+{
+	char *json = NULL;
+	json_t *j;
+
+	assert_int_equal(store_job_devices(T.store, 1, id, 100, 0, &json), FUOTA_OK);
+	j = json_loads(json, 0, NULL);
+	assert_non_null(j);
+	free(json);
+	return j;
+}
+
+static const char *dev_field(json_t *devs, const char *eui, const char *field)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(devs, i, d)
+	{
+		if (strcmp(json_string_value(json_object_get(d, "dev_eui")), eui) == 0)
+			return json_string_value(json_object_get(d, field));
+	}
+	return NULL;
+}
+
+static void assert_image(const struct sim_dev *d)
+{
+	const uint8_t *image;
+	size_t len;
+
+	assert_int_equal(frag_dec_state(&d->dec), FRAG_DEC_DONE);
+	assert_int_equal(frag_dec_image(&d->dec, &image, &len), FUOTA_OK);
+	assert_int_equal(len, FW_SIZE);
+	assert_memory_equal(image, T.firmware, FW_SIZE);
+}
+
+/* FCnts of the gateway frames (one gateway per frame here): strictly increasing, so none is
+ * reused and they went out in order (P15). */
+static void assert_fcnts_increase(void)
+{
+	for (size_t i = 1; i < T.n_fcnts; i++)
+		assert_true(T.fcnts[i] > T.fcnts[i - 1]);
+}
+
+static long long db_count(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+	long long v = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void test_class_c_v1_no_loss(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000001", 0x10, 1);
+	add_dev("0000000000000002", 0x20, 1);
+	add_dev("0000000000000003", 0x30, 1);
+	job = add_job(0, 3, 4);
+	e = new_engine("itest-a", true);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	for (size_t i = 0; i < 3; i++) {
+		assert_image(&T.devs[i]);
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "done");
+		assert_null(dev_field(devs, T.devs[i].eui, "failure_reason"));
+		/* FragSessionDelete and McGroupDelete, after the last fragment. */
+		assert_int_equal(T.devs[i].deletes, 2);
+		assert_false(T.devs[i].has_group);
+	}
+	json_decref(devs);
+	/* 20 uncoded fragments + 4 parity rows through the one gateway, no frame refused. */
+	assert_int_equal(T.n_fcnts, 24);
+	assert_int_equal(T.fcnts[0], 0);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), 24);
+	assert_true(T.events_state >= 2); /* running, succeeded */
+	assert_true(T.events_device >= 3 * 6);
+	assert_true(T.events_progress >= 1);
+	/* The versions learnt from PackageVersionAns are the device's. */
+	assert_int_equal(db_count("SELECT count(*) FROM device WHERE ts004_version = 1 AND "
+	                          "ts005_version = 1 AND ts003_version = 1"),
+	                 3);
+	engine_destroy(e);
+}
+
+static void test_loss_parity_refusal_and_silent_device(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000011", 0x40, 1);
+	add_dev("0000000000000012", 0x50, 1);
+	add_dev("0000000000000013", 0x60, 1);
+	add_dev("0000000000000014", 0x70, 1);
+	T.devs[1].drop_mask = (1u << 2) | (1u << 9) | (1u << 16); /* loses N = 3, 10, 17 */
+	T.devs[2].mute = true;
+	T.devs[3].in_range_b = true; /* only gateway B hears it */
+	T.refuse_every = 7;
+	job = add_job(0, 4, 8);
+	e = new_engine("itest-a", true);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]); /* rebuilt three lost fragments from parity */
+	assert_image(&T.devs[3]);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	assert_string_equal(dev_field(devs, T.devs[3].eui, "step"), "done");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "failed");
+	why = dev_field(devs, T.devs[2].eui, "failure_reason");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "no answer after 3 attempts"));
+	json_decref(devs);
+	/* Two gateways were needed; each refused frame went out again. */
+	assert_true(T.refused > 0);
+	assert_int_equal(
+	        db_count("SELECT count(*) FROM engine_tx WHERE ack <> 'OK' AND resend <> 2"), 0);
+	assert_int_equal(db_count("SELECT count(DISTINCT gateway_id) FROM engine_tx"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM (SELECT fcnt FROM engine_tx GROUP BY fcnt, "
+	                          "gateway_id HAVING count(*) > 1) x"),
+	                 0);
+	{
+		char *json = job_get(job);
+
+		assert_non_null(strstr(json, "1 of 4 devices failed"));
+		free(json);
+	}
+	engine_destroy(e);
+}
+
+static void test_restart_mid_transmission(void **state)
+{
+	struct engine *a, *b;
+	int64_t job;
+	char st[32];
+	size_t before;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000021", 0x11, 1);
+	add_dev("0000000000000022", 0x22, 1);
+	job = add_job(0, 2, 4);
+	a = new_engine("itest-a", true);
+	run(a, job, 2000, 9);
+	before = T.n_fcnts;
+	assert_true(before >= 9);
+	/* Engine a "dies" holding its lease: b takes the job over once the lease has expired,
+	 * and the FCnt goes on from the database. */
+	b = new_engine("itest-b", true);
+	run(b, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_true(T.n_fcnts > before);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT count(*) FROM job WHERE lease_owner IS NOT NULL"), 0);
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
+static void test_clock_sync_and_resync(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000031", 0x12, 1);
+	add_dev("0000000000000032", 0x13, 1);
+	add_dev("0000000000000033", 0x14, 1); /* in no job */
+	e = new_engine("itest-a", false);
+	/* AppTimeReq of a device 100 s late, in no job: answered with the correction. */
+	T.devs[2].clock_offset_ms = -100000;
+	dev_app_time_req(e, &T.devs[2]);
+	pump(e);
+	assert_int_equal(T.devs[2].time_answers, 1);
+	assert_true(T.devs[2].clock_offset_ms > -1000 && T.devs[2].clock_offset_ms < 1000);
+	/* A device 40 s ahead in a job: its TimeToStart disagrees, the engine forces a resync,
+	 * and the session goes on with the corrected clock. */
+	T.devs[1].clock_offset_ms = 40000;
+	job = add_job(0, 2, 2);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_int_equal(T.devs[1].resyncs, 1);
+	assert_int_equal(T.devs[0].resyncs, 0);
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	engine_destroy(e);
+}
+
+static void test_v2_session_cnt_and_mic(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000041", 0x15, 2);
+	add_dev("0000000000000042", 0x16, 2);
+	T.devs[0].drop_mask = 1u << 4;
+	e = new_engine("itest-a", false);
+	job1 = add_job(0, 2, 3);
+	run(e, job1, 2000, 0);
+	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	assert_true(T.devs[0].mic_ok);
+	assert_true(T.devs[1].mic_ok);
+	assert_image(&T.devs[0]);
+	assert_int_equal(T.devs[0].setup.session_cnt, 1);
+	/* A second job: SessionCnt continues from the database (the device refuses a replay). */
+	job2 = add_job(0, 2, 3);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_int_equal(T.devs[0].setup.session_cnt, 2);
+	assert_int_equal(db_count("SELECT min(session_cnt) FROM engine_device"), 2);
+	/* Each job had its own group: a new McAddr. */
+	assert_int_equal(db_count("SELECT count(DISTINCT mc_addr) FROM multicast_group"), 2);
+	engine_destroy(e);
+}
+
+static void test_cancel(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], *json = NULL;
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000051", 0x17, 1);
+	add_dev("0000000000000052", 0x18, 1);
+	e = new_engine("itest-a", true);
+	job = add_job(0, 2, 2);
+	run(e, job, 2000, 3);
+	assert_int_equal(store_job_action(T.store, 1, job, "cancel", &json), FUOTA_OK);
+	free(json);
+	T.n_fcnts = 0;
+	run(e, job, 50, 0);
+	/* Once the engine saw the cancel, nothing more goes on the air. */
+	for (int i = 0; i < 20; i++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 5000;
+	}
+	assert_int_equal(T.n_fcnts, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "failure_reason"), "job cancelled");
+	json_decref(devs);
+	assert_false(T.devs[0].has_group);
+	assert_false(T.devs[1].has_group);
+	engine_destroy(e);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_class_c_v1_no_loss),
+	        cmocka_unit_test(test_loss_parity_refusal_and_silent_device),
+	        cmocka_unit_test(test_restart_mid_transmission),
+	        cmocka_unit_test(test_clock_sync_and_resync),
+	        cmocka_unit_test(test_v2_session_cnt_and_mic),
+	        cmocka_unit_test(test_cancel),
+	};
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FUOTAD SERVICES_ENV [WORKDIR]\n", argv[0]);
+		return 2;
+	}
+	argv_env = argv[2];
+	if (itest_env_load(argv_env, &T.env) != 0) {
+		fprintf(stderr, "itest_engine: cannot read %s\n", argv_env);
+		return 1;
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	store_close(T.store);
+	msgs_clear();
+	free(T.msgs);
+	for (size_t i = 0; i < T.n_devs; i++)
+		free(T.devs[i].mem);
+	return rc;
+}
