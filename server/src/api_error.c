@@ -6,6 +6,9 @@
 #include "fuota/err.h"
 
 static void fill(struct api_error *e, int status, const char *code, const char *field,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void fill(struct api_error *e, int status, const char *code, const char *field,
                  const char *fmt, va_list ap)
 {
 	e->status = status;
