@@ -48,6 +48,15 @@ static const struct cfg_item cfg_items[] = {
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         STR("mqtt", "url", mqtt_url),
+        STR("mqtt", "encoding", mqtt_encoding),
+        STR("mqtt", "application_topic", mqtt_app_topic),
+        STR("mqtt", "event_topic", mqtt_event_topic),
+        STR("mqtt", "share_group", mqtt_share_group),
+        STR("mqtt", "client_id", mqtt_client_id),
+        UINT("engine", "enabled", engine_enabled, 0, 1),
+        STR("engine", "regions", engine_regions),
+        UINT("engine", "duty_cycle", engine_duty_cycle, 0, 1),
+        UINT("engine", "adaptive_redundancy", engine_adaptive, 0, 1),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
 };
@@ -64,6 +73,12 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->db_dsn, sizeof(c->db_dsn), "dbname=fuota");
 	c->db_pool_size = 4;
 	snprintf(c->mqtt_url, sizeof(c->mqtt_url), "tcp://127.0.0.1:1883");
+	snprintf(c->mqtt_encoding, sizeof(c->mqtt_encoding), "json");
+	snprintf(c->mqtt_app_topic, sizeof(c->mqtt_app_topic), "application");
+	snprintf(c->mqtt_event_topic, sizeof(c->mqtt_event_topic), "fuota");
+	snprintf(c->mqtt_share_group, sizeof(c->mqtt_share_group), "fuotad");
+	c->engine_enabled = 1;
+	c->engine_duty_cycle = 1;
 }
 
 static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)

@@ -15,7 +15,10 @@
  *                                  checks over the rebuilt image; SessionCnt grows across jobs
  *   cancel                         a cancelled job stops and deletes the groups it set up
  *
- * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR (FUOTAD unused) */
+ *   end to end                     fuotad's engine on the broker, the job made through the REST
+ *                                  API, devices and gateway answering over MQTT
+ *
+ * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -42,6 +46,7 @@
 #include "fuota/mc.h"
 #include "fuota/mc_keys.h"
 #include "fuota/mc_session.h"
+#include "fuota/mqtt.h"
 #include "fuota/plan.h"
 #include "fuota/store.h"
 #include "itest.h"
@@ -54,10 +59,12 @@
 #define FW_SIZE   1000
 #define FRAG_SIZE 50
 
-static const uint8_t master_key[32] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-                                       0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
-                                       0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-                                       0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+/* The master key fuotad gets from itest_fuotad_start (TEST_MASTER_KEY of itest.c), so that the
+ * key boxes this test seals open in fuotad too. */
+static const uint8_t master_key[32] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                       0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                                       0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                       0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 
 struct sim_dev {
 	char eui[17];
@@ -107,9 +114,12 @@ static struct {
 	uint8_t firmware[FW_SIZE];
 	int64_t firmware_id;
 	int db_seq;
+	/* End-to-end mode: fuotad runs the engine, the devices talk to it through the broker. */
+	struct mqtt_client *mqtt;
+	struct mqtt_queue *mq;
 } T;
 
-static const char *argv_env;
+static const char *argv_bin, *argv_env, *argv_dir;
 
 /* ---- fakes ---------------------------------------------------------------------------------- */
 
@@ -188,7 +198,33 @@ static void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, cons
 	snprintf(u.rx[0].gateway_id, sizeof(u.rx[0].gateway_id), "%s", d->in_range_b ? GW_B : GW_A);
 	u.rx[0].rssi = -90;
 	u.rx[0].snr = 7.5f;
+	if (T.mqtt) {
+		char topic[128], *json = NULL;
+		size_t n = 0;
+
+		snprintf(topic, sizeof(topic), "application/%s/device/%s/event/up", APP_ID, d->eui);
+		assert_int_equal(cs_uplink_to_json(&u, &json, &n), FUOTA_OK);
+		assert_int_equal(mqtt_publish(T.mqtt, topic, json, n, 1), FUOTA_OK);
+		free(json);
+		return;
+	}
 	assert_int_equal(engine_on_uplink(e, &u), FUOTA_OK);
+}
+
+static void send_ack(struct engine *e, const struct cs_gw_ack *a)
+{
+	if (T.mqtt) {
+		char topic[128];
+		uint8_t *buf = NULL;
+		size_t n = 0;
+
+		snprintf(topic, sizeof(topic), "eu868/gateway/%s/event/ack", a->gateway_id);
+		assert_int_equal(cs_gw_ack_to_proto(a, &buf, &n), FUOTA_OK);
+		assert_int_equal(mqtt_publish(T.mqtt, topic, buf, n, 1), FUOTA_OK);
+		free(buf);
+		return;
+	}
+	assert_int_equal(engine_on_ack(e, a), FUOTA_OK);
 }
 
 static void dev_app_time_req(struct engine *e, struct sim_dev *d)
@@ -452,7 +488,7 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 			if (T.devs[i].in_range_b == is_b)
 				dev_multicast(e, &T.devs[i], g.phy, g.phy_len);
 	}
-	assert_int_equal(engine_on_ack(e, &ack), FUOTA_OK);
+	send_ack(e, &ack);
 }
 
 /* Delivers every message published so far (and those the answers cause). */
@@ -954,6 +990,101 @@ static void test_cancel(void **state)
 	engine_destroy(e);
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* fuotad with its engine on the stack's broker; devices and a gateway played by this test over
+ * MQTT (JSON uplinks, protobuf gateway frames and acks); the job created through the REST API. */
+static void test_mqtt_end_to_end(void **state)
+{
+	struct itest_fuotad fd;
+	struct mqtt_options opt;
+	char token[80], body[1024], path[64], st[32];
+	json_t *out = NULL;
+	int64_t job, deadline;
+	static const char *const filters[] = {"application/+/device/+/command/down",
+	                                      "eu868/gateway/+/command/down", "fuota/#"};
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000061", 0x21, 1);
+	add_dev("0000000000000062", 0x22, 2);
+	T.devs[0].drop_mask = 1u << 6;
+	/* The test's own client: it is the network server and the gateway. */
+	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
+	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
+	memset(&opt, 0, sizeof(opt));
+	opt.client_id = "itest-engine-world";
+	opt.clean_session = true;
+	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
+		                 FUOTA_OK);
+	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+	memset(&fd, 0, sizeof(fd));
+	snprintf(fd.bin, sizeof(fd.bin), "%s", argv_bin);
+	snprintf(fd.dsn, sizeof(fd.dsn), "%s", T.dsn);
+	snprintf(fd.log, sizeof(fd.log), "%s/itest_engine.fuotad.log", argv_dir);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	assert_int_equal(itest_fuotad_start(&fd), 0);
+	assert_int_equal(itest_token(argv_bin, T.dsn, false, 1, token), 0);
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"e2e\",\"firmware_id\":%lld,\"devices\":[\"%s\",\"%s\"],"
+	         "\"redundancy_frames\":4,\"unicast_timeout_s\":2,\"unicast_attempts\":2,"
+	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
+	         "\"fragment_size\":%d,\"multicast_class\":\"C\"}",
+	         (long long)T.firmware_id, T.devs[0].eui, T.devs[1].eui, FRAG_SIZE);
+	assert_int_equal(api_call(fd.port, "POST", "/api/v1/jobs", token, body, &out), 201);
+	job = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	deadline = realtime_ms() + 90000;
+	while (!job_finished(job)) {
+		struct mqtt_msg *m = NULL;
+
+		assert_true(realtime_ms() < deadline);
+		T.now_ms = realtime_ms();
+		while (mqtt_queue_pop(T.mq, 200, &m) == FUOTA_OK) {
+			fake_publish(NULL, m->topic, m->payload, m->len);
+			mqtt_msg_free(m);
+			T.now_ms = realtime_ms();
+			pump(NULL);
+		}
+	}
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_true(T.devs[1].mic_ok);
+	assert_int_equal(T.n_fcnts, 24);
+	assert_fcnts_increase();
+	assert_true(T.events_state >= 2);
+	assert_true(T.events_device >= 2 * 6);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", (long long)job);
+	assert_int_equal(api_call(fd.port, "GET", path, token, NULL, &out), 200);
+	{
+		char *text = json_dumps(out, JSON_COMPACT);
+
+		assert_non_null(text);
+		assert_non_null(strstr(text, "\"step\":\"done\""));
+		assert_null(strstr(text, "\"step\":\"failed\""));
+		free(text);
+	}
+	json_decref(out);
+	assert_int_equal(itest_fuotad_stop(&fd), 0);
+	mqtt_disconnect(T.mqtt, 1000);
+	mqtt_destroy(T.mqtt);
+	T.mqtt = NULL;
+	mqtt_queue_destroy(T.mq);
+	T.mq = NULL;
+	unsetenv("FUOTA_MQTT_URL");
+	unsetenv("FUOTA_ENGINE_REGIONS");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -963,6 +1094,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_cancel),
+	        cmocka_unit_test(test_mqtt_end_to_end),
 	};
 	int rc;
 
@@ -970,7 +1102,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FUOTAD SERVICES_ENV [WORKDIR]\n", argv[0]);
 		return 2;
 	}
+	argv_bin = argv[1];
 	argv_env = argv[2];
+	argv_dir = argc > 3 ? argv[3] : "/tmp";
 	if (itest_env_load(argv_env, &T.env) != 0) {
 		fprintf(stderr, "itest_engine: cannot read %s\n", argv_env);
 		return 1;

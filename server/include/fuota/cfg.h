@@ -26,6 +26,20 @@ struct cfg {
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	char mqtt_url[256];
+	/* The job engine (fuota/engine_mqtt.h): [mqtt] encoding = json | protobuf (downlinks;
+	 * uplinks are detected), application_topic = application, event_topic = fuota,
+	 * share_group = fuotad, client_id (default fuotad-<host>-<pid>); [engine] enabled = 1,
+	 * regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
+	 * adaptive_redundancy = 0. */
+	char mqtt_encoding[16];
+	char mqtt_app_topic[64];
+	char mqtt_event_topic[64];
+	char mqtt_share_group[64];
+	char mqtt_client_id[64];
+	unsigned engine_enabled;
+	char engine_regions[512];
+	unsigned engine_duty_cycle;
+	unsigned engine_adaptive;
 	char master_key_hex[80];
 	char master_key_file[512];
 	/* Resolved by cfg_load from master_key_hex or master_key_file. */

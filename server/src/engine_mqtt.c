@@ -1,0 +1,333 @@
+/* The job engine glued to fuota_mqtt (see fuota/engine_mqtt.h). */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuota/cfg.h"
+#include "fuota/cs_msg.h"
+#include "fuota/engine_mqtt.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+#include "fuota/lw_region.h"
+#include "fuota/mqtt.h"
+#include "fuota/store.h"
+
+#define MAX_WAIT_MS    1000
+#define DRAIN_PER_LOOP 1000
+
+struct engine_runner {
+	struct engine *engine;
+	struct store *store;      /* owned when own_store */
+	struct mqtt_client *mqtt; /* owned when own_mqtt */
+	bool own_store, own_mqtt;
+	struct mqtt_queue *queue;
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	char up_filter[192];
+	char ack_suffix[32];
+};
+
+static int64_t realtime_ms(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
+{
+	struct engine_runner *r = ctx;
+
+	return mqtt_publish(r->mqtt, topic, payload, len, 1);
+}
+
+int engine_cfg_parse_regions(struct engine_cfg *c, const char *spec, bool default_dc, char *err,
+                             size_t errlen)
+{
+	const char *p = spec ? spec : "";
+
+	c->n_regions = 0;
+	while (*p) {
+		char item[128], *name, *prefix, *dc;
+		size_t len = strcspn(p, ",");
+		struct engine_region_cfg *r;
+
+		if (len >= sizeof(item)) {
+			snprintf(err, errlen, "[engine] regions: entry too long");
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		memcpy(item, p, len);
+		item[len] = 0;
+		p += len + (p[len] == ',');
+		name = item;
+		while (isspace((unsigned char)*name))
+			name++;
+		if (!*name)
+			continue;
+		if (c->n_regions == ENGINE_MAX_REGIONS) {
+			snprintf(err, errlen, "[engine] regions: at most %d", ENGINE_MAX_REGIONS);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		prefix = strchr(name, ':');
+		if (prefix)
+			*prefix++ = 0;
+		dc = prefix ? strchr(prefix, ':') : NULL;
+		if (dc)
+			*dc++ = 0;
+		for (char *q = name + strlen(name); q > name && isspace((unsigned char)q[-1]);)
+			*--q = 0;
+		if (!lw_region_find(name)) {
+			snprintf(err, errlen, "[engine] regions: unknown region \"%s\"", name);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		r = &c->regions[c->n_regions++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", lw_region_find(name)->name);
+		if (prefix && *prefix)
+			snprintf(r->topic_prefix, sizeof(r->topic_prefix), "%s", prefix);
+		r->duty_cycle = default_dc;
+		if (dc) {
+			while (isspace((unsigned char)*dc))
+				dc++;
+			if (strncmp(dc, "on", 2) == 0)
+				r->duty_cycle = true;
+			else if (strncmp(dc, "off", 3) == 0)
+				r->duty_cycle = false;
+			else {
+				snprintf(err, errlen,
+				         "[engine] regions: duty cycle of %s: on or off", name);
+				return FUOTA_ERR_INVALID_ARG;
+			}
+		}
+	}
+	return FUOTA_OK;
+}
+
+static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
+{
+	char err[160];
+	int rc;
+
+	if (mqtt_topic_match(r->up_filter, m->topic)) {
+		struct cs_uplink *u = calloc(1, sizeof(*u));
+
+		if (!u)
+			return;
+		/* ChirpStack's JSON is an object; binary protobuf never starts with '{' (field 1
+		 * of an UplinkEvent is tag 0x0a). */
+		if (m->len > 0 && m->payload[0] == '{')
+			rc = cs_uplink_from_json((const char *)m->payload, m->len, u, err,
+			                         sizeof(err));
+		else
+			rc = cs_uplink_from_proto(m->payload, m->len, u, err, sizeof(err));
+		if (rc == FUOTA_OK)
+			engine_on_uplink(r->engine, u);
+		else
+			log_msg(LOG_LVL_WARN, "mqtt: %s: bad uplink: %s", m->topic, err);
+		free(u);
+		return;
+	}
+	if (strstr(m->topic, "/gateway/") && strstr(m->topic, r->ack_suffix)) {
+		struct cs_gw_ack a;
+
+		rc = cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
+		if (rc == FUOTA_OK)
+			engine_on_ack(r->engine, &a);
+		else
+			log_msg(LOG_LVL_WARN, "mqtt: %s: bad ack: %s", m->topic, err);
+	}
+}
+
+static void *runner_main(void *arg)
+{
+	struct engine_runner *r = arg;
+	int64_t next_due = 0;
+
+	while (!atomic_load(&r->stop)) {
+		int64_t now = realtime_ms(NULL), wait;
+		struct mqtt_msg *m = NULL;
+
+		if (now >= next_due) {
+			if (engine_tick(r->engine, now, &next_due) != FUOTA_OK)
+				next_due = now + MAX_WAIT_MS;
+			now = realtime_ms(NULL);
+		}
+		wait = next_due - now;
+		if (wait < 0)
+			wait = 0;
+		if (wait > MAX_WAIT_MS)
+			wait = MAX_WAIT_MS;
+		if (mqtt_queue_pop(r->queue, (uint32_t)wait, &m) != FUOTA_OK)
+			continue;
+		for (int i = 0; m && i < DRAIN_PER_LOOP; i++) {
+			dispatch(r, m);
+			mqtt_msg_free(m);
+			m = NULL;
+			if (mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+				m = NULL;
+		}
+		mqtt_msg_free(m);
+	}
+	return NULL;
+}
+
+/* Subscribes the shared uplink filter and the ack filter of every region prefix. */
+static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg, const char *group)
+{
+	char filter[256];
+	int rc;
+
+	snprintf(r->up_filter, sizeof(r->up_filter), "%s/+/device/+/event/up", ecfg->app_topic);
+	snprintf(r->ack_suffix, sizeof(r->ack_suffix), "/event/ack");
+	snprintf(filter, sizeof(filter), "$share/%s/%s", group, r->up_filter);
+	rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
+	for (size_t i = 0; rc == FUOTA_OK && i < lw_region_count(); i++) {
+		struct engine_region_cfg rc_;
+		const struct lw_region *reg = lw_region_at(i);
+		bool listed = ecfg->n_regions == 0;
+
+		for (size_t k = 0; k < ecfg->n_regions; k++)
+			listed |= strcasecmp(ecfg->regions[k].name, reg->name) == 0;
+		if (!listed)
+			continue;
+		memset(&rc_, 0, sizeof(rc_));
+		for (size_t k = 0; k < ecfg->n_regions; k++)
+			if (strcasecmp(ecfg->regions[k].name, reg->name) == 0)
+				rc_ = ecfg->regions[k];
+		if (!rc_.topic_prefix[0])
+			for (size_t k = 0; reg->name[k] && k + 1 < sizeof(rc_.topic_prefix); k++) {
+				rc_.topic_prefix[k] = (char)tolower((unsigned char)reg->name[k]);
+				rc_.topic_prefix[k + 1] = 0;
+			}
+		snprintf(filter, sizeof(filter), "$share/%s/%s/gateway/+/event/ack", group,
+		         rc_.topic_prefix);
+		rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
+	}
+	return rc;
+}
+
+int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
+                             const struct engine_cfg *ecfg, const char *share_group,
+                             struct engine_runner **out)
+{
+	struct engine_runner *r;
+	int rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return FUOTA_ERR_NO_MEMORY;
+	r->store = s;
+	r->mqtt = mqtt;
+	atomic_init(&r->stop, false);
+	rc = mqtt_queue_create(0, &r->queue);
+	if (rc == FUOTA_OK)
+		rc = engine_create(s, ecfg, realtime_ms, NULL, publish, r, &r->engine);
+	if (rc == FUOTA_OK)
+		rc = subscribe_all(r, ecfg, share_group);
+	if (rc == FUOTA_OK) {
+		rc = pthread_create(&r->thread, NULL, runner_main, r) == 0 ? FUOTA_OK
+		                                                           : FUOTA_ERR_NO_MEMORY;
+		r->started = rc == FUOTA_OK;
+	}
+	if (rc != FUOTA_OK) {
+		engine_runner_stop(r);
+		return rc;
+	}
+	*out = r;
+	return FUOTA_OK;
+}
+
+int engine_runner_start(const struct cfg *c, struct engine_runner **out)
+{
+	struct engine_cfg ecfg;
+	struct mqtt_options opt;
+	struct store *s = NULL;
+	struct mqtt_client *m = NULL;
+	char err[256], client_id[64];
+	int rc;
+
+	*out = NULL;
+	engine_cfg_defaults(&ecfg);
+	memcpy(ecfg.master_key, c->master_key, sizeof(ecfg.master_key));
+	if (strcmp(c->mqtt_encoding, "json") != 0 && strcmp(c->mqtt_encoding, "protobuf") != 0) {
+		log_msg(LOG_LVL_ERROR, "[mqtt] encoding: json or protobuf, not \"%s\"",
+		        c->mqtt_encoding);
+		return FUOTA_ERR_INVALID_ARG;
+	}
+	ecfg.json = strcmp(c->mqtt_encoding, "json") == 0;
+	snprintf(ecfg.app_topic, sizeof(ecfg.app_topic), "%s", c->mqtt_app_topic);
+	snprintf(ecfg.event_prefix, sizeof(ecfg.event_prefix), "%s", c->mqtt_event_topic);
+	ecfg.adaptive = c->engine_adaptive != 0;
+	if (c->mqtt_client_id[0])
+		snprintf(client_id, sizeof(client_id), "%s", c->mqtt_client_id);
+	else {
+		char host[32] = "host";
+
+		gethostname(host, sizeof(host) - 1);
+		snprintf(client_id, sizeof(client_id), "fuotad-%s-%ld", host, (long)getpid());
+	}
+	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "%s", client_id);
+	rc = engine_cfg_parse_regions(&ecfg, c->engine_regions, c->engine_duty_cycle != 0, err,
+	                              sizeof(err));
+	if (rc != FUOTA_OK) {
+		log_msg(LOG_LVL_ERROR, "%s", err);
+		return rc;
+	}
+	if (!c->have_master_key) {
+		log_msg(LOG_LVL_ERROR, "engine: needs the master key ([security] master_key)");
+		return FUOTA_ERR_INVALID_ARG;
+	}
+	rc = store_open(c->db_dsn, 2, &s, err, sizeof(err));
+	if (rc != FUOTA_OK) {
+		log_msg(LOG_LVL_ERROR, "engine: %s", err);
+		return rc;
+	}
+	rc = mqtt_paho_create(&m);
+	if (rc == FUOTA_OK) {
+		memset(&opt, 0, sizeof(opt));
+		opt.client_id = client_id;
+		opt.clean_session = true;
+		rc = mqtt_connect(m, c->mqtt_url, &opt);
+	}
+	if (rc == FUOTA_OK)
+		rc = engine_runner_start_with(s, m, &ecfg, c->mqtt_share_group, out);
+	if (rc != FUOTA_OK) {
+		mqtt_destroy(m);
+		store_close(s);
+		return rc;
+	}
+	(*out)->own_store = true;
+	(*out)->own_mqtt = true;
+	log_msg(LOG_LVL_INFO, "engine: %s on %s as %s (%s downlinks)", ecfg.instance_id,
+	        c->mqtt_url, c->mqtt_share_group, ecfg.json ? "JSON" : "protobuf");
+	return FUOTA_OK;
+}
+
+void engine_runner_stop(struct engine_runner *r)
+{
+	if (!r)
+		return;
+	atomic_store(&r->stop, true);
+	if (r->queue)
+		mqtt_queue_wake(r->queue);
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	engine_destroy(r->engine);
+	if (r->own_mqtt) {
+		mqtt_disconnect(r->mqtt, 2000);
+		mqtt_destroy(r->mqtt);
+	}
+	mqtt_queue_destroy(r->queue);
+	if (r->own_store)
+		store_close(r->store);
+	free(r);
+}
