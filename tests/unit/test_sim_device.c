@@ -1,0 +1,742 @@
+/* fuota-sim's device logic (tools/fuota-sim/sim_dev.c) driven by hand, without a broker: the
+ * PROTOCOL-NOTES vectors where they apply, a whole session (setup commands, then multicast frames
+ * built with lw_frame and the group keys, then the rebuilt image verified), wrong MIC, FCnt outside
+ * the window, replayed SessionCnt, StartMissed, memory limits and the misbehaviour switches. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "fuota/bytes.h"
+#include "fuota/clk.h"
+#include "fuota/err.h"
+#include "fuota/frag_cmd.h"
+#include "fuota/frag_mic.h"
+#include "fuota/frag_ref.h"
+#include "fuota/lw_frame.h"
+#include "fuota/mc.h"
+#include "fuota/mc_keys.h"
+#include "sim_dev.h"
+
+/* PROTOCOL-NOTES §5.4. */
+static const uint8_t GEN_APP_KEY[16] = {0x03, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                        0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+static const uint8_t MC_KEY[16] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                   0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+static const uint8_t MC_APP_S_KEY[16] = {0x95, 0xcb, 0x45, 0x18, 0xee, 0x37, 0x56, 0x06,
+                                         0x73, 0x5b, 0xba, 0xcb, 0xdc, 0xe8, 0x37, 0xfa};
+static const uint8_t MC_NWK_S_KEY[16] = {0xc3, 0xf6, 0xb3, 0x88, 0xba, 0xd6, 0xc0, 0x00,
+                                         0xb2, 0x32, 0x91, 0xad, 0x52, 0xc1, 0x1c, 0x7b};
+#define MC_ADDR 0x01020304u
+
+#define T0_MS (INT64_C(1436486418) * 1000) /* 2025-07-14T00:00:00Z in GPS ms */
+
+static struct sim_dev_cfg base_cfg(int version)
+{
+	struct sim_dev_cfg c;
+	memset(&c, 0, sizeof(c));
+	c.dev_eui = 0x70b3d57ed0000001ull;
+	memcpy(c.root_key, GEN_APP_KEY, 16);
+	c.clk_version = c.mc_version = c.frag_version = version;
+	c.region = lw_region_find("EU868");
+	c.mem_limit = 1 << 20;
+	c.seed = 42;
+	return c;
+}
+
+static void dev_init(struct sim_dev *d, const struct sim_dev_cfg *c)
+{
+	assert_int_equal(sim_dev_init(d, c, T0_MS), FUOTA_OK);
+}
+
+/* Sends one unicast downlink and returns the answer uplink (port and bytes) if one is due at
+ * now_ms + 10 min (answers may be delayed by BlockAckDelay). */
+static bool exchange(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
+                     size_t len, struct sim_uplink *ul)
+{
+	sim_dev_downlink(d, now_ms, port, data, len);
+	return sim_dev_uplink(d, now_ms + 600000, false, ul);
+}
+
+static size_t mc_cmd_bytes(const struct mc_cmd *cmd, uint8_t *buf)
+{
+	size_t pos = 0;
+	assert_int_equal(mc_encode(cmd, buf, 64, &pos), FUOTA_OK);
+	return pos;
+}
+
+static void group_setup(struct sim_dev *d, int64_t now_ms, const uint8_t root[16], bool lw11,
+                        uint8_t id, uint32_t min_fcnt, uint32_t max_fcnt)
+{
+	uint8_t rk[16], kek[16];
+	if (lw11)
+		assert_int_equal(mc_root_key_from_app_key(root, rk), FUOTA_OK);
+	else
+		assert_int_equal(mc_root_key_from_gen_app_key(root, rk), FUOTA_OK);
+	assert_int_equal(mc_ke_key_from_root(rk, kek), FUOTA_OK);
+	struct mc_cmd cmd = {.cid = MC_CID_GROUP_SETUP, .up = false};
+	cmd.u.setup_req.group_id = id;
+	cmd.u.setup_req.mc_addr = MC_ADDR;
+	assert_int_equal(mc_key_encrypt(kek, MC_KEY, cmd.u.setup_req.mc_key_encrypted), FUOTA_OK);
+	cmd.u.setup_req.min_fcnt = min_fcnt;
+	cmd.u.setup_req.max_fcnt = max_fcnt;
+	uint8_t buf[64];
+	size_t len = mc_cmd_bytes(&cmd, buf);
+	struct sim_uplink ul;
+	assert_true(exchange(d, now_ms, MC_FPORT, buf, len, &ul));
+	assert_int_equal(ul.port, MC_FPORT);
+	assert_int_equal(ul.len, 2);
+	assert_int_equal(ul.data[0], 0x02);
+	assert_int_equal(ul.data[1], id); /* no IDError */
+}
+
+static void sync_clock(struct sim_dev *d, int64_t now_ms)
+{
+	struct sim_uplink ul;
+	assert_true(sim_dev_uplink(d, now_ms, false, &ul));
+	assert_int_equal(ul.port, CLK_FPORT);
+	struct clk_cmd req, ans;
+	size_t pos = 0;
+	assert_int_equal(clk_decode(ul.data, ul.len, &pos, true, &req, NULL), FUOTA_OK);
+	assert_int_equal(req.cid, CLK_CID_APP_TIME);
+	bool send = false;
+	assert_int_equal(clk_server_answer(&req, now_ms, &ans, &send), FUOTA_OK);
+	assert_true(send);
+	uint8_t buf[8];
+	pos = 0;
+	assert_int_equal(clk_encode(&ans, buf, sizeof(buf), &pos), FUOTA_OK);
+	assert_int_equal(sim_dev_downlink(d, now_ms, CLK_FPORT, buf, pos), FUOTA_OK);
+	int64_t err = sim_dev_clock_ms(d, now_ms) - now_ms;
+	assert_true(err > -1000 && err < 1000);
+}
+
+static void test_package_versions(void **state)
+{
+	(void)state;
+	for (int v = 1; v <= 2; v++) {
+		struct sim_dev_cfg c = base_cfg(v);
+		struct sim_dev d;
+		dev_init(&d, &c);
+		struct sim_uplink ul;
+		const uint8_t req = 0x00;
+		/* PackageVersionAns: PackageIdentifier | PackageVersion (PROTOCOL-NOTES §2). */
+		assert_true(exchange(&d, T0_MS, CLK_FPORT, &req, 1, &ul));
+		assert_int_equal(ul.port, 202);
+		assert_int_equal(ul.len, 3);
+		assert_memory_equal(ul.data, ((uint8_t[]){0x00, 0x01, (uint8_t)v}), 3);
+		assert_true(exchange(&d, T0_MS, MC_FPORT, &req, 1, &ul));
+		assert_memory_equal(ul.data, ((uint8_t[]){0x00, 0x02, (uint8_t)v}), 3);
+		assert_true(exchange(&d, T0_MS, FRAG_PORT, &req, 1, &ul));
+		assert_memory_equal(ul.data, ((uint8_t[]){0x00, 0x03, (uint8_t)v}), 3);
+		/* Chained on one port: one uplink with both answers. */
+		const uint8_t two[] = {0x00, 0x00};
+		assert_true(exchange(&d, T0_MS, FRAG_PORT, two, 2, &ul));
+		assert_int_equal(ul.len, 6);
+		struct sim_dev_report r;
+		sim_dev_get_report(&d, T0_MS, &r);
+		assert_true(r.steps & SIM_STEP_PKG_VERSION);
+		sim_dev_free(&d);
+	}
+}
+
+static void test_clock_sync(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(2);
+	c.clock_offset_ms = 123456; /* 2 minutes ahead */
+	c.drift_ppm = 50;
+	struct sim_dev d;
+	dev_init(&d, &c);
+	struct sim_uplink ul;
+	assert_true(sim_dev_uplink(&d, T0_MS, false, &ul));
+	assert_int_equal(ul.port, CLK_FPORT);
+	struct clk_cmd req;
+	size_t pos = 0;
+	assert_int_equal(clk_decode(ul.data, ul.len, &pos, true, &req, NULL), FUOTA_OK);
+	assert_int_equal(req.u.time_req.device_time, (uint32_t)((T0_MS + 123456) / 1000));
+	assert_true(req.u.time_req.ans_required); /* not yet synchronised */
+
+	/* An answer with the wrong token is ignored. */
+	const uint8_t bad[] = {0x01, 0x00, 0x00,
+	                       0x00, 0x00, (uint8_t)(req.u.time_req.token_req + 1)};
+	assert_int_equal(sim_dev_downlink(&d, T0_MS, CLK_FPORT, bad, sizeof(bad)), FUOTA_OK);
+	assert_true(sim_dev_clock_ms(&d, T0_MS) - T0_MS > 100000);
+
+	/* The device asks again after its retry period and gets a real answer. */
+	assert_false(sim_dev_uplink(&d, T0_MS + 5000, false, &ul));
+	sync_clock(&d, T0_MS + 11000);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, T0_MS + 11000, &r);
+	assert_true(r.steps & SIM_STEP_TIME_SYNC);
+	assert_true(r.clock_error_ms > -1000 && r.clock_error_ms < 1000);
+	/* No more AppTimeReq once synchronised (no periodic resync configured). */
+	assert_false(sim_dev_uplink(&d, T0_MS + 600000, false, &ul));
+	/* The drift shows after a day: 50 ppm = 4.32 s. */
+	sim_dev_get_report(&d, T0_MS + 86400000, &r);
+	assert_true(r.clock_error_ms > 3000 && r.clock_error_ms < 5500);
+
+	/* ForceDeviceResyncReq with NbTransmissions 1 brings a new AppTimeReq. */
+	const uint8_t force[] = {0x03, 0x01};
+	assert_true(exchange(&d, T0_MS + 12000, CLK_FPORT, force, 2, &ul));
+	assert_int_equal(ul.port, CLK_FPORT);
+	assert_int_equal(ul.data[0], 0x01);
+	sim_dev_free(&d);
+}
+
+static void test_group_setup_key_vectors(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(1);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	group_setup(&d, T0_MS, GEN_APP_KEY, false, 2, 0, 0xffffffffu);
+	/* The device decrypted McKey and derived the PROTOCOL-NOTES §5.4 session keys. */
+	assert_true(d.groups[2].defined);
+	assert_int_equal(d.groups[2].mc_addr, MC_ADDR);
+	assert_memory_equal(d.groups[2].app_s_key, MC_APP_S_KEY, 16);
+	assert_memory_equal(d.groups[2].nwk_s_key, MC_NWK_S_KEY, 16);
+
+	/* A LoRaWAN 1.1 device derives from its AppKey with 0x20 (§5.3): same session keys when the
+	 * server encrypted McKey for that device. */
+	struct sim_dev_cfg c11 = base_cfg(2);
+	c11.lorawan11 = true;
+	struct sim_dev d11;
+	dev_init(&d11, &c11);
+	group_setup(&d11, T0_MS, GEN_APP_KEY, true, 0, 0, 10);
+	assert_memory_equal(d11.groups[0].app_s_key, MC_APP_S_KEY, 16);
+
+	/* The McKey direction bug (P13): the keys come out wrong. */
+	struct sim_dev_cfg cw = base_cfg(2);
+	cw.misbehave = SIM_MB_WRONG_MCKEY;
+	struct sim_dev dw;
+	dev_init(&dw, &cw);
+	group_setup(&dw, T0_MS, GEN_APP_KEY, false, 1, 0, 10);
+	assert_memory_not_equal(dw.groups[1].app_s_key, MC_APP_S_KEY, 16);
+
+	/* McGroupStatusReq for groups 1 and 2 (vector layout of §5.5): one item, group 2. */
+	const uint8_t st[] = {0x01, 0x06};
+	struct sim_uplink ul;
+	assert_true(exchange(&d, T0_MS, MC_FPORT, st, 2, &ul));
+	assert_int_equal(ul.len, 7);
+	assert_memory_equal(ul.data, ((uint8_t[]){0x01, 0x14, 0x02, 0x04, 0x03, 0x02, 0x01}), 7);
+	/* McGroupDeleteReq for group 3 (undefined) then 2: `03 07`, `03 02`. */
+	const uint8_t del[] = {0x03, 0x03, 0x03, 0x02};
+	assert_true(exchange(&d, T0_MS, MC_FPORT, del, 4, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x07, 0x03, 0x02}), 4);
+	assert_false(d.groups[2].defined);
+	sim_dev_free(&d);
+	sim_dev_free(&d11);
+	sim_dev_free(&dw);
+}
+
+/* ---- A whole session --------------------------------------------------------------------------
+ */
+
+struct session {
+	uint8_t *image; /* padded to M * S */
+	size_t image_len;
+	uint32_t m, s, padding;
+	uint8_t mic[4];
+	uint16_t session_cnt;
+	uint8_t sha[32];
+};
+
+static void make_image(struct session *ss, size_t len, uint32_t frag_size)
+{
+	ss->s = frag_size;
+	ss->m = (uint32_t)((len + frag_size - 1) / frag_size);
+	ss->padding = ss->m * frag_size - (uint32_t)len;
+	ss->image_len = len;
+	ss->image = calloc(ss->m, frag_size);
+	assert_non_null(ss->image);
+	uint32_t x = 12345;
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		ss->image[i] = (uint8_t)(x >> 16);
+	}
+	unsigned md_len = 0;
+	assert_int_equal(EVP_Digest(ss->image, len, ss->sha, &md_len, EVP_sha256(), NULL), 1);
+}
+
+static size_t setup_req_bytes(const struct session *ss, int version, uint16_t cnt, bool ack,
+                              const uint8_t root[16], uint8_t *buf, uint8_t *mic_out)
+{
+	struct frag_cmd cmd = {.type = FRAG_CMD_SESSION_SETUP_REQ};
+	struct frag_setup_req *r = &cmd.u.setup_req;
+	r->frag_index = 0;
+	r->mc_group_mask = 0x01;
+	r->nb_frag = (uint16_t)ss->m;
+	r->frag_size = (uint8_t)ss->s;
+	r->padding = (uint8_t)ss->padding;
+	r->block_ack_delay = 0;
+	memcpy(r->descriptor, "\x01\x02\x03\x04", 4);
+	if (version == 2) {
+		r->session_cnt = cnt;
+		r->ack_reception = ack;
+		uint8_t key[16];
+		struct frag_mic_params p = {.session_cnt = cnt, .frag_index = 0};
+		memcpy(p.descriptor, r->descriptor, 4);
+		assert_int_equal(frag_mic_key(root, key), FUOTA_OK);
+		assert_int_equal(frag_mic_compute(key, &p, ss->image, ss->image_len, r->mic),
+		                 FUOTA_OK);
+		if (mic_out)
+			memcpy(mic_out, r->mic, 4);
+	}
+	size_t len = 0;
+	assert_int_equal(frag_cmd_encode(&cmd, version == 2 ? FRAG_V2 : FRAG_V1, buf, 64, &len),
+	                 FUOTA_OK);
+	return len;
+}
+
+/* DataFragment N of the session as a multicast frame with FCnt fcnt. */
+static size_t mc_frame(const struct session *ss, int version, uint32_t n, uint32_t fcnt,
+                       const uint8_t app[16], const uint8_t nwk[16], uint8_t *phy)
+{
+	uint8_t payload[3 + 255];
+	payload[0] = FRAG_CID_DATA_FRAGMENT;
+	payload[1] = (uint8_t)n;
+	payload[2] = (uint8_t)((n >> 8) & 0x3f);
+	if (n <= ss->m) {
+		memcpy(payload + 3, ss->image + (n - 1) * ss->s, ss->s);
+	} else {
+		struct frag_code code = {.nb_frag = ss->m,
+		                         .version = version == 2 ? FRAG_V2 : FRAG_V1,
+		                         .seed = FRAG_SEED_RELATIVE};
+		uint64_t line[64];
+		assert_int_equal(frag_ref_encode(&code, ss->s, ss->image, (size_t)ss->m * ss->s,
+		                                 n - ss->m, 1, payload + 3, line, 64),
+		                 FUOTA_OK);
+	}
+	struct lw_frame_tx tx = {.mtype = LW_MTYPE_UNCONF_DATA_DOWN,
+	                         .dev_addr = MC_ADDR,
+	                         .fcnt = fcnt,
+	                         .has_fport = true,
+	                         .fport = FRAG_PORT,
+	                         .payload = payload,
+	                         .payload_len = 3 + ss->s};
+	size_t len = 0;
+	assert_int_equal(lw_frame_build(&tx, app, nwk, phy, LW_PHY_MAX_LEN, &len), FUOTA_OK);
+	return len;
+}
+
+/* Setup (group, fragmentation, clock, class C session) of device d for session ss; returns the
+ * session start (true GPS ms). */
+static int64_t setup_all(struct sim_dev *d, struct session *ss, int version, bool ack)
+{
+	int64_t now = T0_MS;
+	sync_clock(d, now);
+	group_setup(d, now, GEN_APP_KEY, false, 0, 0, 0xffffffffu);
+	uint8_t buf[64];
+	size_t len = setup_req_bytes(ss, version, 7, ack, GEN_APP_KEY, buf, ss->mic);
+	struct sim_uplink ul;
+	assert_true(exchange(d, now, FRAG_PORT, buf, len, &ul));
+	assert_int_equal(ul.port, FRAG_PORT);
+	assert_int_equal(ul.len, 2);
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x00}), 2); /* accepted, FragIndex 0 */
+
+	struct mc_cmd cmd = {.cid = MC_CID_CLASS_C_SESSION};
+	cmd.u.session_req.group_id = 0;
+	cmd.u.session_req.session_time = (uint32_t)(now / 1000 + 20);
+	cmd.u.session_req.timeout = 8; /* 256 s */
+	cmd.u.session_req.dl_freq_hz = 869525000;
+	cmd.u.session_req.dr = 5;
+	len = mc_cmd_bytes(&cmd, buf);
+	assert_true(exchange(d, now, MC_FPORT, buf, len, &ul));
+	struct mc_cmd ans;
+	size_t pos = 0;
+	assert_int_equal(mc_decode(ul.data, ul.len, &pos, true, version, &ans, NULL), FUOTA_OK);
+	assert_int_equal(ans.cid, MC_CID_CLASS_C_SESSION);
+	assert_true(ans.u.session_ans.has_time_to_start);
+	/* The device clock is within a second of true time after the sync. */
+	assert_in_range(ans.u.session_ans.time_to_start, 19, 21);
+	return (now / 1000 + 20) * 1000;
+}
+
+static void run_session(int version)
+{
+	struct sim_dev_cfg c = base_cfg(version);
+	struct session ss;
+	make_image(&ss, 1000, 48); /* M = 21, padding 8 */
+	c.has_expected_sha256 = true;
+	memcpy(c.expected_sha256, ss.sha, 32);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	int64_t start = setup_all(&d, &ss, version, true);
+	uint8_t phy[256];
+
+	/* Before the window opens the device is not listening. */
+	size_t len = mc_frame(&ss, version, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, start - 5000, 869525000, phy, len), FUOTA_ERR_STATE);
+
+	int64_t t = start + 1500;
+	sim_dev_tick(&d, t);
+	/* Uncoded fragments with 3 lost (indices 2, 9, 12: with M = 21 the v1 rows 1, 2 and 4 of
+	 * PROTOCOL-NOTES §4.8 rebuild them), then parity frames. */
+	uint32_t fcnt = 0;
+	for (uint32_t n = 1; n <= ss.m + 10; n++, fcnt++, t += 200) {
+		if (n == 3 || n == 10 || n == 13)
+			continue;
+		len = mc_frame(&ss, version, n, fcnt, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+		assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+		/* The same frame through a second gateway: a duplicate, not an error. */
+		assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+		struct sim_dev_report r;
+		sim_dev_get_report(&d, t, &r);
+		if (r.decoded)
+			break;
+	}
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, t, &r);
+	assert_true(r.decoded);
+	assert_true(r.verified);
+	assert_true(r.sha_checked && r.sha_ok);
+	assert_int_equal(r.frag_missing, 0);
+	assert_int_equal(r.frag_recovered, 3);
+	assert_true(r.duplicates > 0);
+	assert_int_equal(r.mic_failures, 0);
+	assert_int_equal(r.n_failures, 0);
+	assert_true(r.steps & SIM_STEP_SESSION_OPEN);
+	if (version == 2) {
+		assert_true(r.mic_checked && r.mic_ok);
+		/* FragDataBlockReceivedReq (FragIndex 0, no MICError) within BlockAckDelay 0 (16
+		 * s). */
+		struct sim_uplink ul;
+		assert_true(sim_dev_uplink(&d, t + 17000, false, &ul));
+		assert_int_equal(ul.port, FRAG_PORT);
+		assert_int_equal(ul.len, 2);
+		assert_memory_equal(ul.data, ((uint8_t[]){0x04, 0x00}), 2);
+		assert_false(sim_dev_finished(&d)); /* it repeats until acknowledged */
+		const uint8_t ack[] = {0x04, 0x00};
+		assert_int_equal(sim_dev_downlink(&d, t + 18000, FRAG_PORT, ack, 2), FUOTA_OK);
+		sim_dev_get_report(&d, t, &r);
+		assert_true(r.steps & SIM_STEP_BLOCK_ACKED);
+	} else {
+		assert_false(r.mic_checked);
+	}
+	assert_true(sim_dev_finished(&d));
+
+	/* FragSessionStatusReq, all participants: received 28 (21 - 3 + 10... up to the end), no
+	 * missing fragment, no error. */
+	const uint8_t st[] = {0x01, 0x01};
+	struct sim_uplink ul;
+	assert_true(exchange(&d, t, FRAG_PORT, st, 2, &ul));
+	struct frag_cmd ans;
+	size_t used = 0;
+	assert_int_equal(frag_cmd_decode(ul.data, ul.len, version == 2 ? FRAG_V2 : FRAG_V1, FRAG_UP,
+	                                 0, &ans, &used, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(ans.type, FRAG_CMD_SESSION_STATUS_ANS);
+	assert_int_equal(ans.u.status_ans.missing_frag, 0);
+	assert_false(ans.u.status_ans.memory_error);
+	/* Participants = 0: a complete device stays silent. */
+	const uint8_t st0[] = {0x01, 0x00};
+	assert_false(exchange(&d, t, FRAG_PORT, st0, 2, &ul));
+
+	/* FragSessionDeleteReq: `03 00`, then `03 04` (SessionDoesNotExist) the second time. */
+	const uint8_t del[] = {0x03, 0x00};
+	assert_true(exchange(&d, t, FRAG_PORT, del, 2, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x00}), 2);
+	assert_true(exchange(&d, t, FRAG_PORT, del, 2, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x04}), 2);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+static void test_whole_session_v1(void **state)
+{
+	(void)state;
+	run_session(1);
+}
+
+static void test_whole_session_v2(void **state)
+{
+	(void)state;
+	run_session(2);
+}
+
+static void test_wrong_mic(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(2);
+	struct session ss;
+	make_image(&ss, 480, 48);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	int64_t start = setup_all(&d, &ss, 2, false);
+	uint8_t phy[256], wrong[16];
+	memcpy(wrong, MC_NWK_S_KEY, 16);
+	wrong[0] ^= 1;
+	size_t len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, wrong, phy);
+	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
+	                 FUOTA_ERR_MALFORMED);
+	/* An altered byte fails the same way. */
+	len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	phy[12] ^= 0x40;
+	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
+	                 FUOTA_ERR_MALFORMED);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, start + 1000, &r);
+	assert_int_equal(r.mic_failures, 2);
+	assert_int_equal(r.fragments, 0);
+	assert_int_equal(r.n_failures, 1);
+	assert_non_null(strstr(r.failures[0].text, "MIC"));
+	assert_int_equal(r.failures[0].count, 2);
+	/* The genuine frame is still accepted afterwards. */
+	len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len), FUOTA_OK);
+	/* A frame on another channel is not heard. */
+	len = mc_frame(&ss, 2, 2, 1, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, start + 1000, 868100000, phy, len), FUOTA_ERR_STATE);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+static void test_fcnt_window(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(2);
+	struct session ss;
+	make_image(&ss, 480, 48);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	int64_t start = setup_all(&d, &ss, 2, false);
+	/* Redefine the group with the window [100, 200]. */
+	group_setup(&d, T0_MS, GEN_APP_KEY, false, 0, 100, 200);
+	/* ...which dropped the session: set it again. */
+	uint8_t buf[16];
+	struct mc_cmd cmd = {.cid = MC_CID_CLASS_C_SESSION};
+	cmd.u.session_req.session_time = (uint32_t)(start / 1000);
+	cmd.u.session_req.timeout = 8;
+	cmd.u.session_req.dl_freq_hz = 869525000;
+	cmd.u.session_req.dr = 5;
+	size_t blen = mc_cmd_bytes(&cmd, buf);
+	struct sim_uplink ul;
+	assert_true(exchange(&d, T0_MS, MC_FPORT, buf, blen, &ul));
+
+	int64_t t = start + 1000;
+	uint8_t phy[256];
+	size_t len = mc_frame(&ss, 2, 1, 50, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
+	len = mc_frame(&ss, 2, 1, 150, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+	len = mc_frame(&ss, 2, 2, 149, MC_APP_S_KEY, MC_NWK_S_KEY, phy); /* replayed older */
+	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
+	len = mc_frame(&ss, 2, 2, 201, MC_APP_S_KEY, MC_NWK_S_KEY, phy); /* past max */
+	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
+	len = mc_frame(&ss, 2, 2, 200, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, t, &r);
+	assert_int_equal(r.fcnt_rejected, 3);
+	assert_int_equal(r.mc_accepted, 2);
+	assert_int_equal(r.fragments, 2);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+static void test_session_cnt_replay(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(2);
+	struct session ss;
+	make_image(&ss, 480, 48);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	uint8_t buf[64];
+	struct sim_uplink ul;
+	size_t len = setup_req_bytes(&ss, 2, 5, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x00}), 2);
+	/* The same SessionCnt again: bit 4 (replay), the session is refused. */
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x10}), 2);
+	len = setup_req_bytes(&ss, 2, 4, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x10}), 2);
+	len = setup_req_bytes(&ss, 2, 6, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x00}), 2);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, T0_MS, &r);
+	assert_int_equal(r.n_failures, 1);
+	assert_non_null(strstr(r.failures[0].text, "SessionCnt replay"));
+	assert_int_equal(r.failures[0].count, 2);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+static void test_start_missed(void **state)
+{
+	(void)state;
+	for (int v = 1; v <= 2; v++) {
+		struct sim_dev_cfg c = base_cfg(v);
+		struct sim_dev d;
+		dev_init(&d, &c);
+		sync_clock(&d, T0_MS);
+		group_setup(&d, T0_MS, GEN_APP_KEY, false, 1, 0, 0xffffffffu);
+		uint8_t buf[16];
+		struct mc_cmd cmd = {.cid = MC_CID_CLASS_C_SESSION};
+		cmd.u.session_req.group_id = 1;
+		cmd.u.session_req.session_time = (uint32_t)(T0_MS / 1000 - 30);
+		cmd.u.session_req.timeout = 4;
+		cmd.u.session_req.dl_freq_hz = 869525000;
+		cmd.u.session_req.dr = 0;
+		size_t len = mc_cmd_bytes(&cmd, buf);
+		struct sim_uplink ul;
+		assert_true(exchange(&d, T0_MS, MC_FPORT, buf, len, &ul));
+		/* v2: StartMissed (0x20) without TimeToStart; v1: McGroupUndefined (0x10, P11). */
+		assert_int_equal(ul.len, 2);
+		assert_int_equal(ul.data[0], 0x04);
+		assert_int_equal(ul.data[1], (v == 2 ? 0x20 : 0x10) | 0x01);
+		assert_false(d.groups[1].has_session);
+		/* An unknown group and a bad frequency/DR: McGroupUndefined, FreqError, DRError. */
+		cmd.u.session_req.group_id = 3;
+		cmd.u.session_req.session_time = (uint32_t)(T0_MS / 1000 + 30);
+		cmd.u.session_req.dl_freq_hz = 915000000;
+		cmd.u.session_req.dr = 12;
+		len = mc_cmd_bytes(&cmd, buf);
+		assert_true(exchange(&d, T0_MS, MC_FPORT, buf, len, &ul));
+		assert_int_equal(ul.len, 2);
+		assert_int_equal(ul.data[1], 0x1c | 0x03);
+		/* Class B: TimeToStart of a synchronised device. */
+		struct mc_cmd b = {.cid = MC_CID_CLASS_B_SESSION};
+		b.u.session_req.group_id = 1;
+		b.u.session_req.session_time = (uint32_t)(T0_MS / 1000 + 256);
+		b.u.session_req.timeout = 2;
+		b.u.session_req.periodicity = 4;
+		b.u.session_req.dl_freq_hz = 869525000;
+		b.u.session_req.dr = 3;
+		len = mc_cmd_bytes(&b, buf);
+		assert_true(exchange(&d, T0_MS, MC_FPORT, buf, len, &ul));
+		assert_int_equal(ul.len, 5);
+		assert_int_equal(ul.data[1], 0x01);
+		assert_in_range(fuota_get_le24(ul.data + 2), 255, 257);
+		assert_int_equal(d.groups[1].duration_s, 4 * 128);
+		sim_dev_free(&d);
+	}
+}
+
+static void test_memory_and_reject(void **state)
+{
+	(void)state;
+	struct session ss;
+	make_image(&ss, 4800, 48); /* M = 100 */
+	uint8_t buf[64];
+	struct sim_uplink ul;
+
+	struct sim_dev_cfg c = base_cfg(1);
+	c.mem_limit = frag_dec_mem_size(ss.m, ss.s, 0) - 1;
+	struct sim_dev d;
+	dev_init(&d, &c);
+	size_t len = setup_req_bytes(&ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x02}), 2); /* NotEnoughMemory */
+	sim_dev_free(&d);
+
+	c.mem_limit = 1 << 20;
+	c.misbehave = SIM_MB_REJECT_FRAG;
+	dev_init(&d, &c);
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x02}), 2);
+	sim_dev_free(&d);
+
+	/* A FragAlgo the device does not know. */
+	c.misbehave = 0;
+	dev_init(&d, &c);
+	buf[5] |= 0x08; /* Control: FragAlgo 1 */
+	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x01}), 2);
+	sim_dev_free(&d);
+
+	/* Silent: nothing ever comes back; late: only after late_s. */
+	c.misbehave = SIM_MB_SILENT;
+	dev_init(&d, &c);
+	const uint8_t req = 0x00;
+	sim_dev_downlink(&d, T0_MS, FRAG_PORT, &req, 1);
+	assert_false(sim_dev_uplink(&d, T0_MS + 3600000, false, &ul));
+	sim_dev_free(&d);
+	c.misbehave = SIM_MB_LATE;
+	c.late_s = 30;
+	dev_init(&d, &c);
+	sim_dev_downlink(&d, T0_MS, FRAG_PORT, &req, 1);
+	assert_true(sim_dev_uplink(&d, T0_MS + 1000, false, &ul));
+	assert_int_equal(ul.port, CLK_FPORT); /* only its AppTimeReq */
+	assert_false(sim_dev_uplink(&d, T0_MS + 2000, false, &ul));
+	assert_true(sim_dev_uplink(&d, T0_MS + 31000, false, &ul));
+	assert_int_equal(ul.port, FRAG_PORT);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+/* The session closes before enough frames came: a failure with the reason, and finished. */
+static void test_session_end_unrebuilt(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(1);
+	struct session ss;
+	make_image(&ss, 480, 48);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	int64_t start = setup_all(&d, &ss, 1, false);
+	uint8_t phy[256];
+	size_t len = mc_frame(&ss, 1, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len), FUOTA_OK);
+	assert_false(sim_dev_finished(&d));
+	sim_dev_tick(&d, start + 258000);
+	assert_true(sim_dev_finished(&d));
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, start + 258000, &r);
+	assert_false(r.decoded);
+	assert_true(r.steps & SIM_STEP_SESSION_END);
+	assert_int_equal(r.n_failures, 1);
+	assert_non_null(strstr(r.failures[0].text, "9 of 10 fragments missing"));
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
+/* Bytes that are no valid command do not crash the device and are reported. */
+static void test_garbage(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(2);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	const uint8_t short_setup[] = {0x02, 0x00, 0x04};
+	assert_int_equal(sim_dev_downlink(&d, T0_MS, MC_FPORT, short_setup, 3),
+	                 FUOTA_ERR_MALFORMED);
+	const uint8_t unknown[] = {0x7f};
+	assert_int_equal(sim_dev_downlink(&d, T0_MS, FRAG_PORT, unknown, 1), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sim_dev_downlink(&d, T0_MS, CLK_FPORT, unknown, 1), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sim_dev_downlink(&d, T0_MS, 77, unknown, 1), FUOTA_OK);
+	const uint8_t junk[] = {0x40, 0x01};
+	assert_int_equal(sim_dev_multicast(&d, T0_MS, 869525000, junk, 2), FUOTA_ERR_NOT_FOUND);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, T0_MS, &r);
+	assert_int_equal(r.n_failures, 3);
+	sim_dev_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_package_versions),
+	        cmocka_unit_test(test_clock_sync),
+	        cmocka_unit_test(test_group_setup_key_vectors),
+	        cmocka_unit_test(test_whole_session_v1),
+	        cmocka_unit_test(test_whole_session_v2),
+	        cmocka_unit_test(test_wrong_mic),
+	        cmocka_unit_test(test_fcnt_window),
+	        cmocka_unit_test(test_session_cnt_replay),
+	        cmocka_unit_test(test_start_missed),
+	        cmocka_unit_test(test_memory_and_reject),
+	        cmocka_unit_test(test_session_end_unrebuilt),
+	        cmocka_unit_test(test_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,801 @@
+/* The device side of TS003/TS004/TS005 for fuota-sim (see sim_dev.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "fuota/bytes.h"
+#include "fuota/err.h"
+#include "fuota/frag_mic.h"
+#include "fuota/lw_crypto.h"
+#include "fuota/lw_frame.h"
+#include "fuota/mc_keys.h"
+#include "fuota/mc_session.h"
+#include "sim_dev.h"
+
+#define NEVER INT64_MAX
+
+const char *sim_step_name(uint32_t step)
+{
+	switch (step) {
+	case SIM_STEP_PKG_VERSION: return "package_version";
+	case SIM_STEP_TIME_SYNC: return "time_sync";
+	case SIM_STEP_MC_SETUP: return "mc_group_setup";
+	case SIM_STEP_FRAG_SETUP: return "frag_session_setup";
+	case SIM_STEP_MC_SESSION: return "mc_session_setup";
+	case SIM_STEP_SESSION_OPEN: return "session_open";
+	case SIM_STEP_DECODED: return "decoded";
+	case SIM_STEP_VERIFIED: return "verified";
+	case SIM_STEP_BLOCK_ACKED: return "block_acked";
+	case SIM_STEP_STATUS: return "frag_status";
+	case SIM_STEP_FRAG_DELETE: return "frag_session_delete";
+	case SIM_STEP_MC_DELETE: return "mc_group_delete";
+	case SIM_STEP_SESSION_END: return "session_end";
+	default: return "?";
+	}
+}
+
+/* splitmix64: the device's own reproducible randomness. */
+static uint64_t rnd(struct sim_dev *d)
+{
+	uint64_t z = (d->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A random delay in [0, 2^(BlockAckDelay + 4)] seconds, in ms (LoRaMac-node's formula). */
+static int64_t block_ack_delay_ms(struct sim_dev *d, uint8_t block_ack_delay)
+{
+	uint64_t span_ms = (1000ull << ((block_ack_delay & 7u) + 4u)) + 1;
+	return (int64_t)(rnd(d) % span_ms);
+}
+
+__attribute__((format(printf, 2, 3))) static void fail(struct sim_dev *d, const char *fmt, ...)
+{
+	char text[SIM_FAILURE_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < d->rep.n_failures; i++) {
+		if (strcmp(d->rep.failures[i].text, text) == 0) {
+			d->rep.failures[i].count++;
+			return;
+		}
+	}
+	size_t i = d->rep.n_failures;
+	if (i == SIM_MAX_FAILURES)
+		i--; /* the last slot keeps the latest reason */
+	else
+		d->rep.n_failures++;
+	snprintf(d->rep.failures[i].text, sizeof(d->rep.failures[i].text), "%s", text);
+	d->rep.failures[i].count = 1;
+}
+
+int64_t sim_dev_clock_ms(const struct sim_dev *d, int64_t now_ms)
+{
+	int64_t drift = (now_ms - d->t0_ms) * (int64_t)d->cfg.drift_ppm / 1000000;
+	return now_ms + d->offset_ms + drift;
+}
+
+static uint32_t dev_seconds(const struct sim_dev *d, int64_t now_ms)
+{
+	int64_t ms = sim_dev_clock_ms(d, now_ms);
+	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	return (uint32_t)s; /* GPS seconds modulo 2^32, as on the air */
+}
+
+int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_ms)
+{
+	memset(d, 0, sizeof(*d));
+	if ((cfg->clk_version != 1 && cfg->clk_version != 2) ||
+	    (cfg->mc_version != 1 && cfg->mc_version != 2) ||
+	    (cfg->frag_version != 1 && cfg->frag_version != 2))
+		return FUOTA_ERR_INVALID_ARG;
+	d->cfg = *cfg;
+	if (!d->cfg.sync_retry_s)
+		d->cfg.sync_retry_s = 10;
+	d->t0_ms = now_ms;
+	d->offset_ms = cfg->clock_offset_ms;
+	d->rng = cfg->seed ^ cfg->dev_eui;
+	clk_dev_init(&d->clk, cfg->clk_version);
+	d->need_sync = true;
+	d->next_sync_ms = now_ms;
+	return FUOTA_OK;
+}
+
+static void frag_drop(struct sim_frag *s)
+{
+	free(s->mem);
+	memset(s, 0, offsetof(struct sim_frag, has_cnt));
+}
+
+void sim_dev_free(struct sim_dev *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++) {
+		free(d->frag[i].mem);
+		d->frag[i].mem = NULL;
+		d->frag[i].active = false;
+	}
+}
+
+/* ---- Answers --------------------------------------------------------------------------------- */
+
+/* Answers of one downlink, gathered per port into one uplink. */
+struct answer {
+	uint8_t data[SIM_UL_MAX];
+	size_t len;
+};
+
+static void queue_uplink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
+                         size_t len, int64_t delay_ms)
+{
+	if (len == 0 || (d->cfg.misbehave & SIM_MB_SILENT))
+		return;
+	if (d->cfg.misbehave & SIM_MB_LATE)
+		delay_ms += (int64_t)d->cfg.late_s * 1000;
+	if (d->n_ul == SIM_UL_QUEUE) {
+		fail(d, "uplink queue full: an answer on port %u was dropped", port);
+		return;
+	}
+	struct sim_pending_ul *p = &d->ul[d->n_ul++];
+	p->port = port;
+	memcpy(p->data, data, len);
+	p->len = len;
+	p->not_before_ms = now_ms + delay_ms;
+}
+
+/* ---- TS003 (port 202) ------------------------------------------------------------------------ */
+
+static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
+                         struct answer *a)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		struct clk_cmd cmd, ans;
+		struct clk_parse_err err;
+		if (clk_decode(data, len, &pos, false, &cmd, &err) != FUOTA_OK) {
+			fail(d, "port 202: undecodable %s (%s)",
+			     err.command ? err.command : "command",
+			     err.field ? err.field : "unknown CID");
+			return;
+		}
+		memset(&ans, 0, sizeof(ans));
+		ans.cid = cmd.cid;
+		ans.up = true;
+		bool answer = false;
+		switch (cmd.cid) {
+		case CLK_CID_PACKAGE_VERSION:
+			ans.u.pkg_ans.package_id = CLK_PACKAGE_ID;
+			ans.u.pkg_ans.version = (uint8_t)d->cfg.clk_version;
+			d->rep.steps |= SIM_STEP_PKG_VERSION;
+			answer = true;
+			break;
+		case CLK_CID_APP_TIME: {
+			uint32_t now_s = dev_seconds(d, now_ms), new_s;
+			bool resync = false;
+			if (clk_dev_on_app_time_ans(&d->clk, &cmd, now_s, &new_s, &resync) !=
+			    FUOTA_OK)
+				break; /* token mismatch: not the answer to our request */
+			d->offset_ms += (int64_t)(int32_t)(new_s - now_s) * 1000;
+			d->synced = true;
+			d->need_sync = resync;
+			d->next_sync_ms =
+			        resync ? now_ms
+			               : (d->cfg.resync_s ? now_ms + d->cfg.resync_s * 1000ll
+			                                  : NEVER);
+			d->rep.steps |= SIM_STEP_TIME_SYNC;
+			break;
+		}
+		case CLK_CID_PERIODICITY:
+			clk_dev_on_request(&d->clk, &cmd);
+			d->cfg.resync_s = d->clk.periodicity_s;
+			ans.u.period_ans.not_supported = false;
+			ans.u.period_ans.time = dev_seconds(d, now_ms);
+			answer = true;
+			break;
+		case CLK_CID_FORCE_RESYNC:
+			clk_dev_on_request(&d->clk, &cmd);
+			if (d->clk.nb_transmissions > 0) {
+				d->need_sync = true;
+				d->next_sync_ms = now_ms;
+			}
+			break;
+		default: break;
+		}
+		if (answer && clk_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
+			fail(d, "port 202: answers do not fit one uplink");
+	}
+}
+
+/* ---- TS005 (port 200) ------------------------------------------------------------------------ */
+
+static int derive_group_keys(struct sim_dev *d, const uint8_t enc_key[16], uint32_t mc_addr,
+                             struct sim_group *g)
+{
+	uint8_t root[16], kek[16], mc_key[16];
+	int rc = d->cfg.lorawan11 ? mc_root_key_from_app_key(d->cfg.root_key, root)
+	                          : mc_root_key_from_gen_app_key(d->cfg.root_key, root);
+	if (rc == FUOTA_OK)
+		rc = mc_ke_key_from_root(root, kek);
+	if (rc == FUOTA_OK) {
+		if (d->cfg.misbehave & SIM_MB_WRONG_MCKEY)
+			rc = lw_aes128_decrypt(kek, enc_key,
+			                       mc_key); /* the wrong direction (P13) */
+		else
+			rc = mc_key_decrypt(kek, enc_key, mc_key);
+	}
+	if (rc == FUOTA_OK)
+		rc = mc_session_keys(mc_key, mc_addr, g->app_s_key, g->nwk_s_key);
+	memset(root, 0, sizeof(root));
+	memset(kek, 0, sizeof(kek));
+	memset(mc_key, 0, sizeof(mc_key));
+	return rc;
+}
+
+static void session_req(struct sim_dev *d, int64_t now_ms, const struct mc_cmd *cmd,
+                        struct mc_cmd *ans)
+{
+	const struct mc_session_req *r = &cmd->u.session_req;
+	struct mc_session_ans *s = &ans->u.session_ans;
+	struct sim_group *g = &d->groups[r->group_id & 3];
+	const struct lw_dr *dr = NULL;
+	s->group_id = r->group_id & 3;
+	s->group_undefined = !g->defined;
+	if (d->cfg.region) {
+		s->freq_error = !lw_region_dl_freq_ok(d->cfg.region, r->dl_freq_hz) &&
+		                !(cmd->cid == MC_CID_CLASS_B_SESSION && r->dl_freq_hz == 0);
+		s->dr_error = lw_region_dr(d->cfg.region, r->dr, &dr) != FUOTA_OK;
+	}
+	if (s->group_undefined || s->freq_error || s->dr_error) {
+		fail(d, "%s refused:%s%s%s", mc_cmd_name(cmd->cid, false),
+		     s->group_undefined ? " McGroupUndefined" : "",
+		     s->freq_error ? " FreqError" : "", s->dr_error ? " DRError" : "");
+		return;
+	}
+	uint32_t tts = 0;
+	bool missed = false;
+	mc_time_to_start(r->session_time, dev_seconds(d, now_ms), d->synced, &tts, &missed);
+	if (missed) {
+		/* v2 (and SWL2001 v1) answer StartMissed; LoRaMac-node v1 says McGroupUndefined
+		 * (PROTOCOL-NOTES P11). */
+		if (d->cfg.mc_version >= 2)
+			s->start_missed = true;
+		else
+			s->group_undefined = true;
+		fail(d, "%s: session start %u is in the past of the device clock",
+		     mc_cmd_name(cmd->cid, false), r->session_time);
+		return;
+	}
+	s->has_time_to_start = true;
+	s->time_to_start = tts;
+	bool class_b = cmd->cid == MC_CID_CLASS_B_SESSION;
+	g->has_session = true;
+	g->class_b = class_b;
+	g->start = r->session_time;
+	g->duration_s = (1u << (r->timeout & 0x0F)) * (class_b ? 128u : 1u);
+	g->freq_hz = r->dl_freq_hz;
+	g->dr = r->dr;
+	g->opened = g->closed = false;
+	d->rep.steps |= SIM_STEP_MC_SESSION;
+}
+
+static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
+                        struct answer *a)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		struct mc_cmd cmd, ans;
+		struct mc_parse_err err;
+		if (mc_decode(data, len, &pos, false, d->cfg.mc_version, &cmd, &err) != FUOTA_OK) {
+			fail(d, "port 200: undecodable %s (%s)",
+			     err.command ? err.command : "command",
+			     err.field ? err.field : "unknown CID");
+			return;
+		}
+		memset(&ans, 0, sizeof(ans));
+		ans.cid = cmd.cid;
+		ans.up = true;
+		switch (cmd.cid) {
+		case MC_CID_PACKAGE_VERSION:
+			ans.u.pkg_ans.package_id = MC_PACKAGE_ID;
+			ans.u.pkg_ans.version = (uint8_t)d->cfg.mc_version;
+			d->rep.steps |= SIM_STEP_PKG_VERSION;
+			break;
+		case MC_CID_GROUP_STATUS: {
+			uint8_t mask = 0, total = 0, n = 0;
+			for (uint8_t i = 0; i < MC_MAX_GROUPS; i++) {
+				if (!d->groups[i].defined)
+					continue;
+				total++;
+				if (!(cmd.u.status_req.reg_group_mask & (1u << i)))
+					continue;
+				mask |= (uint8_t)(1u << i);
+				ans.u.status_ans.items[n].group_id = i;
+				ans.u.status_ans.items[n].mc_addr = d->groups[i].mc_addr;
+				n++;
+			}
+			ans.u.status_ans.ans_group_mask = mask;
+			ans.u.status_ans.nb_total_groups = total;
+			ans.u.status_ans.nb_items = n;
+			break;
+		}
+		case MC_CID_GROUP_SETUP: {
+			uint8_t id = cmd.u.setup_req.group_id & 3;
+			struct sim_group g = {0};
+			ans.u.setup_ans.group_id = id;
+			if (derive_group_keys(d, cmd.u.setup_req.mc_key_encrypted,
+			                      cmd.u.setup_req.mc_addr, &g) != FUOTA_OK) {
+				ans.u.setup_ans.id_error = true;
+				fail(d, "McGroupSetupReq: key derivation failed");
+				break;
+			}
+			g.defined = true;
+			g.mc_addr = cmd.u.setup_req.mc_addr;
+			g.min_fcnt = cmd.u.setup_req.min_fcnt;
+			g.max_fcnt = cmd.u.setup_req.max_fcnt;
+			d->groups[id] = g;
+			d->rep.steps |= SIM_STEP_MC_SETUP;
+			break;
+		}
+		case MC_CID_GROUP_DELETE: {
+			uint8_t id = cmd.u.delete_req.group_id & 3;
+			ans.u.delete_ans.group_id = id;
+			ans.u.delete_ans.group_undefined = !d->groups[id].defined;
+			memset(&d->groups[id], 0, sizeof(d->groups[id]));
+			d->rep.steps |= SIM_STEP_MC_DELETE;
+			break;
+		}
+		case MC_CID_CLASS_C_SESSION:
+		case MC_CID_CLASS_B_SESSION: session_req(d, now_ms, &cmd, &ans); break;
+		default: continue;
+		}
+		if (mc_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
+			fail(d, "port 200: answers do not fit one uplink");
+	}
+}
+
+/* ---- TS004 (port 201) ------------------------------------------------------------------------ */
+
+static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
+{
+	const uint8_t *img = NULL;
+	size_t img_len = 0;
+	s->done = true;
+	if (frag_dec_image(&s->dec, &img, &img_len) != FUOTA_OK)
+		return;
+	d->rep.steps |= SIM_STEP_DECODED;
+	d->rep.decoded = true;
+	bool ok = true;
+	if (d->cfg.has_expected_sha256) {
+		uint8_t md[32];
+		unsigned md_len = 0;
+		d->rep.sha_checked = true;
+		d->rep.sha_ok = EVP_Digest(img, img_len, md, &md_len, EVP_sha256(), NULL) == 1 &&
+		                md_len == 32 && memcmp(md, d->cfg.expected_sha256, 32) == 0;
+		if (!d->rep.sha_ok) {
+			fail(d, "rebuilt image (%zu bytes) differs from the original (SHA-256)",
+			     img_len);
+			ok = false;
+		}
+	}
+	if (d->cfg.frag_version >= 2) {
+		uint8_t key[16], mic[4];
+		struct frag_mic_params p = {.session_cnt = s->req.session_cnt,
+		                            .frag_index = s->req.frag_index};
+		memcpy(p.descriptor, s->req.descriptor, 4);
+		d->rep.mic_checked = true;
+		d->rep.mic_ok = frag_mic_key(d->cfg.root_key, key) == FUOTA_OK &&
+		                frag_mic_compute(key, &p, img, img_len, mic) == FUOTA_OK &&
+		                memcmp(mic, s->req.mic, 4) == 0;
+		memset(key, 0, sizeof(key));
+		s->mic_error = !d->rep.mic_ok;
+		if (!d->rep.mic_ok) {
+			fail(d, "data-block MIC of the rebuilt image does not match "
+			        "FragSessionSetupReq");
+			ok = false;
+		}
+		if (s->req.ack_reception && !(d->cfg.misbehave & SIM_MB_SILENT)) {
+			s->ack_tries = 3; /* LBM repeats FragDataBlockReceivedReq up to 3 times */
+			s->ack_next_ms = now_ms + block_ack_delay_ms(d, s->req.block_ack_delay);
+		}
+	}
+	if (ok && (d->rep.sha_checked || d->rep.mic_checked)) {
+		d->rep.verified = true;
+		d->rep.steps |= SIM_STEP_VERIFIED;
+	}
+}
+
+static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct frag_setup_ans *a)
+{
+	uint8_t idx = r->frag_index & 3;
+	struct sim_frag *s = &d->frag[idx];
+	a->frag_index = idx;
+	a->algo_unsupported = r->frag_algo != 0;
+	size_t need = frag_dec_mem_size(r->nb_frag, r->frag_size, 0);
+	a->not_enough_memory =
+	        (d->cfg.misbehave & SIM_MB_REJECT_FRAG) || need == 0 || need > d->cfg.mem_limit;
+	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt)
+		a->session_cnt_replay = true;
+	if (a->algo_unsupported || a->not_enough_memory || a->session_cnt_replay) {
+		fail(d, "FragSessionSetupReq refused:%s%s%s",
+		     a->algo_unsupported ? " FragAlgo" : "",
+		     a->not_enough_memory ? " NotEnoughMemory" : "",
+		     a->session_cnt_replay ? " SessionCnt replay" : "");
+		return;
+	}
+	/* As much matrix memory as the device has, up to what M lost fragments could need. */
+	size_t full = frag_dec_mem_size(r->nb_frag, r->frag_size, r->nb_frag);
+	size_t len = full < d->cfg.mem_limit ? full : d->cfg.mem_limit;
+	void *mem = malloc(len);
+	struct frag_code code = {.nb_frag = r->nb_frag,
+	                         .version = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1,
+	                         .seed = d->cfg.frag_version >= 2 ? d->cfg.v2_seed
+	                                                          : FRAG_SEED_RELATIVE};
+	struct frag_dec dec;
+	if (!mem || frag_dec_init(&dec, &code, r->frag_size, r->padding, mem, len) != FUOTA_OK) {
+		free(mem);
+		a->not_enough_memory = true;
+		fail(d, "FragSessionSetupReq refused: NotEnoughMemory (decoder init)");
+		return;
+	}
+	frag_drop(s);
+	s->active = true;
+	s->req = *r;
+	s->dec = dec;
+	s->mem = mem;
+	if (d->cfg.frag_version >= 2) {
+		s->has_cnt = true;
+		s->last_cnt = r->session_cnt;
+	}
+	d->rep.nb_frag = r->nb_frag;
+	d->rep.frag_missing = r->nb_frag;
+	d->rep.steps |= SIM_STEP_FRAG_SETUP;
+}
+
+static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_data_fragment *f,
+                          int group)
+{
+	struct sim_frag *s = &d->frag[f->frag_index & 3];
+	if (!s->active) {
+		fail(d, "DataFragment for FragIndex %u without a session", f->frag_index & 3);
+		return;
+	}
+	if (group >= 0 && !(s->req.mc_group_mask & (1u << group)))
+		return; /* not from a group this session listens to */
+	if (s->done)
+		return;
+	enum frag_dec_state st;
+	if (frag_dec_process(&s->dec, f->n, f->payload, f->payload_len, &st) != FUOTA_OK) {
+		fail(d, "DataFragment N=%u refused by the decoder (size %zu)", f->n,
+		     f->payload_len);
+		return;
+	}
+	d->rep.fragments++;
+	struct frag_dec_stats stats;
+	frag_dec_get_stats(&s->dec, &stats);
+	d->rep.frag_missing = stats.missing;
+	d->rep.frag_recovered = stats.recovered;
+	if (st == FRAG_DEC_DONE) {
+		image_done(d, now_ms, s);
+	} else if (st == FRAG_DEC_FAILED) {
+		s->done = true;
+		fail(d,
+		     "decoder out of matrix memory (NotEnoughMatrixMemory), %u fragments missing",
+		     stats.missing);
+	}
+}
+
+static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_status_req *r)
+{
+	struct sim_frag *s = &d->frag[r->frag_index & 3];
+	struct frag_cmd ans = {.type = FRAG_CMD_SESSION_STATUS_ANS};
+	struct frag_status_ans *a = &ans.u.status_ans;
+	a->frag_index = r->frag_index & 3;
+	if (!s->active) {
+		if (d->cfg.frag_version < 2)
+			return; /* v1 has no way to say it */
+		a->session_not_exist = true;
+	} else {
+		struct frag_dec_stats st;
+		frag_dec_get_stats(&s->dec, &st);
+		if (!r->participants && st.missing == 0 && frag_dec_state(&s->dec) == FRAG_DEC_DONE)
+			return; /* only devices still missing fragments answer */
+		a->nb_received = (uint16_t)(st.received > 16383 ? 16383 : st.received);
+		a->missing_frag = (uint8_t)(st.missing > 255 ? 255 : st.missing);
+		a->memory_error = st.not_enough_memory;
+		a->mic_error = d->cfg.frag_version >= 2 && s->mic_error;
+	}
+	uint8_t buf[8];
+	size_t len = 0;
+	if (frag_cmd_encode(&ans, d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1, buf, sizeof(buf),
+	                    &len) != FUOTA_OK)
+		return;
+	/* Answers to FragSessionStatusReq are spread over BlockAckDelay (TS004). */
+	uint8_t bad = s->active ? s->req.block_ack_delay : 0;
+	queue_uplink(d, now_ms, FRAG_PORT, buf, len, block_ack_delay_ms(d, bad));
+	d->rep.steps |= SIM_STEP_STATUS;
+}
+
+/* The FragSize a DataFragment in this payload has: that of the only active session, else unknown
+ * (0: the decoder takes the rest of the payload, which is all a v2 DataFragment may carry). */
+static uint32_t known_frag_size(const struct sim_dev *d)
+{
+	uint32_t size = 0;
+	int n = 0;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
+		if (d->frag[i].active) {
+			size = d->frag[i].req.frag_size;
+			n++;
+		}
+	return n == 1 ? size : 0;
+}
+
+/* group: the multicast group the payload came through, or -1 for unicast. */
+static void frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
+                         int group, struct answer *a)
+{
+	enum frag_version v = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1;
+	struct frag_cmd_iter it;
+	frag_cmd_iter_init(&it, data, len, v, FRAG_DOWN, known_frag_size(d));
+	while (frag_cmd_iter_more(&it)) {
+		struct frag_cmd cmd, ans;
+		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
+			char msg[96];
+			frag_cmd_err_format(&it.err, msg, sizeof(msg));
+			fail(d, "port 201: %s", msg);
+			return;
+		}
+		bool unicast_only = cmd.type != FRAG_CMD_DATA_FRAGMENT &&
+		                    cmd.type != FRAG_CMD_SESSION_STATUS_REQ;
+		if (group >= 0 && unicast_only)
+			continue; /* ignored on a multicast address (PROTOCOL-NOTES §2) */
+		memset(&ans, 0, sizeof(ans));
+		bool answer = false;
+		switch (cmd.type) {
+		case FRAG_CMD_PACKAGE_VERSION_REQ:
+			ans.type = FRAG_CMD_PACKAGE_VERSION_ANS;
+			ans.u.version_ans.package_id = FRAG_PACKAGE_ID;
+			ans.u.version_ans.package_version = (uint8_t)v;
+			d->rep.steps |= SIM_STEP_PKG_VERSION;
+			answer = true;
+			break;
+		case FRAG_CMD_SESSION_STATUS_REQ: frag_status(d, now_ms, &cmd.u.status_req); break;
+		case FRAG_CMD_SESSION_SETUP_REQ:
+			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
+			frag_setup(d, &cmd.u.setup_req, &ans.u.setup_ans);
+			if (v == FRAG_V1)
+				ans.u.setup_ans.session_cnt_replay = false;
+			answer = true;
+			break;
+		case FRAG_CMD_SESSION_DELETE_REQ: {
+			struct sim_frag *s = &d->frag[cmd.u.delete_req.frag_index & 3];
+			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
+			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index & 3;
+			ans.u.delete_ans.session_not_exist = !s->active;
+			frag_drop(s);
+			d->rep.steps |= SIM_STEP_FRAG_DELETE;
+			answer = true;
+			break;
+		}
+		case FRAG_CMD_DATA_FRAGMENT:
+			data_fragment(d, now_ms, &cmd.u.data_fragment, group);
+			break;
+		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS: {
+			struct sim_frag *s = &d->frag[cmd.u.block_received_ans.frag_index & 3];
+			s->ack_tries = 0;
+			d->rep.steps |= SIM_STEP_BLOCK_ACKED;
+			break;
+		}
+		default: break;
+		}
+		if (answer) {
+			size_t used = 0;
+			if (frag_cmd_encode(&ans, v, a->data + a->len, sizeof(a->data) - a->len,
+			                    &used) == FUOTA_OK)
+				a->len += used;
+			else
+				fail(d, "port 201: answers do not fit one uplink");
+		}
+	}
+}
+
+/* ---- Entry points ---------------------------------------------------------------------------- */
+
+int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
+                     size_t len)
+{
+	struct answer a = {.len = 0};
+	size_t fails = d->rep.n_failures;
+	uint32_t count = fails ? d->rep.failures[fails - 1].count : 0;
+	d->rep.downlinks++;
+	switch (port) {
+	case CLK_FPORT: clk_downlink(d, now_ms, data, len, &a); break;
+	case MC_FPORT: mc_downlink(d, now_ms, data, len, &a); break;
+	case FRAG_PORT: frag_payload(d, now_ms, data, len, -1, &a); break;
+	default: return FUOTA_OK;
+	}
+	if (a.len) {
+		queue_uplink(d, now_ms, port, a.data, a.len, 0);
+		d->rep.answers++;
+	}
+	bool failed =
+	        d->rep.n_failures != fails || (fails && d->rep.failures[fails - 1].count != count);
+	return failed ? FUOTA_ERR_MALFORMED : FUOTA_OK;
+}
+
+static bool in_session(const struct sim_dev *d, const struct sim_group *g, int64_t now_ms)
+{
+	if (!g->has_session)
+		return false;
+	int64_t since = (int32_t)(dev_seconds(d, now_ms) - g->start);
+	return since >= 0 && since < (int64_t)g->duration_s;
+}
+
+int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const uint8_t *phy,
+                      size_t len)
+{
+	struct lw_frame f;
+	if (lw_frame_parse(phy, len, &f) != FUOTA_OK || f.mtype != LW_MTYPE_UNCONF_DATA_DOWN)
+		return FUOTA_ERR_NOT_FOUND; /* not a multicast data frame at all */
+	int gi = -1;
+	for (int i = 0; i < MC_MAX_GROUPS; i++)
+		if (d->groups[i].defined && d->groups[i].mc_addr == f.dev_addr)
+			gi = i;
+	if (gi < 0)
+		return FUOTA_ERR_NOT_FOUND;
+	struct sim_group *g = &d->groups[gi];
+	d->rep.mc_frames++;
+	if (!in_session(d, g, now_ms) || (g->freq_hz && freq_hz != g->freq_hz)) {
+		d->rep.outside_session++;
+		return FUOTA_ERR_STATE; /* the device is not listening there and then */
+	}
+	if (g->has_last && f.fcnt16 == (uint16_t)g->last_fcnt) {
+		d->rep.duplicates++;
+		return FUOTA_OK;
+	}
+	uint32_t min = g->has_last ? g->last_fcnt + 1 : g->min_fcnt;
+	uint32_t fcnt = 0;
+	if ((g->has_last && g->last_fcnt == UINT32_MAX) ||
+	    lw_fcnt_next(min, f.fcnt16, &fcnt) != FUOTA_OK || fcnt > g->max_fcnt ||
+	    fcnt - min >= SIM_MAX_FCNT_GAP) {
+		d->rep.fcnt_rejected++;
+		fail(d, "multicast FCnt refused (low 16 bits %u; window [%u, %u], next %u)",
+		     f.fcnt16, g->min_fcnt, g->max_fcnt, min);
+		return FUOTA_ERR_MALFORMED;
+	}
+	bool ok = false;
+	if (lw_frame_mic_check(&f, fcnt, g->nwk_s_key, &ok) != FUOTA_OK || !ok) {
+		d->rep.mic_failures++;
+		fail(d, "multicast MIC check failed (McNwkSKey differs: wrong root key or McKey)");
+		return FUOTA_ERR_MALFORMED;
+	}
+	g->has_last = true;
+	g->last_fcnt = fcnt;
+	d->rep.mc_accepted++;
+	if (!f.has_fport || f.fport != FRAG_PORT)
+		return FUOTA_OK; /* ports 200 and 202 are unicast only */
+	uint8_t clear[LW_PHY_MAX_LEN];
+	size_t clear_len = 0;
+	if (lw_frame_decrypt(&f, fcnt, g->app_s_key, NULL, clear, sizeof(clear), &clear_len) !=
+	    FUOTA_OK)
+		return FUOTA_ERR_MALFORMED;
+	struct answer a = {.len = 0};
+	frag_payload(d, now_ms, clear, clear_len, gi, &a);
+	return FUOTA_OK;
+}
+
+void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
+{
+	uint32_t now_s = dev_seconds(d, now_ms);
+	for (int i = 0; i < MC_MAX_GROUPS; i++) {
+		struct sim_group *g = &d->groups[i];
+		if (!g->defined || !g->has_session)
+			continue;
+		int64_t since = (int32_t)(now_s - g->start);
+		if (!g->opened && since >= 0) {
+			g->opened = true;
+			d->rep.steps |= SIM_STEP_SESSION_OPEN;
+		}
+		if (!g->closed && since >= (int64_t)g->duration_s) {
+			g->closed = true;
+			d->rep.steps |= SIM_STEP_SESSION_END;
+			for (int k = 0; k < SIM_FRAG_SESSIONS; k++) {
+				struct sim_frag *s = &d->frag[k];
+				if (!s->active || s->done || !(s->req.mc_group_mask & (1u << i)))
+					continue;
+				frag_dec_finish(&s->dec);
+				s->done = true;
+				fail(d,
+				     "multicast session ended before the image was rebuilt (%u of "
+				     "%u fragments missing)",
+				     d->rep.frag_missing, s->req.nb_frag);
+			}
+		}
+	}
+	if (d->synced && !d->need_sync && now_ms >= d->next_sync_ms)
+		d->need_sync = true;
+}
+
+bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_uplink *ul)
+{
+	bool silent = d->cfg.misbehave & SIM_MB_SILENT;
+	memset(ul, 0, sizeof(*ul));
+	for (size_t i = 0; i < d->n_ul; i++) {
+		if (d->ul[i].not_before_ms > now_ms)
+			continue;
+		ul->port = d->ul[i].port;
+		memcpy(ul->data, d->ul[i].data, d->ul[i].len);
+		ul->len = d->ul[i].len;
+		memmove(&d->ul[i], &d->ul[i + 1], (d->n_ul - i - 1) * sizeof(d->ul[0]));
+		d->n_ul--;
+		goto send;
+	}
+	for (int i = 0; i < SIM_FRAG_SESSIONS && !silent; i++) {
+		struct sim_frag *s = &d->frag[i];
+		if (!s->ack_tries || now_ms < s->ack_next_ms)
+			continue;
+		struct frag_cmd req = {.type = FRAG_CMD_DATA_BLOCK_RECEIVED_REQ};
+		req.u.block_received_req.frag_index = (uint8_t)i;
+		req.u.block_received_req.mic_error = s->mic_error;
+		if (frag_cmd_encode(&req, FRAG_V2, ul->data, sizeof(ul->data), &ul->len) !=
+		    FUOTA_OK)
+			continue;
+		ul->port = FRAG_PORT;
+		s->ack_tries--;
+		s->ack_next_ms = now_ms + 1000 + block_ack_delay_ms(d, s->req.block_ack_delay);
+		goto send;
+	}
+	if (d->need_sync && !silent && now_ms >= d->next_sync_ms) {
+		struct clk_cmd req;
+		size_t pos = 0;
+		clk_dev_app_time_req(&d->clk, dev_seconds(d, now_ms), !d->synced, &req);
+		if (clk_encode(&req, ul->data, sizeof(ul->data), &pos) == FUOTA_OK) {
+			ul->port = CLK_FPORT;
+			ul->len = pos;
+			d->next_sync_ms = now_ms + d->cfg.sync_retry_s * 1000ll;
+			if (d->clk.nb_transmissions > 0 && --d->clk.nb_transmissions == 0 &&
+			    d->synced)
+				d->need_sync = false;
+			goto send;
+		}
+	}
+	if (!status)
+		return false;
+	ul->port = SIM_APP_PORT;
+	ul->data[0] = (uint8_t)d->rep.steps;
+	ul->len = 1;
+send:
+	ul->fcnt = d->fcnt_up++;
+	d->rep.uplinks++;
+	return true;
+}
+
+bool sim_dev_finished(const struct sim_dev *d)
+{
+	if (d->n_ul > 0)
+		return false;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
+		if (d->frag[i].ack_tries > 0)
+			return false;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
+		if (d->frag[i].active && d->frag[i].done)
+			return true;
+	for (int i = 0; i < MC_MAX_GROUPS; i++)
+		if (d->groups[i].closed)
+			return true;
+	return false;
+}
+
+void sim_dev_get_report(const struct sim_dev *d, int64_t now_ms, struct sim_dev_report *rep)
+{
+	*rep = d->rep;
+	rep->finished = sim_dev_finished(d);
+	rep->clock_error_ms = sim_dev_clock_ms(d, now_ms) - now_ms;
+}

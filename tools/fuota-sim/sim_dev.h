@@ -1,0 +1,214 @@
+/* One simulated LoRaWAN device's application layer: TS003 clock sync (port 202), TS005 remote
+ * multicast setup (port 200), TS004 fragmentation (port 201) and the multicast receiver, on top
+ * of the project's codec libraries (clk, mc, frag_cmd, frag_dec, frag_mic, lw_frame).
+ *
+ * Pure logic: bytes in, bytes out, no MQTT, no clock reads, no threads. Time is passed in as
+ * now_ms, the true GPS time in milliseconds; the device derives its own clock from it with its
+ * offset and drift, and that clock is what it reports (DeviceTime) and what it schedules
+ * multicast sessions by. The network side (sim_net.c) decides when a device transmits and
+ * which downlinks reach it.
+ *
+ * Allocation: sim_dev_init allocates nothing; a FragSessionSetupReq allocates the decoder memory
+ * (bounded by the device's memory limit) and sim_dev_free releases it. */
+#ifndef FUOTA_SIM_DEV_H
+#define FUOTA_SIM_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/clk.h"
+#include "fuota/frag_cmd.h"
+#include "fuota/frag_dec.h"
+#include "fuota/lw_region.h"
+#include "fuota/mc.h"
+
+#define SIM_UL_MAX        242 /* largest uplink FRMPayload the device builds */
+#define SIM_UL_QUEUE      8   /* answers waiting for an uplink */
+#define SIM_MAX_FAILURES  8
+#define SIM_FAILURE_LEN   112
+#define SIM_FRAG_SESSIONS 4
+#define SIM_APP_PORT      2 /* FPort of the periodic status uplink (not an application package) */
+#define SIM_MAX_FCNT_GAP  16384 /* LoRaWAN MAX_FCNT_GAP: larger jumps of McFCnt are refused */
+
+/* Misbehaviour switches (struct sim_dev_cfg.misbehave). A wrong root key is not a switch here:
+ * the device simply holds a key that differs from the one registered (sim_net.c does that). */
+#define SIM_MB_SILENT      0x01u /* never answer any application-layer command */
+#define SIM_MB_LATE        0x02u /* answer late_s seconds late */
+#define SIM_MB_REJECT_FRAG 0x04u /* refuse every FragSessionSetupReq with NotEnoughMemory */
+#define SIM_MB_WRONG_MCKEY 0x08u /* McKey = AES DECRYPT(McKEKey, ...): the P13 direction bug */
+
+/* Steps a device went through (struct sim_dev_report.steps). */
+#define SIM_STEP_PKG_VERSION  0x0001u /* answered a PackageVersionReq */
+#define SIM_STEP_TIME_SYNC    0x0002u /* applied an AppTimeAns */
+#define SIM_STEP_MC_SETUP     0x0004u /* accepted McGroupSetupReq */
+#define SIM_STEP_FRAG_SETUP   0x0008u /* accepted FragSessionSetupReq */
+#define SIM_STEP_MC_SESSION   0x0010u /* accepted McClassC/BSessionReq */
+#define SIM_STEP_SESSION_OPEN 0x0020u /* its multicast session window opened */
+#define SIM_STEP_DECODED      0x0040u /* rebuilt the image */
+#define SIM_STEP_VERIFIED     0x0080u /* SHA-256 (and v2 MIC) matched */
+#define SIM_STEP_BLOCK_ACKED  0x0100u /* received FragDataBlockReceivedAns */
+#define SIM_STEP_STATUS       0x0200u /* answered FragSessionStatusReq */
+#define SIM_STEP_FRAG_DELETE  0x0400u /* deleted a fragmentation session on request */
+#define SIM_STEP_MC_DELETE    0x0800u /* deleted a multicast group on request */
+#define SIM_STEP_SESSION_END  0x1000u /* its multicast session window closed */
+
+/* Names of the step bits, for reports: sim_step_name(SIM_STEP_DECODED) = "decoded". */
+const char *sim_step_name(uint32_t step);
+
+struct sim_dev_cfg {
+	uint64_t dev_eui;
+	bool lorawan11;       /* true: root_key is the LoRaWAN 1.1 AppKey; false: 1.0.x GenAppKey */
+	uint8_t root_key[16]; /* the key the device holds */
+	int clk_version;      /* TS003 package version, 1 or 2 */
+	int mc_version;       /* TS005, 1 or 2 */
+	int frag_version;     /* TS004, 1 or 2 */
+	enum frag_seed v2_seed; /* TS004 v2 seed reading (PROTOCOL-NOTES §4.5) */
+	const struct lw_region
+	        *region;         /* for DR / frequency checks of session requests; NULL: none */
+	size_t mem_limit;        /* decoder memory the device has, bytes */
+	int64_t clock_offset_ms; /* device clock - true GPS time at now_ms of sim_dev_init */
+	int32_t drift_ppm;       /* device clock rate error */
+	uint32_t misbehave;      /* SIM_MB_* */
+	uint32_t late_s;         /* answer delay with SIM_MB_LATE */
+	uint32_t resync_s;       /* AppTimeReq period once synchronised; 0: never again */
+	uint32_t sync_retry_s;   /* AppTimeReq retry while unanswered; 0: 10 s */
+	bool has_expected_sha256;
+	uint8_t expected_sha256[32]; /* SHA-256 of the original image */
+	uint64_t seed;               /* the device's own randomness (BlockAckDelay) */
+};
+
+/* What the device wants to transmit. */
+struct sim_uplink {
+	uint8_t port;
+	uint8_t data[SIM_UL_MAX];
+	size_t len;
+	uint32_t fcnt;
+};
+
+struct sim_failure {
+	char text[SIM_FAILURE_LEN];
+	uint32_t count;
+};
+
+/* Everything a report says about a device. */
+struct sim_dev_report {
+	uint32_t steps;
+	uint32_t uplinks;
+	uint32_t downlinks;       /* unicast downlinks processed */
+	uint32_t answers;         /* application-layer answers sent */
+	uint32_t mc_frames;       /* multicast frames that reached the device's radio */
+	uint32_t mc_accepted;     /* ... of them authentic, in the FCnt window, for its session */
+	uint32_t mic_failures;    /* multicast frames whose MIC did not verify */
+	uint32_t fcnt_rejected;   /* multicast frames outside [min, max] or replayed */
+	uint32_t duplicates;      /* the same frame again (e.g. heard through two gateways) */
+	uint32_t outside_session; /* for its group but outside its session window or channel */
+	uint32_t fragments;       /* DataFragments given to the decoder */
+	uint32_t frag_missing;    /* uncoded fragments still unknown */
+	uint32_t frag_recovered;  /* rebuilt by the FEC */
+	uint32_t nb_frag;         /* M of the last session */
+	bool decoded;
+	bool verified; /* SHA-256 (when known) and the v2 MIC (when v2) both matched */
+	bool sha_checked;
+	bool sha_ok;
+	bool mic_checked; /* v2 data-block MIC computed */
+	bool mic_ok;
+	bool finished;          /* nothing more will happen (see sim_dev_finished) */
+	int64_t clock_error_ms; /* device clock - true time, at the last call */
+	size_t n_failures;
+	struct sim_failure failures[SIM_MAX_FAILURES];
+};
+
+struct sim_pending_ul {
+	uint8_t port;
+	uint8_t data[SIM_UL_MAX];
+	size_t len;
+	int64_t not_before_ms;
+};
+
+struct sim_group {
+	bool defined;
+	uint32_t mc_addr;
+	uint8_t app_s_key[16];
+	uint8_t nwk_s_key[16];
+	uint32_t min_fcnt, max_fcnt;
+	bool has_last;
+	uint32_t last_fcnt;
+	/* the session */
+	bool has_session;
+	bool class_b;
+	uint32_t start;      /* SessionTime, device clock GPS seconds mod 2^32 */
+	uint32_t duration_s; /* 2^TimeOut s (C) or 2^TimeOut * 128 s (B) */
+	uint32_t freq_hz;
+	uint8_t dr;
+	bool opened, closed;
+};
+
+struct sim_frag {
+	bool active;
+	bool done; /* DONE or FAILED handled */
+	struct frag_setup_req req;
+	struct frag_dec dec;
+	void *mem;
+	bool mic_error;
+	uint8_t ack_tries;   /* FragDataBlockReceivedReq still to send */
+	int64_t ack_next_ms; /* when the next one may go */
+	bool has_cnt;        /* v2: a SessionCnt was accepted for this index */
+	uint16_t last_cnt;
+};
+
+struct sim_dev {
+	struct sim_dev_cfg cfg;
+	int64_t t0_ms; /* now_ms at init: the drift reference */
+	int64_t offset_ms;
+	struct clk_dev clk;
+	bool synced;
+	bool need_sync;
+	int64_t next_sync_ms;
+	uint32_t fcnt_up;
+	uint64_t rng;
+	struct sim_group groups[MC_MAX_GROUPS];
+	struct sim_frag frag[SIM_FRAG_SESSIONS];
+	struct sim_pending_ul ul[SIM_UL_QUEUE];
+	size_t n_ul;
+	struct sim_dev_report rep;
+};
+
+/* Initialises d at true GPS time now_ms. Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (a package
+ * version other than 1 or 2). */
+int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_ms);
+/* Releases decoder memory. Accepts NULL. */
+void sim_dev_free(struct sim_dev *d);
+
+/* The device clock at now_ms: GPS milliseconds as the device believes them. */
+int64_t sim_dev_clock_ms(const struct sim_dev *d, int64_t now_ms);
+
+/* A unicast downlink FRMPayload (clear, as the network server hands it over) on port. Unknown
+ * ports are ignored. Returns FUOTA_OK, or FUOTA_ERR_MALFORMED when the payload did not decode
+ * (recorded as a failure; commands before the bad one were executed, as on a real device). */
+int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
+                     size_t len);
+
+/* A downlink PHYPayload that reached the device's radio at now_ms on freq_hz (multicast frames
+ * from a gateway). Frames for no group of the device are ignored silently. Returns FUOTA_OK when
+ * it was accepted, FUOTA_ERR_NOT_FOUND when not for this device, FUOTA_ERR_MALFORMED (bad frame,
+ * MIC, FCnt) or FUOTA_ERR_STATE (outside its session); the report counts each case. */
+int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const uint8_t *phy,
+                      size_t len);
+
+/* Timers: session windows opening/closing, clock resync. Call it often (every loop turn). */
+void sim_dev_tick(struct sim_dev *d, int64_t now_ms);
+
+/* The device's periodic uplink slot at now_ms: fills *ul with the first answer that is due, else
+ * an AppTimeReq when the clock needs one, else (when status is true) a 1-byte status frame on
+ * SIM_APP_PORT. Returns true if *ul is to be sent. */
+bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_uplink *ul);
+
+/* true when nothing more will happen: a fragmentation session finished (rebuilt or failed) and
+ * nothing is left to send, or the multicast session closed. */
+bool sim_dev_finished(const struct sim_dev *d);
+
+/* Copies the report (with clock_error_ms at now_ms). */
+void sim_dev_get_report(const struct sim_dev *d, int64_t now_ms, struct sim_dev_report *rep);
+
+#endif
