@@ -111,6 +111,8 @@ static struct {
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
+	bool class_b;
+	unsigned class_b_frames;
 	uint8_t firmware[FW_SIZE];
 	int64_t firmware_id;
 	int db_seq;
@@ -304,6 +306,10 @@ static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			ans.u.setup_ans.group_id = cmd.u.setup_req.group_id;
 			break;
 		}
+		case MC_CID_CLASS_B_SESSION:
+			/* Class B sessions start on a beacon period (ChirpStack aligns them). */
+			assert_int_equal(cmd.u.session_req.session_time % 128, 0);
+			/* fall through */
 		case MC_CID_CLASS_C_SESSION: {
 			uint32_t tts = 0;
 			bool missed = false;
@@ -472,6 +478,19 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	assert_int_equal(g.spreading_factor, 7);
 	assert_true(g.polarization_inversion);
 	assert_int_equal(lw_frame_parse(g.phy, g.phy_len, &f), FUOTA_OK);
+	if (T.class_b) {
+		/* A ping slot of the group: GPS-timed, 2.120 s + k * 30 ms into a beacon period,
+		 * handed to the gateway ahead of time. */
+		int64_t at_ms = g.timing_ns / 1000000;
+
+		assert_int_equal(g.timing, CS_TIMING_GPS_EPOCH);
+		assert_int_equal((at_ms % 128000 - 2120) % 30, 0);
+		assert_true(at_ms > true_gps_ms());
+		assert_true(at_ms / 1000 >= (int64_t)T.devs[0].session_time);
+		T.class_b_frames++;
+	} else {
+		assert_int_equal(g.timing, CS_TIMING_IMMEDIATELY);
+	}
 	assert_true(T.n_fcnts < MAX_FCNT);
 	T.fcnts[T.n_fcnts++] = f.fcnt16;
 	memset(&ack, 0, sizeof(ack));
@@ -582,7 +601,8 @@ static int64_t json_id(const char *json)
 	return id;
 }
 
-static int64_t add_job(size_t first, size_t count, int redundancy)
+static int64_t add_job_ex(size_t first, size_t count, int redundancy, char mc_class,
+                          int periodicity)
 {
 	struct job_params p;
 	struct store_job_create jc;
@@ -604,9 +624,9 @@ static int64_t add_job(size_t first, size_t count, int redundancy)
 	p.redundancy_percent = -1;
 	p.unicast_timeout_s = 5;
 	p.unicast_attempts = 3;
-	p.multicast_class = 'C';
+	p.multicast_class = mc_class;
 	p.multicast_timeout_s = 0;
-	p.ping_slot_periodicity = -1;
+	p.ping_slot_periodicity = periodicity;
 	p.n_devices = count;
 	p.dev_euis = euis;
 	jc.params = &p;
@@ -617,6 +637,11 @@ static int64_t add_job(size_t first, size_t count, int redundancy)
 	free(json);
 	free(euis);
 	return id;
+}
+
+static int64_t add_job(size_t first, size_t count, int redundancy)
+{
+	return add_job_ex(first, count, redundancy, 'C', -1);
 }
 
 /* A new database with the firmware and no device. */
@@ -635,6 +660,8 @@ static void fresh_db(void)
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
+	T.class_b = false;
+	T.class_b_frames = 0;
 	snprintf(name, sizeof(name), "fuota_itest_engine_%d", T.db_seq++);
 	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
 	assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
@@ -648,12 +675,13 @@ static void fresh_db(void)
 	T.now_ms = 1763700000000; /* 2025-11-21 */
 }
 
-static struct engine *new_engine(const char *instance, bool duty_cycle)
+static struct engine *new_engine_ex(const char *instance, bool duty_cycle, bool adaptive)
 {
 	struct engine_cfg cfg;
 	struct engine *e = NULL;
 
 	engine_cfg_defaults(&cfg);
+	cfg.adaptive = adaptive;
 	snprintf(cfg.instance_id, sizeof(cfg.instance_id), "%s", instance);
 	memcpy(cfg.master_key, master_key, sizeof(master_key));
 	cfg.lease_ms = 5000;
@@ -663,6 +691,11 @@ static struct engine *new_engine(const char *instance, bool duty_cycle)
 	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish, NULL, &e),
 	                 FUOTA_OK);
 	return e;
+}
+
+static struct engine *new_engine(const char *instance, bool duty_cycle)
+{
+	return new_engine_ex(instance, duty_cycle, false);
 }
 
 static char *job_get(int64_t id)
@@ -990,6 +1023,94 @@ static void test_cancel(void **state)
 	engine_destroy(e);
 }
 
+static void test_pause_resume(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], *json = NULL;
+	size_t before;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000071", 0x31, 1);
+	add_dev("0000000000000072", 0x32, 1);
+	e = new_engine("itest-a", true);
+	job = add_job(0, 2, 2);
+	run(e, job, 2000, 5);
+	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
+	free(json);
+	json = NULL;
+	/* Paused: a minute passes and nothing goes out. */
+	before = T.n_msgs;
+	for (int i = 0; i < 60; i++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 1000;
+	}
+	assert_int_equal(T.n_msgs, before);
+	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
+	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
+	free(json);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_fcnts_increase();
+	engine_destroy(e);
+}
+
+static void test_adaptive_v2(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	long long sent;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000081", 0x41, 2);
+	add_dev("0000000000000082", 0x42, 2);
+	/* Loses 6 of the 20 uncoded fragments: the 2 fixed parity rows are not enough. */
+	T.devs[0].drop_mask = 0x3Fu << 3;
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 2, 2);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_true(T.devs[0].mic_ok);
+	sent = db_count("SELECT frames_sent FROM engine_job");
+	/* More than the fixed minimum, and it stopped soon after the last device reported its
+	 * block (FragDataBlockReceivedReq), far below the cap of 20 parity rows. */
+	assert_true(sent >= 20 + 6);
+	assert_true(sent <= 20 + 6 + 4);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 2);
+	engine_destroy(e);
+}
+
+static void test_class_b(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000091", 0x51, 1);
+	add_dev("0000000000000092", 0x52, 1);
+	T.class_b = true;
+	e = new_engine("itest-a", true);
+	job = add_job_ex(0, 2, 3, 'B', 2);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_int_equal(T.class_b_frames, 23);
+	assert_fcnts_increase();
+	engine_destroy(e);
+}
+
 static int64_t realtime_ms(void)
 {
 	struct timespec ts;
@@ -1094,6 +1215,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_cancel),
+	        cmocka_unit_test(test_pause_resume),
+	        cmocka_unit_test(test_adaptive_v2),
+	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_mqtt_end_to_end),
 	};
 	int rc;
