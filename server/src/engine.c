@@ -86,7 +86,7 @@ void engine_destroy(struct engine *e)
 		struct engine_cache *c = e->cache;
 
 		e->cache = c->next;
-		free(c->frags);
+		engine_cache_free(c);
 		free(c);
 	}
 	free(e->gws);
@@ -199,7 +199,7 @@ void engine_cache_drop(struct engine *e, int64_t job_id)
 			struct engine_cache *c = *p;
 
 			*p = c->next;
-			free(c->frags);
+			engine_cache_free(c);
 			free(c);
 			return;
 		}
@@ -255,7 +255,7 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 fail:
 	log_msg(LOG_LVL_ERROR, "job %lld: cannot load its firmware or McKey", (long long)j->id);
 	if (c)
-		free(c->frags);
+		engine_cache_free(c);
 	free(c);
 	free(image);
 	return NULL;

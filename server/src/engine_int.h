@@ -11,6 +11,7 @@
 #include "fuota/cs_msg.h"
 #include "fuota/engine.h"
 #include "fuota/engine_calc.h"
+#include "fuota/frag_enc.h"
 #include "store_engine.h"
 
 /* When a gateway is free again (duty cycle), shared by every job of this engine. */
@@ -28,6 +29,11 @@ struct engine_cache {
 	uint32_t frag_size, nb_frag;
 	uint8_t mc_key[16], app_s_key[16], nwk_s_key[16];
 	uint32_t mc_addr;
+	/* Parity encoders over frags, one per TS004 code version, built on first use. */
+	struct frag_enc enc[2];
+	bool enc_ready[2];
+	void *scratch;
+	size_t scratch_len;
 	struct engine_cache *next;
 };
 
@@ -81,8 +87,10 @@ int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms);
 /* Builds the DataFragment of N = n (uncoded or parity row n - M) into out (frag_size + 3). */
-int engine_tx_fragment(const struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
+int engine_tx_fragment(struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
                        size_t cap, size_t *len);
+/* Frees what a cache entry owns (not the entry). */
+void engine_cache_free(struct engine_cache *c);
 
 /* csr.c: the TS003 clock-sync responder. Answers every AppTimeReq of an uplink on port_clk. */
 int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);

@@ -24,10 +24,19 @@
 #define PROGRESS_EVERY  16
 #define ACK_POLL_MS     500
 
-int engine_tx_fragment(const struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
+void engine_cache_free(struct engine_cache *c)
+{
+	free(c->frags);
+	free(c->scratch);
+	c->frags = NULL;
+	c->scratch = NULL;
+}
+
+int engine_tx_fragment(struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
                        size_t cap, size_t *len)
 {
 	size_t fs = c->frag_size;
+	int v = code_version >= 2 ? 1 : 0;
 
 	if (n == 0 || n > FRAG_MAX_N || cap < fs + 3)
 		return FUOTA_ERR_INVALID_ARG;
@@ -36,30 +45,35 @@ int engine_tx_fragment(const struct engine_cache *c, int code_version, uint32_t 
 	if (n <= c->nb_frag) {
 		memcpy(out + 3, c->frags + (size_t)(n - 1) * fs, fs);
 	} else {
-		struct frag_code code = {c->nb_frag, code_version >= 2 ? FRAG_V2 : FRAG_V1,
-		                         FRAG_SEED_RELATIVE};
-		size_t words = frag_line_words(c->nb_frag);
-		uint64_t *line = calloc(words, sizeof(uint64_t));
-		int rc;
+		/* Parity row n - M of the session's code (frag_enc: the fast encoder, any row on
+		 * demand, which adaptive redundancy needs). */
+		if (!c->enc_ready[v]) {
+			struct frag_code code = {c->nb_frag, v ? FRAG_V2 : FRAG_V1,
+			                         FRAG_SEED_RELATIVE};
+			size_t need;
+			int rc = frag_enc_init(&c->enc[v], &code, c->frag_size, c->frags,
+			                       (size_t)c->nb_frag * fs, FRAG_ENC_ISA_AUTO);
 
-		if (!line)
-			return FUOTA_ERR_NO_MEMORY;
-		rc = frag_row_line(&code, n - c->nb_frag, line, words, NULL);
-		if (rc != FUOTA_OK) {
-			free(line);
-			return rc;
-		}
-		memset(out + 3, 0, fs);
-		for (uint32_t x = 0; x < c->nb_frag; x++) {
-			const uint8_t *f;
+			if (rc != FUOTA_OK)
+				return rc;
+			need = frag_enc_row_scratch_size(&c->enc[v]);
+			if (need > c->scratch_len) {
+				void *p = realloc(c->scratch, need);
 
-			if (!(line[x / 64] >> (x % 64) & 1))
-				continue;
-			f = c->frags + (size_t)x * fs;
-			for (size_t i = 0; i < fs; i++)
-				out[3 + i] ^= f[i];
+				if (!p)
+					return FUOTA_ERR_NO_MEMORY;
+				c->scratch = p;
+				c->scratch_len = need;
+			}
+			c->enc_ready[v] = true;
 		}
-		free(line);
+		{
+			int rc = frag_enc_row(&c->enc[v], n - c->nb_frag, out + 3, c->scratch,
+			                      c->scratch_len);
+
+			if (rc != FUOTA_OK)
+				return rc;
+		}
 	}
 	*len = fs + 3;
 	return FUOTA_OK;
@@ -159,7 +173,7 @@ static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64
 }
 
 /* Sends frame n (new_frame) or resends it through one gateway. */
-static int send_frame(struct engine *e, struct seng_job *j, const struct engine_cache *c,
+static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache *c,
                       const struct tx_radio *r, int code_version, uint32_t n, bool new_frame,
                       int64_t resend_of, const char (*gws)[SENG_EUI_LEN], size_t n_gws,
                       int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
