@@ -207,11 +207,11 @@ int itest_token(const char *bin, const char *dsn, bool admin, long tenant, char 
 	return rc;
 }
 
-static int connect_to(unsigned port)
+static int connect_to(unsigned port, int timeout_s)
 {
 	struct sockaddr_in sa;
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct timeval tv = {30, 0};
+	struct timeval tv = {timeout_s, 0};
 
 	if (s < 0)
 		return -1;
@@ -290,9 +290,9 @@ static int read_response(int s, struct http_resp *r)
 	return 0;
 }
 
-int http_raw(unsigned port, const void *data, size_t len, struct http_resp *r)
+int http_raw(unsigned port, const void *data, size_t len, int timeout_s, struct http_resp *r)
 {
-	int s = connect_to(port), rc = -1;
+	int s = connect_to(port, timeout_s), rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (s < 0)
@@ -322,7 +322,7 @@ int http_req(unsigned port, const char *method, const char *path, const char *to
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n", ctype);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	memset(r, 0, sizeof(*r));
-	s = connect_to(port);
+	s = connect_to(port, 30);
 	if (s < 0)
 		return -1;
 	if (send_all(s, head, (size_t)n) != 0 || (body && len && send_all(s, body, len) != 0)) {

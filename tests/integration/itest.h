@@ -54,8 +54,9 @@ struct http_resp {
  * 0 (r filled; free with http_free) or -1 (no connection / no answer). */
 int http_req(unsigned port, const char *method, const char *path, const char *token,
              const char *ctype, const void *body, size_t len, struct http_resp *r);
-/* Sends raw bytes and reads whatever comes back until the server closes. */
-int http_raw(unsigned port, const void *data, size_t len, struct http_resp *r);
+/* Sends raw bytes and reads whatever comes back until the server closes or timeout_s passes
+ * without a byte. */
+int http_raw(unsigned port, const void *data, size_t len, int timeout_s, struct http_resp *r);
 void http_free(struct http_resp *r);
 
 /* The body parsed as JSON (NULL when it is not). */

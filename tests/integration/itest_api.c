@@ -349,7 +349,12 @@ static void test_devices(void **state)
 
 	assert_int_equal(call("GET", "/api/v1/devices/A0B1C2D3E4F50617", T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "application_id"), "app-devices");
-	assert_null(strstr(json_dumps(j, 0), "000102030405060708090a0b0c0d0e0f"));
+	{
+		char *text = json_dumps(j, 0);
+
+		assert_null(strstr(text, "000102030405060708090a0b0c0d0e0f"));
+		free(text);
+	}
 	json_decref(j);
 	assert_int_equal(
 	        call("GET", "/api/v1/devices?application_id=app-devices", T.admin, NULL, &j), 200);
@@ -955,7 +960,9 @@ static void test_sql_metacharacters(void **state)
 static void expect_raw(const char *what, const char *req, size_t len, int lo, int hi)
 {
 	struct http_resp r;
-	int rc = http_raw(T.fd.port, req, len, &r);
+	/* A request that stops in the middle of its body gets no answer before the server's
+	 * connection timeout: wait a little only. */
+	int rc = http_raw(T.fd.port, req, len, lo == 0 ? 2 : 30, &r);
 
 	/* A server may also just close on garbage; what matters is that it keeps serving. */
 	if (rc == 0 && (r.status < lo || r.status > hi))
@@ -1243,6 +1250,8 @@ static int group_setup(void **state)
 	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_api.fuotad.log", argv_dir);
 	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 2u * 1024 * 1024);
 	remove(T.fd.log);
+	/* The API alone: no job engine moving the jobs' states under the tests' feet. */
+	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
 		return -1;
 	if (itest_fuotad_start(&T.fd) != 0)

@@ -1,0 +1,131 @@
+/* Fuzzes fuotad's request decoding: the JSON body decoders (device, tenant, token, job), the
+ * multipart parser, the form-field conversion and the job plan computed from a decoded job.
+ * Input: byte 0 picks the target, the rest is the body (for multipart: "boundary\n" then body). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/api_decode.h"
+#include "fuota/err.h"
+#include "fuota/multipart.h"
+#include "fuota/plan.h"
+#include "fuzz.h"
+
+/* Invariants hold in every build type (CHECK() vanishes under NDEBUG). */
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
+	} while (0)
+
+static void check_deveui(const char *e)
+{
+	CHECK(strlen(e) == 16);
+	for (int i = 0; i < 16; i++)
+		CHECK((e[i] >= '0' && e[i] <= '9') || (e[i] >= 'a' && e[i] <= 'f'));
+}
+
+static void fuzz_job(const char *body, size_t len, unsigned flags)
+{
+	struct api_error e;
+	struct job_params p;
+	struct job_plan plan;
+	json_t *obj = api_parse_object(body, len, &e);
+
+	if (!obj) {
+		CHECK(e.status == 400);
+		return;
+	}
+	if (api_decode_job(obj, flags & 1, flags & 2, &p, &e) == FUOTA_OK) {
+		for (size_t i = 0; i < p.n_devices; i++) {
+			check_deveui(p.dev_euis[i]);
+			/* sorted and unique */
+			CHECK(i == 0 || memcmp(p.dev_euis[i - 1], p.dev_euis[i], 16) < 0);
+		}
+		CHECK(p.multicast_class == 'B' || p.multicast_class == 'C');
+		if (plan_compute(&p, (size_t)(flags >> 2) * 977u, &plan, &e) == FUOTA_OK) {
+			CHECK(plan.total_frames <= PLAN_MAX_FRAMES);
+			CHECK(plan.total_frames == plan.nb_frag + plan.redundancy);
+			CHECK(plan.fragment_size >= 1 &&
+			      plan.fragment_size + 3 <= plan.max_payload);
+			CHECK(plan.mc_timeout_exp <= 15);
+			CHECK(plan.mc_timeout_s >= plan.multicast_s);
+		} else {
+			CHECK(e.status == 400 && e.field[0]);
+		}
+	} else {
+		CHECK(e.status == 400 || e.status == 500);
+	}
+	job_params_free(&p);
+	json_decref(obj);
+}
+
+static void fuzz_multipart(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	char ct[128], boundary[80];
+	struct mp_part parts[8];
+	size_t n, blen;
+
+	if (!nl || (size_t)(nl - data) > 90)
+		return;
+	blen = (size_t)(nl - data);
+	memcpy(ct, "multipart/form-data; boundary=", 30);
+	memcpy(ct + 30, data, blen);
+	ct[30 + blen] = 0;
+	if (mp_boundary(ct, boundary, sizeof(boundary)) != FUOTA_OK)
+		return;
+	if (mp_parse(boundary, (const uint8_t *)nl + 1, len - blen - 1, parts, 8, &n) == FUOTA_OK) {
+		CHECK(n <= 8);
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *base = (const uint8_t *)nl + 1;
+
+			/* every part lies inside the body */
+			CHECK(parts[i].data >= base &&
+			      parts[i].data + parts[i].len <= base + len - blen - 1);
+			json_decref(api_form_value(parts[i].name, (const char *)parts[i].data,
+			                           parts[i].len));
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_error e;
+	const char *body = (const char *)data + 1;
+	size_t len = size ? size - 1 : 0;
+
+	if (size == 0)
+		return 0;
+	switch (data[0] & 7) {
+	case 0: {
+		struct api_device_req d;
+
+		if (api_decode_device(body, len, &d, &e) == FUOTA_OK) {
+			check_deveui(d.dev_eui);
+			CHECK(d.dev_class == 'A' || d.dev_class == 'B' || d.dev_class == 'C');
+		} else {
+			CHECK(e.status == 400 && e.code[0]);
+		}
+		break;
+	}
+	case 1: {
+		char name[API_NAME_MAX + 1];
+
+		if (api_decode_tenant(body, len, name, &e) == FUOTA_OK)
+			CHECK(strlen(name) >= 1 && strlen(name) <= API_NAME_MAX);
+		break;
+	}
+	case 2: {
+		struct api_token_req t;
+
+		if (api_decode_token(body, len, &t, &e) == FUOTA_OK)
+			CHECK(t.tenant_id >= 1);
+		break;
+	}
+	case 3:
+	case 4: fuzz_job(body, len, data[0] >> 3 | (data[0] & 4 ? 0 : 3)); break;
+	case 5: fuzz_multipart(body, len); break;
+	default: json_decref(api_form_value(len & 1 ? "devices" : "data_rate", body, len)); break;
+	}
+	return 0;
+}
