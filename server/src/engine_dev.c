@@ -409,6 +409,20 @@ void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
 }
 
+void engine_dev_status_round(struct engine *e, const struct seng_job *j)
+{
+	struct seng_dev *devs = NULL;
+	size_t n = 0;
+	uint8_t req[2] = {FRAG_CID_SESSION_STATUS, 0x01}; /* Participants 1, FragIndex 0 */
+
+	if (seng_devs_session_pending_v1(e->store, j->id, &devs, &n) != FUOTA_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		engine_unicast(e, devs[i].application_id, devs[i].dev_eui, e->cfg.port_frag, req,
+		               sizeof(req));
+	free(devs);
+}
+
 /* ---- answers -------------------------------------------------------------------------------- */
 
 /* After an answer moved the device, act on its new step at once (no wait for the tick). */
@@ -556,7 +570,20 @@ static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag
 	struct seng_dev_update u;
 	char why[128], la[192];
 
-	if (strcmp(d->step, "frag_status") != 0 || a->frag_index != 0)
+	if (a->frag_index != 0)
+		return FUOTA_OK;
+	if (strcmp(d->step, "session") == 0) {
+		/* A status round of adaptive redundancy, during the session. */
+		seng_dev_update_init(&u);
+		if (a->memory_error)
+			return dev_fail(e, d, "session",
+			                "FragSessionStatusAns: NotEnoughMatrixMemory");
+		if (a->missing_frag != 0 || a->mic_error || a->session_not_exist)
+			return FUOTA_OK;
+		u.set_block_received = true;
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
+	}
+	if (strcmp(d->step, "frag_status") != 0)
 		return FUOTA_OK;
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"FragSessionStatusAns\",\"received\":%u,\"missing\":%u,"

@@ -75,6 +75,10 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 /* Sends FragSessionDeleteReq and McGroupDeleteReq once, without waiting (a cancelled job, or a
  * device that failed after its group was set up). */
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d);
+/* Adaptive redundancy, TS004 v1: asks every v1 device of the session that has not reported
+ * completion for its FragSessionStatusAns (Participants = 1); an answer with nothing missing
+ * counts as completion. */
+void engine_dev_status_round(struct engine *e, const struct seng_job *j);
 /* Publishes a unicast downlink to application/{app}/device/{dev_eui}/command/down. */
 int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
                    const uint8_t *data, size_t len);

@@ -264,6 +264,12 @@ static void gws_busy(struct engine *e, const char (*gws)[SENG_EUI_LEN], size_t n
 	}
 }
 
+/* Parity rows between two status rounds of adaptive redundancy (TS004 v1 devices). */
+static uint32_t status_every(const struct seng_job *j)
+{
+	return j->nb_frag / 10 > 4 ? j->nb_frag / 10 : 4;
+}
+
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms)
 {
@@ -371,6 +377,12 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		                at_gps, freq, now_ms, next_tx);
 		if (rc != FUOTA_OK)
 			return rc;
+		if (new_frame && j->adaptive && n >= j->nb_frag + j->redundancy &&
+		    (n - j->nb_frag - j->redundancy) % status_every(j) == 0) {
+			/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices still
+			 * missing the block how far they are, every few parity rows. */
+			engine_dev_status_round(e, j);
+		}
 		if (new_frame && (j->frames_sent % PROGRESS_EVERY == 0 || n == j->nb_frag)) {
 			json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "job_id", (json_int_t)j->id,
 			                      "frames_sent", (json_int_t)j->frames_sent, "nb_frag",

@@ -585,6 +585,18 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 	        2, vals, devs, n);
 }
 
+int seng_devs_session_pending_v1(struct store *s, int64_t job_id, struct seng_dev **devs, size_t *n)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+
+	return devs_query(s,
+	                  "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.step = 'session' "
+	                  "AND NOT jd.block_received AND coalesce(jd.frag_version, 1) < 2 "
+	                  "ORDER BY jd.dev_eui",
+	                  1, vals, devs, n);
+}
+
 int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
                        unsigned *v2)
 {

@@ -139,6 +139,10 @@ int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
  * one-shot clean-up; *devs malloc'd. */
 int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
                          size_t *n);
+/* TS004 v1 devices of the session that have not reported completion (adaptive status rounds);
+ * *devs malloc'd. */
+int seng_devs_session_pending_v1(struct store *s, int64_t job_id, struct seng_dev **devs,
+                                 size_t *n);
 /* How many devices in `step` speak TS004 v1 and v2 (the session's code must suit them all). */
 int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
                        unsigned *v2);
