@@ -92,6 +92,7 @@ struct sim_dev {
 };
 
 struct msg {
+	const char *from; /* the publishing engine's tag */
 	char topic[256];
 	uint8_t *data;
 	size_t len;
@@ -107,6 +108,8 @@ static struct {
 	struct sim_dev devs[MAX_DEVS];
 	size_t n_devs;
 	uint32_t fcnts[MAX_FCNT];
+	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
+	const char *frame_from[MAX_FCNT]; /* which engine published it */
 	size_t n_fcnts;
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
 	unsigned refused;
@@ -146,6 +149,7 @@ static int fake_publish(void *ctx, const char *topic, const uint8_t *payload, si
 		T.cap_msgs = cap;
 	}
 	m = &T.msgs[T.n_msgs++];
+	m->from = ctx;
 	snprintf(m->topic, sizeof(m->topic), "%s", topic);
 	m->data = malloc(len + 1);
 	assert_non_null(m->data);
@@ -436,6 +440,10 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	/* The device opens the class C window at SessionTime by its own clock. */
 	if ((int32_t)(dev_time_s(d) - d->session_time) < 0)
 		return;
+	/* Another group's frame (another job on the same gateway) is not for this device. */
+	assert_int_equal(lw_frame_parse(phy, len, &f), FUOTA_OK);
+	if (f.dev_addr != d->mc_addr)
+		return;
 	assert_int_equal(lw_frame_open(phy, len, d->app_s_key, d->nwk_s_key,
 	                               (uint16_t)(d->next_fcnt >> 16), &f, &fcnt, clear,
 	                               sizeof(clear), &clen),
@@ -465,7 +473,8 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	}
 }
 
-static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, size_t len)
+static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, size_t len,
+                             const char *from)
 {
 	struct cs_gw_downlink g;
 	struct cs_gw_ack ack;
@@ -492,6 +501,8 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 		assert_int_equal(g.timing, CS_TIMING_IMMEDIATELY);
 	}
 	assert_true(T.n_fcnts < MAX_FCNT);
+	T.frame_addr[T.n_fcnts] = f.dev_addr;
+	T.frame_from[T.n_fcnts] = from;
 	T.fcnts[T.n_fcnts++] = f.fcnt16;
 	memset(&ack, 0, sizeof(ack));
 	ack.downlink_id = g.downlink_id;
@@ -539,7 +550,7 @@ static void pump(struct engine *e)
 				fail_msg("downlink on port %u", dl.f_port);
 		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
 			assert_true(strncmp(m.topic, "eu868/gateway/", 14) == 0);
-			on_gateway_frame(e, m.topic, m.data, m.len);
+			on_gateway_frame(e, m.topic, m.data, m.len, m.from);
 		} else if (strncmp(m.topic, "fuota/", 6) == 0) {
 			json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);
 
@@ -675,7 +686,8 @@ static void fresh_db(void)
 	T.now_ms = 1763700000000; /* 2025-11-21 */
 }
 
-static struct engine *new_engine_ex(const char *instance, bool duty_cycle, bool adaptive)
+static struct engine *new_engine_tag(const char *instance, bool duty_cycle, bool adaptive,
+                                     unsigned max_jobs)
 {
 	struct engine_cfg cfg;
 	struct engine *e = NULL;
@@ -688,9 +700,17 @@ static struct engine *new_engine_ex(const char *instance, bool duty_cycle, bool 
 	cfg.n_regions = 1;
 	snprintf(cfg.regions[0].name, sizeof(cfg.regions[0].name), "EU868");
 	cfg.regions[0].duty_cycle = duty_cycle;
-	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish, NULL, &e),
+	if (max_jobs)
+		cfg.max_jobs_per_tick = max_jobs;
+	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish,
+	                               (void *)(uintptr_t)instance, &e),
 	                 FUOTA_OK);
 	return e;
+}
+
+static struct engine *new_engine_ex(const char *instance, bool duty_cycle, bool adaptive)
+{
+	return new_engine_tag(instance, duty_cycle, adaptive, 0);
 }
 
 static struct engine *new_engine(const char *instance, bool duty_cycle)
@@ -1117,6 +1137,54 @@ static void test_adaptive_v1(void **state)
 	engine_destroy(e);
 }
 
+/* Two engines on one database share two jobs through the lease: each job is driven by one of
+ * them only, while uplinks reach either (a shared subscription splits them). */
+static void test_two_engines(void **state)
+{
+	struct engine *a, *b;
+	int64_t job1, job2;
+	char st[32];
+	uint32_t addr_a = 0, addr_b = 0;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000b1", 0x61, 1);
+	add_dev("00000000000000b2", 0x62, 1);
+	add_dev("00000000000000b3", 0x63, 2);
+	add_dev("00000000000000b4", 0x64, 2);
+	job1 = add_job(0, 2, 2);
+	job2 = add_job(2, 2, 2);
+	a = new_engine_tag("itest-a", false, false, 1);
+	b = new_engine_tag("itest-b", false, false, 1);
+	for (unsigned i = 0; i < 3000 && !(job_finished(job1) && job_finished(job2)); i++) {
+		int64_t na = 0, nb = 0;
+
+		assert_int_equal(engine_tick(a, T.now_ms, &na), FUOTA_OK);
+		pump(i % 2 ? a : b);
+		assert_int_equal(engine_tick(b, T.now_ms, &nb), FUOTA_OK);
+		pump(i % 2 ? b : a);
+		T.now_ms += 100;
+	}
+	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < T.n_devs; i++)
+		assert_image(&T.devs[i]);
+	/* Each group's frames came from one engine, and the two engines each had a job. */
+	for (size_t i = 0; i < T.n_fcnts; i++) {
+		if (strcmp(T.frame_from[i], "itest-a") == 0) {
+			assert_true(addr_a == 0 || addr_a == T.frame_addr[i]);
+			addr_a = T.frame_addr[i];
+		} else {
+			assert_string_equal(T.frame_from[i], "itest-b");
+			assert_true(addr_b == 0 || addr_b == T.frame_addr[i]);
+			addr_b = T.frame_addr[i];
+		}
+	}
+	assert_true(addr_a != 0 && addr_b != 0 && addr_a != addr_b);
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
 static void test_class_b(void **state)
 {
 	struct engine *e;
@@ -1246,6 +1314,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),
 	        cmocka_unit_test(test_adaptive_v1),
+	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_mqtt_end_to_end),
 	};
