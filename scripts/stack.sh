@@ -124,7 +124,7 @@ services_up() {
 	pg_up "$dir"
 	mqtt_up "$dir"
 	cat >"$dir/run/services.env" <<ENV
-FUOTA_DSN=host=127.0.0.1 port=$PG_PORT dbname=fuota user=fuota password=$PG_PASSWORD
+FUOTA_DSN='host=127.0.0.1 port=$PG_PORT dbname=fuota user=fuota password=$PG_PASSWORD'
 FUOTA_MQTT=tcp://127.0.0.1:$MQTT_PORT
 PG_HOST=127.0.0.1
 PG_PORT=$PG_PORT
@@ -207,7 +207,7 @@ INI
 FUOTA_URL=http://127.0.0.1:$http_port
 FUOTA_TOKEN=$token
 FUOTA_MQTT=tcp://127.0.0.1:$MQTT_PORT
-FUOTA_DSN=host=127.0.0.1 port=$PG_PORT dbname=fuota user=fuota password=$PG_PASSWORD
+FUOTA_DSN='host=127.0.0.1 port=$PG_PORT dbname=fuota user=fuota password=$PG_PASSWORD'
 ENV
 	umask 022
 	say "fuotad on http://127.0.0.1:$http_port, PostgreSQL on 127.0.0.1:$PG_PORT, mosquitto on 127.0.0.1:$MQTT_PORT"
