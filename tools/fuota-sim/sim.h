@@ -1,0 +1,173 @@
+/* fuota-sim's program state, shared by its files:
+ *   sim_opts.c    command line
+ *   sim_fleet.c   the fleet (devices and gateways) from a seed; fleet JSON for registration
+ *   sim_net.c     MQTT plumbing: network-server integration (uplinks, unicast downlinks at the
+ *                 next uplink), gateways (gw.DownlinkFrame scheduling, time on air, duty cycle,
+ *                 DownlinkTxAck, the loss model)
+ *   sim_report.c  per-device summary on stdout and the JSON report
+ *   main.c        the loop: one thread runs every device and gateway; MQTT callbacks only fill
+ *                 an inbound queue (fuota_mqtt). */
+#ifndef FUOTA_SIM_H
+#define FUOTA_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "fuota/cs_msg.h"
+#include "fuota/lw_region.h"
+#include "fuota/mqtt.h"
+#include "sim_dev.h"
+
+#define SIM_MB_WRONG_KEY 0x100u /* net-level switch: the device holds a key other than registered \
+	                         */
+#define SIM_N_MISBEHAVE 5
+#define SIM_UNICAST_Q   16 /* unicast downlinks queued per device, as a network server does */
+
+/* A misbehaviour given on the command line: for a fraction of the fleet or for listed devices. */
+struct sim_mb_spec {
+	uint32_t flag;
+	double fraction;  /* used when n_idx == 0 */
+	uint32_t idx[64]; /* device indices */
+	size_t n_idx;
+};
+
+struct sim_opts {
+	const char *mqtt_uri;
+	const char *client_id;
+	uint32_t n_devices;
+	uint32_t n_gateways;
+	uint32_t coverage;    /* gateways that hear each device */
+	double gnss_fraction; /* gateways with a GNSS receiver (time_since_gps_epoch) */
+	const char *region_name;
+	const struct lw_region *region;
+	const char *gw_prefix;  /* gateway topic prefix, default: lowercase region name */
+	const char *app_prefix; /* "application" */
+	const char *app_id;
+	bool proto; /* binary protobuf uplinks instead of JSON */
+	uint64_t seed;
+	uint64_t dev_eui_base;
+	uint64_t gw_eui_base;
+	char dev_class;         /* 'B' or 'C' */
+	double classb_fraction; /* with dev_class 'C': this fraction is B */
+	double v2_fraction;
+	double lw11_fraction;
+	double loss_min, loss_max; /* per-device loss rate, uniform in [min, max] */
+	double burst_len;          /* mean burst length (Gilbert-Elliott); 1 = independent */
+	double uplink_period_s;
+	double clock_offset_max_s;
+	double drift_ppm_max;
+	uint32_t resync_s;
+	size_t mem_limit;
+	uint32_t late_s;
+	enum frag_seed v2_seed;
+	struct sim_mb_spec mb[16];
+	size_t n_mb;
+	bool has_sha256;
+	uint8_t sha256[32];
+	double gw_duty_pct; /* < 0: the region's sub-band; 0: none; else this percentage */
+	double duty_window_s;
+	double max_ahead_s; /* a GPS-timed frame further ahead is TOO_EARLY */
+	const char *fleet_out;
+	bool print_fleet;
+	const char *report_path;
+	bool until_done;
+	double timeout_s; /* 0: none */
+	int verbose;
+};
+
+/* One gateway transmission, accepted and waiting for (or past) its start. */
+struct sim_tx {
+	int64_t start_ms, end_ms; /* true GPS ms */
+	uint32_t freq_hz;
+	uint8_t phy[CS_MAX_PAYLOAD];
+	size_t phy_len;
+	bool sent;
+};
+
+struct sim_gw {
+	char id[CS_EUI_LEN];
+	bool gnss;
+	struct sim_tx *tx; /* accepted frames: waiting ones and the duty-cycle window's history */
+	size_t n_tx, cap_tx;
+	uint32_t *devs; /* devices in range */
+	size_t n_devs, cap_devs;
+	uint64_t acks[12]; /* per cs_tx_ack_status */
+	uint64_t frames_sent;
+};
+
+struct sim_unicast {
+	uint8_t port;
+	uint8_t data[CS_MAX_PAYLOAD];
+	size_t len;
+};
+
+struct sim_node {
+	uint32_t index;
+	char eui[CS_EUI_LEN];
+	char dev_class;
+	uint8_t registered_key[16]; /* what the fleet file says (a wrong-key device holds another)
+	                             */
+	uint32_t misbehave;         /* SIM_MB_* incl. SIM_MB_WRONG_KEY */
+	double loss;
+	bool burst_bad; /* Gilbert-Elliott state */
+	uint64_t rng;
+	uint32_t gws[8]; /* gateways that hear it */
+	size_t n_gws;
+	int64_t next_uplink_ms;
+	struct sim_unicast q[SIM_UNICAST_Q];
+	size_t nq;
+	uint32_t unicast_dropped;
+	uint32_t frames_lost;  /* multicast frames for its groups the loss model took */
+	uint32_t frames_heard; /* ... that reached its radio */
+	struct sim_dev dev;
+};
+
+struct sim {
+	struct sim_opts o;
+	struct sim_node *nodes;
+	uint32_t n_nodes;
+	struct sim_gw *gws;
+	uint32_t n_gws;
+	struct mqtt_client *mqtt;
+	struct mqtt_queue *inq;
+	uint64_t uplinks_published;
+	uint64_t downlinks_received;
+	uint64_t bad_messages;
+	uint32_t next_uplink_id;
+	int64_t start_ms;
+};
+
+/* sim_opts.c: parses argv into o (defaults first). Returns 0, 1 after --help, or -1 with a
+ * message on stderr. */
+int sim_opts_parse(int argc, char **argv, struct sim_opts *o);
+
+/* sim_fleet.c */
+int sim_fleet_build(struct sim *s, int64_t now_ms);
+void sim_fleet_free(struct sim *s);
+/* The fleet as JSON: {"devices": [REST device objects], "sim": [{dev_eui, index, misbehave,
+ * loss}]}. Returns a malloc'd string or NULL. */
+char *sim_fleet_json(const struct sim *s);
+/* ["silent", "wrong-key", ...] for SIM_MB_* flags (a new reference). */
+json_t *sim_misbehave_json(uint32_t flags);
+uint64_t sim_rand(uint64_t *state);
+double sim_rand01(uint64_t *state);
+
+/* sim_net.c */
+int sim_net_start(struct sim *s);
+void sim_net_stop(struct sim *s);
+void sim_net_handle(struct sim *s, const struct mqtt_msg *m, int64_t now_ms);
+/* Runs what is due at now_ms (gateway transmissions, device uplinks); returns the time of the
+ * next thing to do (GPS ms). */
+int64_t sim_net_step(struct sim *s, int64_t now_ms);
+
+/* sim_report.c */
+void sim_report_print(const struct sim *s, int64_t now_ms);
+int sim_report_write(const struct sim *s, int64_t now_ms, const char *path);
+
+/* True GPS time now, in ms (CLOCK_REALTIME, leap seconds included). */
+int64_t sim_gps_now_ms(void);
+
+#endif
