@@ -584,6 +584,135 @@ static void test_campaign(void **state)
 	mqtt_queue_destroy(s->q);
 }
 
+/* The gateway answers of a second, small simulator: a GNSS gateway and one without, a 1 %
+ * duty cycle over a 20 s window, protobuf uplinks. */
+static void test_gateway_acks(void **state)
+{
+	(void)state;
+	char fleet[600];
+	snprintf(fleet, sizeof(fleet), "%s/fleet-gw.json", g_work);
+	unlink(fleet);
+	struct mqtt_queue *q = NULL;
+	struct mqtt_client *c = NULL;
+	assert_int_equal(mqtt_queue_create(0, &q), FUOTA_OK);
+	assert_int_equal(mqtt_paho_create(&c), FUOTA_OK);
+	char id[64];
+	snprintf(id, sizeof(id), "e2e-gw-%d", (int)getpid());
+	struct mqtt_options o = {.client_id = id, .clean_session = true};
+	assert_int_equal(mqtt_connect(c, g_uri, &o), FUOTA_OK);
+	assert_int_equal(
+	        mqtt_subscribe(c, "gwtest/gateway/+/event/ack", 1, mqtt_queue_on_message, q),
+	        FUOTA_OK);
+	assert_int_equal(mqtt_subscribe(c, "application/gw-app/device/+/event/up", 1,
+	                                mqtt_queue_on_message, q),
+	                 FUOTA_OK);
+	assert_int_equal(mqtt_wait_subscribed(c, 10000), FUOTA_OK);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(g_sim, g_sim, "--mqtt", g_uri, "--devices", "2", "--gateways", "2",
+		      "--gnss-fraction", "0.5", "--gw-prefix", "gwtest", "--app-id", "gw-app",
+		      "--proto", "--uplink-period", "0.5", "--gw-duty-cycle", "1", "--duty-window",
+		      "20", "--max-ahead", "60", "--fleet-out", fleet, "--timeout", "60",
+		      (char *)NULL);
+		_exit(127);
+	}
+	struct stat st;
+	for (int i = 0; i < 300 && stat(fleet, &st) != 0; i++)
+		usleep(100000);
+	assert_int_equal(stat(fleet, &st), 0);
+	const char *gnss = "0016c001ff000000", *plain = "0016c001ff000001";
+
+	/* 1 % of a 20 s window is 200 ms of air per gateway: a 51-byte frame at SF7 (about 100 ms)
+	 * fits, one at SF12 (about 2.5 s) never does. */
+	uint8_t phy[64];
+	memset(phy, 0x60, sizeof(phy));
+	struct {
+		const char *gw;
+		uint32_t id;
+		enum cs_timing timing;
+		int64_t at_ms; /* relative to now, for GPS timing */
+		uint32_t sf;
+		enum cs_tx_ack_status want;
+	} cases[] = {
+	        {gnss, 1, CS_TIMING_GPS_EPOCH, 3000, 7, CS_ACK_OK},
+	        {gnss, 2, CS_TIMING_GPS_EPOCH, 3050, 7, CS_ACK_COLLISION_PACKET},
+	        {gnss, 3, CS_TIMING_GPS_EPOCH, 5000, 12, CS_ACK_DUTY_CYCLE_OVERFLOW},
+	        {gnss, 4, CS_TIMING_GPS_EPOCH, 120000, 7, CS_ACK_TOO_EARLY},
+	        {gnss, 5, CS_TIMING_GPS_EPOCH, -1000, 7, CS_ACK_TOO_LATE},
+	        {plain, 6, CS_TIMING_GPS_EPOCH, 3000, 7, CS_ACK_GPS_UNLOCKED},
+	        {plain, 7, CS_TIMING_IMMEDIATELY, 0, 7, CS_ACK_OK},
+	        {plain, 8, CS_TIMING_IMMEDIATELY, 0, 7, CS_ACK_TOO_EARLY}, /* still on air */
+	};
+	int64_t now = gps_now_ms();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cs_gw_downlink d;
+		memset(&d, 0, sizeof(d));
+		d.downlink_id = cases[i].id;
+		snprintf(d.gateway_id, sizeof(d.gateway_id), "%s", cases[i].gw);
+		memcpy(d.phy, phy, 51);
+		d.phy_len = 51;
+		d.frequency = MC_FREQ_HZ;
+		d.bandwidth = 125000;
+		d.spreading_factor = cases[i].sf;
+		d.timing = cases[i].timing;
+		d.timing_ns = (now + cases[i].at_ms) * 1000000;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		assert_int_equal(cs_gw_downlink_to_proto(&d, &buf, &len), FUOTA_OK);
+		char topic[128];
+		snprintf(topic, sizeof(topic), "gwtest/gateway/%s/command/down", cases[i].gw);
+		assert_int_equal(mqtt_publish(c, topic, buf, len, 1), FUOTA_OK);
+		free(buf);
+	}
+	int got[16];
+	for (int i = 0; i < 16; i++)
+		got[i] = -1;
+	unsigned acks = 0, proto_uplinks = 0;
+	int64_t t0 = gps_now_ms();
+	while ((acks < 8 || proto_uplinks < 2) && gps_now_ms() - t0 < 15000) {
+		struct mqtt_msg *m = NULL;
+		if (mqtt_queue_pop(q, 100, &m) != FUOTA_OK)
+			continue;
+		char err[128];
+		if (strstr(m->topic, "/event/ack")) {
+			struct cs_gw_ack a;
+			assert_int_equal(
+			        cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err)),
+			        FUOTA_OK);
+			assert_true(a.downlink_id >= 1 && a.downlink_id <= 8);
+			got[a.downlink_id] = (int)a.status;
+			acks++;
+		} else {
+			/* --proto: binary integration.UplinkEvent, with the GNSS time only from the
+			 * gateway that has GNSS. */
+			struct cs_uplink *u = calloc(1, sizeof(*u));
+			assert_non_null(u);
+			assert_int_equal(
+			        cs_uplink_from_proto(m->payload, m->len, u, err, sizeof(err)),
+			        FUOTA_OK);
+			assert_int_equal(u->n_rx, 1);
+			assert_int_equal(u->rx[0].time_since_gps_epoch.set,
+			                 strcmp(u->rx[0].gateway_id, gnss) == 0);
+			proto_uplinks++;
+			free(u);
+		}
+		mqtt_msg_free(m);
+	}
+	kill(pid, SIGTERM);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(proto_uplinks >= 2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (got[cases[i].id] != (int)cases[i].want)
+			fail_msg("downlink %u: ack %d, expected %s", cases[i].id, got[cases[i].id],
+			         cs_ack_status_name(cases[i].want));
+	mqtt_destroy(c);
+	mqtt_queue_destroy(q);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
@@ -599,6 +728,7 @@ int main(int argc, char **argv)
 	snprintf(g_work, sizeof(g_work), "%s", argv[3]);
 	mkdir(g_work, 0755);
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_gateway_acks),
 	        cmocka_unit_test(test_campaign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
