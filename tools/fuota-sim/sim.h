@@ -21,10 +21,10 @@
 #include "fuota/mqtt.h"
 #include "sim_dev.h"
 
-#define SIM_MB_WRONG_KEY 0x100u /* net-level switch: the device holds a key other than registered \
-	                         */
-#define SIM_N_MISBEHAVE 5
-#define SIM_UNICAST_Q   16 /* unicast downlinks queued per device, as a network server does */
+/* Net-level switch: the device holds another key than the one registered. */
+#define SIM_MB_WRONG_KEY 0x100u
+#define SIM_N_MISBEHAVE  5
+#define SIM_UNICAST_Q    16 /* unicast downlinks queued per device, as a network server does */
 
 /* A misbehaviour given on the command line: for a fraction of the fleet or for listed devices. */
 struct sim_mb_spec {
