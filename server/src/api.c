@@ -208,24 +208,63 @@ bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset)
 	const char *o = c->req->get(c->req->conn, API_KV_QUERY, "offset");
 	unsigned long long v;
 
-	*limit = 50;
+	*limit = API_PAGE_DEFAULT;
 	*offset = 0;
 	if (l) {
-		if (!parse_u64(l, 500, &v) || v == 0) {
-			api_reply(c, 400, "invalid_field", "limit", "limit must be in 1..500");
+		if (!parse_u64(l, API_PAGE_MAX, &v) || v == 0) {
+			api_reply(c, 400, "invalid_field", "limit", "limit must be in 1..%u",
+			          API_PAGE_MAX);
 			return false;
 		}
 		*limit = (unsigned)v;
 	}
 	if (o) {
-		if (!parse_u64(o, 1000000000ull, &v)) {
-			api_reply(c, 400, "invalid_field", "offset",
-			          "offset must be in 0..1000000000");
+		if (!parse_u64(o, API_OFFSET_MAX, &v)) {
+			api_reply(c, 400, "invalid_field", "offset", "offset must be in 0..%lu",
+			          API_OFFSET_MAX);
 			return false;
 		}
 		*offset = (unsigned long)v;
 	}
 	return true;
+}
+
+bool api_page_params(struct api_call *c, struct store_paging *pg)
+{
+	const char *a = c->req->get(c->req->conn, API_KV_QUERY, "after");
+	unsigned long long v;
+
+	memset(pg, 0, sizeof(*pg));
+	if (!api_paging(c, &pg->limit, &pg->offset))
+		return false;
+	if (a) {
+		if (!parse_u64(a, INT64_MAX, &v) || v == 0) {
+			api_reply(c, 400, "invalid_field", "after",
+			          "after must be a positive id (next_after of the previous page)");
+			return false;
+		}
+		pg->after = (int64_t)v;
+	}
+	return true;
+}
+
+void api_reply_page(struct api_call *c, struct store_page *page, const struct store_paging *pg)
+{
+	size_t n = strlen(page->items) + 128;
+	char *body = malloc(n);
+
+	/* A full page may have a successor: its last key is the cursor of the next one. */
+	if (body)
+		snprintf(body, n, "{\"items\":%s,\"limit\":%u,\"offset\":%lu,\"next_after\":%s}",
+		         page->items, pg->limit, pg->offset,
+		         page->count == pg->limit && page->last[0] ? page->last : "null");
+	free(page->items);
+	page->items = NULL;
+	if (!body) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	api_reply_text(c, 200, body);
 }
 
 bool api_param_id(struct api_call *c, int64_t *id)

@@ -31,14 +31,18 @@ void api_h_tenant_create(struct api_call *c)
 
 void api_h_tenant_list(struct api_call *c)
 {
-	char *json;
-	int rc = store_tenant_list(c->api->store, &json);
+	struct store_paging pg;
+	struct store_page page;
+	int rc;
 
+	if (!api_page_params(c, &pg))
+		return;
+	rc = store_tenant_list(c->api->store, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "tenant");
 		return;
 	}
-	api_reply_list(c, json, 0, 0);
+	api_reply_page(c, &page, &pg);
 }
 
 void api_h_tenant_get(struct api_call *c)
@@ -106,15 +110,28 @@ out:
 void api_h_token_list(struct api_call *c)
 {
 	const char *t = c->req->get(c->req->conn, API_KV_QUERY, "tenant_id");
-	char *json;
+	struct store_paging pg;
+	struct store_page page;
+	long long tenant = 0;
+	char *end = NULL;
 	int rc;
 
-	rc = store_token_list(c->api->store, t ? strtoll(t, NULL, 10) : 0, &json);
+	if (t) {
+		tenant = strtoll(t, &end, 10);
+		if (t[0] < '1' || t[0] > '9' || *end || tenant < 1) {
+			api_reply(c, 400, "invalid_field", "tenant_id",
+			          "tenant_id must be a positive integer");
+			return;
+		}
+	}
+	if (!api_page_params(c, &pg))
+		return;
+	rc = store_token_list(c->api->store, tenant, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "token");
 		return;
 	}
-	api_reply_list(c, json, 0, 0);
+	api_reply_page(c, &page, &pg);
 }
 
 void api_h_token_revoke(struct api_call *c)

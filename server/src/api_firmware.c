@@ -75,14 +75,18 @@ void api_h_firmware_create(struct api_call *c)
 
 void api_h_firmware_list(struct api_call *c)
 {
-	char *json;
-	int rc = store_firmware_list(c->api->store, c->auth.tenant_id, &json);
+	struct store_paging pg;
+	struct store_page page;
+	int rc;
 
+	if (!api_page_params(c, &pg))
+		return;
+	rc = store_firmware_list(c->api->store, c->auth.tenant_id, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "firmware");
 		return;
 	}
-	api_reply_list(c, json, 0, 0);
+	api_reply_page(c, &page, &pg);
 }
 
 void api_h_firmware_get(struct api_call *c)

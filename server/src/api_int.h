@@ -14,6 +14,9 @@
 #define API_N_BUCKETS    12
 #define API_TOKEN_CACHE  256
 #define API_TOKEN_TTL_MS 2000
+#define API_PAGE_DEFAULT 50
+#define API_PAGE_MAX     500
+#define API_OFFSET_MAX   1000000000ul
 
 struct api_route_metrics {
 	int status[API_MAX_STATUSES];
@@ -56,8 +59,14 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 /* A list page: {"items": json_items, "limit": l, "offset": o}; json_items is freed. */
 void api_reply_list(struct api_call *c, char *json_items, unsigned limit, unsigned long offset);
 
-/* limit (1..500, default 50) and offset from the query string; false after replying 400. */
+/* limit (1..API_PAGE_MAX, default API_PAGE_DEFAULT) and offset (0..API_OFFSET_MAX) from the
+ * query string; false after replying 400. */
 bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset);
+/* The same and the cursor after (a positive id; absent: 0). */
+bool api_page_params(struct api_call *c, struct store_paging *pg);
+/* {"items": [...], "limit": l, "offset": o, "next_after": id of the last item when the page is
+ * full, else null}; page->items is freed. */
+void api_reply_page(struct api_call *c, struct store_page *page, const struct store_paging *pg);
 /* The {id} segment as a positive integer; false after replying 404. */
 bool api_param_id(struct api_call *c, int64_t *id);
 /* The Content-Type header or "". */

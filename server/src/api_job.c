@@ -258,12 +258,11 @@ static const char *const job_states[] = {"pending", "running",   "paused", "succ
 void api_h_job_list(struct api_call *c)
 {
 	const char *state = c->req->get(c->req->conn, API_KV_QUERY, "state");
-	unsigned limit;
-	unsigned long offset;
-	char *json;
+	struct store_paging pg;
+	struct store_page page;
 	int rc;
 
-	if (!api_paging(c, &limit, &offset))
+	if (!api_page_params(c, &pg))
 		return;
 	if (state) {
 		const char *const *s = job_states;
@@ -277,12 +276,12 @@ void api_h_job_list(struct api_call *c)
 			return;
 		}
 	}
-	rc = store_job_list(c->api->store, c->auth.tenant_id, state, limit, offset, &json);
+	rc = store_job_list(c->api->store, c->auth.tenant_id, state, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 		return;
 	}
-	api_reply_list(c, json, limit, offset);
+	api_reply_page(c, &page, &pg);
 }
 
 void api_h_job_get(struct api_call *c)

@@ -28,6 +28,15 @@ static void notice_quiet(void *arg, const char *msg)
 	log_msg(LOG_LVL_DEBUG, "postgres: %s", msg);
 }
 
+/* Settings of every session, again after a reconnection: timestamps in UTC and in the ISO style
+ * (the JSON the store returns, store_rows.c's conversion), text in UTF-8. */
+static void session_setup(PGconn *c)
+{
+	PQsetNoticeProcessor(c, notice_quiet, NULL);
+	PQclear(PQexec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
+	                  "SET client_encoding = 'UTF8'"));
+}
+
 int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -54,9 +63,7 @@ int store_open(const char *dsn, unsigned pool_size, struct store **out, char *er
 			store_close(s);
 			return FUOTA_ERR_IO;
 		}
-		PQsetNoticeProcessor(c, notice_quiet, NULL);
-		/* Timestamps in the JSON the store returns are UTC. */
-		PQclear(PQexec(c, "SET TimeZone = 'UTC'"));
+		session_setup(c);
 		s->free_list[s->nfree++] = c;
 	}
 	*out = s;
@@ -102,6 +109,8 @@ void store_release(struct store *s, PGconn *c)
 	if (PQstatus(c) != CONNECTION_OK) {
 		log_msg(LOG_LVL_WARN, "database connection lost, reconnecting");
 		PQreset(c);
+		if (PQstatus(c) == CONNECTION_OK)
+			session_setup(c);
 	} else if (PQtransactionStatus(c) != PQTRANS_IDLE) {
 		PQclear(PQexec(c, "ROLLBACK"));
 	}

@@ -67,15 +67,23 @@ out:
 	return rc;
 }
 
-int store_token_list(struct store *s, int64_t tenant_id, char **json)
-{
-	char tid[24];
-	const char *vals[1] = {store_i64(tid, tenant_id)};
+static const struct store_col token_cols[] = {
+        {"id", STORE_COL_INT},     {"tenant_id", STORE_COL_INT},   {"name", STORE_COL_TEXT},
+        {"admin", STORE_COL_BOOL}, {"created_at", STORE_COL_TIME}, {"revoked_at", STORE_COL_TIME},
+};
 
-	return store_json(s,
-	                  "SELECT coalesce(json_agg(" TOKEN_JSON " ORDER BY t.id), '[]') "
-	                  "FROM api_token t WHERE $1::bigint = 0 OR t.tenant_id = $1",
-	                  1, vals, json);
+int store_token_list(struct store *s, int64_t tenant_id, const struct store_paging *pg,
+                     struct store_page *page)
+{
+	char tid[24], lim[24], off[24], aft[24];
+	const char *vals[4] = {store_i64(tid, tenant_id), store_i64(lim, pg->limit),
+	                       store_i64(off, (int64_t)pg->offset), store_i64(aft, pg->after)};
+
+	return store_page_query(s,
+	                        "SELECT id, tenant_id, name, admin, created_at, revoked_at "
+	                        "FROM api_token WHERE ($1::bigint = 0 OR tenant_id = $1) "
+	                        "AND id > $4 ORDER BY id LIMIT $2 OFFSET $3",
+	                        4, vals, token_cols, 6, page);
 }
 
 int store_token_revoke(struct store *s, int64_t id)
@@ -101,12 +109,22 @@ int store_tenant_create(struct store *s, const char *name, char **json)
 	                  vals, json);
 }
 
-int store_tenant_list(struct store *s, char **json)
+static const struct store_col tenant_cols[] = {
+        {"id", STORE_COL_INT},
+        {"name", STORE_COL_TEXT},
+        {"created_at", STORE_COL_TIME},
+};
+
+int store_tenant_list(struct store *s, const struct store_paging *pg, struct store_page *page)
 {
-	return store_json(s,
-	                  "SELECT coalesce(json_agg(" TENANT_JSON " ORDER BY n.id), '[]') "
-	                  "FROM tenant n",
-	                  0, NULL, json);
+	char lim[24], off[24], aft[24];
+	const char *vals[3] = {store_i64(lim, pg->limit), store_i64(off, (int64_t)pg->offset),
+	                       store_i64(aft, pg->after)};
+
+	return store_page_query(s,
+	                        "SELECT id, name, created_at FROM tenant WHERE id > $3 "
+	                        "ORDER BY id LIMIT $1 OFFSET $2",
+	                        3, vals, tenant_cols, 3, page);
 }
 
 int store_tenant_get(struct store *s, int64_t id, char **json)

@@ -40,15 +40,23 @@ int store_firmware_create(struct store *s, int64_t tenant, const char *name, con
 	return rc;
 }
 
-int store_firmware_list(struct store *s, int64_t tenant, char **json)
-{
-	char tid[24];
-	const char *vals[1] = {store_i64(tid, tenant)};
+static const struct store_col firmware_cols[] = {
+        {"id", STORE_COL_INT},      {"name", STORE_COL_TEXT},       {"size", STORE_COL_INT},
+        {"sha256", STORE_COL_TEXT}, {"created_at", STORE_COL_TIME},
+};
 
-	return store_json(s,
-	                  "SELECT coalesce(json_agg(" FIRMWARE_JSON " ORDER BY f.id), '[]') "
-	                  "FROM firmware f WHERE f.tenant_id = $1",
-	                  1, vals, json);
+int store_firmware_list(struct store *s, int64_t tenant, const struct store_paging *pg,
+                        struct store_page *page)
+{
+	char tid[24], lim[24], off[24], aft[24];
+	const char *vals[4] = {store_i64(tid, tenant), store_i64(lim, pg->limit),
+	                       store_i64(off, (int64_t)pg->offset), store_i64(aft, pg->after)};
+
+	return store_page_query(s,
+	                        "SELECT id, name, size, encode(sha256, 'hex'), created_at "
+	                        "FROM firmware WHERE tenant_id = $1 AND id > $4 "
+	                        "ORDER BY tenant_id, id LIMIT $2 OFFSET $3",
+	                        4, vals, firmware_cols, 5, page);
 }
 
 int store_firmware_get(struct store *s, int64_t tenant, int64_t id, char **json)

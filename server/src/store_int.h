@@ -28,6 +28,28 @@ int store_json(struct store *s, const char *sql, int n, const char *const *vals,
 /* Runs a statement that changes rows; *rows = how many. */
 int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows);
 
+/* How a result column becomes a JSON member (store_rows.c). NULL is null whatever the kind. */
+enum store_col_kind {
+	STORE_COL_INT,  /* integer text, copied */
+	STORE_COL_TEXT, /* a JSON string, escaped */
+	STORE_COL_BOOL, /* 't' / 'f' */
+	STORE_COL_TIME, /* timestamptz, ISO 8601 as to_json() writes it */
+	STORE_COL_JSON  /* json / jsonb text, copied */
+};
+struct store_col {
+	const char *key;
+	enum store_col_kind kind;
+};
+
+/* The rows of r as a JSON array of objects, column k named and typed by cols[k]; *json is
+ * malloc'd. IO when r has not ncols columns, NO_MEMORY. */
+int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols, char **json);
+
+/* Runs sql and fills page: the rows as store_rows_json does, their count, and the text of the
+ * last row's first column (the list's order key) as the cursor of the next page. */
+int store_page_query(struct store *s, const char *sql, int n, const char *const *vals,
+                     const struct store_col *cols, int ncols, struct store_page *page);
+
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 

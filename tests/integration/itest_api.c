@@ -238,6 +238,115 @@ static void test_tenants_tokens(void **state)
 	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
 }
 
+/* Walks list path (by id, ascending) two items a page through next_after; checks the order and
+ * that each page equals the offset page at the same place. Returns how many items. */
+static long long walk_pages(const char *path, const char *token)
+{
+	char url[256], opath[256];
+	long long prev = 0, after = 0, n = 0;
+	const char *sep = strchr(path, '?') ? "&" : "?";
+
+	for (int pages = 0; pages < 1000; pages++) {
+		json_t *j, *off, *it;
+		size_t i;
+
+		if (after)
+			snprintf(url, sizeof(url), "%s%slimit=2&after=%lld", path, sep, after);
+		else
+			snprintf(url, sizeof(url), "%s%slimit=2", path, sep);
+		assert_int_equal(call("GET", url, token, NULL, &j), 200);
+		assert_int_equal(jint(j, "limit"), 2);
+		snprintf(opath, sizeof(opath), "%s%slimit=2&offset=%lld", path, sep, n);
+		assert_int_equal(call("GET", opath, token, NULL, &off), 200);
+		assert_true(json_equal(json_object_get(j, "items"), json_object_get(off, "items")));
+		json_decref(off);
+		json_array_foreach(json_object_get(j, "items"), i, it)
+		{
+			assert_true(jint(it, "id") > prev);
+			prev = jint(it, "id");
+			n++;
+		}
+		if (json_is_null(json_object_get(j, "next_after"))) {
+			assert_true(json_array_size(json_object_get(j, "items")) < 2);
+			json_decref(j);
+			return n;
+		}
+		after = jint(j, "next_after");
+		assert_int_equal(after, prev);
+		json_decref(j);
+	}
+	fail_msg("%s: no last page after 1000 pages", path);
+	return -1;
+}
+
+static long long db_count(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *res = PQexec(c, sql);
+	long long n = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		n = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+	return n;
+}
+
+/* Tenants, tokens and firmware are paginated like jobs (limit, offset, after), bounded. */
+static void test_list_pages(void **state)
+{
+	char name[48], tok[80];
+	json_t *j;
+	long long tenant = 0;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "{\"name\":\"paged-%d\"}", i);
+		assert_int_equal(call("POST", "/api/v1/tenants", T.admin, name, &j), 201);
+		tenant = jint(j, "id");
+		json_decref(j);
+		assert_int_equal(callf("POST", "/api/v1/tokens", T.admin, &j,
+		                       "{\"tenant_id\":%lld,\"name\":\"paged\"}", tenant),
+		                 201);
+		snprintf(tok, sizeof(tok), "%s", jstr(j, "token"));
+		json_decref(j);
+	}
+	/* The last tenant's images: 5 of them, and none of another tenant in its list. */
+	for (int i = 0; i < 5; i++)
+		assert_true(upload_firmware(tok, "fw", 2, "paged", NULL) > 0);
+	assert_int_equal(walk_pages("/api/v1/tenants", T.admin),
+	                 db_count("SELECT count(*) FROM tenant"));
+	assert_int_equal(walk_pages("/api/v1/tokens", T.admin),
+	                 db_count("SELECT count(*) FROM api_token"));
+	snprintf(name, sizeof(name), "/api/v1/tokens?tenant_id=%lld", tenant);
+	assert_int_equal(walk_pages(name, T.admin), 1);
+	assert_int_equal(walk_pages("/api/v1/firmware", tok), 5);
+
+	/* The bounds: limit 1..500, offset 0..10^9, after a positive id; each error names it. */
+	static const struct {
+		const char *path, *field;
+	} bad[] = {
+	        {"/api/v1/tenants?limit=501", "limit"},
+	        {"/api/v1/tenants?limit=0", "limit"},
+	        {"/api/v1/tokens?offset=1000000001", "offset"},
+	        {"/api/v1/tokens?tenant_id=abc", "tenant_id"},
+	        {"/api/v1/firmware?after=-3", "after"},
+	        {"/api/v1/firmware?after=99999999999999999999", "after"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st = call("GET", bad[i].path, strstr(bad[i].path, "firmware") ? tok : T.admin,
+		              NULL, &j);
+
+		if (st != 400 || strcmp(err_field(j), bad[i].field) != 0)
+			fail_msg("%s: status %d field \"%s\"", bad[i].path, st, err_field(j));
+		json_decref(j);
+	}
+	/* A page of 500 is allowed. */
+	assert_int_equal(call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j), 200);
+	assert_true(json_is_null(json_object_get(j, "next_after")));
+	json_decref(j);
+}
+
 static void sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[32];
@@ -596,7 +705,90 @@ static void test_job_list(void **state)
 	json_decref(j);
 	assert_int_equal(call("GET", "/api/v1/jobs?limit=0", T.admin, NULL, NULL), 400);
 	assert_int_equal(call("GET", "/api/v1/jobs?limit=-1", T.admin, NULL, NULL), 400);
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=501", T.admin, NULL, NULL), 400);
 	assert_int_equal(call("GET", "/api/v1/jobs?offset=x", T.admin, NULL, NULL), 400);
+	assert_int_equal(call("GET", "/api/v1/jobs?after=0", T.admin, NULL, &j), 400);
+	assert_string_equal(err_field(j), "after");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?after=1x", T.admin, NULL, NULL), 400);
+
+	/* A list item is the job's summary: the same values as GET /jobs/{id}, without the plan. */
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
+	{
+		json_t *item = json_array_get(json_object_get(j, "items"), 0), *full;
+		static const char *const same[] = {"id",           "name",       "state",
+		                                   "firmware_id",  "region",     "multicast_class",
+		                                   "device_count", "error",      "start_at",
+		                                   "created_at",   "updated_at", "started_at",
+		                                   "finished_at"};
+
+		assert_int_equal(jint(item, "id"), ids[4]);
+		assert_null(json_object_get(item, "plan"));
+		assert_int_equal(jint(j, "next_after"), ids[4]);
+		snprintf(body, sizeof(body), "/api/v1/jobs/%lld", ids[4]);
+		assert_int_equal(call("GET", body, T.admin, NULL, &full), 200);
+		for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+			json_t *a = json_object_get(item, same[k]),
+			       *b = json_object_get(full, same[k]);
+
+			if (!a || !b || !json_equal(a, b))
+				fail_msg("list and GET differ on %s", same[k]);
+		}
+		assert_non_null(strchr(jstr(item, "created_at"), 'T'));
+		json_decref(full);
+	}
+	json_decref(j);
+
+	/* Keyset pages (after = next_after) walk the same jobs as offset pages, newest first, each
+	 * once, and the last page says so with next_after null. */
+	{
+		long long prev = 0, after = 0, n_keyset = 0;
+		int pages = 0;
+
+		for (;;) {
+			json_t *it, *off;
+			size_t i;
+			char opath[96];
+
+			if (after)
+				snprintf(body, sizeof(body), "/api/v1/jobs?limit=2&after=%lld",
+				         after);
+			else
+				snprintf(body, sizeof(body), "/api/v1/jobs?limit=2");
+			assert_int_equal(call("GET", body, T.admin, NULL, &j), 200);
+			snprintf(opath, sizeof(opath), "/api/v1/jobs?limit=2&offset=%lld",
+			         n_keyset);
+			assert_int_equal(call("GET", opath, T.admin, NULL, &off), 200);
+			assert_true(json_equal(json_object_get(j, "items"),
+			                       json_object_get(off, "items")));
+			json_decref(off);
+			json_array_foreach(json_object_get(j, "items"), i, it)
+			{
+				assert_true(prev == 0 || jint(it, "id") < prev);
+				prev = jint(it, "id");
+				n_keyset++;
+			}
+			pages++;
+			if (json_is_null(json_object_get(j, "next_after"))) {
+				assert_true(json_array_size(json_object_get(j, "items")) < 2);
+				json_decref(j);
+				break;
+			}
+			after = jint(j, "next_after");
+			assert_int_equal(after, prev);
+			json_decref(j);
+			assert_true(pages < 1000);
+		}
+		/* Every job of the tenant, as the database counts them. */
+		{
+			PGconn *c = db();
+			PGresult *res = PQexec(c, "SELECT count(*) FROM job WHERE tenant_id = 1");
+
+			assert_int_equal(atoll(PQgetvalue(res, 0, 0)), n_keyset);
+			PQclear(res);
+			PQfinish(c);
+		}
+	}
 	for (int i = 1; i < 5; i++) {
 		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", ids[i]);
 		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
@@ -897,6 +1089,7 @@ static void test_sql_metacharacters(void **state)
 	        "Robert'); DELETE FROM device WHERE ('1'='1",
 	        "$1 $$ E'\\\\' \\\" %s %n",
 	        "\xc3\xa9t\xc3\xa9 \xe2\x9c\x93",
+	        "tab\there\r\nline\x01\x1f\x7f \"q\" \\ end",
 	};
 	char body[4096], dev[17];
 	json_t *j;
@@ -937,6 +1130,20 @@ static void test_sql_metacharacters(void **state)
 		assert_string_equal(jstr(j, "name"), want);
 		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
 		json_decref(j);
+		/* The lists (JSON written by store_rows.c) give the same text back. */
+		assert_int_equal(call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
+		assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "name"),
+		                    want);
+		json_decref(j);
+		assert_int_equal(call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j), 200);
+		{
+			json_t *items = json_object_get(j, "items");
+
+			assert_string_equal(
+			        jstr(json_array_get(items, json_array_size(items) - 1), "name"),
+			        want);
+		}
+		json_decref(j);
 		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
 		/* As query parameters (URL-encoded by nobody: sent raw where HTTP allows). */
 		assert_int_equal(call("GET",
@@ -952,7 +1159,7 @@ static void test_sql_metacharacters(void **state)
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
 	res = PQexec(c, "SELECT count(*) FROM device WHERE dev_eui LIKE '30000000000000%'");
-	assert_string_equal(PQgetvalue(res, 0, 0), "5");
+	assert_string_equal(PQgetvalue(res, 0, 0), "6");
 	PQclear(res);
 	PQfinish(c);
 }
@@ -1139,6 +1346,19 @@ static void test_big_job(void **state)
 	free(body);
 }
 
+/* j["k1"]["k2"]... for the NULL-ended keys; NULL when one is missing. */
+static json_t *dig(json_t *j, ...)
+{
+	va_list ap;
+	const char *k;
+
+	va_start(ap, j);
+	while (j && (k = va_arg(ap, const char *)) != NULL)
+		j = json_object_get(j, k);
+	va_end(ap);
+	return j;
+}
+
 static void test_openapi_complete(void **state)
 {
 	json_t *doc, *paths;
@@ -1165,6 +1385,43 @@ static void test_openapi_complete(void **state)
 			fail_msg("route %s %s is missing from openapi.json", method, pattern);
 		if (!json_object_get(json_object_get(ops, lower), "responses"))
 			fail_msg("route %s %s has no responses in openapi.json", method, pattern);
+	}
+	/* Every query parameter the lists accept is documented, and so is the cursor they answer.
+	 */
+	static const struct {
+		const char *path;
+		const char *params[5];
+	} lists[] = {
+	        {"/api/v1/jobs", {"limit", "offset", "after", "state"}},
+	        {"/api/v1/tenants", {"limit", "offset", "after"}},
+	        {"/api/v1/tokens", {"limit", "offset", "after", "tenant_id"}},
+	        {"/api/v1/firmware", {"limit", "offset", "after"}},
+	        {"/api/v1/devices", {"limit", "offset", "application_id"}},
+	        {"/api/v1/jobs/{id}/devices", {"limit", "offset"}},
+	        {"/api/v1/jobs/{id}/events", {"limit", "offset"}},
+	};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *get = json_object_get(json_object_get(paths, lists[i].path), "get");
+		json_t *params = json_object_get(get, "parameters"), *p;
+		json_t *props = dig(get, "responses", "200", "content", "application/json",
+		                    "schema", "properties", NULL);
+
+		for (size_t k = 0; k < 5 && lists[i].params[k]; k++) {
+			size_t x;
+			bool found = false;
+
+			json_array_foreach(params, x, p)
+			{
+				found |= strcmp(jstr(p, "name"), lists[i].params[k]) == 0;
+			}
+			if (!found)
+				fail_msg("GET %s: parameter %s missing from openapi.json",
+				         lists[i].path, lists[i].params[k]);
+			if (strcmp(lists[i].params[k], "after") == 0 &&
+			    !json_object_get(props, "next_after"))
+				fail_msg("GET %s: next_after missing from openapi.json",
+				         lists[i].path);
+		}
 	}
 	json_decref(doc);
 }
@@ -1279,6 +1536,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_health),
 	        cmocka_unit_test(test_auth),
 	        cmocka_unit_test(test_tenants_tokens),
+	        cmocka_unit_test(test_list_pages),
 	        cmocka_unit_test(test_firmware_crud),
 	        cmocka_unit_test(test_firmware_too_large),
 	        cmocka_unit_test(test_devices),

@@ -1,6 +1,7 @@
 /* fuotad's PostgreSQL store: a pool of libpq connections, the migrations, and one function per
- * operation of the API. Every query is parameterised. Reads hand back JSON text built by
- * PostgreSQL (json_build_object), malloc'd, which the API sends as it is; the caller frees it.
+ * operation of the API. Every query is parameterised. Reads hand back JSON text, malloc'd, which
+ * the API sends as it is; the caller frees it. Single objects are built by PostgreSQL
+ * (json_build_object), list pages by store_rows.c from plain columns (several times cheaper).
  *
  * Return codes: FUOTA_OK; FUOTA_ERR_NOT_FOUND (no such object in that tenant);
  * FUOTA_ERR_CONFLICT (exists already, or in use); FUOTA_ERR_STATE (not allowed in the object's
@@ -29,6 +30,22 @@ int store_migrate(struct store *s, int *applied);
 /* FUOTA_OK when the database answers and every embedded migration is applied. */
 int store_ready(struct store *s);
 
+/* ---- list pages ---- */
+/* Which page of a list: at most limit rows, those after the cursor after (0: from the start; the
+ * id of the last row of the previous page), then offset of them skipped. */
+struct store_paging {
+	unsigned limit;
+	unsigned long offset;
+	int64_t after;
+};
+/* One page: items is a malloc'd JSON array (the caller frees it) of count objects; last is the
+ * order key of the last one ("" when empty), the after of the next page. */
+struct store_page {
+	char *items;
+	size_t count;
+	char last[24];
+};
+
 /* ---- tenants and tokens ---- */
 struct store_auth {
 	int64_t token_id;
@@ -40,20 +57,24 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_aut
 /* NOT_FOUND when the tenant does not exist. json: the token row without the secret. */
 int store_token_create(struct store *s, int64_t tenant_id, const char *name, bool admin,
                        const uint8_t hash[32], char **json);
-/* tenant_id 0: every tenant. */
-int store_token_list(struct store *s, int64_t tenant_id, char **json);
+/* tenant_id 0: every tenant. Pages by id, ascending (as the tenant and firmware lists). */
+int store_token_list(struct store *s, int64_t tenant_id, const struct store_paging *pg,
+                     struct store_page *page);
 int store_token_revoke(struct store *s, int64_t id);
 int store_tenant_create(struct store *s, const char *name, char **json);
-int store_tenant_list(struct store *s, char **json);
+int store_tenant_list(struct store *s, const struct store_paging *pg, struct store_page *page);
 int store_tenant_get(struct store *s, int64_t id, char **json);
 
 /* ---- firmware ---- */
 int store_firmware_create(struct store *s, int64_t tenant, const char *name, const uint8_t *data,
                           size_t len, char **json);
-int store_firmware_list(struct store *s, int64_t tenant, char **json);
+int store_firmware_list(struct store *s, int64_t tenant, const struct store_paging *pg,
+                        struct store_page *page);
 int store_firmware_get(struct store *s, int64_t tenant, int64_t id, char **json);
 int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *size);
-/* CONFLICT while a job that is not finished uses it. */
+/* CONFLICT while a job that is not finished uses it. The firmware row is locked before the check,
+ * so a job being created with it either commits first (and is seen: CONFLICT) or finds the
+ * firmware gone (store_job_create: NOT_FOUND); a job never loses its image. */
 int store_firmware_delete(struct store *s, int64_t tenant, int64_t id);
 
 /* ---- devices ---- */
@@ -87,9 +108,10 @@ struct store_job_create {
  * (17 bytes) and why (64 bytes): "unknown" or the device's region. */
 int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
                      char *bad_dev_eui, char *why);
-/* state NULL: every state. Newest first. */
-int store_job_list(struct store *s, int64_t tenant, const char *state, unsigned limit,
-                   unsigned long offset, char **json);
+/* state NULL: every state. Newest first (pg->after: jobs with a smaller id). Each item is the job's
+ * summary (no plan and no transmission parameters: GET /jobs/{id} has those). */
+int store_job_list(struct store *s, int64_t tenant, const char *state,
+                   const struct store_paging *pg, struct store_page *page);
 int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json);
 int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
                       unsigned long offset, char **json);
