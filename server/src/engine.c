@@ -433,9 +433,13 @@ static uint64_t unicast_timeout_ms(const struct seng_job *j)
 static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
                        int64_t now_ms)
 {
-	static const struct seng_move to_session[] = {{"ready", "mc_session", NULL}};
+	struct seng_move moves[2] = {{"ready", "failed", NULL, 0},
+	                             {"ready", "mc_session", NULL, 0}};
 	struct seng_phase p;
 	int64_t start;
+	unsigned v1 = 0, v2 = 0;
+	char why[96];
+	int rc;
 
 	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_PKG_VERSION] +
 	            counts[ENGINE_STEP_MC_SETUP] + counts[ENGINE_STEP_FRAG_SETUP] >
@@ -459,8 +463,23 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.deadline_ms = now_ms;
-	p.moves = to_session;
+	/* One session has one parity code: TS004 v1 and v2 rows differ, and a device decoding
+	 * rows of the other code would rebuild a wrong image (a v1 device would not even notice).
+	 * A mixed job keeps the larger group (v2 on a tie: its MIC protects it) and fails the
+	 * other with its reason, before any session request; a second job can serve them. */
+	rc = seng_frag_versions(e->store, j->id, "ready", &v1, &v2);
+	if (rc != FUOTA_OK)
+		return rc;
+	p.moves = &moves[1];
 	p.n_moves = 1;
+	if (v1 > 0 && v2 > 0) {
+		moves[0].frag_version = v1 > v2 ? 2 : 1;
+		snprintf(why, sizeof(why), "TS004 v%d device in a job whose session uses v%d",
+		         moves[0].frag_version, v1 > v2 ? 1 : 2);
+		moves[0].reason = why;
+		p.moves = moves;
+		p.n_moves = 2;
+	}
 	return phase(e, j, &p);
 }
 
@@ -528,7 +547,8 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
                          int64_t *next_due)
 {
 	static const struct seng_move late[] = {
-	        {"mc_session", "failed", "McClassSessionReq: no answer before the session start"}};
+	        {"mc_session", "failed", "McClassSessionReq: no answer before the session start",
+	         0}};
 	struct seng_phase p;
 	char(*gws)[SENG_EUI_LEN] = NULL;
 	size_t n_gws = 0;
@@ -562,7 +582,7 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
 static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *counts,
                           int64_t now_ms, int64_t *next_due)
 {
-	static const struct seng_move to_status[] = {{"session", "frag_status", NULL}};
+	static const struct seng_move to_status[] = {{"session", "frag_status", NULL, 0}};
 	struct seng_phase p;
 	bool done = false;
 	int rc = FUOTA_OK;

@@ -378,19 +378,22 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		r = NULL;
 	}
 	for (size_t i = 0; i < p->n_moves; i++) {
-		const char *v[5] = {jid, p->moves[i].from, p->moves[i].to, dl, p->moves[i].reason};
+		char fv[24];
+		const char *v[6] = {
+		        jid, p->moves[i].from,   p->moves[i].to,
+		        dl,  p->moves[i].reason, store_i64(fv, p->moves[i].frag_version)};
+		static const char sql[] =
+		        "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
+		        "  deadline = to_timestamp($4::bigint / 1000.0), "
+		        "  failure_reason = coalesce($5, failure_reason), updated_at = now() "
+		        "  WHERE job_id = $1 AND step = $2 "
+		        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
+		        "  RETURNING tenant_id, dev_eui) "
+		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+		        "SELECT tenant_id, $1, dev_eui, 'device', "
+		        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
 
-		rc = run(c,
-		         "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
-		         "  deadline = " TS(
-		                 "$4") ", failure_reason = coalesce($5, failure_reason), "
-		                       "  updated_at = now() WHERE job_id = $1 AND step = $2 "
-		                       "  RETURNING tenant_id, dev_eui) "
-		                       "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
-		                       "SELECT tenant_id, $1, dev_eui, 'device', "
-		                       "json_build_object('step', $3::text, 'reason', $5::text) "
-		                       "FROM u",
-		         5, v, NULL);
+		rc = run(c, sql, 6, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}

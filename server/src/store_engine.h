@@ -85,6 +85,7 @@ struct seng_move {
 	const char *from;
 	const char *to;
 	const char *reason;
+	int frag_version; /* > 0: only the devices whose TS004 session has this version */
 };
 struct seng_phase {
 	const char *from_phase; /* the change applies only from this phase */

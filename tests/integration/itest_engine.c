@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -51,7 +52,7 @@
 #include "fuota/store.h"
 #include "itest.h"
 
-#define MAX_DEVS  8
+#define MAX_DEVS  4096
 #define MAX_FCNT  4096
 #define GW_A      "a0a0a0a0a0a0a0a1"
 #define GW_B      "b0b0b0b0b0b0b0b2"
@@ -122,6 +123,7 @@ static struct {
 	/* End-to-end mode: fuotad runs the engine, the devices talk to it through the broker. */
 	struct mqtt_client *mqtt;
 	struct mqtt_queue *mq;
+	struct itest_fuotad fd; /* running when fd.pid > 0 */
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -673,7 +675,8 @@ static void fresh_db(void)
 	T.events_state = T.events_device = T.events_progress = 0;
 	T.class_b = false;
 	T.class_b_frames = 0;
-	snprintf(name, sizeof(name), "fuota_itest_engine_%d", T.db_seq++);
+	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
+	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
 	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
 	assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(store_migrate(T.store, &applied), FUOTA_OK);
@@ -1185,6 +1188,41 @@ static void test_two_engines(void **state)
 	engine_destroy(b);
 }
 
+/* v1 and v2 parity rows differ: a mixed job serves the larger group and fails the other. */
+static void test_mixed_versions(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000c1", 0x71, 1);
+	add_dev("00000000000000c2", 0x72, 1);
+	add_dev("00000000000000c3", 0x73, 1);
+	add_dev("00000000000000c4", 0x74, 2);
+	add_dev("00000000000000c5", 0x75, 2);
+	T.devs[0].drop_mask = 1u << 2;
+	e = new_engine("itest-a", false);
+	job = add_job(0, 5, 3);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	for (size_t i = 0; i < 3; i++) {
+		assert_image(&T.devs[i]);
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "done");
+	}
+	for (size_t i = 3; i < 5; i++) {
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "failed");
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "failure_reason"),
+		                    "TS004 v2 device in a job whose session uses v1");
+		assert_false(T.devs[i].has_group); /* its group was deleted after the session */
+	}
+	json_decref(devs);
+	engine_destroy(e);
+}
+
 static void test_class_b(void **state)
 {
 	struct engine *e;
@@ -1207,6 +1245,50 @@ static void test_class_b(void **state)
 	engine_destroy(e);
 }
 
+static int64_t realtime_ms(void);
+
+/* A bigger job: FUOTA_ITEST_SCALE devices (default 100), all answering, one of them losing
+ * frames; reports how long the engine needed in wall-clock time. */
+static void test_scale(void **state)
+{
+	const char *env = getenv("FUOTA_ITEST_SCALE");
+	size_t n = env ? strtoul(env, NULL, 10) : 100;
+	struct engine *e;
+	int64_t job, t0, t1, fake0;
+	char st[32], eui[17];
+	unsigned ticks = 0;
+
+	(void)state;
+	if (n < 2 || n > MAX_DEVS)
+		n = 100;
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", 0x1000 + i);
+		add_dev(eui, (uint8_t)i, 1);
+	}
+	T.devs[1].drop_mask = 1u << 3;
+	job = add_job(0, n, 4);
+	e = new_engine("itest-a", false);
+	t0 = realtime_ms();
+	fake0 = T.now_ms;
+	for (; ticks < 20000 && !job_finished(job); ticks++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+	}
+	t1 = realtime_ms();
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < n; i++)
+		assert_image(&T.devs[i]);
+	print_message("scale: %zu devices, %zu unicast+multicast messages, %u ticks, %lld ms wall, "
+	              "%lld s simulated\n",
+	              n, T.n_msgs, ticks, (long long)(t1 - t0),
+	              (long long)((T.now_ms - fake0) / 1000));
+	engine_destroy(e);
+}
+
 static int64_t realtime_ms(void)
 {
 	struct timespec ts;
@@ -1217,9 +1299,28 @@ static int64_t realtime_ms(void)
 
 /* fuotad with its engine on the stack's broker; devices and a gateway played by this test over
  * MQTT (JSON uplinks, protobuf gateway frames and acks); the job created through the REST API. */
+/* Whatever the end-to-end test left running, even when an assertion cut it short. */
+static int e2e_teardown(void **state)
+{
+	(void)state;
+	if (T.fd.pid > 0)
+		itest_fuotad_stop(&T.fd);
+	T.fd.pid = 0;
+	if (T.mqtt) {
+		mqtt_disconnect(T.mqtt, 1000);
+		mqtt_destroy(T.mqtt);
+		T.mqtt = NULL;
+	}
+	mqtt_queue_destroy(T.mq);
+	T.mq = NULL;
+	unsetenv("FUOTA_MQTT_URL");
+	unsetenv("FUOTA_ENGINE_REGIONS");
+	return 0;
+}
+
 static void test_mqtt_end_to_end(void **state)
 {
-	struct itest_fuotad fd;
+	struct itest_fuotad *fd = &T.fd;
 	struct mqtt_options opt;
 	char token[80], body[1024], path[64], st[32];
 	json_t *out = NULL;
@@ -1229,7 +1330,7 @@ static void test_mqtt_end_to_end(void **state)
 
 	(void)state;
 	fresh_db();
-	add_dev("0000000000000061", 0x21, 1);
+	add_dev("0000000000000061", 0x21, 2);
 	add_dev("0000000000000062", 0x22, 2);
 	T.devs[0].drop_mask = 1u << 6;
 	/* The test's own client: it is the network server and the gateway. */
@@ -1243,13 +1344,13 @@ static void test_mqtt_end_to_end(void **state)
 		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
 		                 FUOTA_OK);
 	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
-	memset(&fd, 0, sizeof(fd));
-	snprintf(fd.bin, sizeof(fd.bin), "%s", argv_bin);
-	snprintf(fd.dsn, sizeof(fd.dsn), "%s", T.dsn);
-	snprintf(fd.log, sizeof(fd.log), "%s/itest_engine.fuotad.log", argv_dir);
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine.fuotad.log", argv_dir);
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
 	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
-	assert_int_equal(itest_fuotad_start(&fd), 0);
+	assert_int_equal(itest_fuotad_start(fd), 0);
 	assert_int_equal(itest_token(argv_bin, T.dsn, false, 1, token), 0);
 	snprintf(body, sizeof(body),
 	         "{\"name\":\"e2e\",\"firmware_id\":%lld,\"devices\":[\"%s\",\"%s\"],"
@@ -1257,7 +1358,7 @@ static void test_mqtt_end_to_end(void **state)
 	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
 	         "\"fragment_size\":%d,\"multicast_class\":\"C\"}",
 	         (long long)T.firmware_id, T.devs[0].eui, T.devs[1].eui, FRAG_SIZE);
-	assert_int_equal(api_call(fd.port, "POST", "/api/v1/jobs", token, body, &out), 201);
+	assert_int_equal(api_call(fd->port, "POST", "/api/v1/jobs", token, body, &out), 201);
 	job = json_integer_value(json_object_get(out, "id"));
 	json_decref(out);
 	deadline = realtime_ms() + 90000;
@@ -1273,16 +1374,28 @@ static void test_mqtt_end_to_end(void **state)
 			pump(NULL);
 		}
 	}
+	/* The final state event is published after the state is committed: wait for it. */
+	deadline = realtime_ms() + 5000;
+	while (T.events_state < 2 && realtime_ms() < deadline) {
+		struct mqtt_msg *m = NULL;
+
+		if (mqtt_queue_pop(T.mq, 200, &m) != FUOTA_OK)
+			continue;
+		fake_publish(NULL, m->topic, m->payload, m->len);
+		mqtt_msg_free(m);
+		pump(NULL);
+	}
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	assert_image(&T.devs[0]);
 	assert_image(&T.devs[1]);
+	assert_true(T.devs[0].mic_ok);
 	assert_true(T.devs[1].mic_ok);
 	assert_int_equal(T.n_fcnts, 24);
 	assert_fcnts_increase();
 	assert_true(T.events_state >= 2);
 	assert_true(T.events_device >= 2 * 6);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", (long long)job);
-	assert_int_equal(api_call(fd.port, "GET", path, token, NULL, &out), 200);
+	assert_int_equal(api_call(fd->port, "GET", path, token, NULL, &out), 200);
 	{
 		char *text = json_dumps(out, JSON_COMPACT);
 
@@ -1292,14 +1405,9 @@ static void test_mqtt_end_to_end(void **state)
 		free(text);
 	}
 	json_decref(out);
-	assert_int_equal(itest_fuotad_stop(&fd), 0);
-	mqtt_disconnect(T.mqtt, 1000);
-	mqtt_destroy(T.mqtt);
-	T.mqtt = NULL;
-	mqtt_queue_destroy(T.mq);
-	T.mq = NULL;
-	unsetenv("FUOTA_MQTT_URL");
-	unsetenv("FUOTA_ENGINE_REGIONS");
+	/* A clean shutdown (and, in the ASan build, no sanitizer report). */
+	assert_int_equal(itest_fuotad_stop(fd), 0);
+	fd->pid = 0;
 }
 
 int main(int argc, char **argv)
@@ -1315,8 +1423,10 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_v2),
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
+	        cmocka_unit_test(test_mixed_versions),
 	        cmocka_unit_test(test_class_b),
-	        cmocka_unit_test(test_mqtt_end_to_end),
+	        cmocka_unit_test(test_scale),
+	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	};
 	int rc;
 
