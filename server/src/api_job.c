@@ -237,6 +237,12 @@ void api_h_job_create(struct api_call *c)
 			api_reply(c, 400, "invalid_field", "devices",
 			          "device %s is in region %s, the job in %s", bad, why,
 			          in->p.region);
+	} else if (rc == FUOTA_ERR_NOT_FOUND) {
+		api_reply(c, 400, "invalid_field", "firmware_id", "unknown firmware %lld",
+		          (long long)sj.firmware_id);
+	} else if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", "devices",
+		          "a device of the job was deleted while the job was being created");
 	} else if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 	} else {

@@ -89,26 +89,45 @@ int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui)
 {
 	char tid[24];
 	const char *vals[2] = {store_i64(tid, tenant), dev_eui};
-	char *json = NULL;
-	int rc = store_json(s,
-	                    "WITH x AS (SELECT dev_eui FROM device WHERE tenant_id = $1 "
-	                    "  AND dev_eui = $2), "
-	                    "busy AS (SELECT 1 FROM job_device jd JOIN job j ON j.id = jd.job_id "
-	                    "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
-	                    "  AND j.state IN ('pending', 'running', 'paused')), "
-	                    "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui IN "
-	                    "  (SELECT dev_eui FROM x) AND NOT EXISTS (SELECT 1 FROM busy) "
-	                    "  RETURNING 1) "
-	                    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
-	                    "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
-	                    2, vals, &json);
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = FUOTA_ERR_IO;
 
-	if (rc == FUOTA_OK) {
-		if (strcmp(json, "missing") == 0)
-			rc = FUOTA_ERR_NOT_FOUND;
-		else if (strcmp(json, "busy") == 0)
-			rc = FUOTA_ERR_CONFLICT;
+	/* As store_firmware_delete: lock the row, then look for live jobs with a fresh snapshot, so
+	 * that a job being created with the device (its job_device row holds a KEY SHARE lock) is
+	 * seen once it commits instead of losing the device through ON DELETE CASCADE. */
+	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
+		goto out;
+	PQclear(r);
+	r = store_exec(c, "SELECT 1 FROM device WHERE tenant_id = $1 AND dev_eui = $2 FOR UPDATE",
+	               2, vals, NULL);
+	if (!r)
+		goto out;
+	if (PQntuples(r) == 0) {
+		rc = FUOTA_ERR_NOT_FOUND;
+		goto out;
 	}
-	free(json);
+	PQclear(r);
+	r = store_exec(c,
+	               "WITH busy AS (SELECT 1 FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	               "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
+	               "  AND j.state IN ('pending', 'running', 'paused') LIMIT 1), "
+	               "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui = $2 "
+	               "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING 1) "
+	               "SELECT EXISTS (SELECT 1 FROM d)",
+	               2, vals, NULL);
+	if (!r)
+		goto out;
+	if (PQgetvalue(r, 0, 0)[0] != 't') {
+		rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	PQclear(r);
+	r = store_exec(c, "COMMIT", 0, NULL, NULL);
+	if (r)
+		rc = FUOTA_OK;
+out:
+	PQclear(r);
+	store_release(s, c); /* rolls back what is still open */
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* Firmware images: bytea blobs with their size and SHA-256. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,28 +85,65 @@ int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *siz
 	return rc;
 }
 
+/* Runs sql (parameters $1 tenant, $2 id) and tells whether it returned a row. */
+static int has_row(PGconn *c, const char *sql, const char *const *vals, bool *yes)
+{
+	PGresult *r = store_exec(c, sql, 2, vals, NULL);
+
+	if (!r)
+		return FUOTA_ERR_IO;
+	*yes = PQntuples(r) > 0;
+	PQclear(r);
+	return FUOTA_OK;
+}
+
 int store_firmware_delete(struct store *s, int64_t tenant, int64_t id)
 {
 	char tid[24], fid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(fid, id)};
-	char *json = NULL;
-	/* One statement: the answer says whether it existed and whether a live job holds it. */
-	int rc = store_json(s,
-	                    "WITH f AS (SELECT id FROM firmware WHERE tenant_id = $1 AND id = $2), "
-	                    "busy AS (SELECT 1 FROM job j, f WHERE j.firmware_id = f.id "
-	                    "  AND j.state IN ('pending', 'running', 'paused')), "
-	                    "d AS (DELETE FROM firmware WHERE id IN (SELECT id FROM f) "
-	                    "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING id) "
-	                    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM f) THEN 'missing' "
-	                    "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
-	                    2, vals, &json);
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	bool yes = false;
+	int rc = FUOTA_ERR_IO;
 
-	if (rc == FUOTA_OK) {
-		if (strcmp(json, "missing") == 0)
-			rc = FUOTA_ERR_NOT_FOUND;
-		else if (strcmp(json, "busy") == 0)
-			rc = FUOTA_ERR_CONFLICT;
+	/* Two statements in a transaction, not one: a job being created holds a KEY SHARE lock on
+	 * the firmware row (its foreign key) until it commits, and one statement would wait for
+	 * that lock but still look for live jobs in the snapshot it took before, miss the new
+	 * job, and delete its image from under it (ON DELETE SET NULL). Locking first, then looking
+	 * with a fresh snapshot sees every job that holds the image; a job created after the lock
+	 * waits for it and then finds the firmware gone. */
+	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
+		goto out;
+	PQclear(r);
+	r = NULL;
+	if ((rc = has_row(c,
+	                  "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 "
+	                  "FOR UPDATE",
+	                  vals, &yes)) != FUOTA_OK)
+		goto out;
+	if (!yes) {
+		rc = FUOTA_ERR_NOT_FOUND;
+		goto out;
 	}
-	free(json);
+	if ((rc = has_row(c,
+	                  "SELECT 1 FROM job WHERE tenant_id = $1 AND firmware_id = $2 "
+	                  "AND state IN ('pending', 'running', 'paused') LIMIT 1",
+	                  vals, &yes)) != FUOTA_OK)
+		goto out;
+	if (yes) {
+		rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	rc = FUOTA_ERR_IO;
+	if (!(r = store_exec(c, "DELETE FROM firmware WHERE tenant_id = $1 AND id = $2", 2, vals,
+	                     NULL)))
+		goto out;
+	PQclear(r);
+	r = store_exec(c, "COMMIT", 0, NULL, NULL);
+	if (r)
+		rc = FUOTA_OK;
+out:
+	PQclear(r);
+	store_release(s, c); /* rolls back what is still open */
 	return rc;
 }

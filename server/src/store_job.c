@@ -107,9 +107,22 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        p->start_at[0] ? p->start_at : NULL,
 	                        j->plan_json,
 	                        array};
+	const char *fw_vals[2] = {tid, fid};
+
 	c = store_acquire(s);
 	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
 		goto out;
+	PQclear(r);
+	/* The image is the tenant's and stays until this transaction ends: a firmware delete
+	 * waits for this lock, then sees the job (store_firmware_delete). */
+	r = store_exec(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
+	               2, fw_vals, NULL);
+	if (!r)
+		goto out;
+	if (PQntuples(r) == 0) {
+		rc = FUOTA_ERR_NOT_FOUND;
+		goto out;
+	}
 	PQclear(r);
 	r = NULL;
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
@@ -131,7 +144,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	        "SELECT " JOB_JSON " FROM j",
 	        17, vals, state);
 	if (!r) {
-		/* A device deleted between the check and the insert, or the firmware. */
+		/* A device deleted between the check and the insert (the device delete locked it
+		 * first): the job is not created. */
 		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
 			rc = FUOTA_ERR_CONFLICT;
 		goto out;

@@ -122,13 +122,19 @@ static long long upload_firmware(const char *token, const void *data, size_t len
 }
 
 /* A valid job body for the given devices (a JSON array text) with one field overridden. */
-static void job_body(char *out, size_t cap, const char *devices, const char *extra)
+static void job_body_fw(char *out, size_t cap, long long firmware_id, const char *devices,
+                        const char *extra)
 {
 	snprintf(out, cap,
 	         "{\"name\":\"job\",\"firmware_id\":%lld,\"devices\":%s,\"redundancy_percent\":10,"
 	         "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
 	         "\"frequency_hz\":869525000,\"region\":\"EU868\",\"multicast_class\":\"C\"%s%s}",
-	         T.firmware_id, devices, extra[0] ? "," : "", extra);
+	         firmware_id, devices, extra[0] ? "," : "", extra);
+}
+
+static void job_body(char *out, size_t cap, const char *devices, const char *extra)
+{
+	job_body_fw(out, cap, T.firmware_id, devices, extra);
 }
 
 static PGconn *db(void)
@@ -1299,6 +1305,241 @@ static void test_concurrent_clients(void **state)
 	}
 }
 
+/* ---- deletes racing with job creation ---- */
+
+struct bg_call {
+	const char *method;
+	char path[96];
+	const char *body;
+	int status;
+	json_t *answer;
+};
+
+static void *bg_call_main(void *arg)
+{
+	struct bg_call *b = arg;
+
+	b->status = call(b->method, b->path, T.admin, b->body, &b->answer);
+	return NULL;
+}
+
+static PGresult *sql_ok(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+	return res;
+}
+
+/* Until a session of the test database waits for a row lock (the request in the background). */
+static void wait_lock_waiter(PGconn *c)
+{
+	for (int i = 0; i < 500; i++) {
+		PGresult *res = sql_ok(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+		                          "current_database() AND wait_event_type = 'Lock'");
+		long n = atol(PQgetvalue(res, 0, 0));
+
+		PQclear(res);
+		if (n > 0)
+			return;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("no request waits for the lock");
+}
+
+/* A job in the middle of its creation (its transaction open, as store_job_create holds it) on
+ * another connection: a DELETE of its firmware or of its device waits, then must see the job
+ * (409) and leave it whole. Without the lock-then-look order the DELETE went through and the job
+ * lost its image (firmware_id NULL) or its device. */
+static void test_delete_races_job_creation(void **state)
+{
+	char sql[1024];
+	PGconn *tx = db(), *c = db();
+	PGresult *res;
+	pthread_t th;
+	struct bg_call del_fw = {"DELETE", "", NULL, 0, NULL}, del_dev = del_fw;
+	long long fw, job;
+
+	(void)state;
+	setup_job_fixture();
+	fw = upload_firmware(T.admin, "race", 4, "race", NULL);
+	assert_true(fw > 0);
+	make_device("5000000000000001", "app-race", T.admin);
+	PQclear(sql_ok(tx, "BEGIN"));
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (1, 'race', %lld, 'EU868', 5, 869525000, 60, 3, 'C', 64, "
+	         "'{}', 1) RETURNING id",
+	         fw);
+	res = sql_ok(tx, sql);
+	job = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (%lld, 1, "
+	         "'5000000000000001')",
+	         job);
+	PQclear(sql_ok(tx, sql));
+
+	snprintf(del_fw.path, sizeof(del_fw.path), "/api/v1/firmware/%lld", fw);
+	assert_int_equal(pthread_create(&th, NULL, bg_call_main, &del_fw), 0);
+	wait_lock_waiter(c);
+	snprintf(del_dev.path, sizeof(del_dev.path), "/api/v1/devices/5000000000000001");
+	{
+		pthread_t th2;
+
+		assert_int_equal(pthread_create(&th2, NULL, bg_call_main, &del_dev), 0);
+		/* Both deletes wait now; the job commits. */
+		for (int i = 0; i < 500; i++) {
+			res = sql_ok(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+			                "current_database() AND wait_event_type = 'Lock'");
+			i = atol(PQgetvalue(res, 0, 0)) >= 2 ? 1000 : i;
+			PQclear(res);
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		PQclear(sql_ok(tx, "COMMIT"));
+		pthread_join(th2, NULL);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(del_fw.status, 409);
+	assert_int_equal(del_dev.status, 409);
+	json_decref(del_fw.answer);
+	json_decref(del_dev.answer);
+	snprintf(sql, sizeof(sql),
+	         "SELECT j.firmware_id, (SELECT count(*) FROM job_device d WHERE d.job_id = j.id) "
+	         "FROM job j WHERE j.id = %lld",
+	         job);
+	res = sql_ok(c, sql);
+	assert_int_equal(atoll(PQgetvalue(res, 0, 0)), fw);
+	assert_string_equal(PQgetvalue(res, 0, 1), "1");
+	PQclear(res);
+
+	/* The other order: the delete holds the firmware first; the job created meanwhile waits,
+	 * then is refused naming firmware_id (and nothing is left half-created). */
+	{
+		struct bg_call create = {"POST", "/api/v1/jobs", NULL, 0, NULL};
+		char body[4096];
+		long long fw2 = upload_firmware(T.admin, "race", 4, "race2", NULL), before;
+
+		res = sql_ok(c, "SELECT count(*) FROM job");
+		before = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		job_body_fw(body, sizeof(body), fw2, "[\"1000000000000001\"]", "");
+		create.body = body;
+		PQclear(sql_ok(tx, "BEGIN"));
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM firmware WHERE id = %lld FOR UPDATE",
+		         fw2);
+		PQclear(sql_ok(tx, sql));
+		assert_int_equal(pthread_create(&th, NULL, bg_call_main, &create), 0);
+		wait_lock_waiter(c);
+		snprintf(sql, sizeof(sql), "DELETE FROM firmware WHERE id = %lld", fw2);
+		PQclear(sql_ok(tx, sql));
+		PQclear(sql_ok(tx, "COMMIT"));
+		pthread_join(th, NULL);
+		assert_int_equal(create.status, 400);
+		assert_string_equal(err_field(create.answer), "firmware_id");
+		json_decref(create.answer);
+		res = sql_ok(c, "SELECT count(*) FROM job");
+		assert_int_equal(atoll(PQgetvalue(res, 0, 0)), before);
+		PQclear(res);
+	}
+
+	/* Once the job is finished both can go. */
+	snprintf(sql, sizeof(sql), "UPDATE job SET state = 'cancelled' WHERE id = %lld", job);
+	PQclear(sql_ok(c, sql));
+	snprintf(sql, sizeof(sql), "/api/v1/firmware/%lld", fw);
+	assert_int_equal(call("DELETE", sql, T.admin, NULL, NULL), 204);
+	assert_int_equal(call("DELETE", "/api/v1/devices/5000000000000001", T.admin, NULL, NULL),
+	                 204);
+	PQfinish(tx);
+	PQfinish(c);
+}
+
+struct race_pair {
+	pthread_barrier_t *go;
+	long long fw, job;
+	int create_status, delete_status;
+};
+
+static void *race_create(void *arg)
+{
+	struct race_pair *p = arg;
+	char body[4096];
+	json_t *j = NULL;
+
+	job_body_fw(body, sizeof(body), p->fw, "[\"1000000000000002\"]", "");
+	pthread_barrier_wait(p->go);
+	p->create_status = call("POST", "/api/v1/jobs", T.admin, body, &j);
+	p->job = p->create_status == 201 ? jint(j, "id") : 0;
+	json_decref(j);
+	return NULL;
+}
+
+static void *race_delete(void *arg)
+{
+	struct race_pair *p = arg;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", p->fw);
+	pthread_barrier_wait(p->go);
+	p->delete_status = call("DELETE", path, T.admin, NULL, NULL);
+	return NULL;
+}
+
+/* Concurrent clients: job creation and the delete of its firmware at the same moment, many
+ * times. Exactly one wins each time (201 + 409, or 400 + 204) and no job is left without its
+ * image. */
+static void test_firmware_delete_vs_create(void **state)
+{
+	enum { ROUNDS = 24 };
+	pthread_barrier_t go;
+	PGconn *c;
+	PGresult *res;
+	int created = 0, deleted = 0;
+
+	(void)state;
+	setup_job_fixture();
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < ROUNDS; i++) {
+		struct race_pair p = {&go, upload_firmware(T.admin, "r", 1, "round", NULL), 0, 0,
+		                      0};
+		pthread_t a, b;
+
+		assert_true(p.fw > 0);
+		pthread_create(&a, NULL, race_create, &p);
+		pthread_create(&b, NULL, race_delete, &p);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		if (!((p.create_status == 201 && p.delete_status == 409) ||
+		      (p.create_status == 400 && p.delete_status == 204)))
+			fail_msg("round %d: create %d, delete %d", i, p.create_status,
+			         p.delete_status);
+		created += p.create_status == 201;
+		deleted += p.delete_status == 204;
+		/* Cancelled only now: a finished job lets its image go. */
+		if (p.job) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", p.job);
+			assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+		}
+	}
+	pthread_barrier_destroy(&go);
+	printf("firmware delete vs job creation: %d jobs created, %d images deleted\n", created,
+	       deleted);
+	c = db();
+	res = sql_ok(c,
+	             "SELECT count(*) FROM job j WHERE j.name = 'job' AND (j.firmware_id IS NULL "
+	             "OR NOT EXISTS (SELECT 1 FROM firmware f WHERE f.id = j.firmware_id)) "
+	             "AND j.created_at > now() - interval '1 hour' AND j.state <> 'cancelled'");
+	assert_string_equal(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
+	PQfinish(c);
+}
+
 static void test_big_job(void **state)
 {
 	enum { N = 10000 };
@@ -1550,6 +1791,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_sql_metacharacters),
 	        cmocka_unit_test(test_malformed_http),
 	        cmocka_unit_test(test_concurrent_clients),
+	        cmocka_unit_test(test_delete_races_job_creation),
+	        cmocka_unit_test(test_firmware_delete_vs_create),
 	        cmocka_unit_test(test_big_job),
 	        cmocka_unit_test(test_openapi_complete),
 	        cmocka_unit_test(test_metrics),

@@ -94,7 +94,7 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
                       unsigned long offset, char **json);
 int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json);
-/* CONFLICT while a job that is not finished includes it. */
+/* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
 /* ---- jobs ---- */
@@ -104,8 +104,10 @@ struct store_job_create {
 	int64_t firmware_id;
 };
 /* Checks every DevEUI (exists in the tenant, same region as the job) and inserts the job and its
- * devices with one statement each. On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui
- * (17 bytes) and why (64 bytes): "unknown" or the device's region. */
+ * devices with one statement each, in one transaction that holds the firmware row (KEY SHARE).
+ * On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui (17 bytes) and why (64 bytes):
+ * "unknown" or the device's region. NOT_FOUND: the firmware is not (or no longer) the tenant's.
+ * CONFLICT: a device was deleted while the job was being created. */
 int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
                      char *bad_dev_eui, char *why);
 /* state NULL: every state. Newest first (pg->after: jobs with a smaller id). Each item is the job's
