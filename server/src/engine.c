@@ -392,12 +392,16 @@ out:
 
 /* ---- phases --------------------------------------------------------------------------------- */
 
-static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_ms)
+static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_ms,
+                       int64_t *next_due)
 {
 	struct seng_dev *devs = NULL;
 	size_t n = 0;
 	int rc = seng_devs_due(e->store, j->id, now_ms, DEVS_PER_TICK, &devs, &n);
 
+	/* More may be due than one tick handles: come back at once. */
+	if (n == DEVS_PER_TICK)
+		*next_due = now_ms;
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
 		int r = engine_dev_due(e, j, &devs[i], now_ms);
 
@@ -693,7 +697,7 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 	}
 	if (strcmp(j.state, "running") != 0 || !j.has_engine)
 		goto out;
-	rc = devices_due(e, &j, now_ms);
+	rc = devices_due(e, &j, now_ms, next_due);
 	if (rc != FUOTA_OK)
 		goto out;
 	rc = seng_dev_counts(e->store, j.id, counts, ENGINE_STEP_COUNT, &pending);

@@ -40,6 +40,12 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
 
 	if (len > sizeof(d.data))
 		return FUOTA_ERR_INVALID_ARG;
+	/* Both come from the database, but a topic level must never carry MQTT's separators or
+	 * wildcards. */
+	if (strpbrk(application_id, "/+#") || strpbrk(dev_eui, "/+#") || !application_id[0]) {
+		log_msg(LOG_LVL_WARN, "device %s: application id unusable in a topic", dev_eui);
+		return FUOTA_ERR_INVALID_ARG;
+	}
 	memset(&d, 0, sizeof(d));
 	snprintf(d.dev_eui, sizeof(d.dev_eui), "%s", dev_eui);
 	d.f_port = port;
