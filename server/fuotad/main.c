@@ -124,7 +124,8 @@ static int cmd_run(const struct cfg *c)
 	if (api_create(s, c, &api) != FUOTA_OK)
 		goto out;
 	if (http_start(api, c->http_bind, c->http_port, c->http_threads,
-	               c->max_upload_bytes + 65536, &h, err, sizeof(err)) != FUOTA_OK) {
+	               c->max_upload_bytes + 65536, c->http_timeout_s, &h, err,
+	               sizeof(err)) != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "%s", err);
 		goto out;
 	}

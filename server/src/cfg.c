@@ -45,6 +45,8 @@ static const struct cfg_item cfg_items[] = {
         UINT("http", "port", http_port, 0, 65535),
         UINT("http", "threads", http_threads, 1, 64),
         ULONG("http", "max_upload_bytes", max_upload_bytes, 1024, 1ul << 30),
+        UINT("http", "timeout_s", http_timeout_s, 1, 3600),
+        UINT("http", "token_cache_ms", token_cache_ms, 0, 60000),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         STR("mqtt", "url", mqtt_url),
@@ -70,6 +72,8 @@ void cfg_defaults(struct cfg *c)
 	c->http_port = 8080;
 	c->http_threads = 4;
 	c->max_upload_bytes = 16ul * 1024 * 1024;
+	c->http_timeout_s = 15;
+	c->token_cache_ms = 2000;
 	snprintf(c->db_dsn, sizeof(c->db_dsn), "dbname=fuota");
 	c->db_pool_size = 4;
 	snprintf(c->mqtt_url, sizeof(c->mqtt_url), "tcp://127.0.0.1:1883");

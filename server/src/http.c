@@ -152,7 +152,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned threads,
-               size_t max_body, struct http_server **out, char *err, size_t errlen)
+               size_t max_body, unsigned timeout_s, struct http_server **out, char *err,
+               size_t errlen)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa;
@@ -177,7 +178,7 @@ int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned th
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	        on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout_s,
 	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
 	        (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!h->d) {

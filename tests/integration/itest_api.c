@@ -3,7 +3,10 @@
  * malformed HTTP, 32 concurrent clients, persistence across a restart, the OpenAPI document's
  * completeness and the metrics.
  * usage: itest_api FUOTAD SERVICES_ENV WORKDIR */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -1733,6 +1738,163 @@ static void test_restart_persistence(void **state)
 	fclose(log);
 }
 
+/* ---- a second fuotad on the same database: [http] timeout_s = 2, token_cache_ms = 0 ---- */
+
+static struct itest_fuotad B;
+
+static int start_b(void)
+{
+	int rc;
+
+	if (B.pid > 0)
+		return 0;
+	B = T.fd;
+	B.pid = 0;
+	snprintf(B.log, sizeof(B.log), "%s/itest_api.fuotad-b.log", argv_dir);
+	remove(B.log);
+	setenv("FUOTA_HTTP_TIMEOUT_S", "2", 1);
+	setenv("FUOTA_HTTP_TOKEN_CACHE_MS", "0", 1);
+	rc = itest_fuotad_start(&B);
+	unsetenv("FUOTA_HTTP_TIMEOUT_S");
+	unsetenv("FUOTA_HTTP_TOKEN_CACHE_MS");
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A fresh connection on which data has been sent. */
+static int open_and_send(unsigned port, const char *data)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = {10, 0};
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(s >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (data[0])
+		assert_int_equal(send(s, data, strlen(data), MSG_NOSIGNAL), (ssize_t)strlen(data));
+	return s;
+}
+
+/* Waits (10 s at most) until the server closes s without answering; closes s. Returns when
+ * that happened (now_s), -1 when an answer came, 0 when still open after 10 s. */
+static double closed_at(int s)
+{
+	char buf[512];
+	ssize_t n;
+
+	do
+		n = recv(s, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	close(s);
+	if (n > 0)
+		return -1;
+	/* 0: closed; ECONNRESET: closed hard; EAGAIN: the 10 s receive timeout. */
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : now_s();
+}
+
+/* A client that stops in the middle of its request body, or never sends one, holds a connection
+ * for [http] timeout_s at most (2 s on B; the default is 15 s, it was 60 s). */
+static void test_half_sent_request_dropped(void **state)
+{
+	static const char *const reqs[] = {
+	        /* stops 10 bytes into a body of 100 (parenthesised: one element, not two) */
+	        ("POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+	         "Content-Type: application/json\r\n\r\n{\"name\":"),
+	        /* stops in the headers */
+	        "GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Be",
+	        "", /* sends nothing at all */
+	};
+	enum { N = sizeof(reqs) / sizeof(reqs[0]) };
+	int socks[N];
+	double sent[N];
+
+	(void)state;
+	assert_int_equal(start_b(), 0);
+	/* All at once: the timeouts run side by side. */
+	for (size_t i = 0; i < N; i++) {
+		socks[i] = open_and_send(B.port, reqs[i]);
+		sent[i] = now_s();
+	}
+	for (size_t i = 0; i < N; i++) {
+		double at = closed_at(socks[i]), secs = at - sent[i];
+
+		printf("half-sent request %zu closed after %.2f s (timeout_s = 2)\n", i, secs);
+		if (at <= 0 || secs < 1.5 || secs > 4.0)
+			fail_msg("request %zu: %s after %.2f s, expected closed after about 2 s", i,
+			         at < 0    ? "answered"
+			         : at == 0 ? "still open"
+			                   : "closed",
+			         secs);
+	}
+	/* A whole request is still answered, of course. */
+	assert_int_equal(api_call(B.port, "GET", "/healthz", NULL, NULL, NULL), 200);
+}
+
+static int poll_until_401(unsigned port, const char *token, double limit_s, double *secs)
+{
+	double t0 = now_s();
+
+	for (;;) {
+		int st = api_call(port, "GET", "/api/v1/jobs?limit=1", token, NULL, NULL);
+
+		*secs = now_s() - t0;
+		if (st != 200 || *secs > limit_s)
+			return st;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Revocation across instances. A caches verified tokens for 2 s (the default), B not at all
+ * (token_cache_ms = 0). A token revoked through one instance is refused by the other at once
+ * when that one does not cache, and within the documented 2 s when it does. */
+static void test_revocation_across_instances(void **state)
+{
+	char tok[2][80], path[64];
+	long long id[2];
+	json_t *j;
+	double secs;
+
+	(void)state;
+	assert_int_equal(start_b(), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
+		                      "{\"tenant_id\":1,\"name\":\"revoke-me\"}", &j),
+		                 201);
+		snprintf(tok[i], sizeof(tok[i]), "%s", jstr(j, "token"));
+		id[i] = jint(j, "id");
+		json_decref(j);
+		/* Known to both, cached by A. */
+		assert_int_equal(call("GET", "/api/v1/jobs?limit=1", tok[i], NULL, NULL), 200);
+		assert_int_equal(
+		        api_call(B.port, "GET", "/api/v1/jobs?limit=1", tok[i], NULL, NULL), 200);
+	}
+	/* Revoked through B: B refuses at once, A once its cache entry expires (2 s at most). */
+	snprintf(path, sizeof(path), "/api/v1/tokens/%lld", id[1]);
+	assert_int_equal(api_call(B.port, "DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(api_call(B.port, "GET", "/api/v1/jobs?limit=1", tok[1], NULL, NULL), 401);
+	assert_int_equal(poll_until_401(T.fd.port, tok[1], 5.0, &secs), 401);
+	/* Revoked through A (which also empties A's cache): B, not caching, refuses at once. */
+	snprintf(path, sizeof(path), "/api/v1/tokens/%lld", id[0]);
+	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(api_call(B.port, "GET", "/api/v1/jobs?limit=1", tok[0], NULL, NULL), 401);
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=1", tok[0], NULL, NULL), 401);
+	printf("token revoked through B refused by A after %.2f s (token_cache_ms = 2000)\n", secs);
+	assert_true(secs <= 2.5);
+}
+
 static int group_setup(void **state)
 {
 	char dsn_tok[80];
@@ -1768,7 +1930,9 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	/* fuotad must stop cleanly: exit status 0 (under ASan, no leak or error report). */
-	return itest_fuotad_stop(&T.fd) == 0 ? 0 : -1;
+	int b = B.pid > 0 ? itest_fuotad_stop(&B) : 0;
+
+	return itest_fuotad_stop(&T.fd) == 0 && b == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -1793,6 +1957,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_concurrent_clients),
 	        cmocka_unit_test(test_delete_races_job_creation),
 	        cmocka_unit_test(test_firmware_delete_vs_create),
+	        cmocka_unit_test(test_half_sent_request_dropped),
+	        cmocka_unit_test(test_revocation_across_instances),
 	        cmocka_unit_test(test_big_job),
 	        cmocka_unit_test(test_openapi_complete),
 	        cmocka_unit_test(test_metrics),

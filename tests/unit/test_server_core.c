@@ -39,6 +39,21 @@ static void test_cfg_file_and_env(void **state)
 	assert_true(c.have_master_key);
 	assert_int_equal(c.master_key[31], 0x1f);
 
+	assert_int_equal(c.http_timeout_s, 15);
+	assert_int_equal(c.token_cache_ms, 2000);
+	setenv("FUOTA_HTTP_TIMEOUT_S", "3", 1);
+	setenv("FUOTA_HTTP_TOKEN_CACHE_MS", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(c.http_timeout_s, 3);
+	assert_int_equal(c.token_cache_ms, 0);
+	setenv("FUOTA_HTTP_TIMEOUT_S", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "timeout_s"));
+	unsetenv("FUOTA_HTTP_TIMEOUT_S");
+	setenv("FUOTA_HTTP_TOKEN_CACHE_MS", "60001", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "token_cache_ms"));
+	unsetenv("FUOTA_HTTP_TOKEN_CACHE_MS");
 	setenv("FUOTA_HTTP_THREADS", "0", 1);
 	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
 	assert_non_null(strstr(err, "threads"));

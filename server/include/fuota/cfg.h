@@ -2,7 +2,11 @@
  * variable FUOTA_<SECTION>_<KEY> (upper case), e.g. [database] dsn -> FUOTA_DATABASE_DSN.
  *
  *   [log]      level = debug|info|warn|error (info), format = text|json (text)
- *   [http]     bind = 127.0.0.1, port = 8080, threads = 4, max_upload_bytes = 16777216
+ *   [http]     bind = 127.0.0.1, port = 8080, threads = 4, max_upload_bytes = 16777216,
+ *              timeout_s = 15 (a connection silent that long is closed, mid-request too),
+ *              token_cache_ms = 2000 (a verified token is trusted that long without asking the
+ *              database: a token revoked through another fuotad instance still works on this
+ *              one for up to this long; 0 = ask every time)
  *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread)
  *   [mqtt]     url = tcp://127.0.0.1:1883
  *   [security] master_key = 64 hex digits, or master_key_file = path of a file holding them
@@ -23,6 +27,8 @@ struct cfg {
 	unsigned http_port;
 	unsigned http_threads;
 	unsigned long max_upload_bytes;
+	unsigned http_timeout_s;
+	unsigned token_cache_ms;
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	char mqtt_url[256];
