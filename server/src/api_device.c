@@ -148,3 +148,20 @@ void api_h_device_delete(struct api_call *c)
 	c->resp->body = strdup("");
 	c->resp->content_type = "application/json";
 }
+
+void api_h_gateway_list(struct api_call *c)
+{
+	struct store_page page;
+	unsigned limit;
+	unsigned long offset;
+	int rc;
+
+	if (!api_paging(c, &limit, &offset))
+		return;
+	rc = store_gateway_list(c->api->store, c->auth.tenant_id, limit, offset, &page);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "gateway");
+		return;
+	}
+	api_reply_list(c, page.items, limit, offset);
+}

@@ -131,3 +131,28 @@ out:
 	store_release(s, c); /* rolls back what is still open */
 	return rc;
 }
+
+static const struct store_col gateway_cols[] = {
+        {"gateway_id", STORE_COL_TEXT},
+        {"device_count", STORE_COL_INT},
+        {"best_quality", STORE_COL_INT},
+        {"last_seen", STORE_COL_TIME},
+};
+
+int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
+                       struct store_page *page)
+{
+	char tid[24], lim[24], off[24];
+	const char *vals[3] = {store_i64(tid, tenant), store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	/* The engine keys the table by DevEUI alone (uplinks carry no tenant): the tenant's
+	 * gateways are those that heard one of its devices. seen_ms is Unix milliseconds. */
+	return store_page_query(s,
+	                        "SELECT g.gateway_id, count(*), max(g.quality), "
+	                        "to_timestamp(max(g.seen_ms) / 1000.0) "
+	                        "FROM engine_device_gateway g JOIN device d "
+	                        "ON d.tenant_id = $1 AND d.dev_eui = g.dev_eui "
+	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
+	                        3, vals, gateway_cols, 4, page);
+}

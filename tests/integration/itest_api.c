@@ -1545,6 +1545,57 @@ static void test_firmware_delete_vs_create(void **state)
 	PQfinish(c);
 }
 
+/* GET /api/v1/gateways: the gateways that heard the tenant's devices (rows the engine writes),
+ * one item per gateway with its device count, best quality and last time seen; another
+ * tenant's devices do not count. */
+static void test_gateways(void **state)
+{
+	PGconn *c;
+	PGresult *res;
+	json_t *j, *gw;
+
+	(void)state;
+	setup_job_fixture();
+	{
+		/* Tenant B's own 1000000000000001 (test_tenant_isolation may have made it). */
+		int st = callf("POST", "/api/v1/devices", T.tenant_b, NULL, DEV_FMT,
+		               "1000000000000001", "app-b");
+
+		assert_true(st == 201 || st == 409);
+	}
+	c = db();
+	/* 1000000000000001 and ...02 are tenant 1's; tenant B also has a ...01, heard by gw c. */
+	res = sql_ok(c, "INSERT INTO engine_device_gateway (dev_eui, gateway_id, quality, seen_ms) "
+	                "VALUES ('1000000000000001', 'aa00000000000001', -80, 1700000000000), "
+	                "('1000000000000002', 'aa00000000000001', -60, 1700000005500), "
+	                "('1000000000000002', 'aa00000000000002', -100, 1700000001000) "
+	                "ON CONFLICT DO NOTHING");
+	PQclear(res);
+	PQfinish(c);
+	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+	gw = json_array_get(json_object_get(j, "items"), 0);
+	assert_string_equal(jstr(gw, "gateway_id"), "aa00000000000001");
+	assert_int_equal(jint(gw, "device_count"), 2);
+	assert_int_equal(jint(gw, "best_quality"), -60);
+	assert_string_equal(jstr(gw, "last_seen"), "2023-11-14T22:13:25.5+00:00");
+	gw = json_array_get(json_object_get(j, "items"), 1);
+	assert_string_equal(jstr(gw, "gateway_id"), "aa00000000000002");
+	assert_int_equal(jint(gw, "device_count"), 1);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/gateways?limit=1&offset=1", T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "gateway_id"),
+	                    "aa00000000000002");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/gateways?limit=0", T.admin, NULL, NULL), 400);
+	assert_int_equal(call("GET", "/api/v1/gateways", NULL, NULL, NULL), 401);
+	/* Tenant B's device with the same DevEUI: the gateway table has no tenant, so B sees the
+	 * gateways that heard "its" DevEUI; a tenant without such devices sees none. */
+	assert_int_equal(call("GET", "/api/v1/gateways", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	json_decref(j);
+}
+
 static void test_big_job(void **state)
 {
 	enum { N = 10000 };
@@ -1958,6 +2009,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_delete_races_job_creation),
 	        cmocka_unit_test(test_firmware_delete_vs_create),
 	        cmocka_unit_test(test_half_sent_request_dropped),
+	        cmocka_unit_test(test_gateways),
 	        cmocka_unit_test(test_revocation_across_instances),
 	        cmocka_unit_test(test_big_job),
 	        cmocka_unit_test(test_openapi_complete),

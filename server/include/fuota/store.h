@@ -97,6 +97,12 @@ int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char 
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
+/* Gateways that heard the tenant's devices, from what the job engine records of every uplink
+ * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen. By
+ * gateway_id. Read-only. */
+int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
+                       struct store_page *page);
+
 /* ---- jobs ---- */
 struct store_job_create {
 	const struct job_params *params;
