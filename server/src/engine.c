@@ -43,6 +43,9 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->port_clk = 202;
 	c->lease_ms = 30000;
 	c->session_margin_ms = 5000;
+	/* A gateway starts a frame when the command reaches it, a little after we send it: without
+	 * a margin, back-to-back frames (no duty cycle) arrive while it is still on air. */
+	c->frame_margin_ms = 250;
 	c->ack_timeout_ms = 10000;
 	c->clock_tolerance_s = 3;
 	c->adaptive_cap_percent = 100;

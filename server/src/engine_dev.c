@@ -349,6 +349,11 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	u.attempts_inc = true;
 	u.set_deadline = true;
 	u.deadline_ms = now_ms + (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	/* A device delays its FragSessionStatusAns by a random time of up to 2^(BlockAckDelay + 4)
+	 * seconds (PROTOCOL-NOTES §4.2 BlockAckDelay): wait for that on top of the unicast timeout.
+	 */
+	if (st == ENGINE_STEP_FRAG_STATUS)
+		u.deadline_ms += (int64_t)(1u << ((e->cfg.block_ack_delay & 0x07) + 4)) * 1000;
 	rc = seng_dev_update(e->store, j->id, d->dev_eui, d->step, &u);
 	if (rc == FUOTA_ERR_STATE)
 		return FUOTA_OK; /* moved on meanwhile (an answer arrived) */

@@ -56,7 +56,7 @@ struct engine_cfg {
 	uint8_t port_mc, port_frag, port_clk; /* 200, 201, 202 */
 	uint32_t lease_ms;                    /* 30000 */
 	uint32_t session_margin_ms;           /* added to the session start: 5000 */
-	uint32_t frame_margin_ms;             /* gap between frames beyond the duty cycle: 0 */
+	uint32_t frame_margin_ms;             /* gap between frames beyond the duty cycle: 250 */
 	uint32_t ack_timeout_ms;              /* a frame without ack is taken as sent: 10000 */
 	uint32_t clock_tolerance_s;           /* TimeToStart agreement: 3 */
 	uint8_t block_ack_delay;              /* TS004 BlockAckDelay: 0 */
