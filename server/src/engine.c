@@ -692,6 +692,12 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 		rc = j.has_engine ? job_cancelled(e, &j, now_ms) : FUOTA_OK;
 		goto out;
 	}
+	if (strcmp(j.state, "pending") == 0 && j.has_engine) {
+		rc = seng_job_set_running(e->store, j.id);
+		if (rc != FUOTA_OK)
+			goto out;
+		snprintf(j.state, sizeof(j.state), "running");
+	}
 	if (strcmp(j.state, "pending") == 0 && !j.has_engine) {
 		rc = job_start(e, &j, now_ms);
 		seng_job_free(&j);

@@ -1084,3 +1084,15 @@ int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_
 	                     "VALUES ($1, $2, $3, $4, $5::jsonb)",
 	                     5, vals, &rows);
 }
+
+int seng_job_set_running(struct store *s, int64_t job_id)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+	long rows;
+
+	return store_command(s,
+	                     "UPDATE job SET state = 'running', updated_at = now() "
+	                     "WHERE id = $1 AND state = 'pending'",
+	                     1, vals, &rows);
+}

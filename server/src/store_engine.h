@@ -79,6 +79,10 @@ struct seng_start {
 };
 int seng_job_start(struct store *s, const struct seng_start *st);
 
+/* A job the engine started that is back in 'pending' (paused before its start was recorded,
+ * then resumed to where it was): running again. */
+int seng_job_set_running(struct store *s, int64_t job_id);
+
 /* A phase change with its bulk device moves, in one transaction. Devices in step `from` go to
  * `to` (attempts 0, due at deadline_ms); with reason set they fail with it. */
 struct seng_move {
