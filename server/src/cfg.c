@@ -59,6 +59,7 @@ static const struct cfg_item cfg_items[] = {
         STR("engine", "regions", engine_regions),
         UINT("engine", "duty_cycle", engine_duty_cycle, 0, 1),
         UINT("engine", "adaptive_redundancy", engine_adaptive, 0, 1),
+        STR("engine", "class_c_timing", engine_class_c_timing),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
 };
@@ -83,6 +84,7 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->mqtt_share_group, sizeof(c->mqtt_share_group), "fuotad");
 	c->engine_enabled = 1;
 	c->engine_duty_cycle = 1;
+	snprintf(c->engine_class_c_timing, sizeof(c->engine_class_c_timing), "immediately");
 }
 
 static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)

@@ -267,6 +267,13 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	snprintf(ecfg.app_topic, sizeof(ecfg.app_topic), "%s", c->mqtt_app_topic);
 	snprintf(ecfg.event_prefix, sizeof(ecfg.event_prefix), "%s", c->mqtt_event_topic);
 	ecfg.adaptive = c->engine_adaptive != 0;
+	if (strcmp(c->engine_class_c_timing, "gps") == 0) {
+		ecfg.gps_timing = true;
+	} else if (strcmp(c->engine_class_c_timing, "immediately") != 0) {
+		log_msg(LOG_LVL_ERROR, "[engine] class_c_timing: immediately or gps, not \"%s\"",
+		        c->engine_class_c_timing);
+		return FUOTA_ERR_INVALID_ARG;
+	}
 	if (c->mqtt_client_id[0])
 		snprintf(client_id, sizeof(client_id), "%s", c->mqtt_client_id);
 	else {

@@ -115,7 +115,7 @@ static struct {
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
-	bool class_b;
+	bool class_b, gps_timing;
 	unsigned class_b_frames;
 	uint8_t firmware[FW_SIZE];
 	int64_t firmware_id;
@@ -499,6 +499,10 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 		assert_true(at_ms > true_gps_ms());
 		assert_true(at_ms / 1000 >= (int64_t)T.devs[0].session_time);
 		T.class_b_frames++;
+	} else if (T.gps_timing) {
+		/* Class C at a GPS instant: one second after it was handed over. */
+		assert_int_equal(g.timing, CS_TIMING_GPS_EPOCH);
+		assert_int_equal(g.timing_ns / 1000000, true_gps_ms() + 1000);
 	} else {
 		assert_int_equal(g.timing, CS_TIMING_IMMEDIATELY);
 	}
@@ -673,7 +677,7 @@ static void fresh_db(void)
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
-	T.class_b = false;
+	T.class_b = T.gps_timing = false;
 	T.class_b_frames = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
 	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
@@ -705,6 +709,7 @@ static struct engine *new_engine_tag(const char *instance, bool duty_cycle, bool
 	cfg.regions[0].duty_cycle = duty_cycle;
 	if (max_jobs)
 		cfg.max_jobs_per_tick = max_jobs;
+	cfg.gps_timing = T.gps_timing;
 	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish,
 	                               (void *)(uintptr_t)instance, &e),
 	                 FUOTA_OK);
@@ -930,6 +935,7 @@ static void test_restart_mid_transmission(void **state)
 	add_dev("0000000000000021", 0x11, 1);
 	add_dev("0000000000000022", 0x22, 1);
 	job = add_job(0, 2, 4);
+	T.gps_timing = true; /* class C frames timed at a GPS instant, this time */
 	a = new_engine("itest-a", true);
 	run(a, job, 2000, 9);
 	before = T.n_fcnts;

@@ -36,7 +36,7 @@ struct cfg {
 	 * uplinks are detected), application_topic = application, event_topic = fuota,
 	 * share_group = fuotad, client_id (default fuotad-<host>-<pid>); [engine] enabled = 1,
 	 * regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
-	 * adaptive_redundancy = 0. */
+	 * adaptive_redundancy = 0, class_c_timing = immediately | gps. */
 	char mqtt_encoding[16];
 	char mqtt_app_topic[64];
 	char mqtt_event_topic[64];
@@ -46,6 +46,7 @@ struct cfg {
 	char engine_regions[512];
 	unsigned engine_duty_cycle;
 	unsigned engine_adaptive;
+	char engine_class_c_timing[16];
 	char master_key_hex[80];
 	char master_key_file[512];
 	/* Resolved by cfg_load from master_key_hex or master_key_file. */
