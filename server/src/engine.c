@@ -29,7 +29,8 @@
 #include "fuota/lw_region.h"
 #include "fuota/mc_keys.h"
 
-#define DEVS_PER_TICK 256u
+#define DEVS_PER_TICK      256u
+#define GATEWAY_MAX_AGE_MS (INT64_C(7) * 24 * 3600 * 1000)
 
 void engine_cfg_defaults(struct engine_cfg *c)
 {
@@ -499,7 +500,9 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 	struct engine_edge *edges = NULL;
 	uint8_t *chosen = NULL, *work = NULL;
 	size_t n_chosen = 0, n_uncovered = 0;
-	int rc = seng_job_edges(e->store, j->id, "session", &ed);
+	/* Only gateways that heard the device in the last week: an older entry is a gateway that
+	 * may be gone, or a device that moved. */
+	int rc = seng_job_edges(e->store, j->id, "session", now_ms - GATEWAY_MAX_AGE_MS, &ed);
 
 	*gws = NULL;
 	*n_gws = 0;
@@ -534,7 +537,6 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 		u.to = "failed";
 		u.failure_reason = "no gateway has heard the device";
 		seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
-		(void)now_ms;
 	}
 	log_msg(LOG_LVL_INFO, "job %lld: %zu gateway(s) cover %zu device(s)", (long long)j->id,
 	        *n_gws, ed.n_dev - n_uncovered);

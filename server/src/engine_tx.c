@@ -176,7 +176,8 @@ static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64
 static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache *c,
                       const struct tx_radio *r, int code_version, uint32_t n, bool new_frame,
                       int64_t resend_of, const char (*gws)[SENG_EUI_LEN], size_t n_gws,
-                      int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
+                      int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms,
+                      int64_t gateway_free_ms)
 {
 	uint8_t payload[FRAG_CMD_MAX_LEN], phy[LW_PHY_MAX_LEN];
 	size_t plen = 0, phy_len = 0;
@@ -204,6 +205,7 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 	f.n_gateways = n_gws;
 	f.now_ms = now_ms;
 	f.next_tx_ms = next_tx_ms;
+	f.gateway_free_ms = gateway_free_ms;
 	/* The FCnt is taken and committed first: whatever happens next, it is never used again. */
 	rc = seng_frame(e->store, &f, &fcnt);
 	if (rc != FUOTA_OK)
@@ -231,6 +233,26 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 	j->has_next_tx = true;
 out:
 	free(ids);
+	return rc;
+}
+
+/* Merges what the database knows of the gateways' duty cycle (another instance, or this one
+ * before a restart) into the pacing table. */
+static int gws_refresh(struct engine *e, const char (*gws)[SENG_EUI_LEN], size_t n)
+{
+	int64_t *free_ms = calloc(n ? n : 1, sizeof(int64_t));
+	int rc;
+
+	if (!free_ms)
+		return FUOTA_ERR_NO_MEMORY;
+	rc = seng_gateways_free(e->store, gws, n, free_ms);
+	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
+		struct engine_gw *g = engine_gw_slot(e, gws[i]);
+
+		if (g && free_ms[i] > g->free_ms)
+			g->free_ms = free_ms[i];
+	}
+	free(free_ms);
 	return rc;
 }
 
@@ -297,6 +319,11 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 	if (!j->has_next_tx) {
 		j->next_tx_ms = j->session_start_ms;
 		j->has_next_tx = true;
+	}
+	if (now_ms >= j->next_tx_ms) {
+		rc = gws_refresh(e, (const char(*)[SENG_EUI_LEN])j->gateways, j->n_gateways);
+		if (rc != FUOTA_OK)
+			return rc;
 	}
 	for (int k = 0; k < FRAMES_PER_TICK; k++) {
 		char one[1][SENG_EUI_LEN];
@@ -374,7 +401,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		if (j->mc_class == 'B')
 			next_tx = busy_until - 2000 + 1;
 		rc = send_frame(e, j, c, &r, code_version, n, new_frame, resend_of, gws, n_gws,
-		                at_gps, freq, now_ms, next_tx);
+		                at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
 		if (rc != FUOTA_OK)
 			return rc;
 		if (new_frame && j->adaptive && n >= j->nb_frag + j->redundancy &&

@@ -808,17 +808,19 @@ static uint32_t intern(char (*ids)[SENG_EUI_LEN], size_t *n, const char *id)
 	return (uint32_t)(*n)++;
 }
 
-int seng_job_edges(struct store *s, int64_t job_id, const char *step, struct seng_edges *e)
+int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t since_ms,
+                   struct seng_edges *e)
 {
-	char jid[24];
-	const char *vals[2] = {store_i64(jid, job_id), step};
+	char jid[24], since[24];
+	const char *vals[3] = {store_i64(jid, job_id), step, store_i64(since, since_ms)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = run(c,
 	             "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
 	             "LEFT JOIN engine_device_gateway g ON g.dev_eui = jd.dev_eui "
+	             "AND g.seen_ms >= $3 "
 	             "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
-	             2, vals, &r);
+	             3, vals, &r);
 	size_t rows;
 
 	memset(e, 0, sizeof(*e));
@@ -936,6 +938,18 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 		        5, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
+		if (f->gateway_free_ms > 0) {
+			char fm[24];
+			const char *w[2] = {gws, store_i64(fm, f->gateway_free_ms)};
+
+			rc = run(c,
+			         "INSERT INTO engine_gateway AS g (gateway_id, free_ms) "
+			         "SELECT unnest($1::text[]), $2 ON CONFLICT (gateway_id) DO UPDATE "
+			         "SET free_ms = greatest(g.free_ms, excluded.free_ms)",
+			         2, w, NULL);
+			if (rc != FUOTA_OK)
+				goto out;
+		}
 		if (f->resend_of > 0) {
 			const char *w[1] = {ro};
 
@@ -1095,4 +1109,29 @@ int seng_job_set_running(struct store *s, int64_t job_id)
 	                     "UPDATE job SET state = 'running', updated_at = now() "
 	                     "WHERE id = $1 AND state = 'pending'",
 	                     1, vals, &rows);
+}
+
+int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n, int64_t *free_ms)
+{
+	char *ids = array_text(n, gws, NULL);
+	const char *vals[1] = {ids};
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	if (!ids)
+		return FUOTA_ERR_NO_MEMORY;
+	for (size_t i = 0; i < n; i++)
+		free_ms[i] = 0;
+	c = store_acquire(s);
+	rc = run(c, "SELECT gateway_id, free_ms FROM engine_gateway WHERE gateway_id = ANY($1)", 1,
+	         vals, &r);
+	for (int row = 0; rc == FUOTA_OK && row < PQntuples(r); row++)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(gws[i], PQgetvalue(r, row, 0)) == 0)
+				free_ms[i] = get_i64(r, row, 1);
+	PQclear(r);
+	store_release(s, c);
+	free(ids);
+	return rc;
 }

@@ -189,7 +189,8 @@ int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quali
 /* Records that dev_eui's AppTimeReq was answered at now_ms. */
 int seng_time_req(struct store *s, const char *dev_eui, int64_t now_ms);
 
-/* The (device, gateway, quality) triples of the job's devices in step `step`: parallel arrays,
+/* The (device, gateway, quality) triples of the job's devices in step `step`, from uplinks heard
+ * at or after since_ms: parallel arrays,
  * malloc'd (one free() per array). Devices are numbered by their order in dev_euis. */
 struct seng_edges {
 	char (*dev_euis)[SENG_EUI_LEN];
@@ -200,7 +201,8 @@ struct seng_edges {
 	int32_t *edge_q;
 	size_t n_edges;
 };
-int seng_job_edges(struct store *s, int64_t job_id, const char *step, struct seng_edges *e);
+int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t since_ms,
+                   struct seng_edges *e);
 void seng_edges_free(struct seng_edges *e);
 
 /* One multicast frame: in one transaction takes the group's FCnt (stored +1 before anything is
@@ -216,6 +218,7 @@ struct seng_frame {
 	const uint32_t *downlink_ids;
 	size_t n_gateways;
 	int64_t now_ms, next_tx_ms;
+	int64_t gateway_free_ms; /* > 0: the gateways are busy until then (engine_gateway) */
 };
 int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
 /* The oldest refused frame waiting to go again: its downlink id, gateway and N. NOT_FOUND if
@@ -229,6 +232,9 @@ int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, u
  * *job_id receives the frame's job; NOT_FOUND for an unknown downlink id. */
 int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool ok,
                 int64_t *job_id);
+/* When each of gws[0..n) is free again per engine_gateway (0: no record), into free_ms[0..n). */
+int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n,
+                       int64_t *free_ms);
 /* Sets next_tx_ms of the job. */
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
 
