@@ -1,0 +1,14 @@
+# Campaign scenarios through fuotad + fuota-sim + mosquitto + PostgreSQL, driven through the REST
+# API by tests/e2e/campaign.sh (see it for what each scenario asserts). They use the integration
+# fixture's PostgreSQL (fuota_stack, tests/integration) with a database each; "broker" starts its
+# own mosquitto (it restarts it), "demo" runs scripts/demo.sh with its own private stack.
+if(TARGET fuotad AND TARGET fuota-sim AND DEFINED FUOTA_ITEST_ENV)
+  foreach(scenario v1 v2-adaptive mixed class-b misbehave kill broker clocksync demo)
+    add_test(NAME e2e.campaign-${scenario}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/campaign.sh ${scenario}
+                     $<TARGET_FILE_DIR:fuotad> ${FUOTA_ITEST_ENV}
+                     ${CMAKE_CURRENT_BINARY_DIR}/work/campaigns)
+    set_tests_properties(e2e.campaign-${scenario} PROPERTIES FIXTURES_REQUIRED fuota_stack
+                         LABELS "e2e;campaign" TIMEOUT 480)
+  endforeach()
+endif()

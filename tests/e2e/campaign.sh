@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# Firmware campaigns end to end: fuotad (REST API + job engine) and fuota-sim (network server
+# integration, gateways, devices) on a real mosquitto and a real PostgreSQL, driven through the
+# REST API like an operator would (scripts/campaign-lib.sh). Each scenario asserts on the
+# simulator's per-device report (what the devices rebuilt) and on the job's final state read back
+# through the API.
+#
+#   tests/e2e/campaign.sh SCENARIO BIN_DIR SERVICES_ENV WORKDIR
+#
+# BIN_DIR holds fuotad and fuota-sim; SERVICES_ENV is scripts/stack.sh's services.env of the
+# integration fixture (its PostgreSQL; each scenario makes its own database and runs its own
+# fuotad). Scenarios:
+#   v1            TS004 v1 class C, no loss, fixed redundancy: every device verified
+#   v2-adaptive   TS004 v2 class C, 10 % loss, adaptive redundancy: every device verified
+#   mixed         v1 and v2 devices in one job: one parity code per session, the other group
+#                 failed with its reason before its session, the kept group verified
+#   class-b       class B ping slots
+#   misbehave     a device that never answers and one with a wrong key: failed with their
+#                 reasons, the others verified
+#   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
+#                 completes and no FCnt is used twice
+#   broker        the broker (a private one, on the same port) restarted during the transmission
+#   clocksync     AppTimeReq answered for devices outside any job (registered or not)
+#   demo          `./fuota demo --json` on a few devices (its own private stack)
+set -euo pipefail
+
+SCENARIO=${1:?scenario}
+BIN=${2:?bin dir}
+SERVICES_ENV=${3:?services env}
+WORK=${4:?work dir}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/campaign-lib.sh
+. "$ROOT/scripts/campaign-lib.sh"
+
+CP_BIN=$BIN
+CP_DIR=$WORK/$SCENARIO
+# Private topics: the scenarios (and other tests) share the fixture's broker.
+CP_TAG=${SCENARIO//-/}$$
+rm -rf "$CP_DIR"
+mkdir -p "$CP_DIR"
+BROKER_DIR=
+
+fail() {
+	printf 'campaign %s: FAILED: %s\n' "$SCENARIO" "$*" >&2
+	printf -- '--- fuotad.log (last 30 lines)\n' >&2
+	tail -30 "$CP_DIR/fuotad.log" >&2 2>/dev/null || true
+	printf -- '--- sim.log (last 10 lines)\n' >&2
+	tail -10 "$CP_DIR/sim.log" >&2 2>/dev/null || true
+	exit 1
+}
+
+check() { # DESCRIPTION JQ_FILTER FILE: the filter must print true
+	local what=$1 filter=$2 file=$3
+	[ "$(jq "$filter" "$file")" = true ] || {
+		jq -c "$filter" "$file" >&2 || true
+		fail "$what"
+	}
+	printf 'campaign %s: ok: %s\n' "$SCENARIO" "$what"
+}
+
+cleanup() {
+	cp_cleanup
+	[ -n "$BROKER_DIR" ] && "$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR" || true
+	[ -n "${CP_DB:-}" ] && cp_psql postgres "DROP DATABASE IF EXISTS $CP_DB" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# Common settings: a fast simulated network (uplinks every second, no duty cycle), EU868 DR6 on
+# 869.525 MHz. A FragSessionStatusAns may wait up to 16 s (BlockAckDelay 0 randomisation), so the
+# unicast timeout covers two uplink periods plus that.
+SIM_COMMON=(--uplink-period 1 --gw-duty-cycle 0 --clock-offset 20)
+job_body() { # FW_ID JQ_EXTRA [INDEX...]: the job's JSON for the fleet's devices (all, or those)
+	local fw=$1 extra=$2
+	shift 2
+	jq -c --argjson fw "$fw" --argjson idx "[$(IFS=,; echo "$*")]" '{
+		name: "e2e", firmware_id: $fw,
+		devices: [.devices | to_entries[] | select(($idx | length) == 0 or
+			(.key as $k | $idx | index($k))) | .value.dev_eui],
+		redundancy_frames: 2, unicast_timeout_s: 10, unicast_attempts: 2,
+		data_rate: 6, frequency_hz: 869525000, region: "EU868", multicast_class: "C"} + '"$extra" \
+		"$CP_DIR/fleet.json"
+}
+
+start() { # DB_SUFFIX: database, fuotad, events listener
+	cp_db_create "fuota_e2e_${1//-/_}_$$"
+	cp_fuotad_start
+	cp_events_start
+}
+
+image() { # SIZE: a deterministic image
+	head -c "$1" /dev/zero | tr '\0' 'x' >"$CP_DIR/fw.bin"
+	printf '%s' "$SCENARIO" | dd of="$CP_DIR/fw.bin" conv=notrunc status=none
+}
+
+run_job() { # JOB_JSON TIMEOUT_S: creates the job, waits for its end, stops the simulator
+	JOB=$(cp_job_create "$1") || fail "job refused"
+	cp_job_wait "$JOB" "$2" || fail "job did not finish"
+	sleep 1
+	cp_sim_stop || fail "no simulator report"
+	cp_summary "$JOB" >"$CP_DIR/summary.json" || fail "no summary"
+	jq -c . "$CP_DIR/summary.json"
+}
+
+# Joins the API's view and the simulator's: [{dev_eui, step, reason, sim: <report entry>}].
+joined() {
+	jq -n --slurpfile d "$CP_DIR/job-devices.json" --slurpfile r "$CP_DIR/report.json" '
+		($r[0].devices | map({key: .dev_eui, value: .}) | from_entries) as $sim |
+		[$d[0][] | {dev_eui, step, reason: .failure_reason, sim: $sim[.dev_eui]}]' \
+		>"$CP_DIR/joined.json"
+}
+
+wait_frames() { # N TIMEOUT_S: until the engine reports N frames sent
+	local end=$((SECONDS + $2)) f
+	while [ $SECONDS -lt $end ]; do
+		f=$(cp_frames "$JOB")
+		[ "${f% *}" -ge "$1" ] && return 0
+		sleep 0.2
+	done
+	fail "fewer than $1 frames sent after $2 s"
+}
+
+cp_services_load "$SERVICES_ENV" || exit 1
+
+case $SCENARIO in
+v1)
+	start v1
+	image 3000
+	cp_sim_start --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" --seed 11
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{}')" 240
+	joined
+	check "job succeeded" '.state == "succeeded"' "$CP_DIR/summary.json"
+	check "6 devices, every one done" '.devices == 6 and .updated == 6' "$CP_DIR/summary.json"
+	check "every device rebuilt the image (SHA-256)" '.verified == 6' "$CP_DIR/summary.json"
+	check "nothing lost, 13 fragments + 2 parity on air" \
+		'.nb_frag == 13 and .frames_sent == 15 and .frames_on_air == 15' "$CP_DIR/summary.json"
+	check "TS004 v1 devices, no MIC or FCnt rejection, nothing missing" \
+		'all(.[]; .sim.packages.ts004 == 1 and .sim.frames.mic_failures == 0 and
+		 .sim.frames.fcnt_rejected == 0 and .sim.fragments.missing == 0 and
+		 .sim.mic_ok == null)' "$CP_DIR/joined.json"
+	;;
+v2-adaptive)
+	CP_ADAPTIVE=1
+	start v2a
+	image 8000
+	cp_sim_start --devices 8 --v2-fraction 1 --loss 0.1 "${SIM_COMMON[@]}" \
+		--image "$CP_DIR/fw.bin" --seed 12
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{redundancy_frames: 0}')" 300
+	joined
+	check "job succeeded, every device done" \
+		'.state == "succeeded" and .devices == 8 and .updated == 8' "$CP_DIR/summary.json"
+	check "every device verified (SHA-256 and v2 MIC)" \
+		'all(.[]; .sim.sha256_ok == true and .sim.mic_ok == true and .sim.packages.ts004 == 2)' \
+		"$CP_DIR/joined.json"
+	check "devices lost frames and the FEC rebuilt them" \
+		'([.[].sim.frames.lost] | add) > 0 and ([.[].sim.fragments.recovered] | add) > 0' \
+		"$CP_DIR/joined.json"
+	# No fixed parity was asked for: every parity frame was sent because a device still
+	# needed it, and no more than the cap (100 % of M).
+	check "adaptive parity: some parity sent, below the cap" \
+		'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"
+	;;
+mixed)
+	start mixed
+	image 3000
+	cp_sim_start --devices 8 --v2-fraction 0.5 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
+		--seed 13
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{}')" 240
+	joined
+	# The engine keeps the larger group (v2 on a tie) and fails the other before any session
+	# request: rows of the other code would rebuild a wrong image.
+	jq '([.[] | select(.sim.packages.ts004 == 2)] | length) as $v2 |
+		([.[] | select(.sim.packages.ts004 == 1)] | length) as $v1 |
+		{v1: $v1, v2: $v2, keep: (if $v1 > $v2 then 1 else 2 end)}' "$CP_DIR/joined.json" \
+		>"$CP_DIR/groups.json"
+	KEEP=$(jq .keep "$CP_DIR/groups.json")
+	check "both versions in the fleet" '.v1 > 0 and .v2 > 0' "$CP_DIR/groups.json"
+	check "the v$KEEP group done and verified" \
+		"all(.[] | select(.sim.packages.ts004 == $KEEP); .step == \"done\" and .sim.sha256_ok == true)" \
+		"$CP_DIR/joined.json"
+	check "the other group failed with its reason, no wrong image rebuilt" \
+		"all(.[] | select(.sim.packages.ts004 != $KEEP); .step == \"failed\" and
+		 (.reason | test(\"TS004 v[12] device in a job whose session uses v$KEEP\")) and
+		 .sim.decoded == false and .sim.sha256_ok != false)" "$CP_DIR/joined.json"
+	check "job succeeded" '.state == "succeeded"' "$CP_DIR/summary.json"
+	;;
+class-b)
+	start classb
+	image 1000
+	cp_sim_start --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" \
+		--image "$CP_DIR/fw.bin" --seed 14
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
+	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
+	joined
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
+	check "class B devices, every frame inside their session" \
+		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
+		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
+	;;
+misbehave)
+	start misbehave
+	image 3000
+	cp_sim_start --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
+		--seed 15 --misbehave silent@1 --misbehave wrong-key@2
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{}')" 300
+	joined
+	check "job succeeded for the others" \
+		'.state == "succeeded" and .devices == 6 and .updated == 4 and .failed == 2' \
+		"$CP_DIR/summary.json"
+	check "the silent device failed: no answer" \
+		'.[1].step == "failed" and (.[1].reason | test("no answer"))' "$CP_DIR/joined.json"
+	# Nothing tells the server that a device holds another key: its McKey comes out wrong,
+	# every multicast frame fails its MIC on the device, and its status answer says that
+	# every fragment is missing.
+	check "the wrong-key device failed: every fragment missing (each frame's MIC failed)" \
+		'.[2].step == "failed" and (.[2].reason | test("StatusAns: 13 fragments missing")) and
+		 .[2].sim.frames.mic_failures > 0 and .[2].sim.frames.accepted == 0 and
+		 .[2].sim.decoded == false' "$CP_DIR/joined.json"
+	check "the four others done and verified" \
+		'[.[0], .[3], .[4], .[5]] | all(.step == "done" and .sim.sha256_ok == true and
+		 .sim.mic_ok == true)' "$CP_DIR/joined.json"
+	;;
+kill)
+	CP_ADAPTIVE=1
+	start kill
+	image 24000
+	cp_sim_start --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" \
+		--image "$CP_DIR/fw.bin" --seed 16
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	JOB=$(cp_job_create "$(job_body "$FW" '{redundancy_frames: 0}')") || fail "job refused"
+	wait_frames 32 180
+	cp_fuotad_stop KILL
+	printf 'campaign kill: fuotad killed (SIGKILL) after %s frames\n' "$(cp_frames "$JOB")"
+	sleep 1
+	# The same database and master key; a new instance waits for the dead one's lease (30 s).
+	cp_fuotad_start || fail "fuotad did not restart"
+	cp_job_wait "$JOB" 300 || fail "job did not finish after the restart"
+	sleep 1
+	cp_sim_stop || fail "no simulator report"
+	cp_summary "$JOB" >"$CP_DIR/summary.json"
+	jq -c . "$CP_DIR/summary.json"
+	joined
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 6 and .verified == 6' "$CP_DIR/summary.json"
+	check "devices saw strictly increasing FCnts (no replay, no MIC failure, no duplicate)" \
+		'all(.[]; .sim.frames.fcnt_rejected == 0 and .sim.frames.mic_failures == 0 and
+		 .sim.frames.duplicates == 0)' "$CP_DIR/joined.json"
+	cp_psql "$CP_DB" "SELECT json_build_object('frames', count(*), 'fcnts', count(DISTINCT fcnt),
+		'ordered', bool_and(ordered)) FROM (SELECT fcnt, fcnt > lag(fcnt, 1, -1)
+		OVER (PARTITION BY gateway_id ORDER BY sent_ms, fcnt) AS ordered FROM engine_tx
+		WHERE job_id = $JOB) t" >"$CP_DIR/fcnts.json"
+	check "the engine's frames: one FCnt each, increasing in sending order" \
+		'.frames > 0 and .frames == .fcnts and .ordered' "$CP_DIR/fcnts.json"
+	;;
+broker)
+	# A private broker: stopping it must not disturb the other tests on the shared one.
+	BROKER_DIR=$CP_DIR/broker
+	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" || fail "no broker"
+	CP_MQTT_PORT=$(cat "$BROKER_DIR/port")
+	CP_ADAPTIVE=1
+	start broker
+	image 24000
+	cp_sim_start --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" \
+		--image "$CP_DIR/fw.bin" --seed 17
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	JOB=$(cp_job_create "$(job_body "$FW" '{redundancy_frames: 0}')") || fail "job refused"
+	wait_frames 32 180
+	"$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"
+	printf 'campaign broker: broker stopped after %s frames\n' "$(cp_frames "$JOB")"
+	sleep 3
+	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" "$CP_MQTT_PORT" || fail "no broker restart"
+	kill "$CP_EVENTS_PID" 2>/dev/null || true
+	cp_events_start
+	cp_job_wait "$JOB" 300 || fail "job did not finish after the broker restart"
+	sleep 1
+	cp_sim_stop || fail "no simulator report"
+	cp_summary "$JOB" >"$CP_DIR/summary.json"
+	jq -c . "$CP_DIR/summary.json"
+	joined
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 6 and .verified == 6' "$CP_DIR/summary.json"
+	check "no FCnt replayed to the devices" \
+		'all(.[]; .sim.frames.fcnt_rejected == 0 and .sim.frames.mic_failures == 0)' \
+		"$CP_DIR/joined.json"
+	;;
+clocksync)
+	start clocksync
+	# Devices start up to 60 s off; only device 0 is registered and none is in a job.
+	cp_sim_start --devices 3 "${SIM_COMMON[@]}" --clock-offset 60 --seed 18
+	cp_register 0
+	sleep 6
+	cp_sim_stop || fail "no simulator report"
+	check "every device synchronised its clock (AppTimeAns applied)" \
+		'[.devices[] | .steps | index("time_sync") != null] | all' "$CP_DIR/report.json"
+	check "every device's clock within 1 s of the true time" \
+		'[.devices[] | .clock_error_ms | (if . < 0 then -. else . end) < 1000] | all' "$CP_DIR/report.json"
+	;;
+demo)
+	"$ROOT/scripts/demo.sh" --bin "$BIN" --devices 4 --size 2048 --json >"$CP_DIR/demo.json" \
+		2>"$CP_DIR/demo.log" || { cat "$CP_DIR/demo.log" >&2; fail "demo exited non-zero"; }
+	jq -c . "$CP_DIR/demo.json"
+	check "one JSON line with the summary fields" \
+		'has("devices") and has("updated") and has("verified") and has("frames_sent") and
+		 has("nb_frag") and has("duration_s")' "$CP_DIR/demo.json"
+	check "4 devices updated and verified, 9 fragments" \
+		'.devices == 4 and .updated == 4 and .verified == 4 and .nb_frag == 9 and
+		 .frames_sent >= 9' "$CP_DIR/demo.json"
+	;;
+*)
+	echo "unknown scenario $SCENARIO" >&2
+	exit 2
+	;;
+esac
+printf 'campaign %s: passed\n' "$SCENARIO"
