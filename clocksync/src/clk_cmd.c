@@ -4,6 +4,7 @@
 #include "fuota/bytes.h"
 #include "fuota/clk.h"
 #include "fuota/err.h"
+#include "fuota/reader.h"
 
 const char *clk_cmd_name(uint8_t cid, bool up, int version)
 {
@@ -31,46 +32,7 @@ size_t clk_cmd_size(uint8_t cid, bool up)
 	return 0;
 }
 
-/* A reader over one payload that records the first field found missing. */
-struct reader {
-	const uint8_t *buf;
-	size_t len;
-	size_t pos;
-	struct clk_parse_err *err;
-	const char *command;
-};
-
-static int need(struct reader *r, size_t n, const char *field)
-{
-	if (r->len - r->pos >= n)
-		return FUOTA_OK;
-	if (r->err) {
-		r->err->command = r->command;
-		r->err->field = field;
-		r->err->need = n;
-		r->err->left = r->len - r->pos;
-	}
-	return FUOTA_ERR_MALFORMED;
-}
-
-static int read_u8(struct reader *r, const char *field, uint8_t *v)
-{
-	if (need(r, 1, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = r->buf[r->pos++];
-	return FUOTA_OK;
-}
-
-static int read_le32(struct reader *r, const char *field, uint32_t *v)
-{
-	if (need(r, 4, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le32(r->buf + r->pos);
-	r->pos += 4;
-	return FUOTA_OK;
-}
-
-static int decode_body(struct reader *r, struct clk_cmd *cmd)
+static int decode_body(struct fuota_reader *r, struct clk_cmd *cmd)
 {
 	uint8_t b = 0;
 	uint32_t v = 0;
@@ -79,20 +41,20 @@ static int decode_body(struct reader *r, struct clk_cmd *cmd)
 	case CLK_CID_PACKAGE_VERSION:
 		if (!cmd->up)
 			return FUOTA_OK;
-		if (read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
-		    read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version))
+		if (fuota_read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
+		    fuota_read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version))
 			return FUOTA_ERR_MALFORMED;
 		return FUOTA_OK;
 	case CLK_CID_APP_TIME:
 		if (cmd->up) {
-			if (read_le32(r, "DeviceTime", &v) || read_u8(r, "Param", &b))
+			if (fuota_read_le32(r, "DeviceTime", &v) || fuota_read_u8(r, "Param", &b))
 				return FUOTA_ERR_MALFORMED;
 			cmd->u.time_req.device_time = v;
 			cmd->u.time_req.token_req = b & 0x0F;
 			cmd->u.time_req.ans_required = (b & 0x10) != 0;
 			return FUOTA_OK;
 		}
-		if (read_le32(r, "TimeCorrection", &v) || read_u8(r, "Param", &b))
+		if (fuota_read_le32(r, "TimeCorrection", &v) || fuota_read_u8(r, "Param", &b))
 			return FUOTA_ERR_MALFORMED;
 		/* Two's complement reinterpretation without implementation-defined conversion. */
 		cmd->u.time_ans.time_correction =
@@ -101,18 +63,18 @@ static int decode_body(struct reader *r, struct clk_cmd *cmd)
 		return FUOTA_OK;
 	case CLK_CID_PERIODICITY:
 		if (!cmd->up) {
-			if (read_u8(r, "Periodicity", &b))
+			if (fuota_read_u8(r, "Periodicity", &b))
 				return FUOTA_ERR_MALFORMED;
 			cmd->u.period_req.period = b & 0x0F;
 			return FUOTA_OK;
 		}
-		if (read_u8(r, "Status", &b) || read_le32(r, "Time", &v))
+		if (fuota_read_u8(r, "Status", &b) || fuota_read_le32(r, "Time", &v))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.period_ans.not_supported = (b & 0x01) != 0;
 		cmd->u.period_ans.time = v;
 		return FUOTA_OK;
 	case CLK_CID_FORCE_RESYNC:
-		if (read_u8(r, "ForceConf", &b))
+		if (fuota_read_u8(r, "ForceConf", &b))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.force.nb_transmissions = b & 0x07;
 		return FUOTA_OK;
@@ -121,26 +83,20 @@ static int decode_body(struct reader *r, struct clk_cmd *cmd)
 }
 
 int clk_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, struct clk_cmd *cmd,
-               struct clk_parse_err *err)
+               struct fuota_parse_err *err)
 {
-	struct reader r = {buf, len, *pos, err, NULL};
+	struct fuota_reader r;
+	uint8_t cid;
 	int rc;
 
-	if (err)
-		memset(err, 0, sizeof(*err));
-	if (*pos >= len)
+	if (fuota_reader_begin(&r, buf, len, *pos, err, &cid) != FUOTA_OK)
 		return FUOTA_ERR_INVALID_ARG;
 	memset(cmd, 0, sizeof(*cmd));
-	cmd->cid = buf[r.pos++];
+	cmd->cid = cid;
 	cmd->up = up;
-	if (err) {
-		err->cid = cmd->cid;
-		err->offset = *pos;
-	}
 	/* The name does not depend on the version except for CID 0x03, where both names say the
 	 * same; the v1 name is recorded here and the tool asks clk_cmd_name for its version. */
-	r.command = clk_cmd_name(cmd->cid, up, 1);
-	if (!r.command)
+	if (fuota_reader_command(&r, clk_cmd_name(cid, up, 1), NULL) != FUOTA_OK)
 		return FUOTA_ERR_UNSUPPORTED;
 	rc = decode_body(&r, cmd);
 	if (rc == FUOTA_OK)

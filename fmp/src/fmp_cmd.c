@@ -4,6 +4,7 @@
 #include "fuota/bytes.h"
 #include "fuota/err.h"
 #include "fuota/fmp.h"
+#include "fuota/reader.h"
 
 const char *fmp_cmd_name(uint8_t cid, bool up)
 {
@@ -19,54 +20,7 @@ const char *fmp_cmd_name(uint8_t cid, bool up)
 	return NULL;
 }
 
-struct reader {
-	const uint8_t *buf;
-	size_t len;
-	size_t pos;
-	struct fmp_parse_err *err;
-	const char *command;
-};
-
-static int need(struct reader *r, size_t n, const char *field)
-{
-	if (r->len - r->pos >= n)
-		return FUOTA_OK;
-	if (r->err) {
-		r->err->command = r->command;
-		r->err->field = field;
-		r->err->need = n;
-		r->err->left = r->len - r->pos;
-	}
-	return FUOTA_ERR_MALFORMED;
-}
-
-static int read_u8(struct reader *r, const char *field, uint8_t *v)
-{
-	if (need(r, 1, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = r->buf[r->pos++];
-	return FUOTA_OK;
-}
-
-static int read_le24(struct reader *r, const char *field, uint32_t *v)
-{
-	if (need(r, 3, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le24(r->buf + r->pos);
-	r->pos += 3;
-	return FUOTA_OK;
-}
-
-static int read_le32(struct reader *r, const char *field, uint32_t *v)
-{
-	if (need(r, 4, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le32(r->buf + r->pos);
-	r->pos += 4;
-	return FUOTA_OK;
-}
-
-static int decode_body(struct reader *r, struct fmp_cmd *cmd)
+static int decode_body(struct fuota_reader *r, struct fmp_cmd *cmd)
 {
 	uint8_t b;
 
@@ -74,32 +28,36 @@ static int decode_body(struct reader *r, struct fmp_cmd *cmd)
 	case FMP_CID_PACKAGE_VERSION:
 		if (!cmd->up)
 			return FUOTA_OK;
-		return read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
-		                       read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version)
+		return fuota_read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
+		                       fuota_read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version)
 		               ? FUOTA_ERR_MALFORMED
 		               : FUOTA_OK;
 	case FMP_CID_DEV_VERSION:
 		if (!cmd->up)
 			return FUOTA_OK;
-		return read_le32(r, "FWversion", &cmd->u.version_ans.fw_version) ||
-		                       read_le32(r, "HWversion", &cmd->u.version_ans.hw_version)
+		return fuota_read_le32(r, "FWversion", &cmd->u.version_ans.fw_version) ||
+		                       fuota_read_le32(r, "HWversion",
+		                                       &cmd->u.version_ans.hw_version)
 		               ? FUOTA_ERR_MALFORMED
 		               : FUOTA_OK;
-	case FMP_CID_DEV_REBOOT_TIME: return read_le32(r, "RebootTime", &cmd->u.reboot_time);
-	case FMP_CID_DEV_REBOOT_COUNTDOWN: return read_le24(r, "Countdown", &cmd->u.countdown);
+	case FMP_CID_DEV_REBOOT_TIME: return fuota_read_le32(r, "RebootTime", &cmd->u.reboot_time);
+	case FMP_CID_DEV_REBOOT_COUNTDOWN:
+		return fuota_read_le24(r, "Countdown", &cmd->u.countdown);
 	case FMP_CID_DEV_UPGRADE_IMAGE:
 		if (!cmd->up)
 			return FUOTA_OK;
-		if (read_u8(r, "Status", &b))
+		if (fuota_read_u8(r, "Status", &b))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.upgrade_ans.status = b & 0x03;
 		if (cmd->u.upgrade_ans.status != FMP_IMAGE_VALID)
 			return FUOTA_OK;
-		return read_le32(r, "nextFirmwareVersion", &cmd->u.upgrade_ans.next_fw_version);
+		return fuota_read_le32(r, "nextFirmwareVersion",
+		                       &cmd->u.upgrade_ans.next_fw_version);
 	case FMP_CID_DEV_DELETE_IMAGE:
 		if (!cmd->up)
-			return read_le32(r, "FirmwareToDeleteVersion", &cmd->u.delete_version);
-		if (read_u8(r, "Status", &b))
+			return fuota_read_le32(r, "FirmwareToDeleteVersion",
+			                       &cmd->u.delete_version);
+		if (fuota_read_u8(r, "Status", &b))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.delete_ans.error_no_valid_image = (b & 0x01) != 0;
 		cmd->u.delete_ans.error_invalid_version = (b & 0x02) != 0;
@@ -109,24 +67,18 @@ static int decode_body(struct reader *r, struct fmp_cmd *cmd)
 }
 
 int fmp_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, struct fmp_cmd *cmd,
-               struct fmp_parse_err *err)
+               struct fuota_parse_err *err)
 {
-	struct reader r = {buf, len, *pos, err, NULL};
+	struct fuota_reader r;
+	uint8_t cid;
 	int rc;
 
-	if (err)
-		memset(err, 0, sizeof(*err));
-	if (*pos >= len)
+	if (fuota_reader_begin(&r, buf, len, *pos, err, &cid) != FUOTA_OK)
 		return FUOTA_ERR_INVALID_ARG;
 	memset(cmd, 0, sizeof(*cmd));
-	cmd->cid = buf[r.pos++];
+	cmd->cid = cid;
 	cmd->up = up;
-	if (err) {
-		err->cid = cmd->cid;
-		err->offset = *pos;
-	}
-	r.command = fmp_cmd_name(cmd->cid, up);
-	if (!r.command)
+	if (fuota_reader_command(&r, fmp_cmd_name(cid, up), NULL) != FUOTA_OK)
 		return FUOTA_ERR_UNSUPPORTED;
 	rc = decode_body(&r, cmd);
 	if (rc == FUOTA_OK)

@@ -2,11 +2,11 @@
  * ChirpStack lrwn v2.rs and LBM v2.0.0 for v2). */
 #include "fuota/frag_cmd.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "fuota/bytes.h"
 #include "fuota/err.h"
+#include "fuota/reader.h"
 
 static const char *const cmd_names[FRAG_CMD_TYPE_COUNT] = {
         [FRAG_CMD_PACKAGE_VERSION_REQ] = "PackageVersionReq",
@@ -41,26 +41,9 @@ enum frag_dir frag_cmd_dir(enum frag_cmd_type type)
 	}
 }
 
-void frag_cmd_err_format(const struct frag_cmd_err *err, char *buf, size_t len)
+void frag_cmd_err_format(const struct fuota_parse_err *err, char *buf, size_t len)
 {
-	if (!buf || len == 0)
-		return;
-	if (!err) {
-		snprintf(buf, len, "malformed payload");
-		return;
-	}
-	if (!err->cmd) {
-		snprintf(buf, len, "CID 0x%02x at offset %zu: %s", err->cid, err->offset,
-		         err->reason ? err->reason : "malformed");
-		return;
-	}
-	if (err->need > err->left)
-		snprintf(buf, len, "%s: %s %s (%zu bytes needed, %zu left)", err->cmd, err->reason,
-		         err->field ? err->field : "payload", err->need, err->left);
-	else if (err->field)
-		snprintf(buf, len, "%s: %s %s", err->cmd, err->field, err->reason);
-	else
-		snprintf(buf, len, "%s: %s", err->cmd, err->reason);
+	fuota_parse_err_format(err, buf, len);
 }
 
 bool frag_cmd_equal(const struct frag_cmd *a, const struct frag_cmd *b)
@@ -126,93 +109,39 @@ bool frag_cmd_equal(const struct frag_cmd *a, const struct frag_cmd *b)
 
 /* ---- decoding ---------------------------------------------------------------------------- */
 
-/* A bounded reader over one command's payload (after the CID). Every take() checks the length
- * first and, when short, records which field was missing. */
-struct rd {
-	const uint8_t *p;
-	size_t len; /* payload bytes available after the CID */
-	size_t pos;
-	size_t need; /* the command's full payload length, for the error message */
-	struct frag_cmd_err *err;
-};
-
-static int fail(struct rd *r, const char *field, const char *reason)
+static int dec_version_ans(struct fuota_reader *r, struct frag_package_version_ans *a)
 {
-	r->err->field = field;
-	r->err->reason = reason;
-	r->err->need = 0;
-	r->err->left = r->len;
-	return FUOTA_ERR_MALFORMED;
-}
-
-static const uint8_t *take(struct rd *r, size_t n, const char *field)
-{
-	const uint8_t *q;
-
-	if (n > r->len - r->pos) {
-		r->err->field = field;
-		r->err->reason = "missing";
-		r->err->need = r->need;
-		r->err->left = r->len;
-		return NULL;
-	}
-	q = r->p + r->pos;
-	r->pos += n;
-	return q;
-}
-
-static int take_u8(struct rd *r, const char *field, uint8_t *v)
-{
-	const uint8_t *q = take(r, 1, field);
-
-	if (!q)
-		return FUOTA_ERR_MALFORMED;
-	*v = q[0];
-	return FUOTA_OK;
-}
-
-static int take_u16(struct rd *r, const char *field, uint16_t *v)
-{
-	const uint8_t *q = take(r, 2, field);
-
-	if (!q)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le16(q);
-	return FUOTA_OK;
-}
-
-static int dec_version_ans(struct rd *r, struct frag_package_version_ans *a)
-{
-	r->need = 2;
-	if (take_u8(r, "PackageIdentifier", &a->package_id) ||
-	    take_u8(r, "PackageVersion", &a->package_version))
+	fuota_reader_expect(r, 2);
+	if (fuota_read_u8(r, "PackageIdentifier", &a->package_id) ||
+	    fuota_read_u8(r, "PackageVersion", &a->package_version))
 		return FUOTA_ERR_MALFORMED;
 	return FUOTA_OK;
 }
 
-static int dec_status_req(struct rd *r, struct frag_status_req *q)
+static int dec_status_req(struct fuota_reader *r, struct frag_status_req *q)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "FragStatusReqParam", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "FragStatusReqParam", &b))
 		return FUOTA_ERR_MALFORMED;
 	q->participants = b & 0x01; /* bits 7..3 RFU */
 	q->frag_index = (b >> 1) & 0x03;
 	return FUOTA_OK;
 }
 
-static int dec_status_ans(struct rd *r, enum frag_version v, struct frag_status_ans *a)
+static int dec_status_ans(struct fuota_reader *r, enum frag_version v, struct frag_status_ans *a)
 {
 	uint16_t rai;
 	uint8_t status = 0;
 
-	r->need = FRAG_STATUS_ANS_LEN;
-	if (v == FRAG_V2 && take_u8(r, "Status", &status))
+	fuota_reader_expect(r, FRAG_STATUS_ANS_LEN);
+	if (v == FRAG_V2 && fuota_read_u8(r, "Status", &status))
 		return FUOTA_ERR_MALFORMED;
-	if (take_u16(r, "ReceivedAndIndex", &rai) || take_u8(r, "MissingFrag", &a->missing_frag))
+	if (fuota_read_le16(r, "ReceivedAndIndex", &rai) ||
+	    fuota_read_u8(r, "MissingFrag", &a->missing_frag))
 		return FUOTA_ERR_MALFORMED;
-	if (v == FRAG_V1 && take_u8(r, "Status", &status))
+	if (v == FRAG_V1 && fuota_read_u8(r, "Status", &status))
 		return FUOTA_ERR_MALFORMED;
 	a->nb_received = rai & 0x3fff;
 	a->frag_index = (uint8_t)(rai >> 14);
@@ -223,29 +152,24 @@ static int dec_status_ans(struct rd *r, enum frag_version v, struct frag_status_
 	return FUOTA_OK;
 }
 
-static int dec_setup_req(struct rd *r, enum frag_version v, struct frag_setup_req *q)
+static int dec_setup_req(struct fuota_reader *r, enum frag_version v, struct frag_setup_req *q)
 {
 	uint8_t session, control;
-	const uint8_t *d;
 
-	r->need = v == FRAG_V2 ? FRAG_SETUP_REQ_LEN_V2 : FRAG_SETUP_REQ_LEN_V1;
-	if (take_u8(r, "FragSession", &session) || take_u16(r, "NbFrag", &q->nb_frag) ||
-	    take_u8(r, "FragSize", &q->frag_size) || take_u8(r, "Control", &control) ||
-	    take_u8(r, "Padding", &q->padding))
+	fuota_reader_expect(r, v == FRAG_V2 ? FRAG_SETUP_REQ_LEN_V2 : FRAG_SETUP_REQ_LEN_V1);
+	if (fuota_read_u8(r, "FragSession", &session) ||
+	    fuota_read_le16(r, "NbFrag", &q->nb_frag) ||
+	    fuota_read_u8(r, "FragSize", &q->frag_size) || fuota_read_u8(r, "Control", &control) ||
+	    fuota_read_u8(r, "Padding", &q->padding))
 		return FUOTA_ERR_MALFORMED;
-	d = take(r, FRAG_DESCRIPTOR_LEN, "Descriptor");
-	if (!d)
+	if (fuota_read_bytes(r, "Descriptor", q->descriptor, FRAG_DESCRIPTOR_LEN))
 		return FUOTA_ERR_MALFORMED;
-	memcpy(q->descriptor, d, FRAG_DESCRIPTOR_LEN);
 	q->session_cnt = 0;
 	memset(q->mic, 0, sizeof(q->mic));
 	if (v == FRAG_V2) {
-		if (take_u16(r, "SessionCnt", &q->session_cnt))
+		if (fuota_read_le16(r, "SessionCnt", &q->session_cnt) ||
+		    fuota_read_bytes(r, "MIC", q->mic, FRAG_MIC_LEN))
 			return FUOTA_ERR_MALFORMED;
-		d = take(r, FRAG_MIC_LEN, "MIC");
-		if (!d)
-			return FUOTA_ERR_MALFORMED;
-		memcpy(q->mic, d, FRAG_MIC_LEN);
 	}
 	q->mc_group_mask = session & 0x0f; /* bits 7..6 RFU */
 	q->frag_index = (session >> 4) & 0x03;
@@ -254,20 +178,20 @@ static int dec_setup_req(struct rd *r, enum frag_version v, struct frag_setup_re
 	q->ack_reception = v == FRAG_V2 && (control & 0x40); /* v1: bit 6 RFU */
 	/* NbFrag counts uncoded fragments, all numbered by DataFragment's 14-bit N. */
 	if (q->nb_frag == 0 || q->nb_frag > FRAG_MAX_N)
-		return fail(r, "NbFrag", "out of range");
+		return fuota_reader_fail(r, "NbFrag", "out of range");
 	if (q->frag_size == 0)
-		return fail(r, "FragSize", "out of range");
+		return fuota_reader_fail(r, "FragSize", "out of range");
 	if (q->padding >= q->frag_size)
-		return fail(r, "Padding", "out of range (not below FragSize)");
+		return fuota_reader_fail(r, "Padding", "out of range (not below FragSize)");
 	return FUOTA_OK;
 }
 
-static int dec_setup_ans(struct rd *r, enum frag_version v, struct frag_setup_ans *a)
+static int dec_setup_ans(struct fuota_reader *r, enum frag_version v, struct frag_setup_ans *a)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "StatusBitMask", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "StatusBitMask", &b))
 		return FUOTA_ERR_MALFORMED;
 	a->algo_unsupported = b & 0x01;
 	a->not_enough_memory = b & 0x02;
@@ -278,69 +202,69 @@ static int dec_setup_ans(struct rd *r, enum frag_version v, struct frag_setup_an
 	return FUOTA_OK;
 }
 
-static int dec_delete_req(struct rd *r, struct frag_delete_req *q)
+static int dec_delete_req(struct fuota_reader *r, struct frag_delete_req *q)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "Param", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "Param", &b))
 		return FUOTA_ERR_MALFORMED;
 	q->frag_index = b & 0x03;
 	return FUOTA_OK;
 }
 
-static int dec_delete_ans(struct rd *r, struct frag_delete_ans *a)
+static int dec_delete_ans(struct fuota_reader *r, struct frag_delete_ans *a)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "Status", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "Status", &b))
 		return FUOTA_ERR_MALFORMED;
 	a->frag_index = b & 0x03;
 	a->session_not_exist = b & 0x04;
 	return FUOTA_OK;
 }
 
-static int dec_data_fragment(struct rd *r, uint32_t frag_size, struct frag_data_fragment *f)
+static int dec_data_fragment(struct fuota_reader *r, uint32_t frag_size,
+                             struct frag_data_fragment *f)
 {
 	uint16_t ian;
 	size_t plen;
 
-	r->need = FRAG_DATA_FRAGMENT_HDR + (frag_size ? frag_size : 1u);
-	if (take_u16(r, "IndexAndN", &ian))
+	fuota_reader_expect(r, FRAG_DATA_FRAGMENT_HDR + (frag_size ? frag_size : 1u));
+	if (fuota_read_le16(r, "IndexAndN", &ian))
 		return FUOTA_ERR_MALFORMED;
 	f->n = ian & 0x3fff;
 	f->frag_index = (uint8_t)(ian >> 14);
 	plen = frag_size ? frag_size : r->len - r->pos;
 	f->payload_len = plen;
-	f->payload = take(r, plen ? plen : 1u, "Payload");
-	if (!f->payload)
+	if (fuota_read_span(r, "Payload", plen ? plen : 1u, &f->payload))
 		return FUOTA_ERR_MALFORMED;
 	if (plen > 255) /* FragSize is one byte */
-		return fail(r, "Payload", "out of range (more than 255 bytes)");
+		return fuota_reader_fail(r, "Payload", "out of range (more than 255 bytes)");
 	if (f->n == 0) /* N is 1-based; 0 would underflow N - 1 (P3) */
-		return fail(r, "N", "out of range (0)");
+		return fuota_reader_fail(r, "N", "out of range (0)");
 	return FUOTA_OK;
 }
 
-static int dec_block_received_req(struct rd *r, struct frag_block_received_req *q)
+static int dec_block_received_req(struct fuota_reader *r, struct frag_block_received_req *q)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "Status", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "Status", &b))
 		return FUOTA_ERR_MALFORMED;
 	q->frag_index = b & 0x03;
 	q->mic_error = b & 0x04;
 	return FUOTA_OK;
 }
 
-static int dec_block_received_ans(struct rd *r, struct frag_block_received_ans *a)
+static int dec_block_received_ans(struct fuota_reader *r, struct frag_block_received_ans *a)
 {
 	uint8_t b;
 
-	r->need = 1;
-	if (take_u8(r, "Param", &b))
+	fuota_reader_expect(r, 1);
+	if (fuota_read_u8(r, "Param", &b))
 		return FUOTA_ERR_MALFORMED;
 	a->frag_index = b & 0x03;
 	return FUOTA_OK;
@@ -380,32 +304,29 @@ static bool cid_type(uint8_t cid, enum frag_dir dir, enum frag_version v, enum f
 
 int frag_cmd_decode(const uint8_t *p, size_t len, enum frag_version version, enum frag_dir dir,
                     uint32_t frag_size, struct frag_cmd *cmd, size_t *used,
-                    struct frag_cmd_err *err)
+                    struct fuota_parse_err *err)
 {
-	struct frag_cmd_err dummy;
-	struct rd r;
+	struct fuota_reader r;
+	uint8_t cid;
 	int rc;
 
-	if (!err)
-		err = &dummy;
-	memset(err, 0, sizeof(*err));
+	/* Clears *err and takes the CID; an empty payload is reported once the arguments are
+	 * known to be valid. */
+	rc = fuota_reader_begin(&r, p, len, 0, err, &cid);
 	if ((!p && len) || !cmd || !used || (version != FRAG_V1 && version != FRAG_V2) ||
 	    (dir != FRAG_DOWN && dir != FRAG_UP) || frag_size > 255)
 		return FUOTA_ERR_INVALID_ARG;
-	if (len == 0) {
-		err->reason = "empty payload";
-		return FUOTA_ERR_MALFORMED;
-	}
+	if (rc != FUOTA_OK)
+		return rc;
 	memset(cmd, 0, sizeof(*cmd));
-	err->cid = p[0];
-	if (!cid_type(p[0], dir, version, &cmd->type)) {
-		err->reason = version == FRAG_V1 && p[0] == FRAG_CID_DATA_BLOCK_RECEIVED
-		                      ? "FragDataBlockReceived is a v2-only command"
-		                      : "unknown command for this direction and version";
+	if (!cid_type(cid, dir, version, &cmd->type)) {
+		fuota_reader_command(&r, NULL,
+		                     version == FRAG_V1 && cid == FRAG_CID_DATA_BLOCK_RECEIVED
+		                             ? "FragDataBlockReceived is a v2-only command"
+		                             : "unknown command for this direction and version");
 		return FUOTA_ERR_MALFORMED;
 	}
-	err->cmd = frag_cmd_name(cmd->type);
-	r = (struct rd){.p = p + 1, .len = len - 1, .pos = 0, .need = 0, .err = err};
+	fuota_reader_command(&r, frag_cmd_name(cmd->type), NULL);
 	switch (cmd->type) {
 	case FRAG_CMD_PACKAGE_VERSION_REQ: rc = FUOTA_OK; break;
 	case FRAG_CMD_PACKAGE_VERSION_ANS: rc = dec_version_ans(&r, &cmd->u.version_ans); break;
@@ -430,7 +351,7 @@ int frag_cmd_decode(const uint8_t *p, size_t len, enum frag_version version, enu
 	}
 	if (rc != FUOTA_OK)
 		return rc;
-	*used = 1 + r.pos;
+	*used = r.pos;
 	return FUOTA_OK;
 }
 
@@ -634,7 +555,7 @@ int frag_cmd_iter_next(struct frag_cmd_iter *it, struct frag_cmd *cmd)
 			memset(&it->err, 0, sizeof(it->err));
 			it->err.offset = it->pos;
 			it->err.cid = FRAG_CID_DATA_FRAGMENT;
-			it->err.cmd = frag_cmd_name(FRAG_CMD_DATA_FRAGMENT);
+			it->err.command = frag_cmd_name(FRAG_CMD_DATA_FRAGMENT);
 			it->err.reason = "must be the only command of its message (v2)";
 			return FUOTA_ERR_MALFORMED;
 		}

@@ -4,6 +4,7 @@
 #include "fuota/bytes.h"
 #include "fuota/err.h"
 #include "fuota/mc.h"
+#include "fuota/reader.h"
 
 const char *mc_cmd_name(uint8_t cid, bool up)
 {
@@ -18,72 +19,16 @@ const char *mc_cmd_name(uint8_t cid, bool up)
 	return NULL;
 }
 
-struct reader {
-	const uint8_t *buf;
-	size_t len;
-	size_t pos;
-	struct mc_parse_err *err;
-	const char *command;
-};
-
-static int need(struct reader *r, size_t n, const char *field)
-{
-	if (r->len - r->pos >= n)
-		return FUOTA_OK;
-	if (r->err) {
-		r->err->command = r->command;
-		r->err->field = field;
-		r->err->need = n;
-		r->err->left = r->len - r->pos;
-	}
-	return FUOTA_ERR_MALFORMED;
-}
-
-static int read_u8(struct reader *r, const char *field, uint8_t *v)
-{
-	if (need(r, 1, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = r->buf[r->pos++];
-	return FUOTA_OK;
-}
-
-static int read_le24(struct reader *r, const char *field, uint32_t *v)
-{
-	if (need(r, 3, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le24(r->buf + r->pos);
-	r->pos += 3;
-	return FUOTA_OK;
-}
-
-static int read_le32(struct reader *r, const char *field, uint32_t *v)
-{
-	if (need(r, 4, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	*v = fuota_get_le32(r->buf + r->pos);
-	r->pos += 4;
-	return FUOTA_OK;
-}
-
-static int read_bytes(struct reader *r, const char *field, uint8_t *out, size_t n)
-{
-	if (need(r, n, field) != FUOTA_OK)
-		return FUOTA_ERR_MALFORMED;
-	memcpy(out, r->buf + r->pos, n);
-	r->pos += n;
-	return FUOTA_OK;
-}
-
 static unsigned popcount4(uint8_t mask)
 {
 	return (unsigned)((mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1));
 }
 
-static int decode_status_ans(struct reader *r, struct mc_cmd *cmd)
+static int decode_status_ans(struct fuota_reader *r, struct mc_cmd *cmd)
 {
 	uint8_t b;
 
-	if (read_u8(r, "Status", &b))
+	if (fuota_read_u8(r, "Status", &b))
 		return FUOTA_ERR_MALFORMED;
 	cmd->u.status_ans.ans_group_mask = b & 0x0F;
 	cmd->u.status_ans.nb_total_groups = (b >> 4) & 0x07;
@@ -93,23 +38,25 @@ static int decode_status_ans(struct reader *r, struct mc_cmd *cmd)
 	for (unsigned i = 0; i < cmd->u.status_ans.nb_items; i++) {
 		struct mc_group_item *it = &cmd->u.status_ans.items[i];
 
-		if (read_u8(r, "McGroupID", &b) || read_le32(r, "McAddr", &it->mc_addr))
+		if (fuota_read_u8(r, "McGroupID", &b) || fuota_read_le32(r, "McAddr", &it->mc_addr))
 			return FUOTA_ERR_MALFORMED;
 		it->group_id = b & 0x03;
 	}
 	return FUOTA_OK;
 }
 
-static int decode_session_req(struct reader *r, struct mc_cmd *cmd)
+static int decode_session_req(struct fuota_reader *r, struct mc_cmd *cmd)
 {
 	struct mc_session_req *s = &cmd->u.session_req;
 	uint8_t b, to;
 	uint32_t f;
 
-	if (read_u8(r, "McGroupIDHeader", &b) || read_le32(r, "SessionTime", &s->session_time) ||
-	    read_u8(r, cmd->cid == MC_CID_CLASS_B_SESSION ? "TimeOutPeriodicity" : "SessionTimeOut",
+	if (fuota_read_u8(r, "McGroupIDHeader", &b) ||
+	    fuota_read_le32(r, "SessionTime", &s->session_time) ||
+	    fuota_read_u8(
+	            r, cmd->cid == MC_CID_CLASS_B_SESSION ? "TimeOutPeriodicity" : "SessionTimeOut",
 	            &to) ||
-	    read_le24(r, "DLFrequ", &f) || read_u8(r, "DR", &s->dr))
+	    fuota_read_le24(r, "DLFrequ", &f) || fuota_read_u8(r, "DR", &s->dr))
 		return FUOTA_ERR_MALFORMED;
 	s->group_id = b & 0x03;
 	s->timeout = to & 0x0F;
@@ -121,12 +68,12 @@ static int decode_session_req(struct reader *r, struct mc_cmd *cmd)
 	return FUOTA_OK;
 }
 
-static int decode_session_ans(struct reader *r, struct mc_cmd *cmd)
+static int decode_session_ans(struct fuota_reader *r, struct mc_cmd *cmd)
 {
 	struct mc_session_ans *a = &cmd->u.session_ans;
 	uint8_t b;
 
-	if (read_u8(r, "Status", &b))
+	if (fuota_read_u8(r, "Status", &b))
 		return FUOTA_ERR_MALFORMED;
 	a->group_id = b & 0x03;
 	a->dr_error = (b & MC_SESS_DR_ERROR) != 0;
@@ -137,13 +84,13 @@ static int decode_session_ans(struct reader *r, struct mc_cmd *cmd)
 	 */
 	if (b & (MC_SESS_ERROR_BITS | MC_SESS_START_MISSED))
 		return FUOTA_OK;
-	if (read_le24(r, "TimeToStart", &a->time_to_start))
+	if (fuota_read_le24(r, "TimeToStart", &a->time_to_start))
 		return FUOTA_ERR_MALFORMED;
 	a->has_time_to_start = true;
 	return FUOTA_OK;
 }
 
-static int decode_body(struct reader *r, struct mc_cmd *cmd)
+static int decode_body(struct fuota_reader *r, struct mc_cmd *cmd)
 {
 	uint8_t b;
 
@@ -151,35 +98,35 @@ static int decode_body(struct reader *r, struct mc_cmd *cmd)
 	case MC_CID_PACKAGE_VERSION:
 		if (!cmd->up)
 			return FUOTA_OK;
-		if (read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
-		    read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version))
+		if (fuota_read_u8(r, "PackageIdentifier", &cmd->u.pkg_ans.package_id) ||
+		    fuota_read_u8(r, "PackageVersion", &cmd->u.pkg_ans.version))
 			return FUOTA_ERR_MALFORMED;
 		return FUOTA_OK;
 	case MC_CID_GROUP_STATUS:
 		if (cmd->up)
 			return decode_status_ans(r, cmd);
-		if (read_u8(r, "CmdMask", &b))
+		if (fuota_read_u8(r, "CmdMask", &b))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.status_req.reg_group_mask = b & 0x0F;
 		return FUOTA_OK;
 	case MC_CID_GROUP_SETUP:
 		if (cmd->up) {
-			if (read_u8(r, "Status", &b))
+			if (fuota_read_u8(r, "Status", &b))
 				return FUOTA_ERR_MALFORMED;
 			cmd->u.setup_ans.group_id = b & 0x03;
 			cmd->u.setup_ans.id_error = (b & 0x04) != 0;
 			return FUOTA_OK;
 		}
-		if (read_u8(r, "McGroupIDHeader", &b) ||
-		    read_le32(r, "McAddr", &cmd->u.setup_req.mc_addr) ||
-		    read_bytes(r, "McKey_encrypted", cmd->u.setup_req.mc_key_encrypted, 16) ||
-		    read_le32(r, "minMcFCount", &cmd->u.setup_req.min_fcnt) ||
-		    read_le32(r, "maxMcFCount", &cmd->u.setup_req.max_fcnt))
+		if (fuota_read_u8(r, "McGroupIDHeader", &b) ||
+		    fuota_read_le32(r, "McAddr", &cmd->u.setup_req.mc_addr) ||
+		    fuota_read_bytes(r, "McKey_encrypted", cmd->u.setup_req.mc_key_encrypted, 16) ||
+		    fuota_read_le32(r, "minMcFCount", &cmd->u.setup_req.min_fcnt) ||
+		    fuota_read_le32(r, "maxMcFCount", &cmd->u.setup_req.max_fcnt))
 			return FUOTA_ERR_MALFORMED;
 		cmd->u.setup_req.group_id = b & 0x03;
 		return FUOTA_OK;
 	case MC_CID_GROUP_DELETE:
-		if (read_u8(r, cmd->up ? "Status" : "McGroupIDHeader", &b))
+		if (fuota_read_u8(r, cmd->up ? "Status" : "McGroupIDHeader", &b))
 			return FUOTA_ERR_MALFORMED;
 		if (cmd->up) {
 			cmd->u.delete_ans.group_id = b & 0x03;
@@ -196,24 +143,19 @@ static int decode_body(struct reader *r, struct mc_cmd *cmd)
 }
 
 int mc_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, int version, struct mc_cmd *cmd,
-              struct mc_parse_err *err)
+              struct fuota_parse_err *err)
 {
-	struct reader r = {buf, len, *pos, err, NULL};
+	struct fuota_reader r;
+	uint8_t cid;
 	int rc;
 
-	if (err)
-		memset(err, 0, sizeof(*err));
-	if (*pos >= len || (version != 1 && version != 2))
+	if (fuota_reader_begin(&r, buf, len, *pos, err, &cid) != FUOTA_OK ||
+	    (version != 1 && version != 2))
 		return FUOTA_ERR_INVALID_ARG;
 	memset(cmd, 0, sizeof(*cmd));
-	cmd->cid = buf[r.pos++];
+	cmd->cid = cid;
 	cmd->up = up;
-	if (err) {
-		err->cid = cmd->cid;
-		err->offset = *pos;
-	}
-	r.command = mc_cmd_name(cmd->cid, up);
-	if (!r.command)
+	if (fuota_reader_command(&r, mc_cmd_name(cid, up), NULL) != FUOTA_OK)
 		return FUOTA_ERR_UNSUPPORTED;
 	rc = decode_body(&r, cmd);
 	if (rc == FUOTA_OK)

@@ -66,7 +66,7 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 
 	while (pos < u->data_len) {
 		struct clk_cmd cmd, ans;
-		struct clk_parse_err err;
+		struct fuota_parse_err err;
 		bool send = false;
 
 		if (clk_decode(u->data, u->data_len, &pos, true, &cmd, &err) != FUOTA_OK) {

@@ -522,7 +522,7 @@ static int on_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 
 	while (pos < u->data_len) {
 		struct mc_cmd cmd;
-		struct mc_parse_err err;
+		struct fuota_parse_err err;
 		struct seng_dev_update up;
 		char la[128];
 

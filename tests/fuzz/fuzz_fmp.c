@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	while (pos < size) {
 		struct fmp_cmd c, again;
-		struct fmp_parse_err err;
+		struct fuota_parse_err err;
 		uint8_t buf[16];
 		size_t before = pos, n = 0, rpos = 0;
 		int rc = fmp_decode(data, size, &pos, up, &c, &err);

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum frag_dir dir;
 	uint32_t frag_size;
 	struct frag_cmd cmd;
-	struct frag_cmd_err err;
+	struct fuota_parse_err err;
 	char msg[160];
 
 	if (size < 2)
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			if (rc != FUOTA_ERR_MALFORMED)
 				abort();
-			frag_cmd_err_format(&err, msg, sizeof(msg));
+			fuota_parse_err_format(&err, msg, sizeof(msg));
 		}
 		return 0;
 	}
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t before = it.pos;
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
-			frag_cmd_err_format(&it.err, msg, sizeof(msg));
+			fuota_parse_err_format(&it.err, msg, sizeof(msg));
 			break;
 		}
 		/* Progress is made, and a v2 DataFragment ends the walk. */

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	while (pos < size) {
 		struct mc_cmd c, again;
-		struct mc_parse_err err;
+		struct fuota_parse_err err;
 		uint8_t buf[32];
 		size_t before = pos, n = 0, rpos = 0;
 		int rc = mc_decode(data, size, &pos, up, version, &c, &err);

@@ -102,7 +102,7 @@ static void test_vectors_decode(void **state)
 	for (size_t i = 0; i < nb_vectors; i++) {
 		const struct vector *v = &vectors[i];
 		struct clk_cmd got;
-		struct clk_parse_err err;
+		struct fuota_parse_err err;
 		size_t pos = 0;
 
 		assert_int_equal(clk_decode(v->bytes, v->len, &pos, v->up, &got, &err), FUOTA_OK);
@@ -136,7 +136,7 @@ static void test_every_truncation(void **state)
 
 		for (size_t k = 1; k < v->len; k++) {
 			struct clk_cmd got;
-			struct clk_parse_err err;
+			struct fuota_parse_err err;
 			size_t pos = 0, start = 1, f = 0;
 
 			while (start + v->fields[f].size <= k)
@@ -157,7 +157,7 @@ static void test_names_v2_and_unknown(void **state)
 	const uint8_t up_03[] = {0x03, 0x01};
 	const uint8_t bad[] = {0x04, 0x00};
 	struct clk_cmd c;
-	struct clk_parse_err err;
+	struct fuota_parse_err err;
 	size_t pos = 0;
 
 	(void)state;

@@ -113,7 +113,7 @@ static void test_every_truncation(void **state)
 
 		for (size_t k = 1; k < v->len; k++) {
 			struct fmp_cmd got;
-			struct fmp_parse_err err;
+			struct fuota_parse_err err;
 			size_t pos = 0, start = 1, f = 0;
 
 			while (start + v->fields[f].size <= k)
@@ -136,7 +136,7 @@ static void test_rfu_chained_unknown(void **state)
 	const uint8_t up[] = {0x04, 0xfe, 0x05, 0xfc, 0x00, 0x04, 0x01};
 	const uint8_t bad[] = {0x06};
 	struct fmp_cmd c;
-	struct fmp_parse_err err;
+	struct fuota_parse_err err;
 	size_t pos = 0;
 
 	(void)state;

@@ -215,7 +215,7 @@ static void test_truncations(void **state)
 
 		for (size_t len = 0; len < t->len; len++) {
 			struct frag_cmd got;
-			struct frag_cmd_err err;
+			struct fuota_parse_err err;
 			size_t used = 0;
 			int rc;
 
@@ -225,7 +225,7 @@ static void test_truncations(void **state)
 			 * complete: only lengths 0..3 are short then. */
 			if (rc != FUOTA_ERR_MALFORMED)
 				fail_msg("%s truncated to %zu: rc %d", t->what, len, rc);
-			if (len > 0 && (!err.cmd || !err.field || err.left != len - 1 ||
+			if (len > 0 && (!err.command || !err.field || err.left != len - 1 ||
 			                err.need != t->len - 1))
 				fail_msg("%s truncated to %zu: no field named", t->what, len);
 		}
@@ -236,7 +236,7 @@ static void test_error_message(void **state)
 {
 	const uint8_t setup[] = {0x02, 0x35, 0x01, 0x02, 0xff, 0x2c, 0x81};
 	struct frag_cmd cmd;
-	struct frag_cmd_err err;
+	struct fuota_parse_err err;
 	size_t used;
 	char msg[128];
 
@@ -244,7 +244,7 @@ static void test_error_message(void **state)
 	assert_int_equal(
 	        frag_cmd_decode(setup, sizeof(setup), FRAG_V1, FRAG_DOWN, 0, &cmd, &used, &err),
 	        FUOTA_ERR_MALFORMED);
-	frag_cmd_err_format(&err, msg, sizeof(msg));
+	fuota_parse_err_format(&err, msg, sizeof(msg));
 	assert_string_equal(msg,
 	                    "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)");
 	/* The same 11 bytes are short as v2 (16 needed): SessionCnt is missing. */
@@ -255,7 +255,7 @@ static void test_error_message(void **state)
 		assert_int_equal(
 		        frag_cmd_decode(v1, sizeof(v1), FRAG_V2, FRAG_DOWN, 0, &cmd, &used, &err),
 		        FUOTA_ERR_MALFORMED);
-		frag_cmd_err_format(&err, msg, sizeof(msg));
+		fuota_parse_err_format(&err, msg, sizeof(msg));
 		assert_string_equal(
 		        msg, "FragSessionSetupReq: missing SessionCnt (16 bytes needed, 10 left)");
 	}
@@ -265,7 +265,7 @@ static void test_error_message(void **state)
 static void test_out_of_range(void **state)
 {
 	struct frag_cmd cmd;
-	struct frag_cmd_err err;
+	struct fuota_parse_err err;
 	size_t used;
 	char msg[128];
 	/* N = 0 with FragIndex 3 */
@@ -280,7 +280,7 @@ static void test_out_of_range(void **state)
 	(void)state;
 	assert_int_equal(frag_cmd_decode(n0, sizeof(n0), FRAG_V1, FRAG_DOWN, 0, &cmd, &used, &err),
 	                 FUOTA_ERR_MALFORMED);
-	frag_cmd_err_format(&err, msg, sizeof(msg));
+	fuota_parse_err_format(&err, msg, sizeof(msg));
 	assert_string_equal(msg, "DataFragment: N out of range (0)");
 	assert_int_equal(frag_cmd_decode(n0, sizeof(n0), FRAG_V2, FRAG_DOWN, 1, &cmd, &used, &err),
 	                 FUOTA_ERR_MALFORMED);
@@ -336,7 +336,7 @@ static void test_unknown_cids(void **state)
 				                   0,
 				                   0};
 				struct frag_cmd cmd;
-				struct frag_cmd_err err;
+				struct fuota_parse_err err;
 				size_t used;
 				int known = cid <= 3 || (cid == 4 && v == FRAG_V2) ||
 				            (cid == 8 && dir == FRAG_DOWN);
@@ -345,7 +345,7 @@ static void test_unknown_cids(void **state)
 
 				if (known ? rc != FUOTA_OK : rc != FUOTA_ERR_MALFORMED)
 					fail_msg("v%d dir %d cid %d: rc %d", v, dir, cid, rc);
-				if (!known && (err.cmd || err.cid != cid || !err.reason))
+				if (!known && (err.command || err.cid != cid || !err.reason))
 					fail_msg("v%d dir %d cid %d: error detail", v, dir, cid);
 				if (known && frag_cmd_dir(cmd.type) != (enum frag_dir)dir)
 					fail_msg("v%d dir %d cid %d: wrong direction", v, dir, cid);
@@ -680,14 +680,14 @@ static void test_walk_chain_up(void **state)
 	assert_int_equal(k, 4);
 	assert_false(frag_cmd_iter_more(&it));
 	assert_int_equal(it.err.offset, 12);
-	frag_cmd_err_format(&it.err, msg, sizeof(msg));
+	fuota_parse_err_format(&it.err, msg, sizeof(msg));
 	assert_non_null(strstr(msg, "0x04"));
 
 	/* A truncated last command names itself and its field. */
 	frag_cmd_iter_init(&it, p, 7, FRAG_V2, FRAG_UP, 0);
 	assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_OK);
 	assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_ERR_MALFORMED);
-	frag_cmd_err_format(&it.err, msg, sizeof(msg));
+	fuota_parse_err_format(&it.err, msg, sizeof(msg));
 	assert_string_equal(msg,
 	                    "FragSessionStatusAns: missing MissingFrag (4 bytes needed, 3 left)");
 	assert_int_equal(it.err.offset, 3);
@@ -707,7 +707,7 @@ static void test_walk_v2_data_fragment_alone(void **state)
 	frag_cmd_iter_init(&it, chained, sizeof(chained), FRAG_V2, FRAG_DOWN, 1);
 	assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_OK);
 	assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_ERR_MALFORMED);
-	frag_cmd_err_format(&it.err, msg, sizeof(msg));
+	fuota_parse_err_format(&it.err, msg, sizeof(msg));
 	assert_string_equal(msg, "DataFragment: must be the only command of its message (v2)");
 	assert_false(frag_cmd_iter_more(&it));
 

@@ -259,7 +259,7 @@ static void test_every_truncation(void **state)
 
 		for (size_t k = 1; k < v->len; k++) {
 			struct mc_cmd got;
-			struct mc_parse_err err;
+			struct fuota_parse_err err;
 			size_t pos = 0, start = 1, f = 0;
 
 			while (start + v->fields[f].size <= k)
@@ -371,7 +371,7 @@ static void test_decode_errors(void **state)
 {
 	const uint8_t unknown[] = {0x06, 0x00};
 	struct mc_cmd c;
-	struct mc_parse_err err;
+	struct fuota_parse_err err;
 	size_t pos = 0;
 
 	(void)state;

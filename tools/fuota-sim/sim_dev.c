@@ -159,7 +159,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 	size_t pos = 0;
 	while (pos < len) {
 		struct clk_cmd cmd, ans;
-		struct clk_parse_err err;
+		struct fuota_parse_err err;
 		if (clk_decode(data, len, &pos, false, &cmd, &err) != FUOTA_OK) {
 			fail(d, "port 202: undecodable %s (%s)",
 			     err.command ? err.command : "command",
@@ -292,7 +292,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 	size_t pos = 0;
 	while (pos < len) {
 		struct mc_cmd cmd, ans;
-		struct mc_parse_err err;
+		struct fuota_parse_err err;
 		if (mc_decode(data, len, &pos, false, d->cfg.mc_version, &cmd, &err) != FUOTA_OK) {
 			fail(d, "port 200: undecodable %s (%s)",
 			     err.command ? err.command : "command",

@@ -104,12 +104,11 @@ int tool_decode_port200(const uint8_t *p, size_t len, int up, int version, FILE 
 
 	while (pos < len) {
 		struct mc_cmd c;
-		struct mc_parse_err e;
+		struct fuota_parse_err e;
 		int rc = mc_decode(p, len, &pos, up != 0, version, &c, &e);
 
 		if (rc == FUOTA_ERR_MALFORMED) {
-			snprintf(err, errlen, "%s: missing %s (%zu bytes needed, %zu left)",
-			         e.command, e.field, e.need, e.left);
+			fuota_parse_err_format(&e, err, errlen);
 			return -1;
 		}
 		if (rc == FUOTA_ERR_UNSUPPORTED) {

@@ -122,7 +122,7 @@ int tool_decode_port201(const uint8_t *p, size_t len, int up, int version, FILE 
 		size_t at = it.pos;
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
-			frag_cmd_err_format(&it.err, err, errlen);
+			fuota_parse_err_format(&it.err, err, errlen);
 			return -1;
 		}
 		if (it.count > 1)

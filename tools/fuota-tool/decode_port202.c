@@ -53,12 +53,13 @@ int tool_decode_port202(const uint8_t *p, size_t len, int up, int version, FILE 
 
 	while (pos < len) {
 		struct clk_cmd c;
-		struct clk_parse_err e;
+		struct fuota_parse_err e;
 		int rc = clk_decode(p, len, &pos, up != 0, &c, &e);
 
 		if (rc == FUOTA_ERR_MALFORMED) {
-			snprintf(err, errlen, "%s: missing %s (%zu bytes needed, %zu left)",
-			         clk_cmd_name(e.cid, up != 0, version), e.field, e.need, e.left);
+			/* CID 0x03 has another name in v2. */
+			e.command = clk_cmd_name(e.cid, up != 0, version);
+			fuota_parse_err_format(&e, err, errlen);
 			return -1;
 		}
 		if (rc != FUOTA_OK) {

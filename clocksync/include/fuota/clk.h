@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/reader.h"
+
 #define CLK_FPORT      202
 #define CLK_PACKAGE_ID 1
 
@@ -56,18 +58,6 @@ struct clk_cmd {
 	} u;
 };
 
-/* Where a decode stopped. command is the name of the command being read (NULL: unknown CID);
- * field names the first field that is missing; need / left are the bytes that field needs and
- * the bytes that were left. Strings are static. */
-struct clk_parse_err {
-	uint8_t cid;
-	size_t offset; /* offset of the command's CID in the payload */
-	const char *command;
-	const char *field;
-	size_t need;
-	size_t left;
-};
-
 /* The spec name of a command, e.g. "AppTimeReq"; version 2 names CID 0x03 ForceDeviceResyncCmd.
  * Returns NULL for a CID the package does not define in that direction. */
 const char *clk_cmd_name(uint8_t cid, bool up, int version);
@@ -76,9 +66,10 @@ const char *clk_cmd_name(uint8_t cid, bool up, int version);
  * advances *pos past it. Walk a chained payload with `while (pos < len) clk_decode(...)`.
  * RFU bits are ignored. Returns FUOTA_OK; FUOTA_ERR_MALFORMED when a field is cut short;
  * FUOTA_ERR_UNSUPPORTED for a CID not defined in that direction (the rest of the payload cannot be
- * walked). On error *pos is unchanged and *err (may be NULL) says where and why. */
+ * walked). On error *pos is unchanged and *err (may be NULL) says where and why (fuota/reader.h:
+ * the name of the command, the first missing field, the bytes it needs and the bytes left). */
 int clk_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, struct clk_cmd *cmd,
-               struct clk_parse_err *err);
+               struct fuota_parse_err *err);
 
 /* Appends cmd at buf[*pos] (capacity cap) and advances *pos. Returns FUOTA_OK,
  * FUOTA_ERR_NO_SPACE (nothing written), or FUOTA_ERR_INVALID_ARG for a field out of its range

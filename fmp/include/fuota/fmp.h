@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/reader.h"
+
 #define FMP_FPORT      203
 #define FMP_PACKAGE_ID 4
 
@@ -62,16 +64,6 @@ struct fmp_cmd {
 	} u;
 };
 
-/* Where a decode stopped; see struct clk_parse_err. */
-struct fmp_parse_err {
-	uint8_t cid;
-	size_t offset;
-	const char *command; /* NULL: unknown CID */
-	const char *field;
-	size_t need;
-	size_t left;
-};
-
 /* The spec name of a command, or NULL if the CID is not defined. */
 const char *fmp_cmd_name(uint8_t cid, bool up);
 
@@ -80,7 +72,7 @@ const char *fmp_cmd_name(uint8_t cid, bool up);
  * FUOTA_ERR_UNSUPPORTED (undefined CID) or FUOTA_ERR_INVALID_ARG (*pos >= len). On error *pos is
  * unchanged and *err (may be NULL) says where. */
 int fmp_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, struct fmp_cmd *cmd,
-               struct fmp_parse_err *err);
+               struct fuota_parse_err *err);
 
 /* Appends cmd at buf[*pos] (capacity cap) and advances *pos. Returns FUOTA_OK, FUOTA_ERR_NO_SPACE
  * (nothing written) or FUOTA_ERR_INVALID_ARG (countdown > 0xFFFFFF, image status > 3, an undefined

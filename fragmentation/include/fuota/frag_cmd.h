@@ -9,8 +9,9 @@
  * Decoding is strict about lengths and ranges and lenient about RFU bits: every field is
  * length-checked before it is read, every sub-field is masked, RFU bits (and v2-only bits in a
  * v1 command) are ignored. Anything short or out of range is FUOTA_ERR_MALFORMED, and a struct
- * frag_cmd_err says which command and which field (e.g. "FragSessionSetupReq: missing
- * Descriptor (10 bytes needed, 6 left)"). */
+ * fuota_parse_err (fuota/reader.h) says which command and which field (e.g.
+ * "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)": a short TS004 command
+ * reports its whole length after the CID and the bytes that were left after the CID). */
 #ifndef FUOTA_FRAG_CMD_H
 #define FUOTA_FRAG_CMD_H
 
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "fuota/frag_row.h"
+#include "fuota/reader.h"
 
 #define FRAG_PORT       201 /* default FPort of TS004 */
 #define FRAG_PACKAGE_ID 3   /* PackageIdentifier of TS004 */
@@ -158,26 +160,14 @@ struct frag_cmd {
 	} u;
 };
 
-/* What was wrong with a command that did not decode. The strings are static. */
-struct frag_cmd_err {
-	size_t offset;      /* offset of the command's CID in the buffer */
-	uint8_t cid;        /* its CID (0 when the buffer was empty) */
-	const char *cmd;    /* command name, or NULL for an unknown CID */
-	const char *field;  /* the field that is missing or out of range, or NULL */
-	const char *reason; /* "missing", "out of range", "unknown command", ... */
-	size_t need;        /* payload bytes (after the CID) the command needs, when short */
-	size_t left;        /* payload bytes that were left after the CID, when short */
-};
-
 /* Name of a command type ("FragSessionSetupReq"), or "?" for an unknown value. */
 const char *frag_cmd_name(enum frag_cmd_type type);
 
 /* Direction of a command type (FRAG_DOWN or FRAG_UP). */
 enum frag_dir frag_cmd_dir(enum frag_cmd_type type);
 
-/* Writes "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)" or similar into
- * buf[0..len) (always NUL-terminated when len > 0). */
-void frag_cmd_err_format(const struct frag_cmd_err *err, char *buf, size_t len);
+/* fuota_parse_err_format under its older name, for callers not moved yet. */
+void frag_cmd_err_format(const struct fuota_parse_err *err, char *buf, size_t len);
 
 /* True when a and b are the same command with the same field values (a DataFragment's payload
  * compared by content). */
@@ -193,7 +183,7 @@ bool frag_cmd_equal(const struct frag_cmd *a, const struct frag_cmd *b);
  * (NULL pointers, bad version or direction). */
 int frag_cmd_decode(const uint8_t *p, size_t len, enum frag_version version, enum frag_dir dir,
                     uint32_t frag_size, struct frag_cmd *cmd, size_t *used,
-                    struct frag_cmd_err *err);
+                    struct fuota_parse_err *err);
 
 /* Encodes one command (CID included) into out[0..cap); *len receives its length.
  * Fields must be in range (frag_index 0..3, N 1..16383, nb_frag 1..16383, frag_size 1..255,
@@ -225,9 +215,9 @@ struct frag_cmd_iter {
 	enum frag_version version;
 	enum frag_dir dir;
 	uint32_t frag_size;
-	unsigned count;          /* commands decoded so far */
-	bool stopped;            /* after an error or a v2 DataFragment */
-	struct frag_cmd_err err; /* set when next() fails */
+	unsigned count;             /* commands decoded so far */
+	bool stopped;               /* after an error or a v2 DataFragment */
+	struct fuota_parse_err err; /* set when next() fails */
 };
 
 /* Initialises an iterator; it never fails (bad arguments surface from next()). */

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/reader.h"
+
 #define MC_FPORT      200
 #define MC_PACKAGE_ID 2
 #define MC_MAX_GROUPS 4 /* McGroupID is 2 bits */
@@ -104,16 +106,6 @@ struct mc_cmd {
 	} u;
 };
 
-/* Where a decode stopped; see struct clk_parse_err. */
-struct mc_parse_err {
-	uint8_t cid;
-	size_t offset;
-	const char *command; /* NULL: unknown CID */
-	const char *field;
-	size_t need;
-	size_t left;
-};
-
 /* The spec name of a command, or NULL if the CID is not defined. */
 const char *mc_cmd_name(uint8_t cid, bool up);
 
@@ -126,7 +118,7 @@ const char *mc_cmd_name(uint8_t cid, bool up);
  * (CID undefined in that direction) or FUOTA_ERR_INVALID_ARG (*pos >= len, bad version). On error
  * *pos is unchanged and *err (may be NULL) says where. */
 int mc_decode(const uint8_t *buf, size_t len, size_t *pos, bool up, int version, struct mc_cmd *cmd,
-              struct mc_parse_err *err);
+              struct fuota_parse_err *err);
 
 /* Appends cmd at buf[*pos] (capacity cap) and advances *pos. Returns FUOTA_OK, FUOTA_ERR_NO_SPACE
  * (nothing written) or FUOTA_ERR_INVALID_ARG: a field out of range (group id > 3, masks > 15,
