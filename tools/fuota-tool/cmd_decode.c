@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuota/err.h"
+#include "fuota/reader.h"
 #include "tool.h"
 
 static int usage(FILE *to, int rc)
@@ -13,6 +15,32 @@ static int usage(FILE *to, int rc)
 	        "usage: fuota-tool decode --port 200|201|202|203 --dir up|down --version 1|2 HEX\n"
 	        "  prints {\"port\":P,\"dir\":..,\"version\":V,\"commands\":[...]} as JSON\n");
 	return rc;
+}
+
+int tool_decode_walk(const uint8_t *p, size_t len, int up, int version, const char *package,
+                     tool_decode_step step, FILE *json, char *err, size_t errlen)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		struct fuota_parse_err e;
+		int rc;
+
+		if (pos > 0)
+			fputc(',', json);
+		rc = step(p, len, &pos, up, version, json, &e);
+		if (rc == FUOTA_OK)
+			continue;
+		if (rc == FUOTA_ERR_MALFORMED)
+			fuota_parse_err_format(&e, err, errlen);
+		else if (rc == FUOTA_ERR_UNSUPPORTED)
+			snprintf(err, errlen, "unknown %s %s CID 0x%02x at byte %zu",
+			         up ? "uplink" : "downlink", package, e.cid, e.offset);
+		else
+			snprintf(err, errlen, "%s: %s", package, fuota_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_decode(int argc, char **argv)

@@ -97,32 +97,19 @@ static void print_cmd(FILE *json, const struct mc_cmd *c)
 	fputc('}', json);
 }
 
+static int step(const uint8_t *p, size_t len, size_t *pos, int up, int version, FILE *json,
+                struct fuota_parse_err *e)
+{
+	struct mc_cmd c;
+	int rc = mc_decode(p, len, pos, up != 0, version, &c, e);
+
+	if (rc == FUOTA_OK)
+		print_cmd(json, &c);
+	return rc;
+}
+
 int tool_decode_port200(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
                         size_t errlen)
 {
-	size_t pos = 0;
-
-	while (pos < len) {
-		struct mc_cmd c;
-		struct fuota_parse_err e;
-		int rc = mc_decode(p, len, &pos, up != 0, version, &c, &e);
-
-		if (rc == FUOTA_ERR_MALFORMED) {
-			fuota_parse_err_format(&e, err, errlen);
-			return -1;
-		}
-		if (rc == FUOTA_ERR_UNSUPPORTED) {
-			snprintf(err, errlen, "unknown %s multicast-setup CID 0x%02x at byte %zu",
-			         up ? "uplink" : "downlink", e.cid, e.offset);
-			return -1;
-		}
-		if (rc != FUOTA_OK) {
-			snprintf(err, errlen, "multicast setup: %s", fuota_strerror(rc));
-			return -1;
-		}
-		if (e.offset > 0)
-			fputc(',', json);
-		print_cmd(json, &c);
-	}
-	return 0;
+	return tool_decode_walk(p, len, up, version, "multicast-setup", step, json, err, errlen);
 }

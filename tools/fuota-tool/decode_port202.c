@@ -46,30 +46,21 @@ static void print_cmd(FILE *json, const struct clk_cmd *c, int version)
 	fputc('}', json);
 }
 
+static int step(const uint8_t *p, size_t len, size_t *pos, int up, int version, FILE *json,
+                struct fuota_parse_err *e)
+{
+	struct clk_cmd c;
+	int rc = clk_decode(p, len, pos, up != 0, &c, e);
+
+	if (rc == FUOTA_OK)
+		print_cmd(json, &c, version);
+	else if (e->command) /* CID 0x03 has another name in v2 */
+		e->command = clk_cmd_name(e->cid, up != 0, version);
+	return rc;
+}
+
 int tool_decode_port202(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
                         size_t errlen)
 {
-	size_t pos = 0;
-
-	while (pos < len) {
-		struct clk_cmd c;
-		struct fuota_parse_err e;
-		int rc = clk_decode(p, len, &pos, up != 0, &c, &e);
-
-		if (rc == FUOTA_ERR_MALFORMED) {
-			/* CID 0x03 has another name in v2. */
-			e.command = clk_cmd_name(e.cid, up != 0, version);
-			fuota_parse_err_format(&e, err, errlen);
-			return -1;
-		}
-		if (rc != FUOTA_OK) {
-			snprintf(err, errlen, "unknown %s clock-sync CID 0x%02x at byte %zu",
-			         up ? "uplink" : "downlink", e.cid, e.offset);
-			return -1;
-		}
-		if (e.offset > 0)
-			fputc(',', json);
-		print_cmd(json, &c, version);
-	}
-	return 0;
+	return tool_decode_walk(p, len, up, version, "clock-sync", step, json, err, errlen);
 }

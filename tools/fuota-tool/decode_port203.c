@@ -62,33 +62,25 @@ static void print_cmd(FILE *json, const struct fmp_cmd *c)
 	fputc('}', json);
 }
 
+static int step(const uint8_t *p, size_t len, size_t *pos, int up, int version, FILE *json,
+                struct fuota_parse_err *e)
+{
+	struct fmp_cmd c;
+	int rc = fmp_decode(p, len, pos, up != 0, &c, e);
+
+	(void)version; /* checked once by tool_decode_port203 */
+	if (rc == FUOTA_OK)
+		print_cmd(json, &c);
+	return rc;
+}
+
 int tool_decode_port203(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
                         size_t errlen)
 {
-	size_t pos = 0;
-
 	if (version != 1) {
 		snprintf(err, errlen, "firmware management (port 203) has only version 1");
 		return -1;
 	}
-	while (pos < len) {
-		struct fmp_cmd c;
-		struct fuota_parse_err e;
-		int rc = fmp_decode(p, len, &pos, up != 0, &c, &e);
-
-		if (rc == FUOTA_ERR_MALFORMED) {
-			fuota_parse_err_format(&e, err, errlen);
-			return -1;
-		}
-		if (rc != FUOTA_OK) {
-			snprintf(err, errlen,
-			         "unknown %s firmware-management CID 0x%02x at byte %zu",
-			         up ? "uplink" : "downlink", e.cid, e.offset);
-			return -1;
-		}
-		if (e.offset > 0)
-			fputc(',', json);
-		print_cmd(json, &c);
-	}
-	return 0;
+	return tool_decode_walk(p, len, up, version, "firmware-management", step, json, err,
+	                        errlen);
 }

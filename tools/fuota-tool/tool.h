@@ -61,6 +61,17 @@ int tool_decode_port202(const uint8_t *p, size_t len, int up, int version, FILE 
 int tool_decode_port203(const uint8_t *p, size_t len, int up, int version, FILE *json, char *err,
                         size_t errlen);
 
+/* The walk of the ports whose codecs read `xxx_decode(p, len, &pos, ...)` (200, 202, 203): step
+ * decodes the command at p[*pos] (advancing *pos) and prints it to json, or fails with the
+ * codec's code and *e filled. tool_decode_walk puts commas between the objects and turns a
+ * failure into err: MALFORMED as fuota_parse_err_format words it, UNSUPPORTED as "unknown
+ * <uplink|downlink> <package> CID 0x.. at byte N". Returns 0 or -1. */
+struct fuota_parse_err;
+typedef int (*tool_decode_step)(const uint8_t *p, size_t len, size_t *pos, int up, int version,
+                                FILE *json, struct fuota_parse_err *e);
+int tool_decode_walk(const uint8_t *p, size_t len, int up, int version, const char *package,
+                     tool_decode_step step, FILE *json, char *err, size_t errlen);
+
 /* Prints "fuota-tool: <formatted>\n" to stderr. */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
