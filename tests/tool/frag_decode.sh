@@ -8,31 +8,10 @@
 #   options (exit 2).
 # - decode --port 201 against the §4.3 vectors and a truncated command.
 # Usage: sh frag_decode.sh <fuota-tool>
-set -u
-TOOL=$1
-FAILS=0
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
-
-ok() { echo "ok   $1"; }
-bad() {
-	echo "FAIL $1"
-	FAILS=$((FAILS + 1))
-}
-
-# hex -> binary file (perl is part of every Debian system: perl-base is essential).
-hexfile() { perl -e 'print pack("H*", join("", @ARGV))' "$@"; }
-
-# has NAME STRING SUBSTRING
-has() {
-	case "$2" in
-	*"$3"*) ok "$1" ;;
-	*) bad "$1: '$2' lacks '$3'" ;;
-	esac
-}
+. "$(dirname "$0")/lib.sh"
 
 # The original data: bytes 0..99.
-perl -e 'print pack("C*", 0..99)' >"$DIR/data"
+perl -e 'print pack("C*", 0..99)' >"$TMP/data"
 UNCODED=$(perl -e 'print unpack("H*", pack("C*", 0..99))')
 HDR=465247310a0000000a0000000a00000000000000 # "FRG1", M 10, S 10, R 10, padding 0
 
@@ -72,25 +51,25 @@ V2A="
 2a 2b 1c 1d 1e 1f 20 21 32 33
 1a 1b 24 25 5e 5f 48 49 42 43"
 
-hexfile $HDR $UNCODED $V1 >"$DIR/v1.frg"
-hexfile $HDR $UNCODED $V2R >"$DIR/v2r.frg"
-hexfile $HDR $UNCODED $V2A >"$DIR/v2a.frg"
+hex2bin $HDR $UNCODED $V1 >"$TMP/v1.frg"
+hex2bin $HDR $UNCODED $V2R >"$TMP/v2r.frg"
+hex2bin $HDR $UNCODED $V2A >"$TMP/v2a.frg"
 for f in v1 v2r v2a; do
-	size=$(wc -c <"$DIR/$f.frg")
-	[ "$size" -eq 220 ] || bad "$f.frg is $size bytes, want 220"
+	size=$(wc -c <"$TMP/$f.frg")
+	[ "$size" -eq 220 ] || fail "$f.frg is $size bytes, want 220"
 done
 
 # vector_case NAME FILE DROP ARGS...: decode with DROP lost; must rebuild bytes 0..99.
 vector_case() {
 	name=$1 file=$2 drop=$3
 	shift 3
-	rm -f "$DIR/out"
-	out=$("$TOOL" frag decode "$@" --drop "$drop" "$DIR/$file" "$DIR/out" 2>"$DIR/err")
+	rm -f "$TMP/out"
+	out=$("$TOOL" frag decode "$@" --drop "$drop" "$TMP/$file" "$TMP/out" 2>"$TMP/err")
 	rc=$?
-	if [ $rc -eq 0 ] && cmp -s "$DIR/out" "$DIR/data"; then
+	if [ $rc -eq 0 ] && cmp -s "$TMP/out" "$TMP/data"; then
 		ok "$name"
 	else
-		bad "$name: exit $rc, $(cat "$DIR/err") $out"
+		fail "$name: exit $rc, $(cat "$TMP/err") $out"
 	fi
 }
 
@@ -102,7 +81,7 @@ vector_case "v2 absolute vectors, 3 lost" v2a.frg 1,2,3 --ts004 2 --v2-seed abso
 vector_case "no loss at all, no coded frame needed" v1.frg 11,12,13,14,15,16,17,18,19,20
 
 # The JSON line of a vector case.
-json=$("$TOOL" frag decode --ts004 1 --drop 3,7 "$DIR/v1.frg" "$DIR/out" 2>/dev/null)
+json=$("$TOOL" frag decode --ts004 1 --drop 3,7 "$TMP/v1.frg" "$TMP/out" 2>/dev/null)
 has "json nb_frag" "$json" '"nb_frag":10,'
 has "json frames" "$json" '"frames_fed":18,"frames_dropped":2,"lost_uncoded":2,'
 has "json status" "$json" '"status":"done"'
@@ -110,82 +89,82 @@ has "json recovered" "$json" '"recovered":2,'
 has "json memory" "$json" '"memory_bytes":'
 
 # The v2 relative frames read as v1 rows do not give back the data (the code matters).
-rm -f "$DIR/out"
-"$TOOL" frag decode --ts004 1 --drop 2,5,8,10 "$DIR/v2r.frg" "$DIR/out" >/dev/null 2>&1
-if [ -f "$DIR/out" ] && cmp -s "$DIR/out" "$DIR/data"; then
-	bad "v2 frames decoded as v1 gave the right data"
+rm -f "$TMP/out"
+"$TOOL" frag decode --ts004 1 --drop 2,5,8,10 "$TMP/v2r.frg" "$TMP/out" >/dev/null 2>&1
+if [ -f "$TMP/out" ] && cmp -s "$TMP/out" "$TMP/data"; then
+	fail "v2 frames decoded as v1 gave the right data"
 else
 	ok "v2 frames decoded as v1 do not give the data"
 fi
 
 # Every uncoded frame and one coded frame lost: 9 equations for 10 unknowns.
-rm -f "$DIR/out"
-json=$("$TOOL" frag decode --ts004 2 --drop 1,2,3,4,5,6,7,8,9,10,11 "$DIR/v2r.frg" "$DIR/out" \
-	2>"$DIR/err")
+rm -f "$TMP/out"
+json=$("$TOOL" frag decode --ts004 2 --drop 1,2,3,4,5,6,7,8,9,10,11 "$TMP/v2r.frg" "$TMP/out" \
+	2>"$TMP/err")
 rc=$?
-if [ $rc -eq 1 ] && [ ! -f "$DIR/out" ]; then ok "too many lost: exit 1, no output"; else
-	bad "too many lost: exit $rc"
+if [ $rc -eq 1 ] && [ ! -f "$TMP/out" ]; then ok "too many lost: exit 1, no output"; else
+	fail "too many lost: exit $rc"
 fi
 has "too many lost: json" "$json" '"status":"failed"'
-has "too many lost: message" "$(cat "$DIR/err")" "do not determine"
+has "too many lost: message" "$(cat "$TMP/err")" "do not determine"
 
 # v1 is not MDS: with N = 1 (fragment 0) lost and rows n = 1..4 lost, none of the rows n = 5..10
 # left (§4.7 lines 0001010110 ... 0000100011) covers fragment 0, although 6 coded frames arrive.
-"$TOOL" frag decode --ts004 1 --drop 1,11,12,13,14 "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
+"$TOOL" frag decode --ts004 1 --drop 1,11,12,13,14 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
 rc=$?
-[ $rc -eq 1 ] && ok "v1 non-MDS case: exit 1" || bad "v1 non-MDS case: exit $rc"
+[ $rc -eq 1 ] && ok "v1 non-MDS case: exit 1" || fail "v1 non-MDS case: exit $rc"
 
 # Matrix memory for 1 lost fragment, 2 lost in order: NotEnoughMatrixMemory.
-json=$("$TOOL" frag decode --ts004 1 --drop 3,7 --max-lost 1 "$DIR/v1.frg" "$DIR/out" 2>/dev/null)
+json=$("$TOOL" frag decode --ts004 1 --drop 3,7 --max-lost 1 "$TMP/v1.frg" "$TMP/out" 2>/dev/null)
 rc=$?
-[ $rc -eq 1 ] && ok "max-lost 1: exit 1" || bad "max-lost 1: exit $rc"
+[ $rc -eq 1 ] && ok "max-lost 1: exit 1" || fail "max-lost 1: exit $rc"
 has "max-lost 1: json" "$json" '"not_enough_memory":true'
 
 # Bad options and inputs.
-"$TOOL" frag decode --drop 1 --loss 5 "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop with --loss: usage" || bad "--drop with --loss not refused"
-"$TOOL" frag decode --drop 0 "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop 0: usage" || bad "--drop 0 not refused"
-"$TOOL" frag decode --drop 21 "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop 21 of 20: usage" || bad "--drop 21 not refused"
-"$TOOL" frag decode --loss 101 "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--loss 101: usage" || bad "--loss 101 not refused"
-"$TOOL" frag decode --v2-seed absolute "$DIR/v1.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--v2-seed without --ts004 2: usage" || bad "--v2-seed alone not refused"
-head -c 100 "$DIR/v1.frg" >"$DIR/short.frg"
-"$TOOL" frag decode "$DIR/short.frg" "$DIR/out" >/dev/null 2>&1
-[ $? -eq 1 ] && ok "truncated frames file: exit 1" || bad "truncated frames file accepted"
+"$TOOL" frag decode --drop 1 --loss 5 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--drop with --loss: usage" || fail "--drop with --loss not refused"
+"$TOOL" frag decode --drop 0 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--drop 0: usage" || fail "--drop 0 not refused"
+"$TOOL" frag decode --drop 21 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--drop 21 of 20: usage" || fail "--drop 21 not refused"
+"$TOOL" frag decode --loss 101 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--loss 101: usage" || fail "--loss 101 not refused"
+"$TOOL" frag decode --v2-seed absolute "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--v2-seed without --ts004 2: usage" || fail "--v2-seed alone not refused"
+head -c 100 "$TMP/v1.frg" >"$TMP/short.frg"
+"$TOOL" frag decode "$TMP/short.frg" "$TMP/out" >/dev/null 2>&1
+[ $? -eq 1 ] && ok "truncated frames file: exit 1" || fail "truncated frames file accepted"
 
 # Round trip through `frag encode` (skipped only if the encoder is not built).
-perl -e 'srand(7); print pack("C*", map { int(rand(256)) } 1..20011)' >"$DIR/image"
-if "$TOOL" frag encode --frag-size 50 --redundancy-percent 30 "$DIR/image" "$DIR/e1.frg" \
-	>/dev/null 2>"$DIR/err"; then
-	"$TOOL" frag encode --frag-size 50 --redundancy-percent 30 --ts004 2 "$DIR/image" \
-		"$DIR/e2.frg" >/dev/null 2>&1
+perl -e 'srand(7); print pack("C*", map { int(rand(256)) } 1..20011)' >"$TMP/image"
+if "$TOOL" frag encode --frag-size 50 --redundancy-percent 30 "$TMP/image" "$TMP/e1.frg" \
+	>/dev/null 2>"$TMP/err"; then
+	"$TOOL" frag encode --frag-size 50 --redundancy-percent 30 --ts004 2 "$TMP/image" \
+		"$TMP/e2.frg" >/dev/null 2>&1
 	"$TOOL" frag encode --frag-size 50 --redundancy-percent 30 --ts004 2 --v2-seed absolute \
-		"$DIR/image" "$DIR/e3.frg" >/dev/null 2>&1
+		"$TMP/image" "$TMP/e3.frg" >/dev/null 2>&1
 	for c in "e1.frg --ts004 1" "e2.frg --ts004 2" "e3.frg --ts004 2 --v2-seed absolute"; do
 		set -- $c
 		f=$1
 		shift
 		for order in "" "--shuffle"; do
-			rm -f "$DIR/out"
-			json=$("$TOOL" frag decode "$@" --loss 10 --seed 5 $order "$DIR/$f" \
-				"$DIR/out" 2>"$DIR/err")
+			rm -f "$TMP/out"
+			json=$("$TOOL" frag decode "$@" --loss 10 --seed 5 $order "$TMP/$f" \
+				"$TMP/out" 2>"$TMP/err")
 			rc=$?
-			if [ $rc -eq 0 ] && cmp -s "$DIR/out" "$DIR/image"; then
+			if [ $rc -eq 0 ] && cmp -s "$TMP/out" "$TMP/image"; then
 				ok "round trip $c $order"
 			else
-				bad "round trip $c $order: exit $rc $(cat "$DIR/err") $json"
+				fail "round trip $c $order: exit $rc $(cat "$TMP/err") $json"
 			fi
 		done
 	done
 	# The padding (401 fragments of 50 bytes hold 20011 bytes + 39 of padding) is cut.
 	has "round trip padding" "$json" '"nb_frag":401,"frag_size":50,"padding":39,'
 else
-	case "$(cat "$DIR/err")" in
+	case "$(cat "$TMP/err")" in
 	*"not built yet"*) echo "skip round trip: frag encode not built yet" ;;
-	*) bad "frag encode failed: $(cat "$DIR/err")" ;;
+	*) fail "frag encode failed: $(cat "$TMP/err")" ;;
 	esac
 fi
 
@@ -202,12 +181,8 @@ has "port 201 data fragment" "$out" '"frag_index":3,"n":513,"payload_len":6,"pay
 out=$("$TOOL" decode --port 201 --dir down --version 1 02350102ff2c81 2>&1)
 rc=$?
 has "port 201 truncated" "$out" "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)"
-[ $rc -eq 1 ] && ok "port 201 truncated: exit 1" || bad "port 201 truncated: exit $rc"
+[ $rc -eq 1 ] && ok "port 201 truncated: exit 1" || fail "port 201 truncated: exit $rc"
 out=$("$TOOL" decode --port 201 --dir down --version 2 "01 05 08 00 84 01 02" 2>&1)
 has "port 201 v2 fragment not alone" "$out" "must be the only command"
 
-if [ $FAILS -ne 0 ]; then
-	echo "$FAILS failure(s)"
-	exit 1
-fi
-echo "all passed"
+finish "all passed"

@@ -6,17 +6,7 @@
 #   and clear errors for bad options and an empty input.
 # - frag bench on the smallest workload verifies the fast encoder against the reference.
 # Usage: sh frag_encode.sh <fuota-tool>
-set -u
-TOOL=$1
-FAILS=0
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-ok() { echo "ok   $1"; }
-fail() {
-	echo "FAIL $1"
-	FAILS=$((FAILS + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # hexof FILE OFFSET COUNT: COUNT bytes at OFFSET as space-separated lowercase hex.
 hexof() {
@@ -83,7 +73,7 @@ done
 	fail "unexpected stderr for one session"
 
 # errors: exit status 2 for bad options, 1 for a bad input file, with a message on stderr
-expect_err() { # NAME WANT_RC WORD ARGS...
+encode_err() { # NAME WANT_RC WORD ARGS...
 	name=$1 want=$2 word=$3
 	shift 3
 	"$TOOL" frag encode "$@" >/dev/null 2>"$TMP/err"
@@ -93,17 +83,17 @@ expect_err() { # NAME WANT_RC WORD ARGS...
 	fi
 }
 : >"$TMP/empty.bin"
-expect_err "frag size 0" 2 frag-size --frag-size 0 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
-expect_err "frag size 256" 2 frag-size --frag-size 256 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
-expect_err "empty input" 1 empty --frag-size 10 --redundancy 1 "$TMP/empty.bin" "$TMP/x"
-expect_err "missing input" 1 "$TMP/nope" --frag-size 10 --redundancy 1 "$TMP/nope" "$TMP/x"
-expect_err "both redundancies" 2 redundancy --frag-size 10 --redundancy 1 \
+encode_err "frag size 0" 2 frag-size --frag-size 0 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
+encode_err "frag size 256" 2 frag-size --frag-size 256 --redundancy 1 "$TMP/d100.bin" "$TMP/x"
+encode_err "empty input" 1 empty --frag-size 10 --redundancy 1 "$TMP/empty.bin" "$TMP/x"
+encode_err "missing input" 1 "$TMP/nope" --frag-size 10 --redundancy 1 "$TMP/nope" "$TMP/x"
+encode_err "both redundancies" 2 redundancy --frag-size 10 --redundancy 1 \
 	--redundancy-percent 5 "$TMP/d100.bin" "$TMP/x"
-expect_err "bad percent" 2 percent --frag-size 10 --redundancy-percent 5x "$TMP/d100.bin" "$TMP/x"
-expect_err "bad version" 2 ts004 --frag-size 10 --redundancy 1 --ts004 3 "$TMP/d100.bin" "$TMP/x"
-expect_err "absolute seed needs v2" 2 v2-seed --frag-size 10 --redundancy 1 --v2-seed absolute \
+encode_err "bad percent" 2 percent --frag-size 10 --redundancy-percent 5x "$TMP/d100.bin" "$TMP/x"
+encode_err "bad version" 2 ts004 --frag-size 10 --redundancy 1 --ts004 3 "$TMP/d100.bin" "$TMP/x"
+encode_err "absolute seed needs v2" 2 v2-seed --frag-size 10 --redundancy 1 --v2-seed absolute \
 	"$TMP/d100.bin" "$TMP/x"
-expect_err "seed too large" 2 "too large" --frag-size 10 --redundancy 4294967295 \
+encode_err "seed too large" 2 "too large" --frag-size 10 --redundancy 4294967295 \
 	"$TMP/d100.bin" "$TMP/x"
 
 # bench: smallest workload, verified against the reference, machine-readable
@@ -111,8 +101,4 @@ if "$TOOL" frag bench --workloads a --reps 1 --ref-reps 1 --json >"$TMP/bench.js
 	grep -q '"verified": true' "$TMP/bench.json" && grep -q '"encoder": "reference"' \
 	"$TMP/bench.json"; then ok "bench a verified"; else fail "bench a"; fi
 
-[ $FAILS -eq 0 ] || {
-	echo "$FAILS failure(s)"
-	exit 1
-}
-echo "all frag encode tests passed"
+finish "all frag encode tests passed"

@@ -5,43 +5,9 @@
 # - gps: PROTOCOL-NOTES §3.5 vectors (ChirpStack gpstime.rs, brocaar gps/).
 # - airtime: Semtech formula values worked out by hand (tests/unit/test_lw_airtime.c).
 # Usage: sh lw_gps_airtime.sh <fuota-tool>
-set -u
-TOOL=$1
-FAILS=0
+. "$(dirname "$0")/lib.sh"
 K1=01010101010101010101010101010101
 K2=02020202020202020202020202020202
-
-# expect NAME WANT_OUTPUT WANT_STATUS -- ARGS...
-expect() {
-	name=$1 want=$2 want_rc=$3
-	shift 4
-	got=$("$TOOL" "$@" 2>/dev/null)
-	rc=$?
-	if [ "$got" != "$want" ] || [ "$rc" -ne "$want_rc" ]; then
-		echo "FAIL $name: got '$got' (exit $rc), want '$want' (exit $want_rc)"
-		FAILS=$((FAILS + 1))
-	else
-		echo "ok   $name"
-	fi
-}
-
-# expect_json NAME SUBSTRING WANT_STATUS -- ARGS...: output must contain SUBSTRING.
-expect_json() {
-	name=$1 want=$2 want_rc=$3
-	shift 4
-	got=$("$TOOL" "$@" 2>/dev/null)
-	rc=$?
-	case $got in
-	*"$want"*) ok=1 ;;
-	*) ok=0 ;;
-	esac
-	if [ $ok -ne 1 ] || [ "$rc" -ne "$want_rc" ]; then
-		echo "FAIL $name: got '$got' (exit $rc), want it to contain '$want' (exit $want_rc)"
-		FAILS=$((FAILS + 1))
-	else
-		echo "ok   $name"
-	fi
-}
 
 BROCAAR=400403020180010001a694642615d6c3b582
 DOWN=6004030201000000c99eb3b5c39d28d6
@@ -50,18 +16,18 @@ expect lw-frame-brocaar-uplink $BROCAAR 0 -- lw frame --up --fctrl 0x80 --dev-ad
 	--fcnt 1 --fport 1 --app-s-key $K1 --nwk-s-key $K2 68656c6c6f
 expect lw-frame-downlink-openssl $DOWN 0 -- lw frame --dev-addr 01020304 --fcnt 65536 \
 	--fport 201 --app-s-key $K1 --nwk-s-key $K2 0800c0
-expect_json lw-parse-brocaar '"payload":"68656c6c6f"' 0 -- lw parse --app-s-key $K1 \
+expect_out lw-parse-brocaar '"payload":"68656c6c6f"' 0 -- lw parse --app-s-key $K1 \
 	--nwk-s-key $K2 $BROCAAR
-expect_json lw-parse-brocaar-fields \
+expect_out lw-parse-brocaar-fields \
 	'{"mtype":"UnconfirmedDataUp","dir":"up","dev_addr":"01020304","fctrl":{"adr":true,' 0 \
 	-- lw parse --app-s-key $K1 --nwk-s-key $K2 $BROCAAR
-expect_json lw-parse-downlink '"fcnt":65536,"fopts":"","fport":201,"mic":"c39d28d6","mic_ok":true,"payload":"0800c0"' \
+expect_out lw-parse-downlink '"fcnt":65536,"fopts":"","fport":201,"mic":"c39d28d6","mic_ok":true,"payload":"0800c0"' \
 	0 -- lw parse --app-s-key $K1 --nwk-s-key $K2 --fcnt-high 1 $DOWN
-expect_json lw-parse-wrong-fcnt-high '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
+expect_out lw-parse-wrong-fcnt-high '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
 	--nwk-s-key $K2 --fcnt-high 0 $DOWN
-expect_json lw-parse-wrong-key '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
+expect_out lw-parse-wrong-key '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
 	--nwk-s-key $K1 --fcnt-high 1 $DOWN
-expect_json lw-parse-tampered '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
+expect_out lw-parse-tampered '"mic_ok":false' 1 -- lw parse --app-s-key $K1 \
 	--nwk-s-key $K2 --fcnt-high 1 6004030201000000c99eb3b4c39d28d6
 expect lw-parse-truncated "" 1 -- lw parse --app-s-key $K1 --nwk-s-key $K2 6004030201000000c9
 expect lw-parse-foptslen-past-end "" 1 -- lw parse --app-s-key $K1 --nwk-s-key $K2 \
@@ -98,8 +64,4 @@ expect airtime-too-big "" 1 -- airtime --region EU868 --dr 0 --size 52
 expect airtime-us915-dr0-down "" 1 -- airtime --region US915 --dr 0 --size 10
 expect airtime-unknown-region "" 2 -- airtime --region XX123 --dr 0 --size 10
 
-if [ $FAILS -ne 0 ]; then
-	echo "$FAILS failure(s)"
-	exit 1
-fi
-echo "all passed"
+finish "all passed"

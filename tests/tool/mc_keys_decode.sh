@@ -5,43 +5,9 @@
 # - decode: §3.4 (brocaar clocksync), §5.5 (brocaar, ChirpStack), §8 (brocaar, SWL2001) vectors;
 #   truncated payloads must fail naming the command and the missing field.
 # Usage: sh mc_keys_decode.sh <fuota-tool>
-set -u
-TOOL=$1
-FAILS=0
+. "$(dirname "$0")/lib.sh"
 K1=01010101010101010101010101010101
 K2=02020202020202020202020202020202
-
-# expect NAME WANT_STDOUT WANT_STATUS -- ARGS...
-expect() {
-	name=$1 want=$2 want_rc=$3
-	shift 4
-	got=$("$TOOL" "$@" 2>/dev/null)
-	rc=$?
-	if [ "$got" != "$want" ] || [ "$rc" -ne "$want_rc" ]; then
-		echo "FAIL $name: got '$got' (exit $rc), want '$want' (exit $want_rc)"
-		FAILS=$((FAILS + 1))
-	else
-		echo "ok   $name"
-	fi
-}
-
-# expect_err NAME STDERR_SUBSTRING WANT_STATUS -- ARGS...
-expect_err() {
-	name=$1 want=$2 want_rc=$3
-	shift 4
-	got=$("$TOOL" "$@" 2>&1 >/dev/null)
-	rc=$?
-	case "$got" in
-	*"$want"*) ok=1 ;;
-	*) ok=0 ;;
-	esac
-	if [ "$ok" -ne 1 ] || [ "$rc" -ne "$want_rc" ]; then
-		echo "FAIL $name: stderr '$got' (exit $rc), want '*$want*' (exit $want_rc)"
-		FAILS=$((FAILS + 1))
-	else
-		echo "ok   $name"
-	fi
-}
 
 # ---- mc keys ---------------------------------------------------------------------------------
 expect gen_app_key \
@@ -71,14 +37,6 @@ expect_err no_key 'no key given' 2 -- mc keys --mc-addr 01ffffff
 
 # The 1.0.x chain end to end, each step checked with openssl's raw AES when available.
 if command -v openssl >/dev/null 2>&1 && command -v od >/dev/null 2>&1; then
-	hex2bin() { # POSIX printf has octal escapes only
-		h=$1
-		while [ -n "$h" ]; do
-			b=${h%"${h#??}"}
-			h=${h#??}
-			printf "\\$(printf '%03o' "0x$b")"
-		done
-	}
 	aes() { # aes KEY BLOCK_HEX -> encrypted block hex
 		hex2bin "$2" | openssl enc -aes-128-ecb -K "$1" -nopad 2>/dev/null |
 			od -An -tx1 | tr -d ' \n'
@@ -148,8 +106,4 @@ expect_err fmp_truncated 'DevUpgradeImageAns: missing nextFirmwareVersion (4 byt
 	-- decode --port 203 --dir up '0403010204'
 expect_err fmp_v2 'only version 1' 1 -- decode --port 203 --dir up --version 2 '0401'
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish "all checks passed"
