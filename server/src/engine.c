@@ -2,9 +2,12 @@
  *
  *   setup     devices walk pending -> pkg_version -> mc_setup -> frag_setup -> ready, each on its
  *             own (engine_dev.c); when none is left in a setup step the session is fixed:
- *   session   start = now + attempts * unicast timeout + margin; ready -> mc_session;
+ *   session   start = now + attempts * unicast timeout + margin; ready -> mc_session; one
+ *             fragmentation session per TS004 version among the devices (each on its own
+ *             FragIndex, fixed when the first device of that version was set up);
  *   transmit  at the session start: the devices that answered are in the session, the smallest
- *             gateway set covering them is fixed, frames go out (engine_tx.c);
+ *             gateway set covering them is fixed, the sessions' frames go out interleaved,
+ *             each session stopping on its own (engine_tx.c);
  *   status    after the last frame (P19: nothing is deleted before): session -> frag_status;
  *   cleanup   FragSessionDelete + McGroupDelete for the devices that answered their status
  *             (one shot for those that failed after their group was set up);
@@ -272,6 +275,27 @@ struct job_params_eng {
 	uint8_t timeout;
 };
 
+/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
+ * two of them (the real sub-band's, whatever the gateways' configuration: this sizes the
+ * session for real gateways). */
+static int frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
+                        uint64_t *interval_us)
+{
+	const struct lw_region *r = lw_region_find(j->region);
+	const struct lw_dr *dr = NULL;
+	const struct lw_subband *sb;
+	int rc;
+
+	*airtime_us = *interval_us = 0;
+	if (!r || lw_region_dr(r, j->dr, &dr) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG;
+	sb = lw_region_subband(r, j->freq_hz);
+	rc = lw_airtime_lorawan_us(dr, LW_DATA_FRAME_OVERHEAD + LW_FRAG_HEADER_LEN + frag_size,
+	                           true, airtime_us);
+	*interval_us = lw_duty_cycle_interval_us(*airtime_us, sb ? sb->duty_cycle_inv : 1);
+	return rc;
+}
+
 /* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from
  * the job's fields and the region's tables. NULL on success, else why the job cannot run. */
 static const char *job_params(const struct engine *e, const struct seng_job *j,
@@ -319,16 +343,10 @@ static const char *job_params(const struct engine *e, const struct seng_job *j,
 	if (j->plan_timeout_exp >= 0 && j->plan_timeout_exp <= 15) {
 		p->timeout = (uint8_t)j->plan_timeout_exp;
 	} else {
-		uint64_t airtime = 0, need_s;
-		const struct lw_subband *sb = lw_region_subband(r, j->freq_hz);
-		uint16_t dc = sb ? sb->duty_cycle_inv : 1;
+		uint64_t airtime = 0, interval = 0, need_s;
 
-		lw_airtime_lorawan_us(dr,
-		                      LW_DATA_FRAME_OVERHEAD + LW_FRAG_HEADER_LEN + p->frag_size,
-		                      true, &airtime);
-		need_s = (uint64_t)(p->nb_frag + p->cap) * lw_duty_cycle_interval_us(airtime, dc) /
-		                 1000000u +
-		         60u;
+		frame_timing(j, p->frag_size, &airtime, &interval);
+		need_s = (uint64_t)(p->nb_frag + p->cap) * interval / 1000000u + 60u;
 		if (j->multicast_timeout_s > 0 && (uint64_t)j->multicast_timeout_s > need_s)
 			need_s = (uint64_t)j->multicast_timeout_s;
 		if (engine_session_timeout(j->mc_class == 'B', need_s, &p->timeout) != FUOTA_OK)
@@ -438,15 +456,69 @@ static uint64_t unicast_timeout_ms(const struct seng_job *j)
 	return (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
 }
 
+/* Frames one session may send: its uncoded fragments and every parity row it may need. */
+static uint64_t session_frames_max(const struct seng_job *j)
+{
+	return (uint64_t)j->nb_frag +
+	       (j->redundancy_cap > j->redundancy ? j->redundancy_cap : j->redundancy);
+}
+
+/* Fails the ready devices of group g with reason (a move of the phase change). */
+static void fail_group(struct seng_move *m, const struct seng_group *g, const char *reason)
+{
+	memset(m, 0, sizeof(*m));
+	m->from = "ready";
+	m->to = "failed";
+	m->reason = reason;
+	m->frag_version = g->frag_version;
+	m->by_index = true;
+	m->frag_index = g->frag_index;
+}
+
+/* The estimate of the sessions the job is about to run, in its event log: per session its
+ * devices and frames (fixed parity; frames_max with every adaptive row), then the frames, their
+ * time on air and the session TimeOut in all. */
+static void sessions_event(struct engine *e, const struct seng_job *j, const struct seng_group *g,
+                           size_t n_g, uint8_t timeout)
+{
+	uint64_t airtime = 0, interval = 0, frames = 0;
+	json_t *a = json_array(), *o;
+	unsigned sessions = 0;
+
+	frame_timing(j, j->frag_size, &airtime, &interval);
+	for (size_t i = 0; a && i < n_g; i++) {
+		if (g[i].count == 0)
+			continue;
+		sessions++;
+		frames += (uint64_t)j->nb_frag + j->redundancy;
+		json_array_append_new(
+		        a, json_pack("{s:i, s:i, s:I, s:I, s:I}", "frag_index", g[i].frag_index,
+		                     "ts004", g[i].frag_version, "devices", (json_int_t)g[i].count,
+		                     "frames", (json_int_t)(j->nb_frag + j->redundancy),
+		                     "frames_max", (json_int_t)session_frames_max(j)));
+	}
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: %u fragmentation session(s), %llu frames, %llu ms on air, TimeOut %u",
+	        (long long)j->id, sessions, (unsigned long long)frames,
+	        (unsigned long long)(frames * airtime / 1000), timeout);
+	o = json_pack("{s:I, s:I, s:i}", "frames", (json_int_t)frames, "airtime_ms",
+	              (json_int_t)(frames * airtime / 1000), "multicast_timeout", (int)timeout);
+	if (o && a)
+		json_object_set(o, "sessions", a);
+	json_decref(a);
+	job_event(e, j, "log", o, true);
+}
+
 static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
                        int64_t now_ms)
 {
-	struct seng_move moves[2] = {{"ready", "failed", NULL, 0},
-	                             {"ready", "mc_session", NULL, 0}};
+	struct seng_group g[8];
+	struct seng_move moves[8 + 1];
 	struct seng_phase p;
+	size_t n_g = 0, n_moves = 0, keep = 0;
 	int64_t start;
-	unsigned v1 = 0, v2 = 0;
-	char why[96];
+	char why[8][112];
+	uint8_t timeout = j->session_timeout;
 	int rc;
 
 	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_PKG_VERSION] +
@@ -471,24 +543,71 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.deadline_ms = now_ms;
-	/* One session has one parity code: TS004 v1 and v2 rows differ, and a device decoding
-	 * rows of the other code would rebuild a wrong image (a v1 device would not even notice).
-	 * A mixed job keeps the larger group (v2 on a tie: its MIC protects it) and fails the
-	 * other with its reason, before any session request; a second job can serve them. */
-	rc = seng_frag_versions(e->store, j->id, "ready", &v1, &v2);
+	/* The sessions: the ready devices by (FragIndex, TS004 version), sorted by both. One
+	 * FragIndex serves one version: v1 and v2 rows differ, and a device decoding rows of the
+	 * other code would rebuild a wrong image (a v1 device would not even notice). Only devices
+	 * an engine without sessions per version set up can share one; the larger group keeps it
+	 * (v2 on a tie: its MIC protects it). */
+	rc = seng_step_groups(e->store, j->id, "ready", g, 8, &n_g);
 	if (rc != FUOTA_OK)
 		return rc;
-	p.moves = &moves[1];
-	p.n_moves = 1;
-	if (v1 > 0 && v2 > 0) {
-		moves[0].frag_version = v1 > v2 ? 2 : 1;
-		snprintf(why, sizeof(why), "TS004 v%d device in a job whose session uses v%d",
-		         moves[0].frag_version, v1 > v2 ? 1 : 2);
-		moves[0].reason = why;
-		p.moves = moves;
-		p.n_moves = 2;
+	for (size_t i = 0; i + 1 < n_g; i++) {
+		struct seng_group *a = &g[i], *b = &g[i + 1], *lose;
+
+		if (a->frag_index != b->frag_index || a->count == 0 || b->count == 0)
+			continue;
+		lose = a->count > b->count ? b : a;
+		snprintf(why[n_moves], sizeof(why[0]),
+		         "TS004 v%d device in a job whose session uses v%d", lose->frag_version,
+		         lose == a ? b->frag_version : a->frag_version);
+		fail_group(&moves[n_moves], lose, why[n_moves]);
+		n_moves++;
+		lose->count = 0;
 	}
-	return phase(e, j, &p);
+	for (size_t i = 0; i < n_g; i++)
+		keep += g[i].count > 0;
+	/* Two sessions carry twice the frames: the multicast session must last long enough for
+	 * both. If even TS005's longest TimeOut cannot, the smaller group (v1 on a tie) fails. */
+	if (keep > 1) {
+		uint64_t airtime = 0, interval = 0, need;
+		uint8_t t = 0;
+
+		frame_timing(j, j->frag_size, &airtime, &interval);
+		need = engine_multicast_need_s(j->mc_class == 'B', j->ping_periodicity,
+		                               keep * session_frames_max(j), interval);
+		if (engine_session_timeout(j->mc_class == 'B', need, &t) == FUOTA_OK) {
+			if (t > timeout)
+				timeout = t;
+		} else {
+			struct seng_group *lose = NULL;
+
+			for (size_t i = 0; i < n_g; i++)
+				if (g[i].count > 0 && (!lose || g[i].count < lose->count))
+					lose = &g[i];
+			snprintf(why[n_moves], sizeof(why[0]),
+			         "TS004 v%d device: a second fragmentation session would exceed "
+			         "TS005's longest TimeOut",
+			         lose->frag_version);
+			fail_group(&moves[n_moves], lose, why[n_moves]);
+			n_moves++;
+			lose->count = 0;
+		}
+	}
+	if (timeout != j->session_timeout) {
+		p.set_session_timeout = true;
+		p.session_timeout = timeout;
+	}
+	memset(&moves[n_moves], 0, sizeof(moves[0]));
+	moves[n_moves].from = "ready";
+	moves[n_moves].to = "mc_session";
+	n_moves++;
+	p.moves = moves;
+	p.n_moves = n_moves;
+	p.create_sessions = true;
+	rc = phase(e, j, &p);
+	if (rc == FUOTA_OK)
+		sessions_event(e, j, g, n_g, timeout);
+	return rc;
 }
 
 /* The smallest gateway set that covers the devices in the session. Devices no gateway heard
@@ -556,8 +675,9 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
                          int64_t *next_due)
 {
 	static const struct seng_move late[] = {
-	        {"mc_session", "failed", "McClassSessionReq: no answer before the session start",
-	         0}};
+	        {.from = "mc_session",
+	         .to = "failed",
+	         .reason = "McClassSessionReq: no answer before the session start"}};
 	struct seng_phase p;
 	char(*gws)[SENG_EUI_LEN] = NULL;
 	size_t n_gws = 0;
@@ -591,7 +711,7 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
 static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *counts,
                           int64_t now_ms, int64_t *next_due)
 {
-	static const struct seng_move to_status[] = {{"session", "frag_status", NULL, 0}};
+	static const struct seng_move to_status[] = {{.from = "session", .to = "frag_status"}};
 	struct seng_phase p;
 	bool done = false;
 	int rc = FUOTA_OK;
@@ -608,11 +728,7 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	p.moves = to_status;
 	p.n_moves = 1;
 	p.deadline_ms = now_ms;
-	job_event(e, j, "progress",
-	          json_pack("{s:I, s:I, s:I, s:b}", "frames_sent", (json_int_t)j->frames_sent,
-	                    "frames_resent", (json_int_t)j->frames_resent, "next_n",
-	                    (json_int_t)j->next_n, "done", 1),
-	          false);
+	engine_tx_progress(e, j, true);
 	return phase(e, j, &p);
 }
 

@@ -181,6 +181,36 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 	return pending > 0 && parity < r->cap;
 }
 
+int engine_session_pick(const struct engine_session_tx *s, size_t n)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i].more)
+			continue;
+		if (best < 0 || s[i].sent < s[best].sent ||
+		    (s[i].sent == s[best].sent && s[i].frag_index < s[best].frag_index))
+			best = (int)i;
+	}
+	return best;
+}
+
+uint64_t engine_multicast_need_s(bool class_b, int periodicity, uint64_t frames,
+                                 uint64_t interval_us)
+{
+	uint64_t per_period, dc_cap;
+
+	if (!class_b)
+		return frames * interval_us / 1000000u + 60u;
+	if (periodicity < 0 || periodicity > 7)
+		periodicity = 0;
+	per_period = UINT64_C(1) << (7 - periodicity);
+	dc_cap = 128u * UINT64_C(1000000) / (interval_us ? interval_us : 1);
+	if (dc_cap < per_period)
+		per_period = dc_cap ? dc_cap : 1;
+	return ((frames + per_period - 1) / per_period + 1) * 128u;
+}
+
 int engine_session_timeout(bool class_b, uint64_t duration_s, uint8_t *timeout)
 {
 	for (uint8_t t = 0; t <= 15; t++) {

@@ -216,14 +216,20 @@ static int req_frag_setup(struct engine *e, const struct seng_job *j, const stru
 {
 	struct engine_cache *c = engine_cache_get(e, j);
 	int version = frag_version_of(d);
+	int index = 0;
 	struct frag_cmd cmd;
 	int rc;
 
 	if (!c)
 		return FUOTA_ERR_IO;
+	/* Each TS004 version has its own session (FragIndex) in the job: v1 and v2 parity rows
+	 * differ, and a device decodes only the fragments of its own session. */
+	rc = seng_session_index(e->store, j->id, version, &index);
+	if (rc != FUOTA_OK)
+		return rc == FUOTA_ERR_NOT_FOUND ? FUOTA_ERR_IO : rc;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = FRAG_CMD_SESSION_SETUP_REQ;
-	cmd.u.setup_req.frag_index = 0;
+	cmd.u.setup_req.frag_index = (uint8_t)(index & 0x03);
 	cmd.u.setup_req.mc_group_mask = 0x01; /* group 0 only */
 	cmd.u.setup_req.nb_frag = (uint16_t)j->nb_frag;
 	cmd.u.setup_req.frag_size = (uint8_t)j->frag_size;
@@ -244,7 +250,7 @@ static int req_frag_setup(struct engine *e, const struct seng_job *j, const stru
 		if (rc == FUOTA_OK)
 			rc = engine_data_block_int_key(root, key);
 		if (rc == FUOTA_OK)
-			rc = engine_data_block_mic(key, (uint16_t)cnt, 0,
+			rc = engine_data_block_mic(key, (uint16_t)cnt, cmd.u.setup_req.frag_index,
 			                           cmd.u.setup_req.descriptor, c->frags,
 			                           c->image_len, cmd.u.setup_req.mic);
 		memset(root, 0, sizeof(root));
@@ -254,6 +260,7 @@ static int req_frag_setup(struct engine *e, const struct seng_job *j, const stru
 		u->session_cnt = cnt;
 	}
 	u->frag_version = version;
+	u->frag_index = cmd.u.setup_req.frag_index;
 	return add_frag(dl, n, &cmd, version, e->cfg.port_frag);
 }
 
@@ -307,12 +314,12 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 	case ENGINE_STEP_FRAG_STATUS:
 		fc.type = FRAG_CMD_SESSION_STATUS_REQ;
 		fc.u.status_req.participants = true;
-		fc.u.status_req.frag_index = 0;
+		fc.u.status_req.frag_index = (uint8_t)(d->frag_index & 0x03);
 		return add_frag(dl, n, &fc, d->frag_version, e->cfg.port_frag);
 	case ENGINE_STEP_CLEANUP:
 		if (!(d->cleanup_mask & 1)) {
 			fc.type = FRAG_CMD_SESSION_DELETE_REQ;
-			fc.u.delete_req.frag_index = 0;
+			fc.u.delete_req.frag_index = (uint8_t)(d->frag_index & 0x03);
 			if (add_frag(dl, n, &fc, d->frag_version, e->cfg.port_frag) != FUOTA_OK)
 				return FUOTA_ERR_INVALID_ARG;
 		}
@@ -412,7 +419,8 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 {
-	uint8_t frag_del[2] = {FRAG_CID_SESSION_DELETE, 0x00};
+	/* FragSessionDeleteReq Param: bits 1..0 FragIndex, the device's own session. */
+	uint8_t frag_del[2] = {FRAG_CID_SESSION_DELETE, (uint8_t)(d->frag_index & 0x03)};
 	uint8_t mc_del[2] = {MC_CID_GROUP_DELETE, 0x00};
 
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, frag_del,
@@ -420,13 +428,14 @@ void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
 }
 
-void engine_dev_status_round(struct engine *e, const struct seng_job *j)
+void engine_dev_status_round(struct engine *e, const struct seng_job *j, int frag_index)
 {
 	struct seng_dev *devs = NULL;
 	size_t n = 0;
-	uint8_t req[2] = {FRAG_CID_SESSION_STATUS, 0x01}; /* Participants 1, FragIndex 0 */
+	/* FragStatusReqParam: bit 0 Participants (1: every device answers), bits 2..1 FragIndex. */
+	uint8_t req[2] = {FRAG_CID_SESSION_STATUS, (uint8_t)(0x01 | (frag_index & 0x03) << 1)};
 
-	if (seng_devs_session_pending_v1(e->store, j->id, &devs, &n) != FUOTA_OK)
+	if (seng_devs_session_pending_v1(e->store, j->id, frag_index, &devs, &n) != FUOTA_OK)
 		return;
 	for (size_t i = 0; i < n; i++)
 		engine_unicast(e, devs[i].application_id, devs[i].dev_eui, e->cfg.port_frag, req,
@@ -581,8 +590,8 @@ static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag
 	struct seng_dev_update u;
 	char why[128], la[192];
 
-	if (a->frag_index != 0)
-		return FUOTA_OK;
+	if (a->frag_index != d->frag_index)
+		return FUOTA_OK; /* another session of the device, not this job's */
 	if (strcmp(d->step, "session") == 0) {
 		/* A status round of adaptive redundancy, during the session. */
 		seng_dev_update_init(&u);
@@ -630,7 +639,7 @@ static int on_setup_ans(struct engine *e, struct seng_dev *d, const struct frag_
 	char why[160], la[96];
 	struct seng_dev_update up;
 
-	if (strcmp(d->step, "frag_setup") != 0 || a->frag_index != 0)
+	if (strcmp(d->step, "frag_setup") != 0 || a->frag_index != d->frag_index)
 		return FUOTA_OK;
 	if (a->algo_unsupported || a->not_enough_memory || a->index_not_supported ||
 	    a->wrong_descriptor || a->session_cnt_replay) {
@@ -678,7 +687,8 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 			rc = on_status_ans(e, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
-			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.frag_index != 0)
+			if (strcmp(d->step, "cleanup") != 0 ||
+			    cmd.u.delete_ans.frag_index != d->frag_index)
 				break;
 			seng_dev_update_init(&up);
 			up.cleanup_or = 1;
@@ -694,7 +704,7 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 
 			engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, ans,
 			               sizeof(ans));
-			if (cmd.u.block_received_req.frag_index != 0)
+			if (cmd.u.block_received_req.frag_index != d->frag_index)
 				break;
 			if (cmd.u.block_received_req.mic_error) {
 				rc = dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");

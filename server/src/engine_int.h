@@ -75,10 +75,10 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 /* Sends FragSessionDeleteReq and McGroupDeleteReq once, without waiting (a cancelled job, or a
  * device that failed after its group was set up). */
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d);
-/* Adaptive redundancy, TS004 v1: asks every v1 device of the session that has not reported
- * completion for its FragSessionStatusAns (Participants = 1); an answer with nothing missing
- * counts as completion. */
-void engine_dev_status_round(struct engine *e, const struct seng_job *j);
+/* Adaptive redundancy, TS004 v1: asks every v1 device of the session on frag_index that has not
+ * reported completion for its FragSessionStatusAns (Participants = 1); an answer with nothing
+ * missing counts as completion. */
+void engine_dev_status_round(struct engine *e, const struct seng_job *j, int frag_index);
 /* Publishes a unicast downlink to application/{app}/device/{dev_eui}/command/down. */
 int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
                    const uint8_t *data, size_t len);
@@ -90,9 +90,13 @@ int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[
  * ack timed out); *next_due_ms lowered to when to come back. */
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms);
-/* Builds the DataFragment of N = n (uncoded or parity row n - M) into out (frag_size + 3). */
-int engine_tx_fragment(struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
-                       size_t cap, size_t *len);
+/* Builds the DataFragment of N = n (uncoded or parity row n - M of the code_version code) of
+ * session frag_index into out (frag_size + 3). */
+int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index, uint32_t n,
+                       uint8_t *out, size_t cap, size_t *len);
+/* Publishes a progress event of job j: frames sent (new, again) in all and per session, their
+ * time on air in all; done marks the last one. */
+void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done);
 /* Frees what a cache entry owns (not the entry). */
 void engine_cache_free(struct engine_cache *c);
 

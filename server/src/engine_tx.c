@@ -32,16 +32,17 @@ void engine_cache_free(struct engine_cache *c)
 	c->scratch = NULL;
 }
 
-int engine_tx_fragment(struct engine_cache *c, int code_version, uint32_t n, uint8_t *out,
-                       size_t cap, size_t *len)
+int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index, uint32_t n,
+                       uint8_t *out, size_t cap, size_t *len)
 {
 	size_t fs = c->frag_size;
 	int v = code_version >= 2 ? 1 : 0;
 
-	if (n == 0 || n > FRAG_MAX_N || cap < fs + 3)
+	if (n == 0 || n > FRAG_MAX_N || cap < fs + 3 || frag_index < 0 || frag_index > 3)
 		return FUOTA_ERR_INVALID_ARG;
 	out[0] = FRAG_CID_DATA_FRAGMENT;
-	fuota_put_le16(out + 1, (uint16_t)(n & 0x3FFF)); /* FragIndex 0 in bits 15..14 */
+	/* IndexAndN: bits 13..0 N, bits 15..14 FragIndex (the session the fragment belongs to). */
+	fuota_put_le16(out + 1, (uint16_t)((n & 0x3FFF) | (uint32_t)frag_index << 14));
 	if (n <= c->nb_frag) {
 		memcpy(out + 3, c->frags + (size_t)(n - 1) * fs, fs);
 	} else {
@@ -172,12 +173,12 @@ static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64
 	return mc_classb_next_slot(&s, engine_unix_to_gps_ms(after_unix_ms), slot);
 }
 
-/* Sends frame n (new_frame) or resends it through one gateway. */
+/* Sends frame n of session frag_index (new_frame) or resends it through one gateway. */
 static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache *c,
-                      const struct tx_radio *r, int code_version, uint32_t n, bool new_frame,
-                      int64_t resend_of, const char (*gws)[SENG_EUI_LEN], size_t n_gws,
-                      int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms,
-                      int64_t gateway_free_ms)
+                      const struct tx_radio *r, int code_version, int frag_index, uint32_t n,
+                      bool new_frame, int64_t resend_of, const char (*gws)[SENG_EUI_LEN],
+                      size_t n_gws, int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms,
+                      int64_t next_tx_ms, int64_t gateway_free_ms)
 {
 	uint8_t payload[FRAG_CMD_MAX_LEN], phy[LW_PHY_MAX_LEN];
 	size_t plen = 0, phy_len = 0;
@@ -189,7 +190,7 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 
 	if (!ids)
 		return FUOTA_ERR_NO_MEMORY;
-	rc = engine_tx_fragment(c, code_version, n, payload, sizeof(payload), &plen);
+	rc = engine_tx_fragment(c, code_version, frag_index, n, payload, sizeof(payload), &plen);
 	if (rc != FUOTA_OK)
 		goto out;
 	for (size_t i = 0; i < n_gws; i++)
@@ -197,6 +198,7 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 	memset(&f, 0, sizeof(f));
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
+	f.frag_index = frag_index;
 	f.n = n;
 	f.new_frame = new_frame;
 	f.resend_of = resend_of;
@@ -292,15 +294,86 @@ static uint32_t status_every(const struct seng_job *j)
 	return j->nb_frag / 10 > 4 ? j->nb_frag / 10 : 4;
 }
 
+void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done)
+{
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n = 0;
+	struct tx_radio r;
+	uint64_t airtime_us = 0, frames = (uint64_t)j->frames_sent + j->frames_resent;
+	json_t *o, *a = json_array();
+	char *text = NULL;
+
+	if (radio(e, j, &r) == FUOTA_OK)
+		airtime_us = r.airtime_us;
+	if (seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
+		n = 0;
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:i, s:i, s:I, s:I, s:b}", "frag_index",
+		                                   ss[i].frag_index, "ts004", ss[i].frag_version,
+		                                   "frames_sent", (json_int_t)ss[i].frames_sent,
+		                                   "next_n", (json_int_t)ss[i].next_n, "done",
+		                                   ss[i].done));
+	/* airtime_ms: every frame once on the air (new and sent again), whatever the gateways. */
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "job_id", (json_int_t)j->id,
+	              "frames_sent", (json_int_t)j->frames_sent, "frames_resent",
+	              (json_int_t)j->frames_resent, "nb_frag", (json_int_t)j->nb_frag, "next_n",
+	              (json_int_t)j->next_n, "airtime_ms", (json_int_t)(frames * airtime_us / 1000),
+	              "done", done);
+	if (o && a) {
+		json_object_set(o, "sessions", a);
+		text = json_dumps(o, JSON_COMPACT);
+	}
+	if (text)
+		engine_event(e, j->tenant, j->id, "progress", text);
+	free(text);
+	json_decref(o);
+	json_decref(a);
+}
+
+static int version_of(const struct seng_session *ss, size_t n, int frag_index)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ss[i].frag_index == frag_index)
+			return ss[i].frag_version;
+	return 1;
+}
+
+/* The session whose new frame goes next (its position in ss), or -1 when none has one left.
+ * A session with nothing left is marked done then, each on its own: a v2 group that reported
+ * its block stops while a v1 group still needs parity rows. */
+static int next_session(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                        size_t n)
+{
+	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
+	struct engine_session_tx tx[ENGINE_MAX_SESSIONS];
+
+	for (size_t i = 0; i < n && i < ENGINE_MAX_SESSIONS; i++) {
+		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+
+		tx[i].frag_index = (uint8_t)ss[i].frag_index;
+		tx[i].sent = sent;
+		tx[i].more = !ss[i].done && ss[i].devices > 0 &&
+		             engine_redundancy_more(&red, sent, ss[i].pending);
+		if (!tx[i].more && !ss[i].done &&
+		    seng_session_done(e->store, j->id, ss[i].frag_index) == FUOTA_OK) {
+			ss[i].done = true;
+			log_msg(LOG_LVL_INFO,
+			        "job %lld: session %d (TS004 v%d) stops after %u frames",
+			        (long long)j->id, ss[i].frag_index, ss[i].frag_version,
+			        ss[i].frames_sent);
+		}
+	}
+	return engine_session_pick(tx, n < ENGINE_MAX_SESSIONS ? n : ENGINE_MAX_SESSIONS);
+}
+
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms)
 {
 	struct engine_cache *c = engine_cache_get(e, j);
-	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n_ss = 0;
 	struct tx_radio r;
 	int64_t session_end_ms;
-	unsigned v1 = 0, v2 = 0;
-	int code_version;
 	int rc;
 
 	*done = false;
@@ -309,11 +382,16 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 	rc = radio(e, j, &r);
 	if (rc != FUOTA_OK)
 		return rc;
-	/* One code per session: v2 parity only if every device in it speaks TS004 v2. */
-	rc = seng_frag_versions(e->store, j->id, "session", &v1, &v2);
+	/* One fragmentation session per TS004 version among the devices (engine_session). */
+	rc = seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n_ss);
 	if (rc != FUOTA_OK)
 		return rc;
-	code_version = v1 > 0 ? 1 : 2;
+	if (n_ss == 0) {
+		log_msg(LOG_LVL_WARN, "job %lld: no fragmentation session recorded",
+		        (long long)j->id);
+		*done = true;
+		return FUOTA_OK;
+	}
 	session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) * 1000 *
 	                                               (j->mc_class == 'B' ? 128 : 1);
 	if (!j->has_next_tx) {
@@ -331,7 +409,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		size_t n_gws = j->n_gateways;
 		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx;
 		uint32_t n = 0, freq = j->freq_hz;
-		unsigned counts[ENGINE_STEP_COUNT], pending = 0;
+		int frag_index = 0, version, pick = -1;
 		bool new_frame = true;
 
 		if (now_ms < j->next_tx_ms) {
@@ -345,18 +423,23 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			*done = true;
 			return FUOTA_OK;
 		}
-		if (seng_resend_next(e->store, j->id, &resend_of, one[0], &n) == FUOTA_OK) {
+		if (seng_resend_next(e->store, j->id, &resend_of, one[0], &frag_index, &n) ==
+		    FUOTA_OK) {
 			gws = (const char(*)[SENG_EUI_LEN])one;
 			n_gws = 1;
 			new_frame = false;
+			version = version_of(ss, n_ss, frag_index);
 		} else {
-			if (j->adaptive) {
-				rc = seng_dev_counts(e->store, j->id, counts, ENGINE_STEP_COUNT,
-				                     &pending);
+			/* Adaptive: which devices still miss the image changes with their answers.
+			 */
+			if (j->adaptive && k > 0) {
+				rc = seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n_ss);
 				if (rc != FUOTA_OK)
 					return rc;
 			}
-			if (n_gws == 0 || !engine_redundancy_more(&red, j->next_n - 1, pending)) {
+			if (n_gws > 0)
+				pick = next_session(e, j, ss, n_ss);
+			if (pick < 0) {
 				unsigned waiting = 0;
 
 				rc = seng_tx_waiting(e->store, j->id,
@@ -371,7 +454,9 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 					*next_due_ms = now_ms + ACK_POLL_MS;
 				return FUOTA_OK;
 			}
-			n = j->next_n;
+			n = ss[pick].next_n;
+			frag_index = ss[pick].frag_index;
+			version = ss[pick].frag_version;
 		}
 		busy_until = gws_free(e, gws, n_gws);
 		if (busy_until > now_ms) {
@@ -400,28 +485,23 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		next_tx = gws_free(e, gws, n_gws) + e->cfg.frame_margin_ms;
 		if (j->mc_class == 'B')
 			next_tx = busy_until - 2000 + 1;
-		rc = send_frame(e, j, c, &r, code_version, n, new_frame, resend_of, gws, n_gws,
-		                at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
+		rc = send_frame(e, j, c, &r, version, frag_index, n, new_frame, resend_of, gws,
+		                n_gws, at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
 		if (rc != FUOTA_OK)
 			return rc;
-		if (new_frame && j->adaptive && n >= j->nb_frag + j->redundancy &&
+		if (!new_frame)
+			continue;
+		ss[pick].next_n = n + 1;
+		ss[pick].frames_sent++;
+		if (j->adaptive && version < 2 && n >= j->nb_frag + j->redundancy &&
 		    (n - j->nb_frag - j->redundancy) % status_every(j) == 0) {
-			/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices still
-			 * missing the block how far they are, every few parity rows. */
-			engine_dev_status_round(e, j);
+			/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices of this
+			 * session still missing the block how far they are, every few parity
+			 * rows. */
+			engine_dev_status_round(e, j, frag_index);
 		}
-		if (new_frame && (j->frames_sent % PROGRESS_EVERY == 0 || n == j->nb_frag)) {
-			json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "job_id", (json_int_t)j->id,
-			                      "frames_sent", (json_int_t)j->frames_sent, "nb_frag",
-			                      (json_int_t)j->nb_frag, "frames_resent",
-			                      (json_int_t)j->frames_resent);
-			char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-			if (text)
-				engine_event(e, j->tenant, j->id, "progress", text);
-			free(text);
-			json_decref(o);
-		}
+		if (j->frames_sent % PROGRESS_EVERY == 0 || n == j->nb_frag)
+			engine_tx_progress(e, j, false);
 	}
 	*next_due_ms = now_ms;
 	return FUOTA_OK;

@@ -357,17 +357,27 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	if (rc != FUOTA_OK)
 		goto out;
 	{
-		const char *v[8] = {jid, p->from_phase,     p->to_phase, b(p->set_session_start),
-		                    ss,  b(p->set_next_tx), nt,          gws};
+		char to[24];
+		const char *v[9] = {jid,
+		                    p->from_phase,
+		                    p->to_phase,
+		                    b(p->set_session_start),
+		                    ss,
+		                    b(p->set_next_tx),
+		                    nt,
+		                    gws,
+		                    p->set_session_timeout ? store_i64(to, p->session_timeout)
+		                                           : NULL};
 
 		rc = run(c,
 		         "UPDATE engine_job SET phase = $3, "
 		         "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms "
 		         "END, "
 		         "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
-		         "gateways = coalesce($8::text[], gateways) "
+		         "gateways = coalesce($8::text[], gateways), "
+		         "session_timeout = coalesce($9::smallint, session_timeout) "
 		         "WHERE job_id = $1 AND phase = $2",
-		         8, v, &r);
+		         9, v, &r);
 		if (rc != FUOTA_OK)
 			goto out;
 		if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -378,22 +388,42 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		r = NULL;
 	}
 	for (size_t i = 0; i < p->n_moves; i++) {
-		char fv[24];
-		const char *v[6] = {
-		        jid, p->moves[i].from,   p->moves[i].to,
-		        dl,  p->moves[i].reason, store_i64(fv, p->moves[i].frag_version)};
+		char fv[24], fi[24];
+		const char *v[7] = {jid,
+		                    p->moves[i].from,
+		                    p->moves[i].to,
+		                    dl,
+		                    p->moves[i].reason,
+		                    store_i64(fv, p->moves[i].frag_version),
+		                    p->moves[i].by_index ? store_i64(fi, p->moves[i].frag_index)
+		                                         : NULL};
 		static const char sql[] =
 		        "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
 		        "  deadline = to_timestamp($4::bigint / 1000.0), "
 		        "  failure_reason = coalesce($5, failure_reason), updated_at = now() "
 		        "  WHERE job_id = $1 AND step = $2 "
 		        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
+		        "  AND ($7::int IS NULL OR coalesce(frag_index, 0) = $7) "
 		        "  RETURNING tenant_id, dev_eui) "
 		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
 		        "SELECT tenant_id, $1, dev_eui, 'device', "
 		        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
 
-		rc = run(c, sql, 6, v, NULL);
+		rc = run(c, sql, 7, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	if (p->create_sessions) {
+		const char *v[1] = {jid};
+
+		/* A v1 device is one whose frag_version is 1 or unknown, as everywhere else. */
+		rc = run(c,
+		         "INSERT INTO engine_session (job_id, frag_index, frag_version) "
+		         "SELECT DISTINCT $1::bigint, coalesce(frag_index, 0), "
+		         "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
+		         "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
+		         "ON CONFLICT (job_id, frag_index) DO NOTHING",
+		         1, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -463,6 +493,106 @@ out:
 	return rc;
 }
 
+int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT s.frag_index, s.frag_version, s.next_n, s.frames_sent, s.done, "
+	             "  count(jd.dev_eui), count(jd.dev_eui) FILTER (WHERE NOT jd.block_received) "
+	             "FROM engine_session s LEFT JOIN job_device jd ON jd.job_id = s.job_id "
+	             "  AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = s.frag_index "
+	             "WHERE s.job_id = $1 GROUP BY s.frag_index, s.frag_version, s.next_n, "
+	             "  s.frames_sent, s.done ORDER BY s.frag_index",
+	             1, vals, &r);
+
+	*n = 0;
+	for (int i = 0; rc == FUOTA_OK && i < PQntuples(r) && *n < max; i++) {
+		struct seng_session *x = &out[(*n)++];
+
+		x->frag_index = (int)get_i64(r, i, 0);
+		x->frag_version = (int)get_i64(r, i, 1);
+		x->next_n = (uint32_t)get_i64(r, i, 2);
+		x->frames_sent = (uint32_t)get_i64(r, i, 3);
+		x->done = get_bool(r, i, 4);
+		x->devices = (unsigned)get_i64(r, i, 5);
+		x->pending = (unsigned)get_i64(r, i, 6);
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_session_done(struct store *s, int64_t job_id, int frag_index)
+{
+	char jid[24], fi[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(fi, frag_index)};
+	long rows;
+
+	return store_command(s,
+	                     "UPDATE engine_session SET done = true "
+	                     "WHERE job_id = $1 AND frag_index = $2",
+	                     2, vals, &rows);
+}
+
+int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_index)
+{
+	char jid[24], ver[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(ver, version >= 2 ? 2 : 1)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	/* One statement, so the row lock orders two engines setting up the two versions at once:
+	 * the second sees the first one's index. */
+	int rc = run(c,
+	             "UPDATE engine_job SET "
+	             "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
+	             "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	             "  ELSE frag_index_v1 END, "
+	             "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
+	             "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	             "  ELSE frag_index_v2 END "
+	             "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
+	             "  ELSE frag_index_v2 END",
+	             2, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) == 1)
+			*frag_index = (int)get_i64(r, 0, 0);
+		else
+			rc = FUOTA_ERR_NOT_FOUND;
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_step_groups(struct store *s, int64_t job_id, const char *step, struct seng_group *out,
+                     size_t max, size_t *n)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), step};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT coalesce(frag_index, 0) AS fi, "
+	             "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END AS fv, count(*) "
+	             "FROM job_device WHERE job_id = $1 AND step = $2 GROUP BY fi, fv "
+	             "ORDER BY fi, fv",
+	             2, vals, &r);
+
+	*n = 0;
+	for (int i = 0; rc == FUOTA_OK && i < PQntuples(r) && *n < max; i++) {
+		out[*n].frag_index = (int)get_i64(r, i, 0);
+		out[*n].frag_version = (int)get_i64(r, i, 1);
+		out[(*n)++].count = (unsigned)get_i64(r, i, 2);
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
 int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n_counts,
                     unsigned *session_pending)
 {
@@ -495,14 +625,15 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 	return rc;
 }
 
-#define DEV_COLUMNS                                                                                \
-	"jd.job_id, jd.tenant_id, jd.dev_eui, d.application_id, d.lorawan_version, d.key_kind, "   \
-	"encode(d.key_box, 'hex'), d.ts003_version, d.ts004_version, d.ts005_version, jd.step, "   \
-	"jd.attempts, round(extract(epoch FROM jd.deadline) * 1000)::bigint, "                     \
-	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.session_cnt, -1), " \
-	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                    \
-	"jd.failure_reason IS NOT NULL "                                                           \
-	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "          \
+#define DEV_COLUMNS                                                                              \
+	"jd.job_id, jd.tenant_id, jd.dev_eui, d.application_id, d.lorawan_version, d.key_kind, " \
+	"encode(d.key_box, 'hex'), d.ts003_version, d.ts004_version, d.ts005_version, jd.step, " \
+	"jd.attempts, round(extract(epoch FROM jd.deadline) * 1000)::bigint, "                   \
+	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.frag_index, 0), " \
+	"coalesce(jd.session_cnt, -1), "                                                         \
+	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                  \
+	"jd.failure_reason IS NOT NULL "                                                         \
+	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "        \
 	"jd.dev_eui "
 
 static void get_dev(const PGresult *r, int row, struct seng_dev *d)
@@ -526,6 +657,7 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	d->deadline_ms = get_i64(r, row, k++);
 	d->frag_version = (int)get_i64(r, row, k++);
 	d->mc_version = (int)get_i64(r, row, k++);
+	d->frag_index = (int)get_i64(r, row, k++);
 	d->session_cnt = (int)get_i64(r, row, k++);
 	d->mc_group_set = get_bool(r, row, k++);
 	d->block_received = get_bool(r, row, k++);
@@ -588,38 +720,17 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 	        2, vals, devs, n);
 }
 
-int seng_devs_session_pending_v1(struct store *s, int64_t job_id, struct seng_dev **devs, size_t *n)
+int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
+                                 struct seng_dev **devs, size_t *n)
 {
-	char jid[24];
-	const char *vals[1] = {store_i64(jid, job_id)};
+	char jid[24], fi[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(fi, frag_index)};
 
 	return devs_query(s,
 	                  "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.step = 'session' "
 	                  "AND NOT jd.block_received AND coalesce(jd.frag_version, 1) < 2 "
-	                  "ORDER BY jd.dev_eui",
-	                  1, vals, devs, n);
-}
-
-int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
-                       unsigned *v2)
-{
-	char jid[24];
-	const char *vals[2] = {store_i64(jid, job_id), step};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT count(*) FILTER (WHERE coalesce(frag_version, 1) < 2), "
-	             "count(*) FILTER (WHERE frag_version >= 2) FROM job_device "
-	             "WHERE job_id = $1 AND step = $2",
-	             2, vals, &r);
-
-	if (rc == FUOTA_OK) {
-		*v1 = (unsigned)get_i64(r, 0, 0);
-		*v2 = (unsigned)get_i64(r, 0, 1);
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	                  "AND coalesce(jd.frag_index, 0) = $2 ORDER BY jd.dev_eui",
+	                  2, vals, devs, n);
 }
 
 int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d)
@@ -666,13 +777,14 @@ void seng_dev_update_init(struct seng_dev_update *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->session_cnt = -1;
+	u->frag_index = -1;
 }
 
 int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
                     const struct seng_dev_update *u)
 {
-	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24];
-	const char *vals[18] = {store_i64(jid, job_id),
+	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24];
+	const char *vals[19] = {store_i64(jid, job_id),
 	                        dev_eui,
 	                        from,
 	                        u->to,
@@ -689,7 +801,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        store_i64(cm, u->cleanup_or),
 	                        b(u->set_block_received),
 	                        b(u->set_resync_sent),
-	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL};
+	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL,
+	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = run(
@@ -708,6 +821,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "  block_received = block_received OR $16, "
 	                      "  resync_sent = resync_sent OR $17, "
 	                      "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
+	                      "  frag_index = coalesce($19::smallint, frag_index), "
 	                      "  updated_at = now() "
 	                      "  WHERE job_id = $1 AND dev_eui = $2 AND step = $3 "
 	                      "  RETURNING tenant_id, dev_eui, step, failure_reason), "
@@ -716,7 +830,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "json_build_object('step', step, "
 	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
 	                      "SELECT count(*) FROM u",
-	        18, vals, &r);
+	        19, vals, &r);
 
 	if (rc == FUOTA_OK && get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;
@@ -875,7 +989,7 @@ static char *array_text(size_t n, const char (*ids)[SENG_EUI_LEN], const uint32_
 
 int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 {
-	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fc[24];
+	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fc[24], fi[24];
 	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
 	char *gws = array_text(f->n_gateways, f->gateways, NULL);
 	PGconn *c;
@@ -890,6 +1004,7 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 	store_i64(now, f->now_ms);
 	store_i64(nt, f->next_tx_ms);
 	store_i64(ro, f->resend_of);
+	store_i64(fi, f->frag_index);
 	c = store_acquire(s);
 	rc = begin(c);
 	if (rc != FUOTA_OK)
@@ -915,13 +1030,14 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 		r = NULL;
 	}
 	{
-		const char *v[6] = {ids, jid, gws, n, fc, now};
+		const char *v[7] = {ids, jid, gws, n, fc, now, fi};
 
 		rc = run(
 		        c,
-		        "INSERT INTO engine_tx (downlink_id, job_id, gateway_id, n, fcnt, sent_ms) "
-		        "SELECT unnest($1::bigint[]), $2, unnest($3::text[]), $4, $5, $6",
-		        6, v, NULL);
+		        "INSERT INTO engine_tx (downlink_id, job_id, gateway_id, n, fcnt, sent_ms, "
+		        "  frag_index) "
+		        "SELECT unnest($1::bigint[]), $2, unnest($3::text[]), $4, $5, $6, $7",
+		        7, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -950,6 +1066,18 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 			if (rc != FUOTA_OK)
 				goto out;
 		}
+		if (f->new_frame) {
+			const char *w[3] = {jid, fi, n};
+
+			rc = run(
+			        c,
+			        "UPDATE engine_session SET next_n = greatest(next_n, $3::int + 1), "
+			        "frames_sent = frames_sent + 1 WHERE job_id = $1 AND frag_index = "
+			        "$2",
+			        3, w, NULL);
+			if (rc != FUOTA_OK)
+				goto out;
+		}
 		if (f->resend_of > 0) {
 			const char *w[1] = {ro};
 
@@ -970,22 +1098,24 @@ done:
 }
 
 int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char gw[SENG_EUI_LEN],
-                     uint32_t *n)
+                     int *frag_index, uint32_t *n)
 {
 	char jid[24];
 	const char *vals[1] = {store_i64(jid, job_id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT downlink_id, gateway_id, n FROM engine_tx WHERE job_id = $1 "
-	             "AND resend = 1 ORDER BY sent_ms, n LIMIT 1",
-	             1, vals, &r);
+	int rc = run(
+	        c,
+	        "SELECT downlink_id, gateway_id, n, frag_index FROM engine_tx WHERE job_id = $1 "
+	        "AND resend = 1 ORDER BY sent_ms, n LIMIT 1",
+	        1, vals, &r);
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1) {
 			*downlink_id = get_i64(r, 0, 0);
 			get_str(r, 0, 1, gw, SENG_EUI_LEN);
 			*n = (uint32_t)get_i64(r, 0, 2);
+			*frag_index = (int)get_i64(r, 0, 3);
 		} else {
 			rc = FUOTA_ERR_NOT_FOUND;
 		}

@@ -90,6 +90,8 @@ struct seng_move {
 	const char *to;
 	const char *reason;
 	int frag_version; /* > 0: only the devices whose TS004 session has this version */
+	bool by_index;    /* only the devices set up on FragIndex frag_index */
+	int frag_index;
 };
 struct seng_phase {
 	const char *from_phase; /* the change applies only from this phase */
@@ -103,6 +105,11 @@ struct seng_phase {
 	int64_t deadline_ms; /* for moved devices */
 	const struct seng_move *moves;
 	size_t n_moves;
+	/* After the moves: one engine_session per (FragIndex, version) of the devices then in
+	 * mc_session (the job's fragmentation sessions). */
+	bool create_sessions;
+	bool set_session_timeout;
+	uint8_t session_timeout;
 };
 int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
@@ -110,6 +117,28 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
  * dropped, state event. Devices not final fail with final_reason. */
 int seng_job_finish(struct store *s, int64_t job_id, const char *state, const char *error,
                     const char *final_reason, int64_t now_ms);
+
+/* The job's fragmentation sessions (engine_session), by FragIndex, with the devices of each in
+ * step session (devices) and those of them that have not reported their block (pending). */
+struct seng_session {
+	int frag_index, frag_version;
+	uint32_t next_n, frames_sent;
+	bool done;
+	unsigned devices, pending;
+};
+int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n);
+/* Marks a session done: none of its frames is left to send. */
+int seng_session_done(struct store *s, int64_t job_id, int frag_index);
+/* The FragIndex of TS004 `version` in the job: fixed by the first call for that version (the
+ * first version gets 0, the other 1) and the same ever after, from any engine. */
+int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_index);
+/* The job's devices in `step` grouped by (FragIndex, TS004 version): up to max groups. */
+struct seng_group {
+	int frag_index, frag_version;
+	unsigned count;
+};
+int seng_step_groups(struct store *s, int64_t job_id, const char *step, struct seng_group *out,
+                     size_t max, size_t *n);
 
 /* Counts of the job's devices per step name index (enum engine_step), and of SESSION devices that
  * have not reported their block (v2 FragDataBlockReceivedReq). */
@@ -131,6 +160,7 @@ struct seng_dev {
 	bool has_deadline;
 	int64_t deadline_ms;
 	int frag_version, mc_version;
+	int frag_index; /* the FragIndex of its session (0 until set up) */
 	int session_cnt;
 	bool mc_group_set, block_received, resync_sent;
 	unsigned cleanup_mask;
@@ -144,13 +174,10 @@ int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
  * one-shot clean-up; *devs malloc'd. */
 int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
                          size_t *n);
-/* TS004 v1 devices of the session that have not reported completion (adaptive status rounds);
- * *devs malloc'd. */
-int seng_devs_session_pending_v1(struct store *s, int64_t job_id, struct seng_dev **devs,
-                                 size_t *n);
-/* How many devices in `step` speak TS004 v1 and v2 (the session's code must suit them all). */
-int seng_frag_versions(struct store *s, int64_t job_id, const char *step, unsigned *v1,
-                       unsigned *v2);
+/* TS004 v1 devices of the session on frag_index that have not reported completion (adaptive
+ * status rounds); *devs malloc'd. */
+int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
+                                 struct seng_dev **devs, size_t *n);
 int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d);
 /* The running job (state running, engine phase not done) in which dev_eui is in a non-final
  * step. FUOTA_ERR_NOT_FOUND if none. */
@@ -167,6 +194,7 @@ struct seng_dev_update {
 	const char *failure_reason;   /* non-NULL: set */
 	const char *last_answer;      /* JSON text, non-NULL: set */
 	int frag_version, mc_version; /* > 0: set */
+	int frag_index;               /* >= 0: set; -1 unchanged */
 	int session_cnt;              /* >= 0: set; -1 unchanged */
 	bool set_mc_group;
 	unsigned cleanup_or; /* OR into cleanup_mask */
@@ -206,11 +234,13 @@ int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t si
 void seng_edges_free(struct seng_edges *e);
 
 /* One multicast frame: in one transaction takes the group's FCnt (stored +1 before anything is
- * sent), records one engine_tx row per gateway, and moves the job's counters: next_n becomes
- * n + 1 for a new frame, or the resent row (resend_of, 0 = none) is marked sent again.
+ * sent), records one engine_tx row per gateway, and moves the counters: for a new frame the
+ * session's (frag_index) next_n becomes n + 1 and its frames_sent and the job's grow by one; for
+ * a frame sent again, the resent row (resend_of, 0 = none) is marked sent again.
  * next_tx_ms: when the next frame may go. *fcnt receives the frame's FCnt. */
 struct seng_frame {
 	int64_t job_id, group_id;
+	int frag_index;
 	uint32_t n;
 	bool new_frame;
 	int64_t resend_of;
@@ -221,10 +251,10 @@ struct seng_frame {
 	int64_t gateway_free_ms; /* > 0: the gateways are busy until then (engine_gateway) */
 };
 int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
-/* The oldest refused frame waiting to go again: its downlink id, gateway and N. NOT_FOUND if
- * none. */
+/* The oldest refused frame waiting to go again: its downlink id, gateway, FragIndex and N.
+ * NOT_FOUND if none. */
 int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char gw[SENG_EUI_LEN],
-                     uint32_t *n);
+                     int *frag_index, uint32_t *n);
 /* Frames still waiting: refused ones not yet resent, plus those without an ack sent after
  * unacked_since_ms. */
 int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, unsigned *n);

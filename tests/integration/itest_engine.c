@@ -14,6 +14,10 @@
  *   v2 device                      FragSessionSetupReq v2 with SessionCnt and a MIC the device
  *                                  checks over the rebuilt image; SessionCnt grows across jobs
  *   cancel                         a cancelled job stops and deletes the groups it set up
+ *   mixed TS004 v1 and v2          one fragmentation session per version on the one group
+ *                                  (own FragIndex, one FCnt sequence): every device rebuilds
+ *                                  the exact image; adaptive redundancy stops each session on
+ *                                  its own; a restart in the middle continues both sessions
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
@@ -90,6 +94,9 @@ struct sim_dev {
 	bool mic_ok;
 	uint16_t last_cnt; /* v2: the last SessionCnt accepted */
 	unsigned frames, deletes, resyncs, time_answers;
+	unsigned foreign;     /* DataFragments of another session (FragIndex), ignored */
+	unsigned status_reqs; /* FragSessionStatusReq received */
+	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
 };
 
 struct msg {
@@ -116,6 +123,7 @@ static struct {
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
+	json_t *last_progress; /* the last progress event */
 	bool class_b, gps_timing;
 	unsigned class_b_frames;
 	uint8_t firmware[FW_SIZE];
@@ -403,9 +411,12 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			ans.u.setup_ans.frag_index = cmd.u.setup_req.frag_index;
 			break;
 		case FRAG_CMD_SESSION_STATUS_REQ:
+			/* fuotad asks each device about its own session only. */
+			assert_int_equal(cmd.u.status_req.frag_index, d->setup.frag_index);
+			d->status_reqs++;
 			frag_dec_get_stats(&d->dec, &st);
 			ans.type = FRAG_CMD_SESSION_STATUS_ANS;
-			ans.u.status_ans.frag_index = 0;
+			ans.u.status_ans.frag_index = d->setup.frag_index;
 			ans.u.status_ans.nb_received = (uint16_t)st.received;
 			ans.u.status_ans.missing_frag =
 			        (uint8_t)(frag_dec_state(&d->dec) == FRAG_DEC_DONE
@@ -417,6 +428,7 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		case FRAG_CMD_SESSION_DELETE_REQ:
 			d->has_session = false;
 			d->deletes++;
+			d->delete_index = cmd.u.delete_req.frag_index;
 			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
 			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index;
 			break;
@@ -459,6 +471,11 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	                                 d->setup.frag_size, &cmd, &used, NULL),
 	                 FUOTA_OK);
 	assert_int_equal(cmd.type, FRAG_CMD_DATA_FRAGMENT);
+	/* IndexAndN bits 15..14: a fragment of another session is not for this device. */
+	if (cmd.u.data_fragment.frag_index != d->setup.frag_index) {
+		d->foreign++;
+		return;
+	}
 	if (cmd.u.data_fragment.n <= 32 && (d->drop_mask >> (cmd.u.data_fragment.n - 1) & 1))
 		return;
 	d->frames++;
@@ -471,7 +488,8 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 
 		d->mic_ok = dev_mic_ok(d);
 		req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
-		req[1] = d->mic_ok ? 0x00 : 0x04;
+		/* bits 1..0 FragIndex, bit 2 MICError */
+		req[1] = (uint8_t)((d->mic_ok ? 0x00 : 0x04) | d->setup.frag_index);
 		uplink(e, d, FRAG_PORT, req, sizeof(req));
 	}
 }
@@ -563,13 +581,16 @@ static void pump(struct engine *e)
 			json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);
 
 			assert_non_null(j); /* every event is JSON */
-			json_decref(j);
 			if (strstr(m.topic, "/event/state"))
 				T.events_state++;
 			else if (strstr(m.topic, "/event/device"))
 				T.events_device++;
-			else if (strstr(m.topic, "/event/progress"))
+			else if (strstr(m.topic, "/event/progress")) {
 				T.events_progress++;
+				json_decref(T.last_progress);
+				T.last_progress = json_incref(j);
+			}
+			json_decref(j);
 		} else {
 			fail_msg("unexpected topic %s", m.topic);
 		}
@@ -591,6 +612,7 @@ static void add_dev(const char *eui, uint8_t key_byte, int ts004)
 	for (int i = 0; i < 16; i++)
 		d->key[i] = (uint8_t)(key_byte + i);
 	d->ts004 = ts004;
+	d->delete_index = -1;
 	assert_int_equal(clk_dev_init(&d->clk, 1), FUOTA_OK);
 	n = snprintf(aad, sizeof(aad), "device:1:%s", eui);
 	assert_int_equal(cbox_seal(master_key, d->key, 16, (const uint8_t *)aad, (size_t)n, box,
@@ -679,6 +701,8 @@ static void fresh_db(void)
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
+	json_decref(T.last_progress);
+	T.last_progress = NULL;
 	T.class_b = T.gps_timing = false;
 	T.class_b_frames = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
@@ -1200,13 +1224,54 @@ static void test_two_engines(void **state)
 	engine_destroy(b);
 }
 
-/* v1 and v2 parity rows differ: a mixed job serves the larger group and fails the other. */
+/* The session a mixed job's devices were set up on: the v1 devices share one FragIndex, the v2
+ * devices another. Returns the v1 index. */
+static int assert_two_sessions(size_t first, size_t count)
+{
+	int idx[3] = {-1, -1, -1};
+
+	for (size_t i = first; i < first + count; i++) {
+		struct sim_dev *d = &T.devs[i];
+		int v = d->ts004 >= 2 ? 2 : 1;
+
+		if (idx[v] < 0)
+			idx[v] = d->setup.frag_index;
+		assert_int_equal(d->setup.frag_index, idx[v]);
+	}
+	assert_true(idx[1] >= 0 && idx[2] >= 0 && idx[1] != idx[2]);
+	/* The first version set up gets FragIndex 0, the other 1. */
+	assert_int_equal(idx[1] + idx[2], 1);
+	return idx[1];
+}
+
+static unsigned bits_set(uint32_t v)
+{
+	unsigned n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+static long long session_frames(int frag_index)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT frames_sent FROM engine_session WHERE frag_index = %d AND done",
+	         frag_index);
+	return db_count(sql);
+}
+
+/* v1 and v2 parity rows differ: a mixed job runs one fragmentation session per version on its
+ * one multicast group, and every device, of either version, rebuilds the exact image. */
 static void test_mixed_versions(void **state)
 {
 	struct engine *e;
 	int64_t job;
 	char st[32];
-	json_t *devs;
+	json_t *devs, *sessions;
+	int v1_index;
 
 	(void)state;
 	fresh_db();
@@ -1215,24 +1280,169 @@ static void test_mixed_versions(void **state)
 	add_dev("00000000000000c3", 0x73, 1);
 	add_dev("00000000000000c4", 0x74, 2);
 	add_dev("00000000000000c5", 0x75, 2);
-	T.devs[0].drop_mask = 1u << 2;
+	T.devs[0].drop_mask = 1u << 2;                /* v1: loses N = 3 of its session */
+	T.devs[3].drop_mask = (1u << 4) | (1u << 11); /* v2: loses N = 5 and 12 */
 	e = new_engine("itest-a", false);
 	job = add_job(0, 5, 3);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	devs = job_devices(job);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		assert_image(&T.devs[i]);
 		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "done");
-	}
-	for (size_t i = 3; i < 5; i++) {
-		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "failed");
-		assert_string_equal(dev_field(devs, T.devs[i].eui, "failure_reason"),
-		                    "TS004 v2 device in a job whose session uses v1");
-		assert_false(T.devs[i].has_group); /* its group was deleted after the session */
+		assert_null(dev_field(devs, T.devs[i].eui, "failure_reason"));
+		/* Every frame of the group reached it; it took its session's 23 (20 fragments + 3
+		 * parity rows) and ignored the other session's 23. */
+		assert_int_equal(T.devs[i].foreign, 23);
+		assert_int_equal(T.devs[i].frames, 23 - bits_set(T.devs[i].drop_mask));
+		/* Clean-up deleted its own session, then the group. */
+		assert_int_equal(T.devs[i].deletes, 2);
+		assert_int_equal(T.devs[i].delete_index, T.devs[i].setup.frag_index);
+		assert_false(T.devs[i].has_group);
 	}
 	json_decref(devs);
+	assert_true(T.devs[3].mic_ok); /* the v2 MIC covers its own FragIndex */
+	assert_true(T.devs[4].mic_ok);
+	v1_index = assert_two_sessions(0, 5);
+	/* Two sessions of 23 frames on one group: one FCnt sequence, 46 frames. */
+	assert_int_equal(T.n_fcnts, 46);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 1);
+	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), 46);
+	assert_int_equal(db_count("SELECT frames_sent FROM engine_job"), 46);
+	assert_int_equal(session_frames(v1_index), 23);
+	assert_int_equal(session_frames(1 - v1_index), 23);
+	/* What the database says of each device's session matches what it was told. */
+	assert_int_equal(db_count("SELECT count(DISTINCT frag_index) FROM job_device"), 2);
+	assert_int_equal(db_count("SELECT count(DISTINCT (frag_index, frag_version)) FROM "
+	                          "job_device"),
+	                 2);
+	/* The estimate in the job's event log and the last progress event name both sessions. */
+	assert_int_equal(db_count("SELECT count(*) FROM event WHERE kind = 'log' AND "
+	                          "jsonb_array_length(data->'sessions') = 2 AND "
+	                          "(data->>'frames')::int = 46 AND (data->>'airtime_ms')::int > 0"),
+	                 1);
+	assert_non_null(T.last_progress);
+	assert_int_equal(json_integer_value(json_object_get(T.last_progress, "frames_sent")), 46);
+	assert_true(json_integer_value(json_object_get(T.last_progress, "airtime_ms")) > 46 * 50);
+	sessions = json_object_get(T.last_progress, "sessions");
+	assert_int_equal(json_array_size(sessions), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *x = json_array_get(sessions, i);
+
+		assert_int_equal(json_integer_value(json_object_get(x, "frag_index")), (int)i);
+		assert_int_equal(json_integer_value(json_object_get(x, "ts004")),
+		                 (int)i == v1_index ? 1 : 2);
+		assert_int_equal(json_integer_value(json_object_get(x, "frames_sent")), 23);
+		assert_true(json_is_true(json_object_get(x, "done")));
+	}
 	engine_destroy(e);
+}
+
+/* Adaptive redundancy in a mixed job: the v2 session stops once its devices reported their
+ * block (FragDataBlockReceivedReq), the v1 session goes on with status rounds until its lossy
+ * device has the image. */
+static void test_mixed_adaptive(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	long long v1_sent, v2_sent;
+	int v1_index;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d1", 0x81, 1);
+	add_dev("00000000000000d2", 0x82, 2);
+	add_dev("00000000000000d3", 0x83, 1);
+	add_dev("00000000000000d4", 0x84, 2);
+	T.devs[2].drop_mask = 0x3Fu << 5; /* v1: loses 6 of the 20 fragments */
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 4, 2);
+	run(e, job, 6000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 4; i++)
+		assert_image(&T.devs[i]);
+	assert_true(T.devs[1].mic_ok);
+	assert_true(T.devs[3].mic_ok);
+	v1_index = assert_two_sessions(0, 4);
+	v1_sent = session_frames(v1_index);
+	v2_sent = session_frames(1 - v1_index);
+	print_message("mixed adaptive: v1 session %lld frames, v2 session %lld frames\n", v1_sent,
+	              v2_sent);
+	/* v2: nothing lost, so the 2 parity rows of the minimum and no more. */
+	assert_int_equal(v2_sent, 20 + 2);
+	/* v1: status rounds every 4 rows find out when the lossy device is done. */
+	assert_true(v1_sent >= 20 + 6);
+	assert_true(v1_sent <= 20 + 6 + 8);
+	assert_int_equal(db_count("SELECT frames_sent FROM engine_job"), v1_sent + v2_sent);
+	assert_int_equal((long long)T.n_fcnts, v1_sent + v2_sent);
+	assert_fcnts_increase();
+	/* Status rounds went to the v1 devices only, about their own session. */
+	assert_true(T.devs[2].status_reqs >= 2); /* rounds + the final status */
+	assert_int_equal(T.devs[1].status_reqs, 1);
+	assert_int_equal(T.devs[3].status_reqs, 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 4);
+	engine_destroy(e);
+}
+
+/* A mixed job whose engine dies in the middle of the transmission: another one continues both
+ * sessions from the database, without a frame of a session sent twice, an FCnt, a McKey or a
+ * SessionCnt used again. */
+static void test_mixed_restart(void **state)
+{
+	struct engine *a, *b;
+	int64_t job;
+	char st[32];
+	size_t before;
+	int v1_index;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000e1", 0x91, 2);
+	add_dev("00000000000000e2", 0x92, 1);
+	add_dev("00000000000000e3", 0x93, 2);
+	add_dev("00000000000000e4", 0x94, 1);
+	T.devs[1].drop_mask = 1u << 2;  /* v1: N = 3, rebuilt from its parity rows */
+	T.devs[2].drop_mask = 1u << 19; /* v2: N = 20 */
+	job = add_job(0, 4, 3);
+	a = new_engine("itest-a", true);
+	run(a, job, 2000, 17);
+	before = T.n_fcnts;
+	assert_true(before >= 17 && before < 46);
+	/* Both sessions are under way. */
+	assert_true(db_count("SELECT min(frames_sent) FROM engine_session") > 0);
+	b = new_engine("itest-b", true);
+	run(b, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 4; i++) {
+		assert_image(&T.devs[i]);
+		assert_int_equal(T.devs[i].deletes, 2);
+		assert_int_equal(T.devs[i].delete_index, T.devs[i].setup.frag_index);
+	}
+	assert_true(T.devs[0].mic_ok);
+	assert_true(T.devs[2].mic_ok);
+	/* The frames of both engines: one FCnt sequence, each session's N once. */
+	assert_true(T.n_fcnts > before);
+	assert_int_equal(T.n_fcnts, 46);
+	assert_fcnts_increase();
+	for (size_t i = 0; i < before; i++)
+		assert_string_equal(T.frame_from[i], "itest-a");
+	for (size_t i = before; i < T.n_fcnts; i++)
+		assert_string_equal(T.frame_from[i], "itest-b");
+	v1_index = assert_two_sessions(0, 4);
+	assert_int_equal(session_frames(v1_index), 23);
+	assert_int_equal(session_frames(1 - v1_index), 23);
+	assert_int_equal(db_count("SELECT count(DISTINCT (frag_index, n)) FROM engine_tx"), 46);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_tx"), 46);
+	/* One group, one McKey; each v2 device set up once (its SessionCnt never reused). */
+	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 1);
+	assert_int_equal(T.devs[0].setup.session_cnt, 1);
+	assert_int_equal(T.devs[2].setup.session_cnt, 1);
+	assert_int_equal(db_count("SELECT max(session_cnt) FROM engine_device"), 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job WHERE lease_owner IS NOT NULL"), 0);
+	engine_destroy(a);
+	engine_destroy(b);
 }
 
 static void test_class_b(void **state)
@@ -1436,6 +1646,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_mixed_versions),
+	        cmocka_unit_test(test_mixed_adaptive),
+	        cmocka_unit_test(test_mixed_restart),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
@@ -1457,6 +1669,7 @@ int main(int argc, char **argv)
 	store_close(T.store);
 	msgs_clear();
 	free(T.msgs);
+	json_decref(T.last_progress);
 	for (size_t i = 0; i < T.n_devs; i++)
 		free(T.devs[i].mem);
 	return rc;

@@ -169,6 +169,80 @@ static void test_redundancy(void **state)
 	assert_false(engine_redundancy_more(&full, 16383, 1));
 }
 
+/* Two fragmentation sessions (TS004 v1 and v2) share the multicast group: their new frames are
+ * interleaved, and each stops on its own. */
+static void test_session_pick(void **state)
+{
+	struct engine_session_tx s[3] = {{0, 5, true}, {1, 3, true}, {2, 3, true}};
+	struct engine_redundancy adapt = {10, 2, true, 10};
+	uint32_t sent[2] = {0, 0}, order[40];
+	size_t k = 0;
+
+	(void)state;
+	assert_int_equal(engine_session_pick(s, 3), 1); /* fewest sent, then lower FragIndex */
+	s[1].more = false;
+	assert_int_equal(engine_session_pick(s, 3), 2);
+	s[2].sent = 6;
+	assert_int_equal(engine_session_pick(s, 3), 0);
+	s[0].more = s[2].more = false;
+	assert_int_equal(engine_session_pick(s, 3), -1);
+	assert_int_equal(engine_session_pick(s, 0), -1);
+	/* A whole run: session 0's devices report completion after 13 frames, session 1's need
+	 * 17. Frames alternate while both want more, then only the slower session goes on. */
+	for (;;) {
+		struct engine_session_tx t[2];
+		int pick;
+
+		for (int i = 0; i < 2; i++) {
+			t[i].frag_index = (uint8_t)i;
+			t[i].sent = sent[i];
+			t[i].more = engine_redundancy_more(&adapt, sent[i],
+			                                   sent[i] < (i == 0 ? 13u : 17u) ? 1 : 0);
+		}
+		pick = engine_session_pick(t, 2);
+		if (pick < 0)
+			break;
+		assert_true(k < 40);
+		order[k++] = (uint32_t)pick;
+		sent[pick]++;
+	}
+	assert_int_equal(sent[0], 13);
+	assert_int_equal(sent[1], 17);
+	assert_int_equal(k, 30);
+	for (size_t i = 0; i < 26; i++)
+		assert_int_equal(order[i], i % 2); /* interleaved */
+	for (size_t i = 26; i < 30; i++)
+		assert_int_equal(order[i], 1);
+}
+
+static void test_multicast_need(void **state)
+{
+	uint8_t t = 0;
+
+	(void)state;
+	/* Class C: 46 frames 1.18 s apart (10 % duty cycle) + 60 s. */
+	assert_int_equal(engine_multicast_need_s(false, 0, 46, 1180000), 114);
+	assert_int_equal(engine_multicast_need_s(false, 0, 0, 1180000), 60);
+	/* Class B, periodicity 2: 32 ping slots per 128 s beacon period, one more to start. */
+	assert_int_equal(engine_multicast_need_s(true, 2, 46, 1180000), 3 * 128);
+	assert_int_equal(engine_multicast_need_s(true, 2, 64, 1180000), 3 * 128);
+	assert_int_equal(engine_multicast_need_s(true, 2, 65, 1180000), 4 * 128);
+	/* Periodicity 0 has 128 slots, but a 10 s interval allows only 12 frames in 128 s. */
+	assert_int_equal(engine_multicast_need_s(true, 0, 24, 10000000), 3 * 128);
+	assert_int_equal(engine_multicast_need_s(true, -1, 128, 1000), 2 * 128);
+	assert_int_equal(engine_multicast_need_s(true, 9, 128, 1000), 2 * 128);
+	assert_int_equal(engine_multicast_need_s(true, 7, 1, 0), 2 * 128);
+	/* Twice the frames of one session may need a longer TimeOut. */
+	assert_int_equal(
+	        engine_session_timeout(false, engine_multicast_need_s(false, 0, 23, 1180000), &t),
+	        FUOTA_OK);
+	assert_int_equal(t, 7);
+	assert_int_equal(
+	        engine_session_timeout(false, engine_multicast_need_s(false, 0, 70, 1180000), &t),
+	        FUOTA_OK);
+	assert_int_equal(t, 8);
+}
+
 static void test_session_timing(void **state)
 {
 	uint8_t t = 0;
@@ -247,6 +321,8 @@ int main(void)
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),
 	        cmocka_unit_test(test_pace),
 	        cmocka_unit_test(test_redundancy),
+	        cmocka_unit_test(test_session_pick),
+	        cmocka_unit_test(test_multicast_need),
 	        cmocka_unit_test(test_session_timing),
 	        cmocka_unit_test(test_data_block_mic),
 	};

@@ -111,6 +111,32 @@ struct engine_redundancy {
  * index of one session (M + parity <= 16383). */
 bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, uint32_t pending);
 
+/* ---- fragmentation sessions ---------------------------------------------------------------
+ * TS004 v1 and v2 parity rows differ, so a job whose devices speak both versions runs one
+ * fragmentation session per version on its one multicast group: each session's frames carry its
+ * own FragIndex (a device accepts only those of its session), the group's FCnt is one sequence. */
+
+#define ENGINE_MAX_SESSIONS 4 /* FragIndex 0..3 */
+
+/* One session as the sender sees it. */
+struct engine_session_tx {
+	uint8_t frag_index;
+	uint32_t sent; /* new frames of the session so far (its next N - 1) */
+	bool more;     /* another frame of it should go (engine_redundancy_more) */
+};
+
+/* The session whose new frame goes next. The sessions' frames are interleaved so that each group
+ * progresses at the same pace: the fewest sent first, ties to the lower FragIndex. Returns the
+ * position in s[0..n), or -1 when no session wants more. */
+int engine_session_pick(const struct engine_session_tx *s, size_t n);
+
+/* How long a multicast session carrying `frames` frames lasts, in seconds. Class C: one frame
+ * every interval_us (time on air paced by the duty cycle) plus 60 s of margin. Class B: one frame
+ * per ping slot, 2^(7 - periodicity) slots per 128 s beacon period (fewer when the duty cycle
+ * allows fewer in 128 s), plus one period to start; periodicity outside 0..7 counts as 0. */
+uint64_t engine_multicast_need_s(bool class_b, int periodicity, uint64_t frames,
+                                 uint64_t interval_us);
+
 /* ---- session timing ------------------------------------------------------------------------ */
 
 /* Smallest TS005 TimeOut t (0..15) whose session is at least duration_s long: 2^t s for class C,
