@@ -11,6 +11,7 @@
 # and may set the engine's settings, passed to fuotad as FUOTA_<SECTION>_<KEY> variables:
 #   CP_DUTY_CYCLE (off: no duty-cycle enforcement for the simulated network, the default; on),
 #   CP_ADAPTIVE (0/1: adaptive redundancy),
+#   CP_CLASS_C_TIMING (immediately, fuotad's default, or gps: class C frames at a GPS instant),
 #   CP_TAG (a word: every MQTT topic prefix and the shared-subscription group get it, so that
 #   several campaigns share one broker without hearing each other).
 #
@@ -81,6 +82,7 @@ cp_fuotad_env() {
 	export FUOTA_SECURITY_MASTER_KEY=$CP_MASTER_KEY FUOTA_LOG_LEVEL=${CP_LOG_LEVEL:-info}
 	export FUOTA_ENGINE_REGIONS=EU868:$CP_GW_PREFIX:${CP_DUTY_CYCLE:-off}
 	export FUOTA_ENGINE_ADAPTIVE_REDUNDANCY=${CP_ADAPTIVE:-0}
+	[ -z "${CP_CLASS_C_TIMING:-}" ] || export FUOTA_ENGINE_CLASS_C_TIMING=$CP_CLASS_C_TIMING
 	unset FUOTA_CONFIG
 }
 

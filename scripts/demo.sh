@@ -90,7 +90,7 @@ say "demo: EU868 869.525 MHz DR6 (SF7/250 kHz); duty-cycle enforcement OFF (simu
 	{ cat "$CP_DIR/stack.log" >&2; exit 1; }
 cp_services_load "$WORK/stack/run/services.env"
 cp_db_create fuota_demo
-CP_DUTY_CYCLE=off CP_ADAPTIVE=1
+CP_DUTY_CYCLE=off CP_ADAPTIVE=1 CP_CLASS_C_TIMING=gps
 cp_fuotad_start
 cp_events_start
 head -c "$SIZE" /dev/urandom >"$CP_DIR/firmware.bin"
@@ -102,7 +102,7 @@ cp_register
 FW=$(cp_firmware "$CP_DIR/firmware.bin")
 JOB_BODY=$(jq -c --argjson fw "$FW" --arg class "$CLASS" '{
 	name: "demo", firmware_id: $fw, devices: [.devices[].dev_eui],
-	redundancy_frames: 0, unicast_timeout_s: 12, unicast_attempts: 2,
+	redundancy_frames: 0, unicast_timeout_s: 6, unicast_attempts: 2,
 	data_rate: 6, frequency_hz: 869525000, region: "EU868", multicast_class: $class}
 	+ (if $class == "B" then {ping_slot_periodicity: 0} else {} end)' "$CP_DIR/fleet.json")
 JOB=$(cp_job_create "$JOB_BODY")
