@@ -5,6 +5,10 @@
  * the silent one done, the silent one failed with its reason, and fuota-sim must report that each
  * of those devices rebuilt an image whose SHA-256 (and v2 MIC) matches the original.
  *
+ * A second campaign has a fleet of TS004 v1 and v2 devices: fuotad runs one fragmentation
+ * session per version on the one multicast group, and every device, of either version, rebuilds
+ * the exact image.
+ *
  * usage: test_engine_campaign FUOTAD FUOTA_SIM SERVICES_ENV WORKDIR */
 #include <setjmp.h>
 #include <signal.h>
@@ -24,9 +28,18 @@
 
 #include "itest.h"
 
-#define N_DEVICES  12
-#define SILENT_IDX 5
-#define FW_SIZE    3000
+#define FW_SIZE 3000
+
+/* One campaign: the fleet fuota-sim plays and what the test expects of it. */
+struct campaign {
+	const char *name;    /* work files and database name */
+	const char *devices; /* --devices */
+	const char *v2;      /* --v2-fraction */
+	const char *seed;    /* --seed */
+	int silent;          /* index of the device that never answers, -1: none */
+	size_t n_devices;
+	bool mixed; /* both TS004 versions in the fleet: two sessions */
+};
 
 static struct {
 	const char *fuotad, *sim, *env_path, *dir;
@@ -43,9 +56,11 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const struct campaign *C;
+
 static void path_of(char *out, size_t cap, const char *name)
 {
-	snprintf(out, cap, "%s/%s", T.dir, name);
+	snprintf(out, cap, "%s/%s-%s", T.dir, C->name, name);
 }
 
 static json_t *load_json_file(const char *path)
@@ -59,20 +74,22 @@ static void start_sim(const char *fw_path, const char *fleet, const char *report
 	pid_t pid;
 
 	path_of(log, sizeof(log), "fuota-sim.log");
-	snprintf(silent, sizeof(silent), "silent@%d", SILENT_IDX);
+	/* No device misbehaves without --misbehave: "silent@-1" is not passed then. */
+	snprintf(silent, sizeof(silent), "silent@%d", C->silent);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		FILE *f = freopen(log, "w", stdout);
+		const char *mis = C->silent >= 0 ? "--misbehave" : NULL;
 
 		if (!f || dup2(fileno(stdout), 2) < 0)
 			_exit(126);
 		execl(T.sim, T.sim, "--mqtt", T.env.mqtt_url, "--client-id", "e2e-campaign-sim",
-		      "--devices", "12", "--gateways", "3", "--coverage", "2", "--v2-fraction", "1",
-		      "--loss", "0.05", "--uplink-period", "2", "--clock-offset", "20",
-		      "--misbehave", silent, "--image", fw_path, "--fleet-out", fleet, "--report",
-		      report, "--seed", "7", "--gw-duty-cycle", "0", "--timeout", "400",
-		      (char *)NULL);
+		      "--devices", C->devices, "--gateways", "3", "--coverage", "2",
+		      "--v2-fraction", C->v2, "--loss", "0.05", "--uplink-period", "2",
+		      "--clock-offset", "20", "--image", fw_path, "--fleet-out", fleet, "--report",
+		      report, "--seed", C->seed, "--gw-duty-cycle", "0", "--timeout", "400", mis,
+		      silent, (char *)NULL);
 		_exit(127);
 	}
 	T.sim_pid = pid;
@@ -133,10 +150,57 @@ static int64_t upload_firmware(const char *token, const uint8_t *fw, size_t len)
 	return id;
 }
 
-static void test_campaign(void **state)
+/* fuota-sim counts a DataFragment of a FragIndex it has no session for as a failure; a device of
+ * a mixed job hears the other session's fragments, which real stacks (LoRaMac-node, LBM)
+ * ignore. Returns whether every failure fuota-sim reports for the device is only that. */
+static bool only_foreign_fragments(json_t *dev)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(json_object_get(dev, "failures"), i, f)
+	{
+		const char *why = json_string_value(json_object_get(f, "reason"));
+
+		if (!why || strncmp(why, "DataFragment for FragIndex ", 27) != 0 ||
+		    !strstr(why, " without a session"))
+			return false;
+	}
+	return true;
+}
+
+static bool is_silent(const char *eui, const char *silent_eui)
+{
+	return silent_eui && strcmp(eui, silent_eui) == 0;
+}
+
+/* The job's estimate in its event log: one session per TS004 version of the fleet. */
+static void assert_sessions_logged(const char *token, int64_t job, size_t n_sessions)
+{
+	char path[128];
+	json_t *out = NULL, *ev;
+	size_t i, found = 0;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=500", (long long)job);
+	assert_int_equal(api_call(T.fd.port, "GET", path, token, NULL, &out), 200);
+	json_array_foreach(json_object_get(out, "items"), i, ev)
+	{
+		json_t *ss = json_object_get(json_object_get(ev, "data"), "sessions");
+
+		if (!json_is_array(ss))
+			continue;
+		assert_int_equal(json_array_size(ss), n_sessions);
+		found++;
+	}
+	assert_int_equal(found, 1);
+	json_decref(out);
+}
+
+static void run_campaign(void)
 {
 	char dbname[64], fw_path[512], fleet_path[512], report_path[512], token[80], path[96];
 	char body[4096];
+	int versions = 0;
 	uint8_t fw[FW_SIZE];
 	json_t *fleet = NULL, *devs, *report, *out = NULL, *d;
 	const char *silent_eui = NULL;
@@ -144,7 +208,6 @@ static void test_campaign(void **state)
 	size_t i, pos = 0;
 	FILE *f;
 
-	(void)state;
 	{
 		char parent[512], *slash;
 
@@ -168,7 +231,7 @@ static void test_campaign(void **state)
 	assert_int_equal(fwrite(fw, 1, FW_SIZE, f), FW_SIZE);
 	fclose(f);
 
-	snprintf(dbname, sizeof(dbname), "fuota_e2e_campaign_%ld", (long)getpid());
+	snprintf(dbname, sizeof(dbname), "fuota_e2e_%s_%ld", C->name, (long)getpid());
 	memset(&T.fd, 0, sizeof(T.fd));
 	assert_int_equal(itest_db_create(&T.env, dbname, T.fd.dsn, sizeof(T.fd.dsn)), 0);
 	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", T.fuotad);
@@ -187,17 +250,22 @@ static void test_campaign(void **state)
 		usleep(100000);
 	}
 	devs = json_object_get(fleet, "devices");
-	assert_int_equal(json_array_size(devs), N_DEVICES);
+	assert_int_equal(json_array_size(devs), C->n_devices);
 	json_array_foreach(devs, i, d)
 	{
 		char *text = json_dumps(d, JSON_COMPACT);
+		json_int_t v = json_integer_value(
+		        json_object_get(json_object_get(d, "packages"), "ts004"));
 
 		assert_int_equal(api_call(T.fd.port, "POST", "/api/v1/devices", token, text, NULL),
 		                 201);
 		free(text);
-		if (i == SILENT_IDX)
+		if ((int)i == C->silent)
 			silent_eui = json_string_value(json_object_get(d, "dev_eui"));
+		versions |= v >= 2 ? 2 : 1;
 	}
+	/* The fleet has the TS004 versions the campaign is about. */
+	assert_int_equal(versions, C->mixed ? 3 : 2);
 	fw_id = upload_firmware(token, fw, FW_SIZE);
 
 	pos = (size_t)snprintf(body, sizeof(body),
@@ -234,13 +302,13 @@ static void test_campaign(void **state)
 	}
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", (long long)job);
 	assert_int_equal(api_call(T.fd.port, "GET", path, token, NULL, &out), 200);
-	assert_int_equal(json_array_size(json_object_get(out, "items")), N_DEVICES);
+	assert_int_equal(json_array_size(json_object_get(out, "items")), C->n_devices);
 	json_array_foreach(json_object_get(out, "items"), i, d)
 	{
 		const char *eui = json_string_value(json_object_get(d, "dev_eui"));
 		const char *step = json_string_value(json_object_get(d, "step"));
 
-		if (strcmp(eui, silent_eui) == 0) {
+		if (is_silent(eui, silent_eui)) {
 			const char *why = json_string_value(json_object_get(d, "failure_reason"));
 
 			assert_string_equal(step, "failed");
@@ -251,22 +319,26 @@ static void test_campaign(void **state)
 		}
 	}
 	json_decref(out);
+	assert_sessions_logged(token, job, C->mixed ? 2 : 1);
 
 	/* What the devices say: the image they rebuilt is the original. */
 	stop_sim();
 	report = load_json_file(report_path);
 	assert_non_null(report);
-	assert_int_equal(json_array_size(json_object_get(report, "devices")), N_DEVICES);
+	assert_int_equal(json_array_size(json_object_get(report, "devices")), C->n_devices);
 	json_array_foreach(json_object_get(report, "devices"), i, d)
 	{
 		const char *eui = json_string_value(json_object_get(d, "dev_eui"));
 
-		if (strcmp(eui, silent_eui) == 0)
+		if (is_silent(eui, silent_eui))
 			continue;
 		assert_true(json_is_true(json_object_get(d, "decoded")));
 		assert_true(json_is_true(json_object_get(d, "sha256_ok")));
 		assert_false(json_is_false(json_object_get(d, "mic_ok")));
-		assert_false(json_is_true(json_object_get(d, "failed")));
+		if (C->mixed)
+			assert_true(only_foreign_fragments(d));
+		else
+			assert_false(json_is_true(json_object_get(d, "failed")));
 	}
 	json_decref(report);
 	json_decref(fleet);
@@ -274,10 +346,31 @@ static void test_campaign(void **state)
 	T.fd.pid = 0;
 }
 
+/* TS004 v2 fleet with losses, clock offsets and a silent device. */
+static void test_campaign(void **state)
+{
+	static const struct campaign c = {"campaign", "12", "1", "7", 5, 12, false};
+
+	(void)state;
+	C = &c;
+	run_campaign();
+}
+
+/* TS004 v1 and v2 devices in one job: two fragmentation sessions on one group. */
+static void test_campaign_mixed(void **state)
+{
+	static const struct campaign c = {"mixed", "6", "0.5", "11", -1, 6, true};
+
+	(void)state;
+	C = &c;
+	run_campaign();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_campaign, teardown),
+	        cmocka_unit_test_teardown(test_campaign_mixed, teardown),
 	};
 
 	if (argc < 5) {
