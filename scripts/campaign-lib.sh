@@ -206,7 +206,9 @@ cp_firmware() { # FILE
 }
 
 cp_job_create() { # JSON
-	cp_curl POST /api/v1/jobs -H 'Content-Type: application/json' -d "$1" | jq -e .id
+	# Through stdin: a job for 10,000 devices is longer than one command-line argument may be.
+	printf '%s' "$1" | cp_curl POST /api/v1/jobs -H 'Content-Type: application/json' \
+		--data-binary @- | jq -e .id
 }
 
 cp_job() { cp_curl GET "/api/v1/jobs/$1"; }
