@@ -28,7 +28,9 @@
 
 #include "itest.h"
 
-#define FW_SIZE 3000
+#define FW_SIZE   3000
+#define APP_TOPIC "application-e2ec"
+#define GW_PREFIX "eu868-e2ec"
 
 /* One campaign: the fleet fuota-sim plays and what the test expects of it. */
 struct campaign {
@@ -85,11 +87,11 @@ static void start_sim(const char *fw_path, const char *fleet, const char *report
 		if (!f || dup2(fileno(stdout), 2) < 0)
 			_exit(126);
 		execl(T.sim, T.sim, "--mqtt", T.env.mqtt_url, "--client-id", "e2e-campaign-sim",
-		      "--devices", C->devices, "--gateways", "3", "--coverage", "2",
-		      "--v2-fraction", C->v2, "--loss", "0.05", "--uplink-period", "2",
-		      "--clock-offset", "20", "--image", fw_path, "--fleet-out", fleet, "--report",
-		      report, "--seed", C->seed, "--gw-duty-cycle", "0", "--timeout", "400", mis,
-		      silent, (char *)NULL);
+		      "--app-prefix", APP_TOPIC, "--gw-prefix", GW_PREFIX, "--devices", C->devices,
+		      "--gateways", "3", "--coverage", "2", "--v2-fraction", C->v2, "--loss",
+		      "0.05", "--uplink-period", "2", "--clock-offset", "20", "--image", fw_path,
+		      "--fleet-out", fleet, "--report", report, "--seed", C->seed,
+		      "--gw-duty-cycle", "0", "--timeout", "400", mis, silent, (char *)NULL);
 		_exit(127);
 	}
 	T.sim_pid = pid;
@@ -237,7 +239,12 @@ static void run_campaign(void)
 	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", T.fuotad);
 	path_of(T.fd.log, sizeof(T.fd.log), "fuotad.log");
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
-	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	/* Topics of its own: integration.engine runs fuotad and a fake gateway on the same broker
+	 * with the default ones, maybe at the same time. */
+	setenv("FUOTA_MQTT_APPLICATION_TOPIC", APP_TOPIC, 1);
+	setenv("FUOTA_MQTT_EVENT_TOPIC", "fuota-e2ec", 1);
+	setenv("FUOTA_MQTT_SHARE_GROUP", "fuotad-e2ec", 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:" GW_PREFIX ":off", 1);
 	setenv("FUOTA_ENGINE_ADAPTIVE_REDUNDANCY", "1", 1);
 	assert_int_equal(itest_fuotad_start(&T.fd), 0);
 	assert_int_equal(itest_token(T.fuotad, T.fd.dsn, false, 1, token), 0);

@@ -450,7 +450,8 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	struct frag_cmd cmd;
 	enum frag_dec_state st;
 
-	if (!d->has_group || !d->has_session)
+	/* Without McClass{B,C}SessionReq the device never opens a multicast window. */
+	if (!d->has_group || !d->has_session || d->session_time == 0)
 		return;
 	/* The device opens the class C window at SessionTime by its own clock. */
 	if ((int32_t)(dev_time_s(d) - d->session_time) < 0)
@@ -1445,6 +1446,46 @@ static void test_mixed_restart(void **state)
 	engine_destroy(b);
 }
 
+/* A job an engine without sessions per version set up: its v1 and v2 devices went out on
+ * FragIndex 0 alike (migration 022 records that as both versions on 0). One FragIndex can serve
+ * one code only: the larger group keeps it, the other fails with its reason. */
+static void test_mixed_one_index(void **state)
+{
+	struct engine *e;
+	int64_t job, next = 0;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f1", 0xa1, 1);
+	add_dev("00000000000000f2", 0xa2, 2);
+	add_dev("00000000000000f3", 0xa3, 1);
+	e = new_engine("itest-a", false);
+	job = add_job(0, 3, 3);
+	/* The first tick starts the job; no FragSessionSetupReq is out yet. */
+	assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+	assert_int_equal(db_count("WITH u AS (UPDATE engine_job SET frag_index_v1 = 0, "
+	                          "frag_index_v2 = 0 RETURNING 1) SELECT count(*) FROM u"),
+	                 1);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[2]);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "failure_reason"),
+	                    "TS004 v2 device in a job whose session uses v1");
+	json_decref(devs);
+	assert_int_equal(T.devs[1].setup.frag_index, 0);
+	assert_int_equal(T.devs[1].frames, 0); /* never in the multicast session */
+	assert_false(T.devs[1].has_group);     /* its group was deleted after the session */
+	assert_int_equal(db_count("SELECT count(*) FROM engine_session"), 1);
+	assert_int_equal(T.n_fcnts, 23);
+	engine_destroy(e);
+}
+
 static void test_class_b(void **state)
 {
 	struct engine *e;
@@ -1648,6 +1689,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_mixed_versions),
 	        cmocka_unit_test(test_mixed_adaptive),
 	        cmocka_unit_test(test_mixed_restart),
+	        cmocka_unit_test(test_mixed_one_index),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
