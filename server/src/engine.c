@@ -509,6 +509,27 @@ static void sessions_event(struct engine *e, const struct seng_job *j, const str
 	job_event(e, j, "log", o, true);
 }
 
+/* What the job's plan says when the job runs more than one session: n_sessions of M fragments
+ * and the plan's parity each, and the TimeOut that covers them. malloc'd JSON, NULL when out of
+ * memory (the plan then stays as it was). */
+static char *plan_patch(const struct seng_job *j, size_t n_sessions, uint8_t timeout)
+{
+	uint64_t airtime = 0, interval = 0,
+	         frames = n_sessions * (uint64_t)(j->nb_frag + j->redundancy);
+	json_t *o;
+	char *text;
+
+	frame_timing(j, j->frag_size, &airtime, &interval);
+	o = json_pack("{s:I, s:I, s:f, s:i, s:I}", "sessions", (json_int_t)n_sessions,
+	              "total_frames", (json_int_t)frames, "total_airtime_s",
+	              (double)(frames * airtime) / 1e6, "multicast_timeout_exp", (int)timeout,
+	              "multicast_timeout_s",
+	              (json_int_t)((UINT64_C(1) << timeout) * (j->mc_class == 'B' ? 128u : 1u)));
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(o);
+	return text;
+}
+
 static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
                        int64_t now_ms)
 {
@@ -517,7 +538,7 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	struct seng_phase p;
 	size_t n_g = 0, n_moves = 0, keep = 0;
 	int64_t start;
-	char why[8][112];
+	char why[8][112], *patch = NULL;
 	uint8_t timeout = j->session_timeout;
 	int rc;
 
@@ -604,9 +625,15 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.moves = moves;
 	p.n_moves = n_moves;
 	p.create_sessions = true;
+	keep = 0;
+	for (size_t i = 0; i < n_g; i++)
+		keep += g[i].count > 0;
+	if (keep > 1)
+		p.plan_patch = patch = plan_patch(j, keep, timeout);
 	rc = phase(e, j, &p);
 	if (rc == FUOTA_OK)
 		sessions_event(e, j, g, n_g, timeout);
+	free(patch);
 	return rc;
 }
 

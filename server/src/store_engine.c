@@ -413,6 +413,22 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		if (rc != FUOTA_OK)
 			goto out;
 	}
+	if (p->plan_patch) {
+		const char *v[2] = {jid, p->plan_patch};
+
+		rc = run(
+		        c,
+		        "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
+		        "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
+		        "  + ($2::jsonb->>'multicast_timeout_s')::bigint) "
+		        "  || CASE WHEN plan ? 'multicast_duration_s' THEN jsonb_build_object("
+		        "  'multicast_duration_s', (plan->>'multicast_duration_s')::bigint "
+		        "  * ($2::jsonb->>'sessions')::int) ELSE '{}'::jsonb END, "
+		        "updated_at = now() WHERE id = $1",
+		        2, v, NULL);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
 	if (p->create_sessions) {
 		const char *v[1] = {jid};
 

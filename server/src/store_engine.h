@@ -110,6 +110,11 @@ struct seng_phase {
 	bool create_sessions;
 	bool set_session_timeout;
 	uint8_t session_timeout;
+	/* A JSON object merged into job.plan (NULL: none): the sessions the engine runs when they
+	 * differ from the plan's one (sessions, total_frames, total_airtime_s,
+	 * multicast_timeout_exp, multicast_timeout_s); multicast_duration_s is scaled by the
+	 * sessions and estimated_duration_s follows the TimeOut. */
+	const char *plan_patch;
 };
 int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 

@@ -857,6 +857,38 @@ static long long db_count(const char *sql)
 	return v;
 }
 
+/* The job's plan as the API shows it (n_sessions 0: as it was made, "{}" here). A mixed job's
+ * plan says what the engine runs: its sessions, their frames in all, and the TimeOut. */
+static void assert_plan_sessions(int64_t job, int n_sessions, int frames)
+{
+	char *json = job_get(job);
+	json_t *j = json_loads(json, 0, NULL), *plan;
+
+	assert_non_null(j);
+	plan = json_object_get(j, "plan");
+	assert_non_null(plan);
+	if (n_sessions == 0) {
+		assert_int_equal(json_object_size(plan), 0);
+	} else {
+		assert_int_equal(json_integer_value(json_object_get(plan, "sessions")), n_sessions);
+		assert_int_equal(json_integer_value(json_object_get(plan, "total_frames")), frames);
+		assert_true(json_real_value(json_object_get(plan, "total_airtime_s")) >
+		            0.05 * frames);
+		assert_int_equal(json_integer_value(json_object_get(plan, "multicast_timeout_s")),
+		                 128);
+		assert_int_equal(json_integer_value(json_object_get(plan, "multicast_timeout_exp")),
+		                 7);
+		/* unicast_setup_s + the TimeOut; the frames' duration grows with the sessions. */
+		assert_int_equal(json_integer_value(json_object_get(plan, "estimated_duration_s")),
+		                 45 + 128);
+		assert_int_equal(json_integer_value(json_object_get(plan, "multicast_duration_s")),
+		                 30 * n_sessions);
+		assert_int_equal(json_integer_value(json_object_get(plan, "unicast_setup_s")), 45);
+	}
+	json_decref(j);
+	free(json);
+}
+
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 static void test_class_c_v1_no_loss(void **state)
@@ -890,6 +922,7 @@ static void test_class_c_v1_no_loss(void **state)
 	assert_int_equal(T.fcnts[0], 0);
 	assert_fcnts_increase();
 	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), 24);
+	assert_plan_sessions(job, 0, 0);  /* one session: the plan stays as it was made */
 	assert_true(T.events_state >= 2); /* running, succeeded */
 	assert_true(T.events_device >= 3 * 6);
 	assert_true(T.events_progress >= 1);
@@ -1285,6 +1318,12 @@ static void test_mixed_versions(void **state)
 	T.devs[3].drop_mask = (1u << 4) | (1u << 11); /* v2: loses N = 5 and 12 */
 	e = new_engine("itest-a", false);
 	job = add_job(0, 5, 3);
+	/* The parts of an API plan the engine does not start from, for the update to keep. */
+	assert_int_equal(db_count("WITH u AS (UPDATE job SET plan = '{\"sessions\":1,"
+	                          "\"total_frames\":23,\"unicast_setup_s\":45,"
+	                          "\"multicast_duration_s\":30}' RETURNING 1) "
+	                          "SELECT count(*) FROM u"),
+	                 1);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	devs = job_devices(job);
@@ -1323,6 +1362,7 @@ static void test_mixed_versions(void **state)
 	                          "jsonb_array_length(data->'sessions') = 2 AND "
 	                          "(data->>'frames')::int = 46 AND (data->>'airtime_ms')::int > 0"),
 	                 1);
+	assert_plan_sessions(job, 2, 46);
 	assert_non_null(T.last_progress);
 	assert_int_equal(json_integer_value(json_object_get(T.last_progress, "frames_sent")), 46);
 	assert_true(json_integer_value(json_object_get(T.last_progress, "airtime_ms")) > 46 * 50);
