@@ -237,11 +237,15 @@ int64_t engine_classb_align_gps_s(int64_t gps_s)
 	return (gps_s + 127) / 128 * 128;
 }
 
-bool engine_time_to_start_ok(int64_t expected_s, uint32_t time_to_start, uint32_t tolerance_s)
+bool engine_time_to_start_ok(int64_t min_expected_s, int64_t max_expected_s, uint32_t time_to_start,
+                             uint32_t tolerance_s)
 {
-	int64_t diff = (int64_t)time_to_start - expected_s;
+	int64_t t = (int64_t)time_to_start;
 
-	return diff <= (int64_t)tolerance_s && diff >= -(int64_t)tolerance_s;
+	if (max_expected_s < min_expected_s)
+		max_expected_s = min_expected_s;
+	return t >= min_expected_s - (int64_t)tolerance_s &&
+	       t <= max_expected_s + (int64_t)tolerance_s;
 }
 
 int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16])

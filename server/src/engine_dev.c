@@ -487,7 +487,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 {
 	struct seng_dev_update u;
 	char why[128], la[160];
-	int64_t expected;
+	int64_t start_gps_s, min_expected, max_expected, first_sent_ms;
 
 	if (strcmp(d->step, "mc_session") != 0)
 		return FUOTA_OK;
@@ -497,10 +497,22 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 		         a->group_undefined ? " McGroupUndefined" : "");
 		return dev_fail(e, d, "mc_session", why);
 	}
-	expected = engine_unix_to_gps_ms(j->session_start_ms) / 1000 -
-	           engine_unix_to_gps_ms(now_ms) / 1000;
+	/* The request of this step was first sent attempts x unicast timeout before the current
+	 * deadline (dev_send); the device received one of its copies between then and now. */
+	first_sent_ms = now_ms;
+	if (d->has_deadline && d->attempts > 0)
+		first_sent_ms = d->deadline_ms -
+		                (int64_t)d->attempts *
+		                        (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) *
+		                        1000;
+	if (first_sent_ms > now_ms)
+		first_sent_ms = now_ms;
+	start_gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
+	min_expected = start_gps_s - engine_unix_to_gps_ms(now_ms) / 1000;
+	max_expected = start_gps_s - engine_unix_to_gps_ms(first_sent_ms) / 1000;
 	if (a->start_missed || !a->has_time_to_start ||
-	    !engine_time_to_start_ok(expected, a->time_to_start, e->cfg.clock_tolerance_s)) {
+	    !engine_time_to_start_ok(min_expected, max_expected, a->time_to_start,
+	                             e->cfg.clock_tolerance_s)) {
 		/* The device's clock disagrees with ours: resynchronise it once and ask again
 		 * (the retry is the step's next attempt, at its deadline). */
 		if (d->resync_sent)

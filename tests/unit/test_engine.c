@@ -265,10 +265,21 @@ static void test_session_timing(void **state)
 	assert_int_equal(engine_classb_align_gps_s(128), 128);
 	assert_int_equal(engine_classb_align_gps_s(129), 256);
 	assert_int_equal(engine_classb_align_gps_s(1436486418), 1436486528);
-	assert_true(engine_time_to_start_ok(100, 98, 3));
-	assert_true(engine_time_to_start_ok(100, 103, 3));
-	assert_false(engine_time_to_start_ok(100, 104, 3));
-	assert_false(engine_time_to_start_ok(100, 0xFFFFFF, 3));
+	/* answer arrived with 100 s to go, request sent with 100 s to go: +-3 s */
+	assert_true(engine_time_to_start_ok(100, 100, 98, 3));
+	assert_true(engine_time_to_start_ok(100, 100, 103, 3));
+	assert_false(engine_time_to_start_ok(100, 100, 104, 3));
+	assert_false(engine_time_to_start_ok(100, 100, 96, 3));
+	assert_false(engine_time_to_start_ok(100, 100, 0xFFFFFF, 3));
+	/* class A: sent with 160 s to go, answered one uplink period later with 100 s to go; the
+	 * device received it somewhere in between (its TimeToStart counts from then) */
+	assert_true(engine_time_to_start_ok(100, 160, 130, 3));
+	assert_true(engine_time_to_start_ok(100, 160, 163, 3));
+	assert_false(engine_time_to_start_ok(100, 160, 164, 3));
+	assert_false(engine_time_to_start_ok(100, 160, 96, 3));
+	/* an inverted range is read as the answer time alone */
+	assert_true(engine_time_to_start_ok(100, 50, 102, 3));
+	assert_false(engine_time_to_start_ok(100, 50, 60, 3));
 }
 
 static void test_data_block_mic(void **state)

@@ -154,10 +154,14 @@ int64_t engine_session_start_ms(int64_t now_unix_ms, unsigned attempts, uint64_t
 /* A GPS second rounded UP to the next multiple of 128 (a beacon-period start). */
 int64_t engine_classb_align_gps_s(int64_t gps_s);
 
-/* Does a device's TimeToStart agree with the server's clock? expected_s = SessionTime - server
- * GPS time when the answer arrived; the device must be within tolerance_s of it (its clock then
- * opens the session at the right instant). */
-bool engine_time_to_start_ok(int64_t expected_s, uint32_t time_to_start, uint32_t tolerance_s);
+/* Does a device's TimeToStart agree with the server's clock? The device counts from the moment
+ * it RECEIVED the McClassC/BSessionReq, which the server does not know: a class A device gets a
+ * unicast downlink at its next uplink after the server sent it, and answers one uplink later. So
+ * TimeToStart must lie in [SessionTime - answer time, SessionTime - send time], widened by
+ * tolerance_s on both sides: min_expected_s = SessionTime - GPS time the answer arrived,
+ * max_expected_s = SessionTime - GPS time the (first) request was sent. */
+bool engine_time_to_start_ok(int64_t min_expected_s, int64_t max_expected_s, uint32_t time_to_start,
+                             uint32_t tolerance_s);
 
 /* ---- TS004 v2 data-block MIC (PROTOCOL-NOTES §4.6) ----------------------------------------- */
 
