@@ -89,6 +89,13 @@ struct tx_radio {
 	uint64_t airtime_us;
 };
 
+/* GPS-timed class C frames (engine cfg gps_timing): handed to the gateways up to GPS_LEAD_MS before
+ * they are free, on air GPS_GAP_MS after the previous frame ends, and never booked less than
+ * GPS_MIN_LEAD_MS ahead (MQTT and the gateway's own scheduling need that long). */
+#define GPS_LEAD_MS     1000
+#define GPS_GAP_MS      20
+#define GPS_MIN_LEAD_MS 500
+
 static int radio(struct engine *e, const struct seng_job *j, struct tx_radio *r)
 {
 	struct engine_region_cfg rc;
@@ -407,7 +414,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		char one[1][SENG_EUI_LEN];
 		const char(*gws)[SENG_EUI_LEN] = (const char(*)[SENG_EUI_LEN])j->gateways;
 		size_t n_gws = j->n_gateways;
-		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx;
+		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx, lead_ms;
 		uint32_t n = 0, freq = j->freq_hz;
 		int frag_index = 0, version, pick = -1;
 		bool new_frame = true;
@@ -458,10 +465,13 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			frag_index = ss[pick].frag_index;
 			version = ss[pick].frag_version;
 		}
+		/* GPS-timed class C frames are booked on the gateways ahead of time, back to back:
+		 * hand a frame over up to GPS_LEAD_MS before the gateways are free. */
+		lead_ms = (j->mc_class != 'B' && e->cfg.gps_timing) ? GPS_LEAD_MS : 0;
 		busy_until = gws_free(e, gws, n_gws);
-		if (busy_until > now_ms) {
-			if (busy_until < *next_due_ms)
-				*next_due_ms = busy_until;
+		if (busy_until > now_ms + lead_ms) {
+			if (busy_until - lead_ms < *next_due_ms)
+				*next_due_ms = busy_until - lead_ms;
 			return FUOTA_OK;
 		}
 		if (j->mc_class == 'B') {
@@ -476,13 +486,20 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			at_gps = slot.start_ms;
 			freq = slot.freq_hz;
 			busy_until = engine_gps_to_unix_ms(slot.start_ms);
+		} else if (e->cfg.gps_timing) {
+			/* On air right after the gateways' previous frame (GPS_GAP_MS apart), and
+			 * never sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in
+			 * time. */
+			busy_until = gws_free(e, gws, n_gws) + GPS_GAP_MS;
+			if (busy_until < now_ms + GPS_MIN_LEAD_MS)
+				busy_until = now_ms + GPS_MIN_LEAD_MS;
+			at_gps = engine_unix_to_gps_ms(busy_until);
 		} else {
 			busy_until = now_ms;
-			if (e->cfg.gps_timing)
-				at_gps = engine_unix_to_gps_ms(now_ms + 1000);
 		}
 		gws_busy(e, gws, n_gws, busy_until, &r);
-		next_tx = gws_free(e, gws, n_gws) + e->cfg.frame_margin_ms;
+		next_tx = gws_free(e, gws, n_gws) +
+		          (lead_ms ? -(int64_t)lead_ms : (int64_t)e->cfg.frame_margin_ms);
 		if (j->mc_class == 'B')
 			next_tx = busy_until - 2000 + 1;
 		rc = send_frame(e, j, c, &r, version, frag_index, n, new_frame, resend_of, gws,

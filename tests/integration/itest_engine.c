@@ -126,6 +126,7 @@ static struct {
 	json_t *last_progress; /* the last progress event */
 	bool class_b, gps_timing;
 	unsigned class_b_frames;
+	int64_t last_gps_at_ms[2]; /* GPS time of the last class C frame booked per gateway */
 	uint8_t firmware[FW_SIZE];
 	int64_t firmware_id;
 	int db_seq;
@@ -520,9 +521,15 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 		assert_true(at_ms / 1000 >= (int64_t)T.devs[0].session_time);
 		T.class_b_frames++;
 	} else if (T.gps_timing) {
-		/* Class C at a GPS instant: one second after it was handed over. */
+		/* Class C at a GPS instant: booked 0.5 to 1.02 s after it was handed over, back to
+		 * back with the previous frame on that gateway but never overlapping it. */
+		int64_t at_ms = g.timing_ns / 1000000;
+
 		assert_int_equal(g.timing, CS_TIMING_GPS_EPOCH);
-		assert_int_equal(g.timing_ns / 1000000, true_gps_ms() + 1000);
+		assert_true(at_ms >= true_gps_ms() + 500);
+		assert_true(at_ms <= true_gps_ms() + 1020);
+		assert_true(at_ms > T.last_gps_at_ms[is_b]);
+		T.last_gps_at_ms[is_b] = at_ms;
 	} else {
 		assert_int_equal(g.timing, CS_TIMING_IMMEDIATELY);
 	}
