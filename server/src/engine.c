@@ -530,13 +530,70 @@ static char *plan_patch(const struct seng_job *j, size_t n_sessions, uint8_t tim
 	return text;
 }
 
+/* The sessions of a job about to fix its session time, from its ready devices grouped by
+ * (FragIndex, TS004 version) and sorted by both: one session per group left with devices. One
+ * FragIndex serves one version: v1 and v2 rows differ, and a device decoding rows of the other
+ * code would rebuild a wrong image (a v1 device would not even notice). Only devices an engine
+ * without sessions per version set up can share one; the larger group keeps it (v2 on a tie:
+ * its MIC protects it). Two sessions carry twice the frames: *timeout grows to cover them, and
+ * if even TS005's longest TimeOut cannot, the smaller group (v1 on a tie) fails. The groups that
+ * fail get count 0 and a move in moves[] (reason in why[]); returns the number of moves. */
+static size_t choose_sessions(const struct seng_job *j, struct seng_group *g, size_t n_g,
+                              struct seng_move *moves, char (*why)[112], uint8_t *timeout)
+{
+	size_t n_moves = 0, keep = 0;
+
+	for (size_t i = 0; i + 1 < n_g; i++) {
+		struct seng_group *a = &g[i], *b = &g[i + 1], *lose;
+
+		if (a->frag_index != b->frag_index || a->count == 0 || b->count == 0)
+			continue;
+		lose = a->count > b->count ? b : a;
+		snprintf(why[n_moves], sizeof(why[0]),
+		         "TS004 v%d device in a job whose session uses v%d", lose->frag_version,
+		         lose == a ? b->frag_version : a->frag_version);
+		fail_group(&moves[n_moves], lose, why[n_moves]);
+		n_moves++;
+		lose->count = 0;
+	}
+	for (size_t i = 0; i < n_g; i++)
+		keep += g[i].count > 0;
+	if (keep > 1) {
+		uint64_t airtime = 0, interval = 0, need;
+		struct seng_group *lose = NULL;
+		uint8_t t = 0;
+
+		frame_timing(j, j->frag_size, &airtime, &interval);
+		need = engine_multicast_need_s(j->mc_class == 'B', j->ping_periodicity,
+		                               keep * session_frames_max(j), interval);
+		if (engine_session_timeout(j->mc_class == 'B', need, &t) == FUOTA_OK) {
+			if (t > *timeout)
+				*timeout = t;
+			return n_moves;
+		}
+		for (size_t i = 0; i < n_g; i++)
+			if (g[i].count > 0 &&
+			    (!lose || g[i].count < lose->count ||
+			     (g[i].count == lose->count && g[i].frag_version < lose->frag_version)))
+				lose = &g[i];
+		snprintf(why[n_moves], sizeof(why[0]),
+		         "TS004 v%d device: a second fragmentation session would exceed TS005's "
+		         "longest TimeOut",
+		         lose->frag_version);
+		fail_group(&moves[n_moves], lose, why[n_moves]);
+		n_moves++;
+		lose->count = 0;
+	}
+	return n_moves;
+}
+
 static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
                        int64_t now_ms)
 {
 	struct seng_group g[8];
 	struct seng_move moves[8 + 1];
 	struct seng_phase p;
-	size_t n_g = 0, n_moves = 0, keep = 0;
+	size_t n_g = 0, n_moves, keep = 0;
 	int64_t start;
 	char why[8][112], *patch = NULL;
 	uint8_t timeout = j->session_timeout;
@@ -564,56 +621,10 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.deadline_ms = now_ms;
-	/* The sessions: the ready devices by (FragIndex, TS004 version), sorted by both. One
-	 * FragIndex serves one version: v1 and v2 rows differ, and a device decoding rows of the
-	 * other code would rebuild a wrong image (a v1 device would not even notice). Only devices
-	 * an engine without sessions per version set up can share one; the larger group keeps it
-	 * (v2 on a tie: its MIC protects it). */
 	rc = seng_step_groups(e->store, j->id, "ready", g, 8, &n_g);
 	if (rc != FUOTA_OK)
 		return rc;
-	for (size_t i = 0; i + 1 < n_g; i++) {
-		struct seng_group *a = &g[i], *b = &g[i + 1], *lose;
-
-		if (a->frag_index != b->frag_index || a->count == 0 || b->count == 0)
-			continue;
-		lose = a->count > b->count ? b : a;
-		snprintf(why[n_moves], sizeof(why[0]),
-		         "TS004 v%d device in a job whose session uses v%d", lose->frag_version,
-		         lose == a ? b->frag_version : a->frag_version);
-		fail_group(&moves[n_moves], lose, why[n_moves]);
-		n_moves++;
-		lose->count = 0;
-	}
-	for (size_t i = 0; i < n_g; i++)
-		keep += g[i].count > 0;
-	/* Two sessions carry twice the frames: the multicast session must last long enough for
-	 * both. If even TS005's longest TimeOut cannot, the smaller group (v1 on a tie) fails. */
-	if (keep > 1) {
-		uint64_t airtime = 0, interval = 0, need;
-		uint8_t t = 0;
-
-		frame_timing(j, j->frag_size, &airtime, &interval);
-		need = engine_multicast_need_s(j->mc_class == 'B', j->ping_periodicity,
-		                               keep * session_frames_max(j), interval);
-		if (engine_session_timeout(j->mc_class == 'B', need, &t) == FUOTA_OK) {
-			if (t > timeout)
-				timeout = t;
-		} else {
-			struct seng_group *lose = NULL;
-
-			for (size_t i = 0; i < n_g; i++)
-				if (g[i].count > 0 && (!lose || g[i].count < lose->count))
-					lose = &g[i];
-			snprintf(why[n_moves], sizeof(why[0]),
-			         "TS004 v%d device: a second fragmentation session would exceed "
-			         "TS005's longest TimeOut",
-			         lose->frag_version);
-			fail_group(&moves[n_moves], lose, why[n_moves]);
-			n_moves++;
-			lose->count = 0;
-		}
-	}
+	n_moves = choose_sessions(j, g, n_g, moves, why, &timeout);
 	if (timeout != j->session_timeout) {
 		p.set_session_timeout = true;
 		p.session_timeout = timeout;
@@ -625,7 +636,6 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.moves = moves;
 	p.n_moves = n_moves;
 	p.create_sessions = true;
-	keep = 0;
 	for (size_t i = 0; i < n_g; i++)
 		keep += g[i].count > 0;
 	if (keep > 1)
