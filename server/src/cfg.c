@@ -59,6 +59,11 @@ static const struct cfg_item cfg_items[] = {
         STR("engine", "regions", engine_regions),
         UINT("engine", "duty_cycle", engine_duty_cycle, 0, 1),
         UINT("engine", "adaptive_redundancy", engine_adaptive, 0, 1),
+        STR("engine", "adaptive_mode", engine_adaptive_mode),
+        UINT("engine", "adaptive_loss_percent", engine_adaptive_loss, 0, 90),
+        UINT("engine", "adaptive_margin_percent", engine_adaptive_margin, 0, 100),
+        UINT("engine", "adaptive_step_percent", engine_adaptive_step, 1, 100),
+        UINT("engine", "adaptive_wait_s", engine_adaptive_wait_s, 0, 3600),
         STR("engine", "class_c_timing", engine_class_c_timing),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
@@ -85,6 +90,10 @@ void cfg_defaults(struct cfg *c)
 	c->engine_enabled = 1;
 	c->engine_duty_cycle = 1;
 	snprintf(c->engine_class_c_timing, sizeof(c->engine_class_c_timing), "immediately");
+	snprintf(c->engine_adaptive_mode, sizeof(c->engine_adaptive_mode), "rounds");
+	c->engine_adaptive_loss = 10;
+	c->engine_adaptive_margin = 5;
+	c->engine_adaptive_step = 3;
 }
 
 static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)

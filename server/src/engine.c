@@ -53,6 +53,9 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->ack_timeout_ms = 10000;
 	c->clock_tolerance_s = 3;
 	c->adaptive_cap_percent = 100;
+	c->adaptive_loss_percent = 10;
+	c->adaptive_margin_percent = 5;
+	c->adaptive_step_percent = 3;
 	c->max_jobs_per_tick = 32;
 }
 
@@ -296,6 +299,20 @@ static int frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *
 	return rc;
 }
 
+/* Adaptive rounds: the waits after the batches, up to the parity cap (engine_tx.c). */
+static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j,
+                              const struct job_params_eng *p)
+{
+	struct engine_rounds rr;
+	uint64_t pause_ms = e->cfg.adaptive_pause_ms;
+
+	if (pause_ms == 0)
+		pause_ms = engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
+	engine_rounds_init(&rr, p->nb_frag, p->redundancy, e->cfg.adaptive_loss_percent,
+	                   e->cfg.adaptive_margin_percent, e->cfg.adaptive_step_percent);
+	return engine_rounds_wait_ms(&rr, p->cap, pause_ms) / 1000u;
+}
+
 /* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from
  * the job's fields and the region's tables. NULL on success, else why the job cannot run. */
 static const char *job_params(const struct engine *e, const struct seng_job *j,
@@ -347,6 +364,8 @@ static const char *job_params(const struct engine *e, const struct seng_job *j,
 
 		frame_timing(j, p->frag_size, &airtime, &interval);
 		need_s = (uint64_t)(p->nb_frag + p->cap) * interval / 1000000u + 60u;
+		if (e->cfg.adaptive && !e->cfg.adaptive_stream)
+			need_s += rounds_wait_s(e, j, p);
 		if (j->multicast_timeout_s > 0 && (uint64_t)j->multicast_timeout_s > need_s)
 			need_s = (uint64_t)j->multicast_timeout_s;
 		if (engine_session_timeout(j->mc_class == 'B', need_s, &p->timeout) != FUOTA_OK)

@@ -181,6 +181,58 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 	return pending > 0 && parity < r->cap;
 }
 
+static uint32_t percent_of(uint32_t m, uint32_t percent, uint32_t of)
+{
+	return (uint32_t)(((uint64_t)m * percent + of - 1) / of);
+}
+
+void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redundancy,
+                        uint32_t loss_percent, uint32_t margin_percent, uint32_t step_percent)
+{
+	uint32_t loss = loss_percent > 90 ? 90 : loss_percent;
+	uint32_t margin = margin_percent > 1000 ? 1000 : margin_percent;
+	uint32_t first = percent_of(nb_frag, loss, 100 - loss) + percent_of(nb_frag, margin, 100);
+
+	r->first = first > redundancy ? first : redundancy;
+	r->step = percent_of(nb_frag, step_percent > 1000 ? 1000 : step_percent, 100);
+	if (r->step == 0)
+		r->step = 1;
+}
+
+bool engine_round_end(const struct engine_rounds *r, uint32_t parity)
+{
+	uint32_t d, q;
+
+	if (parity < r->first)
+		return false;
+	d = parity - r->first;
+	if (r->step == 0)
+		return d == 0;
+	if (d % r->step != 0)
+		return false;
+	/* first + step * (2^k - 1): q + 1 is a power of two. */
+	q = d / r->step;
+	return ((q + 1) & q) == 0;
+}
+
+uint64_t engine_rounds_wait_ms(const struct engine_rounds *r, uint32_t cap, uint64_t pause_ms)
+{
+	uint64_t ends = 0, end = r->first, step = r->step ? r->step : 1;
+
+	/* first + step * (2^k - 1): at most 15 of them below the 14-bit N. */
+	while (end <= cap) {
+		ends++;
+		end += step;
+		step *= 2;
+	}
+	return ends * pause_ms;
+}
+
+uint64_t engine_round_pause_ms(uint8_t block_ack_delay, unsigned unicast_timeout_s)
+{
+	return ((UINT64_C(1) << ((block_ack_delay & 0x07) + 4)) + unicast_timeout_s) * 1000u;
+}
+
 int engine_session_pick(const struct engine_session_tx *s, size_t n)
 {
 	int best = -1;

@@ -267,6 +267,17 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	snprintf(ecfg.app_topic, sizeof(ecfg.app_topic), "%s", c->mqtt_app_topic);
 	snprintf(ecfg.event_prefix, sizeof(ecfg.event_prefix), "%s", c->mqtt_event_topic);
 	ecfg.adaptive = c->engine_adaptive != 0;
+	if (strcmp(c->engine_adaptive_mode, "stream") == 0) {
+		ecfg.adaptive_stream = true;
+	} else if (strcmp(c->engine_adaptive_mode, "rounds") != 0) {
+		log_msg(LOG_LVL_ERROR, "[engine] adaptive_mode: rounds or stream, not \"%s\"",
+		        c->engine_adaptive_mode);
+		return FUOTA_ERR_INVALID_ARG;
+	}
+	ecfg.adaptive_loss_percent = c->engine_adaptive_loss;
+	ecfg.adaptive_margin_percent = c->engine_adaptive_margin;
+	ecfg.adaptive_step_percent = c->engine_adaptive_step;
+	ecfg.adaptive_pause_ms = c->engine_adaptive_wait_s * 1000u;
 	if (strcmp(c->engine_class_c_timing, "gps") == 0) {
 		ecfg.gps_timing = true;
 	} else if (strcmp(c->engine_class_c_timing, "immediately") != 0) {

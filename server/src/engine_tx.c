@@ -301,6 +301,36 @@ static uint32_t status_every(const struct seng_job *j)
 	return j->nb_frag / 10 > 4 ? j->nb_frag / 10 : 4;
 }
 
+/* Adaptive redundancy in rounds (engine_rounds): the batches of the job's sessions. */
+static bool rounds_on(const struct engine *e, const struct seng_job *j)
+{
+	return j->adaptive && !e->cfg.adaptive_stream;
+}
+
+static void rounds_of(const struct engine *e, const struct seng_job *j, struct engine_rounds *rr)
+{
+	engine_rounds_init(rr, j->nb_frag, j->redundancy, e->cfg.adaptive_loss_percent,
+	                   e->cfg.adaptive_margin_percent, e->cfg.adaptive_step_percent);
+}
+
+/* Whether new frame n of session ss[pick] ends a round: after it, every session still sending
+ * (not done, devices still missing the image) stands at the end of a batch. Sessions of a mixed
+ * job go at the same pace (engine_session_pick), so they reach their ends together and wait
+ * together. */
+static bool round_ends(const struct engine_rounds *rr, const struct seng_job *j,
+                       const struct seng_session *ss, size_t n_ss, int pick, uint32_t n)
+{
+	for (size_t i = 0; i < n_ss; i++) {
+		uint32_t sent = (int)i == pick ? n : (ss[i].next_n > 0 ? ss[i].next_n - 1 : 0);
+
+		if ((int)i != pick && (ss[i].done || ss[i].devices == 0 || ss[i].pending == 0))
+			continue;
+		if (sent < j->nb_frag || !engine_round_end(rr, sent - j->nb_frag))
+			return false;
+	}
+	return true;
+}
+
 void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done)
 {
 	struct seng_session ss[ENGINE_MAX_SESSIONS];
@@ -373,6 +403,69 @@ static int next_session(struct engine *e, const struct seng_job *j, struct seng_
 	return engine_session_pick(tx, n < ENGINE_MAX_SESSIONS ? n : ENGINE_MAX_SESSIONS);
 }
 
+/* No session has a new frame left: the job's transmission is done once every frame sent is
+ * acked (or its ack timed out); until then, come back in ACK_POLL_MS. */
+static int tx_idle(struct engine *e, const struct seng_job *j, int64_t now_ms, bool *done,
+                   int64_t *next_due_ms)
+{
+	unsigned waiting = 0;
+	int rc = seng_tx_waiting(e->store, j->id, now_ms - e->cfg.ack_timeout_ms, &waiting);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	if (waiting == 0) {
+		*done = true;
+		return FUOTA_OK;
+	}
+	if (now_ms + ACK_POLL_MS < *next_due_ms)
+		*next_due_ms = now_ms + ACK_POLL_MS;
+	return FUOTA_OK;
+}
+
+/* The next frame's time after new frame n of session ss[pick]: when the frame ends a round,
+ * one feedback window after the gateways are done with it (unless the session would end
+ * first: the frames left then go without waiting). The window is taken now and stored with
+ * the frame (seng_frame), so that a restart waits it out as well. */
+static int64_t round_pause(struct engine *e, const struct seng_job *j,
+                           const struct seng_session *ss, size_t n_ss, int pick, uint32_t n,
+                           int64_t on_air_end_ms, int64_t session_end_ms, int64_t next_tx,
+                           bool *round_end)
+{
+	struct engine_rounds rr;
+	uint64_t pause_ms = e->cfg.adaptive_pause_ms;
+	int64_t until;
+
+	rounds_of(e, j, &rr);
+	if (!round_ends(&rr, j, ss, n_ss, pick, n))
+		return next_tx;
+	if (pause_ms == 0)
+		pause_ms = engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
+	until = on_air_end_ms + (int64_t)pause_ms;
+	*round_end = true;
+	if (until >= session_end_ms) {
+		log_msg(LOG_LVL_INFO,
+		        "job %lld: no wait after %u parity rows: the session ends first",
+		        (long long)j->id, n - j->nb_frag);
+		return next_tx;
+	}
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: round of %u parity rows sent; the next one in %llu ms if devices still "
+	        "miss the image",
+	        (long long)j->id, n - j->nb_frag, (unsigned long long)pause_ms);
+	return until > next_tx ? until : next_tx;
+}
+
+/* Rounds, TS004 v1: the devices of each v1 session still sending that have not reported
+ * completion are asked how far they are at the end of every round (their answers come within
+ * the round's wait). */
+static void round_status(struct engine *e, const struct seng_job *j, const struct seng_session *ss,
+                         size_t n_ss)
+{
+	for (size_t i = 0; i < n_ss; i++)
+		if (ss[i].frag_version < 2 && !ss[i].done && ss[i].pending > 0)
+			engine_dev_status_round(e, j, ss[i].frag_index);
+}
+
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms)
 {
@@ -417,9 +510,12 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx, lead_ms;
 		uint32_t n = 0, freq = j->freq_hz;
 		int frag_index = 0, version, pick = -1;
-		bool new_frame = true;
+		bool new_frame = true, round_end = false, paused = false;
 
 		if (now_ms < j->next_tx_ms) {
+			/* Rounds: every device may have reported during the wait after a round. */
+			if (k == 0 && rounds_on(e, j) && next_session(e, j, ss, n_ss) < 0)
+				return tx_idle(e, j, now_ms, done, next_due_ms);
 			if (j->next_tx_ms < *next_due_ms)
 				*next_due_ms = j->next_tx_ms;
 			return FUOTA_OK;
@@ -446,21 +542,8 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			}
 			if (n_gws > 0)
 				pick = next_session(e, j, ss, n_ss);
-			if (pick < 0) {
-				unsigned waiting = 0;
-
-				rc = seng_tx_waiting(e->store, j->id,
-				                     now_ms - e->cfg.ack_timeout_ms, &waiting);
-				if (rc != FUOTA_OK)
-					return rc;
-				if (waiting == 0) {
-					*done = true;
-					return FUOTA_OK;
-				}
-				if (now_ms + ACK_POLL_MS < *next_due_ms)
-					*next_due_ms = now_ms + ACK_POLL_MS;
-				return FUOTA_OK;
-			}
+			if (pick < 0)
+				return tx_idle(e, j, now_ms, done, next_due_ms);
 			n = ss[pick].next_n;
 			frag_index = ss[pick].frag_index;
 			version = ss[pick].frag_version;
@@ -502,6 +585,13 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		          (lead_ms ? -(int64_t)lead_ms : (int64_t)e->cfg.frame_margin_ms);
 		if (j->mc_class == 'B')
 			next_tx = busy_until - 2000 + 1;
+		if (new_frame && rounds_on(e, j)) {
+			int64_t after = next_tx;
+
+			next_tx = round_pause(e, j, ss, n_ss, pick, n, gws_free(e, gws, n_gws),
+			                      session_end_ms, next_tx, &round_end);
+			paused = next_tx != after;
+		}
 		rc = send_frame(e, j, c, &r, version, frag_index, n, new_frame, resend_of, gws,
 		                n_gws, at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
 		if (rc != FUOTA_OK)
@@ -510,7 +600,17 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			continue;
 		ss[pick].next_n = n + 1;
 		ss[pick].frames_sent++;
-		if (j->adaptive && version < 2 && n >= j->nb_frag + j->redundancy &&
+		if (round_end)
+			round_status(e, j, ss, n_ss);
+		if (paused) {
+			/* The wait is stored with the frame: the next frame goes after it. */
+			engine_tx_progress(e, j, false);
+			if (next_tx < *next_due_ms)
+				*next_due_ms = next_tx;
+			return FUOTA_OK;
+		}
+		if (j->adaptive && e->cfg.adaptive_stream && version < 2 &&
+		    n >= j->nb_frag + j->redundancy &&
 		    (n - j->nb_frag - j->redundancy) % status_every(j) == 0) {
 			/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices of this
 			 * session still missing the block how far they are, every few parity

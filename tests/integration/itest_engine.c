@@ -18,6 +18,9 @@
  *                                  (own FragIndex, one FCnt sequence): every device rebuilds
  *                                  the exact image; adaptive redundancy stops each session on
  *                                  its own; a restart in the middle continues both sessions
+ *   adaptive rounds                parity in batches with a wait for the reports between them
+ *                                  (stored with the frame: a restart waits it out too); stream
+ *                                  mode sends parity back to back
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
@@ -125,6 +128,7 @@ static struct {
 	unsigned events_state, events_device, events_progress;
 	json_t *last_progress; /* the last progress event */
 	bool class_b, gps_timing;
+	bool adaptive_stream; /* adaptive parity back to back (else in rounds) */
 	unsigned class_b_frames;
 	int64_t last_gps_at_ms[2]; /* GPS time of the last class C frame booked per gateway */
 	uint8_t firmware[FW_SIZE];
@@ -711,7 +715,7 @@ static void fresh_db(void)
 	T.events_state = T.events_device = T.events_progress = 0;
 	json_decref(T.last_progress);
 	T.last_progress = NULL;
-	T.class_b = T.gps_timing = false;
+	T.class_b = T.gps_timing = T.adaptive_stream = false;
 	T.class_b_frames = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
 	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
@@ -744,6 +748,7 @@ static struct engine *new_engine_tag(const char *instance, bool duty_cycle, bool
 	if (max_jobs)
 		cfg.max_jobs_per_tick = max_jobs;
 	cfg.gps_timing = T.gps_timing;
+	cfg.adaptive_stream = T.adaptive_stream;
 	assert_int_equal(engine_create(T.store, &cfg, fake_clock, NULL, fake_publish,
 	                               (void *)(uintptr_t)instance, &e),
 	                 FUOTA_OK);
@@ -1183,7 +1188,74 @@ static void test_adaptive_v2(void **state)
 	assert_true(sent >= 20 + 6);
 	assert_true(sent <= 20 + 6 + 4);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 2);
+	/* In rounds (the default): 20 / 90 * 10 % = 3 + 5 % of 20 = 1 parity rows first, then
+	 * the wait for the reports (2^4 s + the 5 s unicast timeout), then one row (step: 3 % of
+	 * 20 rounded up), the wait again, then 2 rows: the lossy device reports after the second.
+	 */
+	assert_int_equal(sent, 26);
+	assert_true(T.frame_ms[24] - T.frame_ms[23] >= 21000);
+	assert_true(T.frame_ms[25] - T.frame_ms[24] >= 21000);
+	for (size_t i = 1; i < 24; i++)
+		assert_true(T.frame_ms[i] - T.frame_ms[i - 1] < 21000);
 	engine_destroy(e);
+}
+
+/* The same in stream mode: parity back to back until the lossy device reports, no wait. */
+static void test_adaptive_stream(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	long long sent;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000081", 0x41, 2);
+	add_dev("0000000000000082", 0x42, 2);
+	T.devs[0].drop_mask = 0x3Fu << 3;
+	T.adaptive_stream = true;
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 2, 2);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	sent = db_count("SELECT frames_sent FROM engine_job");
+	assert_true(sent >= 20 + 6);
+	assert_true(sent <= 20 + 6 + 4);
+	for (size_t i = 1; i < T.n_fcnts; i++)
+		assert_true(T.frame_ms[i] - T.frame_ms[i - 1] < 5000);
+	engine_destroy(e);
+}
+
+/* An engine dies right after the frame that ends a round: the wait was stored with that frame,
+ * so the engine that takes the job over waits it out before the next round. */
+static void test_adaptive_rounds_restart(void **state)
+{
+	struct engine *a, *b;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000081", 0x41, 2);
+	add_dev("0000000000000082", 0x42, 2);
+	T.devs[0].drop_mask = 0x3Fu << 3;
+	a = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 2, 2);
+	run(a, job, 4000, 24); /* the 20 fragments and the first round's 4 parity rows */
+	assert_int_equal(T.n_fcnts, 24);
+	b = new_engine_ex("itest-b", true, true);
+	run(b, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_int_equal(T.n_fcnts, 26);
+	assert_string_equal(T.frame_from[24], "itest-b");
+	assert_true(T.frame_ms[24] - T.frame_ms[23] >= 21000);
+	assert_true(T.frame_ms[25] - T.frame_ms[24] >= 21000);
+	assert_fcnts_increase();
+	engine_destroy(a);
+	engine_destroy(b);
 }
 
 static void test_adaptive_v1(void **state)
@@ -1731,6 +1803,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),
+	        cmocka_unit_test(test_adaptive_stream),
+	        cmocka_unit_test(test_adaptive_rounds_restart),
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_mixed_versions),

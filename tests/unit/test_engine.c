@@ -169,6 +169,54 @@ static void test_redundancy(void **state)
 	assert_false(engine_redundancy_more(&full, 16383, 1));
 }
 
+/* Adaptive rounds: the first batch from the expected loss (or the job's parity when larger),
+ * then batches of step, 2 step, 4 step, ... */
+static void test_rounds(void **state)
+{
+	struct engine_rounds r;
+	uint32_t ends[8], k = 0;
+
+	(void)state;
+	/* M = 275, 10 % loss: ceil(275 * 10 / 90) = 31 + ceil(275 * 5 / 100) = 14; step 9. */
+	engine_rounds_init(&r, 275, 0, 10, 5, 3);
+	assert_int_equal(r.first, 45);
+	assert_int_equal(r.step, 9);
+	for (uint32_t p = 0; p <= 400 && k < 8; p++)
+		if (engine_round_end(&r, p))
+			ends[k++] = p;
+	assert_int_equal(k, 6);
+	assert_int_equal(ends[0], 45);
+	assert_int_equal(ends[1], 54);
+	assert_int_equal(ends[2], 72);
+	assert_int_equal(ends[3], 108);
+	assert_int_equal(ends[4], 180);
+	assert_int_equal(ends[5], 45 + 9 * 31);
+	/* The job's own parity wins when larger; a tiny image still steps by one row. */
+	engine_rounds_init(&r, 275, 80, 10, 5, 3);
+	assert_int_equal(r.first, 80);
+	assert_false(engine_round_end(&r, 45));
+	assert_true(engine_round_end(&r, 80));
+	engine_rounds_init(&r, 20, 2, 10, 5, 3);
+	assert_int_equal(r.first, 3 + 1);
+	assert_int_equal(r.step, 1);
+	assert_true(engine_round_end(&r, 4));
+	assert_true(engine_round_end(&r, 5));
+	assert_false(engine_round_end(&r, 6));
+	assert_true(engine_round_end(&r, 7));
+	/* No loss and no margin expected: a round ends right after the uncoded fragments. */
+	engine_rounds_init(&r, 100, 0, 0, 0, 0);
+	assert_int_equal(r.first, 0);
+	assert_int_equal(r.step, 1);
+	assert_true(engine_round_end(&r, 0));
+	/* An expected loss above 90 % counts as 90 % (no division by zero at 100 %). */
+	engine_rounds_init(&r, 10, 0, 100, 0, 3);
+	assert_int_equal(r.first, 90);
+	/* The wait: 2^(BlockAckDelay + 4) s plus the unicast timeout, BlockAckDelay on 3 bits. */
+	assert_int_equal(engine_round_pause_ms(0, 12), 28000);
+	assert_int_equal(engine_round_pause_ms(2, 0), 64000);
+	assert_int_equal(engine_round_pause_ms(0x0A, 1), 65000);
+}
+
 /* Two fragmentation sessions (TS004 v1 and v2) share the multicast group: their new frames are
  * interleaved, and each stops on its own. */
 static void test_session_pick(void **state)
@@ -332,6 +380,7 @@ int main(void)
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),
 	        cmocka_unit_test(test_pace),
 	        cmocka_unit_test(test_redundancy),
+	        cmocka_unit_test(test_rounds),
 	        cmocka_unit_test(test_session_pick),
 	        cmocka_unit_test(test_multicast_need),
 	        cmocka_unit_test(test_session_timing),

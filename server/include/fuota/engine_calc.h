@@ -111,6 +111,40 @@ struct engine_redundancy {
  * index of one session (M + parity <= 16383). */
 bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, uint32_t pending);
 
+/* ---- adaptive rounds -----------------------------------------------------------------------
+ * A device reports its block one feedback delay after it has it (a random BlockAckDelay wait,
+ * then its next uplink), so parity sent back to back until every report is in overshoots by that
+ * delay. In rounds, the sender sends a batch of parity rows, waits one feedback window, and sends
+ * the next batch only if devices are still missing the image: the first batch is sized from an
+ * expected loss, the second is a small step, and each later one doubles (few rounds when the
+ * loss was underestimated, little overshoot when it was not). */
+struct engine_rounds {
+	uint32_t first; /* parity rows of the first batch */
+	uint32_t step;  /* parity rows of the second batch; each later batch doubles */
+};
+
+/* The rounds of a session of nb_frag (M) fragments: first = the larger of `redundancy` (the
+ * job's own parity) and ceil(M * loss / (100 - loss)) + ceil(M * margin / 100) (the parity a
+ * device losing loss % of the frames needs on average, plus a margin for the unlucky ones);
+ * step = ceil(M * step_percent / 100), at least 1. loss_percent above 90 counts as 90. */
+void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redundancy,
+                        uint32_t loss_percent, uint32_t margin_percent, uint32_t step_percent);
+
+/* Whether a session that has sent `parity` parity rows stands at the end of a batch: first,
+ * first + step, first + 3 step, first + 7 step, ... */
+bool engine_round_end(const struct engine_rounds *r, uint32_t parity);
+
+/* How long the waits after the batches of a session that sends up to cap parity rows last in
+ * all: one pause_ms per batch end at or below cap (what the session's TimeOut must cover on top
+ * of its frames). */
+uint64_t engine_rounds_wait_ms(const struct engine_rounds *r, uint32_t cap, uint64_t pause_ms);
+
+/* The feedback window after a batch when the configuration does not set one: a TS004 device
+ * waits up to 2^(BlockAckDelay + 4) s before it reports (v2 FragDataBlockReceivedReq, v1
+ * FragSessionStatusAns), then its report goes out with its next uplink, which the job's unicast
+ * timeout covers. block_ack_delay is masked to its 3 bits. */
+uint64_t engine_round_pause_ms(uint8_t block_ack_delay, unsigned unicast_timeout_s);
+
 /* ---- fragmentation sessions ---------------------------------------------------------------
  * TS004 v1 and v2 parity rows differ, so a job whose devices speak both versions runs one
  * fragmentation session per version on its one multicast group: each session's frames carry its
