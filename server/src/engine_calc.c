@@ -199,7 +199,7 @@ void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redu
 		r->step = 1;
 }
 
-bool engine_round_end(const struct engine_rounds *r, uint32_t parity)
+bool engine_round_end(const struct engine_rounds *r, uint32_t parity, bool few_left)
 {
 	uint32_t d, q;
 
@@ -212,6 +212,8 @@ bool engine_round_end(const struct engine_rounds *r, uint32_t parity)
 		return false;
 	/* first + step * (2^k - 1): q + 1 is a power of two. */
 	q = d / r->step;
+	if (few_left)
+		return true;
 	return ((q + 1) & q) == 0;
 }
 
@@ -226,6 +228,11 @@ uint64_t engine_rounds_wait_ms(const struct engine_rounds *r, uint32_t cap, uint
 		step *= 2;
 	}
 	return ends * pause_ms;
+}
+
+bool engine_rounds_few_left(unsigned devices, unsigned pending)
+{
+	return (uint64_t)pending * 100u <= (devices >= 100 ? devices : 100);
 }
 
 uint64_t engine_round_pause_ms(uint8_t block_ack_delay, unsigned unicast_timeout_s)

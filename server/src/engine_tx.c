@@ -325,7 +325,9 @@ static bool round_ends(const struct engine_rounds *rr, const struct seng_job *j,
 
 		if ((int)i != pick && (ss[i].done || ss[i].devices == 0 || ss[i].pending == 0))
 			continue;
-		if (sent < j->nb_frag || !engine_round_end(rr, sent - j->nb_frag))
+		if (sent < j->nb_frag ||
+		    !engine_round_end(rr, sent - j->nb_frag,
+		                      engine_rounds_few_left(ss[i].devices, ss[i].pending)))
 			return false;
 	}
 	return true;

@@ -182,7 +182,7 @@ static void test_rounds(void **state)
 	assert_int_equal(r.first, 45);
 	assert_int_equal(r.step, 9);
 	for (uint32_t p = 0; p <= 400 && k < 8; p++)
-		if (engine_round_end(&r, p))
+		if (engine_round_end(&r, p, false))
 			ends[k++] = p;
 	assert_int_equal(k, 6);
 	assert_int_equal(ends[0], 45);
@@ -191,23 +191,34 @@ static void test_rounds(void **state)
 	assert_int_equal(ends[3], 108);
 	assert_int_equal(ends[4], 180);
 	assert_int_equal(ends[5], 45 + 9 * 31);
+	/* With a handful of devices left, every step ends a round. */
+	engine_rounds_init(&r, 275, 0, 10, 5, 3);
+	assert_true(engine_round_end(&r, 63, true));
+	assert_false(engine_round_end(&r, 63, false));
+	assert_false(engine_round_end(&r, 64, true));
+	assert_false(engine_round_end(&r, 36, true));
+	assert_true(engine_rounds_few_left(1000, 10));
+	assert_false(engine_rounds_few_left(1000, 11));
+	assert_true(engine_rounds_few_left(2, 1));
+	assert_false(engine_rounds_few_left(2, 2));
+	assert_true(engine_rounds_few_left(0, 0));
 	/* The job's own parity wins when larger; a tiny image still steps by one row. */
 	engine_rounds_init(&r, 275, 80, 10, 5, 3);
 	assert_int_equal(r.first, 80);
-	assert_false(engine_round_end(&r, 45));
-	assert_true(engine_round_end(&r, 80));
+	assert_false(engine_round_end(&r, 45, false));
+	assert_true(engine_round_end(&r, 80, false));
 	engine_rounds_init(&r, 20, 2, 10, 5, 3);
 	assert_int_equal(r.first, 3 + 1);
 	assert_int_equal(r.step, 1);
-	assert_true(engine_round_end(&r, 4));
-	assert_true(engine_round_end(&r, 5));
-	assert_false(engine_round_end(&r, 6));
-	assert_true(engine_round_end(&r, 7));
+	assert_true(engine_round_end(&r, 4, false));
+	assert_true(engine_round_end(&r, 5, false));
+	assert_false(engine_round_end(&r, 6, false));
+	assert_true(engine_round_end(&r, 7, false));
 	/* No loss and no margin expected: a round ends right after the uncoded fragments. */
 	engine_rounds_init(&r, 100, 0, 0, 0, 0);
 	assert_int_equal(r.first, 0);
 	assert_int_equal(r.step, 1);
-	assert_true(engine_round_end(&r, 0));
+	assert_true(engine_round_end(&r, 0, false));
 	/* An expected loss above 90 % counts as 90 % (no division by zero at 100 %). */
 	engine_rounds_init(&r, 10, 0, 100, 0, 3);
 	assert_int_equal(r.first, 90);

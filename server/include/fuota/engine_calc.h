@@ -131,8 +131,14 @@ void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redu
                         uint32_t loss_percent, uint32_t margin_percent, uint32_t step_percent);
 
 /* Whether a session that has sent `parity` parity rows stands at the end of a batch: first,
- * first + step, first + 3 step, first + 7 step, ... */
-bool engine_round_end(const struct engine_rounds *r, uint32_t parity);
+ * first + step, first + 3 step, first + 7 step, ...; with few_left (a handful of devices still
+ * missing the image, which need a few rows each), every first + k step: the batches stop
+ * doubling, so that the last round does not overshoot by a large batch. */
+bool engine_round_end(const struct engine_rounds *r, uint32_t parity, bool few_left);
+
+/* Whether `pending` devices of the `devices` of a session are few enough for single steps:
+ * at most 1 % of them (at least one). */
+bool engine_rounds_few_left(unsigned devices, unsigned pending);
 
 /* How long the waits after the batches of a session that sends up to cap parity rows last in
  * all: one pause_ms per batch end at or below cap (what the session's TimeOut must cover on top
