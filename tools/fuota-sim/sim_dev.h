@@ -103,6 +103,7 @@ struct sim_dev_report {
 	uint32_t fcnt_rejected;   /* multicast frames outside [min, max] or replayed */
 	uint32_t duplicates;      /* the same frame again (e.g. heard through two gateways) */
 	uint32_t outside_session; /* for its group but outside its session window or channel */
+	uint32_t other_session;   /* DataFragments of a FragIndex it has no session on (ignored) */
 	uint32_t fragments;       /* DataFragments given to the decoder */
 	uint32_t frag_missing;    /* uncoded fragments still unknown */
 	uint32_t frag_recovered;  /* rebuilt by the FEC */
