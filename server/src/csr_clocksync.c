@@ -87,9 +87,9 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 		if (clk_server_answer(&cmd, csr_rx_gps_ms(u, now_ms), &ans, &send) != FUOTA_OK ||
 		    !send)
 			continue;
+		/* Nothing is written: an answer depends on the uplink alone. */
 		if (clk_encode(&ans, out, sizeof(out), &out_len) != FUOTA_OK)
 			break;
-		seng_time_req(e->store, u->dev_eui, now_ms);
 	}
 	/* Answers of a chained uplink go back chained in one downlink. */
 	if (out_len > 0) {

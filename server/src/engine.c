@@ -34,6 +34,9 @@
 
 #define DEVS_PER_TICK      256u
 #define GATEWAY_MAX_AGE_MS (INT64_C(7) * 24 * 3600 * 1000)
+#define JOB_CACHE_MS       1000
+#define BACKLOG_PAUSE      2000
+#define BACKLOG_RETRY_MS   250
 
 void engine_cfg_defaults(struct engine_cfg *c)
 {
@@ -91,6 +94,10 @@ void engine_destroy(struct engine *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
+	engine_seen_flush(e, e->clock(e->clock_ctx), true);
+	engine_seen_free(e);
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
+		seng_job_free(&e->jobs[i].j);
 	seng_release(e->store, e->cfg.instance_id, 0);
 	while (e->cache) {
 		struct engine_cache *c = e->cache;
@@ -214,6 +221,53 @@ void engine_cache_drop(struct engine *e, int64_t job_id)
 			return;
 		}
 	}
+}
+
+/* Keeps a copy of the job row j read at now_ms for the uplinks that follow. */
+static void job_remember(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	struct engine_job_cached *slot = &e->jobs[0];
+
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++) {
+		if (e->jobs[i].j.id == j->id) {
+			slot = &e->jobs[i];
+			break;
+		}
+		if (e->jobs[i].loaded_ms < slot->loaded_ms)
+			slot = &e->jobs[i];
+	}
+	slot->j = *j;
+	slot->j.gateways = NULL;
+	slot->j.n_gateways = 0;
+	slot->loaded_ms = now_ms;
+}
+
+void engine_job_forget(struct engine *e, int64_t id)
+{
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
+		if (e->jobs[i].j.id == id)
+			memset(&e->jobs[i], 0, sizeof(e->jobs[i]));
+}
+
+int engine_job_get(struct engine *e, int64_t id, int64_t now_ms, struct seng_job *j)
+{
+	int rc;
+
+	/* Another engine's phase change reaches the answers of a device only after the request
+	 * it causes went out and came back: far more than the cache's second. */
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++) {
+		const struct engine_job_cached *c = &e->jobs[i];
+
+		if (c->j.id == id && c->loaded_ms <= now_ms &&
+		    now_ms - c->loaded_ms < JOB_CACHE_MS) {
+			*j = c->j;
+			return FUOTA_OK;
+		}
+	}
+	rc = seng_job_load(e->store, id, j);
+	if (rc == FUOTA_OK)
+		job_remember(e, j, now_ms);
+	return rc;
 }
 
 /* Associated data of a job's McKey box: the group belongs to that job. */
@@ -438,8 +492,15 @@ static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_m
 {
 	struct seng_dev *devs = NULL;
 	size_t n = 0;
-	int rc = seng_devs_due(e->store, j->id, now_ms, DEVS_PER_TICK, &devs, &n);
+	int rc;
 
+	/* The answers of what was sent wait in the inbound queue: they come first. */
+	if (e->backlog > BACKLOG_PAUSE) {
+		if (now_ms + BACKLOG_RETRY_MS < *next_due)
+			*next_due = now_ms + BACKLOG_RETRY_MS;
+		return FUOTA_OK;
+	}
+	rc = seng_devs_due(e->store, j->id, now_ms, DEVS_PER_TICK, &devs, &n);
 	/* More may be due than one tick handles: come back at once. */
 	if (n == DEVS_PER_TICK)
 		*next_due = now_ms;
@@ -457,6 +518,7 @@ static int phase(struct engine *e, const struct seng_job *j, struct seng_phase *
 {
 	int rc = seng_job_phase(e->store, j->id, p);
 
+	engine_job_forget(e, j->id);
 	if (rc == FUOTA_OK) {
 		log_msg(LOG_LVL_INFO, "job %lld: phase %s -> %s", (long long)j->id, p->from_phase,
 		        p->to_phase);
@@ -627,8 +689,11 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	memset(&p, 0, sizeof(p));
 	p.from_phase = "setup";
 	/* Every device still to be reached must get McClass{B,C}SessionReq through all its
-	 * attempts before the session opens. */
-	start = engine_session_start_ms(now_ms, j->unicast_attempts, unicast_timeout_ms(j),
+	 * attempts before the session opens, each attempt waiting for the device's next uplink
+	 * to be delivered (class A): the longest uplink period seen among the job's devices is
+	 * added to every attempt. */
+	start = engine_session_start_ms(now_ms, j->unicast_attempts,
+	                                unicast_timeout_ms(j) + engine_seen_period_max(e, j->id),
 	                                e->cfg.session_margin_ms);
 	if (j->mc_class == 'B') {
 		int64_t gps_s =
@@ -744,6 +809,9 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
 			*next_due = j->session_start_ms;
 		return FUOTA_OK;
 	}
+	/* The gateway set is chosen from the table: every pair heard so far goes in first. */
+	if (engine_seen_flush(e, now_ms, true) != FUOTA_OK)
+		return FUOTA_ERR_IO;
 	rc = pick_gateways(e, j, &gws, &n_gws, now_ms);
 	if (rc != FUOTA_OK)
 		return rc;
@@ -825,6 +893,7 @@ static int finish(struct engine *e, const struct seng_job *j, const unsigned *co
 	rc = seng_job_finish(e->store, j->id, state, error[0] ? error : NULL, "job ended", now_ms);
 	if (rc != FUOTA_OK)
 		return rc;
+	engine_job_forget(e, j->id);
 	log_msg(LOG_LVL_INFO, "job %lld: %s, %u of %u devices have the image", (long long)j->id,
 	        state, ok, total);
 	job_event(e, j, "state",
@@ -847,6 +916,7 @@ static int job_cancelled(struct engine *e, const struct seng_job *j, int64_t now
 			engine_dev_cleanup_once(e, &devs[i]);
 	free(devs);
 	rc = seng_job_finish(e->store, j->id, "cancelled", NULL, "job cancelled", now_ms);
+	engine_job_forget(e, j->id);
 	if (rc == FUOTA_OK) {
 		log_msg(LOG_LVL_INFO, "job %lld: cancelled, engine stopped", (long long)j->id);
 		engine_cache_drop(e, j->id);
@@ -862,6 +932,7 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 
 	if (rc != FUOTA_OK)
 		return rc;
+	job_remember(e, &j, now_ms);
 	if (strcmp(j.state, "cancelled") == 0) {
 		rc = j.has_engine ? job_cancelled(e, &j, now_ms) : FUOTA_OK;
 		goto out;
@@ -877,6 +948,7 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 		seng_job_free(&j);
 		if (rc != FUOTA_OK || (rc = seng_job_load(e->store, id, &j)) != FUOTA_OK)
 			return rc;
+		job_remember(e, &j, now_ms);
 	}
 	if (strcmp(j.state, "running") != 0 || !j.has_engine)
 		goto out;
@@ -913,6 +985,7 @@ int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms)
 		return FUOTA_ERR_INVALID_ARG;
 	max = e->cfg.max_jobs_per_tick < 256 ? e->cfg.max_jobs_per_tick : 256;
 	pthread_mutex_lock(&e->lock);
+	engine_seen_flush(e, now_unix_ms, false);
 	rc = seng_claim(e->store, e->cfg.instance_id, now_unix_ms, now_unix_ms + e->cfg.lease_ms,
 	                max, ids, &n);
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
@@ -938,13 +1011,8 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 		return FUOTA_ERR_INVALID_ARG;
 	pthread_mutex_lock(&e->lock);
 	now = e->clock(e->clock_ctx);
-	for (size_t i = 0; i < u->n_rx && i < CS_MAX_RX; i++) {
-		if (!u->rx[i].gateway_id[0])
-			continue;
-		if (seng_gw_seen(e->store, u->dev_eui, u->rx[i].gateway_id,
-		                 (int)(u->rx[i].rssi + (int32_t)u->rx[i].snr), now) != FUOTA_OK)
-			rc = FUOTA_ERR_IO;
-	}
+	/* The gateways that heard it go to the database with the next tick's batch. */
+	engine_seen_uplink(e, u, now);
 	if (u->f_port == e->cfg.port_clk) {
 		int r = csr_on_uplink(e, u, now);
 
@@ -956,8 +1024,21 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 		if (r != FUOTA_OK)
 			rc = r;
 	}
+	/* Any uplink delivers one queued request (class A). Looked up again: the answers may
+	 * have grown the table. */
+	if (engine_seen_delivered(e, engine_seen_get(e, u->dev_eui, false), now) != FUOTA_OK)
+		rc = FUOTA_ERR_IO;
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+void engine_set_backlog(struct engine *e, size_t waiting)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->backlog = waiting;
+	pthread_mutex_unlock(&e->lock);
 }
 
 int engine_on_ack(struct engine *e, const struct cs_gw_ack *a)

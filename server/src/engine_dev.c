@@ -94,12 +94,22 @@ static int mc_version_of(const struct seng_dev *d)
 }
 
 /* Updates the device (only while in `from`) and, when its step changes, publishes the device
- * event. Returns seng_dev_update's code. */
-static int dev_move(struct engine *e, const struct seng_dev *d, const char *from,
+ * event and moves *d along (step, attempts, deadline). Returns seng_dev_update's code. */
+static int dev_move(struct engine *e, struct seng_dev *d, const char *from,
                     const struct seng_dev_update *u)
 {
 	int rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
 
+	if (rc == FUOTA_OK && u->to) {
+		snprintf(d->step, sizeof(d->step), "%s", u->to);
+		if (u->reset_attempts)
+			d->attempts = 0;
+		if (u->set_deadline) {
+			d->has_deadline = true;
+			d->deadline_ms = u->deadline_ms;
+		}
+		engine_seen_moved(e, d->dev_eui);
+	}
 	if (rc == FUOTA_OK && u->to) {
 		json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)d->job_id,
 		                      "dev_eui", d->dev_eui, "step", u->to, "reason",
@@ -117,8 +127,7 @@ static int dev_move(struct engine *e, const struct seng_dev *d, const char *from
 	return rc;
 }
 
-static int dev_fail(struct engine *e, const struct seng_dev *d, const char *from,
-                    const char *reason)
+static int dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason)
 {
 	struct seng_dev_update u;
 
@@ -133,7 +142,6 @@ static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, con
                      int64_t now_ms, struct seng_dev_update *extra)
 {
 	struct seng_dev_update u;
-	int rc;
 
 	if (extra)
 		u = *extra;
@@ -143,12 +151,7 @@ static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, con
 	u.reset_attempts = true;
 	u.set_deadline = true;
 	u.deadline_ms = now_ms;
-	rc = dev_move(e, d, from, &u);
-	if (rc == FUOTA_OK) {
-		snprintf(d->step, sizeof(d->step), "%s", to);
-		d->attempts = 0;
-	}
-	return rc;
+	return dev_move(e, d, from, &u);
 }
 
 static int add_mc(struct dl *dl, size_t *n, const struct mc_cmd *cmd, uint8_t port)
@@ -224,9 +227,15 @@ static int req_frag_setup(struct engine *e, const struct seng_job *j, const stru
 		return FUOTA_ERR_IO;
 	/* Each TS004 version has its own session (FragIndex) in the job: v1 and v2 parity rows
 	 * differ, and a device decodes only the fragments of its own session. */
-	rc = seng_session_index(e->store, j->id, version, &index);
-	if (rc != FUOTA_OK)
-		return rc == FUOTA_ERR_NOT_FOUND ? FUOTA_ERR_IO : rc;
+	if (c->frag_index_known[version]) {
+		index = c->frag_index[version];
+	} else {
+		rc = seng_session_index(e->store, j->id, version, &index);
+		if (rc != FUOTA_OK)
+			return rc == FUOTA_ERR_NOT_FOUND ? FUOTA_ERR_IO : rc;
+		c->frag_index[version] = index;
+		c->frag_index_known[version] = true;
+	}
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.type = FRAG_CMD_SESSION_SETUP_REQ;
 	cmd.u.setup_req.frag_index = (uint8_t)(index & 0x03);
@@ -340,6 +349,7 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	struct dl dl[MAX_DL];
 	size_t n = 0;
 	struct seng_dev_update u;
+	uint64_t timeout_ms;
 	int rc;
 
 	seng_dev_update_init(&u);
@@ -353,22 +363,29 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 		         fuota_strerror(rc));
 		return dev_fail(e, d, d->step, why);
 	}
-	u.attempts_inc = true;
-	u.set_deadline = true;
-	u.deadline_ms = now_ms + (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	timeout_ms = (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
 	/* A device delays its FragSessionStatusAns by a random time of up to 2^(BlockAckDelay + 4)
 	 * seconds (PROTOCOL-NOTES §4.2 BlockAckDelay): wait for that on top of the unicast timeout.
 	 */
 	if (st == ENGINE_STEP_FRAG_STATUS)
-		u.deadline_ms += (int64_t)(1u << ((e->cfg.block_ack_delay & 0x07) + 4)) * 1000;
+		timeout_ms += (uint64_t)(1u << ((e->cfg.block_ack_delay & 0x07) + 4)) * 1000u;
+	u.attempts_inc = true;
+	u.set_deadline = true;
+	/* The timeout counts from the delivery: a class A device gets one queued downlink per
+	 * uplink (engine_seen.c moves the deadline when it does). */
+	u.deadline_ms = engine_seen_deadline(e, d->dev_eui, now_ms, timeout_ms, (unsigned)n);
 	rc = seng_dev_update(e->store, j->id, d->dev_eui, d->step, &u);
 	if (rc == FUOTA_ERR_STATE)
 		return FUOTA_OK; /* moved on meanwhile (an answer arrived) */
 	if (rc != FUOTA_OK)
 		return rc;
 	d->attempts++;
+	d->has_deadline = true;
+	d->deadline_ms = u.deadline_ms;
 	for (size_t i = 0; i < n; i++)
 		engine_unicast(e, d->application_id, d->dev_eui, dl[i].port, dl[i].data, dl[i].len);
+	engine_seen_sent(e, j->id, d->dev_eui, d->step, d->attempts, (unsigned)n, timeout_ms,
+	                 now_ms, u.deadline_ms);
 	return FUOTA_OK;
 }
 
@@ -445,20 +462,6 @@ void engine_dev_status_round(struct engine *e, const struct seng_job *j, int fra
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
-/* After an answer moved the device, act on its new step at once (no wait for the tick). */
-static int continue_device(struct engine *e, const struct seng_job *j, const char *dev_eui,
-                           int64_t now_ms)
-{
-	struct seng_dev d;
-	int rc = seng_dev_load(e->store, j->id, dev_eui, &d);
-
-	if (rc != FUOTA_OK)
-		return rc;
-	if (d.has_deadline && d.deadline_ms > now_ms)
-		return FUOTA_OK;
-	return engine_dev_due(e, j, &d, now_ms);
-}
-
 static void answer_json(char *out, size_t cap, const char *cmd, const char *detail)
 {
 	snprintf(out, cap, "{\"answer\":\"%s\",\"detail\":\"%s\"}", cmd, detail ? detail : "");
@@ -505,6 +508,15 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 		                (int64_t)d->attempts *
 		                        (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) *
 		                        1000;
+	/* The deadline moved with the delivery (engine_seen.c): the copy that reached the device
+	 * first may have come earlier than the computation above says. */
+	{
+		int64_t rx_ms = 0;
+
+		if (engine_seen_first_rx(e, j->id, d->dev_eui, "mc_session", &rx_ms) &&
+		    rx_ms < first_sent_ms)
+			first_sent_ms = rx_ms;
+	}
 	if (first_sent_ms > now_ms)
 		first_sent_ms = now_ms;
 	start_gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
@@ -741,26 +753,26 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 {
 	struct seng_job j;
 	struct seng_dev d;
-	int64_t job_id = 0;
-	int rc = seng_dev_active_job(e->store, u->dev_eui, &job_id);
+	char step[sizeof(d.step)];
+	int rc = seng_dev_active(e->store, u->dev_eui, &d);
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
 		return FUOTA_OK; /* not in a running job: nothing to apply */
 	if (rc != FUOTA_OK)
 		return rc;
-	rc = seng_job_load(e->store, job_id, &j);
+	rc = engine_job_get(e, d.job_id, now_ms, &j);
 	if (rc != FUOTA_OK)
 		return rc;
-	rc = seng_dev_load(e->store, job_id, u->dev_eui, &d);
-	if (rc != FUOTA_OK)
-		goto out;
+	memcpy(step, d.step, sizeof(step));
 	if (u->f_port == e->cfg.port_mc)
 		rc = on_mc(e, &j, &d, u, now_ms);
 	else
 		rc = on_frag(e, &d, u, now_ms);
-	if (rc == FUOTA_OK)
-		rc = continue_device(e, &j, u->dev_eui, now_ms);
-out:
+	/* An answer that moved the device: its new step acts at once (no wait for the tick), on
+	 * the row as the moves left it. */
+	if (rc == FUOTA_OK && strcmp(step, d.step) != 0 &&
+	    (!d.has_deadline || d.deadline_ms <= now_ms))
+		rc = engine_dev_due(e, &j, &d, now_ms);
 	seng_job_free(&j);
 	return rc;
 }

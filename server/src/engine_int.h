@@ -32,9 +32,44 @@ struct engine_cache {
 	/* Parity encoders over frags, one per TS004 code version, built on first use. */
 	struct frag_enc enc[2];
 	bool enc_ready[2];
+	/* The FragIndex of each TS004 version (1, 2) once the store fixed it (it never changes). */
+	int frag_index[3];
+	bool frag_index_known[3];
 	void *scratch;
 	size_t scratch_len;
 	struct engine_cache *next;
+};
+
+/* What the engine remembers of one device from its uplinks (engine_seen.c): the gateways that
+ * heard it (written to engine_device_gateway in batches), its uplink period, and the delivery of
+ * its outstanding unicast request (class A: one queued downlink per uplink). */
+#define ENGINE_SEEN_GWS 4
+struct engine_seen_gw {
+	char id[SENG_EUI_LEN];
+	int quality;
+	int64_t seen_ms, written_ms; /* written_ms: what engine_device_gateway holds (0: nothing) */
+};
+struct engine_seen {
+	char dev_eui[SENG_EUI_LEN]; /* "" : free slot */
+	int64_t last_up_ms;
+	uint32_t period_ms; /* decaying maximum of the gaps between its uplinks; 0: unknown */
+	struct engine_seen_gw gw[ENGINE_SEEN_GWS];
+	size_t n_gw;
+	/* The request of step `step` of job job_id last sent (attempt `attempts`), `queued`
+	 * downlinks of it not yet delivered; first_rx_ms: the first uplink that delivered one of
+	 * this step's requests. */
+	int64_t job_id;
+	char step[16];
+	unsigned attempts, queued;
+	uint64_t timeout_ms;
+	int64_t sent_ms, first_rx_ms, deadline_ms; /* deadline_ms: as stored */
+};
+
+/* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
+#define ENGINE_JOB_CACHE 4
+struct engine_job_cached {
+	struct seng_job j; /* gateways not kept */
+	int64_t loaded_ms;
 };
 
 struct engine {
@@ -48,6 +83,11 @@ struct engine {
 	struct engine_gw *gws;
 	size_t n_gws, cap_gws;
 	struct engine_cache *cache;
+	struct engine_seen *seen; /* open addressing, seen_cap a power of two */
+	size_t seen_cap, seen_n;
+	int64_t seen_flushed_ms;
+	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
+	size_t backlog; /* engine_set_backlog */
 };
 
 /* engine.c */
@@ -65,6 +105,40 @@ struct engine_gw *engine_gw_slot(struct engine *e, const char *id);
 /* Unix ms <-> GPS ms. */
 int64_t engine_unix_to_gps_ms(int64_t unix_ms);
 int64_t engine_gps_to_unix_ms(int64_t gps_ms);
+
+/* The job row of id for an uplink: the one job_run or an uplink read less than a second ago,
+ * else read now. *j needs seng_job_free. */
+int engine_job_get(struct engine *e, int64_t id, int64_t now_ms, struct seng_job *j);
+/* Forgets the cached row of job id (a phase change, the end of the job). */
+void engine_job_forget(struct engine *e, int64_t id);
+
+/* engine_seen.c */
+/* The record of dev_eui (created when create and new); NULL when unknown or out of memory. */
+struct engine_seen *engine_seen_get(struct engine *e, const char *dev_eui, bool create);
+void engine_seen_free(struct engine *e);
+/* Notes an uplink: its gateways and the device's uplink period. Returns the device's record. */
+struct engine_seen *engine_seen_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
+/* Writes the device -> gateway pairs not yet stored, and those stored a minute ago or more
+ * (all: every change), in batches; at most once a second unless all. */
+int engine_seen_flush(struct engine *e, int64_t now_ms, bool all);
+/* The deadline of a request sent at from_ms with `queued` downlinks waiting for the device:
+ * the unicast timeout plus one uplink period of the device per downlink queued. */
+int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
+                             uint64_t timeout_ms, unsigned queued);
+/* A request of `step` (attempt `attempts`, n_requests downlinks) was sent at now_ms. */
+void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+                      unsigned attempts, unsigned n_requests, uint64_t timeout_ms, int64_t now_ms,
+                      int64_t deadline_ms);
+/* The device moved to another step: nothing of its old step is waiting any more. */
+void engine_seen_moved(struct engine *e, const char *dev_eui);
+/* An uplink of the device: when a request of its is queued, this uplink delivered one and the
+ * step's deadline counts from now (a conditional update). */
+int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms);
+/* When the device first received a request of `step` of the job (as far as this engine saw). */
+bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+                          int64_t *rx_ms);
+/* The longest uplink period among the devices this engine sent requests of job_id to. */
+uint64_t engine_seen_period_max(const struct engine *e, int64_t job_id);
 
 /* engine_dev.c */
 /* Acts on one device whose deadline is due: enters the first step, sends (or re-sends) the

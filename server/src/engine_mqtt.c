@@ -19,6 +19,16 @@
 
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
+#define STATS_EVERY_MS 10000
+
+/* What the engine thread did since the last stats line (logged at info every 10 s while busy):
+ * how far the inbound queue falls behind is the first thing to look at when a large job fails. */
+struct runner_stats {
+	int64_t since_ms;
+	uint64_t uplinks, acks;
+	int64_t uplink_us, tick_us;
+	size_t queue_max;
+};
 
 struct engine_runner {
 	struct engine *engine;
@@ -31,6 +41,7 @@ struct engine_runner {
 	atomic_bool stop;
 	char up_filter[192];
 	char ack_suffix[32];
+	struct runner_stats st;
 };
 
 static int64_t realtime_ms(void *ctx)
@@ -40,6 +51,37 @@ static int64_t realtime_ms(void *ctx)
 	(void)ctx;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
+{
+	struct runner_stats *st = &r->st;
+	size_t q = mqtt_queue_len(r->queue);
+	int64_t span = now_ms - st->since_ms;
+
+	if (q > st->queue_max)
+		st->queue_max = q;
+	if (span < STATS_EVERY_MS)
+		return;
+	if (st->uplinks + st->acks > 0 || st->queue_max > 0)
+		log_msg(LOG_LVL_INFO,
+		        "engine: %.0f uplinks/s, %.0f acks/s over %lld ms; queue %zu (max %zu); "
+		        "busy %.0f %% on uplinks (%.0f us each), %.0f %% on ticks",
+		        (double)st->uplinks * 1000.0 / (double)span,
+		        (double)st->acks * 1000.0 / (double)span, (long long)span, q, st->queue_max,
+		        (double)st->uplink_us / (double)span / 10.0,
+		        st->uplinks ? (double)st->uplink_us / (double)st->uplinks : 0.0,
+		        (double)st->tick_us / (double)span / 10.0);
+	memset(st, 0, sizeof(*st));
+	st->since_ms = now_ms;
 }
 
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
@@ -128,9 +170,13 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 			                         sizeof(err));
 		else
 			rc = cs_uplink_from_proto(m->payload, m->len, u, err, sizeof(err));
-		if (rc == FUOTA_OK)
+		if (rc == FUOTA_OK) {
+			int64_t t0 = mono_us();
+
 			engine_on_uplink(r->engine, u);
-		else
+			r->st.uplinks++;
+			r->st.uplink_us += mono_us() - t0;
+		} else
 			log_msg(LOG_LVL_WARN, "mqtt: %s: bad uplink: %s", m->topic, err);
 		free(u);
 		return;
@@ -139,9 +185,10 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		struct cs_gw_ack a;
 
 		rc = cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
-		if (rc == FUOTA_OK)
+		if (rc == FUOTA_OK) {
 			engine_on_ack(r->engine, &a);
-		else
+			r->st.acks++;
+		} else
 			log_msg(LOG_LVL_WARN, "mqtt: %s: bad ack: %s", m->topic, err);
 	}
 }
@@ -151,13 +198,19 @@ static void *runner_main(void *arg)
 	struct engine_runner *r = arg;
 	int64_t next_due = 0;
 
+	r->st.since_ms = realtime_ms(NULL);
 	while (!atomic_load(&r->stop)) {
 		int64_t now = realtime_ms(NULL), wait;
 		struct mqtt_msg *m = NULL;
 
+		stats_maybe_log(r, now);
 		if (now >= next_due) {
+			int64_t t0 = mono_us();
+
+			engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 			if (engine_tick(r->engine, now, &next_due) != FUOTA_OK)
 				next_due = now + MAX_WAIT_MS;
+			r->st.tick_us += mono_us() - t0;
 			now = realtime_ms(NULL);
 		}
 		wait = next_due - now;

@@ -789,6 +789,26 @@ int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id)
 	return rc;
 }
 
+int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
+{
+	const char *vals[1] = {dev_eui};
+	struct seng_dev *devs = NULL;
+	size_t n = 0;
+	int rc = devs_query(s,
+	                    "SELECT " DEV_COLUMNS "JOIN job j ON j.id = jd.job_id "
+	                    "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
+	                    "AND j.state = 'running' AND e.phase <> 'done' "
+	                    "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
+	                    1, vals, &devs, &n);
+
+	if (rc == FUOTA_OK && n != 1)
+		rc = FUOTA_ERR_NOT_FOUND;
+	if (rc == FUOTA_OK)
+		*d = devs[0];
+	free(devs);
+	return rc;
+}
+
 void seng_dev_update_init(struct seng_dev_update *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -799,8 +819,8 @@ void seng_dev_update_init(struct seng_dev_update *u)
 int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
                     const struct seng_dev_update *u)
 {
-	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24];
-	const char *vals[19] = {store_i64(jid, job_id),
+	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24];
+	const char *vals[20] = {store_i64(jid, job_id),
 	                        dev_eui,
 	                        from,
 	                        u->to,
@@ -818,7 +838,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        b(u->set_block_received),
 	                        b(u->set_resync_sent),
 	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL,
-	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL};
+	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL,
+	                        u->if_attempts ? store_i64(at, u->attempts) : NULL};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = run(
@@ -840,13 +861,14 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "  frag_index = coalesce($19::smallint, frag_index), "
 	                      "  updated_at = now() "
 	                      "  WHERE job_id = $1 AND dev_eui = $2 AND step = $3 "
+	                      "  AND ($20::integer IS NULL OR attempts = $20::integer) "
 	                      "  RETURNING tenant_id, dev_eui, step, failure_reason), "
 	                      "ev AS (INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
 	                      "  SELECT tenant_id, $1, dev_eui, 'device', "
 	                      "json_build_object('step', step, "
 	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
 	                      "SELECT count(*) FROM u",
-	        19, vals, &r);
+	        20, vals, &r);
 
 	if (rc == FUOTA_OK && get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;
@@ -906,17 +928,102 @@ int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quali
 	                     4, vals, &rows);
 }
 
-int seng_time_req(struct store *s, const char *dev_eui, int64_t now_ms)
+/* '{"a","b"}': a text[] literal of n strings (quoted, so that any text is one element). */
+static char *quoted_array(size_t n, const char *(*get)(const void *, size_t), const void *ctx)
 {
-	char now[24];
-	const char *vals[2] = {dev_eui, store_i64(now, now_ms)};
-	long rows;
+	size_t cap = 3, pos = 0;
+	char *a;
 
-	return store_command(s,
-	                     "INSERT INTO engine_device AS e (dev_eui, last_time_req_ms) "
-	                     "VALUES ($1, $2) ON CONFLICT (dev_eui) DO UPDATE SET "
-	                     "last_time_req_ms = $2",
-	                     2, vals, &rows);
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(get(ctx, i)) + 3;
+	a = malloc(cap);
+	if (!a)
+		return NULL;
+	a[pos++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		const char *v = get(ctx, i);
+
+		if (i)
+			a[pos++] = ',';
+		a[pos++] = '"';
+		for (; *v; v++) {
+			if (*v == '"' || *v == '\\')
+				a[pos++] = '\\';
+			a[pos++] = *v;
+		}
+		a[pos++] = '"';
+	}
+	a[pos++] = '}';
+	a[pos] = 0;
+	return a;
+}
+
+static const char *obs_dev(const void *ctx, size_t i)
+{
+	return ((const struct seng_gw_obs *)ctx)[i].dev_eui;
+}
+
+static const char *obs_gw(const void *ctx, size_t i)
+{
+	return ((const struct seng_gw_obs *)ctx)[i].gw;
+}
+
+/* "{1,2,3}" of the integers get(ctx, i). */
+static char *int_array(size_t n, int64_t (*get)(const void *, size_t), const void *ctx)
+{
+	size_t cap = n * 22 + 3, pos = 0;
+	char *a = malloc(cap);
+
+	if (!a)
+		return NULL;
+	a[pos++] = '{';
+	for (size_t i = 0; i < n; i++)
+		pos += (size_t)snprintf(a + pos, cap - pos, "%s%lld", i ? "," : "",
+		                        (long long)get(ctx, i));
+	a[pos++] = '}';
+	a[pos] = 0;
+	return a;
+}
+
+static int64_t obs_quality(const void *ctx, size_t i)
+{
+	return ((const struct seng_gw_obs *)ctx)[i].quality;
+}
+
+static int64_t obs_seen(const void *ctx, size_t i)
+{
+	return ((const struct seng_gw_obs *)ctx)[i].seen_ms;
+}
+
+int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n)
+{
+	char *devs, *gws, *qs, *seen;
+	long rows;
+	int rc = FUOTA_ERR_NO_MEMORY;
+
+	if (n == 0)
+		return FUOTA_OK;
+	devs = quoted_array(n, obs_dev, obs);
+	gws = quoted_array(n, obs_gw, obs);
+	qs = int_array(n, obs_quality, obs);
+	seen = int_array(n, obs_seen, obs);
+	if (devs && gws && qs && seen) {
+		const char *vals[4] = {devs, gws, qs, seen};
+
+		/* A later uplink another engine wrote meanwhile is kept. */
+		rc = store_command(s,
+		                   "INSERT INTO engine_device_gateway AS g (dev_eui, gateway_id, "
+		                   "quality, seen_ms) SELECT * FROM unnest($1::text[], $2::text[], "
+		                   "$3::integer[], $4::bigint[]) ON CONFLICT (dev_eui, gateway_id) "
+		                   "DO UPDATE SET quality = excluded.quality, seen_ms = "
+		                   "excluded.seen_ms WHERE g.seen_ms <= excluded.seen_ms",
+		                   4, vals, &rows);
+	}
+	free(devs);
+	free(gws);
+	free(qs);
+	free(seen);
+	return rc;
 }
 
 void seng_edges_free(struct seng_edges *e)

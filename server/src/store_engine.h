@@ -184,6 +184,9 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
                                  struct seng_dev **devs, size_t *n);
 int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d);
+/* dev_eui in the running job seng_dev_active_job finds, read in the same query. NOT_FOUND if
+ * none. */
+int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d);
 /* The running job (state running, engine phase not done) in which dev_eui is in a non-final
  * step. FUOTA_ERR_NOT_FOUND if none. */
 int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id);
@@ -196,6 +199,10 @@ struct seng_dev_update {
 	bool attempts_inc;
 	bool set_deadline;
 	int64_t deadline_ms;
+	/* Only with set_deadline: only while the device's attempts equal `attempts` (the request
+	 * whose delivery moves the deadline is still the one out). */
+	bool if_attempts;
+	unsigned attempts;
 	const char *failure_reason;   /* non-NULL: set */
 	const char *last_answer;      /* JSON text, non-NULL: set */
 	int frag_version, mc_version; /* > 0: set */
@@ -219,8 +226,14 @@ int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
 int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
 /* Gateway gw heard dev_eui at now_ms with quality. */
 int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quality, int64_t now_ms);
-/* Records that dev_eui's AppTimeReq was answered at now_ms. */
-int seng_time_req(struct store *s, const char *dev_eui, int64_t now_ms);
+/* The same for n (device, gateway) pairs, each at most once in the batch, in one statement. */
+struct seng_gw_obs {
+	char dev_eui[SENG_EUI_LEN];
+	char gw[SENG_EUI_LEN];
+	int quality;
+	int64_t seen_ms;
+};
+int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n);
 
 /* The (device, gateway, quality) triples of the job's devices in step `step`, from uplinks heard
  * at or after since_ms: parallel arrays,

@@ -95,6 +95,12 @@ void engine_destroy(struct engine *e);
  * decode (logged; nothing changes), FUOTA_ERR_IO when the database failed. */
 int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
 
+/* How many inbound messages wait for the engine (the caller's queue). While more than 2,000 wait,
+ * ticks send no unicast requests: their answers would only queue behind, and a class A device
+ * takes a request at its next uplink anyway (the deadline counts from the delivery). Multicast
+ * frames are not held back. */
+void engine_set_backlog(struct engine *e, size_t waiting);
+
 /* A gateway's DownlinkTxAck for a multicast frame fuotad sent. Not OK: the frame is queued to go
  * again through that gateway (with a new FCnt). Unknown downlink ids are ignored. */
 int engine_on_ack(struct engine *e, const struct cs_gw_ack *a);

@@ -1,0 +1,298 @@
+/* What the engine remembers of each device from its uplinks (see engine_int.h, struct
+ * engine_seen): the gateways that heard it, written to engine_device_gateway in batches; its
+ * uplink period; and the delivery of its outstanding unicast request.
+ *
+ * A class A device receives a queued downlink only in the receive windows of its next uplink,
+ * so a request fuotad publishes reaches it up to one uplink period later, and each more
+ * request queued for it (PackageVersionReq on three ports) one uplink after the other. The
+ * step's deadline therefore counts from the delivery: when the request is sent, the deadline is
+ * now + the unicast timeout + one estimated uplink period per request queued; an uplink that
+ * delivers one of them later than that allowed for moves it to that uplink's time + the unicast
+ * timeout + one period per request still queued (a deadline is never brought forward). Without an
+ * estimate (fewer than two uplinks seen by this engine) the period counts as zero, as before. The
+ * table lives in this engine only: after a restart, or when another engine of the shared
+ * subscription got the uplink, the deadline stays as sent and the step simply retries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "fuota/err.h"
+#include "fuota/log.h"
+
+/* A pair already stored is written again only after this long (its seen_ms is compared with a
+ * week, its quality is a hint). A new pair is written at the next flush (at most 1 s). */
+#define GW_REFRESH_MS   (60 * 1000)
+#define FLUSH_EVERY_MS  1000
+#define FLUSH_BATCH     4096
+#define PERIOD_MAX_MS   (3600u * 1000u)
+#define PERIOD_DECAY_OF 8u
+
+static uint64_t eui_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static struct engine_seen *slot_of(struct engine_seen *slots, size_t cap, const char *dev_eui)
+{
+	size_t i = (size_t)eui_hash(dev_eui) & (cap - 1);
+
+	while (slots[i].dev_eui[0] && strcmp(slots[i].dev_eui, dev_eui) != 0)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static int grow(struct engine *e)
+{
+	size_t cap = e->seen_cap ? e->seen_cap * 2 : 1024;
+	struct engine_seen *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return FUOTA_ERR_NO_MEMORY;
+	for (size_t i = 0; i < e->seen_cap; i++)
+		if (e->seen[i].dev_eui[0])
+			*slot_of(slots, cap, e->seen[i].dev_eui) = e->seen[i];
+	free(e->seen);
+	e->seen = slots;
+	e->seen_cap = cap;
+	return FUOTA_OK;
+}
+
+struct engine_seen *engine_seen_get(struct engine *e, const char *dev_eui, bool create)
+{
+	struct engine_seen *r;
+
+	if (!dev_eui[0] || strlen(dev_eui) >= SENG_EUI_LEN)
+		return NULL;
+	if (e->seen_cap == 0) {
+		if (!create || grow(e) != FUOTA_OK)
+			return NULL;
+	}
+	r = slot_of(e->seen, e->seen_cap, dev_eui);
+	if (r->dev_eui[0] || !create)
+		return r->dev_eui[0] ? r : NULL;
+	/* Kept at most half full so that probing stays short. */
+	if ((e->seen_n + 1) * 2 > e->seen_cap) {
+		if (grow(e) != FUOTA_OK)
+			return NULL;
+		r = slot_of(e->seen, e->seen_cap, dev_eui);
+	}
+	memset(r, 0, sizeof(*r));
+	memcpy(r->dev_eui, dev_eui, strlen(dev_eui) + 1);
+	e->seen_n++;
+	return r;
+}
+
+void engine_seen_free(struct engine *e)
+{
+	free(e->seen);
+	e->seen = NULL;
+	e->seen_cap = e->seen_n = 0;
+}
+
+static void note_gateway(struct engine_seen *r, const char *gw, int quality, int64_t now_ms)
+{
+	struct engine_seen_gw *g = NULL;
+
+	if (!gw[0] || strlen(gw) >= SENG_EUI_LEN)
+		return;
+	for (size_t i = 0; i < r->n_gw && !g; i++)
+		if (strcmp(r->gw[i].id, gw) == 0)
+			g = &r->gw[i];
+	if (!g && r->n_gw < ENGINE_SEEN_GWS) {
+		g = &r->gw[r->n_gw++];
+		memset(g, 0, sizeof(*g));
+	}
+	if (!g) {
+		/* More gateways than slots: the one heard longest ago makes room (the table keeps
+		 * every pair; this one is written again when it is heard again). */
+		g = &r->gw[0];
+		for (size_t i = 1; i < r->n_gw; i++)
+			if (r->gw[i].seen_ms < g->seen_ms)
+				g = &r->gw[i];
+		memset(g, 0, sizeof(*g));
+	}
+	if (!g->id[0])
+		memcpy(g->id, gw, strlen(gw) + 1);
+	g->quality = quality;
+	g->seen_ms = now_ms;
+}
+
+struct engine_seen *engine_seen_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	struct engine_seen *r = engine_seen_get(e, u->dev_eui, true);
+
+	if (!r)
+		return NULL;
+	if (r->last_up_ms > 0 && now_ms > r->last_up_ms) {
+		uint64_t gap = (uint64_t)(now_ms - r->last_up_ms);
+
+		/* A slowly decaying maximum: a device's answers may come between its periodic
+		 * uplinks, and one short gap must not hide its real period. */
+		if (gap > PERIOD_MAX_MS)
+			gap = PERIOD_MAX_MS;
+		if (gap >= r->period_ms)
+			r->period_ms = (uint32_t)gap;
+		else
+			r->period_ms -= (uint32_t)((r->period_ms - gap) / PERIOD_DECAY_OF);
+	}
+	r->last_up_ms = now_ms;
+	for (size_t i = 0; i < u->n_rx && i < CS_MAX_RX; i++)
+		note_gateway(r, u->rx[i].gateway_id, (int)(u->rx[i].rssi + (int32_t)u->rx[i].snr),
+		             now_ms);
+	return r;
+}
+
+/* Writes obs[0..*n) and marks them written. */
+static int flush_batch(struct engine *e, struct seng_gw_obs *obs, struct engine_seen_gw **marked,
+                       size_t *n)
+{
+	int rc = seng_gw_seen_batch(e->store, obs, *n);
+
+	for (size_t k = 0; rc == FUOTA_OK && k < *n; k++)
+		marked[k]->written_ms = obs[k].seen_ms;
+	*n = 0;
+	return rc;
+}
+
+int engine_seen_flush(struct engine *e, int64_t now_ms, bool all)
+{
+	struct seng_gw_obs *obs;
+	struct engine_seen_gw **marked;
+	size_t n = 0;
+	int rc = FUOTA_OK;
+
+	if (!all && now_ms - e->seen_flushed_ms < FLUSH_EVERY_MS)
+		return FUOTA_OK;
+	e->seen_flushed_ms = now_ms;
+	obs = malloc(FLUSH_BATCH * sizeof(*obs));
+	marked = malloc(FLUSH_BATCH * sizeof(*marked));
+	if (!obs || !marked)
+		rc = FUOTA_ERR_NO_MEMORY;
+	for (size_t i = 0; i < e->seen_cap && rc == FUOTA_OK; i++) {
+		struct engine_seen *r = &e->seen[i];
+
+		if (!r->dev_eui[0])
+			continue;
+		if (n + ENGINE_SEEN_GWS > FLUSH_BATCH)
+			rc = flush_batch(e, obs, marked, &n);
+		for (size_t k = 0; rc == FUOTA_OK && k < r->n_gw; k++) {
+			struct engine_seen_gw *g = &r->gw[k];
+
+			if (g->seen_ms <= g->written_ms ||
+			    (!all && g->written_ms > 0 &&
+			     g->seen_ms - g->written_ms < GW_REFRESH_MS))
+				continue;
+			memcpy(obs[n].dev_eui, r->dev_eui, SENG_EUI_LEN);
+			memcpy(obs[n].gw, g->id, SENG_EUI_LEN);
+			obs[n].quality = g->quality;
+			obs[n].seen_ms = g->seen_ms;
+			marked[n++] = g;
+		}
+	}
+	if (rc == FUOTA_OK && n > 0)
+		rc = flush_batch(e, obs, marked, &n);
+	free(obs);
+	free(marked);
+	if (rc != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "engine: device gateways not written: %s",
+		        fuota_strerror(rc));
+	return rc;
+}
+
+int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
+                             uint64_t timeout_ms, unsigned queued)
+{
+	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
+	uint64_t wait = timeout_ms + (r ? (uint64_t)r->period_ms * queued : 0);
+
+	return from_ms + (int64_t)wait;
+}
+
+void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+                      unsigned attempts, unsigned n_requests, uint64_t timeout_ms, int64_t now_ms,
+                      int64_t deadline_ms)
+{
+	struct engine_seen *r = engine_seen_get(e, dev_eui, true);
+
+	if (!r)
+		return;
+	if (r->job_id != job_id || strcmp(r->step, step) != 0)
+		r->first_rx_ms = 0;
+	r->job_id = job_id;
+	snprintf(r->step, sizeof(r->step), "%s", step);
+	r->attempts = attempts;
+	r->queued = n_requests;
+	r->timeout_ms = timeout_ms;
+	r->sent_ms = now_ms;
+	r->deadline_ms = deadline_ms;
+}
+
+void engine_seen_moved(struct engine *e, const char *dev_eui)
+{
+	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
+
+	if (r) {
+		r->queued = 0;
+		r->step[0] = 0;
+		r->first_rx_ms = 0;
+	}
+}
+
+int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms)
+{
+	struct seng_dev_update u;
+	int64_t deadline;
+	int rc;
+
+	/* The uplink that brought the answer to a request sent at this very moment is not one
+	 * that delivered it. */
+	if (!r || r->queued == 0 || now_ms <= r->sent_ms)
+		return FUOTA_OK;
+	r->queued--;
+	if (r->first_rx_ms == 0)
+		r->first_rx_ms = now_ms;
+	/* Written only when the delivery came later than the period estimate allowed for: a
+	 * deadline is never brought forward (one write per request saved). */
+	deadline = now_ms + (int64_t)(r->timeout_ms + (uint64_t)r->period_ms * r->queued);
+	if (deadline <= r->deadline_ms)
+		return FUOTA_OK;
+	r->deadline_ms = deadline;
+	seng_dev_update_init(&u);
+	u.set_deadline = true;
+	u.deadline_ms = deadline;
+	u.if_attempts = true;
+	u.attempts = r->attempts;
+	rc = seng_dev_update(e->store, r->job_id, r->dev_eui, r->step, &u);
+	if (rc == FUOTA_ERR_STATE) {
+		r->queued = 0; /* answered, or sent again meanwhile */
+		return FUOTA_OK;
+	}
+	return rc;
+}
+
+bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+                          int64_t *rx_ms)
+{
+	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
+
+	if (!r || r->job_id != job_id || strcmp(r->step, step) != 0 || r->first_rx_ms == 0)
+		return false;
+	*rx_ms = r->first_rx_ms;
+	return true;
+}
+
+uint64_t engine_seen_period_max(const struct engine *e, int64_t job_id)
+{
+	uint64_t max = 0;
+
+	for (size_t i = 0; i < e->seen_cap; i++)
+		if (e->seen[i].dev_eui[0] && e->seen[i].job_id == job_id &&
+		    e->seen[i].period_ms > max)
+			max = e->seen[i].period_ms;
+	return max;
+}
