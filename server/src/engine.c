@@ -35,7 +35,6 @@
 #define DEVS_PER_TICK      256u
 #define GATEWAY_MAX_AGE_MS (INT64_C(7) * 24 * 3600 * 1000)
 #define JOB_CACHE_MS       1000
-#define BACKLOG_PAUSE      2000
 #define BACKLOG_RETRY_MS   250
 
 void engine_cfg_defaults(struct engine_cfg *c)
@@ -495,7 +494,7 @@ static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_m
 	int rc;
 
 	/* The answers of what was sent wait in the inbound queue: they come first. */
-	if (e->backlog > BACKLOG_PAUSE) {
+	if (e->backlog > ENGINE_BACKLOG_PAUSE) {
 		if (now_ms + BACKLOG_RETRY_MS < *next_due)
 			*next_due = now_ms + BACKLOG_RETRY_MS;
 		return FUOTA_OK;

@@ -769,8 +769,8 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	else
 		rc = on_frag(e, &d, u, now_ms);
 	/* An answer that moved the device: its new step acts at once (no wait for the tick), on
-	 * the row as the moves left it. */
-	if (rc == FUOTA_OK && strcmp(step, d.step) != 0 &&
+	 * the row as the moves left it; with a backlog the tick sends it once the queue drained. */
+	if (rc == FUOTA_OK && strcmp(step, d.step) != 0 && e->backlog <= ENGINE_BACKLOG_PAUSE &&
 	    (!d.has_deadline || d.deadline_ms <= now_ms))
 		rc = engine_dev_due(e, &j, &d, now_ms);
 	seng_job_free(&j);

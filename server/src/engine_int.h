@@ -65,6 +65,10 @@ struct engine_seen {
 	int64_t sent_ms, first_rx_ms, deadline_ms; /* deadline_ms: as stored */
 };
 
+/* More inbound messages waiting than this (engine_set_backlog): no unicast request is sent, by
+ * a tick or right after an answer, until the queue has drained below it. */
+#define ENGINE_BACKLOG_PAUSE 2000
+
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
 #define ENGINE_JOB_CACHE 4
 struct engine_job_cached {

@@ -204,6 +204,7 @@ static void *runner_main(void *arg)
 		struct mqtt_msg *m = NULL;
 
 		stats_maybe_log(r, now);
+		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 		if (now >= next_due) {
 			int64_t t0 = mono_us();
 

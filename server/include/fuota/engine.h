@@ -96,7 +96,8 @@ void engine_destroy(struct engine *e);
 int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
 
 /* How many inbound messages wait for the engine (the caller's queue). While more than 2,000 wait,
- * ticks send no unicast requests: their answers would only queue behind, and a class A device
+ * no unicast request is sent (by a tick or right after an answer): their answers would only
+ * queue behind the ones waiting, and a class A device
  * takes a request at its next uplink anyway (the deadline counts from the delivery). Multicast
  * frames are not held back. */
 void engine_set_backlog(struct engine *e, size_t waiting);
