@@ -11,10 +11,13 @@
 #   clocksync  AppTimeReq answers per second end to end (fuota-sim -> mosquitto -> fuotad ->
 #              mosquitto -> fuota-sim) with every device asking at every uplink
 #   scale      fuotad's CPU time and memory (/proc/PID: utime + stime, VmRSS, VmHWM) sampled
-#              during a job for many devices (10,000)
+#              during a job for many devices (10,000, each sending an uplink every 10 s), the
+#              uplinks fuotad handled per second and its inbound queue (its 10 s stats lines),
+#              and the database transactions per uplink (pg_stat_database)
 #
 #   bench/campaign.sh BIN_DIR [--only adaptive|clocksync|scale] [--devices N]
-#                     [--scale-devices N] [--size BYTES] [--clocksync-devices N] [--seconds S]
+#                     [--scale-devices N] [--scale-period S] [--scale-timeout S] [--size BYTES]
+#                     [--clocksync-devices N] [--seconds S]
 #
 # Radio: EU868 869.525 MHz DR6, duty-cycle enforcement off (the simulated gateway too), class C
 # frames at a GPS instant. Prints one human line per figure and, at the end, one JSON line with
@@ -27,12 +30,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 CP_BIN=${1:?usage: bench/campaign.sh BIN_DIR [options]}
 shift
-ONLY= DEVICES=1000 SCALE_DEVICES=10000 SIZE=65536 CS_DEVICES=20000 SECONDS_CS=12
+ONLY= DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZE=65536 CS_DEVICES=20000 SECONDS_CS=12
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) ONLY=${2:?}; shift ;;
 	--devices) DEVICES=${2:?}; shift ;;
 	--scale-devices) SCALE_DEVICES=${2:?}; shift ;;
+	--scale-period) SCALE_PERIOD=${2:?}; shift ;;
+	--scale-timeout) SCALE_TIMEOUT=${2:?}; shift ;;
 	--size) SIZE=${2:?}; shift ;;
 	--clocksync-devices) CS_DEVICES=${2:?}; shift ;;
 	--seconds) SECONDS_CS=${2:?}; shift ;;
@@ -77,7 +82,7 @@ new_stack() { # NAME
 	cp_services_load "$WORK/stack/run/services.env"
 	cp_db_create fuota_bench
 	CP_TOKEN=
-	CP_LOG_LEVEL=warn
+	CP_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
 	cp_fuotad_start
 	cp_events_start
 }
@@ -88,6 +93,11 @@ proc_cpu_s() {
 }
 proc_kib() { # PID FIELD (VmRSS, VmHWM)
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+# Transactions committed or rolled back in the bench's database so far (every statement outside
+# BEGIN/COMMIT is one).
+db_xacts() {
+	cp_psql "$CP_DB" "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$CP_DB'"
 }
 
 job_json() { # FW_ID REDUNDANCY TIMEOUT_S: a class C job for every device of the fleet
@@ -177,26 +187,30 @@ bench_clocksync() {
 }
 
 bench_scale() {
-	local fw job pid c0 t0 s cpu peak_rss hwm samples=$WORK/samples size=16384
-	say "scale: $SCALE_DEVICES devices, a $size-byte image, 20 % fixed parity"
-	CP_ADAPTIVE=0 CP_CLASS_C_TIMING=gps
+	local fw job pid c0 x0 t0 s cpu peak_rss hwm samples size=16384 up xacts qmax rate
+	say "scale: $SCALE_DEVICES devices (an uplink every $SCALE_PERIOD s), a $size-byte image, 20 % fixed parity, unicast timeout $SCALE_TIMEOUT s"
+	CP_ADAPTIVE=0 CP_CLASS_C_TIMING=gps BENCH_LOG_LEVEL=info
 	new_stack scale
+	BENCH_LOG_LEVEL=
 	samples=$CP_DIR/samples.tsv
 	head -c "$size" /dev/urandom >"$CP_DIR/fw.bin"
-	cp_sim_start --devices "$SCALE_DEVICES" --v2-fraction 1 --loss 0.05 --uplink-period 3 \
-		--gw-duty-cycle 0 --gateways 8 --coverage 2 --image "$CP_DIR/fw.bin" --seed 23
+	cp_sim_start --devices "$SCALE_DEVICES" --v2-fraction 1 --loss 0.05 \
+		--uplink-period "$SCALE_PERIOD" --gw-duty-cycle 0 --gateways 8 --coverage 2 \
+		--image "$CP_DIR/fw.bin" --seed 23
 	t0=$SECONDS
 	cp_register
 	say "scale: $SCALE_DEVICES devices registered in $((SECONDS - t0)) s"
 	fw=$(cp_firmware "$CP_DIR/fw.bin")
 	pid=$CP_FUOTAD_PID
 	c0=$(proc_cpu_s "$pid")
+	x0=$(db_xacts)
 	t0=$SECONDS
-	job=$(cp_job_create "$(job_json "$fw" 14 8)")
+	job=$(cp_job_create "$(job_json "$fw" 14 "$SCALE_TIMEOUT")")
 	say "scale: job $job created in $((SECONDS - t0)) s"
 	sample() { # JOB STATE
-		printf '%s\t%s\t%s\t%s\t%s\n' "$((SECONDS - t0))" "$(proc_cpu_s "$pid")" \
-			"$(proc_kib "$pid" VmRSS)" "$(proc_kib "$pid" VmHWM)" "$2" >>"$samples"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$((SECONDS - t0))" "$(proc_cpu_s "$pid")" \
+			"$(proc_kib "$pid" VmRSS)" "$(proc_kib "$pid" VmHWM)" "$2" "$(db_xacts)" \
+			>>"$samples"
 		sleep 1
 	}
 	cp_job_wait "$job" 3600 sample
@@ -206,12 +220,21 @@ bench_scale() {
 	cpu=$(awk -v c0="$c0" 'END { printf "%.1f", $2 - c0 }' "$samples")
 	peak_rss=$(sort -t$'\t' -k3 -n "$samples" | tail -1 | cut -f3)
 	hwm=$(tail -1 "$samples" | cut -f4)
-	say "scale: $(printf '%s' "$s" | jq -c '{updated, verified, devices, frames_sent, nb_frag, duration_s}')"
+	up=$(jq .summary.uplinks "$CP_DIR/report.json")
+	xacts=$(($(tail -1 "$samples" | cut -f6) - x0))
+	# fuotad's own stats lines (every 10 s): the deepest inbound queue and the best rate.
+	qmax=$(sed -n 's/.*queue [0-9]* (max \([0-9]*\)).*/\1/p' "$CP_DIR/fuotad.log" | sort -n | tail -1)
+	rate=$(sed -n 's/.*engine: \([0-9]*\) uplinks\/s.*/\1/p' "$CP_DIR/fuotad.log" | sort -n | tail -1)
+	say "scale: $(printf '%s' "$s" | jq -c '{state, updated, verified, devices, failed, frames_sent, nb_frag, duration_s, failures}')"
 	say "scale: fuotad used $cpu CPU s over $((SECONDS - t0)) s of job ($(awk "BEGIN{printf \"%.0f\", 100 * $cpu / ($SECONDS - $t0)}") % of a core), RSS peak $((peak_rss / 1024)) MiB sampled (VmHWM $((hwm / 1024)) MiB)"
+	say "scale: $up uplinks offered ($(awk "BEGIN{printf \"%.0f\", $SCALE_DEVICES / $SCALE_PERIOD}")/s), fuotad handled up to ${rate:-0}/s (10 s average), inbound queue at most ${qmax:-0} messages; $xacts database transactions ($(awk "BEGIN{printf \"%.2f\", $xacts / ($up > 0 ? $up : 1)}") per uplink)"
 	RESULTS=$(jq -c --argjson s "$s" --argjson cpu "$cpu" --argjson rss "$peak_rss" \
-		--argjson hwm "$hwm" --argjson wall "$((SECONDS - t0))" '. + {scale: ($s +
-		{fuotad_cpu_s: $cpu, wall_s: $wall, fuotad_rss_peak_kib: $rss, fuotad_vmhwm_kib: $hwm})}' \
-		<<<"$RESULTS")
+		--argjson hwm "$hwm" --argjson wall "$((SECONDS - t0))" --argjson up "$up" \
+		--argjson xacts "$xacts" --argjson qmax "${qmax:-0}" --argjson rate "${rate:-0}" \
+		--argjson period "$SCALE_PERIOD" '. + {scale: ($s +
+		{fuotad_cpu_s: $cpu, wall_s: $wall, fuotad_rss_peak_kib: $rss, fuotad_vmhwm_kib: $hwm,
+		uplink_period_s: $period, uplinks: $up, uplinks_per_s_handled_max: $rate,
+		inbound_queue_max: $qmax, db_transactions: $xacts})}' <<<"$RESULTS")
 }
 
 case ${ONLY:-all} in
