@@ -41,11 +41,6 @@ enum frag_dir frag_cmd_dir(enum frag_cmd_type type)
 	}
 }
 
-void frag_cmd_err_format(const struct fuota_parse_err *err, char *buf, size_t len)
-{
-	fuota_parse_err_format(err, buf, len);
-}
-
 bool frag_cmd_equal(const struct frag_cmd *a, const struct frag_cmd *b)
 {
 	if (!a || !b || a->type != b->type)

@@ -695,7 +695,7 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
 			char msg[160];
 
-			frag_cmd_err_format(&it.err, msg, sizeof(msg));
+			fuota_parse_err_format(&it.err, msg, sizeof(msg));
 			log_msg(LOG_LVL_WARN, "device %s: bad TS004 uplink: %s", d->dev_eui, msg);
 			return FUOTA_ERR_MALFORMED;
 		}

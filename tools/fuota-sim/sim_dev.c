@@ -550,7 +550,7 @@ static void frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		struct frag_cmd cmd, ans;
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
 			char msg[96];
-			frag_cmd_err_format(&it.err, msg, sizeof(msg));
+			fuota_parse_err_format(&it.err, msg, sizeof(msg));
 			fail(d, "port 201: %s", msg);
 			return;
 		}

@@ -166,9 +166,6 @@ const char *frag_cmd_name(enum frag_cmd_type type);
 /* Direction of a command type (FRAG_DOWN or FRAG_UP). */
 enum frag_dir frag_cmd_dir(enum frag_cmd_type type);
 
-/* fuota_parse_err_format under its older name, for callers not moved yet. */
-void frag_cmd_err_format(const struct fuota_parse_err *err, char *buf, size_t len);
-
 /* True when a and b are the same command with the same field values (a DataFragment's payload
  * compared by content). */
 bool frag_cmd_equal(const struct frag_cmd *a, const struct frag_cmd *b);
