@@ -18,9 +18,7 @@
 #include "fuota/http.h"
 #include "fuota/log.h"
 #include "fuota/store.h"
-#ifdef FUOTA_HAVE_ENGINE
 #include "fuota/engine_mqtt.h"
-#endif
 
 static void usage(FILE *f)
 {
@@ -104,9 +102,7 @@ static int cmd_run(const struct cfg *c)
 	struct store *s = NULL;
 	struct api_ctx *api = NULL;
 	struct http_server *h = NULL;
-#ifdef FUOTA_HAVE_ENGINE
 	struct engine_runner *engine = NULL;
-#endif
 	sigset_t set;
 	char err[256];
 	int sig = 0, rc = 1;
@@ -131,18 +127,14 @@ static int cmd_run(const struct cfg *c)
 	}
 	log_msg(LOG_LVL_INFO, "fuotad listening on http://%s:%u (%u threads, %u db connections)",
 	        c->http_bind, http_port(h), c->http_threads, c->db_pool_size);
-#ifdef FUOTA_HAVE_ENGINE
 	/* The job engine: its own thread, database connections and MQTT client. */
 	if (c->engine_enabled && engine_runner_start(c, &engine) != FUOTA_OK)
 		goto out;
-#endif
 	sigwait(&set, &sig);
 	log_msg(LOG_LVL_INFO, "signal %d: shutting down", sig);
 	rc = 0;
 out:
-#ifdef FUOTA_HAVE_ENGINE
 	engine_runner_stop(engine);
-#endif
 	http_stop(h);
 	api_destroy(api);
 	store_close(s);
