@@ -34,6 +34,13 @@ struct sim_mb_spec {
 	size_t n_idx;
 };
 
+/* How the simulated gateways encode their MQTT messages (--gw-encoding). */
+enum sim_gw_encoding {
+	SIM_GW_PROTOBUF = 0,
+	SIM_GW_JSON,
+	SIM_GW_MIXED /* odd-numbered gateways JSON, the others protobuf */
+};
+
 struct sim_opts {
 	const char *mqtt_uri;
 	const char *client_id;
@@ -70,6 +77,8 @@ struct sim_opts {
 	double gw_duty_pct; /* < 0: the region's sub-band; 0: none; else this percentage */
 	double duty_window_s;
 	double max_ahead_s; /* a GPS-timed frame further ahead is TOO_EARLY */
+	enum sim_gw_encoding gw_encoding;
+	double gw_stats_period_s; /* gw.GatewayStats every S seconds per gateway; 0: never */
 	const char *fleet_out;
 	bool print_fleet;
 	const char *report_path;
@@ -96,6 +105,12 @@ struct sim_gw {
 	size_t n_devs, cap_devs;
 	uint64_t acks[12]; /* per cs_tx_ack_status */
 	uint64_t frames_sent;
+	bool json;             /* speaks the JSON encoding (else binary protobuf) */
+	uint64_t bad_messages; /* DownlinkFrames refused: other encoding or undecodable */
+	uint64_t downlinks;    /* DownlinkFrames received (tx_packets_received) */
+	uint64_t uplinks;      /* uplinks it heard (rx_packets_received) */
+	uint64_t stats_sent;
+	int64_t next_stats_ms;
 };
 
 struct sim_unicast {

@@ -87,6 +87,10 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		snprintf(s->gws[g].id, sizeof(s->gws[g].id), "%016llx",
 		         (unsigned long long)(o->gw_eui_base + g));
 		s->gws[g].gnss = g < n_gnss;
+		s->gws[g].json = o->gw_encoding == SIM_GW_JSON ||
+		                 (o->gw_encoding == SIM_GW_MIXED && g % 2 == 1);
+		s->gws[g].next_stats_ms =
+		        now_ms; /* the first stats at once: the encoding is known */
 	}
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
@@ -204,8 +208,9 @@ char *sim_fleet_json(const struct sim *s)
 		                                      n->loss, "gateways", gl));
 	}
 	for (uint32_t g = 0; g < s->n_gws; g++)
-		json_array_append_new(gws, json_pack("{s:s, s:b}", "gateway_id", s->gws[g].id,
-		                                     "gnss", s->gws[g].gnss));
+		json_array_append_new(gws, json_pack("{s:s, s:b, s:s}", "gateway_id", s->gws[g].id,
+		                                     "gnss", s->gws[g].gnss, "encoding",
+		                                     s->gws[g].json ? "json" : "protobuf"));
 	json_object_set_new(root, "region", json_string(s->o.region->name));
 	json_object_set_new(root, "application_id", json_string(s->o.app_id));
 	json_object_set_new(root, "seed", json_integer((json_int_t)s->o.seed));

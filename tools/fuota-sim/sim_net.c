@@ -26,6 +26,7 @@
 #include "fuota/lw_frame.h"
 #include "fuota/lw_gps.h"
 #include "sim.h"
+#include "sim_gwjson.h"
 
 #define RX1_DELAY_MS 1000
 
@@ -171,9 +172,11 @@ static void publish_ack(struct sim *s, struct sim_gw *g, uint32_t downlink_id,
 {
 	struct cs_gw_ack a = {.downlink_id = downlink_id, .status = st};
 	snprintf(a.gateway_id, sizeof(a.gateway_id), "%s", g->id);
-	uint8_t *buf = NULL;
+	void *buf = NULL;
 	size_t len = 0;
-	if (cs_gw_ack_to_proto(&a, &buf, &len) != FUOTA_OK)
+	int rc = g->json ? sim_gw_ack_to_json(&a, (char **)&buf, &len)
+	                 : cs_gw_ack_to_proto(&a, (uint8_t **)&buf, &len);
+	if (rc != FUOTA_OK)
 		return;
 	char topic[160];
 	snprintf(topic, sizeof(topic), "%s/gateway/%s/event/ack", s->o.gw_prefix, g->id);
@@ -269,9 +272,26 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 	struct sim_gw *g = find_gw(s, gw_id);
 	if (!g)
 		return; /* another simulator's or a real gateway */
-	if (cs_gw_downlink_from_proto(m->payload, m->len, &d, err, sizeof(err)) != FUOTA_OK) {
+	g->downlinks++;
+	/* A gateway speaks one encoding (its bridge or forwarder is configured so); a frame in the
+	 * other one does not decode there and is never transmitted nor acknowledged. */
+	bool json = sim_gw_payload_is_json(m->payload, m->len);
+	int rc;
+	if (json != g->json) {
+		snprintf(err, sizeof(err), "%s payload on a %s gateway", json ? "JSON" : "protobuf",
+		         g->json ? "JSON" : "protobuf");
+		rc = FUOTA_ERR_MALFORMED;
+	} else if (json) {
+		rc = sim_gw_downlink_from_json((const char *)m->payload, m->len, &d, err,
+		                               sizeof(err));
+	} else {
+		rc = cs_gw_downlink_from_proto(m->payload, m->len, &d, err, sizeof(err));
+	}
+	if (rc != FUOTA_OK) {
 		s->bad_messages++;
-		fprintf(stderr, "fuota-sim: gateway %s: DownlinkFrame refused: %s\n", g->id, err);
+		if (g->bad_messages++ < 5 || s->o.verbose)
+			fprintf(stderr, "fuota-sim: gateway %s: DownlinkFrame refused: %s\n", g->id,
+			        err);
 		return;
 	}
 	struct sim_tx tx;
@@ -290,6 +310,30 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 		g->tx[g->n_tx++] = tx;
 	}
 	publish_ack(s, g, d.downlink_id, st);
+}
+
+/* gw.GatewayStats on {prefix}/gateway/{id}/event/stats in the gateway's encoding. */
+static void publish_stats(struct sim *s, struct sim_gw *g, int64_t now_ms)
+{
+	struct cs_gw_stats st = {
+	        .rx_received = (uint32_t)g->uplinks,
+	        .rx_received_ok = (uint32_t)g->uplinks,
+	        .tx_received = (uint32_t)g->downlinks,
+	        .tx_emitted = (uint32_t)g->frames_sent,
+	};
+	snprintf(st.gateway_id, sizeof(st.gateway_id), "%s", g->id);
+	unix_time(now_ms, &st.time);
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = g->json ? cs_gw_stats_to_json(&st, (char **)&buf, &len)
+	                 : cs_gw_stats_to_proto(&st, (uint8_t **)&buf, &len);
+	if (rc != FUOTA_OK)
+		return;
+	char topic[160];
+	snprintf(topic, sizeof(topic), "%s/gateway/%s/event/stats", s->o.gw_prefix, g->id);
+	if (mqtt_publish(s->mqtt, topic, buf, len, 0) == FUOTA_OK)
+		g->stats_sent++;
+	free(buf);
 }
 
 /* Topic levels of a prefix: "a/b" has 2. */
@@ -412,8 +456,9 @@ static void uplink(struct sim *s, struct sim_node *n, int64_t now_ms)
 	u->data_len = ul.len;
 	u->frequency = 868100000u + 200000u * (ul.fcnt % 3);
 	for (size_t k = 0; k < n->n_gws && k < CS_MAX_RX; k++) {
-		const struct sim_gw *g = &s->gws[n->gws[k]];
+		struct sim_gw *g = &s->gws[n->gws[k]];
 		struct cs_rx_info *rx = &u->rx[u->n_rx++];
+		g->uplinks++;
 		snprintf(rx->gateway_id, sizeof(rx->gateway_id), "%s", g->id);
 		rx->uplink_id = ++s->next_uplink_id;
 		if (g->gnss) {
@@ -476,6 +521,15 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms)
 	int64_t next = now_ms + 1000;
 	for (uint32_t gi = 0; gi < s->n_gws; gi++) {
 		struct sim_gw *g = &s->gws[gi];
+		if (s->o.gw_stats_period_s > 0) {
+			if (now_ms >= g->next_stats_ms) {
+				publish_stats(s, g, now_ms);
+				g->next_stats_ms =
+				        now_ms + (int64_t)(s->o.gw_stats_period_s * 1000);
+			}
+			if (g->next_stats_ms < next)
+				next = g->next_stats_ms;
+		}
 		for (size_t i = 0; i < g->n_tx; i++) {
 			struct sim_tx *t = &g->tx[i];
 			if (t->sent)

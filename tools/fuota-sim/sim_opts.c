@@ -59,6 +59,11 @@ static void usage(FILE *f)
 	        "                          0: no limit)\n"
 	        "  --duty-window S         duty-cycle window (3600)\n"
 	        "  --max-ahead S           GPS-timed frames further ahead are TOO_EARLY (3600)\n"
+	        "  --gw-encoding E         protobuf, json or mixed (odd-numbered gateways JSON):\n"
+	        "                          the encoding of a gateway's acks and stats; it refuses\n"
+	        "                          a DownlinkFrame in the other one (protobuf)\n"
+	        "  --gw-stats-period S     gw.GatewayStats every S seconds per gateway (5; 0: "
+	        "none)\n"
 	        "Output and run:\n"
 	        "  --print-fleet           print the fleet JSON and exit\n"
 	        "  --fleet-out FILE        write the fleet JSON, then run\n"
@@ -188,6 +193,8 @@ enum {
 	O_DUTY,
 	O_DUTY_WIN,
 	O_AHEAD,
+	O_GW_ENC,
+	O_GW_STATS,
 	O_PRINT_FLEET,
 	O_FLEET_OUT,
 	O_REPORT,
@@ -229,6 +236,8 @@ static const struct option longopts[] = {
         {"gw-duty-cycle", required_argument, NULL, O_DUTY},
         {"duty-window", required_argument, NULL, O_DUTY_WIN},
         {"max-ahead", required_argument, NULL, O_AHEAD},
+        {"gw-encoding", required_argument, NULL, O_GW_ENC},
+        {"gw-stats-period", required_argument, NULL, O_GW_STATS},
         {"print-fleet", no_argument, NULL, O_PRINT_FLEET},
         {"fleet-out", required_argument, NULL, O_FLEET_OUT},
         {"report", required_argument, NULL, O_REPORT},
@@ -264,6 +273,8 @@ static void defaults(struct sim_opts *o)
 	o->gw_duty_pct = -1;
 	o->duty_window_s = 3600;
 	o->max_ahead_s = 3600;
+	o->gw_encoding = SIM_GW_PROTOBUF;
+	o->gw_stats_period_s = 5;
 }
 
 int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
@@ -409,6 +420,20 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
 		case O_AHEAD:
 			if (parse_double(a, 1, 1e7, &o->max_ahead_s))
 				bad = "--max-ahead";
+			break;
+		case O_GW_ENC:
+			if (strcmp(a, "protobuf") == 0)
+				o->gw_encoding = SIM_GW_PROTOBUF;
+			else if (strcmp(a, "json") == 0)
+				o->gw_encoding = SIM_GW_JSON;
+			else if (strcmp(a, "mixed") == 0)
+				o->gw_encoding = SIM_GW_MIXED;
+			else
+				bad = "--gw-encoding (protobuf, json or mixed)";
+			break;
+		case O_GW_STATS:
+			if (parse_double(a, 0, 86400, &o->gw_stats_period_s))
+				bad = "--gw-stats-period";
 			break;
 		case O_PRINT_FLEET: o->print_fleet = true; break;
 		case O_FLEET_OUT: o->fleet_out = a; break;

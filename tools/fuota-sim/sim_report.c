@@ -3,6 +3,7 @@
  * JSON layout:
  *   { "summary": { devices, finished, decoded, verified, failed, uplinks, downlinks,
  *                  frames_sent, acks: { "OK": n, ... } },
+ *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, finished,
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
@@ -115,8 +116,9 @@ void sim_report_print(const struct sim *s, int64_t now_ms)
 	       (unsigned long long)t.heard, (unsigned long long)t.lost);
 	for (uint32_t g = 0; g < s->n_gws; g++) {
 		const struct sim_gw *gw = &s->gws[g];
-		printf("  gateway %s: %llu frames on air, acks", gw->id,
-		       (unsigned long long)gw->frames_sent);
+		printf("  gateway %s (%s): %llu frames on air, %llu refused, acks", gw->id,
+		       gw->json ? "json" : "protobuf", (unsigned long long)gw->frames_sent,
+		       (unsigned long long)gw->bad_messages);
 		for (int st = 0; st < 12; st++)
 			if (gw->acks[st])
 				printf(" %s=%llu", cs_ack_status_name((enum cs_tx_ack_status)st),
@@ -169,6 +171,18 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 	json_object_set_new(sum, "seconds", json_real((double)(now_ms - s->start_ms) / 1000.0));
 	json_object_set_new(sum, "acks", acks);
 	json_object_set_new(root, "summary", sum);
+	json_t *gws = json_array();
+	for (uint32_t g = 0; g < s->n_gws; g++) {
+		const struct sim_gw *gw = &s->gws[g];
+		json_array_append_new(gws,
+		                      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "gateway_id",
+		                                gw->id, "encoding", gw->json ? "json" : "protobuf",
+		                                "downlinks", (json_int_t)gw->downlinks,
+		                                "frames_sent", (json_int_t)gw->frames_sent,
+		                                "bad_messages", (json_int_t)gw->bad_messages,
+		                                "stats_sent", (json_int_t)gw->stats_sent));
+	}
+	json_object_set_new(root, "gateways", gws);
 	json_t *devs = json_array();
 	for (uint32_t i = 0; i < s->n_nodes; i++)
 		json_array_append_new(devs, device_json(&s->nodes[i], now_ms));

@@ -143,6 +143,19 @@ int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, 
                          size_t errlen);
 int cs_gw_ack_to_proto(const struct cs_gw_ack *a, uint8_t **out, size_t *out_len);
 
+/* gw.GatewayStats ({prefix}/gateway/{id}/event/stats), the fields a simulated gateway fills.
+ * Writers only: cs_gw_stats_to_json gives the protobuf JSON mapping ("gatewayId", "time" as RFC
+ * 3339, counters as numbers), cs_gw_stats_to_proto the binary form. */
+struct cs_gw_stats {
+	char gateway_id[CS_EUI_LEN];
+	struct cs_time time; /* Unix time */
+	uint32_t rx_received, rx_received_ok;
+	uint32_t tx_received, tx_emitted;
+};
+
+int cs_gw_stats_to_json(const struct cs_gw_stats *st, char **out, size_t *out_len);
+int cs_gw_stats_to_proto(const struct cs_gw_stats *st, uint8_t **out, size_t *out_len);
+
 /* Base64 (RFC 4648, standard alphabet, padded), used by the JSON mapping for bytes.
  * cs_base64_encode writes NUL-terminated text into out (needs 4 * ceil(len / 3) + 1 bytes).
  * cs_base64_decode accepts padded or unpadded input; FUOTA_ERR_MALFORMED for a bad character or
