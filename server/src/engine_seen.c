@@ -11,7 +11,13 @@
  * timeout + one period per request still queued (a deadline is never brought forward). Without an
  * estimate (fewer than two uplinks seen by this engine) the period counts as zero, as before. The
  * table lives in this engine only: after a restart, or when another engine of the shared
- * subscription got the uplink, the deadline stays as sent and the step simply retries. */
+ * subscription got the uplink, the deadline stays as sent and the step simply retries.
+ *
+ * The table answers for every device of the network that sends uplinks (clock sync is always
+ * on), for months: a device neither heard nor sent a request for FORGET_AFTER_MS is forgotten
+ * (its pairs are in engine_device_gateway already; a pair not yet written keeps it). Past twice
+ * the longest period kept, nothing of the record is worth more than the memory; heard again, it
+ * is a new record. The sweep runs once a minute, after the flush. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,9 @@
 #define FLUSH_BATCH     4096
 #define PERIOD_MAX_MS   (3600u * 1000u)
 #define PERIOD_DECAY_OF 8u
+#define FORGET_AFTER_MS (3 * 3600 * 1000)
+#define SWEEP_EVERY_MS  (60 * 1000)
+#define TABLE_MIN       1024
 
 static uint64_t eui_hash(const char *s)
 {
@@ -46,9 +55,9 @@ static struct engine_seen *slot_of(struct engine_seen *slots, size_t cap, const 
 	return &slots[i];
 }
 
-static int grow(struct engine *e)
+/* Moves the table into cap slots (a power of two, more than twice seen_n). */
+static int resize(struct engine *e, size_t cap)
 {
-	size_t cap = e->seen_cap ? e->seen_cap * 2 : 1024;
 	struct engine_seen *slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
@@ -60,6 +69,11 @@ static int grow(struct engine *e)
 	e->seen = slots;
 	e->seen_cap = cap;
 	return FUOTA_OK;
+}
+
+static int grow(struct engine *e)
+{
+	return resize(e, e->seen_cap ? e->seen_cap * 2 : TABLE_MIN);
 }
 
 struct engine_seen *engine_seen_get(struct engine *e, const char *dev_eui, bool create)
@@ -159,8 +173,60 @@ static int flush_batch(struct engine *e, struct seng_gw_obs *obs, struct engine_
 	return rc;
 }
 
+static bool forgettable(const struct engine_seen *r, int64_t now_ms)
+{
+	if (now_ms - r->last_up_ms < FORGET_AFTER_MS || now_ms - r->sent_ms < FORGET_AFTER_MS)
+		return false;
+	for (size_t k = 0; k < r->n_gw; k++)
+		if (r->gw[k].seen_ms > r->gw[k].written_ms && r->gw[k].written_ms == 0)
+			return false; /* never stored */
+	return true;
+}
+
+/* Empties slot i of the linear-probing table: the records after it in its probe run move back
+ * into the hole when their home slot allows (so that every lookup still finds them). */
+static void remove_at(struct engine *e, size_t i)
+{
+	size_t mask = e->seen_cap - 1;
+
+	for (size_t j = (i + 1) & mask; e->seen[j].dev_eui[0]; j = (j + 1) & mask) {
+		size_t home = (size_t)eui_hash(e->seen[j].dev_eui) & mask;
+		/* j's record may fill i unless its home lies cyclically in (i, j]. */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+
+		if (stays)
+			continue;
+		e->seen[i] = e->seen[j];
+		i = j;
+	}
+	memset(&e->seen[i], 0, sizeof(e->seen[i]));
+	e->seen_n--;
+}
+
+static size_t sweep(struct engine *e, int64_t now_ms)
+{
+	size_t gone = 0;
+
+	for (size_t i = 0; i < e->seen_cap; i++)
+		/* A record moved back into slot i is looked at too. */
+		while (e->seen[i].dev_eui[0] && forgettable(&e->seen[i], now_ms)) {
+			remove_at(e, i);
+			gone++;
+		}
+	/* Gives memory back once the table is mostly empty (failing that, it stays as it is). */
+	if (e->seen_cap > TABLE_MIN && e->seen_n * 8 < e->seen_cap) {
+		size_t cap = TABLE_MIN;
+
+		while (cap < e->seen_n * 4)
+			cap *= 2;
+		resize(e, cap);
+	}
+	return gone;
+}
+
 int engine_seen_flush(struct engine *e, int64_t now_ms, bool all)
 {
+	int64_t last = e->seen_flushed_ms;
 	struct seng_gw_obs *obs;
 	struct engine_seen_gw **marked;
 	size_t n = 0;
@@ -201,6 +267,14 @@ int engine_seen_flush(struct engine *e, int64_t now_ms, bool all)
 	if (rc != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "engine: device gateways not written: %s",
 		        fuota_strerror(rc));
+	else if (now_ms / SWEEP_EVERY_MS != last / SWEEP_EVERY_MS) {
+		size_t gone = sweep(e, now_ms);
+
+		if (gone > 0)
+			log_msg(LOG_LVL_DEBUG,
+			        "engine: %zu devices not heard for %d h forgotten, %zu kept", gone,
+			        FORGET_AFTER_MS / 3600000, e->seen_n);
+	}
 	return rc;
 }
 
