@@ -356,14 +356,13 @@ static int frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *
 static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j,
                               const struct job_params_eng *p)
 {
-	struct engine_rounds rr;
 	uint64_t pause_ms = e->cfg.adaptive_pause_ms;
 
+	(void)p;
 	if (pause_ms == 0)
 		pause_ms = engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
-	engine_rounds_init(&rr, p->nb_frag, p->redundancy, e->cfg.adaptive_loss_percent,
-	                   e->cfg.adaptive_margin_percent, e->cfg.adaptive_step_percent);
-	return engine_rounds_wait_ms(&rr, p->cap, pause_ms) / 1000u;
+	/* One status request (a short frame) and one wait per round, ENGINE_ROUNDS_MAX at most. */
+	return ENGINE_ROUNDS_MAX * (pause_ms + 1000u) / 1000u;
 }
 
 /* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from

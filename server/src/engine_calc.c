@@ -1,4 +1,5 @@
 /* The job engine's pure decisions (see fuota/engine_calc.h). */
+#include <math.h>
 #include <string.h>
 
 #include "fuota/bytes.h"
@@ -181,58 +182,147 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 	return pending > 0 && parity < r->cap;
 }
 
-static uint32_t percent_of(uint32_t m, uint32_t percent, uint32_t of)
+double engine_normal_z(double tail)
 {
-	return (uint32_t)(((uint64_t)m * percent + of - 1) / of);
+	double t;
+
+	if (!(tail > 1e-12))
+		tail = 1e-12;
+	if (tail > 0.5)
+		tail = 0.5;
+	t = sqrt(-2.0 * log(tail));
+	return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+	                   (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
 }
 
-void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redundancy,
-                        uint32_t loss_percent, uint32_t margin_percent, uint32_t step_percent)
+size_t engine_round_work_len(uint32_t max_need)
 {
-	uint32_t loss = loss_percent > 90 ? 90 : loss_percent;
-	uint32_t margin = margin_percent > 1000 ? 1000 : margin_percent;
-	uint32_t first = percent_of(nb_frag, loss, 100 - loss) + percent_of(nb_frag, margin, 100);
-
-	r->first = first > redundancy ? first : redundancy;
-	r->step = percent_of(nb_frag, step_percent > 1000 ? 1000 : step_percent, 100);
-	if (r->step == 0)
-		r->step = 1;
+	return (size_t)max_need + ENGINE_DEP_ROWS + 2;
 }
 
-bool engine_round_end(const struct engine_rounds *r, uint32_t parity, bool few_left)
+/* dep[x] = P(D = x), x = 0..ENGINE_DEP_ROWS: D the rows beyond the need a device takes (see
+ * ENGINE_DEP_ROWS). */
+static void dep_rows(double dep[ENGINE_DEP_ROWS + 1])
 {
-	uint32_t d, q;
+	double below = 0.0;
 
-	if (parity < r->first)
-		return false;
-	d = parity - r->first;
-	if (r->step == 0)
-		return d == 0;
-	if (d % r->step != 0)
-		return false;
-	/* first + step * (2^k - 1): q + 1 is a power of two. */
-	q = d / r->step;
-	if (few_left)
-		return true;
-	return ((q + 1) & q) == 0;
-}
+	for (unsigned x = 0; x <= ENGINE_DEP_ROWS; x++) {
+		double at_most = 1.0;
 
-uint64_t engine_rounds_wait_ms(const struct engine_rounds *r, uint32_t cap, uint64_t pause_ms)
-{
-	uint64_t ends = 0, end = r->first, step = r->step ? r->step : 1;
-
-	/* first + step * (2^k - 1): at most 15 of them below the 14-bit N. */
-	while (end <= cap) {
-		ends++;
-		end += step;
-		step *= 2;
+		for (unsigned i = x + 1; i < x + 64; i++)
+			at_most *= 1.0 - ldexp(1.0, -(int)i);
+		dep[x] = at_most - below;
+		below = at_most;
 	}
-	return ends * pause_ms;
 }
 
-bool engine_rounds_few_left(unsigned devices, unsigned pending)
+/* f[k] = P(Bin(b, 1 - p) < k), k = 0..kmax. */
+static void binom_below(uint32_t b, double p, uint32_t kmax, double *f)
 {
-	return (uint64_t)pending * 100u <= (devices >= 100 ? devices : 100);
+	double q = 1.0 - p, acc = 0.0;
+
+	for (uint32_t k = 0; k <= kmax; k++) {
+		f[k] = acc < 1.0 ? acc : 1.0;
+		if (k > b) {
+			f[k] = 1.0;
+			continue;
+		}
+		if (p <= 0.0) {
+			acc = k == b ? 1.0 : 0.0;
+			continue;
+		}
+		acc += exp(lgamma(b + 1.0) - lgamma(k + 1.0) - lgamma((double)(b - k) + 1.0) +
+		           k * log(q) + (double)(b - k) * log(p));
+	}
+}
+
+/* The expected number of devices still short after b frames. */
+static double short_after(const uint32_t *need, size_t n, double p, uint32_t b, uint32_t kmax,
+                          const double *dep, double *f)
+{
+	double sum = 0.0;
+
+	binom_below(b, p, kmax, f);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned x = 0; x <= ENGINE_DEP_ROWS; x++)
+			sum += dep[x] * f[need[i] + x];
+	return sum;
+}
+
+uint32_t engine_round_batch(const uint32_t *need, size_t n, double loss, double alpha, double *work,
+                            size_t work_len)
+{
+	double p = loss > 0.0 ? (loss < 0.9 ? loss : 0.9) : 0.0, dep[ENGINE_DEP_ROWS + 1];
+	uint32_t max_need = 0, lo, hi, kmax;
+
+	for (size_t i = 0; i < n; i++)
+		if (need[i] > max_need)
+			max_need = need[i];
+	if (n == 0 || max_need == 0 || max_need >= FRAG_MAX_N ||
+	    work_len < engine_round_work_len(max_need))
+		return 0;
+	kmax = max_need + ENGINE_DEP_ROWS;
+	dep_rows(dep);
+	/* The expected number short falls as b grows: the smallest b at or below alpha. */
+	lo = max_need;
+	hi = FRAG_MAX_N;
+	if (short_after(need, n, p, hi, kmax, dep, work) > alpha)
+		return hi;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (short_after(need, n, p, mid, kmax, dep, work) <= alpha)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+uint32_t engine_round_first(uint32_t nb_frag, uint32_t redundancy, uint32_t loss_percent,
+                            double *work, size_t work_len)
+{
+	double loss = (loss_percent > 90 ? 90 : loss_percent) / 100.0;
+	uint32_t total =
+	        engine_round_batch(&nb_frag, 1, loss, ENGINE_ROUND_FIRST_LEFT, work, work_len);
+	uint32_t first = total > nb_frag ? total - nb_frag : 0;
+
+	return first > redundancy ? first : redundancy;
+}
+
+uint32_t engine_status_need(uint32_t nb_frag, const struct engine_status *s)
+{
+	uint32_t need;
+
+	if (s->received >= nb_frag)
+		return 1;
+	need = nb_frag - s->received;
+	if (s->missing < 255 && s->missing < need)
+		need = s->missing;
+	return need > 0 ? need : 1;
+}
+
+void engine_round_next(uint32_t nb_frag, uint32_t sent, const struct engine_status *a,
+                       uint32_t *need, size_t n, uint32_t default_loss_percent, double *work,
+                       size_t work_len, struct engine_round_next *out)
+{
+	uint64_t lost = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->loss = (default_loss_percent > 90 ? 90 : default_loss_percent) / 100.0;
+	out->answers = (unsigned)n;
+	if (n == 0 || !a || !need)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		need[i] = engine_status_need(nb_frag, &a[i]);
+		if (need[i] > out->need)
+			out->need = need[i];
+		lost += a[i].received < sent ? sent - a[i].received : 0;
+	}
+	/* The devices that answer are the unlucky ones: their loss is on the safe side. */
+	if (sent > 0)
+		out->loss = (double)lost / ((double)sent * (double)n);
+	out->batch = engine_round_batch(need, n, out->loss, ENGINE_ROUND_MISS, work, work_len);
 }
 
 uint64_t engine_round_pause_ms(uint8_t block_ack_delay, unsigned unicast_timeout_s)

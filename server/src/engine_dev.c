@@ -622,8 +622,12 @@ static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag
 		if (a->memory_error)
 			return dev_fail(e, d, "session",
 			                "FragSessionStatusAns: NotEnoughMatrixMemory");
-		if (a->missing_frag != 0 || a->mic_error || a->session_not_exist)
+		if (a->mic_error || a->session_not_exist)
 			return FUOTA_OK;
+		/* How far it is: the next round is sized from the answers (engine_tx.c). */
+		if (a->missing_frag != 0)
+			return seng_dev_status(e->store, d->job_id, d->dev_eui, d->frag_index,
+			                       a->nb_received, a->missing_frag);
 		u.set_block_received = true;
 		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
 	}

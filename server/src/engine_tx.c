@@ -197,9 +197,17 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 
 	if (!ids)
 		return FUOTA_ERR_NO_MEMORY;
-	rc = engine_tx_fragment(c, code_version, frag_index, n, payload, sizeof(payload), &plen);
-	if (rc != FUOTA_OK)
-		goto out;
+	if (n == 0) {
+		/* A refused multicast FragSessionStatusReq of a round (send_status), again. */
+		payload[0] = FRAG_CID_SESSION_STATUS;
+		payload[1] = (uint8_t)((frag_index & 0x03) << 1);
+		plen = 2;
+	} else {
+		rc = engine_tx_fragment(c, code_version, frag_index, n, payload, sizeof(payload),
+		                        &plen);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
 	for (size_t i = 0; i < n_gws; i++)
 		ids[i] = random_id();
 	memset(&f, 0, sizeof(f));
@@ -301,36 +309,31 @@ static uint32_t status_every(const struct seng_job *j)
 	return j->nb_frag / 10 > 4 ? j->nb_frag / 10 : 4;
 }
 
-/* Adaptive redundancy in rounds (engine_rounds): the batches of the job's sessions. */
+/* Adaptive redundancy in rounds (engine_calc.h "adaptive rounds"): the batches of the job's
+ * sessions, sized from the devices' answers. */
 static bool rounds_on(const struct engine *e, const struct seng_job *j)
 {
 	return j->adaptive && !e->cfg.adaptive_stream;
 }
 
-static void rounds_of(const struct engine *e, const struct seng_job *j, struct engine_rounds *rr)
+/* The rounds of the job's sessions, as stored, read once per engine_tx_run. */
+struct tx_rounds {
+	struct seng_round r[ENGINE_MAX_SESSIONS];
+	size_t n;
+};
+
+static struct seng_round *round_of(struct tx_rounds *t, int frag_index)
 {
-	engine_rounds_init(rr, j->nb_frag, j->redundancy, e->cfg.adaptive_loss_percent,
-	                   e->cfg.adaptive_margin_percent, e->cfg.adaptive_step_percent);
+	for (size_t i = 0; t && i < t->n; i++)
+		if (t->r[i].frag_index == frag_index)
+			return &t->r[i];
+	return NULL;
 }
 
-/* Whether new frame n of session ss[pick] ends a round: after it, every session still sending
- * (not done, devices still missing the image) stands at the end of a batch. Sessions of a mixed
- * job go at the same pace (engine_session_pick), so they reach their ends together and wait
- * together. */
-static bool round_ends(const struct engine_rounds *rr, const struct seng_job *j,
-                       const struct seng_session *ss, size_t n_ss, int pick, uint32_t n)
+/* A session still sending: not stopped, with devices that have not reported their block. */
+static bool session_live(const struct seng_session *s)
 {
-	for (size_t i = 0; i < n_ss; i++) {
-		uint32_t sent = (int)i == pick ? n : (ss[i].next_n > 0 ? ss[i].next_n - 1 : 0);
-
-		if ((int)i != pick && (ss[i].done || ss[i].devices == 0 || ss[i].pending == 0))
-			continue;
-		if (sent < j->nb_frag ||
-		    !engine_round_end(rr, sent - j->nb_frag,
-		                      engine_rounds_few_left(ss[i].devices, ss[i].pending)))
-			return false;
-	}
-	return true;
+	return !s->done && s->devices > 0 && s->pending > 0;
 }
 
 void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done)
@@ -379,20 +382,27 @@ static int version_of(const struct seng_session *ss, size_t n, int frag_index)
 
 /* The session whose new frame goes next (its position in ss), or -1 when none has one left.
  * A session with nothing left is marked done then, each on its own: a v2 group that reported
- * its block stops while a v1 group still needs parity rows. */
+ * its block stops while a v1 group still needs parity rows. With rounds (t not NULL), a session
+ * at the end of its batch has no frame left either, but it is not done: the next batch is sized
+ * after the status request and its wait (rounds_size). */
 static int next_session(struct engine *e, const struct seng_job *j, struct seng_session *ss,
-                        size_t n)
+                        size_t n, struct tx_rounds *t)
 {
 	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
 	struct engine_session_tx tx[ENGINE_MAX_SESSIONS];
 
 	for (size_t i = 0; i < n && i < ENGINE_MAX_SESSIONS; i++) {
 		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+		struct seng_round *ro = round_of(t, ss[i].frag_index);
 
 		tx[i].frag_index = (uint8_t)ss[i].frag_index;
 		tx[i].sent = sent;
 		tx[i].more = !ss[i].done && ss[i].devices > 0 &&
 		             engine_redundancy_more(&red, sent, ss[i].pending);
+		if (tx[i].more && ro && ro->round_end > 0 && sent >= ro->round_end) {
+			tx[i].more = false;
+			continue;
+		}
 		if (!tx[i].more && !ss[i].done &&
 		    seng_session_done(e->store, j->id, ss[i].frag_index) == FUOTA_OK) {
 			ss[i].done = true;
@@ -424,48 +434,239 @@ static int tx_idle(struct engine *e, const struct seng_job *j, int64_t now_ms, b
 	return FUOTA_OK;
 }
 
-/* The next frame's time after new frame n of session ss[pick]: when the frame ends a round,
- * one feedback window after the gateways are done with it (unless the session would end
- * first: the frames left then go without waiting). The window is taken now and stored with
- * the frame (seng_frame), so that a restart waits it out as well. */
-static int64_t round_pause(struct engine *e, const struct seng_job *j,
-                           const struct seng_session *ss, size_t n_ss, int pick, uint32_t n,
-                           int64_t on_air_end_ms, int64_t session_end_ms, int64_t next_tx,
-                           bool *round_end)
+/* Whether every session is stopped (or has no device): nothing is left to send or to size. */
+static bool sessions_over(const struct seng_session *ss, size_t n)
 {
-	struct engine_rounds rr;
-	uint64_t pause_ms = e->cfg.adaptive_pause_ms;
-	int64_t until;
-
-	rounds_of(e, j, &rr);
-	if (!round_ends(&rr, j, ss, n_ss, pick, n))
-		return next_tx;
-	if (pause_ms == 0)
-		pause_ms = engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
-	until = on_air_end_ms + (int64_t)pause_ms;
-	*round_end = true;
-	if (until >= session_end_ms) {
-		log_msg(LOG_LVL_INFO,
-		        "job %lld: no wait after %u parity rows: the session ends first",
-		        (long long)j->id, n - j->nb_frag);
-		return next_tx;
-	}
-	log_msg(LOG_LVL_INFO,
-	        "job %lld: round of %u parity rows sent; the next one in %llu ms if devices still "
-	        "miss the image",
-	        (long long)j->id, n - j->nb_frag, (unsigned long long)pause_ms);
-	return until > next_tx ? until : next_tx;
+	for (size_t i = 0; i < n; i++)
+		if (!ss[i].done && ss[i].devices > 0)
+			return false;
+	return true;
 }
 
-/* Rounds, TS004 v1: the devices of each v1 session still sending that have not reported
- * completion are asked how far they are at the end of every round (their answers come within
- * the round's wait). */
-static void round_status(struct engine *e, const struct seng_job *j, const struct seng_session *ss,
-                         size_t n_ss)
+static uint64_t pause_ms_of(const struct engine *e, const struct seng_job *j)
 {
-	for (size_t i = 0; i < n_ss; i++)
-		if (ss[i].frag_version < 2 && !ss[i].done && ss[i].pending > 0)
-			engine_dev_status_round(e, j, ss[i].frag_index);
+	if (e->cfg.adaptive_pause_ms)
+		return e->cfg.adaptive_pause_ms;
+	return engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
+}
+
+static void session_stop(struct engine *e, const struct seng_job *j, struct seng_session *s,
+                         const char *why)
+{
+	if (seng_session_done(e->store, j->id, s->frag_index) != FUOTA_OK)
+		return;
+	s->done = true;
+	log_msg(LOG_LVL_INFO, "job %lld: session %d (TS004 v%d) stops after %u frames: %s",
+	        (long long)j->id, s->frag_index, s->frag_version, s->frames_sent, why);
+}
+
+/* The batch that follows the answers to the last status request of session s (its wait is
+ * over): the new round_end, or `sent` when the session should stop. */
+static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
+                               const struct seng_session *s, const struct seng_round *ro,
+                               uint32_t sent)
+{
+	uint32_t *rx = NULL, *mi = NULL, end_max = j->nb_frag + j->redundancy_cap, batch;
+	struct engine_status *a = NULL;
+	struct engine_round_next nx;
+	size_t n = 0, work_len = engine_round_work_len(j->nb_frag);
+	double *work = malloc(work_len * sizeof(double));
+
+	if (seng_round_answers(e->store, j->id, s->frag_index, ro->round, &rx, &mi, &n) != FUOTA_OK)
+		n = 0;
+	a = calloc(n ? n : 1, sizeof(*a));
+	if (!a || !work)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		a[i].received = rx[i];
+		a[i].missing = mi[i];
+	}
+	/* rx is done with: it takes the needs. */
+	engine_round_next(j->nb_frag, sent, a, rx, n, e->cfg.adaptive_loss_percent, work,
+	                  work ? work_len : 0, &nx);
+	free(work);
+	free(a);
+	free(rx);
+	free(mi);
+	batch = nx.batch;
+	if (nx.answers == 0) {
+		/* TS004 v1 devices that have the image do not answer Participants = 0 and never
+		 * report otherwise: no answer means nobody left (the final unicast status checks
+		 * each). A v2 device reports its block itself: one still pending whose answer got
+		 * lost gets a small step. */
+		if (s->frag_version < 2)
+			return sent;
+		batch = (uint32_t)(((uint64_t)j->nb_frag * e->cfg.adaptive_step_percent + 99) /
+		                   100);
+		if (batch == 0)
+			batch = 1;
+	}
+	if (ro->round >= ENGINE_ROUNDS_MAX)
+		batch = end_max > sent ? end_max - sent : 0; /* the last round takes the rest */
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: session %d round %u: %u answers, largest need %u, loss %.1f %%: %u "
+	        "more parity rows",
+	        (long long)j->id, s->frag_index, ro->round, nx.answers, nx.need, nx.loss * 100.0,
+	        batch);
+	if (batch > end_max - (sent < end_max ? sent : end_max))
+		batch = end_max > sent ? end_max - sent : 0;
+	return sent + batch;
+}
+
+/* Rounds: sizes the first batch of each session, and the next batch of a session whose status
+ * request went out and whose wait is over (the caller only calls once the job's next frame is
+ * due). Stored before any frame of the batch goes, so that a restart goes on with it. */
+static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                       size_t n_ss, struct tx_rounds *t)
+{
+	for (size_t i = 0; i < n_ss; i++) {
+		struct seng_round *ro = round_of(t, ss[i].frag_index);
+		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0, end;
+		int rc;
+
+		if (!ro || !session_live(&ss[i]))
+			continue;
+		if (ro->round_end == 0) {
+			size_t work_len = engine_round_work_len(j->nb_frag);
+			double *work = malloc(work_len * sizeof(double));
+
+			end = j->nb_frag + engine_round_first(j->nb_frag, j->redundancy,
+			                                      e->cfg.adaptive_loss_percent, work,
+			                                      work ? work_len : 0);
+			free(work);
+			if (end > j->nb_frag + j->redundancy_cap)
+				end = j->nb_frag + j->redundancy_cap;
+		} else if (sent >= ro->round_end && ro->asked_at == ro->round_end) {
+			end = round_next_end(e, j, &ss[i], ro, sent);
+			if (end <= sent) {
+				session_stop(e, j, &ss[i], "no device asks for more");
+				continue;
+			}
+		} else {
+			continue;
+		}
+		rc = seng_round_end_set(e->store, j->id, ss[i].frag_index, end);
+		if (rc != FUOTA_OK)
+			return rc;
+		ro->round_end = end;
+	}
+	return FUOTA_OK;
+}
+
+/* Rounds: the session (its position in ss) whose multicast status request is due: every live
+ * session stands at the end of its batch (the sessions of a mixed job wait together) and this
+ * one has not asked yet. -1 when none. *last: no other one is due after it. */
+static int round_status_due(const struct seng_session *ss, size_t n_ss, struct tx_rounds *t,
+                            bool *last)
+{
+	int due = -1, count = 0;
+
+	for (size_t i = 0; i < n_ss; i++) {
+		struct seng_round *ro = round_of(t, ss[i].frag_index);
+		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+
+		if (!session_live(&ss[i]))
+			continue;
+		if (!ro || ro->round_end == 0 || sent < ro->round_end)
+			return -1; /* a batch is still under way */
+		if (ro->asked_at != ro->round_end) {
+			if (due < 0)
+				due = (int)i;
+			count++;
+		}
+	}
+	*last = count == 1;
+	return due;
+}
+
+/* Sends the multicast FragSessionStatusReq (Participants = 0: only the devices still missing
+ * fragments answer) of session s through the job's gateways, as a frame of the group (McAppSKey,
+ * the group's FCnt committed first). next_tx_ms: when the next frame may go (after the last
+ * request, the end of the wait for the answers). */
+static int send_status(struct engine *e, struct seng_job *j, struct engine_cache *c,
+                       const struct tx_radio *r, const struct seng_session *s,
+                       const char (*gws)[SENG_EUI_LEN], size_t n_gws, int64_t at_gps_ms,
+                       uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
+{
+	uint8_t payload[2], phy[LW_PHY_MAX_LEN];
+	size_t phy_len = 0;
+	uint32_t *ids = calloc(n_gws ? n_gws : 1, sizeof(uint32_t)), fcnt = 0;
+	struct seng_status_frame f;
+	struct lw_frame_tx tx;
+	int rc;
+
+	if (!ids)
+		return FUOTA_ERR_NO_MEMORY;
+	/* FragStatusReqParam: bit 0 Participants (0: only devices missing fragments answer),
+	 * bits 2..1 FragIndex. */
+	payload[0] = FRAG_CID_SESSION_STATUS;
+	payload[1] = (uint8_t)((s->frag_index & 0x03) << 1);
+	for (size_t i = 0; i < n_gws; i++)
+		ids[i] = random_id();
+	memset(&f, 0, sizeof(f));
+	f.job_id = j->id;
+	f.group_id = j->mc_group_id;
+	f.frag_index = s->frag_index;
+	f.asked_at = s->next_n > 0 ? s->next_n - 1 : 0;
+	f.gateways = gws;
+	f.downlink_ids = ids;
+	f.n_gateways = n_gws;
+	f.now_ms = now_ms;
+	f.next_tx_ms = next_tx_ms;
+	f.gateway_free_ms = gws_free(e, gws, n_gws);
+	rc = seng_status_frame(e->store, &f, &fcnt);
+	if (rc != FUOTA_OK)
+		goto out;
+	memset(&tx, 0, sizeof(tx));
+	tx.mtype = LW_MTYPE_UNCONF_DATA_DOWN;
+	tx.dev_addr = c->mc_addr;
+	tx.fcnt = fcnt;
+	tx.has_fport = true;
+	tx.fport = e->cfg.port_frag;
+	tx.payload = payload;
+	tx.payload_len = sizeof(payload);
+	rc = lw_frame_build(&tx, c->app_s_key, c->nwk_s_key, phy, sizeof(phy), &phy_len);
+	if (rc != FUOTA_OK)
+		goto out;
+	for (size_t i = 0; i < n_gws; i++)
+		publish_frame(e, j, r, gws[i], ids[i], phy, phy_len, at_gps_ms, freq_hz);
+	j->next_tx_ms = next_tx_ms;
+	j->has_next_tx = true;
+out:
+	free(ids);
+	return rc;
+}
+
+/* Rounds: the wait after the last status request of a round, or 0 when the session would end
+ * before it is over (the frames left then go without waiting, as in stream mode). */
+static int64_t round_wait_end(struct engine *e, const struct seng_job *j, int64_t on_air_end_ms,
+                              int64_t session_end_ms)
+{
+	int64_t until = on_air_end_ms + (int64_t)pause_ms_of(e, j);
+
+	return until < session_end_ms ? until : 0;
+}
+
+/* Rounds, when the wait would outlast the session: no more status requests; each live session
+ * takes every row up to the cap, sent until its devices report (as in stream mode). */
+static int rounds_give_up(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                          size_t n_ss, struct tx_rounds *t)
+{
+	log_msg(LOG_LVL_INFO, "job %lld: no wait for answers: the session ends first",
+	        (long long)j->id);
+	for (size_t i = 0; i < n_ss; i++) {
+		struct seng_round *ro = round_of(t, ss[i].frag_index);
+		int rc;
+
+		if (!ro || !session_live(&ss[i]))
+			continue;
+		rc = seng_round_end_set(e->store, j->id, ss[i].frag_index,
+		                        j->nb_frag + j->redundancy_cap);
+		if (rc != FUOTA_OK)
+			return rc;
+		ro->round_end = j->nb_frag + j->redundancy_cap;
+	}
+	return FUOTA_OK;
 }
 
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
@@ -473,6 +674,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 {
 	struct engine_cache *c = engine_cache_get(e, j);
 	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	struct tx_rounds rounds, *t = NULL;
 	size_t n_ss = 0;
 	struct tx_radio r;
 	int64_t session_end_ms;
@@ -494,6 +696,12 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		*done = true;
 		return FUOTA_OK;
 	}
+	if (rounds_on(e, j)) {
+		rc = seng_rounds(e->store, j->id, rounds.r, ENGINE_MAX_SESSIONS, &rounds.n);
+		if (rc != FUOTA_OK)
+			return rc;
+		t = &rounds;
+	}
 	session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) * 1000 *
 	                                               (j->mc_class == 'B' ? 128 : 1);
 	if (!j->has_next_tx) {
@@ -509,15 +717,18 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		char one[1][SENG_EUI_LEN];
 		const char(*gws)[SENG_EUI_LEN] = (const char(*)[SENG_EUI_LEN])j->gateways;
 		size_t n_gws = j->n_gateways;
-		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx, lead_ms;
+		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx, lead_ms, wait_end = 0;
 		uint32_t n = 0, freq = j->freq_hz;
-		int frag_index = 0, version, pick = -1;
-		bool new_frame = true, round_end = false, paused = false;
+		int frag_index = 0, version, pick = -1, status = -1;
+		bool new_frame = true, last_status = false;
 
 		if (now_ms < j->next_tx_ms) {
 			/* Rounds: every device may have reported during the wait after a round. */
-			if (k == 0 && rounds_on(e, j) && next_session(e, j, ss, n_ss) < 0)
-				return tx_idle(e, j, now_ms, done, next_due_ms);
+			if (k == 0 && t) {
+				next_session(e, j, ss, n_ss, t);
+				if (sessions_over(ss, n_ss))
+					return tx_idle(e, j, now_ms, done, next_due_ms);
+			}
 			if (j->next_tx_ms < *next_due_ms)
 				*next_due_ms = j->next_tx_ms;
 			return FUOTA_OK;
@@ -542,13 +753,24 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 				if (rc != FUOTA_OK)
 					return rc;
 			}
-			if (n_gws > 0)
-				pick = next_session(e, j, ss, n_ss);
-			if (pick < 0)
-				return tx_idle(e, j, now_ms, done, next_due_ms);
-			n = ss[pick].next_n;
-			frag_index = ss[pick].frag_index;
-			version = ss[pick].frag_version;
+			if (t) {
+				rc = rounds_size(e, j, ss, n_ss, t);
+				if (rc != FUOTA_OK)
+					return rc;
+				status = round_status_due(ss, n_ss, t, &last_status);
+			}
+			if (status >= 0) {
+				frag_index = ss[status].frag_index;
+				version = ss[status].frag_version;
+			} else {
+				if (n_gws > 0)
+					pick = next_session(e, j, ss, n_ss, t);
+				if (pick < 0)
+					return tx_idle(e, j, now_ms, done, next_due_ms);
+				n = ss[pick].next_n;
+				frag_index = ss[pick].frag_index;
+				version = ss[pick].frag_version;
+			}
 		}
 		/* GPS-timed class C frames are booked on the gateways ahead of time, back to back:
 		 * hand a frame over up to GPS_LEAD_MS before the gateways are free. */
@@ -582,17 +804,50 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		} else {
 			busy_until = now_ms;
 		}
+		if (status >= 0 && last_status) {
+			/* The wait for the answers starts once the request is on the air (a data
+			 * frame's airtime bounds the short request's). */
+			wait_end = round_wait_end(e, j, busy_until + (int64_t)(r.airtime_us / 1000),
+			                          session_end_ms);
+			if (wait_end == 0) {
+				rc = rounds_give_up(e, j, ss, n_ss, t);
+				if (rc != FUOTA_OK)
+					return rc;
+				continue;
+			}
+		}
 		gws_busy(e, gws, n_gws, busy_until, &r);
 		next_tx = gws_free(e, gws, n_gws) +
 		          (lead_ms ? -(int64_t)lead_ms : (int64_t)e->cfg.frame_margin_ms);
 		if (j->mc_class == 'B')
 			next_tx = busy_until - 2000 + 1;
-		if (new_frame && rounds_on(e, j)) {
-			int64_t after = next_tx;
+		if (status >= 0) {
+			if (wait_end > next_tx)
+				next_tx = wait_end;
+			rc = send_status(e, j, c, &r, &ss[status], gws, n_gws, at_gps, freq, now_ms,
+			                 next_tx);
+			if (rc != FUOTA_OK)
+				return rc;
+			{
+				struct seng_round *ro = round_of(t, ss[status].frag_index);
 
-			next_tx = round_pause(e, j, ss, n_ss, pick, n, gws_free(e, gws, n_gws),
-			                      session_end_ms, next_tx, &round_end);
-			paused = next_tx != after;
+				if (ro) {
+					ro->asked_at = ro->round_end;
+					ro->round++;
+				}
+			}
+			if (last_status) {
+				log_msg(LOG_LVL_INFO,
+				        "job %lld: round over; status requests sent, the next "
+				        "batch "
+				        "in %llu ms",
+				        (long long)j->id, (unsigned long long)pause_ms_of(e, j));
+				engine_tx_progress(e, j, false);
+				if (next_tx < *next_due_ms)
+					*next_due_ms = next_tx;
+				return FUOTA_OK;
+			}
+			continue;
 		}
 		rc = send_frame(e, j, c, &r, version, frag_index, n, new_frame, resend_of, gws,
 		                n_gws, at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
@@ -602,15 +857,6 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			continue;
 		ss[pick].next_n = n + 1;
 		ss[pick].frames_sent++;
-		if (round_end)
-			round_status(e, j, ss, n_ss);
-		if (paused) {
-			/* The wait is stored with the frame: the next frame goes after it. */
-			engine_tx_progress(e, j, false);
-			if (next_tx < *next_due_ms)
-				*next_due_ms = next_tx;
-			return FUOTA_OK;
-		}
 		if (j->adaptive && e->cfg.adaptive_stream && version < 2 &&
 		    n >= j->nb_frag + j->redundancy &&
 		    (n - j->nb_frag - j->redundancy) % status_every(j) == 0) {

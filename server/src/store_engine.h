@@ -293,4 +293,41 @@ int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
 int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
                const char *kind, const char *json);
 
+/* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
+
+/* A fragmentation session's rounds: round = multicast status requests sent, round_end = N of the
+ * last frame of the batch under way (0: the first batch is not sized yet), asked_at = the
+ * round_end at which the last request went out (0: none). */
+struct seng_round {
+	int frag_index;
+	uint32_t round, round_end, asked_at;
+};
+int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t max, size_t *n);
+/* The batch of session frag_index ends at N = round_end. */
+int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end);
+
+/* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`: in one
+ * transaction the group's FCnt (as seng_frame), one engine_tx row per gateway with n = 0 (a
+ * refused one is built again as a status request), the session's round + 1 and asked_at, the
+ * job's next_tx_ms (the wait for the answers) and the gateways' busy time. */
+struct seng_status_frame {
+	int64_t job_id, group_id;
+	int frag_index;
+	uint32_t asked_at;
+	const char (*gateways)[SENG_EUI_LEN];
+	const uint32_t *downlink_ids;
+	size_t n_gateways;
+	int64_t now_ms, next_tx_ms, gateway_free_ms;
+};
+int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32_t *fcnt);
+
+/* A FragSessionStatusAns of dev_eui during the session on frag_index: stored as an answer to the
+ * session's current round. */
+int seng_dev_status(struct store *s, int64_t job_id, const char *dev_eui, int frag_index,
+                    uint32_t received, uint32_t missing);
+/* The answers to round `round` of session frag_index from devices still in step session that have
+ * not reported their block: *received and *missing malloc'd (free() each), *n entries. */
+int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t round,
+                       uint32_t **received, uint32_t **missing, size_t *n);
+
 #endif

@@ -1,4 +1,5 @@
 /* The job engine's pure decisions (server/include/fuota/engine_calc.h). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,59 +170,213 @@ static void test_redundancy(void **state)
 	assert_false(engine_redundancy_more(&full, 16383, 1));
 }
 
-/* Adaptive rounds: the first batch from the expected loss (or the job's parity when larger),
- * then batches of step, 2 step, 4 step, ... */
-static void test_rounds(void **state)
+/* Straightforward references for the round sizing: the exact binomial tail, and the share of
+ * devices a batch leaves short, computed by summing probabilities rather than by formula. */
+static double binom_at_least(uint32_t n, uint32_t k, double q)
 {
-	struct engine_rounds r;
-	uint32_t ends[8], k = 0;
+	/* P(X >= k), X ~ Bin(n, q), by summing the terms below k in log space. */
+	double below = 0.0;
+
+	if (k == 0)
+		return 1.0;
+	if (k > n)
+		return 0.0;
+	for (uint32_t i = 0; i < k; i++) {
+		double lt = lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(q) +
+		            (n - i) * log1p(-q);
+
+		below += exp(lt);
+	}
+	return 1.0 - below;
+}
+
+static void test_normal_z(void **state)
+{
+	(void)state;
+	/* Table values of the standard normal. */
+	assert_true(fabs(engine_normal_z(0.5)) < 1e-3);
+	assert_true(fabs(engine_normal_z(0.1) - 1.2816) < 1e-3);
+	assert_true(fabs(engine_normal_z(0.05) - 1.6449) < 1e-3);
+	assert_true(fabs(engine_normal_z(0.001) - 3.0902) < 1e-3);
+	assert_true(fabs(engine_normal_z(1e-6) - 4.7534) < 1e-3);
+	/* Out of range: clamped, never NaN. */
+	assert_true(fabs(engine_normal_z(0.9)) < 1e-3);
+	assert_true(engine_normal_z(0.0) > 6.0);
+	assert_false(isnan(engine_normal_z(-1.0)));
+}
+
+/* P(D = x): the rows beyond its need a device takes, with a dense random code (a row is
+ * dependent on r independent ones still missing with probability 2^-r). */
+static double ref_dep(unsigned x)
+{
+	double at_most = 1.0, below = 1.0;
+
+	for (unsigned i = x + 1; i < 200; i++)
+		at_most *= 1.0 - pow(2.0, -(double)i);
+	if (x == 0)
+		return at_most;
+	for (unsigned i = x; i < 200; i++)
+		below *= 1.0 - pow(2.0, -(double)i);
+	return at_most - below;
+}
+
+/* The expected number of devices still short after b frames, the straightforward way. */
+static double ref_short(const uint32_t *need, size_t n, double loss, uint32_t b)
+{
+	double sum = 0.0;
+
+	for (size_t i = 0; i < n; i++)
+		for (unsigned x = 0; x <= 60; x++)
+			sum += ref_dep(x) * (1.0 - binom_at_least(b, need[i] + x, 1.0 - loss));
+	return sum;
+}
+
+static double work[20000];
+
+static void test_round_batch(void **state)
+{
+	static const uint32_t n1[] = {1}, n2[] = {2, 2, 1}, n3[] = {10, 3, 3, 1, 7}, n4[] = {28},
+	                      n5[] = {275}, n6[] = {40, 1, 1, 1, 1, 1, 1, 1};
+	static const struct {
+		const uint32_t *need;
+		size_t n;
+		double loss, alpha;
+	} cases[] = {
+	        {n1, 1, 0.1, 0.2}, {n2, 3, 0.1, 0.2},  {n3, 5, 0.1, 0.2}, {n4, 1, 0.3, 0.05},
+	        {n5, 1, 0.1, 0.1}, {n6, 8, 0.15, 0.2}, {n3, 5, 0.0, 0.2}, {n1, 1, 0.5, 0.001},
+	};
 
 	(void)state;
-	/* M = 275, 10 % loss: ceil(275 * 10 / 90) = 31 + ceil(275 * 5 / 100) = 14; step 9. */
-	engine_rounds_init(&r, 275, 0, 10, 5, 3);
-	assert_int_equal(r.first, 45);
-	assert_int_equal(r.step, 9);
-	for (uint32_t p = 0; p <= 400 && k < 8; p++)
-		if (engine_round_end(&r, p, false))
-			ends[k++] = p;
-	assert_int_equal(k, 6);
-	assert_int_equal(ends[0], 45);
-	assert_int_equal(ends[1], 54);
-	assert_int_equal(ends[2], 72);
-	assert_int_equal(ends[3], 108);
-	assert_int_equal(ends[4], 180);
-	assert_int_equal(ends[5], 45 + 9 * 31);
-	/* With a handful of devices left, every step ends a round. */
-	engine_rounds_init(&r, 275, 0, 10, 5, 3);
-	assert_true(engine_round_end(&r, 63, true));
-	assert_false(engine_round_end(&r, 63, false));
-	assert_false(engine_round_end(&r, 64, true));
-	assert_false(engine_round_end(&r, 36, true));
-	assert_true(engine_rounds_few_left(1000, 10));
-	assert_false(engine_rounds_few_left(1000, 11));
-	assert_true(engine_rounds_few_left(2, 1));
-	assert_false(engine_rounds_few_left(2, 2));
-	assert_true(engine_rounds_few_left(0, 0));
-	/* The job's own parity wins when larger; a tiny image still steps by one row. */
-	engine_rounds_init(&r, 275, 80, 10, 5, 3);
-	assert_int_equal(r.first, 80);
-	assert_false(engine_round_end(&r, 45, false));
-	assert_true(engine_round_end(&r, 80, false));
-	engine_rounds_init(&r, 20, 2, 10, 5, 3);
-	assert_int_equal(r.first, 3 + 1);
-	assert_int_equal(r.step, 1);
-	assert_true(engine_round_end(&r, 4, false));
-	assert_true(engine_round_end(&r, 5, false));
-	assert_false(engine_round_end(&r, 6, false));
-	assert_true(engine_round_end(&r, 7, false));
-	/* No loss and no margin expected: a round ends right after the uncoded fragments. */
-	engine_rounds_init(&r, 100, 0, 0, 0, 0);
-	assert_int_equal(r.first, 0);
-	assert_int_equal(r.step, 1);
-	assert_true(engine_round_end(&r, 0, false));
-	/* An expected loss above 90 % counts as 90 % (no division by zero at 100 %). */
-	engine_rounds_init(&r, 10, 0, 100, 0, 3);
-	assert_int_equal(r.first, 90);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t b = engine_round_batch(cases[i].need, cases[i].n, cases[i].loss,
+		                                cases[i].alpha, work, 20000);
+
+		/* Enough, and one frame fewer would not be (0.1 % slack for rounding). */
+		assert_true(ref_short(cases[i].need, cases[i].n, cases[i].loss, b) <=
+		            cases[i].alpha * 1.001);
+		assert_true(ref_short(cases[i].need, cases[i].n, cases[i].loss, b - 1) >
+		            cases[i].alpha * 0.999);
+	}
+	/* No loss, one device needing 10: 10 rows and the spare ones for dependent rows
+	 * (P(D > 2) = 1 - (1 - 1/8)(1 - 1/16)... = 0.23 > 0.2 >= P(D > 3) = 0.12). */
+	{
+		uint32_t ten = 10;
+
+		assert_int_equal(engine_round_batch(&ten, 1, 0.0, 0.2, work, 20000), 13);
+		/* Loss above 90 % counts as 90 %. */
+		assert_int_equal(engine_round_batch(&ten, 1, 1.0, 0.2, work, 20000),
+		                 engine_round_batch(&ten, 1, 0.9, 0.2, work, 20000));
+		/* Too little work memory, no device, no need: 0. */
+		assert_int_equal(engine_round_batch(&ten, 1, 0.1, 0.2, work, 10), 0);
+		assert_int_equal(engine_round_batch(&ten, 0, 0.1, 0.2, work, 20000), 0);
+		ten = 0;
+		assert_int_equal(engine_round_batch(&ten, 1, 0.1, 0.2, work, 20000), 0);
+		/* Capped at the 14-bit N. */
+		ten = 16000;
+		assert_int_equal(engine_round_batch(&ten, 1, 0.9, 1e-6, work, 20000), 16383);
+	}
+	assert_int_equal(engine_round_work_len(275), 275 + ENGINE_DEP_ROWS + 2);
+}
+
+static void test_round_first(void **state)
+{
+	(void)state;
+	/* M = 275, 10 % loss: a device is still short after the first batch with probability
+	 * about ENGINE_ROUND_FIRST_LEFT, and the batch is below the old 10 % + 5 % (45). */
+	{
+		uint32_t m = 275, first = engine_round_first(275, 0, 10, work, 20000);
+
+		assert_true(ref_short(&m, 1, 0.1, 275 + first) <= ENGINE_ROUND_FIRST_LEFT);
+		assert_true(ref_short(&m, 1, 0.1, 275 + first - 1) > ENGINE_ROUND_FIRST_LEFT);
+		assert_true(first > 31); /* more than the mean loss: M * 10 / 90 */
+		assert_true(first < 45);
+	}
+	/* The job's own parity wins when larger, and when the work memory is too small. */
+	assert_int_equal(engine_round_first(275, 80, 10, work, 20000), 80);
+	assert_int_equal(engine_round_first(275, 7, 10, work, 100), 7);
+	/* M = 1: a few rows all the same; loss 0: only the spare rows for dependent ones
+	 * (P(D > 3) = 0.12 > 0.1 >= P(D > 4) = 0.06). */
+	assert_true(engine_round_first(1, 0, 10, work, 20000) >= 1);
+	assert_int_equal(engine_round_first(100, 0, 0, work, 20000), 4);
+	/* An expected loss above 90 % counts as 90 %. */
+	assert_int_equal(engine_round_first(10, 0, 100, work, 20000),
+	                 engine_round_first(10, 0, 90, work, 20000));
+}
+
+static void test_status_need(void **state)
+{
+	static const struct {
+		uint32_t m, received, missing, need;
+	} cases[] = {
+	        /* 30 uncoded lost, 28 useful parity rows received: about 2 more. */
+	        {275, 273, 30, 2},
+	        /* MissingFrag smaller than M - received (a stack that subtracts its lost
+	           uncoded fragments from NbFragReceived). */
+	        {275, 243, 2, 2},
+	        /* MissingFrag saturated at 255: only NbFragReceived tells. */
+	        {1100, 800, 255, 300},
+	        {1100, 1090, 255, 10},
+	        /* Received M or more, still missing: dependent rows; one more (the margin does
+	           the rest). */
+	        {275, 275, 3, 1},
+	        {275, 400, 255, 1},
+	        /* M = 1: one frame, whatever it says. */
+	        {1, 0, 1, 1},
+	        /* It answered, so it misses something: at least 1. */
+	        {275, 270, 0, 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_status s = {cases[i].received, cases[i].missing};
+
+		assert_int_equal(engine_status_need(cases[i].m, &s), cases[i].need);
+	}
+}
+
+static void test_round_next(void **state)
+{
+	struct engine_status a[3] = {{290, 20}, {296, 10}, {300, 255}};
+	uint32_t need[3];
+	struct engine_round_next r;
+
+	(void)state;
+	/* No answers: nothing to size from (batch 0), the expected loss kept. */
+	engine_round_next(275, 320, NULL, need, 0, 10, work, 20000, &r);
+	assert_int_equal(r.batch, 0);
+	assert_int_equal(r.answers, 0);
+	assert_true(fabs(r.loss - 0.10) < 1e-9);
+	/* Three answers after 320 frames, each with M or more received (dependent rows): each
+	 * needs 1 row; loss = (30 + 24 + 20) / (3 * 320). */
+	engine_round_next(275, 320, a, need, 3, 10, work, 20000, &r);
+	assert_int_equal(r.answers, 3);
+	assert_int_equal(r.need, 1);
+	assert_true(fabs(r.loss - 74.0 / 960.0) < 1e-9);
+	assert_int_equal(need[0], 1);
+	assert_int_equal(need[2], 1);
+	assert_true(ref_short(need, 3, r.loss, r.batch) <= ENGINE_ROUND_MISS * 1.001);
+	assert_true(ref_short(need, 3, r.loss, r.batch - 1) > ENGINE_ROUND_MISS * 0.999);
+	/* Needs that follow the answers: the batch grows with the worst need. */
+	{
+		struct engine_status b[2] = {{250, 40}, {262, 255}};
+		struct engine_round_next r2;
+		uint32_t batch1 = r.batch;
+
+		engine_round_next(275, 300, b, need, 2, 10, work, 20000, &r2);
+		assert_int_equal(r2.need, 25);
+		assert_int_equal(need[1], 13);
+		assert_true(fabs(r2.loss - 88.0 / 600.0) < 1e-9);
+		assert_true(ref_short(need, 2, r2.loss, r2.batch) <= ENGINE_ROUND_MISS * 1.001);
+		assert_true(r2.batch > batch1);
+		assert_true(r2.batch >= 25);
+		/* A device that answers with everything received (loss 0). */
+		b[0].received = 300;
+		b[0].missing = 2;
+		engine_round_next(275, 300, b, need, 1, 10, work, 20000, &r2);
+		assert_true(fabs(r2.loss) < 1e-9);
+		assert_int_equal(r2.need, 1);
+		assert_int_equal(r2.batch, 1 + 3);
+	}
 	/* The wait: 2^(BlockAckDelay + 4) s plus the unicast timeout, BlockAckDelay on 3 bits. */
 	assert_int_equal(engine_round_pause_ms(0, 12), 28000);
 	assert_int_equal(engine_round_pause_ms(2, 0), 64000);
@@ -391,7 +546,11 @@ int main(void)
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),
 	        cmocka_unit_test(test_pace),
 	        cmocka_unit_test(test_redundancy),
-	        cmocka_unit_test(test_rounds),
+	        cmocka_unit_test(test_normal_z),
+	        cmocka_unit_test(test_round_batch),
+	        cmocka_unit_test(test_round_first),
+	        cmocka_unit_test(test_status_need),
+	        cmocka_unit_test(test_round_next),
 	        cmocka_unit_test(test_session_pick),
 	        cmocka_unit_test(test_multicast_need),
 	        cmocka_unit_test(test_session_timing),

@@ -114,36 +114,74 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 /* ---- adaptive rounds -----------------------------------------------------------------------
  * A device reports its block one feedback delay after it has it (a random BlockAckDelay wait,
  * then its next uplink), so parity sent back to back until every report is in overshoots by that
- * delay. In rounds, the sender sends a batch of parity rows, waits one feedback window, and sends
- * the next batch only if devices are still missing the image: the first batch is sized from an
- * expected loss, the second is a small step, and each later one doubles (few rounds when the
- * loss was underestimated, little overshoot when it was not). */
-struct engine_rounds {
-	uint32_t first; /* parity rows of the first batch */
-	uint32_t step;  /* parity rows of the second batch; each later batch doubles */
+ * delay. In rounds, the sender sends a batch of parity rows, asks the devices still missing the
+ * image how far they are (one multicast FragSessionStatusReq, Participants = 0: only those answer),
+ * waits one feedback window, and sizes the next batch from the answers: the largest need among
+ * them, the loss they saw and a statistical margin, so that the worst of them most likely finishes
+ * in that batch. The first batch has no answers to go by: it is sized from an expected loss so
+ * that most devices (all but about ENGINE_ROUND_FIRST_LEFT of them) finish in it. */
+
+#define ENGINE_ROUNDS_MAX       6   /* status waits at most; the last batch takes the rest */
+#define ENGINE_ROUND_FIRST_LEFT 0.1 /* first batch: share of devices expected to need more */
+#define ENGINE_ROUND_MISS       0.2 /* later batches: chance that one more round is needed */
+
+/* z such that P(Z > z) = tail for a standard normal Z (Abramowitz-Stegun 26.2.23, error below
+ * 5e-4); tail is clamped to [1e-12, 0.5]. */
+double engine_normal_z(double tail);
+
+/* Rows beyond the need that the sizing counts with: a device that needs r more independent rows
+ * of a dense random code is still short after r + x rows with probability
+ * 1 - prod_{i > x} (1 - 2^-i), about 2^-x; beyond ENGINE_DEP_ROWS that is below 1e-12. */
+#define ENGINE_DEP_ROWS 40
+
+/* The doubles of work memory engine_round_batch needs when the largest need is max_need. */
+size_t engine_round_work_len(uint32_t max_need);
+
+/* The smallest batch B such that, with each frame lost with probability `loss` (clamped to
+ * [0, 0.9]) and the rows that bring nothing new, the expected number of devices still short
+ * after B frames, sum over i of P(Bin(B, 1 - loss) < need[i] + D) with D the dependent rows, is
+ * at most `alpha` (for one device: the chance that it is still short). At most 16383. Returns 0
+ * when n is 0, every need is 0, or work (work_len doubles) is too small. */
+uint32_t engine_round_batch(const uint32_t *need, size_t n, double loss, double alpha, double *work,
+                            size_t work_len);
+
+/* The parity rows of the first batch of a session of nb_frag (M) fragments: the frames beyond M
+ * after which a device losing loss_percent % of them (above 90 counts as 90) is still short with
+ * probability ENGINE_ROUND_FIRST_LEFT (most devices finish in the first round, not all), or
+ * `redundancy` (the job's own parity) when larger. work: engine_round_work_len(nb_frag) doubles
+ * (too small: `redundancy`). */
+uint32_t engine_round_first(uint32_t nb_frag, uint32_t redundancy, uint32_t loss_percent,
+                            double *work, size_t work_len);
+
+/* One FragSessionStatusAns of a round: NbFragReceived and MissingFrag as the device sent them. */
+struct engine_status {
+	uint32_t received; /* 14 bits: fragments received in the session (uncoded and parity) */
+	uint32_t missing;  /* 8 bits, saturating at 255: uncoded fragments not yet known */
 };
 
-/* The rounds of a session of nb_frag (M) fragments: first = the larger of `redundancy` (the
- * job's own parity) and ceil(M * loss / (100 - loss)) + ceil(M * margin / 100) (the parity a
- * device losing loss % of the frames needs on average, plus a margin for the unlucky ones);
- * step = ceil(M * step_percent / 100), at least 1. loss_percent above 90 counts as 90. */
-void engine_rounds_init(struct engine_rounds *r, uint32_t nb_frag, uint32_t redundancy,
-                        uint32_t loss_percent, uint32_t margin_percent, uint32_t step_percent);
+/* The useful rows the device still needs, at least 1 (it answered Participants = 0, so it misses
+ * something). MissingFrag is not that number (a device that lost 30 uncoded fragments and got 28
+ * useful parity rows since needs about 2), but it bounds it; NbFragReceived gives M - received,
+ * which stacks that subtract their lost uncoded fragments from it (LoRa Basics Modem) overstate:
+ * the smaller of the two (MissingFrag only below 255). A device that received M or more frames
+ * and still misses something needs rows its dependent ones did not bring: 1 (the margin of
+ * engine_round_batch covers the rest). */
+uint32_t engine_status_need(uint32_t nb_frag, const struct engine_status *s);
 
-/* Whether a session that has sent `parity` parity rows stands at the end of a batch: first,
- * first + step, first + 3 step, first + 7 step, ...; with few_left (a handful of devices still
- * missing the image, which need a few rows each), every first + k step: the batches stop
- * doubling, so that the last round does not overshoot by a large batch. */
-bool engine_round_end(const struct engine_rounds *r, uint32_t parity, bool few_left);
-
-/* Whether `pending` devices of the `devices` of a session are few enough for single steps:
- * at most 1 % of them (at least one). */
-bool engine_rounds_few_left(unsigned devices, unsigned pending);
-
-/* How long the waits after the batches of a session that sends up to cap parity rows last in
- * all: one pause_ms per batch end at or below cap (what the session's TimeOut must cover on top
- * of its frames). */
-uint64_t engine_rounds_wait_ms(const struct engine_rounds *r, uint32_t cap, uint64_t pause_ms);
+/* The next batch of a round, from the answers of the status request sent after `sent` frames
+ * of the session (n answers; a[] may be NULL when n is 0): the batch after which the expected
+ * number of answering devices still short is ENGINE_ROUND_MISS (engine_round_batch), at the loss
+ * they saw. need: n entries, receives each device's need. work: engine_round_work_len(M)
+ * doubles. */
+struct engine_round_next {
+	uint32_t batch;   /* parity rows to send; 0 when nobody answered */
+	uint32_t need;    /* the largest need among the answers */
+	double loss;      /* the loss the answers saw (default_loss_percent without answers) */
+	unsigned answers; /* n */
+};
+void engine_round_next(uint32_t nb_frag, uint32_t sent, const struct engine_status *a,
+                       uint32_t *need, size_t n, uint32_t default_loss_percent, double *work,
+                       size_t work_len, struct engine_round_next *out);
 
 /* The feedback window after a batch when the configuration does not set one: a TS004 device
  * waits up to 2^(BlockAckDelay + 4) s before it reports (v2 FragDataBlockReceivedReq, v1
