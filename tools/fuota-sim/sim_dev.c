@@ -485,6 +485,7 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 	d->rep.frag_missing = stats.missing;
 	d->rep.frag_recovered = stats.recovered;
 	if (st == FRAG_DEC_DONE) {
+		d->rep.done_n = f->n;
 		image_done(d, now_ms, s);
 	} else if (st == FRAG_DEC_FAILED) {
 		s->done = true;

@@ -105,6 +105,7 @@ struct sim_dev_report {
 	uint32_t outside_session; /* for its group but outside its session window or channel */
 	uint32_t other_session;   /* DataFragments of a FragIndex it has no session on (ignored) */
 	uint32_t fragments;       /* DataFragments given to the decoder */
+	uint32_t done_n;          /* N of the frame that completed the decoder (0: none) */
 	uint32_t frag_missing;    /* uncoded fragments still unknown */
 	uint32_t frag_recovered;  /* rebuilt by the FEC */
 	uint32_t nb_frag;         /* M of the last session */

@@ -2,7 +2,7 @@
  *
  * JSON layout:
  *   { "summary": { devices, finished, decoded, verified, failed, uplinks, downlinks,
- *                  frames_sent, acks: { "OK": n, ... } },
+ *                  frames_sent, frames_needed, acks: { "OK": n, ... } },
  *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, finished,
@@ -62,6 +62,7 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 	json_object_set_new(d, "sha256_ok", r.sha_checked ? json_boolean(r.sha_ok) : json_null());
 	json_object_set_new(d, "mic_ok", r.mic_checked ? json_boolean(r.mic_ok) : json_null());
 	json_object_set_new(d, "finished", json_boolean(r.finished));
+	json_object_set_new(d, "done_n", json_integer(r.done_n));
 	json_object_set_new(d, "failed", json_boolean(failed(&r)));
 	json_object_set_new(
 	        d, "frames",
@@ -85,6 +86,7 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 struct totals {
 	uint32_t finished, decoded, verified, failed;
 	uint64_t lost, heard, mic_failures;
+	uint32_t frames_needed; /* the largest done_n of a verified device */
 };
 
 static void count(const struct sim *s, int64_t now_ms, struct totals *t)
@@ -100,6 +102,8 @@ static void count(const struct sim *s, int64_t now_ms, struct totals *t)
 		t->lost += s->nodes[i].frames_lost;
 		t->heard += s->nodes[i].frames_heard;
 		t->mic_failures += r.mic_failures;
+		if (r.verified && r.done_n > t->frames_needed)
+			t->frames_needed = r.done_n;
 	}
 }
 
@@ -167,6 +171,9 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 	json_object_set_new(sum, "downlinks", json_integer((json_int_t)s->downlinks_received));
 	json_object_set_new(sum, "frames_sent", json_integer((json_int_t)frames_sent));
 	json_object_set_new(sum, "frames_lost", json_integer((json_int_t)t.lost));
+	/* The oracle: the fixed count of frames (its session's N) that would have sufficed for
+	 * every verified device with exactly this run's losses. */
+	json_object_set_new(sum, "frames_needed", json_integer((json_int_t)t.frames_needed));
 	json_object_set_new(sum, "bad_messages", json_integer((json_int_t)s->bad_messages));
 	json_object_set_new(sum, "seconds", json_real((double)(now_ms - s->start_ms) / 1000.0));
 	json_object_set_new(sum, "acks", acks);
