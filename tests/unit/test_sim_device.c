@@ -22,6 +22,7 @@
 #include "fuota/lw_frame.h"
 #include "fuota/mc.h"
 #include "fuota/mc_keys.h"
+#include "fuota/mc_session.h"
 #include "sim_dev.h"
 
 /* PROTOCOL-NOTES §5.4. */
@@ -700,6 +701,115 @@ static void test_session_end_unrebuilt(void **state)
 	free(ss.image);
 }
 
+/* Class B ping slots: ChirpStack classb.rs test_get_next_ping_slot_after (DevAddr 0, the vectors
+ * test_mc.c checks) and mc_classb_next_slot for another McAddr; a frame a slot's length away, or
+ * more than the tolerance off, is not on a slot. */
+static void test_ping_slots(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t periodicity;
+		int64_t slot_ms;
+	} v[] = {{7, 74300}, {7, 185620}, {6, 12860}, {6, 74300}, {0, 124220}};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t p = v[i].periodicity;
+		int64_t t = v[i].slot_ms;
+		assert_true(sim_dev_on_ping_slot(0, p, t, 0));
+		assert_true(sim_dev_on_ping_slot(0, p, t + 5, 5));
+		assert_true(sim_dev_on_ping_slot(0, p, t - 5, 5));
+		assert_false(sim_dev_on_ping_slot(0, p, t + 6, 5));
+		assert_false(sim_dev_on_ping_slot(0, p, t - 6, 5));
+		assert_false(sim_dev_on_ping_slot(0, p, t + 15, 5));
+	}
+	/* pingNb 1: 74.300 s is the only slot of the first period; 64 slots (1.92 s) later is
+	 * none, as is the same offset in a later period (the offset changes per beacon). */
+	assert_false(sim_dev_on_ping_slot(0, 7, 74300 + 1920, 5));
+	assert_false(sim_dev_on_ping_slot(0, 7, 74300 + 128000, 5));
+	/* The beacon-reserved time holds no slot. */
+	assert_false(sim_dev_on_ping_slot(0, 0, 1000, 5));
+	assert_false(sim_dev_on_ping_slot(0, 8, 74300, 5)); /* no periodicity 8 */
+
+	/* Every slot mc_classb_next_slot gives for MC_ADDR over a few periods is one, and the
+	 * middle between two slots is none. */
+	for (uint8_t p = 0; p < 8; p++) {
+		struct mc_classb_session cs = {.mc_addr = MC_ADDR,
+		                               .start_s = T0_MS / 1000 / 128 * 128,
+		                               .timeout = 8,
+		                               .periodicity = p,
+		                               .dl_freq_hz = 869525000};
+		int64_t after = cs.start_s * 1000;
+		uint32_t period;
+		assert_int_equal(mc_ping_period_slots(p, &period), FUOTA_OK);
+		for (int k = 0; k < 40; k++) {
+			struct mc_slot slot;
+			assert_int_equal(mc_classb_next_slot(&cs, after, &slot), FUOTA_OK);
+			assert_true(sim_dev_on_ping_slot(MC_ADDR, p, slot.start_ms, 0));
+			assert_true(sim_dev_on_ping_slot(MC_ADDR, p, slot.start_ms + 3,
+			                                 SIM_PING_SLOT_TOL_MS));
+			assert_false(sim_dev_on_ping_slot(MC_ADDR, p,
+			                                  slot.start_ms + (int64_t)period * 15,
+			                                  SIM_PING_SLOT_TOL_MS));
+			after = slot.start_ms + 1000 * (int64_t)(k % 3); /* skip a few at times */
+		}
+	}
+}
+
+/* A class B session: the device receives a frame that starts at one of its ping slots and drops
+ * (and counts) one that starts between them, as its receiver is off then. */
+static void test_classb_session_slots(void **state)
+{
+	(void)state;
+	struct sim_dev_cfg c = base_cfg(1);
+	struct session ss;
+	make_image(&ss, 480, 48);
+	struct sim_dev d;
+	dev_init(&d, &c);
+	int64_t now = T0_MS;
+	sync_clock(&d, now);
+	group_setup(&d, now, GEN_APP_KEY, false, 0, 0, 0xffffffffu);
+	uint8_t buf[64];
+	struct sim_uplink ul;
+	size_t len = setup_req_bytes(&ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(&d, now, FRAG_PORT, buf, len, &ul));
+	uint32_t start_s = mc_classb_align((uint32_t)(now / 1000 + 300));
+	struct mc_cmd b = {.cid = MC_CID_CLASS_B_SESSION};
+	b.u.session_req.group_id = 0;
+	b.u.session_req.session_time = start_s;
+	b.u.session_req.timeout = 1; /* 2 beacon periods */
+	b.u.session_req.periodicity = 5;
+	b.u.session_req.dl_freq_hz = 869525000;
+	b.u.session_req.dr = 3;
+	len = mc_cmd_bytes(&b, buf);
+	assert_true(exchange(&d, now, MC_FPORT, buf, len, &ul));
+	assert_int_equal(ul.data[1], 0x00); /* accepted */
+
+	struct mc_classb_session cs = {.mc_addr = MC_ADDR,
+	                               .start_s = start_s,
+	                               .timeout = 1,
+	                               .periodicity = 5,
+	                               .dl_freq_hz = 869525000};
+	struct mc_slot slot;
+	assert_int_equal(mc_classb_next_slot(&cs, (int64_t)start_s * 1000 + 2000, &slot), FUOTA_OK);
+	uint8_t phy[256];
+	len = mc_frame(&ss, 1, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	/* 40 ms late: between slots (they are 2^(5+5) x 30 ms = 30.72 s apart). */
+	assert_int_equal(sim_dev_multicast_air(&d, slot.start_ms + 40, slot.start_ms + 140,
+	                                       869525000, phy, len),
+	                 FUOTA_ERR_STATE);
+	/* On the slot (2 ms late: within the tolerance), 100 ms on air. */
+	assert_int_equal(sim_dev_multicast_air(&d, slot.start_ms + 2, slot.start_ms + 102,
+	                                       869525000, phy, len),
+	                 FUOTA_OK);
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, slot.start_ms + 200, &r);
+	assert_int_equal(r.off_slot, 1);
+	assert_int_equal(r.mc_accepted, 1);
+	assert_int_equal(r.fragments, 1);
+	assert_int_equal(r.n_failures, 0);
+	sim_dev_free(&d);
+	free(ss.image);
+}
+
 /* Bytes that are no valid command do not crash the device and are reported. */
 static void test_garbage(void **state)
 {
@@ -737,6 +847,8 @@ int main(void)
 	        cmocka_unit_test(test_memory_and_reject),
 	        cmocka_unit_test(test_session_end_unrebuilt),
 	        cmocka_unit_test(test_garbage),
+	        cmocka_unit_test(test_ping_slots),
+	        cmocka_unit_test(test_classb_session_slots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

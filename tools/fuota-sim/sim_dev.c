@@ -282,6 +282,7 @@ static void session_req(struct sim_dev *d, int64_t now_ms, const struct mc_cmd *
 	g->duration_s = (1u << (r->timeout & 0x0F)) * (class_b ? 128u : 1u);
 	g->freq_hz = r->dl_freq_hz;
 	g->dr = r->dr;
+	g->periodicity = class_b ? (uint8_t)(r->periodicity & 7) : 0;
 	g->opened = g->closed = false;
 	d->rep.steps |= SIM_STEP_MC_SESSION;
 }
@@ -641,8 +642,48 @@ static bool in_session(const struct sim_dev *d, const struct sim_group *g, int64
 	return since >= 0 && since < (int64_t)g->duration_s;
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+bool sim_dev_on_ping_slot(uint32_t mc_addr, uint8_t periodicity, int64_t start_ms, int64_t tol_ms)
+{
+	uint32_t ping_nb, period;
+	if (mc_ping_nb(periodicity, &ping_nb) != FUOTA_OK ||
+	    mc_ping_period_slots(periodicity, &period) != FUOTA_OK || tol_ms < 0)
+		return false;
+	const int64_t bp_ms = MC_BEACON_PERIOD_S * 1000,
+	              slot_ms = (int64_t)period * MC_PING_SLOT_MS;
+	/* The slot may lie in the beacon period of start_ms - tol or of start_ms + tol. */
+	int64_t first = floor_div(start_ms - tol_ms, bp_ms),
+	        last = floor_div(start_ms + tol_ms, bp_ms);
+	for (int64_t k = first; k <= last; k++) {
+		uint32_t offset;
+		if (mc_ping_offset(k * MC_BEACON_PERIOD_S, mc_addr, periodicity, &offset) !=
+		    FUOTA_OK)
+			return false;
+		/* Slot n starts at BeaconTime + 2.120 s + (pingOffset + n pingPeriod) 30 ms. */
+		int64_t x = start_ms - k * bp_ms - MC_BEACON_RESERVED_MS -
+		            (int64_t)offset * MC_PING_SLOT_MS;
+		if (x + tol_ms < 0)
+			continue;
+		int64_t n = (x + tol_ms) / slot_ms;
+		int64_t diff = x - n * slot_ms;
+		if (n < (int64_t)ping_nb && diff <= tol_ms && diff >= -tol_ms)
+			return true;
+	}
+	return false;
+}
+
 int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const uint8_t *phy,
                       size_t len)
+{
+	return sim_dev_multicast_air(d, now_ms, now_ms, freq_hz, phy, len);
+}
+
+int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, uint32_t freq_hz,
+                          const uint8_t *phy, size_t len)
 {
 	struct lw_frame f;
 	if (lw_frame_parse(phy, len, &f) != FUOTA_OK || f.mtype != LW_MTYPE_UNCONF_DATA_DOWN)
@@ -658,6 +699,11 @@ int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const
 	if (!in_session(d, g, now_ms) || (g->freq_hz && freq_hz != g->freq_hz)) {
 		d->rep.outside_session++;
 		return FUOTA_ERR_STATE; /* the device is not listening there and then */
+	}
+	if (g->class_b &&
+	    !sim_dev_on_ping_slot(g->mc_addr, g->periodicity, start_ms, SIM_PING_SLOT_TOL_MS)) {
+		d->rep.off_slot++;
+		return FUOTA_ERR_STATE; /* its receiver is off between ping slots */
 	}
 	if (g->has_last && f.fcnt16 == (uint16_t)g->last_fcnt) {
 		d->rep.duplicates++;

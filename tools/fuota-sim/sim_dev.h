@@ -30,6 +30,10 @@
 #define SIM_FRAG_SESSIONS 4
 #define SIM_APP_PORT      2 /* FPort of the periodic status uplink (not an application package) */
 #define SIM_MAX_FCNT_GAP  16384 /* LoRaWAN MAX_FCNT_GAP: larger jumps of McFCnt are refused */
+/* How far from a ping slot's start a class B frame may begin on air and still be received: the
+ * device opens its receive window at the slot start and needs the preamble within a few symbols
+ * (LoRaMac-node: CLASSB_PING_SLOT_WINDOW 30 ms is the whole slot). */
+#define SIM_PING_SLOT_TOL_MS 5
 
 /* Misbehaviour switches (struct sim_dev_cfg.misbehave). A wrong root key is not a switch here:
  * the device simply holds a key that differs from the one registered (sim_net.c does that). */
@@ -104,6 +108,7 @@ struct sim_dev_report {
 	uint32_t duplicates;      /* the same frame again (e.g. heard through two gateways) */
 	uint32_t outside_session; /* for its group but outside its session window or channel */
 	uint32_t other_session;   /* DataFragments of a FragIndex it has no session on (ignored) */
+	uint32_t off_slot;        /* class B: frames that did not start at one of its ping slots */
 	uint32_t fragments;       /* DataFragments given to the decoder */
 	uint32_t done_n;          /* N of the frame that completed the decoder (0: none) */
 	uint32_t frag_missing;    /* uncoded fragments still unknown */
@@ -143,6 +148,7 @@ struct sim_group {
 	uint32_t duration_s; /* 2^TimeOut s (C) or 2^TimeOut * 128 s (B) */
 	uint32_t freq_hz;
 	uint8_t dr;
+	uint8_t periodicity; /* class B: ping slots every 2^(5+p) x 30 ms */
 	bool opened, closed;
 };
 
@@ -191,12 +197,23 @@ int64_t sim_dev_clock_ms(const struct sim_dev *d, int64_t now_ms);
 int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
                      size_t len);
 
-/* A downlink PHYPayload that reached the device's radio at now_ms on freq_hz (multicast frames
- * from a gateway). Frames for no group of the device are ignored silently. Returns FUOTA_OK when
- * it was accepted, FUOTA_ERR_NOT_FOUND when not for this device, FUOTA_ERR_MALFORMED (bad frame,
- * MIC, FCnt) or FUOTA_ERR_STATE (outside its session); the report counts each case. */
+/* A downlink PHYPayload that reached the device's radio on freq_hz (multicast frames from a
+ * gateway): on air from start_ms to end_ms (true GPS ms). Frames for no group of the device are
+ * ignored silently. The session window is judged at end_ms by the device clock; a class B group
+ * receives only a frame that starts within SIM_PING_SLOT_TOL_MS of one of its ping slots (beacon
+ * time, so true time, McAddr and Periodicity; mc_session.h). Returns FUOTA_OK when it was
+ * accepted, FUOTA_ERR_NOT_FOUND when not for this device, FUOTA_ERR_MALFORMED (bad frame, MIC,
+ * FCnt) or FUOTA_ERR_STATE (outside its session or off its ping slots); the report counts each
+ * case. */
+int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t end_ms, uint32_t freq_hz,
+                          const uint8_t *phy, size_t len);
+/* The same for a frame of no length: on air from now_ms to now_ms. */
 int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const uint8_t *phy,
                       size_t len);
+
+/* Whether a frame starting at start_ms (true GPS ms) is within tol_ms of a ping slot of McAddr
+ * with this periodicity (0..7). */
+bool sim_dev_on_ping_slot(uint32_t mc_addr, uint8_t periodicity, int64_t start_ms, int64_t tol_ms);
 
 /* Timers: session windows opening/closing, clock resync. Call it often (every loop turn). */
 void sim_dev_tick(struct sim_dev *d, int64_t now_ms);

@@ -415,7 +415,8 @@ static void transmit(struct sim *s, struct sim_gw *g, struct sim_tx *tx)
 		}
 		if (mine)
 			n->frames_heard++;
-		sim_dev_multicast(&n->dev, tx->end_ms, tx->freq_hz, tx->phy, tx->phy_len);
+		sim_dev_multicast_air(&n->dev, tx->start_ms, tx->end_ms, tx->freq_hz, tx->phy,
+		                      tx->phy_len);
 	}
 }
 

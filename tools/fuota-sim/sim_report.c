@@ -7,7 +7,7 @@
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, finished,
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
- *                              outside_session, other_session, fragments },
+ *                              outside_session, other_session, off_slot, fragments },
  *                    fragments: { nb_frag, missing, recovered },
  *                    uplinks, downlinks, answers, clock_error_ms,
  *                    failures: [ { reason, count } ] } ] } */
@@ -64,14 +64,15 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 	json_object_set_new(d, "finished", json_boolean(r.finished));
 	json_object_set_new(d, "done_n", json_integer(r.done_n));
 	json_object_set_new(d, "failed", json_boolean(failed(&r)));
-	json_object_set_new(
-	        d, "frames",
-	        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "heard",
-	                  (int)n->frames_heard, "lost", (int)n->frames_lost, "reached_radio",
-	                  (int)r.mc_frames, "accepted", (int)r.mc_accepted, "mic_failures",
-	                  (int)r.mic_failures, "fcnt_rejected", (int)r.fcnt_rejected, "duplicates",
-	                  (int)r.duplicates, "outside_session", (int)r.outside_session,
-	                  "other_session", (int)r.other_session, "fragments", (int)r.fragments));
+	json_object_set_new(d, "frames",
+	                    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+	                              "heard", (int)n->frames_heard, "lost", (int)n->frames_lost,
+	                              "reached_radio", (int)r.mc_frames, "accepted",
+	                              (int)r.mc_accepted, "mic_failures", (int)r.mic_failures,
+	                              "fcnt_rejected", (int)r.fcnt_rejected, "duplicates",
+	                              (int)r.duplicates, "outside_session", (int)r.outside_session,
+	                              "other_session", (int)r.other_session, "off_slot",
+	                              (int)r.off_slot, "fragments", (int)r.fragments));
 	json_object_set_new(d, "fragments",
 	                    json_pack("{s:i, s:i, s:i}", "nb_frag", (int)r.nb_frag, "missing",
 	                              (int)r.frag_missing, "recovered", (int)r.frag_recovered));
