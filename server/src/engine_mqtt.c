@@ -20,14 +20,24 @@
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
 #define STATS_EVERY_MS 10000
+/* Inbound messages handled in one database transaction. Each one that writes is a
+ * subtransaction, and PostgreSQL tracks up to 64 of them per transaction in shared memory. */
+#define BATCH_MAX 48
 
 /* What the engine thread did since the last stats line (logged at info every 10 s while busy):
  * how far the inbound queue falls behind is the first thing to look at when a large job fails. */
 struct runner_stats {
 	int64_t since_ms;
-	uint64_t uplinks, acks;
+	uint64_t uplinks, acks, batches, failed;
 	int64_t uplink_us, tick_us;
 	size_t queue_max;
+};
+
+/* A message the engine published during a batch: sent once the batch is committed. */
+struct pending_pub {
+	char *topic;
+	uint8_t *payload;
+	size_t len;
 };
 
 struct engine_runner {
@@ -42,6 +52,11 @@ struct engine_runner {
 	char up_filter[192];
 	char ack_suffix[32];
 	struct runner_stats st;
+	/* Set by the runner thread itself: publishes of that thread while batching wait in pend. */
+	pthread_t self;
+	bool batching;
+	struct pending_pub *pend;
+	size_t n_pend, cap_pend;
 };
 
 static int64_t realtime_ms(void *ctx)
@@ -74,12 +89,14 @@ static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
 	if (st->uplinks + st->acks > 0 || st->queue_max > 0)
 		log_msg(LOG_LVL_INFO,
 		        "engine: %.0f uplinks/s, %.0f acks/s over %lld ms; queue %zu (max %zu); "
-		        "busy %.0f %% on uplinks (%.0f us each), %.0f %% on ticks",
+		        "busy %.0f %% on uplinks (%.0f us each), %.0f %% on ticks; %llu batches, "
+		        "%llu messages undone",
 		        (double)st->uplinks * 1000.0 / (double)span,
 		        (double)st->acks * 1000.0 / (double)span, (long long)span, q, st->queue_max,
 		        (double)st->uplink_us / (double)span / 10.0,
 		        st->uplinks ? (double)st->uplink_us / (double)st->uplinks : 0.0,
-		        (double)st->tick_us / (double)span / 10.0);
+		        (double)st->tick_us / (double)span / 10.0, (unsigned long long)st->batches,
+		        (unsigned long long)st->failed);
 	memset(st, 0, sizeof(*st));
 	st->since_ms = now_ms;
 }
@@ -87,8 +104,52 @@ static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
 {
 	struct engine_runner *r = ctx;
+	struct pending_pub *p;
 
-	return mqtt_publish(r->mqtt, topic, payload, len, 1);
+	if (!r->batching || !pthread_equal(r->self, pthread_self()))
+		return mqtt_publish(r->mqtt, topic, payload, len, 1);
+	/* "Every transition persisted before it is acted on": held until the batch commits. */
+	if (r->n_pend == r->cap_pend) {
+		size_t cap = r->cap_pend ? r->cap_pend * 2 : 64;
+		struct pending_pub *np = realloc(r->pend, cap * sizeof(*np));
+
+		if (!np)
+			return FUOTA_ERR_NO_MEMORY;
+		r->pend = np;
+		r->cap_pend = cap;
+	}
+	p = &r->pend[r->n_pend];
+	p->topic = strdup(topic);
+	p->payload = malloc(len ? len : 1);
+	p->len = len;
+	if (!p->topic || !p->payload) {
+		free(p->topic);
+		free(p->payload);
+		return FUOTA_ERR_NO_MEMORY;
+	}
+	memcpy(p->payload, payload, len);
+	r->n_pend++;
+	return FUOTA_OK;
+}
+
+/* Drops the held messages from index `from` on (not sent). */
+static void pending_drop(struct engine_runner *r, size_t from)
+{
+	for (size_t i = from; i < r->n_pend; i++) {
+		free(r->pend[i].topic);
+		free(r->pend[i].payload);
+	}
+	if (from < r->n_pend)
+		r->n_pend = from;
+}
+
+static void pending_send(struct engine_runner *r)
+{
+	for (size_t i = 0; i < r->n_pend; i++)
+		if (mqtt_publish(r->mqtt, r->pend[i].topic, r->pend[i].payload, r->pend[i].len,
+		                 1) != FUOTA_OK)
+			log_msg(LOG_LVL_WARN, "mqtt: %s: not published", r->pend[i].topic);
+	pending_drop(r, 0);
 }
 
 int engine_cfg_parse_regions(struct engine_cfg *c, const char *spec, bool default_dc, char *err,
@@ -193,11 +254,54 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 	}
 }
 
+/* Handles m and up to BATCH_MAX - 1 more waiting messages in one database transaction (each
+ * its own savepoint), then publishes what they made the engine send: nothing of an item whose
+ * database work failed, nothing at all when the commit failed (the devices' requests are then
+ * retried at their deadlines, as for a lost answer). Returns how many messages it took. */
+static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
+{
+	bool batch = store_batch_begin(r->store) == FUOTA_OK;
+	int taken = 0;
+
+	r->batching = batch;
+	while (m) {
+		size_t mark = r->n_pend;
+
+		if (batch)
+			store_batch_item(r->store);
+		dispatch(r, m);
+		if (batch && store_batch_item_failed(r->store)) {
+			log_msg(LOG_LVL_WARN, "mqtt: %s: its database work failed: not acted on",
+			        m->topic);
+			pending_drop(r, mark);
+			r->st.failed++;
+		}
+		mqtt_msg_free(m);
+		m = NULL;
+		if (++taken < BATCH_MAX && mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+			m = NULL;
+	}
+	if (!batch)
+		return taken;
+	r->batching = false;
+	r->st.batches++;
+	if (store_batch_end(r->store) == FUOTA_OK) {
+		pending_send(r);
+	} else {
+		log_msg(LOG_LVL_ERROR, "engine: %d messages not stored: nothing of them is sent",
+		        taken);
+		r->st.failed += (uint64_t)taken;
+		pending_drop(r, 0);
+	}
+	return taken;
+}
+
 static void *runner_main(void *arg)
 {
 	struct engine_runner *r = arg;
 	int64_t next_due = 0;
 
+	r->self = pthread_self();
 	r->st.since_ms = realtime_ms(NULL);
 	while (!atomic_load(&r->stop)) {
 		int64_t now = realtime_ms(NULL), wait;
@@ -221,11 +325,10 @@ static void *runner_main(void *arg)
 			wait = MAX_WAIT_MS;
 		if (mqtt_queue_pop(r->queue, (uint32_t)wait, &m) != FUOTA_OK)
 			continue;
-		for (int i = 0; m && i < DRAIN_PER_LOOP; i++) {
-			dispatch(r, m);
-			mqtt_msg_free(m);
+		for (int i = 0; m && i < DRAIN_PER_LOOP;) {
+			i += handle_batch(r, m);
 			m = NULL;
-			if (mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+			if (i < DRAIN_PER_LOOP && mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
 				m = NULL;
 		}
 		mqtt_msg_free(m);
@@ -399,6 +502,8 @@ void engine_runner_stop(struct engine_runner *r)
 		mqtt_destroy(r->mqtt);
 	}
 	mqtt_queue_destroy(r->queue);
+	pending_drop(r, 0);
+	free(r->pend);
 	if (r->own_store)
 		store_close(r->store);
 	free(r);

@@ -1,6 +1,8 @@
 /* The connection pool, query helpers and migrations. */
 #include <inttypes.h>
+#include <libpq-events.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,25 @@
 /* pg_advisory_lock key of the migration step: "fuotamig" in ASCII. */
 #define MIGRATION_LOCK_KEY "7382127951234498407"
 
+/* Statements prepared per connection (parse and plan once): up to this many distinct SQL texts,
+ * the rest run unprepared. The store's SQL is a fixed set of literals (about 150 in all). */
+#define PREP_MAX 256
+
+/* What the store keeps with each libpq connection (PQinstanceData of conn_event): its prepared
+ * statements, and its part in a batch (store_batch_begin). */
+struct conn_data {
+	char *sql[PREP_MAX]; /* the text of statement "fuota_<i>" */
+	uint64_t hash[PREP_MAX];
+	size_t n_prep;
+	bool batch;       /* pinned by a batch */
+	bool in_xact;     /* the batch's BEGIN was sent */
+	bool item_sp;     /* the current item's savepoint is set */
+	bool item_failed; /* a statement of the current item failed: rolled back to its savepoint */
+	bool call_sp;     /* a store function's own transaction runs as savepoint fuota_call */
+	bool broken;      /* the batch cannot commit */
+	unsigned depth;   /* store_acquire calls not yet released */
+};
+
 struct store {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
@@ -20,7 +41,49 @@ struct store {
 	unsigned nfree;
 	PGconn **all;
 	PGconn **free_list;
+	PGconn *batch; /* pinned by batch_owner between store_batch_begin and _end */
+	pthread_t batch_owner;
 };
+
+static void forget_prepared(struct conn_data *d)
+{
+	for (size_t i = 0; i < d->n_prep; i++)
+		free(d->sql[i]);
+	d->n_prep = 0;
+}
+
+/* libpq's events: the connection's data is made with it, its prepared statements are gone after
+ * a reset (a new server session), and it is freed with the connection. */
+static int conn_event(PGEventId id, void *info, void *pass)
+{
+	(void)pass;
+	if (id == PGEVT_REGISTER) {
+		PGconn *c = ((PGEventRegister *)info)->conn;
+		struct conn_data *d = calloc(1, sizeof(*d));
+
+		return d && PQsetInstanceData(c, conn_event, d) ? 1 : 0;
+	}
+	if (id == PGEVT_CONNRESET) {
+		struct conn_data *d = PQinstanceData(((PGEventConnReset *)info)->conn, conn_event);
+
+		if (d)
+			forget_prepared(d);
+	} else if (id == PGEVT_CONNDESTROY) {
+		struct conn_data *d =
+		        PQinstanceData(((PGEventConnDestroy *)info)->conn, conn_event);
+
+		if (d) {
+			forget_prepared(d);
+			free(d);
+		}
+	}
+	return 1;
+}
+
+static struct conn_data *conn_data_of(const PGconn *c)
+{
+	return PQinstanceData(c, conn_event);
+}
 
 static void notice_quiet(void *arg, const char *msg)
 {
@@ -64,6 +127,9 @@ int store_open(const char *dsn, unsigned pool_size, struct store **out, char *er
 			return FUOTA_ERR_IO;
 		}
 		session_setup(c);
+		/* Without its data a connection still works, unprepared and outside batches. */
+		if (!PQregisterEventProc(c, conn_event, "fuota_store", NULL))
+			log_msg(LOG_LVL_WARN, "database: statements will not be prepared");
 		s->free_list[s->nfree++] = c;
 	}
 	*out = s;
@@ -92,11 +158,82 @@ void store_close(struct store *s)
 	free(s);
 }
 
+static bool ok_result(const PGresult *r)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Runs a parameterless statement (several separated by ';' allowed); false after logging. */
+static bool exec_quiet(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = ok_result(r);
+
+	if (!ok)
+		log_msg(LOG_LVL_ERROR, "database: %s: %s", sql,
+		        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+	PQclear(r);
+	return ok;
+}
+
+/* The batch connection at the start of a store call: the batch's BEGIN and the item's savepoint
+ * go out now, with the first call that needs the database (an item without database work
+ * costs nothing). The previous item's savepoint is released in the same round trip. */
+static void batch_enter(PGconn *c, struct conn_data *d)
+{
+	if (d->depth++ > 0 || d->item_sp || d->broken)
+		return;
+	if (!exec_quiet(c, d->in_xact ? "RELEASE SAVEPOINT fuota_item; SAVEPOINT fuota_item"
+	                              : "BEGIN; SAVEPOINT fuota_item")) {
+		d->broken = true;
+		return;
+	}
+	d->in_xact = true;
+	d->item_sp = true;
+}
+
+/* The end of a store call on the batch connection: a failed statement left the transaction
+ * aborted; the item's work is rolled back to its savepoint so that the batch's other items
+ * still commit. */
+static void batch_leave(PGconn *c, struct conn_data *d)
+{
+	if (d->depth > 0)
+		d->depth--;
+	if (d->depth > 0 || d->broken)
+		return;
+	if (PQstatus(c) != CONNECTION_OK) {
+		d->broken = true;
+		return;
+	}
+	/* A function's transaction left without its COMMIT is undone, as its ROLLBACK would. */
+	if (d->call_sp && PQtransactionStatus(c) != PQTRANS_INERROR) {
+		d->call_sp = false;
+		if (!exec_quiet(c,
+		                "ROLLBACK TO SAVEPOINT fuota_call; RELEASE SAVEPOINT fuota_call"))
+			d->broken = true;
+		return;
+	}
+	d->call_sp = false;
+	if (PQtransactionStatus(c) == PQTRANS_INERROR) {
+		d->item_failed = true;
+		if (!d->item_sp || !exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_item"))
+			d->broken = true;
+	}
+}
+
 PGconn *store_acquire(struct store *s)
 {
 	PGconn *c;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->batch && pthread_equal(s->batch_owner, pthread_self())) {
+		c = s->batch;
+		pthread_mutex_unlock(&s->lock);
+		batch_enter(c, conn_data_of(c));
+		return c;
+	}
 	while (s->nfree == 0)
 		pthread_cond_wait(&s->freed, &s->lock);
 	c = s->free_list[--s->nfree];
@@ -104,7 +241,7 @@ PGconn *store_acquire(struct store *s)
 	return c;
 }
 
-void store_release(struct store *s, PGconn *c)
+static void pool_put(struct store *s, PGconn *c)
 {
 	if (PQstatus(c) != CONNECTION_OK) {
 		log_msg(LOG_LVL_WARN, "database connection lost, reconnecting");
@@ -120,13 +257,166 @@ void store_release(struct store *s, PGconn *c)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void store_release(struct store *s, PGconn *c)
+{
+	struct conn_data *d = conn_data_of(c);
+
+	if (d && d->batch) {
+		batch_leave(c, d);
+		return;
+	}
+	pool_put(s, c);
+}
+
+int store_batch_begin(struct store *s)
+{
+	PGconn *c;
+	struct conn_data *d;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->batch) {
+		pthread_mutex_unlock(&s->lock);
+		return FUOTA_ERR_STATE;
+	}
+	pthread_mutex_unlock(&s->lock);
+	c = store_acquire(s);
+	d = conn_data_of(c);
+	if (!d) {
+		pool_put(s, c);
+		return FUOTA_ERR_NO_MEMORY;
+	}
+	d->batch = true;
+	d->in_xact = d->item_sp = d->item_failed = d->broken = d->call_sp = false;
+	d->depth = 0;
+	pthread_mutex_lock(&s->lock);
+	s->batch = c;
+	s->batch_owner = pthread_self();
+	pthread_mutex_unlock(&s->lock);
+	return FUOTA_OK;
+}
+
+/* The batch of the calling thread's store, or NULL. */
+static struct conn_data *my_batch(struct store *s, PGconn **c)
+{
+	struct conn_data *d = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->batch && pthread_equal(s->batch_owner, pthread_self())) {
+		*c = s->batch;
+		d = conn_data_of(s->batch);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return d;
+}
+
+void store_batch_item(struct store *s)
+{
+	PGconn *c;
+	struct conn_data *d = my_batch(s, &c);
+
+	if (d) {
+		d->item_sp = false;
+		d->item_failed = false;
+	}
+}
+
+bool store_batch_item_failed(struct store *s)
+{
+	PGconn *c;
+	struct conn_data *d = my_batch(s, &c);
+
+	return d && (d->item_failed || d->broken);
+}
+
+int store_batch_end(struct store *s)
+{
+	PGconn *c = NULL;
+	struct conn_data *d = my_batch(s, &c);
+	int rc = FUOTA_OK;
+
+	if (!d)
+		return FUOTA_ERR_STATE;
+	if (d->broken)
+		rc = FUOTA_ERR_IO;
+	else if (d->in_xact) {
+		PGresult *r = PQexec(c, "COMMIT");
+
+		/* COMMIT of an aborted transaction answers ROLLBACK, without an error. */
+		if (!ok_result(r) || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			log_msg(LOG_LVL_ERROR, "database: batch not committed: %s",
+			        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+			rc = FUOTA_ERR_IO;
+		}
+		PQclear(r);
+	}
+	d->batch = d->in_xact = d->item_sp = false;
+	d->depth = 0;
+	pthread_mutex_lock(&s->lock);
+	s->batch = NULL;
+	pthread_mutex_unlock(&s->lock);
+	pool_put(s, c);
+	return rc;
+}
+
+/* The name of sql prepared on c ("fuota_<i>" into name), preparing it on first use. Returns
+ * false to run it unprepared (no connection data, the table full) and sets *failed (with *res,
+ * the error result) when the server refused the statement. */
+static bool prepared(PGconn *c, const char *sql, int n, char name[24], PGresult **res)
+{
+	struct conn_data *d = conn_data_of(c);
+	uint64_t h = 1469598103934665603u;
+	size_t i;
+
+	*res = NULL;
+	if (!d || n == 0)
+		return false;
+	for (const char *p = sql; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	for (i = 0; i < d->n_prep; i++)
+		if (d->hash[i] == h && strcmp(d->sql[i], sql) == 0)
+			break;
+	snprintf(name, 24, "fuota_%zu", i);
+	if (i < d->n_prep)
+		return true;
+	if (i == PREP_MAX)
+		return false;
+	d->sql[i] = strdup(sql);
+	if (!d->sql[i])
+		return false;
+	*res = PQprepare(c, name, sql, n, NULL);
+	if (!ok_result(*res)) {
+		free(d->sql[i]);
+		return true; /* the error is the statement's */
+	}
+	PQclear(*res);
+	*res = NULL;
+	d->hash[i] = h;
+	d->n_prep++;
+	return true;
+}
+
 PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *vals,
                          const int *lens, const int *fmts, char *sqlstate)
 {
-	PGresult *r = PQexecParams(c, sql, n, NULL, vals, lens, fmts, 0);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	char name[24];
+	PGresult *r = NULL;
+	ExecStatusType st;
 	const char *code;
+	struct conn_data *d = conn_data_of(c);
 
+	/* Inside a batch, a store function's own transaction is a savepoint of the batch's. */
+	if (d && d->batch && n == 0 && strcmp(sql, "BEGIN") == 0) {
+		sql = "SAVEPOINT fuota_call";
+		d->call_sp = true;
+	} else if (d && d->batch && n == 0 && strcmp(sql, "COMMIT") == 0) {
+		sql = "RELEASE SAVEPOINT fuota_call";
+		d->call_sp = false;
+	}
+	if (!prepared(c, sql, n, name, &r))
+		r = PQexecParams(c, sql, n, NULL, vals, lens, fmts, 0);
+	else if (!r)
+		r = PQexecPrepared(c, name, n, vals, lens, fmts, 0);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (sqlstate)
 		sqlstate[0] = 0;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)

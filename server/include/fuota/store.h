@@ -30,6 +30,18 @@ int store_migrate(struct store *s, int *applied);
 /* FUOTA_OK when the database answers and every embedded migration is applied. */
 int store_ready(struct store *s);
 
+/* A batch: the store calls the calling thread makes between store_batch_begin and store_batch_end
+ * run in one transaction on one connection of the pool (the other threads use the others).
+ * Its items (store_batch_item marks the start of each) are savepoints: a statement that fails
+ * undoes the work of its item only, and store_batch_item_failed tells that item's caller so that
+ * it does not act on it. store_batch_end commits (FUOTA_ERR_IO when that failed: nothing of the
+ * batch is stored) and gives the connection back. BEGIN ... COMMIT of a store function inside a
+ * batch is a savepoint of it. begin: FUOTA_ERR_STATE when a batch is open already. */
+int store_batch_begin(struct store *s);
+void store_batch_item(struct store *s);
+bool store_batch_item_failed(struct store *s);
+int store_batch_end(struct store *s);
+
 /* ---- list pages ---- */
 /* Which page of a list: at most limit rows, those after the cursor after (0: from the start; the
  * id of the last row of the previous page), then offset of them skipped. */

@@ -1,0 +1,202 @@
+/* The store's pool against a real PostgreSQL: batches (store_batch_begin ... _end), the
+ * transaction the job engine runs a drained batch of inbound messages in.
+ *
+ *   items              a failing statement undoes its item only; the others commit together,
+ *                      and nothing is visible to another connection before the commit
+ *   inner transaction  a store function's own BEGIN ... COMMIT is a savepoint of the batch (its
+ *                      COMMIT does not commit the batch); one that returns without its COMMIT
+ *                      is undone, its item goes on
+ *   prepared           statements run many times, in and out of batches, on both connections
+ *
+ * usage: itest_store FUOTAD SERVICES_ENV WORKDIR */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "fuota/err.h"
+#include "fuota/store.h"
+#include "itest.h"
+
+static const char *argv_env;
+
+static struct {
+	struct itest_env env;
+	char dsn[512];
+	struct store *s;
+	PGconn *raw; /* another session: sees committed rows only */
+} T;
+
+/* count(*) of a query on the raw connection. */
+static long raw_count(const char *sql)
+{
+	PGresult *r = PQexec(T.raw, sql);
+	long n;
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+static int64_t tenant(const char *name)
+{
+	char *json = NULL;
+	int rc = store_tenant_create(T.s, name, &json);
+	int64_t id = -1;
+
+	if (rc == FUOTA_OK) {
+		json_t *o = json_loads(json, 0, NULL);
+
+		assert_non_null(o);
+		id = json_integer_value(json_object_get(o, "id"));
+		json_decref(o);
+	}
+	free(json);
+	return id;
+}
+
+static void test_items(void **state)
+{
+	char *json = NULL;
+	uint8_t hash[32] = {1, 2, 3};
+
+	(void)state;
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	assert_int_equal(store_batch_begin(T.s), FUOTA_ERR_STATE);
+
+	store_batch_item(T.s);
+	assert_true(tenant("batch-a") > 0);
+	assert_false(store_batch_item_failed(T.s));
+
+	/* The name's CHECK fails: this item is undone, the batch goes on. */
+	store_batch_item(T.s);
+	assert_true(tenant("batch-b") > 0);
+	assert_int_equal(tenant(""), -1);
+	assert_true(store_batch_item_failed(T.s));
+
+	store_batch_item(T.s);
+	assert_false(store_batch_item_failed(T.s));
+	assert_true(tenant("batch-c") > 0);
+	assert_false(store_batch_item_failed(T.s));
+
+	/* A foreign key violation (no such tenant). */
+	store_batch_item(T.s);
+	assert_int_not_equal(store_token_create(T.s, 999999, "t", false, hash, &json), FUOTA_OK);
+	assert_true(store_batch_item_failed(T.s));
+
+	/* An item without database work costs nothing and fails nothing. */
+	store_batch_item(T.s);
+	assert_false(store_batch_item_failed(T.s));
+
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'batch-%'"), 0);
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'batch-%'"), 2);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'batch-a'"), 1);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'batch-b'"), 0);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'batch-c'"), 1);
+	assert_int_equal(store_batch_end(T.s), FUOTA_ERR_STATE);
+
+	/* Outside a batch, every call commits on its own again. */
+	assert_true(tenant("batch-d") > 0);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'batch-d'"), 1);
+}
+
+static void test_inner_transaction(void **state)
+{
+	static const uint8_t fw[4] = {1, 2, 3, 4};
+	char *json = NULL;
+	int64_t t;
+
+	(void)state;
+	t = tenant("inner");
+	assert_true(t > 0);
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	store_batch_item(T.s);
+	assert_int_equal(store_firmware_create(T.s, t, "fw-1", fw, sizeof(fw), &json), FUOTA_OK);
+	free(json);
+	json = NULL;
+	/* BEGIN, a row lookup that finds nothing, and a return without COMMIT. */
+	assert_int_equal(store_firmware_delete(T.s, t, 987654), FUOTA_ERR_NOT_FOUND);
+	assert_false(store_batch_item_failed(T.s));
+	assert_int_equal(raw_count("SELECT count(*) FROM firmware WHERE name = 'fw-1'"), 0);
+	store_batch_item(T.s);
+	assert_int_equal(store_firmware_create(T.s, t, "fw-2", fw, sizeof(fw), &json), FUOTA_OK);
+	free(json);
+	assert_int_equal(raw_count("SELECT count(*) FROM firmware WHERE name LIKE 'fw-%'"), 0);
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	assert_int_equal(raw_count("SELECT count(*) FROM firmware WHERE name LIKE 'fw-%'"), 2);
+}
+
+static void test_prepared(void **state)
+{
+	char name[32];
+
+	(void)state;
+	/* The same statements many times on both pooled connections, inside and outside batches:
+	 * each text is prepared once per connection and runs with new parameters every time. */
+	for (int round = 0; round < 3; round++) {
+		if (round == 1)
+			assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+		for (int i = 0; i < 20; i++) {
+			snprintf(name, sizeof(name), "prep-%d-%d", round, i);
+			if (round == 1)
+				store_batch_item(T.s);
+			assert_true(tenant(name) > 0);
+		}
+		if (round == 1)
+			assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	}
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'prep-%'"), 60);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'prep-1-7'"), 1);
+}
+
+static int group_setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	if (itest_env_load(argv_env, &T.env) != 0)
+		return -1;
+	if (itest_db_create(&T.env, "itest_store", T.dsn, sizeof(T.dsn)) != 0)
+		return -1;
+	if (store_open(T.dsn, 2, &T.s, err, sizeof(err)) != FUOTA_OK) {
+		fprintf(stderr, "itest_store: %s\n", err);
+		return -1;
+	}
+	if (store_migrate(T.s, NULL) != FUOTA_OK)
+		return -1;
+	T.raw = PQconnectdb(T.dsn);
+	return PQstatus(T.raw) == CONNECTION_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	store_close(T.s);
+	PQfinish(T.raw);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_items),
+	        cmocka_unit_test(test_inner_transaction),
+	        cmocka_unit_test(test_prepared),
+	};
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: itest_store FUOTAD SERVICES_ENV WORKDIR\n");
+		return 2;
+	}
+	argv_env = argv[2];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
