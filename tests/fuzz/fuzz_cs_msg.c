@@ -1,5 +1,6 @@
 /* MQTT payloads from the broker: every ChirpStack message parser, JSON and protobuf. The first
- * byte picks the parser; what parses must write back and parse again to the same struct. */
+ * byte picks the parser (0-5 as before; 6: gw.DownlinkFrame JSON, 7: gw.DownlinkTxAck JSON);
+ * what parses must write back and parse again to the same struct. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,35 @@ static void downlink(const uint8_t *d, size_t n, int json)
 	}
 }
 
+/* A gateway's JSON: what parses writes back as JSON that parses to the same struct. */
+static void gw_json(const uint8_t *d, size_t n, int ack)
+{
+	struct cs_gw_downlink g, gback;
+	struct cs_gw_ack a, aback;
+	char err[128], *text = NULL;
+	size_t len = 0;
+
+	if (ack) {
+		if (cs_gw_ack_from_json((const char *)d, n, &a, err, sizeof(err)) != FUOTA_OK)
+			return;
+		if (cs_gw_ack_to_json(&a, &text, &len) != FUOTA_OK)
+			return;
+		if (cs_gw_ack_from_json(text, len, &aback, err, sizeof(err)) != FUOTA_OK ||
+		    memcmp(&a, &aback, sizeof(a)))
+			abort();
+		free(text);
+		return;
+	}
+	if (cs_gw_downlink_from_json((const char *)d, n, &g, err, sizeof(err)) != FUOTA_OK)
+		return;
+	if (cs_gw_downlink_to_json(&g, &text, &len) != FUOTA_OK)
+		return;
+	if (cs_gw_downlink_from_json(text, len, &gback, err, sizeof(err)) != FUOTA_OK ||
+	    memcmp(&g, &gback, sizeof(g)))
+		abort();
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cs_gw_downlink g;
@@ -62,13 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0: uplink(data + 1, size - 1, 1); break;
 	case 1: uplink(data + 1, size - 1, 0); break;
 	case 2: downlink(data + 1, size - 1, 1); break;
 	case 3: downlink(data + 1, size - 1, 0); break;
 	case 4: (void)cs_gw_downlink_from_proto(data + 1, size - 1, &g, err, sizeof(err)); break;
 	case 5: (void)cs_gw_ack_from_proto(data + 1, size - 1, &a, err, sizeof(err)); break;
+	case 6: gw_json(data + 1, size - 1, 0); break;
+	case 7: gw_json(data + 1, size - 1, 1); break;
 	}
 	return 0;
 }

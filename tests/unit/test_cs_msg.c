@@ -255,6 +255,107 @@ static void test_gw_downlink_and_ack(void **state)
 	free(bin);
 }
 
+/* The JSON mapping of the gateway messages: round trips, ChirpStack-style text, bad input. */
+static void test_gw_json(void **state)
+{
+	static const char *const bad[] = {
+	        "",
+	        "[1]",
+	        "{\"downlinkId\":1}",
+	        "{\"gatewayId\":\"aabbccddeeff001\",\"downlinkId\":1,\"items\":[{}]}",
+	        "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":-1,\"items\":[{}]}",
+	        "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":1,\"items\":[]}",
+	        "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":1,\"items\":[{\"status\":[]}]}",
+	        "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":1,\"items\":[7]}",
+	        "{\"gatewayId\":\"aabbccddeeff0011\",\"gatewayId\":\"aabbccddeeff0011\"}",
+	};
+	struct cs_gw_downlink d, back;
+	struct cs_gw_ack a;
+	char err[128], *text = NULL;
+	size_t len;
+	const char *ack;
+
+	(void)state;
+	for (int kind = 0; kind < 4; kind++) {
+		memset(&d, 0, sizeof(d));
+		d.downlink_id = 4000000000u;
+		strcpy(d.gateway_id, "aabbccddeeff0011");
+		d.phy_len = 33;
+		memset(d.phy, 0xa5, d.phy_len);
+		d.frequency = 869525000;
+		d.power = kind == 3 ? -3 : 27;
+		if (kind == 3) {
+			d.fsk = 1;
+			d.fsk_datarate = 50000;
+		} else {
+			d.bandwidth = 125000;
+			d.spreading_factor = 9;
+			d.polarization_inversion = 1;
+		}
+		d.timing = (enum cs_timing)(kind % 3);
+		d.timing_ns = kind == 2   ? 1436486418LL * 1000000000 + 5000000
+		              : kind == 1 ? 1000000000
+		                          : 0;
+		d.context_len = kind == 1 ? 4 : 0;
+		memcpy(d.context, "\x01\x02\x03\x04", d.context_len);
+		assert_int_equal(cs_gw_downlink_to_json(&d, &text, &len), FUOTA_OK);
+		assert_int_equal(len, strlen(text));
+		assert_true(cs_gw_payload_is_json((const uint8_t *)text, len));
+		assert_non_null(strstr(text, "\"gatewayId\":\"aabbccddeeff0011\""));
+		assert_int_equal(cs_gw_downlink_from_json(text, len, &back, err, sizeof(err)),
+		                 FUOTA_OK);
+		assert_memory_equal(&back, &d, sizeof(d));
+		for (size_t cut = 0; cut < len; cut++)
+			assert_int_equal(
+			        cs_gw_downlink_from_json(text, cut, &back, err, sizeof(err)),
+			        FUOTA_ERR_MALFORMED);
+		free(text);
+	}
+
+	/* As a JSON gateway writes it: upper-case id, the id as a string, any OK item wins. */
+	ack = " {\"gatewayId\":\"AABBCCDDEEFF0011\",\"downlinkId\":\"77\","
+	      "\"items\":[{\"status\":\"IGNORED\"},{\"status\":\"OK\"}]}";
+	assert_true(cs_gw_payload_is_json((const uint8_t *)ack, strlen(ack)));
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_string_equal(a.gateway_id, "aabbccddeeff0011");
+	assert_int_equal(a.downlink_id, 77);
+	assert_int_equal(a.status, CS_ACK_OK);
+	ack = "{\"gateway_id\":\"aabbccddeeff0011\",\"downlink_id\":5,"
+	      "\"items\":[{\"status\":2},{\"status\":\"TX_FREQ\"}]}";
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_TOO_LATE);
+	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,\"items\":[{}]}";
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_IGNORED);
+	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,"
+	      "\"items\":[{\"status\":\"SOMETHING_NEW\"}]}";
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_INTERNAL_ERROR);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_int_equal(cs_gw_ack_from_json(bad[i], strlen(bad[i]), &a, err, sizeof(err)),
+		                 FUOTA_ERR_MALFORMED);
+		assert_true(err[0] != 0);
+		assert_int_equal(a.downlink_id, 0);
+		assert_int_equal(
+		        cs_gw_downlink_from_json(bad[i], strlen(bad[i]), &back, err, sizeof(err)),
+		        FUOTA_ERR_MALFORMED);
+	}
+	a.downlink_id = 9;
+	strcpy(a.gateway_id, "0102030405060708");
+	a.status = CS_ACK_COLLISION_BEACON;
+	assert_int_equal(cs_gw_ack_to_json(&a, &text, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_ack_from_json(text, len, &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_COLLISION_BEACON);
+	assert_int_equal(a.downlink_id, 9);
+	free(text);
+
+	/* A binary message is not taken for JSON. */
+	assert_false(cs_gw_payload_is_json((const uint8_t *)"\x0a\x10{", 3));
+	assert_false(cs_gw_payload_is_json((const uint8_t *)"  ", 2));
+	assert_false(cs_gw_payload_is_json(NULL, 0));
+}
+
 static void test_base64_rfc4648(void **state)
 {
 	static const char *const vec[][2] = {
@@ -322,6 +423,7 @@ int main(void)
 	        cmocka_unit_test(test_uplink_too_much_data),
 	        cmocka_unit_test(test_downlink_json_and_proto),
 	        cmocka_unit_test(test_gw_downlink_and_ack),
+	        cmocka_unit_test(test_gw_json),
 	        cmocka_unit_test(test_base64_rfc4648),
 	        cmocka_unit_test(test_time_text),
 	};

@@ -12,6 +12,7 @@
 #ifndef FUOTA_CS_MSG_H
 #define FUOTA_CS_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,6 +143,19 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, char *err,
                          size_t errlen);
 int cs_gw_ack_to_proto(const struct cs_gw_ack *a, uint8_t **out, size_t *out_len);
+
+/* The same two messages in the protobuf JSON mapping (cs_gw_json.c), for gateways that speak
+ * JSON: ChirpStack answers each gateway in the encoding it publishes in. Readers return
+ * FUOTA_ERR_MALFORMED with a message in err; writers give a malloc'd NUL-terminated text. */
+int cs_gw_downlink_from_json(const char *buf, size_t len, struct cs_gw_downlink *out, char *err,
+                             size_t errlen);
+int cs_gw_downlink_to_json(const struct cs_gw_downlink *d, char **out, size_t *out_len);
+int cs_gw_ack_from_json(const char *buf, size_t len, struct cs_gw_ack *out, char *err,
+                        size_t errlen);
+int cs_gw_ack_to_json(const struct cs_gw_ack *a, char **out, size_t *out_len);
+/* Whether a message a gateway published ({prefix}/gateway/{id}/event/...) is JSON (else binary
+ * protobuf): its first byte other than white space is '{'. */
+bool cs_gw_payload_is_json(const uint8_t *buf, size_t len);
 
 /* gw.GatewayStats ({prefix}/gateway/{id}/event/stats), the fields a simulated gateway fills.
  * Writers only: cs_gw_stats_to_json gives the protobuf JSON mapping ("gatewayId", "time" as RFC
