@@ -25,6 +25,7 @@
 #define SIM_MB_WRONG_KEY 0x100u
 #define SIM_N_MISBEHAVE  5
 #define SIM_UNICAST_Q    16 /* unicast downlinks queued per device, as a network server does */
+#define SIM_LOST_MAX     16 /* lost unicast downlinks remembered per device for the report */
 
 /* A misbehaviour given on the command line: for a fraction of the fleet or for listed devices. */
 struct sim_mb_spec {
@@ -62,6 +63,7 @@ struct sim_opts {
 	double v2_fraction;
 	double lw11_fraction;
 	double loss_min, loss_max; /* per-device loss rate, uniform in [min, max] */
+	double unicast_loss;       /* a class A downlink is lost with this probability */
 	double burst_len;          /* mean burst length (Gilbert-Elliott); 1 = independent */
 	double uplink_period_s;
 	double clock_offset_max_s;
@@ -119,6 +121,14 @@ struct sim_unicast {
 	size_t len;
 };
 
+/* A unicast downlink the network server sent and the device never received. */
+struct sim_lost {
+	uint8_t port;
+	uint8_t cid;         /* its first command */
+	const char *command; /* its name (static), e.g. "FragSessionSetupReq" */
+	int64_t at_ms;       /* when (true GPS ms) */
+};
+
 struct sim_node {
 	uint32_t index;
 	char eui[CS_EUI_LEN];
@@ -135,6 +145,11 @@ struct sim_node {
 	struct sim_unicast q[SIM_UNICAST_Q];
 	size_t nq;
 	uint32_t unicast_dropped;
+	uint32_t unicast_delivered;
+	uint32_t unicast_lost;
+	struct sim_lost lost[SIM_LOST_MAX]; /* the first SIM_LOST_MAX of them */
+	size_t n_lost;
+	uint64_t uc_rng;       /* the unicast loss draws (apart from the multicast ones) */
 	uint32_t frames_lost;  /* multicast frames for its groups the loss model took */
 	uint32_t frames_heard; /* ... that reached its radio */
 	struct sim_dev dev;

@@ -138,6 +138,7 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		c.has_expected_sha256 = o->has_sha256;
 		memcpy(c.expected_sha256, o->sha256, 32);
 		c.seed = sim_rand(&rng);
+		n->uc_rng = sim_rand(&rng); /* drawn last: the draws above stay as they were */
 		if (sim_dev_init(&n->dev, &c, now_ms) != FUOTA_OK)
 			return FUOTA_ERR_INVALID_ARG;
 	}

@@ -434,6 +434,42 @@ static void gw_prune(struct sim *s, struct sim_gw *g, int64_t now_ms)
 /* ---- Uplinks ----------------------------------------------------------------------------------
  */
 
+/* TS004 downlink command names by CID (frag_cmd names commands by type, not CID). */
+static const char *frag_down_name(uint8_t cid)
+{
+	switch (cid) {
+	case 0x00: return "PackageVersionReq";
+	case 0x01: return "FragSessionStatusReq";
+	case 0x02: return "FragSessionSetupReq";
+	case 0x03: return "FragSessionDeleteReq";
+	case 0x04: return "FragDataBlockReceivedAns";
+	case 0x08: return "DataFragment";
+	default: return "?";
+	}
+}
+
+/* A downlink sent in the device's receive window that never reached it: the network server does
+ * not repeat an unconfirmed downlink, so only fuotad's retry after its timeout brings it again. */
+static void unicast_lost(struct sim *s, struct sim_node *n, const struct sim_unicast *q,
+                         int64_t at_ms)
+{
+	uint8_t cid = q->len ? q->data[0] : 0xff;
+	const char *name = "?";
+	if (q->port == MC_FPORT)
+		name = mc_cmd_name(cid, false);
+	else if (q->port == CLK_FPORT)
+		name = clk_cmd_name(cid, false, n->dev.cfg.clk_version);
+	else if (q->port == FRAG_PORT)
+		name = frag_down_name(cid);
+	n->unicast_lost++;
+	if (n->n_lost < SIM_LOST_MAX)
+		n->lost[n->n_lost++] = (struct sim_lost){
+		        .port = q->port, .cid = cid, .command = name ? name : "?", .at_ms = at_ms};
+	if (s->o.verbose)
+		fprintf(stderr, "fuota-sim: device %s: downlink on port %u (%s) lost\n", n->eui,
+		        q->port, name ? name : "?");
+}
+
 static void uplink(struct sim *s, struct sim_node *n, int64_t now_ms)
 {
 	struct sim_uplink ul;
@@ -508,6 +544,11 @@ static void uplink(struct sim *s, struct sim_node *n, int64_t now_ms)
 		struct sim_unicast q = n->q[0];
 		memmove(&n->q[0], &n->q[1], (n->nq - 1) * sizeof(n->q[0]));
 		n->nq--;
+		if (s->o.unicast_loss > 0 && sim_rand01(&n->uc_rng) < s->o.unicast_loss) {
+			unicast_lost(s, n, &q, now_ms + RX1_DELAY_MS);
+			return;
+		}
+		n->unicast_delivered++;
 		if (sim_dev_downlink(&n->dev, now_ms + RX1_DELAY_MS, q.port, q.data, q.len) !=
 		            FUOTA_OK &&
 		    s->o.verbose)

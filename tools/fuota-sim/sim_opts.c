@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	        "  --lorawan11-fraction F  fraction of LoRaWAN 1.1 devices (0)\n"
 	        "  --loss P[:Q]            per-device multicast loss rate, uniform in [P, Q] (0)\n"
 	        "  --burst L               mean loss burst length in frames (1: independent)\n"
+	        "  --unicast-loss P        a class A downlink is lost with probability P; the\n"
+	        "                          network server sends it once, as ChirpStack does (0)\n"
 	        "  --uplink-period S       seconds between a device's uplinks (10)\n"
 	        "  --clock-offset S        device clocks start up to +-S seconds off (30)\n"
 	        "  --drift-ppm D           device clock drift up to +-D ppm (20)\n"
@@ -180,6 +182,7 @@ enum {
 	O_LW11_FR,
 	O_LOSS,
 	O_BURST,
+	O_UC_LOSS,
 	O_PERIOD,
 	O_OFFSET,
 	O_DRIFT,
@@ -223,6 +226,7 @@ static const struct option longopts[] = {
         {"lorawan11-fraction", required_argument, NULL, O_LW11_FR},
         {"loss", required_argument, NULL, O_LOSS},
         {"burst", required_argument, NULL, O_BURST},
+        {"unicast-loss", required_argument, NULL, O_UC_LOSS},
         {"uplink-period", required_argument, NULL, O_PERIOD},
         {"clock-offset", required_argument, NULL, O_OFFSET},
         {"drift-ppm", required_argument, NULL, O_DRIFT},
@@ -359,6 +363,10 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
 		case O_BURST:
 			if (parse_double(a, 1, 1e6, &o->burst_len))
 				bad = "--burst (>= 1)";
+			break;
+		case O_UC_LOSS:
+			if (parse_double(a, 0, 1, &o->unicast_loss))
+				bad = "--unicast-loss (0..1)";
 			break;
 		case O_PERIOD:
 			if (parse_double(a, 0.05, 86400, &o->uplink_period_s))

@@ -9,6 +9,8 @@
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
  *                              outside_session, other_session, off_slot, fragments },
  *                    fragments: { nb_frag, missing, recovered },
+ *                    unicast: { delivered, lost, lost_requests: [ { port, cid, command,
+ *                               at_s } ] },
  *                    uplinks, downlinks, answers, clock_error_ms,
  *                    failures: [ { reason, count } ] } ] } */
 #include <stdio.h>
@@ -76,6 +78,15 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 	json_object_set_new(d, "fragments",
 	                    json_pack("{s:i, s:i, s:i}", "nb_frag", (int)r.nb_frag, "missing",
 	                              (int)r.frag_missing, "recovered", (int)r.frag_recovered));
+	json_t *lost = json_array();
+	for (size_t i = 0; i < n->n_lost; i++)
+		json_array_append_new(lost, json_pack("{s:i, s:i, s:s, s:f}", "port",
+		                                      n->lost[i].port, "cid", n->lost[i].cid,
+		                                      "command", n->lost[i].command, "at_s",
+		                                      (double)n->lost[i].at_ms / 1000.0));
+	json_object_set_new(d, "unicast",
+	                    json_pack("{s:i, s:i, s:o}", "delivered", (int)n->unicast_delivered,
+	                              "lost", (int)n->unicast_lost, "lost_requests", lost));
 	json_object_set_new(d, "uplinks", json_integer(r.uplinks));
 	json_object_set_new(d, "downlinks", json_integer(r.downlinks));
 	json_object_set_new(d, "answers", json_integer(r.answers));
@@ -172,6 +183,10 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 	json_object_set_new(sum, "downlinks", json_integer((json_int_t)s->downlinks_received));
 	json_object_set_new(sum, "frames_sent", json_integer((json_int_t)frames_sent));
 	json_object_set_new(sum, "frames_lost", json_integer((json_int_t)t.lost));
+	uint64_t uc_lost = 0;
+	for (uint32_t i = 0; i < s->n_nodes; i++)
+		uc_lost += s->nodes[i].unicast_lost;
+	json_object_set_new(sum, "unicast_lost", json_integer((json_int_t)uc_lost));
 	/* The oracle: the fixed count of frames (its session's N) that would have sufficed for
 	 * every verified device with exactly this run's losses. */
 	json_object_set_new(sum, "frames_needed", json_integer((json_int_t)t.frames_needed));
