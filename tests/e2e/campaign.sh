@@ -14,7 +14,9 @@
 #   v2-adaptive   TS004 v2 class C, 10 % loss, adaptive redundancy: every device verified
 #   mixed         v1 and v2 devices in one job (one fragmentation session per version): every
 #                 device verified
-#   class-b       class B ping slots
+#   class-b       class B ping slots: every frame on a ping slot of the devices' group
+#   unicast-loss  20 % of the class A downlinks lost (3 attempts): every device verified, or
+#                 failed for a request the simulator shows it lost on every attempt
 #   misbehave     a device that never answers and one with a wrong key: failed with their
 #                 reasons, the others verified
 #   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
@@ -200,6 +202,35 @@ class-b)
 	check "class B devices, every frame inside their session" \
 		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
 		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
+	check "every frame on one of the devices' ping slots" \
+		'all(.[]; .sim.frames.off_slot == 0 and .sim.frames.accepted > 0)' "$CP_DIR/joined.json"
+	;;
+unicast-loss)
+	start unicastloss
+	image 2000
+	cp_sim_start --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 \
+		--image "$CP_DIR/fw.bin" --seed 18
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
+	joined
+	check "the network lost unicast downlinks (about one in five)" \
+		'.summary.unicast_lost > 0 and ([.devices[].unicast.lost] | add) ==
+		 .summary.unicast_lost' "$CP_DIR/report.json"
+	check "job ended with every device done or failed" \
+		'.state == "succeeded" and .devices == 20 and .updated + .failed == 20 and
+		 .updated > 0' "$CP_DIR/summary.json"
+	check "every done device verified its image" \
+		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
+	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
+	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
+	check "every failed device: no answer after 3 attempts, and the simulator lost that request
+		 3 times" \
+		'all(.[] | select(.step != "done"); .step == "failed" and
+		 (.reason | test("^[A-Za-z]+: no answer after 3 attempts")) and
+		 ((.reason | split(":")[0]) as $c |
+		  [.sim.unicast.lost_requests[] | select(.command == $c)] | length >= 3))' \
+		"$CP_DIR/joined.json"
 	;;
 misbehave)
 	start misbehave
