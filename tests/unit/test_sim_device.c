@@ -810,6 +810,52 @@ static void test_classb_session_slots(void **state)
 	free(ss.image);
 }
 
+/* --until-done: a device whose part the server ended (FragSessionDeleteReq or McGroupDeleteReq
+ * for what it had set up) is finished once its answer went out, with or without the image; a
+ * delete of nothing does not finish it. */
+static void test_finished_when_server_ends(void **state)
+{
+	(void)state;
+	for (int which = 0; which < 2; which++) {
+		struct sim_dev_cfg c = base_cfg(2);
+		struct session ss;
+		make_image(&ss, 480, 48);
+		struct sim_dev d;
+		dev_init(&d, &c);
+		struct sim_uplink ul;
+		/* Deleting what was never set up: answered, but not an end. */
+		const uint8_t frag_del[] = {0x03, 0x00}, mc_del[] = {0x03, 0x00};
+		assert_true(exchange(&d, T0_MS, FRAG_PORT, frag_del, 2, &ul));
+		assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x04}), 2);
+		assert_true(exchange(&d, T0_MS, MC_FPORT, mc_del, 2, &ul));
+		assert_false(sim_dev_finished(&d));
+
+		int64_t start = setup_all(&d, &ss, 2, false);
+		uint8_t phy[256];
+		size_t len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+		assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
+		                 FUOTA_OK);
+		assert_false(sim_dev_finished(&d)); /* 1 of 10 fragments, session still open */
+
+		/* The job ended: the server deletes the session (or the group). */
+		int64_t t = start + 5000;
+		assert_int_equal(sim_dev_downlink(&d, t, which ? MC_FPORT : FRAG_PORT,
+		                                  which ? mc_del : frag_del, 2),
+		                 FUOTA_OK);
+		assert_false(sim_dev_finished(&d)); /* its answer is still to be sent */
+		assert_true(sim_dev_uplink(&d, t + 1000, false, &ul));
+		assert_int_equal(ul.port, which ? MC_FPORT : FRAG_PORT);
+		assert_true(sim_dev_finished(&d));
+		struct sim_dev_report r;
+		sim_dev_get_report(&d, t + 1000, &r);
+		assert_true(r.finished);
+		assert_false(r.decoded);
+		assert_true(r.steps & (which ? SIM_STEP_MC_DELETE : SIM_STEP_FRAG_DELETE));
+		sim_dev_free(&d);
+		free(ss.image);
+	}
+}
+
 /* Bytes that are no valid command do not crash the device and are reported. */
 static void test_garbage(void **state)
 {
@@ -849,6 +895,7 @@ int main(void)
 	        cmocka_unit_test(test_garbage),
 	        cmocka_unit_test(test_ping_slots),
 	        cmocka_unit_test(test_classb_session_slots),
+	        cmocka_unit_test(test_finished_when_server_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

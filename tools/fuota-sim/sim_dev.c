@@ -349,6 +349,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			uint8_t id = cmd.u.delete_req.group_id & 3;
 			ans.u.delete_ans.group_id = id;
 			ans.u.delete_ans.group_undefined = !d->groups[id].defined;
+			d->ended |= d->groups[id].defined;
 			memset(&d->groups[id], 0, sizeof(d->groups[id]));
 			d->rep.steps |= SIM_STEP_MC_DELETE;
 			break;
@@ -583,6 +584,7 @@ static void frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
 			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index & 3;
 			ans.u.delete_ans.session_not_exist = !s->active;
+			d->ended |= s->active;
 			frag_drop(s);
 			d->rep.steps |= SIM_STEP_FRAG_DELETE;
 			answer = true;
@@ -833,6 +835,8 @@ bool sim_dev_finished(const struct sim_dev *d)
 	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
 		if (d->frag[i].ack_tries > 0)
 			return false;
+	if (d->ended || d->rep.verified)
+		return true;
 	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
 		if (d->frag[i].active && d->frag[i].done)
 			return true;

@@ -179,6 +179,7 @@ struct sim_dev {
 	struct sim_frag frag[SIM_FRAG_SESSIONS];
 	struct sim_pending_ul ul[SIM_UL_QUEUE];
 	size_t n_ul;
+	bool ended; /* the server deleted a session or group it had set up: its part is over */
 	struct sim_dev_report rep;
 };
 
@@ -223,8 +224,10 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms);
  * SIM_APP_PORT. Returns true if *ul is to be sent. */
 bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_uplink *ul);
 
-/* true when nothing more will happen: a fragmentation session finished (rebuilt or failed) and
- * nothing is left to send, or the multicast session closed. */
+/* true when nothing more will happen, once nothing is left to send: the image was verified, a
+ * fragmentation session finished (rebuilt or failed), its multicast session closed (with the
+ * image incomplete that is a failure with the counts), or the server ended its part
+ * (FragSessionDeleteReq or McGroupDeleteReq for a session or group it had set up). */
 bool sim_dev_finished(const struct sim_dev *d);
 
 /* Copies the report (with clock_error_ms at now_ms). */
