@@ -51,6 +51,7 @@ static const struct cfg_item cfg_items[] = {
         UINT("database", "pool_size", db_pool_size, 1, 64),
         STR("mqtt", "url", mqtt_url),
         STR("mqtt", "encoding", mqtt_encoding),
+        STR("mqtt", "gateway_encoding", mqtt_gw_encoding),
         STR("mqtt", "application_topic", mqtt_app_topic),
         STR("mqtt", "event_topic", mqtt_event_topic),
         STR("mqtt", "share_group", mqtt_share_group),
@@ -84,6 +85,7 @@ void cfg_defaults(struct cfg *c)
 	c->db_pool_size = 4;
 	snprintf(c->mqtt_url, sizeof(c->mqtt_url), "tcp://127.0.0.1:1883");
 	snprintf(c->mqtt_encoding, sizeof(c->mqtt_encoding), "json");
+	snprintf(c->mqtt_gw_encoding, sizeof(c->mqtt_gw_encoding), "protobuf");
 	snprintf(c->mqtt_app_topic, sizeof(c->mqtt_app_topic), "application");
 	snprintf(c->mqtt_event_topic, sizeof(c->mqtt_event_topic), "fuota");
 	snprintf(c->mqtt_share_group, sizeof(c->mqtt_share_group), "fuotad");

@@ -16,6 +16,7 @@
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
 #include "fuota/store.h"
+#include "store_engine.h"
 
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
@@ -31,6 +32,17 @@ struct runner_stats {
 	uint64_t uplinks, acks, batches, failed;
 	int64_t uplink_us, tick_us;
 	size_t queue_max;
+};
+
+/* The encoding of a gateway (CHIRPSTACK-NOTES §9.4): learnt from what it publishes (heard), or
+ * read from engine_gateway, where any instance of the shared subscriptions stored it, at most
+ * GW_RECHECK_MS ago (checked_ms). */
+#define GW_RECHECK_MS 60000
+#define GW_FILTERS    16
+struct gw_encoding {
+	char id[CS_EUI_LEN];
+	bool json, known, stored;
+	int64_t checked_ms;
 };
 
 /* A message the engine published during a batch: sent once the batch is committed. */
@@ -50,7 +62,12 @@ struct engine_runner {
 	bool started;
 	atomic_bool stop;
 	char up_filter[192];
-	char ack_suffix[32];
+	/* Per region: {prefix}/gateway/+/event/ack, .../event/stats, .../command/down. */
+	char gw_ack[GW_FILTERS][96], gw_stats[GW_FILTERS][96], gw_down[GW_FILTERS][96];
+	size_t n_gw_filters;
+	bool gw_json_default;
+	struct gw_encoding *gws;
+	size_t n_gws, cap_gws;
 	struct runner_stats st;
 	/* Set by the runner thread itself: publishes of that thread while batching wait in pend. */
 	pthread_t self;
@@ -101,20 +118,133 @@ static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
 	st->since_ms = now_ms;
 }
 
+/* The gateway id of topic when it matches one of filters ({prefix}/gateway/+/...): the level
+ * after "gateway", 16 hex digits, lower-cased into id. */
+static bool gw_topic(const char (*filters)[96], size_t n, const char *topic, char id[CS_EUI_LEN])
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+		size_t k = 0;
+
+		if (!mqtt_topic_match(filters[i], topic))
+			continue;
+		p = topic + (strstr(filters[i], "/gateway/+/") - filters[i]) + strlen("/gateway/");
+		for (; k < CS_EUI_LEN - 1 && isxdigit((unsigned char)p[k]); k++)
+			id[k] = (char)tolower((unsigned char)p[k]);
+		id[k] = 0;
+		return k == CS_EUI_LEN - 1 && p[k] == '/';
+	}
+	return false;
+}
+
+static struct gw_encoding *gw_slot(struct engine_runner *r, const char *id)
+{
+	struct gw_encoding *g;
+
+	for (size_t i = 0; i < r->n_gws; i++)
+		if (strcmp(r->gws[i].id, id) == 0)
+			return &r->gws[i];
+	if (r->n_gws == r->cap_gws) {
+		size_t cap = r->cap_gws ? r->cap_gws * 2 : 16;
+		struct gw_encoding *n = realloc(r->gws, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		r->gws = n;
+		r->cap_gws = cap;
+	}
+	g = &r->gws[r->n_gws++];
+	memset(g, 0, sizeof(*g));
+	memcpy(g->id, id, CS_EUI_LEN);
+	return g;
+}
+
+/* A message from gateway id in encoding json: remembered, and stored when it is news. */
+static void gw_heard(struct engine_runner *r, const char *id, bool json, int64_t now_ms)
+{
+	struct gw_encoding *g = gw_slot(r, id);
+
+	if (!g)
+		return;
+	if (g->known && g->json == json && g->stored) {
+		g->checked_ms = now_ms;
+		return;
+	}
+	if (!g->known || g->json != json)
+		log_msg(LOG_LVL_INFO, "engine: gateway %s speaks %s", id,
+		        json ? "JSON" : "protobuf");
+	g->known = true;
+	g->json = json;
+	g->checked_ms = now_ms;
+	g->stored = seng_gw_encoding_set(r->store, id, json, now_ms) == FUOTA_OK;
+}
+
+/* Whether gateway id gets its DownlinkFrames in JSON. */
+static bool gw_wants_json(struct engine_runner *r, const char *id, int64_t now_ms)
+{
+	struct gw_encoding *g = gw_slot(r, id);
+	bool json;
+
+	if (!g)
+		return r->gw_json_default;
+	if (!g->known || now_ms - g->checked_ms >= GW_RECHECK_MS) {
+		int rc = seng_gw_encoding_get(r->store, id, &json);
+
+		g->checked_ms = now_ms;
+		if (rc == FUOTA_OK) {
+			g->known = g->stored = true;
+			g->json = json;
+		}
+	}
+	return g->known ? g->json : r->gw_json_default;
+}
+
+/* A DownlinkFrame the engine built in binary protobuf, for a gateway that speaks JSON: the
+ * same frame in the JSON mapping (malloc'd into *text). */
+static int gw_frame_json(const uint8_t *payload, size_t len, char **text, size_t *text_len)
+{
+	struct cs_gw_downlink d;
+	char err[128];
+	int rc = cs_gw_downlink_from_proto(payload, len, &d, err, sizeof(err));
+
+	if (rc != FUOTA_OK) {
+		log_msg(LOG_LVL_ERROR, "engine: own DownlinkFrame unreadable: %s", err);
+		return rc;
+	}
+	return cs_gw_downlink_to_json(&d, text, text_len);
+}
+
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
 {
 	struct engine_runner *r = ctx;
 	struct pending_pub *p;
+	char gw[CS_EUI_LEN], *text = NULL;
+	int rc;
 
-	if (!r->batching || !pthread_equal(r->self, pthread_self()))
-		return mqtt_publish(r->mqtt, topic, payload, len, 1);
+	if (gw_topic(r->gw_down, r->n_gw_filters, topic, gw) &&
+	    gw_wants_json(r, gw, realtime_ms(NULL))) {
+		size_t n = 0;
+
+		rc = gw_frame_json(payload, len, &text, &n);
+		if (rc != FUOTA_OK)
+			return rc;
+		payload = (const uint8_t *)text;
+		len = n;
+	}
+	if (!r->batching || !pthread_equal(r->self, pthread_self())) {
+		rc = mqtt_publish(r->mqtt, topic, payload, len, 1);
+		free(text);
+		return rc;
+	}
 	/* "Every transition persisted before it is acted on": held until the batch commits. */
 	if (r->n_pend == r->cap_pend) {
 		size_t cap = r->cap_pend ? r->cap_pend * 2 : 64;
 		struct pending_pub *np = realloc(r->pend, cap * sizeof(*np));
 
-		if (!np)
+		if (!np) {
+			free(text);
 			return FUOTA_ERR_NO_MEMORY;
+		}
 		r->pend = np;
 		r->cap_pend = cap;
 	}
@@ -125,9 +255,11 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
 	if (!p->topic || !p->payload) {
 		free(p->topic);
 		free(p->payload);
+		free(text);
 		return FUOTA_ERR_NO_MEMORY;
 	}
 	memcpy(p->payload, payload, len);
+	free(text);
 	r->n_pend++;
 	return FUOTA_OK;
 }
@@ -216,7 +348,7 @@ int engine_cfg_parse_regions(struct engine_cfg *c, const char *spec, bool defaul
 
 static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 {
-	char err[160];
+	char err[160], gw[CS_EUI_LEN];
 	int rc;
 
 	if (mqtt_topic_match(r->up_filter, m->topic)) {
@@ -242,16 +374,25 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		free(u);
 		return;
 	}
-	if (strstr(m->topic, "/gateway/") && strstr(m->topic, r->ack_suffix)) {
+	if (gw_topic(r->gw_ack, r->n_gw_filters, m->topic, gw)) {
 		struct cs_gw_ack a;
+		bool json = cs_gw_payload_is_json(m->payload, m->len);
 
-		rc = cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
+		rc = json ? cs_gw_ack_from_json((const char *)m->payload, m->len, &a, err,
+		                                sizeof(err))
+		          : cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
 		if (rc == FUOTA_OK) {
+			gw_heard(r, gw, json, realtime_ms(NULL));
 			engine_on_ack(r->engine, &a);
 			r->st.acks++;
 		} else
-			log_msg(LOG_LVL_WARN, "mqtt: %s: bad ack: %s", m->topic, err);
+			log_msg(LOG_LVL_WARN, "mqtt: %s: bad ack (%s): %s", m->topic,
+			        json ? "JSON" : "protobuf", err);
+		return;
 	}
+	/* Stats tell the gateway's encoding only (one message per gateway every 30 s or so). */
+	if (gw_topic(r->gw_stats, r->n_gw_filters, m->topic, gw) && m->len > 0)
+		gw_heard(r, gw, cs_gw_payload_is_json(m->payload, m->len), realtime_ms(NULL));
 }
 
 /* Handles m and up to BATCH_MAX - 1 more waiting messages in one database transaction (each
@@ -343,7 +484,6 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 	int rc;
 
 	snprintf(r->up_filter, sizeof(r->up_filter), "%s/+/device/+/event/up", ecfg->app_topic);
-	snprintf(r->ack_suffix, sizeof(r->ack_suffix), "/event/ack");
 	snprintf(filter, sizeof(filter), "$share/%s/%s", group, r->up_filter);
 	rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
 	for (size_t i = 0; rc == FUOTA_OK && i < lw_region_count(); i++) {
@@ -364,9 +504,21 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 				rc_.topic_prefix[k] = (char)tolower((unsigned char)reg->name[k]);
 				rc_.topic_prefix[k + 1] = 0;
 			}
-		snprintf(filter, sizeof(filter), "$share/%s/%s/gateway/+/event/ack", group,
+		if (r->n_gw_filters == GW_FILTERS)
+			break; /* more regions than lw_region knows */
+		snprintf(r->gw_ack[r->n_gw_filters], sizeof(r->gw_ack[0]), "%s/gateway/+/event/ack",
 		         rc_.topic_prefix);
+		snprintf(r->gw_stats[r->n_gw_filters], sizeof(r->gw_stats[0]),
+		         "%s/gateway/+/event/stats", rc_.topic_prefix);
+		snprintf(r->gw_down[r->n_gw_filters], sizeof(r->gw_down[0]),
+		         "%s/gateway/+/command/down", rc_.topic_prefix);
+		snprintf(filter, sizeof(filter), "$share/%s/%s", group, r->gw_ack[r->n_gw_filters]);
 		rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
+		snprintf(filter, sizeof(filter), "$share/%s/%s", group,
+		         r->gw_stats[r->n_gw_filters]);
+		if (rc == FUOTA_OK)
+			rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
+		r->n_gw_filters++;
 	}
 	return rc;
 }
@@ -384,6 +536,7 @@ int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
 		return FUOTA_ERR_NO_MEMORY;
 	r->store = s;
 	r->mqtt = mqtt;
+	r->gw_json_default = ecfg->gw_json;
 	atomic_init(&r->stop, false);
 	rc = mqtt_queue_create(0, &r->queue);
 	if (rc == FUOTA_OK)
@@ -421,6 +574,13 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		return FUOTA_ERR_INVALID_ARG;
 	}
 	ecfg.json = strcmp(c->mqtt_encoding, "json") == 0;
+	if (strcmp(c->mqtt_gw_encoding, "json") != 0 &&
+	    strcmp(c->mqtt_gw_encoding, "protobuf") != 0) {
+		log_msg(LOG_LVL_ERROR, "[mqtt] gateway_encoding: protobuf or json, not \"%s\"",
+		        c->mqtt_gw_encoding);
+		return FUOTA_ERR_INVALID_ARG;
+	}
+	ecfg.gw_json = strcmp(c->mqtt_gw_encoding, "json") == 0;
 	snprintf(ecfg.app_topic, sizeof(ecfg.app_topic), "%s", c->mqtt_app_topic);
 	snprintf(ecfg.event_prefix, sizeof(ecfg.event_prefix), "%s", c->mqtt_event_topic);
 	ecfg.adaptive = c->engine_adaptive != 0;
@@ -482,8 +642,10 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	}
 	(*out)->own_store = true;
 	(*out)->own_mqtt = true;
-	log_msg(LOG_LVL_INFO, "engine: %s on %s as %s (%s downlinks)", ecfg.instance_id,
-	        c->mqtt_url, c->mqtt_share_group, ecfg.json ? "JSON" : "protobuf");
+	log_msg(LOG_LVL_INFO,
+	        "engine: %s on %s as %s (%s downlinks; %s to gateways not yet heard from)",
+	        ecfg.instance_id, c->mqtt_url, c->mqtt_share_group, ecfg.json ? "JSON" : "protobuf",
+	        ecfg.gw_json ? "JSON" : "protobuf");
 	return FUOTA_OK;
 }
 
@@ -504,6 +666,7 @@ void engine_runner_stop(struct engine_runner *r)
 	mqtt_queue_destroy(r->queue);
 	pending_drop(r, 0);
 	free(r->pend);
+	free(r->gws);
 	if (r->own_store)
 		store_close(r->store);
 	free(r);

@@ -133,10 +133,9 @@ out:
 }
 
 static const struct store_col gateway_cols[] = {
-        {"gateway_id", STORE_COL_TEXT},
-        {"device_count", STORE_COL_INT},
-        {"best_quality", STORE_COL_INT},
-        {"last_seen", STORE_COL_TIME},
+        {"gateway_id", STORE_COL_TEXT},  {"device_count", STORE_COL_INT},
+        {"best_quality", STORE_COL_INT}, {"last_seen", STORE_COL_TIME},
+        {"encoding", STORE_COL_TEXT},
 };
 
 int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
@@ -150,9 +149,11 @@ int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned
 	 * gateways are those that heard one of its devices. seen_ms is Unix milliseconds. */
 	return store_page_query(s,
 	                        "SELECT g.gateway_id, count(*), max(g.quality), "
-	                        "to_timestamp(max(g.seen_ms) / 1000.0) "
+	                        "to_timestamp(max(g.seen_ms) / 1000.0), "
+	                        "(SELECT e.encoding FROM engine_gateway e "
+	                        " WHERE e.gateway_id = g.gateway_id) "
 	                        "FROM engine_device_gateway g JOIN device d "
 	                        "ON d.tenant_id = $1 AND d.dev_eui = g.dev_eui "
 	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
-	                        3, vals, gateway_cols, 4, page);
+	                        3, vals, gateway_cols, 5, page);
 }

@@ -1388,3 +1388,32 @@ int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t 
 	free(ids);
 	return rc;
 }
+
+int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now_ms)
+{
+	char now[24];
+	const char *vals[3] = {gw, json ? "json" : "protobuf", store_i64(now, now_ms)};
+	long rows;
+
+	return store_command(s,
+	                     "INSERT INTO engine_gateway AS g (gateway_id, free_ms, encoding, "
+	                     "encoding_ms) VALUES ($1, 0, $2, $3) ON CONFLICT (gateway_id) DO "
+	                     "UPDATE SET encoding = $2, encoding_ms = $3",
+	                     3, vals, &rows);
+}
+
+int seng_gw_encoding_get(struct store *s, const char *gw, bool *json)
+{
+	const char *vals[1] = {gw};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c, "SELECT encoding FROM engine_gateway WHERE gateway_id = $1", 1, vals, &r);
+
+	if (rc == FUOTA_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
+		rc = FUOTA_ERR_NOT_FOUND;
+	if (rc == FUOTA_OK)
+		*json = strcmp(PQgetvalue(r, 0, 0), "json") == 0;
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}

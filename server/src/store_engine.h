@@ -283,6 +283,10 @@ int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool 
 /* When each of gws[0..n) is free again per engine_gateway (0: no record), into free_ms[0..n). */
 int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n,
                        int64_t *free_ms);
+/* The encoding gateway gw speaks (json, else protobuf), learnt at now_ms from a message it
+ * published (engine_mqtt.c); _get: NOT_FOUND when never learnt. */
+int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now_ms);
+int seng_gw_encoding_get(struct store *s, const char *gw, bool *json);
 /* Sets next_tx_ms of the job. */
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
 

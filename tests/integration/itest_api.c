@@ -1571,6 +1571,10 @@ static void test_gateways(void **state)
 	                "('1000000000000002', 'aa00000000000002', -100, 1700000001000) "
 	                "ON CONFLICT DO NOTHING");
 	PQclear(res);
+	res = sql_ok(c, "INSERT INTO engine_gateway (gateway_id, free_ms, encoding, encoding_ms) "
+	                "VALUES ('aa00000000000001', 0, 'json', 1700000000000) "
+	                "ON CONFLICT (gateway_id) DO UPDATE SET encoding = 'json'");
+	PQclear(res);
 	PQfinish(c);
 	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
@@ -1579,9 +1583,11 @@ static void test_gateways(void **state)
 	assert_int_equal(jint(gw, "device_count"), 2);
 	assert_int_equal(jint(gw, "best_quality"), -60);
 	assert_string_equal(jstr(gw, "last_seen"), "2023-11-14T22:13:25.5+00:00");
+	assert_string_equal(jstr(gw, "encoding"), "json");
 	gw = json_array_get(json_object_get(j, "items"), 1);
 	assert_string_equal(jstr(gw, "gateway_id"), "aa00000000000002");
 	assert_int_equal(jint(gw, "device_count"), 1);
+	assert_true(json_is_null(json_object_get(gw, "encoding"))); /* never heard from */
 	json_decref(j);
 	assert_int_equal(call("GET", "/api/v1/gateways?limit=1&offset=1", T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "gateway_id"),

@@ -24,6 +24,9 @@
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
+ *   a JSON gateway                 the same with gateway B speaking JSON (its stats and acks):
+ *                                  its DownlinkFrames come in JSON, gateway A's in protobuf, and
+ *                                  the REST gateway list shows each one's encoding
  *
  * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
@@ -138,6 +141,8 @@ static struct {
 	struct mqtt_client *mqtt;
 	struct mqtt_queue *mq;
 	struct itest_fuotad fd; /* running when fd.pid > 0 */
+	bool gw_b_json;         /* gateway B speaks JSON (end-to-end mode) */
+	unsigned gw_frames[2], gw_json_frames;
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -241,7 +246,10 @@ static void send_ack(struct engine *e, const struct cs_gw_ack *a)
 		size_t n = 0;
 
 		snprintf(topic, sizeof(topic), "eu868/gateway/%s/event/ack", a->gateway_id);
-		assert_int_equal(cs_gw_ack_to_proto(a, &buf, &n), FUOTA_OK);
+		if (T.gw_b_json && strcmp(a->gateway_id, GW_B) == 0)
+			assert_int_equal(cs_gw_ack_to_json(a, (char **)&buf, &n), FUOTA_OK);
+		else
+			assert_int_equal(cs_gw_ack_to_proto(a, &buf, &n), FUOTA_OK);
 		assert_int_equal(mqtt_publish(T.mqtt, topic, buf, n, 1), FUOTA_OK);
 		free(buf);
 		return;
@@ -508,7 +516,18 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	struct lw_frame f;
 	bool is_b = strstr(topic, GW_B) != NULL;
 
-	assert_int_equal(cs_gw_downlink_from_proto(data, len, &g, NULL, 0), FUOTA_OK);
+	/* A gateway gets its frames in the encoding it speaks (a JSON gateway would refuse
+	 * protobuf, and the other way round). */
+	T.gw_frames[is_b]++;
+	if (T.gw_b_json && is_b) {
+		assert_true(cs_gw_payload_is_json(data, len));
+		assert_int_equal(cs_gw_downlink_from_json((const char *)data, len, &g, NULL, 0),
+		                 FUOTA_OK);
+		T.gw_json_frames++;
+	} else {
+		assert_false(cs_gw_payload_is_json(data, len));
+		assert_int_equal(cs_gw_downlink_from_proto(data, len, &g, NULL, 0), FUOTA_OK);
+	}
 	assert_string_equal(g.gateway_id, is_b ? GW_B : GW_A);
 	assert_int_equal(g.frequency, 869525000);
 	assert_int_equal(g.spreading_factor, 7);
@@ -1685,6 +1704,7 @@ static int64_t realtime_ms(void)
 static int e2e_teardown(void **state)
 {
 	(void)state;
+	T.gw_b_json = false;
 	if (T.fd.pid > 0)
 		itest_fuotad_stop(&T.fd);
 	T.fd.pid = 0;
@@ -1700,7 +1720,29 @@ static int e2e_teardown(void **state)
 	return 0;
 }
 
-static void test_mqtt_end_to_end(void **state)
+/* Gateway B tells it speaks JSON with a stats message (as one does every 30 s), until fuotad
+ * stored it: its first frame is JSON already. */
+static void gw_b_says_json(void)
+{
+	struct cs_gw_stats st;
+	char *json = NULL, topic[96];
+	size_t n = 0;
+	int64_t deadline = realtime_ms() + 10000;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.gateway_id, sizeof(st.gateway_id), "%s", GW_B);
+	assert_int_equal(cs_gw_stats_to_json(&st, &json, &n), FUOTA_OK);
+	snprintf(topic, sizeof(topic), "eu868/gateway/%s/event/stats", GW_B);
+	while (db_count("SELECT count(*) FROM engine_gateway WHERE gateway_id = '" GW_B "' "
+	                "AND encoding = 'json'") != 1) {
+		assert_true(realtime_ms() < deadline);
+		assert_int_equal(mqtt_publish(T.mqtt, topic, json, n, 1), FUOTA_OK);
+		usleep(200 * 1000);
+	}
+	free(json);
+}
+
+static void mqtt_end_to_end(bool gw_b_json)
 {
 	struct itest_fuotad *fd = &T.fd;
 	struct mqtt_options opt;
@@ -1710,11 +1752,14 @@ static void test_mqtt_end_to_end(void **state)
 	static const char *const filters[] = {"application/+/device/+/command/down",
 	                                      "eu868/gateway/+/command/down", "fuota/#"};
 
-	(void)state;
 	fresh_db();
 	add_dev("0000000000000061", 0x21, 2);
 	add_dev("0000000000000062", 0x22, 2);
 	T.devs[0].drop_mask = 1u << 6;
+	T.gw_b_json = gw_b_json;
+	T.devs[1].in_range_b = gw_b_json; /* then each gateway serves one device */
+	memset(T.gw_frames, 0, sizeof(T.gw_frames));
+	T.gw_json_frames = 0;
 	/* The test's own client: it is the network server and the gateway. */
 	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
 	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
@@ -1734,6 +1779,8 @@ static void test_mqtt_end_to_end(void **state)
 	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
 	assert_int_equal(itest_fuotad_start(fd), 0);
 	assert_int_equal(itest_token(argv_bin, T.dsn, false, 1, token), 0);
+	if (gw_b_json)
+		gw_b_says_json();
 	snprintf(body, sizeof(body),
 	         "{\"name\":\"e2e\",\"firmware_id\":%lld,\"devices\":[\"%s\",\"%s\"],"
 	         "\"redundancy_frames\":4,\"unicast_timeout_s\":2,\"unicast_attempts\":2,"
@@ -1772,8 +1819,13 @@ static void test_mqtt_end_to_end(void **state)
 	assert_image(&T.devs[1]);
 	assert_true(T.devs[0].mic_ok);
 	assert_true(T.devs[1].mic_ok);
-	assert_int_equal(T.n_fcnts, 24);
-	assert_fcnts_increase();
+	if (!gw_b_json) {
+		assert_int_equal(T.n_fcnts, 24);
+		assert_fcnts_increase();
+	} else {
+		/* Every frame through both gateways, with the same FCnt. */
+		assert_int_equal(T.n_fcnts, 48);
+	}
 	assert_true(T.events_state >= 2);
 	assert_true(T.events_device >= 2 * 6);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", (long long)job);
@@ -1787,9 +1839,40 @@ static void test_mqtt_end_to_end(void **state)
 		free(text);
 	}
 	json_decref(out);
+	if (gw_b_json) {
+		json_t *items, *a, *b;
+
+		assert_int_equal(T.gw_frames[0], 24);
+		assert_int_equal(T.gw_frames[1], 24);
+		assert_int_equal(T.gw_json_frames, T.gw_frames[1]);
+		/* Gateway A was heard too (its protobuf acks). */
+		assert_int_equal(api_call(fd->port, "GET", "/api/v1/gateways", token, NULL, &out),
+		                 200);
+		items = json_object_get(out, "items");
+		assert_int_equal(json_array_size(items), 2);
+		a = json_array_get(items, 0);
+		b = json_array_get(items, 1);
+		assert_string_equal(json_string_value(json_object_get(a, "gateway_id")), GW_A);
+		assert_string_equal(json_string_value(json_object_get(a, "encoding")), "protobuf");
+		assert_string_equal(json_string_value(json_object_get(b, "gateway_id")), GW_B);
+		assert_string_equal(json_string_value(json_object_get(b, "encoding")), "json");
+		json_decref(out);
+	}
 	/* A clean shutdown (and, in the ASan build, no sanitizer report). */
 	assert_int_equal(itest_fuotad_stop(fd), 0);
 	fd->pid = 0;
+}
+
+static void test_mqtt_end_to_end(void **state)
+{
+	(void)state;
+	mqtt_end_to_end(false);
+}
+
+static void test_mqtt_json_gateway(void **state)
+{
+	(void)state;
+	mqtt_end_to_end(true);
 }
 
 int main(int argc, char **argv)
@@ -1814,6 +1897,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
+	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	};
 	int rc;
 

@@ -41,6 +41,9 @@ struct cfg {
 	 * adaptive_step_percent = 3, adaptive_wait_s = 0 (2^(BlockAckDelay + 4) s + the job's
 	 * unicast timeout). */
 	char mqtt_encoding[16];
+	/* [mqtt] gateway_encoding = protobuf | json: a gateway's DownlinkFrames until it has been
+	 * heard (its acks and stats tell its encoding, as ChirpStack detects it). */
+	char mqtt_gw_encoding[16];
 	char mqtt_app_topic[64];
 	char mqtt_event_topic[64];
 	char mqtt_share_group[64];

@@ -73,6 +73,9 @@ struct engine_cfg {
 	uint32_t adaptive_pause_ms; /* rounds: the wait after a batch; 0: 2^(BlockAckDelay + 4) s
 	                             * plus the job's unicast timeout */
 	uint32_t max_jobs_per_tick; /* 32 */
+	/* DownlinkFrames to a gateway never heard from in JSON (else protobuf, the default); a
+	 * gateway heard from gets them in its own encoding (engine_mqtt.c). */
+	bool gw_json;
 };
 
 /* The defaults listed above, instance_id "fuotad-<pid>", master key zero. */

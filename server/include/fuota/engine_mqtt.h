@@ -4,9 +4,13 @@
  *
  *   in   $share/{group}/{app_topic}/+/device/+/event/up       UplinkEvent, JSON or protobuf
  *                                                             (detected per message)
- *   in   $share/{group}/{region_prefix}/gateway/+/event/ack   DownlinkTxAck (protobuf)
+ *   in   $share/{group}/{region_prefix}/gateway/+/event/ack   DownlinkTxAck, JSON or protobuf
+ *   in   $share/{group}/{region_prefix}/gateway/+/event/stats GatewayStats: its encoding only
  *   out  {app_topic}/{app}/device/{dev_eui}/command/down      DownlinkCommand
- *   out  {region_prefix}/gateway/{gateway_id}/command/down    gw.DownlinkFrame
+ *   out  {region_prefix}/gateway/{gateway_id}/command/down    gw.DownlinkFrame, in the encoding
+ *                                                             the gateway was last heard in
+ *                                                             (engine_gateway.encoding), else
+ *                                                             [mqtt] gateway_encoding
  *   out  {event_prefix}/{tenant}/job/{id}/event/{kind}         JSON events */
 #ifndef FUOTA_ENGINE_MQTT_H
 #define FUOTA_ENGINE_MQTT_H
