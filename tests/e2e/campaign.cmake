@@ -6,7 +6,7 @@
 # parity, failing devices, a SIGKILL restart, clock sync): the others add minutes, not code.
 set(campaign_scenarios v2-adaptive misbehave kill clocksync)
 if(NOT FUOTA_SANITIZE)
-  list(APPEND campaign_scenarios v1 mixed class-b unicast-loss broker demo)
+  list(APPEND campaign_scenarios v1 mixed class-b unicast-loss broker demo gw-json)
 endif()
 if(TARGET fuotad AND TARGET fuota-sim AND DEFINED FUOTA_ITEST_ENV)
   foreach(scenario ${campaign_scenarios})

@@ -322,6 +322,30 @@ broker)
 		'all(.[]; .sim.frames.fcnt_rejected == 0 and .sim.frames.mic_failures == 0)' \
 		"$CP_DIR/joined.json"
 	;;
+gw-json)
+	# Odd-numbered gateways speak JSON (their acks and stats tell fuotad), the others protobuf;
+	# a simulated gateway refuses a DownlinkFrame in the other encoding (bad_messages).
+	start gwjson
+	image 2000
+	cp_sim_start --devices 8 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 2 --coverage 1 \
+		--gw-encoding mixed --gw-stats-period 2 --image "$CP_DIR/fw.bin" --seed 21
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	run_job "$(job_body "$FW" '{}')" 300
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 8 and .verified == 8' "$CP_DIR/summary.json"
+	check "one JSON and one protobuf gateway, both sent frames, none got a frame it refused" \
+		'([.gateways[].encoding] | sort) == ["json", "protobuf"] and
+		 all(.gateways[]; .frames_sent > 0 and .bad_messages == 0) and
+		 .summary.bad_messages == 0' "$CP_DIR/report.json"
+	cp_curl GET "/api/v1/gateways" >"$CP_DIR/gateways.json" || fail "no gateway list"
+	jq -n --slurpfile g "$CP_DIR/gateways.json" --slurpfile r "$CP_DIR/report.json" \
+		'{api: ($g[0].items | map({key: .gateway_id, value: .encoding}) | from_entries),
+		  sim: ($r[0].gateways | map({key: .gateway_id, value: .encoding}) | from_entries)}' \
+		>"$CP_DIR/encodings.json"
+	check "GET /api/v1/gateways shows the encoding each gateway speaks" \
+		'.api == .sim' "$CP_DIR/encodings.json"
+	;;
 clocksync)
 	start clocksync
 	# Devices start up to 60 s off; only device 0 is registered and none is in a job.
