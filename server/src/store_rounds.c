@@ -200,13 +200,14 @@ int seng_dev_status(struct store *s, int64_t job_id, const char *dev_eui, int fr
 	char jid[24], fi[24], rx[24], mi[24];
 	const char *v[5] = {store_i64(jid, job_id), dev_eui, store_i64(fi, frag_index),
 	                    store_i64(rx, received), store_i64(mi, missing)};
+	long rows = 0;
 
 	return store_command(s,
 	                     "UPDATE job_device jd SET status_round = es.round, "
 	                     "status_received = $4, status_missing = $5 "
 	                     "FROM engine_session es WHERE jd.job_id = $1 AND jd.dev_eui = $2 "
 	                     "AND jd.step = 'session' AND es.job_id = $1 AND es.frag_index = $3",
-	                     5, v, NULL);
+	                     5, v, &rows);
 }
 
 int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t round,

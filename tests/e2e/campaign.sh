@@ -164,6 +164,15 @@ v2-adaptive)
 	# needed it, and no more than the cap (100 % of M).
 	check "adaptive parity: some parity sent, below the cap" \
 		'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"
+	# Sized from the answers: every frame before the last batch went out while a device still
+	# needed it, so the frames beyond the oracle (the largest frame index after which a device
+	# was done) are the last batch's margin at most: the whole first batch (9 rows at M = 35
+	# and 10 % loss, engine_round_first) or, for a batch sized from answers, the rows beyond
+	# the largest need (a few for 8 devices); 12 bounds both.
+	jq -n --slurpfile s "$CP_DIR/summary.json" --slurpfile r "$CP_DIR/report.json" \
+		'{sent: $s[0].frames_sent, needed: $r[0].summary.frames_needed}' >"$CP_DIR/oracle.json"
+	check "adaptive parity: at most 12 frames beyond the oracle" \
+		'.needed > 0 and .sent >= .needed and .sent <= .needed + 12' "$CP_DIR/oracle.json"
 	;;
 mixed)
 	start mixed
