@@ -36,7 +36,9 @@ static const uint8_t MC_NWK_S_KEY[16] = {0xc3, 0xf6, 0xb3, 0x88, 0xba, 0xd6, 0xc
                                          0xb2, 0x32, 0x91, 0xad, 0x52, 0xc1, 0x1c, 0x7b};
 #define MC_ADDR 0x01020304u
 
-#define T0_MS (INT64_C(1436486418) * 1000) /* 2025-07-14T00:00:00Z in GPS ms */
+#define T0_MS      (INT64_C(1436486418) * 1000) /* 2025-07-14T00:00:00Z in GPS ms */
+#define GRACE_MS   36000                        /* the default done grace of base_cfg */
+#define SESSION_MS 256000                       /* the class C session of setup_all: TimeOut 8 */
 
 static struct sim_dev_cfg base_cfg(int version)
 {
@@ -48,6 +50,8 @@ static struct sim_dev_cfg base_cfg(int version)
 	c.region = lw_region_find("EU868");
 	c.mem_limit = 1 << 20;
 	c.seed = 42;
+	c.uplink_period_ms = 10000;
+	c.done_grace_ms = -1; /* 2 x 10 s + 16 s (BlockAckDelay 0) */
 	return c;
 }
 
@@ -359,41 +363,76 @@ static int64_t setup_all(struct sim_dev *d, struct session *ss, int version, boo
 	return (now / 1000 + 20) * 1000;
 }
 
+/* A device of one TS004 version and an image of image_len bytes in 48-byte fragments, which the
+ * device knows the SHA-256 of. */
+struct fixture {
+	int version;
+	struct sim_dev_cfg c;
+	struct session ss;
+	struct sim_dev d;
+	int64_t start; /* the session start of fixture_session (true GPS ms) */
+};
+
+static void fixture_init(struct fixture *f, int version, size_t image_len)
+{
+	memset(f, 0, sizeof(*f));
+	f->version = version;
+	f->c = base_cfg(version);
+	make_image(&f->ss, image_len, 48);
+	f->c.has_expected_sha256 = true;
+	memcpy(f->c.expected_sha256, f->ss.sha, 32);
+	dev_init(&f->d, &f->c);
+}
+
+/* fixture_init, then the device set up for a class C session 20 s on (setup_all). */
+static void fixture_session(struct fixture *f, int version, size_t image_len, bool ack)
+{
+	fixture_init(f, version, image_len);
+	f->start = setup_all(&f->d, &f->ss, version, ack);
+}
+
+static void fixture_free(struct fixture *f)
+{
+	sim_dev_free(&f->d);
+	free(f->ss.image);
+}
+
+/* DataFragment n with FCnt fcnt, on air at t on the session's channel with the right keys;
+ * returns what sim_dev_multicast says. */
+static int fixture_frame(struct fixture *f, uint32_t n, uint32_t fcnt, int64_t t)
+{
+	uint8_t phy[256];
+	size_t len = mc_frame(&f->ss, f->version, n, fcnt, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	return sim_dev_multicast(&f->d, t, 869525000, phy, len);
+}
+
 static void run_session(int version)
 {
-	struct sim_dev_cfg c = base_cfg(version);
-	struct session ss;
-	make_image(&ss, 1000, 48); /* M = 21, padding 8 */
-	c.has_expected_sha256 = true;
-	memcpy(c.expected_sha256, ss.sha, 32);
-	struct sim_dev d;
-	dev_init(&d, &c);
-	int64_t start = setup_all(&d, &ss, version, true);
-	uint8_t phy[256];
+	struct fixture f;
+	fixture_session(&f, version, 1000, true); /* M = 21, padding 8 */
+	struct sim_dev *d = &f.d;
 
 	/* Before the window opens the device is not listening. */
-	size_t len = mc_frame(&ss, version, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, start - 5000, 869525000, phy, len), FUOTA_ERR_STATE);
+	assert_int_equal(fixture_frame(&f, 1, 0, f.start - 5000), FUOTA_ERR_STATE);
 
-	int64_t t = start + 1500;
-	sim_dev_tick(&d, t);
+	int64_t t = f.start + 1500;
+	sim_dev_tick(d, t);
 	/* Uncoded fragments with 3 lost (indices 2, 9, 12: with M = 21 the v1 rows 1, 2 and 4 of
 	 * PROTOCOL-NOTES §4.8 rebuild them), then parity frames. */
 	uint32_t fcnt = 0;
-	for (uint32_t n = 1; n <= ss.m + 10; n++, fcnt++, t += 200) {
+	for (uint32_t n = 1; n <= f.ss.m + 10; n++, fcnt++, t += 200) {
 		if (n == 3 || n == 10 || n == 13)
 			continue;
-		len = mc_frame(&ss, version, n, fcnt, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-		assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
 		/* The same frame through a second gateway: a duplicate, not an error. */
-		assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
 		struct sim_dev_report r;
-		sim_dev_get_report(&d, t, &r);
+		sim_dev_get_report(d, t, &r);
 		if (r.decoded)
 			break;
 	}
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, t, &r);
+	sim_dev_get_report(d, t, &r);
 	assert_true(r.decoded);
 	assert_true(r.verified);
 	assert_true(r.sha_checked && r.sha_ok);
@@ -408,25 +447,23 @@ static void run_session(int version)
 		/* FragDataBlockReceivedReq (FragIndex 0, no MICError) within BlockAckDelay 0 (16
 		 * s). */
 		struct sim_uplink ul;
-		assert_true(sim_dev_uplink(&d, t + 17000, false, &ul));
+		assert_true(sim_dev_uplink(d, t + 17000, false, &ul));
 		assert_int_equal(ul.port, FRAG_PORT);
 		assert_int_equal(ul.len, 2);
 		assert_memory_equal(ul.data, ((uint8_t[]){0x04, 0x00}), 2);
-		assert_false(sim_dev_finished(&d)); /* it repeats until acknowledged */
 		const uint8_t ack[] = {0x04, 0x00};
-		assert_int_equal(sim_dev_downlink(&d, t + 18000, FRAG_PORT, ack, 2), FUOTA_OK);
-		sim_dev_get_report(&d, t, &r);
+		assert_int_equal(sim_dev_downlink(d, t + 18000, FRAG_PORT, ack, 2), FUOTA_OK);
+		sim_dev_get_report(d, t, &r);
 		assert_true(r.steps & SIM_STEP_BLOCK_ACKED);
 	} else {
 		assert_false(r.mic_checked);
 	}
-	assert_true(sim_dev_finished(&d));
 
 	/* FragSessionStatusReq, all participants: received 28 (21 - 3 + 10... up to the end), no
 	 * missing fragment, no error. */
 	const uint8_t st[] = {0x01, 0x01};
 	struct sim_uplink ul;
-	assert_true(exchange(&d, t, FRAG_PORT, st, 2, &ul));
+	assert_true(exchange(d, t, FRAG_PORT, st, 2, &ul));
 	struct frag_cmd ans;
 	size_t used = 0;
 	assert_int_equal(frag_cmd_decode(ul.data, ul.len, version == 2 ? FRAG_V2 : FRAG_V1, FRAG_UP,
@@ -437,16 +474,15 @@ static void run_session(int version)
 	assert_false(ans.u.status_ans.memory_error);
 	/* Participants = 0: a complete device stays silent. */
 	const uint8_t st0[] = {0x01, 0x00};
-	assert_false(exchange(&d, t, FRAG_PORT, st0, 2, &ul));
+	assert_false(exchange(d, t, FRAG_PORT, st0, 2, &ul));
 
 	/* FragSessionDeleteReq: `03 00`, then `03 04` (SessionDoesNotExist) the second time. */
 	const uint8_t del[] = {0x03, 0x00};
-	assert_true(exchange(&d, t, FRAG_PORT, del, 2, &ul));
+	assert_true(exchange(d, t, FRAG_PORT, del, 2, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x00}), 2);
-	assert_true(exchange(&d, t, FRAG_PORT, del, 2, &ul));
+	assert_true(exchange(d, t, FRAG_PORT, del, 2, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x04}), 2);
-	sim_dev_free(&d);
-	free(ss.image);
+	fixture_free(&f);
 }
 
 static void test_whole_session_v1(void **state)
@@ -464,112 +500,94 @@ static void test_whole_session_v2(void **state)
 static void test_wrong_mic(void **state)
 {
 	(void)state;
-	struct sim_dev_cfg c = base_cfg(2);
-	struct session ss;
-	make_image(&ss, 480, 48);
-	struct sim_dev d;
-	dev_init(&d, &c);
-	int64_t start = setup_all(&d, &ss, 2, false);
+	struct fixture f;
+	fixture_session(&f, 2, 480, false);
+	struct sim_dev *d = &f.d;
+	int64_t t = f.start + 1000;
 	uint8_t phy[256], wrong[16];
 	memcpy(wrong, MC_NWK_S_KEY, 16);
 	wrong[0] ^= 1;
-	size_t len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, wrong, phy);
-	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
-	                 FUOTA_ERR_MALFORMED);
+	size_t len = mc_frame(&f.ss, 2, 1, 0, MC_APP_S_KEY, wrong, phy);
+	assert_int_equal(sim_dev_multicast(d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
 	/* An altered byte fails the same way. */
-	len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	len = mc_frame(&f.ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
 	phy[12] ^= 0x40;
-	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
-	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(sim_dev_multicast(d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, start + 1000, &r);
+	sim_dev_get_report(d, t, &r);
 	assert_int_equal(r.mic_failures, 2);
 	assert_int_equal(r.fragments, 0);
 	assert_int_equal(r.n_failures, 1);
 	assert_non_null(strstr(r.failures[0].text, "MIC"));
 	assert_int_equal(r.failures[0].count, 2);
 	/* The genuine frame is still accepted afterwards. */
-	len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len), FUOTA_OK);
+	assert_int_equal(fixture_frame(&f, 1, 0, t), FUOTA_OK);
 	/* A frame on another channel is not heard. */
-	len = mc_frame(&ss, 2, 2, 1, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, start + 1000, 868100000, phy, len), FUOTA_ERR_STATE);
-	sim_dev_free(&d);
-	free(ss.image);
+	len = mc_frame(&f.ss, 2, 2, 1, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	assert_int_equal(sim_dev_multicast(d, t, 868100000, phy, len), FUOTA_ERR_STATE);
+	fixture_free(&f);
 }
 
 static void test_fcnt_window(void **state)
 {
 	(void)state;
-	struct sim_dev_cfg c = base_cfg(2);
-	struct session ss;
-	make_image(&ss, 480, 48);
-	struct sim_dev d;
-	dev_init(&d, &c);
-	int64_t start = setup_all(&d, &ss, 2, false);
+	struct fixture f;
+	fixture_session(&f, 2, 480, false);
+	struct sim_dev *d = &f.d;
 	/* Redefine the group with the window [100, 200]. */
-	group_setup(&d, T0_MS, GEN_APP_KEY, false, 0, 100, 200);
+	group_setup(d, T0_MS, GEN_APP_KEY, false, 0, 100, 200);
 	/* ...which dropped the session: set it again. */
 	uint8_t buf[16];
 	struct mc_cmd cmd = {.cid = MC_CID_CLASS_C_SESSION};
-	cmd.u.session_req.session_time = (uint32_t)(start / 1000);
+	cmd.u.session_req.session_time = (uint32_t)(f.start / 1000);
 	cmd.u.session_req.timeout = 8;
 	cmd.u.session_req.dl_freq_hz = 869525000;
 	cmd.u.session_req.dr = 5;
 	size_t blen = mc_cmd_bytes(&cmd, buf);
 	struct sim_uplink ul;
-	assert_true(exchange(&d, T0_MS, MC_FPORT, buf, blen, &ul));
+	assert_true(exchange(d, T0_MS, MC_FPORT, buf, blen, &ul));
 
-	int64_t t = start + 1000;
-	uint8_t phy[256];
-	size_t len = mc_frame(&ss, 2, 1, 50, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
-	len = mc_frame(&ss, 2, 1, 150, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
-	len = mc_frame(&ss, 2, 2, 149, MC_APP_S_KEY, MC_NWK_S_KEY, phy); /* replayed older */
-	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
-	len = mc_frame(&ss, 2, 2, 201, MC_APP_S_KEY, MC_NWK_S_KEY, phy); /* past max */
-	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_ERR_MALFORMED);
-	len = mc_frame(&ss, 2, 2, 200, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, t, 869525000, phy, len), FUOTA_OK);
+	int64_t t = f.start + 1000;
+	assert_int_equal(fixture_frame(&f, 1, 50, t), FUOTA_ERR_MALFORMED);
+	assert_int_equal(fixture_frame(&f, 1, 150, t), FUOTA_OK);
+	assert_int_equal(fixture_frame(&f, 2, 149, t), FUOTA_ERR_MALFORMED); /* replayed older */
+	assert_int_equal(fixture_frame(&f, 2, 201, t), FUOTA_ERR_MALFORMED); /* past max */
+	assert_int_equal(fixture_frame(&f, 2, 200, t), FUOTA_OK);
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, t, &r);
+	sim_dev_get_report(d, t, &r);
 	assert_int_equal(r.fcnt_rejected, 3);
 	assert_int_equal(r.mc_accepted, 2);
 	assert_int_equal(r.fragments, 2);
-	sim_dev_free(&d);
-	free(ss.image);
+	fixture_free(&f);
 }
 
 static void test_session_cnt_replay(void **state)
 {
 	(void)state;
-	struct sim_dev_cfg c = base_cfg(2);
-	struct session ss;
-	make_image(&ss, 480, 48);
-	struct sim_dev d;
-	dev_init(&d, &c);
+	struct fixture f;
+	fixture_init(&f, 2, 480);
+	struct sim_dev *d = &f.d;
+	struct session *ss = &f.ss;
 	uint8_t buf[64];
 	struct sim_uplink ul;
-	size_t len = setup_req_bytes(&ss, 2, 5, false, GEN_APP_KEY, buf, NULL);
-	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	size_t len = setup_req_bytes(ss, 2, 5, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(d, T0_MS, FRAG_PORT, buf, len, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x00}), 2);
 	/* The same SessionCnt again: bit 4 (replay), the session is refused. */
-	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	assert_true(exchange(d, T0_MS, FRAG_PORT, buf, len, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x10}), 2);
-	len = setup_req_bytes(&ss, 2, 4, false, GEN_APP_KEY, buf, NULL);
-	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	len = setup_req_bytes(ss, 2, 4, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(d, T0_MS, FRAG_PORT, buf, len, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x10}), 2);
-	len = setup_req_bytes(&ss, 2, 6, false, GEN_APP_KEY, buf, NULL);
-	assert_true(exchange(&d, T0_MS, FRAG_PORT, buf, len, &ul));
+	len = setup_req_bytes(ss, 2, 6, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(d, T0_MS, FRAG_PORT, buf, len, &ul));
 	assert_memory_equal(ul.data, ((uint8_t[]){0x02, 0x00}), 2);
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, T0_MS, &r);
+	sim_dev_get_report(d, T0_MS, &r);
 	assert_int_equal(r.n_failures, 1);
 	assert_non_null(strstr(r.failures[0].text, "SessionCnt replay"));
 	assert_int_equal(r.failures[0].count, 2);
-	sim_dev_free(&d);
-	free(ss.image);
+	fixture_free(&f);
 }
 
 static void test_start_missed(void **state)
@@ -675,30 +693,29 @@ static void test_memory_and_reject(void **state)
 	free(ss.image);
 }
 
-/* The session closes before enough frames came: a failure with the reason, and finished. */
+/* The session closes before enough frames came: a failure with the reason; the device is finished
+ * once the done grace passed without a request. */
 static void test_session_end_unrebuilt(void **state)
 {
 	(void)state;
-	struct sim_dev_cfg c = base_cfg(1);
-	struct session ss;
-	make_image(&ss, 480, 48);
-	struct sim_dev d;
-	dev_init(&d, &c);
-	int64_t start = setup_all(&d, &ss, 1, false);
-	uint8_t phy[256];
-	size_t len = mc_frame(&ss, 1, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-	assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len), FUOTA_OK);
-	assert_false(sim_dev_finished(&d));
-	sim_dev_tick(&d, start + 258000);
-	assert_true(sim_dev_finished(&d));
+	struct fixture f;
+	fixture_session(&f, 1, 480, false);
+	struct sim_dev *d = &f.d;
+	assert_int_equal(fixture_frame(&f, 1, 0, f.start + 1000), FUOTA_OK);
+	assert_false(sim_dev_finished(d, f.start + 1000));
+	int64_t end = f.start + SESSION_MS + 2000;
+	sim_dev_tick(d, end);
+	assert_false(sim_dev_finished(d, end));
+	assert_false(sim_dev_finished(d, end + GRACE_MS - 1));
+	assert_true(sim_dev_finished(d, end + GRACE_MS));
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, start + 258000, &r);
+	sim_dev_get_report(d, end + GRACE_MS, &r);
+	assert_true(r.finished);
 	assert_false(r.decoded);
 	assert_true(r.steps & SIM_STEP_SESSION_END);
 	assert_int_equal(r.n_failures, 1);
 	assert_non_null(strstr(r.failures[0].text, "9 of 10 fragments missing"));
-	sim_dev_free(&d);
-	free(ss.image);
+	fixture_free(&f);
 }
 
 /* Class B ping slots: ChirpStack classb.rs test_get_next_ping_slot_after (DevAddr 0, the vectors
@@ -759,18 +776,16 @@ static void test_ping_slots(void **state)
 static void test_classb_session_slots(void **state)
 {
 	(void)state;
-	struct sim_dev_cfg c = base_cfg(1);
-	struct session ss;
-	make_image(&ss, 480, 48);
-	struct sim_dev d;
-	dev_init(&d, &c);
+	struct fixture f;
+	fixture_init(&f, 1, 480);
+	struct sim_dev *d = &f.d;
 	int64_t now = T0_MS;
-	sync_clock(&d, now);
-	group_setup(&d, now, GEN_APP_KEY, false, 0, 0, 0xffffffffu);
+	sync_clock(d, now);
+	group_setup(d, now, GEN_APP_KEY, false, 0, 0, 0xffffffffu);
 	uint8_t buf[64];
 	struct sim_uplink ul;
-	size_t len = setup_req_bytes(&ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
-	assert_true(exchange(&d, now, FRAG_PORT, buf, len, &ul));
+	size_t len = setup_req_bytes(&f.ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
+	assert_true(exchange(d, now, FRAG_PORT, buf, len, &ul));
 	uint32_t start_s = mc_classb_align((uint32_t)(now / 1000 + 300));
 	struct mc_cmd b = {.cid = MC_CID_CLASS_B_SESSION};
 	b.u.session_req.group_id = 0;
@@ -780,7 +795,7 @@ static void test_classb_session_slots(void **state)
 	b.u.session_req.dl_freq_hz = 869525000;
 	b.u.session_req.dr = 3;
 	len = mc_cmd_bytes(&b, buf);
-	assert_true(exchange(&d, now, MC_FPORT, buf, len, &ul));
+	assert_true(exchange(d, now, MC_FPORT, buf, len, &ul));
 	assert_int_equal(ul.data[1], 0x00); /* accepted */
 
 	struct mc_classb_session cs = {.mc_addr = MC_ADDR,
@@ -791,69 +806,200 @@ static void test_classb_session_slots(void **state)
 	struct mc_slot slot;
 	assert_int_equal(mc_classb_next_slot(&cs, (int64_t)start_s * 1000 + 2000, &slot), FUOTA_OK);
 	uint8_t phy[256];
-	len = mc_frame(&ss, 1, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
+	len = mc_frame(&f.ss, 1, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
 	/* 40 ms late: between slots (they are 2^(5+5) x 30 ms = 30.72 s apart). */
-	assert_int_equal(sim_dev_multicast_air(&d, slot.start_ms + 40, slot.start_ms + 140,
+	assert_int_equal(sim_dev_multicast_air(d, slot.start_ms + 40, slot.start_ms + 140,
 	                                       869525000, phy, len),
 	                 FUOTA_ERR_STATE);
 	/* On the slot (2 ms late: within the tolerance), 100 ms on air. */
-	assert_int_equal(sim_dev_multicast_air(&d, slot.start_ms + 2, slot.start_ms + 102,
-	                                       869525000, phy, len),
+	assert_int_equal(sim_dev_multicast_air(d, slot.start_ms + 2, slot.start_ms + 102, 869525000,
+	                                       phy, len),
 	                 FUOTA_OK);
 	struct sim_dev_report r;
-	sim_dev_get_report(&d, slot.start_ms + 200, &r);
+	sim_dev_get_report(d, slot.start_ms + 200, &r);
 	assert_int_equal(r.off_slot, 1);
 	assert_int_equal(r.mc_accepted, 1);
 	assert_int_equal(r.fragments, 1);
 	assert_int_equal(r.n_failures, 0);
-	sim_dev_free(&d);
-	free(ss.image);
+	fixture_free(&f);
 }
 
-/* --until-done: a device whose part the server ended (FragSessionDeleteReq or McGroupDeleteReq
- * for what it had set up) is finished once its answer went out, with or without the image; a
- * delete of nothing does not finish it. */
+/* Every fragment of the fixture's session from f.start + 1 s, 200 ms apart: the device rebuilds
+ * and verifies the image. Returns the time of the last frame. */
+static int64_t fixture_send_all(struct fixture *f)
+{
+	int64_t t = f->start + 1000;
+	sim_dev_tick(&f->d, t);
+	for (uint32_t n = 1; n <= f->ss.m; n++, t += 200)
+		assert_int_equal(fixture_frame(f, n, n - 1, t), FUOTA_OK);
+	struct sim_dev_report r;
+	sim_dev_get_report(&f->d, t, &r);
+	assert_true(r.verified);
+	return t;
+}
+
+/* Sends a unicast downlink at t; the device is not finished before its answer, which goes at an
+ * uplink 20 s later (after a BlockAckDelay-0 wait of up to 16 s). Returns that uplink's time. */
+static int64_t answered(struct sim_dev *d, int64_t t, uint8_t port, const uint8_t *req, size_t len,
+                        struct sim_uplink *ul)
+{
+	sim_dev_downlink(d, t, port, req, len);
+	assert_false(sim_dev_finished(d, t)); /* its answer is still to be sent */
+	assert_true(sim_dev_uplink(d, t + 20000, false, ul));
+	assert_int_equal(ul->port, port);
+	return t + 20000;
+}
+
+/* --until-done: a verified device is not finished while the server may still ask its status and
+ * delete its session and group; it is once both deletes are answered (fuotad's cleanup:
+ * FragSessionDeleteReq, then McGroupDeleteReq), in either order; one delete alone leaves
+ * something set up. A delete of nothing does not finish a device either. */
 static void test_finished_when_server_ends(void **state)
 {
 	(void)state;
-	for (int which = 0; which < 2; which++) {
-		struct sim_dev_cfg c = base_cfg(2);
-		struct session ss;
-		make_image(&ss, 480, 48);
-		struct sim_dev d;
-		dev_init(&d, &c);
-		struct sim_uplink ul;
-		/* Deleting what was never set up: answered, but not an end. */
-		const uint8_t frag_del[] = {0x03, 0x00}, mc_del[] = {0x03, 0x00};
-		assert_true(exchange(&d, T0_MS, FRAG_PORT, frag_del, 2, &ul));
-		assert_memory_equal(ul.data, ((uint8_t[]){0x03, 0x04}), 2);
-		assert_true(exchange(&d, T0_MS, MC_FPORT, mc_del, 2, &ul));
-		assert_false(sim_dev_finished(&d));
+	for (int order = 0; order < 2; order++) {
+		for (int v = 1; v <= 2; v++) {
+			struct fixture f;
+			fixture_init(&f, v, 480);
+			struct sim_dev *d = &f.d;
+			struct sim_uplink ul;
+			const uint8_t frag_del[] = {0x03, 0x00}, mc_del[] = {0x03, 0x00};
+			/* Deleting what was never set up: answered, but not an end. */
+			answered(d, T0_MS, FRAG_PORT, frag_del, 2, &ul);
+			assert_int_equal(ul.data[1], 0x04); /* SessionDoesNotExist */
+			answered(d, T0_MS, MC_FPORT, mc_del, 2, &ul);
+			assert_false(sim_dev_finished(d, T0_MS + 40000));
+			sim_dev_free(d);
+			dev_init(d, &f.c);
 
-		int64_t start = setup_all(&d, &ss, 2, false);
-		uint8_t phy[256];
-		size_t len = mc_frame(&ss, 2, 1, 0, MC_APP_S_KEY, MC_NWK_S_KEY, phy);
-		assert_int_equal(sim_dev_multicast(&d, start + 1000, 869525000, phy, len),
-		                 FUOTA_OK);
-		assert_false(sim_dev_finished(&d)); /* 1 of 10 fragments, session still open */
+			f.start = setup_all(d, &f.ss, v, false);
+			int64_t t = fixture_send_all(&f);
+			assert_false(sim_dev_finished(d, t));
+			assert_false(sim_dev_finished(d, t + GRACE_MS)); /* the session is open */
 
-		/* The job ended: the server deletes the session (or the group). */
-		int64_t t = start + 5000;
-		assert_int_equal(sim_dev_downlink(&d, t, which ? MC_FPORT : FRAG_PORT,
-		                                  which ? mc_del : frag_del, 2),
-		                 FUOTA_OK);
-		assert_false(sim_dev_finished(&d)); /* its answer is still to be sent */
-		assert_true(sim_dev_uplink(&d, t + 1000, false, &ul));
-		assert_int_equal(ul.port, which ? MC_FPORT : FRAG_PORT);
-		assert_true(sim_dev_finished(&d));
-		struct sim_dev_report r;
-		sim_dev_get_report(&d, t + 1000, &r);
-		assert_true(r.finished);
-		assert_false(r.decoded);
-		assert_true(r.steps & (which ? SIM_STEP_MC_DELETE : SIM_STEP_FRAG_DELETE));
-		sim_dev_free(&d);
-		free(ss.image);
+			/* The status step: answered (after BlockAckDelay), still not finished. */
+			const uint8_t st[] = {0x01, 0x01};
+			t = answered(d, t + 5000, FRAG_PORT, st, 2, &ul);
+			assert_false(sim_dev_finished(d, t));
+
+			/* The cleanup step. */
+			t = answered(d, t, order ? MC_FPORT : FRAG_PORT, order ? mc_del : frag_del,
+			             2, &ul);
+			assert_false(sim_dev_finished(d, t)); /* its group (or session) is left */
+			t = answered(d, t, order ? FRAG_PORT : MC_FPORT, order ? frag_del : mc_del,
+			             2, &ul);
+			assert_true(sim_dev_finished(d, t)); /* at once, the session still open */
+			struct sim_dev_report r;
+			sim_dev_get_report(d, t, &r);
+			assert_true(r.finished && r.in_campaign && r.verified);
+			assert_true(r.steps & SIM_STEP_FRAG_DELETE);
+			assert_true(r.steps & SIM_STEP_MC_DELETE);
+			assert_true(t < f.start + SESSION_MS);
+			fixture_free(&f);
+		}
 	}
+}
+
+/* A verified device whose multicast session ended is finished once the done grace passed with
+ * no FUOTA downlink; a request within the grace starts it again. --done-grace sets it. */
+static void test_finished_after_grace(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_session(&f, 1, 480, false);
+	struct sim_dev *d = &f.d;
+	fixture_send_all(&f);
+	int64_t end = f.start + SESSION_MS + 500;
+	sim_dev_tick(d, end);
+	struct sim_dev_report r;
+	sim_dev_get_report(d, end, &r);
+	assert_true(r.steps & SIM_STEP_SESSION_END);
+	assert_false(sim_dev_finished(d, end + GRACE_MS - 1));
+	assert_true(sim_dev_finished(d, end + GRACE_MS));
+
+	/* FragSessionStatusReq 10 s after the end: the grace counts from that downlink. */
+	struct sim_uplink ul;
+	const uint8_t st[] = {0x01, 0x01};
+	int64_t t = end + 10000;
+	answered(d, t, FRAG_PORT, st, 2, &ul);
+	assert_false(sim_dev_finished(d, end + GRACE_MS));
+	assert_false(sim_dev_finished(d, t + GRACE_MS - 1));
+	assert_true(sim_dev_finished(d, t + GRACE_MS));
+	fixture_free(&f);
+
+	/* A larger BlockAckDelay lengthens the default grace; a set one (--done-grace) replaces
+	 * it. */
+	for (int set = 0; set < 2; set++) {
+		struct fixture g;
+		fixture_init(&g, 1, 480);
+		g.c.done_grace_ms = set ? 5000 : -1;
+		dev_init(&g.d, &g.c);
+		g.start = setup_all(&g.d, &g.ss, 1, false);
+		uint8_t buf[64];
+		size_t len = setup_req_bytes(&g.ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
+		buf[5] |= 0x03; /* Control: BlockAckDelay 3, answers spread over 2^7 s */
+		answered(&g.d, T0_MS, FRAG_PORT, buf, len, &ul);
+		assert_int_equal(ul.data[1], 0x00);
+		fixture_send_all(&g);
+		sim_dev_tick(&g.d, end);
+		int64_t grace = set ? 5000 : 2 * 10000 + 128000;
+		assert_false(sim_dev_finished(&g.d, end + grace - 1));
+		assert_true(sim_dev_finished(&g.d, end + grace));
+		fixture_free(&g);
+	}
+}
+
+/* A device that failed (here: it refused FragSessionSetupReq) or never answers is finished once
+ * the grace passed after the server's last request; a device that only synchronises its clock
+ * took part in no campaign and is never counted. */
+static void test_finished_failed_silent_outside(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f, 2, 480);
+	f.c.misbehave = SIM_MB_REJECT_FRAG;
+	dev_init(&f.d, &f.c);
+	struct sim_uplink ul;
+	uint8_t buf[64];
+	size_t len = setup_req_bytes(&f.ss, 2, 1, false, GEN_APP_KEY, buf, NULL);
+	int64_t t = answered(&f.d, T0_MS, FRAG_PORT, buf, len, &ul) - 20000;
+	assert_int_equal(ul.data[1], 0x02); /* NotEnoughMemory */
+	assert_false(sim_dev_finished(&f.d, t + GRACE_MS - 1));
+	assert_true(sim_dev_finished(&f.d, t + GRACE_MS));
+	/* The server asks again: not finished until the grace passed once more. */
+	answered(&f.d, t + GRACE_MS + 1000, FRAG_PORT, buf, len, &ul);
+	assert_false(sim_dev_finished(&f.d, t + 2 * GRACE_MS));
+	assert_true(sim_dev_finished(&f.d, t + 2 * GRACE_MS + 1000));
+	fixture_free(&f);
+
+	/* Silent: its requests go unanswered; finished once the server stopped asking. */
+	struct sim_dev_cfg c = base_cfg(1);
+	c.misbehave = SIM_MB_SILENT;
+	struct sim_dev d;
+	dev_init(&d, &c);
+	const uint8_t req = 0x00;
+	for (int i = 0; i < 3; i++)
+		sim_dev_downlink(&d, T0_MS + i * 30000, MC_FPORT, &req, 1);
+	assert_true(sim_dev_in_campaign(&d));
+	assert_false(sim_dev_finished(&d, T0_MS + 60000 + GRACE_MS - 1));
+	assert_true(sim_dev_finished(&d, T0_MS + 60000 + GRACE_MS));
+	sim_dev_free(&d);
+
+	/* Clock sync only (port 202): in no campaign, never finished, not counted. */
+	c = base_cfg(1);
+	dev_init(&d, &c);
+	sync_clock(&d, T0_MS);
+	const uint8_t force[] = {0x03, 0x01};
+	struct sim_uplink ul2;
+	sim_dev_downlink(&d, T0_MS + 1000, CLK_FPORT, force, 2);
+	assert_true(sim_dev_uplink(&d, T0_MS + 2000, false, &ul2));
+	assert_int_equal(ul2.port, CLK_FPORT);
+	assert_false(sim_dev_in_campaign(&d));
+	assert_false(sim_dev_finished(&d, T0_MS + 86400000));
+	struct sim_dev_report r;
+	sim_dev_get_report(&d, T0_MS + 86400000, &r);
+	assert_false(r.in_campaign || r.finished);
+	sim_dev_free(&d);
 }
 
 /* Bytes that are no valid command do not crash the device and are reported. */
@@ -896,6 +1042,8 @@ int main(void)
 	        cmocka_unit_test(test_ping_slots),
 	        cmocka_unit_test(test_classb_session_slots),
 	        cmocka_unit_test(test_finished_when_server_ends),
+	        cmocka_unit_test(test_finished_after_grace),
+	        cmocka_unit_test(test_finished_failed_silent_outside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

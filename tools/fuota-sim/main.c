@@ -3,7 +3,8 @@
  *
  * One thread runs everything: Paho's threads only put received messages into an inbound queue,
  * and this loop drains it between the timers of gateways and devices. It runs until SIGINT or
- * SIGTERM, --timeout, or with --until-done until every device has finished. */
+ * SIGTERM, --timeout, or with --until-done until the server is done with every device that took
+ * part in a campaign (sim_dev_finished). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,31 @@ static int write_file(const char *path, const char *text)
 	return FUOTA_OK;
 }
 
-static bool all_finished(const struct sim *s)
+/* A FUOTA request (port 200 or 201) the network server holds for the device's next uplink. */
+static bool fuota_queued(const struct sim_node *n)
 {
-	for (uint32_t i = 0; i < s->n_nodes; i++)
-		if (!sim_dev_finished(&s->nodes[i].dev) || s->nodes[i].nq > 0)
+	for (size_t k = 0; k < n->nq; k++)
+		if (n->q[k].port == MC_FPORT || n->q[k].port == FRAG_PORT)
+			return true;
+	return false;
+}
+
+/* --until-done: every device that got a FUOTA request is finished, and at least one did; a device
+ * that only synchronises its clock is in no campaign and does not count. */
+static bool all_finished(const struct sim *s, int64_t now_ms)
+{
+	uint32_t taking_part = 0;
+	for (uint32_t i = 0; i < s->n_nodes; i++) {
+		const struct sim_node *n = &s->nodes[i];
+		if (fuota_queued(n))
 			return false;
-	return true;
+		if (!sim_dev_in_campaign(&n->dev))
+			continue;
+		if (!sim_dev_finished(&n->dev, now_ms))
+			return false;
+		taking_part++;
+	}
+	return taking_part > 0;
 }
 
 static int run(struct sim *s)
@@ -55,7 +75,7 @@ static int run(struct sim *s)
 		}
 		if (s->o.until_done && now >= next_done_check) {
 			next_done_check = now + 250;
-			if (all_finished(s))
+			if (all_finished(s, now))
 				return 0;
 		}
 		int64_t next = sim_net_step(s, now);

@@ -85,7 +85,8 @@ struct sim_opts {
 	bool print_fleet;
 	const char *report_path;
 	bool until_done;
-	double timeout_s; /* 0: none */
+	double done_grace_s; /* < 0: the devices' default (sim_dev_cfg.done_grace_ms) */
+	double timeout_s;    /* 0: none */
 	int verbose;
 };
 

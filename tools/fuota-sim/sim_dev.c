@@ -61,6 +61,7 @@ __attribute__((format(printf, 2, 3))) static void fail(struct sim_dev *d, const 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	d->fail_events++;
 	for (size_t i = 0; i < d->rep.n_failures; i++) {
 		if (strcmp(d->rep.failures[i].text, text) == 0) {
 			d->rep.failures[i].count++;
@@ -74,6 +75,13 @@ __attribute__((format(printf, 2, 3))) static void fail(struct sim_dev *d, const 
 		d->rep.n_failures++;
 	snprintf(d->rep.failures[i].text, sizeof(d->rep.failures[i].text), "%s", text);
 	d->rep.failures[i].count = 1;
+}
+
+/* Something happened at now_ms that restarts the done grace (sim_dev_finished). */
+static void touch(struct sim_dev *d, int64_t now_ms)
+{
+	if (now_ms > d->quiet_ms)
+		d->quiet_ms = now_ms;
 }
 
 int64_t sim_dev_clock_ms(const struct sim_dev *d, int64_t now_ms)
@@ -100,6 +108,7 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 	if (!d->cfg.sync_retry_s)
 		d->cfg.sync_retry_s = 10;
 	d->t0_ms = now_ms;
+	d->quiet_ms = now_ms;
 	d->offset_ms = cfg->clock_offset_ms;
 	d->rng = cfg->seed ^ cfg->dev_eui;
 	clk_dev_init(&d->clk, cfg->clk_version);
@@ -172,6 +181,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		bool answer = false;
 		switch (cmd.cid) {
 		case CLK_CID_PACKAGE_VERSION:
+			touch(d, now_ms);
 			ans.u.pkg_ans.package_id = CLK_PACKAGE_ID;
 			ans.u.pkg_ans.version = (uint8_t)d->cfg.clk_version;
 			d->rep.steps |= SIM_STEP_PKG_VERSION;
@@ -194,6 +204,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			break;
 		}
 		case CLK_CID_PERIODICITY:
+			touch(d, now_ms);
 			clk_dev_on_request(&d->clk, &cmd);
 			d->cfg.resync_s = d->clk.periodicity_s;
 			ans.u.period_ans.not_supported = false;
@@ -201,6 +212,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			answer = true;
 			break;
 		case CLK_CID_FORCE_RESYNC:
+			touch(d, now_ms);
 			clk_dev_on_request(&d->clk, &cmd);
 			if (d->clk.nb_transmissions > 0) {
 				d->need_sync = true;
@@ -456,6 +468,8 @@ static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct
 		s->has_cnt = true;
 		s->last_cnt = r->session_cnt;
 	}
+	if ((r->block_ack_delay & 7u) > d->max_bad)
+		d->max_bad = r->block_ack_delay & 7u;
 	d->rep.nb_frag = r->nb_frag;
 	d->rep.frag_missing = r->nb_frag;
 	d->rep.steps |= SIM_STEP_FRAG_SETUP;
@@ -618,9 +632,12 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
                      size_t len)
 {
 	struct answer a = {.len = 0};
-	size_t fails = d->rep.n_failures;
-	uint32_t count = fails ? d->rep.failures[fails - 1].count : 0;
+	uint32_t fails = d->fail_events;
 	d->rep.downlinks++;
+	if (port == MC_FPORT || port == FRAG_PORT) {
+		d->in_campaign = true;
+		touch(d, now_ms);
+	}
 	switch (port) {
 	case CLK_FPORT: clk_downlink(d, now_ms, data, len, &a); break;
 	case MC_FPORT: mc_downlink(d, now_ms, data, len, &a); break;
@@ -631,9 +648,11 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
 		queue_uplink(d, now_ms, port, a.data, a.len, 0);
 		d->rep.answers++;
 	}
-	bool failed =
-	        d->rep.n_failures != fails || (fails && d->rep.failures[fails - 1].count != count);
-	return failed ? FUOTA_ERR_MALFORMED : FUOTA_OK;
+	if (d->fail_events != fails) {
+		touch(d, now_ms);
+		return FUOTA_ERR_MALFORMED;
+	}
+	return FUOTA_OK;
 }
 
 static bool in_session(const struct sim_dev *d, const struct sim_group *g, int64_t now_ms)
@@ -698,6 +717,7 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 		return FUOTA_ERR_NOT_FOUND;
 	struct sim_group *g = &d->groups[gi];
 	d->rep.mc_frames++;
+	touch(d, now_ms); /* the server is still sending to its group */
 	if (!in_session(d, g, now_ms) || (g->freq_hz && freq_hz != g->freq_hz)) {
 		d->rep.outside_session++;
 		return FUOTA_ERR_STATE; /* the device is not listening there and then */
@@ -756,6 +776,7 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 		}
 		if (!g->closed && since >= (int64_t)g->duration_s) {
 			g->closed = true;
+			touch(d, now_ms);
 			d->rep.steps |= SIM_STEP_SESSION_END;
 			for (int k = 0; k < SIM_FRAG_SESSIONS; k++) {
 				struct sim_frag *s = &d->frag[k];
@@ -828,27 +849,47 @@ send:
 	return true;
 }
 
-bool sim_dev_finished(const struct sim_dev *d)
+static int64_t done_grace_ms(const struct sim_dev *d)
 {
-	if (d->n_ul > 0)
+	if (d->cfg.done_grace_ms >= 0)
+		return d->cfg.done_grace_ms;
+	/* The server's next request comes at one of the next uplinks; a FragSessionStatusReq
+	 * round waits for answers spread over 2^(BlockAckDelay + 4) s first. */
+	return 2 * (int64_t)d->cfg.uplink_period_ms + (INT64_C(1000) << (d->max_bad + 4));
+}
+
+bool sim_dev_in_campaign(const struct sim_dev *d)
+{
+	return d->in_campaign;
+}
+
+bool sim_dev_finished(const struct sim_dev *d, int64_t now_ms)
+{
+	if (!d->in_campaign || d->n_ul > 0)
 		return false;
-	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
+	bool left = false, open = false, had_session = false;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++) {
 		if (d->frag[i].ack_tries > 0)
 			return false;
-	if (d->ended || d->rep.verified)
-		return true;
-	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
-		if (d->frag[i].active && d->frag[i].done)
-			return true;
-	for (int i = 0; i < MC_MAX_GROUPS; i++)
-		if (d->groups[i].closed)
-			return true;
-	return false;
+		left |= d->frag[i].active;
+	}
+	for (int i = 0; i < MC_MAX_GROUPS; i++) {
+		const struct sim_group *g = &d->groups[i];
+		left |= g->defined;
+		had_session |= g->defined && g->has_session;
+		open |= g->defined && g->has_session && !g->closed;
+	}
+	if (d->ended && !left)
+		return true; /* the server deleted everything it had set up */
+	bool failed = d->rep.n_failures > 0 || (d->cfg.misbehave & SIM_MB_SILENT);
+	bool over = !open && (had_session || failed || d->ended);
+	return over && now_ms - d->quiet_ms >= done_grace_ms(d);
 }
 
 void sim_dev_get_report(const struct sim_dev *d, int64_t now_ms, struct sim_dev_report *rep)
 {
 	*rep = d->rep;
-	rep->finished = sim_dev_finished(d);
+	rep->in_campaign = d->in_campaign;
+	rep->finished = sim_dev_finished(d, now_ms);
 	rep->clock_error_ms = sim_dev_clock_ms(d, now_ms) - now_ms;
 }

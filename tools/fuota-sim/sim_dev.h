@@ -80,6 +80,10 @@ struct sim_dev_cfg {
 	bool has_expected_sha256;
 	uint8_t expected_sha256[32]; /* SHA-256 of the original image */
 	uint64_t seed;               /* the device's own randomness (BlockAckDelay) */
+	uint32_t uplink_period_ms;   /* how often it transmits (for the default done grace) */
+	int64_t done_grace_ms; /* quiet time before a device whose part is over is finished (see
+	                        * sim_dev_finished); < 0: 2 uplink periods + 2^(BlockAckDelay + 4) s
+	                        * of the largest BlockAckDelay it was given */
 };
 
 /* What the device wants to transmit. */
@@ -120,6 +124,7 @@ struct sim_dev_report {
 	bool sha_ok;
 	bool mic_checked; /* v2 data-block MIC computed */
 	bool mic_ok;
+	bool in_campaign;       /* it got a FUOTA request (a downlink on port 200 or 201) */
 	bool finished;          /* nothing more will happen (see sim_dev_finished) */
 	int64_t clock_error_ms; /* device clock - true time, at the last call */
 	size_t n_failures;
@@ -180,6 +185,10 @@ struct sim_dev {
 	struct sim_pending_ul ul[SIM_UL_QUEUE];
 	size_t n_ul;
 	bool ended; /* the server deleted a session or group it had set up: its part is over */
+	bool in_campaign;     /* a unicast downlink came on port 200 or 201 */
+	int64_t quiet_ms;     /* the last FUOTA downlink, failure or session end (true GPS ms) */
+	uint8_t max_bad;      /* the largest BlockAckDelay of an accepted FragSessionSetupReq */
+	uint32_t fail_events; /* failures recorded so far (repeats included) */
 	struct sim_dev_report rep;
 };
 
@@ -224,11 +233,23 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms);
  * SIM_APP_PORT. Returns true if *ul is to be sent. */
 bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_uplink *ul);
 
-/* true when nothing more will happen, once nothing is left to send: the image was verified, a
- * fragmentation session finished (rebuilt or failed), its multicast session closed (with the
- * image incomplete that is a failure with the counts), or the server ended its part
- * (FragSessionDeleteReq or McGroupDeleteReq for a session or group it had set up). */
-bool sim_dev_finished(const struct sim_dev *d);
+/* true when the server is done with the device, so that --until-done may stop, at now_ms (true
+ * GPS ms). Never for a device that got no FUOTA request (sim_dev_in_campaign), nor while an
+ * answer or a FragDataBlockReceivedReq is still to be sent. Otherwise when
+ *  - the server ended its part: it deleted a session or group the device had set up and nothing
+ *    set up is left (fuotad's cleanup sends FragSessionDeleteReq, then McGroupDeleteReq, to v1
+ *    and v2 devices alike), or
+ *  - its part is over and the server has been quiet since: every multicast session it accepted
+ *    has closed, or it failed (or is silent) with no session open or to come, or the server
+ *    deleted part of what it had set up; and no FUOTA downlink, failure or session end for the
+ *    done grace (struct sim_dev_cfg.done_grace_ms).
+ * A verified image alone does not finish a device: the server may still ask its status and
+ * delete its session and group. */
+bool sim_dev_finished(const struct sim_dev *d, int64_t now_ms);
+
+/* true once the device got a FUOTA request (a unicast downlink on port 200 or 201); a device
+ * that only synchronises its clock takes part in no campaign. */
+bool sim_dev_in_campaign(const struct sim_dev *d);
 
 /* Copies the report (with clock_error_ms at now_ms). */
 void sim_dev_get_report(const struct sim_dev *d, int64_t now_ms, struct sim_dev_report *rep);

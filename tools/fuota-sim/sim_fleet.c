@@ -138,6 +138,8 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		c.has_expected_sha256 = o->has_sha256;
 		memcpy(c.expected_sha256, o->sha256, 32);
 		c.seed = sim_rand(&rng);
+		c.uplink_period_ms = (uint32_t)(o->uplink_period_s * 1000);
+		c.done_grace_ms = o->done_grace_s < 0 ? -1 : (int64_t)(o->done_grace_s * 1000);
 		n->uc_rng = sim_rand(&rng); /* drawn last: the draws above stay as they were */
 		if (sim_dev_init(&n->dev, &c, now_ms) != FUOTA_OK)
 			return FUOTA_ERR_INVALID_ARG;

@@ -70,7 +70,11 @@ static void usage(FILE *f)
 	        "  --print-fleet           print the fleet JSON and exit\n"
 	        "  --fleet-out FILE        write the fleet JSON, then run\n"
 	        "  --report FILE           write the JSON report at the end\n"
-	        "  --until-done            stop when every device has finished\n"
+	        "  --until-done            stop once the server is done with every device that\n"
+	        "                          got a FUOTA request (see the README)\n"
+	        "  --done-grace S          quiet time after a device's part is over before it\n"
+	        "                          counts as finished (default: 2 uplink periods +\n"
+	        "                          2^(BlockAckDelay + 4) s)\n"
 	        "  --timeout S             stop after S seconds\n"
 	        "  -v, --verbose           log traffic on stderr (twice: more)\n"
 	        "  -h, --help\n");
@@ -202,6 +206,7 @@ enum {
 	O_FLEET_OUT,
 	O_REPORT,
 	O_UNTIL_DONE,
+	O_DONE_GRACE,
 	O_TIMEOUT,
 };
 
@@ -246,6 +251,7 @@ static const struct option longopts[] = {
         {"fleet-out", required_argument, NULL, O_FLEET_OUT},
         {"report", required_argument, NULL, O_REPORT},
         {"until-done", no_argument, NULL, O_UNTIL_DONE},
+        {"done-grace", required_argument, NULL, O_DONE_GRACE},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -279,6 +285,7 @@ static void defaults(struct sim_opts *o)
 	o->max_ahead_s = 3600;
 	o->gw_encoding = SIM_GW_PROTOBUF;
 	o->gw_stats_period_s = 5;
+	o->done_grace_s = -1;
 }
 
 int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
@@ -447,6 +454,10 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
 		case O_FLEET_OUT: o->fleet_out = a; break;
 		case O_REPORT: o->report_path = a; break;
 		case O_UNTIL_DONE: o->until_done = true; break;
+		case O_DONE_GRACE:
+			if (parse_double(a, 0, 1e6, &o->done_grace_s))
+				bad = "--done-grace";
+			break;
 		case O_TIMEOUT:
 			if (parse_double(a, 0, 1e9, &o->timeout_s))
 				bad = "--timeout";

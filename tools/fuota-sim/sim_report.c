@@ -1,11 +1,11 @@
 /* What happened to every device: a summary on stdout and the JSON report (--report FILE).
  *
  * JSON layout:
- *   { "summary": { devices, finished, decoded, verified, failed, uplinks, downlinks,
+ *   { "summary": { devices, in_campaign, finished, decoded, verified, failed, uplinks, downlinks,
  *                  frames_sent, frames_needed, acks: { "OK": n, ... } },
  *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
- *                    steps: [...], decoded, verified, sha256_ok, mic_ok, finished,
+ *                    steps: [...], decoded, verified, sha256_ok, mic_ok, in_campaign, finished,
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
  *                              outside_session, other_session, off_slot, fragments },
  *                    fragments: { nb_frag, missing, recovered },
@@ -63,6 +63,7 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 	json_object_set_new(d, "verified", json_boolean(r.verified));
 	json_object_set_new(d, "sha256_ok", r.sha_checked ? json_boolean(r.sha_ok) : json_null());
 	json_object_set_new(d, "mic_ok", r.mic_checked ? json_boolean(r.mic_ok) : json_null());
+	json_object_set_new(d, "in_campaign", json_boolean(r.in_campaign));
 	json_object_set_new(d, "finished", json_boolean(r.finished));
 	json_object_set_new(d, "done_n", json_integer(r.done_n));
 	json_object_set_new(d, "failed", json_boolean(failed(&r)));
@@ -96,7 +97,7 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 }
 
 struct totals {
-	uint32_t finished, decoded, verified, failed;
+	uint32_t in_campaign, finished, decoded, verified, failed;
 	uint64_t lost, heard, mic_failures;
 	uint32_t frames_needed; /* the largest done_n of a verified device */
 };
@@ -107,6 +108,7 @@ static void count(const struct sim *s, int64_t now_ms, struct totals *t)
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		struct sim_dev_report r;
 		sim_dev_get_report(&s->nodes[i].dev, now_ms, &r);
+		t->in_campaign += r.in_campaign;
 		t->finished += r.finished;
 		t->decoded += r.decoded;
 		t->verified += r.verified;
@@ -125,8 +127,8 @@ void sim_report_print(const struct sim *s, int64_t now_ms)
 	count(s, now_ms, &t);
 	printf("fuota-sim: %u devices, %u gateways, %.1f s\n", s->n_nodes, s->n_gws,
 	       (double)(now_ms - s->start_ms) / 1000.0);
-	printf("  finished %u, decoded %u, verified %u, failed %u\n", t.finished, t.decoded,
-	       t.verified, t.failed);
+	printf("  in a campaign %u, finished %u, decoded %u, verified %u, failed %u\n",
+	       t.in_campaign, t.finished, t.decoded, t.verified, t.failed);
 	printf("  uplinks %llu, unicast downlinks %llu, multicast frames heard %llu, lost %llu\n",
 	       (unsigned long long)s->uplinks_published, (unsigned long long)s->downlinks_received,
 	       (unsigned long long)t.heard, (unsigned long long)t.lost);
@@ -175,6 +177,7 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 	json_t *sum = json_object();
 	json_object_set_new(sum, "devices", json_integer(s->n_nodes));
 	json_object_set_new(sum, "gateways", json_integer(s->n_gws));
+	json_object_set_new(sum, "in_campaign", json_integer(t.in_campaign));
 	json_object_set_new(sum, "finished", json_integer(t.finished));
 	json_object_set_new(sum, "decoded", json_integer(t.decoded));
 	json_object_set_new(sum, "verified", json_integer(t.verified));
