@@ -6,6 +6,9 @@
  * the gateways, answers v2 FragDataBlockReceivedReq, and finally checks fuota-sim's JSON report:
  * every honest device rebuilt and verified the image, the device with a wrong key failed for that
  * reason (MIC), lost frames were reported; and the gateways' acks (OK, TOO_LATE, COLLISION).
+ * After the last frame it deletes every device's fragmentation session and multicast group, as
+ * fuotad's cleanup does: fuota-sim --until-done exits once all are answered, before the session
+ * would have ended.
  *
  * argv: FUOTA_SIM BROKER_ENV_FILE WORKDIR */
 #include <errno.h>
@@ -62,10 +65,13 @@ struct dev {
 	int version;
 	bool wrong_key;
 	char gw[17];
-	int state;  /* 0 group setup sent, 1 frag setup sent, 2 ready, 3 session sent, 4 answered */
+	int state;  /* 0 group setup sent, 1 frag setup sent, 2 ready, 3 session sent, 4 answered,
+	             * 5 deletes sent */
 	bool rx_ok; /* an uplink came with the expected gateway and its GPS time */
 	bool block_req;
 	bool block_mic_error;
+	bool frag_deleted; /* FragSessionDeleteAns for its session */
+	bool mc_deleted;   /* McGroupDeleteAns for its group */
 };
 
 struct group {
@@ -195,7 +201,7 @@ static void send_session(struct server *s, struct dev *d, uint32_t session_time)
 	struct mc_cmd cmd = {.cid = MC_CID_CLASS_C_SESSION};
 	cmd.u.session_req.group_id = 0;
 	cmd.u.session_req.session_time = session_time;
-	cmd.u.session_req.timeout = 5; /* 32 s */
+	cmd.u.session_req.timeout = 6; /* 64 s */
 	cmd.u.session_req.dl_freq_hz = MC_FREQ_HZ;
 	cmd.u.session_req.dr = MC_DR;
 	uint8_t buf[16];
@@ -260,8 +266,9 @@ static size_t mc_frame(struct server *s, struct group *g, uint32_t n, uint8_t *p
 	return len;
 }
 
-/* Every frame of both groups, interleaved (v1 then v2), to both gateways, by GPS time. */
-static void send_multicast(struct server *s, int64_t first_ms)
+/* Every frame of both groups, interleaved (v1 then v2), to both gateways, by GPS time. Returns
+ * the time of the last one. */
+static int64_t send_multicast(struct server *s, int64_t first_ms)
 {
 	uint32_t id = 1;
 	int64_t t = first_ms;
@@ -280,6 +287,17 @@ static void send_multicast(struct server *s, int64_t first_ms)
 			}
 		}
 	}
+	return t - SPACING_MS;
+}
+
+/* fuotad's cleanup step: FragSessionDeleteReq (FragIndex 0), then McGroupDeleteReq (group 0). */
+static void send_deletes(struct server *s, struct dev *d)
+{
+	const uint8_t frag_del[] = {FRAG_CID_SESSION_DELETE, 0x00};
+	const uint8_t mc_del[] = {MC_CID_GROUP_DELETE, 0x00};
+	downlink(s, d, FRAG_PORT, frag_del, sizeof(frag_del));
+	downlink(s, d, MC_FPORT, mc_del, sizeof(mc_del));
+	d->state = 5;
 }
 
 static struct dev *find_dev(struct server *s, const char *eui)
@@ -335,6 +353,10 @@ static void on_uplink(struct server *s, const struct mqtt_msg *m)
 				assert_false(ans.u.session_ans.start_missed);
 				assert_false(ans.u.session_ans.group_undefined);
 				d->state = 4;
+			} else if (ans.cid == MC_CID_GROUP_DELETE) {
+				assert_int_equal(ans.u.delete_ans.group_id, 0);
+				assert_false(ans.u.delete_ans.group_undefined);
+				d->mc_deleted = true;
 			}
 		}
 	} else if (u->f_port == FRAG_PORT) {
@@ -354,6 +376,10 @@ static void on_uplink(struct server *s, const struct mqtt_msg *m)
 				d->block_mic_error = ans.u.block_received_req.mic_error;
 				const uint8_t ack[] = {0x04, 0x00};
 				downlink(s, d, FRAG_PORT, ack, sizeof(ack));
+			} else if (ans.type == FRAG_CMD_SESSION_DELETE_ANS) {
+				assert_int_equal(ans.u.delete_ans.frag_index, 0);
+				assert_false(ans.u.delete_ans.session_not_exist);
+				d->frag_deleted = true;
 			}
 		}
 	}
@@ -490,7 +516,7 @@ static void test_campaign(void **state)
 	for (int i = 0; i < N_DEV; i++)
 		send_group_setup(s, &s->dev[i]);
 
-	int64_t t0 = gps_now_ms();
+	int64_t t0 = gps_now_ms(), last_frame_ms = 0, session_end_ms = 0;
 	bool session_sent = false;
 	int status = -1;
 	while (gps_now_ms() - t0 < 140000) {
@@ -513,9 +539,20 @@ static void test_campaign(void **state)
 				uint32_t session_time = (uint32_t)(now / 1000 + 8);
 				for (int i = 0; i < N_DEV; i++)
 					send_session(s, &s->dev[i], session_time);
-				send_multicast(s, (int64_t)session_time * 1000 + 1500);
+				last_frame_ms =
+				        send_multicast(s, (int64_t)session_time * 1000 + 1500);
+				session_end_ms = ((int64_t)session_time + 64) * 1000;
 				session_sent = true;
 			}
+		}
+		/* The cleanup, 3 s after the last frame; for an honest v2 device once it sent
+		 * FragDataBlockReceivedReq (within BlockAckDelay 0's 16 s), which a delete would
+		 * stop. */
+		for (int i = 0; session_sent && gps_now_ms() > last_frame_ms + 3000 && i < N_DEV;
+		     i++) {
+			struct dev *d = &s->dev[i];
+			if (d->state == 4 && (d->version == 1 || d->wrong_key || d->block_req))
+				send_deletes(s, d);
 		}
 		if (waitpid(sim, &status, WNOHANG) == sim)
 			break;
@@ -526,16 +563,20 @@ static void test_campaign(void **state)
 		waitpid(sim, &status, 0);
 		fail_msg("fuota-sim did not finish (--until-done)");
 	}
+	int64_t exit_ms = gps_now_ms();
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_true(session_sent);
+	/* Finished by the deletes, not by the end of the session and the grace after it. */
+	assert_true(exit_ms < session_end_ms);
 
 	/* What the server saw. */
 	assert_true(s->time_answers >= N_DEV);
 	for (int i = 0; i < N_DEV; i++) {
 		struct dev *d = &s->dev[i];
 		assert_true(d->rx_ok);
-		assert_int_equal(d->state, 4);
+		assert_int_equal(d->state, 5);
+		assert_true(d->frag_deleted && d->mc_deleted); /* answered before the sim left */
 		if (d->version == 2 && !d->wrong_key) {
 			assert_true(d->block_req);
 			assert_false(d->block_mic_error);
@@ -551,6 +592,8 @@ static void test_campaign(void **state)
 	assert_non_null(root);
 	json_t *sum = json_object_get(root, "summary");
 	assert_int_equal(json_integer_value(json_object_get(sum, "devices")), N_DEV);
+	assert_int_equal(json_integer_value(json_object_get(sum, "in_campaign")), N_DEV);
+	assert_int_equal(json_integer_value(json_object_get(sum, "finished")), N_DEV);
 	assert_int_equal(json_integer_value(json_object_get(sum, "verified")), N_DEV - 1);
 	json_t *devs = json_object_get(root, "devices");
 	int lost_total = 0;
@@ -558,6 +601,8 @@ static void test_campaign(void **state)
 		json_t *d = json_array_get(devs, (size_t)i);
 		json_t *frames = json_object_get(d, "frames");
 		lost_total += (int)json_integer_value(json_object_get(frames, "lost"));
+		assert_true(json_is_true(json_object_get(d, "in_campaign")));
+		assert_true(json_is_true(json_object_get(d, "finished")));
 		if (i == WRONG_KEY) {
 			assert_false(json_is_true(json_object_get(d, "decoded")));
 			assert_true(json_is_true(json_object_get(d, "failed")));
