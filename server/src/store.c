@@ -178,6 +178,16 @@ static bool exec_quiet(PGconn *c, const char *sql)
 	return ok;
 }
 
+/* The batch cannot commit any more: what it did is rolled back at its end, and nothing more runs
+ * on its connection (a statement would otherwise commit on its own once its transaction is gone,
+ * for an item whose caller is told not to act on it). */
+static void batch_break(struct conn_data *d, const char *why)
+{
+	if (!d->broken)
+		log_msg(LOG_LVL_ERROR, "database: batch abandoned (%s): none of it is stored", why);
+	d->broken = true;
+}
+
 /* The batch connection at the start of a store call: the batch's BEGIN and the item's savepoint
  * go out now, with the first call that needs the database (an item without database work
  * costs nothing). The previous item's savepoint is released in the same round trip. */
@@ -187,7 +197,7 @@ static void batch_enter(PGconn *c, struct conn_data *d)
 		return;
 	if (!exec_quiet(c, d->in_xact ? "RELEASE SAVEPOINT fuota_item; SAVEPOINT fuota_item"
 	                              : "BEGIN; SAVEPOINT fuota_item")) {
-		d->broken = true;
+		batch_break(d, "savepoint not taken");
 		return;
 	}
 	d->in_xact = true;
@@ -204,7 +214,7 @@ static void batch_leave(PGconn *c, struct conn_data *d)
 	if (d->depth > 0 || d->broken)
 		return;
 	if (PQstatus(c) != CONNECTION_OK) {
-		d->broken = true;
+		batch_break(d, "connection lost");
 		return;
 	}
 	/* A function's transaction left without its COMMIT is undone, as its ROLLBACK would. */
@@ -212,14 +222,14 @@ static void batch_leave(PGconn *c, struct conn_data *d)
 		d->call_sp = false;
 		if (!exec_quiet(c,
 		                "ROLLBACK TO SAVEPOINT fuota_call; RELEASE SAVEPOINT fuota_call"))
-			d->broken = true;
+			batch_break(d, "inner transaction not undone");
 		return;
 	}
 	d->call_sp = false;
 	if (PQtransactionStatus(c) == PQTRANS_INERROR) {
 		d->item_failed = true;
 		if (!d->item_sp || !exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_item"))
-			d->broken = true;
+			batch_break(d, "failed item not undone");
 	}
 }
 
@@ -309,12 +319,22 @@ static struct conn_data *my_batch(struct store *s, PGconn **c)
 	return d;
 }
 
+/* The end of an item. One whose statement failed was rolled back to its savepoint then, but its
+ * caller may have gone on writing: undone whole now, as its caller does not act on it. */
+static void item_close(PGconn *c, struct conn_data *d)
+{
+	if (d->item_failed && d->item_sp && !d->broken &&
+	    !exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_item"))
+		batch_break(d, "failed item not undone");
+}
+
 void store_batch_item(struct store *s)
 {
 	PGconn *c;
 	struct conn_data *d = my_batch(s, &c);
 
 	if (d) {
+		item_close(c, d);
 		d->item_sp = false;
 		d->item_failed = false;
 	}
@@ -328,6 +348,14 @@ bool store_batch_item_failed(struct store *s)
 	return d && (d->item_failed || d->broken);
 }
 
+bool store_batch_more(struct store *s)
+{
+	PGconn *c;
+	struct conn_data *d = my_batch(s, &c);
+
+	return d && !d->broken;
+}
+
 int store_batch_end(struct store *s)
 {
 	PGconn *c = NULL;
@@ -336,6 +364,7 @@ int store_batch_end(struct store *s)
 
 	if (!d)
 		return FUOTA_ERR_STATE;
+	item_close(c, d);
 	if (d->broken)
 		rc = FUOTA_ERR_IO;
 	else if (d->in_xact) {
@@ -404,11 +433,23 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	const char *code;
 	struct conn_data *d = conn_data_of(c);
 
-	/* Inside a batch, a store function's own transaction is a savepoint of the batch's. */
+	if (sqlstate)
+		sqlstate[0] = 0;
+	if (d && d->batch && d->broken)
+		return NULL; /* logged once, by batch_break */
+	/* Inside a batch, a store function's own transaction is a savepoint of the batch's: its
+	 * ROLLBACK undoes its own work, never the batch's (which would leave the rest of the batch
+	 * to commit statement by statement). */
 	if (d && d->batch && n == 0 && strcmp(sql, "BEGIN") == 0) {
 		sql = "SAVEPOINT fuota_call";
 		d->call_sp = true;
 	} else if (d && d->batch && n == 0 && strcmp(sql, "COMMIT") == 0) {
+		sql = "RELEASE SAVEPOINT fuota_call";
+		d->call_sp = false;
+	} else if (d && d->batch && n == 0 && strcmp(sql, "ROLLBACK") == 0) {
+		/* Two statements: PQexecParams runs one. A failure leaves the transaction aborted,
+		 * and the RELEASE fails with it. */
+		exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_call");
 		sql = "RELEASE SAVEPOINT fuota_call";
 		d->call_sp = false;
 	}
@@ -417,8 +458,6 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	else if (!r)
 		r = PQexecPrepared(c, name, n, vals, lens, fmts, 0);
 	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (sqlstate)
-		sqlstate[0] = 0;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return r;
 	code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;

@@ -7,6 +7,11 @@
  *                      COMMIT does not commit the batch); one that returns without its COMMIT
  *                      is undone, its item goes on
  *   prepared           statements run many times, in and out of batches, on both connections
+ *   failed item        an item whose statement failed is undone whole at its end, work it did
+ *                      after the failure included (its caller does not act on it)
+ *   inner rollback     a store function's own ROLLBACK undoes its work only, not the batch's
+ *   reset              the batch's connection killed mid-batch: the batch reports it, takes
+ *                      no more, runs nothing more, and the pool's next call works again
  *
  * usage: itest_store FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
@@ -24,6 +29,8 @@
 #include "fuota/err.h"
 #include "fuota/store.h"
 #include "itest.h"
+/* store_acquire / store_exec: a store function's own BEGIN ... ROLLBACK, written out. */
+#include "../../server/src/store_int.h"
 
 static const char *argv_env;
 
@@ -135,6 +142,126 @@ static void test_inner_transaction(void **state)
 	assert_int_equal(raw_count("SELECT count(*) FROM firmware WHERE name LIKE 'fw-%'"), 2);
 }
 
+static long name_count(const char *name)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenant WHERE name = '%s'", name);
+	return raw_count(sql);
+}
+
+static void test_failed_item_undone(void **state)
+{
+	(void)state;
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	store_batch_item(T.s);
+	assert_true(tenant("undo-a") > 0);
+
+	/* The CHECK fails first; the item's caller goes on and writes more, but the item is not
+	 * acted on, so nothing of it may be committed. */
+	store_batch_item(T.s);
+	assert_int_equal(tenant(""), -1);
+	assert_true(tenant("undo-b") > 0);
+	assert_true(store_batch_item_failed(T.s));
+
+	store_batch_item(T.s);
+	assert_true(tenant("undo-c") > 0);
+	assert_false(store_batch_item_failed(T.s));
+
+	/* The batch's last item fails the same way. */
+	store_batch_item(T.s);
+	assert_int_equal(tenant(""), -1);
+	assert_true(tenant("undo-d") > 0);
+	assert_true(store_batch_item_failed(T.s));
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+
+	assert_int_equal(name_count("undo-a"), 1);
+	assert_int_equal(name_count("undo-b"), 0);
+	assert_int_equal(name_count("undo-c"), 1);
+	assert_int_equal(name_count("undo-d"), 0);
+}
+
+/* What a store function that gives up does (store_rounds.c's seng_status_frame): BEGIN, a
+ * write, ROLLBACK. */
+static void begin_write_rollback(const char *name)
+{
+	PGconn *c = store_acquire(T.s);
+	const char *vals[1] = {name};
+	PGresult *r = store_exec(c, "BEGIN", 0, NULL, NULL);
+
+	assert_non_null(r);
+	PQclear(r);
+	r = store_exec(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL);
+	assert_non_null(r);
+	PQclear(r);
+	r = store_exec(c, "ROLLBACK", 0, NULL, NULL);
+	assert_non_null(r);
+	PQclear(r);
+	store_release(T.s, c);
+}
+
+static void test_inner_rollback(void **state)
+{
+	(void)state;
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	store_batch_item(T.s);
+	assert_true(tenant("rb-a") > 0);
+	store_batch_item(T.s);
+	assert_true(tenant("rb-b") > 0);
+	begin_write_rollback("rb-gone");
+	assert_false(store_batch_item_failed(T.s));
+	store_batch_item(T.s);
+	assert_true(tenant("rb-c") > 0);
+	/* Still one uncommitted transaction: a ROLLBACK that ended it would have let rb-c
+	 * commit on its own. */
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'rb-%'"), 0);
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	assert_int_equal(name_count("rb-a"), 1);
+	assert_int_equal(name_count("rb-b"), 1);
+	assert_int_equal(name_count("rb-c"), 1);
+	assert_int_equal(name_count("rb-gone"), 0);
+}
+
+static void test_reset(void **state)
+{
+	char sql[128];
+	PGconn *c;
+	int pid;
+
+	(void)state;
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	store_batch_item(T.s);
+	assert_true(tenant("reset-a") > 0);
+	c = store_acquire(T.s);
+	pid = PQbackendPID(c);
+	store_release(T.s, c);
+	assert_true(store_batch_more(T.s));
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_terminate_backend(%d)", pid);
+	assert_int_equal(raw_count(sql), 1);
+	store_batch_item(T.s);
+	assert_int_equal(tenant("reset-b"), -1);
+	assert_true(store_batch_item_failed(T.s));
+	assert_false(store_batch_more(T.s));
+	store_batch_item(T.s);
+	assert_int_equal(tenant("reset-c"), -1);
+	assert_true(store_batch_item_failed(T.s));
+	assert_int_equal(store_batch_end(T.s), FUOTA_ERR_IO);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'reset-%'"), 0);
+
+	/* The connection is back (reset when the batch gave it back), its statements prepared
+	 * again on the new server session: in a batch and out of one. */
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	store_batch_item(T.s);
+	assert_true(tenant("reset-d") > 0);
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	for (int i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql), "reset-e%d", i);
+		assert_true(tenant(sql) > 0);
+	}
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'reset-%'"), 4);
+}
+
 static void test_prepared(void **state)
 {
 	char name[32];
@@ -188,9 +315,9 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_items),
-	        cmocka_unit_test(test_inner_transaction),
-	        cmocka_unit_test(test_prepared),
+	        cmocka_unit_test(test_items),          cmocka_unit_test(test_inner_transaction),
+	        cmocka_unit_test(test_prepared),       cmocka_unit_test(test_failed_item_undone),
+	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_reset),
 	};
 
 	if (argc != 4) {

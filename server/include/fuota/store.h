@@ -41,6 +41,9 @@ int store_batch_begin(struct store *s);
 void store_batch_item(struct store *s);
 bool store_batch_item_failed(struct store *s);
 int store_batch_end(struct store *s);
+/* Whether the batch should take another item: false once it cannot commit (its connection
+ * broke) or it holds as many savepoints as PostgreSQL keeps cheaply in one transaction. */
+bool store_batch_more(struct store *s);
 
 /* ---- list pages ---- */
 /* Which page of a list: at most limit rows, those after the cursor after (0: from the start; the
