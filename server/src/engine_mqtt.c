@@ -21,8 +21,11 @@
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
 #define STATS_EVERY_MS 10000
-/* Inbound messages handled in one database transaction. Each one that writes is a
- * subtransaction, and PostgreSQL tracks up to 64 of them per transaction in shared memory. */
+/* Inbound messages handled in one database transaction at most. Each one that writes is a
+ * subtransaction (two with a store function's own transaction in it), and PostgreSQL tracks up to
+ * 64 of them per transaction in shared memory: the store ends a batch sooner when its
+ * savepoints come near (store_batch_more), or when its connection broke, so that the messages
+ * still queued wait for a connection that works instead of being lost with the batch. */
 #define BATCH_MAX 48
 
 /* What the engine thread did since the last stats line (logged at info every 10 s while busy):
@@ -419,7 +422,8 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 		}
 		mqtt_msg_free(m);
 		m = NULL;
-		if (++taken < BATCH_MAX && mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+		if (++taken < BATCH_MAX && (!batch || store_batch_more(r->store)) &&
+		    mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
 			m = NULL;
 	}
 	if (!batch)

@@ -19,6 +19,13 @@
  * the rest run unprepared. The store's SQL is a fixed set of literals (about 150 in all). */
 #define PREP_MAX 256
 
+/* A batch takes no more items once it has taken this many savepoints. PostgreSQL keeps the ids of
+ * up to 64 subtransactions per transaction in shared memory (PGPROC_MAX_CACHED_SUBXIDS); past
+ * that, every snapshot of every session looks them up in pg_subtrans while the batch is open.
+ * A writing item takes one, or two with a store function's own transaction inside; the room
+ * left is for the last item's. */
+#define BATCH_SAVEPOINTS 48
+
 /* What the store keeps with each libpq connection (PQinstanceData of conn_event): its prepared
  * statements, and its part in a batch (store_batch_begin). */
 struct conn_data {
@@ -31,7 +38,8 @@ struct conn_data {
 	bool item_failed; /* a statement of the current item failed: rolled back to its savepoint */
 	bool call_sp;     /* a store function's own transaction runs as savepoint fuota_call */
 	bool broken;      /* the batch cannot commit */
-	unsigned depth;   /* store_acquire calls not yet released */
+	unsigned savepoints; /* taken by the batch (each may get a subtransaction id) */
+	unsigned depth;      /* store_acquire calls not yet released */
 };
 
 struct store {
@@ -202,6 +210,7 @@ static void batch_enter(PGconn *c, struct conn_data *d)
 	}
 	d->in_xact = true;
 	d->item_sp = true;
+	d->savepoints++;
 }
 
 /* The end of a store call on the batch connection: a failed statement left the transaction
@@ -298,6 +307,7 @@ int store_batch_begin(struct store *s)
 	d->batch = true;
 	d->in_xact = d->item_sp = d->item_failed = d->broken = d->call_sp = false;
 	d->depth = 0;
+	d->savepoints = 0;
 	pthread_mutex_lock(&s->lock);
 	s->batch = c;
 	s->batch_owner = pthread_self();
@@ -353,7 +363,7 @@ bool store_batch_more(struct store *s)
 	PGconn *c;
 	struct conn_data *d = my_batch(s, &c);
 
-	return d && !d->broken;
+	return d && !d->broken && d->savepoints < BATCH_SAVEPOINTS;
 }
 
 int store_batch_end(struct store *s)
@@ -443,6 +453,7 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	if (d && d->batch && n == 0 && strcmp(sql, "BEGIN") == 0) {
 		sql = "SAVEPOINT fuota_call";
 		d->call_sp = true;
+		d->savepoints++;
 	} else if (d && d->batch && n == 0 && strcmp(sql, "COMMIT") == 0) {
 		sql = "RELEASE SAVEPOINT fuota_call";
 		d->call_sp = false;

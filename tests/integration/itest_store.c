@@ -10,6 +10,8 @@
  *   failed item        an item whose statement failed is undone whole at its end, work it did
  *                      after the failure included (its caller does not act on it)
  *   inner rollback     a store function's own ROLLBACK undoes its work only, not the batch's
+ *   savepoints         a batch stops taking items before it holds more subtransactions than
+ *                      PostgreSQL caches (64)
  *   reset              the batch's connection killed mid-batch: the batch reports it, takes
  *                      no more, runs nothing more, and the pool's next call works again
  *
@@ -222,6 +224,47 @@ static void test_inner_rollback(void **state)
 	assert_int_equal(name_count("rb-gone"), 0);
 }
 
+/* A store function's own transaction with one write in it. */
+static void begin_write_commit(const char *name)
+{
+	PGconn *c = store_acquire(T.s);
+	const char *vals[1] = {name};
+	PGresult *r = store_exec(c, "BEGIN", 0, NULL, NULL);
+
+	assert_non_null(r);
+	PQclear(r);
+	r = store_exec(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL);
+	assert_non_null(r);
+	PQclear(r);
+	r = store_exec(c, "COMMIT", 0, NULL, NULL);
+	assert_non_null(r);
+	PQclear(r);
+	store_release(T.s, c);
+}
+
+static void test_savepoints(void **state)
+{
+	char name[32];
+	int items = 0;
+
+	(void)state;
+	assert_int_equal(store_batch_begin(T.s), FUOTA_OK);
+	/* Items with no database work take none. */
+	for (int i = 0; i < 100; i++)
+		store_batch_item(T.s);
+	assert_true(store_batch_more(T.s));
+	/* Each of these takes two (its item's and its function's). */
+	while (store_batch_more(T.s) && items < 64) {
+		store_batch_item(T.s);
+		snprintf(name, sizeof(name), "sp-%d", items++);
+		begin_write_commit(name);
+		assert_false(store_batch_item_failed(T.s));
+	}
+	assert_int_equal(items, 24);
+	assert_int_equal(store_batch_end(T.s), FUOTA_OK);
+	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'sp-%'"), 24);
+}
+
 static void test_reset(void **state)
 {
 	char sql[128];
@@ -317,7 +360,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_items),          cmocka_unit_test(test_inner_transaction),
 	        cmocka_unit_test(test_prepared),       cmocka_unit_test(test_failed_item_undone),
-	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_reset),
+	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_savepoints),
+	        cmocka_unit_test(test_reset),
 	};
 
 	if (argc != 4) {
