@@ -1395,10 +1395,14 @@ int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now
 	const char *vals[3] = {gw, json ? "json" : "protobuf", store_i64(now, now_ms)};
 	long rows;
 
+	/* The latest observation wins, not the latest write: an instance whose batch commits late
+	 * must not put back the encoding a gateway has just left (another instance learnt the new
+	 * one from a later message). */
 	return store_command(s,
 	                     "INSERT INTO engine_gateway AS g (gateway_id, free_ms, encoding, "
 	                     "encoding_ms) VALUES ($1, 0, $2, $3) ON CONFLICT (gateway_id) DO "
-	                     "UPDATE SET encoding = $2, encoding_ms = $3",
+	                     "UPDATE SET encoding = $2, encoding_ms = $3 "
+	                     "WHERE g.encoding_ms IS NULL OR g.encoding_ms <= $3",
 	                     3, vals, &rows);
 }
 

@@ -12,6 +12,8 @@
  *   inner rollback     a store function's own ROLLBACK undoes its work only, not the batch's
  *   savepoints         a batch stops taking items before it holds more subtransactions than
  *                      PostgreSQL caches (64)
+ *   gateway encoding   seng_gw_encoding_set keeps the latest observation, whatever the order
+ *                      of the writes
  *   reset              the batch's connection killed mid-batch: the batch reports it, takes
  *                      no more, runs nothing more, and the pool's next call works again
  *
@@ -33,6 +35,8 @@
 #include "itest.h"
 /* store_acquire / store_exec: a store function's own BEGIN ... ROLLBACK, written out. */
 #include "../../server/src/store_int.h"
+/* seng_gw_encoding_set / _get (fuota_engine). */
+#include "../../server/src/store_engine.h"
 
 static const char *argv_env;
 
@@ -265,6 +269,28 @@ static void test_savepoints(void **state)
 	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name LIKE 'sp-%'"), 24);
 }
 
+static void test_gw_encoding(void **state)
+{
+	const char *gw = "00800000a0001234";
+	bool json = false;
+
+	(void)state;
+	assert_int_equal(seng_gw_encoding_get(T.s, gw, &json), FUOTA_ERR_NOT_FOUND);
+	assert_int_equal(seng_gw_encoding_set(T.s, gw, false, 1000), FUOTA_OK);
+	assert_int_equal(seng_gw_encoding_get(T.s, gw, &json), FUOTA_OK);
+	assert_false(json);
+	/* The gateway switches to JSON at 3000 (heard by one instance); another instance's
+	 * write of what it heard at 2000 commits after it. */
+	assert_int_equal(seng_gw_encoding_set(T.s, gw, true, 3000), FUOTA_OK);
+	assert_int_equal(seng_gw_encoding_set(T.s, gw, false, 2000), FUOTA_OK);
+	assert_int_equal(seng_gw_encoding_get(T.s, gw, &json), FUOTA_OK);
+	assert_true(json);
+	/* And back to protobuf, heard later. */
+	assert_int_equal(seng_gw_encoding_set(T.s, gw, false, 4000), FUOTA_OK);
+	assert_int_equal(seng_gw_encoding_get(T.s, gw, &json), FUOTA_OK);
+	assert_false(json);
+}
+
 static void test_reset(void **state)
 {
 	char sql[128];
@@ -361,7 +387,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_items),          cmocka_unit_test(test_inner_transaction),
 	        cmocka_unit_test(test_prepared),       cmocka_unit_test(test_failed_item_undone),
 	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_savepoints),
-	        cmocka_unit_test(test_reset),
+	        cmocka_unit_test(test_gw_encoding),    cmocka_unit_test(test_reset),
 	};
 
 	if (argc != 4) {
