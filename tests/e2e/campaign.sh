@@ -10,7 +10,8 @@
 # BIN_DIR holds fuotad and fuota-sim; SERVICES_ENV is scripts/stack.sh's services.env of the
 # integration fixture (its PostgreSQL; each scenario makes its own database and runs its own
 # fuotad). Scenarios:
-#   v1            TS004 v1 class C, no loss, fixed redundancy: every device verified
+#   v1            TS004 v1 class C, no loss, fixed redundancy: every device verified; fuota-sim
+#                 --until-done exits by itself once fuotad is done, every cleanup answered
 #   v2-adaptive   TS004 v2 class C, 10 % loss, adaptive redundancy: every device verified
 #   mixed         v1 and v2 devices in one job (one fragmentation session per version): every
 #                 device verified
@@ -103,6 +104,20 @@ run_job() { # JOB_JSON TIMEOUT_S: creates the job, waits for its end, stops the 
 	jq -c . "$CP_DIR/summary.json"
 }
 
+sim_exits() { # TIMEOUT_S: fuota-sim --until-done leaves by itself (status 0, a report)
+	local end=$((SECONDS + $1)) start=$SECONDS rc=0
+	while kill -0 "$CP_SIM_PID" 2>/dev/null; do
+		[ $SECONDS -lt "$end" ] || fail "fuota-sim --until-done still running $1 s after the job"
+		sleep 0.2
+	done
+	wait "$CP_SIM_PID" || rc=$?
+	CP_SIM_PID=
+	[ "$rc" -eq 0 ] || fail "fuota-sim --until-done exited with status $rc"
+	[ -s "$CP_DIR/report.json" ] || fail "fuota-sim wrote no report"
+	printf 'campaign %s: ok: fuota-sim --until-done exited by itself, %d s after the job ended\n' \
+		"$SCENARIO" $((SECONDS - start))
+}
+
 # Joins the API's view and the simulator's: [{dev_eui, step, reason, sim: <report entry>}].
 joined() {
 	jq -n --slurpfile d "$CP_DIR/job-devices.json" --slurpfile r "$CP_DIR/report.json" '
@@ -127,12 +142,26 @@ case $SCENARIO in
 v1)
 	start v1
 	image 3000
-	cp_sim_start --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" --seed 11
+	cp_sim_start --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
+		--seed 11 --until-done --timeout 400
 	cp_register
 	FW=$(cp_firmware "$CP_DIR/fw.bin")
-	run_job "$(job_body "$FW" '{}')" 240
+	# The simulator is not stopped: it must leave by itself once fuotad is done with every
+	# device (its FragSessionStatusReq and both cleanup deletes answered), not before.
+	JOB=$(cp_job_create "$(job_body "$FW" '{}')") || fail "job refused"
+	cp_job_wait "$JOB" 240 || fail "job did not finish"
+	sim_exits 60
+	cp_summary "$JOB" >"$CP_DIR/summary.json" || fail "no summary"
+	jq -c . "$CP_DIR/summary.json"
 	joined
 	check "job succeeded" '.state == "succeeded"' "$CP_DIR/summary.json"
+	check "fuotad got every device's status and cleanup answers (none skipped for no answer)" \
+		'length == 6 and all(.[]; .step == "done" and .last_answer.cleanup == null)' \
+		"$CP_DIR/job-devices.json"
+	check "every device took part, answered both deletes and was finished when the sim left" \
+		'.summary.in_campaign == 6 and .summary.finished == 6 and all(.devices[];
+		 .finished and (.steps | index("frag_status") and index("frag_session_delete") and
+		 index("mc_group_delete")))' "$CP_DIR/report.json"
 	check "6 devices, every one done" '.devices == 6 and .updated == 6' "$CP_DIR/summary.json"
 	check "every device rebuilt the image (SHA-256)" '.verified == 6' "$CP_DIR/summary.json"
 	check "nothing lost, 13 fragments + 2 parity on air" \
