@@ -46,6 +46,7 @@ struct gw_encoding {
 	char id[CS_EUI_LEN];
 	bool json, known, stored;
 	int64_t checked_ms;
+	uint64_t stored_in; /* the batch item that stored it (runner item_seq) */
 };
 
 /* A message the engine published during a batch: sent once the batch is committed. */
@@ -75,6 +76,7 @@ struct engine_runner {
 	/* Set by the runner thread itself: publishes of that thread while batching wait in pend. */
 	pthread_t self;
 	bool batching;
+	uint64_t item_seq, batch_first; /* items handled, the first of the open batch */
 	struct pending_pub *pend;
 	size_t n_pend, cap_pend;
 };
@@ -180,6 +182,16 @@ static void gw_heard(struct engine_runner *r, const char *id, bool json, int64_t
 	g->json = json;
 	g->checked_ms = now_ms;
 	g->stored = seng_gw_encoding_set(r->store, id, json, now_ms) == FUOTA_OK;
+	g->stored_in = r->item_seq;
+}
+
+/* The gateways stored by the batch items from seq first on were not stored after all (the items
+ * were undone): stored again when next heard. */
+static void gw_unstored(struct engine_runner *r, uint64_t first)
+{
+	for (size_t i = 0; i < r->n_gws; i++)
+		if (r->gws[i].stored && r->gws[i].stored_in >= first)
+			r->gws[i].stored = false;
 }
 
 /* Whether gateway id gets its DownlinkFrames in JSON. */
@@ -190,7 +202,9 @@ static bool gw_wants_json(struct engine_runner *r, const char *id, int64_t now_m
 
 	if (!g)
 		return r->gw_json_default;
-	if (!g->known || now_ms - g->checked_ms >= GW_RECHECK_MS) {
+	/* Once a minute (a gateway not heard from included: not at every frame). What this
+	 * instance heard itself but could not store yet stays as heard. */
+	if (now_ms - g->checked_ms >= GW_RECHECK_MS && (g->stored || !g->known)) {
 		int rc = seng_gw_encoding_get(r->store, id, &json);
 
 		g->checked_ms = now_ms;
@@ -408,9 +422,11 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 	int taken = 0;
 
 	r->batching = batch;
+	r->batch_first = r->item_seq + 1;
 	while (m) {
 		size_t mark = r->n_pend;
 
+		r->item_seq++;
 		if (batch)
 			store_batch_item(r->store);
 		dispatch(r, m);
@@ -418,6 +434,7 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 			log_msg(LOG_LVL_WARN, "mqtt: %s: its database work failed: not acted on",
 			        m->topic);
 			pending_drop(r, mark);
+			gw_unstored(r, r->item_seq);
 			r->st.failed++;
 		}
 		mqtt_msg_free(m);
@@ -437,6 +454,7 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 		        taken);
 		r->st.failed += (uint64_t)taken;
 		pending_drop(r, 0);
+		gw_unstored(r, r->batch_first);
 	}
 	return taken;
 }
