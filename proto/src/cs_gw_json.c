@@ -266,22 +266,34 @@ static int parse_downlink(json_t *root, struct cs_gw_downlink *d, char *err, siz
 	return parse_tx_info(tx, d, err, errlen);
 }
 
-int cs_gw_downlink_from_json(const char *buf, size_t len, struct cs_gw_downlink *out, char *err,
-                             size_t errlen)
+/* Parses buf with parse into out (size bytes, all zero unless it succeeds). */
+static int from_json(const char *buf, size_t len, void *out, size_t size,
+                     int (*parse)(json_t *, void *, char *, size_t), char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return bad(err, errlen, "not JSON: %s", je.text);
-	rc = parse_downlink(root, out, err, errlen);
+	rc = parse(root, out, err, errlen);
 	json_decref(root);
 	if (rc != FUOTA_OK)
-		memset(out, 0, sizeof(*out));
+		memset(out, 0, size);
 	return rc;
+}
+
+static int parse_downlink_any(json_t *root, void *out, char *err, size_t errlen)
+{
+	return parse_downlink(root, out, err, errlen);
+}
+
+int cs_gw_downlink_from_json(const char *buf, size_t len, struct cs_gw_downlink *out, char *err,
+                             size_t errlen)
+{
+	return from_json(buf, len, out, sizeof(*out), parse_downlink_any, err, errlen);
 }
 
 int cs_gw_ack_to_json(const struct cs_gw_ack *a, char **out, size_t *out_len)
@@ -351,22 +363,15 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 	return FUOTA_OK;
 }
 
+static int parse_ack_any(json_t *root, void *out, char *err, size_t errlen)
+{
+	return parse_ack(root, out, err, errlen);
+}
+
 int cs_gw_ack_from_json(const char *buf, size_t len, struct cs_gw_ack *out, char *err,
                         size_t errlen)
 {
-	json_error_t je;
-	json_t *root;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return bad(err, errlen, "not JSON: %s", je.text);
-	rc = parse_ack(root, out, err, errlen);
-	json_decref(root);
-	if (rc != FUOTA_OK)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return from_json(buf, len, out, sizeof(*out), parse_ack_any, err, errlen);
 }
 
 bool cs_gw_payload_is_json(const uint8_t *buf, size_t len)
