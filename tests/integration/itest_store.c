@@ -187,9 +187,9 @@ static void test_failed_item_undone(void **state)
 	assert_int_equal(name_count("undo-d"), 0);
 }
 
-/* What a store function that gives up does (store_rounds.c's seng_status_frame): BEGIN, a
- * write, ROLLBACK. */
-static void begin_write_rollback(const char *name)
+/* What a store function does in its own transaction: BEGIN, a write, then last (COMMIT, or ROLLBACK
+ * as store_rounds.c's seng_status_frame does when it gives up). */
+static void own_transaction(const char *name, const char *last)
 {
 	PGconn *c = store_acquire(T.s);
 	const char *vals[1] = {name};
@@ -200,7 +200,7 @@ static void begin_write_rollback(const char *name)
 	r = store_exec(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL);
 	assert_non_null(r);
 	PQclear(r);
-	r = store_exec(c, "ROLLBACK", 0, NULL, NULL);
+	r = store_exec(c, last, 0, NULL, NULL);
 	assert_non_null(r);
 	PQclear(r);
 	store_release(T.s, c);
@@ -214,7 +214,7 @@ static void test_inner_rollback(void **state)
 	assert_true(tenant("rb-a") > 0);
 	store_batch_item(T.s);
 	assert_true(tenant("rb-b") > 0);
-	begin_write_rollback("rb-gone");
+	own_transaction("rb-gone", "ROLLBACK");
 	assert_false(store_batch_item_failed(T.s));
 	store_batch_item(T.s);
 	assert_true(tenant("rb-c") > 0);
@@ -226,24 +226,6 @@ static void test_inner_rollback(void **state)
 	assert_int_equal(name_count("rb-b"), 1);
 	assert_int_equal(name_count("rb-c"), 1);
 	assert_int_equal(name_count("rb-gone"), 0);
-}
-
-/* A store function's own transaction with one write in it. */
-static void begin_write_commit(const char *name)
-{
-	PGconn *c = store_acquire(T.s);
-	const char *vals[1] = {name};
-	PGresult *r = store_exec(c, "BEGIN", 0, NULL, NULL);
-
-	assert_non_null(r);
-	PQclear(r);
-	r = store_exec(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL);
-	assert_non_null(r);
-	PQclear(r);
-	r = store_exec(c, "COMMIT", 0, NULL, NULL);
-	assert_non_null(r);
-	PQclear(r);
-	store_release(T.s, c);
 }
 
 static void test_savepoints(void **state)
@@ -261,7 +243,7 @@ static void test_savepoints(void **state)
 	while (store_batch_more(T.s) && items < 64) {
 		store_batch_item(T.s);
 		snprintf(name, sizeof(name), "sp-%d", items++);
-		begin_write_commit(name);
+		own_transaction(name, "COMMIT");
 		assert_false(store_batch_item_failed(T.s));
 	}
 	assert_int_equal(items, 24);
