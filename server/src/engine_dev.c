@@ -622,7 +622,8 @@ static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag
 		if (a->memory_error)
 			return dev_fail(e, d, "session",
 			                "FragSessionStatusAns: NotEnoughMatrixMemory");
-		if (a->mic_error || a->session_not_exist)
+		/* MICError means something only once the image is rebuilt (MissingFrag 0). */
+		if (a->session_not_exist || (a->mic_error && a->missing_frag == 0))
 			return FUOTA_OK;
 		/* How far it is: the next round is sized from the answers (engine_tx.c). */
 		if (a->missing_frag != 0)
@@ -753,6 +754,38 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 	return FUOTA_OK;
 }
 
+/* A TS004 uplink of a device in no running job: a job paused during the wait after a round's
+ * multicast status request still takes the answers (they size the batch after the resume;
+ * dropped, a v1 session would stop as if nobody missed anything). */
+static int paused_status(struct engine *e, const struct cs_uplink *u)
+{
+	struct frag_cmd_iter it;
+	int64_t job_id = 0;
+	int frag_index = 0, version = 1;
+	int rc = seng_dev_paused_session(e->store, u->dev_eui, &job_id, &frag_index, &version);
+
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		return FUOTA_OK;
+	if (rc != FUOTA_OK)
+		return rc;
+	frag_cmd_iter_init(&it, u->data, u->data_len, version >= 2 ? FRAG_V2 : FRAG_V1, FRAG_UP, 0);
+	while (frag_cmd_iter_more(&it)) {
+		struct frag_cmd cmd;
+		const struct frag_status_ans *a = &cmd.u.status_ans;
+
+		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK)
+			return FUOTA_OK; /* not ours to judge: the job is paused */
+		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS || a->frag_index != frag_index ||
+		    a->missing_frag == 0 || a->session_not_exist || a->memory_error)
+			continue;
+		rc = seng_dev_status(e->store, job_id, u->dev_eui, frag_index, a->nb_received,
+		                     a->missing_frag);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	return FUOTA_OK;
+}
+
 int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 {
 	struct seng_job j;
@@ -761,7 +794,8 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	int rc = seng_dev_active(e->store, u->dev_eui, &d);
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
-		return FUOTA_OK; /* not in a running job: nothing to apply */
+		/* Not in a running job: nothing to apply, but a paused job's round answers. */
+		return u->f_port == e->cfg.port_frag ? paused_status(e, u) : FUOTA_OK;
 	if (rc != FUOTA_OK)
 		return rc;
 	rc = engine_job_get(e, d.job_id, now_ms, &j);

@@ -513,12 +513,31 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 	return sent + batch;
 }
 
+/* Rounds: whether a live session stands at the end of its batch without having asked yet: the
+ * requests of the round are still going out, the wait has not begun. */
+static bool rounds_asking(const struct seng_session *ss, size_t n_ss, struct tx_rounds *t)
+{
+	for (size_t i = 0; i < n_ss; i++) {
+		struct seng_round *ro = round_of(t, ss[i].frag_index);
+		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+
+		if (ro && session_live(&ss[i]) && ro->round_end > 0 && sent >= ro->round_end &&
+		    ro->asked_at != ro->round_end)
+			return true;
+	}
+	return false;
+}
+
 /* Rounds: sizes the first batch of each session, and the next batch of a session whose status
- * request went out and whose wait is over (the caller only calls once the job's next frame is
- * due). Stored before any frame of the batch goes, so that a restart goes on with it. */
+ * request went out and whose wait is over: every session of the round has asked (in a mixed job
+ * the last request starts the one wait) and the caller only calls once the job's next frame is
+ * due, i.e. after that wait. Stored before any frame of the batch goes, so that a restart goes
+ * on with it. */
 static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_session *ss,
                        size_t n_ss, struct tx_rounds *t)
 {
+	bool asking = rounds_asking(ss, n_ss, t);
+
 	for (size_t i = 0; i < n_ss; i++) {
 		struct seng_round *ro = round_of(t, ss[i].frag_index);
 		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0, end;
@@ -536,7 +555,7 @@ static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_s
 			free(work);
 			if (end > j->nb_frag + j->redundancy_cap)
 				end = j->nb_frag + j->redundancy_cap;
-		} else if (sent >= ro->round_end && ro->asked_at == ro->round_end) {
+		} else if (!asking && sent >= ro->round_end && ro->asked_at == ro->round_end) {
 			end = round_next_end(e, j, &ss[i], ro, sent);
 			if (end <= sent) {
 				session_stop(e, j, &ss[i], "no device asks for more");

@@ -249,3 +249,28 @@ out:
 	store_release(s, c);
 	return rc;
 }
+
+int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_id, int *frag_index,
+                            int *frag_version)
+{
+	const char *v[1] = {dev_eui};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = run(c,
+	             "SELECT jd.job_id, coalesce(jd.frag_index, 0), coalesce(jd.frag_version, 1) "
+	             "FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	             "WHERE jd.dev_eui = $1 AND j.state = 'paused' AND jd.step = 'session' "
+	             "ORDER BY jd.job_id DESC LIMIT 1",
+	             1, v, &r);
+
+	if (rc == FUOTA_OK && PQntuples(r) != 1)
+		rc = FUOTA_ERR_NOT_FOUND;
+	if (rc == FUOTA_OK) {
+		*job_id = get_i64(r, 0, 0);
+		*frag_index = (int)get_i64(r, 0, 1);
+		*frag_version = (int)get_i64(r, 0, 2);
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}

@@ -18,9 +18,14 @@
  *                                  (own FragIndex, one FCnt sequence): every device rebuilds
  *                                  the exact image; adaptive redundancy stops each session on
  *                                  its own; a restart in the middle continues both sessions
- *   adaptive rounds                parity in batches with a wait for the reports between them
- *                                  (stored with the frame: a restart waits it out too); stream
- *                                  mode sends parity back to back
+ *   adaptive rounds                parity in batches; after each one multicast
+ *                                  FragSessionStatusReq (Participants = 0) that only devices
+ *                                  still missing fragments answer, a wait, and the next batch
+ *                                  the answers call for (checked frame by frame against
+ *                                  engine_round_next over the answers the devices gave);
+ *                                  v1, v2 and mixed jobs; an engine restarted in the wait, a job
+ *                                  paused or cancelled in it; stream mode sends parity back to
+ *                                  back
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
@@ -103,7 +108,32 @@ struct sim_dev {
 	unsigned foreign;     /* DataFragments of another session (FragIndex), ignored */
 	unsigned status_reqs; /* FragSessionStatusReq received */
 	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
+	/* Adaptive rounds: multicast FragSessionStatusReq of its session, and of another one. */
+	unsigned mc_status_reqs, mc_status_other;
+	size_t done_at; /* gateway frames seen when its decoder finished (0: not yet) */
 };
+
+/* What a gateway frame carried (decoded with the group's keys as a device would). */
+enum frame_kind { FRAME_OTHER, FRAME_DATA, FRAME_STATUS };
+struct frame_info {
+	enum frame_kind kind;
+	int frag_index;
+	uint32_t n;        /* DataFragment N */
+	bool participants; /* FragSessionStatusReq: Participants bit */
+};
+
+/* A FragSessionStatusAns a device gave to the multicast request number `req` (1, 2, ...) of its
+ * session, and when it reaches fuotad: a device answers after a delay within
+ * 2^(BlockAckDelay + 4) s (TS004), in its next class A uplink. */
+struct status_answer {
+	size_t dev;
+	int frag_index; /* the session asked about */
+	bool not_exist; /* SessionDoesNotExist (a v2 device asked about another session) */
+	unsigned req;
+	uint32_t received, missing;
+	int64_t due_ms;
+};
+#define MAX_ANSWERS 256
 
 struct msg {
 	const char *from; /* the publishing engine's tag */
@@ -143,6 +173,12 @@ static struct {
 	struct itest_fuotad fd; /* running when fd.pid > 0 */
 	bool gw_b_json;         /* gateway B speaks JSON (end-to-end mode) */
 	unsigned gw_frames[2], gw_json_frames;
+	/* Adaptive rounds. */
+	struct frame_info frame_info[MAX_FCNT];
+	unsigned mc_status[4]; /* multicast status requests seen per FragIndex */
+	struct status_answer answers[MAX_ANSWERS];
+	size_t n_answers, next_answer; /* answers[next_answer..] not delivered yet */
+	size_t stop_after_answers;     /* run() returns once that many were delivered (0: no) */
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -393,6 +429,27 @@ static bool dev_mic_ok(const struct sim_dev *d)
 	return memcmp(mic, d->setup.mic, 4) == 0;
 }
 
+/* FragSessionStatusAns of the device's session, as its decoder stands: NbFragReceived counts
+ * every frame the decoder took (uncoded and parity), MissingFrag the uncoded fragments it does
+ * not know yet (0 once it has the image), saturating at 255. */
+static void dev_status_ans(const struct sim_dev *d, struct frag_cmd *ans)
+{
+	struct frag_dec_stats st;
+
+	frag_dec_get_stats(&d->dec, &st);
+	memset(ans, 0, sizeof(*ans));
+	ans->type = FRAG_CMD_SESSION_STATUS_ANS;
+	ans->u.status_ans.frag_index = d->setup.frag_index;
+	ans->u.status_ans.nb_received = (uint16_t)st.received;
+	ans->u.status_ans.missing_frag = (uint8_t)(frag_dec_state(&d->dec) == FRAG_DEC_DONE
+	                                                   ? 0
+	                                                   : (st.missing > 255 ? 255 : st.missing));
+	ans->u.status_ans.memory_error = st.not_enough_memory;
+	/* v2 MICError: the rebuilt image failed its check (only once it is rebuilt). */
+	ans->u.status_ans.mic_error =
+	        d->ts004 >= 2 && frag_dec_state(&d->dec) == FRAG_DEC_DONE && !d->mic_ok;
+}
+
 static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
 {
 	enum frag_version v = d->ts004 >= 2 ? FRAG_V2 : FRAG_V1;
@@ -403,7 +460,6 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		struct frag_cmd cmd, ans;
 		uint8_t out[16];
 		size_t olen = 0;
-		struct frag_dec_stats st;
 
 		assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_OK);
 		memset(&ans, 0, sizeof(ans));
@@ -427,16 +483,7 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			/* fuotad asks each device about its own session only. */
 			assert_int_equal(cmd.u.status_req.frag_index, d->setup.frag_index);
 			d->status_reqs++;
-			frag_dec_get_stats(&d->dec, &st);
-			ans.type = FRAG_CMD_SESSION_STATUS_ANS;
-			ans.u.status_ans.frag_index = d->setup.frag_index;
-			ans.u.status_ans.nb_received = (uint16_t)st.received;
-			ans.u.status_ans.missing_frag =
-			        (uint8_t)(frag_dec_state(&d->dec) == FRAG_DEC_DONE
-			                          ? 0
-			                          : (st.missing > 255 ? 255 : st.missing));
-			ans.u.status_ans.memory_error = st.not_enough_memory;
-			ans.u.status_ans.mic_error = d->ts004 >= 2 && !d->mic_ok;
+			dev_status_ans(d, &ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_REQ:
 			d->has_session = false;
@@ -450,6 +497,115 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		}
 		assert_int_equal(frag_cmd_encode(&ans, v, out, sizeof(out), &olen), FUOTA_OK);
 		uplink(e, d, FRAG_PORT, out, olen);
+	}
+}
+
+/* A multicast FragSessionStatusReq (adaptive rounds). With Participants = 0 only a device still
+ * missing fragments of that session answers; it answers after a delay within
+ * 2^(BlockAckDelay + 4) s, here 1 to 15 s by its place in the fleet, in its next uplink
+ * (delivered by run()). A v2 device asked about a session it does not have says
+ * SessionDoesNotExist (as fuota-sim's devices do), a v1 device cannot say it and keeps quiet. */
+static void dev_multicast_status(struct sim_dev *d, const struct frag_status_req *r)
+{
+	struct status_answer *a;
+	struct frag_cmd ans;
+	size_t i = (size_t)(d - T.devs);
+
+	if (r->frag_index != d->setup.frag_index) {
+		d->mc_status_other++;
+		if (d->ts004 < 2)
+			return;
+		memset(&ans, 0, sizeof(ans));
+		ans.type = FRAG_CMD_SESSION_STATUS_ANS;
+		ans.u.status_ans.frag_index = r->frag_index;
+		ans.u.status_ans.session_not_exist = true;
+	} else {
+		d->mc_status_reqs++;
+		if (!r->participants && frag_dec_state(&d->dec) == FRAG_DEC_DONE)
+			return;
+		dev_status_ans(d, &ans);
+	}
+	assert_true(T.n_answers < MAX_ANSWERS);
+	a = &T.answers[T.n_answers++];
+	memset(a, 0, sizeof(*a));
+	a->dev = i;
+	a->frag_index = r->frag_index;
+	a->not_exist = ans.u.status_ans.session_not_exist;
+	a->req = T.mc_status[r->frag_index & 3];
+	a->received = ans.u.status_ans.nb_received;
+	a->missing = ans.u.status_ans.missing_frag;
+	a->due_ms = T.now_ms + 1000 + (int64_t)(i * 4000 % 15000);
+}
+
+/* Delivers the status answers due by now (in the order given; their delays only spread them). */
+static void deliver_answers(struct engine *e)
+{
+	while (T.next_answer < T.n_answers && T.answers[T.next_answer].due_ms <= T.now_ms) {
+		struct status_answer *a = &T.answers[T.next_answer++];
+		struct sim_dev *d = &T.devs[a->dev];
+		struct frag_cmd ans;
+		uint8_t out[16];
+		size_t olen = 0;
+
+		if (a->not_exist) {
+			memset(&ans, 0, sizeof(ans));
+			ans.type = FRAG_CMD_SESSION_STATUS_ANS;
+			ans.u.status_ans.frag_index = (uint8_t)a->frag_index;
+			ans.u.status_ans.session_not_exist = true;
+		} else {
+			dev_status_ans(d, &ans);
+			/* Nothing reached it during the wait. */
+			assert_int_equal(ans.u.status_ans.nb_received, a->received);
+			assert_int_equal(ans.u.status_ans.missing_frag, a->missing);
+		}
+		assert_int_equal(frag_cmd_encode(&ans, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, out,
+		                                 sizeof(out), &olen),
+		                 FUOTA_OK);
+		uplink(e, d, FRAG_PORT, out, olen);
+	}
+}
+
+/* The first answer not delivered yet is due at (INT64_MAX: none). */
+static int64_t answer_due(void)
+{
+	return T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+}
+
+/* What gateway frame i carries, decoded with the keys of a device of its group. */
+static void classify_frame(size_t i, const uint8_t *phy, size_t len)
+{
+	struct frame_info *fi = &T.frame_info[i];
+
+	memset(fi, 0, sizeof(*fi));
+	for (size_t k = 0; k < T.n_devs; k++) {
+		const struct sim_dev *d = &T.devs[k];
+		struct lw_frame f;
+		uint32_t fcnt = 0;
+		uint8_t clear[LW_PHY_MAX_LEN];
+		size_t clen = 0, used = 0;
+		struct frag_cmd cmd;
+
+		if (!d->has_group || d->mc_addr != T.frame_addr[i])
+			continue;
+		assert_int_equal(lw_frame_open(phy, len, d->app_s_key, d->nwk_s_key,
+		                               (uint16_t)(d->next_fcnt >> 16), &f, &fcnt, clear,
+		                               sizeof(clear), &clen),
+		                 FUOTA_OK);
+		assert_int_equal(frag_cmd_decode(clear, clen, FRAG_V2, FRAG_DOWN, FRAG_SIZE, &cmd,
+		                                 &used, NULL),
+		                 FUOTA_OK);
+		if (cmd.type == FRAG_CMD_SESSION_STATUS_REQ) {
+			fi->kind = FRAME_STATUS;
+			fi->frag_index = cmd.u.status_req.frag_index;
+			fi->participants = cmd.u.status_req.participants;
+			T.mc_status[fi->frag_index & 3]++;
+		} else {
+			assert_int_equal(cmd.type, FRAG_CMD_DATA_FRAGMENT);
+			fi->kind = FRAME_DATA;
+			fi->frag_index = cmd.u.data_fragment.frag_index;
+			fi->n = cmd.u.data_fragment.n;
+		}
+		return;
 	}
 }
 
@@ -484,6 +640,11 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	assert_int_equal(frag_cmd_decode(clear, clen, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, FRAG_DOWN,
 	                                 d->setup.frag_size, &cmd, &used, NULL),
 	                 FUOTA_OK);
+	assert_int_equal(used, clen);
+	if (cmd.type == FRAG_CMD_SESSION_STATUS_REQ) {
+		dev_multicast_status(d, &cmd.u.status_req);
+		return;
+	}
 	assert_int_equal(cmd.type, FRAG_CMD_DATA_FRAGMENT);
 	/* IndexAndN bits 15..14: a fragment of another session is not for this device. */
 	if (cmd.u.data_fragment.frag_index != d->setup.frag_index) {
@@ -497,6 +658,8 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	                                  cmd.u.data_fragment.payload,
 	                                  cmd.u.data_fragment.payload_len, &st),
 	                 FUOTA_OK);
+	if (st == FRAG_DEC_DONE && d->done_at == 0)
+		d->done_at = T.n_fcnts;
 	if (st == FRAG_DEC_DONE && d->ts004 >= 2 && !d->mic_ok) {
 		uint8_t req[2];
 
@@ -560,6 +723,7 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	T.frame_addr[T.n_fcnts] = f.dev_addr;
 	T.frame_from[T.n_fcnts] = from;
 	T.frame_ms[T.n_fcnts] = T.now_ms;
+	classify_frame(T.n_fcnts, g.phy, g.phy_len);
 	T.fcnts[T.n_fcnts++] = f.fcnt16;
 	memset(&ack, 0, sizeof(ack));
 	ack.downlink_id = g.downlink_id;
@@ -736,6 +900,8 @@ static void fresh_db(void)
 	T.last_progress = NULL;
 	T.class_b = T.gps_timing = T.adaptive_stream = false;
 	T.class_b_frames = 0;
+	memset(T.mc_status, 0, sizeof(T.mc_status));
+	T.n_answers = T.next_answer = T.stop_after_answers = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
 	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
 	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
@@ -820,13 +986,19 @@ static void run(struct engine *e, int64_t job, unsigned max_steps, size_t stop_a
 	for (unsigned i = 0; i < max_steps; i++) {
 		int64_t next = 0;
 
+		deliver_answers(e);
+		pump(e);
+		if (T.stop_after_answers && T.next_answer >= T.stop_after_answers)
+			return;
 		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
 		pump(e);
 		if (job_finished(job))
 			return;
 		if (stop_after_frames && T.n_fcnts >= stop_after_frames)
 			return;
-		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+		next = next > T.now_ms ? next : T.now_ms + 100;
+		/* A device's answer is due before: it reaches fuotad on time. */
+		T.now_ms = answer_due() > T.now_ms && answer_due() < next ? answer_due() : next;
 	}
 	fail_msg("job %lld did not finish", (long long)job);
 }
@@ -918,6 +1090,101 @@ static void assert_plan_sessions(int64_t job, int n_sessions, int frames)
 	}
 	json_decref(j);
 	free(json);
+}
+
+/* Adaptive rounds of session frag_index (TS004 version `version`, the job's own parity
+ * `redundancy`), checked frame by frame against what the devices said: the uncoded fragments
+ * and the first batch (engine_round_first at the engine's expected loss), then, after each
+ * multicast FragSessionStatusReq (Participants = 0) and a wait of one feedback window, the batch
+ * that the answers to that request call for (engine_round_next over exactly those answers; with
+ * no answer a v1 session stops and a v2 one takes a small step; after ENGINE_ROUNDS_MAX requests
+ * the rest up to the cap). A batch may end early only once every device of the session
+ * reported its block (v2): then the session stops. Returns the status requests sent. */
+static unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
+{
+	struct engine_cfg cfg;
+	const uint32_t m = FW_SIZE / FRAG_SIZE;
+	uint32_t cap, expect, sent = 0;
+	uint64_t pause_ms;
+	size_t work_len = engine_round_work_len(m), last_data = 0;
+	double *work = malloc(work_len * sizeof(double));
+	unsigned req = 0;
+	int64_t status_ms = -1, prev_ms = -1;
+
+	assert_non_null(work);
+	engine_cfg_defaults(&cfg);
+	cap = m * cfg.adaptive_cap_percent / 100;
+	cap = cap > redundancy ? cap : redundancy;
+	pause_ms = engine_round_pause_ms(cfg.block_ack_delay, 5);
+	expect = m + engine_round_first(m, redundancy, cfg.adaptive_loss_percent, work, work_len);
+	expect = expect < m + cap ? expect : m + cap;
+	for (size_t i = 0; i < T.n_fcnts; i++) {
+		const struct frame_info *f = &T.frame_info[i];
+
+		if (f->kind == FRAME_OTHER || f->frag_index != frag_index)
+			continue;
+		if (f->kind == FRAME_STATUS) {
+			struct engine_status a[MAX_ANSWERS];
+			uint32_t need[MAX_ANSWERS];
+			struct engine_round_next nx;
+			size_t n = 0;
+			uint32_t batch;
+
+			/* Only at the end of a whole batch, and only devices missing fragments. */
+			assert_int_equal(sent, expect);
+			assert_false(f->participants);
+			req++;
+			status_ms = T.frame_ms[i];
+			for (size_t k = 0; k < T.n_answers; k++) {
+				const struct status_answer *x = &T.answers[k];
+
+				if (x->frag_index != frag_index || x->req != req || x->not_exist)
+					continue;
+				assert_true(x->missing > 0);
+				a[n].received = x->received;
+				a[n].missing = x->missing;
+				n++;
+			}
+			engine_round_next(m, sent, a, need, n, cfg.adaptive_loss_percent, work,
+			                  work_len, &nx);
+			batch = nx.batch;
+			if (n == 0)
+				batch = version < 2 ? 0
+				                    : (m * cfg.adaptive_step_percent + 99) / 100;
+			if (req >= ENGINE_ROUNDS_MAX || sent + batch > m + cap)
+				batch = m + cap - sent;
+			print_message(
+			        "session %d: request %u after %u frames: %zu answers, largest "
+			        "need %u, loss %.3f: %u more\n",
+			        frag_index, req, sent, n, nx.need, nx.loss, batch);
+			expect = sent + batch;
+			continue;
+		}
+		/* In order, one N after the other. */
+		assert_int_equal(f->n, sent + 1);
+		if (status_ms >= 0) {
+			/* The first frame after a request waits for the answers. */
+			assert_true(T.frame_ms[i] - status_ms >= (int64_t)pause_ms);
+			status_ms = -1;
+		} else if (prev_ms >= 0) {
+			assert_true(T.frame_ms[i] - prev_ms < (int64_t)pause_ms);
+		}
+		prev_ms = T.frame_ms[i];
+		sent++;
+		last_data = i + 1;
+		assert_true(sent <= expect);
+	}
+	if (sent < expect) {
+		/* Stopped inside a batch: every v2 device of the session had reported its block. */
+		assert_int_equal(version, 2);
+		for (size_t k = 0; k < T.n_devs; k++)
+			if (T.devs[k].setup.frag_index == frag_index)
+				assert_true(T.devs[k].done_at > 0 &&
+				            T.devs[k].done_at <= last_data);
+	}
+	assert_int_equal(req, T.mc_status[frag_index & 3]);
+	free(work);
+	return req;
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -1181,41 +1448,93 @@ static void test_pause_resume(void **state)
 	engine_destroy(e);
 }
 
+/* Gateway frames of one kind (FRAME_DATA, FRAME_STATUS) so far. */
+static size_t frames_of(enum frame_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < T.n_fcnts; i++)
+		n += T.frame_info[i].kind == kind;
+	return n;
+}
+
+/* The status answers device i gave so far. */
+static unsigned answers_of(size_t i)
+{
+	unsigned n = 0;
+
+	for (size_t k = 0; k < T.n_answers; k++)
+		n += T.answers[k].dev == i;
+	return n;
+}
+
+/* The parity rows of the first batch, as the engine sizes it (default settings). */
+static uint32_t first_batch(uint32_t redundancy)
+{
+	struct engine_cfg cfg;
+	size_t work_len = engine_round_work_len(FW_SIZE / FRAG_SIZE);
+	double *work = malloc(work_len * sizeof(double));
+	uint32_t first;
+
+	assert_non_null(work);
+	engine_cfg_defaults(&cfg);
+	first = engine_round_first(FW_SIZE / FRAG_SIZE, redundancy, cfg.adaptive_loss_percent, work,
+	                           work_len);
+	free(work);
+	return first;
+}
+
+/* Three v2 devices of one session, two of them losing frames (one of them parity rows of the
+ * first batch too): the frames sent follow the rounds the devices' answers call for. */
+static void rounds_fleet(const char *eui_prefix)
+{
+	char eui[17];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(eui, sizeof(eui), "%s%02d", eui_prefix, i);
+		add_dev(eui, (uint8_t)(0x41 + i), 2);
+	}
+	/* Loses N = 4..9 (6 of the 20 fragments) and N = 21, 22 (parity of the first batch). */
+	T.devs[0].drop_mask = (0x3Fu << 3) | (3u << 20);
+	T.devs[1].drop_mask = (1u << 1) | (1u << 11); /* N = 2, 12 */
+}
+
 static void test_adaptive_v2(void **state)
 {
 	struct engine *e;
 	int64_t job;
 	char st[32];
-	long long sent;
+	unsigned reqs;
 
 	(void)state;
 	fresh_db();
-	add_dev("0000000000000081", 0x41, 2);
-	add_dev("0000000000000082", 0x42, 2);
-	/* Loses 6 of the 20 uncoded fragments: the 2 fixed parity rows are not enough. */
-	T.devs[0].drop_mask = 0x3Fu << 3;
+	rounds_fleet("00000000000081");
 	e = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 2, 2);
+	job = add_job(0, 3, 2);
 	run(e, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
-	assert_image(&T.devs[0]);
-	assert_true(T.devs[0].mic_ok);
-	sent = db_count("SELECT frames_sent FROM engine_job");
-	print_message("adaptive: %lld frames sent for 20 fragments, 6 lost\n", sent);
-	/* More than the fixed minimum, and it stopped soon after the last device reported its
-	 * block (FragDataBlockReceivedReq), far below the cap of 20 parity rows. */
-	assert_true(sent >= 20 + 6);
-	assert_true(sent <= 20 + 6 + 4);
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 2);
-	/* In rounds (the default): 20 / 90 * 10 % = 3 + 5 % of 20 = 1 parity rows first, then
-	 * the wait for the reports (2^4 s + the 5 s unicast timeout), then one row (step: 3 % of
-	 * 20 rounded up), the wait again, then 2 rows: the lossy device reports after the second.
-	 */
-	assert_int_equal(sent, 26);
-	assert_true(T.frame_ms[24] - T.frame_ms[23] >= 21000);
-	assert_true(T.frame_ms[25] - T.frame_ms[24] >= 21000);
-	for (size_t i = 1; i < 24; i++)
-		assert_true(T.frame_ms[i] - T.frame_ms[i - 1] < 21000);
+	for (size_t i = 0; i < 3; i++) {
+		assert_image(&T.devs[i]);
+		assert_true(T.devs[i].mic_ok);
+	}
+	reqs = check_rounds(T.devs[0].setup.frag_index, 2, 2);
+	print_message("adaptive v2: %zu frames sent for 20 fragments, %u status requests, %zu "
+	              "answers\n",
+	              frames_of(FRAME_DATA), reqs, T.n_answers);
+	/* The first batch cannot be enough for the device that lost 8 frames: at least one
+	 * request, which it answered; the device that lost nothing never answered. */
+	assert_true(first_batch(2) < 8);
+	assert_true(reqs >= 1);
+	assert_true(answers_of(0) >= 1);
+	assert_int_equal(answers_of(2), 0);
+	assert_int_equal(T.devs[2].mc_status_reqs, reqs);
+	assert_int_equal(db_count("SELECT frames_sent FROM engine_job"),
+	                 (long long)frames_of(FRAME_DATA));
+	assert_int_equal(db_count("SELECT round FROM engine_session"), reqs);
+	/* Each request took an FCnt of the group: one sequence for frames and requests. */
+	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), (long long)T.n_fcnts);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 3);
+	assert_fcnts_increase();
 	engine_destroy(e);
 }
 
@@ -1246,35 +1565,141 @@ static void test_adaptive_stream(void **state)
 	engine_destroy(e);
 }
 
-/* An engine dies right after the frame that ends a round: the wait was stored with that frame,
- * so the engine that takes the job over waits it out before the next round. */
+/* An engine dies during the wait after a status request, one device's answer stored and the
+ * other's still on its way: the engine that takes the job over waits the round out, takes the
+ * second answer, reads both from the database and sends the batch they call for, with the
+ * group's FCnt going on (none reused). */
 static void test_adaptive_rounds_restart(void **state)
 {
 	struct engine *a, *b;
 	int64_t job;
 	char st[32];
+	size_t before;
+	unsigned reqs;
 
 	(void)state;
 	fresh_db();
-	add_dev("0000000000000081", 0x41, 2);
-	add_dev("0000000000000082", 0x42, 2);
-	T.devs[0].drop_mask = 0x3Fu << 3;
+	rounds_fleet("00000000000082");
+	T.devs[1].drop_mask = 0x1Fu << 2; /* N = 3..7: this one answers too (4 s later) */
 	a = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 2, 2);
-	run(a, job, 4000, 24); /* the 20 fragments and the first round's 4 parity rows */
-	assert_int_equal(T.n_fcnts, 24);
+	job = add_job(0, 3, 2);
+	T.stop_after_answers = 1;
+	run(a, job, 4000, 0);
+	T.stop_after_answers = 0;
+	before = T.n_fcnts;
+	assert_int_equal(T.mc_status[T.devs[0].setup.frag_index], 1);
+	assert_int_equal(T.frame_info[before - 1].kind, FRAME_STATUS);
+	assert_int_equal(T.next_answer, 1);
+	assert_true(T.n_answers >= 2); /* the second one not delivered yet */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE status_round = 1"), 1);
+	engine_destroy(a);
 	b = new_engine_ex("itest-b", true, true);
 	run(b, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
-	assert_image(&T.devs[0]);
-	assert_image(&T.devs[1]);
-	assert_int_equal(T.n_fcnts, 26);
-	assert_string_equal(T.frame_from[24], "itest-b");
-	assert_true(T.frame_ms[24] - T.frame_ms[23] >= 21000);
-	assert_true(T.frame_ms[25] - T.frame_ms[24] >= 21000);
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_true(T.n_fcnts > before);
+	for (size_t i = before; i < T.n_fcnts; i++)
+		assert_string_equal(T.frame_from[i], "itest-b");
+	/* The batch after the restart is the one both answers call for, after the wait. */
+	reqs = check_rounds(T.devs[0].setup.frag_index, 2, 2);
+	assert_true(reqs >= 1);
+	assert_true(answers_of(0) >= 1 && answers_of(1) >= 1);
 	assert_fcnts_increase();
-	engine_destroy(a);
+	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), (long long)T.n_fcnts);
+	assert_int_equal(db_count("SELECT count(*) FROM (SELECT fcnt FROM engine_tx GROUP BY fcnt "
+	                          "HAVING count(*) > 1) x"),
+	                 0);
 	engine_destroy(b);
+}
+
+/* Runs job (rounds_fleet, 3 devices) until its first status request is on the air. */
+static void run_to_first_request(struct engine *e, int64_t job)
+{
+	size_t upto = FW_SIZE / FRAG_SIZE + first_batch(2) + 1;
+
+	run(e, job, 4000, upto);
+	assert_int_equal(T.n_fcnts, upto);
+	assert_int_equal(T.frame_info[upto - 1].kind, FRAME_STATUS);
+}
+
+/* Ticks e for `seconds` of fake time, the devices' answers arriving meanwhile. */
+static void idle(struct engine *e, int seconds)
+{
+	for (int i = 0; i < seconds; i++) {
+		int64_t next = 0;
+
+		deliver_answers(e);
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 1000;
+	}
+}
+
+/* Paused during the wait after a status request: nothing goes out while paused (the answers
+ * still arrive); resumed, the job sends the batch the answers call for and completes. */
+static void test_adaptive_pause_in_wait(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], *json = NULL;
+	size_t before;
+
+	(void)state;
+	fresh_db();
+	rounds_fleet("00000000000083");
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 3, 2);
+	run_to_first_request(e, job);
+	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
+	free(json);
+	json = NULL;
+	before = T.n_fcnts;
+	idle(e, 60);
+	assert_int_equal(T.n_fcnts, before);
+	assert_int_equal(T.next_answer, T.n_answers); /* every answer in */
+	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
+	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
+	free(json);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
+	assert_fcnts_increase();
+	engine_destroy(e);
+}
+
+/* Cancelled during the wait after a status request: no batch follows, the answers that still
+ * come in change nothing, the groups are deleted. */
+static void test_adaptive_cancel_in_wait(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], *json = NULL;
+	size_t before;
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	rounds_fleet("00000000000084");
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 3, 2);
+	run_to_first_request(e, job);
+	assert_int_equal(store_job_action(T.store, 1, job, "cancel", &json), FUOTA_OK);
+	free(json);
+	before = T.n_fcnts;
+	idle(e, 60);
+	assert_int_equal(T.n_fcnts, before);
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	devs = job_devices(job);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "failure_reason"),
+		                    "job cancelled");
+		assert_false(T.devs[i].has_group);
+	}
+	json_decref(devs);
+	engine_destroy(e);
 }
 
 static void test_adaptive_v1(void **state)
@@ -1282,7 +1707,7 @@ static void test_adaptive_v1(void **state)
 	struct engine *e;
 	int64_t job;
 	char st[32];
-	long long sent;
+	unsigned reqs;
 
 	(void)state;
 	fresh_db();
@@ -1293,14 +1718,23 @@ static void test_adaptive_v1(void **state)
 	job = add_job(0, 2, 2);
 	run(e, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
 	assert_image(&T.devs[1]);
-	sent = db_count("SELECT frames_sent FROM engine_job");
-	print_message("adaptive: %lld frames sent for 20 fragments, 6 lost\n", sent);
-	/* TS004 v1 has no completion report: status rounds every 4 parity rows find out when
-	 * the device is done. The v1 code is not MDS, so a few more rows than the 6 lost may be
-	 * needed; far below the cap of 20 all the same. */
-	assert_true(sent >= 20 + 6);
-	assert_true(sent <= 20 + 6 + 8);
+	reqs = check_rounds(T.devs[0].setup.frag_index, 1, 2);
+	print_message("adaptive v1: %zu frames sent for 20 fragments, 6 lost, %u status "
+	              "requests\n",
+	              frames_of(FRAME_DATA), reqs);
+	/* TS004 v1 has no completion report: the session stops after a request nobody
+	 * answered (every device has the image), so one more request than answered ones. */
+	assert_true(reqs >= 2);
+	assert_int_equal(answers_of(0), 0);
+	assert_int_equal(answers_of(1), reqs - 1);
+	/* The final unicast FragSessionStatusReq (Participants = 1) of each device. */
+	assert_int_equal(T.devs[0].status_reqs, 1);
+	assert_int_equal(T.devs[1].status_reqs, 1);
+	assert_int_equal(db_count("SELECT frames_sent FROM engine_job"),
+	                 (long long)frames_of(FRAME_DATA));
+	assert_fcnts_increase();
 	engine_destroy(e);
 }
 
@@ -1478,9 +1912,10 @@ static void test_mixed_versions(void **state)
 	engine_destroy(e);
 }
 
-/* Adaptive redundancy in a mixed job: the v2 session stops once its devices reported their
- * block (FragDataBlockReceivedReq), the v1 session goes on with status rounds until its lossy
- * device has the image. */
+/* Adaptive redundancy in a mixed job: each session (v1 and v2, own FragIndex) gets its own
+ * multicast status requests and its batches from its own devices' answers; a v2 device asked
+ * about the v1 session says SessionDoesNotExist, which changes nothing. The v2 session stops
+ * once its devices reported their block, the v1 one after a request nobody answered. */
 static void test_mixed_adaptive(void **state)
 {
 	struct engine *e;
@@ -1488,6 +1923,7 @@ static void test_mixed_adaptive(void **state)
 	char st[32];
 	long long v1_sent, v2_sent;
 	int v1_index;
+	unsigned v1_reqs, v2_reqs;
 
 	(void)state;
 	fresh_db();
@@ -1495,7 +1931,8 @@ static void test_mixed_adaptive(void **state)
 	add_dev("00000000000000d2", 0x82, 2);
 	add_dev("00000000000000d3", 0x83, 1);
 	add_dev("00000000000000d4", 0x84, 2);
-	T.devs[2].drop_mask = 0x3Fu << 5; /* v1: loses 6 of the 20 fragments */
+	T.devs[2].drop_mask = 0x3Fu << 5;         /* v1: loses 6 of the 20 fragments */
+	T.devs[3].drop_mask = 0x3Fu | (7u << 20); /* v2: N = 1..6 and 21..23 */
 	e = new_engine_ex("itest-a", true, true);
 	job = add_job(0, 4, 2);
 	run(e, job, 6000, 0);
@@ -1507,21 +1944,42 @@ static void test_mixed_adaptive(void **state)
 	v1_index = assert_two_sessions(0, 4);
 	v1_sent = session_frames(v1_index);
 	v2_sent = session_frames(1 - v1_index);
-	print_message("mixed adaptive: v1 session %lld frames, v2 session %lld frames\n", v1_sent,
-	              v2_sent);
-	/* v2: nothing lost, so the 2 parity rows of the minimum and no more. */
-	assert_int_equal(v2_sent, 20 + 2);
-	/* v1: status rounds every 4 rows find out when the lossy device is done. */
-	assert_true(v1_sent >= 20 + 6);
-	assert_true(v1_sent <= 20 + 6 + 8);
+	v1_reqs = check_rounds(v1_index, 1, 2);
+	v2_reqs = check_rounds(1 - v1_index, 2, 2);
+	print_message("mixed adaptive: v1 session %lld frames, %u requests; v2 session %lld "
+	              "frames, %u requests\n",
+	              v1_sent, v1_reqs, v2_sent, v2_reqs);
+	assert_true(v1_reqs >= 2);
+	assert_true(v2_reqs >= 1);
+	/* Each device answered only about its own session (or said it has no such one). */
+	for (size_t i = 0; i < T.n_answers; i++) {
+		const struct status_answer *x = &T.answers[i];
+
+		assert_int_equal(x->not_exist, x->frag_index != T.devs[x->dev].setup.frag_index);
+		if (x->not_exist)
+			assert_int_equal(T.devs[x->dev].ts004, 2);
+	}
+	assert_true(T.devs[1].mc_status_other > 0); /* v2 devices heard the v1 requests */
+	assert_int_equal(T.devs[1].mc_status_other, T.devs[0].mc_status_reqs);
+	assert_int_equal(T.devs[0].mc_status_other, T.devs[1].mc_status_reqs);
+	assert_int_equal(answers_of(0), 0);
+	assert_true(answers_of(2) >= 1 && answers_of(3) >= 1);
 	assert_int_equal(db_count("SELECT frames_sent FROM engine_job"), v1_sent + v2_sent);
-	assert_int_equal((long long)T.n_fcnts, v1_sent + v2_sent);
+	assert_int_equal((long long)frames_of(FRAME_DATA), v1_sent + v2_sent);
+	assert_int_equal((long long)frames_of(FRAME_STATUS), v1_reqs + v2_reqs);
 	assert_fcnts_increase();
-	/* Status rounds went to the v1 devices only, about their own session. */
-	assert_true(T.devs[2].status_reqs >= 2); /* rounds + the final status */
-	assert_int_equal(T.devs[1].status_reqs, 1);
-	assert_int_equal(T.devs[3].status_reqs, 1);
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 4);
+	/* Unicast status requests: only the final one (Participants = 1) of each device. */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(T.devs[i].status_reqs, 1);
+	/* The v2 devices reported their block; the v1 ones said so at the final status. */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'done'"), 4);
+	{
+		char *json = job_get(job);
+
+		assert_null(strstr(json, "failed"));
+		free(json);
+	}
 	engine_destroy(e);
 }
 
@@ -1888,6 +2346,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_v2),
 	        cmocka_unit_test(test_adaptive_stream),
 	        cmocka_unit_test(test_adaptive_rounds_restart),
+	        cmocka_unit_test(test_adaptive_pause_in_wait),
+	        cmocka_unit_test(test_adaptive_cancel_in_wait),
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_mixed_versions),
