@@ -36,6 +36,7 @@ static int open_store(const struct cfg *c, unsigned pool, struct store **s)
 		log_msg(LOG_LVL_ERROR, "%s", err);
 		return -1;
 	}
+	store_set_prepared(*s, c->db_prepared);
 	if (store_migrate(*s, &applied) != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "database: migrations failed");
 		store_close(*s);

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "fuota/cbox.h"
 #include "fuota/err.h"
 
-enum cfg_type { CFG_STR, CFG_UINT, CFG_ULONG };
+enum cfg_type { CFG_STR, CFG_UINT, CFG_ULONG, CFG_BOOL };
 
 struct cfg_item {
 	const char *section;
@@ -33,6 +34,10 @@ struct cfg_item {
 	{                                                                  \
 		sec, key, CFG_UINT, offsetof(struct cfg, field), 0, lo, hi \
 	}
+#define BOOL(sec, key, field)                                            \
+	{                                                                \
+		sec, key, CFG_BOOL, offsetof(struct cfg, field), 0, 0, 0 \
+	}
 #define ULONG(sec, key, field, lo, hi)                                      \
 	{                                                                   \
 		sec, key, CFG_ULONG, offsetof(struct cfg, field), 0, lo, hi \
@@ -49,6 +54,7 @@ static const struct cfg_item cfg_items[] = {
         UINT("http", "token_cache_ms", token_cache_ms, 0, 60000),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
+        BOOL("database", "prepared_statements", db_prepared),
         STR("mqtt", "url", mqtt_url),
         STR("mqtt", "encoding", mqtt_encoding),
         STR("mqtt", "gateway_encoding", mqtt_gw_encoding),
@@ -83,6 +89,7 @@ void cfg_defaults(struct cfg *c)
 	c->token_cache_ms = 2000;
 	snprintf(c->db_dsn, sizeof(c->db_dsn), "dbname=fuota");
 	c->db_pool_size = 4;
+	c->db_prepared = true;
 	snprintf(c->mqtt_url, sizeof(c->mqtt_url), "tcp://127.0.0.1:1883");
 	snprintf(c->mqtt_encoding, sizeof(c->mqtt_encoding), "json");
 	snprintf(c->mqtt_gw_encoding, sizeof(c->mqtt_gw_encoding), "protobuf");
@@ -96,6 +103,19 @@ void cfg_defaults(struct cfg *c)
 	c->engine_adaptive_loss = 10;
 	c->engine_adaptive_margin = 5;
 	c->engine_adaptive_step = 3;
+}
+
+/* on | off, as the README writes it; false / true, no / yes and 0 / 1 as other INI files do. */
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const words[] = {"off", "on", "false", "true", "no", "yes", "0", "1"};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*out = i % 2 == 1;
+			return 0;
+		}
+	return -1;
 }
 
 static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)
@@ -130,6 +150,13 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
 				return FUOTA_ERR_INVALID_ARG;
 			}
 			memcpy(field, value, strlen(value) + 1);
+			return FUOTA_OK;
+		}
+		if (it->type == CFG_BOOL) {
+			if (parse_bool(value, (bool *)(void *)field) != 0) {
+				snprintf(err, errlen, "[%s] %s: expected on or off", section, key);
+				return FUOTA_ERR_INVALID_ARG;
+			}
 			return FUOTA_OK;
 		}
 		if (parse_ulong(value, it->min, it->max, &n) != 0) {

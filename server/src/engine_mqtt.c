@@ -648,6 +648,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		log_msg(LOG_LVL_ERROR, "engine: %s", err);
 		return rc;
 	}
+	store_set_prepared(s, c->db_prepared);
 	rc = mqtt_paho_create(&m);
 	if (rc == FUOTA_OK) {
 		memset(&opt, 0, sizeof(opt));

@@ -32,6 +32,7 @@ struct conn_data {
 	char *sql[PREP_MAX]; /* the text of statement "fuota_<i>" */
 	uint64_t hash[PREP_MAX];
 	size_t n_prep;
+	bool unnamed;     /* store_set_prepared(off): nothing is prepared */
 	bool batch;       /* pinned by a batch */
 	bool in_xact;     /* the batch's BEGIN was sent */
 	bool item_sp;     /* the current item's savepoint is set */
@@ -150,6 +151,18 @@ nomem:
 	}
 	snprintf(err, errlen, "out of memory");
 	return FUOTA_ERR_NO_MEMORY;
+}
+
+void store_set_prepared(struct store *s, bool on)
+{
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->size; i++) {
+		struct conn_data *d = conn_data_of(s->all[i]);
+
+		if (d)
+			d->unnamed = !on;
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 void store_close(struct store *s)
@@ -398,8 +411,8 @@ int store_batch_end(struct store *s)
 }
 
 /* The name of sql prepared on c ("fuota_<i>" into name), preparing it on first use. Returns
- * false to run it unprepared (no connection data, the table full) and sets *failed (with *res,
- * the error result) when the server refused the statement. */
+ * false to run it unprepared (prepared statements off, no connection data, the table full), and
+ * true with *res set (the error result) when the server refused to prepare it. */
 static bool prepared(PGconn *c, const char *sql, int n, char name[24], PGresult **res)
 {
 	struct conn_data *d = conn_data_of(c);
@@ -407,7 +420,7 @@ static bool prepared(PGconn *c, const char *sql, int n, char name[24], PGresult 
 	size_t i;
 
 	*res = NULL;
-	if (!d || n == 0)
+	if (!d || d->unnamed || n == 0)
 		return false;
 	for (const char *p = sql; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211u;
@@ -541,15 +554,31 @@ static int exec_simple(PGconn *c, const char *sql)
 	return ok ? FUOTA_OK : FUOTA_ERR_IO;
 }
 
-/* Applies one migration in a transaction and records it. */
-static int apply_one(PGconn *c, const struct embedded_migration *m)
+/* The migrations' lock, taken by each of their transactions and held until its end: one that
+ * lasted the session (pg_advisory_lock) would be taken and released on different server
+ * connections behind PgBouncer in transaction mode, and stay held on one of them. */
+#define MIGRATION_LOCK "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")"
+
+/* Applies migration m in one transaction and records it, unless another instance did first
+ * (*done). */
+static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
 {
 	char ver[24];
 	const char *vals[2] = {store_i64(ver, m->version), m->name};
 	PGresult *r;
 
+	*done = false;
 	if (exec_simple(c, "BEGIN") != FUOTA_OK)
 		return FUOTA_ERR_IO;
+	if (exec_simple(c, MIGRATION_LOCK) != FUOTA_OK)
+		goto fail;
+	r = store_exec(c, "SELECT 1 FROM schema_version WHERE version = $1", 1, vals, NULL);
+	if (!r)
+		goto fail;
+	*done = PQntuples(r) > 0;
+	PQclear(r);
+	if (*done)
+		return exec_simple(c, "COMMIT");
 	if (exec_simple(c, m->sql) != FUOTA_OK)
 		goto fail;
 	r = store_exec(c, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vals,
@@ -572,34 +601,22 @@ int store_migrate(struct store *s, int *applied)
 	PGconn *c = store_acquire(s);
 	int rc = FUOTA_ERR_IO, count = 0;
 
-	if (exec_simple(c, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")") != FUOTA_OK)
-		goto out;
 	/* Created under the lock: two instances starting at once would otherwise both try. */
-	if (exec_simple(c, "SET client_min_messages = warning; "
+	if (exec_simple(c, "BEGIN; " MIGRATION_LOCK "; SET LOCAL client_min_messages = warning; "
 	                   "CREATE TABLE IF NOT EXISTS schema_version ("
 	                   "version integer PRIMARY KEY, name text NOT NULL, "
-	                   "applied_at timestamptz NOT NULL DEFAULT now())") != FUOTA_OK)
-		goto unlock;
+	                   "applied_at timestamptz NOT NULL DEFAULT now()); COMMIT") != FUOTA_OK) {
+		exec_simple(c, "ROLLBACK");
+		goto out;
+	}
 	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
-		char ver[24];
-		const char *vals[1] = {store_i64(ver, m->version)};
-		PGresult *r = store_exec(c, "SELECT 1 FROM schema_version WHERE version = $1", 1,
-		                         vals, NULL);
-		int done;
+		bool done;
 
-		if (!r)
-			goto unlock;
-		done = PQntuples(r) > 0;
-		PQclear(r);
-		if (done)
-			continue;
-		if (apply_one(c, m) != FUOTA_OK)
-			goto unlock;
-		count++;
+		if (apply_one(c, m, &done) != FUOTA_OK)
+			goto out;
+		count += !done;
 	}
 	rc = FUOTA_OK;
-unlock:
-	exec_simple(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")");
 out:
 	store_release(s, c);
 	if (applied)

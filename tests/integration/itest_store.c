@@ -16,6 +16,9 @@
  *                      of the writes
  *   reset              the batch's connection killed mid-batch: the batch reports it, takes
  *                      no more, runs nothing more, and the pool's next call works again
+ *   unnamed            [database] prepared_statements = off (FUOTA_DATABASE_PREPARED_STATEMENTS):
+ *                      the same work, in and out of batches, prepares nothing on the session;
+ *                      on prepares; fuotad runs with it off (token, readiness, API)
  *
  * usage: itest_store FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
@@ -30,6 +33,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "fuota/cfg.h"
 #include "fuota/err.h"
 #include "fuota/store.h"
 #include "itest.h"
@@ -38,7 +42,7 @@
 /* seng_gw_encoding_set / _get (fuota_engine). */
 #include "../../server/src/store_engine.h"
 
-static const char *argv_env;
+static const char *argv_bin, *argv_env, *argv_dir;
 
 static struct {
 	struct itest_env env;
@@ -336,6 +340,87 @@ static void test_prepared(void **state)
 	assert_int_equal(raw_count("SELECT count(*) FROM tenant WHERE name = 'prep-1-7'"), 1);
 }
 
+/* A one-connection store opened as fuotad would with FUOTA_DATABASE_PREPARED_STATEMENTS = env
+ * (NULL: unset), put through a batch, a store function's own transaction and plain calls;
+ * returns how many statements its server session holds prepared afterwards. */
+static long session_prepared(const char *env, const char *prefix)
+{
+	struct cfg c;
+	struct store *s = NULL;
+	struct store *keep = T.s;
+	char err[256], name[48], sql[128], *json = NULL;
+	long n;
+
+	if (env)
+		setenv("FUOTA_DATABASE_PREPARED_STATEMENTS", env, 1);
+	else
+		unsetenv("FUOTA_DATABASE_PREPARED_STATEMENTS");
+	assert_int_equal(cfg_load(&c, NULL, err, sizeof(err)), FUOTA_OK);
+	unsetenv("FUOTA_DATABASE_PREPARED_STATEMENTS");
+	assert_int_equal(store_open(T.dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
+	store_set_prepared(s, c.db_prepared);
+	T.s = s; /* for tenant() and own_transaction() */
+	assert_int_equal(store_batch_begin(s), FUOTA_OK);
+	for (int i = 0; i < 3; i++) {
+		store_batch_item(s);
+		snprintf(name, sizeof(name), "%s-batch-%d", prefix, i);
+		assert_true(tenant(name) > 0);
+	}
+	store_batch_item(s);
+	snprintf(name, sizeof(name), "%s-own", prefix);
+	own_transaction(name, "COMMIT");
+	assert_false(store_batch_item_failed(s));
+	assert_int_equal(store_batch_end(s), FUOTA_OK);
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%s-plain-%d", prefix, i);
+		assert_true(tenant(name) > 0);
+	}
+	assert_int_equal(store_ready(s), FUOTA_OK);
+	/* Without parameters: never prepared itself. */
+	assert_int_equal(
+	        store_json(s, "SELECT count(*)::text FROM pg_prepared_statements", 0, NULL, &json),
+	        FUOTA_OK);
+	n = strtol(json, NULL, 10);
+	free(json);
+	T.s = keep;
+	store_close(s);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenant WHERE name LIKE '%s-%%'", prefix);
+	assert_int_equal(raw_count(sql), 7);
+	return n;
+}
+
+static void test_unnamed(void **state)
+{
+	struct cfg c;
+	struct itest_fuotad fd;
+	char err[256], token[80];
+
+	(void)state;
+	assert_int_equal(session_prepared("off", "unnamed"), 0);
+	assert_true(session_prepared(NULL, "named") >= 2);
+	assert_true(session_prepared("on", "named-on") >= 2);
+	setenv("FUOTA_DATABASE_PREPARED_STATEMENTS", "maybe", 1);
+	assert_int_equal(cfg_load(&c, NULL, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "prepared_statements"));
+
+	/* fuotad itself with it off: migrations, a token, readiness and authenticated calls. */
+	setenv("FUOTA_DATABASE_PREPARED_STATEMENTS", "off", 1);
+	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
+	memset(&fd, 0, sizeof(fd));
+	snprintf(fd.bin, sizeof(fd.bin), "%s", argv_bin);
+	snprintf(fd.dsn, sizeof(fd.dsn), "%s", T.dsn);
+	snprintf(fd.log, sizeof(fd.log), "%s/itest_store_fuotad.log", argv_dir);
+	assert_int_equal(itest_token(argv_bin, T.dsn, true, 1, token), 0);
+	assert_int_equal(itest_fuotad_start(&fd), 0);
+	assert_int_equal(api_call(fd.port, "GET", "/readyz", NULL, NULL, NULL), 200);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		        api_call(fd.port, "GET", "/api/v1/jobs?limit=1", token, NULL, NULL), 200);
+	assert_int_equal(itest_fuotad_stop(&fd), 0);
+	unsetenv("FUOTA_DATABASE_PREPARED_STATEMENTS");
+	unsetenv("FUOTA_ENGINE_ENABLED");
+}
+
 static int group_setup(void **state)
 {
 	char err[256];
@@ -370,12 +455,15 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_prepared),       cmocka_unit_test(test_failed_item_undone),
 	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_savepoints),
 	        cmocka_unit_test(test_gw_encoding),    cmocka_unit_test(test_reset),
+	        cmocka_unit_test(test_unnamed),
 	};
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: itest_store FUOTAD SERVICES_ENV WORKDIR\n");
 		return 2;
 	}
+	argv_bin = argv[1];
 	argv_env = argv[2];
+	argv_dir = argv[3];
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

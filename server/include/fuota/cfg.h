@@ -7,7 +7,10 @@
  *              token_cache_ms = 2000 (a verified token is trusted that long without asking the
  *              database: a token revoked through another fuotad instance still works on this
  *              one for up to this long; 0 = ask every time)
- *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread)
+ *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread),
+ *              prepared_statements = on | off (on: each statement is prepared once per
+ *              connection; off: every statement is sent unnamed, as PgBouncer in transaction
+ *              mode before 1.21 needs)
  *   [mqtt]     url = tcp://127.0.0.1:1883
  *   [security] master_key = 64 hex digits, or master_key_file = path of a file holding them
  */
@@ -31,6 +34,7 @@ struct cfg {
 	unsigned token_cache_ms;
 	char db_dsn[1024];
 	unsigned db_pool_size;
+	bool db_prepared;
 	char mqtt_url[256];
 	/* The job engine (fuota/engine_mqtt.h): [mqtt] encoding = json | protobuf (downlinks;
 	 * uplinks are detected), application_topic = application, event_topic = fuota,

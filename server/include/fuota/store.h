@@ -22,9 +22,17 @@ struct store;
 int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* Applies the migrations not yet recorded in schema_version, each in its own transaction, under
- * a session advisory lock so that two fuotad starting at once do not race. *applied (may be
- * NULL) = how many were applied now. */
+/* on (the default): each statement with parameters is prepared once per connection and run by
+ * name. off: every statement is sent unnamed (parse, bind and run in one exchange), which works
+ * through PgBouncer in transaction mode before 1.21, where a server connection, and so a named
+ * statement, is not the client's from one transaction to the next. Call before the store is
+ * used ([database] prepared_statements). */
+void store_set_prepared(struct store *s, bool on);
+
+/* Applies the migrations not yet recorded in schema_version, each in its own transaction, which
+ * holds a transaction-level advisory lock so that two fuotad starting at once do not race (and
+ * PgBouncer in transaction mode does not strand it). *applied (may be NULL) = how many were
+ * applied now. */
 int store_migrate(struct store *s, int *applied);
 
 /* FUOTA_OK when the database answers and every embedded migration is applied. */
