@@ -11,9 +11,14 @@
  *                      "timing": {"gpsEpoch": {"timeSinceGpsEpoch": "1436486418.5s"}},
  *                      "context": "…"}}]}
  *   gw.DownlinkTxAck  {"gatewayId": "0102030405060708", "downlinkId": 7,
- *                      "items": [{"status": "OK"}]}                                          */
+ *                      "items": [{"status": "OK"}]}
+ *   gw.GatewayStats   {"gatewayId": "0102030405060708", "time": "2025-07-14T00:00:00Z",
+ *                      "rxPacketsReceived": 3, "rxPacketsReceivedOk": 2,
+ *                      "txPacketsReceived": 1, "txPacketsEmitted": 1}   (reader; cs_stats.c
+ *                      writes it)                                                             */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,16 +379,67 @@ int cs_gw_ack_from_json(const char *buf, size_t len, struct cs_gw_ack *out, char
 	return from_json(buf, len, out, sizeof(*out), parse_ack_any, err, errlen);
 }
 
+static int parse_stats(json_t *root, struct cs_gw_stats *st, char *err, size_t errlen)
+{
+	static const struct {
+		const char *camel, *snake;
+		size_t off;
+	} counters[] = {
+	        {"rxPacketsReceived", "rx_packets_received",
+	         offsetof(struct cs_gw_stats, rx_received)},
+	        {"rxPacketsReceivedOk", "rx_packets_received_ok",
+	         offsetof(struct cs_gw_stats, rx_received_ok)},
+	        {"txPacketsReceived", "tx_packets_received",
+	         offsetof(struct cs_gw_stats, tx_received)},
+	        {"txPacketsEmitted", "tx_packets_emitted",
+	         offsetof(struct cs_gw_stats, tx_emitted)},
+	};
+	json_t *v;
+	long long x;
+	int rc;
+
+	if (!json_is_object(root))
+		return bad(err, errlen, "not a JSON object");
+	if ((rc = get_gateway_id(root, st->gateway_id, err, errlen)) != FUOTA_OK)
+		return rc;
+	v = member(root, "time", NULL);
+	if (v && (!json_is_string(v) ||
+	          cs_time_parse_rfc3339(json_string_value(v), &st->time) != FUOTA_OK))
+		return bad(err, errlen, "time: expected an RFC 3339 timestamp");
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		rc = get_int(root, counters[i].camel, counters[i].snake, 0, UINT32_MAX, &x, err,
+		             errlen);
+		if (rc != FUOTA_OK)
+			return rc;
+		*(uint32_t *)(void *)((char *)st + counters[i].off) = (uint32_t)x;
+	}
+	return FUOTA_OK;
+}
+
+static int parse_stats_any(json_t *root, void *out, char *err, size_t errlen)
+{
+	return parse_stats(root, out, err, errlen);
+}
+
+int cs_gw_stats_from_json(const char *buf, size_t len, struct cs_gw_stats *out, char *err,
+                          size_t errlen)
+{
+	return from_json(buf, len, out, sizeof(*out), parse_stats_any, err, errlen);
+}
+
+bool cs_payload_is_json(const uint8_t *buf, size_t len)
+{
+	/* The protobuf JSON mapping of a message is an object, and binary protobuf never starts
+	 * with '{': 0x7b would be the tag of field 15 with wire type 3 (start group), which proto3
+	 * never writes. The first byte alone decides. Skipping white space first would not be
+	 * safe: each JSON blank byte is a valid tag too (0x0a: field 1, length-delimited, as in
+	 * UplinkEvent.deduplication_id; 0x09, 0x0d, 0x20 as well), so "\n{" may be a protobuf
+	 * field of length 123. ChirpStack itself looks for "gatewayId" in the text; a gateway
+	 * naming it gateway_id still counts as JSON here. */
+	return len > 0 && buf[0] == '{';
+}
+
 bool cs_gw_payload_is_json(const uint8_t *buf, size_t len)
 {
-	/* CHIRPSTACK-NOTES §9.4: ChirpStack takes a payload containing "gatewayId" for JSON. An
-	 * object is what JSON sends, and no binary gw message starts with '{' (0x7b would be field
-	 * 15 as a group, which gw.proto never uses): the first byte that is not white space
-	 * decides, so that a JSON gateway naming its field gateway_id still counts as JSON. */
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')
-			continue;
-		return buf[i] == '{';
-	}
-	return false;
+	return cs_payload_is_json(buf, len);
 }

@@ -438,6 +438,33 @@ out:
 	return rc;
 }
 
+int cs_gw_stats_from_proto(const uint8_t *buf, size_t len, struct cs_gw_stats *out, char *err,
+                           size_t errlen)
+{
+	Gw__GatewayStats *m;
+	int rc = FUOTA_ERR_MALFORMED;
+
+	memset(out, 0, sizeof(*out));
+	m = gw__gateway_stats__unpack(NULL, len, buf);
+	if (!m)
+		return fail(err, errlen, "not a valid GatewayStats protobuf message");
+	if (copy_eui(m->gateway_id, out->gateway_id)) {
+		fail(err, errlen, "gatewayId: expected 16 hex digits");
+		goto out;
+	}
+	copy_time(m->time, &out->time);
+	out->rx_received = m->rx_packets_received;
+	out->rx_received_ok = m->rx_packets_received_ok;
+	out->tx_received = m->tx_packets_received;
+	out->tx_emitted = m->tx_packets_emitted;
+	rc = FUOTA_OK;
+out:
+	gw__gateway_stats__free_unpacked(m, NULL);
+	if (rc != FUOTA_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
 const char *cs_ack_status_name(enum cs_tx_ack_status s)
 {
 	static const char *const names[] = {

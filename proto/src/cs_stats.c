@@ -1,7 +1,8 @@
-/* gw.GatewayStats writers (cs_msg.h): the periodic message a gateway publishes on
- * {prefix}/gateway/{id}/event/stats, in the protobuf JSON mapping or binary protobuf. Field
- * numbers as in ChirpStack's gw.proto (CHIRPSTACK-NOTES §9.5): time = 2, rx_packets_received = 5,
- * rx_packets_received_ok = 6, tx_packets_received = 7, tx_packets_emitted = 8, gateway_id = 17. */
+/* gw.GatewayStats writers (cs_msg.h; the readers are in cs_gw_json.c and cs_proto.c): the periodic
+ * message a gateway publishes on {prefix}/gateway/{id}/event/stats, in the protobuf JSON mapping or
+ * binary protobuf. Field numbers as in ChirpStack's gw.proto (CHIRPSTACK-NOTES §9.5): time = 2,
+ * rx_packets_received = 5, rx_packets_received_ok = 6, tx_packets_received = 7, tx_packets_emitted
+ * = 8, gateway_id = 17. */
 #include <stdlib.h>
 #include <string.h>
 

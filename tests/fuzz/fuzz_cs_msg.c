@@ -1,6 +1,7 @@
 /* MQTT payloads from the broker: every ChirpStack message parser, JSON and protobuf. The first
- * byte picks the parser (0-5 as before; 6: gw.DownlinkFrame JSON, 7: gw.DownlinkTxAck JSON);
- * what parses must write back and parse again to the same struct. */
+ * byte picks the parser (0-5 as before; 6: gw.DownlinkFrame JSON, 7: gw.DownlinkTxAck JSON,
+ * 8: gw.GatewayStats JSON, 9: gw.GatewayStats protobuf); what parses must write back and parse
+ * again to the same struct. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,38 @@ static void gw_json(const uint8_t *d, size_t n, int ack)
 	free(text);
 }
 
+/* Stats as fuotad reads them: the encoding by cs_payload_is_json's rule, then that reader. */
+static void gw_stats(const uint8_t *d, size_t n, int json)
+{
+	struct cs_gw_stats st, back;
+	char err[128], *text = NULL;
+	uint8_t *bin = NULL;
+	size_t len = 0;
+	int rc = json ? cs_gw_stats_from_json((const char *)d, n, &st, err, sizeof(err))
+	              : cs_gw_stats_from_proto(d, n, &st, err, sizeof(err));
+
+	if (cs_payload_is_json(d, n) != (n > 0 && d[0] == '{'))
+		abort();
+	if (rc != FUOTA_OK)
+		return;
+	if (strlen(st.gateway_id) != 16)
+		abort();
+	if (cs_gw_stats_to_proto(&st, &bin, &len) == FUOTA_OK) {
+		if (cs_gw_stats_from_proto(bin, len, &back, err, sizeof(err)) != FUOTA_OK ||
+		    memcmp(&back, &st, sizeof(st)))
+			abort();
+		free(bin);
+	}
+	if (json && cs_gw_stats_to_json(&st, &text, &len) == FUOTA_OK) {
+		/* a time beyond year 9999 (an offset) may not write back as RFC 3339: not checked
+		 */
+		if (cs_gw_stats_from_json(text, len, &back, err, sizeof(err)) == FUOTA_OK &&
+		    memcmp(&back, &st, sizeof(st)))
+			abort();
+		free(text);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cs_gw_downlink g;
@@ -92,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 8) {
+	switch (data[0] % 10) {
 	case 0: uplink(data + 1, size - 1, 1); break;
 	case 1: uplink(data + 1, size - 1, 0); break;
 	case 2: downlink(data + 1, size - 1, 1); break;
@@ -101,6 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5: (void)cs_gw_ack_from_proto(data + 1, size - 1, &a, err, sizeof(err)); break;
 	case 6: gw_json(data + 1, size - 1, 0); break;
 	case 7: gw_json(data + 1, size - 1, 1); break;
+	case 8: gw_stats(data + 1, size - 1, 1); break;
+	case 9: gw_stats(data + 1, size - 1, 0); break;
 	}
 	return 0;
 }

@@ -312,10 +312,12 @@ static void test_gw_json(void **state)
 		free(text);
 	}
 
-	/* As a JSON gateway writes it: upper-case id, the id as a string, any OK item wins. */
+	/* As a JSON gateway writes it: upper-case id, the id as a string, any OK item wins. The
+	 * reader takes a leading blank; the detection rule does not (test_payload_is_json). */
 	ack = " {\"gatewayId\":\"AABBCCDDEEFF0011\",\"downlinkId\":\"77\","
 	      "\"items\":[{\"status\":\"IGNORED\"},{\"status\":\"OK\"}]}";
-	assert_true(cs_gw_payload_is_json((const uint8_t *)ack, strlen(ack)));
+	assert_false(cs_payload_is_json((const uint8_t *)ack, strlen(ack)));
+	assert_true(cs_payload_is_json((const uint8_t *)ack + 1, strlen(ack) - 1));
 	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
 	assert_string_equal(a.gateway_id, "aabbccddeeff0011");
 	assert_int_equal(a.downlink_id, 77);
@@ -354,6 +356,139 @@ static void test_gw_json(void **state)
 	assert_false(cs_gw_payload_is_json((const uint8_t *)"\x0a\x10{", 3));
 	assert_false(cs_gw_payload_is_json((const uint8_t *)"  ", 2));
 	assert_false(cs_gw_payload_is_json(NULL, 0));
+}
+
+/* gw.GatewayStats both ways, as a ChirpStack gateway publishes it (fields fuota does not read
+ * included), and what fuotad must not learn a gateway's encoding from. */
+static void test_gw_stats(void **state)
+{
+	static const char chirpstack[] =
+	        "{\"gatewayId\":\"0016C001FF10D3F6\",\"time\":\"2025-07-14T00:00:30.5Z\","
+	        "\"location\":{\"latitude\":48.1},\"configVersion\":\"1.2\","
+	        "\"rxPacketsReceived\":12,\"rxPacketsReceivedOk\":\"10\",\"txPacketsReceived\":3,"
+	        "\"txPacketsEmitted\":2,\"metadata\":{\"k\":\"v\"},"
+	        "\"txPacketsPerStatus\":{\"OK\":2}}";
+	static const char *const bad[] = {
+	        "",
+	        "{",
+	        "[]",
+	        "{}",
+	        "{\"rxPacketsReceived\":1}",
+	        "{\"gatewayId\":\"0016c001ff10d3f\"}",
+	        "{\"gatewayId\":\"0016c001ff10d3fg\"}",
+	        "{\"gatewayId\":16}",
+	        "{\"gatewayId\":\"0016c001ff10d3f6\",\"time\":30}",
+	        "{\"gatewayId\":\"0016c001ff10d3f6\",\"time\":\"yesterday\"}",
+	        "{\"gatewayId\":\"0016c001ff10d3f6\",\"rxPacketsReceived\":-1}",
+	        "{\"gatewayId\":\"0016c001ff10d3f6\",\"txPacketsEmitted\":4294967296}",
+	        "{\"gatewayId\":\"0016c001ff10d3f6\",\"gatewayId\":\"0016c001ff10d3f6\"}",
+	};
+	static const char snake[] =
+	        "{\"gateway_id\":\"0016c001ff10d3f6\",\"tx_packets_emitted\":\"7\"}";
+	struct cs_gw_stats st, back;
+	char err[128], *text = NULL;
+	uint8_t *bin = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(
+	        cs_gw_stats_from_json(chirpstack, strlen(chirpstack), &st, err, sizeof(err)),
+	        FUOTA_OK);
+	assert_string_equal(st.gateway_id, "0016c001ff10d3f6");
+	assert_true(st.time.set);
+	assert_int_equal(st.time.sec, 1752451230);
+	assert_int_equal(st.time.nsec, 500000000);
+	assert_int_equal(st.rx_received, 12);
+	assert_int_equal(st.rx_received_ok, 10);
+	assert_int_equal(st.tx_received, 3);
+	assert_int_equal(st.tx_emitted, 2);
+
+	/* Both writers and both readers agree, snake_case and no time included. */
+	assert_int_equal(cs_gw_stats_to_proto(&st, &bin, &len), FUOTA_OK);
+	assert_false(cs_payload_is_json(bin, len));
+	assert_int_equal(cs_gw_stats_from_proto(bin, len, &back, err, sizeof(err)), FUOTA_OK);
+	assert_memory_equal(&back, &st, sizeof(st));
+	/* The same bytes are no JSON stats, and JSON stats are no protobuf. */
+	assert_int_equal(cs_gw_stats_from_json((const char *)bin, len, &back, err, sizeof(err)),
+	                 FUOTA_ERR_MALFORMED);
+	free(bin);
+	assert_int_equal(cs_gw_stats_to_json(&st, &text, &len), FUOTA_OK);
+	assert_true(cs_payload_is_json((const uint8_t *)text, len));
+	assert_int_equal(cs_gw_stats_from_json(text, len, &back, err, sizeof(err)), FUOTA_OK);
+	assert_memory_equal(&back, &st, sizeof(st));
+	assert_int_equal(
+	        cs_gw_stats_from_proto((const uint8_t *)text, len, &back, err, sizeof(err)),
+	        FUOTA_ERR_MALFORMED);
+	free(text);
+	assert_int_equal(cs_gw_stats_from_json(snake, strlen(snake), &back, err, sizeof(err)),
+	                 FUOTA_OK);
+	assert_string_equal(back.gateway_id, "0016c001ff10d3f6");
+	assert_false(back.time.set);
+	assert_int_equal(back.tx_emitted, 7);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&back, 0x5a, sizeof(back));
+		err[0] = 0;
+		assert_int_equal(
+		        cs_gw_stats_from_json(bad[i], strlen(bad[i]), &back, err, sizeof(err)),
+		        FUOTA_ERR_MALFORMED);
+		assert_true(err[0] != 0);
+		assert_int_equal(back.gateway_id[0], 0); /* zeroed on error */
+	}
+	/* Protobuf without gateway_id (field 17), with a bad one, and truncated. */
+	memset(&st, 0, sizeof(st));
+	st.rx_received = 5;
+	assert_int_equal(cs_gw_stats_to_proto(&st, &bin, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_stats_from_proto(bin, len, &back, err, sizeof(err)),
+	                 FUOTA_ERR_MALFORMED);
+	free(bin);
+	strcpy(st.gateway_id, "0016c001ff10d3fx");
+	assert_int_equal(cs_gw_stats_to_proto(&st, &bin, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_stats_from_proto(bin, len, &back, err, sizeof(err)),
+	                 FUOTA_ERR_MALFORMED);
+	free(bin);
+	strcpy(st.gateway_id, "0016c001ff10d3f6");
+	assert_int_equal(cs_gw_stats_to_proto(&st, &bin, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_stats_from_proto(bin, len - 1, &back, err, sizeof(err)),
+	                 FUOTA_ERR_MALFORMED);
+	free(bin);
+}
+
+/* One rule for every message read from the broker: JSON when the first byte is '{'. */
+static void test_payload_is_json(void **state)
+{
+	/* A protobuf message whose field 1 (tag 0x0a, length-delimited) is 123 bytes long: its
+	 * second byte is '{', and 0x0a is also a JSON blank. */
+	uint8_t field1[2 + 123];
+	struct cs_uplink u;
+	char *text = NULL;
+	uint8_t *bin = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_true(cs_payload_is_json((const uint8_t *)"{", 1));
+	assert_true(cs_payload_is_json((const uint8_t *)"{\"gatewayId\":1}", 15));
+	assert_false(cs_payload_is_json(NULL, 0));
+	assert_false(cs_payload_is_json((const uint8_t *)" {}", 3));
+	assert_false(cs_payload_is_json((const uint8_t *)"\r\n{}", 4));
+	field1[0] = 0x0a;
+	field1[1] = 0x7b;
+	memset(field1 + 2, 'x', 123);
+	assert_false(cs_payload_is_json(field1, sizeof(field1)));
+	assert_false(cs_gw_payload_is_json(field1, sizeof(field1)));
+	assert_true(cs_gw_payload_is_json((const uint8_t *)"{}", 2));
+	/* Uplinks as ChirpStack writes them, both ways. */
+	assert_true(
+	        cs_payload_is_json((const uint8_t *)chirpstack_uplink, strlen(chirpstack_uplink)));
+	assert_int_equal(
+	        cs_uplink_from_json(chirpstack_uplink, strlen(chirpstack_uplink), &u, NULL, 0),
+	        FUOTA_OK);
+	assert_int_equal(cs_uplink_to_proto(&u, &bin, &len), FUOTA_OK);
+	assert_false(cs_payload_is_json(bin, len));
+	free(bin);
+	assert_int_equal(cs_uplink_to_json(&u, &text, &len), FUOTA_OK);
+	assert_true(cs_payload_is_json((const uint8_t *)text, len));
+	free(text);
 }
 
 static void test_base64_rfc4648(void **state)
@@ -424,6 +559,8 @@ int main(void)
 	        cmocka_unit_test(test_downlink_json_and_proto),
 	        cmocka_unit_test(test_gw_downlink_and_ack),
 	        cmocka_unit_test(test_gw_json),
+	        cmocka_unit_test(test_gw_stats),
+	        cmocka_unit_test(test_payload_is_json),
 	        cmocka_unit_test(test_base64_rfc4648),
 	        cmocka_unit_test(test_time_text),
 	};

@@ -153,13 +153,17 @@ int cs_gw_downlink_to_json(const struct cs_gw_downlink *d, char **out, size_t *o
 int cs_gw_ack_from_json(const char *buf, size_t len, struct cs_gw_ack *out, char *err,
                         size_t errlen);
 int cs_gw_ack_to_json(const struct cs_gw_ack *a, char **out, size_t *out_len);
-/* Whether a message a gateway published ({prefix}/gateway/{id}/event/...) is JSON (else binary
- * protobuf): its first byte other than white space is '{'. */
+/* Whether a message from the broker is in the JSON mapping (else binary protobuf): its first
+ * byte is '{'. One rule for every message fuota reads (uplinks, gateway acks and stats);
+ * cs_gw_payload_is_json is the same function under its former name. */
+bool cs_payload_is_json(const uint8_t *buf, size_t len);
 bool cs_gw_payload_is_json(const uint8_t *buf, size_t len);
 
 /* gw.GatewayStats ({prefix}/gateway/{id}/event/stats), the fields a simulated gateway fills.
- * Writers only: cs_gw_stats_to_json gives the protobuf JSON mapping ("gatewayId", "time" as RFC
- * 3339, counters as numbers), cs_gw_stats_to_proto the binary form. */
+ * cs_gw_stats_to_json gives the protobuf JSON mapping ("gatewayId", "time" as RFC 3339, counters
+ * as numbers), cs_gw_stats_to_proto the binary form. The readers require gatewayId (16 hex
+ * digits, lower-cased into gateway_id) and take time and the counters when present (fuotad reads
+ * stats only to learn a gateway's encoding); FUOTA_ERR_MALFORMED with a message in err. */
 struct cs_gw_stats {
 	char gateway_id[CS_EUI_LEN];
 	struct cs_time time; /* Unix time */
@@ -169,6 +173,10 @@ struct cs_gw_stats {
 
 int cs_gw_stats_to_json(const struct cs_gw_stats *st, char **out, size_t *out_len);
 int cs_gw_stats_to_proto(const struct cs_gw_stats *st, uint8_t **out, size_t *out_len);
+int cs_gw_stats_from_json(const char *buf, size_t len, struct cs_gw_stats *out, char *err,
+                          size_t errlen);
+int cs_gw_stats_from_proto(const uint8_t *buf, size_t len, struct cs_gw_stats *out, char *err,
+                           size_t errlen);
 
 /* Base64 (RFC 4648, standard alphabet, padded), used by the JSON mapping for bytes.
  * cs_base64_encode writes NUL-terminated text into out (needs 4 * ceil(len / 3) + 1 bytes).
