@@ -16,6 +16,7 @@
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
 #include "fuota/store.h"
+#include "engine_gwenc.h"
 #include "store_engine.h"
 
 #define MAX_WAIT_MS    1000
@@ -32,22 +33,20 @@
  * how far the inbound queue falls behind is the first thing to look at when a large job fails. */
 struct runner_stats {
 	int64_t since_ms;
-	uint64_t uplinks, acks, batches, failed;
+	uint64_t uplinks, acks, batches, failed, unreadable;
 	int64_t uplink_us, tick_us;
 	size_t queue_max;
 };
 
 /* The encoding of a gateway (CHIRPSTACK-NOTES §9.4): learnt from what it publishes (heard), or
  * read from engine_gateway, where any instance of the shared subscriptions stored it, at most
- * GW_RECHECK_MS ago (checked_ms). */
-#define GW_RECHECK_MS 60000
-#define GW_FILTERS    16
-struct gw_encoding {
-	char id[CS_EUI_LEN];
-	bool json, known, stored;
-	int64_t checked_ms;
-	uint64_t stored_in; /* the batch item that stored it (runner item_seq) */
-};
+ * GW_RECHECK_MS ago (checked_ms). Kept in r->gws (engine_gwenc.h). A message on a gateway's
+ * topic that is not a stats or ack message of the encoding its first byte tells, naming that
+ * gateway, teaches nothing: it is counted, and logged at debug at most every GW_GARBAGE_LOG_MS
+ * per gateway. */
+#define GW_RECHECK_MS     60000
+#define GW_GARBAGE_LOG_MS 60000
+#define GW_FILTERS        16
 
 /* A message the engine published during a batch: sent once the batch is committed. */
 struct pending_pub {
@@ -70,8 +69,7 @@ struct engine_runner {
 	char gw_ack[GW_FILTERS][96], gw_stats[GW_FILTERS][96], gw_down[GW_FILTERS][96];
 	size_t n_gw_filters;
 	bool gw_json_default;
-	struct gw_encoding *gws;
-	size_t n_gws, cap_gws;
+	struct engine_gwenc gws;
 	struct runner_stats st;
 	/* Set by the runner thread itself: publishes of that thread while batching wait in pend. */
 	pthread_t self;
@@ -112,13 +110,13 @@ static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
 		log_msg(LOG_LVL_INFO,
 		        "engine: %.0f uplinks/s, %.0f acks/s over %lld ms; queue %zu (max %zu); "
 		        "busy %.0f %% on uplinks (%.0f us each), %.0f %% on ticks; %llu batches, "
-		        "%llu messages undone",
+		        "%llu messages undone, %llu unreadable gateway messages",
 		        (double)st->uplinks * 1000.0 / (double)span,
 		        (double)st->acks * 1000.0 / (double)span, (long long)span, q, st->queue_max,
 		        (double)st->uplink_us / (double)span / 10.0,
 		        st->uplinks ? (double)st->uplink_us / (double)st->uplinks : 0.0,
 		        (double)st->tick_us / (double)span / 10.0, (unsigned long long)st->batches,
-		        (unsigned long long)st->failed);
+		        (unsigned long long)st->failed, (unsigned long long)st->unreadable);
 	memset(st, 0, sizeof(*st));
 	st->since_ms = now_ms;
 }
@@ -142,32 +140,10 @@ static bool gw_topic(const char (*filters)[96], size_t n, const char *topic, cha
 	return false;
 }
 
-static struct gw_encoding *gw_slot(struct engine_runner *r, const char *id)
-{
-	struct gw_encoding *g;
-
-	for (size_t i = 0; i < r->n_gws; i++)
-		if (strcmp(r->gws[i].id, id) == 0)
-			return &r->gws[i];
-	if (r->n_gws == r->cap_gws) {
-		size_t cap = r->cap_gws ? r->cap_gws * 2 : 16;
-		struct gw_encoding *n = realloc(r->gws, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		r->gws = n;
-		r->cap_gws = cap;
-	}
-	g = &r->gws[r->n_gws++];
-	memset(g, 0, sizeof(*g));
-	memcpy(g->id, id, CS_EUI_LEN);
-	return g;
-}
-
 /* A message from gateway id in encoding json: remembered, and stored when it is news. */
 static void gw_heard(struct engine_runner *r, const char *id, bool json, int64_t now_ms)
 {
-	struct gw_encoding *g = gw_slot(r, id);
+	struct engine_gwenc_entry *g = engine_gwenc_get(&r->gws, id, true);
 
 	if (!g)
 		return;
@@ -189,15 +165,40 @@ static void gw_heard(struct engine_runner *r, const char *id, bool json, int64_t
  * were undone): stored again when next heard. */
 static void gw_unstored(struct engine_runner *r, uint64_t first)
 {
-	for (size_t i = 0; i < r->n_gws; i++)
-		if (r->gws[i].stored && r->gws[i].stored_in >= first)
-			r->gws[i].stored = false;
+	for (size_t i = 0; i < r->gws.cap; i++) {
+		struct engine_gwenc_entry *g = &r->gws.slots[i];
+
+		if (g->id[0] && g->stored && g->stored_in >= first)
+			g->stored = false;
+	}
+}
+
+/* A message on gateway id's topic (what: "ack" or "stats") that is not one of its own in the
+ * encoding its first byte tells (why): changes nothing of the gateway. */
+static void gw_unreadable(struct engine_runner *r, const char *id, const char *what, bool json,
+                          const char *why, int64_t now_ms)
+{
+	struct engine_gwenc_entry *g = engine_gwenc_get(&r->gws, id, true);
+
+	r->st.unreadable++;
+	if (!g)
+		return;
+	g->garbage++;
+	if (g->garbage_logged_ms != 0 && now_ms - g->garbage_logged_ms < GW_GARBAGE_LOG_MS)
+		return;
+	log_msg(LOG_LVL_DEBUG,
+	        "mqtt: gateway %s: %u unreadable message(s) since the last line, the latest a %s "
+	        "(%s): %s; its encoding stays %s",
+	        id, g->garbage, what, json ? "JSON" : "protobuf", why,
+	        g->known ? (g->json ? "JSON" : "protobuf") : "unknown");
+	g->garbage = 0;
+	g->garbage_logged_ms = now_ms;
 }
 
 /* Whether gateway id gets its DownlinkFrames in JSON. */
 static bool gw_wants_json(struct engine_runner *r, const char *id, int64_t now_ms)
 {
-	struct gw_encoding *g = gw_slot(r, id);
+	struct engine_gwenc_entry *g = engine_gwenc_get(&r->gws, id, true);
 	bool json;
 
 	if (!g)
@@ -363,6 +364,49 @@ int engine_cfg_parse_regions(struct engine_cfg *c, const char *spec, bool defaul
 	return FUOTA_OK;
 }
 
+/* An ack on gateway gw's topic: acted on, and its encoding learnt, when it parses in the
+ * encoding its first byte tells and names gw. */
+static void on_gw_ack(struct engine_runner *r, const char *gw, const struct mqtt_msg *m)
+{
+	struct cs_gw_ack a;
+	char err[160];
+	bool json = cs_payload_is_json(m->payload, m->len);
+	int rc = json ? cs_gw_ack_from_json((const char *)m->payload, m->len, &a, err, sizeof(err))
+	              : cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
+
+	if (rc == FUOTA_OK && strcmp(a.gateway_id, gw) != 0) {
+		snprintf(err, sizeof(err), "it names gateway %s", a.gateway_id);
+		rc = FUOTA_ERR_MALFORMED;
+	}
+	if (rc != FUOTA_OK) {
+		gw_unreadable(r, gw, "DownlinkTxAck", json, err, realtime_ms(NULL));
+		return;
+	}
+	gw_heard(r, gw, json, realtime_ms(NULL));
+	engine_on_ack(r->engine, &a);
+	r->st.acks++;
+}
+
+/* Stats tell the gateway's encoding only (one message per gateway every 30 s or so). */
+static void on_gw_stats(struct engine_runner *r, const char *gw, const struct mqtt_msg *m)
+{
+	struct cs_gw_stats st;
+	char err[160];
+	bool json = cs_payload_is_json(m->payload, m->len);
+	int rc = json ? cs_gw_stats_from_json((const char *)m->payload, m->len, &st, err,
+	                                      sizeof(err))
+	              : cs_gw_stats_from_proto(m->payload, m->len, &st, err, sizeof(err));
+
+	if (rc == FUOTA_OK && strcmp(st.gateway_id, gw) != 0) {
+		snprintf(err, sizeof(err), "it names gateway %s", st.gateway_id);
+		rc = FUOTA_ERR_MALFORMED;
+	}
+	if (rc != FUOTA_OK)
+		gw_unreadable(r, gw, "GatewayStats", json, err, realtime_ms(NULL));
+	else
+		gw_heard(r, gw, json, realtime_ms(NULL));
+}
+
 static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 {
 	char err[160], gw[CS_EUI_LEN];
@@ -373,9 +417,7 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 
 		if (!u)
 			return;
-		/* ChirpStack's JSON is an object; binary protobuf never starts with '{' (field 1
-		 * of an UplinkEvent is tag 0x0a). */
-		if (m->len > 0 && m->payload[0] == '{')
+		if (cs_payload_is_json(m->payload, m->len))
 			rc = cs_uplink_from_json((const char *)m->payload, m->len, u, err,
 			                         sizeof(err));
 		else
@@ -391,25 +433,10 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		free(u);
 		return;
 	}
-	if (gw_topic(r->gw_ack, r->n_gw_filters, m->topic, gw)) {
-		struct cs_gw_ack a;
-		bool json = cs_gw_payload_is_json(m->payload, m->len);
-
-		rc = json ? cs_gw_ack_from_json((const char *)m->payload, m->len, &a, err,
-		                                sizeof(err))
-		          : cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
-		if (rc == FUOTA_OK) {
-			gw_heard(r, gw, json, realtime_ms(NULL));
-			engine_on_ack(r->engine, &a);
-			r->st.acks++;
-		} else
-			log_msg(LOG_LVL_WARN, "mqtt: %s: bad ack (%s): %s", m->topic,
-			        json ? "JSON" : "protobuf", err);
-		return;
-	}
-	/* Stats tell the gateway's encoding only (one message per gateway every 30 s or so). */
-	if (gw_topic(r->gw_stats, r->n_gw_filters, m->topic, gw) && m->len > 0)
-		gw_heard(r, gw, cs_gw_payload_is_json(m->payload, m->len), realtime_ms(NULL));
+	if (gw_topic(r->gw_ack, r->n_gw_filters, m->topic, gw))
+		on_gw_ack(r, gw, m);
+	else if (gw_topic(r->gw_stats, r->n_gw_filters, m->topic, gw))
+		on_gw_stats(r, gw, m);
 }
 
 /* Handles m and up to BATCH_MAX - 1 more waiting messages in one database transaction (each
@@ -689,7 +716,7 @@ void engine_runner_stop(struct engine_runner *r)
 	mqtt_queue_destroy(r->queue);
 	pending_drop(r, 0);
 	free(r->pend);
-	free(r->gws);
+	engine_gwenc_free(&r->gws);
 	if (r->own_store)
 		store_close(r->store);
 	free(r);
