@@ -92,6 +92,10 @@ struct engine {
 	int64_t seen_flushed_ms;
 	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
 	size_t backlog; /* engine_set_backlog */
+	/* engine_seen.c, engine_batch_*: the records' states before the open batch changed them. */
+	struct engine_seen_undo *undo;
+	size_t n_undo, cap_undo;
+	bool batch, undo_lost; /* undo_lost: a change could not be noted (out of memory) */
 };
 
 /* engine.c */
@@ -119,6 +123,7 @@ void engine_job_forget(struct engine *e, int64_t id);
 /* engine_seen.c */
 /* The record of dev_eui (created when create and new); NULL when unknown or out of memory. */
 struct engine_seen *engine_seen_get(struct engine *e, const char *dev_eui, bool create);
+/* Frees the records and the batch's notes. */
 void engine_seen_free(struct engine *e);
 /* Notes an uplink: its gateways and the device's uplink period. Returns the device's record. */
 struct engine_seen *engine_seen_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);

@@ -450,8 +450,10 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 
 	r->batching = batch;
 	r->batch_first = r->item_seq + 1;
+	if (batch)
+		engine_batch_begin(r->engine);
 	while (m) {
-		size_t mark = r->n_pend;
+		size_t mark = r->n_pend, engine_mark = engine_batch_mark(r->engine);
 
 		r->item_seq++;
 		if (batch)
@@ -462,6 +464,7 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 			        m->topic);
 			pending_drop(r, mark);
 			gw_unstored(r, r->item_seq);
+			engine_batch_undo(r->engine, engine_mark);
 			r->st.failed++;
 		}
 		mqtt_msg_free(m);
@@ -482,7 +485,9 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 		r->st.failed += (uint64_t)taken;
 		pending_drop(r, 0);
 		gw_unstored(r, r->batch_first);
+		engine_batch_undo(r->engine, 0);
 	}
+	engine_batch_end(r->engine);
 	return taken;
 }
 

@@ -17,7 +17,26 @@
  * on), for months: a device neither heard nor sent a request for FORGET_AFTER_MS is forgotten
  * (its pairs are in engine_device_gateway already; a pair not yet written keeps it). Past twice
  * the longest period kept, nothing of the record is worth more than the memory; heard again, it
- * is a new record. The sweep runs once a minute, after the flush. */
+ * is a new record. The sweep runs once a minute, after the flush.
+ *
+ * Batches (engine_batch_*, engine.h): an inbound message whose database work is undone must leave
+ * nothing in memory that the database does not hold. Its changes to a record are noted, and taken
+ * back in reverse order when it is undone:
+ *   - a request sent (engine_seen_sent) or a step left (engine_seen_moved): the whole request
+ *     part comes back. The request was not published (the runner drops an undone message's
+ *     publishes); kept, its `queued` would take later uplinks for deliveries of nothing, move
+ *     a stored deadline for it, and its first_rx_ms would widen the clock check of
+ *     McClassSessionAns.
+ *   - a deadline stored by a delivery (engine_seen_delivered): deadline_ms comes back (it says
+ *     what the database holds; kept, a later delivery would not write a deadline it needs, and
+ *     the step would time out early). The delivery itself stays: the network server delivered
+ *     the downlink at that uplink whatever our database did.
+ *   - the uplink's own facts (engine_seen_uplink: when it was heard, the period, its gateways)
+ *     stay: they happened. Its gateways are written by the tick's flush, in a transaction of
+ *     its own.
+ * An undone message that both left a step and delivered one of its requests comes back with that
+ * request still queued: its next uplink is then taken for the delivery, and the deadline
+ * moves up to one period later than it would have; a late retry, never an early one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +55,18 @@
 #define FORGET_AFTER_MS (3 * 3600 * 1000)
 #define SWEEP_EVERY_MS  (60 * 1000)
 #define TABLE_MIN       1024
+
+/* A record's state before a change of the open batch (whole: its request part; else only
+ * deadline_ms). */
+struct engine_seen_undo {
+	char dev_eui[SENG_EUI_LEN];
+	bool whole;
+	int64_t job_id;
+	char step[16];
+	unsigned attempts, queued;
+	uint64_t timeout_ms;
+	int64_t sent_ms, first_rx_ms, deadline_ms;
+};
 
 static uint64_t eui_hash(const char *s)
 {
@@ -106,6 +137,113 @@ void engine_seen_free(struct engine *e)
 	free(e->seen);
 	e->seen = NULL;
 	e->seen_cap = e->seen_n = 0;
+	free(e->undo);
+	e->undo = NULL;
+	e->n_undo = e->cap_undo = 0;
+}
+
+/* Notes r's state before a change, while a batch is open. */
+static void note(struct engine *e, const struct engine_seen *r, bool whole)
+{
+	struct engine_seen_undo *u;
+
+	if (!e->batch)
+		return;
+	if (e->n_undo == e->cap_undo) {
+		size_t cap = e->cap_undo ? e->cap_undo * 2 : 64;
+		struct engine_seen_undo *n = realloc(e->undo, cap * sizeof(*n));
+
+		if (!n) {
+			e->undo_lost = true;
+			return;
+		}
+		e->undo = n;
+		e->cap_undo = cap;
+	}
+	u = &e->undo[e->n_undo++];
+	memcpy(u->dev_eui, r->dev_eui, SENG_EUI_LEN);
+	u->whole = whole;
+	u->job_id = r->job_id;
+	memcpy(u->step, r->step, sizeof(u->step));
+	u->attempts = r->attempts;
+	u->queued = r->queued;
+	u->timeout_ms = r->timeout_ms;
+	u->sent_ms = r->sent_ms;
+	u->first_rx_ms = r->first_rx_ms;
+	u->deadline_ms = r->deadline_ms;
+}
+
+void engine_batch_begin(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->batch = true;
+	e->n_undo = 0;
+	e->undo_lost = false;
+	pthread_mutex_unlock(&e->lock);
+}
+
+size_t engine_batch_mark(struct engine *e)
+{
+	size_t mark;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	mark = e->n_undo;
+	pthread_mutex_unlock(&e->lock);
+	return mark;
+}
+
+void engine_batch_undo(struct engine *e, size_t mark)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	/* Newest first, so that each record ends as it was at the mark. The sweep (the only
+	 * removal) runs from the tick, never inside a batch: every noted record is still there. */
+	while (e->n_undo > mark) {
+		const struct engine_seen_undo *u = &e->undo[--e->n_undo];
+		struct engine_seen *r = engine_seen_get(e, u->dev_eui, false);
+
+		if (!r)
+			continue;
+		r->deadline_ms = u->deadline_ms;
+		if (!u->whole)
+			continue;
+		r->job_id = u->job_id;
+		memcpy(r->step, u->step, sizeof(r->step));
+		r->attempts = u->attempts;
+		r->queued = u->queued;
+		r->timeout_ms = u->timeout_ms;
+		r->sent_ms = u->sent_ms;
+		r->first_rx_ms = u->first_rx_ms;
+	}
+	if (e->undo_lost)
+		log_msg(LOG_LVL_WARN, "engine: out of memory: an undone message's requests may "
+		                      "still be counted as queued (deadlines correct themselves)");
+	/* Read again from the database when next needed: what it holds now. A job row read
+	 * inside the batch may show the undone writes, and a FragIndex fixed by an undone
+	 * FragSessionSetupReq is not fixed at all (another version's session could then take it).
+	 */
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
+		if (e->jobs[i].j.id)
+			engine_job_forget(e, e->jobs[i].j.id);
+	for (struct engine_cache *c = e->cache; c; c = c->next)
+		memset(c->frag_index_known, 0, sizeof(c->frag_index_known));
+	pthread_mutex_unlock(&e->lock);
+}
+
+void engine_batch_end(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->batch = false;
+	e->n_undo = 0;
+	e->undo_lost = false;
+	pthread_mutex_unlock(&e->lock);
 }
 
 static void note_gateway(struct engine_seen *r, const char *gw, int quality, int64_t now_ms)
@@ -295,6 +433,7 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
 
 	if (!r)
 		return;
+	note(e, r, true);
 	if (r->job_id != job_id || strcmp(r->step, step) != 0)
 		r->first_rx_ms = 0;
 	r->job_id = job_id;
@@ -311,6 +450,7 @@ void engine_seen_moved(struct engine *e, const char *dev_eui)
 	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
 
 	if (r) {
+		note(e, r, true);
 		r->queued = 0;
 		r->step[0] = 0;
 		r->first_rx_ms = 0;
@@ -335,6 +475,7 @@ int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_m
 	deadline = now_ms + (int64_t)(r->timeout_ms + (uint64_t)r->period_ms * r->queued);
 	if (deadline <= r->deadline_ms)
 		return FUOTA_OK;
+	note(e, r, false);
 	r->deadline_ms = deadline;
 	seng_dev_update_init(&u);
 	u.set_deadline = true;

@@ -115,11 +115,101 @@ static void test_sweep_keeps_lookups(void **state)
 	engine_seen_free(&e);
 }
 
+static struct engine_seen *rec(struct engine *e, unsigned dev)
+{
+	char id[SENG_EUI_LEN];
+
+	eui(id, dev);
+	return engine_seen_get(e, id, false);
+}
+
+/* An inbound message whose database work is undone leaves no request it sent and no step it
+ * left in memory; what the radio did (its uplink, a delivery) stays; the job rows and
+ * FragIndexes read meanwhile are read again. */
+static void test_batch_undo(void **state)
+{
+	struct engine e;
+	struct engine_cache cache;
+	struct engine_seen *r;
+	const char *d1 = "70b3d50000000001", *d2 = "70b3d50000000002";
+	const int64_t far = T0 + HOUR_MS; /* a stored deadline no delivery here moves */
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	memset(&cache, 0, sizeof(cache));
+	cache.job_id = 7;
+	cache.frag_index_known[1] = true;
+	e.cache = &cache;
+	e.jobs[0].j.id = 7;
+	e.jobs[0].loaded_ms = T0;
+	/* Before the batch: device 1 was sent its McClassCSessionReq, two copies queued. */
+	uplink(&e, 1, T0);
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 2, 15000, T0, far);
+
+	engine_batch_begin(&e);
+	/* Message A (kept): device 1's uplink delivers one copy. */
+	assert_int_equal(engine_batch_mark(&e), 0);
+	uplink(&e, 1, T0 + 10000);
+	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 10000), FUOTA_OK);
+	/* Message B (undone): an answer moved device 1 on and sent the next request. */
+	{
+		size_t mark = engine_batch_mark(&e);
+
+		uplink(&e, 1, T0 + 20000);
+		engine_seen_moved(&e, d1);
+		engine_seen_sent(&e, 7, d1, "frag_setup", 1, 1, 15000, T0 + 20000, T0 + 35000);
+		engine_batch_undo(&e, mark);
+	}
+	r = rec(&e, 1);
+	assert_string_equal(r->step, "mc_session");
+	assert_int_equal(r->job_id, 7);
+	assert_int_equal(r->attempts, 1);
+	assert_int_equal(r->queued, 1);               /* A's delivery stays */
+	assert_int_equal(r->first_rx_ms, T0 + 10000); /* so does when it came */
+	assert_int_equal(r->sent_ms, T0);
+	assert_int_equal(r->deadline_ms, far);
+	assert_int_equal(r->last_up_ms, T0 + 20000); /* B's uplink was heard */
+	/* Read again after an undo. */
+	assert_false(cache.frag_index_known[1]);
+	assert_int_equal(e.jobs[0].j.id, 0);
+
+	/* Message C (kept) sends device 2 a request, D (kept) a second one; the commit fails. */
+	cache.frag_index_known[2] = true;
+	e.jobs[1].j.id = 7;
+	uplink(&e, 2, T0 + 30000);
+	engine_seen_sent(&e, 7, d2, "mc_setup", 1, 1, 15000, T0 + 30000, T0 + 45000);
+	uplink(&e, 2, T0 + 40000);
+	engine_seen_sent(&e, 7, d2, "mc_setup", 2, 1, 15000, T0 + 40000, T0 + 55000);
+	engine_batch_undo(&e, 0);
+	r = rec(&e, 2);
+	assert_non_null(r); /* heard: known */
+	assert_int_equal(r->last_up_ms, T0 + 40000);
+	assert_int_equal(r->job_id, 0); /* asked nothing */
+	assert_int_equal(r->queued, 0);
+	assert_int_equal(r->step[0], 0);
+	assert_int_equal(r->deadline_ms, 0);
+	assert_false(engine_seen_first_rx(&e, 7, d2, "mc_setup", &(int64_t){0}));
+	r = rec(&e, 1);
+	assert_string_equal(r->step, "mc_session");
+	assert_int_equal(r->queued, 1);
+	assert_false(cache.frag_index_known[2]);
+	assert_int_equal(e.jobs[1].j.id, 0);
+	engine_batch_end(&e);
+
+	/* After the batch, changes are no longer noted: an undo takes nothing back. */
+	engine_seen_sent(&e, 7, d2, "mc_setup", 1, 1, 15000, T0 + 50000, T0 + 65000);
+	engine_batch_undo(&e, 0);
+	assert_string_equal(rec(&e, 2)->step, "mc_setup");
+	e.cache = NULL;
+	engine_seen_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_old_goes_recent_stays),
 	        cmocka_unit_test(test_sweep_keeps_lookups),
+	        cmocka_unit_test(test_batch_undo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,4 +114,17 @@ int engine_on_ack(struct engine *e, const struct cs_gw_ack *a);
  * FUOTA_OK or FUOTA_ERR_IO. */
 int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms);
 
+/* Inbound messages handled in one database transaction (engine_mqtt.c's batches; engine_seen.c):
+ * between engine_batch_begin and engine_batch_end the engine notes what each message changes in
+ * its memory. engine_batch_mark is where a message starts; engine_batch_undo(e, mark) takes back
+ * what was changed since (the message's database work was undone; mark 0: the whole batch,
+ * whose commit failed), so that nothing the database does not hold stays in memory: the
+ * requests it sent (not published after all) and the deadlines it stored, and the job rows and
+ * FragIndexes read while it was open are read again. What the radio did (an uplink heard, its
+ * gateways, a queued downlink delivered) stays. NULL e accepted. */
+void engine_batch_begin(struct engine *e);
+size_t engine_batch_mark(struct engine *e);
+void engine_batch_undo(struct engine *e, size_t mark);
+void engine_batch_end(struct engine *e);
+
 #endif
