@@ -23,7 +23,7 @@ struct job_input {
 
 static json_t *plan_json(const struct job_plan *pl)
 {
-	return json_pack(
+	json_t *o = json_pack(
 	        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, "
 	        "s:I}",
 	        "max_payload", (json_int_t)pl->max_payload, "fragment_size",
@@ -36,6 +36,29 @@ static json_t *plan_json(const struct job_plan *pl)
 	        (double)pl->total_airtime_ms / 1000.0, "duty_cycle", pl->duty_cycle,
 	        "multicast_duration_s", (json_int_t)pl->multicast_s, "unicast_setup_s",
 	        (json_int_t)pl->unicast_s, "estimated_duration_s", (json_int_t)pl->duration_s);
+
+	/* Adaptive redundancy: what the session may send at most and how long that may take
+	 * (multicast_duration_s and the TimeOut above are that worst case). */
+	if (o && pl->adaptive)
+		json_object_set_new(o, "adaptive",
+		                    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "mode",
+		                              pl->rounds ? "rounds" : "stream", "max_parity_frames",
+		                              (json_int_t)pl->max_parity, "max_frames",
+		                              (json_int_t)pl->max_frames, "max_rounds",
+		                              (json_int_t)pl->max_rounds, "round_wait_s",
+		                              (json_int_t)pl->round_wait_s,
+		                              "worst_case_multicast_s",
+		                              (json_int_t)pl->worst_case_s));
+	return o;
+}
+
+/* Adaptive redundancy as this server's engine is configured to run it. */
+static void plan_adaptive_of(const struct cfg *cfg, struct plan_adaptive *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->on = cfg->engine_adaptive != 0;
+	a->rounds = strcmp(cfg->engine_adaptive_mode, "stream") != 0;
+	a->wait_s = cfg->engine_adaptive_wait_s;
 }
 
 /* Turns the multipart form into the JSON object the decoder reads; the "file" part is kept
@@ -85,6 +108,7 @@ static json_t *form_object(struct api_call *c, struct job_input *in)
 static bool job_input(struct api_call *c, bool create, struct job_input *in)
 {
 	struct api_error e;
+	struct plan_adaptive ad;
 	json_t *obj, *fs;
 	long long fw_size = -1;
 	bool ok = false;
@@ -144,7 +168,8 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 			goto out;
 		}
 	}
-	if (plan_compute(&in->p, in->firmware_size, &in->plan, &e) != FUOTA_OK) {
+	plan_adaptive_of(c->api->cfg, &ad);
+	if (plan_compute_adaptive(&in->p, in->firmware_size, &ad, &in->plan, &e) != FUOTA_OK) {
 		api_reply_error(c, &e);
 		goto out;
 	}

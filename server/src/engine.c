@@ -31,6 +31,7 @@
 #include "fuota/lw_gps.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc_keys.h"
+#include "fuota/plan.h"
 
 #define DEVS_PER_TICK      256u
 #define GATEWAY_MAX_AGE_MS (INT64_C(7) * 24 * 3600 * 1000)
@@ -54,7 +55,7 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->frame_margin_ms = 250;
 	c->ack_timeout_ms = 10000;
 	c->clock_tolerance_s = 3;
-	c->adaptive_cap_percent = 100;
+	c->adaptive_cap_percent = PLAN_ADAPTIVE_CAP_PERCENT;
 	c->adaptive_loss_percent = 10;
 	c->adaptive_margin_percent = 5;
 	c->adaptive_step_percent = 3;
@@ -351,6 +352,10 @@ static int frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *
 	*interval_us = lw_duty_cycle_interval_us(*airtime_us, sb ? sb->duty_cycle_inv : 1);
 	return rc;
 }
+
+/* A job's plan (plan_compute_adaptive) states what the engine does with these. */
+_Static_assert(ENGINE_ROUNDS_MAX == PLAN_ADAPTIVE_ROUNDS, "plan and engine: rounds");
+_Static_assert(PLAN_BLOCK_ACK_DELAY == 0, "plan and engine: BlockAckDelay (engine_cfg)");
 
 /* Adaptive rounds: the waits after the batches, up to the parity cap (engine_tx.c). */
 static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j,

@@ -89,13 +89,11 @@ static int plan_fragments(const struct job_params *p, size_t size, const struct 
 	return FUOTA_OK;
 }
 
-/* Multicast session length and the TS005 TimeOut exponent. */
-static int plan_session(const struct job_params *p, uint64_t interval_us, struct job_plan *out,
-                        struct api_error *e)
+/* The time `frames` frames take on the session's class (ping slots or duty cycle), plus wait_s
+ * of waiting (class B: whole beacon periods). */
+static uint64_t session_need_s(const struct job_params *p, uint64_t interval_us, uint64_t frames,
+                               uint64_t wait_s)
 {
-	uint64_t need_s, want_s, unit_s;
-	unsigned t;
-
 	if (p->multicast_class == 'B') {
 		/* pingNb = 2^(7 - periodicity) slots per beacon period, one frame per slot, as many
 		 * as the duty cycle allows in 128 s; one more period to start. */
@@ -104,12 +102,31 @@ static int plan_session(const struct job_params *p, uint64_t interval_us, struct
 
 		if (dc_cap < per_period)
 			per_period = dc_cap ? dc_cap : 1;
-		need_s = (div_ceil(out->total_frames, per_period) + 1) * BEACON_PERIOD_S;
-		unit_s = BEACON_PERIOD_S;
-	} else {
-		need_s = div_ceil(out->total_frames * interval_us, 1000000) + 1;
-		unit_s = 1;
+		return (div_ceil(frames, per_period) + 1 + div_ceil(wait_s, BEACON_PERIOD_S)) *
+		       BEACON_PERIOD_S;
 	}
+	return div_ceil(frames * interval_us, 1000000) + 1 + wait_s;
+}
+
+/* The smallest TimeOut exponent t with unit_s << t >= want_s; MAX_TIMEOUT_EXP + 1 if none. */
+static unsigned timeout_exp(uint64_t unit_s, uint64_t want_s)
+{
+	unsigned t;
+
+	for (t = 0; t <= MAX_TIMEOUT_EXP; t++)
+		if ((unit_s << t) >= want_s)
+			break;
+	return t;
+}
+
+/* Multicast session length and the TS005 TimeOut exponent. */
+static int plan_session(const struct job_params *p, uint64_t interval_us, struct job_plan *out,
+                        struct api_error *e)
+{
+	uint64_t need_s, want_s, unit_s = p->multicast_class == 'B' ? BEACON_PERIOD_S : 1;
+	unsigned t;
+
+	need_s = session_need_s(p, interval_us, out->total_frames, 0);
 	out->multicast_s = need_s;
 	if (p->multicast_timeout_s && p->multicast_timeout_s < need_s)
 		return api_error_field(e, "multicast_timeout_s",
@@ -117,9 +134,7 @@ static int plan_session(const struct job_params *p, uint64_t interval_us, struct
 		                       p->multicast_timeout_s, out->total_frames, p->region,
 		                       p->data_rate, (unsigned long long)need_s);
 	want_s = p->multicast_timeout_s ? p->multicast_timeout_s : need_s;
-	for (t = 0; t <= MAX_TIMEOUT_EXP; t++)
-		if ((unit_s << t) >= want_s)
-			break;
+	t = timeout_exp(unit_s, want_s);
 	if (t > MAX_TIMEOUT_EXP)
 		return api_error_field(
 		        e, p->multicast_timeout_s ? "multicast_timeout_s" : "data_rate",
@@ -169,6 +184,7 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	inv = sb ? sb->duty_cycle_inv : 1;
 	out->duty_cycle = 1.0 / (inv ? inv : 1);
 	interval_us = lw_duty_cycle_interval_us(out->frame_airtime_us, (uint16_t)inv);
+	out->frame_interval_us = interval_us;
 	out->total_airtime_ms = div_ceil(out->frame_airtime_us * out->total_frames, 1000);
 	rc = plan_session(p, interval_us, out, e);
 	if (rc != FUOTA_OK)
@@ -176,6 +192,56 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup: each unicast step may take every
 	 * attempt's timeout before the job moves on. */
 	out->unicast_s = 3ull * p->unicast_attempts * p->unicast_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	return FUOTA_OK;
+}
+
+uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
+{
+	if (wait_s)
+		return wait_s;
+	return (1ull << (PLAN_BLOCK_ACK_DELAY + 4)) + unicast_timeout_s;
+}
+
+int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
+                          const struct plan_adaptive *a, struct job_plan *out, struct api_error *e)
+{
+	uint64_t cap, unit_s = p->multicast_class == 'B' ? BEACON_PERIOD_S : 1, waits_s = 0;
+	unsigned t;
+	int rc = plan_compute(p, firmware_size, out, e);
+
+	if (rc != FUOTA_OK || !a || !a->on)
+		return rc;
+	/* The engine's cap: PLAN_ADAPTIVE_CAP_PERCENT of M (rounded down), at least the job's
+	 * own parity, within the 16383 frames of a session. */
+	cap = (uint64_t)out->nb_frag * PLAN_ADAPTIVE_CAP_PERCENT / 100;
+	if (cap < out->redundancy)
+		cap = out->redundancy;
+	if (cap > PLAN_MAX_FRAMES - out->nb_frag)
+		cap = PLAN_MAX_FRAMES - out->nb_frag;
+	out->adaptive = true;
+	out->rounds = a->rounds;
+	out->max_parity = (unsigned)cap;
+	out->max_frames = out->nb_frag + out->max_parity;
+	if (a->rounds) {
+		out->max_rounds = PLAN_ADAPTIVE_ROUNDS;
+		out->round_wait_s = plan_round_wait_s(a->wait_s, p->unicast_timeout_s);
+		/* Each round: a status request (a short frame, counted as a whole one) and the
+		 * wait for the answers. */
+		waits_s = out->max_rounds * out->round_wait_s;
+	}
+	out->worst_case_s = session_need_s(p, out->frame_interval_us,
+	                                   (uint64_t)out->max_frames + out->max_rounds, waits_s);
+	out->multicast_s = out->worst_case_s;
+	if (!p->multicast_timeout_s) {
+		t = timeout_exp(unit_s, out->worst_case_s);
+		if (t > MAX_TIMEOUT_EXP)
+			t = MAX_TIMEOUT_EXP; /* the engine sends what fits, rounds give way first */
+		if (t > out->mc_timeout_exp) {
+			out->mc_timeout_exp = t;
+			out->mc_timeout_s = unit_s << t;
+		}
+	}
 	out->duration_s = out->unicast_s + out->mc_timeout_s;
 	return FUOTA_OK;
 }

@@ -97,6 +97,7 @@ struct sim_dev {
 	uint8_t app_s_key[16], nwk_s_key[16];
 	uint32_t next_fcnt; /* lowest FCnt still acceptable */
 	uint32_t session_time;
+	uint8_t session_timeout; /* TimeOut of McClassX SessionReq */
 	/* TS004 */
 	bool has_session;
 	struct frag_setup_req setup;
@@ -179,6 +180,7 @@ static struct {
 	struct status_answer answers[MAX_ANSWERS];
 	size_t n_answers, next_answer; /* answers[next_answer..] not delivered yet */
 	size_t stop_after_answers;     /* run() returns once that many were delivered (0: no) */
+	unsigned unicast_timeout_s;    /* of the jobs the rounds are checked for (5) */
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -379,6 +381,7 @@ static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			bool missed = false;
 
 			d->session_time = cmd.u.session_req.session_time;
+			d->session_timeout = cmd.u.session_req.timeout;
 			mc_time_to_start(d->session_time, dev_time_s(d), true, &tts, &missed);
 			ans.u.session_ans.group_id = cmd.u.session_req.group_id;
 			ans.u.session_ans.start_missed = missed;
@@ -1115,7 +1118,8 @@ static unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 	engine_cfg_defaults(&cfg);
 	cap = m * cfg.adaptive_cap_percent / 100;
 	cap = cap > redundancy ? cap : redundancy;
-	pause_ms = engine_round_pause_ms(cfg.block_ack_delay, 5);
+	pause_ms = engine_round_pause_ms(cfg.block_ack_delay,
+	                                 T.unicast_timeout_s ? T.unicast_timeout_s : 5);
 	expect = m + engine_round_first(m, redundancy, cfg.adaptive_loss_percent, work, work_len);
 	expect = expect < m + cap ? expect : m + cap;
 	for (size_t i = 0; i < T.n_fcnts; i++) {
@@ -2163,6 +2167,8 @@ static int e2e_teardown(void **state)
 {
 	(void)state;
 	T.gw_b_json = false;
+	T.unicast_timeout_s = 0;
+	unsetenv("FUOTA_ENGINE_ADAPTIVE_REDUNDANCY");
 	if (T.fd.pid > 0)
 		itest_fuotad_stop(&T.fd);
 	T.fd.pid = 0;
@@ -2200,7 +2206,38 @@ static void gw_b_says_json(void)
 	free(json);
 }
 
-static void mqtt_end_to_end(bool gw_b_json)
+/* The plan of an adaptive job made through the API: what the engine may do at most, and a
+ * TimeOut that covers it, which is the one the devices were given. */
+static void assert_adaptive_plan(unsigned port, const char *token, int64_t job)
+{
+	char path[64];
+	json_t *out = NULL, *plan, *ad;
+	json_int_t exp, worst;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", (long long)job);
+	assert_int_equal(api_call(port, "GET", path, token, NULL, &out), 200);
+	plan = json_object_get(out, "plan");
+	ad = json_object_get(plan, "adaptive");
+	assert_non_null(ad);
+	assert_string_equal(json_string_value(json_object_get(ad, "mode")), "rounds");
+	assert_int_equal(json_integer_value(json_object_get(ad, "max_parity_frames")), 20);
+	assert_int_equal(json_integer_value(json_object_get(ad, "max_frames")), 40);
+	assert_int_equal(json_integer_value(json_object_get(ad, "max_rounds")), ENGINE_ROUNDS_MAX);
+	/* 2^(BlockAckDelay 0 + 4) s + the job's 2 s unicast timeout. */
+	assert_int_equal(json_integer_value(json_object_get(ad, "round_wait_s")), 16 + 2);
+	worst = json_integer_value(json_object_get(ad, "worst_case_multicast_s"));
+	assert_true(worst > ENGINE_ROUNDS_MAX * 18);
+	assert_int_equal(json_integer_value(json_object_get(plan, "multicast_duration_s")), worst);
+	exp = json_integer_value(json_object_get(plan, "multicast_timeout_exp"));
+	assert_true((1ll << exp) >= worst && (1ll << exp) / 2 < worst);
+	assert_int_equal(json_integer_value(json_object_get(plan, "multicast_timeout_s")),
+	                 1ll << exp);
+	for (size_t i = 0; i < T.n_devs; i++)
+		assert_int_equal(T.devs[i].session_timeout, exp);
+	json_decref(out);
+}
+
+static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
 	struct mqtt_options opt;
@@ -2214,7 +2251,10 @@ static void mqtt_end_to_end(bool gw_b_json)
 	add_dev("0000000000000061", 0x21, 2);
 	add_dev("0000000000000062", 0x22, 2);
 	T.devs[0].drop_mask = 1u << 6;
+	if (adaptive) /* more than the first batch brings back: a round */
+		T.devs[0].drop_mask = (0x3Fu << 3) | (0xFu << 20);
 	T.gw_b_json = gw_b_json;
+	T.unicast_timeout_s = 2;
 	T.devs[1].in_range_b = gw_b_json; /* then each gateway serves one device */
 	memset(T.gw_frames, 0, sizeof(T.gw_frames));
 	T.gw_json_frames = 0;
@@ -2235,6 +2275,8 @@ static void mqtt_end_to_end(bool gw_b_json)
 	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine.fuotad.log", argv_dir);
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
 	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	if (adaptive)
+		setenv("FUOTA_ENGINE_ADAPTIVE_REDUNDANCY", "1", 1);
 	assert_int_equal(itest_fuotad_start(fd), 0);
 	assert_int_equal(itest_token(argv_bin, T.dsn, false, 1, token), 0);
 	if (gw_b_json)
@@ -2254,11 +2296,13 @@ static void mqtt_end_to_end(bool gw_b_json)
 
 		assert_true(realtime_ms() < deadline);
 		T.now_ms = realtime_ms();
+		deliver_answers(NULL);
 		while (mqtt_queue_pop(T.mq, 200, &m) == FUOTA_OK) {
 			fake_publish(NULL, m->topic, m->payload, m->len);
 			mqtt_msg_free(m);
 			T.now_ms = realtime_ms();
 			pump(NULL);
+			deliver_answers(NULL);
 		}
 	}
 	/* The final state event is published after the state is committed: wait for it. */
@@ -2277,7 +2321,14 @@ static void mqtt_end_to_end(bool gw_b_json)
 	assert_image(&T.devs[1]);
 	assert_true(T.devs[0].mic_ok);
 	assert_true(T.devs[1].mic_ok);
-	if (!gw_b_json) {
+	if (adaptive) {
+		/* Rounds: the batches the devices' answers called for, in a session as long as the
+		 * plan said. */
+		assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 4) >= 1);
+		assert_true(answers_of(0) >= 1);
+		assert_adaptive_plan(fd->port, token, job);
+		assert_fcnts_increase();
+	} else if (!gw_b_json) {
 		assert_int_equal(T.n_fcnts, 24);
 		assert_fcnts_increase();
 	} else {
@@ -2324,13 +2375,21 @@ static void mqtt_end_to_end(bool gw_b_json)
 static void test_mqtt_end_to_end(void **state)
 {
 	(void)state;
-	mqtt_end_to_end(false);
+	mqtt_end_to_end(false, false);
+}
+
+/* The same with [engine] adaptive_redundancy = 1: the job's plan says what rounds may take, its
+ * TimeOut covers that, and the engine runs the job with that TimeOut and in rounds. */
+static void test_mqtt_adaptive_api_job(void **state)
+{
+	(void)state;
+	mqtt_end_to_end(false, true);
 }
 
 static void test_mqtt_json_gateway(void **state)
 {
 	(void)state;
-	mqtt_end_to_end(true);
+	mqtt_end_to_end(true, false);
 }
 
 int main(int argc, char **argv)
@@ -2358,6 +2417,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_scale),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
+	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),
 	};
 	int rc;
 

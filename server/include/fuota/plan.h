@@ -4,6 +4,7 @@
 #ifndef FUOTA_PLAN_H
 #define FUOTA_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,7 +53,43 @@ struct job_plan {
 	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
 	uint64_t unicast_s;  /* setup steps: 3 unicast steps * attempts * timeout, worst case */
 	uint64_t duration_s; /* unicast setup + multicast session */
+	uint64_t frame_interval_us; /* one frame's airtime stretched by the sub-band's duty cycle */
+	/* Adaptive redundancy (plan_compute_adaptive; all 0 otherwise). total_frames stays the
+	 * minimum (fragments + the job's parity); the session may send up to max_frames. */
+	bool adaptive;
+	bool rounds;           /* in rounds: a status request and a wait after each batch */
+	unsigned max_parity;   /* parity frames at most (the cap) */
+	unsigned max_frames;   /* nb_frag + max_parity */
+	unsigned max_rounds;   /* status requests (and waits) at most; 0 in stream mode */
+	uint64_t round_wait_s; /* the wait for the answers after each request */
+	uint64_t worst_case_s; /* every frame up to the cap plus every round's request and wait;
+	                          multicast_s and the TimeOut cover it (unless the request set a
+	                          shorter multicast_timeout_s, or it exceeds TS005's longest) */
 };
+
+/* Adaptive redundancy as fuotad's engine runs it: [engine] adaptive_redundancy, adaptive_mode,
+ * adaptive_wait_s. The engine's defaults use the same constants, so that a job's plan and what
+ * the engine does agree. */
+#define PLAN_ADAPTIVE_CAP_PERCENT 100u /* parity frames at most, % of the fragments */
+#define PLAN_ADAPTIVE_ROUNDS      6u   /* multicast status requests (and waits) at most */
+#define PLAN_BLOCK_ACK_DELAY      0u   /* TS004 BlockAckDelay of the sessions fuotad sets up */
+struct plan_adaptive {
+	bool on;
+	bool rounds;     /* adaptive_mode = rounds (false: stream, parity back to back) */
+	unsigned wait_s; /* the wait after a request; 0: plan_round_wait_s's default */
+};
+
+/* The wait for the answers after a round's status request: wait_s, or when 0 the feedback
+ * window of a TS004 device, 2^(BlockAckDelay + 4) s, plus the unicast timeout. */
+uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s);
+
+/* plan_compute, then for adaptive redundancy (a->on; a may be NULL: as plan_compute) what the
+ * session may send at most and how long that may take: max_frames, max_rounds, round_wait_s,
+ * worst_case_s; multicast_duration, TimeOut and duration are those of the worst case, so that a
+ * job created from the plan gets a session long enough for its rounds (a TimeOut the request
+ * gave is kept: the engine then waits only as long as the session lasts). */
+int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
+                          const struct plan_adaptive *a, struct job_plan *out, struct api_error *e);
 
 /* Computes the plan for an image of firmware_size bytes. Returns FUOTA_OK, or
  * FUOTA_ERR_INVALID_ARG with e naming the field (unknown region, data rate not in the region,

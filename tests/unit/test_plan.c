@@ -1,0 +1,150 @@
+/* The job plan for adaptive redundancy (plan_compute_adaptive): what the session may send at
+ * most and how long that may take, against a straightforward computation from the plan's own
+ * frame interval. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fuota/err.h"
+#include "fuota/plan.h"
+
+static void job(struct job_params *p, unsigned dr, char mc_class, unsigned unicast_timeout_s)
+{
+	job_params_init(p);
+	snprintf(p->region, sizeof(p->region), "EU868");
+	p->data_rate = dr;
+	p->frequency_hz = 869525000; /* a 10 % sub-band */
+	p->multicast_class = mc_class;
+	p->redundancy_frames = 0;
+	p->unicast_timeout_s = unicast_timeout_s;
+	p->unicast_attempts = 2;
+}
+
+/* The smallest 2^t s (class C) covering need_s. */
+static unsigned exp_for(uint64_t unit_s, uint64_t need_s)
+{
+	unsigned t = 0;
+
+	while ((unit_s << t) < need_s)
+		t++;
+	return t;
+}
+
+static void test_off_is_fixed(void **state)
+{
+	struct job_params p;
+	struct job_plan a, b;
+	struct api_error e;
+	struct plan_adaptive ad = {false, true, 0};
+
+	(void)state;
+	job(&p, 6, 'C', 12);
+	assert_int_equal(plan_compute(&p, 65536, &a, &e), FUOTA_OK);
+	assert_int_equal(plan_compute_adaptive(&p, 65536, &ad, &b, &e), FUOTA_OK);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(plan_compute_adaptive(&p, 65536, NULL, &b, &e), FUOTA_OK);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_false(b.adaptive);
+}
+
+/* The bench's job: 64 KiB at DR6, no fixed parity, unicast timeout 12 s, rounds. */
+static void test_rounds(void **state)
+{
+	struct job_params p;
+	struct job_plan fixed, pl;
+	struct api_error e;
+	struct plan_adaptive ad = {true, true, 0};
+	uint64_t worst;
+
+	(void)state;
+	job(&p, 6, 'C', 12);
+	assert_int_equal(plan_compute(&p, 65536, &fixed, &e), FUOTA_OK);
+	assert_int_equal(plan_compute_adaptive(&p, 65536, &ad, &pl, &e), FUOTA_OK);
+	assert_true(pl.adaptive && pl.rounds);
+	assert_int_equal(pl.nb_frag, 275);
+	assert_int_equal(pl.total_frames, 275); /* the minimum stays as it was */
+	assert_int_equal(pl.max_parity, 275);   /* PLAN_ADAPTIVE_CAP_PERCENT = 100 % of M */
+	assert_int_equal(pl.max_frames, 550);
+	assert_int_equal(pl.max_rounds, PLAN_ADAPTIVE_ROUNDS);
+	assert_int_equal(pl.round_wait_s, 16 + 12); /* 2^(0 + 4) s + the unicast timeout */
+	/* Every frame up to the cap and every round's request at the duty-cycle interval, one
+	 * second to start, and every wait. */
+	worst = (556 * pl.frame_interval_us + 999999) / 1000000 + 1 + 6 * 28;
+	assert_int_equal(pl.worst_case_s, worst);
+	assert_int_equal(pl.multicast_s, worst);
+	assert_int_equal(pl.mc_timeout_exp, exp_for(1, worst));
+	assert_int_equal(pl.mc_timeout_s, 1u << pl.mc_timeout_exp);
+	assert_true(pl.mc_timeout_s >= worst && pl.mc_timeout_s / 2 < worst);
+	assert_true(pl.mc_timeout_exp > fixed.mc_timeout_exp);
+	assert_int_equal(pl.duration_s, pl.unicast_s + pl.mc_timeout_s);
+	/* [engine] adaptive_wait_s overrides the feedback window. */
+	ad.wait_s = 100;
+	assert_int_equal(plan_compute_adaptive(&p, 65536, &ad, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.round_wait_s, 100);
+	assert_int_equal(pl.worst_case_s, worst - 6 * 28 + 6 * 100);
+}
+
+/* Stream mode: parity back to back, no requests and no waits; the job's own parity is the cap
+ * when it is larger than 100 % of M. */
+static void test_stream_and_cap(void **state)
+{
+	struct job_params p;
+	struct job_plan pl;
+	struct api_error e;
+	struct plan_adaptive ad = {true, false, 0};
+
+	(void)state;
+	job(&p, 6, 'C', 12);
+	assert_int_equal(plan_compute_adaptive(&p, 2390, &ad, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.nb_frag, 10);
+	assert_int_equal(pl.max_rounds, 0);
+	assert_int_equal(pl.round_wait_s, 0);
+	assert_int_equal(pl.worst_case_s, (20 * pl.frame_interval_us + 999999) / 1000000 + 1);
+	p.redundancy_frames = 15;
+	assert_int_equal(plan_compute_adaptive(&p, 2390, &ad, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.max_parity, 15);
+	assert_int_equal(pl.max_frames, 25);
+}
+
+/* A multicast_timeout_s the request gave is kept (it covers the fixed frames); the plan still
+ * says the worst case. Class B waits count in whole beacon periods. */
+static void test_given_timeout_and_class_b(void **state)
+{
+	struct job_params p;
+	struct job_plan pl;
+	struct api_error e;
+	struct plan_adaptive ad = {true, true, 0};
+
+	(void)state;
+	job(&p, 6, 'C', 12);
+	p.multicast_timeout_s = 1024;
+	assert_int_equal(plan_compute_adaptive(&p, 65536, &ad, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.mc_timeout_s, 1024);
+	assert_true(pl.worst_case_s > 1024);
+
+	job(&p, 3, 'B', 12);
+	p.ping_slot_periodicity = 7; /* one slot per 128 s period */
+	assert_int_equal(plan_compute_adaptive(&p, 1120, &ad, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.nb_frag, 10);
+	/* 20 frames + 6 requests, one a period, one period to start, 6 * 28 s = 2 periods. */
+	assert_int_equal(pl.worst_case_s, (26 + 1 + 2) * 128);
+	assert_int_equal(pl.mc_timeout_s, 128u << pl.mc_timeout_exp);
+	assert_true(pl.mc_timeout_s >= pl.worst_case_s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_off_is_fixed),
+	        cmocka_unit_test(test_rounds),
+	        cmocka_unit_test(test_stream_and_cap),
+	        cmocka_unit_test(test_given_timeout_and_class_b),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
