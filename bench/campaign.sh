@@ -4,10 +4,15 @@
 # REST API with scripts/campaign-lib.sh:
 #
 #   adaptive   N devices (1,000) at 10 % independent multicast loss, TS004 v2, adaptive
-#              redundancy: frames sent / (nb_frag / 0.9); then the fixed redundancy a user would
-#              have had to pick for the same completion (every device rebuilt the image), found
-#              by replaying the same loss model through the project's decoder (fuota-tool frag
-#              decode, one seed per device) over the image's own frames
+#              redundancy, at two image sizes (64 KiB, M = 275, and 256 KiB, M = 1,097; --size
+#              for one): frames sent / (nb_frag / 0.9); the oracle's count (the simulator's
+#              summary.frames_needed: the fixed count that would have sufficed for exactly this
+#              run's losses), its ratio and sent / oracle; the rounds (multicast status requests
+#              per session, where the server keeps them); the job's duration; then the fixed
+#              redundancy a user would have had to pick for the same completion (every device
+#              rebuilt the image), found by replaying the same loss model through the project's
+#              decoder (fuota-tool frag decode, one seed per device) over the image's own frames
+#              (BENCH_FIXED=0 skips it: it does not depend on the server)
 #   clocksync  AppTimeReq answers per second end to end (fuota-sim -> mosquitto -> fuotad ->
 #              mosquitto -> fuota-sim) with every device asking at every uplink
 #   scale      fuotad's CPU time and memory (/proc/PID: utime + stime, VmRSS, VmHWM) sampled
@@ -16,7 +21,7 @@
 #              and the database transactions per uplink (pg_stat_database)
 #
 #   bench/campaign.sh BIN_DIR [--only adaptive|clocksync|scale] [--devices N]
-#                     [--scale-devices N] [--scale-period S] [--scale-timeout S] [--size BYTES]
+#                     [--scale-devices N] [--scale-period S] [--scale-timeout S] [--size BYTES]...
 #                     [--clocksync-devices N] [--seconds S]
 #
 # Radio: EU868 869.525 MHz DR6, duty-cycle enforcement off (the simulated gateway too), class C
@@ -30,7 +35,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 CP_BIN=${1:?usage: bench/campaign.sh BIN_DIR [options]}
 shift
-ONLY= DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZE=65536 CS_DEVICES=20000 SECONDS_CS=12
+ONLY= DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZES= CS_DEVICES=20000 SECONDS_CS=12
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) ONLY=${2:?}; shift ;;
@@ -38,13 +43,14 @@ while [ $# -gt 0 ]; do
 	--scale-devices) SCALE_DEVICES=${2:?}; shift ;;
 	--scale-period) SCALE_PERIOD=${2:?}; shift ;;
 	--scale-timeout) SCALE_TIMEOUT=${2:?}; shift ;;
-	--size) SIZE=${2:?}; shift ;;
+	--size) SIZES="$SIZES ${2:?}"; shift ;;
 	--clocksync-devices) CS_DEVICES=${2:?}; shift ;;
 	--seconds) SECONDS_CS=${2:?}; shift ;;
 	*) echo "bench/campaign.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
+SIZES=${SIZES:-65536 262144}
 
 say() { printf 'bench campaign: %s\n' "$*" >&2; }
 RESULTS='{}'
@@ -62,7 +68,7 @@ stop_stack() {
 finish() {
 	local rc=$?
 	stop_stack
-	[ -n "$WORK" ] && [ "$rc" -eq 0 ] && rm -rf "$WORK"
+	[ -n "$WORK" ] && [ "$rc" -eq 0 ] && [ "${BENCH_KEEP:-0}" = 0 ] && rm -rf "$WORK"
 	[ "$rc" -ne 0 ] && [ -n "$WORK" ] && say "logs kept in $WORK"
 	exit "$rc"
 }
@@ -129,14 +135,17 @@ fixed_redundancy() { # IMAGE M N LOSS
 	echo "$lo"
 }
 
-bench_adaptive() {
-	local fw job s m sent ratio r_fixed t0
-	say "adaptive: $DEVICES devices, 10 % loss, a $SIZE-byte image (TS004 v2, adaptive redundancy)"
+bench_adaptive() { # SIZE
+	local size=$1 fw job s m sent ratio r_fixed t0 oracle rounds fixed='null' key
+	say "adaptive: $DEVICES devices, 10 % loss, a $size-byte image (TS004 v2, adaptive redundancy)"
 	CP_ADAPTIVE=1 CP_CLASS_C_TIMING=gps
 	new_stack adaptive
-	head -c "$SIZE" /dev/urandom >"$CP_DIR/fw.bin"
+	head -c "$size" /dev/urandom >"$CP_DIR/fw.bin"
+	# The devices' decoder memory: the image, its matrix (M^2 / 8 bytes) and more (the
+	# simulator's default, 256 KiB, is too small from M = 1,097 on).
 	cp_sim_start --devices "$DEVICES" --v2-fraction 1 --loss 0.1 --uplink-period 5 \
-		--gw-duty-cycle 0 --image "$CP_DIR/fw.bin" --seed 21
+		--gw-duty-cycle 0 --image "$CP_DIR/fw.bin" --seed 21 \
+		--mem-limit $((size * 2 + 1048576))
 	cp_register
 	fw=$(cp_firmware "$CP_DIR/fw.bin")
 	t0=$SECONDS
@@ -148,15 +157,28 @@ bench_adaptive() {
 	say "adaptive: $(printf '%s' "$s" | jq -c '{updated, verified, devices, frames_sent, nb_frag, duration_s}') in $((SECONDS - t0)) s"
 	m=$(printf '%s' "$s" | jq .nb_frag)
 	sent=$(printf '%s' "$s" | jq .frames_sent)
+	oracle=$(jq '.summary.frames_needed // 0' "$CP_DIR/report.json")
+	# Multicast status requests per session (engine_session.round); a server without them: null.
+	rounds=$(cp_psql "$CP_DB" "SELECT max(round) FROM engine_session" 2>/dev/null || true)
+	rounds=${rounds:-null}
 	ratio=$(awk "BEGIN{printf \"%.3f\", $sent * 0.9 / $m}")
-	say "adaptive: frames sent / (nb_frag / 0.9) = $sent / $(awk "BEGIN{printf \"%.1f\", $m / 0.9}") = $ratio"
-	say "fixed: searching the smallest parity count with which all $DEVICES devices decode (10 % loss, one decoder run per device)"
-	r_fixed=$(fixed_redundancy "$CP_DIR/fw.bin" "$m" "$DEVICES" 10)
-	say "fixed: $r_fixed parity frames ($(awk "BEGIN{printf \"%.1f\", $r_fixed * 100 / $m}") % of M): $((m + r_fixed)) frames, ratio $(awk "BEGIN{printf \"%.3f\", ($m + $r_fixed) * 0.9 / $m}")"
-	RESULTS=$(jq -c --argjson s "$s" --argjson ratio "$ratio" --argjson rf "$r_fixed" \
-		--argjson m "$m" '. + {adaptive: ($s + {ratio: $ratio}),
-		fixed: {parity: $rf, frames: ($m + $rf), ratio: (($m + $rf) * 0.9 / $m * 1000 | round / 1000)}}' \
-		<<<"$RESULTS")
+	say "adaptive: frames sent / (nb_frag / 0.9) = $sent / $(awk "BEGIN{printf \"%.1f\", $m / 0.9}") = $ratio; rounds $rounds; job $(printf '%s' "$s" | jq .duration_s) s"
+	say "adaptive: oracle (frames_needed) $oracle = $(awk "BEGIN{printf \"%.3f\", $oracle * 0.9 / $m}") x (nb_frag / 0.9); sent / oracle = $(awk "BEGIN{printf \"%.3f\", ($oracle > 0 ? $sent / $oracle : 0)}")"
+	if [ "${BENCH_FIXED:-1}" != 0 ]; then
+		say "fixed: searching the smallest parity count with which all $DEVICES devices decode (10 % loss, one decoder run per device)"
+		r_fixed=$(fixed_redundancy "$CP_DIR/fw.bin" "$m" "$DEVICES" 10)
+		say "fixed: $r_fixed parity frames ($(awk "BEGIN{printf \"%.1f\", $r_fixed * 100 / $m}") % of M): $((m + r_fixed)) frames, ratio $(awk "BEGIN{printf \"%.3f\", ($m + $r_fixed) * 0.9 / $m}")"
+		fixed=$(jq -nc --argjson rf "$r_fixed" --argjson m "$m" \
+			'{parity: $rf, frames: ($m + $rf), ratio: (($m + $rf) * 0.9 / $m * 1000 | round / 1000)}')
+	fi
+	key=adaptive
+	[ "$size" = 65536 ] || key=adaptive_$size
+	RESULTS=$(jq -c --argjson s "$s" --argjson ratio "$ratio" --argjson fixed "$fixed" \
+		--argjson m "$m" --argjson o "$oracle" --argjson rounds "$rounds" --arg key "$key" \
+		'. + {($key): ($s + {ratio: $ratio, rounds: $rounds, oracle: {frames: $o,
+		ratio: ($o * 0.9 / $m * 1000 | round / 1000),
+		sent_over_oracle: (if $o > 0 then ($s.frames_sent / $o * 1000 | round / 1000) else null end)},
+		fixed: $fixed})}' <<<"$RESULTS")
 }
 
 bench_clocksync() {
@@ -238,10 +260,10 @@ bench_scale() {
 }
 
 case ${ONLY:-all} in
-adaptive) bench_adaptive ;;
+adaptive) for z in $SIZES; do bench_adaptive "$z"; done ;;
 clocksync) bench_clocksync ;;
 scale) bench_scale ;;
-all) bench_adaptive; bench_clocksync; bench_scale ;;
+all) for z in $SIZES; do bench_adaptive "$z"; done; bench_clocksync; bench_scale ;;
 *) echo "bench/campaign.sh: --only adaptive|clocksync|scale" >&2; exit 2 ;;
 esac
 printf '%s\n' "$RESULTS"
