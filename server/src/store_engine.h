@@ -335,7 +335,7 @@ int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t
                        uint32_t **received, uint32_t **missing, size_t *n);
 /* The job, FragIndex and TS004 version of dev_eui's session in a paused job (answers to a round's
  * status request still count while the job is paused). FUOTA_ERR_NOT_FOUND when it has none. */
-int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_id,
-                            int *frag_index, int *frag_version);
+int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_id, int *frag_index,
+                            int *frag_version);
 
 #endif
