@@ -686,6 +686,25 @@ static int on_setup_ans(struct engine *e, struct seng_dev *d, const struct frag_
 	return dev_enter(e, d, "frag_setup", "ready", now_ms, &up);
 }
 
+/* FragDataBlockReceivedReq (v2): the device rebuilt the block of session FragIndex. It repeats
+ * the request until a FragDataBlockReceivedAns echoes that FragIndex, so the answer goes whatever
+ * the session (and in a paused job too); only this job's session moves the device. */
+static int on_block_received(struct engine *e, struct seng_dev *d,
+                             const struct frag_block_received_req *req)
+{
+	uint8_t ans[2] = {FRAG_CID_DATA_BLOCK_RECEIVED, (uint8_t)(req->frag_index & 0x03)};
+	struct seng_dev_update up;
+
+	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, ans, sizeof(ans));
+	if (req->frag_index != d->frag_index)
+		return FUOTA_OK;
+	if (req->mic_error)
+		return dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
+	seng_dev_update_init(&up);
+	up.set_block_received = true;
+	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
+}
+
 static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink *u, int64_t now_ms)
 {
 	struct frag_cmd_iter it;
@@ -726,24 +745,9 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 			rc = dev_move(e, d, "cleanup", &up);
 			d->cleanup_mask |= 1;
 			break;
-		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ: {
-			/* v2: the device rebuilt the block; acknowledge it either way. */
-			uint8_t ans[2] = {FRAG_CID_DATA_BLOCK_RECEIVED,
-			                  (uint8_t)(cmd.u.block_received_req.frag_index & 0x03)};
-
-			engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, ans,
-			               sizeof(ans));
-			if (cmd.u.block_received_req.frag_index != d->frag_index)
-				break;
-			if (cmd.u.block_received_req.mic_error) {
-				rc = dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
-				break;
-			}
-			seng_dev_update_init(&up);
-			up.set_block_received = true;
-			rc = seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
+		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
+			rc = on_block_received(e, d, &cmd.u.block_received_req);
 			break;
-		}
 		default: break;
 		}
 		if (rc == FUOTA_ERR_STATE)
@@ -754,12 +758,16 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 	return FUOTA_OK;
 }
 
-/* A TS004 uplink of a device in no running job: a job paused during the wait after a round's
- * multicast status request still takes the answers (they size the batch after the resume;
- * dropped, a v1 session would stop as if nobody missed anything). */
+/* A TS004 uplink of a device in no running job: a job paused during its session still takes the
+ * answers to a round's multicast status request (they size the batch after the resume; dropped,
+ * a v1 session would stop as if nobody missed anything) and a v2 device's
+ * FragDataBlockReceivedReq (answered as always; dropped, the resumed job would count the device
+ * pending and send it rows it no longer needs). */
 static int paused_status(struct engine *e, const struct cs_uplink *u)
 {
 	struct frag_cmd_iter it;
+	struct seng_dev d;
+	bool loaded = false;
 	int64_t job_id = 0;
 	int frag_index = 0, version = 1;
 	int rc = seng_dev_paused_session(e->store, u->dev_eui, &job_id, &frag_index, &version);
@@ -775,6 +783,17 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK)
 			return FUOTA_OK; /* not ours to judge: the job is paused */
+		if (cmd.type == FRAG_CMD_DATA_BLOCK_RECEIVED_REQ) {
+			rc = loaded ? FUOTA_OK : seng_dev_load(e->store, job_id, u->dev_eui, &d);
+			loaded = rc == FUOTA_OK;
+			if (loaded)
+				rc = on_block_received(e, &d, &cmd.u.block_received_req);
+			if (rc == FUOTA_ERR_STATE || rc == FUOTA_ERR_NOT_FOUND)
+				rc = FUOTA_OK; /* it moved meanwhile: not this uplink's to change */
+			if (rc != FUOTA_OK)
+				return rc;
+			continue;
+		}
 		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS || a->frag_index != frag_index ||
 		    a->missing_frag == 0 || a->session_not_exist || a->memory_error)
 			continue;

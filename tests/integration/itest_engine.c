@@ -111,7 +111,9 @@ struct sim_dev {
 	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
 	/* Adaptive rounds: multicast FragSessionStatusReq of its session, and of another one. */
 	unsigned mc_status_reqs, mc_status_other;
-	size_t done_at; /* gateway frames seen when its decoder finished (0: not yet) */
+	size_t done_at;        /* gateway frames seen when its decoder finished (0: not yet) */
+	unsigned lost_reports; /* v2: its next FragDataBlockReceivedReq are lost on the air */
+	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -495,7 +497,10 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
 			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index;
 			break;
-		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS: continue;
+		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS:
+			assert_int_equal(cmd.u.block_received_ans.frag_index, d->setup.frag_index);
+			d->block_acks++;
+			continue;
 		default: fail_msg("unexpected TS004 command %d", cmd.type);
 		}
 		assert_int_equal(frag_cmd_encode(&ans, v, out, sizeof(out), &olen), FUOTA_OK);
@@ -670,7 +675,10 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 		req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
 		/* bits 1..0 FragIndex, bit 2 MICError */
 		req[1] = (uint8_t)((d->mic_ok ? 0x00 : 0x04) | d->setup.frag_index);
-		uplink(e, d, FRAG_PORT, req, sizeof(req));
+		if (d->lost_reports > 0)
+			d->lost_reports--;
+		else
+			uplink(e, d, FRAG_PORT, req, sizeof(req));
 	}
 }
 
@@ -1674,6 +1682,64 @@ static void test_adaptive_pause_in_wait(void **state)
 	engine_destroy(e);
 }
 
+/* The devices a session still waits for (as seng_sessions counts them). */
+#define PENDING_SQL "SELECT count(*) FROM job_device WHERE step = 'session' AND NOT block_received"
+
+/* A v2 device that rebuilt its image in the first frames but whose FragDataBlockReceivedReq was
+ * lost repeats it while the job is paused: the engine answers it and stores it, so the resumed
+ * job does not count the device pending (nor sends it rows it no longer needs). */
+static void test_adaptive_pause_block_received(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[160], *json = NULL;
+	struct sim_dev *quiet;
+	uint8_t req[2];
+	long long pending;
+
+	(void)state;
+	fresh_db();
+	rounds_fleet("00000000000085");
+	quiet = &T.devs[2]; /* loses nothing */
+	quiet->lost_reports = 1;
+	e = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 3, 2);
+	run_to_first_request(e, job);
+	assert_true(quiet->done_at > 0 && quiet->mic_ok);
+	assert_int_equal(quiet->block_acks, 0);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job_device WHERE dev_eui = '%s' AND step = 'session' "
+	         "AND NOT block_received",
+	         quiet->eui);
+	assert_int_equal(db_count(sql), 1);
+	pending = db_count(PENDING_SQL);
+	assert_true(pending >= 2); /* the lossy device too */
+	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
+	free(json);
+	json = NULL;
+	/* The repeat (FragIndex, MICError 0) reaches the paused job. */
+	req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
+	req[1] = (uint8_t)quiet->setup.frag_index;
+	uplink(e, quiet, FRAG_PORT, req, sizeof(req));
+	pump(e);
+	assert_int_equal(quiet->block_acks, 1);
+	assert_int_equal(db_count(sql), 0);
+	assert_int_equal(db_count(PENDING_SQL), pending - 1);
+	idle(e, 30);
+	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
+	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
+	free(json);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_int_equal(quiet->block_acks, 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 3);
+	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
+	assert_fcnts_increase();
+	engine_destroy(e);
+}
+
 /* Cancelled during the wait after a status request: no batch follows, the answers that still
  * come in change nothing, the groups are deleted. */
 static void test_adaptive_cancel_in_wait(void **state)
@@ -2406,6 +2472,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_stream),
 	        cmocka_unit_test(test_adaptive_rounds_restart),
 	        cmocka_unit_test(test_adaptive_pause_in_wait),
+	        cmocka_unit_test(test_adaptive_pause_block_received),
 	        cmocka_unit_test(test_adaptive_cancel_in_wait),
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
@@ -2432,6 +2499,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "itest_engine: cannot read %s\n", argv_env);
 		return 1;
 	}
+	/* ITEST_ONLY=pattern (* and ? match) runs the tests of that name only. */
+	if (getenv("ITEST_ONLY"))
+		cmocka_set_test_filter(getenv("ITEST_ONLY"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	store_close(T.store);
 	msgs_clear();
