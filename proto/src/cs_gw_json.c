@@ -14,8 +14,8 @@
  *                      "items": [{"status": "OK"}]}
  *   gw.GatewayStats   {"gatewayId": "0102030405060708", "time": "2025-07-14T00:00:00Z",
  *                      "rxPacketsReceived": 3, "rxPacketsReceivedOk": 2,
- *                      "txPacketsReceived": 1, "txPacketsEmitted": 1}   (reader; cs_stats.c
- *                      writes it)                                                             */
+ *                      "txPacketsReceived": 1, "txPacketsEmitted": 1}   (the periodic message
+ *                      a gateway publishes on {prefix}/gateway/{id}/event/stats)              */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,6 +306,23 @@ int cs_gw_ack_to_json(const struct cs_gw_ack *a, char **out, size_t *out_len)
 	*out = dump(json_pack("{s:s, s:I, s:[{s:s}]}", "gatewayId", a->gateway_id, "downlinkId",
 	                      (json_int_t)a->downlink_id, "items", "status",
 	                      cs_ack_status_name(a->status)),
+	            out_len);
+	return *out ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+}
+
+int cs_gw_stats_to_json(const struct cs_gw_stats *st, char **out, size_t *out_len)
+{
+	char when[64];
+
+	if (st->time.set)
+		cs_time_format_rfc3339(&st->time, when, sizeof(when));
+	/* s*: no "time" member when the time is not set. */
+	*out = dump(json_pack("{s:s, s:s*, s:I, s:I, s:I, s:I}", "gatewayId", st->gateway_id,
+	                      "time", st->time.set ? when : NULL, "rxPacketsReceived",
+	                      (json_int_t)st->rx_received, "rxPacketsReceivedOk",
+	                      (json_int_t)st->rx_received_ok, "txPacketsReceived",
+	                      (json_int_t)st->tx_received, "txPacketsEmitted",
+	                      (json_int_t)st->tx_emitted),
 	            out_len);
 	return *out ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
 }

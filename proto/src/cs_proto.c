@@ -405,6 +405,26 @@ int cs_gw_ack_to_proto(const struct cs_gw_ack *a, uint8_t **out, size_t *out_len
 	return pack(&ack.base, out, out_len);
 }
 
+/* gw.GatewayStats, the periodic message a gateway publishes on {prefix}/gateway/{id}/event/stats
+ * (CHIRPSTACK-NOTES §9.5). */
+int cs_gw_stats_to_proto(const struct cs_gw_stats *st, uint8_t **out, size_t *out_len)
+{
+	Gw__GatewayStats m = GW__GATEWAY_STATS__INIT;
+	Common__Timestamp t = COMMON__TIMESTAMP__INIT;
+
+	m.gateway_id = (char *)st->gateway_id;
+	if (st->time.set) {
+		t.seconds = st->time.sec;
+		t.nanos = st->time.nsec;
+		m.time = &t;
+	}
+	m.rx_packets_received = st->rx_received;
+	m.rx_packets_received_ok = st->rx_received_ok;
+	m.tx_packets_received = st->tx_received;
+	m.tx_packets_emitted = st->tx_emitted;
+	return pack(&m.base, out, out_len);
+}
+
 int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, char *err,
                          size_t errlen)
 {

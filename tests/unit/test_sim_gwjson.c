@@ -1,7 +1,7 @@
 /* fuota-sim's JSON gateway encoding (tools/fuota-sim/sim_gwjson.c) and the gw.GatewayStats writers
- * (proto/src/cs_stats.c): a DownlinkFrame as ChirpStack writes it in JSON (camelCase, base64,
- * Duration strings, the Timing oneof), snake_case keys, refusals of bad input, the ack in JSON,
- * and the stats message on the wire (field numbers of CHIRPSTACK-NOTES §9.5). */
+ * (proto/src/cs_gw_json.c, cs_proto.c): a DownlinkFrame as ChirpStack writes it in JSON
+ * (camelCase, base64, Duration strings, the Timing oneof), snake_case keys, refusals of bad input,
+ * the ack in JSON, and the stats message on the wire (field numbers of CHIRPSTACK-NOTES §9.5). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
