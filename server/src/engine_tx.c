@@ -160,6 +160,43 @@ static uint32_t random_id(void)
 	return fuota_get_le32(b) & 0x7FFFFFFFu;
 }
 
+/* n fresh downlink ids (one per gateway of a frame), calloc'd; NULL without memory. */
+static uint32_t *downlink_ids(size_t n)
+{
+	uint32_t *ids = calloc(n ? n : 1, sizeof(uint32_t));
+
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = random_id();
+	return ids;
+}
+
+/* The group's frame with FCnt fcnt (taken and committed by the caller) carrying payload on the
+ * fragmentation port, encrypted with the group's keys, through each gateway gws[i] as downlink
+ * ids[i]. */
+static int publish_mc(struct engine *e, const struct seng_job *j, const struct engine_cache *c,
+                      const struct tx_radio *r, const uint8_t *payload, size_t plen, uint32_t fcnt,
+                      const char (*gws)[SENG_EUI_LEN], const uint32_t *ids, size_t n_gws,
+                      int64_t at_gps_ms, uint32_t freq_hz)
+{
+	uint8_t phy[LW_PHY_MAX_LEN];
+	size_t phy_len = 0;
+	struct lw_frame_tx tx;
+	int rc;
+
+	memset(&tx, 0, sizeof(tx));
+	tx.mtype = LW_MTYPE_UNCONF_DATA_DOWN;
+	tx.dev_addr = c->mc_addr;
+	tx.fcnt = fcnt;
+	tx.has_fport = true;
+	tx.fport = e->cfg.port_frag;
+	tx.payload = payload;
+	tx.payload_len = plen;
+	rc = lw_frame_build(&tx, c->app_s_key, c->nwk_s_key, phy, sizeof(phy), &phy_len);
+	for (size_t i = 0; rc == FUOTA_OK && i < n_gws; i++)
+		publish_frame(e, j, r, gws[i], ids[i], phy, phy_len, at_gps_ms, freq_hz);
+	return rc;
+}
+
 /* Class B: the first ping slot of the session at or after after_unix_ms. */
 static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64_t after_unix_ms,
                        struct mc_slot *slot)
@@ -187,11 +224,10 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
                       size_t n_gws, int64_t at_gps_ms, uint32_t freq_hz, int64_t now_ms,
                       int64_t next_tx_ms, int64_t gateway_free_ms)
 {
-	uint8_t payload[FRAG_CMD_MAX_LEN], phy[LW_PHY_MAX_LEN];
-	size_t plen = 0, phy_len = 0;
-	uint32_t *ids = calloc(n_gws ? n_gws : 1, sizeof(uint32_t));
+	uint8_t payload[FRAG_CMD_MAX_LEN];
+	size_t plen = 0;
+	uint32_t *ids = downlink_ids(n_gws);
 	struct seng_frame f;
-	struct lw_frame_tx tx;
 	uint32_t fcnt = 0;
 	int rc;
 
@@ -208,8 +244,6 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 		if (rc != FUOTA_OK)
 			goto out;
 	}
-	for (size_t i = 0; i < n_gws; i++)
-		ids[i] = random_id();
 	memset(&f, 0, sizeof(f));
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
@@ -225,21 +259,11 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 	f.gateway_free_ms = gateway_free_ms;
 	/* The FCnt is taken and committed first: whatever happens next, it is never used again. */
 	rc = seng_frame(e->store, &f, &fcnt);
+	if (rc == FUOTA_OK)
+		rc = publish_mc(e, j, c, r, payload, plen, fcnt, gws, ids, n_gws, at_gps_ms,
+		                freq_hz);
 	if (rc != FUOTA_OK)
 		goto out;
-	memset(&tx, 0, sizeof(tx));
-	tx.mtype = LW_MTYPE_UNCONF_DATA_DOWN;
-	tx.dev_addr = c->mc_addr;
-	tx.fcnt = fcnt;
-	tx.has_fport = true;
-	tx.fport = e->cfg.port_frag;
-	tx.payload = payload;
-	tx.payload_len = plen;
-	rc = lw_frame_build(&tx, c->app_s_key, c->nwk_s_key, phy, sizeof(phy), &phy_len);
-	if (rc != FUOTA_OK)
-		goto out;
-	for (size_t i = 0; i < n_gws; i++)
-		publish_frame(e, j, r, gws[i], ids[i], phy, phy_len, at_gps_ms, freq_hz);
 	if (new_frame) {
 		j->next_n = n + 1;
 		j->frames_sent++;
@@ -607,11 +631,9 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
                        const char (*gws)[SENG_EUI_LEN], size_t n_gws, int64_t at_gps_ms,
                        uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
 {
-	uint8_t payload[2], phy[LW_PHY_MAX_LEN];
-	size_t phy_len = 0;
-	uint32_t *ids = calloc(n_gws ? n_gws : 1, sizeof(uint32_t)), fcnt = 0;
+	uint8_t payload[2];
+	uint32_t *ids = downlink_ids(n_gws), fcnt = 0;
 	struct seng_status_frame f;
-	struct lw_frame_tx tx;
 	int rc;
 
 	if (!ids)
@@ -620,8 +642,6 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
 	 * bits 2..1 FragIndex. */
 	payload[0] = FRAG_CID_SESSION_STATUS;
 	payload[1] = (uint8_t)((s->frag_index & 0x03) << 1);
-	for (size_t i = 0; i < n_gws; i++)
-		ids[i] = random_id();
 	memset(&f, 0, sizeof(f));
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
@@ -634,21 +654,11 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
 	f.next_tx_ms = next_tx_ms;
 	f.gateway_free_ms = gws_free(e, gws, n_gws);
 	rc = seng_status_frame(e->store, &f, &fcnt);
+	if (rc == FUOTA_OK)
+		rc = publish_mc(e, j, c, r, payload, sizeof(payload), fcnt, gws, ids, n_gws,
+		                at_gps_ms, freq_hz);
 	if (rc != FUOTA_OK)
 		goto out;
-	memset(&tx, 0, sizeof(tx));
-	tx.mtype = LW_MTYPE_UNCONF_DATA_DOWN;
-	tx.dev_addr = c->mc_addr;
-	tx.fcnt = fcnt;
-	tx.has_fport = true;
-	tx.fport = e->cfg.port_frag;
-	tx.payload = payload;
-	tx.payload_len = sizeof(payload);
-	rc = lw_frame_build(&tx, c->app_s_key, c->nwk_s_key, phy, sizeof(phy), &phy_len);
-	if (rc != FUOTA_OK)
-		goto out;
-	for (size_t i = 0; i < n_gws; i++)
-		publish_frame(e, j, r, gws[i], ids[i], phy, phy_len, at_gps_ms, freq_hz);
 	j->next_tx_ms = next_tx_ms;
 	j->has_next_tx = true;
 out:
