@@ -891,6 +891,15 @@ static int64_t add_job(size_t first, size_t count, int redundancy)
 	return add_job_ex(first, count, redundancy, 'C', -1);
 }
 
+/* The API's pause, resume or cancel of job. */
+static void job_action(int64_t job, const char *action)
+{
+	char *json = NULL;
+
+	assert_int_equal(store_job_action(T.store, 1, job, action, &json), FUOTA_OK);
+	free(json);
+}
+
 /* A new database with the firmware and no device. */
 static void fresh_db(void)
 {
@@ -1012,6 +1021,19 @@ static void run(struct engine *e, int64_t job, unsigned max_steps, size_t stop_a
 		T.now_ms = answer_due() > T.now_ms && answer_due() < next ? answer_due() : next;
 	}
 	fail_msg("job %lld did not finish", (long long)job);
+}
+
+/* Ticks e for `seconds` of fake time, the devices' answers arriving meanwhile. */
+static void idle(struct engine *e, int seconds)
+{
+	for (int i = 0; i < seconds; i++) {
+		int64_t next = 0;
+
+		deliver_answers(e);
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 1000;
+	}
 }
 
 static json_t *job_devices(int64_t id)
@@ -1389,7 +1411,7 @@ static void test_cancel(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], *json = NULL;
+	char st[32];
 	json_t *devs;
 
 	(void)state;
@@ -1399,8 +1421,7 @@ static void test_cancel(void **state)
 	e = new_engine("itest-a", true);
 	job = add_job(0, 2, 2);
 	run(e, job, 2000, 3);
-	assert_int_equal(store_job_action(T.store, 1, job, "cancel", &json), FUOTA_OK);
-	free(json);
+	job_action(job, "cancel");
 	T.n_fcnts = 0;
 	run(e, job, 50, 0);
 	/* Once the engine saw the cancel, nothing more goes on the air. */
@@ -1426,7 +1447,7 @@ static void test_pause_resume(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], *json = NULL;
+	char st[32];
 	size_t before;
 
 	(void)state;
@@ -1436,22 +1457,13 @@ static void test_pause_resume(void **state)
 	e = new_engine("itest-a", true);
 	job = add_job(0, 2, 2);
 	run(e, job, 2000, 5);
-	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
-	free(json);
-	json = NULL;
+	job_action(job, "pause");
 	/* Paused: a minute passes and nothing goes out. */
 	before = T.n_msgs;
-	for (int i = 0; i < 60; i++) {
-		int64_t next = 0;
-
-		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
-		pump(e);
-		T.now_ms += 1000;
-	}
+	idle(e, 60);
 	assert_int_equal(T.n_msgs, before);
 	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
-	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
-	free(json);
+	job_action(job, "resume");
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	assert_image(&T.devs[0]);
@@ -1496,12 +1508,14 @@ static uint32_t first_batch(uint32_t redundancy)
 	return first;
 }
 
-/* Three v2 devices of one session, two of them losing frames (one of them parity rows of the
- * first batch too): the frames sent follow the rounds the devices' answers call for. */
-static void rounds_fleet(const char *eui_prefix)
+/* A fresh database with three v2 devices of one session, two of them losing frames (one of them
+ * parity rows of the first batch too), in a job of parity 2 that an adaptive engine (*e) runs:
+ * the frames sent follow the rounds the devices' answers call for. Returns the job. */
+static int64_t rounds_job(const char *eui_prefix, struct engine **e)
 {
 	char eui[17];
 
+	fresh_db();
 	for (int i = 0; i < 3; i++) {
 		snprintf(eui, sizeof(eui), "%s%02d", eui_prefix, i);
 		add_dev(eui, (uint8_t)(0x41 + i), 2);
@@ -1509,6 +1523,8 @@ static void rounds_fleet(const char *eui_prefix)
 	/* Loses N = 4..9 (6 of the 20 fragments) and N = 21, 22 (parity of the first batch). */
 	T.devs[0].drop_mask = (0x3Fu << 3) | (3u << 20);
 	T.devs[1].drop_mask = (1u << 1) | (1u << 11); /* N = 2, 12 */
+	*e = new_engine_ex("itest-a", true, true);
+	return add_job(0, 3, 2);
 }
 
 static void test_adaptive_v2(void **state)
@@ -1519,10 +1535,7 @@ static void test_adaptive_v2(void **state)
 	unsigned reqs;
 
 	(void)state;
-	fresh_db();
-	rounds_fleet("00000000000081");
-	e = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 3, 2);
+	job = rounds_job("00000000000081", &e);
 	run(e, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	for (size_t i = 0; i < 3; i++) {
@@ -1590,11 +1603,8 @@ static void test_adaptive_rounds_restart(void **state)
 	unsigned reqs;
 
 	(void)state;
-	fresh_db();
-	rounds_fleet("00000000000082");
+	job = rounds_job("00000000000082", &a);
 	T.devs[1].drop_mask = 0x1Fu << 2; /* N = 3..7: this one answers too (4 s later) */
-	a = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 3, 2);
 	T.stop_after_answers = 1;
 	run(a, job, 4000, 0);
 	T.stop_after_answers = 0;
@@ -1625,7 +1635,7 @@ static void test_adaptive_rounds_restart(void **state)
 	engine_destroy(b);
 }
 
-/* Runs job (rounds_fleet, 3 devices) until its first status request is on the air. */
+/* Runs job (rounds_job, 3 devices) until its first status request is on the air. */
 static void run_to_first_request(struct engine *e, int64_t job)
 {
 	size_t upto = FW_SIZE / FRAG_SIZE + first_batch(2) + 1;
@@ -1635,17 +1645,33 @@ static void run_to_first_request(struct engine *e, int64_t job)
 	assert_int_equal(T.frame_info[upto - 1].kind, FRAME_STATUS);
 }
 
-/* Ticks e for `seconds` of fake time, the devices' answers arriving meanwhile. */
-static void idle(struct engine *e, int seconds)
+/* Runs job (rounds_job) to its first status request and pauses or cancels it (action) during the
+ * wait: a minute passes, the answers come in, and nothing goes on the air. */
+static void action_in_wait(struct engine *e, int64_t job, const char *action)
 {
-	for (int i = 0; i < seconds; i++) {
-		int64_t next = 0;
+	size_t before;
 
-		deliver_answers(e);
-		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
-		pump(e);
-		T.now_ms += 1000;
-	}
+	run_to_first_request(e, job);
+	job_action(job, action);
+	before = T.n_fcnts;
+	idle(e, 60);
+	assert_int_equal(T.n_fcnts, before);
+}
+
+/* Resumes the paused job (rounds_job) and runs it: it completes, every device has the image,
+ * and the batches after the resume are those the answers call for. */
+static void resume_to_end(struct engine *e, int64_t job)
+{
+	char st[32];
+
+	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
+	job_action(job, "resume");
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
+	assert_fcnts_increase();
 }
 
 /* Paused during the wait after a status request: nothing goes out while paused (the answers
@@ -1654,31 +1680,12 @@ static void test_adaptive_pause_in_wait(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], *json = NULL;
-	size_t before;
 
 	(void)state;
-	fresh_db();
-	rounds_fleet("00000000000083");
-	e = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 3, 2);
-	run_to_first_request(e, job);
-	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
-	free(json);
-	json = NULL;
-	before = T.n_fcnts;
-	idle(e, 60);
-	assert_int_equal(T.n_fcnts, before);
+	job = rounds_job("00000000000083", &e);
+	action_in_wait(e, job, "pause");
 	assert_int_equal(T.next_answer, T.n_answers); /* every answer in */
-	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
-	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
-	free(json);
-	run(e, job, 4000, 0);
-	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
-	for (size_t i = 0; i < 3; i++)
-		assert_image(&T.devs[i]);
-	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
-	assert_fcnts_increase();
+	resume_to_end(e, job);
 	engine_destroy(e);
 }
 
@@ -1692,18 +1699,15 @@ static void test_adaptive_pause_block_received(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], sql[160], *json = NULL;
+	char sql[160];
 	struct sim_dev *quiet;
 	uint8_t req[2];
 	long long pending;
 
 	(void)state;
-	fresh_db();
-	rounds_fleet("00000000000085");
+	job = rounds_job("00000000000085", &e);
 	quiet = &T.devs[2]; /* loses nothing */
 	quiet->lost_reports = 1;
-	e = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 3, 2);
 	run_to_first_request(e, job);
 	assert_true(quiet->done_at > 0 && quiet->mic_ok);
 	assert_int_equal(quiet->block_acks, 0);
@@ -1714,9 +1718,7 @@ static void test_adaptive_pause_block_received(void **state)
 	assert_int_equal(db_count(sql), 1);
 	pending = db_count(PENDING_SQL);
 	assert_true(pending >= 2); /* the lossy device too */
-	assert_int_equal(store_job_action(T.store, 1, job, "pause", &json), FUOTA_OK);
-	free(json);
-	json = NULL;
+	job_action(job, "pause");
 	/* The repeat (FragIndex, MICError 0) reaches the paused job. */
 	req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
 	req[1] = (uint8_t)quiet->setup.frag_index;
@@ -1726,17 +1728,9 @@ static void test_adaptive_pause_block_received(void **state)
 	assert_int_equal(db_count(sql), 0);
 	assert_int_equal(db_count(PENDING_SQL), pending - 1);
 	idle(e, 30);
-	assert_string_equal(job_state(job, st, sizeof(st)), "paused");
-	assert_int_equal(store_job_action(T.store, 1, job, "resume", &json), FUOTA_OK);
-	free(json);
-	run(e, job, 4000, 0);
-	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
-	for (size_t i = 0; i < 3; i++)
-		assert_image(&T.devs[i]);
+	resume_to_end(e, job);
 	assert_int_equal(quiet->block_acks, 1);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 3);
-	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
-	assert_fcnts_increase();
 	engine_destroy(e);
 }
 
@@ -1746,21 +1740,12 @@ static void test_adaptive_cancel_in_wait(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], *json = NULL;
-	size_t before;
+	char st[32];
 	json_t *devs;
 
 	(void)state;
-	fresh_db();
-	rounds_fleet("00000000000084");
-	e = new_engine_ex("itest-a", true, true);
-	job = add_job(0, 3, 2);
-	run_to_first_request(e, job);
-	assert_int_equal(store_job_action(T.store, 1, job, "cancel", &json), FUOTA_OK);
-	free(json);
-	before = T.n_fcnts;
-	idle(e, 60);
-	assert_int_equal(T.n_fcnts, before);
+	job = rounds_job("00000000000084", &e);
+	action_in_wait(e, job, "cancel");
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
 	devs = job_devices(job);
 	for (size_t i = 0; i < 3; i++) {
