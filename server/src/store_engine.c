@@ -19,11 +19,6 @@ static const char *b(bool v)
 	return v ? "true" : "false";
 }
 
-static int64_t get_i64(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
 static bool get_bool(const PGresult *r, int row, int col)
 {
 	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
@@ -47,26 +42,14 @@ static void get_hex(const PGresult *r, int row, int col, uint8_t *out, size_t ca
 		*len = hl / 2;
 }
 
-/* Runs sql and returns FUOTA_OK with *res (caller PQclears) or FUOTA_ERR_IO. */
-static int run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res)
-{
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
-
-	if (res)
-		*res = r;
-	else
-		PQclear(r);
-	return r ? FUOTA_OK : FUOTA_ERR_IO;
-}
-
 static int begin(PGconn *c)
 {
-	return run(c, "BEGIN", 0, NULL, NULL);
+	return store_run(c, "BEGIN", 0, NULL, NULL);
 }
 
 static int commit(PGconn *c)
 {
-	return run(c, "COMMIT", 0, NULL, NULL);
+	return store_run(c, "COMMIT", 0, NULL, NULL);
 }
 
 void seng_job_free(struct seng_job *j)
@@ -89,24 +72,25 @@ int seng_claim(struct store *s, const char *owner, int64_t now_ms, int64_t until
 	int rc;
 
 	*n = 0;
-	rc = run(c,
-	         "WITH c AS (SELECT j.id FROM job j WHERE (j.state IN ('pending', 'running') "
-	         "  OR (j.state = 'cancelled' AND EXISTS (SELECT 1 FROM engine_job e "
-	         "      WHERE e.job_id = j.id AND e.phase <> 'done'))) "
-	         "  AND (j.start_at IS NULL OR j.start_at <= " TS(
-	                 "$2") ") "
-	                       "  AND (j.lease_owner IS NULL OR j.lease_owner = $1 OR "
-	                       "j.lease_until IS NULL "
-	                       "      OR j.lease_until < " TS(
-	                               "$2") ") "
-	                                     "  ORDER BY j.id LIMIT $4 FOR UPDATE SKIP LOCKED) "
-	                                     "UPDATE job SET lease_owner = $1, lease_until = " TS(
-	                                             "$3") " FROM c "
-	                                                   "WHERE job.id = c.id RETURNING job.id",
-	         4, vals, &r);
+	rc = store_run(
+	        c,
+	        "WITH c AS (SELECT j.id FROM job j WHERE (j.state IN ('pending', 'running') "
+	        "  OR (j.state = 'cancelled' AND EXISTS (SELECT 1 FROM engine_job e "
+	        "      WHERE e.job_id = j.id AND e.phase <> 'done'))) "
+	        "  AND (j.start_at IS NULL OR j.start_at <= " TS(
+	                "$2") ") "
+	                      "  AND (j.lease_owner IS NULL OR j.lease_owner = $1 OR "
+	                      "j.lease_until IS NULL "
+	                      "      OR j.lease_until < " TS(
+	                              "$2") ") "
+	                                    "  ORDER BY j.id LIMIT $4 FOR UPDATE SKIP LOCKED) "
+	                                    "UPDATE job SET lease_owner = $1, lease_until = " TS(
+	                                            "$3") " FROM c "
+	                                                  "WHERE job.id = c.id RETURNING job.id",
+	        4, vals, &r);
 	if (rc == FUOTA_OK) {
 		for (int i = 0; i < PQntuples(r) && *n < max; i++)
-			ids[(*n)++] = get_i64(r, i, 0);
+			ids[(*n)++] = store_get_i64(r, i, 0);
 	}
 	PQclear(r);
 	store_release(s, c);
@@ -162,75 +146,76 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	int rc, k = 0;
 
 	memset(j, 0, sizeof(*j));
-	rc = run(c,
-	         "SELECT j.id, j.tenant_id, j.state, j.region, j.data_rate, j.frequency_hz, "
-	         "j.multicast_class, coalesce(j.ping_slot_periodicity, -1), j.unicast_timeout_s, "
-	         "j.unicast_attempts, coalesce(j.firmware_id, 0), coalesce(f.size, -1), "
-	         "coalesce(j.fragment_size, -1), coalesce(j.redundancy_frames, -1), "
-	         "coalesce(j.redundancy_percent, -1), j.multicast_timeout_s, "
-	         "coalesce((j.plan->>'fragment_size')::int, -1), "
-	         "coalesce((j.plan->>'fragments')::int, -1), coalesce((j.plan->>'padding')::int, "
-	         "-1), "
-	         "coalesce((j.plan->>'parity_frames')::int, -1), "
-	         "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
-	         "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
-	         "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
-	         "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
-	         "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
-	         "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent "
-	         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
-	         "LEFT JOIN engine_job e ON e.job_id = j.id "
-	         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1",
-	         1, vals, &r);
+	rc = store_run(
+	        c,
+	        "SELECT j.id, j.tenant_id, j.state, j.region, j.data_rate, j.frequency_hz, "
+	        "j.multicast_class, coalesce(j.ping_slot_periodicity, -1), j.unicast_timeout_s, "
+	        "j.unicast_attempts, coalesce(j.firmware_id, 0), coalesce(f.size, -1), "
+	        "coalesce(j.fragment_size, -1), coalesce(j.redundancy_frames, -1), "
+	        "coalesce(j.redundancy_percent, -1), j.multicast_timeout_s, "
+	        "coalesce((j.plan->>'fragment_size')::int, -1), "
+	        "coalesce((j.plan->>'fragments')::int, -1), coalesce((j.plan->>'padding')::int, "
+	        "-1), "
+	        "coalesce((j.plan->>'parity_frames')::int, -1), "
+	        "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
+	        "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
+	        "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
+	        "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
+	        "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
+	        "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent "
+	        "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
+	        "LEFT JOIN engine_job e ON e.job_id = j.id "
+	        "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1",
+	        1, vals, &r);
 	if (rc != FUOTA_OK)
 		goto out;
 	rc = FUOTA_ERR_NOT_FOUND;
 	if (PQntuples(r) != 1)
 		goto out;
-	j->id = get_i64(r, 0, k++);
-	j->tenant = get_i64(r, 0, k++);
+	j->id = store_get_i64(r, 0, k++);
+	j->tenant = store_get_i64(r, 0, k++);
 	get_str(r, 0, k++, j->state, sizeof(j->state));
 	get_str(r, 0, k++, j->region, sizeof(j->region));
-	j->dr = (unsigned)get_i64(r, 0, k++);
-	j->freq_hz = (uint32_t)get_i64(r, 0, k++);
+	j->dr = (unsigned)store_get_i64(r, 0, k++);
+	j->freq_hz = (uint32_t)store_get_i64(r, 0, k++);
 	j->mc_class = PQgetvalue(r, 0, k++)[0];
-	j->ping_periodicity = (int)get_i64(r, 0, k++);
-	j->unicast_timeout_s = (unsigned)get_i64(r, 0, k++);
-	j->unicast_attempts = (unsigned)get_i64(r, 0, k++);
-	j->firmware_id = get_i64(r, 0, k++);
-	j->firmware_size = get_i64(r, 0, k++);
-	j->fragment_size = (int)get_i64(r, 0, k++);
-	j->redundancy_frames = (int)get_i64(r, 0, k++);
-	j->redundancy_percent = (int)get_i64(r, 0, k++);
-	j->multicast_timeout_s = (int)get_i64(r, 0, k++);
-	j->plan_fragment_size = (int)get_i64(r, 0, k++);
-	j->plan_fragments = (int)get_i64(r, 0, k++);
-	j->plan_padding = (int)get_i64(r, 0, k++);
-	j->plan_parity = (int)get_i64(r, 0, k++);
-	j->plan_timeout_exp = (int)get_i64(r, 0, k++);
+	j->ping_periodicity = (int)store_get_i64(r, 0, k++);
+	j->unicast_timeout_s = (unsigned)store_get_i64(r, 0, k++);
+	j->unicast_attempts = (unsigned)store_get_i64(r, 0, k++);
+	j->firmware_id = store_get_i64(r, 0, k++);
+	j->firmware_size = store_get_i64(r, 0, k++);
+	j->fragment_size = (int)store_get_i64(r, 0, k++);
+	j->redundancy_frames = (int)store_get_i64(r, 0, k++);
+	j->redundancy_percent = (int)store_get_i64(r, 0, k++);
+	j->multicast_timeout_s = (int)store_get_i64(r, 0, k++);
+	j->plan_fragment_size = (int)store_get_i64(r, 0, k++);
+	j->plan_fragments = (int)store_get_i64(r, 0, k++);
+	j->plan_padding = (int)store_get_i64(r, 0, k++);
+	j->plan_parity = (int)store_get_i64(r, 0, k++);
+	j->plan_timeout_exp = (int)store_get_i64(r, 0, k++);
 	j->has_engine = get_bool(r, 0, k++);
 	get_str(r, 0, k++, j->phase, sizeof(j->phase));
-	j->mc_group_id = get_i64(r, 0, k++);
-	j->mc_addr = (uint32_t)get_i64(r, 0, k++);
+	j->mc_group_id = store_get_i64(r, 0, k++);
+	j->mc_addr = (uint32_t)store_get_i64(r, 0, k++);
 	get_hex(r, 0, k++, j->mc_key_box, sizeof(j->mc_key_box), &j->mc_key_box_len);
-	j->frag_size = (uint32_t)get_i64(r, 0, k++);
-	j->nb_frag = (uint32_t)get_i64(r, 0, k++);
-	j->padding = (uint32_t)get_i64(r, 0, k++);
-	j->redundancy = (uint32_t)get_i64(r, 0, k++);
-	j->redundancy_cap = (uint32_t)get_i64(r, 0, k++);
+	j->frag_size = (uint32_t)store_get_i64(r, 0, k++);
+	j->nb_frag = (uint32_t)store_get_i64(r, 0, k++);
+	j->padding = (uint32_t)store_get_i64(r, 0, k++);
+	j->redundancy = (uint32_t)store_get_i64(r, 0, k++);
+	j->redundancy_cap = (uint32_t)store_get_i64(r, 0, k++);
 	j->adaptive = get_bool(r, 0, k++);
-	j->session_timeout = (uint8_t)get_i64(r, 0, k++);
+	j->session_timeout = (uint8_t)store_get_i64(r, 0, k++);
 	j->has_session_start = !PQgetisnull(r, 0, k);
-	j->session_start_ms = get_i64(r, 0, k++);
-	j->next_n = (uint32_t)get_i64(r, 0, k++);
+	j->session_start_ms = store_get_i64(r, 0, k++);
+	j->next_n = (uint32_t)store_get_i64(r, 0, k++);
 	j->has_next_tx = !PQgetisnull(r, 0, k);
-	j->next_tx_ms = get_i64(r, 0, k++);
+	j->next_tx_ms = store_get_i64(r, 0, k++);
 	parse_gateways(PQgetisnull(r, 0, k) ? "" : PQgetvalue(r, 0, k), j);
 	k++;
 	j->has_tx_end = !PQgetisnull(r, 0, k);
-	j->tx_end_ms = get_i64(r, 0, k++);
-	j->frames_sent = (uint32_t)get_i64(r, 0, k++);
-	j->frames_resent = (uint32_t)get_i64(r, 0, k++);
+	j->tx_end_ms = store_get_i64(r, 0, k++);
+	j->frames_sent = (uint32_t)store_get_i64(r, 0, k++);
+	j->frames_resent = (uint32_t)store_get_i64(r, 0, k++);
 	rc = FUOTA_OK;
 out:
 	PQclear(r);
@@ -266,10 +251,11 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 	{
 		const char *v[1] = {addr};
 
-		rc = run(c,
-		         "SELECT 1 FROM multicast_group g JOIN job j ON j.id = g.job_id "
-		         "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')",
-		         1, v, &r);
+		rc = store_run(
+		        c,
+		        "SELECT 1 FROM multicast_group g JOIN job j ON j.id = g.job_id "
+		        "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')",
+		        1, v, &r);
 		if (rc != FUOTA_OK)
 			goto out;
 		if (PQntuples(r) > 0) {
@@ -283,7 +269,7 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 		const char *v[11] = {jid, tid, addr, box_hex, fs, nf, pad, red, b(st->adaptive),
 		                     cap, to};
 
-		rc = run(
+		rc = store_run(
 		        c,
 		        "WITH g AS (INSERT INTO multicast_group (tenant_id, job_id, mc_addr, "
 		        "  mc_key_box) VALUES ($2, $1, $3, decode($4, 'hex')) RETURNING id) "
@@ -297,23 +283,24 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 	{
 		const char *v[3] = {jid, tid, now};
 
-		rc = run(c,
-		         "WITH u AS (UPDATE job SET state = 'running', updated_at = now(), "
-		         "  started_at = coalesce(started_at, " TS(
-		                 "$3") ") "
-		                       "  WHERE id = $1 AND state = 'pending' RETURNING id) "
-		                       "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
-		                       "$2, id, 'state', "
-		                       "json_build_object('from', 'pending', 'to', 'running') FROM "
-		                       "u",
-		         3, v, NULL);
+		rc = store_run(
+		        c,
+		        "WITH u AS (UPDATE job SET state = 'running', updated_at = now(), "
+		        "  started_at = coalesce(started_at, " TS(
+		                "$3") ") "
+		                      "  WHERE id = $1 AND state = 'pending' RETURNING id) "
+		                      "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
+		                      "$2, id, 'state', "
+		                      "json_build_object('from', 'pending', 'to', 'running') FROM "
+		                      "u",
+		        3, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
-		rc = run(c,
-		         "UPDATE job_device SET step = 'pending', attempts = 0, "
-		         "deadline = " TS(
-		                 "$3") ", updated_at = now() WHERE job_id = $1 AND $2 <> ''",
-		         3, v, NULL);
+		rc = store_run(c,
+		               "UPDATE job_device SET step = 'pending', attempts = 0, "
+		               "deadline = " TS(
+		                       "$3") ", updated_at = now() WHERE job_id = $1 AND $2 <> ''",
+		               3, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -369,15 +356,16 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		                    p->set_session_timeout ? store_i64(to, p->session_timeout)
 		                                           : NULL};
 
-		rc = run(c,
-		         "UPDATE engine_job SET phase = $3, "
-		         "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms "
-		         "END, "
-		         "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
-		         "gateways = coalesce($8::text[], gateways), "
-		         "session_timeout = coalesce($9::smallint, session_timeout) "
-		         "WHERE job_id = $1 AND phase = $2",
-		         9, v, &r);
+		rc = store_run(
+		        c,
+		        "UPDATE engine_job SET phase = $3, "
+		        "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms "
+		        "END, "
+		        "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
+		        "gateways = coalesce($8::text[], gateways), "
+		        "session_timeout = coalesce($9::smallint, session_timeout) "
+		        "WHERE job_id = $1 AND phase = $2",
+		        9, v, &r);
 		if (rc != FUOTA_OK)
 			goto out;
 		if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -409,14 +397,14 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		        "SELECT tenant_id, $1, dev_eui, 'device', "
 		        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
 
-		rc = run(c, sql, 7, v, NULL);
+		rc = store_run(c, sql, 7, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
 	if (p->plan_patch) {
 		const char *v[2] = {jid, p->plan_patch};
 
-		rc = run(
+		rc = store_run(
 		        c,
 		        "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
 		        "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
@@ -433,13 +421,13 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		const char *v[1] = {jid};
 
 		/* A v1 device is one whose frag_version is 1 or unknown, as everywhere else. */
-		rc = run(c,
-		         "INSERT INTO engine_session (job_id, frag_index, frag_version) "
-		         "SELECT DISTINCT $1::bigint, coalesce(frag_index, 0), "
-		         "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
-		         "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
-		         "ON CONFLICT (job_id, frag_index) DO NOTHING",
-		         1, v, NULL);
+		rc = store_run(c,
+		               "INSERT INTO engine_session (job_id, frag_index, frag_version) "
+		               "SELECT DISTINCT $1::bigint, coalesce(frag_index, 0), "
+		               "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
+		               "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
+		               "ON CONFLICT (job_id, frag_index) DO NOTHING",
+		               1, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -467,39 +455,41 @@ int seng_job_finish(struct store *s, int64_t job_id, const char *state, const ch
 	{
 		const char *v[2] = {jid, final_reason};
 
-		rc = run(c,
-		         "UPDATE job_device SET step = 'failed', failure_reason = "
-		         "coalesce(failure_reason, $2), updated_at = now() "
-		         "WHERE job_id = $1 AND step NOT IN ('done', 'failed')",
-		         2, v, NULL);
+		rc = store_run(c,
+		               "UPDATE job_device SET step = 'failed', failure_reason = "
+		               "coalesce(failure_reason, $2), updated_at = now() "
+		               "WHERE job_id = $1 AND step NOT IN ('done', 'failed')",
+		               2, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
 	{
 		const char *v[1] = {jid};
 
-		rc = run(c, "UPDATE engine_job SET phase = 'done' WHERE job_id = $1", 1, v, NULL);
+		rc = store_run(c, "UPDATE engine_job SET phase = 'done' WHERE job_id = $1", 1, v,
+		               NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
 	{
 		const char *v[4] = {jid, state, error, now};
 
-		rc = run(c,
-		         "WITH x AS (SELECT id, state FROM job WHERE id = $1 FOR UPDATE), "
-		         "u AS (UPDATE job j SET state = CASE WHEN x.state = 'cancelled' "
-		         "  THEN x.state ELSE $2 END, error = coalesce($3, j.error), "
-		         "  finished_at = coalesce(j.finished_at, " TS(
-		                 "$4") "), "
-		                       "  lease_owner = NULL, lease_until = NULL, updated_at = "
-		                       "now() "
-		                       "  FROM x WHERE j.id = x.id RETURNING j.tenant_id, j.state) "
-		                       "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
-		                       "u.tenant_id, $1, "
-		                       "'state', json_build_object('from', x.state, 'to', u.state, "
-		                       "'error', $3::text) "
-		                       "FROM u, x WHERE x.state <> 'cancelled'",
-		         4, v, NULL);
+		rc = store_run(
+		        c,
+		        "WITH x AS (SELECT id, state FROM job WHERE id = $1 FOR UPDATE), "
+		        "u AS (UPDATE job j SET state = CASE WHEN x.state = 'cancelled' "
+		        "  THEN x.state ELSE $2 END, error = coalesce($3, j.error), "
+		        "  finished_at = coalesce(j.finished_at, " TS(
+		                "$4") "), "
+		                      "  lease_owner = NULL, lease_until = NULL, updated_at = "
+		                      "now() "
+		                      "  FROM x WHERE j.id = x.id RETURNING j.tenant_id, j.state) "
+		                      "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
+		                      "u.tenant_id, $1, "
+		                      "'state', json_build_object('from', x.state, 'to', u.state, "
+		                      "'error', $3::text) "
+		                      "FROM u, x WHERE x.state <> 'cancelled'",
+		        4, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -509,36 +499,33 @@ out:
 	return rc;
 }
 
+static void read_session(const PGresult *r, int row, void *item)
+{
+	struct seng_session *x = item;
+
+	x->frag_index = (int)store_get_i64(r, row, 0);
+	x->frag_version = (int)store_get_i64(r, row, 1);
+	x->next_n = (uint32_t)store_get_i64(r, row, 2);
+	x->frames_sent = (uint32_t)store_get_i64(r, row, 3);
+	x->done = get_bool(r, row, 4);
+	x->devices = (unsigned)store_get_i64(r, row, 5);
+	x->pending = (unsigned)store_get_i64(r, row, 6);
+}
+
 int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n)
 {
 	char jid[24];
 	const char *vals[1] = {store_i64(jid, job_id)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT s.frag_index, s.frag_version, s.next_n, s.frames_sent, s.done, "
-	             "  count(jd.dev_eui), count(jd.dev_eui) FILTER (WHERE NOT jd.block_received) "
-	             "FROM engine_session s LEFT JOIN job_device jd ON jd.job_id = s.job_id "
-	             "  AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = s.frag_index "
-	             "WHERE s.job_id = $1 GROUP BY s.frag_index, s.frag_version, s.next_n, "
-	             "  s.frames_sent, s.done ORDER BY s.frag_index",
-	             1, vals, &r);
 
-	*n = 0;
-	for (int i = 0; rc == FUOTA_OK && i < PQntuples(r) && *n < max; i++) {
-		struct seng_session *x = &out[(*n)++];
-
-		x->frag_index = (int)get_i64(r, i, 0);
-		x->frag_version = (int)get_i64(r, i, 1);
-		x->next_n = (uint32_t)get_i64(r, i, 2);
-		x->frames_sent = (uint32_t)get_i64(r, i, 3);
-		x->done = get_bool(r, i, 4);
-		x->devices = (unsigned)get_i64(r, i, 5);
-		x->pending = (unsigned)get_i64(r, i, 6);
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_read_rows(
+	        s,
+	        "SELECT s.frag_index, s.frag_version, s.next_n, s.frames_sent, s.done, "
+	        "  count(jd.dev_eui), count(jd.dev_eui) FILTER (WHERE NOT jd.block_received) "
+	        "FROM engine_session s LEFT JOIN job_device jd ON jd.job_id = s.job_id "
+	        "  AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = s.frag_index "
+	        "WHERE s.job_id = $1 GROUP BY s.frag_index, s.frag_version, s.next_n, "
+	        "  s.frames_sent, s.done ORDER BY s.frag_index",
+	        1, vals, read_session, out, sizeof(*out), max, n);
 }
 
 int seng_session_done(struct store *s, int64_t job_id, int frag_index)
@@ -561,21 +548,21 @@ int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_i
 	PGresult *r = NULL;
 	/* One statement, so the row lock orders two engines setting up the two versions at once:
 	 * the second sees the first one's index. */
-	int rc = run(c,
-	             "UPDATE engine_job SET "
-	             "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
-	             "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	             "  ELSE frag_index_v1 END, "
-	             "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
-	             "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	             "  ELSE frag_index_v2 END "
-	             "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
-	             "  ELSE frag_index_v2 END",
-	             2, vals, &r);
+	int rc = store_run(c,
+	                   "UPDATE engine_job SET "
+	                   "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
+	                   "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	                   "  ELSE frag_index_v1 END, "
+	                   "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
+	                   "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	                   "  ELSE frag_index_v2 END "
+	                   "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
+	                   "  ELSE frag_index_v2 END",
+	                   2, vals, &r);
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1)
-			*frag_index = (int)get_i64(r, 0, 0);
+			*frag_index = (int)store_get_i64(r, 0, 0);
 		else
 			rc = FUOTA_ERR_NOT_FOUND;
 	}
@@ -584,29 +571,28 @@ int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_i
 	return rc;
 }
 
+static void read_group(const PGresult *r, int row, void *item)
+{
+	struct seng_group *g = item;
+
+	g->frag_index = (int)store_get_i64(r, row, 0);
+	g->frag_version = (int)store_get_i64(r, row, 1);
+	g->count = (unsigned)store_get_i64(r, row, 2);
+}
+
 int seng_step_groups(struct store *s, int64_t job_id, const char *step, struct seng_group *out,
                      size_t max, size_t *n)
 {
 	char jid[24];
 	const char *vals[2] = {store_i64(jid, job_id), step};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT coalesce(frag_index, 0) AS fi, "
-	             "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END AS fv, count(*) "
-	             "FROM job_device WHERE job_id = $1 AND step = $2 GROUP BY fi, fv "
-	             "ORDER BY fi, fv",
-	             2, vals, &r);
 
-	*n = 0;
-	for (int i = 0; rc == FUOTA_OK && i < PQntuples(r) && *n < max; i++) {
-		out[*n].frag_index = (int)get_i64(r, i, 0);
-		out[*n].frag_version = (int)get_i64(r, i, 1);
-		out[(*n)++].count = (unsigned)get_i64(r, i, 2);
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_read_rows(
+	        s,
+	        "SELECT coalesce(frag_index, 0) AS fi, "
+	        "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END AS fv, count(*) "
+	        "FROM job_device WHERE job_id = $1 AND step = $2 GROUP BY fi, fv "
+	        "ORDER BY fi, fv",
+	        2, vals, read_group, out, sizeof(*out), max, n);
 }
 
 int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n_counts,
@@ -620,10 +606,10 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 
 	memset(counts, 0, n_counts * sizeof(counts[0]));
 	*session_pending = 0;
-	rc = run(c,
-	         "SELECT step, count(*), count(*) FILTER (WHERE NOT block_received) "
-	         "FROM job_device WHERE job_id = $1 GROUP BY step",
-	         1, vals, &r);
+	rc = store_run(c,
+	               "SELECT step, count(*), count(*) FILTER (WHERE NOT block_received) "
+	               "FROM job_device WHERE job_id = $1 GROUP BY step",
+	               1, vals, &r);
 	if (rc == FUOTA_OK) {
 		for (int i = 0; i < PQntuples(r); i++) {
 			enum engine_step st;
@@ -631,9 +617,9 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 			if (engine_step_parse(PQgetvalue(r, i, 0), &st) != FUOTA_OK ||
 			    (size_t)st >= n_counts)
 				continue;
-			counts[st] = (unsigned)get_i64(r, i, 1);
+			counts[st] = (unsigned)store_get_i64(r, i, 1);
 			if (st == ENGINE_STEP_SESSION)
-				*session_pending = (unsigned)get_i64(r, i, 2);
+				*session_pending = (unsigned)store_get_i64(r, i, 2);
 		}
 	}
 	PQclear(r);
@@ -657,28 +643,28 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	int k = 0;
 
 	memset(d, 0, sizeof(*d));
-	d->job_id = get_i64(r, row, k++);
-	d->tenant = get_i64(r, row, k++);
+	d->job_id = store_get_i64(r, row, k++);
+	d->tenant = store_get_i64(r, row, k++);
 	get_str(r, row, k++, d->dev_eui, sizeof(d->dev_eui));
 	get_str(r, row, k++, d->application_id, sizeof(d->application_id));
 	get_str(r, row, k++, d->lorawan_version, sizeof(d->lorawan_version));
 	get_str(r, row, k++, d->key_kind, sizeof(d->key_kind));
 	get_hex(r, row, k++, d->key_box, sizeof(d->key_box), &d->key_box_len);
-	d->ts003 = (int)get_i64(r, row, k++);
-	d->ts004 = (int)get_i64(r, row, k++);
-	d->ts005 = (int)get_i64(r, row, k++);
+	d->ts003 = (int)store_get_i64(r, row, k++);
+	d->ts004 = (int)store_get_i64(r, row, k++);
+	d->ts005 = (int)store_get_i64(r, row, k++);
 	get_str(r, row, k++, d->step, sizeof(d->step));
-	d->attempts = (unsigned)get_i64(r, row, k++);
+	d->attempts = (unsigned)store_get_i64(r, row, k++);
 	d->has_deadline = !PQgetisnull(r, row, k);
-	d->deadline_ms = get_i64(r, row, k++);
-	d->frag_version = (int)get_i64(r, row, k++);
-	d->mc_version = (int)get_i64(r, row, k++);
-	d->frag_index = (int)get_i64(r, row, k++);
-	d->session_cnt = (int)get_i64(r, row, k++);
+	d->deadline_ms = store_get_i64(r, row, k++);
+	d->frag_version = (int)store_get_i64(r, row, k++);
+	d->mc_version = (int)store_get_i64(r, row, k++);
+	d->frag_index = (int)store_get_i64(r, row, k++);
+	d->session_cnt = (int)store_get_i64(r, row, k++);
 	d->mc_group_set = get_bool(r, row, k++);
 	d->block_received = get_bool(r, row, k++);
 	d->resync_sent = get_bool(r, row, k++);
-	d->cleanup_mask = (unsigned)get_i64(r, row, k++);
+	d->cleanup_mask = (unsigned)store_get_i64(r, row, k++);
 	d->failed = get_bool(r, row, k++);
 }
 
@@ -687,7 +673,7 @@ static int devs_query(struct store *s, const char *sql, int n, const char *const
 {
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c, sql, n, vals, &r);
+	int rc = store_run(c, sql, n, vals, &r);
 
 	*devs = NULL;
 	*count = 0;
@@ -771,16 +757,16 @@ int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id)
 	const char *vals[1] = {dev_eui};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT jd.job_id FROM job_device jd JOIN job j ON j.id = jd.job_id "
-	             "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
-	             "AND j.state = 'running' AND e.phase <> 'done' "
-	             "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
-	             1, vals, &r);
+	int rc = store_run(c,
+	                   "SELECT jd.job_id FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	                   "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
+	                   "AND j.state = 'running' AND e.phase <> 'done' "
+	                   "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
+	                   1, vals, &r);
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1)
-			*job_id = get_i64(r, 0, 0);
+			*job_id = store_get_i64(r, 0, 0);
 		else
 			rc = FUOTA_ERR_NOT_FOUND;
 	}
@@ -842,7 +828,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        u->if_attempts ? store_i64(at, u->attempts) : NULL};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(
+	int rc = store_run(
 	        c,
 	        "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
 	        "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
@@ -870,7 +856,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "SELECT count(*) FROM u",
 	        20, vals, &r);
 
-	if (rc == FUOTA_OK && get_i64(r, 0, 0) != 1)
+	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;
 	PQclear(r);
 	store_release(s, c);
@@ -882,15 +868,15 @@ int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
 	const char *vals[1] = {dev_eui};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
-	             "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
-	             "WHERE e.session_cnt < 65535 RETURNING session_cnt",
-	             1, vals, &r);
+	int rc = store_run(c,
+	                   "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
+	                   "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
+	                   "WHERE e.session_cnt < 65535 RETURNING session_cnt",
+	                   1, vals, &r);
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1)
-			*cnt = (int)get_i64(r, 0, 0);
+			*cnt = (int)store_get_i64(r, 0, 0);
 		else
 			rc = FUOTA_ERR_CONFLICT;
 	}
@@ -1052,12 +1038,13 @@ int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t si
 	const char *vals[3] = {store_i64(jid, job_id), step, store_i64(since, since_ms)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
-	             "LEFT JOIN engine_device_gateway g ON g.dev_eui = jd.dev_eui "
-	             "AND g.seen_ms >= $3 "
-	             "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
-	             3, vals, &r);
+	int rc =
+	        store_run(c,
+	                  "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
+	                  "LEFT JOIN engine_device_gateway g ON g.dev_eui = jd.dev_eui "
+	                  "AND g.seen_ms >= $3 "
+	                  "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
+	                  3, vals, &r);
 	size_t rows;
 
 	memset(e, 0, sizeof(*e));
@@ -1081,7 +1068,7 @@ int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t si
 			continue;
 		e->edge_dev[e->n_edges] = d;
 		e->edge_gw[e->n_edges] = intern(e->gw_ids, &e->n_gw, PQgetvalue(r, (int)i, 1));
-		e->edge_q[e->n_edges] = (int32_t)get_i64(r, (int)i, 2);
+		e->edge_q[e->n_edges] = (int32_t)store_get_i64(r, (int)i, 2);
 		e->n_edges++;
 	}
 out:
@@ -1090,10 +1077,11 @@ out:
 	return rc;
 }
 
-/* "{a,b,c}" of n decimal or id strings for an array parameter. */
+/* "{a,b,c}" of the n gateway ids (ids) or of the n numbers (nums) for an array parameter,
+ * malloc'd; NULL without memory. */
 static char *array_text(size_t n, const char (*ids)[SENG_EUI_LEN], const uint32_t *nums)
 {
-	size_t cap = n * 24 + 3, pos = 0;
+	size_t cap = n * (SENG_EUI_LEN + 24) + 3, pos = 0;
 	char *a = malloc(cap);
 
 	if (!a)
@@ -1103,20 +1091,76 @@ static char *array_text(size_t n, const char (*ids)[SENG_EUI_LEN], const uint32_
 		int w = ids ? snprintf(a + pos, cap - pos, "%s%s", i ? "," : "", ids[i])
 		            : snprintf(a + pos, cap - pos, "%s%" PRIu32, i ? "," : "", nums[i]);
 
+		if (w < 0 || (size_t)w >= cap - pos) {
+			free(a);
+			return NULL;
+		}
 		pos += (size_t)w;
 	}
 	a[pos++] = '}';
-	a[pos] = 0;
+	a[pos] = '\0';
 	return a;
+}
+
+/* The first statements of a multicast frame's transaction: the group's FCnt (gid) moves first
+ * and commits with the frame's record, so that a crash after the transaction can only skip a
+ * value, never send one twice (P15); *fcnt receives it. Then one engine_tx row per gateway (gws,
+ * their downlink ids) for frame n of session fi (n 0: a multicast FragSessionStatusReq). */
+static int frame_record(PGconn *c, const char *gid, const char *ids, const char *jid,
+                        const char *gws, const char *n, const char *now, const char *fi,
+                        uint32_t *fcnt)
+{
+	char fc[24];
+	PGresult *r = NULL;
+	int rc;
+
+	{
+		const char *v[1] = {gid};
+
+		rc = store_run(c,
+		               "UPDATE multicast_group SET fcnt = fcnt + 1 WHERE id = $1 "
+		               "AND fcnt < 4294967295 RETURNING fcnt - 1",
+		               1, v, &r);
+		if (rc != FUOTA_OK)
+			return rc;
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			return FUOTA_ERR_NO_SPACE;
+		}
+		*fcnt = (uint32_t)store_get_i64(r, 0, 0);
+		PQclear(r);
+	}
+	{
+		const char *v[7] = {ids, jid, gws, n, store_i64(fc, *fcnt), now, fi};
+
+		return store_run(
+		        c,
+		        "INSERT INTO engine_tx (downlink_id, job_id, gateway_id, n, fcnt, sent_ms, "
+		        "  frag_index) "
+		        "SELECT unnest($1::bigint[]), $2, unnest($3::text[]), $4, $5, $6, $7",
+		        7, v, NULL);
+	}
+}
+
+/* The gateways gws are busy until free_ms (engine_gateway: the later time wins). */
+static int gateways_busy(PGconn *c, const char *gws, int64_t free_ms)
+{
+	char fm[24];
+	const char *v[2] = {gws, store_i64(fm, free_ms)};
+
+	return store_run(c,
+	                 "INSERT INTO engine_gateway AS g (gateway_id, free_ms) "
+	                 "SELECT unnest($1::text[]), $2 ON CONFLICT (gateway_id) DO UPDATE "
+	                 "SET free_ms = greatest(g.free_ms, excluded.free_ms)",
+	                 2, v, NULL);
 }
 
 int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 {
-	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fc[24], fi[24];
+	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fi[24];
 	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
 	char *gws = array_text(f->n_gateways, f->gateways, NULL);
 	PGconn *c;
-	PGresult *r = NULL;
 	int rc = FUOTA_ERR_NO_MEMORY;
 
 	if (!ids || !gws)
@@ -1130,44 +1174,14 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 	store_i64(fi, f->frag_index);
 	c = store_acquire(s);
 	rc = begin(c);
+	if (rc == FUOTA_OK)
+		rc = frame_record(c, gid, ids, jid, gws, n, now, fi, fcnt);
 	if (rc != FUOTA_OK)
 		goto out;
 	{
-		const char *v[1] = {gid};
-
-		/* The counter moves first and commits with the frame's record: a crash after this
-		 * transaction can only skip a value, never send one twice (P15). */
-		rc = run(c,
-		         "UPDATE multicast_group SET fcnt = fcnt + 1 WHERE id = $1 "
-		         "AND fcnt < 4294967295 RETURNING fcnt - 1",
-		         1, v, &r);
-		if (rc != FUOTA_OK)
-			goto out;
-		if (PQntuples(r) != 1) {
-			rc = FUOTA_ERR_NO_SPACE;
-			goto out;
-		}
-		*fcnt = (uint32_t)get_i64(r, 0, 0);
-		store_i64(fc, *fcnt);
-		PQclear(r);
-		r = NULL;
-	}
-	{
-		const char *v[7] = {ids, jid, gws, n, fc, now, fi};
-
-		rc = run(
-		        c,
-		        "INSERT INTO engine_tx (downlink_id, job_id, gateway_id, n, fcnt, sent_ms, "
-		        "  frag_index) "
-		        "SELECT unnest($1::bigint[]), $2, unnest($3::text[]), $4, $5, $6, $7",
-		        7, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	{
 		const char *v[5] = {jid, b(f->new_frame), n, nt, now};
 
-		rc = run(
+		rc = store_run(
 		        c,
 		        "UPDATE engine_job SET next_n = CASE WHEN $2 THEN greatest(next_n, $3 + 1) "
 		        "ELSE next_n END, next_tx_ms = $4, tx_end_ms = $5, "
@@ -1178,21 +1192,14 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 		if (rc != FUOTA_OK)
 			goto out;
 		if (f->gateway_free_ms > 0) {
-			char fm[24];
-			const char *w[2] = {gws, store_i64(fm, f->gateway_free_ms)};
-
-			rc = run(c,
-			         "INSERT INTO engine_gateway AS g (gateway_id, free_ms) "
-			         "SELECT unnest($1::text[]), $2 ON CONFLICT (gateway_id) DO UPDATE "
-			         "SET free_ms = greatest(g.free_ms, excluded.free_ms)",
-			         2, w, NULL);
+			rc = gateways_busy(c, gws, f->gateway_free_ms);
 			if (rc != FUOTA_OK)
 				goto out;
 		}
 		if (f->new_frame) {
 			const char *w[3] = {jid, fi, n};
 
-			rc = run(
+			rc = store_run(
 			        c,
 			        "UPDATE engine_session SET next_n = greatest(next_n, $3::int + 1), "
 			        "frames_sent = frames_sent + 1 WHERE job_id = $1 AND frag_index = "
@@ -1204,15 +1211,79 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 		if (f->resend_of > 0) {
 			const char *w[1] = {ro};
 
-			rc = run(c, "UPDATE engine_tx SET resend = 2 WHERE downlink_id = $1", 1, w,
-			         NULL);
+			rc = store_run(c, "UPDATE engine_tx SET resend = 2 WHERE downlink_id = $1",
+			               1, w, NULL);
 			if (rc != FUOTA_OK)
 				goto out;
 		}
 	}
 	rc = commit(c);
 out:
-	PQclear(r);
+	store_release(s, c);
+done:
+	free(ids);
+	free(gws);
+	return rc;
+}
+
+/* The statements of seng_status_frame after BEGIN; *fcnt set. */
+static int status_frame_tx(PGconn *c, const struct seng_status_frame *f, const char *ids,
+                           const char *gws, uint32_t *fcnt)
+{
+	char jid[24], gid[24], fi[24], now[24], nt[24], at[24];
+	int rc;
+
+	store_i64(jid, f->job_id);
+	store_i64(gid, f->group_id);
+	store_i64(fi, f->frag_index);
+	store_i64(now, f->now_ms);
+	store_i64(nt, f->next_tx_ms);
+	store_i64(at, f->asked_at);
+	rc = frame_record(c, gid, ids, jid, gws, "0", now, fi, fcnt);
+	if (rc != FUOTA_OK)
+		return rc;
+	{
+		const char *v[3] = {jid, fi, at};
+
+		rc = store_run(c,
+		               "UPDATE engine_session SET round = round + 1, asked_at = $3 "
+		               "WHERE job_id = $1 AND frag_index = $2",
+		               3, v, NULL);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	{
+		const char *v[3] = {jid, nt, now};
+
+		rc = store_run(
+		        c,
+		        "UPDATE engine_job SET next_tx_ms = $2, tx_end_ms = $3 WHERE job_id = $1",
+		        3, v, NULL);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	if (f->gateway_free_ms > 0)
+		rc = gateways_busy(c, gws, f->gateway_free_ms);
+	return rc;
+}
+
+int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32_t *fcnt)
+{
+	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
+	char *gws = array_text(f->n_gateways, f->gateways, NULL);
+	PGconn *c;
+	int rc = FUOTA_ERR_NO_MEMORY;
+
+	if (!ids || !gws)
+		goto done;
+	c = store_acquire(s);
+	rc = begin(c);
+	if (rc == FUOTA_OK)
+		rc = status_frame_tx(c, f, ids, gws, fcnt);
+	if (rc == FUOTA_OK)
+		rc = commit(c);
+	else
+		store_run(c, "ROLLBACK", 0, NULL, NULL);
 	store_release(s, c);
 done:
 	free(ids);
@@ -1227,7 +1298,7 @@ int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char
 	const char *vals[1] = {store_i64(jid, job_id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(
+	int rc = store_run(
 	        c,
 	        "SELECT downlink_id, gateway_id, n, frag_index FROM engine_tx WHERE job_id = $1 "
 	        "AND resend = 1 ORDER BY sent_ms, n LIMIT 1",
@@ -1235,10 +1306,10 @@ int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1) {
-			*downlink_id = get_i64(r, 0, 0);
+			*downlink_id = store_get_i64(r, 0, 0);
 			get_str(r, 0, 1, gw, SENG_EUI_LEN);
-			*n = (uint32_t)get_i64(r, 0, 2);
-			*frag_index = (int)get_i64(r, 0, 3);
+			*n = (uint32_t)store_get_i64(r, 0, 2);
+			*frag_index = (int)store_get_i64(r, 0, 3);
 		} else {
 			rc = FUOTA_ERR_NOT_FOUND;
 		}
@@ -1254,13 +1325,13 @@ int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, u
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(since, unacked_since_ms)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
-	             "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
-	             2, vals, &r);
+	int rc = store_run(c,
+	                   "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
+	                   "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
+	                   2, vals, &r);
 
 	if (rc == FUOTA_OK)
-		*n = (unsigned)get_i64(r, 0, 0);
+		*n = (unsigned)store_get_i64(r, 0, 0);
 	PQclear(r);
 	store_release(s, c);
 	return rc;
@@ -1272,15 +1343,15 @@ int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool 
 	const char *vals[3] = {store_i64(id, downlink_id), status, b(ok)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
-	             "WHEN resend = 0 THEN 1 ELSE resend END "
-	             "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
-	             3, vals, &r);
+	int rc = store_run(c,
+	                   "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
+	                   "WHEN resend = 0 THEN 1 ELSE resend END "
+	                   "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
+	                   3, vals, &r);
 
 	if (rc == FUOTA_OK) {
 		if (PQntuples(r) == 1)
-			*job_id = get_i64(r, 0, 0);
+			*job_id = store_get_i64(r, 0, 0);
 		else
 			rc = FUOTA_ERR_NOT_FOUND;
 	}
@@ -1305,10 +1376,10 @@ int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len)
 	const char *vals[1] = {store_i64(jid, job_id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c,
-	             "SELECT f.data FROM job j JOIN firmware f ON f.id = j.firmware_id "
-	             "WHERE j.id = $1",
-	             1, vals, &r);
+	int rc = store_run(c,
+	                   "SELECT f.data FROM job j JOIN firmware f ON f.id = j.firmware_id "
+	                   "WHERE j.id = $1",
+	                   1, vals, &r);
 
 	*data = NULL;
 	*len = 0;
@@ -1377,12 +1448,13 @@ int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t 
 	for (size_t i = 0; i < n; i++)
 		free_ms[i] = 0;
 	c = store_acquire(s);
-	rc = run(c, "SELECT gateway_id, free_ms FROM engine_gateway WHERE gateway_id = ANY($1)", 1,
-	         vals, &r);
+	rc = store_run(c,
+	               "SELECT gateway_id, free_ms FROM engine_gateway WHERE gateway_id = ANY($1)",
+	               1, vals, &r);
 	for (int row = 0; rc == FUOTA_OK && row < PQntuples(r); row++)
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(gws[i], PQgetvalue(r, row, 0)) == 0)
-				free_ms[i] = get_i64(r, row, 1);
+				free_ms[i] = store_get_i64(r, row, 1);
 	PQclear(r);
 	store_release(s, c);
 	free(ids);
@@ -1411,7 +1483,8 @@ int seng_gw_encoding_get(struct store *s, const char *gw, bool *json)
 	const char *vals[1] = {gw};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = run(c, "SELECT encoding FROM engine_gateway WHERE gateway_id = $1", 1, vals, &r);
+	int rc = store_run(c, "SELECT encoding FROM engine_gateway WHERE gateway_id = $1", 1, vals,
+	                   &r);
 
 	if (rc == FUOTA_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
 		rc = FUOTA_ERR_NOT_FOUND;

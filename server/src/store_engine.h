@@ -310,10 +310,11 @@ int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t 
 /* The batch of session frag_index ends at N = round_end. */
 int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end);
 
-/* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`: in one
- * transaction the group's FCnt (as seng_frame), one engine_tx row per gateway with n = 0 (a
- * refused one is built again as a status request), the session's round + 1 and asked_at, the
- * job's next_tx_ms (the wait for the answers) and the gateways' busy time. */
+/* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`
+ * (store_engine.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
+ * engine_tx row per gateway with n = 0 (a refused one is built again as a status request), the
+ * session's round + 1 and asked_at, the job's next_tx_ms (the wait for the answers) and the
+ * gateways' busy time. */
 struct seng_status_frame {
 	int64_t job_id, group_id;
 	int frag_index;

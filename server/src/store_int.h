@@ -50,6 +50,18 @@ int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols, 
 int store_page_query(struct store *s, const char *sql, int n, const char *const *vals,
                      const struct store_col *cols, int ncols, struct store_page *page);
 
+/* Runs sql (store_exec): FUOTA_OK with the result in *res (PQclear it; with res NULL it is
+ * cleared here), or FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
+int store_run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res);
+/* The integer at row, col of r; 0 when NULL. */
+int64_t store_get_i64(const PGresult *r, int row, int col);
+/* Runs sql on a connection of s and reads its rows into out, an array of max items of `size`
+ * bytes, one row each through read(r, row, item), in order; rows past max are not read. *n_read
+ * receives how many were. FUOTA_ERR_IO on a database error (*n_read 0). */
+int store_read_rows(struct store *s, const char *sql, int n, const char *const *vals,
+                    void (*read)(const PGresult *r, int row, void *item), void *out, size_t size,
+                    size_t max, size_t *n_read);
+
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 
