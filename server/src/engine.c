@@ -8,9 +8,11 @@
  *   transmit  at the session start: the devices that answered are in the session, the smallest
  *             gateway set covering them is fixed, the sessions' frames go out interleaved,
  *             each session stopping on its own (engine_tx.c);
- *   status    after the last frame (P19: nothing is deleted before): session -> frag_status;
- *   cleanup   FragSessionDelete + McGroupDelete for the devices that answered their status
- *             (one shot for those that failed after their group was set up);
+ *   status    after the last frame (P19: nothing is deleted before): session -> frag_status,
+ *             or straight to cleanup for a device that already reported its block;
+ *   cleanup   FragSessionDelete + McGroupDelete for the devices that answered their status or
+ *             reported their block (one shot for those that failed after their group was set
+ *             up);
  *   done      job succeeded (some device has the image) or failed, lease dropped.
  * Each phase change is one transaction with its device moves, written before anything is sent. */
 #include <ctype.h>
@@ -838,7 +840,12 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
 static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *counts,
                           int64_t now_ms, int64_t *next_due)
 {
-	static const struct seng_move to_status[] = {{.from = "session", .to = "frag_status"}};
+	/* A device that reported its block (v2 FragDataBlockReceivedReq without MICError, or a
+	 * FragSessionStatusAns with nothing missing during the session) has told what the final
+	 * FragSessionStatusReq would ask: it goes straight to cleanup. The others are asked. */
+	static const struct seng_move to_status[] = {
+	        {.from = "session", .to = "cleanup", .block = 1},
+	        {.from = "session", .to = "frag_status", .block = -1}};
 	struct seng_phase p;
 	bool done = false;
 	int rc = FUOTA_OK;
@@ -853,7 +860,7 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	p.from_phase = "transmit";
 	p.to_phase = "status";
 	p.moves = to_status;
-	p.n_moves = 1;
+	p.n_moves = 2;
 	p.deadline_ms = now_ms;
 	engine_tx_progress(e, j, true);
 	return phase(e, j, &p);

@@ -698,6 +698,42 @@ static int rounds_give_up(struct engine *e, const struct seng_job *j, struct sen
 	return FUOTA_OK;
 }
 
+/* Rounds, during a wait: when every live session asked at the end of its batch and none of its
+ * devices still missing the image has an answer to come (each answered the request, a v2 one
+ * that has the image reported its block), the wait buys nothing: it ends now, stored (a restart
+ * goes on from there), and the next batch is sized from the answers. A v1 device that has the
+ * image never answers Participants = 0: its session waits the whole window, which alone tells
+ * that it has the image. */
+static int rounds_wait_answered(struct engine *e, struct seng_job *j, const struct seng_session *ss,
+                                size_t n_ss, struct tx_rounds *t, int64_t now_ms)
+{
+	size_t live = 0;
+	int rc;
+
+	for (size_t i = 0; i < n_ss; i++) {
+		const struct seng_round *ro = round_of(t, ss[i].frag_index);
+		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+
+		if (!session_live(&ss[i]))
+			continue;
+		if (!ro || ro->round == 0 || ro->round_end == 0 || sent < ro->round_end ||
+		    ro->asked_at != ro->round_end || ro->unanswered > 0)
+			return FUOTA_OK;
+		live++;
+	}
+	if (live == 0)
+		return FUOTA_OK;
+	rc = seng_job_next_tx(e->store, j->id, now_ms);
+	if (rc != FUOTA_OK)
+		return rc;
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: every device still missing the image answered: the wait ends %lld ms "
+	        "early",
+	        (long long)j->id, (long long)(j->next_tx_ms - now_ms));
+	j->next_tx_ms = now_ms;
+	return FUOTA_OK;
+}
+
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms)
 {
@@ -737,6 +773,16 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		j->next_tx_ms = j->session_start_ms;
 		j->has_next_tx = true;
 	}
+	if (t && now_ms < j->next_tx_ms) {
+		/* Rounds: every device may have reported during the wait after a round, or every
+		 * one still missing the image may have answered: the wait ends then. */
+		next_session(e, j, ss, n_ss, t);
+		if (sessions_over(ss, n_ss))
+			return tx_idle(e, j, now_ms, done, next_due_ms);
+		rc = rounds_wait_answered(e, j, ss, n_ss, t, now_ms);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
 	if (now_ms >= j->next_tx_ms) {
 		rc = gws_refresh(e, (const char(*)[SENG_EUI_LEN])j->gateways, j->n_gateways);
 		if (rc != FUOTA_OK)
@@ -752,12 +798,6 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		bool new_frame = true, last_status = false;
 
 		if (now_ms < j->next_tx_ms) {
-			/* Rounds: every device may have reported during the wait after a round. */
-			if (k == 0 && t) {
-				next_session(e, j, ss, n_ss, t);
-				if (sessions_over(ss, n_ss))
-					return tx_idle(e, j, now_ms, done, next_due_ms);
-			}
 			if (j->next_tx_ms < *next_due_ms)
 				*next_due_ms = j->next_tx_ms;
 			return FUOTA_OK;

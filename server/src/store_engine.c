@@ -376,15 +376,16 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		r = NULL;
 	}
 	for (size_t i = 0; i < p->n_moves; i++) {
-		char fv[24], fi[24];
-		const char *v[7] = {jid,
+		char fv[24], fi[24], bl[24];
+		const char *v[8] = {jid,
 		                    p->moves[i].from,
 		                    p->moves[i].to,
 		                    dl,
 		                    p->moves[i].reason,
 		                    store_i64(fv, p->moves[i].frag_version),
 		                    p->moves[i].by_index ? store_i64(fi, p->moves[i].frag_index)
-		                                         : NULL};
+		                                         : NULL,
+		                    store_i64(bl, p->moves[i].block)};
 		static const char sql[] =
 		        "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
 		        "  deadline = to_timestamp($4::bigint / 1000.0), "
@@ -392,12 +393,13 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		        "  WHERE job_id = $1 AND step = $2 "
 		        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
 		        "  AND ($7::int IS NULL OR coalesce(frag_index, 0) = $7) "
+		        "  AND ($8::int = 0 OR block_received = ($8::int > 0)) "
 		        "  RETURNING tenant_id, dev_eui) "
 		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
 		        "SELECT tenant_id, $1, dev_eui, 'device', "
 		        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
 
-		rc = store_run(c, sql, 7, v, NULL);
+		rc = store_run(c, sql, 8, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}

@@ -92,6 +92,7 @@ struct seng_move {
 	int frag_version; /* > 0: only the devices whose TS004 session has this version */
 	bool by_index;    /* only the devices set up on FragIndex frag_index */
 	int frag_index;
+	int block; /* > 0: only the devices that reported their block, < 0: the others */
 };
 struct seng_phase {
 	const char *from_phase; /* the change applies only from this phase */
@@ -301,10 +302,13 @@ int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_
 
 /* A fragmentation session's rounds: round = multicast status requests sent, round_end = N of the
  * last frame of the batch under way (0: the first batch is not sized yet), asked_at = the
- * round_end at which the last request went out (0: none). */
+ * round_end at which the last request went out (0: none), unanswered = its devices in step
+ * session that have neither reported their block nor answered request number `round` (0 during
+ * the wait after that request: no answer is left to come, the wait buys nothing). */
 struct seng_round {
 	int frag_index;
 	uint32_t round, round_end, asked_at;
+	unsigned unanswered;
 };
 int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t max, size_t *n);
 /* The batch of session frag_index ends at N = round_end. */

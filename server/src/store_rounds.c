@@ -17,6 +17,7 @@ static void read_round(const PGresult *r, int row, void *item)
 	o->round = (uint32_t)store_get_i64(r, row, 1);
 	o->round_end = (uint32_t)store_get_i64(r, row, 2);
 	o->asked_at = (uint32_t)store_get_i64(r, row, 3);
+	o->unanswered = (unsigned)store_get_i64(r, row, 4);
 }
 
 int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t max, size_t *n)
@@ -25,8 +26,12 @@ int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t 
 	const char *v[1] = {store_i64(jid, job_id)};
 
 	return store_read_rows(s,
-	                       "SELECT frag_index, round, round_end, asked_at FROM engine_session "
-	                       "WHERE job_id = $1 ORDER BY frag_index",
+	                       "SELECT es.frag_index, es.round, es.round_end, es.asked_at, "
+	                       "  (SELECT count(*) FROM job_device jd WHERE jd.job_id = es.job_id "
+	                       "   AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = "
+	                       "   es.frag_index AND NOT jd.block_received "
+	                       "   AND jd.status_round < es.round) "
+	                       "FROM engine_session es WHERE es.job_id = $1 ORDER BY es.frag_index",
 	                       1, v, read_round, out, sizeof(*out), max, n);
 }
 

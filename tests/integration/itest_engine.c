@@ -114,6 +114,8 @@ struct sim_dev {
 	size_t done_at;        /* gateway frames seen when its decoder finished (0: not yet) */
 	unsigned lost_reports; /* v2: its next FragDataBlockReceivedReq are lost on the air */
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
+	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
+	unsigned lost_answers; /* its next answers to a multicast status request are lost */
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -531,6 +533,10 @@ static void dev_multicast_status(struct sim_dev *d, const struct frag_status_req
 		d->mc_status_reqs++;
 		if (!r->participants && frag_dec_state(&d->dec) == FRAG_DEC_DONE)
 			return;
+		if (d->lost_answers > 0) {
+			d->lost_answers--;
+			return;
+		}
 		dev_status_ans(d, &ans);
 	}
 	assert_true(T.n_answers < MAX_ANSWERS);
@@ -675,10 +681,12 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 		req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
 		/* bits 1..0 FragIndex, bit 2 MICError */
 		req[1] = (uint8_t)((d->mic_ok ? 0x00 : 0x04) | d->setup.frag_index);
-		if (d->lost_reports > 0)
+		if (d->lost_reports > 0) {
 			d->lost_reports--;
-		else
+		} else {
 			uplink(e, d, FRAG_PORT, req, sizeof(req));
+			d->reported_ms = T.now_ms;
+		}
 	}
 }
 
@@ -1125,10 +1133,51 @@ static void assert_plan_sessions(int64_t job, int n_sessions, int frames)
 	free(json);
 }
 
+/* When the last answer of a device to multicast status request `req` of session frag_index
+ * reached fuotad (0: none). */
+static int64_t last_answer_ms(int frag_index, unsigned req)
+{
+	int64_t last = 0;
+
+	for (size_t k = 0; k < T.n_answers; k++) {
+		const struct status_answer *x = &T.answers[k];
+
+		if (x->frag_index == frag_index && x->req == req && !x->not_exist &&
+		    x->due_ms > last)
+			last = x->due_ms;
+	}
+	return last;
+}
+
+/* Whether, at at_ms, every device of session frag_index had told fuotad what request `req`
+ * asks: it answered it (it still misses fragments) or it reported its block (v2). A device that
+ * has the image but could not say so (v1, or its report lost) leaves an answer to come. */
+static bool no_answer_left(int frag_index, unsigned req, int64_t at_ms)
+{
+	for (size_t d = 0; d < T.n_devs; d++) {
+		const struct sim_dev *dev = &T.devs[d];
+		bool told = dev->reported_ms > 0 && dev->reported_ms <= at_ms;
+
+		/* Set up for the session (its decoder stays after the session's deletion). */
+		if (!dev->mem || dev->setup.frag_index != frag_index)
+			continue;
+		for (size_t k = 0; k < T.n_answers && !told; k++) {
+			const struct status_answer *x = &T.answers[k];
+
+			told = x->dev == d && x->frag_index == frag_index && x->req == req &&
+			       !x->not_exist && x->due_ms <= at_ms;
+		}
+		if (!told)
+			return false;
+	}
+	return true;
+}
+
 /* Adaptive rounds of session frag_index (TS004 version `version`, the job's own parity
  * `redundancy`), checked frame by frame against what the devices said: the uncoded fragments
  * and the first batch (engine_round_first at the engine's expected loss), then, after each
- * multicast FragSessionStatusReq (Participants = 0) and a wait of one feedback window, the batch
+ * multicast FragSessionStatusReq (Participants = 0) and a wait of one feedback window (shorter
+ * only when every device of the session answered it or reported its block), the batch
  * that the answers to that request call for (engine_round_next over exactly those answers; with
  * no answer a v1 session stops and a v2 one takes a small step; after ENGINE_ROUNDS_MAX requests
  * the rest up to the cap). A batch may end early only once every device of the session
@@ -1197,8 +1246,12 @@ static unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 		/* In order, one N after the other. */
 		assert_int_equal(f->n, sent + 1);
 		if (status_ms >= 0) {
-			/* The first frame after a request waits for the answers. */
-			assert_true(T.frame_ms[i] - status_ms >= (int64_t)pause_ms);
+			/* The first frame after a request waits for the answers: never goes before
+			 * one of them, and before the end of the feedback window only when none was
+			 * left to come. */
+			assert_true(T.frame_ms[i] >= last_answer_ms(frag_index, req));
+			if (T.frame_ms[i] - status_ms < (int64_t)pause_ms)
+				assert_true(no_answer_left(frag_index, req, T.frame_ms[i]));
 			status_ms = -1;
 		} else if (prev_ms >= 0) {
 			assert_true(T.frame_ms[i] - prev_ms < (int64_t)pause_ms);
@@ -1559,6 +1612,13 @@ static void test_adaptive_v2(void **state)
 	/* Each request took an FCnt of the group: one sequence for frames and requests. */
 	assert_int_equal(db_count("SELECT fcnt FROM multicast_group"), (long long)T.n_fcnts);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 3);
+	/* Each reported its block: no unicast FragSessionStatusReq, straight to the deletes. */
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(T.devs[i].status_reqs, 0);
+		assert_int_equal(T.devs[i].deletes, 2); /* FragSessionDelete, McGroupDelete */
+		assert_false(T.devs[i].has_group);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'done'"), 3);
 	assert_fcnts_increase();
 	engine_destroy(e);
 }
@@ -1731,6 +1791,91 @@ static void test_adaptive_pause_block_received(void **state)
 	resume_to_end(e, job);
 	assert_int_equal(quiet->block_acks, 1);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 3);
+	engine_destroy(e);
+}
+
+/* rounds_job with two devices missing fragments after the first batch (device 1's answer to the
+ * status request comes 4 s after device 0's) and one that reported its block: runs to the first
+ * frame after the request; *wait_ms: from the request to that frame, *answers_ms: from the
+ * request to the last answer. lost: device 1's answer is lost on the air. */
+static void wait_after_request(const char *eui_prefix, bool lost, int64_t *wait_ms,
+                               int64_t *answers_ms)
+{
+	struct engine *e;
+	int64_t job, req_ms;
+	size_t upto;
+	char st[32];
+
+	job = rounds_job(eui_prefix, &e);
+	T.devs[1].drop_mask = 0x1Fu << 2; /* N = 3..7 */
+	T.devs[1].lost_answers = lost ? 1 : 0;
+	run_to_first_request(e, job);
+	upto = T.n_fcnts;
+	req_ms = T.frame_ms[upto - 1];
+	assert_true(T.devs[2].reported_ms > 0 && T.devs[2].reported_ms <= req_ms);
+	assert_int_equal(frag_dec_state(&T.devs[0].dec), FRAG_DEC_ONGOING);
+	assert_int_equal(frag_dec_state(&T.devs[1].dec), FRAG_DEC_ONGOING);
+	run(e, job, 4000, upto + 1);
+	assert_int_equal(T.frame_info[upto].kind, FRAME_DATA);
+	*wait_ms = T.frame_ms[upto] - req_ms;
+	*answers_ms = last_answer_ms(T.devs[0].setup.frag_index, 1) - req_ms;
+	assert_int_equal(T.n_answers, lost ? 1 : 2);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
+	assert_fcnts_increase();
+	engine_destroy(e);
+}
+
+/* The wait after a status request ends as soon as every device still missing the image has
+ * answered it (the one that has the image reported its block): the next batch goes right after
+ * the last answer, not at the end of the feedback window. With one answer lost, nothing tells
+ * the engine that no device is left to hear from: the whole window is waited. */
+static void test_adaptive_wait_answered(void **state)
+{
+	const uint64_t pause_ms = engine_round_pause_ms(0, 5);
+	int64_t wait_ms, answers_ms;
+
+	(void)state;
+	wait_after_request("00000000000086", false, &wait_ms, &answers_ms);
+	print_message("every answer in %lld ms after the request, next frame after %lld ms (the "
+	              "window: %llu ms)\n",
+	              (long long)answers_ms, (long long)wait_ms, (unsigned long long)pause_ms);
+	assert_true(answers_ms >= 4000); /* device 1 answers last */
+	assert_true(wait_ms >= answers_ms);
+	assert_true(wait_ms <= answers_ms + 1000); /* the engine's next tick */
+	assert_true(wait_ms < (int64_t)pause_ms);
+
+	wait_after_request("00000000000087", true, &wait_ms, &answers_ms);
+	print_message("one answer lost: next frame after %lld ms\n", (long long)wait_ms);
+	assert_true(answers_ms < 4000); /* only device 0's */
+	assert_true(wait_ms >= (int64_t)pause_ms);
+}
+
+/* A v2 device whose every FragDataBlockReceivedReq is lost: the engine cannot tell that it has
+ * the image, so it keeps the session going to its cap and then asks that device (and only that
+ * one: the others reported) with the final FragSessionStatusReq before deleting its session. */
+static void test_adaptive_report_lost(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	job = rounds_job("00000000000088", &e);
+	T.devs[2].lost_reports = 1000;
+	run(e, job, 6000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 3; i++) {
+		assert_image(&T.devs[i]);
+		assert_int_equal(T.devs[i].status_reqs, i == 2 ? 1 : 0);
+		assert_int_equal(T.devs[i].deletes, 2);
+	}
+	assert_int_equal(T.devs[2].reported_ms, 0);
+	assert_true(check_rounds(T.devs[0].setup.frag_index, 2, 2) >= 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'done'"), 3);
 	engine_destroy(e);
 }
 
@@ -2023,9 +2168,10 @@ static void test_mixed_adaptive(void **state)
 	assert_int_equal((long long)frames_of(FRAME_DATA), v1_sent + v2_sent);
 	assert_int_equal((long long)frames_of(FRAME_STATUS), v1_reqs + v2_reqs);
 	assert_fcnts_increase();
-	/* Unicast status requests: only the final one (Participants = 1) of each device. */
+	/* Unicast status requests: only the final one (Participants = 1) of each v1 device; a v2
+	 * device reported its block, which tells what that request would ask: none. */
 	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(T.devs[i].status_reqs, 1);
+		assert_int_equal(T.devs[i].status_reqs, T.devs[i].ts004 < 2 ? 1 : 0);
 	/* The v2 devices reported their block; the v1 ones said so at the final status. */
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE block_received"), 2);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'done'"), 4);
@@ -2459,6 +2605,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_pause_in_wait),
 	        cmocka_unit_test(test_adaptive_pause_block_received),
 	        cmocka_unit_test(test_adaptive_cancel_in_wait),
+	        cmocka_unit_test(test_adaptive_wait_answered),
+	        cmocka_unit_test(test_adaptive_report_lost),
 	        cmocka_unit_test(test_adaptive_v1),
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_mixed_versions),
