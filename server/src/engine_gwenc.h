@@ -1,9 +1,9 @@
 /* The engine runner's table of gateways (engine_mqtt.c): per gateway, the encoding it speaks and
- * what the runner knows of it, found by a hash of its id (open addressing, linear probing, kept
- * at most half full), so that a fleet of thousands of gateways costs one or two probes per ack,
- * stats message or frame. Entries are never removed (one per gateway that published or was sent
- * a frame, 56 bytes each, in a table kept a quarter to half full). Single-threaded: the runner
- * thread only. */
+ * what the runner knows of it, found by a hash of its id (engine_hash.h: open addressing, linear
+ * probing, kept at most half full), so that a fleet of thousands of gateways costs one or two
+ * probes per ack, stats message or frame. Entries are never removed (one per gateway that
+ * published or was sent a frame, 56 bytes each, in a table kept a quarter to half full).
+ * Single-threaded: the runner thread only. */
 #ifndef FUOTA_ENGINE_GWENC_H
 #define FUOTA_ENGINE_GWENC_H
 

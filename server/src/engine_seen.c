@@ -37,10 +37,12 @@
  * An undone message that both left a step and delivered one of its requests comes back with that
  * request still queued: its next uplink is then taken for the delivery, and the deadline
  * moves up to one period later than it would have; a late retry, never an early one. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_hash.h"
 #include "engine_int.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
@@ -68,34 +70,21 @@ struct engine_seen_undo {
 	int64_t sent_ms, first_rx_ms, deadline_ms;
 };
 
-static uint64_t eui_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
+/* engine_hash.h keys a record by its first member. */
+_Static_assert(offsetof(struct engine_seen, dev_eui) == 0, "dev_eui first");
 
 static struct engine_seen *slot_of(struct engine_seen *slots, size_t cap, const char *dev_eui)
 {
-	size_t i = (size_t)eui_hash(dev_eui) & (cap - 1);
-
-	while (slots[i].dev_eui[0] && strcmp(slots[i].dev_eui, dev_eui) != 0)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
+	return engine_hash_slot(slots, cap, sizeof(*slots), dev_eui, NULL);
 }
 
 /* Moves the table into cap slots (a power of two, more than twice seen_n). */
 static int resize(struct engine *e, size_t cap)
 {
-	struct engine_seen *slots = calloc(cap, sizeof(*slots));
+	struct engine_seen *slots = engine_hash_rehash(e->seen, e->seen_cap, cap, sizeof(*slots));
 
 	if (!slots)
 		return FUOTA_ERR_NO_MEMORY;
-	for (size_t i = 0; i < e->seen_cap; i++)
-		if (e->seen[i].dev_eui[0])
-			*slot_of(slots, cap, e->seen[i].dev_eui) = e->seen[i];
 	free(e->seen);
 	e->seen = slots;
 	e->seen_cap = cap;
@@ -328,7 +317,7 @@ static void remove_at(struct engine *e, size_t i)
 	size_t mask = e->seen_cap - 1;
 
 	for (size_t j = (i + 1) & mask; e->seen[j].dev_eui[0]; j = (j + 1) & mask) {
-		size_t home = (size_t)eui_hash(e->seen[j].dev_eui) & mask;
+		size_t home = engine_hash_home(e->seen[j].dev_eui, e->seen_cap);
 		/* j's record may fill i unless its home lies cyclically in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 
