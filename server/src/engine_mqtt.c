@@ -507,7 +507,6 @@ static void *runner_main(void *arg)
 		if (now >= next_due) {
 			int64_t t0 = mono_us();
 
-			engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 			if (engine_tick(r->engine, now, &next_due) != FUOTA_OK)
 				next_due = now + MAX_WAIT_MS;
 			r->st.tick_us += mono_us() - t0;
