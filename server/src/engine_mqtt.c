@@ -364,8 +364,25 @@ int engine_cfg_parse_regions(struct engine_cfg *c, const char *spec, bool defaul
 	return FUOTA_OK;
 }
 
-/* An ack on gateway gw's topic: acted on, and its encoding learnt, when it parses in the
- * encoding its first byte tells and names gw. */
+/* Whether a message on gateway gw's topic, read (rc) as a `what` in encoding json and naming
+ * gateway `named`, is gw's own: its encoding is then learnt; anything else is counted and
+ * changes nothing of the gateway. */
+static bool gw_own(struct engine_runner *r, const char *gw, const char *what, bool json, int rc,
+                   const char *named, char *err, size_t errlen)
+{
+	if (rc == FUOTA_OK && strcmp(named, gw) != 0) {
+		snprintf(err, errlen, "it names gateway %s", named);
+		rc = FUOTA_ERR_MALFORMED;
+	}
+	if (rc != FUOTA_OK) {
+		gw_unreadable(r, gw, what, json, err, realtime_ms(NULL));
+		return false;
+	}
+	gw_heard(r, gw, json, realtime_ms(NULL));
+	return true;
+}
+
+/* An ack on gateway gw's topic: acted on when it is gw's own (gw_own). */
 static void on_gw_ack(struct engine_runner *r, const char *gw, const struct mqtt_msg *m)
 {
 	struct cs_gw_ack a;
@@ -374,17 +391,10 @@ static void on_gw_ack(struct engine_runner *r, const char *gw, const struct mqtt
 	int rc = json ? cs_gw_ack_from_json((const char *)m->payload, m->len, &a, err, sizeof(err))
 	              : cs_gw_ack_from_proto(m->payload, m->len, &a, err, sizeof(err));
 
-	if (rc == FUOTA_OK && strcmp(a.gateway_id, gw) != 0) {
-		snprintf(err, sizeof(err), "it names gateway %s", a.gateway_id);
-		rc = FUOTA_ERR_MALFORMED;
+	if (gw_own(r, gw, "DownlinkTxAck", json, rc, a.gateway_id, err, sizeof(err))) {
+		engine_on_ack(r->engine, &a);
+		r->st.acks++;
 	}
-	if (rc != FUOTA_OK) {
-		gw_unreadable(r, gw, "DownlinkTxAck", json, err, realtime_ms(NULL));
-		return;
-	}
-	gw_heard(r, gw, json, realtime_ms(NULL));
-	engine_on_ack(r->engine, &a);
-	r->st.acks++;
 }
 
 /* Stats tell the gateway's encoding only (one message per gateway every 30 s or so). */
@@ -397,14 +407,7 @@ static void on_gw_stats(struct engine_runner *r, const char *gw, const struct mq
 	                                      sizeof(err))
 	              : cs_gw_stats_from_proto(m->payload, m->len, &st, err, sizeof(err));
 
-	if (rc == FUOTA_OK && strcmp(st.gateway_id, gw) != 0) {
-		snprintf(err, sizeof(err), "it names gateway %s", st.gateway_id);
-		rc = FUOTA_ERR_MALFORMED;
-	}
-	if (rc != FUOTA_OK)
-		gw_unreadable(r, gw, "GatewayStats", json, err, realtime_ms(NULL));
-	else
-		gw_heard(r, gw, json, realtime_ms(NULL));
+	gw_own(r, gw, "GatewayStats", json, rc, st.gateway_id, err, sizeof(err));
 }
 
 static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
