@@ -186,17 +186,18 @@ static bool ok_result(const PGresult *r)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* Runs a parameterless statement (several separated by ';' allowed); false after logging. */
-static bool exec_quiet(PGconn *c, const char *sql)
+/* Runs a parameterless statement (several separated by ';' allowed); FUOTA_ERR_IO after logging
+ * the error with the statement's start (a migration's is long). */
+static int exec_simple(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
 	bool ok = ok_result(r);
 
 	if (!ok)
-		log_msg(LOG_LVL_ERROR, "database: %s: %s", sql,
+		log_msg(LOG_LVL_ERROR, "database: %.80s: %s", sql,
 		        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
 	PQclear(r);
-	return ok;
+	return ok ? FUOTA_OK : FUOTA_ERR_IO;
 }
 
 /* The batch cannot commit any more: what it did is rolled back at its end, and nothing more runs
@@ -216,8 +217,8 @@ static void batch_enter(PGconn *c, struct conn_data *d)
 {
 	if (d->depth++ > 0 || d->item_sp || d->broken)
 		return;
-	if (!exec_quiet(c, d->in_xact ? "RELEASE SAVEPOINT fuota_item; SAVEPOINT fuota_item"
-	                              : "BEGIN; SAVEPOINT fuota_item")) {
+	if (exec_simple(c, d->in_xact ? "RELEASE SAVEPOINT fuota_item; SAVEPOINT fuota_item"
+	                              : "BEGIN; SAVEPOINT fuota_item") != FUOTA_OK) {
 		batch_break(d, "savepoint not taken");
 		return;
 	}
@@ -242,15 +243,16 @@ static void batch_leave(PGconn *c, struct conn_data *d)
 	/* A function's transaction left without its COMMIT is undone, as its ROLLBACK would. */
 	if (d->call_sp && PQtransactionStatus(c) != PQTRANS_INERROR) {
 		d->call_sp = false;
-		if (!exec_quiet(c,
-		                "ROLLBACK TO SAVEPOINT fuota_call; RELEASE SAVEPOINT fuota_call"))
+		if (exec_simple(c,
+		                "ROLLBACK TO SAVEPOINT fuota_call; RELEASE SAVEPOINT fuota_call") !=
+		    FUOTA_OK)
 			batch_break(d, "inner transaction not undone");
 		return;
 	}
 	d->call_sp = false;
 	if (PQtransactionStatus(c) == PQTRANS_INERROR) {
 		d->item_failed = true;
-		if (!d->item_sp || !exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_item"))
+		if (!d->item_sp || exec_simple(c, "ROLLBACK TO SAVEPOINT fuota_item") != FUOTA_OK)
 			batch_break(d, "failed item not undone");
 	}
 }
@@ -347,7 +349,7 @@ static struct conn_data *my_batch(struct store *s, PGconn **c)
 static void item_close(PGconn *c, struct conn_data *d)
 {
 	if (d->item_failed && d->item_sp && !d->broken &&
-	    !exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_item"))
+	    exec_simple(c, "ROLLBACK TO SAVEPOINT fuota_item") != FUOTA_OK)
 		batch_break(d, "failed item not undone");
 }
 
@@ -473,7 +475,7 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	} else if (d && d->batch && n == 0 && strcmp(sql, "ROLLBACK") == 0) {
 		/* Two statements: PQexecParams runs one. A failure leaves the transaction aborted,
 		 * and the RELEASE fails with it. */
-		exec_quiet(c, "ROLLBACK TO SAVEPOINT fuota_call");
+		exec_simple(c, "ROLLBACK TO SAVEPOINT fuota_call");
 		sql = "RELEASE SAVEPOINT fuota_call";
 		d->call_sp = false;
 	}
@@ -540,18 +542,6 @@ const char *store_i64(char *buf, int64_t v)
 {
 	snprintf(buf, 24, "%" PRId64, v);
 	return buf;
-}
-
-static int exec_simple(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
-	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-
-	if (!ok)
-		log_msg(LOG_LVL_ERROR, "database: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? FUOTA_OK : FUOTA_ERR_IO;
 }
 
 /* The migrations' lock, taken by each of their transactions and held until its end: one that
