@@ -26,7 +26,6 @@
 #include "fuota/lw_frame.h"
 #include "fuota/lw_gps.h"
 #include "sim.h"
-#include "sim_gwjson.h"
 
 #define RX1_DELAY_MS 1000
 
@@ -174,7 +173,7 @@ static void publish_ack(struct sim *s, struct sim_gw *g, uint32_t downlink_id,
 	snprintf(a.gateway_id, sizeof(a.gateway_id), "%s", g->id);
 	void *buf = NULL;
 	size_t len = 0;
-	int rc = g->json ? sim_gw_ack_to_json(&a, (char **)&buf, &len)
+	int rc = g->json ? cs_gw_ack_to_json(&a, (char **)&buf, &len)
 	                 : cs_gw_ack_to_proto(&a, (uint8_t **)&buf, &len);
 	if (rc != FUOTA_OK)
 		return;
@@ -275,15 +274,15 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 	g->downlinks++;
 	/* A gateway speaks one encoding (its bridge or forwarder is configured so); a frame in the
 	 * other one does not decode there and is never transmitted nor acknowledged. */
-	bool json = sim_gw_payload_is_json(m->payload, m->len);
+	bool json = cs_payload_is_json(m->payload, m->len);
 	int rc;
 	if (json != g->json) {
 		snprintf(err, sizeof(err), "%s payload on a %s gateway", json ? "JSON" : "protobuf",
 		         g->json ? "JSON" : "protobuf");
 		rc = FUOTA_ERR_MALFORMED;
 	} else if (json) {
-		rc = sim_gw_downlink_from_json((const char *)m->payload, m->len, &d, err,
-		                               sizeof(err));
+		rc = cs_gw_downlink_from_json((const char *)m->payload, m->len, &d, err,
+		                              sizeof(err));
 	} else {
 		rc = cs_gw_downlink_from_proto(m->payload, m->len, &d, err, sizeof(err));
 	}

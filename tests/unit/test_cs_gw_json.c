@@ -1,7 +1,10 @@
-/* fuota-sim's JSON gateway encoding (tools/fuota-sim/sim_gwjson.c) and the gw.GatewayStats writers
- * (proto/src/cs_gw_json.c, cs_proto.c): a DownlinkFrame as ChirpStack writes it in JSON
- * (camelCase, base64, Duration strings, the Timing oneof), snake_case keys, refusals of bad input,
- * the ack in JSON, and the stats message on the wire (field numbers of CHIRPSTACK-NOTES §9.5). */
+/* The gateway messages' JSON mapping (proto/src/cs_gw_json.c) and the gw.GatewayStats writers
+ * (cs_gw_json.c, cs_proto.c) against hand-written text: a DownlinkFrame as ChirpStack writes it in
+ * JSON (camelCase, base64, Duration strings, the Timing oneof) read, and what fuotad writes for it
+ * compared with the expected JSON; snake_case keys, refusals of bad input, the ack in JSON, and the
+ * stats message on the wire (field numbers of CHIRPSTACK-NOTES §9.5). test_cs_msg checks the same
+ * functions by round trips; fuota-sim's JSON gateways use them as well, so these fixed texts are
+ * what checks the mapping itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,31 +17,38 @@
 
 #include "fuota/cs_msg.h"
 #include "fuota/err.h"
-#include "sim_gwjson.h"
 
 static int parse(const char *text, struct cs_gw_downlink *d, char *err, size_t errlen)
 {
-	return sim_gw_downlink_from_json(text, strlen(text), d, err, errlen);
+	return cs_gw_downlink_from_json(text, strlen(text), d, err, errlen);
 }
 
+/* Whether text (NUL-terminated) holds the same JSON value as want. */
+static bool same_json(const char *text, const char *want)
+{
+	json_t *a = json_loads(text, 0, NULL), *b = json_loads(want, 0, NULL);
+	bool same = a && b && json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
+/* Which encoding a gateway payload is in (cs_payload_is_json, as fuota-sim's gateways decide):
+ * fuotad's DownlinkFrame in protobuf never passes for JSON, its JSON form does. */
 static void test_is_json(void **state)
 {
 	(void)state;
-	const uint8_t json[] = " \n{\"a\":1}";
-	const uint8_t proto[] = {0x18, 0x07, 0x2a, 0x00};
-	assert_true(sim_gw_payload_is_json(json, sizeof(json) - 1));
-	assert_false(sim_gw_payload_is_json(proto, sizeof(proto)));
-	assert_false(sim_gw_payload_is_json(json, 2)); /* only blanks */
-	assert_false(sim_gw_payload_is_json(NULL, 0));
-
-	/* What fuotad's protobuf writer produces is never taken for JSON. */
 	struct cs_gw_downlink d = {.downlink_id = 123, .frequency = 869525000, .phy_len = 3};
 	memcpy(d.gateway_id, "0016c001ff000001", 17);
 	uint8_t *buf = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	assert_int_equal(cs_gw_downlink_to_proto(&d, &buf, &len), FUOTA_OK);
-	assert_false(sim_gw_payload_is_json(buf, len));
+	assert_false(cs_payload_is_json(buf, len));
 	free(buf);
+	assert_int_equal(cs_gw_downlink_to_json(&d, &text, &len), FUOTA_OK);
+	assert_true(cs_payload_is_json((const uint8_t *)text, len));
+	free(text);
 }
 
 static void test_gps_frame(void **state)
@@ -71,6 +81,22 @@ static void test_gps_frame(void **state)
 	assert_true(d.timing_ns == INT64_C(1436486418120000000));
 	assert_int_equal(d.context_len, 3);
 	assert_int_equal(d.context[2], 3);
+
+	/* fuotad's writer gives that frame back in the same mapping (one item, no extras; the
+	 * Duration with nine digits, which the mapping's readers take as they take three). */
+	const char *want =
+	        "{\"downlinkId\":3405691582,\"gatewayId\":\"0016c001ff000001\",\"items\":[{"
+	        "\"phyPayload\":\"YAQDAgEABQDK/g==\",\"txInfo\":{\"frequency\":869525000,"
+	        "\"power\":27,\"modulation\":{\"lora\":{\"bandwidth\":125000,\"spreadingFactor\":9,"
+	        "\"codeRate\":\"CR_4_5\",\"polarizationInversion\":true}},\"timing\":{"
+	        "\"gpsEpoch\":{\"timeSinceGpsEpoch\":\"1436486418.120000000s\"}},\"context\":"
+	        "\"AQID\"}}]"
+	        "}";
+	char *out = NULL;
+	size_t len = 0;
+	assert_int_equal(cs_gw_downlink_to_json(&d, &out, &len), FUOTA_OK);
+	assert_true(same_json(out, want));
+	free(out);
 }
 
 static void test_other_timings_and_names(void **state)
@@ -91,59 +117,74 @@ static void test_other_timings_and_names(void **state)
 	assert_int_equal(d.timing, CS_TIMING_DELAY);
 	assert_true(d.timing_ns == INT64_C(1000000000));
 	/* immediately, and no timing at all */
-	assert_int_equal(parse("{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{"
-	                       "\"modulation\":{\"lora\":{\"bandwidth\":125000}},"
-	                       "\"timing\":{\"immediately\":{}}}}]}",
-	                       &d, NULL, 0),
-	                 FUOTA_OK);
+	assert_int_equal(
+	        parse("{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"phyPayload\":"
+	              "\"AQ==\",\"txInfo\":{\"modulation\":{\"lora\":{\"bandwidth\":125000}},"
+	              "\"timing\":{\"immediately\":{}}}}]}",
+	              &d, NULL, 0),
+	        FUOTA_OK);
 	assert_int_equal(d.timing, CS_TIMING_IMMEDIATELY);
-	assert_int_equal(d.phy_len, 0);
-	assert_int_equal(parse("{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{"
-	                       "\"modulation\":{\"lora\":{}},\"timing\":null}}]}",
-	                       &d, NULL, 0),
-	                 FUOTA_OK);
+	assert_int_equal(d.downlink_id, 0); /* absent: the default */
+	assert_int_equal(
+	        parse("{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"phyPayload\":"
+	              "\"AQ==\",\"txInfo\":{\"modulation\":{\"lora\":{}},\"timing\":null}}]}",
+	              &d, NULL, 0),
+	        FUOTA_OK);
 	assert_int_equal(d.timing, CS_TIMING_IMMEDIATELY);
 }
 
 static void test_refusals(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {
-	        "",
-	        "[]",
-	        "{\"gatewayId\":\"0016c001ff000002\"",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[]}",
-	        "{\"gatewayId\":\"0016c001ff00002\",\"items\":[{\"txInfo\":{\"modulation\":{"
-	        "\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff00000g\",\"items\":[{\"txInfo\":{\"modulation\":{"
-	        "\"lora\":{}}}}]}",
-	        "{\"items\":[{\"txInfo\":{\"modulation\":{\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"phyPayload\":\"AQ==\"}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"phyPayload\":\"A!==\","
-	        "\"txInfo\":{\"modulation\":{\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"frequency\":-1,"
-	        "\"modulation\":{\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"frequency\":"
-	        "4294967296,\"modulation\":{\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"modulation\":{"
-	        "\"lora\":{}},\"timing\":{\"gpsEpoch\":{\"timeSinceGpsEpoch\":\"-5s\"}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"modulation\":{"
-	        "\"lora\":{}},\"timing\":{\"gpsEpoch\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"modulation\":{"
-	        "\"lora\":{\"polarizationInversion\":1}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"gatewayId\":\"0016c001ff000003\","
-	        "\"items\":[{\"txInfo\":{\"modulation\":{\"lora\":{}}}}]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[\"x\"]}",
-	        "{\"gatewayId\":\"0016c001ff000002\",\"items\":[{\"txInfo\":{\"modulation\":"
-	        "\"lora\"}}]}",
+	/* Each with a valid PHYPayload where it gets that far, so that it is refused for its own
+	 * flaw, which the error names. */
+#define GW   "{\"gatewayId\":\"0016c001ff000002\","
+#define ITEM "\"items\":[{\"phyPayload\":\"AQ==\","
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+	        {"", "not JSON"},
+	        {"[]", "not a JSON object"},
+	        {GW "\"items\":[]", "not JSON"},
+	        {GW "\"items\":[]}", "items: expected a non-empty array"},
+	        {"{\"gatewayId\":\"0016c001ff00002\"," ITEM "\"txInfo\":{\"modulation\":{"
+	         "\"lora\":{}}}}]}",
+	         "gatewayId"},
+	        {"{\"gatewayId\":\"0016c001ff00000g\"," ITEM "\"txInfo\":{\"modulation\":{"
+	         "\"lora\":{}}}}]}",
+	         "gatewayId"},
+	        {"{" ITEM "\"txInfo\":{\"modulation\":{\"lora\":{}}}}]}", "gatewayId"},
+	        {GW "\"items\":[{\"phyPayload\":\"AQ==\"}]}", "txInfo: missing"},
+	        {GW "\"items\":[{\"txInfo\":{\"modulation\":{\"lora\":{}}}}]}", "phyPayload"},
+	        {GW ITEM "\"txInfo\":{}}]}", "modulation: missing"},
+	        {GW "\"items\":[{\"phyPayload\":\"A!==\",\"txInfo\":{\"modulation\":{"
+	            "\"lora\":{}}}}]}",
+	         "phyPayload"},
+	        {GW ITEM "\"txInfo\":{\"frequency\":-1,\"modulation\":{\"lora\":{}}}}]}",
+	         "frequency"},
+	        {GW ITEM "\"txInfo\":{\"frequency\":4294967296,\"modulation\":{\"lora\":{}}}}]}",
+	         "frequency"},
+	        {GW ITEM "\"txInfo\":{\"modulation\":{\"lora\":{}},\"timing\":{\"gpsEpoch\":{"
+	                 "\"timeSinceGpsEpoch\":\"-5s\"}}}}]}",
+	         "timeSinceGpsEpoch"},
+	        {GW ITEM "\"txInfo\":{\"modulation\":{\"lora\":{\"polarizationInversion\":1}}}}]}",
+	         "polarizationInversion"},
+	        {GW "\"gatewayId\":\"0016c001ff000003\"," ITEM "\"txInfo\":{\"modulation\":{"
+	            "\"lora\":{}}}}]}",
+	         "duplicate"},
+	        {GW "\"items\":[\"x\"]}", "items[0]: expected an object"},
+	        {GW ITEM "\"txInfo\":{\"modulation\":\"lora\"}}]}",
+	         "modulation: expected an object"},
 	};
+#undef GW
+#undef ITEM
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cs_gw_downlink d;
 		char err[128] = "";
 		memset(&d, 0x5a, sizeof(d));
-		assert_int_equal(parse(bad[i], &d, err, sizeof(err)), FUOTA_ERR_MALFORMED);
-		assert_true(err[0] != '\0');
+		assert_int_equal(parse(bad[i].text, &d, err, sizeof(err)), FUOTA_ERR_MALFORMED);
+		if (!strstr(err, bad[i].why))
+			fail_msg("bad[%zu]: \"%s\" does not name %s", i, err, bad[i].why);
 		assert_int_equal(d.downlink_id, 0); /* zeroed */
 		assert_int_equal(d.phy_len, 0);
 	}
@@ -166,7 +207,7 @@ static void test_ack_json(void **state)
 	memcpy(a.gateway_id, "0016c001ff000001", 17);
 	char *text = NULL;
 	size_t len = 0;
-	assert_int_equal(sim_gw_ack_to_json(&a, &text, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_ack_to_json(&a, &text, &len), FUOTA_OK);
 	assert_int_equal(len, strlen(text));
 	json_error_t jerr;
 	json_t *root = json_loads(text, 0, &jerr);
@@ -179,7 +220,7 @@ static void test_ack_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "status")),
 	                    "DUTY_CYCLE_OVERFLOW");
 	json_decref(root);
-	assert_true(sim_gw_payload_is_json((const uint8_t *)text, len));
+	assert_true(cs_payload_is_json((const uint8_t *)text, len));
 	free(text);
 }
 
@@ -226,7 +267,7 @@ static void test_stats(void **state)
 	                        '0',  '1',  'f',  'f',  '0',  '0',  '0',  '0',  '0',  '3'};
 	assert_int_equal(len, sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
-	assert_false(sim_gw_payload_is_json(buf, len));
+	assert_false(cs_payload_is_json(buf, len));
 	free(buf);
 }
 
