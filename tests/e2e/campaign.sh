@@ -90,9 +90,14 @@ start() { # DB_SUFFIX: database, fuotad, events listener
 	cp_events_start
 }
 
-image() { # SIZE: a deterministic image
+fleet() { # IMAGE_SIZE SIM_OPTION...: a deterministic image, fuota-sim's fleet with it, the
+	# devices registered and the image uploaded (its firmware id in FW)
 	head -c "$1" /dev/zero | tr '\0' 'x' >"$CP_DIR/fw.bin"
 	printf '%s' "$SCENARIO" | dd of="$CP_DIR/fw.bin" conv=notrunc status=none
+	shift
+	cp_sim_start "$@" --image "$CP_DIR/fw.bin"
+	cp_register
+	FW=$(cp_firmware "$CP_DIR/fw.bin")
 }
 
 run_job() { # JOB_JSON TIMEOUT_S: creates the job, waits for its end, stops the simulator
@@ -141,11 +146,8 @@ cp_services_load "$SERVICES_ENV" || exit 1
 case $SCENARIO in
 v1)
 	start v1
-	image 3000
-	cp_sim_start --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
-		--seed 11 --until-done --timeout 400
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 3000 --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --seed 11 \
+		--until-done --timeout 400
 	# The simulator is not stopped: it must leave by itself once fuotad is done with every
 	# device (its FragSessionStatusReq and both cleanup deletes answered), not before.
 	JOB=$(cp_job_create "$(job_body "$FW" '{}')") || fail "job refused"
@@ -174,11 +176,7 @@ v1)
 v2-adaptive)
 	CP_ADAPTIVE=1
 	start v2a
-	image 8000
-	cp_sim_start --devices 8 --v2-fraction 1 --loss 0.1 "${SIM_COMMON[@]}" \
-		--image "$CP_DIR/fw.bin" --seed 12
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 8000 --devices 8 --v2-fraction 1 --loss 0.1 "${SIM_COMMON[@]}" --seed 12
 	run_job "$(job_body "$FW" '{redundancy_frames: 0}')" 300
 	joined
 	check "job succeeded, every device done" \
@@ -205,11 +203,7 @@ v2-adaptive)
 	;;
 mixed)
 	start mixed
-	image 3000
-	cp_sim_start --devices 8 --v2-fraction 0.5 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
-		--seed 13
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 3000 --devices 8 --v2-fraction 0.5 "${SIM_COMMON[@]}" --seed 13
 	run_job "$(job_body "$FW" '{}')" 240
 	joined
 	# v1 and v2 parity rows differ: fuotad runs one fragmentation session per version on the
@@ -227,11 +221,7 @@ mixed)
 	;;
 class-b)
 	start classb
-	image 1000
-	cp_sim_start --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" \
-		--image "$CP_DIR/fw.bin" --seed 14
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 1000 --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" --seed 14
 	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
 	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
 	joined
@@ -245,11 +235,7 @@ class-b)
 	;;
 unicast-loss)
 	start unicastloss
-	image 2000
-	cp_sim_start --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 \
-		--image "$CP_DIR/fw.bin" --seed 18
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 2000 --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 --seed 18
 	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
 	joined
 	check "the network lost unicast downlinks (about one in five)" \
@@ -272,11 +258,8 @@ unicast-loss)
 	;;
 misbehave)
 	start misbehave
-	image 3000
-	cp_sim_start --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --image "$CP_DIR/fw.bin" \
-		--seed 15 --misbehave silent@1 --misbehave wrong-key@2
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 3000 --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 15 --misbehave silent@1 \
+		--misbehave wrong-key@2
 	run_job "$(job_body "$FW" '{}')" 300
 	joined
 	check "job succeeded for the others" \
@@ -298,11 +281,7 @@ misbehave)
 kill)
 	CP_ADAPTIVE=1
 	start kill
-	image 12000
-	cp_sim_start --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" \
-		--image "$CP_DIR/fw.bin" --seed 16
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 12000 --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" --seed 16
 	JOB=$(cp_job_create "$(job_body "$FW" '{redundancy_frames: 0}')") || fail "job refused"
 	wait_frames 16 180
 	cp_fuotad_stop KILL
@@ -335,11 +314,7 @@ broker)
 	CP_MQTT_PORT=$(cat "$BROKER_DIR/port")
 	CP_ADAPTIVE=1
 	start broker
-	image 12000
-	cp_sim_start --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" \
-		--image "$CP_DIR/fw.bin" --seed 17
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 12000 --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" --seed 17
 	JOB=$(cp_job_create "$(job_body "$FW" '{redundancy_frames: 0}')") || fail "job refused"
 	wait_frames 16 180
 	"$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"
@@ -364,11 +339,8 @@ gw-json)
 	# Odd-numbered gateways speak JSON (their acks and stats tell fuotad), the others protobuf;
 	# a simulated gateway refuses a DownlinkFrame in the other encoding (bad_messages).
 	start gwjson
-	image 2000
-	cp_sim_start --devices 8 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 2 --coverage 1 \
-		--gw-encoding mixed --gw-stats-period 2 --image "$CP_DIR/fw.bin" --seed 21
-	cp_register
-	FW=$(cp_firmware "$CP_DIR/fw.bin")
+	fleet 2000 --devices 8 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 2 --coverage 1 \
+		--gw-encoding mixed --gw-stats-period 2 --seed 21
 	run_job "$(job_body "$FW" '{}')" 300
 	check "job succeeded, every device done and verified" \
 		'.state == "succeeded" and .updated == 8 and .verified == 8' "$CP_DIR/summary.json"
