@@ -6,6 +6,7 @@
  *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, in_campaign, finished,
+ *                    done_n (N of the frame that completed its decoder; 0: none),
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
  *                              outside_session, other_session, off_slot, fragments },
  *                    fragments: { nb_frag, missing, recovered },
