@@ -754,29 +754,6 @@ int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct s
 	return rc;
 }
 
-int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id)
-{
-	const char *vals[1] = {dev_eui};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "SELECT jd.job_id FROM job_device jd JOIN job j ON j.id = jd.job_id "
-	                   "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
-	                   "AND j.state = 'running' AND e.phase <> 'done' "
-	                   "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
-	                   1, vals, &r);
-
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*job_id = store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_NOT_FOUND;
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
-}
-
 int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
 {
 	const char *vals[1] = {dev_eui};
@@ -901,19 +878,6 @@ int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int v
 	default: return FUOTA_ERR_INVALID_ARG;
 	}
 	return store_command(s, sql, 2, vals, &rows);
-}
-
-int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quality, int64_t now_ms)
-{
-	char q[24], now[24];
-	const char *vals[4] = {dev_eui, gw, store_i64(q, quality), store_i64(now, now_ms)};
-	long rows;
-
-	return store_command(s,
-	                     "INSERT INTO engine_device_gateway (dev_eui, gateway_id, quality, "
-	                     "seen_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (dev_eui, gateway_id) "
-	                     "DO UPDATE SET quality = $3, seen_ms = $4",
-	                     4, vals, &rows);
 }
 
 /* '{"a","b"}': a text[] literal of n strings (quoted, so that any text is one element). */

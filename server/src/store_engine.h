@@ -185,12 +185,9 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
                                  struct seng_dev **devs, size_t *n);
 int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d);
-/* dev_eui in the running job seng_dev_active_job finds, read in the same query. NOT_FOUND if
- * none. */
+/* dev_eui in the running job (state running, engine phase not done) in which it is in a
+ * non-final step (the latest such job). FUOTA_ERR_NOT_FOUND if none. */
 int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d);
-/* The running job (state running, engine phase not done) in which dev_eui is in a non-final
- * step. FUOTA_ERR_NOT_FOUND if none. */
-int seng_dev_active_job(struct store *s, const char *dev_eui, int64_t *job_id);
 
 /* A conditional update of one device: applies only while its step is `from`. Fields with a
  * set_ flag are written; attempts_inc adds 1 to attempts. */
@@ -225,9 +222,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
 /* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
 int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
-/* Gateway gw heard dev_eui at now_ms with quality. */
-int seng_gw_seen(struct store *s, const char *dev_eui, const char *gw, int quality, int64_t now_ms);
-/* The same for n (device, gateway) pairs, each at most once in the batch, in one statement. */
+/* Gateway gw heard dev_eui at seen_ms with quality, for n (device, gateway) pairs, each at most
+ * once in the batch, in one statement. */
 struct seng_gw_obs {
 	char dev_eui[SENG_EUI_LEN];
 	char gw[SENG_EUI_LEN];
