@@ -182,19 +182,6 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 	return pending > 0 && parity < r->cap;
 }
 
-double engine_normal_z(double tail)
-{
-	double t;
-
-	if (!(tail > 1e-12))
-		tail = 1e-12;
-	if (tail > 0.5)
-		tail = 0.5;
-	t = sqrt(-2.0 * log(tail));
-	return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-	                   (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
-}
-
 size_t engine_round_work_len(uint32_t max_need)
 {
 	return (size_t)max_need + ENGINE_DEP_ROWS + 2;

@@ -190,21 +190,6 @@ static double binom_at_least(uint32_t n, uint32_t k, double q)
 	return 1.0 - below;
 }
 
-static void test_normal_z(void **state)
-{
-	(void)state;
-	/* Table values of the standard normal. */
-	assert_true(fabs(engine_normal_z(0.5)) < 1e-3);
-	assert_true(fabs(engine_normal_z(0.1) - 1.2816) < 1e-3);
-	assert_true(fabs(engine_normal_z(0.05) - 1.6449) < 1e-3);
-	assert_true(fabs(engine_normal_z(0.001) - 3.0902) < 1e-3);
-	assert_true(fabs(engine_normal_z(1e-6) - 4.7534) < 1e-3);
-	/* Out of range: clamped, never NaN. */
-	assert_true(fabs(engine_normal_z(0.9)) < 1e-3);
-	assert_true(engine_normal_z(0.0) > 6.0);
-	assert_false(isnan(engine_normal_z(-1.0)));
-}
-
 /* P(D = x): the rows beyond its need a device takes, with a dense random code (a row is
  * dependent on r independent ones still missing with probability 2^-r). */
 static double ref_dep(unsigned x)
@@ -546,7 +531,6 @@ int main(void)
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),
 	        cmocka_unit_test(test_pace),
 	        cmocka_unit_test(test_redundancy),
-	        cmocka_unit_test(test_normal_z),
 	        cmocka_unit_test(test_round_batch),
 	        cmocka_unit_test(test_round_first),
 	        cmocka_unit_test(test_status_need),

@@ -125,10 +125,6 @@ bool engine_redundancy_more(const struct engine_redundancy *r, uint32_t sent, ui
 #define ENGINE_ROUND_FIRST_LEFT 0.1 /* first batch: share of devices expected to need more */
 #define ENGINE_ROUND_MISS       0.2 /* later batches: chance that one more round is needed */
 
-/* z such that P(Z > z) = tail for a standard normal Z (Abramowitz-Stegun 26.2.23, error below
- * 5e-4); tail is clamped to [1e-12, 0.5]. */
-double engine_normal_z(double tail);
-
 /* Rows beyond the need that the sizing counts with: a device that needs r more independent rows
  * of a dense random code is still short after r + x rows with probability
  * 1 - prod_{i > x} (1 - 2^-i), about 2^-x; beyond ENGINE_DEP_ROWS that is below 1e-12. */
