@@ -340,18 +340,10 @@ static bool rounds_on(const struct engine *e, const struct seng_job *j)
 	return j->adaptive && !e->cfg.adaptive_stream;
 }
 
-/* The rounds of the job's sessions, as stored, read once per engine_tx_run. */
-struct tx_rounds {
-	struct seng_round r[ENGINE_MAX_SESSIONS];
-	size_t n;
-};
-
-static struct seng_round *round_of(struct tx_rounds *t, int frag_index)
+/* The frames of session s sent so far (its next N - 1). */
+static uint32_t sent_of(const struct seng_session *s)
 {
-	for (size_t i = 0; t && i < t->n; i++)
-		if (t->r[i].frag_index == frag_index)
-			return &t->r[i];
-	return NULL;
+	return s->next_n > 0 ? s->next_n - 1 : 0;
 }
 
 /* A session still sending: not stopped, with devices that have not reported their block. */
@@ -406,24 +398,23 @@ static int version_of(const struct seng_session *ss, size_t n, int frag_index)
 
 /* The session whose new frame goes next (its position in ss), or -1 when none has one left.
  * A session with nothing left is marked done then, each on its own: a v2 group that reported
- * its block stops while a v1 group still needs parity rows. With rounds (t not NULL), a session
- * at the end of its batch has no frame left either, but it is not done: the next batch is sized
- * after the status request and its wait (rounds_size). */
+ * its block stops while a v1 group still needs parity rows. With rounds, a session at the end of
+ * its batch has no frame left either, but it is not done: the next batch is sized after the
+ * status request and its wait (rounds_size). */
 static int next_session(struct engine *e, const struct seng_job *j, struct seng_session *ss,
-                        size_t n, struct tx_rounds *t)
+                        size_t n, bool rounds)
 {
 	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
 	struct engine_session_tx tx[ENGINE_MAX_SESSIONS];
 
 	for (size_t i = 0; i < n && i < ENGINE_MAX_SESSIONS; i++) {
-		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
-		struct seng_round *ro = round_of(t, ss[i].frag_index);
+		uint32_t sent = sent_of(&ss[i]);
 
 		tx[i].frag_index = (uint8_t)ss[i].frag_index;
 		tx[i].sent = sent;
 		tx[i].more = !ss[i].done && ss[i].devices > 0 &&
 		             engine_redundancy_more(&red, sent, ss[i].pending);
-		if (tx[i].more && ro && ro->round_end > 0 && sent >= ro->round_end) {
+		if (tx[i].more && rounds && ss[i].round_end > 0 && sent >= ss[i].round_end) {
 			tx[i].more = false;
 			continue;
 		}
@@ -487,8 +478,7 @@ static void session_stop(struct engine *e, const struct seng_job *j, struct seng
 /* The batch that follows the answers to the last status request of session s (its wait is
  * over): the new round_end, or `sent` when the session should stop. */
 static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
-                               const struct seng_session *s, const struct seng_round *ro,
-                               uint32_t sent)
+                               const struct seng_session *s, uint32_t sent)
 {
 	uint32_t *rx = NULL, *mi = NULL, end_max = j->nb_frag + j->redundancy_cap, batch;
 	struct engine_status *a = NULL;
@@ -496,7 +486,7 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 	size_t n = 0, work_len = engine_round_work_len(j->nb_frag);
 	double *work = malloc(work_len * sizeof(double));
 
-	if (seng_round_answers(e->store, j->id, s->frag_index, ro->round, &rx, &mi, &n) != FUOTA_OK)
+	if (seng_round_answers(e->store, j->id, s->frag_index, s->round, &rx, &mi, &n) != FUOTA_OK)
 		n = 0;
 	a = calloc(n ? n : 1, sizeof(*a));
 	if (!a || !work)
@@ -525,12 +515,12 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 		if (batch == 0)
 			batch = 1;
 	}
-	if (ro->round >= ENGINE_ROUNDS_MAX)
+	if (s->round >= ENGINE_ROUNDS_MAX)
 		batch = end_max > sent ? end_max - sent : 0; /* the last round takes the rest */
 	log_msg(LOG_LVL_INFO,
 	        "job %lld: session %d round %u: %u answers, largest need %u, loss %.1f %%: %u "
 	        "more parity rows",
-	        (long long)j->id, s->frag_index, ro->round, nx.answers, nx.need, nx.loss * 100.0,
+	        (long long)j->id, s->frag_index, s->round, nx.answers, nx.need, nx.loss * 100.0,
 	        batch);
 	if (batch > end_max - (sent < end_max ? sent : end_max))
 		batch = end_max > sent ? end_max - sent : 0;
@@ -539,14 +529,13 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 
 /* Rounds: whether a live session stands at the end of its batch without having asked yet: the
  * requests of the round are still going out, the wait has not begun. */
-static bool rounds_asking(const struct seng_session *ss, size_t n_ss, struct tx_rounds *t)
+static bool rounds_asking(const struct seng_session *ss, size_t n_ss)
 {
 	for (size_t i = 0; i < n_ss; i++) {
-		struct seng_round *ro = round_of(t, ss[i].frag_index);
-		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+		const struct seng_session *s = &ss[i];
 
-		if (ro && session_live(&ss[i]) && ro->round_end > 0 && sent >= ro->round_end &&
-		    ro->asked_at != ro->round_end)
+		if (session_live(s) && s->round_end > 0 && sent_of(s) >= s->round_end &&
+		    s->asked_at != s->round_end)
 			return true;
 	}
 	return false;
@@ -558,18 +547,18 @@ static bool rounds_asking(const struct seng_session *ss, size_t n_ss, struct tx_
  * due, i.e. after that wait. Stored before any frame of the batch goes, so that a restart goes
  * on with it. */
 static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_session *ss,
-                       size_t n_ss, struct tx_rounds *t)
+                       size_t n_ss)
 {
-	bool asking = rounds_asking(ss, n_ss, t);
+	bool asking = rounds_asking(ss, n_ss);
 
 	for (size_t i = 0; i < n_ss; i++) {
-		struct seng_round *ro = round_of(t, ss[i].frag_index);
-		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0, end;
+		struct seng_session *s = &ss[i];
+		uint32_t sent = sent_of(s), end;
 		int rc;
 
-		if (!ro || !session_live(&ss[i]))
+		if (!session_live(s))
 			continue;
-		if (ro->round_end == 0) {
+		if (s->round_end == 0) {
 			size_t work_len = engine_round_work_len(j->nb_frag);
 			double *work = malloc(work_len * sizeof(double));
 
@@ -579,19 +568,19 @@ static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_s
 			free(work);
 			if (end > j->nb_frag + j->redundancy_cap)
 				end = j->nb_frag + j->redundancy_cap;
-		} else if (!asking && sent >= ro->round_end && ro->asked_at == ro->round_end) {
-			end = round_next_end(e, j, &ss[i], ro, sent);
+		} else if (!asking && sent >= s->round_end && s->asked_at == s->round_end) {
+			end = round_next_end(e, j, s, sent);
 			if (end <= sent) {
-				session_stop(e, j, &ss[i], "no device asks for more");
+				session_stop(e, j, s, "no device asks for more");
 				continue;
 			}
 		} else {
 			continue;
 		}
-		rc = seng_round_end_set(e->store, j->id, ss[i].frag_index, end);
+		rc = seng_round_end_set(e->store, j->id, s->frag_index, end);
 		if (rc != FUOTA_OK)
 			return rc;
-		ro->round_end = end;
+		s->round_end = end;
 	}
 	return FUOTA_OK;
 }
@@ -599,20 +588,18 @@ static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_s
 /* Rounds: the session (its position in ss) whose multicast status request is due: every live
  * session stands at the end of its batch (the sessions of a mixed job wait together) and this
  * one has not asked yet. -1 when none. *last: no other one is due after it. */
-static int round_status_due(const struct seng_session *ss, size_t n_ss, struct tx_rounds *t,
-                            bool *last)
+static int round_status_due(const struct seng_session *ss, size_t n_ss, bool *last)
 {
 	int due = -1, count = 0;
 
 	for (size_t i = 0; i < n_ss; i++) {
-		struct seng_round *ro = round_of(t, ss[i].frag_index);
-		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+		const struct seng_session *s = &ss[i];
 
-		if (!session_live(&ss[i]))
+		if (!session_live(s))
 			continue;
-		if (!ro || ro->round_end == 0 || sent < ro->round_end)
+		if (s->round_end == 0 || sent_of(s) < s->round_end)
 			return -1; /* a batch is still under way */
-		if (ro->asked_at != ro->round_end) {
+		if (s->asked_at != s->round_end) {
 			if (due < 0)
 				due = (int)i;
 			count++;
@@ -646,7 +633,7 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
 	f.frag_index = s->frag_index;
-	f.asked_at = s->next_n > 0 ? s->next_n - 1 : 0;
+	f.asked_at = sent_of(s);
 	f.gateways = gws;
 	f.downlink_ids = ids;
 	f.n_gateways = n_gws;
@@ -679,21 +666,20 @@ static int64_t round_wait_end(struct engine *e, const struct seng_job *j, int64_
 /* Rounds, when the wait would outlast the session: no more status requests; each live session
  * takes every row up to the cap, sent until its devices report (as in stream mode). */
 static int rounds_give_up(struct engine *e, const struct seng_job *j, struct seng_session *ss,
-                          size_t n_ss, struct tx_rounds *t)
+                          size_t n_ss)
 {
 	log_msg(LOG_LVL_INFO, "job %lld: no wait for answers: the session ends first",
 	        (long long)j->id);
 	for (size_t i = 0; i < n_ss; i++) {
-		struct seng_round *ro = round_of(t, ss[i].frag_index);
 		int rc;
 
-		if (!ro || !session_live(&ss[i]))
+		if (!session_live(&ss[i]))
 			continue;
 		rc = seng_round_end_set(e->store, j->id, ss[i].frag_index,
 		                        j->nb_frag + j->redundancy_cap);
 		if (rc != FUOTA_OK)
 			return rc;
-		ro->round_end = j->nb_frag + j->redundancy_cap;
+		ss[i].round_end = j->nb_frag + j->redundancy_cap;
 	}
 	return FUOTA_OK;
 }
@@ -705,19 +691,18 @@ static int rounds_give_up(struct engine *e, const struct seng_job *j, struct sen
  * image never answers Participants = 0: its session waits the whole window, which alone tells
  * that it has the image. */
 static int rounds_wait_answered(struct engine *e, struct seng_job *j, const struct seng_session *ss,
-                                size_t n_ss, struct tx_rounds *t, int64_t now_ms)
+                                size_t n_ss, int64_t now_ms)
 {
 	size_t live = 0;
 	int rc;
 
 	for (size_t i = 0; i < n_ss; i++) {
-		const struct seng_round *ro = round_of(t, ss[i].frag_index);
-		uint32_t sent = ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+		const struct seng_session *s = &ss[i];
 
-		if (!session_live(&ss[i]))
+		if (!session_live(s))
 			continue;
-		if (!ro || ro->round == 0 || ro->round_end == 0 || sent < ro->round_end ||
-		    ro->asked_at != ro->round_end || ro->unanswered > 0)
+		if (s->round == 0 || s->round_end == 0 || sent_of(s) < s->round_end ||
+		    s->asked_at != s->round_end || s->unanswered > 0)
 			return FUOTA_OK;
 		live++;
 	}
@@ -739,7 +724,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 {
 	struct engine_cache *c = engine_cache_get(e, j);
 	struct seng_session ss[ENGINE_MAX_SESSIONS];
-	struct tx_rounds rounds, *t = NULL;
+	bool rounds = rounds_on(e, j);
 	size_t n_ss = 0;
 	struct tx_radio r;
 	int64_t session_end_ms;
@@ -761,25 +746,19 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 		*done = true;
 		return FUOTA_OK;
 	}
-	if (rounds_on(e, j)) {
-		rc = seng_rounds(e->store, j->id, rounds.r, ENGINE_MAX_SESSIONS, &rounds.n);
-		if (rc != FUOTA_OK)
-			return rc;
-		t = &rounds;
-	}
 	session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) * 1000 *
 	                                               (j->mc_class == 'B' ? 128 : 1);
 	if (!j->has_next_tx) {
 		j->next_tx_ms = j->session_start_ms;
 		j->has_next_tx = true;
 	}
-	if (t && now_ms < j->next_tx_ms) {
+	if (rounds && now_ms < j->next_tx_ms) {
 		/* Rounds: every device may have reported during the wait after a round, or every
 		 * one still missing the image may have answered: the wait ends then. */
-		next_session(e, j, ss, n_ss, t);
+		next_session(e, j, ss, n_ss, true);
 		if (sessions_over(ss, n_ss))
 			return tx_idle(e, j, now_ms, done, next_due_ms);
-		rc = rounds_wait_answered(e, j, ss, n_ss, t, now_ms);
+		rc = rounds_wait_answered(e, j, ss, n_ss, now_ms);
 		if (rc != FUOTA_OK)
 			return rc;
 	}
@@ -822,18 +801,18 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 				if (rc != FUOTA_OK)
 					return rc;
 			}
-			if (t) {
-				rc = rounds_size(e, j, ss, n_ss, t);
+			if (rounds) {
+				rc = rounds_size(e, j, ss, n_ss);
 				if (rc != FUOTA_OK)
 					return rc;
-				status = round_status_due(ss, n_ss, t, &last_status);
+				status = round_status_due(ss, n_ss, &last_status);
 			}
 			if (status >= 0) {
 				frag_index = ss[status].frag_index;
 				version = ss[status].frag_version;
 			} else {
 				if (n_gws > 0)
-					pick = next_session(e, j, ss, n_ss, t);
+					pick = next_session(e, j, ss, n_ss, rounds);
 				if (pick < 0)
 					return tx_idle(e, j, now_ms, done, next_due_ms);
 				n = ss[pick].next_n;
@@ -879,7 +858,7 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			wait_end = round_wait_end(e, j, busy_until + (int64_t)(r.airtime_us / 1000),
 			                          session_end_ms);
 			if (wait_end == 0) {
-				rc = rounds_give_up(e, j, ss, n_ss, t);
+				rc = rounds_give_up(e, j, ss, n_ss);
 				if (rc != FUOTA_OK)
 					return rc;
 				continue;
@@ -897,14 +876,9 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 			                 next_tx);
 			if (rc != FUOTA_OK)
 				return rc;
-			{
-				struct seng_round *ro = round_of(t, ss[status].frag_index);
-
-				if (ro) {
-					ro->asked_at = ro->round_end;
-					ro->round++;
-				}
-			}
+			/* As stored by send_status (the request goes at the end of the batch). */
+			ss[status].asked_at = ss[status].round_end;
+			ss[status].round++;
 			if (last_status) {
 				log_msg(LOG_LVL_INFO,
 				        "job %lld: round over; status requests sent, the next "

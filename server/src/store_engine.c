@@ -512,6 +512,10 @@ static void read_session(const PGresult *r, int row, void *item)
 	x->done = get_bool(r, row, 4);
 	x->devices = (unsigned)store_get_i64(r, row, 5);
 	x->pending = (unsigned)store_get_i64(r, row, 6);
+	x->round = (uint32_t)store_get_i64(r, row, 7);
+	x->round_end = (uint32_t)store_get_i64(r, row, 8);
+	x->asked_at = (uint32_t)store_get_i64(r, row, 9);
+	x->unanswered = (unsigned)store_get_i64(r, row, 10);
 }
 
 int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n)
@@ -522,11 +526,13 @@ int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, siz
 	return store_read_rows(
 	        s,
 	        "SELECT s.frag_index, s.frag_version, s.next_n, s.frames_sent, s.done, "
-	        "  count(jd.dev_eui), count(jd.dev_eui) FILTER (WHERE NOT jd.block_received) "
+	        "  count(jd.dev_eui), count(jd.dev_eui) FILTER (WHERE NOT jd.block_received), "
+	        "  s.round, s.round_end, s.asked_at, count(jd.dev_eui) FILTER (WHERE NOT "
+	        "  jd.block_received AND jd.status_round < s.round) "
 	        "FROM engine_session s LEFT JOIN job_device jd ON jd.job_id = s.job_id "
 	        "  AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = s.frag_index "
 	        "WHERE s.job_id = $1 GROUP BY s.frag_index, s.frag_version, s.next_n, "
-	        "  s.frames_sent, s.done ORDER BY s.frag_index",
+	        "  s.frames_sent, s.done, s.round, s.round_end, s.asked_at ORDER BY s.frag_index",
 	        1, vals, read_session, out, sizeof(*out), max, n);
 }
 

@@ -131,6 +131,13 @@ struct seng_session {
 	uint32_t next_n, frames_sent;
 	bool done;
 	unsigned devices, pending;
+	/* Adaptive rounds: round = multicast status requests sent, round_end = N of the last frame
+	 * of the batch under way (0: the first batch is not sized yet), asked_at = the round_end at
+	 * which the last request went out (0: none), unanswered = its devices in step session that
+	 * have neither reported their block nor answered request number `round` (0 during the wait
+	 * after that request: no answer is left to come, the wait buys nothing). */
+	uint32_t round, round_end, asked_at;
+	unsigned unanswered;
 };
 int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n);
 /* Marks a session done: none of its frames is left to send. */
@@ -296,17 +303,7 @@ int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 
-/* A fragmentation session's rounds: round = multicast status requests sent, round_end = N of the
- * last frame of the batch under way (0: the first batch is not sized yet), asked_at = the
- * round_end at which the last request went out (0: none), unanswered = its devices in step
- * session that have neither reported their block nor answered request number `round` (0 during
- * the wait after that request: no answer is left to come, the wait buys nothing). */
-struct seng_round {
-	int frag_index;
-	uint32_t round, round_end, asked_at;
-	unsigned unanswered;
-};
-int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t max, size_t *n);
+/* The rounds of a session are read with it (seng_sessions, struct seng_session). */
 /* The batch of session frag_index ends at N = round_end. */
 int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end);
 

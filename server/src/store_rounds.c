@@ -1,39 +1,13 @@
-/* The job engine's SQL for adaptive rounds (store_engine.h, "adaptive rounds"): the batch each
- * fragmentation session is in and the devices' answers to its multicast status requests (the
- * requests themselves are frames of the group: seng_status_frame, in store_engine.c beside
- * seng_frame). */
+/* The job engine's SQL for adaptive rounds (store_engine.h, "adaptive rounds"): the end of the
+ * batch each fragmentation session is in and the devices' answers to its multicast status
+ * requests (the rounds are read with the sessions, seng_sessions; the requests themselves are
+ * frames of the group: seng_status_frame, in store_engine.c beside seng_frame). */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "fuota/err.h"
 #include "store_engine.h"
 #include "store_int.h"
-
-static void read_round(const PGresult *r, int row, void *item)
-{
-	struct seng_round *o = item;
-
-	o->frag_index = (int)store_get_i64(r, row, 0);
-	o->round = (uint32_t)store_get_i64(r, row, 1);
-	o->round_end = (uint32_t)store_get_i64(r, row, 2);
-	o->asked_at = (uint32_t)store_get_i64(r, row, 3);
-	o->unanswered = (unsigned)store_get_i64(r, row, 4);
-}
-
-int seng_rounds(struct store *s, int64_t job_id, struct seng_round *out, size_t max, size_t *n)
-{
-	char jid[24];
-	const char *v[1] = {store_i64(jid, job_id)};
-
-	return store_read_rows(s,
-	                       "SELECT es.frag_index, es.round, es.round_end, es.asked_at, "
-	                       "  (SELECT count(*) FROM job_device jd WHERE jd.job_id = es.job_id "
-	                       "   AND jd.step = 'session' AND coalesce(jd.frag_index, 0) = "
-	                       "   es.frag_index AND NOT jd.block_received "
-	                       "   AND jd.status_round < es.round) "
-	                       "FROM engine_session es WHERE es.job_id = $1 ORDER BY es.frag_index",
-	                       1, v, read_round, out, sizeof(*out), max, n);
-}
 
 int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end)
 {
