@@ -360,16 +360,10 @@ _Static_assert(ENGINE_ROUNDS_MAX == PLAN_ADAPTIVE_ROUNDS, "plan and engine: roun
 _Static_assert(PLAN_BLOCK_ACK_DELAY == 0, "plan and engine: BlockAckDelay (engine_cfg)");
 
 /* Adaptive rounds: the waits after the batches, up to the parity cap (engine_tx.c). */
-static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j,
-                              const struct job_params_eng *p)
+static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j)
 {
-	uint64_t pause_ms = e->cfg.adaptive_pause_ms;
-
-	(void)p;
-	if (pause_ms == 0)
-		pause_ms = engine_round_pause_ms(e->cfg.block_ack_delay, j->unicast_timeout_s);
 	/* One status request (a short frame) and one wait per round, ENGINE_ROUNDS_MAX at most. */
-	return ENGINE_ROUNDS_MAX * (pause_ms + 1000u) / 1000u;
+	return ENGINE_ROUNDS_MAX * (engine_round_wait_ms(e, j) + 1000u) / 1000u;
 }
 
 /* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from
@@ -424,7 +418,7 @@ static const char *job_params(const struct engine *e, const struct seng_job *j,
 		frame_timing(j, p->frag_size, &airtime, &interval);
 		need_s = (uint64_t)(p->nb_frag + p->cap) * interval / 1000000u + 60u;
 		if (e->cfg.adaptive && !e->cfg.adaptive_stream)
-			need_s += rounds_wait_s(e, j, p);
+			need_s += rounds_wait_s(e, j);
 		if (j->multicast_timeout_s > 0 && (uint64_t)j->multicast_timeout_s > need_s)
 			need_s = (uint64_t)j->multicast_timeout_s;
 		if (engine_session_timeout(j->mc_class == 'B', need_s, &p->timeout) != FUOTA_OK)

@@ -180,6 +180,9 @@ int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index,
 /* Publishes a progress event of job j: frames sent (new, again) in all and per session, their
  * time on air in all; done marks the last one. */
 void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done);
+/* Adaptive rounds: the wait for the answers after a round's status request, [engine]
+ * adaptive_wait_s or else the feedback window of the job's devices (engine_round_pause_ms). */
+uint64_t engine_round_wait_ms(const struct engine *e, const struct seng_job *j);
 /* Frees what a cache entry owns (not the entry). */
 void engine_cache_free(struct engine_cache *c);
 

@@ -458,7 +458,7 @@ static bool sessions_over(const struct seng_session *ss, size_t n)
 	return true;
 }
 
-static uint64_t pause_ms_of(const struct engine *e, const struct seng_job *j)
+uint64_t engine_round_wait_ms(const struct engine *e, const struct seng_job *j)
 {
 	if (e->cfg.adaptive_pause_ms)
 		return e->cfg.adaptive_pause_ms;
@@ -658,7 +658,7 @@ out:
 static int64_t round_wait_end(struct engine *e, const struct seng_job *j, int64_t on_air_end_ms,
                               int64_t session_end_ms)
 {
-	int64_t until = on_air_end_ms + (int64_t)pause_ms_of(e, j);
+	int64_t until = on_air_end_ms + (int64_t)engine_round_wait_ms(e, j);
 
 	return until < session_end_ms ? until : 0;
 }
@@ -884,7 +884,8 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 				        "job %lld: round over; status requests sent, the next "
 				        "batch "
 				        "in %llu ms",
-				        (long long)j->id, (unsigned long long)pause_ms_of(e, j));
+				        (long long)j->id,
+				        (unsigned long long)engine_round_wait_ms(e, j));
 				engine_tx_progress(e, j, false);
 				if (next_tx < *next_due_ms)
 					*next_due_ms = next_tx;
