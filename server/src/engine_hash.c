@@ -1,16 +1,14 @@
 /* The engine's open-addressing tables (engine_hash.h). */
 #include "engine_hash.h"
 
+#include "fuota/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 size_t engine_hash_home(const char *key, size_t cap)
 {
-	uint64_t h = 1469598103934665603u;
-
-	for (; *key; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211u;
-	return (size_t)h & (cap - 1);
+	return (size_t)fuota_hash_str(key) & (cap - 1);
 }
 
 void *engine_hash_slot(void *slots, size_t cap, size_t size, const char *key, uint64_t *probes)

@@ -9,6 +9,7 @@
 
 #include "embedded.h"
 #include "fuota/err.h"
+#include "fuota/hash.h"
 #include "fuota/log.h"
 #include "store_int.h"
 
@@ -418,14 +419,13 @@ int store_batch_end(struct store *s)
 static bool prepared(PGconn *c, const char *sql, int n, char name[24], PGresult **res)
 {
 	struct conn_data *d = conn_data_of(c);
-	uint64_t h = 1469598103934665603u;
+	uint64_t h;
 	size_t i;
 
 	*res = NULL;
 	if (!d || d->unnamed || n == 0)
 		return false;
-	for (const char *p = sql; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	h = fuota_hash_str(sql);
 	for (i = 0; i < d->n_prep; i++)
 		if (d->hash[i] == h && strcmp(d->sql[i], sql) == 0)
 			break;
