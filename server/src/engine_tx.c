@@ -217,7 +217,20 @@ static int classb_slot(const struct seng_job *j, const struct tx_radio *r, int64
 	return mc_classb_next_slot(&s, engine_unix_to_gps_ms(after_unix_ms), slot);
 }
 
-/* Sends frame n of session frag_index (new_frame) or resends it through one gateway. */
+/* The multicast FragSessionStatusReq of a round for session frag_index of TS004 code_version:
+ * Participants = 0, only the devices still missing fragments answer. */
+static int status_req(int code_version, int frag_index, uint8_t *out, size_t cap, size_t *len)
+{
+	struct frag_cmd fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.type = FRAG_CMD_SESSION_STATUS_REQ;
+	fc.u.status_req.frag_index = (uint8_t)(frag_index & 0x03);
+	return frag_cmd_encode(&fc, code_version >= 2 ? FRAG_V2 : FRAG_V1, out, cap, len);
+}
+
+/* Sends frame n of session frag_index (new_frame) or resends it through one gateway (n = 0: a
+ * round's status request). */
 static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache *c,
                       const struct tx_radio *r, int code_version, int frag_index, uint32_t n,
                       bool new_frame, int64_t resend_of, const char (*gws)[SENG_EUI_LEN],
@@ -233,17 +246,13 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 
 	if (!ids)
 		return FUOTA_ERR_NO_MEMORY;
-	if (n == 0) {
-		/* A refused multicast FragSessionStatusReq of a round (send_status), again. */
-		payload[0] = FRAG_CID_SESSION_STATUS;
-		payload[1] = (uint8_t)((frag_index & 0x03) << 1);
-		plen = 2;
-	} else {
+	if (n == 0) /* A refused multicast FragSessionStatusReq of a round (send_status), again. */
+		rc = status_req(code_version, frag_index, payload, sizeof(payload), &plen);
+	else
 		rc = engine_tx_fragment(c, code_version, frag_index, n, payload, sizeof(payload),
 		                        &plen);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
+	if (rc != FUOTA_OK)
+		goto out;
 	memset(&f, 0, sizeof(f));
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
@@ -619,16 +628,16 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
                        uint32_t freq_hz, int64_t now_ms, int64_t next_tx_ms)
 {
 	uint8_t payload[2];
+	size_t plen = 0;
 	uint32_t *ids = downlink_ids(n_gws), fcnt = 0;
 	struct seng_status_frame f;
 	int rc;
 
 	if (!ids)
 		return FUOTA_ERR_NO_MEMORY;
-	/* FragStatusReqParam: bit 0 Participants (0: only devices missing fragments answer),
-	 * bits 2..1 FragIndex. */
-	payload[0] = FRAG_CID_SESSION_STATUS;
-	payload[1] = (uint8_t)((s->frag_index & 0x03) << 1);
+	rc = status_req(s->frag_version, s->frag_index, payload, sizeof(payload), &plen);
+	if (rc != FUOTA_OK)
+		goto out;
 	memset(&f, 0, sizeof(f));
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
@@ -642,8 +651,8 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
 	f.gateway_free_ms = gws_free(e, gws, n_gws);
 	rc = seng_status_frame(e->store, &f, &fcnt);
 	if (rc == FUOTA_OK)
-		rc = publish_mc(e, j, c, r, payload, sizeof(payload), fcnt, gws, ids, n_gws,
-		                at_gps_ms, freq_hz);
+		rc = publish_mc(e, j, c, r, payload, plen, fcnt, gws, ids, n_gws, at_gps_ms,
+		                freq_hz);
 	if (rc != FUOTA_OK)
 		goto out;
 	j->next_tx_ms = next_tx_ms;
