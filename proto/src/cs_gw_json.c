@@ -455,8 +455,3 @@ bool cs_payload_is_json(const uint8_t *buf, size_t len)
 	 * naming it gateway_id still counts as JSON here. */
 	return len > 0 && buf[0] == '{';
 }
-
-bool cs_gw_payload_is_json(const uint8_t *buf, size_t len)
-{
-	return cs_payload_is_json(buf, len);
-}

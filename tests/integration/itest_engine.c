@@ -702,12 +702,12 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	 * protobuf, and the other way round). */
 	T.gw_frames[is_b]++;
 	if (T.gw_b_json && is_b) {
-		assert_true(cs_gw_payload_is_json(data, len));
+		assert_true(cs_payload_is_json(data, len));
 		assert_int_equal(cs_gw_downlink_from_json((const char *)data, len, &g, NULL, 0),
 		                 FUOTA_OK);
 		T.gw_json_frames++;
 	} else {
-		assert_false(cs_gw_payload_is_json(data, len));
+		assert_false(cs_payload_is_json(data, len));
 		assert_int_equal(cs_gw_downlink_from_proto(data, len, &g, NULL, 0), FUOTA_OK);
 	}
 	assert_string_equal(g.gateway_id, is_b ? GW_B : GW_A);

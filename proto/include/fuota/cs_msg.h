@@ -154,10 +154,8 @@ int cs_gw_ack_from_json(const char *buf, size_t len, struct cs_gw_ack *out, char
                         size_t errlen);
 int cs_gw_ack_to_json(const struct cs_gw_ack *a, char **out, size_t *out_len);
 /* Whether a message from the broker is in the JSON mapping (else binary protobuf): its first
- * byte is '{'. One rule for every message fuota reads (uplinks, gateway acks and stats);
- * cs_gw_payload_is_json is the same function under its former name. */
+ * byte is '{'. One rule for every message fuota reads (uplinks, gateway acks and stats). */
 bool cs_payload_is_json(const uint8_t *buf, size_t len);
-bool cs_gw_payload_is_json(const uint8_t *buf, size_t len);
 
 /* gw.GatewayStats ({prefix}/gateway/{id}/event/stats), the fields a simulated gateway fills.
  * cs_gw_stats_to_json gives the protobuf JSON mapping ("gatewayId", "time" as RFC 3339, counters
