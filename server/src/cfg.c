@@ -68,7 +68,6 @@ static const struct cfg_item cfg_items[] = {
         UINT("engine", "adaptive_redundancy", engine_adaptive, 0, 1),
         STR("engine", "adaptive_mode", engine_adaptive_mode),
         UINT("engine", "adaptive_loss_percent", engine_adaptive_loss, 0, 90),
-        UINT("engine", "adaptive_margin_percent", engine_adaptive_margin, 0, 100),
         UINT("engine", "adaptive_step_percent", engine_adaptive_step, 1, 100),
         UINT("engine", "adaptive_wait_s", engine_adaptive_wait_s, 0, 3600),
         STR("engine", "class_c_timing", engine_class_c_timing),
@@ -101,7 +100,6 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->engine_class_c_timing, sizeof(c->engine_class_c_timing), "immediately");
 	snprintf(c->engine_adaptive_mode, sizeof(c->engine_adaptive_mode), "rounds");
 	c->engine_adaptive_loss = 10;
-	c->engine_adaptive_margin = 5;
 	c->engine_adaptive_step = 3;
 }
 

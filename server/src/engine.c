@@ -59,7 +59,6 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->clock_tolerance_s = 3;
 	c->adaptive_cap_percent = PLAN_ADAPTIVE_CAP_PERCENT;
 	c->adaptive_loss_percent = 10;
-	c->adaptive_margin_percent = 5;
 	c->adaptive_step_percent = 3;
 	c->max_jobs_per_tick = 32;
 }

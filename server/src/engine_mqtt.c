@@ -648,7 +648,6 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		return FUOTA_ERR_INVALID_ARG;
 	}
 	ecfg.adaptive_loss_percent = c->engine_adaptive_loss;
-	ecfg.adaptive_margin_percent = c->engine_adaptive_margin;
 	ecfg.adaptive_step_percent = c->engine_adaptive_step;
 	ecfg.adaptive_pause_ms = c->engine_adaptive_wait_s * 1000u;
 	if (strcmp(c->engine_class_c_timing, "gps") == 0) {

@@ -41,7 +41,7 @@ struct cfg {
 	 * share_group = fuotad, client_id (default fuotad-<host>-<pid>); [engine] enabled = 1,
 	 * regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
 	 * adaptive_redundancy = 0, class_c_timing = immediately | gps; adaptive redundancy:
-	 * adaptive_mode = rounds | stream, adaptive_loss_percent = 10, adaptive_margin_percent = 5,
+	 * adaptive_mode = rounds | stream, adaptive_loss_percent = 10,
 	 * adaptive_step_percent = 3, adaptive_wait_s = 0 (2^(BlockAckDelay + 4) s + the job's
 	 * unicast timeout). */
 	char mqtt_encoding[16];
@@ -57,7 +57,7 @@ struct cfg {
 	unsigned engine_duty_cycle;
 	unsigned engine_adaptive;
 	char engine_adaptive_mode[16];
-	unsigned engine_adaptive_loss, engine_adaptive_margin, engine_adaptive_step;
+	unsigned engine_adaptive_loss, engine_adaptive_step;
 	unsigned engine_adaptive_wait_s;
 	char engine_class_c_timing[16];
 	char master_key_hex[80];

@@ -63,13 +63,13 @@ struct engine_cfg {
 	bool adaptive;                        /* adaptive redundancy for every job */
 	uint32_t adaptive_cap_percent;        /* parity cap, % of M: 100 */
 	/* Adaptive: false (default) sends parity in rounds, a batch then a wait for the devices'
-	 * reports (engine_rounds in fuota/engine_calc.h): fewer frames, more wall time; true
-	 * streams parity back to back until every device reported (overshoots by one feedback
-	 * delay of frames). */
+	 * reports (engine_round_first / engine_round_next in fuota/engine_calc.h): fewer frames,
+	 * more wall time; true streams parity back to back until every device reported (overshoots
+	 * by one feedback delay of frames). */
 	bool adaptive_stream;
-	uint32_t adaptive_loss_percent;   /* rounds: expected loss sizing the first batch: 10 */
-	uint32_t adaptive_margin_percent; /* rounds: added to the first batch, % of M: 5 */
-	uint32_t adaptive_step_percent;   /* rounds: the second batch, % of M (then doubling): 3 */
+	uint32_t adaptive_loss_percent; /* rounds: expected loss sizing the first batch: 10 */
+	uint32_t adaptive_step_percent; /* rounds: the batch of a v2 session whose waiting
+	                                 * devices did not answer, % of M: 3 */
 	uint32_t adaptive_pause_ms; /* rounds: the wait after a batch; 0: 2^(BlockAckDelay + 4) s
 	                             * plus the job's unicast timeout */
 	uint32_t max_jobs_per_tick; /* 32 */
