@@ -8,6 +8,7 @@
 #   options (exit 2).
 # - decode --port 201 against the §4.3 vectors and a truncated command.
 # Usage: sh frag_decode.sh <fuota-tool>
+# shellcheck source=tests/tool/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # The original data: bytes 0..99.
@@ -51,8 +52,11 @@ V2A="
 2a 2b 1c 1d 1e 1f 20 21 32 33
 1a 1b 24 25 5e 5f 48 49 42 43"
 
+# shellcheck disable=SC2086 # the hex is split into words on purpose
 hex2bin $HDR $UNCODED $V1 >"$TMP/v1.frg"
+# shellcheck disable=SC2086 # the hex is split into words on purpose
 hex2bin $HDR $UNCODED $V2R >"$TMP/v2r.frg"
+# shellcheck disable=SC2086 # the hex is split into words on purpose
 hex2bin $HDR $UNCODED $V2A >"$TMP/v2a.frg"
 for f in v1 v2r v2a; do
 	size=$(wc -c <"$TMP/$f.frg")
@@ -112,28 +116,28 @@ has "too many lost: message" "$(cat "$TMP/err")" "do not determine"
 # left (§4.7 lines 0001010110 ... 0000100011) covers fragment 0, although 6 coded frames arrive.
 "$TOOL" frag decode --ts004 1 --drop 1,11,12,13,14 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
 rc=$?
-[ $rc -eq 1 ] && ok "v1 non-MDS case: exit 1" || fail "v1 non-MDS case: exit $rc"
+if [ $rc -eq 1 ]; then ok "v1 non-MDS case: exit 1"; else fail "v1 non-MDS case: exit $rc"; fi
 
 # Matrix memory for 1 lost fragment, 2 lost in order: NotEnoughMatrixMemory.
 json=$("$TOOL" frag decode --ts004 1 --drop 3,7 --max-lost 1 "$TMP/v1.frg" "$TMP/out" 2>/dev/null)
 rc=$?
-[ $rc -eq 1 ] && ok "max-lost 1: exit 1" || fail "max-lost 1: exit $rc"
+if [ $rc -eq 1 ]; then ok "max-lost 1: exit 1"; else fail "max-lost 1: exit $rc"; fi
 has "max-lost 1: json" "$json" '"not_enough_memory":true'
 
 # Bad options and inputs.
 "$TOOL" frag decode --drop 1 --loss 5 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop with --loss: usage" || fail "--drop with --loss not refused"
+if [ $? -eq 2 ]; then ok "--drop with --loss: usage"; else fail "--drop with --loss not refused"; fi
 "$TOOL" frag decode --drop 0 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop 0: usage" || fail "--drop 0 not refused"
+if [ $? -eq 2 ]; then ok "--drop 0: usage"; else fail "--drop 0 not refused"; fi
 "$TOOL" frag decode --drop 21 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--drop 21 of 20: usage" || fail "--drop 21 not refused"
+if [ $? -eq 2 ]; then ok "--drop 21 of 20: usage"; else fail "--drop 21 not refused"; fi
 "$TOOL" frag decode --loss 101 "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--loss 101: usage" || fail "--loss 101 not refused"
+if [ $? -eq 2 ]; then ok "--loss 101: usage"; else fail "--loss 101 not refused"; fi
 "$TOOL" frag decode --v2-seed absolute "$TMP/v1.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--v2-seed without --ts004 2: usage" || fail "--v2-seed alone not refused"
+if [ $? -eq 2 ]; then ok "--v2-seed without --ts004 2: usage"; else fail "--v2-seed alone not refused"; fi
 head -c 100 "$TMP/v1.frg" >"$TMP/short.frg"
 "$TOOL" frag decode "$TMP/short.frg" "$TMP/out" >/dev/null 2>&1
-[ $? -eq 1 ] && ok "truncated frames file: exit 1" || fail "truncated frames file accepted"
+if [ $? -eq 1 ]; then ok "truncated frames file: exit 1"; else fail "truncated frames file accepted"; fi
 
 # Round trip through `frag encode` (skipped only if the encoder is not built).
 perl -e 'srand(7); print pack("C*", map { int(rand(256)) } 1..20011)' >"$TMP/image"
@@ -144,6 +148,7 @@ if "$TOOL" frag encode --frag-size 50 --redundancy-percent 30 "$TMP/image" "$TMP
 	"$TOOL" frag encode --frag-size 50 --redundancy-percent 30 --ts004 2 --v2-seed absolute \
 		"$TMP/image" "$TMP/e3.frg" >/dev/null 2>&1
 	for c in "e1.frg --ts004 1" "e2.frg --ts004 2" "e3.frg --ts004 2 --v2-seed absolute"; do
+		# shellcheck disable=SC2086 # split on purpose: the file, then its options
 		set -- $c
 		f=$1
 		shift
@@ -181,7 +186,7 @@ has "port 201 data fragment" "$out" '"frag_index":3,"n":513,"payload_len":6,"pay
 out=$("$TOOL" decode --port 201 --dir down --version 1 02350102ff2c81 2>&1)
 rc=$?
 has "port 201 truncated" "$out" "FragSessionSetupReq: missing Descriptor (10 bytes needed, 6 left)"
-[ $rc -eq 1 ] && ok "port 201 truncated: exit 1" || fail "port 201 truncated: exit $rc"
+if [ $rc -eq 1 ]; then ok "port 201 truncated: exit 1"; else fail "port 201 truncated: exit $rc"; fi
 out=$("$TOOL" decode --port 201 --dir down --version 2 "01 05 08 00 84 01 02" 2>&1)
 has "port 201 v2 fragment not alone" "$out" "must be the only command"
 

@@ -6,6 +6,7 @@
 #   and clear errors for bad options and an empty input.
 # - frag bench on the smallest workload verifies the fast encoder against the reference.
 # Usage: sh frag_encode.sh <fuota-tool>
+# shellcheck source=tests/tool/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # hexof FILE OFFSET COUNT: COUNT bytes at OFFSET as space-separated lowercase hex.
@@ -21,7 +22,7 @@ check() {
 
 i=0
 while [ $i -lt 100 ]; do
-	printf "\\$(printf %03o $i)"
+	printf "%b" "\\0$(printf %03o "$i")"
 	i=$((i + 1))
 done >"$TMP/d100.bin"
 
@@ -33,7 +34,7 @@ check "v1 data copied" "$TMP/v1.frg" 20 "00 01 02 03 04 05 06 07 08 09 0a"
 check "v1 N=11" "$TMP/v1.frg" 120 "26 26 22 22 2e 2e 22 22 26 26"
 check "v1 N=14" "$TMP/v1.frg" 150 "36 36 32 32 3e 3e 22 22 36 36"
 check "v1 N=20" "$TMP/v1.frg" 210 "22 23 24 25 26 27 18 19 0a 0b"
-[ "$(wc -c <"$TMP/v1.frg")" -eq 220 ] && ok "v1 size" || fail "v1 size"
+if [ "$(wc -c <"$TMP/v1.frg")" -eq 220 ]; then ok "v1 size"; else fail "v1 size"; fi
 
 "$TOOL" frag encode --frag-size 10 --redundancy 10 --ts004 2 "$TMP/d100.bin" "$TMP/v2.frg" ||
 	fail "encode v2 exit status"
@@ -56,21 +57,31 @@ check "zero padding" "$TMP/p.frg" 110 "5a 5b 5c 5d 5e 00 00 00 00 00"
 head -c 300000 /dev/urandom >"$TMP/r.bin"
 head -c 1048576 /dev/urandom >"$TMP/r2.bin"
 for job in "1 300 r" "48 1000 r2" "255 3000 r2"; do
+	# shellcheck disable=SC2086 # split on purpose: FragSize, redundancy, input
 	set -- $job
-	"$TOOL" frag encode --frag-size "$1" --redundancy "$2" "$TMP/$3.bin" "$TMP/t1.frg" \
+	if "$TOOL" frag encode --frag-size "$1" --redundancy "$2" "$TMP/$3.bin" "$TMP/t1.frg" \
 		2>/dev/null &&
 		"$TOOL" frag encode --frag-size "$1" --redundancy "$2" --threads 3 "$TMP/$3.bin" \
-			"$TMP/t3.frg" 2>/dev/null && cmp -s "$TMP/t1.frg" "$TMP/t3.frg" &&
-		ok "threads 1 == threads 3 (FragSize $1)" || fail "threads differ (FragSize $1)"
+			"$TMP/t3.frg" 2>/dev/null && cmp -s "$TMP/t1.frg" "$TMP/t3.frg"; then
+		ok "threads 1 == threads 3 (FragSize $1)"
+	else
+		fail "threads differ (FragSize $1)"
+	fi
 done
 
 # more than one session can carry: written, with a warning
-"$TOOL" frag encode --frag-size 16 --redundancy-percent 10 "$TMP/r.bin" "$TMP/big.frg" \
-	2>"$TMP/err" && grep -q "16383" "$TMP/err" && [ -s "$TMP/big.frg" ] &&
-	ok "warning above 16383 frames" || fail "warning above 16383 frames"
-"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/v1b.frg" \
-	2>"$TMP/err" && [ ! -s "$TMP/err" ] && ok "no warning for one session" ||
+if "$TOOL" frag encode --frag-size 16 --redundancy-percent 10 "$TMP/r.bin" "$TMP/big.frg" \
+	2>"$TMP/err" && grep -q "16383" "$TMP/err" && [ -s "$TMP/big.frg" ]; then
+	ok "warning above 16383 frames"
+else
+	fail "warning above 16383 frames"
+fi
+if "$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/v1b.frg" \
+	2>"$TMP/err" && [ ! -s "$TMP/err" ]; then
+	ok "no warning for one session"
+else
 	fail "unexpected stderr for one session"
+fi
 
 # errors: exit status 2 for bad options, 1 for a bad input file, with a message on stderr
 encode_err() { # NAME WANT_RC WORD ARGS...

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The start every fuota-tool shell test shares. A test runs as `sh <script> <fuota-tool>` and
 # begins with
 #     . "$(dirname "$0")/lib.sh"

@@ -5,6 +5,7 @@
 # - gps: PROTOCOL-NOTES §3.5 vectors (ChirpStack gpstime.rs, brocaar gps/).
 # - airtime: Semtech formula values worked out by hand (tests/unit/test_lw_airtime.c).
 # Usage: sh lw_gps_airtime.sh <fuota-tool>
+# shellcheck source=tests/tool/lib.sh
 . "$(dirname "$0")/lib.sh"
 K1=01010101010101010101010101010101
 K2=02020202020202020202020202020202

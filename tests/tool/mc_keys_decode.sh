@@ -5,6 +5,7 @@
 # - decode: §3.4 (brocaar clocksync), §5.5 (brocaar, ChirpStack), §8 (brocaar, SWL2001) vectors;
 #   truncated payloads must fail naming the command and the missing field.
 # Usage: sh mc_keys_decode.sh <fuota-tool>
+# shellcheck source=tests/tool/lib.sh
 . "$(dirname "$0")/lib.sh"
 K1=01010101010101010101010101010101
 K2=02020202020202020202020202020202
