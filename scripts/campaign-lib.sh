@@ -38,8 +38,8 @@
 cp_die() { printf 'campaign: %s\n' "$*" >&2; return 1; }
 
 cp_free_port() {
-	local p i
-	for i in $(seq 1 100); do
+	local p
+	for _ in $(seq 1 100); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
 	done
@@ -55,7 +55,7 @@ cp_services_load() { # FILE: scripts/stack.sh's services.env
 	CP_PG_PASSWORD=$(sed -n 's/^PG_PASSWORD=//p' "$f")
 	CP_MQTT_HOST=127.0.0.1
 	CP_MQTT_PORT=$(sed -n 's/^MQTT_PORT=//p' "$f")
-	[ -n "$CP_PG_PORT" ] && [ -n "$CP_MQTT_PORT" ] || cp_die "$f lacks PG_PORT or MQTT_PORT"
+	{ [ -n "$CP_PG_PORT" ] && [ -n "$CP_MQTT_PORT" ]; } || cp_die "$f lacks PG_PORT or MQTT_PORT"
 }
 
 cp_psql() { # DBNAME SQL: one query, unaligned tuples
@@ -68,6 +68,7 @@ cp_db_create() { # NAME
 	cp_psql postgres "DROP DATABASE IF EXISTS $name" >/dev/null &&
 		cp_psql postgres "CREATE DATABASE $name" >/dev/null ||
 		cp_die "cannot create database $name" || return 1
+	# shellcheck disable=SC2034 # read by the scripts that source this file
 	CP_DB=$name
 	CP_DSN="host=$CP_PG_HOST port=$CP_PG_PORT dbname=$name user=$CP_PG_USER password=$CP_PG_PASSWORD"
 }
@@ -94,7 +95,6 @@ cp_topics() {
 }
 
 cp_fuotad_start() {
-	local i
 	cp_topics
 	[ -x "$CP_BIN/fuotad" ] || cp_die "fuotad not built: $CP_BIN/fuotad" || return 1
 	mkdir -p "$CP_DIR"
@@ -111,7 +111,7 @@ cp_fuotad_start() {
 	(cp_fuotad_env && exec "$CP_BIN/fuotad" run) >>"$CP_DIR/fuotad.log" 2>&1 </dev/null &
 	CP_FUOTAD_PID=$!
 	CP_URL=http://127.0.0.1:$CP_HTTP_PORT
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		curl -fs "$CP_URL/readyz" >/dev/null 2>&1 && return 0
 		kill -0 "$CP_FUOTAD_PID" 2>/dev/null || break
 		sleep 0.1
@@ -121,10 +121,10 @@ cp_fuotad_start() {
 }
 
 cp_fuotad_stop() { # [SIGNAL]
-	local sig=${1:-TERM} pid=${CP_FUOTAD_PID:-} rc=0 i
+	local sig=${1:-TERM} pid=${CP_FUOTAD_PID:-} rc=0
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || true
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -143,7 +143,6 @@ cp_events_start() {
 }
 
 cp_sim_start() { # fuota-sim options (the broker, fleet and report paths are added)
-	local i
 	rm -f "$CP_DIR/fleet.json" "$CP_DIR/report.json"
 	cp_topics
 	"$CP_BIN/fuota-sim" --mqtt "tcp://$CP_MQTT_HOST:$CP_MQTT_PORT" --app-prefix "$CP_APP_TOPIC" \
@@ -151,7 +150,7 @@ cp_sim_start() { # fuota-sim options (the broker, fleet and report paths are add
 		--fleet-out "$CP_DIR/fleet.json" --report "$CP_DIR/report.json" "$@" \
 		>"$CP_DIR/sim.out" 2>"$CP_DIR/sim.log" </dev/null &
 	CP_SIM_PID=$!
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ -s "$CP_DIR/fleet.json" ] && return 0
 		kill -0 "$CP_SIM_PID" 2>/dev/null || break
 		sleep 0.1
@@ -161,10 +160,10 @@ cp_sim_start() { # fuota-sim options (the broker, fleet and report paths are add
 }
 
 cp_sim_stop() {
-	local pid=${CP_SIM_PID:-} i
+	local pid=${CP_SIM_PID:-}
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -283,5 +282,5 @@ cp_cleanup() {
 	[ -n "${CP_FUOTAD_PID:-}" ] && { kill -TERM "$CP_FUOTAD_PID" 2>/dev/null || true; }
 	[ -n "${CP_SIM_PID:-}" ] && { wait "$CP_SIM_PID" 2>/dev/null || true; }
 	[ -n "${CP_FUOTAD_PID:-}" ] && { wait "$CP_FUOTAD_PID" 2>/dev/null || true; }
-	CP_SIM_PID= CP_EVENTS_PID= CP_FUOTAD_PID=
+	CP_SIM_PID='' CP_EVENTS_PID='' CP_FUOTAD_PID=''
 }

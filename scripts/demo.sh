@@ -47,11 +47,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 CLASS=${CLASS^^}
-[[ $DEVICES =~ ^[0-9]+$ ]] && [ "$DEVICES" -ge 1 ] && [ "$DEVICES" -le 100000 ] ||
+{ [[ $DEVICES =~ ^[0-9]+$ ]] && [ "$DEVICES" -ge 1 ] && [ "$DEVICES" -le 100000 ]; } ||
 	{ echo "demo: --devices 1..100000" >&2; exit 2; }
-[[ $LOSS =~ ^[0-9]+([.][0-9]+)?$ ]] && awk "BEGIN{exit !($LOSS < 100)}" ||
+{ [[ $LOSS =~ ^[0-9]+([.][0-9]+)?$ ]] && awk "BEGIN{exit !($LOSS < 100)}"; } ||
 	{ echo "demo: --loss is a percentage below 100" >&2; exit 2; }
-[[ $SIZE =~ ^[0-9]+$ ]] && [ "$SIZE" -ge 1 ] && [ "$SIZE" -le 3000000 ] ||
+{ [[ $SIZE =~ ^[0-9]+$ ]] && [ "$SIZE" -ge 1 ] && [ "$SIZE" -le 3000000 ]; } ||
 	{ echo "demo: --size 1..3000000 bytes" >&2; exit 2; }
 [ "$CLASS" = B ] || [ "$CLASS" = C ] || { echo "demo: --class B or C" >&2; exit 2; }
 for t in curl jq mosquitto_sub psql; do
@@ -99,6 +99,7 @@ cp_sim_start --devices "$DEVICES" --class "$CLASS" --v2-fraction 1 \
 	--loss "$(awk "BEGIN{print $LOSS / 100}")" --uplink-period 2 --gw-duty-cycle 0 \
 	--image "$CP_DIR/firmware.bin" --seed "$RANDOM"
 say "demo: fuotad on $CP_URL, mosquitto on $CP_MQTT_HOST:$CP_MQTT_PORT, fuota-sim running"
+# shellcheck disable=SC2119 # no index given: every device of the fleet
 cp_register
 FW=$(cp_firmware "$CP_DIR/firmware.bin")
 JOB_BODY=$(jq -c --argjson fw "$FW" --arg class "$CLASS" '{

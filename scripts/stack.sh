@@ -18,6 +18,7 @@ set -euo pipefail
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
 say() { printf 'stack: %s\n' "$*" >&2; }
 
+# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 
 as_service() { # run a command as the unprivileged service user
@@ -35,8 +36,8 @@ own() { # give paths to the service user
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
-	local p i
-	for i in $(seq 1 100); do
+	local p
+	for _ in $(seq 1 100); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		port_busy "$p" || { echo "$p"; return 0; }
 	done
@@ -237,7 +238,7 @@ status() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: stack.sh services-up|services-down|up|down|status DIR [FUOTAD]"
+{ [ -n "$cmd" ] && [ -n "$dir" ]; } || die "usage: stack.sh services-up|services-down|up|down|status DIR [FUOTAD]"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 case "$cmd" in
