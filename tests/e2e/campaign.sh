@@ -63,8 +63,8 @@ check() { # DESCRIPTION JQ_FILTER FILE: the filter must print true
 
 cleanup() {
 	cp_cleanup
-	[ -n "$BROKER_DIR" ] && "$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR" || true
-	[ -n "${CP_DB:-}" ] && cp_psql postgres "DROP DATABASE IF EXISTS $CP_DB" >/dev/null 2>&1 || true
+	{ [ -n "$BROKER_DIR" ] && "$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"; } || true
+	{ [ -n "${CP_DB:-}" ] && cp_psql postgres "DROP DATABASE IF EXISTS $CP_DB" >/dev/null 2>&1; } || true
 }
 trap cleanup EXIT
 
@@ -248,6 +248,7 @@ unicast-loss)
 		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
 	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
 	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
+	# shellcheck disable=SC2016 # $c is a jq variable
 	check "every failed device: no answer after 3 attempts, and the simulator lost that request
 		 3 times" \
 		'all(.[] | select(.step != "done"); .step == "failed" and

@@ -68,7 +68,7 @@ try_start() { # DIR PORT
 }
 
 start() { # DIR [PORT]
-	local dir=$1 want=${2:-} port i
+	local dir=$1 want=${2:-} port
 	[ -x "$MOSQUITTO" ] || die "mosquitto not found (./fuota bootstrap)"
 	mkdir -p "$dir"
 	if running "$dir"; then
@@ -76,7 +76,7 @@ start() { # DIR [PORT]
 	fi
 	if [ -n "$want" ]; then
 		# The same port again (a restart): it may take a moment to be released.
-		for i in $(seq 1 20); do
+		for _ in $(seq 1 20); do
 			try_start "$dir" "$want" && return 0
 			sleep 0.1
 		done
@@ -85,7 +85,7 @@ start() { # DIR [PORT]
 	if [ -f "$dir/port" ] && ! port_open "$(cat "$dir/port")"; then
 		try_start "$dir" "$(cat "$dir/port")" && return 0
 	fi
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		port_open "$port" && continue
 		try_start "$dir" "$port" && return 0
@@ -103,14 +103,14 @@ stop() { # DIR
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+		{ kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; } || true
 	fi
 	rm -f "$dir/pid"
 }
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: mosquitto.sh start|stop DIR [PORT]"
+{ [ -n "$cmd" ] && [ -n "$dir" ]; } || die "usage: mosquitto.sh start|stop DIR [PORT]"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 case "$cmd" in
