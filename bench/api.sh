@@ -19,7 +19,7 @@ DIR=$(mktemp -d /tmp/fuota-bench.XXXXXX)
 chmod 755 "$DIR"
 FPID=
 cleanup() {
-	[ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null || true
+	{ [ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
 	"$ROOT/scripts/stack.sh" services-down "$DIR" >/dev/null 2>&1 || true
 	rm -rf "$DIR"
 }
@@ -27,15 +27,18 @@ trap cleanup EXIT
 
 "$ROOT/scripts/stack.sh" services-up "$DIR" >/dev/null
 set -a
+# shellcheck source=/dev/null # written by stack.sh services-up
 . "$DIR/run/services.env"
 set +a
+# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 psql_() { PGPASSWORD=$PG_PASSWORD "$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d fuota -qtAX "$@"; }
 
 PORT=$(( 20000 + RANDOM % 20000 ))
+MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_HTTP_THREADS=${FUOTA_BENCH_THREADS:-4} \
 	FUOTA_DATABASE_POOL_SIZE=${FUOTA_BENCH_THREADS:-4} FUOTA_LOG_LEVEL=warn FUOTA_ENGINE_ENABLED=0 \
-	FUOTA_SECURITY_MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	FUOTA_SECURITY_MASTER_KEY=$MASTER_KEY
 TOKEN=$("$FUOTAD" token create --admin --name bench)
 URL=http://127.0.0.1:$PORT
 start_fuotad() { # start_fuotad BINARY
@@ -46,7 +49,7 @@ start_fuotad() { # start_fuotad BINARY
 	exit 1
 }
 stop_fuotad() {
-	kill -TERM "$FPID" && wait "$FPID" || true
+	{ kill -TERM "$FPID" && wait "$FPID"; } || true
 	FPID=
 }
 start_fuotad "$FUOTAD"
@@ -106,8 +109,9 @@ fi
 run_gets
 
 job_json 10000 >"$DIR/job10k.json"
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	out=$(curl -s -o "$DIR/resp.json" -w '%{http_code} %{time_total}' -H "$H" --data-binary @"$DIR/job10k.json" "$URL/api/v1/jobs")
 	grep -q '"device_count" *: *10000' "$DIR/resp.json" || { echo "bench: job creation failed: $(head -c 300 "$DIR/resp.json")" >&2; exit 1; }
-	printf 'POST /api/v1/jobs (10,000 devices, %s bytes): HTTP %s in %s s\n' "$(wc -c <"$DIR/job10k.json")" ${out}
+	read -r code secs <<<"$out"
+	printf 'POST /api/v1/jobs (10,000 devices, %s bytes): HTTP %s in %s s\n' "$(wc -c <"$DIR/job10k.json")" "$code" "$secs"
 done

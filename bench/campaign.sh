@@ -35,7 +35,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 CP_BIN=${1:?usage: bench/campaign.sh BIN_DIR [options]}
 shift
-ONLY= DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZES= CS_DEVICES=20000 SECONDS_CS=12
+ONLY='' DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZES='' CS_DEVICES=20000 SECONDS_CS=12
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) ONLY=${2:?}; shift ;;
@@ -146,6 +146,7 @@ bench_adaptive() { # SIZE
 	cp_sim_start --devices "$DEVICES" --v2-fraction 1 --loss 0.1 --uplink-period 5 \
 		--gw-duty-cycle 0 --image "$CP_DIR/fw.bin" --seed 21 \
 		--mem-limit $((size * 2 + 1048576))
+	# shellcheck disable=SC2119 # no index given: every device of the fleet
 	cp_register
 	fw=$(cp_firmware "$CP_DIR/fw.bin")
 	t0=$SECONDS
@@ -220,6 +221,7 @@ bench_scale() {
 		--uplink-period "$SCALE_PERIOD" --gw-duty-cycle 0 --gateways 8 --coverage 2 \
 		--image "$CP_DIR/fw.bin" --seed 23
 	t0=$SECONDS
+	# shellcheck disable=SC2119 # no index given: every device of the fleet
 	cp_register
 	say "scale: $SCALE_DEVICES devices registered in $((SECONDS - t0)) s"
 	fw=$(cp_firmware "$CP_DIR/fw.bin")
