@@ -13,7 +13,7 @@
 #
 # Radio settings: EU868, 869.525 MHz, DR6 (SF7/250 kHz, 197 ms per 239-byte fragment), with the
 # duty-cycle enforcement of the engine and of the simulated gateway turned off, so that 64 KiB
-# reach 200 devices in about two and a half minutes (README, "The demo": where the time goes); a
+# reach 200 devices in about two and a half minutes (docs/BENCHMARKS.md: where the time goes); a
 # real gateway on that sub-band may send 10 % of the time, which would make the transmission about
 # ten times longer. Redundancy is adaptive: parity frames go out until every device has reported
 # its rebuilt image.
