@@ -37,10 +37,12 @@
 
 cp_die() { printf 'campaign: %s\n' "$*" >&2; return 1; }
 
+# Below Linux's ephemeral range (32768-60999): a port there may be taken between this check and
+# fuotad's bind by the local end of any client connection on the machine.
 cp_free_port() {
 	local p
 	for _ in $(seq 1 100); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + RANDOM % 12000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
 	done
 	cp_die "no free port"
@@ -101,13 +103,28 @@ cp_fuotad_start() {
 	if [ -z "${CP_MASTER_KEY:-}" ]; then
 		CP_MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	fi
-	CP_HTTP_PORT=$(cp_free_port) || return 1
 	(cp_fuotad_env && "$CP_BIN/fuotad" migrate) >>"$CP_DIR/fuotad.log" 2>&1 ||
 		cp_die "fuotad migrate failed (see $CP_DIR/fuotad.log)" || return 1
 	if [ -z "${CP_TOKEN:-}" ]; then
 		CP_TOKEN=$(cp_fuotad_env && "$CP_BIN/fuotad" token create --admin --name campaign \
 			2>>"$CP_DIR/fuotad.log") || cp_die "token creation failed" || return 1
 	fi
+	# A port found free may still be taken before fuotad binds it (tests run side by side):
+	# another port is tried when fuotad says it cannot listen.
+	local try
+	for try in 1 2 3 4 5; do
+		CP_HTTP_PORT=$(cp_free_port) || return 1
+		cp_fuotad_launch && return 0
+		tail -n 1 "$CP_DIR/fuotad.log" | grep -q 'cannot listen' || break
+		printf 'campaign: port %s was taken (try %s), another one\n' "$CP_HTTP_PORT" "$try" >&2
+	done
+	tail -5 "$CP_DIR/fuotad.log" >&2
+	cp_die "fuotad did not become ready (see $CP_DIR/fuotad.log)"
+}
+
+# Starts fuotad on CP_HTTP_PORT and waits until it is ready; 1 if it exits or stays unready
+# (then CP_FUOTAD_PID still names it).
+cp_fuotad_launch() {
 	(cp_fuotad_env && exec "$CP_BIN/fuotad" run) >>"$CP_DIR/fuotad.log" 2>&1 </dev/null &
 	CP_FUOTAD_PID=$!
 	CP_URL=http://127.0.0.1:$CP_HTTP_PORT
@@ -116,8 +133,11 @@ cp_fuotad_start() {
 		kill -0 "$CP_FUOTAD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	tail -5 "$CP_DIR/fuotad.log" >&2
-	cp_die "fuotad did not become ready (see $CP_DIR/fuotad.log)"
+	# Still running but not ready: left for cp_cleanup to stop.
+	kill -0 "$CP_FUOTAD_PID" 2>/dev/null && return 1
+	wait "$CP_FUOTAD_PID" 2>/dev/null
+	CP_FUOTAD_PID=
+	return 1
 }
 
 cp_fuotad_stop() { # [SIGNAL]

@@ -35,10 +35,12 @@ own() { # give paths to the service user
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Below Linux's ephemeral range (32768-60999), where a client connection's local end may take the
+# port between this check and the bind.
 free_port() {
 	local p
 	for _ in $(seq 1 100); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + RANDOM % 12000))
 		port_busy "$p" || { echo "$p"; return 0; }
 	done
 	die "no free port found"
