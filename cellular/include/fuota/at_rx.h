@@ -25,14 +25,16 @@ struct at_rx {
 	char prompt;            /* expected prompt, 0 when none */
 	const char *bin_prefix; /* binary field spec, NULL when none */
 	unsigned bin_field;
-	/* scanner state */
-	unsigned commas;
+	/* scanner state of the current line */
+	bool done; /* the last feed completed a line; the next one starts afresh */
+	bool cut;  /* bytes of this line were dropped for want of room */
 	bool in_quote;
-	bool skipping;   /* dropping the rest of an overlong line */
-	size_t bin_left; /* raw bytes still to copy */
+	unsigned commas;
+	size_t field_start; /* offset of the current field, and of the one before */
+	size_t prev_field_start;
+	size_t bin_left; /* raw bytes of a binary field still to come */
 	bool in_bin;
 	bool bin_close; /* the closing quote of a binary field is due */
-	size_t field_start;
 };
 
 /* Initialises rx over buf (cap ≥ 2; one byte is kept for a terminating NUL). */
