@@ -177,8 +177,11 @@ int at_poll(struct at_client *at, uint32_t timeout_ms)
 			return FUOTA_OK;
 		if (err != FUOTA_OK)
 			return err;
-		if (ev == AT_RX_LINE)
-			idle_line(at, at_rx_line(&at->rx, &len), len);
+		if (ev == AT_RX_LINE) {
+			const char *line = at_rx_line(&at->rx, &len);
+
+			idle_line(at, line, len);
+		}
 	}
 }
 
@@ -289,6 +292,10 @@ int at_raw_begin(struct at_client *at, struct cell_io *io)
 	if (at->raw || at->in_urc)
 		return FUOTA_ERR_STATE;
 	at->raw = true;
+	/* the LF of the CR LF that ended the last line is no part of the raw stream */
+	if (at->rx.done && at->rx.term == '\r' && at->in_pos < at->in_len &&
+	    at->in[at->in_pos] == '\n')
+		at->in_pos++;
 	at_log_note(at, "raw stream handed over");
 	io->read = raw_read;
 	io->write = raw_write;

@@ -152,10 +152,13 @@ static int read_response(struct at_client *at, const struct at_cmd *cmd, struct 
 			at_log_note(at, "(line longer than line_max dropped)");
 			if (resp)
 				resp->overflow = true;
-		} else if (ev == AT_RX_LINE &&
-		           take_line(at, cmd, resp, at_rx_line(&at->rx, &len), len, &final)) {
-			err = final_err(final, resp);
-			break;
+		} else if (ev == AT_RX_LINE) {
+			const char *line = at_rx_line(&at->rx, &len);
+
+			if (take_line(at, cmd, resp, line, len, &final)) {
+				err = final_err(final, resp);
+				break;
+			}
 		}
 	}
 	at_rx_expect_prompt(&at->rx, 0);

@@ -112,6 +112,7 @@ enum at_rx_event at_rx_feed(struct at_rx *rx, uint8_t b)
 			return AT_RX_NONE;
 		rx->buf[rx->len] = 0;
 		rx->done = true;
+		rx->term = b;
 		return rx->cut ? AT_RX_OVERFLOW : AT_RX_LINE;
 	}
 	if (rx->len == 0 && !rx->cut) {

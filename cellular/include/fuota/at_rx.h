@@ -35,6 +35,7 @@ struct at_rx {
 	size_t bin_left; /* raw bytes of a binary field still to come */
 	bool in_bin;
 	bool bin_close; /* the closing quote of a binary field is due */
+	uint8_t term;   /* the byte that ended the last line (CR or LF) */
 };
 
 /* Initialises rx over buf (cap ≥ 2; one byte is kept for a terminating NUL). */
