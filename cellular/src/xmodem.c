@@ -121,8 +121,8 @@ static int send_frame(struct xm_run *r, const uint8_t *frame, size_t len, bool f
 		int err;
 		uint8_t b;
 
-		if (tries > 0)
-			r->st.resends++;
+		if (tries > 0 && len > 1)
+			r->st.resends++; /* blocks only; an EOT is NAKed once by design */
 		err = r->cfg->io.write(r->cfg->io.ctx, frame, len);
 		if (err != FUOTA_OK)
 			return err;
