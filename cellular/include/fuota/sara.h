@@ -35,8 +35,7 @@ enum sara_event_kind {
 	SARA_EV_SOCK_DATA,   /* +UUSORD/+UUSORF: sock, bytes waiting */
 	SARA_EV_SOCK_CLOSED, /* +UUSOCL: sock */
 	SARA_EV_HTTP,        /* +UUHTTPCR: xfer */
-	SARA_EV_FTP,         /* +UUFTPCR: xfer */
-	SARA_EV_BOOT         /* an unsolicited greeting / reboot seen */
+	SARA_EV_FTP          /* +UUFTPCR: xfer */
 };
 struct sara_event {
 	enum sara_event_kind kind;
