@@ -16,6 +16,8 @@
 
 static const int chunks[] = {1, -1, 0};
 
+#define OK_REPLY "\r\nOK\r\n"
+
 struct urcs {
 	int n;
 	char last[128];
@@ -400,6 +402,28 @@ static void test_log_masks_secrets(void **state)
 	free(f);
 }
 
+static void test_log_file(void **state)
+{
+	struct fake_step st[] = {{"AT+UFTP=2,\"alice\"\r", 0, OK_REPLY, 0, 7}};
+	struct fake *f = fake_new(st, 1, 0);
+	FILE *log = tmpfile();
+	struct at_config cfg = {.log_file = log};
+	struct at_client *at;
+	char text[512] = {0};
+
+	(void)state;
+	assert_non_null(log);
+	cfg.log_file = log;
+	at = client(f, &cfg);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+UFTP=2,\"alice\""), FUOTA_OK);
+	rewind(log);
+	assert_true(fread(text, 1, sizeof(text) - 1, log) > 0);
+	assert_string_equal(text, "[     0.000] > AT+UFTP=2,***\n[     0.007] < OK\n");
+	fclose(log);
+	at_destroy(at);
+	free(f);
+}
+
 static void test_raw_handover(void **state)
 {
 	struct fake_step st[] = {
@@ -565,6 +589,7 @@ int main(void)
 	        cmocka_unit_test(test_guard_time),
 	        cmocka_unit_test(test_recovery_ladder),
 	        cmocka_unit_test(test_log_masks_secrets),
+	        cmocka_unit_test(test_log_file),
 	        cmocka_unit_test(test_raw_handover),
 	        cmocka_unit_test(test_hangup_and_overflow),
 	        cmocka_unit_test(test_rx_line_limits),
