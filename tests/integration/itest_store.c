@@ -570,6 +570,62 @@ static void test_unnamed(void **state)
 	unsetenv("FUOTA_ENGINE_ENABLED");
 }
 
+/* The gateways the engine chooses for a job (seng_job_edges) come from what the job's tenant's
+ * uplinks taught and what no tenant's did, never from a former holder of the DevEUI; a pair known
+ * both ways counts once, with its latest quality. */
+static void test_job_edges_tenant(void **state)
+{
+	struct seng_edges e;
+	int64_t t2 = tenant("edges-b");
+	char sql[768];
+	PGresult *r;
+	long long job;
+
+	(void)state;
+	assert_true(t2 > 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	         "region, key_kind, key_box) VALUES (%lld, '00000000000000e1', 'a', '1.0.3', 'A', "
+	         "'EU868', 'gen_app_key', '\\x00')",
+	         (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (%lld, 'edges', 'EU868', 5, 869525000, 5, 1, 'C', 0, '{}', "
+	         "1) "
+	         "RETURNING id",
+	         (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	job = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (%lld, %lld, "
+	         "'00000000000000e1'); "
+	         "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, quality, "
+	         "seen_ms) "
+	         "VALUES (%lld, '00000000000000e1', '" GW_1 "', -40, 10), "
+	         "(%lld, '00000000000000e1', '" GW_2 "', -90, 10), "
+	         "(0, '00000000000000e1', '" GW_2 "', -30, 20), "
+	         "(1, '00000000000000e1', '" GW_S "', -10, 30)",
+	         job, (long long)t2, (long long)t2, (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	assert_int_equal(seng_job_edges(T.s, job, "pending", 0, &e), FUOTA_OK);
+	assert_int_equal(e.n_dev, 1);
+	assert_int_equal(e.n_edges, 2);
+	assert_int_equal(e.n_gw, 2);
+	assert_string_equal(e.gw_ids[e.edge_gw[0]], GW_1);
+	assert_int_equal(e.edge_q[0], -40);
+	assert_string_equal(e.gw_ids[e.edge_gw[1]], GW_2);
+	assert_int_equal(e.edge_q[1], -30); /* the later of the two */
+	seng_edges_free(&e);
+}
+
 /* Runs sql on conn, which must succeed. */
 static void raw_ok(PGconn *conn, const char *sql)
 {
@@ -693,6 +749,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_unnamed),
 	        cmocka_unit_test(test_gw_learning),
 	        cmocka_unit_test(test_migration_deveui),
+	        cmocka_unit_test(test_job_edges_tenant),
 	};
 
 	if (argc != 4) {
