@@ -120,6 +120,9 @@ static int cmd_run(const struct cfg *c)
 		return 1;
 	if (api_create(s, c, &api) != FUOTA_OK)
 		goto out;
+	/* Revocations through another instance reach this one's token cache at once. */
+	if (c->token_cache_ms && api_listen_start(api, c->db_dsn) != FUOTA_OK)
+		goto out;
 	if (http_start(api, c->http_bind, c->http_port, c->http_threads,
 	               c->max_upload_bytes + 65536, c->http_timeout_s, &h, err,
 	               sizeof(err)) != FUOTA_OK) {

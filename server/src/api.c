@@ -99,6 +99,7 @@ void api_destroy(struct api_ctx *a)
 {
 	if (!a)
 		return;
+	store_listen_stop(a->listener);
 	pthread_mutex_destroy(&a->metrics_lock);
 	pthread_mutex_destroy(&a->cache_lock);
 	free(a->metrics);
@@ -301,21 +302,34 @@ void api_token_cache_clear(struct api_ctx *a)
 {
 	pthread_mutex_lock(&a->cache_lock);
 	memset(a->cache, 0, sizeof(a->cache));
+	a->cache_gen++;
 	pthread_mutex_unlock(&a->cache_lock);
+}
+
+/* The cache's generation before a lookup in the database (see cache_put). */
+static uint64_t cache_gen(struct api_ctx *a)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&a->cache_lock);
+	gen = a->cache_gen;
+	pthread_mutex_unlock(&a->cache_lock);
+	return gen;
 }
 
 /* A verified token is remembered for [http] token_cache_ms so that GETs cost one query, not two
  * (GET of one job: 10,500 req/s with it, see README). A revocation on this instance clears the
- * cache; one through another instance is seen here once the entry expires: that bound is
- * documented (cfg.h, README), and 0 turns the cache off. Unknown or revoked tokens are never
- * cached. */
+ * cache; one through another instance drops the entry when its notification arrives
+ * (api_listen.c), and without a listener once the entry expires. 0 turns the cache off. Unknown
+ * or revoked tokens are never cached. */
 static bool cache_get(struct api_ctx *a, const uint8_t *hash, struct store_auth *out)
 {
 	struct api_token_slot *s = &a->cache[hash[0]];
 	bool hit = false;
 
 	pthread_mutex_lock(&a->cache_lock);
-	if (s->expires_ms > now_ms() && cbox_equal(s->hash, hash, CBOX_HASH_LEN)) {
+	if ((!a->listen_mode || a->listen_armed) && s->expires_ms > now_ms() &&
+	    cbox_equal(s->hash, hash, CBOX_HASH_LEN)) {
 		*out = s->auth;
 		hit = true;
 	}
@@ -323,14 +337,19 @@ static bool cache_get(struct api_ctx *a, const uint8_t *hash, struct store_auth 
 	return hit;
 }
 
-static void cache_put(struct api_ctx *a, const uint8_t *hash, const struct store_auth *auth)
+/* Remembers a lookup that began at generation gen, unless the cache dropped anything since (a
+ * revocation may have committed after the lookup read the row). */
+static void cache_put(struct api_ctx *a, const uint8_t *hash, const struct store_auth *auth,
+                      uint64_t gen)
 {
 	struct api_token_slot *s = &a->cache[hash[0]];
 
 	pthread_mutex_lock(&a->cache_lock);
-	memcpy(s->hash, hash, CBOX_HASH_LEN);
-	s->auth = *auth;
-	s->expires_ms = now_ms() + a->cfg->token_cache_ms;
+	if (gen == a->cache_gen && (!a->listen_mode || a->listen_armed)) {
+		memcpy(s->hash, hash, CBOX_HASH_LEN);
+		s->auth = *auth;
+		s->expires_ms = now_ms() + a->cfg->token_cache_ms;
+	}
 	pthread_mutex_unlock(&a->cache_lock);
 }
 
@@ -340,6 +359,7 @@ static bool authenticate(struct api_call *c)
 	uint8_t hash[CBOX_HASH_LEN];
 	size_t plen = strlen(CBOX_TOKEN_PREFIX);
 	const char *tok;
+	uint64_t gen;
 	int rc;
 
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -357,10 +377,11 @@ static bool authenticate(struct api_call *c)
 	}
 	if (c->api->cfg->token_cache_ms && cache_get(c->api, hash, &c->auth))
 		return true;
+	gen = cache_gen(c->api);
 	rc = store_token_lookup(c->api->store, hash, &c->auth);
 	if (rc == FUOTA_OK) {
 		if (c->api->cfg->token_cache_ms)
-			cache_put(c->api, hash, &c->auth);
+			cache_put(c->api, hash, &c->auth, gen);
 		return true;
 	}
 	if (rc == FUOTA_ERR_NOT_FOUND)

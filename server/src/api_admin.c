@@ -146,7 +146,8 @@ void api_h_token_revoke(struct api_call *c)
 		api_reply_store_error(c, rc, "token");
 		return;
 	}
-	api_token_cache_clear(c->api);
+	/* At once here; the other instances (and this one again) on its notification. */
+	api_token_cache_drop(c->api, id);
 	log_msg(LOG_LVL_INFO, "token %lld revoked", (long long)id);
 	c->resp->status = 204;
 	c->resp->body = strdup("");

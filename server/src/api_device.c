@@ -56,8 +56,12 @@ void api_h_device_create(struct api_call *c)
 	sd.ts004_version = d.ts004_version;
 	sd.ts005_version = d.ts005_version;
 	rc = store_device_create(c->api->store, c->auth.tenant_id, &sd, &json);
+	/* A DevEUI names one device of the network, so a tenant may not register one another
+	 * tenant holds. The answer is the same whichever tenant holds it (the caller's own or
+	 * another's): it says the DevEUI is taken, and nothing of who took it. */
 	if (rc == FUOTA_ERR_CONFLICT) {
-		api_reply(c, 409, "conflict", "dev_eui", "device %s exists already", d.dev_eui);
+		api_reply(c, 409, "conflict", "dev_eui", "dev_eui %s is registered already",
+		          d.dev_eui);
 		goto out;
 	}
 	if (rc != FUOTA_OK) {

@@ -38,6 +38,12 @@ struct api_ctx {
 	struct api_route_metrics *metrics; /* api_route_count() + 1 (unmatched) */
 	pthread_mutex_t cache_lock;
 	struct api_token_slot cache[API_TOKEN_CACHE];
+	/* Under cache_lock. cache_gen grows with every drop: a lookup that began before one does
+	 * not put its (maybe revoked) answer in the cache. With a revocation listener
+	 * (api_listen_start), the cache is used only while it listens (listen_armed). */
+	uint64_t cache_gen;
+	bool listen_mode, listen_armed;
+	struct store_listener *listener;
 };
 
 struct api_call {
@@ -72,6 +78,8 @@ bool api_param_id(struct api_call *c, int64_t *id);
 const char *api_content_type(struct api_call *c);
 
 void api_token_cache_clear(struct api_ctx *a);
+/* Drops the cached entries of token id (api_listen.c: a revocation through any instance). */
+void api_token_cache_drop(struct api_ctx *a, int64_t token_id);
 
 /* Handlers (one file per resource). */
 void api_h_tenant_create(struct api_call *c);

@@ -90,14 +90,17 @@ int store_token_revoke(struct store *s, int64_t id)
 {
 	char tid[24];
 	const char *vals[1] = {store_i64(tid, id)};
-	long rows = 0;
-	int rc = store_command(s,
-	                       "UPDATE api_token SET revoked_at = now() "
-	                       "WHERE id = $1 AND revoked_at IS NULL",
-	                       1, vals, &rows);
+	char *json = NULL;
+	/* One statement, so one transaction: the notification goes out when (and only if) the
+	 * revocation commits. */
+	int rc = store_json(s,
+	                    "WITH u AS (UPDATE api_token SET revoked_at = now() "
+	                    "WHERE id = $1 AND revoked_at IS NULL RETURNING id) "
+	                    "SELECT 'true', pg_notify('" STORE_CHANNEL_TOKEN_REVOKED
+	                    "', id::text) FROM u",
+	                    1, vals, &json);
 
-	if (rc == FUOTA_OK && rows == 0)
-		rc = FUOTA_ERR_NOT_FOUND;
+	free(json);
 	return rc;
 }
 

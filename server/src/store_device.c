@@ -113,7 +113,10 @@ int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui)
 	               "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
 	               "  AND j.state IN ('pending', 'running', 'paused') LIMIT 1), "
 	               "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui = $2 "
-	               "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING 1) "
+	               "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING 1), "
+	               /* What the engine learnt of it for this tenant goes with it. */
+	               "g AS (DELETE FROM engine_device_gateway WHERE tenant_id = $1 "
+	               "  AND dev_eui = $2 AND EXISTS (SELECT 1 FROM d)) "
 	               "SELECT EXISTS (SELECT 1 FROM d)",
 	               2, vals, NULL);
 	if (!r)
@@ -145,15 +148,17 @@ int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned
 	const char *vals[3] = {store_i64(tid, tenant), store_i64(lim, limit),
 	                       store_i64(off, (int64_t)offset)};
 
-	/* The engine keys the table by DevEUI alone (uplinks carry no tenant): the tenant's
-	 * gateways are those that heard one of its devices. seen_ms is Unix milliseconds. */
+	/* The tenant's gateways are those that heard one of its devices while it held it (the
+	 * engine writes each pair under the DevEUI's holder; rows of a former holder, or of no
+	 * tenant, are not shown). seen_ms is Unix milliseconds. */
 	return store_page_query(s,
 	                        "SELECT g.gateway_id, count(*), max(g.quality), "
 	                        "to_timestamp(max(g.seen_ms) / 1000.0), "
 	                        "(SELECT e.encoding FROM engine_gateway e "
 	                        " WHERE e.gateway_id = g.gateway_id) "
 	                        "FROM engine_device_gateway g JOIN device d "
-	                        "ON d.tenant_id = $1 AND d.dev_eui = g.dev_eui "
+	                        "ON d.tenant_id = g.tenant_id AND d.dev_eui = g.dev_eui "
+	                        "WHERE g.tenant_id = $1 "
 	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
 	                        3, vals, gateway_cols, 5, page);
 }

@@ -968,11 +968,16 @@ int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n)
 	if (devs && gws && qs && seen) {
 		const char *vals[4] = {devs, gws, qs, seen};
 
-		/* A later uplink another engine wrote meanwhile is kept. */
+		/* Under the tenant that holds the DevEUI now (0: none), so that a DevEUI changing
+		 * hands does not carry what its former holder's uplinks taught. A later uplink
+		 * another engine wrote meanwhile is kept. */
 		rc = store_command(s,
-		                   "INSERT INTO engine_device_gateway AS g (dev_eui, gateway_id, "
-		                   "quality, seen_ms) SELECT * FROM unnest($1::text[], $2::text[], "
-		                   "$3::integer[], $4::bigint[]) ON CONFLICT (dev_eui, gateway_id) "
+		                   "INSERT INTO engine_device_gateway AS g (tenant_id, dev_eui, "
+		                   "gateway_id, quality, seen_ms) SELECT coalesce(d.tenant_id, 0), "
+		                   "x.dev, x.gw, x.q, x.s FROM unnest($1::text[], $2::text[], "
+		                   "$3::integer[], $4::bigint[]) x(dev, gw, q, s) "
+		                   "LEFT JOIN device d ON d.dev_eui = x.dev "
+		                   "ON CONFLICT (tenant_id, dev_eui, gateway_id) "
 		                   "DO UPDATE SET quality = excluded.quality, seen_ms = "
 		                   "excluded.seen_ms WHERE g.seen_ms <= excluded.seen_ms",
 		                   4, vals, &rows);
@@ -1013,8 +1018,10 @@ int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t si
 	int rc =
 	        store_run(c,
 	                  "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
-	                  "LEFT JOIN engine_device_gateway g ON g.dev_eui = jd.dev_eui "
-	                  "AND g.seen_ms >= $3 "
+	                  "LEFT JOIN LATERAL (SELECT DISTINCT ON (gateway_id) gateway_id, "
+	                  "quality FROM engine_device_gateway WHERE dev_eui = jd.dev_eui "
+	                  "AND tenant_id IN (jd.tenant_id, 0) AND seen_ms >= $3 "
+	                  "ORDER BY gateway_id, seen_ms DESC) g ON true "
 	                  "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
 	                  3, vals, &r);
 	size_t rows;

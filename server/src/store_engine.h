@@ -230,7 +230,8 @@ int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
 /* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
 int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
 /* Gateway gw heard dev_eui at seen_ms with quality, for n (device, gateway) pairs, each at most
- * once in the batch, in one statement. */
+ * once in the batch, in one statement. Each pair is stored under the tenant that holds the
+ * DevEUI when it is written (0: none); seng_job_edges reads a job's tenant's and no one's. */
 struct seng_gw_obs {
 	char dev_eui[SENG_EUI_LEN];
 	char gw[SENG_EUI_LEN];

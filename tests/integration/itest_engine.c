@@ -27,6 +27,10 @@
  *                                  paused or cancelled in it; stream mode sends parity back to
  *                                  back
  *
+ *   tenants                        the gateways that heard a device are stored under the
+ *                                  tenant holding its DevEUI; a DevEUI changing hands starts
+ *                                  with none of its former holder's
+ *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
  *   a JSON gateway                 the same with gateway B speaking JSON (its stats and acks):
@@ -1275,6 +1279,107 @@ static unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
+
+/* Registers eui under tenant with a key sealed for that row; the store's answer. */
+static int register_eui(const char *eui, int64_t tenant)
+{
+	static const uint8_t key[16] = {1};
+	struct store_device sd;
+	uint8_t box[16 + CBOX_OVERHEAD];
+	char aad[64], *json = NULL;
+	int n = snprintf(aad, sizeof(aad), "device:%lld:%s", (long long)tenant, eui), rc;
+
+	assert_int_equal(
+	        cbox_seal(master_key, key, 16, (const uint8_t *)aad, (size_t)n, box, sizeof(box)),
+	        FUOTA_OK);
+	memset(&sd, 0, sizeof(sd));
+	snprintf(sd.dev_eui, sizeof(sd.dev_eui), "%s", eui);
+	sd.application_id = APP_ID;
+	sd.lorawan_version = "1.0.3";
+	sd.dev_class = 'C';
+	sd.region = "EU868";
+	sd.key_kind = "gen_app_key";
+	sd.key_box = box;
+	sd.key_box_len = sizeof(box);
+	rc = store_device_create(T.store, tenant, &sd, &json);
+	free(json);
+	return rc;
+}
+
+/* The gateway ids GET /api/v1/gateways shows tenant, comma-separated, into out. */
+static const char *tenant_gateways(int64_t tenant, char *out, size_t cap)
+{
+	struct store_page page;
+	json_t *items;
+	size_t pos = 0;
+
+	out[0] = 0;
+	assert_int_equal(store_gateway_list(T.store, tenant, 100, 0, &page), FUOTA_OK);
+	items = json_loads(page.items, 0, NULL);
+	assert_non_null(items);
+	for (size_t i = 0; i < json_array_size(items); i++)
+		pos += (size_t)snprintf(
+		        out + pos, cap - pos, "%s%s", i ? "," : "",
+		        json_string_value(json_object_get(json_array_get(items, i), "gateway_id")));
+	json_decref(items);
+	free(page.items);
+	return out;
+}
+
+/* Issue 15: what the engine learns from uplinks is the DevEUI's holder's. The gateways that heard
+ * a device are stored under the tenant that holds its DevEUI (0 for a DevEUI no tenant holds);
+ * another tenant cannot register a held DevEUI; a DevEUI that changes hands starts with nothing
+ * of what the former holder's uplinks taught. */
+static void test_tenant_keyed_gateways(void **state)
+{
+	struct engine *e;
+	struct sim_dev *held, *loose;
+	char *json = NULL, gws[256];
+	int64_t t2;
+
+	(void)state;
+	fresh_db();
+	assert_int_equal(store_tenant_create(T.store, "second", &json), FUOTA_OK);
+	t2 = json_id(json);
+	free(json);
+	add_dev("00000000000000a1", 0x10, 1); /* tenant 1's */
+	held = &T.devs[0];
+	loose = &T.devs[T.n_devs++]; /* heard, registered nowhere */
+	memset(loose, 0, sizeof(*loose));
+	snprintf(loose->eui, sizeof(loose->eui), "00000000000000a2");
+	loose->delete_index = -1;
+	loose->in_range_b = true;
+	assert_int_equal(clk_dev_init(&loose->clk, 1), FUOTA_OK);
+	e = new_engine("itest-tenant", false);
+	dev_app_time_req(e, held);  /* through GW_A */
+	dev_app_time_req(e, loose); /* through GW_B */
+	idle(e, 3);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device_gateway WHERE tenant_id = 1 "
+	                          "AND dev_eui = '00000000000000a1' AND gateway_id = '" GW_A "'"),
+	                 1);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device_gateway WHERE tenant_id = 0 "
+	                          "AND dev_eui = '00000000000000a2' AND gateway_id = '" GW_B "'"),
+	                 1);
+	assert_string_equal(tenant_gateways(1, gws, sizeof(gws)), GW_A);
+	/* Tenant 2 cannot take tenant 1's DevEUI. */
+	assert_int_equal(register_eui("00000000000000a1", t2), FUOTA_ERR_CONFLICT);
+	assert_string_equal(tenant_gateways(t2, gws, sizeof(gws)), "");
+	/* The DevEUI changes hands: tenant 2 sees none of tenant 1's gateway, then the one its
+	 * own uplinks are heard through. */
+	assert_int_equal(store_device_delete(T.store, 1, "00000000000000a1"), FUOTA_OK);
+	assert_int_equal(register_eui("00000000000000a1", t2), FUOTA_OK);
+	assert_string_equal(tenant_gateways(t2, gws, sizeof(gws)), "");
+	T.now_ms += 120 * 1000;
+	held->in_range_b = true;
+	dev_app_time_req(e, held);
+	idle(e, 3);
+	assert_string_equal(tenant_gateways(t2, gws, sizeof(gws)), GW_B);
+	assert_string_equal(tenant_gateways(1, gws, sizeof(gws)), "");
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device_gateway "
+	                          "WHERE dev_eui = '00000000000000a1' AND tenant_id <> 1"),
+	                 1);
+	engine_destroy(e);
+}
 
 static void test_class_c_v1_no_loss(void **state)
 {
@@ -2592,6 +2697,7 @@ static void test_mqtt_json_gateway(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_tenant_keyed_gateways),
 	        cmocka_unit_test(test_class_c_v1_no_loss),
 	        cmocka_unit_test(test_loss_parity_refusal_and_silent_device),
 	        cmocka_unit_test(test_restart_mid_transmission),

@@ -50,6 +50,8 @@
 #include "../../server/src/store_int.h"
 /* seng_gw_encoding_set / _get (fuota_engine). */
 #include "../../server/src/store_engine.h"
+/* The migrations, to build a database as an older fuotad left it. */
+#include "../../server/src/embedded.h"
 
 static const char *argv_bin, *argv_env, *argv_dir;
 
@@ -568,6 +570,144 @@ static void test_unnamed(void **state)
 	unsetenv("FUOTA_ENGINE_ENABLED");
 }
 
+/* The gateways the engine chooses for a job (seng_job_edges) come from what the job's tenant's
+ * uplinks taught and what no tenant's did, never from a former holder of the DevEUI; a pair known
+ * both ways counts once, with its latest quality. */
+static void test_job_edges_tenant(void **state)
+{
+	struct seng_edges e;
+	int64_t t2 = tenant("edges-b");
+	char sql[768];
+	PGresult *r;
+	long long job;
+
+	(void)state;
+	assert_true(t2 > 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	         "region, key_kind, key_box) VALUES (%lld, '00000000000000e1', 'a', '1.0.3', 'A', "
+	         "'EU868', 'gen_app_key', '\\x00')",
+	         (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (%lld, 'edges', 'EU868', 5, 869525000, 5, 1, 'C', 0, '{}', "
+	         "1) "
+	         "RETURNING id",
+	         (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	job = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (%lld, %lld, "
+	         "'00000000000000e1'); "
+	         "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, quality, "
+	         "seen_ms) "
+	         "VALUES (%lld, '00000000000000e1', '" GW_1 "', -40, 10), "
+	         "(%lld, '00000000000000e1', '" GW_2 "', -90, 10), "
+	         "(0, '00000000000000e1', '" GW_2 "', -30, 20), "
+	         "(1, '00000000000000e1', '" GW_S "', -10, 30)",
+	         job, (long long)t2, (long long)t2, (long long)t2);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	assert_int_equal(seng_job_edges(T.s, job, "pending", 0, &e), FUOTA_OK);
+	assert_int_equal(e.n_dev, 1);
+	assert_int_equal(e.n_edges, 2);
+	assert_int_equal(e.n_gw, 2);
+	assert_string_equal(e.gw_ids[e.edge_gw[0]], GW_1);
+	assert_int_equal(e.edge_q[0], -40);
+	assert_string_equal(e.gw_ids[e.edge_gw[1]], GW_2);
+	assert_int_equal(e.edge_q[1], -30); /* the later of the two */
+	seng_edges_free(&e);
+}
+
+/* Runs sql on conn, which must succeed. */
+static void raw_ok(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%.60s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Migration 026 on a database made by the migrations before it: a DevEUI registered in two
+ * tenants stops it (nothing is deleted, fuotad does not start) and its message names the DevEUI
+ * and the tenants; once the operator has removed one registration it applies, moves the device
+ * gateway rows under the holder, and the database refuses a second holder from then on. */
+static void test_migration_deveui(void **state)
+{
+	char dsn[512], err[256], sql[256];
+	struct store *s = NULL;
+	PGconn *c;
+	PGresult *r;
+
+	(void)state;
+	assert_int_equal(itest_db_create(&T.env, "itest_store_026", dsn, sizeof(dsn)), 0);
+	c = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	raw_ok(c,
+	       "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
+	       "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
+		if (m->version >= 26)
+			break;
+		raw_ok(c, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s')",
+		         m->version, m->name);
+		raw_ok(c, sql);
+	}
+	raw_ok(c, "INSERT INTO tenant (name) VALUES ('two'), ('three')");
+	raw_ok(c, "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	          "region, key_kind, key_box) SELECT t, e, 'a', '1.0.3', 'A', 'EU868', "
+	          "'gen_app_key', '\\x00' FROM (VALUES (1, '00000000000000d1'), "
+	          "(3, '00000000000000d1'), (2, '00000000000000d2')) v(t, e)");
+	raw_ok(c,
+	       "INSERT INTO engine_device_gateway VALUES ('00000000000000d2', '" GW_1 "', -50, 1), "
+	       "('00000000000000d9', '" GW_2 "', -50, 1)");
+	/* The message fuotad logs names each DevEUI and its tenants. */
+	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
+		if (m->version != 26)
+			continue;
+		raw_ok(c, "BEGIN");
+		r = PQexec(c, m->sql);
+		assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+		assert_non_null(strstr(PQresultErrorMessage(r), "00000000000000d1 (tenants 1, 3)"));
+		assert_null(strstr(PQresultErrorMessage(r), "00000000000000d2"));
+		PQclear(r);
+		raw_ok(c, "ROLLBACK");
+	}
+	assert_int_equal(store_open(dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(store_migrate(s, NULL), FUOTA_ERR_IO);
+	/* Refused whole: nothing applied, nothing deleted. */
+	assert_int_equal(store_ready(s), FUOTA_ERR_NOT_FOUND);
+	r = PQexec(c, "SELECT count(*) FROM device");
+	assert_string_equal(PQgetvalue(r, 0, 0), "3");
+	PQclear(r);
+	/* The operator removes one registration; fuotad starts. */
+	raw_ok(c, "DELETE FROM device WHERE tenant_id = 3");
+	assert_int_equal(store_migrate(s, NULL), FUOTA_OK);
+	assert_int_equal(store_ready(s), FUOTA_OK);
+	r = PQexec(c, "SELECT tenant_id, dev_eui FROM engine_device_gateway ORDER BY dev_eui");
+	assert_int_equal(PQntuples(r), 2);
+	assert_string_equal(PQgetvalue(r, 0, 0), "2"); /* the holder's */
+	assert_string_equal(PQgetvalue(r, 1, 0), "0"); /* held by no tenant */
+	PQclear(r);
+	r = PQexec(c, "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, "
+	              "class, region, key_kind, key_box) VALUES (3, '00000000000000d1', 'a', "
+	              "'1.0.3', 'A', 'EU868', 'gen_app_key', '\\x00')");
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505");
+	PQclear(r);
+	store_close(s);
+	PQfinish(c);
+}
+
 static int group_setup(void **state)
 {
 	char err[256];
@@ -598,11 +738,18 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_items),          cmocka_unit_test(test_inner_transaction),
-	        cmocka_unit_test(test_prepared),       cmocka_unit_test(test_failed_item_undone),
-	        cmocka_unit_test(test_inner_rollback), cmocka_unit_test(test_savepoints),
-	        cmocka_unit_test(test_gw_encoding),    cmocka_unit_test(test_reset),
-	        cmocka_unit_test(test_unnamed),        cmocka_unit_test(test_gw_learning),
+	        cmocka_unit_test(test_items),
+	        cmocka_unit_test(test_inner_transaction),
+	        cmocka_unit_test(test_prepared),
+	        cmocka_unit_test(test_failed_item_undone),
+	        cmocka_unit_test(test_inner_rollback),
+	        cmocka_unit_test(test_savepoints),
+	        cmocka_unit_test(test_gw_encoding),
+	        cmocka_unit_test(test_reset),
+	        cmocka_unit_test(test_unnamed),
+	        cmocka_unit_test(test_gw_learning),
+	        cmocka_unit_test(test_migration_deveui),
+	        cmocka_unit_test(test_job_edges_tenant),
 	};
 
 	if (argc != 4) {

@@ -36,6 +36,13 @@ struct api_response {
  * FUOTA_ERR_NO_MEMORY. */
 int api_create(struct store *store, const struct cfg *cfg, struct api_ctx **out);
 void api_destroy(struct api_ctx *a);
+/* Listens for token revocations on a connection of its own to dsn (every fuotad on the database
+ * revokes through a NOTIFY in the revoking transaction): a revoked token's cached entry is dropped
+ * as soon as the revocation commits, on every instance. From then on the token cache is used only
+ * while the listen connection is up, and emptied whenever it is lost or comes back (a
+ * notification may have been missed). Returns FUOTA_OK or FUOTA_ERR_NO_MEMORY; api_destroy
+ * stops it. */
+int api_listen_start(struct api_ctx *a, const char *dsn);
 
 /* Handles one request; always fills resp (a JSON error at worst). */
 void api_handle(struct api_ctx *a, const struct api_request *req, struct api_response *resp);

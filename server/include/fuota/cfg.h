@@ -5,8 +5,9 @@
  *   [http]     bind = 127.0.0.1, port = 8080, threads = 4, max_upload_bytes = 16777216,
  *              timeout_s = 15 (a connection silent that long is closed, mid-request too),
  *              token_cache_ms = 2000 (a verified token is trusted that long without asking the
- *              database: a token revoked through another fuotad instance still works on this
- *              one for up to this long; 0 = ask every time)
+ *              database; a revocation through any fuotad instance reaches this one's cache at
+ *              once through a LISTEN connection of its own, and while that connection is down
+ *              the cache is not used; 0 = ask every time, and no LISTEN connection)
  *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread),
  *              prepared_statements = on | off (on: each statement is prepared once per
  *              connection; off: every statement is sent unnamed, as PgBouncer in transaction

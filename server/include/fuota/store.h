@@ -38,6 +38,26 @@ int store_migrate(struct store *s, int *applied);
 /* FUOTA_OK when the database answers and every embedded migration is applied. */
 int store_ready(struct store *s);
 
+/* ---- notifications (store_listen.c) ---- */
+
+/* A thread with a connection of its own (opened from dsn, outside the pool) that LISTENs on
+ * channel. on_notify(ctx, payload) is called for each notification; on_state(ctx, listening)
+ * when the connection starts listening (false -> true) and when it is lost (true -> false):
+ * notifications committed while it did not listen are missed, so the owner forgets, on both
+ * calls, whatever one of them could have changed. A lost or silent connection (a ping every 5 s,
+ * answered within 5 s) is replaced, retried every second. Both callbacks run on the listener's
+ * thread. Returns FUOTA_OK (*out to stop with store_listen_stop) or FUOTA_ERR_NO_MEMORY. */
+struct store_listener;
+typedef void (*store_notify_fn)(void *ctx, const char *payload);
+typedef void (*store_listen_state_fn)(void *ctx, bool listening);
+int store_listen_start(const char *dsn, const char *channel, store_notify_fn on_notify,
+                       store_listen_state_fn on_state, void *ctx, struct store_listener **out);
+/* Stops the thread and closes its connection. NULL is a no-op. */
+void store_listen_stop(struct store_listener *l);
+
+/* The channel of token revocations: the payload is the revoked token's id. */
+#define STORE_CHANNEL_TOKEN_REVOKED "fuota_token_revoked"
+
 /* A batch: the store calls the calling thread makes between store_batch_begin and store_batch_end
  * run in one transaction on one connection of the pool (the other threads use the others).
  * Its items (store_batch_item marks the start of each) are savepoints: a statement that fails
@@ -83,6 +103,8 @@ int store_token_create(struct store *s, int64_t tenant_id, const char *name, boo
 /* tenant_id 0: every tenant. Pages by id, ascending (as the tenant and firmware lists). */
 int store_token_list(struct store *s, int64_t tenant_id, const struct store_paging *pg,
                      struct store_page *page);
+/* Revokes token id and, in the same transaction, notifies STORE_CHANNEL_TOKEN_REVOKED with its
+ * id (every fuotad listening drops it from its cache when the revocation commits). */
 int store_token_revoke(struct store *s, int64_t id);
 int store_tenant_create(struct store *s, const char *name, char **json);
 int store_tenant_list(struct store *s, const struct store_paging *pg, struct store_page *page);
