@@ -8,13 +8,14 @@
 #include "fuota/err.h"
 #include "fuota/lw_region.h"
 
-#define LORA(n, d, s, bw, pl, plr)                               \
-	{                                                        \
-		(n), (d), LW_MOD_LORA, (s), (bw), 0, (pl), (plr) \
+#define LORA(n, d, s, bw, pl, plr)                                  \
+	{                                                           \
+		(n), (d), LW_MOD_LORA, (s), (bw), 0, 0, (pl), (plr) \
 	}
-#define FSK(n, d, rate, pl, plr)                                \
-	{                                                       \
-		(n), (d), LW_MOD_FSK, 0, 0, (rate), (pl), (plr) \
+/* The deviation is half the bit rate (modulation index 1), as ChirpStack and LoRaMac-node use. */
+#define FSK(n, d, rate, pl, plr)                                            \
+	{                                                                   \
+		(n), (d), LW_MOD_FSK, 0, 0, (rate), (rate) / 2, (pl), (plr) \
 	}
 #define UPDN         (LW_DIR_UP | LW_DIR_DOWN)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

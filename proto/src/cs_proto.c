@@ -295,6 +295,7 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	tx.context.len = d->context_len;
 	if (d->fsk) {
 		fsk.datarate = d->fsk_datarate;
+		fsk.frequency_deviation = d->fsk_fdev;
 		mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
 		mod.fsk = &fsk;
 	} else {
@@ -362,6 +363,7 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 	           tx->modulation->parameters_case == GW__MODULATION__PARAMETERS_FSK) {
 		out->fsk = 1;
 		out->fsk_datarate = tx->modulation->fsk->datarate;
+		out->fsk_fdev = tx->modulation->fsk->frequency_deviation;
 	} else {
 		fail(err, errlen, "txInfo.modulation: missing");
 		goto out;

@@ -134,6 +134,7 @@ static int publish_frame(struct engine *e, const struct seng_job *j, const struc
 	d.bandwidth = r->dr->bandwidth_hz;
 	d.spreading_factor = r->dr->sf;
 	d.fsk_datarate = r->dr->fsk_bitrate_bps;
+	d.fsk_fdev = r->dr->fsk_fdev_hz;
 	d.polarization_inversion = 1; /* downlinks are sent with inverted IQ */
 	if (at_gps_ms > 0) {
 		d.timing = CS_TIMING_GPS_EPOCH;

@@ -3,6 +3,7 @@
  * deliver. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -215,6 +216,14 @@ static void test_downlink_json_and_proto(void **state)
 	assert_non_null(strstr(err, "fPort"));
 }
 
+static bool has_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(buf + i, pat, n) == 0)
+			return true;
+	return false;
+}
+
 static void test_gw_downlink_and_ack(void **state)
 {
 	struct cs_gw_downlink d, back;
@@ -242,6 +251,19 @@ static void test_gw_downlink_and_ack(void **state)
 	/* every truncation of a valid message is rejected or parsed, never read out of bounds */
 	for (size_t cut = 0; cut < len; cut++)
 		(void)cs_gw_downlink_from_proto(bin, cut, &back, err, sizeof(err));
+	free(bin);
+
+	/* FSK (EU868 DR7): FskModulationInfo carries frequency_deviation = 1 and datarate = 2,
+	 * i.e. the bytes 08 a8 c3 01 10 d0 86 03 (25000 and 50000 as varints). */
+	d.fsk = 1;
+	d.bandwidth = d.spreading_factor = 0;
+	d.polarization_inversion = 0;
+	d.fsk_datarate = 50000;
+	d.fsk_fdev = 25000;
+	assert_int_equal(cs_gw_downlink_to_proto(&d, &bin, &len), FUOTA_OK);
+	assert_true(has_bytes(bin, len, (const uint8_t *)"\x08\xa8\xc3\x01\x10\xd0\x86\x03", 8));
+	assert_int_equal(cs_gw_downlink_from_proto(bin, len, &back, err, sizeof(err)), FUOTA_OK);
+	assert_memory_equal(&back, &d, sizeof(d));
 	free(bin);
 
 	memset(&a, 0, sizeof(a));
@@ -287,6 +309,7 @@ static void test_gw_json(void **state)
 		if (kind == 3) {
 			d.fsk = 1;
 			d.fsk_datarate = 50000;
+			d.fsk_fdev = 25000;
 		} else {
 			d.bandwidth = 125000;
 			d.spreading_factor = 9;
@@ -302,6 +325,9 @@ static void test_gw_json(void **state)
 		assert_int_equal(len, strlen(text));
 		assert_true(cs_payload_is_json((const uint8_t *)text, len));
 		assert_non_null(strstr(text, "\"gatewayId\":\"aabbccddeeff0011\""));
+		/* A packet forwarder aborts an FSK txpk without "fdev". */
+		if (kind == 3)
+			assert_non_null(strstr(text, "\"frequencyDeviation\":25000"));
 		assert_int_equal(cs_gw_downlink_from_json(text, len, &back, err, sizeof(err)),
 		                 FUOTA_OK);
 		assert_memory_equal(&back, &d, sizeof(d));

@@ -73,6 +73,8 @@ static void test_downlink_dr_table(void **state)
 			assert_int_equal(d->bandwidth_hz, v->bw_hz);
 		} else {
 			assert_int_equal(d->fsk_bitrate_bps, 50000);
+			/* sent as gw.FskModulationInfo.frequency_deviation, as ChirpStack does */
+			assert_int_equal(d->fsk_fdev_hz, 25000);
 		}
 		assert_int_equal(lw_region_max_frag_size(r, v->dr, false, &fs), FUOTA_OK);
 		assert_int_equal(fs, v->n - 3);

@@ -32,7 +32,9 @@ struct lw_dr {
 	uint8_t sf;                    /* LoRa spreading factor 7..12; 0 for FSK */
 	uint32_t bandwidth_hz;         /* LoRa: 125000, 250000 or 500000; 0 for FSK */
 	uint32_t fsk_bitrate_bps;      /* FSK: 50000; 0 for LoRa */
-	uint8_t max_payload; /* N: largest FRMPayload (FOpts empty), not repeater-compat. */
+	uint32_t fsk_fdev_hz; /* FSK frequency deviation: 25000 (bit rate / 2, as ChirpStack sends
+	                         and LoRaMac-node transmits); 0 for LoRa */
+	uint8_t max_payload;  /* N: largest FRMPayload (FOpts empty), not repeater-compat. */
 	uint8_t max_payload_repeater; /* N when a repeater may sit between gateway and device */
 };
 

@@ -85,10 +85,13 @@ struct cs_gw_downlink {
 	size_t phy_len;
 	uint32_t frequency;
 	int32_t power;
-	int fsk;            /* 0: LoRa (bandwidth, spreading factor); 1: FSK (datarate) */
+	int fsk; /* 0: LoRa (bandwidth, spreading factor); 1: FSK (datarate, deviation) */
 	uint32_t bandwidth; /* Hz */
 	uint32_t spreading_factor;
 	uint32_t fsk_datarate; /* bit/s */
+	/* FskModulationInfo.frequency_deviation, Hz: the Semtech packet forwarder aborts an FSK
+	 * txpk without "fdev"; ChirpStack sends datarate / 2 (lw_dr.fsk_fdev_hz). */
+	uint32_t fsk_fdev;
 	int polarization_inversion;
 	enum cs_timing timing;
 	int64_t timing_ns;
