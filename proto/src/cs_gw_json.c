@@ -374,7 +374,7 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 	items = member(root, "items", NULL);
 	if (!items || !json_is_array(items) || json_array_size(items) == 0)
 		return bad(err, errlen, "items: expected a non-empty array");
-	/* OK if any item is OK, otherwise the first item's status (as cs_gw_ack_from_proto). */
+	/* OK if any item is OK, otherwise the last item's status (as cs_gw_ack_from_proto). */
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		json_t *it = json_array_get(items, i), *v;
 		enum cs_tx_ack_status st = CS_ACK_IGNORED;
@@ -384,7 +384,7 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 		v = member(it, "status", NULL);
 		if (v && parse_status(v, &st) != FUOTA_OK)
 			return bad(err, errlen, "items[%zu].status: expected a TxAckStatus", i);
-		if (i == 0 || st == CS_ACK_OK)
+		if (i == 0 || a->status != CS_ACK_OK)
 			a->status = st;
 	}
 	return FUOTA_OK;

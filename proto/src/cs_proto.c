@@ -446,7 +446,8 @@ int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, 
 		goto out;
 	}
 	out->downlink_id = ack->downlink_id;
-	out->status = (enum cs_tx_ack_status)ack->items[0]->status;
+	/* OK if any item is OK, otherwise the last item's status, as ChirpStack reads it. */
+	out->status = (enum cs_tx_ack_status)ack->items[ack->n_items - 1]->status;
 	for (size_t i = 0; i < ack->n_items; i++)
 		if (ack->items[i]->status == GW__TX_ACK_STATUS__OK)
 			out->status = CS_ACK_OK;

@@ -275,6 +275,23 @@ static void test_gw_downlink_and_ack(void **state)
 	assert_memory_equal(&aback, &a, sizeof(a));
 	assert_string_equal(cs_ack_status_name(aback.status), "DUTY_CYCLE_OVERFLOW");
 	free(bin);
+
+	/* Several items, none OK: the last one's status (downlink_id = 2: 5; items = 5: status
+	 * TOO_LATE, then TX_FREQ; gateway_id = 6). With an OK among them: OK. */
+	static const uint8_t two[] = "\x10\x05\x2a\x02\x08\x02\x2a\x02\x08\x06"
+	                             "\x32\x10"
+	                             "aabbccddeeff0011";
+	static const uint8_t ok_first[] = "\x10\x05\x2a\x02\x08\x01\x2a\x02\x08\x00"
+	                                  "\x32\x10"
+	                                  "aabbccddeeff0011";
+	assert_int_equal(cs_gw_ack_from_proto(two, sizeof(two) - 1, &aback, err, sizeof(err)),
+	                 FUOTA_OK);
+	assert_int_equal(aback.downlink_id, 5);
+	assert_int_equal(aback.status, CS_ACK_TX_FREQ);
+	assert_int_equal(
+	        cs_gw_ack_from_proto(ok_first, sizeof(ok_first) - 1, &aback, err, sizeof(err)),
+	        FUOTA_OK);
+	assert_int_equal(aback.status, CS_ACK_OK);
 }
 
 /* The JSON mapping of the gateway messages: round trips, ChirpStack-style text, bad input. */
@@ -348,10 +365,15 @@ static void test_gw_json(void **state)
 	assert_string_equal(a.gateway_id, "aabbccddeeff0011");
 	assert_int_equal(a.downlink_id, 77);
 	assert_int_equal(a.status, CS_ACK_OK);
+	/* None OK: the last item's status, as ChirpStack takes it. */
 	ack = "{\"gateway_id\":\"aabbccddeeff0011\",\"downlink_id\":5,"
 	      "\"items\":[{\"status\":2},{\"status\":\"TX_FREQ\"}]}";
 	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
-	assert_int_equal(a.status, CS_ACK_TOO_LATE);
+	assert_int_equal(a.status, CS_ACK_TX_FREQ);
+	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,"
+	      "\"items\":[{\"status\":\"OK\"},{\"status\":\"IGNORED\"}]}";
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_OK);
 	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,\"items\":[{}]}";
 	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(a.status, CS_ACK_IGNORED);

@@ -116,7 +116,8 @@ enum cs_tx_ack_status {
 };
 
 /* gw.DownlinkTxAck ({prefix}/gateway/{id}/event/ack), reduced to its one meaningful status: OK if
- * any item is OK, otherwise the first item's status. */
+ * any item is OK, otherwise the last item's status (the last item the gateway tried, as
+ * ChirpStack reads it: the earlier ones are the refusals that led to it). */
 struct cs_gw_ack {
 	uint32_t downlink_id;
 	char gateway_id[CS_EUI_LEN];
