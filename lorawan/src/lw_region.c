@@ -8,13 +8,14 @@
 #include "fuota/err.h"
 #include "fuota/lw_region.h"
 
-#define LORA(n, d, s, bw, pl, plr)                               \
-	{                                                        \
-		(n), (d), LW_MOD_LORA, (s), (bw), 0, (pl), (plr) \
+#define LORA(n, d, s, bw, pl, plr)                                  \
+	{                                                           \
+		(n), (d), LW_MOD_LORA, (s), (bw), 0, 0, (pl), (plr) \
 	}
-#define FSK(n, d, rate, pl, plr)                                \
-	{                                                       \
-		(n), (d), LW_MOD_FSK, 0, 0, (rate), (pl), (plr) \
+/* The deviation is half the bit rate (modulation index 1), as ChirpStack and LoRaMac-node use. */
+#define FSK(n, d, rate, pl, plr)                                            \
+	{                                                                   \
+		(n), (d), LW_MOD_FSK, 0, 0, (rate), (rate) / 2, (pl), (plr) \
 	}
 #define UPDN         (LW_DIR_UP | LW_DIR_DOWN)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -29,11 +30,20 @@ static const struct lw_dr eu868_drs[] = {
 
 /* ETSI EN 300 220-2 V3.2.1 bands (older ERC 70-03 names after the slash), split as LoRaMac-node
  * RegionEU868.c does since its PR #750: 863-865 and 868.7-869.2 are separate 0.1 % bands.
- * 865.0 MHz and 868.0 MHz belong to the 1 % band below them, as in LoRaMac-node. */
+ * 865.0 MHz and 868.0 MHz belong to the 1 % band below them, as in LoRaMac-node. Power (ERC
+ * 70-03 annex 1, RP002 EU863-870): 25 mW = 14 dBm ERP = 16.15 dBm EIRP everywhere but
+ * 869.4-869.65 MHz, 500 mW = 27 dBm ERP = 29.15 dBm EIRP (ChirpStack sends 29 there). */
 static const struct lw_subband eu868_subbands[] = {
-        {"K/g", 863000000, 864999999, 1000}, {"L/g", 865000000, 868000000, 100},
-        {"M/g1", 868000001, 868600000, 100}, {"N/g2", 868700000, 869200000, 1000},
-        {"P/g3", 869400000, 869650000, 10},  {"Q/g4", 869700000, 870000000, 100},
+        {"K/g", 863000000, 864999999, 1000, 16}, {"L/g", 865000000, 868000000, 100, 16},
+        {"M/g1", 868000001, 868600000, 100, 16}, {"N/g2", 868700000, 869200000, 1000, 16},
+        {"P/g3", 869400000, 869650000, 10, 29},  {"Q/g4", 869700000, 870000000, 100, 16},
+};
+
+/* KR920-923 (RP002, LoRaMac-node RegionKR920 GetMaxEIRP): 10 dBm EIRP below 922.1 MHz, 14 dBm
+ * from there up; listen-before-talk, no duty cycle. */
+static const struct lw_subband kr920_subbands[] = {
+        {"low", 920900000, 922099999, 1, 10},
+        {"high", 922100000, 923300000, 1, 14},
 };
 
 /* US902-928: DR0..4 uplink (125 kHz channels and the 500 kHz DR4), DR8..13 downlink. */
@@ -175,8 +185,7 @@ static const struct lw_region regions[] = {
                 .ping_slot_dr = 4,
                 .classb_channels = 1,
         },
-        /* KR920: 14 dBm EIRP from 922.1 MHz up, 10 dBm below; listen-before-talk, no duty
-         * cycle. */
+        /* KR920: 14 dBm EIRP from 922.1 MHz up, 10 dBm below (kr920_subbands). */
         {
                 .name = "KR920",
                 .rp_name = "KR920-923",
@@ -192,6 +201,8 @@ static const struct lw_region regions[] = {
                 .ping_slot_freq_hz = 923100000,
                 .ping_slot_dr = 3,
                 .classb_channels = 1,
+                .subbands = kr920_subbands,
+                .n_subbands = ARRAY_LEN(kr920_subbands),
         },
 };
 
@@ -296,6 +307,23 @@ const struct lw_subband *lw_region_subband(const struct lw_region *r, uint32_t f
 		if (freq_hz >= r->subbands[i].min_hz && freq_hz <= r->subbands[i].max_hz)
 			return &r->subbands[i];
 	return NULL;
+}
+
+int lw_region_max_eirp_dbm(const struct lw_region *r, uint32_t freq_hz)
+{
+	const struct lw_subband *sb = lw_region_subband(r, freq_hz);
+
+	if (!r)
+		return 0;
+	return sb ? sb->max_eirp_dbm : r->max_eirp_dbm;
+}
+
+int lw_region_tx_power_dbm(const struct lw_region *r, uint32_t freq_hz, bool has_request,
+                           int request_dbm)
+{
+	int cap = lw_region_max_eirp_dbm(r, freq_hz);
+
+	return has_request && request_dbm < cap ? request_dbm : cap;
 }
 
 uint32_t lw_region_beacon_freq(const struct lw_region *r, uint64_t beacon_time)

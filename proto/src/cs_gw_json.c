@@ -134,7 +134,8 @@ int cs_gw_downlink_to_json(const struct cs_gw_downlink *d, char **out, size_t *o
 	cs_base64_encode(d->context, d->context_len, ctx);
 	cs_duration_format(&t, dur, sizeof(dur));
 	if (d->fsk)
-		mod = json_pack("{s:{s:I}}", "fsk", "datarate", (json_int_t)d->fsk_datarate);
+		mod = json_pack("{s:{s:I, s:I}}", "fsk", "frequencyDeviation",
+		                (json_int_t)d->fsk_fdev, "datarate", (json_int_t)d->fsk_datarate);
 	else
 		mod = json_pack("{s:{s:I, s:I, s:s, s:b}}", "lora", "bandwidth",
 		                (json_int_t)d->bandwidth, "spreadingFactor",
@@ -215,6 +216,10 @@ static int parse_tx_info(json_t *tx, struct cs_gw_downlink *d, char *err, size_t
 		d->fsk = 1;
 		rc = get_int(fsk, "datarate", NULL, 0, UINT32_MAX, &x, err, errlen);
 		d->fsk_datarate = (uint32_t)x;
+		if (rc == FUOTA_OK)
+			rc = get_int(fsk, "frequencyDeviation", "frequency_deviation", 0,
+			             UINT32_MAX, &x, err, errlen);
+		d->fsk_fdev = (uint32_t)x;
 	} else {
 		rc = bad(err, errlen, "txInfo.modulation: missing (lora or fsk)");
 	}
@@ -369,7 +374,7 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 	items = member(root, "items", NULL);
 	if (!items || !json_is_array(items) || json_array_size(items) == 0)
 		return bad(err, errlen, "items: expected a non-empty array");
-	/* OK if any item is OK, otherwise the first item's status (as cs_gw_ack_from_proto). */
+	/* OK if any item is OK, otherwise the last item's status (as cs_gw_ack_from_proto). */
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		json_t *it = json_array_get(items, i), *v;
 		enum cs_tx_ack_status st = CS_ACK_IGNORED;
@@ -379,7 +384,7 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 		v = member(it, "status", NULL);
 		if (v && parse_status(v, &st) != FUOTA_OK)
 			return bad(err, errlen, "items[%zu].status: expected a TxAckStatus", i);
-		if (i == 0 || st == CS_ACK_OK)
+		if (i == 0 || a->status != CS_ACK_OK)
 			a->status = st;
 	}
 	return FUOTA_OK;

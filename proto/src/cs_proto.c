@@ -295,6 +295,7 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	tx.context.len = d->context_len;
 	if (d->fsk) {
 		fsk.datarate = d->fsk_datarate;
+		fsk.frequency_deviation = d->fsk_fdev;
 		mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
 		mod.fsk = &fsk;
 	} else {
@@ -362,6 +363,7 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 	           tx->modulation->parameters_case == GW__MODULATION__PARAMETERS_FSK) {
 		out->fsk = 1;
 		out->fsk_datarate = tx->modulation->fsk->datarate;
+		out->fsk_fdev = tx->modulation->fsk->frequency_deviation;
 	} else {
 		fail(err, errlen, "txInfo.modulation: missing");
 		goto out;
@@ -444,7 +446,8 @@ int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, 
 		goto out;
 	}
 	out->downlink_id = ack->downlink_id;
-	out->status = (enum cs_tx_ack_status)ack->items[0]->status;
+	/* OK if any item is OK, otherwise the last item's status, as ChirpStack reads it. */
+	out->status = (enum cs_tx_ack_status)ack->items[ack->n_items - 1]->status;
 	for (size_t i = 0; i < ack->n_items; i++)
 		if (ack->items[i]->status == GW__TX_ACK_STATUS__OK)
 			out->status = CS_ACK_OK;

@@ -404,6 +404,9 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	if ((rc = get_int(obj, "ping_slot_periodicity", false, 0, 7, &v, &has, e)) != FUOTA_OK)
 		return rc;
 	p->ping_slot_periodicity = has ? (int)v : -1;
+	if ((rc = get_int(obj, "tx_power_dbm", false, 0, 100, &v, &p->has_tx_power, e)) != FUOTA_OK)
+		return rc;
+	p->tx_power_dbm = p->has_tx_power ? (int)v : 0;
 	return FUOTA_OK;
 }
 
@@ -425,6 +428,7 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	                                     "ping_slot_periodicity",
 	                                     "start_at",
 	                                     "fragment_size",
+	                                     "tx_power_dbm",
 	                                     NULL};
 	char cls[4];
 	long long fw = 0;
@@ -471,17 +475,10 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	return get_devices(obj, need_devices, p, e);
 }
 
-static const char *const numeric_fields[] = {"firmware_id",
-                                             "redundancy_frames",
-                                             "redundancy_percent",
-                                             "unicast_timeout_s",
-                                             "unicast_attempts",
-                                             "data_rate",
-                                             "frequency_hz",
-                                             "multicast_timeout_s",
-                                             "ping_slot_periodicity",
-                                             "fragment_size",
-                                             NULL};
+static const char *const numeric_fields[] = {
+        "firmware_id",           "redundancy_frames", "redundancy_percent", "unicast_timeout_s",
+        "unicast_attempts",      "data_rate",         "frequency_hz",       "multicast_timeout_s",
+        "ping_slot_periodicity", "fragment_size",     "tx_power_dbm",       NULL};
 
 static json_t *form_devices(const char *v, size_t len)
 {

@@ -37,6 +37,8 @@ static json_t *plan_json(const struct job_plan *pl)
 	        "multicast_duration_s", (json_int_t)pl->multicast_s, "unicast_setup_s",
 	        (json_int_t)pl->unicast_s, "estimated_duration_s", (json_int_t)pl->duration_s);
 
+	if (o)
+		json_object_set_new(o, "tx_power_dbm", json_integer(pl->tx_power_dbm));
 	/* Adaptive redundancy: what the session may send at most and how long that may take
 	 * (multicast_duration_s and the TimeOut above are that worst case). */
 	if (o && pl->adaptive)

@@ -129,11 +129,13 @@ static int publish_frame(struct engine *e, const struct seng_job *j, const struc
 	memcpy(d.phy, phy, phy_len);
 	d.phy_len = phy_len;
 	d.frequency = freq_hz;
-	d.power = r->region->max_eirp_dbm;
+	/* The job's power, capped by the sub-band of this frame's frequency (class B may hop). */
+	d.power = lw_region_tx_power_dbm(r->region, freq_hz, j->has_tx_power, j->tx_power_dbm);
 	d.fsk = r->dr->modulation == LW_MOD_FSK;
 	d.bandwidth = r->dr->bandwidth_hz;
 	d.spreading_factor = r->dr->sf;
 	d.fsk_datarate = r->dr->fsk_bitrate_bps;
+	d.fsk_fdev = r->dr->fsk_fdev_hz;
 	d.polarization_inversion = 1; /* downlinks are sent with inverted IQ */
 	if (at_gps_ms > 0) {
 		d.timing = CS_TIMING_GPS_EPOCH;
@@ -141,7 +143,6 @@ static int publish_frame(struct engine *e, const struct seng_job *j, const struc
 	} else {
 		d.timing = CS_TIMING_IMMEDIATELY;
 	}
-	(void)j;
 	rc = cs_gw_downlink_to_proto(&d, &buf, &len);
 	if (rc != FUOTA_OK)
 		return rc;

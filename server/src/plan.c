@@ -168,6 +168,16 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 		                       "%llu Hz is not a downlink frequency of %s (%u..%u Hz%s)",
 		                       (unsigned long long)p->frequency_hz, r->name, r->min_hz,
 		                       r->max_hz, r->dl_channels ? ", on its channel grid" : "");
+	/* Refused rather than capped: asking for more than the band allows is a mistake (ERP
+	 * taken for EIRP, the wrong frequency) the operator should see, not a silent 29. */
+	if (p->has_tx_power &&
+	    p->tx_power_dbm > lw_region_max_eirp_dbm(r, (uint32_t)p->frequency_hz))
+		return api_error_field(
+		        e, "tx_power_dbm", "%d dBm is above the %d dBm EIRP %s allows on %llu Hz",
+		        p->tx_power_dbm, lw_region_max_eirp_dbm(r, (uint32_t)p->frequency_hz),
+		        r->name, (unsigned long long)p->frequency_hz);
+	out->tx_power_dbm = lw_region_tx_power_dbm(r, (uint32_t)p->frequency_hz, p->has_tx_power,
+	                                           p->tx_power_dbm);
 	if (p->multicast_class == 'B' &&
 	    (p->ping_slot_periodicity < 0 || p->ping_slot_periodicity > 7))
 		return api_error_field(e, "ping_slot_periodicity",

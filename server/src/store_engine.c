@@ -158,6 +158,7 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	        "-1), "
 	        "coalesce((j.plan->>'parity_frames')::int, -1), "
 	        "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
+	        "j.tx_power_dbm IS NOT NULL, coalesce(j.tx_power_dbm, 0), "
 	        "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
 	        "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
 	        "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
@@ -193,6 +194,8 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->plan_padding = (int)store_get_i64(r, 0, k++);
 	j->plan_parity = (int)store_get_i64(r, 0, k++);
 	j->plan_timeout_exp = (int)store_get_i64(r, 0, k++);
+	j->has_tx_power = get_bool(r, 0, k++);
+	j->tx_power_dbm = (int)store_get_i64(r, 0, k++);
 	j->has_engine = get_bool(r, 0, k++);
 	get_str(r, 0, k++, j->phase, sizeof(j->phase));
 	j->mc_group_id = store_get_i64(r, 0, k++);

@@ -23,6 +23,8 @@ struct seng_job {
 	uint32_t freq_hz;
 	char mc_class; /* 'B' or 'C' */
 	int ping_periodicity;
+	bool has_tx_power; /* the job's tx_power_dbm (else: the sub-band's maximum) */
+	int tx_power_dbm;
 	unsigned unicast_timeout_s, unicast_attempts;
 	int64_t firmware_id;
 	int64_t firmware_size;

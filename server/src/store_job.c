@@ -16,7 +16,8 @@
 	"'redundancy_frames', j.redundancy_frames, 'redundancy_percent', j.redundancy_percent, " \
 	"'unicast_timeout_s', j.unicast_timeout_s, 'unicast_attempts', j.unicast_attempts, "     \
 	"'multicast_class', j.multicast_class, 'multicast_timeout_s', j.multicast_timeout_s, "   \
-	"'ping_slot_periodicity', j.ping_slot_periodicity, 'start_at', j.start_at, "             \
+	"'ping_slot_periodicity', j.ping_slot_periodicity, 'tx_power_dbm', j.tx_power_dbm, "     \
+	"'start_at', j.start_at, "                                                               \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
 	"'created_at', j.created_at, 'updated_at', j.updated_at, 'started_at', j.started_at, "   \
 	"'finished_at', j.finished_at)"
@@ -80,7 +81,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 {
 	const struct job_params *p = j->params;
 	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
-	        ps[24], cls[2] = {p->multicast_class, 0};
+	        ps[24], tp[24], cls[2] = {p->multicast_class, 0};
 	char *array = deveui_array(p);
 	char state[6];
 	PGconn *c;
@@ -90,7 +91,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	*json = NULL;
 	if (!array)
 		return FUOTA_ERR_NO_MEMORY;
-	const char *vals[17] = {store_i64(tid, tenant),
+	const char *vals[18] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
 	                        p->region,
@@ -106,7 +107,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        opt_int(ps, p->ping_slot_periodicity),
 	                        p->start_at[0] ? p->start_at : NULL,
 	                        j->plan_json,
-	                        array};
+	                        array,
+	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL};
 	const char *fw_vals[2] = {tid, fid};
 
 	c = store_acquire(s);
@@ -134,15 +136,15 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
 	        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
 	        "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
-	        "ping_slot_periodicity, start_at, plan, device_count) "
+	        "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm) "
 	        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-	        "$16::jsonb, cardinality($17::text[])) RETURNING *), "
+	        "$16::jsonb, cardinality($17::text[]), $18) RETURNING *), "
 	        "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
 	        "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
 	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
 	        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
 	        "SELECT " JOB_JSON " FROM j",
-	        17, vals, state);
+	        18, vals, state);
 	if (!r) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */

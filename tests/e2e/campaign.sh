@@ -338,11 +338,12 @@ broker)
 	;;
 gw-json)
 	# Odd-numbered gateways speak JSON (their acks and stats tell fuotad), the others protobuf;
-	# a simulated gateway refuses a DownlinkFrame in the other encoding (bad_messages).
+	# a simulated gateway refuses a DownlinkFrame in the other encoding (bad_messages). At
+	# DR7 (FSK), whose frames a gateway refuses without a frequency deviation, in both.
 	start gwjson
 	fleet 2000 --devices 8 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 2 --coverage 1 \
 		--gw-encoding mixed --gw-stats-period 2 --seed 21
-	run_job "$(job_body "$FW" '{}')" 300
+	run_job "$(job_body "$FW" '{data_rate: 7}')" 300
 	check "job succeeded, every device done and verified" \
 		'.state == "succeeded" and .updated == 8 and .verified == 8' "$CP_DIR/summary.json"
 	check "one JSON and one protobuf gateway, both sent frames, none got a frame it refused" \

@@ -895,6 +895,9 @@ static void test_job_validation(void **state)
 	        {"\"start_at\":\"tomorrow\"", "start_at"},
 	        {"\"colour\":1", "colour"}, /* unknown field */
 	        {"\"firmware_size\":10", "firmware_size"},
+	        {"\"tx_power_dbm\":30", "tx_power_dbm"}, /* 869.525 MHz allows 29 dBm EIRP */
+	        {"\"tx_power_dbm\":-1", "tx_power_dbm"},
+	        {"\"tx_power_dbm\":\"20\"", "tx_power_dbm"},
 	};
 	static const struct bad_case device_cases[] = {
 	        {"[\"10000000000000zz\"]", "devices"},
@@ -967,6 +970,14 @@ static void test_job_validation(void **state)
 	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(128ll << jint(json_object_get(j, "plan"), "multicast_timeout_exp"),
 	                 jint(json_object_get(j, "plan"), "multicast_timeout_s"));
+	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
+	json_decref(j);
+	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+	/* A power within the sub-band's 29 dBm EIRP is kept, in the job and its plan. */
+	job_body(body, sizeof(body), "[\"1000000000000001\"]", "\"tx_power_dbm\":20");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(jint(j, "tx_power_dbm"), 20);
+	assert_int_equal(jint(json_object_get(j, "plan"), "tx_power_dbm"), 20);
 	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
 	json_decref(j);
 	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);

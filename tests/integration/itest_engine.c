@@ -189,6 +189,7 @@ static struct {
 	size_t n_answers, next_answer; /* answers[next_answer..] not delivered yet */
 	size_t stop_after_answers;     /* run() returns once that many were delivered (0: no) */
 	unsigned unicast_timeout_s;    /* of the jobs the rounds are checked for (5) */
+	int tx_power_dbm; /* the jobs' tx_power_dbm (0: none, the frames carry 29 dBm) */
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -716,6 +717,8 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	}
 	assert_string_equal(g.gateway_id, is_b ? GW_B : GW_A);
 	assert_int_equal(g.frequency, 869525000);
+	/* EU868 869.4-869.65 MHz: 27 dBm ERP = 29 dBm EIRP, or the job's own power. */
+	assert_int_equal(g.power, T.tx_power_dbm ? T.tx_power_dbm : 29);
 	assert_int_equal(g.spreading_factor, 7);
 	assert_true(g.polarization_inversion);
 	assert_int_equal(lw_frame_parse(g.phy, g.phy_len, &f), FUOTA_OK);
@@ -932,6 +935,7 @@ static void fresh_db(void)
 	T.last_progress = NULL;
 	T.class_b = T.gps_timing = T.adaptive_stream = false;
 	T.class_b_frames = 0;
+	T.tx_power_dbm = 0;
 	memset(T.mc_status, 0, sizeof(T.mc_status));
 	T.n_answers = T.next_answer = T.stop_after_answers = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
@@ -2557,7 +2561,8 @@ static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 		T.devs[0].drop_mask = (0x3Fu << 3) | (0xFu << 20);
 	T.gw_b_json = gw_b_json;
 	T.unicast_timeout_s = 2;
-	T.devs[1].in_range_b = gw_b_json; /* then each gateway serves one device */
+	T.tx_power_dbm = gw_b_json ? 20 : 0; /* a job's own power, in both encodings */
+	T.devs[1].in_range_b = gw_b_json;    /* then each gateway serves one device */
 	memset(T.gw_frames, 0, sizeof(T.gw_frames));
 	T.gw_json_frames = 0;
 	/* The test's own client: it is the network server and the gateway. */
@@ -2587,8 +2592,9 @@ static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 	         "{\"name\":\"e2e\",\"firmware_id\":%lld,\"devices\":[\"%s\",\"%s\"],"
 	         "\"redundancy_frames\":4,\"unicast_timeout_s\":2,\"unicast_attempts\":2,"
 	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
-	         "\"fragment_size\":%d,\"multicast_class\":\"C\"}",
-	         (long long)T.firmware_id, T.devs[0].eui, T.devs[1].eui, FRAG_SIZE);
+	         "\"fragment_size\":%d,\"multicast_class\":\"C\"%s}",
+	         (long long)T.firmware_id, T.devs[0].eui, T.devs[1].eui, FRAG_SIZE,
+	         T.tx_power_dbm ? ",\"tx_power_dbm\":20" : "");
 	assert_int_equal(api_call(fd->port, "POST", "/api/v1/jobs", token, body, &out), 201);
 	job = json_integer_value(json_object_get(out, "id"));
 	json_decref(out);

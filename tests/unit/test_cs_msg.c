@@ -3,6 +3,7 @@
  * deliver. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -215,6 +216,14 @@ static void test_downlink_json_and_proto(void **state)
 	assert_non_null(strstr(err, "fPort"));
 }
 
+static bool has_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(buf + i, pat, n) == 0)
+			return true;
+	return false;
+}
+
 static void test_gw_downlink_and_ack(void **state)
 {
 	struct cs_gw_downlink d, back;
@@ -244,6 +253,19 @@ static void test_gw_downlink_and_ack(void **state)
 		(void)cs_gw_downlink_from_proto(bin, cut, &back, err, sizeof(err));
 	free(bin);
 
+	/* FSK (EU868 DR7): FskModulationInfo carries frequency_deviation = 1 and datarate = 2,
+	 * i.e. the bytes 08 a8 c3 01 10 d0 86 03 (25000 and 50000 as varints). */
+	d.fsk = 1;
+	d.bandwidth = d.spreading_factor = 0;
+	d.polarization_inversion = 0;
+	d.fsk_datarate = 50000;
+	d.fsk_fdev = 25000;
+	assert_int_equal(cs_gw_downlink_to_proto(&d, &bin, &len), FUOTA_OK);
+	assert_true(has_bytes(bin, len, (const uint8_t *)"\x08\xa8\xc3\x01\x10\xd0\x86\x03", 8));
+	assert_int_equal(cs_gw_downlink_from_proto(bin, len, &back, err, sizeof(err)), FUOTA_OK);
+	assert_memory_equal(&back, &d, sizeof(d));
+	free(bin);
+
 	memset(&a, 0, sizeof(a));
 	a.downlink_id = 99;
 	strcpy(a.gateway_id, "aabbccddeeff0011");
@@ -253,6 +275,23 @@ static void test_gw_downlink_and_ack(void **state)
 	assert_memory_equal(&aback, &a, sizeof(a));
 	assert_string_equal(cs_ack_status_name(aback.status), "DUTY_CYCLE_OVERFLOW");
 	free(bin);
+
+	/* Several items, none OK: the last one's status (downlink_id = 2: 5; items = 5: status
+	 * TOO_LATE, then TX_FREQ; gateway_id = 6). With an OK among them: OK. */
+	static const uint8_t two[] = "\x10\x05\x2a\x02\x08\x02\x2a\x02\x08\x06"
+	                             "\x32\x10"
+	                             "aabbccddeeff0011";
+	static const uint8_t ok_first[] = "\x10\x05\x2a\x02\x08\x01\x2a\x02\x08\x00"
+	                                  "\x32\x10"
+	                                  "aabbccddeeff0011";
+	assert_int_equal(cs_gw_ack_from_proto(two, sizeof(two) - 1, &aback, err, sizeof(err)),
+	                 FUOTA_OK);
+	assert_int_equal(aback.downlink_id, 5);
+	assert_int_equal(aback.status, CS_ACK_TX_FREQ);
+	assert_int_equal(
+	        cs_gw_ack_from_proto(ok_first, sizeof(ok_first) - 1, &aback, err, sizeof(err)),
+	        FUOTA_OK);
+	assert_int_equal(aback.status, CS_ACK_OK);
 }
 
 /* The JSON mapping of the gateway messages: round trips, ChirpStack-style text, bad input. */
@@ -287,6 +326,7 @@ static void test_gw_json(void **state)
 		if (kind == 3) {
 			d.fsk = 1;
 			d.fsk_datarate = 50000;
+			d.fsk_fdev = 25000;
 		} else {
 			d.bandwidth = 125000;
 			d.spreading_factor = 9;
@@ -302,6 +342,9 @@ static void test_gw_json(void **state)
 		assert_int_equal(len, strlen(text));
 		assert_true(cs_payload_is_json((const uint8_t *)text, len));
 		assert_non_null(strstr(text, "\"gatewayId\":\"aabbccddeeff0011\""));
+		/* A packet forwarder aborts an FSK txpk without "fdev". */
+		if (kind == 3)
+			assert_non_null(strstr(text, "\"frequencyDeviation\":25000"));
 		assert_int_equal(cs_gw_downlink_from_json(text, len, &back, err, sizeof(err)),
 		                 FUOTA_OK);
 		assert_memory_equal(&back, &d, sizeof(d));
@@ -322,10 +365,15 @@ static void test_gw_json(void **state)
 	assert_string_equal(a.gateway_id, "aabbccddeeff0011");
 	assert_int_equal(a.downlink_id, 77);
 	assert_int_equal(a.status, CS_ACK_OK);
+	/* None OK: the last item's status, as ChirpStack takes it. */
 	ack = "{\"gateway_id\":\"aabbccddeeff0011\",\"downlink_id\":5,"
 	      "\"items\":[{\"status\":2},{\"status\":\"TX_FREQ\"}]}";
 	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
-	assert_int_equal(a.status, CS_ACK_TOO_LATE);
+	assert_int_equal(a.status, CS_ACK_TX_FREQ);
+	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,"
+	      "\"items\":[{\"status\":\"OK\"},{\"status\":\"IGNORED\"}]}";
+	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(a.status, CS_ACK_OK);
 	ack = "{\"gatewayId\":\"aabbccddeeff0011\",\"downlinkId\":5,\"items\":[{}]}";
 	assert_int_equal(cs_gw_ack_from_json(ack, strlen(ack), &a, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(a.status, CS_ACK_IGNORED);

@@ -73,6 +73,8 @@ static void test_downlink_dr_table(void **state)
 			assert_int_equal(d->bandwidth_hz, v->bw_hz);
 		} else {
 			assert_int_equal(d->fsk_bitrate_bps, 50000);
+			/* sent as gw.FskModulationInfo.frequency_deviation, as ChirpStack does */
+			assert_int_equal(d->fsk_fdev_hz, 25000);
 		}
 		assert_int_equal(lw_region_max_frag_size(r, v->dr, false, &fs), FUOTA_OK);
 		assert_int_equal(fs, v->n - 3);
@@ -205,6 +207,54 @@ static void test_eu868_subbands(void **state)
 	assert_int_equal(lw_region_find("US915")->max_eirp_dbm, 30);
 }
 
+/* The highest EIRP per sub-band: ETSI's 25 mW ERP = 16.15 dBm EIRP, 500 mW ERP at 869.4-869.65
+ * MHz = 29.15 dBm EIRP (rounded down); KR920 10 dBm below 922.1 MHz, 14 from there; regions
+ * without sub-bands and gaps between them: the region's default. */
+static void test_max_eirp(void **state)
+{
+	static const struct {
+		const char *region;
+		uint32_t hz;
+		int dbm;
+	} v[] = {
+	        {"EU868", 863100000, 16}, {"EU868", 868100000, 16}, {"EU868", 868800000, 16},
+	        {"EU868", 869300000, 16}, /* between N and P: the region's default */
+	        {"EU868", 869400000, 29}, {"EU868", 869525000, 29}, {"EU868", 869650000, 29},
+	        {"EU868", 869700000, 16}, {"US915", 923300000, 30}, {"AU915", 923300000, 30},
+	        {"AS923", 923200000, 16}, {"IN865", 866550000, 30}, {"KR920", 920900000, 10},
+	        {"KR920", 921900000, 10}, {"KR920", 922100000, 14}, {"KR920", 923300000, 14},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const struct lw_region *r = lw_region_find(v[i].region);
+
+		assert_non_null(r);
+		if (lw_region_max_eirp_dbm(r, v[i].hz) != v[i].dbm)
+			fail_msg("%s %u Hz: %d dBm, expected %d", v[i].region, v[i].hz,
+			         lw_region_max_eirp_dbm(r, v[i].hz), v[i].dbm);
+	}
+	assert_int_equal(lw_region_max_eirp_dbm(NULL, 869525000), 0);
+}
+
+/* The power a frame goes out at: the job's, capped by the band; the band's limit by default. */
+static void test_tx_power_choice(void **state)
+{
+	const struct lw_region *eu = lw_region_find("EU868");
+	const struct lw_region *kr = lw_region_find("KR920");
+
+	(void)state;
+	assert_int_equal(lw_region_tx_power_dbm(eu, 869525000, false, 0), 29);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 868100000, false, 0), 16);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 869525000, true, 20), 20);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 869525000, true, 29), 29);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 869525000, true, 30), 29);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 868100000, true, 27), 16);
+	assert_int_equal(lw_region_tx_power_dbm(eu, 868100000, true, 0), 0);
+	assert_int_equal(lw_region_tx_power_dbm(kr, 921900000, true, 14), 10);
+	assert_int_equal(lw_region_tx_power_dbm(kr, 922300000, true, 14), 14);
+}
+
 static void test_other_regions(void **state)
 {
 	const struct lw_region *au = lw_region_find("au915");
@@ -287,6 +337,8 @@ int main(void)
 	        cmocka_unit_test(test_frequencies),
 	        cmocka_unit_test(test_eu868_subbands),
 	        cmocka_unit_test(test_class_c_b_defaults),
+	        cmocka_unit_test(test_max_eirp),
+	        cmocka_unit_test(test_tx_power_choice),
 	        cmocka_unit_test(test_other_regions),
 	};
 

@@ -137,6 +137,40 @@ static void test_given_timeout_and_class_b(void **state)
 	assert_true(pl.mc_timeout_s >= pl.worst_case_s);
 }
 
+/* The frames' power: the sub-band's maximum EIRP by default (29 dBm on 869.525 MHz, 16 on
+ * 868.1 MHz), the job's when given; above the maximum refused, naming tx_power_dbm. */
+static void test_tx_power(void **state)
+{
+	struct job_params p;
+	struct job_plan pl;
+	struct api_error e;
+
+	(void)state;
+	job(&p, 5, 'C', 12);
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.tx_power_dbm, 29);
+	p.frequency_hz = 868100000;
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.tx_power_dbm, 16);
+	p.has_tx_power = true;
+	p.tx_power_dbm = 14;
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.tx_power_dbm, 14);
+	p.tx_power_dbm = 17;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.field, "tx_power_dbm");
+	assert_non_null(strstr(e.message, "16 dBm"));
+	p.frequency_hz = 869525000;
+	p.tx_power_dbm = 29;
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.tx_power_dbm, 29);
+	p.tx_power_dbm = 30;
+	assert_int_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_ERR_INVALID_ARG);
+	assert_string_equal(e.field, "tx_power_dbm");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +178,7 @@ int main(void)
 	        cmocka_unit_test(test_rounds),
 	        cmocka_unit_test(test_stream_and_cap),
 	        cmocka_unit_test(test_given_timeout_and_class_b),
+	        cmocka_unit_test(test_tx_power),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

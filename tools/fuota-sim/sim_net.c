@@ -13,6 +13,8 @@
  *   DUTY_CYCLE_OVERFLOW the sub-band's duty-cycle budget over the window is used up
  *   GPS_UNLOCKED       GPS-timed frame on a gateway without GNSS
  *   TX_FREQ            frequency outside the region
+ * An FSK frame without a frequency deviation is refused without an ack, as the Semtech packet
+ * forwarder aborts a txpk without "fdev" (counted in bad_messages).
  * At its start time the frame "goes on air": each device in range gets it, or not, per its loss
  * model (independent losses, or Gilbert-Elliott bursts with the mean length --burst). */
 #include <stdio.h>
@@ -285,6 +287,11 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 		                              sizeof(err));
 	} else {
 		rc = cs_gw_downlink_from_proto(m->payload, m->len, &d, err, sizeof(err));
+	}
+	if (rc == FUOTA_OK && d.fsk && d.fsk_fdev == 0) {
+		snprintf(err, sizeof(err),
+		         "FSK without frequency_deviation (a packet forwarder aborts it)");
+		rc = FUOTA_ERR_MALFORMED;
 	}
 	if (rc != FUOTA_OK) {
 		s->bad_messages++;

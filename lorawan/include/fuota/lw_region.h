@@ -32,17 +32,22 @@ struct lw_dr {
 	uint8_t sf;                    /* LoRa spreading factor 7..12; 0 for FSK */
 	uint32_t bandwidth_hz;         /* LoRa: 125000, 250000 or 500000; 0 for FSK */
 	uint32_t fsk_bitrate_bps;      /* FSK: 50000; 0 for LoRa */
-	uint8_t max_payload; /* N: largest FRMPayload (FOpts empty), not repeater-compat. */
+	uint32_t fsk_fdev_hz; /* FSK frequency deviation: 25000 (bit rate / 2, as ChirpStack sends
+	                         and LoRaMac-node transmits); 0 for LoRa */
+	uint8_t max_payload;  /* N: largest FRMPayload (FOpts empty), not repeater-compat. */
 	uint8_t max_payload_repeater; /* N when a repeater may sit between gateway and device */
 };
 
-/* A duty-cycle sub-band: a device or gateway may transmit in [min_hz, max_hz] at most
- * 1/duty_cycle_inv of the time (100 = 1 %, 1000 = 0.1 %, 10 = 10 %, 1 = no duty-cycle limit). */
+/* A sub-band: a device or gateway may transmit in [min_hz, max_hz] at most 1/duty_cycle_inv of
+ * the time (100 = 1 %, 1000 = 0.1 %, 10 = 10 %, 1 = no duty-cycle limit), at most max_eirp_dbm
+ * EIRP. Limits given as ERP (ETSI) are converted with EIRP = ERP + 2.15 dB and rounded down to
+ * whole dBm, as gw.DownlinkTxInfo.power carries whole dBm EIRP: never above the limit. */
 struct lw_subband {
 	const char *name;
 	uint32_t min_hz; /* inclusive */
 	uint32_t max_hz; /* inclusive */
 	uint16_t duty_cycle_inv;
+	int8_t max_eirp_dbm;
 };
 
 struct lw_region {
@@ -50,7 +55,7 @@ struct lw_region {
 	const char *rp_name; /* RP002 name: "EU863-870", "US902-928", ... (also accepted by find) */
 	uint32_t min_hz;     /* band edges, inclusive */
 	uint32_t max_hz;
-	int8_t max_eirp_dbm; /* default maximum EIRP of the region */
+	int8_t max_eirp_dbm; /* default maximum EIRP of the region (outside its sub-bands) */
 
 	const struct lw_dr *drs; /* the defined DRs, in DR order (gaps allowed: LR-FHSS and RFU) */
 	size_t n_drs;
@@ -77,7 +82,7 @@ struct lw_region {
 	uint8_t classb_channels;
 	uint32_t classb_step_hz;
 
-	const struct lw_subband *subbands; /* duty-cycle sub-bands; n_subbands 0 = none (US915) */
+	const struct lw_subband *subbands; /* sub-bands; n_subbands 0 = none (US915) */
 	size_t n_subbands;
 };
 
@@ -113,6 +118,16 @@ bool lw_region_dl_freq_ok(const struct lw_region *r, uint32_t freq_hz);
 /* The duty-cycle sub-band containing freq_hz, or NULL if the region has none there (or r is
  * NULL). */
 const struct lw_subband *lw_region_subband(const struct lw_region *r, uint32_t freq_hz);
+
+/* The highest EIRP (whole dBm) a downlink on freq_hz may use in r: the limit of the sub-band
+ * holding freq_hz, or the region's max_eirp_dbm outside every sub-band. 0 if r is NULL. */
+int lw_region_max_eirp_dbm(const struct lw_region *r, uint32_t freq_hz);
+
+/* The EIRP (dBm) to send a downlink on freq_hz at: request_dbm when has_request and it is at
+ * most the band's limit (lw_region_max_eirp_dbm), otherwise that limit: a request above it is
+ * capped, never sent. */
+int lw_region_tx_power_dbm(const struct lw_region *r, uint32_t freq_hz, bool has_request,
+                           int request_dbm);
 
 /* Class B beacon frequency for the beacon at beacon_time (GPS seconds, the start of its 128 s
  * period): channel k = floor(beacon_time / 128) mod classb_channels. Returns 0 if r is NULL. */

@@ -85,10 +85,13 @@ struct cs_gw_downlink {
 	size_t phy_len;
 	uint32_t frequency;
 	int32_t power;
-	int fsk;            /* 0: LoRa (bandwidth, spreading factor); 1: FSK (datarate) */
+	int fsk; /* 0: LoRa (bandwidth, spreading factor); 1: FSK (datarate, deviation) */
 	uint32_t bandwidth; /* Hz */
 	uint32_t spreading_factor;
 	uint32_t fsk_datarate; /* bit/s */
+	/* FskModulationInfo.frequency_deviation, Hz: the Semtech packet forwarder aborts an FSK
+	 * txpk without "fdev"; ChirpStack sends datarate / 2 (lw_dr.fsk_fdev_hz). */
+	uint32_t fsk_fdev;
 	int polarization_inversion;
 	enum cs_timing timing;
 	int64_t timing_ns;
@@ -113,7 +116,8 @@ enum cs_tx_ack_status {
 };
 
 /* gw.DownlinkTxAck ({prefix}/gateway/{id}/event/ack), reduced to its one meaningful status: OK if
- * any item is OK, otherwise the first item's status. */
+ * any item is OK, otherwise the last item's status (the last item the gateway tried, as
+ * ChirpStack reads it: the earlier ones are the refusals that led to it). */
 struct cs_gw_ack {
 	uint32_t downlink_id;
 	char gateway_id[CS_EUI_LEN];

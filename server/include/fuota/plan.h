@@ -31,6 +31,8 @@ struct job_params {
 	char multicast_class;         /* 'B' or 'C' */
 	unsigned multicast_timeout_s; /* 0: computed */
 	int ping_slot_periodicity;    /* class B: 0..7, -1 unless given */
+	bool has_tx_power;            /* tx_power_dbm given (else: the sub-band's maximum) */
+	int tx_power_dbm;             /* EIRP of the multicast frames, at most the sub-band's */
 	char start_at[40];            /* RFC 3339 or "" */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
@@ -50,6 +52,7 @@ struct job_plan {
 	uint64_t frame_airtime_us; /* one DataFragment frame on air */
 	uint64_t total_airtime_ms; /* every frame */
 	double duty_cycle;         /* of the sub-band the frequency falls in (1.0 = none) */
+	int tx_power_dbm;          /* EIRP the frames go out at (lw_region_tx_power_dbm) */
 	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
 	uint64_t unicast_s;  /* setup steps: 3 unicast steps * attempts * timeout, worst case */
 	uint64_t duration_s; /* unicast setup + multicast session */
@@ -94,7 +97,8 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 /* Computes the plan for an image of firmware_size bytes. Returns FUOTA_OK, or
  * FUOTA_ERR_INVALID_ARG with e naming the field (unknown region, data rate not in the region,
  * frequency outside its bands, a fragment size the data rate cannot carry, too many frames, a
- * multicast timeout too short for the frames, class B without periodicity ...). */
+ * multicast timeout too short for the frames, class B without periodicity, a tx_power_dbm above
+ * what the frequency's sub-band allows ...). */
 int plan_compute(const struct job_params *p, size_t firmware_size, struct job_plan *out,
                  struct api_error *e);
 
