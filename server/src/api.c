@@ -10,6 +10,7 @@
 
 #include "api_int.h"
 #include "embedded.h"
+#include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -115,11 +116,27 @@ static void set_body(struct api_response *r, int status, char *body, const char 
 	r->content_type = type;
 }
 
+/* Cuts s at its first byte that is not valid UTF-8: a message quoting a client's bytes (or cut
+ * inside a character by a %.40s) must still become a JSON string, or the answer would be lost. */
+static void utf8_cut(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && !api_text_valid(s, n))
+		s[--n] = 0;
+}
+
 static char *error_json(int status, const char *code, const char *field, const char *message)
 {
-	json_t *inner = json_pack("{s:s, s:s}", "code", code, "message", message);
-	json_t *outer;
-	char *text;
+	char msg[512], fld[64], *text;
+	json_t *inner, *outer;
+
+	snprintf(msg, sizeof(msg), "%s", message);
+	snprintf(fld, sizeof(fld), "%s", field ? field : "");
+	utf8_cut(msg);
+	utf8_cut(fld);
+	field = fld;
+	inner = json_pack("{s:s, s:s}", "code", code, "message", msg);
 
 	(void)status;
 	if (inner && field && field[0])
@@ -192,7 +209,8 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
 {
 	unsigned long long v = 0;
 
-	if (!s || !*s)
+	/* One spelling per number: no sign, no space, no leading zero ("01" is not job 1). */
+	if (!s || !*s || (s[0] == '0' && s[1]))
 		return false;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
@@ -438,7 +456,9 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		if (!match(routes[i].pattern, req->path, param, sizeof(param)))
 			continue;
 		path_known = true;
-		if (strcmp(routes[i].method, req->method) == 0) {
+		/* HEAD is GET without the body (RFC 9110 §9.3.2); MHD leaves the body out. */
+		if (strcmp(routes[i].method, req->method) == 0 ||
+		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
 			route = i;
 			break;
 		}
