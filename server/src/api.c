@@ -147,10 +147,10 @@ static char *error_json(int status, const char *code, const char *field, const c
 	return text;
 }
 
-void api_error_response(struct api_response *resp, int status, const char *code,
+void api_error_response(struct api_response *resp, int status, const char *code, const char *field,
                         const char *message)
 {
-	set_body(resp, status, error_json(status, code, NULL, message), "application/json");
+	set_body(resp, status, error_json(status, code, field, message), "application/json");
 }
 
 void api_reply_error(struct api_call *c, const struct api_error *e)

@@ -1,14 +1,18 @@
-/* libmicrohttpd glue: collects each request's body (bounded), calls api_handle, sends its answer.
- */
+/* libmicrohttpd glue: checks the request's framing (one Content-Length, a known transfer coding, a
+ * Host, a query without NUL bytes or invalid UTF-8), collects its body (bounded), calls
+ * api_handle, sends its answer. */
 #include "fuota/http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -71,6 +75,124 @@ static int append(struct http_req *r, const char *data, size_t n, size_t max)
 	return 0;
 }
 
+struct framing {
+	int n_length, n_host, n_te;
+	const char *length, *te;
+	bool lengths_differ;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!value)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->length && strcmp(f->length, value) != 0)
+			f->lengths_differ = true;
+		f->length = value;
+		f->n_length++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->n_host++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->te = value;
+		f->n_te++;
+	}
+	return MHD_YES;
+}
+
+/* RFC 9112 §6.3: a message with both Transfer-Encoding and Content-Length, or with different
+ * Content-Lengths, is a smuggling attempt behind a proxy that reads it the other way; only the
+ * chunked coding is implemented (501 for any other, at once, not after the timeout); HTTP/1.1
+ * needs exactly one Host (§3.2). Returns 0 or the status to answer, *msg saying why. */
+static int framing_status(struct MHD_Connection *conn, const char *version, const char **msg)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+	if (f.n_te && (f.n_te > 1 || strcasecmp(f.te, "chunked") != 0)) {
+		*msg = "only the chunked transfer coding is implemented";
+		return 501;
+	}
+	if (f.n_te && f.n_length) {
+		*msg = "Content-Length and Transfer-Encoding must not be used together";
+		return 400;
+	}
+	if (f.lengths_differ) {
+		*msg = "the request has different Content-Length headers";
+		return 400;
+	}
+	if (f.n_host > 1 || (f.n_host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)) {
+		*msg = "an HTTP/1.1 request needs exactly one Host header";
+		return 400;
+	}
+	return 0;
+}
+
+struct query_check {
+	const char *bad; /* the first bad parameter's name */
+	char name[64];
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+	struct query_check *q = cls;
+
+	(void)kind;
+	if (api_text_valid(key, key_size) && (!value || api_text_valid(value, value_size)))
+		return MHD_YES;
+	snprintf(q->name, sizeof(q->name), "%s", api_text_valid(key, key_size) ? key : "query");
+	q->bad = q->name;
+	return MHD_NO;
+}
+
+/* First call of a request: its headers are all there. Returns MHD_YES to go on reading, or the
+ * result of queueing an early answer. */
+static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *conn,
+                                  const char *version, struct http_req *r)
+{
+	const char *cl =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct api_response resp;
+	struct query_check q = {NULL, ""};
+	const char *msg = NULL;
+	int st;
+
+	st = framing_status(conn, version, &msg);
+	if (st) {
+		r->too_large = 2;
+		api_error_response(&resp, st, st == 501 ? "not_implemented" : "bad_request", NULL,
+		                   msg);
+		return send_response(conn, &resp);
+	}
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+	if (q.bad) {
+		char m[128];
+
+		r->too_large = 2;
+		snprintf(m, sizeof(m), "query parameter %s: a NUL byte or invalid UTF-8", q.bad);
+		api_error_response(&resp, 400, "invalid_query", q.bad, m);
+		return send_response(conn, &resp);
+	}
+	/* Refuse a declared oversize body before reading a byte of it. */
+	if (cl && strtoull(cl, NULL, 10) > h->max_body) {
+		r->too_large = 1;
+		api_error_response(&resp, 413, "too_large", NULL, "the request body is too large");
+		return send_response(conn, &resp);
+	}
+	if (cl) {
+		size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
+
+		r->body = malloc(want);
+		r->cap = r->body ? want : 0;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -80,28 +202,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_request req;
 	struct api_response resp;
 
-	(void)version;
 	if (!r) {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
-		/* Refuse a declared oversize body before reading a byte of it. */
-		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
-			r->too_large = 1;
-			api_error_response(&resp, 413, "too_large",
-			                   "the request body is too large");
-			return send_response(conn, &resp);
-		}
-		if (cl) {
-			size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
-
-			r->body = malloc(want);
-			r->cap = r->body ? want : 0;
-		}
+		return on_headers(h, conn, version, r);
+	}
+	if (r->too_large == 2) { /* answered already; the body is dropped */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -111,7 +220,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (r->too_large) {
-		api_error_response(&resp, 413, "too_large", "the request body is too large");
+		api_error_response(&resp, 413, "too_large", NULL, "the request body is too large");
 		return send_response(conn, &resp);
 	}
 	req.method = method;
@@ -151,6 +260,44 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg(LOG_LVL_DEBUG, "http: %s", msg);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of the path and of query names and values (MHD_OPTION_UNESCAPE_CALLBACK). In
+ * the path (it starts with '/'), %00 and %2F stay as they are: a NUL would end the path early
+ * ("jobs/1%00/devices" read as job 1) and an encoded slash would route "jobs%2F1" as "jobs/1";
+ * kept encoded, they name no object (404). In the query a NUL is decoded and the query check
+ * (on_headers) refuses it. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	bool path = s[0] == '/';
+	size_t r = 0, w = 0;
+
+	(void)cls;
+	(void)conn;
+	while (s[r]) {
+		int hi = s[r] == '%' ? hexval(s[r + 1]) : -1;
+		int lo = hi >= 0 ? hexval(s[r + 2]) : -1;
+
+		if (lo >= 0 && !(path && ((hi == 0 && lo == 0) || (hi == 2 && lo == 15)))) {
+			s[w++] = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			s[w++] = s[r++];
+		}
+	}
+	s[w] = 0;
+	return w;
+}
+
 int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned threads,
                size_t max_body, unsigned timeout_s, struct http_server **out, char *err,
                size_t errlen)
@@ -174,13 +321,17 @@ int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned th
 	}
 	h->api = api;
 	h->max_body = max_body;
-	h->d = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout_s,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	        (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	/* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, and a request line with a space
+	 * in its path, are refused. */
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	                        0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+	                        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+	                        (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout_s,
+	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
+	                        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK,
+	                        unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "http: cannot listen on %s:%u", bind, port);
 		free(h);
