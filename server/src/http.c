@@ -1,26 +1,45 @@
 /* libmicrohttpd glue: checks the request's framing (one Content-Length, a known transfer coding, a
  * Host, a query without NUL bytes or invalid UTF-8), collects its body (bounded), calls
- * api_handle, sends its answer. */
+ * api_handle, sends its answer; closes connections whose request headers are late. */
 #include "fuota/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
+
+/* A connection waiting for its request headers (the first ones, or the next ones of a kept-alive
+ * connection) since since_ms; the watchdog shuts it down past the header deadline. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	bool waiting;
+	uint64_t since_ms;
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct api_ctx *api;
 	size_t max_body;
 	unsigned port;
+	unsigned header_timeout_s;
+	pthread_mutex_t lock; /* conns, stop */
+	pthread_cond_t wake;
+	struct http_conn *conns;
+	bool stop, watchdog_running;
+	pthread_t watchdog;
 };
 
 struct http_req {
@@ -73,6 +92,29 @@ static int append(struct http_req *r, const char *data, size_t n, size_t max)
 	r->len += n;
 	r->body[r->len] = 0;
 	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The connection's headers have come (waiting = false) or its next request's are awaited. */
+static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, bool waiting)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->lock);
+	c->waiting = waiting;
+	c->since_ms = mono_ms();
+	pthread_mutex_unlock(&h->lock);
 }
 
 struct framing {
@@ -162,6 +204,7 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 	const char *msg = NULL;
 	int st;
 
+	conn_waiting(h, conn, false);
 	st = framing_status(conn, version, &msg);
 	if (st) {
 		r->too_large = 2;
@@ -238,14 +281,92 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_req *r = *con_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* A kept-alive connection now waits for its next request's headers. */
+	conn_waiting(cls, conn, true);
 	if (r) {
 		free(r->body);
 		free(r);
 		*con_cls = NULL;
 	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	struct http_conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		c = calloc(1, sizeof(*c));
+		if (!c || !ci) {
+			free(c);
+			return; /* not watched: the inactivity timeout still applies */
+		}
+		c->fd = ci->connect_fd;
+		c->waiting = true;
+		c->since_ms = mono_ms();
+		pthread_mutex_lock(&h->lock);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	/* MHD closes the socket after this notification: under the lock, the watchdog never
+	 * touches a closed (or reused) descriptor. */
+	pthread_mutex_lock(&h->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Slowloris: a client sending its headers a byte at a time is never idle long enough for the
+ * inactivity timeout. Past the header deadline its socket is shut down; MHD then sees the end of
+ * the stream and closes the connection in its own thread. */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *h = arg;
+	uint64_t limit_ms = (uint64_t)h->header_timeout_s * 1000u;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stop) {
+		struct timespec ts;
+		uint64_t now = mono_ms();
+
+		for (struct http_conn *c = h->conns; c; c = c->next) {
+			if (c->waiting && now - c->since_ms >= limit_ms) {
+				c->waiting = false;
+				shutdown(c->fd, SHUT_RDWR);
+				log_msg(LOG_LVL_DEBUG,
+				        "http: request headers not received in %u s: connection "
+				        "closed",
+				        h->header_timeout_s);
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -298,8 +419,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return w;
 }
 
-int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned threads,
-               size_t max_body, unsigned timeout_s, struct http_server **out, char *err,
+int http_start(struct api_ctx *api, const struct http_opts *o, struct http_server **out, char *err,
                size_t errlen)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -313,34 +433,50 @@ int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned th
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, bind, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "[http] bind: %s is not an IPv4 address", bind);
+	sa.sin_port = htons((uint16_t)o->port);
+	if (inet_pton(AF_INET, o->bind, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "[http] bind: %s is not an IPv4 address", o->bind);
 		free(h);
 		return FUOTA_ERR_INVALID_ARG;
 	}
 	h->api = api;
-	h->max_body = max_body;
+	h->max_body = o->max_body;
+	h->header_timeout_s = o->header_timeout_s;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->wake, NULL);
 	/* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, and a request line with a space
-	 * in its path, are refused. */
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-	                        0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-	                        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-	                        (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout_s,
-	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
-	                        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK,
-	                        unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-	                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	 * in its path, are refused. The connection limit is shared by the pool's threads (each
+	 * gets its part of it). */
+	h->d = MHD_start_daemon(
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
+	        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+	        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER,
+	        mhd_log, NULL, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "http: cannot listen on %s:%u", bind, port);
-		free(h);
-		return FUOTA_ERR_IO;
+		snprintf(err, errlen, "http: cannot listen on %s:%u", o->bind, o->port);
+		goto fail;
 	}
+	if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+		snprintf(err, errlen, "http: cannot start the header watchdog");
+		MHD_stop_daemon(h->d);
+		goto fail;
+	}
+	h->watchdog_running = true;
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? info->port : port;
+	h->port = info ? info->port : o->port;
 	*out = h;
 	return FUOTA_OK;
+fail:
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return FUOTA_ERR_IO;
 }
 
 unsigned http_port(const struct http_server *h)
@@ -352,6 +488,15 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	if (h->watchdog_running) {
+		pthread_mutex_lock(&h->lock);
+		h->stop = true;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	MHD_stop_daemon(h->d);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

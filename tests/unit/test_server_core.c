@@ -54,6 +54,24 @@ static void test_cfg_file_and_env(void **state)
 	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
 	assert_non_null(strstr(err, "token_cache_ms"));
 	unsetenv("FUOTA_HTTP_TOKEN_CACHE_MS");
+	/* Slowloris defences: a header deadline and connection limits, in range. */
+	assert_int_equal(c.http_header_timeout_s, 10);
+	assert_int_equal(c.http_max_connections, 1000);
+	assert_int_equal(c.http_max_connections_per_ip, 64);
+	setenv("FUOTA_HTTP_MAX_CONNECTIONS_PER_IP", "0", 1);
+	setenv("FUOTA_HTTP_HEADER_TIMEOUT_S", "3", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(c.http_max_connections_per_ip, 0);
+	assert_int_equal(c.http_header_timeout_s, 3);
+	setenv("FUOTA_HTTP_HEADER_TIMEOUT_S", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "header_timeout_s"));
+	unsetenv("FUOTA_HTTP_HEADER_TIMEOUT_S");
+	unsetenv("FUOTA_HTTP_MAX_CONNECTIONS_PER_IP");
+	setenv("FUOTA_HTTP_MAX_CONNECTIONS", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "max_connections"));
+	unsetenv("FUOTA_HTTP_MAX_CONNECTIONS");
 	setenv("FUOTA_HTTP_THREADS", "0", 1);
 	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
 	assert_non_null(strstr(err, "threads"));
