@@ -116,16 +116,6 @@ static void set_body(struct api_response *r, int status, char *body, const char 
 	r->content_type = type;
 }
 
-/* Cuts s at its first byte that is not valid UTF-8: a message quoting a client's bytes (or cut
- * inside a character by a %.40s) must still become a JSON string, or the answer would be lost. */
-static void utf8_cut(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && !api_text_valid(s, n))
-		s[--n] = 0;
-}
-
 static char *error_json(int status, const char *code, const char *field, const char *message)
 {
 	char msg[512], fld[64], *text;
@@ -133,8 +123,10 @@ static char *error_json(int status, const char *code, const char *field, const c
 
 	snprintf(msg, sizeof(msg), "%s", message);
 	snprintf(fld, sizeof(fld), "%s", field ? field : "");
-	utf8_cut(msg);
-	utf8_cut(fld);
+	/* A message quoting a client's bytes (or cut inside a character by a %.40s) must still
+	 * become a JSON string, or the answer would be lost. */
+	api_text_cut(msg);
+	api_text_cut(fld);
 	field = fld;
 	inner = json_pack("{s:s, s:s}", "code", code, "message", msg);
 

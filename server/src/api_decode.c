@@ -597,6 +597,14 @@ bool api_text_valid(const char *s, size_t len)
 	return true;
 }
 
+void api_text_cut(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && !api_text_valid(s, n))
+		s[--n] = 0;
+}
+
 int api_form_check(const struct mp_part *parts, size_t n, const char *file_part,
                    struct api_error *e)
 {

@@ -64,9 +64,12 @@ void api_h_firmware_create(struct api_call *c)
 		          c->api->cfg->max_upload_bytes);
 		return;
 	}
-	if (!name[0])
+	if (!name[0]) {
+		/* The filename as the name, cut to API_NAME_MAX bytes: not inside a character. */
 		snprintf(name, sizeof(name), "%.200s",
 		         file->filename[0] ? file->filename : "firmware");
+		api_text_cut(name);
+	}
 	rc = store_firmware_create(c->api->store, c->auth.tenant_id, name, file->data, file->len,
 	                           &json);
 	if (rc != FUOTA_OK) {

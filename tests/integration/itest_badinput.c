@@ -490,6 +490,35 @@ static void test_head(void **state)
 	}
 }
 
+/* An image named after its filename keeps API_NAME_MAX (200) bytes of it; a cut inside a UTF-8
+ * character gave PostgreSQL invalid text (500). 199 "a" then two "é": the name is the 199 "a". */
+static void test_filename_cut(void **state)
+{
+	char fn[256], want[256];
+	struct form_part part = {"file", fn, "img", 3};
+	struct http_resp r;
+	char ct[128], *body;
+	size_t len;
+	json_t *j;
+
+	(void)state;
+	memset(want, 'a', 199);
+	want[199] = 0;
+	memcpy(fn, want, 199);
+	memcpy(fn + 199, "\xc3\xa9\xc3\xa9", 5);
+	body = form_build(&part, 1, &len, ct);
+	assert_non_null(body);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/firmware", T.t1, ct, body, len, &r),
+	                 0);
+	free(body);
+	j = http_json(&r);
+	printf("upload named by a 203-byte filename: %d\n", r.status);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), want);
+	json_decref(j);
+	http_free(&r);
+}
+
 /* fuotad runs with max_connections 16, max_connections_per_ip 8, header_timeout_s 2. 127.0.0.1
  * opens 20 connections and trickles its headers; 127.0.0.2 is still answered at once, the 12
  * connections past the address's limit are closed at once, the 8 others at the header deadline
@@ -666,9 +695,8 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_corpus),
-	        cmocka_unit_test(test_memory_flat),
-	        cmocka_unit_test(test_head),
+	        cmocka_unit_test(test_corpus),    cmocka_unit_test(test_memory_flat),
+	        cmocka_unit_test(test_head),      cmocka_unit_test(test_filename_cut),
 	        cmocka_unit_test(test_slowloris),
 	};
 

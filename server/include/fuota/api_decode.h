@@ -55,6 +55,10 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
  * given to the database (PostgreSQL refuses invalid UTF-8 with an error, not a 400). */
 bool api_text_valid(const char *s, size_t len);
 
+/* Cuts the NUL-terminated s at its first byte that is not part of valid UTF-8 (a text cut to a
+ * length inside a character, for instance). */
+void api_text_cut(char *s);
+
 /* The checks every multipart form gets before its fields are read: each part's name and
  * filename are valid text, no name is given twice (the last one must not silently win), and
  * every part but the one named file_part (the binary image; NULL: none) is valid text. Returns
