@@ -472,6 +472,10 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		resp->status = 500;
 		resp->content_type = "application/json";
 	}
+	/* A 500 is ours to fix: it leaves a line (the route's pattern, not the client's bytes). */
+	if (resp->status == 500 && route < N_ROUTES)
+		log_msg(LOG_LVL_WARN, "%s %s -> %d: %.300s", routes[route].method,
+		        routes[route].pattern, resp->status, resp->body ? resp->body : "(no body)");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	record(a, route, resp->status,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
