@@ -174,22 +174,44 @@ static int framing_status(struct MHD_Connection *conn, const char *version, cons
 	return 0;
 }
 
+#define QUERY_MAX_PARAMS 16
+
 struct query_check {
 	const char *bad; /* the first bad parameter's name */
+	const char *why;
 	char name[64];
+	const char *seen[QUERY_MAX_PARAMS];
+	size_t n_seen;
 };
 
+static enum MHD_Result query_bad(struct query_check *q, const char *name, const char *why)
+{
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	api_text_cut(q->name);
+	q->bad = q->name;
+	q->why = why;
+	return MHD_NO;
+}
+
+/* A query parameter is text (no NUL, valid UTF-8) and given once: ?limit=1&limit=500 has no one
+ * meaning (the first would win). */
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                  size_t key_size, const char *value, size_t value_size)
 {
 	struct query_check *q = cls;
 
 	(void)kind;
-	if (api_text_valid(key, key_size) && (!value || api_text_valid(value, value_size)))
-		return MHD_YES;
-	snprintf(q->name, sizeof(q->name), "%s", api_text_valid(key, key_size) ? key : "query");
-	q->bad = q->name;
-	return MHD_NO;
+	if (!api_text_valid(key, key_size))
+		return query_bad(q, "query", "a NUL byte or invalid UTF-8 in a parameter name");
+	if (value && !api_text_valid(value, value_size))
+		return query_bad(q, key, "a NUL byte or invalid UTF-8");
+	for (size_t i = 0; i < q->n_seen; i++)
+		if (strcmp(q->seen[i], key) == 0)
+			return query_bad(q, key, "given twice");
+	if (q->n_seen == QUERY_MAX_PARAMS)
+		return query_bad(q, "query", "too many parameters");
+	q->seen[q->n_seen++] = key;
+	return MHD_YES;
 }
 
 /* First call of a request: its headers are all there. Returns MHD_YES to go on reading, or the
@@ -200,7 +222,7 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 	const char *cl =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	struct api_response resp;
-	struct query_check q = {NULL, ""};
+	struct query_check q;
 	const char *msg = NULL;
 	int st;
 
@@ -212,12 +234,13 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 		                   msg);
 		return send_response(conn, &resp);
 	}
+	memset(&q, 0, sizeof(q));
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
 	if (q.bad) {
 		char m[128];
 
 		r->too_large = 2;
-		snprintf(m, sizeof(m), "query parameter %s: a NUL byte or invalid UTF-8", q.bad);
+		snprintf(m, sizeof(m), "query parameter %s: %s", q.bad, q.why);
 		api_error_response(&resp, 400, "invalid_query", q.bad, m);
 		return send_response(conn, &resp);
 	}
