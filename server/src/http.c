@@ -203,7 +203,9 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 	(void)kind;
 	if (!api_text_valid(key, key_size))
 		return query_bad(q, "query", "a NUL byte or invalid UTF-8 in a parameter name");
-	if (value && !api_text_valid(value, value_size))
+	if (!value)
+		return query_bad(q, key, "has no value (name=value)");
+	if (!api_text_valid(value, value_size))
 		return query_bad(q, key, "a NUL byte or invalid UTF-8");
 	for (size_t i = 0; i < q->n_seen; i++)
 		if (strcmp(q->seen[i], key) == 0)
