@@ -179,6 +179,51 @@ static void test_multipart(void **state)
 	                 FUOTA_ERR_NO_SPACE);
 }
 
+/* Content-Disposition parameters: a quoted value may hold ';' and "name="; a parameter given
+ * twice, or a NUL in the part's headers, is refused (the first must not silently win). */
+static void test_multipart_disposition(void **state)
+{
+	static const struct {
+		const char *disposition;
+		int rc;
+		const char *name, *filename;
+	} cases[] = {
+	        {"form-data; name=\"file\"; filename=\"a; name=b.bin\"", FUOTA_OK, "file",
+	         "a; name=b.bin"},
+	        {"form-data;name=x ;  filename = y ", FUOTA_OK, "x", "y"},
+	        {"form-data; NAME=\"n\"", FUOTA_OK, "n", ""},
+	        {"form-data; name=\"a\"; name=\"b\"", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; name=a; filename=\"x\"; FILENAME=y", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; name=\"a", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; filename=\"x\"", FUOTA_ERR_MALFORMED, NULL, NULL},
+	};
+	char body[512];
+	struct mp_part parts[2];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *d = cases[i].disposition;
+		int len = snprintf(body, sizeof(body),
+		                   "--B\r\nContent-Disposition: %s\r\n\r\nv\r\n--B--", d);
+
+		if (mp_parse("B", (const uint8_t *)body, (size_t)len, parts, 2, &n) != cases[i].rc)
+			fail_msg("case %zu (%s): unexpected result", i, d);
+		if (cases[i].rc != FUOTA_OK)
+			continue;
+		assert_string_equal(parts[0].name, cases[i].name);
+		assert_string_equal(parts[0].filename, cases[i].filename);
+	}
+	{
+		static const char nul[] =
+		        "--B\r\nContent-Disposition: form-data; name=\"fi\0le\"\r\n"
+		        "\r\nv\r\n--B--";
+
+		assert_int_equal(mp_parse("B", (const uint8_t *)nul, sizeof(nul) - 1, parts, 2, &n),
+		                 FUOTA_ERR_MALFORMED);
+	}
+}
+
 /* start_at through the job decoder: the pattern and the calendar. */
 static int start_at(const char *when, struct api_error *e)
 {
@@ -388,6 +433,7 @@ int main(void)
 	        cmocka_unit_test(test_cfg_file_and_env),
 	        cmocka_unit_test(test_cbox),
 	        cmocka_unit_test(test_multipart),
+	        cmocka_unit_test(test_multipart_disposition),
 	        cmocka_unit_test(test_start_at),
 	        cmocka_unit_test(test_text_valid),
 	        cmocka_unit_test(test_form_check),
