@@ -103,6 +103,7 @@ static int cmd_run(const struct cfg *c)
 	struct store *s = NULL;
 	struct api_ctx *api = NULL;
 	struct http_server *h = NULL;
+	struct http_opts ho;
 	struct engine_runner *engine = NULL;
 	sigset_t set;
 	char err[256];
@@ -123,9 +124,15 @@ static int cmd_run(const struct cfg *c)
 	/* Revocations through another instance reach this one's token cache at once. */
 	if (c->token_cache_ms && api_listen_start(api, c->db_dsn) != FUOTA_OK)
 		goto out;
-	if (http_start(api, c->http_bind, c->http_port, c->http_threads,
-	               c->max_upload_bytes + 65536, c->http_timeout_s, &h, err,
-	               sizeof(err)) != FUOTA_OK) {
+	ho.bind = c->http_bind;
+	ho.port = c->http_port;
+	ho.threads = c->http_threads;
+	ho.max_body = c->max_upload_bytes + 65536;
+	ho.timeout_s = c->http_timeout_s;
+	ho.header_timeout_s = c->http_header_timeout_s;
+	ho.max_connections = c->http_max_connections;
+	ho.max_connections_per_ip = c->http_max_connections_per_ip;
+	if (http_start(api, &ho, &h, err, sizeof(err)) != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "%s", err);
 		goto out;
 	}

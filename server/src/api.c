@@ -10,6 +10,7 @@
 
 #include "api_int.h"
 #include "embedded.h"
+#include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -118,9 +119,17 @@ static void set_body(struct api_response *r, int status, char *body, const char 
 
 static char *error_json(int status, const char *code, const char *field, const char *message)
 {
-	json_t *inner = json_pack("{s:s, s:s}", "code", code, "message", message);
-	json_t *outer;
-	char *text;
+	char msg[512], fld[64], *text;
+	json_t *inner, *outer;
+
+	snprintf(msg, sizeof(msg), "%s", message);
+	snprintf(fld, sizeof(fld), "%s", field ? field : "");
+	/* A message quoting a client's bytes (or cut inside a character by a %.40s) must still
+	 * become a JSON string, or the answer would be lost. */
+	api_text_cut(msg);
+	api_text_cut(fld);
+	field = fld;
+	inner = json_pack("{s:s, s:s}", "code", code, "message", msg);
 
 	(void)status;
 	if (inner && field && field[0])
@@ -131,10 +140,10 @@ static char *error_json(int status, const char *code, const char *field, const c
 	return text;
 }
 
-void api_error_response(struct api_response *resp, int status, const char *code,
+void api_error_response(struct api_response *resp, int status, const char *code, const char *field,
                         const char *message)
 {
-	set_body(resp, status, error_json(status, code, NULL, message), "application/json");
+	set_body(resp, status, error_json(status, code, field, message), "application/json");
 }
 
 void api_reply_error(struct api_call *c, const struct api_error *e)
@@ -193,7 +202,8 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
 {
 	unsigned long long v = 0;
 
-	if (!s || !*s)
+	/* One spelling per number: no sign, no space, no leading zero ("01" is not job 1). */
+	if (!s || !*s || (s[0] == '0' && s[1]))
 		return false;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
@@ -459,7 +469,9 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		if (!match(routes[i].pattern, req->path, param, sizeof(param)))
 			continue;
 		path_known = true;
-		if (strcmp(routes[i].method, req->method) == 0) {
+		/* HEAD is GET without the body (RFC 9110 §9.3.2); MHD leaves the body out. */
+		if (strcmp(routes[i].method, req->method) == 0 ||
+		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
 			route = i;
 			break;
 		}
@@ -481,6 +493,10 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		resp->status = 500;
 		resp->content_type = "application/json";
 	}
+	/* A 500 is ours to fix: it leaves a line (the route's pattern, not the client's bytes). */
+	if (resp->status == 500 && route < N_ROUTES)
+		log_msg(LOG_LVL_WARN, "%s %s -> %d: %.300s", routes[route].method,
+		        routes[route].pattern, resp->status, resp->body ? resp->body : "(no body)");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	record(a, route, resp->status,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

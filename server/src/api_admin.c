@@ -1,4 +1,5 @@
 /* Tenants and API tokens (admin tokens only). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +118,9 @@ void api_h_token_list(struct api_call *c)
 	int rc;
 
 	if (t) {
+		errno = 0;
 		tenant = strtoll(t, &end, 10);
-		if (t[0] < '1' || t[0] > '9' || *end || tenant < 1) {
+		if (t[0] < '1' || t[0] > '9' || *end || tenant < 1 || errno == ERANGE) {
 			api_reply(c, 400, "invalid_field", "tenant_id",
 			          "tenant_id must be a positive integer");
 			return;

@@ -332,7 +332,32 @@ static int get_devices(json_t *obj, bool required, struct job_params *p, struct 
 	return FUOTA_OK;
 }
 
-/* RFC 3339: 2025-01-31T12:00:00Z, with optional fraction and a numeric offset. */
+static unsigned two(const char *s)
+{
+	return (unsigned)(s[0] - '0') * 10u + (unsigned)(s[1] - '0');
+}
+
+/* The calendar fields of a syntactically valid RFC 3339 time: year 0001..9999 (PostgreSQL has
+ * no year 0), a day that exists in its month, hour 0..23, minute 0..59, second 0..60 (a leap
+ * second), an offset of at most 23:59. Each was a 500 from the database before. */
+static int check_fields_3339(const char *s, const char *offset)
+{
+	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned year = two(s) * 100u + two(s + 2), mon = two(s + 5), day = two(s + 8);
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (year == 0 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+	    (mon == 2 && day == 29 && !leap))
+		return -1;
+	if (two(s + 11) > 23 || two(s + 14) > 59 || two(s + 17) > 60)
+		return -1;
+	if (offset && (two(offset + 1) > 23 || two(offset + 4) > 59))
+		return -1;
+	return 0;
+}
+
+/* RFC 3339: 2025-01-31T12:00:00Z, with an optional fraction (at most 9 digits) and a numeric
+ * offset. */
 static int check_rfc3339(const char *s)
 {
 	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
@@ -350,16 +375,16 @@ static int check_rfc3339(const char *s)
 
 		while (isdigit((unsigned char)s[j]))
 			j++;
-		if (j == i + 1)
+		if (j == i + 1 || j - i - 1 > 9)
 			return -1;
 		i = j;
 	}
 	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == 0)
-		return 0;
+		return check_fields_3339(s, NULL);
 	if ((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
 	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
 	    isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) && s[i + 6] == 0)
-		return 0;
+		return check_fields_3339(s, s + i);
 	return -1;
 }
 
@@ -530,4 +555,73 @@ json_t *api_form_value(const char *name, const char *value, size_t len)
 		return json_integer(n);
 	}
 	return json_stringn(value, len);
+}
+
+bool api_text_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i], need, cp;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07;
+		else
+			return false; /* a continuation byte, an overlong lead (c0, c1) or f5..ff */
+		if (len - i <= need)
+			return false;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3fu);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+void api_text_cut(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && !api_text_valid(s, n))
+		s[--n] = 0;
+}
+
+int api_form_check(const struct mp_part *parts, size_t n, const char *file_part,
+                   struct api_error *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mp_part *p = &parts[i];
+		bool is_file = file_part && strcmp(p->name, file_part) == 0;
+
+		if (!api_text_valid(p->name, strlen(p->name)))
+			return api_error_field(e, "", "a part's name is not valid UTF-8");
+		if (!api_text_valid(p->filename, strlen(p->filename)))
+			return api_error_field(
+			        e, p->name, "the filename of \"%s\" is not valid UTF-8", p->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(parts[j].name, p->name) == 0)
+				return api_error_field(e, p->name, "field \"%.40s\" given twice",
+				                       p->name);
+		if (!is_file && !api_text_valid((const char *)p->data, p->len))
+			return api_error_field(e, p->name,
+			                       "%s must be UTF-8 text without NUL characters",
+			                       p->name);
+	}
+	return FUOTA_OK;
 }

@@ -16,6 +16,7 @@ void api_h_firmware_create(struct api_call *c)
 	char boundary[80], name[API_NAME_MAX + 1] = "";
 	struct mp_part parts[MAX_PARTS];
 	const struct mp_part *file = NULL;
+	struct api_error e;
 	size_t n;
 	char *json;
 	int rc;
@@ -30,6 +31,10 @@ void api_h_firmware_create(struct api_call *c)
 	if (rc != FUOTA_OK) {
 		api_reply(c, 400, "malformed_multipart", NULL,
 		          "the multipart body is malformed or truncated");
+		return;
+	}
+	if (api_form_check(parts, n, "file", &e) != FUOTA_OK) {
+		api_reply_error(c, &e);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -59,9 +64,12 @@ void api_h_firmware_create(struct api_call *c)
 		          c->api->cfg->max_upload_bytes);
 		return;
 	}
-	if (!name[0])
+	if (!name[0]) {
+		/* The filename as the name, cut to API_NAME_MAX bytes: not inside a character. */
 		snprintf(name, sizeof(name), "%.200s",
 		         file->filename[0] ? file->filename : "firmware");
+		api_text_cut(name);
+	}
 	rc = store_firmware_create(c->api->store, c->auth.tenant_id, name, file->data, file->len,
 	                           &json);
 	if (rc != FUOTA_OK) {

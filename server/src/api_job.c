@@ -68,6 +68,7 @@ static void plan_adaptive_of(const struct cfg *cfg, struct plan_adaptive *a)
 static json_t *form_object(struct api_call *c, struct job_input *in)
 {
 	char boundary[80];
+	struct api_error e;
 	size_t n;
 	json_t *obj;
 
@@ -78,6 +79,10 @@ static json_t *form_object(struct api_call *c, struct job_input *in)
 		          "the multipart body is malformed or truncated");
 		return NULL;
 	}
+	if (api_form_check(in->parts, n, "file", &e) != FUOTA_OK) {
+		api_reply_error(c, &e);
+		return NULL;
+	}
 	obj = json_object();
 	for (size_t i = 0; obj && i < n; i++) {
 		const struct mp_part *p = &in->parts[i];
@@ -86,12 +91,6 @@ static json_t *form_object(struct api_call *c, struct job_input *in)
 		if (strcmp(p->name, "file") == 0) {
 			in->file = p;
 			continue;
-		}
-		if (json_object_get(obj, p->name)) {
-			api_reply(c, 400, "invalid_field", p->name, "field \"%.40s\" given twice",
-			          p->name);
-			json_decref(obj);
-			return NULL;
 		}
 		v = api_form_value(p->name, (const char *)p->data, p->len);
 		if (!v || json_object_set_new(obj, p->name, v) != 0) {

@@ -52,6 +52,9 @@ static const struct cfg_item cfg_items[] = {
         ULONG("http", "max_upload_bytes", max_upload_bytes, 1024, 1ul << 30),
         UINT("http", "timeout_s", http_timeout_s, 1, 3600),
         UINT("http", "token_cache_ms", token_cache_ms, 0, 60000),
+        UINT("http", "header_timeout_s", http_header_timeout_s, 1, 3600),
+        UINT("http", "max_connections", http_max_connections, 1, 100000),
+        UINT("http", "max_connections_per_ip", http_max_connections_per_ip, 0, 100000),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         BOOL("database", "prepared_statements", db_prepared),
@@ -86,6 +89,9 @@ void cfg_defaults(struct cfg *c)
 	c->max_upload_bytes = 16ul * 1024 * 1024;
 	c->http_timeout_s = 15;
 	c->token_cache_ms = 2000;
+	c->http_header_timeout_s = 10;
+	c->http_max_connections = 1000;
+	c->http_max_connections_per_ip = 64;
 	snprintf(c->db_dsn, sizeof(c->db_dsn), "dbname=fuota");
 	c->db_pool_size = 4;
 	c->db_prepared = true;

@@ -1,22 +1,45 @@
-/* libmicrohttpd glue: collects each request's body (bounded), calls api_handle, sends its answer.
- */
+/* libmicrohttpd glue: checks the request's framing (one Content-Length, a known transfer coding, a
+ * Host, a query without NUL bytes or invalid UTF-8), collects its body (bounded), calls
+ * api_handle, sends its answer; closes connections whose request headers are late. */
 #include "fuota/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
+#include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
+
+/* A connection waiting for its request headers (the first ones, or the next ones of a kept-alive
+ * connection) since since_ms; the watchdog shuts it down past the header deadline. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	bool waiting;
+	uint64_t since_ms;
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct api_ctx *api;
 	size_t max_body;
 	unsigned port;
+	unsigned header_timeout_s;
+	pthread_mutex_t lock; /* conns, stop */
+	pthread_cond_t wake;
+	struct http_conn *conns;
+	bool stop, watchdog_running;
+	pthread_t watchdog;
 };
 
 struct http_req {
@@ -71,6 +94,173 @@ static int append(struct http_req *r, const char *data, size_t n, size_t max)
 	return 0;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The connection's headers have come (waiting = false) or its next request's are awaited. */
+static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, bool waiting)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->lock);
+	c->waiting = waiting;
+	c->since_ms = mono_ms();
+	pthread_mutex_unlock(&h->lock);
+}
+
+struct framing {
+	int n_length, n_host, n_te;
+	const char *length, *te;
+	bool lengths_differ;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!value)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->length && strcmp(f->length, value) != 0)
+			f->lengths_differ = true;
+		f->length = value;
+		f->n_length++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->n_host++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->te = value;
+		f->n_te++;
+	}
+	return MHD_YES;
+}
+
+/* RFC 9112 §6.3: a message with both Transfer-Encoding and Content-Length, or with different
+ * Content-Lengths, is a smuggling attempt behind a proxy that reads it the other way; only the
+ * chunked coding is implemented (501 for any other, at once, not after the timeout); HTTP/1.1
+ * needs exactly one Host (§3.2). Returns 0 or the status to answer, *msg saying why. */
+static int framing_status(struct MHD_Connection *conn, const char *version, const char **msg)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+	if (f.n_te && (f.n_te > 1 || strcasecmp(f.te, "chunked") != 0)) {
+		*msg = "only the chunked transfer coding is implemented";
+		return 501;
+	}
+	if (f.n_te && f.n_length) {
+		*msg = "Content-Length and Transfer-Encoding must not be used together";
+		return 400;
+	}
+	if (f.lengths_differ) {
+		*msg = "the request has different Content-Length headers";
+		return 400;
+	}
+	if (f.n_host > 1 || (f.n_host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)) {
+		*msg = "an HTTP/1.1 request needs exactly one Host header";
+		return 400;
+	}
+	return 0;
+}
+
+#define QUERY_MAX_PARAMS 16
+
+struct query_check {
+	const char *bad; /* the first bad parameter's name */
+	const char *why;
+	char name[64];
+	const char *seen[QUERY_MAX_PARAMS];
+	size_t n_seen;
+};
+
+static enum MHD_Result query_bad(struct query_check *q, const char *name, const char *why)
+{
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	api_text_cut(q->name);
+	q->bad = q->name;
+	q->why = why;
+	return MHD_NO;
+}
+
+/* A query parameter is text (no NUL, valid UTF-8) and given once: ?limit=1&limit=500 has no one
+ * meaning (the first would win). */
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+	struct query_check *q = cls;
+
+	(void)kind;
+	if (!api_text_valid(key, key_size))
+		return query_bad(q, "query", "a NUL byte or invalid UTF-8 in a parameter name");
+	if (!value)
+		return query_bad(q, key, "has no value (name=value)");
+	if (!api_text_valid(value, value_size))
+		return query_bad(q, key, "a NUL byte or invalid UTF-8");
+	for (size_t i = 0; i < q->n_seen; i++)
+		if (strcmp(q->seen[i], key) == 0)
+			return query_bad(q, key, "given twice");
+	if (q->n_seen == QUERY_MAX_PARAMS)
+		return query_bad(q, "query", "too many parameters");
+	q->seen[q->n_seen++] = key;
+	return MHD_YES;
+}
+
+/* First call of a request: its headers are all there. Returns MHD_YES to go on reading, or the
+ * result of queueing an early answer. */
+static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *conn,
+                                  const char *version, struct http_req *r)
+{
+	const char *cl =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct api_response resp;
+	struct query_check q;
+	const char *msg = NULL;
+	int st;
+
+	conn_waiting(h, conn, false);
+	st = framing_status(conn, version, &msg);
+	if (st) {
+		r->too_large = 2;
+		api_error_response(&resp, st, st == 501 ? "not_implemented" : "bad_request", NULL,
+		                   msg);
+		return send_response(conn, &resp);
+	}
+	memset(&q, 0, sizeof(q));
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+	if (q.bad) {
+		char m[128];
+
+		r->too_large = 2;
+		snprintf(m, sizeof(m), "query parameter %s: %s", q.bad, q.why);
+		api_error_response(&resp, 400, "invalid_query", q.bad, m);
+		return send_response(conn, &resp);
+	}
+	/* Refuse a declared oversize body before reading a byte of it. */
+	if (cl && strtoull(cl, NULL, 10) > h->max_body) {
+		r->too_large = 1;
+		api_error_response(&resp, 413, "too_large", NULL, "the request body is too large");
+		return send_response(conn, &resp);
+	}
+	if (cl) {
+		size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
+
+		r->body = malloc(want);
+		r->cap = r->body ? want : 0;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -80,28 +270,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_request req;
 	struct api_response resp;
 
-	(void)version;
 	if (!r) {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
-		/* Refuse a declared oversize body before reading a byte of it. */
-		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
-			r->too_large = 1;
-			api_error_response(&resp, 413, "too_large",
-			                   "the request body is too large");
-			return send_response(conn, &resp);
-		}
-		if (cl) {
-			size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
-
-			r->body = malloc(want);
-			r->cap = r->body ? want : 0;
-		}
+		return on_headers(h, conn, version, r);
+	}
+	if (r->too_large == 2) { /* answered already; the body is dropped */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -111,7 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (r->too_large) {
-		api_error_response(&resp, 413, "too_large", "the request body is too large");
+		api_error_response(&resp, 413, "too_large", NULL, "the request body is too large");
 		return send_response(conn, &resp);
 	}
 	req.method = method;
@@ -129,14 +306,92 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_req *r = *con_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* A kept-alive connection now waits for its next request's headers. */
+	conn_waiting(cls, conn, true);
 	if (r) {
 		free(r->body);
 		free(r);
 		*con_cls = NULL;
 	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	struct http_conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		c = calloc(1, sizeof(*c));
+		if (!c || !ci) {
+			free(c);
+			return; /* not watched: the inactivity timeout still applies */
+		}
+		c->fd = ci->connect_fd;
+		c->waiting = true;
+		c->since_ms = mono_ms();
+		pthread_mutex_lock(&h->lock);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	/* MHD closes the socket after this notification: under the lock, the watchdog never
+	 * touches a closed (or reused) descriptor. */
+	pthread_mutex_lock(&h->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Slowloris: a client sending its headers a byte at a time is never idle long enough for the
+ * inactivity timeout. Past the header deadline its socket is shut down; MHD then sees the end of
+ * the stream and closes the connection in its own thread. */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *h = arg;
+	uint64_t limit_ms = (uint64_t)h->header_timeout_s * 1000u;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stop) {
+		struct timespec ts;
+		uint64_t now = mono_ms();
+
+		for (struct http_conn *c = h->conns; c; c = c->next) {
+			if (c->waiting && now - c->since_ms >= limit_ms) {
+				c->waiting = false;
+				shutdown(c->fd, SHUT_RDWR);
+				log_msg(LOG_LVL_DEBUG,
+				        "http: request headers not received in %u s: connection "
+				        "closed",
+				        h->header_timeout_s);
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -151,8 +406,45 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg(LOG_LVL_DEBUG, "http: %s", msg);
 }
 
-int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned threads,
-               size_t max_body, unsigned timeout_s, struct http_server **out, char *err,
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of the path and of query names and values (MHD_OPTION_UNESCAPE_CALLBACK). In
+ * the path (it starts with '/'), %00 and %2F stay as they are: a NUL would end the path early
+ * ("jobs/1%00/devices" read as job 1) and an encoded slash would route "jobs%2F1" as "jobs/1";
+ * kept encoded, they name no object (404). In the query a NUL is decoded and the query check
+ * (on_headers) refuses it. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	bool path = s[0] == '/';
+	size_t r = 0, w = 0;
+
+	(void)cls;
+	(void)conn;
+	while (s[r]) {
+		int hi = s[r] == '%' ? hexval(s[r + 1]) : -1;
+		int lo = hi >= 0 ? hexval(s[r + 2]) : -1;
+
+		if (lo >= 0 && !(path && ((hi == 0 && lo == 0) || (hi == 2 && lo == 15)))) {
+			s[w++] = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			s[w++] = s[r++];
+		}
+	}
+	s[w] = 0;
+	return w;
+}
+
+int http_start(struct api_ctx *api, const struct http_opts *o, struct http_server **out, char *err,
                size_t errlen)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -166,30 +458,50 @@ int http_start(struct api_ctx *api, const char *bind, unsigned port, unsigned th
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, bind, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "[http] bind: %s is not an IPv4 address", bind);
+	sa.sin_port = htons((uint16_t)o->port);
+	if (inet_pton(AF_INET, o->bind, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "[http] bind: %s is not an IPv4 address", o->bind);
 		free(h);
 		return FUOTA_ERR_INVALID_ARG;
 	}
 	h->api = api;
-	h->max_body = max_body;
+	h->max_body = o->max_body;
+	h->header_timeout_s = o->header_timeout_s;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->wake, NULL);
+	/* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, and a request line with a space
+	 * in its path, are refused. The connection limit is shared by the pool's threads (each
+	 * gets its part of it). */
 	h->d = MHD_start_daemon(
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout_s,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	        (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
+	        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+	        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER,
+	        mhd_log, NULL, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "http: cannot listen on %s:%u", bind, port);
-		free(h);
-		return FUOTA_ERR_IO;
+		snprintf(err, errlen, "http: cannot listen on %s:%u", o->bind, o->port);
+		goto fail;
 	}
+	if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+		snprintf(err, errlen, "http: cannot start the header watchdog");
+		MHD_stop_daemon(h->d);
+		goto fail;
+	}
+	h->watchdog_running = true;
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? info->port : port;
+	h->port = info ? info->port : o->port;
 	*out = h;
 	return FUOTA_OK;
+fail:
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return FUOTA_ERR_IO;
 }
 
 unsigned http_port(const struct http_server *h)
@@ -201,6 +513,15 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	if (h->watchdog_running) {
+		pthread_mutex_lock(&h->lock);
+		h->stop = true;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	MHD_stop_daemon(h->d);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -4,6 +4,7 @@
 #include "fuota/multipart.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -57,37 +58,58 @@ static const uint8_t *find(const uint8_t *hay, size_t hay_len, const char *needl
 	return NULL;
 }
 
-/* Copies the value of param (name= or filename=) from a Content-Disposition line. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copies the value of param (name or filename) of a Content-Disposition line, walking its
+ * parameters: `form-data; name="a"; filename="b"` (quoted or token values). A parameter given
+ * twice is MALFORMED: which one counts would be a guess (RFC 7578 §4.2 has one of each); a
+ * quoted value may hold "name=" or ';' without being taken for another parameter. */
 static int disposition_param(const char *line, size_t len, const char *param, char *out, size_t cap)
 {
-	size_t plen = strlen(param);
+	size_t plen = strlen(param), i = 0;
+	bool found = false;
 
-	for (size_t i = 0; i + plen + 1 < len; i++) {
-		size_t j, n = 0;
+	while (i < len && line[i] != ';') /* the header name and the disposition type */
+		i++;
+	while (i < len) {
+		size_t k, klen, v, n;
 
-		if (strncasecmp(line + i, param, plen) != 0 || line[i + plen] != '=')
-			continue;
-		/* "name=" must not match inside "filename=". */
-		if (i > 0 && isalpha((unsigned char)line[i - 1]))
-			continue;
-		j = i + plen + 1;
-		if (j < len && line[j] == '"') {
-			j++;
-			while (j + n < len && line[j + n] != '"')
-				n++;
-			if (j + n >= len)
+		for (i++; i < len && blank(line[i]); i++)
+			;
+		for (k = i; i < len && line[i] != '=' && line[i] != ';'; i++)
+			;
+		for (klen = i - k; klen && blank(line[k + klen - 1]); klen--)
+			;
+		if (i >= len || line[i] != '=')
+			continue; /* a parameter without a value */
+		for (i++; i < len && blank(line[i]); i++)
+			;
+		if (i < len && line[i] == '"') {
+			for (v = ++i; i < len && line[i] != '"'; i++)
+				;
+			if (i >= len)
 				return FUOTA_ERR_MALFORMED;
+			n = i - v;
+			while (i < len && line[i] != ';')
+				i++;
 		} else {
-			while (j + n < len && line[j + n] != ';' && line[j + n] != ' ')
-				n++;
+			for (v = i; i < len && line[i] != ';'; i++)
+				;
+			for (n = i - v; n && blank(line[v + n - 1]); n--)
+				;
 		}
-		if (n + 1 > cap)
+		if (klen != plen || strncasecmp(line + k, param, plen) != 0)
+			continue;
+		if (found || n + 1 > cap)
 			return FUOTA_ERR_MALFORMED;
-		memcpy(out, line + j, n);
+		found = true;
+		memcpy(out, line + v, n);
 		out[n] = 0;
-		return FUOTA_OK;
 	}
-	return FUOTA_ERR_NOT_FOUND;
+	return found ? FUOTA_OK : FUOTA_ERR_NOT_FOUND;
 }
 
 static int parse_headers(const uint8_t *h, size_t len, struct mp_part *part)
@@ -95,6 +117,9 @@ static int parse_headers(const uint8_t *h, size_t len, struct mp_part *part)
 	size_t pos = 0;
 	int have_name = 0;
 
+	/* A NUL would cut a name or filename short where the client meant more. */
+	if (memchr(h, 0, len))
+		return FUOTA_ERR_MALFORMED;
 	while (pos < len) {
 		const uint8_t *eol = find(h + pos, len - pos, "\r\n", 2);
 		size_t llen = eol ? (size_t)(eol - (h + pos)) : len - pos;

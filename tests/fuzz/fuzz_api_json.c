@@ -1,6 +1,8 @@
 /* Fuzzes fuotad's request decoding: the JSON body decoders (device, tenant, token, job), the
- * multipart parser, the form-field conversion and the job plan computed from a decoded job.
+ * multipart parser and form check, the form-field conversion, the UTF-8 check and the job plan
+ * computed from a decoded job.
  * Input: byte 0 picks the target, the rest is the body (for multipart: "boundary\n" then body). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,15 +77,24 @@ static void fuzz_multipart(const char *data, size_t len)
 	if (mp_boundary(ct, boundary, sizeof(boundary)) != FUOTA_OK)
 		return;
 	if (mp_parse(boundary, (const uint8_t *)nl + 1, len - blen - 1, parts, 8, &n) == FUOTA_OK) {
+		struct api_error e;
+		bool checked = api_form_check(parts, n, "file", &e) == FUOTA_OK;
+
 		CHECK(n <= 8);
+		CHECK(checked || e.status == 400);
 		for (size_t i = 0; i < n; i++) {
 			const uint8_t *base = (const uint8_t *)nl + 1;
 
 			/* every part lies inside the body */
 			CHECK(parts[i].data >= base &&
 			      parts[i].data + parts[i].len <= base + len - blen - 1);
-			json_decref(api_form_value(parts[i].name, (const char *)parts[i].data,
-			                           parts[i].len));
+			json_t *v = api_form_value(parts[i].name, (const char *)parts[i].data,
+			                           parts[i].len);
+
+			/* A checked form's text fields always convert: a NULL here was the
+			 * "out of memory" 500 of invalid UTF-8. */
+			CHECK(v || !checked || strcmp(parts[i].name, "file") == 0);
+			json_decref(v);
 		}
 	}
 }
@@ -125,6 +136,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 	case 4: fuzz_job(body, len, data[0] >> 3 | (data[0] & 4 ? 0 : 3)); break;
 	case 5: fuzz_multipart(body, len); break;
+	case 6: {
+		/* Valid text is always a JSON string (what the database is given). */
+		json_t *v = json_stringn(body, len);
+
+		CHECK(!api_text_valid(body, len) || v);
+		json_decref(v);
+		break;
+	}
 	default: json_decref(api_form_value(len & 1 ? "devices" : "data_rate", body, len)); break;
 	}
 	return 0;

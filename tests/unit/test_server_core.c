@@ -1,5 +1,5 @@
 /* Pure pieces of fuotad: configuration (file + environment), AES-256-GCM boxes and tokens,
- * multipart parsing and the job plan. */
+ * multipart parsing, the request checks (dates, UTF-8, forms) and the job plan. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fuota/api_decode.h"
 #include "fuota/cbox.h"
 #include "fuota/cfg.h"
 #include "fuota/err.h"
@@ -54,6 +55,24 @@ static void test_cfg_file_and_env(void **state)
 	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
 	assert_non_null(strstr(err, "token_cache_ms"));
 	unsetenv("FUOTA_HTTP_TOKEN_CACHE_MS");
+	/* Slowloris defences: a header deadline and connection limits, in range. */
+	assert_int_equal(c.http_header_timeout_s, 10);
+	assert_int_equal(c.http_max_connections, 1000);
+	assert_int_equal(c.http_max_connections_per_ip, 64);
+	setenv("FUOTA_HTTP_MAX_CONNECTIONS_PER_IP", "0", 1);
+	setenv("FUOTA_HTTP_HEADER_TIMEOUT_S", "3", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(c.http_max_connections_per_ip, 0);
+	assert_int_equal(c.http_header_timeout_s, 3);
+	setenv("FUOTA_HTTP_HEADER_TIMEOUT_S", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "header_timeout_s"));
+	unsetenv("FUOTA_HTTP_HEADER_TIMEOUT_S");
+	unsetenv("FUOTA_HTTP_MAX_CONNECTIONS_PER_IP");
+	setenv("FUOTA_HTTP_MAX_CONNECTIONS", "0", 1);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
+	assert_non_null(strstr(err, "max_connections"));
+	unsetenv("FUOTA_HTTP_MAX_CONNECTIONS");
 	setenv("FUOTA_HTTP_THREADS", "0", 1);
 	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), FUOTA_ERR_INVALID_ARG);
 	assert_non_null(strstr(err, "threads"));
@@ -160,6 +179,184 @@ static void test_multipart(void **state)
 	                 FUOTA_ERR_NO_SPACE);
 }
 
+/* Content-Disposition parameters: a quoted value may hold ';' and "name="; a parameter given
+ * twice, or a NUL in the part's headers, is refused (the first must not silently win). */
+static void test_multipart_disposition(void **state)
+{
+	static const struct {
+		const char *disposition;
+		int rc;
+		const char *name, *filename;
+	} cases[] = {
+	        {"form-data; name=\"file\"; filename=\"a; name=b.bin\"", FUOTA_OK, "file",
+	         "a; name=b.bin"},
+	        {"form-data;name=x ;  filename = y ", FUOTA_OK, "x", "y"},
+	        {"form-data; NAME=\"n\"", FUOTA_OK, "n", ""},
+	        {"form-data; name=\"a\"; name=\"b\"", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; name=a; filename=\"x\"; FILENAME=y", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; name=\"a", FUOTA_ERR_MALFORMED, NULL, NULL},
+	        {"form-data; filename=\"x\"", FUOTA_ERR_MALFORMED, NULL, NULL},
+	};
+	char body[512];
+	struct mp_part parts[2];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *d = cases[i].disposition;
+		int len = snprintf(body, sizeof(body),
+		                   "--B\r\nContent-Disposition: %s\r\n\r\nv\r\n--B--", d);
+
+		if (mp_parse("B", (const uint8_t *)body, (size_t)len, parts, 2, &n) != cases[i].rc)
+			fail_msg("case %zu (%s): unexpected result", i, d);
+		if (cases[i].rc != FUOTA_OK)
+			continue;
+		assert_string_equal(parts[0].name, cases[i].name);
+		assert_string_equal(parts[0].filename, cases[i].filename);
+	}
+	{
+		static const char nul[] =
+		        "--B\r\nContent-Disposition: form-data; name=\"fi\0le\"\r\n"
+		        "\r\nv\r\n--B--";
+
+		assert_int_equal(mp_parse("B", (const uint8_t *)nul, sizeof(nul) - 1, parts, 2, &n),
+		                 FUOTA_ERR_MALFORMED);
+	}
+}
+
+/* start_at through the job decoder: the pattern and the calendar. */
+static int start_at(const char *when, struct api_error *e)
+{
+	char body[512];
+	struct job_params p;
+	json_t *obj;
+	int rc;
+
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
+	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"unicast_attempts\":3,"
+	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
+	         "\"multicast_class\":\"C\",\"start_at\":\"%s\"}",
+	         when);
+	obj = api_parse_object(body, strlen(body), e);
+	assert_non_null(obj);
+	rc = api_decode_job(obj, true, true, &p, e);
+	job_params_free(&p);
+	json_decref(obj);
+	return rc;
+}
+
+static void test_start_at(void **state)
+{
+	static const char *const good[] = {
+	        "2030-01-31T12:00:00Z",      "2028-02-29T00:00:00Z",
+	        "2000-02-29T23:59:59z",      "2016-12-31T23:59:60Z",
+	        "0001-01-01T00:00:00Z",      "9999-12-31T23:59:59.999999999+23:59",
+	        "2030-04-30t00:00:00-12:30",
+	};
+	static const char *const bad[] = {
+	        "9999-99-99T99:99:99Z",
+	        "0000-00-00T00:00:00Z",
+	        "2030-01-01T00:00:00+99:99",
+	        "0000-01-01T00:00:00Z",
+	        "2030-13-01T00:00:00Z",
+	        "2030-00-01T00:00:00Z",
+	        "2030-01-00T00:00:00Z",
+	        "2030-01-32T00:00:00Z",
+	        "2030-02-29T00:00:00Z",
+	        "2100-02-29T00:00:00Z",
+	        "2030-04-31T00:00:00Z",
+	        "2030-01-01T24:00:00Z",
+	        "2030-01-01T00:60:00Z",
+	        "2030-01-01T00:00:61Z",
+	        "2030-01-01T00:00:00+24:00",
+	        "2030-01-01T00:00:00-00:60",
+	        "2030-01-01T00:00:00.1234567890Z",
+	        "2030-01-01T00:00:00",
+	        "2030-01-01 00:00:00Z",
+	        "now",
+	};
+	struct api_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (start_at(good[i], &e) != FUOTA_OK)
+			fail_msg("%s refused: %s", good[i], e.message);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (start_at(bad[i], &e) == FUOTA_OK)
+			fail_msg("%s accepted", bad[i]);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.field, "start_at");
+	}
+}
+
+static void test_text_valid(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool ok;
+	} cases[] = {
+	        {"", 0, true},
+	        {"plain", 5, true},
+	        {"caf\xc3\xa9", 5, true},
+	        {"\xe2\x82\xac", 3, true},
+	        {"\xf0\x9f\x98\x80", 4, true},
+	        {"\xf4\x8f\xbf\xbf", 4, true},  /* U+10FFFF */
+	        {"a\0b", 3, false},             /* NUL */
+	        {"\xff\xfe", 2, false},         /* never in UTF-8 */
+	        {"\xc3", 1, false},             /* truncated */
+	        {"\xf0\x9f\x98", 3, false},     /* truncated */
+	        {"\xc0\xaf", 2, false},         /* overlong '/' */
+	        {"\xe0\x80\xaf", 3, false},     /* overlong */
+	        {"\xf0\x80\x80\xaf", 4, false}, /* overlong */
+	        {"\xed\xa0\x80", 3, false},     /* surrogate U+D800 */
+	        {"\xf4\x90\x80\x80", 4, false}, /* past U+10FFFF */
+	        {"\x80", 1, false},             /* lone continuation */
+	        {"\xc3\x28", 2, false},         /* bad continuation */
+	};
+	char cut[] = "abc\xc3\xa9\xc3";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (api_text_valid(cases[i].s, cases[i].len) != cases[i].ok)
+			fail_msg("case %zu: expected %s", i, cases[i].ok ? "valid" : "invalid");
+	api_text_cut(cut);
+	assert_string_equal(cut, "abc\xc3\xa9");
+}
+
+static void test_form_check(void **state)
+{
+	struct mp_part p[3];
+	struct api_error e;
+
+	(void)state;
+	memset(p, 0, sizeof(p));
+	snprintf(p[0].name, sizeof(p[0].name), "name");
+	p[0].data = (const uint8_t *)"fw";
+	p[0].len = 2;
+	snprintf(p[1].name, sizeof(p[1].name), "file");
+	snprintf(p[1].filename, sizeof(p[1].filename), "a.bin");
+	p[1].data = (const uint8_t *)"\xff\x00\xfe";
+	p[1].len = 3;
+	p[2] = p[1];
+	assert_int_equal(api_form_check(p, 2, "file", &e), FUOTA_OK); /* binary file: fine */
+	/* the binary file's part is not text when it is not the file part */
+	assert_int_not_equal(api_form_check(p, 2, NULL, &e), FUOTA_OK);
+	assert_string_equal(e.field, "file");
+	assert_int_not_equal(api_form_check(p, 3, "file", &e), FUOTA_OK); /* file twice */
+	assert_string_equal(e.field, "file");
+	assert_non_null(strstr(e.message, "twice"));
+	snprintf(p[1].filename, sizeof(p[1].filename), "\xff\xfe.bin");
+	assert_int_not_equal(api_form_check(p, 2, "file", &e), FUOTA_OK);
+	assert_string_equal(e.field, "file");
+	p[0].data = (const uint8_t *)"\xff";
+	p[0].len = 1;
+	assert_int_not_equal(api_form_check(p, 1, "file", &e), FUOTA_OK);
+	assert_string_equal(e.field, "name");
+	assert_int_equal(e.status, 400);
+}
+
 static void job(struct job_params *p, const char *region, unsigned dr, uint64_t freq, char cls)
 {
 	job_params_init(p);
@@ -236,6 +433,10 @@ int main(void)
 	        cmocka_unit_test(test_cfg_file_and_env),
 	        cmocka_unit_test(test_cbox),
 	        cmocka_unit_test(test_multipart),
+	        cmocka_unit_test(test_multipart_disposition),
+	        cmocka_unit_test(test_start_at),
+	        cmocka_unit_test(test_text_valid),
+	        cmocka_unit_test(test_form_check),
 	        cmocka_unit_test(test_plan),
 	};
 

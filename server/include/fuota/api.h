@@ -47,8 +47,9 @@ int api_listen_start(struct api_ctx *a, const char *dsn);
 /* Handles one request; always fills resp (a JSON error at worst). */
 void api_handle(struct api_ctx *a, const struct api_request *req, struct api_response *resp);
 
-/* Fills resp with the JSON error for status (used by http.c for 413 before any body). */
-void api_error_response(struct api_response *resp, int status, const char *code,
+/* Fills resp with the JSON error for status (used by http.c for what it refuses before any body:
+ * 413, framing, the query); field (NULL: none) names the offending parameter. */
+void api_error_response(struct api_response *resp, int status, const char *code, const char *field,
                         const char *message);
 
 /* The route table, for the OpenAPI completeness test: i in 0 .. api_route_count() - 1. */

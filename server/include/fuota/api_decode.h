@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fuota/api_error.h"
+#include "fuota/multipart.h"
 #include "fuota/plan.h"
 
 #define API_MAX_DEVICES_PER_JOB 100000u
@@ -47,6 +48,22 @@ int api_decode_token(const char *body, size_t len, struct api_token_req *out, st
  * jobs:plan, where devices are optional. On success out->dev_euis is malloc'd (job_params_free).
  * Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (e). */
 int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *out,
+                   struct api_error *e);
+
+/* True when s[0..len) is valid UTF-8 (RFC 3629: no overlong form, no surrogate, at most
+ * U+10FFFF) without a NUL: what a name, a query value or a form field may hold before it is
+ * given to the database (PostgreSQL refuses invalid UTF-8 with an error, not a 400). */
+bool api_text_valid(const char *s, size_t len);
+
+/* Cuts the NUL-terminated s at its first byte that is not part of valid UTF-8 (a text cut to a
+ * length inside a character, for instance). */
+void api_text_cut(char *s);
+
+/* The checks every multipart form gets before its fields are read: each part's name and
+ * filename are valid text, no name is given twice (the last one must not silently win), and
+ * every part but the one named file_part (the binary image; NULL: none) is valid text. Returns
+ * FUOTA_OK or FUOTA_ERR_INVALID_ARG with e naming the field (400). */
+int api_form_check(const struct mp_part *parts, size_t n, const char *file_part,
                    struct api_error *e);
 
 /* A multipart form's text field turned into the JSON value the job decoder expects: integers for

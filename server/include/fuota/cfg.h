@@ -33,6 +33,9 @@ struct cfg {
 	unsigned long max_upload_bytes;
 	unsigned http_timeout_s;
 	unsigned token_cache_ms;
+	unsigned http_header_timeout_s;
+	unsigned http_max_connections;
+	unsigned http_max_connections_per_ip;
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	bool db_prepared;
