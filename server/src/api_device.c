@@ -55,6 +55,8 @@ void api_h_device_create(struct api_call *c)
 	sd.ts003_version = d.ts003_version;
 	sd.ts004_version = d.ts004_version;
 	sd.ts005_version = d.ts005_version;
+	sd.stack = d.stack;
+	sd.max_frags = d.max_frags;
 	rc = store_device_create(c->api->store, c->auth.tenant_id, &sd, &json);
 	if (rc == FUOTA_ERR_CONFLICT) {
 		api_reply(c, 409, "conflict", "dev_eui", "device %s exists already", d.dev_eui);

@@ -111,6 +111,8 @@ struct store_device {
 	const uint8_t *key_box;
 	size_t key_box_len;
 	int ts003_version, ts004_version, ts005_version; /* 0 unknown, 1, 2 */
+	const char *stack;                               /* NULL or "": "ts004" */
+	int max_frags;                                   /* 0: unknown (NULL) */
 };
 int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json);
 /* application_id NULL: every application. */
