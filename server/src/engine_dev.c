@@ -619,6 +619,22 @@ static enum dev_stack stack_of(const struct seng_dev *d)
 	return st;
 }
 
+/* The frames of session frag_index of job_id sent so far (0: unknown). Only LoRaMac-node's
+ * answers need it (engine_status_judge). */
+static uint32_t session_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st)
+{
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n = 0;
+
+	if (st != DEV_STACK_LORAMAC_NODE ||
+	    seng_sessions(e->store, job_id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (ss[i].frag_index == frag_index)
+			return ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+	return 0;
+}
+
 /* A status round of adaptive redundancy, during the session: how far the device is. */
 static int on_round_status(struct engine *e, struct seng_dev *d, const struct engine_judgement *v)
 {
@@ -640,23 +656,39 @@ static int on_round_status(struct engine *e, struct seng_dev *d, const struct en
 	}
 }
 
+/* A v2 device that holds M frames or more, says it still misses some and has attempts left:
+ * its FragDataBlockReceivedReq may be on its way (it goes after a random BlockAckDelay, like
+ * this answer, and LoRa Basics Modem says MissingFrag 1 after a lossless session): it is asked
+ * again at the step's next attempt rather than failed now, and a block report meanwhile moves
+ * it on (on_block_received). */
+static bool block_may_come(const struct seng_job *j, const struct seng_dev *d,
+                           const struct frag_status_ans *a, const struct engine_judgement *v)
+{
+	return v->verdict == ENGINE_VERDICT_SHORT && d->frag_version >= 2 &&
+	       a->nb_received >= j->nb_frag && d->attempts < j->unicast_attempts;
+}
+
 static int on_status_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                          const struct frag_status_ans *a)
 {
 	struct engine_judgement v;
+	struct engine_judge_in in = {.nb_frag = j->nb_frag};
 	struct seng_dev_update u;
-	char why[128], la[256];
-	/* A v2 device that reported its block without MICError has the image (issue 16: LoRa
-	 * Basics Modem's MissingFrag stays 1 after a lossless session). */
-	bool block_ok = d->block_received && d->frag_version >= 2;
+	char why[128], la[320];
+	bool round = strcmp(d->step, "session") == 0;
 
 	if (a->frag_index != d->frag_index)
 		return FUOTA_OK; /* another session of the device, not this job's */
-	engine_status_judge(stack_of(d), j->nb_frag, block_ok, a, &v);
-	if (strcmp(d->step, "session") == 0)
-		return on_round_status(e, d, &v);
-	if (strcmp(d->step, "frag_status") != 0)
+	if (!round && strcmp(d->step, "frag_status") != 0)
 		return FUOTA_OK;
+	/* A v2 device that reported its block without MICError has the image (issue 16: LoRa
+	 * Basics Modem's MissingFrag stays 1 after a lossless session). */
+	in.block_ok = d->block_received && d->frag_version >= 2;
+	in.final = !round;
+	in.sent = session_sent(e, j->id, d->frag_index, stack_of(d));
+	engine_status_judge(stack_of(d), &in, a, &v);
+	if (round)
+		return on_round_status(e, d, &v);
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"FragSessionStatusAns\",\"received\":%u,\"missing\":%u,"
 	         "\"memory_error\":%s,\"mic_error\":%s,\"no_session\":%s,\"stack\":\"%s\","
@@ -665,9 +697,12 @@ static int on_status_ans(struct engine *e, const struct seng_job *j, struct seng
 	         a->mic_error ? "true" : "false", a->session_not_exist ? "true" : "false",
 	         dev_stack_name(stack_of(d)),
 	         v.verdict != ENGINE_VERDICT_DONE ? "short"
-	         : block_ok                       ? "done (block reported)"
-	         : v.inferred                     ? "done (inferred from the frames sent)"
-	                                          : "done");
+	         : in.block_ok                    ? "done (block reported)"
+	         : v.counter_running ? "not provably short (inferred: its counter is at the last "
+	                               "frame sent)"
+	         : v.inferred        ? "done (inferred from the frames sent: its counter stopped "
+	                               "before the last one)"
+	                             : "done");
 	seng_dev_update_init(&u);
 	u.last_answer = la;
 	if (v.verdict == ENGINE_VERDICT_DONE) {
@@ -677,6 +712,8 @@ static int on_status_ans(struct engine *e, const struct seng_job *j, struct seng
 		u.deadline_ms = 0;
 		return dev_move(e, d, "frag_status", &u);
 	}
+	if (block_may_come(j, d, a, &v))
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, "frag_status", &u);
 	engine_judgement_reason(&v, why, sizeof(why));
 	u.to = "failed";
 	u.failure_reason = why;
@@ -742,6 +779,16 @@ static int on_block_received(struct engine *e, struct seng_dev *d,
 		return dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
 	seng_dev_update_init(&up);
 	up.set_block_received = true;
+	if (strcmp(d->step, "frag_status") == 0) {
+		/* The report came after the session: it tells what the status request asks. */
+		up.to = "cleanup";
+		up.reset_attempts = true;
+		up.set_deadline = true;
+		up.deadline_ms = 0;
+		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
+		                 "(block reported)\"}";
+		return dev_move(e, d, "frag_status", &up);
+	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
 }
 
@@ -823,6 +870,7 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 	while (frag_cmd_iter_more(&it)) {
 		struct frag_cmd cmd;
 		struct engine_judgement v;
+		struct engine_judge_in in = {.nb_frag = p.nb_frag};
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK)
 			return FUOTA_OK; /* not ours to judge: the job is paused */
@@ -840,7 +888,8 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS ||
 		    cmd.u.status_ans.frag_index != p.frag_index)
 			continue;
-		engine_status_judge(stack, p.nb_frag, false, &cmd.u.status_ans, &v);
+		in.sent = session_sent(e, p.job_id, p.frag_index, stack);
+		engine_status_judge(stack, &in, &cmd.u.status_ans, &v);
 		if (v.verdict != ENGINE_VERDICT_SHORT)
 			continue; /* a device done reports nothing here: it stops counting as short
 			             once the resumed job asks again */

@@ -4,7 +4,7 @@
 
 #include "fuota/engine_judge.h"
 
-static void judge_loramac_node(uint32_t nb_frag, const struct frag_status_ans *a,
+static void judge_loramac_node(const struct engine_judge_in *in, const struct frag_status_ans *a,
                                struct engine_judgement *out)
 {
 	uint32_t counter = a->nb_received, lost = a->missing_frag, got, need;
@@ -14,22 +14,30 @@ static void judge_loramac_node(uint32_t nb_frag, const struct frag_status_ans *a
 	if (lost >= counter)
 		lost = counter > 0 ? counter - 1 : 0;
 	got = counter - lost;
-	if (got >= nb_frag) {
-		out->verdict = ENGINE_VERDICT_DONE;
-		out->inferred = a->missing_frag > 0;
+	if (got < in->nb_frag) {
+		need = in->nb_frag - got;
+		out->verdict = ENGINE_VERDICT_SHORT;
+		out->status.received = got;
+		out->status.missing = need < 255 ? need : 255;
 		return;
 	}
-	need = nb_frag - got;
-	out->verdict = ENGINE_VERDICT_SHORT;
-	out->status.received = got;
-	out->status.missing = need < 255 ? need : 255;
+	out->counter_running = in->sent == 0 || counter >= in->sent;
+	if (out->counter_running && !in->final) {
+		/* One more row tells: a counter that moves on was still counting. */
+		out->verdict = ENGINE_VERDICT_SHORT;
+		out->status.received = got;
+		out->status.missing = 1;
+		return;
+	}
+	out->verdict = ENGINE_VERDICT_DONE;
+	out->inferred = a->missing_frag > 0 || out->counter_running;
 }
 
-void engine_status_judge(enum dev_stack stack, uint32_t nb_frag, bool block_ok,
+void engine_status_judge(enum dev_stack stack, const struct engine_judge_in *in,
                          const struct frag_status_ans *a, struct engine_judgement *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (block_ok) {
+	if (in->block_ok) {
 		out->verdict = ENGINE_VERDICT_DONE;
 		return;
 	}
@@ -42,7 +50,7 @@ void engine_status_judge(enum dev_stack stack, uint32_t nb_frag, bool block_ok,
 		return;
 	}
 	if (stack == DEV_STACK_LORAMAC_NODE) {
-		judge_loramac_node(nb_frag, a, out);
+		judge_loramac_node(in, a, out);
 		return;
 	}
 	/* MICError means something only once the image is rebuilt (MissingFrag 0). */

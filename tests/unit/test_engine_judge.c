@@ -49,10 +49,20 @@ static struct frag_status_ans ans_of(const uint8_t *b, size_t len, enum frag_ver
 	return cmd.u.status_ans;
 }
 
+/* A judgement with what fuotad knows: M, frames sent, block reported, after the session. */
+static void judge(enum dev_stack st, uint32_t m, uint32_t sent, bool block_ok, bool final,
+                  const struct frag_status_ans *a, struct engine_judgement *j)
+{
+	struct engine_judge_in in = {
+	        .nb_frag = m, .sent = sent, .block_ok = block_ok, .final = final};
+
+	engine_status_judge(st, &in, a, j);
+}
+
 static void test_loramac_node(void **state)
 {
 	/* A LoRaMac-node device of a 9-fragment session that lost fragment 2 and rebuilt the
-	 * image with the first parity row (N = 10): `01 0a00 01 00`. */
+	 * image with the first parity row (N = 10), of 13 frames sent: `01 0a00 01 00`. */
 	static const uint8_t rebuilt[] = {0x01, 0x0a, 0x00, 0x01, 0x00};
 	struct frag_status_ans a = ans_of(rebuilt, sizeof(rebuilt), FRAG_V1);
 	struct engine_judgement j;
@@ -60,47 +70,63 @@ static void test_loramac_node(void **state)
 
 	(void)state;
 	/* The TS004 reading calls it short of one fragment... */
-	engine_status_judge(DEV_STACK_TS004, 9, false, &a, &j);
+	judge(DEV_STACK_TS004, 9, 13, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT);
 	engine_judgement_reason(&j, why, sizeof(why));
 	assert_string_equal(why, "FragSessionStatusAns: 1 fragments missing");
-	/* ...LoRaMac-node's: counter 10, one lost: the 9 frames it can have filled the gap. */
-	engine_status_judge(DEV_STACK_LORAMAC_NODE, 9, false, &a, &j);
-	assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
-	assert_true(j.inferred);
+	/* ...LoRaMac-node's: counter 10, one lost: the 9 frames it can have filled the gap, and
+	 * the counter stopped before the 13th: done, in a round as after the session. */
+	for (int final = 0; final < 2; final++) {
+		judge(DEV_STACK_LORAMAC_NODE, 9, 13, false, final, &a, &j);
+		assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
+		assert_true(j.inferred);
+		assert_false(j.counter_running);
+	}
 	engine_judgement_reason(&j, why, sizeof(why));
 	assert_string_equal(why, "");
 	/* The same answer in a 10-fragment session: it can hold 9 at most, one short. */
-	engine_status_judge(DEV_STACK_LORAMAC_NODE, 10, false, &a, &j);
+	judge(DEV_STACK_LORAMAC_NODE, 10, 13, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT);
 	assert_int_equal(j.status.received, 9);
 	assert_int_equal(j.status.missing, 1);
 	assert_int_equal(engine_status_need(10, &j.status), 1);
+	/* Its counter at the last frame sent (10 of 10): maybe still counting. A round sends it
+	 * one more row; after the session it is not provably short. */
+	judge(DEV_STACK_LORAMAC_NODE, 9, 10, false, false, &a, &j);
+	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT);
+	assert_true(j.counter_running);
+	assert_int_equal(engine_status_need(9, &j.status), 1);
+	judge(DEV_STACK_LORAMAC_NODE, 9, 10, false, true, &a, &j);
+	assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
+	assert_true(j.inferred && j.counter_running);
+	/* Frames sent unknown (0): read as still counting. */
+	judge(DEV_STACK_LORAMAC_NODE, 9, 0, false, false, &a, &j);
+	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT);
 }
 
 static void test_loramac_node_cases(void **state)
 {
 	static const struct {
-		uint32_t m, counter, lost;
+		uint32_t m, sent, counter, lost;
 		enum engine_verdict verdict;
 		bool inferred;
 		uint32_t received, missing;
 	} cases[] = {
 	        /* Lossless: done at N = M, nothing lost. */
-	        {20, 20, 0, ENGINE_VERDICT_DONE, false, 0, 0},
+	        {20, 24, 20, 0, ENGINE_VERDICT_DONE, false, 0, 0},
 	        /* It lost the last 5 uncoded fragments and saw nothing after: MissingFrag 0,
 	         * which the TS004 reading would call done. */
-	        {20, 15, 0, ENGINE_VERDICT_SHORT, false, 15, 5},
+	        {20, 24, 15, 0, ENGINE_VERDICT_SHORT, false, 15, 5},
 	        /* 3 lost, the counter at 22: 19 frames at most, one short. */
-	        {20, 22, 3, ENGINE_VERDICT_SHORT, false, 19, 1},
-	        /* 3 lost, counter 23: could have filled them. */
-	        {20, 23, 3, ENGINE_VERDICT_DONE, true, 0, 0},
+	        {20, 24, 22, 3, ENGINE_VERDICT_SHORT, false, 19, 1},
+	        /* 3 lost, counter 23 of 24 sent: could have filled them, and stopped. */
+	        {20, 24, 23, 3, ENGINE_VERDICT_DONE, true, 0, 0},
 	        /* Far behind: need capped at 255 for MissingFrag's 8 bits. */
-	        {600, 100, 0, ENGINE_VERDICT_SHORT, false, 100, 255},
+	        {600, 700, 100, 0, ENGINE_VERDICT_SHORT, false, 100, 255},
 	        /* A nonsense MissingFrag above the counter: read as counter - 1. */
-	        {20, 3, 9, ENGINE_VERDICT_SHORT, false, 1, 19},
+	        {20, 24, 3, 9, ENGINE_VERDICT_SHORT, false, 1, 19},
 	        /* Nothing seen at all. */
-	        {20, 0, 0, ENGINE_VERDICT_SHORT, false, 0, 20},
+	        {20, 24, 0, 0, ENGINE_VERDICT_SHORT, false, 0, 20},
 	};
 
 	(void)state;
@@ -109,7 +135,7 @@ static void test_loramac_node_cases(void **state)
 		                            .missing_frag = (uint8_t)cases[i].lost};
 		struct engine_judgement j;
 
-		engine_status_judge(DEV_STACK_LORAMAC_NODE, cases[i].m, false, &a, &j);
+		judge(DEV_STACK_LORAMAC_NODE, cases[i].m, cases[i].sent, false, true, &a, &j);
 		assert_int_equal(j.verdict, cases[i].verdict);
 		assert_int_equal(j.inferred, cases[i].inferred);
 		if (j.verdict == ENGINE_VERDICT_SHORT) {
@@ -132,7 +158,7 @@ static void test_errors(void **state)
 	a.missing_frag = 6;
 	a.memory_error = true;
 	for (int s = DEV_STACK_TS004; s <= DEV_STACK_LBM; s++) {
-		engine_status_judge((enum dev_stack)s, 20, false, &a, &j);
+		judge((enum dev_stack)s, 20, 24, false, true, &a, &j);
 		assert_int_equal(j.verdict, ENGINE_VERDICT_MEMORY);
 	}
 	engine_judgement_reason(&j, why, sizeof(why));
@@ -141,15 +167,15 @@ static void test_errors(void **state)
 	memset(&a, 0, sizeof(a));
 	a.nb_received = 20;
 	a.mic_error = true;
-	engine_status_judge(DEV_STACK_TS004, 20, false, &a, &j);
+	judge(DEV_STACK_TS004, 20, 24, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_MIC_ERROR);
 	a.missing_frag = 2;
-	engine_status_judge(DEV_STACK_TS004, 20, false, &a, &j);
+	judge(DEV_STACK_TS004, 20, 24, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT);
 	assert_int_equal(j.status.missing, 2);
 	memset(&a, 0, sizeof(a));
 	a.session_not_exist = true;
-	engine_status_judge(DEV_STACK_TS004, 20, false, &a, &j);
+	judge(DEV_STACK_TS004, 20, 24, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_NO_SESSION);
 	engine_judgement_reason(&j, why, sizeof(why));
 	assert_string_equal(why, "FragSessionStatusAns: SessionDoesNotExist");
@@ -167,16 +193,16 @@ static void test_block_reported(void **state)
 	(void)state;
 	assert_int_equal(a.nb_received, 18);
 	assert_int_equal(a.missing_frag, 1);
-	engine_status_judge(DEV_STACK_LBM, 18, false, &a, &j);
+	judge(DEV_STACK_LBM, 18, 20, false, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_SHORT); /* unread, it looks short */
-	engine_status_judge(DEV_STACK_LBM, 18, true, &a, &j);
+	judge(DEV_STACK_LBM, 18, 20, true, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
-	engine_status_judge(DEV_STACK_TS004, 18, true, &a, &j);
+	judge(DEV_STACK_TS004, 18, 20, true, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
 	/* No later answer fails it: not even an error bit. */
 	a.memory_error = true;
 	a.session_not_exist = true;
-	engine_status_judge(DEV_STACK_TS004, 18, true, &a, &j);
+	judge(DEV_STACK_TS004, 18, 20, true, true, &a, &j);
 	assert_int_equal(j.verdict, ENGINE_VERDICT_DONE);
 }
 

@@ -10,6 +10,18 @@
 #include "fuota/engine_calc.h"
 #include "fuota/frag_cmd.h"
 
+/* What fuotad knows beside the answer. */
+struct engine_judge_in {
+	uint32_t nb_frag; /* M, the session's uncoded fragments */
+	uint32_t sent;    /* frames of the session sent when it was asked (0: unknown) */
+	/* The device (TS004 v2) reported FragDataBlockReceivedReq without MICError: it has the
+	 * image, and no later answer says otherwise (LoRa Basics Modem's MissingFrag stays 1 after
+	 * a lossless session). */
+	bool block_ok;
+	/* After the session (no more rows to come), rather than in a round of it. */
+	bool final;
+};
+
 enum engine_verdict {
 	ENGINE_VERDICT_DONE,       /* has the image, or at least is not provably short */
 	ENGINE_VERDICT_SHORT,      /* still misses fragments: `status` says how many */
@@ -21,25 +33,26 @@ enum engine_verdict {
 struct engine_judgement {
 	enum engine_verdict verdict;
 	/* DONE inferred from the frames sent rather than reported (LoRaMac-node's MissingFrag
-	 * stays above 0 once parity rebuilt the lost fragments). */
+	 * stays above 0 once parity rebuilt the lost fragments); with counter_running, its
+	 * counter stands at the last frame sent: not provably short, not provably done. */
 	bool inferred;
+	bool counter_running;
 	/* SHORT: the answer in the TS004 reading (what engine_status_need and the rounds expect):
 	 * received = fragments the device can have at most, missing = rows it needs (<= 255). */
 	struct engine_status status;
 };
 
-/* Judges answer a of a device of `stack` in a session of nb_frag uncoded fragments.
- * block_ok: the device (TS004 v2) reported FragDataBlockReceivedReq without MICError: it has
- * the image, and no later answer says otherwise (LoRa Basics Modem's MissingFrag stays 1 after
- * a lossless session).
+/* Judges answer a of a device of `stack` (see struct engine_judge_in).
  *
- * LoRaMac-node: NbFragReceived c is the last fragment counter it saw, MissingFrag L the uncoded
- * fragments it lost before c. It can hold at most c - L of the frames 1..c, and its decoder stops
- * counting once the image is rebuilt: c - L >= nb_frag means the frames it got could have filled
- * every gap (done, or not provably short: inferred); below that it needs nb_frag + L - c more
- * rows. MissingFrag 0 with c < nb_frag is a device that lost the last uncoded fragments: short,
- * where the TS004 reading would call it done. */
-void engine_status_judge(enum dev_stack stack, uint32_t nb_frag, bool block_ok,
+ * LoRaMac-node: NbFragReceived c is the last fragment counter its decoder saw (it stops counting
+ * once the image is rebuilt), MissingFrag L the uncoded fragments it lost before c. It holds at
+ * most c - L of the frames 1..c: below M it is short of M - (c - L) rows. At M or more the frames
+ * could have filled every gap: with c below the frames sent, the counter stopped before the last
+ * one, as it does once the image is rebuilt (done, inferred); at the last frame sent, it may
+ * still be counting: in a round it needs one more row (the next round tells), after the session
+ * it is not provably short (done, inferred). MissingFrag 0 with c < M is a device that lost the
+ * last uncoded fragments: short, where the TS004 reading would call it done. */
+void engine_status_judge(enum dev_stack stack, const struct engine_judge_in *in,
                          const struct frag_status_ans *a, struct engine_judgement *out);
 
 /* The judgement's words for a device's failure_reason, e.g. "FragSessionStatusAns: 3
