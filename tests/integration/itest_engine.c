@@ -123,6 +123,7 @@ struct sim_dev {
 	uint32_t lmn_counter, lmn_uncoded; /* LoRaMac-node: its counter, uncoded frames taken */
 	/* v2: its FragDataBlockReceivedReq reaches fuotad only after the session, just before its
 	 * answer to the unicast FragSessionStatusReq (BlockAckDelay and class A timing). */
+	uint32_t max_frags; /* refuses a longer session with NotEnoughMemory (0: no limit) */
 	bool report_late;
 	bool report_after_status; /* with report_late: after that answer rather than before */
 	uint8_t held_report[2];
@@ -507,9 +508,13 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 				assert_true(cmd.u.setup_req.session_cnt > d->last_cnt);
 				d->last_cnt = cmd.u.setup_req.session_cnt;
 			}
-			dev_session_setup(d, &cmd.u.setup_req);
 			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
 			ans.u.setup_ans.frag_index = cmd.u.setup_req.frag_index;
+			if (d->max_frags && cmd.u.setup_req.nb_frag > d->max_frags) {
+				ans.u.setup_ans.not_enough_memory = true;
+				break;
+			}
+			dev_session_setup(d, &cmd.u.setup_req);
 			break;
 		case FRAG_CMD_SESSION_STATUS_REQ:
 			/* fuotad asks each device about its own session only. */
@@ -1556,6 +1561,42 @@ static void test_loramac_node_status(void **state)
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer::text LIKE "
 	                          "'%inferred from the frames sent%'"),
 	                 1);
+	engine_destroy(e);
+}
+
+/* Issue 16: a device that cannot hold the session's fragments refuses FragSessionSetupReq with
+ * NotEnoughMemory; its failure reason says what the session asked and the limit fuotad knows
+ * (LoRa Basics Modem's default build, 100 fragments, here 10 of a device's own). */
+static void test_setup_not_enough_memory(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[256];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000081", 0x81, 2);
+	add_dev("0000000000000082", 0x82, 2);
+	T.devs[0].max_frags = 10; /* the session has 20 */
+	snprintf(sql, sizeof(sql),
+	         "WITH u AS (UPDATE device SET stack = 'lbm', max_frags = 10 WHERE dev_eui = '%s' "
+	         "RETURNING 1) SELECT count(*) FROM u",
+	         T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
+	why = dev_field(devs, T.devs[0].eui, "failure_reason");
+	assert_non_null(why);
+	assert_string_equal(why, "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
+	                         "session's 20 fragments of 50 bytes (its limit: 10 fragments)");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	json_decref(devs);
 	engine_destroy(e);
 }
 
@@ -2739,6 +2780,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),
 	        cmocka_unit_test(test_lbm_block_then_status),
+	        cmocka_unit_test(test_setup_not_enough_memory),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),
