@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fuota/cbox.h"
+#include "fuota/dev_stack.h"
 #include "fuota/err.h"
 #include "fuota/lw_region.h"
 
@@ -193,11 +194,29 @@ static int get_key(json_t *obj, struct api_device_req *d, struct api_error *e)
 	return FUOTA_OK;
 }
 
+/* "stack" and "max_frags" (issue 16): how the device reads TS004, and its memory limit. */
+static int get_stack(json_t *obj, struct api_device_req *d, struct api_error *e)
+{
+	enum dev_stack st;
+	long long max = 0;
+	int rc = get_str(obj, "stack", false, sizeof(d->stack) - 1, d->stack, e);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	if (dev_stack_parse(d->stack, &st) != 0)
+		return api_error_field(e, "stack",
+		                       "stack must be \"ts004\", \"loramac-node\" or \"lbm\"");
+	snprintf(d->stack, sizeof(d->stack), "%s", dev_stack_name(st));
+	rc = get_int(obj, "max_frags", false, 1, PLAN_MAX_FRAMES, &max, NULL, e);
+	d->max_frags = (int)max;
+	return rc;
+}
+
 int api_decode_device(const char *body, size_t len, struct api_device_req *d, struct api_error *e)
 {
-	static const char *const fields[] = {"dev_eui",     "application_id", "lorawan_version",
-	                                     "gen_app_key", "app_key",        "class",
-	                                     "region",      "packages",       NULL};
+	static const char *const fields[] = {
+	        "dev_eui", "application_id", "lorawan_version", "gen_app_key", "app_key", "class",
+	        "region",  "packages",       "stack",           "max_frags",   NULL};
 	json_t *obj = api_parse_object(body, len, e);
 	char eui[32], cls[4], ver[32];
 	const char *const *v;
@@ -238,7 +257,9 @@ int api_decode_device(const char *body, size_t len, struct api_device_req *d, st
 	d->dev_class = cls[0];
 	if ((rc = get_region(obj, d->region, e)) != FUOTA_OK)
 		goto out;
-	rc = get_packages(obj, d, e);
+	if ((rc = get_packages(obj, d, e)) != FUOTA_OK)
+		goto out;
+	rc = get_stack(obj, d, e);
 out:
 	json_decref(obj);
 	return rc;

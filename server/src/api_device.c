@@ -55,6 +55,8 @@ void api_h_device_create(struct api_call *c)
 	sd.ts003_version = d.ts003_version;
 	sd.ts004_version = d.ts004_version;
 	sd.ts005_version = d.ts005_version;
+	sd.stack = d.stack;
+	sd.max_frags = d.max_frags;
 	rc = store_device_create(c->api->store, c->auth.tenant_id, &sd, &json);
 	/* A DevEUI names one device of the network, so a tenant may not register one another
 	 * tenant holds. The answer is the same whichever tenant holds it (the caller's own or

@@ -180,6 +180,47 @@ out:
 	return ok;
 }
 
+/* Warnings of the plan against the job's devices (issue 16): a device whose known limit (its
+ * max_frags, or its stack's default build) is below the plan's fragments would refuse the
+ * FragSessionSetupReq with NotEnoughMemory. Returns a new array (empty when none), NULL when the
+ * devices cannot be read. */
+static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
+{
+	json_t *out = json_array(), *rows, *row;
+	char *json = NULL;
+	size_t i;
+
+	if (!out || in->p.n_devices == 0)
+		return out;
+	if (store_device_limits(c->api->store, c->auth.tenant_id, (const char(*)[17])in->p.dev_euis,
+	                        in->p.n_devices, &json) != FUOTA_OK) {
+		json_decref(out);
+		return NULL;
+	}
+	rows = json_loads(json, 0, NULL);
+	free(json);
+	json_array_foreach(rows, i, row)
+	{
+		const char *eui = json_string_value(json_object_get(row, "dev_eui"));
+		const char *stack = json_string_value(json_object_get(row, "stack"));
+		json_int_t max = json_integer_value(json_object_get(row, "max_frags"));
+		uint32_t limit = plan_frag_limit_exceeded(in->plan.nb_frag, stack, max);
+
+		if (!eui || limit == 0)
+			continue;
+		json_array_append_new(
+		        out, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s+}", "code", "device_memory",
+		                       "dev_eui", eui, "stack", stack ? stack : "ts004",
+		                       "max_frags", (json_int_t)limit, "fragments",
+		                       (json_int_t)in->plan.nb_frag, "message",
+		                       "the device takes fewer fragments than the job sends: it "
+		                       "would refuse FragSessionSetupReq with NotEnoughMemory ",
+		                       "(use a larger fragment size or a smaller image)"));
+	}
+	json_decref(rows);
+	return out;
+}
+
 void api_h_job_plan(struct api_call *c)
 {
 	struct job_input *in = malloc(sizeof(*in));
@@ -190,13 +231,20 @@ void api_h_job_plan(struct api_call *c)
 		return;
 	}
 	if (job_input(c, false, in)) {
-		out = json_pack("{s:o, s:I, s:I}", "plan", plan_json(&in->plan), "firmware_size",
-		                (json_int_t)in->firmware_size, "device_count",
-		                (json_int_t)in->p.n_devices);
+		json_t *warnings = plan_warnings(c, in);
+
+		if (!warnings) {
+			api_reply(c, 500, "internal", NULL, "cannot read the devices' limits");
+			goto out;
+		}
+		out = json_pack("{s:o, s:I, s:I, s:o}", "plan", plan_json(&in->plan),
+		                "firmware_size", (json_int_t)in->firmware_size, "device_count",
+		                (json_int_t)in->p.n_devices, "warnings", warnings);
 		api_reply_text(c, 200,
 		               out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL);
 		json_decref(out);
 	}
+out:
 	job_params_free(&in->p);
 	free(in);
 }

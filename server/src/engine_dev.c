@@ -13,6 +13,7 @@
 #include "engine_int.h"
 #include "fuota/cbox.h"
 #include "fuota/clk.h"
+#include "fuota/engine_judge.h"
 #include "fuota/err.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/log.h"
@@ -609,67 +610,143 @@ static int on_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 	return FUOTA_OK;
 }
 
-static int on_status_ans(struct engine *e, struct seng_dev *d, const struct frag_status_ans *a)
+/* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
+static enum dev_stack stack_of(const struct seng_dev *d)
+{
+	enum dev_stack st = DEV_STACK_TS004;
+
+	(void)dev_stack_parse(d->stack, &st);
+	return st;
+}
+
+/* The frames of session frag_index of job_id sent so far (0: unknown). Only LoRaMac-node's
+ * answers need it (engine_status_judge). */
+static uint32_t session_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st)
+{
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n = 0;
+
+	if (st != DEV_STACK_LORAMAC_NODE ||
+	    seng_sessions(e->store, job_id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (ss[i].frag_index == frag_index)
+			return ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
+	return 0;
+}
+
+/* A status round of adaptive redundancy, during the session: how far the device is. */
+static int on_round_status(struct engine *e, struct seng_dev *d, const struct engine_judgement *v)
 {
 	struct seng_dev_update u;
-	char why[128], la[192];
+
+	switch (v->verdict) {
+	case ENGINE_VERDICT_MEMORY:
+		return dev_fail(e, d, "session", "FragSessionStatusAns: NotEnoughMatrixMemory");
+	case ENGINE_VERDICT_SHORT:
+		/* The next round is sized from the answers (engine_tx.c). */
+		return seng_dev_status(e->store, d->job_id, d->dev_eui, d->frag_index,
+		                       v->status.received, v->status.missing);
+	case ENGINE_VERDICT_DONE:
+		/* Done (or, for LoRaMac-node, not provably short): no more rows for it. */
+		seng_dev_update_init(&u);
+		u.set_block_received = true;
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
+	default: return FUOTA_OK; /* judged after the session, when it is asked alone */
+	}
+}
+
+/* A v2 device that holds M frames or more, says it still misses some and has attempts left:
+ * its FragDataBlockReceivedReq may be on its way (it goes after a random BlockAckDelay, like
+ * this answer, and LoRa Basics Modem says MissingFrag 1 after a lossless session): it is asked
+ * again at the step's next attempt rather than failed now, and a block report meanwhile moves
+ * it on (on_block_received). */
+static bool block_may_come(const struct seng_job *j, const struct seng_dev *d,
+                           const struct frag_status_ans *a, const struct engine_judgement *v)
+{
+	return v->verdict == ENGINE_VERDICT_SHORT && d->frag_version >= 2 &&
+	       a->nb_received >= j->nb_frag && d->attempts < j->unicast_attempts;
+}
+
+static int on_status_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                         const struct frag_status_ans *a)
+{
+	struct engine_judgement v;
+	struct engine_judge_in in = {.nb_frag = j->nb_frag};
+	struct seng_dev_update u;
+	char why[128], la[320];
+	bool round = strcmp(d->step, "session") == 0;
 
 	if (a->frag_index != d->frag_index)
 		return FUOTA_OK; /* another session of the device, not this job's */
-	if (strcmp(d->step, "session") == 0) {
-		/* A status round of adaptive redundancy, during the session. */
-		seng_dev_update_init(&u);
-		if (a->memory_error)
-			return dev_fail(e, d, "session",
-			                "FragSessionStatusAns: NotEnoughMatrixMemory");
-		/* MICError means something only once the image is rebuilt (MissingFrag 0). */
-		if (a->session_not_exist || (a->mic_error && a->missing_frag == 0))
-			return FUOTA_OK;
-		/* How far it is: the next round is sized from the answers (engine_tx.c). */
-		if (a->missing_frag != 0)
-			return seng_dev_status(e->store, d->job_id, d->dev_eui, d->frag_index,
-			                       a->nb_received, a->missing_frag);
-		u.set_block_received = true;
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
-	}
-	if (strcmp(d->step, "frag_status") != 0)
+	if (!round && strcmp(d->step, "frag_status") != 0)
 		return FUOTA_OK;
+	/* A v2 device that reported its block without MICError has the image (issue 16: LoRa
+	 * Basics Modem's MissingFrag stays 1 after a lossless session). */
+	in.block_ok = d->block_received && d->frag_version >= 2;
+	in.final = !round;
+	in.sent = session_sent(e, j->id, d->frag_index, stack_of(d));
+	engine_status_judge(stack_of(d), &in, a, &v);
+	if (round)
+		return on_round_status(e, d, &v);
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"FragSessionStatusAns\",\"received\":%u,\"missing\":%u,"
-	         "\"memory_error\":%s,\"mic_error\":%s,\"no_session\":%s}",
+	         "\"memory_error\":%s,\"mic_error\":%s,\"no_session\":%s,\"stack\":\"%s\","
+	         "\"judged\":\"%s\"}",
 	         a->nb_received, a->missing_frag, a->memory_error ? "true" : "false",
-	         a->mic_error ? "true" : "false", a->session_not_exist ? "true" : "false");
+	         a->mic_error ? "true" : "false", a->session_not_exist ? "true" : "false",
+	         dev_stack_name(stack_of(d)),
+	         v.verdict != ENGINE_VERDICT_DONE ? "short"
+	         : in.block_ok                    ? "done (block reported)"
+	         : v.counter_running ? "not provably short (inferred: its counter is at the last "
+	                               "frame sent)"
+	         : v.inferred        ? "done (inferred from the frames sent: its counter stopped "
+	                               "before the last one)"
+	                             : "done");
 	seng_dev_update_init(&u);
 	u.last_answer = la;
-	if (a->missing_frag == 0 && !a->memory_error && !a->mic_error && !a->session_not_exist) {
+	if (v.verdict == ENGINE_VERDICT_DONE) {
 		u.to = "cleanup";
 		u.reset_attempts = true;
 		u.set_deadline = true;
 		u.deadline_ms = 0;
 		return dev_move(e, d, "frag_status", &u);
 	}
-	if (a->session_not_exist)
-		snprintf(why, sizeof(why), "FragSessionStatusAns: SessionDoesNotExist");
-	else if (a->memory_error)
-		snprintf(why, sizeof(why), "FragSessionStatusAns: NotEnoughMatrixMemory");
-	else if (a->mic_error)
-		snprintf(why, sizeof(why), "FragSessionStatusAns: MICError");
-	else
-		snprintf(why, sizeof(why), "FragSessionStatusAns: %u fragments missing",
-		         a->missing_frag);
+	if (block_may_come(j, d, a, &v))
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, "frag_status", &u);
+	engine_judgement_reason(&v, why, sizeof(why));
 	u.to = "failed";
 	u.failure_reason = why;
 	return dev_move(e, d, "frag_status", &u);
 }
 
-static int on_setup_ans(struct engine *e, struct seng_dev *d, const struct frag_setup_ans *a,
-                        int64_t now_ms)
+/* NotEnoughMemory, in words the operator can act on: what the session asked the device to hold,
+ * and the limit known for it (its max_frags, or its stack's default build). */
+static void memory_reason(const struct seng_job *j, const struct seng_dev *d, char *out, size_t cap)
 {
-	char why[160], la[96];
+	uint32_t limit = dev_stack_frag_limit(stack_of(d), d->max_frags);
+	int n = snprintf(out, cap,
+	                 "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
+	                 "session's %u fragments of %u bytes",
+	                 j->nb_frag, j->frag_size);
+
+	if (limit > 0 && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, " (its limit: %u fragments)", limit);
+}
+
+static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                        const struct frag_setup_ans *a, int64_t now_ms)
+{
+	char why[192], la[96];
 	struct seng_dev_update up;
 
 	if (strcmp(d->step, "frag_setup") != 0 || a->frag_index != d->frag_index)
 		return FUOTA_OK;
+	if (a->not_enough_memory && !a->algo_unsupported && !a->index_not_supported &&
+	    !a->wrong_descriptor && !a->session_cnt_replay) {
+		memory_reason(j, d, why, sizeof(why));
+		return dev_fail(e, d, "frag_setup", why);
+	}
 	if (a->algo_unsupported || a->not_enough_memory || a->index_not_supported ||
 	    a->wrong_descriptor || a->session_cnt_replay) {
 		snprintf(why, sizeof(why), "FragSessionSetupAns:%s%s%s%s%s",
@@ -702,10 +779,21 @@ static int on_block_received(struct engine *e, struct seng_dev *d,
 		return dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
 	seng_dev_update_init(&up);
 	up.set_block_received = true;
+	if (strcmp(d->step, "frag_status") == 0) {
+		/* The report came after the session: it tells what the status request asks. */
+		up.to = "cleanup";
+		up.reset_attempts = true;
+		up.set_deadline = true;
+		up.deadline_ms = 0;
+		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
+		                 "(block reported)\"}";
+		return dev_move(e, d, "frag_status", &up);
+	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
 }
 
-static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink *u, int64_t now_ms)
+static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                   const struct cs_uplink *u, int64_t now_ms)
 {
 	struct frag_cmd_iter it;
 	int version = d->frag_version ? d->frag_version : frag_version_of(d);
@@ -729,10 +817,10 @@ static int on_frag(struct engine *e, struct seng_dev *d, const struct cs_uplink 
 			                    cmd.u.version_ans.package_version, now_ms);
 			break;
 		case FRAG_CMD_SESSION_SETUP_ANS:
-			rc = on_setup_ans(e, d, &cmd.u.setup_ans, now_ms);
+			rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
 			break;
 		case FRAG_CMD_SESSION_STATUS_ANS:
-			rc = on_status_ans(e, d, &cmd.u.status_ans);
+			rc = on_status_ans(e, j, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
 			if (strcmp(d->step, "cleanup") != 0 ||
@@ -767,24 +855,27 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 {
 	struct frag_cmd_iter it;
 	struct seng_dev d;
+	struct seng_paused p;
+	enum dev_stack stack = DEV_STACK_TS004;
 	bool loaded = false;
-	int64_t job_id = 0;
-	int frag_index = 0, version = 1;
-	int rc = seng_dev_paused_session(e->store, u->dev_eui, &job_id, &frag_index, &version);
+	int rc = seng_dev_paused_session(e->store, u->dev_eui, &p);
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
 		return FUOTA_OK;
 	if (rc != FUOTA_OK)
 		return rc;
-	frag_cmd_iter_init(&it, u->data, u->data_len, version >= 2 ? FRAG_V2 : FRAG_V1, FRAG_UP, 0);
+	(void)dev_stack_parse(p.stack, &stack);
+	frag_cmd_iter_init(&it, u->data, u->data_len, p.frag_version >= 2 ? FRAG_V2 : FRAG_V1,
+	                   FRAG_UP, 0);
 	while (frag_cmd_iter_more(&it)) {
 		struct frag_cmd cmd;
-		const struct frag_status_ans *a = &cmd.u.status_ans;
+		struct engine_judgement v;
+		struct engine_judge_in in = {.nb_frag = p.nb_frag};
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK)
 			return FUOTA_OK; /* not ours to judge: the job is paused */
 		if (cmd.type == FRAG_CMD_DATA_BLOCK_RECEIVED_REQ) {
-			rc = loaded ? FUOTA_OK : seng_dev_load(e->store, job_id, u->dev_eui, &d);
+			rc = loaded ? FUOTA_OK : seng_dev_load(e->store, p.job_id, u->dev_eui, &d);
 			loaded = rc == FUOTA_OK;
 			if (loaded)
 				rc = on_block_received(e, &d, &cmd.u.block_received_req);
@@ -794,11 +885,16 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 				return rc;
 			continue;
 		}
-		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS || a->frag_index != frag_index ||
-		    a->missing_frag == 0 || a->session_not_exist || a->memory_error)
+		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS ||
+		    cmd.u.status_ans.frag_index != p.frag_index)
 			continue;
-		rc = seng_dev_status(e->store, job_id, u->dev_eui, frag_index, a->nb_received,
-		                     a->missing_frag);
+		in.sent = session_sent(e, p.job_id, p.frag_index, stack);
+		engine_status_judge(stack, &in, &cmd.u.status_ans, &v);
+		if (v.verdict != ENGINE_VERDICT_SHORT)
+			continue; /* a device done reports nothing here: it stops counting as short
+			             once the resumed job asks again */
+		rc = seng_dev_status(e->store, p.job_id, u->dev_eui, p.frag_index,
+		                     v.status.received, v.status.missing);
 		if (rc != FUOTA_OK)
 			return rc;
 	}
@@ -824,7 +920,7 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	if (u->f_port == e->cfg.port_mc)
 		rc = on_mc(e, &j, &d, u, now_ms);
 	else
-		rc = on_frag(e, &d, u, now_ms);
+		rc = on_frag(e, &j, &d, u, now_ms);
 	/* An answer that moved the device: its new step acts at once (no wait for the tick), on
 	 * the row as the moves left it; with a backlog the tick sends it once the queue drained. */
 	if (rc == FUOTA_OK && strcmp(step, d.step) != 0 && e->backlog <= ENGINE_BACKLOG_PAUSE &&

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuota/dev_stack.h"
 #include "fuota/err.h"
 #include "fuota/lw_airtime.h"
 #include "fuota/lw_region.h"
@@ -20,6 +21,17 @@ void job_params_init(struct job_params *p)
 	p->redundancy_frames = -1;
 	p->redundancy_percent = -1;
 	p->ping_slot_periodicity = -1;
+}
+
+uint32_t plan_frag_limit_exceeded(unsigned nb_frag, const char *stack, int64_t max_frags)
+{
+	enum dev_stack st = DEV_STACK_TS004;
+	uint32_t limit;
+
+	if (dev_stack_parse(stack, &st) != 0)
+		st = DEV_STACK_TS004;
+	limit = dev_stack_frag_limit(st, max_frags);
+	return limit > 0 && nb_frag > limit ? limit : 0;
 }
 
 void job_params_free(struct job_params *p)

@@ -10,12 +10,13 @@
 	"json_build_object('dev_eui', d.dev_eui, 'application_id', d.application_id, "     \
 	"'lorawan_version', d.lorawan_version, 'class', d.class, 'region', d.region, "     \
 	"'key_kind', d.key_kind, 'packages', json_build_object('ts003', d.ts003_version, " \
-	"'ts004', d.ts004_version, 'ts005', d.ts005_version), 'created_at', d.created_at)"
+	"'ts004', d.ts004_version, 'ts005', d.ts005_version), 'stack', d.stack, "          \
+	"'max_frags', d.max_frags, 'created_at', d.created_at)"
 
 int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json)
 {
-	char tid[24], cls[2] = {d->dev_class, 0}, v3[8], v4[8], v5[8];
-	const char *vals[11] = {store_i64(tid, tenant),
+	char tid[24], cls[2] = {d->dev_class, 0}, v3[8], v4[8], v5[8], mf[12];
+	const char *vals[13] = {store_i64(tid, tenant),
 	                        d->dev_eui,
 	                        d->application_id,
 	                        d->lorawan_version,
@@ -25,9 +26,11 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	                        (const char *)d->key_box,
 	                        v3,
 	                        v4,
-	                        v5};
-	int lens[11] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0};
-	int fmts[11] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+	                        v5,
+	                        d->stack && d->stack[0] ? d->stack : "ts004",
+	                        d->max_frags > 0 ? mf : NULL};
+	int lens[13] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0, 0, 0};
+	int fmts[13] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
 	char state[6];
 	PGconn *c;
 	PGresult *r;
@@ -36,15 +39,16 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	snprintf(v3, sizeof(v3), "%d", d->ts003_version);
 	snprintf(v4, sizeof(v4), "%d", d->ts004_version);
 	snprintf(v5, sizeof(v5), "%d", d->ts005_version);
+	snprintf(mf, sizeof(mf), "%d", d->max_frags);
 	*json = NULL;
 	c = store_acquire(s);
 	r = store_exec_bin(c,
 	                   "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
 	                   "lorawan_version, class, region, key_kind, key_box, ts003_version, "
-	                   "ts004_version, ts005_version) "
-	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+	                   "ts004_version, ts005_version, stack, max_frags) "
+	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
 	                   "RETURNING " DEVICE_JSON,
-	                   11, vals, lens, fmts, state);
+	                   13, vals, lens, fmts, state);
 	if (!r) {
 		if (strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
 			rc = FUOTA_ERR_CONFLICT;

@@ -179,7 +179,9 @@ struct seng_dev {
 	int session_cnt;
 	bool mc_group_set, block_received, resync_sent;
 	unsigned cleanup_mask;
-	bool failed; /* failure_reason is set */
+	bool failed;    /* failure_reason is set */
+	char stack[16]; /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
+	int max_frags;  /* device.max_frags, 0 unknown */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -334,9 +336,14 @@ int seng_dev_status(struct store *s, int64_t job_id, const char *dev_eui, int fr
  * not reported their block: *received and *missing malloc'd (free() each), *n entries. */
 int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t round,
                        uint32_t **received, uint32_t **missing, size_t *n);
-/* The job, FragIndex and TS004 version of dev_eui's session in a paused job (answers to a round's
- * status request still count while the job is paused). FUOTA_ERR_NOT_FOUND when it has none. */
-int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_id, int *frag_index,
-                            int *frag_version);
+/* dev_eui's session in a paused job (answers to a round's status request still count while the
+ * job is paused). FUOTA_ERR_NOT_FOUND when it has none. */
+struct seng_paused {
+	int64_t job_id;
+	int frag_index, frag_version;
+	uint32_t nb_frag; /* the job's uncoded fragments */
+	char stack[16];   /* device.stack */
+};
+int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_paused *out);
 
 #endif

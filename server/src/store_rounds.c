@@ -3,6 +3,7 @@
  * requests (the rounds are read with the sessions, seng_sessions; the requests themselves are
  * frames of the group: seng_status_frame, in store_engine.c beside seng_frame). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fuota/err.h"
@@ -81,16 +82,18 @@ out:
 	return rc;
 }
 
-int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_id, int *frag_index,
-                            int *frag_version)
+int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_paused *out)
 {
 	const char *v[1] = {dev_eui};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(
 	        c,
-	        "SELECT jd.job_id, coalesce(jd.frag_index, 0), coalesce(jd.frag_version, 1) "
+	        "SELECT jd.job_id, coalesce(jd.frag_index, 0), coalesce(jd.frag_version, 1), "
+	        "  coalesce(e.nb_frag, 0), d.stack "
 	        "FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	        "JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = jd.dev_eui "
+	        "LEFT JOIN engine_job e ON e.job_id = jd.job_id "
 	        "WHERE jd.dev_eui = $1 AND j.state = 'paused' AND jd.step = 'session' "
 	        "ORDER BY jd.job_id DESC LIMIT 1",
 	        1, v, &r);
@@ -98,9 +101,11 @@ int seng_dev_paused_session(struct store *s, const char *dev_eui, int64_t *job_i
 	if (rc == FUOTA_OK && PQntuples(r) != 1)
 		rc = FUOTA_ERR_NOT_FOUND;
 	if (rc == FUOTA_OK) {
-		*job_id = store_get_i64(r, 0, 0);
-		*frag_index = (int)store_get_i64(r, 0, 1);
-		*frag_version = (int)store_get_i64(r, 0, 2);
+		out->job_id = store_get_i64(r, 0, 0);
+		out->frag_index = (int)store_get_i64(r, 0, 1);
+		out->frag_version = (int)store_get_i64(r, 0, 2);
+		out->nb_frag = (uint32_t)store_get_i64(r, 0, 3);
+		snprintf(out->stack, sizeof(out->stack), "%s", PQgetvalue(r, 0, 4));
 	}
 	PQclear(r);
 	store_release(s, c);

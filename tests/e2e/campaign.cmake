@@ -6,7 +6,8 @@
 # parity, failing devices, a SIGKILL restart, clock sync): the others add minutes, not code.
 set(campaign_scenarios v2-adaptive misbehave kill clocksync)
 if(NOT FUOTA_SANITIZE)
-  list(APPEND campaign_scenarios v1 mixed class-b unicast-loss broker demo gw-json)
+  list(APPEND campaign_scenarios v1 mixed class-b unicast-loss broker demo gw-json loramac-node
+       loramac-node-adaptive lbm-missing)
 endif()
 if(TARGET fuotad AND TARGET fuota-sim AND DEFINED FUOTA_ITEST_ENV)
   foreach(scenario ${campaign_scenarios})

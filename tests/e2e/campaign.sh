@@ -20,6 +20,12 @@
 #                 failed for a request the simulator shows it lost on every attempt
 #   misbehave     a device that never answers and one with a wrong key: failed with their
 #                 reasons, the others verified
+#   loramac-node  TS004 v1 devices that answer FragSessionStatusReq as LoRaMac-node does (last
+#                 counter seen, uncoded fragments lost so far), with loss and fixed parity:
+#                 every device verified, none failed (issue 16)
+#   loramac-node-adaptive  the same with adaptive redundancy in rounds
+#   lbm-missing   TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa
+#                 Basics Modem does: every device verified, none failed
 #   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
 #                 completes and no FCnt is used twice
 #   broker        the broker (a private one, on the same port) restarted during the transmission
@@ -278,6 +284,52 @@ misbehave)
 	check "the four others done and verified" \
 		'[.[0], .[3], .[4], .[5]] | all(.step == "done" and .sim.sha256_ok == true and
 		 .sim.mic_ok == true)' "$CP_DIR/joined.json"
+	;;
+loramac-node | loramac-node-adaptive)
+	# Issue 16: the devices answer as LoRaMac-node's FragDecoder and are registered with
+	# "stack": "loramac-node" (the fleet JSON). One that lost uncoded fragments and rebuilt
+	# them from parity keeps MissingFrag above 0: fuotad judges it from the frames it sent.
+	if [ "$SCENARIO" = loramac-node ]; then
+		extra='{redundancy_frames: 12}'
+	else
+		CP_ADAPTIVE=1
+		extra='{redundancy_frames: 0}'
+	fi
+	start "$SCENARIO"
+	fleet 6000 --devices 4 --v2-fraction 0 --loss 0.06 "${SIM_COMMON[@]}" --seed 21 \
+		--misbehave loramac-node=1
+	run_job "$(job_body "$FW" "$extra")" 300
+	joined
+	check "job succeeded: every device done and verified, none failed" \
+		'.state == "succeeded" and .devices == 4 and .updated == 4 and .failed == 0 and
+		 .verified == 4' "$CP_DIR/summary.json"
+	check "LoRaMac-node answers, TS004 v1" \
+		'all(.[]; .sim.packages.ts004 == 1 and (.sim.misbehave | index("loramac-node")))' \
+		"$CP_DIR/joined.json"
+	check "devices lost uncoded fragments and parity rebuilt them (their MissingFrag > 0)" \
+		'any(.[]; .step == "done" and .sim.fragments.recovered > 0)' "$CP_DIR/joined.json"
+	if [ "$SCENARIO" = loramac-node ]; then
+		# After the session: judged from where the counter stopped.
+		check "fuotad judged such a device done from the frames it sent" \
+			'any(.[]; .last_answer.missing > 0 and .last_answer.stack == "loramac-node" and
+			 (.last_answer.judged | test("inferred")))' "$CP_DIR/job-devices.json"
+	else
+		# In the rounds: a device whose counter stopped is done, not short.
+		check "adaptive parity: below the cap" \
+			'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"
+	fi
+	;;
+lbm-missing)
+	start lbmmissing
+	fleet 2000 --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 22 --misbehave lbm-missing=1
+	run_job "$(job_body "$FW" '{}')" 240
+	joined
+	check "job succeeded: every device done and verified, none failed" \
+		'.state == "succeeded" and .devices == 3 and .updated == 3 and .failed == 0 and
+		 .verified == 3' "$CP_DIR/summary.json"
+	check "LBM v2 answers after a lossless session" \
+		'all(.[]; .sim.packages.ts004 == 2 and .sim.mic_ok == true and
+		 (.sim.misbehave | index("lbm-missing")))' "$CP_DIR/joined.json"
 	;;
 kill)
 	CP_ADAPTIVE=1

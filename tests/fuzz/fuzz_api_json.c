@@ -114,6 +114,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (api_decode_device(body, len, &d, &e) == FUOTA_OK) {
 			check_deveui(d.dev_eui);
 			CHECK(d.dev_class == 'A' || d.dev_class == 'B' || d.dev_class == 'C');
+			CHECK(strcmp(d.stack, "ts004") == 0 ||
+			      strcmp(d.stack, "loramac-node") == 0 || strcmp(d.stack, "lbm") == 0);
+			CHECK(d.max_frags >= 0 && d.max_frags <= 16383);
 		} else {
 			CHECK(e.status == 400 && e.code[0]);
 		}

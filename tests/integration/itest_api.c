@@ -1050,6 +1050,83 @@ static void test_job_plan(void **state)
 	json_decref(j);
 }
 
+/* Issue 16: a device's stack and fragment limit, stored and returned; the plan warns of a device
+ * whose limit (its own, or LoRa Basics Modem's default build of 100) is below the job's
+ * fragments. */
+#define STACK_DEV_FMT                                           \
+	"{\"dev_eui\":\"%s\",\"application_id\":\"stk\","       \
+	"\"lorawan_version\":\"1.0.4\",\"gen_app_key\":"        \
+	"\"000102030405060708090a0b0c0d0e0f\",\"class\":\"C\"," \
+	"\"region\":\"EU868\"%s}"
+
+static void test_device_stack_plan(void **state)
+{
+	char body[512];
+	json_t *j, *w;
+
+	(void)state;
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000001", ",\"stack\":\"lbm\"");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_string_equal(jstr(j, "stack"), "lbm");
+	assert_true(json_is_null(json_object_get(j, "max_frags")));
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000002",
+	         ",\"stack\":\"loramac-node\",\"max_frags\":300");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000003", ",\"max_frags\":200");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000004", "");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/devices/5100000000000002", T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "stack"), "loramac-node");
+	assert_int_equal(jint(j, "max_frags"), 300);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/devices/5100000000000004", T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "stack"), "ts004");
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"stack\":\"zephyr\"");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_string_equal(err_field(j), "stack");
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"max_frags\":0");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_string_equal(err_field(j), "max_frags");
+	json_decref(j);
+	/* 65725 bytes at DR5 (239-byte fragments): 275 fragments. The LBM device (100) and the
+	 * one that takes 200 are warned of; 300 and no limit are not. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":65725,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
+	                      "\"5100000000000002\",\"5100000000000003\",\"5100000000000004\"]}",
+	                      &j),
+	                 200);
+	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 275);
+	w = json_object_get(j, "warnings");
+	assert_int_equal(json_array_size(w), 2);
+	assert_string_equal(jstr(json_array_get(w, 0), "dev_eui"), "5100000000000001");
+	assert_string_equal(jstr(json_array_get(w, 0), "code"), "device_memory");
+	assert_int_equal(jint(json_array_get(w, 0), "max_frags"), 100);
+	assert_int_equal(jint(json_array_get(w, 0), "fragments"), 275);
+	assert_string_equal(jstr(json_array_get(w, 1), "dev_eui"), "5100000000000003");
+	assert_int_equal(jint(json_array_get(w, 1), "max_frags"), 200);
+	json_decref(j);
+	/* A small image: no warning. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":2000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\"]}",
+	                      &j),
+	                 200);
+	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+	json_decref(j);
+}
+
 static void test_tenant_isolation(void **state)
 {
 	char path[96], body[4096];
@@ -2178,6 +2255,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_job_multipart),
 	        cmocka_unit_test(test_job_validation),
 	        cmocka_unit_test(test_job_plan),
+	        cmocka_unit_test(test_device_stack_plan),
 	        cmocka_unit_test(test_tenant_isolation),
 	        cmocka_unit_test(test_sql_metacharacters),
 	        cmocka_unit_test(test_malformed_http),

@@ -120,6 +120,18 @@ struct sim_dev {
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
 	unsigned lost_answers; /* its next answers to a multicast status request are lost */
+	/* How it answers FragSessionStatusReq (issue 16): as TS004 reads it, as LoRaMac-node's
+	 * FragDecoder (the last counter seen, the uncoded fragments lost so far), or as LoRa
+	 * Basics Modem after a lossless session (MissingFrag stays 1). */
+	enum { ANS_TS004, ANS_LORAMAC_NODE, ANS_LBM } answers_as;
+	uint32_t lmn_counter, lmn_uncoded; /* LoRaMac-node: its counter, uncoded frames taken */
+	/* v2: its FragDataBlockReceivedReq reaches fuotad only after the session, just before its
+	 * answer to the unicast FragSessionStatusReq (BlockAckDelay and class A timing). */
+	uint32_t max_frags; /* refuses a longer session with NotEnoughMemory (0: no limit) */
+	bool report_late;
+	bool report_after_status; /* with report_late: after that answer rather than before */
+	uint8_t held_report[2];
+	bool holds_report;
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -457,6 +469,20 @@ static void dev_status_ans(const struct sim_dev *d, struct frag_cmd *ans)
 	                                                   ? 0
 	                                                   : (st.missing > 255 ? 255 : st.missing));
 	ans->u.status_ans.memory_error = st.not_enough_memory;
+	if (d->answers_as == ANS_LORAMAC_NODE) {
+		uint32_t c = d->lmn_counter, m = d->setup.nb_frag;
+		uint32_t before = (c > 0 ? c - 1 : 0) < m ? (c > 0 ? c - 1 : 0) : m;
+		uint32_t taken = d->lmn_uncoded - (c >= 1 && c <= m ? 1u : 0u);
+		uint32_t lost = before - taken;
+
+		ans->u.status_ans.nb_received = (uint16_t)c;
+		ans->u.status_ans.missing_frag = (uint8_t)(lost > 255 ? 255 : lost);
+	}
+	if (d->answers_as == ANS_LBM && frag_dec_state(&d->dec) == FRAG_DEC_DONE &&
+	    st.recovered == 0) {
+		ans->u.status_ans.nb_received = d->setup.nb_frag;
+		ans->u.status_ans.missing_frag = 1;
+	}
 	/* v2 MICError: the rebuilt image failed its check (only once it is rebuilt). */
 	ans->u.status_ans.mic_error =
 	        d->ts004 >= 2 && frag_dec_state(&d->dec) == FRAG_DEC_DONE && !d->mic_ok;
@@ -487,14 +513,23 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 				assert_true(cmd.u.setup_req.session_cnt > d->last_cnt);
 				d->last_cnt = cmd.u.setup_req.session_cnt;
 			}
-			dev_session_setup(d, &cmd.u.setup_req);
 			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
 			ans.u.setup_ans.frag_index = cmd.u.setup_req.frag_index;
+			if (d->max_frags && cmd.u.setup_req.nb_frag > d->max_frags) {
+				ans.u.setup_ans.not_enough_memory = true;
+				break;
+			}
+			dev_session_setup(d, &cmd.u.setup_req);
 			break;
 		case FRAG_CMD_SESSION_STATUS_REQ:
 			/* fuotad asks each device about its own session only. */
 			assert_int_equal(cmd.u.status_req.frag_index, d->setup.frag_index);
 			d->status_reqs++;
+			if (d->holds_report && !d->report_after_status) {
+				d->holds_report = false;
+				uplink(e, d, FRAG_PORT, d->held_report, sizeof(d->held_report));
+				d->reported_ms = T.now_ms;
+			}
 			dev_status_ans(d, &ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_REQ:
@@ -512,6 +547,11 @@ static void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		}
 		assert_int_equal(frag_cmd_encode(&ans, v, out, sizeof(out), &olen), FUOTA_OK);
 		uplink(e, d, FRAG_PORT, out, olen);
+		if (ans.type == FRAG_CMD_SESSION_STATUS_ANS && d->holds_report) {
+			d->holds_report = false;
+			uplink(e, d, FRAG_PORT, d->held_report, sizeof(d->held_report));
+			d->reported_ms = T.now_ms;
+		}
 	}
 }
 
@@ -673,6 +713,11 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 	if (cmd.u.data_fragment.n <= 32 && (d->drop_mask >> (cmd.u.data_fragment.n - 1) & 1))
 		return;
 	d->frames++;
+	/* LoRaMac-node updates its status only while the session is ongoing. */
+	if (frag_dec_state(&d->dec) != FRAG_DEC_DONE && cmd.u.data_fragment.n > d->lmn_counter) {
+		d->lmn_counter = cmd.u.data_fragment.n;
+		d->lmn_uncoded += cmd.u.data_fragment.n <= d->setup.nb_frag;
+	}
 	assert_int_equal(frag_dec_process(&d->dec, cmd.u.data_fragment.n,
 	                                  cmd.u.data_fragment.payload,
 	                                  cmd.u.data_fragment.payload_len, &st),
@@ -688,6 +733,9 @@ static void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *ph
 		req[1] = (uint8_t)((d->mic_ok ? 0x00 : 0x04) | d->setup.frag_index);
 		if (d->lost_reports > 0) {
 			d->lost_reports--;
+		} else if (d->report_late) {
+			memcpy(d->held_report, req, sizeof(req));
+			d->holds_report = true;
 		} else {
 			uplink(e, d, FRAG_PORT, req, sizeof(req));
 			d->reported_ms = T.now_ms;
@@ -1566,6 +1614,139 @@ static void test_v2_session_cnt_and_mic(void **state)
 	assert_int_equal(db_count("SELECT min(session_cnt) FROM engine_device"), 2);
 	/* Each job had its own group: a new McAddr. */
 	assert_int_equal(db_count("SELECT count(DISTINCT mc_addr) FROM multicast_group"), 2);
+	engine_destroy(e);
+}
+
+/* Sets a registered device's stack (device.stack, as the REST API stores it). */
+static void set_stack(const char *eui, const char *stack)
+{
+	char sql[192];
+
+	snprintf(sql, sizeof(sql),
+	         "WITH u AS (UPDATE device SET stack = '%s' WHERE dev_eui = '%s' RETURNING 1) "
+	         "SELECT count(*) FROM u",
+	         stack, eui);
+	assert_int_equal(db_count(sql), 1);
+}
+
+/* Issue 16: LoRaMac-node answers FragSessionStatusReq with the last counter it saw and the
+ * uncoded fragments it lost, never lowered once parity rebuilt them. A device that lost
+ * fragment 2 and rebuilt the image is done when fuotad knows its stack; the same answers from a
+ * device registered with the TS004 reading still fail it (the attribute is what changes it). */
+static void test_loramac_node_status(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000061", 0x61, 1);
+	add_dev("0000000000000062", 0x62, 1);
+	add_dev("0000000000000063", 0x63, 1);
+	for (size_t i = 0; i < 3; i++)
+		T.devs[i].answers_as = ANS_LORAMAC_NODE;
+	T.devs[0].drop_mask = 1u << 1; /* fragment 2 */
+	T.devs[2].drop_mask = 1u << 1;
+	set_stack(T.devs[0].eui, "loramac-node");
+	set_stack(T.devs[1].eui, "loramac-node");
+	job = add_job(0, 3, 4);
+	e = new_engine("itest-a", false);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	for (size_t i = 0; i < 3; i++)
+		assert_image(&T.devs[i]);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "failed");
+	why = dev_field(devs, T.devs[2].eui, "failure_reason");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "1 fragments missing"));
+	json_decref(devs);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer::text LIKE "
+	                          "'%inferred from the frames sent%'"),
+	                 1);
+	engine_destroy(e);
+}
+
+/* Issue 16: a device that cannot hold the session's fragments refuses FragSessionSetupReq with
+ * NotEnoughMemory; its failure reason says what the session asked and the limit fuotad knows
+ * (LoRa Basics Modem's default build, 100 fragments, here 10 of a device's own). */
+static void test_setup_not_enough_memory(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[256];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000081", 0x81, 2);
+	add_dev("0000000000000082", 0x82, 2);
+	T.devs[0].max_frags = 10; /* the session has 20 */
+	snprintf(sql, sizeof(sql),
+	         "WITH u AS (UPDATE device SET stack = 'lbm', max_frags = 10 WHERE dev_eui = '%s' "
+	         "RETURNING 1) SELECT count(*) FROM u",
+	         T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
+	why = dev_field(devs, T.devs[0].eui, "failure_reason");
+	assert_non_null(why);
+	assert_string_equal(why, "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
+	                         "session's 20 fragments of 50 bytes (its limit: 10 fragments)");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	json_decref(devs);
+	engine_destroy(e);
+}
+
+/* Issue 16: LoRa Basics Modem v2 after a lossless session reports its block (no MICError),
+ * then answers FragSessionStatusReq with MissingFrag 1 (`0100120001` in an 18-fragment
+ * session): it has the image, and that answer does not fail it. Device 1 answers first and
+ * reports after: it is asked again rather than failed, and its report moves it on. */
+static void test_lbm_block_then_status(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000071", 0x71, 2);
+	add_dev("0000000000000072", 0x72, 2);
+	for (size_t i = 0; i < 2; i++) {
+		T.devs[i].answers_as = ANS_LBM;
+		T.devs[i].report_late = true;
+	}
+	T.devs[1].report_after_status = true;
+	set_stack(T.devs[0].eui, "lbm");
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_true(T.devs[0].mic_ok);
+	assert_true(T.devs[0].reported_ms > 0);
+	assert_true(T.devs[0].status_reqs > 0); /* it was asked, and answered MissingFrag 1 */
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[1].eui, "failure_reason"));
+	assert_true(T.devs[1].reported_ms > 0);
+	json_decref(devs);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE "
+	                          "last_answer->>'judged' = 'done (block reported)'"),
+	                 2);
 	engine_destroy(e);
 }
 
@@ -2709,6 +2890,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_restart_mid_transmission),
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
+	        cmocka_unit_test(test_loramac_node_status),
+	        cmocka_unit_test(test_lbm_block_then_status),
+	        cmocka_unit_test(test_setup_not_enough_memory),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),

@@ -171,6 +171,25 @@ static void test_tx_power(void **state)
 	assert_string_equal(e.field, "tx_power_dbm");
 }
 
+/* A device's fragment limit against the plan (issue 16). */
+static void test_frag_limit(void **state)
+{
+	(void)state;
+	/* LoRa Basics Modem's default build: 100 fragments; its answer to 275 is NotEnoughMemory.
+	 */
+	assert_int_equal(plan_frag_limit_exceeded(275, "lbm", 0), 100);
+	assert_int_equal(plan_frag_limit_exceeded(100, "lbm", 0), 0);
+	/* The device's own limit wins over its stack's default. */
+	assert_int_equal(plan_frag_limit_exceeded(275, "lbm", 300), 0);
+	assert_int_equal(plan_frag_limit_exceeded(275, "loramac-node", 21), 21);
+	assert_int_equal(plan_frag_limit_exceeded(275, "ts004", 274), 274);
+	assert_int_equal(plan_frag_limit_exceeded(275, "ts004", 275), 0);
+	/* No limit known: no warning; an unknown stack reads as ts004. */
+	assert_int_equal(plan_frag_limit_exceeded(16000, "ts004", 0), 0);
+	assert_int_equal(plan_frag_limit_exceeded(16000, NULL, 0), 0);
+	assert_int_equal(plan_frag_limit_exceeded(16000, "zephyr", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +198,7 @@ int main(void)
 	        cmocka_unit_test(test_stream_and_cap),
 	        cmocka_unit_test(test_given_timeout_and_class_b),
 	        cmocka_unit_test(test_tx_power),
+	        cmocka_unit_test(test_frag_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

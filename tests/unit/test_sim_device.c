@@ -485,6 +485,106 @@ static void run_session(int version)
 	fixture_free(&f);
 }
 
+/* The device's FragSessionStatusAns (Participants as given) through exchange(), decoded; false
+ * when it keeps quiet. */
+static bool status_of(struct fixture *f, int64_t t, bool participants, struct frag_status_ans *a)
+{
+	const uint8_t req[] = {0x01, participants ? 0x01 : 0x00};
+	struct sim_uplink ul;
+	struct frag_cmd ans;
+	size_t used = 0;
+
+	if (!exchange(&f->d, t, FRAG_PORT, req, 2, &ul))
+		return false;
+	assert_int_equal(frag_cmd_decode(ul.data, ul.len, f->version == 2 ? FRAG_V2 : FRAG_V1,
+	                                 FRAG_UP, 0, &ans, &used, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(ans.type, FRAG_CMD_SESSION_STATUS_ANS);
+	*a = ans.u.status_ans;
+	return true;
+}
+
+/* --misbehave loramac-node: NbFragReceived is the last counter seen while decoding, MissingFrag
+ * the uncoded fragments lost, kept once parity rebuilt them; Participants = 0 is answered while
+ * that count is above 0, finished or not, and not while it is 0 (even with the tail lost). */
+static void test_loramac_node_answers(void **state)
+{
+	(void)state;
+	struct fixture f;
+	struct frag_status_ans a;
+	fixture_init(&f, 1, 1000); /* M = 21 */
+	f.c.misbehave = SIM_MB_LORAMAC_NODE;
+	sim_dev_free(&f.d);
+	dev_init(&f.d, &f.c);
+	f.start = setup_all(&f.d, &f.ss, 1, false);
+	int64_t t = f.start + 1500;
+	sim_dev_tick(&f.d, t);
+	uint32_t fcnt = 0;
+	/* Fragments 1..8: nothing lost yet; then 10..18, 9 lost. */
+	for (uint32_t n = 1; n <= 8; n++, fcnt++, t += 200)
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
+	assert_false(status_of(&f, t, false, &a));
+	assert_true(status_of(&f, t, true, &a));
+	assert_int_equal(a.nb_received, 8);
+	assert_int_equal(a.missing_frag, 0);
+	for (uint32_t n = 10; n <= 18; n++, fcnt++, t += 200)
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
+	assert_true(status_of(&f, t, false, &a));
+	assert_int_equal(a.nb_received, 18);
+	assert_int_equal(a.missing_frag, 1);
+	/* The rest and parity rows until the image is rebuilt: the counter stops there and the
+	 * lost fragment stays counted (index 8 is in the v1 rows 1 and 2 of PROTOCOL-NOTES §4.8
+	 * at most; whichever row rebuilds it, the answer says the counter of that row). */
+	uint32_t done_n = 0;
+	for (uint32_t n = 19; n <= f.ss.m + 10 && !done_n; n++, fcnt++, t += 200) {
+		struct sim_dev_report r;
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
+		sim_dev_get_report(&f.d, t, &r);
+		if (r.decoded)
+			done_n = n;
+	}
+	assert_true(done_n > f.ss.m);
+	assert_int_equal(fixture_frame(&f, done_n + 1, fcnt, t), FUOTA_OK);
+	assert_true(status_of(&f, t, false, &a));
+	assert_int_equal(a.nb_received, done_n);
+	assert_int_equal(a.missing_frag, 1);
+	assert_false(a.memory_error);
+	fixture_free(&f);
+}
+
+/* --misbehave lbm-missing: a v2 device after a lossless session answers MissingFrag 1,
+ * NbFragReceived M; after a session with losses it answers as before. */
+static void test_lbm_missing_answers(void **state)
+{
+	(void)state;
+	for (int lossy = 0; lossy < 2; lossy++) {
+		struct fixture f;
+		struct frag_status_ans a;
+		fixture_init(&f, 2, 1000); /* M = 21 */
+		f.c.misbehave = SIM_MB_LBM_MISSING;
+		sim_dev_free(&f.d);
+		dev_init(&f.d, &f.c);
+		f.start = setup_all(&f.d, &f.ss, 2, true);
+		int64_t t = f.start + 1500;
+		sim_dev_tick(&f.d, t);
+		uint32_t fcnt = 0;
+		struct sim_dev_report r = {0};
+		for (uint32_t n = 1; n <= f.ss.m + 10 && !r.decoded; n++, fcnt++, t += 200) {
+			if (lossy && n == 3)
+				continue;
+			assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
+			sim_dev_get_report(&f.d, t, &r);
+		}
+		assert_true(r.verified);
+		assert_true(status_of(&f, t, true, &a));
+		assert_int_equal(a.missing_frag, lossy ? 0 : 1);
+		if (!lossy)
+			assert_int_equal(a.nb_received, f.ss.m);
+		assert_false(a.mic_error);
+		fixture_free(&f);
+	}
+}
+
 static void test_whole_session_v1(void **state)
 {
 	(void)state;
@@ -1032,6 +1132,8 @@ int main(void)
 	        cmocka_unit_test(test_group_setup_key_vectors),
 	        cmocka_unit_test(test_whole_session_v1),
 	        cmocka_unit_test(test_whole_session_v2),
+	        cmocka_unit_test(test_loramac_node_answers),
+	        cmocka_unit_test(test_lbm_missing_answers),
 	        cmocka_unit_test(test_wrong_mic),
 	        cmocka_unit_test(test_fcnt_window),
 	        cmocka_unit_test(test_session_cnt_replay),

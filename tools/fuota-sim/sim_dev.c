@@ -489,6 +489,11 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 		return; /* not from a group this session listens to */
 	if (s->done)
 		return;
+	/* LoRaMac-node's status: updated for each frame while decoding (frozen once done). */
+	if (f->n > s->lmn_counter) {
+		s->lmn_counter = f->n;
+		s->lmn_uncoded += f->n <= s->req.nb_frag;
+	}
 	enum frag_dec_state st;
 	if (frag_dec_process(&s->dec, f->n, f->payload, f->payload_len, &st) != FUOTA_OK) {
 		fail(d, "DataFragment N=%u refused by the decoder (size %zu)", f->n,
@@ -511,6 +516,43 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 	}
 }
 
+/* LoRaMac-node's FragSessionStatusAns fields (FragDecoder.c): NbFragReceived = the last counter
+ * seen, MissingFrag = the uncoded fragments skipped before it. */
+static void lmn_status(const struct sim_frag *s, uint32_t *counter, uint32_t *lost)
+{
+	uint32_t c = s->lmn_counter, m = s->req.nb_frag;
+	uint32_t before = c > 0 ? (c - 1 < m ? c - 1 : m) : 0;
+	uint32_t taken = s->lmn_uncoded - (c >= 1 && c <= m ? 1u : 0u);
+
+	*counter = c;
+	*lost = before > taken ? before - taken : 0;
+}
+
+/* The status answer of an active session, as the device's stack gives it; false: it keeps quiet
+ * (Participants = 0 and nothing to report). */
+static bool status_fields(const struct sim_dev *d, const struct sim_frag *s, bool participants,
+                          struct frag_status_ans *a)
+{
+	struct frag_dec_stats st;
+	frag_dec_get_stats(&s->dec, &st);
+	bool done = frag_dec_state(&s->dec) == FRAG_DEC_DONE;
+	uint32_t received = st.received, missing = st.missing;
+	if (d->cfg.misbehave & SIM_MB_LORAMAC_NODE)
+		lmn_status(s, &received, &missing);
+	else if ((d->cfg.misbehave & SIM_MB_LBM_MISSING) && done && st.recovered == 0 &&
+	         d->rep.frag_missing == 0 && missing == 0) {
+		received = s->req.nb_frag;
+		missing = 1;
+	}
+	if (!participants && missing == 0 && (done || (d->cfg.misbehave & SIM_MB_LORAMAC_NODE)))
+		return false; /* only devices still missing fragments answer */
+	a->nb_received = (uint16_t)(received > 16383 ? 16383 : received);
+	a->missing_frag = (uint8_t)(missing > 255 ? 255 : missing);
+	a->memory_error = st.not_enough_memory;
+	a->mic_error = d->cfg.frag_version >= 2 && s->mic_error;
+	return true;
+}
+
 static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_status_req *r)
 {
 	struct sim_frag *s = &d->frag[r->frag_index & 3];
@@ -521,15 +563,8 @@ static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_sta
 		if (d->cfg.frag_version < 2)
 			return; /* v1 has no way to say it */
 		a->session_not_exist = true;
-	} else {
-		struct frag_dec_stats st;
-		frag_dec_get_stats(&s->dec, &st);
-		if (!r->participants && st.missing == 0 && frag_dec_state(&s->dec) == FRAG_DEC_DONE)
-			return; /* only devices still missing fragments answer */
-		a->nb_received = (uint16_t)(st.received > 16383 ? 16383 : st.received);
-		a->missing_frag = (uint8_t)(st.missing > 255 ? 255 : st.missing);
-		a->memory_error = st.not_enough_memory;
-		a->mic_error = d->cfg.frag_version >= 2 && s->mic_error;
+	} else if (!status_fields(d, s, r->participants, a)) {
+		return;
 	}
 	uint8_t buf[8];
 	size_t len = 0;

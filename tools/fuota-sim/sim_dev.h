@@ -41,6 +41,13 @@
 #define SIM_MB_LATE        0x02u /* answer late_s seconds late */
 #define SIM_MB_REJECT_FRAG 0x04u /* refuse every FragSessionSetupReq with NotEnoughMemory */
 #define SIM_MB_WRONG_MCKEY 0x08u /* McKey = AES DECRYPT(McKEKey, ...): the P13 direction bug */
+/* Answers FragSessionStatusReq as Semtech LoRaMac-node's FragDecoder does (PROTOCOL-NOTES §4.10):
+ * NbFragReceived the last fragment counter seen while decoding, MissingFrag the uncoded
+ * fragments lost so far (never lowered once parity rebuilt them); to Participants = 0 whenever
+ * that count is above 0, finished or not. */
+#define SIM_MB_LORAMAC_NODE 0x10u
+/* LoRa Basics Modem v2 after a lossless session: MissingFrag stays 1 (NbFragReceived M). */
+#define SIM_MB_LBM_MISSING 0x20u
 
 /* Steps a device went through (struct sim_dev_report.steps). */
 #define SIM_STEP_PKG_VERSION  0x0001u /* answered a PackageVersionReq */
@@ -164,9 +171,11 @@ struct sim_frag {
 	struct frag_dec dec;
 	void *mem;
 	bool mic_error;
-	uint8_t ack_tries;   /* FragDataBlockReceivedReq still to send */
-	int64_t ack_next_ms; /* when the next one may go */
-	bool has_cnt;        /* v2: a SessionCnt was accepted for this index */
+	uint8_t ack_tries;    /* FragDataBlockReceivedReq still to send */
+	uint32_t lmn_counter; /* the last fragment counter seen while decoding */
+	uint32_t lmn_uncoded; /* uncoded fragments taken while decoding */
+	int64_t ack_next_ms;  /* when the next one may go */
+	bool has_cnt;         /* v2: a SessionCnt was accepted for this index */
 	uint16_t last_cnt;
 };
 

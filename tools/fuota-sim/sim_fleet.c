@@ -180,6 +180,10 @@ json_t *sim_misbehave_json(uint32_t flags)
 		json_array_append_new(a, json_string("reject-frag"));
 	if (flags & SIM_MB_WRONG_MCKEY)
 		json_array_append_new(a, json_string("wrong-mckey"));
+	if (flags & SIM_MB_LORAMAC_NODE)
+		json_array_append_new(a, json_string("loramac-node"));
+	if (flags & SIM_MB_LBM_MISSING)
+		json_array_append_new(a, json_string("lbm-missing"));
 	return a;
 }
 
@@ -201,6 +205,11 @@ char *sim_fleet_json(const struct sim *s)
 		        c->lorawan11 ? "1.1.0" : "1.0.4", c->lorawan11 ? "app_key" : "gen_app_key",
 		        key, "class", cls, "region", s->o.region->name, "packages", "ts003",
 		        c->clk_version, "ts004", c->frag_version, "ts005", c->mc_version);
+		/* The stack fuotad reads the device's status answers by (REST "stack"). */
+		if (n->misbehave & SIM_MB_LORAMAC_NODE)
+			json_object_set_new(d, "stack", json_string("loramac-node"));
+		else if (n->misbehave & SIM_MB_LBM_MISSING)
+			json_object_set_new(d, "stack", json_string("lbm"));
 		json_array_append_new(devs, d);
 		json_t *gl = json_array();
 		for (size_t k = 0; k < n->n_gws; k++)

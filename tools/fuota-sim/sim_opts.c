@@ -51,7 +51,12 @@ static void usage(FILE *f)
 	        "  --misbehave KIND=F      KIND for a fraction F of the fleet, or KIND@I,J,... "
 	        "for\n"
 	        "                          device indices; KIND: silent, late, wrong-key,\n"
-	        "                          reject-frag, wrong-mckey (repeatable)\n"
+	        "                          reject-frag, wrong-mckey (repeatable); and how a\n"
+	        "                          stack answers FragSessionStatusReq: loramac-node\n"
+	        "                          (last counter seen, uncoded fragments lost so far),\n"
+	        "                          lbm-missing (LBM v2: MissingFrag 1 after a lossless\n"
+	        "                          session); the fleet JSON registers those devices\n"
+	        "                          with that \"stack\"\n"
 	        "  --late S                delay of 'late' answers (60)\n"
 	        "  --image FILE            the original image: devices check their rebuilt "
 	        "image's\n"
@@ -121,11 +126,11 @@ static int parse_misbehave(const char *arg, struct sim_opts *o)
 	static const struct {
 		const char *name;
 		uint32_t flag;
-	} kinds[SIM_N_MISBEHAVE] = {{"silent", SIM_MB_SILENT},
-	                            {"late", SIM_MB_LATE},
-	                            {"wrong-key", SIM_MB_WRONG_KEY},
-	                            {"reject-frag", SIM_MB_REJECT_FRAG},
-	                            {"wrong-mckey", SIM_MB_WRONG_MCKEY}};
+	} kinds[SIM_N_MISBEHAVE] = {
+	        {"silent", SIM_MB_SILENT},           {"late", SIM_MB_LATE},
+	        {"wrong-key", SIM_MB_WRONG_KEY},     {"reject-frag", SIM_MB_REJECT_FRAG},
+	        {"wrong-mckey", SIM_MB_WRONG_MCKEY}, {"loramac-node", SIM_MB_LORAMAC_NODE},
+	        {"lbm-missing", SIM_MB_LBM_MISSING}};
 	if (o->n_mb == sizeof(o->mb) / sizeof(o->mb[0]))
 		return -1;
 	size_t klen = strcspn(arg, "=@");

@@ -103,6 +103,12 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
                  struct api_error *e);
 
 void job_params_init(struct job_params *p);
+/* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
+ * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
+ * the plan's nb_frag is above it, else 0 (no limit known, or within it). LoRa Basics Modem's
+ * default build takes 100 and refuses more with NotEnoughMemory. */
+uint32_t plan_frag_limit_exceeded(unsigned nb_frag, const char *stack, int64_t max_frags);
+
 /* Frees p->dev_euis (p itself is the caller's). NULL is accepted. */
 void job_params_free(struct job_params *p);
 

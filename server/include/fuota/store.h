@@ -133,12 +133,19 @@ struct store_device {
 	const uint8_t *key_box;
 	size_t key_box_len;
 	int ts003_version, ts004_version, ts005_version; /* 0 unknown, 1, 2 */
+	const char *stack;                               /* NULL or "": "ts004" */
+	int max_frags;                                   /* 0: unknown (NULL) */
 };
 int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json);
 /* application_id NULL: every application. */
 int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
                       unsigned long offset, char **json);
 int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json);
+/* The n devices' (lowercase DevEUIs) stacks and fragment limits, for the plan: a JSON array of
+ * {dev_eui, stack, max_frags} for those with a limit or a stack other than ts004 (unknown
+ * DevEUIs are left out). *json malloc'd. */
+int store_device_limits(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
+                        char **json);
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 

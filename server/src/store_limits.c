@@ -1,0 +1,44 @@
+/* What the plan needs to know of a job's devices: their stacks and fragment limits (issue 16). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "store_int.h"
+
+int store_device_limits(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
+                        char **json)
+{
+	char tid[24], *list;
+	const char *vals[2];
+	size_t pos = 0;
+	int rc;
+
+	*json = NULL;
+	/* A text[] literal: {eui,eui,...}; each DevEUI is 16 hex digits (decoded by the API). */
+	list = malloc(n * 17 + 3);
+	if (!list)
+		return FUOTA_ERR_NO_MEMORY;
+	list[pos++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (strspn(dev_euis[i], "0123456789abcdef") != 16 || dev_euis[i][16]) {
+			free(list);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		if (i > 0)
+			list[pos++] = ',';
+		memcpy(list + pos, dev_euis[i], 16);
+		pos += 16;
+	}
+	list[pos++] = '}';
+	list[pos] = 0;
+	vals[0] = store_i64(tid, tenant);
+	vals[1] = list;
+	rc = store_json(s,
+	                "SELECT coalesce(json_agg(json_build_object('dev_eui', dev_eui, "
+	                "'stack', stack, 'max_frags', max_frags) ORDER BY dev_eui), '[]') "
+	                "FROM device WHERE tenant_id = $1 AND dev_eui = ANY ($2::text[]) "
+	                "AND (max_frags IS NOT NULL OR stack <> 'ts004')",
+	                2, vals, json);
+	free(list);
+	return rc;
+}
