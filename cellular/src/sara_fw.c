@@ -61,7 +61,7 @@ static void sync_dir(const char *path)
 
 /* Write a temp file, fsync it, rename it over the state file: a reader sees the old file or the
  * new one, whole. */
-static int persist(struct fwu *u)
+int fwu_persist(struct fwu *u)
 {
 	char buf[STATE_MAX], tmp[1024];
 	size_t len;
@@ -118,16 +118,24 @@ int fwu_apply(struct fwu *u, const struct fwu_event *ev)
 
 	if (err != FUOTA_OK)
 		return fwu_fail(u, err, "%s", why);
+	if (next.state == FWU_S_INSTALL_START && u->st.state != FWU_S_INSTALL_START) {
+		/* the module still answers until it reboots into the install: wait for silence */
+		u->just_sent = true;
+		u->sent_ms = u->clk->now_ms(u->clk->ctx);
+	}
 	u->st = next;
 	sara_hold_resets(u->s, !fwu_reset_allowed(u->st.state));
 	if (acts & FWU_A_PERSIST) {
-		err = persist(u);
+		err = fwu_persist(u);
 		if (err != FUOTA_OK)
 			return err;
 	}
 	u->pending |= acts & ~(unsigned)(FWU_A_PERSIST | FWU_A_REPORT);
-	if ((acts & FWU_A_REPORT) && u->cfg.on_report)
-		u->cfg.on_report(u->cfg.ctx, &u->st, u->st.fail ? fwu_fail_name(u->st.fail) : "");
+	if ((acts & (FWU_A_REPORT | FWU_A_PERSIST)) && u->cfg.on_report)
+		u->cfg.on_report(u->cfg.ctx, &u->st,
+		                 !(acts & FWU_A_REPORT) ? NULL
+		                 : u->st.fail           ? fwu_fail_name(u->st.fail)
+		                                        : "");
 	return FUOTA_OK;
 }
 
@@ -199,7 +207,9 @@ static int wait_module(struct fwu *u)
 		if (err == FUOTA_OK || err == AT_ERR_DEVICE) {
 			uint64_t since = u->clk->now_ms(u->clk->ctx) - u->sent_ms;
 
-			if (!u->just_sent || silent || since >= u->cfg.silence_ms)
+			/* uFOTA: the server reboots the module when it likes (§3.5) */
+			if (!u->just_sent || silent ||
+			    (u->st.method != FWU_M_UFOTA && since >= u->cfg.silence_ms))
 				break;
 		} else if (err == FUOTA_ERR_TIMEOUT) {
 			silent = true;
@@ -430,7 +440,7 @@ int fwu_set_desired(struct fwu *u, const struct fwu_desired *d)
 	if (fwu_restore_plan(d, -1, &mno, cmds, 16, &n) != FUOTA_OK)
 		return fwu_fail(u, FUOTA_ERR_INVALID_ARG, "desired configuration: bad value");
 	u->want = *d;
-	return persist(u);
+	return fwu_persist(u);
 }
 
 const char *fwu_last_error(const struct fwu *u)

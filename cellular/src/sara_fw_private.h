@@ -32,6 +32,8 @@ void fwu_read_version(struct fwu *u, char *ver, size_t cap);
 int fwu_start(struct fwu *u, enum fwu_method m);
 /* fwu_run, then 0 when the status is DONE, else an error saying it is not. */
 int fwu_finish(struct fwu *u);
+/* Writes the state file (temp, fsync, rename). */
+int fwu_persist(struct fwu *u);
 /* Actions run by sara_fw_xfer.c. */
 int fwu_do_install(struct fwu *u);
 int fwu_do_send_package(struct fwu *u);

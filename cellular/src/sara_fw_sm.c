@@ -336,7 +336,8 @@ static int dispatch(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 		*a |= FWU_A_REPORT; /* an install is never timed out into a reset */
 		return FUOTA_OK;
 	case FWU_EV_CLIENT_START:
-		*a |= FWU_A_ENABLE_URCS; /* a boot, not an installed update (CELLULAR-NOTES §2.3) */
+		/* a boot, not an installed update (CELLULAR-NOTES §2.3); seen only with the URCs
+		 * enabled already, so nothing to do */
 		return FUOTA_OK;
 	case FWU_EV_RESTART: on_restart(n, a); return FUOTA_OK;
 	case FWU_EV_CANCEL: return on_cancel(n, a, why, cap);

@@ -300,11 +300,9 @@ int fwu_do_install(struct fwu *u)
 	u->own_cmd = cmd;
 	err = sara_cmd(u->s, NULL, 60000, "%s", cmd);
 	u->own_cmd = NULL;
-	if (err == FUOTA_OK) {
-		u->just_sent = true;
-		u->sent_ms = u->clk->now_ms(u->clk->ctx);
-	} else {
-		fwu_fail(u, FUOTA_OK, "%s", sara_last_error(u->s)); /* the version will tell */
+	if (err != FUOTA_OK) {
+		u->just_sent = false; /* it never started: the version will tell */
+		fwu_fail(u, FUOTA_OK, "%s", sara_last_error(u->s));
 	}
 	return FUOTA_OK;
 }

@@ -277,7 +277,7 @@ static void test_ufota_default(void **state)
 	/* Tables 2 and 4 */
 	urc(&r, "+UFOTASTAT: 3,1,0");
 	assert_int_equal(r.st.state, FWU_S_IDLE); /* a client start, not an install */
-	assert_true(r.acts & FWU_A_ENABLE_URCS);
+	assert_int_equal(r.acts, 0);
 	urc(&r, "+UFOTASTAT: 1,0,0");
 	assert_int_equal(r.st.state, FWU_S_DOWNLOADING);
 	urc(&r, "+UFOTASTAT: 0,1,30");

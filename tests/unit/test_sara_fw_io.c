@@ -400,6 +400,61 @@ static void test_appendix_b_during_ufota(void **state)
 	free(r);
 }
 
+/* Tables 2, 4, 5 on a variant without install URCs (00B-00): after +UFOTASTAT: 2,2,100 the module
+ * still answers until the server reboots it; the host waits for silence, then for AT, then reads
+ * the version. The wait-for-ack mode and its accept come first (§3.4.2). */
+static void test_ufota_without_install_urcs(void **state)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	const struct fwu_status *st;
+	int reg, sec;
+
+	(void)state;
+	cmd(r, "AT+USECMODE?\r", "\r\n+USECMODE: 1\r\n" OK);
+	cmd(r, "AT+ULWM2MREG=721\r", OK);
+	cmd(r, "AT+ULWM2MREG?\r", "\r\n+ULWM2MREG: 721,3,86281\r\n" OK);
+	version(r, "02.06,A00.01");
+	cmd(r, "AT+ULWM2MSTAT=1\r", OK);
+	cmd(r, "AT+UFOTASTAT=1\r", OK "\r\n+UFOTASTAT: 3,1,0\r\n\r\n+ULWM2MSTAT: 1,102,3\r\n");
+	cmd(r, "AT+UFOTACONFIG=721,2,255\r", OK);
+	urc(r, "\r\n+UFOTASTAT: 0,3,0\r\n", 1000);
+	cmd(r, "AT+UFOTAACK=30\r", OK);
+	urc(r, "\r\n+UFOTASTAT: 1,0,0\r\n", 30000);
+	urc(r, "\r\n+UFOTASTAT: 0,1,30\r\n", 60000);
+	urc(r, "\r\n+UFOTASTAT: 0,1,65\r\n", 90000);
+	urc(r, "\r\n+UFOTASTAT: 2,2,100\r\n", 120000);
+	urc(r, "\r\n+ULWM2MSTAT: 3,102,\"/5/0/3/\"\r\n", 120010);
+	cmd(r, "AT\r", OK);                   /* the server has not rebooted it yet */
+	add(r, "AT\r", 0, OK, 0, 5, 2000000); /* 25 min later: back */
+	boot(r);
+	version(r, "02.07,A00.01");
+	cmd(r, "AT+UMNOPROF?\r", "\r\n+UMNOPROF: 90\r\n" OK);
+	cmd(r, "AT+ULWM2MSTAT=1\r", OK); /* §3.7.1: again after the reboot */
+	cmd(r, "AT+UFOTASTAT=1\r", OK);
+	cmd(r, "AT+USECFW=0\r", "\r\n+USECFW: 3\r\n" OK);
+	go(r, true);
+	assert_int_equal(fwu_ufota_register(r->u, true, &reg, &sec), FUOTA_OK);
+	assert_int_equal(reg, 3);
+	assert_int_equal(sec, 1);
+	assert_int_equal(fwu_ufota_enable(r->u), FUOTA_OK);
+	assert_int_equal(fwu_ufota_config(r->u, 2), FUOTA_OK);
+	st = fwu_get_status(r->u);
+	assert_int_equal(fwu_ufota_ack(r->u, 30), FUOTA_ERR_STATE); /* nothing pending yet */
+	assert_int_equal(sara_poll(r->s, 2000), FUOTA_OK);
+	assert_int_equal(st->state, FWU_S_ACK_PENDING);
+	assert_int_equal(fwu_ufota_ack(r->u, 30), FUOTA_OK);
+	assert_int_equal(fwu_watch(r->u, 3600000), FUOTA_OK);
+	assert_int_equal(st->state, FWU_S_DONE);
+	assert_int_equal(st->method, FWU_M_UFOTA);
+	assert_int_equal(st->ufota_mode, 2);
+	assert_string_equal(st->ver_after, "02.07,A00.01");
+	assert_int_equal(r->closes, 1); /* §3.7.3 */
+	assert_int_equal(r->pulses + r->resets, 0);
+	assert_true(r->f->now > 2000000);
+	done(r);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +463,7 @@ int main(void)
 	        cmocka_unit_test(test_foat_window_missed),
 	        cmocka_unit_test(test_uart_and_md5),
 	        cmocka_unit_test(test_appendix_b_during_ufota),
+	        cmocka_unit_test(test_ufota_without_install_urcs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,8 +38,9 @@ struct fwu_config {
 	uint32_t xm_ack_timeout_ms;       /* Xmodem; 0: xmodem.h default */
 	unsigned xm_retries;              /* Xmodem; 0: xmodem.h default */
 	void (*close_sockets)(void *ctx); /* §3.7.3; may be NULL */
-	void (*on_report)(void *ctx, const struct fwu_status *st,
-	                  const char *msg); /* may be NULL */
+	/* Called at every transition (msg NULL: progress) and with a message when there is news for
+	 * the user: done, failed, stuck, an error. May be NULL. */
+	void (*on_report)(void *ctx, const struct fwu_status *st, const char *msg);
 	void *ctx;
 };
 
@@ -97,5 +98,28 @@ int fwu_install(struct fwu *u);
 
 /* RoT (§8): AT+USECFW=0 (update false) or =1 → *status (+USECFW value). */
 int fwu_rot(struct fwu *u, bool update, int *status);
+
+/* uFOTA (§3). fwu_ufota_enable: the URCs (+ULWM2MSTAT=1, +UFOTASTAT=1, and +UFWINSTALL=,,,1
+ * when the desired configuration says the variant has it) and the method recorded. */
+int fwu_ufota_enable(struct fwu *u);
+/* AT+UFOTACONFIG=721,<mode>,255: 1 download only, 2 wait for ack, 3 disabled (§3.4); the mode is
+ * kept in the state file. */
+int fwu_ufota_config(struct fwu *u, int mode);
+/* AT+UFOTAACK=<delay_s> (accept, download in delay_s; ≥ 1) or AT+UFOTAACK=0 (reject), only while
+ * the server's request is pending (§3.4.2). */
+int fwu_ufota_ack(struct fwu *u, int delay_s);
+enum { FWU_UFOTA_CANCEL = 0, FWU_UFOTA_PAUSE = 1, FWU_UFOTA_RESUME = 2 };
+/* AT+UFOTA=<op> (§3.3); a cancel is refused once an install is under way. */
+int fwu_ufota_ctl(struct fwu *u, int op);
+/* AT+UFOTA? → "+UFOTA: <state>,<total>,<done>". */
+int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *done);
+/* AT+USECMODE? (*secmode; 0 before the first registration means uFOTA cannot work, §3.1.1), then
+ * AT+ULWM2MREG? → *status of server 721 (3 registered); with checkin, AT+ULWM2MREG=721 first
+ * (an immediate check-in, §3.6). */
+int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode);
+
+/* The idle loop of a host that watches an update: URCs dispatched, actions run, until the status
+ * reaches DONE or FAILED (a transition while watching) or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
+int fwu_watch(struct fwu *u, uint32_t timeout_ms);
 
 #endif
