@@ -59,53 +59,73 @@ static void sync_dir(const char *path)
 	}
 }
 
-/* Write a temp file, fsync it, rename it over the state file: a reader sees the old file or the
- * new one, whole. */
-int fwu_persist(struct fwu *u)
+int fwu_file_write(const char *path, const struct fwu_status *st, const struct fwu_desired *d)
 {
 	char buf[STATE_MAX], tmp[1024];
 	size_t len;
-	int fd, err = fwu_file_encode(&u->st, &u->want, buf, sizeof(buf), &len);
+	int fd, err = fwu_file_encode(st, d, buf, sizeof(buf), &len);
 
 	if (err != FUOTA_OK)
-		return fwu_fail(u, err, "state file: %s", fuota_strerror(err));
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", u->cfg.state_path) >= (int)sizeof(tmp))
-		return fwu_fail(u, FUOTA_ERR_INVALID_ARG, "state file path too long");
+		return err;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return FUOTA_ERR_INVALID_ARG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fwu_fail(u, FUOTA_ERR_IO, "%s: %s", tmp, strerror(errno));
+		return FUOTA_ERR_IO;
 	err = write_all(fd, buf, len);
 	if (err == FUOTA_OK && fsync(fd) != 0)
 		err = FUOTA_ERR_IO;
 	if (close(fd) != 0)
 		err = FUOTA_ERR_IO;
-	if (err == FUOTA_OK && rename(tmp, u->cfg.state_path) != 0)
+	if (err == FUOTA_OK && rename(tmp, path) != 0)
 		err = FUOTA_ERR_IO;
 	if (err != FUOTA_OK) {
 		(void)unlink(tmp);
-		return fwu_fail(u, err, "%s: %s", u->cfg.state_path, strerror(errno));
+		return err;
 	}
-	sync_dir(u->cfg.state_path);
+	sync_dir(path);
+	return FUOTA_OK;
+}
+
+int fwu_file_read(const char *path, struct fwu_status *st, struct fwu_desired *d)
+{
+	char buf[STATE_MAX];
+	size_t len = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? FUOTA_ERR_NOT_FOUND : FUOTA_ERR_IO;
+	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	if (len == sizeof(buf))
+		return FUOTA_ERR_MALFORMED;
+	return fwu_file_decode(buf, len, st, d);
+}
+
+/* Write a temp file, fsync it, rename it over the state file: a reader sees the old file or the
+ * new one, whole. */
+int fwu_persist(struct fwu *u)
+{
+	int err = fwu_file_write(u->cfg.state_path, &u->st, &u->want);
+
+	if (err != FUOTA_OK)
+		return fwu_fail(u, err, "%s: %s (%s)", u->cfg.state_path, fuota_strerror(err),
+		                strerror(errno));
 	return FUOTA_OK;
 }
 
 static int load(struct fwu *u)
 {
-	char buf[STATE_MAX];
-	size_t len = 0;
-	ssize_t r;
-	int fd = open(u->cfg.state_path, O_RDONLY | O_CLOEXEC);
+	int err = fwu_file_read(u->cfg.state_path, &u->st, &u->want);
 
-	if (fd < 0 && errno == ENOENT)
+	if (err == FUOTA_ERR_NOT_FOUND)
 		return FUOTA_OK; /* a fresh start: idle */
-	if (fd < 0)
-		return fwu_fail(u, FUOTA_ERR_IO, "%s: %s", u->cfg.state_path, strerror(errno));
-	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) > 0)
-		len += (size_t)r;
-	close(fd);
-	if (len == sizeof(buf) || fwu_file_decode(buf, len, &u->st, &u->want) != FUOTA_OK)
-		return fwu_fail(u, FUOTA_ERR_MALFORMED, "%s: not a complete state file",
-		                u->cfg.state_path);
+	if (err == FUOTA_ERR_MALFORMED)
+		return fwu_fail(u, err, "%s: not a complete state file", u->cfg.state_path);
+	if (err != FUOTA_OK)
+		return fwu_fail(u, err, "%s: %s", u->cfg.state_path, strerror(errno));
 	return FUOTA_OK;
 }
 

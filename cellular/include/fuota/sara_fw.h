@@ -50,6 +50,12 @@ struct fwu_config {
 int fwu_open(const struct fwu_config *cfg, struct fwu **out);
 void fwu_close(struct fwu *u);
 
+/* The state file on its own (a tool that reads or edits it without a modem). fwu_file_write:
+ * temp file, fsync, rename, fsync of the directory. fwu_file_read: FUOTA_ERR_NOT_FOUND when
+ * missing, FUOTA_ERR_MALFORMED when not a complete state file, FUOTA_ERR_IO (errno kept). */
+int fwu_file_write(const char *path, const struct fwu_status *st, const struct fwu_desired *d);
+int fwu_file_read(const char *path, struct fwu_status *st, struct fwu_desired *d);
+
 const struct fwu_status *fwu_get_status(const struct fwu *u);
 const struct fwu_desired *fwu_get_desired(const struct fwu *u);
 /* Replaces the desired configuration and writes the state file. */
