@@ -246,6 +246,8 @@ static int wait_module(struct fwu *u)
 			struct fwu_event ev = {.kind = FWU_EV_TIMEOUT};
 
 			(void)fwu_apply(u, &ev);
+			if (u->st.state == FWU_S_UPDATE_MODE)
+				return FUOTA_OK; /* FOAT: the package is offered again */
 			return fwu_fail(u, FUOTA_ERR_TIMEOUT,
 			                "the module did not come back in %u ms (%s); not reset",
 			                u->cfg.install_timeout_ms, fwu_state_name(u->st.state));

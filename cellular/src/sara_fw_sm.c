@@ -331,6 +331,16 @@ static int dispatch(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 		*a |= FWU_A_REPORT;
 		return FUOTA_OK;
 	case FWU_EV_TIMEOUT:
+		if (n->method == FWU_M_FOAT && installing(n->state) &&
+		    n->state != FWU_S_REBOOTING) {
+			/* §4.1.1: after a power loss during the update the module stays in Firmware
+			 * Update Mode, silent but for its handshake: offer the package again (it
+			 * goes only if the module asks with 'C' or NAK) */
+			n->fail = FWU_F_INSTALL;
+			n->fail_code = -1;
+			*a |= foat_send(n);
+			return FUOTA_OK;
+		}
 		if (n->state == FWU_S_DOWNLOADING && n->method != FWU_M_UFOTA)
 			fail(n, FWU_F_TIMEOUT, 0);
 		*a |= FWU_A_REPORT; /* an install is never timed out into a reset */

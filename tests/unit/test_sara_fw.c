@@ -228,6 +228,24 @@ static void test_foat_window_and_errors(void **state)
 	assert_int_equal(r.st.fail, FWU_F_INSTALL);
 	assert_int_equal(r.st.fail_code, 160);
 	assert_true(r.acts & FWU_A_SEND_PACKAGE);
+	/* silent past the install deadline: §4.1.1, a power loss left it in update mode */
+	start(&r, FWU_M_FOAT, NULL);
+	ev(&r, FWU_EV_DL_DONE);
+	urc(&r, "+UFWUPD: 30");
+	ev(&r, FWU_EV_TIMEOUT);
+	assert_int_equal(r.st.state, FWU_S_UPDATE_MODE);
+	assert_true(r.acts & FWU_A_SEND_PACKAGE);
+	urc(&r, "+UFWUPD: 128");
+	ev(&r, FWU_EV_TIMEOUT); /* after 128: wait on, never resend */
+	assert_int_equal(r.st.state, FWU_S_REBOOTING);
+	assert_false(r.acts & FWU_A_SEND_PACKAGE);
+	assert_int_equal(step(&r, (struct fwu_event){.kind = FWU_EV_START, .method = FWU_M_FOAT}),
+	                 FUOTA_ERR_STATE); /* no second transfer over an install */
+	assert_non_null(strstr(r.why, "no second transfer"));
+	assert_int_equal(r.st.state, FWU_S_REBOOTING);
+	ev(&r, FWU_EV_DL_DONE);
+	urc(&r, "+UFWUPD: 10");
+	urc(&r, "+UFWUPD: 160");
 	/* a host restart in update mode: send again */
 	ev(&r, FWU_EV_RESTART);
 	assert_true(r.acts & FWU_A_SEND_PACKAGE);
@@ -359,6 +377,41 @@ static void test_rot(void **state)
 	assert_true(r.acts & FWU_A_ROT_CHECK);
 }
 
+/* One state, method, event and code: a refusal changes nothing; no install command and no
+ * transfer start over an install; the package goes again from an install state only for FOAT,
+ * after an install error or silence past the deadline (§4.1.1), and only if the module asks for
+ * it with 'C' / NAK. */
+static void check_step(int s, int m, int k, int code)
+{
+	struct fwu_status cur = {
+	        .state = (enum fwu_state)s, .method = (enum fwu_method)m, .sends = 1};
+	struct fwu_event e = {.kind = (enum fwu_ev_kind)k,
+	                      .method = (enum fwu_method)m,
+	                      .code = code,
+	                      .pct = code > 100 ? 100 : code,
+	                      .fail = FWU_F_DOWNLOAD,
+	                      .version = "02.07"};
+	bool inst = !fwu_reset_allowed(cur.state) && cur.state != FWU_S_UPDATE_MODE;
+	struct fwu_status next;
+	unsigned a;
+	int err = fwu_step(&cur, &e, &next, &a, NULL, 0);
+
+	if (err != FUOTA_OK) {
+		assert_int_equal(err, FUOTA_ERR_STATE);
+		assert_int_equal(a, 0);
+		return;
+	}
+	if (inst && k == FWU_EV_START)
+		fail_msg("START accepted in %s", fwu_state_name(cur.state));
+	if (inst)
+		assert_false(a & FWU_A_INSTALL);
+	if (inst && (a & FWU_A_SEND_PACKAGE))
+		assert_true(m == FWU_M_FOAT &&
+		            ((s == FWU_S_INSTALLING && k == FWU_EV_INSTALL && code > 128) ||
+		             (k == FWU_EV_TIMEOUT && s != FWU_S_REBOOTING)));
+	assert_true(next.pct >= 0 && next.pct <= 100);
+}
+
 /* Every state × every event × every method: the invariants hold. */
 static void test_invariants(void **state)
 {
@@ -369,40 +422,8 @@ static void test_invariants(void **state)
 	for (s = 0; s < FWU_S_COUNT; s++)
 		for (m = 0; m <= FWU_M_ROT; m++)
 			for (k = 0; k <= FWU_EV_CANCEL; k++)
-				for (c = 0; c < 6; c++) {
-					struct fwu_status cur = {.state = (enum fwu_state)s,
-					                         .method = (enum fwu_method)m,
-					                         .sends = 1};
-					struct fwu_event e = {.kind = (enum fwu_ev_kind)k,
-					                      .method = (enum fwu_method)m,
-					                      .code = codes[c],
-					                      .pct = codes[c] > 100 ? 100
-					                                            : codes[c],
-					                      .fail = FWU_F_DOWNLOAD,
-					                      .version = "02.07"};
-					struct fwu_status next;
-					unsigned a;
-					int err = fwu_step(&cur, &e, &next, &a, NULL, 0);
-					bool inst = !fwu_reset_allowed(cur.state) &&
-					            cur.state != FWU_S_UPDATE_MODE;
-
-					if (err != FUOTA_OK) {
-						assert_int_equal(err, FUOTA_ERR_STATE);
-						assert_int_equal(a, 0);
-						continue;
-					}
-					/* no second transfer over an install */
-					if (inst && k == FWU_EV_START)
-						fail_msg("START accepted in %s",
-						         fwu_state_name(cur.state));
-					if (inst)
-						assert_false(a & FWU_A_INSTALL);
-					if (inst && (a & FWU_A_SEND_PACKAGE))
-						assert_true(m == FWU_M_FOAT &&
-						            cur.state == FWU_S_INSTALLING &&
-						            codes[c] > 128);
-					assert_true(next.pct >= 0 && next.pct <= 100);
-				}
+				for (c = 0; c < 6; c++)
+					check_step(s, m, k, codes[c]);
 }
 
 static void test_cmd_check(void **state)

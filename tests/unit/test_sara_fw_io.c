@@ -455,12 +455,62 @@ static void test_ufota_without_install_urcs(void **state)
 	free(r);
 }
 
+/* §4.1.1: power lost during the FOAT install: the module wakes up in Firmware Update Mode, silent
+ * but for its handshake; the host, after its install deadline, offers the package again and it
+ * goes when the module asks with 'C'. */
+static void test_foat_power_loss_mid_install(void **state)
+{
+	static uint8_t pkg[200];
+	static uint8_t fr[2][133];
+	static const char eot[] = {XM_EOT};
+	static const char ack[] = {XM_ACK};
+	struct rig *r = calloc(1, sizeof(*r));
+	const struct fwu_status *st;
+	size_t i, round;
+
+	(void)state;
+	for (i = 0; i < sizeof(pkg); i++)
+		pkg[i] = (uint8_t)(i ^ 0x5a);
+	xm_block(fr[0], 1, pkg, 128, 128, true, 0x1a);
+	xm_block(fr[1], 2, pkg + 128, 72, 128, true, 0x1a);
+	version(r, "02.06,A00.01");
+	cmd(r, "AT+UFWUPD=1,460800\r", "\r\n+UFWUPD: ONGOING\r\nC");
+	for (round = 0; round < 2; round++) {
+		add(r, (const char *)fr[0], 133, ack, 1, 5, 0);
+		add(r, (const char *)fr[1], 133, ack, 1, 5, 0);
+		add(r, eot, 1, ack, 1, 5, 0);
+		urc(r, "\r\n+UFWPREVAL: 0\r\n", 2000);
+		urc(r, round ? "\r\n+UFWUPD: 50\r\n" : "\r\n+UFWPREVAL: 100\r\n", 4000);
+		urc(r, round ? "\r\n+UFWUPD: 128\r\n" : "\r\n+UFWUPD: 30\r\n", 6000);
+		/* power lost; at wake-up the module asks for the package again (the fake delivers
+		 * bytes in the order queued, so one 'C' stands for its 3 'C' and 10 NAKs) */
+		if (round == 0)
+			urc(r, "C", 62000);
+	}
+	add(r, "AT\r", 0, OK, 0, 5, 100000);
+	boot(r);
+	version(r, "02.07,A00.01");
+	cmd(r, "AT+UMNOPROF?\r", "\r\n+UMNOPROF: 90\r\n" OK);
+	cmd(r, "AT+USECFW=0\r", "\r\n+USECFW: 0\r\n" OK);
+	r->install_timeout_ms = 60000;
+	go(r, true);
+	assert_int_equal(fwu_foat(r->u, pkg, sizeof(pkg), NULL), FUOTA_OK);
+	st = fwu_get_status(r->u);
+	assert_int_equal(st->state, FWU_S_DONE);
+	assert_int_equal(st->sends, 2);
+	assert_string_equal(st->ver_after, "02.07,A00.01");
+	assert_int_equal(r->pulses + r->resets, 0);
+	done(r);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_http_install_power_loss),
 	        cmocka_unit_test(test_foat_power_loss_mid_transfer),
 	        cmocka_unit_test(test_foat_window_missed),
+	        cmocka_unit_test(test_foat_power_loss_mid_install),
 	        cmocka_unit_test(test_uart_and_md5),
 	        cmocka_unit_test(test_appendix_b_during_ufota),
 	        cmocka_unit_test(test_ufota_without_install_urcs),
