@@ -130,19 +130,18 @@ int fm_status(const struct fm_opts *o)
 /* "1,IP,iot.example" */
 static int parse_apn(const char *v, struct fwu_desired *d)
 {
-	char type[16];
+	char type[sizeof(d->apn[0].pdp_type)];
 	int cid, used = 0;
 	size_t i;
 
-	if (sscanf(v, "%d,%15[^,],%n", &cid, type, &used) != 2 || used == 0 || cid < 1 || cid > 11)
+	if (sscanf(v, "%d,%7[^,],%n", &cid, type, &used) != 2 || used == 0 || cid < 1 || cid > 11)
 		return -1;
 	for (i = 0; i < FWU_APNS && d->apn[i].cid && d->apn[i].cid != cid; i++)
 		;
-	if (i == FWU_APNS || strlen(v + used) >= sizeof(d->apn[i].apn) ||
-	    strlen(type) >= sizeof(d->apn[i].pdp_type))
+	if (i == FWU_APNS || strlen(v + used) >= sizeof(d->apn[i].apn))
 		return -1;
 	d->apn[i].cid = cid;
-	snprintf(d->apn[i].pdp_type, sizeof(d->apn[i].pdp_type), "%s", type);
+	memcpy(d->apn[i].pdp_type, type, sizeof(type));
 	snprintf(d->apn[i].apn, sizeof(d->apn[i].apn), "%s", v + used);
 	return 0;
 }
