@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,6 +32,7 @@ struct rig {
 	struct fwu *u;
 	int pulses, resets, reports, closes;
 	uint32_t install_timeout_ms; /* 0: the manager's default */
+	uint32_t kill_at_seq;        /* SIGKILL this process when the status reaches it */
 	char dir[64], path[96];
 };
 
@@ -49,9 +52,12 @@ static int reset_line(void *ctx, uint32_t ms)
 
 static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
 {
-	(void)st;
+	struct rig *r = ctx;
+
 	(void)msg;
-	((struct rig *)ctx)->reports++;
+	r->reports++;
+	if (r->kill_at_seq && st->seq == r->kill_at_seq)
+		raise(SIGKILL); /* the state file of this transition is written: die here */
 }
 
 static void close_sockets(void *ctx)
@@ -504,6 +510,82 @@ static void test_foat_power_loss_mid_install(void **state)
 	free(r);
 }
 
+/* Table 10 then Table 13, whole: the transcript of an HTTP update that goes through. */
+static void http_transcript(struct rig *r)
+{
+	version(r, "02.06,A00.01");
+	cmd(r, "AT+UDELFILE=\"updatePackage.bin\",\"FOAT\"\r", OK);
+	cmd(r, "AT+UHTTP=0\r", OK);
+	cmd(r, "AT+UHTTP=0,1,\"fw.example\"\r", OK);
+	cmd(r, "AT+UHTTPC=0,100,\"/fw/delta\"\r", OK);
+	urc(r, "\r\n+UUHTTPCR: 0,100,1,200,\"" MD5 "\"\r\n", 4000);
+	cmd(r, "AT+UFWINSTALL=1,115200\r", OK);
+	urc(r, "\r\n+UFWPREVAL: 0\r\n", 60000);
+	urc(r, "\r\n+UFWPREVAL: 100\r\n", 90000);
+	urc(r, "\r\n+UUFWINSTALL: 1\r\n", 120000);
+	urc(r, "\r\n+UUFWINSTALL: 100\r\n", 150000);
+	urc(r, "\r\n+UUFWINSTALL: 128\r\n", 160000);
+	add(r, "AT\r", 0, OK, 0, 5, 200000);
+	boot(r);
+	version(r, "02.07,A00.01");
+	cmd(r, "AT+UMNOPROF?\r", "\r\n+UMNOPROF: 90\r\n" OK);
+	cmd(r, "AT+USECFW=0\r", "\r\n+USECFW: 0\r\n" OK);
+}
+
+/* The host runs the HTTP update in a child killed with SIGKILL right after each transition's
+ * state file is written. Each time the file is whole, holds that transition, and what a restarted
+ * host would do from it never sends the package or +UFWINSTALL over an install, nor resets. */
+static void test_killed_at_every_transition(void **state)
+{
+	struct sara_http_cfg hc = {.server_name = "fw.example"};
+	uint32_t k, last = 0;
+
+	(void)state;
+	for (k = 1; k < 40 && !last; k++) {
+		struct rig *r = calloc(1, sizeof(*r));
+		struct fwu_status st, next;
+		struct fwu_event restart = {.kind = FWU_EV_RESTART};
+		unsigned a;
+		int status;
+		pid_t pid;
+
+		strcpy(r->dir, "/tmp/fwu-kill-XXXXXX");
+		assert_non_null(mkdtemp(r->dir));
+		snprintf(r->path, sizeof(r->path), "%s/modem.state", r->dir);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			http_transcript(r);
+			r->kill_at_seq = k;
+			go(r, false);
+			_exit(fwu_http(r->u, 0, &hc, "/fw/delta", MD5, 300000) == FUOTA_OK ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		read_state(r, &st);
+		if (WIFEXITED(status)) { /* no transition k: the update ran through */
+			assert_int_equal(WEXITSTATUS(status), 0);
+			assert_int_equal(st.state, FWU_S_DONE);
+			last = k;
+		} else {
+			assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+			assert_int_equal(st.seq, k);
+			assert_int_equal(fwu_step(&st, &restart, &next, &a, NULL, 0), FUOTA_OK);
+			if (!fwu_reset_allowed(st.state)) {
+				assert_int_equal(a & (FWU_A_INSTALL | FWU_A_SEND_PACKAGE), 0);
+				assert_true(a & FWU_A_WAIT_MODULE);
+			}
+			if (st.state == FWU_S_DOWNLOADED)
+				assert_true(a & FWU_A_INSTALL); /* written ahead: not sent yet */
+		}
+		unlink(r->path);
+		rmdir(r->dir);
+		free(r);
+	}
+	if (getenv("FWU_TEST_LOG"))
+		fprintf(stderr, "transitions killed: %u\n", last - 1);
+	assert_true(last > 8); /* the update has that many transitions, each one killed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +596,7 @@ int main(void)
 	        cmocka_unit_test(test_uart_and_md5),
 	        cmocka_unit_test(test_appendix_b_during_ufota),
 	        cmocka_unit_test(test_ufota_without_install_urcs),
+	        cmocka_unit_test(test_killed_at_every_transition),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
