@@ -191,7 +191,7 @@ void fwu_read_version(struct fwu *u, char *ver, size_t cap)
 
 int fwu_start(struct fwu *u, enum fwu_method m)
 {
-	struct fwu_event ev = {.kind = FWU_EV_START, .method = m};
+	struct fwu_event ev = {.kind = FWU_EV_START, .method = m, .baud = u->foat.baud};
 	char ver[48] = "";
 
 	if (!fwu_transfer_allowed(u->st.state, m))
@@ -426,6 +426,8 @@ int fwu_open(const struct fwu_config *cfg, struct fwu **out)
 		return err;
 	}
 	sara_set_cmd_check(u->s, check, u);
+	if (u->st.method == FWU_M_FOAT)
+		u->alt_baud = u->st.foat_baud; /* a FOAT module may speak its FOAT rate still */
 	sara_hold_resets(u->s, !fwu_reset_allowed(u->st.state));
 	*out = u;
 	return FUOTA_OK;

@@ -49,6 +49,7 @@ static void fresh(struct fwu_status *n, enum fwu_method m)
 	n->fail = FWU_F_NONE;
 	n->fail_code = 0;
 	n->sends = 0;
+	n->foat_baud = 0;
 	n->ver_after[0] = 0;
 }
 
@@ -85,10 +86,12 @@ static int on_start(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 		              fwu_state_name(n->state));
 	if (n->state == FWU_S_UPDATE_MODE) { /* §4.1.1: send the package again */
 		n->sends = 0;
+		n->foat_baud = ev->baud ? ev->baud : n->foat_baud;
 		*a |= foat_send(n);
 		return FUOTA_OK;
 	}
 	fresh(n, ev->method);
+	n->foat_baud = ev->method == FWU_M_FOAT ? ev->baud : 0;
 	if (ev->version)
 		copy_ver(n->ver_before, sizeof(n->ver_before), ev->version);
 	if (ev->method == FWU_M_UFOTA) {
@@ -360,7 +363,8 @@ static bool same(const struct fwu_status *a, const struct fwu_status *b)
 	return a->state == b->state && a->method == b->method && a->pct == b->pct &&
 	       a->result == b->result && a->fail == b->fail && a->fail_code == b->fail_code &&
 	       a->ufota_mode == b->ufota_mode && a->sends == b->sends &&
-	       strcmp(a->ver_before, b->ver_before) == 0 && strcmp(a->ver_after, b->ver_after) == 0;
+	       a->foat_baud == b->foat_baud && strcmp(a->ver_before, b->ver_before) == 0 &&
+	       strcmp(a->ver_after, b->ver_after) == 0;
 }
 
 int fwu_step(const struct fwu_status *cur, const struct fwu_event *ev, struct fwu_status *next,

@@ -95,6 +95,7 @@ int fwu_file_encode(const struct fwu_status *st, const struct fwu_desired *d, ch
 	put(&o, "fail_code", "%d\n", st->fail_code);
 	put(&o, "ufota_mode", "%d\n", st->ufota_mode);
 	put(&o, "sends", "%u\n", st->sends);
+	put(&o, "foat_baud", "%u\n", (unsigned)st->foat_baud);
 	put(&o, "seq", "%u\n", (unsigned)st->seq);
 	put(&o, "ver_before", "%s\n", st->ver_before);
 	put(&o, "ver_after", "%s\n", st->ver_after);
@@ -226,7 +227,7 @@ static const char *method_name_i(int i)
 
 static int read_status(struct in *in, struct fwu_status *st)
 {
-	long v[7], seq;
+	long v[7], seq, baud;
 	int s, m;
 
 	if (kv(in, "state") || named(in->val, state_name_i, FWU_S_COUNT, &s) || kv(in, "method") ||
@@ -234,7 +235,7 @@ static int read_status(struct in *in, struct fwu_status *st)
 	    kv_int(in, "result", 0, 255, &v[1]) || kv_int(in, "fail", 0, FWU_F_ROT, &v[2]) ||
 	    kv_int(in, "fail_code", -1000000000L, 1000000000L, &v[3]) ||
 	    kv_int(in, "ufota_mode", 0, 3, &v[4]) || kv_int(in, "sends", 0, 1000, &v[5]) ||
-	    kv_int(in, "seq", 0, 0xFFFFFFFFL, &seq) ||
+	    kv_int(in, "foat_baud", 0, 4000000, &baud) || kv_int(in, "seq", 0, 0xFFFFFFFFL, &seq) ||
 	    kv_str(in, "ver_before", st->ver_before, sizeof(st->ver_before)) ||
 	    kv_str(in, "ver_after", st->ver_after, sizeof(st->ver_after)))
 		return FUOTA_ERR_MALFORMED;
@@ -246,6 +247,7 @@ static int read_status(struct in *in, struct fwu_status *st)
 	st->fail_code = (int)v[3];
 	st->ufota_mode = (int)v[4];
 	st->sends = (unsigned)v[5];
+	st->foat_baud = (uint32_t)baud;
 	st->seq = (uint32_t)seq;
 	return FUOTA_OK;
 }

@@ -542,6 +542,7 @@ static void sample(struct fwu_status *st, struct fwu_desired *d)
 	st->fail_code = -3;
 	st->ufota_mode = 2;
 	st->sends = 2;
+	st->foat_baud = 921600;
 	st->seq = 4000000000u;
 	strcpy(st->ver_before, "02.06,A00.01");
 	fwu_desired_init(d);
@@ -571,6 +572,7 @@ static void test_file_codec(void **state)
 	assert_int_equal(back_st.pct, 92);
 	assert_int_equal(back_st.fail_code, -3);
 	assert_int_equal(back_st.seq, 4000000000u);
+	assert_int_equal(back_st.foat_baud, 921600);
 	assert_string_equal(back_st.ver_before, "02.06,A00.01");
 	assert_int_equal(back_d.mno, 100);
 	assert_int_equal(back_d.apn[1].cid, 2);

@@ -67,7 +67,8 @@ struct fwu_status {
 	int ufota_mode; /* +UFOTACONFIG mode set: 0 default, 1 download only, 2 wait for ack, 3 off
 	                 */
 	unsigned sends; /* FOAT: Xmodem transfers started in this update */
-	uint32_t seq;   /* transitions so far */
+	uint32_t foat_baud;  /* FOAT: the rate the module speaks from +UFWUPD on (0: none) */
+	uint32_t seq;        /* transitions so far */
 	char ver_before[48]; /* ATI9 before the update ("" unknown) */
 	char ver_after[48];  /* ATI9 after it */
 };
@@ -98,7 +99,8 @@ struct fwu_event {
 	int pct;
 	int fail;
 	int code;
-	const char *version; /* MODULE_BACK */
+	const char *version; /* MODULE_BACK, START (the version before) */
+	uint32_t baud;       /* START of FOAT: the +UFWUPD rate */
 };
 
 /* What the driver must do after a step (bits of step's *actions). */
