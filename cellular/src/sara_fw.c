@@ -277,9 +277,8 @@ static int read_version(struct fwu *u)
 }
 
 /* Table 16: the MNO profile first (its own reboot), then APNs, PSM, eDRX, URC enables. */
-static int restore(struct fwu *u)
+static int apply_plan(struct fwu *u)
 {
-	struct fwu_event ev = {.kind = FWU_EV_RESTORED};
 	char cmds[16][160];
 	bool mno_change;
 	size_t n, i;
@@ -295,7 +294,23 @@ static int restore(struct fwu *u)
 	for (i = 0; i < n; i++)
 		if ((err = sara_cmd(u->s, NULL, 0, "%s", cmds[i])) != FUOTA_OK)
 			return fwu_fail(u, err, "restore: %s", sara_last_error(u->s));
-	return fwu_apply(u, &ev);
+	return FUOTA_OK;
+}
+
+static int restore(struct fwu *u)
+{
+	struct fwu_event ev = {.kind = FWU_EV_RESTORED};
+	int err = apply_plan(u);
+
+	return err == FUOTA_OK ? fwu_apply(u, &ev) : err;
+}
+
+int fwu_restore_now(struct fwu *u)
+{
+	if (!fwu_reset_allowed(u->st.state) || u->st.state == FWU_S_RESTORING)
+		return fwu_fail(u, FUOTA_ERR_STATE, "not now: %s %s", fwu_method_name(u->st.method),
+		                fwu_state_name(u->st.state));
+	return apply_plan(u);
 }
 
 /* +ULWM2MSTAT=1, +UFOTASTAT=1, +UFWINSTALL=,,,1 (§3.7.1): after every reboot. */

@@ -27,6 +27,7 @@ static int usage(void)
 	      "  update --method uart --package FILE\n"
 	      "  resume                      after a restart: finish, or say where it stands\n"
 	      "  install                     a package already downloaded (uFOTA download only)\n"
+	      "  restore                     apply the desired configuration now\n"
 	      "  watch [--timeout S]         follow a uFOTA campaign to its outcome\n"
 	      "  ufota enable|config MODE|ack DELAY|reject|pause|resume|cancel|progress|register\n"
 	      "  rot check|update\n"
@@ -110,8 +111,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "config") == 0)
 		return fm_config(&o);
 	if (strcmp(cmd, "update") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "install") == 0 || strcmp(cmd, "watch") == 0 || strcmp(cmd, "ufota") == 0 ||
-	    strcmp(cmd, "rot") == 0)
+	    strcmp(cmd, "install") == 0 || strcmp(cmd, "watch") == 0 ||
+	    strcmp(cmd, "restore") == 0 || strcmp(cmd, "ufota") == 0 || strcmp(cmd, "rot") == 0)
 		return fm_modem(&o);
 	return usage();
 }

@@ -253,6 +253,8 @@ static int dispatch(struct fm *fm, struct upd *p)
 		return fwu_resume(fm->u);
 	if (strcmp(cmd, "install") == 0)
 		return fwu_install(fm->u);
+	if (strcmp(cmd, "restore") == 0)
+		return fwu_restore_now(fm->u);
 	if (strcmp(cmd, "watch") == 0)
 		return fwu_watch(fm->u, (fm->o->argc > 2 && strcmp(fm->o->argv[1], "--timeout") == 0
 		                                 ? (uint32_t)strtoul(fm->o->argv[2], NULL, 10)

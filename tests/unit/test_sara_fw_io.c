@@ -587,6 +587,35 @@ static void test_killed_at_every_transition(void **state)
 	assert_true(last > 8); /* the update has that many transitions, each one killed */
 }
 
+/* fuota-modem restore: the desired configuration applied outside an update, refused once the
+ * module says it installs. */
+static void test_restore_now(void **state)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	struct fwu_desired want;
+
+	(void)state;
+	cmd(r, "AT+UMNOPROF?\r", "\r\n+UMNOPROF: 100\r\n" OK); /* already: no reboot */
+	cmd(r, "AT+CGDCONT=1,\"IP\",\"iot.example\"\r", OK);
+	cmd(r, "AT+CEDRXS=0\r", OK);
+	urc(r, "\r\n+UUFWINSTALL: 5\r\n", 100);
+	go(r, true);
+	fwu_desired_init(&want);
+	want.mno = 100;
+	want.apn[0].cid = 1;
+	strcpy(want.apn[0].pdp_type, "IP");
+	strcpy(want.apn[0].apn, "iot.example");
+	want.edrx = 0;
+	assert_int_equal(fwu_set_desired(r->u, &want), FUOTA_OK);
+	assert_int_equal(fwu_restore_now(r->u), FUOTA_OK);
+	assert_false(fake_sent(r->f, "AT+CFUN"));
+	assert_int_equal(sara_poll(r->s, 1000), FUOTA_OK);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_INSTALLING);
+	assert_int_equal(fwu_restore_now(r->u), FUOTA_ERR_STATE);
+	done(r);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +627,7 @@ int main(void)
 	        cmocka_unit_test(test_appendix_b_during_ufota),
 	        cmocka_unit_test(test_ufota_without_install_urcs),
 	        cmocka_unit_test(test_killed_at_every_transition),
+	        cmocka_unit_test(test_restore_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,10 @@ int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
  * campaign, or a run that stopped after its download), then the wait, version and restore. */
 int fwu_install(struct fwu *u);
 
+/* Applies the desired configuration now, outside an update (refused while resets are not
+ * allowed): the restore plan, the MNO profile's reboot included. */
+int fwu_restore_now(struct fwu *u);
+
 /* RoT (§8): AT+USECFW=0 (update false) or =1 → *status (+USECFW value). */
 int fwu_rot(struct fwu *u, bool update, int *status);
 
