@@ -216,6 +216,8 @@ static int wait_module(struct fwu *u)
 	for (;;) {
 		int err;
 
+		if (!silent)
+			fwu_verizon_tick(u);
 		at_clear(u->cfg.at);
 		err = at_cmdf(u->cfg.at, NULL, NULL, 1000, "AT");
 		at_clear(u->cfg.at);

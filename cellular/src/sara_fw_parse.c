@@ -178,6 +178,45 @@ int fwu_parse_usecmode(const char *line, size_t len, int *mode)
 	return FUOTA_OK;
 }
 
+/* The offset of needle in line[from, len), or len when absent. */
+static size_t find(const char *line, size_t len, size_t from, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = from; i + n <= len; i++)
+		if (memcmp(line + i, needle, n) == 0)
+			return i;
+	return len;
+}
+
+/* Table 3: "+ULWM2MREAD: {"bn":"/5/0/1/","e":[{"n":"1","sv":"<Delta_package_URI>"}]}": the
+ * string value ("sv") of resource 1 of the firmware object, without JSON escapes (a URI has
+ * none; one with a backslash is refused). */
+int fwu_parse_package_uri(const char *line, size_t len, char *uri, size_t cap)
+{
+	static const char pre[] = "+ULWM2MREAD:", key[] = "\"sv\":\"";
+	size_t i, start, n;
+
+	if (len < sizeof(pre) - 1 || memcmp(line, pre, sizeof(pre) - 1) != 0 ||
+	    find(line, len, sizeof(pre) - 1, "\"bn\":\"/5/0/1") == len)
+		return FUOTA_ERR_MALFORMED;
+	i = find(line, len, sizeof(pre) - 1, key);
+	if (i == len)
+		return FUOTA_ERR_MALFORMED;
+	start = i + sizeof(key) - 1;
+	for (i = start; i < len && line[i] != '"'; i++)
+		if (line[i] == '\\' || (unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return FUOTA_ERR_MALFORMED;
+	if (i == len || i == start)
+		return FUOTA_ERR_MALFORMED;
+	n = i - start;
+	if (n + 1 > cap)
+		return FUOTA_ERR_NO_SPACE;
+	memcpy(uri, line + start, n);
+	uri[n] = 0;
+	return FUOTA_OK;
+}
+
 /* CELLULAR-NOTES §2.7, from ubxlib's uCellFotaStatusInstall_t. */
 static const struct {
 	int code;

@@ -22,6 +22,9 @@ struct fwu {
 	uint64_t sent_ms;  /* when */
 	uint32_t alt_baud; /* a FOAT rate the module may answer at after the update, 0: none */
 	int rot_status;    /* the last +USECFW: value, -1 unknown */
+	bool vz_checked;   /* Table 3: the package URI was read for this download */
+	bool vz_active;    /* ... and it is not u-blox's: the Verizon DM server drives it */
+	uint64_t vz_next_ms;
 };
 
 /* Records a message (logged in the AT log, given to on_report) and returns err. */
@@ -34,6 +37,8 @@ int fwu_start(struct fwu *u, enum fwu_method m);
 int fwu_finish(struct fwu *u);
 /* Writes the state file (temp, fsync, rename). */
 int fwu_persist(struct fwu *u);
+/* Table 3's Verizon case, once per loop of a host that waits (sara_fw_ufota.c). */
+void fwu_verizon_tick(struct fwu *u);
 /* Actions run by sara_fw_xfer.c. */
 int fwu_do_install(struct fwu *u);
 int fwu_do_send_package(struct fwu *u);

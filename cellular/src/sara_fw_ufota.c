@@ -117,6 +117,37 @@ int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode)
 	return reg_status(u, status);
 }
 
+/* Table 3: on SARA-R5xx-00B-00 with the Verizon MNO profile (+UMNOPROF: 3), a package URI without
+ * "services.u-blox" means the Verizon DM server (id 102) runs the update, and the host must force
+ * a registration update with AT+ULWM2MREG=102 every 30 s until the module reboots, stopping at
+ * +UFOTASTAT: 2,3,x. The variant is told by the desired configuration: no +UFWINSTALL URCs. */
+void fwu_verizon_tick(struct fwu *u)
+{
+	const struct at_resp *r = &u->s->resp;
+	enum fwu_state s = u->st.state;
+	uint64_t now = u->clk->now_ms(u->clk->ctx);
+	char uri[256] = "";
+
+	if (u->want.mno != 3 || u->want.urcs_install || u->st.method != FWU_M_UFOTA ||
+	    (s != FWU_S_DOWNLOADING && s != FWU_S_PAUSED &&
+	     !(s == FWU_S_INSTALL_START && u->just_sent))) {
+		if (s != FWU_S_INSTALL_START)
+			u->vz_checked = u->vz_active = false;
+		return;
+	}
+	if (!u->vz_checked &&
+	    sara_cmd(u->s, "+ULWM2MREAD:", 0, "AT+ULWM2MREAD=\"/5/0/1\"") == FUOTA_OK && r->n > 0 &&
+	    fwu_parse_package_uri(r->line[0], r->len[0], uri, sizeof(uri)) == 0) {
+		u->vz_checked = true;
+		u->vz_active = strstr(uri, "services.u-blox") == NULL;
+		u->vz_next_ms = now;
+	}
+	if (u->vz_active && now >= u->vz_next_ms) {
+		(void)sara_cmd(u->s, NULL, 0, "AT+ULWM2MREG=102");
+		u->vz_next_ms = now + 30000;
+	}
+}
+
 int fwu_watch(struct fwu *u, uint32_t timeout_ms)
 {
 	uint64_t deadline = u->clk->now_ms(u->clk->ctx) + timeout_ms;
@@ -132,6 +163,7 @@ int fwu_watch(struct fwu *u, uint32_t timeout_ms)
 			return FUOTA_OK; /* an outcome reached while watching */
 		if (left == 0)
 			return FUOTA_ERR_TIMEOUT;
+		fwu_verizon_tick(u);
 		err = sara_poll(u->s, left < 1000 ? left : 1000);
 		if (err != FUOTA_OK)
 			return fwu_fail(u, err, "the port: %s", fuota_strerror(err));

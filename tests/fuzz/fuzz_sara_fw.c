@@ -34,6 +34,7 @@ static void urc_line(const char *line, size_t len)
 	uint32_t total, done;
 	unsigned a;
 	bool ongoing;
+	char uri[64];
 	long left;
 	int n, m, rc;
 
@@ -52,6 +53,8 @@ static void urc_line(const char *line, size_t len)
 	(void)fwu_parse_ulwm2mreg(line, len, &n, &m, &left);
 	(void)fwu_parse_usecfw(line, len, &n);
 	(void)fwu_parse_usecmode(line, len, &n);
+	if (fwu_parse_package_uri(line, len, uri, sizeof(uri)) == FUOTA_OK)
+		fuzz_check(uri[0] && strlen(uri) < sizeof(uri) && !strchr(uri, '"'));
 	(void)fwu_cmd_check(&st, line, NULL, 0);
 	rc = fwu_urc_event(&st, line, len, &ev);
 	if (rc != FUOTA_OK)

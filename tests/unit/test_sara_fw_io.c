@@ -616,6 +616,46 @@ static void test_restore_now(void **state)
 	free(r);
 }
 
+/* Table 3: a 00B-00 module on the Verizon profile whose package URI is not u-blox's: the host
+ * forces AT+ULWM2MREG=102 every 30 s until the module reboots into the install. */
+static void test_ufota_verizon(void **state)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	struct fwu_desired want;
+	const struct fwu_status *st;
+	size_t i, regs = 0;
+
+	(void)state;
+	version(r, "02.06,A00.01");
+	cmd(r, "AT+ULWM2MSTAT=1\r", OK);
+	cmd(r, "AT+UFOTASTAT=1\r", OK "\r\n+UFOTASTAT: 1,0,0\r\n");
+	cmd(r, "AT+ULWM2MREAD=\"/5/0/1\"\r",
+	    "\r\n+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"e\":[{\"n\":\"1\",\"sv\":"
+	    "\"https://dm.verizon.example/fw/delta\"}]}\r\n" OK);
+	cmd(r, "AT+ULWM2MREG=102\r", OK "\r\n+UFOTASTAT: 0,1,50\r\n");
+	cmd(r, "AT+ULWM2MREG=102\r", OK "\r\n+UFOTASTAT: 2,2,100\r\n");
+	add(r, "AT\r", 0, OK, 0, 5, 1500000); /* rebooted, installed, back */
+	boot(r);
+	version(r, "02.07,A00.01");
+	cmd(r, "AT+UMNOPROF?\r", "\r\n+UMNOPROF: 3\r\n" OK);
+	cmd(r, "AT+ULWM2MSTAT=1\r", OK);
+	cmd(r, "AT+UFOTASTAT=1\r", OK);
+	cmd(r, "AT+USECFW=0\r", "\r\n+USECFW: 0\r\n" OK);
+	go(r, true);
+	fwu_desired_init(&want);
+	want.mno = 3;
+	assert_int_equal(fwu_set_desired(r->u, &want), FUOTA_OK);
+	assert_int_equal(fwu_ufota_enable(r->u), FUOTA_OK);
+	assert_int_equal(fwu_watch(r->u, 3600000), FUOTA_OK);
+	st = fwu_get_status(r->u);
+	assert_int_equal(st->state, FWU_S_DONE);
+	for (i = 0; i + 16 <= r->f->tx_len; i++)
+		regs += memcmp(r->f->tx + i, "AT+ULWM2MREG=102", 16) == 0;
+	assert_int_equal(regs, 2);
+	done(r);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +668,7 @@ int main(void)
 	        cmocka_unit_test(test_ufota_without_install_urcs),
 	        cmocka_unit_test(test_killed_at_every_transition),
 	        cmocka_unit_test(test_restore_now),
+	        cmocka_unit_test(test_ufota_verizon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,12 +217,41 @@ static void test_urc_events(void **state)
 	assert_int_equal(fwu_urc_event(&st, L("+CEREG: 1"), &ev), FUOTA_ERR_NOT_FOUND);
 }
 
+static void test_package_uri(void **state)
+{
+	char uri[64];
+
+	(void)state;
+	assert_int_equal(fwu_parse_package_uri(
+	                         L("+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"e\":[{\"n\":\"1\",\"sv\":"
+	                           "\"https://dm.example/fw/delta.bin\"}]}"),
+	                         uri, sizeof(uri)),
+	                 FUOTA_OK);
+	assert_string_equal(uri, "https://dm.example/fw/delta.bin");
+	assert_int_equal(
+	        fwu_parse_package_uri(
+	                L("+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"e\":[{\"n\":\"1\",\"sv\":\"abc"), uri,
+	                sizeof(uri)),
+	        FUOTA_ERR_MALFORMED);
+	assert_int_equal(fwu_parse_package_uri(L("+ULWM2MREAD: {\"bn\":\"/1/10/\",\"sv\":\"x\"}"),
+	                                       uri, sizeof(uri)),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(
+	        fwu_parse_package_uri(L("+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"sv\":\"a\\b\"}"), uri,
+	                              sizeof(uri)),
+	        FUOTA_ERR_MALFORMED);
+	assert_int_equal(fwu_parse_package_uri(
+	                         L("+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"sv\":\"abcdef\"}"), uri, 4),
+	                 FUOTA_ERR_NO_SPACE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_ufotastat),    cmocka_unit_test(test_preval_and_install),
 	        cmocka_unit_test(test_result_names), cmocka_unit_test(test_lwm2m_ufota_rot),
 	        cmocka_unit_test(test_md5),          cmocka_unit_test(test_urc_events),
+	        cmocka_unit_test(test_package_uri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,10 @@ int fwu_parse_usecfw(const char *line, size_t len, int *status);
 /* "+USECMODE: <n>" (AT+USECMODE?): 0 means the secure data suite is off. */
 int fwu_parse_usecmode(const char *line, size_t len, int *mode);
 
+/* "+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"e\":[{\"n\":\"1\",\"sv\":\"<uri>\"}]}" (the package URI,
+ * Table 3) → uri, NUL-terminated (FUOTA_ERR_NO_SPACE when cap is too small). */
+int fwu_parse_package_uri(const char *line, size_t len, char *uri, size_t cap);
+
 /* The install result names of CELLULAR-NOTES §2.7 ("success", "flash access failure", ...);
  * "progress" for 0..100, "unknown result" otherwise. Never NULL. */
 const char *fwu_install_result_name(int n);
