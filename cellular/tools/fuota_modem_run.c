@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -294,6 +295,8 @@ int fm_modem(const struct fm_opts *o)
 		close_modem(&fm);
 		return FM_EXIT_USAGE;
 	}
+	if (!o->json && isatty(STDERR_FILENO))
+		fputc('\n', stderr); /* end the progress bar's line */
 	if (fm.u) {
 		st = *fwu_get_status(fm.u);
 		fm_print(o, &st, fwu_last_error(fm.u));
