@@ -217,6 +217,45 @@ int fwu_parse_package_uri(const char *line, size_t len, char *uri, size_t cap)
 	return FUOTA_OK;
 }
 
+static size_t skip_spaces(const char *line, size_t len, size_t i)
+{
+	while (i < len && line[i] == ' ')
+		i++;
+	return i;
+}
+
+/* §3.6: "+ULWM2MREAD: {"bn":"/1/10/","e": {"n":"0","v":721}, {"n":"1","v":86400}, {"n":"2",
+ * "v":10}, ...}": resource 1 of the server object /1/10 is the lifetime (SRLT) in seconds. The
+ * app note's copy has spaces after some commas and colons; they are skipped. */
+int fwu_parse_srlt(const char *line, size_t len, long *seconds)
+{
+	static const char pre[] = "+ULWM2MREAD:";
+	size_t i;
+	long v = 0;
+
+	if (len < sizeof(pre) - 1 || memcmp(line, pre, sizeof(pre) - 1) != 0 ||
+	    find(line, len, sizeof(pre) - 1, "\"bn\":\"/1/") == len)
+		return FUOTA_ERR_MALFORMED;
+	i = find(line, len, sizeof(pre) - 1, "{\"n\":\"1\",");
+	if (i == len)
+		return FUOTA_ERR_MALFORMED;
+	i = skip_spaces(line, len, i + 9);
+	if (len - i < 4 || memcmp(line + i, "\"v\":", 4) != 0)
+		return FUOTA_ERR_MALFORMED;
+	i = skip_spaces(line, len, i + 4);
+	if (i == len || line[i] < '0' || line[i] > '9')
+		return FUOTA_ERR_MALFORMED;
+	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (v > 100000000L)
+			return FUOTA_ERR_MALFORMED;
+		v = v * 10 + (line[i] - '0');
+	}
+	if (i == len || (line[i] != '}' && line[i] != ' '))
+		return FUOTA_ERR_MALFORMED;
+	*seconds = v;
+	return FUOTA_OK;
+}
+
 /* CELLULAR-NOTES §2.7, from ubxlib's uCellFotaStatusInstall_t. */
 static const struct {
 	int code;

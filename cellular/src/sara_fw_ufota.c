@@ -148,6 +148,27 @@ void fwu_verizon_tick(struct fwu *u)
 	}
 }
 
+int fwu_ufota_srlt(struct fwu *u, long set_s, long *seconds)
+{
+	const struct at_resp *r = &u->s->resp;
+	int err = FUOTA_OK;
+
+	if (set_s > 0 && (set_s < 3600 || set_s > 99999999L))
+		return FUOTA_ERR_INVALID_ARG;
+	if (set_s > 0)
+		err = sara_cmd(u->s, NULL, 0,
+		               "AT+ULWM2MWRITE=\"{\\\"bn\\\":\\\"/1/10/\\\",\\\"e\\\":[{\\\"n\\\":"
+		               "\\\"1\\\",\\\"v\\\":%ld}]}\"",
+		               set_s);
+	if (err == FUOTA_OK)
+		err = sara_cmd(u->s, "+ULWM2MREAD:", 0, "AT+ULWM2MREAD=\"/1/10\"");
+	if (err != FUOTA_OK)
+		return fwu_fail(u, err, "%s", sara_last_error(u->s));
+	if (r->n == 0 || fwu_parse_srlt(r->line[0], r->len[0], seconds) != FUOTA_OK)
+		return fwu_fail(u, FUOTA_ERR_MALFORMED, "AT+ULWM2MREAD=\"/1/10\": no lifetime");
+	return FUOTA_OK;
+}
+
 int fwu_watch(struct fwu *u, uint32_t timeout_ms)
 {
 	uint64_t deadline = u->clk->now_ms(u->clk->ctx) + timeout_ms;

@@ -142,12 +142,36 @@ static int run_update(struct fm *fm, struct upd *p)
 	return fwu_ftp(fm->u, &fc, p->path, p->md5, t_ms);
 }
 
+/* ufota progress | register [--checkin] | srlt [SECONDS]: queries that print what they read. */
+static int run_ufota_query(struct fm *fm, const char *sub, const char *arg)
+{
+	uint32_t total = 0, done = 0;
+	long srlt = 0;
+	int st = 0, sec = 0, err;
+
+	if (strcmp(sub, "progress") == 0) {
+		err = fwu_ufota_progress(fm->u, &st, &total, &done);
+		if (err == FUOTA_OK)
+			printf("ufota: state %d, %u of %u bytes\n", st, done, total);
+	} else if (strcmp(sub, "register") == 0) {
+		err = fwu_ufota_register(fm->u, arg && strcmp(arg, "--checkin") == 0, &st, &sec);
+		if (err == FUOTA_OK)
+			printf("ufota: server 721 status %d (3: registered), USECMODE %d\n", st,
+			       sec);
+	} else if (strcmp(sub, "srlt") == 0) {
+		err = fwu_ufota_srlt(fm->u, arg ? atol(arg) : 0, &srlt);
+		if (err == FUOTA_OK)
+			printf("ufota: registration lifetime %ld s\n", srlt);
+	} else {
+		err = FUOTA_ERR_INVALID_ARG;
+	}
+	return err;
+}
+
 static int run_ufota(struct fm *fm)
 {
 	const char *sub = fm->o->argc > 1 ? fm->o->argv[1] : "";
 	const char *arg = fm->o->argc > 2 ? fm->o->argv[2] : NULL;
-	uint32_t total, done;
-	int st, sec, err;
 
 	if (strcmp(sub, "enable") == 0)
 		return fwu_ufota_enable(fm->u);
@@ -161,16 +185,7 @@ static int run_ufota(struct fm *fm)
 		return fwu_ufota_ctl(fm->u, sub[0] == 'p'   ? FWU_UFOTA_PAUSE
 		                            : sub[0] == 'r' ? FWU_UFOTA_RESUME
 		                                            : FWU_UFOTA_CANCEL);
-	if (strcmp(sub, "progress") == 0 &&
-	    (err = fwu_ufota_progress(fm->u, &st, &total, &done)) == FUOTA_OK)
-		printf("ufota: state %d, %u of %u bytes\n", st, done, total);
-	else if (strcmp(sub, "register") == 0 &&
-	         (err = fwu_ufota_register(fm->u, arg && strcmp(arg, "--checkin") == 0, &st,
-	                                   &sec)) == FUOTA_OK)
-		printf("ufota: server 721 status %d (3: registered), USECMODE %d\n", st, sec);
-	else if (strcmp(sub, "progress") != 0 && strcmp(sub, "register") != 0)
-		return FUOTA_ERR_INVALID_ARG;
-	return err;
+	return run_ufota_query(fm, sub, arg);
 }
 
 static int run_rot(struct fm *fm)

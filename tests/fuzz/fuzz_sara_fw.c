@@ -53,6 +53,8 @@ static void urc_line(const char *line, size_t len)
 	(void)fwu_parse_ulwm2mreg(line, len, &n, &m, &left);
 	(void)fwu_parse_usecfw(line, len, &n);
 	(void)fwu_parse_usecmode(line, len, &n);
+	if (fwu_parse_srlt(line, len, &left) == FUOTA_OK)
+		fuzz_check(left >= 0);
 	if (fwu_parse_package_uri(line, len, uri, sizeof(uri)) == FUOTA_OK)
 		fuzz_check(uri[0] && strlen(uri) < sizeof(uri) && !strchr(uri, '"'));
 	(void)fwu_cmd_check(&st, line, NULL, 0);

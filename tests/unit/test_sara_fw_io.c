@@ -415,8 +415,16 @@ static void test_ufota_without_install_urcs(void **state)
 	struct rig *r = calloc(1, sizeof(*r));
 	const struct fwu_status *st;
 	int reg, sec;
+	long srlt;
 
 	(void)state;
+	cmd(r,
+	    "AT+ULWM2MWRITE=\"{\\\"bn\\\":\\\"/1/10/"
+	    "\\\",\\\"e\\\":[{\\\"n\\\":\\\"1\\\",\\\"v\\\":604800}]}\"\r",
+	    OK);
+	cmd(r, "AT+ULWM2MREAD=\"/1/10\"\r",
+	    "\r\n+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\": {\"n\":\"0\",\"v\":721}, "
+	    "{\"n\":\"1\",\"v\":604800}}\r\n" OK);
 	cmd(r, "AT+USECMODE?\r", "\r\n+USECMODE: 1\r\n" OK);
 	cmd(r, "AT+ULWM2MREG=721\r", OK);
 	cmd(r, "AT+ULWM2MREG?\r", "\r\n+ULWM2MREG: 721,3,86281\r\n" OK);
@@ -440,6 +448,9 @@ static void test_ufota_without_install_urcs(void **state)
 	cmd(r, "AT+UFOTASTAT=1\r", OK);
 	cmd(r, "AT+USECFW=0\r", "\r\n+USECFW: 3\r\n" OK);
 	go(r, true);
+	assert_int_equal(fwu_ufota_srlt(r->u, 604800, &srlt), FUOTA_OK);
+	assert_int_equal(srlt, 604800);
+	assert_int_equal(fwu_ufota_srlt(r->u, 60, &srlt), FUOTA_ERR_INVALID_ARG);
 	assert_int_equal(fwu_ufota_register(r->u, true, &reg, &sec), FUOTA_OK);
 	assert_int_equal(reg, 3);
 	assert_int_equal(sec, 1);

@@ -245,13 +245,46 @@ static void test_package_uri(void **state)
 	                 FUOTA_ERR_NO_SPACE);
 }
 
+static void test_srlt(void **state)
+{
+	long v;
+
+	(void)state;
+	/* §3.6 as the app note prints it */
+	assert_int_equal(
+	        fwu_parse_srlt(L("+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\": {\"n\":\"0\",\"v\":721}, "
+	                         "{\"n\":\"1\",\"v\":86400}, {\"n\":\"2\",\"v\":10}, "
+	                         "{\"n\":\"6\", \"bv\":false}}"),
+	                       &v),
+	        FUOTA_OK);
+	assert_int_equal(v, 86400);
+	assert_int_equal(
+	        fwu_parse_srlt(L("+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\":[{\"n\":\"1\", \"v\": "
+	                         "604800}]}"),
+	                       &v),
+	        FUOTA_OK);
+	assert_int_equal(v, 604800);
+	assert_int_equal(
+	        fwu_parse_srlt(L("+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\":[{\"n\":\"1\",\"v\":-5}]}"),
+	                       &v),
+	        FUOTA_ERR_MALFORMED);
+	assert_int_equal(
+	        fwu_parse_srlt(L("+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\":[{\"n\":\"1\",\"v\":86400"),
+	                       &v),
+	        FUOTA_ERR_MALFORMED);
+	assert_int_equal(
+	        fwu_parse_srlt(L("+ULWM2MREAD: {\"bn\":\"/5/0/1/\",\"e\":[{\"n\":\"1\",\"v\":1}]}"),
+	                       &v),
+	        FUOTA_ERR_MALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_ufotastat),    cmocka_unit_test(test_preval_and_install),
 	        cmocka_unit_test(test_result_names), cmocka_unit_test(test_lwm2m_ufota_rot),
 	        cmocka_unit_test(test_md5),          cmocka_unit_test(test_urc_events),
-	        cmocka_unit_test(test_package_uri),
+	        cmocka_unit_test(test_package_uri),  cmocka_unit_test(test_srlt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

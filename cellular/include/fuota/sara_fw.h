@@ -128,6 +128,12 @@ int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *don
  * (an immediate check-in, §3.6). */
 int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode);
 
+/* The server registration lifetime (§3.6): AT+ULWM2MREAD="/1/10" → *seconds; with set_s > 0
+ * first AT+ULWM2MWRITE of resource 1 (which triggers a check-in). set_s below 3600 is refused
+ * (the app note's floor for tests; production should keep the factory 86400). The write's JSON
+ * form is [UNVERIFIED]: the app note's example is garbled. */
+int fwu_ufota_srlt(struct fwu *u, long set_s, long *seconds);
+
 /* The idle loop of a host that watches an update: URCs dispatched, actions run, until the status
  * reaches DONE or FAILED (a transition while watching) or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
 int fwu_watch(struct fwu *u, uint32_t timeout_ms);

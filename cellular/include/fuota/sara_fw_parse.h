@@ -53,6 +53,11 @@ int fwu_parse_usecmode(const char *line, size_t len, int *mode);
  * Table 3) → uri, NUL-terminated (FUOTA_ERR_NO_SPACE when cap is too small). */
 int fwu_parse_package_uri(const char *line, size_t len, char *uri, size_t cap);
 
+/* "+ULWM2MREAD: {\"bn\":\"/1/10/\",\"e\": {\"n\":\"0\",\"v\":721}, {\"n\":\"1\",\"v\":86400}, ...}"
+ * (§3.6, the server object of the uFOTA server) → the registration lifetime (resource 1) in
+ * seconds. */
+int fwu_parse_srlt(const char *line, size_t len, long *seconds);
+
 /* The install result names of CELLULAR-NOTES §2.7 ("success", "flash access failure", ...);
  * "progress" for 0..100, "unknown result" otherwise. Never NULL. */
 const char *fwu_install_result_name(int n);
