@@ -32,6 +32,15 @@ int sara_cmd_ex(struct sara *s, const struct at_cmd *cmd)
 	char masked[128];
 	int err;
 
+	if (s->check) {
+		char why[200] = "";
+
+		err = s->check(s->check_ctx, cmd->text, why, sizeof(why));
+		if (err != FUOTA_OK) {
+			memset(&s->resp, 0, sizeof(s->resp));
+			return sara_fail(s, err, "%s", why[0] ? why : "command refused");
+		}
+	}
 	at_clear(s->at);
 	err = at_cmd(s->at, cmd, &s->resp);
 	at_clear(s->at);
@@ -213,6 +222,10 @@ static void recover(void *ctx, enum at_recovery rung, unsigned consecutive)
 	(void)consecutive;
 	if (s->booting)
 		return;
+	if (s->hold_resets && rung != AT_RECOVER_AT) {
+		at_log_note(s->at, "recovery: no power cycle or reset while resets are held");
+		return;
+	}
 	if (rung == AT_RECOVER_AT) {
 		for (i = 0; i < 3 && err != FUOTA_OK; i++) {
 			err = at_cmdf(s->at, NULL, NULL, 1000, "AT");
@@ -231,6 +244,22 @@ static void recover(void *ctx, enum at_recovery rung, unsigned consecutive)
 	if (err == FUOTA_ERR_UNSUPPORTED)
 		at_log_note(s->at, "recovery: no line wired for this rung");
 	emit(s, &ev);
+}
+
+void sara_set_cmd_check(struct sara *s, sara_cmd_check_fn fn, void *ctx)
+{
+	s->check = fn;
+	s->check_ctx = ctx;
+}
+
+void sara_hold_resets(struct sara *s, bool hold)
+{
+	s->hold_resets = hold;
+}
+
+bool sara_resets_held(const struct sara *s)
+{
+	return s->hold_resets;
 }
 
 bool sara_needs_boot(const struct sara *s)
@@ -304,7 +333,8 @@ static int wait_alive(struct sara *s, uint32_t timeout_ms)
 		if (cell_ms_left(s->clk, deadline) == 0)
 			return sara_fail(s, FUOTA_ERR_TIMEOUT, "AT: no answer in %u ms",
 			                 timeout_ms);
-		if (!pulsed && s->cfg.hw.power_pulse && s->clk->now_ms(s->clk->ctx) - t0 >= 6000) {
+		if (!pulsed && !s->hold_resets && s->cfg.hw.power_pulse &&
+		    s->clk->now_ms(s->clk->ctx) - t0 >= 6000) {
 			pulsed = true;
 			at_log_note(s->at, "no answer: pulsing PWR_ON");
 			(void)s->cfg.hw.power_pulse(s->cfg.hw.ctx, 1500);

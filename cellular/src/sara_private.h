@@ -25,6 +25,9 @@ struct sara {
 	struct sara_xfer ftp;
 	bool needs_boot;
 	bool booting; /* sara_boot's own AT polling: the ladder stays out of it */
+	bool hold_resets;
+	sara_cmd_check_fn check;
+	void *check_ctx;
 };
 
 /* Formats and runs a command into s->resp; on failure records "<command>: <why>" in s->err.

@@ -30,15 +30,21 @@ struct fake {
 	unsigned seed;
 	bool hangup;
 	struct fake_step steps[FAKE_STEPS];
+	/* per step: its expected write matches only once the fake time reaches this (0: any time),
+	 * and only a write made then, not an older copy of the same bytes */
+	uint64_t not_before[FAKE_STEPS];
 	size_t n_steps, next;
 	uint8_t tx[FAKE_MAX];
 	size_t tx_len, tx_matched;
+	size_t tx_write_start;      /* where the write being matched began */
 	uint64_t tx_at[FAKE_STEPS]; /* time of each write */
 	size_t n_writes;
 	uint8_t rx[FAKE_MAX];
 	uint64_t rx_at[FAKE_MAX];
 	size_t rx_len, rx_pos;
 	uint32_t baud;
+	uint32_t baud_log[8]; /* the first rates set, in order */
+	size_t n_baud;
 	struct cell_clock clock;
 	struct cell_serial serial;
 };
@@ -81,9 +87,15 @@ static inline void fake_match(struct fake *f)
 		size_t el = s->expect_len ? s->expect_len : strlen(s->expect), i;
 		bool found = false;
 
-		for (i = f->tx_matched; i + el <= f->tx_len && !found; i++)
+		/* a timed step answers the write made now (which may end the bytes it expects),
+		 * not an older copy of the same bytes */
+		i = f->tx_matched;
+		if (f->not_before[f->next] && f->tx_write_start + 1 > el &&
+		    f->tx_write_start + 1 - el > i)
+			i = f->tx_write_start + 1 - el;
+		for (; i + el <= f->tx_len && !found; i++)
 			found = memcmp(f->tx + i, s->expect, el) == 0;
-		if (!found)
+		if (!found || f->now < f->not_before[f->next])
 			return;
 		f->tx_matched = i - 1 + el;
 		f->next++;
@@ -130,6 +142,7 @@ static inline int fake_write(void *ctx, const uint8_t *buf, size_t len)
 
 	if (f->tx_len + len > FAKE_MAX)
 		return FUOTA_ERR_IO;
+	f->tx_write_start = f->tx_len;
 	memcpy(f->tx + f->tx_len, buf, len);
 	f->tx_len += len;
 	if (f->n_writes < FAKE_STEPS)
@@ -157,7 +170,11 @@ static inline int fake_poll(void *ctx, uint32_t timeout_ms, bool *readable)
 
 static inline int fake_set_baud(void *ctx, uint32_t baud)
 {
-	((struct fake *)ctx)->baud = baud;
+	struct fake *f = ctx;
+
+	f->baud = baud;
+	if (f->n_baud < 8)
+		f->baud_log[f->n_baud++] = baud;
 	return FUOTA_OK;
 }
 

@@ -349,6 +349,52 @@ static void test_recovery_ladder(void **state)
 	done(r);
 }
 
+static void test_held_resets(void **state)
+{
+	/* a firmware install: the module is silent, and must not be power-cycled or reset */
+	struct fake_step st[] = {{"never", 0, "", 0, 0}};
+	struct rig *r = rig_ex(st, 1, true);
+	struct sara_cereg reg;
+	int i;
+
+	(void)state;
+	sara_hold_resets(r->s, true);
+	assert_true(sara_resets_held(r->s));
+	assert_int_equal(sara_boot(r->s, 10000), FUOTA_ERR_TIMEOUT);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(sara_reg_get(r->s, &reg), FUOTA_ERR_TIMEOUT);
+	assert_int_equal(r->pulses, 0);
+	assert_int_equal(r->resets, 0);
+	assert_false(sara_needs_boot(r->s));
+	r->f->next = 1;
+	done(r);
+}
+
+static int refuse_cfun(void *ctx, const char *cmd, char *why, size_t cap)
+{
+	(void)ctx;
+	if (strcmp(cmd, "AT+CFUN=16") != 0)
+		return FUOTA_OK;
+	snprintf(why, cap, "AT+CFUN=16 refused: an install");
+	return FUOTA_ERR_STATE;
+}
+
+static void test_cmd_check_refuses(void **state)
+{
+	struct fake_step st[] = {
+	        {"AT+CFUN=0\r", 0, OK, 0, 5},
+	        {"AT+UMNOPROF=100\r", 0, OK, 0, 5},
+	};
+	struct rig *r = rig(st, 2);
+
+	(void)state;
+	sara_set_cmd_check(r->s, refuse_cfun, NULL);
+	assert_int_equal(sara_mno_set(r->s, 100, 1000), FUOTA_ERR_STATE);
+	assert_string_equal(sara_last_error(r->s), "AT+CFUN=16 refused: an install");
+	assert_false(fake_sent(r->f, "AT+CFUN=16"));
+	done(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +407,8 @@ int main(void)
 	        cmocka_unit_test(test_http_foat_and_files),
 	        cmocka_unit_test(test_ftp_foat),
 	        cmocka_unit_test(test_recovery_ladder),
+	        cmocka_unit_test(test_held_resets),
+	        cmocka_unit_test(test_cmd_check_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

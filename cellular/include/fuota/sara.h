@@ -175,6 +175,18 @@ int sara_ftp_get_foat(struct sara *s, const char *path, uint32_t timeout_ms, str
 /* AT+UFTPER */
 int sara_ftp_error(struct sara *s, int *err_class, int *err_code);
 
+/* A check every driver command passes before it is sent (the firmware-update manager's
+ * fwu_cmd_check: Appendix B of the FW app note, no reset during an install): returns 0 to send,
+ * or an error with why filled, which the command then returns (sara_last_error says why). */
+typedef int (*sara_cmd_check_fn)(void *ctx, const char *cmd, char *why, size_t cap);
+/* Installs fn (NULL: none). */
+void sara_set_cmd_check(struct sara *s, sara_cmd_check_fn fn, void *ctx);
+
+/* While held, the driver never touches PWR_ON or RESET_N: the recovery ladder stops at its "AT"
+ * rung and sara_boot only polls AT. For a firmware install, which a reset may brick. */
+void sara_hold_resets(struct sara *s, bool hold);
+bool sara_resets_held(const struct sara *s);
+
 /* Reads the port for up to timeout_ms, dispatching URCs (the idle loop). */
 int sara_poll(struct sara *s, uint32_t timeout_ms);
 
