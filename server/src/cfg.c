@@ -52,6 +52,7 @@ static const struct cfg_item cfg_items[] = {
         ULONG("http", "max_upload_bytes", max_upload_bytes, 1024, 1ul << 30),
         UINT("http", "timeout_s", http_timeout_s, 1, 3600),
         UINT("http", "token_cache_ms", token_cache_ms, 0, 60000),
+        STR("http", "web_root", http_web_root),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         BOOL("database", "prepared_statements", db_prepared),

@@ -6,7 +6,8 @@
  *              timeout_s = 15 (a connection silent that long is closed, mid-request too),
  *              token_cache_ms = 2000 (a verified token is trusted that long without asking the
  *              database: a token revoked through another fuotad instance still works on this
- *              one for up to this long; 0 = ask every time)
+ *              one for up to this long; 0 = ask every time), web_root = the web UI's
+ *              folder (default: web/ beside the binary's folder; none: no UI; fuota/web.h)
  *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread),
  *              prepared_statements = on | off (on: each statement is prepared once per
  *              connection; off: every statement is sent unnamed, as PgBouncer in transaction
@@ -32,6 +33,7 @@ struct cfg {
 	unsigned long max_upload_bytes;
 	unsigned http_timeout_s;
 	unsigned token_cache_ms;
+	char http_web_root[1024]; /* [http] web_root: the web UI's files (fuota/web.h) */
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	bool db_prepared;
