@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { actionsFor, countSteps, currentPhase, describeEvent, isLive, progressOf } from '../../src/lib/progress';
+
+describe('countSteps / progressOf', () => {
+  it('counts devices per step and the share finished', () => {
+    const c = countSteps([{ step: 'done' }, { step: 'failed' }, { step: 'session' }, { step: 'done' }]);
+    expect(c.done).toBe(2);
+    expect(c.failed).toBe(1);
+    expect(c.session).toBe(1);
+    expect(c.mc_setup).toBe(0);
+    expect(progressOf(c, 4)).toEqual({ total: 4, done: 2, failed: 1, percent: 75 });
+  });
+
+  it('never goes past 100 % nor divides by zero', () => {
+    expect(progressOf(countSteps([]), 0).percent).toBe(0);
+    expect(progressOf(countSteps([{ step: 'done' }, { step: 'done' }]), 1).percent).toBe(100);
+  });
+});
+
+describe('currentPhase', () => {
+  it('is the latest phase change of the event log, whatever the order', () => {
+    const events = [
+      { id: 7, kind: 'log', data: { phase_from: 'session', phase: 'transmit' } },
+      { id: 3, kind: 'log', data: { phase_from: 'setup', phase: 'session' } },
+      { id: 9, kind: 'device', data: { step: 'done' } },
+    ];
+    expect(currentPhase(events)).toBe('transmit');
+    expect(currentPhase([])).toBeNull();
+  });
+});
+
+describe('job states', () => {
+  it('offers the actions the API accepts in each state', () => {
+    expect(actionsFor('running')).toEqual({ cancel: true, pause: true, resume: false });
+    expect(actionsFor('paused')).toEqual({ cancel: true, pause: false, resume: true });
+    expect(actionsFor('succeeded')).toEqual({ cancel: false, pause: false, resume: false });
+    expect(isLive('running')).toBe(true);
+    expect(isLive('failed')).toBe(false);
+  });
+
+  it('describes events for a person', () => {
+    expect(describeEvent({ kind: 'log', data: { phase_from: 'setup', phase: 'session' } })).toBe(
+      'phase setup → session',
+    );
+    expect(describeEvent({ kind: 'state', data: { from: 'running', to: 'paused' } })).toBe(
+      'state running → paused',
+    );
+  });
+});
