@@ -35,7 +35,7 @@ export function Devices() {
       {page.loading && !page.data && <p aria-live="polite">Loading…</p>}
       {page.data && shown.length === 0 && <p>No device{q ? ' matches' : ' yet'}.</p>}
       {shown.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Devices" tabIndex={0}>
           <table>
             <thead>
               <tr>

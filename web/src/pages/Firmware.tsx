@@ -91,7 +91,7 @@ export function FirmwarePage() {
       <ErrorBox error={list.error ?? delError} />
       {list.data && list.data.length === 0 && <p>No image yet.</p>}
       {list.data && list.data.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Uploaded images" tabIndex={0}>
           <table>
             <thead>
               <tr>

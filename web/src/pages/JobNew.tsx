@@ -79,7 +79,8 @@ export function JobNew() {
     try {
       const r = await api.POST('/api/v1/jobs:plan', { body });
       if (!r.response.ok) throw apiError(r.response.status, r.error);
-      setPlan(r.data as Plan);
+      if (!r.data?.plan) throw new Error("the API answered no plan");
+      setPlan(r.data.plan);
       setTimeout(() => document.getElementById('plan')?.focus(), 0);
     } catch (err) {
       refused(err);
@@ -275,7 +276,7 @@ export function JobNew() {
               Clear the choice
             </button>
           </div>
-          <ul class="device-pick" id={fieldId('devices')} tabIndex={-1} aria-label="Devices found" aria-invalid={errors.devices ? 'true' : undefined} aria-describedby={errors.devices ? fieldId('devices') + '-error' : undefined}>
+          <ul class="device-pick" id={fieldId('devices')} tabIndex={0} aria-label="Devices found" aria-invalid={errors.devices ? 'true' : undefined} aria-describedby={errors.devices ? fieldId('devices') + '-error' : undefined}>
             {matches.map((d) => (
               <li key={d.dev_eui}>
                 <label>

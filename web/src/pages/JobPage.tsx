@@ -106,7 +106,7 @@ export function JobPage({ id }: { id: string }) {
       <div class="card status" aria-live="polite">
         <p>
           State <StateBadge state={job.state} /> <span data-testid="job-state" class="sr-only">{job.state}</span>
-          {phase && <> · phase <strong data-testid="job-phase">{PHASE_LABEL[phase] ?? phase}</strong></>}
+          {phase && isLive(job.state) && <> · phase <strong data-testid="job-phase">{PHASE_LABEL[phase] ?? phase}</strong></>}
         </p>
         {job.error && <p class="error">{job.error}</p>}
         <ProgressBar value={progress.percent} label="Devices finished" />
@@ -173,7 +173,7 @@ export function JobPage({ id }: { id: string }) {
           ))}
         </select>
       </div>
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" aria-label="The job's devices" tabIndex={0}>
         <table class="job-devices">
           <thead>
             <tr>
@@ -206,8 +206,8 @@ export function JobPage({ id }: { id: string }) {
       {shown.length > 500 && <p>The first 500 of {shown.length} devices are shown.</p>}
 
       <h2>Event log</h2>
-      <ol class="events" aria-label="Event log">
-        {events.map((e) => (
+      <ol class="events" aria-label="Event log, newest first" tabIndex={0}>
+        {[...events].reverse().map((e) => (
           <li key={e.id}>
             <time>{formatTime(e.created_at)}</time> {describeEvent(e)}
           </li>

@@ -54,7 +54,7 @@ export function Jobs() {
       {jobs.loading && !jobs.data && <p aria-live="polite">Loading…</p>}
       {jobs.data && items.length === 0 && <p>No job yet. Create one with “New job”.</p>}
       {items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Jobs" tabIndex={0}>
           <table>
             <caption class="sr-only">Jobs, newest first</caption>
             <thead>
