@@ -8,7 +8,7 @@
 //   WEB_SHOTS     where the screenshots go
 // Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
 // the API refuses (its error must be beside the field), then the plan, then the job; watch the
-// job page until the job has succeeded; another tenant's job is not found. Each page is
+// job page (pause, resume) until the job has succeeded; another tenant's job is not found. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
@@ -146,6 +146,15 @@ try {
   const state = page.locator('[data-testid="job-state"]');
   await state.waitFor({ state: 'attached' });
   await shot(page, '07-job-running');
+
+  // Pause and resume from the page.
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^paused$/ }).waitFor();
+  assert(await page.getByRole('button', { name: 'Resume' }).isVisible(), 'paused: the page offers Resume');
+  await shot(page, '07b-job-paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
+  assert(true, 'resumed from the page');
   const seen = new Set();
   const deadline = Date.now() + 150000;
   let s = '';
