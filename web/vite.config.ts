@@ -14,6 +14,10 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 300,
   },
+  // `npm run dev`: the UI with hot reload, the API proxied to a running fuotad (./fuota up).
+  server: {
+    proxy: { '/api': process.env.FUOTA_URL ?? 'http://127.0.0.1:8080' },
+  },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
