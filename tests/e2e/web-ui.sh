@@ -2,7 +2,8 @@
 # The web UI end to end: fuotad serving build/web (its default web root, beside build/bin) with
 # the job engine, fuota-sim's devices on the integration stack's PostgreSQL and mosquitto, and
 # web/tests/browser/web-ui.mjs driving Debian's chromium through the operator's steps (sign in,
-# upload, the job form with a refused field, the plan, the job's page until the job succeeded,
+# upload, the job form with a refused field, the plan, the job's page until the job succeeded
+# with a silent device failed and its reason shown,
 # another tenant's job not found). Before the browser: fuotad's static file answers (content
 # types, the router's fallback, a missing asset, directory traversal refused).
 #
@@ -22,7 +23,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CP_BIN=$BIN
 CP_DIR=$WORK
 CP_TAG=webui$$
-DEVICES=3
+# Four devices, the last of which never answers: it fails with its reason on the job's page.
+DEVICES=4
 rm -rf "$CP_DIR"
 mkdir -p "$CP_DIR"
 
@@ -93,7 +95,7 @@ OTHER_JOB=$(cp_job_create "{\"name\":\"hidden\",\"firmware_id\":$ofw,\"devices\"
 CP_TOKEN=$OPS_TOKEN
 head -c 1200 /dev/zero | tr '\0' 'w' >"$CP_DIR/fw-web.bin"
 cp_sim_start --devices "$DEVICES" --v2-fraction 0 --uplink-period 1 --gw-duty-cycle 0 \
-	--clock-offset 20 --seed 31 --image "$CP_DIR/fw-web.bin"
+	--clock-offset 20 --seed 31 --misbehave silent@3 --image "$CP_DIR/fw-web.bin"
 # shellcheck disable=SC2119 # every device of the fleet
 cp_register || fail "registration"
 
@@ -110,8 +112,9 @@ job=$(cp_curl GET '/api/v1/jobs?limit=5' | jq -e '.items | map(select(.name == "
 cp_sim_stop || fail "no simulator report"
 cp_summary "$job" >"$CP_DIR/summary.json" || fail "no summary"
 jq -c . "$CP_DIR/summary.json"
-jq -e --argjson n "$DEVICES" '.state == "succeeded" and .updated == $n and .verified == $n' \
-	"$CP_DIR/summary.json" >/dev/null || fail "the job's devices did not all rebuild the image"
+jq -e --argjson n "$((DEVICES - 1))" '.state == "succeeded" and .updated == $n and
+	.verified == $n and .failed == 1' "$CP_DIR/summary.json" >/dev/null ||
+	fail "not every answering device rebuilt the image, or the silent one did not fail"
 CP_TOKEN=$ADMIN_TOKEN
 printf 'web-ui: ok: the job made in the browser succeeded, %d devices verified; screenshots in %s\n' \
-	"$DEVICES" "$CP_DIR/screenshots"
+	"$((DEVICES - 1))" "$CP_DIR/screenshots"
