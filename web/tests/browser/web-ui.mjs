@@ -75,8 +75,10 @@ try {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('This token is not valid').waitFor();
   assert(true, 'a wrong token is refused on the sign-in page');
-  await page.getByLabel('API token').fill(TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // By keyboard: type the token, Enter submits.
+  await page.getByLabel('API token').fill('');
+  await page.getByLabel('API token').pressSequentially(TOKEN);
+  await page.keyboard.press('Enter');
   await page.waitForURL(/\/jobs$/);
   await page.getByText('No job yet').waitFor();
   assert(
@@ -91,6 +93,7 @@ try {
   await page.getByRole('button', { name: 'Upload' }).click();
   await page.getByRole('status').filter({ hasText: 'Uploaded' }).waitFor();
   const fwRow = page.locator('tbody tr').filter({ hasText: basename(FIRMWARE) });
+  await fwRow.first().waitFor(); /* the list reloads after the upload */
   assert((await fwRow.count()) === 1, 'the uploaded image is listed');
   assert(/[0-9a-f]{64}/.test(await fwRow.locator('code.hash').innerText()), 'with its SHA-256');
   await shot(page, '03-firmware');
@@ -204,6 +207,8 @@ try {
   // The jobs list has it; another tenant's job is not found.
   await page.goto(`${URL_}/jobs`);
   await page.locator('tbody tr').first().waitFor();
+  const rendered = await page.evaluate(() => Math.round(performance.now()));
+  say(`figure: the jobs list was on screen ${rendered} ms after the navigation started`);
   assert((await page.locator('tbody tr').filter({ hasText: 'browser test' }).count()) === 1, 'the jobs list shows the job');
   await shot(page, '11-jobs');
   await page.goto(`${URL_}/jobs/${OTHER_JOB}`);
