@@ -114,3 +114,23 @@ export function describeEvent(e: EventLike): string {
   const text = typeof d.message === 'string' ? d.message : JSON.stringify(d);
   return `${e.kind}${e.dev_eui ? ' ' + e.dev_eui : ''}: ${text}`;
 }
+
+/**
+ * A device's last answer in a few words: the answer's name, then its other fields, leaving out
+ * false flags ({"answer":"FragSessionStatusAns","missing":0,"mic_error":false} ->
+ * "FragSessionStatusAns missing 0").
+ */
+export function describeAnswer(a: unknown): string {
+  if (a === null || a === undefined) return '';
+  if (typeof a !== 'object') return String(a);
+  const o = a as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof o.answer === 'string') parts.push(o.answer);
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'answer' || v === false || v === null || v === undefined) continue;
+    if (v === true) parts.push(k.replace(/_/g, ' '));
+    else if (typeof v === 'object') parts.push(`${k.replace(/_/g, ' ')} ${JSON.stringify(v)}`);
+    else parts.push(`${k.replace(/_/g, ' ')} ${String(v)}`);
+  }
+  return parts.join(' · ');
+}

@@ -6,7 +6,7 @@ import { ProgressBar } from '../components/Progress';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
 import { loadSnapshot } from '../lib/jobdata';
 import { pollingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
-import { actionsFor, countSteps, currentPhase, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
 import { useTitle } from '../lib/title';
 import { NotFound } from './NotFound';
 
@@ -195,7 +195,9 @@ export function JobPage({ id }: { id: string }) {
                 <td>{d.attempts}</td>
                 <td class="reason">{d.failure_reason ?? ''}</td>
                 <td>
-                  <code class="answer">{d.last_answer ? JSON.stringify(d.last_answer) : ''}</code>
+                  <span class="answer" title={d.last_answer ? JSON.stringify(d.last_answer) : undefined}>
+                    {describeAnswer(d.last_answer)}
+                  </span>
                 </td>
                 <td>{formatTime(d.updated_at)}</td>
               </tr>

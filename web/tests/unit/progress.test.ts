@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, countSteps, currentPhase, describeEvent, isLive, progressOf } from '../../src/lib/progress';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, isLive, progressOf } from '../../src/lib/progress';
 
 describe('countSteps / progressOf', () => {
   it('counts devices per step and the share finished', () => {
@@ -45,5 +45,16 @@ describe('job states', () => {
     expect(describeEvent({ kind: 'state', data: { from: 'running', to: 'paused' } })).toBe(
       'state running → paused',
     );
+  });
+});
+
+describe('describeAnswer', () => {
+  it('names the answer and its telling fields, without false flags', () => {
+    expect(
+      describeAnswer({ answer: 'FragSessionStatusAns', missing: 0, received: 6, mic_error: false, no_session: false }),
+    ).toBe('FragSessionStatusAns · missing 0 · received 6');
+    expect(describeAnswer({ answer: 'McGroupSetupAns', id_error: true })).toBe('McGroupSetupAns · id error');
+    expect(describeAnswer(null)).toBe('');
+    expect(describeAnswer({ cleanup: { frag: 'skipped' } })).toBe('cleanup {"frag":"skipped"}');
   });
 });
