@@ -116,5 +116,16 @@ jq -e --argjson n "$((DEVICES - 1))" '.state == "succeeded" and .updated == $n a
 	.verified == $n and .failed == 1' "$CP_DIR/summary.json" >/dev/null ||
 	fail "not every answering device rebuilt the image, or the silent one did not fail"
 CP_TOKEN=$ADMIN_TOKEN
+
+# [http] web_root: another folder, or none (every path is the API's).
+cp_fuotad_stop TERM || fail "fuotad did not stop"
+mkdir -p "$CP_DIR/root"
+printf '<!doctype html><title>other</title>\n' >"$CP_DIR/root/index.html"
+FUOTA_HTTP_WEB_ROOT=$CP_DIR/root cp_fuotad_start
+curl -s "$CP_URL/jobs/1" | cmp -s - "$CP_DIR/root/index.html" || fail "web_root not followed"
+printf 'web-ui: ok: [http] web_root = another folder is served\n'
+cp_fuotad_stop TERM || fail "fuotad did not stop"
+FUOTA_HTTP_WEB_ROOT=none cp_fuotad_start
+expect / "404 application/json"
 printf 'web-ui: ok: the job made in the browser succeeded, %d devices verified; screenshots in %s\n' \
 	"$((DEVICES - 1))" "$CP_DIR/screenshots"
