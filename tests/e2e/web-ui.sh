@@ -102,6 +102,7 @@ cp_register || fail "registration"
 start=$SECONDS
 (cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_OTHER_JOB=$OTHER_JOB \
 	WEB_FIRMWARE=$CP_DIR/fw-web.bin WEB_DEVICES=$DEVICES WEB_SHOTS=$CP_DIR/screenshots \
+	WEB_SILENT=$(jq -r ".devices[$((DEVICES - 1))].dev_eui" "$CP_DIR/fleet.json") \
 	node tests/browser/web-ui.mjs) || fail "the browser test failed (screenshots in $CP_DIR/screenshots)"
 printf 'web-ui: browser steps took %d s\n' $((SECONDS - start))
 

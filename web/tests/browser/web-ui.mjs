@@ -5,10 +5,12 @@
 //   WEB_OTHER_JOB a job of another tenant (its page must say not found)
 //   WEB_FIRMWARE  an image file to upload
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
+//   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
 // Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
 // the API refuses (its error must be beside the field), then the plan, then the job; watch the
-// job page (pause, resume) until the job has succeeded; another tenant's job is not found. Each page is
+// job page (pause, resume) until the job has succeeded, a failed device's reason; a job made
+// with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
@@ -26,6 +28,7 @@ const OTHER_JOB = env('WEB_OTHER_JOB');
 const FIRMWARE = env('WEB_FIRMWARE');
 const DEVICES = Number(env('WEB_DEVICES'));
 const SHOTS = env('WEB_SHOTS');
+const SILENT = env('WEB_SILENT');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const t0 = Date.now();
 const say = (msg) => console.log(`web-ui: ${((Date.now() - t0) / 1000).toFixed(1)} s: ${msg}`);
@@ -190,6 +193,25 @@ try {
   await page.getByLabel('Step', { exact: true }).selectOption('');
   assert((await page.locator('ol.events li').count()) > 0, 'the event log is shown');
   await shot(page, '08-job-done');
+
+  // A second job with the image uploaded from the form itself, for the silent device found by
+  // search, cancelled from its page.
+  await page.goto(`${URL_}/jobs/new`);
+  await page.getByLabel('Name', { exact: true }).fill('cancel me');
+  await page.getByLabel('Firmware file').setInputFiles(FIRMWARE);
+  await page.getByLabel('Search the devices').fill(SILENT);
+  await page.getByRole('button', { name: 'Choose all 1 shown' }).click();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.locator('#plan').waitFor();
+  assert(/^\d+ × \d+ B$/.test(await page.locator('[data-plan="fragments"]').innerText()), 'a file not uploaded yet is planned by its size');
+  await page.getByRole('button', { name: 'Create the job for 1 device(s)' }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  assert(page.url() !== jobUrl, 'the image was uploaded and the job created from the form');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^cancelled$/ }).waitFor();
+  assert(await page.getByRole('button', { name: 'Cancel' }).isHidden(), 'cancelled from its page; no action is offered any more');
+  await shot(page, '08c-job-cancelled');
 
   // Readable at 360 px: nothing wider than the screen but the tables' own scrolling boxes.
   await page.setViewportSize({ width: 360, height: 740 });
