@@ -28,8 +28,8 @@ export function Field({ id, label, hint, error, children }: Props) {
   );
 }
 
-/** The aria attributes an input inside a Field takes. */
-export function described(id: string, error?: string, hint?: string) {
+/** The aria attributes an input inside a Field takes (hint: the Field has a hint). */
+export function described(id: string, error?: string, hint = false) {
   const ids = [hint ? id + '-hint' : '', error ? id + '-error' : ''].filter(Boolean).join(' ');
   return {
     id,

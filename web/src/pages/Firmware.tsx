@@ -71,7 +71,7 @@ export function FirmwarePage() {
         </Field>
         <Field id="fw-name" label="Name" hint="Default: the file's name">
           <input
-            {...described('fw-name', undefined, 'x')}
+            {...described('fw-name', undefined, true)}
             value={name}
             maxLength={200}
             onInput={(e) => setName((e.target as HTMLInputElement).value)}

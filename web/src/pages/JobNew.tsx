@@ -166,7 +166,7 @@ export function JobNew() {
           {!v.firmwareId && (
             <Field id={fieldId('file')} label={LABELS.file} hint="Uploaded when the job is created" error={errors.file}>
               <input
-                {...described(fieldId('file'), errors.file, 'x')}
+                {...described(fieldId('file'), errors.file, true)}
                 type="file"
                 onChange={(e) => {
                   const f = (e.target as HTMLInputElement).files?.[0] ?? null;
@@ -233,7 +233,7 @@ export function JobNew() {
               </select>
             </Field>
             <Field id={fieldId('frequency_hz')} label={LABELS.frequency_hz} hint={formatFrequency(Number(v.frequencyHz))} error={errors.frequency_hz}>
-              <input {...described(fieldId('frequency_hz'), errors.frequency_hz, 'x')} inputMode="numeric" value={v.frequencyHz} onInput={(e) => set('frequencyHz', inputValue(e))} />
+              <input {...described(fieldId('frequency_hz'), errors.frequency_hz, true)} inputMode="numeric" value={v.frequencyHz} onInput={(e) => set('frequencyHz', inputValue(e))} />
             </Field>
           </div>
           <div class="radios" role="radiogroup" aria-label={LABELS.multicast_class}>
@@ -247,7 +247,7 @@ export function JobNew() {
           <div class="row">
             {v.multicastClass === 'B' && (
               <Field id={fieldId('ping_slot_periodicity')} label={LABELS.ping_slot_periodicity} hint="A ping slot every 2^p seconds" error={errors.ping_slot_periodicity}>
-                <select {...described(fieldId('ping_slot_periodicity'), errors.ping_slot_periodicity, 'x')} value={v.pingSlotPeriodicity} onChange={(e) => set('pingSlotPeriodicity', inputValue(e))}>
+                <select {...described(fieldId('ping_slot_periodicity'), errors.ping_slot_periodicity, true)} value={v.pingSlotPeriodicity} onChange={(e) => set('pingSlotPeriodicity', inputValue(e))}>
                   {Array.from({ length: 8 }, (_, i) => (
                     <option key={i} value={String(i)}>
                       {i} (every {2 ** i} s)
@@ -257,7 +257,7 @@ export function JobNew() {
               </Field>
             )}
             <Field id={fieldId('multicast_timeout_s')} label={LABELS.multicast_timeout_s} hint="Empty: what the frames need" error={errors.multicast_timeout_s}>
-              <input {...described(fieldId('multicast_timeout_s'), errors.multicast_timeout_s, 'x')} inputMode="numeric" value={v.multicastTimeout} onInput={(e) => set('multicastTimeout', inputValue(e))} />
+              <input {...described(fieldId('multicast_timeout_s'), errors.multicast_timeout_s, true)} inputMode="numeric" value={v.multicastTimeout} onInput={(e) => set('multicastTimeout', inputValue(e))} />
             </Field>
           </div>
         </fieldset>

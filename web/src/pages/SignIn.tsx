@@ -51,7 +51,7 @@ export function SignIn() {
           error={error}
         >
           <input
-            {...described('token', error, 'x')}
+            {...described('token', error, true)}
             type="password"
             autoComplete="off"
             spellcheck={false}
