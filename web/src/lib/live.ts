@@ -1,12 +1,16 @@
 // A job's live view: a feed of snapshots (the job, its devices, its event log). Today the feed
 // polls the API every second; the Server-Sent Events route will be another JobFeed behind the
 // same interface, and the page will not change.
-import type { Job, JobDevice, JobEvent } from '../api/client';
+import type { Job, JobDevice } from '../api/client';
+import type { EventLike } from './progress';
 
 export interface JobSnapshot {
   job: Job;
   devices: JobDevice[];
-  events: JobEvent[];
+  /** The last events of the log, oldest first. */
+  events: EventLike[];
+  /** The job's phase: the latest phase change in its whole log (null before the first). */
+  phase: string | null;
   /** Date.now() when it was read. */
   at: number;
 }

@@ -7,6 +7,7 @@ export interface EventLike {
   kind?: string;
   dev_eui?: string | null;
   data?: Record<string, unknown>;
+  created_at?: string;
 }
 
 /** The device steps of the engine, in order (server/src/engine_calc.c). */
@@ -133,4 +134,29 @@ export function describeAnswer(a: unknown): string {
     else parts.push(`${k.replace(/_/g, ' ')} ${String(v)}`);
   }
   return parts.join(' · ');
+}
+
+/**
+ * A job's event log read as it grows: the API lists events oldest first with an offset, and
+ * events are only ever added, so each read asks from `offset` on. Keeps the latest phase and
+ * the last `keep` events (what the page shows).
+ */
+export class EventLog {
+  offset = 0;
+  phase: string | null = null;
+  private last: EventLike[] = [];
+
+  constructor(readonly keep = 500) {}
+
+  add(items: EventLike[]): void {
+    this.offset += items.length;
+    const p = currentPhase(items);
+    if (p !== null) this.phase = p;
+    this.last.push(...items);
+    if (this.last.length > this.keep) this.last = this.last.slice(-this.keep);
+  }
+
+  recent(): EventLike[] {
+    return this.last.slice();
+  }
 }

@@ -4,15 +4,15 @@ import { ErrorBox, StateBadge } from '../components/Async';
 import { TimeChart } from '../components/Chart';
 import { ProgressBar } from '../components/Progress';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
-import { loadSnapshot } from '../lib/jobdata';
+import { snapshotLoader } from '../lib/jobdata';
 import { pollingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
-import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
+import { actionsFor, countSteps, describeAnswer, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
 import { useTitle } from '../lib/title';
 import { NotFound } from './NotFound';
 
 /** The job's feed: polling every second for now (an SSE feed will take its place). */
 export function feedFor(id: number): JobFeed {
-  return pollingFeed(() => loadSnapshot(id), 1000, (s) => isLive(s.job.state));
+  return pollingFeed(snapshotLoader(id), 1000, (s) => isLive(s.job.state));
 }
 
 interface Point {
@@ -64,7 +64,7 @@ export function JobPage({ id }: { id: string }) {
 
   const { job, devices, events } = snap;
   const progress = progressOf(counts, job.device_count ?? devices.length);
-  const phase = currentPhase(events);
+  const phase = snap.phase;
   const actions = actionsFor(job.state);
   const plan = job.plan;
   const shown = stepFilter ? devices.filter((d) => d.step === stepFilter) : devices;

@@ -25,7 +25,7 @@ function manualTimers() {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function snap(state: string): JobSnapshot {
-  return { job: { id: 1, state } as JobSnapshot['job'], devices: [], events: [], at: 0 };
+  return { job: { id: 1, state } as JobSnapshot['job'], devices: [], events: [], phase: null, at: 0 };
 }
 
 describe('pollingFeed', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, isLive, progressOf } from '../../src/lib/progress';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, EventLog, isLive, progressOf } from '../../src/lib/progress';
 
 describe('countSteps / progressOf', () => {
   it('counts devices per step and the share finished', () => {
@@ -56,5 +56,24 @@ describe('describeAnswer', () => {
     expect(describeAnswer({ answer: 'McGroupSetupAns', id_error: true })).toBe('McGroupSetupAns · id error');
     expect(describeAnswer(null)).toBe('');
     expect(describeAnswer({ cleanup: { frag: 'skipped' } })).toBe('cleanup {"frag":"skipped"}');
+  });
+});
+
+describe('EventLog', () => {
+  it('reads on from where it stopped, keeps the last events and the latest phase', () => {
+    const log = new EventLog(3);
+    const ev = (id: number, phase?: string) =>
+      phase ? { id, kind: 'log', data: { phase } } : { id, kind: 'device', data: { step: 'ready' } };
+    log.add([ev(1, 'setup'), ev(2), ev(3)]);
+    expect(log.offset).toBe(3);
+    expect(log.phase).toBe('setup');
+    log.add([ev(4, 'session'), ev(5)]);
+    expect(log.offset).toBe(5);
+    expect(log.phase).toBe('session');
+    expect(log.recent().map((e) => e.id)).toEqual([3, 4, 5]);
+    log.add([ev(6)]); /* a page without a phase change keeps the phase */
+    expect(log.phase).toBe('session');
+    log.add([]);
+    expect(log.offset).toBe(6);
   });
 });
