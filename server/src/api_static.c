@@ -111,10 +111,11 @@ const char *web_content_type(const char *rel)
 static char default_root[PATH_MAX];
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
-/* web/ beside the folder of the running binary: build/bin/fuotad -> build/web. */
+/* web/ beside the folder of the running binary (build/bin/fuotad -> build/web), when it holds an
+ * index.html: a fuotad built without the UI answers every path from the API, as before. */
 static void find_default_root(void)
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], index[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
@@ -130,6 +131,9 @@ static void find_default_root(void)
 		return;
 	*slash = 0;
 	snprintf(default_root, sizeof(default_root), "%.*s/web", (int)(sizeof(exe) - 5), exe);
+	snprintf(index, sizeof(index), "%s/index.html", default_root);
+	if (access(index, R_OK) != 0)
+		default_root[0] = 0;
 }
 
 static const char *web_root(const struct api_ctx *a)

@@ -128,5 +128,11 @@ printf 'web-ui: ok: [http] web_root = another folder is served\n'
 cp_fuotad_stop TERM || fail "fuotad did not stop"
 FUOTA_HTTP_WEB_ROOT=none cp_fuotad_start
 expect / "404 application/json"
+# A fuotad with no web/ beside its folder (built without the UI): the API answers every path.
+cp_fuotad_stop TERM || fail "fuotad did not stop"
+mkdir -p "$CP_DIR/bare/bin"
+cp "$BIN/fuotad" "$CP_DIR/bare/bin/"
+CP_BIN=$CP_DIR/bare/bin cp_fuotad_start
+expect /jobs "404 application/json"
 printf 'web-ui: ok: the job made in the browser succeeded, %d devices verified; screenshots in %s\n' \
 	"$((DEVICES - 1))" "$CP_DIR/screenshots"

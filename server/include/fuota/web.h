@@ -5,7 +5,8 @@
  *
  * The web root is [http] web_root (FUOTA_HTTP_WEB_ROOT); by default the folder web/ beside the
  * folder of the fuotad binary (build/web for build/bin/fuotad, /usr/local/web for
- * /usr/local/bin/fuotad); "none" serves no file (every path goes to the API, which answers 404). */
+ * /usr/local/bin/fuotad), if it holds an index.html; "none" serves no file (every path goes to
+ * the API, which answers 404). */
 #ifndef FUOTA_WEB_H
 #define FUOTA_WEB_H
 
