@@ -1,12 +1,12 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, apiError, ApiError, must, type Device, type Firmware, type Plan } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Field, described } from '../components/Field';
-import { ProgressBar } from '../components/Progress';
-import { buildRequest, defaultValues, fieldOf, parseDevEuis, type FieldErrors, type FieldName, type JobFormValues } from '../lib/jobform';
-import { filterDevices } from '../lib/devices';
-import { formatBytes, formatDuration, formatFrequency } from '../lib/format';
+import { buildRequest, defaultValues, fieldOf, type FieldErrors, type FieldName, type JobFormValues } from '../lib/jobform';
+import { DevicePicker } from '../components/DevicePicker';
+import { PlanPanel } from '../components/PlanPanel';
+import { formatBytes, formatFrequency } from '../lib/format';
 import { planWarnings } from '../lib/plan';
 import { uploadFirmware } from '../lib/upload';
 import { listFirmware } from './Firmware';
@@ -37,19 +37,13 @@ export function JobNew() {
   const [formError, setFormError] = useState<Error>();
   const [busy, setBusy] = useState<'plan' | 'create' | null>(null);
   const [upload, setUpload] = useState<number | null>(null);
-  const [search, setSearch] = useState('');
-  const [paste, setPaste] = useState('');
   const firmware = useAsync(listFirmware, []);
   const devices = useAsync(allDevices, []);
-  const matches = useMemo(() => filterDevices(devices.data ?? [], search).slice(0, 200), [devices.data, search]);
 
   /** A field changed: the plan no longer stands for the form. */
   function set<K extends keyof JobFormValues>(k: K, val: JobFormValues[K]) {
     setV((old) => ({ ...old, [k]: val }));
     setPlan(null);
-  }
-  function toggleDevice(eui: string, on: boolean) {
-    set('devices', on ? [...new Set([...v.devices, eui])] : v.devices.filter((d) => d !== eui));
   }
 
   /** Shows the API's refusal beside its field (or above the form). */
@@ -262,50 +256,15 @@ export function JobNew() {
           </div>
         </fieldset>
 
-        <fieldset>
-          <legend>Devices ({v.devices.length} chosen)</legend>
-          <Field id="device-search" label="Search the devices" hint="DevEUI, application, class or region">
-            <input id="device-search" aria-describedby="device-search-hint" type="search" value={search} onInput={(e) => setSearch(inputValue(e))} />
-          </Field>
-          <ErrorBox error={devices.error} />
-          <div class="toolbar">
-            <button type="button" onClick={() => set('devices', [...new Set([...v.devices, ...matches.map((d) => d.dev_eui!)])])}>
-              Choose all {matches.length} shown
-            </button>
-            <button type="button" onClick={() => set('devices', [])} disabled={v.devices.length === 0}>
-              Clear the choice
-            </button>
-          </div>
-          <ul class="device-pick" id={fieldId('devices')} tabIndex={0} aria-label="Devices found" aria-invalid={errors.devices ? 'true' : undefined} aria-describedby={errors.devices ? fieldId('devices') + '-error' : undefined}>
-            {matches.map((d) => (
-              <li key={d.dev_eui}>
-                <label>
-                  <input type="checkbox" checked={v.devices.includes(d.dev_eui!)} onChange={(e) => toggleDevice(d.dev_eui!, (e.target as HTMLInputElement).checked)} />{' '}
-                  <code>{d.dev_eui}</code> {d.application_id} · class {d.class} · {d.region}
-                </label>
-              </li>
-            ))}
-          </ul>
-          {errors.devices && (
-            <small id={fieldId('devices') + '-error'} class="error" role="alert" data-field-error={fieldId('devices')}>
-              {errors.devices}
-            </small>
-          )}
-          <Field id="device-paste" label="Or paste DevEUIs" hint="Separated by commas, spaces or new lines">
-            <textarea id="device-paste" aria-describedby="device-paste-hint" rows={2} value={paste} onInput={(e) => setPaste(inputValue(e))} />
-          </Field>
-          <button
-            type="button"
-            onClick={() => {
-              const { euis, bad } = parseDevEuis(paste);
-              set('devices', [...new Set([...v.devices, ...euis])]);
-              setPaste(bad.join(' '));
-              setErrors(bad.length ? { devices: `not a DevEUI: ${bad.join(', ')}` } : {});
-            }}
-          >
-            Add the pasted DevEUIs
-          </button>
-        </fieldset>
+        <DevicePicker
+          devices={devices.data ?? []}
+          loadError={devices.error}
+          chosen={v.devices}
+          onChange={(d) => set('devices', d)}
+          error={errors.devices}
+          onPasteError={(msg) => setErrors(msg ? { devices: msg } : {})}
+          id={fieldId('devices')}
+        />
 
         <div class="actions">
           <button type="submit" disabled={busy !== null}>
@@ -315,47 +274,7 @@ export function JobNew() {
       </form>
 
       {plan && (
-        <section id="plan" class="card plan" tabIndex={-1} aria-labelledby="plan-title">
-          <h2 id="plan-title">The plan</h2>
-          <dl class="facts">
-            <dt>Fragments</dt>
-            <dd data-plan="fragments">
-              {plan.fragments} × {plan.fragment_size} B
-            </dd>
-            <dt>Parity frames</dt>
-            <dd data-plan="parity">{plan.adaptive ? `adaptive, up to ${plan.adaptive.max_parity_frames}` : plan.parity_frames}</dd>
-            <dt>Frames on air</dt>
-            <dd>{plan.total_frames}{plan.sessions && plan.sessions > 1 ? ` (${plan.sessions} sessions)` : ''}</dd>
-            <dt>Airtime</dt>
-            <dd data-plan="airtime">
-              {formatDuration(plan.total_airtime_s)} ({plan.frame_airtime_ms?.toFixed(1)} ms a frame)
-            </dd>
-            <dt>Duty cycle</dt>
-            <dd>{plan.duty_cycle ? `${(plan.duty_cycle * 100).toFixed(1)} %` : 'none'}</dd>
-            <dt>Unicast setup</dt>
-            <dd>{formatDuration(plan.unicast_setup_s)}</dd>
-            <dt>Multicast session</dt>
-            <dd>
-              {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)})
-            </dd>
-            <dt>Time estimate</dt>
-            <dd data-plan="estimate">{formatDuration(plan.estimated_duration_s)}</dd>
-          </dl>
-          <h3>Warnings</h3>
-          {warnings.length === 0 ? (
-            <p>None.</p>
-          ) : (
-            <ul class="warnings">
-              {warnings.map((w) => (
-                <li key={w}>{w}</li>
-              ))}
-            </ul>
-          )}
-          {upload !== null && <ProgressBar value={upload} label="Firmware upload" />}
-          <button type="button" class="primary" onClick={create} disabled={busy !== null}>
-            {busy === 'create' ? 'Creating…' : `Create the job for ${v.devices.length} device(s)`}
-          </button>
-        </section>
+        <PlanPanel plan={plan} warnings={warnings} upload={upload} busy={busy} deviceCount={v.devices.length} onCreate={create} />
       )}
     </section>
   );
