@@ -55,6 +55,7 @@ static const struct cfg_item cfg_items[] = {
         UINT("http", "header_timeout_s", http_header_timeout_s, 1, 3600),
         UINT("http", "max_connections", http_max_connections, 1, 100000),
         UINT("http", "max_connections_per_ip", http_max_connections_per_ip, 0, 100000),
+        STR("http", "web_root", http_web_root),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         BOOL("database", "prepared_statements", db_prepared),

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "fuota/api_decode.h"
+#include "api_static.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -269,6 +270,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_req *r = *con_cls;
 	struct api_request req;
 	struct api_response resp;
+	enum MHD_Result ret;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
@@ -291,6 +293,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		api_error_response(&resp, 413, "too_large", NULL, "the request body is too large");
 		return send_response(conn, &resp);
 	}
+	if (api_static_try(h->api, conn, method, url, &ret))
+		return ret; /* a file of the web UI */
 	req.method = method;
 	req.path = url;
 	req.get = kv_get;

@@ -163,7 +163,7 @@ static void test_health(void **state)
 	assert_int_equal(http_req(T.fd.port, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
 	http_free(&r);
-	assert_int_equal(call("GET", "/nope", T.admin, NULL, NULL), 404);
+	assert_int_equal(call("GET", "/api/v1/nope", T.admin, NULL, NULL), 404);
 	assert_int_equal(call("PUT", "/api/v1/jobs", T.admin, NULL, NULL), 405);
 }
 

@@ -7,7 +7,9 @@
  *              token_cache_ms = 2000 (a verified token is trusted that long without asking the
  *              database; a revocation through any fuotad instance reaches this one's cache at
  *              once through a LISTEN connection of its own, and while that connection is down
- *              the cache is not used; 0 = ask every time, and no LISTEN connection)
+ *              the cache is not used; 0 = ask every time, and no LISTEN connection),
+ *              web_root = the web UI's folder (default: web/ beside the binary's folder;
+ *              none: no UI; fuota/web.h)
  *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread),
  *              prepared_statements = on | off (on: each statement is prepared once per
  *              connection; off: every statement is sent unnamed, as PgBouncer in transaction
@@ -36,6 +38,7 @@ struct cfg {
 	unsigned http_header_timeout_s;
 	unsigned http_max_connections;
 	unsigned http_max_connections_per_ip;
+	char http_web_root[1024]; /* [http] web_root: the web UI's files (fuota/web.h) */
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	bool db_prepared;

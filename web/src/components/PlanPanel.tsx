@@ -1,0 +1,66 @@
+// What a job will cost, shown before it is created (POST /api/v1/jobs:plan), and the button that
+// creates it.
+import type { Plan } from '../api/client';
+import { formatDuration } from '../lib/format';
+import { ProgressBar } from './Progress';
+
+interface Props {
+  plan: Plan;
+  warnings: string[];
+  /** The image's upload progress when it is being uploaded, else null. */
+  upload: number | null;
+  busy: 'plan' | 'create' | null;
+  deviceCount: number;
+  onCreate: () => void;
+}
+
+export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate }: Props) {
+  return (
+    <section id="plan" class="card plan" tabIndex={-1} aria-labelledby="plan-title">
+      <h2 id="plan-title">The plan</h2>
+      <dl class="facts">
+        <dt>Fragments</dt>
+        <dd data-plan="fragments">
+          {plan.fragments} × {plan.fragment_size} B
+        </dd>
+        <dt>Parity frames</dt>
+        <dd data-plan="parity">
+          {plan.adaptive ? `adaptive, up to ${plan.adaptive.max_parity_frames}` : plan.parity_frames}
+        </dd>
+        <dt>Frames on air</dt>
+        <dd>
+          {plan.total_frames}
+          {plan.sessions && plan.sessions > 1 ? ` (${plan.sessions} sessions)` : ''}
+        </dd>
+        <dt>Airtime</dt>
+        <dd data-plan="airtime">
+          {formatDuration(plan.total_airtime_s)} ({plan.frame_airtime_ms?.toFixed(1)} ms a frame)
+        </dd>
+        <dt>Duty cycle</dt>
+        <dd>{plan.duty_cycle ? `${(plan.duty_cycle * 100).toFixed(1)} %` : 'none'}</dd>
+        <dt>Unicast setup</dt>
+        <dd>{formatDuration(plan.unicast_setup_s)}</dd>
+        <dt>Multicast session</dt>
+        <dd>
+          {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)})
+        </dd>
+        <dt>Time estimate</dt>
+        <dd data-plan="estimate">{formatDuration(plan.estimated_duration_s)}</dd>
+      </dl>
+      <h3>Warnings</h3>
+      {warnings.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul class="warnings">
+          {warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+      {upload !== null && <ProgressBar value={upload} label="Firmware upload" />}
+      <button type="button" class="primary" onClick={onCreate} disabled={busy !== null}>
+        {busy === 'create' ? 'Creating…' : `Create the job for ${deviceCount} device(s)`}
+      </button>
+    </section>
+  );
+}

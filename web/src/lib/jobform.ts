@@ -1,0 +1,183 @@
+// The job form's model (pure; unit-tested): the fields as typed, checked as the API checks them
+// (server/openapi.json's JobRequest), turned into the request, and the API's refusals mapped
+// back to the field they name.
+import type { JobRequest } from '../api/client';
+
+export type RedundancyMode = 'frames' | 'percent';
+
+export interface JobFormValues {
+  name: string;
+  /** An uploaded image's id ('' when a file is chosen instead). */
+  firmwareId: string;
+  /** The size of a chosen file not uploaded yet (0: none). */
+  fileSize: number;
+  redundancyMode: RedundancyMode;
+  redundancy: string;
+  unicastTimeout: string;
+  unicastAttempts: string;
+  region: string;
+  dataRate: string;
+  frequencyHz: string;
+  multicastClass: 'B' | 'C';
+  pingSlotPeriodicity: string;
+  multicastTimeout: string;
+  devices: string[];
+}
+
+/** Every form field, by the name the API gives it in a refusal. */
+export type FieldName =
+  | 'name'
+  | 'firmware_id'
+  | 'file'
+  | 'redundancy_frames'
+  | 'redundancy_percent'
+  | 'unicast_timeout_s'
+  | 'unicast_attempts'
+  | 'region'
+  | 'data_rate'
+  | 'frequency_hz'
+  | 'multicast_class'
+  | 'ping_slot_periodicity'
+  | 'multicast_timeout_s'
+  | 'devices';
+
+export type FieldErrors = Partial<Record<FieldName, string>>;
+
+export function defaultValues(): JobFormValues {
+  return {
+    name: '',
+    firmwareId: '',
+    fileSize: 0,
+    redundancyMode: 'percent',
+    redundancy: '10',
+    unicastTimeout: '60',
+    unicastAttempts: '3',
+    region: 'EU868',
+    dataRate: '5',
+    frequencyHz: '869525000',
+    multicastClass: 'C',
+    pingSlotPeriodicity: '0',
+    multicastTimeout: '',
+    devices: [],
+  };
+}
+
+/** An integer in [min, max] from a text field; a message when it is not. */
+function int(text: string, min: number, max: number): { v?: number; err?: string } {
+  const t = text.trim();
+  if (!/^-?\d+$/.test(t)) return { err: 'a whole number is needed' };
+  const v = Number(t);
+  if (v < min || v > max) return { err: `between ${min} and ${max}` };
+  return { v };
+}
+
+const DEV_EUI = /^[0-9a-fA-F]{16}$/;
+
+/** DevEUIs from text: separated by commas, spaces or new lines; duplicates removed. */
+export function parseDevEuis(text: string): { euis: string[]; bad: string[] } {
+  const seen = new Set<string>();
+  const euis: string[] = [];
+  const bad: string[] = [];
+  for (const tok of text.split(/[\s,;]+/)) {
+    if (!tok) continue;
+    if (!DEV_EUI.test(tok)) {
+      bad.push(tok);
+      continue;
+    }
+    const e = tok.toLowerCase();
+    if (!seen.has(e)) {
+      seen.add(e);
+      euis.push(e);
+    }
+  }
+  return { euis, bad };
+}
+
+/**
+ * The request the form stands for, and the fields that the API would refuse. With `forPlan`,
+ * an image not uploaded yet is planned by its size (firmware_size).
+ */
+export function buildRequest(
+  f: JobFormValues,
+  forPlan: boolean,
+): { body?: JobRequest & { firmware_size?: number }; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const body: Partial<JobRequest> & { firmware_size?: number } = {};
+  const name = f.name.trim();
+  if (!name) errors.name = 'a name is needed';
+  else if (name.length > 200) errors.name = 'at most 200 characters';
+  else body.name = name;
+
+  if (f.firmwareId) {
+    const r = int(f.firmwareId, 1, Number.MAX_SAFE_INTEGER);
+    if (r.err) errors.firmware_id = r.err;
+    else body.firmware_id = r.v;
+  } else if (f.fileSize > 0) {
+    if (forPlan) body.firmware_size = f.fileSize;
+  } else errors.firmware_id = 'choose an uploaded image or a file';
+
+  const red =
+    f.redundancyMode === 'frames' ? int(f.redundancy, 0, 16383) : int(f.redundancy, 0, 1000);
+  const redField = f.redundancyMode === 'frames' ? 'redundancy_frames' : 'redundancy_percent';
+  if (red.err) errors[redField] = red.err;
+  else body[redField] = red.v;
+
+  const ut = int(f.unicastTimeout, 1, 86400);
+  if (ut.err) errors.unicast_timeout_s = ut.err;
+  else body.unicast_timeout_s = ut.v;
+  const ua = int(f.unicastAttempts, 1, 100);
+  if (ua.err) errors.unicast_attempts = ua.err;
+  else body.unicast_attempts = ua.v;
+
+  if (!f.region.trim()) errors.region = 'a region is needed';
+  else body.region = f.region.trim();
+  const dr = int(f.dataRate, 0, 15);
+  if (dr.err) errors.data_rate = dr.err;
+  else body.data_rate = dr.v;
+  const fq = int(f.frequencyHz, 1, 4294967295);
+  if (fq.err) errors.frequency_hz = fq.err;
+  else body.frequency_hz = fq.v;
+
+  body.multicast_class = f.multicastClass;
+  if (f.multicastClass === 'B') {
+    const ps = int(f.pingSlotPeriodicity, 0, 7);
+    if (ps.err) errors.ping_slot_periodicity = ps.err;
+    else body.ping_slot_periodicity = ps.v;
+  }
+  if (f.multicastTimeout.trim()) {
+    const mt = int(f.multicastTimeout, 1, 2147483647);
+    if (mt.err) errors.multicast_timeout_s = mt.err;
+    else body.multicast_timeout_s = mt.v;
+  }
+
+  if (f.devices.length === 0) errors.devices = 'choose at least one device';
+  else if (f.devices.length > 100000) errors.devices = 'at most 100000 devices';
+  else body.devices = f.devices;
+
+  if (Object.keys(errors).length) return { errors };
+  return { body: body as JobRequest & { firmware_size?: number }, errors };
+}
+
+/** The form field an API refusal names: "devices[3]" -> devices; unknown names -> null. */
+export function fieldOf(apiField: string | undefined): FieldName | null {
+  if (!apiField) return null;
+  const base = apiField.replace(/\[.*$/, '').replace(/\..*$/, '');
+  if (base === 'firmware_size') return 'firmware_id';
+  const known: FieldName[] = [
+    'name',
+    'firmware_id',
+    'file',
+    'redundancy_frames',
+    'redundancy_percent',
+    'unicast_timeout_s',
+    'unicast_attempts',
+    'region',
+    'data_rate',
+    'frequency_hz',
+    'multicast_class',
+    'ping_slot_periodicity',
+    'multicast_timeout_s',
+    'devices',
+  ];
+  return (known as string[]).includes(base) ? (base as FieldName) : null;
+}

@@ -1,0 +1,81 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api, must, type Device } from '../api/client';
+import { ErrorBox, useAsync } from '../components/Async';
+import { formatTime } from '../lib/format';
+import { filterDevices } from '../lib/devices';
+import { useTitle } from '../lib/title';
+
+const PAGE = 100;
+
+export function Devices() {
+  useTitle('Devices');
+  const [offset, setOffset] = useState(0);
+  const [q, setQ] = useState('');
+  const page = useAsync(
+    () => must(api.GET('/api/v1/devices', { params: { query: { limit: PAGE, offset } } })),
+    [offset],
+  );
+  const items: Device[] = (page.data as { items?: Device[] } | undefined)?.items ?? [];
+  const shown = useMemo(() => filterDevices(items, q), [items, q]);
+
+  return (
+    <section>
+      <h1>Devices</h1>
+      <div class="toolbar">
+        <label for="dev-search">Search</label>
+        <input
+          id="dev-search"
+          type="search"
+          placeholder="DevEUI, application, class, region"
+          value={q}
+          onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <ErrorBox error={page.error} />
+      {page.loading && !page.data && <p aria-live="polite">Loading…</p>}
+      {page.data && shown.length === 0 && <p>No device{q ? ' matches' : ' yet'}.</p>}
+      {shown.length > 0 && (
+        <div class="table-wrap" role="region" aria-label="Devices" tabIndex={0}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">DevEUI</th>
+                <th scope="col">Application</th>
+                <th scope="col">LoRaWAN</th>
+                <th scope="col">Class</th>
+                <th scope="col">Region</th>
+                <th scope="col">Added</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((d) => (
+                <tr key={d.dev_eui}>
+                  <td>
+                    <code>{d.dev_eui}</code>
+                  </td>
+                  <td>{d.application_id}</td>
+                  <td>{d.lorawan_version}</td>
+                  <td>{d.class}</td>
+                  <td>{d.region}</td>
+                  <td>{formatTime(d.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div class="pager">
+        {offset > 0 && (
+          <button type="button" onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous page
+          </button>
+        )}
+        {items.length === PAGE && (
+          <button type="button" onClick={() => setOffset(offset + PAGE)}>
+            Next page
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,220 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, ApiError, apiError } from '../api/client';
+import { ErrorBox, StateBadge } from '../components/Async';
+import { TimeChart } from '../components/Chart';
+import { ProgressBar } from '../components/Progress';
+import { formatDuration, formatFrequency, formatTime } from '../lib/format';
+import { snapshotLoader } from '../lib/jobdata';
+import { pollingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
+import { actionsFor, countSteps, describeAnswer, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
+import { useTitle } from '../lib/title';
+import { NotFound } from './NotFound';
+
+/** The job's feed: polling every second for now (an SSE feed will take its place). */
+export function feedFor(id: number): JobFeed {
+  return pollingFeed(snapshotLoader(id), 1000, (s) => isLive(s.job.state));
+}
+
+interface Point {
+  t: number;
+  done: number;
+  failed: number;
+}
+
+export function JobPage({ id }: { id: string }) {
+  const jobId = Number(id);
+  const [snap, setSnap] = useState<JobSnapshot | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [history, setHistory] = useState<Point[]>([]);
+  const [actionError, setActionError] = useState<Error>();
+  const [stepFilter, setStepFilter] = useState('');
+  const [restart, setRestart] = useState(0);
+  useTitle(snap ? `Job #${snap.job.id} ${snap.job.name}` : `Job #${id}`);
+
+  useEffect(() => {
+    if (!Number.isInteger(jobId) || jobId < 1) return;
+    setError(null);
+    const stop = feedFor(jobId).subscribe(
+      (s) => {
+        setSnap(s);
+        setError(null);
+        const c = countSteps(s.devices);
+        setHistory((h) => [...h.slice(-3599), { t: s.at / 1000, done: c.done, failed: c.failed }]);
+      },
+      (e) => setError(e as Error),
+    );
+    return stop;
+  }, [jobId, restart]);
+
+  const counts = useMemo(() => countSteps(snap?.devices ?? []), [snap]);
+  const chartData = useMemo(
+    () => [history.map((p) => p.t), history.map((p) => p.done), history.map((p) => p.failed)] as [number[], number[], number[]],
+    [history],
+  );
+
+  if (!Number.isInteger(jobId) || jobId < 1 || (error instanceof ApiError && error.status === 404 && !snap))
+    return <NotFound what={`There is no job #${id} for your tenant.`} />;
+  if (!snap)
+    return (
+      <section>
+        <h1>Job #{id}</h1>
+        {error ? <ErrorBox error={error} /> : <p aria-live="polite">Loading…</p>}
+      </section>
+    );
+
+  const { job, devices, events } = snap;
+  const progress = progressOf(counts, job.device_count ?? devices.length);
+  const phase = snap.phase;
+  const actions = actionsFor(job.state);
+  const plan = job.plan;
+  const shown = stepFilter ? devices.filter((d) => d.step === stepFilter) : devices;
+
+  async function act(action: 'cancel' | 'pause' | 'resume') {
+    if (action === 'cancel' && !confirm(`Cancel job #${job.id}?`)) return;
+    setActionError(undefined);
+    const path = `/api/v1/jobs/{id}/${action}` as '/api/v1/jobs/{id}/cancel';
+    const r = await api.POST(path, { params: { path: { id: jobId } } });
+    if (!r.response.ok) setActionError(apiError(r.response.status, r.error));
+    setRestart((n) => n + 1);
+  }
+
+  return (
+    <section>
+      <div class="page-head">
+        <h1>
+          Job #{job.id} {job.name}
+        </h1>
+        <div class="actions" role="group" aria-label="Job actions">
+          {actions.pause && (
+            <button type="button" onClick={() => act('pause')}>
+              Pause
+            </button>
+          )}
+          {actions.resume && (
+            <button type="button" onClick={() => act('resume')}>
+              Resume
+            </button>
+          )}
+          {actions.cancel && (
+            <button type="button" class="danger" onClick={() => act('cancel')}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </div>
+      <ErrorBox error={actionError ?? error ?? undefined} />
+      <div class="card status" aria-live="polite">
+        <p>
+          State <StateBadge state={job.state} /> <span data-testid="job-state" class="sr-only">{job.state}</span>
+          {phase && isLive(job.state) && <> · phase <strong data-testid="job-phase">{PHASE_LABEL[phase] ?? phase}</strong></>}
+        </p>
+        {job.error && <p class="error">{job.error}</p>}
+        <ProgressBar value={progress.percent} label="Devices finished" />
+        <p>
+          {progress.done} done, {progress.failed} failed of {progress.total} device(s)
+        </p>
+      </div>
+
+      <h2>Devices per step</h2>
+      <ul class="steps">
+        {STEPS.filter((s) => counts[s] > 0 || s === 'done' || s === 'failed').map((s) => (
+          <li key={s} class={`step step-${s}`}>
+            <span class="step-count">{counts[s]}</span> {STEP_LABEL[s]}
+          </li>
+        ))}
+      </ul>
+
+      <TimeChart
+        title="Devices done and failed over time (since this page opened)"
+        data={chartData}
+        series={[
+          { label: 'done', stroke: '#1b7f3b' },
+          { label: 'failed', stroke: '#b3261e' },
+        ]}
+      />
+
+      {plan && (
+        <details class="card">
+          <summary>Plan and parameters</summary>
+          <dl class="facts">
+            <dt>Fragments</dt>
+            <dd>
+              {plan.fragments} × {plan.fragment_size} B, {plan.parity_frames} parity
+            </dd>
+            <dt>Airtime</dt>
+            <dd>{formatDuration(plan.total_airtime_s)}</dd>
+            <dt>Estimate</dt>
+            <dd>{formatDuration(plan.estimated_duration_s)}</dd>
+            <dt>Radio</dt>
+            <dd>
+              {job.region} DR{job.data_rate} {formatFrequency(job.frequency_hz)} class {job.multicast_class}
+            </dd>
+            <dt>Unicast</dt>
+            <dd>
+              {job.unicast_attempts} × {job.unicast_timeout_s} s
+            </dd>
+            <dt>Started / finished</dt>
+            <dd>
+              {formatTime(job.started_at)} / {formatTime(job.finished_at)}
+            </dd>
+          </dl>
+        </details>
+      )}
+
+      <h2>Devices</h2>
+      <div class="toolbar">
+        <label for="step-filter">Step</label>
+        <select id="step-filter" value={stepFilter} onChange={(e) => setStepFilter((e.target as HTMLSelectElement).value)}>
+          <option value="">any</option>
+          {STEPS.map((s) => (
+            <option key={s} value={s}>
+              {STEP_LABEL[s]} ({counts[s]})
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="table-wrap" role="region" aria-label="The job's devices" tabIndex={0}>
+        <table class="job-devices">
+          <thead>
+            <tr>
+              <th scope="col">DevEUI</th>
+              <th scope="col">Step</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Failure reason</th>
+              <th scope="col">Last answer</th>
+              <th scope="col">Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.slice(0, 500).map((d) => (
+              <tr key={d.dev_eui} data-step={d.step}>
+                <td>
+                  <code>{d.dev_eui}</code>
+                </td>
+                <td>{STEP_LABEL[d.step ?? ''] ?? d.step}</td>
+                <td>{d.attempts}</td>
+                <td class="reason">{d.failure_reason ?? ''}</td>
+                <td>
+                  <span class="answer" title={d.last_answer ? JSON.stringify(d.last_answer) : undefined}>
+                    {describeAnswer(d.last_answer)}
+                  </span>
+                </td>
+                <td>{formatTime(d.updated_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {shown.length > 500 && <p>The first 500 of {shown.length} devices are shown.</p>}
+
+      <h2>Event log</h2>
+      <ol class="events" aria-label="Event log, newest first" tabIndex={0}>
+        {[...events].reverse().map((e) => (
+          <li key={e.id}>
+            <time>{formatTime(e.created_at)}</time> {describeEvent(e)}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,257 @@
+// The web UI in a real browser (Debian's chromium driven by playwright-core) against a real
+// fuotad, PostgreSQL, mosquitto and fuota-sim started by tests/e2e/web-ui.sh, which passes:
+//   WEB_URL       fuotad's address
+//   WEB_TOKEN     a tenant's API token (the operator signing in)
+//   WEB_OTHER_JOB a job of another tenant (its page must say not found)
+//   WEB_FIRMWARE  an image file to upload
+//   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
+//   WEB_SILENT    the DevEUI of the silent device
+//   WEB_SHOTS     where the screenshots go
+// Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
+// the API refuses (its error must be beside the field), then the plan, then the job; watch the
+// job page (pause, resume) until the job has succeeded, a failed device's reason; a job made
+// with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
+// screenshot and checked by axe-core (no serious or critical violation).
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const URL_ = env('WEB_URL');
+const TOKEN = env('WEB_TOKEN');
+const OTHER_JOB = env('WEB_OTHER_JOB');
+const FIRMWARE = env('WEB_FIRMWARE');
+const DEVICES = Number(env('WEB_DEVICES'));
+const SHOTS = env('WEB_SHOTS');
+const SILENT = env('WEB_SILENT');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const t0 = Date.now();
+const say = (msg) => console.log(`web-ui: ${((Date.now() - t0) / 1000).toFixed(1)} s: ${msg}`);
+mkdirSync(SHOTS, { recursive: true });
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+  say(`ok: ${msg}`);
+}
+
+const axeFindings = [];
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ['violations'] }).then((x) =>
+      x.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help })),
+    ),
+  );
+  const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad) {
+    axeFindings.push({ page: name, ...v });
+    say(`axe: ${name}: ${v.impact} ${v.id} (${v.nodes} element(s)): ${v.help}`);
+  }
+  say(`screenshot ${name}.png, axe: ${r.length} violation(s), ${bad.length} serious or critical`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.WEB_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+let failed = false;
+try {
+  // bypassCSP: axe-core is injected as an inline script, which fuotad's CSP forbids the UI.
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, bypassCSP: true });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+  // Sign in: an unknown path of the UI is the router's, and without a token it asks for one.
+  await page.goto(`${URL_}/jobs`);
+  await page.waitForURL(/\/signin/);
+  await shot(page, '01-signin');
+  await page.getByLabel('API token').fill('not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This token is not valid').waitFor();
+  assert(true, 'a wrong token is refused on the sign-in page');
+  // By keyboard: type the token, Enter submits.
+  await page.getByLabel('API token').fill('');
+  await page.getByLabel('API token').pressSequentially(TOKEN);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/jobs$/);
+  await page.getByText('No job yet').waitFor();
+  assert(
+    (await page.evaluate(() => localStorage.length)) === 0,
+    'signed in; the token is in sessionStorage only',
+  );
+  await shot(page, '02-jobs-empty');
+
+  // Firmware: upload with progress, then listed with its size and SHA-256.
+  await page.getByRole('link', { name: 'Firmware' }).click();
+  await page.getByLabel('Image file').setInputFiles(FIRMWARE);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByRole('status').filter({ hasText: 'Uploaded' }).waitFor();
+  const fwRow = page.locator('tbody tr').filter({ hasText: basename(FIRMWARE) });
+  await fwRow.first().waitFor(); /* the list reloads after the upload */
+  assert((await fwRow.count()) === 1, 'the uploaded image is listed');
+  assert(/[0-9a-f]{64}/.test(await fwRow.locator('code.hash').innerText()), 'with its SHA-256');
+  await shot(page, '03-firmware');
+
+  // Devices: the fleet registered by the test.
+  await page.getByRole('link', { name: 'Devices' }).click();
+  await page.locator('tbody tr').first().waitFor();
+  assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
+  await shot(page, '04-devices');
+
+  // The job form: a frequency the API refuses first.
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByRole('link', { name: 'New job' }).click();
+  await page.waitForURL(/\/jobs\/new$/);
+  await page.getByLabel('Name', { exact: true }).fill('browser test');
+  await page.getByLabel('Uploaded image').selectOption({ index: 1 });
+  await page.getByLabel('a number of frames').check();
+  await page.getByLabel('Redundant frames').fill('2');
+  await page.getByLabel('Unicast timeout (s)').fill('4');
+  await page.getByLabel('Unicast attempts').fill('2');
+  await page.getByLabel('Data rate').selectOption('5');
+  await page.getByLabel('Frequency (Hz)').fill('100000000');
+  await page.getByRole('button', { name: /Choose all \d+ shown/ }).click();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  const freqError = page.locator('[data-field-error="job-frequency-hz"]');
+  await freqError.waitFor();
+  say(`the refusal: "${await freqError.innerText()}"`);
+  assert(
+    (await page.getByLabel('Frequency (Hz)').getAttribute('aria-invalid')) === 'true',
+    'the refused frequency is named beside its field (and marked invalid)',
+  );
+  assert(
+    (await page.evaluate(() => document.activeElement?.id)) === 'job-frequency-hz',
+    'the refused field has the focus',
+  );
+  await shot(page, '05-job-form-refused');
+
+  // The plan before the job.
+  await page.getByLabel('Frequency (Hz)').fill('869525000');
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.locator('#plan').waitFor();
+  const fragments = await page.locator('[data-plan="fragments"]').innerText();
+  assert(/^\d+ × \d+ B$/.test(fragments), `the plan shows the fragments (${fragments})`);
+  assert((await page.locator('[data-plan="parity"]').innerText()) === '2', 'and the parity');
+  assert((await page.locator('[data-plan="estimate"]').innerText()).length > 0, 'and the estimate');
+  await shot(page, '06-job-plan');
+  await page.getByRole('button', { name: /Create the job for \d+ device/ }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  const jobUrl = page.url();
+  say(`job created: ${jobUrl}`);
+
+  // The job's page, refreshed every second, until the job is over.
+  const state = page.locator('[data-testid="job-state"]');
+  await state.waitFor({ state: 'attached' });
+  await shot(page, '07-job-running');
+
+  // Pause and resume from the page.
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^paused$/ }).waitFor();
+  assert(await page.getByRole('button', { name: 'Resume' }).isVisible(), 'paused: the page offers Resume');
+  await shot(page, '07b-job-paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
+  assert(true, 'resumed from the page');
+  const seen = new Set();
+  const deadline = Date.now() + 240000; // about 80 s here; a loaded machine is slower
+  let s = '';
+  while (Date.now() < deadline) {
+    s = (await state.textContent()) ?? '';
+    seen.add(s);
+    const phase = await page.locator('[data-testid="job-phase"]').textContent().catch(() => null);
+    if (phase) seen.add(`phase:${phase}`);
+    if (['succeeded', 'failed', 'cancelled'].includes(s)) break;
+    await page.waitForTimeout(500);
+  }
+  say(`states and phases seen on the page: ${[...seen].join(', ')}`);
+  assert(s === 'succeeded', `the page shows the job succeeded (it shows "${s}")`);
+  assert([...seen].some((x) => x.startsWith('phase:')), 'the page showed the job phases as they went');
+  const bar = page.getByRole('progressbar', { name: 'Devices finished' });
+  assert((await bar.getAttribute('aria-valuenow')) === '100', 'the progress bar is full');
+  const rows = page.locator('table.job-devices tbody tr');
+  assert((await rows.count()) === DEVICES, 'every device is in the table');
+  assert(
+    (await page.locator('table.job-devices tbody tr[data-step="done"]').count()) === DEVICES - 1,
+    'every device but the silent one is done',
+  );
+  // The failed device and its reason, through the step filter.
+  await page.getByLabel('Step', { exact: true }).selectOption('failed');
+  const failedRows = page.locator('table.job-devices tbody tr');
+  assert((await failedRows.count()) === 1, 'the step filter shows the one failed device');
+  const reason = await failedRows.first().locator('td.reason').innerText();
+  assert(/no answer/.test(reason), `with its failure reason ("${reason}")`);
+  await shot(page, '08b-job-failed-device');
+  await page.getByLabel('Step', { exact: true }).selectOption('');
+  assert((await page.locator('ol.events li').count()) > 0, 'the event log is shown');
+  await shot(page, '08-job-done');
+
+  // A second job with the image uploaded from the form itself, for the silent device found by
+  // search, cancelled from its page.
+  await page.goto(`${URL_}/jobs/new`);
+  await page.getByLabel('Name', { exact: true }).fill('cancel me');
+  await page.getByLabel('Firmware file').setInputFiles(FIRMWARE);
+  await page.getByLabel('Search the devices').fill(SILENT);
+  await page.getByRole('button', { name: 'Choose all 1 shown' }).click();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.locator('#plan').waitFor();
+  assert(/^\d+ × \d+ B$/.test(await page.locator('[data-plan="fragments"]').innerText()), 'a file not uploaded yet is planned by its size');
+  await page.getByRole('button', { name: 'Create the job for 1 device(s)' }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  assert(page.url() !== jobUrl, 'the image was uploaded and the job created from the form');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('[data-testid="job-state"]', { hasText: /^cancelled$/ }).waitFor();
+  assert(await page.getByRole('button', { name: 'Cancel' }).isHidden(), 'cancelled from its page; no action is offered any more');
+  await shot(page, '08c-job-cancelled');
+
+  // Readable at 360 px: nothing wider than the screen but the tables' own scrolling boxes.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(overflow <= 360, `the job page fits 360 px (document ${overflow} px wide)`);
+  await page.screenshot({ path: join(SHOTS, '09-job-360px.png'), fullPage: true });
+  await page.goto(`${URL_}/jobs/new`);
+  await page.getByLabel('Name', { exact: true }).waitFor();
+  const formWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(formWidth <= 360, `the job form fits 360 px (document ${formWidth} px wide)`);
+  await page.screenshot({ path: join(SHOTS, '10-job-form-360px.png'), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 900 });
+
+  // The jobs list has it; another tenant's job is not found.
+  await page.goto(`${URL_}/jobs`);
+  await page.locator('tbody tr').first().waitFor();
+  const rendered = await page.evaluate(() => Math.round(performance.now()));
+  say(`figure: the jobs list was on screen ${rendered} ms after the navigation started`);
+  assert((await page.locator('tbody tr').filter({ hasText: 'browser test' }).count()) === 1, 'the jobs list shows the job');
+  await shot(page, '11-jobs');
+  await page.goto(`${URL_}/jobs/${OTHER_JOB}`);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert(true, `another tenant's job (#${OTHER_JOB}) shows not found`);
+  await shot(page, '12-other-tenant-job');
+
+  assert(consoleErrors.length === 0, `no script error in the page (${consoleErrors.join('; ')})`);
+  if (axeFindings.length) {
+    for (const f of axeFindings) console.log(`axe: ${f.page}: ${f.impact} ${f.id} (${f.nodes}): ${f.help}`);
+  }
+  assert(axeFindings.length === 0, 'axe-core finds no serious or critical violation');
+} catch (e) {
+  failed = true;
+  console.error(`web-ui: FAILED: ${e.stack || e}`);
+  try {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true });
+  } catch {}
+} finally {
+  await browser.close();
+}
+say(failed ? 'FAILED' : 'every step passed');
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { buildRequest, defaultValues, fieldOf, parseDevEuis } from '../../src/lib/jobform';
+
+const EUI = '0011223344556677';
+
+function valid() {
+  return { ...defaultValues(), name: 'night update', firmwareId: '3', devices: [EUI] };
+}
+
+describe('buildRequest', () => {
+  it('turns a complete form into the API request', () => {
+    const r = buildRequest(valid(), false);
+    expect(r.errors).toEqual({});
+    expect(r.body).toEqual({
+      name: 'night update',
+      firmware_id: 3,
+      redundancy_percent: 10,
+      unicast_timeout_s: 60,
+      unicast_attempts: 3,
+      region: 'EU868',
+      data_rate: 5,
+      frequency_hz: 869525000,
+      multicast_class: 'C',
+      devices: [EUI],
+    });
+  });
+
+  it('names every refused field, as the API bounds them', () => {
+    const r = buildRequest(
+      {
+        ...valid(),
+        name: ' ',
+        firmwareId: '',
+        redundancyMode: 'frames',
+        redundancy: '16384',
+        unicastTimeout: '0',
+        unicastAttempts: '1.5',
+        dataRate: '16',
+        frequencyHz: 'abc',
+        devices: [],
+      },
+      false,
+    );
+    expect(r.body).toBeUndefined();
+    expect(Object.keys(r.errors).sort()).toEqual(
+      [
+        'data_rate',
+        'devices',
+        'firmware_id',
+        'frequency_hz',
+        'name',
+        'redundancy_frames',
+        'unicast_attempts',
+        'unicast_timeout_s',
+      ].sort(),
+    );
+    expect(r.errors.redundancy_frames).toBe('between 0 and 16383');
+  });
+
+  it('plans a file not uploaded yet by its size, and creates only with an image id', () => {
+    const f = { ...valid(), firmwareId: '', fileSize: 4096 };
+    expect(buildRequest(f, true).body?.firmware_size).toBe(4096);
+    expect(buildRequest(f, false).body?.firmware_size).toBeUndefined();
+    expect(buildRequest(f, false).body?.firmware_id).toBeUndefined();
+  });
+
+  it('asks the ping-slot periodicity for class B only', () => {
+    const b = buildRequest({ ...valid(), multicastClass: 'B', pingSlotPeriodicity: '8' }, false);
+    expect(b.errors.ping_slot_periodicity).toBe('between 0 and 7');
+    const ok = buildRequest({ ...valid(), multicastClass: 'B', pingSlotPeriodicity: '4' }, false);
+    expect(ok.body?.ping_slot_periodicity).toBe(4);
+    const c = buildRequest({ ...valid(), pingSlotPeriodicity: '8' }, false);
+    expect(c.body?.ping_slot_periodicity).toBeUndefined();
+  });
+
+  it('sends the multicast timeout only when given', () => {
+    expect(buildRequest(valid(), false).body?.multicast_timeout_s).toBeUndefined();
+    expect(buildRequest({ ...valid(), multicastTimeout: '600' }, false).body?.multicast_timeout_s).toBe(600);
+  });
+});
+
+describe('fieldOf', () => {
+  it('maps the API field of a refusal to the form field', () => {
+    expect(fieldOf('frequency_hz')).toBe('frequency_hz');
+    expect(fieldOf('devices[3]')).toBe('devices');
+    expect(fieldOf('firmware_size')).toBe('firmware_id');
+    expect(fieldOf('state')).toBeNull();
+    expect(fieldOf(undefined)).toBeNull();
+  });
+});
+
+describe('parseDevEuis', () => {
+  it('splits on commas, spaces and new lines, lower-cases and de-duplicates', () => {
+    expect(parseDevEuis(`${EUI}, 00112233445566AA\n${EUI.toUpperCase()} nope 12`)).toEqual({
+      euis: [EUI, '00112233445566aa'],
+      bad: ['nope', '12'],
+    });
+  });
+});

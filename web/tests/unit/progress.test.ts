@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, EventLog, isLive, progressOf } from '../../src/lib/progress';
+
+describe('countSteps / progressOf', () => {
+  it('counts devices per step and the share finished', () => {
+    const c = countSteps([{ step: 'done' }, { step: 'failed' }, { step: 'session' }, { step: 'done' }]);
+    expect(c.done).toBe(2);
+    expect(c.failed).toBe(1);
+    expect(c.session).toBe(1);
+    expect(c.mc_setup).toBe(0);
+    expect(progressOf(c, 4)).toEqual({ total: 4, done: 2, failed: 1, percent: 75 });
+  });
+
+  it('never goes past 100 % nor divides by zero', () => {
+    expect(progressOf(countSteps([]), 0).percent).toBe(0);
+    expect(progressOf(countSteps([{ step: 'done' }, { step: 'done' }]), 1).percent).toBe(100);
+  });
+});
+
+describe('currentPhase', () => {
+  it('is the latest phase change of the event log, whatever the order', () => {
+    const events = [
+      { id: 7, kind: 'log', data: { phase_from: 'session', phase: 'transmit' } },
+      { id: 3, kind: 'log', data: { phase_from: 'setup', phase: 'session' } },
+      { id: 9, kind: 'device', data: { step: 'done' } },
+    ];
+    expect(currentPhase(events)).toBe('transmit');
+    expect(currentPhase([])).toBeNull();
+  });
+});
+
+describe('job states', () => {
+  it('offers the actions the API accepts in each state', () => {
+    expect(actionsFor('running')).toEqual({ cancel: true, pause: true, resume: false });
+    expect(actionsFor('paused')).toEqual({ cancel: true, pause: false, resume: true });
+    expect(actionsFor('succeeded')).toEqual({ cancel: false, pause: false, resume: false });
+    expect(isLive('running')).toBe(true);
+    expect(isLive('failed')).toBe(false);
+  });
+
+  it('describes events for a person', () => {
+    expect(describeEvent({ kind: 'log', data: { phase_from: 'setup', phase: 'session' } })).toBe(
+      'phase setup → session',
+    );
+    expect(describeEvent({ kind: 'state', data: { from: 'running', to: 'paused' } })).toBe(
+      'state running → paused',
+    );
+  });
+});
+
+describe('describeAnswer', () => {
+  it('names the answer and its telling fields, without false flags', () => {
+    expect(
+      describeAnswer({ answer: 'FragSessionStatusAns', missing: 0, received: 6, mic_error: false, no_session: false }),
+    ).toBe('FragSessionStatusAns · missing 0 · received 6');
+    expect(describeAnswer({ answer: 'McGroupSetupAns', id_error: true })).toBe('McGroupSetupAns · id error');
+    expect(describeAnswer(null)).toBe('');
+    expect(describeAnswer({ cleanup: { frag: 'skipped' } })).toBe('cleanup {"frag":"skipped"}');
+  });
+});
+
+describe('EventLog', () => {
+  it('reads on from where it stopped, keeps the last events and the latest phase', () => {
+    const log = new EventLog(3);
+    const ev = (id: number, phase?: string) =>
+      phase ? { id, kind: 'log', data: { phase } } : { id, kind: 'device', data: { step: 'ready' } };
+    log.add([ev(1, 'setup'), ev(2), ev(3)]);
+    expect(log.offset).toBe(3);
+    expect(log.phase).toBe('setup');
+    log.add([ev(4, 'session'), ev(5)]);
+    expect(log.offset).toBe(5);
+    expect(log.phase).toBe('session');
+    expect(log.recent().map((e) => e.id)).toEqual([3, 4, 5]);
+    log.add([ev(6)]); /* a page without a phase change keeps the phase */
+    expect(log.phase).toBe('session');
+    log.add([]);
+    expect(log.offset).toBe(6);
+  });
+});
