@@ -58,6 +58,10 @@ enum web_route web_route(const char *method, const char *path, char *rel, size_t
 	path++;
 	if (strchr(path, '\\') || !segments_ok(path))
 		return WEB_REFUSED;
+	/* The UI's own paths are plain: a percent-encoded one (/healthz%00, /metrics%2F) is no
+	 * route of the UI's, and the API answers it as every path it does not know (404). */
+	if (strchr(path, '%'))
+		return WEB_API;
 	n = strlen(path);
 	if (n == 0 || path[n - 1] == '/') {
 		if (n + sizeof("index.html") > rel_len)

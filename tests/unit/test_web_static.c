@@ -47,6 +47,8 @@ static void test_api_paths(void **state)
 	assert_int_equal(route("DELETE", "/index.html", rel), WEB_API);
 	assert_int_equal(route("GET", "relative", rel), WEB_API);
 	assert_int_equal(route("GET", "/apifoo", rel), WEB_FILE);
+	assert_int_equal(route("GET", "/healthz%00", rel), WEB_API); /* not the UI's index.html */
+	assert_int_equal(route("GET", "/metrics%2F", rel), WEB_API);
 }
 
 static void test_traversal_refused(void **state)
