@@ -49,6 +49,7 @@ struct seng_job {
 	bool has_tx_end;
 	int64_t tx_end_ms;
 	uint32_t frames_sent, frames_resent;
+	unsigned session_moves; /* times the session start was moved (engine.c phase_session) */
 };
 
 void seng_job_free(struct seng_job *j);
@@ -116,6 +117,8 @@ struct seng_phase {
 	 * multicast_timeout_exp, multicast_timeout_s); multicast_duration_s is scaled by the
 	 * sessions and estimated_duration_s follows the TimeOut. */
 	const char *plan_patch;
+	/* The session start moved (session_moves + 1). */
+	bool session_moved;
 };
 int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
@@ -300,6 +303,13 @@ int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
 /* Appends an event (kind: state, device, progress, log) to the job's event log. */
 int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
                const char *kind, const char *json);
+
+/* Devices of the job still in mc_session with fewer than max_attempts requests sent: those
+ * that may still answer once the session start is moved. */
+int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts, unsigned *n);
+/* dev_eui sent an AppTimeReq at now_ms: a session request of a running job that waits for the
+ * device's clock resync (mc_session, resync_sent, attempts 0) is due now (*due). */
+int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 

@@ -116,6 +116,9 @@ struct sim_dev {
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
 	unsigned lost_answers; /* its next answers to a multicast status request are lost */
+	/* After ForceDeviceResyncReq its AppTimeReq leaves this much later (LoRa Basics Modem
+	 * waits at least 6 s); 0: at once. time_req_ms: when the one waiting leaves (0: none). */
+	int64_t resync_delay_ms, time_req_ms;
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -335,7 +338,10 @@ static void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		} else if (cmd.cid == CLK_CID_FORCE_RESYNC) {
 			assert_int_equal(clk_dev_on_request(&d->clk, &cmd), FUOTA_OK);
 			d->resyncs++;
-			dev_app_time_req(e, d);
+			if (d->resync_delay_ms > 0)
+				d->time_req_ms = T.now_ms + d->resync_delay_ms;
+			else
+				dev_app_time_req(e, d);
 		}
 	}
 }
@@ -551,9 +557,18 @@ static void dev_multicast_status(struct sim_dev *d, const struct frag_status_req
 	a->due_ms = T.now_ms + 1000 + (int64_t)(i * 4000 % 15000);
 }
 
-/* Delivers the status answers due by now (in the order given; their delays only spread them). */
+/* Delivers the status answers due by now (in the order given; their delays only spread them),
+ * and the delayed AppTimeReq of devices forced to resynchronise. */
 static void deliver_answers(struct engine *e)
 {
+	for (size_t i = 0; i < T.n_devs; i++) {
+		struct sim_dev *d = &T.devs[i];
+
+		if (d->time_req_ms != 0 && d->time_req_ms <= T.now_ms) {
+			d->time_req_ms = 0;
+			dev_app_time_req(e, d);
+		}
+	}
 	while (T.next_answer < T.n_answers && T.answers[T.next_answer].due_ms <= T.now_ms) {
 		struct status_answer *a = &T.answers[T.next_answer++];
 		struct sim_dev *d = &T.devs[a->dev];
@@ -582,7 +597,12 @@ static void deliver_answers(struct engine *e)
 /* The first answer not delivered yet is due at (INT64_MAX: none). */
 static int64_t answer_due(void)
 {
-	return T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+	int64_t due = T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+
+	for (size_t i = 0; i < T.n_devs; i++)
+		if (T.devs[i].time_req_ms != 0 && T.devs[i].time_req_ms < due)
+			due = T.devs[i].time_req_ms;
+	return due;
 }
 
 /* What gateway frame i carries, decoded with the keys of a device of its group. */
@@ -1427,6 +1447,116 @@ static void test_clock_sync_and_resync(void **state)
 	assert_int_equal(T.devs[0].resyncs, 0);
 	assert_image(&T.devs[0]);
 	assert_image(&T.devs[1]);
+	engine_destroy(e);
+}
+
+/* Ticks e until the job is in `phase` (the tick that changes it included). */
+static void run_to_phase(struct engine *e, int64_t job, const char *phase)
+{
+	char q[160];
+
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM engine_job WHERE job_id = %lld AND phase = '%s'",
+	         (long long)job, phase);
+	for (unsigned i = 0; i < 2000; i++) {
+		int64_t next = 0;
+
+		deliver_answers(e);
+		pump(e);
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		if (db_count(q) == 1)
+			return;
+		pump(e);
+		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+	}
+	fail_msg("job %lld never reached phase %s", (long long)job, phase);
+}
+
+static void assert_all_done(int64_t job, size_t count)
+{
+	char st[32];
+	json_t *devs = job_devices(job);
+
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < count; i++) {
+		assert_image(&T.devs[i]);
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "done");
+	}
+	json_decref(devs);
+}
+
+/* fuotad dies right after fixing the session time, its first McClassCSessionReq lost with it,
+ * and comes back after the session start: the start moves (a later time, announced again to
+ * every device, said in the event log) instead of failing every device as late. */
+static void test_crash_in_session_phase(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was;
+
+	(void)state;
+	fresh_db();
+	for (int i = 0; i < 4; i++) {
+		char eui[17];
+
+		snprintf(eui, sizeof(eui), "00000000000000c%d", i);
+		add_dev(eui, (uint8_t)(0x80 + i), 1);
+	}
+	job = add_job(0, 4, 4);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	/* Its next tick sends the session requests; it dies before any reaches a device. */
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	assert_true(T.n_msgs > T.next_msg);
+	T.next_msg = T.n_msgs;
+	/* Back 10 s after the session start (the dead instance's lease long expired). */
+	T.now_ms = start_was + 10000;
+	b = new_engine("itest-b", true);
+	run(b, job, 4000, 0);
+	assert_all_done(job, 4);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	assert_true(db_count("SELECT session_start_ms FROM engine_job") > start_was + 10000);
+	assert_int_equal(db_count("SELECT count(*) FROM event WHERE kind = 'log' "
+	                          "AND data ? 'session_moved'"),
+	                 1);
+	/* The devices' session time is the moved one. */
+	{
+		int64_t gps_s = 0;
+
+		assert_int_equal(
+		        lw_gps_from_unix(db_count("SELECT session_start_ms FROM engine_job") / 1000,
+		                         &gps_s),
+		        FUOTA_OK);
+		for (size_t i = 0; i < 4; i++)
+			assert_int_equal(T.devs[i].session_time, lw_gps_wrap32(gps_s));
+	}
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
+/* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
+ * Basics Modem does, sends its AppTimeReq 8 s later (more than the unicast timeout): the session
+ * request is asked again only after that exchange, with a start it can meet. */
+static void test_resync_waits_for_app_time(void **state)
+{
+	struct engine *e;
+	int64_t job;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d1", 0x91, 1);
+	add_dev("00000000000000d2", 0x92, 1);
+	T.devs[1].clock_offset_ms = 60000;
+	T.devs[1].resync_delay_ms = 8000;
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 1);
+	assert_int_equal(T.devs[1].time_answers, 1);
+	assert_int_equal(T.devs[0].resyncs, 0);
 	engine_destroy(e);
 }
 
@@ -2596,6 +2726,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_loss_parity_refusal_and_silent_device),
 	        cmocka_unit_test(test_restart_mid_transmission),
 	        cmocka_unit_test(test_clock_sync_and_resync),
+	        cmocka_unit_test(test_crash_in_session_phase),
+	        cmocka_unit_test(test_resync_waits_for_app_time),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
