@@ -16,12 +16,15 @@
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
 #include "fuota/store.h"
+#include "fuota/store_lock.h"
 #include "engine_gwenc.h"
 #include "store_engine.h"
 
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
 #define STATS_EVERY_MS 10000
+/* How often the instance lock's connection is checked (taken again after a database restart). */
+#define LOCK_CHECK_MS 10000
 /* Inbound messages handled in one database transaction at most. Each one that writes is a
  * subtransaction (two with a store function's own transaction in it), and PostgreSQL tracks up to
  * 64 of them per transaction in shared memory: the store ends a batch sooner when its
@@ -77,6 +80,11 @@ struct engine_runner {
 	uint64_t item_seq, batch_first; /* items handled, the first of the open batch */
 	struct pending_pub *pend;
 	size_t n_pend, cap_pend;
+	/* The instance id's lock (owned; NULL with engine_runner_start_with). */
+	struct store_lock *lock;
+	char instance_id[64];
+	int64_t lock_checked_ms;
+	bool lock_lost;
 };
 
 static int64_t realtime_ms(void *ctx)
@@ -494,6 +502,27 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 	return taken;
 }
 
+/* The instance lock, every LOCK_CHECK_MS: lost to another fuotad with the same id while the
+ * database was away, two engines would share leases; said once, and once when it is back. */
+static void lock_maybe_check(struct engine_runner *r, int64_t now_ms)
+{
+	int rc;
+
+	if (!r->lock || now_ms - r->lock_checked_ms < LOCK_CHECK_MS)
+		return;
+	r->lock_checked_ms = now_ms;
+	rc = store_lock_check(r->lock);
+	if (rc == FUOTA_ERR_CONFLICT && !r->lock_lost)
+		log_msg(LOG_LVL_ERROR,
+		        "engine: instance id %s was taken by another running fuotad while the "
+		        "database was away: stop one of them",
+		        r->instance_id);
+	else if (rc == FUOTA_OK && r->lock_lost)
+		log_msg(LOG_LVL_INFO, "engine: instance id %s held again", r->instance_id);
+	if (rc != FUOTA_ERR_IO)
+		r->lock_lost = rc == FUOTA_ERR_CONFLICT;
+}
+
 static void *runner_main(void *arg)
 {
 	struct engine_runner *r = arg;
@@ -506,6 +535,7 @@ static void *runner_main(void *arg)
 		struct mqtt_msg *m = NULL;
 
 		stats_maybe_log(r, now);
+		lock_maybe_check(r, now);
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 		if (now >= next_due) {
 			int64_t t0 = mono_us();
@@ -579,9 +609,21 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 	return rc;
 }
 
+/* engine_runner_start_with, the runner owning lock (checked by its thread) once started. */
+static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct engine_cfg *ecfg,
+                        const char *share_group, struct store_lock *lock,
+                        struct engine_runner **out);
+
 int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
                              const struct engine_cfg *ecfg, const char *share_group,
                              struct engine_runner **out)
+{
+	return runner_start(s, mqtt, ecfg, share_group, NULL, out);
+}
+
+static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct engine_cfg *ecfg,
+                        const char *share_group, struct store_lock *lock,
+                        struct engine_runner **out)
 {
 	struct engine_runner *r;
 	int rc;
@@ -593,6 +635,8 @@ int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
 	r->store = s;
 	r->mqtt = mqtt;
 	r->gw_json_default = ecfg->gw_json;
+	r->lock = lock;
+	snprintf(r->instance_id, sizeof(r->instance_id), "%s", ecfg->instance_id);
 	atomic_init(&r->stop, false);
 	rc = mqtt_queue_create(0, &r->queue);
 	if (rc == FUOTA_OK)
@@ -605,11 +649,55 @@ int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
 		r->started = rc == FUOTA_OK;
 	}
 	if (rc != FUOTA_OK) {
+		r->lock = NULL; /* the caller's still */
 		engine_runner_stop(r);
 		return rc;
 	}
 	*out = r;
 	return FUOTA_OK;
+}
+
+/* This fuotad's instance id, held (*lock) for as long as it runs: [engine] instance_id, else
+ * [mqtt] client_id (refused when another running fuotad holds it), else fuotad-<host>-<http
+ * port>, the same at every restart of one configuration on one host, so that a restarted
+ * fuotad takes its own leases back at once instead of waiting for them to expire; when that
+ * one is held (two fuotads started with one configuration), fuotad-<host>-<port>-<pid>. */
+static int instance_claim(const struct cfg *c, char *id, size_t cap, struct store_lock **lock)
+{
+	const char *configured = c->engine_instance_id[0] ? c->engine_instance_id
+	                         : c->mqtt_client_id[0]   ? c->mqtt_client_id
+	                                                  : NULL;
+	char host[32] = "host", err[256] = "";
+	int rc;
+
+	if (configured)
+		snprintf(id, cap, "%s", configured);
+	else {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(id, cap, "fuotad-%s-%u", host, c->http_port);
+	}
+	rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	if (rc == FUOTA_ERR_CONFLICT && configured) {
+		log_msg(LOG_LVL_ERROR,
+		        "engine: instance id %s is held by another running fuotad: refused (give "
+		        "each fuotad its own [engine] instance_id)",
+		        id);
+		return rc;
+	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		size_t n = strlen(id);
+
+		snprintf(id + n, cap - n, "-%ld", (long)getpid());
+		log_msg(LOG_LVL_WARN,
+		        "engine: another running fuotad with this configuration holds instance id "
+		        "%.*s: this one is %s (its leases are not taken back at a restart)",
+		        (int)n, id, id);
+		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	}
+	if (rc != FUOTA_OK)
+		log_msg(LOG_LVL_ERROR, "engine: instance id %s: %s", id,
+		        err[0] ? err : fuota_strerror(rc));
+	return rc;
 }
 
 int engine_runner_start(const struct cfg *c, struct engine_runner **out)
@@ -618,6 +706,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	struct mqtt_options opt;
 	struct store *s = NULL;
 	struct mqtt_client *m = NULL;
+	struct store_lock *lock = NULL;
 	char err[256], client_id[64];
 	int rc;
 
@@ -657,15 +746,6 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		        c->engine_class_c_timing);
 		return FUOTA_ERR_INVALID_ARG;
 	}
-	if (c->mqtt_client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", c->mqtt_client_id);
-	else {
-		char host[32] = "host";
-
-		gethostname(host, sizeof(host) - 1);
-		snprintf(client_id, sizeof(client_id), "fuotad-%s-%ld", host, (long)getpid());
-	}
-	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "%s", client_id);
 	rc = engine_cfg_parse_regions(&ecfg, c->engine_regions, c->engine_duty_cycle != 0, err,
 	                              sizeof(err));
 	if (rc != FUOTA_OK) {
@@ -676,9 +756,15 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		log_msg(LOG_LVL_ERROR, "engine: needs the master key ([security] master_key)");
 		return FUOTA_ERR_INVALID_ARG;
 	}
+	rc = instance_claim(c, ecfg.instance_id, sizeof(ecfg.instance_id), &lock);
+	if (rc != FUOTA_OK)
+		return rc;
+	snprintf(client_id, sizeof(client_id), "%s",
+	         c->mqtt_client_id[0] ? c->mqtt_client_id : ecfg.instance_id);
 	rc = store_open(c->db_dsn, 2, &s, err, sizeof(err));
 	if (rc != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "engine: %s", err);
+		store_lock_free(lock);
 		return rc;
 	}
 	store_set_prepared(s, c->db_prepared);
@@ -690,10 +776,11 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		rc = mqtt_connect(m, c->mqtt_url, &opt);
 	}
 	if (rc == FUOTA_OK)
-		rc = engine_runner_start_with(s, m, &ecfg, c->mqtt_share_group, out);
+		rc = runner_start(s, m, &ecfg, c->mqtt_share_group, lock, out);
 	if (rc != FUOTA_OK) {
 		mqtt_destroy(m);
 		store_close(s);
+		store_lock_free(lock);
 		return rc;
 	}
 	(*out)->own_store = true;
@@ -725,5 +812,7 @@ void engine_runner_stop(struct engine_runner *r)
 	engine_gwenc_free(&r->gws);
 	if (r->own_store)
 		store_close(r->store);
+	/* After engine_destroy released the leases. */
+	store_lock_free(r->lock);
 	free(r);
 }

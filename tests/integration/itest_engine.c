@@ -27,6 +27,15 @@
  *                                  paused or cancelled in it; stream mode sends parity back to
  *                                  back
  *
+ *   crash in the session phase     the engine dies right after fixing the session time and
+ *                                  comes back after it: the start moves, every device updated
+ *   resync before the session      a device that sends its AppTimeReq 8 s after
+ *                                  ForceDeviceResyncReq (LoRa Basics Modem) is asked again only
+ *                                  after it, and meets the session
+ *   instance restart               fuotad killed with SIGKILL and restarted with the same
+ *                                  configuration renews its own lease at once; a second fuotad
+ *                                  with a running one's instance id is refused
+ *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
  *   a JSON gateway                 the same with gateway B speaking JSON (its stats and acks):
@@ -35,6 +44,7 @@
  *
  * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +53,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -2564,6 +2575,85 @@ static void assert_adaptive_plan(unsigned port, const char *token, int64_t job)
 	json_decref(out);
 }
 
+static bool log_has(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Waits up to ms for db_count(sql) to return want. */
+static bool db_wait(const char *sql, long long want, int ms)
+{
+	for (int i = 0; i < ms / 100; i++) {
+		struct timespec ts = {0, 100000000};
+
+		if (db_count(sql) == want)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return db_count(sql) == want;
+}
+
+/* fuotad killed with SIGKILL while it holds a job's lease, restarted with the same
+ * configuration: it is the same instance (fuotad-<host>-<port>) and renews the lease at once
+ * instead of waiting 30 s for it to expire. A second fuotad configured with an instance id a
+ * running one holds is refused. */
+static void test_instance_restart(void **state)
+{
+	struct itest_fuotad *fd = &T.fd, dup;
+	char host[32] = "host", id[96], sql[256];
+	long long until;
+	int st = 0;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000e1", 0xa1, 1);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine_instance.log", argv_dir);
+	unlink(fd->log);
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(id, sizeof(id), "fuotad-%s-%u", host, fd->port);
+	add_job(0, 1, 2);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job WHERE lease_owner = '%s'", id);
+	assert_true(db_wait(sql, 1, 10000));
+	kill(fd->pid, SIGKILL);
+	waitpid(fd->pid, &st, 0);
+	fd->pid = 0;
+	until = db_count("SELECT (extract(epoch FROM lease_until) * 1000)::bigint FROM job");
+	fd->want_port = fd->port;
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job WHERE lease_owner = '%s' AND "
+	         "(extract(epoch FROM lease_until) * 1000)::bigint > %lld",
+	         id, until);
+	/* The lease had ~30 s to run: renewed within 5 s, it was taken back, not waited for. */
+	assert_true(db_wait(sql, 1, 5000));
+	/* Another fuotad with that id, given explicitly: refused at start, and says why. */
+	memset(&dup, 0, sizeof(dup));
+	snprintf(dup.bin, sizeof(dup.bin), "%s", argv_bin);
+	snprintf(dup.dsn, sizeof(dup.dsn), "%s", T.dsn);
+	snprintf(dup.log, sizeof(dup.log), "%s/itest_engine_instance_dup.log", argv_dir);
+	unlink(dup.log);
+	setenv("FUOTA_ENGINE_INSTANCE_ID", id, 1);
+	assert_int_equal(itest_fuotad_start(&dup), -1);
+	unsetenv("FUOTA_ENGINE_INSTANCE_ID");
+	assert_true(log_has(dup.log, "is held by another running fuotad: refused"));
+	/* The first one still holds it and goes on. */
+	assert_true(db_wait(sql, 1, 1000));
+}
+
 static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
@@ -2747,6 +2837,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_mixed_one_index),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
+	        cmocka_unit_test_teardown(test_instance_restart, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),
