@@ -15,6 +15,7 @@
 #include "fuota/log.h"
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
+#include "fuota/outage.h"
 #include "fuota/store.h"
 #include "fuota/store_lock.h"
 #include "engine_gwenc.h"
@@ -23,8 +24,13 @@
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
 #define STATS_EVERY_MS 10000
+/* While the broker is away: a reminder this often between the lost and back lines. */
+#define MQTT_WARN_EVERY_MS 10000
 /* How often the instance lock's connection is checked (taken again after a database restart). */
 #define LOCK_CHECK_MS 10000
+/* At start, an instance id held by another session is tried again this many times, 250 ms
+ * apart, before it counts as held by a running fuotad. */
+#define LOCK_WAIT_TRIES 12
 /* Inbound messages handled in one database transaction at most. Each one that writes is a
  * subtransaction (two with a store function's own transaction in it), and PostgreSQL tracks up to
  * 64 of them per transaction in shared memory: the store ends a batch sooner when its
@@ -85,6 +91,10 @@ struct engine_runner {
 	char instance_id[64];
 	int64_t lock_checked_ms;
 	bool lock_lost;
+	/* The broker connection as last seen (mqtt_watch). */
+	struct outage mqtt_out;
+	uint32_t mqtt_connects;
+	int64_t started_ms;
 };
 
 static int64_t realtime_ms(void *ctx)
@@ -502,6 +512,42 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 	return taken;
 }
 
+/* The broker connection, at every loop (at most a second apart): one line when it is lost, one
+ * when it is back, a reminder every MQTT_WARN_EVERY_MS between (fuota/outage.h); the messages
+ * fuotad publishes meanwhile wait in the client's outbox. A reconnection between two looks
+ * (the connection count grew) is both lines at once. */
+static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
+{
+	struct mqtt_status st;
+	uint64_t n = 0;
+	int64_t down_ms = 0;
+	enum outage_say say;
+	bool blip;
+
+	memset(&st, 0, sizeof(st));
+	mqtt_get_status(r->mqtt, &st);
+	/* The first connection is under way: not an outage yet. */
+	if (st.connects == 0 && now_ms - r->started_ms < MQTT_WARN_EVERY_MS)
+		return;
+	blip = st.connected && r->mqtt_connects > 0 && st.connects > r->mqtt_connects &&
+	       !r->mqtt_out.down;
+	r->mqtt_connects = st.connects;
+	if (blip && outage_note(&r->mqtt_out, false, now_ms, MQTT_WARN_EVERY_MS, &n, &down_ms) ==
+	                    OUTAGE_LOST)
+		log_msg(LOG_LVL_WARN, "mqtt: connection to the broker lost; reconnecting");
+	say = outage_note(&r->mqtt_out, st.connected, now_ms, MQTT_WARN_EVERY_MS, &n, &down_ms);
+	if (say == OUTAGE_LOST)
+		log_msg(LOG_LVL_WARN, "mqtt: connection to the broker lost; reconnecting");
+	else if (say == OUTAGE_STILL)
+		log_msg(LOG_LVL_WARN,
+		        "mqtt: broker still unreachable after %lld s; %zu messages wait to be sent",
+		        (long long)(down_ms / 1000), st.outbox);
+	else if (say == OUTAGE_BACK)
+		log_msg(LOG_LVL_INFO,
+		        "mqtt: broker connection back after %lld ms; %zu messages wait to be sent",
+		        (long long)down_ms, st.outbox);
+}
+
 /* The instance lock, every LOCK_CHECK_MS: lost to another fuotad with the same id while the
  * database was away, two engines would share leases; said once, and once when it is back. */
 static void lock_maybe_check(struct engine_runner *r, int64_t now_ms)
@@ -530,11 +576,13 @@ static void *runner_main(void *arg)
 
 	r->self = pthread_self();
 	r->st.since_ms = realtime_ms(NULL);
+	r->started_ms = r->st.since_ms;
 	while (!atomic_load(&r->stop)) {
 		int64_t now = realtime_ms(NULL), wait;
 		struct mqtt_msg *m = NULL;
 
 		stats_maybe_log(r, now);
+		mqtt_watch(r, now);
 		lock_maybe_check(r, now);
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 		if (now >= next_due) {
@@ -677,6 +725,13 @@ static int instance_claim(const struct cfg *c, char *id, size_t cap, struct stor
 		snprintf(id, cap, "fuotad-%s-%u", host, c->http_port);
 	}
 	rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	/* A fuotad killed a moment ago: its server session may take a little to end. */
+	for (int i = 0; rc == FUOTA_ERR_CONFLICT && i < LOCK_WAIT_TRIES; i++) {
+		struct timespec ts = {0, 250000000};
+
+		nanosleep(&ts, NULL);
+		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	}
 	if (rc == FUOTA_ERR_CONFLICT && configured) {
 		log_msg(LOG_LVL_ERROR,
 		        "engine: instance id %s is held by another running fuotad: refused (give "
@@ -768,6 +823,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		return rc;
 	}
 	store_set_prepared(s, c->db_prepared);
+	store_set_label(s, "engine");
 	rc = mqtt_paho_create(&m);
 	if (rc == FUOTA_OK) {
 		memset(&opt, 0, sizeof(opt));
