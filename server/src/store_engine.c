@@ -1506,3 +1506,18 @@ int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool
 	*due = rc == FUOTA_OK && rows > 0;
 	return rc;
 }
+
+int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms, long *rows)
+{
+	/* Each frame (gateway, FragIndex, N) at most once for want of an ack: its only row. */
+	static const char sql[] =
+	        "UPDATE engine_tx t SET ack = 'NO_ACK', resend = 1 WHERE t.job_id = $1 "
+	        "AND t.ack IS NULL AND t.resend = 0 AND t.n > 0 AND t.sent_ms <= $2::bigint "
+	        "AND NOT EXISTS (SELECT 1 FROM engine_tx o WHERE o.job_id = t.job_id "
+	        "AND o.gateway_id = t.gateway_id AND o.frag_index = t.frag_index AND o.n = t.n "
+	        "AND o.downlink_id <> t.downlink_id)";
+	char jid[24], before[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(before, sent_before_ms)};
+
+	return store_command(s, sql, 2, vals, rows);
+}

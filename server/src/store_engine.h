@@ -294,6 +294,11 @@ int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t 
  * published (engine_mqtt.c); _get: NOT_FOUND when never learnt. */
 int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now_ms);
 int seng_gw_encoding_get(struct store *s, const char *gw, bool *json);
+/* Data fragments of the job sent before sent_before_ms that no gateway ack answered: queued to
+ * go again (ack 'NO_ACK', resend 1), each (gateway, FragIndex, N) once at most. A frame lost
+ * on its way (fuotad killed between storing and publishing it, a broker restart before the
+ * gateway subscribed again) would otherwise count as sent. *rows: how many. */
+int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms, long *rows);
 /* Sets next_tx_ms of the job. */
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
 

@@ -32,6 +32,7 @@
  *   resync before the session      a device that sends its AppTimeReq 8 s after
  *                                  ForceDeviceResyncReq (LoRa Basics Modem) is asked again only
  *                                  after it, and meets the session
+ *   a frame without ack            sent again (new FCnt) after the ack timeout
  *   instance restart               fuotad killed with SIGKILL and restarted with the same
  *                                  configuration renews its own lease at once; a second fuotad
  *                                  with a running one's instance id is refused
@@ -176,6 +177,8 @@ static struct {
 	int64_t frame_ms[MAX_FCNT];       /* when it reached the gateway */
 	size_t n_fcnts;
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
+	unsigned vanish_at;          /* the gateway frame number k (1, 2, ...) never arrives: no
+	                              * ack, not on air (lost on its way; 0: none) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
 	json_t *last_progress; /* the last progress event */
@@ -775,6 +778,8 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	T.frame_ms[T.n_fcnts] = T.now_ms;
 	classify_frame(T.n_fcnts, g.phy, g.phy_len);
 	T.fcnts[T.n_fcnts++] = f.fcnt16;
+	if (T.vanish_at && T.n_fcnts == T.vanish_at)
+		return;
 	memset(&ack, 0, sizeof(ack));
 	ack.downlink_id = g.downlink_id;
 	snprintf(ack.gateway_id, sizeof(ack.gateway_id), "%s", g.gateway_id);
@@ -953,7 +958,7 @@ static void fresh_db(void)
 		free(T.devs[i].mem);
 	T.n_devs = 0;
 	T.n_fcnts = 0;
-	T.refuse_every = T.acks = T.refused = 0;
+	T.refuse_every = T.acks = T.refused = T.vanish_at = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
 	json_decref(T.last_progress);
 	T.last_progress = NULL;
@@ -1568,6 +1573,30 @@ static void test_resync_waits_for_app_time(void **state)
 	assert_int_equal(T.devs[1].resyncs, 1);
 	assert_int_equal(T.devs[1].time_answers, 1);
 	assert_int_equal(T.devs[0].resyncs, 0);
+	engine_destroy(e);
+}
+
+/* A frame that never reached the gateway (fuotad killed between storing it and publishing it,
+ * or the broker restarted before the gateway subscribed again): no ack comes, and it goes out
+ * again with a new FCnt after the ack timeout instead of counting as sent. Fixed redundancy 0:
+ * without it both devices would miss that fragment. */
+static void test_unacked_frame_sent_again(void **state)
+{
+	struct engine *e;
+	int64_t job;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f1", 0xb1, 1);
+	add_dev("00000000000000f2", 0xb2, 1);
+	T.vanish_at = 5;
+	job = add_job(0, 2, 0);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.n_fcnts, 21); /* 20 fragments, one of them twice */
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT count(*) FROM engine_tx WHERE ack = 'NO_ACK'"), 1);
 	engine_destroy(e);
 }
 
@@ -2818,6 +2847,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_crash_in_session_phase),
 	        cmocka_unit_test(test_resync_waits_for_app_time),
+	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
