@@ -38,8 +38,8 @@ struct cfg {
 	char mqtt_url[256];
 	/* The job engine (fuota/engine_mqtt.h): [mqtt] encoding = json | protobuf (downlinks;
 	 * uplinks are detected), application_topic = application, event_topic = fuota,
-	 * share_group = fuotad, client_id (default: the engine's instance id); [engine] enabled = 1,
-	 * regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
+	 * share_group = fuotad, client_id (default: the engine's instance id); [engine] enabled =
+	 * 1, regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
 	 * adaptive_redundancy = 0, class_c_timing = immediately | gps; adaptive redundancy:
 	 * adaptive_mode = rounds | stream, adaptive_loss_percent = 10,
 	 * adaptive_step_percent = 3, adaptive_wait_s = 0 (2^(BlockAckDelay + 4) s + the job's
