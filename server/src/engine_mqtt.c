@@ -37,6 +37,8 @@
  * savepoints come near (store_batch_more), or when its connection broke, so that the messages
  * still queued wait for a connection that works instead of being lost with the batch. */
 #define BATCH_MAX 48
+/* Messages kept while the database is away, at most (then the newest are dropped). */
+#define RETRY_MAX 65536
 
 /* What the engine thread did since the last stats line (logged at info every 10 s while busy):
  * how far the inbound queue falls behind is the first thing to look at when a large job fails. */
@@ -91,6 +93,9 @@ struct engine_runner {
 	char instance_id[64];
 	int64_t lock_checked_ms;
 	bool lock_lost;
+	/* Messages whose database work was undone because the server went away (retry_keep). */
+	struct mqtt_msg **retry;
+	size_t n_retry, cap_retry, retry_dropped;
 	/* The broker connection as last seen (mqtt_watch). */
 	struct outage mqtt_out;
 	uint32_t mqtt_connects;
@@ -460,13 +465,75 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		on_gw_stats(r, gw, m);
 }
 
-/* Handles m and up to BATCH_MAX - 1 more waiting messages in one database transaction (each
- * its own savepoint), then publishes what they made the engine send: nothing of an item whose
- * database work failed, nothing at all when the commit failed (the devices' requests are then
- * retried at their deadlines, as for a lost answer). Returns how many messages it took. */
-static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
+/* Keeps m to be handled again once the database is back (its work was undone because the
+ * server went away: an answer dropped now would cost the device its step). Owns m. */
+static void retry_keep(struct engine_runner *r, struct mqtt_msg *m)
 {
-	bool batch = store_batch_begin(r->store) == FUOTA_OK;
+	if (r->n_retry == r->cap_retry) {
+		size_t cap = r->cap_retry ? r->cap_retry * 2 : 64;
+		struct mqtt_msg **p = cap <= RETRY_MAX ? realloc(r->retry, cap * sizeof(*p)) : NULL;
+
+		if (!p) {
+			r->retry_dropped++;
+			mqtt_msg_free(m);
+			return;
+		}
+		r->retry = p;
+		r->cap_retry = cap;
+	}
+	r->retry[r->n_retry++] = m;
+}
+
+/* The next message of a batch: from the retry list when the batch replays it, else from the
+ * queue (NULL when none waits). */
+static struct mqtt_msg *batch_next(struct engine_runner *r, struct mqtt_msg **list, size_t n,
+                                   size_t *pos)
+{
+	struct mqtt_msg *m = NULL;
+
+	if (list)
+		return *pos < n ? list[(*pos)++] : NULL;
+	if (mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+		return NULL;
+	return m;
+}
+
+/* The end of a batch of taken messages held[]: committed, the held messages whose work failed
+ * while the database was away (redo) are kept for later and the others freed; not committed,
+ * every one of them is kept when the database is away, else they are lost (said). */
+static void batch_close(struct engine_runner *r, struct mqtt_msg **held, const bool *redo,
+                        int taken, bool committed)
+{
+	bool down = store_down(r->store);
+	int kept = 0;
+
+	for (int i = 0; i < taken; i++) {
+		if ((committed && redo[i]) || (!committed && down)) {
+			retry_keep(r, held[i]);
+			kept++;
+		} else {
+			mqtt_msg_free(held[i]);
+		}
+	}
+	if (!committed && !down)
+		log_msg(LOG_LVL_ERROR, "engine: %d messages not stored: nothing of them is sent",
+		        taken);
+	else if (kept > 0)
+		log_msg(LOG_LVL_DEBUG, "engine: %d messages kept until the database is back", kept);
+}
+
+/* Handles m and up to BATCH_MAX - 1 more messages (from the queue, or from list when it
+ * replays kept ones) in one database transaction (each its own savepoint), then publishes
+ * what they made the engine send: nothing of an item whose database work failed, nothing at
+ * all when the commit failed (the devices' requests are then retried at their deadlines, as for
+ * a lost answer). A message whose work failed because the database went away is handled again
+ * once it is back (batch_close). Returns how many messages it took. */
+static int handle_batch(struct engine_runner *r, struct mqtt_msg *m, struct mqtt_msg **list,
+                        size_t n_list, size_t *pos)
+{
+	bool batch = store_batch_begin(r->store) == FUOTA_OK, committed;
+	struct mqtt_msg *held[BATCH_MAX];
+	bool redo[BATCH_MAX];
 	int taken = 0;
 
 	r->batching = batch;
@@ -480,36 +547,64 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 		if (batch)
 			store_batch_item(r->store);
 		dispatch(r, m);
+		redo[taken] = false;
 		if (batch && store_batch_item_failed(r->store)) {
-			log_msg(LOG_LVL_WARN, "mqtt: %s: its database work failed: not acted on",
-			        m->topic);
+			redo[taken] = store_down(r->store);
+			if (!redo[taken])
+				log_msg(LOG_LVL_WARN,
+				        "mqtt: %s: its database work failed: not acted on",
+				        m->topic);
 			pending_drop(r, mark);
 			gw_unstored(r, r->item_seq);
 			engine_batch_undo(r->engine, engine_mark);
 			r->st.failed++;
 		}
-		mqtt_msg_free(m);
+		held[taken++] = m;
 		m = NULL;
-		if (++taken < BATCH_MAX && (!batch || store_batch_more(r->store)) &&
-		    mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
-			m = NULL;
+		if (taken < BATCH_MAX && (!batch || store_batch_more(r->store)))
+			m = batch_next(r, list, n_list, pos);
 	}
-	if (!batch)
+	if (!batch) {
+		for (int i = 0; i < taken; i++)
+			mqtt_msg_free(held[i]);
 		return taken;
+	}
 	r->batching = false;
 	r->st.batches++;
-	if (store_batch_end(r->store) == FUOTA_OK) {
+	committed = store_batch_end(r->store) == FUOTA_OK;
+	if (committed) {
 		pending_send(r);
 	} else {
-		log_msg(LOG_LVL_ERROR, "engine: %d messages not stored: nothing of them is sent",
-		        taken);
 		r->st.failed += (uint64_t)taken;
 		pending_drop(r, 0);
 		gw_unstored(r, r->batch_first);
 		engine_batch_undo(r->engine, 0);
 	}
+	batch_close(r, held, redo, taken, committed);
 	engine_batch_end(r->engine);
 	return taken;
+}
+
+/* The messages kept while the database was away, handled again (in their order) once it is
+ * back; those that fail again are kept again. */
+static void retry_run(struct engine_runner *r)
+{
+	struct mqtt_msg **list = r->retry;
+	size_t n = r->n_retry, pos = 0;
+
+	if (n == 0 || store_down(r->store))
+		return;
+	r->retry = NULL;
+	r->n_retry = r->cap_retry = 0;
+	log_msg(LOG_LVL_INFO, "engine: %zu messages handled again now that the database is back%s",
+	        n, r->retry_dropped ? " (some were dropped: too many)" : "");
+	r->retry_dropped = 0;
+	while (pos < n) {
+		struct mqtt_msg *m = list[pos++];
+
+		handle_batch(r, m, list, n, &pos);
+	}
+	free(list);
 }
 
 /* The broker connection, at every loop (at most a second apart): one line when it is lost, one
@@ -585,6 +680,7 @@ static void *runner_main(void *arg)
 		mqtt_watch(r, now);
 		lock_maybe_check(r, now);
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
+		retry_run(r);
 		if (now >= next_due) {
 			int64_t t0 = mono_us();
 
@@ -601,7 +697,7 @@ static void *runner_main(void *arg)
 		if (mqtt_queue_pop(r->queue, (uint32_t)wait, &m) != FUOTA_OK)
 			continue;
 		for (int i = 0; m && i < DRAIN_PER_LOOP;) {
-			i += handle_batch(r, m);
+			i += handle_batch(r, m, NULL, 0, NULL);
 			m = NULL;
 			if (i < DRAIN_PER_LOOP && mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
 				m = NULL;
@@ -865,6 +961,9 @@ void engine_runner_stop(struct engine_runner *r)
 	mqtt_queue_destroy(r->queue);
 	pending_drop(r, 0);
 	free(r->pend);
+	for (size_t i = 0; i < r->n_retry; i++)
+		mqtt_msg_free(r->retry[i]);
+	free(r->retry);
 	engine_gwenc_free(&r->gws);
 	if (r->own_store)
 		store_close(r->store);

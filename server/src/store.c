@@ -217,6 +217,11 @@ nomem:
 	return FUOTA_ERR_NO_MEMORY;
 }
 
+bool store_down(struct store *s)
+{
+	return s && atomic_load(&s->down);
+}
+
 void store_set_label(struct store *s, const char *label)
 {
 	pthread_mutex_lock(&s->lock);

@@ -26,6 +26,8 @@ void store_close(struct store *s);
  * a process with several pools tells them apart). A server that cannot be reached is reported
  * once when lost, once when back, and every 10 s between with the failures summed up. */
 void store_set_label(struct store *s, const char *label);
+/* Whether the server was found unreachable and has not answered since. */
+bool store_down(struct store *s);
 
 /* on (the default): each statement with parameters is prepared once per connection and run by
  * name. off: every statement is sent unnamed (parse, bind and run in one exchange), which works
