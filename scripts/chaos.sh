@@ -84,7 +84,7 @@ else
 	UNICAST_TIMEOUT=4 IMAGE=12000
 fi
 cp_db_create "fuota_chaos_$$"
-cp_fuotad_start || exit 1
+cp_fuotad_start || cp_fuotad_start || exit 1
 cp_events_start
 
 phase_of() { # JOB: the engine's phase, "waiting" in a round wait, "" before the start
@@ -195,9 +195,15 @@ for c in $(seq 1 "$CAMPAIGNS"); do
 	# This campaign's share of the kills, and one service restart (broker, then PostgreSQL).
 	[ "$EARLY" = 1 ] && service_restart "$c" setup setup
 	n=$(((KILLS - K + CAMPAIGNS - c) / (CAMPAIGNS - c + 1)))
+	targets=()
 	for _ in $(seq 1 "$n"); do
-		want=${PHASES[$((NEXT_PHASE % ${#PHASES[@]}))]}
+		targets+=("${PHASES[$((NEXT_PHASE % ${#PHASES[@]}))]}")
 		NEXT_PHASE=$((NEXT_PHASE + 1))
+	done
+	# In the order the job goes through them: a later phase first would leave the others none.
+	mapfile -t targets < <(for t in "${targets[@]}"; do echo "$(phase_rank "$t") $t"; done |
+		sort -n | cut -d' ' -f2)
+	for want in "${targets[@]}"; do
 		at=$(wait_phase "$JOB" "$want" 240)
 		[ "$at" = done ] && break
 		say "campaign $c job $JOB: SIGKILL in phase $at (aimed at $want)"
