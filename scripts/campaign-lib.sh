@@ -82,6 +82,9 @@ cp_fuotad_env() {
 	export FUOTA_MQTT_URL=tcp://$CP_MQTT_HOST:$CP_MQTT_PORT
 	export FUOTA_MQTT_APPLICATION_TOPIC=$CP_APP_TOPIC FUOTA_MQTT_EVENT_TOPIC=$CP_EVENT_TOPIC
 	export FUOTA_MQTT_SHARE_GROUP=$CP_SHARE_GROUP FUOTA_MQTT_CLIENT_ID=fuotad-$$-$RANDOM
+	# One instance id for every start of this campaign's fuotad: a restart takes its leases
+	# back at once, as a fuotad restarted with its configuration does.
+	export FUOTA_ENGINE_INSTANCE_ID=${CP_INSTANCE_ID:-fuotad${CP_TAG:+-$CP_TAG}-$$}
 	export FUOTA_SECURITY_MASTER_KEY=$CP_MASTER_KEY FUOTA_LOG_LEVEL=${CP_LOG_LEVEL:-info}
 	export FUOTA_ENGINE_REGIONS=EU868:$CP_GW_PREFIX:${CP_DUTY_CYCLE:-off}
 	export FUOTA_ENGINE_ADAPTIVE_REDUNDANCY=${CP_ADAPTIVE:-0}

@@ -75,6 +75,7 @@ static const struct cfg_item cfg_items[] = {
         UINT("engine", "adaptive_step_percent", engine_adaptive_step, 1, 100),
         UINT("engine", "adaptive_wait_s", engine_adaptive_wait_s, 0, 3600),
         STR("engine", "class_c_timing", engine_class_c_timing),
+        STR("engine", "instance_id", engine_instance_id),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
 };

@@ -62,6 +62,7 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 {
 	uint8_t out[64];
 	size_t out_len = 0, pos = 0;
+	bool app_time = false;
 	int rc = FUOTA_OK;
 
 	while (pos < u->data_len) {
@@ -84,6 +85,7 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 		}
 		if (cmd.cid != CLK_CID_APP_TIME)
 			continue;
+		app_time = true;
 		if (clk_server_answer(&cmd, csr_rx_gps_ms(u, now_ms), &ans, &send) != FUOTA_OK ||
 		    !send)
 			continue;
@@ -98,6 +100,17 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 
 		if (r != FUOTA_OK && rc == FUOTA_OK)
 			rc = r;
+	}
+	/* The resync exchange a session request waits for (engine_dev.c clock_disagrees): the
+	 * request goes out behind this answer, queued after it for a class A device. */
+	if (app_time) {
+		bool due = false;
+
+		if (seng_dev_resynced(e->store, u->dev_eui, now_ms, &due) != FUOTA_OK)
+			rc = FUOTA_ERR_IO;
+		else if (due)
+			log_msg(LOG_LVL_INFO, "device %s: resynchronised: session request again",
+			        u->dev_eui);
 	}
 	return rc;
 }

@@ -666,6 +666,25 @@ static size_t choose_sessions(const struct seng_job *j, struct seng_group *g, si
 	return n_moves;
 }
 
+/* The session start announced at now_ms: every device still to be reached must get
+ * McClass{B,C}SessionReq through all its attempts before the session opens, each attempt waiting
+ * for the device's next uplink to be delivered (class A): the longest uplink period seen among
+ * the job's devices is added to every attempt. */
+static int64_t session_start_from(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	int64_t start = engine_session_start_ms(
+	        now_ms, j->unicast_attempts,
+	        unicast_timeout_ms(j) + engine_seen_period_max(e, j->id), e->cfg.session_margin_ms);
+
+	if (j->mc_class == 'B') {
+		int64_t gps_s =
+		        engine_classb_align_gps_s((engine_unix_to_gps_ms(start) + 999) / 1000);
+
+		start = engine_gps_to_unix_ms(gps_s * 1000);
+	}
+	return start;
+}
+
 static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
                        int64_t now_ms)
 {
@@ -686,19 +705,7 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 		return enter_cleanup(e, j, "setup");
 	memset(&p, 0, sizeof(p));
 	p.from_phase = "setup";
-	/* Every device still to be reached must get McClass{B,C}SessionReq through all its
-	 * attempts before the session opens, each attempt waiting for the device's next uplink
-	 * to be delivered (class A): the longest uplink period seen among the job's devices is
-	 * added to every attempt. */
-	start = engine_session_start_ms(now_ms, j->unicast_attempts,
-	                                unicast_timeout_ms(j) + engine_seen_period_max(e, j->id),
-	                                e->cfg.session_margin_ms);
-	if (j->mc_class == 'B') {
-		int64_t gps_s =
-		        engine_classb_align_gps_s((engine_unix_to_gps_ms(start) + 999) / 1000);
-
-		start = engine_gps_to_unix_ms(gps_s * 1000);
-	}
+	start = session_start_from(e, j, now_ms);
 	p.to_phase = "session";
 	p.set_session_start = true;
 	p.session_start_ms = start;
@@ -790,8 +797,48 @@ out:
 	return rc;
 }
 
-static int phase_session(struct engine *e, const struct seng_job *j, int64_t now_ms,
-                         int64_t *next_due)
+/* The session start has come with `waiting` devices still in mc_session, some of which may
+ * still answer: the start moves to a time every device can meet, and every device of the session
+ * is asked again with it (nothing has been sent on the multicast group yet). */
+static int move_session(struct engine *e, const struct seng_job *j, unsigned waiting,
+                        int64_t now_ms, int64_t *next_due)
+{
+	static const struct seng_move again[] = {{.from = "session", .to = "mc_session"},
+	                                         {.from = "mc_session", .to = "mc_session"}};
+	struct seng_phase p;
+	int64_t start = session_start_from(e, j, now_ms);
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.from_phase = "session";
+	p.to_phase = "session";
+	p.set_session_start = true;
+	p.session_start_ms = start;
+	p.session_moved = true;
+	p.deadline_ms = now_ms;
+	p.moves = again;
+	p.n_moves = 2;
+	rc = seng_job_phase(e->store, j->id, &p);
+	engine_job_forget(e, j->id);
+	if (rc != FUOTA_OK)
+		return rc;
+	log_msg(LOG_LVL_WARN,
+	        "job %lld: session start passed with %u device(s) yet to answer "
+	        "McClassSessionReq: moved %lld ms later, every device asked again",
+	        (long long)j->id, waiting, (long long)(start - j->session_start_ms));
+	job_event(e, j, "log",
+	          json_pack("{s:s, s:I, s:I, s:I, s:i}", "session_moved",
+	                    "devices had not answered McClassSessionReq by the session start",
+	                    "session_start_was_ms", (json_int_t)j->session_start_ms,
+	                    "session_start_ms", (json_int_t)start, "devices_waiting",
+	                    (json_int_t)waiting, "moves", (int)j->session_moves + 1),
+	          true);
+	*next_due = now_ms;
+	return FUOTA_OK;
+}
+
+static int phase_session(struct engine *e, const struct seng_job *j, const unsigned *counts,
+                         int64_t now_ms, int64_t *next_due)
 {
 	static const struct seng_move late[] = {
 	        {.from = "mc_session",
@@ -806,6 +853,15 @@ static int phase_session(struct engine *e, const struct seng_job *j, int64_t now
 		if (j->session_start_ms < *next_due)
 			*next_due = j->session_start_ms;
 		return FUOTA_OK;
+	}
+	if (counts[ENGINE_STEP_MC_SESSION] > 0) {
+		unsigned can = 0;
+
+		rc = seng_session_waiting(e->store, j->id, j->unicast_attempts, &can);
+		if (rc != FUOTA_OK)
+			return rc;
+		if (engine_session_move(can, j->session_moves))
+			return move_session(e, j, counts[ENGINE_STEP_MC_SESSION], now_ms, next_due);
 	}
 	/* The gateway set is chosen from the table: every pair heard so far goes in first. */
 	if (engine_seen_flush(e, now_ms, true) != FUOTA_OK)
@@ -964,7 +1020,7 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 	if (strcmp(j.phase, "setup") == 0)
 		rc = phase_setup(e, &j, counts, now_ms);
 	else if (strcmp(j.phase, "session") == 0)
-		rc = phase_session(e, &j, now_ms, next_due);
+		rc = phase_session(e, &j, counts, now_ms, next_due);
 	else if (strcmp(j.phase, "transmit") == 0)
 		rc = phase_transmit(e, &j, counts, now_ms, next_due);
 	else if (strcmp(j.phase, "status") == 0 && counts[ENGINE_STEP_FRAG_STATUS] == 0)

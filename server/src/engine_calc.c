@@ -384,6 +384,21 @@ bool engine_time_to_start_ok(int64_t min_expected_s, int64_t max_expected_s, uin
 	       t <= max_expected_s + (int64_t)tolerance_s;
 }
 
+bool engine_session_move(unsigned can_answer, unsigned moves)
+{
+	return can_answer > 0 && moves < ENGINE_SESSION_MOVES_MAX;
+}
+
+bool engine_session_reachable(int64_t start_ms, int64_t now_ms, uint32_t tolerance_s)
+{
+	return start_ms - now_ms > (int64_t)tolerance_s * 1000;
+}
+
+uint64_t engine_resync_wait_ms(uint64_t unicast_timeout_ms)
+{
+	return 2 * unicast_timeout_ms + 10000u;
+}
+
 int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16])
 {
 	uint8_t block[16] = {0x30};

@@ -412,6 +412,11 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 	}
 	if (!engine_step_is_unicast(st))
 		return FUOTA_OK;
+	/* A session request the device could no longer meet is not sent: the start moves once it
+	 * has come (engine.c phase_session), and the device is asked again then. */
+	if (st == ENGINE_STEP_MC_SESSION &&
+	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s))
+		return FUOTA_OK;
 	if (d->attempts > 0) {
 		char why[96];
 
@@ -486,6 +491,39 @@ static int on_pkg_version(struct engine *e, struct seng_dev *d, int package_id, 
 	return FUOTA_OK;
 }
 
+/* The device's clock disagrees with ours: it is resynchronised once (ForceDeviceResyncReq) and
+ * asked again, with fresh attempts, once its AppTimeReq was answered (seng_dev_resynced makes it
+ * due) or engine_resync_wait_ms later: asked before, a device that waits before its AppTimeReq
+ * (LoRa Basics Modem: at least 6 s) would still answer with its old clock. */
+static int clock_disagrees(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                           const struct mc_session_ans *a, int64_t now_ms)
+{
+	struct seng_dev_update u;
+	uint64_t timeout_ms = (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
+
+	if (d->resync_sent)
+		return dev_fail(e, d, "mc_session",
+		                a->start_missed ? "McClassSessionAns: StartMissed"
+		                                : "device clock out of sync after resync");
+	seng_dev_update_init(&u);
+	u.set_resync_sent = true;
+	u.reset_attempts = true;
+	u.set_deadline = true;
+	u.deadline_ms =
+	        engine_seen_deadline(e, d->dev_eui, now_ms, engine_resync_wait_ms(timeout_ms), 1);
+	if (seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u) != FUOTA_OK)
+		return FUOTA_OK;
+	d->attempts = 0;
+	d->has_deadline = true;
+	d->deadline_ms = u.deadline_ms;
+	engine_seen_moved(e, d->dev_eui);
+	log_msg(LOG_LVL_INFO, "job %lld: device %s: %s: clock resync, session request after it",
+	        (long long)d->job_id, d->dev_eui,
+	        a->start_missed ? "StartMissed" : "TimeToStart disagrees");
+	csr_force_resync(e, d->application_id, d->dev_eui, 3);
+	return FUOTA_OK;
+}
+
 static int on_session_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                           const struct mc_session_ans *a, int64_t now_ms)
 {
@@ -523,21 +561,20 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	start_gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
 	min_expected = start_gps_s - engine_unix_to_gps_ms(now_ms) / 1000;
 	max_expected = start_gps_s - engine_unix_to_gps_ms(first_sent_ms) / 1000;
+	if (a->start_missed &&
+	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s)) {
+		/* By our clock too the start has (nearly) passed: not the device's fault. It waits,
+		 * its attempts back, for the start to move (engine.c phase_session). */
+		seng_dev_update_init(&u);
+		u.reset_attempts = true;
+		u.set_deadline = true;
+		u.deadline_ms = j->session_start_ms;
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u);
+	}
 	if (a->start_missed || !a->has_time_to_start ||
 	    !engine_time_to_start_ok(min_expected, max_expected, a->time_to_start,
-	                             e->cfg.clock_tolerance_s)) {
-		/* The device's clock disagrees with ours: resynchronise it once and ask again
-		 * (the retry is the step's next attempt, at its deadline). */
-		if (d->resync_sent)
-			return dev_fail(e, d, "mc_session",
-			                a->start_missed ? "McClassSessionAns: StartMissed"
-			                                : "device clock out of sync after resync");
-		seng_dev_update_init(&u);
-		u.set_resync_sent = true;
-		if (seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u) == FUOTA_OK)
-			csr_force_resync(e, d->application_id, d->dev_eui, 3);
-		return FUOTA_OK;
-	}
+	                             e->cfg.clock_tolerance_s))
+		return clock_disagrees(e, j, d, a, now_ms);
 	seng_dev_update_init(&u);
 	u.to = "session";
 	u.set_time_to_start = true;

@@ -15,19 +15,30 @@
 #include "fuota/log.h"
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
+#include "fuota/outage.h"
 #include "fuota/store.h"
+#include "fuota/store_lock.h"
 #include "engine_gwenc.h"
 #include "store_engine.h"
 
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000
 #define STATS_EVERY_MS 10000
+/* While the broker is away: a reminder this often between the lost and back lines. */
+#define MQTT_WARN_EVERY_MS 10000
+/* How often the instance lock's connection is checked (taken again after a database restart). */
+#define LOCK_CHECK_MS 10000
+/* At start, an instance id held by another session is tried again this many times, 250 ms
+ * apart, before it counts as held by a running fuotad. */
+#define LOCK_WAIT_TRIES 12
 /* Inbound messages handled in one database transaction at most. Each one that writes is a
  * subtransaction (two with a store function's own transaction in it), and PostgreSQL tracks up to
  * 64 of them per transaction in shared memory: the store ends a batch sooner when its
  * savepoints come near (store_batch_more), or when its connection broke, so that the messages
  * still queued wait for a connection that works instead of being lost with the batch. */
 #define BATCH_MAX 48
+/* Messages kept while the database is away, at most (then the newest are dropped). */
+#define RETRY_MAX 65536
 
 /* What the engine thread did since the last stats line (logged at info every 10 s while busy):
  * how far the inbound queue falls behind is the first thing to look at when a large job fails. */
@@ -77,6 +88,18 @@ struct engine_runner {
 	uint64_t item_seq, batch_first; /* items handled, the first of the open batch */
 	struct pending_pub *pend;
 	size_t n_pend, cap_pend;
+	/* The instance id's lock (owned; NULL with engine_runner_start_with). */
+	struct store_lock *lock;
+	char instance_id[64];
+	int64_t lock_checked_ms;
+	bool lock_lost;
+	/* Messages whose database work was undone because the server went away (retry_keep). */
+	struct mqtt_msg **retry;
+	size_t n_retry, cap_retry, retry_dropped;
+	/* The broker connection as last seen (mqtt_watch). */
+	struct outage mqtt_out;
+	uint32_t mqtt_connects;
+	int64_t started_ms;
 };
 
 static int64_t realtime_ms(void *ctx)
@@ -442,13 +465,75 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		on_gw_stats(r, gw, m);
 }
 
-/* Handles m and up to BATCH_MAX - 1 more waiting messages in one database transaction (each
- * its own savepoint), then publishes what they made the engine send: nothing of an item whose
- * database work failed, nothing at all when the commit failed (the devices' requests are then
- * retried at their deadlines, as for a lost answer). Returns how many messages it took. */
-static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
+/* Keeps m to be handled again once the database is back (its work was undone because the
+ * server went away: an answer dropped now would cost the device its step). Owns m. */
+static void retry_keep(struct engine_runner *r, struct mqtt_msg *m)
 {
-	bool batch = store_batch_begin(r->store) == FUOTA_OK;
+	if (r->n_retry == r->cap_retry) {
+		size_t cap = r->cap_retry ? r->cap_retry * 2 : 64;
+		struct mqtt_msg **p = cap <= RETRY_MAX ? realloc(r->retry, cap * sizeof(*p)) : NULL;
+
+		if (!p) {
+			r->retry_dropped++;
+			mqtt_msg_free(m);
+			return;
+		}
+		r->retry = p;
+		r->cap_retry = cap;
+	}
+	r->retry[r->n_retry++] = m;
+}
+
+/* The next message of a batch: from the retry list when the batch replays it, else from the
+ * queue (NULL when none waits). */
+static struct mqtt_msg *batch_next(struct engine_runner *r, struct mqtt_msg **list, size_t n,
+                                   size_t *pos)
+{
+	struct mqtt_msg *m = NULL;
+
+	if (list)
+		return *pos < n ? list[(*pos)++] : NULL;
+	if (mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
+		return NULL;
+	return m;
+}
+
+/* The end of a batch of taken messages held[]: committed, the held messages whose work failed
+ * while the database was away (redo) are kept for later and the others freed; not committed,
+ * every one of them is kept when the database is away, else they are lost (said). */
+static void batch_close(struct engine_runner *r, struct mqtt_msg **held, const bool *redo,
+                        int taken, bool committed)
+{
+	bool down = store_down(r->store);
+	int kept = 0;
+
+	for (int i = 0; i < taken; i++) {
+		if ((committed && redo[i]) || (!committed && down)) {
+			retry_keep(r, held[i]);
+			kept++;
+		} else {
+			mqtt_msg_free(held[i]);
+		}
+	}
+	if (!committed && !down)
+		log_msg(LOG_LVL_ERROR, "engine: %d messages not stored: nothing of them is sent",
+		        taken);
+	else if (kept > 0)
+		log_msg(LOG_LVL_DEBUG, "engine: %d messages kept until the database is back", kept);
+}
+
+/* Handles m and up to BATCH_MAX - 1 more messages (from the queue, or from list when it
+ * replays kept ones) in one database transaction (each its own savepoint), then publishes
+ * what they made the engine send: nothing of an item whose database work failed, nothing at
+ * all when the commit failed (the devices' requests are then retried at their deadlines, as for
+ * a lost answer). A message whose work failed because the database went away is handled again
+ * once it is back (batch_close). Returns how many messages it took. */
+static int handle_batch(struct engine_runner *r, struct mqtt_msg *m, struct mqtt_msg **list,
+                        size_t n_list, size_t *pos)
+{
+	bool batch = store_batch_begin(r->store) == FUOTA_OK, committed;
+	struct mqtt_msg *held[BATCH_MAX];
+	bool redo[BATCH_MAX];
 	int taken = 0;
 
 	r->batching = batch;
@@ -462,36 +547,121 @@ static int handle_batch(struct engine_runner *r, struct mqtt_msg *m)
 		if (batch)
 			store_batch_item(r->store);
 		dispatch(r, m);
+		redo[taken] = false;
 		if (batch && store_batch_item_failed(r->store)) {
-			log_msg(LOG_LVL_WARN, "mqtt: %s: its database work failed: not acted on",
-			        m->topic);
+			redo[taken] = store_down(r->store);
+			if (!redo[taken])
+				log_msg(LOG_LVL_WARN,
+				        "mqtt: %s: its database work failed: not acted on",
+				        m->topic);
 			pending_drop(r, mark);
 			gw_unstored(r, r->item_seq);
 			engine_batch_undo(r->engine, engine_mark);
 			r->st.failed++;
 		}
-		mqtt_msg_free(m);
+		held[taken++] = m;
 		m = NULL;
-		if (++taken < BATCH_MAX && (!batch || store_batch_more(r->store)) &&
-		    mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
-			m = NULL;
+		if (taken < BATCH_MAX && (!batch || store_batch_more(r->store)))
+			m = batch_next(r, list, n_list, pos);
 	}
-	if (!batch)
+	if (!batch) {
+		for (int i = 0; i < taken; i++)
+			mqtt_msg_free(held[i]);
 		return taken;
+	}
 	r->batching = false;
 	r->st.batches++;
-	if (store_batch_end(r->store) == FUOTA_OK) {
+	committed = store_batch_end(r->store) == FUOTA_OK;
+	if (committed) {
 		pending_send(r);
 	} else {
-		log_msg(LOG_LVL_ERROR, "engine: %d messages not stored: nothing of them is sent",
-		        taken);
 		r->st.failed += (uint64_t)taken;
 		pending_drop(r, 0);
 		gw_unstored(r, r->batch_first);
 		engine_batch_undo(r->engine, 0);
 	}
+	batch_close(r, held, redo, taken, committed);
 	engine_batch_end(r->engine);
 	return taken;
+}
+
+/* The messages kept while the database was away, handled again (in their order) once it is
+ * back; those that fail again are kept again. */
+static void retry_run(struct engine_runner *r)
+{
+	struct mqtt_msg **list = r->retry;
+	size_t n = r->n_retry, pos = 0;
+
+	if (n == 0 || store_down(r->store))
+		return;
+	r->retry = NULL;
+	r->n_retry = r->cap_retry = 0;
+	log_msg(LOG_LVL_INFO, "engine: %zu messages handled again now that the database is back%s",
+	        n, r->retry_dropped ? " (some were dropped: too many)" : "");
+	r->retry_dropped = 0;
+	while (pos < n) {
+		struct mqtt_msg *m = list[pos++];
+
+		handle_batch(r, m, list, n, &pos);
+	}
+	free(list);
+}
+
+/* The broker connection, at every loop (at most a second apart): one line when it is lost, one
+ * when it is back, a reminder every MQTT_WARN_EVERY_MS between (fuota/outage.h); the messages
+ * fuotad publishes meanwhile wait in the client's outbox. A reconnection between two looks
+ * (the connection count grew) is both lines at once. */
+static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
+{
+	struct mqtt_status st;
+	uint64_t n = 0;
+	int64_t down_ms = 0;
+	enum outage_say say;
+	bool blip;
+
+	memset(&st, 0, sizeof(st));
+	mqtt_get_status(r->mqtt, &st);
+	/* The first connection is under way: not an outage yet. */
+	if (st.connects == 0 && now_ms - r->started_ms < MQTT_WARN_EVERY_MS)
+		return;
+	blip = st.connected && r->mqtt_connects > 0 && st.connects > r->mqtt_connects &&
+	       !r->mqtt_out.down;
+	r->mqtt_connects = st.connects;
+	if (blip && outage_note(&r->mqtt_out, false, now_ms, MQTT_WARN_EVERY_MS, &n, &down_ms) ==
+	                    OUTAGE_LOST)
+		log_msg(LOG_LVL_WARN, "mqtt: connection to the broker lost; reconnecting");
+	say = outage_note(&r->mqtt_out, st.connected, now_ms, MQTT_WARN_EVERY_MS, &n, &down_ms);
+	if (say == OUTAGE_LOST)
+		log_msg(LOG_LVL_WARN, "mqtt: connection to the broker lost; reconnecting");
+	else if (say == OUTAGE_STILL)
+		log_msg(LOG_LVL_WARN,
+		        "mqtt: broker still unreachable after %lld s; %zu messages wait to be sent",
+		        (long long)(down_ms / 1000), st.outbox);
+	else if (say == OUTAGE_BACK)
+		log_msg(LOG_LVL_INFO,
+		        "mqtt: broker connection back after %lld ms; %zu messages wait to be sent",
+		        (long long)down_ms, st.outbox);
+}
+
+/* The instance lock, every LOCK_CHECK_MS: lost to another fuotad with the same id while the
+ * database was away, two engines would share leases; said once, and once when it is back. */
+static void lock_maybe_check(struct engine_runner *r, int64_t now_ms)
+{
+	int rc;
+
+	if (!r->lock || now_ms - r->lock_checked_ms < LOCK_CHECK_MS)
+		return;
+	r->lock_checked_ms = now_ms;
+	rc = store_lock_check(r->lock);
+	if (rc == FUOTA_ERR_CONFLICT && !r->lock_lost)
+		log_msg(LOG_LVL_ERROR,
+		        "engine: instance id %s was taken by another running fuotad while the "
+		        "database was away: stop one of them",
+		        r->instance_id);
+	else if (rc == FUOTA_OK && r->lock_lost)
+		log_msg(LOG_LVL_INFO, "engine: instance id %s held again", r->instance_id);
+	if (rc != FUOTA_ERR_IO)
+		r->lock_lost = rc == FUOTA_ERR_CONFLICT;
 }
 
 static void *runner_main(void *arg)
@@ -501,12 +671,16 @@ static void *runner_main(void *arg)
 
 	r->self = pthread_self();
 	r->st.since_ms = realtime_ms(NULL);
+	r->started_ms = r->st.since_ms;
 	while (!atomic_load(&r->stop)) {
 		int64_t now = realtime_ms(NULL), wait;
 		struct mqtt_msg *m = NULL;
 
 		stats_maybe_log(r, now);
+		mqtt_watch(r, now);
+		lock_maybe_check(r, now);
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
+		retry_run(r);
 		if (now >= next_due) {
 			int64_t t0 = mono_us();
 
@@ -523,7 +697,7 @@ static void *runner_main(void *arg)
 		if (mqtt_queue_pop(r->queue, (uint32_t)wait, &m) != FUOTA_OK)
 			continue;
 		for (int i = 0; m && i < DRAIN_PER_LOOP;) {
-			i += handle_batch(r, m);
+			i += handle_batch(r, m, NULL, 0, NULL);
 			m = NULL;
 			if (i < DRAIN_PER_LOOP && mqtt_queue_pop(r->queue, 0, &m) != FUOTA_OK)
 				m = NULL;
@@ -579,9 +753,21 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 	return rc;
 }
 
+/* engine_runner_start_with, the runner owning lock (checked by its thread) once started. */
+static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct engine_cfg *ecfg,
+                        const char *share_group, struct store_lock *lock,
+                        struct engine_runner **out);
+
 int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
                              const struct engine_cfg *ecfg, const char *share_group,
                              struct engine_runner **out)
+{
+	return runner_start(s, mqtt, ecfg, share_group, NULL, out);
+}
+
+static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct engine_cfg *ecfg,
+                        const char *share_group, struct store_lock *lock,
+                        struct engine_runner **out)
 {
 	struct engine_runner *r;
 	int rc;
@@ -593,6 +779,8 @@ int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
 	r->store = s;
 	r->mqtt = mqtt;
 	r->gw_json_default = ecfg->gw_json;
+	r->lock = lock;
+	snprintf(r->instance_id, sizeof(r->instance_id), "%s", ecfg->instance_id);
 	atomic_init(&r->stop, false);
 	rc = mqtt_queue_create(0, &r->queue);
 	if (rc == FUOTA_OK)
@@ -605,11 +793,62 @@ int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
 		r->started = rc == FUOTA_OK;
 	}
 	if (rc != FUOTA_OK) {
+		r->lock = NULL; /* the caller's still */
 		engine_runner_stop(r);
 		return rc;
 	}
 	*out = r;
 	return FUOTA_OK;
+}
+
+/* This fuotad's instance id, held (*lock) for as long as it runs: [engine] instance_id, else
+ * [mqtt] client_id (refused when another running fuotad holds it), else fuotad-<host>-<http
+ * port>, the same at every restart of one configuration on one host, so that a restarted
+ * fuotad takes its own leases back at once instead of waiting for them to expire; when that
+ * one is held (two fuotads started with one configuration), fuotad-<host>-<port>-<pid>. */
+static int instance_claim(const struct cfg *c, char *id, size_t cap, struct store_lock **lock)
+{
+	const char *configured = c->engine_instance_id[0] ? c->engine_instance_id
+	                         : c->mqtt_client_id[0]   ? c->mqtt_client_id
+	                                                  : NULL;
+	char host[32] = "host", err[256] = "";
+	int rc;
+
+	if (configured)
+		snprintf(id, cap, "%s", configured);
+	else {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(id, cap, "fuotad-%s-%u", host, c->http_port);
+	}
+	rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	/* A fuotad killed a moment ago: its server session may take a little to end. */
+	for (int i = 0; rc == FUOTA_ERR_CONFLICT && i < LOCK_WAIT_TRIES; i++) {
+		struct timespec ts = {0, 250000000};
+
+		nanosleep(&ts, NULL);
+		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	}
+	if (rc == FUOTA_ERR_CONFLICT && configured) {
+		log_msg(LOG_LVL_ERROR,
+		        "engine: instance id %s is held by another running fuotad: refused (give "
+		        "each fuotad its own [engine] instance_id)",
+		        id);
+		return rc;
+	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		size_t n = strlen(id);
+
+		snprintf(id + n, cap - n, "-%ld", (long)getpid());
+		log_msg(LOG_LVL_WARN,
+		        "engine: another running fuotad with this configuration holds instance id "
+		        "%.*s: this one is %s (its leases are not taken back at a restart)",
+		        (int)n, id, id);
+		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
+	}
+	if (rc != FUOTA_OK)
+		log_msg(LOG_LVL_ERROR, "engine: instance id %s: %s", id,
+		        err[0] ? err : fuota_strerror(rc));
+	return rc;
 }
 
 int engine_runner_start(const struct cfg *c, struct engine_runner **out)
@@ -618,6 +857,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	struct mqtt_options opt;
 	struct store *s = NULL;
 	struct mqtt_client *m = NULL;
+	struct store_lock *lock = NULL;
 	char err[256], client_id[64];
 	int rc;
 
@@ -657,15 +897,6 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		        c->engine_class_c_timing);
 		return FUOTA_ERR_INVALID_ARG;
 	}
-	if (c->mqtt_client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", c->mqtt_client_id);
-	else {
-		char host[32] = "host";
-
-		gethostname(host, sizeof(host) - 1);
-		snprintf(client_id, sizeof(client_id), "fuotad-%s-%ld", host, (long)getpid());
-	}
-	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "%s", client_id);
 	rc = engine_cfg_parse_regions(&ecfg, c->engine_regions, c->engine_duty_cycle != 0, err,
 	                              sizeof(err));
 	if (rc != FUOTA_OK) {
@@ -676,12 +907,19 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		log_msg(LOG_LVL_ERROR, "engine: needs the master key ([security] master_key)");
 		return FUOTA_ERR_INVALID_ARG;
 	}
+	rc = instance_claim(c, ecfg.instance_id, sizeof(ecfg.instance_id), &lock);
+	if (rc != FUOTA_OK)
+		return rc;
+	snprintf(client_id, sizeof(client_id), "%s",
+	         c->mqtt_client_id[0] ? c->mqtt_client_id : ecfg.instance_id);
 	rc = store_open(c->db_dsn, 2, &s, err, sizeof(err));
 	if (rc != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "engine: %s", err);
+		store_lock_free(lock);
 		return rc;
 	}
 	store_set_prepared(s, c->db_prepared);
+	store_set_label(s, "engine");
 	rc = mqtt_paho_create(&m);
 	if (rc == FUOTA_OK) {
 		memset(&opt, 0, sizeof(opt));
@@ -690,10 +928,11 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		rc = mqtt_connect(m, c->mqtt_url, &opt);
 	}
 	if (rc == FUOTA_OK)
-		rc = engine_runner_start_with(s, m, &ecfg, c->mqtt_share_group, out);
+		rc = runner_start(s, m, &ecfg, c->mqtt_share_group, lock, out);
 	if (rc != FUOTA_OK) {
 		mqtt_destroy(m);
 		store_close(s);
+		store_lock_free(lock);
 		return rc;
 	}
 	(*out)->own_store = true;
@@ -722,8 +961,13 @@ void engine_runner_stop(struct engine_runner *r)
 	mqtt_queue_destroy(r->queue);
 	pending_drop(r, 0);
 	free(r->pend);
+	for (size_t i = 0; i < r->n_retry; i++)
+		mqtt_msg_free(r->retry[i]);
+	free(r->retry);
 	engine_gwenc_free(&r->gws);
 	if (r->own_store)
 		store_close(r->store);
+	/* After engine_destroy released the leases. */
+	store_lock_free(r->lock);
 	free(r);
 }

@@ -729,6 +729,18 @@ static int rounds_wait_answered(struct engine *e, struct seng_job *j, const stru
 	return FUOTA_OK;
 }
 
+/* Frames no ack answered within ack_timeout_ms go again once (seng_tx_unacked_resend). */
+static int unacked_resend(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	long rows = 0;
+	int rc = seng_tx_unacked_resend(e->store, j->id, now_ms - e->cfg.ack_timeout_ms, &rows);
+
+	if (rc == FUOTA_OK && rows > 0)
+		log_msg(LOG_LVL_INFO, "job %lld: %ld frame(s) without a gateway ack: sent again",
+		        (long long)j->id, rows);
+	return rc;
+}
+
 int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
                   int64_t *next_due_ms)
 {
@@ -744,6 +756,8 @@ int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *do
 	if (!c)
 		return FUOTA_ERR_IO;
 	rc = radio(e, j, &r);
+	if (rc == FUOTA_OK)
+		rc = unacked_resend(e, j, now_ms);
 	if (rc != FUOTA_OK)
 		return rc;
 	/* One fragmentation session per TS004 version among the devices (engine_session). */

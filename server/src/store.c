@@ -2,15 +2,18 @@
 #include <inttypes.h>
 #include <libpq-events.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "embedded.h"
 #include "fuota/err.h"
 #include "fuota/hash.h"
 #include "fuota/log.h"
+#include "fuota/outage.h"
 #include "store_int.h"
 
 /* pg_advisory_lock key of the migration step: "fuotamig" in ASCII. */
@@ -27,6 +30,10 @@
  * left is for the last item's. */
 #define BATCH_SAVEPOINTS 48
 
+/* While the server is unreachable, one line when it is lost, one when it is back, and a summary
+ * of the failures between them this often (instead of a line per statement and connection). */
+#define DOWN_WARN_EVERY_MS 10000
+
 /* What the store keeps with each libpq connection (PQinstanceData of conn_event): its prepared
  * statements, and its part in a batch (store_batch_begin). */
 struct conn_data {
@@ -42,6 +49,7 @@ struct conn_data {
 	bool broken;      /* the batch cannot commit */
 	unsigned savepoints; /* taken by the batch (each may get a subtransaction id) */
 	unsigned depth;      /* store_acquire calls not yet released */
+	struct store *store; /* the pool it belongs to (its outage reporting) */
 };
 
 struct store {
@@ -53,7 +61,60 @@ struct store {
 	PGconn **free_list;
 	PGconn *batch; /* pinned by batch_owner between store_batch_begin and _end */
 	pthread_t batch_owner;
+	struct outage out; /* under lock */
+	atomic_bool down;  /* out.down, read without the lock */
+	char label[16];    /* "database (label)" in its outage lines */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server answered (up) or a connection to it failed (why: libpq's message): logged as lost,
+ * still down or back (fuota/outage.h). Returns whether the server is down, in which case the
+ * caller leaves out its own line about the failure. s may be NULL (no reporting). */
+static bool db_health(struct store *s, bool up, const char *why)
+{
+	uint64_t n = 0;
+	int64_t down_ms = 0;
+	enum outage_say say;
+
+	if (!s || (up && !atomic_load(&s->down)))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	say = outage_note(&s->out, up, mono_ms(), DOWN_WARN_EVERY_MS, &n, &down_ms);
+	atomic_store(&s->down, s->out.down);
+	pthread_mutex_unlock(&s->lock);
+	if (say == OUTAGE_LOST)
+		log_msg(LOG_LVL_WARN,
+		        "database%s%s%s: connection lost (%.*s); reconnecting, failures summed up "
+		        "every %d s until it is back",
+		        s->label[0] ? " (" : "", s->label, s->label[0] ? ")" : "",
+		        (int)strcspn(why ? why : "", "\n"), why ? why : "",
+		        DOWN_WARN_EVERY_MS / 1000);
+	else if (say == OUTAGE_STILL)
+		log_msg(LOG_LVL_WARN,
+		        "database%s%s%s: still unreachable after %lld s (%llu failed statements or "
+		        "reconnections since the last line)",
+		        s->label[0] ? " (" : "", s->label, s->label[0] ? ")" : "",
+		        (long long)(down_ms / 1000), (unsigned long long)n);
+	else if (say == OUTAGE_BACK)
+		log_msg(LOG_LVL_INFO, "database%s%s%s: connection back after %lld ms",
+		        s->label[0] ? " (" : "", s->label, s->label[0] ? ")" : "",
+		        (long long)down_ms);
+	return !up;
+}
+
+/* A statement on c failed: when the connection is gone, the outage is reported (true: the
+ * caller's own line is left out). */
+static bool conn_failed(PGconn *c, struct store *s)
+{
+	return PQstatus(c) != CONNECTION_OK && db_health(s, false, PQerrorMessage(c));
+}
 
 static void forget_prepared(struct conn_data *d)
 {
@@ -140,6 +201,8 @@ int store_open(const char *dsn, unsigned pool_size, struct store **out, char *er
 		/* Without its data a connection still works, unprepared and outside batches. */
 		if (!PQregisterEventProc(c, conn_event, "fuota_store", NULL))
 			log_msg(LOG_LVL_WARN, "database: statements will not be prepared");
+		else if (conn_data_of(c))
+			conn_data_of(c)->store = s;
 		s->free_list[s->nfree++] = c;
 	}
 	*out = s;
@@ -152,6 +215,18 @@ nomem:
 	}
 	snprintf(err, errlen, "out of memory");
 	return FUOTA_ERR_NO_MEMORY;
+}
+
+bool store_down(struct store *s)
+{
+	return s && atomic_load(&s->down);
+}
+
+void store_set_label(struct store *s, const char *label)
+{
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->label, sizeof(s->label), "%s", label ? label : "");
+	pthread_mutex_unlock(&s->lock);
 }
 
 void store_set_prepared(struct store *s, bool on)
@@ -193,8 +268,9 @@ static int exec_simple(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
 	bool ok = ok_result(r);
+	struct conn_data *d = conn_data_of(c);
 
-	if (!ok)
+	if (!ok && !conn_failed(c, d ? d->store : NULL))
 		log_msg(LOG_LVL_ERROR, "database: %.80s: %s", sql,
 		        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
 	PQclear(r);
@@ -206,7 +282,7 @@ static int exec_simple(PGconn *c, const char *sql)
  * for an item whose caller is told not to act on it). */
 static void batch_break(struct conn_data *d, const char *why)
 {
-	if (!d->broken)
+	if (!d->broken && !(d->store && atomic_load(&d->store->down)))
 		log_msg(LOG_LVL_ERROR, "database: batch abandoned (%s): none of it is stored", why);
 	d->broken = true;
 }
@@ -279,7 +355,7 @@ PGconn *store_acquire(struct store *s)
 static void pool_put(struct store *s, PGconn *c)
 {
 	if (PQstatus(c) != CONNECTION_OK) {
-		log_msg(LOG_LVL_WARN, "database connection lost, reconnecting");
+		db_health(s, false, PQerrorMessage(c));
 		PQreset(c);
 		if (PQstatus(c) == CONNECTION_OK)
 			session_setup(c);
@@ -398,8 +474,9 @@ int store_batch_end(struct store *s)
 
 		/* COMMIT of an aborted transaction answers ROLLBACK, without an error. */
 		if (!ok_result(r) || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-			log_msg(LOG_LVL_ERROR, "database: batch not committed: %s",
-			        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+			if (!conn_failed(c, s))
+				log_msg(LOG_LVL_ERROR, "database: batch not committed: %s",
+				        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
 			rc = FUOTA_ERR_IO;
 		}
 		PQclear(r);
@@ -484,8 +561,14 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	else if (!r)
 		r = PQexecPrepared(c, name, n, vals, lens, fmts, 0);
 	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		db_health(d ? d->store : NULL, true, NULL);
 		return r;
+	}
+	if (conn_failed(c, d ? d->store : NULL)) {
+		PQclear(r);
+		return NULL;
+	}
 	code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (sqlstate && code)
 		snprintf(sqlstate, 6, "%s", code);

@@ -163,7 +163,8 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	        "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
 	        "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
 	        "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
-	        "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent "
+	        "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent, "
+	        "coalesce(e.session_moves, 0) "
 	        "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
 	        "LEFT JOIN engine_job e ON e.job_id = j.id "
 	        "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1",
@@ -219,6 +220,7 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->tx_end_ms = store_get_i64(r, 0, k++);
 	j->frames_sent = (uint32_t)store_get_i64(r, 0, k++);
 	j->frames_resent = (uint32_t)store_get_i64(r, 0, k++);
+	j->session_moves = (unsigned)store_get_i64(r, 0, k++);
 	rc = FUOTA_OK;
 out:
 	PQclear(r);
@@ -348,16 +350,17 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		goto out;
 	{
 		char to[24];
-		const char *v[9] = {jid,
-		                    p->from_phase,
-		                    p->to_phase,
-		                    b(p->set_session_start),
-		                    ss,
-		                    b(p->set_next_tx),
-		                    nt,
-		                    gws,
-		                    p->set_session_timeout ? store_i64(to, p->session_timeout)
-		                                           : NULL};
+		const char *v[10] = {jid,
+		                     p->from_phase,
+		                     p->to_phase,
+		                     b(p->set_session_start),
+		                     ss,
+		                     b(p->set_next_tx),
+		                     nt,
+		                     gws,
+		                     p->set_session_timeout ? store_i64(to, p->session_timeout)
+		                                            : NULL,
+		                     b(p->session_moved)};
 
 		rc = store_run(
 		        c,
@@ -366,9 +369,10 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		        "END, "
 		        "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
 		        "gateways = coalesce($8::text[], gateways), "
-		        "session_timeout = coalesce($9::smallint, session_timeout) "
+		        "session_timeout = coalesce($9::smallint, session_timeout), "
+		        "session_moves = session_moves + CASE WHEN $10 THEN 1 ELSE 0 END "
 		        "WHERE job_id = $1 AND phase = $2",
-		        9, v, &r);
+		        10, v, &r);
 		if (rc != FUOTA_OK)
 			goto out;
 		if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -1477,4 +1481,55 @@ int seng_gw_encoding_get(struct store *s, const char *gw, bool *json)
 	PQclear(r);
 	store_release(s, c);
 	return rc;
+}
+
+int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts, unsigned *n)
+{
+	char jid[24], ma[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(ma, max_attempts)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = store_run(c,
+	                   "SELECT count(*) FROM job_device WHERE job_id = $1 "
+	                   "AND step = 'mc_session' AND attempts < $2::int",
+	                   2, vals, &r);
+
+	*n = rc == FUOTA_OK ? (unsigned)store_get_i64(r, 0, 0) : 0;
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
+
+int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due)
+{
+	/* attempts = 0 with resync_sent: the session request waits for this exchange
+	 * (engine_dev.c on_session_ans); nothing else in mc_session looks like that. */
+	static const char sql[] =
+	        "UPDATE job_device jd SET deadline = to_timestamp($2::bigint / 1000.0), "
+	        "updated_at = now() WHERE jd.dev_eui = $1 AND jd.step = 'mc_session' "
+	        "AND jd.resync_sent AND jd.attempts = 0 "
+	        "AND jd.deadline > to_timestamp($2::bigint / 1000.0) "
+	        "AND EXISTS (SELECT 1 FROM job j WHERE j.id = jd.job_id AND j.state = 'running')";
+	char now[24];
+	const char *vals[2] = {dev_eui, store_i64(now, now_ms)};
+	long rows = 0;
+	int rc = store_command(s, sql, 2, vals, &rows);
+
+	*due = rc == FUOTA_OK && rows > 0;
+	return rc;
+}
+
+int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms, long *rows)
+{
+	/* Each frame (gateway, FragIndex, N) at most once for want of an ack: its only row. */
+	static const char sql[] =
+	        "UPDATE engine_tx t SET ack = 'NO_ACK', resend = 1 WHERE t.job_id = $1 "
+	        "AND t.ack IS NULL AND t.resend = 0 AND t.n > 0 AND t.sent_ms <= $2::bigint "
+	        "AND NOT EXISTS (SELECT 1 FROM engine_tx o WHERE o.job_id = t.job_id "
+	        "AND o.gateway_id = t.gateway_id AND o.frag_index = t.frag_index AND o.n = t.n "
+	        "AND o.downlink_id <> t.downlink_id)";
+	char jid[24], before[24];
+	const char *vals[2] = {store_i64(jid, job_id), store_i64(before, sent_before_ms)};
+
+	return store_command(s, sql, 2, vals, rows);
 }

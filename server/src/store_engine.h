@@ -51,6 +51,7 @@ struct seng_job {
 	bool has_tx_end;
 	int64_t tx_end_ms;
 	uint32_t frames_sent, frames_resent;
+	unsigned session_moves; /* times the session start was moved (engine.c phase_session) */
 };
 
 void seng_job_free(struct seng_job *j);
@@ -118,6 +119,8 @@ struct seng_phase {
 	 * multicast_timeout_exp, multicast_timeout_s); multicast_duration_s is scaled by the
 	 * sessions and estimated_duration_s follows the TimeOut. */
 	const char *plan_patch;
+	/* The session start moved (session_moves + 1). */
+	bool session_moved;
 };
 int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
@@ -296,6 +299,11 @@ int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t 
  * published (engine_mqtt.c); _get: NOT_FOUND when never learnt. */
 int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now_ms);
 int seng_gw_encoding_get(struct store *s, const char *gw, bool *json);
+/* Data fragments of the job sent before sent_before_ms that no gateway ack answered: queued to
+ * go again (ack 'NO_ACK', resend 1), each (gateway, FragIndex, N) once at most. A frame lost
+ * on its way (fuotad killed between storing and publishing it, a broker restart before the
+ * gateway subscribed again) would otherwise count as sent. *rows: how many. */
+int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms, long *rows);
 /* Sets next_tx_ms of the job. */
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
 
@@ -305,6 +313,13 @@ int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
 /* Appends an event (kind: state, device, progress, log) to the job's event log. */
 int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
                const char *kind, const char *json);
+
+/* Devices of the job still in mc_session with fewer than max_attempts requests sent: those
+ * that may still answer once the session start is moved. */
+int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts, unsigned *n);
+/* dev_eui sent an AppTimeReq at now_ms: a session request of a running job that waits for the
+ * device's clock resync (mc_session, resync_sent, attempts 0) is due now (*due). */
+int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 

@@ -340,7 +340,7 @@ kill)
 	cp_fuotad_stop KILL
 	printf 'campaign kill: fuotad killed (SIGKILL) after %s frames\n' "$(cp_frames "$JOB")"
 	sleep 1
-	# The same database and master key; a new instance waits for the dead one's lease (30 s).
+	# The same database, master key and instance id: it takes its lease back at once.
 	cp_fuotad_start || fail "fuotad did not restart"
 	cp_job_wait "$JOB" 300 || fail "job did not finish after the restart"
 	sleep 1
@@ -387,6 +387,15 @@ broker)
 	check "no FCnt replayed to the devices" \
 		'all(.[]; .sim.frames.fcnt_rejected == 0 and .sim.frames.mic_failures == 0)' \
 		"$CP_DIR/joined.json"
+	# fuotad's log tells the outage: one line when the broker went, one when it came back,
+	# and no more than a few reminders between (every 10 s).
+	jq -Rn '[inputs | select(test("mqtt: "))] |
+		{lost: map(select(test("connection to the broker lost"))) | length,
+		 back: map(select(test("broker connection back after"))) | length,
+		 still: map(select(test("broker still unreachable"))) | length}' \
+		"$CP_DIR/fuotad.log" >"$CP_DIR/outage.json"
+	check "fuotad logged the broker outage: lost once, back once, few lines between" \
+		'.lost == 1 and .back == 1 and .still <= 2' "$CP_DIR/outage.json"
 	;;
 gw-json)
 	# Odd-numbered gateways speak JSON (their acks and stats tell fuotad), the others protobuf;

@@ -114,7 +114,7 @@ int itest_fuotad_start(struct itest_fuotad *f)
 {
 	char port[16];
 
-	f->port = free_port();
+	f->port = f->want_port ? f->want_port : free_port();
 	snprintf(port, sizeof(port), "%u", f->port);
 	f->pid = fork();
 	if (f->pid < 0)

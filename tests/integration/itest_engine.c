@@ -30,6 +30,15 @@
  *   tenants                        the gateways that heard a device are stored under the
  *                                  tenant holding its DevEUI; a DevEUI changing hands starts
  *                                  with none of its former holder's
+ *   crash in the session phase     the engine dies right after fixing the session time and
+ *                                  comes back after it: the start moves, every device updated
+ *   resync before the session      a device that sends its AppTimeReq 8 s after
+ *                                  ForceDeviceResyncReq (LoRa Basics Modem) is asked again only
+ *                                  after it, and meets the session
+ *   a frame without ack            sent again (new FCnt) after the ack timeout
+ *   instance restart               fuotad killed with SIGKILL and restarted with the same
+ *                                  configuration renews its own lease at once; a second fuotad
+ *                                  with a running one's instance id is refused
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
@@ -39,6 +48,7 @@
  *
  * usage: itest_engine FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +57,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -132,6 +143,9 @@ struct sim_dev {
 	bool report_after_status; /* with report_late: after that answer rather than before */
 	uint8_t held_report[2];
 	bool holds_report;
+	/* After ForceDeviceResyncReq its AppTimeReq leaves this much later (LoRa Basics Modem
+	 * waits at least 6 s); 0: at once. time_req_ms: when the one waiting leaves (0: none). */
+	int64_t resync_delay_ms, time_req_ms;
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -178,6 +192,8 @@ static struct {
 	int64_t frame_ms[MAX_FCNT];       /* when it reached the gateway */
 	size_t n_fcnts;
 	unsigned refuse_every, acks; /* refuse every k-th gateway frame (0: never) */
+	unsigned vanish_at;          /* the gateway frame number k (1, 2, ...) never arrives: no
+	                              * ack, not on air (lost on its way; 0: none) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
 	json_t *last_progress; /* the last progress event */
@@ -352,7 +368,10 @@ static void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 		} else if (cmd.cid == CLK_CID_FORCE_RESYNC) {
 			assert_int_equal(clk_dev_on_request(&d->clk, &cmd), FUOTA_OK);
 			d->resyncs++;
-			dev_app_time_req(e, d);
+			if (d->resync_delay_ms > 0)
+				d->time_req_ms = T.now_ms + d->resync_delay_ms;
+			else
+				dev_app_time_req(e, d);
 		}
 	}
 }
@@ -596,9 +615,18 @@ static void dev_multicast_status(struct sim_dev *d, const struct frag_status_req
 	a->due_ms = T.now_ms + 1000 + (int64_t)(i * 4000 % 15000);
 }
 
-/* Delivers the status answers due by now (in the order given; their delays only spread them). */
+/* Delivers the status answers due by now (in the order given; their delays only spread them),
+ * and the delayed AppTimeReq of devices forced to resynchronise. */
 static void deliver_answers(struct engine *e)
 {
+	for (size_t i = 0; i < T.n_devs; i++) {
+		struct sim_dev *d = &T.devs[i];
+
+		if (d->time_req_ms != 0 && d->time_req_ms <= T.now_ms) {
+			d->time_req_ms = 0;
+			dev_app_time_req(e, d);
+		}
+	}
 	while (T.next_answer < T.n_answers && T.answers[T.next_answer].due_ms <= T.now_ms) {
 		struct status_answer *a = &T.answers[T.next_answer++];
 		struct sim_dev *d = &T.devs[a->dev];
@@ -627,7 +655,12 @@ static void deliver_answers(struct engine *e)
 /* The first answer not delivered yet is due at (INT64_MAX: none). */
 static int64_t answer_due(void)
 {
-	return T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+	int64_t due = T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+
+	for (size_t i = 0; i < T.n_devs; i++)
+		if (T.devs[i].time_req_ms != 0 && T.devs[i].time_req_ms < due)
+			due = T.devs[i].time_req_ms;
+	return due;
 }
 
 /* What gateway frame i carries, decoded with the keys of a device of its group. */
@@ -799,6 +832,8 @@ static void on_gateway_frame(struct engine *e, const char *topic, const uint8_t 
 	T.frame_ms[T.n_fcnts] = T.now_ms;
 	classify_frame(T.n_fcnts, g.phy, g.phy_len);
 	T.fcnts[T.n_fcnts++] = f.fcnt16;
+	if (T.vanish_at && T.n_fcnts == T.vanish_at)
+		return;
 	memset(&ack, 0, sizeof(ack));
 	ack.downlink_id = g.downlink_id;
 	snprintf(ack.gateway_id, sizeof(ack.gateway_id), "%s", g.gateway_id);
@@ -977,7 +1012,7 @@ static void fresh_db(void)
 		free(T.devs[i].mem);
 	T.n_devs = 0;
 	T.n_fcnts = 0;
-	T.refuse_every = T.acks = T.refused = 0;
+	T.refuse_every = T.acks = T.refused = T.vanish_at = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
 	json_decref(T.last_progress);
 	T.last_progress = NULL;
@@ -1584,6 +1619,140 @@ static void test_clock_sync_and_resync(void **state)
 	assert_int_equal(T.devs[0].resyncs, 0);
 	assert_image(&T.devs[0]);
 	assert_image(&T.devs[1]);
+	engine_destroy(e);
+}
+
+/* Ticks e until the job is in `phase` (the tick that changes it included). */
+static void run_to_phase(struct engine *e, int64_t job, const char *phase)
+{
+	char q[160];
+
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM engine_job WHERE job_id = %lld AND phase = '%s'",
+	         (long long)job, phase);
+	for (unsigned i = 0; i < 2000; i++) {
+		int64_t next = 0;
+
+		deliver_answers(e);
+		pump(e);
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		if (db_count(q) == 1)
+			return;
+		pump(e);
+		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+	}
+	fail_msg("job %lld never reached phase %s", (long long)job, phase);
+}
+
+static void assert_all_done(int64_t job, size_t count)
+{
+	char st[32];
+	json_t *devs = job_devices(job);
+
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < count; i++) {
+		assert_image(&T.devs[i]);
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "done");
+	}
+	json_decref(devs);
+}
+
+/* fuotad dies right after fixing the session time, its first McClassCSessionReq lost with it,
+ * and comes back after the session start: the start moves (a later time, announced again to
+ * every device, said in the event log) instead of failing every device as late. */
+static void test_crash_in_session_phase(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was;
+
+	(void)state;
+	fresh_db();
+	for (int i = 0; i < 4; i++) {
+		char eui[17];
+
+		snprintf(eui, sizeof(eui), "00000000000000c%d", i);
+		add_dev(eui, (uint8_t)(0x80 + i), 1);
+	}
+	job = add_job(0, 4, 4);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	/* Its next tick sends the session requests; it dies before any reaches a device. */
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	assert_true(T.n_msgs > T.next_msg);
+	T.next_msg = T.n_msgs;
+	/* Back 10 s after the session start (the dead instance's lease long expired). */
+	T.now_ms = start_was + 10000;
+	b = new_engine("itest-b", true);
+	run(b, job, 4000, 0);
+	assert_all_done(job, 4);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	assert_true(db_count("SELECT session_start_ms FROM engine_job") > start_was + 10000);
+	assert_int_equal(db_count("SELECT count(*) FROM event WHERE kind = 'log' "
+	                          "AND data ? 'session_moved'"),
+	                 1);
+	/* The devices' session time is the moved one. */
+	{
+		int64_t gps_s = 0;
+
+		assert_int_equal(
+		        lw_gps_from_unix(db_count("SELECT session_start_ms FROM engine_job") / 1000,
+		                         &gps_s),
+		        FUOTA_OK);
+		for (size_t i = 0; i < 4; i++)
+			assert_int_equal(T.devs[i].session_time, lw_gps_wrap32(gps_s));
+	}
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
+/* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
+ * Basics Modem does, sends its AppTimeReq 8 s later (more than the unicast timeout): the session
+ * request is asked again only after that exchange, with a start it can meet. */
+static void test_resync_waits_for_app_time(void **state)
+{
+	struct engine *e;
+	int64_t job;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d1", 0x91, 1);
+	add_dev("00000000000000d2", 0x92, 1);
+	T.devs[1].clock_offset_ms = 60000;
+	T.devs[1].resync_delay_ms = 8000;
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 1);
+	assert_int_equal(T.devs[1].time_answers, 1);
+	assert_int_equal(T.devs[0].resyncs, 0);
+	engine_destroy(e);
+}
+
+/* A frame that never reached the gateway (fuotad killed between storing it and publishing it,
+ * or the broker restarted before the gateway subscribed again): no ack comes, and it goes out
+ * again with a new FCnt after the ack timeout instead of counting as sent. Fixed redundancy 0:
+ * without it both devices would miss that fragment. */
+static void test_unacked_frame_sent_again(void **state)
+{
+	struct engine *e;
+	int64_t job;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f1", 0xb1, 1);
+	add_dev("00000000000000f2", 0xb2, 1);
+	T.vanish_at = 5;
+	job = add_job(0, 2, 0);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.n_fcnts, 21); /* 20 fragments, one of them twice */
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT count(*) FROM engine_tx WHERE ack = 'NO_ACK'"), 1);
 	engine_destroy(e);
 }
 
@@ -2724,6 +2893,102 @@ static void assert_adaptive_plan(unsigned port, const char *token, int64_t job)
 	json_decref(out);
 }
 
+static bool log_has(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Waits up to ms for db_count(sql) to return want. */
+static bool db_wait(const char *sql, long long want, int ms)
+{
+	for (int i = 0; i < ms / 100; i++) {
+		struct timespec ts = {0, 100000000};
+
+		if (db_count(sql) == want)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return db_count(sql) == want;
+}
+
+/* fuotad killed with SIGKILL while it holds a job's lease, restarted with the same
+ * configuration: it is the same instance (fuotad-<host>-<port>) and renews the lease at once
+ * instead of waiting 30 s for it to expire. A second fuotad configured with an instance id a
+ * running one holds is refused. */
+static void test_instance_restart(void **state)
+{
+	struct itest_fuotad *fd = &T.fd, dup;
+	char host[32] = "host", id[96], sql[256];
+	long long until;
+	int st = 0;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000e1", 0xa1, 1);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine_instance.log", argv_dir);
+	unlink(fd->log);
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(id, sizeof(id), "fuotad-%s-%u", host, fd->port);
+	add_job(0, 1, 2);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job WHERE lease_owner = '%s'", id);
+	assert_true(db_wait(sql, 1, 10000));
+	kill(fd->pid, SIGKILL);
+	waitpid(fd->pid, &st, 0);
+	fd->pid = 0;
+	until = db_count("SELECT (extract(epoch FROM lease_until) * 1000)::bigint FROM job");
+	fd->want_port = fd->port;
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job WHERE lease_owner = '%s' AND "
+	         "(extract(epoch FROM lease_until) * 1000)::bigint > %lld",
+	         id, until);
+	/* The lease had ~30 s to run: renewed within 5 s, it was taken back, not waited for. */
+	assert_true(db_wait(sql, 1, 5000));
+	/* Another fuotad with that id, given explicitly: refused at start, and says why. */
+	memset(&dup, 0, sizeof(dup));
+	snprintf(dup.bin, sizeof(dup.bin), "%s", argv_bin);
+	snprintf(dup.dsn, sizeof(dup.dsn), "%s", T.dsn);
+	snprintf(dup.log, sizeof(dup.log), "%s/itest_engine_instance_dup.log", argv_dir);
+	unlink(dup.log);
+	setenv("FUOTA_ENGINE_INSTANCE_ID", id, 1);
+	/* Its API may answer /readyz while its engine still waits for the id (a killed
+	 * predecessor's session may take a moment to end): it must exit within seconds. */
+	if (itest_fuotad_start(&dup) == 0) {
+		pid_t done = 0;
+
+		for (int i = 0; i < 100 && done != dup.pid; i++) {
+			struct timespec ts = {0, 100000000};
+
+			done = waitpid(dup.pid, &st, WNOHANG);
+			if (done != dup.pid)
+				nanosleep(&ts, NULL);
+		}
+		if (done != dup.pid)
+			itest_fuotad_stop(&dup);
+		assert_int_equal(done, dup.pid);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+		dup.pid = 0;
+	}
+	unsetenv("FUOTA_ENGINE_INSTANCE_ID");
+	assert_true(log_has(dup.log, "is held by another running fuotad: refused"));
+	/* The first one still holds it and goes on. */
+	assert_true(db_wait(sql, 1, 1000));
+}
+
 static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
@@ -2889,6 +3154,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_loss_parity_refusal_and_silent_device),
 	        cmocka_unit_test(test_restart_mid_transmission),
 	        cmocka_unit_test(test_clock_sync_and_resync),
+	        cmocka_unit_test(test_crash_in_session_phase),
+	        cmocka_unit_test(test_resync_waits_for_app_time),
+	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),
 	        cmocka_unit_test(test_lbm_block_then_status),
@@ -2911,6 +3179,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_mixed_one_index),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
+	        cmocka_unit_test_teardown(test_instance_restart, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),

@@ -481,6 +481,24 @@ static void test_session_timing(void **state)
 	assert_false(engine_time_to_start_ok(100, 50, 60, 3));
 }
 
+static void test_session_move(void **state)
+{
+	(void)state;
+	/* A device with attempts left moves the start, up to ENGINE_SESSION_MOVES_MAX times. */
+	assert_true(engine_session_move(1, 0));
+	assert_true(engine_session_move(20, ENGINE_SESSION_MOVES_MAX - 1));
+	assert_false(engine_session_move(20, ENGINE_SESSION_MOVES_MAX));
+	/* Nobody who could still answer: the start stays and the late ones fail. */
+	assert_false(engine_session_move(0, 0));
+	/* More than the tolerance ahead can be met; at or under it cannot. */
+	assert_true(engine_session_reachable(10000, 6999, 3));
+	assert_false(engine_session_reachable(10000, 7000, 3));
+	assert_false(engine_session_reachable(10000, 20000, 3));
+	/* The resync wait outlasts LoRa Basics Modem's 6 s before its AppTimeReq. */
+	assert_int_equal(engine_resync_wait_ms(5000), 20000);
+	assert_true(engine_resync_wait_ms(0) > 6000);
+}
+
 static void test_data_block_mic(void **state)
 {
 	const uint8_t gen_app_key[16] = {0x03, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
@@ -538,6 +556,7 @@ int main(void)
 	        cmocka_unit_test(test_session_pick),
 	        cmocka_unit_test(test_multicast_need),
 	        cmocka_unit_test(test_session_timing),
+	        cmocka_unit_test(test_session_move),
 	        cmocka_unit_test(test_data_block_mic),
 	};
 

@@ -45,8 +45,8 @@ struct cfg {
 	char mqtt_url[256];
 	/* The job engine (fuota/engine_mqtt.h): [mqtt] encoding = json | protobuf (downlinks;
 	 * uplinks are detected), application_topic = application, event_topic = fuota,
-	 * share_group = fuotad, client_id (default fuotad-<host>-<pid>); [engine] enabled = 1,
-	 * regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
+	 * share_group = fuotad, client_id (default: the engine's instance id); [engine] enabled =
+	 * 1, regions = "EU868:eu868:on, US915:us915" (topic prefix, duty cycle), duty_cycle = 1,
 	 * adaptive_redundancy = 0, class_c_timing = immediately | gps; adaptive redundancy:
 	 * adaptive_mode = rounds | stream, adaptive_loss_percent = 10,
 	 * adaptive_step_percent = 3, adaptive_wait_s = 0 (2^(BlockAckDelay + 4) s + the job's
@@ -67,6 +67,12 @@ struct cfg {
 	unsigned engine_adaptive_loss, engine_adaptive_step;
 	unsigned engine_adaptive_wait_s;
 	char engine_class_c_timing[16];
+	/* [engine] instance_id: the name of this fuotad's job leases (and its MQTT client id when
+	 * [mqtt] client_id is not set); default [mqtt] client_id, else fuotad-<host>-<http port>,
+	 * so that a restarted fuotad takes its own leases back at once. Held by one running
+	 * fuotad at a time (fuota/store_lock.h): a configured id in use is refused, a derived one
+	 * falls back to <id>-<pid>. */
+	char engine_instance_id[64];
 	char master_key_hex[80];
 	char master_key_file[512];
 	/* Resolved by cfg_load from master_key_hex or master_key_file. */

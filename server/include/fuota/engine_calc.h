@@ -237,6 +237,28 @@ int64_t engine_classb_align_gps_s(int64_t gps_s);
 bool engine_time_to_start_ok(int64_t min_expected_s, int64_t max_expected_s, uint32_t time_to_start,
                              uint32_t tolerance_s);
 
+/* A session start a job could not keep: fuotad was down when it passed, or a device still owed
+ * its McClass{B,C}SessionReq answer (a clock resync took longer). The start is moved to a later
+ * time, announced again to every device of the session (no frame has gone out yet, so the
+ * group's FCnt, McKey and the devices' SessionCnt stay as they are), at most this many times a
+ * job: devices that never answer stop moving it. */
+#define ENGINE_SESSION_MOVES_MAX 3
+
+/* What to do once the session start has come with devices still in MC_SESSION: can_answer of
+ * them have attempts left, moves = times the start already moved. true: move the start; false:
+ * they fail as late and the transmission begins. */
+bool engine_session_move(unsigned can_answer, unsigned moves);
+
+/* Whether a McClass{B,C}SessionReq sent at now_ms can still be met: the start is more than
+ * tolerance_s ahead (a device whose clock is that far ahead would answer StartMissed). */
+bool engine_session_reachable(int64_t start_ms, int64_t now_ms, uint32_t tolerance_s);
+
+/* How long a device forced to resynchronise its clock (ForceDeviceResyncReq) may take before its
+ * AppTimeReq reaches fuotad, after which its session request is asked again anyway: two unicast
+ * timeouts (the request's delivery at the next uplink, the AppTimeReq's own) plus 10 s (LoRa
+ * Basics Modem waits at least 6 s before it sends AppTimeReq). */
+uint64_t engine_resync_wait_ms(uint64_t unicast_timeout_ms);
+
 /* ---- TS004 v2 data-block MIC (PROTOCOL-NOTES §4.6) ----------------------------------------- */
 
 /* DataBlockIntKey = aes128_encrypt(K, 0x30 | 15 zero bytes), K = GenAppKey (1.0.x) or AppKey (1.1).

@@ -22,6 +22,13 @@ struct store;
 int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
+/* The name in the lines that report the server unreachable and back ("database (label): ...";
+ * a process with several pools tells them apart). A server that cannot be reached is reported
+ * once when lost, once when back, and every 10 s between with the failures summed up. */
+void store_set_label(struct store *s, const char *label);
+/* Whether the server was found unreachable and has not answered since. */
+bool store_down(struct store *s);
+
 /* on (the default): each statement with parameters is prepared once per connection and run by
  * name. off: every statement is sent unnamed (parse, bind and run in one exchange), which works
  * through PgBouncer in transaction mode before 1.21, where a server connection, and so a named
