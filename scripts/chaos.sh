@@ -48,6 +48,7 @@ while [ $# -gt 0 ]; do
 done
 DIR=${DIR:-/tmp/fuota-chaos-$$}
 RANDOM=$SEED
+# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 say() { printf 'chaos: %s\n' "$*" >&2; }
@@ -56,6 +57,7 @@ fail() { say "FAILED: $*"; FAILED=1; }
 
 as_service() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u nobody -- "$@"); else "$@"; fi; }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	cp_cleanup
 	"$ROOT/tests/e2e/mosquitto.sh" stop "$DIR/broker" >/dev/null 2>&1 || true
@@ -105,7 +107,7 @@ wait_phase() { # JOB WANT TIMEOUT_S
 	local job=$1 want=$2 end=$((SECONDS + $3)) p
 	while [ $SECONDS -lt $end ]; do
 		p=$(phase_of "$job")
-		case $(job_state "$job") in succeeded | failed | cancelled) echo done; return ;; esac
+		case $(job_state "$job") in succeeded | failed | cancelled) echo 'done'; return ;; esac
 		if [ -n "$p" ] && [ "$(phase_rank "$p")" -ge "$(phase_rank "$want")" ]; then
 			sleep "0.$((RANDOM % 15))"
 			p=$(phase_of "$job")
@@ -130,8 +132,7 @@ kill_fuotad() { # PHASE
 
 # Waits up to 30 s for fuotad's log to hold more than N lines matching PATTERN.
 log_grows() { # PATTERN N
-	local i
-	for i in $(seq 1 150); do
+	for _ in $(seq 1 150); do
 		[ "$(grep -c "$1" "$CP_DIR/fuotad.log" || true)" -gt "$2" ] && return 0
 		sleep 0.2
 	done
@@ -166,10 +167,10 @@ service_restart() { # CAMPAIGN BROKER_PHASE PG_PHASE: the broker in odd campaign
 	local at
 	if [ $(($1 % 2)) = 1 ]; then
 		at=$(wait_phase "$JOB" "$2" 240)
-		[ "$at" != done ] && { say "campaign $1: broker restart in phase $at"; restart_broker; }
+		[ "$at" != "done" ] && { say "campaign $1: broker restart in phase $at"; restart_broker; }
 	else
 		at=$(wait_phase "$JOB" "$3" 240)
-		[ "$at" != done ] && { say "campaign $1: PostgreSQL restart in phase $at"; restart_pg; }
+		[ "$at" != "done" ] && { say "campaign $1: PostgreSQL restart in phase $at"; restart_pg; }
 	fi
 	return 0
 }
@@ -183,6 +184,7 @@ for c in $(seq 1 "$CAMPAIGNS"); do
 		{ fail "fuota-sim did not start"; break; }
 	cp "$CP_DIR/fleet.json" "$CP_DIR/fleet-$c.json"
 	if [ "$c" = 1 ]; then
+		# shellcheck disable=SC2119 # no index: every device of the fleet
 		cp_register || { fail "devices not registered"; break; }
 		FW=$(cp_firmware "$CP_DIR/fw.bin") || { fail "firmware refused"; break; }
 	fi
@@ -205,7 +207,7 @@ for c in $(seq 1 "$CAMPAIGNS"); do
 		sort -n | cut -d' ' -f2)
 	for want in "${targets[@]}"; do
 		at=$(wait_phase "$JOB" "$want" 240)
-		[ "$at" = done ] && break
+		[ "$at" = "done" ] && break
 		say "campaign $c job $JOB: SIGKILL in phase $at (aimed at $want)"
 		kill_fuotad "$at" || break
 		K=$((K + 1))
@@ -244,7 +246,7 @@ REPLAY=$(q "SELECT count(*) FROM job_device WHERE failure_reason LIKE '%SessionC
 [ "$FCNT_BAD" = 0 ] || fail "$FCNT_BAD multicast frames reused an FCnt or went out of order"
 [ "$N_GROUPS" = "$ADDRS" ] || fail "a McAddr was used by two groups"
 [ "$N_GROUPS" = "$KEYS" ] || fail "a sealed McKey was used by two groups"
-[ "$CNT_BAD" = 0 ] && [ "$CNT_AHEAD" = 0 ] && [ "$REPLAY" = 0 ] ||
+{ [ "$CNT_BAD" = 0 ] && [ "$CNT_AHEAD" = 0 ] && [ "$REPLAY" = 0 ]; } ||
 	fail "v2 SessionCnt reused or lowered ($CNT_BAD, $CNT_AHEAD ahead, $REPLAY replays)"
 [ "$V2_JOBS" -gt 0 ] || fail "no v2 device in the run: SessionCnt not exercised"
 # Every outage said once lost, once back (the broker's by the engine; the database's by each
@@ -256,10 +258,10 @@ DB_LOST=$(grep -c 'database (engine): connection lost' "$LOG" || true)
 DB_BACK=$(grep -c 'database (engine): connection back' "$LOG" || true)
 DB_LINES=$(grep -Ec '(warn|error) +database' "$LOG" || true)
 if [ "$BROKER_RESTARTS" -gt 0 ]; then
-	[ "$MQ_LOST" -ge 1 ] && [ "$MQ_BACK" -ge 1 ] || fail "broker outage not logged"
+	{ [ "$MQ_LOST" -ge 1 ] && [ "$MQ_BACK" -ge 1 ]; } || fail "broker outage not logged"
 fi
 if [ "$PG_RESTARTS" -gt 0 ]; then
-	[ "$DB_LOST" -ge 1 ] && [ "$DB_BACK" -ge 1 ] || fail "database outage not logged"
+	{ [ "$DB_LOST" -ge 1 ] && [ "$DB_BACK" -ge 1 ]; } || fail "database outage not logged"
 	[ "$DB_LINES" -le $((PG_RESTARTS * 12)) ] ||
 		fail "$DB_LINES database warnings for $PG_RESTARTS restarts"
 fi

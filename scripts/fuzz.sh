@@ -30,7 +30,10 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 2; }
 
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-	mapfile -t harnesses < <(cd "$ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+	mapfile -t harnesses < <(cd "$ROOT/tests/fuzz" && for f in fuzz_*.c; do
+		f=${f#fuzz_}
+		echo "${f%.c}"
+	done)
 fi
 [ ${#harnesses[@]} -gt 0 ] || die "no harness in tests/fuzz"
 for h in "${harnesses[@]}"; do
