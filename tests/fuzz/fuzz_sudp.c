@@ -1,10 +1,11 @@
 /* Semtech UDP datagrams from the packet forwarder (or a server): every kind goes through
  * sudp_parse; what parses is written back, parsed again and must give the same content, and the
- * conversions run on it. */
+ * conversions and the too-late rule run on it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuota/err.h"
+#include "fuota/gw_sched.h"
 #include "fuota/sudp.h"
 #include "fuzz.h"
 
@@ -45,7 +46,9 @@ static void check_pull_resp(void)
 {
 	uint8_t *out = NULL;
 	size_t len = 0;
+	struct gw_timeref ref = {.has_tmst = 1, .tmst = m.txpk.tmst ^ 0x5a5a5a5au, .has_gps = 1};
 
+	(void)gw_too_late(&m.txpk, &ref, (int64_t)m.token * 1000, 40000);
 	if (sudp_write_pull_resp(m.token, &m.txpk, &out, &len) != FUOTA_OK)
 		abort();
 	if (sudp_parse(out, len, &back, NULL, 0) != FUOTA_OK ||
