@@ -43,8 +43,10 @@ int sudp_rxpk_read(json_t *o, struct sudp_rxpk *rx, char *err, size_t errlen)
 		return sudp_fail(err, errlen, "rxpk: an element is not an object");
 	if ((rc = sudp_j_str(o, "rxpk", "time", &t, err, errlen)) < 0)
 		return rc;
-	if (rc && cs_time_parse_rfc3339(t, &rx->time) != FUOTA_OK)
-		return sudp_fail(err, errlen, "rxpk.time: \"%.40s\" is not ISO 8601 UTC", t);
+	/* a gateway clock before 1970 is a broken clock, and would not write back */
+	if (rc && (cs_time_parse_rfc3339(t, &rx->time) != FUOTA_OK || rx->time.sec < 0))
+		return sudp_fail(err, errlen, "rxpk.time: \"%.40s\" is not ISO 8601 UTC after 1970",
+		                 t);
 	rx->has_time = rc;
 	/* GPS ms up to 2^53, far beyond any real date, and exact in a double */
 	if ((rc = sudp_j_int(o, "rxpk", "tmms", 0, INT64_C(1) << 53, &v, err, errlen)) < 0)
@@ -146,7 +148,7 @@ int sudp_stat_read(json_t *o, struct sudp_stat *st, char *err, size_t errlen)
 		return sudp_fail(err, errlen, "stat: not an object");
 	if ((rc = sudp_j_str(o, "stat", "time", &t, err, errlen)) <= 0)
 		return rc ? rc : sudp_fail(err, errlen, "stat.time: missing");
-	if (stat_time(t, &st->time) != FUOTA_OK)
+	if (stat_time(t, &st->time) != FUOTA_OK || st->time.sec < 0)
 		return sudp_fail(err, errlen,
 		                 "stat.time: \"%.40s\" is not \"YYYY-MM-DD hh:mm:ss GMT\"", t);
 	if (stat_position(o, st, err, errlen) < 0 ||

@@ -294,7 +294,10 @@ static void test_rxpk_refusals(void **state)
 	        {"\"tmst\":1,\"freq\":868.1,\"rfch\":0,\"stat\":1,\"rssi\":-50,\"modu\":\"FSK\","
 	         "\"datr\":50000,\"size\":3,\"data\":\"AQI=\"",
 	         "rxpk[0]: rxpk.size: 3 but data holds 2 bytes"},
-	        {"\"time\":\"yesterday\"", "rxpk[0]: rxpk.time: \"yesterday\" is not ISO 8601 UTC"},
+	        {"\"time\":\"yesterday\"",
+	         "rxpk[0]: rxpk.time: \"yesterday\" is not ISO 8601 UTC after 1970"},
+	        {"\"time\":\"0795-03-31T16:21:17Z\"",
+	         "rxpk[0]: rxpk.time: \"0795-03-31T16:21:17Z\" is not ISO 8601 UTC after 1970"},
 	};
 	char text[512];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
