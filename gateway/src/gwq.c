@@ -126,16 +126,20 @@ static int list_segments(struct gwq *q)
 	}
 	rewinddir(d);
 	while (rc == FUOTA_OK && (e = readdir(d))) {
-		char *end;
-		uint64_t seq;
+		uint64_t seq = 0;
+		size_t k;
 		if (strlen(e->d_name) != 20 || strcmp(e->d_name + 16, ".seg") != 0)
 			continue;
-		seq = strtoull(e->d_name, &end, 16);
-		if (end == e->d_name + 16)
+		/* exactly the names gwq_seg_name writes: 16 lowercase hex digits */
+		for (k = 0; k < 16 && strchr("0123456789abcdef", e->d_name[k]) && e->d_name[k]; k++)
+			seq = seq << 4 | (uint64_t)(e->d_name[k] <= '9' ? e->d_name[k] - '0'
+			                                                : e->d_name[k] - 'a' + 10);
+		if (k == 16)
 			rc = gwq_seg_push(q, seq);
 	}
 	closedir(d);
-	qsort(q->segs, q->n_segs, sizeof(*q->segs), seg_cmp);
+	if (q->n_segs > 1)
+		qsort(q->segs, q->n_segs, sizeof(*q->segs), seg_cmp);
 	return rc;
 }
 

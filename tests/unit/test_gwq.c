@@ -354,6 +354,30 @@ static void test_smaller_segments(void **state)
 	gwq_close(q);
 }
 
+/* Files of other names in the directory are left alone, even ones strtoull would take. */
+static void test_foreign_files(void **state)
+{
+	(void)state;
+	char path[128];
+	const char *names[] = {"0x00000000000001.seg", "+000000000000001.seg", "README",
+	                       "000000000000000G.seg", "00000000000000001.seg"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("not a segment", f);
+		fclose(f);
+	}
+	struct gwq *q = open_q(4096, 1 << 20);
+	append_range(q, 0, 3);
+	assert_int_equal(drain(q, 0), 3);
+	gwq_close(q);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		assert_int_equal(unlink(path), 0);
+	}
+}
+
 static void test_lock(void **state)
 {
 	(void)state;
@@ -460,6 +484,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cursor_damaged, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cursor_beyond_data, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_smaller_segments, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_foreign_files, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_disk_use, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
