@@ -301,12 +301,39 @@ static void test_bad_datagram(void **state)
 	assert_int_equal(st.records, 0);
 }
 
+/* The queue's disk use per uplink as fuota-gw stores it: a 23-byte PHYPayload (an unconfirmed
+ * uplink with 10 bytes of FRMPayload) from a GPS gateway, as gw.UplinkFrame protobuf plus the
+ * EUI and the record framing. */
+static void test_disk_use(void **state)
+{
+	(void)state;
+	const char *json = "{\"rxpk\":[{\"time\":\"2026-12-07T05:00:00.123456Z\","
+	                   "\"tmms\":1449032418123,\"tmst\":3512348611,\"chan\":2,\"rfch\":0,"
+	                   "\"freq\":868.1,\"stat\":1,\"modu\":\"LORA\",\"datr\":\"SF7BW125\","
+	                   "\"codr\":\"4/5\",\"rssi\":-35,\"lsnr\":5.5,\"size\":23,"
+	                   "\"data\":\"QAEAAAGAAQABAAECAwQFBgcICaGyw9Q=\"}]}";
+	uint8_t b[1024] = {2, 0, 1, 0};
+	struct gwq_stats st;
+	const int n = 200;
+	memcpy(b + 4, eui, 8);
+	memcpy(b + 12, json, strlen(json));
+	for (int i = 0; i < n; i++)
+		fwd_send(b, 12 + strlen(json), i);
+	gwq_get_stats(gw_queue(g), &st);
+	assert_int_equal(st.records, n);
+	assert_int_equal(st.bytes % n, 0); /* every uplink the same size */
+	print_message(
+	        "gw disk use: %llu bytes per uplink (23-byte PHYPayload, %zu-byte rxpk JSON)\n",
+	        (unsigned long long)(st.bytes / n), strlen(json) - 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_store_and_forward, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_downlink_and_ack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_datagram, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_disk_use, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

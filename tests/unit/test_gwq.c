@@ -398,7 +398,7 @@ static void test_disk_use(void **state)
 	        "{\"tmst\":3512348611,\"chan\":2,\"rfch\":0,\"freq\":868.1,\"stat\":1,\"modu\":"
 	        "\"LORA\","
 	        "\"datr\":\"SF7BW125\",\"codr\":\"4/5\",\"rssi\":-35,\"lsnr\":5.1,\"size\":23,"
-	        "\"data\":\"QAEAAAGAAQABqM9mp3dH8JhNqj0SRA==\"}";
+	        "\"data\":\"QAEAAAGAAQABAAECAwQFBgcICaGyw9Q=\"}";
 	const int n = 10000;
 	struct gwq *q = open_q(1 << 20, UINT64_C(1) << 30);
 	struct gwq_stats st;
