@@ -47,11 +47,11 @@
 #include "fuota/store.h"
 #include "itest.h"
 /* store_acquire / store_exec: a store function's own BEGIN ... ROLLBACK, written out. */
-#include "../../server/src/store_int.h"
-/* seng_gw_encoding_set / _get (fuota_engine). */
-#include "../../server/src/store_engine.h"
+#include "../../server/store/src/store_int.h"
+/* seng_gw_encoding_set / _get (fuota_store, the engine's queries). */
+#include "fuota/store_engine.h"
 /* The migrations, to build a database as an older fuotad left it. */
-#include "../../server/src/embedded.h"
+#include "../../server/store/src/embedded.h"
 
 static const char *argv_bin, *argv_env, *argv_dir;
 

@@ -1,4 +1,4 @@
-/* The job engine's pure decisions (server/include/fuota/engine_calc.h). */
+/* The job engine's pure decisions (server/policy/include/fuota/engine_calc.h). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

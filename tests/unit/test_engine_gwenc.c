@@ -1,5 +1,5 @@
-/* The engine runner's gateway table (server/src/engine_gwenc.c): found by hash, not by a scan,
- * at the size of a large fleet (5,000 gateways), with what each entry holds kept across the
+/* The engine runner's gateway table (server/engine/src/engine_gwenc.c): found by hash, not by a
+ * scan, at the size of a large fleet (5,000 gateways), with what each entry holds kept across the
  * table's growth. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* How the engine judges a device from its FragSessionStatusAns, by its stack
- * (server/include/fuota/engine_judge.h, fuota/dev_stack.h; issue 16). */
+ * (server/policy/include/fuota/engine_judge.h, fuota/dev_stack.h; issue 16). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

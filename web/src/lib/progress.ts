@@ -10,7 +10,7 @@ export interface EventLike {
   created_at?: string;
 }
 
-/** The device steps of the engine, in order (server/src/engine_calc.c). */
+/** The device steps of the engine, in order (server/policy/src/engine_calc.c). */
 export const STEPS = [
   'pending',
   'pkg_version',

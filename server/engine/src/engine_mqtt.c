@@ -19,7 +19,7 @@
 #include "fuota/store.h"
 #include "fuota/store_lock.h"
 #include "engine_gwenc.h"
-#include "store_engine.h"
+#include "fuota/store_engine.h"
 
 #define MAX_WAIT_MS    1000
 #define DRAIN_PER_LOOP 1000

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "api_int.h"
-#include "embedded.h"
+#include "embedded_openapi.h"
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/log.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuota/err.h"
-#include "store_engine.h"
+#include "fuota/store_engine.h"
 #include "store_int.h"
 
 int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end)

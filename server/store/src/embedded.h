@@ -1,5 +1,5 @@
-/* Files compiled into fuotad by server/CMakeLists.txt: the SQL migrations and the OpenAPI
- * document. Both are NUL-terminated text. */
+/* The SQL migrations, compiled into the store by server/store/CMakeLists.txt. Each is
+ * NUL-terminated text. */
 #ifndef FUOTA_SERVER_EMBEDDED_H
 #define FUOTA_SERVER_EMBEDDED_H
 
@@ -11,6 +11,5 @@ struct embedded_migration {
 
 /* Sorted by version, ended by an all-zero entry. */
 extern const struct embedded_migration embedded_migrations[];
-extern const char *const embedded_openapi;
 
 #endif

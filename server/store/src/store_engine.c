@@ -9,7 +9,7 @@
 #include "fuota/engine_calc.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
-#include "store_engine.h"
+#include "fuota/store_engine.h"
 #include "store_int.h"
 
 #define TS(p) "to_timestamp(" p "::bigint / 1000.0)"

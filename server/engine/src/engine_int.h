@@ -12,7 +12,7 @@
 #include "fuota/engine.h"
 #include "fuota/engine_calc.h"
 #include "fuota/frag_enc.h"
-#include "store_engine.h"
+#include "fuota/store_engine.h"
 
 /* When a gateway is free again (duty cycle), shared by every job of this engine. */
 struct engine_gw {
