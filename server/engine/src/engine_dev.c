@@ -20,6 +20,7 @@
 #include "fuota/lw_gps.h"
 #include "fuota/mc.h"
 #include "fuota/mc_keys.h"
+#include "fuota/round_wait.h"
 
 #define MAX_DL 3
 
@@ -369,7 +370,7 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	 * seconds (PROTOCOL-NOTES §4.2 BlockAckDelay): wait for that on top of the unicast timeout.
 	 */
 	if (st == ENGINE_STEP_FRAG_STATUS)
-		timeout_ms += (uint64_t)(1u << ((e->cfg.block_ack_delay & 0x07) + 4)) * 1000u;
+		timeout_ms += policy_feedback_window_s(e->cfg.block_ack_delay) * 1000u;
 	u.attempts_inc = true;
 	u.set_deadline = true;
 	/* The timeout counts from the delivery: a class A device gets one queued downlink per

@@ -8,6 +8,7 @@
 #include "fuota/frag_row.h"
 #include "fuota/lw_airtime.h"
 #include "fuota/lw_crypto.h"
+#include "fuota/round_wait.h"
 
 static const char *const step_names[ENGINE_STEP_COUNT] = {
         [ENGINE_STEP_PENDING] = "pending",   [ENGINE_STEP_PKG_VERSION] = "pkg_version",
@@ -314,7 +315,7 @@ void engine_round_next(uint32_t nb_frag, uint32_t sent, const struct engine_stat
 
 uint64_t engine_round_pause_ms(uint8_t block_ack_delay, unsigned unicast_timeout_s)
 {
-	return ((UINT64_C(1) << ((block_ack_delay & 0x07) + 4)) + unicast_timeout_s) * 1000u;
+	return policy_round_wait_s(block_ack_delay, unicast_timeout_s) * 1000u;
 }
 
 int engine_session_pick(const struct engine_session_tx *s, size_t n)

@@ -11,6 +11,7 @@
 #include "fuota/err.h"
 #include "fuota/lw_airtime.h"
 #include "fuota/lw_region.h"
+#include "fuota/round_wait.h"
 
 #define MAX_TIMEOUT_EXP 15u
 #define BEACON_PERIOD_S 128u
@@ -222,7 +223,7 @@ uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
 {
 	if (wait_s)
 		return wait_s;
-	return (1ull << (PLAN_BLOCK_ACK_DELAY + 4)) + unicast_timeout_s;
+	return policy_round_wait_s(PLAN_BLOCK_ACK_DELAY, unicast_timeout_s);
 }
 
 int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,

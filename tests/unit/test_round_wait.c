@@ -1,0 +1,54 @@
+/* The wait for the devices' reports (server/policy, fuota/round_wait.h): one formula that the job
+ * plan and the engine both use, so that the plan announces the wait the engine keeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fuota/engine_calc.h"
+#include "fuota/plan.h"
+#include "fuota/round_wait.h"
+
+static void test_feedback_window(void **state)
+{
+	(void)state;
+	/* 2^(BlockAckDelay + 4) s, BlockAckDelay on 3 bits. */
+	assert_int_equal(policy_feedback_window_s(0), 16);
+	assert_int_equal(policy_feedback_window_s(2), 64);
+	assert_int_equal(policy_feedback_window_s(7), 2048);
+	assert_int_equal(policy_feedback_window_s(0x0A), 64);
+	assert_int_equal(policy_round_wait_s(0, 12), 16 + 12);
+	assert_int_equal(policy_round_wait_s(3, 0), 128);
+}
+
+static void test_plan_and_engine_agree(void **state)
+{
+	static const unsigned timeouts[] = {0, 1, 5, 12, 60, 3600};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		unsigned t = timeouts[i];
+
+		assert_int_equal(plan_round_wait_s(0, t) * 1000u,
+		                 engine_round_pause_ms(PLAN_BLOCK_ACK_DELAY, t));
+		assert_int_equal(plan_round_wait_s(0, t),
+		                 policy_round_wait_s(PLAN_BLOCK_ACK_DELAY, t));
+		for (uint8_t bad = 0; bad < 8; bad++)
+			assert_int_equal(engine_round_pause_ms(bad, t),
+			                 policy_round_wait_s(bad, t) * 1000u);
+	}
+	/* A configured wait replaces the formula in the plan. */
+	assert_int_equal(plan_round_wait_s(100, 12), 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_feedback_window),
+	        cmocka_unit_test(test_plan_and_engine_agree),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
