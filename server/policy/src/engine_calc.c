@@ -2,12 +2,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "fuota/bytes.h"
 #include "fuota/engine_calc.h"
 #include "fuota/err.h"
+#include "fuota/frag_mic.h"
 #include "fuota/frag_row.h"
 #include "fuota/lw_airtime.h"
-#include "fuota/lw_crypto.h"
 #include "fuota/round_wait.h"
 
 static const char *const step_names[ENGINE_STEP_COUNT] = {
@@ -402,38 +401,15 @@ uint64_t engine_resync_wait_ms(uint64_t unicast_timeout_ms)
 
 int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16])
 {
-	uint8_t block[16] = {0x30};
-
-	return lw_aes128_encrypt(root_key, block, key);
+	return frag_mic_key(root_key, key);
 }
 
 int engine_data_block_mic(const uint8_t int_key[16], uint16_t session_cnt, uint8_t frag_index,
                           const uint8_t descriptor[4], const uint8_t *data, size_t len,
                           uint8_t mic[4])
 {
-	uint8_t b0[16] = {0x49};
-	uint8_t tag[16];
-	struct lw_cmac c;
-	int rc;
+	struct frag_mic_params p = {.session_cnt = session_cnt, .frag_index = frag_index};
 
-	if (len > UINT32_MAX || (!data && len > 0))
-		return FUOTA_ERR_INVALID_ARG;
-	fuota_put_le16(b0 + 1, session_cnt);
-	b0[3] = frag_index;
-	memcpy(b0 + 4, descriptor, 4);
-	fuota_put_le32(b0 + 12, (uint32_t)len);
-	rc = lw_cmac_init(&c, int_key);
-	if (rc != FUOTA_OK)
-		return rc;
-	rc = lw_cmac_update(&c, b0, sizeof(b0));
-	if (rc == FUOTA_OK && len > 0)
-		rc = lw_cmac_update(&c, data, len);
-	if (rc != FUOTA_OK) {
-		lw_cmac_abort(&c);
-		return rc;
-	}
-	rc = lw_cmac_final(&c, tag);
-	if (rc == FUOTA_OK)
-		memcpy(mic, tag, 4);
-	return rc;
+	memcpy(p.descriptor, descriptor, sizeof(p.descriptor));
+	return frag_mic_compute(int_key, &p, data, len, mic);
 }

@@ -266,8 +266,10 @@ uint64_t engine_resync_wait_ms(uint64_t unicast_timeout_ms);
 int engine_data_block_int_key(const uint8_t root_key[16], uint8_t key[16]);
 
 /* MIC = first 4 bytes of AES-CMAC(DataBlockIntKey, B0 | data), B0 = 0x49 | SessionCnt (2, LE) |
- * FragIndex | Descriptor (4) | 00 00 00 00 | len (4, LE); data is the UNPADDED image. Returns
- * FUOTA_OK, FUOTA_ERR_INVALID_ARG (len over 32 bits, NULL data with len > 0), FUOTA_ERR_CRYPTO. */
+ * FragIndex | Descriptor (4) | 00 00 00 00 | len (4, LE); data is the UNPADDED image. Both are
+ * computed by fragmentation/'s frag_mic (the device side's code too). Returns FUOTA_OK,
+ * FUOTA_ERR_INVALID_ARG (len over 32 bits, NULL data with len > 0, frag_index over 3),
+ * FUOTA_ERR_CRYPTO. */
 int engine_data_block_mic(const uint8_t int_key[16], uint16_t session_cnt, uint8_t frag_index,
                           const uint8_t descriptor[4], const uint8_t *data, size_t len,
                           uint8_t mic[4]);
