@@ -19,6 +19,7 @@
 #include "fuota/lw_frame.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc_session.h"
+#include "fuota/tx_next.h"
 
 #define FRAMES_PER_TICK 64
 #define PROGRESS_EVERY  16
@@ -406,38 +407,56 @@ static int version_of(const struct seng_session *ss, size_t n, int frag_index)
 	return 1;
 }
 
-/* The session whose new frame goes next (its position in ss), or -1 when none has one left.
- * A session with nothing left is marked done then, each on its own: a v2 group that reported
- * its block stops while a v1 group still needs parity rows. With rounds, a session at the end of
- * its batch has no frame left either, but it is not done: the next batch is sized after the
- * status request and its wait (rounds_size). */
+/* The policy's view of the job's sessions (v, at most ENGINE_MAX_SESSIONS) and of the job. */
+static void tx_view(const struct seng_job *j, const struct seng_session *ss, size_t n, bool rounds,
+                    size_t n_gws, struct tx_session *v, struct tx_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->rounds = rounds;
+	st->n_gateways = n_gws;
+	st->red = (struct engine_redundancy){j->nb_frag, j->redundancy, j->adaptive,
+	                                     j->redundancy_cap};
+	st->ss = v;
+	st->n_ss = n < ENGINE_MAX_SESSIONS ? n : ENGINE_MAX_SESSIONS;
+	for (size_t i = 0; i < st->n_ss; i++)
+		v[i] = (struct tx_session){(uint8_t)ss[i].frag_index,
+		                           ss[i].done,
+		                           ss[i].devices,
+		                           ss[i].pending,
+		                           ss[i].next_n,
+		                           ss[i].round_end,
+		                           ss[i].asked_at};
+}
+
+/* Marks done the sessions the policy found without a frame left (bit i: ss[i]), each on its own:
+ * a v2 group that reported its block stops while a v1 group still needs parity rows. */
+static void sessions_stop(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                          size_t n, uint32_t stop)
+{
+	for (size_t i = 0; i < n && i < ENGINE_MAX_SESSIONS; i++) {
+		if (!(stop & (UINT32_C(1) << i)) ||
+		    seng_session_done(e->store, j->id, ss[i].frag_index) != FUOTA_OK)
+			continue;
+		ss[i].done = true;
+		log_msg(LOG_LVL_INFO, "job %lld: session %d (TS004 v%d) stops after %u frames",
+		        (long long)j->id, ss[i].frag_index, ss[i].frag_version, ss[i].frames_sent);
+	}
+}
+
+/* The session whose new frame goes next (its position in ss), or -1 when none has one left
+ * (policy_tx_pick); the sessions with nothing left are marked done then. */
 static int next_session(struct engine *e, const struct seng_job *j, struct seng_session *ss,
                         size_t n, bool rounds)
 {
-	struct engine_redundancy red = {j->nb_frag, j->redundancy, j->adaptive, j->redundancy_cap};
-	struct engine_session_tx tx[ENGINE_MAX_SESSIONS];
+	struct tx_session v[ENGINE_MAX_SESSIONS];
+	struct tx_state st;
+	uint32_t stop;
+	int pick;
 
-	for (size_t i = 0; i < n && i < ENGINE_MAX_SESSIONS; i++) {
-		uint32_t sent = sent_of(&ss[i]);
-
-		tx[i].frag_index = (uint8_t)ss[i].frag_index;
-		tx[i].sent = sent;
-		tx[i].more = !ss[i].done && ss[i].devices > 0 &&
-		             engine_redundancy_more(&red, sent, ss[i].pending);
-		if (tx[i].more && rounds && ss[i].round_end > 0 && sent >= ss[i].round_end) {
-			tx[i].more = false;
-			continue;
-		}
-		if (!tx[i].more && !ss[i].done &&
-		    seng_session_done(e->store, j->id, ss[i].frag_index) == FUOTA_OK) {
-			ss[i].done = true;
-			log_msg(LOG_LVL_INFO,
-			        "job %lld: session %d (TS004 v%d) stops after %u frames",
-			        (long long)j->id, ss[i].frag_index, ss[i].frag_version,
-			        ss[i].frames_sent);
-		}
-	}
-	return engine_session_pick(tx, n < ENGINE_MAX_SESSIONS ? n : ENGINE_MAX_SESSIONS);
+	tx_view(j, ss, n, rounds, 1, v, &st);
+	pick = policy_tx_pick(&st, &stop);
+	sessions_stop(e, j, ss, n, stop);
+	return pick;
 }
 
 /* No session has a new frame left: the job's transmission is done once every frame sent is
@@ -595,30 +614,6 @@ static int rounds_size(struct engine *e, const struct seng_job *j, struct seng_s
 	return FUOTA_OK;
 }
 
-/* Rounds: the session (its position in ss) whose multicast status request is due: every live
- * session stands at the end of its batch (the sessions of a mixed job wait together) and this
- * one has not asked yet. -1 when none. *last: no other one is due after it. */
-static int round_status_due(const struct seng_session *ss, size_t n_ss, bool *last)
-{
-	int due = -1, count = 0;
-
-	for (size_t i = 0; i < n_ss; i++) {
-		const struct seng_session *s = &ss[i];
-
-		if (!session_live(s))
-			continue;
-		if (s->round_end == 0 || sent_of(s) < s->round_end)
-			return -1; /* a batch is still under way */
-		if (s->asked_at != s->round_end) {
-			if (due < 0)
-				due = (int)i;
-			count++;
-		}
-	}
-	*last = count == 1;
-	return due;
-}
-
 /* Sends the multicast FragSessionStatusReq (Participants = 0: only the devices still missing
  * fragments answer) of session s through the job's gateways, as a frame of the group (McAppSKey,
  * the group's FCnt committed first). next_tx_ms: when the next frame may go (after the last
@@ -741,200 +736,293 @@ static int unacked_resend(struct engine *e, const struct seng_job *j, int64_t no
 	return rc;
 }
 
-int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
-                  int64_t *next_due_ms)
-{
-	struct engine_cache *c = engine_cache_get(e, j);
-	struct seng_session ss[ENGINE_MAX_SESSIONS];
-	bool rounds = rounds_on(e, j);
-	size_t n_ss = 0;
+/* One tick of a job's transmission: what engine_tx_run reads once and its steps share. */
+struct tx_tick {
+	struct engine *e;
+	struct seng_job *j;
+	struct engine_cache *c;
 	struct tx_radio r;
-	int64_t session_end_ms;
-	int rc;
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n_ss;
+	bool rounds;
+	int64_t now_ms, session_end_ms;
+	bool *done;
+	int64_t *next_due_ms;
+};
 
-	*done = false;
-	if (!c)
-		return FUOTA_ERR_IO;
-	rc = radio(e, j, &r);
+/* One frame of the tick: what the policy chose, and through which gateways and when it goes. */
+struct tx_frame {
+	struct tx_decision d;
+	char one[1][SENG_EUI_LEN];
+	const char (*gws)[SENG_EUI_LEN];
+	size_t n_gws;
+	int64_t resend_of, at_gps, busy_until, lead_ms;
+	uint32_t n, freq;
+	int frag_index, version;
+};
+
+/* After a step: go on with this frame, with the next frame, or return from the tick. */
+enum tx_flow { TX_FLOW_GO, TX_FLOW_NEXT, TX_FLOW_RETURN };
+
+/* Reads what the tick needs once: the radio, the sessions; sends unacked frames again; ends a
+ * round's wait early when it buys nothing. */
+static int tx_start(struct tx_tick *t, enum tx_flow *flow)
+{
+	struct seng_job *j = t->j;
+	int rc = radio(t->e, j, &t->r);
+
 	if (rc == FUOTA_OK)
-		rc = unacked_resend(e, j, now_ms);
-	if (rc != FUOTA_OK)
-		return rc;
+		rc = unacked_resend(t->e, j, t->now_ms);
 	/* One fragmentation session per TS004 version among the devices (engine_session). */
-	rc = seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n_ss);
+	if (rc == FUOTA_OK)
+		rc = seng_sessions(t->e->store, j->id, t->ss, ENGINE_MAX_SESSIONS, &t->n_ss);
 	if (rc != FUOTA_OK)
 		return rc;
-	if (n_ss == 0) {
+	*flow = TX_FLOW_RETURN;
+	if (t->n_ss == 0) {
 		log_msg(LOG_LVL_WARN, "job %lld: no fragmentation session recorded",
 		        (long long)j->id);
-		*done = true;
+		*t->done = true;
 		return FUOTA_OK;
 	}
-	session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) * 1000 *
-	                                               (j->mc_class == 'B' ? 128 : 1);
+	t->session_end_ms = j->session_start_ms + (int64_t)(UINT64_C(1) << j->session_timeout) *
+	                                                  1000 * (j->mc_class == 'B' ? 128 : 1);
 	if (!j->has_next_tx) {
 		j->next_tx_ms = j->session_start_ms;
 		j->has_next_tx = true;
 	}
-	if (rounds && now_ms < j->next_tx_ms) {
+	if (t->rounds && t->now_ms < j->next_tx_ms) {
 		/* Rounds: every device may have reported during the wait after a round, or every
 		 * one still missing the image may have answered: the wait ends then. */
-		next_session(e, j, ss, n_ss, true);
-		if (sessions_over(ss, n_ss))
-			return tx_idle(e, j, now_ms, done, next_due_ms);
-		rc = rounds_wait_answered(e, j, ss, n_ss, now_ms);
+		next_session(t->e, j, t->ss, t->n_ss, true);
+		if (sessions_over(t->ss, t->n_ss))
+			return tx_idle(t->e, j, t->now_ms, t->done, t->next_due_ms);
+		rc = rounds_wait_answered(t->e, j, t->ss, t->n_ss, t->now_ms);
 		if (rc != FUOTA_OK)
 			return rc;
 	}
-	if (now_ms >= j->next_tx_ms) {
-		rc = gws_refresh(e, (const char(*)[SENG_EUI_LEN])j->gateways, j->n_gateways);
+	if (t->now_ms >= j->next_tx_ms) {
+		rc = gws_refresh(t->e, (const char(*)[SENG_EUI_LEN])j->gateways, j->n_gateways);
 		if (rc != FUOTA_OK)
 			return rc;
 	}
+	*flow = TX_FLOW_GO;
+	return FUOTA_OK;
+}
+
+/* Fetches what the next frame depends on (a refused frame, the sessions, the rounds' batches)
+ * and asks the policy which frame it is. */
+static int tx_ask(struct tx_tick *t, int k, struct tx_frame *f, enum tx_flow *flow)
+{
+	struct seng_job *j = t->j;
+	struct tx_session v[ENGINE_MAX_SESSIONS];
+	struct tx_state st;
+	int64_t until = 0;
+	bool resend;
+	int rc;
+
+	*flow = TX_FLOW_RETURN;
+	switch (policy_tx_gate(t->now_ms, j->next_tx_ms, t->session_end_ms,
+	                       (int64_t)(t->r.airtime_us / 1000), &until)) {
+	case TX_WAIT:
+		if (until < *t->next_due_ms)
+			*t->next_due_ms = until;
+		return FUOTA_OK;
+	case TX_END:
+		log_msg(LOG_LVL_WARN, "job %lld: the session ends with frames unsent",
+		        (long long)j->id);
+		*t->done = true;
+		return FUOTA_OK;
+	default: break;
+	}
+	resend = seng_resend_next(t->e->store, j->id, &f->resend_of, f->one[0], &f->frag_index,
+	                          &f->n) == FUOTA_OK;
+	/* Adaptive: which devices still miss the image changes with their answers. */
+	if (!resend && j->adaptive && k > 0) {
+		rc = seng_sessions(t->e->store, j->id, t->ss, ENGINE_MAX_SESSIONS, &t->n_ss);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	if (!resend && t->rounds) {
+		rc = rounds_size(t->e, j, t->ss, t->n_ss);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
+	tx_view(j, t->ss, t->n_ss, t->rounds, f->n_gws, v, &st);
+	st.resend = resend;
+	policy_tx_next(&st, &f->d);
+	sessions_stop(t->e, j, t->ss, t->n_ss, f->d.stop);
+	switch (f->d.action) {
+	case TX_RESEND:
+		f->gws = (const char(*)[SENG_EUI_LEN])f->one;
+		f->n_gws = 1;
+		f->version = version_of(t->ss, t->n_ss, f->frag_index);
+		break;
+	case TX_STATUS:
+	case TX_FRAGMENT:
+		if (f->d.action == TX_FRAGMENT)
+			f->n = f->d.n;
+		f->frag_index = t->ss[f->d.session].frag_index;
+		f->version = t->ss[f->d.session].frag_version;
+		break;
+	default: return tx_idle(t->e, j, t->now_ms, t->done, t->next_due_ms);
+	}
+	*flow = TX_FLOW_GO;
+	return FUOTA_OK;
+}
+
+/* When the frame goes on the air (busy_until; at_gps and freq for timed frames), or a wait for
+ * the gateways. */
+static int tx_when(struct tx_tick *t, struct tx_frame *f, enum tx_flow *flow)
+{
+	struct seng_job *j = t->j;
+
+	/* GPS-timed class C frames are booked on the gateways ahead of time, back to back:
+	 * hand a frame over up to GPS_LEAD_MS before the gateways are free. */
+	f->lead_ms = (j->mc_class != 'B' && t->e->cfg.gps_timing) ? GPS_LEAD_MS : 0;
+	f->busy_until = gws_free(t->e, f->gws, f->n_gws);
+	if (f->busy_until > t->now_ms + f->lead_ms) {
+		if (f->busy_until - f->lead_ms < *t->next_due_ms)
+			*t->next_due_ms = f->busy_until - f->lead_ms;
+		*flow = TX_FLOW_RETURN;
+		return FUOTA_OK;
+	}
+	if (j->mc_class == 'B') {
+		struct mc_slot slot;
+
+		/* The frame is handed to the gateways a few seconds before its ping slot. */
+		if (classb_slot(j, &t->r, t->now_ms + 2000, &slot) != FUOTA_OK) {
+			*t->done = true;
+			*flow = TX_FLOW_RETURN;
+			return FUOTA_OK;
+		}
+		f->at_gps = slot.start_ms;
+		f->freq = slot.freq_hz;
+		f->busy_until = engine_gps_to_unix_ms(slot.start_ms);
+	} else if (t->e->cfg.gps_timing) {
+		/* On air right after the gateways' previous frame (GPS_GAP_MS apart), and never
+		 * sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in time. */
+		f->busy_until = gws_free(t->e, f->gws, f->n_gws) + GPS_GAP_MS;
+		if (f->busy_until < t->now_ms + GPS_MIN_LEAD_MS)
+			f->busy_until = t->now_ms + GPS_MIN_LEAD_MS;
+		f->at_gps = engine_unix_to_gps_ms(f->busy_until);
+	} else {
+		f->busy_until = t->now_ms;
+	}
+	return FUOTA_OK;
+}
+
+/* Books the frame on its gateways; returns when the next frame may go. */
+static int64_t tx_book(struct tx_tick *t, const struct tx_frame *f)
+{
+	int64_t next_tx;
+
+	gws_busy(t->e, f->gws, f->n_gws, f->busy_until, &t->r);
+	next_tx = gws_free(t->e, f->gws, f->n_gws) +
+	          (f->lead_ms ? -(int64_t)f->lead_ms : (int64_t)t->e->cfg.frame_margin_ms);
+	if (t->j->mc_class == 'B')
+		next_tx = f->busy_until - 2000 + 1;
+	return next_tx;
+}
+
+/* Sends a round's status request; after the last one of the round, the wait for the answers. */
+static int tx_status(struct tx_tick *t, struct tx_frame *f, enum tx_flow *flow)
+{
+	struct seng_session *s = &t->ss[f->d.session];
+	int64_t wait_end = 0, next_tx;
+	int rc;
+
+	*flow = TX_FLOW_NEXT;
+	if (f->d.last_status) {
+		/* The wait for the answers starts once the request is on the air (a data frame's
+		 * airtime bounds the short request's). */
+		wait_end = round_wait_end(t->e, t->j,
+		                          f->busy_until + (int64_t)(t->r.airtime_us / 1000),
+		                          t->session_end_ms);
+		if (wait_end == 0)
+			return rounds_give_up(t->e, t->j, t->ss, t->n_ss);
+	}
+	next_tx = tx_book(t, f);
+	if (wait_end > next_tx)
+		next_tx = wait_end;
+	rc = send_status(t->e, t->j, t->c, &t->r, s, f->gws, f->n_gws, f->at_gps, f->freq,
+	                 t->now_ms, next_tx);
+	if (rc != FUOTA_OK)
+		return rc;
+	/* As stored by send_status (the request goes at the end of the batch). */
+	s->asked_at = s->round_end;
+	s->round++;
+	if (f->d.last_status) {
+		log_msg(LOG_LVL_INFO,
+		        "job %lld: round over; status requests sent, the next batch in %llu ms",
+		        (long long)t->j->id, (unsigned long long)engine_round_wait_ms(t->e, t->j));
+		engine_tx_progress(t->e, t->j, false);
+		if (next_tx < *t->next_due_ms)
+			*t->next_due_ms = next_tx;
+		*flow = TX_FLOW_RETURN;
+	}
+	return FUOTA_OK;
+}
+
+/* Sends a fragment (new or refused before) and counts it. */
+static int tx_fragment(struct tx_tick *t, struct tx_frame *f)
+{
+	struct seng_job *j = t->j;
+	bool new_frame = f->d.action == TX_FRAGMENT;
+	int64_t next_tx = tx_book(t, f);
+	int rc = send_frame(t->e, j, t->c, &t->r, f->version, f->frag_index, f->n, new_frame,
+	                    f->resend_of, f->gws, f->n_gws, f->at_gps, f->freq, t->now_ms, next_tx,
+	                    gws_free(t->e, f->gws, f->n_gws));
+
+	if (rc != FUOTA_OK || !new_frame)
+		return rc;
+	t->ss[f->d.session].next_n = f->n + 1;
+	t->ss[f->d.session].frames_sent++;
+	if (j->adaptive && t->e->cfg.adaptive_stream && f->version < 2 &&
+	    f->n >= j->nb_frag + j->redundancy &&
+	    (f->n - j->nb_frag - j->redundancy) % status_every(j) == 0) {
+		/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices of this session still
+		 * missing the block how far they are, every few parity rows. */
+		engine_dev_status_round(t->e, j, f->frag_index);
+	}
+	if (j->frames_sent % PROGRESS_EVERY == 0 || f->n == j->nb_frag)
+		engine_tx_progress(t->e, j, false);
+	return FUOTA_OK;
+}
+
+int engine_tx_run(struct engine *e, struct seng_job *j, int64_t now_ms, bool *done,
+                  int64_t *next_due_ms)
+{
+	struct tx_tick t = {.e = e,
+	                    .j = j,
+	                    .c = engine_cache_get(e, j),
+	                    .rounds = rounds_on(e, j),
+	                    .now_ms = now_ms,
+	                    .done = done,
+	                    .next_due_ms = next_due_ms};
+	enum tx_flow flow = TX_FLOW_GO;
+	int rc;
+
+	*done = false;
+	if (!t.c)
+		return FUOTA_ERR_IO;
+	rc = tx_start(&t, &flow);
+	if (rc != FUOTA_OK || flow == TX_FLOW_RETURN)
+		return rc;
 	for (int k = 0; k < FRAMES_PER_TICK; k++) {
-		char one[1][SENG_EUI_LEN];
-		const char(*gws)[SENG_EUI_LEN] = (const char(*)[SENG_EUI_LEN])j->gateways;
-		size_t n_gws = j->n_gateways;
-		int64_t resend_of = 0, at_gps = 0, busy_until, next_tx, lead_ms, wait_end = 0;
-		uint32_t n = 0, freq = j->freq_hz;
-		int frag_index = 0, version, pick = -1, status = -1;
-		bool new_frame = true, last_status = false;
+		struct tx_frame f = {.gws = (const char(*)[SENG_EUI_LEN])j->gateways,
+		                     .n_gws = j->n_gateways,
+		                     .freq = j->freq_hz};
 
-		if (now_ms < j->next_tx_ms) {
-			if (j->next_tx_ms < *next_due_ms)
-				*next_due_ms = j->next_tx_ms;
-			return FUOTA_OK;
-		}
-		if (now_ms + (int64_t)(r.airtime_us / 1000) >= session_end_ms) {
-			log_msg(LOG_LVL_WARN, "job %lld: the session ends with frames unsent",
-			        (long long)j->id);
-			*done = true;
-			return FUOTA_OK;
-		}
-		if (seng_resend_next(e->store, j->id, &resend_of, one[0], &frag_index, &n) ==
-		    FUOTA_OK) {
-			gws = (const char(*)[SENG_EUI_LEN])one;
-			n_gws = 1;
-			new_frame = false;
-			version = version_of(ss, n_ss, frag_index);
-		} else {
-			/* Adaptive: which devices still miss the image changes with their answers.
-			 */
-			if (j->adaptive && k > 0) {
-				rc = seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n_ss);
-				if (rc != FUOTA_OK)
-					return rc;
-			}
-			if (rounds) {
-				rc = rounds_size(e, j, ss, n_ss);
-				if (rc != FUOTA_OK)
-					return rc;
-				status = round_status_due(ss, n_ss, &last_status);
-			}
-			if (status >= 0) {
-				frag_index = ss[status].frag_index;
-				version = ss[status].frag_version;
-			} else {
-				if (n_gws > 0)
-					pick = next_session(e, j, ss, n_ss, rounds);
-				if (pick < 0)
-					return tx_idle(e, j, now_ms, done, next_due_ms);
-				n = ss[pick].next_n;
-				frag_index = ss[pick].frag_index;
-				version = ss[pick].frag_version;
-			}
-		}
-		/* GPS-timed class C frames are booked on the gateways ahead of time, back to back:
-		 * hand a frame over up to GPS_LEAD_MS before the gateways are free. */
-		lead_ms = (j->mc_class != 'B' && e->cfg.gps_timing) ? GPS_LEAD_MS : 0;
-		busy_until = gws_free(e, gws, n_gws);
-		if (busy_until > now_ms + lead_ms) {
-			if (busy_until - lead_ms < *next_due_ms)
-				*next_due_ms = busy_until - lead_ms;
-			return FUOTA_OK;
-		}
-		if (j->mc_class == 'B') {
-			struct mc_slot slot;
-
-			/* The frame is handed to the gateways a few seconds before its ping slot.
-			 */
-			if (classb_slot(j, &r, now_ms + 2000, &slot) != FUOTA_OK) {
-				*done = true;
-				return FUOTA_OK;
-			}
-			at_gps = slot.start_ms;
-			freq = slot.freq_hz;
-			busy_until = engine_gps_to_unix_ms(slot.start_ms);
-		} else if (e->cfg.gps_timing) {
-			/* On air right after the gateways' previous frame (GPS_GAP_MS apart), and
-			 * never sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in
-			 * time. */
-			busy_until = gws_free(e, gws, n_gws) + GPS_GAP_MS;
-			if (busy_until < now_ms + GPS_MIN_LEAD_MS)
-				busy_until = now_ms + GPS_MIN_LEAD_MS;
-			at_gps = engine_unix_to_gps_ms(busy_until);
-		} else {
-			busy_until = now_ms;
-		}
-		if (status >= 0 && last_status) {
-			/* The wait for the answers starts once the request is on the air (a data
-			 * frame's airtime bounds the short request's). */
-			wait_end = round_wait_end(e, j, busy_until + (int64_t)(r.airtime_us / 1000),
-			                          session_end_ms);
-			if (wait_end == 0) {
-				rc = rounds_give_up(e, j, ss, n_ss);
-				if (rc != FUOTA_OK)
-					return rc;
-				continue;
-			}
-		}
-		gws_busy(e, gws, n_gws, busy_until, &r);
-		next_tx = gws_free(e, gws, n_gws) +
-		          (lead_ms ? -(int64_t)lead_ms : (int64_t)e->cfg.frame_margin_ms);
-		if (j->mc_class == 'B')
-			next_tx = busy_until - 2000 + 1;
-		if (status >= 0) {
-			if (wait_end > next_tx)
-				next_tx = wait_end;
-			rc = send_status(e, j, c, &r, &ss[status], gws, n_gws, at_gps, freq, now_ms,
-			                 next_tx);
-			if (rc != FUOTA_OK)
-				return rc;
-			/* As stored by send_status (the request goes at the end of the batch). */
-			ss[status].asked_at = ss[status].round_end;
-			ss[status].round++;
-			if (last_status) {
-				log_msg(LOG_LVL_INFO,
-				        "job %lld: round over; status requests sent, the next "
-				        "batch "
-				        "in %llu ms",
-				        (long long)j->id,
-				        (unsigned long long)engine_round_wait_ms(e, j));
-				engine_tx_progress(e, j, false);
-				if (next_tx < *next_due_ms)
-					*next_due_ms = next_tx;
-				return FUOTA_OK;
-			}
-			continue;
-		}
-		rc = send_frame(e, j, c, &r, version, frag_index, n, new_frame, resend_of, gws,
-		                n_gws, at_gps, freq, now_ms, next_tx, gws_free(e, gws, n_gws));
-		if (rc != FUOTA_OK)
+		/* Fetch, ask the policy (fuota/tx_next.h), then send. */
+		rc = tx_ask(&t, k, &f, &flow);
+		if (rc == FUOTA_OK && flow == TX_FLOW_GO)
+			rc = tx_when(&t, &f, &flow);
+		if (rc == FUOTA_OK && flow == TX_FLOW_GO)
+			rc = f.d.action == TX_STATUS ? tx_status(&t, &f, &flow)
+			                             : tx_fragment(&t, &f);
+		if (rc != FUOTA_OK || flow == TX_FLOW_RETURN)
 			return rc;
-		if (!new_frame)
-			continue;
-		ss[pick].next_n = n + 1;
-		ss[pick].frames_sent++;
-		if (j->adaptive && e->cfg.adaptive_stream && version < 2 &&
-		    n >= j->nb_frag + j->redundancy &&
-		    (n - j->nb_frag - j->redundancy) % status_every(j) == 0) {
-			/* TS004 v1 has no FragDataBlockReceivedReq: ask the devices of this
-			 * session still missing the block how far they are, every few parity
-			 * rows. */
-			engine_dev_status_round(e, j, frag_index);
-		}
-		if (j->frames_sent % PROGRESS_EVERY == 0 || n == j->nb_frag)
-			engine_tx_progress(e, j, false);
 	}
 	*next_due_ms = now_ms;
 	return FUOTA_OK;
