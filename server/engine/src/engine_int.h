@@ -180,11 +180,40 @@ int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index,
 /* Publishes a progress event of job j: frames sent (new, again) in all and per session, their
  * time on air in all; done marks the last one. */
 void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done);
-/* Adaptive rounds: the wait for the answers after a round's status request, [engine]
- * adaptive_wait_s or else the feedback window of the job's devices (engine_round_pause_ms). */
-uint64_t engine_round_wait_ms(const struct engine *e, const struct seng_job *j);
 /* Frees what a cache entry owns (not the entry). */
 void engine_cache_free(struct engine_cache *c);
+
+/* engine_rounds.c: adaptive redundancy in rounds (engine_calc.h "adaptive rounds"). */
+/* The frames of session s sent so far (its next N - 1). */
+static inline uint32_t sent_of(const struct seng_session *s)
+{
+	return s->next_n > 0 ? s->next_n - 1 : 0;
+}
+
+/* A session still sending: not stopped, with devices that have not reported their block. */
+static inline bool session_live(const struct seng_session *s)
+{
+	return !s->done && s->devices > 0 && s->pending > 0;
+}
+
+/* The wait for the answers after a round's status request, [engine] adaptive_wait_s or else the
+ * feedback window of the job's devices (engine_round_pause_ms). */
+uint64_t engine_round_wait_ms(const struct engine *e, const struct seng_job *j);
+/* Whether every session is stopped (or has no device): nothing is left to send or to size. */
+bool engine_sessions_over(const struct seng_session *ss, size_t n);
+/* Sizes the first batch of each live session, and the next one after a round's wait (stored). */
+int engine_rounds_size(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                       size_t n_ss);
+/* The end of the wait after the last status request of a round, or 0 when the session would end
+ * before it is over. */
+int64_t engine_round_wait_end(struct engine *e, const struct seng_job *j, int64_t on_air_end_ms,
+                              int64_t session_end_ms);
+/* No more status requests: each live session takes every row up to the cap. */
+int engine_rounds_give_up(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                          size_t n_ss);
+/* Ends a round's wait now when no answer is left to come (stored). */
+int engine_rounds_wait_answered(struct engine *e, struct seng_job *j, const struct seng_session *ss,
+                                size_t n_ss, int64_t now_ms);
 
 /* csr.c: the TS003 clock-sync responder. Answers every AppTimeReq of an uplink on port_clk. */
 int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
