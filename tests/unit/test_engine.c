@@ -40,6 +40,25 @@ static void test_step_names(void **state)
 	assert_false(engine_step_is_setup(ENGINE_STEP_READY));
 }
 
+/* The job phases: the names engine_job.phase holds (sql/020_engine.sql's CHECK), both ways. */
+static void test_phase_names(void **state)
+{
+	static const char *const names[] = {"setup",  "session", "transmit",
+	                                    "status", "cleanup", "done"};
+	enum engine_phase p;
+
+	(void)state;
+	assert_int_equal(sizeof(names) / sizeof(names[0]), ENGINE_PHASE_COUNT);
+	for (unsigned i = 0; i < ENGINE_PHASE_COUNT; i++) {
+		assert_string_equal(engine_phase_name((enum engine_phase)i), names[i]);
+		assert_int_equal(engine_phase_parse(names[i], &p), FUOTA_OK);
+		assert_int_equal(p, i);
+	}
+	assert_int_equal(engine_phase_parse("sending", &p), FUOTA_ERR_MALFORMED);
+	assert_int_equal(engine_phase_parse(NULL, &p), FUOTA_ERR_MALFORMED);
+	assert_string_equal(engine_phase_name(ENGINE_PHASE_COUNT), "?");
+}
+
 static void test_step_next(void **state)
 {
 	struct engine_versions unknown = {0, 0, 0}, known = {1, 2, 1}, half = {1, 1, 0};
@@ -543,6 +562,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_step_names),
+	        cmocka_unit_test(test_phase_names),
 	        cmocka_unit_test(test_step_next),
 	        cmocka_unit_test(test_timeout),
 	        cmocka_unit_test(test_gw_cover),

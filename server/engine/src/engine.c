@@ -518,17 +518,17 @@ static int phase(struct engine *e, const struct seng_job *j, struct seng_phase *
 
 	engine_job_forget(e, j->id);
 	if (rc == FUOTA_OK) {
-		log_msg(LOG_LVL_INFO, "job %lld: phase %s -> %s", (long long)j->id, p->from_phase,
-		        p->to_phase);
-		job_event(
-		        e, j, "log",
-		        json_pack("{s:s, s:s}", "phase_from", p->from_phase, "phase", p->to_phase),
-		        true);
+		const char *from = engine_phase_name(p->from_phase),
+		           *to = engine_phase_name(p->to_phase);
+
+		log_msg(LOG_LVL_INFO, "job %lld: phase %s -> %s", (long long)j->id, from, to);
+		job_event(e, j, "log", json_pack("{s:s, s:s}", "phase_from", from, "phase", to),
+		          true);
 	}
 	return rc;
 }
 
-static int enter_cleanup(struct engine *e, const struct seng_job *j, const char *from);
+static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine_phase from);
 
 static uint64_t unicast_timeout_ms(const struct seng_job *j)
 {
@@ -702,11 +702,11 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	    0)
 		return FUOTA_OK;
 	if (counts[ENGINE_STEP_READY] == 0)
-		return enter_cleanup(e, j, "setup");
+		return enter_cleanup(e, j, ENGINE_PHASE_SETUP);
 	memset(&p, 0, sizeof(p));
-	p.from_phase = "setup";
+	p.from_phase = ENGINE_PHASE_SETUP;
 	start = session_start_from(e, j, now_ms);
-	p.to_phase = "session";
+	p.to_phase = ENGINE_PHASE_SESSION;
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.deadline_ms = now_ms;
@@ -810,8 +810,8 @@ static int move_session(struct engine *e, const struct seng_job *j, unsigned wai
 	int rc;
 
 	memset(&p, 0, sizeof(p));
-	p.from_phase = "session";
-	p.to_phase = "session";
+	p.from_phase = ENGINE_PHASE_SESSION;
+	p.to_phase = ENGINE_PHASE_SESSION;
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.session_moved = true;
@@ -870,8 +870,8 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	if (rc != FUOTA_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));
-	p.from_phase = "session";
-	p.to_phase = "transmit";
+	p.from_phase = ENGINE_PHASE_SESSION;
+	p.to_phase = ENGINE_PHASE_TRANSMIT;
 	p.moves = late;
 	p.n_moves = 1;
 	p.deadline_ms = now_ms;
@@ -906,8 +906,8 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	if (rc != FUOTA_OK || !done)
 		return rc;
 	memset(&p, 0, sizeof(p));
-	p.from_phase = "transmit";
-	p.to_phase = "status";
+	p.from_phase = ENGINE_PHASE_TRANSMIT;
+	p.to_phase = ENGINE_PHASE_STATUS;
 	p.moves = to_status;
 	p.n_moves = 2;
 	p.deadline_ms = now_ms;
@@ -915,7 +915,7 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	return phase(e, j, &p);
 }
 
-static int enter_cleanup(struct engine *e, const struct seng_job *j, const char *from)
+static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine_phase from)
 {
 	struct seng_phase p;
 	struct seng_dev *devs = NULL;
@@ -924,7 +924,7 @@ static int enter_cleanup(struct engine *e, const struct seng_job *j, const char 
 
 	memset(&p, 0, sizeof(p));
 	p.from_phase = from;
-	p.to_phase = "cleanup";
+	p.to_phase = ENGINE_PHASE_CLEANUP;
 	rc = phase(e, j, &p);
 	if (rc != FUOTA_OK)
 		return rc;
@@ -1017,15 +1017,15 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 	rc = seng_dev_counts(e->store, j.id, counts, ENGINE_STEP_COUNT, &pending);
 	if (rc != FUOTA_OK)
 		goto out;
-	if (strcmp(j.phase, "setup") == 0)
+	if (j.phase == ENGINE_PHASE_SETUP)
 		rc = phase_setup(e, &j, counts, now_ms);
-	else if (strcmp(j.phase, "session") == 0)
+	else if (j.phase == ENGINE_PHASE_SESSION)
 		rc = phase_session(e, &j, counts, now_ms, next_due);
-	else if (strcmp(j.phase, "transmit") == 0)
+	else if (j.phase == ENGINE_PHASE_TRANSMIT)
 		rc = phase_transmit(e, &j, counts, now_ms, next_due);
-	else if (strcmp(j.phase, "status") == 0 && counts[ENGINE_STEP_FRAG_STATUS] == 0)
-		rc = enter_cleanup(e, &j, "status");
-	else if (strcmp(j.phase, "cleanup") == 0 && counts[ENGINE_STEP_CLEANUP] == 0)
+	else if (j.phase == ENGINE_PHASE_STATUS && counts[ENGINE_STEP_FRAG_STATUS] == 0)
+		rc = enter_cleanup(e, &j, ENGINE_PHASE_STATUS);
+	else if (j.phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] == 0)
 		rc = finish(e, &j, counts, now_ms);
 out:
 	seng_job_free(&j);

@@ -25,6 +25,30 @@ const char *engine_step_name(enum engine_step s)
 	return step_names[s];
 }
 
+static const char *const phase_names[ENGINE_PHASE_COUNT] = {
+        [ENGINE_PHASE_SETUP] = "setup",       [ENGINE_PHASE_SESSION] = "session",
+        [ENGINE_PHASE_TRANSMIT] = "transmit", [ENGINE_PHASE_STATUS] = "status",
+        [ENGINE_PHASE_CLEANUP] = "cleanup",   [ENGINE_PHASE_DONE] = "done",
+};
+
+const char *engine_phase_name(enum engine_phase p)
+{
+	return (unsigned)p < ENGINE_PHASE_COUNT ? phase_names[p] : "?";
+}
+
+int engine_phase_parse(const char *name, enum engine_phase *p)
+{
+	if (!name)
+		return FUOTA_ERR_MALFORMED;
+	for (unsigned i = 0; i < ENGINE_PHASE_COUNT; i++) {
+		if (strcmp(name, phase_names[i]) == 0) {
+			*p = (enum engine_phase)i;
+			return FUOTA_OK;
+		}
+	}
+	return FUOTA_ERR_MALFORMED;
+}
+
 int engine_step_parse(const char *name, enum engine_step *s)
 {
 	if (!name)

@@ -144,6 +144,7 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc, k = 0;
+	bool phase_ok;
 
 	memset(j, 0, sizeof(*j));
 	rc = store_run(
@@ -198,7 +199,10 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->has_tx_power = get_bool(r, 0, k++);
 	j->tx_power_dbm = (int)store_get_i64(r, 0, k++);
 	j->has_engine = get_bool(r, 0, k++);
-	get_str(r, 0, k++, j->phase, sizeof(j->phase));
+	/* The phase is text in the database only (engine_job's CHECK names each one). */
+	j->phase = ENGINE_PHASE_SETUP;
+	phase_ok = !j->has_engine || engine_phase_parse(PQgetvalue(r, 0, k), &j->phase) == FUOTA_OK;
+	k++;
 	j->mc_group_id = store_get_i64(r, 0, k++);
 	j->mc_addr = (uint32_t)store_get_i64(r, 0, k++);
 	get_hex(r, 0, k++, j->mc_key_box, sizeof(j->mc_key_box), &j->mc_key_box_len);
@@ -221,7 +225,7 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->frames_sent = (uint32_t)store_get_i64(r, 0, k++);
 	j->frames_resent = (uint32_t)store_get_i64(r, 0, k++);
 	j->session_moves = (unsigned)store_get_i64(r, 0, k++);
-	rc = FUOTA_OK;
+	rc = phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
 out:
 	PQclear(r);
 	store_release(s, c);
@@ -351,8 +355,8 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	{
 		char to[24];
 		const char *v[10] = {jid,
-		                     p->from_phase,
-		                     p->to_phase,
+		                     engine_phase_name(p->from_phase),
+		                     engine_phase_name(p->to_phase),
 		                     b(p->set_session_start),
 		                     ss,
 		                     b(p->set_next_tx),

@@ -42,6 +42,24 @@ bool engine_step_is_final(enum engine_step s);
 /* true for the steps before READY (the device is still being set up). */
 bool engine_step_is_setup(enum engine_step s);
 
+/* ---- job phases ----------------------------------------------------------------------------
+ * What engine_job.phase holds: a job goes setup -> session -> transmit -> status -> cleanup ->
+ * done (setup may go to cleanup directly when no device is left). Text only in the database. */
+enum engine_phase {
+	ENGINE_PHASE_SETUP = 0, /* devices are being set up */
+	ENGINE_PHASE_SESSION,   /* the session time is fixed; McClass*SessionReq to the devices */
+	ENGINE_PHASE_TRANSMIT,  /* the multicast session: fragments and parity */
+	ENGINE_PHASE_STATUS,    /* FragSessionStatusReq to each device */
+	ENGINE_PHASE_CLEANUP,   /* FragSessionDeleteReq + McGroupDeleteReq */
+	ENGINE_PHASE_DONE,      /* finished */
+	ENGINE_PHASE_COUNT
+};
+
+/* "setup", "session", ... (the engine_job.phase text); "?" out of range. */
+const char *engine_phase_name(enum engine_phase p);
+/* The phase of a name; FUOTA_ERR_MALFORMED for an unknown name. */
+int engine_phase_parse(const char *name, enum engine_phase *p);
+
 /* Package versions a device is known to speak (0 = unknown). */
 struct engine_versions {
 	int ts003, ts004, ts005;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/engine_calc.h"
 #include "fuota/store.h"
 
 #define SENG_EUI_LEN 17
@@ -33,7 +34,7 @@ struct seng_job {
 	int plan_fragment_size, plan_fragments, plan_padding, plan_parity, plan_timeout_exp;
 	/* engine_job */
 	bool has_engine;
-	char phase[16];
+	enum engine_phase phase; /* ENGINE_PHASE_SETUP when !has_engine */
 	int64_t mc_group_id;
 	uint32_t mc_addr;
 	uint8_t mc_key_box[SENG_BOX_MAX];
@@ -98,8 +99,8 @@ struct seng_move {
 	int block; /* > 0: only the devices that reported their block, < 0: the others */
 };
 struct seng_phase {
-	const char *from_phase; /* the change applies only from this phase */
-	const char *to_phase;
+	enum engine_phase from_phase; /* the change applies only from this phase */
+	enum engine_phase to_phase;
 	bool set_session_start;
 	int64_t session_start_ms;
 	bool set_next_tx;
