@@ -161,6 +161,7 @@ struct msim {
 	unsigned ipr;         /* +IPR now (0: autobaud) */
 	unsigned ipr_pending; /* +IPR: the new rate applies once the OK is on the wire */
 	bool urc_mid_done;    /* the urc-mid fault fired in this response */
+	bool in_cmd;          /* a command line runs: URCs wait for its final result */
 	uint8_t *urcq;        /* URCs held while a prompt or a transfer owns the line */
 	size_t urcq_n, urcq_cap;
 	struct msim_sock sock[MSIM_SOCKETS];

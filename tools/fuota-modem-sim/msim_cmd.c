@@ -261,6 +261,7 @@ void msim_dispatch_line(struct msim *m, const char *line, size_t len)
 	struct msim_cmd c;
 	int r;
 
+	m->in_cmd = true;
 	if (msim_at_begin(line, len, &cur) != 0) {
 		msim_final(m, MSIM_ERROR);
 		return;

@@ -101,14 +101,23 @@ void msim_urc(struct msim *m, const char *fmt, ...)
 	va_end(ap);
 	if (!m->powered || m->silent)
 		return;
-	if (m->mode == MSIM_MODE_RAW || m->mode == MSIM_MODE_XMODEM) {
-		/* the module holds URCs while the line carries a payload */
+	if (m->in_cmd || m->mode == MSIM_MODE_RAW || m->mode == MSIM_MODE_XMODEM) {
+		/* the module holds URCs while a command runs or the line carries a payload */
 		buf_add(&m->urcq, &m->urcq_n, &m->urcq_cap, "\r\n", 2);
 		buf_add(&m->urcq, &m->urcq_n, &m->urcq_cap, buf, n);
 		buf_add(&m->urcq, &m->urcq_n, &m->urcq_cap, "\r\n", 2);
 		return;
 	}
 	emit(m, buf, n);
+}
+
+/* The URCs held back go out once the line is free. */
+static void flush_urcs(struct msim *m)
+{
+	if (m->urcq_n && !m->in_cmd && m->mode == MSIM_MODE_COMMAND) {
+		msim_out_raw(m, m->urcq, m->urcq_n);
+		m->urcq_n = 0;
+	}
 }
 
 static const char *cme_text(int cme)
@@ -132,8 +141,10 @@ void msim_final(struct msim *m, int rc)
 
 	urc_mid(m);
 	m->urc_mid_done = false;
+	m->in_cmd = false;
 	if (m->faults.drop_final > 0) {
 		m->faults.drop_final--;
+		flush_urcs(m);
 		return;
 	}
 	if (rc == 0)
@@ -145,6 +156,7 @@ void msim_final(struct msim *m, int rc)
 	else
 		n = snprintf(buf, sizeof(buf), "+CME ERROR: %s", cme_text(rc));
 	emit(m, buf, (size_t)n);
+	flush_urcs(m);
 }
 
 void msim_ok(struct msim *m)
@@ -179,10 +191,7 @@ void msim_timer_cancel(struct msim *m, void (*fn)(struct msim *, int))
 static void to_command_mode(struct msim *m)
 {
 	m->mode = MSIM_MODE_COMMAND;
-	if (m->urcq_n) {
-		msim_out_raw(m, m->urcq, m->urcq_n);
-		m->urcq_n = 0;
-	}
+	flush_urcs(m);
 }
 
 static void raw_end(struct msim *m, bool complete)
@@ -238,7 +247,15 @@ void msim_xmodem_start(struct msim *m, const char *name, const char *tag, long s
 	msim_xr_start(&m->xr, m->now_ms, m->cfg.xmodem_scale, xr_out, xr_data, m);
 }
 
-/* The receiver finished: keep the file (trimmed to the announced size) and report. */
+static void xmodem_report(struct msim *m, int rc)
+{
+	msim_line(m, "+USIMXRECV: %d,%zu,%lu,%lu", rc, rc == MSIM_XR_OK ? m->xr_n : 0, m->xr.blocks,
+	          m->xr.errors);
+	msim_final(m, rc == MSIM_XR_OK ? 0 : MSIM_ERROR);
+}
+
+/* The receiver finished: keep the file (trimmed to the announced size) and report 200 ms later,
+ * when the sender has let go of the line. */
 static void xmodem_end(struct msim *m)
 {
 	int rc = m->xr.result;
@@ -253,10 +270,9 @@ static void xmodem_end(struct msim *m)
 	if (rc == MSIM_XR_OK &&
 	    msim_fs_write(m, m->xr_tag, m->xr_name, m->xr_buf, keep, false) != 0)
 		rc = MSIM_XR_REFUSED;
+	m->xr_n = keep;
 	to_command_mode(m);
-	msim_line(m, "+USIMXRECV: %d,%zu,%lu,%lu", rc, rc == MSIM_XR_OK ? keep : 0, m->xr.blocks,
-	          m->xr.errors);
-	msim_final(m, rc == MSIM_XR_OK ? 0 : MSIM_ERROR);
+	msim_timer_add(m, 200, xmodem_report, rc);
 }
 
 /* A CR ended the line: find "AT" in it (a real module skips what precedes) and run it. */
@@ -396,6 +412,7 @@ static void volatile_reset(struct msim *m)
 	m->urcq_n = 0;
 	m->xr_n = 0;
 	m->urc_mid_done = false;
+	m->in_cmd = false;
 }
 
 void msim_power_off(struct msim *m)
