@@ -137,6 +137,8 @@ struct msim_cfg {
 	unsigned net_bytes_per_s; /* HTTP/FTP download rate */
 	unsigned xmodem_scale; /* divides the Xmodem handshake timings (1 = the app note's 109 s) */
 	const char *imei;
+	/* the loopback ports sockets may reach; 0,0 = all (the fuzz harness narrows it to its own) */
+	uint16_t port_lo, port_hi;
 };
 
 struct msim {

@@ -57,6 +57,11 @@ static int loopback_addr(const struct msim_cmd *c, int i, uint32_t *addr)
 	return 0;
 }
 
+static bool port_ok(const struct msim *m, long port)
+{
+	return !m->cfg.port_hi || (port >= m->cfg.port_lo && port <= m->cfg.port_hi);
+}
+
 static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in sa;
@@ -114,7 +119,7 @@ int msim_h_usoco(struct msim *m, const struct msim_cmd *c)
 	if (!s || s->proto != 6 || s->connected || loopback_addr(c, 1, &addr) != 0 ||
 	    msim_at_int(c, 2, 1, 65535, &port) != 0)
 		return MSIM_CME_BAD_PARAM;
-	if (!m->psd_active)
+	if (!m->psd_active || !port_ok(m, port))
 		return MSIM_CME_NOT_ALLOWED;
 	sa = sin_of(addr, (uint16_t)port);
 	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
@@ -214,7 +219,7 @@ int msim_h_usost(struct msim *m, const struct msim_cmd *c)
 	    msim_at_int(c, 2, 1, 65535, &port) != 0 ||
 	    msim_at_int(c, 3, 1, MSIM_DGRAM_MAX, &len) != 0)
 		return MSIM_CME_BAD_PARAM;
-	if (!m->psd_active)
+	if (!m->psd_active || !port_ok(m, port))
 		return MSIM_CME_NOT_ALLOWED;
 	m->raw.addr = addr;
 	m->raw.port = (uint16_t)port;
