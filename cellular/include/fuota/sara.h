@@ -1,0 +1,170 @@
+/* The SARA-R5 driver: start-up, identity, MNO profile, registration, the PDP context of the
+ * internal IP stack, UDP/TCP sockets, the module file system, and the HTTP and FTP clients, over an
+ * AT client (at_client.h). Replies are parsed by the pure functions of sara_parse.h; a reply that
+ * does not parse fails the call with FUOTA_ERR_MALFORMED and sara_last_error() names the command
+ * and the line.
+ *
+ * URCs are recorded in the driver's state (registration, socket data waiting, HTTP/FTP results)
+ * and passed on to the optional event callback; the caller drives the idle loop with sara_poll().
+ *
+ * Ownership: the driver keeps the at_client and hardware pointers of its config; sara_destroy
+ * removes its URC handlers and accepts NULL. */
+#ifndef FUOTA_SARA_H
+#define FUOTA_SARA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuota/at_client.h"
+#include "fuota/sara_parse.h"
+
+struct sara;
+
+/* The module's control lines, where the board wires them. Each may be NULL. */
+struct sara_hw {
+	int (*power_pulse)(void *ctx, uint32_t ms); /* hold PWR_ON low for ms (on/off toggle) */
+	int (*reset)(void *ctx, uint32_t ms);       /* hold RESET_N low for ms */
+	void *ctx;
+};
+
+enum sara_event_kind {
+	SARA_EV_REG,         /* +CEREG URC: reg.stat */
+	SARA_EV_PDP_UP,      /* +UUPSDA success */
+	SARA_EV_PDP_DOWN,    /* +UUPSDD */
+	SARA_EV_SOCK_DATA,   /* +UUSORD/+UUSORF: sock, bytes waiting */
+	SARA_EV_SOCK_CLOSED, /* +UUSOCL: sock */
+	SARA_EV_HTTP,        /* +UUHTTPCR: xfer */
+	SARA_EV_FTP          /* +UUFTPCR: xfer */
+};
+struct sara_event {
+	enum sara_event_kind kind;
+	int sock;
+	size_t bytes;
+	struct sara_cereg reg;
+	struct sara_xfer xfer;
+};
+typedef void (*sara_event_fn)(void *ctx, const struct sara_event *ev);
+
+struct sara_config {
+	struct at_client *at;           /* required */
+	const struct cell_clock *clock; /* NULL: cell_clock_monotonic() */
+	struct sara_hw hw;
+	sara_event_fn on_event; /* may be NULL */
+	void *event_ctx;
+	int cmee; /* +CMEE mode set at boot: 1 numeric or 2 verbose; 0: 2 */
+};
+
+int sara_create(const struct sara_config *cfg, struct sara **out);
+void sara_destroy(struct sara *s);
+
+/* The message of the last failure: "AT+USOCR=17: cannot parse '+USOCR: x'" etc.; "" when none. */
+const char *sara_last_error(const struct sara *s);
+
+/* Boot detection and start-up: sends "AT" every 1 s (autobaud; the first characters may be lost)
+ * until it answers or timeout_ms passes, pulsing PWR_ON once (hw.power_pulse) if nothing answers
+ * within the first 6 s; then ATE0, AT+CMEE=<cmee>, AT+UDCONF=1,0 (binary sockets), AT+CEREG=2.
+ * FUOTA_ERR_TIMEOUT when the module never answered. */
+int sara_boot(struct sara *s, uint32_t timeout_ms);
+
+struct sara_info {
+	char fw[24];   /* ATI9 first field, e.g. "02.06" */
+	char app[24];  /* ATI9 second field, e.g. "A00.01" */
+	char cgmr[32]; /* AT+CGMR */
+	char imei[20]; /* AT+CGSN */
+};
+/* ATI9, AT+CGMR, AT+CGSN. */
+int sara_info(struct sara *s, struct sara_info *info);
+
+/* AT+UMNOPROF? */
+int sara_mno_get(struct sara *s, int *profile);
+/* AT+CFUN=0, AT+UMNOPROF=<profile>, AT+CFUN=16 (reboot), then sara_boot again. */
+int sara_mno_set(struct sara *s, int profile, uint32_t boot_timeout_ms);
+
+/* AT+CGDCONT=1,"IP","<apn>" (apn NULL leaves the context alone), AT+CFUN=1, then waits for
+ * +CEREG stat 1 or 5 (URC or AT+CEREG? every 2 s) for up to timeout_ms. *stat gets the last one
+ * seen (may be NULL). FUOTA_ERR_TIMEOUT; FUOTA_ERR_CONFLICT when registration was denied. */
+int sara_register(struct sara *s, const char *apn, uint32_t timeout_ms, int *stat);
+/* AT+CEREG? */
+int sara_reg_get(struct sara *s, struct sara_cereg *reg);
+
+/* AT+UPSD=<p>,0,0 (IPv4), AT+UPSD=<p>,100,<cid>, AT+UPSDA=<p>,3, then waits for +UUPSDA. ip gets
+ * the address (cap ≥ 16; may be NULL). */
+int sara_pdp_up(struct sara *s, int profile, int cid, uint32_t timeout_ms, char *ip, size_t cap);
+/* AT+UPSDA=<p>,4 */
+int sara_pdp_down(struct sara *s, int profile);
+
+enum { SARA_TCP = 6, SARA_UDP = 17 };
+/* AT+USOCR=<proto>[,<local_port>] → *sock. local_port 0: any. */
+int sara_sock_open(struct sara *s, int proto, uint16_t local_port, int *sock);
+/* AT+USOCO=<s>,"<host>",<port> (TCP) */
+int sara_sock_connect(struct sara *s, int sock, const char *host, uint16_t port,
+                      uint32_t timeout_ms);
+/* AT+USOST=<s>,"<ip>",<port>,<len> → '@' → data → +USOST. len ≤ 1024. */
+int sara_sock_sendto(struct sara *s, int sock, const char *ip, uint16_t port, const uint8_t *data,
+                     size_t len);
+/* AT+USOWR=<s>,<len> → '@' → data → +USOWR. len ≤ 1024. */
+int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len);
+/* AT+USORF=<s>,<cap> → one datagram (up to cap ≤ 1024 bytes); *got 0 when none waits. ip (cap ≥
+ * 40) and port may be NULL. */
+int sara_sock_recvfrom(struct sara *s, int sock, uint8_t *buf, size_t cap, size_t *got, char *ip,
+                       size_t ip_cap, uint16_t *port);
+/* AT+USORD=<s>,<cap> → up to cap bytes of the TCP stream. */
+int sara_sock_read(struct sara *s, int sock, uint8_t *buf, size_t cap, size_t *got);
+/* Bytes the last +UUSORD/+UUSORF URC said are waiting on sock (0 after a read took them). */
+size_t sara_sock_pending(const struct sara *s, int sock);
+/* AT+USOCL=<s> */
+int sara_sock_close(struct sara *s, int sock);
+
+/* AT+UDWNFILE="<name>",<len>[,"<tag>"] → '>' → data → OK. tag NULL: the USER area. The module
+ * appends when the file exists. */
+int sara_file_write(struct sara *s, const char *name, const char *tag, const uint8_t *data,
+                    size_t len, uint32_t timeout_ms);
+/* AT+ULSTFILE=0[,"<tag>"]: fn once per name. */
+int sara_file_list(struct sara *s, const char *tag, void (*fn)(void *ctx, const char *name),
+                   void *ctx);
+/* AT+ULSTFILE=2,"<name>"[,"<tag>"] → size. */
+int sara_file_size(struct sara *s, const char *name, const char *tag, size_t *bytes);
+/* AT+UDELFILE="<name>"[,"<tag>"] */
+int sara_file_delete(struct sara *s, const char *name, const char *tag);
+
+/* HTTP profile settings; NULL/0 fields are not sent. user and password are masked in the log. */
+struct sara_http_cfg {
+	const char *server_ip;   /* op 0 */
+	const char *server_name; /* op 1 */
+	const char *user;        /* op 2 */
+	const char *password;    /* op 3 */
+	uint16_t port;           /* op 5 */
+	uint32_t timeout_s;      /* op 7 (0 is refused by some firmware: see ubxlib#179) */
+};
+/* AT+UHTTP=<p> (reset), then one AT+UHTTP=<p>,<op>,... per set field. */
+int sara_http_config(struct sara *s, int profile, const struct sara_http_cfg *cfg);
+/* AT+UHTTPC=<p>,1,"<path>","<file>" (GET into a USER file), or with file NULL
+ * AT+UHTTPC=<p>,100,"<path>" (download into the FOAT area as updatePackage.bin); then waits for
+ * +UUHTTPCR up to timeout_ms. out gets the URC (md5 for cmd 100). FUOTA_ERR_IO when result is 0
+ * (then sara_http_error tells why). */
+int sara_http_get(struct sara *s, int profile, const char *path, const char *file,
+                  uint32_t timeout_ms, struct sara_xfer *out);
+/* AT+UHTTPER=<p> */
+int sara_http_error(struct sara *s, int profile, int *err_class, int *err_code);
+
+struct sara_ftp_cfg {
+	const char *server_name; /* op 1 */
+	const char *user;        /* op 2 */
+	const char *password;    /* op 3 */
+	uint16_t port;           /* op 7 */
+	bool passive;            /* op 6 */
+};
+/* AT+UFTP=<op>,... per set field. */
+int sara_ftp_config(struct sara *s, const struct sara_ftp_cfg *cfg);
+/* AT+UFTPC=1 → +UUFTPCR: 1,1 */
+int sara_ftp_login(struct sara *s, uint32_t timeout_ms);
+/* AT+UFTPC=100,"<path>" (into the FOAT area) → +UUFTPCR: 100,1,"<md5>" */
+int sara_ftp_get_foat(struct sara *s, const char *path, uint32_t timeout_ms, struct sara_xfer *out);
+/* AT+UFTPER */
+int sara_ftp_error(struct sara *s, int *err_class, int *err_code);
+
+/* Reads the port for up to timeout_ms, dispatching URCs (the idle loop). */
+int sara_poll(struct sara *s, uint32_t timeout_ms);
+
+#endif
