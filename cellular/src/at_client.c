@@ -227,6 +227,12 @@ int at_clear(struct at_client *at)
 	return e;
 }
 
+void at_set_recover(struct at_client *at, at_recover_fn fn, void *ctx)
+{
+	at->cfg.recover_fn = fn;
+	at->cfg.recover_ctx = ctx;
+}
+
 unsigned at_timeouts(const struct at_client *at)
 {
 	return at->timeouts;

@@ -202,7 +202,9 @@ int at_cmd(struct at_client *at, const struct at_cmd *cmd, struct at_resp *resp)
 	if (err == FUOTA_OK)
 		err = read_response(at, cmd, resp, at->clk->now_ms(at->clk->ctx) + tmo);
 	if (err == FUOTA_ERR_TIMEOUT) {
-		at->timeouts++;
+		/* the ladder's own probes do not climb it */
+		if (!at->in_recovery)
+			at->timeouts++;
 		at_log_note(at, "(timeout)");
 	} else if (err != FUOTA_ERR_IO) {
 		at->timeouts = 0;

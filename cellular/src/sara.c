@@ -194,6 +194,50 @@ static const struct {
         {"+UUHTTPCR:", on_http},    {"+UUFTPCR:", on_ftp},
 };
 
+static void pause_ms(struct sara *s, uint32_t ms)
+{
+	if (s->clk->sleep_ms)
+		s->clk->sleep_ms(s->clk->ctx, ms);
+	else
+		(void)at_poll(s->at, ms);
+}
+
+/* The ladder's rungs (CELLULAR-NOTES §3.7, ubxlib's SARA-R5 timings): sacrificial ATs, a power
+ * cycle through PWR_ON, the reset line. Runs after a timed-out command, with the client idle. */
+static void recover(void *ctx, enum at_recovery rung, unsigned consecutive)
+{
+	struct sara *s = ctx;
+	struct sara_event ev = {.kind = SARA_EV_RECOVERY, .rung = (int)rung};
+	int i, err = FUOTA_ERR_UNSUPPORTED;
+
+	(void)consecutive;
+	if (s->booting)
+		return;
+	if (rung == AT_RECOVER_AT) {
+		for (i = 0; i < 3 && err != FUOTA_OK; i++) {
+			err = at_cmdf(s->at, NULL, NULL, 1000, "AT");
+			at_clear(s->at);
+		}
+	} else if (rung == AT_RECOVER_POWER && s->cfg.hw.power_pulse) {
+		err = s->cfg.hw.power_pulse(s->cfg.hw.ctx, 2000); /* off */
+		pause_ms(s, 5000);
+		if (err == FUOTA_OK)
+			err = s->cfg.hw.power_pulse(s->cfg.hw.ctx, 1500); /* on */
+		s->needs_boot = true;
+	} else if (rung == AT_RECOVER_RESET && s->cfg.hw.reset) {
+		err = s->cfg.hw.reset(s->cfg.hw.ctx, 150);
+		s->needs_boot = true;
+	}
+	if (err == FUOTA_ERR_UNSUPPORTED)
+		at_log_note(s->at, "recovery: no line wired for this rung");
+	emit(s, &ev);
+}
+
+bool sara_needs_boot(const struct sara *s)
+{
+	return s->needs_boot;
+}
+
 int sara_create(const struct sara_config *cfg, struct sara **out)
 {
 	struct sara *s;
@@ -216,6 +260,8 @@ int sara_create(const struct sara_config *cfg, struct sara **out)
 		sara_destroy(s);
 		return err;
 	}
+	if (cfg->recovery)
+		at_set_recover(s->at, recover, s);
 	*out = s;
 	return FUOTA_OK;
 }
@@ -228,6 +274,8 @@ void sara_destroy(struct sara *s)
 		return;
 	for (i = 0; i < sizeof(urcs) / sizeof(urcs[0]); i++)
 		(void)at_urc_remove(s->at, urcs[i].prefix);
+	if (s->cfg.recovery)
+		at_set_recover(s->at, NULL, NULL);
 	free(s);
 }
 
@@ -266,7 +314,14 @@ static int wait_alive(struct sara *s, uint32_t timeout_ms)
 
 int sara_boot(struct sara *s, uint32_t timeout_ms)
 {
-	int err = wait_alive(s, timeout_ms);
+	int err;
+
+	s->booting = true;
+	err = wait_alive(s, timeout_ms);
+	s->booting = false;
+
+	if (err == FUOTA_OK)
+		s->needs_boot = false;
 
 	if (err == FUOTA_OK)
 		err = sara_cmd(s, NULL, 0, "ATE0");

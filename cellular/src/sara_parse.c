@@ -78,6 +78,8 @@ int sara_field_str(const struct sara_field *f, char *out, size_t cap)
 {
 	if (f->len + 1 > cap)
 		return FUOTA_ERR_NO_SPACE;
+	if (memchr(f->p, 0, f->len))
+		return FUOTA_ERR_MALFORMED; /* a NUL byte would cut the string short */
 	memcpy(out, f->p, f->len);
 	out[f->len] = 0;
 	return FUOTA_OK;

@@ -23,6 +23,8 @@ struct sara {
 	struct sara_xfer http;
 	bool ftp_seen;
 	struct sara_xfer ftp;
+	bool needs_boot;
+	bool booting; /* sara_boot's own AT polling: the ladder stays out of it */
 };
 
 /* Formats and runs a command into s->resp; on failure records "<command>: <why>" in s->err.

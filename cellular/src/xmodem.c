@@ -9,17 +9,17 @@ enum { XM_1K_THRESHOLD = 896 };
 
 uint16_t xm_crc16(const uint8_t *p, size_t n)
 {
-	uint16_t crc = 0;
+	unsigned crc = 0;
 	size_t i;
 	int b;
 
 	for (i = 0; i < n; i++) {
-		crc ^= (uint16_t)(p[i] << 8);
+		crc ^= (unsigned)p[i] << 8;
 		for (b = 0; b < 8; b++)
-			crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u)
-			                      : (uint16_t)(crc << 1);
+			crc = (crc & 0x8000u) ? ((crc << 1) ^ 0x1021u) & 0xffffu
+			                      : (crc << 1) & 0xffffu;
 	}
-	return crc;
+	return (uint16_t)crc;
 }
 
 size_t xm_block(uint8_t *out, unsigned blk, const uint8_t *src, size_t src_len, size_t size,

@@ -20,6 +20,8 @@ struct rig {
 	struct sara *s;
 	int events[8];
 	int pulses;
+	int resets;
+	uint32_t pulse_ms[4];
 };
 
 static void on_event(void *ctx, const struct sara_event *ev)
@@ -33,12 +35,20 @@ static int pulse(void *ctx, uint32_t ms)
 {
 	struct rig *r = ctx;
 
-	assert_int_equal(ms, 1500);
-	r->pulses++;
+	r->pulse_ms[r->pulses++ & 3] = ms;
 	return FUOTA_OK;
 }
 
-static struct rig *rig(const struct fake_step *steps, size_t n)
+static int reset_line(void *ctx, uint32_t ms)
+{
+	struct rig *r = ctx;
+
+	assert_int_equal(ms, 150);
+	r->resets++;
+	return FUOTA_OK;
+}
+
+static struct rig *rig_ex(const struct fake_step *steps, size_t n, bool recovery)
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	struct at_config ac = {0};
@@ -54,9 +64,16 @@ static struct rig *rig(const struct fake_step *steps, size_t n)
 	sc.on_event = on_event;
 	sc.event_ctx = r;
 	sc.hw.power_pulse = pulse;
+	sc.hw.reset = reset_line;
 	sc.hw.ctx = r;
+	sc.recovery = recovery;
 	assert_int_equal(sara_create(&sc, &r->s), FUOTA_OK);
 	return r;
+}
+
+static struct rig *rig(const struct fake_step *steps, size_t n)
+{
+	return rig_ex(steps, n, false);
 }
 
 static void done(struct rig *r)
@@ -89,6 +106,7 @@ static void test_boot_and_info(void **state)
 	(void)state;
 	assert_int_equal(sara_boot(r->s, 30000), FUOTA_OK);
 	assert_int_equal(r->pulses, 1);
+	assert_int_equal(r->pulse_ms[0], 1500);
 	assert_int_equal(sara_info(r->s, &info), FUOTA_OK);
 	assert_string_equal(info.fw, "02.06");
 	assert_string_equal(info.app, "A00.01");
@@ -303,6 +321,34 @@ static void test_ftp_foat(void **state)
 	done(r);
 }
 
+static void test_recovery_ladder(void **state)
+{
+	/* the module goes silent for good after booting */
+	struct fake_step st[] = {
+	        {"AT\r", 0, OK, 0, 5},         {"ATE0\r", 0, OK, 0, 5},
+	        {"AT+CMEE=2\r", 0, OK, 0, 5},  {"AT+UDCONF=1,0\r", 0, OK, 0, 5},
+	        {"AT+CEREG=2\r", 0, OK, 0, 5},
+	};
+	struct rig *r = rig_ex(st, sizeof(st) / sizeof(st[0]), true);
+	struct sara_cereg reg;
+	int i;
+
+	(void)state;
+	assert_int_equal(sara_boot(r->s, 30000), FUOTA_OK);
+	assert_false(sara_needs_boot(r->s));
+	for (i = 0; i < 6; i++)
+		assert_int_equal(sara_reg_get(r->s, &reg), FUOTA_ERR_TIMEOUT);
+	/* 2 timeouts: 3 sacrificial ATs; 4: power off 2 s, on 1.5 s; 6: the reset line */
+	assert_int_equal(r->events[SARA_EV_RECOVERY], 3);
+	assert_int_equal(r->pulses, 2);
+	assert_int_equal(r->pulse_ms[0], 2000);
+	assert_int_equal(r->pulse_ms[1], 1500);
+	assert_int_equal(r->resets, 1);
+	assert_true(sara_needs_boot(r->s));
+	assert_int_equal(at_timeouts(r->at), 6);
+	done(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +360,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_reply_names_command_and_line),
 	        cmocka_unit_test(test_http_foat_and_files),
 	        cmocka_unit_test(test_ftp_foat),
+	        cmocka_unit_test(test_recovery_ladder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,9 @@ static void test_identity(void **state)
 	                 FUOTA_OK);
 	assert_string_equal(fw, "02.06");
 	assert_string_equal(app, "A00.01");
+	/* found by fuzz_sara_parse: a field of NUL bytes made an empty version string */
+	assert_int_equal(sara_parse_ati9("\0\0\0\b 0,2", 8, fw, sizeof(fw), app, sizeof(app)),
+	                 FUOTA_ERR_MALFORMED);
 	assert_int_equal(sara_parse_ati9(L("02.06"), fw, sizeof(fw), app, sizeof(app)),
 	                 FUOTA_ERR_MALFORMED);
 	assert_int_equal(sara_parse_ati9(L("02.06,A00.01"), fw, 3, app, sizeof(app)),

@@ -56,7 +56,8 @@ enum at_recovery at_recovery_step(unsigned consecutive, unsigned per_rung);
 typedef void (*at_urc_fn)(void *ctx, const char *line, size_t len);
 typedef void (*at_log_fn)(void *ctx, const char *line);
 /* Called with the rung and the count of consecutive timeouts; runs after the command that timed
- * out has returned its state, so it may call at_cmd (the client is idle then). */
+ * out has returned its state, so it may call at_cmd (the client is idle then). Timeouts of the
+ * commands it runs do not count toward the ladder; an answer resets the count. */
 typedef void (*at_recover_fn)(void *ctx, enum at_recovery rung, unsigned consecutive);
 
 struct at_config {
@@ -148,6 +149,10 @@ int at_poll(struct at_client *at, uint32_t timeout_ms);
  * sticky error. */
 int at_wait_urc(struct at_client *at, const char *prefix, uint32_t timeout_ms, char *line,
                 size_t cap);
+
+/* Replaces the recovery callback of the config (fn NULL: none); how a driver created after the
+ * client (sara_create) installs its ladder. */
+void at_set_recover(struct at_client *at, at_recover_fn fn, void *ctx);
 
 /* Consecutive timeouts so far (reset by any final result). */
 unsigned at_timeouts(const struct at_client *at);

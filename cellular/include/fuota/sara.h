@@ -35,7 +35,8 @@ enum sara_event_kind {
 	SARA_EV_SOCK_DATA,   /* +UUSORD/+UUSORF: sock, bytes waiting */
 	SARA_EV_SOCK_CLOSED, /* +UUSOCL: sock */
 	SARA_EV_HTTP,        /* +UUHTTPCR: xfer */
-	SARA_EV_FTP          /* +UUFTPCR: xfer */
+	SARA_EV_FTP,         /* +UUFTPCR: xfer */
+	SARA_EV_RECOVERY     /* the recovery ladder acted: rung (enum at_recovery) */
 };
 struct sara_event {
 	enum sara_event_kind kind;
@@ -43,6 +44,7 @@ struct sara_event {
 	size_t bytes;
 	struct sara_cereg reg;
 	struct sara_xfer xfer;
+	int rung;
 };
 typedef void (*sara_event_fn)(void *ctx, const struct sara_event *ev);
 
@@ -53,6 +55,11 @@ struct sara_config {
 	sara_event_fn on_event; /* may be NULL */
 	void *event_ctx;
 	int cmee; /* +CMEE mode set at boot: 1 numeric or 2 verbose; 0: 2 */
+	/* Install the driver's recovery ladder on the AT client (at_set_recover): after
+	 * consecutive timeouts, first sacrificial "AT"s (a sleeping UART loses the first
+	 * character), then a power cycle through hw.power_pulse (2 s off, 1.5 s on), then
+	 * hw.reset. After a power cycle or reset sara_needs_boot() is true until sara_boot. */
+	bool recovery;
 };
 
 int sara_create(const struct sara_config *cfg, struct sara **out);
@@ -60,6 +67,10 @@ void sara_destroy(struct sara *s);
 
 /* The message of the last failure: "AT+USOCR=17: cannot parse '+USOCR: x'" etc.; "" when none. */
 const char *sara_last_error(const struct sara *s);
+
+/* Whether the recovery ladder power-cycled or reset the module since the last sara_boot (its
+ * volatile settings are gone: boot again). */
+bool sara_needs_boot(const struct sara *s);
 
 /* Boot detection and start-up: sends "AT" every 1 s (autobaud; the first characters may be lost)
  * until it answers or timeout_ms passes, pulsing PWR_ON once (hw.power_pulse) if nothing answers

@@ -27,7 +27,8 @@ int sara_fields(const char *line, size_t len, const char *prefix, struct sara_fi
                 size_t *n);
 /* A field as a decimal integer in [min, max] (optional leading '-'). */
 int sara_field_int(const struct sara_field *f, long min, long max, long *out);
-/* A field copied NUL-terminated into out (cap ≥ len + 1, else FUOTA_ERR_NO_SPACE). */
+/* A field copied NUL-terminated into out (cap ≥ len + 1, else FUOTA_ERR_NO_SPACE);
+ * FUOTA_ERR_MALFORMED when it holds a NUL byte. */
 int sara_field_str(const struct sara_field *f, char *out, size_t cap);
 
 /* Registration status (+CEREG <stat>). */
