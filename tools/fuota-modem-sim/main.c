@@ -48,7 +48,7 @@ static void usage(FILE *f)
 
 struct opts {
 	struct msim_cfg cfg;
-	const char *link, *control;
+	const char *link, *control, *trace;
 	const char *faults[MAX_FAULTS];
 	int nfaults;
 	bool pace;
@@ -56,12 +56,14 @@ struct opts {
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-	        {"link", 1, 0, 'l'},         {"state", 1, 0, 's'},  {"fs", 1, 0, 'f'},
-	        {"www", 1, 0, 'w'},          {"baud", 1, 0, 'b'},   {"no-pace", 0, 0, 'P'},
-	        {"boot-ms", 1, 0, 'B'},      {"reg-ms", 1, 0, 'R'}, {"net-rate", 1, 0, 'N'},
-	        {"xmodem-scale", 1, 0, 'X'}, {"imei", 1, 0, 'i'},   {"control", 1, 0, 'c'},
-	        {"fault", 1, 0, 'F'},        {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+	static const struct option lo[] = {{"link", 1, 0, 'l'},     {"state", 1, 0, 's'},
+	                                   {"fs", 1, 0, 'f'},       {"www", 1, 0, 'w'},
+	                                   {"baud", 1, 0, 'b'},     {"no-pace", 0, 0, 'P'},
+	                                   {"boot-ms", 1, 0, 'B'},  {"reg-ms", 1, 0, 'R'},
+	                                   {"net-rate", 1, 0, 'N'}, {"xmodem-scale", 1, 0, 'X'},
+	                                   {"imei", 1, 0, 'i'},     {"control", 1, 0, 'c'},
+	                                   {"fault", 1, 0, 'F'},    {"help", 0, 0, 'h'},
+	                                   {"trace", 1, 0, 'T'},    {0, 0, 0, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -84,6 +86,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'X': o->cfg.xmodem_scale = (unsigned)v; break;
 		case 'i': o->cfg.imei = optarg; break;
 		case 'c': o->control = optarg; break;
+		case 'T': o->trace = optarg; break;
 		case 'F':
 			if (o->nfaults == MAX_FAULTS)
 				return -1;
@@ -125,6 +128,7 @@ static int open_pty(int *master, int *slave, char *path, size_t len)
 
 struct loop {
 	struct msim *m;
+	FILE *trace;
 	int master, ctl;
 	bool pace;
 	double tx_credit, rx_credit; /* bytes the line may carry now, each way */
@@ -152,6 +156,22 @@ static void refill(struct loop *l)
 	l->last_us = t;
 }
 
+/* "<ms> <dir> <bytes, C-escaped>" */
+static void trace(struct loop *l, const char *dir, const uint8_t *d, size_t n)
+{
+	if (!l->trace)
+		return;
+	fprintf(l->trace, "%10.3f %s ", (double)now_us() / 1e6, dir);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\')
+			fputc(d[i], l->trace);
+		else
+			fprintf(l->trace, "\\x%02x", d[i]);
+	}
+	fputc('\n', l->trace);
+	fflush(l->trace);
+}
+
 static void pty_write(struct loop *l)
 {
 	struct msim *m = l->m;
@@ -163,6 +183,7 @@ static void pty_write(struct loop *l)
 	k = write(l->master, m->out, n);
 	if (k <= 0)
 		return;
+	trace(l, "<", m->out, (size_t)k);
 	memmove(m->out, m->out + k, m->out_n - (size_t)k);
 	m->out_n -= (size_t)k;
 	l->tx_credit -= (double)k;
@@ -183,6 +204,7 @@ static void pty_read(struct loop *l)
 	if (k <= 0)
 		return;
 	l->rx_credit -= (double)k;
+	trace(l, ">", buf, (size_t)k);
 	msim_input(l->m, buf, (size_t)k);
 }
 
@@ -302,12 +324,18 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.trace && !(l.trace = fopen(o.trace, "w"))) {
+		perror("fuota-modem-sim: --trace");
+		goto out;
+	}
 	l.pace = o.pace;
 	l.last_us = now_us();
 	while (!stop)
 		turn(&l);
 	rc = 0;
 out:
+	if (l.trace)
+		fclose(l.trace);
 	if (o.link)
 		unlink(o.link);
 	msim_free(&m);

@@ -48,6 +48,8 @@ static void reg_timer(struct msim *m, int arg)
 
 void msim_radio(struct msim *m, int cfun)
 {
+	if (cfun == 1 && m->cfun == 1 && (registered(m) || m->cereg_stat == 2))
+		return; /* on already: registration goes on undisturbed */
 	m->cfun = cfun;
 	msim_timer_cancel(m, reg_timer);
 	if (cfun == 1) {

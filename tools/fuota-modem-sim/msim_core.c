@@ -64,7 +64,8 @@ static void urc_mid(struct msim *m)
 	emit(m, m->faults.urc_text, strlen(m->faults.urc_text));
 }
 
-static void vline(const char *fmt, va_list ap, char *buf, size_t len, size_t *n)
+__attribute__((format(printf, 1, 0))) static void vline(const char *fmt, va_list ap, char *buf,
+                                                        size_t len, size_t *n)
 {
 	int k = vsnprintf(buf, len, fmt, ap);
 
