@@ -32,6 +32,8 @@ static void *echo_main(void *arg)
 		}
 	}
 	int c = accept(e->fd, NULL, NULL);
+
+	__atomic_store_n(&e->conn, c, __ATOMIC_SEQ_CST);
 	ssize_t k;
 
 	while (c >= 0 && (k = recv(c, buf, sizeof(buf), 0)) > 0) {
@@ -40,8 +42,10 @@ static void *echo_main(void *arg)
 		if (send(c, buf, (size_t)k, 0) < 0)
 			break;
 	}
-	if (c >= 0)
+	if (c >= 0) {
+		__atomic_store_n(&e->conn, -1, __ATOMIC_SEQ_CST);
 		close(c);
+	}
 	return NULL;
 }
 
@@ -51,6 +55,7 @@ void echo_start(struct echo *e, int proto)
 	socklen_t sl = sizeof(sa);
 
 	e->proto = proto;
+	e->conn = -1;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	e->fd = socket(AF_INET, proto == 17 ? SOCK_DGRAM : SOCK_STREAM, 0);
 	assert_true(e->fd >= 0);
@@ -64,8 +69,12 @@ void echo_start(struct echo *e, int proto)
 
 void echo_stop(struct echo *e)
 {
+	int c = __atomic_load_n(&e->conn, __ATOMIC_SEQ_CST);
+
+	/* shutdown wakes the thread in recvfrom / accept / recv; it returns, no cancel needed */
 	shutdown(e->fd, SHUT_RDWR);
-	close(e->fd);
-	pthread_cancel(e->th);
+	if (c >= 0)
+		shutdown(c, SHUT_RDWR);
 	pthread_join(e->th, NULL);
+	close(e->fd);
 }

@@ -7,6 +7,7 @@
 
 struct echo {
 	int fd, proto;
+	int conn;      /* TCP: the accepted connection, -1 when none */
 	unsigned port; /* where it listens */
 	pthread_t th;
 };

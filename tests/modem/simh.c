@@ -94,34 +94,44 @@ int simh_start(struct simh *h, const char *const *extra)
 	return launch(h, extra);
 }
 
-void simh_kill(struct simh *h)
+int simh_kill(struct simh *h)
 {
+	int st = 0;
+
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
 	if (h->pid > 0) {
 		kill(h->pid, SIGTERM);
-		waitpid(h->pid, NULL, 0);
+		waitpid(h->pid, &st, 0);
 	}
 	h->pid = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		/* a crash, or a sanitizer's report at exit */
+		fprintf(stderr, "simh: fuota-modem-sim ended with status 0x%x\n", st);
+		return -1;
+	}
+	return 0;
 }
 
 int simh_restart(struct simh *h, const char *const *extra)
 {
-	simh_kill(h);
+	if (simh_kill(h) != 0)
+		return -1;
 	return launch(h, extra);
 }
 
-void simh_stop(struct simh *h)
+int simh_stop(struct simh *h)
 {
 	char cmd[400];
+	int rc = simh_kill(h);
 
-	simh_kill(h);
 	if (h->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "simh: cannot remove %s\n", h->dir);
 	}
+	return rc;
 }
 
 void simh_write(struct simh *h, const void *d, size_t n)

@@ -18,10 +18,11 @@ struct simh {
 
 /* Starts the simulator with its default folders plus the extra NULL-terminated arguments. */
 int simh_start(struct simh *h, const char *const *extra);
-/* Stops it (SIGTERM), waits for it and removes the folder. */
-void simh_stop(struct simh *h);
-/* Stops it without removing the folder (a restart on the same NVM follows). */
-void simh_kill(struct simh *h);
+/* Stops it (SIGTERM), waits for it and removes the folder. -1 when it had crashed or did not
+ * exit with 0 (e.g. a sanitizer's report). */
+int simh_stop(struct simh *h);
+/* Stops it without removing the folder (a restart on the same NVM follows); as simh_stop. */
+int simh_kill(struct simh *h);
 /* Starts it again on the same folder. */
 int simh_restart(struct simh *h, const char *const *extra);
 /* "<dir>/<rel>" into out. */

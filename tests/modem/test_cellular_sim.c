@@ -90,8 +90,7 @@ static int teardown(void **state)
 	struct rig *r = *state;
 
 	rig_close(r);
-	simh_stop(&r->h);
-	return 0;
+	return simh_stop(&r->h);
 }
 
 /* Booted, registered on cid 1, PSD profile 0 up. */

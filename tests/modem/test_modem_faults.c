@@ -99,7 +99,7 @@ static void test_fault_option(void **state)
 	assert_int_equal(simh_line(&h, line, sizeof(line), 3000), 0);
 	assert_int_equal((unsigned char)line[0], 0xfe);
 	assert_string_not_equal(line, "+UMSIM: READY");
-	simh_stop(&h);
+	assert_int_equal(simh_stop(&h), 0);
 }
 
 int modem_sim_faults(void)
@@ -157,7 +157,7 @@ static void test_pacing(void **state)
 	assert_true(up > 0.9 && up < 2.0);
 	assert_true(down > 0.9 && down < 2.0);
 	assert_true(fast > 0.12 && fast < 0.5);
-	simh_stop(&h);
+	assert_int_equal(simh_stop(&h), 0);
 }
 
 int modem_sim_pacing(void)

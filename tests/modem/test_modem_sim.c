@@ -52,8 +52,7 @@ int msim_pdp_up(struct simh *h)
 
 int msim_teardown(void **state)
 {
-	simh_stop(*state);
-	return 0;
+	return simh_stop(*state);
 }
 
 /* Echo on at boot (factory), off after ATE0, the stored profile after &W and a reboot. */

@@ -16,9 +16,13 @@ uint16_t msim_xr_crc16(const uint8_t *d, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		crc ^= (uint16_t)(d[i] << 8);
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021)
-			                     : (uint16_t)(crc << 1);
+		for (int b = 0; b < 8; b++) {
+			unsigned next = (unsigned)crc << 1;
+
+			if (crc & 0x8000)
+				next ^= 0x1021;
+			crc = (uint16_t)next;
+		}
 	}
 	return crc;
 }
