@@ -13,6 +13,7 @@
 
 #include "msim.h"
 #include "msim_at.h"
+#include "msim_wire.h"
 #include "msim_xmodem.h"
 
 static int parse(const char *line, struct msim_cmd *c, size_t *cur)
@@ -243,6 +244,28 @@ static void test_xr_failures(void **state)
 	assert_int_equal(x.state, MSIM_XR_DATA);
 }
 
+/* Back to back while bytes are queued; a pause earns nothing. */
+static void test_wire(void **state)
+{
+	struct msim_wire w = {0};
+	uint64_t b = msim_wire_byte_ns(115200); /* 86805 ns */
+
+	(void)state;
+	assert_int_equal(b, 86805);
+	assert_int_equal(msim_wire_due(&w, 1000000, b, 10), 0); /* starts now */
+	assert_int_equal(msim_wire_done_ns(&w, 1000000, b, 10), 1000000 + 10 * b);
+	assert_int_equal(msim_wire_due(&w, 1000000 + 3 * b + 5, b, 10), 3);
+	assert_int_equal(msim_wire_due(&w, 1000000 + 10 * b, b, 7), 7);
+	/* idle for a second: the next bytes still take their time from now */
+	assert_int_equal(msim_wire_due(&w, 2000000000, b, 0), 0);
+	assert_int_equal(msim_wire_due(&w, 3000000000, b, 100), 0);
+	assert_int_equal(msim_wire_due(&w, 3000000000 + 50 * b, b, 100), 50);
+	/* the queue emptied: bytes queued later start when they come, not at the last byte */
+	assert_int_equal(msim_wire_due(&w, 3000000000 + 100 * b, b, 50), 50);
+	assert_int_equal(msim_wire_due(&w, 3000000000 + 100 * b + 1, b, 5), 0);
+	assert_int_equal(msim_wire_done_ns(&w, 0, b, 0), UINT64_MAX);
+}
+
 /* What NVM holds survives a save and a load; a broken line is refused. */
 static void test_state_file(void **state)
 {
@@ -282,6 +305,7 @@ int main(void)
 	        cmocka_unit_test(test_at_parse),    cmocka_unit_test(test_xr_window),
 	        cmocka_unit_test(test_xr_crc),      cmocka_unit_test(test_xr_checksum),
 	        cmocka_unit_test(test_xr_failures), cmocka_unit_test(test_state_file),
+	        cmocka_unit_test(test_wire),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

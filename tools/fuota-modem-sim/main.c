@@ -4,6 +4,7 @@
  * byte (8N1), as on the module's UART. */
 #define _GNU_SOURCE
 #include "msim.h"
+#include "msim_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,14 +100,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return optind == argc ? 0 : -1;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The pty: master for us, the slave's path for the host. The slave stays open here too, so the
  * master never sees a hang-up while no host has it open. */
 static int open_pty(int *master, int *slave, char *path, size_t len)
@@ -131,37 +124,28 @@ struct loop {
 	FILE *trace;
 	int master, ctl;
 	bool pace;
-	double tx_credit, rx_credit; /* bytes the line may carry now, each way */
-	uint64_t last_us;
+	struct msim_wire rx, tx; /* host to module, module to host */
+	uint8_t rxq[4096];       /* read from the pty, still on the wire */
+	size_t rxq_n;
+	unsigned tx_rate; /* the rate of what is queued for the host (+IPR changes it after) */
 	char ctl_buf[1024];
 	size_t ctl_n;
 };
 
-/* Bytes each way since the last turn, at 10 bits a byte; a burst of at most ~5 ms. */
-static void refill(struct loop *l)
+static uint64_t now_ns(void)
 {
-	uint64_t t = now_us();
-	double rate = msim_line_rate(l->m) / 10.0, cap = rate / 200.0;
+	struct timespec ts;
 
-	if (cap < 16)
-		cap = 16;
-	if (!l->pace) {
-		l->tx_credit = l->rx_credit = 1e9;
-	} else {
-		l->tx_credit += (double)(t - l->last_us) * rate / 1e6;
-		l->rx_credit += (double)(t - l->last_us) * rate / 1e6;
-		l->tx_credit = l->tx_credit > cap ? cap : l->tx_credit;
-		l->rx_credit = l->rx_credit > cap ? cap : l->rx_credit;
-	}
-	l->last_us = t;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* "<ms> <dir> <bytes, C-escaped>" */
+/* "<s> <dir> <bytes, C-escaped>" */
 static void trace(struct loop *l, const char *dir, const uint8_t *d, size_t n)
 {
 	if (!l->trace)
 		return;
-	fprintf(l->trace, "%10.3f %s ", (double)now_us() / 1e6, dir);
+	fprintf(l->trace, "%10.6f %s ", (double)now_ns() / 1e9, dir);
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\')
 			fputc(d[i], l->trace);
@@ -172,40 +156,48 @@ static void trace(struct loop *l, const char *dir, const uint8_t *d, size_t n)
 	fflush(l->trace);
 }
 
+/* Bytes for the host leave as the wire carries them. */
 static void pty_write(struct loop *l)
 {
 	struct msim *m = l->m;
-	size_t n = m->out_n < (size_t)l->tx_credit ? m->out_n : (size_t)l->tx_credit;
+	size_t n = m->out_n;
 	ssize_t k;
 
+	if (l->pace)
+		n = msim_wire_due(&l->tx, now_ns(), msim_wire_byte_ns(l->tx_rate), m->out_n);
 	if (n == 0)
 		return;
 	k = write(l->master, m->out, n);
 	if (k <= 0)
-		return;
+		return; /* the pty is full: the bytes wait, then go as soon as the host reads */
 	trace(l, "<", m->out, (size_t)k);
 	memmove(m->out, m->out + k, m->out_n - (size_t)k);
 	m->out_n -= (size_t)k;
-	l->tx_credit -= (double)k;
-	if (m->out_n == 0 && m->ipr_pending) {
-		m->ipr_pending = 0; /* the OK of +IPR is out: the new rate applies from here */
-	}
 }
 
+/* Bytes from the host: read at once, handed to the module as the wire delivers them. */
 static void pty_read(struct loop *l)
 {
-	uint8_t buf[4096];
-	size_t n = (size_t)l->rx_credit < sizeof(buf) ? (size_t)l->rx_credit : sizeof(buf);
-	ssize_t k;
+	ssize_t k = read(l->master, l->rxq + l->rxq_n, sizeof(l->rxq) - l->rxq_n);
 
-	if (n == 0)
-		return;
-	k = read(l->master, buf, n);
 	if (k <= 0)
 		return;
-	l->rx_credit -= (double)k;
-	trace(l, ">", buf, (size_t)k);
-	msim_input(l->m, buf, (size_t)k);
+	trace(l, ">", l->rxq + l->rxq_n, (size_t)k);
+	l->rxq_n += (size_t)k;
+}
+
+static void deliver(struct loop *l)
+{
+	size_t n = l->rxq_n;
+
+	if (l->pace)
+		n = msim_wire_due(&l->rx, now_ns(), msim_wire_byte_ns(msim_line_rate(l->m)),
+		                  l->rxq_n);
+	if (n == 0)
+		return;
+	msim_input(l->m, l->rxq, n);
+	memmove(l->rxq, l->rxq + n, l->rxq_n - n);
+	l->rxq_n -= n;
 }
 
 static void ctl_read(struct loop *l)
@@ -230,17 +222,26 @@ static void ctl_read(struct loop *l)
 		l->ctl_n = 0; /* a line too long: dropped */
 }
 
-/* One turn: wait for the pty, the control FIFO, the sockets or the next deadline. */
+/* When the wire next has something to do: all queued bytes done, or within 1 ms. */
+static uint64_t wire_wake(const struct msim_wire *w, uint64_t now, unsigned rate, size_t queued)
+{
+	uint64_t done = msim_wire_done_ns(w, now, msim_wire_byte_ns(rate), queued);
+
+	return done < now + 1000000u ? done : now + 1000000u;
+}
+
+/* One turn: wait for the pty, the control FIFO, the sockets, the wire or the next deadline. */
 static void turn(struct loop *l)
 {
 	struct msim *m = l->m;
 	struct pollfd p[2 + MSIM_SOCKETS];
-	int sock_of[2 + MSIM_SOCKETS], n = 0, timeout = 1000;
-	uint64_t now = now_us() / 1000, d = msim_next_deadline(m);
+	int sock_of[2 + MSIM_SOCKETS], n = 0;
+	uint64_t now = now_ns(), wake = now + 1000000000u, d = msim_next_deadline(m);
+	struct timespec ts;
 
-	p[n++] = (struct pollfd){l->master, (short)(l->rx_credit >= 1 ? POLLIN : 0), 0};
-	if (m->out_n && l->tx_credit >= 1)
-		p[0].events |= POLLOUT;
+	if (m->out_n == 0)
+		l->tx_rate = msim_line_rate(m); /* +IPR: the new rate once its OK is out */
+	p[n++] = (struct pollfd){l->master, (short)(l->rxq_n < sizeof(l->rxq) ? POLLIN : 0), 0};
 	if (l->ctl >= 0)
 		p[n++] = (struct pollfd){l->ctl, POLLIN, 0};
 	for (int i = 0; i < MSIM_SOCKETS; i++) {
@@ -250,15 +251,26 @@ static void turn(struct loop *l)
 		}
 	}
 	if (d != UINT64_MAX)
-		timeout = d <= now ? 0 : (d - now < 1000 ? (int)(d - now) : 1000);
-	if ((m->out_n && l->tx_credit < 1) || l->rx_credit < 1)
-		timeout = timeout > 1 ? 1 : timeout;
-	if (poll(p, (nfds_t)n, timeout) < 0)
+		wake = d * 1000000u < wake ? d * 1000000u : wake;
+	if (l->rxq_n || m->out_n) {
+		uint64_t w = l->pace ? wire_wake(&l->rx, now, msim_line_rate(m), l->rxq_n) : now;
+
+		if (m->out_n)
+			w = l->pace ? wire_wake(&l->tx, now, l->tx_rate, m->out_n) < w
+			                      ? wire_wake(&l->tx, now, l->tx_rate, m->out_n)
+			                      : w
+			            : now;
+		wake = w < wake ? w : wake;
+	}
+	wake = wake > now ? wake - now : 0;
+	ts.tv_sec = (time_t)(wake / 1000000000u);
+	ts.tv_nsec = (long)(wake % 1000000000u);
+	if (ppoll(p, (nfds_t)n, &ts, NULL) < 0)
 		return;
-	refill(l);
-	msim_tick(m, now_us() / 1000);
+	msim_tick(m, now_ns() / 1000000u);
 	if (p[0].revents & POLLIN)
 		pty_read(l);
+	deliver(l);
 	if (m->out_n)
 		pty_write(l);
 	for (int i = 1; i < n; i++) {
@@ -296,7 +308,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (msim_init(&m, &o.cfg, now_us() / 1000) != 0) {
+	if (msim_init(&m, &o.cfg, now_ns() / 1000000u) != 0) {
 		fprintf(stderr, "fuota-modem-sim: cannot read the state file %s\n",
 		        o.cfg.state_path);
 		return 1;
@@ -329,7 +341,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	l.pace = o.pace;
-	l.last_us = now_us();
+	l.tx_rate = msim_line_rate(&m);
 	while (!stop)
 		turn(&l);
 	rc = 0;

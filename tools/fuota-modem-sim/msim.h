@@ -137,7 +137,8 @@ struct msim_cfg {
 	unsigned net_bytes_per_s; /* HTTP/FTP download rate */
 	unsigned xmodem_scale; /* divides the Xmodem handshake timings (1 = the app note's 109 s) */
 	const char *imei;
-	/* the loopback ports sockets may reach; 0,0 = all (the fuzz harness narrows it to its own) */
+	/* the loopback ports sockets may reach; 0,0 = all (the fuzz harness narrows it to its own)
+	 */
 	uint16_t port_lo, port_hi;
 };
 
@@ -160,11 +161,10 @@ struct msim {
 	char upsd_ip[32];
 	bool psd_active;
 	int upsd_cid, upsd_proto;
-	unsigned ipr;         /* +IPR now (0: autobaud) */
-	unsigned ipr_pending; /* +IPR: the new rate applies once the OK is on the wire */
-	bool urc_mid_done;    /* the urc-mid fault fired in this response */
-	bool in_cmd;          /* a command line runs: URCs wait for its final result */
-	uint8_t *urcq;        /* URCs held while a prompt or a transfer owns the line */
+	unsigned ipr;      /* +IPR now (0: autobaud) */
+	bool urc_mid_done; /* the urc-mid fault fired in this response */
+	bool in_cmd;       /* a command line runs: URCs wait for its final result */
+	uint8_t *urcq;     /* URCs held while a prompt or a transfer owns the line */
 	size_t urcq_n, urcq_cap;
 	struct msim_sock sock[MSIM_SOCKETS];
 	struct msim_http http[MSIM_PROFILES];

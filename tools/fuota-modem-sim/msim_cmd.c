@@ -140,7 +140,6 @@ static int h_ipr(struct msim *m, const struct msim_cmd *c)
 		return MSIM_CME_BAD_PARAM;
 	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		if (rates[i] == (unsigned)v) {
-			m->ipr_pending = v ? (unsigned)v : m->cfg.baud;
 			m->ipr = (unsigned)v;
 			return 0;
 		}

@@ -403,7 +403,6 @@ static void volatile_reset(struct msim *m)
 	m->echo = m->nvm.echo;
 	m->cmee = m->nvm.cmee;
 	m->ipr = m->nvm.ipr;
-	m->ipr_pending = 0;
 	m->cfun = m->nvm.cfun4 ? 4 : 1;
 	m->cereg_n = 0;
 	m->cereg_stat = 0;
