@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "simh.h"
 #include "test_modem_sim.h"
@@ -125,6 +126,25 @@ static void test_nvm_reboot(void **state)
 	assert_int_equal(simh_at(h, "AT+UMNOPROF?", "+UMNOPROF: 100", "OK", NULL), 0);
 }
 
+/* --link makes a symbolic link to the pty, and the simulator removes it when it ends. */
+static void test_link(void **state)
+{
+	struct simh h;
+	char link[64], target[256];
+	const char *const args[] = {"--boot-ms", "100", "--no-pace", "--link", link, NULL};
+	ssize_t n;
+
+	(void)state;
+	snprintf(link, sizeof(link), "/tmp/msim-link-%d", (int)getpid());
+	assert_int_equal(simh_start(&h, args), 0);
+	n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, h.pty);
+	assert_int_equal(simh_stop(&h), 0);
+	assert_int_equal(access(link, F_OK), -1);
+}
+
 int modem_sim_at(void)
 {
 	const struct CMUnitTest t[] = {
@@ -132,6 +152,7 @@ int modem_sim_at(void)
 	        cmocka_unit_test_setup_teardown(test_cmee, msim_setup, msim_teardown),
 	        cmocka_unit_test_setup_teardown(test_identity, msim_setup, msim_teardown),
 	        cmocka_unit_test_setup_teardown(test_nvm_reboot, msim_setup, msim_teardown),
+	        cmocka_unit_test(test_link),
 	};
 	return cmocka_run_group_tests_name("modem-sim.at", t, NULL, NULL);
 }
