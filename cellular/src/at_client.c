@@ -48,6 +48,8 @@ void at_destroy(struct at_client *at)
 	for (i = 0; i < at->n_urcs; i++)
 		free(at->urcs[i].prefix);
 	free(at->urcs);
+	for (i = 0; i < at->uq_n; i++)
+		free(at->uq[(at->uq_head + i) % AT_URC_QUEUE]);
 	free(at->line);
 	free(at);
 }
@@ -112,11 +114,44 @@ const struct at_urc *at_urc_find(const struct at_client *at, const char *line, s
 
 void at_urc_dispatch(struct at_client *at, const struct at_urc *u, const char *line, size_t len)
 {
+	size_t slot = (at->uq_head + at->uq_n) % AT_URC_QUEUE;
+	char *copy;
+
+	(void)u;
 	at_log_line(at, "<", line, len);
 	at->last_rx_ms = at->clk->now_ms(at->clk->ctx);
-	at->in_urc = true;
-	u->fn(u->ctx, line, len);
-	at->in_urc = false;
+	copy = at->uq_n < AT_URC_QUEUE ? malloc(len + 1) : NULL;
+	if (!copy) {
+		at_log_note(at, "(URC queue full or no memory: URC dropped)");
+		return;
+	}
+	memcpy(copy, line, len);
+	copy[len] = 0;
+	at->uq[slot] = copy;
+	at->uq_len[slot] = len;
+	at->uq_n++;
+}
+
+void at_urc_flush(struct at_client *at)
+{
+	while (at->uq_n > 0 && !at->raw) {
+		char *line = at->uq[at->uq_head];
+		size_t len = at->uq_len[at->uq_head];
+		const struct at_urc *u;
+		int saved = at->sticky;
+
+		at->uq[at->uq_head] = NULL;
+		at->uq_head = (at->uq_head + 1) % AT_URC_QUEUE;
+		at->uq_n--;
+		/* looked up now: a handler may have been added or removed meanwhile */
+		u = at_urc_find(at, line, len);
+		if (u) {
+			at->sticky = FUOTA_OK;
+			u->fn(u->ctx, line, len);
+			at->sticky = saved;
+		}
+		free(line);
+	}
 }
 
 /* Next reader event before deadline_ms: feeds buffered bytes, refills from the port. */
@@ -168,7 +203,7 @@ int at_poll(struct at_client *at, uint32_t timeout_ms)
 	enum at_rx_event ev;
 	size_t len;
 
-	if (at->raw || at->in_urc)
+	if (at->raw)
 		return FUOTA_ERR_STATE;
 	for (;;) {
 		int err = at_next_event(at, deadline, &ev);
@@ -181,19 +216,18 @@ int at_poll(struct at_client *at, uint32_t timeout_ms)
 			const char *line = at_rx_line(&at->rx, &len);
 
 			idle_line(at, line, len);
+			at_urc_flush(at);
 		}
 	}
 }
 
-int at_wait_urc(struct at_client *at, const char *prefix, uint32_t timeout_ms, char *line,
-                size_t cap)
+/* at_wait_urc's loop; the caller runs the queued handlers afterwards. */
+static int wait_line(struct at_client *at, const char *prefix, uint64_t deadline, char *line,
+                     size_t cap)
 {
-	uint64_t deadline = at->clk->now_ms(at->clk->ctx) + timeout_ms;
 	size_t plen = strlen(prefix), len;
 	enum at_rx_event ev;
 
-	if (at->raw || at->in_urc)
-		return FUOTA_ERR_STATE;
 	for (;;) {
 		const char *l;
 		int err = at_next_event(at, deadline, &ev);
@@ -212,6 +246,18 @@ int at_wait_urc(struct at_client *at, const char *prefix, uint32_t timeout_ms, c
 		memcpy(line, l, len + 1);
 		return FUOTA_OK;
 	}
+}
+
+int at_wait_urc(struct at_client *at, const char *prefix, uint32_t timeout_ms, char *line,
+                size_t cap)
+{
+	int err;
+
+	if (at->raw)
+		return FUOTA_ERR_STATE;
+	err = wait_line(at, prefix, at->clk->now_ms(at->clk->ctx) + timeout_ms, line, cap);
+	at_urc_flush(at);
+	return err;
 }
 
 int at_error(const struct at_client *at)
@@ -295,7 +341,7 @@ static int raw_write(void *ctx, const uint8_t *buf, size_t len)
 
 int at_raw_begin(struct at_client *at, struct cell_io *io)
 {
-	if (at->raw || at->in_urc)
+	if (at->raw)
 		return FUOTA_ERR_STATE;
 	at->raw = true;
 	/* the LF of the CR LF that ended the last line is no part of the raw stream */

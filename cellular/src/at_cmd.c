@@ -191,7 +191,7 @@ int at_cmd(struct at_client *at, const struct at_cmd *cmd, struct at_resp *resp)
 	resp_reset(resp);
 	if (!cmd || !cmd->text || strlen(cmd->text) >= AT_CMD_MAX)
 		return FUOTA_ERR_INVALID_ARG;
-	if (at->in_urc || at->raw)
+	if (at->raw)
 		return FUOTA_ERR_STATE;
 	if (at->sticky != FUOTA_OK)
 		return at->sticky;
@@ -213,5 +213,6 @@ int at_cmd(struct at_client *at, const struct at_cmd *cmd, struct at_resp *resp)
 		at->sticky = err;
 	if (err == FUOTA_ERR_TIMEOUT)
 		recover(at);
+	at_urc_flush(at);
 	return err;
 }

@@ -5,7 +5,8 @@
 #include "fuota/at_client.h"
 #include "fuota/at_rx.h"
 
-#define AT_CMD_MAX 1024
+#define AT_CMD_MAX   1024
+#define AT_URC_QUEUE 32
 
 struct at_urc {
 	char *prefix;
@@ -31,7 +32,9 @@ struct at_client {
 	size_t n_urcs;
 	int sticky;
 	unsigned timeouts;
-	bool in_urc;
+	char *uq[AT_URC_QUEUE]; /* URC lines waiting for their handlers (FIFO) */
+	size_t uq_len[AT_URC_QUEUE];
+	size_t uq_head, uq_n;
 	bool raw;
 	bool in_recovery;
 	uint64_t t0_ms;
@@ -44,8 +47,11 @@ void at_log_line(struct at_client *at, const char *dir, const char *line, size_t
 
 /* The handler with the longest prefix matching line, or NULL. */
 const struct at_urc *at_urc_find(const struct at_client *at, const char *line, size_t len);
-/* Logs the URC, restarts the guard time and runs the handler. */
+/* Logs the URC, restarts the guard time and queues the line for its handler. */
 void at_urc_dispatch(struct at_client *at, const struct at_urc *u, const char *line, size_t len);
+/* Runs the handlers of the queued URC lines, oldest first, each outside the reader and with the
+ * sticky error of the caller's sequence set aside. */
+void at_urc_flush(struct at_client *at);
 /* The reader's next event (line, prompt, overflow) before deadline_ms: FUOTA_ERR_TIMEOUT,
  * FUOTA_ERR_IO. */
 int at_next_event(struct at_client *at, uint64_t deadline_ms, enum at_rx_event *ev);

@@ -16,6 +16,8 @@
 
 static const int chunks[] = {1, -1, 0};
 
+#define OK_REPLY "\r\nOK\r\n"
+
 struct urcs {
 	int n;
 	char last[128];
@@ -400,6 +402,28 @@ static void test_log_masks_secrets(void **state)
 	free(f);
 }
 
+static void test_log_file(void **state)
+{
+	struct fake_step st[] = {{"AT+UFTP=2,\"alice\"\r", 0, OK_REPLY, 0, 7}};
+	struct fake *f = fake_new(st, 1, 0);
+	FILE *log = tmpfile();
+	struct at_config cfg = {.log_file = log};
+	struct at_client *at;
+	char text[512] = {0};
+
+	(void)state;
+	assert_non_null(log);
+	cfg.log_file = log;
+	at = client(f, &cfg);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+UFTP=2,\"alice\""), FUOTA_OK);
+	rewind(log);
+	assert_true(fread(text, 1, sizeof(text) - 1, log) > 0);
+	assert_string_equal(text, "[     0.000] > AT+UFTP=2,***\n[     0.007] < OK\n");
+	fclose(log);
+	at_destroy(at);
+	free(f);
+}
+
 static void test_raw_handover(void **state)
 {
 	struct fake_step st[] = {
@@ -482,6 +506,74 @@ static void test_rx_line_limits(void **state)
 	assert_int_equal(lines, 1);
 }
 
+struct reader {
+	struct at_client *at;
+	int calls;
+	int err;
+	char data[64];
+	bool after_final; /* the outer command's reply, ERROR included, was read before */
+	struct fake *f;
+};
+
+static void read_on_uusord(void *ctx, const char *line, size_t len)
+{
+	struct reader *r = ctx;
+	struct at_resp resp;
+
+	(void)line;
+	(void)len;
+	r->calls++;
+	r->after_final = r->f->rx_pos == r->f->rx_len;
+	r->err = at_cmdf(r->at, &resp, "+USORD:", 0, "AT+USORD=0,2");
+	if (r->err == FUOTA_OK && resp.n == 1)
+		snprintf(r->data, sizeof(r->data), "%s", resp.line[0]);
+}
+
+static void test_handler_sends_commands(void **state)
+{
+	/* the URC comes inside an ERROR'd command; its handler reads the data */
+	struct fake_step st[] = {
+	        {"AT+X\r", 0, "\r\n+UUSORD: 0,2\r\n\r\nERROR\r\n", 0, 5},
+	        {"AT+USORD=0,2\r", 0, "\r\n+USORD: 0,2,\"hi\"\r\n\r\nOK\r\n", 0, 5}};
+	struct fake *f = fake_new(st, 2, -1);
+	struct at_client *at = client(f, NULL);
+	struct reader r = {.at = at, .f = f};
+
+	(void)state;
+	assert_int_equal(at_urc_add(at, "+UUSORD:", read_on_uusord, &r), FUOTA_OK);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+X"), AT_ERR_DEVICE);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.after_final);
+	assert_int_equal(r.err, FUOTA_OK); /* the caller's sticky ERROR did not block it */
+	assert_string_equal(r.data, "+USORD: 0,2,\"hi\"");
+	assert_int_equal(at_error(at), AT_ERR_DEVICE); /* and is still the caller's */
+	at_destroy(at);
+	free(f);
+}
+
+static void test_urc_queue_limit(void **state)
+{
+	static char many[2048];
+	struct fake_step st[] = {{"AT+Q\r", 0, many, 0, 1}};
+	struct fake *f;
+	struct at_client *at;
+	struct urcs u = {0};
+	int i;
+
+	(void)state;
+	many[0] = 0;
+	for (i = 0; i < 40; i++)
+		strcat(many, "\r\n+CEREG: 1\r\n");
+	strcat(many, "\r\nOK\r\n");
+	f = fake_new(st, 1, 0);
+	at = client(f, NULL);
+	assert_int_equal(at_urc_add(at, "+CEREG:", on_urc, &u), FUOTA_OK);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+Q"), FUOTA_OK);
+	assert_int_equal(u.n, 32);
+	at_destroy(at);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,9 +589,12 @@ int main(void)
 	        cmocka_unit_test(test_guard_time),
 	        cmocka_unit_test(test_recovery_ladder),
 	        cmocka_unit_test(test_log_masks_secrets),
+	        cmocka_unit_test(test_log_file),
 	        cmocka_unit_test(test_raw_handover),
 	        cmocka_unit_test(test_hangup_and_overflow),
 	        cmocka_unit_test(test_rx_line_limits),
+	        cmocka_unit_test(test_handler_sends_commands),
+	        cmocka_unit_test(test_urc_queue_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,9 +7,11 @@
  * timestamped AT log with secrets masked. Echo needs no setting: before ATE0 the module echoes
  * each command, and the reader drops a line equal to the command it just sent.
  *
- * Threading: none. The client is driven by its caller; URC handlers run on the caller's stack,
- * from inside at_cmd/at_poll/at_wait_urc, after the line was taken off the stream. A handler may
- * read the line and record facts; it must not call at_cmd (FUOTA_ERR_STATE if it does).
+ * Threading: none. The client is driven by its caller. URC lines are taken off the stream by
+ * the reader wherever it meets them and queued; their handlers run outside the reader: in at_poll
+ * right after their line, and when at_cmd / at_wait_urc return for URCs met inside them. So a
+ * handler may send commands (to read the data a +UUSORD announces, say); the sticky error of the
+ * caller's sequence is set aside while it runs. At most 32 URCs wait; more are logged and dropped.
  *
  * Ownership: the client keeps the serial and clock pointers of its config (the caller keeps them
  * alive); it copies prefixes. at_destroy accepts NULL. */
