@@ -127,6 +127,32 @@ static void test_http(void **state)
 	assert_int_equal(simh_at(h, "AT+ULSTFILE=2,\"resp\"", "+ULSTFILE: 100043", "OK", NULL), 0);
 }
 
+/* A reboot in the middle of a download forgets it: the profile is free again afterwards. */
+static void test_http_reboot(void **state)
+{
+	struct simh *h = *state;
+	static uint8_t d[400000];
+	char p[300], md5[33], want[128];
+
+	fill_bytes(d, sizeof(d), 5);
+	write_file(simh_path(h, "www/big", p, sizeof(p)), d, sizeof(d)); /* 0.45 s at 1 MB/s */
+	assert_int_equal(msim_pdp_up(h), 0);
+	assert_int_equal(simh_at(h, "AT+UHTTP=0,0,\"127.0.0.1\"", "OK", NULL), 0);
+	assert_int_equal(simh_at(h, "AT+UHTTPC=0,100,\"/big\"", "OK", NULL), 0);
+	simh_ctl(h, "reboot");
+	assert_int_equal(simh_expect(h, "+UMSIM: READY", 3000), 0);
+	assert_int_equal(simh_at(h, "ATE0", "ATE0", "OK", NULL), 0);
+	assert_true(simh_quiet(h, 600)); /* no +UUHTTPCR from before the reboot */
+	assert_int_equal(simh_at(h, "AT+ULSTFILE=0,\"FOAT\"", "+ULSTFILE: ", "OK", NULL), 0);
+	assert_int_equal(msim_pdp_up(h), 0);
+	assert_int_equal(simh_at(h, "AT+UHTTP=0,0,\"127.0.0.1\"", "OK", NULL), 0);
+	assert_int_equal(simh_at(h, "AT+UHTTPC=0,100,\"/big\"", "OK", NULL), 0);
+	md5_hex(d, sizeof(d), md5);
+	snprintf(want, sizeof(want), "+UUHTTPCR: 0,100,1,200,\"%s\"", md5);
+	assert_int_equal(simh_expect(h, want, 3000), 0);
+	assert_true(file_is(simh_path(h, "fs/FOAT/updatePackage.bin", p, sizeof(p)), d, sizeof(d)));
+}
+
 static void test_ftp(void **state)
 {
 	struct simh *h = *state;
@@ -158,6 +184,7 @@ int modem_sim_files(void)
 	        cmocka_unit_test_setup_teardown(test_udwnfile, msim_setup, msim_teardown),
 	        cmocka_unit_test_setup_teardown(test_http, msim_setup, msim_teardown),
 	        cmocka_unit_test_setup_teardown(test_ftp, msim_setup, msim_teardown),
+	        cmocka_unit_test_setup_teardown(test_http_reboot, msim_setup, msim_teardown),
 	};
 	return cmocka_run_group_tests_name("modem-sim.files", t, NULL, NULL);
 }

@@ -396,6 +396,12 @@ static void volatile_reset(struct msim *m)
 	free(m->raw.buf);
 	memset(&m->raw, 0, sizeof(m->raw));
 	memset(m->timers, 0, sizeof(m->timers));
+	/* HTTP and FTP settings and transfers in flight are volatile: the timers that would have
+	 * ended them are gone */
+	memset(m->http, 0, sizeof(m->http));
+	memset(&m->ftp, 0, sizeof(m->ftp));
+	m->ftp_server[0] = '\0';
+	m->ftp_logged_in = false;
 	msim_net_reset(m);
 	msim_fs_reset(m);
 	if (m->cfg.state_path)
