@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	once();
 	cfg.port_lo = cfg.port_hi = port;
+	cfg.autobaud = size & 1; /* both ways of booting */
 	if (msim_init(&m, &cfg, t) != 0)
 		abort();
 	msim_power_on(&m);

@@ -149,6 +149,26 @@ static void test_link(void **state)
 	assert_int_equal(access(link, F_OK), -1);
 }
 
+/* --autobaud at +IPR=0: no greeting, URCs wait for the host's first AT; once +IPR fixes the
+ * rate (and &W keeps it), the greeting comes at boot. */
+static void test_autobaud(void **state)
+{
+	struct simh h;
+	const char *const args[] = {"--boot-ms", "100", "--no-pace", "--autobaud", NULL};
+
+	(void)state;
+	assert_int_equal(simh_start(&h, args), 0);
+	assert_true(simh_quiet(&h, 400));
+	simh_ctl(&h, "urc +UTEST: 1");
+	assert_true(simh_quiet(&h, 300));
+	assert_int_equal(simh_at(&h, "AT", "AT", "OK", "+UTEST: 1", NULL), 0);
+	assert_int_equal(simh_at(&h, "AT+IPR=115200", "AT+IPR=115200", "OK", NULL), 0);
+	assert_int_equal(simh_at(&h, "AT&W", "AT&W", "OK", NULL), 0);
+	assert_int_equal(simh_at(&h, "AT+CFUN=16", "AT+CFUN=16", "OK", NULL), 0);
+	assert_int_equal(simh_expect(&h, "+UMSIM: READY", 3000), 0);
+	assert_int_equal(simh_stop(&h), 0);
+}
+
 int modem_sim_at(void)
 {
 	const struct CMUnitTest t[] = {
@@ -157,6 +177,7 @@ int modem_sim_at(void)
 	        cmocka_unit_test_setup_teardown(test_identity, msim_setup, msim_teardown),
 	        cmocka_unit_test_setup_teardown(test_nvm_reboot, msim_setup, msim_teardown),
 	        cmocka_unit_test(test_link),
+	        cmocka_unit_test(test_autobaud),
 	};
 	return cmocka_run_group_tests_name("modem-sim.at", t, NULL, NULL);
 }

@@ -57,14 +57,13 @@ struct opts {
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {{"link", 1, 0, 'l'},     {"state", 1, 0, 's'},
-	                                   {"fs", 1, 0, 'f'},       {"www", 1, 0, 'w'},
-	                                   {"baud", 1, 0, 'b'},     {"no-pace", 0, 0, 'P'},
-	                                   {"boot-ms", 1, 0, 'B'},  {"reg-ms", 1, 0, 'R'},
-	                                   {"net-rate", 1, 0, 'N'}, {"xmodem-scale", 1, 0, 'X'},
-	                                   {"imei", 1, 0, 'i'},     {"control", 1, 0, 'c'},
-	                                   {"fault", 1, 0, 'F'},    {"help", 0, 0, 'h'},
-	                                   {"trace", 1, 0, 'T'},    {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	        {"link", 1, 0, 'l'},         {"state", 1, 0, 's'},  {"fs", 1, 0, 'f'},
+	        {"www", 1, 0, 'w'},          {"baud", 1, 0, 'b'},   {"no-pace", 0, 0, 'P'},
+	        {"boot-ms", 1, 0, 'B'},      {"reg-ms", 1, 0, 'R'}, {"net-rate", 1, 0, 'N'},
+	        {"xmodem-scale", 1, 0, 'X'}, {"imei", 1, 0, 'i'},   {"control", 1, 0, 'c'},
+	        {"fault", 1, 0, 'F'},        {"help", 0, 0, 'h'},   {"trace", 1, 0, 'T'},
+	        {"autobaud", 0, 0, 'A'},     {0, 0, 0, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -88,6 +87,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'i': o->cfg.imei = optarg; break;
 		case 'c': o->control = optarg; break;
 		case 'T': o->trace = optarg; break;
+		case 'A': o->cfg.autobaud = true; break;
 		case 'F':
 			if (o->nfaults == MAX_FAULTS)
 				return -1;

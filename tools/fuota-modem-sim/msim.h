@@ -137,6 +137,7 @@ struct msim_cfg {
 	unsigned net_bytes_per_s; /* HTTP/FTP download rate */
 	unsigned xmodem_scale; /* divides the Xmodem handshake timings (1 = the app note's 109 s) */
 	const char *imei;
+	bool autobaud; /* model autobauding at +IPR=0: no greeting, URCs held until an "AT" */
 	/* the loopback ports sockets may reach; 0,0 = all (the fuzz harness narrows it to its own)
 	 */
 	uint16_t port_lo, port_hi;
@@ -164,6 +165,7 @@ struct msim {
 	unsigned ipr;      /* +IPR now (0: autobaud) */
 	bool urc_mid_done; /* the urc-mid fault fired in this response */
 	bool in_cmd;       /* a command line runs: URCs wait for its final result */
+	bool rate_known;   /* an "AT" since boot told the module the rate (see --autobaud) */
 	uint8_t *urcq;     /* URCs held while a prompt or a transfer owns the line */
 	size_t urcq_n, urcq_cap;
 	struct msim_sock sock[MSIM_SOCKETS];

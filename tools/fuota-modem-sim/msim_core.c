@@ -102,7 +102,8 @@ void msim_urc(struct msim *m, const char *fmt, ...)
 	va_end(ap);
 	if (!m->powered || m->silent)
 		return;
-	if (m->in_cmd || m->mode == MSIM_MODE_RAW || m->mode == MSIM_MODE_XMODEM) {
+	if (m->in_cmd || !m->rate_known || m->mode == MSIM_MODE_RAW ||
+	    m->mode == MSIM_MODE_XMODEM) {
 		/* the module holds URCs while a command runs or the line carries a payload */
 		buf_add(&m->urcq, &m->urcq_n, &m->urcq_cap, "\r\n", 2);
 		buf_add(&m->urcq, &m->urcq_n, &m->urcq_cap, buf, n);
@@ -115,7 +116,7 @@ void msim_urc(struct msim *m, const char *fmt, ...)
 /* The URCs held back go out once the line is free. */
 static void flush_urcs(struct msim *m)
 {
-	if (m->urcq_n && !m->in_cmd && m->mode == MSIM_MODE_COMMAND) {
+	if (m->urcq_n && !m->in_cmd && m->rate_known && m->mode == MSIM_MODE_COMMAND) {
 		msim_out_raw(m, m->urcq, m->urcq_n);
 		m->urcq_n = 0;
 	}
@@ -290,8 +291,10 @@ static void end_line(struct msim *m)
 	while (start + 1 < m->line_n &&
 	       !((m->line[start] | 0x20) == 'a' && (m->line[start + 1] | 0x20) == 't'))
 		start++;
-	if (start + 1 < m->line_n)
+	if (start + 1 < m->line_n) {
+		m->rate_known = true;
 		msim_dispatch_line(m, m->line + start, m->line_n - start);
+	}
 	m->line_n = 0;
 }
 
@@ -385,7 +388,10 @@ static void boot_done(struct msim *m, int arg)
 	(void)arg;
 	m->booting = false;
 	m->mode = MSIM_MODE_COMMAND;
-	if (m->nvm.greeting)
+	/* --autobaud: at +IPR=0 the module learns the rate from the host's first "AT" and holds
+	 * its URCs until then; the greeting needs a fixed rate (UBX-20009652 §3.2.2, §5.2) */
+	m->rate_known = !(m->cfg.autobaud && m->ipr == 0);
+	if (m->nvm.greeting && m->rate_known)
 		msim_urc(m, "%s", m->nvm.greeting_text);
 	msim_radio(m, m->cfun);
 }
