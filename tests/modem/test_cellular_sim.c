@@ -24,6 +24,7 @@
 
 struct rig {
 	struct simh h;
+	unsigned pulses;
 	struct cell_serial ser;
 	struct at_client *at;
 	struct sara *s;
@@ -48,6 +49,18 @@ static int open_line(struct rig *r)
 	return cell_serial_open_fd(&r->ser, fd, fd);
 }
 
+/* The board's PWR_ON line, wired to the simulator's control FIFO. */
+static int power_pulse(void *ctx, uint32_t ms)
+{
+	struct rig *r = ctx;
+	char cmd[32];
+
+	r->pulses++;
+	snprintf(cmd, sizeof(cmd), "pwr-pulse %u", ms);
+	simh_ctl(&r->h, cmd);
+	return 0;
+}
+
 static int rig_open(struct rig *r)
 {
 	struct at_config ac = {.serial = &r->ser};
@@ -58,6 +71,8 @@ static int rig_open(struct rig *r)
 	if (open_line(r) != 0 || at_create(&ac, &r->at) != 0)
 		return -1;
 	sc.at = r->at;
+	sc.hw.power_pulse = power_pulse;
+	sc.hw.ctx = r;
 	return sara_create(&sc, &r->s);
 }
 
@@ -333,15 +348,30 @@ static void test_faults(void **state)
 	}
 }
 
+/* A module without power: sara_boot's ATs go unanswered, it pulses PWR_ON after 6 s, the
+ * module boots and answers. */
+static void test_power(void **state)
+{
+	struct rig *r = *state;
+	struct sara_info info;
+
+	simh_ctl(&r->h, "power-off");
+	sara_poll(r->s, 200);
+	assert_int_equal(sara_boot(r->s, 20000), 0);
+	assert_int_equal(r->pulses, 1);
+	assert_int_equal(sara_info(r->s, &info), 0);
+	assert_string_equal(info.fw, "03.15");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		CMUnitTestFunction fn;
 	} cases[] = {
-	        {"boot", test_boot},     {"udp", test_udp}, {"tcp", test_tcp},
-	        {"http", test_http},     {"ftp", test_ftp}, {"files", test_files},
-	        {"faults", test_faults},
+	        {"boot", test_boot},     {"udp", test_udp},     {"tcp", test_tcp},
+	        {"http", test_http},     {"ftp", test_ftp},     {"files", test_files},
+	        {"faults", test_faults}, {"power", test_power},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -352,6 +382,6 @@ int main(int argc, char **argv)
 			return cmocka_run_group_tests_name(cases[i].name, t, NULL, NULL);
 		}
 	}
-	fprintf(stderr, "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults\n");
+	fprintf(stderr, "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults|power\n");
 	return 2;
 }

@@ -7,6 +7,9 @@
  *   silent SECONDS        no answer, input dropped, for that long (a hung module)
  *   reboot                an unprompted reboot (volatile settings lost, greeting again)
  *   power-off | power-on  lose power / get it back (power-on boots)
+ *   pwr-pulse MS          the host holds PWR_ON low for MS ms: switches a module that is off on
+ *                         (>= 150 ms), one that is on off (>= 2000 ms; CELLULAR-NOTES §3.1)
+ *   reset-pulse MS        the host holds RESET_N low for MS ms (>= 150 ms: a reboot)
  *   urc TEXT              send TEXT as a URC now
  *   cereg STAT            the network changes the registration state (0..5) */
 #include "msim.h"
@@ -99,6 +102,20 @@ int msim_control(struct msim *m, const char *line, const char **why)
 		msim_power_off(m);
 	} else if (is(line, "power-on", &rest) && !*rest) {
 		msim_power_on(m);
+	} else if (is(line, "pwr-pulse", &rest) || is(line, "reset-pulse", &rest)) {
+		char *end;
+		long ms = strtol(rest, &end, 10);
+
+		if (end == rest || *end || ms < 0 || ms > 60000) {
+			*why = "a pulse wants milliseconds (0..60000)";
+			return -1;
+		}
+		if (line[0] == 'r' && ms >= 150)
+			msim_reboot(m);
+		else if (line[0] == 'p' && !m->powered && ms >= 150)
+			msim_power_on(m);
+		else if (line[0] == 'p' && m->powered && ms >= 2000)
+			msim_power_off(m);
 	} else if (is(line, "urc", &rest) && *rest) {
 		msim_urc(m, "%s", rest);
 	} else if (is(line, "cereg", &rest) && rest[0] >= '0' && rest[0] <= '5' && !rest[1]) {
