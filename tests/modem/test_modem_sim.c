@@ -34,16 +34,19 @@ int msim_setup(void **state)
 int msim_pdp_up(struct simh *h)
 {
 	char line[256];
+	int n, stat = 0;
 
 	/* registration follows the boot by --reg-ms */
 	for (int i = 0; i < 50; i++) {
 		simh_send(h, "AT+CEREG?");
 		if (simh_line(h, line, sizeof(line), 2000) != 0 || simh_expect(h, "OK", 2000) != 0)
 			return -1;
-		if (!strcmp(line, "+CEREG: 0,1"))
+		if (sscanf(line, "+CEREG: %d,%d", &n, &stat) == 2 && stat == 1)
 			break;
 		simh_quiet(h, 100);
 	}
+	if (stat != 1)
+		return -1;
 	if (simh_at(h, "AT+CGDCONT=1,\"IP\",\"fuota\"", "OK", NULL) ||
 	    simh_at(h, "AT+UPSD=0,100,1", "OK", NULL) || simh_at(h, "AT+UPSD=0,0,0", "OK", NULL) ||
 	    simh_at(h, "AT+UPSDA=0,3", "OK", NULL))
