@@ -33,7 +33,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fuota-modem-sim [options]\n"
 	           "  --link PATH        make PATH a symbolic link to the pty\n"
-	           "  --state FILE       the module's NVM (created when missing)\n"
+	           "  --state FILE       the module's NVM: read at every boot, rewritten at every "
+	           "change\n"
 	           "  --fs DIR           the module file system (DIR/USER, DIR/FOAT)\n"
 	           "  --www DIR          what HTTP and FTP downloads serve\n"
 	           "  --baud N           line rate while +IPR is 0 (default 115200)\n"
@@ -44,7 +45,10 @@ static void usage(FILE *f)
 	           "  --xmodem-scale N   divide the Xmodem handshake timings by N (default 1)\n"
 	           "  --imei DIGITS      what +CGSN answers\n"
 	           "  --control PATH     a FIFO taking control commands, one a line\n"
-	           "  --fault CMD        a control command applied at start (repeatable)\n");
+	           "  --fault CMD        a control command applied at start (repeatable)\n"
+	           "  --trace FILE       log every byte each way, with the time\n"
+	           "  --autobaud         at +IPR=0: no greeting, URCs held until the host's first "
+	           "AT\n");
 }
 
 struct opts {
