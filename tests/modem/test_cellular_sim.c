@@ -363,6 +363,28 @@ static void test_power(void **state)
 	assert_string_equal(info.fw, "03.15");
 }
 
+/* A final result lost on the line: the command times out with a clear error, the next works;
+ * a garbled answer is refused, never taken for data. */
+static void test_lost(void **state)
+{
+	struct rig *r = *state;
+	struct sara_info info;
+	int mno = -1;
+
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	simh_ctl(&r->h, "drop-final 1");
+	sara_poll(r->s, 100);
+	assert_int_equal(sara_info(r->s, &info), FUOTA_ERR_TIMEOUT);
+	assert_true(strstr(sara_last_error(r->s), "ATI9") != NULL);
+	assert_int_equal(sara_info(r->s, &info), 0);
+	assert_string_equal(info.imei, "004999010640000");
+	simh_ctl(&r->h, "garble 1");
+	sara_poll(r->s, 100);
+	assert_int_not_equal(sara_mno_get(r->s, &mno), 0);
+	assert_int_equal(sara_mno_get(r->s, &mno), 0);
+	assert_int_equal(mno, 90);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -371,7 +393,7 @@ int main(int argc, char **argv)
 	} cases[] = {
 	        {"boot", test_boot},     {"udp", test_udp},     {"tcp", test_tcp},
 	        {"http", test_http},     {"ftp", test_ftp},     {"files", test_files},
-	        {"faults", test_faults}, {"power", test_power},
+	        {"faults", test_faults}, {"power", test_power}, {"lost", test_lost},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -382,6 +404,6 @@ int main(int argc, char **argv)
 			return cmocka_run_group_tests_name(cases[i].name, t, NULL, NULL);
 		}
 	}
-	fprintf(stderr, "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults|power\n");
+	fprintf(stderr, "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults|power|lost\n");
 	return 2;
 }
