@@ -70,6 +70,21 @@ size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_los
 	       tri_offset((uint32_t)l, (uint32_t)(l + 7u) / 8u) + 2u * (size_t)frag_size;
 }
 
+size_t frag_lean_batch_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost, uint32_t batch)
+{
+	size_t l = max_lost > nb_frag ? nb_frag : max_lost;
+
+	if (batch < 2u || batch > FRAG_LEAN_MAX_BATCH)
+		return 0;
+	return (size_t)batch * (8u * words_of(nb_frag) + 8u * words_of((uint32_t)l) + 2u) +
+	       ((size_t)1 << batch) * frag_size + 8u; /* + 8: alignment after the base layout */
+}
+
+static size_t total_mem(uint32_t m, uint32_t s, uint32_t l, uint32_t batch)
+{
+	return frag_lean_mem_size(m, s, l) + frag_lean_batch_mem(m, s, l, batch);
+}
+
 size_t frag_lean_loramac_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t lost)
 {
 	size_t l = lost, lb = (l >> 3) + 1u;
@@ -83,15 +98,36 @@ size_t frag_lean_loramac_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t lost
 int frag_lean_init(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
                    uint32_t padding, const struct frag_lean_io *io, void *mem, size_t mem_len)
 {
+	return frag_lean_init_batch(dec, code, frag_size, padding, io, 0, mem, mem_len);
+}
+
+/* Carves the batch arrays (B lines, B used masks, B pivots, the 2^B table) after the rest. */
+static void carve_batch(struct frag_lean *d, uint8_t *end)
+{
+	uint32_t b = d->batch, v8 = 8u * words_of(d->max_lost);
+
+	if (b < 2u)
+		return;
+	d->blines = (uint64_t *)(void *)end;
+	d->bused = (uint8_t *)(d->blines + (size_t)b * d->words);
+	d->bpiv = (uint16_t *)(void *)(d->bused + (size_t)b * v8);
+	d->table = (uint8_t *)(d->bpiv + b);
+}
+
+int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
+                         uint32_t padding, const struct frag_lean_io *io, uint32_t batch, void *mem,
+                         size_t mem_len)
+{
 	uint32_t m, l;
 	uint8_t *p = mem;
 
 	if (!dec || !mem || !io || !io->read || !io->write || frag_code_check(code) != FUOTA_OK ||
 	    code->nb_frag > FRAG_MAX_N || frag_size == 0 || frag_size > 255 ||
-	    padding >= frag_size || ((uintptr_t)mem & 7u))
+	    padding >= frag_size || ((uintptr_t)mem & 7u) || batch == 1u ||
+	    batch > FRAG_LEAN_MAX_BATCH)
 		return FUOTA_ERR_INVALID_ARG;
 	m = code->nb_frag;
-	if (mem_len < frag_lean_mem_size(m, frag_size, 0))
+	if (mem_len < total_mem(m, frag_size, 0, batch))
 		return FUOTA_ERR_NO_SPACE;
 	for (uint32_t lo = 0, hi = m;;) { /* the largest L that fits: the size grows with L */
 		l = lo + (hi - lo + 1u) / 2u;
@@ -99,7 +135,7 @@ int frag_lean_init(struct frag_lean *dec, const struct frag_code *code, uint32_t
 			l = lo;
 			break;
 		}
-		if (frag_lean_mem_size(m, frag_size, l) <= mem_len)
+		if (total_mem(m, frag_size, l, batch) <= mem_len)
 			lo = l;
 		else
 			hi = l - 1u;
@@ -123,6 +159,10 @@ int frag_lean_init(struct frag_lean *dec, const struct frag_code *code, uint32_t
 	dec->rows = (uint8_t *)(dec->lost_x + l);
 	dec->data = dec->rows + tri_offset(l, (l + 7u) / 8u);
 	dec->buf = dec->data + frag_size;
+	dec->batch = batch;
+	/* the batch arrays start at the next 8-byte boundary past the base layout */
+	carve_batch(dec,
+	            (uint8_t *)mem + ((frag_lean_mem_size(m, frag_size, l) + 7u) & ~(size_t)7u));
 	memset(dec->known, 0, 8u * (size_t)dec->words);
 	dec->stats.missing = m;
 	dec->stats.max_lost = l;
@@ -196,12 +236,13 @@ static int back_substitute(struct frag_lean *d)
 }
 
 /* Eliminates the equation (eq, data) against the pivot rows; stores it when it raises the
- * rank. *useful tells which. */
-static int insert(struct frag_lean *d, bool *useful)
+ * rank (*pivot = its pivot column). With used == NULL the pivot rows' data is XORed in as they
+ * are used; otherwise they are only marked in used (bit p) and the data is left to flush(). */
+static int insert(struct frag_lean *d, uint8_t *used, uint32_t *pivot)
 {
 	uint32_t nb = d->lbytes;
 
-	*useful = false;
+	*pivot = FRAG_DEC_NONE;
 	for (uint32_t k = 0; k < nb; k++) {
 		if (k % 8u == 0) { /* skip zero words fast */
 			uint64_t w;
@@ -224,29 +265,29 @@ static int insert(struct frag_lean *d, bool *useful)
 					return FUOTA_ERR_IO;
 				d->has[k] |= bit;
 				d->rank++;
-				*useful = true;
+				*pivot = p;
 				return FUOTA_OK;
 			}
 			xor_bytes(d->eq + k, row, nb - k);
-			if (xor_slot(d, d->lost_x[p]))
+			if (used)
+				used[k] |= bit;
+			else if (xor_slot(d, d->lost_x[p]))
 				return FUOTA_ERR_IO;
 		}
 	}
 	return FUOTA_OK;
 }
 
-/* Builds the equation of coded row n: the held fragments' data XORed into data, the lost
- * columns' bits into eq. */
-static int coded_equation(struct frag_lean *d, uint32_t n)
+/* Builds the equation of coded row n from its line (in line): the lost columns' bits into eq;
+ * with held != 0 also the held fragments' data XORed into data. */
+static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
 {
 	memset(d->eq, 0, 8u * (size_t)words_of(d->lost));
-	if (frag_row_line(&d->code, n, d->line, d->words, NULL) != FUOTA_OK)
-		return FUOTA_ERR_INVALID_ARG; /* not for n <= 16383 - M */
 	for (uint32_t i = 0; i < d->words; i++) {
-		uint64_t held = d->line[i] & d->known[i], miss = d->line[i] & ~d->known[i];
+		uint64_t have = line[i] & d->known[i], miss = line[i] & ~d->known[i];
 
-		for (; held; held &= held - 1u)
-			if (xor_slot(d, i * 64u + (uint32_t)__builtin_ctzll(held)))
+		for (; held && have; have &= have - 1u)
+			if (xor_slot(d, i * 64u + (uint32_t)__builtin_ctzll(have)))
 				return FUOTA_ERR_IO;
 		for (; miss; miss &= miss - 1u) {
 			uint64_t below = (miss & -miss) - 1u;
@@ -259,11 +300,67 @@ static int coded_equation(struct frag_lean *d, uint32_t n)
 	return FUOTA_OK;
 }
 
+/* Table entry e (bit j: line j of the batch) ^= every held fragment whose column is in exactly
+ * the lines of e: each held fragment is read once for the whole batch. */
+static int fill_table(struct frag_lean *d, uint32_t k)
+{
+	memset(d->table, 0, ((size_t)1 << k) * d->frag_size);
+	for (uint32_t i = 0; i < d->words; i++) {
+		uint64_t any = 0;
+
+		for (uint32_t j = 0; j < k; j++)
+			any |= d->blines[(size_t)j * d->words + i];
+		for (any &= d->known[i]; any; any &= any - 1u) {
+			uint32_t b = (uint32_t)__builtin_ctzll(any), e = 0;
+
+			for (uint32_t j = 0; j < k; j++)
+				e |= (uint32_t)((d->blines[(size_t)j * d->words + i] >> b) & 1u)
+				     << j;
+			if (d->io.read(d->io.ctx, slot_off(d, i * 64u + b), d->buf, d->frag_size))
+				return FUOTA_ERR_IO;
+			xor_bytes(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+		}
+	}
+	return FUOTA_OK;
+}
+
+/* Completes the data of the batch's pending pivot rows, in arrival order: the raw payload in the
+ * slot, XOR the held fragments of its line (the table entries that contain it), XOR the data of
+ * the pivot rows it used (held earlier, so already complete). */
+static int flush(struct frag_lean *d)
+{
+	uint32_t k = d->pending, v8 = 8u * words_of(d->max_lost);
+
+	if (!k)
+		return FUOTA_OK;
+	d->pending = 0;
+	if (fill_table(d, k) != FUOTA_OK)
+		return FUOTA_ERR_IO;
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t x = d->lost_x[d->bpiv[j]];
+		const uint8_t *used = d->bused + (size_t)j * v8;
+
+		if (d->io.read(d->io.ctx, slot_off(d, x), d->data, d->frag_size) != 0)
+			return FUOTA_ERR_IO;
+		for (uint32_t e = 1; e < (1u << k); e++)
+			if (e & (1u << j))
+				xor_bytes(d->data, d->table + (size_t)e * d->frag_size,
+				          d->frag_size);
+		for (uint32_t q = 0; q < d->lbytes; q++)
+			for (unsigned bits = used[q]; bits; bits &= bits - 1u)
+				if (xor_slot(d, d->lost_x[q * 8u + (uint32_t)__builtin_ctz(bits)]))
+					return FUOTA_ERR_IO;
+		if (d->io.write(d->io.ctx, slot_off(d, x), d->data, d->frag_size) != 0)
+			return FUOTA_ERR_IO;
+	}
+	return FUOTA_OK;
+}
+
 static int finish_if_done(struct frag_lean *d)
 {
 	if (d->rank != d->lost)
 		return FUOTA_OK;
-	if (back_substitute(d) != FUOTA_OK)
+	if (flush(d) != FUOTA_OK || back_substitute(d) != FUOTA_OK)
 		return FUOTA_ERR_IO;
 	d->stats.recovered = d->stats.missing;
 	d->stats.missing = 0;
@@ -274,8 +371,7 @@ static int finish_if_done(struct frag_lean *d)
 static int uncoded(struct frag_lean *d, uint32_t x, const uint8_t *payload)
 {
 	uint64_t bit = (uint64_t)1 << (x % 64u);
-	uint32_t p;
-	bool useful;
+	uint32_t p, pivot;
 
 	if (d->known[x / 64u] & bit)
 		goto dup;
@@ -289,10 +385,13 @@ static int uncoded(struct frag_lean *d, uint32_t x, const uint8_t *payload)
 			d->state = FRAG_DEC_DONE;
 		return FUOTA_OK;
 	}
-	/* A lost fragment after the freeze: the equation "column p = payload". */
+	/* A lost fragment after the freeze: the equation "column p = payload", reduced with the
+	 * pivot rows' complete data (the batch flushed first). */
 	p = d->prefix[x / 64u] + (uint32_t)__builtin_popcountll(~d->known[x / 64u] & (bit - 1u));
 	if (d->late[p / 8u] & (1u << (p % 8u)))
 		goto dup;
+	if (flush(d) != FUOTA_OK)
+		return FUOTA_ERR_IO;
 	d->late[p / 8u] |= (uint8_t)(1u << (p % 8u));
 	d->stats.received++;
 	d->stats.uncoded_received++;
@@ -300,7 +399,7 @@ static int uncoded(struct frag_lean *d, uint32_t x, const uint8_t *payload)
 	memset(d->eq, 0, 8u * (size_t)words_of(d->lost));
 	d->eq[p / 8u] = (uint8_t)(1u << (p % 8u));
 	memcpy(d->data, payload, d->frag_size);
-	if (insert(d, &useful) != FUOTA_OK)
+	if (insert(d, NULL, &pivot) != FUOTA_OK)
 		return FUOTA_ERR_IO;
 	return finish_if_done(d);
 dup:
@@ -308,9 +407,34 @@ dup:
 	return FUOTA_OK;
 }
 
+/* Coded row n: its line, then its equation; unbatched the data is completed now, batched the
+ * raw payload waits in its pivot's slot for flush(). */
+static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, uint32_t *pivot)
+{
+	uint32_t j = d->pending, batched = d->batch >= 2u;
+	uint64_t *line = batched ? d->blines + (size_t)j * d->words : d->line;
+	uint8_t *used = batched ? d->bused + (size_t)j * 8u * words_of(d->max_lost) : NULL;
+
+	if (frag_row_line(&d->code, n, line, d->words, NULL) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG; /* not for n <= 16383 - M */
+	memcpy(d->data, payload, d->frag_size);
+	if (coded_equation(d, line, !batched) != FUOTA_OK)
+		return FUOTA_ERR_IO;
+	if (used)
+		memset(used, 0, d->lbytes);
+	if (insert(d, used, pivot) != FUOTA_OK)
+		return FUOTA_ERR_IO;
+	if (batched && *pivot != FRAG_DEC_NONE) {
+		d->bpiv[j] = (uint16_t)*pivot;
+		if (++d->pending == d->batch)
+			return flush(d);
+	}
+	return FUOTA_OK;
+}
+
 static int coded(struct frag_lean *d, uint32_t n, const uint8_t *payload)
 {
-	bool useful;
+	uint32_t pivot;
 	int rc;
 
 	if (!d->frozen && freeze(d) != FUOTA_OK) {
@@ -325,15 +449,14 @@ static int coded(struct frag_lean *d, uint32_t n, const uint8_t *payload)
 	d->last_coded = n;
 	d->stats.received++;
 	d->stats.coded_received++;
-	memcpy(d->data, payload, d->frag_size);
-	rc = coded_equation(d, n);
-	if (rc == FUOTA_ERR_INVALID_ARG) { /* cannot happen for n <= 16383 - M */
+	rc = coded_row(d, n, payload, &pivot);
+	if (rc == FUOTA_ERR_INVALID_ARG) {
 		d->stats.coded_redundant++;
 		return FUOTA_OK;
 	}
-	if (rc != FUOTA_OK || insert(d, &useful) != FUOTA_OK)
+	if (rc != FUOTA_OK)
 		return FUOTA_ERR_IO;
-	if (useful)
+	if (pivot != FRAG_DEC_NONE)
 		d->stats.coded_useful++;
 	else
 		d->stats.coded_redundant++;

@@ -1,7 +1,8 @@
 /* Fuzzes a TS004 lean decoder session (frag_lean) driven by the input; the input format is
  * fuzz_frag_dec.c's, so the two share seeds.
  *
- * Header (6 bytes): code (v1 / v2 relative / v2 absolute), M (2 bytes, 1..200), FragSize (1..32),
+ * Header (6 bytes): code (v1 / v2 relative / v2 absolute; byte / 3 picks the row batch: none, 2,
+ * 3, 6 or 8), M (2 bytes, 1..200), FragSize (1..32),
  * lost fragments the memory holds L (0..M), padding. The true image is derived from the header.
  * Then records of 3 bytes: N (2 bytes LE) and a flag byte: bit 2 folds N into 1..3M+2, bit 0
  * takes the payload from the input (a corrupt frame), bit 1 sends a payload of the wrong size.
@@ -88,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frag_lean dec;
 	struct flash fl;
 	struct frag_lean_io io = {fl_read, fl_write, &fl};
-	uint32_t m, s, l, padding;
+	static const uint32_t batches[] = {0, 2, 3, 6, 8};
+	uint32_t m, s, l, padding, batch;
 	uint8_t *image, *mem, frame[MAX_S + 1];
 	size_t mem_len, pos = 6;
 	uint64_t x;
@@ -104,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = 1 + data[3] % MAX_S;
 	l = data[4] % (m + 1);
 	padding = data[5] % s;
-	mem_len = frag_lean_mem_size(m, s, l);
+	batch = batches[(data[0] / 3) % 5];
+	mem_len = frag_lean_mem_size(m, s, l) + frag_lean_batch_mem(m, s, l, batch);
 	mem = malloc(mem_len);
 	image = malloc((size_t)m * s);
 	fl.len = (size_t)m * s;
@@ -119,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		x ^= x << 17;
 		image[i] = (uint8_t)x;
 	}
-	if (frag_lean_init(&dec, &code, s, padding, &io, mem, mem_len) != FUOTA_OK)
+	if (frag_lean_init_batch(&dec, &code, s, padding, &io, batch, mem, mem_len) != FUOTA_OK)
 		abort();
 
 	while (pos + 3 <= size) {

@@ -85,11 +85,16 @@ struct pair {
 	enum frag_dec_state st_full, st_lean;
 };
 
+/* Rows batched by the lean decoder in the pairs built next (0: none). */
+static uint32_t g_batch;
+
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
 {
 	uint32_t m = code->nb_frag;
-	size_t full = frag_dec_mem_size(m, s, m), lean = frag_lean_mem_size(m, s, max_lost);
+	size_t full = frag_dec_mem_size(m, s, m),
+	       lean = frag_lean_mem_size(m, s, max_lost) +
+	              frag_lean_batch_mem(m, s, max_lost, g_batch);
 	struct frag_lean_io io = {fl_read, fl_write, &p->fl};
 
 	memset(p, 0, sizeof(*p));
@@ -102,8 +107,10 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	assert_non_null(p->fl.bytes);
 	memset(p->fl.bytes, 0xff, p->fl.len); /* erased flash */
 	assert_int_equal(frag_dec_init(&p->full, code, s, padding, p->mem_full, full), FUOTA_OK);
-	assert_int_equal(frag_lean_init(&p->lean, code, s, padding, &io, p->mem_lean, lean),
-	                 FUOTA_OK);
+	assert_int_equal(
+	        frag_lean_init_batch(&p->lean, code, s, padding, &io, g_batch, p->mem_lean, lean),
+	        FUOTA_OK);
+	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
 }
 
 static void pair_free(struct pair *p)
@@ -195,14 +202,73 @@ static void run_random(enum frag_version v, enum frag_seed seed, uint64_t rng)
 static void test_random_v1(void **state)
 {
 	(void)state;
+	g_batch = 0;
 	run_random(FRAG_V1, FRAG_SEED_RELATIVE, 1);
 }
 
 static void test_random_v2(void **state)
 {
 	(void)state;
+	g_batch = 0;
 	run_random(FRAG_V2, FRAG_SEED_RELATIVE, 2);
 	run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 3);
+}
+
+/* The same sessions with rows batched by 2, 3, 6 and 8: the same images and counters. */
+static void test_random_batched(void **state)
+{
+	static const uint32_t batches[] = {2, 3, 6, 8};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+		g_batch = batches[i];
+		run_random(FRAG_V1, FRAG_SEED_RELATIVE, 10 + i);
+		run_random(FRAG_V2, FRAG_SEED_RELATIVE, 20 + i);
+		run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 30 + i);
+	}
+	g_batch = 0;
+}
+
+/* Lost fragments arriving after the coded rows began, batched and not: each is one more
+ * equation, and the image is still exact. */
+static void test_late_uncoded(void **state)
+{
+	struct frag_code code = {.nb_frag = 60, .version = FRAG_V1};
+	uint8_t image[60 * 8], frame[8];
+	uint32_t batches[] = {0, 4};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(image); i++)
+		image[i] = (uint8_t)(i * 13 + 5);
+	for (size_t b = 0; b < 2; b++) {
+		struct pair p;
+
+		g_batch = batches[b];
+		pair_init(&p, &code, 8, 0, 60);
+		for (uint32_t n = 1; n <= 60; n++)
+			if (n % 6 != 0) /* 10 lost */
+				assert_int_equal(
+				        frag_lean_process(&p.lean, n, image + (n - 1) * 8, 8, NULL),
+				        FUOTA_OK);
+		for (uint32_t n = 61; n <= 66; n++) { /* 6 coded rows, then 4 of the lost */
+			make_frame(&code, image, 8, n, frame);
+			assert_int_equal(frag_lean_process(&p.lean, n, frame, 8, NULL), FUOTA_OK);
+		}
+		for (uint32_t n = 6; n <= 24 && frag_lean_state(&p.lean) == FRAG_DEC_ONGOING;
+		     n += 6)
+			assert_int_equal(
+			        frag_lean_process(&p.lean, n, image + (n - 1) * 8, 8, NULL),
+			        FUOTA_OK);
+		for (uint32_t n = 67; n <= 90 && frag_lean_state(&p.lean) == FRAG_DEC_ONGOING;
+		     n++) {
+			make_frame(&code, image, 8, n, frame);
+			assert_int_equal(frag_lean_process(&p.lean, n, frame, 8, NULL), FUOTA_OK);
+		}
+		assert_int_equal(frag_lean_state(&p.lean), FRAG_DEC_DONE);
+		assert_memory_equal(p.fl.bytes, image, sizeof(image));
+		pair_free(&p);
+	}
+	g_batch = 0;
 }
 
 /* A big session as devices get it: M = 2000, 10 % lost, rows until done. */
@@ -365,7 +431,8 @@ int main(void)
 	        cmocka_unit_test(test_random_v1),         cmocka_unit_test(test_random_v2),
 	        cmocka_unit_test(test_big_session),       cmocka_unit_test(test_rank_short),
 	        cmocka_unit_test(test_not_enough_memory), cmocka_unit_test(test_bad_input),
-	        cmocka_unit_test(test_memory_vs_loramac),
+	        cmocka_unit_test(test_memory_vs_loramac), cmocka_unit_test(test_random_batched),
+	        cmocka_unit_test(test_late_uncoded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
