@@ -76,13 +76,10 @@ int frag_row_line(const struct frag_code *code, uint32_t n, uint64_t *line, size
 			r = fast_mod(x, mod, magic);
 		} while (r >= m);
 		bit = (uint64_t)1 << (r % 64u);
-		if (line[r / 64u] & bit) {
-			if (!distinct)
-				got++; /* v1: a repeated draw still counts towards floor(M/2) */
-			continue;
-		}
+		/* v1: a repeated draw still counts towards floor(M/2), so no test is needed (a
+		 * branch the CPU mispredicts); v2 counts distinct draws only. */
+		got += !distinct || !(line[r / 64u] & bit);
 		line[r / 64u] |= bit;
-		got++;
 	}
 	if (weight) {
 		uint32_t w = 0;
