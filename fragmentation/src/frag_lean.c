@@ -324,18 +324,54 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 	return FUOTA_OK;
 }
 
+static bool pending_pivot(const struct frag_lean *d, uint32_t k, uint32_t p)
+{
+	for (uint32_t i = 0; i < k; i++)
+		if (d->bpiv[i] == p)
+			return true;
+	return false;
+}
+
+/* Table entry e ^= the data of every pivot row complete before this batch that exactly the rows
+ * of e were reduced with: each is read once for the batch. The batch's own pivot rows are left to
+ * flush(), their data not being complete yet. */
+static int fold_pivots(struct frag_lean *d, uint32_t k)
+{
+	uint32_t v8 = 8u * words_of(d->max_lost);
+
+	for (uint32_t q = 0; q < d->lbytes; q++) {
+		unsigned any = 0;
+
+		for (uint32_t j = 0; j < k; j++)
+			any |= d->bused[(size_t)j * v8 + q];
+		for (; any; any &= any - 1u) {
+			uint32_t b = (uint32_t)__builtin_ctz(any), p = q * 8u + b, e = 0;
+
+			if (pending_pivot(d, k, p))
+				continue;
+			for (uint32_t j = 0; j < k; j++)
+				e |= (uint32_t)((d->bused[(size_t)j * v8 + q] >> b) & 1u) << j;
+			if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->buf, d->frag_size))
+				return FUOTA_ERR_IO;
+			xor_bytes(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+		}
+	}
+	return FUOTA_OK;
+}
+
 /* Completes the data of the batch's pending pivot rows, in arrival order: the raw payload in the
- * slot, XOR the held fragments of its line (the table entries that contain it), XOR the data of
- * the pivot rows it used (held earlier, so already complete). */
+ * slot, XOR the table entries that contain the row (its held fragments and the complete pivot
+ * rows it was reduced with), XOR the batch's earlier pivot rows it was reduced with (complete by
+ * then). */
 static int flush(struct frag_lean *d)
 {
 	uint32_t k = d->pending, v8 = 8u * words_of(d->max_lost);
 
 	if (!k)
 		return FUOTA_OK;
-	d->pending = 0;
-	if (fill_table(d, k) != FUOTA_OK)
+	if (fill_table(d, k) != FUOTA_OK || fold_pivots(d, k) != FUOTA_OK)
 		return FUOTA_ERR_IO;
+	d->pending = 0;
 	for (uint32_t j = 0; j < k; j++) {
 		uint32_t x = d->lost_x[d->bpiv[j]];
 		const uint8_t *used = d->bused + (size_t)j * v8;
@@ -346,10 +382,12 @@ static int flush(struct frag_lean *d)
 			if (e & (1u << j))
 				xor_bytes(d->data, d->table + (size_t)e * d->frag_size,
 				          d->frag_size);
-		for (uint32_t q = 0; q < d->lbytes; q++)
-			for (unsigned bits = used[q]; bits; bits &= bits - 1u)
-				if (xor_slot(d, d->lost_x[q * 8u + (uint32_t)__builtin_ctz(bits)]))
-					return FUOTA_ERR_IO;
+		for (uint32_t i = 0; i < j; i++) {
+			uint32_t p = d->bpiv[i];
+
+			if ((used[p / 8u] >> (p % 8u)) & 1u && xor_slot(d, d->lost_x[p]))
+				return FUOTA_ERR_IO;
+		}
 		if (d->io.write(d->io.ctx, slot_off(d, x), d->data, d->frag_size) != 0)
 			return FUOTA_ERR_IO;
 	}
