@@ -140,7 +140,7 @@ for h in "${harnesses[@]}"; do
 		"${rate:-?}" "${cov0:-?}" "${cov:-?}" "${ft:-?}" "$(cat "$dir/corpus_before")" \
 		"$(cat "$dir/corpus_after")" "$what"
 done
-printf 'fuzz: %d executions in %s CPU-s; corpus %s bytes (tests/fuzz/corpus)\n' \
+printf 'fuzz: %d executions in %s harness-seconds (wall time, side by side); corpus %s bytes (tests/fuzz/corpus)\n' \
 	"$total_execs" $((secs * ${#harnesses[@]})) "$(du -sb "$CORPUS" | cut -f1)"
 if [ "$found" -ne 0 ]; then
 	printf 'fuzz: FINDINGS: reproduce with %s/bin/fuzz_<harness> <file>\n' "$BUILD" >&2

@@ -5,6 +5,13 @@
 
 #include "fuota/err.h"
 
+/* row ^= frag, one byte at a time: the plain loop anyone writes (not vectorised at -O2). */
+static void xor_fragment(uint8_t *row, const uint8_t *frag, uint32_t frag_size)
+{
+	for (uint32_t b = 0; b < frag_size; b++)
+		row[b] ^= frag[b];
+}
+
 int frag_ref_encode(const struct frag_code *code, uint32_t frag_size, const uint8_t *frags,
                     size_t frags_len, uint32_t first, uint32_t count, uint8_t *out, uint64_t *line,
                     size_t words)
@@ -24,14 +31,12 @@ int frag_ref_encode(const struct frag_code *code, uint32_t frag_size, const uint
 		if (rc != FUOTA_OK)
 			return rc;
 		memset(row, 0, frag_size);
-		for (uint32_t x = 0; x < code->nb_frag; x++) {
-			const uint8_t *frag = frags + (size_t)x * frag_size;
-
-			if (!((line[x / 64u] >> (x % 64u)) & 1u))
-				continue;
-			for (uint32_t b = 0; b < frag_size; b++)
-				row[b] ^= frag[b];
-		}
+		for (size_t w = 0; w < frag_line_words(code->nb_frag); w++)
+			for (uint64_t bits = line[w]; bits; bits &= bits - 1u)
+				xor_fragment(row,
+				             frags + (w * 64u + (size_t)__builtin_ctzll(bits)) *
+				                             frag_size,
+				             frag_size);
 	}
 	return FUOTA_OK;
 }

@@ -27,10 +27,29 @@ static inline uint32_t prbs23(uint32_t x)
 	return (x >> 1) + ((b0 ^ b1) << 22);
 }
 
+/* x % mod without a division, exact for every 32-bit x and mod >= 1 (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019): magic = floor((2^64 - 1) / mod) + 1. Where the
+ * compiler has no 128-bit type (32-bit devices) it is the plain remainder. */
+#if defined(__SIZEOF_INT128__)
+static inline uint32_t fast_mod(uint32_t x, uint32_t mod, uint64_t magic)
+{
+	return (uint32_t)(((unsigned __int128)(magic * x) * mod) >> 64);
+}
+#define FRAG_ROW_MAGIC(mod) (UINT64_MAX / (mod) + 1u)
+#else
+static inline uint32_t fast_mod(uint32_t x, uint32_t mod, uint64_t magic)
+{
+	(void)magic;
+	return x % mod;
+}
+#define FRAG_ROW_MAGIC(mod) 0u
+#endif
+
 int frag_row_line(const struct frag_code *code, uint32_t n, uint64_t *line, size_t words,
                   uint32_t *weight)
 {
 	uint32_t m, mod, k, x, want, got = 0;
+	uint64_t magic;
 	int distinct;
 
 	if (frag_code_check(code) != FUOTA_OK || n == 0 || !line)
@@ -45,6 +64,7 @@ int frag_row_line(const struct frag_code *code, uint32_t n, uint64_t *line, size
 
 	memset(line, 0, frag_line_words(m) * sizeof(*line));
 	mod = m + (((m & (m - 1u)) == 0u) ? 1u : 0u);
+	magic = FRAG_ROW_MAGIC(mod);
 	x = 1u + 1001u * k;
 	want = m / 2u;
 	while (got < want) {
@@ -53,16 +73,13 @@ int frag_row_line(const struct frag_code *code, uint32_t n, uint64_t *line, size
 
 		do {
 			x = prbs23(x);
-			r = x % mod;
+			r = fast_mod(x, mod, magic);
 		} while (r >= m);
 		bit = (uint64_t)1 << (r % 64u);
-		if (line[r / 64u] & bit) {
-			if (!distinct)
-				got++; /* v1: a repeated draw still counts towards floor(M/2) */
-			continue;
-		}
+		/* v1: a repeated draw still counts towards floor(M/2), so no test is needed (a
+		 * branch the CPU mispredicts); v2 counts distinct draws only. */
+		got += !distinct || !(line[r / 64u] & bit);
 		line[r / 64u] |= bit;
-		got++;
 	}
 	if (weight) {
 		uint32_t w = 0;

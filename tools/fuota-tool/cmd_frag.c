@@ -13,6 +13,7 @@ int cmd_frag(int argc, char **argv)
 	        {"encode", cmd_frag_encode},
 	        {"decode", cmd_frag_decode},
 	        {"bench", cmd_frag_bench},
+	        {"lean-bench", cmd_frag_lean_bench},
 	};
 
 	if (argc >= 2) {
@@ -21,6 +22,7 @@ int cmd_frag(int argc, char **argv)
 				return subs[i].run(argc - 1, argv + 1);
 	}
 	fprintf(argc >= 2 && strcmp(argv[1], "--help") ? stderr : stdout,
-	        "usage: fuota-tool frag encode|decode|bench [options] (--help for each)\n");
+	        "usage: fuota-tool frag encode|decode|bench|lean-bench [options] (--help for "
+	        "each)\n");
 	return argc >= 2 && !strcmp(argv[1], "--help") ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fuota/err.h"
 #include "fuota/frag_enc.h"
@@ -76,15 +77,32 @@ struct enc_job {
 	int rc;
 };
 
+/* len bytes of zeroed memory with every page already mapped (MAP_POPULATE): one kernel call
+ * maps them all instead of one page fault per 4 KiB on first touch, which cost the whole-process
+ * encode about as much as the encoding of a 1 MiB image. Returns NULL on failure. */
+static void *alloc_populated(size_t len)
+{
+	void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void free_populated(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len ? len : 1);
+}
+
 static void *enc_thread(void *arg)
 {
 	struct enc_job *j = arg;
 	size_t len = frag_enc_range_scratch_size(j->enc, j->count);
-	void *scratch = malloc(len ? len : 1);
+	void *scratch = alloc_populated(len);
 
 	j->rc = scratch ? frag_enc_range(j->enc, j->first, j->count, j->out, scratch, len)
 	                : FUOTA_ERR_NO_MEMORY;
-	free(scratch);
+	free_populated(scratch, len);
 	return NULL;
 }
 
@@ -220,7 +238,7 @@ static FILE *open_input(const char *input, size_t *len)
 int tool_frag_encode_file(const char *input, const char *output, const struct tool_encode_opts *o)
 {
 	struct tool_frames f = {0};
-	size_t len = 0, total;
+	size_t len = 0, total = 0;
 	FILE *in = open_input(input, &len);
 	int rc = TOOL_EXIT_FAIL;
 
@@ -244,7 +262,7 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 	f.frag_size = o->frag_size;
 	f.padding = (uint32_t)((size_t)f.nb_frag * o->frag_size - len);
 	total = ((size_t)f.nb_frag + f.redundancy) * o->frag_size;
-	f.frames = malloc(total);
+	f.frames = alloc_populated(total);
 	if (!f.frames) {
 		tool_err("frag encode: out of memory for %zu bytes of frames", total);
 		goto out;
@@ -261,7 +279,7 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 		goto out;
 	rc = TOOL_EXIT_OK;
 out:
-	free(f.frames);
+	free_populated(f.frames, total);
 	fclose(in);
 	return rc;
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fuota/frag_lean.h"
+
 #define TOOL_EXIT_OK    0
 #define TOOL_EXIT_FAIL  1
 #define TOOL_EXIT_USAGE 2
@@ -24,6 +26,7 @@ int cmd_airtime(int argc, char **argv);
 int cmd_frag_encode(int argc, char **argv);
 int cmd_frag_decode(int argc, char **argv);
 int cmd_frag_bench(int argc, char **argv);
+int cmd_frag_lean_bench(int argc, char **argv);
 
 /* The work of `frag encode`, shared with `frag bench` (cmd_frag_encode.c). */
 struct tool_encode_opts {
@@ -109,5 +112,23 @@ struct tool_frames {
 int tool_frames_read(const char *path, struct tool_frames *f);
 /* Writes header + frames[0 .. (nb_frag + redundancy) * frag_size). Returns 0 or -1. */
 int tool_frames_write(const char *path, const struct tool_frames *f);
+
+/* lean_baseline.c: LoRaMac-node's FragDecoder algorithm written plainly (the lean-bench
+ * baseline). The image is behind io's callbacks; version 1 or 2 (relative seeds). */
+struct lean_base {
+	struct frag_code code;
+	struct frag_lean_io io;
+	uint32_t m, s, max_lost, lost, last_rx, rows;
+	int done; /* 1 done, -1 too many lost */
+	uint16_t *missing;
+	uint8_t *m2b, *pivot, *vec, *vec2, *tmp, *data;
+	uint64_t *row;
+};
+/* Returns 0, or -1 out of memory (free with lean_base_free either way). */
+int lean_base_init(struct lean_base *b, uint32_t m, uint32_t s, uint32_t max_lost,
+                   const struct frag_lean_io *io, int version);
+void lean_base_free(struct lean_base *b);
+/* Frame N: returns 0 (more needed), 1 (done) or -1 (too many lost). */
+int lean_base_process(struct lean_base *b, uint32_t n, const uint8_t *payload);
 
 #endif
