@@ -468,9 +468,6 @@ int sara_register(struct sara *s, const char *apn, uint32_t timeout_ms, int *sta
 		err = sara_cmd(s, NULL, 0, "AT+CGDCONT=1,\"IP\",\"%s\"", apn);
 	if (err == FUOTA_OK)
 		err = sara_cmd(s, NULL, 180000, "AT+CFUN=1");
-	/* the module's word, not the driver's memory: an unseen reboot loses the registration */
-	if (err == FUOTA_OK)
-		err = sara_reg_get(s, &reg);
 	while (err == FUOTA_OK) {
 		if (s->reg.stat == SARA_REG_HOME || s->reg.stat == SARA_REG_ROAMING)
 			break;
