@@ -70,7 +70,7 @@ static int rig_open(struct rig *r)
 	fc.state_path = simh_path(&r->h, "fwu.state", r->state, sizeof(r->state));
 	fc.install_timeout_ms = 30000;
 	fc.poll_ms = 200;
-	fc.silence_ms = 3000;
+	fc.silence_ms = 600000; /* the install's URCs must say it went away, not a clock */
 	fc.boot_timeout_ms = 10000;
 	return fwu_open(&fc, &r->u);
 }
