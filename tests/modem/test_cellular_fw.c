@@ -33,7 +33,24 @@ struct rig {
 	struct sara *s;
 	struct fwu *u;
 	char state[300];
+	int last_pct;       /* the install's progress last reported */
+	unsigned restarts;  /* times the install's progress went back (a restart at boot) */
+	unsigned validates; /* times validation began */
 };
+
+static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
+{
+	struct rig *r = ctx;
+
+	(void)msg;
+	if (st->state == FWU_S_INSTALLING) {
+		if (st->pct < r->last_pct)
+			r->restarts++;
+		r->last_pct = st->pct;
+	}
+	if (st->state == FWU_S_VALIDATING && st->pct == 0)
+		r->validates++;
+}
 
 static const char *const sim_args[] = {
         "--boot-ms",      "300", "--reg-ms", "300", "--install-ms", "1500",
@@ -72,6 +89,8 @@ static int rig_open(struct rig *r)
 	fc.poll_ms = 200;
 	fc.silence_ms = 600000; /* the install's URCs must say it went away, not a clock */
 	fc.boot_timeout_ms = 10000;
+	fc.on_report = on_report;
+	fc.ctx = r;
 	return fwu_open(&fc, &r->u);
 }
 
@@ -256,6 +275,8 @@ static void test_install_powerloss(void **state)
 	simh_ctl(&r->h, "fw-power-install 40");
 	assert_int_equal(fwu_uart(r->u, pkg, len, 30000), 0);
 	free(pkg);
+	/* it did start again: progress went back after 40 % (or validation ran twice) */
+	assert_true(r->restarts + (r->validates > 1 ? 1u : 0u) >= 1);
 	outcome(r, NEW, FWU_S_DONE);
 	restored(r);
 }
