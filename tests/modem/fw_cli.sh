@@ -1,6 +1,7 @@
 #!/bin/sh
 # cellular.fw-cli-<case>: the fuota-modem command line updates fuota-modem-sim on its pty.
-#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail
+#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail |
+#                             kill-foat | kill-uart (SIGKILL at random points, then again)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it).
@@ -36,6 +37,35 @@ case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
+kill-foat | kill-uart)
+	m=${CASE#kill-}
+	pkg=$D/delta.upd
+	[ "$m" = foat ] && pkg=$D/full.upd
+	# SIGKILL after 0.3 .. 9 s, three times, then let each run go on: the manager must find
+	# where it stands from its state file, finish, or fail cleanly and take the update again
+	for k in 1 2 3; do
+		run update --method "$m" --package "$pkg" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL $k"
+	done
+	# resume first; the update again only while the module is not on the new version (a
+	# full FOAT package would install again over it)
+	rc=1
+	for _ in 1 2 3 4; do
+		run resume >/dev/null 2>&1
+		rc=$?
+		echo "resume: exit $rc"
+		[ $rc -eq 0 ] && grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && break
+		grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && continue
+		run update --method "$m" --package "$pkg" >/dev/null 2>&1
+		rc=$?
+		echo "update: exit $rc"
+		[ $rc -eq 0 ] && break
+	done
+	;;
 *) fail "unknown case $CASE" ;;
 esac
 "$CLI" --state "$D/st" --json status >"$D/status.json"
