@@ -259,7 +259,9 @@ int cell_serial_open_tty(struct cell_serial *out, const char *path, uint32_t bau
 	cfmakeraw(&t);
 	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS);
 	t.c_cflag |= CLOCAL | CREAD;
-	t.c_cc[VMIN] = 0;
+	/* VMIN 1: with O_NONBLOCK an empty line reads as EAGAIN. VMIN 0 / VTIME 0 would make
+	 * read() return 0, which fd_read must take for a hang-up. */
+	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	cfsetispeed(&t, baud_speed(baud));
 	cfsetospeed(&t, baud_speed(baud));

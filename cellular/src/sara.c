@@ -346,6 +346,10 @@ int sara_boot(struct sara *s, uint32_t timeout_ms)
 {
 	int err;
 
+	/* a reboot loses the registration: whatever +CEREG said before is history */
+	memset(&s->reg, 0, sizeof(s->reg));
+	s->reg.stat = SARA_REG_NOT;
+	s->reg_seen = false;
 	s->booting = true;
 	err = wait_alive(s, timeout_ms);
 	s->booting = false;

@@ -226,6 +226,10 @@ static int wait_module(struct fwu *u)
 		/* an answer to the recovery ladder's own "AT" resets the timeout count */
 		if (err == FUOTA_ERR_TIMEOUT && at_timeouts(u->cfg.at) == 0)
 			err = FUOTA_OK;
+		/* a URC of the install (validation, progress, result) came from the bootloader:
+		 * the module went away since, however briefly */
+		if (u->st.state != FWU_S_INSTALL_START)
+			silent = true;
 		if (err == FUOTA_OK || err == AT_ERR_DEVICE) {
 			uint64_t since = u->clk->now_ms(u->clk->ctx) - u->sent_ms;
 

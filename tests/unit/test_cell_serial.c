@@ -81,6 +81,15 @@ static void test_pty(void **state)
 	assert_int_equal(cell_serial_fd_baud(&s), 115200);
 	assert_int_equal(s.ops->set_baud(s.ctx, 460800), FUOTA_OK);
 	assert_int_equal(s.ops->set_baud(s.ctx, 1234), FUOTA_ERR_UNSUPPORTED);
+	/* nothing waiting is not a hang-up: the read gives 0 bytes, the io adapter a timeout */
+	assert_int_equal(cell_serial_read(&s, buf, sizeof(buf), &got), FUOTA_OK);
+	assert_int_equal(got, 0);
+	{
+		struct cell_io io;
+
+		cell_serial_io(&s, &io);
+		assert_int_equal(io.read(io.ctx, buf, sizeof(buf), 50, &got), FUOTA_ERR_TIMEOUT);
+	}
 	/* raw mode: CR and LF pass untouched, no echo */
 	assert_int_equal(write(m, "\r\nOK\r\n", 6), 6);
 	assert_int_equal(cell_serial_poll(&s, 1000, &readable), FUOTA_OK);

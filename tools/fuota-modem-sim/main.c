@@ -43,6 +43,7 @@ static void usage(FILE *f)
 	           "  --reg-ms N         radio on to registered (default 200)\n"
 	           "  --net-rate N       HTTP/FTP bytes per second (default 1000000)\n"
 	           "  --xmodem-scale N   divide the Xmodem handshake timings by N (default 1)\n"
+	           "  --install-ms N     a firmware install lasts N ms (default 60000)\n"
 	           "  --imei DIGITS      what +CGSN answers\n"
 	           "  --control PATH     a FIFO taking control commands, one a line\n"
 	           "  --fault CMD        a control command applied at start (repeatable)\n"
@@ -62,12 +63,12 @@ struct opts {
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-	        {"link", 1, 0, 'l'},         {"state", 1, 0, 's'},  {"fs", 1, 0, 'f'},
-	        {"www", 1, 0, 'w'},          {"baud", 1, 0, 'b'},   {"no-pace", 0, 0, 'P'},
-	        {"boot-ms", 1, 0, 'B'},      {"reg-ms", 1, 0, 'R'}, {"net-rate", 1, 0, 'N'},
-	        {"xmodem-scale", 1, 0, 'X'}, {"imei", 1, 0, 'i'},   {"control", 1, 0, 'c'},
-	        {"fault", 1, 0, 'F'},        {"help", 0, 0, 'h'},   {"trace", 1, 0, 'T'},
-	        {"autobaud", 0, 0, 'A'},     {0, 0, 0, 0}};
+	        {"link", 1, 0, 'l'},         {"state", 1, 0, 's'},      {"fs", 1, 0, 'f'},
+	        {"www", 1, 0, 'w'},          {"baud", 1, 0, 'b'},       {"no-pace", 0, 0, 'P'},
+	        {"boot-ms", 1, 0, 'B'},      {"reg-ms", 1, 0, 'R'},     {"net-rate", 1, 0, 'N'},
+	        {"xmodem-scale", 1, 0, 'X'}, {"imei", 1, 0, 'i'},       {"control", 1, 0, 'c'},
+	        {"fault", 1, 0, 'F'},        {"help", 0, 0, 'h'},       {"trace", 1, 0, 'T'},
+	        {"autobaud", 0, 0, 'A'},     {"install-ms", 1, 0, 'I'}, {0, 0, 0, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -88,6 +89,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'R': o->cfg.reg_ms = (unsigned)v; break;
 		case 'N': o->cfg.net_bytes_per_s = (unsigned)v; break;
 		case 'X': o->cfg.xmodem_scale = (unsigned)v; break;
+		case 'I': o->cfg.install_ms = (unsigned)v; break;
 		case 'i': o->cfg.imei = optarg; break;
 		case 'c': o->control = optarg; break;
 		case 'T': o->trace = optarg; break;

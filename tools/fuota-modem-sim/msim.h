@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "msim_at.h"
+#include "msim_fw.h"
 #include "msim_xmodem.h"
 
 struct msim;
@@ -135,6 +136,7 @@ struct msim_cfg {
 	unsigned boot_ms;         /* power-on to greeting */
 	unsigned reg_ms;          /* radio on to +CEREG registered */
 	unsigned net_bytes_per_s; /* HTTP/FTP download rate */
+	unsigned install_ms;      /* firmware install length; 0: 60 s (a real one: 10 to 25 min) */
 	unsigned xmodem_scale; /* divides the Xmodem handshake timings (1 = the app note's 109 s) */
 	const char *imei;
 	bool autobaud; /* model autobauding at +IPR=0: no greeting, URCs held until an "AT" */
@@ -183,6 +185,7 @@ struct msim {
 	struct msim_timer timers[MSIM_TIMERS];
 	struct msim_faults faults;
 	unsigned boot_count;
+	struct msim_fw fw; /* survives reboots and power losses, as the module's flash */
 };
 
 /* msim_core.c */
@@ -228,6 +231,12 @@ int msim_fs_path(const struct msim *m, const char *tag, const char *name, char *
 int msim_fs_write(struct msim *m, const char *tag, const char *name, const void *data, size_t len,
                   bool append);
 void msim_fs_reset(struct msim *m);
+
+/* msim_fw_run.c */
+void msim_fw_received(struct msim *m, int rc, const uint8_t *d, size_t n, unsigned long blocks);
+bool msim_fw_xm_byte(struct msim *m, uint8_t *b);
+bool msim_fw_boot(struct msim *m);
+int msim_fw_control(struct msim *m, const char *line, const char **why);
 
 /* msim_state.c */
 void msim_nvm_defaults(struct msim_nvm *n);

@@ -242,6 +242,8 @@ static const struct cmd_row table[] = {
         {"+UFTP", msim_h_uftp},
         {"+UFTPC", msim_h_uftpc},
         {"+UFTPER", msim_h_uftper},
+        {"+UFWUPD", msim_h_ufwupd},
+        {"+UFWINSTALL", msim_h_ufwinstall},
         /* not a u-blox command: the simulator's Xmodem receiver on its own (see README) */
         {"+USIMXRECV", msim_h_usimxrecv},
 };

@@ -263,6 +263,13 @@ static void xmodem_end(struct msim *m)
 	int rc = m->xr.result;
 	size_t keep = m->xr_n;
 
+	if (m->fw.phase == MSIM_FW_UPDATE_MODE) {
+		to_command_mode(m);
+		m->mode = MSIM_MODE_OFF; /* Firmware Update Mode takes no AT */
+		msim_fw_received(m, rc, m->xr_buf, m->xr_n, m->xr.blocks);
+		return;
+	}
+
 	if (rc == MSIM_XR_OK && m->xr_size >= 0) {
 		if ((size_t)m->xr_size > m->xr_n)
 			rc = MSIM_XR_SEQUENCE; /* fewer bytes came than announced */
@@ -334,8 +341,11 @@ void msim_input(struct msim *m, const uint8_t *data, size_t len)
 			if (m->raw.got == m->raw.want)
 				raw_end(m, true);
 		} else if (m->mode == MSIM_MODE_XMODEM) {
-			msim_xr_input(&m->xr, data + i, 1, m->now_ms);
-			i++;
+			uint8_t b = data[i++];
+
+			if (!msim_fw_xm_byte(m, &b))
+				return; /* the power went */
+			msim_xr_input(&m->xr, &b, 1, m->now_ms);
 			if (m->xr.state == MSIM_XR_DONE || m->xr.state == MSIM_XR_FAILED)
 				xmodem_end(m);
 		} else {
@@ -380,6 +390,8 @@ uint64_t msim_next_deadline(const struct msim *m)
 
 unsigned msim_line_rate(const struct msim *m)
 {
+	if (m->fw.rate)
+		return m->fw.rate; /* Firmware Update Mode or the install's URCs */
 	return m->ipr ? m->ipr : m->cfg.baud;
 }
 
@@ -391,6 +403,8 @@ static void boot_done(struct msim *m, int arg)
 	/* --autobaud: at +IPR=0 the module learns the rate from the host's first "AT" and holds
 	 * its URCs until then; the greeting needs a fixed rate (UBX-20009652 §3.2.2, §5.2) */
 	m->rate_known = !(m->cfg.autobaud && m->ipr == 0);
+	if (msim_fw_boot(m))
+		return;
 	if (m->nvm.greeting && m->rate_known)
 		msim_urc(m, "%s", m->nvm.greeting_text);
 	msim_radio(m, m->cfun);
@@ -478,11 +492,16 @@ int msim_init(struct msim *m, const struct msim_cfg *cfg, uint64_t now_ms)
 		m->cfg.xmodem_scale = 1;
 	if (!m->cfg.net_bytes_per_s)
 		m->cfg.net_bytes_per_s = 1000000;
+	if (!m->cfg.install_ms)
+		m->cfg.install_ms = 60000;
 	if (!m->cfg.imei)
 		m->cfg.imei = "004999010640000";
 	m->now_ms = now_ms;
 	for (int i = 0; i < MSIM_SOCKETS; i++)
 		m->sock[i].fd = -1;
+	m->fw.power_dl_byte = -1;
+	m->fw.power_pct = -1;
+	m->fw.install_ms = m->cfg.install_ms;
 	snprintf(m->faults.urc_text, sizeof(m->faults.urc_text), "+CEREG: 1");
 	msim_nvm_defaults(&m->nvm);
 	if (cfg->state_path && msim_nvm_load(&m->nvm, cfg->state_path) != 0)

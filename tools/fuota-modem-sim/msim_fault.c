@@ -11,7 +11,13 @@
  *                         (>= 150 ms), one that is on off (>= 2000 ms; CELLULAR-NOTES §3.1)
  *   reset-pulse MS        the host holds RESET_N low for MS ms (>= 150 ms: a reboot)
  *   urc TEXT              send TEXT as a URC now
- *   cereg STAT            the network changes the registration state (0..5) */
+ *   cereg STAT            the network changes the registration state (0..5)
+ * and the firmware update's (msim_fw_run.c):
+ *   fw-power-dl BYTE      power lost when the FOAT transfer reaches that byte (back 300 ms later)
+ *   fw-power-install PCT  power lost when the install reaches PCT % (it starts again at boot)
+ *   fw-lose-128 [N]       the next N "128" success URCs are not sent
+ *   fw-validate-fail [C]  the next validation fails with code C (default 247)
+ *   fw-xm-corrupt BYTE    a bit of that byte of the next FOAT transfer flipped */
 #include "msim.h"
 
 #include <ctype.h>
@@ -120,6 +126,8 @@ int msim_control(struct msim *m, const char *line, const char **why)
 		msim_urc(m, "%s", rest);
 	} else if (is(line, "cereg", &rest) && rest[0] >= '0' && rest[0] <= '5' && !rest[1]) {
 		msim_cereg_set(m, rest[0] - '0');
+	} else if (!strncmp(line, "fw-", 3)) {
+		return msim_fw_control(m, line, why);
 	} else {
 		return -1;
 	}

@@ -38,5 +38,7 @@ MSIM_HANDLER(msim_h_uftpc);
 MSIM_HANDLER(msim_h_uftper);
 MSIM_HANDLER(msim_h_usimxrecv);
 MSIM_HANDLER(msim_h_ufactory);
+MSIM_HANDLER(msim_h_ufwupd);
+MSIM_HANDLER(msim_h_ufwinstall);
 
 #endif

@@ -1,0 +1,88 @@
+#!/bin/sh
+# cellular.fw-cli-<case>: the fuota-modem command line updates fuota-modem-sim on its pty.
+#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail |
+#                             kill-foat | kill-uart (SIGKILL at random points, then again)
+# Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
+# the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
+# success, the MNO profile restored (Table 16 resets it).
+set -u
+SIM=$1 CLI=$2 CASE=$3
+D=$(mktemp -d /tmp/fwcli-XXXXXX)
+trap 'kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; rm -rf "$D"' EXIT
+mkdir "$D/fs" "$D/www"
+python3 - "$D" <<'PY'
+import os, struct, sys, zlib
+def pkg(frm, to, body):
+    h = b'FSIMFWP1' + frm.encode().ljust(24, b'\0') + to.encode().ljust(24, b'\0')
+    h += struct.pack('<I', len(body))
+    return h + struct.pack('<I', zlib.crc32(h + body)) + body
+d = sys.argv[1]
+open(d + '/full.upd', 'wb').write(pkg('', '03.16,A00.02', os.urandom(20000)))
+open(d + '/delta.upd', 'wb').write(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
+bad = bytearray(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
+bad[200] ^= 1
+open(d + '/bad.upd', 'wb').write(bytes(bad))
+PY
+FAULT=
+case $CASE in install-powerloss) FAULT="fw-power-install 40" ;; esac
+"$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
+	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" &
+SIMPID=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
+PTY=$(head -n 1 "$D/pty")
+run() { "$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@"; }
+fail() { echo "FAIL: $*"; cat "$D/at.log" 2>/dev/null | tail -40; exit 1; }
+run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
+case $CASE in
+foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
+uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
+validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
+kill-foat | kill-uart)
+	m=${CASE#kill-}
+	pkg=$D/delta.upd
+	[ "$m" = foat ] && pkg=$D/full.upd
+	# SIGKILL after 0.3 .. 9 s, three times, then let each run go on: the manager must find
+	# where it stands from its state file, finish, or fail cleanly and take the update again
+	for k in 1 2 3; do
+		run update --method "$m" --package "$pkg" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL $k"
+	done
+	# resume first; the update again only while the module is not on the new version (a
+	# full FOAT package would install again over it)
+	rc=1
+	for _ in 1 2 3 4; do
+		run resume >/dev/null 2>&1
+		rc=$?
+		echo "resume: exit $rc"
+		[ $rc -eq 0 ] && grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && break
+		grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && continue
+		run update --method "$m" --package "$pkg" >/dev/null 2>&1
+		rc=$?
+		echo "update: exit $rc"
+		[ $rc -eq 0 ] && break
+	done
+	;;
+*) fail "unknown case $CASE" ;;
+esac
+"$CLI" --state "$D/st" --json status >"$D/status.json"
+src=$?
+[ $src -eq 0 ] || fail "status exit $src: the state file is not complete"
+cat "$D/status.json"
+if [ "$CASE" = validation-fail ]; then
+	[ $rc -eq 1 ] || fail "exit $rc, wanted 1 (the update failed)"
+	grep -q '"state": *"failed"' "$D/status.json" || fail "not failed"
+	grep -q '148' "$D/status.json" || fail "no code 148"
+	grep -q '"version_after":"03.15,A00.01"' "$D/status.json" || fail "the version changed"
+	[ ! -f "$D/nvm" ] || grep -q '^version 03.15,A00.01' "$D/nvm" || fail "the module changed"
+else
+	[ $rc -eq 0 ] || fail "exit $rc, wanted 0"
+	grep -q '"state": *"done"' "$D/status.json" || fail "not done"
+	grep -q '03.16,A00.02' "$D/status.json" || fail "no new version"
+	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
+	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
+fi
+echo PASS

@@ -1,0 +1,421 @@
+/* The firmware-update manager (sara_fw.h) end to end against fuota-modem-sim's firmware update,
+ * time-scaled (install 1.5 s, Xmodem window / 20). One ctest per method and fault family,
+ * cellular.fw-<case>. Set MSIM_AT_LOG=1 to see the AT log on stderr. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fuota/at_client.h"
+#include "fuota/cell_serial.h"
+#include "fuota/sara.h"
+#include "fuota/sara_fw.h"
+#include "msim_fw.h"
+#include "simh.h"
+
+#define OLD "03.15,A00.01"
+#define NEW "03.16,A00.02"
+
+struct rig {
+	struct simh h;
+	struct cell_serial ser;
+	struct at_client *at;
+	struct sara *s;
+	struct fwu *u;
+	char state[300];
+	int last_pct;       /* the install's progress last reported */
+	unsigned restarts;  /* times the install's progress went back (a restart at boot) */
+	unsigned validates; /* times validation began */
+};
+
+static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
+{
+	struct rig *r = ctx;
+
+	(void)msg;
+	if (st->state == FWU_S_INSTALLING) {
+		if (st->pct < r->last_pct)
+			r->restarts++;
+		r->last_pct = st->pct;
+	}
+	if (st->state == FWU_S_VALIDATING && st->pct == 0)
+		r->validates++;
+}
+
+static const char *const sim_args[] = {
+        "--boot-ms",      "300", "--reg-ms", "300", "--install-ms", "1500",
+        "--xmodem-scale", "20",  NULL};
+
+static int power_pulse(void *ctx, uint32_t ms)
+{
+	struct rig *r = ctx;
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "pwr-pulse %u", ms);
+	simh_ctl(&r->h, cmd);
+	return 0;
+}
+
+static int rig_open(struct rig *r)
+{
+	struct at_config ac = {.serial = &r->ser};
+	struct sara_config sc = {0};
+	struct fwu_config fc = {0};
+
+	if (getenv("MSIM_AT_LOG"))
+		ac.log_file = stderr;
+	if (cell_serial_open_tty(&r->ser, r->h.pty, 115200) != 0 || at_create(&ac, &r->at) != 0)
+		return -1;
+	sc.at = r->at;
+	sc.hw.power_pulse = power_pulse;
+	sc.hw.ctx = r;
+	if (sara_create(&sc, &r->s) != 0)
+		return -1;
+	fc.sara = r->s;
+	fc.at = r->at;
+	fc.serial = &r->ser;
+	fc.state_path = simh_path(&r->h, "fwu.state", r->state, sizeof(r->state));
+	fc.install_timeout_ms = 30000;
+	fc.poll_ms = 200;
+	fc.silence_ms = 600000; /* the install's URCs must say it went away, not a clock */
+	fc.boot_timeout_ms = 10000;
+	fc.on_report = on_report;
+	fc.ctx = r;
+	return fwu_open(&fc, &r->u);
+}
+
+static void rig_close(struct rig *r)
+{
+	fwu_close(r->u);
+	sara_destroy(r->s);
+	at_destroy(r->at);
+	cell_serial_close(&r->ser);
+	r->u = NULL;
+	r->s = NULL;
+	r->at = NULL;
+}
+
+static int setup(void **state)
+{
+	static struct rig r;
+
+	memset(&r, 0, sizeof(r));
+	if (simh_start(&r.h, sim_args) != 0)
+		return -1;
+	close(r.h.fd); /* the driver owns the line */
+	r.h.fd = -1;
+	if (rig_open(&r) != 0)
+		return -1;
+	*state = &r;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rig *r = *state;
+
+	rig_close(r);
+	return simh_stop(&r->h);
+}
+
+/* A package from -> to with a body of n pseudo-random bytes (malloc'd). */
+static uint8_t *package(const char *from, const char *to, size_t n, size_t *len)
+{
+	uint8_t *body = malloc(n), *pkg = malloc(MSIM_FW_HDR + n);
+	uint32_t seed = 7;
+
+	assert_non_null(body);
+	assert_non_null(pkg);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		body[i] = (uint8_t)(seed >> 16);
+	}
+	msim_fw_build(pkg, from, to, body, n);
+	free(body);
+	*len = MSIM_FW_HDR + n;
+	return pkg;
+}
+
+/* Booted, with a desired configuration to restore: MNO profile 100, an APN on cid 1. */
+static void prepare(struct rig *r)
+{
+	struct fwu_desired d;
+
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(sara_mno_set(r->s, 100, 10000), 0);
+	fwu_desired_init(&d);
+	d.mno = 100;
+	d.apn[0].cid = 1;
+	snprintf(d.apn[0].pdp_type, sizeof(d.apn[0].pdp_type), "IP");
+	snprintf(d.apn[0].apn, sizeof(d.apn[0].apn), "fuota.apn");
+	assert_int_equal(fwu_set_desired(r->u, &d), 0);
+}
+
+/* The module runs version, the state file is complete and says state. */
+static void outcome(struct rig *r, const char *version, enum fwu_state state)
+{
+	struct sara_info info;
+	struct fwu_status st;
+	struct fwu_desired d;
+
+	assert_int_equal(sara_info(r->s, &info), 0);
+	assert_string_equal(info.app, strchr(version, ',') + 1);
+	assert_int_equal(fwu_file_read(r->state, &st, &d), 0);
+	assert_int_equal(st.state, state);
+}
+
+/* ... and the settings the update erased are back. */
+static void restored(struct rig *r)
+{
+	int mno = -1;
+
+	assert_int_equal(sara_mno_get(r->s, &mno), 0);
+	assert_int_equal(mno, 100);
+}
+
+static void foat(struct rig *r, const char *from, int expect_err)
+{
+	struct fwu_foat_opts o = {.baud = 460800};
+	size_t len;
+	uint8_t *pkg = package(from, NEW, 20000, &len);
+
+	assert_int_equal(fwu_foat(r->u, pkg, len, &o) != 0, expect_err);
+	free(pkg);
+}
+
+static void test_foat(void **state)
+{
+	struct rig *r = *state;
+
+	prepare(r);
+	foat(r, "", 0);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+}
+
+static void test_uart(void **state)
+{
+	struct rig *r = *state;
+	size_t len;
+	uint8_t *pkg = package(OLD, NEW, 6000, &len);
+
+	prepare(r);
+	assert_int_equal(fwu_uart(r->u, pkg, len, 30000), 0);
+	free(pkg);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+}
+
+static void md5_hex(const uint8_t *d, size_t n, char out[33])
+{
+	unsigned char md[16];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(d, n, md, &mdlen, EVP_md5(), NULL);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void test_http(void **state)
+{
+	struct rig *r = *state;
+	struct sara_http_cfg hc = {.server_ip = "127.0.0.1", .timeout_s = 30};
+	char p[300], md5[33];
+	size_t len;
+	uint8_t *pkg = package(OLD, NEW, 8000, &len);
+	FILE *f = fopen(simh_path(&r->h, "www/delta.upd", p, sizeof(p)), "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(pkg, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	md5_hex(pkg, len, md5);
+	free(pkg);
+	prepare(r);
+	assert_int_equal(sara_register(r->s, "fuota.apn", 10000, NULL), 0);
+	{
+		char ip[40];
+		assert_int_equal(sara_pdp_up(r->s, 0, 1, 5000, ip, sizeof(ip)), 0);
+	}
+	assert_int_equal(fwu_http(r->u, 0, &hc, "/delta.upd", md5, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+}
+
+/* §4.1.1: power lost mid-transfer: Firmware Update Mode waits, the package goes again. */
+static void test_foat_powerloss(void **state)
+{
+	struct rig *r = *state;
+
+	prepare(r);
+	simh_ctl(&r->h, "fw-power-dl 9000");
+	foat(r, "", 0);
+	outcome(r, NEW, FWU_S_DONE);
+	assert_true(fwu_get_status(r->u)->sends >= 2);
+	restored(r);
+}
+
+/* §6: power lost at 40 % of the install: it starts again at boot and ends in the new version. */
+static void test_install_powerloss(void **state)
+{
+	struct rig *r = *state;
+	size_t len;
+	uint8_t *pkg = package(OLD, NEW, 6000, &len);
+
+	prepare(r);
+	simh_ctl(&r->h, "fw-power-install 40");
+	assert_int_equal(fwu_uart(r->u, pkg, len, 30000), 0);
+	free(pkg);
+	/* it did start again: progress went back after 40 % (or validation ran twice) */
+	assert_true(r->restarts + (r->validates > 1 ? 1u : 0u) >= 1);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+}
+
+/* A package that fails validation: its code, the old firmware runs on. */
+static void test_validation_fail(void **state)
+{
+	struct rig *r = *state;
+	size_t len;
+	uint8_t *pkg = package(OLD, NEW, 6000, &len);
+
+	prepare(r);
+	pkg[MSIM_FW_HDR + 100] ^= 1; /* the checksum no longer matches: 148 */
+	assert_int_not_equal(fwu_uart(r->u, pkg, len, 30000), 0);
+	free(pkg);
+	assert_int_equal(fwu_get_status(r->u)->fail_code, 148);
+	outcome(r, OLD, FWU_S_FAILED);
+	/* and a FOAT package for another version: 168 */
+	foat(r, "02.99,A00.00", 1);
+	assert_int_equal(fwu_get_status(r->u)->fail_code, 168);
+	outcome(r, OLD, FWU_S_FAILED);
+}
+
+/* The 128 URC lost: the version read after the reboot says the update succeeded. */
+static void test_lost_128(void **state)
+{
+	struct rig *r = *state;
+
+	prepare(r);
+	simh_ctl(&r->h, "fw-lose-128");
+	foat(r, "", 0);
+	outcome(r, NEW, FWU_S_DONE);
+}
+
+/* A corrupted Xmodem block: NAKed, sent again, the update goes through. */
+static void test_xmodem_block(void **state)
+{
+	struct rig *r = *state;
+
+	prepare(r);
+	simh_ctl(&r->h, "fw-xm-corrupt 700");
+	foat(r, "", 0);
+	outcome(r, NEW, FWU_S_DONE);
+}
+
+/* The 109 s window (5.45 s here) missed: "ERROR", then the old firmware. */
+static void test_window(void **state)
+{
+	struct rig *r = *state;
+	struct termios t;
+
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	rig_close(r);
+	r->h.fd = open(r->h.pty, O_RDWR | O_NOCTTY);
+	assert_true(r->h.fd >= 0);
+	assert_int_equal(tcgetattr(r->h.fd, &t), 0);
+	cfmakeraw(&t);
+	tcsetattr(r->h.fd, TCSANOW, &t);
+	simh_flush(&r->h);
+	simh_send(&r->h, "AT+UFWUPD=1,460800");
+	assert_int_equal(simh_expect(&r->h, "+UFWUPD: ONGOING", 3000), 0);
+	assert_int_equal(simh_expect(&r->h, "ERROR", 9000), 0);
+	assert_int_equal(simh_expect(&r->h, "+UMSIM: READY", 3000), 0); /* rebooted */
+	simh_quiet(&r->h, 300);
+	simh_flush(&r->h);
+	assert_int_equal(simh_at(&r->h, "ATE0", "ATE0", "OK", NULL), 0);
+	assert_int_equal(simh_at(&r->h, "ATI9", OLD, "OK", NULL), 0);
+	close(r->h.fd);
+	r->h.fd = -1;
+	assert_int_equal(rig_open(r), 0);
+}
+
+/* The simulator's FOAT receiver fed by lrzsz's sx -X -k (the rate kept: +UFWUPD=1,115200). */
+static void test_lrzsz(void **state)
+{
+	struct rig *r = *state;
+	char p[300];
+	size_t len;
+	uint8_t *pkg = package("", NEW, 5000, &len);
+	FILE *f = fopen(simh_path(&r->h, "pkg.upd", p, sizeof(p)), "wb");
+	int st = -1;
+	pid_t pid;
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(pkg, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(pkg);
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	rig_close(r);
+	r->h.fd = open(r->h.pty, O_RDWR | O_NOCTTY);
+	assert_true(r->h.fd >= 0);
+	simh_send(&r->h, "AT+UFWUPD=1,115200");
+	assert_int_equal(simh_expect(&r->h, "+UFWUPD: ONGOING", 3000), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(r->h.fd, 0);
+		dup2(r->h.fd, 1);
+		execlp("sx", "sx", "-q", "-X", "-k", p, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(simh_expect(&r->h, "+UFWUPD: 128", 10000), 0);
+	assert_int_equal(simh_expect(&r->h, "+UMSIM: READY", 5000), 0); /* rebooted */
+	simh_quiet(&r->h, 300);
+	simh_flush(&r->h);
+	assert_int_equal(simh_at(&r->h, "ATE0", "ATE0", "OK", NULL), 0);
+	assert_int_equal(simh_at(&r->h, "ATI9", NEW, "OK", NULL), 0);
+	close(r->h.fd);
+	r->h.fd = -1;
+	assert_int_equal(rig_open(r), 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		CMUnitTestFunction fn;
+	} cases[] = {
+	        {"foat", test_foat},
+	        {"uart", test_uart},
+	        {"http", test_http},
+	        {"foat-powerloss", test_foat_powerloss},
+	        {"install-powerloss", test_install_powerloss},
+	        {"validation-fail", test_validation_fail},
+	        {"lost-128", test_lost_128},
+	        {"xmodem-block", test_xmodem_block},
+	        {"window", test_window},
+	        {"foat-lrzsz", test_lrzsz},
+	};
+
+	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!strcmp(argv[1], cases[i].name)) {
+			const struct CMUnitTest t[] = {
+			        {cases[i].name, cases[i].fn, setup, teardown, NULL},
+			};
+			return cmocka_run_group_tests_name(cases[i].name, t, NULL, NULL);
+		}
+	}
+	fprintf(stderr, "usage: test_cellular_fw CASE\n");
+	return 2;
+}

@@ -1,0 +1,65 @@
+/* The simulator's firmware update (issue 11): FOAT (+UFWUPD) with its baud switch and Xmodem
+ * receiver, +UFWINSTALL of the package in the FOAT area, the validation and install URCs, the
+ * reboot into the new version and what the update makes the module forget (FW app note Table 16).
+ *
+ * The package format is the simulator's own (a real .upd/.dof is u-blox's secret):
+ *   0   8  magic "FSIMFWP1"
+ *   8  24  from: the ATI9 string the package applies to, NUL-padded ("" = any: a full package)
+ *   32 24  to: the ATI9 string after the update, NUL-padded, not empty
+ *   56  4  body length, little endian
+ *   60  4  CRC-32 (IEEE) of bytes 0..59 and the body, little endian
+ *   64  …  the body
+ * Bytes after the body are allowed only as Xmodem padding (0x1A). */
+#ifndef MSIM_FW_H
+#define MSIM_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSIM_FW_HDR     64
+#define MSIM_FW_PKG_MAX (64L << 20)
+
+/* Install and FOAT result codes (CELLULAR-NOTES §2.7). */
+enum {
+	MSIM_FW_OK = 128,
+	MSIM_FW_CORRUPTED = 148,   /* checksum mismatch */
+	MSIM_FW_FORMAT = 158,      /* not a package */
+	MSIM_FW_MISMATCH = 168,    /* the package is for another version */
+	MSIM_FW_SIZE = 180,        /* shorter than its header says */
+	MSIM_FW_PREVAL_FAIL = 247, /* the validation fault */
+};
+
+enum msim_fw_phase {
+	MSIM_FW_IDLE,
+	MSIM_FW_UPDATE_MODE, /* FOAT: the Xmodem receiver waits; survives a power loss */
+	MSIM_FW_INSTALLING,  /* validation and install URCs; resumes at boot after a power loss */
+};
+
+struct msim_fw {
+	enum msim_fw_phase phase;
+	int method;     /* 1 FOAT, 2 +UFWINSTALL */
+	unsigned rate;  /* FOAT: the line rate of Firmware Update Mode; 0: the usual one */
+	int step;       /* install progress: 0..4 validation, then 1..100 */
+	char to[32];    /* the version being installed */
+	size_t dl_seen; /* FOAT: bytes received in this session */
+	/* faults, one-shot */
+	long power_dl_byte; /* power lost when the download reaches this byte; -1 off */
+	int power_pct;      /* power lost when the install reaches this percent; -1 off */
+	bool broken;        /* a transfer broke off: the package must come again */
+	int lose_128;       /* the next N 128 URCs are not sent */
+	int validate_fail;  /* the next validation fails with this code; 0 off */
+	long xm_corrupt; /* flip a bit of this Xmodem byte (1-based) of the next session; 0 off */
+	unsigned install_ms; /* the install's length (validation a tenth of it) */
+};
+
+/* CRC-32 (IEEE 802.3, reflected, init and xorout 0xFFFFFFFF) over d, continuing crc (0 first). */
+uint32_t msim_fw_crc32(uint32_t crc, const uint8_t *d, size_t n);
+/* Validates a package against the running version: MSIM_FW_OK with *to set (≥ 24 + 1 bytes), or
+ * the result code of its first defect. */
+int msim_fw_check(const uint8_t *d, size_t n, const char *running, char *to, size_t cap);
+/* Builds a package into out (MSIM_FW_HDR + body_len bytes). */
+void msim_fw_build(uint8_t *out, const char *from, const char *to, const uint8_t *body,
+                   size_t body_len);
+
+#endif
