@@ -31,7 +31,7 @@ SIMPID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
 run() { "$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@"; }
-fail() { echo "FAIL: $*"; cat "$D/at.log" 2>/dev/null | tail -40; exit 1; }
+fail() { echo "FAIL: $*"; tail -n 40 "$D/at.log" 2>/dev/null; exit 1; }
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
