@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "frag_enc_impl.h"
 #include "fuota/err.h"
 
 static uint32_t words_of(uint32_t bits)
@@ -32,8 +33,8 @@ static size_t tri_offset(uint32_t p, uint32_t nb)
  * (SSE2 on x86-64, NEON) and to two 64-bit words elsewhere. */
 typedef uint64_t frag_lean_v16 __attribute__((vector_size(16)));
 
-/* dst[0..n) ^= src[0..n), 16 bytes at a time. */
-static void xor_bytes(uint8_t *restrict dst, const uint8_t *restrict src, size_t n)
+/* dst[0..n) ^= src[0..n), 16 bytes at a time: the portable XOR (a device's). */
+static void xor_portable(uint8_t *restrict dst, const uint8_t *restrict src, size_t n)
 {
 	size_t i = 0;
 
@@ -55,6 +56,22 @@ static void xor_bytes(uint8_t *restrict dst, const uint8_t *restrict src, size_t
 	}
 	for (; i < n; i++)
 		dst[i] ^= src[i];
+}
+
+/* The widest XOR the CPU runs: the encoder's AVX-512 or AVX2 kernel where there is one (a host
+ * such as fuota-sim), else the portable one. */
+static frag_lean_xor_fn pick_xor(void)
+{
+	if (frag_enc_isa_avx512_ok())
+		return frag_enc_kern_avx512.xor_bytes;
+	if (frag_enc_isa_avx2_ok())
+		return frag_enc_kern_avx2.xor_bytes;
+	return xor_portable;
+}
+
+static void xor_bytes(const struct frag_lean *d, uint8_t *dst, const uint8_t *src, size_t n)
+{
+	d->xor_fn(dst, src, n);
 }
 
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
@@ -149,6 +166,7 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	dec->words = words_of(m);
 	dec->max_lost = l;
 	dec->state = FRAG_DEC_ONGOING;
+	dec->xor_fn = pick_xor();
 	dec->known = (uint64_t *)(void *)p;
 	dec->line = dec->known + dec->words;
 	dec->eq = (uint8_t *)(dec->line + dec->words);
@@ -179,7 +197,7 @@ static int xor_slot(struct frag_lean *d, uint32_t x)
 {
 	if (d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) != 0)
 		return FUOTA_ERR_IO;
-	xor_bytes(d->data, d->buf, d->frag_size);
+	xor_bytes(d, d->data, d->buf, d->frag_size);
 	return FUOTA_OK;
 }
 
@@ -268,7 +286,7 @@ static int insert(struct frag_lean *d, uint8_t *used, uint32_t *pivot)
 				*pivot = p;
 				return FUOTA_OK;
 			}
-			xor_bytes(d->eq + k, row, nb - k);
+			xor_portable(d->eq + k, row, nb - k);
 			if (used)
 				used[k] |= bit;
 			else if (xor_slot(d, d->lost_x[p]))
@@ -304,21 +322,27 @@ static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
  * the lines of e: each held fragment is read once for the whole batch. */
 static int fill_table(struct frag_lean *d, uint32_t k)
 {
+	uint8_t entry[64]; /* entry[b]: the table entry of the word's fragment b */
+
 	memset(d->table, 0, ((size_t)1 << k) * d->frag_size);
 	for (uint32_t i = 0; i < d->words; i++) {
 		uint64_t any = 0;
 
-		for (uint32_t j = 0; j < k; j++)
-			any |= d->blines[(size_t)j * d->words + i];
-		for (any &= d->known[i]; any; any &= any - 1u) {
-			uint32_t b = (uint32_t)__builtin_ctzll(any), e = 0;
+		/* one step per coefficient of the batch's lines, not per line and fragment */
+		memset(entry, 0, sizeof(entry));
+		for (uint32_t j = 0; j < k; j++) {
+			uint64_t w = d->blines[(size_t)j * d->words + i] & d->known[i];
 
-			for (uint32_t j = 0; j < k; j++)
-				e |= (uint32_t)((d->blines[(size_t)j * d->words + i] >> b) & 1u)
-				     << j;
+			any |= w;
+			for (; w; w &= w - 1u)
+				entry[__builtin_ctzll(w)] |= (uint8_t)(1u << j);
+		}
+		for (; any; any &= any - 1u) {
+			uint32_t b = (uint32_t)__builtin_ctzll(any), e = entry[b];
+
 			if (d->io.read(d->io.ctx, slot_off(d, i * 64u + b), d->buf, d->frag_size))
 				return FUOTA_ERR_IO;
-			xor_bytes(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+			xor_bytes(d, d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -353,7 +377,7 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 				e |= (uint32_t)((d->bused[(size_t)j * v8 + q] >> b) & 1u) << j;
 			if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->buf, d->frag_size))
 				return FUOTA_ERR_IO;
-			xor_bytes(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+			xor_bytes(d, d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -380,7 +404,7 @@ static int flush(struct frag_lean *d)
 			return FUOTA_ERR_IO;
 		for (uint32_t e = 1; e < (1u << k); e++)
 			if (e & (1u << j))
-				xor_bytes(d->data, d->table + (size_t)e * d->frag_size,
+				xor_bytes(d, d->data, d->table + (size_t)e * d->frag_size,
 				          d->frag_size);
 		for (uint32_t i = 0; i < j; i++) {
 			uint32_t p = d->bpiv[i];

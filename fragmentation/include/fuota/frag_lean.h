@@ -46,6 +46,9 @@ struct frag_lean_io {
 	void *ctx;
 };
 
+/* dst[0..n) ^= src[0..n). */
+typedef void (*frag_lean_xor_fn)(uint8_t *dst, const uint8_t *src, size_t n);
+
 /* The decoder state: a fixed-size struct the caller declares; it points into the caller's
  * memory. Fields are private to frag_lean.c. */
 struct frag_lean {
@@ -63,6 +66,7 @@ struct frag_lean {
 	bool frozen;         /* the lost set is fixed */
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
+	frag_lean_xor_fn xor_fn; /* the widest XOR this CPU runs, picked at init */
 	uint64_t *known;  /* W words: bit x = uncoded fragment x received before the freeze */
 	uint64_t *line;   /* W words: the coded row's line */
 	uint8_t *eq;      /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
