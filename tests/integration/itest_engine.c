@@ -2397,6 +2397,49 @@ static void test_adaptive_v1(void **state)
 	engine_destroy(e);
 }
 
+/* TS004 v1, an engine killed in the wait after a status request, and the lossy device's answer
+ * sent while no engine runs (lost: the network server publishes uplinks at QoS 0). The engine
+ * that takes over hears nothing in the round, which a v1 session would read as "every device
+ * has the image": it must not, since it started after the request. It sends a small batch and
+ * asks again; the device answers, gets its parity and the image. */
+static void test_adaptive_v1_answer_lost_in_restart(void **state)
+{
+	struct engine *a, *b;
+	int64_t job;
+	char st[32];
+	size_t upto = FW_SIZE / FRAG_SIZE + first_batch(2) + 1, lost;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000b1", 0x45, 1);
+	add_dev("00000000000000b2", 0x46, 1);
+	T.devs[1].drop_mask = 0x3Fu << 5;
+	a = new_engine_ex("itest-a", true, true);
+	job = add_job(0, 2, 2);
+	run(a, job, 4000, upto);
+	assert_int_equal(T.frame_info[upto - 1].kind, FRAME_STATUS);
+	engine_destroy(a);
+	/* The request is on the air; its answers come while no engine runs. */
+	lost = T.n_answers - T.next_answer;
+	assert_true(lost >= 1);
+	T.next_answer = T.n_answers;
+	T.now_ms += 1000;
+	b = new_engine_ex("itest-b", true, true);
+	run(b, job, 4000, 0);
+	print_message("v1 answer lost in a restart: %zu answer(s) lost, %zu frames sent in all\n",
+	              lost, frames_of(FRAME_DATA));
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'done'"), 2);
+	/* After the restart: more parity and another request (the first wait's silence proved
+	 * nothing). */
+	assert_true(frames_of(FRAME_DATA) > upto - 1);
+	assert_true(frames_of(FRAME_STATUS) >= 2);
+	assert_fcnts_increase();
+	engine_destroy(b);
+}
+
 /* Two engines on one database share two jobs through the lease: each job is driven by one of
  * them only, while uplinks reach either (a shared subscription splits them). */
 static void test_two_engines(void **state)
@@ -3172,6 +3215,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_adaptive_wait_answered),
 	        cmocka_unit_test(test_adaptive_report_lost),
 	        cmocka_unit_test(test_adaptive_v1),
+	        cmocka_unit_test(test_adaptive_v1_answer_lost_in_restart),
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_mixed_versions),
 	        cmocka_unit_test(test_mixed_adaptive),

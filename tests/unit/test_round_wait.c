@@ -43,11 +43,26 @@ static void test_plan_and_engine_agree(void **state)
 	assert_int_equal(plan_round_wait_s(100, 12), 100);
 }
 
+/* A v1 round nobody answered proves "every device has the image" only when fuotad heard every
+ * uplink since the request: not after a restart or a broker reconnection in the wait. */
+static void test_round_silence(void **state)
+{
+	const int64_t asked = 1700000000000;
+
+	(void)state;
+	assert_true(policy_round_silence_proves(asked, asked - 60000)); /* listening long before */
+	assert_true(policy_round_silence_proves(asked, asked));
+	assert_false(policy_round_silence_proves(asked, asked + 1)); /* restarted in the wait */
+	assert_false(policy_round_silence_proves(asked, asked + 3600000));
+	assert_true(policy_round_silence_proves(asked, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_feedback_window),
 	        cmocka_unit_test(test_plan_and_engine_agree),
+	        cmocka_unit_test(test_round_silence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

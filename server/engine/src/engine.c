@@ -86,6 +86,7 @@ int engine_create(struct store *store, const struct engine_cfg *cfg, engine_cloc
 	e->clock_ctx = clock_ctx;
 	e->publish = publish;
 	e->publish_ctx = publish_ctx;
+	e->heard_since_ms = clock(clock_ctx);
 	*out = e;
 	return FUOTA_OK;
 }
@@ -1089,6 +1090,16 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 		rc = FUOTA_ERR_IO;
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	if (now_unix_ms > e->heard_since_ms)
+		e->heard_since_ms = now_unix_ms;
+	pthread_mutex_unlock(&e->lock);
 }
 
 void engine_set_backlog(struct engine *e, size_t waiting)

@@ -90,6 +90,7 @@ struct engine {
 	struct engine_seen *seen; /* open addressing, seen_cap a power of two */
 	size_t seen_cap, seen_n;
 	int64_t seen_flushed_ms;
+	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed */
 	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
 	size_t backlog; /* engine_set_backlog */
 	/* engine_seen.c, engine_batch_*: the records' states before the open batch changed them. */

@@ -626,6 +626,10 @@ static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
 		return;
 	blip = st.connected && r->mqtt_connects > 0 && st.connects > r->mqtt_connects &&
 	       !r->mqtt_out.down;
+	/* A (re)connection: the uplinks from before it are gone (QoS 0 from the network server),
+	 * and the engine must not read their absence as silence. */
+	if (st.connected && st.connects > r->mqtt_connects)
+		engine_uplinks_resumed(r->engine, now_ms);
 	r->mqtt_connects = st.connects;
 	if (blip && outage_note(&r->mqtt_out, false, now_ms, MQTT_WARN_EVERY_MS, &n, &down_ms) ==
 	                    OUTAGE_LOST)

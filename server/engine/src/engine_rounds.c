@@ -5,6 +5,7 @@
 #include "engine_int.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
+#include "fuota/round_wait.h"
 
 /* Whether every session is stopped (or has no device): nothing is left to send or to size. */
 bool engine_sessions_over(const struct seng_session *ss, size_t n)
@@ -63,10 +64,20 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 	if (nx.answers == 0) {
 		/* TS004 v1 devices that have the image do not answer Participants = 0 and never
 		 * report otherwise: no answer means nobody left (the final unicast status checks
-		 * each). A v2 device reports its block itself: one still pending whose answer got
-		 * lost gets a small step. */
-		if (s->frag_version < 2)
+		 * each), if no answer can have been lost to a restart or a broker outage since the
+		 * request (the wait ends next_tx_ms). A v2 device reports its block itself: one
+		 * still pending whose answer got lost gets a small step, as a v1 device does
+		 * whose answer may have been lost. */
+		int64_t asked_ms = j->next_tx_ms - (int64_t)engine_round_wait_ms(e, j);
+
+		if (s->frag_version < 2 && policy_round_silence_proves(asked_ms, e->heard_since_ms))
 			return sent;
+		if (s->frag_version < 2)
+			log_msg(LOG_LVL_INFO,
+			        "job %lld: session %d round %u: no answer, but answers may have "
+			        "been lost (fuotad or the broker restarted in the wait): asking "
+			        "again",
+			        (long long)j->id, s->frag_index, s->round);
 		batch = (uint32_t)(((uint64_t)j->nb_frag * e->cfg.adaptive_step_percent + 99) /
 		                   100);
 		if (batch == 0)

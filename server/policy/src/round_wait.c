@@ -10,3 +10,8 @@ uint64_t policy_round_wait_s(uint8_t block_ack_delay, unsigned unicast_timeout_s
 {
 	return policy_feedback_window_s(block_ack_delay) + unicast_timeout_s;
 }
+
+bool policy_round_silence_proves(int64_t asked_ms, int64_t heard_since_ms)
+{
+	return heard_since_ms <= asked_ms;
+}

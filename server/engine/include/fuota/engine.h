@@ -98,6 +98,12 @@ void engine_destroy(struct engine *e);
  * decode (logged; nothing changes), FUOTA_ERR_IO when the database failed. */
 int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
 
+/* The caller hears uplinks again after it could not (a reconnection to the broker): answers sent
+ * before now_unix_ms may be lost. engine_create counts as such a moment. A TS004 v1 round that
+ * nobody answered is then not taken as "every device has the image" (fuota/round_wait.h): the
+ * session sends a small batch and asks again. NULL e accepted. */
+void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms);
+
 /* How many inbound messages wait for the engine (the caller's queue). While more than 2,000 wait,
  * no unicast request is sent (by a tick or right after an answer): their answers would only
  * queue behind the ones waiting, and a class A device

@@ -4,6 +4,7 @@
 #ifndef FUOTA_ROUND_WAIT_H
 #define FUOTA_ROUND_WAIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A TS004 device delays its report (v1 FragSessionStatusAns, v2 FragDataBlockReceivedReq) by a
@@ -14,5 +15,13 @@ uint64_t policy_feedback_window_s(uint8_t block_ack_delay);
 /* The wait after a round's status request: the feedback window, then the report goes out with the
  * device's next uplink, which the job's unicast timeout covers. */
 uint64_t policy_round_wait_s(uint8_t block_ack_delay, unsigned unicast_timeout_s);
+
+/* A TS004 v1 device answers a multicast FragSessionStatusReq (Participants = 0) only while it
+ * misses fragments, so a round nobody answered says that every device has the image, but only
+ * if fuotad heard every uplink since the request went out (asked_ms). heard_since_ms: when the
+ * listening fuotad last began to hear uplinks (its start, its reconnection to the broker). A
+ * fuotad killed and restarted in the wait, or a broker restarted in it, may have missed answers:
+ * the silence then proves nothing. */
+bool policy_round_silence_proves(int64_t asked_ms, int64_t heard_since_ms);
 
 #endif
