@@ -519,6 +519,33 @@ static void test_filename_cut(void **state)
 	http_free(&r);
 }
 
+/* A path with %0A (and CR, ESC) is logged on one line: the client cannot forge a line. fuotad
+ * runs at the debug level, which logs every request's method and path. */
+static void test_log_injection(void **state)
+{
+	static const char req[] = "GET /api/v1/jobs%0A2030-01-01T00:00:00.000Z%20INFO%20forged%0D"
+	                          "%1B[2K HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char line[4096];
+	int lines = 0, st;
+	FILE *f;
+
+	(void)state;
+	st = exchange(NULL, req, sizeof(req) - 1, 5, NULL, 0);
+	assert_int_equal(st, 404);
+	f = fopen(T.fd.log, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "forged"))
+			continue;
+		lines++;
+		printf("logged: %s", line);
+		assert_non_null(strstr(line, " debug GET /api/v1/jobs\\x0a2030-01-01T00:00:00.000Z "
+		                             "INFO forged\\x0d\\x1b[2K -> 404"));
+	}
+	fclose(f);
+	assert_int_equal(lines, 1);
+}
+
 /* fuotad runs with max_connections 16, max_connections_per_ip 8, header_timeout_s 2. 127.0.0.1
  * opens 20 connections and trickles its headers; 127.0.0.2 is still answered at once, the 12
  * connections past the address's limit are closed at once, the 8 others at the header deadline
@@ -660,6 +687,7 @@ static int group_setup(void **state)
 	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
 	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_badinput.fuotad.log", argv_dir);
 	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 64u * 1024);
+	snprintf(T.fd.log_level, sizeof(T.fd.log_level), "debug");
 	remove(T.fd.log);
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (SANITIZED) {
@@ -707,7 +735,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_corpus),    cmocka_unit_test(test_memory_flat),
 	        cmocka_unit_test(test_head),      cmocka_unit_test(test_filename_cut),
-	        cmocka_unit_test(test_slowloris),
+	        cmocka_unit_test(test_slowloris), cmocka_unit_test(test_log_injection),
 	};
 
 	if (argc != 5) {

@@ -402,12 +402,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((forma
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], esc[600];
+	size_t n;
 
 	(void)cls;
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = 0;
-	log_msg(LOG_LVL_DEBUG, "http: %s", msg);
+	/* libmicrohttpd's messages end with a newline and may quote the client's bytes. */
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		n--;
+	log_msg(LOG_LVL_DEBUG, "http: %s", log_escape(msg, n, esc, sizeof(esc)));
 }
 
 static int hexval(char c)
