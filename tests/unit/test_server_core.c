@@ -470,6 +470,61 @@ static void test_log_escape(void **state)
 	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
 }
 
+/* Bodies jansson refuses: the 400 names the member the error is in, as the decoders' own 400s
+ * do, and the top level names none. */
+static void test_json_error_field(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *code, *field; /* field "" = none */
+	} cases[] = {
+	        {"{\"name\":\"a\\u0000b\",\"x\":1}", "invalid_field", "name"},
+	        {"{\"name\":\"\\u0000\"}", "invalid_field", "name"},
+	        {"{\"n\" : 99999999999999999999 ,\"x\":1}", "invalid_field", "n"},
+	        {"{\"n\":9223372036854775808}", "invalid_field", "n"},
+	        {"{\"n\":-9223372036854775809}", "invalid_field", "n"},
+	        {"{\"n\":1e400}", "invalid_field", "n"},
+	        {"{\"packages\":{\"ts003\":99999999999999999999}}", "invalid_field",
+	         "packages.ts003"},
+	        {"{\"devices\":[\"00000000000000a1\",\"a\\u0000\"]}", "invalid_field", "devices"},
+	        {"{\"a\":[{},[1,{\"b\":\"\\u0000\"}]]}", "invalid_field", "a.b"},
+	        {"{\"na\\u006de\":\"\\u0000\"}", "invalid_field", "name"},
+	        {"{\"x\":{},\"a\":tru}", "malformed_json", "a"},
+	        {"{\"a\":}", "malformed_json", "a"},
+	        {"{\"a\":01}", "malformed_json", "a"},
+	        {"{\"a\":\"\\ud800\"}", "malformed_json", "a"},
+	        {"{\"a\":\"\xff\"}", "malformed_json", "a"},
+	        {"{\"a\":[1 2]}", "malformed_json", "a"},
+	        {"{\"a\":1 \"b\":2}", "malformed_json", ""},
+	        {"{\"a\":1,}", "malformed_json", ""},
+	        {"{\"a\\u0000\":1}", "malformed_json", "a\\u0000"}, /* the key as sent */
+	        {"{\"a\":1,\"a\":2}", "malformed_json", "a"},
+	        {"{\"p\":{\"b\":1,\"b\":2}}", "malformed_json", "p.b"},
+	        {"99999999999999999999", "malformed_json", ""},
+	        {"\"\\u0000\"", "malformed_json", ""},
+	        {"{", "malformed_json", ""},
+	        {"{}{}", "malformed_json", ""},
+	};
+	char deep[6000];
+	struct api_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_null(api_parse_object(cases[i].body, strlen(cases[i].body), &e));
+		printf("%s -> %s %s: %s\n", cases[i].body, e.code, e.field, e.message);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.code, cases[i].code);
+		assert_string_equal(e.field, cases[i].field);
+	}
+	/* Past jansson's depth limit, inside a member: named, without a walk past the limit. */
+	snprintf(deep, sizeof(deep), "{\"a\":");
+	memset(deep + 5, '[', 5000);
+	deep[5005] = 0;
+	assert_null(api_parse_object(deep, strlen(deep), &e));
+	assert_string_equal(e.field, "a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +537,7 @@ int main(void)
 	        cmocka_unit_test(test_form_check),
 	        cmocka_unit_test(test_plan),
 	        cmocka_unit_test(test_log_escape),
+	        cmocka_unit_test(test_json_error_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
