@@ -15,6 +15,7 @@
  * tenant 1's and tenant 2's objects), {T1} {T2} {ADMIN} (tokens), {CL} (in raw requests: the
  * length of what follows the blank line), {R<n>:<text>} (text n times).
  * usage: itest_badinput FUOTAD SERVICES_ENV WORKDIR CORPUS_DIR */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -148,7 +149,9 @@ static void expand(const char *s, struct buf *b)
 /* Replaces {CL} by the length of the body (what follows the first blank line). */
 static void fill_length(struct buf *b)
 {
-	char *cl = strstr(b->p, "{CL}"), *sep = strstr(b->p, "\r\n\r\n"), num[24];
+	/* memmem: a request may hold NUL bytes before its {CL}. */
+	char *cl = memmem(b->p, b->len, "{CL}", 4), *sep = memmem(b->p, b->len, "\r\n\r\n", 4);
+	char num[24];
 	size_t body, n;
 
 	if (!cl || !sep)
