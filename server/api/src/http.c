@@ -1,6 +1,7 @@
-/* libmicrohttpd glue: checks the request's framing (one Content-Length, a known transfer coding, a
- * Host, a query without NUL bytes or invalid UTF-8), collects its body (bounded), calls
- * api_handle, sends its answer; closes connections whose request headers are late. */
+/* libmicrohttpd glue: checks the request's head (no NUL byte inside a line), its framing (one
+ * Content-Length, a known transfer coding, a Host, a query without NUL bytes or invalid UTF-8),
+ * collects its body (bounded), calls api_handle, sends its answer; closes connections whose
+ * request headers are late. */
 #include "fuota/http.h"
 
 #include <arpa/inet.h>
