@@ -1,6 +1,6 @@
 /* Fuzzes fuotad's request decoding: the JSON body decoders (device, tenant, token, job), the
- * multipart parser and form check, the form-field conversion, the UTF-8 check and the job plan
- * computed from a decoded job.
+ * multipart parser and form check, the form-field conversion, the UTF-8 check, the locator of
+ * JSON errors and the job plan computed from a decoded job.
  * Input: byte 0 picks the target, the rest is the body (for multipart: "boundary\n" then body). */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -123,10 +123,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 1: {
-		char name[API_NAME_MAX + 1];
+		char name[API_NAME_MAX + 1], field[64], path[128];
 
 		if (api_decode_tenant(body, len, name, &e) == FUOTA_OK)
 			CHECK(strlen(name) >= 1 && strlen(name) <= API_NAME_MAX);
+		/* The error locator at any position, not only where jansson stopped. */
+		api_json_where(body, len, len ? (size_t)data[size - 1] * 31u % (len + 1) : 0, field,
+		               sizeof(field), path, sizeof(path));
+		CHECK(strlen(field) < sizeof(field) && strlen(path) < sizeof(path));
 		break;
 	}
 	case 2: {

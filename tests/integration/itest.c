@@ -133,7 +133,7 @@ int itest_fuotad_start(struct itest_fuotad *f)
 		setenv("FUOTA_HTTP_THREADS", "4", 1);
 		setenv("FUOTA_DATABASE_POOL_SIZE", "4", 1);
 		setenv("FUOTA_SECURITY_MASTER_KEY", TEST_MASTER_KEY, 1);
-		setenv("FUOTA_LOG_LEVEL", "info", 1);
+		setenv("FUOTA_LOG_LEVEL", f->log_level[0] ? f->log_level : "info", 1);
 		if (f->max_upload[0])
 			setenv("FUOTA_HTTP_MAX_UPLOAD_BYTES", f->max_upload, 1);
 		unsetenv("FUOTA_CONFIG");

@@ -31,6 +31,7 @@ struct itest_fuotad {
 	char log[512];
 	char max_upload[32]; /* "" = the default */
 	unsigned want_port;  /* 0: a free port; else this one (a restart on the same port) */
+	char log_level[16];  /* "" = info */
 };
 
 /* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;

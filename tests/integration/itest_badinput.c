@@ -15,6 +15,7 @@
  * tenant 1's and tenant 2's objects), {T1} {T2} {ADMIN} (tokens), {CL} (in raw requests: the
  * length of what follows the blank line), {R<n>:<text>} (text n times).
  * usage: itest_badinput FUOTAD SERVICES_ENV WORKDIR CORPUS_DIR */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -148,7 +149,9 @@ static void expand(const char *s, struct buf *b)
 /* Replaces {CL} by the length of the body (what follows the first blank line). */
 static void fill_length(struct buf *b)
 {
-	char *cl = strstr(b->p, "{CL}"), *sep = strstr(b->p, "\r\n\r\n"), num[24];
+	/* memmem: a request may hold NUL bytes before its {CL}. */
+	char *cl = memmem(b->p, b->len, "{CL}", 4), *sep = memmem(b->p, b->len, "\r\n\r\n", 4);
+	char num[24];
 	size_t body, n;
 
 	if (!cl || !sep)
@@ -519,6 +522,33 @@ static void test_filename_cut(void **state)
 	http_free(&r);
 }
 
+/* A path with %0A (and CR, ESC) is logged on one line: the client cannot forge a line. fuotad
+ * runs at the debug level, which logs every request's method and path. */
+static void test_log_injection(void **state)
+{
+	static const char req[] = "GET /api/v1/jobs%0A2030-01-01T00:00:00.000Z%20INFO%20forged%0D"
+	                          "%1B[2K HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char line[4096];
+	int lines = 0, st;
+	FILE *f;
+
+	(void)state;
+	st = exchange(NULL, req, sizeof(req) - 1, 5, NULL, 0);
+	assert_int_equal(st, 404);
+	f = fopen(T.fd.log, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "forged"))
+			continue;
+		lines++;
+		printf("logged: %s", line);
+		assert_non_null(strstr(line, " debug GET /api/v1/jobs\\x0a2030-01-01T00:00:00.000Z "
+		                             "INFO forged\\x0d\\x1b[2K -> 404"));
+	}
+	fclose(f);
+	assert_int_equal(lines, 1);
+}
+
 /* fuotad runs with max_connections 16, max_connections_per_ip 8, header_timeout_s 2. SLOW_ADDR
  * opens 20 connections and trickles its headers; 127.0.0.2 is still answered at once, the 12
  * connections past the address's limit are closed at once, the 8 others at the header deadline
@@ -663,6 +693,7 @@ static int group_setup(void **state)
 	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
 	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_badinput.fuotad.log", argv_dir);
 	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 64u * 1024);
+	snprintf(T.fd.log_level, sizeof(T.fd.log_level), "debug");
 	remove(T.fd.log);
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (SANITIZED) {
@@ -710,7 +741,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_corpus),    cmocka_unit_test(test_memory_flat),
 	        cmocka_unit_test(test_head),      cmocka_unit_test(test_filename_cut),
-	        cmocka_unit_test(test_slowloris),
+	        cmocka_unit_test(test_slowloris), cmocka_unit_test(test_log_injection),
 	};
 
 	if (argc != 5) {

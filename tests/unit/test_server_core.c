@@ -15,6 +15,7 @@
 #include "fuota/cbox.h"
 #include "fuota/cfg.h"
 #include "fuota/err.h"
+#include "fuota/log.h"
 #include "fuota/multipart.h"
 #include "fuota/plan.h"
 
@@ -427,6 +428,103 @@ static void test_plan(void **state)
 	assert_int_not_equal(plan_compute(&p, 0, &pl, &e), FUOTA_OK);
 }
 
+/* A client's bytes in a log line: nothing that ends the line or forges another one. */
+static void test_log_escape(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} cases[] = {
+	        {"/api/v1/jobs", 12, "/api/v1/jobs"},
+	        {"/a\nINFO forged", 14, "/a\\x0aINFO forged"},
+	        {"/a\r\n\t\x1b[0m", 9, "/a\\x0d\\x0a\\x09\\x1b[0m"},
+	        {"a\0b", 3, "a\\x00b"},
+	        {"\\x0a", 4, "\\\\x0a"}, /* a literal backslash reads back apart from an escape */
+	        {"\x7f\xc3\xa9\xff", 4, "\\x7f\\xc3\\xa9\\xff"},
+	        {"", 0, ""},
+	};
+	char out[64], small[12];
+	char buf[4096] = {0};
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(log_escape(cases[i].in, cases[i].len, out, sizeof(out)),
+		                    cases[i].out);
+	/* Cut between escapes, with "..." and within cap. */
+	assert_string_equal(log_escape("abcdefghijklmnop", 16, small, sizeof(small)),
+	                    "abcdefgh...");
+	assert_string_equal(log_escape("ab\n\n\n", 5, small, sizeof(small)), "ab\\x0a...");
+	assert_string_equal(log_escape("abcdefghijk", 11, small, sizeof(small)), "abcdefghijk");
+	/* The text sink keeps a message with a raw line feed on one line. */
+	f = tmpfile();
+	assert_non_null(f);
+	log_setup(LOG_LVL_DEBUG, false, f);
+	log_write(LOG_LVL_INFO, "GET %s", "/x\n2030-01-01T00:00:00.000Z INFO forged");
+	log_setup(LOG_LVL_INFO, false, NULL);
+	rewind(f);
+	assert_true(fread(buf, 1, sizeof(buf) - 1, f) > 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "GET /x\\x0a2030"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
+}
+
+/* Bodies jansson refuses: the 400 names the member the error is in, as the decoders' own 400s
+ * do, and the top level names none. */
+static void test_json_error_field(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *code, *field; /* field "" = none */
+	} cases[] = {
+	        {"{\"name\":\"a\\u0000b\",\"x\":1}", "invalid_field", "name"},
+	        {"{\"name\":\"\\u0000\"}", "invalid_field", "name"},
+	        {"{\"n\" : 99999999999999999999 ,\"x\":1}", "invalid_field", "n"},
+	        {"{\"n\":9223372036854775808}", "invalid_field", "n"},
+	        {"{\"n\":-9223372036854775809}", "invalid_field", "n"},
+	        {"{\"n\":1e400}", "invalid_field", "n"},
+	        {"{\"packages\":{\"ts003\":99999999999999999999}}", "invalid_field",
+	         "packages.ts003"},
+	        {"{\"devices\":[\"00000000000000a1\",\"a\\u0000\"]}", "invalid_field", "devices"},
+	        {"{\"a\":[{},[1,{\"b\":\"\\u0000\"}]]}", "invalid_field", "a.b"},
+	        {"{\"na\\u006de\":\"\\u0000\"}", "invalid_field", "name"},
+	        {"{\"x\":{},\"a\":tru}", "malformed_json", "a"},
+	        {"{\"a\":}", "malformed_json", "a"},
+	        {"{\"a\":01}", "malformed_json", "a"},
+	        {"{\"a\":\"\\ud800\"}", "malformed_json", "a"},
+	        {"{\"a\":\"\xff\"}", "malformed_json", "a"},
+	        {"{\"a\":[1 2]}", "malformed_json", "a"},
+	        {"{\"a\":1 \"b\":2}", "malformed_json", ""},
+	        {"{\"a\":1,}", "malformed_json", ""},
+	        {"{\"a\\u0000\":1}", "malformed_json", "a\\u0000"}, /* the key as sent */
+	        {"{\"a\":1,\"a\":2}", "malformed_json", "a"},
+	        {"{\"p\":{\"b\":1,\"b\":2}}", "malformed_json", "p.b"},
+	        {"99999999999999999999", "malformed_json", ""},
+	        {"\"\\u0000\"", "malformed_json", ""},
+	        {"{", "malformed_json", ""},
+	        {"{}{}", "malformed_json", ""},
+	};
+	char deep[6000];
+	struct api_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_null(api_parse_object(cases[i].body, strlen(cases[i].body), &e));
+		printf("%s -> %s %s: %s\n", cases[i].body, e.code, e.field, e.message);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.code, cases[i].code);
+		assert_string_equal(e.field, cases[i].field);
+	}
+	/* Past jansson's depth limit, inside a member: named, without a walk past the limit. */
+	snprintf(deep, sizeof(deep), "{\"a\":");
+	memset(deep + 5, '[', 5000);
+	deep[5005] = 0;
+	assert_null(api_parse_object(deep, strlen(deep), &e));
+	assert_string_equal(e.field, "a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +536,8 @@ int main(void)
 	        cmocka_unit_test(test_text_valid),
 	        cmocka_unit_test(test_form_check),
 	        cmocka_unit_test(test_plan),
+	        cmocka_unit_test(test_log_escape),
+	        cmocka_unit_test(test_json_error_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,6 +450,29 @@ static void record(struct api_ctx *a, size_t route, int status, double secs)
 	pthread_mutex_unlock(&a->metrics_lock);
 }
 
+/* A request's log lines. Its method and path are the client's bytes (a decoded %0A is a line
+ * feed): escaped, they cannot forge a line. A 500 is ours to fix: it leaves a line with the
+ * route's pattern and the answer. */
+static void log_request(const struct api_request *req, const struct api_response *resp,
+                        size_t route, int64_t token_id)
+{
+	char method[64], path[512], body[400];
+
+	if (resp->status == 500 && route < N_ROUTES && log_enabled(LOG_LVL_WARN)) {
+		const char *b = resp->body ? resp->body : "(no body)";
+
+		log_msg(LOG_LVL_WARN, "%s %s -> %d: %s", routes[route].method,
+		        routes[route].pattern, resp->status,
+		        log_escape(b, strlen(b), body, sizeof(body)));
+	}
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	log_msg(LOG_LVL_DEBUG, "%s %s -> %d (token %" PRId64 ")",
+	        log_escape(req->method, strlen(req->method), method, sizeof(method)),
+	        log_escape(req->path, strlen(req->path), path, sizeof(path)), resp->status,
+	        token_id);
+}
+
 void api_handle(struct api_ctx *a, const struct api_request *req, struct api_response *resp)
 {
 	char param[128];
@@ -493,15 +516,10 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		resp->status = 500;
 		resp->content_type = "application/json";
 	}
-	/* A 500 is ours to fix: it leaves a line (the route's pattern, not the client's bytes). */
-	if (resp->status == 500 && route < N_ROUTES)
-		log_msg(LOG_LVL_WARN, "%s %s -> %d: %.300s", routes[route].method,
-		        routes[route].pattern, resp->status, resp->body ? resp->body : "(no body)");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	record(a, route, resp->status,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	log_msg(LOG_LVL_DEBUG, "%s %s -> %d (token %" PRId64 ")", req->method, req->path,
-	        resp->status, c.auth.token_id);
+	log_request(req, resp, route, c.auth.token_id);
 }
 
 char *api_metrics_text(struct api_ctx *a)

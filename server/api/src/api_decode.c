@@ -12,6 +12,30 @@
 #include "fuota/err.h"
 #include "fuota/lw_region.h"
 
+/* A body jansson refused, answered like every other 400: the field is named when the error lies
+ * in a member's value. A string holding \u0000 and an integer past int64 are valid JSON that
+ * jansson will not represent: they are the field's fault (invalid_field), not the syntax's. */
+static void parse_error(const char *body, size_t len, const json_error_t *jerr, struct api_error *e)
+{
+	enum json_error_code code = json_error_code(jerr);
+	char field[64], path[128];
+
+	api_json_where(body, len, jerr->position > 0 ? (size_t)jerr->position : 0, field,
+	               sizeof(field), path, sizeof(path));
+	if (field[0] && code == json_error_null_character)
+		api_error_field(e, field, "%s must not contain NUL characters", path);
+	else if (field[0] && code == json_error_numeric_overflow)
+		api_error_field(e, field, "%s is out of range (%s)", path, jerr->text);
+	else if (field[0])
+		api_error_set(e, 400, "malformed_json", field,
+		              "invalid JSON in %s at line %d column %d: %s", path, jerr->line,
+		              jerr->column, jerr->text);
+	else
+		api_error_set(e, 400, "malformed_json", NULL,
+		              "invalid JSON at line %d column %d: %s", jerr->line, jerr->column,
+		              jerr->text);
+}
+
 json_t *api_parse_object(const char *body, size_t len, struct api_error *e)
 {
 	json_error_t jerr;
@@ -23,9 +47,7 @@ json_t *api_parse_object(const char *body, size_t len, struct api_error *e)
 	}
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		api_error_set(e, 400, "malformed_json", NULL,
-		              "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-		              jerr.text);
+		parse_error(body, len, &jerr, e);
 		return NULL;
 	}
 	if (!json_is_object(j)) {

@@ -1,6 +1,7 @@
-/* libmicrohttpd glue: checks the request's framing (one Content-Length, a known transfer coding, a
- * Host, a query without NUL bytes or invalid UTF-8), collects its body (bounded), calls
- * api_handle, sends its answer; closes connections whose request headers are late. */
+/* libmicrohttpd glue: checks the request's head (no NUL byte inside a line), its framing (one
+ * Content-Length, a known transfer coding, a Host, a query without NUL bytes or invalid UTF-8),
+ * collects its body (bounded), calls api_handle, sends its answer; closes connections whose
+ * request headers are late. */
 #include "fuota/http.h"
 
 #include <arpa/inet.h>
@@ -47,6 +48,9 @@ struct http_req {
 	char *body;
 	size_t len, cap;
 	int too_large;
+	bool started;       /* the first call (headers received) is done */
+	const char *target; /* the request target as received, and its length up to a NUL */
+	size_t target_len;
 };
 
 static const char *kv_get(void *conn, enum api_kv_kind kind, const char *key)
@@ -217,10 +221,68 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
+struct head_collect {
+	const char **keys, **values;
+	size_t n, cap;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct head_collect *c = cls;
+
+	(void)kind;
+	if (c->n == c->cap)
+		return MHD_NO;
+	c->keys[c->n] = key;
+	c->values[c->n++] = value;
+	return MHD_YES;
+}
+
+/* 400 for a NUL byte inside the request line or a header (http_head_check). Returns 0 or the
+ * status, *field the header at fault. */
+static int head_status(struct MHD_Connection *conn, const char *method, const char *version,
+                       const struct http_req *r, const char **field)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	int n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+	struct head_collect c = {0};
+	struct http_head h;
+	int st = 0;
+
+	*field = NULL;
+	if (!ci || !r->target || n < 0)
+		return 400; /* not the head this check knows: refused rather than misread */
+	c.cap = (size_t)n;
+	c.keys = calloc(c.cap + 1, sizeof(*c.keys));
+	c.values = calloc(c.cap + 1, sizeof(*c.values));
+	if (!c.keys || !c.values) {
+		st = 503;
+		goto out;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
+	h = (struct http_head){ci->header_size ? method : NULL,
+	                       ci->header_size,
+	                       method,
+	                       r->target,
+	                       version,
+	                       r->target_len,
+	                       c.keys,
+	                       c.values,
+	                       c.n};
+	if (http_head_check(&h, field) != 0)
+		st = 400;
+out:
+	free(c.keys);
+	free(c.values);
+	return st;
+}
+
 /* First call of a request: its headers are all there. Returns MHD_YES to go on reading, or the
  * result of queueing an early answer. */
 static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *conn,
-                                  const char *version, struct http_req *r)
+                                  const char *method, const char *version, struct http_req *r)
 {
 	const char *cl =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -230,6 +292,17 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 	int st;
 
 	conn_waiting(h, conn, false);
+	st = head_status(conn, method, version, r, &msg);
+	if (st) {
+		char m[160];
+
+		r->too_large = 2;
+		snprintf(m, sizeof(m), "a NUL byte or a folded line in %s%.60s",
+		         msg && msg[0] ? "header " : "the request line", msg ? msg : "");
+		api_error_response(&resp, st, st == 400 ? "bad_request" : "unavailable",
+		                   msg && msg[0] ? msg : NULL, st == 400 ? m : "out of memory");
+		return send_response(conn, &resp);
+	}
 	st = framing_status(conn, version, &msg);
 	if (st) {
 		r->too_large = 2;
@@ -272,12 +345,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_response resp;
 	enum MHD_Result ret;
 
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return MHD_NO;
-		*con_cls = r;
-		return on_headers(h, conn, version, r);
+	if (!r)
+		return MHD_NO; /* uri_log could not allocate it */
+	if (!r->started) {
+		r->started = true;
+		return on_headers(h, conn, method, version, r);
 	}
 	if (r->too_large == 2) { /* answered already; the body is dropped */
 		*upload_data_size = 0;
@@ -303,6 +375,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body_len = r->len;
 	api_handle(h->api, &req, &resp);
 	return send_response(conn, &resp);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: called with the request target as received, before it is split
+ * and decoded; what it returns is the request's *con_cls. Its length up to a NUL is what the
+ * head check compares with the target's place in the request line. */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *r = calloc(1, sizeof(*r));
+
+	(void)cls;
+	(void)conn;
+	if (r) {
+		r->target = uri;
+		r->target_len = strlen(uri);
+	}
+	return r;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -402,12 +490,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((forma
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], esc[600];
+	size_t n;
 
 	(void)cls;
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = 0;
-	log_msg(LOG_LVL_DEBUG, "http: %s", msg);
+	/* libmicrohttpd's messages end with a newline and may quote the client's bytes. */
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		n--;
+	log_msg(LOG_LVL_DEBUG, "http: %s", log_escape(msg, n, esc, sizeof(esc)));
 }
 
 static int hexval(char c)
@@ -485,8 +579,8 @@ int http_start(struct api_ctx *api, const struct http_opts *o, struct http_serve
 	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
 	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
 	        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-	        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER,
-	        mhd_log, NULL, MHD_OPTION_END);
+	        MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+	        (unsigned int)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "http: cannot listen on %s:%u", o->bind, o->port);
 		goto fail;

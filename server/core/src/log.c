@@ -58,6 +58,62 @@ static void put_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static size_t escaped_len(unsigned char c)
+{
+	return c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
+}
+
+const char *log_escape(const char *s, size_t len, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t w = 0, total = 0, reserve;
+
+	if (cap == 0)
+		return out;
+	for (size_t i = 0; i < len; i++)
+		total += escaped_len((unsigned char)s[i]);
+	reserve = total < cap ? 0 : 3; /* room kept for "..." when it cannot all fit */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = escaped_len(c);
+
+		if (w + n + reserve >= cap)
+			break;
+		if (n == 1) {
+			out[w] = (char)c;
+		} else if (n == 2) {
+			out[w] = '\\';
+			out[w + 1] = '\\';
+		} else {
+			out[w] = '\\';
+			out[w + 1] = 'x';
+			out[w + 2] = hex[c >> 4];
+			out[w + 3] = hex[c & 15];
+		}
+		w += n;
+	}
+	if (reserve && w + 3 < cap) {
+		memcpy(out + w, "...", 3);
+		w += 3;
+	}
+	out[w] = 0;
+	return out;
+}
+
+/* A text line ends at its newline only: a control byte that reached a message unescaped is
+ * written as \xHH (log_escape is the rule for values; this keeps one line one line). */
+static void put_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
 void log_write(enum log_level lvl, const char *fmt, ...)
 {
 	char msg[1024], ts[80];
@@ -82,7 +138,9 @@ void log_write(enum log_level lvl, const char *fmt, ...)
 		put_json_string(out, msg);
 		fputs("}\n", out);
 	} else {
-		fprintf(out, "%s %-5s %s\n", ts, level_names[lvl], msg);
+		fprintf(out, "%s %-5s ", ts, level_names[lvl]);
+		put_text(out, msg);
+		fputc('\n', out);
 	}
 	fflush(out);
 	pthread_mutex_unlock(&log_state.lock);

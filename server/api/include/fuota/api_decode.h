@@ -39,6 +39,14 @@ struct api_token_req {
  * or NULL with e set (400 malformed_json / invalid_body). */
 json_t *api_parse_object(const char *body, size_t len, struct api_error *e);
 
+/* Where jansson stopped reading body (len bytes) at byte pos (json_error_t.position): field gets
+ * the keys of the objects the error is inside, joined by '.' ("packages.ts003"; "devices" for an
+ * element of the devices array), path the same with array indices ("devices[2]"); both "" at the
+ * top level (a syntax error outside every member). field holds fcap bytes, path pcap, both
+ * always terminated. Reads at most pos bytes of body. */
+void api_json_where(const char *body, size_t len, size_t pos, char *field, size_t fcap, char *path,
+                    size_t pcap);
+
 int api_decode_device(const char *body, size_t len, struct api_device_req *out,
                       struct api_error *e);
 int api_decode_tenant(const char *body, size_t len, char name[API_NAME_MAX + 1],

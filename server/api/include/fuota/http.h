@@ -25,6 +25,25 @@ struct http_opts {
 	unsigned max_connections_per_ip; /* at once, from one client address (0: no limit) */
 };
 
+/* A request head as libmicrohttpd 0.9.75 hands it over: parsed in place in one buffer, every
+ * separator (the request line's spaces, each header's colon, CR and LF) overwritten with NUL, so
+ * each string ends at the first NUL, also at one the client sent: "Authorization: Bearer
+ * tok\0junk" reads as "Bearer tok", and MHD gives no length that would show it. The buffer still
+ * holds the rest, and this check reads it. */
+struct http_head {
+	const char *base; /* the method, the start of the head */
+	size_t size; /* to the end of the blank line (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) */
+	const char *method, *target, *version;
+	size_t target_len; /* the target as received, up to a NUL (the URI log callback's) */
+	const char *const *keys, *const *values; /* the headers in the order received */
+	size_t n;
+};
+
+/* Returns 0 when every string of h fills its place in the head (no NUL inside a line, no header
+ * moved by line folding), or -1 with *bad = the name of the first bad header ("" for the request
+ * line). Reads only inside [base, base + size). */
+int http_head_check(const struct http_head *h, const char **bad);
+
 /* Listens as o says. Returns FUOTA_OK, FUOTA_ERR_INVALID_ARG (bind) or FUOTA_ERR_IO (message in
  * err). */
 int http_start(struct api_ctx *api, const struct http_opts *o, struct http_server **out, char *err,

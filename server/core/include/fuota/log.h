@@ -20,6 +20,14 @@ bool log_enabled(enum log_level lvl);
 
 void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A value someone outside chose (a request's path or method, a library's message about a
+ * request), made safe to log: control bytes (CR, LF, NUL ...), DEL and bytes 0x80..0xff become
+ * \xHH and a backslash \\, so the value cannot end its line or forge another one, and reads back
+ * unambiguously. s is len bytes (NUL bytes included); out gets at most cap - 1 characters and is
+ * always terminated; a value that does not fit is cut between escapes and ends with "...".
+ * Returns out. */
+const char *log_escape(const char *s, size_t len, char *out, size_t cap);
+
 /* The logging macro: log_msg(LOG_LVL_INFO, "job %lld: cancelled", id). */
 #define log_msg(lvl, ...)                              \
 	do {                                           \
