@@ -59,7 +59,7 @@ static void plan_adaptive_of(const struct cfg *cfg, struct plan_adaptive *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->on = cfg->engine_adaptive != 0;
-	a->rounds = strcmp(cfg->engine_adaptive_mode, "stream") != 0;
+	a->rounds = cfg->engine_adaptive_mode == CFG_ADAPTIVE_ROUNDS;
 	a->wait_s = cfg->engine_adaptive_wait_s;
 }
 
