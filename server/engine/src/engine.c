@@ -781,7 +781,13 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 		seng_dev_update_init(&u);
 		u.to = "failed";
 		u.failure_reason = "no gateway has heard the device";
-		seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
+		/* STATE: the device left the session meanwhile. Any other failure leaves the phase
+		 * unchanged, to be tried again, rather than run the session without failing it. */
+		rc = seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
+		if (rc == FUOTA_ERR_STATE)
+			rc = FUOTA_OK;
+		if (rc != FUOTA_OK)
+			goto out;
 	}
 	log_msg(LOG_LVL_INFO, "job %lld: %zu gateway(s) cover %zu device(s)", (long long)j->id,
 	        *n_gws, ed.n_dev - n_uncovered);
