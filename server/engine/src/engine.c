@@ -99,7 +99,9 @@ void engine_destroy(struct engine *e)
 	engine_seen_free(e);
 	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
 		seng_job_free(&e->jobs[i].j);
-	seng_release(e->store, e->cfg.instance_id, 0);
+	/* Not released, the leases still expire: another engine only waits longer. */
+	if (seng_release(e->store, e->cfg.instance_id, 0) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "engine: leases of %s not released", e->cfg.instance_id);
 	while (e->cache) {
 		struct engine_cache *c = e->cache;
 
@@ -163,8 +165,9 @@ static void job_event(struct engine *e, const struct seng_job *j, const char *ki
 	json_object_set_new(fields, "job_id", json_integer(j->id));
 	text = json_dumps(fields, JSON_COMPACT);
 	if (text) {
-		if (store)
-			seng_event(e->store, j->tenant, j->id, NULL, kind, text);
+		if (store && seng_event(e->store, j->tenant, j->id, NULL, kind, text) != FUOTA_OK)
+			log_msg(LOG_LVL_WARN, "job %lld: %s event not stored", (long long)j->id,
+			        kind);
 		engine_event(e, j->tenant, j->id, kind, text);
 	}
 	free(text);

@@ -52,6 +52,14 @@ static int commit(PGconn *c)
 	return store_run(c, "COMMIT", 0, NULL, NULL);
 }
 
+/* Undoes a failed transaction. A ROLLBACK that fails too has been logged, and store_release
+ * rolls back or resets the connection before anyone uses it again. */
+static void rollback(PGconn *c)
+{
+	if (store_run(c, "ROLLBACK", 0, NULL, NULL) != FUOTA_OK)
+		return;
+}
+
 void seng_job_free(struct seng_job *j)
 {
 	if (!j)
@@ -1275,7 +1283,7 @@ int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32
 	if (rc == FUOTA_OK)
 		rc = commit(c);
 	else
-		store_run(c, "ROLLBACK", 0, NULL, NULL);
+		rollback(c);
 	store_release(s, c);
 done:
 	free(ids);

@@ -23,10 +23,12 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 
 /* A query returning one row with one text column of JSON: *json = malloc'd copy. NOT_FOUND when
  * no row or a NULL value, IO on a database error. */
-int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json);
+STORE_MUST_CHECK int store_json(struct store *s, const char *sql, int n, const char *const *vals,
+                                char **json);
 
 /* Runs a statement that changes rows; *rows = how many. */
-int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows);
+STORE_MUST_CHECK int store_command(struct store *s, const char *sql, int n, const char *const *vals,
+                                   long *rows);
 
 /* How a result column becomes a JSON member (store_rows.c). NULL is null whatever the kind. */
 enum store_col_kind {
@@ -43,24 +45,28 @@ struct store_col {
 
 /* The rows of r as a JSON array of objects, column k named and typed by cols[k]; *json is
  * malloc'd. IO when r has not ncols columns, NO_MEMORY. */
-int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols, char **json);
+STORE_MUST_CHECK int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols,
+                                     char **json);
 
 /* Runs sql and fills page: the rows as store_rows_json does, their count, and the text of the
  * last row's first column (the list's order key) as the cursor of the next page. */
-int store_page_query(struct store *s, const char *sql, int n, const char *const *vals,
-                     const struct store_col *cols, int ncols, struct store_page *page);
+STORE_MUST_CHECK int store_page_query(struct store *s, const char *sql, int n,
+                                      const char *const *vals, const struct store_col *cols,
+                                      int ncols, struct store_page *page);
 
 /* Runs sql (store_exec): FUOTA_OK with the result in *res (PQclear it; with res NULL it is
  * cleared here), or FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
-int store_run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res);
+STORE_MUST_CHECK int store_run(PGconn *c, const char *sql, int n, const char *const *vals,
+                               PGresult **res);
 /* The integer at row, col of r; 0 when NULL. */
 int64_t store_get_i64(const PGresult *r, int row, int col);
 /* Runs sql on a connection of s and reads its rows into out, an array of max items of `size`
  * bytes, one row each through read(r, row, item), in order; rows past max are not read. *n_read
  * receives how many were. FUOTA_ERR_IO on a database error (*n_read 0). */
-int store_read_rows(struct store *s, const char *sql, int n, const char *const *vals,
-                    void (*read)(const PGresult *r, int row, void *item), void *out, size_t size,
-                    size_t max, size_t *n_read);
+STORE_MUST_CHECK int store_read_rows(struct store *s, const char *sql, int n,
+                                     const char *const *vals,
+                                     void (*read)(const PGresult *r, int row, void *item),
+                                     void *out, size_t size, size_t max, size_t *n_read);
 
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
