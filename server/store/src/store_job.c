@@ -7,6 +7,7 @@
 
 #include "fuota/err.h"
 #include "fuota/log.h"
+#include "store_array.h"
 #include "store_int.h"
 
 #define JOB_JSON                                                                                 \
@@ -24,24 +25,15 @@
 
 #define FINISHED "('succeeded', 'failed', 'cancelled')"
 
-/* "{dev1,dev2,...}": DevEUIs are 16 hex digits, so the array literal needs no quoting. */
-static char *deveui_array(const struct job_params *p)
+/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). */
+static int deveui_array(const struct job_params *p, char **out)
 {
-	size_t cap = p->n_devices * (PLAN_DEVEUI_LEN + 1) + 3, pos = 0;
-	char *a = malloc(cap);
+	struct store_array a;
 
-	if (!a)
-		return NULL;
-	a[pos++] = '{';
-	for (size_t i = 0; i < p->n_devices; i++) {
-		if (i)
-			a[pos++] = ',';
-		memcpy(a + pos, p->dev_euis[i], PLAN_DEVEUI_LEN);
-		pos += PLAN_DEVEUI_LEN;
-	}
-	a[pos++] = '}';
-	a[pos] = 0;
-	return a;
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < p->n_devices; i++)
+		store_array_text(&a, p->dev_euis[i]);
+	return store_array_end(&a, out);
 }
 
 static int check_devices(PGconn *c, const char *tenant, const char *array, const char *region,
@@ -82,15 +74,16 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	const struct job_params *p = j->params;
 	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
 	        ps[24], tp[24], cls[2] = {p->multicast_class, 0};
-	char *array = deveui_array(p);
+	char *array = NULL;
 	char state[6];
 	PGconn *c;
 	PGresult *r = NULL;
-	int rc = FUOTA_ERR_IO;
+	int rc = deveui_array(p, &array);
 
 	*json = NULL;
-	if (!array)
-		return FUOTA_ERR_NO_MEMORY;
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = FUOTA_ERR_IO;
 	const char *vals[18] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
