@@ -13,13 +13,16 @@ PGconn *store_acquire(struct store *s);
 /* Gives it back; a connection that broke is reset first. */
 void store_release(struct store *s, PGconn *c);
 
-/* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result (PQclear it) or
- * NULL after logging the error. When sqlstate is not NULL it receives the 5-character SQLSTATE of
- * a failure ("" if none). */
-PGresult *store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *sqlstate);
-/* The same with explicit lengths and formats (1 = binary) per parameter. */
-PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *vals,
-                         const int *lens, const int *fmts, char *sqlstate);
+/* The one way the store runs a statement: sql with text parameters (NULL entries are SQL NULL).
+ * FUOTA_OK with the result in *res (PQclear it; with res NULL it is cleared here), or
+ * FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
+STORE_MUST_CHECK int store_run(PGconn *c, const char *sql, int n, const char *const *vals,
+                               PGresult **res);
+/* The same with explicit lengths and formats (1 = binary) per parameter (NULL: all text), and
+ * sqlstate (NULL, or 6 bytes) receiving the SQLSTATE of a failure ("" if none): a unique or
+ * foreign-key violation is then not logged, it is the caller's to explain. (store.c) */
+STORE_MUST_CHECK int store_run_ex(PGconn *c, const char *sql, int n, const char *const *vals,
+                                  const int *lens, const int *fmts, char *sqlstate, PGresult **res);
 
 /* A query returning one row with one text column of JSON: *json = malloc'd copy. NOT_FOUND when
  * no row or a NULL value, IO on a database error. */
@@ -54,10 +57,6 @@ STORE_MUST_CHECK int store_page_query(struct store *s, const char *sql, int n,
                                       const char *const *vals, const struct store_col *cols,
                                       int ncols, struct store_page *page);
 
-/* Runs sql (store_exec): FUOTA_OK with the result in *res (PQclear it; with res NULL it is
- * cleared here), or FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
-STORE_MUST_CHECK int store_run(PGconn *c, const char *sql, int n, const char *const *vals,
-                               PGresult **res);
 /* The integer at row, col of r; 0 when NULL. */
 int64_t store_get_i64(const PGresult *r, int row, int col);
 /* Runs sql on a connection of s and reads its rows into out, an array of max items of `size`

@@ -40,17 +40,15 @@ static int check_devices(PGconn *c, const char *tenant, const char *array, const
                          char *bad_dev_eui, char *why)
 {
 	const char *vals[3] = {tenant, array, region};
-	PGresult *r =
-	        store_exec(c,
+	PGresult *r = NULL;
+	int rc = store_run(c,
 	                   "SELECT x.d, dv.region FROM unnest($2::text[]) x(d) "
 	                   "LEFT JOIN device dv ON dv.tenant_id = $1 AND dv.dev_eui = x.d "
 	                   "WHERE dv.dev_eui IS NULL OR upper(dv.region) <> upper($3) LIMIT 1",
-	                   3, vals, NULL);
-	int rc = FUOTA_ERR_IO;
+	                   3, vals, &r);
 
-	if (!r)
+	if (rc != FUOTA_OK)
 		return rc;
-	rc = FUOTA_OK;
 	if (PQntuples(r) > 0) {
 		snprintf(bad_dev_eui, 17, "%s", PQgetvalue(r, 0, 0));
 		snprintf(why, 64, "%s", PQgetisnull(r, 0, 1) ? "unknown" : PQgetvalue(r, 0, 1));
@@ -105,14 +103,11 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	const char *fw_vals[2] = {tid, fid};
 
 	c = store_acquire(s);
-	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
-		goto out;
-	PQclear(r);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
 	 * waits for this lock, then sees the job (store_firmware_delete). */
-	r = store_exec(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
-	               2, fw_vals, NULL);
-	if (!r)
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK ||
+	    store_run(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 2,
+	              fw_vals, &r) != FUOTA_OK)
 		goto out;
 	if (PQntuples(r) == 0) {
 		rc = FUOTA_ERR_NOT_FOUND;
@@ -123,8 +118,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = FUOTA_ERR_IO;
-	r = store_exec(
+	rc = store_run_ex(
 	        c,
 	        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
 	        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
@@ -137,8 +131,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
 	        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
 	        "SELECT " JOB_JSON " FROM j",
-	        18, vals, state);
-	if (!r) {
+	        18, vals, NULL, NULL, state, &r);
+	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */
 		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
@@ -152,12 +146,11 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 		rc = FUOTA_ERR_NO_MEMORY;
 		goto out;
 	}
-	if (!(r = store_exec(c, "COMMIT", 0, NULL, NULL))) {
+	rc = store_run(c, "COMMIT", 0, NULL, NULL);
+	if (rc != FUOTA_OK) {
 		free(*json);
 		*json = NULL;
-		goto out;
 	}
-	rc = FUOTA_OK;
 out:
 	PQclear(r);
 	store_release(s, c); /* rolls back an open transaction */
@@ -256,13 +249,13 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	char tid[24], jid[24];
 	const char *vals[3] = {store_i64(tid, tenant), store_i64(jid, id), action};
 	PGconn *c = store_acquire(s);
-	PGresult *r;
-	int rc = FUOTA_ERR_IO;
+	PGresult *r = NULL;
+	int rc;
 
 	*json = NULL;
 	/* Which state each action accepts: cancel any unfinished job, pause a pending or running
 	 * one, resume a paused one back to where it was. One statement, row locked. */
-	r = store_exec(
+	rc = store_run(
 	        c,
 	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2 "
 	        "  FOR UPDATE), "
@@ -282,8 +275,8 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
 	        "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
 	        "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)",
-	        3, vals, NULL);
-	if (!r)
+	        3, vals, &r);
+	if (rc != FUOTA_OK)
 		goto out;
 	if (strcmp(PQgetvalue(r, 0, 0), "missing") == 0) {
 		rc = FUOTA_ERR_NOT_FOUND;

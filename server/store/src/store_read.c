@@ -7,13 +7,7 @@
 
 int store_run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res)
 {
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
-
-	if (res)
-		*res = r;
-	else
-		PQclear(r);
-	return r ? FUOTA_OK : FUOTA_ERR_IO;
+	return store_run_ex(c, sql, n, vals, NULL, NULL, NULL, res);
 }
 
 int64_t store_get_i64(const PGresult *r, int row, int col)
