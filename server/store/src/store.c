@@ -597,9 +597,15 @@ int store_run_ex(PGconn *c, const char *sql, int n, const char *const *vals, con
 
 int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json)
 {
+	return store_json_ex(s, sql, n, vals, NULL, NULL, NULL, json);
+}
+
+int store_json_ex(struct store *s, const char *sql, int n, const char *const *vals, const int *lens,
+                  const int *fmts, char *sqlstate, char **json)
+{
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = store_run(c, sql, n, vals, &r);
+	int rc = store_run_ex(c, sql, n, vals, lens, fmts, sqlstate, &r);
 
 	*json = NULL;
 	if (rc != FUOTA_OK)

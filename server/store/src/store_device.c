@@ -32,33 +32,22 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	int lens[13] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0, 0, 0};
 	int fmts[13] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
 	char state[6];
-	PGconn *c;
-	PGresult *r = NULL;
 	int rc;
 
 	snprintf(v3, sizeof(v3), "%d", d->ts003_version);
 	snprintf(v4, sizeof(v4), "%d", d->ts004_version);
 	snprintf(v5, sizeof(v5), "%d", d->ts005_version);
 	snprintf(mf, sizeof(mf), "%d", d->max_frags);
-	*json = NULL;
-	c = store_acquire(s);
-	rc = store_run_ex(c,
-	                  "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
-	                  "lorawan_version, class, region, key_kind, key_box, ts003_version, "
-	                  "ts004_version, ts005_version, stack, max_frags) "
-	                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-	                  "RETURNING " DEVICE_JSON,
-	                  13, vals, lens, fmts, state, &r);
-	if (rc != FUOTA_OK) {
-		if (strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
-			rc = FUOTA_ERR_CONFLICT;
-		goto out;
-	}
-	*json = strdup(PQgetvalue(r, 0, 0));
-	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-out:
-	PQclear(r);
-	store_release(s, c);
+	rc = store_json_ex(s,
+	                   "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
+	                   "lorawan_version, class, region, key_kind, key_box, ts003_version, "
+	                   "ts004_version, ts005_version, stack, max_frags) "
+	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+	                   "RETURNING " DEVICE_JSON,
+	                   13, vals, lens, fmts, state, json);
+	/* The tenant has that DevEUI already. */
+	if (rc == FUOTA_ERR_IO && strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
+		rc = FUOTA_ERR_CONFLICT;
 	return rc;
 }
 

@@ -583,30 +583,24 @@ int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_i
 {
 	char jid[24], ver[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(ver, version >= 2 ? 2 : 1)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
+	int64_t v = 0;
 	/* One statement, so the row lock orders two engines setting up the two versions at once:
 	 * the second sees the first one's index. */
-	int rc = store_run(c,
-	                   "UPDATE engine_job SET "
-	                   "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
-	                   "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	                   "  ELSE frag_index_v1 END, "
-	                   "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
-	                   "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	                   "  ELSE frag_index_v2 END "
-	                   "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
-	                   "  ELSE frag_index_v2 END",
-	                   2, vals, &r);
+	int rc = store_query_i64(
+	        s,
+	        "UPDATE engine_job SET "
+	        "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
+	        "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	        "  ELSE frag_index_v1 END, "
+	        "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
+	        "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	        "  ELSE frag_index_v2 END "
+	        "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
+	        "  ELSE frag_index_v2 END",
+	        2, vals, FUOTA_ERR_NOT_FOUND, &v);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*frag_index = (int)store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_NOT_FOUND;
-	}
-	PQclear(r);
-	store_release(s, c);
+	if (rc == FUOTA_OK)
+		*frag_index = (int)v;
 	return rc;
 }
 
@@ -884,22 +878,16 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
 {
 	const char *vals[1] = {dev_eui};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
-	                   "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
-	                   "WHERE e.session_cnt < 65535 RETURNING session_cnt",
-	                   1, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(
+	        s,
+	        "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
+	        "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
+	        "WHERE e.session_cnt < 65535 RETURNING session_cnt",
+	        1, vals, FUOTA_ERR_CONFLICT, &v);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*cnt = (int)store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_CONFLICT;
-	}
-	PQclear(r);
-	store_release(s, c);
+	if (rc == FUOTA_OK)
+		*cnt = (int)v;
 	return rc;
 }
 
@@ -1263,17 +1251,15 @@ int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, u
 {
 	char jid[24], since[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(since, unacked_since_ms)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
-	                   "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
-	                   2, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(
+	        s,
+	        "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
+	        "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
+	        2, vals, FUOTA_ERR_IO, &v);
 
 	if (rc == FUOTA_OK)
-		*n = (unsigned)store_get_i64(r, 0, 0);
-	PQclear(r);
-	store_release(s, c);
+		*n = (unsigned)v;
 	return rc;
 }
 
@@ -1281,23 +1267,12 @@ int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool 
 {
 	char id[24];
 	const char *vals[3] = {store_i64(id, downlink_id), status, b(ok)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
-	                   "WHEN resend = 0 THEN 1 ELSE resend END "
-	                   "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
-	                   3, vals, &r);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*job_id = store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_NOT_FOUND;
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_query_i64(s,
+	                       "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
+	                       "WHEN resend = 0 THEN 1 ELSE resend END "
+	                       "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
+	                       3, vals, FUOTA_ERR_NOT_FOUND, job_id);
 }
 
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms)
@@ -1440,16 +1415,13 @@ int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
 {
 	char jid[24], ma[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(ma, max_attempts)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "SELECT count(*) FROM job_device WHERE job_id = $1 "
-	                   "AND step = 'mc_session' AND attempts < $2::int",
-	                   2, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(s,
+	                         "SELECT count(*) FROM job_device WHERE job_id = $1 "
+	                         "AND step = 'mc_session' AND attempts < $2::int",
+	                         2, vals, FUOTA_ERR_IO, &v);
 
-	*n = rc == FUOTA_OK ? (unsigned)store_get_i64(r, 0, 0) : 0;
-	PQclear(r);
-	store_release(s, c);
+	*n = (unsigned)v;
 	return rc;
 }
 

@@ -16,29 +16,18 @@ int store_firmware_create(struct store *s, int64_t tenant, const char *name, con
 	char tid[24];
 	const char *vals[3] = {store_i64(tid, tenant), name, (const char *)data};
 	int lens[3] = {0, 0, (int)len}, fmts[3] = {0, 0, 1};
-	PGconn *c;
-	PGresult *r = NULL;
-	int rc;
 
 	*json = NULL;
 	if (len > (size_t)INT32_MAX)
 		return FUOTA_ERR_INVALID_ARG;
 	if (!data)
 		vals[2] = ""; /* an empty image is a zero-length value, not NULL */
-	c = store_acquire(s);
 	/* sha256() is computed by PostgreSQL from the stored bytes themselves. */
-	rc = store_run_ex(c,
-	                  "INSERT INTO firmware AS f (tenant_id, name, size, sha256, data) "
-	                  "VALUES ($1, $2, length($3::bytea), sha256($3::bytea), $3) "
-	                  "RETURNING " FIRMWARE_JSON,
-	                  3, vals, lens, fmts, NULL, &r);
-	if (rc == FUOTA_OK) {
-		*json = strdup(PQgetvalue(r, 0, 0));
-		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_json_ex(s,
+	                     "INSERT INTO firmware AS f (tenant_id, name, size, sha256, data) "
+	                     "VALUES ($1, $2, length($3::bytea), sha256($3::bytea), $3) "
+	                     "RETURNING " FIRMWARE_JSON,
+	                     3, vals, lens, fmts, NULL, json);
 }
 
 static const struct store_col firmware_cols[] = {

@@ -29,6 +29,10 @@ STORE_MUST_CHECK int store_run_ex(PGconn *c, const char *sql, int n, const char 
 STORE_MUST_CHECK int store_json(struct store *s, const char *sql, int n, const char *const *vals,
                                 char **json);
 
+/* The same with the parameters and sqlstate of store_run_ex. */
+STORE_MUST_CHECK int store_json_ex(struct store *s, const char *sql, int n, const char *const *vals,
+                                   const int *lens, const int *fmts, char *sqlstate, char **json);
+
 /* Runs a statement that changes rows; *rows = how many. */
 STORE_MUST_CHECK int store_command(struct store *s, const char *sql, int n, const char *const *vals,
                                    long *rows);
@@ -57,6 +61,10 @@ STORE_MUST_CHECK int store_page_query(struct store *s, const char *sql, int n,
                                       const char *const *vals, const struct store_col *cols,
                                       int ncols, struct store_page *page);
 
+/* Runs sql on a connection of s; its first row's first column is an integer: *v (0 when NULL).
+ * none_rc (*v unchanged) when it returns no row; FUOTA_ERR_IO on a database error. */
+STORE_MUST_CHECK int store_query_i64(struct store *s, const char *sql, int n,
+                                     const char *const *vals, int none_rc, int64_t *v);
 /* The integer at row, col of r; 0 when NULL. */
 int64_t store_get_i64(const PGresult *r, int row, int col);
 /* Runs sql on a connection of s and reads its rows into out, an array of max items of `size`
