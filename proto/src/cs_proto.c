@@ -3,6 +3,7 @@
  * every length against the struct's room. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,34 @@ static int pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_len)
 	return FUOTA_OK;
 }
 
+/* One gw.Modulation and the parameters it points to. */
+struct mod_pb {
+	Gw__Modulation mod;
+	Gw__LoraModulationInfo lora;
+	Gw__FskModulationInfo fsk;
+};
+
+/* FSK at datarate (bit/s), else LoRa with bandwidth (Hz), spreading factor and code rate, in p
+ * (every member initialised here); p->mod points into p. */
+static void mod_to_pb(bool fsk, uint32_t datarate, uint32_t bandwidth, uint32_t sf,
+                      Gw__CodeRate code_rate, struct mod_pb *p)
+{
+	gw__modulation__init(&p->mod);
+	gw__lora_modulation_info__init(&p->lora);
+	gw__fsk_modulation_info__init(&p->fsk);
+	if (fsk) {
+		p->fsk.datarate = datarate;
+		p->mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
+		p->mod.fsk = &p->fsk;
+	} else {
+		p->lora.bandwidth = bandwidth;
+		p->lora.spreading_factor = sf;
+		p->lora.code_rate = code_rate;
+		p->mod.parameters_case = GW__MODULATION__PARAMETERS_LORA;
+		p->mod.lora = &p->lora;
+	}
+}
+
 /* One gw.UplinkRxInfo and the times it points to. */
 struct rx_pb {
 	Gw__UplinkRxInfo rx;
@@ -265,26 +294,15 @@ int cs_gw_uplink_to_proto(const struct cs_gw_uplink *f, uint8_t **out, size_t *o
 {
 	Gw__UplinkFrame m = GW__UPLINK_FRAME__INIT;
 	Gw__UplinkTxInfo tx = GW__UPLINK_TX_INFO__INIT;
-	Gw__Modulation mod = GW__MODULATION__INIT;
-	Gw__LoraModulationInfo lora = GW__LORA_MODULATION_INFO__INIT;
-	Gw__FskModulationInfo fsk = GW__FSK_MODULATION_INFO__INIT;
+	struct mod_pb mod;
 	struct rx_pb rx;
 
 	m.phy_payload.data = (uint8_t *)f->phy;
 	m.phy_payload.len = f->phy_len;
 	tx.frequency = f->frequency;
-	if (f->fsk) {
-		fsk.datarate = f->fsk_datarate;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
-		mod.fsk = &fsk;
-	} else {
-		lora.bandwidth = f->bandwidth;
-		lora.spreading_factor = f->spreading_factor;
-		lora.code_rate = (Gw__CodeRate)f->code_rate;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_LORA;
-		mod.lora = &lora;
-	}
-	tx.modulation = &mod;
+	mod_to_pb(f->fsk != 0, f->fsk_datarate, f->bandwidth, f->spreading_factor,
+	          (Gw__CodeRate)f->code_rate, &mod);
+	tx.modulation = &mod.mod;
 	m.tx_info = &tx;
 	rx_to_pb(&f->rx, &rx);
 	rx.rx.channel = f->channel;
@@ -313,9 +331,7 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	Gw__DownlinkFrameItem item = GW__DOWNLINK_FRAME_ITEM__INIT;
 	Gw__DownlinkFrameItem *items[1] = {&item};
 	Gw__DownlinkTxInfo tx = GW__DOWNLINK_TX_INFO__INIT;
-	Gw__Modulation mod = GW__MODULATION__INIT;
-	Gw__LoraModulationInfo lora = GW__LORA_MODULATION_INFO__INIT;
-	Gw__FskModulationInfo fsk = GW__FSK_MODULATION_INFO__INIT;
+	struct mod_pb mod;
 	Gw__Timing timing = GW__TIMING__INIT;
 	Gw__ImmediatelyTimingInfo now = GW__IMMEDIATELY_TIMING_INFO__INIT;
 	Gw__DelayTimingInfo delay = GW__DELAY_TIMING_INFO__INIT;
@@ -331,23 +347,14 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	item.tx_info = &tx;
 	tx.frequency = d->frequency;
 	tx.power = d->power;
-	tx.modulation = &mod;
 	tx.timing = &timing;
 	tx.context.data = (uint8_t *)d->context;
 	tx.context.len = d->context_len;
-	if (d->fsk) {
-		fsk.datarate = d->fsk_datarate;
-		fsk.frequency_deviation = d->fsk_fdev;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
-		mod.fsk = &fsk;
-	} else {
-		lora.bandwidth = d->bandwidth;
-		lora.spreading_factor = d->spreading_factor;
-		lora.polarization_inversion = d->polarization_inversion;
-		lora.code_rate = GW__CODE_RATE__CR_4_5;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_LORA;
-		mod.lora = &lora;
-	}
+	mod_to_pb(d->fsk != 0, d->fsk_datarate, d->bandwidth, d->spreading_factor,
+	          GW__CODE_RATE__CR_4_5, &mod);
+	mod.fsk.frequency_deviation = d->fsk_fdev;
+	mod.lora.polarization_inversion = d->polarization_inversion;
+	tx.modulation = &mod.mod;
 	dur.seconds = d->timing_ns / 1000000000;
 	dur.nanos = (int32_t)(d->timing_ns % 1000000000);
 	switch (d->timing) {
