@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/store_attr.h"
+
 /* The longest literal the store builds: PostgreSQL refuses a parameter of 1 GiB or more. */
 #define STORE_ARRAY_MAX ((size_t)1 << 30)
 
@@ -29,6 +31,6 @@ void store_array_i64(struct store_array *a, int64_t v);
 /* Closes the literal. FUOTA_OK: *out = the malloc'd literal (free() it). Else the first error,
  * FUOTA_ERR_NO_SPACE (longer than max_len) or FUOTA_ERR_NO_MEMORY, and *out = NULL. Either way
  * a holds nothing afterwards. */
-int store_array_end(struct store_array *a, char **out);
+STORE_MUST_CHECK int store_array_end(struct store_array *a, char **out);
 
 #endif
