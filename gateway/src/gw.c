@@ -148,7 +148,7 @@ static void set_eui(struct gw *g, const uint8_t eui[8])
 
 static int on_push(struct gw *g, int64_t now_us)
 {
-	struct sudp_up_frame up;
+	struct cs_gw_uplink up;
 	struct cs_gw_stats st;
 	uint8_t *pb = NULL;
 	size_t len = 0;
@@ -160,7 +160,7 @@ static int on_push(struct gw *g, int64_t now_us)
 		g->ref.tmst = rx->tmst;
 		g->ref.tmst_mono_us = now_us;
 		sudp_rxpk_to_uplink(rx, g->msg.eui, g->next_uplink_id++, &up);
-		if ((rc = gw_uplink_to_proto(&up, &pb, &len)) == FUOTA_OK)
+		if ((rc = cs_gw_uplink_to_proto(&up, &pb, &len)) == FUOTA_OK)
 			rc = enqueue(g, GW_EV_UP, pb, len);
 		g->c.rxpk++;
 	}

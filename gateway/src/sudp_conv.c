@@ -13,33 +13,37 @@ static void eui_hex(const uint8_t eui[8], char out[CS_EUI_LEN])
 }
 
 void sudp_rxpk_to_uplink(const struct sudp_rxpk *rx, const uint8_t eui[8], uint32_t uplink_id,
-                         struct sudp_up_frame *out)
+                         struct cs_gw_uplink *out)
 {
 	memset(out, 0, sizeof(*out));
 	memcpy(out->phy, rx->data, rx->size);
 	out->phy_len = rx->size;
 	out->frequency = rx->freq_hz;
-	out->mod = rx->mod;
-	eui_hex(eui, out->gateway_id);
-	out->uplink_id = uplink_id;
+	out->fsk = rx->mod.fsk;
+	out->bandwidth = rx->mod.bw_hz;
+	out->spreading_factor = rx->mod.sf;
+	out->code_rate = (uint32_t)rx->mod.codr; /* the same values as gw.CodeRate */
+	out->fsk_datarate = rx->mod.fsk_bps;
+	eui_hex(eui, out->rx.gateway_id);
+	out->rx.uplink_id = uplink_id;
 	if (rx->has_time)
-		out->gw_time = rx->time;
+		out->rx.gw_time = rx->time;
 	if (rx->has_tmms) {
-		out->time_since_gps_epoch.set = 1;
-		out->time_since_gps_epoch.sec = (int64_t)(rx->tmms / 1000u);
-		out->time_since_gps_epoch.nsec = (int32_t)(rx->tmms % 1000u) * 1000000;
+		out->rx.time_since_gps_epoch.set = 1;
+		out->rx.time_since_gps_epoch.sec = (int64_t)(rx->tmms / 1000u);
+		out->rx.time_since_gps_epoch.nsec = (int32_t)(rx->tmms % 1000u) * 1000000;
 	}
-	out->rssi = rx->rssi;
-	out->snr = (float)rx->lsnr;
+	out->rx.rssi = rx->rssi;
+	out->rx.snr = (float)rx->lsnr;
 	out->channel = rx->chan;
 	out->rf_chain = rx->rfch;
 	/* rxpk.stat 1 / -1 / 0 -> gw.CRCStatus CRC_OK (2) / BAD_CRC (1) / NO_CRC (0) */
 	out->crc_status = rx->stat == 1 ? 2 : rx->stat == -1 ? 1 : 0;
-	out->context[0] = (uint8_t)(rx->tmst >> 24);
-	out->context[1] = (uint8_t)(rx->tmst >> 16);
-	out->context[2] = (uint8_t)(rx->tmst >> 8);
-	out->context[3] = (uint8_t)rx->tmst;
-	out->context_len = 4;
+	out->rx.context[0] = (uint8_t)(rx->tmst >> 24);
+	out->rx.context[1] = (uint8_t)(rx->tmst >> 16);
+	out->rx.context[2] = (uint8_t)(rx->tmst >> 8);
+	out->rx.context[3] = (uint8_t)rx->tmst;
+	out->rx.context_len = 4;
 }
 
 void sudp_stat_to_stats(const struct sudp_stat *st, const uint8_t eui[8], struct cs_gw_stats *out)

@@ -3,6 +3,7 @@
  * every length against the struct's room. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,16 +186,79 @@ static int pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_len)
 	return FUOTA_OK;
 }
 
+/* One gw.Modulation and the parameters it points to. */
+struct mod_pb {
+	Gw__Modulation mod;
+	Gw__LoraModulationInfo lora;
+	Gw__FskModulationInfo fsk;
+};
+
+/* FSK at datarate (bit/s), else LoRa with bandwidth (Hz), spreading factor and code rate, in p
+ * (every member initialised here); p->mod points into p. */
+static void mod_to_pb(bool fsk, uint32_t datarate, uint32_t bandwidth, uint32_t sf,
+                      Gw__CodeRate code_rate, struct mod_pb *p)
+{
+	gw__modulation__init(&p->mod);
+	gw__lora_modulation_info__init(&p->lora);
+	gw__fsk_modulation_info__init(&p->fsk);
+	if (fsk) {
+		p->fsk.datarate = datarate;
+		p->mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
+		p->mod.fsk = &p->fsk;
+	} else {
+		p->lora.bandwidth = bandwidth;
+		p->lora.spreading_factor = sf;
+		p->lora.code_rate = code_rate;
+		p->mod.parameters_case = GW__MODULATION__PARAMETERS_LORA;
+		p->mod.lora = &p->lora;
+	}
+}
+
+/* One gw.UplinkRxInfo and the times it points to. */
+struct rx_pb {
+	Gw__UplinkRxInfo rx;
+	Common__Timestamp gw_time, ns_time;
+	Common__Duration gps;
+};
+
+/* The protobuf-c view of r (which it points into) in p, every member initialised here. */
+static void rx_to_pb(const struct cs_rx_info *r, struct rx_pb *p)
+{
+	gw__uplink_rx_info__init(&p->rx);
+	common__timestamp__init(&p->gw_time);
+	common__timestamp__init(&p->ns_time);
+	common__duration__init(&p->gps);
+	p->rx.gateway_id = (char *)r->gateway_id;
+	p->rx.uplink_id = r->uplink_id;
+	if (r->gw_time.set) {
+		p->gw_time.seconds = r->gw_time.sec;
+		p->gw_time.nanos = r->gw_time.nsec;
+		p->rx.gw_time = &p->gw_time;
+	}
+	if (r->time_since_gps_epoch.set) {
+		p->gps.seconds = r->time_since_gps_epoch.sec;
+		p->gps.nanos = r->time_since_gps_epoch.nsec;
+		p->rx.time_since_gps_epoch = &p->gps;
+	}
+	if (r->ns_time.set) {
+		p->ns_time.seconds = r->ns_time.sec;
+		p->ns_time.nanos = r->ns_time.nsec;
+		p->rx.ns_time = &p->ns_time;
+	}
+	p->rx.rssi = r->rssi;
+	p->rx.snr = r->snr;
+	p->rx.context.data = (uint8_t *)r->context;
+	p->rx.context.len = r->context_len;
+}
+
 int cs_uplink_to_proto(const struct cs_uplink *u, uint8_t **out, size_t *out_len)
 {
 	Integration__UplinkEvent ev = INTEGRATION__UPLINK_EVENT__INIT;
 	Integration__DeviceInfo dev = INTEGRATION__DEVICE_INFO__INIT;
 	Gw__UplinkTxInfo tx = GW__UPLINK_TX_INFO__INIT;
 	Common__Timestamp time = COMMON__TIMESTAMP__INIT;
-	Gw__UplinkRxInfo rx[CS_MAX_RX];
+	struct rx_pb rx[CS_MAX_RX];
 	Gw__UplinkRxInfo *rxp[CS_MAX_RX];
-	Common__Timestamp gw_time[CS_MAX_RX], ns_time[CS_MAX_RX];
-	Common__Duration gps[CS_MAX_RX];
 	size_t n_rx = u->n_rx < CS_MAX_RX ? u->n_rx : CS_MAX_RX;
 
 	ev.deduplication_id = (char *)u->deduplication_id;
@@ -218,38 +282,34 @@ int cs_uplink_to_proto(const struct cs_uplink *u, uint8_t **out, size_t *out_len
 	tx.frequency = u->frequency;
 	ev.tx_info = &tx;
 	for (size_t i = 0; i < n_rx; i++) {
-		const struct cs_rx_info *r = &u->rx[i];
-
-		gw__uplink_rx_info__init(&rx[i]);
-		common__timestamp__init(&gw_time[i]);
-		common__timestamp__init(&ns_time[i]);
-		common__duration__init(&gps[i]);
-		rx[i].gateway_id = (char *)r->gateway_id;
-		rx[i].uplink_id = r->uplink_id;
-		if (r->gw_time.set) {
-			gw_time[i].seconds = r->gw_time.sec;
-			gw_time[i].nanos = r->gw_time.nsec;
-			rx[i].gw_time = &gw_time[i];
-		}
-		if (r->time_since_gps_epoch.set) {
-			gps[i].seconds = r->time_since_gps_epoch.sec;
-			gps[i].nanos = r->time_since_gps_epoch.nsec;
-			rx[i].time_since_gps_epoch = &gps[i];
-		}
-		if (r->ns_time.set) {
-			ns_time[i].seconds = r->ns_time.sec;
-			ns_time[i].nanos = r->ns_time.nsec;
-			rx[i].ns_time = &ns_time[i];
-		}
-		rx[i].rssi = r->rssi;
-		rx[i].snr = r->snr;
-		rx[i].context.data = (uint8_t *)r->context;
-		rx[i].context.len = r->context_len;
-		rxp[i] = &rx[i];
+		rx_to_pb(&u->rx[i], &rx[i]);
+		rxp[i] = &rx[i].rx;
 	}
 	ev.n_rx_info = n_rx;
 	ev.rx_info = rxp;
 	return pack(&ev.base, out, out_len);
+}
+
+int cs_gw_uplink_to_proto(const struct cs_gw_uplink *f, uint8_t **out, size_t *out_len)
+{
+	Gw__UplinkFrame m = GW__UPLINK_FRAME__INIT;
+	Gw__UplinkTxInfo tx = GW__UPLINK_TX_INFO__INIT;
+	struct mod_pb mod;
+	struct rx_pb rx;
+
+	m.phy_payload.data = (uint8_t *)f->phy;
+	m.phy_payload.len = f->phy_len;
+	tx.frequency = f->frequency;
+	mod_to_pb(f->fsk != 0, f->fsk_datarate, f->bandwidth, f->spreading_factor,
+	          (Gw__CodeRate)f->code_rate, &mod);
+	tx.modulation = &mod.mod;
+	m.tx_info = &tx;
+	rx_to_pb(&f->rx, &rx);
+	rx.rx.channel = f->channel;
+	rx.rx.rf_chain = f->rf_chain;
+	rx.rx.crc_status = (Gw__CRCStatus)f->crc_status;
+	m.rx_info = &rx.rx;
+	return pack(&m.base, out, out_len);
 }
 
 int cs_downlink_to_proto(const struct cs_downlink *d, uint8_t **out, size_t *out_len)
@@ -271,9 +331,7 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	Gw__DownlinkFrameItem item = GW__DOWNLINK_FRAME_ITEM__INIT;
 	Gw__DownlinkFrameItem *items[1] = {&item};
 	Gw__DownlinkTxInfo tx = GW__DOWNLINK_TX_INFO__INIT;
-	Gw__Modulation mod = GW__MODULATION__INIT;
-	Gw__LoraModulationInfo lora = GW__LORA_MODULATION_INFO__INIT;
-	Gw__FskModulationInfo fsk = GW__FSK_MODULATION_INFO__INIT;
+	struct mod_pb mod;
 	Gw__Timing timing = GW__TIMING__INIT;
 	Gw__ImmediatelyTimingInfo now = GW__IMMEDIATELY_TIMING_INFO__INIT;
 	Gw__DelayTimingInfo delay = GW__DELAY_TIMING_INFO__INIT;
@@ -289,23 +347,14 @@ int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_
 	item.tx_info = &tx;
 	tx.frequency = d->frequency;
 	tx.power = d->power;
-	tx.modulation = &mod;
 	tx.timing = &timing;
 	tx.context.data = (uint8_t *)d->context;
 	tx.context.len = d->context_len;
-	if (d->fsk) {
-		fsk.datarate = d->fsk_datarate;
-		fsk.frequency_deviation = d->fsk_fdev;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_FSK;
-		mod.fsk = &fsk;
-	} else {
-		lora.bandwidth = d->bandwidth;
-		lora.spreading_factor = d->spreading_factor;
-		lora.polarization_inversion = d->polarization_inversion;
-		lora.code_rate = GW__CODE_RATE__CR_4_5;
-		mod.parameters_case = GW__MODULATION__PARAMETERS_LORA;
-		mod.lora = &lora;
-	}
+	mod_to_pb(d->fsk != 0, d->fsk_datarate, d->bandwidth, d->spreading_factor,
+	          GW__CODE_RATE__CR_4_5, &mod);
+	mod.fsk.frequency_deviation = d->fsk_fdev;
+	mod.lora.polarization_inversion = d->polarization_inversion;
+	tx.modulation = &mod.mod;
 	dur.seconds = d->timing_ns / 1000000000;
 	dur.nanos = (int32_t)(d->timing_ns % 1000000000);
 	switch (d->timing) {

@@ -15,7 +15,7 @@ static void check_push(void)
 {
 	uint8_t *out = NULL;
 	size_t len = 0;
-	struct sudp_up_frame up;
+	struct cs_gw_uplink up;
 	struct cs_gw_stats st;
 
 	for (size_t i = 0; i < m.n_rxpk; i++)

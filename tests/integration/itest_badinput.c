@@ -34,6 +34,7 @@
 
 #include <cmocka.h>
 
+#include "fuota/bytes.h"
 #include "itest.h"
 
 #define MAX_CASES 2000
@@ -80,17 +81,6 @@ static void put(struct buf *b, const void *d, size_t n)
 	b->p[b->len] = 0;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static const char *placeholder(const char *name, size_t n)
 {
 	for (int i = 0; i < 7; i++)
@@ -112,8 +102,8 @@ static void expand(const char *s, struct buf *b)
 		if (s[0] == '\\' && s[1]) {
 			char c = s[1];
 
-			if (c == 'x' && hexv(s[2]) >= 0 && hexv(s[3]) >= 0) {
-				char v = (char)(hexv(s[2]) * 16 + hexv(s[3]));
+			if (c == 'x' && fuota_hex_digit(s[2]) >= 0 && fuota_hex_digit(s[3]) >= 0) {
+				char v = (char)(fuota_hex_digit(s[2]) * 16 + fuota_hex_digit(s[3]));
 
 				put(b, &v, 1);
 				s += 4;

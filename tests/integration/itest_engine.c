@@ -1708,6 +1708,75 @@ static void test_crash_in_session_phase(void **state)
 	engine_destroy(b);
 }
 
+/* Runs one statement that returns no rows on a connection of its own. */
+static void db_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* At the session start a device no gateway has heard fails; when that failure cannot be stored
+ * (here a trigger refuses it), the tick reports the database error and the job stays in its
+ * session phase, to fail the device at a later tick, instead of transmitting to a device still
+ * counted in the session. */
+static void test_unheard_device_failure_not_stored(void **state)
+{
+	static const char *const refuse =
+	        "CREATE FUNCTION itest_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	        "RAISE EXCEPTION 'itest: refused'; END $$; "
+	        "CREATE TRIGGER itest_refuse BEFORE UPDATE ON job_device FOR EACH ROW WHEN "
+	        "(NEW.failure_reason = 'no gateway has heard the device') "
+	        "EXECUTE FUNCTION itest_refuse()";
+	struct engine *a, *b;
+	int64_t job, start;
+	json_t *devs;
+	char q[160];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d0", 0x90, 1);
+	add_dev("00000000000000d1", 0x91, 1);
+	job = add_job(0, 2, 4);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start = db_count("SELECT session_start_ms FROM engine_job");
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM job_device WHERE job_id = %lld AND step = "
+	         "'session'",
+	         (long long)job);
+	while (db_count(q) < 2 && T.now_ms < start - 1000) {
+		deliver_answers(a);
+		pump(a);
+		assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+		pump(a);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count(q), 2);
+	/* a writes what it heard as it goes; then d1 is forgotten by every gateway. */
+	engine_destroy(a);
+	db_exec("DELETE FROM engine_device_gateway WHERE dev_eui = '00000000000000d1'");
+	db_exec(refuse);
+	T.now_ms = start;
+	b = new_engine("itest-b", true);
+	assert_int_equal(engine_tick(b, T.now_ms, NULL), FUOTA_ERR_IO);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_job WHERE phase = 'session'"), 1);
+	assert_int_equal(db_count(q), 2);
+	db_exec("DROP TRIGGER itest_refuse ON job_device; DROP FUNCTION itest_refuse()");
+	run(b, job, 4000, 0);
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, "00000000000000d0", "step"), "done");
+	assert_string_equal(dev_field(devs, "00000000000000d1", "step"), "failed");
+	assert_string_equal(dev_field(devs, "00000000000000d1", "failure_reason"),
+	                    "no gateway has heard the device");
+	json_decref(devs);
+	assert_image(&T.devs[0]);
+	engine_destroy(b);
+}
+
 /* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
  * Basics Modem does, sends its AppTimeReq 8 s later (more than the unicast timeout): the session
  * request is asked again only after that exchange, with a start it can meet. */
@@ -3198,6 +3267,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_restart_mid_transmission),
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_crash_in_session_phase),
+	        cmocka_unit_test(test_unheard_device_failure_not_stored),
 	        cmocka_unit_test(test_resync_waits_for_app_time),
 	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),

@@ -46,7 +46,7 @@
 #include "fuota/mqtt.h"
 #include "fuota/store.h"
 #include "itest.h"
-/* store_acquire / store_exec: a store function's own BEGIN ... ROLLBACK, written out. */
+/* store_acquire / store_run: a store function's own BEGIN ... ROLLBACK, written out. */
 #include "../../server/store/src/store_int.h"
 /* seng_gw_encoding_set / _get (fuota_store, the engine's queries). */
 #include "fuota/store_engine.h"
@@ -208,16 +208,11 @@ static void own_transaction(const char *name, const char *last)
 {
 	PGconn *c = store_acquire(T.s);
 	const char *vals[1] = {name};
-	PGresult *r = store_exec(c, "BEGIN", 0, NULL, NULL);
 
-	assert_non_null(r);
-	PQclear(r);
-	r = store_exec(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL);
-	assert_non_null(r);
-	PQclear(r);
-	r = store_exec(c, last, 0, NULL, NULL);
-	assert_non_null(r);
-	PQclear(r);
+	assert_int_equal(store_run(c, "BEGIN", 0, NULL, NULL), FUOTA_OK);
+	assert_int_equal(store_run(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(store_run(c, last, 0, NULL, NULL), FUOTA_OK);
 	store_release(T.s, c);
 }
 

@@ -1,6 +1,6 @@
-/* The job plan for adaptive redundancy (plan_compute_adaptive): what the session may send at
- * most and how long that may take, against a straightforward computation from the plan's own
- * frame interval. */
+/* The job plan (fuota/plan.h): a fixed redundancy, and adaptive redundancy
+ * (plan_compute_adaptive): what the session may send at most and how long that may take, against
+ * a straightforward computation from the plan's own frame interval. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,9 +190,82 @@ static void test_frag_limit(void **state)
 	assert_int_equal(plan_frag_limit_exceeded(16000, "zephyr", 0), 0);
 }
 
+static void fixed_job(struct job_params *p, const char *region, unsigned dr, uint64_t freq,
+                      char cls)
+{
+	job_params_init(p);
+	snprintf(p->region, sizeof(p->region), "%s", region);
+	p->data_rate = dr;
+	p->frequency_hz = freq;
+	p->multicast_class = cls;
+	p->redundancy_percent = 10;
+	p->unicast_timeout_s = 60;
+	p->unicast_attempts = 3;
+}
+
+/* A fixed redundancy: fragments, parity, airtime and the durations; errors name their field. */
+static void test_fixed(void **state)
+{
+	struct job_params p;
+	struct job_plan pl;
+	struct api_error e;
+
+	(void)state;
+	/* EU868 DR5 (N 242): 65536 bytes -> 275 fragments of 239, 28 parity. */
+	fixed_job(&p, "EU868", 5, 869525000, 'C');
+	assert_int_equal(plan_compute(&p, 65536, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.fragment_size, 239);
+	assert_int_equal(pl.nb_frag, 275);
+	assert_int_equal(pl.padding, 275 * 239 - 65536);
+	assert_int_equal(pl.redundancy, 28);
+	assert_int_equal(pl.total_frames, 303);
+	assert_true(pl.frame_airtime_us > 300000 && pl.frame_airtime_us < 500000);
+	/* 10 % sub-band: each frame occupies 10x its airtime. */
+	assert_true(pl.multicast_s * 1000000 >= 303 * pl.frame_airtime_us * 10);
+	assert_int_equal(pl.mc_timeout_s, 1u << pl.mc_timeout_exp);
+	assert_true(pl.mc_timeout_s >= pl.multicast_s && pl.mc_timeout_s / 2 < pl.multicast_s);
+	assert_int_equal(pl.unicast_s, 3 * 3 * 60);
+
+	/* Class B, periodicity 7: one ping slot per 128 s beacon period. */
+	fixed_job(&p, "EU868", 3, 869525000, 'B');
+	p.ping_slot_periodicity = 7;
+	p.redundancy_percent = -1;
+	p.redundancy_frames = 0;
+	assert_int_equal(plan_compute(&p, 1150, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.fragment_size, 115 - 3);
+	assert_int_equal(pl.nb_frag, 11);
+	assert_int_equal(pl.multicast_s, (11 + 1) * 128);
+	assert_int_equal(pl.mc_timeout_s, 128u << pl.mc_timeout_exp);
+
+	/* Errors name their field. */
+	fixed_job(&p, "EU868", 5, 869525000, 'C');
+	p.fragment_size = 240;
+	assert_int_not_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "fragment_size");
+	fixed_job(&p, "EU868", 5, 915000000, 'C');
+	assert_int_not_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "frequency_hz");
+	fixed_job(&p, "US915", 3, 923300000, 'C');
+	assert_int_not_equal(plan_compute(&p, 1000, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "data_rate");
+	fixed_job(&p, "EU868", 0, 869525000, 'C');
+	assert_int_not_equal(plan_compute(&p, 16000 * 48, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "redundancy_percent"); /* 16000 + 1600 > 16383 */
+	assert_int_not_equal(plan_compute(&p, 20000 * 48, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "firmware_id");
+	assert_non_null(strstr(e.message, "split the image into 2 parts"));
+	fixed_job(&p, "EU868", 5, 869525000, 'C');
+	p.multicast_timeout_s = 10;
+	assert_int_not_equal(plan_compute(&p, 65536, &pl, &e), FUOTA_OK);
+	assert_string_equal(e.field, "multicast_timeout_s");
+	fixed_job(&p, "EU868", 5, 869525000, 'C');
+	assert_int_not_equal(plan_compute(&p, 0, &pl, &e), FUOTA_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_fixed),
 	        cmocka_unit_test(test_off_is_fixed),
 	        cmocka_unit_test(test_rounds),
 	        cmocka_unit_test(test_stream_and_cap),

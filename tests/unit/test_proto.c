@@ -14,6 +14,8 @@
 
 #include "chirpstack/gw.pb-c.h"
 #include "chirpstack/integration.pb-c.h"
+#include "fuota/cs_msg.h"
+#include "fuota/err.h"
 
 static size_t unhex(const char *s, uint8_t *out)
 {
@@ -127,12 +129,82 @@ static void test_truncated_uplink_rejected(void **state)
 	(void)len;
 }
 
+/* cs_gw_uplink_to_proto, fuota-gw's gw.UplinkFrame: the radio parameters, and rx_info with its
+ * times (the rx_info writer it shares with cs_uplink_to_proto); a time not set is left out. */
+static void test_gw_uplink_frame_wire(void **state)
+{
+	struct cs_gw_uplink f;
+	Gw__UplinkFrame *m;
+	uint8_t *bin = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	memcpy(f.phy, "\x40\x01\x02", 3);
+	f.phy_len = 3;
+	f.frequency = 868300000;
+	f.bandwidth = 125000;
+	f.spreading_factor = 9;
+	f.code_rate = 1;
+	snprintf(f.rx.gateway_id, sizeof(f.rx.gateway_id), "0102030405060708");
+	f.rx.uplink_id = 4242;
+	f.rx.gw_time = (struct cs_time){1, 1700000000, 250000000};
+	f.rx.time_since_gps_epoch = (struct cs_time){1, 1384035218, 250000000};
+	f.rx.ns_time = (struct cs_time){1, 1, 0};
+	f.rx.rssi = -97;
+	f.rx.snr = -3.5f;
+	memcpy(f.rx.context, "\xde\xad\xbe\xef", 4);
+	f.rx.context_len = 4;
+	f.channel = 3;
+	f.rf_chain = 1;
+	f.crc_status = 2;
+	assert_int_equal(cs_gw_uplink_to_proto(&f, &bin, &len), FUOTA_OK);
+	m = gw__uplink_frame__unpack(NULL, len, bin);
+	assert_non_null(m);
+	assert_int_equal(m->phy_payload.len, 3);
+	assert_int_equal(m->tx_info->frequency, 868300000);
+	assert_int_equal(m->tx_info->modulation->parameters_case, GW__MODULATION__PARAMETERS_LORA);
+	assert_int_equal(m->tx_info->modulation->lora->spreading_factor, 9);
+	assert_int_equal(m->tx_info->modulation->lora->code_rate, GW__CODE_RATE__CR_4_5);
+	assert_string_equal(m->rx_info->gateway_id, "0102030405060708");
+	assert_int_equal(m->rx_info->uplink_id, 4242);
+	assert_int_equal(m->rx_info->gw_time->seconds, 1700000000);
+	assert_int_equal(m->rx_info->gw_time->nanos, 250000000);
+	assert_int_equal(m->rx_info->time_since_gps_epoch->seconds, 1384035218);
+	assert_non_null(m->rx_info->ns_time); /* what the struct holds is written */
+	assert_int_equal(m->rx_info->rssi, -97);
+	assert_true(m->rx_info->snr < -3.4f && m->rx_info->snr > -3.6f);
+	assert_int_equal(m->rx_info->channel, 3);
+	assert_int_equal(m->rx_info->rf_chain, 1);
+	assert_int_equal(m->rx_info->crc_status, GW__CRCSTATUS__CRC_OK);
+	assert_memory_equal(m->rx_info->context.data, "\xde\xad\xbe\xef", 4);
+	gw__uplink_frame__free_unpacked(m, NULL);
+	free(bin);
+	/* FSK, no times. */
+	f.fsk = 1;
+	f.fsk_datarate = 50000;
+	memset(&f.rx.gw_time, 0, sizeof(f.rx.gw_time));
+	memset(&f.rx.time_since_gps_epoch, 0, sizeof(f.rx.time_since_gps_epoch));
+	memset(&f.rx.ns_time, 0, sizeof(f.rx.ns_time));
+	assert_int_equal(cs_gw_uplink_to_proto(&f, &bin, &len), FUOTA_OK);
+	m = gw__uplink_frame__unpack(NULL, len, bin);
+	assert_non_null(m);
+	assert_int_equal(m->tx_info->modulation->parameters_case, GW__MODULATION__PARAMETERS_FSK);
+	assert_int_equal(m->tx_info->modulation->fsk->datarate, 50000);
+	assert_null(m->rx_info->gw_time);
+	assert_null(m->rx_info->time_since_gps_epoch);
+	assert_null(m->rx_info->ns_time);
+	gw__uplink_frame__free_unpacked(m, NULL);
+	free(bin);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_downlink_frame_wire),
 	        cmocka_unit_test(test_uplink_event_wire),
 	        cmocka_unit_test(test_truncated_uplink_rejected),
+	        cmocka_unit_test(test_gw_uplink_frame_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,7 +448,7 @@ static void test_round_trip(void **state)
 static void test_to_uplink(void **state)
 {
 	(void)state;
-	struct sudp_up_frame up;
+	struct cs_gw_uplink up;
 	assert_int_equal(parse_text(0, push_example), FUOTA_OK);
 	msg.rxpk[1].has_tmms = 1;
 	msg.rxpk[1].tmms = 1364746895532u;
@@ -456,27 +456,27 @@ static void test_to_uplink(void **state)
 	assert_int_equal(up.phy_len, 32);
 	assert_memory_equal(up.phy, msg.rxpk[1].data, 32);
 	assert_int_equal(up.frequency, 863009810);
-	assert_int_equal(up.mod.sf, 10);
-	assert_int_equal(up.mod.codr, 3); /* gw.CodeRate CR_4_7 */
-	assert_string_equal(up.gateway_id, "aa555a0000000101");
-	assert_int_equal(up.uplink_id, 77);
-	assert_int_equal(up.gw_time.sec, 1364746877);
-	assert_int_equal(up.gw_time.nsec, 532038000);
-	assert_true(up.time_since_gps_epoch.set);
-	assert_int_equal(up.time_since_gps_epoch.sec, 1364746895);
-	assert_int_equal(up.time_since_gps_epoch.nsec, 532000000);
-	assert_int_equal(up.rssi, -38);
-	assert_true(up.snr > 5.49f && up.snr < 5.51f);
+	assert_int_equal(up.spreading_factor, 10);
+	assert_int_equal(up.code_rate, 3); /* gw.CodeRate CR_4_7 */
+	assert_string_equal(up.rx.gateway_id, "aa555a0000000101");
+	assert_int_equal(up.rx.uplink_id, 77);
+	assert_int_equal(up.rx.gw_time.sec, 1364746877);
+	assert_int_equal(up.rx.gw_time.nsec, 532038000);
+	assert_true(up.rx.time_since_gps_epoch.set);
+	assert_int_equal(up.rx.time_since_gps_epoch.sec, 1364746895);
+	assert_int_equal(up.rx.time_since_gps_epoch.nsec, 532000000);
+	assert_int_equal(up.rx.rssi, -38);
+	assert_true(up.rx.snr > 5.49f && up.rx.snr < 5.51f);
 	assert_int_equal(up.channel, 0);
 	assert_int_equal(up.crc_status, 2);
 	/* tmst 3316387610 = 0xc5 0xac 0x0f 0x1a */
-	assert_int_equal(up.context_len, 4);
-	assert_memory_equal(up.context, "\xc5\xac\x0f\x1a", 4);
+	assert_int_equal(up.rx.context_len, 4);
+	assert_memory_equal(up.rx.context, "\xc5\xac\x0f\x1a", 4);
 	msg.rxpk[0].stat = -1;
 	sudp_rxpk_to_uplink(&msg.rxpk[0], eui, 78, &up);
 	assert_int_equal(up.crc_status, 1);
-	assert_true(up.mod.fsk);
-	assert_false(up.time_since_gps_epoch.set);
+	assert_true(up.fsk);
+	assert_false(up.rx.time_since_gps_epoch.set);
 	msg.rxpk[0].stat = 0;
 	sudp_rxpk_to_uplink(&msg.rxpk[0], eui, 79, &up);
 	assert_int_equal(up.crc_status, 0);

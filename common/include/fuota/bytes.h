@@ -1,5 +1,5 @@
-/* Explicit little-endian readers and writers for wire formats (STYLE rule 5: no packed structs).
- * Callers check lengths before calling; these helpers do not. */
+/* Explicit little-endian readers and writers for wire formats (STYLE rule 5: no packed structs),
+ * and hex digits. Callers check lengths before calling; these helpers do not. */
 #ifndef FUOTA_BYTES_H
 #define FUOTA_BYTES_H
 
@@ -40,6 +40,18 @@ static inline void fuota_put_le32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
+}
+
+/* The value of the hex digit c (either case); -1 for any other character. */
+static inline int fuota_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 #endif

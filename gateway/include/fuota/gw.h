@@ -63,7 +63,4 @@ int gw_flush(struct gw *g, size_t *n_sent);
  * yet (acked as INTERNAL_ERROR, the frame cannot be carried). */
 int gw_downlink(struct gw *g, const struct cs_gw_downlink *d, int64_t now_mono_us);
 
-/* gw.UplinkFrame in binary protobuf (malloc'd, caller frees). */
-int gw_uplink_to_proto(const struct sudp_up_frame *f, uint8_t **out, size_t *out_len);
-
 #endif

@@ -144,30 +144,10 @@ int sudp_ack_error_parse(const char *name, enum cs_tx_ack_status *st);
 
 /* ---- Towards ChirpStack v4 ---- */
 
-/* gw.UplinkFrame as the adapter publishes it: phy_payload, tx_info (frequency, modulation),
- * rx_info (gateway id, uplink id, times, rssi, snr, channel, rf chain, CRC status, context).
- * code_rate and crc_status carry gw.CodeRate and gw.CRCStatus values. */
-struct sudp_up_frame {
-	uint8_t phy[CS_MAX_PAYLOAD];
-	size_t phy_len;
-	uint32_t frequency;
-	struct sudp_mod mod;
-	char gateway_id[CS_EUI_LEN];
-	uint32_t uplink_id;
-	struct cs_time gw_time;
-	struct cs_time time_since_gps_epoch;
-	int32_t rssi;
-	float snr;
-	uint32_t channel, rf_chain;
-	int crc_status;     /* 0 NO_CRC, 1 BAD_CRC, 2 CRC_OK */
-	uint8_t context[4]; /* tmst, big-endian: what a DELAY downlink refers to */
-	size_t context_len;
-};
-
 /* rxpk -> UplinkFrame. eui is the PUSH_DATA's gateway EUI (written as 16 lowercase hex digits);
  * uplink_id is the caller's (ChirpStack wants it random). Cannot fail on a parsed rxpk. */
 void sudp_rxpk_to_uplink(const struct sudp_rxpk *rx, const uint8_t eui[8], uint32_t uplink_id,
-                         struct sudp_up_frame *out);
+                         struct cs_gw_uplink *out);
 /* stat -> GatewayStats (rxnb, rxok, dwnb, txnb; time). */
 void sudp_stat_to_stats(const struct sudp_stat *st, const uint8_t eui[8], struct cs_gw_stats *out);
 

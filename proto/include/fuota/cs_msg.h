@@ -77,6 +77,22 @@ enum cs_timing {
 	CS_TIMING_GPS_EPOCH = 2 /* at timing_ns since the GPS epoch */
 };
 
+/* gw.UplinkFrame ({prefix}/gateway/{id}/event/up): one packet a gateway received, as fuota-gw
+ * publishes it. (rx.ns_time, the network server's, is left unset by a gateway.) */
+struct cs_gw_uplink {
+	uint8_t phy[CS_MAX_PAYLOAD];
+	size_t phy_len;
+	uint32_t frequency;
+	int fsk; /* 0: LoRa (bandwidth, spreading factor, code rate); 1: FSK (datarate) */
+	uint32_t bandwidth; /* Hz */
+	uint32_t spreading_factor;
+	uint32_t code_rate;    /* gw.CodeRate: 1 CR_4_5 .. 4 CR_4_8, 0 undefined */
+	uint32_t fsk_datarate; /* bit/s */
+	struct cs_rx_info rx;
+	uint32_t channel, rf_chain;
+	int crc_status; /* gw.CRCStatus: 0 NO_CRC, 1 BAD_CRC, 2 CRC_OK */
+};
+
 /* gw.DownlinkFrame with one item ({prefix}/gateway/{id}/command/down). */
 struct cs_gw_downlink {
 	uint32_t downlink_id;
@@ -143,6 +159,8 @@ int cs_downlink_to_proto(const struct cs_downlink *d, uint8_t **out, size_t *out
 int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downlink *out, char *err,
                               size_t errlen);
 int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_t *out_len);
+/* gw.UplinkFrame in binary protobuf (*out malloc'd, the caller frees it). NO_MEMORY. */
+int cs_gw_uplink_to_proto(const struct cs_gw_uplink *f, uint8_t **out, size_t *out_len);
 
 int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, char *err,
                          size_t errlen);

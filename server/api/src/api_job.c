@@ -59,7 +59,7 @@ static void plan_adaptive_of(const struct cfg *cfg, struct plan_adaptive *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->on = cfg->engine_adaptive != 0;
-	a->rounds = strcmp(cfg->engine_adaptive_mode, "stream") != 0;
+	a->rounds = cfg->engine_adaptive_mode == CFG_ADAPTIVE_ROUNDS;
 	a->wait_s = cfg->engine_adaptive_wait_s;
 }
 
@@ -324,8 +324,10 @@ void api_h_job_create(struct api_call *c)
 		        (long long)c->auth.tenant_id, in->p.n_devices, in->plan.total_frames);
 		api_reply_text(c, 201, json);
 	}
-	if (rc != FUOTA_OK && uploaded)
-		store_firmware_delete(c->api->store, c->auth.tenant_id, uploaded);
+	if (rc != FUOTA_OK && uploaded &&
+	    store_firmware_delete(c->api->store, c->auth.tenant_id, uploaded) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "tenant %lld: firmware %lld of a refused job not deleted",
+		        (long long)c->auth.tenant_id, (long long)uploaded);
 out:
 	free(plan);
 	job_params_free(&in->p);

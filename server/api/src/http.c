@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "fuota/api_decode.h"
+#include "fuota/bytes.h"
 #include "api_static.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
@@ -504,17 +505,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg(LOG_LVL_DEBUG, "http: %s", log_escape(msg, n, esc, sizeof(esc)));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding of the path and of query names and values (MHD_OPTION_UNESCAPE_CALLBACK). In
  * the path (it starts with '/'), %00 and %2F stay as they are: a NUL would end the path early
  * ("jobs/1%00/devices" read as job 1) and an encoded slash would route "jobs%2F1" as "jobs/1";
@@ -528,8 +518,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	(void)cls;
 	(void)conn;
 	while (s[r]) {
-		int hi = s[r] == '%' ? hexval(s[r + 1]) : -1;
-		int lo = hi >= 0 ? hexval(s[r + 2]) : -1;
+		int hi = s[r] == '%' ? fuota_hex_digit(s[r + 1]) : -1;
+		int lo = hi >= 0 ? fuota_hex_digit(s[r + 2]) : -1;
 
 		if (lo >= 0 && !(path && ((hi == 0 && lo == 0) || (hi == 2 && lo == 15)))) {
 			s[w++] = (char)(hi * 16 + lo);

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "fuota/bytes.h"
 #include "fuota/err.h"
 
 int cbox_seal(const uint8_t key[CBOX_KEY_LEN], const uint8_t *plain, size_t len, const uint8_t *aad,
@@ -88,23 +89,12 @@ void cbox_hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cbox_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n)
 {
 	if (hex_len != 2 * n)
 		return FUOTA_ERR_MALFORMED;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
+		int hi = fuota_hex_digit(hex[2 * i]), lo = fuota_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return FUOTA_ERR_MALFORMED;

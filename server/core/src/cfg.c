@@ -14,38 +14,62 @@
 #include "fuota/cbox.h"
 #include "fuota/err.h"
 
-enum cfg_type { CFG_STR, CFG_UINT, CFG_ULONG, CFG_BOOL };
+enum cfg_type { CFG_STR, CFG_UINT, CFG_ULONG, CFG_BOOL, CFG_ENUM };
 
 struct cfg_item {
 	const char *section;
 	const char *key;
 	enum cfg_type type;
 	size_t offset;
-	size_t size;            /* CFG_STR: buffer size */
-	unsigned long min, max; /* numeric range */
+	size_t size;              /* CFG_STR: buffer size; CFG_ENUM: sizeof(int) */
+	unsigned long min, max;   /* numeric range */
+	const char *const *names; /* CFG_ENUM: the value names in enum order, NULL-terminated */
 };
+
+/* The names of each enum-like setting, indexed by its enum's values. */
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const encodings[] = {"json", "protobuf", NULL};
+static const char *const adaptive_modes[] = {"rounds", "stream", NULL};
+static const char *const class_c_timings[] = {"immediately", "gps", NULL};
+
+_Static_assert(LOG_LVL_DEBUG == 0 && LOG_LVL_ERROR == 3, "log_levels[] follows enum log_level");
+_Static_assert(CFG_LOG_JSON == 1 && CFG_ENC_PROTOBUF == 1 && CFG_ADAPTIVE_STREAM == 1 &&
+                       CFG_CLASS_C_GPS == 1,
+               "the names tables follow their enums");
 
 #define STR(sec, key, field)                                                                      \
 	{                                                                                         \
 		sec, key, CFG_STR, offsetof(struct cfg, field), sizeof(((struct cfg *)0)->field), \
-		        0, 0                                                                      \
+		        0, 0, NULL                                                                \
 	}
-#define UINT(sec, key, field, lo, hi)                                      \
-	{                                                                  \
-		sec, key, CFG_UINT, offsetof(struct cfg, field), 0, lo, hi \
+#define UINT(sec, key, field, lo, hi)                                            \
+	{                                                                        \
+		sec, key, CFG_UINT, offsetof(struct cfg, field), 0, lo, hi, NULL \
 	}
-#define BOOL(sec, key, field)                                            \
-	{                                                                \
-		sec, key, CFG_BOOL, offsetof(struct cfg, field), 0, 0, 0 \
+#define BOOL(sec, key, field)                                                  \
+	{                                                                      \
+		sec, key, CFG_BOOL, offsetof(struct cfg, field), 0, 0, 0, NULL \
 	}
-#define ULONG(sec, key, field, lo, hi)                                      \
-	{                                                                   \
-		sec, key, CFG_ULONG, offsetof(struct cfg, field), 0, lo, hi \
+#define ULONG(sec, key, field, lo, hi)                                            \
+	{                                                                         \
+		sec, key, CFG_ULONG, offsetof(struct cfg, field), 0, lo, hi, NULL \
 	}
+/* An enum field is written as an int (memcpy): every enum of struct cfg has an int's size. */
+#define ENUM(sec, key, field, table)                                                      \
+	{                                                                                 \
+		sec, key, CFG_ENUM, offsetof(struct cfg, field), sizeof(int), 0, 0, table \
+	}
+_Static_assert(sizeof(enum log_level) == sizeof(int) &&
+                       sizeof(enum cfg_log_format) == sizeof(int) &&
+                       sizeof(enum cfg_encoding) == sizeof(int) &&
+                       sizeof(enum cfg_adaptive_mode) == sizeof(int) &&
+                       sizeof(enum cfg_class_c_timing) == sizeof(int),
+               "enum settings are written as int");
 
 static const struct cfg_item cfg_items[] = {
-        STR("log", "level", log_level),
-        STR("log", "format", log_format),
+        ENUM("log", "level", log_level, log_levels),
+        ENUM("log", "format", log_format, log_formats),
         STR("http", "bind", http_bind),
         UINT("http", "port", http_port, 0, 65535),
         UINT("http", "threads", http_threads, 1, 64),
@@ -60,8 +84,8 @@ static const struct cfg_item cfg_items[] = {
         UINT("database", "pool_size", db_pool_size, 1, 64),
         BOOL("database", "prepared_statements", db_prepared),
         STR("mqtt", "url", mqtt_url),
-        STR("mqtt", "encoding", mqtt_encoding),
-        STR("mqtt", "gateway_encoding", mqtt_gw_encoding),
+        ENUM("mqtt", "encoding", mqtt_encoding, encodings),
+        ENUM("mqtt", "gateway_encoding", mqtt_gw_encoding, encodings),
         STR("mqtt", "application_topic", mqtt_app_topic),
         STR("mqtt", "event_topic", mqtt_event_topic),
         STR("mqtt", "share_group", mqtt_share_group),
@@ -70,11 +94,11 @@ static const struct cfg_item cfg_items[] = {
         STR("engine", "regions", engine_regions),
         UINT("engine", "duty_cycle", engine_duty_cycle, 0, 1),
         UINT("engine", "adaptive_redundancy", engine_adaptive, 0, 1),
-        STR("engine", "adaptive_mode", engine_adaptive_mode),
+        ENUM("engine", "adaptive_mode", engine_adaptive_mode, adaptive_modes),
         UINT("engine", "adaptive_loss_percent", engine_adaptive_loss, 0, 90),
         UINT("engine", "adaptive_step_percent", engine_adaptive_step, 1, 100),
         UINT("engine", "adaptive_wait_s", engine_adaptive_wait_s, 0, 3600),
-        STR("engine", "class_c_timing", engine_class_c_timing),
+        ENUM("engine", "class_c_timing", engine_class_c_timing, class_c_timings),
         STR("engine", "instance_id", engine_instance_id),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
@@ -83,8 +107,8 @@ static const struct cfg_item cfg_items[] = {
 void cfg_defaults(struct cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->log_level, sizeof(c->log_level), "info");
-	snprintf(c->log_format, sizeof(c->log_format), "text");
+	c->log_level = LOG_LVL_INFO;
+	c->log_format = CFG_LOG_TEXT;
 	snprintf(c->http_bind, sizeof(c->http_bind), "127.0.0.1");
 	c->http_port = 8080;
 	c->http_threads = 4;
@@ -98,15 +122,15 @@ void cfg_defaults(struct cfg *c)
 	c->db_pool_size = 4;
 	c->db_prepared = true;
 	snprintf(c->mqtt_url, sizeof(c->mqtt_url), "tcp://127.0.0.1:1883");
-	snprintf(c->mqtt_encoding, sizeof(c->mqtt_encoding), "json");
-	snprintf(c->mqtt_gw_encoding, sizeof(c->mqtt_gw_encoding), "protobuf");
+	c->mqtt_encoding = CFG_ENC_JSON;
+	c->mqtt_gw_encoding = CFG_ENC_PROTOBUF;
 	snprintf(c->mqtt_app_topic, sizeof(c->mqtt_app_topic), "application");
 	snprintf(c->mqtt_event_topic, sizeof(c->mqtt_event_topic), "fuota");
 	snprintf(c->mqtt_share_group, sizeof(c->mqtt_share_group), "fuotad");
 	c->engine_enabled = 1;
 	c->engine_duty_cycle = 1;
-	snprintf(c->engine_class_c_timing, sizeof(c->engine_class_c_timing), "immediately");
-	snprintf(c->engine_adaptive_mode, sizeof(c->engine_adaptive_mode), "rounds");
+	c->engine_class_c_timing = CFG_CLASS_C_IMMEDIATELY;
+	c->engine_adaptive_mode = CFG_ADAPTIVE_ROUNDS;
 	c->engine_adaptive_loss = 10;
 	c->engine_adaptive_step = 3;
 }
@@ -139,42 +163,82 @@ static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsi
 	return 0;
 }
 
+/* One of names, exactly: its index in *out; -1 for any other value. */
+static int parse_enum(const char *v, const char *const *names, int *out)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+/* "[engine] adaptive_mode: expected rounds or stream, not \"x\"" */
+static void enum_error(const struct cfg_item *it, const char *value, char *err, size_t errlen)
+{
+	int n = snprintf(err, errlen, "[%s] %s: expected ", it->section, it->key);
+
+	for (size_t i = 0; it->names[i] && n >= 0 && (size_t)n < errlen; i++)
+		n += snprintf(err + n, errlen - (size_t)n, "%s%s",
+		              i == 0 ? "" : (it->names[i + 1] ? ", " : " or "), it->names[i]);
+	if (n >= 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - (size_t)n, ", not \"%.32s\"", value);
+}
+
+/* Writes value into the field of it; the message in err names it->section and it->key. */
+static int set_item(struct cfg *c, const struct cfg_item *it, const char *value, char *err,
+                    size_t errlen)
+{
+	char *field = (char *)c + it->offset;
+	unsigned long n;
+	int e;
+
+	switch (it->type) {
+	case CFG_STR:
+		if (strlen(value) >= it->size) {
+			snprintf(err, errlen, "[%s] %s: value longer than %zu characters",
+			         it->section, it->key, it->size - 1);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		memcpy(field, value, strlen(value) + 1);
+		return FUOTA_OK;
+	case CFG_BOOL:
+		if (parse_bool(value, (bool *)(void *)field) != 0) {
+			snprintf(err, errlen, "[%s] %s: expected on or off", it->section, it->key);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		return FUOTA_OK;
+	case CFG_ENUM:
+		if (parse_enum(value, it->names, &e) != 0) {
+			enum_error(it, value, err, errlen);
+			return FUOTA_ERR_INVALID_ARG;
+		}
+		memcpy(field, &e, sizeof(e));
+		return FUOTA_OK;
+	case CFG_UINT:
+	case CFG_ULONG: break;
+	}
+	if (parse_ulong(value, it->min, it->max, &n) != 0) {
+		snprintf(err, errlen, "[%s] %s: expected an integer in %lu..%lu", it->section,
+		         it->key, it->min, it->max);
+		return FUOTA_ERR_INVALID_ARG;
+	}
+	if (it->type == CFG_UINT)
+		*(unsigned *)(void *)field = (unsigned)n;
+	else
+		*(unsigned long *)(void *)field = n;
+	return FUOTA_OK;
+}
+
 int cfg_set(struct cfg *c, const char *section, const char *key, const char *value, char *err,
             size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(cfg_items) / sizeof(cfg_items[0]); i++) {
 		const struct cfg_item *it = &cfg_items[i];
-		char *field = (char *)c + it->offset;
-		unsigned long n;
 
-		if (strcasecmp(it->section, section) != 0 || strcasecmp(it->key, key) != 0)
-			continue;
-		if (it->type == CFG_STR) {
-			if (strlen(value) >= it->size) {
-				snprintf(err, errlen, "[%s] %s: value longer than %zu characters",
-				         section, key, it->size - 1);
-				return FUOTA_ERR_INVALID_ARG;
-			}
-			memcpy(field, value, strlen(value) + 1);
-			return FUOTA_OK;
-		}
-		if (it->type == CFG_BOOL) {
-			if (parse_bool(value, (bool *)(void *)field) != 0) {
-				snprintf(err, errlen, "[%s] %s: expected on or off", section, key);
-				return FUOTA_ERR_INVALID_ARG;
-			}
-			return FUOTA_OK;
-		}
-		if (parse_ulong(value, it->min, it->max, &n) != 0) {
-			snprintf(err, errlen, "[%s] %s: expected an integer in %lu..%lu", section,
-			         key, it->min, it->max);
-			return FUOTA_ERR_INVALID_ARG;
-		}
-		if (it->type == CFG_UINT)
-			*(unsigned *)(void *)field = (unsigned)n;
-		else
-			*(unsigned long *)(void *)field = n;
-		return FUOTA_OK;
+		if (strcasecmp(it->section, section) == 0 && strcasecmp(it->key, key) == 0)
+			return set_item(c, it, value, err, errlen);
 	}
 	snprintf(err, errlen, "unknown setting [%s] %s", section, key);
 	return FUOTA_ERR_INVALID_ARG;

@@ -23,17 +23,6 @@ void log_setup(enum log_level min, bool json, FILE *out)
 	log_state.out = out;
 }
 
-int log_parse_level(const char *s, enum log_level *out)
-{
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 bool log_enabled(enum log_level lvl)
 {
 	return lvl >= log_state.min;

@@ -100,7 +100,9 @@ void engine_destroy(struct engine *e)
 	engine_seen_free(e);
 	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
 		seng_job_free(&e->jobs[i].j);
-	seng_release(e->store, e->cfg.instance_id, 0);
+	/* Not released, the leases still expire: another engine only waits longer. */
+	if (seng_release(e->store, e->cfg.instance_id, 0) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "engine: leases of %s not released", e->cfg.instance_id);
 	while (e->cache) {
 		struct engine_cache *c = e->cache;
 
@@ -164,8 +166,9 @@ static void job_event(struct engine *e, const struct seng_job *j, const char *ki
 	json_object_set_new(fields, "job_id", json_integer(j->id));
 	text = json_dumps(fields, JSON_COMPACT);
 	if (text) {
-		if (store)
-			seng_event(e->store, j->tenant, j->id, NULL, kind, text);
+		if (store && seng_event(e->store, j->tenant, j->id, NULL, kind, text) != FUOTA_OK)
+			log_msg(LOG_LVL_WARN, "job %lld: %s event not stored", (long long)j->id,
+			        kind);
 		engine_event(e, j->tenant, j->id, kind, text);
 	}
 	free(text);
@@ -782,7 +785,13 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 		seng_dev_update_init(&u);
 		u.to = "failed";
 		u.failure_reason = "no gateway has heard the device";
-		seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
+		/* STATE: the device left the session meanwhile. Any other failure leaves the phase
+		 * unchanged, to be tried again, rather than run the session without failing it. */
+		rc = seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
+		if (rc == FUOTA_ERR_STATE)
+			rc = FUOTA_OK;
+		if (rc != FUOTA_OK)
+			goto out;
 	}
 	log_msg(LOG_LVL_INFO, "job %lld: %zu gateway(s) cover %zu device(s)", (long long)j->id,
 	        *n_gws, ed.n_dev - n_uncovered);

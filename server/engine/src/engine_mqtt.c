@@ -868,39 +868,16 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	*out = NULL;
 	engine_cfg_defaults(&ecfg);
 	memcpy(ecfg.master_key, c->master_key, sizeof(ecfg.master_key));
-	if (strcmp(c->mqtt_encoding, "json") != 0 && strcmp(c->mqtt_encoding, "protobuf") != 0) {
-		log_msg(LOG_LVL_ERROR, "[mqtt] encoding: json or protobuf, not \"%s\"",
-		        c->mqtt_encoding);
-		return FUOTA_ERR_INVALID_ARG;
-	}
-	ecfg.json = strcmp(c->mqtt_encoding, "json") == 0;
-	if (strcmp(c->mqtt_gw_encoding, "json") != 0 &&
-	    strcmp(c->mqtt_gw_encoding, "protobuf") != 0) {
-		log_msg(LOG_LVL_ERROR, "[mqtt] gateway_encoding: protobuf or json, not \"%s\"",
-		        c->mqtt_gw_encoding);
-		return FUOTA_ERR_INVALID_ARG;
-	}
-	ecfg.gw_json = strcmp(c->mqtt_gw_encoding, "json") == 0;
+	ecfg.json = c->mqtt_encoding == CFG_ENC_JSON;
+	ecfg.gw_json = c->mqtt_gw_encoding == CFG_ENC_JSON;
 	snprintf(ecfg.app_topic, sizeof(ecfg.app_topic), "%s", c->mqtt_app_topic);
 	snprintf(ecfg.event_prefix, sizeof(ecfg.event_prefix), "%s", c->mqtt_event_topic);
 	ecfg.adaptive = c->engine_adaptive != 0;
-	if (strcmp(c->engine_adaptive_mode, "stream") == 0) {
-		ecfg.adaptive_stream = true;
-	} else if (strcmp(c->engine_adaptive_mode, "rounds") != 0) {
-		log_msg(LOG_LVL_ERROR, "[engine] adaptive_mode: rounds or stream, not \"%s\"",
-		        c->engine_adaptive_mode);
-		return FUOTA_ERR_INVALID_ARG;
-	}
+	ecfg.adaptive_stream = c->engine_adaptive_mode == CFG_ADAPTIVE_STREAM;
 	ecfg.adaptive_loss_percent = c->engine_adaptive_loss;
 	ecfg.adaptive_step_percent = c->engine_adaptive_step;
 	ecfg.adaptive_pause_ms = c->engine_adaptive_wait_s * 1000u;
-	if (strcmp(c->engine_class_c_timing, "gps") == 0) {
-		ecfg.gps_timing = true;
-	} else if (strcmp(c->engine_class_c_timing, "immediately") != 0) {
-		log_msg(LOG_LVL_ERROR, "[engine] class_c_timing: immediately or gps, not \"%s\"",
-		        c->engine_class_c_timing);
-		return FUOTA_ERR_INVALID_ARG;
-	}
+	ecfg.gps_timing = c->engine_class_c_timing == CFG_CLASS_C_GPS;
 	rc = engine_cfg_parse_regions(&ecfg, c->engine_regions, c->engine_duty_cycle != 0, err,
 	                              sizeof(err));
 	if (rc != FUOTA_OK) {

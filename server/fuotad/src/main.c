@@ -158,7 +158,6 @@ int main(int argc, char **argv)
 {
 	const char *path = getenv("FUOTA_CONFIG");
 	struct cfg *c = calloc(1, sizeof(*c));
-	enum log_level lvl = LOG_LVL_INFO;
 	char err[512];
 	int i = 1, rc = 2;
 
@@ -177,13 +176,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fuotad: %s\n", err);
 		goto out;
 	}
-	if (log_parse_level(c->log_level, &lvl) != 0 ||
-	    (strcmp(c->log_format, "text") != 0 && strcmp(c->log_format, "json") != 0)) {
-		fprintf(stderr, "fuotad: [log] level must be debug|info|warn|error, format "
-		                "text|json\n");
-		goto out;
-	}
-	log_setup(lvl, strcmp(c->log_format, "json") == 0, stderr);
+	log_setup(c->log_level, c->log_format == CFG_LOG_JSON, stderr);
 	if (i >= argc || strcmp(argv[i], "run") == 0)
 		rc = cmd_run(c);
 	else if (strcmp(argv[i], "migrate") == 0)

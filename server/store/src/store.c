@@ -526,8 +526,10 @@ static bool prepared(PGconn *c, const char *sql, int n, char name[24], PGresult 
 	return true;
 }
 
-PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *vals,
-                         const int *lens, const int *fmts, char *sqlstate)
+/* Runs sql: the result when it succeeded, else NULL after logging the error (a unique or
+ * foreign-key violation only into sqlstate, when not NULL: the caller explains it). */
+static PGresult *exec_params(PGconn *c, const char *sql, int n, const char *const *vals,
+                             const int *lens, const int *fmts, char *sqlstate)
 {
 	char name[24];
 	PGresult *r = NULL;
@@ -581,19 +583,32 @@ PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *v
 	return NULL;
 }
 
-PGresult *store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *sqlstate)
+int store_run_ex(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens,
+                 const int *fmts, char *sqlstate, PGresult **res)
 {
-	return store_exec_bin(c, sql, n, vals, NULL, NULL, sqlstate);
+	PGresult *r = exec_params(c, sql, n, vals, lens, fmts, sqlstate);
+
+	if (res)
+		*res = r;
+	else
+		PQclear(r);
+	return r ? FUOTA_OK : FUOTA_ERR_IO;
 }
 
 int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json)
 {
+	return store_json_ex(s, sql, n, vals, NULL, NULL, NULL, json);
+}
+
+int store_json_ex(struct store *s, const char *sql, int n, const char *const *vals, const int *lens,
+                  const int *fmts, char *sqlstate, char **json)
+{
 	PGconn *c = store_acquire(s);
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
-	int rc = FUOTA_ERR_IO;
+	PGresult *r = NULL;
+	int rc = store_run_ex(c, sql, n, vals, lens, fmts, sqlstate, &r);
 
 	*json = NULL;
-	if (!r)
+	if (rc != FUOTA_OK)
 		goto out;
 	rc = FUOTA_ERR_NOT_FOUND;
 	if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
@@ -609,13 +624,11 @@ out:
 int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows)
 {
 	PGconn *c = store_acquire(s);
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
-	int rc = FUOTA_ERR_IO;
+	PGresult *r = NULL;
+	int rc = store_run(c, sql, n, vals, &r);
 
-	if (r) {
+	if (rc == FUOTA_OK)
 		*rows = strtol(PQcmdTuples(r), NULL, 10);
-		rc = FUOTA_OK;
-	}
 	PQclear(r);
 	store_release(s, c);
 	return rc;
@@ -645,8 +658,8 @@ static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
 		return FUOTA_ERR_IO;
 	if (exec_simple(c, MIGRATION_LOCK) != FUOTA_OK)
 		goto fail;
-	r = store_exec(c, "SELECT 1 FROM schema_version WHERE version = $1", 1, vals, NULL);
-	if (!r)
+	if (store_run(c, "SELECT 1 FROM schema_version WHERE version = $1", 1, vals, &r) !=
+	    FUOTA_OK)
 		goto fail;
 	*done = PQntuples(r) > 0;
 	PQclear(r);
@@ -654,11 +667,9 @@ static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
 		return exec_simple(c, "COMMIT");
 	if (exec_simple(c, m->sql) != FUOTA_OK)
 		goto fail;
-	r = store_exec(c, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vals,
-	               NULL);
-	if (!r)
+	if (store_run(c, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vals,
+	              NULL) != FUOTA_OK)
 		goto fail;
-	PQclear(r);
 	if (exec_simple(c, "COMMIT") != FUOTA_OK)
 		goto fail;
 	log_msg(LOG_LVL_INFO, "database: applied migration %s", m->name);

@@ -16,13 +16,13 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_aut
 	PGconn *c = store_acquire(s);
 	const char *vals[1] = {(const char *)hash};
 	int lens[1] = {32}, fmts[1] = {1};
-	PGresult *r = store_exec_bin(c,
-	                             "SELECT id, tenant_id, admin FROM api_token "
-	                             "WHERE token_hash = $1 AND revoked_at IS NULL",
-	                             1, vals, lens, fmts, NULL);
-	int rc = FUOTA_ERR_IO;
+	PGresult *r = NULL;
+	int rc = store_run_ex(c,
+	                      "SELECT id, tenant_id, admin FROM api_token "
+	                      "WHERE token_hash = $1 AND revoked_at IS NULL",
+	                      1, vals, lens, fmts, NULL, &r);
 
-	if (!r)
+	if (rc != FUOTA_OK)
 		goto out;
 	rc = FUOTA_ERR_NOT_FOUND;
 	if (PQntuples(r) != 1)
@@ -45,25 +45,14 @@ int store_token_create(struct store *s, int64_t tenant_id, const char *name, boo
 	                       (const char *)hash};
 	int lens[4] = {0, 0, 0, 32}, fmts[4] = {0, 0, 0, 1};
 	char state[6];
-	PGconn *c = store_acquire(s);
-	PGresult *r =
-	        store_exec_bin(c,
+	int rc = store_json_ex(s,
 	                       "INSERT INTO api_token AS t (tenant_id, name, admin, token_hash) "
 	                       "VALUES ($1, $2, $3, $4) RETURNING " TOKEN_JSON,
-	                       4, vals, lens, fmts, state);
-	int rc = FUOTA_ERR_IO;
+	                       4, vals, lens, fmts, state, json);
 
-	*json = NULL;
-	if (!r) {
-		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
-			rc = FUOTA_ERR_NOT_FOUND;
-		goto out;
-	}
-	*json = strdup(PQgetvalue(r, 0, 0));
-	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-out:
-	PQclear(r);
-	store_release(s, c);
+	/* A tenant that does not exist. */
+	if (rc == FUOTA_ERR_IO && strcmp(state, STORE_SQLSTATE_FK) == 0)
+		rc = FUOTA_ERR_NOT_FOUND;
 	return rc;
 }
 

@@ -32,33 +32,22 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	int lens[13] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0, 0, 0};
 	int fmts[13] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
 	char state[6];
-	PGconn *c;
-	PGresult *r;
-	int rc = FUOTA_ERR_IO;
+	int rc;
 
 	snprintf(v3, sizeof(v3), "%d", d->ts003_version);
 	snprintf(v4, sizeof(v4), "%d", d->ts004_version);
 	snprintf(v5, sizeof(v5), "%d", d->ts005_version);
 	snprintf(mf, sizeof(mf), "%d", d->max_frags);
-	*json = NULL;
-	c = store_acquire(s);
-	r = store_exec_bin(c,
+	rc = store_json_ex(s,
 	                   "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
 	                   "lorawan_version, class, region, key_kind, key_box, ts003_version, "
 	                   "ts004_version, ts005_version, stack, max_frags) "
 	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
 	                   "RETURNING " DEVICE_JSON,
-	                   13, vals, lens, fmts, state);
-	if (!r) {
-		if (strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
-			rc = FUOTA_ERR_CONFLICT;
-		goto out;
-	}
-	*json = strdup(PQgetvalue(r, 0, 0));
-	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-out:
-	PQclear(r);
-	store_release(s, c);
+	                   13, vals, lens, fmts, state, json);
+	/* The tenant has that DevEUI already. */
+	if (rc == FUOTA_ERR_IO && strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
+		rc = FUOTA_ERR_CONFLICT;
 	return rc;
 }
 
@@ -100,38 +89,34 @@ int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui)
 	/* As store_firmware_delete: lock the row, then look for live jobs with a fresh snapshot, so
 	 * that a job being created with the device (its job_device row holds a KEY SHARE lock) is
 	 * seen once it commits instead of losing the device through ON DELETE CASCADE. */
-	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
-		goto out;
-	PQclear(r);
-	r = store_exec(c, "SELECT 1 FROM device WHERE tenant_id = $1 AND dev_eui = $2 FOR UPDATE",
-	               2, vals, NULL);
-	if (!r)
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK ||
+	    store_run(c, "SELECT 1 FROM device WHERE tenant_id = $1 AND dev_eui = $2 FOR UPDATE", 2,
+	              vals, &r) != FUOTA_OK)
 		goto out;
 	if (PQntuples(r) == 0) {
 		rc = FUOTA_ERR_NOT_FOUND;
 		goto out;
 	}
 	PQclear(r);
-	r = store_exec(c,
-	               "WITH busy AS (SELECT 1 FROM job_device jd JOIN job j ON j.id = jd.job_id "
-	               "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
-	               "  AND j.state IN ('pending', 'running', 'paused') LIMIT 1), "
-	               "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui = $2 "
-	               "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING 1), "
-	               /* What the engine learnt of it for this tenant goes with it. */
-	               "g AS (DELETE FROM engine_device_gateway WHERE tenant_id = $1 "
-	               "  AND dev_eui = $2 AND EXISTS (SELECT 1 FROM d)) "
-	               "SELECT EXISTS (SELECT 1 FROM d)",
-	               2, vals, NULL);
-	if (!r)
+	if (store_run(c,
+	              "WITH busy AS (SELECT 1 FROM job_device jd JOIN job j ON j.id = jd.job_id "
+	              "  WHERE jd.tenant_id = $1 AND jd.dev_eui = $2 "
+	              "  AND j.state IN ('pending', 'running', 'paused') LIMIT 1), "
+	              "d AS (DELETE FROM device WHERE tenant_id = $1 AND dev_eui = $2 "
+	              "  AND NOT EXISTS (SELECT 1 FROM busy) RETURNING 1), "
+	              /* What the engine learnt of it for this tenant goes with it. */
+	              "g AS (DELETE FROM engine_device_gateway WHERE tenant_id = $1 "
+	              "  AND dev_eui = $2 AND EXISTS (SELECT 1 FROM d)) "
+	              "SELECT EXISTS (SELECT 1 FROM d)",
+	              2, vals, &r) != FUOTA_OK)
 		goto out;
 	if (PQgetvalue(r, 0, 0)[0] != 't') {
 		rc = FUOTA_ERR_CONFLICT;
 		goto out;
 	}
 	PQclear(r);
-	r = store_exec(c, "COMMIT", 0, NULL, NULL);
-	if (r)
+	r = NULL;
+	if (store_run(c, "COMMIT", 0, NULL, NULL) == FUOTA_OK)
 		rc = FUOTA_OK;
 out:
 	PQclear(r);

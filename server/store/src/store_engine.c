@@ -10,6 +10,7 @@
 #include "fuota/err.h"
 #include "fuota/log.h"
 #include "fuota/store_engine.h"
+#include "store_array.h"
 #include "store_int.h"
 
 #define TS(p) "to_timestamp(" p "::bigint / 1000.0)"
@@ -50,6 +51,36 @@ static int begin(PGconn *c)
 static int commit(PGconn *c)
 {
 	return store_run(c, "COMMIT", 0, NULL, NULL);
+}
+
+/* Undoes a failed transaction. A ROLLBACK that fails too has been logged, and store_release
+ * rolls back or resets the connection before anyone uses it again. */
+static void rollback(PGconn *c)
+{
+	if (store_run(c, "ROLLBACK", 0, NULL, NULL) != FUOTA_OK)
+		return;
+}
+
+/* The n gateway ids as a text[] literal, *out malloc'd (store_array.h). */
+static int gw_array(const char (*gws)[SENG_EUI_LEN], size_t n, char **out)
+{
+	struct store_array a;
+
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		store_array_text(&a, gws[i]);
+	return store_array_end(&a, out);
+}
+
+/* The n downlink ids as a bigint[] literal, *out malloc'd. */
+static int id_array(const uint32_t *ids, size_t n, char **out)
+{
+	struct store_array a;
+
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		store_array_i64(&a, ids[i]);
+	return store_array_end(&a, out);
 }
 
 void seng_job_free(struct seng_job *j)
@@ -333,20 +364,9 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	store_i64(nt, p->next_tx_ms);
 	store_i64(dl, p->deadline_ms);
 	if (p->gateways) {
-		size_t cap = p->n_gateways * (SENG_EUI_LEN + 1) + 3, pos = 0;
-
-		gws = malloc(cap);
-		if (!gws)
-			return FUOTA_ERR_NO_MEMORY;
-		gws[pos++] = '{';
-		for (size_t i = 0; i < p->n_gateways; i++) {
-			int w = snprintf(gws + pos, cap - pos, "%s%s", i ? "," : "",
-			                 p->gateways[i]);
-
-			pos += (size_t)w;
-		}
-		gws[pos++] = '}';
-		gws[pos] = 0;
+		rc = gw_array(p->gateways, p->n_gateways, &gws);
+		if (rc != FUOTA_OK)
+			return rc;
 	}
 	c = store_acquire(s);
 	rc = begin(c);
@@ -563,30 +583,24 @@ int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_i
 {
 	char jid[24], ver[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(ver, version >= 2 ? 2 : 1)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
+	int64_t v = 0;
 	/* One statement, so the row lock orders two engines setting up the two versions at once:
 	 * the second sees the first one's index. */
-	int rc = store_run(c,
-	                   "UPDATE engine_job SET "
-	                   "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
-	                   "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	                   "  ELSE frag_index_v1 END, "
-	                   "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
-	                   "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
-	                   "  ELSE frag_index_v2 END "
-	                   "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
-	                   "  ELSE frag_index_v2 END",
-	                   2, vals, &r);
+	int rc = store_query_i64(
+	        s,
+	        "UPDATE engine_job SET "
+	        "frag_index_v1 = CASE WHEN $2::int = 1 THEN coalesce(frag_index_v1, "
+	        "  CASE WHEN frag_index_v2 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	        "  ELSE frag_index_v1 END, "
+	        "frag_index_v2 = CASE WHEN $2::int = 2 THEN coalesce(frag_index_v2, "
+	        "  CASE WHEN frag_index_v1 IS DISTINCT FROM 0 THEN 0 ELSE 1 END) "
+	        "  ELSE frag_index_v2 END "
+	        "WHERE job_id = $1 RETURNING CASE WHEN $2::int = 1 THEN frag_index_v1 "
+	        "  ELSE frag_index_v2 END",
+	        2, vals, FUOTA_ERR_NOT_FOUND, &v);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*frag_index = (int)store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_NOT_FOUND;
-	}
-	PQclear(r);
-	store_release(s, c);
+	if (rc == FUOTA_OK)
+		*frag_index = (int)v;
 	return rc;
 }
 
@@ -864,22 +878,16 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
 {
 	const char *vals[1] = {dev_eui};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
-	                   "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
-	                   "WHERE e.session_cnt < 65535 RETURNING session_cnt",
-	                   1, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(
+	        s,
+	        "INSERT INTO engine_device AS e (dev_eui, session_cnt) VALUES ($1, 1) "
+	        "ON CONFLICT (dev_eui) DO UPDATE SET session_cnt = e.session_cnt + 1 "
+	        "WHERE e.session_cnt < 65535 RETURNING session_cnt",
+	        1, vals, FUOTA_ERR_CONFLICT, &v);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*cnt = (int)store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_CONFLICT;
-	}
-	PQclear(r);
-	store_release(s, c);
+	if (rc == FUOTA_OK)
+		*cnt = (int)v;
 	return rc;
 }
 
@@ -899,87 +907,40 @@ int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int v
 	return store_command(s, sql, 2, vals, &rows);
 }
 
-/* '{"a","b"}': a text[] literal of n strings (quoted, so that any text is one element). */
-static char *quoted_array(size_t n, const char *(*get)(const void *, size_t), const void *ctx)
+/* The four columns of obs[0..n) as array literals (dev_eui, gw, quality, seen_ms), each
+ * malloc'd into cols (store_array.h). */
+static int obs_arrays(const struct seng_gw_obs *obs, size_t n, char *cols[4])
 {
-	size_t cap = 3, pos = 0;
-	char *a;
+	struct store_array a[4];
+	int rc = FUOTA_OK;
 
-	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(get(ctx, i)) + 3;
-	a = malloc(cap);
-	if (!a)
-		return NULL;
-	a[pos++] = '{';
+	for (int k = 0; k < 4; k++)
+		store_array_init(&a[k], STORE_ARRAY_MAX);
 	for (size_t i = 0; i < n; i++) {
-		const char *v = get(ctx, i);
-
-		if (i)
-			a[pos++] = ',';
-		a[pos++] = '"';
-		for (; *v; v++) {
-			if (*v == '"' || *v == '\\')
-				a[pos++] = '\\';
-			a[pos++] = *v;
-		}
-		a[pos++] = '"';
+		store_array_text(&a[0], obs[i].dev_eui);
+		store_array_text(&a[1], obs[i].gw);
+		store_array_i64(&a[2], obs[i].quality);
+		store_array_i64(&a[3], obs[i].seen_ms);
 	}
-	a[pos++] = '}';
-	a[pos] = 0;
-	return a;
-}
+	for (int k = 0; k < 4; k++) {
+		int r = store_array_end(&a[k], &cols[k]);
 
-static const char *obs_dev(const void *ctx, size_t i)
-{
-	return ((const struct seng_gw_obs *)ctx)[i].dev_eui;
-}
-
-static const char *obs_gw(const void *ctx, size_t i)
-{
-	return ((const struct seng_gw_obs *)ctx)[i].gw;
-}
-
-/* "{1,2,3}" of the integers get(ctx, i). */
-static char *int_array(size_t n, int64_t (*get)(const void *, size_t), const void *ctx)
-{
-	size_t cap = n * 22 + 3, pos = 0;
-	char *a = malloc(cap);
-
-	if (!a)
-		return NULL;
-	a[pos++] = '{';
-	for (size_t i = 0; i < n; i++)
-		pos += (size_t)snprintf(a + pos, cap - pos, "%s%lld", i ? "," : "",
-		                        (long long)get(ctx, i));
-	a[pos++] = '}';
-	a[pos] = 0;
-	return a;
-}
-
-static int64_t obs_quality(const void *ctx, size_t i)
-{
-	return ((const struct seng_gw_obs *)ctx)[i].quality;
-}
-
-static int64_t obs_seen(const void *ctx, size_t i)
-{
-	return ((const struct seng_gw_obs *)ctx)[i].seen_ms;
+		rc = rc == FUOTA_OK ? r : rc;
+	}
+	return rc;
 }
 
 int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n)
 {
-	char *devs, *gws, *qs, *seen;
+	char *cols[4] = {NULL, NULL, NULL, NULL};
 	long rows;
-	int rc = FUOTA_ERR_NO_MEMORY;
+	int rc;
 
 	if (n == 0)
 		return FUOTA_OK;
-	devs = quoted_array(n, obs_dev, obs);
-	gws = quoted_array(n, obs_gw, obs);
-	qs = int_array(n, obs_quality, obs);
-	seen = int_array(n, obs_seen, obs);
-	if (devs && gws && qs && seen) {
-		const char *vals[4] = {devs, gws, qs, seen};
+	rc = obs_arrays(obs, n, cols);
+	if (rc == FUOTA_OK) {
+		const char *vals[4] = {cols[0], cols[1], cols[2], cols[3]};
 
 		/* Under the tenant that holds the DevEUI now (0: none), so that a DevEUI changing
 		 * hands does not carry what its former holder's uplinks taught. A later uplink
@@ -995,10 +956,8 @@ int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n)
 		                   "excluded.seen_ms WHERE g.seen_ms <= excluded.seen_ms",
 		                   4, vals, &rows);
 	}
-	free(devs);
-	free(gws);
-	free(qs);
-	free(seen);
+	for (int k = 0; k < 4; k++)
+		free(cols[k]);
 	return rc;
 }
 
@@ -1069,31 +1028,6 @@ out:
 	return rc;
 }
 
-/* "{a,b,c}" of the n gateway ids (ids) or of the n numbers (nums) for an array parameter,
- * malloc'd; NULL without memory. */
-static char *array_text(size_t n, const char (*ids)[SENG_EUI_LEN], const uint32_t *nums)
-{
-	size_t cap = n * (SENG_EUI_LEN + 24) + 3, pos = 0;
-	char *a = malloc(cap);
-
-	if (!a)
-		return NULL;
-	a[pos++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		int w = ids ? snprintf(a + pos, cap - pos, "%s%s", i ? "," : "", ids[i])
-		            : snprintf(a + pos, cap - pos, "%s%" PRIu32, i ? "," : "", nums[i]);
-
-		if (w < 0 || (size_t)w >= cap - pos) {
-			free(a);
-			return NULL;
-		}
-		pos += (size_t)w;
-	}
-	a[pos++] = '}';
-	a[pos] = '\0';
-	return a;
-}
-
 /* The first statements of a multicast frame's transaction: the group's FCnt (gid) moves first
  * and commits with the frame's record, so that a crash after the transaction can only skip a
  * value, never send one twice (P15); *fcnt receives it. Then one engine_tx row per gateway (gws,
@@ -1150,12 +1084,13 @@ static int gateways_busy(PGconn *c, const char *gws, int64_t free_ms)
 int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 {
 	char jid[24], gid[24], n[24], now[24], nt[24], ro[24], fi[24];
-	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
-	char *gws = array_text(f->n_gateways, f->gateways, NULL);
+	char *ids = NULL, *gws = NULL;
 	PGconn *c;
-	int rc = FUOTA_ERR_NO_MEMORY;
+	int rc = id_array(f->downlink_ids, f->n_gateways, &ids);
 
-	if (!ids || !gws)
+	if (rc == FUOTA_OK)
+		rc = gw_array(f->gateways, f->n_gateways, &gws);
+	if (rc != FUOTA_OK)
 		goto done;
 	store_i64(jid, f->job_id);
 	store_i64(gid, f->group_id);
@@ -1261,12 +1196,13 @@ static int status_frame_tx(PGconn *c, const struct seng_status_frame *f, const c
 
 int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32_t *fcnt)
 {
-	char *ids = array_text(f->n_gateways, NULL, f->downlink_ids);
-	char *gws = array_text(f->n_gateways, f->gateways, NULL);
+	char *ids = NULL, *gws = NULL;
 	PGconn *c;
-	int rc = FUOTA_ERR_NO_MEMORY;
+	int rc = id_array(f->downlink_ids, f->n_gateways, &ids);
 
-	if (!ids || !gws)
+	if (rc == FUOTA_OK)
+		rc = gw_array(f->gateways, f->n_gateways, &gws);
+	if (rc != FUOTA_OK)
 		goto done;
 	c = store_acquire(s);
 	rc = begin(c);
@@ -1275,7 +1211,7 @@ int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32
 	if (rc == FUOTA_OK)
 		rc = commit(c);
 	else
-		store_run(c, "ROLLBACK", 0, NULL, NULL);
+		rollback(c);
 	store_release(s, c);
 done:
 	free(ids);
@@ -1315,17 +1251,15 @@ int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, u
 {
 	char jid[24], since[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(since, unacked_since_ms)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
-	                   "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
-	                   2, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(
+	        s,
+	        "SELECT count(*) FILTER (WHERE resend = 1) + count(*) FILTER (WHERE "
+	        "ack IS NULL AND sent_ms > $2) FROM engine_tx WHERE job_id = $1",
+	        2, vals, FUOTA_ERR_IO, &v);
 
 	if (rc == FUOTA_OK)
-		*n = (unsigned)store_get_i64(r, 0, 0);
-	PQclear(r);
-	store_release(s, c);
+		*n = (unsigned)v;
 	return rc;
 }
 
@@ -1333,23 +1267,12 @@ int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool 
 {
 	char id[24];
 	const char *vals[3] = {store_i64(id, downlink_id), status, b(ok)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
-	                   "WHEN resend = 0 THEN 1 ELSE resend END "
-	                   "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
-	                   3, vals, &r);
 
-	if (rc == FUOTA_OK) {
-		if (PQntuples(r) == 1)
-			*job_id = store_get_i64(r, 0, 0);
-		else
-			rc = FUOTA_ERR_NOT_FOUND;
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_query_i64(s,
+	                       "UPDATE engine_tx SET ack = $2, resend = CASE WHEN $3 THEN resend "
+	                       "WHEN resend = 0 THEN 1 ELSE resend END "
+	                       "WHERE downlink_id = $1 AND ack IS NULL RETURNING job_id",
+	                       3, vals, FUOTA_ERR_NOT_FOUND, job_id);
 }
 
 int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms)
@@ -1429,14 +1352,15 @@ int seng_job_set_running(struct store *s, int64_t job_id)
 
 int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n, int64_t *free_ms)
 {
-	char *ids = array_text(n, gws, NULL);
-	const char *vals[1] = {ids};
+	char *ids = NULL;
+	const char *vals[1];
 	PGconn *c;
 	PGresult *r = NULL;
-	int rc;
+	int rc = gw_array(gws, n, &ids);
 
-	if (!ids)
-		return FUOTA_ERR_NO_MEMORY;
+	if (rc != FUOTA_OK)
+		return rc;
+	vals[0] = ids;
 	for (size_t i = 0; i < n; i++)
 		free_ms[i] = 0;
 	c = store_acquire(s);
@@ -1491,16 +1415,13 @@ int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
 {
 	char jid[24], ma[24];
 	const char *vals[2] = {store_i64(jid, job_id), store_i64(ma, max_attempts)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "SELECT count(*) FROM job_device WHERE job_id = $1 "
-	                   "AND step = 'mc_session' AND attempts < $2::int",
-	                   2, vals, &r);
+	int64_t v = 0;
+	int rc = store_query_i64(s,
+	                         "SELECT count(*) FROM job_device WHERE job_id = $1 "
+	                         "AND step = 'mc_session' AND attempts < $2::int",
+	                         2, vals, FUOTA_ERR_IO, &v);
 
-	*n = rc == FUOTA_OK ? (unsigned)store_get_i64(r, 0, 0) : 0;
-	PQclear(r);
-	store_release(s, c);
+	*n = (unsigned)v;
 	return rc;
 }
 

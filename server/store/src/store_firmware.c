@@ -16,29 +16,18 @@ int store_firmware_create(struct store *s, int64_t tenant, const char *name, con
 	char tid[24];
 	const char *vals[3] = {store_i64(tid, tenant), name, (const char *)data};
 	int lens[3] = {0, 0, (int)len}, fmts[3] = {0, 0, 1};
-	PGconn *c;
-	PGresult *r;
-	int rc = FUOTA_ERR_IO;
 
 	*json = NULL;
 	if (len > (size_t)INT32_MAX)
 		return FUOTA_ERR_INVALID_ARG;
 	if (!data)
 		vals[2] = ""; /* an empty image is a zero-length value, not NULL */
-	c = store_acquire(s);
 	/* sha256() is computed by PostgreSQL from the stored bytes themselves. */
-	r = store_exec_bin(c,
-	                   "INSERT INTO firmware AS f (tenant_id, name, size, sha256, data) "
-	                   "VALUES ($1, $2, length($3::bytea), sha256($3::bytea), $3) "
-	                   "RETURNING " FIRMWARE_JSON,
-	                   3, vals, lens, fmts, NULL);
-	if (r) {
-		*json = strdup(PQgetvalue(r, 0, 0));
-		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_json_ex(s,
+	                     "INSERT INTO firmware AS f (tenant_id, name, size, sha256, data) "
+	                     "VALUES ($1, $2, length($3::bytea), sha256($3::bytea), $3) "
+	                     "RETURNING " FIRMWARE_JSON,
+	                     3, vals, lens, fmts, NULL, json);
 }
 
 static const struct store_col firmware_cols[] = {
@@ -88,9 +77,9 @@ int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *siz
 /* Runs sql (parameters $1 tenant, $2 id) and tells whether it returned a row. */
 static int has_row(PGconn *c, const char *sql, const char *const *vals, bool *yes)
 {
-	PGresult *r = store_exec(c, sql, 2, vals, NULL);
+	PGresult *r = NULL;
 
-	if (!r)
+	if (store_run(c, sql, 2, vals, &r) != FUOTA_OK)
 		return FUOTA_ERR_IO;
 	*yes = PQntuples(r) > 0;
 	PQclear(r);
@@ -102,7 +91,6 @@ int store_firmware_delete(struct store *s, int64_t tenant, int64_t id)
 	char tid[24], fid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(fid, id)};
 	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
 	bool yes = false;
 	int rc = FUOTA_ERR_IO;
 
@@ -112,10 +100,8 @@ int store_firmware_delete(struct store *s, int64_t tenant, int64_t id)
 	 * job, and delete its image from under it (ON DELETE SET NULL). Locking first, then looking
 	 * with a fresh snapshot sees every job that holds the image; a job created after the lock
 	 * waits for it and then finds the firmware gone. */
-	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
 		goto out;
-	PQclear(r);
-	r = NULL;
 	if ((rc = has_row(c,
 	                  "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 "
 	                  "FOR UPDATE",
@@ -135,15 +121,11 @@ int store_firmware_delete(struct store *s, int64_t tenant, int64_t id)
 		goto out;
 	}
 	rc = FUOTA_ERR_IO;
-	if (!(r = store_exec(c, "DELETE FROM firmware WHERE tenant_id = $1 AND id = $2", 2, vals,
-	                     NULL)))
-		goto out;
-	PQclear(r);
-	r = store_exec(c, "COMMIT", 0, NULL, NULL);
-	if (r)
+	if (store_run(c, "DELETE FROM firmware WHERE tenant_id = $1 AND id = $2", 2, vals, NULL) ==
+	            FUOTA_OK &&
+	    store_run(c, "COMMIT", 0, NULL, NULL) == FUOTA_OK)
 		rc = FUOTA_OK;
 out:
-	PQclear(r);
 	store_release(s, c); /* rolls back what is still open */
 	return rc;
 }

@@ -13,20 +13,29 @@ PGconn *store_acquire(struct store *s);
 /* Gives it back; a connection that broke is reset first. */
 void store_release(struct store *s, PGconn *c);
 
-/* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result (PQclear it) or
- * NULL after logging the error. When sqlstate is not NULL it receives the 5-character SQLSTATE of
- * a failure ("" if none). */
-PGresult *store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *sqlstate);
-/* The same with explicit lengths and formats (1 = binary) per parameter. */
-PGresult *store_exec_bin(PGconn *c, const char *sql, int n, const char *const *vals,
-                         const int *lens, const int *fmts, char *sqlstate);
+/* The one way the store runs a statement: sql with text parameters (NULL entries are SQL NULL).
+ * FUOTA_OK with the result in *res (PQclear it; with res NULL it is cleared here), or
+ * FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
+STORE_MUST_CHECK int store_run(PGconn *c, const char *sql, int n, const char *const *vals,
+                               PGresult **res);
+/* The same with explicit lengths and formats (1 = binary) per parameter (NULL: all text), and
+ * sqlstate (NULL, or 6 bytes) receiving the SQLSTATE of a failure ("" if none): a unique or
+ * foreign-key violation is then not logged, it is the caller's to explain. (store.c) */
+STORE_MUST_CHECK int store_run_ex(PGconn *c, const char *sql, int n, const char *const *vals,
+                                  const int *lens, const int *fmts, char *sqlstate, PGresult **res);
 
 /* A query returning one row with one text column of JSON: *json = malloc'd copy. NOT_FOUND when
  * no row or a NULL value, IO on a database error. */
-int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json);
+STORE_MUST_CHECK int store_json(struct store *s, const char *sql, int n, const char *const *vals,
+                                char **json);
+
+/* The same with the parameters and sqlstate of store_run_ex. */
+STORE_MUST_CHECK int store_json_ex(struct store *s, const char *sql, int n, const char *const *vals,
+                                   const int *lens, const int *fmts, char *sqlstate, char **json);
 
 /* Runs a statement that changes rows; *rows = how many. */
-int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows);
+STORE_MUST_CHECK int store_command(struct store *s, const char *sql, int n, const char *const *vals,
+                                   long *rows);
 
 /* How a result column becomes a JSON member (store_rows.c). NULL is null whatever the kind. */
 enum store_col_kind {
@@ -43,24 +52,28 @@ struct store_col {
 
 /* The rows of r as a JSON array of objects, column k named and typed by cols[k]; *json is
  * malloc'd. IO when r has not ncols columns, NO_MEMORY. */
-int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols, char **json);
+STORE_MUST_CHECK int store_rows_json(const PGresult *r, const struct store_col *cols, int ncols,
+                                     char **json);
 
 /* Runs sql and fills page: the rows as store_rows_json does, their count, and the text of the
  * last row's first column (the list's order key) as the cursor of the next page. */
-int store_page_query(struct store *s, const char *sql, int n, const char *const *vals,
-                     const struct store_col *cols, int ncols, struct store_page *page);
+STORE_MUST_CHECK int store_page_query(struct store *s, const char *sql, int n,
+                                      const char *const *vals, const struct store_col *cols,
+                                      int ncols, struct store_page *page);
 
-/* Runs sql (store_exec): FUOTA_OK with the result in *res (PQclear it; with res NULL it is
- * cleared here), or FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
-int store_run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res);
+/* Runs sql on a connection of s; its first row's first column is an integer: *v (0 when NULL).
+ * none_rc (*v unchanged) when it returns no row; FUOTA_ERR_IO on a database error. */
+STORE_MUST_CHECK int store_query_i64(struct store *s, const char *sql, int n,
+                                     const char *const *vals, int none_rc, int64_t *v);
 /* The integer at row, col of r; 0 when NULL. */
 int64_t store_get_i64(const PGresult *r, int row, int col);
 /* Runs sql on a connection of s and reads its rows into out, an array of max items of `size`
  * bytes, one row each through read(r, row, item), in order; rows past max are not read. *n_read
  * receives how many were. FUOTA_ERR_IO on a database error (*n_read 0). */
-int store_read_rows(struct store *s, const char *sql, int n, const char *const *vals,
-                    void (*read)(const PGresult *r, int row, void *item), void *out, size_t size,
-                    size_t max, size_t *n_read);
+STORE_MUST_CHECK int store_read_rows(struct store *s, const char *sql, int n,
+                                     const char *const *vals,
+                                     void (*read)(const PGresult *r, int row, void *item),
+                                     void *out, size_t size, size_t max, size_t *n_read);
 
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);

@@ -7,6 +7,7 @@
 
 #include "fuota/err.h"
 #include "fuota/log.h"
+#include "store_array.h"
 #include "store_int.h"
 
 #define JOB_JSON                                                                                 \
@@ -24,41 +25,30 @@
 
 #define FINISHED "('succeeded', 'failed', 'cancelled')"
 
-/* "{dev1,dev2,...}": DevEUIs are 16 hex digits, so the array literal needs no quoting. */
-static char *deveui_array(const struct job_params *p)
+/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). */
+static int deveui_array(const struct job_params *p, char **out)
 {
-	size_t cap = p->n_devices * (PLAN_DEVEUI_LEN + 1) + 3, pos = 0;
-	char *a = malloc(cap);
+	struct store_array a;
 
-	if (!a)
-		return NULL;
-	a[pos++] = '{';
-	for (size_t i = 0; i < p->n_devices; i++) {
-		if (i)
-			a[pos++] = ',';
-		memcpy(a + pos, p->dev_euis[i], PLAN_DEVEUI_LEN);
-		pos += PLAN_DEVEUI_LEN;
-	}
-	a[pos++] = '}';
-	a[pos] = 0;
-	return a;
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < p->n_devices; i++)
+		store_array_text(&a, p->dev_euis[i]);
+	return store_array_end(&a, out);
 }
 
 static int check_devices(PGconn *c, const char *tenant, const char *array, const char *region,
                          char *bad_dev_eui, char *why)
 {
 	const char *vals[3] = {tenant, array, region};
-	PGresult *r =
-	        store_exec(c,
+	PGresult *r = NULL;
+	int rc = store_run(c,
 	                   "SELECT x.d, dv.region FROM unnest($2::text[]) x(d) "
 	                   "LEFT JOIN device dv ON dv.tenant_id = $1 AND dv.dev_eui = x.d "
 	                   "WHERE dv.dev_eui IS NULL OR upper(dv.region) <> upper($3) LIMIT 1",
-	                   3, vals, NULL);
-	int rc = FUOTA_ERR_IO;
+	                   3, vals, &r);
 
-	if (!r)
+	if (rc != FUOTA_OK)
 		return rc;
-	rc = FUOTA_OK;
 	if (PQntuples(r) > 0) {
 		snprintf(bad_dev_eui, 17, "%s", PQgetvalue(r, 0, 0));
 		snprintf(why, 64, "%s", PQgetisnull(r, 0, 1) ? "unknown" : PQgetvalue(r, 0, 1));
@@ -82,15 +72,16 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	const struct job_params *p = j->params;
 	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
 	        ps[24], tp[24], cls[2] = {p->multicast_class, 0};
-	char *array = deveui_array(p);
+	char *array = NULL;
 	char state[6];
 	PGconn *c;
 	PGresult *r = NULL;
-	int rc = FUOTA_ERR_IO;
+	int rc = deveui_array(p, &array);
 
 	*json = NULL;
-	if (!array)
-		return FUOTA_ERR_NO_MEMORY;
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = FUOTA_ERR_IO;
 	const char *vals[18] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
@@ -112,14 +103,11 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	const char *fw_vals[2] = {tid, fid};
 
 	c = store_acquire(s);
-	if (!(r = store_exec(c, "BEGIN", 0, NULL, NULL)))
-		goto out;
-	PQclear(r);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
 	 * waits for this lock, then sees the job (store_firmware_delete). */
-	r = store_exec(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
-	               2, fw_vals, NULL);
-	if (!r)
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK ||
+	    store_run(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 2,
+	              fw_vals, &r) != FUOTA_OK)
 		goto out;
 	if (PQntuples(r) == 0) {
 		rc = FUOTA_ERR_NOT_FOUND;
@@ -130,8 +118,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = FUOTA_ERR_IO;
-	r = store_exec(
+	rc = store_run_ex(
 	        c,
 	        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
 	        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
@@ -144,8 +131,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
 	        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
 	        "SELECT " JOB_JSON " FROM j",
-	        18, vals, state);
-	if (!r) {
+	        18, vals, NULL, NULL, state, &r);
+	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */
 		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
@@ -159,12 +146,11 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 		rc = FUOTA_ERR_NO_MEMORY;
 		goto out;
 	}
-	if (!(r = store_exec(c, "COMMIT", 0, NULL, NULL))) {
+	rc = store_run(c, "COMMIT", 0, NULL, NULL);
+	if (rc != FUOTA_OK) {
 		free(*json);
 		*json = NULL;
-		goto out;
 	}
-	rc = FUOTA_OK;
 out:
 	PQclear(r);
 	store_release(s, c); /* rolls back an open transaction */
@@ -263,13 +249,13 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	char tid[24], jid[24];
 	const char *vals[3] = {store_i64(tid, tenant), store_i64(jid, id), action};
 	PGconn *c = store_acquire(s);
-	PGresult *r;
-	int rc = FUOTA_ERR_IO;
+	PGresult *r = NULL;
+	int rc;
 
 	*json = NULL;
 	/* Which state each action accepts: cancel any unfinished job, pause a pending or running
 	 * one, resume a paused one back to where it was. One statement, row locked. */
-	r = store_exec(
+	rc = store_run(
 	        c,
 	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2 "
 	        "  FOR UPDATE), "
@@ -289,8 +275,8 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
 	        "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
 	        "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)",
-	        3, vals, NULL);
-	if (!r)
+	        3, vals, &r);
+	if (rc != FUOTA_OK)
 		goto out;
 	if (strcmp(PQgetvalue(r, 0, 0), "missing") == 0) {
 		rc = FUOTA_ERR_NOT_FOUND;

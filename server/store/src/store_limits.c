@@ -3,34 +3,28 @@
 #include <string.h>
 
 #include "fuota/err.h"
+#include "store_array.h"
 #include "store_int.h"
 
 int store_device_limits(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
                         char **json)
 {
-	char tid[24], *list;
+	struct store_array a;
+	char tid[24], *list = NULL;
 	const char *vals[2];
-	size_t pos = 0;
 	int rc;
 
 	*json = NULL;
-	/* A text[] literal: {eui,eui,...}; each DevEUI is 16 hex digits (decoded by the API). */
-	list = malloc(n * 17 + 3);
-	if (!list)
-		return FUOTA_ERR_NO_MEMORY;
-	list[pos++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (strspn(dev_euis[i], "0123456789abcdef") != 16 || dev_euis[i][16]) {
-			free(list);
+	/* Each DevEUI is 16 lowercase hex digits (decoded by the API). */
+	for (size_t i = 0; i < n; i++)
+		if (strspn(dev_euis[i], "0123456789abcdef") != 16 || dev_euis[i][16])
 			return FUOTA_ERR_INVALID_ARG;
-		}
-		if (i > 0)
-			list[pos++] = ',';
-		memcpy(list + pos, dev_euis[i], 16);
-		pos += 16;
-	}
-	list[pos++] = '}';
-	list[pos] = 0;
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		store_array_text(&a, dev_euis[i]);
+	rc = store_array_end(&a, &list);
+	if (rc != FUOTA_OK)
+		return rc;
 	vals[0] = store_i64(tid, tenant);
 	vals[1] = list;
 	rc = store_json(s,

@@ -7,13 +7,25 @@
 
 int store_run(PGconn *c, const char *sql, int n, const char *const *vals, PGresult **res)
 {
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
+	return store_run_ex(c, sql, n, vals, NULL, NULL, NULL, res);
+}
 
-	if (res)
-		*res = r;
-	else
-		PQclear(r);
-	return r ? FUOTA_OK : FUOTA_ERR_IO;
+int store_query_i64(struct store *s, const char *sql, int n, const char *const *vals, int none_rc,
+                    int64_t *v)
+{
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = store_run(c, sql, n, vals, &r);
+
+	if (rc == FUOTA_OK) {
+		if (PQntuples(r) > 0)
+			*v = store_get_i64(r, 0, 0);
+		else
+			rc = none_rc;
+	}
+	PQclear(r);
+	store_release(s, c);
+	return rc;
 }
 
 int64_t store_get_i64(const PGresult *r, int row, int col)

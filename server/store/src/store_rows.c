@@ -139,11 +139,11 @@ int store_page_query(struct store *s, const char *sql, int n, const char *const 
                      const struct store_col *cols, int ncols, struct store_page *page)
 {
 	PGconn *c = store_acquire(s);
-	PGresult *r = store_exec(c, sql, n, vals, NULL);
-	int rc = FUOTA_ERR_IO, rows;
+	PGresult *r = NULL;
+	int rc = store_run(c, sql, n, vals, &r), rows;
 
 	memset(page, 0, sizeof(*page));
-	if (!r)
+	if (rc != FUOTA_OK)
 		goto out;
 	rows = PQntuples(r);
 	rc = store_rows_json(r, cols, ncols, &page->items);

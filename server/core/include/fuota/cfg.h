@@ -24,11 +24,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuota/log.h"
+
 #define CFG_MASTER_KEY_LEN 32
 
+/* The enum-like settings, parsed once by cfg_set: a value outside the names listed beside each
+ * one (compared exactly) is refused with an error naming the key and the allowed values. */
+enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };                   /* text | json */
+enum cfg_encoding { CFG_ENC_JSON, CFG_ENC_PROTOBUF };                 /* json | protobuf */
+enum cfg_adaptive_mode { CFG_ADAPTIVE_ROUNDS, CFG_ADAPTIVE_STREAM };  /* rounds | stream */
+enum cfg_class_c_timing { CFG_CLASS_C_IMMEDIATELY, CFG_CLASS_C_GPS }; /* immediately | gps */
+
 struct cfg {
-	char log_level[16];
-	char log_format[16];
+	enum log_level log_level; /* debug | info | warn | error */
+	enum cfg_log_format log_format;
 	char http_bind[64];
 	unsigned http_port;
 	unsigned http_threads;
@@ -51,10 +60,10 @@ struct cfg {
 	 * adaptive_mode = rounds | stream, adaptive_loss_percent = 10,
 	 * adaptive_step_percent = 3, adaptive_wait_s = 0 (2^(BlockAckDelay + 4) s + the job's
 	 * unicast timeout). */
-	char mqtt_encoding[16];
+	enum cfg_encoding mqtt_encoding;
 	/* [mqtt] gateway_encoding = protobuf | json: a gateway's DownlinkFrames until it has been
 	 * heard (its acks and stats tell its encoding, as ChirpStack detects it). */
-	char mqtt_gw_encoding[16];
+	enum cfg_encoding mqtt_gw_encoding;
 	char mqtt_app_topic[64];
 	char mqtt_event_topic[64];
 	char mqtt_share_group[64];
@@ -63,10 +72,10 @@ struct cfg {
 	char engine_regions[512];
 	unsigned engine_duty_cycle;
 	unsigned engine_adaptive;
-	char engine_adaptive_mode[16];
+	enum cfg_adaptive_mode engine_adaptive_mode;
 	unsigned engine_adaptive_loss, engine_adaptive_step;
 	unsigned engine_adaptive_wait_s;
-	char engine_class_c_timing[16];
+	enum cfg_class_c_timing engine_class_c_timing;
 	/* [engine] instance_id: the name of this fuotad's job leases (and its MQTT client id when
 	 * [mqtt] client_id is not set); default [mqtt] client_id, else fuotad-<host>-<http port>,
 	 * so that a restarted fuotad takes its own leases back at once. Held by one running

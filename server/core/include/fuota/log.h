@@ -13,9 +13,6 @@ enum log_level { LOG_LVL_DEBUG = 0, LOG_LVL_INFO = 1, LOG_LVL_WARN = 2, LOG_LVL_
  * when NULL). Call before starting threads. */
 void log_setup(enum log_level min, bool json, FILE *out);
 
-/* Parses "debug", "info", "warn", "error". Returns 0 or -1. */
-int log_parse_level(const char *s, enum log_level *out);
-
 bool log_enabled(enum log_level lvl);
 
 void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

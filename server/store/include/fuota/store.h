@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 #include "fuota/plan.h"
+#include "fuota/store_attr.h"
 
 struct store;
 
 /* Opens pool_size connections to dsn. Returns FUOTA_OK or FUOTA_ERR_IO (message in err; the DSN's
  * password is never copied into it). */
-int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen);
+STORE_MUST_CHECK int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err,
+                                size_t errlen);
 void store_close(struct store *s);
 
 /* The name in the lines that report the server unreachable and back ("database (label): ...";
@@ -40,10 +42,10 @@ void store_set_prepared(struct store *s, bool on);
  * holds a transaction-level advisory lock so that two fuotad starting at once do not race (and
  * PgBouncer in transaction mode does not strand it). *applied (may be NULL) = how many were
  * applied now. */
-int store_migrate(struct store *s, int *applied);
+STORE_MUST_CHECK int store_migrate(struct store *s, int *applied);
 
 /* FUOTA_OK when the database answers and every embedded migration is applied. */
-int store_ready(struct store *s);
+STORE_MUST_CHECK int store_ready(struct store *s);
 
 /* ---- notifications (store_listen.c) ---- */
 
@@ -57,8 +59,9 @@ int store_ready(struct store *s);
 struct store_listener;
 typedef void (*store_notify_fn)(void *ctx, const char *payload);
 typedef void (*store_listen_state_fn)(void *ctx, bool listening);
-int store_listen_start(const char *dsn, const char *channel, store_notify_fn on_notify,
-                       store_listen_state_fn on_state, void *ctx, struct store_listener **out);
+STORE_MUST_CHECK int store_listen_start(const char *dsn, const char *channel,
+                                        store_notify_fn on_notify, store_listen_state_fn on_state,
+                                        void *ctx, struct store_listener **out);
 /* Stops the thread and closes its connection. NULL is a no-op. */
 void store_listen_stop(struct store_listener *l);
 
@@ -72,10 +75,10 @@ void store_listen_stop(struct store_listener *l);
  * it does not act on it. store_batch_end commits (FUOTA_ERR_IO when that failed: nothing of the
  * batch is stored) and gives the connection back. BEGIN ... COMMIT of a store function inside a
  * batch is a savepoint of it. begin: FUOTA_ERR_STATE when a batch is open already. */
-int store_batch_begin(struct store *s);
+STORE_MUST_CHECK int store_batch_begin(struct store *s);
 void store_batch_item(struct store *s);
 bool store_batch_item_failed(struct store *s);
-int store_batch_end(struct store *s);
+STORE_MUST_CHECK int store_batch_end(struct store *s);
 /* Whether the batch should take another item: false once it cannot commit (its connection
  * broke) or it holds as many savepoints as PostgreSQL keeps cheaply in one transaction. */
 bool store_batch_more(struct store *s);
@@ -103,31 +106,33 @@ struct store_auth {
 	bool admin;
 };
 /* Looks a token up by its SHA-256; NOT_FOUND when unknown or revoked. */
-int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_auth *out);
+STORE_MUST_CHECK int store_token_lookup(struct store *s, const uint8_t hash[32],
+                                        struct store_auth *out);
 /* NOT_FOUND when the tenant does not exist. json: the token row without the secret. */
-int store_token_create(struct store *s, int64_t tenant_id, const char *name, bool admin,
-                       const uint8_t hash[32], char **json);
+STORE_MUST_CHECK int store_token_create(struct store *s, int64_t tenant_id, const char *name,
+                                        bool admin, const uint8_t hash[32], char **json);
 /* tenant_id 0: every tenant. Pages by id, ascending (as the tenant and firmware lists). */
-int store_token_list(struct store *s, int64_t tenant_id, const struct store_paging *pg,
-                     struct store_page *page);
+STORE_MUST_CHECK int store_token_list(struct store *s, int64_t tenant_id,
+                                      const struct store_paging *pg, struct store_page *page);
 /* Revokes token id and, in the same transaction, notifies STORE_CHANNEL_TOKEN_REVOKED with its
  * id (every fuotad listening drops it from its cache when the revocation commits). */
-int store_token_revoke(struct store *s, int64_t id);
-int store_tenant_create(struct store *s, const char *name, char **json);
-int store_tenant_list(struct store *s, const struct store_paging *pg, struct store_page *page);
-int store_tenant_get(struct store *s, int64_t id, char **json);
+STORE_MUST_CHECK int store_token_revoke(struct store *s, int64_t id);
+STORE_MUST_CHECK int store_tenant_create(struct store *s, const char *name, char **json);
+STORE_MUST_CHECK int store_tenant_list(struct store *s, const struct store_paging *pg,
+                                       struct store_page *page);
+STORE_MUST_CHECK int store_tenant_get(struct store *s, int64_t id, char **json);
 
 /* ---- firmware ---- */
-int store_firmware_create(struct store *s, int64_t tenant, const char *name, const uint8_t *data,
-                          size_t len, char **json);
-int store_firmware_list(struct store *s, int64_t tenant, const struct store_paging *pg,
-                        struct store_page *page);
-int store_firmware_get(struct store *s, int64_t tenant, int64_t id, char **json);
-int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *size);
+STORE_MUST_CHECK int store_firmware_create(struct store *s, int64_t tenant, const char *name,
+                                           const uint8_t *data, size_t len, char **json);
+STORE_MUST_CHECK int store_firmware_list(struct store *s, int64_t tenant,
+                                         const struct store_paging *pg, struct store_page *page);
+STORE_MUST_CHECK int store_firmware_get(struct store *s, int64_t tenant, int64_t id, char **json);
+STORE_MUST_CHECK int store_firmware_size(struct store *s, int64_t tenant, int64_t id, size_t *size);
 /* CONFLICT while a job that is not finished uses it. The firmware row is locked before the check,
  * so a job being created with it either commits first (and is seen: CONFLICT) or finds the
  * firmware gone (store_job_create: NOT_FOUND); a job never loses its image. */
-int store_firmware_delete(struct store *s, int64_t tenant, int64_t id);
+STORE_MUST_CHECK int store_firmware_delete(struct store *s, int64_t tenant, int64_t id);
 
 /* ---- devices ---- */
 struct store_device {
@@ -143,24 +148,26 @@ struct store_device {
 	const char *stack;                               /* NULL or "": "ts004" */
 	int max_frags;                                   /* 0: unknown (NULL) */
 };
-int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json);
+STORE_MUST_CHECK int store_device_create(struct store *s, int64_t tenant,
+                                         const struct store_device *d, char **json);
 /* application_id NULL: every application. */
-int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
-                      unsigned long offset, char **json);
-int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json);
+STORE_MUST_CHECK int store_device_list(struct store *s, int64_t tenant, const char *application_id,
+                                       unsigned limit, unsigned long offset, char **json);
+STORE_MUST_CHECK int store_device_get(struct store *s, int64_t tenant, const char *dev_eui,
+                                      char **json);
 /* The n devices' (lowercase DevEUIs) stacks and fragment limits, for the plan: a JSON array of
  * {dev_eui, stack, max_frags} for those with a limit or a stack other than ts004 (unknown
  * DevEUIs are left out). *json malloc'd. */
-int store_device_limits(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
-                        char **json);
+STORE_MUST_CHECK int store_device_limits(struct store *s, int64_t tenant,
+                                         const char (*dev_euis)[17], size_t n, char **json);
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
-int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
+STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
 /* Gateways that heard the tenant's devices, from what the job engine records of every uplink
  * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen. By
  * gateway_id. Read-only. */
-int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
-                       struct store_page *page);
+STORE_MUST_CHECK int store_gateway_list(struct store *s, int64_t tenant, unsigned limit,
+                                        unsigned long offset, struct store_page *page);
 
 /* ---- jobs ---- */
 struct store_job_create {
@@ -173,22 +180,24 @@ struct store_job_create {
  * On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui (17 bytes) and why (64 bytes):
  * "unknown" or the device's region. NOT_FOUND: the firmware is not (or no longer) the tenant's.
  * CONFLICT: a device was deleted while the job was being created. */
-int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
-                     char *bad_dev_eui, char *why);
+STORE_MUST_CHECK int store_job_create(struct store *s, int64_t tenant,
+                                      const struct store_job_create *j, char **json,
+                                      char *bad_dev_eui, char *why);
 /* state NULL: every state. Newest first (pg->after: jobs with a smaller id). Each item is the job's
  * summary (no plan and no transmission parameters: GET /jobs/{id} has those). */
-int store_job_list(struct store *s, int64_t tenant, const char *state,
-                   const struct store_paging *pg, struct store_page *page);
-int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json);
-int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
-                      unsigned long offset, char **json);
-int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit,
-                     unsigned long offset, char **json);
+STORE_MUST_CHECK int store_job_list(struct store *s, int64_t tenant, const char *state,
+                                    const struct store_paging *pg, struct store_page *page);
+STORE_MUST_CHECK int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json);
+STORE_MUST_CHECK int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                                       unsigned long offset, char **json);
+STORE_MUST_CHECK int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit,
+                                      unsigned long offset, char **json);
 /* action: "cancel", "pause", "resume". STATE when the job's state does not allow it. */
-int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *action, char **json);
+STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t id,
+                                      const char *action, char **json);
 /* STATE unless the job is finished (succeeded, failed, cancelled). */
-int store_job_delete(struct store *s, int64_t tenant, int64_t id);
+STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
-int store_job_counts(struct store *s, char **text);
+STORE_MUST_CHECK int store_job_counts(struct store *s, char **text);
 
 #endif

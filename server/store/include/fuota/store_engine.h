@@ -60,12 +60,12 @@ void seng_job_free(struct seng_job *j);
 /* Claims (or renews) up to max jobs that need the engine: pending whose start_at has come,
  * running, or cancelled with engine state not yet done; free, ours, or with an expired lease.
  * ids: max entries. */
-int seng_claim(struct store *s, const char *owner, int64_t now_ms, int64_t until_ms, unsigned max,
-               int64_t *ids, size_t *n);
+STORE_MUST_CHECK int seng_claim(struct store *s, const char *owner, int64_t now_ms,
+                                int64_t until_ms, unsigned max, int64_t *ids, size_t *n);
 /* Drops our lease on one job (job_id > 0) or on all of them (job_id 0). */
-int seng_release(struct store *s, const char *owner, int64_t job_id);
+STORE_MUST_CHECK int seng_release(struct store *s, const char *owner, int64_t job_id);
 
-int seng_job_load(struct store *s, int64_t id, struct seng_job *j);
+STORE_MUST_CHECK int seng_job_load(struct store *s, int64_t id, struct seng_job *j);
 
 /* Starting a job: one transaction inserts the multicast group (McAddr, sealed McKey, FCnt 0) and
  * the engine_job row, sets the job running (started_at) and every device to `first_step` due
@@ -81,11 +81,11 @@ struct seng_start {
 	uint8_t session_timeout;
 	int64_t now_ms;
 };
-int seng_job_start(struct store *s, const struct seng_start *st);
+STORE_MUST_CHECK int seng_job_start(struct store *s, const struct seng_start *st);
 
 /* A job the engine started that is back in 'pending' (paused before its start was recorded,
  * then resumed to where it was): running again. */
-int seng_job_set_running(struct store *s, int64_t job_id);
+STORE_MUST_CHECK int seng_job_set_running(struct store *s, int64_t job_id);
 
 /* A phase change with its bulk device moves, in one transaction. Devices in step `from` go to
  * `to` (attempts 0, due at deadline_ms); with reason set they fail with it. */
@@ -123,12 +123,12 @@ struct seng_phase {
 	/* The session start moved (session_moves + 1). */
 	bool session_moved;
 };
-int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
+STORE_MUST_CHECK int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
 /* Ends a job: state succeeded / failed, error (may be NULL), finished_at, phase done, lease
  * dropped, state event. Devices not final fail with final_reason. */
-int seng_job_finish(struct store *s, int64_t job_id, const char *state, const char *error,
-                    const char *final_reason, int64_t now_ms);
+STORE_MUST_CHECK int seng_job_finish(struct store *s, int64_t job_id, const char *state,
+                                     const char *error, const char *final_reason, int64_t now_ms);
 
 /* The job's fragmentation sessions (engine_session), by FragIndex, with the devices of each in
  * step session (devices) and those of them that have not reported their block (pending). */
@@ -145,24 +145,26 @@ struct seng_session {
 	uint32_t round, round_end, asked_at;
 	unsigned unanswered;
 };
-int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, size_t max, size_t *n);
+STORE_MUST_CHECK int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out,
+                                   size_t max, size_t *n);
 /* Marks a session done: none of its frames is left to send. */
-int seng_session_done(struct store *s, int64_t job_id, int frag_index);
+STORE_MUST_CHECK int seng_session_done(struct store *s, int64_t job_id, int frag_index);
 /* The FragIndex of TS004 `version` in the job: fixed by the first call for that version (the
  * first version gets 0, the other 1) and the same ever after, from any engine. */
-int seng_session_index(struct store *s, int64_t job_id, int version, int *frag_index);
+STORE_MUST_CHECK int seng_session_index(struct store *s, int64_t job_id, int version,
+                                        int *frag_index);
 /* The job's devices in `step` grouped by (FragIndex, TS004 version): up to max groups. */
 struct seng_group {
 	int frag_index, frag_version;
 	unsigned count;
 };
-int seng_step_groups(struct store *s, int64_t job_id, const char *step, struct seng_group *out,
-                     size_t max, size_t *n);
+STORE_MUST_CHECK int seng_step_groups(struct store *s, int64_t job_id, const char *step,
+                                      struct seng_group *out, size_t max, size_t *n);
 
 /* Counts of the job's devices per step name index (enum engine_step), and of SESSION devices that
  * have not reported their block (v2 FragDataBlockReceivedReq). */
-int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n_counts,
-                    unsigned *session_pending);
+STORE_MUST_CHECK int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[],
+                                     size_t n_counts, unsigned *session_pending);
 
 /* One device of a job. */
 struct seng_dev {
@@ -189,20 +191,21 @@ struct seng_dev {
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
-int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
-                  struct seng_dev **devs, size_t *n);
+STORE_MUST_CHECK int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
+                                   struct seng_dev **devs, size_t *n);
 /* Devices with the group set that failed (and with active_too, those not final either), for a
  * one-shot clean-up; *devs malloc'd. */
-int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
-                         size_t *n);
+STORE_MUST_CHECK int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too,
+                                          struct seng_dev **devs, size_t *n);
 /* TS004 v1 devices of the session on frag_index that have not reported completion (adaptive
  * status rounds); *devs malloc'd. */
-int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
-                                 struct seng_dev **devs, size_t *n);
-int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui, struct seng_dev *d);
+STORE_MUST_CHECK int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
+                                                  struct seng_dev **devs, size_t *n);
+STORE_MUST_CHECK int seng_dev_load(struct store *s, int64_t job_id, const char *dev_eui,
+                                   struct seng_dev *d);
 /* dev_eui in the running job (state running, engine phase not done) in which it is in a
  * non-final step (the latest such job). FUOTA_ERR_NOT_FOUND if none. */
-int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d);
+STORE_MUST_CHECK int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d);
 
 /* A conditional update of one device: applies only while its step is `from`. Fields with a
  * set_ flag are written; attempts_inc adds 1 to attempts. */
@@ -229,14 +232,15 @@ struct seng_dev_update {
 	int64_t time_to_start_s;
 };
 void seng_dev_update_init(struct seng_dev_update *u);
-int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
-                    const struct seng_dev_update *u);
+STORE_MUST_CHECK int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui,
+                                     const char *from, const struct seng_dev_update *u);
 
 /* Next v2 SessionCnt of a device (stored +1, committed before it is returned). CONFLICT once
  * 65535 was used. */
-int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
+STORE_MUST_CHECK int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
 /* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
-int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
+STORE_MUST_CHECK int seng_dev_version(struct store *s, const char *dev_eui, int package_id,
+                                      int version);
 /* Gateway gw heard dev_eui at seen_ms with quality, for n (device, gateway) pairs, each at most
  * once in the batch, in one statement. Each pair is stored under the tenant that holds the
  * DevEUI when it is written (0: none); seng_job_edges reads a job's tenant's and no one's. */
@@ -246,7 +250,7 @@ struct seng_gw_obs {
 	int quality;
 	int64_t seen_ms;
 };
-int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n);
+STORE_MUST_CHECK int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n);
 
 /* The (device, gateway, quality) triples of the job's devices in step `step`, from uplinks heard
  * at or after since_ms: parallel arrays,
@@ -260,8 +264,8 @@ struct seng_edges {
 	int32_t *edge_q;
 	size_t n_edges;
 };
-int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t since_ms,
-                   struct seng_edges *e);
+STORE_MUST_CHECK int seng_job_edges(struct store *s, int64_t job_id, const char *step,
+                                    int64_t since_ms, struct seng_edges *e);
 void seng_edges_free(struct seng_edges *e);
 
 /* One multicast frame: in one transaction takes the group's FCnt (stored +1 before anything is
@@ -281,52 +285,58 @@ struct seng_frame {
 	int64_t now_ms, next_tx_ms;
 	int64_t gateway_free_ms; /* > 0: the gateways are busy until then (engine_gateway) */
 };
-int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
+STORE_MUST_CHECK int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
 /* The oldest refused frame waiting to go again: its downlink id, gateway, FragIndex and N.
  * NOT_FOUND if none. */
-int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id, char gw[SENG_EUI_LEN],
-                     int *frag_index, uint32_t *n);
+STORE_MUST_CHECK int seng_resend_next(struct store *s, int64_t job_id, int64_t *downlink_id,
+                                      char gw[SENG_EUI_LEN], int *frag_index, uint32_t *n);
 /* Frames still waiting: refused ones not yet resent, plus those without an ack sent after
  * unacked_since_ms. */
-int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms, unsigned *n);
+STORE_MUST_CHECK int seng_tx_waiting(struct store *s, int64_t job_id, int64_t unacked_since_ms,
+                                     unsigned *n);
 /* A gateway's ack: status "OK" or the refusal's name; a refusal queues the frame again.
  * *job_id receives the frame's job; NOT_FOUND for an unknown downlink id. */
-int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool ok,
-                int64_t *job_id);
+STORE_MUST_CHECK int seng_tx_ack(struct store *s, uint32_t downlink_id, const char *status, bool ok,
+                                 int64_t *job_id);
 /* When each of gws[0..n) is free again per engine_gateway (0: no record), into free_ms[0..n). */
-int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n,
-                       int64_t *free_ms);
+STORE_MUST_CHECK int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n,
+                                        int64_t *free_ms);
 /* The encoding gateway gw speaks (json, else protobuf), learnt at now_ms from a message it
  * published (engine_mqtt.c); _get: NOT_FOUND when never learnt. */
-int seng_gw_encoding_set(struct store *s, const char *gw, bool json, int64_t now_ms);
-int seng_gw_encoding_get(struct store *s, const char *gw, bool *json);
+STORE_MUST_CHECK int seng_gw_encoding_set(struct store *s, const char *gw, bool json,
+                                          int64_t now_ms);
+STORE_MUST_CHECK int seng_gw_encoding_get(struct store *s, const char *gw, bool *json);
 /* Data fragments of the job sent before sent_before_ms that no gateway ack answered: queued to
  * go again (ack 'NO_ACK', resend 1), each (gateway, FragIndex, N) once at most. A frame lost
  * on its way (fuotad killed between storing and publishing it, a broker restart before the
  * gateway subscribed again) would otherwise count as sent. *rows: how many. */
-int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms, long *rows);
+STORE_MUST_CHECK int seng_tx_unacked_resend(struct store *s, int64_t job_id, int64_t sent_before_ms,
+                                            long *rows);
 /* Sets next_tx_ms of the job. */
-int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
+STORE_MUST_CHECK int seng_job_next_tx(struct store *s, int64_t job_id, int64_t next_tx_ms);
 
 /* The job's firmware bytes, malloc'd. */
-int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
+STORE_MUST_CHECK int seng_firmware(struct store *s, int64_t job_id, uint8_t **data, size_t *len);
 
 /* Appends an event (kind: state, device, progress, log) to the job's event log. */
-int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_eui,
-               const char *kind, const char *json);
+STORE_MUST_CHECK int seng_event(struct store *s, int64_t tenant, int64_t job_id,
+                                const char *dev_eui, const char *kind, const char *json);
 
 /* Devices of the job still in mc_session with fewer than max_attempts requests sent: those
  * that may still answer once the session start is moved. */
-int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts, unsigned *n);
+STORE_MUST_CHECK int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
+                                          unsigned *n);
 /* dev_eui sent an AppTimeReq at now_ms: a session request of a running job that waits for the
  * device's clock resync (mc_session, resync_sent, attempts 0) is due now (*due). */
-int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due);
+STORE_MUST_CHECK int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms,
+                                       bool *due);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 
 /* The rounds of a session are read with it (seng_sessions, struct seng_session). */
 /* The batch of session frag_index ends at N = round_end. */
-int seng_round_end_set(struct store *s, int64_t job_id, int frag_index, uint32_t round_end);
+STORE_MUST_CHECK int seng_round_end_set(struct store *s, int64_t job_id, int frag_index,
+                                        uint32_t round_end);
 
 /* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`
  * (store_engine.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
@@ -342,16 +352,18 @@ struct seng_status_frame {
 	size_t n_gateways;
 	int64_t now_ms, next_tx_ms, gateway_free_ms;
 };
-int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32_t *fcnt);
+STORE_MUST_CHECK int seng_status_frame(struct store *s, const struct seng_status_frame *f,
+                                       uint32_t *fcnt);
 
 /* A FragSessionStatusAns of dev_eui during the session on frag_index: stored as an answer to the
  * session's current round. */
-int seng_dev_status(struct store *s, int64_t job_id, const char *dev_eui, int frag_index,
-                    uint32_t received, uint32_t missing);
+STORE_MUST_CHECK int seng_dev_status(struct store *s, int64_t job_id, const char *dev_eui,
+                                     int frag_index, uint32_t received, uint32_t missing);
 /* The answers to round `round` of session frag_index from devices still in step session that have
  * not reported their block: *received and *missing malloc'd (free() each), *n entries. */
-int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t round,
-                       uint32_t **received, uint32_t **missing, size_t *n);
+STORE_MUST_CHECK int seng_round_answers(struct store *s, int64_t job_id, int frag_index,
+                                        uint32_t round, uint32_t **received, uint32_t **missing,
+                                        size_t *n);
 /* dev_eui's session in a paused job (answers to a round's status request still count while the
  * job is paused). FUOTA_ERR_NOT_FOUND when it has none. */
 struct seng_paused {
@@ -360,6 +372,7 @@ struct seng_paused {
 	uint32_t nb_frag; /* the job's uncoded fragments */
 	char stack[16];   /* device.stack */
 };
-int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_paused *out);
+STORE_MUST_CHECK int seng_dev_paused_session(struct store *s, const char *dev_eui,
+                                             struct seng_paused *out);
 
 #endif

@@ -9,18 +9,20 @@
 
 #include <stddef.h>
 
+#include "fuota/store_attr.h"
+
 struct store_lock;
 
 /* Takes the lock of name over a new connection to dsn. Returns FUOTA_OK (*out owns the
  * connection), FUOTA_ERR_CONFLICT (another live session holds it), FUOTA_ERR_IO (no
  * connection; message in err) or FUOTA_ERR_NO_MEMORY. */
-int store_lock_take(const char *dsn, const char *name, struct store_lock **out, char *err,
-                    size_t errlen);
+STORE_MUST_CHECK int store_lock_take(const char *dsn, const char *name, struct store_lock **out,
+                                     char *err, size_t errlen);
 
 /* Whether the lock is still held: a connection that broke (the database restarted) is opened
  * again and the lock taken again. Returns FUOTA_OK, FUOTA_ERR_CONFLICT (another session took it
  * meanwhile) or FUOTA_ERR_IO (no connection yet: try again later). */
-int store_lock_check(struct store_lock *l);
+STORE_MUST_CHECK int store_lock_check(struct store_lock *l);
 
 /* Gives the lock up and closes its connection; NULL accepted. */
 void store_lock_free(struct store_lock *l);
