@@ -62,6 +62,17 @@ int store_read_rows(struct store *s, const char *sql, int n, const char *const *
                     void (*read)(const PGresult *r, int row, void *item), void *out, size_t size,
                     size_t max, size_t *n_read);
 
+/* A new connection to dsn (PQconnectdbParams: check PQstatus, PQfinish it) with a 5 s connect
+ * timeout, TCP keepalives and a TCP user timeout, so that a dead network path is noticed within
+ * about 10 s (store_conn.c); a setting the DSN gives itself wins. application_name may be NULL. */
+#define STORE_CONNECT_TIMEOUT_S   "5"
+#define STORE_TCP_USER_TIMEOUT_MS "9000"
+PGconn *store_connect(const char *dsn, const char *application_name);
+
+/* The lock's connection (NULL while it has none), for tests of its settings. */
+struct store_lock;
+PGconn *store_lock_conn(const struct store_lock *l);
+
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 

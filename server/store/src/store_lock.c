@@ -8,6 +8,7 @@
 #include "fuota/err.h"
 #include "fuota/log.h"
 #include "fuota/store_lock.h"
+#include "store_int.h"
 
 /* pg_try_advisory_lock(key1, key2): key1 'fuot' keeps clear of the migrations' lock; key2 is
  * the name's hash (two names with one hash only make the second one fall back). */
@@ -25,7 +26,7 @@ static int take(struct store_lock *l, char *err, size_t errlen)
 	PGresult *r;
 	int rc;
 
-	l->conn = PQconnectdb(l->dsn);
+	l->conn = store_connect(l->dsn, "fuotad-instance-lock");
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		if (err)
 			snprintf(err, errlen, "instance lock: %s", PQerrorMessage(l->conn));
@@ -102,4 +103,9 @@ void store_lock_free(struct store_lock *l)
 	free(l->dsn);
 	free(l->name);
 	free(l);
+}
+
+PGconn *store_lock_conn(const struct store_lock *l)
+{
+	return l ? l->conn : NULL;
 }
