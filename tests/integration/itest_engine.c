@@ -1192,6 +1192,13 @@ static long long db_count(const char *sql)
 	return v;
 }
 
+/* A dead engine's lease runs out: by the database's clock, which the fake clock does not move. */
+static void lease_runs_out(void)
+{
+	db_count("UPDATE job SET lease_until = now() - interval '1 second' "
+	         "WHERE lease_owner IS NOT NULL");
+}
+
 /* The job's plan as the API shows it (n_sessions 0: as it was made, "{}" here). A mixed job's
  * plan says what the engine runs: its sessions, their frames in all, and the TimeOut. */
 static void assert_plan_sessions(int64_t job, int n_sessions, int frames)
@@ -1579,6 +1586,7 @@ static void test_restart_mid_transmission(void **state)
 	assert_true(before >= 9);
 	/* Engine a "dies" holding its lease: b takes the job over once the lease has expired,
 	 * and the FCnt goes on from the database. */
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -1684,6 +1692,7 @@ static void test_crash_in_session_phase(void **state)
 	T.next_msg = T.n_msgs;
 	/* Back 10 s after the session start (the dead instance's lease long expired). */
 	T.now_ms = start_was + 10000;
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_all_done(job, 4);
@@ -2669,6 +2678,7 @@ static void test_mixed_restart(void **state)
 	assert_true(before >= 17 && before < 46);
 	/* Both sessions are under way. */
 	assert_true(db_count("SELECT min(frames_sent) FROM engine_session") > 0);
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");

@@ -1,5 +1,11 @@
-/* Database connections against a real PostgreSQL (store_conn.c).
+/* Job leases against a real PostgreSQL (store_lease.c, store_conn.c).
  *
+ *   database clock     a lease expires by the database's now(), not the claiming host's clock:
+ *                      a host 60 s ahead does not take a lease that still runs, one 60 s behind
+ *                      takes an expired one and holds it 30 s from the database's now
+ *   lease checked      a frame (FCnt), a status frame or a phase change is written only by the
+ *                      lease's owner while the lease runs: otherwise FUOTA_ERR_STATE, no FCnt
+ *                      taken, nothing written
  *   keepalives         pooled and lock connections carry TCP keepalives and a user timeout (a
  *                      dead path noticed in seconds); a DSN's own setting wins
  *
@@ -14,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +28,7 @@
 
 #include "fuota/err.h"
 #include "fuota/store.h"
+#include "fuota/store_engine.h"
 #include "fuota/store_lock.h"
 #include "itest.h"
 /* store_acquire, store_lock_conn: the connections' sockets. */
@@ -33,7 +41,196 @@ static struct {
 	char dsn[512];
 	struct store *s;
 	PGconn *raw;
+	long long tenant;
 } T;
+
+static long long q_int(const char *sql)
+{
+	PGresult *r = PQexec(T.raw, sql);
+	long long v = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+static void q_exec(const char *sql)
+{
+	PGresult *r = PQexec(T.raw, sql);
+
+	assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+	PQclear(r);
+}
+
+static int64_t host_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A running job in phase transmit with its group (FCnt 0) and one session; *group its id. */
+static int64_t new_job(int64_t *group)
+{
+	char sql[1024];
+	long long job;
+
+	q_exec("DELETE FROM job");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, state, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (%lld, 'lease', 'running', 'EU868', 5, 869525000, 5, 1, "
+	         "'C', 0, '{}', 0) RETURNING id",
+	         T.tenant);
+	job = q_int(sql);
+	assert_true(job > 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO multicast_group (tenant_id, job_id, mc_addr, mc_key_box) VALUES "
+	         "(%lld, %lld, %lld, '\\x00') RETURNING id",
+	         T.tenant, job, 0x01000000 + job);
+	*group = q_int(sql);
+	assert_true(*group > 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO engine_job (job_id, phase, mc_group_id, frag_size, nb_frag, padding, "
+	         "redundancy, redundancy_cap, session_timeout) VALUES (%lld, 'transmit', %lld, 50, "
+	         "20, 0, 4, 4, 7)",
+	         job, (long long)*group);
+	q_exec(sql);
+	snprintf(
+	        sql, sizeof(sql),
+	        "INSERT INTO engine_session (job_id, frag_index, frag_version) VALUES (%lld, 0, 1)",
+	        job);
+	q_exec(sql);
+	return job;
+}
+
+/* The job's lease set directly: owner until the database's now() + secs. */
+static void set_lease(int64_t job, const char *owner, int secs)
+{
+	char sql[256];
+
+	snprintf(
+	        sql, sizeof(sql),
+	        "UPDATE job SET lease_owner = '%s', lease_until = now() + %d * interval '1 second' "
+	        "WHERE id = %lld",
+	        owner, secs, (long long)job);
+	q_exec(sql);
+}
+
+static long long fcnt_of(int64_t group)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT fcnt FROM multicast_group WHERE id = %lld",
+	         (long long)group);
+	return q_int(sql);
+}
+
+static int frame(int64_t job, int64_t group, const char *owner, int lock_pid, uint32_t n)
+{
+	static uint32_t downlink = 100;
+	const char gws[1][SENG_EUI_LEN] = {"0000000000000a01"};
+	uint32_t ids[1] = {downlink++}, fcnt = 0;
+	struct seng_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.lease.owner = owner;
+	f.lease.lock_pid = lock_pid;
+	f.job_id = job;
+	f.group_id = group;
+	f.n = n;
+	f.new_frame = true;
+	f.gateways = gws;
+	f.downlink_ids = ids;
+	f.n_gateways = 1;
+	f.now_ms = host_ms();
+	f.next_tx_ms = f.now_ms + 100;
+	return seng_frame(T.s, &f, &fcnt);
+}
+
+static void test_claim_database_clock(void **state)
+{
+	struct seng_lease b = {"host-b", 0};
+	int64_t group, job = new_job(&group), ids[4];
+	size_t n = 9;
+	char sql[256];
+
+	(void)state;
+	/* host-a holds it 20 more seconds; host-b's clock runs 60 s ahead: not expired. */
+	set_lease(job, "host-a", 20);
+	assert_int_equal(seng_claim(T.s, &b, host_ms() + 60000, 30000, 4, ids, &n), FUOTA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner = 'host-a'"), 1);
+	/* Expired a second ago; host-b's clock runs 60 s behind: it takes it, for 30 s of the
+	 * database's time (not 30 s after its own clock, already past). */
+	set_lease(job, "host-a", -1);
+	assert_int_equal(seng_claim(T.s, &b, host_ms() - 60000, 30000, 4, ids, &n), FUOTA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], job);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job WHERE id = %lld AND lease_owner = 'host-b' AND "
+	         "lease_until BETWEEN now() + interval '29 s' AND now() + interval '31 s'",
+	         (long long)job);
+	assert_int_equal(q_int(sql), 1);
+}
+
+static int phase(int64_t job, const char *owner)
+{
+	struct seng_phase p;
+
+	memset(&p, 0, sizeof(p));
+	p.lease.owner = owner;
+	p.from_phase = ENGINE_PHASE_TRANSMIT;
+	p.to_phase = ENGINE_PHASE_STATUS;
+	return seng_job_phase(T.s, job, &p);
+}
+
+static int status_frame(int64_t job, int64_t group, const char *owner)
+{
+	const char gws[1][SENG_EUI_LEN] = {"0000000000000a01"};
+	uint32_t ids[1] = {900}, fcnt = 0;
+	struct seng_status_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.lease.owner = owner;
+	f.job_id = job;
+	f.group_id = group;
+	f.gateways = gws;
+	f.downlink_ids = ids;
+	f.n_gateways = 1;
+	f.now_ms = host_ms();
+	f.next_tx_ms = f.now_ms + 100;
+	return seng_status_frame(T.s, &f, &fcnt);
+}
+
+static void test_writes_need_lease(void **state)
+{
+	int64_t group, job = new_job(&group);
+
+	(void)state;
+	set_lease(job, "host-a", 20);
+	/* Another instance: nothing written, no FCnt taken. */
+	assert_int_equal(frame(job, group, "host-b", 0, 1), FUOTA_ERR_STATE);
+	assert_int_equal(status_frame(job, group, "host-b"), FUOTA_ERR_STATE);
+	assert_int_equal(fcnt_of(group), 0);
+	assert_int_equal(q_int("SELECT count(*) FROM engine_tx"), 0);
+	assert_int_equal(phase(job, "host-b"), FUOTA_ERR_STATE);
+	assert_int_equal(q_int("SELECT count(*) FROM engine_job WHERE phase = 'transmit'"), 1);
+	/* The owner. */
+	assert_int_equal(frame(job, group, "host-a", 0, 1), FUOTA_OK);
+	assert_int_equal(fcnt_of(group), 1);
+	/* The owner's lease ran out (by the database's clock): no more either. */
+	set_lease(job, "host-a", -1);
+	assert_int_equal(frame(job, group, "host-a", 0, 2), FUOTA_ERR_STATE);
+	assert_int_equal(status_frame(job, group, "host-a"), FUOTA_ERR_STATE);
+	assert_int_equal(phase(job, "host-a"), FUOTA_ERR_STATE);
+	assert_int_equal(fcnt_of(group), 1);
+	set_lease(job, "host-a", 20);
+	assert_int_equal(phase(job, "host-a"), FUOTA_OK);
+	assert_int_equal(q_int("SELECT count(*) FROM engine_job WHERE phase = 'status'"), 1);
+}
 
 static int sockopt(PGconn *c, int level, int name)
 {
@@ -84,6 +281,7 @@ static void test_keepalives(void **state)
 static int group_setup(void **state)
 {
 	char err[256];
+	PGresult *r;
 
 	(void)state;
 	if (itest_env_load(argv_env, &T.env) != 0)
@@ -99,6 +297,11 @@ static int group_setup(void **state)
 	T.raw = PQconnectdb(T.dsn);
 	if (PQstatus(T.raw) != CONNECTION_OK)
 		return -1;
+	r = PQexec(T.raw, "INSERT INTO tenant (name) VALUES ('lease') RETURNING id");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return -1;
+	T.tenant = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
 	return 0;
 }
 
@@ -113,6 +316,8 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_claim_database_clock),
+	        cmocka_unit_test(test_writes_need_lease),
 	        cmocka_unit_test(test_keepalives),
 	};
 

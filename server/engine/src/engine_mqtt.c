@@ -662,6 +662,8 @@ static void lock_maybe_check(struct engine_runner *r, int64_t now_ms)
 		log_msg(LOG_LVL_INFO, "engine: instance id %s held again", r->instance_id);
 	if (rc != FUOTA_ERR_IO)
 		r->lock_lost = rc == FUOTA_ERR_CONFLICT;
+	/* Taken again over a new session (the lease fence follows it), or lost: fenced off. */
+	engine_set_lock_pid(r->engine, rc == FUOTA_OK ? store_lock_pid(r->lock) : -1);
 }
 
 static void *runner_main(void *arg)
@@ -785,6 +787,8 @@ static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct 
 	rc = mqtt_queue_create(0, &r->queue);
 	if (rc == FUOTA_OK)
 		rc = engine_create(s, ecfg, realtime_ms, NULL, publish, r, &r->engine);
+	if (rc == FUOTA_OK)
+		engine_set_lock_pid(r->engine, store_lock_pid(lock));
 	if (rc == FUOTA_OK)
 		rc = subscribe_all(r, ecfg, share_group);
 	if (rc == FUOTA_OK) {

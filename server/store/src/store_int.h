@@ -69,6 +69,17 @@ int store_read_rows(struct store *s, const char *sql, int n, const char *const *
 #define STORE_TCP_USER_TIMEOUT_MS "9000"
 PGconn *store_connect(const char *dsn, const char *application_name);
 
+/* The instance locks' advisory key space (store_lock.c): pg_try_advisory_lock(STORE_LOCK_KEY1,
+ * hashtext(name)). A lease fence reads it in pg_locks (store_lease.c). */
+#define STORE_LOCK_KEY1 "1718972276"
+
+/* Inside an open transaction on c, before its writes: the lease of job_id is who's, unexpired by
+ * the database's clock, fenced (struct seng_lease); the job row is share-locked to the commit so
+ * no claim takes the lease meanwhile. FUOTA_OK, FUOTA_ERR_STATE (not ours: write nothing) or
+ * FUOTA_ERR_IO. (store_lease.c) */
+struct seng_lease;
+int store_lease_hold(PGconn *c, int64_t job_id, const struct seng_lease *who);
+
 /* The lock's connection (NULL while it has none), for tests of its settings. */
 struct store_lock;
 PGconn *store_lock_conn(const struct store_lock *l);

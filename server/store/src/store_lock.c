@@ -12,11 +12,12 @@
 
 /* pg_try_advisory_lock(key1, key2): key1 'fuot' keeps clear of the migrations' lock; key2 is
  * the name's hash (two names with one hash only make the second one fall back). */
-#define LOCK_SQL "SELECT pg_try_advisory_lock(1718972276, hashtext($1))"
+#define LOCK_SQL "SELECT pg_try_advisory_lock(" STORE_LOCK_KEY1 ", hashtext($1))"
 
 struct store_lock {
 	PGconn *conn;
 	char *dsn, *name;
+	int pid; /* the server process of conn, 0 when there is none */
 };
 
 /* Connects (l->conn NULL before) and tries the lock. */
@@ -47,6 +48,7 @@ static int take(struct store_lock *l, char *err, size_t errlen)
 		PQfinish(l->conn);
 		l->conn = NULL;
 	}
+	l->pid = l->conn ? PQbackendPID(l->conn) : 0;
 	return rc;
 }
 
@@ -87,12 +89,18 @@ int store_lock_check(struct store_lock *l)
 			return FUOTA_OK;
 		PQfinish(l->conn);
 		l->conn = NULL;
+		l->pid = 0;
 	}
 	rc = take(l, NULL, 0);
 	if (rc == FUOTA_OK)
 		log_msg(LOG_LVL_INFO, "instance lock %s: taken again after the database came back",
 		        l->name);
 	return rc;
+}
+
+int store_lock_pid(const struct store_lock *l)
+{
+	return l ? l->pid : 0;
 }
 
 void store_lock_free(struct store_lock *l)

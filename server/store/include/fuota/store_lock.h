@@ -22,6 +22,10 @@ int store_lock_take(const char *dsn, const char *name, struct store_lock **out, 
  * meanwhile) or FUOTA_ERR_IO (no connection yet: try again later). */
 int store_lock_check(struct store_lock *l);
 
+/* The server process id of the session holding the lock (pg_locks.pid), 0 while it has no
+ * connection: what a lease fence compares (struct seng_lease). */
+int store_lock_pid(const struct store_lock *l);
+
 /* Gives the lock up and closes its connection; NULL accepted. */
 void store_lock_free(struct store_lock *l);
 
