@@ -1,4 +1,5 @@
-/* Job leases against a real PostgreSQL (store_lease.c, store_conn.c).
+/* Job leases and the instance lock against a real PostgreSQL (store_lease.c, store_lock.c,
+ * store_conn.c).
  *
  *   database clock     a lease expires by the database's now(), not the claiming host's clock:
  *                      a host 60 s ahead does not take a lease that still runs, one 60 s behind
@@ -6,6 +7,11 @@
  *   lease checked      a frame (FCnt), a status frame or a phase change is written only by the
  *                      lease's owner while the lease runs: otherwise FUOTA_ERR_STATE, no FCnt
  *                      taken, nothing written
+ *   lock fence         leases written under an instance lock need its session: once the lock's
+ *                      session ended no claim, frame or release goes through; another session
+ *                      holding the name is a conflict; retaken, the new session writes again
+ *   stale session      the lock's connection broken on our side only (a dead path the server
+ *                      has not noticed): a retake ends our previous session and gets the lock
  *   keepalives         pooled and lock connections carry TCP keepalives and a user timeout (a
  *                      dead path noticed in seconds); a DSN's own setting wins
  *
@@ -232,6 +238,91 @@ static void test_writes_need_lease(void **state)
 	assert_int_equal(q_int("SELECT count(*) FROM engine_job WHERE phase = 'status'"), 1);
 }
 
+/* Ends the session of pid, waiting up to 5 s for it to be gone. */
+static void terminate(int pid)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)::int", pid);
+	assert_int_equal(q_int(sql), 1);
+}
+
+static void test_lock_fence(void **state)
+{
+	struct store_lock *l = NULL;
+	struct seng_lease who = {"itest-fence", 0};
+	int64_t group, job = new_job(&group), ids[4];
+	size_t n = 0;
+	int pid;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_lock_take(T.dsn, "itest-fence", &l, err, sizeof(err)), FUOTA_OK);
+	pid = store_lock_pid(l);
+	assert_true(pid > 0);
+	who.lock_pid = pid;
+	assert_int_equal(store_lock_poll(l, true), FUOTA_OK);
+	assert_int_equal(seng_claim(T.s, &who, host_ms(), 30000, 4, ids, &n), FUOTA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(frame(job, group, "itest-fence", pid, 1), FUOTA_OK);
+	/* Its session ends: the lease still names us and runs, but nothing goes through. */
+	terminate(pid);
+	assert_int_equal(frame(job, group, "itest-fence", pid, 2), FUOTA_ERR_STATE);
+	assert_int_equal(fcnt_of(group), 1);
+	assert_int_equal(seng_claim(T.s, &who, host_ms(), 30000, 4, ids, &n), FUOTA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(seng_release(T.s, &who, 0), FUOTA_OK);
+	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner = 'itest-fence'"), 1);
+	/* Seen without a query. */
+	assert_int_equal(store_lock_poll(l, false), FUOTA_ERR_IO);
+	assert_int_equal(store_lock_pid(l), 0);
+	/* Another session took the name meanwhile: a conflict, until it lets go. */
+	q_exec("SELECT pg_advisory_lock(" STORE_LOCK_KEY1 ", hashtext('itest-fence'))");
+	assert_int_equal(store_lock_retake(l), FUOTA_ERR_CONFLICT);
+	q_exec("SELECT pg_advisory_unlock(" STORE_LOCK_KEY1 ", hashtext('itest-fence'))");
+	assert_int_equal(store_lock_retake(l), FUOTA_OK);
+	who.lock_pid = store_lock_pid(l);
+	assert_true(who.lock_pid > 0 && who.lock_pid != pid);
+	assert_int_equal(seng_claim(T.s, &who, host_ms(), 30000, 4, ids, &n), FUOTA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(frame(job, group, "itest-fence", who.lock_pid, 2), FUOTA_OK);
+	/* The old session's pid is not a way in. */
+	assert_int_equal(frame(job, group, "itest-fence", pid, 3), FUOTA_ERR_STATE);
+	assert_int_equal(seng_release(T.s, &who, 0), FUOTA_OK);
+	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner IS NULL"), 1);
+	store_lock_free(l);
+}
+
+/* The lock's connection breaks on our side only: the server's session lives on (a dead path it
+ * has not noticed yet; here a duplicate of the socket keeps it open) and holds the lock. */
+static void test_lock_stale_session(void **state)
+{
+	struct store_lock *l = NULL;
+	char err[256], sql[256];
+	int fd, keep, pid;
+
+	(void)state;
+	assert_int_equal(store_lock_take(T.dsn, "itest-stale", &l, err, sizeof(err)), FUOTA_OK);
+	pid = store_lock_pid(l);
+	fd = PQsocket(store_lock_conn(l));
+	keep = dup(fd);
+	assert_true(keep >= 0);
+	assert_int_equal(shutdown(fd, SHUT_RD), 0);
+	assert_int_equal(store_lock_poll(l, false), FUOTA_ERR_IO);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+	assert_int_equal(q_int(sql), 1);
+	/* The first retake ends that session, a later one gets the lock. */
+	for (int i = 0; i < 20 && store_lock_retake(l) != FUOTA_OK; i++) {
+		struct timespec ts = {0, 100000000};
+
+		nanosleep(&ts, NULL);
+	}
+	assert_true(store_lock_pid(l) > 0);
+	assert_int_equal(q_int(sql), 0);
+	close(keep);
+	store_lock_free(l);
+}
+
 static int sockopt(PGconn *c, int level, int name)
 {
 	int v = -1;
@@ -318,6 +409,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_claim_database_clock),
 	        cmocka_unit_test(test_writes_need_lease),
+	        cmocka_unit_test(test_lock_fence),
+	        cmocka_unit_test(test_lock_stale_session),
 	        cmocka_unit_test(test_keepalives),
 	};
 
