@@ -249,12 +249,31 @@ static int gw_frame_json(const uint8_t *payload, size_t len, char **text, size_t
 	return cs_gw_downlink_to_json(&d, text, text_len);
 }
 
+/* Whether a downlink (to a device or a gateway) may still go: not once the instance lock is seen
+ * lost, even from a tick already under way (the lease fence stops its next write; this stops
+ * what it wrote before). What was stored for it is then as if fuotad had died after the commit:
+ * the FCnt skipped, the request counted as sent and asked again. Read on the runner's thread only
+ * (the lock's connection is its own). */
+static bool may_send(struct engine_runner *r, const char *topic)
+{
+	size_t n = strlen(topic), k = sizeof("/command/down") - 1;
+
+	if (!r->inst.lock || n < k || strcmp(topic + n - k, "/command/down") != 0 ||
+	    !pthread_equal(r->self, pthread_self()))
+		return true;
+	return !r->inst.st.lost && !r->inst.st.refused &&
+	       store_lock_poll(r->inst.lock, false) == FUOTA_OK;
+}
+
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
 {
 	struct engine_runner *r = ctx;
 	struct pending_pub *p;
 	char gw[CS_EUI_LEN], *text = NULL;
 	int rc;
+
+	if (!may_send(r, topic))
+		return FUOTA_ERR_STATE;
 
 	if (gw_topic(r->gw_down, r->n_gw_filters, topic, gw) &&
 	    gw_wants_json(r, gw, realtime_ms(NULL))) {
@@ -313,8 +332,11 @@ static void pending_drop(struct engine_runner *r, size_t from)
 static void pending_send(struct engine_runner *r)
 {
 	for (size_t i = 0; i < r->n_pend; i++)
-		if (mqtt_publish(r->mqtt, r->pend[i].topic, r->pend[i].payload, r->pend[i].len,
-		                 1) != FUOTA_OK)
+		if (!may_send(r, r->pend[i].topic))
+			log_msg(LOG_LVL_WARN, "mqtt: %s: not sent, the instance lock is lost",
+			        r->pend[i].topic);
+		else if (mqtt_publish(r->mqtt, r->pend[i].topic, r->pend[i].payload, r->pend[i].len,
+		                      1) != FUOTA_OK)
 			log_msg(LOG_LVL_WARN, "mqtt: %s: not published", r->pend[i].topic);
 	pending_drop(r, 0);
 }
