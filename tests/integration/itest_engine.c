@@ -39,6 +39,9 @@
  *   instance restart               fuotad killed with SIGKILL and restarted with the same
  *                                  configuration renews its own lease at once; a second fuotad
  *                                  with a running one's instance id is refused
+ *   instance lock lost             the session holding fuotad A's instance lock ends and another
+ *                                  takes the id: A stops sending at once and exits with an
+ *                                  error; B with that id finishes the job, no FCnt twice
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
@@ -1192,6 +1195,13 @@ static long long db_count(const char *sql)
 	return v;
 }
 
+/* A dead engine's lease runs out: by the database's clock, which the fake clock does not move. */
+static void lease_runs_out(void)
+{
+	db_count("UPDATE job SET lease_until = now() - interval '1 second' "
+	         "WHERE lease_owner IS NOT NULL");
+}
+
 /* The job's plan as the API shows it (n_sessions 0: as it was made, "{}" here). A mixed job's
  * plan says what the engine runs: its sessions, their frames in all, and the TimeOut. */
 static void assert_plan_sessions(int64_t job, int n_sessions, int frames)
@@ -1579,6 +1589,7 @@ static void test_restart_mid_transmission(void **state)
 	assert_true(before >= 9);
 	/* Engine a "dies" holding its lease: b takes the job over once the lease has expired,
 	 * and the FCnt goes on from the database. */
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -1684,6 +1695,7 @@ static void test_crash_in_session_phase(void **state)
 	T.next_msg = T.n_msgs;
 	/* Back 10 s after the session start (the dead instance's lease long expired). */
 	T.now_ms = start_was + 10000;
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_all_done(job, 4);
@@ -2781,6 +2793,7 @@ static void test_mixed_restart(void **state)
 	assert_true(before >= 17 && before < 46);
 	/* Both sessions are under way. */
 	assert_true(db_count("SELECT min(frames_sent) FROM engine_session") > 0);
+	lease_runs_out();
 	b = new_engine("itest-b", true);
 	run(b, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -3101,6 +3114,167 @@ static void test_instance_restart(void **state)
 	assert_true(db_wait(sql, 1, 1000));
 }
 
+/* Plays the network and the gateways for a fuotad over the broker: every message it publishes,
+ * tagged `tag`, until done() or the deadline (realtime ms) passes. */
+static void world_run(const char *tag, bool (*done)(int64_t), int64_t job, int64_t deadline)
+{
+	while (!done(job)) {
+		struct mqtt_msg *m = NULL;
+
+		assert_true(realtime_ms() < deadline);
+		T.now_ms = realtime_ms();
+		deliver_answers(NULL);
+		if (mqtt_queue_pop(T.mq, 100, &m) != FUOTA_OK)
+			continue;
+		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len);
+		mqtt_msg_free(m);
+		T.now_ms = realtime_ms();
+		pump(NULL);
+	}
+}
+
+static bool four_frames(int64_t job)
+{
+	(void)job;
+	return T.n_fcnts >= 4;
+}
+
+/* The same for ms, whatever happens. */
+static void world_for(const char *tag, int64_t ms)
+{
+	int64_t end = realtime_ms() + ms;
+	struct mqtt_msg *m = NULL;
+
+	while (realtime_ms() < end) {
+		T.now_ms = realtime_ms();
+		deliver_answers(NULL);
+		if (mqtt_queue_pop(T.mq, 50, &m) != FUOTA_OK)
+			continue;
+		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len);
+		mqtt_msg_free(m);
+		T.now_ms = realtime_ms();
+		pump(NULL);
+	}
+}
+
+/* Starts fuotad (T.fd) with instance id `id` for the world of this test, logging to log. */
+static void lock_fuotad_start(const char *id, const char *log)
+{
+	struct itest_fuotad *fd = &T.fd;
+
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/%s", argv_dir, log);
+	unlink(fd->log);
+	setenv("FUOTA_ENGINE_INSTANCE_ID", id, 1);
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	unsetenv("FUOTA_ENGINE_INSTANCE_ID");
+}
+
+/* fuotad A sends a job's frames; the session holding its instance lock is ended by the server
+ * (pg_terminate_backend, as a database restart or a broken path would) and, before A can take
+ * the lock again, another session holds the id: A stops sending at once, says it refuses to go
+ * on, and exits with an error. fuotad B, started with the same id, takes the job over and
+ * finishes it; no FCnt went out twice, and none A sent was taken after its lock was gone. */
+static void test_lock_lost(void **state)
+{
+	static const char *const filters[] = {"application/+/device/+/command/down",
+	                                      "eu868/gateway/+/command/down", "fuota/#"};
+	struct mqtt_options opt;
+	char token[80], body[1024], st[32], sql[512];
+	json_t *out = NULL;
+	int64_t job, t_lost, t_exit;
+	long long fcnt_fence;
+	size_t a_frames;
+	PGconn *hold;
+	PGresult *r;
+	int status = 0;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000071", 0x31, 1);
+	add_dev("0000000000000072", 0x32, 2);
+	T.unicast_timeout_s = 2;
+	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
+	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
+	memset(&opt, 0, sizeof(opt));
+	opt.client_id = "itest-engine-world";
+	opt.clean_session = true;
+	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
+		                 FUOTA_OK);
+	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	lock_fuotad_start("itest-lock", "itest_engine_lock_a.log");
+	assert_int_equal(itest_token(argv_bin, T.dsn, false, 1, token), 0);
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"lock\",\"firmware_id\":%lld,\"devices\":[\"%s\",\"%s\"],"
+	         "\"redundancy_frames\":6,\"unicast_timeout_s\":2,\"unicast_attempts\":2,"
+	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
+	         "\"fragment_size\":%d,\"multicast_class\":\"C\"}",
+	         (long long)T.firmware_id, T.devs[0].eui, T.devs[1].eui, FRAG_SIZE);
+	assert_int_equal(api_call(T.fd.port, "POST", "/api/v1/jobs", token, body, &out), 201);
+	job = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	world_run("A", four_frames, job, realtime_ms() + 60000);
+	/* A's lock session ended; this test's session queues for the lock in the same statement,
+	 * so it holds the id before A can take it back. */
+	hold = PQconnectdb(T.dsn);
+	assert_int_equal(PQstatus(hold), CONNECTION_OK);
+	t_lost = realtime_ms();
+	r = PQexec(hold, "WITH t AS MATERIALIZED (SELECT pg_terminate_backend(pid) FROM pg_locks "
+	                 "WHERE locktype = 'advisory' AND classid = 1718972276 AND objsubid = 2 "
+	                 "AND granted AND pid <> pg_backend_pid()) "
+	                 "SELECT pg_advisory_lock(1718972276, hashtext('itest-lock')) FROM t");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(r), 1);
+	PQclear(r);
+	/* A frame that passed the fence before the session ended has committed by now. */
+	{
+		struct timespec ts = {0, 300000000};
+
+		nanosleep(&ts, NULL);
+	}
+	fcnt_fence = db_count("SELECT fcnt FROM multicast_group");
+	/* A stops and exits by itself, with an error and the reason in its log. */
+	for (int i = 0; i < 150 && T.fd.pid > 0; i++) {
+		if (waitpid(T.fd.pid, &status, WNOHANG) == T.fd.pid)
+			T.fd.pid = 0;
+		else
+			world_for("A", 100);
+	}
+	t_exit = realtime_ms();
+	assert_int_equal(T.fd.pid, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	assert_true(log_has(T.fd.log, "its lock's database session ended"));
+	assert_true(log_has(T.fd.log, "refused to continue"));
+	print_message("lock lost: fuotad A exited %lld ms after its lock session ended\n",
+	              (long long)(t_exit - t_lost));
+	/* What A published before it stopped, still on its way. */
+	world_for("A", 1000);
+	a_frames = T.n_fcnts;
+	for (size_t i = 0; i < a_frames; i++)
+		assert_true(T.fcnts[i] < (uint32_t)fcnt_fence);
+	/* Its leases are left as they were (another process with the id may own them). */
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job WHERE id = %lld AND lease_owner = 'itest-lock'",
+	         (long long)job);
+	assert_int_equal(db_count(sql), 1);
+	/* The other holder of the id lets go; B starts with it and finishes the job. */
+	PQfinish(hold);
+	lock_fuotad_start("itest-lock", "itest_engine_lock_b.log");
+	world_run("B", job_finished, job, realtime_ms() + 90000);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_true(T.n_fcnts > a_frames);
+	assert_fcnts_increase();
+	assert_int_equal(db_count("SELECT count(*) - count(DISTINCT fcnt) FROM engine_tx"), 0);
+}
+
 static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
@@ -3294,6 +3468,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
 	        cmocka_unit_test_teardown(test_instance_restart, e2e_teardown),
+	        cmocka_unit_test_teardown(test_lock_lost, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),

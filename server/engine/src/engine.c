@@ -101,8 +101,13 @@ void engine_destroy(struct engine *e)
 	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
 		seng_job_free(&e->jobs[i].j);
 	/* Not released, the leases still expire: another engine only waits longer. */
-	if (seng_release(e->store, e->cfg.instance_id, 0) != FUOTA_OK)
-		log_msg(LOG_LVL_WARN, "engine: leases of %s not released", e->cfg.instance_id);
+	{
+		struct seng_lease who = engine_lease(e);
+
+		if (seng_release(e->store, &who, 0) != FUOTA_OK)
+			log_msg(LOG_LVL_WARN, "engine: leases of %s not released",
+			        e->cfg.instance_id);
+	}
 	while (e->cache) {
 		struct engine_cache *c = e->cache;
 
@@ -518,7 +523,10 @@ static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_m
 
 static int phase(struct engine *e, const struct seng_job *j, struct seng_phase *p)
 {
-	int rc = seng_job_phase(e->store, j->id, p);
+	int rc;
+
+	p->lease = engine_lease(e);
+	rc = seng_job_phase(e->store, j->id, p);
 
 	engine_job_forget(e, j->id);
 	if (rc == FUOTA_OK) {
@@ -828,6 +836,7 @@ static int move_session(struct engine *e, const struct seng_job *j, unsigned wai
 	p.deadline_ms = now_ms;
 	p.moves = again;
 	p.n_moves = 2;
+	p.lease = engine_lease(e);
 	rc = seng_job_phase(e->store, j->id, &p);
 	engine_job_forget(e, j->id);
 	if (rc != FUOTA_OK)
@@ -1055,8 +1064,11 @@ int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms)
 	max = e->cfg.max_jobs_per_tick < 256 ? e->cfg.max_jobs_per_tick : 256;
 	pthread_mutex_lock(&e->lock);
 	engine_seen_flush(e, now_unix_ms, false);
-	rc = seng_claim(e->store, e->cfg.instance_id, now_unix_ms, now_unix_ms + e->cfg.lease_ms,
-	                max, ids, &n);
+	{
+		struct seng_lease who = engine_lease(e);
+
+		rc = seng_claim(e->store, &who, now_unix_ms, e->cfg.lease_ms, max, ids, &n);
+	}
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
 		int r = job_run(e, ids[i], now_unix_ms, &next);
 

@@ -93,11 +93,16 @@ struct engine {
 	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed */
 	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
 	size_t backlog; /* engine_set_backlog */
+	int lock_pid;   /* engine_set_lock_pid: the fence of every lease write (seng_lease) */
 	/* engine_seen.c, engine_batch_*: the records' states before the open batch changed them. */
 	struct engine_seen_undo *undo;
 	size_t n_undo, cap_undo;
 	bool batch, undo_lost; /* undo_lost: a change could not be noted (out of memory) */
 };
+
+/* engine_instance.c */
+/* Who the engine writes as: its instance id, fenced by its instance lock's session. */
+struct seng_lease engine_lease(const struct engine *e);
 
 /* engine.c */
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);

@@ -19,6 +19,7 @@
 #include "fuota/store.h"
 #include "fuota/store_lock.h"
 #include "engine_gwenc.h"
+#include "engine_instance.h"
 #include "fuota/store_engine.h"
 
 #define MAX_WAIT_MS    1000
@@ -26,11 +27,6 @@
 #define STATS_EVERY_MS 10000
 /* While the broker is away: a reminder this often between the lost and back lines. */
 #define MQTT_WARN_EVERY_MS 10000
-/* How often the instance lock's connection is checked (taken again after a database restart). */
-#define LOCK_CHECK_MS 10000
-/* At start, an instance id held by another session is tried again this many times, 250 ms
- * apart, before it counts as held by a running fuotad. */
-#define LOCK_WAIT_TRIES 12
 /* Inbound messages handled in one database transaction at most. Each one that writes is a
  * subtransaction (two with a store function's own transaction in it), and PostgreSQL tracks up to
  * 64 of them per transaction in shared memory: the store ends a batch sooner when its
@@ -88,11 +84,9 @@ struct engine_runner {
 	uint64_t item_seq, batch_first; /* items handled, the first of the open batch */
 	struct pending_pub *pend;
 	size_t n_pend, cap_pend;
-	/* The instance id's lock (owned; NULL with engine_runner_start_with). */
-	struct store_lock *lock;
-	char instance_id[64];
-	int64_t lock_checked_ms;
-	bool lock_lost;
+	/* The instance id and its lock (owned; no lock with engine_runner_start_with). */
+	struct engine_instance inst;
+	atomic_bool refused; /* another process holds the id now: stopped for good */
 	/* Messages whose database work was undone because the server went away (retry_keep). */
 	struct mqtt_msg **retry;
 	size_t n_retry, cap_retry, retry_dropped;
@@ -255,12 +249,31 @@ static int gw_frame_json(const uint8_t *payload, size_t len, char **text, size_t
 	return cs_gw_downlink_to_json(&d, text, text_len);
 }
 
+/* Whether a downlink (to a device or a gateway) may still go: not once the instance lock is seen
+ * lost, even from a tick already under way (the lease fence stops its next write; this stops
+ * what it wrote before). What was stored for it is then as if fuotad had died after the commit:
+ * the FCnt skipped, the request counted as sent and asked again. Read on the runner's thread only
+ * (the lock's connection is its own). */
+static bool may_send(struct engine_runner *r, const char *topic)
+{
+	size_t n = strlen(topic), k = sizeof("/command/down") - 1;
+
+	if (!r->inst.lock || n < k || strcmp(topic + n - k, "/command/down") != 0 ||
+	    !pthread_equal(r->self, pthread_self()))
+		return true;
+	return !r->inst.st.lost && !r->inst.st.refused &&
+	       store_lock_poll(r->inst.lock, false) == FUOTA_OK;
+}
+
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
 {
 	struct engine_runner *r = ctx;
 	struct pending_pub *p;
 	char gw[CS_EUI_LEN], *text = NULL;
 	int rc;
+
+	if (!may_send(r, topic))
+		return FUOTA_ERR_STATE;
 
 	if (gw_topic(r->gw_down, r->n_gw_filters, topic, gw) &&
 	    gw_wants_json(r, gw, realtime_ms(NULL))) {
@@ -319,8 +332,11 @@ static void pending_drop(struct engine_runner *r, size_t from)
 static void pending_send(struct engine_runner *r)
 {
 	for (size_t i = 0; i < r->n_pend; i++)
-		if (mqtt_publish(r->mqtt, r->pend[i].topic, r->pend[i].payload, r->pend[i].len,
-		                 1) != FUOTA_OK)
+		if (!may_send(r, r->pend[i].topic))
+			log_msg(LOG_LVL_WARN, "mqtt: %s: not sent, the instance lock is lost",
+			        r->pend[i].topic);
+		else if (mqtt_publish(r->mqtt, r->pend[i].topic, r->pend[i].payload, r->pend[i].len,
+		                      1) != FUOTA_OK)
 			log_msg(LOG_LVL_WARN, "mqtt: %s: not published", r->pend[i].topic);
 	pending_drop(r, 0);
 }
@@ -647,25 +663,9 @@ static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
 		        (long long)down_ms, st.outbox);
 }
 
-/* The instance lock, every LOCK_CHECK_MS: lost to another fuotad with the same id while the
- * database was away, two engines would share leases; said once, and once when it is back. */
-static void lock_maybe_check(struct engine_runner *r, int64_t now_ms)
+bool engine_runner_refused(const struct engine_runner *r)
 {
-	int rc;
-
-	if (!r->lock || now_ms - r->lock_checked_ms < LOCK_CHECK_MS)
-		return;
-	r->lock_checked_ms = now_ms;
-	rc = store_lock_check(r->lock);
-	if (rc == FUOTA_ERR_CONFLICT && !r->lock_lost)
-		log_msg(LOG_LVL_ERROR,
-		        "engine: instance id %s was taken by another running fuotad while the "
-		        "database was away: stop one of them",
-		        r->instance_id);
-	else if (rc == FUOTA_OK && r->lock_lost)
-		log_msg(LOG_LVL_INFO, "engine: instance id %s held again", r->instance_id);
-	if (rc != FUOTA_ERR_IO)
-		r->lock_lost = rc == FUOTA_ERR_CONFLICT;
+	return r && atomic_load(&r->refused);
 }
 
 static void *runner_main(void *arg)
@@ -682,7 +682,12 @@ static void *runner_main(void *arg)
 
 		stats_maybe_log(r, now);
 		mqtt_watch(r, now);
-		lock_maybe_check(r, now);
+		if (!engine_instance_watch(&r->inst, r->engine, now)) {
+			if (r->inst.st.refused)
+				atomic_store(&r->refused, true);
+			engine_instance_pause();
+			continue;
+		}
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 		retry_run(r);
 		if (now >= next_due) {
@@ -783,12 +788,15 @@ static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct 
 	r->store = s;
 	r->mqtt = mqtt;
 	r->gw_json_default = ecfg->gw_json;
-	r->lock = lock;
-	snprintf(r->instance_id, sizeof(r->instance_id), "%s", ecfg->instance_id);
+	r->inst.lock = lock;
+	snprintf(r->inst.id, sizeof(r->inst.id), "%s", ecfg->instance_id);
 	atomic_init(&r->stop, false);
+	atomic_init(&r->refused, false);
 	rc = mqtt_queue_create(0, &r->queue);
 	if (rc == FUOTA_OK)
 		rc = engine_create(s, ecfg, realtime_ms, NULL, publish, r, &r->engine);
+	if (rc == FUOTA_OK)
+		engine_set_lock_pid(r->engine, store_lock_pid(lock));
 	if (rc == FUOTA_OK)
 		rc = subscribe_all(r, ecfg, share_group);
 	if (rc == FUOTA_OK) {
@@ -797,62 +805,12 @@ static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct 
 		r->started = rc == FUOTA_OK;
 	}
 	if (rc != FUOTA_OK) {
-		r->lock = NULL; /* the caller's still */
+		r->inst.lock = NULL; /* the caller's still */
 		engine_runner_stop(r);
 		return rc;
 	}
 	*out = r;
 	return FUOTA_OK;
-}
-
-/* This fuotad's instance id, held (*lock) for as long as it runs: [engine] instance_id, else
- * [mqtt] client_id (refused when another running fuotad holds it), else fuotad-<host>-<http
- * port>, the same at every restart of one configuration on one host, so that a restarted
- * fuotad takes its own leases back at once instead of waiting for them to expire; when that
- * one is held (two fuotads started with one configuration), fuotad-<host>-<port>-<pid>. */
-static int instance_claim(const struct cfg *c, char *id, size_t cap, struct store_lock **lock)
-{
-	const char *configured = c->engine_instance_id[0] ? c->engine_instance_id
-	                         : c->mqtt_client_id[0]   ? c->mqtt_client_id
-	                                                  : NULL;
-	char host[32] = "host", err[256] = "";
-	int rc;
-
-	if (configured)
-		snprintf(id, cap, "%s", configured);
-	else {
-		gethostname(host, sizeof(host) - 1);
-		snprintf(id, cap, "fuotad-%s-%u", host, c->http_port);
-	}
-	rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
-	/* A fuotad killed a moment ago: its server session may take a little to end. */
-	for (int i = 0; rc == FUOTA_ERR_CONFLICT && i < LOCK_WAIT_TRIES; i++) {
-		struct timespec ts = {0, 250000000};
-
-		nanosleep(&ts, NULL);
-		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
-	}
-	if (rc == FUOTA_ERR_CONFLICT && configured) {
-		log_msg(LOG_LVL_ERROR,
-		        "engine: instance id %s is held by another running fuotad: refused (give "
-		        "each fuotad its own [engine] instance_id)",
-		        id);
-		return rc;
-	}
-	if (rc == FUOTA_ERR_CONFLICT) {
-		size_t n = strlen(id);
-
-		snprintf(id + n, cap - n, "-%ld", (long)getpid());
-		log_msg(LOG_LVL_WARN,
-		        "engine: another running fuotad with this configuration holds instance id "
-		        "%.*s: this one is %s (its leases are not taken back at a restart)",
-		        (int)n, id, id);
-		rc = store_lock_take(c->db_dsn, id, lock, err, sizeof(err));
-	}
-	if (rc != FUOTA_OK)
-		log_msg(LOG_LVL_ERROR, "engine: instance id %s: %s", id,
-		        err[0] ? err : fuota_strerror(rc));
-	return rc;
 }
 
 int engine_runner_start(const struct cfg *c, struct engine_runner **out)
@@ -888,7 +846,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 		log_msg(LOG_LVL_ERROR, "engine: needs the master key ([security] master_key)");
 		return FUOTA_ERR_INVALID_ARG;
 	}
-	rc = instance_claim(c, ecfg.instance_id, sizeof(ecfg.instance_id), &lock);
+	rc = engine_instance_claim(c, ecfg.instance_id, sizeof(ecfg.instance_id), &lock);
 	if (rc != FUOTA_OK)
 		return rc;
 	snprintf(client_id, sizeof(client_id), "%s",
@@ -949,6 +907,6 @@ void engine_runner_stop(struct engine_runner *r)
 	if (r->own_store)
 		store_close(r->store);
 	/* After engine_destroy released the leases. */
-	store_lock_free(r->lock);
+	store_lock_free(r->inst.lock);
 	free(r);
 }

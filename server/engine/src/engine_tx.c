@@ -256,6 +256,7 @@ static int send_frame(struct engine *e, struct seng_job *j, struct engine_cache 
 	if (rc != FUOTA_OK)
 		goto out;
 	memset(&f, 0, sizeof(f));
+	f.lease = engine_lease(e);
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
 	f.frag_index = frag_index;
@@ -487,6 +488,7 @@ static int send_status(struct engine *e, struct seng_job *j, struct engine_cache
 	if (rc != FUOTA_OK)
 		goto out;
 	memset(&f, 0, sizeof(f));
+	f.lease = engine_lease(e);
 	f.job_id = j->id;
 	f.group_id = j->mc_group_id;
 	f.frag_index = s->frag_index;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -141,7 +142,15 @@ static int cmd_run(const struct cfg *c)
 	/* The job engine: its own thread, database connections and MQTT client. */
 	if (c->engine_enabled && engine_runner_start(c, &engine) != FUOTA_OK)
 		goto out;
-	sigwait(&set, &sig);
+	/* A stop signal, or an engine that must not go on (its instance id taken by another
+	 * fuotad after its lock was lost): looked at every second. */
+	while (sig <= 0) {
+		struct timespec ts = {1, 0};
+
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig <= 0 && engine_runner_refused(engine))
+			goto out;
+	}
 	log_msg(LOG_LVL_INFO, "signal %d: shutting down", sig);
 	rc = 0;
 out:

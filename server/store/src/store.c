@@ -186,7 +186,7 @@ int store_open(const char *dsn, unsigned pool_size, struct store **out, char *er
 	pthread_cond_init(&s->freed, NULL);
 	s->size = pool_size;
 	for (unsigned i = 0; i < pool_size; i++) {
-		PGconn *c = PQconnectdb(dsn);
+		PGconn *c = store_connect(dsn, NULL);
 
 		s->all[i] = c;
 		if (!c || PQstatus(c) != CONNECTION_OK) {

@@ -92,54 +92,6 @@ void seng_job_free(struct seng_job *j)
 	j->n_gateways = 0;
 }
 
-int seng_claim(struct store *s, const char *owner, int64_t now_ms, int64_t until_ms, unsigned max,
-               int64_t *ids, size_t *n)
-{
-	char now[24], until[24], lim[24];
-	const char *vals[4] = {owner, store_i64(now, now_ms), store_i64(until, until_ms),
-	                       store_i64(lim, max)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc;
-
-	*n = 0;
-	rc = store_run(
-	        c,
-	        "WITH c AS (SELECT j.id FROM job j WHERE (j.state IN ('pending', 'running') "
-	        "  OR (j.state = 'cancelled' AND EXISTS (SELECT 1 FROM engine_job e "
-	        "      WHERE e.job_id = j.id AND e.phase <> 'done'))) "
-	        "  AND (j.start_at IS NULL OR j.start_at <= " TS(
-	                "$2") ") "
-	                      "  AND (j.lease_owner IS NULL OR j.lease_owner = $1 OR "
-	                      "j.lease_until IS NULL "
-	                      "      OR j.lease_until < " TS(
-	                              "$2") ") "
-	                                    "  ORDER BY j.id LIMIT $4 FOR UPDATE SKIP LOCKED) "
-	                                    "UPDATE job SET lease_owner = $1, lease_until = " TS(
-	                                            "$3") " FROM c "
-	                                                  "WHERE job.id = c.id RETURNING job.id",
-	        4, vals, &r);
-	if (rc == FUOTA_OK) {
-		for (int i = 0; i < PQntuples(r) && *n < max; i++)
-			ids[(*n)++] = store_get_i64(r, i, 0);
-	}
-	PQclear(r);
-	store_release(s, c);
-	return rc;
-}
-
-int seng_release(struct store *s, const char *owner, int64_t job_id)
-{
-	char id[24];
-	const char *vals[2] = {owner, store_i64(id, job_id)};
-	long rows;
-
-	return store_command(s,
-	                     "UPDATE job SET lease_owner = NULL, lease_until = NULL "
-	                     "WHERE lease_owner = $1 AND ($2::bigint = 0 OR id = $2)",
-	                     2, vals, &rows);
-}
-
 static void parse_gateways(const char *list, struct seng_job *j)
 {
 	size_t count = 0;
@@ -370,6 +322,8 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	}
 	c = store_acquire(s);
 	rc = begin(c);
+	if (rc == FUOTA_OK)
+		rc = store_lease_hold(c, job_id, &p->lease);
 	if (rc != FUOTA_OK)
 		goto out;
 	{
@@ -1102,6 +1056,8 @@ int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt)
 	c = store_acquire(s);
 	rc = begin(c);
 	if (rc == FUOTA_OK)
+		rc = store_lease_hold(c, f->job_id, &f->lease);
+	if (rc == FUOTA_OK)
 		rc = frame_record(c, gid, ids, jid, gws, n, now, fi, fcnt);
 	if (rc != FUOTA_OK)
 		goto out;
@@ -1206,6 +1162,8 @@ int seng_status_frame(struct store *s, const struct seng_status_frame *f, uint32
 		goto done;
 	c = store_acquire(s);
 	rc = begin(c);
+	if (rc == FUOTA_OK)
+		rc = store_lease_hold(c, f->job_id, &f->lease);
 	if (rc == FUOTA_OK)
 		rc = status_frame_tx(c, f, ids, gws, fcnt);
 	if (rc == FUOTA_OK)

@@ -75,6 +75,28 @@ STORE_MUST_CHECK int store_read_rows(struct store *s, const char *sql, int n,
                                      void (*read)(const PGresult *r, int row, void *item),
                                      void *out, size_t size, size_t max, size_t *n_read);
 
+/* A new connection to dsn (PQconnectdbParams: check PQstatus, PQfinish it) with a 5 s connect
+ * timeout, TCP keepalives and a TCP user timeout, so that a dead network path is noticed within
+ * about 10 s (store_conn.c); a setting the DSN gives itself wins. application_name may be NULL. */
+#define STORE_CONNECT_TIMEOUT_S   "5"
+#define STORE_TCP_USER_TIMEOUT_MS "9000"
+PGconn *store_connect(const char *dsn, const char *application_name);
+
+/* The instance locks' advisory key space (store_lock.c): pg_try_advisory_lock(STORE_LOCK_KEY1,
+ * hashtext(name)). A lease fence reads it in pg_locks (store_lease.c). */
+#define STORE_LOCK_KEY1 "1718972276"
+
+/* Inside an open transaction on c, before its writes: the lease of job_id is who's, unexpired by
+ * the database's clock, fenced (struct seng_lease); the job row is share-locked to the commit so
+ * no claim takes the lease meanwhile. FUOTA_OK, FUOTA_ERR_STATE (not ours: write nothing) or
+ * FUOTA_ERR_IO. (store_lease.c) */
+struct seng_lease;
+int store_lease_hold(PGconn *c, int64_t job_id, const struct seng_lease *who);
+
+/* The lock's connection (NULL while it has none), for tests of its settings. */
+struct store_lock;
+PGconn *store_lock_conn(const struct store_lock *l);
+
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 

@@ -111,6 +111,12 @@ void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms);
  * frames are not held back. */
 void engine_set_backlog(struct engine *e, size_t waiting);
 
+/* The server process id of the session holding the engine's instance lock (store_lock_pid):
+ * every claim, lease release, frame and phase change is written only while that session holds
+ * it (struct seng_lease). 0, the default: no instance lock, not checked (tests); -1: the lock
+ * is lost, nothing goes through. */
+void engine_set_lock_pid(struct engine *e, int pid);
+
 /* A gateway's DownlinkTxAck for a multicast frame fuotad sent. Not OK: the frame is queued to go
  * again through that gateway (with a new FCnt). Unknown downlink ids are ignored. */
 int engine_on_ack(struct engine *e, const struct cs_gw_ack *a);

@@ -15,6 +15,7 @@
 #ifndef FUOTA_ENGINE_MQTT_H
 #define FUOTA_ENGINE_MQTT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fuota/engine.h"
@@ -39,6 +40,10 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out);
 int engine_runner_start_with(struct store *s, struct mqtt_client *mqtt,
                              const struct engine_cfg *ecfg, const char *share_group,
                              struct engine_runner **out);
+
+/* Whether the engine stopped for good because another process took its instance id after its
+ * instance lock was lost (fuota/ilock.h): fuotad then exits with an error. */
+bool engine_runner_refused(const struct engine_runner *r);
 
 /* Stops the thread, flushes the MQTT outbox (up to 2 s), releases the engine's leases and frees
  * everything it created; NULL accepted. */

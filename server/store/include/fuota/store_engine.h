@@ -57,13 +57,27 @@ struct seng_job {
 
 void seng_job_free(struct seng_job *j);
 
-/* Claims (or renews) up to max jobs that need the engine: pending whose start_at has come,
- * running, or cancelled with engine state not yet done; free, ours, or with an expired lease.
- * ids: max entries. */
-STORE_MUST_CHECK int seng_claim(struct store *s, const char *owner, int64_t now_ms,
-                                int64_t until_ms, unsigned max, int64_t *ids, size_t *n);
-/* Drops our lease on one job (job_id > 0) or on all of them (job_id 0). */
-STORE_MUST_CHECK int seng_release(struct store *s, const char *owner, int64_t job_id);
+/* ---- leases (store_lease.c) ------------------------------------------------------------- */
+
+/* Who acts for a job: the lease owner (the engine's instance id) and, when the engine holds an
+ * instance lock (fuota/store_lock.h), the server process of the lock's session, store_lock_pid
+ * (0: no instance lock, not checked). A fenced write goes through only while that session still
+ * holds the lock, so that an instance whose lock was lost (another process with the same id may
+ * hold it now) cannot claim, write a frame or a phase, whatever its own state says. */
+struct seng_lease {
+	const char *owner;
+	int lock_pid;
+};
+
+/* Claims (or renews) up to max jobs that need the engine: pending whose start_at has come by
+ * now_ms (the engine's clock), running, or cancelled with engine state not yet done; free,
+ * ours, or with a lease expired by the database's clock. Our lease then runs lease_ms from the
+ * database's now(): two hosts whose clocks disagree cannot both hold it. ids: max entries. */
+STORE_MUST_CHECK int seng_claim(struct store *s, const struct seng_lease *who, int64_t now_ms,
+                                int64_t lease_ms, unsigned max, int64_t *ids, size_t *n);
+/* Drops our lease on one job (job_id > 0) or on all of them (job_id 0); fenced as seng_claim
+ * (after the lock was lost, the leases may be another process's with the same id). */
+STORE_MUST_CHECK int seng_release(struct store *s, const struct seng_lease *who, int64_t job_id);
 
 STORE_MUST_CHECK int seng_job_load(struct store *s, int64_t id, struct seng_job *j);
 
@@ -99,6 +113,7 @@ struct seng_move {
 	int block; /* > 0: only the devices that reported their block, < 0: the others */
 };
 struct seng_phase {
+	struct seng_lease lease;      /* the change applies only while we hold the job's lease */
 	enum engine_phase from_phase; /* the change applies only from this phase */
 	enum engine_phase to_phase;
 	bool set_session_start;
@@ -123,6 +138,7 @@ struct seng_phase {
 	/* The session start moved (session_moves + 1). */
 	bool session_moved;
 };
+/* FUOTA_ERR_STATE: not in from_phase, or the lease is not ours any more (nothing written). */
 STORE_MUST_CHECK int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
 /* Ends a job: state succeeded / failed, error (may be NULL), finished_at, phase done, lease
@@ -274,6 +290,7 @@ void seng_edges_free(struct seng_edges *e);
  * a frame sent again, the resent row (resend_of, 0 = none) is marked sent again.
  * next_tx_ms: when the next frame may go. *fcnt receives the frame's FCnt. */
 struct seng_frame {
+	struct seng_lease lease; /* nothing is written unless we hold the job's lease */
 	int64_t job_id, group_id;
 	int frag_index;
 	uint32_t n;
@@ -285,6 +302,7 @@ struct seng_frame {
 	int64_t now_ms, next_tx_ms;
 	int64_t gateway_free_ms; /* > 0: the gateways are busy until then (engine_gateway) */
 };
+/* FUOTA_ERR_STATE: the lease is not ours any more (no FCnt taken, nothing written). */
 STORE_MUST_CHECK int seng_frame(struct store *s, const struct seng_frame *f, uint32_t *fcnt);
 /* The oldest refused frame waiting to go again: its downlink id, gateway, FragIndex and N.
  * NOT_FOUND if none. */
@@ -344,6 +362,7 @@ STORE_MUST_CHECK int seng_round_end_set(struct store *s, int64_t job_id, int fra
  * session's round + 1 and asked_at, the job's next_tx_ms (the wait for the answers) and the
  * gateways' busy time. */
 struct seng_status_frame {
+	struct seng_lease lease; /* as seng_frame */
 	int64_t job_id, group_id;
 	int frag_index;
 	uint32_t asked_at;

@@ -7,6 +7,7 @@
 #ifndef FUOTA_STORE_LOCK_H
 #define FUOTA_STORE_LOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fuota/store_attr.h"
@@ -19,10 +20,23 @@ struct store_lock;
 STORE_MUST_CHECK int store_lock_take(const char *dsn, const char *name, struct store_lock **out,
                                      char *err, size_t errlen);
 
-/* Whether the lock is still held: a connection that broke (the database restarted) is opened
- * again and the lock taken again. Returns FUOTA_OK, FUOTA_ERR_CONFLICT (another session took it
- * meanwhile) or FUOTA_ERR_IO (no connection yet: try again later). */
-STORE_MUST_CHECK int store_lock_check(struct store_lock *l);
+/* Whether the lock is still held, without waiting: reads what the server sent on the lock's
+ * connection (a server that ended the session, an administrator's pg_terminate_backend, TCP
+ * keepalives that found the path dead: the connection is closed) and, with round_trip, also runs
+ * a query (a connection the server dropped silently shows only when used; this one may wait for
+ * the TCP user timeout, 9 s). Returns FUOTA_OK (held) or FUOTA_ERR_IO: lost, the connection is
+ * closed, the lock is the server's to give to whoever asks next (store_lock_retake). */
+STORE_MUST_CHECK int store_lock_poll(struct store_lock *l, bool round_trip);
+
+/* After a loss: a new connection and the lock again. When our previous session still holds it
+ * (the server has not noticed the broken path yet) that session is ended and FUOTA_ERR_IO
+ * returned (try again). Returns FUOTA_OK (held again, or never lost), FUOTA_ERR_CONFLICT
+ * (another session holds it: another process took the name) or FUOTA_ERR_IO (no connection). */
+STORE_MUST_CHECK int store_lock_retake(struct store_lock *l);
+
+/* The server process id of the session holding the lock (pg_locks.pid), 0 while lost: what a
+ * lease fence compares (struct seng_lease). */
+int store_lock_pid(const struct store_lock *l);
 
 /* Gives the lock up and closes its connection; NULL accepted. */
 void store_lock_free(struct store_lock *l);
