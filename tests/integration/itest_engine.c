@@ -30,6 +30,8 @@
  *   tenants                        the gateways that heard a device are stored under the
  *                                  tenant holding its DevEUI; a DevEUI changing hands starts
  *                                  with none of its former holder's
+ *   another application           an uplink of the same DevEUI under another application
+ *                                  answers nothing of the job's device
  *   crash in the session phase     the engine dies right after fixing the session time and
  *                                  comes back after it: the start moves, every device updated
  *   resync before the session      a device that sends its AppTimeReq 8 s after
@@ -218,6 +220,11 @@ static struct {
 	size_t stop_after_answers;     /* run() returns once that many were delivered (0: no) */
 	unsigned unicast_timeout_s;    /* of the jobs the rounds are checked for (5) */
 	int tx_power_dbm; /* the jobs' tx_power_dbm (0: none, the frames carry 29 dBm) */
+	/* Uplinks kept at the network server (their time set), not given to fuotad: read late
+	 * by the test (feed_held). */
+	bool hold_uplinks;
+	struct cs_uplink held[8];
+	size_t n_held;
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -300,6 +307,14 @@ static void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, cons
 	snprintf(u.rx[0].gateway_id, sizeof(u.rx[0].gateway_id), "%s", d->in_range_b ? GW_B : GW_A);
 	u.rx[0].rssi = -90;
 	u.rx[0].snr = 7.5f;
+	if (T.hold_uplinks) {
+		assert_true(T.n_held < sizeof(T.held) / sizeof(T.held[0]));
+		u.time.set = 1;
+		u.time.sec = T.now_ms / 1000;
+		u.time.nsec = (int32_t)(T.now_ms % 1000) * 1000000;
+		T.held[T.n_held++] = u;
+		return;
+	}
 	if (T.mqtt) {
 		char topic[128], *json = NULL;
 		size_t n = 0;
@@ -1021,6 +1036,8 @@ static void fresh_db(void)
 	T.tx_power_dbm = 0;
 	memset(T.mc_status, 0, sizeof(T.mc_status));
 	T.n_answers = T.next_answer = T.stop_after_answers = 0;
+	T.hold_uplinks = false;
+	T.n_held = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
 	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
 	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
@@ -1706,6 +1723,77 @@ static void test_crash_in_session_phase(void **state)
 	}
 	engine_destroy(a);
 	engine_destroy(b);
+}
+
+/* The uplinks the network server kept (T.hold_uplinks) reach fuotad now, as of application
+ * app; then forgotten. */
+static void feed_held(struct engine *e, const char *app)
+{
+	for (size_t i = 0; i < T.n_held; i++) {
+		snprintf(T.held[i].application_id, sizeof(T.held[i].application_id), "%s", app);
+		assert_int_equal(engine_on_uplink(e, &T.held[i]), FUOTA_OK);
+	}
+	T.n_held = 0;
+}
+
+static const char *dev_step(int64_t job, const char *eui, char *out, size_t cap)
+{
+	json_t *devs = job_devices(job);
+
+	snprintf(out, cap, "%s", dev_field(devs, eui, "step"));
+	json_decref(devs);
+	return out;
+}
+
+/* Issue 15: the same DevEUI in another application (another network server's device, or a
+ * forged uplink) answers nothing of a job's device: its PackageVersionAns, McGroupSetupAns and
+ * AppTimeReq move nothing; the device's own answers then do. */
+static void test_uplink_other_application(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f1", 0xb1, 1);
+	job = add_job(0, 1, 2);
+	e = new_engine("itest-a", false);
+	T.hold_uplinks = true;
+	for (int i = 0; i < 3 && T.n_held < 3; i++) {
+		assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+		pump(e);
+		T.now_ms += 100;
+	}
+	/* PackageVersionAns on the three ports. */
+	assert_int_equal(T.n_held, 3);
+	{
+		struct cs_uplink keep[3];
+
+		memcpy(keep, T.held, sizeof(keep));
+		feed_held(e, "app-2");
+		assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "pkg_version");
+		assert_int_equal(db_count("SELECT count(*) FROM device WHERE ts004_version > 0 "
+		                          "OR ts005_version > 0 OR ts003_version > 0"),
+		                 0);
+		memcpy(T.held, keep, sizeof(keep));
+		T.n_held = 3;
+	}
+	feed_held(e, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "mc_setup");
+	pump(e); /* McGroupSetupReq, sent at once; its answer kept */
+	assert_int_equal(T.n_held, 1);
+	T.held[1] = T.held[0];
+	feed_held(e, "app-2");
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "mc_setup");
+	T.held[0] = T.held[1];
+	T.n_held = 1;
+	feed_held(e, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "frag_setup");
+	T.hold_uplinks = false;
+	run(e, job, 4000, 0);
+	assert_all_done(job, 1);
+	engine_destroy(e);
 }
 
 /* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
@@ -3156,6 +3244,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_crash_in_session_phase),
 	        cmocka_unit_test(test_resync_waits_for_app_time),
+	        cmocka_unit_test(test_uplink_other_application),
 	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),

@@ -883,20 +883,30 @@ int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
 	return rc;
 }
 
-int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version)
+int seng_dev_version(struct store *s, const char *dev_eui, const char *application_id,
+                     int package_id, int version)
 {
 	char v[24];
-	const char *vals[2] = {dev_eui, store_i64(v, version)};
+	const char *vals[3] = {dev_eui, store_i64(v, version), application_id};
 	const char *sql;
 	long rows;
 
 	switch (package_id) {
-	case 1: sql = "UPDATE device SET ts003_version = $2 WHERE dev_eui = $1"; break;
-	case 2: sql = "UPDATE device SET ts005_version = $2 WHERE dev_eui = $1"; break;
-	case 3: sql = "UPDATE device SET ts004_version = $2 WHERE dev_eui = $1"; break;
+	case 1:
+		sql = "UPDATE device SET ts003_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
+	case 2:
+		sql = "UPDATE device SET ts005_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
+	case 3:
+		sql = "UPDATE device SET ts004_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
 	default: return FUOTA_ERR_INVALID_ARG;
 	}
-	return store_command(s, sql, 2, vals, &rows);
+	return store_command(s, sql, 3, vals, &rows);
 }
 
 /* '{"a","b"}': a text[] literal of n strings (quoted, so that any text is one element). */
@@ -1504,7 +1514,8 @@ int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
 	return rc;
 }
 
-int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due)
+int seng_dev_resynced(struct store *s, const char *dev_eui, const char *application_id,
+                      int64_t now_ms, bool *due)
 {
 	/* attempts = 0 with resync_sent: the session request waits for this exchange
 	 * (engine_dev.c on_session_ans); nothing else in mc_session looks like that. */
@@ -1513,11 +1524,13 @@ int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool
 	        "updated_at = now() WHERE jd.dev_eui = $1 AND jd.step = 'mc_session' "
 	        "AND jd.resync_sent AND jd.attempts = 0 "
 	        "AND jd.deadline > to_timestamp($2::bigint / 1000.0) "
-	        "AND EXISTS (SELECT 1 FROM job j WHERE j.id = jd.job_id AND j.state = 'running')";
+	        "AND EXISTS (SELECT 1 FROM job j WHERE j.id = jd.job_id AND j.state = 'running') "
+	        "AND EXISTS (SELECT 1 FROM device d WHERE d.tenant_id = jd.tenant_id "
+	        "AND d.dev_eui = jd.dev_eui AND d.application_id = $3)";
 	char now[24];
-	const char *vals[2] = {dev_eui, store_i64(now, now_ms)};
+	const char *vals[3] = {dev_eui, store_i64(now, now_ms), application_id};
 	long rows = 0;
-	int rc = store_command(s, sql, 2, vals, &rows);
+	int rc = store_command(s, sql, 3, vals, &rows);
 
 	*due = rc == FUOTA_OK && rows > 0;
 	return rc;

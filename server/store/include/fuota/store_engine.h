@@ -235,8 +235,10 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 /* Next v2 SessionCnt of a device (stored +1, committed before it is returned). CONFLICT once
  * 65535 was used. */
 int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
-/* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
-int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version);
+/* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version.
+ * Only the device of that DevEUI in application_id (the uplink's) is written. */
+int seng_dev_version(struct store *s, const char *dev_eui, const char *application_id,
+                     int package_id, int version);
 /* Gateway gw heard dev_eui at seen_ms with quality, for n (device, gateway) pairs, each at most
  * once in the batch, in one statement. Each pair is stored under the tenant that holds the
  * DevEUI when it is written (0: none); seng_job_edges reads a job's tenant's and no one's. */
@@ -318,9 +320,11 @@ int seng_event(struct store *s, int64_t tenant, int64_t job_id, const char *dev_
 /* Devices of the job still in mc_session with fewer than max_attempts requests sent: those
  * that may still answer once the session start is moved. */
 int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts, unsigned *n);
-/* dev_eui sent an AppTimeReq at now_ms: a session request of a running job that waits for the
- * device's clock resync (mc_session, resync_sent, attempts 0) is due now (*due). */
-int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due);
+/* dev_eui of application_id sent an AppTimeReq at now_ms: a session request of a running job
+ * that waits for the device's clock resync (mc_session, resync_sent, attempts 0) is due now
+ * (*due). The same DevEUI under another application changes nothing. */
+int seng_dev_resynced(struct store *s, const char *dev_eui, const char *application_id,
+                      int64_t now_ms, bool *due);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 
@@ -359,6 +363,7 @@ struct seng_paused {
 	int frag_index, frag_version;
 	uint32_t nb_frag; /* the job's uncoded fragments */
 	char stack[16];   /* device.stack */
+	char application_id[64];
 };
 int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_paused *out);
 
