@@ -32,6 +32,9 @@
  *                                  with none of its former holder's
  *   another application           an uplink of the same DevEUI under another application
  *                                  answers nothing of the job's device
+ *   stale session answers          a StartMissed to the request before the start moved, and
+ *                                  an answer the broker kept while fuotad was dead, move
+ *                                  nothing: the device meets the moved start
  *   crash in the session phase     the engine dies right after fixing the session time and
  *                                  comes back after it: the start moves, every device updated
  *   resync before the session      a device that sends its AppTimeReq 8 s after
@@ -148,6 +151,11 @@ struct sim_dev {
 	/* After ForceDeviceResyncReq its AppTimeReq leaves this much later (LoRa Basics Modem
 	 * waits at least 6 s); 0: at once. time_req_ms: when the one waiting leaves (0: none). */
 	int64_t resync_delay_ms, time_req_ms;
+	/* Its TS005 downlinks are kept, not received (the first one in held_dl), to be delivered
+	 * late by the test. */
+	bool hold_down;
+	uint8_t held_dl[64];
+	size_t held_dl_len;
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -885,6 +893,13 @@ static void pump(struct engine *e)
 			assert_string_equal(dl.dev_eui, eui);
 			if (!d || d->mute)
 				continue;
+			if (dl.f_port == 200 && d->hold_down) {
+				if (d->held_dl_len == 0 && dl.data_len <= sizeof(d->held_dl)) {
+					memcpy(d->held_dl, dl.data, dl.data_len);
+					d->held_dl_len = dl.data_len;
+				}
+				continue;
+			}
 			if (dl.f_port == 200)
 				dev_port200(e, d, dl.data, dl.data_len);
 			else if (dl.f_port == 201)
@@ -1794,6 +1809,110 @@ static void test_uplink_other_application(void **state)
 	run(e, job, 4000, 0);
 	assert_all_done(job, 1);
 	engine_destroy(e);
+}
+
+/* Issue 15: the session start moved (fuotad was down when it came) while a device's copy of the
+ * first McClassCSessionReq was still on its way; it reaches the device after the old start,
+ * which answers StartMissed, and that answer reaches fuotad after the request with the moved
+ * start went out. It answers the old request: the device (resynchronised once already in this
+ * job, so that a StartMissed believed fails it) is not failed, and meets the moved start. */
+static void test_late_start_missed_after_move(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f2", 0xb2, 1);
+	add_dev("00000000000000f3", 0xb3, 1);
+	job = add_job(0, 2, 2);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	T.devs[1].hold_down = true;
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	pump(a);
+	assert_true(T.devs[1].held_dl_len > 0);
+	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
+	                          "WHERE dev_eui = '00000000000000f3' RETURNING 1"),
+	                 1);
+	/* fuotad dies; back 10 s after the start: the start moves, both devices asked again
+	 * (device 1's copy kept too: lost). */
+	T.now_ms = start_was + 10000;
+	b = new_engine("itest-b", true);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(b, T.now_ms, NULL), FUOTA_OK);
+		pump(b);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	/* The old request reaches device 1 now: StartMissed. */
+	T.now_ms += 2000;
+	T.devs[1].hold_down = false;
+	dev_port200(b, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	run(b, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 0);
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
+/* Issue 15: a device's McClassCSessionAns reached the network server while fuotad was dead; the
+ * restarted fuotad moved the session start and asked again, and reads the old answer only now
+ * (kept by the broker). Its TimeToStart fits the old start, and read against the new one at
+ * the wrong moment it fits that too: it must not count as the answer (the device would wait
+ * for the old start and miss the session). */
+static void test_replayed_session_ans(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was, start_now, t_ans, gps_s = 0;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f4", 0xb4, 1);
+	add_dev("00000000000000f5", 0xb5, 1);
+	job = add_job(0, 2, 2);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	/* Device 1 answers at once; fuotad dies before it reads the answer. */
+	T.hold_uplinks = true;
+	pump(a);
+	T.hold_uplinks = false;
+	t_ans = T.now_ms;
+	assert_int_equal(T.n_held, 2);
+	T.held[0] = strcmp(T.held[0].dev_eui, T.devs[1].eui) == 0 ? T.held[0] : T.held[1];
+	T.n_held = 1;
+	/* Back after the start: moved, asked again (device 1 does not get it yet). */
+	T.now_ms = start_was + 10000;
+	b = new_engine("itest-b", true);
+	T.devs[1].hold_down = true;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(b, T.now_ms, NULL), FUOTA_OK);
+		pump(b);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	start_now = db_count("SELECT session_start_ms FROM engine_job");
+	/* Read when the new start is as far ahead as the old one was when the device answered. */
+	if (start_now - (start_was - t_ans) > T.now_ms)
+		T.now_ms = start_now - (start_was - t_ans);
+	feed_held(b, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	T.devs[1].hold_down = false;
+	T.devs[1].held_dl_len = 0;
+	run(b, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(lw_gps_from_unix(start_now / 1000, &gps_s), FUOTA_OK);
+	assert_int_equal(T.devs[1].session_time, lw_gps_wrap32(gps_s));
+	engine_destroy(a);
+	engine_destroy(b);
 }
 
 /* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
@@ -3245,6 +3364,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_crash_in_session_phase),
 	        cmocka_unit_test(test_resync_waits_for_app_time),
 	        cmocka_unit_test(test_uplink_other_application),
+	        cmocka_unit_test(test_late_start_missed_after_move),
+	        cmocka_unit_test(test_replayed_session_ans),
 	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),

@@ -1,5 +1,7 @@
 /* The answers of TS005 (Remote Multicast Setup, on port_mc) that move a device on, and the
- * check every uplink passes first: that it comes from the device's own application. */
+ * check every step answer passes first: that it answers the request in flight, not one fuotad
+ * has replaced or one it reads late (fuota/ans_match.h), and that it comes from the device's
+ * own application. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +11,11 @@
 #include "fuota/err.h"
 #include "fuota/log.h"
 #include "fuota/mc.h"
+
+static int64_t cs_ms(const struct cs_time *t)
+{
+	return t->sec * 1000 + t->nsec / 1000000;
+}
 
 bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id)
 {
@@ -37,6 +44,32 @@ int engine_ans_topic(const char *up_filter, const char *topic, struct cs_uplink 
 	/* The topic is what the broker's access rules guard: it names the application. */
 	snprintf(u->application_id, sizeof(u->application_id), "%s", app);
 	return FUOTA_OK;
+}
+
+bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                      const struct cs_uplink *u, const char *what, bool start_missed,
+                      int64_t now_ms)
+{
+	struct ans_in in;
+	enum ans_verdict v;
+	bool ns = u->n_rx > 0 && u->rx[0].ns_time.set;
+
+	memset(&in, 0, sizeof(in));
+	in.attempts = d->attempts;
+	in.asked_ms = d->asked_ms;
+	in.now_ms = now_ms;
+	in.rx_ms = ans_rx_ms(u->time.set, cs_ms(&u->time), ns, ns ? cs_ms(&u->rx[0].ns_time) : 0,
+	                     now_ms);
+	in.moved = strcmp(d->step, "mc_session") == 0 && j->session_moves > 0;
+	in.start_missed = start_missed;
+	if (!engine_seen_first_rx(e, j->id, d->dev_eui, d->step, &in.delivered_ms))
+		in.delivered_ms = 0;
+	v = ans_stale(&in);
+	if (v == ANS_CURRENT)
+		return false;
+	log_msg(LOG_LVL_INFO, "job %lld: device %s: %s in step %s ignored: %s",
+	        (long long)d->job_id, d->dev_eui, what, d->step, ans_verdict_name(v));
+	return true;
 }
 
 /* The device's clock disagrees with ours: it is resynchronised once (ForceDeviceResyncReq) and
@@ -73,13 +106,15 @@ static int clock_disagrees(struct engine *e, const struct seng_job *j, struct se
 }
 
 static int on_session_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                          const struct mc_session_ans *a, int64_t now_ms)
+                          const struct cs_uplink *up, const struct mc_session_ans *a,
+                          int64_t now_ms)
 {
 	struct seng_dev_update u;
 	char why[128], la[160];
 	int64_t start_gps_s, min_expected, max_expected, first_sent_ms;
 
-	if (strcmp(d->step, "mc_session") != 0)
+	if (strcmp(d->step, "mc_session") != 0 ||
+	    engine_ans_stale(e, j, d, up, "McClassSessionAns", a->start_missed, now_ms))
 		return FUOTA_OK;
 	if (a->dr_error || a->freq_error || a->group_undefined) {
 		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
@@ -90,7 +125,9 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	/* The request of this step was first sent attempts x unicast timeout before the current
 	 * deadline (dev_send); the device received one of its copies between then and now. */
 	first_sent_ms = now_ms;
-	if (d->has_deadline && d->attempts > 0)
+	if (d->asked_ms > 0)
+		first_sent_ms = d->asked_ms; /* the step's first request went out then */
+	else if (d->has_deadline && d->attempts > 0)
 		first_sent_ms = d->deadline_ms -
 		                (int64_t)d->attempts *
 		                        (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) *
@@ -157,7 +194,8 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 			                            cmd.u.pkg_ans.version, now_ms);
 			break;
 		case MC_CID_GROUP_SETUP:
-			if (strcmp(d->step, "mc_setup") != 0 || cmd.u.setup_ans.group_id != 0)
+			if (strcmp(d->step, "mc_setup") != 0 || cmd.u.setup_ans.group_id != 0 ||
+			    engine_ans_stale(e, j, d, u, "McGroupSetupAns", false, now_ms))
 				break;
 			if (cmd.u.setup_ans.id_error) {
 				rc = engine_dev_fail(e, d, "mc_setup", "McGroupSetupAns: IDError");
@@ -171,7 +209,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 		case MC_CID_CLASS_C_SESSION:
 		case MC_CID_CLASS_B_SESSION:
 			if (cmd.u.session_ans.group_id == 0)
-				rc = on_session_ans(e, j, d, &cmd.u.session_ans, now_ms);
+				rc = on_session_ans(e, j, d, u, &cmd.u.session_ans, now_ms);
 			break;
 		case MC_CID_GROUP_DELETE:
 			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.group_id != 0)

@@ -389,6 +389,9 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	if (st == ENGINE_STEP_FRAG_STATUS)
 		timeout_ms += policy_feedback_window_s(e->cfg.block_ack_delay) * 1000u;
 	u.attempts_inc = true;
+	/* The first request of the step: an answer received before it is stale (ans_match.h). */
+	u.set_asked = d->attempts == 0;
+	u.asked_ms = now_ms;
 	u.set_deadline = true;
 	/* The timeout counts from the delivery: a class A device gets one queued downlink per
 	 * uplink (engine_seen.c moves the deadline when it does). */
@@ -716,7 +719,8 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			                            cmd.u.version_ans.package_version, now_ms);
 			break;
 		case FRAG_CMD_SESSION_SETUP_ANS:
-			rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
+			if (!engine_ans_stale(e, j, d, u, "FragSessionSetupAns", false, now_ms))
+				rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
 			break;
 		case FRAG_CMD_SESSION_STATUS_ANS:
 			rc = on_status_ans(e, j, d, &cmd.u.status_ans);

@@ -189,6 +189,11 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 int engine_ans_topic(const char *up_filter, const char *topic, struct cs_uplink *u);
 /* Whether uplink u comes from application_id (the device's own); said when not. */
 bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id);
+/* Whether an answer (`what`, for the log) of device d in its current step must be ignored:
+ * it cannot answer the request in flight (fuota/ans_match.h). Said when so. */
+bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                      const struct cs_uplink *u, const char *what, bool start_missed,
+                      int64_t now_ms);
 
 /* engine_tx.c */
 /* Sends the multicast frames of job j that are due. *done: every frame is out and acked (or its

@@ -183,9 +183,10 @@ struct seng_dev {
 	int session_cnt;
 	bool mc_group_set, block_received, resync_sent;
 	unsigned cleanup_mask;
-	bool failed;    /* failure_reason is set */
-	char stack[16]; /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
-	int max_frags;  /* device.max_frags, 0 unknown */
+	bool failed;      /* failure_reason is set */
+	char stack[16];   /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
+	int max_frags;    /* device.max_frags, 0 unknown */
+	int64_t asked_ms; /* when the first request of its step went out (0: unknown) */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -227,6 +228,8 @@ struct seng_dev_update {
 	bool set_resync_sent;
 	bool set_time_to_start;
 	int64_t time_to_start_s;
+	bool set_asked; /* asked_ms: when the step's first request goes out */
+	int64_t asked_ms;
 };
 void seng_dev_update_init(struct seng_dev_update *u);
 int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
