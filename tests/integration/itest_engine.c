@@ -47,6 +47,9 @@
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
+ *   database outage               PostgreSQL cut between fuotad's McGroupSetupReq and the
+ *                                  devices' answers: every answer is kept, handled once it is
+ *                                  back, and nobody is asked twice
  *   a JSON gateway                 the same with gateway B speaking JSON (its stats and acks):
  *                                  its DownlinkFrames come in JSON, gateway A's in protobuf, and
  *                                  the REST gateway list shows each one's encoding
@@ -126,6 +129,7 @@ struct sim_dev {
 	bool mic_ok;
 	uint16_t last_cnt; /* v2: the last SessionCnt accepted */
 	unsigned frames, deletes, resyncs, time_answers;
+	unsigned setup_reqs;  /* McGroupSetupReq received */
 	unsigned foreign;     /* DataFragments of another session (FragIndex), ignored */
 	unsigned status_reqs; /* FragSessionStatusReq received */
 	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
@@ -432,6 +436,7 @@ static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			        FUOTA_OK);
 			d->next_fcnt = cmd.u.setup_req.min_fcnt;
 			d->has_group = true;
+			d->setup_reqs++;
 			ans.u.setup_ans.group_id = cmd.u.setup_req.group_id;
 			break;
 		}
@@ -3196,15 +3201,31 @@ static void test_instance_restart(void **state)
 	assert_true(db_wait(sql, 1, 1000));
 }
 
+/* The test's own MQTT client: it is the network server and the gateway. */
+static void world_connect(void)
+{
+	static const char *const filters[] = {"application/+/device/+/command/down",
+	                                      "eu868/gateway/+/command/down", "fuota/#"};
+	struct mqtt_options opt;
+
+	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
+	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
+	memset(&opt, 0, sizeof(opt));
+	opt.client_id = "itest-engine-world";
+	opt.clean_session = true;
+	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
+		                 FUOTA_OK);
+	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+}
+
 static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
-	struct mqtt_options opt;
 	char token[80], body[1024], path[64], st[32];
 	json_t *out = NULL;
 	int64_t job, deadline;
-	static const char *const filters[] = {"application/+/device/+/command/down",
-	                                      "eu868/gateway/+/command/down", "fuota/#"};
 
 	fresh_db();
 	add_dev("0000000000000061", 0x21, 2);
@@ -3218,17 +3239,7 @@ static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 	T.devs[1].in_range_b = gw_b_json;    /* then each gateway serves one device */
 	memset(T.gw_frames, 0, sizeof(T.gw_frames));
 	T.gw_json_frames = 0;
-	/* The test's own client: it is the network server and the gateway. */
-	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
-	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
-	memset(&opt, 0, sizeof(opt));
-	opt.client_id = "itest-engine-world";
-	opt.clean_session = true;
-	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
-		                 FUOTA_OK);
-	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+	world_connect();
 	memset(fd, 0, sizeof(*fd));
 	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
 	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
@@ -3353,6 +3364,168 @@ static void test_mqtt_json_gateway(void **state)
 	mqtt_end_to_end(true, false);
 }
 
+/* An outage of this test's database, as fuotad sees a PostgreSQL restart: no connection
+ * allowed and every one cut (down), or connections allowed again. */
+static void db_outage(bool down)
+{
+	char admin[640], sql[256], name[128];
+	const char *p = strstr(T.dsn, "dbname=");
+	PGconn *c;
+	PGresult *r;
+
+	assert_non_null(p);
+	snprintf(name, sizeof(name), "%s", p + 7);
+	name[strcspn(name, " ")] = 0;
+	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
+	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
+	c = PQconnectdb(admin);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
+	         down ? "false" : "true");
+	r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	if (down) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		         "WHERE datname = '%s'",
+		         name);
+		r = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		PQclear(r);
+	} else {
+		char err[256];
+
+		/* The test's own pool lost its connections with the others. */
+		store_close(T.store);
+		T.store = NULL;
+		assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
+	}
+	PQfinish(c);
+}
+
+/* The messages fuotad's log says it handled again once the database was back. */
+static size_t replayed(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[1024];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "engine: ");
+		unsigned long k = 0;
+
+		if (p && strstr(p, "messages handled again now that the database is back") &&
+		    sscanf(p, "engine: %lu messages", &k) == 1)
+			n += k;
+	}
+	fclose(f);
+	return n;
+}
+
+/* McGroupSetupReq published by fuotad and not yet given to the devices. */
+static size_t setup_reqs_waiting(void)
+{
+	size_t n = 0;
+
+	for (size_t i = T.next_msg; i < T.n_msgs; i++) {
+		struct cs_downlink dl;
+
+		if (!strstr(T.msgs[i].topic, "/command/down") ||
+		    strncmp(T.msgs[i].topic, "application/", 12) != 0 ||
+		    cs_downlink_from_json((const char *)T.msgs[i].data, T.msgs[i].len, &dl, NULL,
+		                          0) != FUOTA_OK)
+			continue;
+		n += dl.f_port == 200 && dl.data_len > 0 && dl.data[0] == MC_CID_GROUP_SETUP;
+	}
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Takes what the broker brought for `ms` (not given to the devices). */
+static void world_take(long ms)
+{
+	int64_t until = realtime_ms() + ms;
+	struct mqtt_msg *m = NULL;
+
+	while (realtime_ms() < until)
+		if (mqtt_queue_pop(T.mq, 50, &m) == FUOTA_OK) {
+			fake_publish(NULL, m->topic, m->payload, m->len);
+			mqtt_msg_free(m);
+		}
+}
+
+/* The uplinks that reach fuotad while its database is away are kept and handled once it is
+ * back: with PostgreSQL cut between the McGroupSetupReq and the devices' answers, every answer
+ * given during the outage moves its device on (none is asked twice: a lost answer would be
+ * asked again after the unicast timeout), and the job completes. */
+static void test_db_outage_replay(void **state)
+{
+	struct itest_fuotad *fd = &T.fd;
+	int64_t job, deadline;
+	size_t waiting = 0, n_devs = 3;
+	unsigned answers_in_outage = 0;
+	bool cut = false;
+
+	(void)state;
+	fresh_db();
+	for (size_t i = 0; i < n_devs; i++) {
+		char eui[17];
+
+		snprintf(eui, sizeof(eui), "00000000000000a%zu", i);
+		add_dev(eui, (uint8_t)(0x61 + i), 1);
+	}
+	world_connect();
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine_outage.log", argv_dir);
+	unlink(fd->log);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	job = add_job(0, n_devs, 2);
+	deadline = realtime_ms() + 120000;
+	while (!cut || !job_finished(job)) {
+		assert_true(realtime_ms() < deadline);
+		world_take(200);
+		T.now_ms = realtime_ms();
+		if (!cut && setup_reqs_waiting() > 0) {
+			/* Every device's request out (they go within moments of each other). */
+			world_take(1000);
+			waiting = setup_reqs_waiting();
+			db_outage(true);
+			sleep_ms(500);
+			T.now_ms = realtime_ms();
+			pump(NULL); /* the answers go to the broker while the database is away */
+			for (size_t i = 0; i < n_devs; i++)
+				answers_in_outage += T.devs[i].setup_reqs;
+			sleep_ms(2000);
+			db_outage(false);
+			cut = true;
+			continue;
+		}
+		pump(NULL);
+		deliver_answers(NULL);
+	}
+	assert_int_equal(waiting, n_devs);
+	assert_int_equal(answers_in_outage, n_devs);
+	assert_all_done(job, n_devs);
+	for (size_t i = 0; i < n_devs; i++)
+		assert_int_equal(T.devs[i].setup_reqs, 1);
+	/* fuotad read them during the outage, kept and handled them again. */
+	assert_true(replayed(fd->log) >= n_devs);
+	assert_int_equal(itest_fuotad_stop(fd), 0);
+	fd->pid = 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -3393,6 +3566,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),
+	        cmocka_unit_test_teardown(test_db_outage_replay, e2e_teardown),
 	};
 	int rc;
 
