@@ -37,6 +37,9 @@ static void test_stale(void **state)
 	assert_int_equal(ans_stale(&in), ANS_CURRENT);
 	in.rx_ms = T0 - ANS_CLOCK_SLACK_MS - 1;
 	assert_int_equal(ans_stale(&in), ANS_BEFORE_ASKED);
+	/* Any time a message may carry is compared without overflow. */
+	in.rx_ms = INT64_MIN;
+	assert_int_equal(ans_stale(&in), ANS_BEFORE_ASKED);
 	/* Unknown send time (a row from before the column): judged by the rest. */
 	in = base;
 	in.asked_ms = 0;
@@ -82,6 +85,7 @@ static void test_rx_ms(void **state)
 	assert_int_equal(ans_rx_ms(false, 0, false, 0, T0), T0);
 	/* A time ahead of ours never makes an answer newer than now. */
 	assert_int_equal(ans_rx_ms(true, T0 + 60000, false, 0, T0), T0);
+	assert_int_equal(ans_rx_ms(true, INT64_MAX, false, 0, T0), T0);
 }
 
 static void test_topic(void **state)

@@ -2,6 +2,7 @@
  * check every step answer passes first: that it answers the request in flight, not one fuotad
  * has replaced or one it reads late (fuota/ans_match.h), and that it comes from the device's
  * own application. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -12,9 +13,14 @@
 #include "fuota/log.h"
 #include "fuota/mc.h"
 
+/* A time of the network server's message in ms; seconds out of any sensible range (bytes from
+ * the broker) are bounded before they are scaled. */
 static int64_t cs_ms(const struct cs_time *t)
 {
-	return t->sec * 1000 + t->nsec / 1000000;
+	const int64_t max_s = INT64_MAX / 1000 - 1;
+	int64_t sec = t->sec > max_s ? max_s : t->sec < -max_s ? -max_s : t->sec;
+
+	return sec * 1000 + t->nsec / 1000000;
 }
 
 bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id)
@@ -22,7 +28,7 @@ bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id)
 	if (strcmp(u->application_id, application_id) == 0)
 		return true;
 	/* The same DevEUI under another application: not this job's device speaking. */
-	log_msg(LOG_LVL_WARN, "device %s: uplink of application %.64s, not of its own: ignored",
+	log_msg(LOG_LVL_INFO, "device %s: uplink of application %.64s, not of its own: ignored",
 	        u->dev_eui, u->application_id);
 	return false;
 }

@@ -8,7 +8,7 @@ enum ans_verdict ans_stale(const struct ans_in *in)
 {
 	if (in->attempts == 0)
 		return ANS_NONE_IN_FLIGHT;
-	if (in->asked_ms > 0 && in->rx_ms + ANS_CLOCK_SLACK_MS < in->asked_ms)
+	if (in->asked_ms > 0 && in->rx_ms < in->asked_ms - ANS_CLOCK_SLACK_MS)
 		return ANS_BEFORE_ASKED;
 	/* The uplink that delivered the new request cannot carry its answer (class A: the
 	 * answer goes in a later uplink), so a delivery seen at this very uplink does not count. */
