@@ -30,6 +30,11 @@
  *   tenants                        the gateways that heard a device are stored under the
  *                                  tenant holding its DevEUI; a DevEUI changing hands starts
  *                                  with none of its former holder's
+ *   another application           an uplink of the same DevEUI under another application
+ *                                  answers nothing of the job's device
+ *   stale session answers          a StartMissed to the request before the start moved, and
+ *                                  an answer the broker kept while fuotad was dead, move
+ *                                  nothing: the device meets the moved start
  *   crash in the session phase     the engine dies right after fixing the session time and
  *                                  comes back after it: the start moves, every device updated
  *   resync before the session      a device that sends its AppTimeReq 8 s after
@@ -45,6 +50,9 @@
  *
  *   end to end                     fuotad's engine on the broker, the job made through the REST
  *                                  API, devices and gateway answering over MQTT
+ *   database outage               PostgreSQL cut between fuotad's McGroupSetupReq and the
+ *                                  devices' answers: every answer is kept, handled once it is
+ *                                  back, and nobody is asked twice
  *   a JSON gateway                 the same with gateway B speaking JSON (its stats and acks):
  *                                  its DownlinkFrames come in JSON, gateway A's in protobuf, and
  *                                  the REST gateway list shows each one's encoding
@@ -124,6 +132,7 @@ struct sim_dev {
 	bool mic_ok;
 	uint16_t last_cnt; /* v2: the last SessionCnt accepted */
 	unsigned frames, deletes, resyncs, time_answers;
+	unsigned setup_reqs;  /* McGroupSetupReq received */
 	unsigned foreign;     /* DataFragments of another session (FragIndex), ignored */
 	unsigned status_reqs; /* FragSessionStatusReq received */
 	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
@@ -149,6 +158,11 @@ struct sim_dev {
 	/* After ForceDeviceResyncReq its AppTimeReq leaves this much later (LoRa Basics Modem
 	 * waits at least 6 s); 0: at once. time_req_ms: when the one waiting leaves (0: none). */
 	int64_t resync_delay_ms, time_req_ms;
+	/* Its TS005 downlinks are kept, not received (the first one in held_dl), to be delivered
+	 * late by the test. */
+	bool hold_down;
+	uint8_t held_dl[64];
+	size_t held_dl_len;
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -221,6 +235,11 @@ static struct {
 	size_t stop_after_answers;     /* run() returns once that many were delivered (0: no) */
 	unsigned unicast_timeout_s;    /* of the jobs the rounds are checked for (5) */
 	int tx_power_dbm; /* the jobs' tx_power_dbm (0: none, the frames carry 29 dBm) */
+	/* Uplinks kept at the network server (their time set), not given to fuotad: read late
+	 * by the test (feed_held). */
+	bool hold_uplinks;
+	struct cs_uplink held[8];
+	size_t n_held;
 } T;
 
 static const char *argv_bin, *argv_env, *argv_dir;
@@ -303,6 +322,14 @@ static void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, cons
 	snprintf(u.rx[0].gateway_id, sizeof(u.rx[0].gateway_id), "%s", d->in_range_b ? GW_B : GW_A);
 	u.rx[0].rssi = -90;
 	u.rx[0].snr = 7.5f;
+	if (T.hold_uplinks) {
+		assert_true(T.n_held < sizeof(T.held) / sizeof(T.held[0]));
+		u.time.set = 1;
+		u.time.sec = T.now_ms / 1000;
+		u.time.nsec = (int32_t)(T.now_ms % 1000) * 1000000;
+		T.held[T.n_held++] = u;
+		return;
+	}
 	if (T.mqtt) {
 		char topic[128], *json = NULL;
 		size_t n = 0;
@@ -412,6 +439,7 @@ static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 			        FUOTA_OK);
 			d->next_fcnt = cmd.u.setup_req.min_fcnt;
 			d->has_group = true;
+			d->setup_reqs++;
 			ans.u.setup_ans.group_id = cmd.u.setup_req.group_id;
 			break;
 		}
@@ -873,6 +901,13 @@ static void pump(struct engine *e)
 			assert_string_equal(dl.dev_eui, eui);
 			if (!d || d->mute)
 				continue;
+			if (dl.f_port == 200 && d->hold_down) {
+				if (d->held_dl_len == 0 && dl.data_len <= sizeof(d->held_dl)) {
+					memcpy(d->held_dl, dl.data, dl.data_len);
+					d->held_dl_len = dl.data_len;
+				}
+				continue;
+			}
 			if (dl.f_port == 200)
 				dev_port200(e, d, dl.data, dl.data_len);
 			else if (dl.f_port == 201)
@@ -1024,6 +1059,8 @@ static void fresh_db(void)
 	T.tx_power_dbm = 0;
 	memset(T.mc_status, 0, sizeof(T.mc_status));
 	T.n_answers = T.next_answer = T.stop_after_answers = 0;
+	T.hold_uplinks = false;
+	T.n_held = 0;
 	/* The pid keeps a fuotad left over by a crashed run away from this run's databases. */
 	snprintf(name, sizeof(name), "fuota_itest_engine_%ld_%d", (long)getpid(), T.db_seq++);
 	assert_int_equal(itest_db_create(&T.env, name, T.dsn, sizeof(T.dsn)), 0);
@@ -1786,6 +1823,183 @@ static void test_unheard_device_failure_not_stored(void **state)
 	                    "no gateway has heard the device");
 	json_decref(devs);
 	assert_image(&T.devs[0]);
+	engine_destroy(b);
+}
+
+/* The uplinks the network server kept (T.hold_uplinks) reach fuotad now, as of application
+ * app; then forgotten. */
+static void feed_held(struct engine *e, const char *app)
+{
+	for (size_t i = 0; i < T.n_held; i++) {
+		snprintf(T.held[i].application_id, sizeof(T.held[i].application_id), "%s", app);
+		assert_int_equal(engine_on_uplink(e, &T.held[i]), FUOTA_OK);
+	}
+	T.n_held = 0;
+}
+
+static const char *dev_step(int64_t job, const char *eui, char *out, size_t cap)
+{
+	json_t *devs = job_devices(job);
+
+	snprintf(out, cap, "%s", dev_field(devs, eui, "step"));
+	json_decref(devs);
+	return out;
+}
+
+/* Issue 15: the same DevEUI in another application (another network server's device, or a
+ * forged uplink) answers nothing of a job's device: its PackageVersionAns, McGroupSetupAns and
+ * AppTimeReq move nothing; the device's own answers then do. */
+static void test_uplink_other_application(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f1", 0xb1, 1);
+	job = add_job(0, 1, 2);
+	e = new_engine("itest-a", false);
+	T.hold_uplinks = true;
+	for (int i = 0; i < 3 && T.n_held < 3; i++) {
+		assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+		pump(e);
+		T.now_ms += 100;
+	}
+	/* PackageVersionAns on the three ports. */
+	assert_int_equal(T.n_held, 3);
+	{
+		struct cs_uplink keep[3];
+
+		memcpy(keep, T.held, sizeof(keep));
+		feed_held(e, "app-2");
+		assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "pkg_version");
+		assert_int_equal(db_count("SELECT count(*) FROM device WHERE ts004_version > 0 "
+		                          "OR ts005_version > 0 OR ts003_version > 0"),
+		                 0);
+		memcpy(T.held, keep, sizeof(keep));
+		T.n_held = 3;
+	}
+	feed_held(e, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "mc_setup");
+	pump(e); /* McGroupSetupReq, sent at once; its answer kept */
+	assert_int_equal(T.n_held, 1);
+	T.held[1] = T.held[0];
+	feed_held(e, "app-2");
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "mc_setup");
+	T.held[0] = T.held[1];
+	T.n_held = 1;
+	feed_held(e, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "frag_setup");
+	T.hold_uplinks = false;
+	run(e, job, 4000, 0);
+	assert_all_done(job, 1);
+	engine_destroy(e);
+}
+
+/* Issue 15: the session start moved (fuotad was down when it came) while a device's copy of the
+ * first McClassCSessionReq was still on its way; it reaches the device after the old start,
+ * which answers StartMissed, and that answer reaches fuotad after the request with the moved
+ * start went out. It answers the old request: the device (resynchronised once already in this
+ * job, so that a StartMissed believed fails it) is not failed, and meets the moved start. */
+static void test_late_start_missed_after_move(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f2", 0xb2, 1);
+	add_dev("00000000000000f3", 0xb3, 1);
+	job = add_job(0, 2, 2);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	T.devs[1].hold_down = true;
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	pump(a);
+	assert_true(T.devs[1].held_dl_len > 0);
+	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
+	                          "WHERE dev_eui = '00000000000000f3' RETURNING 1"),
+	                 1);
+	/* fuotad dies; back 10 s after the start: the start moves, both devices asked again
+	 * (device 1's copy kept too: lost). */
+	T.now_ms = start_was + 10000;
+	lease_runs_out();
+	b = new_engine("itest-b", true);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(b, T.now_ms, NULL), FUOTA_OK);
+		pump(b);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	/* The old request reaches device 1 now: StartMissed. */
+	T.now_ms += 2000;
+	T.devs[1].hold_down = false;
+	dev_port200(b, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	run(b, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 0);
+	engine_destroy(a);
+	engine_destroy(b);
+}
+
+/* Issue 15: a device's McClassCSessionAns reached the network server while fuotad was dead; the
+ * restarted fuotad moved the session start and asked again, and reads the old answer only now
+ * (kept by the broker). Its TimeToStart fits the old start, and read against the new one at
+ * the wrong moment it fits that too: it must not count as the answer (the device would wait
+ * for the old start and miss the session). */
+static void test_replayed_session_ans(void **state)
+{
+	struct engine *a, *b;
+	int64_t job, start_was, start_now, t_ans, gps_s = 0;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f4", 0xb4, 1);
+	add_dev("00000000000000f5", 0xb5, 1);
+	job = add_job(0, 2, 2);
+	a = new_engine("itest-a", true);
+	run_to_phase(a, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
+	/* Device 1 answers at once; fuotad dies before it reads the answer. */
+	T.hold_uplinks = true;
+	pump(a);
+	T.hold_uplinks = false;
+	t_ans = T.now_ms;
+	assert_int_equal(T.n_held, 2);
+	T.held[0] = strcmp(T.held[0].dev_eui, T.devs[1].eui) == 0 ? T.held[0] : T.held[1];
+	T.n_held = 1;
+	/* Back after the start: moved, asked again (device 1 does not get it yet). */
+	T.now_ms = start_was + 10000;
+	lease_runs_out();
+	b = new_engine("itest-b", true);
+	T.devs[1].hold_down = true;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(b, T.now_ms, NULL), FUOTA_OK);
+		pump(b);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	start_now = db_count("SELECT session_start_ms FROM engine_job");
+	/* Read when the new start is as far ahead as the old one was when the device answered. */
+	if (start_now - (start_was - t_ans) > T.now_ms)
+		T.now_ms = start_now - (start_was - t_ans);
+	feed_held(b, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	T.devs[1].hold_down = false;
+	T.devs[1].held_dl_len = 0;
+	run(b, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(lw_gps_from_unix(start_now / 1000, &gps_s), FUOTA_OK);
+	assert_int_equal(T.devs[1].session_time, lw_gps_wrap32(gps_s));
+	engine_destroy(a);
 	engine_destroy(b);
 }
 
@@ -3275,15 +3489,31 @@ static void test_lock_lost(void **state)
 	assert_int_equal(db_count("SELECT count(*) - count(DISTINCT fcnt) FROM engine_tx"), 0);
 }
 
+/* The test's own MQTT client: it is the network server and the gateway. */
+static void world_connect(void)
+{
+	static const char *const filters[] = {"application/+/device/+/command/down",
+	                                      "eu868/gateway/+/command/down", "fuota/#"};
+	struct mqtt_options opt;
+
+	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
+	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
+	memset(&opt, 0, sizeof(opt));
+	opt.client_id = "itest-engine-world";
+	opt.clean_session = true;
+	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
+		                 FUOTA_OK);
+	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+}
+
 static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 {
 	struct itest_fuotad *fd = &T.fd;
-	struct mqtt_options opt;
 	char token[80], body[1024], path[64], st[32];
 	json_t *out = NULL;
 	int64_t job, deadline;
-	static const char *const filters[] = {"application/+/device/+/command/down",
-	                                      "eu868/gateway/+/command/down", "fuota/#"};
 
 	fresh_db();
 	add_dev("0000000000000061", 0x21, 2);
@@ -3297,17 +3527,7 @@ static void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 	T.devs[1].in_range_b = gw_b_json;    /* then each gateway serves one device */
 	memset(T.gw_frames, 0, sizeof(T.gw_frames));
 	T.gw_json_frames = 0;
-	/* The test's own client: it is the network server and the gateway. */
-	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
-	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
-	memset(&opt, 0, sizeof(opt));
-	opt.client_id = "itest-engine-world";
-	opt.clean_session = true;
-	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
-		                 FUOTA_OK);
-	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+	world_connect();
 	memset(fd, 0, sizeof(*fd));
 	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
 	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
@@ -3432,6 +3652,168 @@ static void test_mqtt_json_gateway(void **state)
 	mqtt_end_to_end(true, false);
 }
 
+/* An outage of this test's database, as fuotad sees a PostgreSQL restart: no connection
+ * allowed and every one cut (down), or connections allowed again. */
+static void db_outage(bool down)
+{
+	char admin[640], sql[256], name[128];
+	const char *p = strstr(T.dsn, "dbname=");
+	PGconn *c;
+	PGresult *r;
+
+	assert_non_null(p);
+	snprintf(name, sizeof(name), "%s", p + 7);
+	name[strcspn(name, " ")] = 0;
+	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
+	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
+	c = PQconnectdb(admin);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
+	         down ? "false" : "true");
+	r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	if (down) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		         "WHERE datname = '%s'",
+		         name);
+		r = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		PQclear(r);
+	} else {
+		char err[256];
+
+		/* The test's own pool lost its connections with the others. */
+		store_close(T.store);
+		T.store = NULL;
+		assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
+	}
+	PQfinish(c);
+}
+
+/* The messages fuotad's log says it handled again once the database was back. */
+static size_t replayed(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[1024];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "engine: ");
+		unsigned long k = 0;
+
+		if (p && strstr(p, "messages handled again now that the database is back") &&
+		    sscanf(p, "engine: %lu messages", &k) == 1)
+			n += k;
+	}
+	fclose(f);
+	return n;
+}
+
+/* McGroupSetupReq published by fuotad and not yet given to the devices. */
+static size_t setup_reqs_waiting(void)
+{
+	size_t n = 0;
+
+	for (size_t i = T.next_msg; i < T.n_msgs; i++) {
+		struct cs_downlink dl;
+
+		if (!strstr(T.msgs[i].topic, "/command/down") ||
+		    strncmp(T.msgs[i].topic, "application/", 12) != 0 ||
+		    cs_downlink_from_json((const char *)T.msgs[i].data, T.msgs[i].len, &dl, NULL,
+		                          0) != FUOTA_OK)
+			continue;
+		n += dl.f_port == 200 && dl.data_len > 0 && dl.data[0] == MC_CID_GROUP_SETUP;
+	}
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Takes what the broker brought for `ms` (not given to the devices). */
+static void world_take(long ms)
+{
+	int64_t until = realtime_ms() + ms;
+	struct mqtt_msg *m = NULL;
+
+	while (realtime_ms() < until)
+		if (mqtt_queue_pop(T.mq, 50, &m) == FUOTA_OK) {
+			fake_publish(NULL, m->topic, m->payload, m->len);
+			mqtt_msg_free(m);
+		}
+}
+
+/* The uplinks that reach fuotad while its database is away are kept and handled once it is
+ * back: with PostgreSQL cut between the McGroupSetupReq and the devices' answers, every answer
+ * given during the outage moves its device on (none is asked twice: a lost answer would be
+ * asked again after the unicast timeout), and the job completes. */
+static void test_db_outage_replay(void **state)
+{
+	struct itest_fuotad *fd = &T.fd;
+	int64_t job, deadline;
+	size_t waiting = 0, n_devs = 3;
+	unsigned answers_in_outage = 0;
+	bool cut = false;
+
+	(void)state;
+	fresh_db();
+	for (size_t i = 0; i < n_devs; i++) {
+		char eui[17];
+
+		snprintf(eui, sizeof(eui), "00000000000000a%zu", i);
+		add_dev(eui, (uint8_t)(0x61 + i), 1);
+	}
+	world_connect();
+	memset(fd, 0, sizeof(*fd));
+	snprintf(fd->bin, sizeof(fd->bin), "%s", argv_bin);
+	snprintf(fd->dsn, sizeof(fd->dsn), "%s", T.dsn);
+	snprintf(fd->log, sizeof(fd->log), "%s/itest_engine_outage.log", argv_dir);
+	unlink(fd->log);
+	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
+	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
+	assert_int_equal(itest_fuotad_start(fd), 0);
+	job = add_job(0, n_devs, 2);
+	deadline = realtime_ms() + 120000;
+	while (!cut || !job_finished(job)) {
+		assert_true(realtime_ms() < deadline);
+		world_take(200);
+		T.now_ms = realtime_ms();
+		if (!cut && setup_reqs_waiting() > 0) {
+			/* Every device's request out (they go within moments of each other). */
+			world_take(1000);
+			waiting = setup_reqs_waiting();
+			db_outage(true);
+			sleep_ms(500);
+			T.now_ms = realtime_ms();
+			pump(NULL); /* the answers go to the broker while the database is away */
+			for (size_t i = 0; i < n_devs; i++)
+				answers_in_outage += T.devs[i].setup_reqs;
+			sleep_ms(2000);
+			db_outage(false);
+			cut = true;
+			continue;
+		}
+		pump(NULL);
+		deliver_answers(NULL);
+	}
+	assert_int_equal(waiting, n_devs);
+	assert_int_equal(answers_in_outage, n_devs);
+	assert_all_done(job, n_devs);
+	for (size_t i = 0; i < n_devs; i++)
+		assert_int_equal(T.devs[i].setup_reqs, 1);
+	/* fuotad read them during the outage, kept and handled them again. */
+	assert_true(replayed(fd->log) >= n_devs);
+	assert_int_equal(itest_fuotad_stop(fd), 0);
+	fd->pid = 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -3443,6 +3825,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_crash_in_session_phase),
 	        cmocka_unit_test(test_unheard_device_failure_not_stored),
 	        cmocka_unit_test(test_resync_waits_for_app_time),
+	        cmocka_unit_test(test_uplink_other_application),
+	        cmocka_unit_test(test_late_start_missed_after_move),
+	        cmocka_unit_test(test_replayed_session_ans),
 	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),
@@ -3472,6 +3857,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(test_mqtt_end_to_end, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_json_gateway, e2e_teardown),
 	        cmocka_unit_test_teardown(test_mqtt_adaptive_api_job, e2e_teardown),
+	        cmocka_unit_test_teardown(test_db_outage_replay, e2e_teardown),
 	};
 	int rc;
 

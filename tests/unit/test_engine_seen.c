@@ -204,12 +204,41 @@ static void test_batch_undo(void **state)
 	engine_seen_free(&e);
 }
 
+/* A request sent afresh (attempt 1: a new step, or the step asked again from the start, as
+ * after the session start moved) forgets when the former ones were delivered: they did not
+ * carry it, and a StartMissed is judged by whether it was delivered (ans_match.h). */
+static void test_new_request_forgets_deliveries(void **state)
+{
+	struct engine e;
+	char d1[SENG_EUI_LEN];
+	int64_t rx = 0, far = T0 + HOUR_MS;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	eui(d1, 1);
+	uplink(&e, 1, T0);
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0, far);
+	uplink(&e, 1, T0 + 10000);
+	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 10000), FUOTA_OK);
+	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_int_equal(rx, T0 + 10000);
+	/* The same request again (attempt 2): its first delivery stays. */
+	engine_seen_sent(&e, 7, d1, "mc_session", 2, 1, 15000, T0 + 20000, far);
+	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_int_equal(rx, T0 + 10000);
+	/* Asked afresh with a moved start: none of it is delivered yet. */
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 30000, far);
+	assert_false(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	engine_seen_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_old_goes_recent_stays),
 	        cmocka_unit_test(test_sweep_keeps_lookups),
 	        cmocka_unit_test(test_batch_undo),
+	        cmocka_unit_test(test_new_request_forgets_deliveries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

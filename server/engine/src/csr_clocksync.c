@@ -78,8 +78,8 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 			break;
 		}
 		if (cmd.cid == CLK_CID_PACKAGE_VERSION) {
-			if (seng_dev_version(e->store, u->dev_eui, CLK_PACKAGE_ID,
-			                     cmd.u.pkg_ans.version) != FUOTA_OK)
+			if (seng_dev_version(e->store, u->dev_eui, u->application_id,
+			                     CLK_PACKAGE_ID, cmd.u.pkg_ans.version) != FUOTA_OK)
 				rc = FUOTA_ERR_IO;
 			continue;
 		}
@@ -106,7 +106,8 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 	if (app_time) {
 		bool due = false;
 
-		if (seng_dev_resynced(e->store, u->dev_eui, now_ms, &due) != FUOTA_OK)
+		if (seng_dev_resynced(e->store, u->dev_eui, u->application_id, now_ms, &due) !=
+		    FUOTA_OK)
 			rc = FUOTA_ERR_IO;
 		else if (due)
 			log_msg(LOG_LVL_INFO, "device %s: resynchronised: session request again",

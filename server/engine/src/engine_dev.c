@@ -156,6 +156,23 @@ static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, con
 	return dev_move(e, d, from, &u);
 }
 
+int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+                    const struct seng_dev_update *u)
+{
+	return dev_move(e, d, from, u);
+}
+
+int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason)
+{
+	return dev_fail(e, d, from, reason);
+}
+
+int engine_dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
+                     int64_t now_ms, struct seng_dev_update *extra)
+{
+	return dev_enter(e, d, from, to, now_ms, extra);
+}
+
 static int add_mc(struct dl *dl, size_t *n, const struct mc_cmd *cmd, uint8_t port)
 {
 	size_t pos = 0;
@@ -372,6 +389,9 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	if (st == ENGINE_STEP_FRAG_STATUS)
 		timeout_ms += policy_feedback_window_s(e->cfg.block_ack_delay) * 1000u;
 	u.attempts_inc = true;
+	/* The first request of the step: an answer received before it is stale (ans_match.h). */
+	u.set_asked = d->attempts == 0;
+	u.asked_ms = now_ms;
 	u.set_deadline = true;
 	/* The timeout counts from the delivery: a class A device gets one queued downlink per
 	 * uplink (engine_seen.c moves the deadline when it does). */
@@ -474,10 +494,10 @@ static void answer_json(char *out, size_t cap, const char *cmd, const char *deta
 	snprintf(out, cap, "{\"answer\":\"%s\",\"detail\":\"%s\"}", cmd, detail ? detail : "");
 }
 
-static int on_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
-                          int64_t now_ms)
+int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
+                           int64_t now_ms)
 {
-	int rc = seng_dev_version(e->store, d->dev_eui, package_id, version);
+	int rc = seng_dev_version(e->store, d->dev_eui, d->application_id, package_id, version);
 
 	if (rc != FUOTA_OK)
 		return rc;
@@ -488,162 +508,6 @@ static int on_pkg_version(struct engine *e, struct seng_dev *d, int package_id, 
 	if (strcmp(d->step, "pkg_version") == 0 && d->ts004 != 0 && d->ts005 != 0) {
 		rc = dev_enter(e, d, "pkg_version", "mc_setup", now_ms, NULL);
 		return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
-	}
-	return FUOTA_OK;
-}
-
-/* The device's clock disagrees with ours: it is resynchronised once (ForceDeviceResyncReq) and
- * asked again, with fresh attempts, once its AppTimeReq was answered (seng_dev_resynced makes it
- * due) or engine_resync_wait_ms later: asked before, a device that waits before its AppTimeReq
- * (LoRa Basics Modem: at least 6 s) would still answer with its old clock. */
-static int clock_disagrees(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                           const struct mc_session_ans *a, int64_t now_ms)
-{
-	struct seng_dev_update u;
-	uint64_t timeout_ms = (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
-
-	if (d->resync_sent)
-		return dev_fail(e, d, "mc_session",
-		                a->start_missed ? "McClassSessionAns: StartMissed"
-		                                : "device clock out of sync after resync");
-	seng_dev_update_init(&u);
-	u.set_resync_sent = true;
-	u.reset_attempts = true;
-	u.set_deadline = true;
-	u.deadline_ms =
-	        engine_seen_deadline(e, d->dev_eui, now_ms, engine_resync_wait_ms(timeout_ms), 1);
-	if (seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u) != FUOTA_OK)
-		return FUOTA_OK;
-	d->attempts = 0;
-	d->has_deadline = true;
-	d->deadline_ms = u.deadline_ms;
-	engine_seen_moved(e, d->dev_eui);
-	log_msg(LOG_LVL_INFO, "job %lld: device %s: %s: clock resync, session request after it",
-	        (long long)d->job_id, d->dev_eui,
-	        a->start_missed ? "StartMissed" : "TimeToStart disagrees");
-	csr_force_resync(e, d->application_id, d->dev_eui, 3);
-	return FUOTA_OK;
-}
-
-static int on_session_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                          const struct mc_session_ans *a, int64_t now_ms)
-{
-	struct seng_dev_update u;
-	char why[128], la[160];
-	int64_t start_gps_s, min_expected, max_expected, first_sent_ms;
-
-	if (strcmp(d->step, "mc_session") != 0)
-		return FUOTA_OK;
-	if (a->dr_error || a->freq_error || a->group_undefined) {
-		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
-		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
-		         a->group_undefined ? " McGroupUndefined" : "");
-		return dev_fail(e, d, "mc_session", why);
-	}
-	/* The request of this step was first sent attempts x unicast timeout before the current
-	 * deadline (dev_send); the device received one of its copies between then and now. */
-	first_sent_ms = now_ms;
-	if (d->has_deadline && d->attempts > 0)
-		first_sent_ms = d->deadline_ms -
-		                (int64_t)d->attempts *
-		                        (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) *
-		                        1000;
-	/* The deadline moved with the delivery (engine_seen.c): the copy that reached the device
-	 * first may have come earlier than the computation above says. */
-	{
-		int64_t rx_ms = 0;
-
-		if (engine_seen_first_rx(e, j->id, d->dev_eui, "mc_session", &rx_ms) &&
-		    rx_ms < first_sent_ms)
-			first_sent_ms = rx_ms;
-	}
-	if (first_sent_ms > now_ms)
-		first_sent_ms = now_ms;
-	start_gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
-	min_expected = start_gps_s - engine_unix_to_gps_ms(now_ms) / 1000;
-	max_expected = start_gps_s - engine_unix_to_gps_ms(first_sent_ms) / 1000;
-	if (a->start_missed &&
-	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s)) {
-		/* By our clock too the start has (nearly) passed: not the device's fault. It waits,
-		 * its attempts back, for the start to move (engine.c phase_session). */
-		seng_dev_update_init(&u);
-		u.reset_attempts = true;
-		u.set_deadline = true;
-		u.deadline_ms = j->session_start_ms;
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u);
-	}
-	if (a->start_missed || !a->has_time_to_start ||
-	    !engine_time_to_start_ok(min_expected, max_expected, a->time_to_start,
-	                             e->cfg.clock_tolerance_s))
-		return clock_disagrees(e, j, d, a, now_ms);
-	seng_dev_update_init(&u);
-	u.to = "session";
-	u.set_time_to_start = true;
-	u.time_to_start_s = a->time_to_start;
-	snprintf(la, sizeof(la), "{\"answer\":\"McClassSessionAns\",\"time_to_start\":%u}",
-	         a->time_to_start);
-	u.last_answer = la;
-	return dev_move(e, d, "mc_session", &u);
-}
-
-static int on_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                 const struct cs_uplink *u, int64_t now_ms)
-{
-	size_t pos = 0;
-	int rc = FUOTA_OK;
-
-	while (pos < u->data_len) {
-		struct mc_cmd cmd;
-		struct fuota_parse_err err;
-		struct seng_dev_update up;
-		char la[128];
-
-		if (mc_decode(u->data, u->data_len, &pos, true, mc_version_of(d), &cmd, &err) !=
-		    FUOTA_OK) {
-			log_msg(LOG_LVL_WARN, "device %s: bad TS005 uplink: %s %s", d->dev_eui,
-			        err.command ? err.command : "unknown command",
-			        err.field ? err.field : "");
-			return FUOTA_ERR_MALFORMED;
-		}
-		switch (cmd.cid) {
-		case MC_CID_PACKAGE_VERSION:
-			rc = on_pkg_version(e, d, cmd.u.pkg_ans.package_id, cmd.u.pkg_ans.version,
-			                    now_ms);
-			break;
-		case MC_CID_GROUP_SETUP:
-			if (strcmp(d->step, "mc_setup") != 0 || cmd.u.setup_ans.group_id != 0)
-				break;
-			if (cmd.u.setup_ans.id_error) {
-				rc = dev_fail(e, d, "mc_setup", "McGroupSetupAns: IDError");
-				break;
-			}
-			seng_dev_update_init(&up);
-			up.set_mc_group = true;
-			answer_json(la, sizeof(la), "McGroupSetupAns", "ok");
-			up.last_answer = la;
-			rc = dev_enter(e, d, "mc_setup", "frag_setup", now_ms, &up);
-			break;
-		case MC_CID_CLASS_C_SESSION:
-		case MC_CID_CLASS_B_SESSION:
-			if (cmd.u.session_ans.group_id == 0)
-				rc = on_session_ans(e, j, d, &cmd.u.session_ans, now_ms);
-			break;
-		case MC_CID_GROUP_DELETE:
-			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.group_id != 0)
-				break;
-			seng_dev_update_init(&up);
-			up.cleanup_or = 2;
-			if (d->cleanup_mask & 1)
-				up.to = "done";
-			rc = dev_move(e, d, "cleanup", &up);
-			d->cleanup_mask |= 2;
-			break;
-		default: break;
-		}
-		if (rc == FUOTA_ERR_STATE)
-			rc = FUOTA_OK;
-		if (rc != FUOTA_OK)
-			return rc;
 	}
 	return FUOTA_OK;
 }
@@ -851,11 +715,12 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 		}
 		switch (cmd.type) {
 		case FRAG_CMD_PACKAGE_VERSION_ANS:
-			rc = on_pkg_version(e, d, cmd.u.version_ans.package_id,
-			                    cmd.u.version_ans.package_version, now_ms);
+			rc = engine_dev_pkg_version(e, d, cmd.u.version_ans.package_id,
+			                            cmd.u.version_ans.package_version, now_ms);
 			break;
 		case FRAG_CMD_SESSION_SETUP_ANS:
-			rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
+			if (!engine_ans_stale(e, j, d, u, "FragSessionSetupAns", false, now_ms))
+				rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
 			break;
 		case FRAG_CMD_SESSION_STATUS_ANS:
 			rc = on_status_ans(e, j, d, &cmd.u.status_ans);
@@ -898,7 +763,8 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 	bool loaded = false;
 	int rc = seng_dev_paused_session(e->store, u->dev_eui, &p);
 
-	if (rc == FUOTA_ERR_NOT_FOUND)
+	if (rc == FUOTA_ERR_NOT_FOUND ||
+	    (rc == FUOTA_OK && !engine_ans_app_ok(u, p.application_id)))
 		return FUOTA_OK;
 	if (rc != FUOTA_OK)
 		return rc;
@@ -949,14 +815,14 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	if (rc == FUOTA_ERR_NOT_FOUND)
 		/* Not in a running job: nothing to apply, but a paused job's round answers. */
 		return u->f_port == e->cfg.port_frag ? paused_status(e, u) : FUOTA_OK;
-	if (rc != FUOTA_OK)
+	if (rc != FUOTA_OK || !engine_ans_app_ok(u, d.application_id))
 		return rc;
 	rc = engine_job_get(e, d.job_id, now_ms, &j);
 	if (rc != FUOTA_OK)
 		return rc;
 	memcpy(step, d.step, sizeof(step));
 	if (u->f_port == e->cfg.port_mc)
-		rc = on_mc(e, &j, &d, u, now_ms);
+		rc = engine_ans_mc(e, &j, &d, u, now_ms);
 	else
 		rc = on_frag(e, &j, &d, u, now_ms);
 	/* An answer that moved the device: its new step acts at once (no wait for the tick), on

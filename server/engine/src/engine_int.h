@@ -174,6 +174,33 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
 /* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
 
+/* Device moves for engine_ans.c: the update of u (only while in `from`) with the device event
+ * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */
+int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+                    const struct seng_dev_update *u);
+int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
+int engine_dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
+                     int64_t now_ms, struct seng_dev_update *extra);
+/* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
+int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
+                           int64_t now_ms);
+
+/* engine_ans.c */
+/* Applies the TS005 answers of an uplink on port_mc. */
+int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                  const struct cs_uplink *u, int64_t now_ms);
+/* Checks an uplink's topic (under up_filter, {prefix}/+/device/+/event/up) against its
+ * payload: the same DevEUI, the same application when the payload names one; u's application
+ * is then the topic's. FUOTA_ERR_MALFORMED when they disagree. */
+int engine_ans_topic(const char *up_filter, const char *topic, struct cs_uplink *u);
+/* Whether uplink u comes from application_id (the device's own); said when not. */
+bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id);
+/* Whether an answer (`what`, for the log) of device d in its current step must be ignored:
+ * it cannot answer the request in flight (fuota/ans_match.h). Said when so. */
+bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
+                      const struct cs_uplink *u, const char *what, bool start_missed,
+                      int64_t now_ms);
+
 /* engine_tx.c */
 /* Sends the multicast frames of job j that are due. *done: every frame is out and acked (or its
  * ack timed out); *next_due_ms lowered to when to come back. */

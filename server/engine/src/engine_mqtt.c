@@ -20,6 +20,7 @@
 #include "fuota/store_lock.h"
 #include "engine_gwenc.h"
 #include "engine_instance.h"
+#include "engine_int.h"
 #include "fuota/store_engine.h"
 
 #define MAX_WAIT_MS    1000
@@ -464,6 +465,10 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 			                         sizeof(err));
 		else
 			rc = cs_uplink_from_proto(m->payload, m->len, u, err, sizeof(err));
+		if (rc == FUOTA_OK && engine_ans_topic(r->up_filter, m->topic, u) != FUOTA_OK) {
+			snprintf(err, sizeof(err), "its DevEUI or application is not its topic's");
+			rc = FUOTA_ERR_MALFORMED;
+		}
 		if (rc == FUOTA_OK) {
 			int64_t t0 = mono_us();
 

@@ -423,7 +423,9 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
 	if (!r)
 		return;
 	note(e, r, true);
-	if (r->job_id != job_id || strcmp(r->step, step) != 0)
+	/* attempts 1: a new request (a new step, or the step asked again from the start, as after
+	 * a session start moved): the deliveries of the former ones are not its. */
+	if (r->job_id != job_id || strcmp(r->step, step) != 0 || attempts <= 1)
 		r->first_rx_ms = 0;
 	r->job_id = job_id;
 	snprintf(r->step, sizeof(r->step), "%s", step);

@@ -621,7 +621,8 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.frag_index, 0), " \
 	"coalesce(jd.session_cnt, -1), "                                                         \
 	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                  \
-	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0) "                      \
+	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), "                     \
+	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0) "                    \
 	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "        \
 	"jd.dev_eui "
 
@@ -655,6 +656,7 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	d->failed = get_bool(r, row, k++);
 	get_str(r, row, k++, d->stack, sizeof(d->stack));
 	d->max_frags = (int)store_get_i64(r, row, k++);
+	d->asked_ms = store_get_i64(r, row, k++);
 }
 
 static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,
@@ -771,8 +773,8 @@ void seng_dev_update_init(struct seng_dev_update *u)
 int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
                     const struct seng_dev_update *u)
 {
-	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24];
-	const char *vals[20] = {store_i64(jid, job_id),
+	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24], ak[24];
+	const char *vals[21] = {store_i64(jid, job_id),
 	                        dev_eui,
 	                        from,
 	                        u->to,
@@ -791,7 +793,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        b(u->set_resync_sent),
 	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL,
 	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL,
-	                        u->if_attempts ? store_i64(at, u->attempts) : NULL};
+	                        u->if_attempts ? store_i64(at, u->attempts) : NULL,
+	                        u->set_asked ? store_i64(ak, u->asked_ms) : NULL};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(
@@ -811,6 +814,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "  resync_sent = resync_sent OR $17, "
 	                      "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
 	                      "  frag_index = coalesce($19::smallint, frag_index), "
+	                      "  asked_at = coalesce(to_timestamp($21::bigint / 1000.0), "
+	                      "asked_at), "
 	                      "  updated_at = now() "
 	                      "  WHERE job_id = $1 AND dev_eui = $2 AND step = $3 "
 	                      "  AND ($20::integer IS NULL OR attempts = $20::integer) "
@@ -820,7 +825,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "json_build_object('step', step, "
 	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
 	                      "SELECT count(*) FROM u",
-	        20, vals, &r);
+	        21, vals, &r);
 
 	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;
@@ -845,20 +850,30 @@ int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt)
 	return rc;
 }
 
-int seng_dev_version(struct store *s, const char *dev_eui, int package_id, int version)
+int seng_dev_version(struct store *s, const char *dev_eui, const char *application_id,
+                     int package_id, int version)
 {
 	char v[24];
-	const char *vals[2] = {dev_eui, store_i64(v, version)};
+	const char *vals[3] = {dev_eui, store_i64(v, version), application_id};
 	const char *sql;
 	long rows;
 
 	switch (package_id) {
-	case 1: sql = "UPDATE device SET ts003_version = $2 WHERE dev_eui = $1"; break;
-	case 2: sql = "UPDATE device SET ts005_version = $2 WHERE dev_eui = $1"; break;
-	case 3: sql = "UPDATE device SET ts004_version = $2 WHERE dev_eui = $1"; break;
+	case 1:
+		sql = "UPDATE device SET ts003_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
+	case 2:
+		sql = "UPDATE device SET ts005_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
+	case 3:
+		sql = "UPDATE device SET ts004_version = $2 WHERE dev_eui = $1 "
+		      "AND application_id = $3";
+		break;
 	default: return FUOTA_ERR_INVALID_ARG;
 	}
-	return store_command(s, sql, 2, vals, &rows);
+	return store_command(s, sql, 3, vals, &rows);
 }
 
 /* The four columns of obs[0..n) as array literals (dev_eui, gw, quality, seen_ms), each
@@ -1383,7 +1398,8 @@ int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
 	return rc;
 }
 
-int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool *due)
+int seng_dev_resynced(struct store *s, const char *dev_eui, const char *application_id,
+                      int64_t now_ms, bool *due)
 {
 	/* attempts = 0 with resync_sent: the session request waits for this exchange
 	 * (engine_dev.c on_session_ans); nothing else in mc_session looks like that. */
@@ -1392,11 +1408,13 @@ int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms, bool
 	        "updated_at = now() WHERE jd.dev_eui = $1 AND jd.step = 'mc_session' "
 	        "AND jd.resync_sent AND jd.attempts = 0 "
 	        "AND jd.deadline > to_timestamp($2::bigint / 1000.0) "
-	        "AND EXISTS (SELECT 1 FROM job j WHERE j.id = jd.job_id AND j.state = 'running')";
+	        "AND EXISTS (SELECT 1 FROM job j WHERE j.id = jd.job_id AND j.state = 'running') "
+	        "AND EXISTS (SELECT 1 FROM device d WHERE d.tenant_id = jd.tenant_id "
+	        "AND d.dev_eui = jd.dev_eui AND d.application_id = $3)";
 	char now[24];
-	const char *vals[2] = {dev_eui, store_i64(now, now_ms)};
+	const char *vals[3] = {dev_eui, store_i64(now, now_ms), application_id};
 	long rows = 0;
-	int rc = store_command(s, sql, 2, vals, &rows);
+	int rc = store_command(s, sql, 3, vals, &rows);
 
 	*due = rc == FUOTA_OK && rows > 0;
 	return rc;

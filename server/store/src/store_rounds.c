@@ -90,7 +90,7 @@ int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_pa
 	int rc = store_run(
 	        c,
 	        "SELECT jd.job_id, coalesce(jd.frag_index, 0), coalesce(jd.frag_version, 1), "
-	        "  coalesce(e.nb_frag, 0), d.stack "
+	        "  coalesce(e.nb_frag, 0), d.stack, d.application_id "
 	        "FROM job_device jd JOIN job j ON j.id = jd.job_id "
 	        "JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = jd.dev_eui "
 	        "LEFT JOIN engine_job e ON e.job_id = jd.job_id "
@@ -106,6 +106,8 @@ int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_pa
 		out->frag_version = (int)store_get_i64(r, 0, 2);
 		out->nb_frag = (uint32_t)store_get_i64(r, 0, 3);
 		snprintf(out->stack, sizeof(out->stack), "%s", PQgetvalue(r, 0, 4));
+		snprintf(out->application_id, sizeof(out->application_id), "%s",
+		         PQgetvalue(r, 0, 5));
 	}
 	PQclear(r);
 	store_release(s, c);

@@ -201,9 +201,10 @@ struct seng_dev {
 	int session_cnt;
 	bool mc_group_set, block_received, resync_sent;
 	unsigned cleanup_mask;
-	bool failed;    /* failure_reason is set */
-	char stack[16]; /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
-	int max_frags;  /* device.max_frags, 0 unknown */
+	bool failed;      /* failure_reason is set */
+	char stack[16];   /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
+	int max_frags;    /* device.max_frags, 0 unknown */
+	int64_t asked_ms; /* when the first request of its step went out (0: unknown) */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -246,6 +247,8 @@ struct seng_dev_update {
 	bool set_resync_sent;
 	bool set_time_to_start;
 	int64_t time_to_start_s;
+	bool set_asked; /* asked_ms: when the step's first request goes out */
+	int64_t asked_ms;
 };
 void seng_dev_update_init(struct seng_dev_update *u);
 STORE_MUST_CHECK int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui,
@@ -254,9 +257,10 @@ STORE_MUST_CHECK int seng_dev_update(struct store *s, int64_t job_id, const char
 /* Next v2 SessionCnt of a device (stored +1, committed before it is returned). CONFLICT once
  * 65535 was used. */
 STORE_MUST_CHECK int seng_session_cnt_next(struct store *s, const char *dev_eui, int *cnt);
-/* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version. */
-STORE_MUST_CHECK int seng_dev_version(struct store *s, const char *dev_eui, int package_id,
-                                      int version);
+/* A PackageVersionAns: package 1 (TS003), 2 (TS005) or 3 (TS004) of dev_eui speaks version.
+ * Only the device of that DevEUI in application_id (the uplink's) is written. */
+STORE_MUST_CHECK int seng_dev_version(struct store *s, const char *dev_eui,
+                                      const char *application_id, int package_id, int version);
 /* Gateway gw heard dev_eui at seen_ms with quality, for n (device, gateway) pairs, each at most
  * once in the batch, in one statement. Each pair is stored under the tenant that holds the
  * DevEUI when it is written (0: none); seng_job_edges reads a job's tenant's and no one's. */
@@ -344,10 +348,11 @@ STORE_MUST_CHECK int seng_event(struct store *s, int64_t tenant, int64_t job_id,
  * that may still answer once the session start is moved. */
 STORE_MUST_CHECK int seng_session_waiting(struct store *s, int64_t job_id, unsigned max_attempts,
                                           unsigned *n);
-/* dev_eui sent an AppTimeReq at now_ms: a session request of a running job that waits for the
- * device's clock resync (mc_session, resync_sent, attempts 0) is due now (*due). */
-STORE_MUST_CHECK int seng_dev_resynced(struct store *s, const char *dev_eui, int64_t now_ms,
-                                       bool *due);
+/* dev_eui of application_id sent an AppTimeReq at now_ms: a session request of a running job
+ * that waits for the device's clock resync (mc_session, resync_sent, attempts 0) is due now
+ * (*due). The same DevEUI under another application changes nothing. */
+STORE_MUST_CHECK int seng_dev_resynced(struct store *s, const char *dev_eui,
+                                       const char *application_id, int64_t now_ms, bool *due);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 
@@ -390,6 +395,7 @@ struct seng_paused {
 	int frag_index, frag_version;
 	uint32_t nb_frag; /* the job's uncoded fragments */
 	char stack[16];   /* device.stack */
+	char application_id[64];
 };
 STORE_MUST_CHECK int seng_dev_paused_session(struct store *s, const char *dev_eui,
                                              struct seng_paused *out);
