@@ -15,7 +15,7 @@ static const char *const step_names[ENGINE_STEP_COUNT] = {
         [ENGINE_STEP_READY] = "ready",       [ENGINE_STEP_MC_SESSION] = "mc_session",
         [ENGINE_STEP_SESSION] = "session",   [ENGINE_STEP_FRAG_STATUS] = "frag_status",
         [ENGINE_STEP_CLEANUP] = "cleanup",   [ENGINE_STEP_DONE] = "done",
-        [ENGINE_STEP_FAILED] = "failed",
+        [ENGINE_STEP_FAILED] = "failed",     [ENGINE_STEP_UNCONFIRMED] = "unconfirmed",
 };
 
 const char *engine_step_name(enum engine_step s)
@@ -77,7 +77,7 @@ bool engine_step_is_unicast(enum engine_step s)
 
 bool engine_step_is_final(enum engine_step s)
 {
-	return s == ENGINE_STEP_DONE || s == ENGINE_STEP_FAILED;
+	return s == ENGINE_STEP_DONE || s == ENGINE_STEP_FAILED || s == ENGINE_STEP_UNCONFIRMED;
 }
 
 bool engine_step_is_setup(enum engine_step s)

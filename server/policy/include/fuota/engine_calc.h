@@ -28,6 +28,9 @@ enum engine_step {
 	ENGINE_STEP_CLEANUP,     /* FragSessionDeleteReq + McGroupDeleteReq */
 	ENGINE_STEP_DONE,        /* has the exact image (final) */
 	ENGINE_STEP_FAILED,      /* failed with a reason (final) */
+	/* cleaned up, but its answers cannot prove it has the image (a LoRaMac-node device that
+	 * lost uncoded fragments; failure_reason says why) (final) */
+	ENGINE_STEP_UNCONFIRMED,
 	ENGINE_STEP_COUNT
 };
 
@@ -37,7 +40,7 @@ const char *engine_step_name(enum engine_step s);
 int engine_step_parse(const char *name, enum engine_step *s);
 /* true for the steps that send a unicast request and wait for its answer. */
 bool engine_step_is_unicast(enum engine_step s);
-/* true for DONE and FAILED. */
+/* true for DONE, FAILED and UNCONFIRMED. */
 bool engine_step_is_final(enum engine_step s);
 /* true for the steps before READY (the device is still being set up). */
 bool engine_step_is_setup(enum engine_step s);

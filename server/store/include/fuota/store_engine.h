@@ -96,7 +96,9 @@ struct seng_move {
 	int frag_version; /* > 0: only the devices whose TS004 session has this version */
 	bool by_index;    /* only the devices set up on FragIndex frag_index */
 	int frag_index;
-	int block; /* > 0: only the devices that reported their block, < 0: the others */
+	/* > 0: only the devices that reported their block (block_reported: a round's "done" is
+	 * no report), < 0: the others */
+	int block;
 };
 struct seng_phase {
 	enum engine_phase from_phase; /* the change applies only from this phase */
@@ -186,6 +188,9 @@ struct seng_dev {
 	bool failed;    /* failure_reason is set */
 	char stack[16]; /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
 	int max_frags;  /* device.max_frags, 0 unknown */
+	/* v2 FragDataBlockReceivedReq without MICError (block_received is also set by a round
+	 * that judged it done, provisionally) */
+	bool block_reported;
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -224,6 +229,7 @@ struct seng_dev_update {
 	bool set_mc_group;
 	unsigned cleanup_or; /* OR into cleanup_mask */
 	bool set_block_received;
+	bool set_block_reported; /* the device's own block report (implies nothing else) */
 	bool set_resync_sent;
 	bool set_time_to_start;
 	int64_t time_to_start_s;
