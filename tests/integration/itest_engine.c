@@ -1899,9 +1899,10 @@ static void test_round_done_then_mic_error(void **state)
 	engine_destroy(e);
 }
 
-/* Issue 16: a device that cannot hold the session's fragments refuses FragSessionSetupReq with
- * NotEnoughMemory; its failure reason says what the session asked and the limit fuotad knows
- * (LoRa Basics Modem's default build, 100 fragments, here 10 of a device's own). */
+/* Issue 16: a device that cannot hold the session's fragments. One whose limit fuotad knows
+ * (max_frags 10, the session has 20) is not sent FragSessionSetupReq: it fails at once, the
+ * numbers in its reason. One whose limit fuotad does not know refuses it with NotEnoughMemory;
+ * its reason says what the session asked. */
 static void test_setup_not_enough_memory(void **state)
 {
 	struct engine *e;
@@ -1914,13 +1915,15 @@ static void test_setup_not_enough_memory(void **state)
 	fresh_db();
 	add_dev("0000000000000081", 0x81, 2);
 	add_dev("0000000000000082", 0x82, 2);
+	add_dev("0000000000000083", 0x83, 2);
 	T.devs[0].max_frags = 10; /* the session has 20 */
+	T.devs[2].max_frags = 10;
 	snprintf(sql, sizeof(sql),
 	         "WITH u AS (UPDATE device SET stack = 'lbm', max_frags = 10 WHERE dev_eui = '%s' "
 	         "RETURNING 1) SELECT count(*) FROM u",
 	         T.devs[0].eui);
 	assert_int_equal(db_count(sql), 1);
-	job = add_job(0, 2, 2);
+	job = add_job(0, 3, 2);
 	e = new_engine("itest-a", false);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -1928,8 +1931,14 @@ static void test_setup_not_enough_memory(void **state)
 	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
 	why = dev_field(devs, T.devs[0].eui, "failure_reason");
 	assert_non_null(why);
-	assert_string_equal(why, "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
-	                         "session's 20 fragments of 50 bytes (its limit: 10 fragments)");
+	assert_string_equal(why, "FragSessionSetupReq not sent: the session's 20 fragments are "
+	                         "more than the device takes (10: its max_frags, or its stack's "
+	                         "default build)");
+	assert_false(T.devs[0].has_session); /* never asked */
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "failure_reason"),
+	                    "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
+	                    "session's 20 fragments of 50 bytes");
 	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
 	json_decref(devs);
 	engine_destroy(e);

@@ -402,6 +402,23 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	return FUOTA_OK;
 }
 
+/* A device known to take fewer fragments than the session has (its max_frags, or its stack's
+ * default build) is not sent FragSessionSetupReq: it fails at once with the numbers (the API
+ * refuses such a job; a limit set after the job was created still lands here). */
+static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *d, char *why,
+                               size_t cap)
+{
+	uint32_t limit = dev_stack_frag_limit(engine_dev_stack(d), d->max_frags);
+
+	if (limit == 0 || j->nb_frag <= limit)
+		return false;
+	snprintf(why, cap,
+	         "FragSessionSetupReq not sent: the session's %u fragments are more than the "
+	         "device takes (%u: its max_frags, or its stack's default build)",
+	         j->nb_frag, limit);
+	return true;
+}
+
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
 {
 	enum engine_step st;
@@ -429,6 +446,12 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 	if (st == ENGINE_STEP_MC_SESSION &&
 	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s))
 		return FUOTA_OK;
+	if (st == ENGINE_STEP_FRAG_SETUP && d->attempts == 0) {
+		char big[192];
+
+		if (frag_setup_too_big(j, d, big, sizeof(big)))
+			return dev_fail(e, d, "frag_setup", big);
+	}
 	if (d->attempts > 0) {
 		char why[96];
 
