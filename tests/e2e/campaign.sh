@@ -26,6 +26,9 @@
 #   loramac-node-adaptive  the same with adaptive redundancy in rounds
 #   lbm-missing   TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa
 #                 Basics Modem does: every device verified, none failed
+#   lbm-resync    TS004 v2 devices whose clock is LoRa Basics Modem's (synchronised only when
+#                 forced, AppTimeReq 6-10 s after ForceDeviceResyncReq): fuotad resyncs them
+#                 and asks the session again after it; every device verified, none failed
 #   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
 #                 completes and no FCnt is used twice
 #   broker        the broker (a private one, on the same port) restarted during the transmission
@@ -332,6 +335,25 @@ lbm-missing)
 	check "LBM v2 answers after a lossless session" \
 		'all(.[]; .sim.packages.ts004 == 2 and .sim.mic_ok == true and
 		 (.sim.misbehave | index("lbm-missing")))' "$CP_DIR/joined.json"
+	;;
+lbm-resync)
+	# Issue 16: LBM sends its AppTimeReq at least 6 s after ForceDeviceResyncReq. Two of the
+	# three devices answer McClassCSessionReq with an unsynchronised clock: fuotad forces a
+	# resync and asks again once their late AppTimeReq was answered.
+	start lbmresync
+	fleet 2000 --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 23 \
+		--misbehave lbm-resync@0,1
+	run_job "$(job_body "$FW" '{}')" 300
+	joined
+	check "job succeeded: every device done and verified, none failed" \
+		'.state == "succeeded" and .devices == 3 and .updated == 3 and .failed == 0 and
+		 .verified == 3' "$CP_DIR/summary.json"
+	check "two devices with LBM's clock, registered as lbm" \
+		'([.[] | select(.sim.misbehave | index("lbm-resync"))] | length) == 2' \
+		"$CP_DIR/joined.json"
+	jq -Rn '[inputs | select(test("clock resync, session request after it"))] | length' \
+		"$CP_DIR/fuotad.log" >"$CP_DIR/resyncs.json"
+	check "fuotad resynchronised exactly those two" '. == 2' "$CP_DIR/resyncs.json"
 	;;
 kill)
 	CP_ADAPTIVE=1

@@ -112,7 +112,8 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 	d->offset_ms = cfg->clock_offset_ms;
 	d->rng = cfg->seed ^ cfg->dev_eui;
 	clk_dev_init(&d->clk, cfg->clk_version);
-	d->need_sync = true;
+	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC). */
+	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC);
 	d->next_sync_ms = now_ms;
 	return FUOTA_OK;
 }
@@ -217,6 +218,11 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			if (d->clk.nb_transmissions > 0) {
 				d->need_sync = true;
 				d->next_sync_ms = now_ms;
+				if (d->cfg.misbehave & SIM_MB_LBM_RESYNC)
+					d->next_sync_ms +=
+					        SIM_LBM_RESYNC_MIN_MS +
+					        (int64_t)(rnd(d) % (SIM_LBM_RESYNC_MAX_MS -
+					                            SIM_LBM_RESYNC_MIN_MS + 1));
 			}
 			break;
 		default: break;
