@@ -32,6 +32,8 @@ static void test_step_names(void **state)
 	assert_string_equal(engine_step_name(ENGINE_STEP_COUNT), "?");
 	assert_true(engine_step_is_final(ENGINE_STEP_DONE));
 	assert_true(engine_step_is_final(ENGINE_STEP_FAILED));
+	assert_true(engine_step_is_final(ENGINE_STEP_UNCONFIRMED));
+	assert_string_equal(engine_step_name(ENGINE_STEP_UNCONFIRMED), "unconfirmed");
 	assert_false(engine_step_is_final(ENGINE_STEP_CLEANUP));
 	assert_true(engine_step_is_unicast(ENGINE_STEP_MC_SETUP));
 	assert_false(engine_step_is_unicast(ENGINE_STEP_SESSION));
