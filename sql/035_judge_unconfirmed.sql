@@ -12,3 +12,7 @@ UPDATE job_device SET block_reported = block_received
 DROP INDEX IF EXISTS job_device_due_waiting;
 CREATE INDEX job_device_due_waiting ON job_device (job_id, deadline NULLS FIRST, dev_eui)
 	WHERE step NOT IN ('done', 'failed', 'unconfirmed', 'ready', 'session');
+-- ts006_version: the device has TS006 Firmware Management (1) or not (0). An unconfirmed device
+-- that has it is asked DevUpgradeImageReq: "Valid" makes it done, another status fails it.
+ALTER TABLE device
+	ADD COLUMN ts006_version smallint NOT NULL DEFAULT 0 CHECK (ts006_version BETWEEN 0 AND 1);

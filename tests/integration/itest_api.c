@@ -1091,6 +1091,17 @@ static void test_device_stack_plan(void **state)
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "stack");
 	json_decref(j);
+	/* TS006 (issue 16): 0 or 1, returned in packages. */
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000006",
+	         ",\"packages\":{\"ts004\":1,\"ts006\":1}");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(jint(json_object_get(j, "packages"), "ts006"), 1);
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005",
+	         ",\"packages\":{\"ts006\":2}");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_string_equal(err_field(j), "packages.ts006");
+	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"max_frags\":0");
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "max_frags");

@@ -70,6 +70,7 @@
 #include "fuota/engine.h"
 #include "fuota/engine_calc.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/frag_dec.h"
 #include "fuota/lw_frame.h"
@@ -129,6 +130,10 @@ struct sim_dev {
 	size_t done_at;        /* gateway frames seen when its decoder finished (0: not yet) */
 	unsigned lost_reports; /* v2: its next FragDataBlockReceivedReq are lost on the air */
 	bool bad_mic;          /* v2: its rebuilt image fails the data-block MIC check */
+	/* TS006: answers DevUpgradeImageReq (Valid once its decoder rebuilt the image, else
+	 * NoFirmwarePresent); upgrade_reqs counts the requests it got. */
+	bool ts006;
+	unsigned upgrade_reqs;
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
 	unsigned lost_answers; /* its next answers to a multicast status request are lost */
@@ -375,6 +380,23 @@ static void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 				dev_app_time_req(e, d);
 		}
 	}
+}
+
+/* TS006 DevUpgradeImageReq (CID 0x04, no payload): DevUpgradeImageAns `04 03` + version 4 LE
+ * once its decoder rebuilt the image, `04 00` (NoFirmwarePresent) before. */
+static void dev_port203(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+{
+	uint8_t ans[6] = {FMP_CID_DEV_UPGRADE_IMAGE, FMP_IMAGE_NONE, 0x04, 0x03, 0x02, 0x01};
+	bool valid = d->has_session && frag_dec_state(&d->dec) == FRAG_DEC_DONE;
+
+	if (len < 1 || p[0] != FMP_CID_DEV_UPGRADE_IMAGE)
+		fail_msg("port 203: unexpected command");
+	d->upgrade_reqs++;
+	if (!d->ts006)
+		return;
+	if (valid)
+		ans[1] = FMP_IMAGE_VALID;
+	uplink(e, d, FMP_FPORT, ans, valid ? 6 : 2);
 }
 
 static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
@@ -877,6 +899,8 @@ static void pump(struct engine *e)
 				dev_port201(e, d, dl.data, dl.data_len);
 			else if (dl.f_port == 202)
 				dev_port202(e, d, dl.data, dl.data_len);
+			else if (dl.f_port == FMP_FPORT)
+				dev_port203(e, d, dl.data, dl.data_len);
 			else
 				fail_msg("downlink on port %u", dl.f_port);
 		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
@@ -1857,6 +1881,61 @@ static void test_loramac_node_status(void **state)
 	                 2);
 	assert_int_equal(db_count("SELECT count(*) FROM job WHERE error LIKE '%1 of 4 devices "
 	                          "failed, 2 of 4 devices unconfirmed%'"),
+	                 1);
+	engine_destroy(e);
+}
+
+/* Issue 16: a LoRaMac-node device whose answer cannot prove the image and that has TS006 is
+ * asked DevUpgradeImageReq. Device 0 lost fragment 2 and rebuilt the image: Valid, done. Device
+ * 1 lost 2, 3 and 21, heard 22 and left: NoFirmwarePresent, failed. Device 2 is registered with
+ * TS006 but never answers it: unconfirmed after its attempts, and cleaned up. */
+static void test_loramac_node_ts006(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[192];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000a1", 0xa1, 1);
+	add_dev("00000000000000a2", 0xa2, 1);
+	add_dev("00000000000000a3", 0xa3, 1);
+	for (size_t i = 0; i < 3; i++) {
+		T.devs[i].answers_as = ANS_LORAMAC_NODE;
+		T.devs[i].drop_mask = 1u << 1;
+		T.devs[i].ts006 = i < 2;
+		set_stack(T.devs[i].eui, "loramac-node");
+		snprintf(sql, sizeof(sql),
+		         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "
+		         "RETURNING 1) SELECT count(*) FROM u",
+		         T.devs[i].eui);
+		assert_int_equal(db_count(sql), 1);
+	}
+	T.devs[1].drop_mask = (3u << 1) | (1u << 20) | (3u << 22);
+	job = add_job(0, 3, 4);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_image(&T.devs[0]);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_int_equal(T.devs[0].upgrade_reqs, 1);
+	assert_false(T.devs[0].has_group);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "failure_reason"),
+	                    "DevUpgradeImageAns: NoFirmwarePresent");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "unconfirmed");
+	why = dev_field(devs, T.devs[2].eui, "failure_reason");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "DevUpgradeImageReq had no answer after 3 attempts"));
+	assert_int_equal(T.devs[2].upgrade_reqs, 3);
+	assert_false(T.devs[2].has_group);
+	json_decref(devs);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer->>'judged' "
+	                          "= 'done (TS006: its image is valid)'"),
 	                 1);
 	engine_destroy(e);
 }
@@ -3228,6 +3307,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_lbm_block_then_status),
 	        cmocka_unit_test(test_setup_not_enough_memory),
 	        cmocka_unit_test(test_round_done_then_mic_error),
+	        cmocka_unit_test(test_loramac_node_ts006),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),

@@ -9,7 +9,9 @@
  *             gateway set covering them is fixed, the sessions' frames go out interleaved,
  *             each session stopping on its own (engine_tx.c);
  *   status    after the last frame (P19: nothing is deleted before): session -> frag_status,
- *             or straight to cleanup for a device that already reported its block;
+ *             or straight to cleanup for a device that already reported its block; a device
+ *             whose answer cannot prove the image and that has TS006 is asked
+ *             DevUpgradeImageReq (confirm) before its cleanup;
  *   cleanup   FragSessionDelete + McGroupDelete for the devices that answered their status or
  *             reported their block (one shot for those that failed after their group was set
  *             up);
@@ -50,6 +52,7 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->port_mc = 200;
 	c->port_frag = 201;
 	c->port_clk = 202;
+	c->port_fmp = 203;
 	c->lease_ms = 30000;
 	c->session_margin_ms = 5000;
 	/* A gateway starts a frame when the command reaches it, a little after we send it: without
@@ -1032,7 +1035,8 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 		rc = phase_session(e, &j, counts, now_ms, next_due);
 	else if (j.phase == ENGINE_PHASE_TRANSMIT)
 		rc = phase_transmit(e, &j, counts, now_ms, next_due);
-	else if (j.phase == ENGINE_PHASE_STATUS && counts[ENGINE_STEP_FRAG_STATUS] == 0)
+	else if (j.phase == ENGINE_PHASE_STATUS &&
+	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0)
 		rc = enter_cleanup(e, &j, ENGINE_PHASE_STATUS);
 	else if (j.phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] == 0)
 		rc = finish(e, &j, counts, now_ms);
@@ -1088,6 +1092,11 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 			rc = r;
 	} else if (u->f_port == e->cfg.port_mc || u->f_port == e->cfg.port_frag) {
 		int r = engine_dev_uplink(e, u, now);
+
+		if (r != FUOTA_OK)
+			rc = r;
+	} else if (u->f_port == e->cfg.port_fmp) {
+		int r = engine_fmp_uplink(e, u, now);
 
 		if (r != FUOTA_OK)
 			rc = r;

@@ -15,6 +15,7 @@
 #include "fuota/clk.h"
 #include "fuota/engine_judge.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/log.h"
 #include "fuota/lw_gps.h"
@@ -333,6 +334,13 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 		return req_mc_setup(e, j, d, dl, n);
 	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
 	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_CONFIRM:
+		/* TS006 DevUpgradeImageReq: CID 0x04, no payload. */
+		dl[0].port = e->cfg.port_fmp;
+		dl[0].data[0] = FMP_CID_DEV_UPGRADE_IMAGE;
+		dl[0].len = 1;
+		*n = 1;
+		return FUOTA_OK;
 	case ENGINE_STEP_FRAG_STATUS:
 		fc.type = FRAG_CMD_SESSION_STATUS_REQ;
 		fc.u.status_req.participants = true;
@@ -460,6 +468,8 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 		case ENGINE_SKIP: {
 			struct seng_dev_update u;
 
+			if (st == ENGINE_STEP_CONFIRM)
+				return engine_confirm_unanswered(e, d);
 			seng_dev_update_init(&u);
 			u.to = engine_cleanup_end(d);
 			u.last_answer = "{\"cleanup\":\"no answer\"}";

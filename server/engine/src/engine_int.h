@@ -191,6 +191,11 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
  * the session (and in a paused job too); only this job's session moves the device. */
 int engine_block_received(struct engine *e, struct seng_dev *d,
                           const struct frag_block_received_req *req);
+/* A device in step confirm whose DevUpgradeImageReq went unanswered through its attempts: it is
+ * cleaned up and ends unconfirmed. */
+int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
+/* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm. */
+int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
 /* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
  * could not prove the image (its failure_reason says why), else "done". */
 const char *engine_cleanup_end(const struct seng_dev *d);

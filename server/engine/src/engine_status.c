@@ -5,15 +5,19 @@
  * Only the device's own block report (v2 FragDataBlockReceivedReq without MICError) is final.
  * A round's answer that judged a device done only stops the rows for it (block_received): the
  * answer after the session is judged afresh, and an error in it fails the device. A LoRaMac-node
- * device whose answer cannot prove the image (ENGINE_VERDICT_UNCONFIRMED) is cleaned up like a
- * done one but ends in step "unconfirmed", its reason saying why. */
+ * device whose answer cannot prove the image (ENGINE_VERDICT_UNCONFIRMED) is asked TS006
+ * DevUpgradeImageReq when it has TS006 (step confirm): "Valid" makes it done, another status
+ * fails it; without TS006, or without an answer, it is cleaned up like a done one but ends in
+ * step "unconfirmed", its reason saying why. */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine_int.h"
 #include "fuota/engine_judge.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
+#include "fuota/log.h"
 
 enum dev_stack engine_dev_stack(const struct seng_dev *d)
 {
@@ -115,7 +119,9 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
 		u.reset_attempts = true;
 		u.set_deadline = true;
 		u.deadline_ms = 0;
-		if (v.verdict == ENGINE_VERDICT_UNCONFIRMED) {
+		if (v.verdict == ENGINE_VERDICT_UNCONFIRMED && d->ts006 >= 1) {
+			u.to = "confirm"; /* its own word on the image (TS006) */
+		} else if (v.verdict == ENGINE_VERDICT_UNCONFIRMED) {
 			/* The reason marks it: the clean-up ends it in "unconfirmed". */
 			engine_judgement_reason(&v, why, sizeof(why));
 			u.failure_reason = why;
@@ -156,6 +162,90 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 		return engine_dev_move(e, d, "frag_status", &up);
 	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
+}
+
+int engine_confirm_unanswered(struct engine *e, struct seng_dev *d)
+{
+	struct seng_dev_update u;
+	char why[160];
+
+	snprintf(why, sizeof(why),
+	         "unconfirmed: its FragSessionStatusAns cannot prove the image (last_answer) and "
+	         "DevUpgradeImageReq had no answer after %u attempts",
+	         d->attempts);
+	seng_dev_update_init(&u);
+	u.to = "cleanup";
+	u.failure_reason = why;
+	u.reset_attempts = true;
+	u.set_deadline = true;
+	u.deadline_ms = 0;
+	d->failed = true;
+	return engine_dev_move(e, d, "confirm", &u);
+}
+
+/* DevUpgradeImageAns of a device in step confirm: UpImageStatus 3 (Valid) is the device's word
+ * that it holds a valid image: done. NoFirmwarePresent, CorruptOrInvalidSignature and
+ * IncorrectHardware fail it. */
+static int on_upgrade_ans(struct engine *e, struct seng_dev *d, const struct fmp_cmd *a)
+{
+	static const char *const status[4] = {"NoFirmwarePresent", "CorruptOrInvalidSignature",
+	                                      "IncorrectHardware", "Valid"};
+	uint8_t st = a->u.upgrade_ans.status & 0x03;
+	struct seng_dev_update u;
+	char why[96], la[192];
+
+	if (st != FMP_IMAGE_VALID) {
+		snprintf(why, sizeof(why), "DevUpgradeImageAns: %s", status[st]);
+		return engine_dev_fail(e, d, "confirm", why);
+	}
+	snprintf(la, sizeof(la),
+	         "{\"answer\":\"DevUpgradeImageAns\",\"status\":\"valid\","
+	         "\"next_fw_version\":%u,\"judged\":\"done (TS006: its image is valid)\"}",
+	         a->u.upgrade_ans.next_fw_version);
+	seng_dev_update_init(&u);
+	u.to = "cleanup";
+	u.last_answer = la;
+	u.reset_attempts = true;
+	u.set_deadline = true;
+	u.deadline_ms = 0;
+	return engine_dev_move(e, d, "confirm", &u);
+}
+
+int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	struct seng_dev d;
+	struct seng_job j;
+	size_t pos = 0;
+	int rc = seng_dev_active(e->store, u->dev_eui, &d);
+
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		return FUOTA_OK;
+	if (rc != FUOTA_OK || strcmp(d.step, "confirm") != 0)
+		return rc;
+	while (rc == FUOTA_OK && pos < u->data_len) {
+		struct fmp_cmd cmd;
+		struct fuota_parse_err err;
+
+		if (fmp_decode(u->data, u->data_len, &pos, true, &cmd, &err) != FUOTA_OK) {
+			log_msg(LOG_LVL_WARN, "device %s: bad TS006 uplink: %s %s", d.dev_eui,
+			        err.command ? err.command : "unknown command",
+			        err.field ? err.field : "");
+			return FUOTA_ERR_MALFORMED;
+		}
+		if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE && strcmp(d.step, "confirm") == 0)
+			rc = on_upgrade_ans(e, &d, &cmd);
+	}
+	if (rc == FUOTA_ERR_STATE)
+		return FUOTA_OK; /* moved meanwhile */
+	if (rc != FUOTA_OK || strcmp(d.step, "confirm") == 0 || e->backlog > ENGINE_BACKLOG_PAUSE)
+		return rc;
+	/* Moved on: its clean-up requests go at once, as after the other answers. */
+	rc = engine_job_get(e, d.job_id, now_ms, &j);
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = engine_dev_due(e, &j, &d, now_ms);
+	seng_job_free(&j);
+	return rc;
 }
 
 const char *engine_cleanup_end(const struct seng_dev *d)

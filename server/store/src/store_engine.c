@@ -654,7 +654,8 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.frag_index, 0), " \
 	"coalesce(jd.session_cnt, -1), "                                                         \
 	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                  \
-	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), jd.block_reported "   \
+	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), jd.block_reported, "  \
+	"d.ts006_version "                                                                       \
 	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "        \
 	"jd.dev_eui "
 
@@ -689,6 +690,7 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	get_str(r, row, k++, d->stack, sizeof(d->stack));
 	d->max_frags = (int)store_get_i64(r, row, k++);
 	d->block_reported = get_bool(r, row, k++);
+	d->ts006 = (int)store_get_i64(r, row, k++);
 }
 
 static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,

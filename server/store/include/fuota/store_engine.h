@@ -191,6 +191,7 @@ struct seng_dev {
 	/* v2 FragDataBlockReceivedReq without MICError (block_received is also set by a round
 	 * that judged it done, provisionally) */
 	bool block_reported;
+	int ts006; /* device.ts006_version: 1 when it has TS006 Firmware Management */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
