@@ -21,9 +21,11 @@
 #   misbehave     a device that never answers and one with a wrong key: failed with their
 #                 reasons, the others verified
 #   loramac-node  TS004 v1 devices that answer FragSessionStatusReq as LoRaMac-node does (last
-#                 counter seen, uncoded fragments lost so far), with loss and fixed parity:
-#                 every device verified, none failed (issue 16)
-#   loramac-node-adaptive  the same with adaptive redundancy in rounds
+#                 counter seen, uncoded fragments lost so far), with loss, fixed parity and
+#                 TS006: every device verified and done, those that lost uncoded fragments
+#                 after DevUpgradeImageReq (issue 16)
+#   loramac-node-adaptive  the same with adaptive redundancy in rounds and without TS006: those
+#                 devices end unconfirmed, none failed
 #   lbm-missing   TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa
 #                 Basics Modem does: every device verified, none failed
 #   lbm-resync    TS004 v2 devices whose clock is LoRa Basics Modem's (synchronised only when
@@ -291,34 +293,47 @@ misbehave)
 loramac-node | loramac-node-adaptive)
 	# Issue 16: the devices answer as LoRaMac-node's FragDecoder and are registered with
 	# "stack": "loramac-node" (the fleet JSON). One that lost uncoded fragments and rebuilt
-	# them from parity keeps MissingFrag above 0: fuotad judges it from the frames it sent.
+	# them from parity keeps MissingFrag above 0 and its counter stops, which a device that
+	# left coverage answers too: fuotad cannot call it done from that answer. With TS006
+	# (loramac-node) it asks DevUpgradeImageReq and "Valid" makes it done; without
+	# (loramac-node-adaptive) it leaves it "unconfirmed".
 	if [ "$SCENARIO" = loramac-node ]; then
 		extra='{redundancy_frames: 12}'
+		ts006=(--misbehave ts006=1)
 	else
 		CP_ADAPTIVE=1
 		extra='{redundancy_frames: 0}'
+		ts006=()
 	fi
 	start "$SCENARIO"
 	fleet 6000 --devices 4 --v2-fraction 0 --loss 0.06 "${SIM_COMMON[@]}" --seed 21 \
-		--misbehave loramac-node=1
+		--misbehave loramac-node=1 "${ts006[@]}"
 	run_job "$(job_body "$FW" "$extra")" 300
 	joined
-	# A device that lost uncoded fragments answers a stopped counter and MissingFrag > 0,
-	# which a device that left coverage answers too: fuotad leaves it "unconfirmed".
 	check "job succeeded: every device done or unconfirmed and verified, none failed" \
 		'.state == "succeeded" and .devices == 4 and .updated + .unconfirmed == 4 and
 		 .failed == 0 and .verified == 4' "$CP_DIR/summary.json"
 	check "LoRaMac-node answers, TS004 v1" \
 		'all(.[]; .sim.packages.ts004 == 1 and (.sim.misbehave | index("loramac-node")))' \
 		"$CP_DIR/joined.json"
-	check "devices that lost uncoded fragments (rebuilt by parity) are unconfirmed" \
-		'all(.[]; (.sim.fragments.recovered > 0) == (.step == "unconfirmed"))' \
-		"$CP_DIR/joined.json"
-	check "an unconfirmed device's reason says why" \
-		'any(.[]; .step == "unconfirmed" and .last_answer.stack == "loramac-node" and
-		 (.failure_reason | test("^unconfirmed: FragSessionStatusAns \\(loramac-node\\)")))' \
-		"$CP_DIR/job-devices.json"
-	if [ "$SCENARIO" != loramac-node ]; then
+	jq -n --slurpfile j "$CP_DIR/joined.json" --slurpfile d "$CP_DIR/job-devices.json" '
+		{lost: [$j[0][] | select(.sim.fragments.recovered > 0) | .dev_eui] | sort,
+		 unconfirmed: [$d[0][] | select(.step == "unconfirmed") | .dev_eui] | sort,
+		 asked: [$d[0][] | select(.last_answer.answer == "DevUpgradeImageAns") | .dev_eui]
+		        | sort}' >"$CP_DIR/judged.json"
+	if [ "$SCENARIO" = loramac-node ]; then
+		check "with TS006: every device done; those that lost uncoded fragments were asked" \
+			'.lost != [] and .asked == .lost and .unconfirmed == []' "$CP_DIR/judged.json"
+		check "DevUpgradeImageAns Valid made them done" \
+			'all(.[] | select(.last_answer.answer == "DevUpgradeImageAns");
+			 .step == "done" and .last_answer.status == "valid")' "$CP_DIR/job-devices.json"
+	else
+		check "without TS006: the devices that lost uncoded fragments are unconfirmed" \
+			'.lost != [] and .unconfirmed == .lost and .asked == []' "$CP_DIR/judged.json"
+		check "an unconfirmed device's reason says why" \
+			'any(.[]; .step == "unconfirmed" and .last_answer.stack == "loramac-node" and
+			 (.failure_reason | test("^unconfirmed: FragSessionStatusAns \\(loramac-node\\)")))' \
+			"$CP_DIR/job-devices.json"
 		# In the rounds: a device whose counter stopped gets no more rows.
 		check "adaptive parity: below the cap" \
 			'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"

@@ -55,6 +55,10 @@
 #define SIM_MB_LBM_RESYNC     0x40u
 #define SIM_LBM_RESYNC_MIN_MS 6000
 #define SIM_LBM_RESYNC_MAX_MS 10000
+/* Has TS006 Firmware Management (port 203): answers DevUpgradeImageReq with Valid once its image
+ * is verified, CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent;
+ * the fleet JSON registers it with packages.ts006 = 1. */
+#define SIM_MB_TS006 0x80u
 
 /* Steps a device went through (struct sim_dev_report.steps). */
 #define SIM_STEP_PKG_VERSION  0x0001u /* answered a PackageVersionReq */
