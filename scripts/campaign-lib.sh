@@ -286,6 +286,7 @@ cp_summary() { # JOB
 		  updated: ([$d[] | select(.step == "done")] | length),
 		  verified: ([$d[] | select($sim[.dev_eui].sha256_ok == true)] | length),
 		  failed: ([$d[] | select(.step == "failed")] | length),
+		  unconfirmed: ([$d[] | select(.step == "unconfirmed")] | length),
 		  frames_sent: $sent, frames_resent: $resent,
 		  frames_on_air: $r.summary.frames_sent,
 		  nb_frag: $j.plan.fragments, fragment_size: $j.plan.fragment_size,

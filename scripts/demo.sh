@@ -114,14 +114,14 @@ T0=$SECONDS
 
 LAST_PRINT=-10
 # One status line: a bar weighted 20 % setup (devices past their unicast setup), 60 % transmission
-# (frames of the image sent), 20 % end (devices done or failed), the devices per step and the
-# engine's frame counter (from its MQTT progress events).
+# (frames of the image sent), 20 % end (devices done, failed or unconfirmed), the devices per
+# step and the engine's frame counter (from its MQTT progress events).
 progress() { # JOB STATE
 	local counts steps frames pct elapsed line
 	counts=$(cp_job_devices "$1" 2>/dev/null | jq -c '
 		{setup: [.[] | select(.step | IN("pending", "pkg_version", "mc_setup", "frag_setup",
 		                                 "ready", "mc_session") | not)] | length,
-		 end: [.[] | select(.step == "done" or .step == "failed")] | length,
+		 end: [.[] | select(.step | IN("done", "failed", "unconfirmed"))] | length,
 		 steps: (group_by(.step) | map("\(.[0].step) \(length)") | join(", "))}') || return 0
 	frames=$(cp_frames "$1")
 	frames=${frames% *}
@@ -155,7 +155,7 @@ if [ "$JSON" = 1 ]; then
 else
 	printf '%s\n' "$SUMMARY" | jq -r '
 		"job \(.job_id): \(.state)",
-		"  devices \(.devices), updated \(.updated), verified (SHA-256 matched) \(.verified), failed \(.failed)",
+		"  devices \(.devices), updated \(.updated), verified (SHA-256 matched) \(.verified), failed \(.failed), unconfirmed \(.unconfirmed)",
 		"  fragments \(.nb_frag) of \(.fragment_size) bytes; frames sent \(.frames_sent) (\(
 		  if .nb_frag > 0 then (.frames_sent * 1000 / .nb_frag | round / 1000) else 0 end) x nb_frag), sent again after a gateway refusal \(.frames_resent)",
 		"  airtime \(.airtime_s) s (\(.frame_airtime_ms) ms per frame), job duration \(.duration_s) s, demo \(.total_s) s",

@@ -21,11 +21,16 @@
 #   misbehave     a device that never answers and one with a wrong key: failed with their
 #                 reasons, the others verified
 #   loramac-node  TS004 v1 devices that answer FragSessionStatusReq as LoRaMac-node does (last
-#                 counter seen, uncoded fragments lost so far), with loss and fixed parity:
-#                 every device verified, none failed (issue 16)
-#   loramac-node-adaptive  the same with adaptive redundancy in rounds
+#                 counter seen, uncoded fragments lost so far), with loss, fixed parity and
+#                 TS006: every device verified and done, those that lost uncoded fragments
+#                 after DevUpgradeImageReq (issue 16)
+#   loramac-node-adaptive  the same with adaptive redundancy in rounds and without TS006: those
+#                 devices end unconfirmed, none failed
 #   lbm-missing   TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa
 #                 Basics Modem does: every device verified, none failed
+#   lbm-resync    TS004 v2 devices whose clock is LoRa Basics Modem's (synchronised only when
+#                 forced, AppTimeReq 6-10 s after ForceDeviceResyncReq): fuotad resyncs them
+#                 and asks the session again after it; every device verified, none failed
 #   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
 #                 completes and no FCnt is used twice
 #   broker        the broker (a private one, on the same port) restarted during the transmission
@@ -288,33 +293,48 @@ misbehave)
 loramac-node | loramac-node-adaptive)
 	# Issue 16: the devices answer as LoRaMac-node's FragDecoder and are registered with
 	# "stack": "loramac-node" (the fleet JSON). One that lost uncoded fragments and rebuilt
-	# them from parity keeps MissingFrag above 0: fuotad judges it from the frames it sent.
+	# them from parity keeps MissingFrag above 0 and its counter stops, which a device that
+	# left coverage answers too: fuotad cannot call it done from that answer. With TS006
+	# (loramac-node) it asks DevUpgradeImageReq and "Valid" makes it done; without
+	# (loramac-node-adaptive) it leaves it "unconfirmed".
 	if [ "$SCENARIO" = loramac-node ]; then
 		extra='{redundancy_frames: 12}'
+		ts006=(--misbehave ts006=1)
 	else
 		CP_ADAPTIVE=1
 		extra='{redundancy_frames: 0}'
+		ts006=()
 	fi
 	start "$SCENARIO"
 	fleet 6000 --devices 4 --v2-fraction 0 --loss 0.06 "${SIM_COMMON[@]}" --seed 21 \
-		--misbehave loramac-node=1
+		--misbehave loramac-node=1 "${ts006[@]}"
 	run_job "$(job_body "$FW" "$extra")" 300
 	joined
-	check "job succeeded: every device done and verified, none failed" \
-		'.state == "succeeded" and .devices == 4 and .updated == 4 and .failed == 0 and
-		 .verified == 4' "$CP_DIR/summary.json"
+	check "job succeeded: every device done or unconfirmed and verified, none failed" \
+		'.state == "succeeded" and .devices == 4 and .updated + .unconfirmed == 4 and
+		 .failed == 0 and .verified == 4' "$CP_DIR/summary.json"
 	check "LoRaMac-node answers, TS004 v1" \
 		'all(.[]; .sim.packages.ts004 == 1 and (.sim.misbehave | index("loramac-node")))' \
 		"$CP_DIR/joined.json"
-	check "devices lost uncoded fragments and parity rebuilt them (their MissingFrag > 0)" \
-		'any(.[]; .step == "done" and .sim.fragments.recovered > 0)' "$CP_DIR/joined.json"
+	jq -n --slurpfile j "$CP_DIR/joined.json" --slurpfile d "$CP_DIR/job-devices.json" '
+		{lost: [$j[0][] | select(.sim.fragments.recovered > 0) | .dev_eui] | sort,
+		 unconfirmed: [$d[0][] | select(.step == "unconfirmed") | .dev_eui] | sort,
+		 asked: [$d[0][] | select(.last_answer.answer == "DevUpgradeImageAns") | .dev_eui]
+		        | sort}' >"$CP_DIR/judged.json"
 	if [ "$SCENARIO" = loramac-node ]; then
-		# After the session: judged from where the counter stopped.
-		check "fuotad judged such a device done from the frames it sent" \
-			'any(.[]; .last_answer.missing > 0 and .last_answer.stack == "loramac-node" and
-			 (.last_answer.judged | test("inferred")))' "$CP_DIR/job-devices.json"
+		check "with TS006: every device done; those that lost uncoded fragments were asked" \
+			'.lost != [] and .asked == .lost and .unconfirmed == []' "$CP_DIR/judged.json"
+		check "DevUpgradeImageAns Valid made them done" \
+			'all(.[] | select(.last_answer.answer == "DevUpgradeImageAns");
+			 .step == "done" and .last_answer.status == "valid")' "$CP_DIR/job-devices.json"
 	else
-		# In the rounds: a device whose counter stopped is done, not short.
+		check "without TS006: the devices that lost uncoded fragments are unconfirmed" \
+			'.lost != [] and .unconfirmed == .lost and .asked == []' "$CP_DIR/judged.json"
+		check "an unconfirmed device's reason says why" \
+			'any(.[]; .step == "unconfirmed" and .last_answer.stack == "loramac-node" and
+			 (.failure_reason | test("^unconfirmed: FragSessionStatusAns \\(loramac-node\\)")))' \
+			"$CP_DIR/job-devices.json"
+		# In the rounds: a device whose counter stopped gets no more rows.
 		check "adaptive parity: below the cap" \
 			'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"
 	fi
@@ -330,6 +350,25 @@ lbm-missing)
 	check "LBM v2 answers after a lossless session" \
 		'all(.[]; .sim.packages.ts004 == 2 and .sim.mic_ok == true and
 		 (.sim.misbehave | index("lbm-missing")))' "$CP_DIR/joined.json"
+	;;
+lbm-resync)
+	# Issue 16: LBM sends its AppTimeReq at least 6 s after ForceDeviceResyncReq. Two of the
+	# three devices answer McClassCSessionReq with an unsynchronised clock: fuotad forces a
+	# resync and asks again once their late AppTimeReq was answered.
+	start lbmresync
+	fleet 2000 --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 23 \
+		--misbehave lbm-resync@0,1
+	run_job "$(job_body "$FW" '{}')" 300
+	joined
+	check "job succeeded: every device done and verified, none failed" \
+		'.state == "succeeded" and .devices == 3 and .updated == 3 and .failed == 0 and
+		 .verified == 3' "$CP_DIR/summary.json"
+	check "two devices with LBM's clock, registered as lbm" \
+		'([.[] | select(.sim.misbehave | index("lbm-resync"))] | length) == 2' \
+		"$CP_DIR/joined.json"
+	jq -Rn '[inputs | select(test("clock resync, session request after it"))] | length' \
+		"$CP_DIR/fuotad.log" >"$CP_DIR/resyncs.json"
+	check "fuotad resynchronised exactly those two" '. == 2' "$CP_DIR/resyncs.json"
 	;;
 kill)
 	CP_ADAPTIVE=1

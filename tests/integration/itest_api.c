@@ -1091,6 +1091,17 @@ static void test_device_stack_plan(void **state)
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "stack");
 	json_decref(j);
+	/* TS006 (issue 16): 0 or 1, returned in packages. */
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000006",
+	         ",\"packages\":{\"ts004\":1,\"ts006\":1}");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(jint(json_object_get(j, "packages"), "ts006"), 1);
+	json_decref(j);
+	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005",
+	         ",\"packages\":{\"ts006\":2}");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_string_equal(err_field(j), "packages.ts006");
+	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"max_frags\":0");
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "max_frags");
@@ -1124,6 +1135,37 @@ static void test_device_stack_plan(void **state)
 	                      &j),
 	                 200);
 	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+	json_decref(j);
+}
+
+/* Issue 16: a job whose image needs more fragments than a device takes is refused with 409
+ * naming the device and its limit; without it the job is created. The fixture's image is 51
+ * fragments at DR5. */
+static void test_job_device_memory(void **state)
+{
+	char body[4096], dev[512];
+	json_t *j;
+	const char *msg;
+
+	(void)state;
+	setup_job_fixture();
+	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000001", ",\"max_frags\":40");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000002", ",\"max_frags\":51");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	job_body(body, sizeof(body), "[\"5200000000000002\",\"5200000000000001\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
+	assert_string_equal(err_field(j), "devices");
+	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "device_memory");
+	msg = jstr(json_object_get(j, "error"), "message");
+	assert_non_null(strstr(msg, "the job sends 51 fragments, more than 1 device(s) take: "
+	                            "5200000000000001 (at most 40)"));
+	json_decref(j);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE dev_eui = "
+	                          "'5200000000000002'"),
+	                 0);
+	job_body(body, sizeof(body), "[\"5200000000000002\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	json_decref(j);
 }
 
@@ -2255,6 +2297,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_job_multipart),
 	        cmocka_unit_test(test_job_validation),
 	        cmocka_unit_test(test_job_plan),
+	        cmocka_unit_test(test_job_device_memory),
 	        cmocka_unit_test(test_device_stack_plan),
 	        cmocka_unit_test(test_tenant_isolation),
 	        cmocka_unit_test(test_sql_metacharacters),

@@ -81,6 +81,7 @@
 #include "fuota/engine.h"
 #include "fuota/engine_calc.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/frag_dec.h"
 #include "fuota/lw_frame.h"
@@ -140,6 +141,11 @@ struct sim_dev {
 	unsigned mc_status_reqs, mc_status_other;
 	size_t done_at;        /* gateway frames seen when its decoder finished (0: not yet) */
 	unsigned lost_reports; /* v2: its next FragDataBlockReceivedReq are lost on the air */
+	bool bad_mic;          /* v2: its rebuilt image fails the data-block MIC check */
+	/* TS006: answers DevUpgradeImageReq (Valid once its decoder rebuilt the image, else
+	 * NoFirmwarePresent); upgrade_reqs counts the requests it got. */
+	bool ts006;
+	unsigned upgrade_reqs;
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
 	unsigned lost_answers; /* its next answers to a multicast status request are lost */
@@ -406,6 +412,23 @@ static void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, s
 	}
 }
 
+/* TS006 DevUpgradeImageReq (CID 0x04, no payload): DevUpgradeImageAns `04 03` + version 4 LE
+ * once its decoder rebuilt the image, `04 00` (NoFirmwarePresent) before. */
+static void dev_port203(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+{
+	uint8_t ans[6] = {FMP_CID_DEV_UPGRADE_IMAGE, FMP_IMAGE_NONE, 0x04, 0x03, 0x02, 0x01};
+	bool valid = d->has_session && frag_dec_state(&d->dec) == FRAG_DEC_DONE;
+
+	if (len < 1 || p[0] != FMP_CID_DEV_UPGRADE_IMAGE)
+		fail_msg("port 203: unexpected command");
+	d->upgrade_reqs++;
+	if (!d->ts006)
+		return;
+	if (valid)
+		ans[1] = FMP_IMAGE_VALID;
+	uplink(e, d, FMP_FPORT, ans, valid ? 6 : 2);
+}
+
 static void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
 {
 	size_t pos = 0;
@@ -494,7 +517,7 @@ static bool dev_mic_ok(const struct sim_dev *d)
 	size_t len;
 	uint8_t key[16], mic[4];
 
-	if (frag_dec_image(&d->dec, &image, &len) != FUOTA_OK)
+	if (d->bad_mic || frag_dec_image(&d->dec, &image, &len) != FUOTA_OK)
 		return false;
 	assert_int_equal(engine_data_block_int_key(d->key, key), FUOTA_OK);
 	assert_int_equal(engine_data_block_mic(key, d->setup.session_cnt, d->setup.frag_index,
@@ -914,6 +937,8 @@ static void pump(struct engine *e)
 				dev_port201(e, d, dl.data, dl.data_len);
 			else if (dl.f_port == 202)
 				dev_port202(e, d, dl.data, dl.data_len);
+			else if (dl.f_port == FMP_FPORT)
+				dev_port203(e, d, dl.data, dl.data_len);
 			else
 				fail_msg("downlink on port %u", dl.f_port);
 		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
@@ -2094,9 +2119,12 @@ static void set_stack(const char *eui, const char *stack)
 }
 
 /* Issue 16: LoRaMac-node answers FragSessionStatusReq with the last counter it saw and the
- * uncoded fragments it lost, never lowered once parity rebuilt them. A device that lost
- * fragment 2 and rebuilt the image is done when fuotad knows its stack; the same answers from a
- * device registered with the TS004 reading still fail it (the attribute is what changes it). */
+ * uncoded fragments it lost, never lowered once parity rebuilt them, and counts lost parity
+ * nowhere. Device 1 lost nothing: its answer proves the image (done). Device 0 lost fragment 2
+ * and rebuilt the image; device 3 lost fragments 2 and 3 and parity 21, heard 22 and left
+ * coverage: it holds 19 of 20 frames. Both answer a stopped counter with c - L >= M, which
+ * cannot tell them apart: both end "unconfirmed", with the reason, and are cleaned up. The
+ * same answers from a device registered with the TS004 reading still fail it. */
 static void test_loramac_node_status(void **state)
 {
 	struct engine *e;
@@ -2110,36 +2138,145 @@ static void test_loramac_node_status(void **state)
 	add_dev("0000000000000061", 0x61, 1);
 	add_dev("0000000000000062", 0x62, 1);
 	add_dev("0000000000000063", 0x63, 1);
-	for (size_t i = 0; i < 3; i++)
+	add_dev("0000000000000064", 0x64, 1);
+	for (size_t i = 0; i < 4; i++)
 		T.devs[i].answers_as = ANS_LORAMAC_NODE;
 	T.devs[0].drop_mask = 1u << 1; /* fragment 2 */
 	T.devs[2].drop_mask = 1u << 1;
+	/* 2, 3, 21, then nothing after 22 (of 24 frames) */
+	T.devs[3].drop_mask = (3u << 1) | (1u << 20) | (3u << 22);
 	set_stack(T.devs[0].eui, "loramac-node");
 	set_stack(T.devs[1].eui, "loramac-node");
-	job = add_job(0, 3, 4);
+	set_stack(T.devs[3].eui, "loramac-node");
+	job = add_job(0, 4, 4);
 	e = new_engine("itest-a", false);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	devs = job_devices(job);
 	for (size_t i = 0; i < 3; i++)
 		assert_image(&T.devs[i]);
-	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
-	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_int_not_equal(frag_dec_state(&T.devs[3].dec), FRAG_DEC_DONE);
+	assert_int_equal(T.devs[3].lmn_counter, 22);
+	for (size_t i = 0; i < 4; i += 3) {
+		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "unconfirmed");
+		why = dev_field(devs, T.devs[i].eui, "failure_reason");
+		assert_non_null(why);
+		assert_non_null(strstr(why, "unconfirmed: FragSessionStatusAns (loramac-node)"));
+		assert_false(T.devs[i].has_group); /* cleaned up like a done device */
+	}
 	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[1].eui, "failure_reason"));
 	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "failed");
 	why = dev_field(devs, T.devs[2].eui, "failure_reason");
 	assert_non_null(why);
 	assert_non_null(strstr(why, "1 fragments missing"));
 	json_decref(devs);
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer::text LIKE "
-	                          "'%inferred from the frames sent%'"),
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer->>'judged' "
+	                          "LIKE 'probably done, unconfirmed%'"),
+	                 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job WHERE error LIKE '%1 of 4 devices "
+	                          "failed, 2 of 4 devices unconfirmed%'"),
 	                 1);
 	engine_destroy(e);
 }
 
-/* Issue 16: a device that cannot hold the session's fragments refuses FragSessionSetupReq with
- * NotEnoughMemory; its failure reason says what the session asked and the limit fuotad knows
- * (LoRa Basics Modem's default build, 100 fragments, here 10 of a device's own). */
+/* Issue 16: a LoRaMac-node device whose answer cannot prove the image and that has TS006 is
+ * asked DevUpgradeImageReq. Device 0 lost fragment 2 and rebuilt the image: Valid, done. Device
+ * 1 lost 2, 3 and 21, heard 22 and left: NoFirmwarePresent, failed. Device 2 is registered with
+ * TS006 but never answers it: unconfirmed after its attempts, and cleaned up. */
+static void test_loramac_node_ts006(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[192];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000a1", 0xa1, 1);
+	add_dev("00000000000000a2", 0xa2, 1);
+	add_dev("00000000000000a3", 0xa3, 1);
+	for (size_t i = 0; i < 3; i++) {
+		T.devs[i].answers_as = ANS_LORAMAC_NODE;
+		T.devs[i].drop_mask = 1u << 1;
+		T.devs[i].ts006 = i < 2;
+		set_stack(T.devs[i].eui, "loramac-node");
+		snprintf(sql, sizeof(sql),
+		         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "
+		         "RETURNING 1) SELECT count(*) FROM u",
+		         T.devs[i].eui);
+		assert_int_equal(db_count(sql), 1);
+	}
+	T.devs[1].drop_mask = (3u << 1) | (1u << 20) | (3u << 22);
+	job = add_job(0, 3, 4);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_image(&T.devs[0]);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_int_equal(T.devs[0].upgrade_reqs, 1);
+	assert_false(T.devs[0].has_group);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "failure_reason"),
+	                    "DevUpgradeImageAns: NoFirmwarePresent");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "unconfirmed");
+	why = dev_field(devs, T.devs[2].eui, "failure_reason");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "DevUpgradeImageReq had no answer after 3 attempts"));
+	assert_int_equal(T.devs[2].upgrade_reqs, 3);
+	assert_false(T.devs[2].has_group);
+	json_decref(devs);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE last_answer->>'judged' "
+	                          "= 'done (TS006: its image is valid)'"),
+	                 1);
+	engine_destroy(e);
+}
+
+/* Issue 16: a status round that judged a v2 device done only stops the rows for it
+ * (block_received); it is no block report. Device 0's image fails its MIC check and its
+ * FragDataBlockReceivedReq (MICError) is lost; a round marked it received. Its answer after the
+ * session says MICError: it fails. Before, the round's mark made every later answer unheard and
+ * the device was done. */
+static void test_round_done_then_mic_error(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000091", 0x91, 2);
+	add_dev("0000000000000092", 0x92, 2);
+	T.devs[0].bad_mic = true;
+	T.devs[0].lost_reports = 1000;
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", false);
+	run(e, job, 2000, 3);
+	/* What a status round's "done" writes (engine_status.c on_round_status). */
+	assert_int_equal(db_count("WITH u AS (UPDATE job_device SET block_received = true "
+	                          "WHERE dev_eui = '0000000000000091' RETURNING 1) "
+	                          "SELECT count(*) FROM u"),
+	                 1);
+	run(e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_true(T.devs[0].status_reqs > 0);
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "failure_reason"),
+	                    "FragSessionStatusAns: MICError");
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	json_decref(devs);
+	engine_destroy(e);
+}
+
+/* Issue 16: a device that cannot hold the session's fragments. One whose limit fuotad knows
+ * (max_frags 10, the session has 20) is not sent FragSessionSetupReq: it fails at once, the
+ * numbers in its reason. One whose limit fuotad does not know refuses it with NotEnoughMemory;
+ * its reason says what the session asked. */
 static void test_setup_not_enough_memory(void **state)
 {
 	struct engine *e;
@@ -2152,13 +2289,15 @@ static void test_setup_not_enough_memory(void **state)
 	fresh_db();
 	add_dev("0000000000000081", 0x81, 2);
 	add_dev("0000000000000082", 0x82, 2);
+	add_dev("0000000000000083", 0x83, 2);
 	T.devs[0].max_frags = 10; /* the session has 20 */
+	T.devs[2].max_frags = 10;
 	snprintf(sql, sizeof(sql),
 	         "WITH u AS (UPDATE device SET stack = 'lbm', max_frags = 10 WHERE dev_eui = '%s' "
 	         "RETURNING 1) SELECT count(*) FROM u",
 	         T.devs[0].eui);
 	assert_int_equal(db_count(sql), 1);
-	job = add_job(0, 2, 2);
+	job = add_job(0, 3, 2);
 	e = new_engine("itest-a", false);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -2166,8 +2305,14 @@ static void test_setup_not_enough_memory(void **state)
 	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
 	why = dev_field(devs, T.devs[0].eui, "failure_reason");
 	assert_non_null(why);
-	assert_string_equal(why, "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
-	                         "session's 20 fragments of 50 bytes (its limit: 10 fragments)");
+	assert_string_equal(why, "FragSessionSetupReq not sent: the session's 20 fragments are "
+	                         "more than the device takes (10: its max_frags, or its stack's "
+	                         "default build)");
+	assert_false(T.devs[0].has_session); /* never asked */
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "failed");
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "failure_reason"),
+	                    "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
+	                    "session's 20 fragments of 50 bytes");
 	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
 	json_decref(devs);
 	engine_destroy(e);
@@ -3833,6 +3978,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_loramac_node_status),
 	        cmocka_unit_test(test_lbm_block_then_status),
 	        cmocka_unit_test(test_setup_not_enough_memory),
+	        cmocka_unit_test(test_round_done_then_mic_error),
+	        cmocka_unit_test(test_loramac_node_ts006),
 	        cmocka_unit_test(test_cancel),
 	        cmocka_unit_test(test_pause_resume),
 	        cmocka_unit_test(test_adaptive_v2),

@@ -32,6 +32,8 @@ static void test_step_names(void **state)
 	assert_string_equal(engine_step_name(ENGINE_STEP_COUNT), "?");
 	assert_true(engine_step_is_final(ENGINE_STEP_DONE));
 	assert_true(engine_step_is_final(ENGINE_STEP_FAILED));
+	assert_true(engine_step_is_final(ENGINE_STEP_UNCONFIRMED));
+	assert_string_equal(engine_step_name(ENGINE_STEP_UNCONFIRMED), "unconfirmed");
 	assert_false(engine_step_is_final(ENGINE_STEP_CLEANUP));
 	assert_true(engine_step_is_unicast(ENGINE_STEP_MC_SETUP));
 	assert_false(engine_step_is_unicast(ENGINE_STEP_SESSION));
@@ -92,6 +94,12 @@ static void test_timeout(void **state)
 	/* Clean-up is best effort: the device keeps its result. */
 	assert_int_equal(engine_on_timeout(ENGINE_STEP_CLEANUP, 2, 2), ENGINE_SKIP);
 	assert_int_equal(engine_on_timeout(ENGINE_STEP_CLEANUP, 1, 2), ENGINE_RETRY);
+	/* An unanswered DevUpgradeImageReq leaves the device unconfirmed, not failed. */
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_CONFIRM, 3, 3), ENGINE_SKIP);
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_CONFIRM, 2, 3), ENGINE_RETRY);
+	assert_int_equal(engine_step_next(ENGINE_STEP_CONFIRM, NULL), ENGINE_STEP_CLEANUP);
+	assert_true(engine_step_is_unicast(ENGINE_STEP_CONFIRM));
+	assert_false(engine_step_is_final(ENGINE_STEP_CONFIRM));
 }
 
 static void test_gw_cover(void **state)

@@ -585,6 +585,81 @@ static void test_lbm_missing_answers(void **state)
 	}
 }
 
+/* --misbehave ts006: DevUpgradeImageReq (`04`) answers NoFirmwarePresent (`04 00`) before the
+ * image, Valid with version 1 (`04 03 01 00 00 00`) once it is verified; a device without TS006
+ * does not answer. */
+static void test_ts006_upgrade_image(void **state)
+{
+	static const uint8_t req[1] = {0x04};
+	struct fixture f;
+	struct sim_uplink ul;
+	struct sim_dev_report r = {0};
+
+	(void)state;
+	fixture_init(&f, 1, 1000);
+	assert_false(exchange(&f.d, f.start, 203, req, sizeof(req), &ul));
+	f.c.misbehave = SIM_MB_TS006;
+	sim_dev_free(&f.d);
+	dev_init(&f.d, &f.c);
+	f.start = setup_all(&f.d, &f.ss, 1, true);
+	int64_t t = f.start + 1500;
+	sim_dev_tick(&f.d, t);
+	assert_true(exchange(&f.d, t, 203, req, sizeof(req), &ul));
+	assert_int_equal(ul.port, 203);
+	assert_int_equal(ul.len, 2);
+	assert_memory_equal(ul.data, ((uint8_t[]){0x04, 0x00}), 2);
+	uint32_t fcnt = 0;
+	for (uint32_t n = 1; n <= f.ss.m && !r.decoded; n++, fcnt++, t += 200) {
+		assert_int_equal(fixture_frame(&f, n, fcnt, t), FUOTA_OK);
+		sim_dev_get_report(&f.d, t, &r);
+	}
+	assert_true(r.verified);
+	while (sim_dev_uplink(&f.d, t + 600000, false, &ul))
+		; /* what it had queued */
+	assert_true(exchange(&f.d, t, 203, req, sizeof(req), &ul));
+	assert_int_equal(ul.len, 6);
+	assert_memory_equal(ul.data, ((uint8_t[]){0x04, 0x03, 0x01, 0x00, 0x00, 0x00}), 6);
+	fixture_free(&f);
+}
+
+/* --misbehave lbm-resync: no AppTimeReq of its own; after ForceDeviceResyncReq its AppTimeReq
+ * leaves 6 to 10 s later, not at once (a plain device sends it at its next uplink). */
+static void test_lbm_resync_delay(void **state)
+{
+	/* ForceDeviceResyncReq, NbTransmissions 1 (PROTOCOL-NOTES §3). */
+	static const uint8_t force[] = {0x03, 0x01};
+
+	(void)state;
+	for (int lbm = 0; lbm < 2; lbm++) {
+		struct sim_dev_cfg c = base_cfg(2);
+		struct sim_dev d;
+		struct sim_uplink ul;
+		int64_t t = T0_MS + 60000, first = 0;
+
+		c.misbehave = lbm ? SIM_MB_LBM_RESYNC : 0;
+		dev_init(&d, &c);
+		if (lbm)
+			assert_false(sim_dev_uplink(&d, T0_MS + 1000, false, &ul));
+		else
+			sync_clock(&d, T0_MS);
+		assert_int_equal(sim_dev_downlink(&d, t, CLK_FPORT, force, sizeof(force)),
+		                 FUOTA_OK);
+		for (int64_t at = t; at <= t + 20000 && !first; at += 500)
+			if (sim_dev_uplink(&d, at, false, &ul)) {
+				assert_int_equal(ul.port, CLK_FPORT);
+				assert_int_equal(ul.data[0], CLK_CID_APP_TIME);
+				first = at;
+			}
+		if (lbm) {
+			assert_true(first >= t + SIM_LBM_RESYNC_MIN_MS);
+			assert_true(first <= t + SIM_LBM_RESYNC_MAX_MS + 500);
+		} else {
+			assert_int_equal(first, t);
+		}
+		sim_dev_free(&d);
+	}
+}
+
 static void test_whole_session_v1(void **state)
 {
 	(void)state;
@@ -1134,6 +1209,8 @@ int main(void)
 	        cmocka_unit_test(test_whole_session_v2),
 	        cmocka_unit_test(test_loramac_node_answers),
 	        cmocka_unit_test(test_lbm_missing_answers),
+	        cmocka_unit_test(test_lbm_resync_delay),
+	        cmocka_unit_test(test_ts006_upgrade_image),
 	        cmocka_unit_test(test_wrong_mic),
 	        cmocka_unit_test(test_fcnt_window),
 	        cmocka_unit_test(test_session_cnt_replay),

@@ -23,7 +23,7 @@
 
 /* Net-level switch: the device holds another key than the one registered. */
 #define SIM_MB_WRONG_KEY 0x100u
-#define SIM_N_MISBEHAVE  7
+#define SIM_N_MISBEHAVE  9
 #define SIM_UNICAST_Q    16 /* unicast downlinks queued per device, as a network server does */
 #define SIM_LOST_MAX     16 /* lost unicast downlinks remembered per device for the report */
 

@@ -9,6 +9,7 @@
 
 #include "fuota/bytes.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_mic.h"
 #include "fuota/lw_crypto.h"
 #include "fuota/lw_frame.h"
@@ -112,7 +113,8 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 	d->offset_ms = cfg->clock_offset_ms;
 	d->rng = cfg->seed ^ cfg->dev_eui;
 	clk_dev_init(&d->clk, cfg->clk_version);
-	d->need_sync = true;
+	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC). */
+	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC);
 	d->next_sync_ms = now_ms;
 	return FUOTA_OK;
 }
@@ -217,6 +219,11 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			if (d->clk.nb_transmissions > 0) {
 				d->need_sync = true;
 				d->next_sync_ms = now_ms;
+				if (d->cfg.misbehave & SIM_MB_LBM_RESYNC)
+					d->next_sync_ms +=
+					        SIM_LBM_RESYNC_MIN_MS +
+					        (int64_t)(rnd(d) % (SIM_LBM_RESYNC_MAX_MS -
+					                            SIM_LBM_RESYNC_MIN_MS + 1));
 			}
 			break;
 		default: break;
@@ -661,6 +668,38 @@ static void frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 	}
 }
 
+/* ---- TS006 (port 203) ------------------------------------------------------------------------ */
+
+/* PackageVersionReq and DevUpgradeImageReq of a device with TS006; the other commands are not
+ * played (their answers would need a firmware the simulator does not run). */
+static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
+                         struct answer *a)
+{
+	size_t pos = 0;
+	touch(d, now_ms);
+	while (pos < len) {
+		struct fmp_cmd cmd, ans = {.up = true};
+		if (fmp_decode(data, len, &pos, false, &cmd, NULL) != FUOTA_OK) {
+			fail(d, "port 203: malformed downlink");
+			return;
+		}
+		ans.cid = cmd.cid;
+		if (cmd.cid == FMP_CID_PACKAGE_VERSION) {
+			ans.u.pkg_ans.package_id = FMP_PACKAGE_ID;
+			ans.u.pkg_ans.version = 1;
+		} else if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE) {
+			ans.u.upgrade_ans.status = d->rep.verified  ? FMP_IMAGE_VALID
+			                           : d->rep.decoded ? FMP_IMAGE_CORRUPT
+			                                            : FMP_IMAGE_NONE;
+			ans.u.upgrade_ans.next_fw_version = 1;
+		} else {
+			continue;
+		}
+		if (fmp_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
+			fail(d, "port 203: answers do not fit one uplink");
+	}
+}
+
 /* ---- Entry points ---------------------------------------------------------------------------- */
 
 int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
@@ -677,6 +716,11 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
 	case CLK_FPORT: clk_downlink(d, now_ms, data, len, &a); break;
 	case MC_FPORT: mc_downlink(d, now_ms, data, len, &a); break;
 	case FRAG_PORT: frag_payload(d, now_ms, data, len, -1, &a); break;
+	case FMP_FPORT:
+		if (!(d->cfg.misbehave & SIM_MB_TS006))
+			return FUOTA_OK;
+		fmp_downlink(d, now_ms, data, len, &a);
+		break;
 	default: return FUOTA_OK;
 	}
 	if (a.len) {

@@ -48,6 +48,17 @@
 #define SIM_MB_LORAMAC_NODE 0x10u
 /* LoRa Basics Modem v2 after a lossless session: MissingFrag stays 1 (NbFragReceived M). */
 #define SIM_MB_LBM_MISSING 0x20u
+/* LoRa Basics Modem's clock: synchronised only when the server asks (its application did not
+ * start the clock-sync service at join), and after ForceDeviceResyncReq its AppTimeReq leaves
+ * SIM_LBM_RESYNC_MIN_MS to SIM_LBM_RESYNC_MAX_MS later, not at once (issue 16: LBM waits at
+ * least 6 s). Until then it answers a session request with its unsynchronised clock. */
+#define SIM_MB_LBM_RESYNC     0x40u
+#define SIM_LBM_RESYNC_MIN_MS 6000
+#define SIM_LBM_RESYNC_MAX_MS 10000
+/* Has TS006 Firmware Management (port 203): answers DevUpgradeImageReq with Valid once its image
+ * is verified, CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent;
+ * the fleet JSON registers it with packages.ts006 = 1. */
+#define SIM_MB_TS006 0x80u
 
 /* Steps a device went through (struct sim_dev_report.steps). */
 #define SIM_STEP_PKG_VERSION  0x0001u /* answered a PackageVersionReq */

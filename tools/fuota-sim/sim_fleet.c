@@ -184,6 +184,10 @@ json_t *sim_misbehave_json(uint32_t flags)
 		json_array_append_new(a, json_string("loramac-node"));
 	if (flags & SIM_MB_LBM_MISSING)
 		json_array_append_new(a, json_string("lbm-missing"));
+	if (flags & SIM_MB_LBM_RESYNC)
+		json_array_append_new(a, json_string("lbm-resync"));
+	if (flags & SIM_MB_TS006)
+		json_array_append_new(a, json_string("ts006"));
 	return a;
 }
 
@@ -208,8 +212,11 @@ char *sim_fleet_json(const struct sim *s)
 		/* The stack fuotad reads the device's status answers by (REST "stack"). */
 		if (n->misbehave & SIM_MB_LORAMAC_NODE)
 			json_object_set_new(d, "stack", json_string("loramac-node"));
-		else if (n->misbehave & SIM_MB_LBM_MISSING)
+		else if (n->misbehave & (SIM_MB_LBM_MISSING | SIM_MB_LBM_RESYNC))
 			json_object_set_new(d, "stack", json_string("lbm"));
+		if (n->misbehave & SIM_MB_TS006)
+			json_object_set_new(json_object_get(d, "packages"), "ts006",
+			                    json_integer(1));
 		json_array_append_new(devs, d);
 		json_t *gl = json_array();
 		for (size_t k = 0; k < n->n_gws; k++)

@@ -55,8 +55,11 @@ static void usage(FILE *f)
 	        "                          stack answers FragSessionStatusReq: loramac-node\n"
 	        "                          (last counter seen, uncoded fragments lost so far),\n"
 	        "                          lbm-missing (LBM v2: MissingFrag 1 after a lossless\n"
-	        "                          session); the fleet JSON registers those devices\n"
-	        "                          with that \"stack\"\n"
+	        "                          session), lbm-resync (LBM's clock: synchronised only\n"
+	        "                          when forced, its AppTimeReq 6-10 s after\n"
+	        "                          ForceDeviceResyncReq); the fleet JSON registers those\n"
+	        "                          devices with that \"stack\"; ts006 (answers TS006\n"
+	        "                          DevUpgradeImageReq, registered with packages.ts006)\n"
 	        "  --late S                delay of 'late' answers (60)\n"
 	        "  --image FILE            the original image: devices check their rebuilt "
 	        "image's\n"
@@ -126,11 +129,15 @@ static int parse_misbehave(const char *arg, struct sim_opts *o)
 	static const struct {
 		const char *name;
 		uint32_t flag;
-	} kinds[SIM_N_MISBEHAVE] = {
-	        {"silent", SIM_MB_SILENT},           {"late", SIM_MB_LATE},
-	        {"wrong-key", SIM_MB_WRONG_KEY},     {"reject-frag", SIM_MB_REJECT_FRAG},
-	        {"wrong-mckey", SIM_MB_WRONG_MCKEY}, {"loramac-node", SIM_MB_LORAMAC_NODE},
-	        {"lbm-missing", SIM_MB_LBM_MISSING}};
+	} kinds[SIM_N_MISBEHAVE] = {{"silent", SIM_MB_SILENT},
+	                            {"late", SIM_MB_LATE},
+	                            {"wrong-key", SIM_MB_WRONG_KEY},
+	                            {"reject-frag", SIM_MB_REJECT_FRAG},
+	                            {"wrong-mckey", SIM_MB_WRONG_MCKEY},
+	                            {"loramac-node", SIM_MB_LORAMAC_NODE},
+	                            {"lbm-missing", SIM_MB_LBM_MISSING},
+	                            {"lbm-resync", SIM_MB_LBM_RESYNC},
+	                            {"ts006", SIM_MB_TS006}};
 	if (o->n_mb == sizeof(o->mb) / sizeof(o->mb[0]))
 		return -1;
 	size_t klen = strcspn(arg, "=@");

@@ -164,9 +164,9 @@ static const char *const lorawan_versions[] = {"1.0.0", "1.0.1", "1.0.2", "1.0.3
 
 static int get_packages(json_t *obj, struct api_device_req *d, struct api_error *e)
 {
-	static const char *const fields[] = {"ts003", "ts004", "ts005", NULL};
+	static const char *const fields[] = {"ts003", "ts004", "ts005", "ts006", NULL};
 	json_t *p = json_object_get(obj, "packages");
-	long long v[3] = {0, 0, 0};
+	long long v[4] = {0, 0, 0, 0};
 	int rc;
 
 	if (!p || json_is_null(p))
@@ -174,8 +174,9 @@ static int get_packages(json_t *obj, struct api_device_req *d, struct api_error 
 	if (!json_is_object(p))
 		return api_error_field(e, "packages", "packages must be an object");
 	rc = check_fields(p, fields, e);
-	for (int i = 0; rc == FUOTA_OK && i < 3; i++)
-		rc = get_int(p, fields[i], false, 0, 2, &v[i], NULL, e);
+	/* TS006 Firmware Management has one version (1); 0: the device does not have it. */
+	for (int i = 0; rc == FUOTA_OK && i < 4; i++)
+		rc = get_int(p, fields[i], false, 0, i == 3 ? 1 : 2, &v[i], NULL, e);
 	if (rc != FUOTA_OK) {
 		char f[64];
 
@@ -186,6 +187,7 @@ static int get_packages(json_t *obj, struct api_device_req *d, struct api_error 
 	d->ts003_version = (int)v[0];
 	d->ts004_version = (int)v[1];
 	d->ts005_version = (int)v[2];
+	d->ts006_version = (int)v[3];
 	return FUOTA_OK;
 }
 

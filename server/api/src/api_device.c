@@ -55,6 +55,7 @@ void api_h_device_create(struct api_call *c)
 	sd.ts003_version = d.ts003_version;
 	sd.ts004_version = d.ts004_version;
 	sd.ts005_version = d.ts005_version;
+	sd.ts006_version = d.ts006_version;
 	sd.stack = d.stack;
 	sd.max_frags = d.max_frags;
 	rc = store_device_create(c->api->store, c->auth.tenant_id, &sd, &json);

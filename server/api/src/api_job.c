@@ -249,6 +249,45 @@ out:
 	free(in);
 }
 
+/* A job whose image needs more fragments than a device of it takes is refused (issue 16): the
+ * device would refuse FragSessionSetupReq with NotEnoughMemory, after the operator was told the
+ * job started. 409 naming the devices (the first few) and their limits. Returns true when every
+ * device fits (or no limit is known). */
+static bool devices_fit(struct api_call *c, const struct job_input *in)
+{
+	json_t *w = plan_warnings(c, in), *row;
+	char names[160];
+	size_t i, n, pos = 0;
+
+	if (!w) {
+		api_reply(c, 500, "internal", NULL, "cannot read the devices' limits");
+		return false;
+	}
+	n = json_array_size(w);
+	names[0] = 0;
+	json_array_foreach(w, i, row)
+	{
+		int k;
+
+		if (i == 4)
+			break;
+		k = snprintf(names + pos, sizeof(names) - pos, "%s%s (at most %lld)",
+		             i > 0 ? ", " : "", json_string_value(json_object_get(row, "dev_eui")),
+		             (long long)json_integer_value(json_object_get(row, "max_frags")));
+		if (k < 0 || (size_t)k >= sizeof(names) - pos)
+			break;
+		pos += (size_t)k;
+	}
+	if (n > 0)
+		api_reply(c, 409, "device_memory", "devices",
+		          "the job sends %u fragments, more than %zu device(s) take: %s%s; use a "
+		          "larger fragment size or a smaller image, leave them out, or set their "
+		          "max_frags if they take more",
+		          in->plan.nb_frag, n, names, n > 4 ? ", ..." : "");
+	json_decref(w);
+	return n == 0;
+}
+
 /* Stores the multipart image as a firmware object; *id = its id. */
 static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
 {
@@ -286,7 +325,7 @@ void api_h_job_create(struct api_call *c)
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	if (!job_input(c, true, in))
+	if (!job_input(c, true, in) || !devices_fit(c, in))
 		goto out;
 	/* An omitted multicast timeout is stored as the one the plan chose. */
 	if (!in->p.multicast_timeout_s)

@@ -9,7 +9,9 @@
  *             gateway set covering them is fixed, the sessions' frames go out interleaved,
  *             each session stopping on its own (engine_tx.c);
  *   status    after the last frame (P19: nothing is deleted before): session -> frag_status,
- *             or straight to cleanup for a device that already reported its block;
+ *             or straight to cleanup for a device that already reported its block; a device
+ *             whose answer cannot prove the image and that has TS006 is asked
+ *             DevUpgradeImageReq (confirm) before its cleanup;
  *   cleanup   FragSessionDelete + McGroupDelete for the devices that answered their status or
  *             reported their block (one shot for those that failed after their group was set
  *             up);
@@ -50,6 +52,7 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->port_mc = 200;
 	c->port_frag = 201;
 	c->port_clk = 202;
+	c->port_fmp = 203;
 	c->lease_ms = 30000;
 	c->session_margin_ms = 5000;
 	/* A gateway starts a frame when the command reaches it, a little after we send it: without
@@ -908,9 +911,11 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *counts,
                           int64_t now_ms, int64_t *next_due)
 {
-	/* A device that reported its block (v2 FragDataBlockReceivedReq without MICError, or a
-	 * FragSessionStatusAns with nothing missing during the session) has told what the final
-	 * FragSessionStatusReq would ask: it goes straight to cleanup. The others are asked. */
+	/* A device that reported its block (v2 FragDataBlockReceivedReq without MICError) has
+	 * told what the final FragSessionStatusReq would ask: it goes straight to cleanup. The
+	 * others are asked, those a status round judged done too: that judgement was
+	 * provisional (an error in the answer fails them, a LoRaMac-node answer that cannot prove
+	 * the image leaves them unconfirmed). */
 	static const struct seng_move to_status[] = {
 	        {.from = "session", .to = "cleanup", .block = 1},
 	        {.from = "session", .to = "frag_status", .block = -1}};
@@ -955,28 +960,35 @@ static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine
 	return FUOTA_OK;
 }
 
+/* A job with a device that has the image, or may have it (unconfirmed), succeeded; the error
+ * text counts the others. */
 static int finish(struct engine *e, const struct seng_job *j, const unsigned *counts,
                   int64_t now_ms)
 {
-	unsigned total = 0, ok = counts[ENGINE_STEP_DONE];
-	char error[96];
-	const char *state = ok > 0 ? "succeeded" : "failed";
-	int rc;
+	unsigned total = 0, ok = counts[ENGINE_STEP_DONE], unsure = counts[ENGINE_STEP_UNCONFIRMED];
+	char error[128];
+	const char *state = ok + unsure > 0 ? "succeeded" : "failed";
+	int rc, n = 0;
 
 	for (unsigned i = 0; i < ENGINE_STEP_COUNT; i++)
 		total += counts[i];
 	error[0] = 0;
-	if (ok < total)
-		snprintf(error, sizeof(error), "%u of %u devices failed", total - ok, total);
+	if (ok + unsure < total)
+		n = snprintf(error, sizeof(error), "%u of %u devices failed", total - ok - unsure,
+		             total);
+	if (unsure > 0 && n >= 0 && (size_t)n < sizeof(error))
+		snprintf(error + n, sizeof(error) - (size_t)n, "%s%u of %u devices unconfirmed",
+		         n > 0 ? ", " : "", unsure, total);
 	rc = seng_job_finish(e->store, j->id, state, error[0] ? error : NULL, "job ended", now_ms);
 	if (rc != FUOTA_OK)
 		return rc;
 	engine_job_forget(e, j->id);
-	log_msg(LOG_LVL_INFO, "job %lld: %s, %u of %u devices have the image", (long long)j->id,
-	        state, ok, total);
+	log_msg(LOG_LVL_INFO, "job %lld: %s, %u of %u devices have the image, %u unconfirmed",
+	        (long long)j->id, state, ok, total, unsure);
 	job_event(e, j, "state",
-	          json_pack("{s:s, s:s, s:I, s:I}", "from", "running", "to", state, "devices_ok",
-	                    (json_int_t)ok, "devices", (json_int_t)total),
+	          json_pack("{s:s, s:s, s:I, s:I, s:I}", "from", "running", "to", state,
+	                    "devices_ok", (json_int_t)ok, "devices_unconfirmed", (json_int_t)unsure,
+	                    "devices", (json_int_t)total),
 	          false);
 	engine_cache_drop(e, j->id);
 	return FUOTA_OK;
@@ -1042,7 +1054,8 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 		rc = phase_session(e, &j, counts, now_ms, next_due);
 	else if (j.phase == ENGINE_PHASE_TRANSMIT)
 		rc = phase_transmit(e, &j, counts, now_ms, next_due);
-	else if (j.phase == ENGINE_PHASE_STATUS && counts[ENGINE_STEP_FRAG_STATUS] == 0)
+	else if (j.phase == ENGINE_PHASE_STATUS &&
+	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0)
 		rc = enter_cleanup(e, &j, ENGINE_PHASE_STATUS);
 	else if (j.phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] == 0)
 		rc = finish(e, &j, counts, now_ms);
@@ -1101,6 +1114,11 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 			rc = r;
 	} else if (u->f_port == e->cfg.port_mc || u->f_port == e->cfg.port_frag) {
 		int r = engine_dev_uplink(e, u, now);
+
+		if (r != FUOTA_OK)
+			rc = r;
+	} else if (u->f_port == e->cfg.port_fmp) {
+		int r = engine_fmp_uplink(e, u, now);
 
 		if (r != FUOTA_OK)
 			rc = r;

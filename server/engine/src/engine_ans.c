@@ -223,7 +223,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 			seng_dev_update_init(&up);
 			up.cleanup_or = 2;
 			if (d->cleanup_mask & 1)
-				up.to = "done";
+				up.to = engine_cleanup_end(d);
 			rc = engine_dev_move(e, d, "cleanup", &up);
 			d->cleanup_mask |= 2;
 			break;

@@ -15,6 +15,7 @@
 #include "fuota/clk.h"
 #include "fuota/engine_judge.h"
 #include "fuota/err.h"
+#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/log.h"
 #include "fuota/lw_gps.h"
@@ -339,6 +340,13 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 		return req_mc_setup(e, j, d, dl, n);
 	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
 	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_CONFIRM:
+		/* TS006 DevUpgradeImageReq: CID 0x04, no payload. */
+		dl[0].port = e->cfg.port_fmp;
+		dl[0].data[0] = FMP_CID_DEV_UPGRADE_IMAGE;
+		dl[0].len = 1;
+		*n = 1;
+		return FUOTA_OK;
 	case ENGINE_STEP_FRAG_STATUS:
 		fc.type = FRAG_CMD_SESSION_STATUS_REQ;
 		fc.u.status_req.participants = true;
@@ -411,6 +419,23 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	return FUOTA_OK;
 }
 
+/* A device known to take fewer fragments than the session has (its max_frags, or its stack's
+ * default build) is not sent FragSessionSetupReq: it fails at once with the numbers (the API
+ * refuses such a job; a limit set after the job was created still lands here). */
+static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *d, char *why,
+                               size_t cap)
+{
+	uint32_t limit = dev_stack_frag_limit(engine_dev_stack(d), d->max_frags);
+
+	if (limit == 0 || j->nb_frag <= limit)
+		return false;
+	snprintf(why, cap,
+	         "FragSessionSetupReq not sent: the session's %u fragments are more than the "
+	         "device takes (%u: its max_frags, or its stack's default build)",
+	         j->nb_frag, limit);
+	return true;
+}
+
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
 {
 	enum engine_step st;
@@ -438,6 +463,12 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 	if (st == ENGINE_STEP_MC_SESSION &&
 	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s))
 		return FUOTA_OK;
+	if (st == ENGINE_STEP_FRAG_SETUP && d->attempts == 0) {
+		char big[192];
+
+		if (frag_setup_too_big(j, d, big, sizeof(big)))
+			return dev_fail(e, d, "frag_setup", big);
+	}
 	if (d->attempts > 0) {
 		char why[96];
 
@@ -446,8 +477,10 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 		case ENGINE_SKIP: {
 			struct seng_dev_update u;
 
+			if (st == ENGINE_STEP_CONFIRM)
+				return engine_confirm_unanswered(e, d);
 			seng_dev_update_init(&u);
-			u.to = "done";
+			u.to = engine_cleanup_end(d);
 			u.last_answer = "{\"cleanup\":\"no answer\"}";
 			return dev_move(e, d, d->step, &u);
 		}
@@ -512,121 +545,11 @@ int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id,
 	return FUOTA_OK;
 }
 
-/* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
-static enum dev_stack stack_of(const struct seng_dev *d)
-{
-	enum dev_stack st = DEV_STACK_TS004;
-
-	(void)dev_stack_parse(d->stack, &st);
-	return st;
-}
-
-/* The frames of session frag_index of job_id sent so far (0: unknown). Only LoRaMac-node's
- * answers need it (engine_status_judge). */
-static uint32_t session_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st)
-{
-	struct seng_session ss[ENGINE_MAX_SESSIONS];
-	size_t n = 0;
-
-	if (st != DEV_STACK_LORAMAC_NODE ||
-	    seng_sessions(e->store, job_id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (ss[i].frag_index == frag_index)
-			return ss[i].next_n > 0 ? ss[i].next_n - 1 : 0;
-	return 0;
-}
-
-/* A status round of adaptive redundancy, during the session: how far the device is. */
-static int on_round_status(struct engine *e, struct seng_dev *d, const struct engine_judgement *v)
-{
-	struct seng_dev_update u;
-
-	switch (v->verdict) {
-	case ENGINE_VERDICT_MEMORY:
-		return dev_fail(e, d, "session", "FragSessionStatusAns: NotEnoughMatrixMemory");
-	case ENGINE_VERDICT_SHORT:
-		/* The next round is sized from the answers (engine_tx.c). */
-		return seng_dev_status(e->store, d->job_id, d->dev_eui, d->frag_index,
-		                       v->status.received, v->status.missing);
-	case ENGINE_VERDICT_DONE:
-		/* Done (or, for LoRaMac-node, not provably short): no more rows for it. */
-		seng_dev_update_init(&u);
-		u.set_block_received = true;
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
-	default: return FUOTA_OK; /* judged after the session, when it is asked alone */
-	}
-}
-
-/* A v2 device that holds M frames or more, says it still misses some and has attempts left:
- * its FragDataBlockReceivedReq may be on its way (it goes after a random BlockAckDelay, like
- * this answer, and LoRa Basics Modem says MissingFrag 1 after a lossless session): it is asked
- * again at the step's next attempt rather than failed now, and a block report meanwhile moves
- * it on (on_block_received). */
-static bool block_may_come(const struct seng_job *j, const struct seng_dev *d,
-                           const struct frag_status_ans *a, const struct engine_judgement *v)
-{
-	return v->verdict == ENGINE_VERDICT_SHORT && d->frag_version >= 2 &&
-	       a->nb_received >= j->nb_frag && d->attempts < j->unicast_attempts;
-}
-
-static int on_status_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                         const struct frag_status_ans *a)
-{
-	struct engine_judgement v;
-	struct engine_judge_in in = {.nb_frag = j->nb_frag};
-	struct seng_dev_update u;
-	char why[128], la[320];
-	bool round = strcmp(d->step, "session") == 0;
-
-	if (a->frag_index != d->frag_index)
-		return FUOTA_OK; /* another session of the device, not this job's */
-	if (!round && strcmp(d->step, "frag_status") != 0)
-		return FUOTA_OK;
-	/* A v2 device that reported its block without MICError has the image (issue 16: LoRa
-	 * Basics Modem's MissingFrag stays 1 after a lossless session). */
-	in.block_ok = d->block_received && d->frag_version >= 2;
-	in.final = !round;
-	in.sent = session_sent(e, j->id, d->frag_index, stack_of(d));
-	engine_status_judge(stack_of(d), &in, a, &v);
-	if (round)
-		return on_round_status(e, d, &v);
-	snprintf(la, sizeof(la),
-	         "{\"answer\":\"FragSessionStatusAns\",\"received\":%u,\"missing\":%u,"
-	         "\"memory_error\":%s,\"mic_error\":%s,\"no_session\":%s,\"stack\":\"%s\","
-	         "\"judged\":\"%s\"}",
-	         a->nb_received, a->missing_frag, a->memory_error ? "true" : "false",
-	         a->mic_error ? "true" : "false", a->session_not_exist ? "true" : "false",
-	         dev_stack_name(stack_of(d)),
-	         v.verdict != ENGINE_VERDICT_DONE ? "short"
-	         : in.block_ok                    ? "done (block reported)"
-	         : v.counter_running ? "not provably short (inferred: its counter is at the last "
-	                               "frame sent)"
-	         : v.inferred        ? "done (inferred from the frames sent: its counter stopped "
-	                               "before the last one)"
-	                             : "done");
-	seng_dev_update_init(&u);
-	u.last_answer = la;
-	if (v.verdict == ENGINE_VERDICT_DONE) {
-		u.to = "cleanup";
-		u.reset_attempts = true;
-		u.set_deadline = true;
-		u.deadline_ms = 0;
-		return dev_move(e, d, "frag_status", &u);
-	}
-	if (block_may_come(j, d, a, &v))
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "frag_status", &u);
-	engine_judgement_reason(&v, why, sizeof(why));
-	u.to = "failed";
-	u.failure_reason = why;
-	return dev_move(e, d, "frag_status", &u);
-}
-
 /* NotEnoughMemory, in words the operator can act on: what the session asked the device to hold,
  * and the limit known for it (its max_frags, or its stack's default build). */
 static void memory_reason(const struct seng_job *j, const struct seng_dev *d, char *out, size_t cap)
 {
-	uint32_t limit = dev_stack_frag_limit(stack_of(d), d->max_frags);
+	uint32_t limit = dev_stack_frag_limit(engine_dev_stack(d), d->max_frags);
 	int n = snprintf(out, cap,
 	                 "FragSessionSetupAns: NotEnoughMemory: the device cannot hold the "
 	                 "session's %u fragments of %u bytes",
@@ -665,35 +588,6 @@ static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_
 	return dev_enter(e, d, "frag_setup", "ready", now_ms, &up);
 }
 
-/* FragDataBlockReceivedReq (v2): the device rebuilt the block of session FragIndex. It repeats
- * the request until a FragDataBlockReceivedAns echoes that FragIndex, so the answer goes whatever
- * the session (and in a paused job too); only this job's session moves the device. */
-static int on_block_received(struct engine *e, struct seng_dev *d,
-                             const struct frag_block_received_req *req)
-{
-	uint8_t ans[2] = {FRAG_CID_DATA_BLOCK_RECEIVED, (uint8_t)(req->frag_index & 0x03)};
-	struct seng_dev_update up;
-
-	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, ans, sizeof(ans));
-	if (req->frag_index != d->frag_index)
-		return FUOTA_OK;
-	if (req->mic_error)
-		return dev_fail(e, d, d->step, "FragDataBlockReceivedReq: MICError");
-	seng_dev_update_init(&up);
-	up.set_block_received = true;
-	if (strcmp(d->step, "frag_status") == 0) {
-		/* The report came after the session: it tells what the status request asks. */
-		up.to = "cleanup";
-		up.reset_attempts = true;
-		up.set_deadline = true;
-		up.deadline_ms = 0;
-		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
-		                 "(block reported)\"}";
-		return dev_move(e, d, "frag_status", &up);
-	}
-	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
-}
-
 static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                    const struct cs_uplink *u, int64_t now_ms)
 {
@@ -723,7 +617,7 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 				rc = on_setup_ans(e, j, d, &cmd.u.setup_ans, now_ms);
 			break;
 		case FRAG_CMD_SESSION_STATUS_ANS:
-			rc = on_status_ans(e, j, d, &cmd.u.status_ans);
+			rc = engine_status_ans(e, j, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
 			if (strcmp(d->step, "cleanup") != 0 ||
@@ -732,12 +626,12 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			seng_dev_update_init(&up);
 			up.cleanup_or = 1;
 			if (d->cleanup_mask & 2)
-				up.to = "done";
+				up.to = engine_cleanup_end(d);
 			rc = dev_move(e, d, "cleanup", &up);
 			d->cleanup_mask |= 1;
 			break;
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
-			rc = on_block_received(e, d, &cmd.u.block_received_req);
+			rc = engine_block_received(e, d, &cmd.u.block_received_req);
 			break;
 		default: break;
 		}
@@ -782,7 +676,7 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 			rc = loaded ? FUOTA_OK : seng_dev_load(e->store, p.job_id, u->dev_eui, &d);
 			loaded = rc == FUOTA_OK;
 			if (loaded)
-				rc = on_block_received(e, &d, &cmd.u.block_received_req);
+				rc = engine_block_received(e, &d, &cmd.u.block_received_req);
 			if (rc == FUOTA_ERR_STATE || rc == FUOTA_ERR_NOT_FOUND)
 				rc = FUOTA_OK; /* it moved meanwhile: not this uplink's to change */
 			if (rc != FUOTA_OK)
@@ -792,7 +686,7 @@ static int paused_status(struct engine *e, const struct cs_uplink *u)
 		if (cmd.type != FRAG_CMD_SESSION_STATUS_ANS ||
 		    cmd.u.status_ans.frag_index != p.frag_index)
 			continue;
-		in.sent = session_sent(e, p.job_id, p.frag_index, stack);
+		in.sent = engine_status_sent(e, p.job_id, p.frag_index, stack);
 		engine_status_judge(stack, &in, &cmd.u.status_ans, &v);
 		if (v.verdict != ENGINE_VERDICT_SHORT)
 			continue; /* a device done reports nothing here: it stops counting as short

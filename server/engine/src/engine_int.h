@@ -10,7 +10,9 @@
 
 #include "fuota/cs_msg.h"
 #include "fuota/engine.h"
+#include "fuota/dev_stack.h"
 #include "fuota/engine_calc.h"
+#include "fuota/frag_cmd.h"
 #include "fuota/frag_enc.h"
 #include "fuota/store_engine.h"
 
@@ -173,6 +175,36 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
                    const uint8_t *data, size_t len);
 /* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
+/* Updates the device (only while in `from`) and, when its step changes, publishes the device
+ * event and moves *d along. Returns seng_dev_update's code. */
+int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+                    const struct seng_dev_update *u);
+/* Moves the device from `from` to "failed" with reason (engine_dev_move). */
+int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
+
+/* engine_status.c */
+/* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
+enum dev_stack engine_dev_stack(const struct seng_dev *d);
+/* The frames of session frag_index of job_id sent so far (0: unknown). Only LoRaMac-node's
+ * answers need it (engine_status_judge): 0 for other stacks. */
+uint32_t engine_status_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st);
+/* A FragSessionStatusAns of d: judged by its stack, in a status round (step session) or after
+ * the session (step frag_status); moves the device by the verdict. */
+int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                      const struct frag_status_ans *a);
+/* FragDataBlockReceivedReq (v2): the device rebuilt the block of session FragIndex. It repeats
+ * the request until a FragDataBlockReceivedAns echoes that FragIndex, so the answer goes whatever
+ * the session (and in a paused job too); only this job's session moves the device. */
+int engine_block_received(struct engine *e, struct seng_dev *d,
+                          const struct frag_block_received_req *req);
+/* A device in step confirm whose DevUpgradeImageReq went unanswered through its attempts: it is
+ * cleaned up and ends unconfirmed. */
+int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
+/* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm. */
+int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
+/* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
+ * could not prove the image (its failure_reason says why), else "done". */
+const char *engine_cleanup_end(const struct seng_dev *d);
 
 /* Device moves for engine_ans.c: the update of u (only while in `from`) with the device event
  * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */

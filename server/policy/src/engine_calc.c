@@ -10,12 +10,19 @@
 #include "fuota/round_wait.h"
 
 static const char *const step_names[ENGINE_STEP_COUNT] = {
-        [ENGINE_STEP_PENDING] = "pending",   [ENGINE_STEP_PKG_VERSION] = "pkg_version",
-        [ENGINE_STEP_MC_SETUP] = "mc_setup", [ENGINE_STEP_FRAG_SETUP] = "frag_setup",
-        [ENGINE_STEP_READY] = "ready",       [ENGINE_STEP_MC_SESSION] = "mc_session",
-        [ENGINE_STEP_SESSION] = "session",   [ENGINE_STEP_FRAG_STATUS] = "frag_status",
-        [ENGINE_STEP_CLEANUP] = "cleanup",   [ENGINE_STEP_DONE] = "done",
+        [ENGINE_STEP_PENDING] = "pending",
+        [ENGINE_STEP_PKG_VERSION] = "pkg_version",
+        [ENGINE_STEP_MC_SETUP] = "mc_setup",
+        [ENGINE_STEP_FRAG_SETUP] = "frag_setup",
+        [ENGINE_STEP_READY] = "ready",
+        [ENGINE_STEP_MC_SESSION] = "mc_session",
+        [ENGINE_STEP_SESSION] = "session",
+        [ENGINE_STEP_FRAG_STATUS] = "frag_status",
+        [ENGINE_STEP_CONFIRM] = "confirm",
+        [ENGINE_STEP_CLEANUP] = "cleanup",
+        [ENGINE_STEP_DONE] = "done",
         [ENGINE_STEP_FAILED] = "failed",
+        [ENGINE_STEP_UNCONFIRMED] = "unconfirmed",
 };
 
 const char *engine_step_name(enum engine_step s)
@@ -70,6 +77,7 @@ bool engine_step_is_unicast(enum engine_step s)
 	case ENGINE_STEP_FRAG_SETUP:
 	case ENGINE_STEP_MC_SESSION:
 	case ENGINE_STEP_FRAG_STATUS:
+	case ENGINE_STEP_CONFIRM:
 	case ENGINE_STEP_CLEANUP: return true;
 	default: return false;
 	}
@@ -77,7 +85,7 @@ bool engine_step_is_unicast(enum engine_step s)
 
 bool engine_step_is_final(enum engine_step s)
 {
-	return s == ENGINE_STEP_DONE || s == ENGINE_STEP_FAILED;
+	return s == ENGINE_STEP_DONE || s == ENGINE_STEP_FAILED || s == ENGINE_STEP_UNCONFIRMED;
 }
 
 bool engine_step_is_setup(enum engine_step s)
@@ -99,7 +107,8 @@ enum engine_step engine_step_next(enum engine_step done, const struct engine_ver
 	case ENGINE_STEP_READY: return ENGINE_STEP_MC_SESSION;
 	case ENGINE_STEP_MC_SESSION: return ENGINE_STEP_SESSION;
 	case ENGINE_STEP_SESSION: return ENGINE_STEP_FRAG_STATUS;
-	case ENGINE_STEP_FRAG_STATUS: return ENGINE_STEP_CLEANUP;
+	case ENGINE_STEP_FRAG_STATUS:
+	case ENGINE_STEP_CONFIRM: return ENGINE_STEP_CLEANUP;
 	case ENGINE_STEP_CLEANUP: return ENGINE_STEP_DONE;
 	default: return done;
 	}
@@ -115,7 +124,7 @@ enum engine_timeout_action engine_on_timeout(enum engine_step s, unsigned attemp
 	/* The session is over by then: an unanswered delete leaves nothing behind that the
 	 * session timeout does not close, so it is not worth failing a device that has its image.
 	 */
-	if (s == ENGINE_STEP_CLEANUP)
+	if (s == ENGINE_STEP_CLEANUP || s == ENGINE_STEP_CONFIRM)
 		return ENGINE_SKIP;
 	return ENGINE_FAIL;
 }

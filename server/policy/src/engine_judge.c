@@ -4,39 +4,56 @@
 
 #include "fuota/engine_judge.h"
 
+static void short_of(uint32_t nb_frag, uint32_t got, struct engine_judgement *out)
+{
+	uint32_t need = got < nb_frag ? nb_frag - got : 1;
+
+	out->verdict = ENGINE_VERDICT_SHORT;
+	out->status.received = got;
+	out->status.missing = need < 255 ? need : 255;
+}
+
 static void judge_loramac_node(const struct engine_judge_in *in, const struct frag_status_ans *a,
                                struct engine_judgement *out)
 {
-	uint32_t counter = a->nb_received, lost = a->missing_frag, got, need;
+	uint32_t counter = a->nb_received, lost = a->missing_frag, got;
 
-	/* MissingFrag saturates at 255 and counts only fragments before the counter: at most
-	 * counter - 1 of them. */
+	/* MissingFrag saturates at 255 and counts only uncoded fragments before the counter: at
+	 * most counter - 1 of them. */
 	if (lost >= counter)
 		lost = counter > 0 ? counter - 1 : 0;
+	out->counter = counter;
+	out->lost = lost;
+	/* Frames 1..counter minus the uncoded ones lost: an upper bound, since lost parity frames
+	 * are counted nowhere. */
 	got = counter - lost;
 	if (got < in->nb_frag) {
-		need = in->nb_frag - got;
-		out->verdict = ENGINE_VERDICT_SHORT;
-		out->status.received = got;
-		out->status.missing = need < 255 ? need : 255;
+		short_of(in->nb_frag, got, out);
+		return;
+	}
+	if (lost == 0) {
+		/* Its walk over the counters before `counter` found no uncoded fragment lost, and
+		 * counter >= M: it holds every one of them. Proven. */
+		out->verdict = ENGINE_VERDICT_DONE;
 		return;
 	}
 	out->counter_running = in->sent == 0 || counter >= in->sent;
 	if (out->counter_running && !in->final) {
 		/* One more row tells: a counter that moves on was still counting. */
-		out->verdict = ENGINE_VERDICT_SHORT;
-		out->status.received = got;
+		short_of(in->nb_frag, got, out);
 		out->status.missing = 1;
 		return;
 	}
-	out->verdict = ENGINE_VERDICT_DONE;
-	out->inferred = a->missing_frag > 0 || out->counter_running;
+	/* A counter that stopped is a decoder that finished, or a device that heard nothing
+	 * more (it left coverage): the answer cannot tell them apart. */
+	out->verdict = ENGINE_VERDICT_UNCONFIRMED;
 }
 
 void engine_status_judge(enum dev_stack stack, const struct engine_judge_in *in,
                          const struct frag_status_ans *a, struct engine_judgement *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->sent = in->sent;
 	if (in->block_ok) {
 		out->verdict = ENGINE_VERDICT_DONE;
 		return;
@@ -54,13 +71,20 @@ void engine_status_judge(enum dev_stack stack, const struct engine_judge_in *in,
 		return;
 	}
 	/* MICError means something only once the image is rebuilt (MissingFrag 0). */
-	if (a->missing_frag == 0) {
-		out->verdict = a->mic_error ? ENGINE_VERDICT_MIC_ERROR : ENGINE_VERDICT_DONE;
+	if (a->missing_frag == 0 && a->mic_error) {
+		out->verdict = ENGINE_VERDICT_MIC_ERROR;
 		return;
 	}
-	out->verdict = ENGINE_VERDICT_SHORT;
-	out->status.received = a->nb_received;
-	out->status.missing = a->missing_frag;
+	/* MissingFrag 0 from a device that counts fewer than M fragments received is not a
+	 * rebuilt image: a device that lost the last uncoded fragments and heard nothing since
+	 * (LoRaMac-node-like counting under the TS004 reading) says just that. */
+	if (a->missing_frag == 0 && a->nb_received >= in->nb_frag) {
+		out->verdict = ENGINE_VERDICT_DONE;
+		return;
+	}
+	short_of(in->nb_frag, a->nb_received, out);
+	if (a->missing_frag > 0)
+		out->status.missing = a->missing_frag;
 }
 
 void engine_judgement_reason(const struct engine_judgement *j, char *out, size_t cap)
@@ -70,11 +94,33 @@ void engine_judgement_reason(const struct engine_judgement *j, char *out, size_t
 	case ENGINE_VERDICT_SHORT:
 		snprintf(out, cap, "FragSessionStatusAns: %u fragments missing", j->status.missing);
 		break;
+	case ENGINE_VERDICT_UNCONFIRMED:
+		snprintf(out, cap,
+		         "unconfirmed: FragSessionStatusAns (loramac-node) counter %u, %u uncoded "
+		         "fragments lost, %u frames sent: it may have rebuilt the image or have "
+		         "heard nothing more; its answer does not count lost parity",
+		         j->counter, j->lost, j->sent);
+		break;
 	case ENGINE_VERDICT_MEMORY:
 		snprintf(out, cap, "FragSessionStatusAns: NotEnoughMatrixMemory");
 		break;
 	case ENGINE_VERDICT_MIC_ERROR: snprintf(out, cap, "FragSessionStatusAns: MICError"); break;
 	case ENGINE_VERDICT_NO_SESSION:
 	default: snprintf(out, cap, "FragSessionStatusAns: SessionDoesNotExist"); break;
+	}
+}
+
+const char *engine_verdict_words(const struct engine_judgement *j, bool block_ok)
+{
+	switch (j->verdict) {
+	case ENGINE_VERDICT_DONE: return block_ok ? "done (block reported)" : "done";
+	case ENGINE_VERDICT_UNCONFIRMED:
+		return "probably done, unconfirmed (its counter stopped; lost parity is not in its "
+		       "answer)";
+	case ENGINE_VERDICT_SHORT: return "short";
+	case ENGINE_VERDICT_MEMORY: return "memory error";
+	case ENGINE_VERDICT_MIC_ERROR: return "MIC error";
+	case ENGINE_VERDICT_NO_SESSION:
+	default: return "no session";
 	}
 }

@@ -10,13 +10,14 @@
 	"json_build_object('dev_eui', d.dev_eui, 'application_id', d.application_id, "     \
 	"'lorawan_version', d.lorawan_version, 'class', d.class, 'region', d.region, "     \
 	"'key_kind', d.key_kind, 'packages', json_build_object('ts003', d.ts003_version, " \
-	"'ts004', d.ts004_version, 'ts005', d.ts005_version), 'stack', d.stack, "          \
+	"'ts004', d.ts004_version, 'ts005', d.ts005_version, 'ts006', d.ts006_version), "  \
+	"'stack', d.stack, "                                                               \
 	"'max_frags', d.max_frags, 'created_at', d.created_at)"
 
 int store_device_create(struct store *s, int64_t tenant, const struct store_device *d, char **json)
 {
-	char tid[24], cls[2] = {d->dev_class, 0}, v3[8], v4[8], v5[8], mf[12];
-	const char *vals[13] = {store_i64(tid, tenant),
+	char tid[24], cls[2] = {d->dev_class, 0}, v3[8], v4[8], v5[8], v6[8], mf[12];
+	const char *vals[14] = {store_i64(tid, tenant),
 	                        d->dev_eui,
 	                        d->application_id,
 	                        d->lorawan_version,
@@ -28,23 +29,25 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	                        v4,
 	                        v5,
 	                        d->stack && d->stack[0] ? d->stack : "ts004",
-	                        d->max_frags > 0 ? mf : NULL};
-	int lens[13] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0, 0, 0};
-	int fmts[13] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
+	                        d->max_frags > 0 ? mf : NULL,
+	                        v6};
+	int lens[14] = {0, 0, 0, 0, 0, 0, 0, (int)d->key_box_len, 0, 0, 0, 0, 0, 0};
+	int fmts[14] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
 	char state[6];
 	int rc;
 
 	snprintf(v3, sizeof(v3), "%d", d->ts003_version);
 	snprintf(v4, sizeof(v4), "%d", d->ts004_version);
 	snprintf(v5, sizeof(v5), "%d", d->ts005_version);
+	snprintf(v6, sizeof(v6), "%d", d->ts006_version);
 	snprintf(mf, sizeof(mf), "%d", d->max_frags);
 	rc = store_json_ex(s,
 	                   "INSERT INTO device AS d (tenant_id, dev_eui, application_id, "
 	                   "lorawan_version, class, region, key_kind, key_box, ts003_version, "
-	                   "ts004_version, ts005_version, stack, max_frags) "
-	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+	                   "ts004_version, ts005_version, stack, max_frags, ts006_version) "
+	                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
 	                   "RETURNING " DEVICE_JSON,
-	                   13, vals, lens, fmts, state, json);
+	                   14, vals, lens, fmts, state, json);
 	/* The tenant has that DevEUI already. */
 	if (rc == FUOTA_ERR_IO && strcmp(state, STORE_SQLSTATE_UNIQUE) == 0)
 		rc = FUOTA_ERR_CONFLICT;

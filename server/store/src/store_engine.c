@@ -378,7 +378,7 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		        "  WHERE job_id = $1 AND step = $2 "
 		        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
 		        "  AND ($7::int IS NULL OR coalesce(frag_index, 0) = $7) "
-		        "  AND ($8::int = 0 OR block_received = ($8::int > 0)) "
+		        "  AND ($8::int = 0 OR block_reported = ($8::int > 0)) "
 		        "  RETURNING tenant_id, dev_eui) "
 		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
 		        "SELECT tenant_id, $1, dev_eui, 'device', "
@@ -442,11 +442,12 @@ int seng_job_finish(struct store *s, int64_t job_id, const char *state, const ch
 	{
 		const char *v[2] = {jid, final_reason};
 
-		rc = store_run(c,
-		               "UPDATE job_device SET step = 'failed', failure_reason = "
-		               "coalesce(failure_reason, $2), updated_at = now() "
-		               "WHERE job_id = $1 AND step NOT IN ('done', 'failed')",
-		               2, v, NULL);
+		rc = store_run(
+		        c,
+		        "UPDATE job_device SET step = 'failed', failure_reason = "
+		        "coalesce(failure_reason, $2), updated_at = now() "
+		        "WHERE job_id = $1 AND step NOT IN ('done', 'failed', 'unconfirmed')",
+		        2, v, NULL);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -614,16 +615,17 @@ int seng_dev_counts(struct store *s, int64_t job_id, unsigned counts[], size_t n
 	return rc;
 }
 
-#define DEV_COLUMNS                                                                              \
-	"jd.job_id, jd.tenant_id, jd.dev_eui, d.application_id, d.lorawan_version, d.key_kind, " \
-	"encode(d.key_box, 'hex'), d.ts003_version, d.ts004_version, d.ts005_version, jd.step, " \
-	"jd.attempts, round(extract(epoch FROM jd.deadline) * 1000)::bigint, "                   \
-	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.frag_index, 0), " \
-	"coalesce(jd.session_cnt, -1), "                                                         \
-	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                  \
-	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), "                     \
-	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0) "                    \
-	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "        \
+#define DEV_COLUMNS                                                                               \
+	"jd.job_id, jd.tenant_id, jd.dev_eui, d.application_id, d.lorawan_version, d.key_kind, "  \
+	"encode(d.key_box, 'hex'), d.ts003_version, d.ts004_version, d.ts005_version, jd.step, "  \
+	"jd.attempts, round(extract(epoch FROM jd.deadline) * 1000)::bigint, "                    \
+	"coalesce(jd.frag_version, 0), coalesce(jd.mc_version, 0), coalesce(jd.frag_index, 0), "  \
+	"coalesce(jd.session_cnt, -1), "                                                          \
+	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                   \
+	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), "                      \
+	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0), jd.block_reported, " \
+	"d.ts006_version "                                                                        \
+	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "         \
 	"jd.dev_eui "
 
 static void get_dev(const PGresult *r, int row, struct seng_dev *d)
@@ -657,6 +659,8 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	get_str(r, row, k++, d->stack, sizeof(d->stack));
 	d->max_frags = (int)store_get_i64(r, row, k++);
 	d->asked_ms = store_get_i64(r, row, k++);
+	d->block_reported = get_bool(r, row, k++);
+	d->ts006 = (int)store_get_i64(r, row, k++);
 }
 
 static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,
@@ -691,13 +695,14 @@ int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
 	char jid[24], now[24], lim[24];
 	const char *vals[3] = {store_i64(jid, job_id), store_i64(now, now_ms), store_i64(lim, max)};
 
-	return devs_query(s,
-	                  "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 "
-	                  "AND jd.step NOT IN ('done', 'failed', 'ready', 'session') "
-	                  "AND (jd.deadline IS NULL OR jd.deadline <= " TS(
-	                          "$2") ") "
-	                                "ORDER BY jd.deadline NULLS FIRST, jd.dev_eui LIMIT $3",
-	                  3, vals, devs, n);
+	return devs_query(
+	        s,
+	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 "
+	        "AND jd.step NOT IN ('done', 'failed', 'unconfirmed', 'ready', 'session') "
+	        "AND (jd.deadline IS NULL OR jd.deadline <= " TS(
+	                "$2") ") "
+	                      "ORDER BY jd.deadline NULLS FIRST, jd.dev_eui LIMIT $3",
+	        3, vals, devs, n);
 }
 
 int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struct seng_dev **devs,
@@ -709,7 +714,8 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 	return devs_query(
 	        s,
 	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.mc_group_set "
-	        "AND jd.step <> 'done' AND (jd.step = 'failed' OR $2) ORDER BY jd.dev_eui",
+	        "AND jd.step NOT IN ('done', 'unconfirmed') AND (jd.step = 'failed' OR $2) "
+	        "ORDER BY jd.dev_eui",
 	        2, vals, devs, n);
 }
 
@@ -752,7 +758,8 @@ int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
 	                    "SELECT " DEV_COLUMNS "JOIN job j ON j.id = jd.job_id "
 	                    "JOIN engine_job e ON e.job_id = j.id WHERE jd.dev_eui = $1 "
 	                    "AND j.state = 'running' AND e.phase <> 'done' "
-	                    "AND jd.step NOT IN ('done', 'failed') ORDER BY jd.job_id DESC LIMIT 1",
+	                    "AND jd.step NOT IN ('done', 'failed', 'unconfirmed') "
+	                    "ORDER BY jd.job_id DESC LIMIT 1",
 	                    1, vals, &devs, &n);
 
 	if (rc == FUOTA_OK && n != 1)
@@ -774,7 +781,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
                     const struct seng_dev_update *u)
 {
 	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24], ak[24];
-	const char *vals[21] = {store_i64(jid, job_id),
+	const char *vals[22] = {store_i64(jid, job_id),
 	                        dev_eui,
 	                        from,
 	                        u->to,
@@ -794,7 +801,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        u->set_time_to_start ? store_i64(tts, u->time_to_start_s) : NULL,
 	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL,
 	                        u->if_attempts ? store_i64(at, u->attempts) : NULL,
-	                        u->set_asked ? store_i64(ak, u->asked_ms) : NULL};
+	                        u->set_asked ? store_i64(ak, u->asked_ms) : NULL,
+	                        b(u->set_block_reported)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(
@@ -811,6 +819,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "  mc_group_set = mc_group_set OR $14, "
 	                      "  cleanup_mask = cleanup_mask | $15::smallint, "
 	                      "  block_received = block_received OR $16, "
+	                      "  block_reported = block_reported OR $22, "
 	                      "  resync_sent = resync_sent OR $17, "
 	                      "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
 	                      "  frag_index = coalesce($19::smallint, frag_index), "
@@ -825,7 +834,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "json_build_object('step', step, "
 	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
 	                      "SELECT count(*) FROM u",
-	        21, vals, &r);
+	        22, vals, &r);
 
 	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;

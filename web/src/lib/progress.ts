@@ -20,9 +20,11 @@ export const STEPS = [
   'mc_session',
   'session',
   'frag_status',
+  'confirm',
   'cleanup',
   'done',
   'failed',
+  'unconfirmed',
 ] as const;
 
 export const STEP_LABEL: Record<string, string> = {
@@ -34,9 +36,11 @@ export const STEP_LABEL: Record<string, string> = {
   mc_session: 'Multicast session',
   session: 'In session',
   frag_status: 'Fragmentation status',
+  confirm: 'Image check (TS006)',
   cleanup: 'Clean-up',
   done: 'Done',
   failed: 'Failed',
+  unconfirmed: 'Unconfirmed (may have the image)',
 };
 
 export const PHASE_LABEL: Record<string, string> = {
@@ -65,15 +69,17 @@ export interface Progress {
   total: number;
   done: number;
   failed: number;
-  /** 0..100: devices finished (done or failed) over all devices. */
+  /** 0..100: devices finished (done, failed or unconfirmed) over all devices. */
   percent: number;
 }
 
 export function progressOf(counts: StepCounts, total: number): Progress {
   const done = counts.done ?? 0;
   const failed = counts.failed ?? 0;
-  const all = Math.max(total, done + failed);
-  const percent = all === 0 ? 0 : Math.round(((done + failed) * 100) / all);
+  // An unconfirmed device is finished too (its answers could not prove the image).
+  const unconfirmed = counts.unconfirmed ?? 0;
+  const all = Math.max(total, done + failed + unconfirmed);
+  const percent = all === 0 ? 0 : Math.round(((done + failed + unconfirmed) * 100) / all);
   return { total: all, done, failed, percent };
 }
 

@@ -11,6 +11,12 @@ describe('countSteps / progressOf', () => {
     expect(progressOf(c, 4)).toEqual({ total: 4, done: 2, failed: 1, percent: 75 });
   });
 
+  it('counts an unconfirmed device as finished, apart from done', () => {
+    const c = countSteps([{ step: 'done' }, { step: 'unconfirmed' }, { step: 'session' }, { step: 'failed' }]);
+    expect(c.unconfirmed).toBe(1);
+    expect(progressOf(c, 4)).toEqual({ total: 4, done: 1, failed: 1, percent: 75 });
+  });
+
   it('never goes past 100 % nor divides by zero', () => {
     expect(progressOf(countSteps([]), 0).percent).toBe(0);
     expect(progressOf(countSteps([{ step: 'done' }, { step: 'done' }]), 1).percent).toBe(100);

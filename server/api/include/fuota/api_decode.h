@@ -25,8 +25,9 @@ struct api_device_req {
 	char key_kind[12];       /* "gen_app_key" (LoRaWAN 1.0.x) or "app_key" (1.1) */
 	uint8_t key[16];
 	int ts003_version, ts004_version, ts005_version; /* 0 = unknown (asked later), 1, 2 */
-	char stack[16]; /* "ts004" (default), "loramac-node" or "lbm" (fuota/dev_stack.h) */
-	int max_frags;  /* the most uncoded fragments it takes, 0 = unknown */
+	int ts006_version; /* 0 = without TS006 Firmware Management, 1 */
+	char stack[16];    /* "ts004" (default), "loramac-node" or "lbm" (fuota/dev_stack.h) */
+	int max_frags;     /* the most uncoded fragments it takes, 0 = unknown */
 };
 
 struct api_token_req {

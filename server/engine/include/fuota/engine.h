@@ -54,6 +54,7 @@ struct engine_cfg {
 	size_t n_regions; /* a region not listed: prefix = lowercase name, duty cycle on */
 	bool gps_timing;  /* class C frames timed at their GPS instant (else immediately) */
 	uint8_t port_mc, port_frag, port_clk; /* 200, 201, 202 */
+	uint8_t port_fmp;                     /* 203: TS006, the check of an unconfirmed device */
 	uint32_t lease_ms;                    /* 30000 */
 	uint32_t session_margin_ms;           /* added to the session start: 5000 */
 	uint32_t frame_margin_ms;             /* gap between frames beyond the duty cycle: 250 */

@@ -25,9 +25,15 @@ enum engine_step {
 	ENGINE_STEP_MC_SESSION,  /* McClassCSessionReq / McClassBSessionReq */
 	ENGINE_STEP_SESSION,     /* in the multicast session: receiving fragments */
 	ENGINE_STEP_FRAG_STATUS, /* FragSessionStatusReq after the last fragment */
-	ENGINE_STEP_CLEANUP,     /* FragSessionDeleteReq + McGroupDeleteReq */
-	ENGINE_STEP_DONE,        /* has the exact image (final) */
-	ENGINE_STEP_FAILED,      /* failed with a reason (final) */
+	/* TS006 DevUpgradeImageReq: a device whose status answer could not prove the image
+	 * (ENGINE_VERDICT_UNCONFIRMED) and that has TS006 is asked whether its image is valid */
+	ENGINE_STEP_CONFIRM,
+	ENGINE_STEP_CLEANUP, /* FragSessionDeleteReq + McGroupDeleteReq */
+	ENGINE_STEP_DONE,    /* has the exact image (final) */
+	ENGINE_STEP_FAILED,  /* failed with a reason (final) */
+	/* cleaned up, but its answers cannot prove it has the image (a LoRaMac-node device that
+	 * lost uncoded fragments; failure_reason says why) (final) */
+	ENGINE_STEP_UNCONFIRMED,
 	ENGINE_STEP_COUNT
 };
 
@@ -37,7 +43,7 @@ const char *engine_step_name(enum engine_step s);
 int engine_step_parse(const char *name, enum engine_step *s);
 /* true for the steps that send a unicast request and wait for its answer. */
 bool engine_step_is_unicast(enum engine_step s);
-/* true for DONE and FAILED. */
+/* true for DONE, FAILED and UNCONFIRMED. */
 bool engine_step_is_final(enum engine_step s);
 /* true for the steps before READY (the device is still being set up). */
 bool engine_step_is_setup(enum engine_step s);
@@ -67,16 +73,17 @@ struct engine_versions {
 
 /* The step a device goes to after `done` succeeded: PENDING goes to PKG_VERSION when TS004 or
  * TS005 is unknown, else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
- * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS to CLEANUP;
- * CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final steps
- * stay. */
+ * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS and CONFIRM to
+ * CLEANUP; CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final
+ * steps stay. */
 enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v);
 
 /* What to do when a unicast step's deadline passes without an answer. */
 enum engine_timeout_action {
 	ENGINE_RETRY = 0, /* send the request again (attempts < max_attempts) */
 	ENGINE_FAIL = 1,  /* give up: the device fails with "<step>: no answer after N attempts" */
-	ENGINE_SKIP = 2   /* give up on the step but carry on (clean-up is best effort) */
+	ENGINE_SKIP = 2   /* give up on the step but carry on (clean-up is best effort; an
+	                   * unanswered CONFIRM leaves the device unconfirmed) */
 };
 
 /* attempts: requests sent so far for this step (>= 1 once the first was sent);

@@ -145,6 +145,7 @@ struct store_device {
 	const uint8_t *key_box;
 	size_t key_box_len;
 	int ts003_version, ts004_version, ts005_version; /* 0 unknown, 1, 2 */
+	int ts006_version;                               /* 0: no TS006 Firmware Management, 1 */
 	const char *stack;                               /* NULL or "": "ts004" */
 	int max_frags;                                   /* 0: unknown (NULL) */
 };

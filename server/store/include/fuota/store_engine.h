@@ -110,7 +110,9 @@ struct seng_move {
 	int frag_version; /* > 0: only the devices whose TS004 session has this version */
 	bool by_index;    /* only the devices set up on FragIndex frag_index */
 	int frag_index;
-	int block; /* > 0: only the devices that reported their block, < 0: the others */
+	/* > 0: only the devices that reported their block (block_reported: a round's "done" is
+	 * no report), < 0: the others */
+	int block;
 };
 struct seng_phase {
 	struct seng_lease lease;      /* the change applies only while we hold the job's lease */
@@ -205,6 +207,10 @@ struct seng_dev {
 	char stack[16];   /* device.stack: how it reads TS004 (fuota/dev_stack.h) */
 	int max_frags;    /* device.max_frags, 0 unknown */
 	int64_t asked_ms; /* when the first request of its step went out (0: unknown) */
+	/* v2 FragDataBlockReceivedReq without MICError (block_received is also set by a round
+	 * that judged it done, provisionally) */
+	bool block_reported;
+	int ts006; /* device.ts006_version: 1 when it has TS006 Firmware Management */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -244,6 +250,7 @@ struct seng_dev_update {
 	bool set_mc_group;
 	unsigned cleanup_or; /* OR into cleanup_mask */
 	bool set_block_received;
+	bool set_block_reported; /* the device's own block report (implies nothing else) */
 	bool set_resync_sent;
 	bool set_time_to_start;
 	int64_t time_to_start_s;
