@@ -50,6 +50,7 @@ static const struct route routes[] = {
         {"DELETE", "/api/v1/jobs/{id}", AUTH_TENANT, api_h_job_delete},
         {"GET", "/api/v1/jobs/{id}/devices", AUTH_TENANT, api_h_job_devices},
         {"GET", "/api/v1/jobs/{id}/events", AUTH_TENANT, api_h_job_events},
+        {"GET", "/api/v1/jobs/{id}/events/stream", AUTH_TENANT, api_h_job_stream},
         {"POST", "/api/v1/jobs/{id}/cancel", AUTH_TENANT, api_h_job_cancel},
         {"POST", "/api/v1/jobs/{id}/pause", AUTH_TENANT, api_h_job_pause},
         {"POST", "/api/v1/jobs/{id}/resume", AUTH_TENANT, api_h_job_resume},
@@ -90,6 +91,11 @@ int api_create(struct store *store, const struct cfg *cfg, struct api_ctx **out)
 	}
 	a->store = store;
 	a->cfg = cfg;
+	if (api_sse_create(a) != FUOTA_OK) {
+		free(a->metrics);
+		free(a);
+		return FUOTA_ERR_NO_MEMORY;
+	}
 	pthread_mutex_init(&a->metrics_lock, NULL);
 	pthread_mutex_init(&a->cache_lock, NULL);
 	*out = a;
@@ -101,6 +107,7 @@ void api_destroy(struct api_ctx *a)
 	if (!a)
 		return;
 	store_listen_stop(a->listener);
+	api_sse_destroy(a);
 	pthread_mutex_destroy(&a->metrics_lock);
 	pthread_mutex_destroy(&a->cache_lock);
 	free(a->metrics);
@@ -488,7 +495,7 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		else
 			routes[route].handler(&c);
 	}
-	if (!resp->body && resp->status != 204) {
+	if (!resp->body && resp->status != 204 && !resp->stream) {
 		/* Every path above sets a body; an allocation failure leaves none. */
 		resp->status = 500;
 		resp->content_type = "application/json";

@@ -44,6 +44,7 @@ struct api_ctx {
 	uint64_t cache_gen;
 	bool listen_mode, listen_armed;
 	struct store_listener *listener;
+	struct api_sse *sse; /* the live event streams (api_sse.c) */
 };
 
 struct api_call {
@@ -107,6 +108,11 @@ void api_h_job_events(struct api_call *c);
 void api_h_job_cancel(struct api_call *c);
 void api_h_job_pause(struct api_call *c);
 void api_h_job_resume(struct api_call *c);
+void api_h_job_stream(struct api_call *c);
+
+/* The live streams' slots ([http] sse_*), made by api_create. FUOTA_OK or NO_MEMORY. */
+int api_sse_create(struct api_ctx *a);
+void api_sse_destroy(struct api_ctx *a);
 void api_h_healthz(struct api_call *c);
 void api_h_readyz(struct api_call *c);
 void api_h_metrics(struct api_call *c);

@@ -23,6 +23,7 @@ struct http_opts {
 	unsigned header_timeout_s;
 	unsigned max_connections;        /* at once, in all */
 	unsigned max_connections_per_ip; /* at once, from one client address (0: no limit) */
+	unsigned sse_poll_ms;            /* how often the event streams look for news (0: 250) */
 };
 
 /* Listens as o says. Returns FUOTA_OK, FUOTA_ERR_INVALID_ARG (bind) or FUOTA_ERR_IO (message in

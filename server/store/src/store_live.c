@@ -1,0 +1,78 @@
+/* The live page's reads (fuota/store_live.h): events after a cursor, the newest event of
+ * several jobs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/store_live.h"
+#include "store_int.h"
+
+#define HEADS_MAX 1024
+
+int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t after, unsigned limit,
+                       struct store_page *page)
+{
+	static const struct store_col cols[] = {{"id", STORE_COL_INT},
+	                                        {"kind", STORE_COL_TEXT},
+	                                        {"dev_eui", STORE_COL_TEXT},
+	                                        {"data", STORE_COL_JSON},
+	                                        {"created_at", STORE_COL_TIME}};
+	char tid[24], jid[24], aft[24], lim[24];
+	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(aft, after),
+	                       store_i64(lim, limit)};
+
+	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. */
+	return store_page_query(s,
+	                        "SELECT id, kind, dev_eui, data, created_at FROM event "
+	                        "WHERE job_id = $2 AND tenant_id = $1 AND id > $3 "
+	                        "ORDER BY id LIMIT $4",
+	                        4, vals, cols, (int)(sizeof(cols) / sizeof(cols[0])), page);
+}
+
+/* "{1,2,3}": the jobs as one array parameter. */
+static char *id_array(const int64_t *ids, size_t n)
+{
+	char *out = malloc(n * 21 + 3), *p = out;
+
+	if (!out)
+		return NULL;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+	*p++ = '}';
+	*p = 0;
+	return out;
+}
+
+int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads)
+{
+	const char *vals[1];
+	char *arr;
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	if (n == 0)
+		return FUOTA_OK;
+	if (n > HEADS_MAX)
+		return FUOTA_ERR_INVALID_ARG;
+	arr = id_array(jobs, n);
+	if (!arr)
+		return FUOTA_ERR_NO_MEMORY;
+	vals[0] = arr;
+	c = store_acquire(s);
+	/* One index probe per job (max of event_job backwards), not a scan of their logs. */
+	rc = store_run(c,
+	               "SELECT (SELECT max(e.id) FROM event e WHERE e.job_id = j.id) "
+	               "FROM unnest($1::bigint[]) WITH ORDINALITY AS j(id, ord) ORDER BY j.ord",
+	               1, vals, &r);
+	if (rc == FUOTA_OK && PQntuples(r) != (int)n)
+		rc = FUOTA_ERR_IO;
+	for (size_t i = 0; rc == FUOTA_OK && i < n; i++)
+		heads[i] = store_get_i64(r, (int)i, 0);
+	PQclear(r);
+	store_release(s, c);
+	free(arr);
+	return rc;
+}
