@@ -2,7 +2,8 @@
  * PostgreSQL: events arrive within a second of their insertion, a reconnection with
  * Last-Event-ID (or ?after=) resumes after that event and repeats none, another tenant's job is
  * not found, quiet streams get heartbeats, the per-tenant bound answers 429 and frees its slots
- * when clients leave, and fuotad stops cleanly with streams open.
+ * when clients leave, and fuotad stops cleanly with streams open. Also the summary route and the
+ * devices' ?step= filter.
  * usage: itest_live FUOTAD SERVICES_ENV WORKDIR */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -336,6 +337,33 @@ static void test_bounded(void **state)
 	assert_int_equal(n, PER_TENANT);
 }
 
+static void test_summary_and_step(void **state)
+{
+	char path[96];
+	json_t *j;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(j, "steps"), "pending")), 1);
+	assert_true(json_integer_value(json_object_get(j, "last_event_id")) > 0);
+	json_decref(j);
+	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=pending", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=done", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=Done%%27", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 400);
+	json_decref(j);
+}
+
 /* Last: fuotad stops (exit 0) with two streams open and an event on its way. */
 static void test_stop_with_streams_open(void **state)
 {
@@ -398,6 +426,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_bad_last_event_id),
 	        cmocka_unit_test(test_heartbeat),
 	        cmocka_unit_test(test_bounded),
+	        cmocka_unit_test(test_summary_and_step),
 	        cmocka_unit_test(test_stop_with_streams_open),
 	};
 

@@ -51,6 +51,7 @@ static const struct route routes[] = {
         {"GET", "/api/v1/jobs/{id}/devices", AUTH_TENANT, api_h_job_devices},
         {"GET", "/api/v1/jobs/{id}/events", AUTH_TENANT, api_h_job_events},
         {"GET", "/api/v1/jobs/{id}/events/stream", AUTH_TENANT, api_h_job_stream},
+        {"GET", "/api/v1/jobs/{id}/summary", AUTH_TENANT, api_h_job_summary},
         {"POST", "/api/v1/jobs/{id}/cancel", AUTH_TENANT, api_h_job_cancel},
         {"POST", "/api/v1/jobs/{id}/pause", AUTH_TENANT, api_h_job_pause},
         {"POST", "/api/v1/jobs/{id}/resume", AUTH_TENANT, api_h_job_resume},

@@ -109,6 +109,9 @@ void api_h_job_cancel(struct api_call *c);
 void api_h_job_pause(struct api_call *c);
 void api_h_job_resume(struct api_call *c);
 void api_h_job_stream(struct api_call *c);
+void api_h_job_summary(struct api_call *c);
+/* A device step's name as ?step= gives it: a lowercase word of 1..32 letters or '_'. */
+bool api_step_valid(const char *step);
 
 /* The live streams' slots ([http] sse_*), made by api_create. FUOTA_OK or NO_MEMORY. */
 int api_sse_create(struct api_ctx *a);

@@ -337,8 +337,8 @@ void api_stream_close(struct api_stream *st)
 	if (!st)
 		return;
 	h = st->hub;
-	log_msg(LOG_LVL_DEBUG, "job %lld: event stream closed after event %lld",
-	        (long long)st->job, (long long)st->last_id);
+	log_msg(LOG_LVL_DEBUG, "job %lld: event stream closed after event %lld", (long long)st->job,
+	        (long long)st->last_id);
 	pthread_mutex_lock(&h->lock);
 	free(st->out);
 	memset(st, 0, sizeof(*st));

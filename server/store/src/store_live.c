@@ -1,5 +1,5 @@
 /* The live page's reads (fuota/store_live.h): events after a cursor, the newest event of
- * several jobs. */
+ * several jobs, a job's devices counted per step. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +75,43 @@ int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *h
 	store_release(s, c);
 	free(arr);
 	return rc;
+}
+
+int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
+{
+	char tid[24], jid[24];
+	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+
+	/* NULL (NOT_FOUND) when the job is not the tenant's. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
+	                  "'total', (SELECT count(*) FROM job_device WHERE job_id = $2), "
+	                  "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
+	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
+	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
+	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
+	                  "WHERE job_id = $2)) END",
+	                  2, vals, json);
+}
+
+int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
+                         unsigned limit, unsigned long offset, char **json)
+{
+	char tid[24], jid[24], lim[24], off[24];
+	const char *vals[5] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset), step};
+
+	/* NULL (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
+	 * both; job_device_due (job_id, step, ...) serves a step. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
+	                  "'deadline', d.deadline, 'last_answer', d.last_answer, "
+	                  "'failure_reason', d.failure_reason, 'updated_at', d.updated_at) "
+	                  "ORDER BY d.dev_eui), '[]') FROM (SELECT * FROM job_device "
+	                  "WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
+	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	                  5, vals, json);
 }

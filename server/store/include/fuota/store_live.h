@@ -1,6 +1,7 @@
 /* What a job's live page reads: the events after a given one (the Server-Sent Events stream and
  * its Last-Event-ID resume), the newest event id of several jobs at once (the stream hub's one
- * query per tick). */
+ * query per tick), and the job's devices counted per step (a 10,000-device job's page reads
+ * the counts, not every device). */
 #ifndef FUOTA_STORE_LIVE_H
 #define FUOTA_STORE_LIVE_H
 
@@ -18,5 +19,13 @@ int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t afte
 /* heads[i] = the newest event id of jobs[i] (0: none), for n jobs (n <= 1024), one
  * statement. FUOTA_OK, FUOTA_ERR_INVALID_ARG (n), FUOTA_ERR_IO. */
 int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads);
+
+/* {"job_id", "total", "steps": {step: count, ...}, "last_event_id"} of job id. NOT_FOUND when
+ * the job is not the tenant's. *json malloc'd. */
+int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json);
+
+/* As store_job_devices, of the devices in step (NULL: any step), ordered by DevEUI. */
+int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
+                         unsigned limit, unsigned long offset, char **json);
 
 #endif
