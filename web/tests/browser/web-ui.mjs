@@ -9,7 +9,9 @@
 //   WEB_SHOTS     where the screenshots go
 // Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
 // the API refuses (its error must be beside the field), then the plan, then the job; watch the
-// job page (pause, resume) until the job has succeeded, a failed device's reason; a job made
+// job page (pause, resume) until the job has succeeded, a failed device's reason; the page kept
+// up by the job's event stream (a pause made through the API shows within a second, and the
+// page never polls), and a second tab whose stream is refused falls back to polling; a job made
 // with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
@@ -33,6 +35,23 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const t0 = Date.now();
 const say = (msg) => console.log(`web-ui: ${((Date.now() - t0) / 1000).toFixed(1)} s: ${msg}`);
 mkdirSync(SHOTS, { recursive: true });
+
+/** Waits until locator matches n elements (the table is read from the server, not filtered). */
+async function waitCount(page, locator, n, what) {
+  const end = Date.now() + 10000;
+  let c = -1;
+  while (Date.now() < end && (c = await locator.count()) !== n) await page.waitForTimeout(50);
+  assert(c === n, `${what} (${c} row(s))`);
+}
+
+/** The job's action through the API, as another operator or a script would make it. */
+async function apiAction(jobId, action) {
+  const r = await fetch(`${URL_}/api/v1/jobs/${jobId}/${action}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  if (!r.ok) throw new Error(`${action}: HTTP ${r.status}`);
+}
 
 function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
@@ -69,6 +88,18 @@ try {
   page.setDefaultTimeout(20000);
   const consoleErrors = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // What the job page asks the API: a page kept up by its stream reads the event list and the
+  // device list rarely, a polling one every second.
+  const asked = { eventLists: 0, devicePages: 0, bigDevicePages: 0, streams: 0 };
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/\/jobs\/\d+\/events$/.test(u.pathname)) asked.eventLists++;
+    if (/\/jobs\/\d+\/events\/stream$/.test(u.pathname)) asked.streams++;
+    if (/\/jobs\/\d+\/devices$/.test(u.pathname)) {
+      asked.devicePages++;
+      if (Number(u.searchParams.get('limit')) > 50) asked.bigDevicePages++;
+    }
+  });
 
   // Sign in: an unknown path of the UI is the router's, and without a token it asks for one.
   await page.goto(`${URL_}/jobs`);
@@ -148,7 +179,7 @@ try {
   const jobUrl = page.url();
   say(`job created: ${jobUrl}`);
 
-  // The job's page, refreshed every second, until the job is over.
+  // The job's page, kept up by the job's event stream, until the job is over.
   const state = page.locator('[data-testid="job-state"]');
   await state.waitFor({ state: 'attached' });
   await shot(page, '07-job-running');
@@ -161,6 +192,38 @@ try {
   await page.getByRole('button', { name: 'Resume' }).click();
   await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
   assert(true, 'resumed from the page');
+
+  // Live: kept up by the event stream. A pause made elsewhere (the API) is on the page within a
+  // second; a second tab whose stream is refused (too many streams) polls and shows it too.
+  const jobId = Number(jobUrl.split('/').pop());
+  await page.locator('[data-testid="live-mode"][data-transport="stream"]').waitFor();
+  assert(true, 'the job page follows the job\'s event stream');
+  const tab2 = await ctx.newPage();
+  await tab2.route('**/events/stream*', (r) =>
+    r.fulfill({
+      status: 429,
+      contentType: 'application/json',
+      body: '{"error":{"code":"too_many_streams","message":"too many live streams are open"}}',
+    }),
+  );
+  await tab2.goto(`${URL_}/signin`);
+  await tab2.evaluate((t) => sessionStorage.setItem('fuota.token', t), TOKEN);
+  await tab2.goto(jobUrl);
+  await tab2.locator('[data-testid="live-mode"][data-transport="polling"]').waitFor();
+  assert(true, 'a tab whose stream is refused falls back to polling');
+  await page.waitForTimeout(1500); /* the stream is quiet and parked */
+  const paused = page.locator('[data-testid="job-state"]', { hasText: /^paused$/ });
+  const t1 = Date.now();
+  await apiAction(jobId, 'pause');
+  await paused.waitFor({ timeout: 5000 });
+  const pushedMs = Date.now() - t1;
+  await tab2.locator('[data-testid="job-state"]', { hasText: /^paused$/ }).waitFor({ timeout: 5000 });
+  const polledMs = Date.now() - t1;
+  say(`figure: a pause through the API was on the page ${pushedMs} ms later (stream); ${polledMs} ms on the polling tab`);
+  assert(pushedMs < 1000, `the stream brought the pause within a second (${pushedMs} ms)`);
+  await tab2.close();
+  await apiAction(jobId, 'resume');
+  await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
   const seen = new Set();
   const deadline = Date.now() + 240000; // about 80 s here; a loaded machine is slower
   let s = '';
@@ -178,15 +241,17 @@ try {
   const bar = page.getByRole('progressbar', { name: 'Devices finished' });
   assert((await bar.getAttribute('aria-valuenow')) === '100', 'the progress bar is full');
   const rows = page.locator('table.job-devices tbody tr');
+  await waitCount(page, page.locator('table.job-devices tbody tr[data-step="done"]'), DEVICES - 1,
+    'every device but the silent one is done');
   assert((await rows.count()) === DEVICES, 'every device is in the table');
-  assert(
-    (await page.locator('table.job-devices tbody tr[data-step="done"]').count()) === DEVICES - 1,
-    'every device but the silent one is done',
-  );
-  // The failed device and its reason, through the step filter.
+  say(`the job page asked for ${asked.eventLists} event list(s), ${asked.devicePages} device page(s), ${asked.streams} stream(s)`);
+  assert(asked.eventLists <= 6, `the page did not poll the event log (${asked.eventLists} reads in the whole job)`);
+  assert(asked.bigDevicePages === 0, 'nor read every device: one page of the table at a time');
+  // The failed device and its reason, through the step filter (read from the server).
   await page.getByLabel('Step', { exact: true }).selectOption('failed');
   const failedRows = page.locator('table.job-devices tbody tr');
-  assert((await failedRows.count()) === 1, 'the step filter shows the one failed device');
+  await waitCount(page, failedRows, 1, 'the step filter shows the one failed device');
+  assert((await page.getByTestId('device-range').innerText()) === '1–1 of 1', 'the pager counts the step\'s devices');
   const reason = await failedRows.first().locator('td.reason').innerText();
   assert(/no answer/.test(reason), `with its failure reason ("${reason}")`);
   await shot(page, '08b-job-failed-device');
