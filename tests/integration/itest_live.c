@@ -2,8 +2,8 @@
  * PostgreSQL: events arrive within a second of their insertion, a reconnection with
  * Last-Event-ID (or ?after=) resumes after that event and repeats none, another tenant's job is
  * not found, quiet streams get heartbeats, the per-tenant bound answers 429 and frees its slots
- * when clients leave, and fuotad stops cleanly with streams open. Also the summary route and the
- * devices' ?step= filter.
+ * when clients leave, and fuotad stops cleanly with streams open. Also what the UI's other pages
+ * read: a job's summary, its devices by step, a device's jobs, the gateways' live jobs.
  * usage: itest_live FUOTAD SERVICES_ENV WORKDIR */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "itest.h"
 
@@ -364,7 +365,53 @@ static void test_summary_and_step(void **state)
 	json_decref(j);
 }
 
-/* Last: fuotad stops (exit 0) with two streams open and an event on its way. */
+static void test_device_jobs_and_gateways(void **state)
+{
+	PGconn *db = PQconnectdb(T.dsn);
+	PGresult *r;
+	json_t *j, *it;
+
+	(void)state;
+	assert_int_equal(PQstatus(db), CONNECTION_OK);
+	r = PQexec(db,
+	           "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, quality, "
+	           "seen_ms) VALUES (1, '0102030405060708', 'bb00000000000001', -70, "
+	           "1700000000000)");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(db);
+	/* The job is unfinished: the gateway that heard its device carries it. */
+	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "gateway_id")),
+	                    "bb00000000000001");
+	assert_int_equal(json_integer_value(json_object_get(it, "live_jobs")), 1);
+	json_decref(j);
+	/* The device's jobs (its Firmware tab): the job, its image, the device's step in it. */
+	assert_int_equal(call("GET", "/api/v1/devices/0102030405060708/jobs", T.admin, NULL, &j),
+	                 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	assert_int_equal(json_integer_value(json_object_get(it, "job_id")), T.job);
+	assert_string_equal(json_string_value(json_object_get(it, "firmware_name")), "fw");
+	assert_string_equal(json_string_value(json_object_get(it, "step")), "pending");
+	assert_string_equal(json_string_value(json_object_get(it, "name")), "live");
+	json_decref(j);
+	/* Upper case in the path is the same device; another tenant's is not found. */
+	assert_int_equal(call("GET", "/api/v1/devices/01020304050607AB/jobs", T.admin, NULL, NULL),
+	                 404);
+	assert_int_equal(
+	        call("GET", "/api/v1/devices/0102030405060708/jobs", T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(call("GET", "/api/v1/devices/zz/jobs", T.admin, NULL, NULL), 404);
+	/* Cancelled, the job no longer counts against the gateway. */
+	action("cancel");
+	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	assert_int_equal(json_integer_value(json_object_get(it, "live_jobs")), 0);
+	json_decref(j);
+}
+
+/* Last: fuotad stops (exit 0) with two streams open and parked. */
 static void test_stop_with_streams_open(void **state)
 {
 	struct sse s[2];
@@ -373,8 +420,7 @@ static void test_stop_with_streams_open(void **state)
 	(void)state;
 	sleep(3); /* the slots of the previous test's clients */
 	assert_int_equal(open_streams(s, 2, &other), 2);
-	/* One parked, one woken by an event while fuotad stops. */
-	action("pause");
+	sleep(1); /* both parked: fuotad resumes them to end them */
 	assert_int_equal(itest_fuotad_stop(&T.fd), 0);
 	for (int i = 0; i < 2; i++)
 		sse_close(&s[i]);
@@ -427,6 +473,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_heartbeat),
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_summary_and_step),
+	        cmocka_unit_test(test_device_jobs_and_gateways),
 	        cmocka_unit_test(test_stop_with_streams_open),
 	};
 

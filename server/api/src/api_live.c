@@ -1,7 +1,7 @@
-/* What a job's live page reads besides the stream: the devices counted per step
+/* What the web UI's pages read besides the stream: a job's devices counted per step
  * (GET /api/v1/jobs/{id}/summary) and a page of the devices in one step
- * (GET /api/v1/jobs/{id}/devices?step=). A 10,000-device job's page reads these, never every
- * device. */
+ * (GET /api/v1/jobs/{id}/devices?step=), so that a 10,000-device job's page never reads every
+ * device; and a device's jobs (GET /api/v1/devices/{dev_eui}/jobs), its Firmware tab. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +56,24 @@ void api_h_job_devices(struct api_call *c)
 	rc = store_job_devices_in(c->api->store, c->auth.tenant_id, id, step, limit, offset, &json);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_list(c, json, limit, offset);
+}
+
+void api_h_device_jobs(struct api_call *c)
+{
+	char eui[17];
+	unsigned limit;
+	unsigned long offset;
+	char *json;
+	int rc;
+
+	if (!api_param_deveui(c, eui) || !api_paging(c, &limit, &offset))
+		return;
+	rc = store_device_jobs(c->api->store, c->auth.tenant_id, eui, limit, offset, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
 		return;
 	}
 	api_reply_list(c, json, limit, offset);

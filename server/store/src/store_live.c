@@ -115,3 +115,30 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
 	                  5, vals, json);
 }
+
+int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsigned limit,
+                      unsigned long offset, char **json)
+{
+	char tid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), dev_eui, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	/* job_device_device (tenant_id, dev_eui) finds the device's rows. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM device WHERE tenant_id = $1 "
+	                  "AND dev_eui = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'job_id', x.id, 'name', x.name, 'state', x.state, 'region', x.region, "
+	                  "'firmware_id', x.firmware_id, 'firmware_name', x.firmware_name, "
+	                  "'created_at', x.created_at, 'finished_at', x.finished_at, "
+	                  "'step', x.step, 'attempts', x.attempts, "
+	                  "'failure_reason', x.failure_reason, 'last_answer', x.last_answer, "
+	                  "'updated_at', x.updated_at) ORDER BY x.id DESC), '[]') FROM "
+	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, "
+	                  "f.name AS firmware_name, j.created_at, j.finished_at, d.step, "
+	                  "d.attempts, d.failure_reason, d.last_answer, d.updated_at "
+	                  "FROM job_device d JOIN job j ON j.id = d.job_id "
+	                  "LEFT JOIN firmware f ON f.id = j.firmware_id "
+	                  "WHERE d.tenant_id = $1 AND d.dev_eui = $2 AND j.tenant_id = $1 "
+	                  "ORDER BY j.id DESC LIMIT $3 OFFSET $4) x) END",
+	                  4, vals, json);
+}

@@ -28,4 +28,11 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json);
 int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
                          unsigned limit, unsigned long offset, char **json);
 
+/* The jobs device dev_eui (lowercase) was in, newest first: {job_id, name, state, region,
+ * firmware_id, firmware_name, created_at, finished_at, and the device's step, attempts,
+ * failure_reason, last_answer, updated_at in it}. NOT_FOUND when the device is not the
+ * tenant's. *json malloc'd (a JSON array). */
+int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsigned limit,
+                      unsigned long offset, char **json);
+
 #endif
