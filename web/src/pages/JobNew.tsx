@@ -29,8 +29,13 @@ const inputValue = (e: Event) => (e.target as HTMLInputElement).value;
 
 export function JobNew() {
   useTitle('New job');
-  const { route } = useLocation();
-  const [v, setV] = useState<JobFormValues>(defaultValues);
+  const { route, query } = useLocation();
+  // From a device's page: the form opens for that device, in its region.
+  const [v, setV] = useState<JobFormValues>(() => ({
+    ...defaultValues(),
+    ...(query.device && /^[0-9a-fA-F]{16}$/.test(query.device) ? { devices: [query.device.toLowerCase()] } : {}),
+    ...(query.region ? { region: query.region } : {}),
+  }));
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [plan, setPlan] = useState<Plan | null>(null);

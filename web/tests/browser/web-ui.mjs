@@ -8,15 +8,18 @@
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
 // Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
-// the API refuses (its error must be beside the field), then the plan, then the job; watch the
+// the API refuses (its error must be beside the field), then the plan, then the job; import
+// devices from a CSV file (a report of the refused rows); watch the
 // job page (pause, resume) until the job has succeeded, a failed device's reason; the page kept
 // up by the job's event stream (a pause made through the API shows within a second, and the
-// page never polls), and a second tab whose stream is refused falls back to polling; a job made
+// page never polls), and a second tab whose stream is refused falls back to polling; a device's
+// Firmware tab (its step and result in the job) and its Create Firmware Update Job button; the
+// gateways page; a job made
 // with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const env = (k) => {
@@ -138,6 +141,29 @@ try {
   assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
   await shot(page, '04-devices');
 
+  // CSV import: one new device, one already registered (the API refuses it), one bad DevEUI
+  // (refused by the page itself); the report names the two refused lines and why.
+  const csv = join(SHOTS, '..', 'devices.csv');
+  writeFileSync(
+    csv,
+    'dev_eui,application_id,lorawan_version,class,region,gen_app_key\n' +
+      'fe00000000000001,imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n' +
+      `${SILENT},imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n` +
+      'nothex,imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n',
+  );
+  await page.getByText('Import devices from a CSV file').click();
+  await page.getByLabel('CSV file').setInputFiles(csv);
+  await page.getByRole('button', { name: 'Import' }).click();
+  const report = page.getByTestId('import-report');
+  await report.waitFor();
+  assert(/1 device\(s\) added, 2 row\(s\) refused/.test(await report.innerText()), 'the CSV import reports 1 added, 2 refused');
+  assert(/registered already/.test(await report.locator('tr[data-line="3"] td.reason').innerText()), 'line 3 refused by the API: registered already');
+  assert(/16 hexadecimal/.test(await report.locator('tr[data-line="4"] td.reason').innerText()), 'line 4 refused by the page: not a DevEUI');
+  await shot(page, '04b-devices-imported');
+  // The imported device is not one of fuota-sim's: out of the fleet again before the job.
+  const del = await fetch(`${URL_}/api/v1/devices/fe00000000000001`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(del.status === 204, 'the imported device is deleted again (through the API)');
+
   // The job form: a frequency the API refuses first.
   await page.getByRole('link', { name: 'Jobs' }).click();
   await page.getByRole('link', { name: 'New job' }).click();
@@ -258,6 +284,30 @@ try {
   await page.getByLabel('Step', { exact: true }).selectOption('');
   assert((await page.locator('ol.events li').count()) > 0, 'the event log is shown');
   await shot(page, '08-job-done');
+
+  // The silent device's page: its Firmware tab has the job, its step and its failure reason;
+  // its button opens the job form for it.
+  await page.locator('table.job-devices a', { hasText: SILENT }).click();
+  await page.waitForURL(new RegExp(`/devices/${SILENT}$`));
+  const devJob = page.locator('table.device-jobs tbody tr').filter({ hasText: 'browser test' });
+  await devJob.waitFor();
+  assert((await devJob.getAttribute('data-step')) === 'failed', 'the device page lists the job with the device failed in it');
+  assert(/no answer/.test(await devJob.locator('td.reason').innerText()), 'and the reason');
+  assert((await page.getByRole('tab', { name: 'Firmware' }).getAttribute('aria-selected')) === 'true', 'on the Firmware tab');
+  await shot(page, '08d-device-firmware-tab');
+  await page.getByRole('tab', { name: 'Firmware' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert((await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected')) === 'true', 'the tabs work with the arrow keys');
+  await page.getByRole('link', { name: 'Create Firmware Update Job' }).click();
+  await page.waitForURL(/\/jobs\/new\?device=/);
+  await page.getByText('Devices (1 chosen)').waitFor();
+  assert(true, 'Create Firmware Update Job opens the form with the device chosen');
+
+  // The gateways that heard the fleet.
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  await page.locator('table.gateways tbody tr').first().waitFor();
+  assert((await page.locator('table.gateways tbody tr').count()) >= 1, 'the gateways page lists the gateways that heard the fleet');
+  await shot(page, '08e-gateways');
 
   // A second job with the image uploaded from the form itself, for the silent device found by
   // search, cancelled from its page.
