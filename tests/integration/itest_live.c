@@ -3,7 +3,8 @@
  * Last-Event-ID (or ?after=) resumes after that event and repeats none, another tenant's job is
  * not found, quiet streams get heartbeats, the per-tenant bound answers 429 and frees its slots
  * when clients leave, and fuotad stops cleanly with streams open. Also what the UI's other pages
- * read: a job's summary, its devices by step, a device's jobs, the gateways' live jobs.
+ * read: a job's summary, its devices by step, a device's jobs, the gateways' live jobs, and the
+ * regions' data rates and frequencies.
  * usage: itest_live FUOTAD SERVICES_ENV WORKDIR */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -411,6 +412,75 @@ static void test_device_jobs_and_gateways(void **state)
 	json_decref(j);
 }
 
+/* Every region's listed downlink DR at each listed frequency is one the plan accepts: the lists
+ * the job form offers are the server's own. */
+static void test_regions(void **state)
+{
+	json_t *j, *r;
+	size_t i, plans = 0;
+	bool eu = false, us = false;
+
+	(void)state;
+	assert_int_equal(call("GET", "/api/v1/regions", T.admin, NULL, &j), 200);
+	assert_true(json_array_size(json_object_get(j, "items")) >= 6);
+	json_array_foreach(json_object_get(j, "items"), i, r)
+	{
+		const char *name = json_string_value(json_object_get(r, "name"));
+		json_t *drs = json_object_get(r, "downlink_data_rates"), *d, *f;
+		size_t k, m;
+
+		assert_non_null(name);
+		assert_true(json_array_size(drs) > 0);
+		assert_true(json_array_size(json_object_get(r, "frequencies")) > 0);
+		if (strcmp(name, "EU868") == 0) {
+			eu = json_integer_value(json_array_get(json_object_get(r, "frequencies"),
+			                                       0)) == 869525000;
+		}
+		if (strcmp(name, "US915") == 0) {
+			/* DR0..4 are uplink-only there: never offered for a multicast. */
+			us = json_integer_value(json_object_get(json_array_get(drs, 0), "dr")) ==
+			             8 &&
+			     json_integer_value(json_object_get(
+			             json_object_get(r, "frequency_grid"), "channels")) == 8;
+		}
+		json_array_foreach(drs, k, d)
+		{
+			json_array_foreach(json_object_get(r, "frequencies"), m, f)
+			{
+				char body[512];
+				json_t *p;
+				int st;
+
+				snprintf(body, sizeof(body),
+				         "{\"firmware_size\":1000,\"redundancy_frames\":2,"
+				         "\"unicast_timeout_s\":60,\"unicast_attempts\":1,"
+				         "\"data_rate\":%lld,\"frequency_hz\":%lld,\"region\":\"%"
+				         "s\","
+				         "\"multicast_class\":\"C\"}",
+				         (long long)json_integer_value(json_object_get(d, "dr")),
+				         (long long)json_integer_value(f), name);
+				st = call("POST", "/api/v1/jobs:plan", T.admin, body, &p);
+				if (st != 200)
+					fprintf(stderr, "refused: %s -> %s\n", body,
+					        json_dumps(p, JSON_COMPACT));
+				assert_int_equal(st, 200);
+				assert_int_equal(
+				        json_integer_value(json_object_get(
+				                json_object_get(p, "plan"), "fragment_size")),
+				        json_integer_value(
+				                json_object_get(d, "max_fragment_size")));
+				json_decref(p);
+				plans++;
+			}
+		}
+	}
+	json_decref(j);
+	assert_true(eu);
+	assert_true(us);
+	printf("regions: %zu (DR, frequency) pairs listed, every one planned\n", plans);
+	assert_int_equal(call("GET", "/api/v1/regions", NULL, NULL, NULL), 401);
+}
+
 /* Last: fuotad stops (exit 0) with two streams open and parked. */
 static void test_stop_with_streams_open(void **state)
 {
@@ -474,6 +544,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_summary_and_step),
 	        cmocka_unit_test(test_device_jobs_and_gateways),
+	        cmocka_unit_test(test_regions),
 	        cmocka_unit_test(test_stop_with_streams_open),
 	};
 

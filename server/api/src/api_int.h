@@ -114,6 +114,7 @@ void api_h_job_resume(struct api_call *c);
 void api_h_job_stream(struct api_call *c);
 void api_h_job_summary(struct api_call *c);
 void api_h_device_jobs(struct api_call *c);
+void api_h_regions(struct api_call *c);
 /* A device step's name as ?step= gives it: a lowercase word of 1..32 letters or '_'. */
 bool api_step_valid(const char *step);
 
