@@ -174,6 +174,14 @@ try {
   await page.getByLabel('Redundant frames').fill('2');
   await page.getByLabel('Unicast timeout (s)').fill('4');
   await page.getByLabel('Unicast attempts').fill('2');
+  // The region's own data rates and frequencies, from the server's tables.
+  await page.getByLabel('Region', { exact: true }).selectOption('US915');
+  const drs = page.getByLabel('Data rate').locator('option');
+  assert(/^DR8 · SF12 500 kHz/.test(await drs.first().innerText()), 'US915 offers its downlink DRs only (DR8 first)');
+  assert((await page.getByLabel('Frequency (Hz)').inputValue()) === '923300000', 'and moves the frequency onto its grid');
+  await page.getByLabel('Region', { exact: true }).selectOption('EU868');
+  assert((await drs.count()) === 8 && /^DR7 · FSK/.test(await drs.last().innerText()), 'EU868 offers DR0..DR7, DR7 FSK');
+  assert((await page.getByLabel('Frequency (Hz)').inputValue()) === '869525000', 'and its class C frequency');
   await page.getByLabel('Data rate').selectOption('5');
   await page.getByLabel('Frequency (Hz)').fill('100000000');
   await page.getByRole('button', { name: /Choose all \d+ shown/ }).click();
