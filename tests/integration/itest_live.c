@@ -351,6 +351,8 @@ static void test_summary_and_step(void **state)
 	assert_int_equal(
 	        json_integer_value(json_object_get(json_object_get(j, "steps"), "pending")), 1);
 	assert_true(json_integer_value(json_object_get(j, "last_event_id")) > 0);
+	/* The engine is off here: no frame counters yet. */
+	assert_true(json_is_null(json_object_get(j, "frames_sent")));
 	json_decref(j);
 	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=pending", T.job);

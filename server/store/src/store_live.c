@@ -91,6 +91,13 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
 	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
 	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
+	                  "WHERE job_id = $2), "
+	                  /* The engine's counters (null before it took the job up). */
+	                  "'fragments', (SELECT coalesce(nb_frag, 0) FROM engine_job "
+	                  "WHERE job_id = $2), "
+	                  "'frames_sent', (SELECT coalesce(frames_sent, 0) FROM engine_job "
+	                  "WHERE job_id = $2), "
+	                  "'frames_resent', (SELECT coalesce(frames_resent, 0) FROM engine_job "
 	                  "WHERE job_id = $2)) END",
 	                  2, vals, json);
 }
