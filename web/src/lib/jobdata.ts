@@ -44,6 +44,10 @@ async function jobAndCounts(id: number, log: EventLog): Promise<JobSnapshot> {
     phase: log.phase,
     at: Date.now(),
     transport: 'stream',
+    frames:
+      summary.frames_sent === null || summary.frames_sent === undefined
+        ? null
+        : { sent: summary.frames_sent, resent: summary.frames_resent ?? 0, fragments: summary.fragments ?? 0 },
   };
 }
 

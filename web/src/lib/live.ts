@@ -19,6 +19,8 @@ export interface JobSnapshot {
   at: number;
   /** How the page is kept up to date: pushed by the server, or polled. */
   transport: 'stream' | 'polling';
+  /** The engine's frame counters (null before it took the job up). */
+  frames?: { sent: number; resent: number; fragments: number } | null;
 }
 
 export interface JobFeed {
@@ -82,11 +84,16 @@ export interface LiveSource {
   open: OpenStream;
 }
 
+/** While the frames go out (no event per frame), the stream's page re-reads the counts this often. */
+export const TRANSMIT_REFRESH_MS = 2000;
+
 /**
  * Reads the job, then follows its event stream: each new event re-reads the job and its counts
- * (one read at a time; events that come during a read cause one more). Falls back to
- * pollingFeed(source.load) when the stream is refused or breaks. Stops, as the polling feed
- * does, once the job cannot change any more.
+ * (one read at a time; events that come during a read cause one more). While the job is in its
+ * transmit phase, which logs no event per frame, the counts are also re-read every
+ * TRANSMIT_REFRESH_MS for the frames chart. Falls back to pollingFeed(source.load) when the
+ * stream is refused or breaks. Stops, as the polling feed does, once the job cannot change any
+ * more.
  */
 export function streamingFeed(
   source: LiveSource,
@@ -102,11 +109,17 @@ export function streamingFeed(
       let stopPolling: (() => void) | null = null;
       let reading = false;
       let again = false;
+      let tick: unknown = null;
 
       const deliver = (s: JobSnapshot) => {
         if (stopped) return;
         onSnapshot(s);
         if (!keepGoing(s)) stop();
+        else if (s.transport === 'stream' && s.phase === 'transmit' && tick === null && stream)
+          tick = timers.set(() => {
+            tick = null;
+            void refresh();
+          }, TRANSMIT_REFRESH_MS);
       };
       const refresh = async () => {
         if (reading) {
@@ -127,12 +140,15 @@ export function streamingFeed(
       };
       const fallBack = () => {
         stream = null;
+        if (tick !== null) timers.clear(tick);
+        tick = null;
         if (stopped || stopPolling) return;
         const poll = pollingFeed(() => source.load(log), pollMs, keepGoing, timers);
         stopPolling = poll.subscribe((s) => deliver({ ...s, transport: 'polling' }), onError);
       };
       const stop = () => {
         stopped = true;
+        if (tick !== null) timers.clear(tick);
         stream?.close();
         stopPolling?.();
       };
@@ -152,6 +168,7 @@ export function streamingFeed(
           },
           fail: fallBack,
         });
+        if (log.phase === 'transmit') void refresh(); /* starts the frame counter's ticks */
       })();
       return stop;
     },

@@ -20,6 +20,9 @@ interface Point {
   t: number;
   done: number;
   failed: number;
+  /** Frames sent so far and the image's fragments (null before the transmission). */
+  sent: number | null;
+  fragments: number | null;
 }
 
 export function JobPage({ id }: { id: string }) {
@@ -38,7 +41,10 @@ export function JobPage({ id }: { id: string }) {
       (s) => {
         setSnap(s);
         setError(null);
-        setHistory((h) => [...h.slice(-3599), { t: s.at / 1000, done: s.counts.done ?? 0, failed: s.counts.failed ?? 0 }]);
+        setHistory((h) => [
+          ...h.slice(-3599),
+          { t: s.at / 1000, done: s.counts.done ?? 0, failed: s.counts.failed ?? 0, sent: s.frames?.sent ?? null, fragments: s.frames?.fragments || null },
+        ]);
       },
       (e) => setError(e as Error),
     );
@@ -47,6 +53,10 @@ export function JobPage({ id }: { id: string }) {
 
   const chartData = useMemo(
     () => [history.map((p) => p.t), history.map((p) => p.done), history.map((p) => p.failed)] as [number[], number[], number[]],
+    [history],
+  );
+  const frameData = useMemo(
+    () => [history.map((p) => p.t), history.map((p) => p.sent), history.map((p) => p.fragments)] as [number[], (number | null)[], (number | null)[]],
     [history],
   );
 
@@ -134,6 +144,23 @@ export function JobPage({ id }: { id: string }) {
           { label: 'failed', stroke: '#b3261e' },
         ]}
       />
+
+      {snap.frames && (
+        <>
+          <p data-testid="frames">
+            {snap.frames.sent} frame(s) sent for {snap.frames.fragments} fragment(s)
+            {snap.frames.resent ? `, ${snap.frames.resent} sent again after a gateway refused them` : ''}
+          </p>
+          <TimeChart
+            title="Frames sent against the image's fragments (since this page opened)"
+            data={frameData}
+            series={[
+              { label: 'frames sent', stroke: '#0b57d0' },
+              { label: 'fragments', stroke: '#7a7a85' },
+            ]}
+          />
+        </>
+      )}
 
       {plan && (
         <details class="card">

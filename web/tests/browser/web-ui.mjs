@@ -259,6 +259,7 @@ try {
   await apiAction(jobId, 'resume');
   await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
   const seen = new Set();
+  const framesSeen = [];
   const deadline = Date.now() + 240000; // about 80 s here; a loaded machine is slower
   let s = '';
   while (Date.now() < deadline) {
@@ -266,12 +267,17 @@ try {
     seen.add(s);
     const phase = await page.locator('[data-testid="job-phase"]').textContent().catch(() => null);
     if (phase) seen.add(`phase:${phase}`);
+    const frames = page.getByTestId('frames');
+    if (await frames.count()) framesSeen.push((await frames.textContent()) ?? '');
     if (['succeeded', 'failed', 'cancelled'].includes(s)) break;
     await page.waitForTimeout(500);
   }
   say(`states and phases seen on the page: ${[...seen].join(', ')}`);
   assert(s === 'succeeded', `the page shows the job succeeded (it shows "${s}")`);
   assert([...seen].some((x) => x.startsWith('phase:')), 'the page showed the job phases as they went');
+  const lastFrames = framesSeen.filter((t) => /^[1-9]\d* frame\(s\) sent for \d+ fragment/.test(t));
+  say(`frame counter readings: ${[...new Set(framesSeen)].length} distinct, last "${lastFrames[lastFrames.length - 1] ?? ''}"`);
+  assert(new Set(lastFrames).size >= 2, 'the frames sent went up on the page during the transmission (stream + 2 s ticks)');
   const bar = page.getByRole('progressbar', { name: 'Devices finished' });
   assert((await bar.getAttribute('aria-valuenow')) === '100', 'the progress bar is full');
   const rows = page.locator('table.job-devices tbody tr');

@@ -205,3 +205,26 @@ describe('streamingFeed', () => {
     expect(f.closed).toBe(1);
   });
 });
+
+describe('streamingFeed while transmitting', () => {
+  it('re-reads the counts every 2 s in the transmit phase (no event per frame), not before, not after', async () => {
+    const { f, source } = fakeSource();
+    const timers = manualTimers();
+    streamingFeed(source, 1000, () => true, timers).subscribe(() => {}, () => {});
+    await flush();
+    expect(timers.pendingMs()).toBeNull(); /* setting devices up: events drive it */
+    f.handlers!.event({ id: 1, kind: 'log', data: { phase: 'transmit' } });
+    await flush();
+    expect(f.refreshes).toBe(1);
+    expect(timers.pendingMs()).toBe(2000);
+    timers.run();
+    await flush();
+    expect(f.refreshes).toBe(2);
+    expect(timers.pendingMs()).toBe(2000);
+    f.handlers!.event({ id: 2, kind: 'log', data: { phase: 'status' } });
+    await flush();
+    timers.run(); /* the tick already set fires once more... */
+    await flush();
+    expect(timers.pendingMs()).toBeNull(); /* ...and is not set again */
+  });
+});
