@@ -2,14 +2,16 @@
 # `./fuota demo`: a real firmware campaign on a private local stack.
 #
 #   scripts/demo.sh [--devices N] [--loss PERCENT] [--size BYTES] [--class B|C] [--json]
-#                   [--bin DIR] [--keep]
+#                   [--bin DIR] [--keep] [--ui]
 #
 # Starts its own PostgreSQL + mosquitto (scripts/stack.sh services-up) in a fresh directory under
 # /tmp and its own fuotad, so a running `./fuota up` is never touched; starts fuota-sim (the network
 # server integration, one gateway and the devices), registers the devices and creates the job
 # through the REST API with a generated image, shows the job's progress, prints a summary and stops
 # everything it started (also on Ctrl-C or an error). The work directory is removed unless the run
-# failed or --keep was given.
+# failed or --keep was given. It prints the web UI's address and a token of the demo's tenant to
+# sign in with; with --ui, fuotad, PostgreSQL and mosquitto stay up after the job until Ctrl-C
+# (the exit status is still the campaign's), so the job can be looked at in the browser.
 #
 # Radio settings: EU868, 869.525 MHz, DR6 (SF7/250 kHz, 197 ms per 239-byte fragment), with the
 # duty-cycle enforcement of the engine and of the simulated gateway turned off, so that 64 KiB
@@ -30,7 +32,7 @@ usage() {
 	sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//'
 }
 
-DEVICES=200 LOSS=10 SIZE=65536 CLASS=C JSON=0 KEEP=0
+DEVICES=200 LOSS=10 SIZE=65536 CLASS=C JSON=0 KEEP=0 UI=0
 CP_BIN=$ROOT/build/bin
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--bin) CP_BIN=${2:?}; shift ;;
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
+	--ui) UI=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -110,6 +113,10 @@ JOB_BODY=$(jq -c --argjson fw "$FW" --arg class "$CLASS" '{
 JOB=$(cp_job_create "$JOB_BODY")
 NB_FRAG=$(cp_job "$JOB" | jq .plan.fragments)
 say "demo: $DEVICES devices registered; job $JOB: $NB_FRAG fragments, adaptive redundancy"
+# A token of the demo's tenant (not the admin token the script uses) for the browser.
+UI_TOKEN=$(cp_curl POST /api/v1/tokens -H 'Content-Type: application/json' \
+	-d '{"tenant_id":1,"name":"demo-ui"}' | jq -er .token) || exit 1
+say "demo: web UI: $CP_URL/jobs/$JOB (sign in with the token $UI_TOKEN)"
 T0=$SECONDS
 
 LAST_PRINT=-10
@@ -167,4 +174,14 @@ if [ "$(printf '%s' "$SUMMARY" | jq '.updated == .devices and .verified == .devi
 else
 	say "demo: not every device was updated and verified"
 	STATUS=1
+fi
+if [ "$UI" = 1 ]; then
+	say "demo: --ui: the stack stays up for the web UI at $CP_URL/jobs/$JOB; Ctrl-C stops it"
+	SLEEPER=
+	trap 'say "demo: stopping"; [ -z "$SLEEPER" ] || kill "$SLEEPER" 2>/dev/null; exit "$STATUS"' INT TERM
+	while :; do
+		sleep 3600 &
+		SLEEPER=$!
+		wait "$SLEEPER" || true
+	done
 fi

@@ -11,6 +11,8 @@ import { JobNew } from './pages/JobNew';
 import { JobPage } from './pages/JobPage';
 import { FirmwarePage } from './pages/Firmware';
 import { Devices } from './pages/Devices';
+import { DevicePage } from './pages/DevicePage';
+import { Gateways } from './pages/Gateways';
 import { NotFound } from './pages/NotFound';
 import './style.css';
 
@@ -42,6 +44,8 @@ const JobNewA = authed(JobNew);
 const JobA = authed(JobPage);
 const FirmwareA = authed(FirmwarePage);
 const DevicesA = authed(Devices);
+const DeviceA = authed(DevicePage);
+const GatewaysA = authed(Gateways);
 const NotFoundA = authed(NotFound);
 
 function Unauthorized() {
@@ -67,6 +71,8 @@ export function App() {
         <Route path="/jobs/:id" component={JobA} />
         <Route path="/firmware" component={FirmwareA} />
         <Route path="/devices" component={DevicesA} />
+        <Route path="/devices/:eui" component={DeviceA} />
+        <Route path="/gateways" component={GatewaysA} />
         <Route default component={NotFoundA} />
       </Router>
     </LocationProvider>

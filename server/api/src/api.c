@@ -42,7 +42,9 @@ static const struct route routes[] = {
         {"GET", "/api/v1/devices", AUTH_TENANT, api_h_device_list},
         {"GET", "/api/v1/devices/{dev_eui}", AUTH_TENANT, api_h_device_get},
         {"DELETE", "/api/v1/devices/{dev_eui}", AUTH_TENANT, api_h_device_delete},
+        {"GET", "/api/v1/devices/{dev_eui}/jobs", AUTH_TENANT, api_h_device_jobs},
         {"GET", "/api/v1/gateways", AUTH_TENANT, api_h_gateway_list},
+        {"GET", "/api/v1/regions", AUTH_TENANT, api_h_regions},
         {"POST", "/api/v1/jobs", AUTH_TENANT, api_h_job_create},
         {"POST", "/api/v1/jobs:plan", AUTH_TENANT, api_h_job_plan},
         {"GET", "/api/v1/jobs", AUTH_TENANT, api_h_job_list},
@@ -50,6 +52,8 @@ static const struct route routes[] = {
         {"DELETE", "/api/v1/jobs/{id}", AUTH_TENANT, api_h_job_delete},
         {"GET", "/api/v1/jobs/{id}/devices", AUTH_TENANT, api_h_job_devices},
         {"GET", "/api/v1/jobs/{id}/events", AUTH_TENANT, api_h_job_events},
+        {"GET", "/api/v1/jobs/{id}/events/stream", AUTH_TENANT, api_h_job_stream},
+        {"GET", "/api/v1/jobs/{id}/summary", AUTH_TENANT, api_h_job_summary},
         {"POST", "/api/v1/jobs/{id}/cancel", AUTH_TENANT, api_h_job_cancel},
         {"POST", "/api/v1/jobs/{id}/pause", AUTH_TENANT, api_h_job_pause},
         {"POST", "/api/v1/jobs/{id}/resume", AUTH_TENANT, api_h_job_resume},
@@ -90,6 +94,11 @@ int api_create(struct store *store, const struct cfg *cfg, struct api_ctx **out)
 	}
 	a->store = store;
 	a->cfg = cfg;
+	if (api_sse_create(a) != FUOTA_OK) {
+		free(a->metrics);
+		free(a);
+		return FUOTA_ERR_NO_MEMORY;
+	}
 	pthread_mutex_init(&a->metrics_lock, NULL);
 	pthread_mutex_init(&a->cache_lock, NULL);
 	*out = a;
@@ -101,6 +110,7 @@ void api_destroy(struct api_ctx *a)
 	if (!a)
 		return;
 	store_listen_stop(a->listener);
+	api_sse_destroy(a);
 	pthread_mutex_destroy(&a->metrics_lock);
 	pthread_mutex_destroy(&a->cache_lock);
 	free(a->metrics);
@@ -511,7 +521,7 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
 		else
 			routes[route].handler(&c);
 	}
-	if (!resp->body && resp->status != 204) {
+	if (!resp->body && resp->status != 204 && !resp->stream) {
 		/* Every path above sets a body; an allocation failure leaves none. */
 		resp->status = 500;
 		resp->content_type = "application/json";

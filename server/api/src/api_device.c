@@ -76,8 +76,7 @@ out:
 	OPENSSL_cleanse(&d, sizeof(d));
 }
 
-/* DevEUIs in paths are accepted in either case and stored lowercase. */
-static bool path_deveui(struct api_call *c, char out[17])
+bool api_param_deveui(struct api_call *c, char out[17])
 {
 	const char *p = c->param;
 	size_t n = strlen(p);
@@ -124,7 +123,7 @@ void api_h_device_get(struct api_call *c)
 	char *json;
 	int rc;
 
-	if (!path_deveui(c, eui))
+	if (!api_param_deveui(c, eui))
 		return;
 	rc = store_device_get(c->api->store, c->auth.tenant_id, eui, &json);
 	if (rc != FUOTA_OK) {
@@ -139,7 +138,7 @@ void api_h_device_delete(struct api_call *c)
 	char eui[17];
 	int rc;
 
-	if (!path_deveui(c, eui))
+	if (!api_param_deveui(c, eui))
 		return;
 	rc = store_device_delete(c->api->store, c->auth.tenant_id, eui);
 	if (rc == FUOTA_ERR_CONFLICT) {

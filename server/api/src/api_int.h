@@ -44,6 +44,7 @@ struct api_ctx {
 	uint64_t cache_gen;
 	bool listen_mode, listen_armed;
 	struct store_listener *listener;
+	struct api_sse *sse; /* the live event streams (api_sse.c) */
 };
 
 struct api_call {
@@ -74,6 +75,9 @@ bool api_page_params(struct api_call *c, struct store_paging *pg);
 void api_reply_page(struct api_call *c, struct store_page *page, const struct store_paging *pg);
 /* The {id} segment as a positive integer; false after replying 404. */
 bool api_param_id(struct api_call *c, int64_t *id);
+/* The {dev_eui} segment, lowercased into out (DevEUIs in paths are accepted in either case and
+ * stored lowercase); false after replying 404. (api_device.c) */
+bool api_param_deveui(struct api_call *c, char out[17]);
 /* The Content-Type header or "". */
 const char *api_content_type(struct api_call *c);
 
@@ -107,6 +111,16 @@ void api_h_job_events(struct api_call *c);
 void api_h_job_cancel(struct api_call *c);
 void api_h_job_pause(struct api_call *c);
 void api_h_job_resume(struct api_call *c);
+void api_h_job_stream(struct api_call *c);
+void api_h_job_summary(struct api_call *c);
+void api_h_device_jobs(struct api_call *c);
+void api_h_regions(struct api_call *c);
+/* A device step's name as ?step= gives it: a lowercase word of 1..32 letters or '_'. */
+bool api_step_valid(const char *step);
+
+/* The live streams' slots ([http] sse_*), made by api_create. FUOTA_OK or NO_MEMORY. */
+int api_sse_create(struct api_ctx *a);
+void api_sse_destroy(struct api_ctx *a);
 void api_h_healthz(struct api_call *c);
 void api_h_readyz(struct api_call *c);
 void api_h_metrics(struct api_call *c);

@@ -442,11 +442,6 @@ static void job_page(struct api_call *c, job_page_fn fn)
 	api_reply_list(c, json, limit, offset);
 }
 
-void api_h_job_devices(struct api_call *c)
-{
-	job_page(c, store_job_devices);
-}
-
 void api_h_job_events(struct api_call *c)
 {
 	job_page(c, store_job_events);

@@ -20,6 +20,7 @@
 #include "fuota/api_decode.h"
 #include "fuota/bytes.h"
 #include "api_static.h"
+#include "http_stream.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -41,6 +42,7 @@ struct http_server {
 	pthread_mutex_t lock; /* conns, stop */
 	pthread_cond_t wake;
 	struct http_conn *conns;
+	struct http_streams *streams; /* the live event streams' ticker */
 	bool stop, watchdog_running;
 	pthread_t watchdog;
 };
@@ -65,6 +67,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (resp->stream)
+		return http_stream_queue(conn, resp->stream);
 	r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(resp->body);
@@ -561,8 +565,9 @@ int http_start(struct api_ctx *api, const struct http_opts *o, struct http_serve
 	 * in its path, are refused. The connection limit is shared by the pool's threads (each
 	 * gets its part of it). */
 	h->d = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	                MHD_ALLOW_SUSPEND_RESUME,
+	        0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_NOTIFY_COMPLETED,
 	        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
@@ -581,6 +586,11 @@ int http_start(struct api_ctx *api, const struct http_opts *o, struct http_serve
 		goto fail;
 	}
 	h->watchdog_running = true;
+	if (http_streams_start(api, o->sse_poll_ms, &h->streams) != FUOTA_OK) {
+		snprintf(err, errlen, "http: cannot start the event streams' ticker");
+		http_stop(h);
+		return FUOTA_ERR_IO;
+	}
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : o->port;
 	*out = h;
@@ -601,6 +611,7 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	http_streams_stop(h->streams); /* no stream may stay suspended past here */
 	if (h->watchdog_running) {
 		pthread_mutex_lock(&h->lock);
 		h->stop = true;

@@ -80,6 +80,10 @@ static const struct cfg_item cfg_items[] = {
         UINT("http", "max_connections", http_max_connections, 1, 100000),
         UINT("http", "max_connections_per_ip", http_max_connections_per_ip, 0, 100000),
         STR("http", "web_root", http_web_root),
+        UINT("http", "sse_max_streams", http_sse_max_streams, 1, 1024),
+        UINT("http", "sse_max_streams_per_tenant", http_sse_max_per_tenant, 1, 1024),
+        UINT("http", "sse_heartbeat_s", http_sse_heartbeat_s, 1, 3600),
+        UINT("http", "sse_poll_ms", http_sse_poll_ms, 10, 10000),
         STR("database", "dsn", db_dsn),
         UINT("database", "pool_size", db_pool_size, 1, 64),
         BOOL("database", "prepared_statements", db_prepared),
@@ -118,6 +122,10 @@ void cfg_defaults(struct cfg *c)
 	c->http_header_timeout_s = 10;
 	c->http_max_connections = 1000;
 	c->http_max_connections_per_ip = 64;
+	c->http_sse_max_streams = 64;
+	c->http_sse_max_per_tenant = 16;
+	c->http_sse_heartbeat_s = 15;
+	c->http_sse_poll_ms = 250;
 	snprintf(c->db_dsn, sizeof(c->db_dsn), "dbname=fuota");
 	c->db_pool_size = 4;
 	c->db_prepared = true;

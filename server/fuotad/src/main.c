@@ -133,6 +133,7 @@ static int cmd_run(const struct cfg *c)
 	ho.header_timeout_s = c->http_header_timeout_s;
 	ho.max_connections = c->http_max_connections;
 	ho.max_connections_per_ip = c->http_max_connections_per_ip;
+	ho.sse_poll_ms = c->http_sse_poll_ms;
 	if (http_start(api, &ho, &h, err, sizeof(err)) != FUOTA_OK) {
 		log_msg(LOG_LVL_ERROR, "%s", err);
 		goto out;

@@ -130,7 +130,7 @@ out:
 static const struct store_col gateway_cols[] = {
         {"gateway_id", STORE_COL_TEXT},  {"device_count", STORE_COL_INT},
         {"best_quality", STORE_COL_INT}, {"last_seen", STORE_COL_TIME},
-        {"encoding", STORE_COL_TEXT},
+        {"encoding", STORE_COL_TEXT},    {"live_jobs", STORE_COL_INT},
 };
 
 int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
@@ -147,10 +147,17 @@ int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned
 	                        "SELECT g.gateway_id, count(*), max(g.quality), "
 	                        "to_timestamp(max(g.seen_ms) / 1000.0), "
 	                        "(SELECT e.encoding FROM engine_gateway e "
-	                        " WHERE e.gateway_id = g.gateway_id) "
+	                        " WHERE e.gateway_id = g.gateway_id), "
+	                        /* The tenant's unfinished jobs with a device it heard: what a
+	                         * gateway's downtime (or modem update) would hold up. */
+	                        "(SELECT count(DISTINCT jd.job_id) FROM engine_device_gateway h "
+	                        " JOIN job_device jd ON jd.tenant_id = h.tenant_id "
+	                        " AND jd.dev_eui = h.dev_eui JOIN job j ON j.id = jd.job_id "
+	                        " WHERE h.gateway_id = g.gateway_id AND h.tenant_id = $1 "
+	                        " AND j.state IN ('pending', 'running', 'paused')) "
 	                        "FROM engine_device_gateway g JOIN device d "
 	                        "ON d.tenant_id = g.tenant_id AND d.dev_eui = g.dev_eui "
 	                        "WHERE g.tenant_id = $1 "
 	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
-	                        3, vals, gateway_cols, 5, page);
+	                        3, vals, gateway_cols, 6, page);
 }

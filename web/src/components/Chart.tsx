@@ -5,8 +5,8 @@ import 'uplot/dist/uPlot.min.css';
 
 interface Props {
   title: string;
-  /** x: Unix seconds; then one array per series. */
-  data: [number[], ...number[][]];
+  /** x: Unix seconds; then one array per series (null: no value at that time). */
+  data: [number[], ...(number | null)[][]];
   series: { label: string; stroke: string }[];
 }
 

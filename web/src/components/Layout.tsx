@@ -6,6 +6,7 @@ const LINKS = [
   { href: '/jobs', label: 'Jobs' },
   { href: '/firmware', label: 'Firmware' },
   { href: '/devices', label: 'Devices' },
+  { href: '/gateways', label: 'Gateways' },
 ];
 
 export function Layout({ children }: { children: ComponentChildren }) {

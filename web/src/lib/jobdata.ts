@@ -1,28 +1,13 @@
-// Reads a job's snapshots from the API (the polling feed's loader).
+// Reads a job's snapshots from the API: the job, its devices counted per step (one request,
+// however many devices), and its event log; and one page of its devices for the table.
 import { api, must, type JobDevice, type JobEvent } from '../api/client';
-import { EventLog } from './progress';
-import type { JobSnapshot } from './live';
+import { STEPS, type EventLog, type StepCounts } from './progress';
+import type { JobSnapshot, LiveSource } from './live';
+import { jobStream } from './sse';
 
 const PAGE = 500;
-/** Device pages read at most per snapshot (a job's page shows the first 5,000 devices for now). */
-const MAX_DEVICE_PAGES = 10;
 /** Event pages read at most per snapshot: a long log is caught up over a few snapshots. */
 const MAX_EVENT_PAGES = 20;
-
-export async function loadDevices(id: number): Promise<JobDevice[]> {
-  const out: JobDevice[] = [];
-  for (let page = 0; page < MAX_DEVICE_PAGES; page++) {
-    const r = await must(
-      api.GET('/api/v1/jobs/{id}/devices', {
-        params: { path: { id }, query: { limit: PAGE, offset: page * PAGE } },
-      }),
-    );
-    const items = (r as { items?: JobDevice[] }).items ?? [];
-    out.push(...items);
-    if (items.length < PAGE) break;
-  }
-  return out;
-}
 
 /** Reads the events added since the last read into log. */
 export async function readNewEvents(id: number, log: EventLog): Promise<void> {
@@ -38,12 +23,57 @@ export async function readNewEvents(id: number, log: EventLog): Promise<void> {
   }
 }
 
-/** A loader of one job's snapshots; it remembers how far it has read the event log. */
-export function snapshotLoader(id: number): () => Promise<JobSnapshot> {
-  const log = new EventLog(PAGE);
-  return async () => {
-    const job = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id } } }));
-    const [devices] = await Promise.all([loadDevices(id), readNewEvents(id, log)]);
-    return { job, devices, events: log.recent(), phase: log.phase, at: Date.now() };
+/** Every known step with its count (0 when the summary leaves it out). */
+export function stepCounts(steps: Record<string, number> | undefined): StepCounts {
+  const out: StepCounts = {};
+  for (const s of STEPS) out[s] = 0;
+  for (const [k, v] of Object.entries(steps ?? {})) out[k] = v;
+  return out;
+}
+
+async function jobAndCounts(id: number, log: EventLog): Promise<JobSnapshot> {
+  const [job, summary] = await Promise.all([
+    must(api.GET('/api/v1/jobs/{id}', { params: { path: { id } } })),
+    must(api.GET('/api/v1/jobs/{id}/summary', { params: { path: { id } } })),
+  ]);
+  return {
+    job,
+    counts: stepCounts(summary.steps),
+    total: summary.total,
+    events: log.recent(),
+    phase: log.phase,
+    at: Date.now(),
+    transport: 'stream',
+    frames:
+      summary.frames_sent === null || summary.frames_sent === undefined
+        ? null
+        : { sent: summary.frames_sent, resent: summary.frames_resent ?? 0, fragments: summary.fragments ?? 0 },
   };
+}
+
+/** Job id's snapshots: the streaming feed's source (polling reads events by page). */
+export function jobSource(id: number): LiveSource {
+  return {
+    async load(log) {
+      await readNewEvents(id, log);
+      return jobAndCounts(id, log);
+    },
+    refresh: (log) => jobAndCounts(id, log),
+    open: jobStream(id),
+  };
+}
+
+export interface DevicePage {
+  items: JobDevice[];
+  offset: number;
+}
+
+/** One page of the job's devices, of one step or of all ('' ). */
+export async function loadDevicePage(id: number, step: string, offset: number, limit: number): Promise<DevicePage> {
+  const r = await must(
+    api.GET('/api/v1/jobs/{id}/devices', {
+      params: { path: { id }, query: { limit, offset, ...(step ? { step } : {}) } },
+    }),
+  );
+  return { items: (r as { items?: JobDevice[] }).items ?? [], offset };
 }

@@ -143,23 +143,30 @@ export function describeAnswer(a: unknown): string {
 }
 
 /**
- * A job's event log read as it grows: the API lists events oldest first with an offset, and
- * events are only ever added, so each read asks from `offset` on. Keeps the latest phase and
+ * A job's event log read as it grows, by pages (the API lists events oldest first with an
+ * offset) or pushed one by one by the event stream. Events are only ever added, in id order;
+ * one already seen (a stream resumed over a page just read) is skipped, so `offset` stays the
+ * count of distinct events and `lastId` the stream's resume point. Keeps the latest phase and
  * the last `keep` events (what the page shows).
  */
 export class EventLog {
   offset = 0;
+  lastId = 0;
   phase: string | null = null;
   private last: EventLike[] = [];
 
   constructor(readonly keep = 500) {}
 
-  add(items: EventLike[]): void {
-    this.offset += items.length;
-    const p = currentPhase(items);
+  /** Adds the events not seen yet; returns how many were new. */
+  add(items: EventLike[]): number {
+    const fresh = items.filter((e) => (e.id ?? 0) > this.lastId);
+    for (const e of fresh) this.lastId = Math.max(this.lastId, e.id ?? 0);
+    this.offset += fresh.length;
+    const p = currentPhase(fresh);
     if (p !== null) this.phase = p;
-    this.last.push(...items);
+    this.last.push(...fresh);
     if (this.last.length > this.keep) this.last = this.last.slice(-this.keep);
+    return fresh.length;
   }
 
   recent(): EventLike[] {

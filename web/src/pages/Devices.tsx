@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, must, type Device } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
+import { DeviceImport } from '../components/DeviceImport';
 import { formatTime } from '../lib/format';
 import { filterDevices } from '../lib/devices';
 import { useTitle } from '../lib/title';
@@ -21,6 +22,7 @@ export function Devices() {
   return (
     <section>
       <h1>Devices</h1>
+      <DeviceImport onDone={page.reload} />
       <div class="toolbar">
         <label for="dev-search">Search</label>
         <input
@@ -51,7 +53,9 @@ export function Devices() {
               {shown.map((d) => (
                 <tr key={d.dev_eui}>
                   <td>
-                    <code>{d.dev_eui}</code>
+                    <a href={`/devices/${d.dev_eui}`}>
+                      <code>{d.dev_eui}</code>
+                    </a>
                   </td>
                   <td>{d.application_id}</td>
                   <td>{d.lorawan_version}</td>

@@ -11,8 +11,12 @@ import { planWarnings } from '../lib/plan';
 import { uploadFirmware } from '../lib/upload';
 import { listFirmware } from './Firmware';
 import { useTitle } from '../lib/title';
+import { drLabel, forRegion, type Region } from '../lib/regions';
 
-const REGIONS = ['EU868', 'US915', 'AU915', 'AS923', 'IN865', 'KR920', 'CN470', 'RU864'];
+async function listRegions(): Promise<Region[]> {
+  const r = await must(api.GET('/api/v1/regions'));
+  return r.items;
+}
 
 async function allDevices(): Promise<Device[]> {
   const out: Device[] = [];
@@ -29,8 +33,13 @@ const inputValue = (e: Event) => (e.target as HTMLInputElement).value;
 
 export function JobNew() {
   useTitle('New job');
-  const { route } = useLocation();
-  const [v, setV] = useState<JobFormValues>(defaultValues);
+  const { route, query } = useLocation();
+  // From a device's page: the form opens for that device, in its region.
+  const [v, setV] = useState<JobFormValues>(() => ({
+    ...defaultValues(),
+    ...(query.device && /^[0-9a-fA-F]{16}$/.test(query.device) ? { devices: [query.device.toLowerCase()] } : {}),
+    ...(query.region ? { region: query.region } : {}),
+  }));
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -39,6 +48,15 @@ export function JobNew() {
   const [upload, setUpload] = useState<number | null>(null);
   const firmware = useAsync(listFirmware, []);
   const devices = useAsync(allDevices, []);
+  const regions = useAsync(listRegions, []);
+  const region = regions.data?.find((r) => r.name === v.region.toUpperCase());
+
+  /** Another region: keep the data rate and frequency it has, else take its defaults. */
+  function setRegion(name: string) {
+    const r = regions.data?.find((x) => x.name === name);
+    setV((old) => ({ ...old, region: name, ...(r ? forRegion(r, old.dataRate, old.frequencyHz) : {}) }));
+    setPlan(null);
+  }
 
   /** A field changed: the plan no longer stands for the form. */
   function set<K extends keyof JobFormValues>(k: K, val: JobFormValues[K]) {
@@ -209,25 +227,45 @@ export function JobNew() {
         <fieldset>
           <legend>Multicast</legend>
           <div class="row">
-            <Field id={fieldId('region')} label={LABELS.region} error={errors.region}>
-              <input {...described(fieldId('region'), errors.region)} list="regions" value={v.region} onInput={(e) => set('region', inputValue(e))} />
-              <datalist id="regions">
-                {REGIONS.map((r) => (
-                  <option key={r} value={r} />
-                ))}
-              </datalist>
-            </Field>
-            <Field id={fieldId('data_rate')} label={LABELS.data_rate} error={errors.data_rate}>
-              <select {...described(fieldId('data_rate'), errors.data_rate)} value={v.dataRate} onChange={(e) => set('dataRate', inputValue(e))}>
-                {Array.from({ length: 16 }, (_, i) => (
-                  <option key={i} value={String(i)}>
-                    DR{i}
+            <Field id={fieldId('region')} label={LABELS.region} error={errors.region ?? (regions.error ? `the regions could not be read: ${regions.error.message}` : undefined)}>
+              <select {...described(fieldId('region'), errors.region)} value={v.region} onChange={(e) => setRegion(inputValue(e))}>
+                {!region && <option value={v.region}>{v.region}</option>}
+                {(regions.data ?? []).map((r) => (
+                  <option key={r.name} value={r.name}>
+                    {r.name}
                   </option>
                 ))}
               </select>
             </Field>
-            <Field id={fieldId('frequency_hz')} label={LABELS.frequency_hz} hint={formatFrequency(Number(v.frequencyHz))} error={errors.frequency_hz}>
-              <input {...described(fieldId('frequency_hz'), errors.frequency_hz, true)} inputMode="numeric" value={v.frequencyHz} onInput={(e) => set('frequencyHz', inputValue(e))} />
+            <Field id={fieldId('data_rate')} label={LABELS.data_rate} error={errors.data_rate}>
+              <select {...described(fieldId('data_rate'), errors.data_rate)} value={v.dataRate} onChange={(e) => set('dataRate', inputValue(e))}>
+                {region
+                  ? region.downlink_data_rates.map((d) => (
+                      <option key={d.dr} value={String(d.dr)}>
+                        {drLabel(d)}
+                      </option>
+                    ))
+                  : Array.from({ length: 16 }, (_, i) => (
+                      <option key={i} value={String(i)}>
+                        DR{i}
+                      </option>
+                    ))}
+              </select>
+            </Field>
+            <Field
+              id={fieldId('frequency_hz')}
+              label={LABELS.frequency_hz}
+              hint={`${formatFrequency(Number(v.frequencyHz))}${region ? ` · ${region.name}: ${formatFrequency(region.min_hz ?? 0)} to ${formatFrequency(region.max_hz ?? 0)}${region.frequency_grid ? `, on its ${region.frequency_grid.channels} downlink channels` : ''}` : ''}`}
+              error={errors.frequency_hz}
+            >
+              <input {...described(fieldId('frequency_hz'), errors.frequency_hz, true)} inputMode="numeric" list="region-frequencies" value={v.frequencyHz} onInput={(e) => set('frequencyHz', inputValue(e))} />
+              <datalist id="region-frequencies">
+                {(region?.frequencies ?? []).map((f) => (
+                  <option key={f} value={String(f)}>
+                    {formatFrequency(f)}
+                  </option>
+                ))}
+              </datalist>
             </Field>
           </div>
           <div class="radios" role="radiogroup" aria-label={LABELS.multicast_class}>

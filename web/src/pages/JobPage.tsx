@@ -3,22 +3,26 @@ import { api, ApiError, apiError } from '../api/client';
 import { ErrorBox, StateBadge } from '../components/Async';
 import { TimeChart } from '../components/Chart';
 import { ProgressBar } from '../components/Progress';
+import { JobDevices } from '../components/JobDevices';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
-import { snapshotLoader } from '../lib/jobdata';
-import { pollingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
-import { actionsFor, countSteps, describeAnswer, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
+import { jobSource } from '../lib/jobdata';
+import { streamingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
+import { actionsFor, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
 import { useTitle } from '../lib/title';
 import { NotFound } from './NotFound';
 
-/** The job's feed: polling every second for now (an SSE feed will take its place). */
+/** The job's feed: its event stream, or polling every second when the stream fails. */
 export function feedFor(id: number): JobFeed {
-  return pollingFeed(snapshotLoader(id), 1000, (s) => isLive(s.job.state));
+  return streamingFeed(jobSource(id), 1000, (s) => isLive(s.job.state));
 }
 
 interface Point {
   t: number;
   done: number;
   failed: number;
+  /** Frames sent so far and the image's fragments (null before the transmission). */
+  sent: number | null;
+  fragments: number | null;
 }
 
 export function JobPage({ id }: { id: string }) {
@@ -27,7 +31,6 @@ export function JobPage({ id }: { id: string }) {
   const [error, setError] = useState<Error | null>(null);
   const [history, setHistory] = useState<Point[]>([]);
   const [actionError, setActionError] = useState<Error>();
-  const [stepFilter, setStepFilter] = useState('');
   const [restart, setRestart] = useState(0);
   useTitle(snap ? `Job #${snap.job.id} ${snap.job.name}` : `Job #${id}`);
 
@@ -38,17 +41,22 @@ export function JobPage({ id }: { id: string }) {
       (s) => {
         setSnap(s);
         setError(null);
-        const c = countSteps(s.devices);
-        setHistory((h) => [...h.slice(-3599), { t: s.at / 1000, done: c.done, failed: c.failed }]);
+        setHistory((h) => [
+          ...h.slice(-3599),
+          { t: s.at / 1000, done: s.counts.done ?? 0, failed: s.counts.failed ?? 0, sent: s.frames?.sent ?? null, fragments: s.frames?.fragments || null },
+        ]);
       },
       (e) => setError(e as Error),
     );
     return stop;
   }, [jobId, restart]);
 
-  const counts = useMemo(() => countSteps(snap?.devices ?? []), [snap]);
   const chartData = useMemo(
     () => [history.map((p) => p.t), history.map((p) => p.done), history.map((p) => p.failed)] as [number[], number[], number[]],
+    [history],
+  );
+  const frameData = useMemo(
+    () => [history.map((p) => p.t), history.map((p) => p.sent), history.map((p) => p.fragments)] as [number[], (number | null)[], (number | null)[]],
     [history],
   );
 
@@ -62,12 +70,11 @@ export function JobPage({ id }: { id: string }) {
       </section>
     );
 
-  const { job, devices, events } = snap;
-  const progress = progressOf(counts, job.device_count ?? devices.length);
+  const { job, counts, events } = snap;
+  const progress = progressOf(counts, snap.total);
   const phase = snap.phase;
   const actions = actionsFor(job.state);
   const plan = job.plan;
-  const shown = stepFilter ? devices.filter((d) => d.step === stepFilter) : devices;
 
   async function act(action: 'cancel' | 'pause' | 'resume') {
     if (action === 'cancel' && !confirm(`Cancel job #${job.id}?`)) return;
@@ -107,6 +114,11 @@ export function JobPage({ id }: { id: string }) {
         <p>
           State <StateBadge state={job.state} /> <span data-testid="job-state" class="sr-only">{job.state}</span>
           {phase && isLive(job.state) && <> · phase <strong data-testid="job-phase">{PHASE_LABEL[phase] ?? phase}</strong></>}
+          {isLive(job.state) && (
+            <span class="live" data-testid="live-mode" data-transport={snap.transport}>
+              {snap.transport === 'stream' ? ' · live' : ' · refreshed every second'}
+            </span>
+          )}
         </p>
         {job.error && <p class="error">{job.error}</p>}
         <ProgressBar value={progress.percent} label="Devices finished" />
@@ -132,6 +144,23 @@ export function JobPage({ id }: { id: string }) {
           { label: 'failed', stroke: '#b3261e' },
         ]}
       />
+
+      {snap.frames && (
+        <>
+          <p data-testid="frames">
+            {snap.frames.sent} frame(s) sent for {snap.frames.fragments} fragment(s)
+            {snap.frames.resent ? `, ${snap.frames.resent} sent again after a gateway refused them` : ''}
+          </p>
+          <TimeChart
+            title="Frames sent against the image's fragments (since this page opened)"
+            data={frameData}
+            series={[
+              { label: 'frames sent', stroke: '#0b57d0' },
+              { label: 'fragments', stroke: '#7a7a85' },
+            ]}
+          />
+        </>
+      )}
 
       {plan && (
         <details class="card">
@@ -161,51 +190,7 @@ export function JobPage({ id }: { id: string }) {
         </details>
       )}
 
-      <h2>Devices</h2>
-      <div class="toolbar">
-        <label for="step-filter">Step</label>
-        <select id="step-filter" value={stepFilter} onChange={(e) => setStepFilter((e.target as HTMLSelectElement).value)}>
-          <option value="">any</option>
-          {STEPS.map((s) => (
-            <option key={s} value={s}>
-              {STEP_LABEL[s]} ({counts[s]})
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="table-wrap" role="region" aria-label="The job's devices" tabIndex={0}>
-        <table class="job-devices">
-          <thead>
-            <tr>
-              <th scope="col">DevEUI</th>
-              <th scope="col">Step</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Failure reason</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.slice(0, 500).map((d) => (
-              <tr key={d.dev_eui} data-step={d.step}>
-                <td>
-                  <code>{d.dev_eui}</code>
-                </td>
-                <td>{STEP_LABEL[d.step ?? ''] ?? d.step}</td>
-                <td>{d.attempts}</td>
-                <td class="reason">{d.failure_reason ?? ''}</td>
-                <td>
-                  <span class="answer" title={d.last_answer ? JSON.stringify(d.last_answer) : undefined}>
-                    {describeAnswer(d.last_answer)}
-                  </span>
-                </td>
-                <td>{formatTime(d.updated_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {shown.length > 500 && <p>The first 500 of {shown.length} devices are shown.</p>}
+      <JobDevices jobId={jobId} counts={counts} total={snap.total} version={`${job.state}:${STEPS.map((k) => counts[k]).join(',')}:${events.length ? events[events.length - 1].id : 0}`} />
 
       <h2>Event log</h2>
       <ol class="events" aria-label="Event log, newest first" tabIndex={0}>

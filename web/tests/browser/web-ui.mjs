@@ -8,13 +8,18 @@
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
 // Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
-// the API refuses (its error must be beside the field), then the plan, then the job; watch the
-// job page (pause, resume) until the job has succeeded, a failed device's reason; a job made
+// the API refuses (its error must be beside the field), then the plan, then the job; import
+// devices from a CSV file (a report of the refused rows); watch the
+// job page (pause, resume) until the job has succeeded, a failed device's reason; the page kept
+// up by the job's event stream (a pause made through the API shows within a second, and the
+// page never polls), and a second tab whose stream is refused falls back to polling; a device's
+// Firmware tab (its step and result in the job) and its Create Firmware Update Job button; the
+// gateways page; a job made
 // with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const env = (k) => {
@@ -33,6 +38,23 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const t0 = Date.now();
 const say = (msg) => console.log(`web-ui: ${((Date.now() - t0) / 1000).toFixed(1)} s: ${msg}`);
 mkdirSync(SHOTS, { recursive: true });
+
+/** Waits until locator matches n elements (the table is read from the server, not filtered). */
+async function waitCount(page, locator, n, what) {
+  const end = Date.now() + 10000;
+  let c = -1;
+  while (Date.now() < end && (c = await locator.count()) !== n) await page.waitForTimeout(50);
+  assert(c === n, `${what} (${c} row(s))`);
+}
+
+/** The job's action through the API, as another operator or a script would make it. */
+async function apiAction(jobId, action) {
+  const r = await fetch(`${URL_}/api/v1/jobs/${jobId}/${action}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  if (!r.ok) throw new Error(`${action}: HTTP ${r.status}`);
+}
 
 function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
@@ -69,6 +91,18 @@ try {
   page.setDefaultTimeout(20000);
   const consoleErrors = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // What the job page asks the API: a page kept up by its stream reads the event list and the
+  // device list rarely, a polling one every second.
+  const asked = { eventLists: 0, devicePages: 0, bigDevicePages: 0, streams: 0 };
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/\/jobs\/\d+\/events$/.test(u.pathname)) asked.eventLists++;
+    if (/\/jobs\/\d+\/events\/stream$/.test(u.pathname)) asked.streams++;
+    if (/\/jobs\/\d+\/devices$/.test(u.pathname)) {
+      asked.devicePages++;
+      if (Number(u.searchParams.get('limit')) > 50) asked.bigDevicePages++;
+    }
+  });
 
   // Sign in: an unknown path of the UI is the router's, and without a token it asks for one.
   await page.goto(`${URL_}/jobs`);
@@ -107,6 +141,29 @@ try {
   assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
   await shot(page, '04-devices');
 
+  // CSV import: one new device, one already registered (the API refuses it), one bad DevEUI
+  // (refused by the page itself); the report names the two refused lines and why.
+  const csv = join(SHOTS, '..', 'devices.csv');
+  writeFileSync(
+    csv,
+    'dev_eui,application_id,lorawan_version,class,region,gen_app_key\n' +
+      'fe00000000000001,imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n' +
+      `${SILENT},imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n` +
+      'nothex,imported,1.0.3,C,EU868,000102030405060708090a0b0c0d0e0f\n',
+  );
+  await page.getByText('Import devices from a CSV file').click();
+  await page.getByLabel('CSV file').setInputFiles(csv);
+  await page.getByRole('button', { name: 'Import' }).click();
+  const report = page.getByTestId('import-report');
+  await report.waitFor();
+  assert(/1 device\(s\) added, 2 row\(s\) refused/.test(await report.innerText()), 'the CSV import reports 1 added, 2 refused');
+  assert(/registered already/.test(await report.locator('tr[data-line="3"] td.reason').innerText()), 'line 3 refused by the API: registered already');
+  assert(/16 hexadecimal/.test(await report.locator('tr[data-line="4"] td.reason').innerText()), 'line 4 refused by the page: not a DevEUI');
+  await shot(page, '04b-devices-imported');
+  // The imported device is not one of fuota-sim's: out of the fleet again before the job.
+  const del = await fetch(`${URL_}/api/v1/devices/fe00000000000001`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(del.status === 204, 'the imported device is deleted again (through the API)');
+
   // The job form: a frequency the API refuses first.
   await page.getByRole('link', { name: 'Jobs' }).click();
   await page.getByRole('link', { name: 'New job' }).click();
@@ -117,6 +174,14 @@ try {
   await page.getByLabel('Redundant frames').fill('2');
   await page.getByLabel('Unicast timeout (s)').fill('4');
   await page.getByLabel('Unicast attempts').fill('2');
+  // The region's own data rates and frequencies, from the server's tables.
+  await page.getByLabel('Region', { exact: true }).selectOption('US915');
+  const drs = page.getByLabel('Data rate').locator('option');
+  assert(/^DR8 · SF12 500 kHz/.test(await drs.first().innerText()), 'US915 offers its downlink DRs only (DR8 first)');
+  assert((await page.getByLabel('Frequency (Hz)').inputValue()) === '923300000', 'and moves the frequency onto its grid');
+  await page.getByLabel('Region', { exact: true }).selectOption('EU868');
+  assert((await drs.count()) === 8 && /^DR7 · FSK/.test(await drs.last().innerText()), 'EU868 offers DR0..DR7, DR7 FSK');
+  assert((await page.getByLabel('Frequency (Hz)').inputValue()) === '869525000', 'and its class C frequency');
   await page.getByLabel('Data rate').selectOption('5');
   await page.getByLabel('Frequency (Hz)').fill('100000000');
   await page.getByRole('button', { name: /Choose all \d+ shown/ }).click();
@@ -148,7 +213,7 @@ try {
   const jobUrl = page.url();
   say(`job created: ${jobUrl}`);
 
-  // The job's page, refreshed every second, until the job is over.
+  // The job's page, kept up by the job's event stream, until the job is over.
   const state = page.locator('[data-testid="job-state"]');
   await state.waitFor({ state: 'attached' });
   await shot(page, '07-job-running');
@@ -161,7 +226,40 @@ try {
   await page.getByRole('button', { name: 'Resume' }).click();
   await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
   assert(true, 'resumed from the page');
+
+  // Live: kept up by the event stream. A pause made elsewhere (the API) is on the page within a
+  // second; a second tab whose stream is refused (too many streams) polls and shows it too.
+  const jobId = Number(jobUrl.split('/').pop());
+  await page.locator('[data-testid="live-mode"][data-transport="stream"]').waitFor();
+  assert(true, 'the job page follows the job\'s event stream');
+  const tab2 = await ctx.newPage();
+  await tab2.route('**/events/stream*', (r) =>
+    r.fulfill({
+      status: 429,
+      contentType: 'application/json',
+      body: '{"error":{"code":"too_many_streams","message":"too many live streams are open"}}',
+    }),
+  );
+  await tab2.goto(`${URL_}/signin`);
+  await tab2.evaluate((t) => sessionStorage.setItem('fuota.token', t), TOKEN);
+  await tab2.goto(jobUrl);
+  await tab2.locator('[data-testid="live-mode"][data-transport="polling"]').waitFor();
+  assert(true, 'a tab whose stream is refused falls back to polling');
+  await page.waitForTimeout(1500); /* the stream is quiet and parked */
+  const paused = page.locator('[data-testid="job-state"]', { hasText: /^paused$/ });
+  const t1 = Date.now();
+  await apiAction(jobId, 'pause');
+  await paused.waitFor({ timeout: 5000 });
+  const pushedMs = Date.now() - t1;
+  await tab2.locator('[data-testid="job-state"]', { hasText: /^paused$/ }).waitFor({ timeout: 5000 });
+  const polledMs = Date.now() - t1;
+  say(`figure: a pause through the API was on the page ${pushedMs} ms later (stream); ${polledMs} ms on the polling tab`);
+  assert(pushedMs < 1000, `the stream brought the pause within a second (${pushedMs} ms)`);
+  await tab2.close();
+  await apiAction(jobId, 'resume');
+  await page.locator('[data-testid="job-state"]', { hasText: /^(pending|running|succeeded)$/ }).waitFor();
   const seen = new Set();
+  const framesSeen = [];
   const deadline = Date.now() + 240000; // about 80 s here; a loaded machine is slower
   let s = '';
   while (Date.now() < deadline) {
@@ -169,30 +267,61 @@ try {
     seen.add(s);
     const phase = await page.locator('[data-testid="job-phase"]').textContent().catch(() => null);
     if (phase) seen.add(`phase:${phase}`);
+    const frames = page.getByTestId('frames');
+    if (await frames.count()) framesSeen.push((await frames.textContent()) ?? '');
     if (['succeeded', 'failed', 'cancelled'].includes(s)) break;
     await page.waitForTimeout(500);
   }
   say(`states and phases seen on the page: ${[...seen].join(', ')}`);
   assert(s === 'succeeded', `the page shows the job succeeded (it shows "${s}")`);
   assert([...seen].some((x) => x.startsWith('phase:')), 'the page showed the job phases as they went');
+  const lastFrames = framesSeen.filter((t) => /^[1-9]\d* frame\(s\) sent for \d+ fragment/.test(t));
+  say(`frame counter readings: ${[...new Set(framesSeen)].length} distinct, last "${lastFrames[lastFrames.length - 1] ?? ''}"`);
+  assert(new Set(lastFrames).size >= 2, 'the frames sent went up on the page during the transmission (stream + 2 s ticks)');
   const bar = page.getByRole('progressbar', { name: 'Devices finished' });
   assert((await bar.getAttribute('aria-valuenow')) === '100', 'the progress bar is full');
   const rows = page.locator('table.job-devices tbody tr');
+  await waitCount(page, page.locator('table.job-devices tbody tr[data-step="done"]'), DEVICES - 1,
+    'every device but the silent one is done');
   assert((await rows.count()) === DEVICES, 'every device is in the table');
-  assert(
-    (await page.locator('table.job-devices tbody tr[data-step="done"]').count()) === DEVICES - 1,
-    'every device but the silent one is done',
-  );
-  // The failed device and its reason, through the step filter.
+  say(`the job page asked for ${asked.eventLists} event list(s), ${asked.devicePages} device page(s), ${asked.streams} stream(s)`);
+  assert(asked.eventLists <= 6, `the page did not poll the event log (${asked.eventLists} reads in the whole job)`);
+  assert(asked.bigDevicePages === 0, 'nor read every device: one page of the table at a time');
+  // The failed device and its reason, through the step filter (read from the server).
   await page.getByLabel('Step', { exact: true }).selectOption('failed');
   const failedRows = page.locator('table.job-devices tbody tr');
-  assert((await failedRows.count()) === 1, 'the step filter shows the one failed device');
+  await waitCount(page, failedRows, 1, 'the step filter shows the one failed device');
+  assert((await page.getByTestId('device-range').innerText()) === '1–1 of 1', 'the pager counts the step\'s devices');
   const reason = await failedRows.first().locator('td.reason').innerText();
   assert(/no answer/.test(reason), `with its failure reason ("${reason}")`);
   await shot(page, '08b-job-failed-device');
   await page.getByLabel('Step', { exact: true }).selectOption('');
   assert((await page.locator('ol.events li').count()) > 0, 'the event log is shown');
   await shot(page, '08-job-done');
+
+  // The silent device's page: its Firmware tab has the job, its step and its failure reason;
+  // its button opens the job form for it.
+  await page.locator('table.job-devices a', { hasText: SILENT }).click();
+  await page.waitForURL(new RegExp(`/devices/${SILENT}$`));
+  const devJob = page.locator('table.device-jobs tbody tr').filter({ hasText: 'browser test' });
+  await devJob.waitFor();
+  assert((await devJob.getAttribute('data-step')) === 'failed', 'the device page lists the job with the device failed in it');
+  assert(/no answer/.test(await devJob.locator('td.reason').innerText()), 'and the reason');
+  assert((await page.getByRole('tab', { name: 'Firmware' }).getAttribute('aria-selected')) === 'true', 'on the Firmware tab');
+  await shot(page, '08d-device-firmware-tab');
+  await page.getByRole('tab', { name: 'Firmware' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert((await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected')) === 'true', 'the tabs work with the arrow keys');
+  await page.getByRole('link', { name: 'Create Firmware Update Job' }).click();
+  await page.waitForURL(/\/jobs\/new\?device=/);
+  await page.getByText('Devices (1 chosen)').waitFor();
+  assert(true, 'Create Firmware Update Job opens the form with the device chosen');
+
+  // The gateways that heard the fleet.
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  await page.locator('table.gateways tbody tr').first().waitFor();
+  assert((await page.locator('table.gateways tbody tr').count()) >= 1, 'the gateways page lists the gateways that heard the fleet');
+  await shot(page, '08e-gateways');
 
   // A second job with the image uploaded from the form itself, for the silent device found by
   // search, cancelled from its page.

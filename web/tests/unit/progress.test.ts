@@ -82,4 +82,13 @@ describe('EventLog', () => {
     log.add([]);
     expect(log.offset).toBe(6);
   });
+
+  it('skips the events it has (a stream resumed over a page just read)', () => {
+    const log = new EventLog();
+    expect(log.add([{ id: 1 }, { id: 2 }])).toBe(2);
+    expect(log.add([{ id: 2 }, { id: 3 }])).toBe(1);
+    expect(log.offset).toBe(3);
+    expect(log.lastId).toBe(3);
+    expect(log.recent().map((e) => e.id)).toEqual([1, 2, 3]);
+  });
 });

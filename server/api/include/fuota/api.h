@@ -30,6 +30,9 @@ struct api_response {
 	char *body; /* malloc'd, owned by the caller after api_handle */
 	size_t len;
 	const char *content_type; /* static string */
+	/* Not NULL: the answer is a stream (fuota/api_stream.h), body is NULL; the caller sends
+	 * it through api_stream_read and closes it with api_stream_close. */
+	struct api_stream *stream;
 };
 
 /* store and cfg are borrowed and must outlive the context. Returns FUOTA_OK or

@@ -23,6 +23,7 @@ struct http_opts {
 	unsigned header_timeout_s;
 	unsigned max_connections;        /* at once, in all */
 	unsigned max_connections_per_ip; /* at once, from one client address (0: no limit) */
+	unsigned sse_poll_ms;            /* how often the event streams look for news (0: 250) */
 };
 
 /* A request head as libmicrohttpd 0.9.75 hands it over: parsed in place in one buffer, every

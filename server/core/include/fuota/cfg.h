@@ -9,7 +9,10 @@
  *              once through a LISTEN connection of its own, and while that connection is down
  *              the cache is not used; 0 = ask every time, and no LISTEN connection),
  *              web_root = the web UI's folder (default: web/ beside the binary's folder;
- *              none: no UI; fuota/web.h)
+ *              none: no UI; fuota/web.h),
+ *              sse_max_streams = 64, sse_max_streams_per_tenant = 16 (live job streams open
+ *              at once), sse_heartbeat_s = 15 (a comment line on a quiet stream, which also
+ *              finds clients gone), sse_poll_ms = 250 (how often new events are looked for)
  *   [database] dsn = "host=... dbname=...", pool_size = 4 (one connection per HTTP thread),
  *              prepared_statements = on | off (on: each statement is prepared once per
  *              connection; off: every statement is sent unnamed, as PgBouncer in transaction
@@ -48,6 +51,10 @@ struct cfg {
 	unsigned http_max_connections;
 	unsigned http_max_connections_per_ip;
 	char http_web_root[1024]; /* [http] web_root: the web UI's files (fuota/web.h) */
+	unsigned http_sse_max_streams;
+	unsigned http_sse_max_per_tenant;
+	unsigned http_sse_heartbeat_s;
+	unsigned http_sse_poll_ms;
 	char db_dsn[1024];
 	unsigned db_pool_size;
 	bool db_prepared;

@@ -165,8 +165,9 @@ STORE_MUST_CHECK int store_device_limits(struct store *s, int64_t tenant,
 STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
 /* Gateways that heard the tenant's devices, from what the job engine records of every uplink
- * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen. By
- * gateway_id. Read-only. */
+ * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen,
+ * encoding, live_jobs (the tenant's unfinished jobs with a device it heard). By gateway_id.
+ * Read-only. */
 STORE_MUST_CHECK int store_gateway_list(struct store *s, int64_t tenant, unsigned limit,
                                         unsigned long offset, struct store_page *page);
 

@@ -1,0 +1,151 @@
+/* The live page's reads (fuota/store_live.h): events after a cursor, the newest event of
+ * several jobs, a job's devices counted per step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/store_live.h"
+#include "store_int.h"
+
+#define HEADS_MAX 1024
+
+int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t after, unsigned limit,
+                       struct store_page *page)
+{
+	static const struct store_col cols[] = {{"id", STORE_COL_INT},
+	                                        {"kind", STORE_COL_TEXT},
+	                                        {"dev_eui", STORE_COL_TEXT},
+	                                        {"data", STORE_COL_JSON},
+	                                        {"created_at", STORE_COL_TIME}};
+	char tid[24], jid[24], aft[24], lim[24];
+	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(aft, after),
+	                       store_i64(lim, limit)};
+
+	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. */
+	return store_page_query(s,
+	                        "SELECT id, kind, dev_eui, data, created_at FROM event "
+	                        "WHERE job_id = $2 AND tenant_id = $1 AND id > $3 "
+	                        "ORDER BY id LIMIT $4",
+	                        4, vals, cols, (int)(sizeof(cols) / sizeof(cols[0])), page);
+}
+
+/* "{1,2,3}": the jobs as one array parameter. */
+static char *id_array(const int64_t *ids, size_t n)
+{
+	char *out = malloc(n * 21 + 3), *p = out;
+
+	if (!out)
+		return NULL;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+	*p++ = '}';
+	*p = 0;
+	return out;
+}
+
+int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads)
+{
+	const char *vals[1];
+	char *arr;
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	if (n == 0)
+		return FUOTA_OK;
+	if (n > HEADS_MAX)
+		return FUOTA_ERR_INVALID_ARG;
+	arr = id_array(jobs, n);
+	if (!arr)
+		return FUOTA_ERR_NO_MEMORY;
+	vals[0] = arr;
+	c = store_acquire(s);
+	/* One index probe per job (max of event_job backwards), not a scan of their logs. */
+	rc = store_run(c,
+	               "SELECT (SELECT max(e.id) FROM event e WHERE e.job_id = j.id) "
+	               "FROM unnest($1::bigint[]) WITH ORDINALITY AS j(id, ord) ORDER BY j.ord",
+	               1, vals, &r);
+	if (rc == FUOTA_OK && PQntuples(r) != (int)n)
+		rc = FUOTA_ERR_IO;
+	for (size_t i = 0; rc == FUOTA_OK && i < n; i++)
+		heads[i] = store_get_i64(r, (int)i, 0);
+	PQclear(r);
+	store_release(s, c);
+	free(arr);
+	return rc;
+}
+
+int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
+{
+	char tid[24], jid[24];
+	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+
+	/* NULL (NOT_FOUND) when the job is not the tenant's. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
+	                  "'total', (SELECT count(*) FROM job_device WHERE job_id = $2), "
+	                  "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
+	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
+	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
+	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
+	                  "WHERE job_id = $2), "
+	                  /* The engine's counters (null before it took the job up). */
+	                  "'fragments', (SELECT coalesce(nb_frag, 0) FROM engine_job "
+	                  "WHERE job_id = $2), "
+	                  "'frames_sent', (SELECT coalesce(frames_sent, 0) FROM engine_job "
+	                  "WHERE job_id = $2), "
+	                  "'frames_resent', (SELECT coalesce(frames_resent, 0) FROM engine_job "
+	                  "WHERE job_id = $2)) END",
+	                  2, vals, json);
+}
+
+int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
+                         unsigned limit, unsigned long offset, char **json)
+{
+	char tid[24], jid[24], lim[24], off[24];
+	const char *vals[5] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset), step};
+
+	/* NULL (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
+	 * both; job_device_due (job_id, step, ...) serves a step. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
+	                  "'deadline', d.deadline, 'last_answer', d.last_answer, "
+	                  "'failure_reason', d.failure_reason, 'updated_at', d.updated_at) "
+	                  "ORDER BY d.dev_eui), '[]') FROM (SELECT * FROM job_device "
+	                  "WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
+	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	                  5, vals, json);
+}
+
+int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsigned limit,
+                      unsigned long offset, char **json)
+{
+	char tid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), dev_eui, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
+
+	/* job_device_device (tenant_id, dev_eui) finds the device's rows. */
+	return store_json(s,
+	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM device WHERE tenant_id = $1 "
+	                  "AND dev_eui = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	                  "'job_id', x.id, 'name', x.name, 'state', x.state, 'region', x.region, "
+	                  "'firmware_id', x.firmware_id, 'firmware_name', x.firmware_name, "
+	                  "'created_at', x.created_at, 'finished_at', x.finished_at, "
+	                  "'step', x.step, 'attempts', x.attempts, "
+	                  "'failure_reason', x.failure_reason, 'last_answer', x.last_answer, "
+	                  "'updated_at', x.updated_at) ORDER BY x.id DESC), '[]') FROM "
+	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, "
+	                  "f.name AS firmware_name, j.created_at, j.finished_at, d.step, "
+	                  "d.attempts, d.failure_reason, d.last_answer, d.updated_at "
+	                  "FROM job_device d JOIN job j ON j.id = d.job_id "
+	                  "LEFT JOIN firmware f ON f.id = j.firmware_id "
+	                  "WHERE d.tenant_id = $1 AND d.dev_eui = $2 AND j.tenant_id = $1 "
+	                  "ORDER BY j.id DESC LIMIT $3 OFFSET $4) x) END",
+	                  4, vals, json);
+}

@@ -1,0 +1,68 @@
+// The gateways that heard the tenant's devices: their encoding, the devices they heard, and the
+// unfinished jobs that count on them.
+import { useState } from 'preact/hooks';
+import { api, must, type Schemas } from '../api/client';
+import { ErrorBox, useAsync } from '../components/Async';
+import { formatTime } from '../lib/format';
+import { useTitle } from '../lib/title';
+
+type Gateway = Schemas['Gateway'];
+const PAGE = 100;
+
+export function Gateways() {
+  useTitle('Gateways');
+  const [offset, setOffset] = useState(0);
+  const page = useAsync(() => must(api.GET('/api/v1/gateways', { params: { query: { limit: PAGE, offset } } })), [offset]);
+  const items: Gateway[] = (page.data as { items?: Gateway[] } | undefined)?.items ?? [];
+  return (
+    <section>
+      <h1>Gateways</h1>
+      <p class="hint">The gateways that heard your devices' uplinks; fuotad sends each multicast frame through the fewest that cover a job's devices.</p>
+      <ErrorBox error={page.error} />
+      {page.loading && !page.data && <p aria-live="polite">Loading…</p>}
+      {page.data && items.length === 0 && <p>No gateway has heard your devices yet.</p>}
+      {items.length > 0 && (
+        <div class="table-wrap" role="region" aria-label="Gateways" tabIndex={0}>
+          <table class="gateways">
+            <thead>
+              <tr>
+                <th scope="col">Gateway</th>
+                <th scope="col">Encoding</th>
+                <th scope="col">Devices heard</th>
+                <th scope="col">Best RSSI + SNR</th>
+                <th scope="col">Last heard</th>
+                <th scope="col">Unfinished jobs</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((g) => (
+                <tr key={g.gateway_id}>
+                  <td>
+                    <code>{g.gateway_id}</code>
+                  </td>
+                  <td>{g.encoding ?? 'not heard from yet'}</td>
+                  <td>{g.device_count}</td>
+                  <td>{g.best_quality}</td>
+                  <td>{formatTime(g.last_seen)}</td>
+                  <td>{g.live_jobs ?? 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div class="pager">
+        {offset > 0 && (
+          <button type="button" onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous page
+          </button>
+        )}
+        {items.length === PAGE && (
+          <button type="button" onClick={() => setOffset(offset + PAGE)}>
+            Next page
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
