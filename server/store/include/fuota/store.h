@@ -186,6 +186,11 @@ int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit
                      unsigned long offset, char **json);
 /* action: "cancel", "pause", "resume". STATE when the job's state does not allow it. */
 int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *action, char **json);
+/* The distinct regions (upper case) of the tenant's devices among the n DevEUIs, for the job's
+ * default region (job_defaults_region): a JSON array, *json malloc'd. INVALID_ARG: a DevEUI not
+ * 16 lowercase hex digits. */
+int store_device_regions(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
+                         char **json);
 /* STATE unless the job is finished (succeeded, failed, cancelled). */
 int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
