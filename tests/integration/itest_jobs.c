@@ -1,5 +1,6 @@
 /* Issue 14 against a real PostgreSQL: a job with only the seed's fields (JSON and multipart, create
- * and plan), the defaults it takes shown in the job.
+ * and plan), the defaults it takes shown in the job; retrying a finished job's failed devices,
+ * refused while it runs or when none failed, tenant-checked, linked both ways.
  * usage: itest_jobs FUOTAD SERVICES_ENV WORKDIR */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "itest.h"
 
@@ -69,6 +71,25 @@ static void make_device(const char *eui, const char *cls, const char *region)
 	json_decref(j);
 }
 
+static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sql(const char *fmt, ...)
+{
+	char q[1024];
+	va_list ap;
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, q);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", q, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
 static void fixture(void)
 {
 	static uint8_t img[12000];
@@ -117,6 +138,8 @@ static void expect_defaults(long long id, const char *cls)
 		assert_true(json_is_integer(json_object_get(j, "ping_slot_periodicity")));
 	else
 		assert_true(json_is_null(json_object_get(j, "ping_slot_periodicity")));
+	assert_true(json_is_null(json_object_get(j, "retry_of")));
+	assert_int_equal(json_array_size(json_object_get(j, "retries")), 0);
 	json_decref(j);
 }
 
@@ -229,6 +252,129 @@ static void test_seed_region(void **state)
 	json_decref(j);
 }
 
+/* A job of three devices the engine finished: one done, one failed, one failed at setup. */
+static long long finished_job(const char *state, bool all_done)
+{
+	char body[1024];
+	json_t *j;
+	long long id;
+
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\",\"3000000000000002\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	json_decref(j);
+	/* What the engine writes when a job ends (seng_job_finish). */
+	sql("UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
+	    "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
+	    "WHERE job_id = %lld",
+	    all_done ? "true" : "false", id);
+	sql("UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld", state, id);
+	return id;
+}
+
+static void test_retry(void **state)
+{
+	char path[96];
+	json_t *j, *d;
+	long long id, retry;
+
+	(void)state;
+	fixture();
+	id = finished_job("failed", false);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	/* Another tenant: not found, nothing created. */
+	assert_int_equal(call("POST", path, T.tenant_b, NULL, &j), 404);
+	json_decref(j);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	retry = jint(j, "id");
+	assert_true(retry > id);
+	assert_int_equal(jint(j, "retry_of"), id);
+	assert_string_equal(jstr(j, "state"), "pending");
+	assert_int_equal(jint(j, "device_count"), 1);
+	assert_int_equal(jint(j, "firmware_id"), T.firmware_id);
+	/* Same settings, defaults included. */
+	assert_int_equal(jint(j, "redundancy_frames"), 4);
+	assert_int_equal(jint(j, "unicast_attempts"), 3);
+	assert_int_equal(jint(j, "multicast_timeout_s"), 1024);
+	assert_int_equal(jint(j, "fragment_size"), 239);
+	assert_string_equal(jstr(j, "region"), "EU868");
+	assert_non_null(strstr(jstr(j, "name"), "retry"));
+	json_decref(j);
+	/* Only the failed device. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", retry);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	d = json_array_get(json_object_get(j, "items"), 0);
+	assert_string_equal(jstr(d, "dev_eui"), "3000000000000002");
+	assert_string_equal(jstr(d, "step"), "pending");
+	json_decref(j);
+	/* The first job lists it, and its event log says so. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "retries")), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "retries"), 0)),
+	                 retry);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=50", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	d = json_array_get(json_object_get(j, "items"),
+	                   json_array_size(json_object_get(j, "items")) - 1);
+	assert_int_equal(jint(json_object_get(d, "data"), "retried_by"), retry);
+	json_decref(j);
+
+	/* While the retry is under way, a second one is refused. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "retry_running");
+	json_decref(j);
+	/* The retry itself runs: refused, clearly. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "invalid_state");
+	assert_string_equal(err(j, "field"), "state");
+	assert_non_null(strstr(err(j, "message"), "pending"));
+	json_decref(j);
+	sql("UPDATE job SET state = 'running' WHERE id = %lld", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_non_null(strstr(err(j, "message"), "running"));
+	json_decref(j);
+	/* Once it has finished, the first job may be retried again. */
+	sql("UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld", retry);
+	sql("UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	json_decref(j);
+	/* The retry succeeded for every device: nothing to retry. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "nothing_to_retry");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs/99999999/retry", T.admin, NULL, &j), 404);
+	json_decref(j);
+}
+
+/* A succeeded job with one device failed is retried; one where all are done is not. */
+static void test_retry_succeeded(void **state)
+{
+	char path[96];
+	json_t *j;
+	long long id;
+
+	(void)state;
+	fixture();
+	id = finished_job("succeeded", true);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "nothing_to_retry");
+	json_decref(j);
+	id = finished_job("succeeded", false);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(jint(j, "device_count"), 1);
+	json_decref(j);
+}
+
 static int group_setup(void **state)
 {
 	char tok[80];
@@ -243,7 +389,7 @@ static int group_setup(void **state)
 	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
 	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_jobs.fuotad.log", argv_dir);
 	remove(T.fd.log);
-	/* The API alone: no job engine moving the jobs' states. */
+	/* The API alone: the tests write the engine's final states themselves. */
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
 		return -1;
@@ -267,9 +413,9 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_seed_json),
-	        cmocka_unit_test(test_seed_multipart),
-	        cmocka_unit_test(test_seed_region),
+	        cmocka_unit_test(test_seed_json),       cmocka_unit_test(test_seed_multipart),
+	        cmocka_unit_test(test_seed_region),     cmocka_unit_test(test_retry),
+	        cmocka_unit_test(test_retry_succeeded),
 	};
 
 	if (argc != 4) {

@@ -107,6 +107,9 @@ void api_h_job_events(struct api_call *c);
 void api_h_job_cancel(struct api_call *c);
 void api_h_job_pause(struct api_call *c);
 void api_h_job_resume(struct api_call *c);
+/* POST /jobs/{id}/retry: a new job for the devices of a finished job that did not get the
+ * image (store_job_retry); 201 with the new job, 409 naming why not. */
+void api_h_job_retry(struct api_call *c);
 void api_h_healthz(struct api_call *c);
 void api_h_readyz(struct api_call *c);
 void api_h_metrics(struct api_call *c);

@@ -9,6 +9,7 @@
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/job_defaults.h"
+#include "fuota/job_retry.h"
 #include "fuota/log.h"
 #include "fuota/multipart.h"
 
@@ -501,6 +502,35 @@ void api_h_job_pause(struct api_call *c)
 void api_h_job_resume(struct api_call *c)
 {
 	job_action(c, "resume");
+}
+
+void api_h_job_retry(struct api_call *c)
+{
+	enum job_retry_verdict v;
+	int64_t id, new_id;
+	char why[160], *json = NULL;
+	int rc;
+
+	if (!api_param_id(c, &id))
+		return;
+	rc = store_job_retry(c->api->store, c->auth.tenant_id, id, &new_id, &v, why, sizeof(why));
+	if (rc == FUOTA_ERR_STATE) {
+		api_reply(c, 409, job_retry_code(v), v == JOB_RETRY_NOT_FINISHED ? "state" : NULL,
+		          "cannot retry job %lld: %s", (long long)id, why);
+		return;
+	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", "devices",
+		          "a device of the job was deleted while the retry was being created");
+		return;
+	}
+	if (rc == FUOTA_OK)
+		rc = store_job_get(c->api->store, c->auth.tenant_id, new_id, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_text(c, 201, json);
 }
 
 void api_h_job_delete(struct api_call *c)
