@@ -122,7 +122,9 @@ static void test_plan_class_b(void **state)
 	assert_int_equal(job_defaults_plan(&p, 12000, NULL, &pl, &e), FUOTA_OK);
 	assert_in_range(p.ping_slot_periodicity, 0, 7);
 	assert_int_equal(p.ping_slot_periodicity, job_default_periodicity(pl.frame_interval_us));
-	assert_true(p.ping_slot_periodicity > 0); /* DR5 at 10 %: a few frames per period */
+	/* DR5, 242-byte frames: 394.5 ms on air, one every 3.95 s at 10 %: 32 per beacon period,
+	 * 32 ping slots (periodicity 2) carry them all. */
+	assert_int_equal(p.ping_slot_periodicity, 2);
 	assert_int_equal(p.fragment_size, pl.fragment_size);
 	assert_true(p.has_tx_power);
 	assert_int_equal(p.tx_power_dbm, pl.tx_power_dbm);
