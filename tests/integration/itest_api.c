@@ -888,7 +888,7 @@ static void test_job_validation(void **state)
 	        {"\"multicast_timeout_s\":-1", "multicast_timeout_s"},
 	        {"\"multicast_timeout_s\":1", "multicast_timeout_s"}, /* too short for 57 frames */
 	        {"\"multicast_class\":\"A\"", "multicast_class"},
-	        {"\"multicast_class\":\"B\"", "ping_slot_periodicity"},   /* class B needs it */
+	        {"\"multicast_class\":\"B\",\"ping_slot_periodicity\":8", "ping_slot_periodicity"},
 	        {"\"ping_slot_periodicity\":3", "ping_slot_periodicity"}, /* class C: refused */
 	        {"\"region\":\"MARS\"", "region"},
 	        {"\"redundancy_frames\":2", "redundancy_frames"}, /* both kinds */

@@ -219,7 +219,10 @@ static struct {
 	                              * ack, not on air (lost on its way; 0: none) */
 	unsigned refused;
 	unsigned events_state, events_device, events_progress;
-	json_t *last_progress; /* the last progress event */
+	int64_t watch_job;      /* state events of this job are counted apart (0: none) */
+	unsigned watch_states;  /* how many */
+	char watch_last_to[16]; /* the last one's "to" */
+	json_t *last_progress;  /* the last progress event */
 	bool class_b, gps_timing;
 	bool adaptive_stream; /* adaptive parity back to back (else in rounds) */
 	unsigned class_b_frames;
@@ -948,9 +951,17 @@ static void pump(struct engine *e)
 			json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);
 
 			assert_non_null(j); /* every event is JSON */
+			long long jid = 0;
+
 			if (strstr(m.topic, "/event/state"))
 				T.events_state++;
-			else if (strstr(m.topic, "/event/device"))
+			if (strstr(m.topic, "/event/state") &&
+			    sscanf(m.topic, "fuota/%*[^/]/job/%lld/", &jid) == 1 &&
+			    jid == T.watch_job) {
+				T.watch_states++;
+				snprintf(T.watch_last_to, sizeof(T.watch_last_to), "%s",
+				         json_string_value(json_object_get(j, "to")));
+			} else if (strstr(m.topic, "/event/device"))
 				T.events_device++;
 			else if (strstr(m.topic, "/event/progress")) {
 				T.events_progress++;
@@ -1077,6 +1088,9 @@ static void fresh_db(void)
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = T.vanish_at = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
+	T.watch_job = 0;
+	T.watch_states = 0;
+	T.watch_last_to[0] = 0;
 	json_decref(T.last_progress);
 	T.last_progress = NULL;
 	T.class_b = T.gps_timing = T.adaptive_stream = false;
@@ -1629,6 +1643,54 @@ static void test_loss_parity_refusal_and_silent_device(void **state)
 		assert_non_null(strstr(json, "1 of 4 devices failed"));
 		free(json);
 	}
+	engine_destroy(e);
+}
+
+/* Retry the failed (issue 14): the device that was silent in a finished job gets the image from
+ * the retry job, which the engine runs like any other job, with its MQTT state events. */
+static void test_retry_failed(void **state)
+{
+	enum job_retry_verdict v;
+	struct engine *e;
+	int64_t job, retry = 0;
+	char st[32], why[160];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000021", 0x40, 1);
+	add_dev("0000000000000022", 0x50, 1);
+	add_dev("0000000000000023", 0x60, 1);
+	T.devs[1].mute = true;
+	job = add_job(0, 3, 4);
+	e = new_engine("itest-a", true);
+	/* Running: not yet. */
+	assert_int_equal(store_job_retry(T.store, 1, job, &retry, &v, why, sizeof(why)),
+	                 FUOTA_ERR_STATE);
+	assert_int_equal(v, JOB_RETRY_NOT_FINISHED);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	/* Another tenant's job is not found. */
+	assert_int_equal(store_job_retry(T.store, 2, job, &retry, &v, why, sizeof(why)),
+	                 FUOTA_ERR_NOT_FOUND);
+	T.devs[1].mute = false; /* back in range */
+	assert_int_equal(store_job_retry(T.store, 1, job, &retry, &v, why, sizeof(why)), FUOTA_OK);
+	assert_true(retry > job);
+	T.watch_job = retry;
+	run(e, retry, 4000, 0);
+	assert_string_equal(job_state(retry, st, sizeof(st)), "succeeded");
+	devs = job_devices(retry);
+	assert_int_equal(json_array_size(devs), 1);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	json_decref(devs);
+	assert_image(&T.devs[1]);
+	/* The usual MQTT state events: pending -> running, then running -> succeeded. */
+	assert_true(T.watch_states >= 2);
+	assert_string_equal(T.watch_last_to, "succeeded");
+	/* Every device of the first job now has the image through one job or the other. */
+	assert_int_equal(store_job_retry(T.store, 1, retry, &job, &v, why, sizeof(why)),
+	                 FUOTA_ERR_STATE);
+	assert_int_equal(v, JOB_RETRY_NOTHING);
 	engine_destroy(e);
 }
 
@@ -3965,6 +4027,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_tenant_keyed_gateways),
 	        cmocka_unit_test(test_class_c_v1_no_loss),
 	        cmocka_unit_test(test_loss_parity_refusal_and_silent_device),
+	        cmocka_unit_test(test_retry_failed),
 	        cmocka_unit_test(test_restart_mid_transmission),
 	        cmocka_unit_test(test_clock_sync_and_resync),
 	        cmocka_unit_test(test_crash_in_session_phase),

@@ -57,6 +57,7 @@ static const struct route routes[] = {
         {"POST", "/api/v1/jobs/{id}/cancel", AUTH_TENANT, api_h_job_cancel},
         {"POST", "/api/v1/jobs/{id}/pause", AUTH_TENANT, api_h_job_pause},
         {"POST", "/api/v1/jobs/{id}/resume", AUTH_TENANT, api_h_job_resume},
+        {"POST", "/api/v1/jobs/{id}/retry", AUTH_TENANT, api_h_job_retry},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -464,9 +464,10 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	if ((rc = get_int(obj, "unicast_timeout_s", true, 1, 86400, &v, NULL, e)) != FUOTA_OK)
 		return rc;
 	p->unicast_timeout_s = (unsigned)v;
-	if ((rc = get_int(obj, "unicast_attempts", true, 1, 100, &v, NULL, e)) != FUOTA_OK)
+	/* Not in the seed: absent, it is job_defaults_fields' (0 until then). */
+	if ((rc = get_int(obj, "unicast_attempts", false, 1, 100, &v, &has, e)) != FUOTA_OK)
 		return rc;
-	p->unicast_attempts = (unsigned)v;
+	p->unicast_attempts = has ? (unsigned)v : 0;
 	if ((rc = get_int(obj, "multicast_timeout_s", false, 1, 128ll << 15, &v, &has, e)) !=
 	    FUOTA_OK)
 		return rc;
@@ -519,7 +520,10 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 		return api_error_field(e, "firmware_id",
 		                       "give firmware_id or a \"file\" part, not both");
 	p->firmware_id = fw;
-	if ((rc = get_region(obj, p->region, e)) != FUOTA_OK)
+	/* Not in the seed: absent, the job takes its devices' (job_defaults_region). */
+	p->region[0] = 0;
+	if (json_object_get(obj, "region") && !json_is_null(json_object_get(obj, "region")) &&
+	    (rc = get_region(obj, p->region, e)) != FUOTA_OK)
 		return rc;
 	if ((rc = job_numbers(obj, p, e)) != FUOTA_OK)
 		return rc;
@@ -529,9 +533,7 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 		return api_error_field(e, "multicast_class",
 		                       "multicast_class must be \"B\" or \"C\"");
 	p->multicast_class = cls[0];
-	if (p->multicast_class == 'B' && p->ping_slot_periodicity < 0)
-		return api_error_field(e, "ping_slot_periodicity",
-		                       "class B needs ping_slot_periodicity (0..7)");
+	/* Class B without ping_slot_periodicity: job_defaults_plan chooses it. */
 	if (p->multicast_class == 'C' && p->ping_slot_periodicity >= 0)
 		return api_error_field(e, "ping_slot_periodicity",
 		                       "ping_slot_periodicity is for class B only");

@@ -121,6 +121,9 @@ bool api_step_valid(const char *step);
 /* The live streams' slots ([http] sse_*), made by api_create. FUOTA_OK or NO_MEMORY. */
 int api_sse_create(struct api_ctx *a);
 void api_sse_destroy(struct api_ctx *a);
+/* POST /jobs/{id}/retry: a new job for the devices of a finished job that did not get the
+ * image (store_job_retry); 201 with the new job, 409 naming why not. */
+void api_h_job_retry(struct api_call *c);
 void api_h_healthz(struct api_call *c);
 void api_h_readyz(struct api_call *c);
 void api_h_metrics(struct api_call *c);

@@ -8,6 +8,8 @@
 #include "api_int.h"
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
+#include "fuota/job_defaults.h"
+#include "fuota/job_retry.h"
 #include "fuota/log.h"
 #include "fuota/multipart.h"
 
@@ -103,6 +105,39 @@ static json_t *form_object(struct api_call *c, struct job_input *in)
 	return obj;
 }
 
+/* A job without "region" takes its devices' (fuota/job_defaults.h). Returns false after
+ * replying. */
+static bool job_region(struct api_call *c, struct job_params *p)
+{
+	const char *names[8];
+	struct api_error e;
+	char *json = NULL;
+	json_t *arr = NULL;
+	size_t n = 0;
+	int rc = FUOTA_OK;
+
+	if (p->region[0])
+		return true;
+	if (p->n_devices > 0)
+		rc = store_device_regions(c->api->store, c->auth.tenant_id,
+		                          (const char(*)[17])p->dev_euis, p->n_devices, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "device");
+		return false;
+	}
+	arr = json ? json_loads(json, 0, NULL) : NULL;
+	free(json);
+	/* Two names are enough to tell the operator the devices are in several regions. */
+	for (size_t i = 0; i < json_array_size(arr) && n < 2; i++)
+		if (json_is_string(json_array_get(arr, i)))
+			names[n++] = json_string_value(json_array_get(arr, i));
+	rc = job_defaults_region(p, names, n, &e);
+	json_decref(arr);
+	if (rc != FUOTA_OK)
+		api_reply_error(c, &e);
+	return rc == FUOTA_OK;
+}
+
 /* Decodes the request (JSON or multipart), finds the image size and computes the plan. create:
  * a job needs a name and devices, a plan request does not and may give "firmware_size". Returns
  * false after replying. */
@@ -143,6 +178,9 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		api_reply_error(c, &e);
 		goto out;
 	}
+	job_defaults_fields(&in->p);
+	if (!job_region(c, &in->p))
+		goto out;
 	snprintf(in->p.image_field, sizeof(in->p.image_field), "%s",
 	         in->file       ? "file"
 	         : fw_size >= 0 ? "firmware_size"
@@ -170,7 +208,7 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		}
 	}
 	plan_adaptive_of(c->api->cfg, &ad);
-	if (plan_compute_adaptive(&in->p, in->firmware_size, &ad, &in->plan, &e) != FUOTA_OK) {
+	if (job_defaults_plan(&in->p, in->firmware_size, &ad, &in->plan, &e) != FUOTA_OK) {
 		api_reply_error(c, &e);
 		goto out;
 	}
@@ -221,6 +259,23 @@ static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
 	return out;
 }
 
+/* The values a job created from this request would hold for the fields with a default
+ * (fuota/job_defaults.h): given or defaulted, as GET /jobs/{id} then shows them. */
+static json_t *settings_json(const struct job_params *p)
+{
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "region", p->region, "unicast_attempts",
+	                      (json_int_t)p->unicast_attempts, "fragment_size",
+	                      (json_int_t)p->fragment_size, "tx_power_dbm",
+	                      (json_int_t)p->tx_power_dbm);
+
+	if (o)
+		json_object_set_new(o, "ping_slot_periodicity",
+		                    p->ping_slot_periodicity >= 0
+		                            ? json_integer(p->ping_slot_periodicity)
+		                            : json_null());
+	return o;
+}
+
 void api_h_job_plan(struct api_call *c)
 {
 	struct job_input *in = malloc(sizeof(*in));
@@ -237,9 +292,10 @@ void api_h_job_plan(struct api_call *c)
 			api_reply(c, 500, "internal", NULL, "cannot read the devices' limits");
 			goto out;
 		}
-		out = json_pack("{s:o, s:I, s:I, s:o}", "plan", plan_json(&in->plan),
+		out = json_pack("{s:o, s:I, s:I, s:o, s:o}", "plan", plan_json(&in->plan),
 		                "firmware_size", (json_int_t)in->firmware_size, "device_count",
-		                (json_int_t)in->p.n_devices, "warnings", warnings);
+		                (json_int_t)in->p.n_devices, "warnings", warnings, "settings",
+		                settings_json(&in->p));
 		api_reply_text(c, 200,
 		               out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL);
 		json_decref(out);
@@ -482,6 +538,35 @@ void api_h_job_pause(struct api_call *c)
 void api_h_job_resume(struct api_call *c)
 {
 	job_action(c, "resume");
+}
+
+void api_h_job_retry(struct api_call *c)
+{
+	enum job_retry_verdict v;
+	int64_t id, new_id;
+	char why[160], *json = NULL;
+	int rc;
+
+	if (!api_param_id(c, &id))
+		return;
+	rc = store_job_retry(c->api->store, c->auth.tenant_id, id, &new_id, &v, why, sizeof(why));
+	if (rc == FUOTA_ERR_STATE) {
+		api_reply(c, 409, job_retry_code(v), v == JOB_RETRY_NOT_FINISHED ? "state" : NULL,
+		          "cannot retry job %lld: %s", (long long)id, why);
+		return;
+	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", "devices",
+		          "a device of the job was deleted while the retry was being created");
+		return;
+	}
+	if (rc == FUOTA_OK)
+		rc = store_job_get(c->api->store, c->auth.tenant_id, new_id, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+		return;
+	}
+	api_reply_text(c, 201, json);
 }
 
 void api_h_job_delete(struct api_call *c)

@@ -18,7 +18,9 @@
 	"'unicast_timeout_s', j.unicast_timeout_s, 'unicast_attempts', j.unicast_attempts, "     \
 	"'multicast_class', j.multicast_class, 'multicast_timeout_s', j.multicast_timeout_s, "   \
 	"'ping_slot_periodicity', j.ping_slot_periodicity, 'tx_power_dbm', j.tx_power_dbm, "     \
-	"'start_at', j.start_at, "                                                               \
+	"'start_at', j.start_at, 'retry_of', j.retry_of, "                                       \
+	"'retries', (SELECT coalesce(json_agg(r.id ORDER BY r.id), '[]') FROM job r "            \
+	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
 	"'created_at', j.created_at, 'updated_at', j.updated_at, 'started_at', j.started_at, "   \
 	"'finished_at', j.finished_at)"

@@ -57,6 +57,8 @@ int api_decode_token(const char *body, size_t len, struct api_token_req *out, st
 /* A job (or a plan request) from a JSON object. firmware_required: false when the firmware comes
  * as a multipart file, in which case firmware_id must be absent. need_devices: false for
  * jobs:plan, where devices are optional. On success out->dev_euis is malloc'd (job_params_free).
+ * Fields the seed does not name may be absent and are left for fuota/job_defaults.h: region ""
+ * (the devices'), unicast_attempts 0, ping_slot_periodicity -1 for class B.
  * Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (e). */
 int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *out,
                    struct api_error *e);

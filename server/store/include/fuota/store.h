@@ -15,6 +15,7 @@
 
 #include "fuota/plan.h"
 #include "fuota/store_attr.h"
+#include "fuota/job_retry.h"
 
 struct store;
 
@@ -197,6 +198,17 @@ STORE_MUST_CHECK int store_job_events(struct store *s, int64_t tenant, int64_t i
 /* action: "cancel", "pause", "resume". STATE when the job's state does not allow it. */
 STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t id,
                                       const char *action, char **json);
+/* Retry the failed (issue 14): a new job for the devices of job id that are not done and still
+ * the tenant's in the job's region, with its image and settings, retry_of = id, pending (start at
+ * once). OK: *new_id. STATE: job_retry_decide refused, *verdict and why (cap bytes) say why.
+ * NOT_FOUND: not the tenant's job. CONFLICT: a device was deleted meanwhile. */
+STORE_MUST_CHECK int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
+                                     enum job_retry_verdict *verdict, char *why, size_t cap);
+/* The distinct regions (upper case) of the tenant's devices among the n DevEUIs, for the job's
+ * default region (job_defaults_region): a JSON array, *json malloc'd. INVALID_ARG: a DevEUI not
+ * 16 lowercase hex digits. */
+STORE_MUST_CHECK int store_device_regions(struct store *s, int64_t tenant,
+                                          const char (*dev_euis)[17], size_t n, char **json);
 /* STATE unless the job is finished (succeeded, failed, cancelled). */
 STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */

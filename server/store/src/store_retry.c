@@ -1,0 +1,121 @@
+/* Retry the failed (issue 14): a new job for the devices of a finished job that did not get the
+ * image, in functions of their own so that the job statements of store_job.c stay as they are. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/log.h"
+#include "store_int.h"
+
+/* The facts job_retry_decide needs, read with the job's row locked (two retries of one job take
+ * turns, and the second sees the first). NOT_FOUND when the job is not the tenant's. */
+static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t cap,
+                       struct job_retry_facts *f)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	/* The image stays until the retry commits: a firmware delete waits, then sees the job
+	 * (as in store_job_create). */
+	rc = store_run(c,
+	               "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = "
+	               "(SELECT firmware_id FROM job WHERE tenant_id = $1 AND id = $2) "
+	               "FOR KEY SHARE",
+	               2, vals, NULL);
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = store_run(c,
+	               "SELECT j.state, "
+	               "  EXISTS (SELECT 1 FROM firmware f WHERE f.id = j.firmware_id), "
+	               "  (SELECT count(*) FROM job_device jd JOIN device dv "
+	               "    ON dv.tenant_id = jd.tenant_id AND dv.dev_eui = jd.dev_eui "
+	               "    WHERE jd.job_id = j.id AND jd.step <> 'done' "
+	               "    AND upper(dv.region) = upper(j.region)), "
+	               "  (SELECT min(r.id) FROM job r WHERE r.retry_of = j.id "
+	               "    AND r.state IN ('pending', 'running', 'paused')) "
+	               "FROM job j WHERE j.tenant_id = $1 AND j.id = $2 FOR UPDATE OF j",
+	               2, vals, &r);
+	if (rc != FUOTA_OK)
+		return rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return FUOTA_ERR_NOT_FOUND;
+	}
+	snprintf(state, cap, "%s", PQgetvalue(r, 0, 0));
+	f->state = state;
+	f->has_firmware = PQgetvalue(r, 0, 1)[0] == 't';
+	f->devices_failed = (uint64_t)store_get_i64(r, 0, 2);
+	f->open_retry = store_get_i64(r, 0, 3);
+	PQclear(r);
+	return FUOTA_OK;
+}
+
+/* The new job: the first one's image and settings (its plan too: the same image and settings
+ * make the same plan), its devices that are not done and are still the tenant's in the job's
+ * region, start at once; events on both jobs. */
+#define RETRY_INSERT                                                                             \
+	"WITH src AS (SELECT * FROM job WHERE tenant_id = $1 AND id = $2), "                     \
+	"devs AS (SELECT jd.dev_eui FROM job_device jd JOIN src ON src.id = jd.job_id "          \
+	"  JOIN device dv ON dv.tenant_id = jd.tenant_id AND dv.dev_eui = jd.dev_eui "           \
+	"  WHERE jd.step <> 'done' AND upper(dv.region) = upper(src.region)), "                  \
+	"j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, frequency_hz, " \
+	"  fragment_size, redundancy_frames, redundancy_percent, unicast_timeout_s, "            \
+	"  unicast_attempts, multicast_class, multicast_timeout_s, ping_slot_periodicity, "      \
+	"  plan, device_count, tx_power_dbm, retry_of) "                                         \
+	"  SELECT tenant_id, left(name, 180) || ' (retry of ' || id || ')', firmware_id, "       \
+	"  region, data_rate, frequency_hz, fragment_size, redundancy_frames, "                  \
+	"  redundancy_percent, unicast_timeout_s, unicast_attempts, multicast_class, "           \
+	"  multicast_timeout_s, ping_slot_periodicity, plan, (SELECT count(*) FROM devs), "      \
+	"  tx_power_dbm, id FROM src RETURNING id), "                                            \
+	"jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "                            \
+	"  SELECT j.id, $1, devs.dev_eui FROM j, devs), "                                        \
+	"ev AS (INSERT INTO event (tenant_id, job_id, kind, data) SELECT $1, j.id, 'state', "    \
+	"  json_build_object('to', 'pending', 'retry_of', $2::bigint) FROM j), "                 \
+	"ev0 AS (INSERT INTO event (tenant_id, job_id, kind, data) SELECT $1, $2, 'log', "       \
+	"  json_build_object('retried_by', j.id, 'devices', (SELECT count(*) FROM devs)) "       \
+	"  FROM j) "                                                                             \
+	"SELECT id FROM j"
+
+int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
+                    enum job_retry_verdict *verdict, char *why, size_t cap)
+{
+	char tid[24], jid[24], state[16], sqlstate[6] = "";
+	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+	struct job_retry_facts f;
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc;
+
+	*new_id = 0;
+	*verdict = JOB_RETRY_OK;
+	if (cap)
+		why[0] = 0;
+	rc = store_run(c, "BEGIN", 0, NULL, NULL);
+	if (rc == FUOTA_OK)
+		rc = retry_facts(c, vals, state, sizeof(state), &f);
+	if (rc != FUOTA_OK)
+		goto out;
+	*verdict = job_retry_decide(&f, why, cap);
+	if (*verdict != JOB_RETRY_OK) {
+		rc = FUOTA_ERR_STATE;
+		goto out;
+	}
+	rc = store_run_ex(c, RETRY_INSERT, 2, vals, NULL, NULL, sqlstate, &r);
+	if (rc != FUOTA_OK) {
+		/* A device deleted meanwhile (its delete locked it first). */
+		if (strcmp(sqlstate, STORE_SQLSTATE_FK) == 0)
+			rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	*new_id = store_get_i64(r, 0, 0);
+	rc = store_run(c, "COMMIT", 0, NULL, NULL);
+	if (rc == FUOTA_OK)
+		log_msg(LOG_LVL_INFO, "job %lld: retried as job %lld for %llu devices",
+		        (long long)id, (long long)*new_id, (unsigned long long)f.devices_failed);
+	else
+		*new_id = 0;
+out:
+	PQclear(r);
+	store_release(s, c); /* rolls back an open transaction */
+	return rc;
+}

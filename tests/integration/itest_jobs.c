@@ -1,0 +1,429 @@
+/* Issue 14 against a real PostgreSQL: a job with only the seed's fields (JSON and multipart, create
+ * and plan), the defaults it takes shown in the job; retrying a finished job's failed devices,
+ * refused while it runs or when none failed, tenant-checked, linked both ways.
+ * usage: itest_jobs FUOTAD SERVICES_ENV WORKDIR */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "itest.h"
+
+static struct {
+	struct itest_env env;
+	struct itest_fuotad fd;
+	char dsn[512];
+	char admin[80];
+	char tenant_b[80];
+	long long firmware_id;
+} T;
+
+static const char *argv_bin, *argv_env, *argv_dir;
+
+#define DEV_FMT                                                                         \
+	"{\"dev_eui\":\"%s\",\"application_id\":\"app\",\"lorawan_version\":\"1.0.3\"," \
+	"\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"%s\","        \
+	"\"region\":\"%s\"}"
+
+/* The seed's fields and nothing else: name, firmware, redundant frames, unicast timeout, data
+ * rate, frequency, multicast group type, multicast timeout, devices. */
+#define SEED_JOB                                                               \
+	"{\"name\":\"seed\",\"firmware_id\":%lld,\"redundancy_frames\":4,"     \
+	"\"unicast_timeout_s\":60,\"data_rate\":5,\"frequency_hz\":869525000," \
+	"\"multicast_class\":\"%s\",\"multicast_timeout_s\":%u,\"devices\":%s}"
+
+static int call(const char *method, const char *path, const char *token, const char *body,
+                json_t **out)
+{
+	return api_call(T.fd.port, method, path, token, body, out);
+}
+
+static long long jint(json_t *j, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(j, key));
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? s : "";
+}
+
+static const char *err(json_t *j, const char *key)
+{
+	return jstr(json_object_get(j, "error"), key);
+}
+
+static void make_device(const char *eui, const char *cls, const char *region)
+{
+	char body[512];
+	json_t *j = NULL;
+
+	snprintf(body, sizeof(body), DEV_FMT, eui, cls, region);
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	json_decref(j);
+}
+
+static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sql(const char *fmt, ...)
+{
+	char q[1024];
+	va_list ap;
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, q);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", q, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void fixture(void)
+{
+	static uint8_t img[12000];
+	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
+	struct http_resp r;
+	char ct[128];
+	size_t len;
+	char *body;
+	json_t *j;
+
+	if (T.firmware_id)
+		return;
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 7);
+	body = form_build(parts, 1, &len, ct);
+	assert_int_equal(
+	        http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, len, &r), 0);
+	free(body);
+	assert_int_equal(r.status, 201);
+	j = http_json(&r);
+	T.firmware_id = jint(j, "id");
+	json_decref(j);
+	http_free(&r);
+	make_device("3000000000000001", "C", "EU868");
+	make_device("3000000000000002", "C", "EU868");
+	make_device("3000000000000003", "B", "EU868");
+	make_device("3000000000000009", "C", "US915");
+}
+
+/* What a job took for the fields the seed does not name, as GET /jobs/{id} shows it. */
+static void expect_defaults(long long id, const char *cls)
+{
+	char path[64];
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_string_equal(jstr(j, "region"), "EU868"); /* the devices' */
+	assert_int_equal(jint(j, "unicast_attempts"), 3);
+	/* The plan's fragment size and power, written in the job. */
+	assert_int_equal(jint(j, "fragment_size"),
+	                 jint(json_object_get(j, "plan"), "fragment_size"));
+	assert_int_equal(jint(j, "fragment_size"), 239); /* EU868 DR5 */
+	assert_int_equal(jint(j, "tx_power_dbm"), 29);   /* 869.525 MHz */
+	if (cls[0] == 'B')
+		assert_true(json_is_integer(json_object_get(j, "ping_slot_periodicity")));
+	else
+		assert_true(json_is_null(json_object_get(j, "ping_slot_periodicity")));
+	assert_true(json_is_null(json_object_get(j, "retry_of")));
+	assert_int_equal(json_array_size(json_object_get(j, "retries")), 0);
+	json_decref(j);
+}
+
+static void test_seed_json(void **state)
+{
+	char body[1024];
+	json_t *j, *s;
+	long long id;
+
+	(void)state;
+	fixture();
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\",\"3000000000000002\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	s = json_object_get(j, "settings");
+	assert_string_equal(jstr(s, "region"), "EU868");
+	assert_int_equal(jint(s, "unicast_attempts"), 3);
+	assert_int_equal(jint(s, "fragment_size"), 239);
+	/* 3 unicast steps x 3 attempts x 60 s */
+	assert_int_equal(jint(json_object_get(j, "plan"), "unicast_setup_s"), 540);
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	assert_int_equal(jint(j, "multicast_timeout_s"), 1024);
+	json_decref(j);
+	expect_defaults(id, "C");
+
+	/* Class B: a periodicity chosen from the duty cycle, and kept. */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "B", 128u << 6,
+	         "[\"3000000000000003\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	assert_in_range(jint(j, "ping_slot_periodicity"), 0, 7);
+	json_decref(j);
+	expect_defaults(id, "B");
+}
+
+static void test_seed_multipart(void **state)
+{
+	static uint8_t img[3000];
+	struct form_part parts[] = {
+	        {"name", NULL, "seed form", 9},
+	        {"file", "image.bin", img, sizeof(img)},
+	        {"redundancy_frames", NULL, "4", 1},
+	        {"unicast_timeout_s", NULL, "60", 2},
+	        {"data_rate", NULL, "5", 1},
+	        {"frequency_hz", NULL, "869525000", 9},
+	        {"multicast_class", NULL, "C", 1},
+	        {"multicast_timeout_s", NULL, "512", 3},
+	        {"devices", NULL, "3000000000000001 3000000000000002", 33},
+	};
+	const char *routes[] = {"/api/v1/jobs:plan", "/api/v1/jobs"};
+	struct http_resp r;
+	char ct[128];
+	size_t len;
+	char *body;
+	json_t *j;
+
+	(void)state;
+	fixture();
+	memset(img, 0x3c, sizeof(img));
+	body = form_build(parts, sizeof(parts) / sizeof(parts[0]), &len, ct);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(http_req(T.fd.port, "POST", routes[i], T.admin, ct, body, len, &r),
+		                 0);
+		assert_int_equal(r.status, i ? 201 : 200);
+		j = http_json(&r);
+		if (i)
+			expect_defaults(jint(j, "id"), "C");
+		else
+			assert_int_equal(jint(json_object_get(j, "settings"), "unicast_attempts"),
+			                 3);
+		json_decref(j);
+		http_free(&r);
+	}
+	free(body);
+}
+
+/* A default never hides a mistake: devices of two regions, or none known, are refused. */
+static void test_seed_region(void **state)
+{
+	char body[1024];
+	json_t *j;
+
+	(void)state;
+	fixture();
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\",\"3000000000000009\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_string_equal(err(j, "field"), "region");
+	assert_non_null(strstr(err(j, "message"), "US915"));
+	json_decref(j);
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u, "[\"30000000000000ff\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_string_equal(err(j, "field"), "devices");
+	json_decref(j);
+	/* Another tenant's devices are not known to this one either. */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u, "[\"3000000000000001\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.tenant_b, body, &j), 400);
+	assert_string_equal(err(j, "field"), "devices");
+	json_decref(j);
+	/* A plan without devices needs the region. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":1000,\"redundancy_frames\":2,"
+	                      "\"unicast_timeout_s\":60,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"multicast_class\":\"C\"}",
+	                      &j),
+	                 400);
+	assert_string_equal(err(j, "field"), "region");
+	json_decref(j);
+}
+
+/* A job of three devices the engine finished: one done, one failed, one failed at setup. */
+static long long finished_job(const char *state, bool all_done)
+{
+	char body[1024];
+	json_t *j;
+	long long id;
+
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\",\"3000000000000002\"]");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	id = jint(j, "id");
+	json_decref(j);
+	/* What the engine writes when a job ends (seng_job_finish). */
+	sql("UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
+	    "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
+	    "WHERE job_id = %lld",
+	    all_done ? "true" : "false", id);
+	sql("UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld", state, id);
+	return id;
+}
+
+static void test_retry(void **state)
+{
+	char path[96];
+	json_t *j, *d;
+	long long id, retry;
+
+	(void)state;
+	fixture();
+	id = finished_job("failed", false);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	/* Another tenant: not found, nothing created. */
+	assert_int_equal(call("POST", path, T.tenant_b, NULL, &j), 404);
+	json_decref(j);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	retry = jint(j, "id");
+	assert_true(retry > id);
+	assert_int_equal(jint(j, "retry_of"), id);
+	assert_string_equal(jstr(j, "state"), "pending");
+	assert_int_equal(jint(j, "device_count"), 1);
+	assert_int_equal(jint(j, "firmware_id"), T.firmware_id);
+	/* Same settings, defaults included. */
+	assert_int_equal(jint(j, "redundancy_frames"), 4);
+	assert_int_equal(jint(j, "unicast_attempts"), 3);
+	assert_int_equal(jint(j, "multicast_timeout_s"), 1024);
+	assert_int_equal(jint(j, "fragment_size"), 239);
+	assert_string_equal(jstr(j, "region"), "EU868");
+	assert_non_null(strstr(jstr(j, "name"), "retry"));
+	json_decref(j);
+	/* Only the failed device. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", retry);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	d = json_array_get(json_object_get(j, "items"), 0);
+	assert_string_equal(jstr(d, "dev_eui"), "3000000000000002");
+	assert_string_equal(jstr(d, "step"), "pending");
+	json_decref(j);
+	/* The first job lists it, and its event log says so. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "retries")), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "retries"), 0)),
+	                 retry);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=50", id);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	d = json_array_get(json_object_get(j, "items"),
+	                   json_array_size(json_object_get(j, "items")) - 1);
+	assert_int_equal(jint(json_object_get(d, "data"), "retried_by"), retry);
+	json_decref(j);
+
+	/* While the retry is under way, a second one is refused. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "retry_running");
+	json_decref(j);
+	/* The retry itself runs: refused, clearly. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "invalid_state");
+	assert_string_equal(err(j, "field"), "state");
+	assert_non_null(strstr(err(j, "message"), "pending"));
+	json_decref(j);
+	sql("UPDATE job SET state = 'running' WHERE id = %lld", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_non_null(strstr(err(j, "message"), "running"));
+	json_decref(j);
+	/* Once it has finished, the first job may be retried again. */
+	sql("UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld", retry);
+	sql("UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	json_decref(j);
+	/* The retry succeeded for every device: nothing to retry. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "nothing_to_retry");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs/99999999/retry", T.admin, NULL, &j), 404);
+	json_decref(j);
+}
+
+/* A succeeded job with one device failed is retried; one where all are done is not. */
+static void test_retry_succeeded(void **state)
+{
+	char path[96];
+	json_t *j;
+	long long id;
+
+	(void)state;
+	fixture();
+	id = finished_job("succeeded", true);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_string_equal(err(j, "code"), "nothing_to_retry");
+	json_decref(j);
+	id = finished_job("succeeded", false);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(jint(j, "device_count"), 1);
+	json_decref(j);
+}
+
+static int group_setup(void **state)
+{
+	char tok[80];
+	json_t *j;
+
+	(void)state;
+	if (itest_env_load(argv_env, &T.env) != 0)
+		return -1;
+	if (itest_db_create(&T.env, "itest_jobs", T.dsn, sizeof(T.dsn)) != 0)
+		return -1;
+	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", argv_bin);
+	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
+	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_jobs.fuotad.log", argv_dir);
+	remove(T.fd.log);
+	/* The API alone: the tests write the engine's final states themselves. */
+	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
+	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
+		return -1;
+	if (itest_fuotad_start(&T.fd) != 0)
+		return -1;
+	if (call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"tenant-b\"}", &j) != 201)
+		return -1;
+	if (itest_token(argv_bin, T.dsn, false, (long)jint(j, "id"), tok) != 0)
+		return -1;
+	json_decref(j);
+	memcpy(T.tenant_b, tok, sizeof(T.tenant_b));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return itest_fuotad_stop(&T.fd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_seed_json),       cmocka_unit_test(test_seed_multipart),
+	        cmocka_unit_test(test_seed_region),     cmocka_unit_test(test_retry),
+	        cmocka_unit_test(test_retry_succeeded),
+	};
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: itest_jobs FUOTAD SERVICES_ENV WORKDIR\n");
+		return 2;
+	}
+	argv_bin = argv[1];
+	argv_env = argv[2];
+	argv_dir = argv[3];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
