@@ -101,6 +101,11 @@ uint16_t gw_port(const struct gw *g)
 	return g->port;
 }
 
+const char *gw_gateway_id(const struct gw *g)
+{
+	return g->have_eui ? g->eui_hex : NULL;
+}
+
 const struct gw_counters *gw_counters(const struct gw *g)
 {
 	return &g->c;
@@ -111,7 +116,8 @@ struct gwq *gw_queue(struct gw *g)
 	return g->q;
 }
 
-/* An event for the network side: the gateway EUI (8 bytes) then the protobuf message. */
+/* An event for the network side: the gateway EUI (8 bytes) then the message, encoded as the
+ * adapter is configured (binary protobuf, or the JSON mapping). */
 static int enqueue(struct gw *g, enum gw_event ev, uint8_t *pb, size_t len)
 {
 	int rc = FUOTA_ERR_NO_SPACE;
@@ -133,7 +139,9 @@ static int enqueue_ack(struct gw *g, uint32_t downlink_id, enum cs_tx_ack_status
 	int rc;
 
 	memcpy(a.gateway_id, g->eui_hex, sizeof(a.gateway_id));
-	if ((rc = cs_gw_ack_to_proto(&a, &pb, &len)) != FUOTA_OK)
+	rc = g->o.json ? cs_gw_ack_to_json(&a, (char **)&pb, &len)
+	               : cs_gw_ack_to_proto(&a, &pb, &len);
+	if (rc != FUOTA_OK)
 		return rc;
 	return enqueue(g, GW_EV_ACK, pb, len);
 }
@@ -160,13 +168,17 @@ static int on_push(struct gw *g, int64_t now_us)
 		g->ref.tmst = rx->tmst;
 		g->ref.tmst_mono_us = now_us;
 		sudp_rxpk_to_uplink(rx, g->msg.eui, g->next_uplink_id++, &up);
-		if ((rc = gw_uplink_to_proto(&up, &pb, &len)) == FUOTA_OK)
+		rc = g->o.json ? gw_uplink_to_json(&up, (char **)&pb, &len)
+		               : gw_uplink_to_proto(&up, &pb, &len);
+		if (rc == FUOTA_OK)
 			rc = enqueue(g, GW_EV_UP, pb, len);
 		g->c.rxpk++;
 	}
 	if (rc == FUOTA_OK && g->msg.has_stat) {
 		sudp_stat_to_stats(&g->msg.stat, g->msg.eui, &st);
-		if ((rc = cs_gw_stats_to_proto(&st, &pb, &len)) == FUOTA_OK)
+		rc = g->o.json ? cs_gw_stats_to_json(&st, (char **)&pb, &len)
+		               : cs_gw_stats_to_proto(&st, &pb, &len);
+		if (rc == FUOTA_OK)
 			rc = enqueue(g, GW_EV_STATS, pb, len);
 		g->c.stats++;
 	}

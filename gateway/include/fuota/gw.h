@@ -3,11 +3,12 @@
  * store-and-forward queue between them.
  *
  * Every event for the network server (an uplink, gateway stats, a downlink ack) is encoded in
- * ChirpStack's binary protobuf and appended to the queue first, then handed to the network side
- * in order by gw_flush while it accepts them; what it refuses stays queued. A downlink is checked
- * by the too-late rule, converted and sent as PULL_RESP to the address of the forwarder's last
- * PULL_DATA; the forwarder's TX_ACK (or the adapter's own refusal) becomes a DownlinkTxAck.
- * Single-threaded: the caller polls gw_fd and calls gw_on_readable, gw_flush and gw_downlink. */
+ * ChirpStack's binary protobuf (or its JSON mapping, gw_opts.json) and appended to the queue first,
+ * then handed to the network side in order by gw_flush while it accepts them; what it refuses stays
+ * queued. A downlink is checked by the too-late rule, converted and sent as PULL_RESP to the
+ * address of the forwarder's last PULL_DATA; the forwarder's TX_ACK (or the adapter's own refusal)
+ * becomes a DownlinkTxAck. Single-threaded: the caller polls gw_fd and calls gw_on_readable,
+ * gw_flush and gw_downlink. */
 #ifndef FUOTA_GW_H
 #define FUOTA_GW_H
 
@@ -35,6 +36,8 @@ struct gw_opts {
 	struct gwq_opts queue;
 	int64_t carry_us; /* what a downlink still needs to reach the concentrator (>=
 	                     GW_FWD_LEAD_US) */
+	int json;         /* events in ChirpStack's JSON mapping instead of binary protobuf (the
+	                     queue keeps each record as it was encoded) */
 };
 
 /* Counters for the stats extension and the logs. */
@@ -50,6 +53,9 @@ int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out);
 void gw_close(struct gw *g);
 int gw_fd(const struct gw *g);
 uint16_t gw_port(const struct gw *g);
+/* The gateway EUI as 16 lowercase hex digits, once a forwarder's datagram (or a downlink) named
+ * it; NULL before. */
+const char *gw_gateway_id(const struct gw *g);
 const struct gw_counters *gw_counters(const struct gw *g);
 struct gwq *gw_queue(struct gw *g);
 
@@ -65,5 +71,8 @@ int gw_downlink(struct gw *g, const struct cs_gw_downlink *d, int64_t now_mono_u
 
 /* gw.UplinkFrame in binary protobuf (malloc'd, caller frees). */
 int gw_uplink_to_proto(const struct sudp_up_frame *f, uint8_t **out, size_t *out_len);
+/* The same in the protobuf JSON mapping (camelCase names, bytes in base64, 64-bit and enum
+ * values as protobuf's JSON writes them), malloc'd and NUL-terminated. */
+int gw_uplink_to_json(const struct sudp_up_frame *f, char **out, size_t *out_len);
 
 #endif
