@@ -15,7 +15,8 @@
 #include "fuota/relay.h"
 #include "fuota/sara.h"
 
-#define OUTBOX_MAX 32 /* events handed to paho and not yet acked; past it they wait on disk */
+#define WINDOW 16 /* events handed to paho and not yet acked; past it they wait on disk */
+#define TAGS   64 /* what every unacknowledged publish was (an event or not), in order */
 
 struct bh {
 	struct bh_opts o;
@@ -32,7 +33,10 @@ struct bh {
 	struct gw_modem_state cur, last;
 	bool published;
 	int64_t next_state_ms;
-	struct gw *g;
+	/* PUBACKs come in publish order: the tags say which of them confirm a queued event */
+	bool tag[TAGS];
+	size_t tag_head, tag_n;
+	uint64_t published_seen;
 };
 
 static int64_t now_ms(void)
@@ -126,16 +130,30 @@ void bh_close(struct bh *b)
 	free(b);
 }
 
-static bool connected(struct bh *b, size_t *outbox)
+static bool connected(struct bh *b)
 {
 	struct mqtt_status st;
 
 	if (!b->mq)
 		return false;
 	mqtt_get_status(b->mq, &st);
-	if (outbox)
-		*outbox = st.outbox;
 	return st.connected;
+}
+
+/* Every publish goes through here, QoS 1, so that each PUBACK is matched to what it confirms. */
+static int tagged_publish(struct bh *b, const char *topic, const void *payload, size_t len,
+                          int qos_flags, bool event)
+{
+	int rc;
+
+	if (b->tag_n == TAGS)
+		return FUOTA_ERR_NO_SPACE;
+	rc = mqtt_publish(b->mq, topic, payload, len, qos_flags);
+	if (rc == FUOTA_OK) {
+		b->tag[(b->tag_head + b->tag_n) % TAGS] = event;
+		b->tag_n++;
+	}
+	return rc;
 }
 
 static int publish(void *ctx, enum gw_event ev, const char *gateway_id, const uint8_t *payload,
@@ -144,17 +162,33 @@ static int publish(void *ctx, enum gw_event ev, const char *gateway_id, const ui
 	static const char *const names[] = {"", "up", "stats", "ack"};
 	struct bh *b = ctx;
 	char topic[256];
-	size_t outbox = 0;
 
-	if (!connected(b, &outbox) || outbox >= OUTBOX_MAX || ev < GW_EV_UP || ev > GW_EV_ACK ||
+	if (!connected(b) || b->tag_n >= TAGS - 4 || ev < GW_EV_UP || ev > GW_EV_ACK ||
 	    gw_topic(topic, sizeof(topic), b->o.prefix, gateway_id, "event", names[ev]) != FUOTA_OK)
 		return FUOTA_ERR_IO;
-	return mqtt_publish(b->mq, topic, payload, len, 1);
+	return tagged_publish(b, topic, payload, len, 1, true);
+}
+
+/* How many more queued events the broker has acknowledged. */
+static void acked(void *ctx, size_t *n)
+{
+	struct bh *b = ctx;
+	struct mqtt_status st;
+
+	*n = 0;
+	if (!b->mq)
+		return;
+	mqtt_get_status(b->mq, &st);
+	for (; b->published_seen < st.published && b->tag_n; b->published_seen++) {
+		*n += b->tag[b->tag_head];
+		b->tag_head = (b->tag_head + 1) % TAGS;
+		b->tag_n--;
+	}
 }
 
 struct gw_net bh_net(struct bh *b)
 {
-	struct gw_net n = {.ctx = b, .publish = publish};
+	struct gw_net n = {.ctx = b, .publish = publish, .acked = acked, .window = WINDOW};
 
 	return n;
 }
@@ -207,7 +241,7 @@ static void on_connected(struct bh *b)
 
 	if (gw_topic(topic, sizeof(topic), b->o.prefix, b->gw_id, "state", "conn") == FUOTA_OK &&
 	    gw_conn_state(b->gw_id, true, b->o.json, &on, &len) == FUOTA_OK)
-		(void)mqtt_publish(b->mq, topic, on, len, 1 | MQTT_RETAIN);
+		(void)tagged_publish(b, topic, on, len, 1 | MQTT_RETAIN, false);
 	free(on);
 	b->published = false;
 	b->next_state_ms = 0;
@@ -247,7 +281,7 @@ static void state_refresh(struct bh *b, struct gw *g)
 	gwq_get_stats(gw_queue(g), &qs);
 	st->queue_depth = qs.records;
 	st->queue_dropped = qs.dropped;
-	st->link_up = connected(b, NULL);
+	st->link_up = connected(b);
 	if (!b->modem)
 		return;
 	snprintf(st->firmware, sizeof(st->firmware), "%s", b->info.fw);
@@ -276,12 +310,12 @@ static void state_publish(struct bh *b, struct gw *g)
 		return;
 	b->next_state_ms = now_ms() + b->o.state_every_ms;
 	state_refresh(b, g);
-	if ((b->published && !gw_modem_changed(&b->last, &b->cur)) || !connected(b, NULL))
+	if ((b->published && !gw_modem_changed(&b->last, &b->cur)) || !connected(b))
 		return;
 	if (gw_topic(topic, sizeof(topic), b->o.prefix, b->gw_id, "state", "modem") != FUOTA_OK ||
 	    gw_modem_to_json(&b->cur, &js, &len) != FUOTA_OK)
 		return;
-	if (mqtt_publish(b->mq, topic, js, len, 1 | MQTT_RETAIN) == FUOTA_OK) {
+	if (tagged_publish(b, topic, js, len, 1 | MQTT_RETAIN, false) == FUOTA_OK) {
 		b->last = b->cur;
 		b->published = true;
 	}

@@ -28,6 +28,12 @@ struct gw_net {
 	void *ctx;
 	int (*publish)(void *ctx, enum gw_event ev, const char *gateway_id, const uint8_t *payload,
 	               size_t len);
+	/* May be NULL: an event is then delivered (popped) once publish took it. Otherwise the
+	 * events publish took stay in the queue until acked says the far end confirmed them (the
+	 * broker's PUBACK), in the order they were taken: *n gets how many more are confirmed
+	 * since the last call. A crash then redelivers what was not confirmed, and loses none. */
+	void (*acked)(void *ctx, size_t *n);
+	size_t window; /* with acked: events taken and not yet confirmed at most; 0: 16 */
 };
 
 struct gw_opts {
@@ -62,7 +68,8 @@ struct gwq *gw_queue(struct gw *g);
 /* Reads and handles every datagram waiting on the socket: acks PUSH_DATA and PULL_DATA, queues
  * the events. A datagram that does not parse is counted and dropped (never acked). */
 int gw_on_readable(struct gw *g, int64_t now_mono_us);
-/* Hands queued events to the network side in order until it refuses one or none is left. */
+/* Pops the events the network side confirmed (acked), then hands queued events to it in order
+ * until it refuses one, the window is full, or none is left. */
 int gw_flush(struct gw *g, size_t *n_sent);
 /* A downlink from the network server. FUOTA_OK when sent to the forwarder or refused with an ack
  * queued (TOO_LATE, or the conversion's status); FUOTA_ERR_STATE when no forwarder has pulled
