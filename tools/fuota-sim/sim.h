@@ -124,6 +124,12 @@ struct sim_gw {
 	uint16_t token;
 	uint16_t resp_token[16]; /* recent PULL_RESP tokens, for duplicate detection */
 	uint64_t pull_resp, tx_ack_sent, push_sent, push_acked, pull_acked;
+	struct {
+		uint16_t token;
+		uint8_t n_rxpk; /* 0: a free slot (or a stat-only PUSH_DATA) */
+	} push_wait[64];        /* PUSH_DATA not yet acked, to count the uplinks the adapter took */
+	size_t push_next;
+	uint64_t rxpk_acked; /* uplinks in PUSH_DATA the adapter acked: it must deliver them */
 };
 
 struct sim_unicast {

@@ -5,7 +5,7 @@
  *                  frames_sent, frames_needed, acks: { "OK": n, ... } },
  *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent,
  *                     uplinks, and with --semtech-udp semtech_udp: { push_sent, push_acked,
- *                     pull_acked, pull_resp, tx_ack_sent } } ],
+ *                     rxpk_acked, pull_acked, pull_resp, tx_ack_sent } } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, in_campaign, finished,
  *                    done_n (N of the frame that completed its decoder; 0: none),
@@ -211,9 +211,10 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 		        "uplinks", (json_int_t)gw->uplinks);
 		if (o && g < s->o.n_sudp)
 			json_object_set_new(o, "semtech_udp",
-			                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "push_sent",
+			                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "push_sent",
 			                              (json_int_t)gw->push_sent, "push_acked",
-			                              (json_int_t)gw->push_acked, "pull_acked",
+			                              (json_int_t)gw->push_acked, "rxpk_acked",
+			                              (json_int_t)gw->rxpk_acked, "pull_acked",
 			                              (json_int_t)gw->pull_acked, "pull_resp",
 			                              (json_int_t)gw->pull_resp, "tx_ack_sent",
 			                              (json_int_t)gw->tx_ack_sent));

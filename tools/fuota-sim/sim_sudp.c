@@ -78,6 +78,8 @@ static void push(struct sim_gw *g, const struct sudp_rxpk *rx, const struct sudp
 	size_t len = 0;
 
 	eui_of(g, eui);
+	g->push_wait[g->push_next % 64].token = g->token;
+	g->push_wait[g->push_next++ % 64].n_rxpk = rx ? 1 : 0;
 	if (sudp_write_push_data(g->token++, eui, rx, rx ? 1 : 0, st, &out, &len) != FUOTA_OK)
 		return;
 	send_dgram(g, out, len);
@@ -176,6 +178,17 @@ static void pull_resp(struct sim *s, struct sim_gw *g, const struct sudp_msg *m,
 		        cs_ack_status_name(st));
 }
 
+static void push_ack(struct sim_gw *g, uint16_t token)
+{
+	g->push_acked++;
+	for (size_t i = 0; i < 64; i++)
+		if (g->push_wait[i].n_rxpk && g->push_wait[i].token == token) {
+			g->rxpk_acked += g->push_wait[i].n_rxpk;
+			g->push_wait[i].n_rxpk = 0;
+			return;
+		}
+}
+
 static void receive(struct sim *s, struct sim_gw *g, int64_t now_ms)
 {
 	static struct sudp_msg m;
@@ -188,7 +201,7 @@ static void receive(struct sim *s, struct sim_gw *g, int64_t now_ms)
 			continue;
 		}
 		if (m.type == SUDP_PUSH_ACK)
-			g->push_acked++;
+			push_ack(g, m.token);
 		else if (m.type == SUDP_PULL_ACK)
 			g->pull_acked++;
 		else if (m.type == SUDP_PULL_RESP)
