@@ -61,6 +61,26 @@ static int bind_socket(struct gw *g)
 	return FUOTA_OK;
 }
 
+static void set_eui(struct gw *g, const uint8_t eui[8])
+{
+	memcpy(g->eui, eui, 8);
+	for (size_t i = 0; i < 8; i++)
+		snprintf(g->eui_hex + 2 * i, 3, "%02x", eui[i]);
+	g->have_eui = 1;
+}
+
+/* A backlog names its gateway: after a restart the backhaul can deliver it before the
+ * forwarder has said anything. */
+static void eui_from_queue(struct gw *g)
+{
+	uint8_t kind;
+	uint64_t seq;
+	size_t len;
+
+	if (gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len) == FUOTA_OK && len >= 8)
+		set_eui(g, g->pbuf);
+}
+
 int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out)
 {
 	struct gw *g;
@@ -80,6 +100,7 @@ int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out)
 		gw_close(g);
 		return rc;
 	}
+	eui_from_queue(g);
 	*out = g;
 	return FUOTA_OK;
 }
@@ -147,14 +168,6 @@ static int enqueue_ack(struct gw *g, uint32_t downlink_id, enum cs_tx_ack_status
 	if (rc != FUOTA_OK)
 		return rc;
 	return enqueue(g, GW_EV_ACK, pb, len);
-}
-
-static void set_eui(struct gw *g, const uint8_t eui[8])
-{
-	memcpy(g->eui, eui, 8);
-	for (size_t i = 0; i < 8; i++)
-		snprintf(g->eui_hex + 2 * i, 3, "%02x", eui[i]);
-	g->have_eui = 1;
 }
 
 static int on_push(struct gw *g, int64_t now_us)

@@ -257,6 +257,9 @@ static void test_window(void **state)
 	gw_close(g);
 	net.n = 0;
 	assert_int_equal(gw_open(&o, &n, &g), FUOTA_OK);
+	/* the backlog names the gateway before its forwarder speaks */
+	assert_non_null(gw_gateway_id(g));
+	assert_string_equal(gw_gateway_id(g), "aa555a0000000101");
 	fwd_addr_refresh();
 	net_confirm = 0;
 	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);

@@ -59,8 +59,8 @@ int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out);
 void gw_close(struct gw *g);
 int gw_fd(const struct gw *g);
 uint16_t gw_port(const struct gw *g);
-/* The gateway EUI as 16 lowercase hex digits, once a forwarder's datagram (or a downlink) named
- * it; NULL before. */
+/* The gateway EUI as 16 lowercase hex digits, once a forwarder's datagram, a downlink or the
+ * queue's oldest record (a backlog from an earlier run) named it; NULL before. */
 const char *gw_gateway_id(const struct gw *g);
 const struct gw_counters *gw_counters(const struct gw *g);
 struct gwq *gw_queue(struct gw *g);
