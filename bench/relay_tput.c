@@ -72,7 +72,7 @@ static void serve(struct server *s, int fd)
 		if ((k = read(fd, buf, sizeof(buf))) <= 0)
 			return;
 		s->got += (size_t)k;
-		if (s->got >= s->n && !s->done_at)
+		if (s->got >= s->n && s->done_at <= 0)
 			s->done_at = now_s();
 	}
 }
@@ -155,7 +155,7 @@ static double transfer(struct server *s, uint16_t port, struct relay *r)
 				if ((k = send(fd, buf, m, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
 					moved += (size_t)k;
 			}
-			if (s->done_at)
+			if (s->done_at > 0)
 				break;
 		}
 		if (!r) {
@@ -167,7 +167,7 @@ static double transfer(struct server *s, uint16_t port, struct relay *r)
 	if (r) /* the relay ends its session: the next transfer gets a fresh modem socket */
 		for (double t = now_s(); now_s() < t + 0.5;)
 			relay_step(r, 5);
-	if (s->down ? moved < s->n : !s->done_at)
+	if (s->down ? moved < s->n : s->done_at <= 0)
 		return -1;
 	return (s->down ? t_end : s->done_at) - t0;
 }
