@@ -352,6 +352,11 @@ static bool flowing(const struct obs *o)
 	return o->ups >= 6 && o->stats >= 1 && o->online >= 1 && o->modem_msgs >= 1;
 }
 
+static bool one_ack(const struct obs *o)
+{
+	return o->n_acks >= 1;
+}
+
 static bool two_acks(const struct obs *o)
 {
 	return o->n_acks >= 2;
@@ -394,6 +399,7 @@ static const struct cs_gw_ack *ack_of(const struct obs *o, uint32_t id)
 static void test_flow(void **state)
 {
 	struct rig *r = *state;
+	long t0;
 
 	gw_start(r, 0);
 	sim_start(r, "60");
@@ -404,7 +410,11 @@ static void test_flow(void **state)
 	assert_true(r->o.modem.link_up);
 	assert_int_equal(r->o.modem.csq, 20);
 	assert_int_equal(r->o.dups, 0);
+	t0 = now_ms();
 	send_down(r, 101, CS_TIMING_IMMEDIATELY, 0);
+	assert_true(watch(r, 20000, one_ack));
+	/* command/down -> relay -> PULL_RESP -> TX_ACK -> event/ack, through the paced line */
+	print_message("downlink round trip, command to ack at the broker: %ld ms\n", now_ms() - t0);
 	send_down(r, 102, CS_TIMING_GPS_EPOCH, 1000000000); /* 1980: long past */
 	assert_true(watch(r, 20000, two_acks));
 	assert_non_null(ack_of(&r->o, 101));
