@@ -194,13 +194,24 @@ static void on_ftp(void *ctx, const char *line, size_t len)
 	emit(s, &ev);
 }
 
+/* +CGEV: NW PDN DEACT 1 (after AT+CGEREP=1) */
+static void on_cgev(void *ctx, const char *line, size_t len)
+{
+	struct sara *s = ctx;
+	struct sara_event ev = {.kind = SARA_EV_CGEV};
+
+	if (sara_parse_cgev(line, len, &ev.cgev) != FUOTA_OK)
+		return urc_bad(s, line, len);
+	emit(s, &ev);
+}
+
 static const struct {
 	const char *prefix;
 	at_urc_fn fn;
 } urcs[] = {
         {"+CEREG:", on_cereg},      {"+UUPSDA:", on_uupsda},    {"+UUPSDD:", on_uupsdd},
         {"+UUSORD:", on_sock_data}, {"+UUSORF:", on_sock_data}, {"+UUSOCL:", on_sock_closed},
-        {"+UUHTTPCR:", on_http},    {"+UUFTPCR:", on_ftp},
+        {"+UUHTTPCR:", on_http},    {"+UUFTPCR:", on_ftp},      {"+CGEV:", on_cgev},
 };
 
 static void pause_ms(struct sara *s, uint32_t ms)

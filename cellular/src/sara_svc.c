@@ -33,9 +33,8 @@ int sara_sock_connect(struct sara *s, int sock, const char *host, uint16_t port,
 	return sara_cmd(s, NULL, timeout_ms, "AT+USOCO=%d,\"%s\",%u", sock, host, port);
 }
 
-/* Sends text, waits for '@', writes data, checks the "+USOST: 0,2" / "+USOWR: 0,2" count. */
-static int send_data(struct sara *s, const char *text, const char *prefix, int sock,
-                     const uint8_t *data, size_t len)
+int sara_send_data(struct sara *s, const char *text, const char *prefix, int sock,
+                   const uint8_t *data, size_t len, size_t *taken)
 {
 	struct at_cmd cmd = {
 	        .text = text, .prefix = prefix, .prompt = '@', .data = data, .data_len = len};
@@ -50,6 +49,10 @@ static int send_data(struct sara *s, const char *text, const char *prefix, int s
 	            FUOTA_OK ||
 	    got_sock != sock)
 		return sara_bad_reply(s, text, l, strlen(l));
+	if (taken && sent <= len) {
+		*taken = sent;
+		return FUOTA_OK;
+	}
 	if (sent != len)
 		return sara_fail(s, FUOTA_ERR_IO, "%s: %zu of %zu bytes taken", text, sent, len);
 	return FUOTA_OK;
@@ -64,7 +67,7 @@ int sara_sock_sendto(struct sara *s, int sock, const char *ip, uint16_t port, co
 	    len > SOCK_MAX_BYTES)
 		return FUOTA_ERR_INVALID_ARG;
 	snprintf(text, sizeof(text), "AT+USOST=%d,\"%s\",%u,%zu", sock, ip, port, len);
-	return send_data(s, text, "+USOST:", sock, data, len);
+	return sara_send_data(s, text, "+USOST:", sock, data, len, NULL);
 }
 
 int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len)
@@ -74,7 +77,7 @@ int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len)
 	if (sock < 0 || sock >= SARA_SOCKS || len == 0 || len > SOCK_MAX_BYTES)
 		return FUOTA_ERR_INVALID_ARG;
 	snprintf(text, sizeof(text), "AT+USOWR=%d,%zu", sock, len);
-	return send_data(s, text, "+USOWR:", sock, data, len);
+	return sara_send_data(s, text, "+USOWR:", sock, data, len, NULL);
 }
 
 /* Runs a read command with a binary field; *line is NULL when the module said nothing waits

@@ -1,7 +1,9 @@
-/* fuota-gw, first slice: the packet forwarder's side of the cellular gateway adapter. It listens
- * for Semtech UDP on loopback, acks the forwarder and keeps every uplink, stats report and
- * downlink ack in the disk queue. The network side (MQTT through the SARA-R5) is not wired yet:
- * the backhaul counts as down, so everything is stored, in order, until it is. */
+/* fuota-gw: the cellular gateway adapter. It listens for a Semtech UDP packet forwarder on
+ * loopback, acks it, keeps every uplink, stats report and downlink ack in the disk queue, and
+ * hands them in order to the network server's broker as ChirpStack gateway events; downlinks
+ * from the broker go back to the forwarder as PULL_RESP. The broker is reached straight over TCP
+ * or, with --modem, through the SARA-R5's TCP socket by the relay (backhaul.c). Without --broker
+ * the backhaul counts as down and everything stays queued. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backhaul.h"
 #include "fuota/err.h"
 #include "fuota/gw.h"
 #include "fuota/gw_sched.h"
@@ -32,32 +35,89 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* No backhaul yet: every event stays queued. */
-static int offline_publish(void *ctx, enum gw_event ev, const char *gateway_id,
-                           const uint8_t *payload, size_t len)
-{
-	(void)ctx, (void)ev, (void)gateway_id, (void)payload, (void)len;
-	return FUOTA_ERR_IO;
-}
-
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fuota-gw --queue DIR [--bind 127.0.0.1] [--port 1700] "
-	           "[--queue-mb 64] [--carry-ms 300]\n"
-	           "  Listens for a Semtech UDP packet forwarder and stores its traffic in DIR.\n");
+	fprintf(f,
+	        "usage: fuota-gw --queue DIR [--bind 127.0.0.1] [--port 1700] [--queue-mb 64]\n"
+	        "                [--carry-ms 300] [--broker HOST:PORT] [--modem TTY] [--baud N]\n"
+	        "                [--apn APN] [--at-log FILE] [--prefix eu868] [--gateway-id EUI]\n"
+	        "                [--json] [--state-s 30] [--relay-port 0] [--keepalive-s 60]\n"
+	        "  Listens for a Semtech UDP packet forwarder, stores its traffic in DIR and\n"
+	        "  forwards it to the broker (through the SARA-R5 on TTY when --modem is "
+	        "given).\n");
 }
 
-static int parse_args(int argc, char **argv, struct gw_opts *o)
+struct args {
+	struct gw_opts gw;
+	struct bh_opts bh;
+	const char *at_log;
+};
+
+/* A number option within [lo, hi]. */
+static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
 {
-	static const struct option opts[] = {{"queue", required_argument, NULL, 'q'},
-	                                     {"bind", required_argument, NULL, 'b'},
-	                                     {"port", required_argument, NULL, 'p'},
-	                                     {"queue-mb", required_argument, NULL, 'm'},
-	                                     {"carry-ms", required_argument, NULL, 'c'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
 	char *end;
-	unsigned long v;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || *end || !*s || *v < lo || *v > hi ? -1 : 0;
+}
+
+static int host_port(const char *s, struct bh_opts *b)
+{
+	static char host[64];
+	const char *c = strrchr(s, ':');
+	unsigned long p;
+
+	if (!c || c == s || (size_t)(c - s) >= sizeof(host) || num(c + 1, 1, 65535, &p) != 0)
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = '\0';
+	b->broker_host = host;
+	b->broker_port = (uint16_t)p;
+	return 0;
+}
+
+static int option(int c, const char *v, struct args *a)
+{
+	unsigned long n;
+
+	switch (c) {
+	case 'q': a->gw.queue.dir = v; return 0;
+	case 'b': a->gw.bind_host = v; return 0;
+	case 'B': return host_port(v, &a->bh);
+	case 'M': a->bh.modem = v; return 0;
+	case 'A': a->bh.apn = v; return 0;
+	case 'L': a->at_log = v; return 0;
+	case 'P': a->bh.prefix = v; return 0;
+	case 'G': a->bh.gateway_id = v; return strlen(v) == 16 ? 0 : -1;
+	case 'J':
+		a->bh.json = true;
+		a->gw.json = 1;
+		return 0;
+	case 'p': return num(v, 0, 65535, &n) ? -1 : (a->gw.port = (uint16_t)n, 0);
+	case 'm': return num(v, 1, 65536, &n) ? -1 : (a->gw.queue.max_bytes = (uint64_t)n << 20, 0);
+	case 'c': return num(v, 0, 60000, &n) ? -1 : (a->gw.carry_us = (int64_t)n * 1000, 0);
+	case 'r': return num(v, 1200, 4000000, &n) ? -1 : (a->bh.baud = (uint32_t)n, 0);
+	case 's': return num(v, 1, 86400, &n) ? -1 : (a->bh.state_every_ms = (uint32_t)n * 1000, 0);
+	case 'R': return num(v, 0, 65535, &n) ? -1 : (a->bh.relay_port = (uint32_t)n, 0);
+	case 'K': return num(v, 2, 3600, &n) ? -1 : (a->bh.keepalive_s = (uint32_t)n, 0);
+	default: return -1;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+	        {"queue", 1, NULL, 'q'},      {"bind", 1, NULL, 'b'},
+	        {"port", 1, NULL, 'p'},       {"queue-mb", 1, NULL, 'm'},
+	        {"carry-ms", 1, NULL, 'c'},   {"broker", 1, NULL, 'B'},
+	        {"modem", 1, NULL, 'M'},      {"baud", 1, NULL, 'r'},
+	        {"apn", 1, NULL, 'A'},        {"at-log", 1, NULL, 'L'},
+	        {"prefix", 1, NULL, 'P'},     {"gateway-id", 1, NULL, 'G'},
+	        {"json", 0, NULL, 'J'},       {"state-s", 1, NULL, 's'},
+	        {"relay-port", 1, NULL, 'R'}, {"keepalive-s", 1, NULL, 'K'},
+	        {"help", 0, NULL, 'h'},       {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -65,62 +125,24 @@ static int parse_args(int argc, char **argv, struct gw_opts *o)
 			usage(stdout);
 			exit(0);
 		}
-		if (c == '?')
+		if (c == '?' || option(c, optarg, a) != 0)
 			return -1;
-		if (c == 'q' || c == 'b') {
-			*(c == 'q' ? &o->queue.dir : &o->bind_host) = optarg;
-			continue;
-		}
-		errno = 0;
-		v = strtoul(optarg, &end, 10);
-		if (errno || *end || !*optarg || (c == 'p' && v > 65535) ||
-		    (c == 'm' && (!v || v > 65536)) || (c == 'c' && v > 60000))
-			return -1;
-		if (c == 'p')
-			o->port = (uint16_t)v;
-		else if (c == 'm')
-			o->queue.max_bytes = (uint64_t)v << 20;
-		else
-			o->carry_us = (int64_t)v * 1000;
 	}
-	return o->queue.dir && optind == argc ? 0 : -1;
+	return a->gw.queue.dir && optind == argc && (!a->bh.modem || a->bh.broker_host) ? 0 : -1;
 }
 
-int main(int argc, char **argv)
+static void run(struct gw *g, struct bh *b)
 {
-	/* 1 MiB segments: a whole segment is what the bound drops at once (1/64 of the default) */
-	struct gw_opts o = {.bind_host = "127.0.0.1",
-	                    .port = 1700,
-	                    .queue = {.seg_bytes = 1u << 20, .max_bytes = UINT64_C(64) << 20},
-	                    .carry_us = 300000};
-	struct gw_net net = {.publish = offline_publish};
-	struct gw *g = NULL;
-	struct gwq_stats st;
-	struct sigaction sa = {.sa_handler = on_signal};
 	int64_t last_sync_us = 0;
 	int rc;
 
-	if (parse_args(argc, argv, &o) != 0) {
-		usage(stderr);
-		return 2;
-	}
-	if (o.carry_us < GW_FWD_LEAD_US)
-		o.carry_us = GW_FWD_LEAD_US;
-	if ((rc = gw_open(&o, &net, &g)) != FUOTA_OK) {
-		fprintf(stderr, "fuota-gw: cannot start on %s:%u with queue %s: %s\n", o.bind_host,
-		        (unsigned)o.port, o.queue.dir, fuota_strerror(rc));
-		return 1;
-	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	gwq_get_stats(gw_queue(g), &st);
-	fprintf(stderr, "fuota-gw: listening on %s:%u, %" PRIu64 " queued, %" PRIu64 " dropped\n",
-	        o.bind_host, (unsigned)gw_port(g), st.records, st.dropped);
 	while (!stop) {
 		struct pollfd p = {.fd = gw_fd(g), .events = POLLIN};
 		size_t sent = 0;
-		if (poll(&p, 1, 1000) > 0 && (rc = gw_on_readable(g, mono_us())) != FUOTA_OK)
+
+		if (poll(&p, 1, 0) > 0 && (rc = gw_on_readable(g, mono_us())) != FUOTA_OK)
 			fprintf(stderr, "fuota-gw: %s\n", fuota_strerror(rc));
+		bh_step(b, g, 5);
 		/* the batched fsync policy: one sync a second */
 		if (mono_us() - last_sync_us >= 1000000) {
 			last_sync_us = mono_us();
@@ -130,9 +152,57 @@ int main(int argc, char **argv)
 		if ((rc = gw_flush(g, &sent)) != FUOTA_OK)
 			fprintf(stderr, "fuota-gw: queue: %s\n", fuota_strerror(rc));
 	}
+}
+
+int main(int argc, char **argv)
+{
+	/* 1 MiB segments: a whole segment is what the bound drops at once (1/64 of the default) */
+	struct args a = {
+	        .gw = {.bind_host = "127.0.0.1",
+	               .port = 1700,
+	               .queue = {.seg_bytes = 1u << 20, .max_bytes = UINT64_C(64) << 20},
+	               .carry_us = 300000},
+	        .bh = {.baud = 115200, .prefix = "", .state_every_ms = 30000, .keepalive_s = 60}};
+	struct gw_net net;
+	struct gw *g = NULL;
+	struct bh *b = NULL;
+	struct gwq_stats st;
+	struct sigaction sa = {.sa_handler = on_signal};
+	int rc;
+
+	if (parse_args(argc, argv, &a) != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (a.gw.carry_us < GW_FWD_LEAD_US)
+		a.gw.carry_us = GW_FWD_LEAD_US;
+	if (a.at_log && !(a.bh.at_log = fopen(a.at_log, "a"))) {
+		fprintf(stderr, "fuota-gw: cannot open %s\n", a.at_log);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = bh_open(&a.bh, &b)) != FUOTA_OK) {
+		fprintf(stderr, "fuota-gw: backhaul: %s\n", fuota_strerror(rc));
+		return 1;
+	}
+	net = bh_net(b);
+	if ((rc = gw_open(&a.gw, &net, &g)) != FUOTA_OK) {
+		fprintf(stderr, "fuota-gw: cannot start on %s:%u with queue %s: %s\n",
+		        a.gw.bind_host, (unsigned)a.gw.port, a.gw.queue.dir, fuota_strerror(rc));
+		bh_close(b);
+		return 1;
+	}
+	gwq_get_stats(gw_queue(g), &st);
+	fprintf(stderr, "fuota-gw: listening on %s:%u, %" PRIu64 " queued, %" PRIu64 " dropped\n",
+	        a.gw.bind_host, (unsigned)gw_port(g), st.records, st.dropped);
+	run(g, b);
 	gwq_get_stats(gw_queue(g), &st);
 	fprintf(stderr, "fuota-gw: stopping, %" PRIu64 " queued, %" PRIu64 " bad datagrams\n",
 	        st.records, gw_counters(g)->bad_datagrams);
 	gw_close(g);
+	bh_close(b);
+	if (a.bh.at_log)
+		fclose(a.bh.at_log);
 	return 0;
 }

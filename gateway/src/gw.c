@@ -38,6 +38,9 @@ struct gw {
 	struct pending pend[N_PENDING];
 	size_t pend_next;
 	struct gw_counters c;
+	uint64_t send_seq;     /* with net.acked: the next record to hand over */
+	uint64_t flight_first; /* the oldest record handed over and not confirmed */
+	size_t inflight;
 	struct sudp_msg msg;
 	uint8_t rbuf[65536];
 	uint8_t pbuf[GWQ_MAX_PAYLOAD];
@@ -56,6 +59,26 @@ static int bind_socket(struct gw *g)
 		return FUOTA_ERR_IO;
 	g->port = ntohs(a.sin_port);
 	return FUOTA_OK;
+}
+
+static void set_eui(struct gw *g, const uint8_t eui[8])
+{
+	memcpy(g->eui, eui, 8);
+	for (size_t i = 0; i < 8; i++)
+		snprintf(g->eui_hex + 2 * i, 3, "%02x", eui[i]);
+	g->have_eui = 1;
+}
+
+/* A backlog names its gateway: after a restart the backhaul can deliver it before the
+ * forwarder has said anything. */
+static void eui_from_queue(struct gw *g)
+{
+	uint8_t kind;
+	uint64_t seq;
+	size_t len;
+
+	if (gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len) == FUOTA_OK && len >= 8)
+		set_eui(g, g->pbuf);
 }
 
 int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out)
@@ -77,6 +100,7 @@ int gw_open(const struct gw_opts *o, const struct gw_net *net, struct gw **out)
 		gw_close(g);
 		return rc;
 	}
+	eui_from_queue(g);
 	*out = g;
 	return FUOTA_OK;
 }
@@ -101,6 +125,11 @@ uint16_t gw_port(const struct gw *g)
 	return g->port;
 }
 
+const char *gw_gateway_id(const struct gw *g)
+{
+	return g->have_eui ? g->eui_hex : NULL;
+}
+
 const struct gw_counters *gw_counters(const struct gw *g)
 {
 	return &g->c;
@@ -111,7 +140,8 @@ struct gwq *gw_queue(struct gw *g)
 	return g->q;
 }
 
-/* An event for the network side: the gateway EUI (8 bytes) then the protobuf message. */
+/* An event for the network side: the gateway EUI (8 bytes) then the message, encoded as the
+ * adapter is configured (binary protobuf, or the JSON mapping). */
 static int enqueue(struct gw *g, enum gw_event ev, uint8_t *pb, size_t len)
 {
 	int rc = FUOTA_ERR_NO_SPACE;
@@ -133,17 +163,11 @@ static int enqueue_ack(struct gw *g, uint32_t downlink_id, enum cs_tx_ack_status
 	int rc;
 
 	memcpy(a.gateway_id, g->eui_hex, sizeof(a.gateway_id));
-	if ((rc = cs_gw_ack_to_proto(&a, &pb, &len)) != FUOTA_OK)
+	rc = g->o.json ? cs_gw_ack_to_json(&a, (char **)&pb, &len)
+	               : cs_gw_ack_to_proto(&a, &pb, &len);
+	if (rc != FUOTA_OK)
 		return rc;
 	return enqueue(g, GW_EV_ACK, pb, len);
-}
-
-static void set_eui(struct gw *g, const uint8_t eui[8])
-{
-	memcpy(g->eui, eui, 8);
-	for (size_t i = 0; i < 8; i++)
-		snprintf(g->eui_hex + 2 * i, 3, "%02x", eui[i]);
-	g->have_eui = 1;
 }
 
 static int on_push(struct gw *g, int64_t now_us)
@@ -160,13 +184,17 @@ static int on_push(struct gw *g, int64_t now_us)
 		g->ref.tmst = rx->tmst;
 		g->ref.tmst_mono_us = now_us;
 		sudp_rxpk_to_uplink(rx, g->msg.eui, g->next_uplink_id++, &up);
-		if ((rc = cs_gw_uplink_to_proto(&up, &pb, &len)) == FUOTA_OK)
+		rc = g->o.json ? gw_uplink_to_json(&up, (char **)&pb, &len)
+		               : cs_gw_uplink_to_proto(&up, &pb, &len);
+		if (rc == FUOTA_OK)
 			rc = enqueue(g, GW_EV_UP, pb, len);
 		g->c.rxpk++;
 	}
 	if (rc == FUOTA_OK && g->msg.has_stat) {
 		sudp_stat_to_stats(&g->msg.stat, g->msg.eui, &st);
-		if ((rc = cs_gw_stats_to_proto(&st, &pb, &len)) == FUOTA_OK)
+		rc = g->o.json ? cs_gw_stats_to_json(&st, (char **)&pb, &len)
+		               : cs_gw_stats_to_proto(&st, &pb, &len);
+		if (rc == FUOTA_OK)
 			rc = enqueue(g, GW_EV_STATS, pb, len);
 		g->c.stats++;
 	}
@@ -234,21 +262,102 @@ int gw_on_readable(struct gw *g, int64_t now_mono_us)
 	}
 }
 
-int gw_flush(struct gw *g, size_t *n_sent)
+/* Hands record g->pbuf[0..len) (kind) to the network side: FUOTA_OK when taken. */
+static int hand_over(struct gw *g, uint8_t kind, size_t len)
 {
 	char hex[CS_EUI_LEN];
+
+	for (size_t i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", g->pbuf[i]);
+	if (!g->net.publish)
+		return FUOTA_ERR_IO;
+	return g->net.publish(g->net.ctx, (enum gw_event)kind, hex, g->pbuf + 8, len - 8);
+}
+
+/* Pops what the far end confirmed. */
+static int confirm(struct gw *g)
+{
+	size_t n = 0, len;
+	uint8_t kind;
+	uint64_t seq;
+	int rc;
+
+	g->net.acked(g->net.ctx, &n);
+	while (g->inflight &&
+	       gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len) == FUOTA_OK) {
+		if (seq > g->flight_first) {
+			/* the bound dropped records that were in flight: they are gone */
+			size_t gone = seq - g->flight_first;
+			g->inflight -= gone < g->inflight ? gone : g->inflight;
+			g->flight_first = seq;
+			continue;
+		}
+		if (!n)
+			break;
+		if ((rc = gwq_pop(g->q)) != FUOTA_OK)
+			return rc;
+		n--;
+		g->inflight--;
+		g->flight_first++;
+	}
+	return FUOTA_OK;
+}
+
+/* The windowed delivery of gw_flush (net.acked set). */
+static int flush_window(struct gw *g, size_t *n_sent)
+{
+	size_t window = g->net.window ? g->net.window : 16, len;
+	struct gwq_stats st;
+	uint8_t kind;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = confirm(g)) != FUOTA_OK)
+		return rc;
+	if (!g->inflight) {
+		if ((rc = gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len)) != FUOTA_OK)
+			return rc == FUOTA_ERR_NOT_FOUND || rc == FUOTA_ERR_NO_SPACE ? FUOTA_OK
+			                                                             : rc;
+		g->send_seq = g->flight_first = seq;
+	}
+	gwq_get_stats(g->q, &st);
+	while (g->inflight < window && g->send_seq < st.next_seq) {
+		rc = gwq_peek_seq(g->q, g->send_seq, &kind, g->pbuf, sizeof(g->pbuf), &len);
+		if (rc == FUOTA_ERR_NOT_FOUND) { /* skipped as corrupt at open */
+			g->send_seq++;
+			continue;
+		}
+		if (rc == FUOTA_OK && len < 8 && !g->inflight) {
+			/* nothing to send in it (never written so): delivered as it is */
+			if (gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len) !=
+			            FUOTA_OK ||
+			    gwq_pop(g->q) != FUOTA_OK)
+				break;
+			g->send_seq = g->flight_first = seq + 1;
+			continue;
+		}
+		if (rc != FUOTA_OK || len < 8 || hand_over(g, kind, len) != FUOTA_OK)
+			break; /* backhaul down: it stays queued */
+		g->send_seq++;
+		g->inflight++;
+		(*n_sent)++;
+	}
+	return FUOTA_OK;
+}
+
+int gw_flush(struct gw *g, size_t *n_sent)
+{
 	uint8_t kind;
 	uint64_t seq;
 	size_t len;
 	int rc;
 
 	*n_sent = 0;
+	if (g->net.acked)
+		return flush_window(g, n_sent);
 	while ((rc = gwq_peek(g->q, &kind, &seq, g->pbuf, sizeof(g->pbuf), &len)) == FUOTA_OK) {
 		if (len >= 8) {
-			for (size_t i = 0; i < 8; i++)
-				snprintf(hex + 2 * i, 3, "%02x", g->pbuf[i]);
-			if (!g->net.publish || g->net.publish(g->net.ctx, (enum gw_event)kind, hex,
-			                                      g->pbuf + 8, len - 8) != FUOTA_OK)
+			if (hand_over(g, kind, len) != FUOTA_OK)
 				return FUOTA_OK; /* backhaul down: it stays queued */
 			(*n_sent)++;
 		}

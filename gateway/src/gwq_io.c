@@ -203,6 +203,53 @@ int gwq_peek(struct gwq *q, uint8_t *kind, uint64_t *seq, void *buf, size_t cap,
 	return FUOTA_OK;
 }
 
+int gwq_peek_seq(struct gwq *q, uint64_t seq, uint8_t *kind, void *buf, size_t cap, size_t *len)
+{
+	size_t r_seg, rec_len;
+	uint64_t r_off, r_seq;
+	const uint8_t *payload;
+	uint32_t n;
+	int rc;
+
+	if (seq < q->cursor)
+		return FUOTA_ERR_STATE;
+	if (seq >= q->next_seq)
+		return FUOTA_ERR_NOT_FOUND;
+	if ((rc = seek_cursor(q)) != FUOTA_OK)
+		return rc;
+	/* walk from the head's read position to seq, then put the head's position back */
+	r_seg = q->r_seg;
+	r_off = q->r_off;
+	r_seq = q->r_seq;
+	while (rc == FUOTA_OK && q->r_seq < seq) {
+		if (q->r_seq + 1 >= q->segs[q->r_seg].end_seq) {
+			if (q->r_seg + 1 == q->n_segs) {
+				rc = FUOTA_ERR_NOT_FOUND;
+				break;
+			}
+			q->r_seg++;
+			q->r_off = 0;
+			q->r_seq = q->segs[q->r_seg].first_seq;
+		} else if ((rc = record_len(q, &rec_len)) == FUOTA_OK) {
+			q->r_off += rec_len;
+			q->r_seq++;
+		}
+	}
+	if (rc == FUOTA_OK && q->r_seq != seq)
+		rc = FUOTA_ERR_NOT_FOUND; /* skipped as corrupt when the queue was opened */
+	if (rc == FUOTA_OK && (rc = read_record(q, &payload, &n, kind, &rec_len)) == FUOTA_OK) {
+		*len = n;
+		if (n > cap)
+			rc = FUOTA_ERR_NO_SPACE;
+		else if (n)
+			memcpy(buf, payload, n);
+	}
+	q->r_seg = r_seg;
+	q->r_off = r_off;
+	q->r_seq = r_seq;
+	return rc;
+}
+
 int gwq_pop(struct gwq *q)
 {
 	int rc;

@@ -33,6 +33,7 @@ struct out_msg {
 	void *payload;
 	size_t len;
 	int qos;
+	bool retained;
 	enum out_state state;
 	bool done;        /* acknowledged and unlinked; freed when tickets reaches 0 */
 	unsigned tickets; /* Paho requests still pointing at it */
@@ -69,6 +70,8 @@ struct paho_client {
 	char *client_id;
 	char *username;
 	char *password;
+	char *will_topic;
+	void *will_payload;
 	struct mqtt_options opt;
 
 	bool connected;
@@ -274,6 +277,7 @@ static void flush(struct paho_client *c)
 		pm.payload = m->payload;
 		pm.payloadlen = (int)m->len;
 		pm.qos = m->qos;
+		pm.retained = m->retained;
 		m->tickets++; /* keep m alive while the lock is released */
 		pthread_mutex_unlock(&c->lock);
 		int rc = MQTTAsync_sendMessage(c->h, m->topic, &pm, &ro);
@@ -305,6 +309,9 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
                      int qos)
 {
 	struct paho_client *c = from_base(base);
+	bool retained = (qos & MQTT_RETAIN) != 0;
+
+	qos &= ~MQTT_RETAIN;
 	if (!topic || !topic[0] || (!payload && len) || qos < 0 || qos > 2 || len > INT32_MAX)
 		return FUOTA_ERR_INVALID_ARG;
 	struct out_msg *m = calloc(1, sizeof(*m));
@@ -320,6 +327,7 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
 		memcpy(m->payload, payload, len);
 	m->len = len;
 	m->qos = qos;
+	m->retained = retained;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping) {
@@ -543,6 +551,17 @@ static void start_attempt(struct paho_client *c)
 	co.onFailure = on_connect_failure;
 	co.context = c;
 	co.automaticReconnect = 0;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	if (c->will_topic) {
+		will.struct_version = 1; /* binary payload */
+		will.topicName = c->will_topic;
+		will.message = NULL;
+		will.payload.data = c->will_payload;
+		will.payload.len = (int)c->opt.will_len;
+		will.qos = c->opt.will_qos;
+		will.retained = c->opt.will_retained;
+		co.will = &will;
+	}
 	/* A fixed protocol version: with the default (3.1.1, then 3.1 on failure) Paho 1.3 got
 	 * stuck in failed attempts after a broker restart when several clients reconnected. */
 	co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -630,6 +649,19 @@ static int p_connect(struct mqtt_client *base, const char *uri, const struct mqt
 	c->opt.client_id = c->client_id;
 	c->opt.username = c->username;
 	c->opt.password = c->password;
+	if (opt->will_topic) {
+		if (opt->will_qos < 0 || opt->will_qos > 2 || opt->will_len > INT32_MAX ||
+		    (!opt->will_payload && opt->will_len))
+			return FUOTA_ERR_INVALID_ARG;
+		c->will_topic = strdup(opt->will_topic);
+		c->will_payload = malloc(opt->will_len ? opt->will_len : 1);
+		if (!c->will_topic || !c->will_payload)
+			return FUOTA_ERR_NO_MEMORY;
+		if (opt->will_len)
+			memcpy(c->will_payload, opt->will_payload, opt->will_len);
+	}
+	c->opt.will_topic = c->will_topic;
+	c->opt.will_payload = c->will_payload;
 
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
 	cro.MQTTVersion = MQTTVERSION_3_1_1;
@@ -761,6 +793,8 @@ static void p_destroy(struct mqtt_client *base)
 		s = n;
 	}
 	free(c->uri);
+	free(c->will_topic);
+	free(c->will_payload);
 	free(c->client_id);
 	free(c->username);
 	if (c->password) {

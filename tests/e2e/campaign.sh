@@ -36,6 +36,10 @@
 #   broker        the broker (a private one, on the same port) restarted during the transmission
 #   clocksync     AppTimeReq answered for devices outside any job (registered or not)
 #   demo          `./fuota demo --json` on a few devices (its own private stack)
+#   gw-cellular   the gateway behind fuota-gw and the SARA-R5 simulator: fuota-sim's gateway is
+#                 a Semtech UDP packet forwarder, fuota-gw carries its events and fuotad's
+#                 multicast frames over the simulator's TCP socket (paced at 115200 bit/s):
+#                 every device verified, every frame a PULL_RESP answered by a TX_ACK
 set -euo pipefail
 
 SCENARIO=${1:?scenario}
@@ -72,7 +76,9 @@ check() { # DESCRIPTION JQ_FILTER FILE: the filter must print true
 	printf 'campaign %s: ok: %s\n' "$SCENARIO" "$what"
 }
 
+CELL_PIDS=()
 cleanup() {
+	for p in "${CELL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	cp_cleanup
 	{ [ -n "$BROKER_DIR" ] && "$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"; } || true
 	{ [ -n "${CP_DB:-}" ] && cp_psql postgres "DROP DATABASE IF EXISTS $CP_DB" >/dev/null 2>&1; } || true
@@ -150,6 +156,26 @@ wait_frames() { # N TIMEOUT_S: until the engine reports N frames sent
 		sleep 0.2
 	done
 	fail "fewer than $1 frames sent after $2 s"
+}
+
+# fuota-modem-sim and fuota-gw through it to the broker; GW_UDP_PORT is where the forwarder goes.
+cellular_gw_start() {
+	"$BIN/fuota-modem-sim" --fs "$CP_DIR/modem-fs" --state "$CP_DIR/modem-nvm" --boot-ms 100 \
+		--reg-ms 100 >"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
+	CELL_PIDS+=($!)
+	for _ in $(seq 50); do [ -s "$CP_DIR/modem.out" ] && break; sleep 0.1; done
+	"$BIN/fuota-gw" --queue "$CP_DIR/gw-queue" --port 0 --modem "$(head -1 "$CP_DIR/modem.out")" \
+		--broker "$CP_MQTT_HOST:$CP_MQTT_PORT" --prefix "$CP_GW_PREFIX" --state-s 5 \
+		--at-log "$CP_DIR/at.log" 2>"$CP_DIR/gw.log" </dev/null &
+	CELL_PIDS+=($!)
+	GW_UDP_PORT=
+	for _ in $(seq 100); do
+		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$CP_DIR/gw.log")
+		[ -n "$GW_UDP_PORT" ] && return 0
+		sleep 0.1
+	done
+	cat "$CP_DIR/gw.log" >&2
+	fail "fuota-gw did not start"
 }
 
 cp_services_load "$SERVICES_ENV" || exit 1
@@ -457,6 +483,19 @@ gw-json)
 		>"$CP_DIR/encodings.json"
 	check "GET /api/v1/gateways shows the encoding each gateway speaks" \
 		'.api == .sim' "$CP_DIR/encodings.json"
+	;;
+gw-cellular)
+	start gwcell
+	cellular_gw_start
+	fleet 2000 --devices 4 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
+		--semtech-udp "127.0.0.1:$GW_UDP_PORT" --gw-stats-period 2 --seed 23
+	run_job "$(job_body "$FW" '{}')" 300
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
+	check "every frame came by fuota-gw as a PULL_RESP and was answered by a TX_ACK" \
+		'.gateways[0].frames_sent > 0 and .gateways[0].semtech_udp.pull_resp > 0 and
+		 .gateways[0].semtech_udp.tx_ack_sent == .gateways[0].semtech_udp.pull_resp and
+		 .gateways[0].bad_messages == 0' "$CP_DIR/report.json"
 	;;
 clocksync)
 	start clocksync

@@ -66,6 +66,21 @@ static void others(const char *line, size_t len)
 	(void)sara_parse_xfer_error(line, len, "+UFTPER:", &v, &w, &z);
 }
 
+/* The network-state parsers the gateway adapter reads (sara_parse_net.c). */
+static void net(const char *line, size_t len)
+{
+	struct sara_cgev ev;
+	char oper[33];
+	int a, b, c;
+
+	if (sara_parse_cgev(line, len, &ev) == 0)
+		fuzz_check(ev.kind <= SARA_CGEV_DETACH && ev.cid >= -1 && ev.cid <= 255);
+	if (sara_parse_csq(line, len, &a, &b) == 0)
+		fuzz_check((a <= 31 || a == 99) && a >= 0 && (b <= 7 || b == 99) && b >= 0);
+	if (sara_parse_cops(line, len, &a, oper, sizeof(oper), &c) == 0)
+		fuzz_check(a >= 0 && a <= 4 && c >= -1 && c <= 9 && strlen(oper) <= 32);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char line[4097];
@@ -77,5 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line[size] = 0;
 	sockets(line, size);
 	others(line, size);
+	net(line, size);
 	return 0;
 }

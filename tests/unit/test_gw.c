@@ -54,6 +54,16 @@ static int fake_publish(void *ctx, enum gw_event ev, const char *gateway_id, con
 	return FUOTA_OK;
 }
 
+/* The broker's PUBACKs for the windowed delivery: how many more it confirmed. */
+static size_t net_confirm;
+
+static void fake_acked(void *ctx, size_t *n)
+{
+	(void)ctx;
+	*n = net_confirm;
+	net_confirm = 0;
+}
+
 static char dir[64];
 static struct gw *g;
 static int fwd; /* the fake forwarder's socket */
@@ -95,6 +105,12 @@ static int teardown(void **state)
 		closedir(d);
 	rmdir(dir);
 	return 0;
+}
+
+/* The adapter's port, after it was opened again. */
+static void fwd_addr_refresh(void)
+{
+	gw_addr.sin_port = htons(gw_port(g));
 }
 
 /* The forwarder sends; the adapter handles what is waiting. */
@@ -202,6 +218,62 @@ static void test_store_and_forward(void **state)
 	assert_int_equal(gs.rx_received, 2);
 	gwq_get_stats(gw_queue(g), &st);
 	assert_int_equal(st.records, 0);
+}
+
+/* With an acked callback, events stay queued until the broker confirms them: a window of them
+ * is in flight, in order, and a crash before the confirmation delivers them again. */
+static void test_window(void **state)
+{
+	(void)state;
+	struct gw_opts o = {.bind_host = "127.0.0.1",
+	                    .queue = {.dir = dir, .seg_bytes = 4096, .max_bytes = 1 << 20},
+	                    .carry_us = 200000};
+	struct gw_net n = {.publish = fake_publish, .acked = fake_acked, .window = 4};
+	struct gwq_stats st;
+	uint8_t b[64];
+	size_t sent = 0;
+
+	gw_close(g); /* the setup's adapter pops at once; this one waits for PUBACKs */
+	assert_int_equal(gw_open(&o, &n, &g), FUOTA_OK);
+	fwd_addr_refresh();
+	for (uint16_t t = 0; t < 3; t++) { /* 3 pushes: 6 uplinks + 3 stats */
+		send_push(t, 5000000);
+		assert_int_equal(fwd_recv(b, sizeof(b), 1000), 4);
+	}
+	net.up = 1;
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	assert_int_equal(sent, 4); /* the window */
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	assert_int_equal(sent, 0); /* nothing confirmed yet */
+	gwq_get_stats(gw_queue(g), &st);
+	assert_int_equal(st.records, 9);
+	net_confirm = 3;
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	assert_int_equal(sent, 3);
+	assert_int_equal(net.n, 7);
+	gwq_get_stats(gw_queue(g), &st);
+	assert_int_equal(st.records, 6);
+	/* a crash now: the 4 in flight and the 2 never sent come again, in order */
+	gw_close(g);
+	net.n = 0;
+	assert_int_equal(gw_open(&o, &n, &g), FUOTA_OK);
+	/* the backlog names the gateway before its forwarder speaks */
+	assert_non_null(gw_gateway_id(g));
+	assert_string_equal(gw_gateway_id(g), "aa555a0000000101");
+	fwd_addr_refresh();
+	net_confirm = 0;
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	assert_int_equal(sent, 4);
+	assert_int_equal(net.p[0].ev, GW_EV_UP); /* record 3: the second push's first uplink */
+	assert_int_equal(net.p[2].ev, GW_EV_STATS);
+	net_confirm = 4;
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	assert_int_equal(sent, 2);
+	net_confirm = 2;
+	assert_int_equal(gw_flush(g, &sent), FUOTA_OK);
+	gwq_get_stats(gw_queue(g), &st);
+	assert_int_equal(st.records, 0);
+	assert_int_equal(net.n, 6);
 }
 
 static struct cs_gw_downlink class_a(uint32_t id, int64_t delay_ns)
@@ -334,6 +406,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_downlink_and_ack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_datagram, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_disk_use, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

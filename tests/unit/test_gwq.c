@@ -342,6 +342,35 @@ static void test_cursor_beyond_data(void **state)
 }
 
 /* Segments written with a larger seg_bytes than the queue is reopened with are read whole. */
+/* A window of records in flight: gwq_peek_seq reads ahead across segments without moving the
+ * head, and the head's gwq_peek / gwq_pop go on as before. */
+static void test_peek_seq(void **state)
+{
+	(void)state;
+	struct gwq *q = open_q(1024, 1 << 20);
+	uint8_t buf[256], want[256], kind;
+	uint64_t seq;
+	size_t len;
+
+	append_range(q, 0, 100);
+	for (uint64_t s = 0; s < 100; s += 7) {
+		assert_int_equal(gwq_peek_seq(q, s, &kind, buf, sizeof(buf), &len), FUOTA_OK);
+		assert_int_equal(len, payload_of(s, want));
+		assert_memory_equal(buf, want, len);
+		assert_int_equal(kind, (uint8_t)(s & 1) + 1);
+	}
+	assert_int_equal(gwq_peek_seq(q, 100, &kind, buf, sizeof(buf), &len), FUOTA_ERR_NOT_FOUND);
+	/* the head did not move */
+	assert_int_equal(gwq_peek(q, &kind, &seq, buf, sizeof(buf), &len), FUOTA_OK);
+	assert_int_equal(seq, 0);
+	assert_int_equal(gwq_pop(q), FUOTA_OK);
+	assert_int_equal(gwq_peek_seq(q, 0, &kind, buf, sizeof(buf), &len), FUOTA_ERR_STATE);
+	assert_int_equal(gwq_peek_seq(q, 99, &kind, buf, sizeof(buf), &len), FUOTA_OK);
+	assert_int_equal(len, payload_of(99, want));
+	assert_int_equal(drain(q, 1), 99);
+	gwq_close(q);
+}
+
 static void test_smaller_segments(void **state)
 {
 	(void)state;
@@ -484,6 +513,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cursor_damaged, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cursor_beyond_data, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_smaller_segments, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_peek_seq, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_foreign_files, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_disk_use, setup, teardown),

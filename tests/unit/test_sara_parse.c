@@ -272,13 +272,62 @@ static void test_http_ftp(void **state)
 	                 FUOTA_ERR_MALFORMED);
 }
 
+/* +CGEV, +CSQ, +COPS: what the gateway adapter watches (sara_parse_net.c). */
+static void test_net_state(void **state)
+{
+	struct sara_cgev ev;
+	char oper[33];
+	int a, b, c;
+
+	(void)state;
+#define CGEV(s) sara_parse_cgev(s, strlen(s), &ev)
+	assert_int_equal(CGEV("+CGEV: NW PDN DEACT 1"), 0);
+	assert_int_equal(ev.kind, SARA_CGEV_PDN_DEACT);
+	assert_true(ev.network);
+	assert_int_equal(ev.cid, 1);
+	assert_int_equal(CGEV("+CGEV: ME PDN ACT 8,0"), 0);
+	assert_int_equal(ev.kind, SARA_CGEV_PDN_ACT);
+	assert_false(ev.network);
+	assert_int_equal(ev.cid, 8);
+	assert_int_equal(CGEV("+CGEV: NW DETACH"), 0);
+	assert_int_equal(ev.kind, SARA_CGEV_DETACH);
+	assert_int_equal(ev.cid, -1);
+	assert_int_equal(CGEV("+CGEV: NW DEACT \"IP\",\"10.1.0.3\",1"), 0);
+	assert_int_equal(ev.kind, SARA_CGEV_PDN_DEACT);
+	assert_int_equal(CGEV("+CGEV: NW CLASS \"A\""), 0);
+	assert_int_equal(ev.kind, SARA_CGEV_OTHER);
+	assert_int_equal(CGEV("+CGEV: XX PDN DEACT 1"), FUOTA_ERR_MALFORMED);
+	assert_int_equal(CGEV("+CGEV: NW PDN DEACT 256"), FUOTA_ERR_MALFORMED);
+	assert_int_equal(CGEV("+CGEV: NW PDN DEACT"), FUOTA_ERR_MALFORMED);
+	assert_int_equal(CGEV("+CGEV: NW PDN DEACT 1x"), FUOTA_ERR_MALFORMED);
+	assert_int_equal(CGEV("+CGEV: NW DETACH now"), FUOTA_ERR_MALFORMED);
+	assert_int_equal(CGEV("+CGEV"), FUOTA_ERR_MALFORMED);
+#undef CGEV
+	assert_int_equal(sara_parse_csq("+CSQ: 20,99", 11, &a, &b), 0);
+	assert_int_equal(a, 20);
+	assert_int_equal(b, 99);
+	assert_int_equal(sara_parse_csq("+CSQ: 32,0", 10, &a, &b), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_csq("+CSQ: 20", 8, &a, &b), FUOTA_ERR_MALFORMED);
+	assert_int_equal(
+	        sara_parse_cops("+COPS: 0,0,\"fuota-sim\",7", 24, &a, oper, sizeof(oper), &c), 0);
+	assert_string_equal(oper, "fuota-sim");
+	assert_int_equal(c, 7);
+	assert_int_equal(sara_parse_cops("+COPS: 0", 8, &a, oper, sizeof(oper), &c), 0);
+	assert_string_equal(oper, "");
+	assert_int_equal(c, -1);
+	assert_int_equal(sara_parse_cops("+COPS: 0,0", 10, &a, oper, sizeof(oper), &c),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_cops("+COPS: 0,0,fuota,7", 18, &a, oper, sizeof(oper), &c),
+	                 FUOTA_ERR_MALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_fields),   cmocka_unit_test(test_cereg),
 	        cmocka_unit_test(test_identity), cmocka_unit_test(test_pdp),
 	        cmocka_unit_test(test_sockets),  cmocka_unit_test(test_files),
-	        cmocka_unit_test(test_http_ftp),
+	        cmocka_unit_test(test_http_ftp), cmocka_unit_test(test_net_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "fuota/err.h"
+#include "fuota/gw.h"
 #include "fuota/sudp.h"
 
 static const uint8_t eui[8] = {0xaa, 0x55, 0x5a, 0x00, 0x00, 0x00, 0x01, 0x01};
@@ -482,6 +485,52 @@ static void test_to_uplink(void **state)
 	assert_int_equal(up.crc_status, 0);
 }
 
+/* gw.UplinkFrame in the JSON mapping, for a gateway configured to publish JSON. */
+static void test_uplink_json(void **state)
+{
+	(void)state;
+	struct cs_gw_uplink up;
+	json_error_t je;
+	json_t *o;
+	char *js;
+	size_t len;
+
+	assert_int_equal(parse_text(0, push_example), FUOTA_OK);
+	msg.rxpk[1].has_tmms = 1;
+	msg.rxpk[1].tmms = 1364746895532u;
+	sudp_rxpk_to_uplink(&msg.rxpk[1], eui, 77, &up);
+	assert_int_equal(gw_uplink_to_json(&up, &js, &len), FUOTA_OK);
+	assert_int_equal(strlen(js), len);
+	o = json_loads(js, 0, &je);
+	assert_non_null(o);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(o, "rxInfo"), "gatewayId")),
+	        "aa555a0000000101");
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(o, "rxInfo"), "uplinkId")), 77);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(o, "rxInfo"), "crcStatus")),
+	        "CRC_OK");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(o, "rxInfo"), "context")),
+	        "xawPGg==");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "rxInfo"),
+	                                                      "timeSinceGpsEpoch")),
+	                    "1364746895.532000000s");
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(o, "txInfo"), "frequency")),
+	        863009810);
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(json_object_get(json_object_get(o, "txInfo"), "modulation"),
+	                                "lora"),
+	                "codeRate")),
+	        "CR_4_7");
+	assert_non_null(json_object_get(o, "phyPayload"));
+	json_decref(o);
+	free(js);
+}
+
 static struct cs_gw_downlink lora_down(void)
 {
 	struct cs_gw_downlink d = {.downlink_id = 1,
@@ -581,6 +630,7 @@ int main(void)
 	        cmocka_unit_test(test_rxpk_refusals), cmocka_unit_test(test_too_many_rxpk),
 	        cmocka_unit_test(test_freq_exact),    cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_to_uplink),     cmocka_unit_test(test_from_downlink),
+	        cmocka_unit_test(test_uplink_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "msim_at.h"
 #include "msim_fw.h"
+#include "msim_netx.h"
 #include "msim_xmodem.h"
 
 struct msim;
@@ -185,7 +186,8 @@ struct msim {
 	struct msim_timer timers[MSIM_TIMERS];
 	struct msim_faults faults;
 	unsigned boot_count;
-	struct msim_fw fw; /* survives reboots and power losses, as the module's flash */
+	struct msim_fw fw;     /* survives reboots and power losses, as the module's flash */
+	struct msim_netx netx; /* +CGEREP, the +CSQ level, socket faults (msim_netx.c) */
 };
 
 /* msim_core.c */

@@ -225,6 +225,7 @@ static const struct cmd_row table[] = {
         {"+UPSDA", msim_h_upsda},
         {"+UPSND", msim_h_upsnd},
         {"+UDCONF", msim_h_udconf},
+        {"+CGEREP", msim_h_cgerep},
         {"+USOCR", msim_h_usocr},
         {"+USOCO", msim_h_usoco},
         {"+USOST", msim_h_usost},

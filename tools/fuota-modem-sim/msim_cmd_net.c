@@ -35,6 +35,7 @@ void msim_cereg_set(struct msim *m, int stat)
 	cereg_urc(m);
 	if (!registered(m) && m->psd_active) {
 		m->psd_active = false;
+		msim_netx_pdp_lost(m, false);
 		msim_urc(m, "+UUPSDD: 0");
 	}
 }
@@ -117,7 +118,7 @@ int msim_h_cops(struct msim *m, const struct msim_cmd *c)
 int msim_h_csq(struct msim *m, const struct msim_cmd *c)
 {
 	(void)c;
-	msim_line(m, "+CSQ: %d,99", registered(m) ? 20 : 99);
+	msim_line(m, "+CSQ: %d,99", registered(m) ? msim_netx_csq(m) : 99);
 	return 0;
 }
 
@@ -231,6 +232,7 @@ int msim_h_upsda(struct msim *m, const struct msim_cmd *c)
 		if (!m->psd_active)
 			return MSIM_CME_NOT_ALLOWED;
 		m->psd_active = false;
+		msim_netx_pdp_lost(m, true);
 		msim_urc(m, "+UUPSDD: 0");
 		return 0;
 	default: break;

@@ -17,7 +17,8 @@
  *   fw-power-install PCT  power lost when the install reaches PCT % (it starts again at boot)
  *   fw-lose-128 [N]       the next N "128" success URCs are not sent
  *   fw-validate-fail [C]  the next validation fails with code C (default 247)
- *   fw-xm-corrupt BYTE    a bit of that byte of the next FOAT transfer flipped */
+ *   fw-xm-corrupt BYTE    a bit of that byte of the next FOAT transfer flipped
+ * and the backhaul's (msim_netx.c): sock-close S, sock-window N, pdp-drop, csq RSSI */
 #include "msim.h"
 
 #include <ctype.h>
@@ -128,6 +129,8 @@ int msim_control(struct msim *m, const char *line, const char **why)
 		msim_cereg_set(m, rest[0] - '0');
 	} else if (!strncmp(line, "fw-", 3)) {
 		return msim_fw_control(m, line, why);
+	} else if (msim_netx_control(m, line, &n, why)) {
+		return n;
 	} else {
 		return -1;
 	}

@@ -28,6 +28,7 @@ void msim_net_reset(struct msim *m)
 	for (int i = 0; i < MSIM_SOCKETS; i++)
 		sock_close(&m->sock[i]);
 	m->psd_active = false;
+	m->netx.cgerep = 0;
 	m->upsd_ip[0] = '\0';
 	m->upsd_cid = m->nvm.upsd_cid;
 	m->upsd_proto = m->nvm.upsd_proto;
@@ -147,7 +148,9 @@ static int hex_decode(const char *h, size_t hl, uint8_t *out, size_t cap, size_t
 	return 0;
 }
 
-static int send_payload(struct msim *m, int id, const uint8_t *d, size_t n)
+/* The bytes the stack took: a datagram whole or not at all (-1); of a TCP write what the send
+ * window takes now, which may be part or none (+USOWR: <s>,<taken>, as the module reports). */
+static ssize_t send_payload(struct msim *m, int id, const uint8_t *d, size_t n)
 {
 	struct msim_sock *s = &m->sock[id];
 	ssize_t k;
@@ -155,19 +158,23 @@ static int send_payload(struct msim *m, int id, const uint8_t *d, size_t n)
 	if (s->proto == 17) {
 		struct sockaddr_in sa = sin_of(m->raw.addr, m->raw.port);
 		k = sendto(s->fd, d, n, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa));
-	} else {
-		k = send(s->fd, d, n, MSG_NOSIGNAL);
+		return k == (ssize_t)n ? k : -1;
 	}
-	return k == (ssize_t)n ? 0 : -1;
+	if (s->peer_closed)
+		return -1;
+	k = send(s->fd, d, msim_netx_window(m, n), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		k = 0;
+	return k;
 }
 
-static void sent_reply(struct msim *m, int id, size_t n, bool ok)
+static void sent_reply(struct msim *m, int id, ssize_t n)
 {
-	if (!ok) {
+	if (n < 0) {
 		msim_error(m, MSIM_CME_NOT_ALLOWED);
 		return;
 	}
-	msim_line(m, "%s: %d,%zu", m->sock[id].proto == 17 ? "+USOST" : "+USOWR", id, n);
+	msim_line(m, "%s: %d,%zd", m->sock[id].proto == 17 ? "+USOST" : "+USOWR", id, n);
 	msim_ok(m);
 }
 
@@ -179,7 +186,7 @@ static void payload_done(struct msim *m, bool complete)
 		msim_error(m, MSIM_CME_UNKNOWN);
 		return;
 	}
-	sent_reply(m, id, m->raw.want, send_payload(m, id, m->raw.buf, m->raw.want) == 0);
+	sent_reply(m, id, send_payload(m, id, m->raw.buf, m->raw.want));
 }
 
 /* The data of +USOST / +USOWR: in the command (param i) or after the '@' prompt. */
@@ -204,7 +211,7 @@ static int payload(struct msim *m, const struct msim_cmd *c, int id, int i, long
 	}
 	if (n != (size_t)len)
 		return MSIM_CME_BAD_PARAM;
-	sent_reply(m, id, n, send_payload(m, id, buf, n) == 0);
+	sent_reply(m, id, send_payload(m, id, buf, n));
 	return MSIM_LATER;
 }
 

@@ -82,6 +82,8 @@ static int run(struct sim *s)
 		int64_t wait = next - sim_gps_now_ms();
 		if (wait > 100)
 			wait = 100;
+		if (s->o.n_sudp && wait > 10)
+			wait = 10; /* the forwarders' sockets are read between MQTT waits */
 		if (wait < 0)
 			wait = 0;
 		struct mqtt_msg *m = NULL;

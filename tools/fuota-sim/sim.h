@@ -88,6 +88,10 @@ struct sim_opts {
 	double done_grace_s; /* < 0: the devices' default (sim_dev_cfg.done_grace_ms) */
 	double timeout_s;    /* 0: none */
 	int verbose;
+	/* --semtech-udp HOST:PORT[,PORT...]: gateway i forwards by Semtech UDP to the i-th port */
+	char sudp_host[64];
+	uint16_t sudp_ports[8];
+	size_t n_sudp;
 };
 
 /* One gateway transmission, accepted and waiting for (or past) its start. */
@@ -114,6 +118,18 @@ struct sim_gw {
 	uint64_t uplinks;      /* uplinks it heard (rx_packets_received) */
 	uint64_t stats_sent;
 	int64_t next_stats_ms;
+	/* --semtech-udp: this gateway is a packet forwarder talking to an adapter (sim_sudp.c) */
+	int udp_fd; /* -1: the gateway speaks MQTT itself */
+	int64_t next_pull_ms, next_stat_ms;
+	uint16_t token;
+	uint16_t resp_token[16]; /* recent PULL_RESP tokens, for duplicate detection */
+	uint64_t pull_resp, tx_ack_sent, push_sent, push_acked, pull_acked;
+	struct {
+		uint16_t token;
+		uint8_t n_rxpk; /* 0: a free slot (or a stat-only PUSH_DATA) */
+	} push_wait[64];        /* PUSH_DATA not yet acked, to count the uplinks the adapter took */
+	size_t push_next;
+	uint64_t rxpk_acked; /* uplinks in PUSH_DATA the adapter acked: it must deliver them */
 };
 
 struct sim_unicast {
@@ -193,6 +209,23 @@ void sim_net_handle(struct sim *s, const struct mqtt_msg *m, int64_t now_ms);
 /* Runs what is due at now_ms (gateway transmissions, device uplinks); returns the time of the
  * next thing to do (GPS ms). */
 int64_t sim_net_step(struct sim *s, int64_t now_ms);
+
+/* Checks a downlink as the gateway's radio would and books it (sim_net.c); CS_ACK_OK when it
+ * will go on air. */
+enum cs_tx_ack_status sim_gw_schedule(struct sim *s, struct sim_gw *g,
+                                      const struct cs_gw_downlink *d, int64_t now_ms);
+
+/* sim_sudp.c: gateways that speak Semtech UDP to an adapter (fuota-gw) instead of MQTT. */
+int sim_sudp_start(struct sim *s);
+void sim_sudp_stop(struct sim *s);
+/* A device's uplink heard by g: one rxpk in a PUSH_DATA, the PHYPayload built and signed with
+ * the device's session keys. */
+void sim_sudp_uplink(struct sim *s, struct sim_gw *g, const struct sim_node *n,
+                     const struct sim_uplink *ul, uint32_t freq_hz, int32_t rssi, float snr,
+                     int64_t now_ms);
+/* PULL_DATA keep-alives, stats, and the adapter's datagrams (acks, PULL_RESP answered with
+ * TX_ACK); lowers *next to the next keep-alive. */
+void sim_sudp_step(struct sim *s, int64_t now_ms, int64_t *next);
 
 /* sim_report.c */
 void sim_report_print(const struct sim *s, int64_t now_ms);

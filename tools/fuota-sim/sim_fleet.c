@@ -87,6 +87,7 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		snprintf(s->gws[g].id, sizeof(s->gws[g].id), "%016llx",
 		         (unsigned long long)(o->gw_eui_base + g));
 		s->gws[g].gnss = g < n_gnss;
+		s->gws[g].udp_fd = -1;
 		s->gws[g].json = o->gw_encoding == SIM_GW_JSON ||
 		                 (o->gw_encoding == SIM_GW_MIXED && g % 2 == 1);
 		s->gws[g].next_stats_ms =

@@ -107,11 +107,14 @@ int sim_net_start(struct sim *s)
 		snprintf(filter, sizeof(filter), "%s/gateway/+/command/down", s->o.gw_prefix);
 		rc = mqtt_subscribe(s->mqtt, filter, 1, mqtt_queue_on_message, s->inq);
 	}
+	if (rc == FUOTA_OK)
+		rc = sim_sudp_start(s);
 	return rc;
 }
 
 void sim_net_stop(struct sim *s)
 {
+	sim_sudp_stop(s);
 	if (s->mqtt) {
 		mqtt_disconnect(s->mqtt, 3000);
 		mqtt_destroy(s->mqtt);
@@ -271,8 +274,9 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 	struct cs_gw_downlink d;
 	char err[128] = "";
 	struct sim_gw *g = find_gw(s, gw_id);
-	if (!g)
-		return; /* another simulator's or a real gateway */
+	if (!g || g->udp_fd >= 0)
+		return; /* another simulator's or a real gateway, or one whose adapter (fuota-gw)
+		         * takes its downlinks and forwards them by Semtech UDP */
 	g->downlinks++;
 	/* A gateway speaks one encoding (its bridge or forwarder is configured so); a frame in the
 	 * other one does not decode there and is never transmitted nor acknowledged. */
@@ -300,22 +304,26 @@ static void gw_down(struct sim *s, const struct mqtt_msg *m, const char *gw_id, 
 			        err);
 		return;
 	}
+	publish_ack(s, g, d.downlink_id, sim_gw_schedule(s, g, &d, now_ms));
+}
+
+enum cs_tx_ack_status sim_gw_schedule(struct sim *s, struct sim_gw *g,
+                                      const struct cs_gw_downlink *d, int64_t now_ms)
+{
 	struct sim_tx tx;
-	enum cs_tx_ack_status st = gw_check(s, g, &d, now_ms, &tx);
-	if (st == CS_ACK_OK) {
-		if (g->n_tx == g->cap_tx) {
-			size_t cap = g->cap_tx ? 2 * g->cap_tx : 64;
-			struct sim_tx *p = realloc(g->tx, cap * sizeof(*p));
-			if (!p) {
-				publish_ack(s, g, d.downlink_id, CS_ACK_QUEUE_FULL);
-				return;
-			}
-			g->tx = p;
-			g->cap_tx = cap;
-		}
-		g->tx[g->n_tx++] = tx;
+	enum cs_tx_ack_status st = gw_check(s, g, d, now_ms, &tx);
+	if (st != CS_ACK_OK)
+		return st;
+	if (g->n_tx == g->cap_tx) {
+		size_t cap = g->cap_tx ? 2 * g->cap_tx : 64;
+		struct sim_tx *p = realloc(g->tx, cap * sizeof(*p));
+		if (!p)
+			return CS_ACK_QUEUE_FULL;
+		g->tx = p;
+		g->cap_tx = cap;
 	}
-	publish_ack(s, g, d.downlink_id, st);
+	g->tx[g->n_tx++] = tx;
+	return CS_ACK_OK;
 }
 
 /* gw.GatewayStats on {prefix}/gateway/{id}/event/stats in the gateway's encoding. */
@@ -502,6 +510,9 @@ static void uplink(struct sim *s, struct sim_node *n, int64_t now_ms)
 		struct sim_gw *g = &s->gws[n->gws[k]];
 		struct cs_rx_info *rx = &u->rx[u->n_rx++];
 		g->uplinks++;
+		if (g->udp_fd >= 0)
+			sim_sudp_uplink(s, g, n, &ul, u->frequency, -60 - 7 * (int32_t)k,
+			                7.5f - 2.0f * (float)k, now_ms);
 		snprintf(rx->gateway_id, sizeof(rx->gateway_id), "%s", g->id);
 		rx->uplink_id = ++s->next_uplink_id;
 		if (g->gnss) {
@@ -569,7 +580,7 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms)
 	int64_t next = now_ms + 1000;
 	for (uint32_t gi = 0; gi < s->n_gws; gi++) {
 		struct sim_gw *g = &s->gws[gi];
-		if (s->o.gw_stats_period_s > 0) {
+		if (s->o.gw_stats_period_s > 0 && g->udp_fd < 0) {
 			if (now_ms >= g->next_stats_ms) {
 				publish_stats(s, g, now_ms);
 				g->next_stats_ms =
@@ -589,6 +600,7 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms)
 		}
 		gw_prune(s, g, now_ms);
 	}
+	sim_sudp_step(s, now_ms, &next);
 	int64_t period_ms = (int64_t)(s->o.uplink_period_s * 1000);
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];

@@ -74,6 +74,8 @@ static void usage(FILE *f)
 	        "                          a DownlinkFrame in the other one (protobuf)\n"
 	        "  --gw-stats-period S     gw.GatewayStats every S seconds per gateway (5; 0: "
 	        "none)\n"
+	        "  --semtech-udp H:P[,P..] gateway i is a Semtech UDP packet forwarder talking to\n"
+	        "                          an adapter (fuota-gw) on H, the i-th port, not MQTT\n"
 	        "Output and run:\n"
 	        "  --print-fleet           print the fleet JSON and exit\n"
 	        "  --fleet-out FILE        write the fleet JSON, then run\n"
@@ -220,6 +222,7 @@ enum {
 	O_UNTIL_DONE,
 	O_DONE_GRACE,
 	O_TIMEOUT,
+	O_SEMTECH_UDP,
 };
 
 static const struct option longopts[] = {
@@ -265,10 +268,32 @@ static const struct option longopts[] = {
         {"until-done", no_argument, NULL, O_UNTIL_DONE},
         {"done-grace", required_argument, NULL, O_DONE_GRACE},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"semtech-udp", required_argument, NULL, O_SEMTECH_UDP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
+
+/* "127.0.0.1:1700,1701" */
+static int parse_sudp(const char *a, struct sim_opts *o)
+{
+	const char *c = strrchr(a, ':');
+	char *end;
+
+	if (!c || c == a || (size_t)(c - a) >= sizeof(o->sudp_host))
+		return -1;
+	memcpy(o->sudp_host, a, (size_t)(c - a));
+	o->sudp_host[c - a] = '\0';
+	o->n_sudp = 0;
+	for (const char *p = c + 1;; p = end + 1) {
+		unsigned long v = strtoul(p, &end, 10);
+		if (end == p || v == 0 || v > 65535 || o->n_sudp == 8 || (*end && *end != ','))
+			return -1;
+		o->sudp_ports[o->n_sudp++] = (uint16_t)v;
+		if (!*end)
+			return 0;
+	}
+}
 
 static void defaults(struct sim_opts *o)
 {
@@ -473,6 +498,10 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
 		case O_TIMEOUT:
 			if (parse_double(a, 0, 1e9, &o->timeout_s))
 				bad = "--timeout";
+			break;
+		case O_SEMTECH_UDP:
+			if (parse_sudp(a, o))
+				bad = "--semtech-udp (HOST:PORT[,PORT...], at most 8 ports)";
 			break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); return 1;

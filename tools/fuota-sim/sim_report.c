@@ -3,7 +3,9 @@
  * JSON layout:
  *   { "summary": { devices, in_campaign, finished, decoded, verified, failed, uplinks, downlinks,
  *                  frames_sent, frames_needed, acks: { "OK": n, ... } },
- *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent } ],
+ *     "gateways": [ { gateway_id, encoding, downlinks, frames_sent, bad_messages, stats_sent,
+ *                     uplinks, and with --semtech-udp semtech_udp: { push_sent, push_acked,
+ *                     rxpk_acked, pull_acked, pull_resp, tx_ack_sent } } ],
  *     "devices": [ { dev_eui, index, class, lorawan_version, packages, misbehave, loss,
  *                    steps: [...], decoded, verified, sha256_ok, mic_ok, in_campaign, finished,
  *                    done_n (N of the frame that completed its decoder; 0: none),
@@ -201,13 +203,22 @@ int sim_report_write(const struct sim *s, int64_t now_ms, const char *path)
 	json_t *gws = json_array();
 	for (uint32_t g = 0; g < s->n_gws; g++) {
 		const struct sim_gw *gw = &s->gws[g];
-		json_array_append_new(gws,
-		                      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "gateway_id",
-		                                gw->id, "encoding", gw->json ? "json" : "protobuf",
-		                                "downlinks", (json_int_t)gw->downlinks,
-		                                "frames_sent", (json_int_t)gw->frames_sent,
-		                                "bad_messages", (json_int_t)gw->bad_messages,
-		                                "stats_sent", (json_int_t)gw->stats_sent));
+		json_t *o = json_pack(
+		        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "gateway_id", gw->id, "encoding",
+		        gw->json ? "json" : "protobuf", "downlinks", (json_int_t)gw->downlinks,
+		        "frames_sent", (json_int_t)gw->frames_sent, "bad_messages",
+		        (json_int_t)gw->bad_messages, "stats_sent", (json_int_t)gw->stats_sent,
+		        "uplinks", (json_int_t)gw->uplinks);
+		if (o && g < s->o.n_sudp)
+			json_object_set_new(o, "semtech_udp",
+			                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "push_sent",
+			                              (json_int_t)gw->push_sent, "push_acked",
+			                              (json_int_t)gw->push_acked, "rxpk_acked",
+			                              (json_int_t)gw->rxpk_acked, "pull_acked",
+			                              (json_int_t)gw->pull_acked, "pull_resp",
+			                              (json_int_t)gw->pull_resp, "tx_ack_sent",
+			                              (json_int_t)gw->tx_ack_sent));
+		json_array_append_new(gws, o);
 	}
 	json_object_set_new(root, "gateways", gws);
 	json_t *devs = json_array();

@@ -36,7 +36,8 @@ enum sara_event_kind {
 	SARA_EV_SOCK_CLOSED, /* +UUSOCL: sock */
 	SARA_EV_HTTP,        /* +UUHTTPCR: xfer */
 	SARA_EV_FTP,         /* +UUFTPCR: xfer */
-	SARA_EV_RECOVERY     /* the recovery ladder acted: rung (enum at_recovery) */
+	SARA_EV_RECOVERY,    /* the recovery ladder acted: rung (enum at_recovery) */
+	SARA_EV_CGEV         /* +CGEV packet-domain event: cgev (after sara_cgev_enable) */
 };
 struct sara_event {
 	enum sara_event_kind kind;
@@ -45,6 +46,7 @@ struct sara_event {
 	struct sara_cereg reg;
 	struct sara_xfer xfer;
 	int rung;
+	struct sara_cgev cgev;
 };
 typedef void (*sara_event_fn)(void *ctx, const struct sara_event *ev);
 
@@ -116,6 +118,10 @@ int sara_sock_sendto(struct sara *s, int sock, const char *ip, uint16_t port, co
                      size_t len);
 /* AT+USOWR=<s>,<len> → '@' → data → +USOWR. len ≤ 1024. */
 int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len);
+/* AT+USOWR=<s>,<len> → '@' → data → "+USOWR: <s>,<taken>": what the module's send window took,
+ * which may be less than len or 0 when it is full (send the rest later; nothing is lost). len ≤
+ * 1024. */
+int sara_sock_write_some(struct sara *s, int sock, const uint8_t *data, size_t len, size_t *taken);
 /* AT+USORF=<s>,<cap> → one datagram (up to cap ≤ 1024 bytes); *got 0 when none waits. ip (cap ≥
  * 40) and port may be NULL. */
 int sara_sock_recvfrom(struct sara *s, int sock, uint8_t *buf, size_t cap, size_t *got, char *ip,
@@ -186,6 +192,15 @@ void sara_set_cmd_check(struct sara *s, sara_cmd_check_fn fn, void *ctx);
  * rung and sara_boot only polls AT. For a firmware install, which a reset may brick. */
 void sara_hold_resets(struct sara *s, bool hold);
 bool sara_resets_held(const struct sara *s);
+
+/* AT+CGEREP=1: +CGEV packet-domain events reported (SARA_EV_CGEV); volatile, so again after
+ * every boot. */
+int sara_cgev_enable(struct sara *s);
+/* AT+CSQ → rssi 0..31 (-113 + 2·rssi dBm) or 99 unknown, ber 0..7 or 99. */
+int sara_signal(struct sara *s, int *rssi, int *ber);
+/* AT+COPS? → the operator's name ("" when not registered; cap ≥ 33) and its access technology
+ * (-1 when absent; 7 LTE-M). */
+int sara_operator(struct sara *s, char *oper, size_t cap, int *act);
 
 /* Reads the port for up to timeout_ms, dispatching URCs (the idle loop). */
 int sara_poll(struct sara *s, uint32_t timeout_ms);

@@ -100,4 +100,27 @@ int sara_parse_uuftpcr(const char *line, size_t len, struct sara_xfer *out);
 int sara_parse_xfer_error(const char *line, size_t len, const char *prefix, int *profile,
                           int *err_class, int *err_code);
 
+/* ---- Network state (sara_parse_net.c) ---- */
+
+/* A +CGEV packet-domain event (3GPP TS 27.007 §10.1.19), as reported after AT+CGEREP=1. */
+enum sara_cgev_kind {
+	SARA_CGEV_OTHER = 0, /* an event the adapter does not act on (CLASS, MODIFY, ...) */
+	SARA_CGEV_PDN_ACT,   /* "ME PDN ACT <cid>" / "NW PDN ACT <cid>" */
+	SARA_CGEV_PDN_DEACT, /* "NW PDN DEACT <cid>" / "ME PDN DEACT <cid>", "NW DEACT ..." */
+	SARA_CGEV_DETACH     /* "NW DETACH" / "ME DETACH": every context is gone */
+};
+struct sara_cgev {
+	enum sara_cgev_kind kind;
+	bool network; /* NW (the network did it) rather than ME */
+	int cid;      /* -1 when the event names none */
+};
+/* "+CGEV: NW PDN DEACT 1", "+CGEV: ME PDN ACT 1,0", "+CGEV: NW DETACH", "+CGEV: NW CLASS \"A\"".
+ * MALFORMED unless the event starts with NW or ME, or when a cid is not 0..255. */
+int sara_parse_cgev(const char *line, size_t len, struct sara_cgev *out);
+/* "+CSQ: 20,99" → rssi 0..31 or 99 (unknown), ber 0..7 or 99. */
+int sara_parse_csq(const char *line, size_t len, int *rssi, int *ber);
+/* "+COPS: 0,0,\"fuota-sim\",7" → mode, oper (cap ≥ 33), act (-1 absent); "+COPS: 0" (no
+ * operator) gives oper "". */
+int sara_parse_cops(const char *line, size_t len, int *mode, char *oper, size_t cap, int *act);
+
 #endif

@@ -67,6 +67,11 @@ int gwq_append(struct gwq *q, uint8_t kind, const void *payload, size_t len);
 /* The oldest undelivered record, copied into buf (cap bytes; FUOTA_ERR_NO_SPACE with *len set
  * when it does not fit). FUOTA_ERR_NOT_FOUND when the queue is empty. */
 int gwq_peek(struct gwq *q, uint8_t *kind, uint64_t *seq, void *buf, size_t cap, size_t *len);
+/* The undelivered record seq (cursor <= seq < next_seq), copied like gwq_peek, without moving
+ * the head: how a sender keeps a window of records in flight and pops each only once the far
+ * end confirmed it. FUOTA_ERR_STATE for a delivered seq, FUOTA_ERR_NOT_FOUND past the end or
+ * for a seq the scan skipped as corrupt. */
+int gwq_peek_seq(struct gwq *q, uint64_t seq, uint8_t *kind, void *buf, size_t cap, size_t *len);
 /* Marks the record gwq_peek returned as delivered (persisted before returning with sync_each,
  * else by the next gwq_sync or gwq_close). FUOTA_ERR_STATE without a successful peek. */
 int gwq_pop(struct gwq *q);

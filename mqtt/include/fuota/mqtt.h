@@ -49,7 +49,17 @@ struct mqtt_options {
 	uint32_t reconnect_min_ms;  /* first backoff step; 0: 250 ms */
 	uint32_t reconnect_max_ms;  /* backoff cap; 0: 10000 ms */
 	size_t max_buffered;        /* outbox capacity in messages; 0: 10000 */
+	/* The last will the broker publishes when the connection is lost without a DISCONNECT
+	 * (ChirpStack's state/conn OFFLINE). will_topic NULL: none. Copied. */
+	const char *will_topic;
+	const void *will_payload;
+	size_t will_len;
+	int will_qos;
+	bool will_retained;
 };
+
+/* OR'ed into mqtt_publish's qos: the broker keeps the message as the topic's retained one. */
+#define MQTT_RETAIN 0x100
 
 /* What a client is doing right now. */
 struct mqtt_status {

@@ -1,0 +1,53 @@
+/* fuota-gw's messages of its own making, pure: the topics it uses, ChirpStack's gw.ConnState
+ * (state/conn, retained, also the last will), and the modem-state message fuota adds for fuotad.
+ *
+ * The modem state is published retained, in JSON, on {prefix}/gateway/{id}/state/modem whenever
+ * it changes (gw_modem_changed), so fuotad and an operator's dashboard always find the latest:
+ *   {"gatewayId":"0102030405060708","firmware":"03.15","app":"A00.01","imei":"004999010640000",
+ *    "registration":"home","cellId":"01A2D001","tac":"0001","act":7,"operator":"fuota-sim",
+ *    "rssiDbm":-73,"csq":20,"ber":99,"linkUp":true,"queueDepth":0,"queueDropped":0,
+ *    "relaySessions":1}
+ * rssiDbm is absent when the module does not know it (+CSQ 99). */
+#ifndef FUOTA_GW_STATE_H
+#define FUOTA_GW_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "{prefix}/gateway/{id}/{kind}/{name}" (no prefix level when prefix is NULL or "") into out.
+ * FUOTA_ERR_NO_SPACE when it does not fit; FUOTA_ERR_INVALID_ARG for an empty id or a level
+ * holding '/', '+' or '#'. */
+int gw_topic(char *out, size_t cap, const char *prefix, const char *gateway_id, const char *kind,
+             const char *name);
+
+/* gw.ConnState (CHIRPSTACK-NOTES §9.5: state = 2, gateway_id = 3) in binary protobuf or JSON,
+ * malloc'd (caller frees). */
+int gw_conn_state(const char *gateway_id, bool online, bool json, uint8_t **out, size_t *out_len);
+
+struct gw_modem_state {
+	char gateway_id[17];
+	char firmware[24], app[24], imei[20];
+	int reg_stat; /* +CEREG stat (0..10), -1 unknown */
+	char ci[12], tac[8];
+	int act;       /* -1 unknown */
+	char oper[33]; /* "" when not registered */
+	int csq, ber;  /* +CSQ values, 99 unknown */
+	bool link_up;  /* the PDP context carries the backhaul */
+	uint64_t queue_depth, queue_dropped, relay_sessions;
+};
+
+/* The registration state's name: "not", "home", "searching", "denied", "unknown", "roaming",
+ * or "stat-<n>" for the rest (buf holds the latter; cap ≥ 12). */
+const char *gw_reg_name(int stat, char *buf, size_t cap);
+/* Whether b is worth publishing after a: any modem field, the link, the queue going from empty
+ * to not or back, or drops. Queue depth alone changes every second under load and is not. */
+bool gw_modem_changed(const struct gw_modem_state *a, const struct gw_modem_state *b);
+/* The JSON message above, malloc'd NUL-terminated. */
+int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_len);
+/* Reads it back (fuotad's side): gatewayId required (16 hex digits), every other field optional
+ * with its type checked. FUOTA_ERR_MALFORMED with a message in err. */
+int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, char *err,
+                       size_t errlen);
+
+#endif

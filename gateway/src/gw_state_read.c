@@ -1,0 +1,131 @@
+/* The modem-state message read back (gw_modem_from_json, gw_state.h): what fuotad will take
+ * from {prefix}/gateway/{id}/state/modem. Every field's type and range is checked; a bad one is
+ * named in err. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fuota/err.h"
+#include "fuota/gw_state.h"
+
+__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return FUOTA_ERR_MALFORMED;
+}
+
+/* An optional string member into out (cap bytes, no NUL inside). */
+static int opt_str(json_t *o, const char *k, char *out, size_t cap, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, k);
+	size_t n;
+
+	if (!v)
+		return FUOTA_OK;
+	if (!json_is_string(v) || (n = json_string_length(v)) >= cap ||
+	    strlen(json_string_value(v)) != n)
+		return bad(err, errlen, "%s: not a string of at most %zu bytes", k, cap - 1);
+	memcpy(out, json_string_value(v), n + 1);
+	return FUOTA_OK;
+}
+
+/* An optional integer member in [lo, hi]. */
+static int opt_int(json_t *o, const char *k, long long lo, long long hi, long long *out, char *err,
+                   size_t errlen)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return FUOTA_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return bad(err, errlen, "%s: not an integer in %lld..%lld", k, lo, hi);
+	*out = json_integer_value(v);
+	return FUOTA_OK;
+}
+
+static int reg_stat(json_t *o, int *stat, char *err, size_t errlen)
+{
+	static const char *const names[] = {"not",    "home",    "searching",
+	                                    "denied", "unknown", "roaming"};
+	char name[16] = "";
+	int v;
+
+	if (opt_str(o, "registration", name, sizeof(name), err, errlen) != FUOTA_OK)
+		return FUOTA_ERR_MALFORMED;
+	if (!name[0])
+		return FUOTA_OK;
+	for (size_t i = 0; i < 6; i++)
+		if (!strcmp(name, names[i])) {
+			*stat = (int)i;
+			return FUOTA_OK;
+		}
+	if (sscanf(name, "stat-%d", &v) == 1 && v >= 0 && v <= 10) {
+		*stat = v;
+		return FUOTA_OK;
+	}
+	return bad(err, errlen, "registration: unknown state");
+}
+
+static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen)
+{
+	long long act = -1, csq = 99, ber = 99, depth = 0, dropped = 0, sessions = 0;
+	json_t *link = json_object_get(o, "linkUp");
+	int rc = FUOTA_OK;
+
+	if (link && !json_is_boolean(link))
+		return bad(err, errlen, "linkUp: not a boolean");
+	st->link_up = link && json_is_true(link);
+	if (opt_str(o, "firmware", st->firmware, sizeof(st->firmware), err, errlen) ||
+	    opt_str(o, "app", st->app, sizeof(st->app), err, errlen) ||
+	    opt_str(o, "imei", st->imei, sizeof(st->imei), err, errlen) ||
+	    opt_str(o, "cellId", st->ci, sizeof(st->ci), err, errlen) ||
+	    opt_str(o, "tac", st->tac, sizeof(st->tac), err, errlen) ||
+	    opt_str(o, "operator", st->oper, sizeof(st->oper), err, errlen) ||
+	    reg_stat(o, &st->reg_stat, err, errlen) || opt_int(o, "act", 0, 9, &act, err, errlen) ||
+	    opt_int(o, "csq", 0, 99, &csq, err, errlen) ||
+	    opt_int(o, "ber", 0, 99, &ber, err, errlen) ||
+	    opt_int(o, "queueDepth", 0, INT64_MAX, &depth, err, errlen) ||
+	    opt_int(o, "queueDropped", 0, INT64_MAX, &dropped, err, errlen) ||
+	    opt_int(o, "relaySessions", 0, INT64_MAX, &sessions, err, errlen))
+		rc = FUOTA_ERR_MALFORMED;
+	st->act = (int)act;
+	st->csq = (int)csq;
+	st->ber = (int)ber;
+	st->queue_depth = (uint64_t)depth;
+	st->queue_dropped = (uint64_t)dropped;
+	st->relay_sessions = (uint64_t)sessions;
+	return rc;
+}
+
+int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, char *err,
+                       size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je), *id;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->reg_stat = -1;
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return bad(err, errlen, "not a JSON object");
+	}
+	id = json_object_get(o, "gatewayId");
+	if (!json_is_string(id) || json_string_length(id) != 16 ||
+	    strspn(json_string_value(id), "0123456789abcdefABCDEF") != 16) {
+		json_decref(o);
+		return bad(err, errlen, "gatewayId: not 16 hex digits");
+	}
+	for (size_t i = 0; i < 16; i++)
+		out->gateway_id[i] = (char)((json_string_value(id)[i] | 0x20));
+	rc = fields(o, out, err, errlen);
+	json_decref(o);
+	return rc;
+}

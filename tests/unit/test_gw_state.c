@@ -1,0 +1,137 @@
+/* fuota-gw's own messages (gw_state.h): topics, gw.ConnState, the modem state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fuota/err.h"
+#include "fuota/gw_state.h"
+
+static void test_topic(void **state)
+{
+	char t[64];
+
+	(void)state;
+	assert_int_equal(gw_topic(t, sizeof(t), "eu868", "0102030405060708", "event", "up"), 0);
+	assert_string_equal(t, "eu868/gateway/0102030405060708/event/up");
+	assert_int_equal(gw_topic(t, sizeof(t), "", "0102030405060708", "state", "modem"), 0);
+	assert_string_equal(t, "gateway/0102030405060708/state/modem");
+	assert_int_equal(gw_topic(t, sizeof(t), NULL, "ab/cd", "event", "up"),
+	                 FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(gw_topic(t, sizeof(t), "eu+", "0102030405060708", "event", "up"),
+	                 FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(gw_topic(t, 20, "eu868", "0102030405060708", "event", "up"),
+	                 FUOTA_ERR_NO_SPACE);
+}
+
+static void test_conn_state(void **state)
+{
+	uint8_t *b;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(gw_conn_state("0102030405060708", true, false, &b, &n), 0);
+	/* state = 2 (varint 1), gateway_id = 3 (16 bytes) */
+	assert_int_equal(n, 20);
+	assert_memory_equal(b,
+	                    "\x10\x01\x1a\x10"
+	                    "0102030405060708",
+	                    20);
+	free(b);
+	assert_int_equal(gw_conn_state("0102030405060708", false, false, &b, &n), 0);
+	assert_int_equal(n, 18); /* OFFLINE is proto3's default: not written */
+	assert_memory_equal(b, "\x1a\x10", 2);
+	free(b);
+	assert_int_equal(gw_conn_state("0102030405060708", false, true, &b, &n), 0);
+	assert_string_equal((char *)b,
+	                    "{\"gatewayId\":\"0102030405060708\",\"state\":\"OFFLINE\"}");
+	free(b);
+}
+
+static struct gw_modem_state sample(void)
+{
+	struct gw_modem_state s = {.gateway_id = "0102030405060708",
+	                           .firmware = "03.15",
+	                           .app = "A00.01",
+	                           .imei = "004999010640000",
+	                           .reg_stat = 1,
+	                           .ci = "01A2D001",
+	                           .tac = "0001",
+	                           .act = 7,
+	                           .oper = "fuota-sim",
+	                           .csq = 20,
+	                           .ber = 99,
+	                           .link_up = true,
+	                           .relay_sessions = 1};
+	return s;
+}
+
+static void test_modem_json(void **state)
+{
+	struct gw_modem_state a = sample(), b;
+	char *js, err[128];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(gw_modem_to_json(&a, &js, &n), 0);
+	assert_non_null(strstr(js, "\"rssiDbm\":-73"));
+	assert_non_null(strstr(js, "\"registration\":\"home\""));
+	assert_int_equal(gw_modem_from_json(js, n, &b, err, sizeof(err)), 0);
+	assert_false(gw_modem_changed(&a, &b));
+	assert_string_equal(b.oper, "fuota-sim");
+	free(js);
+	a.csq = 99; /* unknown signal: no rssiDbm */
+	assert_int_equal(gw_modem_to_json(&a, &js, &n), 0);
+	assert_null(strstr(js, "rssiDbm"));
+	free(js);
+#define BAD(s) gw_modem_from_json(s, strlen(s), &b, err, sizeof(err))
+	assert_int_equal(BAD("{\"gatewayId\":\"01020304\"}"), FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "gatewayId: not 16 hex digits");
+	assert_int_equal(BAD("{\"gatewayId\":\"0102030405060708\",\"csq\":\"20\"}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "csq: not an integer in 0..99");
+	assert_int_equal(BAD("{\"gatewayId\":\"0102030405060708\",\"registration\":\"x\"}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(BAD("{\"gatewayId\":\"0102030405060708\",\"operator\":\"a\\u0000b\"}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(BAD("{\"gatewayId\":\"0102030405060708\",\"linkUp\":1}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(BAD("[]"), FUOTA_ERR_MALFORMED);
+#undef BAD
+}
+
+static void test_changed(void **state)
+{
+	struct gw_modem_state a = sample(), b = sample();
+
+	(void)state;
+	assert_false(gw_modem_changed(&a, &b));
+	b.queue_depth = 5; /* the queue starts filling: worth saying */
+	assert_true(gw_modem_changed(&a, &b));
+	a.queue_depth = 3; /* only the depth moved */
+	assert_false(gw_modem_changed(&a, &b));
+	b.csq = 12;
+	assert_true(gw_modem_changed(&a, &b));
+	b = a;
+	b.reg_stat = 2;
+	assert_true(gw_modem_changed(&a, &b));
+	b = a;
+	b.link_up = false;
+	assert_true(gw_modem_changed(&a, &b));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_topic),
+	        cmocka_unit_test(test_conn_state),
+	        cmocka_unit_test(test_modem_json),
+	        cmocka_unit_test(test_changed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
