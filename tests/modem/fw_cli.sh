@@ -4,11 +4,12 @@
 #                             kill-foat | kill-uart (SIGKILL at random points, then again)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
-# success, the MNO profile restored (Table 16 resets it).
+# success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
+# (the AT log, the state file, the NVM) for a look after the run.
 set -u
 SIM=$1 CLI=$2 CASE=$3
 D=$(mktemp -d /tmp/fwcli-XXXXXX)
-trap 'kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; rm -rf "$D"' EXIT
+trap 'kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; [ -n "${FW_CLI_KEEP:-}" ] && cp -r "$D" "$FW_CLI_KEEP"; rm -rf "$D"' EXIT
 mkdir "$D/fs" "$D/www"
 python3 - "$D" <<'PY'
 import os, struct, sys, zlib
@@ -32,6 +33,8 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
 run() { "$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@"; }
 fail() { echo "FAIL: $*"; tail -n 40 "$D/at.log" 2>/dev/null; exit 1; }
+# the state the state file holds ("" when it cannot be read)
+state() { "$CLI" --state "$D/st" --json status 2>/dev/null | sed -n 's/.*"state": *"\([a-z -]*\)".*/\1/p'; }
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
@@ -41,14 +44,28 @@ kill-foat | kill-uart)
 	m=${CASE#kill-}
 	pkg=$D/delta.upd
 	[ "$m" = foat ] && pkg=$D/full.upd
-	# SIGKILL after 0.3 .. 9 s, three times, then let each run go on: the manager must find
-	# where it stands from its state file, finish, or fail cleanly and take the update again
+	# SIGKILL after 0.3 .. 9 s, three times: each time the operator's next step (the update
+	# while nothing is under way, else resume) is started and killed. The CLI is started right
+	# here, not in a function's subshell: killing such a subshell left fuota-modem running on,
+	# a second client on the same port beside the next one (the cause of the old flake).
 	for k in 1 2 3; do
-		run update --method "$m" --package "$pkg" >/dev/null 2>&1 &
+		st=$(state)
+		[ "$st" = "done" ] && break
+		if [ "$st" = idle ] || [ "$st" = failed ]; then
+			set -- update --method "$m" --package "$pkg"
+		else
+			set -- resume
+		fi
+		"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
 		pid=$!
-		sleep "$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')"
-		kill -9 "$pid" 2>/dev/null
+		t=$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')
+		# FW_CLI_KILLS="T1 T2 T3" replays the kill times a failed run printed
+		[ -n "${FW_CLI_KILLS:-}" ] && t=$(echo "$FW_CLI_KILLS" | cut -d' ' -f"$k")
+		echo "SIGKILL $k: $1 ($st) after $t s"
+		sleep "$t"
+		kill -9 "$pid" 2>/dev/null || echo "  it had ended already"
 		wait "$pid" 2>/dev/null
+		kill -0 "$pid" 2>/dev/null && fail "fuota-modem $pid outlived its SIGKILL"
 		"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL $k"
 	done
 	# resume first; the update again only while the module is not on the new version (a
