@@ -236,6 +236,10 @@ void msim_fs_reset(struct msim *m);
 void msim_fw_received(struct msim *m, int rc, const uint8_t *d, size_t n, unsigned long blocks);
 bool msim_fw_xm_byte(struct msim *m, uint8_t *b);
 bool msim_fw_boot(struct msim *m);
+/* Every byte from the host: a reset command (AT+CFUN=15/16, AT+CPWROFF, AT+UFACTORY) sent while
+ * the module installs or waits in Firmware Update Mode is the host's fault the app note forbids
+ * (§4.1.1, §6.1.1): counted and told on stderr ("fuota-modem-sim: RESET DURING UPDATE"). */
+void msim_fw_host_byte(struct msim *m, uint8_t b);
 int msim_fw_control(struct msim *m, const char *line, const char **why);
 
 /* msim_state.c */

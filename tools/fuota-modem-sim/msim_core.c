@@ -327,6 +327,8 @@ void msim_input(struct msim *m, const uint8_t *data, size_t len)
 {
 	size_t i = 0;
 
+	for (size_t k = 0; m->powered && k < len; k++)
+		msim_fw_host_byte(m, data[k]);
 	while (i < len) {
 		if (!m->powered || m->silent || m->mode == MSIM_MODE_OFF)
 			return;

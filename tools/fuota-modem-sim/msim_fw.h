@@ -51,6 +51,8 @@ struct msim_fw {
 	int validate_fail;  /* the next validation fails with this code; 0 off */
 	long xm_corrupt; /* flip a bit of this Xmodem byte (1-based) of the next session; 0 off */
 	unsigned install_ms; /* the install's length (validation a tenth of it) */
+	char tail[16];       /* the host's last bytes, for the reset check */
+	unsigned resets;     /* reset commands the host sent during an update */
 };
 
 /* CRC-32 (IEEE 802.3, reflected, init and xorout 0xFFFFFFFF) over d, continuing crc (0 first). */

@@ -181,6 +181,35 @@ bool msim_fw_xm_byte(struct msim *m, uint8_t *b)
 	return true;
 }
 
+void msim_fw_host_byte(struct msim *m, uint8_t b)
+{
+	static const char *const resets[] = {"AT+CFUN=15", "AT+CFUN=16", "AT+CPWROFF",
+	                                     "AT+UFACTORY"};
+	size_t n = strlen(m->fw.tail);
+
+	if (m->fw.phase == MSIM_FW_IDLE) {
+		m->fw.tail[0] = 0;
+		return;
+	}
+	if (n + 1 >= sizeof(m->fw.tail)) {
+		memmove(m->fw.tail, m->fw.tail + 1, n);
+		n--;
+	}
+	m->fw.tail[n] = b ? (char)b : ' ';
+	m->fw.tail[n + 1] = 0;
+	for (size_t i = 0; i < sizeof(resets) / sizeof(resets[0]); i++) {
+		size_t k = strlen(resets[i]);
+
+		if (n + 1 >= k && memcmp(m->fw.tail + n + 1 - k, resets[i], k) == 0) {
+			m->fw.resets++;
+			fprintf(stderr, "fuota-modem-sim: RESET DURING UPDATE: %s while %s\n",
+			        resets[i],
+			        m->fw.phase == MSIM_FW_INSTALLING ? "installing"
+			                                          : "in update mode");
+		}
+	}
+}
+
 /* At the end of a boot: Firmware Update Mode and an install survive it. True when the update
  * took the boot over. */
 bool msim_fw_boot(struct msim *m)
