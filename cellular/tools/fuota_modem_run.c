@@ -253,15 +253,27 @@ static void close_modem(struct fm *fm)
 static int dispatch(struct fm *fm, struct upd *p)
 {
 	const char *cmd = fm->o->argv[0];
-	bool quiet = !fwu_reset_allowed(fwu_get_status(fm->u)->state);
+	const struct fwu_status *st = fwu_get_status(fm->u);
+	bool quiet = !fwu_reset_allowed(st->state);
+	bool going = strcmp(cmd, "update") == 0 && fwu_update_under_way(st, p->m);
 	int err = FUOTA_OK;
 
-	/* a module mid-install answers nothing: only resume and watch go on without a boot */
-	if (strcmp(cmd, "resume") != 0 && !(strcmp(cmd, "watch") == 0 && quiet))
+	/* a module mid-install or in Firmware Update Mode answers no AT: resume, watch and an
+	 * update under way go on without a boot */
+	if (strcmp(cmd, "resume") != 0 && !(strcmp(cmd, "watch") == 0 && quiet) && !going)
 		err = sara_boot(fm->s, 30000);
 	if (err != FUOTA_OK) {
 		fprintf(stderr, "fuota-modem: %s\n", sara_last_error(fm->s));
 		return err;
+	}
+	/* FOAT goes on in fwu_foat, with the package; a download cut midway starts again */
+	if (going && p->m != FWU_M_FOAT) {
+		err = fwu_resume(fm->u);
+		if (err != FUOTA_OK || st->state != FWU_S_FAILED || st->fail != FWU_F_INTERRUPTED)
+			return err;
+		err = sara_boot(fm->s, 30000);
+		if (err != FUOTA_OK)
+			return err;
 	}
 	if (strcmp(cmd, "update") == 0)
 		return run_update(fm, p);
@@ -296,8 +308,12 @@ int fm_modem(const struct fm_opts *o)
 		fputs("fuota-modem: update: --method and its arguments, see --help\n", stderr);
 		return FM_EXIT_USAGE;
 	}
-	/* refused before the port is even opened: no second transfer over an install */
-	if (strcmp(o->argv[0], "update") == 0 && !fwu_transfer_allowed(st.state, p.m)) {
+	/* refused before the port is even opened: no second transfer over an install; the same
+	 * update asked again goes on from where it stands */
+	if (strcmp(o->argv[0], "update") == 0 && fwu_update_under_way(&st, p.m))
+		fprintf(stderr, "fuota-modem: %s %s under way: going on with it\n",
+		        fwu_method_name(st.method), fwu_state_name(st.state));
+	else if (strcmp(o->argv[0], "update") == 0 && !fwu_transfer_allowed(st.state, p.m)) {
 		fprintf(stderr, "fuota-modem: refused: %s %s; run resume\n",
 		        fwu_method_name(st.method), fwu_state_name(st.state));
 		fm_print(o, &st, "refused");

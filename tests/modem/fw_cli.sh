@@ -1,7 +1,8 @@
 #!/bin/sh
 # cellular.fw-cli-<case>: the fuota-modem command line updates fuota-modem-sim on its pty.
 #   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail |
-#                             kill-foat | kill-uart (SIGKILL at random points, then again)
+#                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
+#                             mid-transfer, then mid-install)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
@@ -27,7 +28,7 @@ PY
 FAULT=
 case $CASE in install-powerloss) FAULT="fw-power-install 40" ;; esac
 "$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
-	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" &
+	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" 2>"$D/sim.err" &
 SIMPID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
@@ -35,12 +36,43 @@ run() { "$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@"; }
 fail() { echo "FAIL: $*"; tail -n 40 "$D/at.log" 2>/dev/null; exit 1; }
 # the state the state file holds ("" when it cannot be read)
 state() { "$CLI" --state "$D/st" --json status 2>/dev/null | sed -n 's/.*"state": *"\([a-z -]*\)".*/\1/p'; }
+# killat STATE PCT ARGS...: fuota-modem ARGS in the background, SIGKILLed once its state file
+# says STATE at PCT % or more (polled every 50 ms; 60 s at most)
+killat() {
+	want=$1 pct=$2
+	shift 2
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
+	kpid=$!
+	for _ in $(seq 1200); do
+		j=$("$CLI" --state "$D/st" --json status 2>/dev/null)
+		p=$(echo "$j" | sed -n 's/.*"pct": *\([0-9]*\).*/\1/p')
+		case $j in *"\"state\":\"$want\""*) [ "${p:-0}" -ge "$pct" ] && break ;; esac
+		kill -0 "$kpid" 2>/dev/null || fail "fuota-modem ended before $want $pct %"
+		sleep 0.05
+	done
+	kill -9 "$kpid"
+	wait "$kpid" 2>/dev/null
+	echo "SIGKILL: $want at $p %"
+	"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL"
+}
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
-kill-foat | kill-uart)
+kill-foat)
+	# SIGKILL mid-transfer, then the same update again killed mid-install, then once more to
+	# the end: the update must go on from where it stands each time (§4.1.1: the package
+	# again to a module in Firmware Update Mode; an install waited for, never sent again)
+	killat "update-mode" 20 update --method foat --package "$D/full.upd"
+	killat "installing" 30 update --method foat --package "$D/full.upd"
+	run update --method foat --package "$D/full.upd"
+	rc=$?
+	grep -q 'FOAT under way: the package again' "$D/at.log" || fail "no package sent again"
+	grep -q 'FOAT under way: waiting for its install' "$D/at.log" || fail "no install waited for"
+	[ "$(grep -c 'AT+UFWUPD=' "$D/at.log")" -eq 1 ] || fail "+UFWUPD sent more than once"
+	;;
+kill-uart)
 	m=${CASE#kill-}
 	pkg=$D/delta.upd
 	[ "$m" = foat ] && pkg=$D/full.upd
@@ -102,4 +134,6 @@ else
 	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
 	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
 fi
+# the simulator tells of a reset command sent while it installed or waited in update mode
+grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
 echo PASS

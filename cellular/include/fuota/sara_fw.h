@@ -37,6 +37,8 @@ struct fwu_config {
 	uint32_t boot_timeout_ms;         /* sara_boot after an update; 0: 60 s */
 	uint32_t xm_ack_timeout_ms;       /* Xmodem; 0: xmodem.h default */
 	unsigned xm_retries;              /* Xmodem; 0: xmodem.h default */
+	uint32_t foat_probe_ms;           /* a FOAT found under way: wait this long for the
+	                                   * module's handshake before asking AT; 0: 25 s */
 	void (*close_sockets)(void *ctx); /* §3.7.3; may be NULL */
 	/* Called at every transition (msg NULL: progress) and with a message when there is news for
 	 * the user: done, failed, stuck, an error. May be NULL. */
@@ -83,8 +85,12 @@ struct fwu_foat_opts {
 /* FOAT (§4): AT+UFWUPD=<filetype>,<baud> on the raw stream, the port switched to baud, +UFWUPD:
  * ONGOING, the package by Xmodem within the 109 s window, then validation and install URCs to
  * +UFWUPD: 128, the module back, its version and the restore. In UPDATE_MODE (a transfer cut by a
- * power loss) the package goes again without +UFWUPD. Returns 0 when the update is DONE, else
- * the error of the step that stopped it (the status tells where it stands). */
+ * power loss) the package goes again without +UFWUPD. A FOAT found under way in the state file (a
+ * host killed mid-update runs it again) goes on: an install is waited for, never sent again; a
+ * module that may be in Firmware Update Mode gets the package at its rate if it shakes hands
+ * within foat_probe_ms, else, when it answers AT (the old firmware), a fresh FOAT. Returns 0 when
+ * the update is DONE, else the error of the step that stopped it (the status tells where it
+ * stands). */
 int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foat_opts *o);
 
 /* HTTP (§5.2): the stale package deleted, the profile configured, AT+UHTTPC=<p>,100,"<path>",
