@@ -240,6 +240,10 @@ bool msim_fw_boot(struct msim *m);
  * the module installs or waits in Firmware Update Mode is the host's fault the app note forbids
  * (§4.1.1, §6.1.1): counted and told on stderr ("fuota-modem-sim: RESET DURING UPDATE"). */
 void msim_fw_host_byte(struct msim *m, uint8_t b);
+/* The fw-power-dl fault for a download into the FOAT area (+UDWNFILE, +UHTTPC/+UFTPC=..100): when
+ * n bytes of it reach the fault's byte, the first bytes are written as a partial package and the
+ * power goes (back 300 ms later). True when it went: the caller stops. */
+bool msim_fw_dl_cut(struct msim *m, const char *tag, const char *name, const uint8_t *d, size_t n);
 int msim_fw_control(struct msim *m, const char *line, const char **why);
 
 /* msim_state.c */

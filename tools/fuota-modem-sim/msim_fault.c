@@ -13,7 +13,9 @@
  *   urc TEXT              send TEXT as a URC now
  *   cereg STAT            the network changes the registration state (0..5)
  * and the firmware update's (msim_fw_run.c):
- *   fw-power-dl BYTE      power lost when the FOAT transfer reaches that byte (back 300 ms later)
+ *   fw-power-dl BYTE      power lost when a download reaches that byte (back 300 ms later): the
+ *                         FOAT transfer, or +UDWNFILE / +UHTTPC / +UFTPC into the FOAT area (a
+ *                         partial updatePackage.bin is left)
  *   fw-power-install PCT  power lost when the install reaches PCT % (it starts again at boot)
  *   fw-lose-128 [N]       the next N "128" success URCs are not sent
  *   fw-validate-fail [C]  the next validation fails with code C (default 247)

@@ -210,6 +210,17 @@ void msim_fw_host_byte(struct msim *m, uint8_t b)
 	}
 }
 
+bool msim_fw_dl_cut(struct msim *m, const char *tag, const char *name, const uint8_t *d, size_t n)
+{
+	if (m->fw.power_dl_byte < 0 || strcmp(tag, "FOAT") != 0 || (long)n < m->fw.power_dl_byte)
+		return false;
+	/* what reached the flash stays: a stale partial package (§5.3: delete it first) */
+	(void)msim_fs_write(m, tag, name, d, (size_t)m->fw.power_dl_byte, false);
+	m->fw.power_dl_byte = -1;
+	power_loss(m);
+	return true;
+}
+
 /* At the end of a boot: Firmware Update Mode and an install survive it. True when the update
  * took the boot over. */
 bool msim_fw_boot(struct msim *m)
