@@ -289,8 +289,8 @@ static int downloaded(struct fwu *u, const struct sara_xfer *x, const char *md5)
 	return fwu_apply(u, &ev);
 }
 
-int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
-             const char *md5, uint32_t timeout_ms)
+static int http_once(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
+                     const char *md5, uint32_t timeout_ms)
 {
 	struct sara_xfer x;
 	int err, cls = 0, code = 0;
@@ -301,6 +301,9 @@ int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const 
 	if (err != FUOTA_OK)
 		return err;
 	delete_stale(u);
+	err = u->cfg.data_up ? u->cfg.data_up(u->cfg.ctx) : FUOTA_OK;
+	if (err != FUOTA_OK)
+		return dl_failed(u, FWU_F_DOWNLOAD, err, err, "data connection");
 	err = sara_http_config(u->s, profile, cfg);
 	if (err == FUOTA_OK)
 		err = sara_http_get(u->s, profile, path, NULL, timeout_ms, &x);
@@ -312,8 +315,8 @@ int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const 
 	return err == FUOTA_OK ? fwu_finish(u) : err;
 }
 
-int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, const char *md5,
-            uint32_t timeout_ms)
+static int ftp_once(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path,
+                    const char *md5, uint32_t timeout_ms)
 {
 	struct sara_xfer x;
 	int err, cls = 0, code = 0;
@@ -324,6 +327,9 @@ int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, con
 	if (err != FUOTA_OK)
 		return err;
 	delete_stale(u);
+	err = u->cfg.data_up ? u->cfg.data_up(u->cfg.ctx) : FUOTA_OK;
+	if (err != FUOTA_OK)
+		return dl_failed(u, FWU_F_DOWNLOAD, err, err, "data connection");
 	err = sara_ftp_config(u->s, cfg);
 	if (err == FUOTA_OK)
 		err = sara_ftp_login(u->s, 60000);
@@ -337,7 +343,7 @@ int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, con
 	return err == FUOTA_OK ? fwu_finish(u) : err;
 }
 
-int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
+static int uart_once(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
 {
 	struct fwu_event ev = {.kind = FWU_EV_DL_DONE};
 	size_t size = 0;
@@ -363,6 +369,53 @@ int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
 	}
 	err = fwu_apply(u, &ev);
 	return err == FUOTA_OK ? fwu_finish(u) : err;
+}
+
+/* A download into the FOAT area that got no result in time (the module went away: power lost
+ * mid-download) starts again from scratch: such a download does not resume, and what reached the
+ * FOAT area is a stale partial package, deleted first (§5.3). FWU_DL_TRIES in all. */
+static bool dl_again(struct fwu *u, int err, unsigned *tries)
+{
+	if (err != FUOTA_ERR_TIMEOUT || ++*tries >= FWU_DL_TRIES || u->st.state != FWU_S_FAILED ||
+	    u->st.fail != FWU_F_DOWNLOAD)
+		return false;
+	at_log_note(u->cfg.at, "no download result (the module restarted?): the download again");
+	return sara_boot(u->s, u->cfg.boot_timeout_ms) == FUOTA_OK;
+}
+
+int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
+             const char *md5, uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = http_once(u, profile, cfg, path, md5, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
+}
+
+int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, const char *md5,
+            uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = ftp_once(u, cfg, path, md5, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
+}
+
+int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = uart_once(u, pkg, len, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
 }
 
 /* AT+UFWINSTALL=1,<baud> (Table 13). The state goes to INSTALL_START before the command is sent

@@ -204,6 +204,34 @@ static int run_rot(struct fm *fm)
 	return err;
 }
 
+static void report(void *ctx, const struct fwu_status *st, const char *msg)
+{
+	struct fm *fm = ctx;
+
+	fm_report((void *)(uintptr_t)fm->o, st, msg);
+}
+
+/* Before each HTTP/FTP download try: registered, with the APN of context 1 from the desired
+ * configuration (when it has one), and PSD profile 0 on context 1. */
+static int data_up(void *ctx)
+{
+	struct fm *fm = ctx;
+	const struct fwu_desired *d = fwu_get_desired(fm->u);
+	const char *apn = NULL;
+	size_t i;
+	int err;
+
+	for (i = 0; i < FWU_APNS; i++)
+		if (d->apn[i].cid == 1)
+			apn = d->apn[i].apn;
+	err = sara_register(fm->s, apn, 180000, NULL);
+	if (err == FUOTA_OK)
+		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
+	if (err != FUOTA_OK)
+		fprintf(stderr, "fuota-modem: data connection: %s\n", sara_last_error(fm->s));
+	return err;
+}
+
 static int open_modem(struct fm *fm)
 {
 	const struct fm_opts *o = fm->o;
@@ -234,8 +262,9 @@ static int open_modem(struct fm *fm)
 	fc.serial = &fm->ser;
 	fc.state_path = o->state;
 	fc.baud = o->baud;
-	fc.on_report = fm_report;
-	fc.ctx = (void *)(uintptr_t)o;
+	fc.on_report = report;
+	fc.data_up = data_up;
+	fc.ctx = fm;
 	return fwu_open(&fc, &fm->u);
 }
 

@@ -1,10 +1,12 @@
 #!/bin/sh
 # cellular.fw-cli-<case>: the fuota-modem command line updates fuota-modem-sim on its pty.
-#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail |
+#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | http | ftp | install-powerloss |
+#                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
+#                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
-# the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
+# the versions the CLI read by ATI9, no credential in a log, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
 # (the AT log, the state file, the NVM) for a look after the run.
 set -u
@@ -26,7 +28,13 @@ bad[200] ^= 1
 open(d + '/bad.upd', 'wb').write(bytes(bad))
 PY
 FAULT=
-case $CASE in install-powerloss) FAULT="fw-power-install 40" ;; esac
+case $CASE in
+install-powerloss) FAULT="fw-power-install 40" ;;
+*-dl-powerloss) FAULT="fw-power-dl 3000" ;;
+esac
+cp "$D/delta.upd" "$D/www/delta.upd"
+# credentials that must never reach a log
+SECRET=pw-$$-never-logged
 "$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
 	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" 2>"$D/sim.err" &
 SIMPID=$!
@@ -60,6 +68,20 @@ case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
+uart-dl-powerloss)
+	# the power goes at byte 3000 of the +UDWNFILE: no OK; the download again from scratch
+	run update --method uart --package "$D/delta.upd" --timeout 4 2>"$D/err"
+	rc=$?
+	;;
+http | ftp | http-dl-powerloss | ftp-dl-powerloss)
+	# +UHTTPC=0,100 / +UFTPC=100 into the FOAT area, the MD5 checked against the package's;
+	# with the fault the power goes at byte 3000 and the download starts again
+	run update --method "${CASE%%-*}" --server fw.example --path /delta.upd \
+		--package "$D/delta.upd" --user fuota --password "$SECRET" --timeout 4 2>"$D/err"
+	rc=$?
+	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
+	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
+	;;
 kill-foat)
 	# SIGKILL mid-transfer, then the same update again killed mid-install, then once more to
 	# the end: the update must go on from where it stands each time (§4.1.1: the package
@@ -134,6 +156,12 @@ else
 	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
 	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
 fi
+case $CASE in *-dl-powerloss)
+	grep -q 'the download again' "$D/at.log" || fail "the download did not start again"
+	[ "$(grep -c 'AT+UDELFILE="updatePackage.bin","FOAT"' "$D/at.log")" -ge 2 ] ||
+		fail "the stale package was not deleted before the second download"
+	;;
+esac
 # the simulator tells of a reset command sent while it installed or waited in update mode
 grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
 echo PASS

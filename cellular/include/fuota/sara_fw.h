@@ -40,6 +40,10 @@ struct fwu_config {
 	uint32_t foat_probe_ms;           /* a FOAT found under way: wait this long for the
 	                                   * module's handshake before asking AT; 0: 25 s */
 	void (*close_sockets)(void *ctx); /* §3.7.3; may be NULL */
+	/* Brings the data connection up (registration, PDP context) before each HTTP or FTP
+	 * download try: a module that restarted mid-download has lost it. Returns 0 or an error;
+	 * NULL: the caller keeps the connection up. */
+	int (*data_up)(void *ctx);
 	/* Called at every transition (msg NULL: progress) and with a message when there is news for
 	 * the user: done, failed, stuck, an error. May be NULL. */
 	void (*on_report)(void *ctx, const struct fwu_status *st, const char *msg);
@@ -92,6 +96,11 @@ struct fwu_foat_opts {
  * the update is DONE, else the error of the step that stopped it (the status tells where it
  * stands). */
 int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foat_opts *o);
+
+/* Downloads into the FOAT area (HTTP, FTP, UART) tried this often when one gets no result in time
+ * (the module restarted mid-download): each try starts from scratch, the stale partial package
+ * deleted first. */
+#define FWU_DL_TRIES 3
 
 /* HTTP (§5.2): the stale package deleted, the profile configured, AT+UHTTPC=<p>,100,"<path>",
  * +UUHTTPCR's MD5 compared with md5 (32 hex digits), then fwu_install's path to DONE. */
