@@ -188,7 +188,9 @@ static void on_dl_failed(struct fwu_status *n, const struct fwu_event *ev, unsig
 	}
 	if (installing(n->state) || n->state == FWU_S_RESTORING || n->state == FWU_S_UPDATE_MODE)
 		return;
-	if (ev->method == FWU_M_UFOTA && (n->state == FWU_S_IDLE || n->state == FWU_S_DONE))
+	/* a new campaign's end (a device rejection), also after one that failed */
+	if (ev->method == FWU_M_UFOTA &&
+	    (n->state == FWU_S_IDLE || n->state == FWU_S_DONE || n->state == FWU_S_FAILED))
 		fresh(n, FWU_M_UFOTA);
 	else if (n->state != FWU_S_DOWNLOADING && n->state != FWU_S_PAUSED &&
 	         n->state != FWU_S_ACK_PENDING && n->state != FWU_S_DOWNLOADED)

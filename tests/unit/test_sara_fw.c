@@ -401,6 +401,17 @@ static void test_ufota_modes(void **state)
 	r.st.ufota_mode = 3;
 	urc(&r, "+UFOTASTAT: 2,3,100");
 	assert_int_equal(r.st.fail, FWU_F_REJECTED);
+	/* a campaign that failed, then the next one rejected by the device: recorded as such */
+	r.st.ufota_mode = 2;
+	urc(&r, "+UFOTASTAT: 0,3,0");
+	urc(&r, "+UFOTASTAT: 2,3,100");
+	assert_int_equal(r.st.fail, FWU_F_CANCELLED);
+	r.st.ufota_mode = 3;
+	r.st.seq = 0;
+	urc(&r, "+UFOTASTAT: 2,3,100");
+	assert_int_equal(r.st.state, FWU_S_FAILED);
+	assert_int_equal(r.st.fail, FWU_F_REJECTED);
+	assert_true(r.acts & FWU_A_REPORT);
 }
 
 static void test_rot(void **state)
