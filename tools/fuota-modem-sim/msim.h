@@ -245,6 +245,15 @@ void msim_fw_host_byte(struct msim *m, uint8_t b);
  * power goes (back 300 ms later). True when it went: the caller stops. */
 bool msim_fw_dl_cut(struct msim *m, const char *tag, const char *name, const uint8_t *d, size_t n);
 int msim_fw_control(struct msim *m, const char *line, const char **why);
+/* The package of the FOAT area installed as +UFWINSTALL does (uFOTA's server-driven install). */
+void msim_fw_install(struct msim *m);
+
+/* msim_ufota.c: uFOTA campaigns and +USECFW. The control's "ufota-campaign FILE",
+ * "ufota-pause|resume|cancel" and "rot 0|1|3"; the hooks at the end of a boot and after an
+ * installed update. */
+int msim_ufota_control(struct msim *m, const char *line, const char **why);
+void msim_ufota_boot(struct msim *m);
+void msim_ufota_updated(struct msim *m);
 
 /* msim_state.c */
 void msim_nvm_defaults(struct msim_nvm *n);

@@ -86,6 +86,7 @@ static void finished(struct msim *m)
 	if (msim_fs_path(m, "FOAT", "updatePackage.bin", path, sizeof(path)) == 0)
 		remove(path);
 	m->fw.phase = MSIM_FW_IDLE;
+	msim_ufota_updated(m);
 	msim_reboot_later(m);
 }
 
@@ -234,6 +235,7 @@ bool msim_fw_boot(struct msim *m)
 		return true;
 	}
 	m->fw.rate = 0;
+	msim_ufota_boot(m);
 	return false;
 }
 
@@ -308,6 +310,13 @@ int msim_h_ufwinstall(struct msim *m, const struct msim_cmd *c)
 	m->fw.rate = (unsigned)baud;
 	msim_timer_add(m, 50, to_bootloader, 0);
 	return 0;
+}
+
+void msim_fw_install(struct msim *m)
+{
+	m->fw.method = 2;
+	m->fw.rate = 0;
+	msim_timer_add(m, 50, to_bootloader, 0);
 }
 
 static int number(const char *rest, long lo, long hi, long dflt, long *v)
