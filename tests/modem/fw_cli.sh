@@ -164,4 +164,5 @@ case $CASE in *-dl-powerloss)
 esac
 # the simulator tells of a reset command sent while it installed or waited in update mode
 grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
+grep -E 'Sanitizer|runtime error' "$D/sim.err" && fail "the simulator's sanitizer report"
 echo PASS
