@@ -177,8 +177,14 @@ static int run_ufota(struct fm *fm)
 		return fwu_ufota_enable(fm->u);
 	if (strcmp(sub, "config") == 0 && arg)
 		return fwu_ufota_config(fm->u, atoi(arg));
-	if (strcmp(sub, "ack") == 0 && arg && atoi(arg) > 0)
-		return fwu_ufota_ack(fm->u, atoi(arg));
+	/* the download follows the ack by itself: watched here, since the URCs of a download that
+	 * runs while no fuota-modem does are lost */
+	if (strcmp(sub, "ack") == 0 && arg && atoi(arg) > 0) {
+		int err = fwu_ufota_ack(fm->u, atoi(arg));
+
+		return err == FUOTA_OK ? fwu_watch(fm->u, (uint32_t)atoi(arg) * 1000u + 3600000u)
+		                       : err;
+	}
 	if (strcmp(sub, "reject") == 0)
 		return fwu_ufota_ack(fm->u, 0);
 	if (strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 || strcmp(sub, "cancel") == 0)

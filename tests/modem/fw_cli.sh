@@ -3,6 +3,7 @@
 #   fw_cli.sh SIM CLI CASE    CASE: foat | uart | http | ftp | install-powerloss |
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
+#                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
@@ -93,6 +94,25 @@ kill-foat)
 	grep -q 'FOAT under way: the package again' "$D/at.log" || fail "no package sent again"
 	grep -q 'FOAT under way: waiting for its install' "$D/at.log" || fail "no install waited for"
 	[ "$(grep -c 'AT+UFWUPD=' "$D/at.log")" -eq 1 ] || fail "+UFWUPD sent more than once"
+	;;
+ufota-ack)
+	# a wait-for-ack campaign (§3.4.2) from the command line: watch returns when the server
+	# asks; ack 20 accepts (the download starts 1 s later at the simulator's scale) and
+	# follows the download and the server's install to the new version
+	run ufota config 2 >/dev/null || fail "ufota config"
+	run ufota enable >/dev/null || fail "ufota enable"
+	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
+	run watch --timeout 30 >"$D/watch.out" 2>&1 &
+	wpid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
+		sleep 0.05
+	done
+	echo "ufota-campaign delta.upd" >"$D/ctl"
+	wait "$wpid" || fail "watch: exit $?"
+	grep -q 'ack-pending' "$D/watch.out" || fail "watch did not stop at the server's request"
+	run ufota ack 20
+	rc=$?
 	;;
 kill-uart)
 	m=${CASE#kill-}

@@ -150,7 +150,8 @@ int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode);
 int fwu_ufota_srlt(struct fwu *u, long set_s, long *seconds);
 
 /* The idle loop of a host that watches an update: URCs dispatched, actions run, until the status
- * reaches DONE or FAILED (a transition while watching) or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
+ * reaches DONE or FAILED, or a state that waits for the host (ACK_PENDING: +UFOTAACK; DOWNLOADED:
+ * fwu_install), by a transition while watching, or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
 int fwu_watch(struct fwu *u, uint32_t timeout_ms);
 
 #endif
