@@ -318,6 +318,10 @@ static int dispatch(struct fm *fm, struct upd *p)
 		return fwu_install(fm->u);
 	if (strcmp(cmd, "restore") == 0)
 		return fwu_restore_now(fm->u);
+	/* the host's turn already (its URC may have come while the module booted) */
+	if (strcmp(cmd, "watch") == 0 &&
+	    (st->state == FWU_S_ACK_PENDING || st->state == FWU_S_DOWNLOADED))
+		return FUOTA_OK;
 	if (strcmp(cmd, "watch") == 0)
 		return fwu_watch(fm->u, (fm->o->argc > 2 && strcmp(fm->o->argv[1], "--timeout") == 0
 		                                 ? (uint32_t)strtoul(fm->o->argv[2], NULL, 10)
