@@ -202,6 +202,7 @@ int fwu_start(struct fwu *u, enum fwu_method m)
 		fwu_read_version(u, ver, sizeof(ver));
 	ev.version = ver;
 	u->err[0] = 0;
+	u->started = true;
 	return fwu_apply(u, &ev);
 }
 
@@ -418,6 +419,7 @@ static void defaults(struct fwu_config *c)
 	c->poll_ms = c->poll_ms ? c->poll_ms : 10000;
 	c->silence_ms = c->silence_ms ? c->silence_ms : 5u * 60000u;
 	c->boot_timeout_ms = c->boot_timeout_ms ? c->boot_timeout_ms : 60000;
+	c->foat_probe_ms = c->foat_probe_ms ? c->foat_probe_ms : 25000;
 }
 
 int fwu_open(const struct fwu_config *cfg, struct fwu **out)

@@ -21,6 +21,8 @@ struct fwu {
 	bool just_sent;    /* +UFWINSTALL just answered OK: the module has not gone silent yet */
 	uint64_t sent_ms;  /* when */
 	uint32_t alt_baud; /* a FOAT rate the module may answer at after the update, 0: none */
+	bool started;      /* this process started an update itself (fwu_start) */
+	bool resending;    /* foat_resume: a package offered to a module that may not wait */
 	int rot_status;    /* the last +USECFW: value, -1 unknown */
 	bool vz_checked;   /* Table 3: the package URI was read for this download */
 	bool vz_active;    /* ... and it is not u-blox's: the Verizon DM server drives it */

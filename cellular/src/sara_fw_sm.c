@@ -27,6 +27,12 @@ bool fwu_transfer_allowed(enum fwu_state s, enum fwu_method m)
 	return s == FWU_S_IDLE || s == FWU_S_DONE || s == FWU_S_FAILED || s == FWU_S_DOWNLOADED;
 }
 
+bool fwu_update_under_way(const struct fwu_status *st, enum fwu_method m)
+{
+	return m != FWU_M_UFOTA && m != FWU_M_NONE && st->method == m && st->state != FWU_S_IDLE &&
+	       st->state != FWU_S_DONE && st->state != FWU_S_FAILED;
+}
+
 static int refuse(char *why, size_t cap, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int refuse(char *why, size_t cap, const char *fmt, ...)
@@ -182,7 +188,9 @@ static void on_dl_failed(struct fwu_status *n, const struct fwu_event *ev, unsig
 	}
 	if (installing(n->state) || n->state == FWU_S_RESTORING || n->state == FWU_S_UPDATE_MODE)
 		return;
-	if (ev->method == FWU_M_UFOTA && (n->state == FWU_S_IDLE || n->state == FWU_S_DONE))
+	/* a new campaign's end (a device rejection), also after one that failed */
+	if (ev->method == FWU_M_UFOTA &&
+	    (n->state == FWU_S_IDLE || n->state == FWU_S_DONE || n->state == FWU_S_FAILED))
 		fresh(n, FWU_M_UFOTA);
 	else if (n->state != FWU_S_DOWNLOADING && n->state != FWU_S_PAUSED &&
 	         n->state != FWU_S_ACK_PENDING && n->state != FWU_S_DOWNLOADED)
@@ -331,6 +339,9 @@ static int dispatch(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 		if (n->state != FWU_S_RESTORING)
 			return refuse(why, cap, "nothing restored (%s)", fwu_state_name(n->state));
 		n->state = FWU_S_DONE;
+		n->pct = 100;
+		n->fail = FWU_F_NONE; /* a transfer that broke off on the way is history */
+		n->fail_code = 0;
 		*a |= FWU_A_REPORT;
 		return FUOTA_OK;
 	case FWU_EV_TIMEOUT:

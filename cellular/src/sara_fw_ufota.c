@@ -180,8 +180,11 @@ int fwu_watch(struct fwu *u, uint32_t timeout_ms)
 
 		if (err != FUOTA_OK)
 			return err;
-		if ((u->st.state == FWU_S_DONE || u->st.state == FWU_S_FAILED) && u->st.seq != seq0)
-			return FUOTA_OK; /* an outcome reached while watching */
+		/* an outcome reached while watching, or a state that waits for the host */
+		if ((u->st.state == FWU_S_DONE || u->st.state == FWU_S_FAILED ||
+		     u->st.state == FWU_S_ACK_PENDING || u->st.state == FWU_S_DOWNLOADED) &&
+		    u->st.seq != seq0)
+			return FUOTA_OK;
 		if (left == 0)
 			return FUOTA_ERR_TIMEOUT;
 		fwu_verizon_tick(u);

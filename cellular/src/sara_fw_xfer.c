@@ -89,6 +89,47 @@ static int set_baud(struct fwu *u, uint32_t baud)
 	return u->cfg.serial->ops->set_baud(u->cfg.serial->ctx, baud);
 }
 
+/* What the module sent while no host listened (its handshakes, the CAN CAN of a receiver that gave
+ * up) is stale: each old NAK would send a block again and an old CAN would cancel the transfer.
+ * Dropped, so the transfer answers a fresh 'C' or NAK (it repeats them, §4.1). */
+static void drain(struct pushback *pb)
+{
+	uint8_t junk[256];
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		size_t got = 0;
+
+		if (pb->io.read(pb->io.ctx, junk, sizeof(junk), 20, &got) != FUOTA_OK || got == 0)
+			break;
+	}
+}
+
+/* A package offered again found no handshake: the module answers AT (the old firmware runs; the
+ * MODULE_BACK makes the update a window failure and foat_resume starts afresh), or it stays
+ * silent (it still waits, or is off): the state stays, resets held. */
+static int probe_failed(struct fwu *u)
+{
+	struct fwu_event ev = {.kind = FWU_EV_MODULE_BACK};
+	char ver[48];
+	int err = FUOTA_ERR_TIMEOUT, i;
+
+	(void)set_baud(u, u->cfg.baud);
+	for (i = 0; i < 3 && err != FUOTA_OK && err != AT_ERR_DEVICE; i++) {
+		at_clear(u->cfg.at);
+		err = at_cmdf(u->cfg.at, NULL, NULL, 1000, "AT");
+		at_clear(u->cfg.at);
+	}
+	if (err != FUOTA_OK && err != AT_ERR_DEVICE)
+		return fwu_fail(u, FUOTA_ERR_TIMEOUT,
+		                "no Xmodem handshake in %u ms and no answer to AT: the module may "
+		                "still wait in Firmware Update Mode; run the update again",
+		                u->cfg.foat_probe_ms);
+	fwu_read_version(u, ver, sizeof(ver));
+	ev.version = ver;
+	return fwu_apply(u, &ev);
+}
+
 /* Sends AT+UFWUPD (with_cmd) and waits for ONGOING on the new rate, then the package by Xmodem. */
 static int foat_session(struct fwu *u, bool with_cmd)
 {
@@ -99,6 +140,7 @@ static int foat_session(struct fwu *u, bool with_cmd)
 	                       .use_1k = u->foat.use_1k,
 	                       .retries = u->cfg.xm_retries,
 	                       .ack_timeout_ms = u->cfg.xm_ack_timeout_ms,
+	                       .handshake_ms = u->resending ? u->cfg.foat_probe_ms : 0,
 	                       .progress = on_xm_progress,
 	                       .progress_ctx = u};
 	struct fwu_event ev = {.kind = FWU_EV_DL_FAILED, .fail = FWU_F_DOWNLOAD};
@@ -133,6 +175,8 @@ static int foat_session(struct fwu *u, bool with_cmd)
 		(void)fwu_apply(u, &ev);
 		return fwu_fail(u, err, "%s: no +UFWUPD: ONGOING (%s)", cmd, fuota_strerror(err));
 	}
+	if (err == FUOTA_OK && !with_cmd)
+		drain(&pb);
 	if (err == FUOTA_OK)
 		err = xm_send(&xc, u->pkg, u->pkg_len, &stats);
 	at_raw_end(u->cfg.at);
@@ -140,6 +184,8 @@ static int foat_session(struct fwu *u, bool with_cmd)
 		ev.kind = FWU_EV_DL_DONE;
 		return fwu_apply(u, &ev);
 	}
+	if (u->resending && err == FUOTA_ERR_TIMEOUT && stats.blocks == 0 && !stats.resends)
+		return probe_failed(u);
 	ev.fail = err == FUOTA_ERR_TIMEOUT && stats.blocks == 0 ? FWU_F_WINDOW : FWU_F_DOWNLOAD;
 	ev.code = err;
 	at_log_note(u->cfg.at, ev.fail == FWU_F_WINDOW ? "FOAT: the 109 s window passed"
@@ -157,6 +203,38 @@ int fwu_do_send_package(struct fwu *u)
 	return foat_session(u, false);
 }
 
+/* A FOAT update under way when this process started (a host killed and run again): an install
+ * goes on by itself and is waited for; a module in Firmware Update Mode, or one that may have got
+ * +UFWUPD, is sent the package again without +UFWUPD at the rate it was put to, the handshake
+ * waited for only foat_probe_ms (§4.1.1: it repeats its 'C'/NAK). No handshake and an answer to
+ * AT: the old firmware runs (window passed, or +UFWUPD never arrived): a fresh FOAT. */
+static int foat_resume(struct fwu *u)
+{
+	struct fwu_event ev = {.kind = FWU_EV_RESTART};
+	bool resend = u->st.state == FWU_S_UPDATE_MODE || u->st.state == FWU_S_DOWNLOADING;
+	int err;
+
+	if (u->st.foat_baud)
+		u->foat.baud = u->st.foat_baud; /* the rate Firmware Update Mode speaks */
+	u->alt_baud = u->foat.baud;
+	u->resending = resend;
+	at_log_note(u->cfg.at, resend ? "FOAT under way: the package again, no +UFWUPD"
+	                              : "FOAT under way: waiting for its install");
+	err = fwu_apply(u, &ev);
+	if (err == FUOTA_OK)
+		err = fwu_run(u);
+	u->resending = false;
+	if (resend && u->st.state == FWU_S_FAILED && u->st.fail == FWU_F_WINDOW) {
+		at_log_note(u->cfg.at, "no handshake, and AT answers: the old firmware runs");
+		err = sara_boot(u->s, u->cfg.boot_timeout_ms);
+		if (err == FUOTA_OK)
+			err = fwu_start(u, FWU_M_FOAT);
+		if (err == FUOTA_OK)
+			err = foat_session(u, true);
+	}
+	return err;
+}
+
 int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foat_opts *o)
 {
 	bool resend = u->st.state == FWU_S_UPDATE_MODE;
@@ -169,9 +247,13 @@ int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foa
 	u->foat.use_1k = o && o->use_1k;
 	u->pkg = pkg;
 	u->pkg_len = len;
-	err = fwu_start(u, FWU_M_FOAT);
-	if (err == FUOTA_OK && !resend)
-		err = foat_session(u, true);
+	if (fwu_update_under_way(&u->st, FWU_M_FOAT) && !u->started) {
+		err = foat_resume(u);
+	} else {
+		err = fwu_start(u, FWU_M_FOAT);
+		if (err == FUOTA_OK && !resend)
+			err = foat_session(u, true);
+	}
 	if (err == FUOTA_OK)
 		err = fwu_finish(u);
 	u->pkg = NULL;
@@ -207,8 +289,8 @@ static int downloaded(struct fwu *u, const struct sara_xfer *x, const char *md5)
 	return fwu_apply(u, &ev);
 }
 
-int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
-             const char *md5, uint32_t timeout_ms)
+static int http_once(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
+                     const char *md5, uint32_t timeout_ms)
 {
 	struct sara_xfer x;
 	int err, cls = 0, code = 0;
@@ -219,6 +301,9 @@ int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const 
 	if (err != FUOTA_OK)
 		return err;
 	delete_stale(u);
+	err = u->cfg.data_up ? u->cfg.data_up(u->cfg.ctx) : FUOTA_OK;
+	if (err != FUOTA_OK)
+		return dl_failed(u, FWU_F_DOWNLOAD, err, err, "data connection");
 	err = sara_http_config(u->s, profile, cfg);
 	if (err == FUOTA_OK)
 		err = sara_http_get(u->s, profile, path, NULL, timeout_ms, &x);
@@ -230,8 +315,8 @@ int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const 
 	return err == FUOTA_OK ? fwu_finish(u) : err;
 }
 
-int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, const char *md5,
-            uint32_t timeout_ms)
+static int ftp_once(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path,
+                    const char *md5, uint32_t timeout_ms)
 {
 	struct sara_xfer x;
 	int err, cls = 0, code = 0;
@@ -242,6 +327,9 @@ int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, con
 	if (err != FUOTA_OK)
 		return err;
 	delete_stale(u);
+	err = u->cfg.data_up ? u->cfg.data_up(u->cfg.ctx) : FUOTA_OK;
+	if (err != FUOTA_OK)
+		return dl_failed(u, FWU_F_DOWNLOAD, err, err, "data connection");
 	err = sara_ftp_config(u->s, cfg);
 	if (err == FUOTA_OK)
 		err = sara_ftp_login(u->s, 60000);
@@ -255,7 +343,7 @@ int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, con
 	return err == FUOTA_OK ? fwu_finish(u) : err;
 }
 
-int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
+static int uart_once(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
 {
 	struct fwu_event ev = {.kind = FWU_EV_DL_DONE};
 	size_t size = 0;
@@ -281,6 +369,53 @@ int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
 	}
 	err = fwu_apply(u, &ev);
 	return err == FUOTA_OK ? fwu_finish(u) : err;
+}
+
+/* A download into the FOAT area that got no result in time (the module went away: power lost
+ * mid-download) starts again from scratch: such a download does not resume, and what reached the
+ * FOAT area is a stale partial package, deleted first (§5.3). FWU_DL_TRIES in all. */
+static bool dl_again(struct fwu *u, int err, unsigned *tries)
+{
+	if (err != FUOTA_ERR_TIMEOUT || ++*tries >= FWU_DL_TRIES || u->st.state != FWU_S_FAILED ||
+	    u->st.fail != FWU_F_DOWNLOAD)
+		return false;
+	at_log_note(u->cfg.at, "no download result (the module restarted?): the download again");
+	return sara_boot(u->s, u->cfg.boot_timeout_ms) == FUOTA_OK;
+}
+
+int fwu_http(struct fwu *u, int profile, const struct sara_http_cfg *cfg, const char *path,
+             const char *md5, uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = http_once(u, profile, cfg, path, md5, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
+}
+
+int fwu_ftp(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *path, const char *md5,
+            uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = ftp_once(u, cfg, path, md5, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
+}
+
+int fwu_uart(struct fwu *u, const uint8_t *pkg, size_t len, uint32_t timeout_ms)
+{
+	unsigned tries = 0;
+	int err;
+
+	do
+		err = uart_once(u, pkg, len, timeout_ms);
+	while (dl_again(u, err, &tries));
+	return err;
 }
 
 /* AT+UFWINSTALL=1,<baud> (Table 13). The state goes to INSTALL_START before the command is sent

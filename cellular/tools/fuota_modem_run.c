@@ -177,8 +177,14 @@ static int run_ufota(struct fm *fm)
 		return fwu_ufota_enable(fm->u);
 	if (strcmp(sub, "config") == 0 && arg)
 		return fwu_ufota_config(fm->u, atoi(arg));
-	if (strcmp(sub, "ack") == 0 && arg && atoi(arg) > 0)
-		return fwu_ufota_ack(fm->u, atoi(arg));
+	/* the download follows the ack by itself: watched here, since the URCs of a download that
+	 * runs while no fuota-modem does are lost */
+	if (strcmp(sub, "ack") == 0 && arg && atoi(arg) > 0) {
+		int err = fwu_ufota_ack(fm->u, atoi(arg));
+
+		return err == FUOTA_OK ? fwu_watch(fm->u, (uint32_t)atoi(arg) * 1000u + 3600000u)
+		                       : err;
+	}
 	if (strcmp(sub, "reject") == 0)
 		return fwu_ufota_ack(fm->u, 0);
 	if (strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 || strcmp(sub, "cancel") == 0)
@@ -201,6 +207,34 @@ static int run_rot(struct fm *fm)
 		       st == 0   ? "up to date"
 		       : st == 1 ? "update needed"
 		                 : "no update file");
+	return err;
+}
+
+static void report(void *ctx, const struct fwu_status *st, const char *msg)
+{
+	struct fm *fm = ctx;
+
+	fm_report((void *)(uintptr_t)fm->o, st, msg);
+}
+
+/* Before each HTTP/FTP download try: registered, with the APN of context 1 from the desired
+ * configuration (when it has one), and PSD profile 0 on context 1. */
+static int data_up(void *ctx)
+{
+	struct fm *fm = ctx;
+	const struct fwu_desired *d = fwu_get_desired(fm->u);
+	const char *apn = NULL;
+	size_t i;
+	int err;
+
+	for (i = 0; i < FWU_APNS; i++)
+		if (d->apn[i].cid == 1)
+			apn = d->apn[i].apn;
+	err = sara_register(fm->s, apn, 180000, NULL);
+	if (err == FUOTA_OK)
+		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
+	if (err != FUOTA_OK)
+		fprintf(stderr, "fuota-modem: data connection: %s\n", sara_last_error(fm->s));
 	return err;
 }
 
@@ -234,8 +268,9 @@ static int open_modem(struct fm *fm)
 	fc.serial = &fm->ser;
 	fc.state_path = o->state;
 	fc.baud = o->baud;
-	fc.on_report = fm_report;
-	fc.ctx = (void *)(uintptr_t)o;
+	fc.on_report = report;
+	fc.data_up = data_up;
+	fc.ctx = fm;
 	return fwu_open(&fc, &fm->u);
 }
 
@@ -253,15 +288,27 @@ static void close_modem(struct fm *fm)
 static int dispatch(struct fm *fm, struct upd *p)
 {
 	const char *cmd = fm->o->argv[0];
-	bool quiet = !fwu_reset_allowed(fwu_get_status(fm->u)->state);
+	const struct fwu_status *st = fwu_get_status(fm->u);
+	bool quiet = !fwu_reset_allowed(st->state);
+	bool going = strcmp(cmd, "update") == 0 && fwu_update_under_way(st, p->m);
 	int err = FUOTA_OK;
 
-	/* a module mid-install answers nothing: only resume and watch go on without a boot */
-	if (strcmp(cmd, "resume") != 0 && !(strcmp(cmd, "watch") == 0 && quiet))
+	/* a module mid-install or in Firmware Update Mode answers no AT: resume, watch and an
+	 * update under way go on without a boot */
+	if (strcmp(cmd, "resume") != 0 && !(strcmp(cmd, "watch") == 0 && quiet) && !going)
 		err = sara_boot(fm->s, 30000);
 	if (err != FUOTA_OK) {
 		fprintf(stderr, "fuota-modem: %s\n", sara_last_error(fm->s));
 		return err;
+	}
+	/* FOAT goes on in fwu_foat, with the package; a download cut midway starts again */
+	if (going && p->m != FWU_M_FOAT) {
+		err = fwu_resume(fm->u);
+		if (err != FUOTA_OK || st->state != FWU_S_FAILED || st->fail != FWU_F_INTERRUPTED)
+			return err;
+		err = sara_boot(fm->s, 30000);
+		if (err != FUOTA_OK)
+			return err;
 	}
 	if (strcmp(cmd, "update") == 0)
 		return run_update(fm, p);
@@ -271,6 +318,10 @@ static int dispatch(struct fm *fm, struct upd *p)
 		return fwu_install(fm->u);
 	if (strcmp(cmd, "restore") == 0)
 		return fwu_restore_now(fm->u);
+	/* the host's turn already (its URC may have come while the module booted) */
+	if (strcmp(cmd, "watch") == 0 &&
+	    (st->state == FWU_S_ACK_PENDING || st->state == FWU_S_DOWNLOADED))
+		return FUOTA_OK;
 	if (strcmp(cmd, "watch") == 0)
 		return fwu_watch(fm->u, (fm->o->argc > 2 && strcmp(fm->o->argv[1], "--timeout") == 0
 		                                 ? (uint32_t)strtoul(fm->o->argv[2], NULL, 10)
@@ -296,8 +347,12 @@ int fm_modem(const struct fm_opts *o)
 		fputs("fuota-modem: update: --method and its arguments, see --help\n", stderr);
 		return FM_EXIT_USAGE;
 	}
-	/* refused before the port is even opened: no second transfer over an install */
-	if (strcmp(o->argv[0], "update") == 0 && !fwu_transfer_allowed(st.state, p.m)) {
+	/* refused before the port is even opened: no second transfer over an install; the same
+	 * update asked again goes on from where it stands */
+	if (strcmp(o->argv[0], "update") == 0 && fwu_update_under_way(&st, p.m))
+		fprintf(stderr, "fuota-modem: %s %s under way: going on with it\n",
+		        fwu_method_name(st.method), fwu_state_name(st.state));
+	else if (strcmp(o->argv[0], "update") == 0 && !fwu_transfer_allowed(st.state, p.m)) {
 		fprintf(stderr, "fuota-modem: refused: %s %s; run resume\n",
 		        fwu_method_name(st.method), fwu_state_name(st.state));
 		fm_print(o, &st, "refused");

@@ -1,14 +1,19 @@
 #!/bin/sh
 # cellular.fw-cli-<case>: the fuota-modem command line updates fuota-modem-sim on its pty.
-#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | install-powerloss | validation-fail |
-#                             kill-foat | kill-uart (SIGKILL at random points, then again)
+#   fw_cli.sh SIM CLI CASE    CASE: foat | uart | http | ftp | install-powerloss |
+#                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
+#                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
+#                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
+#                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
+#                             mid-transfer, then mid-install)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
-# the versions the CLI read by ATI9, and the simulator's NVM: the version it runs and, after a
-# success, the MNO profile restored (Table 16 resets it).
+# the versions the CLI read by ATI9, no credential in a log, and the simulator's NVM: the version it runs and, after a
+# success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
+# (the AT log, the state file, the NVM) for a look after the run.
 set -u
 SIM=$1 CLI=$2 CASE=$3
 D=$(mktemp -d /tmp/fwcli-XXXXXX)
-trap 'kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; rm -rf "$D"' EXIT
+trap 'kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; [ -n "${FW_CLI_KEEP:-}" ] && cp -r "$D" "$FW_CLI_KEEP"; rm -rf "$D"' EXIT
 mkdir "$D/fs" "$D/www"
 python3 - "$D" <<'PY'
 import os, struct, sys, zlib
@@ -24,31 +29,117 @@ bad[200] ^= 1
 open(d + '/bad.upd', 'wb').write(bytes(bad))
 PY
 FAULT=
-case $CASE in install-powerloss) FAULT="fw-power-install 40" ;; esac
+case $CASE in
+install-powerloss) FAULT="fw-power-install 40" ;;
+*-dl-powerloss) FAULT="fw-power-dl 3000" ;;
+esac
+cp "$D/delta.upd" "$D/www/delta.upd"
+# credentials that must never reach a log
+SECRET=pw-$$-never-logged
 "$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
-	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" &
+	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" 2>"$D/sim.err" &
 SIMPID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
 run() { "$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@"; }
 fail() { echo "FAIL: $*"; tail -n 40 "$D/at.log" 2>/dev/null; exit 1; }
+# the state the state file holds ("" when it cannot be read)
+state() { "$CLI" --state "$D/st" --json status 2>/dev/null | sed -n 's/.*"state": *"\([a-z -]*\)".*/\1/p'; }
+# killat STATE PCT ARGS...: fuota-modem ARGS in the background, SIGKILLed once its state file
+# says STATE at PCT % or more (polled every 50 ms; 60 s at most)
+killat() {
+	want=$1 pct=$2
+	shift 2
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
+	kpid=$!
+	for _ in $(seq 1200); do
+		j=$("$CLI" --state "$D/st" --json status 2>/dev/null)
+		p=$(echo "$j" | sed -n 's/.*"pct": *\([0-9]*\).*/\1/p')
+		case $j in *"\"state\":\"$want\""*) [ "${p:-0}" -ge "$pct" ] && break ;; esac
+		kill -0 "$kpid" 2>/dev/null || fail "fuota-modem ended before $want $pct %"
+		sleep 0.05
+	done
+	kill -9 "$kpid"
+	wait "$kpid" 2>/dev/null
+	echo "SIGKILL: $want at $p %"
+	"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL"
+}
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
-kill-foat | kill-uart)
+uart-dl-powerloss)
+	# the power goes at byte 3000 of the +UDWNFILE: no OK; the download again from scratch
+	run update --method uart --package "$D/delta.upd" --timeout 4 2>"$D/err"
+	rc=$?
+	;;
+http | ftp | http-dl-powerloss | ftp-dl-powerloss)
+	# +UHTTPC=0,100 / +UFTPC=100 into the FOAT area, the MD5 checked against the package's;
+	# with the fault the power goes at byte 3000 and the download starts again
+	run update --method "${CASE%%-*}" --server fw.example --path /delta.upd \
+		--package "$D/delta.upd" --user fuota --password "$SECRET" --timeout 4 2>"$D/err"
+	rc=$?
+	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
+	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
+	;;
+kill-foat)
+	# SIGKILL mid-transfer, then the same update again killed mid-install, then once more to
+	# the end: the update must go on from where it stands each time (§4.1.1: the package
+	# again to a module in Firmware Update Mode; an install waited for, never sent again)
+	killat "update-mode" 20 update --method foat --package "$D/full.upd"
+	killat "installing" 30 update --method foat --package "$D/full.upd"
+	run update --method foat --package "$D/full.upd"
+	rc=$?
+	grep -q 'FOAT under way: the package again' "$D/at.log" || fail "no package sent again"
+	grep -q 'FOAT under way: waiting for its install' "$D/at.log" || fail "no install waited for"
+	[ "$(grep -c 'AT+UFWUPD=' "$D/at.log")" -eq 1 ] || fail "+UFWUPD sent more than once"
+	;;
+ufota-ack)
+	# a wait-for-ack campaign (§3.4.2) from the command line: watch returns when the server
+	# asks; ack 20 accepts (the download starts 1 s later at the simulator's scale) and
+	# follows the download and the server's install to the new version
+	run ufota config 2 >/dev/null || fail "ufota config"
+	run ufota enable >/dev/null || fail "ufota enable"
+	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
+	run watch --timeout 30 >"$D/watch.out" 2>&1 &
+	wpid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
+		sleep 0.05
+	done
+	echo "ufota-campaign delta.upd" >"$D/ctl"
+	wait "$wpid" || fail "watch: exit $?"
+	grep -q 'ack-pending' "$D/watch.out" || fail "watch did not stop at the server's request"
+	run ufota ack 20
+	rc=$?
+	;;
+kill-uart)
 	m=${CASE#kill-}
 	pkg=$D/delta.upd
 	[ "$m" = foat ] && pkg=$D/full.upd
-	# SIGKILL after 0.3 .. 9 s, three times, then let each run go on: the manager must find
-	# where it stands from its state file, finish, or fail cleanly and take the update again
+	# SIGKILL after 0.3 .. 9 s, three times: each time the operator's next step (the update
+	# while nothing is under way, else resume) is started and killed. The CLI is started right
+	# here, not in a function's subshell: killing such a subshell left fuota-modem running on,
+	# a second client on the same port beside the next one (the cause of the old flake).
 	for k in 1 2 3; do
-		run update --method "$m" --package "$pkg" >/dev/null 2>&1 &
+		st=$(state)
+		[ "$st" = "done" ] && break
+		if [ "$st" = idle ] || [ "$st" = failed ]; then
+			set -- update --method "$m" --package "$pkg"
+		else
+			set -- resume
+		fi
+		"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
 		pid=$!
-		sleep "$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')"
-		kill -9 "$pid" 2>/dev/null
+		t=$(awk -v s="$$$k" 'BEGIN { srand(s); printf "%.1f", 0.3 + rand() * 8.7 }')
+		# FW_CLI_KILLS="T1 T2 T3" replays the kill times a failed run printed
+		[ -n "${FW_CLI_KILLS:-}" ] && t=$(echo "$FW_CLI_KILLS" | cut -d' ' -f"$k")
+		echo "SIGKILL $k: $1 ($st) after $t s"
+		sleep "$t"
+		kill -9 "$pid" 2>/dev/null || echo "  it had ended already"
 		wait "$pid" 2>/dev/null
+		kill -0 "$pid" 2>/dev/null && fail "fuota-modem $pid outlived its SIGKILL"
 		"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL $k"
 	done
 	# resume first; the update again only while the module is not on the new version (a
@@ -85,4 +176,13 @@ else
 	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
 	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
 fi
+case $CASE in *-dl-powerloss)
+	grep -q 'the download again' "$D/at.log" || fail "the download did not start again"
+	[ "$(grep -c 'AT+UDELFILE="updatePackage.bin","FOAT"' "$D/at.log")" -ge 2 ] ||
+		fail "the stale package was not deleted before the second download"
+	;;
+esac
+# the simulator tells of a reset command sent while it installed or waited in update mode
+grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
+grep -E 'Sanitizer|runtime error' "$D/sim.err" && fail "the simulator's sanitizer report"
 echo PASS

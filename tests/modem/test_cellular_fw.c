@@ -53,8 +53,8 @@ static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
 }
 
 static const char *const sim_args[] = {
-        "--boot-ms",      "300", "--reg-ms", "300", "--install-ms", "1500",
-        "--xmodem-scale", "20",  NULL};
+        "--boot-ms", "300",        "--reg-ms", "300", "--install-ms", "1500", "--xmodem-scale",
+        "20",        "--net-rate", "40000",    NULL};
 
 static int power_pulse(void *ctx, uint32_t ms)
 {
@@ -390,6 +390,148 @@ static void test_lrzsz(void **state)
 	assert_int_equal(rig_open(r), 0);
 }
 
+/* uFOTA (§3): a package for the simulator's campaigns in www/<name>. */
+static void put_www(struct rig *r, const char *name, size_t body)
+{
+	char p[300], rel[64];
+	size_t len;
+	uint8_t *pkg = package(OLD, NEW, body, &len);
+	FILE *f;
+
+	snprintf(rel, sizeof(rel), "www/%s", name);
+	f = fopen(simh_path(&r->h, rel, p, sizeof(p)), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pkg, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(pkg);
+}
+
+/* URCs handled until the manager's state is want (10 s at most). */
+static void wait_state(struct rig *r, enum fwu_state want)
+{
+	for (int i = 0; i < 100 && fwu_get_status(r->u)->state != want; i++)
+		(void)sara_poll(r->s, 100);
+	assert_int_equal(fwu_get_status(r->u)->state, want);
+}
+
+/* A campaign in mode (0 default, 1 download only, 2 wait for ack, 3 disabled), URCs enabled. */
+static void campaign(struct rig *r, int mode)
+{
+	prepare(r);
+	put_www(r, "delta.upd", 40000);
+	if (mode)
+		assert_int_equal(fwu_ufota_config(r->u, mode), 0);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+}
+
+/* Default mode: download, the server's install, the new version, the settings restored, and the
+ * URC enables sent again after the reboot (Table 16 / §3.7.1). */
+static void test_ufota_default(void **state)
+{
+	static struct at_resp resp;
+	struct rig *r = *state;
+
+	campaign(r, 0);
+	assert_int_equal(fwu_watch(r->u, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+	assert_int_equal(fwu_get_status(r->u)->method, FWU_M_UFOTA);
+	assert_int_equal(at_cmdf(r->at, &resp, "+UFOTASTAT:", 1000, "AT+UFOTASTAT?"), 0);
+	assert_int_equal(resp.n, 1);
+	assert_string_equal(resp.line[0], "+UFOTASTAT: 1");
+}
+
+/* Download only: the package waits in the FOAT area; the host installs it. */
+static void test_ufota_download_only(void **state)
+{
+	struct rig *r = *state;
+
+	campaign(r, 1);
+	wait_state(r, FWU_S_DOWNLOADED);
+	outcome(r, OLD, FWU_S_DOWNLOADED);
+	assert_int_equal(fwu_install(r->u), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+}
+
+/* Wait for ack: accepted with a delay, then rejected in a second campaign; disabled: the device
+ * rejects. */
+static void test_ufota_ack(void **state)
+{
+	struct rig *r = *state;
+
+	campaign(r, 2);
+	wait_state(r, FWU_S_ACK_PENDING);
+	assert_int_equal(fwu_ufota_ack(r->u, 20), 0); /* 20 s, 1 s at the simulator's scale */
+	assert_int_equal(fwu_watch(r->u, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	put_www(r, "delta.upd", 4000);
+	assert_int_equal(fwu_ufota_config(r->u, 2), 0);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+	wait_state(r, FWU_S_ACK_PENDING);
+	assert_int_equal(fwu_ufota_ack(r->u, 0), 0);
+	wait_state(r, FWU_S_FAILED);
+	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_CANCELLED);
+	assert_int_equal(fwu_ufota_config(r->u, 3), 0);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+	for (int i = 0; i < 10; i++)
+		(void)sara_poll(r->s, 100);
+	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_REJECTED);
+	outcome(r, NEW, FWU_S_FAILED);
+}
+
+/* Pause and resume by the host and by the server side, +UFOTA? in between, then a cancel. */
+static void test_ufota_pause(void **state)
+{
+	struct rig *r = *state;
+	uint32_t total = 0, done = 0;
+	int st = -1;
+
+	campaign(r, 1);
+	wait_state(r, FWU_S_DOWNLOADING);
+	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_PAUSE), 0);
+	wait_state(r, FWU_S_PAUSED);
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &done), 0);
+	assert_int_equal(st, 2);
+	assert_true(done < total);
+	(void)sara_poll(r->s, 500); /* paused: nothing moves */
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &done), 0);
+	assert_int_equal(st, 2);
+	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_RESUME), 0);
+	wait_state(r, FWU_S_DOWNLOADING);
+	simh_ctl(&r->h, "ufota-pause");
+	wait_state(r, FWU_S_PAUSED);
+	simh_ctl(&r->h, "ufota-resume");
+	wait_state(r, FWU_S_DOWNLOADING);
+	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_CANCEL), 0);
+	wait_state(r, FWU_S_FAILED);
+	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_CANCELLED);
+	outcome(r, OLD, FWU_S_FAILED);
+}
+
+/* RoT (§8): an update needed, made, then up to date. */
+static void test_rot(void **state)
+{
+	struct rig *r = *state;
+	int st = -1;
+
+	prepare(r);
+	simh_ctl(&r->h, "rot 1");
+	assert_int_equal(fwu_rot(r->u, false, &st), 0);
+	assert_int_equal(st, 1);
+	assert_int_equal(fwu_rot(r->u, true, &st), 0);
+	assert_int_equal(st, 0);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_DONE);
+	assert_int_equal(fwu_rot(r->u, false, &st), 0);
+	assert_int_equal(st, 0);
+	simh_ctl(&r->h, "rot 3");
+	assert_int_not_equal(fwu_rot(r->u, true, &st), 0);
+	assert_int_equal(st, 3);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_FAILED);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -406,6 +548,11 @@ int main(int argc, char **argv)
 	        {"xmodem-block", test_xmodem_block},
 	        {"window", test_window},
 	        {"foat-lrzsz", test_lrzsz},
+	        {"ufota-default", test_ufota_default},
+	        {"ufota-download-only", test_ufota_download_only},
+	        {"ufota-ack", test_ufota_ack},
+	        {"ufota-pause", test_ufota_pause},
+	        {"rot", test_rot},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -104,6 +104,48 @@ static void finish(struct run *r, const char *ver)
 	assert_int_equal(r->st.state, FWU_S_DONE);
 }
 
+/* The same update asked again after a kill goes on; another method, uFOTA, or nothing under
+ * way does not. */
+static void test_update_under_way(void **state)
+{
+	struct fwu_status st = {0};
+	enum fwu_state s;
+
+	(void)state;
+	st.method = FWU_M_FOAT;
+	for (s = FWU_S_IDLE; s < FWU_S_COUNT; s++) {
+		bool going = s != FWU_S_IDLE && s != FWU_S_DONE && s != FWU_S_FAILED;
+
+		st.state = s;
+		assert_int_equal(fwu_update_under_way(&st, FWU_M_FOAT), going);
+		assert_false(fwu_update_under_way(&st, FWU_M_UART));
+	}
+	st.method = FWU_M_UFOTA;
+	st.state = FWU_S_DOWNLOADING;
+	assert_false(fwu_update_under_way(&st, FWU_M_UFOTA));
+	st.method = FWU_M_HTTP;
+	assert_true(fwu_update_under_way(&st, FWU_M_HTTP));
+}
+
+/* A FOAT that broke off on the way and then went through ends DONE without a failure left. */
+static void test_foat_done_clears_failure(void **state)
+{
+	struct run r = {0};
+	struct fwu_event e = {.kind = FWU_EV_DL_FAILED, .fail = FWU_F_DOWNLOAD, .code = -11};
+
+	(void)state;
+	start(&r, FWU_M_FOAT, "03.15,A00.01");
+	ev(&r, FWU_EV_UPDATE_MODE);
+	assert_int_equal(step(&r, e), FUOTA_OK);
+	assert_int_equal(r.st.fail, FWU_F_DOWNLOAD);
+	ev(&r, FWU_EV_DL_DONE);
+	install_urcs(&r, "+UFWUPD:");
+	finish(&r, "03.16,A00.02");
+	assert_int_equal(r.st.fail, FWU_F_NONE);
+	assert_int_equal(r.st.fail_code, 0);
+	assert_int_equal(r.st.pct, 100);
+}
+
 static void test_http_ftp_uart(void **state)
 {
 	static const enum fwu_method ms[] = {FWU_M_HTTP, FWU_M_FTP, FWU_M_UART};
@@ -359,6 +401,17 @@ static void test_ufota_modes(void **state)
 	r.st.ufota_mode = 3;
 	urc(&r, "+UFOTASTAT: 2,3,100");
 	assert_int_equal(r.st.fail, FWU_F_REJECTED);
+	/* a campaign that failed, then the next one rejected by the device: recorded as such */
+	r.st.ufota_mode = 2;
+	urc(&r, "+UFOTASTAT: 0,3,0");
+	urc(&r, "+UFOTASTAT: 2,3,100");
+	assert_int_equal(r.st.fail, FWU_F_CANCELLED);
+	r.st.ufota_mode = 3;
+	r.st.seq = 0;
+	urc(&r, "+UFOTASTAT: 2,3,100");
+	assert_int_equal(r.st.state, FWU_S_FAILED);
+	assert_int_equal(r.st.fail, FWU_F_REJECTED);
+	assert_true(r.acts & FWU_A_REPORT);
 }
 
 static void test_rot(void **state)
@@ -605,6 +658,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_http_ftp_uart),
+	        cmocka_unit_test(test_update_under_way),
+	        cmocka_unit_test(test_foat_done_clears_failure),
 	        cmocka_unit_test(test_http_md5_mismatch_and_restart),
 	        cmocka_unit_test(test_foat),
 	        cmocka_unit_test(test_foat_window_and_errors),

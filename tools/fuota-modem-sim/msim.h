@@ -238,7 +238,24 @@ void msim_fs_reset(struct msim *m);
 void msim_fw_received(struct msim *m, int rc, const uint8_t *d, size_t n, unsigned long blocks);
 bool msim_fw_xm_byte(struct msim *m, uint8_t *b);
 bool msim_fw_boot(struct msim *m);
+/* Every byte from the host: a reset command (AT+CFUN=15/16, AT+CPWROFF, AT+UFACTORY) sent while
+ * the module installs or waits in Firmware Update Mode is the host's fault the app note forbids
+ * (§4.1.1, §6.1.1): counted and told on stderr ("fuota-modem-sim: RESET DURING UPDATE"). */
+void msim_fw_host_byte(struct msim *m, uint8_t b);
+/* The fw-power-dl fault for a download into the FOAT area (+UDWNFILE, +UHTTPC/+UFTPC=..100): when
+ * n bytes of it reach the fault's byte, the first bytes are written as a partial package and the
+ * power goes (back 300 ms later). True when it went: the caller stops. */
+bool msim_fw_dl_cut(struct msim *m, const char *tag, const char *name, const uint8_t *d, size_t n);
 int msim_fw_control(struct msim *m, const char *line, const char **why);
+/* The package of the FOAT area installed as +UFWINSTALL does (uFOTA's server-driven install). */
+void msim_fw_install(struct msim *m);
+
+/* msim_ufota.c: uFOTA campaigns and +USECFW. The control's "ufota-campaign FILE",
+ * "ufota-pause|resume|cancel" and "rot 0|1|3"; the hooks at the end of a boot and after an
+ * installed update. */
+int msim_ufota_control(struct msim *m, const char *line, const char **why);
+void msim_ufota_boot(struct msim *m);
+void msim_ufota_updated(struct msim *m);
 
 /* msim_state.c */
 void msim_nvm_defaults(struct msim_nvm *n);

@@ -245,6 +245,12 @@ static const struct cmd_row table[] = {
         {"+UFTPER", msim_h_uftper},
         {"+UFWUPD", msim_h_ufwupd},
         {"+UFWINSTALL", msim_h_ufwinstall},
+        {"+UFOTACONFIG", msim_h_ufotaconfig},
+        {"+UFOTAACK", msim_h_ufotaack},
+        {"+UFOTA", msim_h_ufota},
+        {"+UFOTASTAT", msim_h_ufotastat},
+        {"+ULWM2MSTAT", msim_h_ufotastat},
+        {"+USECFW", msim_h_usecfw},
         /* not a u-blox command: the simulator's Xmodem receiver on its own (see README) */
         {"+USIMXRECV", msim_h_usimxrecv},
 };

@@ -327,6 +327,8 @@ void msim_input(struct msim *m, const uint8_t *data, size_t len)
 {
 	size_t i = 0;
 
+	for (size_t k = 0; m->powered && k < len; k++)
+		msim_fw_host_byte(m, data[k]);
 	while (i < len) {
 		if (!m->powered || m->silent || m->mode == MSIM_MODE_OFF)
 			return;
@@ -338,6 +340,8 @@ void msim_input(struct msim *m, const uint8_t *data, size_t len)
 			memcpy(m->raw.buf + m->raw.got, data + i, take);
 			m->raw.got += take;
 			i += take;
+			if (msim_fw_dl_cut(m, m->raw.tag, m->raw.name, m->raw.buf, m->raw.got))
+				return; /* the power went (the buffer went with it) */
 			if (m->raw.got == m->raw.want)
 				raw_end(m, true);
 		} else if (m->mode == MSIM_MODE_XMODEM) {

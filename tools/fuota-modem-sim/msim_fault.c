@@ -13,12 +13,17 @@
  *   urc TEXT              send TEXT as a URC now
  *   cereg STAT            the network changes the registration state (0..5)
  * and the firmware update's (msim_fw_run.c):
- *   fw-power-dl BYTE      power lost when the FOAT transfer reaches that byte (back 300 ms later)
+ *   fw-power-dl BYTE      power lost when a download reaches that byte (back 300 ms later): the
+ *                         FOAT transfer, or +UDWNFILE / +UHTTPC / +UFTPC into the FOAT area (a
+ *                         partial updatePackage.bin is left)
  *   fw-power-install PCT  power lost when the install reaches PCT % (it starts again at boot)
  *   fw-lose-128 [N]       the next N "128" success URCs are not sent
  *   fw-validate-fail [C]  the next validation fails with code C (default 247)
  *   fw-xm-corrupt BYTE    a bit of that byte of the next FOAT transfer flipped
- * and the backhaul's (msim_netx.c): sock-close S, sock-window N, pdp-drop, csq RSSI */
+ * the backhaul's (msim_netx.c): sock-close S, sock-window N, pdp-drop, csq RSSI; and uFOTA's:
+ *   ufota-campaign FILE   a uFOTA campaign of the package FILE of --www (msim_ufota.c)
+ *   ufota-pause | ufota-resume | ufota-cancel   the campaign's download, from the server side
+ *   rot 0|1|3             what AT+USECFW=0 answers: up to date, update needed, no update file */
 #include "msim.h"
 
 #include <ctype.h>
@@ -127,6 +132,8 @@ int msim_control(struct msim *m, const char *line, const char **why)
 		msim_urc(m, "%s", rest);
 	} else if (is(line, "cereg", &rest) && rest[0] >= '0' && rest[0] <= '5' && !rest[1]) {
 		msim_cereg_set(m, rest[0] - '0');
+	} else if (!strncmp(line, "ufota-", 6) || !strncmp(line, "rot ", 4)) {
+		return msim_ufota_control(m, line, why);
 	} else if (!strncmp(line, "fw-", 3)) {
 		return msim_fw_control(m, line, why);
 	} else if (msim_netx_control(m, line, &n, why)) {

@@ -36,6 +36,25 @@ enum msim_fw_phase {
 	MSIM_FW_INSTALLING,  /* validation and install URCs; resumes at boot after a power loss */
 };
 
+/* A uFOTA campaign (msim_ufota.c). */
+enum msim_uf_phase {
+	MSIM_UF_NONE,   /* no campaign */
+	MSIM_UF_ACK,    /* wait-for-ack mode: the server's request waits for +UFOTAACK */
+	MSIM_UF_WAIT,   /* accepted: the download starts soon */
+	MSIM_UF_DL,     /* downloading */
+	MSIM_UF_PAUSED, /* paused by the host or the server (survives a reboot) */
+	MSIM_UF_DONE    /* the package is in the FOAT area */
+};
+
+struct msim_ufota {
+	int mode;  /* +UFOTACONFIG: 0 default, 1 download only, 2 wait for ack, 3 disabled */
+	bool urcs; /* +UFOTASTAT=1 */
+	enum msim_uf_phase phase;
+	char pkg[256];    /* the campaign's package: a file of --www */
+	long total, done; /* bytes */
+	int rot;          /* +USECFW: 0 up to date, 1 update needed, 3 no update file */
+};
+
 struct msim_fw {
 	enum msim_fw_phase phase;
 	int method;     /* 1 FOAT, 2 +UFWINSTALL */
@@ -51,6 +70,9 @@ struct msim_fw {
 	int validate_fail;  /* the next validation fails with this code; 0 off */
 	long xm_corrupt; /* flip a bit of this Xmodem byte (1-based) of the next session; 0 off */
 	unsigned install_ms; /* the install's length (validation a tenth of it) */
+	char tail[16];       /* the host's last bytes, for the reset check */
+	unsigned resets;     /* reset commands the host sent during an update */
+	struct msim_ufota uf;
 };
 
 /* CRC-32 (IEEE 802.3, reflected, init and xorout 0xFFFFFFFF) over d, continuing crc (0 first). */

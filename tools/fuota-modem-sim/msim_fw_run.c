@@ -86,6 +86,7 @@ static void finished(struct msim *m)
 	if (msim_fs_path(m, "FOAT", "updatePackage.bin", path, sizeof(path)) == 0)
 		remove(path);
 	m->fw.phase = MSIM_FW_IDLE;
+	msim_ufota_updated(m);
 	msim_reboot_later(m);
 }
 
@@ -181,6 +182,46 @@ bool msim_fw_xm_byte(struct msim *m, uint8_t *b)
 	return true;
 }
 
+void msim_fw_host_byte(struct msim *m, uint8_t b)
+{
+	static const char *const resets[] = {"AT+CFUN=15", "AT+CFUN=16", "AT+CPWROFF",
+	                                     "AT+UFACTORY"};
+	size_t n = strlen(m->fw.tail);
+
+	if (m->fw.phase == MSIM_FW_IDLE) {
+		m->fw.tail[0] = 0;
+		return;
+	}
+	if (n + 1 >= sizeof(m->fw.tail)) {
+		memmove(m->fw.tail, m->fw.tail + 1, n);
+		n--;
+	}
+	m->fw.tail[n] = b ? (char)b : ' ';
+	m->fw.tail[n + 1] = 0;
+	for (size_t i = 0; i < sizeof(resets) / sizeof(resets[0]); i++) {
+		size_t k = strlen(resets[i]);
+
+		if (n + 1 >= k && memcmp(m->fw.tail + n + 1 - k, resets[i], k) == 0) {
+			m->fw.resets++;
+			fprintf(stderr, "fuota-modem-sim: RESET DURING UPDATE: %s while %s\n",
+			        resets[i],
+			        m->fw.phase == MSIM_FW_INSTALLING ? "installing"
+			                                          : "in update mode");
+		}
+	}
+}
+
+bool msim_fw_dl_cut(struct msim *m, const char *tag, const char *name, const uint8_t *d, size_t n)
+{
+	if (m->fw.power_dl_byte < 0 || strcmp(tag, "FOAT") != 0 || (long)n < m->fw.power_dl_byte)
+		return false;
+	/* what reached the flash stays: a stale partial package (§5.3: delete it first) */
+	(void)msim_fs_write(m, tag, name, d, (size_t)m->fw.power_dl_byte, false);
+	m->fw.power_dl_byte = -1;
+	power_loss(m);
+	return true;
+}
+
 /* At the end of a boot: Firmware Update Mode and an install survive it. True when the update
  * took the boot over. */
 bool msim_fw_boot(struct msim *m)
@@ -194,6 +235,7 @@ bool msim_fw_boot(struct msim *m)
 		return true;
 	}
 	m->fw.rate = 0;
+	msim_ufota_boot(m);
 	return false;
 }
 
@@ -268,6 +310,13 @@ int msim_h_ufwinstall(struct msim *m, const struct msim_cmd *c)
 	m->fw.rate = (unsigned)baud;
 	msim_timer_add(m, 50, to_bootloader, 0);
 	return 0;
+}
+
+void msim_fw_install(struct msim *m)
+{
+	m->fw.method = 2;
+	m->fw.rate = 0;
+	msim_timer_add(m, 50, to_bootloader, 0);
 }
 
 static int number(const char *rest, long lo, long hi, long dflt, long *v)

@@ -40,5 +40,10 @@ MSIM_HANDLER(msim_h_usimxrecv);
 MSIM_HANDLER(msim_h_ufactory);
 MSIM_HANDLER(msim_h_ufwupd);
 MSIM_HANDLER(msim_h_ufwinstall);
+MSIM_HANDLER(msim_h_ufotaconfig);
+MSIM_HANDLER(msim_h_ufotaack);
+MSIM_HANDLER(msim_h_ufota);
+MSIM_HANDLER(msim_h_ufotastat);
+MSIM_HANDLER(msim_h_usecfw);
 
 #endif

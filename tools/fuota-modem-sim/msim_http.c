@@ -101,6 +101,10 @@ static void http_done(struct msim *m, int p)
 	x->err_class = x->err_code = 0;
 	if (x->cmd == 100) {
 		md5_hex(body, n, md5);
+		if (msim_fw_dl_cut(m, "FOAT", "updatePackage.bin", body, n)) {
+			free(body); /* the power went mid-download: no result URC */
+			return;
+		}
 		if (msim_fs_write(m, "FOAT", "updatePackage.bin", body, n, false) != 0)
 			http_fail(m, p, 1, 20);
 		else
@@ -229,6 +233,10 @@ static void ftp_done(struct msim *m, int arg)
 	}
 	if (x->cmd == 100) {
 		md5_hex(body, n, md5);
+		if (msim_fw_dl_cut(m, "FOAT", "updatePackage.bin", body, n)) {
+			free(body); /* the power went mid-download: no result URC */
+			return;
+		}
 		if (msim_fs_write(m, "FOAT", "updatePackage.bin", body, n, false) != 0)
 			ftp_fail(m, 1, 20);
 		else

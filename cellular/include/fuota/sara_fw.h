@@ -37,7 +37,13 @@ struct fwu_config {
 	uint32_t boot_timeout_ms;         /* sara_boot after an update; 0: 60 s */
 	uint32_t xm_ack_timeout_ms;       /* Xmodem; 0: xmodem.h default */
 	unsigned xm_retries;              /* Xmodem; 0: xmodem.h default */
+	uint32_t foat_probe_ms;           /* a FOAT found under way: wait this long for the
+	                                   * module's handshake before asking AT; 0: 25 s */
 	void (*close_sockets)(void *ctx); /* §3.7.3; may be NULL */
+	/* Brings the data connection up (registration, PDP context) before each HTTP or FTP
+	 * download try: a module that restarted mid-download has lost it. Returns 0 or an error;
+	 * NULL: the caller keeps the connection up. */
+	int (*data_up)(void *ctx);
 	/* Called at every transition (msg NULL: progress) and with a message when there is news for
 	 * the user: done, failed, stuck, an error. May be NULL. */
 	void (*on_report)(void *ctx, const struct fwu_status *st, const char *msg);
@@ -83,9 +89,18 @@ struct fwu_foat_opts {
 /* FOAT (§4): AT+UFWUPD=<filetype>,<baud> on the raw stream, the port switched to baud, +UFWUPD:
  * ONGOING, the package by Xmodem within the 109 s window, then validation and install URCs to
  * +UFWUPD: 128, the module back, its version and the restore. In UPDATE_MODE (a transfer cut by a
- * power loss) the package goes again without +UFWUPD. Returns 0 when the update is DONE, else
- * the error of the step that stopped it (the status tells where it stands). */
+ * power loss) the package goes again without +UFWUPD. A FOAT found under way in the state file (a
+ * host killed mid-update runs it again) goes on: an install is waited for, never sent again; a
+ * module that may be in Firmware Update Mode gets the package at its rate if it shakes hands
+ * within foat_probe_ms, else, when it answers AT (the old firmware), a fresh FOAT. Returns 0 when
+ * the update is DONE, else the error of the step that stopped it (the status tells where it
+ * stands). */
 int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foat_opts *o);
+
+/* Downloads into the FOAT area (HTTP, FTP, UART) tried this often when one gets no result in time
+ * (the module restarted mid-download): each try starts from scratch, the stale partial package
+ * deleted first. */
+#define FWU_DL_TRIES 3
 
 /* HTTP (§5.2): the stale package deleted, the profile configured, AT+UHTTPC=<p>,100,"<path>",
  * +UUHTTPCR's MD5 compared with md5 (32 hex digits), then fwu_install's path to DONE. */
@@ -135,7 +150,8 @@ int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode);
 int fwu_ufota_srlt(struct fwu *u, long set_s, long *seconds);
 
 /* The idle loop of a host that watches an update: URCs dispatched, actions run, until the status
- * reaches DONE or FAILED (a transition while watching) or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
+ * reaches DONE or FAILED, or a state that waits for the host (ACK_PENDING: +UFOTAACK; DOWNLOADED:
+ * fwu_install), by a transition while watching, or timeout_ms passes (FUOTA_ERR_TIMEOUT). */
 int fwu_watch(struct fwu *u, uint32_t timeout_ms);
 
 #endif

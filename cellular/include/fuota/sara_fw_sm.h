@@ -133,6 +133,13 @@ bool fwu_reset_allowed(enum fwu_state s);
 /* Whether a new transfer may start: only from IDLE, DONE and FAILED (and a FOAT resend in
  * UPDATE_MODE, method FOAT). */
 bool fwu_transfer_allowed(enum fwu_state s, enum fwu_method m);
+/* Whether an update of method m is under way in status st, so that the same update asked again
+ * (a host killed mid-update runs it again) must go on from where it stands instead of starting a
+ * transfer: any state of method m but IDLE, DONE and FAILED. For FOAT in UPDATE_MODE or its
+ * DOWNLOADING (the +UFWUPD may have reached the module) the package goes again (§4.1.1); for a
+ * download method caught downloading, resume reports it stale. Never for uFOTA, which the server
+ * drives. Pure. */
+bool fwu_update_under_way(const struct fwu_status *st, enum fwu_method m);
 
 /* Appendix B (Table 17) and the two invariants, for a command about to be sent in status st:
  * FUOTA_ERR_STATE with why filled when cmd must not be sent, else 0. cmd is the text without CR
