@@ -2090,6 +2090,109 @@ static void test_replayed_session_ans(void **state)
 	engine_destroy(b);
 }
 
+/* Issue 16 after the merge with issue 15: a device resynchronised once already gets the
+ * McClassCSessionReq 2 s before the session start, and its answer (TimeToStart 2 s, right)
+ * leaves in the uplink after the start passed and moved, the request with the moved start
+ * already out. Read against the moved start it disagrees, but it answers the old request: the
+ * device is not failed, and meets the moved start. */
+static void test_session_ans_in_flight_at_move(void **state)
+{
+	struct engine *e;
+	int64_t job, start_was;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f6", 0xb6, 1);
+	add_dev("00000000000000f7", 0xb7, 1);
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", true);
+	run_to_phase(e, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
+	                          "WHERE dev_eui = '00000000000000f7' RETURNING 1"),
+	                 1);
+	T.devs[1].hold_down = true;
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+	pump(e);
+	assert_true(T.devs[1].held_dl_len > 0);
+	/* The request reaches device 1 2 s before the start; its answer waits for an uplink. */
+	T.now_ms = start_was - 2000;
+	T.hold_uplinks = true;
+	dev_port200(e, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	T.hold_uplinks = false;
+	assert_int_equal(T.n_held, 1);
+	T.devs[1].held_dl_len = 0;
+	/* The start passes: moved, device 1 asked again (that copy still on its way). */
+	T.now_ms = start_was + 100;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+		pump(e);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	/* The uplink with the old answer leaves now. */
+	T.held[0].time.sec = T.now_ms / 1000;
+	T.held[0].time.nsec = (int32_t)(T.now_ms % 1000) * 1000000;
+	feed_held(e, APP_ID);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	T.devs[1].hold_down = false;
+	T.devs[1].held_dl_len = 0;
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 0);
+	engine_destroy(e);
+}
+
+/* The same with the old copy still queued when the start moved: the device's next uplink
+ * delivers that copy, not the request with the moved start, and the StartMissed it answers
+ * one uplink later is the old request's. Counted as the new request's delivery, it failed a
+ * device resynchronised once already. */
+static void test_start_missed_behind_old_copy(void **state)
+{
+	static const uint8_t status[1] = {0x01};
+	struct engine *e;
+	int64_t job, start_was;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000f8", 0xb8, 1);
+	add_dev("00000000000000f9", 0xb9, 1);
+	job = add_job(0, 2, 2);
+	e = new_engine("itest-a", true);
+	run_to_phase(e, job, "session");
+	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
+	                          "WHERE dev_eui = '00000000000000f9' RETURNING 1"),
+	                 1);
+	T.devs[1].hold_down = true;
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+	pump(e);
+	assert_true(T.devs[1].held_dl_len > 0);
+	/* The start passes before device 1 sends an uplink: moved, asked again. */
+	T.now_ms = start_was + 100;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
+		pump(e);
+		T.now_ms += 100;
+	}
+	assert_int_equal(db_count("SELECT session_moves FROM engine_job"), 1);
+	/* Its next uplink delivers the old copy (StartMissed), answered in the uplink after. */
+	uplink(e, &T.devs[1], 2, status, sizeof(status));
+	T.now_ms += 1000;
+	dev_port200(e, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
+	T.devs[1].hold_down = false;
+	T.devs[1].held_dl_len = 0;
+	run(e, job, 4000, 0);
+	assert_all_done(job, 2);
+	assert_int_equal(T.devs[1].resyncs, 0);
+	engine_destroy(e);
+}
+
 /* A device whose clock ran 60 s ahead answers StartMissed; it is forced to resync and, as LoRa
  * Basics Modem does, sends its AppTimeReq 8 s later (more than the unicast timeout): the session
  * request is asked again only after that exchange, with a start it can meet. */
@@ -4042,6 +4145,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_uplink_other_application),
 	        cmocka_unit_test(test_late_start_missed_after_move),
 	        cmocka_unit_test(test_replayed_session_ans),
+	        cmocka_unit_test(test_session_ans_in_flight_at_move),
+	        cmocka_unit_test(test_start_missed_behind_old_copy),
 	        cmocka_unit_test(test_unacked_frame_sent_again),
 	        cmocka_unit_test(test_v2_session_cnt_and_mic),
 	        cmocka_unit_test(test_loramac_node_status),

@@ -54,7 +54,7 @@ static void test_start_missed_after_move(void **state)
 	                    .rx_ms = T0 + 9000,
 	                    .now_ms = T0 + 9000,
 	                    .moved = true,
-	                    .start_missed = true};
+	                    .disagrees = true};
 
 	(void)state;
 	/* No delivery of the request with the moved start seen: the old request's answer. */
@@ -65,16 +65,38 @@ static void test_start_missed_after_move(void **state)
 	/* Delivered at an earlier uplink: the device answers the new start. */
 	in.delivered_ms = T0 + 3000;
 	assert_int_equal(ans_stale(&in), ANS_CURRENT);
-	/* Without a move, or with a TimeToStart, StartMissed is judged as ever. */
+	/* Without a move, or with a TimeToStart that fits the moved start, it is judged as ever.
+	 */
 	in.delivered_ms = 0;
 	in.moved = false;
 	assert_int_equal(ans_stale(&in), ANS_CURRENT);
 	in.moved = true;
-	in.start_missed = false;
+	in.disagrees = false;
 	assert_int_equal(ans_stale(&in), ANS_CURRENT);
 	assert_string_equal(ans_verdict_name(ANS_OLD_START),
-	                    "StartMissed of the request before the start moved");
+	                    "answer of the request before the start moved");
 	assert_string_equal(ans_verdict_name((enum ans_verdict)42), "?");
+}
+
+/* Issue 16 after the merge: a resynchronised device answers the request it got just before the
+ * start moved with a TimeToStart counted down to the old start, in flight while the request
+ * with the moved start went out. It does not fit the moved start, and no delivery of that
+ * request was seen before: the old request's answer, not a clock still out of sync. */
+static void test_time_to_start_after_move(void **state)
+{
+	struct ans_in in = {.attempts = 1,
+	                    .asked_ms = T0,
+	                    .rx_ms = T0 + 600,
+	                    .now_ms = T0 + 600,
+	                    .moved = true,
+	                    .disagrees = true};
+
+	(void)state;
+	assert_int_equal(ans_stale(&in), ANS_OLD_START);
+	/* Once the new request was delivered at an earlier uplink, it is judged. */
+	in.delivered_ms = T0 + 300;
+	in.rx_ms = in.now_ms = T0 + 1300;
+	assert_int_equal(ans_stale(&in), ANS_CURRENT);
 }
 
 static void test_rx_ms(void **state)
@@ -134,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_stale),
 	        cmocka_unit_test(test_start_missed_after_move),
+	        cmocka_unit_test(test_time_to_start_after_move),
 	        cmocka_unit_test(test_rx_ms),
 	        cmocka_unit_test(test_topic),
 	};

@@ -232,6 +232,45 @@ static void test_new_request_forgets_deliveries(void **state)
 	engine_seen_free(&e);
 }
 
+/* A class A device takes its queue in order: what was queued before a request (the AppTimeAns
+ * of its resync, the copy of a request replaced when the session start moved) is delivered
+ * first, and an uplink that delivered it did not deliver the request (issue 16). */
+static void test_queued_ahead_delivered_first(void **state)
+{
+	struct engine e;
+	char d1[SENG_EUI_LEN];
+	int64_t rx = 0, far = T0 + HOUR_MS;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	eui(d1, 1);
+	/* Its AppTimeReq, answered at once; the session request goes out behind the answer. */
+	uplink(&e, 1, T0);
+	engine_seen_other(&e, d1, T0);
+	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0), FUOTA_OK);
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 100, far);
+	/* The start moves: asked afresh, the old copy still queued. */
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 500, far);
+	/* The AppTimeAns, then the old copy: neither is the new request. */
+	for (int64_t at = T0 + 1000; at <= T0 + 2000; at += 1000) {
+		uplink(&e, 1, at);
+		assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), at), FUOTA_OK);
+		assert_false(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	}
+	uplink(&e, 1, T0 + 3000);
+	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 3000), FUOTA_OK);
+	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_int_equal(rx, T0 + 3000);
+	/* A clock sync answer queued behind a request still on its way delays none of it. */
+	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 4000, far);
+	engine_seen_other(&e, d1, T0 + 4000);
+	uplink(&e, 1, T0 + 5000);
+	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 5000), FUOTA_OK);
+	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_int_equal(rx, T0 + 5000);
+	engine_seen_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +278,7 @@ int main(void)
 	        cmocka_unit_test(test_sweep_keeps_lookups),
 	        cmocka_unit_test(test_batch_undo),
 	        cmocka_unit_test(test_new_request_forgets_deliveries),
+	        cmocka_unit_test(test_queued_ahead_delivered_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,9 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 		int r = engine_unicast(e, u->application_id, u->dev_eui, e->cfg.port_clk, out,
 		                       out_len);
 
-		if (r != FUOTA_OK && rc == FUOTA_OK)
+		if (r == FUOTA_OK)
+			engine_seen_other(e, u->dev_eui, now_ms);
+		else if (rc == FUOTA_OK)
 			rc = r;
 	}
 	/* The resync exchange a session request waits for (engine_dev.c clock_disagrees): the

@@ -53,8 +53,7 @@ int engine_ans_topic(const char *up_filter, const char *topic, struct cs_uplink 
 }
 
 bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
-                      const struct cs_uplink *u, const char *what, bool start_missed,
-                      int64_t now_ms)
+                      const struct cs_uplink *u, const char *what, bool disagrees, int64_t now_ms)
 {
 	struct ans_in in;
 	enum ans_verdict v;
@@ -67,7 +66,7 @@ bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct s
 	in.rx_ms = ans_rx_ms(u->time.set, cs_ms(&u->time), ns, ns ? cs_ms(&u->rx[0].ns_time) : 0,
 	                     now_ms);
 	in.moved = strcmp(d->step, "mc_session") == 0 && j->session_moves > 0;
-	in.start_missed = start_missed;
+	in.disagrees = disagrees;
 	if (!engine_seen_first_rx(e, j->id, d->dev_eui, d->step, &in.delivered_ms))
 		in.delivered_ms = 0;
 	v = ans_stale(&in);
@@ -107,7 +106,8 @@ static int clock_disagrees(struct engine *e, const struct seng_job *j, struct se
 	log_msg(LOG_LVL_INFO, "job %lld: device %s: %s: clock resync, session request after it",
 	        (long long)d->job_id, d->dev_eui,
 	        a->start_missed ? "StartMissed" : "TimeToStart disagrees");
-	csr_force_resync(e, d->application_id, d->dev_eui, 3);
+	if (csr_force_resync(e, d->application_id, d->dev_eui, 3) == FUOTA_OK)
+		engine_seen_other(e, d->dev_eui, now_ms);
 	return FUOTA_OK;
 }
 
@@ -118,16 +118,10 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	struct seng_dev_update u;
 	char why[128], la[160];
 	int64_t start_gps_s, min_expected, max_expected, first_sent_ms;
+	bool time_ok;
 
-	if (strcmp(d->step, "mc_session") != 0 ||
-	    engine_ans_stale(e, j, d, up, "McClassSessionAns", a->start_missed, now_ms))
+	if (strcmp(d->step, "mc_session") != 0)
 		return FUOTA_OK;
-	if (a->dr_error || a->freq_error || a->group_undefined) {
-		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
-		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
-		         a->group_undefined ? " McGroupUndefined" : "");
-		return engine_dev_fail(e, d, "mc_session", why);
-	}
 	/* The request of this step was first sent attempts x unicast timeout before the current
 	 * deadline (dev_send); the device received one of its copies between then and now. */
 	first_sent_ms = now_ms;
@@ -152,6 +146,20 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	start_gps_s = engine_unix_to_gps_ms(j->session_start_ms) / 1000;
 	min_expected = start_gps_s - engine_unix_to_gps_ms(now_ms) / 1000;
 	max_expected = start_gps_s - engine_unix_to_gps_ms(first_sent_ms) / 1000;
+	time_ok = !a->start_missed && a->has_time_to_start &&
+	          engine_time_to_start_ok(min_expected, max_expected, a->time_to_start,
+	                                  e->cfg.clock_tolerance_s);
+	/* A time that does not fit the moved start may answer the request it replaced. */
+	if (engine_ans_stale(e, j, d, up, "McClassSessionAns",
+	                     !time_ok && !a->dr_error && !a->freq_error && !a->group_undefined,
+	                     now_ms))
+		return FUOTA_OK;
+	if (a->dr_error || a->freq_error || a->group_undefined) {
+		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
+		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
+		         a->group_undefined ? " McGroupUndefined" : "");
+		return engine_dev_fail(e, d, "mc_session", why);
+	}
 	if (a->start_missed &&
 	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s)) {
 		/* By our clock too the start has (nearly) passed: not the device's fault. It waits,
@@ -162,9 +170,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 		u.deadline_ms = j->session_start_ms;
 		return seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u);
 	}
-	if (a->start_missed || !a->has_time_to_start ||
-	    !engine_time_to_start_ok(min_expected, max_expected, a->time_to_start,
-	                             e->cfg.clock_tolerance_s))
+	if (!time_ok)
 		return clock_disagrees(e, j, d, a, now_ms);
 	seng_dev_update_init(&u);
 	u.to = "session";

@@ -59,12 +59,15 @@ struct engine_seen {
 	size_t n_gw;
 	/* The request of step `step` of job job_id last sent (attempt `attempts`), `queued`
 	 * downlinks of it not yet delivered; first_rx_ms: the first uplink that delivered one of
-	 * this step's requests. */
+	 * this step's requests. ahead: downlinks queued for the device before them (a replaced
+	 * request's copies, clock sync answers) not yet delivered, since ahead_ms: a class A
+	 * device takes its queue in order, one downlink per uplink. */
 	int64_t job_id;
 	char step[16];
-	unsigned attempts, queued;
+	unsigned attempts, queued, ahead;
 	uint64_t timeout_ms;
 	int64_t sent_ms, first_rx_ms, deadline_ms; /* deadline_ms: as stored */
+	int64_t ahead_ms;
 };
 
 /* More inbound messages waiting than this (engine_set_backlog): no unicast request is sent, by
@@ -92,7 +95,8 @@ struct engine {
 	struct engine_seen *seen; /* open addressing, seen_cap a power of two */
 	size_t seen_cap, seen_n;
 	int64_t seen_flushed_ms;
-	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed */
+	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed
+	                         */
 	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
 	size_t backlog; /* engine_set_backlog */
 	int lock_pid;   /* engine_set_lock_pid: the fence of every lease write (seng_lease) */
@@ -148,6 +152,9 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
                       int64_t deadline_ms);
 /* The device moved to another step: nothing of its old step is waiting any more. */
 void engine_seen_moved(struct engine *e, const char *dev_eui);
+/* A downlink other than a step's request (a clock sync command or answer) was queued for the
+ * device at now_ms: the next uplink delivers it, not the request queued after it. */
+void engine_seen_other(struct engine *e, const char *dev_eui, int64_t now_ms);
 /* An uplink of the device: when a request of its is queued, this uplink delivered one and the
  * step's deadline counts from now (a conditional update). */
 int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms);
@@ -228,10 +235,10 @@ int engine_ans_topic(const char *up_filter, const char *topic, struct cs_uplink 
 /* Whether uplink u comes from application_id (the device's own); said when not. */
 bool engine_ans_app_ok(const struct cs_uplink *u, const char *application_id);
 /* Whether an answer (`what`, for the log) of device d in its current step must be ignored:
- * it cannot answer the request in flight (fuota/ans_match.h). Said when so. */
+ * it cannot answer the request in flight (fuota/ans_match.h; disagrees: a session answer
+ * that does not fit the session start). Said when so. */
 bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct seng_dev *d,
-                      const struct cs_uplink *u, const char *what, bool start_missed,
-                      int64_t now_ms);
+                      const struct cs_uplink *u, const char *what, bool disagrees, int64_t now_ms);
 
 /* engine_tx.c */
 /* Sends the multicast frames of job j that are due. *done: every frame is out and acked (or its

@@ -65,9 +65,9 @@ struct engine_seen_undo {
 	bool whole;
 	int64_t job_id;
 	char step[16];
-	unsigned attempts, queued;
+	unsigned attempts, queued, ahead;
 	uint64_t timeout_ms;
-	int64_t sent_ms, first_rx_ms, deadline_ms;
+	int64_t sent_ms, first_rx_ms, deadline_ms, ahead_ms;
 };
 
 /* engine_hash.h keys a record by its first member. */
@@ -156,6 +156,8 @@ static void note(struct engine *e, const struct engine_seen *r, bool whole)
 	memcpy(u->step, r->step, sizeof(u->step));
 	u->attempts = r->attempts;
 	u->queued = r->queued;
+	u->ahead = r->ahead;
+	u->ahead_ms = r->ahead_ms;
 	u->timeout_ms = r->timeout_ms;
 	u->sent_ms = r->sent_ms;
 	u->first_rx_ms = r->first_rx_ms;
@@ -205,6 +207,8 @@ void engine_batch_undo(struct engine *e, size_t mark)
 		memcpy(r->step, u->step, sizeof(r->step));
 		r->attempts = u->attempts;
 		r->queued = u->queued;
+		r->ahead = u->ahead;
+		r->ahead_ms = u->ahead_ms;
 		r->timeout_ms = u->timeout_ms;
 		r->sent_ms = u->sent_ms;
 		r->first_rx_ms = u->first_rx_ms;
@@ -409,7 +413,7 @@ int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from
                              uint64_t timeout_ms, unsigned queued)
 {
 	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
-	uint64_t wait = timeout_ms + (r ? (uint64_t)r->period_ms * queued : 0);
+	uint64_t wait = timeout_ms + (r ? (uint64_t)r->period_ms * (queued + r->ahead) : 0);
 
 	return from_ms + (int64_t)wait;
 }
@@ -424,9 +428,16 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
 		return;
 	note(e, r, true);
 	/* attempts 1: a new request (a new step, or the step asked again from the start, as after
-	 * a session start moved): the deliveries of the former ones are not its. */
-	if (r->job_id != job_id || strcmp(r->step, step) != 0 || attempts <= 1)
+	 * a session start moved): the deliveries of the former ones are not its, and the copies of
+	 * them still queued reach the device first. */
+	if (r->job_id != job_id || strcmp(r->step, step) != 0 || attempts <= 1) {
 		r->first_rx_ms = 0;
+		if (r->queued > 0) {
+			r->ahead += r->queued;
+			if (r->sent_ms > r->ahead_ms)
+				r->ahead_ms = r->sent_ms;
+		}
+	}
 	r->job_id = job_id;
 	snprintf(r->step, sizeof(r->step), "%s", step);
 	r->attempts = attempts;
@@ -448,6 +459,18 @@ void engine_seen_moved(struct engine *e, const char *dev_eui)
 	}
 }
 
+void engine_seen_other(struct engine *e, const char *dev_eui, int64_t now_ms)
+{
+	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
+
+	/* Queued behind a request still on its way: it delays no delivery of that request. */
+	if (!r || r->queued > 0)
+		return;
+	note(e, r, true);
+	r->ahead++;
+	r->ahead_ms = now_ms;
+}
+
 int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms)
 {
 	struct seng_dev_update u;
@@ -455,8 +478,14 @@ int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_m
 	int rc;
 
 	/* The uplink that brought the answer to a request sent at this very moment is not one
-	 * that delivered it. */
-	if (!r || r->queued == 0 || now_ms <= r->sent_ms)
+	 * that delivered it. A downlink queued before the request goes first. */
+	if (!r || (r->ahead > 0 && now_ms <= r->ahead_ms))
+		return FUOTA_OK;
+	if (r->ahead > 0) {
+		r->ahead--; /* delivered, whatever becomes of this message (as below) */
+		return FUOTA_OK;
+	}
+	if (r->queued == 0 || now_ms <= r->sent_ms)
 		return FUOTA_OK;
 	r->queued--;
 	if (r->first_rx_ms == 0)

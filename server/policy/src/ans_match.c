@@ -12,8 +12,7 @@ enum ans_verdict ans_stale(const struct ans_in *in)
 		return ANS_BEFORE_ASKED;
 	/* The uplink that delivered the new request cannot carry its answer (class A: the
 	 * answer goes in a later uplink), so a delivery seen at this very uplink does not count. */
-	if (in->moved && in->start_missed &&
-	    !(in->delivered_ms > 0 && in->delivered_ms < in->now_ms))
+	if (in->moved && in->disagrees && !(in->delivered_ms > 0 && in->delivered_ms < in->now_ms))
 		return ANS_OLD_START;
 	return ANS_CURRENT;
 }
@@ -24,7 +23,7 @@ const char *ans_verdict_name(enum ans_verdict v)
 	case ANS_CURRENT: return "current";
 	case ANS_NONE_IN_FLIGHT: return "no request in flight";
 	case ANS_BEFORE_ASKED: return "received before the request was sent";
-	case ANS_OLD_START: return "StartMissed of the request before the start moved";
+	case ANS_OLD_START: return "answer of the request before the start moved";
 	default: return "?";
 	}
 }

@@ -22,8 +22,9 @@ struct ans_in {
 	int64_t now_ms;       /* when fuotad reads it */
 	int64_t delivered_ms; /* when this engine saw the first of them delivered (0: not seen) */
 	/* McClass{B,C}SessionAns only: the session start moved since the job fixed it (the
-	 * devices were asked before with another start), and the answer says StartMissed. */
-	bool moved, start_missed;
+	 * devices were asked before with another start), and the answer disagrees with the moved
+	 * start (StartMissed, or a TimeToStart outside the window the request allows). */
+	bool moved, disagrees;
 };
 
 /* Why the answer is stale, or ANS_CURRENT when it may answer the request in flight. */
@@ -31,17 +32,18 @@ enum ans_verdict {
 	ANS_CURRENT = 0,
 	ANS_NONE_IN_FLIGHT, /* no request of the step is out (reset, or not sent yet) */
 	ANS_BEFORE_ASKED,   /* the network server had it before the request was sent */
-	ANS_OLD_START,      /* StartMissed before the request with the moved start reached it */
+	ANS_OLD_START,      /* disagrees, before the request with the moved start reached it */
 };
 
 /* The verdict on one answer:
  *   - no attempt out: stale;
  *   - received by the network server (rx_ms) more than ANS_CLOCK_SLACK_MS before asked_ms:
  *     stale;
- *   - StartMissed after the start moved, with no delivery of the new request seen before this
- *     uplink: the answer of a request carrying the old start (it had passed when that request
- *     reached the device), stale. A device whose clock is truly off says it again once the new
- *     request was delivered, and is judged then. */
+ *   - StartMissed, or a TimeToStart that does not fit the moved start, after the start moved,
+ *     with no delivery of the new request seen before this uplink: the answer of a request
+ *     carrying the old start (it had passed when that request reached the device, or the
+ *     device counted down to it), stale. A device whose clock is truly off says it again once
+ *     the new request was delivered, and is judged then. */
 enum ans_verdict ans_stale(const struct ans_in *in);
 
 /* ans_stale's verdict in words (for the log). */
