@@ -561,8 +561,8 @@ static uint64_t session_frames_max(const struct seng_job *j)
 static void fail_group(struct seng_move *m, const struct seng_group *g, const char *reason)
 {
 	memset(m, 0, sizeof(*m));
-	m->from = "ready";
-	m->to = "failed";
+	m->from = ENGINE_STEP_READY;
+	m->to = ENGINE_STEP_FAILED;
 	m->reason = reason;
 	m->frag_version = g->frag_version;
 	m->by_index = true;
@@ -725,7 +725,7 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.set_session_start = true;
 	p.session_start_ms = start;
 	p.deadline_ms = now_ms;
-	rc = seng_step_groups(e->store, j->id, "ready", g, 8, &n_g);
+	rc = seng_step_groups(e->store, j->id, ENGINE_STEP_READY, g, 8, &n_g);
 	if (rc != FUOTA_OK)
 		return rc;
 	n_moves = choose_sessions(j, g, n_g, moves, why, &timeout);
@@ -734,8 +734,8 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 		p.session_timeout = timeout;
 	}
 	memset(&moves[n_moves], 0, sizeof(moves[0]));
-	moves[n_moves].from = "ready";
-	moves[n_moves].to = "mc_session";
+	moves[n_moves].from = ENGINE_STEP_READY;
+	moves[n_moves].to = ENGINE_STEP_MC_SESSION;
 	n_moves++;
 	p.moves = moves;
 	p.n_moves = n_moves;
@@ -762,7 +762,8 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 	size_t n_chosen = 0, n_uncovered = 0;
 	/* Only gateways that heard the device in the last week: an older entry is a gateway that
 	 * may be gone, or a device that moved. */
-	int rc = seng_job_edges(e->store, j->id, "session", now_ms - GATEWAY_MAX_AGE_MS, &ed);
+	int rc = seng_job_edges(e->store, j->id, ENGINE_STEP_SESSION, now_ms - GATEWAY_MAX_AGE_MS,
+	                        &ed);
 
 	*gws = NULL;
 	*n_gws = 0;
@@ -794,11 +795,11 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 		if (work[d] != 0)
 			continue;
 		seng_dev_update_init(&u);
-		u.to = "failed";
+		u.to = ENGINE_STEP_FAILED;
 		u.failure_reason = "no gateway has heard the device";
 		/* STATE: the device left the session meanwhile. Any other failure leaves the phase
 		 * unchanged, to be tried again, rather than run the session without failing it. */
-		rc = seng_dev_update(e->store, j->id, ed.dev_euis[d], "session", &u);
+		rc = seng_dev_update(e->store, j->id, ed.dev_euis[d], ENGINE_STEP_SESSION, &u);
 		if (rc == FUOTA_ERR_STATE)
 			rc = FUOTA_OK;
 		if (rc != FUOTA_OK)
@@ -824,8 +825,9 @@ out:
 static int move_session(struct engine *e, const struct seng_job *j, unsigned waiting,
                         int64_t now_ms, int64_t *next_due)
 {
-	static const struct seng_move again[] = {{.from = "session", .to = "mc_session"},
-	                                         {.from = "mc_session", .to = "mc_session"}};
+	static const struct seng_move again[] = {
+	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_MC_SESSION},
+	        {.from = ENGINE_STEP_MC_SESSION, .to = ENGINE_STEP_MC_SESSION}};
 	struct seng_phase p;
 	int64_t start = session_start_from(e, j, now_ms);
 	int rc;
@@ -863,8 +865,8 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
                          int64_t now_ms, int64_t *next_due)
 {
 	static const struct seng_move late[] = {
-	        {.from = "mc_session",
-	         .to = "failed",
+	        {.from = ENGINE_STEP_MC_SESSION,
+	         .to = ENGINE_STEP_FAILED,
 	         .reason = "McClassSessionReq: no answer before the session start"}};
 	struct seng_phase p;
 	char(*gws)[SENG_EUI_LEN] = NULL;
@@ -917,8 +919,8 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	 * provisional (an error in the answer fails them, a LoRaMac-node answer that cannot prove
 	 * the image leaves them unconfirmed). */
 	static const struct seng_move to_status[] = {
-	        {.from = "session", .to = "cleanup", .block = 1},
-	        {.from = "session", .to = "frag_status", .block = -1}};
+	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_CLEANUP, .block = 1},
+	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_FRAG_STATUS, .block = -1}};
 	struct seng_phase p;
 	bool done = false;
 	int rc = FUOTA_OK;

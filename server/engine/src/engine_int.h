@@ -61,7 +61,7 @@ struct engine_seen {
 	 * downlinks of it not yet delivered; first_rx_ms: the first uplink that delivered one of
 	 * this step's requests. */
 	int64_t job_id;
-	char step[16];
+	enum engine_step step; /* ENGINE_STEP_NONE: nothing asked */
 	unsigned attempts, queued;
 	uint64_t timeout_ms;
 	int64_t sent_ms, first_rx_ms, deadline_ms; /* deadline_ms: as stored */
@@ -92,7 +92,8 @@ struct engine {
 	struct engine_seen *seen; /* open addressing, seen_cap a power of two */
 	size_t seen_cap, seen_n;
 	int64_t seen_flushed_ms;
-	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed */
+	int64_t heard_since_ms; /* engine_uplinks_resumed: since when no uplink can have been missed
+	                         */
 	struct engine_job_cached jobs[ENGINE_JOB_CACHE];
 	size_t backlog; /* engine_set_backlog */
 	int lock_pid;   /* engine_set_lock_pid: the fence of every lease write (seng_lease) */
@@ -143,7 +144,7 @@ int engine_seen_flush(struct engine *e, int64_t now_ms, bool all);
 int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
                              uint64_t timeout_ms, unsigned queued);
 /* A request of `step` (attempt `attempts`, n_requests downlinks) was sent at now_ms. */
-void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, enum engine_step step,
                       unsigned attempts, unsigned n_requests, uint64_t timeout_ms, int64_t now_ms,
                       int64_t deadline_ms);
 /* The device moved to another step: nothing of its old step is waiting any more. */
@@ -152,8 +153,8 @@ void engine_seen_moved(struct engine *e, const char *dev_eui);
  * step's deadline counts from now (a conditional update). */
 int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms);
 /* When the device first received a request of `step` of the job (as far as this engine saw). */
-bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
-                          int64_t *rx_ms);
+bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui,
+                          enum engine_step step, int64_t *rx_ms);
 /* The longest uplink period among the devices this engine sent requests of job_id to. */
 uint64_t engine_seen_period_max(const struct engine *e, int64_t job_id);
 
@@ -177,10 +178,11 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
 /* Updates the device (only while in `from`) and, when its step changes, publishes the device
  * event and moves *d along. Returns seng_dev_update's code. */
-int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u);
 /* Moves the device from `from` to "failed" with reason (engine_dev_move). */
-int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
+int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
+                    const char *reason);
 
 /* engine_status.c */
 /* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
@@ -204,15 +206,16 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
 /* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
  * could not prove the image (its failure_reason says why), else "done". */
-const char *engine_cleanup_end(const struct seng_dev *d);
+enum engine_step engine_cleanup_end(const struct seng_dev *d);
 
 /* Device moves for engine_ans.c: the update of u (only while in `from`) with the device event
  * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */
-int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u);
-int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
-int engine_dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
-                     int64_t now_ms, struct seng_dev_update *extra);
+int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
+                    const char *reason);
+int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
+                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);

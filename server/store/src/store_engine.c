@@ -61,6 +61,33 @@ static void rollback(PGconn *c)
 		return;
 }
 
+/* The job_device.step text of a step, NULL for what is none (ENGINE_STEP_COUNT and above):
+ * steps are text at the SQL boundary only. */
+static const char *step_text(enum engine_step st)
+{
+	return (unsigned)st < ENGINE_STEP_COUNT ? engine_step_name(st) : NULL;
+}
+
+/* A job_device.step text read back; ENGINE_STEP_UNKNOWN when it names no step. */
+static enum engine_step step_of(const char *text)
+{
+	enum engine_step st;
+
+	return engine_step_parse(text, &st) == FUOTA_OK ? st : ENGINE_STEP_UNKNOWN;
+}
+
+/* Every step's text as a text[] literal, *out malloc'd: what "names no step" is tested
+ * against. */
+static int steps_array(char **out)
+{
+	struct store_array a;
+
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (unsigned i = 0; i < ENGINE_STEP_COUNT; i++)
+		store_array_text(&a, engine_step_name((enum engine_step)i));
+	return store_array_end(&a, out);
+}
+
 /* The n gateway ids as a text[] literal, *out malloc'd (store_array.h). */
 static int gw_array(const char (*gws)[SENG_EUI_LEN], size_t n, char **out)
 {
@@ -315,6 +342,9 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	store_i64(ss, p->session_start_ms);
 	store_i64(nt, p->next_tx_ms);
 	store_i64(dl, p->deadline_ms);
+	for (size_t i = 0; i < p->n_moves; i++)
+		if (!step_text(p->moves[i].from) || !step_text(p->moves[i].to))
+			return FUOTA_ERR_INVALID_ARG;
 	if (p->gateways) {
 		rc = gw_array(p->gateways, p->n_gateways, &gws);
 		if (rc != FUOTA_OK)
@@ -363,8 +393,8 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	for (size_t i = 0; i < p->n_moves; i++) {
 		char fv[24], fi[24], bl[24];
 		const char *v[8] = {jid,
-		                    p->moves[i].from,
-		                    p->moves[i].to,
+		                    step_text(p->moves[i].from),
+		                    step_text(p->moves[i].to),
 		                    dl,
 		                    p->moves[i].reason,
 		                    store_i64(fv, p->moves[i].frag_version),
@@ -568,11 +598,15 @@ static void read_group(const PGresult *r, int row, void *item)
 	g->count = (unsigned)store_get_i64(r, row, 2);
 }
 
-int seng_step_groups(struct store *s, int64_t job_id, const char *step, struct seng_group *out,
+int seng_step_groups(struct store *s, int64_t job_id, enum engine_step step, struct seng_group *out,
                      size_t max, size_t *n)
 {
 	char jid[24];
-	const char *vals[2] = {store_i64(jid, job_id), step};
+	const char *vals[2] = {store_i64(jid, job_id), step_text(step)};
+
+	*n = 0;
+	if (!vals[1])
+		return FUOTA_ERR_INVALID_ARG;
 
 	return store_read_rows(
 	        s,
@@ -643,7 +677,7 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	d->ts003 = (int)store_get_i64(r, row, k++);
 	d->ts004 = (int)store_get_i64(r, row, k++);
 	d->ts005 = (int)store_get_i64(r, row, k++);
-	get_str(r, row, k++, d->step, sizeof(d->step));
+	d->step = step_of(PQgetvalue(r, row, k++));
 	d->attempts = (unsigned)store_get_i64(r, row, k++);
 	d->has_deadline = !PQgetisnull(r, row, k);
 	d->deadline_ms = store_get_i64(r, row, k++);
@@ -773,18 +807,20 @@ int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
 void seng_dev_update_init(struct seng_dev_update *u)
 {
 	memset(u, 0, sizeof(*u));
+	u->to = ENGINE_STEP_NONE;
 	u->session_cnt = -1;
 	u->frag_index = -1;
 }
 
-int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const char *from,
+int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, enum engine_step from,
                     const struct seng_dev_update *u)
 {
 	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24], ak[24];
-	const char *vals[22] = {store_i64(jid, job_id),
+	char *known = NULL;
+	const char *vals[23] = {store_i64(jid, job_id),
 	                        dev_eui,
-	                        from,
-	                        u->to,
+	                        step_text(from),
+	                        step_text(u->to),
 	                        b(u->reset_attempts),
 	                        b(u->attempts_inc),
 	                        b(u->set_deadline),
@@ -802,10 +838,23 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                        u->frag_index >= 0 ? store_i64(fi, u->frag_index) : NULL,
 	                        u->if_attempts ? store_i64(at, u->attempts) : NULL,
 	                        u->set_asked ? store_i64(ak, u->asked_ms) : NULL,
-	                        b(u->set_block_reported)};
-	PGconn *c = store_acquire(s);
+	                        b(u->set_block_reported),
+	                        NULL};
+	PGconn *c;
 	PGresult *r = NULL;
-	int rc = store_run(
+	int rc;
+
+	if ((!vals[2] && from != ENGINE_STEP_UNKNOWN) || (!vals[3] && u->to != ENGINE_STEP_NONE))
+		return FUOTA_ERR_INVALID_ARG;
+	/* A step text that names no step (a row another version wrote) is matched as such. */
+	if (!vals[2]) {
+		rc = steps_array(&known);
+		if (rc != FUOTA_OK)
+			return rc;
+		vals[22] = known;
+	}
+	c = store_acquire(s);
+	rc = store_run(
 	        c,
 	        "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
 	        "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
@@ -826,7 +875,9 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "  asked_at = coalesce(to_timestamp($21::bigint / 1000.0), "
 	                      "asked_at), "
 	                      "  updated_at = now() "
-	                      "  WHERE job_id = $1 AND dev_eui = $2 AND step = $3 "
+	                      "  WHERE job_id = $1 AND dev_eui = $2 "
+	                      "  AND CASE WHEN $3::text IS NULL THEN step <> ALL($23::text[]) "
+	                      "  ELSE step = $3 END "
 	                      "  AND ($20::integer IS NULL OR attempts = $20::integer) "
 	                      "  RETURNING tenant_id, dev_eui, step, failure_reason), "
 	                      "ev AS (INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
@@ -834,12 +885,13 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, const 
 	                      "json_build_object('step', step, "
 	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
 	                      "SELECT count(*) FROM u",
-	        22, vals, &r);
+	        23, vals, &r);
 
 	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;
 	PQclear(r);
 	store_release(s, c);
+	free(known);
 	return rc;
 }
 
@@ -958,25 +1010,28 @@ static uint32_t intern(char (*ids)[SENG_EUI_LEN], size_t *n, const char *id)
 	return (uint32_t)(*n)++;
 }
 
-int seng_job_edges(struct store *s, int64_t job_id, const char *step, int64_t since_ms,
+int seng_job_edges(struct store *s, int64_t job_id, enum engine_step step, int64_t since_ms,
                    struct seng_edges *e)
 {
 	char jid[24], since[24];
-	const char *vals[3] = {store_i64(jid, job_id), step, store_i64(since, since_ms)};
-	PGconn *c = store_acquire(s);
+	const char *vals[3] = {store_i64(jid, job_id), step_text(step), store_i64(since, since_ms)};
+	PGconn *c;
 	PGresult *r = NULL;
-	int rc =
-	        store_run(c,
-	                  "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
-	                  "LEFT JOIN LATERAL (SELECT DISTINCT ON (gateway_id) gateway_id, "
-	                  "quality FROM engine_device_gateway WHERE dev_eui = jd.dev_eui "
-	                  "AND tenant_id IN (jd.tenant_id, 0) AND seen_ms >= $3 "
-	                  "ORDER BY gateway_id, seen_ms DESC) g ON true "
-	                  "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
-	                  3, vals, &r);
+	int rc;
 	size_t rows;
 
 	memset(e, 0, sizeof(*e));
+	if (!vals[1])
+		return FUOTA_ERR_INVALID_ARG;
+	c = store_acquire(s);
+	rc = store_run(c,
+	               "SELECT jd.dev_eui, g.gateway_id, g.quality FROM job_device jd "
+	               "LEFT JOIN LATERAL (SELECT DISTINCT ON (gateway_id) gateway_id, "
+	               "quality FROM engine_device_gateway WHERE dev_eui = jd.dev_eui "
+	               "AND tenant_id IN (jd.tenant_id, 0) AND seen_ms >= $3 "
+	               "ORDER BY gateway_id, seen_ms DESC) g ON true "
+	               "WHERE jd.job_id = $1 AND jd.step = $2 ORDER BY jd.dev_eui, g.gateway_id",
+	               3, vals, &r);
 	if (rc != FUOTA_OK)
 		goto out;
 	rows = (size_t)PQntuples(r);
