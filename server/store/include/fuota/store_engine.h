@@ -1,7 +1,8 @@
-/* The job engine's SQL (store_engine.c): every read and every transition of engine.c, one
- * function each, so that engine*.c never sees libpq. Return codes as in fuota/store.h; a
- * conditional update that matched no row returns FUOTA_ERR_STATE (another engine or an uplink
- * got there first). Times are Unix milliseconds from the engine's clock. */
+/* The job engine's SQL (store_job_engine.c, store_dev_engine.c, store_tx.c): every read and
+ * every transition of the engine, one function each, so that engine*.c never sees libpq.
+ * Return codes as in fuota/store.h; a conditional update that matched no row returns
+ * FUOTA_ERR_STATE (another engine or an uplink got there first). Times are Unix milliseconds
+ * from the engine's clock. */
 #ifndef FUOTA_STORE_ENGINE_H
 #define FUOTA_STORE_ENGINE_H
 
@@ -373,7 +374,7 @@ STORE_MUST_CHECK int seng_round_end_set(struct store *s, int64_t job_id, int fra
                                         uint32_t round_end);
 
 /* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`
- * (store_engine.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
+ * (store_tx.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
  * engine_tx row per gateway with n = 0 (a refused one is built again as a status request), the
  * session's round + 1 and asked_at, the job's next_tx_ms (the wait for the answers) and the
  * gateways' busy time. */
