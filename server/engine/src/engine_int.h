@@ -1,12 +1,14 @@
-/* Private parts of the job engine shared by engine.c (life cycle, leases, job phases),
- * engine_dev.c (unicast steps and their answers), engine_tx.c (multicast frames) and csr.c (the
- * clock-sync responder). */
+/* Private parts of the job engine shared by engine.c (life cycle, leases), engine_start.c
+ * (starting a job), engine_phase.c (job phases), engine_dev.c (unicast steps and their answers),
+ * engine_tx.c (multicast frames) and csr_clocksync.c (the clock-sync responder). */
 #ifndef FUOTA_ENGINE_INT_H
 #define FUOTA_ENGINE_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "fuota/cs_msg.h"
 #include "fuota/engine.h"
@@ -109,6 +111,25 @@ struct seng_lease engine_lease(const struct engine *e);
 
 /* engine.c */
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);
+/* Publishes {"job_id":..., <fields>} as an event, and logs it in the job's event log when
+ * `store` is set. fields: a jansson object, consumed. */
+void engine_job_event(struct engine *e, const struct seng_job *j, const char *kind, json_t *fields,
+                      bool store);
+/* Associated data of a job's McKey box (the group belongs to that job): into out, its length. */
+size_t engine_mc_key_aad(int64_t job_id, char *out, size_t cap);
+
+/* engine_start.c */
+/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
+ * two of them. */
+int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
+                        uint64_t *interval_us);
+/* Starts a pending job the engine has not started yet (seng_job_start). */
+int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms);
+
+/* engine_phase.c */
+/* One tick of a running job: its due devices, then what its phase calls for (a phase change,
+ * frames, the end of the job). *next_due: when the job wants the next tick. */
+int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64_t *next_due);
 /* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
 void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
                   const char *json);
