@@ -220,8 +220,8 @@ static void run_campaign(void)
 	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", T.fuotad);
 	path_of(T.fd.log, sizeof(T.fd.log), "fuotad.log");
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
-	/* Topics of its own: integration.engine runs fuotad and a fake gateway on the same broker
-	 * with the default ones, maybe at the same time. */
+	/* Topics of its own: integration.engine_mqtt runs fuotad and a fake gateway on the same
+	 * broker with the default ones, maybe at the same time. */
 	setenv("FUOTA_MQTT_APPLICATION_TOPIC", APP_TOPIC, 1);
 	setenv("FUOTA_MQTT_EVENT_TOPIC", "fuota-e2ec", 1);
 	setenv("FUOTA_MQTT_SHARE_GROUP", "fuotad-e2ec", 1);

@@ -610,7 +610,7 @@ static void test_job_edges_tenant(void **state)
 	r = PQexec(T.raw, sql);
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	assert_int_equal(seng_job_edges(T.s, job, "pending", 0, &e), FUOTA_OK);
+	assert_int_equal(seng_job_edges(T.s, job, ENGINE_STEP_PENDING, 0, &e), FUOTA_OK);
 	assert_int_equal(e.n_dev, 1);
 	assert_int_equal(e.n_edges, 2);
 	assert_int_equal(e.n_gw, 2);
@@ -628,6 +628,79 @@ static void raw_ok(PGconn *conn, const char *sql)
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		fail_msg("%.60s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Steps are text in job_device only: the store reads a text that names no step (a row another
+ * version wrote) as ENGINE_STEP_UNKNOWN, and an update from ENGINE_STEP_UNKNOWN matches such a
+ * row and no row in a step, so that the engine can fail the device ("unknown step"). */
+static void test_dev_step_text(void **state)
+{
+	int64_t t = tenant("steps");
+	struct seng_dev d;
+	struct seng_dev_update u;
+	char sql[640];
+	PGresult *r;
+	long long job;
+
+	(void)state;
+	assert_true(t > 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	         "region, key_kind, key_box) VALUES (%lld, '00000000000000f1', 'a', '1.0.3', 'A', "
+	         "'EU868', 'gen_app_key', '\\x00'), (%lld, '00000000000000f2', 'a', '1.0.3', 'A', "
+	         "'EU868', 'gen_app_key', '\\x00')",
+	         (long long)t, (long long)t);
+	raw_ok(T.raw, sql);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (%lld, 'steps', 'EU868', 5, 869525000, 5, 1, 'C', 0, '{}', "
+	         "2) RETURNING id",
+	         (long long)t);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	job = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) VALUES "
+	         "(%lld, %lld, '00000000000000f1', 'warp'), "
+	         "(%lld, %lld, '00000000000000f2', 'mc_session')",
+	         job, (long long)t, job, (long long)t);
+	raw_ok(T.raw, sql);
+
+	assert_int_equal(seng_dev_load(T.s, job, "00000000000000f1", &d), FUOTA_OK);
+	assert_int_equal(d.step, ENGINE_STEP_UNKNOWN);
+	assert_int_equal(seng_dev_load(T.s, job, "00000000000000f2", &d), FUOTA_OK);
+	assert_int_equal(d.step, ENGINE_STEP_MC_SESSION);
+
+	seng_dev_update_init(&u);
+	u.to = ENGINE_STEP_FAILED;
+	u.failure_reason = "unknown step";
+	/* Neither a step's device by UNKNOWN, nor the unknown one by a step. */
+	assert_int_equal(seng_dev_update(T.s, job, "00000000000000f2", ENGINE_STEP_UNKNOWN, &u),
+	                 FUOTA_ERR_STATE);
+	assert_int_equal(seng_dev_update(T.s, job, "00000000000000f1", ENGINE_STEP_PENDING, &u),
+	                 FUOTA_ERR_STATE);
+	/* What is no step is refused before any SQL. */
+	assert_int_equal(seng_dev_update(T.s, job, "00000000000000f1", ENGINE_STEP_NONE, &u),
+	                 FUOTA_ERR_INVALID_ARG);
+	u.to = ENGINE_STEP_UNKNOWN;
+	assert_int_equal(seng_dev_update(T.s, job, "00000000000000f1", ENGINE_STEP_UNKNOWN, &u),
+	                 FUOTA_ERR_INVALID_ARG);
+	u.to = ENGINE_STEP_FAILED;
+	assert_int_equal(seng_dev_update(T.s, job, "00000000000000f1", ENGINE_STEP_UNKNOWN, &u),
+	                 FUOTA_OK);
+	assert_int_equal(seng_dev_load(T.s, job, "00000000000000f1", &d), FUOTA_OK);
+	assert_int_equal(d.step, ENGINE_STEP_FAILED);
+	assert_true(d.failed);
+	/* The step text written is the step's name. */
+	snprintf(sql, sizeof(sql),
+	         "SELECT step FROM job_device WHERE job_id = %lld AND dev_eui = '00000000000000f1'",
+	         job);
+	r = PQexec(T.raw, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "failed");
 	PQclear(r);
 }
 
@@ -745,6 +818,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_gw_learning),
 	        cmocka_unit_test(test_migration_deveui),
 	        cmocka_unit_test(test_job_edges_tenant),
+	        cmocka_unit_test(test_dev_step_text),
 	};
 
 	if (argc != 4) {

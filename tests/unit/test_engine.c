@@ -30,6 +30,11 @@ static void test_step_names(void **state)
 		assert_int_equal(engine_step_parse(NULL, &s), FUOTA_ERR_MALFORMED);
 	}
 	assert_string_equal(engine_step_name(ENGINE_STEP_COUNT), "?");
+	/* The sentinels name no step: the store never writes them. */
+	assert_string_equal(engine_step_name(ENGINE_STEP_NONE), "?");
+	assert_string_equal(engine_step_name(ENGINE_STEP_UNKNOWN), "?");
+	assert_false(engine_step_is_unicast(ENGINE_STEP_UNKNOWN));
+	assert_false(engine_step_is_final(ENGINE_STEP_UNKNOWN));
 	assert_true(engine_step_is_final(ENGINE_STEP_DONE));
 	assert_true(engine_step_is_final(ENGINE_STEP_FAILED));
 	assert_true(engine_step_is_final(ENGINE_STEP_UNCONFIRMED));

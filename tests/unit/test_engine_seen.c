@@ -57,8 +57,8 @@ static void test_old_goes_recent_stays(void **state)
 	uplink(&e, 2, T0 + 10 * MIN_MS); /* 2 h 52 min */
 	uplink(&e, 3, now - MIN_MS);     /* a minute ago */
 	uplink(&e, 4, T0);               /* heard long ago, but a request went */
-	engine_seen_sent(&e, 7, "70b3d50000000004", "mc_setup", 1, 1, 15000, now - HOUR_MS,
-	                 now - HOUR_MS + 15000);
+	engine_seen_sent(&e, 7, "70b3d50000000004", ENGINE_STEP_MC_SETUP, 1, 1, 15000,
+	                 now - HOUR_MS, now - HOUR_MS + 15000);
 	assert_int_equal(e.seen_n, 4);
 
 	/* Within the same minute as the previous flush: no sweep. */
@@ -144,7 +144,7 @@ static void test_batch_undo(void **state)
 	e.jobs[0].loaded_ms = T0;
 	/* Before the batch: device 1 was sent its McClassCSessionReq, two copies queued. */
 	uplink(&e, 1, T0);
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 2, 15000, T0, far);
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 2, 15000, T0, far);
 
 	engine_batch_begin(&e);
 	/* Message A (kept): device 1's uplink delivers one copy. */
@@ -157,11 +157,12 @@ static void test_batch_undo(void **state)
 
 		uplink(&e, 1, T0 + 20000);
 		engine_seen_moved(&e, d1);
-		engine_seen_sent(&e, 7, d1, "frag_setup", 1, 1, 15000, T0 + 20000, T0 + 35000);
+		engine_seen_sent(&e, 7, d1, ENGINE_STEP_FRAG_SETUP, 1, 1, 15000, T0 + 20000,
+		                 T0 + 35000);
 		engine_batch_undo(&e, mark);
 	}
 	r = rec(&e, 1);
-	assert_string_equal(r->step, "mc_session");
+	assert_int_equal(r->step, ENGINE_STEP_MC_SESSION);
 	assert_int_equal(r->job_id, 7);
 	assert_int_equal(r->attempts, 1);
 	assert_int_equal(r->queued, 1);               /* A's delivery stays */
@@ -177,29 +178,29 @@ static void test_batch_undo(void **state)
 	cache.frag_index_known[2] = true;
 	e.jobs[1].j.id = 7;
 	uplink(&e, 2, T0 + 30000);
-	engine_seen_sent(&e, 7, d2, "mc_setup", 1, 1, 15000, T0 + 30000, T0 + 45000);
+	engine_seen_sent(&e, 7, d2, ENGINE_STEP_MC_SETUP, 1, 1, 15000, T0 + 30000, T0 + 45000);
 	uplink(&e, 2, T0 + 40000);
-	engine_seen_sent(&e, 7, d2, "mc_setup", 2, 1, 15000, T0 + 40000, T0 + 55000);
+	engine_seen_sent(&e, 7, d2, ENGINE_STEP_MC_SETUP, 2, 1, 15000, T0 + 40000, T0 + 55000);
 	engine_batch_undo(&e, 0);
 	r = rec(&e, 2);
 	assert_non_null(r); /* heard: known */
 	assert_int_equal(r->last_up_ms, T0 + 40000);
 	assert_int_equal(r->job_id, 0); /* asked nothing */
 	assert_int_equal(r->queued, 0);
-	assert_int_equal(r->step[0], 0);
+	assert_int_equal(r->step, ENGINE_STEP_NONE);
 	assert_int_equal(r->deadline_ms, 0);
-	assert_false(engine_seen_first_rx(&e, 7, d2, "mc_setup", &(int64_t){0}));
+	assert_false(engine_seen_first_rx(&e, 7, d2, ENGINE_STEP_MC_SETUP, &(int64_t){0}));
 	r = rec(&e, 1);
-	assert_string_equal(r->step, "mc_session");
+	assert_int_equal(r->step, ENGINE_STEP_MC_SESSION);
 	assert_int_equal(r->queued, 1);
 	assert_false(cache.frag_index_known[2]);
 	assert_int_equal(e.jobs[1].j.id, 0);
 	engine_batch_end(&e);
 
 	/* After the batch, changes are no longer noted: an undo takes nothing back. */
-	engine_seen_sent(&e, 7, d2, "mc_setup", 1, 1, 15000, T0 + 50000, T0 + 65000);
+	engine_seen_sent(&e, 7, d2, ENGINE_STEP_MC_SETUP, 1, 1, 15000, T0 + 50000, T0 + 65000);
 	engine_batch_undo(&e, 0);
-	assert_string_equal(rec(&e, 2)->step, "mc_setup");
+	assert_int_equal(rec(&e, 2)->step, ENGINE_STEP_MC_SETUP);
 	e.cache = NULL;
 	engine_seen_free(&e);
 }
@@ -217,18 +218,18 @@ static void test_new_request_forgets_deliveries(void **state)
 	memset(&e, 0, sizeof(e));
 	eui(d1, 1);
 	uplink(&e, 1, T0);
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0, far);
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 1, 15000, T0, far);
 	uplink(&e, 1, T0 + 10000);
 	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 10000), FUOTA_OK);
-	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_true(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	assert_int_equal(rx, T0 + 10000);
 	/* The same request again (attempt 2): its first delivery stays. */
-	engine_seen_sent(&e, 7, d1, "mc_session", 2, 1, 15000, T0 + 20000, far);
-	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 2, 1, 15000, T0 + 20000, far);
+	assert_true(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	assert_int_equal(rx, T0 + 10000);
 	/* Asked afresh with a moved start: none of it is delivered yet. */
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 30000, far);
-	assert_false(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 1, 15000, T0 + 30000, far);
+	assert_false(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	engine_seen_free(&e);
 }
 
@@ -248,25 +249,25 @@ static void test_queued_ahead_delivered_first(void **state)
 	uplink(&e, 1, T0);
 	engine_seen_other(&e, d1, T0);
 	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0), FUOTA_OK);
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 100, far);
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 1, 15000, T0 + 100, far);
 	/* The start moves: asked afresh, the old copy still queued. */
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 500, far);
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 1, 15000, T0 + 500, far);
 	/* The AppTimeAns, then the old copy: neither is the new request. */
 	for (int64_t at = T0 + 1000; at <= T0 + 2000; at += 1000) {
 		uplink(&e, 1, at);
 		assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), at), FUOTA_OK);
-		assert_false(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+		assert_false(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	}
 	uplink(&e, 1, T0 + 3000);
 	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 3000), FUOTA_OK);
-	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_true(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	assert_int_equal(rx, T0 + 3000);
 	/* A clock sync answer queued behind a request still on its way delays none of it. */
-	engine_seen_sent(&e, 7, d1, "mc_session", 1, 1, 15000, T0 + 4000, far);
+	engine_seen_sent(&e, 7, d1, ENGINE_STEP_MC_SESSION, 1, 1, 15000, T0 + 4000, far);
 	engine_seen_other(&e, d1, T0 + 4000);
 	uplink(&e, 1, T0 + 5000);
 	assert_int_equal(engine_seen_delivered(&e, rec(&e, 1), T0 + 5000), FUOTA_OK);
-	assert_true(engine_seen_first_rx(&e, 7, d1, "mc_session", &rx));
+	assert_true(engine_seen_first_rx(&e, 7, d1, ENGINE_STEP_MC_SESSION, &rx));
 	assert_int_equal(rx, T0 + 5000);
 	engine_seen_free(&e);
 }

@@ -65,7 +65,7 @@ bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct s
 	in.now_ms = now_ms;
 	in.rx_ms = ans_rx_ms(u->time.set, cs_ms(&u->time), ns, ns ? cs_ms(&u->rx[0].ns_time) : 0,
 	                     now_ms);
-	in.moved = strcmp(d->step, "mc_session") == 0 && j->session_moves > 0;
+	in.moved = d->step == ENGINE_STEP_MC_SESSION && j->session_moves > 0;
 	in.disagrees = disagrees;
 	if (!engine_seen_first_rx(e, j->id, d->dev_eui, d->step, &in.delivered_ms))
 		in.delivered_ms = 0;
@@ -73,7 +73,8 @@ bool engine_ans_stale(struct engine *e, const struct seng_job *j, const struct s
 	if (v == ANS_CURRENT)
 		return false;
 	log_msg(LOG_LVL_INFO, "job %lld: device %s: %s in step %s ignored: %s",
-	        (long long)d->job_id, d->dev_eui, what, d->step, ans_verdict_name(v));
+	        (long long)d->job_id, d->dev_eui, what, engine_step_name(d->step),
+	        ans_verdict_name(v));
 	return true;
 }
 
@@ -88,7 +89,7 @@ static int clock_disagrees(struct engine *e, const struct seng_job *j, struct se
 	uint64_t timeout_ms = (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
 
 	if (d->resync_sent)
-		return engine_dev_fail(e, d, "mc_session",
+		return engine_dev_fail(e, d, ENGINE_STEP_MC_SESSION,
 		                       a->start_missed ? "McClassSessionAns: StartMissed"
 		                                       : "device clock out of sync after resync");
 	seng_dev_update_init(&u);
@@ -97,7 +98,8 @@ static int clock_disagrees(struct engine *e, const struct seng_job *j, struct se
 	u.set_deadline = true;
 	u.deadline_ms =
 	        engine_seen_deadline(e, d->dev_eui, now_ms, engine_resync_wait_ms(timeout_ms), 1);
-	if (seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u) != FUOTA_OK)
+	if (seng_dev_update(e->store, d->job_id, d->dev_eui, ENGINE_STEP_MC_SESSION, &u) !=
+	    FUOTA_OK)
 		return FUOTA_OK;
 	d->attempts = 0;
 	d->has_deadline = true;
@@ -120,7 +122,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	int64_t start_gps_s, min_expected, max_expected, first_sent_ms;
 	bool time_ok;
 
-	if (strcmp(d->step, "mc_session") != 0)
+	if (d->step != ENGINE_STEP_MC_SESSION)
 		return FUOTA_OK;
 	/* The request of this step was first sent attempts x unicast timeout before the current
 	 * deadline (dev_send); the device received one of its copies between then and now. */
@@ -137,7 +139,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	{
 		int64_t rx_ms = 0;
 
-		if (engine_seen_first_rx(e, j->id, d->dev_eui, "mc_session", &rx_ms) &&
+		if (engine_seen_first_rx(e, j->id, d->dev_eui, ENGINE_STEP_MC_SESSION, &rx_ms) &&
 		    rx_ms < first_sent_ms)
 			first_sent_ms = rx_ms;
 	}
@@ -158,7 +160,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
 		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
 		         a->group_undefined ? " McGroupUndefined" : "");
-		return engine_dev_fail(e, d, "mc_session", why);
+		return engine_dev_fail(e, d, ENGINE_STEP_MC_SESSION, why);
 	}
 	if (a->start_missed &&
 	    !engine_session_reachable(j->session_start_ms, now_ms, e->cfg.clock_tolerance_s)) {
@@ -168,18 +170,18 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 		u.reset_attempts = true;
 		u.set_deadline = true;
 		u.deadline_ms = j->session_start_ms;
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "mc_session", &u);
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, ENGINE_STEP_MC_SESSION, &u);
 	}
 	if (!time_ok)
 		return clock_disagrees(e, j, d, a, now_ms);
 	seng_dev_update_init(&u);
-	u.to = "session";
+	u.to = ENGINE_STEP_SESSION;
 	u.set_time_to_start = true;
 	u.time_to_start_s = a->time_to_start;
 	snprintf(la, sizeof(la), "{\"answer\":\"McClassSessionAns\",\"time_to_start\":%u}",
 	         a->time_to_start);
 	u.last_answer = la;
-	return engine_dev_move(e, d, "mc_session", &u);
+	return engine_dev_move(e, d, ENGINE_STEP_MC_SESSION, &u);
 }
 
 int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
@@ -206,17 +208,19 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 			                            cmd.u.pkg_ans.version, now_ms);
 			break;
 		case MC_CID_GROUP_SETUP:
-			if (strcmp(d->step, "mc_setup") != 0 || cmd.u.setup_ans.group_id != 0 ||
+			if (d->step != ENGINE_STEP_MC_SETUP || cmd.u.setup_ans.group_id != 0 ||
 			    engine_ans_stale(e, j, d, u, "McGroupSetupAns", false, now_ms))
 				break;
 			if (cmd.u.setup_ans.id_error) {
-				rc = engine_dev_fail(e, d, "mc_setup", "McGroupSetupAns: IDError");
+				rc = engine_dev_fail(e, d, ENGINE_STEP_MC_SETUP,
+				                     "McGroupSetupAns: IDError");
 				break;
 			}
 			seng_dev_update_init(&up);
 			up.set_mc_group = true;
 			up.last_answer = "{\"answer\":\"McGroupSetupAns\",\"detail\":\"ok\"}";
-			rc = engine_dev_enter(e, d, "mc_setup", "frag_setup", now_ms, &up);
+			rc = engine_dev_enter(e, d, ENGINE_STEP_MC_SETUP, ENGINE_STEP_FRAG_SETUP,
+			                      now_ms, &up);
 			break;
 		case MC_CID_CLASS_C_SESSION:
 		case MC_CID_CLASS_B_SESSION:
@@ -224,13 +228,13 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 				rc = on_session_ans(e, j, d, u, &cmd.u.session_ans, now_ms);
 			break;
 		case MC_CID_GROUP_DELETE:
-			if (strcmp(d->step, "cleanup") != 0 || cmd.u.delete_ans.group_id != 0)
+			if (d->step != ENGINE_STEP_CLEANUP || cmd.u.delete_ans.group_id != 0)
 				break;
 			seng_dev_update_init(&up);
 			up.cleanup_or = 2;
 			if (d->cleanup_mask & 1)
 				up.to = engine_cleanup_end(d);
-			rc = engine_dev_move(e, d, "cleanup", &up);
+			rc = engine_dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
 			d->cleanup_mask |= 2;
 			break;
 		default: break;

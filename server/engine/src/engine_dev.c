@@ -98,13 +98,13 @@ static int mc_version_of(const struct seng_dev *d)
 
 /* Updates the device (only while in `from`) and, when its step changes, publishes the device
  * event and moves *d along (step, attempts, deadline). Returns seng_dev_update's code. */
-static int dev_move(struct engine *e, struct seng_dev *d, const char *from,
+static int dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u)
 {
 	int rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
 
-	if (rc == FUOTA_OK && u->to) {
-		snprintf(d->step, sizeof(d->step), "%s", u->to);
+	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
+		d->step = u->to;
 		if (u->reset_attempts)
 			d->attempts = 0;
 		if (u->set_deadline) {
@@ -113,10 +113,10 @@ static int dev_move(struct engine *e, struct seng_dev *d, const char *from,
 		}
 		engine_seen_moved(e, d->dev_eui);
 	}
-	if (rc == FUOTA_OK && u->to) {
+	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
 		json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)d->job_id,
-		                      "dev_eui", d->dev_eui, "step", u->to, "reason",
-		                      u->failure_reason);
+		                      "dev_eui", d->dev_eui, "step", engine_step_name(u->to),
+		                      "reason", u->failure_reason);
 		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		if (text)
@@ -130,19 +130,19 @@ static int dev_move(struct engine *e, struct seng_dev *d, const char *from,
 	return rc;
 }
 
-static int dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason)
+static int dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from, const char *reason)
 {
 	struct seng_dev_update u;
 
 	seng_dev_update_init(&u);
-	u.to = "failed";
+	u.to = ENGINE_STEP_FAILED;
 	u.failure_reason = reason;
 	return dev_move(e, d, from, &u);
 }
 
 /* Moves the device to `to` with a fresh attempt count, due now. */
-static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
-                     int64_t now_ms, struct seng_dev_update *extra)
+static int dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
+                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra)
 {
 	struct seng_dev_update u;
 
@@ -157,19 +157,19 @@ static int dev_enter(struct engine *e, struct seng_dev *d, const char *from, con
 	return dev_move(e, d, from, &u);
 }
 
-int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u)
 {
 	return dev_move(e, d, from, u);
 }
 
-int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason)
+int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from, const char *reason)
 {
 	return dev_fail(e, d, from, reason);
 }
 
-int engine_dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
-                     int64_t now_ms, struct seng_dev_update *extra)
+int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
+                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra)
 {
 	return dev_enter(e, d, from, to, now_ms, extra);
 }
@@ -438,20 +438,20 @@ static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *
 
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
 {
-	enum engine_step st;
+	enum engine_step st = d->step;
 	struct engine_versions v = {d->ts003, d->ts004, d->ts005};
 	int rc;
 
-	if (engine_step_parse(d->step, &st) != FUOTA_OK)
+	if ((unsigned)st >= ENGINE_STEP_COUNT)
 		return dev_fail(e, d, d->step, "unknown step");
 	if (st == ENGINE_STEP_PENDING) {
 		st = engine_step_next(ENGINE_STEP_PENDING, &v);
-		rc = dev_enter(e, d, "pending", engine_step_name(st), now_ms, NULL);
+		rc = dev_enter(e, d, ENGINE_STEP_PENDING, st, now_ms, NULL);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 	}
 	if (st == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
-		rc = dev_enter(e, d, "pkg_version", "mc_setup", now_ms, NULL);
+		rc = dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms, NULL);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 		st = ENGINE_STEP_MC_SETUP;
@@ -467,7 +467,7 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 		char big[192];
 
 		if (frag_setup_too_big(j, d, big, sizeof(big)))
-			return dev_fail(e, d, "frag_setup", big);
+			return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, big);
 	}
 	if (d->attempts > 0) {
 		char why[96];
@@ -538,8 +538,8 @@ int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id,
 		d->ts005 = version;
 	else if (package_id == FRAG_PACKAGE_ID)
 		d->ts004 = version;
-	if (strcmp(d->step, "pkg_version") == 0 && d->ts004 != 0 && d->ts005 != 0) {
-		rc = dev_enter(e, d, "pkg_version", "mc_setup", now_ms, NULL);
+	if (d->step == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
+		rc = dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms, NULL);
 		return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 	}
 	return FUOTA_OK;
@@ -565,12 +565,12 @@ static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_
 	char why[192], la[96];
 	struct seng_dev_update up;
 
-	if (strcmp(d->step, "frag_setup") != 0 || a->frag_index != d->frag_index)
+	if (d->step != ENGINE_STEP_FRAG_SETUP || a->frag_index != d->frag_index)
 		return FUOTA_OK;
 	if (a->not_enough_memory && !a->algo_unsupported && !a->index_not_supported &&
 	    !a->wrong_descriptor && !a->session_cnt_replay) {
 		memory_reason(j, d, why, sizeof(why));
-		return dev_fail(e, d, "frag_setup", why);
+		return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
 	}
 	if (a->algo_unsupported || a->not_enough_memory || a->index_not_supported ||
 	    a->wrong_descriptor || a->session_cnt_replay) {
@@ -580,12 +580,12 @@ static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_
 		         a->index_not_supported ? " FragSessionIndexNotSupported" : "",
 		         a->wrong_descriptor ? " WrongDescriptor" : "",
 		         a->session_cnt_replay ? " SessionCntReplay" : "");
-		return dev_fail(e, d, "frag_setup", why);
+		return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
 	}
 	seng_dev_update_init(&up);
 	answer_json(la, sizeof(la), "FragSessionSetupAns", "ok");
 	up.last_answer = la;
-	return dev_enter(e, d, "frag_setup", "ready", now_ms, &up);
+	return dev_enter(e, d, ENGINE_STEP_FRAG_SETUP, ENGINE_STEP_READY, now_ms, &up);
 }
 
 static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *d,
@@ -620,14 +620,14 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			rc = engine_status_ans(e, j, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
-			if (strcmp(d->step, "cleanup") != 0 ||
+			if (d->step != ENGINE_STEP_CLEANUP ||
 			    cmd.u.delete_ans.frag_index != d->frag_index)
 				break;
 			seng_dev_update_init(&up);
 			up.cleanup_or = 1;
 			if (d->cleanup_mask & 2)
 				up.to = engine_cleanup_end(d);
-			rc = dev_move(e, d, "cleanup", &up);
+			rc = dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
 			d->cleanup_mask |= 1;
 			break;
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
@@ -703,7 +703,7 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 {
 	struct seng_job j;
 	struct seng_dev d;
-	char step[sizeof(d.step)];
+	enum engine_step step;
 	int rc = seng_dev_active(e->store, u->dev_eui, &d);
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
@@ -714,14 +714,14 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	rc = engine_job_get(e, d.job_id, now_ms, &j);
 	if (rc != FUOTA_OK)
 		return rc;
-	memcpy(step, d.step, sizeof(step));
+	step = d.step;
 	if (u->f_port == e->cfg.port_mc)
 		rc = engine_ans_mc(e, &j, &d, u, now_ms);
 	else
 		rc = on_frag(e, &j, &d, u, now_ms);
 	/* An answer that moved the device: its new step acts at once (no wait for the tick), on
 	 * the row as the moves left it; with a backlog the tick sends it once the queue drained. */
-	if (rc == FUOTA_OK && strcmp(step, d.step) != 0 && e->backlog <= ENGINE_BACKLOG_PAUSE &&
+	if (rc == FUOTA_OK && step != d.step && e->backlog <= ENGINE_BACKLOG_PAUSE &&
 	    (!d.has_deadline || d.deadline_ms <= now_ms))
 		rc = engine_dev_due(e, &j, &d, now_ms);
 	seng_job_free(&j);

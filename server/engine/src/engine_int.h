@@ -1,12 +1,14 @@
-/* Private parts of the job engine shared by engine.c (life cycle, leases, job phases),
- * engine_dev.c (unicast steps and their answers), engine_tx.c (multicast frames) and csr.c (the
- * clock-sync responder). */
+/* Private parts of the job engine shared by engine.c (life cycle, leases), engine_start.c
+ * (starting a job), engine_phase.c (job phases), engine_dev.c (unicast steps and their answers),
+ * engine_tx.c (multicast frames) and csr_clocksync.c (the clock-sync responder). */
 #ifndef FUOTA_ENGINE_INT_H
 #define FUOTA_ENGINE_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "fuota/cs_msg.h"
 #include "fuota/engine.h"
@@ -63,7 +65,7 @@ struct engine_seen {
 	 * request's copies, clock sync answers) not yet delivered, since ahead_ms: a class A
 	 * device takes its queue in order, one downlink per uplink. */
 	int64_t job_id;
-	char step[16];
+	enum engine_step step; /* ENGINE_STEP_NONE: nothing asked */
 	unsigned attempts, queued, ahead;
 	uint64_t timeout_ms;
 	int64_t sent_ms, first_rx_ms, deadline_ms; /* deadline_ms: as stored */
@@ -112,6 +114,25 @@ struct seng_lease engine_lease(const struct engine *e);
 
 /* engine.c */
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);
+/* Publishes {"job_id":..., <fields>} as an event, and logs it in the job's event log when
+ * `store` is set. fields: a jansson object, consumed. */
+void engine_job_event(struct engine *e, const struct seng_job *j, const char *kind, json_t *fields,
+                      bool store);
+/* Associated data of a job's McKey box (the group belongs to that job): into out, its length. */
+size_t engine_mc_key_aad(int64_t job_id, char *out, size_t cap);
+
+/* engine_start.c */
+/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
+ * two of them. */
+int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
+                        uint64_t *interval_us);
+/* Starts a pending job the engine has not started yet (seng_job_start). */
+int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms);
+
+/* engine_phase.c */
+/* One tick of a running job: its due devices, then what its phase calls for (a phase change,
+ * frames, the end of the job). *next_due: when the job wants the next tick. */
+int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64_t *next_due);
 /* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
 void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
                   const char *json);
@@ -147,7 +168,7 @@ int engine_seen_flush(struct engine *e, int64_t now_ms, bool all);
 int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
                              uint64_t timeout_ms, unsigned queued);
 /* A request of `step` (attempt `attempts`, n_requests downlinks) was sent at now_ms. */
-void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, enum engine_step step,
                       unsigned attempts, unsigned n_requests, uint64_t timeout_ms, int64_t now_ms,
                       int64_t deadline_ms);
 /* The device moved to another step: nothing of its old step is waiting any more. */
@@ -159,8 +180,8 @@ void engine_seen_other(struct engine *e, const char *dev_eui, int64_t now_ms);
  * step's deadline counts from now (a conditional update). */
 int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_ms);
 /* When the device first received a request of `step` of the job (as far as this engine saw). */
-bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
-                          int64_t *rx_ms);
+bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui,
+                          enum engine_step step, int64_t *rx_ms);
 /* The longest uplink period among the devices this engine sent requests of job_id to. */
 uint64_t engine_seen_period_max(const struct engine *e, int64_t job_id);
 
@@ -184,10 +205,11 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
 /* Updates the device (only while in `from`) and, when its step changes, publishes the device
  * event and moves *d along. Returns seng_dev_update's code. */
-int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u);
 /* Moves the device from `from` to "failed" with reason (engine_dev_move). */
-int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
+int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
+                    const char *reason);
 
 /* engine_status.c */
 /* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
@@ -211,15 +233,16 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
 /* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
  * could not prove the image (its failure_reason says why), else "done". */
-const char *engine_cleanup_end(const struct seng_dev *d);
+enum engine_step engine_cleanup_end(const struct seng_dev *d);
 
 /* Device moves for engine_ans.c: the update of u (only while in `from`) with the device event
  * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */
-int engine_dev_move(struct engine *e, struct seng_dev *d, const char *from,
+int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u);
-int engine_dev_fail(struct engine *e, struct seng_dev *d, const char *from, const char *reason);
-int engine_dev_enter(struct engine *e, struct seng_dev *d, const char *from, const char *to,
-                     int64_t now_ms, struct seng_dev_update *extra);
+int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
+                    const char *reason);
+int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
+                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);

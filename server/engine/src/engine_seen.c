@@ -64,7 +64,7 @@ struct engine_seen_undo {
 	char dev_eui[SENG_EUI_LEN];
 	bool whole;
 	int64_t job_id;
-	char step[16];
+	enum engine_step step;
 	unsigned attempts, queued, ahead;
 	uint64_t timeout_ms;
 	int64_t sent_ms, first_rx_ms, deadline_ms, ahead_ms;
@@ -116,6 +116,7 @@ struct engine_seen *engine_seen_get(struct engine *e, const char *dev_eui, bool 
 		r = slot_of(e->seen, e->seen_cap, dev_eui);
 	}
 	memset(r, 0, sizeof(*r));
+	r->step = ENGINE_STEP_NONE;
 	memcpy(r->dev_eui, dev_eui, strlen(dev_eui) + 1);
 	e->seen_n++;
 	return r;
@@ -153,7 +154,7 @@ static void note(struct engine *e, const struct engine_seen *r, bool whole)
 	memcpy(u->dev_eui, r->dev_eui, SENG_EUI_LEN);
 	u->whole = whole;
 	u->job_id = r->job_id;
-	memcpy(u->step, r->step, sizeof(u->step));
+	u->step = r->step;
 	u->attempts = r->attempts;
 	u->queued = r->queued;
 	u->ahead = r->ahead;
@@ -204,7 +205,7 @@ void engine_batch_undo(struct engine *e, size_t mark)
 		if (!u->whole)
 			continue;
 		r->job_id = u->job_id;
-		memcpy(r->step, u->step, sizeof(r->step));
+		r->step = u->step;
 		r->attempts = u->attempts;
 		r->queued = u->queued;
 		r->ahead = u->ahead;
@@ -418,7 +419,7 @@ int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from
 	return from_ms + (int64_t)wait;
 }
 
-void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
+void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, enum engine_step step,
                       unsigned attempts, unsigned n_requests, uint64_t timeout_ms, int64_t now_ms,
                       int64_t deadline_ms)
 {
@@ -430,7 +431,7 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
 	/* attempts 1: a new request (a new step, or the step asked again from the start, as after
 	 * a session start moved): the deliveries of the former ones are not its, and the copies of
 	 * them still queued reach the device first. */
-	if (r->job_id != job_id || strcmp(r->step, step) != 0 || attempts <= 1) {
+	if (r->job_id != job_id || r->step != step || attempts <= 1) {
 		r->first_rx_ms = 0;
 		if (r->queued > 0) {
 			r->ahead += r->queued;
@@ -439,7 +440,7 @@ void engine_seen_sent(struct engine *e, int64_t job_id, const char *dev_eui, con
 		}
 	}
 	r->job_id = job_id;
-	snprintf(r->step, sizeof(r->step), "%s", step);
+	r->step = step;
 	r->attempts = attempts;
 	r->queued = n_requests;
 	r->timeout_ms = timeout_ms;
@@ -454,7 +455,7 @@ void engine_seen_moved(struct engine *e, const char *dev_eui)
 	if (r) {
 		note(e, r, true);
 		r->queued = 0;
-		r->step[0] = 0;
+		r->step = ENGINE_STEP_NONE;
 		r->first_rx_ms = 0;
 	}
 }
@@ -510,12 +511,12 @@ int engine_seen_delivered(struct engine *e, struct engine_seen *r, int64_t now_m
 	return rc;
 }
 
-bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui, const char *step,
-                          int64_t *rx_ms)
+bool engine_seen_first_rx(struct engine *e, int64_t job_id, const char *dev_eui,
+                          enum engine_step step, int64_t *rx_ms)
 {
 	struct engine_seen *r = engine_seen_get(e, dev_eui, false);
 
-	if (!r || r->job_id != job_id || strcmp(r->step, step) != 0 || r->first_rx_ms == 0)
+	if (!r || r->job_id != job_id || r->step != step || r->first_rx_ms == 0)
 		return false;
 	*rx_ms = r->first_rx_ms;
 	return true;

@@ -48,7 +48,7 @@ static int on_round_status(struct engine *e, struct seng_dev *d, const struct en
 
 	switch (v->verdict) {
 	case ENGINE_VERDICT_MEMORY:
-		return engine_dev_fail(e, d, "session",
+		return engine_dev_fail(e, d, ENGINE_STEP_SESSION,
 		                       "FragSessionStatusAns: NotEnoughMatrixMemory");
 	case ENGINE_VERDICT_SHORT:
 		/* The next round is sized from the answers (engine_tx.c). */
@@ -60,7 +60,7 @@ static int on_round_status(struct engine *e, struct seng_dev *d, const struct en
 		 * not move it). Provisional: the answer after the session is judged again. */
 		seng_dev_update_init(&u);
 		u.set_block_received = true;
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "session", &u);
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, ENGINE_STEP_SESSION, &u);
 	default: return FUOTA_OK; /* judged after the session, when it is asked alone */
 	}
 }
@@ -97,11 +97,11 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
 	struct engine_judge_in in = {.nb_frag = j->nb_frag};
 	struct seng_dev_update u;
 	char why[256], la[320];
-	bool round = strcmp(d->step, "session") == 0;
+	bool round = d->step == ENGINE_STEP_SESSION;
 
 	if (a->frag_index != d->frag_index)
 		return FUOTA_OK; /* another session of the device, not this job's */
-	if (!round && strcmp(d->step, "frag_status") != 0)
+	if (!round && d->step != ENGINE_STEP_FRAG_STATUS)
 		return FUOTA_OK;
 	/* Only the device's own block report without MICError: a round's provisional "done"
 	 * (block_received) does not make later answers unheard. */
@@ -115,26 +115,27 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
 	seng_dev_update_init(&u);
 	u.last_answer = la;
 	if (v.verdict == ENGINE_VERDICT_DONE || v.verdict == ENGINE_VERDICT_UNCONFIRMED) {
-		u.to = "cleanup";
+		u.to = ENGINE_STEP_CLEANUP;
 		u.reset_attempts = true;
 		u.set_deadline = true;
 		u.deadline_ms = 0;
 		if (v.verdict == ENGINE_VERDICT_UNCONFIRMED && d->ts006 >= 1) {
-			u.to = "confirm"; /* its own word on the image (TS006) */
+			u.to = ENGINE_STEP_CONFIRM; /* its own word on the image (TS006) */
 		} else if (v.verdict == ENGINE_VERDICT_UNCONFIRMED) {
 			/* The reason marks it: the clean-up ends it in "unconfirmed". */
 			engine_judgement_reason(&v, why, sizeof(why));
 			u.failure_reason = why;
 			d->failed = true;
 		}
-		return engine_dev_move(e, d, "frag_status", &u);
+		return engine_dev_move(e, d, ENGINE_STEP_FRAG_STATUS, &u);
 	}
 	if (block_may_come(j, d, a, &v))
-		return seng_dev_update(e->store, d->job_id, d->dev_eui, "frag_status", &u);
+		return seng_dev_update(e->store, d->job_id, d->dev_eui, ENGINE_STEP_FRAG_STATUS,
+		                       &u);
 	engine_judgement_reason(&v, why, sizeof(why));
-	u.to = "failed";
+	u.to = ENGINE_STEP_FAILED;
 	u.failure_reason = why;
-	return engine_dev_move(e, d, "frag_status", &u);
+	return engine_dev_move(e, d, ENGINE_STEP_FRAG_STATUS, &u);
 }
 
 int engine_block_received(struct engine *e, struct seng_dev *d,
@@ -151,15 +152,15 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 	seng_dev_update_init(&up);
 	up.set_block_received = true;
 	up.set_block_reported = true;
-	if (strcmp(d->step, "frag_status") == 0) {
+	if (d->step == ENGINE_STEP_FRAG_STATUS) {
 		/* The report came after the session: it tells what the status request asks. */
-		up.to = "cleanup";
+		up.to = ENGINE_STEP_CLEANUP;
 		up.reset_attempts = true;
 		up.set_deadline = true;
 		up.deadline_ms = 0;
 		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
 		                 "(block reported)\"}";
-		return engine_dev_move(e, d, "frag_status", &up);
+		return engine_dev_move(e, d, ENGINE_STEP_FRAG_STATUS, &up);
 	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
 }
@@ -174,13 +175,13 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d)
 	         "DevUpgradeImageReq had no answer after %u attempts",
 	         d->attempts);
 	seng_dev_update_init(&u);
-	u.to = "cleanup";
+	u.to = ENGINE_STEP_CLEANUP;
 	u.failure_reason = why;
 	u.reset_attempts = true;
 	u.set_deadline = true;
 	u.deadline_ms = 0;
 	d->failed = true;
-	return engine_dev_move(e, d, "confirm", &u);
+	return engine_dev_move(e, d, ENGINE_STEP_CONFIRM, &u);
 }
 
 /* DevUpgradeImageAns of a device in step confirm: UpImageStatus 3 (Valid) is the device's word
@@ -196,19 +197,19 @@ static int on_upgrade_ans(struct engine *e, struct seng_dev *d, const struct fmp
 
 	if (st != FMP_IMAGE_VALID) {
 		snprintf(why, sizeof(why), "DevUpgradeImageAns: %s", status[st]);
-		return engine_dev_fail(e, d, "confirm", why);
+		return engine_dev_fail(e, d, ENGINE_STEP_CONFIRM, why);
 	}
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"DevUpgradeImageAns\",\"status\":\"valid\","
 	         "\"next_fw_version\":%u,\"judged\":\"done (TS006: its image is valid)\"}",
 	         a->u.upgrade_ans.next_fw_version);
 	seng_dev_update_init(&u);
-	u.to = "cleanup";
+	u.to = ENGINE_STEP_CLEANUP;
 	u.last_answer = la;
 	u.reset_attempts = true;
 	u.set_deadline = true;
 	u.deadline_ms = 0;
-	return engine_dev_move(e, d, "confirm", &u);
+	return engine_dev_move(e, d, ENGINE_STEP_CONFIRM, &u);
 }
 
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
@@ -220,7 +221,7 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
 		return FUOTA_OK;
-	if (rc != FUOTA_OK || strcmp(d.step, "confirm") != 0)
+	if (rc != FUOTA_OK || d.step != ENGINE_STEP_CONFIRM)
 		return rc;
 	while (rc == FUOTA_OK && pos < u->data_len) {
 		struct fmp_cmd cmd;
@@ -232,12 +233,12 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 			        err.field ? err.field : "");
 			return FUOTA_ERR_MALFORMED;
 		}
-		if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE && strcmp(d.step, "confirm") == 0)
+		if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE && d.step == ENGINE_STEP_CONFIRM)
 			rc = on_upgrade_ans(e, &d, &cmd);
 	}
 	if (rc == FUOTA_ERR_STATE)
 		return FUOTA_OK; /* moved meanwhile */
-	if (rc != FUOTA_OK || strcmp(d.step, "confirm") == 0 || e->backlog > ENGINE_BACKLOG_PAUSE)
+	if (rc != FUOTA_OK || d.step == ENGINE_STEP_CONFIRM || e->backlog > ENGINE_BACKLOG_PAUSE)
 		return rc;
 	/* Moved on: its clean-up requests go at once, as after the other answers. */
 	rc = engine_job_get(e, d.job_id, now_ms, &j);
@@ -248,7 +249,7 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	return rc;
 }
 
-const char *engine_cleanup_end(const struct seng_dev *d)
+enum engine_step engine_cleanup_end(const struct seng_dev *d)
 {
-	return d->failed ? "unconfirmed" : "done";
+	return d->failed ? ENGINE_STEP_UNCONFIRMED : ENGINE_STEP_DONE;
 }

@@ -1,7 +1,7 @@
 /* The job engine's SQL for adaptive rounds (store_engine.h, "adaptive rounds"): the end of the
  * batch each fragmentation session is in and the devices' answers to its multicast status
  * requests (the rounds are read with the sessions, seng_sessions; the requests themselves are
- * frames of the group: seng_status_frame, in store_engine.c beside seng_frame). */
+ * frames of the group: seng_status_frame, in store_tx.c beside seng_frame). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -34,7 +34,12 @@ enum engine_step {
 	/* cleaned up, but its answers cannot prove it has the image (a LoRaMac-node device that
 	 * lost uncoded fragments; failure_reason says why) (final) */
 	ENGINE_STEP_UNCONFIRMED,
-	ENGINE_STEP_COUNT
+	ENGINE_STEP_COUNT,
+	/* Not steps (engine_step_name gives "?"): NONE where a step is optional and not given
+	 * (seng_dev_update's `to`: unchanged; no request in flight), UNKNOWN for a job_device.step
+	 * text that names no step (the store reads it so; the engine fails such a device). */
+	ENGINE_STEP_NONE,
+	ENGINE_STEP_UNKNOWN
 };
 
 /* "pending", "pkg_version", ... (the job_device.step text); "?" out of range. */

@@ -1,7 +1,8 @@
-/* The job engine's SQL (store_engine.c): every read and every transition of engine.c, one
- * function each, so that engine*.c never sees libpq. Return codes as in fuota/store.h; a
- * conditional update that matched no row returns FUOTA_ERR_STATE (another engine or an uplink
- * got there first). Times are Unix milliseconds from the engine's clock. */
+/* The job engine's SQL (store_job_engine.c, store_dev_engine.c, store_tx.c): every read and
+ * every transition of the engine, one function each, so that engine*.c never sees libpq.
+ * Return codes as in fuota/store.h; a conditional update that matched no row returns
+ * FUOTA_ERR_STATE (another engine or an uplink got there first). Times are Unix milliseconds
+ * from the engine's clock. */
 #ifndef FUOTA_STORE_ENGINE_H
 #define FUOTA_STORE_ENGINE_H
 
@@ -102,10 +103,11 @@ STORE_MUST_CHECK int seng_job_start(struct store *s, const struct seng_start *st
 STORE_MUST_CHECK int seng_job_set_running(struct store *s, int64_t job_id);
 
 /* A phase change with its bulk device moves, in one transaction. Devices in step `from` go to
- * `to` (attempts 0, due at deadline_ms); with reason set they fail with it. */
+ * `to` (attempts 0, due at deadline_ms); with reason set they fail with it. Both are steps
+ * (below ENGINE_STEP_COUNT), else FUOTA_ERR_INVALID_ARG and nothing is written. */
 struct seng_move {
-	const char *from;
-	const char *to;
+	enum engine_step from;
+	enum engine_step to;
 	const char *reason;
 	int frag_version; /* > 0: only the devices whose TS004 session has this version */
 	bool by_index;    /* only the devices set up on FragIndex frag_index */
@@ -171,12 +173,13 @@ STORE_MUST_CHECK int seng_session_done(struct store *s, int64_t job_id, int frag
  * first version gets 0, the other 1) and the same ever after, from any engine. */
 STORE_MUST_CHECK int seng_session_index(struct store *s, int64_t job_id, int version,
                                         int *frag_index);
-/* The job's devices in `step` grouped by (FragIndex, TS004 version): up to max groups. */
+/* The job's devices in `step` grouped by (FragIndex, TS004 version): up to max groups.
+ * FUOTA_ERR_INVALID_ARG when step is not one (ENGINE_STEP_COUNT and above). */
 struct seng_group {
 	int frag_index, frag_version;
 	unsigned count;
 };
-STORE_MUST_CHECK int seng_step_groups(struct store *s, int64_t job_id, const char *step,
+STORE_MUST_CHECK int seng_step_groups(struct store *s, int64_t job_id, enum engine_step step,
                                       struct seng_group *out, size_t max, size_t *n);
 
 /* Counts of the job's devices per step name index (enum engine_step), and of SESSION devices that
@@ -194,7 +197,8 @@ struct seng_dev {
 	uint8_t key_box[SENG_BOX_MAX];
 	size_t key_box_len;
 	int ts003, ts004, ts005;
-	char step[16];
+	/* job_device.step; ENGINE_STEP_UNKNOWN for a text that names no step */
+	enum engine_step step;
 	unsigned attempts;
 	bool has_deadline;
 	int64_t deadline_ms;
@@ -230,10 +234,11 @@ STORE_MUST_CHECK int seng_dev_load(struct store *s, int64_t job_id, const char *
  * non-final step (the latest such job). FUOTA_ERR_NOT_FOUND if none. */
 STORE_MUST_CHECK int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d);
 
-/* A conditional update of one device: applies only while its step is `from`. Fields with a
- * set_ flag are written; attempts_inc adds 1 to attempts. */
+/* A conditional update of one device: applies only while its step is `from` (a step, or
+ * ENGINE_STEP_UNKNOWN: while its step text names none). Fields with a set_ flag are written;
+ * attempts_inc adds 1 to attempts. FUOTA_ERR_INVALID_ARG for another `from` or `to`. */
 struct seng_dev_update {
-	const char *to;      /* new step, NULL: unchanged */
+	enum engine_step to; /* new step, ENGINE_STEP_NONE: unchanged */
 	bool reset_attempts; /* attempts = 0 (with a new step) */
 	bool attempts_inc;
 	bool set_deadline;
@@ -259,7 +264,7 @@ struct seng_dev_update {
 };
 void seng_dev_update_init(struct seng_dev_update *u);
 STORE_MUST_CHECK int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui,
-                                     const char *from, const struct seng_dev_update *u);
+                                     enum engine_step from, const struct seng_dev_update *u);
 
 /* Next v2 SessionCnt of a device (stored +1, committed before it is returned). CONFLICT once
  * 65535 was used. */
@@ -279,8 +284,8 @@ struct seng_gw_obs {
 };
 STORE_MUST_CHECK int seng_gw_seen_batch(struct store *s, const struct seng_gw_obs *obs, size_t n);
 
-/* The (device, gateway, quality) triples of the job's devices in step `step`, from uplinks heard
- * at or after since_ms: parallel arrays,
+/* The (device, gateway, quality) triples of the job's devices in step `step` (a step, else
+ * FUOTA_ERR_INVALID_ARG), from uplinks heard at or after since_ms: parallel arrays,
  * malloc'd (one free() per array). Devices are numbered by their order in dev_euis. */
 struct seng_edges {
 	char (*dev_euis)[SENG_EUI_LEN];
@@ -291,7 +296,7 @@ struct seng_edges {
 	int32_t *edge_q;
 	size_t n_edges;
 };
-STORE_MUST_CHECK int seng_job_edges(struct store *s, int64_t job_id, const char *step,
+STORE_MUST_CHECK int seng_job_edges(struct store *s, int64_t job_id, enum engine_step step,
                                     int64_t since_ms, struct seng_edges *e);
 void seng_edges_free(struct seng_edges *e);
 
@@ -369,7 +374,7 @@ STORE_MUST_CHECK int seng_round_end_set(struct store *s, int64_t job_id, int fra
                                         uint32_t round_end);
 
 /* A multicast FragSessionStatusReq of session frag_index after its frame `asked_at`
- * (store_engine.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
+ * (store_tx.c, beside seng_frame): in one transaction the group's FCnt (as seng_frame), one
  * engine_tx row per gateway with n = 0 (a refused one is built again as a status request), the
  * session's round + 1 and asked_at, the job's next_tx_ms (the wait for the answers) and the
  * gateways' busy time. */

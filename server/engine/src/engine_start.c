@@ -1,0 +1,180 @@
+/* Starting a job (engine.c runs it): the fragment size, counts and session TimeOut from the
+ * job's plan or fields, a fresh multicast group with its sealed McKey, and the job's engine row,
+ * in one transaction (seng_job_start). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "engine_int.h"
+#include "fuota/cbox.h"
+#include "fuota/err.h"
+#include "fuota/frag_row.h"
+#include "fuota/log.h"
+#include "fuota/lw_airtime.h"
+#include "fuota/lw_gps.h"
+#include "fuota/lw_region.h"
+#include "fuota/mc_keys.h"
+#include "fuota/plan.h"
+
+/* ---- starting a job ------------------------------------------------------------------------ */
+
+struct job_params_eng {
+	uint32_t frag_size, nb_frag, padding, redundancy, cap;
+	uint8_t timeout;
+};
+
+/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
+ * two of them (the real sub-band's, whatever the gateways' configuration: this sizes the
+ * session for real gateways). */
+int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
+                        uint64_t *interval_us)
+{
+	const struct lw_region *r = lw_region_find(j->region);
+	const struct lw_dr *dr = NULL;
+	const struct lw_subband *sb;
+	int rc;
+
+	*airtime_us = *interval_us = 0;
+	if (!r || lw_region_dr(r, j->dr, &dr) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG;
+	sb = lw_region_subband(r, j->freq_hz);
+	rc = lw_airtime_lorawan_us(dr, LW_DATA_FRAME_OVERHEAD + LW_FRAG_HEADER_LEN + frag_size,
+	                           true, airtime_us);
+	*interval_us = lw_duty_cycle_interval_us(*airtime_us, sb ? sb->duty_cycle_inv : 1);
+	return rc;
+}
+
+/* A job's plan (plan_compute_adaptive) states what the engine does with these. */
+_Static_assert(ENGINE_ROUNDS_MAX == PLAN_ADAPTIVE_ROUNDS, "plan and engine: rounds");
+_Static_assert(PLAN_BLOCK_ACK_DELAY == 0, "plan and engine: BlockAckDelay (engine_cfg)");
+
+/* Adaptive rounds: the waits after the batches, up to the parity cap (engine_tx.c). */
+static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j)
+{
+	/* One status request (a short frame) and one wait per round, ENGINE_ROUNDS_MAX at most. */
+	return ENGINE_ROUNDS_MAX * (engine_round_wait_ms(e, j) + 1000u) / 1000u;
+}
+
+/* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from
+ * the job's fields and the region's tables. NULL on success, else why the job cannot run. */
+static const char *job_params(const struct engine *e, const struct seng_job *j,
+                              struct job_params_eng *p)
+{
+	const struct lw_region *r = lw_region_find(j->region);
+	const struct lw_dr *dr = NULL;
+	unsigned max_fs = 0;
+	uint64_t size = (uint64_t)j->firmware_size;
+
+	if (!r || lw_region_dr(r, j->dr, &dr) != FUOTA_OK ||
+	    lw_region_max_frag_size(r, j->dr, false, &max_fs) != FUOTA_OK)
+		return "unknown region or data rate";
+	if (j->firmware_size <= 0)
+		return "the firmware is missing or empty";
+	p->frag_size = j->plan_fragment_size > 0 ? (uint32_t)j->plan_fragment_size
+	               : j->fragment_size > 0    ? (uint32_t)j->fragment_size
+	                                         : max_fs;
+	if (p->frag_size == 0 || p->frag_size > max_fs || p->frag_size > 255)
+		return "fragment size does not fit the data rate";
+	p->nb_frag = (uint32_t)((size + p->frag_size - 1) / p->frag_size);
+	p->padding = (uint32_t)((uint64_t)p->nb_frag * p->frag_size - size);
+	if (p->nb_frag >= FRAG_MAX_N)
+		return "the image needs more than 16383 fragments";
+	if (j->plan_parity >= 0)
+		p->redundancy = (uint32_t)j->plan_parity;
+	else if (j->redundancy_frames >= 0)
+		p->redundancy = (uint32_t)j->redundancy_frames;
+	else if (j->redundancy_percent >= 0)
+		p->redundancy =
+		        (uint32_t)(((uint64_t)p->nb_frag * (uint64_t)j->redundancy_percent + 99) /
+		                   100);
+	else
+		p->redundancy = (p->nb_frag + 9) / 10;
+	if (p->redundancy > FRAG_MAX_N - p->nb_frag)
+		p->redundancy = FRAG_MAX_N - p->nb_frag;
+	p->cap = p->redundancy;
+	if (e->cfg.adaptive) {
+		uint64_t cap = (uint64_t)p->nb_frag * e->cfg.adaptive_cap_percent / 100;
+
+		if (cap > p->cap)
+			p->cap = (uint32_t)(cap > FRAG_MAX_N - p->nb_frag ? FRAG_MAX_N - p->nb_frag
+			                                                  : cap);
+	}
+	if (j->plan_timeout_exp >= 0 && j->plan_timeout_exp <= 15) {
+		p->timeout = (uint8_t)j->plan_timeout_exp;
+	} else {
+		uint64_t airtime = 0, interval = 0, need_s;
+
+		engine_frame_timing(j, p->frag_size, &airtime, &interval);
+		need_s = (uint64_t)(p->nb_frag + p->cap) * interval / 1000000u + 60u;
+		if (e->cfg.adaptive && !e->cfg.adaptive_stream)
+			need_s += rounds_wait_s(e, j);
+		if (j->multicast_timeout_s > 0 && (uint64_t)j->multicast_timeout_s > need_s)
+			need_s = (uint64_t)j->multicast_timeout_s;
+		if (engine_session_timeout(j->mc_class == 'B', need_s, &p->timeout) != FUOTA_OK)
+			return "the multicast session would exceed TS005's longest TimeOut";
+	}
+	return NULL;
+}
+
+int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	struct job_params_eng p;
+	const char *why = job_params(e, j, &p);
+	uint8_t mc_key[16], box[16 + CBOX_OVERHEAD];
+	char aad[48];
+	struct seng_start st;
+	int rc = FUOTA_ERR_CRYPTO;
+
+	if (why) {
+		log_msg(LOG_LVL_WARN, "job %lld: cannot start: %s", (long long)j->id, why);
+		return seng_job_finish(e->store, j->id, "failed", why, why, now_ms);
+	}
+	memset(&st, 0, sizeof(st));
+	st.job_id = j->id;
+	st.tenant = j->tenant;
+	st.frag_size = p.frag_size;
+	st.nb_frag = p.nb_frag;
+	st.padding = p.padding;
+	st.redundancy = p.redundancy;
+	st.redundancy_cap = p.cap;
+	st.adaptive = e->cfg.adaptive;
+	st.session_timeout = p.timeout;
+	st.now_ms = now_ms;
+	/* A random McKey and McAddr per job; the McKey is stored only sealed. */
+	if (RAND_bytes(mc_key, sizeof(mc_key)) != 1)
+		goto out;
+	if (cbox_seal(e->cfg.master_key, mc_key, sizeof(mc_key), (const uint8_t *)aad,
+	              engine_mc_key_aad(j->id, aad, sizeof(aad)), box, sizeof(box)) != FUOTA_OK)
+		goto out;
+	st.mc_key_box = box;
+	st.mc_key_box_len = sizeof(box);
+	for (int tries = 0; tries < 8; tries++) {
+		uint8_t a[4];
+
+		if (RAND_bytes(a, sizeof(a)) != 1)
+			goto out;
+		st.mc_addr = (uint32_t)a[0] | (uint32_t)a[1] << 8 | (uint32_t)a[2] << 16 |
+		             (uint32_t)a[3] << 24;
+		if (st.mc_addr == 0)
+			continue;
+		rc = seng_job_start(e->store, &st);
+		if (rc != FUOTA_ERR_CONFLICT)
+			break;
+	}
+	if (rc == FUOTA_OK) {
+		log_msg(LOG_LVL_INFO,
+		        "job %lld: started: %u fragments of %u bytes, %u parity, TimeOut %u",
+		        (long long)j->id, p.nb_frag, p.frag_size, p.redundancy, p.timeout);
+		engine_job_event(e, j, "state",
+		                 json_pack("{s:s, s:s}", "from", "pending", "to", "running"),
+		                 false);
+	}
+out:
+	memset(mc_key, 0, sizeof(mc_key));
+	return rc;
+}
