@@ -167,8 +167,8 @@ STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const 
 
 /* Gateways that heard the tenant's devices, from what the job engine records of every uplink
  * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen,
- * encoding, live_jobs (the tenant's unfinished jobs with a device it heard). By gateway_id.
- * Read-only. */
+ * encoding, live_jobs (the tenant's unfinished jobs with a device it heard), modem (the state
+ * its fuota-gw last published, gateway_modem; null when none). By gateway_id. Read-only. */
 STORE_MUST_CHECK int store_gateway_list(struct store *s, int64_t tenant, unsigned limit,
                                         unsigned long offset, struct store_page *page);
 
