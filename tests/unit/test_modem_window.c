@@ -270,6 +270,26 @@ static void test_refusals(void **state)
 	assert_int_equal(p.verdict, MODEM_START_AT);
 }
 
+static void test_job_session(void **state)
+{
+	struct modem_session s;
+
+	(void)state;
+	policy_modem_job_session(5, NOW + MIN, 0, 3600, true, NOW, &s);
+	assert_int_equal(s.job_id, 5);
+	assert_int_equal(s.start_ms, NOW + MIN);
+	assert_int_equal(s.end_ms, NOW + 61 * MIN);
+	assert_true(s.class_b);
+	/* Not fixed yet: from the requested start, no known end. */
+	policy_modem_job_session(5, 0, NOW + 90 * MIN, 3600, false, NOW, &s);
+	assert_int_equal(s.start_ms, NOW + 90 * MIN);
+	assert_int_equal(s.end_ms, 0);
+	/* A requested start already past: from now. */
+	policy_modem_job_session(5, 0, NOW - MIN, 3600, false, NOW, &s);
+	assert_int_equal(s.start_ms, NOW);
+	assert_int_equal(s.end_ms, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +298,7 @@ int main(void)
 	        cmocka_unit_test(test_running),       cmocka_unit_test(test_back_to_back),
 	        cmocka_unit_test(test_session_moved), cmocka_unit_test(test_unknown_end),
 	        cmocka_unit_test(test_class_b),       cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_job_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,23 @@ int policy_modem_update_ms(enum modem_method m, uint64_t image_bytes, int64_t *o
 	return FUOTA_OK;
 }
 
+void policy_modem_job_session(int64_t job_id, int64_t session_start_ms, int64_t start_at_ms,
+                              int64_t timeout_s, bool class_b, int64_t now_ms,
+                              struct modem_session *out)
+{
+	out->job_id = job_id;
+	out->class_b = class_b;
+	if (session_start_ms > 0 && timeout_s > 0) {
+		out->start_ms = session_start_ms;
+		out->end_ms = session_start_ms + timeout_s * 1000;
+		return;
+	}
+	out->start_ms = session_start_ms > 0   ? session_start_ms
+	                : start_at_ms > now_ms ? start_at_ms
+	                                       : now_ms;
+	out->end_ms = 0;
+}
+
 static int64_t floor_period(int64_t t)
 {
 	int64_t r = t % MODEM_BEACON_PERIOD_MS;

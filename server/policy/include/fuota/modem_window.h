@@ -34,6 +34,13 @@ struct modem_session {
 	bool class_b;     /* class B: the devices start at the beacon after start_ms */
 };
 
+/* A job's session window from what the store keeps: session_start_ms (0: not fixed yet, the job
+ * still in its setup: it opens at the requested start_at_ms, or now when none or past, with no
+ * known end) and timeout_s, the session's length (the job's multicast_timeout_s). */
+void policy_modem_job_session(int64_t job_id, int64_t session_start_ms, int64_t start_at_ms,
+                              int64_t timeout_s, bool class_b, int64_t now_ms,
+                              struct modem_session *out);
+
 /* Class B pings start at the first beacon period (128 s) boundary at or after the session start
  * (TS005 §1 with the GPS-time beacon grid) and its timeout counts whole periods: its window is
  * widened to those boundaries. Times on the GPS-aligned grid: the caller's epoch is 0. */
