@@ -163,6 +163,84 @@ static void test_malformed_ignored(void **state)
 	assert_int_equal(log_count("modem state ignored"), 2);
 }
 
+/* Runs sql on the test database; fails the test when it does not succeed. */
+static void sql_ok(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* POST .../modem-update:plan for gateway gw with body; the status, *out the answer. */
+static int plan(const char *gw, const char *body, json_t **out)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/api/v1/gateways/%s/modem-update:plan", gw);
+	return api_call(T.fd.port, "POST", path, T.admin, body, out);
+}
+
+static void test_modem_plan(void **state)
+{
+	const char *ufota = "{\"method\":\"ufota\",\"image_size\":450000}";
+	char sql[768];
+	json_t *j;
+
+	(void)state;
+	/* No job counts on the gateway: now. */
+	assert_int_equal(plan(T.gw, ufota, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "start_now");
+	assert_int_equal(json_integer_value(json_object_get(j, "jobs_counted")), 0);
+	assert_true(json_integer_value(json_object_get(j, "duration_s")) > 35 * 60);
+	assert_true(json_is_null(json_object_get(j, "reason")));
+	json_decref(j);
+	/* A paused job of the tenant whose session through the gateway opens in 10 minutes. */
+	sql_ok("INSERT INTO job (id, tenant_id, name, state, region, data_rate, frequency_hz, "
+	       "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	       "device_count) VALUES (9001, 1, 'gwm', 'paused', 'EU868', 5, 869525000, 10, 3, "
+	       "'C', 3600, '{}', 1)");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO engine_job (job_id, frag_size, nb_frag, padding, redundancy, "
+	         "redundancy_cap, session_timeout, session_start_ms, gateways) VALUES (9001, 50, "
+	         "10, 0, 5, 5, 12, (extract(epoch FROM now()) * 1000)::bigint + 600000, "
+	         "ARRAY['%s'])",
+	         T.gw);
+	sql_ok(sql);
+	assert_int_equal(plan(T.gw, ufota, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "start_at");
+	assert_int_equal(json_integer_value(json_object_get(j, "blocking_job")), 9001);
+	assert_int_equal(json_integer_value(json_object_get(j, "jobs_counted")), 1);
+	assert_non_null(json_string_value(json_object_get(j, "start_at")));
+	json_decref(j);
+	/* Past the horizon: refused. */
+	assert_int_equal(
+	        plan(T.gw, "{\"method\":\"foat\",\"image_size\":4500000,\"horizon_s\":600}", &j),
+	        200);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "refuse");
+	assert_non_null(json_string_value(json_object_get(j, "reason")));
+	json_decref(j);
+	/* Another tenant's job counts too, without being named. */
+	sql_ok("INSERT INTO tenant (id, name) VALUES (9002, 'other')");
+	sql_ok("UPDATE job SET tenant_id = 9002 WHERE id = 9001");
+	assert_int_equal(plan(T.gw, ufota, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "start_at");
+	assert_true(json_is_null(json_object_get(j, "blocking_job")));
+	assert_true(json_is_true(json_object_get(j, "blocked_by_other_tenant")));
+	json_decref(j);
+	/* Bad requests, gateways not the tenant's. */
+	assert_int_equal(plan(T.gw, "{\"method\":\"xmodem\",\"image_size\":1}", NULL), 400);
+	assert_int_equal(plan(T.gw, "{\"method\":\"foat\"}", NULL), 400);
+	assert_int_equal(plan(T.gw, "{\"method\":\"foat\",\"image_size\":0}", NULL), 400);
+	assert_int_equal(plan(T.gw, "{\"method\":\"foat\",\"image_size\":9,\"x\":1}", NULL), 400);
+	assert_int_equal(plan(T.gw, "[]", NULL), 400);
+	assert_int_equal(plan("ffffffffffffff00", ufota, NULL), 404);
+	assert_int_equal(plan("not-a-gateway", ufota, NULL), 404);
+}
+
 static int group_setup(void **state)
 {
 	struct mqtt_options opt;
@@ -229,6 +307,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_state_listed),
 	        cmocka_unit_test(test_malformed_ignored),
+	        cmocka_unit_test(test_modem_plan),
 	};
 
 	if (argc != 4) {
