@@ -44,6 +44,7 @@ static const struct route routes[] = {
         {"DELETE", "/api/v1/devices/{dev_eui}", AUTH_TENANT, api_h_device_delete},
         {"GET", "/api/v1/devices/{dev_eui}/jobs", AUTH_TENANT, api_h_device_jobs},
         {"GET", "/api/v1/gateways", AUTH_TENANT, api_h_gateway_list},
+        {"POST", "/api/v1/gateways/{id}/modem-update:plan", AUTH_TENANT, api_h_gateway_modem_plan},
         {"GET", "/api/v1/regions", AUTH_TENANT, api_h_regions},
         {"POST", "/api/v1/jobs", AUTH_TENANT, api_h_job_create},
         {"POST", "/api/v1/jobs:plan", AUTH_TENANT, api_h_job_plan},

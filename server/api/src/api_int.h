@@ -101,6 +101,7 @@ void api_h_device_list(struct api_call *c);
 void api_h_device_get(struct api_call *c);
 void api_h_device_delete(struct api_call *c);
 void api_h_gateway_list(struct api_call *c);
+void api_h_gateway_modem_plan(struct api_call *c); /* api_gwmodem.c */
 void api_h_job_create(struct api_call *c);
 void api_h_job_plan(struct api_call *c);
 void api_h_job_list(struct api_call *c);

@@ -19,6 +19,7 @@
 #include "fuota/store.h"
 #include "fuota/store_lock.h"
 #include "engine_gwenc.h"
+#include "engine_gwmodem.h"
 #include "engine_instance.h"
 #include "engine_int.h"
 #include "fuota/store_engine.h"
@@ -75,7 +76,9 @@ struct engine_runner {
 	char up_filter[192];
 	/* Per region: {prefix}/gateway/+/event/ack, .../event/stats, .../command/down. */
 	char gw_ack[GW_FILTERS][96], gw_stats[GW_FILTERS][96], gw_down[GW_FILTERS][96];
+	char gw_modem[GW_FILTERS][96]; /* .../state/modem (fuota-gw's, retained) */
 	size_t n_gw_filters;
+	struct engine_gwmodem modems;
 	bool gw_json_default;
 	struct engine_gwenc gws;
 	struct runner_stats st;
@@ -484,6 +487,9 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 		on_gw_ack(r, gw, m);
 	else if (gw_topic(r->gw_stats, r->n_gw_filters, m->topic, gw))
 		on_gw_stats(r, gw, m);
+	else if (gw_topic(r->gw_modem, r->n_gw_filters, m->topic, gw))
+		(void)engine_gwmodem_on(&r->modems, r->store, gw, m->payload, m->len,
+		                        realtime_ms(NULL));
 }
 
 /* Keeps m to be handled again once the database is back (its work was undone because the
@@ -762,6 +768,12 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 		         r->gw_stats[r->n_gw_filters]);
 		if (rc == FUOTA_OK)
 			rc = mqtt_subscribe(r->mqtt, filter, 1, mqtt_queue_on_message, r->queue);
+		/* Not shared: a shared subscription gets no retained message (MQTT 5 §4.8.2). */
+		snprintf(r->gw_modem[r->n_gw_filters], sizeof(r->gw_modem[0]),
+		         "%s/gateway/+/state/modem", rc_.topic_prefix);
+		if (rc == FUOTA_OK)
+			rc = mqtt_subscribe(r->mqtt, r->gw_modem[r->n_gw_filters], 1,
+			                    mqtt_queue_on_message, r->queue);
 		r->n_gw_filters++;
 	}
 	return rc;
@@ -909,6 +921,7 @@ void engine_runner_stop(struct engine_runner *r)
 		mqtt_msg_free(r->retry[i]);
 	free(r->retry);
 	engine_gwenc_free(&r->gws);
+	engine_gwmodem_free(&r->modems);
 	if (r->own_store)
 		store_close(r->store);
 	/* After engine_destroy released the leases. */

@@ -131,6 +131,7 @@ static const struct store_col gateway_cols[] = {
         {"gateway_id", STORE_COL_TEXT},  {"device_count", STORE_COL_INT},
         {"best_quality", STORE_COL_INT}, {"last_seen", STORE_COL_TIME},
         {"encoding", STORE_COL_TEXT},    {"live_jobs", STORE_COL_INT},
+        {"modem", STORE_COL_JSON},
 };
 
 int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
@@ -154,10 +155,13 @@ int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned
 	                        " JOIN job_device jd ON jd.tenant_id = h.tenant_id "
 	                        " AND jd.dev_eui = h.dev_eui JOIN job j ON j.id = jd.job_id "
 	                        " WHERE h.gateway_id = g.gateway_id AND h.tenant_id = $1 "
-	                        " AND j.state IN ('pending', 'running', 'paused')) "
+	                        " AND j.state IN ('pending', 'running', 'paused')), "
+	                        /* The modem state its fuota-gw published (null: none). */
+	                        "(SELECT m.state FROM gateway_modem m "
+	                        " WHERE m.gateway_id = g.gateway_id) "
 	                        "FROM engine_device_gateway g JOIN device d "
 	                        "ON d.tenant_id = g.tenant_id AND d.dev_eui = g.dev_eui "
 	                        "WHERE g.tenant_id = $1 "
 	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
-	                        3, vals, gateway_cols, 6, page);
+	                        3, vals, gateway_cols, 7, page);
 }

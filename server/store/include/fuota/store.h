@@ -165,10 +165,25 @@ STORE_MUST_CHECK int store_device_limits(struct store *s, int64_t tenant,
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
+/* A job that counts on a gateway (store_gateway_sessions). */
+struct store_gw_job {
+	int64_t job_id, tenant_id;
+	int64_t session_start_ms; /* 0: not fixed yet */
+	int64_t start_at_ms;      /* the job's requested start, 0: none */
+	int64_t timeout_s;        /* multicast_timeout_s: the session's length */
+	char mc_class;            /* 'B' or 'C' */
+};
+
+/* The unfinished jobs (pending, running, paused) of every tenant that count on gateway gw: its
+ * id is in their gateway set, or it heard one of their devices. FUOTA_ERR_NOT_FOUND when the
+ * tenant's devices were never heard through gw. *out malloc'd (caller frees), *n entries. */
+STORE_MUST_CHECK int store_gateway_jobs(struct store *s, int64_t tenant, const char *gw,
+                                        struct store_gw_job **out, size_t *n);
+
 /* Gateways that heard the tenant's devices, from what the job engine records of every uplink
  * (engine_device_gateway): gateway_id, device_count, best_quality (RSSI + SNR), last_seen,
- * encoding, live_jobs (the tenant's unfinished jobs with a device it heard). By gateway_id.
- * Read-only. */
+ * encoding, live_jobs (the tenant's unfinished jobs with a device it heard), modem (the state
+ * its fuota-gw last published, gateway_modem; null when none). By gateway_id. Read-only. */
 STORE_MUST_CHECK int store_gateway_list(struct store *s, int64_t tenant, unsigned limit,
                                         unsigned long offset, struct store_page *page);
 

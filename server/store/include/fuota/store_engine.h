@@ -335,6 +335,11 @@ STORE_MUST_CHECK int seng_tx_ack(struct store *s, uint32_t downlink_id, const ch
 /* When each of gws[0..n) is free again per engine_gateway (0: no record), into free_ms[0..n). */
 STORE_MUST_CHECK int seng_gateways_free(struct store *s, const char (*gws)[SENG_EUI_LEN], size_t n,
                                         int64_t *free_ms);
+/* The modem state gateway gw published (state/modem), read at now_ms: state_json is the JSON
+ * object fuotad re-wrote from the fields it checked (store_gwmodem.c). An older read than the one
+ * stored changes nothing. */
+STORE_MUST_CHECK int seng_gw_modem_set(struct store *s, const char *gw, const char *state_json,
+                                       int64_t now_ms);
 /* The encoding gateway gw speaks (json, else protobuf), learnt at now_ms from a message it
  * published (engine_mqtt.c); _get: NOT_FOUND when never learnt. */
 STORE_MUST_CHECK int seng_gw_encoding_set(struct store *s, const char *gw, bool json,
