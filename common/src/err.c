@@ -16,6 +16,7 @@ const char *fuota_strerror(int err)
 	case FUOTA_ERR_TIMEOUT: return "timed out";
 	case FUOTA_ERR_CONFLICT: return "conflict";
 	case FUOTA_ERR_UNRECOVERABLE: return "unrecoverable";
+	case FUOTA_ERR_UNAVAILABLE: return "service unavailable";
 	}
 	return "unknown error";
 }

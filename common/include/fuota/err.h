@@ -5,18 +5,20 @@
 
 enum fuota_err {
 	FUOTA_OK = 0,
-	FUOTA_ERR_MALFORMED = -1,     /* bytes from outside are short, long or out of range */
-	FUOTA_ERR_INVALID_ARG = -2,   /* a caller passed a value outside the documented range */
-	FUOTA_ERR_NO_SPACE = -3,      /* the caller's buffer or memory is too small */
-	FUOTA_ERR_UNSUPPORTED = -4,   /* well-formed but not something we implement */
-	FUOTA_ERR_CRYPTO = -5,        /* libcrypto failed */
-	FUOTA_ERR_NO_MEMORY = -6,     /* allocation failed (I/O layers only) */
-	FUOTA_ERR_IO = -7,            /* a file, socket or device failed */
-	FUOTA_ERR_NOT_FOUND = -8,     /* the object asked for does not exist */
-	FUOTA_ERR_STATE = -9,         /* the call is not valid in the object's current state */
-	FUOTA_ERR_TIMEOUT = -10,      /* a deadline passed */
-	FUOTA_ERR_CONFLICT = -11,     /* the object exists already or is in use */
-	FUOTA_ERR_UNRECOVERABLE = -12 /* the received data cannot determine the result */
+	FUOTA_ERR_MALFORMED = -1,      /* bytes from outside are short, long or out of range */
+	FUOTA_ERR_INVALID_ARG = -2,    /* a caller passed a value outside the documented range */
+	FUOTA_ERR_NO_SPACE = -3,       /* the caller's buffer or memory is too small */
+	FUOTA_ERR_UNSUPPORTED = -4,    /* well-formed but not something we implement */
+	FUOTA_ERR_CRYPTO = -5,         /* libcrypto failed */
+	FUOTA_ERR_NO_MEMORY = -6,      /* allocation failed (I/O layers only) */
+	FUOTA_ERR_IO = -7,             /* a file, socket or device failed */
+	FUOTA_ERR_NOT_FOUND = -8,      /* the object asked for does not exist */
+	FUOTA_ERR_STATE = -9,          /* the call is not valid in the object's current state */
+	FUOTA_ERR_TIMEOUT = -10,       /* a deadline passed */
+	FUOTA_ERR_CONFLICT = -11,      /* the object exists already or is in use */
+	FUOTA_ERR_UNRECOVERABLE = -12, /* the received data cannot determine the result */
+	FUOTA_ERR_UNAVAILABLE = -13    /* a service we depend on (the database) cannot be reached
+	                                * now: the same call may succeed later */
 };
 
 /* A short English description of an enum fuota_err value; never NULL. */

@@ -162,6 +162,7 @@ void api_reply_error(struct api_call *c, const struct api_error *e)
 {
 	set_body(c->resp, e->status ? e->status : 400,
 	         error_json(e->status, e->code, e->field, e->message), "application/json");
+	c->resp->retry_after_s = e->retry_after_s;
 }
 
 void api_reply(struct api_call *c, int status, const char *code, const char *field, const char *fmt,
@@ -183,15 +184,10 @@ void api_reply_text(struct api_call *c, int status, char *json_text)
 
 void api_reply_store_error(struct api_call *c, int rc, const char *what)
 {
-	if (rc == FUOTA_ERR_NOT_FOUND)
-		api_reply(c, 404, "not_found", NULL, "%s not found", what);
-	else if (rc == FUOTA_ERR_CONFLICT)
-		api_reply(c, 409, "conflict", NULL, "%s is in use or exists already", what);
-	else if (rc == FUOTA_ERR_STATE)
-		api_reply(c, 409, "invalid_state", NULL, "not allowed in the %s's current state",
-		          what);
-	else
-		api_reply(c, 500, "internal", NULL, "internal error (%s)", fuota_strerror(rc));
+	struct api_error e;
+
+	api_error_from_rc(&e, rc, what);
+	api_reply_error(c, &e);
 }
 
 void api_reply_list(struct api_call *c, char *items, unsigned limit, unsigned long offset)

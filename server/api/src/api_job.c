@@ -220,19 +220,26 @@ out:
 
 /* Warnings of the plan against the job's devices (issue 16): a device whose known limit (its
  * max_frags, or its stack's default build) is below the plan's fragments would refuse the
- * FragSessionSetupReq with NotEnoughMemory. Returns a new array (empty when none), NULL when the
- * devices cannot be read. */
+ * FragSessionSetupReq with NotEnoughMemory. Returns a new array (empty when none), NULL after
+ * replying the error when the devices cannot be read (503 while the database is unreachable). */
 static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
 {
 	json_t *out = json_array(), *rows, *row;
 	char *json = NULL;
 	size_t i;
+	int rc;
 
-	if (!out || in->p.n_devices == 0)
+	if (!out) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		return NULL;
+	}
+	if (in->p.n_devices == 0)
 		return out;
-	if (store_device_limits(c->api->store, c->auth.tenant_id, (const char(*)[17])in->p.dev_euis,
-	                        in->p.n_devices, &json) != FUOTA_OK) {
+	rc = store_device_limits(c->api->store, c->auth.tenant_id,
+	                         (const char(*)[17])in->p.dev_euis, in->p.n_devices, &json);
+	if (rc != FUOTA_OK) {
 		json_decref(out);
+		api_reply_store_error(c, rc, "device limits");
 		return NULL;
 	}
 	rows = json_loads(json, 0, NULL);
@@ -288,10 +295,8 @@ void api_h_job_plan(struct api_call *c)
 	if (job_input(c, false, in)) {
 		json_t *warnings = plan_warnings(c, in);
 
-		if (!warnings) {
-			api_reply(c, 500, "internal", NULL, "cannot read the devices' limits");
+		if (!warnings)
 			goto out;
-		}
 		out = json_pack("{s:o, s:I, s:I, s:o, s:o}", "plan", plan_json(&in->plan),
 		                "firmware_size", (json_int_t)in->firmware_size, "device_count",
 		                (json_int_t)in->p.n_devices, "warnings", warnings, "settings",
@@ -315,10 +320,8 @@ static bool devices_fit(struct api_call *c, const struct job_input *in)
 	char names[160];
 	size_t i, n, pos = 0;
 
-	if (!w) {
-		api_reply(c, 500, "internal", NULL, "cannot read the devices' limits");
+	if (!w)
 		return false;
-	}
 	n = json_array_size(w);
 	names[0] = 0;
 	json_array_foreach(w, i, row)

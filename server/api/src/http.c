@@ -75,6 +75,12 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	if (resp->retry_after_s) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", resp->retry_after_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -412,7 +412,7 @@ int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms)
 
 		if (r != FUOTA_OK)
 			log_msg(LOG_LVL_WARN, "job %lld: %s", (long long)ids[i], fuota_strerror(r));
-		if (r == FUOTA_ERR_IO)
+		if (r == FUOTA_ERR_IO || r == FUOTA_ERR_UNAVAILABLE)
 			rc = r;
 	}
 	pthread_mutex_unlock(&e->lock);

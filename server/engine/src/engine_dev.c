@@ -384,7 +384,8 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	if (rc != FUOTA_OK) {
 		char why[96];
 
-		if (rc == FUOTA_ERR_IO)
+		/* The database's failure, not the request's: the device is not failed for it. */
+		if (rc == FUOTA_ERR_IO || rc == FUOTA_ERR_UNAVAILABLE)
 			return rc;
 		snprintf(why, sizeof(why), "cannot build %s request: %s", engine_step_name(st),
 		         fuota_strerror(rc));

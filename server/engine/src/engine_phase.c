@@ -48,7 +48,7 @@ static int devices_due(struct engine *e, const struct seng_job *j, int64_t now_m
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
 		int r = engine_dev_due(e, j, &devs[i], now_ms);
 
-		if (r == FUOTA_ERR_IO)
+		if (r == FUOTA_ERR_IO || r == FUOTA_ERR_UNAVAILABLE)
 			rc = r;
 	}
 	free(devs);

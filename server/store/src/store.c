@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "embedded.h"
+#include "fuota/db_error.h"
 #include "fuota/err.h"
 #include "fuota/hash.h"
 #include "fuota/log.h"
@@ -262,19 +263,27 @@ static bool ok_result(const PGresult *r)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* The return code of a statement on c that failed with r (may be NULL): db_error_rc. */
+static int failed_rc(PGconn *c, const PGresult *r)
+{
+	return db_error_rc(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL,
+	                   PQstatus(c) == CONNECTION_OK);
+}
+
 /* Runs a parameterless statement (several separated by ';' allowed); FUOTA_ERR_IO after logging
- * the error with the statement's start (a migration's is long). */
+ * the error with the statement's start (a migration's is long), FUOTA_ERR_UNAVAILABLE when the
+ * database could not be reached. */
 static int exec_simple(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
-	bool ok = ok_result(r);
+	int rc = ok_result(r) ? FUOTA_OK : failed_rc(c, r);
 	struct conn_data *d = conn_data_of(c);
 
-	if (!ok && !conn_failed(c, d ? d->store : NULL))
+	if (rc != FUOTA_OK && !conn_failed(c, d ? d->store : NULL))
 		log_msg(LOG_LVL_ERROR, "database: %.80s: %s", sql,
 		        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
 	PQclear(r);
-	return ok ? FUOTA_OK : FUOTA_ERR_IO;
+	return rc;
 }
 
 /* The batch cannot commit any more: what it did is rolled back at its end, and nothing more runs
@@ -366,6 +375,14 @@ static void pool_put(struct store *s, PGconn *c)
 	s->free_list[s->nfree++] = c;
 	pthread_cond_signal(&s->freed);
 	pthread_mutex_unlock(&s->lock);
+}
+
+int store_release_rc(struct store *s, PGconn *c, int rc)
+{
+	if (rc == FUOTA_ERR_IO && PQstatus(c) != CONNECTION_OK)
+		rc = FUOTA_ERR_UNAVAILABLE;
+	store_release(s, c);
+	return rc;
 }
 
 void store_release(struct store *s, PGconn *c)
@@ -586,13 +603,17 @@ static PGresult *exec_params(PGconn *c, const char *sql, int n, const char *cons
 int store_run_ex(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens,
                  const int *fmts, char *sqlstate, PGresult **res)
 {
-	PGresult *r = exec_params(c, sql, n, vals, lens, fmts, sqlstate);
+	char state[6];
+	PGresult *r = exec_params(c, sql, n, vals, lens, fmts, state);
 
+	if (sqlstate)
+		memcpy(sqlstate, state, sizeof(state));
 	if (res)
 		*res = r;
 	else
 		PQclear(r);
-	return r ? FUOTA_OK : FUOTA_ERR_IO;
+	/* A lost connection leaves no SQLSTATE (exec_params keeps none then). */
+	return r ? FUOTA_OK : db_error_rc(state, PQstatus(c) == CONNECTION_OK);
 }
 
 int store_json(struct store *s, const char *sql, int n, const char *const *vals, char **json)
@@ -617,8 +638,7 @@ int store_json_ex(struct store *s, const char *sql, int n, const char *const *va
 	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
 out:
 	PQclear(r);
-	store_release(s, c);
-	return rc;
+	return store_release_rc(s, c, rc);
 }
 
 int store_command(struct store *s, const char *sql, int n, const char *const *vals, long *rows)
@@ -630,7 +650,7 @@ int store_command(struct store *s, const char *sql, int n, const char *const *va
 	if (rc == FUOTA_OK)
 		*rows = strtol(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }
 

@@ -33,7 +33,7 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct store_aut
 	rc = FUOTA_OK;
 out:
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }
 

@@ -123,7 +123,7 @@ int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui)
 		rc = FUOTA_OK;
 out:
 	PQclear(r);
-	store_release(s, c); /* rolls back what is still open */
+	rc = store_release_rc(s, c, rc); /* rolls back what is still open */
 	return rc;
 }
 

@@ -126,6 +126,6 @@ int store_firmware_delete(struct store *s, int64_t tenant, int64_t id)
 	    store_run(c, "COMMIT", 0, NULL, NULL) == FUOTA_OK)
 		rc = FUOTA_OK;
 out:
-	store_release(s, c); /* rolls back what is still open */
+	rc = store_release_rc(s, c, rc); /* rolls back what is still open */
 	return rc;
 }

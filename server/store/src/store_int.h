@@ -12,10 +12,16 @@
 PGconn *store_acquire(struct store *s);
 /* Gives it back; a connection that broke is reset first. */
 void store_release(struct store *s, PGconn *c);
+/* The same, returning rc, or FUOTA_ERR_UNAVAILABLE for an rc of FUOTA_ERR_IO when c's connection
+ * is lost (the error was the outage's, not the statement's): for the functions that answer
+ * FUOTA_ERR_IO for any failed step. */
+int store_release_rc(struct store *s, PGconn *c, int rc);
 
 /* The one way the store runs a statement: sql with text parameters (NULL entries are SQL NULL).
- * FUOTA_OK with the result in *res (PQclear it; with res NULL it is cleared here), or
- * FUOTA_ERR_IO after logging the error (*res NULL). (store_read.c) */
+ * FUOTA_OK with the result in *res (PQclear it; with res NULL it is cleared here),
+ * FUOTA_ERR_UNAVAILABLE when the database cannot be reached (connection lost or refused, SQLSTATE
+ * class 08, 57P01-57P03: fuota/db_error.h), else FUOTA_ERR_IO after logging the error (*res
+ * NULL). (store_read.c) */
 STORE_MUST_CHECK int store_run(PGconn *c, const char *sql, int n, const char *const *vals,
                                PGresult **res);
 /* The same with explicit lengths and formats (1 = binary) per parameter (NULL: all text), and

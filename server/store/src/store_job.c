@@ -155,7 +155,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	}
 out:
 	PQclear(r);
-	store_release(s, c); /* rolls back an open transaction */
+	rc = store_release_rc(s, c, rc); /* rolls back an open transaction */
 	free(array);
 	return rc;
 }
@@ -293,7 +293,7 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	}
 out:
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }
 

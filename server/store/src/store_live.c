@@ -72,7 +72,7 @@ int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *h
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++)
 		heads[i] = store_get_i64(r, (int)i, 0);
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	free(arr);
 	return rc;
 }

@@ -24,7 +24,7 @@ int store_query_i64(struct store *s, const char *sql, int n, const char *const *
 			rc = none_rc;
 	}
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }
 
@@ -45,6 +45,6 @@ int store_read_rows(struct store *s, const char *sql, int n, const char *const *
 	for (int i = 0; rc == FUOTA_OK && i < PQntuples(r) && *n_read < max; i++)
 		read(r, i, (char *)out + (*n_read)++ * size);
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }

@@ -116,6 +116,6 @@ int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id
 		*new_id = 0;
 out:
 	PQclear(r);
-	store_release(s, c); /* rolls back an open transaction */
+	rc = store_release_rc(s, c, rc); /* rolls back an open transaction */
 	return rc;
 }

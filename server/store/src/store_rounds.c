@@ -78,7 +78,7 @@ int seng_round_answers(struct store *s, int64_t job_id, int frag_index, uint32_t
 	*n = k;
 out:
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }
 
@@ -110,6 +110,6 @@ int seng_dev_paused_session(struct store *s, const char *dev_eui, struct seng_pa
 		         PQgetvalue(r, 0, 5));
 	}
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }

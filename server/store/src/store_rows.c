@@ -156,6 +156,6 @@ int store_page_query(struct store *s, const char *sql, int n, const char *const 
 		       strlen(PQgetvalue(r, rows - 1, 0)) + 1);
 out:
 	PQclear(r);
-	store_release(s, c);
+	rc = store_release_rc(s, c, rc);
 	return rc;
 }

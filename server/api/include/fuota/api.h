@@ -30,6 +30,7 @@ struct api_response {
 	char *body; /* malloc'd, owned by the caller after api_handle */
 	size_t len;
 	const char *content_type; /* static string */
+	unsigned retry_after_s;   /* > 0: a Retry-After header (seconds) goes with the answer */
 	/* Not NULL: the answer is a stream (fuota/api_stream.h), body is NULL; the caller sends
 	 * it through api_stream_read and closes it with api_stream_close. */
 	struct api_stream *stream;

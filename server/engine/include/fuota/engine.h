@@ -96,7 +96,8 @@ void engine_destroy(struct engine *e);
  * PackageVersionAns recorded; ports 200 and 201: answers applied to the device's running job.
  * Every uplink's rx_info updates the device -> gateway table. Returns FUOTA_OK (also for
  * uplinks fuotad has nothing to do with), FUOTA_ERR_MALFORMED for a payload that does not
- * decode (logged; nothing changes), FUOTA_ERR_IO when the database failed. */
+ * decode (logged; nothing changes), FUOTA_ERR_IO when the database failed (FUOTA_ERR_UNAVAILABLE
+ * when it could not be reached). */
 int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
 
 /* The caller hears uplinks again after it could not (a reconnection to the broker): answers sent
@@ -124,7 +125,7 @@ int engine_on_ack(struct engine *e, const struct cs_gw_ack *a);
 
 /* Acts on every due deadline of the jobs this engine leases (claiming free or expired ones) at
  * now_unix_ms. *next_due_ms (may be NULL) receives when to call again at the latest. Returns
- * FUOTA_OK or FUOTA_ERR_IO. */
+ * FUOTA_OK, FUOTA_ERR_IO (the database failed) or FUOTA_ERR_UNAVAILABLE (it cannot be reached). */
 int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms);
 
 /* Inbound messages handled in one database transaction (engine_mqtt.c's batches; engine_seen.c):
