@@ -4,7 +4,8 @@
 # web/tests/browser/web-ui.mjs driving Debian's chromium through the operator's steps (sign in,
 # upload, the job form with a refused field, the plan, the job's page until the job succeeded
 # with a silent device failed and its reason shown,
-# another tenant's job not found). Before the browser: fuotad's static file answers (content
+# another tenant's job not found; the admin views: a tenant and a token made, the token revoked,
+# a tenant token without them). Before the browser: fuotad's static file answers (content
 # types, the router's fallback, a missing asset, directory traversal refused).
 #
 #   tests/e2e/web-ui.sh BIN_DIR WEB_DIR SERVICES_ENV WORKDIR
@@ -100,7 +101,8 @@ cp_sim_start --devices "$DEVICES" --v2-fraction 0 --uplink-period 1 --gw-duty-cy
 cp_register || fail "registration"
 
 start=$SECONDS
-(cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_OTHER_JOB=$OTHER_JOB \
+(cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_ADMIN_TOKEN=$ADMIN_TOKEN \
+	WEB_OTHER_JOB=$OTHER_JOB \
 	WEB_FIRMWARE=$CP_DIR/fw-web.bin WEB_DEVICES=$DEVICES WEB_SHOTS=$CP_DIR/screenshots \
 	WEB_SILENT=$(jq -r ".devices[$((DEVICES - 1))].dev_eui" "$CP_DIR/fleet.json") \
 	node tests/browser/web-ui.mjs) || fail "the browser test failed (screenshots in $CP_DIR/screenshots)"

@@ -14,6 +14,7 @@ import { Devices } from './pages/Devices';
 import { DevicePage } from './pages/DevicePage';
 import { Gateways } from './pages/Gateways';
 import { NotFound } from './pages/NotFound';
+import { Admin } from './pages/Admin';
 import './style.css';
 
 /** A page that needs a token: without one, the sign-in page (then back here). */
@@ -47,6 +48,7 @@ const DevicesA = authed(Devices);
 const DeviceA = authed(DevicePage);
 const GatewaysA = authed(Gateways);
 const NotFoundA = authed(NotFound);
+const AdminA = authed(Admin);
 
 function Unauthorized() {
   const { url, route } = useLocation();
@@ -73,6 +75,7 @@ export function App() {
         <Route path="/devices" component={DevicesA} />
         <Route path="/devices/:eui" component={DeviceA} />
         <Route path="/gateways" component={GatewaysA} />
+        <Route path="/admin" component={AdminA} />
         <Route default component={NotFoundA} />
       </Router>
     </LocationProvider>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useLocation } from 'preact-iso';
-import { clearToken } from '../lib/auth';
+import { clearToken, isAdmin } from '../lib/auth';
 
 const LINKS = [
   { href: '/jobs', label: 'Jobs' },
@@ -22,7 +22,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
         </a>
         <nav aria-label="Main">
           <ul>
-            {LINKS.map((l) => (
+            {[...LINKS, ...(isAdmin() ? [{ href: '/admin', label: 'Admin' }] : [])].map((l) => (
               <li key={l.href}>
                 <a href={l.href} aria-current={path.startsWith(l.href) ? 'page' : undefined}>
                   {l.label}

@@ -1,5 +1,7 @@
 // The API token: kept for this browser tab's session only (sessionStorage), never shown again.
 const KEY = 'fuota.token';
+// Whether the token is an admin's, as the API answered an admin-only request at sign-in.
+const ADMIN = 'fuota.admin';
 
 export function getToken(): string | null {
   try {
@@ -15,4 +17,18 @@ export function setToken(token: string): void {
 
 export function clearToken(): void {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(ADMIN);
+}
+
+export function isAdmin(): boolean {
+  try {
+    return sessionStorage.getItem(ADMIN) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function setAdmin(admin: boolean): void {
+  if (admin) sessionStorage.setItem(ADMIN, '1');
+  else sessionStorage.removeItem(ADMIN);
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, apiError } from '../api/client';
-import { clearToken, setToken } from '../lib/auth';
+import { clearToken, setAdmin, setToken } from '../lib/auth';
+import { adminFromStatus } from '../lib/admin';
 import { Field, described } from '../components/Field';
 import { useTitle } from '../lib/title';
 
@@ -26,6 +27,9 @@ export function SignIn() {
     try {
       const r = await api.GET('/api/v1/jobs', { params: { query: { limit: 1 } } });
       if (!r.response.ok) throw apiError(r.response.status, r.error);
+      // An admin token may list the tenants; any other gets 403 (and no Admin link).
+      const a = await api.GET('/api/v1/tenants', { params: { query: { limit: 1 } } });
+      setAdmin(adminFromStatus(a.response.status) === true);
       const next = query.next && query.next.startsWith('/') && !query.next.startsWith('//') ? query.next : '/jobs';
       route(next);
     } catch (err) {

@@ -2,6 +2,7 @@
 // fuotad, PostgreSQL, mosquitto and fuota-sim started by tests/e2e/web-ui.sh, which passes:
 //   WEB_URL       fuotad's address
 //   WEB_TOKEN     a tenant's API token (the operator signing in)
+//   WEB_ADMIN_TOKEN an admin token (the admin views)
 //   WEB_OTHER_JOB a job of another tenant (its page must say not found)
 //   WEB_FIRMWARE  an image file to upload
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
@@ -15,7 +16,9 @@
 // page never polls), and a second tab whose stream is refused falls back to polling; a device's
 // Firmware tab (its step and result in the job) and its Create Firmware Update Job button; the
 // gateways page; a job made
-// with a file uploaded from the form, cancelled; another tenant's job is not found. Each page is
+// with a file uploaded from the form, cancelled; another tenant's job is not found; the admin
+// signs in, creates a tenant and a token for it (shown once, copied), revokes it; a tenant token
+// sees no Admin link and the API's refusal on /admin. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
@@ -29,6 +32,7 @@ const env = (k) => {
 };
 const URL_ = env('WEB_URL');
 const TOKEN = env('WEB_TOKEN');
+const ADMIN_TOKEN = env('WEB_ADMIN_TOKEN');
 const OTHER_JOB = env('WEB_OTHER_JOB');
 const FIRMWARE = env('WEB_FIRMWARE');
 const DEVICES = Number(env('WEB_DEVICES'));
@@ -79,6 +83,59 @@ async function shot(page, name) {
   say(`screenshot ${name}.png, axe: ${r.length} violation(s), ${bad.length} serious or critical`);
 }
 
+async function signInAs(page, token) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/signin/);
+  await page.getByLabel('API token').fill(token);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/jobs$/);
+  await page.getByRole('heading', { name: 'Firmware update jobs' }).waitFor();
+}
+
+/** The admin: a tenant, a token for it (shown once, copied), revoked; a tenant sees no Admin. */
+async function adminFlow(page) {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  assert((await nav.getByRole('link', { name: 'Admin' }).count()) === 0, 'a tenant token sees no Admin link');
+  await page.goto(`${URL_}/admin`);
+  await page.getByText('The API refused this page').waitFor();
+  assert(true, "a tenant token opening /admin gets the API's refusal");
+  await shot(page, '13-admin-refused');
+  await signInAs(page, ADMIN_TOKEN);
+  await nav.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('heading', { name: 'Admin', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Create the tenant' }).click();
+  await page.getByText('Give a name.').waitFor();
+  await page.getByLabel("New tenant's name").fill('browser tenant');
+  await page.keyboard.press('Enter');
+  const tenantRow = page.getByRole('region', { name: 'Tenants' }).locator('tr', { hasText: 'browser tenant' });
+  await tenantRow.waitFor();
+  assert(true, 'the admin created a tenant, listed');
+  const tenantId = (await tenantRow.locator('td').first().innerText()).trim();
+  await page.getByLabel('Tenant of the new token').selectOption(tenantId);
+  await page.getByLabel("New token's name").fill('browser token');
+  await page.getByRole('button', { name: 'Create the token' }).click();
+  const secret = (await page.getByTestId('new-token').innerText()).trim();
+  assert(secret.length >= 16, 'the new token is shown');
+  await page.getByRole('button', { name: 'Copy the token' }).click();
+  await page.getByText('Copied to the clipboard.').waitFor();
+  assert((await page.evaluate(() => navigator.clipboard.readText())) === secret, 'the copy button copies the token');
+  await shot(page, '14-admin-token-created');
+  await page.getByRole('button', { name: 'Done, hide it' }).click();
+  assert(!(await page.content()).includes(secret), 'the token is not shown again');
+  const tokRow = page.getByRole('region', { name: 'API tokens' }).locator('tr', { hasText: 'browser token' });
+  assert((await tokRow.innerText()).includes('browser tenant'), "the token is listed with its tenant");
+  const r = await fetch(`${URL_}/api/v1/jobs?limit=1`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert(r.status === 200, 'the new token works');
+  page.once('dialog', (d) => d.accept());
+  await tokRow.getByRole('button', { name: /^Revoke/ }).click();
+  await tokRow.getByText(/^revoked/).waitFor();
+  const r2 = await fetch(`${URL_}/api/v1/jobs?limit=1`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert(r2.status === 401, 'revoked after the confirmation: the API refuses it');
+  await shot(page, '15-admin');
+  await signInAs(page, TOKEN);
+  assert((await nav.getByRole('link', { name: 'Admin' }).count()) === 0, 'signed in again as a tenant: no Admin link');
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.WEB_CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -87,6 +144,7 @@ let failed = false;
 try {
   // bypassCSP: axe-core is injected as an inline script, which fuotad's CSP forbids the UI.
   const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, bypassCSP: true });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL_ });
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
   const consoleErrors = [];
@@ -366,6 +424,7 @@ try {
   await page.getByRole('heading', { name: 'Not found' }).waitFor();
   assert(true, `another tenant's job (#${OTHER_JOB}) shows not found`);
   await shot(page, '12-other-tenant-job');
+  await adminFlow(page);
 
   assert(consoleErrors.length === 0, `no script error in the page (${consoleErrors.join('; ')})`);
   if (axeFindings.length) {
