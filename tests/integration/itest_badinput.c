@@ -602,7 +602,18 @@ static void test_slowloris(void **state)
 			close(socks[i]);
 	assert_int_equal(open_n, 0);
 	assert_true(now_s() - t0 < 4.5);
-	assert_int_equal(exchange(SLOW_ADDR, whole, sizeof(whole) - 1, 3, NULL, 0), 200);
+	/* Served again once fuotad has reaped the closed connections (they count against the
+	 * address until then): within a second. */
+	t = now_s();
+	do {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+
+		st = exchange(SLOW_ADDR, whole, sizeof(whole) - 1, 3, NULL, 0);
+		if (st != 200)
+			nanosleep(&ts, NULL);
+	} while (st != 200 && now_s() - t < 1.0);
+	printf("%s served again after %.3f s\n", SLOW_ADDR, now_s() - t);
+	assert_int_equal(st, 200);
 }
 
 /* ---- fixtures ---- */
