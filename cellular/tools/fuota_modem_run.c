@@ -261,6 +261,7 @@ static int open_modem(struct fm *fm)
 		return err;
 	sc.at = fm->at;
 	sc.recovery = true;
+	sc.greeting = o->greeting;
 	if ((err = sara_create(&sc, &fm->s)) != FUOTA_OK)
 		return err;
 	fc.sara = fm->s;

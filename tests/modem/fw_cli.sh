@@ -3,6 +3,7 @@
 #   fw_cli.sh SIM CLI CASE    CASE: foat | uart | http | ftp | install-powerloss |
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
+#                             http-dl-greeting (the same, seen by the boot greeting at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
@@ -31,7 +32,7 @@ PY
 FAULT=
 case $CASE in
 install-powerloss) FAULT="fw-power-install 40" ;;
-*-dl-powerloss) FAULT="fw-power-dl 3000" ;;
+*-dl-powerloss | http-dl-greeting) FAULT="fw-power-dl 3000" ;;
 esac
 cp "$D/delta.upd" "$D/www/delta.upd"
 # credentials that must never reach a log
@@ -82,6 +83,20 @@ http | ftp | http-dl-powerloss | ftp-dl-powerloss)
 	rc=$?
 	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
+	;;
+http-dl-greeting)
+	# the restart is told by the module's greeting (+CSGT, enabled at boot): the download
+	# starts again at once, not when the 60 s --timeout runs out
+	t0=$(date +%s)
+	run update --method http --server fw.example --path /delta.upd \
+		--package "$D/delta.upd" --user fuota --password "$SECRET" --timeout 60 2>"$D/err"
+	rc=$?
+	t=$(($(date +%s) - t0))
+	echo "update with a restart mid-download: $t s"
+	[ "$t" -lt 40 ] || fail "the restart was seen only at the timeout ($t s)"
+	grep -q 'AT+CSGT=1,"FUOTA: READY"' "$D/at.log" || fail "the greeting was not enabled"
+	grep -q 'boot greeting: it restarted' "$D/at.log" || fail "the greeting was not recognised"
+	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	;;
 kill-foat)
 	# SIGKILL mid-transfer, then the same update again killed mid-install, then once more to
@@ -176,7 +191,7 @@ else
 	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
 	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
 fi
-case $CASE in *-dl-powerloss)
+case $CASE in *-dl-powerloss | http-dl-greeting)
 	grep -q 'the download again' "$D/at.log" || fail "the download did not start again"
 	[ "$(grep -c 'AT+UDELFILE="updatePackage.bin","FOAT"' "$D/at.log")" -ge 2 ] ||
 		fail "the stale package was not deleted before the second download"
