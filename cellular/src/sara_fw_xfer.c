@@ -297,6 +297,7 @@ static int http_once(struct fwu *u, int profile, const struct sara_http_cfg *cfg
 
 	if (!fwu_md5_equal(md5, md5) || !cfg || !path)
 		return FUOTA_ERR_INVALID_ARG;
+	fwu_set_package_md5(u, md5);
 	err = fwu_start(u, FWU_M_HTTP);
 	if (err != FUOTA_OK)
 		return err;
@@ -323,6 +324,7 @@ static int ftp_once(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *p
 
 	if (!fwu_md5_equal(md5, md5) || !cfg || !path)
 		return FUOTA_ERR_INVALID_ARG;
+	fwu_set_package_md5(u, md5);
 	err = fwu_start(u, FWU_M_FTP);
 	if (err != FUOTA_OK)
 		return err;

@@ -4,6 +4,7 @@
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
 #                             http-dl-greeting (the same, seen by the boot greeting at once) |
+#                             uart-again (the finished update asked again: done, nothing sent) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
@@ -69,6 +70,14 @@ run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
+uart-again)
+	run update --method uart --package "$D/delta.upd" >/dev/null 2>&1 || fail "first update"
+	# the delta again to the module it updated would fail with 168 (wrong base version)
+	run update --method uart --package "$D/delta.upd" 2>"$D/err"
+	rc=$?
+	grep -q 'done already' "$D/err" || fail "not reported done: $(cat "$D/err")"
+	[ "$(grep -c 'AT+UDWNFILE=' "$D/at.log")" -eq 1 ] || fail "the package was sent again"
+	;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
 uart-dl-powerloss)
 	# the power goes at byte 3000 of the +UDWNFILE: no OK; the download again from scratch
