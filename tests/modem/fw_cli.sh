@@ -5,6 +5,8 @@
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
 #                             http-dl-greeting (the same, seen by the boot greeting at once) |
 #                             uart-again (the finished update asked again: done, nothing sent) |
+#                             foat-fallback (the state file says Firmware Update Mode, the
+#                             module runs normally: a fresh FOAT at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
@@ -70,6 +72,29 @@ run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
+foat-fallback)
+	# a state file left in Firmware Update Mode (a host killed mid-transfer) while the module
+	# runs its old firmware (it never got +UFWUPD, or the window passed)
+	python3 - "$D/st" <<'PY'
+import sys, zlib
+body = ('fuota-modem-state 1\nstate=update-mode\nmethod=foat\npct=20\nresult=0\nfail=0\n'
+        'fail_code=0\nufota_mode=0\nsends=1\nfoat_baud=460800\nseq=7\n'
+        'ver_before=03.15,A00.01\nver_after=\nmno=100\napn=0,,\napn=0,,\napn=0,,\napn=0,,\n'
+        'psm=-1,,\nedrx=-1,4,\nurcs=0,0\n')
+open(sys.argv[1], 'w').write(body + 'crc=%08x\n' % zlib.crc32(body.encode()))
+PY
+	"$CLI" --state "$D/st" status >/dev/null || fail "the crafted state file does not read"
+	run update --method foat --package "$D/full.upd" 2>"$D/err"
+	rc=$?
+	# the AT probe answers at once: +UFWUPD follows within seconds, not after the 25 s wait
+	# for a handshake that never comes
+	t0=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] FOAT under way: the package again.*/\1/p' "$D/at.log")
+	t1=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] AT+UFWUPD=.*/\1/p' "$D/at.log" | head -n 1)
+	echo "probe to +UFWUPD: $t0 s to $t1 s"
+	if [ -z "$t0" ] || [ -z "$t1" ]; then fail "no resume or no +UFWUPD"; fi
+	[ $((t1 - t0)) -lt 10 ] || fail "the fallback waited $((t1 - t0)) s"
+	grep -q 'the module answers AT' "$D/at.log" || fail "no AT probe first"
+	;;
 uart-again)
 	run update --method uart --package "$D/delta.upd" >/dev/null 2>&1 || fail "first update"
 	# the delta again to the module it updated would fail with 168 (wrong base version)
