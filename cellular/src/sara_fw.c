@@ -448,7 +448,7 @@ int fwu_open(const struct fwu_config *cfg, struct fwu **out)
 	u->rot_status = -1;
 	fwu_desired_init(&u->want);
 	for (i = 0; i < sizeof(urc_prefixes) / sizeof(urc_prefixes[0]) && err == FUOTA_OK; i++)
-		err = at_urc_add(u->cfg.at, urc_prefixes[i], on_urc, u);
+		err = at_urc_add_now(u->cfg.at, urc_prefixes[i], on_urc, u);
 	if (err == FUOTA_OK)
 		err = load(u);
 	if (err != FUOTA_OK) {
