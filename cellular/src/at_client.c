@@ -54,7 +54,7 @@ void at_destroy(struct at_client *at)
 	free(at);
 }
 
-int at_urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx)
+static int urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx, bool now)
 {
 	struct at_urc *u;
 	size_t i;
@@ -65,6 +65,7 @@ int at_urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx
 		if (strcmp(at->urcs[i].prefix, prefix) == 0) {
 			at->urcs[i].fn = fn;
 			at->urcs[i].ctx = ctx;
+			at->urcs[i].now = now;
 			return FUOTA_OK;
 		}
 	}
@@ -79,8 +80,19 @@ int at_urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx
 	u->plen = strlen(prefix);
 	u->fn = fn;
 	u->ctx = ctx;
+	u->now = now;
 	at->n_urcs++;
 	return FUOTA_OK;
+}
+
+int at_urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx)
+{
+	return urc_add(at, prefix, fn, ctx, false);
+}
+
+int at_urc_add_now(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx)
+{
+	return urc_add(at, prefix, fn, ctx, true);
 }
 
 int at_urc_remove(struct at_client *at, const char *prefix)
@@ -117,9 +129,18 @@ void at_urc_dispatch(struct at_client *at, const struct at_urc *u, const char *l
 	size_t slot = (at->uq_head + at->uq_n) % AT_URC_QUEUE;
 	char *copy;
 
-	(void)u;
-	at_log_line(at, "<", line, len);
 	at->last_rx_ms = at->clk->now_ms(at->clk->ctx);
+	if (u && u->now) {
+		int saved = at->sticky;
+
+		/* handled before it is logged: the log never shows a line not yet acted on */
+		at->sticky = FUOTA_OK;
+		u->fn(u->ctx, line, len);
+		at->sticky = saved;
+		at_log_line(at, "<", line, len);
+		return;
+	}
+	at_log_line(at, "<", line, len);
 	copy = at->uq_n < AT_URC_QUEUE ? malloc(len + 1) : NULL;
 	if (!copy) {
 		at_log_note(at, "(URC queue full or no memory: URC dropped)");

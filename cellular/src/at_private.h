@@ -13,6 +13,7 @@ struct at_urc {
 	size_t plen;
 	at_urc_fn fn;
 	void *ctx;
+	bool now; /* at_urc_add_now: run as the reader meets the line, never queued */
 };
 
 struct at_client {

@@ -205,6 +205,17 @@ static void on_cgev(void *ctx, const char *line, size_t len)
 	emit(s, &ev);
 }
 
+/* The +CSGT greeting: the module (re)booted, whatever it was doing is lost. */
+static void on_greeting(void *ctx, const char *line, size_t len)
+{
+	struct sara *s = ctx;
+
+	(void)line;
+	(void)len;
+	s->boots++;
+	at_log_note(s->at, "the module's boot greeting: it restarted");
+}
+
 static const struct {
 	const char *prefix;
 	at_urc_fn fn;
@@ -278,6 +289,11 @@ bool sara_needs_boot(const struct sara *s)
 	return s->needs_boot;
 }
 
+unsigned sara_boots(const struct sara *s)
+{
+	return s->boots;
+}
+
 int sara_create(const struct sara_config *cfg, struct sara **out)
 {
 	struct sara *s;
@@ -296,6 +312,10 @@ int sara_create(const struct sara_config *cfg, struct sara **out)
 	s->reg.stat = SARA_REG_UNKNOWN;
 	for (i = 0; i < sizeof(urcs) / sizeof(urcs[0]) && err == FUOTA_OK; i++)
 		err = at_urc_add(s->at, urcs[i].prefix, urcs[i].fn, s);
+	if (err == FUOTA_OK && cfg->greeting)
+		err = sara_safe(cfg->greeting) && cfg->greeting[0] && strlen(cfg->greeting) < 64
+		              ? at_urc_add(s->at, cfg->greeting, on_greeting, s)
+		              : FUOTA_ERR_INVALID_ARG;
 	if (err != FUOTA_OK) {
 		sara_destroy(s);
 		return err;
@@ -314,6 +334,8 @@ void sara_destroy(struct sara *s)
 		return;
 	for (i = 0; i < sizeof(urcs) / sizeof(urcs[0]); i++)
 		(void)at_urc_remove(s->at, urcs[i].prefix);
+	if (s->cfg.greeting)
+		(void)at_urc_remove(s->at, s->cfg.greeting);
 	if (s->cfg.recovery)
 		at_set_recover(s->at, NULL, NULL);
 	free(s);
@@ -377,6 +399,10 @@ int sara_boot(struct sara *s, uint32_t timeout_ms)
 		err = sara_cmd(s, NULL, 0, "AT+UDCONF=1,0");
 	if (err == FUOTA_OK)
 		err = sara_cmd(s, NULL, 0, "AT+CEREG=2");
+	/* the greeting at every later boot; a module at +IPR=0 refuses it: the timeouts stay */
+	if (err == FUOTA_OK && s->cfg.greeting &&
+	    sara_cmd(s, NULL, 0, "AT+CSGT=1,\"%s\"", s->cfg.greeting) != FUOTA_OK)
+		at_log_note(s->at, "no boot greeting: restarts are seen at timeouts only");
 	return err;
 }
 

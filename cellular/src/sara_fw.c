@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuota/sara_fw_parse.h"
 #include "sara_fw_private.h"
 
 #define STATE_MAX 4096
@@ -189,6 +190,11 @@ void fwu_read_version(struct fwu *u, char *ver, size_t cap)
 		snprintf(ver, cap, "%s,%s", info.fw, info.app);
 }
 
+void fwu_set_package_md5(struct fwu *u, const char *md5)
+{
+	snprintf(u->pkg_md5, sizeof(u->pkg_md5), "%s", fwu_md5_equal(md5, md5) ? md5 : "");
+}
+
 int fwu_start(struct fwu *u, enum fwu_method m)
 {
 	struct fwu_event ev = {.kind = FWU_EV_START, .method = m, .baud = u->foat.baud};
@@ -201,6 +207,7 @@ int fwu_start(struct fwu *u, enum fwu_method m)
 	if (u->st.state != FWU_S_UPDATE_MODE)
 		fwu_read_version(u, ver, sizeof(ver));
 	ev.version = ver;
+	ev.md5 = u->pkg_md5;
 	u->err[0] = 0;
 	u->started = true;
 	return fwu_apply(u, &ev);
@@ -441,7 +448,7 @@ int fwu_open(const struct fwu_config *cfg, struct fwu **out)
 	u->rot_status = -1;
 	fwu_desired_init(&u->want);
 	for (i = 0; i < sizeof(urc_prefixes) / sizeof(urc_prefixes[0]) && err == FUOTA_OK; i++)
-		err = at_urc_add(u->cfg.at, urc_prefixes[i], on_urc, u);
+		err = at_urc_add_now(u->cfg.at, urc_prefixes[i], on_urc, u);
 	if (err == FUOTA_OK)
 		err = load(u);
 	if (err != FUOTA_OK) {

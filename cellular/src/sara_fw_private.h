@@ -22,6 +22,7 @@ struct fwu {
 	uint64_t sent_ms;  /* when */
 	uint32_t alt_baud; /* a FOAT rate the module may answer at after the update, 0: none */
 	bool started;      /* this process started an update itself (fwu_start) */
+	char pkg_md5[33];  /* the package of the next update (fwu_set_package_md5), "" unknown */
 	bool resending;    /* foat_resume: a package offered to a module that may not wait */
 	int rot_status;    /* the last +USECFW: value, -1 unknown */
 	bool vz_checked;   /* Table 3: the package URI was read for this download */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fuota/err.h"
+#include "fuota/sara_fw_parse.h"
 
 static bool installing(enum fwu_state s)
 {
@@ -31,6 +32,13 @@ bool fwu_update_under_way(const struct fwu_status *st, enum fwu_method m)
 {
 	return m != FWU_M_UFOTA && m != FWU_M_NONE && st->method == m && st->state != FWU_S_IDLE &&
 	       st->state != FWU_S_DONE && st->state != FWU_S_FAILED;
+}
+
+bool fwu_update_done(const struct fwu_status *st, enum fwu_method m, const char *md5,
+                     const char *version_now)
+{
+	return st->state == FWU_S_DONE && st->method == m && fwu_md5_equal(st->pkg_md5, md5) &&
+	       st->ver_after[0] && version_now && strcmp(st->ver_after, version_now) == 0;
 }
 
 static int refuse(char *why, size_t cap, const char *fmt, ...)
@@ -100,6 +108,9 @@ static int on_start(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 	n->foat_baud = ev->method == FWU_M_FOAT ? ev->baud : 0;
 	if (ev->version)
 		copy_ver(n->ver_before, sizeof(n->ver_before), ev->version);
+	n->pkg_md5[0] = 0;
+	if (fwu_md5_equal(ev->md5, ev->md5))
+		copy_ver(n->pkg_md5, sizeof(n->pkg_md5), ev->md5);
 	if (ev->method == FWU_M_UFOTA) {
 		n->state = FWU_S_IDLE; /* the server starts uFOTA downloads; the host listens */
 		*a |= FWU_A_ENABLE_URCS;

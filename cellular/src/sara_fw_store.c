@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fuota/err.h"
+#include "fuota/sara_fw_parse.h"
 #include "fuota/sara_fw_sm.h"
 
 #define HEADER "fuota-modem-state 1\n"
@@ -68,7 +69,8 @@ static bool encodable(const struct fwu_status *st, const struct fwu_desired *d)
 {
 	size_t i;
 
-	if (!clean(st->ver_before) || !clean(st->ver_after) || !clean(d->psm_tau) ||
+	if (!clean(st->ver_before) || !clean(st->ver_after) ||
+	    (st->pkg_md5[0] && !fwu_md5_equal(st->pkg_md5, st->pkg_md5)) || !clean(d->psm_tau) ||
 	    !clean(d->psm_active) || !clean(d->edrx_value))
 		return false;
 	for (i = 0; i < FWU_APNS; i++)
@@ -99,6 +101,8 @@ int fwu_file_encode(const struct fwu_status *st, const struct fwu_desired *d, ch
 	put(&o, "seq", "%u\n", (unsigned)st->seq);
 	put(&o, "ver_before", "%s\n", st->ver_before);
 	put(&o, "ver_after", "%s\n", st->ver_after);
+	if (st->pkg_md5[0]) /* only when known: older files stay as they were */
+		put(&o, "pkg_md5", "%s\n", st->pkg_md5);
 	put(&o, "mno", "%d\n", d->mno);
 	for (i = 0; i < FWU_APNS; i++)
 		put(&o, "apn", "%d,%s,%s\n", d->apn[i].cid, d->apn[i].pdp_type, d->apn[i].apn);
@@ -238,6 +242,11 @@ static int read_status(struct in *in, struct fwu_status *st)
 	    kv_int(in, "foat_baud", 0, 4000000, &baud) || kv_int(in, "seq", 0, 0xFFFFFFFFL, &seq) ||
 	    kv_str(in, "ver_before", st->ver_before, sizeof(st->ver_before)) ||
 	    kv_str(in, "ver_after", st->ver_after, sizeof(st->ver_after)))
+		return FUOTA_ERR_MALFORMED;
+	/* pkg_md5 came later: a file without it is read with the package unknown */
+	if (in->len - in->pos >= 8 && memcmp(in->p + in->pos, "pkg_md5=", 8) == 0 &&
+	    (kv_str(in, "pkg_md5", st->pkg_md5, sizeof(st->pkg_md5)) ||
+	     !fwu_md5_equal(st->pkg_md5, st->pkg_md5)))
 		return FUOTA_ERR_MALFORMED;
 	st->state = (enum fwu_state)s;
 	st->method = (enum fwu_method)m;

@@ -105,29 +105,44 @@ static void drain(struct pushback *pb)
 	}
 }
 
-/* A package offered again found no handshake: the module answers AT (the old firmware runs; the
- * MODULE_BACK makes the update a window failure and foat_resume starts afresh), or it stays
- * silent (it still waits, or is off): the state stays, resets held. */
-static int probe_failed(struct fwu *u)
+/* "AT" at the port's normal rate, tries times with wait_ms each: whether the module answers
+ * (OK, or an error: either is the normal firmware). A module in Firmware Update Mode takes the
+ * bytes for noise before a block and goes on with its handshake (§4.1.1). */
+static bool answers_at(struct fwu *u, int tries, uint32_t wait_ms)
 {
-	struct fwu_event ev = {.kind = FWU_EV_MODULE_BACK};
-	char ver[48];
 	int err = FUOTA_ERR_TIMEOUT, i;
 
 	(void)set_baud(u, u->cfg.baud);
-	for (i = 0; i < 3 && err != FUOTA_OK && err != AT_ERR_DEVICE; i++) {
+	for (i = 0; i < tries && err != FUOTA_OK && err != AT_ERR_DEVICE; i++) {
 		at_clear(u->cfg.at);
-		err = at_cmdf(u->cfg.at, NULL, NULL, 1000, "AT");
+		err = at_cmdf(u->cfg.at, NULL, NULL, wait_ms, "AT");
 		at_clear(u->cfg.at);
 	}
-	if (err != FUOTA_OK && err != AT_ERR_DEVICE)
+	return err == FUOTA_OK || err == AT_ERR_DEVICE;
+}
+
+/* The module answers AT: the old firmware runs. MODULE_BACK makes a FOAT in UPDATE_MODE a window
+ * failure, after which foat_resume starts afresh. */
+static int old_firmware_runs(struct fwu *u)
+{
+	struct fwu_event ev = {.kind = FWU_EV_MODULE_BACK};
+	char ver[48];
+
+	fwu_read_version(u, ver, sizeof(ver));
+	ev.version = ver;
+	return fwu_apply(u, &ev);
+}
+
+/* A package offered again found no handshake: the module answers AT (the old firmware runs), or
+ * it stays silent (it still waits, or is off): the state stays, resets held. */
+static int probe_failed(struct fwu *u)
+{
+	if (!answers_at(u, 3, 1000))
 		return fwu_fail(u, FUOTA_ERR_TIMEOUT,
 		                "no Xmodem handshake in %u ms and no answer to AT: the module may "
 		                "still wait in Firmware Update Mode; run the update again",
 		                u->cfg.foat_probe_ms);
-	fwu_read_version(u, ver, sizeof(ver));
-	ev.version = ver;
-	return fwu_apply(u, &ev);
+	return old_firmware_runs(u);
 }
 
 /* Sends AT+UFWUPD (with_cmd) and waits for ONGOING on the new rate, then the package by Xmodem. */
@@ -206,8 +221,9 @@ int fwu_do_send_package(struct fwu *u)
 /* A FOAT update under way when this process started (a host killed and run again): an install
  * goes on by itself and is waited for; a module in Firmware Update Mode, or one that may have got
  * +UFWUPD, is sent the package again without +UFWUPD at the rate it was put to, the handshake
- * waited for only foat_probe_ms (§4.1.1: it repeats its 'C'/NAK). No handshake and an answer to
- * AT: the old firmware runs (window passed, or +UFWUPD never arrived): a fresh FOAT. */
+ * waited for only foat_probe_ms (§4.1.1: it repeats its 'C'/NAK). A short AT probe goes first:
+ * an answer (or, later, no handshake and an answer to AT) means the old firmware runs (window
+ * passed, or +UFWUPD never arrived): a fresh FOAT. */
 static int foat_resume(struct fwu *u)
 {
 	struct fwu_event ev = {.kind = FWU_EV_RESTART};
@@ -221,8 +237,15 @@ static int foat_resume(struct fwu *u)
 	at_log_note(u->cfg.at, resend ? "FOAT under way: the package again, no +UFWUPD"
 	                              : "FOAT under way: waiting for its install");
 	err = fwu_apply(u, &ev);
-	if (err == FUOTA_OK)
+	/* a short AT probe first: a module that runs normally is known at once, not after the
+	 * foat_probe_ms wait for a handshake that will never come */
+	if (err == FUOTA_OK && resend && answers_at(u, 2, 500)) {
+		at_log_note(u->cfg.at, "FOAT under way, but the module answers AT");
+		u->pending &= ~(unsigned)FWU_A_SEND_PACKAGE;
+		err = old_firmware_runs(u);
+	} else if (err == FUOTA_OK) {
 		err = fwu_run(u);
+	}
 	u->resending = false;
 	if (resend && u->st.state == FWU_S_FAILED && u->st.fail == FWU_F_WINDOW) {
 		at_log_note(u->cfg.at, "no handshake, and AT answers: the old firmware runs");
@@ -297,6 +320,7 @@ static int http_once(struct fwu *u, int profile, const struct sara_http_cfg *cfg
 
 	if (!fwu_md5_equal(md5, md5) || !cfg || !path)
 		return FUOTA_ERR_INVALID_ARG;
+	fwu_set_package_md5(u, md5);
 	err = fwu_start(u, FWU_M_HTTP);
 	if (err != FUOTA_OK)
 		return err;
@@ -323,6 +347,7 @@ static int ftp_once(struct fwu *u, const struct sara_ftp_cfg *cfg, const char *p
 
 	if (!fwu_md5_equal(md5, md5) || !cfg || !path)
 		return FUOTA_ERR_INVALID_ARG;
+	fwu_set_package_md5(u, md5);
 	err = fwu_start(u, FWU_M_FTP);
 	if (err != FUOTA_OK)
 		return err;

@@ -26,6 +26,7 @@ struct sara {
 	bool needs_boot;
 	bool booting; /* sara_boot's own AT polling: the ladder stays out of it */
 	bool hold_resets;
+	unsigned boots; /* boot greetings met */
 	sara_cmd_check_fn check;
 	void *check_ctx;
 };

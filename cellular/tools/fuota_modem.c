@@ -17,8 +17,8 @@
 
 static int usage(void)
 {
-	fputs("usage: fuota-modem [--tty PATH] [--baud N] [--state FILE] [--log FILE] [--json] "
-	      "CMD\n"
+	fputs("usage: fuota-modem [--tty PATH] [--baud N] [--state FILE] [--log FILE] [--json]\n"
+	      "                   [--greeting TEXT|--no-greeting] CMD\n"
 	      "  status                      the state file (never touches the modem)\n"
 	      "  log                         the AT log\n"
 	      "  update --method foat --package FILE [--1k] [--foat-baud N]\n"
@@ -58,12 +58,16 @@ static int parse_globals(int argc, char **argv, struct fm_opts *o)
 	if (!o->state)
 		o->state = "fuota-modem.state";
 	o->baud = 115200;
+	o->greeting = FM_GREETING;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (opt_val(argc, argv, &i, "--tty", &o->tty) ||
 		    opt_val(argc, argv, &i, "--state", &o->state) ||
-		    opt_val(argc, argv, &i, "--log", &o->log))
+		    opt_val(argc, argv, &i, "--log", &o->log) ||
+		    opt_val(argc, argv, &i, "--greeting", &o->greeting))
 			continue;
-		if (opt_val(argc, argv, &i, "--baud", &v))
+		if (strcmp(argv[i], "--no-greeting") == 0)
+			o->greeting = NULL;
+		else if (opt_val(argc, argv, &i, "--baud", &v))
 			o->baud = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(argv[i], "--json") == 0)
 			o->json = true;

@@ -19,8 +19,12 @@ enum {
 	FM_EXIT_STATE_FILE = 6
 };
 
+/* The boot greeting set with AT+CSGT (a restart mid-download is seen at once). */
+#define FM_GREETING "FUOTA: READY"
+
 struct fm_opts {
 	const char *tty;
+	const char *greeting; /* NULL: --no-greeting */
 	uint32_t baud;
 	const char *state;
 	const char *log;

@@ -110,6 +110,23 @@ static int parse_update(const struct fm_opts *o, struct upd *p)
 	return -1;
 }
 
+/* The same update asked again after it finished: the state file says DONE with this package and
+ * the module runs the version it ended on. Sending it again would fail (a delta: 168, wrong base
+ * version) or install a full package twice. */
+static bool already_done(struct fm *fm, const struct upd *p)
+{
+	struct sara_info info;
+	char ver[64];
+
+	if (fwu_get_status(fm->u)->state != FWU_S_DONE || sara_info(fm->s, &info) != FUOTA_OK)
+		return false;
+	snprintf(ver, sizeof(ver), "%s,%s", info.fw, info.app);
+	if (!fwu_update_done(fwu_get_status(fm->u), p->m, p->md5, ver))
+		return false;
+	fprintf(stderr, "fuota-modem: this update is done already: the module runs %s\n", ver);
+	return true;
+}
+
 static int run_update(struct fm *fm, struct upd *p)
 {
 	struct fwu_foat_opts fo = {.baud = p->foat_baud, .use_1k = p->use_1k};
@@ -121,6 +138,9 @@ static int run_update(struct fm *fm, struct upd *p)
 	}
 	if (!p->md5 && fm->pkg && md5_hex(fm->pkg, fm->pkg_len, p->md5_buf) == 0)
 		p->md5 = p->md5_buf;
+	if (already_done(fm, p))
+		return FUOTA_OK;
+	fwu_set_package_md5(fm->u, p->md5);
 	if (p->m == FWU_M_FOAT)
 		return fwu_foat(fm->u, fm->pkg, fm->pkg_len, &fo);
 	if (p->m == FWU_M_UART)
@@ -261,6 +281,7 @@ static int open_modem(struct fm *fm)
 		return err;
 	sc.at = fm->at;
 	sc.recovery = true;
+	sc.greeting = o->greeting;
 	if ((err = sara_create(&sc, &fm->s)) != FUOTA_OK)
 		return err;
 	fc.sara = fm->s;

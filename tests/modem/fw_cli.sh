@@ -3,6 +3,10 @@
 #   fw_cli.sh SIM CLI CASE    CASE: foat | uart | http | ftp | install-powerloss |
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
+#                             http-dl-greeting (the same, seen by the boot greeting at once) |
+#                             uart-again (the finished update asked again: done, nothing sent) |
+#                             foat-fallback (the state file says Firmware Update Mode, the
+#                             module runs normally: a fresh FOAT at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install)
@@ -31,7 +35,7 @@ PY
 FAULT=
 case $CASE in
 install-powerloss) FAULT="fw-power-install 40" ;;
-*-dl-powerloss) FAULT="fw-power-dl 3000" ;;
+*-dl-powerloss | http-dl-greeting) FAULT="fw-power-dl 3000" ;;
 esac
 cp "$D/delta.upd" "$D/www/delta.upd"
 # credentials that must never reach a log
@@ -68,6 +72,37 @@ run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
 foat) run update --method foat --package "$D/full.upd"; rc=$? ;;
 uart | install-powerloss) run update --method uart --package "$D/delta.upd"; rc=$? ;;
+foat-fallback)
+	# a state file left in Firmware Update Mode (a host killed mid-transfer) while the module
+	# runs its old firmware (it never got +UFWUPD, or the window passed)
+	python3 - "$D/st" <<'PY'
+import sys, zlib
+body = ('fuota-modem-state 1\nstate=update-mode\nmethod=foat\npct=20\nresult=0\nfail=0\n'
+        'fail_code=0\nufota_mode=0\nsends=1\nfoat_baud=460800\nseq=7\n'
+        'ver_before=03.15,A00.01\nver_after=\nmno=100\napn=0,,\napn=0,,\napn=0,,\napn=0,,\n'
+        'psm=-1,,\nedrx=-1,4,\nurcs=0,0\n')
+open(sys.argv[1], 'w').write(body + 'crc=%08x\n' % zlib.crc32(body.encode()))
+PY
+	"$CLI" --state "$D/st" status >/dev/null || fail "the crafted state file does not read"
+	run update --method foat --package "$D/full.upd" 2>"$D/err"
+	rc=$?
+	# the AT probe answers at once: +UFWUPD follows within seconds, not after the 25 s wait
+	# for a handshake that never comes
+	t0=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] FOAT under way: the package again.*/\1/p' "$D/at.log")
+	t1=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] AT+UFWUPD=.*/\1/p' "$D/at.log" | head -n 1)
+	echo "probe to +UFWUPD: $t0 s to $t1 s"
+	if [ -z "$t0" ] || [ -z "$t1" ]; then fail "no resume or no +UFWUPD"; fi
+	[ $((t1 - t0)) -lt 10 ] || fail "the fallback waited $((t1 - t0)) s"
+	grep -q 'the module answers AT' "$D/at.log" || fail "no AT probe first"
+	;;
+uart-again)
+	run update --method uart --package "$D/delta.upd" >/dev/null 2>&1 || fail "first update"
+	# the delta again to the module it updated would fail with 168 (wrong base version)
+	run update --method uart --package "$D/delta.upd" 2>"$D/err"
+	rc=$?
+	grep -q 'done already' "$D/err" || fail "not reported done: $(cat "$D/err")"
+	[ "$(grep -c 'AT+UDWNFILE=' "$D/at.log")" -eq 1 ] || fail "the package was sent again"
+	;;
 validation-fail) run update --method uart --package "$D/bad.upd"; rc=$? ;;
 uart-dl-powerloss)
 	# the power goes at byte 3000 of the +UDWNFILE: no OK; the download again from scratch
@@ -82,6 +117,20 @@ http | ftp | http-dl-powerloss | ftp-dl-powerloss)
 	rc=$?
 	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
+	;;
+http-dl-greeting)
+	# the restart is told by the module's greeting (+CSGT, enabled at boot): the download
+	# starts again at once, not when the 60 s --timeout runs out
+	t0=$(date +%s)
+	run update --method http --server fw.example --path /delta.upd \
+		--package "$D/delta.upd" --user fuota --password "$SECRET" --timeout 60 2>"$D/err"
+	rc=$?
+	t=$(($(date +%s) - t0))
+	echo "update with a restart mid-download: $t s"
+	[ "$t" -lt 40 ] || fail "the restart was seen only at the timeout ($t s)"
+	grep -q 'AT+CSGT=1,"FUOTA: READY"' "$D/at.log" || fail "the greeting was not enabled"
+	grep -q 'boot greeting: it restarted' "$D/at.log" || fail "the greeting was not recognised"
+	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	;;
 kill-foat)
 	# SIGKILL mid-transfer, then the same update again killed mid-install, then once more to
@@ -176,7 +225,7 @@ else
 	grep -q '^version 03.16,A00.02' "$D/nvm" || fail "the module is not on the new version"
 	grep -q '^mnoprof 100' "$D/nvm" || fail "the MNO profile was not restored"
 fi
-case $CASE in *-dl-powerloss)
+case $CASE in *-dl-powerloss | http-dl-greeting)
 	grep -q 'the download again' "$D/at.log" || fail "the download did not start again"
 	[ "$(grep -c 'AT+UDELFILE="updatePackage.bin","FOAT"' "$D/at.log")" -ge 2 ] ||
 		fail "the stale package was not deleted before the second download"

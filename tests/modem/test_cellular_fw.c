@@ -532,6 +532,33 @@ static void test_rot(void **state)
 	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_FAILED);
 }
 
+/* The install's URCs come in a burst while the host is inside a command (the bootloader's
+ * progress is fast; the host's "AT" waits up to a second): the 128 behind 40 progress lines
+ * must still reach the state, not fall out of the AT client's full URC queue while the AT log
+ * shows it. */
+static void test_urc_burst(void **state)
+{
+	struct rig *r = *state;
+	struct sara_info info;
+	struct fwu_status st;
+	struct fwu_desired d;
+	char cmd[48];
+	int i;
+
+	prepare(r);
+	for (i = 1; i <= 40; i++) {
+		snprintf(cmd, sizeof(cmd), "urc +UUFWINSTALL: %d", i);
+		simh_ctl(&r->h, cmd);
+	}
+	simh_ctl(&r->h, "urc +UUFWINSTALL: 128");
+	usleep(500 * 1000);                          /* all of it waits in the port, unread */
+	assert_int_equal(sara_info(r->s, &info), 0); /* read inside ATI9's response */
+	assert_int_equal(fwu_get_status(r->u)->result, 128);
+	assert_int_equal(fwu_file_read(r->state, &st, &d), 0);
+	assert_int_equal(st.result, 128);
+	assert_int_equal(st.state, FWU_S_REBOOTING);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -553,6 +580,7 @@ int main(int argc, char **argv)
 	        {"ufota-ack", test_ufota_ack},
 	        {"ufota-pause", test_ufota_pause},
 	        {"rot", test_rot},
+	        {"urc-burst", test_urc_burst},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {

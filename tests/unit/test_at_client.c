@@ -572,6 +572,16 @@ static void test_urc_queue_limit(void **state)
 	assert_int_equal(u.n, 32);
 	at_destroy(at);
 	free(f);
+	/* a handler added with at_urc_add_now sees every one, inside the command */
+	memset(&u, 0, sizeof(u));
+	f = fake_new(st, 1, 0);
+	at = client(f, NULL);
+	assert_int_equal(at_urc_add_now(at, "+CEREG:", on_urc, &u), FUOTA_OK);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+Q"), FUOTA_OK);
+	assert_int_equal(u.n, 40);
+	assert_string_equal(u.last, "+CEREG: 1");
+	at_destroy(at);
+	free(f);
 }
 
 int main(void)

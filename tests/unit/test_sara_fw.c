@@ -127,6 +127,35 @@ static void test_update_under_way(void **state)
 	assert_true(fwu_update_under_way(&st, FWU_M_HTTP));
 }
 
+/* The same update asked again once done: only with the same method and package and the module
+ * on the version the update ended on. */
+static void test_update_done(void **state)
+{
+	static const char md5[] = "98987256f2ef0b30cfc3915326860863";
+	struct fwu_status st = {.state = FWU_S_DONE, .method = FWU_M_UART};
+
+	(void)state;
+	strcpy(st.pkg_md5, md5);
+	strcpy(st.ver_after, "03.16,A00.02");
+	assert_true(fwu_update_done(&st, FWU_M_UART, md5, "03.16,A00.02"));
+	assert_true(fwu_update_done(&st, FWU_M_UART, "98987256F2EF0B30CFC3915326860863",
+	                            "03.16,A00.02"));
+	assert_false(fwu_update_done(&st, FWU_M_UART, md5, "03.15,A00.01")); /* not running it */
+	assert_false(fwu_update_done(&st, FWU_M_UART, md5, NULL));
+	assert_false(fwu_update_done(&st, FWU_M_HTTP, md5, "03.16,A00.02"));
+	assert_false(fwu_update_done(&st, FWU_M_UART, "08987256f2ef0b30cfc3915326860863",
+	                             "03.16,A00.02")); /* another package: a new update */
+	assert_false(fwu_update_done(&st, FWU_M_UART, NULL, "03.16,A00.02"));
+	st.state = FWU_S_FAILED;
+	assert_false(fwu_update_done(&st, FWU_M_UART, md5, "03.16,A00.02"));
+	st.state = FWU_S_DONE;
+	st.pkg_md5[0] = 0; /* a state file from before the MD5 was kept */
+	assert_false(fwu_update_done(&st, FWU_M_UART, md5, "03.16,A00.02"));
+	st.ver_after[0] = 0;
+	strcpy(st.pkg_md5, md5);
+	assert_false(fwu_update_done(&st, FWU_M_UART, md5, ""));
+}
+
 /* A FOAT that broke off on the way and then went through ends DONE without a failure left. */
 static void test_foat_done_clears_failure(void **state)
 {
@@ -650,6 +679,19 @@ static void test_file_codec(void **state)
 	bad[len] = '\n';
 	assert_int_equal(fwu_file_decode(bad, len + 1, &back_st, &back_d), FUOTA_ERR_MALFORMED);
 	assert_int_equal(fwu_file_encode(&st, &d, buf, 100, &len), FUOTA_ERR_NO_SPACE);
+	/* the package's MD5 goes through; a file without it (older) reads it unknown */
+	assert_int_equal(fwu_file_encode(&st, &d, buf, sizeof(buf), &len), FUOTA_OK);
+	assert_null(strstr(buf, "pkg_md5="));
+	assert_int_equal(fwu_file_decode(buf, len, &back_st, &back_d), FUOTA_OK);
+	assert_string_equal(back_st.pkg_md5, "");
+	strcpy(st.pkg_md5, "0123456789abcdef0123456789ABCDEF");
+	assert_int_equal(fwu_file_encode(&st, &d, buf, sizeof(buf), &len), FUOTA_OK);
+	assert_non_null(strstr(buf, "pkg_md5=0123456789abcdef0123456789ABCDEF\n"));
+	assert_int_equal(fwu_file_decode(buf, len, &back_st, &back_d), FUOTA_OK);
+	assert_string_equal(back_st.pkg_md5, st.pkg_md5);
+	strcpy(st.pkg_md5, "not-an-md5");
+	assert_int_equal(fwu_file_encode(&st, &d, buf, sizeof(buf), &len), FUOTA_ERR_INVALID_ARG);
+	st.pkg_md5[0] = 0;
 	strcpy(st.ver_after, "a\nb");
 	assert_int_equal(fwu_file_encode(&st, &d, buf, sizeof(buf), &len), FUOTA_ERR_INVALID_ARG);
 }
@@ -659,6 +701,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_http_ftp_uart),
 	        cmocka_unit_test(test_update_under_way),
+	        cmocka_unit_test(test_update_done),
 	        cmocka_unit_test(test_foat_done_clears_failure),
 	        cmocka_unit_test(test_http_md5_mismatch_and_restart),
 	        cmocka_unit_test(test_foat),

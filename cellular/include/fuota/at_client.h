@@ -85,6 +85,11 @@ void at_destroy(struct at_client *at);
 /* Registers handler for lines that start with prefix (e.g. "+CEREG:"); a later registration of the
  * same prefix replaces the earlier one. The longest matching prefix wins. */
 int at_urc_add(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx);
+/* The same for a handler that sends no command and reads nothing from the port (it records,
+ * steps a state machine, writes a file): it runs as soon as the reader meets its line, inside a
+ * command's response too, and never waits in the queue. So a burst of URCs inside one command
+ * cannot push its line out of the full queue, and what the AT log shows has been handled. */
+int at_urc_add_now(struct at_client *at, const char *prefix, at_urc_fn fn, void *ctx);
 /* FUOTA_ERR_NOT_FOUND when the prefix had no handler. */
 int at_urc_remove(struct at_client *at, const char *prefix);
 

@@ -62,6 +62,12 @@ struct sara_config {
 	 * character), then a power cycle through hw.power_pulse (2 s off, 1.5 s on), then
 	 * hw.reset. After a power cycle or reset sara_needs_boot() is true until sara_boot. */
 	bool recovery;
+	/* The module's boot greeting (+CSGT text, UBX-20009652 §3.2.2), e.g. "FUOTA: READY"; NULL:
+	 * none. sara_boot enables it (AT+CSGT=1,"<greeting>", kept in the module's NVM), and a line
+	 * starting with it tells that the module restarted (sara_boots counts them): a download
+	 * waiting for its result URC stops at once instead of at its timeout. The greeting needs a
+	 * fixed rate: at +IPR=0 the module sends none and only the timeout is left. */
+	const char *greeting;
 };
 
 int sara_create(const struct sara_config *cfg, struct sara **out);
@@ -73,6 +79,9 @@ const char *sara_last_error(const struct sara *s);
 /* Whether the recovery ladder power-cycled or reset the module since the last sara_boot (its
  * volatile settings are gone: boot again). */
 bool sara_needs_boot(const struct sara *s);
+
+/* How many boot greetings (sara_config.greeting) the driver has met since sara_create. */
+unsigned sara_boots(const struct sara *s);
 
 /* Boot detection and start-up: sends "AT" every 1 s (autobaud; the first characters may be lost)
  * until it answers or timeout_ms passes, pulsing PWR_ON once (hw.power_pulse) if nothing answers

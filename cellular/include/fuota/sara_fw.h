@@ -95,6 +95,11 @@ struct fwu_foat_opts {
  * within foat_probe_ms, else, when it answers AT (the old firmware), a fresh FOAT. Returns 0 when
  * the update is DONE, else the error of the step that stopped it (the status tells where it
  * stands). */
+/* The MD5 (32 hex digits) of the package the next fwu_foat / fwu_uart is given (fwu_http and
+ * fwu_ftp take theirs from their md5): kept in the state file, so that the same update asked
+ * again after it finished is known as done (fwu_update_done). NULL or not MD5: unknown. */
+void fwu_set_package_md5(struct fwu *u, const char *md5);
+
 int fwu_foat(struct fwu *u, const uint8_t *pkg, size_t len, const struct fwu_foat_opts *o);
 
 /* Downloads into the FOAT area (HTTP, FTP, UART) tried this often when one gets no result in time

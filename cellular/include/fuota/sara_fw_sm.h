@@ -71,6 +71,7 @@ struct fwu_status {
 	uint32_t seq;        /* transitions so far */
 	char ver_before[48]; /* ATI9 before the update ("" unknown) */
 	char ver_after[48];  /* ATI9 after it */
+	char pkg_md5[33];    /* the package's MD5 (32 hex digits) of this update, "" unknown */
 };
 
 enum fwu_ev_kind {
@@ -101,6 +102,7 @@ struct fwu_event {
 	int code;
 	const char *version; /* MODULE_BACK, START (the version before) */
 	uint32_t baud;       /* START of FOAT: the +UFWUPD rate */
+	const char *md5;     /* START: the package's MD5 (32 hex digits), NULL unknown */
 };
 
 /* What the driver must do after a step (bits of step's *actions). */
@@ -140,6 +142,12 @@ bool fwu_transfer_allowed(enum fwu_state s, enum fwu_method m);
  * download method caught downloading, resume reports it stale. Never for uFOTA, which the server
  * drives. Pure. */
 bool fwu_update_under_way(const struct fwu_status *st, enum fwu_method m);
+/* Whether the update of method m with the package of MD5 md5 is finished already, so that the
+ * same update asked again is reported done and nothing is sent (a delta sent again to the new
+ * firmware fails with 168, wrong base version): st DONE with that method and package, and the
+ * module's version now (ATI9 "<fw>,<app>") the version the update ended on. Pure. */
+bool fwu_update_done(const struct fwu_status *st, enum fwu_method m, const char *md5,
+                     const char *version_now);
 
 /* Appendix B (Table 17) and the two invariants, for a command about to be sent in status st:
  * FUOTA_ERR_STATE with why filled when cmd must not be sent, else 0. cmd is the text without CR
