@@ -779,3 +779,32 @@ long long session_frames(int frag_index)
 	         frag_index);
 	return db_count(sql);
 }
+
+int itest_engine_main(int argc, char **argv, const char *name, const struct CMUnitTest *tests,
+                      size_t n)
+{
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FUOTAD SERVICES_ENV [WORKDIR]\n", argv[0]);
+		return 2;
+	}
+	argv_bin = argv[1];
+	argv_env = argv[2];
+	argv_dir = argc > 3 ? argv[3] : "/tmp";
+	if (itest_env_load(argv_env, &T.env) != 0) {
+		fprintf(stderr, "%s: cannot read %s\n", name, argv_env);
+		return 1;
+	}
+	/* ITEST_ONLY=pattern (* and ? match) runs the tests of that name only. */
+	if (getenv("ITEST_ONLY"))
+		cmocka_set_test_filter(getenv("ITEST_ONLY"));
+	rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	store_close(T.store);
+	msgs_clear();
+	free(T.msgs);
+	json_decref(T.last_progress);
+	for (size_t i = 0; i < T.n_devs; i++)
+		free(T.devs[i].mem);
+	return rc;
+}

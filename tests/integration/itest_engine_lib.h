@@ -445,4 +445,9 @@ void sleep_ms(long ms);
 /* Takes what the broker brought for `ms` (not given to the devices). */
 void world_take(long ms);
 
+/* The main of each itest_engine_* program: FUOTAD SERVICES_ENV [WORKDIR], ITEST_ONLY, the tests
+ * run as the group `name`, then what they shared freed. */
+int itest_engine_main(int argc, char **argv, const char *name, const struct CMUnitTest *tests,
+                      size_t n);
+
 #endif

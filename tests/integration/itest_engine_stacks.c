@@ -296,28 +296,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_round_done_then_mic_error),
 	        cmocka_unit_test(test_loramac_node_ts006),
 	};
-	int rc;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s FUOTAD SERVICES_ENV [WORKDIR]\n", argv[0]);
-		return 2;
-	}
-	argv_bin = argv[1];
-	argv_env = argv[2];
-	argv_dir = argc > 3 ? argv[3] : "/tmp";
-	if (itest_env_load(argv_env, &T.env) != 0) {
-		fprintf(stderr, "itest_engine_stacks: cannot read %s\n", argv_env);
-		return 1;
-	}
-	/* ITEST_ONLY=pattern (* and ? match) runs the tests of that name only. */
-	if (getenv("ITEST_ONLY"))
-		cmocka_set_test_filter(getenv("ITEST_ONLY"));
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	store_close(T.store);
-	msgs_clear();
-	free(T.msgs);
-	json_decref(T.last_progress);
-	for (size_t i = 0; i < T.n_devs; i++)
-		free(T.devs[i].mem);
-	return rc;
+	return itest_engine_main(argc, argv, "itest_engine_stacks", tests,
+	                         sizeof(tests) / sizeof(tests[0]));
 }
