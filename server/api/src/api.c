@@ -155,6 +155,9 @@ static char *error_json(int status, const char *code, const char *field, const c
 void api_error_response(struct api_response *resp, int status, const char *code, const char *field,
                         const char *message)
 {
+	/* A whole answer: http.c builds these on the stack, and a stale stream pointer or
+	 * Retry-After would be sent as part of it. */
+	memset(resp, 0, sizeof(*resp));
 	set_body(resp, status, error_json(status, code, field, message), "application/json");
 }
 
