@@ -124,6 +124,16 @@ const struct at_urc *at_urc_find(const struct at_client *at, const char *line, s
 	return best;
 }
 
+/* Runs u's handler on line; whatever error the handler leaves sticky is not the caller's. */
+static void run_handler(struct at_client *at, const struct at_urc *u, const char *line, size_t len)
+{
+	int saved = at->sticky;
+
+	at->sticky = FUOTA_OK;
+	u->fn(u->ctx, line, len);
+	at->sticky = saved;
+}
+
 void at_urc_dispatch(struct at_client *at, const struct at_urc *u, const char *line, size_t len)
 {
 	size_t slot = (at->uq_head + at->uq_n) % AT_URC_QUEUE;
@@ -131,12 +141,8 @@ void at_urc_dispatch(struct at_client *at, const struct at_urc *u, const char *l
 
 	at->last_rx_ms = at->clk->now_ms(at->clk->ctx);
 	if (u && u->now) {
-		int saved = at->sticky;
-
 		/* handled before it is logged: the log never shows a line not yet acted on */
-		at->sticky = FUOTA_OK;
-		u->fn(u->ctx, line, len);
-		at->sticky = saved;
+		run_handler(at, u, line, len);
 		at_log_line(at, "<", line, len);
 		return;
 	}
@@ -159,18 +165,14 @@ void at_urc_flush(struct at_client *at)
 		char *line = at->uq[at->uq_head];
 		size_t len = at->uq_len[at->uq_head];
 		const struct at_urc *u;
-		int saved = at->sticky;
 
 		at->uq[at->uq_head] = NULL;
 		at->uq_head = (at->uq_head + 1) % AT_URC_QUEUE;
 		at->uq_n--;
 		/* looked up now: a handler may have been added or removed meanwhile */
 		u = at_urc_find(at, line, len);
-		if (u) {
-			at->sticky = FUOTA_OK;
-			u->fn(u->ctx, line, len);
-			at->sticky = saved;
-		}
+		if (u)
+			run_handler(at, u, line, len);
 		free(line);
 	}
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "fuota/bytes.h"
 #include "fuota/err.h"
 #include "fuota/sara_parse.h"
 
@@ -294,17 +295,6 @@ const char *fwu_install_result_name(int n)
 	return "unknown result";
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool fwu_md5_equal(const char *a, const char *b)
 {
 	size_t i;
@@ -312,7 +302,7 @@ bool fwu_md5_equal(const char *a, const char *b)
 	if (!a || !b || strlen(a) != 32 || strlen(b) != 32)
 		return false;
 	for (i = 0; i < 32; i++)
-		if (hexval(a[i]) < 0 || hexval(a[i]) != hexval(b[i]))
+		if (fuota_hex_digit(a[i]) < 0 || fuota_hex_digit(a[i]) != fuota_hex_digit(b[i]))
 			return false;
 	return true;
 }

@@ -1,20 +1,8 @@
-/* The SARA-R5 driver's network state for the gateway adapter (sara.h): +CGEV reports, signal,
- * operator, and socket writes that take what the send window takes. */
-#include <stdio.h>
+/* The SARA-R5 driver's network state for the gateway adapter (sara.h): +CGEV reports, signal
+ * and operator. */
 #include <string.h>
 
 #include "sara_private.h"
-
-int sara_sock_write_some(struct sara *s, int sock, const uint8_t *data, size_t len, size_t *taken)
-{
-	char text[64];
-
-	*taken = 0;
-	if (sock < 0 || sock >= SARA_SOCKS || len == 0 || len > 1024)
-		return FUOTA_ERR_INVALID_ARG;
-	snprintf(text, sizeof(text), "AT+USOWR=%d,%zu", sock, len);
-	return sara_send_data(s, text, "+USOWR:", sock, data, len, taken);
-}
 
 int sara_cgev_enable(struct sara *s)
 {

@@ -37,11 +37,6 @@ int sara_cmd(struct sara *s, const char *prefix, uint32_t timeout_ms, const char
         __attribute__((format(printf, 4, 5)));
 /* Runs cmd (prompt, payload, binary field) into s->resp, recording failures like sara_cmd. */
 int sara_cmd_ex(struct sara *s, const struct at_cmd *cmd);
-/* Sends text, waits for '@', writes data, checks the "+USOST: 0,2" / "+USOWR: 0,2" reply. With
- * taken NULL a count other than len is FUOTA_ERR_IO; otherwise *taken gets the count (a TCP
- * send window may take part of the data, or none). */
-int sara_send_data(struct sara *s, const char *text, const char *prefix, int sock,
-                   const uint8_t *data, size_t len, size_t *taken);
 /* Records "<command>: cannot parse '<line>'" and returns FUOTA_ERR_MALFORMED. */
 int sara_bad_reply(struct sara *s, const char *cmd, const char *line, size_t len);
 /* Records a message and returns err. */

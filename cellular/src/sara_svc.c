@@ -33,8 +33,11 @@ int sara_sock_connect(struct sara *s, int sock, const char *host, uint16_t port,
 	return sara_cmd(s, NULL, timeout_ms, "AT+USOCO=%d,\"%s\",%u", sock, host, port);
 }
 
-int sara_send_data(struct sara *s, const char *text, const char *prefix, int sock,
-                   const uint8_t *data, size_t len, size_t *taken)
+/* Sends text, waits for '@', writes data, checks the "+USOST: 0,2" / "+USOWR: 0,2" reply. With
+ * taken NULL a count other than len is FUOTA_ERR_IO; otherwise *taken gets the count (a TCP
+ * send window may take part of the data, or none). */
+static int send_data(struct sara *s, const char *text, const char *prefix, int sock,
+                     const uint8_t *data, size_t len, size_t *taken)
 {
 	struct at_cmd cmd = {
 	        .text = text, .prefix = prefix, .prompt = '@', .data = data, .data_len = len};
@@ -67,17 +70,29 @@ int sara_sock_sendto(struct sara *s, int sock, const char *ip, uint16_t port, co
 	    len > SOCK_MAX_BYTES)
 		return FUOTA_ERR_INVALID_ARG;
 	snprintf(text, sizeof(text), "AT+USOST=%d,\"%s\",%u,%zu", sock, ip, port, len);
-	return sara_send_data(s, text, "+USOST:", sock, data, len, NULL);
+	return send_data(s, text, "+USOST:", sock, data, len, NULL);
 }
 
-int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len)
+/* AT+USOWR: all of data (taken NULL), else what the send window takes into *taken. */
+static int sock_write(struct sara *s, int sock, const uint8_t *data, size_t len, size_t *taken)
 {
 	char text[64];
 
 	if (sock < 0 || sock >= SARA_SOCKS || len == 0 || len > SOCK_MAX_BYTES)
 		return FUOTA_ERR_INVALID_ARG;
 	snprintf(text, sizeof(text), "AT+USOWR=%d,%zu", sock, len);
-	return sara_send_data(s, text, "+USOWR:", sock, data, len, NULL);
+	return send_data(s, text, "+USOWR:", sock, data, len, taken);
+}
+
+int sara_sock_write(struct sara *s, int sock, const uint8_t *data, size_t len)
+{
+	return sock_write(s, sock, data, len, NULL);
+}
+
+int sara_sock_write_some(struct sara *s, int sock, const uint8_t *data, size_t len, size_t *taken)
+{
+	*taken = 0;
+	return sock_write(s, sock, data, len, taken);
 }
 
 /* Runs a read command with a binary field; *line is NULL when the module said nothing waits

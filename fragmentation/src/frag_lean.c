@@ -69,11 +69,6 @@ static frag_lean_xor_fn pick_xor(void)
 	return xor_portable;
 }
 
-static void xor_bytes(const struct frag_lean *d, uint8_t *dst, const uint8_t *src, size_t n)
-{
-	d->xor_fn(dst, src, n);
-}
-
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
 {
 	size_t w, v, l;
@@ -197,7 +192,7 @@ static int xor_slot(struct frag_lean *d, uint32_t x)
 {
 	if (d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) != 0)
 		return FUOTA_ERR_IO;
-	xor_bytes(d, d->data, d->buf, d->frag_size);
+	d->xor_fn(d->data, d->buf, d->frag_size);
 	return FUOTA_OK;
 }
 
@@ -342,7 +337,7 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 
 			if (d->io.read(d->io.ctx, slot_off(d, i * 64u + b), d->buf, d->frag_size))
 				return FUOTA_ERR_IO;
-			xor_bytes(d, d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -377,7 +372,7 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 				e |= (uint32_t)((d->bused[(size_t)j * v8 + q] >> b) & 1u) << j;
 			if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->buf, d->frag_size))
 				return FUOTA_ERR_IO;
-			xor_bytes(d, d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
+			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -404,7 +399,7 @@ static int flush(struct frag_lean *d)
 			return FUOTA_ERR_IO;
 		for (uint32_t e = 1; e < (1u << k); e++)
 			if (e & (1u << j))
-				xor_bytes(d, d->data, d->table + (size_t)e * d->frag_size,
+				d->xor_fn(d->data, d->table + (size_t)e * d->frag_size,
 				          d->frag_size);
 		for (uint32_t i = 0; i < j; i++) {
 			uint32_t p = d->bpiv[i];
