@@ -105,13 +105,34 @@ static void test_refuses_truncation(void **state)
 	assert_null(out);
 }
 
+/* DevEUIs are checked before they go into a literal: 16 lowercase hex digits each. */
+static void test_dev_euis(void **state)
+{
+	const char good[2][17] = {"0011223344556677", "8899aabbccddeeff"};
+	const char upper[1][17] = {"001122334455667A"};
+	const char shorter[1][17] = {"00112233"};
+	char *out = NULL, other = 0;
+
+	(void)state;
+	assert_int_equal(store_array_dev_euis(good, 2, &out), FUOTA_OK);
+	assert_string_equal(out, "{\"0011223344556677\",\"8899aabbccddeeff\"}");
+	free(out);
+	assert_int_equal(store_array_dev_euis(good, 0, &out), FUOTA_OK);
+	assert_string_equal(out, "{}");
+	free(out);
+	out = &other;
+	assert_int_equal(store_array_dev_euis(shorter, 1, &out), FUOTA_ERR_INVALID_ARG);
+	assert_null(out);
+	assert_int_equal(store_array_dev_euis(upper, 1, &out), FUOTA_ERR_INVALID_ARG);
+	assert_null(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_empty_and_ints),
-	        cmocka_unit_test(test_text_quoting),
-	        cmocka_unit_test(test_grows),
-	        cmocka_unit_test(test_refuses_truncation),
+	        cmocka_unit_test(test_empty_and_ints), cmocka_unit_test(test_text_quoting),
+	        cmocka_unit_test(test_grows),          cmocka_unit_test(test_refuses_truncation),
+	        cmocka_unit_test(test_dev_euis),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -432,22 +432,12 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u)
 	now = e->clock(e->clock_ctx);
 	/* The gateways that heard it go to the database with the next tick's batch. */
 	engine_seen_uplink(e, u, now);
-	if (u->f_port == e->cfg.port_clk) {
-		int r = csr_on_uplink(e, u, now);
-
-		if (r != FUOTA_OK)
-			rc = r;
-	} else if (u->f_port == e->cfg.port_mc || u->f_port == e->cfg.port_frag) {
-		int r = engine_dev_uplink(e, u, now);
-
-		if (r != FUOTA_OK)
-			rc = r;
-	} else if (u->f_port == e->cfg.port_fmp) {
-		int r = engine_fmp_uplink(e, u, now);
-
-		if (r != FUOTA_OK)
-			rc = r;
-	}
+	if (u->f_port == e->cfg.port_clk)
+		rc = csr_on_uplink(e, u, now);
+	else if (u->f_port == e->cfg.port_mc || u->f_port == e->cfg.port_frag)
+		rc = engine_dev_uplink(e, u, now);
+	else if (u->f_port == e->cfg.port_fmp)
+		rc = engine_fmp_uplink(e, u, now);
 	/* Any uplink delivers one queued request (class A). Looked up again: the answers may
 	 * have grown the table. */
 	if (engine_seen_delivered(e, engine_seen_get(e, u->dev_eui, false), now) != FUOTA_OK)

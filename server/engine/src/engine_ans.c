@@ -230,12 +230,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 		case MC_CID_GROUP_DELETE:
 			if (d->step != ENGINE_STEP_CLEANUP || cmd.u.delete_ans.group_id != 0)
 				break;
-			seng_dev_update_init(&up);
-			up.cleanup_or = 2;
-			if (d->cleanup_mask & 1)
-				up.to = engine_cleanup_end(d);
-			rc = engine_dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
-			d->cleanup_mask |= 2;
+			rc = engine_dev_cleanup_ans(e, d, 2);
 			break;
 		default: break;
 		}

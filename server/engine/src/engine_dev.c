@@ -174,6 +174,20 @@ int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from
 	return dev_enter(e, d, from, to, now_ms, extra);
 }
 
+int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit)
+{
+	struct seng_dev_update up;
+	int rc;
+
+	seng_dev_update_init(&up);
+	up.cleanup_or = bit;
+	if (d->cleanup_mask & (3u ^ bit))
+		up.to = engine_cleanup_end(d);
+	rc = dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
+	d->cleanup_mask |= bit;
+	return rc;
+}
+
 static int add_mc(struct dl *dl, size_t *n, const struct mc_cmd *cmd, uint8_t port)
 {
 	size_t pos = 0;
@@ -599,7 +613,6 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 	frag_cmd_iter_init(&it, u->data, u->data_len, version >= 2 ? FRAG_V2 : FRAG_V1, FRAG_UP, 0);
 	while (frag_cmd_iter_more(&it)) {
 		struct frag_cmd cmd;
-		struct seng_dev_update up;
 
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
 			char msg[160];
@@ -624,12 +637,7 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			if (d->step != ENGINE_STEP_CLEANUP ||
 			    cmd.u.delete_ans.frag_index != d->frag_index)
 				break;
-			seng_dev_update_init(&up);
-			up.cleanup_or = 1;
-			if (d->cleanup_mask & 2)
-				up.to = engine_cleanup_end(d);
-			rc = dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
-			d->cleanup_mask |= 1;
+			rc = engine_dev_cleanup_ans(e, d, 1);
 			break;
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
 			rc = engine_block_received(e, d, &cmd.u.block_received_req);

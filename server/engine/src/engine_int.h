@@ -203,13 +203,6 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
                    const uint8_t *data, size_t len);
 /* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
-/* Updates the device (only while in `from`) and, when its step changes, publishes the device
- * event and moves *d along. Returns seng_dev_update's code. */
-int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
-                    const struct seng_dev_update *u);
-/* Moves the device from `from` to "failed" with reason (engine_dev_move). */
-int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
-                    const char *reason);
 
 /* engine_status.c */
 /* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
@@ -243,6 +236,9 @@ int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const char *reason);
 int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
                      enum engine_step to, int64_t now_ms, struct seng_dev_update *extra);
+/* A clean-up answer of d in step cleanup, bit 1 FragSessionDeleteAns, bit 2 McGroupDeleteAns:
+ * recorded, and with the other one in too the device ends its clean-up (engine_cleanup_end). */
+int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);

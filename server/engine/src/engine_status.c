@@ -154,13 +154,9 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 	up.set_block_reported = true;
 	if (d->step == ENGINE_STEP_FRAG_STATUS) {
 		/* The report came after the session: it tells what the status request asks. */
-		up.to = ENGINE_STEP_CLEANUP;
-		up.reset_attempts = true;
-		up.set_deadline = true;
-		up.deadline_ms = 0;
 		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
 		                 "(block reported)\"}";
-		return engine_dev_move(e, d, ENGINE_STEP_FRAG_STATUS, &up);
+		return engine_dev_enter(e, d, ENGINE_STEP_FRAG_STATUS, ENGINE_STEP_CLEANUP, 0, &up);
 	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
 }
@@ -175,13 +171,9 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d)
 	         "DevUpgradeImageReq had no answer after %u attempts",
 	         d->attempts);
 	seng_dev_update_init(&u);
-	u.to = ENGINE_STEP_CLEANUP;
 	u.failure_reason = why;
-	u.reset_attempts = true;
-	u.set_deadline = true;
-	u.deadline_ms = 0;
 	d->failed = true;
-	return engine_dev_move(e, d, ENGINE_STEP_CONFIRM, &u);
+	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM, ENGINE_STEP_CLEANUP, 0, &u);
 }
 
 /* DevUpgradeImageAns of a device in step confirm: UpImageStatus 3 (Valid) is the device's word
@@ -204,12 +196,8 @@ static int on_upgrade_ans(struct engine *e, struct seng_dev *d, const struct fmp
 	         "\"next_fw_version\":%u,\"judged\":\"done (TS006: its image is valid)\"}",
 	         a->u.upgrade_ans.next_fw_version);
 	seng_dev_update_init(&u);
-	u.to = ENGINE_STEP_CLEANUP;
 	u.last_answer = la;
-	u.reset_attempts = true;
-	u.set_deadline = true;
-	u.deadline_ms = 0;
-	return engine_dev_move(e, d, ENGINE_STEP_CONFIRM, &u);
+	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM, ENGINE_STEP_CLEANUP, 0, &u);
 }
 
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)

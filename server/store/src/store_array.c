@@ -117,3 +117,17 @@ int store_array_end(struct store_array *a, char **out)
 	a->len = a->cap = a->n = 0;
 	return rc;
 }
+
+int store_array_dev_euis(const char (*dev_euis)[17], size_t n, char **out)
+{
+	struct store_array a;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strspn(dev_euis[i], "0123456789abcdef") != 16 || dev_euis[i][16])
+			return FUOTA_ERR_INVALID_ARG;
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		store_array_text(&a, dev_euis[i]);
+	return store_array_end(&a, out);
+}

@@ -33,4 +33,9 @@ void store_array_i64(struct store_array *a, int64_t v);
  * a holds nothing afterwards. */
 STORE_MUST_CHECK int store_array_end(struct store_array *a, char **out);
 
+/* The text[] literal of n DevEUIs, each checked to be 16 lowercase hex digits (they go into a
+ * statement's parameter as the API decoded them). FUOTA_OK: *out malloc'd; FUOTA_ERR_INVALID_ARG
+ * (a malformed DevEUI) or store_array_end's error: *out = NULL. */
+STORE_MUST_CHECK int store_array_dev_euis(const char (*dev_euis)[17], size_t n, char **out);
+
 #endif

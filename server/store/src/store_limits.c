@@ -1,6 +1,5 @@
 /* What the plan needs to know of a job's devices: their stacks and fragment limits (issue 16). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "fuota/err.h"
 #include "store_array.h"
@@ -9,20 +8,12 @@
 int store_device_limits(struct store *s, int64_t tenant, const char (*dev_euis)[17], size_t n,
                         char **json)
 {
-	struct store_array a;
 	char tid[24], *list = NULL;
 	const char *vals[2];
 	int rc;
 
 	*json = NULL;
-	/* Each DevEUI is 16 lowercase hex digits (decoded by the API). */
-	for (size_t i = 0; i < n; i++)
-		if (strspn(dev_euis[i], "0123456789abcdef") != 16 || dev_euis[i][16])
-			return FUOTA_ERR_INVALID_ARG;
-	store_array_init(&a, STORE_ARRAY_MAX);
-	for (size_t i = 0; i < n; i++)
-		store_array_text(&a, dev_euis[i]);
-	rc = store_array_end(&a, &list);
+	rc = store_array_dev_euis(dev_euis, n, &list);
 	if (rc != FUOTA_OK)
 		return rc;
 	vals[0] = store_i64(tid, tenant);

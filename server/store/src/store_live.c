@@ -1,11 +1,11 @@
 /* The live page's reads (fuota/store_live.h): events after a cursor, the newest event of
  * several jobs, a job's devices counted per step. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuota/err.h"
 #include "fuota/store_live.h"
+#include "store_array.h"
 #include "store_int.h"
 
 #define HEADS_MAX 1024
@@ -30,25 +30,11 @@ int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t afte
 	                        4, vals, cols, (int)(sizeof(cols) / sizeof(cols[0])), page);
 }
 
-/* "{1,2,3}": the jobs as one array parameter. */
-static char *id_array(const int64_t *ids, size_t n)
-{
-	char *out = malloc(n * 21 + 3), *p = out;
-
-	if (!out)
-		return NULL;
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++)
-		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
-	*p++ = '}';
-	*p = 0;
-	return out;
-}
-
 int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads)
 {
+	struct store_array a;
 	const char *vals[1];
-	char *arr;
+	char *arr = NULL;
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
@@ -57,9 +43,13 @@ int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *h
 		return FUOTA_OK;
 	if (n > HEADS_MAX)
 		return FUOTA_ERR_INVALID_ARG;
-	arr = id_array(jobs, n);
-	if (!arr)
-		return FUOTA_ERR_NO_MEMORY;
+	/* The jobs as one array parameter. */
+	store_array_init(&a, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++)
+		store_array_i64(&a, jobs[i]);
+	rc = store_array_end(&a, &arr);
+	if (rc != FUOTA_OK)
+		return rc;
 	vals[0] = arr;
 	c = store_acquire(s);
 	/* One index probe per job (max of event_job backwards), not a scan of their logs. */
