@@ -67,11 +67,17 @@ struct sim_dev *dev_by_eui(const char *eui)
 void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8_t *data,
             size_t len)
 {
+	uplink_app(e, d, APP_ID, port, data, len);
+}
+
+void uplink_app(struct engine *e, const struct sim_dev *d, const char *app, uint8_t port,
+                const uint8_t *data, size_t len)
+{
 	struct cs_uplink u;
 
 	memset(&u, 0, sizeof(u));
 	snprintf(u.dev_eui, sizeof(u.dev_eui), "%s", d->eui);
-	snprintf(u.application_id, sizeof(u.application_id), APP_ID);
+	snprintf(u.application_id, sizeof(u.application_id), "%s", app);
 	u.f_port = port;
 	memcpy(u.data, data, len);
 	u.data_len = len;
@@ -91,7 +97,7 @@ void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8
 		char topic[128], *json = NULL;
 		size_t n = 0;
 
-		snprintf(topic, sizeof(topic), "application/%s/device/%s/event/up", APP_ID, d->eui);
+		snprintf(topic, sizeof(topic), "application/%s/device/%s/event/up", app, d->eui);
 		assert_int_equal(cs_uplink_to_json(&u, &json, &n), FUOTA_OK);
 		assert_int_equal(mqtt_publish(T.mqtt, topic, json, n, 1), FUOTA_OK);
 		free(json);
@@ -173,6 +179,12 @@ void dev_port203(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t l
 	if (len < 1 || p[0] != FMP_CID_DEV_UPGRADE_IMAGE)
 		fail_msg("port 203: unexpected command");
 	d->upgrade_reqs++;
+	if (d->ts006_forged) {
+		/* The same DevEUI in another application claims a valid image. */
+		ans[1] = FMP_IMAGE_VALID;
+		uplink_app(e, d, "app-2", FMP_FPORT, ans, 6);
+		ans[1] = FMP_IMAGE_NONE;
+	}
 	if (!d->ts006)
 		return;
 	if (valid)

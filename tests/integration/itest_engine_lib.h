@@ -84,6 +84,7 @@ struct sim_dev {
 	/* TS006: answers DevUpgradeImageReq (Valid once its decoder rebuilt the image, else
 	 * NoFirmwarePresent); upgrade_reqs counts the requests it got. */
 	bool ts006;
+	bool ts006_forged; /* each request is also answered Valid by its DevEUI in "app-2" */
 	unsigned upgrade_reqs;
 	unsigned block_acks;   /* FragDataBlockReceivedAns received */
 	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
@@ -212,6 +213,9 @@ struct sim_dev *dev_by_eui(const char *eui);
 
 void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8_t *data,
             size_t len);
+/* The same, as an uplink of application app (another application's device of that DevEUI). */
+void uplink_app(struct engine *e, const struct sim_dev *d, const char *app, uint8_t port,
+                const uint8_t *data, size_t len);
 
 void send_ack(struct engine *e, const struct cs_gw_ack *a);
 

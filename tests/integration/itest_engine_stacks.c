@@ -286,6 +286,39 @@ static void test_loramac_node_ts006(void **state)
 	engine_destroy(e);
 }
 
+/* Issue 15: a DevUpgradeImageAns "Valid" from the same DevEUI in another application confirms
+ * nothing. The job's device (LoRaMac-node, lost a fragment, TS006 registered) never answers
+ * itself: it ends unconfirmed, not done. */
+static void test_ts006_answer_other_application(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[192];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000a4", 0xa4, 1);
+	T.devs[0].answers_as = ANS_LORAMAC_NODE;
+	T.devs[0].drop_mask = 1u << 1;
+	T.devs[0].ts006_forged = true;
+	set_stack(T.devs[0].eui, "loramac-node");
+	snprintf(sql, sizeof(sql),
+	         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "
+	         "RETURNING 1) SELECT count(*) FROM u",
+	         T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	job = add_job(0, 1, 4);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_int_equal(T.devs[0].upgrade_reqs, 3);
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "unconfirmed");
+	json_decref(devs);
+	engine_destroy(e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +328,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_setup_not_enough_memory),
 	        cmocka_unit_test(test_round_done_then_mic_error),
 	        cmocka_unit_test(test_loramac_node_ts006),
+	        cmocka_unit_test(test_ts006_answer_other_application),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_stacks", tests,

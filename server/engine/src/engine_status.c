@@ -211,6 +211,9 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 		return FUOTA_OK;
 	if (rc != FUOTA_OK || d.step != ENGINE_STEP_CONFIRM)
 		return rc;
+	/* The same DevEUI under another application confirms nothing (as for ports 200-202). */
+	if (!engine_ans_app_ok(u, d.application_id))
+		return FUOTA_OK;
 	while (rc == FUOTA_OK && pos < u->data_len) {
 		struct fmp_cmd cmd;
 		struct fuota_parse_err err;
