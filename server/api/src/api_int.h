@@ -65,6 +65,9 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 /* A list page: {"items": json_items, "limit": l, "offset": o}; json_items is freed. */
 void api_reply_list(struct api_call *c, char *json_items, unsigned limit, unsigned long offset);
 
+/* A decimal number of at most max, one spelling each: digits only, no leading zero ("0" is
+ * one). */
+bool api_parse_u64(const char *s, unsigned long long max, unsigned long long *out);
 /* limit (1..API_PAGE_MAX, default API_PAGE_DEFAULT) and offset (0..API_OFFSET_MAX) from the
  * query string; false after replying 400. */
 bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset);

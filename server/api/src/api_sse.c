@@ -99,15 +99,10 @@ void api_sse_destroy(struct api_ctx *a)
 
 bool api_sse_parse_id(const char *s, int64_t *out)
 {
-	uint64_t v = 0;
+	unsigned long long v;
 
-	if (!s || !*s || (s[0] == '0' && s[1]))
+	if (!api_parse_u64(s, INT64_MAX, &v))
 		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
 	*out = (int64_t)v;
 	return true;
 }
