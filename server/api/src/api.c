@@ -311,7 +311,7 @@ const char *api_content_type(struct api_call *c)
 
 /* ---- authentication ---- */
 
-static uint64_t now_ms(void)
+uint64_t api_now_ms(void)
 {
 	struct timespec ts;
 
@@ -349,7 +349,7 @@ static bool cache_get(struct api_ctx *a, const uint8_t *hash, struct store_auth 
 	bool hit = false;
 
 	pthread_mutex_lock(&a->cache_lock);
-	if ((!a->listen_mode || a->listen_armed) && s->expires_ms > now_ms() &&
+	if ((!a->listen_mode || a->listen_armed) && s->expires_ms > api_now_ms() &&
 	    cbox_equal(s->hash, hash, CBOX_HASH_LEN)) {
 		*out = s->auth;
 		hit = true;
@@ -369,7 +369,7 @@ static void cache_put(struct api_ctx *a, const uint8_t *hash, const struct store
 	if (gen == a->cache_gen && (!a->listen_mode || a->listen_armed)) {
 		memcpy(s->hash, hash, CBOX_HASH_LEN);
 		s->auth = *auth;
-		s->expires_ms = now_ms() + a->cfg->token_cache_ms;
+		s->expires_ms = api_now_ms() + a->cfg->token_cache_ms;
 	}
 	pthread_mutex_unlock(&a->cache_lock);
 }

@@ -65,6 +65,8 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 /* A list page: {"items": json_items, "limit": l, "offset": o}; json_items is freed. */
 void api_reply_list(struct api_call *c, char *json_items, unsigned limit, unsigned long offset);
 
+/* CLOCK_MONOTONIC in ms. */
+uint64_t api_now_ms(void);
 /* A decimal number of at most max, one spelling each: digits only, no leading zero ("0" is
  * one). */
 bool api_parse_u64(const char *s, unsigned long long max, unsigned long long *out);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api_int.h"
 #include "fuota/api_stream.h"
@@ -43,14 +42,6 @@ struct api_sse {
 	int64_t *jobs, *heads;
 	void **wake_list;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int api_sse_create(struct api_ctx *a)
 {
@@ -217,7 +208,7 @@ void api_h_job_stream(struct api_call *c)
 		st->tenant = c->auth.tenant_id;
 		st->job = id;
 		st->last_id = after;
-		st->beat_due_ms = mono_ms() + h->beat_ms;
+		st->beat_due_ms = api_now_ms() + h->beat_ms;
 	}
 	pthread_mutex_unlock(&h->lock);
 	if (!st) {
@@ -272,7 +263,7 @@ enum api_stream_rc api_stream_read(struct api_stream *st, char *buf, size_t cap,
 {
 	struct api_sse *h = st->hub;
 	bool closing, fetch;
-	uint64_t now = mono_ms();
+	uint64_t now = api_now_ms();
 	int rc = FUOTA_OK;
 
 	*n = 0;
@@ -354,7 +345,7 @@ void api_stream_tick(struct api_ctx *a, void (*wake)(void *conn))
 	int64_t *jobs = h->jobs, *heads = h->heads;
 	void **wake_list = h->wake_list;
 	size_t n_jobs = 0, n_wake = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = api_now_ms();
 	bool have_heads;
 
 	pthread_mutex_lock(&h->lock);
