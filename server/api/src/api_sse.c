@@ -339,6 +339,15 @@ static void unpark(struct api_stream *st, void **wake_list, size_t *n_wake)
 	st->conn = NULL;
 }
 
+/* Whether job is one of jobs[0 .. n). */
+static bool listed(const int64_t *jobs, size_t n, int64_t job)
+{
+	for (size_t k = 0; k < n; k++)
+		if (jobs[k] == job)
+			return true;
+	return false;
+}
+
 void api_stream_tick(struct api_ctx *a, void (*wake)(void *conn))
 {
 	struct api_sse *h = a->sse;
@@ -349,8 +358,10 @@ void api_stream_tick(struct api_ctx *a, void (*wake)(void *conn))
 	bool have_heads;
 
 	pthread_mutex_lock(&h->lock);
+	/* Each job once: the page of a busy job is open in many tabs, one head serves them all. */
 	for (unsigned i = 0; i < h->max; i++)
-		if (h->slots[i].used && h->slots[i].parked)
+		if (h->slots[i].used && h->slots[i].parked &&
+		    !listed(jobs, n_jobs, h->slots[i].job))
 			jobs[n_jobs++] = h->slots[i].job;
 	pthread_mutex_unlock(&h->lock);
 	/* Outside the lock: a stream parked meanwhile waits for the next tick. */
