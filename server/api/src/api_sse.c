@@ -49,10 +49,10 @@ int api_sse_create(struct api_ctx *a)
 
 	if (!h)
 		return FUOTA_ERR_NO_MEMORY;
-	h->max = a->cfg->http_sse_max_streams ? a->cfg->http_sse_max_streams : 64;
-	h->per_tenant = a->cfg->http_sse_max_per_tenant ? a->cfg->http_sse_max_per_tenant : h->max;
-	h->beat_ms = (uint64_t)(a->cfg->http_sse_heartbeat_s ? a->cfg->http_sse_heartbeat_s : 15) *
-	             1000u;
+	/* cfg_defaults and cfg_set keep each of them at 1 or more. */
+	h->max = a->cfg->http_sse_max_streams;
+	h->per_tenant = a->cfg->http_sse_max_per_tenant;
+	h->beat_ms = (uint64_t)a->cfg->http_sse_heartbeat_s * 1000u;
 	h->slots = calloc(h->max, sizeof(*h->slots));
 	h->jobs = calloc(h->max, sizeof(*h->jobs));
 	h->heads = calloc(h->max, sizeof(*h->heads));
