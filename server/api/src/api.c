@@ -209,7 +209,7 @@ void api_reply_list(struct api_call *c, char *items, unsigned limit, unsigned lo
 	api_reply_text(c, 200, body);
 }
 
-static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+bool api_parse_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v = 0;
 
@@ -234,7 +234,7 @@ bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset)
 	*limit = API_PAGE_DEFAULT;
 	*offset = 0;
 	if (l) {
-		if (!parse_u64(l, API_PAGE_MAX, &v) || v == 0) {
+		if (!api_parse_u64(l, API_PAGE_MAX, &v) || v == 0) {
 			api_reply(c, 400, "invalid_field", "limit", "limit must be in 1..%u",
 			          API_PAGE_MAX);
 			return false;
@@ -242,7 +242,7 @@ bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset)
 		*limit = (unsigned)v;
 	}
 	if (o) {
-		if (!parse_u64(o, API_OFFSET_MAX, &v)) {
+		if (!api_parse_u64(o, API_OFFSET_MAX, &v)) {
 			api_reply(c, 400, "invalid_field", "offset", "offset must be in 0..%lu",
 			          API_OFFSET_MAX);
 			return false;
@@ -261,7 +261,7 @@ bool api_page_params(struct api_call *c, struct store_paging *pg)
 	if (!api_paging(c, &pg->limit, &pg->offset))
 		return false;
 	if (a) {
-		if (!parse_u64(a, INT64_MAX, &v) || v == 0) {
+		if (!api_parse_u64(a, INT64_MAX, &v) || v == 0) {
 			api_reply(c, 400, "invalid_field", "after",
 			          "after must be a positive id (next_after of the previous page)");
 			return false;
@@ -294,7 +294,7 @@ bool api_param_id(struct api_call *c, int64_t *id)
 {
 	unsigned long long v;
 
-	if (!parse_u64(c->param, INT64_MAX, &v) || v == 0) {
+	if (!api_parse_u64(c->param, INT64_MAX, &v) || v == 0) {
 		api_reply(c, 404, "not_found", NULL, "no such object");
 		return false;
 	}
@@ -311,7 +311,7 @@ const char *api_content_type(struct api_call *c)
 
 /* ---- authentication ---- */
 
-static uint64_t now_ms(void)
+uint64_t api_now_ms(void)
 {
 	struct timespec ts;
 
@@ -349,7 +349,7 @@ static bool cache_get(struct api_ctx *a, const uint8_t *hash, struct store_auth 
 	bool hit = false;
 
 	pthread_mutex_lock(&a->cache_lock);
-	if ((!a->listen_mode || a->listen_armed) && s->expires_ms > now_ms() &&
+	if ((!a->listen_mode || a->listen_armed) && s->expires_ms > api_now_ms() &&
 	    cbox_equal(s->hash, hash, CBOX_HASH_LEN)) {
 		*out = s->auth;
 		hit = true;
@@ -369,7 +369,7 @@ static void cache_put(struct api_ctx *a, const uint8_t *hash, const struct store
 	if (gen == a->cache_gen && (!a->listen_mode || a->listen_armed)) {
 		memcpy(s->hash, hash, CBOX_HASH_LEN);
 		s->auth = *auth;
-		s->expires_ms = now_ms() + a->cfg->token_cache_ms;
+		s->expires_ms = api_now_ms() + a->cfg->token_cache_ms;
 	}
 	pthread_mutex_unlock(&a->cache_lock);
 }

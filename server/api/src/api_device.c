@@ -76,7 +76,7 @@ out:
 	OPENSSL_cleanse(&d, sizeof(d));
 }
 
-bool api_param_deveui(struct api_call *c, char out[17])
+bool api_param_eui(struct api_call *c, char out[17], const char *not_found)
 {
 	const char *p = c->param;
 	size_t n = strlen(p);
@@ -95,8 +95,13 @@ bool api_param_deveui(struct api_call *c, char out[17])
 	out[16] = 0;
 	return true;
 bad:
-	api_reply(c, 404, "not_found", NULL, "device not found");
+	api_reply(c, 404, "not_found", NULL, "%s", not_found);
 	return false;
+}
+
+bool api_param_deveui(struct api_call *c, char out[17])
+{
+	return api_param_eui(c, out, "device not found");
 }
 
 void api_h_device_list(struct api_call *c)

@@ -2,7 +2,6 @@
  * gateway may start without breaking a multicast session (issue 12's rule, policy_modem_plan).
  * Body: {"method": "foat" | "download" | "http" | "ftp" | "ufota", "image_size": bytes,
  * "horizon_s": optional}. It only answers; nothing is scheduled. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,20 +10,6 @@
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/modem_window.h"
-
-/* The {id} segment as a gateway id (16 hex digits, lowercased); false after replying 404. */
-static bool param_gw(struct api_call *c, char out[17])
-{
-	size_t n = strlen(c->param);
-
-	if (n != 16 || strspn(c->param, "0123456789abcdefABCDEF") != 16) {
-		api_reply(c, 404, "not_found", NULL, "no such gateway");
-		return false;
-	}
-	for (size_t i = 0; i <= n; i++)
-		out[i] = (char)tolower((unsigned char)c->param[i]);
-	return true;
-}
 
 /* The body's fields into rq; FUOTA_OK or the error filled in e. */
 static int plan_fields(json_t *j, struct modem_request *rq, struct api_error *e)
@@ -120,7 +105,7 @@ void api_h_gateway_modem_plan(struct api_call *c)
 	size_t n = 0;
 	int rc;
 
-	if (!param_gw(c, gw) || !plan_body(c, &rq))
+	if (!api_param_eui(c, gw, "no such gateway") || !plan_body(c, &rq))
 		return;
 	rc = store_gateway_jobs(c->api->store, c->auth.tenant_id, gw, &jobs, &n);
 	if (rc != FUOTA_OK) {

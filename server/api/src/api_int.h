@@ -65,6 +65,11 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 /* A list page: {"items": json_items, "limit": l, "offset": o}; json_items is freed. */
 void api_reply_list(struct api_call *c, char *json_items, unsigned limit, unsigned long offset);
 
+/* CLOCK_MONOTONIC in ms. */
+uint64_t api_now_ms(void);
+/* A decimal number of at most max, one spelling each: digits only, no leading zero ("0" is
+ * one). */
+bool api_parse_u64(const char *s, unsigned long long max, unsigned long long *out);
 /* limit (1..API_PAGE_MAX, default API_PAGE_DEFAULT) and offset (0..API_OFFSET_MAX) from the
  * query string; false after replying 400. */
 bool api_paging(struct api_call *c, unsigned *limit, unsigned long *offset);
@@ -75,8 +80,11 @@ bool api_page_params(struct api_call *c, struct store_paging *pg);
 void api_reply_page(struct api_call *c, struct store_page *page, const struct store_paging *pg);
 /* The {id} segment as a positive integer; false after replying 404. */
 bool api_param_id(struct api_call *c, int64_t *id);
-/* The {dev_eui} segment, lowercased into out (DevEUIs in paths are accepted in either case and
- * stored lowercase); false after replying 404. (api_device.c) */
+/* The path segment as an EUI (16 hex digits), lowercased into out (EUIs in paths are accepted
+ * in either case and stored lowercase); false after replying 404 with not_found as the message.
+ * (api_device.c) */
+bool api_param_eui(struct api_call *c, char out[17], const char *not_found);
+/* The {dev_eui} segment (api_param_eui, "device not found"). */
 bool api_param_deveui(struct api_call *c, char out[17]);
 /* The Content-Type header or "". */
 const char *api_content_type(struct api_call *c);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api_int.h"
 #include "fuota/api_stream.h"
@@ -44,24 +43,16 @@ struct api_sse {
 	void **wake_list;
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int api_sse_create(struct api_ctx *a)
 {
 	struct api_sse *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return FUOTA_ERR_NO_MEMORY;
-	h->max = a->cfg->http_sse_max_streams ? a->cfg->http_sse_max_streams : 64;
-	h->per_tenant = a->cfg->http_sse_max_per_tenant ? a->cfg->http_sse_max_per_tenant : h->max;
-	h->beat_ms = (uint64_t)(a->cfg->http_sse_heartbeat_s ? a->cfg->http_sse_heartbeat_s : 15) *
-	             1000u;
+	/* cfg_defaults and cfg_set keep each of them at 1 or more. */
+	h->max = a->cfg->http_sse_max_streams;
+	h->per_tenant = a->cfg->http_sse_max_per_tenant;
+	h->beat_ms = (uint64_t)a->cfg->http_sse_heartbeat_s * 1000u;
 	h->slots = calloc(h->max, sizeof(*h->slots));
 	h->jobs = calloc(h->max, sizeof(*h->jobs));
 	h->heads = calloc(h->max, sizeof(*h->heads));
@@ -99,15 +90,10 @@ void api_sse_destroy(struct api_ctx *a)
 
 bool api_sse_parse_id(const char *s, int64_t *out)
 {
-	uint64_t v = 0;
+	unsigned long long v;
 
-	if (!s || !*s || (s[0] == '0' && s[1]))
+	if (!api_parse_u64(s, INT64_MAX, &v))
 		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
 	*out = (int64_t)v;
 	return true;
 }
@@ -222,7 +208,7 @@ void api_h_job_stream(struct api_call *c)
 		st->tenant = c->auth.tenant_id;
 		st->job = id;
 		st->last_id = after;
-		st->beat_due_ms = mono_ms() + h->beat_ms;
+		st->beat_due_ms = api_now_ms() + h->beat_ms;
 	}
 	pthread_mutex_unlock(&h->lock);
 	if (!st) {
@@ -277,7 +263,7 @@ enum api_stream_rc api_stream_read(struct api_stream *st, char *buf, size_t cap,
 {
 	struct api_sse *h = st->hub;
 	bool closing, fetch;
-	uint64_t now = mono_ms();
+	uint64_t now = api_now_ms();
 	int rc = FUOTA_OK;
 
 	*n = 0;
@@ -353,18 +339,29 @@ static void unpark(struct api_stream *st, void **wake_list, size_t *n_wake)
 	st->conn = NULL;
 }
 
+/* Whether job is one of jobs[0 .. n). */
+static bool listed(const int64_t *jobs, size_t n, int64_t job)
+{
+	for (size_t k = 0; k < n; k++)
+		if (jobs[k] == job)
+			return true;
+	return false;
+}
+
 void api_stream_tick(struct api_ctx *a, void (*wake)(void *conn))
 {
 	struct api_sse *h = a->sse;
 	int64_t *jobs = h->jobs, *heads = h->heads;
 	void **wake_list = h->wake_list;
 	size_t n_jobs = 0, n_wake = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = api_now_ms();
 	bool have_heads;
 
 	pthread_mutex_lock(&h->lock);
+	/* Each job once: the page of a busy job is open in many tabs, one head serves them all. */
 	for (unsigned i = 0; i < h->max; i++)
-		if (h->slots[i].used && h->slots[i].parked)
+		if (h->slots[i].used && h->slots[i].parked &&
+		    !listed(jobs, n_jobs, h->slots[i].job))
 			jobs[n_jobs++] = h->slots[i].job;
 	pthread_mutex_unlock(&h->lock);
 	/* Outside the lock: a stream parked meanwhile waits for the next tick. */

@@ -164,13 +164,16 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 /* RFC 9112 §6.3: a message with both Transfer-Encoding and Content-Length, or with different
  * Content-Lengths, is a smuggling attempt behind a proxy that reads it the other way; only the
  * chunked coding is implemented (501 for any other, at once, not after the timeout); HTTP/1.1
- * needs exactly one Host (§3.2). Returns 0 or the status to answer, *msg saying why. */
-static int framing_status(struct MHD_Connection *conn, const char *version, const char **msg)
+ * needs exactly one Host (§3.2). Returns 0 or the status to answer, *msg saying why; *length is
+ * the Content-Length (NULL: none). */
+static int framing_status(struct MHD_Connection *conn, const char *version, const char **msg,
+                          const char **length)
 {
 	struct framing f;
 
 	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+	*length = f.length;
 	if (f.n_te && (f.n_te > 1 || strcasecmp(f.te, "chunked") != 0)) {
 		*msg = "only the chunked transfer coding is implemented";
 		return 501;
@@ -295,11 +298,9 @@ out:
 static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *conn,
                                   const char *method, const char *version, struct http_req *r)
 {
-	const char *cl =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	struct api_response resp;
 	struct query_check q;
-	const char *msg = NULL;
+	const char *msg = NULL, *cl;
 	int st;
 
 	conn_waiting(h, conn, false);
@@ -314,7 +315,7 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 		                   msg && msg[0] ? msg : NULL, st == 400 ? m : "out of memory");
 		return send_response(conn, &resp);
 	}
-	st = framing_status(conn, version, &msg);
+	st = framing_status(conn, version, &msg, &cl);
 	if (st) {
 		r->too_large = 2;
 		api_error_response(&resp, st, st == 501 ? "not_implemented" : "bad_request", NULL,

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, must, type Device } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
+import { Pager } from '../components/Pager';
 import { DeviceImport } from '../components/DeviceImport';
 import { formatTime } from '../lib/format';
 import { filterDevices } from '../lib/devices';
@@ -68,18 +69,7 @@ export function Devices() {
           </table>
         </div>
       )}
-      <div class="pager">
-        {offset > 0 && (
-          <button type="button" onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            Previous page
-          </button>
-        )}
-        {items.length === PAGE && (
-          <button type="button" onClick={() => setOffset(offset + PAGE)}>
-            Next page
-          </button>
-        )}
-      </div>
+      <Pager offset={offset} page={PAGE} count={items.length} setOffset={setOffset} />
     </section>
   );
 }

@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
+import { Pager } from '../components/Pager';
 import { formatTime } from '../lib/format';
 import { useTitle } from '../lib/title';
 
@@ -51,18 +52,7 @@ export function Gateways() {
           </table>
         </div>
       )}
-      <div class="pager">
-        {offset > 0 && (
-          <button type="button" onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            Previous page
-          </button>
-        )}
-        {items.length === PAGE && (
-          <button type="button" onClick={() => setOffset(offset + PAGE)}>
-            Next page
-          </button>
-        )}
-      </div>
+      <Pager offset={offset} page={PAGE} count={items.length} setOffset={setOffset} />
     </section>
   );
 }
