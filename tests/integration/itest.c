@@ -85,6 +85,47 @@ out:
 	return rc;
 }
 
+int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare)
+{
+	char admin[512], sql[512], name[128];
+	const char *p = strstr(dsn, "dbname=");
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	if (!p)
+		return -1;
+	snprintf(name, sizeof(name), "%s", p + 7);
+	name[strcspn(name, " ")] = 0;
+	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
+	         e->pg_host, e->pg_port, e->pg_user, e->pg_password);
+	c = PQconnectdb(admin);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
+	         down ? "false" : "true");
+	r = PQexec(c, sql);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(r);
+	if (rc == 0 && down) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		         "WHERE datname = '%s' AND application_name <> 'fuotad-instance-lock' "
+		         "AND application_name <> '%s'",
+		         name, spare ? spare : "fuotad-instance-lock");
+		r = PQexec(c, sql);
+		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+		PQclear(r);
+	}
+	if (rc != 0)
+		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+out:
+	PQfinish(c);
+	return rc;
+}
+
 static unsigned free_port(void)
 {
 	struct sockaddr_in sa;

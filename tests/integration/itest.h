@@ -23,6 +23,12 @@ int itest_env_load(const char *path, struct itest_env *e);
 /* Drops and creates database dbname; writes its DSN into dsn. Returns 0 or -1 (message printed). */
 int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap);
 
+/* An outage of the database behind dsn, as in a PostgreSQL restart: connections refused and every
+ * session cut (down), or taken again. The instance lock's session is spared (its loss is a test of
+ * its own), and so is the session whose application_name is spare (NULL: none). Returns 0 or -1
+ * (message printed). */
+int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare);
+
 struct itest_fuotad {
 	pid_t pid;
 	unsigned port;

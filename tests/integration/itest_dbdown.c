@@ -41,41 +41,13 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The test database refuses connections and loses its sessions (down), as in a PostgreSQL
- * restart, or takes connections again. The instance lock's session is spared: its loss is
- * another test's subject (itest_engine's db_outage does the same); with keep_listen, the token
- * revocation listener's too, so that fuotad keeps its token cache and the requests reach their
- * handlers (without it, authentication meets the outage first). */
+/* The test database down or back (itest_db_outage). With keep_listen, the token revocation
+ * listener's session is spared too, so that fuotad keeps its token cache and the requests reach
+ * their handlers (without it, authentication meets the outage first). */
 static void db_outage(bool down, bool keep_listen)
 {
-	char admin[640], sql[512], name[128];
-	const char *p = strstr(T.dsn, "dbname=");
-	PGconn *c;
-	PGresult *r;
-
-	assert_non_null(p);
-	snprintf(name, sizeof(name), "%s", p + 7);
-	name[strcspn(name, " ")] = 0;
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
-	c = PQconnectdb(admin);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
-	         down ? "false" : "true");
-	r = PQexec(c, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	if (down) {
-		snprintf(sql, sizeof(sql),
-		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-		         "WHERE datname = '%s' AND application_name <> 'fuotad-instance-lock' "
-		         "AND application_name <> '%s'",
-		         name, keep_listen ? "fuotad-listen" : "fuotad-instance-lock");
-		r = PQexec(c, sql);
-		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-		PQclear(r);
-	}
-	PQfinish(c);
+	assert_int_equal(itest_db_outage(&T.env, T.dsn, down, keep_listen ? "fuotad-listen" : NULL),
+	                 0);
 }
 
 /* One request: its status; a 503 must be database_unavailable with a Retry-After of 1..60 s. */
