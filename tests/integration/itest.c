@@ -144,7 +144,7 @@ static unsigned free_port(void)
 	return port;
 }
 
-static void sleep_ms(long ms)
+void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 

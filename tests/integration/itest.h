@@ -47,6 +47,9 @@ int itest_fuotad_start(struct itest_fuotad *f);
  * -1 when it had to be killed or died of a signal. */
 int itest_fuotad_stop(struct itest_fuotad *f);
 
+/* Sleeps ms milliseconds. */
+void sleep_ms(long ms);
+
 /* Runs `fuotad token create [--admin] [--tenant N]` against dsn; the token into out (80 bytes).
  * Returns 0 or -1. */
 int itest_token(const char *bin, const char *dsn, bool admin, long tenant, char *out);

@@ -356,13 +356,6 @@ size_t setup_reqs_waiting(void)
 	return n;
 }
 
-void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
-}
-
 /* Takes what the broker brought for `ms` (not given to the devices). */
 void world_take(long ms)
 {
