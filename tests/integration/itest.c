@@ -85,6 +85,18 @@ out:
 	return rc;
 }
 
+int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin, const char *dir,
+                         struct itest_env *env, char *dsn, size_t cap, struct itest_fuotad *f)
+{
+	if (itest_env_load(env_path, env) != 0 || itest_db_create(env, name, dsn, cap) != 0)
+		return -1;
+	snprintf(f->bin, sizeof(f->bin), "%s", bin);
+	snprintf(f->dsn, sizeof(f->dsn), "%s", dsn);
+	snprintf(f->log, sizeof(f->log), "%s/%s.fuotad.log", dir, name);
+	remove(f->log);
+	return 0;
+}
+
 int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare)
 {
 	char admin[512], sql[512], name[128];

@@ -40,6 +40,12 @@ struct itest_fuotad {
 	char log_level[16];  /* "" = info */
 };
 
+/* A test program's fuotad made ready to start: the stack's connection info (env_path) into env,
+ * a fresh database name (its DSN into dsn, cap bytes, and f->dsn), f->bin = bin, f->log =
+ * dir/name.fuotad.log (an old one removed). Returns 0 or -1. */
+int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin, const char *dir,
+                         struct itest_env *env, char *dsn, size_t cap, struct itest_fuotad *f);
+
 /* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;
  * waits until /readyz answers 200. Returns 0 or -1. */
 int itest_fuotad_start(struct itest_fuotad *f);

@@ -230,14 +230,9 @@ static void test_db_unreachable_in_handlers(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (itest_env_load(argv_env, &T.env) != 0)
+	if (itest_fuotad_prepare(argv_env, "itest_dbdown", argv_bin, argv_dir, &T.env, T.dsn,
+	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_dbdown", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
-	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", argv_bin);
-	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
-	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_dbdown.fuotad.log", argv_dir);
-	remove(T.fd.log);
 	/* The API alone: the engine's own reaction to an outage is itest_engine's. */
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	/* Long enough to outlast test_db_unreachable_in_handlers's outage. */
