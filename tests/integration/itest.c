@@ -55,20 +55,31 @@ int itest_env_load(const char *path, struct itest_env *e)
 	return e->pg_port[0] ? 0 : -1;
 }
 
-int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap)
+PGconn *itest_admin_connect(const struct itest_env *e)
 {
-	char admin[512], sql[256];
+	char admin[512];
 	PGconn *c;
-	PGresult *r;
-	int rc = -1;
 
 	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
 	         e->pg_host, e->pg_port, e->pg_user, e->pg_password);
 	c = PQconnectdb(admin);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+	if (PQstatus(c) == CONNECTION_OK)
+		return c;
+	fprintf(stderr, "itest: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return NULL;
+}
+
+int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap)
+{
+	char sql[256];
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	c = itest_admin_connect(e);
+	if (!c)
 		goto out;
-	}
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
 	PQclear(PQexec(c, sql));
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
@@ -99,7 +110,7 @@ int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin
 
 int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare)
 {
-	char admin[512], sql[512], name[128];
+	char sql[512], name[128];
 	const char *p = strstr(dsn, "dbname=");
 	PGconn *c;
 	PGresult *r;
@@ -109,13 +120,9 @@ int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const
 		return -1;
 	snprintf(name, sizeof(name), "%s", p + 7);
 	name[strcspn(name, " ")] = 0;
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         e->pg_host, e->pg_port, e->pg_user, e->pg_password);
-	c = PQconnectdb(admin);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+	c = itest_admin_connect(e);
+	if (!c)
 		goto out;
-	}
 	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
 	         down ? "false" : "true");
 	r = PQexec(c, sql);

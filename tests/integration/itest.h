@@ -20,6 +20,11 @@ struct itest_env {
 /* Reads the KEY=VALUE file written by scripts/stack.sh services-up. Returns 0 or -1. */
 int itest_env_load(const char *path, struct itest_env *e);
 
+struct pg_conn;
+/* A connection to the server's postgres database as the stack's user, or NULL (message printed).
+ * PQfinish it. */
+struct pg_conn *itest_admin_connect(const struct itest_env *e);
+
 /* Drops and creates database dbname; writes its DSN into dsn. Returns 0 or -1 (message printed). */
 int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap);
 

@@ -84,15 +84,11 @@ static int req(const char *method, const char *path, const char *body)
 /* fuotad's token revocation listener is connected (its session is in pg_stat_activity). */
 static bool listener_up(void)
 {
-	char admin[640];
-	PGconn *c;
+	PGconn *c = itest_admin_connect(&T.env);
 	PGresult *r;
 	bool up;
 
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
-	c = PQconnectdb(admin);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	assert_non_null(c);
 	r = PQexec(c, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'fuotad-listen' "
 	              "AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
