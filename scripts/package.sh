@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
 	--jobs) JOBS=$2; shift 2 ;;
-	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,8p' "$0"; exit 0 ;;
 	*) echo "package: unknown option $1" >&2; exit 2 ;;
 	esac
 done

@@ -55,20 +55,31 @@ int itest_env_load(const char *path, struct itest_env *e)
 	return e->pg_port[0] ? 0 : -1;
 }
 
-int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap)
+PGconn *itest_admin_connect(const struct itest_env *e)
 {
-	char admin[512], sql[256];
+	char admin[512];
 	PGconn *c;
-	PGresult *r;
-	int rc = -1;
 
 	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
 	         e->pg_host, e->pg_port, e->pg_user, e->pg_password);
 	c = PQconnectdb(admin);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "itest: %s", PQerrorMessage(c));
+	if (PQstatus(c) == CONNECTION_OK)
+		return c;
+	fprintf(stderr, "itest: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return NULL;
+}
+
+int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap)
+{
+	char sql[256];
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	c = itest_admin_connect(e);
+	if (!c)
 		goto out;
-	}
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
 	PQclear(PQexec(c, sql));
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
@@ -80,6 +91,55 @@ int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, si
 	PQclear(r);
 	snprintf(dsn, cap, "host=%s port=%s user=%s password=%s dbname=%s", e->pg_host, e->pg_port,
 	         e->pg_user, e->pg_password, dbname);
+out:
+	PQfinish(c);
+	return rc;
+}
+
+int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin, const char *dir,
+                         struct itest_env *env, char *dsn, size_t cap, struct itest_fuotad *f)
+{
+	if (itest_env_load(env_path, env) != 0 || itest_db_create(env, name, dsn, cap) != 0)
+		return -1;
+	snprintf(f->bin, sizeof(f->bin), "%s", bin);
+	snprintf(f->dsn, sizeof(f->dsn), "%s", dsn);
+	snprintf(f->log, sizeof(f->log), "%s/%s.fuotad.log", dir, name);
+	remove(f->log);
+	return 0;
+}
+
+int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare)
+{
+	char sql[512], name[128];
+	const char *p = strstr(dsn, "dbname=");
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	if (!p)
+		return -1;
+	snprintf(name, sizeof(name), "%s", p + 7);
+	name[strcspn(name, " ")] = 0;
+	c = itest_admin_connect(e);
+	if (!c)
+		goto out;
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
+	         down ? "false" : "true");
+	r = PQexec(c, sql);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(r);
+	if (rc == 0 && down) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		         "WHERE datname = '%s' AND application_name <> 'fuotad-instance-lock' "
+		         "AND application_name <> '%s'",
+		         name, spare ? spare : "fuotad-instance-lock");
+		r = PQexec(c, sql);
+		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+		PQclear(r);
+	}
+	if (rc != 0)
+		fprintf(stderr, "itest: %s", PQerrorMessage(c));
 out:
 	PQfinish(c);
 	return rc;
@@ -103,7 +163,7 @@ static unsigned free_port(void)
 	return port;
 }
 
-static void sleep_ms(long ms)
+void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 

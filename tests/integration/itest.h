@@ -20,8 +20,19 @@ struct itest_env {
 /* Reads the KEY=VALUE file written by scripts/stack.sh services-up. Returns 0 or -1. */
 int itest_env_load(const char *path, struct itest_env *e);
 
+struct pg_conn;
+/* A connection to the server's postgres database as the stack's user, or NULL (message printed).
+ * PQfinish it. */
+struct pg_conn *itest_admin_connect(const struct itest_env *e);
+
 /* Drops and creates database dbname; writes its DSN into dsn. Returns 0 or -1 (message printed). */
 int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap);
+
+/* An outage of the database behind dsn, as in a PostgreSQL restart: connections refused and every
+ * session cut (down), or taken again. The instance lock's session is spared (its loss is a test of
+ * its own), and so is the session whose application_name is spare (NULL: none). Returns 0 or -1
+ * (message printed). */
+int itest_db_outage(const struct itest_env *e, const char *dsn, bool down, const char *spare);
 
 struct itest_fuotad {
 	pid_t pid;
@@ -34,12 +45,21 @@ struct itest_fuotad {
 	char log_level[16];  /* "" = info */
 };
 
+/* A test program's fuotad made ready to start: the stack's connection info (env_path) into env,
+ * a fresh database name (its DSN into dsn, cap bytes, and f->dsn), f->bin = bin, f->log =
+ * dir/name.fuotad.log (an old one removed). Returns 0 or -1. */
+int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin, const char *dir,
+                         struct itest_env *env, char *dsn, size_t cap, struct itest_fuotad *f);
+
 /* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;
  * waits until /readyz answers 200. Returns 0 or -1. */
 int itest_fuotad_start(struct itest_fuotad *f);
 /* SIGTERM, then waits: returns fuotad's exit status (0 = clean shutdown, no sanitizer report), or
  * -1 when it had to be killed or died of a signal. */
 int itest_fuotad_stop(struct itest_fuotad *f);
+
+/* Sleeps ms milliseconds. */
+void sleep_ms(long ms);
 
 /* Runs `fuotad token create [--admin] [--tenant N]` against dsn; the token into out (80 bytes).
  * Returns 0 or -1. */

@@ -2247,15 +2247,10 @@ static int group_setup(void **state)
 	json_t *j;
 
 	(void)state;
-	if (itest_env_load(argv_env, &T.env) != 0)
+	if (itest_fuotad_prepare(argv_env, "itest_api", argv_bin, argv_dir, &T.env, T.dsn,
+	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_api", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
-	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", argv_bin);
-	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
-	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_api.fuotad.log", argv_dir);
 	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 2u * 1024 * 1024);
-	remove(T.fd.log);
 	/* The API alone: no job engine moving the jobs' states under the tests' feet. */
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)

@@ -41,41 +41,13 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The test database refuses connections and loses its sessions (down), as in a PostgreSQL
- * restart, or takes connections again. The instance lock's session is spared: its loss is
- * another test's subject (itest_engine's db_outage does the same); with keep_listen, the token
- * revocation listener's too, so that fuotad keeps its token cache and the requests reach their
- * handlers (without it, authentication meets the outage first). */
+/* The test database down or back (itest_db_outage). With keep_listen, the token revocation
+ * listener's session is spared too, so that fuotad keeps its token cache and the requests reach
+ * their handlers (without it, authentication meets the outage first). */
 static void db_outage(bool down, bool keep_listen)
 {
-	char admin[640], sql[512], name[128];
-	const char *p = strstr(T.dsn, "dbname=");
-	PGconn *c;
-	PGresult *r;
-
-	assert_non_null(p);
-	snprintf(name, sizeof(name), "%s", p + 7);
-	name[strcspn(name, " ")] = 0;
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
-	c = PQconnectdb(admin);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
-	         down ? "false" : "true");
-	r = PQexec(c, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	if (down) {
-		snprintf(sql, sizeof(sql),
-		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-		         "WHERE datname = '%s' AND application_name <> 'fuotad-instance-lock' "
-		         "AND application_name <> '%s'",
-		         name, keep_listen ? "fuotad-listen" : "fuotad-instance-lock");
-		r = PQexec(c, sql);
-		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-		PQclear(r);
-	}
-	PQfinish(c);
+	assert_int_equal(itest_db_outage(&T.env, T.dsn, down, keep_listen ? "fuotad-listen" : NULL),
+	                 0);
 }
 
 /* One request: its status; a 503 must be database_unavailable with a Retry-After of 1..60 s. */
@@ -112,15 +84,11 @@ static int req(const char *method, const char *path, const char *body)
 /* fuotad's token revocation listener is connected (its session is in pg_stat_activity). */
 static bool listener_up(void)
 {
-	char admin[640];
-	PGconn *c;
+	PGconn *c = itest_admin_connect(&T.env);
 	PGresult *r;
 	bool up;
 
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
-	c = PQconnectdb(admin);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	assert_non_null(c);
 	r = PQexec(c, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'fuotad-listen' "
 	              "AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
@@ -258,14 +226,9 @@ static void test_db_unreachable_in_handlers(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (itest_env_load(argv_env, &T.env) != 0)
+	if (itest_fuotad_prepare(argv_env, "itest_dbdown", argv_bin, argv_dir, &T.env, T.dsn,
+	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_dbdown", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
-	snprintf(T.fd.bin, sizeof(T.fd.bin), "%s", argv_bin);
-	snprintf(T.fd.dsn, sizeof(T.fd.dsn), "%s", T.dsn);
-	snprintf(T.fd.log, sizeof(T.fd.log), "%s/itest_dbdown.fuotad.log", argv_dir);
-	remove(T.fd.log);
 	/* The API alone: the engine's own reaction to an outage is itest_engine's. */
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	/* Long enough to outlast test_db_unreachable_in_handlers's outage. */

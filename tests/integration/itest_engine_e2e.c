@@ -302,47 +302,20 @@ void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 	fd->pid = 0;
 }
 
-/* An outage of this test's database, as fuotad sees a PostgreSQL restart: no connection
- * allowed and every one cut (down), or connections allowed again. */
+/* An outage of this test's database, as fuotad sees a PostgreSQL restart (itest_db_outage).
+ * The instance lock's session is spared: a lost lock stops the engine altogether
+ * (test_lock_lost), while this is about the messages it reads while its pool is away. */
 void db_outage(bool down)
 {
-	char admin[640], sql[256], name[128];
-	const char *p = strstr(T.dsn, "dbname=");
-	PGconn *c;
-	PGresult *r;
+	char err[256];
 
-	assert_non_null(p);
-	snprintf(name, sizeof(name), "%s", p + 7);
-	name[strcspn(name, " ")] = 0;
-	snprintf(admin, sizeof(admin), "host=%s port=%s user=%s password=%s dbname=postgres",
-	         T.env.pg_host, T.env.pg_port, T.env.pg_user, T.env.pg_password);
-	c = PQconnectdb(admin);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", name,
-	         down ? "false" : "true");
-	r = PQexec(c, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	if (down) {
-		/* The instance lock's session is spared: a lost lock stops the engine altogether
-		 * (test_lock_lost), while this is about the messages it reads while its pool is
-		 * away. */
-		snprintf(sql, sizeof(sql),
-		         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-		         "WHERE datname = '%s' AND application_name <> 'fuotad-instance-lock'",
-		         name);
-		r = PQexec(c, sql);
-		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-		PQclear(r);
-	} else {
-		char err[256];
-
-		/* The test's own pool lost its connections with the others. */
-		store_close(T.store);
-		T.store = NULL;
-		assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
-	}
-	PQfinish(c);
+	assert_int_equal(itest_db_outage(&T.env, T.dsn, down, NULL), 0);
+	if (down)
+		return;
+	/* The test's own pool lost its connections with the others. */
+	store_close(T.store);
+	T.store = NULL;
+	assert_int_equal(store_open(T.dsn, 2, &T.store, err, sizeof(err)), FUOTA_OK);
 }
 
 /* The messages fuotad's log says it handled again once the database was back. */
@@ -381,13 +354,6 @@ size_t setup_reqs_waiting(void)
 		n += dl.f_port == 200 && dl.data_len > 0 && dl.data[0] == MC_CID_GROUP_SETUP;
 	}
 	return n;
-}
-
-void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
 }
 
 /* Takes what the broker brought for `ms` (not given to the devices). */

@@ -556,6 +556,31 @@ static void test_replayed_session_ans(void **state)
 	engine_destroy(b);
 }
 
+/* Two devices (eui1 resynchronised once already) in a job's session phase on engine *e, the
+ * McClassCSessionReq to the second one sent and held on its way; *start_was: the session start
+ * as first planned. */
+static void session_req_held(const char *eui0, uint8_t k0, const char *eui1, uint8_t k1,
+                             struct engine **e, int64_t *job, int64_t *start_was)
+{
+	char sql[160];
+
+	fresh_db();
+	add_dev(eui0, k0, 1);
+	add_dev(eui1, k1, 1);
+	*job = add_job(0, 2, 2);
+	*e = new_engine("itest-a", true);
+	run_to_phase(*e, *job, "session");
+	*start_was = db_count("SELECT session_start_ms FROM engine_job");
+	snprintf(sql, sizeof(sql),
+	         "UPDATE job_device SET resync_sent = true WHERE dev_eui = '%s' RETURNING 1", eui1);
+	assert_int_equal(db_count(sql), 1);
+	T.devs[1].hold_down = true;
+	T.now_ms += 100;
+	assert_int_equal(engine_tick(*e, T.now_ms, NULL), FUOTA_OK);
+	pump(*e);
+	assert_true(T.devs[1].held_dl_len > 0);
+}
+
 /* Issue 16 after the merge with issue 15: a device resynchronised once already gets the
  * McClassCSessionReq 2 s before the session start, and its answer (TimeToStart 2 s, right)
  * leaves in the uplink after the start passed and moved, the request with the moved start
@@ -568,21 +593,7 @@ static void test_session_ans_in_flight_at_move(void **state)
 	char st[32];
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000f6", 0xb6, 1);
-	add_dev("00000000000000f7", 0xb7, 1);
-	job = add_job(0, 2, 2);
-	e = new_engine("itest-a", true);
-	run_to_phase(e, job, "session");
-	start_was = db_count("SELECT session_start_ms FROM engine_job");
-	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
-	                          "WHERE dev_eui = '00000000000000f7' RETURNING 1"),
-	                 1);
-	T.devs[1].hold_down = true;
-	T.now_ms += 100;
-	assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
-	pump(e);
-	assert_true(T.devs[1].held_dl_len > 0);
+	session_req_held("00000000000000f6", 0xb6, "00000000000000f7", 0xb7, &e, &job, &start_was);
 	/* The request reaches device 1 2 s before the start; its answer waits for an uplink. */
 	T.now_ms = start_was - 2000;
 	T.hold_uplinks = true;
@@ -623,21 +634,7 @@ static void test_start_missed_behind_old_copy(void **state)
 	char st[32];
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000f8", 0xb8, 1);
-	add_dev("00000000000000f9", 0xb9, 1);
-	job = add_job(0, 2, 2);
-	e = new_engine("itest-a", true);
-	run_to_phase(e, job, "session");
-	start_was = db_count("SELECT session_start_ms FROM engine_job");
-	assert_int_equal(db_count("UPDATE job_device SET resync_sent = true "
-	                          "WHERE dev_eui = '00000000000000f9' RETURNING 1"),
-	                 1);
-	T.devs[1].hold_down = true;
-	T.now_ms += 100;
-	assert_int_equal(engine_tick(e, T.now_ms, NULL), FUOTA_OK);
-	pump(e);
-	assert_true(T.devs[1].held_dl_len > 0);
+	session_req_held("00000000000000f8", 0xb8, "00000000000000f9", 0xb9, &e, &job, &start_was);
 	/* The start passes before device 1 sends an uplink: moved, asked again. */
 	T.now_ms = start_was + 100;
 	for (int i = 0; i < 3; i++) {

@@ -444,8 +444,6 @@ size_t replayed(const char *log);
 /* McGroupSetupReq published by fuotad and not yet given to the devices. */
 size_t setup_reqs_waiting(void);
 
-void sleep_ms(long ms);
-
 /* Takes what the broker brought for `ms` (not given to the devices). */
 void world_take(long ms);
 

@@ -36,13 +36,6 @@ static struct {
 
 static const char *argv_bin, *argv_env, *argv_dir;
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static void publish(const char *payload, bool retained)
 {
 	assert_int_equal(mqtt_publish(T.mqtt, T.topic, payload, strlen(payload),

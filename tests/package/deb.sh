@@ -56,6 +56,11 @@ fi
 
 cp_services_load "$SERVICES_ENV"
 cp_db_create fuota_package
+pid=
+# Set before the first step that can fail, so that a failed migration or token still drops the
+# database (and a fuotad already started is killed).
+trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+cp_psql postgres "DROP DATABASE IF EXISTS fuota_package" >/dev/null 2>&1 || true' EXIT
 key=$WORK/master.key
 (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$key")
 port=$(cp_free_port)
@@ -69,7 +74,6 @@ fuotad() { # the packaged fuotad with the packaged configuration, exec'd (signal
 token=$(fuotad token create --admin --name package 2>>"$WORK/fuotad.log") || fail "token create"
 (fuotad run) >>"$WORK/fuotad.log" 2>&1 </dev/null &
 pid=$!
-trap 'kill -KILL $pid 2>/dev/null || true; cp_psql postgres "DROP DATABASE IF EXISTS fuota_package" >/dev/null 2>&1 || true' EXIT
 url=http://127.0.0.1:$port
 for _ in $(seq 1 100); do
 	curl -fs "$url/readyz" >/dev/null 2>&1 && break
@@ -97,5 +101,6 @@ grep -qF "$token" "$WORK/fuotad.log" && fail "the token is in fuotad's log"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
+pid= # reaped: its number may be another process's by the time the trap runs
 [ "$rc" = 0 ] || fail "fuotad exited $rc on SIGTERM"
 ok "fuotad stopped cleanly on SIGTERM"
