@@ -5,18 +5,29 @@
 
 #include "at_private.h"
 
-/* Commands that carry credentials, and from which argument on they are secret. sel is the
- * argument that holds the op/param number (-1: every argument from `from` on is secret). */
+/* Commands that carry secrets (credentials, and the APN: it names the operator's private
+ * network, issue 10 asks it masked), and which of their arguments are secret. sel is the argument
+ * that holds the op/param number (-1: none), ops the op values whose arguments are secret (bit n:
+ * op n), from..to the secret arguments (to -1: every one after from). */
+#define OP(n) (1u << (n))
 static const struct {
 	const char *name;
-	int sel;  /* index of the selector argument, or -1 */
-	int from; /* first secret argument */
+	int sel;
+	unsigned ops;
+	int from, to;
 } secret_cmds[] = {
-        {"+UHTTP", 1, 2},   /* AT+UHTTP=<p>,<op>,"<value>": ops 2 user, 3 password */
-        {"+UFTP", 0, 1},    /* AT+UFTP=<op>,"<value>": ops 2 user, 3 password */
-        {"+UPSD", 1, 2},    /* AT+UPSD=<p>,<param>,"<value>": params 2 user, 3 password */
-        {"+CGAUTH", -1, 2}, /* AT+CGAUTH=<cid>,<auth>,"<user>","<password>" */
-        {"+UAUTHREQ", -1, 2}, {"+USECMNG", -1, 2}, /* key material and its passwords */
+        /* AT+UHTTP=<p>,<op>,"<value>": ops 2 user, 3 password */
+        {"+UHTTP", 1, OP(2) | OP(3), 2, -1},
+        /* AT+UFTP=<op>,"<value>": ops 2 user, 3 password */
+        {"+UFTP", 0, OP(2) | OP(3), 1, -1},
+        /* AT+UPSD=<p>,<param>,"<value>": params 1 APN, 2 user, 3 password */
+        {"+UPSD", 1, OP(1) | OP(2) | OP(3), 2, -1},
+        /* AT+CGDCONT=<cid>,"<PDP_type>","<APN>"[,...] and its read response: the APN only */
+        {"+CGDCONT", -1, 0, 2, 2},
+        /* AT+CGAUTH=<cid>,<auth>,"<user>","<password>" */
+        {"+CGAUTH", -1, 0, 2, -1},
+        {"+UAUTHREQ", -1, 0, 2, -1}, /* the same on u-blox */
+        {"+USECMNG", -1, 0, 2, -1},  /* key material and its passwords */
 };
 
 /* The argument number at text (0-based index sel) as an integer, -1 if none. */
@@ -38,8 +49,9 @@ static long arg_int(const char *args, int sel)
 	return v;
 }
 
-/* Index of the first secret argument of cmd, -1 when it carries none; *args the arguments. */
-static int secret_from(const char *cmd, const char **args)
+/* Index of the first secret argument of cmd, -1 when it carries none; *args the arguments, *to
+ * the last secret argument (-1: to the end). */
+static int secret_from(const char *cmd, const char **args, int *to)
 {
 	const char *name = strncmp(cmd, "AT", 2) == 0 ? cmd + 2 : cmd;
 	size_t i, n = strcspn(name, "=:");
@@ -54,10 +66,12 @@ static int secret_from(const char *cmd, const char **args)
 
 		if (strlen(secret_cmds[i].name) != n || strncmp(name, secret_cmds[i].name, n) != 0)
 			continue;
+		*to = secret_cmds[i].to;
 		if (secret_cmds[i].sel < 0)
 			return secret_cmds[i].from;
 		op = arg_int(*args, secret_cmds[i].sel);
-		return op == 2 || op == 3 ? secret_cmds[i].from : -1;
+		return op >= 0 && op < 32 && (secret_cmds[i].ops & OP(op)) ? secret_cmds[i].from
+		                                                           : -1;
 	}
 	return -1;
 }
@@ -71,7 +85,7 @@ static void out_put(char *out, size_t cap, size_t *o, const char *s, size_t n)
 void at_mask_secrets(const char *cmd, char *out, size_t cap)
 {
 	const char *args = NULL, *p;
-	int from = secret_from(cmd, &args), idx = 0;
+	int to = -1, from = secret_from(cmd, &args, &to), idx = 0;
 	bool q = false;
 	size_t o = 0;
 
@@ -89,11 +103,11 @@ void at_mask_secrets(const char *cmd, char *out, size_t cap)
 		if (*p == ',' && !q) {
 			idx++;
 			out_put(out, cap, &o, ",", 1);
-			if (idx >= from)
+			if (idx >= from && (to < 0 || idx <= to))
 				out_put(out, cap, &o, "***", 3);
 			continue;
 		}
-		if (idx < from)
+		if (idx < from || (to >= 0 && idx > to))
 			out_put(out, cap, &o, p, 1);
 	}
 	out[o] = 0;

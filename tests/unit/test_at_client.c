@@ -373,14 +373,25 @@ static void test_log_masks_secrets(void **state)
 	        {"AT+UHTTP=0,1,\"example.com\"", "AT+UHTTP=0,1,\"example.com\""},
 	        {"AT+UFTP=3,\"pw\"", "AT+UFTP=3,***"},
 	        {"AT+UPSD=0,3,\"pw\"", "AT+UPSD=0,3,***"},
-	        {"AT+UPSD=0,1,\"apn\"", "AT+UPSD=0,1,\"apn\""},
+	        /* the APN names the operator's private network: masked too (issue 10) */
+	        {"AT+UPSD=0,1,\"apn\"", "AT+UPSD=0,1,***"},
+	        {"AT+UPSD=0,100,1", "AT+UPSD=0,100,1"},
+	        {"AT+CGDCONT=1,\"IP\",\"fuota.apn\"", "AT+CGDCONT=1,\"IP\",***"},
+	        {"+CGDCONT: 1,\"IP\",\"a.mnc040.gprs\",\"0.0.0.0\",0,0",
+	         "+CGDCONT: 1,\"IP\",***,\"0.0.0.0\",0,0"},
+	        {"AT+CGDCONT?", "AT+CGDCONT?"},
+	        {"+UPSD: 0,1,\"apn\"", "+UPSD: 0,1,***"},
 	        {"AT+CGAUTH=1,1,\"u\",\"p\"", "AT+CGAUTH=1,1,***,***"},
 	        {"+UHTTP: 0,3,\"pw\"", "+UHTTP: 0,3,***"},
 	        {"AT", "AT"},
 	};
 	struct fake_step st[] = {
-	        {"AT+UHTTP=0,3,\"s3cret\"\r", 0, "AT+UHTTP=0,3,\"s3cret\"\r\r\nOK\r\n", 0, 1234}};
-	struct fake *f = fake_new(st, 1, 0);
+	        {"AT+UHTTP=0,3,\"s3cret\"\r", 0, "AT+UHTTP=0,3,\"s3cret\"\r\r\nOK\r\n", 0, 1234},
+	        {"AT+CGDCONT=1,\"IP\",\"fuota.apn\"\r", 0,
+	         "AT+CGDCONT=1,\"IP\",\"fuota.apn\"\r\r\nOK\r\n", 0, 5},
+	        {"AT+CGDCONT?\r", 0,
+	         "\r\n+CGDCONT: 1,\"IP\",\"fuota.apn\",\"0.0.0.0\",0,0\r\nOK\r\n", 0, 5}};
+	struct fake *f = fake_new(st, 3, 0);
 	struct logbuf l = {{0}};
 	struct at_config cfg = {.log_fn = on_log, .log_ctx = &l};
 	struct at_client *at = client(f, &cfg);
@@ -396,6 +407,10 @@ static void test_log_masks_secrets(void **state)
 	assert_string_equal(out, "AT+UHTT");
 	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+UHTTP=0,3,\"s3cret\""), FUOTA_OK);
 	assert_null(strstr(l.text, "s3cret")); /* neither the command nor its echo */
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+CGDCONT=1,\"IP\",\"fuota.apn\""), FUOTA_OK);
+	assert_int_equal(at_cmdf(at, NULL, "+CGDCONT:", 0, "AT+CGDCONT?"), FUOTA_OK);
+	assert_null(strstr(l.text, "fuota.apn")); /* command, echo, read response */
+	assert_non_null(strstr(l.text, "< +CGDCONT: 1,\"IP\",***,\"0.0.0.0\",0,0"));
 	assert_non_null(strstr(l.text, "[     0.000] > AT+UHTTP=0,3,***"));
 	assert_non_null(strstr(l.text, "[     1.234] < OK"));
 	at_destroy(at);

@@ -173,9 +173,10 @@ void at_raw_end(struct at_client *at);
 /* Logs a free-form note into the AT log (timestamped, like the traffic). */
 void at_log_note(struct at_client *at, const char *note);
 
-/* Copies cmd into out with the secrets masked: every quoted argument of commands that carry
- * credentials (+UHTTP ops 2/3, +UFTP ops 2/3, +UPSD params 2/3, +CGAUTH, +UAUTHREQ, +USECMNG)
- * becomes "***". Always NUL-terminates (truncating). Pure. */
+/* Copies cmd (a command or a response line) into out with the secrets masked: the secret
+ * arguments of commands that carry credentials or the APN (+UHTTP ops 2/3, +UFTP ops 2/3, +UPSD
+ * params 1/2/3, the APN of +CGDCONT, +CGAUTH, +UAUTHREQ, +USECMNG) become "***". Always
+ * NUL-terminates (truncating). Pure. */
 void at_mask_secrets(const char *cmd, char *out, size_t cap);
 
 #endif
