@@ -160,6 +160,13 @@ static int fd_set_baud(void *ctx, uint32_t baud)
 	return err;
 }
 
+/* What a failed modem-line ioctl means: a tty without such lines (a pty answers ENOTTY, some
+ * USB adapters EINVAL) is unsupported, as the interface promises; anything else is a failure. */
+static int lines_err(void)
+{
+	return errno == ENOTTY || errno == EINVAL ? FUOTA_ERR_UNSUPPORTED : FUOTA_ERR_IO;
+}
+
 static int fd_set_lines(void *ctx, unsigned mask, unsigned value)
 {
 	struct fdport *p = ctx;
@@ -174,10 +181,10 @@ static int fd_set_lines(void *ctx, unsigned mask, unsigned value)
 	set = bits & (((value & CELL_LINE_DTR) ? TIOCM_DTR : 0) |
 	              ((value & CELL_LINE_RTS) ? TIOCM_RTS : 0));
 	if (set && ioctl(p->rfd, TIOCMBIS, &set) != 0)
-		return FUOTA_ERR_IO;
+		return lines_err();
 	bits &= ~set;
 	if (bits && ioctl(p->rfd, TIOCMBIC, &bits) != 0)
-		return FUOTA_ERR_IO;
+		return lines_err();
 	return FUOTA_OK;
 }
 

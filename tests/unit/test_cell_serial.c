@@ -54,6 +54,7 @@ static void test_socketpair(void **state)
 	assert_int_equal(s.ops->set_baud(s.ctx, 921600), FUOTA_OK);
 	assert_int_equal(cell_serial_fd_baud(&s), 921600);
 	assert_int_equal(s.ops->get_lines(s.ctx, &lines), FUOTA_ERR_UNSUPPORTED);
+	assert_int_equal(s.ops->set_lines(s.ctx, CELL_LINE_DTR, 0), FUOTA_ERR_UNSUPPORTED);
 	cell_serial_io(&s, &io);
 	assert_int_equal(io.read(io.ctx, buf, sizeof(buf), 20, &got), FUOTA_ERR_TIMEOUT);
 	close(sv[1]);
@@ -81,6 +82,17 @@ static void test_pty(void **state)
 	assert_int_equal(cell_serial_fd_baud(&s), 115200);
 	assert_int_equal(s.ops->set_baud(s.ctx, 460800), FUOTA_OK);
 	assert_int_equal(s.ops->set_baud(s.ctx, 1234), FUOTA_ERR_UNSUPPORTED);
+	/* a pty is a tty without modem lines: unsupported, as on a socketpair, not a failed port */
+	{
+		unsigned lines = 0;
+
+		assert_int_equal(
+		        s.ops->set_lines(s.ctx, CELL_LINE_DTR | CELL_LINE_RTS, CELL_LINE_DTR),
+		        FUOTA_ERR_UNSUPPORTED);
+		assert_int_equal(s.ops->set_lines(s.ctx, CELL_LINE_RTS, 0), FUOTA_ERR_UNSUPPORTED);
+		assert_int_equal(s.ops->get_lines(s.ctx, &lines), FUOTA_ERR_UNSUPPORTED);
+		assert_int_equal(lines, 0);
+	}
 	/* nothing waiting is not a hang-up: the read gives 0 bytes, the io adapter a timeout */
 	assert_int_equal(cell_serial_read(&s, buf, sizeof(buf), &got), FUOTA_OK);
 	assert_int_equal(got, 0);
