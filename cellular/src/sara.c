@@ -375,6 +375,31 @@ static int wait_alive(struct sara *s, uint32_t timeout_ms)
 	}
 }
 
+static int query(struct sara *s, const char *prefix, const char *text, const char **l, size_t *len);
+
+/* A module at +IPR=0 learns the rate from each boot's first AT and until then holds its URCs and
+ * sends no greeting: fix the port's rate and store it (CELLULAR-NOTES §3.7). The module answers
+ * AT+IPR= at the old rate, which is the port's already; u-blox asks for 100 ms before the next
+ * command. */
+static int fix_baud(struct sara *s)
+{
+	const char *l = "";
+	size_t len = 0;
+	uint32_t rate = 0;
+	int err = query(s, "+IPR:", "AT+IPR?", &l, &len);
+
+	if (err == FUOTA_OK && sara_parse_ipr(l, len, &rate) != FUOTA_OK)
+		return sara_bad_reply(s, "AT+IPR?", l, len);
+	if (err != FUOTA_OK || rate != 0)
+		return err;
+	err = sara_cmd(s, NULL, 0, "AT+IPR=%u", s->cfg.fixed_baud);
+	if (err == FUOTA_OK) {
+		pause_ms(s, 100);
+		err = sara_cmd(s, NULL, 0, "AT&W");
+	}
+	return err;
+}
+
 int sara_boot(struct sara *s, uint32_t timeout_ms)
 {
 	int err;
@@ -399,6 +424,8 @@ int sara_boot(struct sara *s, uint32_t timeout_ms)
 		err = sara_cmd(s, NULL, 0, "AT+UDCONF=1,0");
 	if (err == FUOTA_OK)
 		err = sara_cmd(s, NULL, 0, "AT+CEREG=2");
+	if (err == FUOTA_OK && s->cfg.fixed_baud)
+		err = fix_baud(s);
 	/* the greeting at every later boot; a module at +IPR=0 refuses it: the timeouts stay */
 	if (err == FUOTA_OK && s->cfg.greeting &&
 	    sara_cmd(s, NULL, 0, "AT+CSGT=1,\"%s\"", s->cfg.greeting) != FUOTA_OK)

@@ -186,6 +186,21 @@ int sara_parse_imei(const char *line, size_t len, char *imei, size_t cap)
 	return FUOTA_OK;
 }
 
+/* AT+IPR?:  +IPR: 0          (autobauding, the factory setting)
+ *           +IPR: 115200     (a fixed rate) */
+int sara_parse_ipr(const char *line, size_t len, uint32_t *rate)
+{
+	struct sara_field f[SARA_FIELDS_MAX];
+	size_t n;
+	int v;
+
+	if (sara_fields(line, len, "+IPR:", f, SARA_FIELDS_MAX, &n) != FUOTA_OK || n != 1 ||
+	    int_at(f, n, 0, 0, 4000000, &v) != FUOTA_OK)
+		return FUOTA_ERR_MALFORMED;
+	*rate = (uint32_t)v;
+	return FUOTA_OK;
+}
+
 /* +UUPSDA: 0,"100.108.232.233"     (result 0 = activated, with the address)
  * +UUPSDA: 1                        (failure, no address) */
 int sara_parse_uupsda(const char *line, size_t len, int *result, char *ip, size_t ip_cap)

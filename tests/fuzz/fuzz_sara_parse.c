@@ -49,6 +49,12 @@ static void others(const char *line, size_t len)
 		fuzz_check(c.stat >= 0 && c.stat <= 10 && strlen(c.tac) < sizeof(c.tac));
 	if (sara_parse_umnoprof(line, len, &v) == 0)
 		fuzz_check(v >= 0 && v <= 255);
+	{
+		uint32_t rate;
+
+		if (sara_parse_ipr(line, len, &rate) == 0)
+			fuzz_check(rate <= 4000000);
+	}
 	if (sara_parse_ati9(line, len, a, sizeof(a), b, sizeof(b)) == 0)
 		fuzz_check(a[0] && b[0]);
 	if (sara_parse_imei(line, len, a, sizeof(a)) == 0)

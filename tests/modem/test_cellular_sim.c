@@ -25,6 +25,8 @@
 struct rig {
 	struct simh h;
 	unsigned pulses;
+	const char *greeting; /* sara_config's, for the next rig_open */
+	uint32_t fixed_baud;
 	struct cell_serial ser;
 	struct at_client *at;
 	struct sara *s;
@@ -62,6 +64,8 @@ static int rig_open(struct rig *r)
 	sc.at = r->at;
 	sc.hw.power_pulse = power_pulse;
 	sc.hw.ctx = r;
+	sc.greeting = r->greeting;
+	sc.fixed_baud = r->fixed_baud;
 	return sara_create(&sc, &r->s);
 }
 
@@ -400,16 +404,45 @@ static void test_lost(void **state)
 	assert_int_equal(mno, 90);
 }
 
+/* A module that autobauds (+IPR=0, the factory setting; --autobaud): sara_boot's ATs teach it
+ * the rate, and with fixed_baud the driver fixes and stores it, so that the next boot, even an
+ * unprompted one, brings the greeting at once instead of silence until the host's next AT. */
+static void test_autobaud(void **state)
+{
+	static const char *const ab[] = {"--boot-ms", "300", "--reg-ms", "300", "--autobaud", NULL};
+	struct rig *r = *state;
+	int stat = -1;
+
+	rig_close(r);
+	assert_int_equal(simh_restart(&r->h, ab), 0);
+	close(r->h.fd);
+	r->h.fd = -1;
+	r->greeting = "FUOTA: READY";
+	r->fixed_baud = 115200;
+	assert_int_equal(rig_open(r), 0);
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(sara_boots(r->s), 0); /* none at +IPR=0 */
+	assert_int_equal(sara_register(r->s, NULL, 10000, &stat), 0);
+	assert_int_equal(stat, 1);
+	simh_ctl(&r->h, "reboot");
+	for (int i = 0; i < 40 && sara_boots(r->s) == 0; i++)
+		sara_poll(r->s, 100);
+	assert_int_equal(sara_boots(r->s), 1);
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(sara_register(r->s, NULL, 10000, &stat), 0);
+	assert_int_equal(stat, 1);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		CMUnitTestFunction fn;
 	} cases[] = {
-	        {"boot", test_boot},     {"udp", test_udp},     {"tcp", test_tcp},
-	        {"http", test_http},     {"ftp", test_ftp},     {"files", test_files},
-	        {"faults", test_faults}, {"power", test_power}, {"lost", test_lost},
-	        {"reboot", test_reboot},
+	        {"boot", test_boot},     {"udp", test_udp},           {"tcp", test_tcp},
+	        {"http", test_http},     {"ftp", test_ftp},           {"files", test_files},
+	        {"faults", test_faults}, {"power", test_power},       {"lost", test_lost},
+	        {"reboot", test_reboot}, {"autobaud", test_autobaud},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -421,6 +454,7 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr,
-	        "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults|power|lost|reboot\n");
+	        "usage: test_cellular_sim boot|udp|tcp|http|ftp|files|faults|power|lost|reboot|"
+	        "autobaud\n");
 	return 2;
 }

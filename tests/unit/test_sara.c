@@ -48,7 +48,8 @@ static int reset_line(void *ctx, uint32_t ms)
 	return FUOTA_OK;
 }
 
-static struct rig *rig_ex(const struct fake_step *steps, size_t n, bool recovery)
+static struct rig *rig_cfg(const struct fake_step *steps, size_t n, bool recovery,
+                           uint32_t fixed_baud)
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	struct at_config ac = {0};
@@ -67,8 +68,14 @@ static struct rig *rig_ex(const struct fake_step *steps, size_t n, bool recovery
 	sc.hw.reset = reset_line;
 	sc.hw.ctx = r;
 	sc.recovery = recovery;
+	sc.fixed_baud = fixed_baud;
 	assert_int_equal(sara_create(&sc, &r->s), FUOTA_OK);
 	return r;
+}
+
+static struct rig *rig_ex(const struct fake_step *steps, size_t n, bool recovery)
+{
+	return rig_cfg(steps, n, recovery, 0);
 }
 
 static struct rig *rig(const struct fake_step *steps, size_t n)
@@ -127,6 +134,42 @@ static void test_boot_timeout(void **state)
 	assert_non_null(strstr(sara_last_error(r->s), "no answer"));
 	assert_true(r->f->now >= 1000 + 10000);
 	r->f->next = 1;
+	done(r);
+}
+
+#define BOOT_STEPS(at_reply)                                                    \
+	{"AT\r", 0, at_reply, 0, 10}, {"ATE0\r", 0, "ATE0\r" OK, 0, 5},         \
+	        {"AT+CMEE=2\r", 0, OK, 0, 5}, {"AT+UDCONF=1,0\r", 0, OK, 0, 5}, \
+	{                                                                       \
+		"AT+CEREG=2\r", 0, OK, 0, 5                                     \
+	}
+
+/* A module at +IPR=0 (autobauding, the factory setting) sends no greeting and holds its URCs
+ * after every boot until the host's first AT (UBX-20009652 §3.2.2, §5.2): with fixed_baud the
+ * driver fixes the rate, waits 100 ms and stores it (CELLULAR-NOTES §3.7). A module at a fixed
+ * rate is left alone; a reply that does not parse names the command. */
+static void test_boot_fixes_autobaud(void **state)
+{
+	struct fake_step st[] = {
+	        BOOT_STEPS("AT\r" OK),
+	        {"AT+IPR?\r", 0, "\r\n+IPR: 0\r\n" OK, 0, 5},
+	        {"AT+IPR=115200\r", 0, OK, 0, 5},
+	        {"AT&W\r", 0, OK, 0, 5},
+	        BOOT_STEPS(OK),
+	        {"AT+IPR?\r", 0, "\r\n+IPR: 115200\r\n" OK, 0, 5},
+	        BOOT_STEPS(OK),
+	        {"AT+IPR?\r", 0, "\r\n+IPR: fast\r\n" OK, 0, 5},
+	};
+	struct rig *r = rig_cfg(st, sizeof(st) / sizeof(st[0]), false, 115200);
+
+	(void)state;
+	assert_int_equal(sara_boot(r->s, 30000), FUOTA_OK);
+	/* writes: AT, ATE0, CMEE, UDCONF, CEREG, IPR?, IPR= (12), &W (14): 100 ms after its OK */
+	assert_int_equal(r->f->n_writes, 16);
+	assert_true(r->f->tx_at[14] >= r->f->tx_at[12] + 5 + 100);
+	assert_int_equal(sara_boot(r->s, 30000), FUOTA_OK);
+	assert_int_equal(sara_boot(r->s, 30000), FUOTA_ERR_MALFORMED);
+	assert_string_equal(sara_last_error(r->s), "AT+IPR?: cannot parse '+IPR: fast'");
 	done(r);
 }
 
@@ -400,6 +443,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_boot_and_info),
 	        cmocka_unit_test(test_boot_timeout),
+	        cmocka_unit_test(test_boot_fixes_autobaud),
 	        cmocka_unit_test(test_register_and_pdp),
 	        cmocka_unit_test(test_register_denied),
 	        cmocka_unit_test(test_udp_echo),

@@ -104,6 +104,26 @@ static void test_identity(void **state)
 	assert_int_equal(sara_parse_imei(L("+CGSN: \""), imei, sizeof(imei)), FUOTA_ERR_MALFORMED);
 }
 
+/* AT+IPR? in the module's words: 0 is autobauding (the factory setting, UBX-20009652 §5.2) */
+static void test_ipr(void **state)
+{
+	uint32_t rate = 1;
+
+	(void)state;
+	assert_int_equal(sara_parse_ipr(L("+IPR: 0"), &rate), FUOTA_OK);
+	assert_int_equal(rate, 0);
+	assert_int_equal(sara_parse_ipr(L("+IPR: 115200"), &rate), FUOTA_OK);
+	assert_int_equal(rate, 115200);
+	assert_int_equal(sara_parse_ipr(L("+IPR:921600"), &rate), FUOTA_OK);
+	assert_int_equal(rate, 921600);
+	assert_int_equal(sara_parse_ipr(L("+IPR: -1"), &rate), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_ipr(L("+IPR: 99999999"), &rate), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_ipr(L("+IPR: \"115200\""), &rate), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_ipr(L("+IPR: 115200,0"), &rate), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_ipr(L("+IPR:"), &rate), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_ipr(L("115200"), &rate), FUOTA_ERR_MALFORMED);
+}
+
 static void test_pdp(void **state)
 {
 	char ip[48];
@@ -324,10 +344,11 @@ static void test_net_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_fields),   cmocka_unit_test(test_cereg),
-	        cmocka_unit_test(test_identity), cmocka_unit_test(test_pdp),
-	        cmocka_unit_test(test_sockets),  cmocka_unit_test(test_files),
-	        cmocka_unit_test(test_http_ftp), cmocka_unit_test(test_net_state),
+	        cmocka_unit_test(test_fields),    cmocka_unit_test(test_cereg),
+	        cmocka_unit_test(test_identity),  cmocka_unit_test(test_ipr),
+	        cmocka_unit_test(test_pdp),       cmocka_unit_test(test_sockets),
+	        cmocka_unit_test(test_files),     cmocka_unit_test(test_http_ftp),
+	        cmocka_unit_test(test_net_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,6 +68,12 @@ struct sara_config {
 	 * waiting for its result URC stops at once instead of at its timeout. The greeting needs a
 	 * fixed rate: at +IPR=0 the module sends none and only the timeout is left. */
 	const char *greeting;
+	/* The host's line rate, to fix in the module at boot: a module at +IPR=0 (autobauding, the
+	 * factory setting) sends no greeting and holds its URCs after every boot until the host's
+	 * first AT (UBX-20009652 §3.2.2, §5.2). sara_boot then reads AT+IPR? and, at 0, sends
+	 * AT+IPR=<fixed_baud>, waits 100 ms and stores it with AT&W (CELLULAR-NOTES §3.7). It must
+	 * be the rate the port runs at. 0: +IPR is left alone. */
+	uint32_t fixed_baud;
 };
 
 int sara_create(const struct sara_config *cfg, struct sara **out);
@@ -85,7 +91,8 @@ unsigned sara_boots(const struct sara *s);
 
 /* Boot detection and start-up: sends "AT" every 1 s (autobaud; the first characters may be lost)
  * until it answers or timeout_ms passes, pulsing PWR_ON once (hw.power_pulse) if nothing answers
- * within the first 6 s; then ATE0, AT+CMEE=<cmee>, AT+UDCONF=1,0 (binary sockets), AT+CEREG=2.
+ * within the first 6 s; then ATE0, AT+CMEE=<cmee>, AT+UDCONF=1,0 (binary sockets), AT+CEREG=2,
+ * the fixed rate (sara_config.fixed_baud) and the greeting (sara_config.greeting).
  * FUOTA_ERR_TIMEOUT when the module never answered. */
 int sara_boot(struct sara *s, uint32_t timeout_ms);
 

@@ -56,6 +56,8 @@ int sara_parse_ati9(const char *line, size_t len, char *fw, size_t fw_cap, char 
                     size_t app_cap);
 /* AT+CGSN "004999010640000": 15 digits (14..17 accepted), or "+CGSN: <digits>". */
 int sara_parse_imei(const char *line, size_t len, char *imei, size_t cap);
+/* AT+IPR? "+IPR: 115200" → rate; "+IPR: 0" is autobauding. */
+int sara_parse_ipr(const char *line, size_t len, uint32_t *rate);
 /* "+UUPSDA: 0,\"100.108.232.233\"" → result 0 (success), ip. ip may be "" on failure lines
  * ("+UUPSDA: 1"). */
 int sara_parse_uupsda(const char *line, size_t len, int *result, char *ip, size_t ip_cap);
