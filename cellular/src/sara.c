@@ -466,10 +466,8 @@ int sara_info(struct sara *s, struct sara_info *info)
 		return sara_bad_reply(s, "ATI9", l, len);
 	if (err == FUOTA_OK)
 		err = query(s, NULL, "AT+CGMR", &l, &len);
-	if (err == FUOTA_OK && (len + 1 > sizeof(info->cgmr) || len == 0 || l[0] == '+'))
+	if (err == FUOTA_OK && sara_parse_cgmr(l, len, info->cgmr, sizeof(info->cgmr)) != FUOTA_OK)
 		return sara_bad_reply(s, "AT+CGMR", l, len);
-	if (err == FUOTA_OK)
-		memcpy(info->cgmr, l, len + 1);
 	if (err == FUOTA_OK)
 		err = query(s, NULL, "AT+CGSN", &l, &len);
 	if (err == FUOTA_OK && sara_parse_imei(l, len, info->imei, sizeof(info->imei)))

@@ -161,6 +161,21 @@ int sara_parse_ati9(const char *line, size_t len, char *fw, size_t fw_cap, char 
 	return FUOTA_OK;
 }
 
+/* AT+CGMR:  03.15      (the modem firmware version alone; ATI9 adds the application's) */
+int sara_parse_cgmr(const char *line, size_t len, char *ver, size_t cap)
+{
+	size_t i;
+
+	if (len == 0 || len + 1 > cap || line[0] == '+')
+		return FUOTA_ERR_MALFORMED;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
+			return FUOTA_ERR_MALFORMED;
+	memcpy(ver, line, len);
+	ver[len] = 0;
+	return FUOTA_OK;
+}
+
 /* AT+CGSN:  004999010640000      (some firmware: +CGSN: 004999010640000) */
 int sara_parse_imei(const char *line, size_t len, char *imei, size_t cap)
 {

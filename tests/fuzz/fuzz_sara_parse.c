@@ -57,6 +57,8 @@ static void others(const char *line, size_t len)
 	}
 	if (sara_parse_ati9(line, len, a, sizeof(a), b, sizeof(b)) == 0)
 		fuzz_check(a[0] && b[0]);
+	if (sara_parse_cgmr(line, len, a, sizeof(a)) == 0)
+		fuzz_check(strlen(a) == len && a[0] != '+');
 	if (sara_parse_imei(line, len, a, sizeof(a)) == 0)
 		fuzz_check(strlen(a) >= 14 && strlen(a) <= 17);
 	if (sara_parse_uupsda(line, len, &v, ip, sizeof(ip)) == 0)

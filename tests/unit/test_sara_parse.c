@@ -91,6 +91,12 @@ static void test_identity(void **state)
 	                 FUOTA_ERR_MALFORMED);
 	assert_int_equal(sara_parse_ati9(L("02.06,A00.01"), fw, 3, app, sizeof(app)),
 	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_cgmr(L("03.15"), fw, sizeof(fw)), FUOTA_OK);
+	assert_string_equal(fw, "03.15");
+	assert_int_equal(sara_parse_cgmr(L(""), fw, sizeof(fw)), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_cgmr(L("+UMNOPROF: 90"), fw, sizeof(fw)), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_cgmr("03\0.15", 6, fw, sizeof(fw)), FUOTA_ERR_MALFORMED);
+	assert_int_equal(sara_parse_cgmr(L("03.15"), fw, 5), FUOTA_ERR_MALFORMED);
 	assert_int_equal(sara_parse_imei(L("004999010640000"), imei, sizeof(imei)), FUOTA_OK);
 	assert_string_equal(imei, "004999010640000");
 	assert_int_equal(sara_parse_imei(L("+CGSN: 004999010640000"), imei, sizeof(imei)),

@@ -54,6 +54,8 @@ int sara_parse_umnoprof(const char *line, size_t len, int *profile);
 /* ATI9 "02.06,A00.01" → fw "02.06", app "A00.01". */
 int sara_parse_ati9(const char *line, size_t len, char *fw, size_t fw_cap, char *app,
                     size_t app_cap);
+/* AT+CGMR "03.15" → ver (printable, no '+' first: not some other command's line). */
+int sara_parse_cgmr(const char *line, size_t len, char *ver, size_t cap);
 /* AT+CGSN "004999010640000": 15 digits (14..17 accepted), or "+CGSN: <digits>". */
 int sara_parse_imei(const char *line, size_t len, char *imei, size_t cap);
 /* AT+IPR? "+IPR: 115200" → rate; "+IPR: 0" is autobauding. */
