@@ -339,6 +339,7 @@ static int raw_read(void *ctx, uint8_t *buf, size_t cap, uint32_t timeout_ms, si
 {
 	struct at_client *at = ctx;
 	struct cell_io io;
+	int err;
 
 	*got = 0;
 	if (at->in_pos < at->in_len) {
@@ -352,7 +353,15 @@ static int raw_read(void *ctx, uint8_t *buf, size_t cap, uint32_t timeout_ms, si
 		return FUOTA_OK;
 	}
 	cell_serial_io(at->ser, &io);
-	return io.read(io.ctx, buf, cap, timeout_ms, got);
+	err = io.read(io.ctx, buf, cap, timeout_ms, got);
+	if (err == FUOTA_OK && at->raw_skip_lf) {
+		at->raw_skip_lf = false;
+		if (buf[0] == '\n' && --*got > 0)
+			memmove(buf, buf + 1, *got);
+		else if (buf[0] == '\n')
+			return raw_read(at, buf, cap, timeout_ms, got);
+	}
+	return err;
 }
 
 static int raw_write(void *ctx, const uint8_t *buf, size_t len)
@@ -367,10 +376,14 @@ int at_raw_begin(struct at_client *at, struct cell_io *io)
 	if (at->raw)
 		return FUOTA_ERR_STATE;
 	at->raw = true;
-	/* the LF of the CR LF that ended the last line is no part of the raw stream */
-	if (at->rx.done && at->rx.term == '\r' && at->in_pos < at->in_len &&
-	    at->in[at->in_pos] == '\n')
-		at->in_pos++;
+	/* the LF of the CR LF that ended the last line is no part of the raw stream, whether the
+	 * reader has it already or it is still on its way */
+	at->raw_skip_lf = at->rx.done && at->rx.term == '\r';
+	if (at->raw_skip_lf && at->in_pos < at->in_len) {
+		at->raw_skip_lf = false;
+		if (at->in[at->in_pos] == '\n')
+			at->in_pos++;
+	}
 	at_log_note(at, "raw stream handed over");
 	io->read = raw_read;
 	io->write = raw_write;

@@ -37,6 +37,7 @@ struct at_client {
 	size_t uq_len[AT_URC_QUEUE];
 	size_t uq_head, uq_n;
 	bool raw;
+	bool raw_skip_lf; /* the last line's CR came, its LF not yet: not the raw stream's */
 	bool in_recovery;
 	uint64_t t0_ms;
 	uint64_t last_rx_ms; /* the last final result or URC: the guard time runs from it */
