@@ -116,31 +116,34 @@ static void test_prefix_echo_and_urc_inside(void **state)
 
 static void test_no_prefix_keeps_lines(void **state)
 {
-	struct fake_step st[] = {{"AT+CGSN\r", 0, "\r\n004999010640000\r\n\r\nOK\r\n", 0, 1}};
-	struct fake *f = fake_new(st, 1, -1);
-	struct at_client *at = client(f, NULL);
-	struct at_resp r;
-	char imei[20];
-
 	(void)state;
-	assert_int_equal(at_cmdf(at, &r, NULL, 0, "AT+CGSN"), FUOTA_OK);
-	assert_int_equal(r.n, 1);
-	assert_int_equal(sara_parse_imei(r.line[0], r.len[0], imei, sizeof(imei)), FUOTA_OK);
-	assert_string_equal(imei, "004999010640000");
-	at_destroy(at);
-	free(f);
+	for (size_t c = 0; c < 3; c++) {
+		struct fake_step st[] = {
+		        {"AT+CGSN\r", 0, "\r\n004999010640000\r\n\r\nOK\r\n", 0, 1}};
+		struct fake *f = fake_new(st, 1, chunks[c]);
+		struct at_client *at = client(f, NULL);
+		struct at_resp r;
+		char imei[20];
+
+		assert_int_equal(at_cmdf(at, &r, NULL, 0, "AT+CGSN"), FUOTA_OK);
+		assert_int_equal(r.n, 1);
+		assert_int_equal(sara_parse_imei(r.line[0], r.len[0], imei, sizeof(imei)),
+		                 FUOTA_OK);
+		assert_string_equal(imei, "004999010640000");
+		at_destroy(at);
+		free(f);
+	}
 }
 
-static void test_urc_split_across_reads_in_poll(void **state)
+static void urc_split_across_reads_in_poll_in(int chunk)
 {
 	/* Unsolicited: arrives at t+0 in 1-byte reads; a second URC comes 300 ms later. */
 	struct fake_step st[] = {{NULL, 0, "\r\n+UUSORD: 3,", 0, 0},
 	                         {NULL, 0, "512\r\n\r\n+UUSORD: 1,7\r\n", 0, 300}};
-	struct fake *f = fake_new(st, 2, 1);
+	struct fake *f = fake_new(st, 2, chunk);
 	struct at_client *at = client(f, NULL);
 	struct urcs u = {0};
 
-	(void)state;
 	assert_int_equal(at_urc_add(at, "+UUSORD:", on_urc, &u), FUOTA_OK);
 	assert_int_equal(at_poll(at, 100), FUOTA_OK);
 	assert_int_equal(u.n, 0); /* half a line is no URC yet */
@@ -151,6 +154,13 @@ static void test_urc_split_across_reads_in_poll(void **state)
 	assert_int_equal(at_urc_remove(at, "+UUSORD:"), FUOTA_ERR_NOT_FOUND);
 	at_destroy(at);
 	free(f);
+}
+
+static void test_urc_split_across_reads_in_poll(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		urc_split_across_reads_in_poll_in(chunks[c]);
 }
 
 static void test_prompt_and_payload(void **state)
@@ -184,23 +194,29 @@ static void test_prompt_and_payload(void **state)
 	}
 }
 
-static void test_prompt_never_comes(void **state)
+static void prompt_never_comes_in(int chunk)
 {
 	static const uint8_t data[] = {1, 2};
 	struct fake_step st[] = {
 	        {"AT+USOST=0,\"1.2.3.4\",7,2\r", 0, "\r\n+CME ERROR: 4\r\n", 0, 5}};
-	struct fake *f = fake_new(st, 1, 0);
+	struct fake *f = fake_new(st, 1, chunk);
 	struct at_client *at = client(f, NULL);
 	struct at_cmd cmd = {
 	        .text = "AT+USOST=0,\"1.2.3.4\",7,2", .prompt = '@', .data = data, .data_len = 2};
 	struct at_resp r;
 
-	(void)state;
 	assert_int_equal(at_cmd(at, &cmd, &r), AT_ERR_DEVICE);
 	assert_int_equal(r.code, 4);
 	assert_int_equal(f->n_writes, 2); /* no payload after an error */
 	at_destroy(at);
 	free(f);
+}
+
+static void test_prompt_never_comes(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		prompt_never_comes_in(chunks[c]);
 }
 
 static void test_binary_field(void **state)
@@ -236,15 +252,14 @@ static void test_binary_field(void **state)
 	}
 }
 
-static void test_timeout_sticky_and_counter(void **state)
+static void timeout_sticky_and_counter_in(int chunk)
 {
 	struct fake_step st[] = {{"AT+A\r", 0, "", 0, 0}, {"AT+C\r", 0, "\r\nOK\r\n", 0, 1}};
-	struct fake *f = fake_new(st, 2, 0);
+	struct fake *f = fake_new(st, 2, chunk);
 	struct at_client *at = client(f, NULL);
 	uint64_t t0 = f->now;
 	size_t sent;
 
-	(void)state;
 	assert_int_equal(at_cmdf(at, NULL, NULL, 700, "AT+A"), FUOTA_ERR_TIMEOUT);
 	assert_true(f->now >= t0 + 700 && f->now < t0 + 800);
 	assert_int_equal(at_timeouts(at), 1);
@@ -261,13 +276,19 @@ static void test_timeout_sticky_and_counter(void **state)
 	free(f);
 }
 
-static void test_sticky_after_error(void **state)
+static void test_timeout_sticky_and_counter(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		timeout_sticky_and_counter_in(chunks[c]);
+}
+
+static void sticky_after_error_in(int chunk)
 {
 	struct fake_step st[] = {{"AT+A\r", 0, "\r\nERROR\r\n", 0, 1}};
-	struct fake *f = fake_new(st, 1, 0);
+	struct fake *f = fake_new(st, 1, chunk);
 	struct at_client *at = client(f, NULL);
 
-	(void)state;
 	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+A"), AT_ERR_DEVICE);
 	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+B"), AT_ERR_DEVICE);
 	assert_false(fake_sent(f, "AT+B"));
@@ -276,18 +297,24 @@ static void test_sticky_after_error(void **state)
 	free(f);
 }
 
-static void test_guard_time(void **state)
+static void test_sticky_after_error(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		sticky_after_error_in(chunks[c]);
+}
+
+static void guard_time_in(int chunk)
 {
 	/* OK comes 5 ms after the command; a URC 15 ms after that restarts the guard. */
 	struct fake_step st[] = {{"AT+A\r", 0, "\r\nOK\r\n", 0, 5},
 	                         {NULL, 0, "\r\n+CEREG: 1\r\n", 0, 20},
 	                         {"AT+B\r", 0, "\r\nOK\r\n", 0, 5}};
-	struct fake *f = fake_new(st, 3, 0);
+	struct fake *f = fake_new(st, 3, chunk);
 	struct at_client *at = client(f, NULL);
 	struct urcs u = {0};
 	uint64_t t0 = f->now;
 
-	(void)state;
 	assert_int_equal(at_urc_add(at, "+CEREG:", on_urc, &u), FUOTA_OK);
 	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+A"), FUOTA_OK);
 	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+B"), FUOTA_OK);
@@ -299,6 +326,13 @@ static void test_guard_time(void **state)
 	assert_true(f->tx_at[2] <= t0 + 20 + 30);
 	at_destroy(at);
 	free(f);
+}
+
+static void test_guard_time(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		guard_time_in(chunks[c]);
 }
 
 struct rec {
