@@ -197,6 +197,22 @@ static void check_file(const struct rcv *r, const uint8_t *data, size_t len, uin
 		assert_int_equal(r->file[i], pad);
 }
 
+struct prog {
+	size_t calls, last, total;
+	bool backwards;
+};
+
+static bool on_progress(void *ctx, size_t sent, size_t total)
+{
+	struct prog *p = ctx;
+
+	p->backwards |= sent <= p->last || sent > total;
+	p->calls++;
+	p->last = sent;
+	p->total = total;
+	return true;
+}
+
 static void test_modes(void **state)
 {
 	static const size_t sizes[] = {0, 1, 128, 1000, 1024, 4097, 65536};
@@ -210,8 +226,16 @@ static void test_modes(void **state)
 			struct xm_config c = cfg_for(r, mode & 2);
 			uint8_t *d = pattern(sizes[s]);
 			struct xm_stats st;
+			struct prog pg = {0};
 
+			c.progress = on_progress;
+			c.progress_ctx = &pg;
 			assert_int_equal(xm_send(&c, d, sizes[s], &st), FUOTA_OK);
+			/* the progress: once a block, forward only, ending at the file's size */
+			assert_int_equal(pg.calls, st.blocks);
+			assert_false(pg.backwards);
+			assert_int_equal(pg.last, sizes[s]);
+			assert_true(pg.calls == 0 || pg.total == sizes[s]);
 			assert_int_equal(st.crc, (mode & 1) != 0);
 			assert_int_equal(st.handshake_ms, 1500);
 			check_file(r, d, sizes[s], 0x1a);
