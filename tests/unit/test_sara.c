@@ -438,6 +438,78 @@ static void test_cmd_check_refuses(void **state)
 	done(r);
 }
 
+/* A port with modem lines on a fake clock: every set_lines call, and when. */
+struct lines_port {
+	uint64_t now;
+	unsigned asserted;
+	unsigned mask[8], value[8];
+	uint64_t at[8];
+	size_t n;
+	struct cell_clock clock;
+	struct cell_serial serial;
+};
+
+static uint64_t lp_now(void *ctx)
+{
+	return ((struct lines_port *)ctx)->now;
+}
+
+static void lp_sleep(void *ctx, uint32_t ms)
+{
+	((struct lines_port *)ctx)->now += ms;
+}
+
+static int lp_set_lines(void *ctx, unsigned mask, unsigned value)
+{
+	struct lines_port *p = ctx;
+
+	assert_true(p->n < 8);
+	p->mask[p->n] = mask;
+	p->value[p->n] = value;
+	p->at[p->n++] = p->now;
+	p->asserted = (p->asserted & ~mask) | (value & mask);
+	return FUOTA_OK;
+}
+
+/* PWR_ON on DTR and RESET_N on RTS: each pulse asserts its line for its length, then releases
+ * it; a line not wired leaves its callback NULL (the ladder then says so). */
+static void test_hw_from_lines(void **state)
+{
+	static const struct cell_serial_ops ops = {.set_lines = lp_set_lines};
+	struct lines_port p = {.now = 1000};
+	struct sara_hw_lines l = {.serial = &p.serial, .clock = &p.clock};
+	struct sara_hw hw;
+
+	(void)state;
+	p.clock = (struct cell_clock){lp_now, lp_sleep, &p};
+	p.serial = (struct cell_serial){&ops, &p};
+	l.pwr_line = CELL_LINE_DTR;
+	l.reset_line = CELL_LINE_RTS;
+	assert_int_equal(sara_hw_from_lines(&hw, &l), FUOTA_OK);
+	assert_int_equal(hw.power_pulse(hw.ctx, 1500), FUOTA_OK);
+	assert_int_equal(hw.reset(hw.ctx, 150), FUOTA_OK);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.mask[0], CELL_LINE_DTR);
+	assert_int_equal(p.value[0], CELL_LINE_DTR);
+	assert_int_equal(p.mask[1], CELL_LINE_DTR);
+	assert_int_equal(p.value[1], 0);
+	assert_int_equal(p.at[1] - p.at[0], 1500);
+	assert_int_equal(p.mask[2], CELL_LINE_RTS);
+	assert_int_equal(p.value[2], CELL_LINE_RTS);
+	assert_int_equal(p.at[3] - p.at[2], 150);
+	assert_int_equal(p.asserted, 0);
+	l.reset_line = 0;
+	assert_int_equal(sara_hw_from_lines(&hw, &l), FUOTA_OK);
+	assert_null(hw.reset);
+	assert_non_null(hw.power_pulse);
+	l.reset_line = CELL_LINE_CTS; /* an input */
+	assert_int_equal(sara_hw_from_lines(&hw, &l), FUOTA_ERR_INVALID_ARG);
+	l.reset_line = CELL_LINE_DTR; /* the same line as PWR_ON */
+	assert_int_equal(sara_hw_from_lines(&hw, &l), FUOTA_ERR_INVALID_ARG);
+	l.reset_line = CELL_LINE_DTR | CELL_LINE_RTS;
+	assert_int_equal(sara_hw_from_lines(&hw, &l), FUOTA_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +525,7 @@ int main(void)
 	        cmocka_unit_test(test_recovery_ladder),
 	        cmocka_unit_test(test_held_resets),
 	        cmocka_unit_test(test_cmd_check_refuses),
+	        cmocka_unit_test(test_hw_from_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

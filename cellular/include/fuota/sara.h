@@ -28,6 +28,21 @@ struct sara_hw {
 	void *ctx;
 };
 
+/* PWR_ON and RESET_N wired to the serial port's output lines (a UART adapter's DTR and RTS,
+ * each through a transistor, so that an asserted line holds the module's pin low). A pulse
+ * asserts the line for its ms, waiting on clock (NULL: cell_clock_monotonic()), then releases
+ * it. pwr_line and reset_line are CELL_LINE_DTR, CELL_LINE_RTS or 0 (not wired). */
+struct sara_hw_lines {
+	struct cell_serial *serial;
+	const struct cell_clock *clock;
+	unsigned pwr_line;
+	unsigned reset_line;
+};
+/* Fills hw with pulses on those lines (NULL callbacks for a line not wired); hw->ctx points at
+ * lines, which must outlive hw. FUOTA_ERR_INVALID_ARG for an input line, two lines in one or the
+ * same line twice. A pulse on a port without modem lines (a pty) fails FUOTA_ERR_UNSUPPORTED. */
+int sara_hw_from_lines(struct sara_hw *hw, struct sara_hw_lines *lines);
+
 enum sara_event_kind {
 	SARA_EV_REG,         /* +CEREG URC: reg.stat */
 	SARA_EV_PDP_UP,      /* +UUPSDA success */
