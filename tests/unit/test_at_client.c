@@ -163,34 +163,45 @@ static void test_urc_split_across_reads_in_poll(void **state)
 		urc_split_across_reads_in_poll_in(chunks[c]);
 }
 
+/* The '>' of +UDWNFILE and the '@' of +USOST/+USOWR, then binary data with CR, LF, NUL and a
+ * quote; a URC after the payload. */
 static void test_prompt_and_payload(void **state)
 {
-	size_t c;
+	static const struct {
+		const char *text, *sent, *prompt_reply;
+		char prompt;
+	} kinds[] = {
+	        {"AT+UDWNFILE=\"f\",6", "AT+UDWNFILE=\"f\",6\r", "\r\n>", '>'},
+	        {"AT+USOWR=0,6", "AT+USOWR=0,6\r", "\r\n@", '@'},
+	};
+	size_t c, k;
 
 	(void)state;
-	for (c = 0; c < 3; c++) {
-		static const uint8_t data[] = {'a', '\r', '\n', 0, '"', 'z'};
-		struct fake_step st[] = {
-		        {"AT+UDWNFILE=\"f\",6\r", 0, "\r\n>", 0, 10},
-		        {"a\r\n\0\"z", 6, "\r\n+CEREG: 1\r\n\r\nOK\r\n", 0, 10},
-		};
-		struct fake *f = fake_new(st, 2, chunks[c]);
-		struct at_client *at = client(f, NULL);
-		struct at_cmd cmd = {.text = "AT+UDWNFILE=\"f\",6",
-		                     .prompt = '>',
-		                     .data = data,
-		                     .data_len = sizeof(data)};
-		struct urcs u = {0};
-		uint64_t t0 = f->now;
+	for (k = 0; k < 2; k++) {
+		for (c = 0; c < 3; c++) {
+			static const uint8_t data[] = {'a', '\r', '\n', 0, '"', 'z'};
+			struct fake_step st[] = {
+			        {kinds[k].sent, 0, kinds[k].prompt_reply, 0, 10},
+			        {"a\r\n\0\"z", 6, "\r\n+CEREG: 1\r\n\r\nOK\r\n", 0, 10},
+			};
+			struct fake *f = fake_new(st, 2, chunks[c]);
+			struct at_client *at = client(f, NULL);
+			struct at_cmd cmd = {.text = kinds[k].text,
+			                     .prompt = kinds[k].prompt,
+			                     .data = data,
+			                     .data_len = sizeof(data)};
+			struct urcs u = {0};
+			uint64_t t0 = f->now;
 
-		assert_int_equal(at_urc_add(at, "+CEREG:", on_urc, &u), FUOTA_OK);
-		assert_int_equal(at_cmd(at, &cmd, NULL), FUOTA_OK);
-		assert_int_equal(u.n, 1);
-		assert_int_equal(f->n_writes, 3); /* text, CR, payload */
-		/* the payload waited 50 ms after the prompt (which came 10 ms after the command) */
-		assert_true(f->tx_at[2] >= t0 + 10 + 50);
-		at_destroy(at);
-		free(f);
+			assert_int_equal(at_urc_add(at, "+CEREG:", on_urc, &u), FUOTA_OK);
+			assert_int_equal(at_cmd(at, &cmd, NULL), FUOTA_OK);
+			assert_int_equal(u.n, 1);
+			assert_int_equal(f->n_writes, 3); /* text, CR, payload */
+			/* the payload waited 50 ms after the prompt (10 ms after the command) */
+			assert_true(f->tx_at[2] >= t0 + 10 + 50);
+			at_destroy(at);
+			free(f);
+		}
 	}
 }
 
