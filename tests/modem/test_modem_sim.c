@@ -106,7 +106,9 @@ static void test_identity(void **state)
 	assert_int_equal(simh_at(h, "AT+UMNOPROF?", "+UMNOPROF: 90", "OK", NULL), 0);
 }
 
-/* +UMNOPROF needs the radio off, is kept in NVM; +CMEE is volatile and a reboot forgets it. */
+/* +UMNOPROF needs the radio off, is kept in NVM; +CMEE is volatile and a reboot forgets it; the
+ * socket hex mode is kept, as SARA-R5xxx-01B (firmware 03.15) keeps it (ubxlib sends
+ * AT+UDCONF=1,0 at every power-on for that reason, CELLULAR-NOTES §3.2). */
 static void test_nvm_reboot(void **state)
 {
 	struct simh *h = *state;
@@ -118,11 +120,13 @@ static void test_nvm_reboot(void **state)
 	assert_int_equal(simh_expect(h, "OK", 2000), 0);
 	assert_int_equal(simh_at(h, "AT+UMNOPROF=100", "OK", NULL), 0);
 	assert_int_equal(simh_at(h, "AT+CGDCONT=1,\"IP\",\"fuota.apn\"", "OK", NULL), 0);
+	assert_int_equal(simh_at(h, "AT+UDCONF=1,1", "OK", NULL), 0);
 	simh_ctl(h, "reboot"); /* unprompted */
 	assert_int_equal(simh_expect(h, "+UMSIM: READY", 3000), 0);
 	assert_int_equal(simh_at(h, "ATE0", "ATE0", "OK", NULL), 0);
 	assert_int_equal(simh_at(h, "AT+UMNOPROF?", "+UMNOPROF: 100", "OK", NULL), 0);
 	assert_int_equal(simh_at(h, "AT+CMEE?", "+CMEE: 0", "OK", NULL), 0);
+	assert_int_equal(simh_at(h, "AT+UDCONF=1", "+UDCONF: 1,1", "OK", NULL), 0);
 	assert_int_equal(simh_at(h, "AT+CGDCONT?",
 	                         "+CGDCONT: 1,\"IP\",\"fuota.apn\",\"0.0.0.0\",0,0", "OK", NULL),
 	                 0);

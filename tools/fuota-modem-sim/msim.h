@@ -65,6 +65,7 @@ struct msim_nvm {
 	char pdp_type[MSIM_CIDS][8];
 	int upsd_cid;   /* +UPSD=0,100 stored with +UPSDA=0,1 */
 	int upsd_proto; /* +UPSD=0,0 stored with +UPSDA=0,1 */
+	int hexmode;    /* +UDCONF=1: SARA-R5xxx-01B keeps the socket hex mode */
 };
 
 struct msim_dgram {

@@ -265,7 +265,8 @@ int msim_h_upsnd(struct msim *m, const struct msim_cmd *c)
 	return 0;
 }
 
-/* AT+UDCONF=1,<hex>: socket data in hex */
+/* AT+UDCONF=1,<hex>: socket data in hex; kept in NVM, as SARA-R5xxx-01B keeps it (ubxlib sends
+ * AT+UDCONF=1,0 at every power-on for that reason) */
 int msim_h_udconf(struct msim *m, const struct msim_cmd *c)
 {
 	long op, v;
@@ -279,5 +280,7 @@ int msim_h_udconf(struct msim *m, const struct msim_cmd *c)
 	if (msim_at_int(c, 1, 0, 1, &v) != 0)
 		return MSIM_CME_BAD_PARAM;
 	m->hexmode = v == 1;
+	m->nvm.hexmode = (int)v;
+	msim_nvm_changed(m);
 	return 0;
 }

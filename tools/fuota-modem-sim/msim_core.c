@@ -436,7 +436,7 @@ static void volatile_reset(struct msim *m)
 	m->cfun = m->nvm.cfun4 ? 4 : 1;
 	m->cereg_n = 0;
 	m->cereg_stat = 0;
-	m->hexmode = false;
+	m->hexmode = m->nvm.hexmode != 0;
 	m->line_n = 0;
 	m->line_overflow = false;
 	m->urcq_n = 0;

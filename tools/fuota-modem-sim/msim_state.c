@@ -71,6 +71,8 @@ static int apply(struct msim_nvm *n, const char *k, const char *v)
 		return set_int(&n->upsd_cid, v, -1, MSIM_CIDS);
 	if (!strcmp(k, "upsd_proto"))
 		return set_int(&n->upsd_proto, v, 0, 3);
+	if (!strcmp(k, "hexmode"))
+		return set_int(&n->hexmode, v, 0, 1);
 	if (!strncmp(k, "cgdcont", 7)) {
 		int cid;
 		char type[8], apn[MSIM_STR_MAX];
@@ -124,6 +126,7 @@ int msim_nvm_save(const struct msim_nvm *n, const char *path)
 	        n->mnoprof, n->cfun4, n->greeting);
 	fprintf(f, "greeting_text %s\nversion %s\necho %d\ncmee %d\nupsd_cid %d\nupsd_proto %d\n",
 	        n->greeting_text, n->version, n->echo, n->cmee, n->upsd_cid, n->upsd_proto);
+	fprintf(f, "hexmode %d\n", n->hexmode);
 	for (int i = 0; i < MSIM_CIDS; i++)
 		if (n->pdp_type[i][0])
 			fprintf(f, "cgdcont%d %s %s\n", i + 1, n->pdp_type[i], n->apn[i]);
