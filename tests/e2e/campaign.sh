@@ -164,6 +164,9 @@ cellular_gw_start() {
 		--reg-ms 100 >"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
 	CELL_PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$CP_DIR/modem.out" ] && break; sleep 0.1; done
+	# the log exists before the loop below reads it: under set -e a sed that finds no file
+	# (fuota-gw not yet forked to its redirection) ends the whole test
+	: >"$CP_DIR/gw.log"
 	"$BIN/fuota-gw" --queue "$CP_DIR/gw-queue" --port 0 --modem "$(head -1 "$CP_DIR/modem.out")" \
 		--broker "$CP_MQTT_HOST:$CP_MQTT_PORT" --prefix "$CP_GW_PREFIX" --state-s 5 \
 		--at-log "$CP_DIR/at.log" 2>"$CP_DIR/gw.log" </dev/null &
