@@ -339,11 +339,35 @@ static void guard_time_in(int chunk)
 	free(f);
 }
 
+/* With no URC the guard runs from the final result itself: OK 5 ms after AT+A, AT+B 25 ms
+ * later; a guard_ms of 20 (u-blox's minimum) is kept too. */
+static void guard_after_final_in(int chunk, uint32_t guard_ms)
+{
+	struct fake_step st[] = {{"AT+A\r", 0, "\r\nOK\r\n", 0, 5},
+	                         {"AT+B\r", 0, "\r\nOK\r\n", 0, 5}};
+	struct fake *f = fake_new(st, 2, chunk);
+	struct at_config cfg = {.guard_ms = guard_ms};
+	struct at_client *at = client(f, &cfg);
+	uint64_t t0 = f->now;
+	uint32_t want = guard_ms ? guard_ms : 25;
+
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+A"), FUOTA_OK);
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+B"), FUOTA_OK);
+	assert_int_equal(f->n_writes, 4);
+	assert_true(f->tx_at[2] >= t0 + 5 + want);
+	assert_true(f->tx_at[2] <= t0 + 5 + want + 5);
+	at_destroy(at);
+	free(f);
+}
+
 static void test_guard_time(void **state)
 {
 	(void)state;
-	for (size_t c = 0; c < 3; c++)
+	for (size_t c = 0; c < 3; c++) {
 		guard_time_in(chunks[c]);
+		guard_after_final_in(chunks[c], 0);
+		guard_after_final_in(chunks[c], 20);
+	}
 }
 
 struct rec {
