@@ -66,7 +66,10 @@ static int send_payload(struct at_client *at, const struct at_cmd *cmd)
 {
 	char note[64];
 
-	/* u-blox: wait 50 ms after the prompt before the data (ubxlib, SparkFun). */
+	/* u-blox's AT commands manual, +USOWR/+USOST binary syntax: "After the @ prompt
+	 * reception, wait for a minimum of 50 ms before sending data" (UBX-17003787 §18.10.4;
+	 * ubxlib and SparkFun wait 50 ms after '>' too). A minimum: nothing from u-blox allows
+	 * less, so the default stays 50 and a shorter prompt_delay_ms is at the user's risk. */
 	if (at->clk->sleep_ms)
 		at->clk->sleep_ms(at->clk->ctx, at->prompt_delay_ms);
 	snprintf(note, sizeof(note), "> [%zu bytes of data]", cmd->data_len);
