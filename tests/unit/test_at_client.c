@@ -13,6 +13,7 @@
 #include "fuota/at_client.h"
 #include "fuota/at_rx.h"
 #include "fuota/sara_parse.h"
+#include "fuota/xmodem.h"
 
 static const int chunks[] = {1, -1, 0};
 
@@ -547,6 +548,49 @@ static void test_raw_handover(void **state)
 		raw_handover_in(chunks[c]);
 }
 
+/* The hand-over as FOAT uses it: +UFWUPD: ONGOING, the module's 'C', an Xmodem transfer over
+ * the raw stream (a block, the EOT NAKed once), the AT reader back for the result URC. */
+static void xmodem_over_raw_in(int chunk)
+{
+	static const uint8_t file[10] = {'f', 'i', 'r', 'm', 'w', 'a', 'r', 'e', 0, '\r'};
+	uint8_t block[133];
+	size_t blen = xm_block(block, 1, file, sizeof(file), 128, true, 0x1a);
+	struct fake_step st[] = {
+	        {"AT+UFWUPD=1,115200\r", 0, "\r\nOK\r\n\r\n+UFWUPD: ONGOING\r\n", 0, 1},
+	        {NULL, 0, "C", 0, 20},
+	        {(const char *)block, blen, "\x06", 1, 2},
+	        {"\x04", 0, "\x15", 0, 2},
+	        {"\x04", 0, "\x06", 0, 2},
+	        {NULL, 0, "\r\n+UFWUPD: 128\r\n", 0, 30}};
+	struct fake *f = fake_new(st, 6, chunk);
+	struct at_client *at = client(f, NULL);
+	struct xm_config xc = {.clock = &f->clock};
+	struct xm_stats xs;
+	char line[64];
+
+	assert_int_equal(at_cmdf(at, NULL, NULL, 0, "AT+UFWUPD=1,115200"), FUOTA_OK);
+	assert_int_equal(at_wait_urc(at, "+UFWUPD:", 1000, line, sizeof(line)), FUOTA_OK);
+	assert_string_equal(line, "+UFWUPD: ONGOING");
+	assert_int_equal(at_raw_begin(at, &xc.io), FUOTA_OK);
+	assert_int_equal(xm_send(&xc, file, sizeof(file), &xs), FUOTA_OK);
+	assert_true(xs.crc);
+	assert_int_equal(xs.blocks, 1);
+	assert_int_equal(xs.resends, 0);
+	at_raw_end(at);
+	assert_int_equal(at_wait_urc(at, "+UFWUPD:", 1000, line, sizeof(line)), FUOTA_OK);
+	assert_string_equal(line, "+UFWUPD: 128");
+	assert_int_equal(f->next, 6);
+	at_destroy(at);
+	free(f);
+}
+
+static void test_xmodem_over_raw(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		xmodem_over_raw_in(chunks[c]);
+}
+
 static void test_hangup_and_overflow(void **state)
 {
 	char many[600] = "\r\n";
@@ -691,6 +735,7 @@ int main(void)
 	        cmocka_unit_test(test_log_masks_secrets),
 	        cmocka_unit_test(test_log_file),
 	        cmocka_unit_test(test_raw_handover),
+	        cmocka_unit_test(test_xmodem_over_raw),
 	        cmocka_unit_test(test_hangup_and_overflow),
 	        cmocka_unit_test(test_rx_line_limits),
 	        cmocka_unit_test(test_handler_sends_commands),
