@@ -52,6 +52,8 @@ uint64_t sim_rnd(struct sim_dev *d)
 /* A random delay in [0, 2^(BlockAckDelay + 4)] seconds, in ms (LoRaMac-node's formula). */
 int64_t sim_ack_delay_ms(struct sim_dev *d, uint8_t block_ack_delay)
 {
+	if (d->cfg.at_once)
+		return 0;
 	uint64_t span_ms = (1000ull << ((block_ack_delay & 7u) + 4u)) + 1;
 	return (int64_t)(sim_rnd(d) % span_ms);
 }
@@ -113,10 +115,12 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 	d->quiet_ms = now_ms;
 	d->offset_ms = cfg->clock_offset_ms;
 	d->rng = cfg->seed ^ cfg->dev_eui;
+	d->rep.counts.last_delete_index = -1;
 	clk_dev_init(&d->clk, cfg->clk_version);
-	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC). */
-	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC);
-	d->next_sync_ms = now_ms;
+	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC); a set clock too. */
+	d->synced = cfg->clock_set;
+	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC) && !cfg->clock_set;
+	d->next_sync_ms = cfg->clock_set ? NEVER : now_ms;
 	return FUOTA_OK;
 }
 
@@ -167,6 +171,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		struct clk_cmd cmd, ans;
 		struct fuota_parse_err err;
 		if (clk_decode(data, len, &pos, false, &cmd, &err) != FUOTA_OK) {
+			d->rep.counts.malformed++;
 			sim_fail(d, "port 202: undecodable %s (%s)",
 			         err.command ? err.command : "command",
 			         err.field ? err.field : "unknown CID");
@@ -191,6 +196,7 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			    FUOTA_OK)
 				break; /* token mismatch: not the answer to our request */
 			d->offset_ms += (int64_t)(int32_t)(new_s - now_s) * 1000;
+			d->rep.counts.time_ans++;
 			d->synced = true;
 			d->need_sync = resync;
 			d->next_sync_ms =
@@ -211,10 +217,12 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		case CLK_CID_FORCE_RESYNC:
 			sim_touch(d, now_ms);
 			clk_dev_on_request(&d->clk, &cmd);
+			d->rep.counts.force_resync++;
 			if (d->clk.nb_transmissions > 0) {
 				d->need_sync = true;
-				d->next_sync_ms = now_ms;
-				if (d->cfg.misbehave & SIM_MB_LBM_RESYNC)
+				d->next_sync_ms = now_ms + d->cfg.resync_delay_ms;
+				if ((d->cfg.misbehave & SIM_MB_LBM_RESYNC) &&
+				    !d->cfg.resync_delay_ms)
 					d->next_sync_ms +=
 					        SIM_LBM_RESYNC_MIN_MS +
 					        (int64_t)(sim_rnd(d) % (SIM_LBM_RESYNC_MAX_MS -
@@ -279,7 +287,7 @@ static void session_req(struct sim_dev *d, int64_t now_ms, const struct mc_cmd *
 	if (missed) {
 		/* v2 (and SWL2001 v1) answer StartMissed; LoRaMac-node v1 says McGroupUndefined
 		 * (PROTOCOL-NOTES P11). */
-		if (d->cfg.mc_version >= 2)
+		if (d->cfg.mc_version >= 2 || d->cfg.v1_start_missed)
 			s->start_missed = true;
 		else
 			s->group_undefined = true;
@@ -309,6 +317,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 		struct mc_cmd cmd, ans;
 		struct fuota_parse_err err;
 		if (mc_decode(data, len, &pos, false, d->cfg.mc_version, &cmd, &err) != FUOTA_OK) {
+			d->rep.counts.malformed++;
 			sim_fail(d, "port 200: undecodable %s (%s)",
 			         err.command ? err.command : "command",
 			         err.field ? err.field : "unknown CID");
@@ -325,6 +334,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			break;
 		case MC_CID_GROUP_STATUS: {
 			uint8_t mask = 0, total = 0, n = 0;
+			d->rep.counts.mc_status++;
 			for (uint8_t i = 0; i < MC_MAX_GROUPS; i++) {
 				if (!d->groups[i].defined)
 					continue;
@@ -345,6 +355,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			uint8_t id = cmd.u.setup_req.group_id & 3;
 			struct sim_group g = {0};
 			ans.u.setup_ans.group_id = id;
+			d->rep.counts.mc_setup++;
 			if (derive_group_keys(d, cmd.u.setup_req.mc_key_encrypted,
 			                      cmd.u.setup_req.mc_addr, &g) != FUOTA_OK) {
 				ans.u.setup_ans.id_error = true;
@@ -363,6 +374,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			uint8_t id = cmd.u.delete_req.group_id & 3;
 			ans.u.delete_ans.group_id = id;
 			ans.u.delete_ans.group_undefined = !d->groups[id].defined;
+			d->rep.counts.mc_delete++;
 			d->ended |= d->groups[id].defined;
 			memset(&d->groups[id], 0, sizeof(d->groups[id]));
 			d->rep.steps |= SIM_STEP_MC_DELETE;
@@ -389,6 +401,7 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 	while (pos < len) {
 		struct fmp_cmd cmd, ans = {.up = true};
 		if (fmp_decode(data, len, &pos, false, &cmd, NULL) != FUOTA_OK) {
+			d->rep.counts.malformed++;
 			sim_fail(d, "port 203: malformed downlink");
 			return;
 		}
@@ -397,7 +410,8 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			ans.u.pkg_ans.package_id = FMP_PACKAGE_ID;
 			ans.u.pkg_ans.version = 1;
 		} else if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE) {
-			ans.u.upgrade_ans.status = d->rep.verified  ? FMP_IMAGE_VALID
+			bool valid = d->rep.verified || (d->cfg.misbehave & SIM_MB_CLAIM_VALID);
+			ans.u.upgrade_ans.status = valid            ? FMP_IMAGE_VALID
 			                           : d->rep.decoded ? FMP_IMAGE_CORRUPT
 			                                            : FMP_IMAGE_NONE;
 			ans.u.upgrade_ans.next_fw_version = 1;
@@ -426,6 +440,8 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
 	case MC_FPORT: mc_downlink(d, now_ms, data, len, &a); break;
 	case FRAG_PORT: sim_frag_payload(d, now_ms, data, len, -1, &a); break;
 	case FMP_FPORT:
+		if (len > 0 && data[0] == FMP_CID_DEV_UPGRADE_IMAGE)
+			d->rep.counts.upgrade_image++;
 		if (!(d->cfg.misbehave & SIM_MB_TS006))
 			return FUOTA_OK;
 		fmp_downlink(d, now_ms, data, len, &a);
@@ -617,10 +633,12 @@ bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_u
 	if (d->need_sync && !silent && now_ms >= d->next_sync_ms) {
 		struct clk_cmd req;
 		size_t pos = 0;
-		clk_dev_app_time_req(&d->clk, sim_dev_seconds(d, now_ms), !d->synced, &req);
+		clk_dev_app_time_req(&d->clk, sim_dev_seconds(d, now_ms),
+		                     !d->synced || d->ans_required, &req);
 		if (clk_encode(&req, ul->data, sizeof(ul->data), &pos) == FUOTA_OK) {
 			ul->port = CLK_FPORT;
 			ul->len = pos;
+			d->ans_required = false;
 			d->next_sync_ms = now_ms + d->cfg.sync_retry_s * 1000ll;
 			if (d->clk.nb_transmissions > 0 && --d->clk.nb_transmissions == 0 &&
 			    d->synced)
@@ -637,6 +655,28 @@ send:
 	ul->fcnt = d->fcnt_up++;
 	d->rep.uplinks++;
 	return true;
+}
+
+void sim_dev_ask_time(struct sim_dev *d, int64_t now_ms, bool ans_required)
+{
+	d->need_sync = true;
+	d->next_sync_ms = now_ms;
+	d->ans_required = ans_required;
+}
+
+int64_t sim_dev_next_uplink_ms(const struct sim_dev *d)
+{
+	bool silent = d->cfg.misbehave & SIM_MB_SILENT;
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < d->n_ul; i++)
+		if (d->ul[i].not_before_ms < next)
+			next = d->ul[i].not_before_ms;
+	for (int i = 0; i < SIM_FRAG_SESSIONS && !silent; i++)
+		if (d->frag[i].ack_tries && d->frag[i].ack_next_ms < next)
+			next = d->frag[i].ack_next_ms;
+	if (d->need_sync && !silent && d->next_sync_ms < next)
+		next = d->next_sync_ms;
+	return next;
 }
 
 static int64_t done_grace_ms(const struct sim_dev *d)

@@ -19,6 +19,7 @@ static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 		return;
 	d->rep.steps |= SIM_STEP_DECODED;
 	d->rep.decoded = true;
+	d->rep.counts.images++;
 	bool ok = true;
 	if (d->cfg.has_expected_sha256) {
 		uint8_t md[32];
@@ -38,7 +39,8 @@ static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 		                            .frag_index = s->req.frag_index};
 		memcpy(p.descriptor, s->req.descriptor, 4);
 		d->rep.mic_checked = true;
-		d->rep.mic_ok = frag_mic_key(d->cfg.root_key, key) == FUOTA_OK &&
+		d->rep.mic_ok = !(d->cfg.misbehave & SIM_MB_BAD_MIC) &&
+		                frag_mic_key(d->cfg.root_key, key) == FUOTA_OK &&
 		                frag_mic_compute(key, &p, img, img_len, mic) == FUOTA_OK &&
 		                memcmp(mic, s->req.mic, 4) == 0;
 		memset(key, 0, sizeof(key));
@@ -49,7 +51,8 @@ static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 			ok = false;
 		}
 		if (s->req.ack_reception && !(d->cfg.misbehave & SIM_MB_SILENT)) {
-			s->ack_tries = 3; /* LBM repeats FragDataBlockReceivedReq up to 3 times */
+			/* LBM repeats FragDataBlockReceivedReq up to 3 times */
+			s->ack_tries = d->cfg.ack_tries ? d->cfg.ack_tries : 3;
 			s->ack_next_ms = now_ms + sim_ack_delay_ms(d, s->req.block_ack_delay);
 		}
 	}
@@ -65,11 +68,14 @@ static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct
 	struct sim_frag *s = &d->frag[idx];
 	a->frag_index = idx;
 	a->algo_unsupported = r->frag_algo != 0;
+	d->rep.counts.frag_setup++;
 	size_t need = frag_dec_mem_size(r->nb_frag, r->frag_size, 0);
 	a->not_enough_memory =
 	        (d->cfg.misbehave & SIM_MB_REJECT_FRAG) || need == 0 || need > d->cfg.mem_limit;
-	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt)
+	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt) {
 		a->session_cnt_replay = true;
+		d->rep.counts.cnt_replay++;
+	}
 	if (a->algo_unsupported || a->not_enough_memory || a->session_cnt_replay) {
 		sim_fail(d, "FragSessionSetupReq refused:%s%s%s",
 		         a->algo_unsupported ? " FragAlgo" : "",
@@ -120,6 +126,11 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 	}
 	if (group >= 0 && !(s->req.mc_group_mask & (1u << group)))
 		return; /* not from a group this session listens to */
+	if (f->n >= 1 && f->n <= 32 && (d->cfg.lose_frags >> (f->n - 1) & 1u)) {
+		d->rep.counts.lost_frags++;
+		return;
+	}
+	d->rep.counts.session_frags++;
 	if (s->done)
 		return;
 	/* LoRaMac-node's status: updated for each frame while decoding (frozen once done). */
@@ -187,12 +198,20 @@ static bool status_fields(const struct sim_dev *d, const struct sim_frag *s, boo
 	return true;
 }
 
-static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_status_req *r)
+/* group: the multicast group the request came through, or -1 for unicast. */
+static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_status_req *r,
+                        int group)
 {
 	struct sim_frag *s = &d->frag[r->frag_index & 3];
 	struct frag_cmd ans = {.type = FRAG_CMD_SESSION_STATUS_ANS};
 	struct frag_status_ans *a = &ans.u.status_ans;
 	a->frag_index = r->frag_index & 3;
+	if (!s->active)
+		d->rep.counts.status_other++;
+	else if (group < 0)
+		d->rep.counts.status_uc++;
+	else
+		d->rep.counts.status_mc++;
 	if (!s->active) {
 		if (d->cfg.frag_version < 2)
 			return; /* v1 has no way to say it */
@@ -237,6 +256,7 @@ void sim_frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, si
 		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
 			char msg[96];
 			fuota_parse_err_format(&it.err, msg, sizeof(msg));
+			d->rep.counts.malformed++;
 			sim_fail(d, "port 201: %s", msg);
 			return;
 		}
@@ -254,7 +274,9 @@ void sim_frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, si
 			d->rep.steps |= SIM_STEP_PKG_VERSION;
 			answer = true;
 			break;
-		case FRAG_CMD_SESSION_STATUS_REQ: frag_status(d, now_ms, &cmd.u.status_req); break;
+		case FRAG_CMD_SESSION_STATUS_REQ:
+			frag_status(d, now_ms, &cmd.u.status_req, group);
+			break;
 		case FRAG_CMD_SESSION_SETUP_REQ:
 			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
 			frag_setup(d, &cmd.u.setup_req, &ans.u.setup_ans);
@@ -268,6 +290,8 @@ void sim_frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, si
 			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index & 3;
 			ans.u.delete_ans.session_not_exist = !s->active;
 			d->ended |= s->active;
+			d->rep.counts.frag_delete++;
+			d->rep.counts.last_delete_index = cmd.u.delete_req.frag_index & 3;
 			sim_frag_drop(s);
 			d->rep.steps |= SIM_STEP_FRAG_DELETE;
 			answer = true;
@@ -279,6 +303,7 @@ void sim_frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, si
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS: {
 			struct sim_frag *s = &d->frag[cmd.u.block_received_ans.frag_index & 3];
 			s->ack_tries = 0;
+			d->rep.counts.block_acked++;
 			d->rep.steps |= SIM_STEP_BLOCK_ACKED;
 			break;
 		}
