@@ -424,6 +424,9 @@ void classify_frame(size_t i, const uint8_t *phy, size_t len)
 		assert_int_equal(frag_cmd_decode(clear, clen, FRAG_V2, FRAG_DOWN, FRAG_SIZE, &cmd,
 		                                 &used, NULL),
 		                 FUOTA_OK);
+		/* One TS004 command a frame, on its port. */
+		assert_int_equal(f.fport, FRAG_PORT);
+		assert_int_equal(used, clen);
 		if (cmd.type == FRAG_CMD_SESSION_STATUS_REQ) {
 			fi->kind = FRAME_STATUS;
 			fi->frag_index = cmd.u.status_req.frag_index;
