@@ -119,7 +119,8 @@ struct sim_dev_cfg {
 	                           * or 6 to 10 s at random with SIM_MB_LBM_RESYNC) */
 	bool v1_start_missed;     /* TS005 v1 answers StartMissed as SWL2001 does (else
 	                           * McGroupUndefined, as LoRaMac-node; PROTOCOL-NOTES P11) */
-	uint32_t lose_frags;      /* DataFragment N (1..32) with bit N-1 set never reaches it */
+	uint32_t lose_frags;      /* DataFragment N (1..32) of its session with bit N-1 set never
+	                           * reaches its decoder (the frame and its FCnt are taken) */
 };
 
 /* How often the device got each request (struct sim_dev_report.counts). */
