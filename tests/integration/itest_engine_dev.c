@@ -1,6 +1,9 @@
 /* The simulated devices and gateway of the itest_engine_* programs (see itest_engine_lib.h):
- * the fake clock and sink, the uplinks the devices send and what they make of each downlink,
- * the gateway frames, and pump, which carries everything until nothing moves. */
+ * the fake clock and sink; the devices, each fuota-sim's device model (sim_dev.h) with the
+ * network around it: what reaches it, when its answers go up; the gateway frames; and pump,
+ * which carries everything until nothing moves. */
+#include <openssl/evp.h>
+
 #include "itest_engine_lib.h"
 
 int64_t fake_clock(void *ctx)
@@ -49,14 +52,35 @@ int64_t true_gps_ms(void)
 	return gps_s * 1000 + T.now_ms % 1000;
 }
 
-uint32_t dev_time_s(const struct sim_dev *d)
+/* ---- the simulated devices: fuota-sim's device model ------------------------------------- */
+
+void dev_setup(struct tdev *d, const char *eui, uint8_t key_byte, int ts004)
 {
-	return lw_gps_wrap32((true_gps_ms() + d->clock_offset_ms) / 1000);
+	struct sim_dev_cfg c;
+	unsigned md_len = 0;
+
+	memset(d, 0, sizeof(*d));
+	memset(&c, 0, sizeof(c));
+	snprintf(d->eui, sizeof(d->eui), "%s", eui);
+	for (int i = 0; i < 16; i++)
+		d->key[i] = (uint8_t)(key_byte + i);
+	d->ts004 = ts004;
+	d->delete_index = -1;
+	c.dev_eui = strtoull(eui, NULL, 16);
+	memcpy(c.root_key, d->key, sizeof(c.root_key));
+	c.clk_version = c.mc_version = 1;
+	c.frag_version = ts004 >= 2 ? 2 : 1;
+	c.v2_seed = FRAG_SEED_RELATIVE;
+	c.mem_limit = (size_t)1 << 20;
+	c.has_expected_sha256 = true;
+	assert_int_equal(
+	        EVP_Digest(T.firmware, FW_SIZE, c.expected_sha256, &md_len, EVP_sha256(), NULL), 1);
+	c.at_once = c.clock_set = c.v1_start_missed = true;
+	c.ack_tries = 1;
+	assert_int_equal(sim_dev_init(&d->m, &c, true_gps_ms()), FUOTA_OK);
 }
 
-/* ---- the simulated devices -------------------------------------------------------------- */
-
-struct sim_dev *dev_by_eui(const char *eui)
+struct tdev *dev_by_eui(const char *eui)
 {
 	for (size_t i = 0; i < T.n_devs; i++)
 		if (strcmp(T.devs[i].eui, eui) == 0)
@@ -64,13 +88,12 @@ struct sim_dev *dev_by_eui(const char *eui)
 	return NULL;
 }
 
-void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8_t *data,
-            size_t len)
+void uplink(struct engine *e, const struct tdev *d, uint8_t port, const uint8_t *data, size_t len)
 {
 	uplink_app(e, d, APP_ID, port, data, len);
 }
 
-void uplink_app(struct engine *e, const struct sim_dev *d, const char *app, uint8_t port,
+void uplink_app(struct engine *e, const struct tdev *d, const char *app, uint8_t port,
                 const uint8_t *data, size_t len)
 {
 	struct cs_uplink u;
@@ -125,347 +148,240 @@ void send_ack(struct engine *e, const struct cs_gw_ack *a)
 	assert_int_equal(engine_on_ack(e, a), FUOTA_OK);
 }
 
-void dev_app_time_req(struct engine *e, struct sim_dev *d)
+int64_t dev_offset_ms(const struct tdev *d)
 {
-	struct clk_cmd req;
-	uint8_t buf[8];
-	size_t pos = 0;
+	int64_t now = true_gps_ms();
 
-	clk_dev_app_time_req(&d->clk, dev_time_s(d), true, &req);
-	assert_int_equal(clk_encode(&req, buf, sizeof(buf), &pos), FUOTA_OK);
-	uplink(e, d, CLK_FPORT, buf, pos);
+	return sim_dev_clock_ms(&d->m, now) - now;
 }
 
-void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+void dev_set_offset(struct tdev *d, int64_t ms)
 {
-	size_t pos = 0;
+	d->m.offset_ms += ms - dev_offset_ms(d);
+}
 
-	while (pos < len) {
-		struct clk_cmd cmd;
-		uint32_t new_time = 0;
-		bool resync = false;
+void dev_max_frags(struct tdev *d, uint32_t max_frags)
+{
+	d->m.cfg.mem_limit = frag_dec_mem_size(max_frags, FRAG_SIZE, 0);
+}
 
-		assert_int_equal(clk_decode(p, len, &pos, false, &cmd, NULL), FUOTA_OK);
-		if (cmd.cid == CLK_CID_PACKAGE_VERSION) {
-			uint8_t ans[3] = {0x00, CLK_PACKAGE_ID, 1};
+void dev_impostor(struct tdev *d)
+{
+	struct sim_dev_cfg c = d->m.cfg;
 
-			uplink(e, d, CLK_FPORT, ans, sizeof(ans));
-		} else if (cmd.cid == CLK_CID_APP_TIME) {
-			uint32_t before = dev_time_s(d);
+	c.misbehave = SIM_MB_TS006 | SIM_MB_CLAIM_VALID;
+	d->impostor = calloc(1, sizeof(*d->impostor));
+	assert_non_null(d->impostor);
+	assert_int_equal(sim_dev_init(d->impostor, &c, true_gps_ms()), FUOTA_OK);
+}
 
-			assert_int_equal(
-			        clk_dev_on_app_time_ans(&d->clk, &cmd, before, &new_time, &resync),
-			        FUOTA_OK);
-			d->clock_offset_ms += ((int64_t)new_time - (int64_t)before) * 1000;
-			d->time_answers++;
-		} else if (cmd.cid == CLK_CID_FORCE_RESYNC) {
-			assert_int_equal(clk_dev_on_request(&d->clk, &cmd), FUOTA_OK);
-			d->resyncs++;
-			if (d->resync_delay_ms > 0)
-				d->time_req_ms = T.now_ms + d->resync_delay_ms;
-			else
-				dev_app_time_req(e, d);
-		}
+enum frag_dec_state dev_dec_state(const struct tdev *d)
+{
+	const struct sim_frag *s = &d->m.frag[d->setup.frag_index & 3];
+
+	if (d->has_session && s->active)
+		return frag_dec_state(&s->dec);
+	return d->decoded ? FRAG_DEC_DONE : FRAG_DEC_ONGOING;
+}
+
+void devs_free(void)
+{
+	for (size_t i = 0; i < T.n_devs; i++) {
+		sim_dev_free(&T.devs[i].m);
+		sim_dev_free(T.devs[i].impostor);
+		free(T.devs[i].impostor);
+	}
+	T.n_devs = 0;
+}
+
+/* The view of the model (struct tdev) after it took something. */
+static void dev_view_ts005(struct tdev *d)
+{
+	d->has_group = false;
+	for (int i = 0; i < MC_MAX_GROUPS; i++) {
+		const struct sim_group *g = &d->m.groups[i];
+		uint32_t unit = g->class_b ? 128 : 1;
+		uint8_t t = 0;
+
+		if (!g->defined)
+			continue;
+		d->has_group = true;
+		d->mc_addr = g->mc_addr;
+		if (!g->has_session)
+			continue;
+		/* Class B sessions start on a beacon period (ChirpStack aligns them). */
+		if (g->class_b)
+			assert_int_equal(g->start % 128, 0);
+		while (t < 15 && (unit << t) < g->duration_s)
+			t++;
+		d->session_time = g->start;
+		d->session_timeout = t;
 	}
 }
 
-/* TS006 DevUpgradeImageReq (CID 0x04, no payload): DevUpgradeImageAns `04 03` + version 4 LE
- * once its decoder rebuilt the image, `04 00` (NoFirmwarePresent) before. */
-void dev_port203(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+static void dev_view(struct tdev *d)
 {
-	uint8_t ans[6] = {FMP_CID_DEV_UPGRADE_IMAGE, FMP_IMAGE_NONE, 0x04, 0x03, 0x02, 0x01};
-	bool valid = d->has_session && frag_dec_state(&d->dec) == FRAG_DEC_DONE;
+	const struct sim_dev_counts *c = &d->m.rep.counts;
 
-	if (len < 1 || p[0] != FMP_CID_DEV_UPGRADE_IMAGE)
-		fail_msg("port 203: unexpected command");
-	d->upgrade_reqs++;
-	if (d->ts006_forged) {
-		/* The same DevEUI in another application claims a valid image. */
-		ans[1] = FMP_IMAGE_VALID;
-		uplink_app(e, d, "app-2", FMP_FPORT, ans, 6);
-		ans[1] = FMP_IMAGE_NONE;
+	dev_view_ts005(d);
+	d->has_session = false;
+	for (int i = 0; i < SIM_FRAG_SESSIONS; i++) {
+		const struct sim_frag *s = &d->m.frag[i];
+
+		if (!s->active)
+			continue;
+		if (d->seen_setups != c->frag_setup)
+			d->mic_ok = d->decoded = false; /* a new session */
+		d->has_session = d->had_session = true;
+		d->setup = s->req;
+		d->lmn_counter = s->lmn_counter;
 	}
-	if (!d->ts006)
+	d->seen_setups = c->frag_setup;
+	if (d->seen_images != c->images) {
+		d->decoded = true;
+		d->mic_ok = d->ts004 >= 2 && d->m.rep.mic_checked && d->m.rep.mic_ok;
+	}
+	d->seen_images = c->images;
+	d->frames = c->session_frags;
+	d->foreign = d->m.rep.other_session;
+	d->deletes = c->frag_delete + c->mc_delete;
+	d->delete_index = c->last_delete_index;
+	d->resyncs = c->force_resync;
+	d->time_answers = c->time_ans;
+	d->setup_reqs = c->mc_setup;
+	d->status_reqs = c->status_uc;
+	d->mc_status_reqs = c->status_mc;
+	d->mc_status_other = c->status_other;
+	d->upgrade_reqs = c->upgrade_image;
+	d->block_acks = c->block_acked;
+}
+
+/* The device's FragDataBlockReceivedReq: lost, held for later (report_late) or sent. */
+static void dev_report(struct engine *e, struct tdev *d, const struct sim_uplink *ul)
+{
+	if (d->lost_reports > 0) {
+		d->lost_reports--;
+	} else if (d->report_late) {
+		memcpy(d->held_report, ul->data, ul->len);
+		d->held_report_len = ul->len;
+	} else {
+		uplink(e, d, ul->port, ul->data, ul->len);
+		d->reported_ms = T.now_ms;
+	}
+}
+
+static void send_held_report(struct engine *e, struct tdev *d)
+{
+	if (d->held_report_len == 0)
 		return;
-	if (valid)
-		ans[1] = FMP_IMAGE_VALID;
-	uplink(e, d, FMP_FPORT, ans, valid ? 6 : 2);
+	uplink(e, d, FRAG_PORT, d->held_report, d->held_report_len);
+	d->held_report_len = 0;
+	d->reported_ms = T.now_ms;
 }
 
-void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
-{
-	size_t pos = 0;
-
-	while (pos < len) {
-		struct mc_cmd cmd, ans;
-		uint8_t out[16];
-		size_t olen = 0;
-
-		assert_int_equal(mc_decode(p, len, &pos, false, 1, &cmd, NULL), FUOTA_OK);
-		memset(&ans, 0, sizeof(ans));
-		ans.cid = cmd.cid;
-		ans.up = true;
-		switch (cmd.cid) {
-		case MC_CID_PACKAGE_VERSION:
-			ans.u.pkg_ans.package_id = MC_PACKAGE_ID;
-			ans.u.pkg_ans.version = 1;
-			break;
-		case MC_CID_GROUP_SETUP: {
-			uint8_t root[16], kek[16], mc_key[16];
-
-			/* The device side of the key hierarchy: McKey = encrypt(McKEKey, ...). */
-			assert_int_equal(mc_root_key_from_gen_app_key(d->key, root), FUOTA_OK);
-			assert_int_equal(mc_ke_key_from_root(root, kek), FUOTA_OK);
-			assert_int_equal(
-			        mc_key_decrypt(kek, cmd.u.setup_req.mc_key_encrypted, mc_key),
-			        FUOTA_OK);
-			d->mc_addr = cmd.u.setup_req.mc_addr;
-			assert_int_equal(
-			        mc_session_keys(mc_key, d->mc_addr, d->app_s_key, d->nwk_s_key),
-			        FUOTA_OK);
-			d->next_fcnt = cmd.u.setup_req.min_fcnt;
-			d->has_group = true;
-			d->setup_reqs++;
-			ans.u.setup_ans.group_id = cmd.u.setup_req.group_id;
-			break;
-		}
-		case MC_CID_CLASS_B_SESSION:
-			/* Class B sessions start on a beacon period (ChirpStack aligns them). */
-			assert_int_equal(cmd.u.session_req.session_time % 128, 0);
-			/* fall through */
-		case MC_CID_CLASS_C_SESSION: {
-			uint32_t tts = 0;
-			bool missed = false;
-
-			d->session_time = cmd.u.session_req.session_time;
-			d->session_timeout = cmd.u.session_req.timeout;
-			mc_time_to_start(d->session_time, dev_time_s(d), true, &tts, &missed);
-			ans.u.session_ans.group_id = cmd.u.session_req.group_id;
-			ans.u.session_ans.start_missed = missed;
-			ans.u.session_ans.has_time_to_start = !missed;
-			ans.u.session_ans.time_to_start = tts;
-			break;
-		}
-		case MC_CID_GROUP_DELETE:
-			d->has_group = false;
-			d->deletes++;
-			ans.u.delete_ans.group_id = cmd.u.delete_req.group_id;
-			break;
-		default: fail_msg("unexpected TS005 command %u", cmd.cid);
-		}
-		assert_int_equal(mc_encode(&ans, out, sizeof(out), &olen), FUOTA_OK);
-		uplink(e, d, MC_FPORT, out, olen);
-	}
-}
-
-void dev_session_setup(struct sim_dev *d, const struct frag_setup_req *s)
-{
-	struct frag_code code = {s->nb_frag, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, FRAG_SEED_RELATIVE};
-	size_t need = frag_dec_mem_size(s->nb_frag, s->frag_size, s->nb_frag);
-
-	free(d->mem);
-	d->mem = malloc(need);
-	assert_non_null(d->mem);
-	assert_int_equal(frag_dec_init(&d->dec, &code, s->frag_size, s->padding, d->mem, need),
-	                 FUOTA_OK);
-	d->setup = *s;
-	d->has_session = true;
-	d->mic_ok = false;
-}
-
-/* A v2 device checks the data-block MIC over the rebuilt image (PROTOCOL-NOTES §4.6). */
-bool dev_mic_ok(const struct sim_dev *d)
-{
-	const uint8_t *image;
-	size_t len;
-	uint8_t key[16], mic[4];
-
-	if (d->bad_mic || frag_dec_image(&d->dec, &image, &len) != FUOTA_OK)
-		return false;
-	assert_int_equal(engine_data_block_int_key(d->key, key), FUOTA_OK);
-	assert_int_equal(engine_data_block_mic(key, d->setup.session_cnt, d->setup.frag_index,
-	                                       d->setup.descriptor, image, len, mic),
-	                 FUOTA_OK);
-	return memcmp(mic, d->setup.mic, 4) == 0;
-}
-
-/* FragSessionStatusAns of the device's session, as its decoder stands: NbFragReceived counts
- * every frame the decoder took (uncoded and parity), MissingFrag the uncoded fragments it does
- * not know yet (0 once it has the image), saturating at 255. */
-void dev_status_ans(const struct sim_dev *d, struct frag_cmd *ans)
-{
-	struct frag_dec_stats st;
-
-	frag_dec_get_stats(&d->dec, &st);
-	memset(ans, 0, sizeof(*ans));
-	ans->type = FRAG_CMD_SESSION_STATUS_ANS;
-	ans->u.status_ans.frag_index = d->setup.frag_index;
-	ans->u.status_ans.nb_received = (uint16_t)st.received;
-	ans->u.status_ans.missing_frag = (uint8_t)(frag_dec_state(&d->dec) == FRAG_DEC_DONE
-	                                                   ? 0
-	                                                   : (st.missing > 255 ? 255 : st.missing));
-	ans->u.status_ans.memory_error = st.not_enough_memory;
-	if (d->answers_as == ANS_LORAMAC_NODE) {
-		uint32_t c = d->lmn_counter, m = d->setup.nb_frag;
-		uint32_t before = (c > 0 ? c - 1 : 0) < m ? (c > 0 ? c - 1 : 0) : m;
-		uint32_t taken = d->lmn_uncoded - (c >= 1 && c <= m ? 1u : 0u);
-		uint32_t lost = before - taken;
-
-		ans->u.status_ans.nb_received = (uint16_t)c;
-		ans->u.status_ans.missing_frag = (uint8_t)(lost > 255 ? 255 : lost);
-	}
-	if (d->answers_as == ANS_LBM && frag_dec_state(&d->dec) == FRAG_DEC_DONE &&
-	    st.recovered == 0) {
-		ans->u.status_ans.nb_received = d->setup.nb_frag;
-		ans->u.status_ans.missing_frag = 1;
-	}
-	/* v2 MICError: the rebuilt image failed its check (only once it is rebuilt). */
-	ans->u.status_ans.mic_error =
-	        d->ts004 >= 2 && frag_dec_state(&d->dec) == FRAG_DEC_DONE && !d->mic_ok;
-}
-
-void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len)
+/* Its answer to a multicast FragSessionStatusReq leaves in a later uplink (deliver_answers). */
+static void dev_schedule_answer(struct tdev *d, const struct sim_uplink *ul)
 {
 	enum frag_version v = d->ts004 >= 2 ? FRAG_V2 : FRAG_V1;
-	struct frag_cmd_iter it;
-
-	frag_cmd_iter_init(&it, p, len, v, FRAG_DOWN, 0);
-	while (frag_cmd_iter_more(&it)) {
-		struct frag_cmd cmd, ans;
-		uint8_t out[16];
-		size_t olen = 0;
-
-		assert_int_equal(frag_cmd_iter_next(&it, &cmd), FUOTA_OK);
-		memset(&ans, 0, sizeof(ans));
-		switch (cmd.type) {
-		case FRAG_CMD_PACKAGE_VERSION_REQ:
-			ans.type = FRAG_CMD_PACKAGE_VERSION_ANS;
-			ans.u.version_ans.package_id = FRAG_PACKAGE_ID;
-			ans.u.version_ans.package_version = (uint8_t)d->ts004;
-			break;
-		case FRAG_CMD_SESSION_SETUP_REQ:
-			if (d->ts004 >= 2) {
-				/* The device refuses a SessionCnt it has seen (replay). */
-				assert_true(cmd.u.setup_req.session_cnt > d->last_cnt);
-				d->last_cnt = cmd.u.setup_req.session_cnt;
-			}
-			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
-			ans.u.setup_ans.frag_index = cmd.u.setup_req.frag_index;
-			if (d->max_frags && cmd.u.setup_req.nb_frag > d->max_frags) {
-				ans.u.setup_ans.not_enough_memory = true;
-				break;
-			}
-			dev_session_setup(d, &cmd.u.setup_req);
-			break;
-		case FRAG_CMD_SESSION_STATUS_REQ:
-			/* fuotad asks each device about its own session only. */
-			assert_int_equal(cmd.u.status_req.frag_index, d->setup.frag_index);
-			d->status_reqs++;
-			if (d->holds_report && !d->report_after_status) {
-				d->holds_report = false;
-				uplink(e, d, FRAG_PORT, d->held_report, sizeof(d->held_report));
-				d->reported_ms = T.now_ms;
-			}
-			dev_status_ans(d, &ans);
-			break;
-		case FRAG_CMD_SESSION_DELETE_REQ:
-			d->has_session = false;
-			d->deletes++;
-			d->delete_index = cmd.u.delete_req.frag_index;
-			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
-			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index;
-			break;
-		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS:
-			assert_int_equal(cmd.u.block_received_ans.frag_index, d->setup.frag_index);
-			d->block_acks++;
-			continue;
-		default: fail_msg("unexpected TS004 command %d", cmd.type);
-		}
-		assert_int_equal(frag_cmd_encode(&ans, v, out, sizeof(out), &olen), FUOTA_OK);
-		uplink(e, d, FRAG_PORT, out, olen);
-		if (ans.type == FRAG_CMD_SESSION_STATUS_ANS && d->holds_report) {
-			d->holds_report = false;
-			uplink(e, d, FRAG_PORT, d->held_report, sizeof(d->held_report));
-			d->reported_ms = T.now_ms;
-		}
-	}
-}
-
-/* A multicast FragSessionStatusReq (adaptive rounds). With Participants = 0 only a device still
- * missing fragments of that session answers; it answers after a delay within
- * 2^(BlockAckDelay + 4) s, here 1 to 15 s by its place in the fleet, in its next uplink
- * (delivered by run()). A v2 device asked about a session it does not have says
- * SessionDoesNotExist (as fuota-sim's devices do), a v1 device cannot say it and keeps quiet. */
-void dev_multicast_status(struct sim_dev *d, const struct frag_status_req *r)
-{
+	size_t i = (size_t)(d - T.devs), used = 0;
 	struct status_answer *a;
 	struct frag_cmd ans;
-	size_t i = (size_t)(d - T.devs);
 
-	if (r->frag_index != d->setup.frag_index) {
-		d->mc_status_other++;
-		if (d->ts004 < 2)
-			return;
-		memset(&ans, 0, sizeof(ans));
-		ans.type = FRAG_CMD_SESSION_STATUS_ANS;
-		ans.u.status_ans.frag_index = r->frag_index;
-		ans.u.status_ans.session_not_exist = true;
-	} else {
-		d->mc_status_reqs++;
-		if (!r->participants && frag_dec_state(&d->dec) == FRAG_DEC_DONE)
-			return;
-		if (d->lost_answers > 0) {
-			d->lost_answers--;
-			return;
-		}
-		dev_status_ans(d, &ans);
+	assert_int_equal(frag_cmd_decode(ul->data, ul->len, v, FRAG_UP, 0, &ans, &used, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(ans.type, FRAG_CMD_SESSION_STATUS_ANS);
+	if (!ans.u.status_ans.session_not_exist && d->lost_answers > 0) {
+		d->lost_answers--;
+		return;
 	}
-	assert_true(T.n_answers < MAX_ANSWERS);
+	assert_true(T.n_answers < MAX_ANSWERS && ul->len <= sizeof(a->data));
 	a = &T.answers[T.n_answers++];
 	memset(a, 0, sizeof(*a));
 	a->dev = i;
-	a->frag_index = r->frag_index;
+	a->frag_index = ans.u.status_ans.frag_index;
 	a->not_exist = ans.u.status_ans.session_not_exist;
-	a->req = T.mc_status[r->frag_index & 3];
+	a->req = T.mc_status[a->frag_index & 3];
 	a->received = ans.u.status_ans.nb_received;
 	a->missing = ans.u.status_ans.missing_frag;
 	a->due_ms = T.now_ms + 1000 + (int64_t)(i * 4000 % 15000);
+	memcpy(a->data, ul->data, ul->len);
+	a->len = ul->len;
+	a->frags_at = d->m.rep.counts.session_frags;
+}
+
+/* What the device has to send at gps_ms goes up, as the network carries it (struct tdev);
+ * after_mc: it answers a multicast frame. */
+static void dev_flush(struct engine *e, struct tdev *d, bool after_mc, int64_t gps_ms)
+{
+	struct sim_uplink ul;
+
+	while (sim_dev_uplink(&d->m, gps_ms, false, &ul)) {
+		bool frag = ul.port == FRAG_PORT && ul.len > 0;
+
+		if (frag && ul.data[0] == FRAG_CID_DATA_BLOCK_RECEIVED) {
+			dev_report(e, d, &ul);
+		} else if (frag && ul.data[0] == FRAG_CID_SESSION_STATUS && after_mc) {
+			dev_schedule_answer(d, &ul);
+		} else if (frag && ul.data[0] == FRAG_CID_SESSION_STATUS) {
+			if (!d->report_after_status)
+				send_held_report(e, d);
+			uplink(e, d, ul.port, ul.data, ul.len);
+			send_held_report(e, d);
+		} else {
+			uplink(e, d, ul.port, ul.data, ul.len);
+		}
+	}
+}
+
+void dev_app_time_req(struct engine *e, struct tdev *d)
+{
+	sim_dev_ask_time(&d->m, true_gps_ms(), true);
+	dev_flush(e, d, false, true_gps_ms());
+}
+
+/* The impostor's answer goes up as another application's. */
+static void impostor_downlink(struct engine *e, struct tdev *d, uint8_t port, const uint8_t *p,
+                              size_t len)
+{
+	struct sim_uplink ul;
+
+	(void)sim_dev_downlink(d->impostor, true_gps_ms(), port, p, len);
+	while (sim_dev_uplink(d->impostor, true_gps_ms(), false, &ul))
+		uplink_app(e, d, "app-2", ul.port, ul.data, ul.len);
+}
+
+void dev_downlink(struct engine *e, struct tdev *d, uint8_t port, const uint8_t *p, size_t len)
+{
+	struct sim_dev_counts before = d->m.rep.counts;
+	const struct sim_dev_counts *c = &d->m.rep.counts;
+
+	if (d->impostor && port == FMP_FPORT)
+		impostor_downlink(e, d, port, p, len);
+	/* A refusal (NotEnoughMemory, StartMissed) is a failure in the model's report. */
+	(void)sim_dev_downlink(&d->m, true_gps_ms(), port, p, len);
+	assert_int_equal(c->malformed, before.malformed);       /* every command decodes */
+	assert_int_equal(c->cnt_replay, before.cnt_replay);     /* no SessionCnt replayed */
+	assert_int_equal(c->mc_status, before.mc_status);       /* no TS005 command unasked */
+	assert_int_equal(c->status_other, before.status_other); /* asked about its own session */
+	dev_view(d);
+	dev_flush(e, d, false, true_gps_ms());
 }
 
 /* Delivers the status answers due by now (in the order given; their delays only spread them),
- * and the delayed AppTimeReq of devices forced to resynchronise. */
+ * and what the devices send by themselves (the delayed AppTimeReq of a forced resync). */
 void deliver_answers(struct engine *e)
 {
-	for (size_t i = 0; i < T.n_devs; i++) {
-		struct sim_dev *d = &T.devs[i];
-
-		if (d->time_req_ms != 0 && d->time_req_ms <= T.now_ms) {
-			d->time_req_ms = 0;
-			dev_app_time_req(e, d);
-		}
-	}
+	for (size_t i = 0; i < T.n_devs; i++)
+		if (!T.devs[i].mute)
+			dev_flush(e, &T.devs[i], false, true_gps_ms());
 	while (T.next_answer < T.n_answers && T.answers[T.next_answer].due_ms <= T.now_ms) {
 		struct status_answer *a = &T.answers[T.next_answer++];
-		struct sim_dev *d = &T.devs[a->dev];
-		struct frag_cmd ans;
-		uint8_t out[16];
-		size_t olen = 0;
+		struct tdev *d = &T.devs[a->dev];
 
-		if (a->not_exist) {
-			memset(&ans, 0, sizeof(ans));
-			ans.type = FRAG_CMD_SESSION_STATUS_ANS;
-			ans.u.status_ans.frag_index = (uint8_t)a->frag_index;
-			ans.u.status_ans.session_not_exist = true;
-		} else {
-			dev_status_ans(d, &ans);
-			/* Nothing reached it during the wait. */
-			assert_int_equal(ans.u.status_ans.nb_received, a->received);
-			assert_int_equal(ans.u.status_ans.missing_frag, a->missing);
-		}
-		assert_int_equal(frag_cmd_encode(&ans, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, out,
-		                                 sizeof(out), &olen),
-		                 FUOTA_OK);
-		uplink(e, d, FRAG_PORT, out, olen);
+		/* Nothing reached it during the wait. */
+		if (!a->not_exist)
+			assert_int_equal(d->m.rep.counts.session_frags, a->frags_at);
+		uplink(e, d, FRAG_PORT, a->data, a->len);
 	}
 }
 
@@ -473,10 +389,14 @@ void deliver_answers(struct engine *e)
 int64_t answer_due(void)
 {
 	int64_t due = T.next_answer < T.n_answers ? T.answers[T.next_answer].due_ms : INT64_MAX;
+	int64_t gps_to_unix = T.now_ms - true_gps_ms();
 
-	for (size_t i = 0; i < T.n_devs; i++)
-		if (T.devs[i].time_req_ms != 0 && T.devs[i].time_req_ms < due)
-			due = T.devs[i].time_req_ms;
+	for (size_t i = 0; i < T.n_devs; i++) {
+		int64_t at = sim_dev_next_uplink_ms(&T.devs[i].m);
+
+		if (!T.devs[i].mute && at != INT64_MAX && at + gps_to_unix < due)
+			due = at + gps_to_unix;
+	}
 	return due;
 }
 
@@ -486,23 +406,27 @@ void classify_frame(size_t i, const uint8_t *phy, size_t len)
 	struct frame_info *fi = &T.frame_info[i];
 
 	memset(fi, 0, sizeof(*fi));
-	for (size_t k = 0; k < T.n_devs; k++) {
-		const struct sim_dev *d = &T.devs[k];
+	for (size_t k = 0; k < T.n_devs * MC_MAX_GROUPS; k++) {
+		const struct sim_group *g = &T.devs[k / MC_MAX_GROUPS].m.groups[k % MC_MAX_GROUPS];
+		uint32_t next = g->has_last ? g->last_fcnt + 1 : g->min_fcnt;
 		struct lw_frame f;
 		uint32_t fcnt = 0;
 		uint8_t clear[LW_PHY_MAX_LEN];
 		size_t clen = 0, used = 0;
 		struct frag_cmd cmd;
 
-		if (!d->has_group || d->mc_addr != T.frame_addr[i])
+		if (!g->defined || g->mc_addr != T.frame_addr[i])
 			continue;
-		assert_int_equal(lw_frame_open(phy, len, d->app_s_key, d->nwk_s_key,
-		                               (uint16_t)(d->next_fcnt >> 16), &f, &fcnt, clear,
+		assert_int_equal(lw_frame_open(phy, len, g->app_s_key, g->nwk_s_key,
+		                               (uint16_t)(next >> 16), &f, &fcnt, clear,
 		                               sizeof(clear), &clen),
 		                 FUOTA_OK);
 		assert_int_equal(frag_cmd_decode(clear, clen, FRAG_V2, FRAG_DOWN, FRAG_SIZE, &cmd,
 		                                 &used, NULL),
 		                 FUOTA_OK);
+		/* One TS004 command a frame, on its port. */
+		assert_int_equal(f.fport, FRAG_PORT);
+		assert_int_equal(used, clen);
 		if (cmd.type == FRAG_CMD_SESSION_STATUS_REQ) {
 			fi->kind = FRAME_STATUS;
 			fi->frag_index = cmd.u.status_req.frag_index;
@@ -518,79 +442,22 @@ void classify_frame(size_t i, const uint8_t *phy, size_t len)
 	}
 }
 
-/* A multicast frame reaches every device of the group in the gateway's range. */
-void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *phy, size_t len)
+/* A multicast frame on the air from at_ms (true GPS) reaches device d. */
+static void dev_air(struct engine *e, struct tdev *d, const struct cs_gw_downlink *g, int64_t at_ms)
 {
-	struct lw_frame f;
-	uint32_t fcnt = 0;
-	uint8_t clear[LW_PHY_MAX_LEN];
-	size_t clen = 0, used = 0;
-	struct frag_cmd cmd;
-	enum frag_dec_state st;
+	struct sim_dev_report before = d->m.rep;
+	const struct sim_dev_report *r = &d->m.rep;
 
-	/* Without McClass{B,C}SessionReq the device never opens a multicast window. */
-	if (!d->has_group || !d->has_session || d->session_time == 0)
-		return;
-	/* The device opens the class C window at SessionTime by its own clock. */
-	if ((int32_t)(dev_time_s(d) - d->session_time) < 0)
-		return;
-	/* Another group's frame (another job on the same gateway) is not for this device. */
-	assert_int_equal(lw_frame_parse(phy, len, &f), FUOTA_OK);
-	if (f.dev_addr != d->mc_addr)
-		return;
-	assert_int_equal(lw_frame_open(phy, len, d->app_s_key, d->nwk_s_key,
-	                               (uint16_t)(d->next_fcnt >> 16), &f, &fcnt, clear,
-	                               sizeof(clear), &clen),
-	                 FUOTA_OK);
-	assert_int_equal(f.dev_addr, d->mc_addr);
-	assert_true(fcnt >= d->next_fcnt); /* never a replayed counter */
-	d->next_fcnt = fcnt + 1;
-	assert_int_equal(f.fport, FRAG_PORT);
-	assert_int_equal(frag_cmd_decode(clear, clen, d->ts004 >= 2 ? FRAG_V2 : FRAG_V1, FRAG_DOWN,
-	                                 d->setup.frag_size, &cmd, &used, NULL),
-	                 FUOTA_OK);
-	assert_int_equal(used, clen);
-	if (cmd.type == FRAG_CMD_SESSION_STATUS_REQ) {
-		dev_multicast_status(d, &cmd.u.status_req);
-		return;
-	}
-	assert_int_equal(cmd.type, FRAG_CMD_DATA_FRAGMENT);
-	/* IndexAndN bits 15..14: a fragment of another session is not for this device. */
-	if (cmd.u.data_fragment.frag_index != d->setup.frag_index) {
-		d->foreign++;
-		return;
-	}
-	if (cmd.u.data_fragment.n <= 32 && (d->drop_mask >> (cmd.u.data_fragment.n - 1) & 1))
-		return;
-	d->frames++;
-	/* LoRaMac-node updates its status only while the session is ongoing. */
-	if (frag_dec_state(&d->dec) != FRAG_DEC_DONE && cmd.u.data_fragment.n > d->lmn_counter) {
-		d->lmn_counter = cmd.u.data_fragment.n;
-		d->lmn_uncoded += cmd.u.data_fragment.n <= d->setup.nb_frag;
-	}
-	assert_int_equal(frag_dec_process(&d->dec, cmd.u.data_fragment.n,
-	                                  cmd.u.data_fragment.payload,
-	                                  cmd.u.data_fragment.payload_len, &st),
-	                 FUOTA_OK);
-	if (st == FRAG_DEC_DONE && d->done_at == 0)
+	(void)sim_dev_multicast_air(&d->m, at_ms, at_ms, g->frequency, g->phy, g->phy_len);
+	/* Never a replayed counter, a frame it cannot read, or one it heard already. */
+	assert_int_equal(r->fcnt_rejected, before.fcnt_rejected);
+	assert_int_equal(r->mic_failures, before.mic_failures);
+	assert_int_equal(r->duplicates, before.duplicates);
+	assert_int_equal(r->counts.malformed, before.counts.malformed);
+	if (r->counts.images != before.counts.images && d->done_at == 0)
 		d->done_at = T.n_fcnts;
-	if (st == FRAG_DEC_DONE && d->ts004 >= 2 && !d->mic_ok) {
-		uint8_t req[2];
-
-		d->mic_ok = dev_mic_ok(d);
-		req[0] = FRAG_CID_DATA_BLOCK_RECEIVED;
-		/* bits 1..0 FragIndex, bit 2 MICError */
-		req[1] = (uint8_t)((d->mic_ok ? 0x00 : 0x04) | d->setup.frag_index);
-		if (d->lost_reports > 0) {
-			d->lost_reports--;
-		} else if (d->report_late) {
-			memcpy(d->held_report, req, sizeof(req));
-			d->holds_report = true;
-		} else {
-			uplink(e, d, FRAG_PORT, req, sizeof(req));
-			d->reported_ms = T.now_ms;
-		}
-	}
+	dev_view(d);
+	dev_flush(e, d, true, at_ms > true_gps_ms() ? at_ms : true_gps_ms());
 }
 
 void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, size_t len,
@@ -661,9 +528,13 @@ void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, 
 		T.refused++;
 	} else {
 		ack.status = CS_ACK_OK;
+		/* On the air now, or at the GPS instant it was booked for. */
+		int64_t at_ms = g.timing == CS_TIMING_GPS_EPOCH ? (int64_t)(g.timing_ns / 1000000)
+		                                                : true_gps_ms();
+
 		for (size_t i = 0; i < T.n_devs; i++)
 			if (T.devs[i].in_range_b == is_b)
-				dev_multicast(e, &T.devs[i], g.phy, g.phy_len);
+				dev_air(e, &T.devs[i], &g, at_ms);
 	}
 	send_ack(e, &ack);
 }
@@ -678,7 +549,7 @@ void pump(struct engine *e)
 		if (sscanf(m.topic, "application/%63[^/]/device/%16[^/]/command/down", app, eui) ==
 		    2) {
 			struct cs_downlink dl;
-			struct sim_dev *d = dev_by_eui(eui);
+			struct tdev *d = dev_by_eui(eui);
 
 			assert_string_equal(app, APP_ID);
 			assert_int_equal(
@@ -694,16 +565,9 @@ void pump(struct engine *e)
 				}
 				continue;
 			}
-			if (dl.f_port == 200)
-				dev_port200(e, d, dl.data, dl.data_len);
-			else if (dl.f_port == 201)
-				dev_port201(e, d, dl.data, dl.data_len);
-			else if (dl.f_port == 202)
-				dev_port202(e, d, dl.data, dl.data_len);
-			else if (dl.f_port == FMP_FPORT)
-				dev_port203(e, d, dl.data, dl.data_len);
-			else
+			if (dl.f_port < MC_FPORT || dl.f_port > FMP_FPORT)
 				fail_msg("downlink on port %u", dl.f_port);
+			dev_downlink(e, d, (uint8_t)dl.f_port, dl.data, dl.data_len);
 		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
 			assert_true(strncmp(m.topic, "eu868/gateway/", 14) == 0);
 			on_gateway_frame(e, m.topic, m.data, m.len, m.from);

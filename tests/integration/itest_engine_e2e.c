@@ -176,9 +176,9 @@ void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 	fresh_db();
 	add_dev("0000000000000061", 0x21, 2);
 	add_dev("0000000000000062", 0x22, 2);
-	T.devs[0].drop_mask = 1u << 6;
+	T.devs[0].m.cfg.lose_frags = 1u << 6;
 	if (adaptive) /* more than the first batch brings back: a round */
-		T.devs[0].drop_mask = (0x3Fu << 3) | (0xFu << 20);
+		T.devs[0].m.cfg.lose_frags = (0x3Fu << 3) | (0xFu << 20);
 	T.gw_b_json = gw_b_json;
 	T.unicast_timeout_s = 2;
 	T.tx_power_dbm = gw_b_json ? 20 : 0; /* a job's own power, in both encodings */

@@ -38,7 +38,7 @@
 static void test_tenant_keyed_gateways(void **state)
 {
 	struct engine *e;
-	struct sim_dev *held, *loose;
+	struct tdev *held, *loose;
 	char *json = NULL, gws[256];
 	int64_t t2;
 
@@ -50,11 +50,8 @@ static void test_tenant_keyed_gateways(void **state)
 	add_dev("00000000000000a1", 0x10, 1); /* tenant 1's */
 	held = &T.devs[0];
 	loose = &T.devs[T.n_devs++]; /* heard, registered nowhere */
-	memset(loose, 0, sizeof(*loose));
-	snprintf(loose->eui, sizeof(loose->eui), "00000000000000a2");
-	loose->delete_index = -1;
+	dev_setup(loose, "00000000000000a2", 0x20, 1);
 	loose->in_range_b = true;
-	assert_int_equal(clk_dev_init(&loose->clk, 1), FUOTA_OK);
 	e = new_engine("itest-tenant", false);
 	dev_app_time_req(e, held);  /* through GW_A */
 	dev_app_time_req(e, loose); /* through GW_B */
@@ -142,7 +139,7 @@ static void test_loss_parity_refusal_and_silent_device(void **state)
 	add_dev("0000000000000012", 0x50, 1);
 	add_dev("0000000000000013", 0x60, 1);
 	add_dev("0000000000000014", 0x70, 1);
-	T.devs[1].drop_mask = (1u << 2) | (1u << 9) | (1u << 16); /* loses N = 3, 10, 17 */
+	T.devs[1].m.cfg.lose_frags = (1u << 2) | (1u << 9) | (1u << 16); /* loses N = 3, 10, 17 */
 	T.devs[2].mute = true;
 	T.devs[3].in_range_b = true; /* only gateway B hears it */
 	T.refuse_every = 7;
@@ -271,14 +268,14 @@ static void test_clock_sync_and_resync(void **state)
 	add_dev("0000000000000033", 0x14, 1); /* in no job */
 	e = new_engine("itest-a", false);
 	/* AppTimeReq of a device 100 s late, in no job: answered with the correction. */
-	T.devs[2].clock_offset_ms = -100000;
+	dev_set_offset(&T.devs[2], -100000);
 	dev_app_time_req(e, &T.devs[2]);
 	pump(e);
 	assert_int_equal(T.devs[2].time_answers, 1);
-	assert_true(T.devs[2].clock_offset_ms > -1000 && T.devs[2].clock_offset_ms < 1000);
+	assert_true(dev_offset_ms(&T.devs[2]) > -1000 && dev_offset_ms(&T.devs[2]) < 1000);
 	/* A device 40 s ahead in a job: its TimeToStart disagrees, the engine forces a resync,
 	 * and the session goes on with the corrected clock. */
-	T.devs[1].clock_offset_ms = 40000;
+	dev_set_offset(&T.devs[1], 40000);
 	job = add_job(0, 2, 2);
 	run(e, job, 2000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
@@ -491,7 +488,7 @@ static void test_late_start_missed_after_move(void **state)
 	/* The old request reaches device 1 now: StartMissed. */
 	T.now_ms += 2000;
 	T.devs[1].hold_down = false;
-	dev_port200(b, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	dev_downlink(b, &T.devs[1], MC_FPORT, T.devs[1].held_dl, T.devs[1].held_dl_len);
 	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
 	run(b, job, 4000, 0);
 	assert_all_done(job, 2);
@@ -597,7 +594,7 @@ static void test_session_ans_in_flight_at_move(void **state)
 	/* The request reaches device 1 2 s before the start; its answer waits for an uplink. */
 	T.now_ms = start_was - 2000;
 	T.hold_uplinks = true;
-	dev_port200(e, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	dev_downlink(e, &T.devs[1], MC_FPORT, T.devs[1].held_dl, T.devs[1].held_dl_len);
 	T.hold_uplinks = false;
 	assert_int_equal(T.n_held, 1);
 	T.devs[1].held_dl_len = 0;
@@ -646,7 +643,7 @@ static void test_start_missed_behind_old_copy(void **state)
 	/* Its next uplink delivers the old copy (StartMissed), answered in the uplink after. */
 	uplink(e, &T.devs[1], 2, status, sizeof(status));
 	T.now_ms += 1000;
-	dev_port200(e, &T.devs[1], T.devs[1].held_dl, T.devs[1].held_dl_len);
+	dev_downlink(e, &T.devs[1], MC_FPORT, T.devs[1].held_dl, T.devs[1].held_dl_len);
 	assert_string_equal(dev_step(job, T.devs[1].eui, st, sizeof(st)), "mc_session");
 	T.devs[1].hold_down = false;
 	T.devs[1].held_dl_len = 0;
@@ -668,8 +665,8 @@ static void test_resync_waits_for_app_time(void **state)
 	fresh_db();
 	add_dev("00000000000000d1", 0x91, 1);
 	add_dev("00000000000000d2", 0x92, 1);
-	T.devs[1].clock_offset_ms = 60000;
-	T.devs[1].resync_delay_ms = 8000;
+	dev_set_offset(&T.devs[1], 60000);
+	T.devs[1].m.cfg.resync_delay_ms = 8000;
 	job = add_job(0, 2, 2);
 	e = new_engine("itest-a", false);
 	run(e, job, 4000, 0);
@@ -862,7 +859,7 @@ static void test_scale(void **state)
 		snprintf(eui, sizeof(eui), "%016zx", 0x1000 + i);
 		add_dev(eui, (uint8_t)i, 1);
 	}
-	T.devs[1].drop_mask = 1u << 3;
+	T.devs[1].m.cfg.lose_frags = 1u << 3;
 	job = add_job(0, n, 4);
 	e = new_engine("itest-a", false);
 	t0 = realtime_ms();

@@ -16,19 +16,13 @@ const char *argv_bin, *argv_env, *argv_dir;
 
 void add_dev(const char *eui, uint8_t key_byte, int ts004)
 {
-	struct sim_dev *d = &T.devs[T.n_devs++];
+	struct tdev *d = &T.devs[T.n_devs++];
 	struct store_device sd;
 	uint8_t box[16 + CBOX_OVERHEAD];
 	char aad[64], *json = NULL;
 	int n;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->eui, sizeof(d->eui), "%s", eui);
-	for (int i = 0; i < 16; i++)
-		d->key[i] = (uint8_t)(key_byte + i);
-	d->ts004 = ts004;
-	d->delete_index = -1;
-	assert_int_equal(clk_dev_init(&d->clk, 1), FUOTA_OK);
+	dev_setup(d, eui, key_byte, ts004);
 	n = snprintf(aad, sizeof(aad), "device:1:%s", eui);
 	assert_int_equal(cbox_seal(master_key, d->key, 16, (const uint8_t *)aad, (size_t)n, box,
 	                           sizeof(box)),
@@ -118,9 +112,7 @@ void fresh_db(void)
 	store_close(T.store);
 	T.store = NULL;
 	msgs_clear();
-	for (size_t i = 0; i < T.n_devs; i++)
-		free(T.devs[i].mem);
-	T.n_devs = 0;
+	devs_free();
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = T.vanish_at = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
@@ -275,15 +267,12 @@ const char *dev_field(json_t *devs, const char *eui, const char *field)
 	return NULL;
 }
 
-void assert_image(const struct sim_dev *d)
+/* The device rebuilt the image, the firmware to the byte (its SHA-256). */
+void assert_image(const struct tdev *d)
 {
-	const uint8_t *image;
-	size_t len;
-
-	assert_int_equal(frag_dec_state(&d->dec), FRAG_DEC_DONE);
-	assert_int_equal(frag_dec_image(&d->dec, &image, &len), FUOTA_OK);
-	assert_int_equal(len, FW_SIZE);
-	assert_memory_equal(image, T.firmware, FW_SIZE);
+	assert_true(d->decoded);
+	assert_true(d->m.rep.sha_checked);
+	assert_true(d->m.rep.sha_ok);
 }
 
 /* FCnts of the gateway frames (one gateway per frame here): strictly increasing, so none is
@@ -368,11 +357,11 @@ int64_t last_answer_ms(int frag_index, unsigned req)
 bool no_answer_left(int frag_index, unsigned req, int64_t at_ms)
 {
 	for (size_t d = 0; d < T.n_devs; d++) {
-		const struct sim_dev *dev = &T.devs[d];
+		const struct tdev *dev = &T.devs[d];
 		bool told = dev->reported_ms > 0 && dev->reported_ms <= at_ms;
 
 		/* Set up for the session (its decoder stays after the session's deletion). */
-		if (!dev->mem || dev->setup.frag_index != frag_index)
+		if (!dev->had_session || dev->setup.frag_index != frag_index)
 			continue;
 		for (size_t k = 0; k < T.n_answers && !told; k++) {
 			const struct status_answer *x = &T.answers[k];
@@ -662,8 +651,8 @@ int64_t rounds_job(const char *eui_prefix, struct engine **e)
 		add_dev(eui, (uint8_t)(0x41 + i), 2);
 	}
 	/* Loses N = 4..9 (6 of the 20 fragments) and N = 21, 22 (parity of the first batch). */
-	T.devs[0].drop_mask = (0x3Fu << 3) | (3u << 20);
-	T.devs[1].drop_mask = (1u << 1) | (1u << 11); /* N = 2, 12 */
+	T.devs[0].m.cfg.lose_frags = (0x3Fu << 3) | (3u << 20);
+	T.devs[1].m.cfg.lose_frags = (1u << 1) | (1u << 11); /* N = 2, 12 */
 	*e = new_engine_ex("itest-a", true, true);
 	return add_job(0, 3, 2);
 }
@@ -719,14 +708,14 @@ void wait_after_request(const char *eui_prefix, bool lost, int64_t *wait_ms, int
 	char st[32];
 
 	job = rounds_job(eui_prefix, &e);
-	T.devs[1].drop_mask = 0x1Fu << 2; /* N = 3..7 */
+	T.devs[1].m.cfg.lose_frags = 0x1Fu << 2; /* N = 3..7 */
 	T.devs[1].lost_answers = lost ? 1 : 0;
 	run_to_first_request(e, job);
 	upto = T.n_fcnts;
 	req_ms = T.frame_ms[upto - 1];
 	assert_true(T.devs[2].reported_ms > 0 && T.devs[2].reported_ms <= req_ms);
-	assert_int_equal(frag_dec_state(&T.devs[0].dec), FRAG_DEC_ONGOING);
-	assert_int_equal(frag_dec_state(&T.devs[1].dec), FRAG_DEC_ONGOING);
+	assert_int_equal(dev_dec_state(&T.devs[0]), FRAG_DEC_ONGOING);
+	assert_int_equal(dev_dec_state(&T.devs[1]), FRAG_DEC_ONGOING);
 	run(e, job, 4000, upto + 1);
 	assert_int_equal(T.frame_info[upto].kind, FRAME_DATA);
 	*wait_ms = T.frame_ms[upto] - req_ms;
@@ -748,7 +737,7 @@ int assert_two_sessions(size_t first, size_t count)
 	int idx[3] = {-1, -1, -1};
 
 	for (size_t i = first; i < first + count; i++) {
-		struct sim_dev *d = &T.devs[i];
+		struct tdev *d = &T.devs[i];
 		int v = d->ts004 >= 2 ? 2 : 1;
 
 		if (idx[v] < 0)
@@ -804,7 +793,6 @@ int itest_engine_main(int argc, char **argv, const char *name, const struct CMUn
 	msgs_clear();
 	free(T.msgs);
 	json_decref(T.last_progress);
-	for (size_t i = 0; i < T.n_devs; i++)
-		free(T.devs[i].mem);
+	devs_free();
 	return rc;
 }

@@ -39,6 +39,7 @@
 #include "fuota/plan.h"
 #include "fuota/store.h"
 #include "itest.h"
+#include "sim_dev.h"
 
 #define MAX_DEVS  4096
 #define MAX_FCNT  4096
@@ -48,67 +49,50 @@
 #define FW_SIZE   1000
 #define FRAG_SIZE 50
 
-struct sim_dev {
+/* A device of the simulated world: fuota-sim's device model (m: tools/fuota-sim/sim_dev.h, the
+ * same code fuota-sim plays its devices with; its knobs in m.cfg, see dev_setup), what the network
+ * around it does (range, lost or held frames), and the model's state as last seen (dev_view),
+ * which stays after fuotad deleted the session or group it describes. */
+struct tdev {
 	char eui[17];
-	uint8_t key[16];         /* GenAppKey */
-	int ts004;               /* TS004 version the device speaks */
-	bool mute;               /* never answers */
-	bool in_range_b;         /* heard (and served) by gateway B instead of A */
-	uint32_t drop_mask;      /* DataFragment N (1..32) in the mask are lost */
-	int64_t clock_offset_ms; /* device GPS clock - true GPS */
-	struct clk_dev clk;
-	/* TS005 */
-	bool has_group;
-	uint32_t mc_addr;
-	uint8_t app_s_key[16], nwk_s_key[16];
-	uint32_t next_fcnt; /* lowest FCnt still acceptable */
-	uint32_t session_time;
-	uint8_t session_timeout; /* TimeOut of McClassX SessionReq */
-	/* TS004 */
-	bool has_session;
-	struct frag_setup_req setup;
-	struct frag_dec dec;
-	void *mem;
-	bool mic_ok;
-	uint16_t last_cnt; /* v2: the last SessionCnt accepted */
-	unsigned frames, deletes, resyncs, time_answers;
-	unsigned setup_reqs;  /* McGroupSetupReq received */
-	unsigned foreign;     /* DataFragments of another session (FragIndex), ignored */
-	unsigned status_reqs; /* FragSessionStatusReq received */
-	int delete_index;     /* FragIndex of the last FragSessionDeleteReq (-1: none) */
-	/* Adaptive rounds: multicast FragSessionStatusReq of its session, and of another one. */
-	unsigned mc_status_reqs, mc_status_other;
-	size_t done_at;        /* gateway frames seen when its decoder finished (0: not yet) */
+	uint8_t key[16]; /* GenAppKey */
+	int ts004;       /* TS004 version the device speaks */
+	struct sim_dev m;
+	struct sim_dev *impostor; /* dev_impostor: its DevEUI in "app-2" (NULL: none) */
+	/* The network. */
+	bool mute;             /* out of range: no downlink reaches it */
+	bool in_range_b;       /* heard (and served) by gateway B instead of A */
 	unsigned lost_reports; /* v2: its next FragDataBlockReceivedReq are lost on the air */
-	bool bad_mic;          /* v2: its rebuilt image fails the data-block MIC check */
-	/* TS006: answers DevUpgradeImageReq (Valid once its decoder rebuilt the image, else
-	 * NoFirmwarePresent); upgrade_reqs counts the requests it got. */
-	bool ts006;
-	bool ts006_forged; /* each request is also answered Valid by its DevEUI in "app-2" */
-	unsigned upgrade_reqs;
-	unsigned block_acks;   /* FragDataBlockReceivedAns received */
-	int64_t reported_ms;   /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
 	unsigned lost_answers; /* its next answers to a multicast status request are lost */
-	/* How it answers FragSessionStatusReq (issue 16): as TS004 reads it, as LoRaMac-node's
-	 * FragDecoder (the last counter seen, the uncoded fragments lost so far), or as LoRa
-	 * Basics Modem after a lossless session (MissingFrag stays 1). */
-	enum { ANS_TS004, ANS_LORAMAC_NODE, ANS_LBM } answers_as;
-	uint32_t lmn_counter, lmn_uncoded; /* LoRaMac-node: its counter, uncoded frames taken */
 	/* v2: its FragDataBlockReceivedReq reaches fuotad only after the session, just before its
 	 * answer to the unicast FragSessionStatusReq (BlockAckDelay and class A timing). */
-	uint32_t max_frags; /* refuses a longer session with NotEnoughMemory (0: no limit) */
 	bool report_late;
 	bool report_after_status; /* with report_late: after that answer rather than before */
-	uint8_t held_report[2];
-	bool holds_report;
-	/* After ForceDeviceResyncReq its AppTimeReq leaves this much later (LoRa Basics Modem
-	 * waits at least 6 s); 0: at once. time_req_ms: when the one waiting leaves (0: none). */
-	int64_t resync_delay_ms, time_req_ms;
+	uint8_t held_report[SIM_UL_MAX];
+	size_t held_report_len;
 	/* Its TS005 downlinks are kept, not received (the first one in held_dl), to be delivered
-	 * late by the test. */
+	 * late by the test (dev_downlink). */
 	bool hold_down;
 	uint8_t held_dl[64];
 	size_t held_dl_len;
+	int64_t reported_ms; /* v2: when its FragDataBlockReceivedReq reached fuotad (0: not) */
+	size_t done_at;      /* gateway frames seen when its decoder finished (0: not yet) */
+	/* The model as last seen: TS005 */
+	bool has_group;
+	uint32_t mc_addr;
+	uint32_t session_time;
+	uint8_t session_timeout; /* TimeOut of McClassX SessionReq */
+	/* TS004 */
+	bool has_session, had_session;
+	struct frag_setup_req setup; /* of the last session set up */
+	bool decoded;                /* it rebuilt the image of that session */
+	bool mic_ok;                 /* v2: its rebuilt image passed the data-block MIC check */
+	uint32_t lmn_counter;        /* LoRaMac-node's counter (SIM_MB_LORAMAC_NODE) */
+	unsigned seen_setups, seen_images;
+	/* What it got (struct sim_dev_counts). */
+	unsigned frames, foreign, deletes, resyncs, time_answers, setup_reqs, status_reqs;
+	unsigned mc_status_reqs, mc_status_other, upgrade_reqs, block_acks;
+	int delete_index; /* FragIndex of the last FragSessionDeleteReq (-1: none) */
 };
 
 /* What a gateway frame carried (decoded with the group's keys as a device would). */
@@ -130,6 +114,9 @@ struct status_answer {
 	unsigned req;
 	uint32_t received, missing;
 	int64_t due_ms;
+	uint8_t data[16]; /* the uplink */
+	size_t len;
+	uint32_t frags_at; /* the device's session_frags when it answered */
 };
 
 #define MAX_ANSWERS 256
@@ -148,7 +135,7 @@ struct itest_engine_state {
 	int64_t now_ms;
 	struct msg *msgs;
 	size_t n_msgs, cap_msgs, next_msg;
-	struct sim_dev devs[MAX_DEVS];
+	struct tdev devs[MAX_DEVS];
 	size_t n_devs;
 	uint32_t fcnts[MAX_FCNT];
 	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
@@ -207,49 +194,48 @@ void msgs_clear(void);
 
 int64_t true_gps_ms(void);
 
-uint32_t dev_time_s(const struct sim_dev *d);
+/* Sets d up as a registered-or-not device eui with GenAppKey key_byte, key_byte + 1, ...:
+ * TS003 and TS005 v1, TS004 `ts004`, its clock set (clock_set), its answers due at once (the
+ * world times them), one FragDataBlockReceivedReq, StartMissed in TS005 v1 as SWL2001, memory for
+ * any session, the image's SHA-256 known. */
+void dev_setup(struct tdev *d, const char *eui, uint8_t key_byte, int ts004);
 
-struct sim_dev *dev_by_eui(const char *eui);
+struct tdev *dev_by_eui(const char *eui);
 
-void uplink(struct engine *e, const struct sim_dev *d, uint8_t port, const uint8_t *data,
-            size_t len);
+/* The device clock's error (device - true GPS), ms; and setting it. */
+int64_t dev_offset_ms(const struct tdev *d);
+void dev_set_offset(struct tdev *d, int64_t ms);
+
+/* The state of the device's decoder (of its last session, after its deletion too). */
+enum frag_dec_state dev_dec_state(const struct tdev *d);
+
+/* Frees the devices' models; no device left. */
+void devs_free(void);
+
+/* The device takes sessions of at most max_frags fragments of FRAG_SIZE bytes. */
+void dev_max_frags(struct tdev *d, uint32_t max_frags);
+
+/* Every DevUpgradeImageReq to d is answered Valid by its DevEUI in application "app-2" too (an
+ * impostor: the model with SIM_MB_TS006 | SIM_MB_CLAIM_VALID), before d itself. */
+void dev_impostor(struct tdev *d);
+
+void uplink(struct engine *e, const struct tdev *d, uint8_t port, const uint8_t *data, size_t len);
 /* The same, as an uplink of application app (another application's device of that DevEUI). */
-void uplink_app(struct engine *e, const struct sim_dev *d, const char *app, uint8_t port,
+void uplink_app(struct engine *e, const struct tdev *d, const char *app, uint8_t port,
                 const uint8_t *data, size_t len);
 
 void send_ack(struct engine *e, const struct cs_gw_ack *a);
 
-void dev_app_time_req(struct engine *e, struct sim_dev *d);
+/* The device's application asks for the time (AppTimeReq, AnsRequired). */
+void dev_app_time_req(struct engine *e, struct tdev *d);
 
-void dev_port202(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len);
-
-/* TS006 DevUpgradeImageReq (CID 0x04, no payload): DevUpgradeImageAns `04 03` + version 4 LE
- * once its decoder rebuilt the image, `04 00` (NoFirmwarePresent) before. */
-void dev_port203(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len);
-
-void dev_port200(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len);
-
-void dev_session_setup(struct sim_dev *d, const struct frag_setup_req *s);
-
-/* A v2 device checks the data-block MIC over the rebuilt image (PROTOCOL-NOTES §4.6). */
-bool dev_mic_ok(const struct sim_dev *d);
-
-/* FragSessionStatusAns of the device's session, as its decoder stands: NbFragReceived counts
- * every frame the decoder took (uncoded and parity), MissingFrag the uncoded fragments it does
- * not know yet (0 once it has the image), saturating at 255. */
-void dev_status_ans(const struct sim_dev *d, struct frag_cmd *ans);
-
-void dev_port201(struct engine *e, struct sim_dev *d, const uint8_t *p, size_t len);
-
-/* A multicast FragSessionStatusReq (adaptive rounds). With Participants = 0 only a device still
- * missing fragments of that session answers; it answers after a delay within
- * 2^(BlockAckDelay + 4) s, here 1 to 15 s by its place in the fleet, in its next uplink
- * (delivered by run()). A v2 device asked about a session it does not have says
- * SessionDoesNotExist (as fuota-sim's devices do), a v1 device cannot say it and keeps quiet. */
-void dev_multicast_status(struct sim_dev *d, const struct frag_status_req *r);
+/* A unicast downlink reaches the device: the model takes it, and what it answers goes up. */
+void dev_downlink(struct engine *e, struct tdev *d, uint8_t port, const uint8_t *p, size_t len);
 
 /* Delivers the status answers due by now (in the order given; their delays only spread them),
- * and the delayed AppTimeReq of devices forced to resynchronise. */
+ * and what the devices send by themselves (the delayed AppTimeReq of a forced resync). A
+ * device answers a multicast FragSessionStatusReq in its next uplink, 1 to 15 s later by its
+ * place in the fleet (within 2^(BlockAckDelay + 4) s, TS004). */
 void deliver_answers(struct engine *e);
 
 /* The first answer not delivered yet is due at (INT64_MAX: none). */
@@ -257,9 +243,6 @@ int64_t answer_due(void);
 
 /* What gateway frame i carries, decoded with the keys of a device of its group. */
 void classify_frame(size_t i, const uint8_t *phy, size_t len);
-
-/* A multicast frame reaches every device of the group in the gateway's range. */
-void dev_multicast(struct engine *e, struct sim_dev *d, const uint8_t *phy, size_t len);
 
 void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, size_t len,
                       const char *from);
@@ -305,7 +288,7 @@ json_t *job_devices(int64_t id);
 
 const char *dev_field(json_t *devs, const char *eui, const char *field);
 
-void assert_image(const struct sim_dev *d);
+void assert_image(const struct tdev *d);
 
 /* FCnts of the gateway frames (one gateway per frame here): strictly increasing, so none is
  * reused and they went out in order (P15). */

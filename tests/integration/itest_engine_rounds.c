@@ -75,7 +75,7 @@ static void test_adaptive_stream(void **state)
 	fresh_db();
 	add_dev("0000000000000081", 0x41, 2);
 	add_dev("0000000000000082", 0x42, 2);
-	T.devs[0].drop_mask = 0x3Fu << 3;
+	T.devs[0].m.cfg.lose_frags = 0x3Fu << 3;
 	T.adaptive_stream = true;
 	e = new_engine_ex("itest-a", true, true);
 	job = add_job(0, 2, 2);
@@ -104,7 +104,7 @@ static void test_adaptive_rounds_restart(void **state)
 
 	(void)state;
 	job = rounds_job("00000000000082", &a);
-	T.devs[1].drop_mask = 0x1Fu << 2; /* N = 3..7: this one answers too (4 s later) */
+	T.devs[1].m.cfg.lose_frags = 0x1Fu << 2; /* N = 3..7: this one answers too (4 s later) */
 	T.stop_after_answers = 1;
 	run(a, job, 4000, 0);
 	T.stop_after_answers = 0;
@@ -158,7 +158,7 @@ static void test_adaptive_pause_block_received(void **state)
 	struct engine *e;
 	int64_t job;
 	char sql[160];
-	struct sim_dev *quiet;
+	struct tdev *quiet;
 	uint8_t req[2];
 	long long pending;
 
@@ -276,7 +276,7 @@ static void test_adaptive_v1(void **state)
 	fresh_db();
 	add_dev("00000000000000a1", 0x43, 1);
 	add_dev("00000000000000a2", 0x44, 1);
-	T.devs[1].drop_mask = 0x3Fu << 5;
+	T.devs[1].m.cfg.lose_frags = 0x3Fu << 5;
 	e = new_engine_ex("itest-a", true, true);
 	job = add_job(0, 2, 2);
 	run(e, job, 4000, 0);
@@ -317,7 +317,7 @@ static void test_adaptive_v1_answer_lost_in_restart(void **state)
 	fresh_db();
 	add_dev("00000000000000b1", 0x45, 1);
 	add_dev("00000000000000b2", 0x46, 1);
-	T.devs[1].drop_mask = 0x3Fu << 5;
+	T.devs[1].m.cfg.lose_frags = 0x3Fu << 5;
 	a = new_engine_ex("itest-a", true, true);
 	job = add_job(0, 2, 2);
 	run(a, job, 4000, upto);
@@ -361,8 +361,8 @@ static void test_mixed_versions(void **state)
 	add_dev("00000000000000c3", 0x73, 1);
 	add_dev("00000000000000c4", 0x74, 2);
 	add_dev("00000000000000c5", 0x75, 2);
-	T.devs[0].drop_mask = 1u << 2;                /* v1: loses N = 3 of its session */
-	T.devs[3].drop_mask = (1u << 4) | (1u << 11); /* v2: loses N = 5 and 12 */
+	T.devs[0].m.cfg.lose_frags = 1u << 2;                /* v1: loses N = 3 of its session */
+	T.devs[3].m.cfg.lose_frags = (1u << 4) | (1u << 11); /* v2: loses N = 5 and 12 */
 	e = new_engine("itest-a", false);
 	job = add_job(0, 5, 3);
 	/* The parts of an API plan the engine does not start from, for the update to keep. */
@@ -381,7 +381,7 @@ static void test_mixed_versions(void **state)
 		/* Every frame of the group reached it; it took its session's 23 (20 fragments + 3
 		 * parity rows) and ignored the other session's 23. */
 		assert_int_equal(T.devs[i].foreign, 23);
-		assert_int_equal(T.devs[i].frames, 23 - bits_set(T.devs[i].drop_mask));
+		assert_int_equal(T.devs[i].frames, 23 - bits_set(T.devs[i].m.cfg.lose_frags));
 		/* Clean-up deleted its own session, then the group. */
 		assert_int_equal(T.devs[i].deletes, 2);
 		assert_int_equal(T.devs[i].delete_index, T.devs[i].setup.frag_index);
@@ -446,8 +446,8 @@ static void test_mixed_adaptive(void **state)
 	add_dev("00000000000000d2", 0x82, 2);
 	add_dev("00000000000000d3", 0x83, 1);
 	add_dev("00000000000000d4", 0x84, 2);
-	T.devs[2].drop_mask = 0x3Fu << 5;         /* v1: loses 6 of the 20 fragments */
-	T.devs[3].drop_mask = 0x3Fu | (7u << 20); /* v2: N = 1..6 and 21..23 */
+	T.devs[2].m.cfg.lose_frags = 0x3Fu << 5;         /* v1: loses 6 of the 20 fragments */
+	T.devs[3].m.cfg.lose_frags = 0x3Fu | (7u << 20); /* v2: N = 1..6 and 21..23 */
 	e = new_engine_ex("itest-a", true, true);
 	job = add_job(0, 4, 2);
 	run(e, job, 6000, 0);
@@ -516,8 +516,8 @@ static void test_mixed_restart(void **state)
 	add_dev("00000000000000e2", 0x92, 1);
 	add_dev("00000000000000e3", 0x93, 2);
 	add_dev("00000000000000e4", 0x94, 1);
-	T.devs[1].drop_mask = 1u << 2;  /* v1: N = 3, rebuilt from its parity rows */
-	T.devs[2].drop_mask = 1u << 19; /* v2: N = 20 */
+	T.devs[1].m.cfg.lose_frags = 1u << 2;  /* v1: N = 3, rebuilt from its parity rows */
+	T.devs[2].m.cfg.lose_frags = 1u << 19; /* v2: N = 20 */
 	job = add_job(0, 4, 3);
 	a = new_engine("itest-a", true);
 	run(a, job, 2000, 17);

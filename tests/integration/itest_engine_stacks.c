@@ -25,7 +25,7 @@ static void test_v2_session_cnt_and_mic(void **state)
 	fresh_db();
 	add_dev("0000000000000041", 0x15, 2);
 	add_dev("0000000000000042", 0x16, 2);
-	T.devs[0].drop_mask = 1u << 4;
+	T.devs[0].m.cfg.lose_frags = 1u << 4;
 	e = new_engine("itest-a", false);
 	job1 = add_job(0, 2, 3);
 	run(e, job1, 2000, 0);
@@ -67,11 +67,11 @@ static void test_loramac_node_status(void **state)
 	add_dev("0000000000000063", 0x63, 1);
 	add_dev("0000000000000064", 0x64, 1);
 	for (size_t i = 0; i < 4; i++)
-		T.devs[i].answers_as = ANS_LORAMAC_NODE;
-	T.devs[0].drop_mask = 1u << 1; /* fragment 2 */
-	T.devs[2].drop_mask = 1u << 1;
+		T.devs[i].m.cfg.misbehave |= SIM_MB_LORAMAC_NODE;
+	T.devs[0].m.cfg.lose_frags = 1u << 1; /* fragment 2 */
+	T.devs[2].m.cfg.lose_frags = 1u << 1;
 	/* 2, 3, 21, then nothing after 22 (of 24 frames) */
-	T.devs[3].drop_mask = (3u << 1) | (1u << 20) | (3u << 22);
+	T.devs[3].m.cfg.lose_frags = (3u << 1) | (1u << 20) | (3u << 22);
 	set_stack(T.devs[0].eui, "loramac-node");
 	set_stack(T.devs[1].eui, "loramac-node");
 	set_stack(T.devs[3].eui, "loramac-node");
@@ -82,7 +82,7 @@ static void test_loramac_node_status(void **state)
 	devs = job_devices(job);
 	for (size_t i = 0; i < 3; i++)
 		assert_image(&T.devs[i]);
-	assert_int_not_equal(frag_dec_state(&T.devs[3].dec), FRAG_DEC_DONE);
+	assert_int_not_equal(dev_dec_state(&T.devs[3]), FRAG_DEC_DONE);
 	assert_int_equal(T.devs[3].lmn_counter, 22);
 	for (size_t i = 0; i < 4; i += 3) {
 		assert_string_equal(dev_field(devs, T.devs[i].eui, "step"), "unconfirmed");
@@ -123,7 +123,7 @@ static void test_lbm_block_then_status(void **state)
 	add_dev("0000000000000071", 0x71, 2);
 	add_dev("0000000000000072", 0x72, 2);
 	for (size_t i = 0; i < 2; i++) {
-		T.devs[i].answers_as = ANS_LBM;
+		T.devs[i].m.cfg.misbehave |= SIM_MB_LBM_MISSING;
 		T.devs[i].report_late = true;
 	}
 	T.devs[1].report_after_status = true;
@@ -165,8 +165,8 @@ static void test_setup_not_enough_memory(void **state)
 	add_dev("0000000000000081", 0x81, 2);
 	add_dev("0000000000000082", 0x82, 2);
 	add_dev("0000000000000083", 0x83, 2);
-	T.devs[0].max_frags = 10; /* the session has 20 */
-	T.devs[2].max_frags = 10;
+	dev_max_frags(&T.devs[0], 10); /* the session has 20 */
+	dev_max_frags(&T.devs[2], 10);
 	snprintf(sql, sizeof(sql),
 	         "WITH u AS (UPDATE device SET stack = 'lbm', max_frags = 10 WHERE dev_eui = '%s' "
 	         "RETURNING 1) SELECT count(*) FROM u",
@@ -209,7 +209,7 @@ static void test_round_done_then_mic_error(void **state)
 	fresh_db();
 	add_dev("0000000000000091", 0x91, 2);
 	add_dev("0000000000000092", 0x92, 2);
-	T.devs[0].bad_mic = true;
+	T.devs[0].m.cfg.misbehave |= SIM_MB_BAD_MIC;
 	T.devs[0].lost_reports = 1000;
 	job = add_job(0, 2, 2);
 	e = new_engine("itest-a", false);
@@ -249,9 +249,10 @@ static void test_loramac_node_ts006(void **state)
 	add_dev("00000000000000a2", 0xa2, 1);
 	add_dev("00000000000000a3", 0xa3, 1);
 	for (size_t i = 0; i < 3; i++) {
-		T.devs[i].answers_as = ANS_LORAMAC_NODE;
-		T.devs[i].drop_mask = 1u << 1;
-		T.devs[i].ts006 = i < 2;
+		T.devs[i].m.cfg.misbehave |= SIM_MB_LORAMAC_NODE;
+		T.devs[i].m.cfg.lose_frags = 1u << 1;
+		if (i < 2)
+			T.devs[i].m.cfg.misbehave |= SIM_MB_TS006;
 		set_stack(T.devs[i].eui, "loramac-node");
 		snprintf(sql, sizeof(sql),
 		         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "
@@ -259,7 +260,7 @@ static void test_loramac_node_ts006(void **state)
 		         T.devs[i].eui);
 		assert_int_equal(db_count(sql), 1);
 	}
-	T.devs[1].drop_mask = (3u << 1) | (1u << 20) | (3u << 22);
+	T.devs[1].m.cfg.lose_frags = (3u << 1) | (1u << 20) | (3u << 22);
 	job = add_job(0, 3, 4);
 	e = new_engine("itest-a", false);
 	run(e, job, 4000, 0);
@@ -299,9 +300,9 @@ static void test_ts006_answer_other_application(void **state)
 	(void)state;
 	fresh_db();
 	add_dev("00000000000000a4", 0xa4, 1);
-	T.devs[0].answers_as = ANS_LORAMAC_NODE;
-	T.devs[0].drop_mask = 1u << 1;
-	T.devs[0].ts006_forged = true;
+	T.devs[0].m.cfg.misbehave |= SIM_MB_LORAMAC_NODE;
+	T.devs[0].m.cfg.lose_frags = 1u << 1;
+	dev_impostor(&T.devs[0]);
 	set_stack(T.devs[0].eui, "loramac-node");
 	snprintf(sql, sizeof(sql),
 	         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "

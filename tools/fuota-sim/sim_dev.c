@@ -16,6 +16,7 @@
 #include "fuota/mc_keys.h"
 #include "fuota/mc_session.h"
 #include "sim_dev.h"
+#include "sim_dev_int.h"
 
 #define NEVER INT64_MAX
 
@@ -40,7 +41,7 @@ const char *sim_step_name(uint32_t step)
 }
 
 /* splitmix64: the device's own reproducible randomness. */
-static uint64_t rnd(struct sim_dev *d)
+uint64_t sim_rnd(struct sim_dev *d)
 {
 	uint64_t z = (d->rng += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -49,13 +50,15 @@ static uint64_t rnd(struct sim_dev *d)
 }
 
 /* A random delay in [0, 2^(BlockAckDelay + 4)] seconds, in ms (LoRaMac-node's formula). */
-static int64_t block_ack_delay_ms(struct sim_dev *d, uint8_t block_ack_delay)
+int64_t sim_ack_delay_ms(struct sim_dev *d, uint8_t block_ack_delay)
 {
+	if (d->cfg.at_once)
+		return 0;
 	uint64_t span_ms = (1000ull << ((block_ack_delay & 7u) + 4u)) + 1;
-	return (int64_t)(rnd(d) % span_ms);
+	return (int64_t)(sim_rnd(d) % span_ms);
 }
 
-__attribute__((format(printf, 2, 3))) static void fail(struct sim_dev *d, const char *fmt, ...)
+void sim_fail(struct sim_dev *d, const char *fmt, ...)
 {
 	char text[SIM_FAILURE_LEN];
 	va_list ap;
@@ -79,7 +82,7 @@ __attribute__((format(printf, 2, 3))) static void fail(struct sim_dev *d, const 
 }
 
 /* Something happened at now_ms that restarts the done grace (sim_dev_finished). */
-static void touch(struct sim_dev *d, int64_t now_ms)
+void sim_touch(struct sim_dev *d, int64_t now_ms)
 {
 	if (now_ms > d->quiet_ms)
 		d->quiet_ms = now_ms;
@@ -91,7 +94,7 @@ int64_t sim_dev_clock_ms(const struct sim_dev *d, int64_t now_ms)
 	return now_ms + d->offset_ms + drift;
 }
 
-static uint32_t dev_seconds(const struct sim_dev *d, int64_t now_ms)
+uint32_t sim_dev_seconds(const struct sim_dev *d, int64_t now_ms)
 {
 	int64_t ms = sim_dev_clock_ms(d, now_ms);
 	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
@@ -112,14 +115,16 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 	d->quiet_ms = now_ms;
 	d->offset_ms = cfg->clock_offset_ms;
 	d->rng = cfg->seed ^ cfg->dev_eui;
+	d->rep.counts.last_delete_index = -1;
 	clk_dev_init(&d->clk, cfg->clk_version);
-	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC). */
-	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC);
-	d->next_sync_ms = now_ms;
+	/* LBM's clock waits for the server to ask (SIM_MB_LBM_RESYNC); a set clock too. */
+	d->synced = cfg->clock_set;
+	d->need_sync = !(cfg->misbehave & SIM_MB_LBM_RESYNC) && !cfg->clock_set;
+	d->next_sync_ms = cfg->clock_set ? NEVER : now_ms;
 	return FUOTA_OK;
 }
 
-static void frag_drop(struct sim_frag *s)
+void sim_frag_drop(struct sim_frag *s)
 {
 	free(s->mem);
 	memset(s, 0, offsetof(struct sim_frag, has_cnt));
@@ -138,21 +143,15 @@ void sim_dev_free(struct sim_dev *d)
 
 /* ---- Answers --------------------------------------------------------------------------------- */
 
-/* Answers of one downlink, gathered per port into one uplink. */
-struct answer {
-	uint8_t data[SIM_UL_MAX];
-	size_t len;
-};
-
-static void queue_uplink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
-                         size_t len, int64_t delay_ms)
+void sim_queue_uplink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint8_t *data,
+                      size_t len, int64_t delay_ms)
 {
 	if (len == 0 || (d->cfg.misbehave & SIM_MB_SILENT))
 		return;
 	if (d->cfg.misbehave & SIM_MB_LATE)
 		delay_ms += (int64_t)d->cfg.late_s * 1000;
 	if (d->n_ul == SIM_UL_QUEUE) {
-		fail(d, "uplink queue full: an answer on port %u was dropped", port);
+		sim_fail(d, "uplink queue full: an answer on port %u was dropped", port);
 		return;
 	}
 	struct sim_pending_ul *p = &d->ul[d->n_ul++];
@@ -172,9 +171,10 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		struct clk_cmd cmd, ans;
 		struct fuota_parse_err err;
 		if (clk_decode(data, len, &pos, false, &cmd, &err) != FUOTA_OK) {
-			fail(d, "port 202: undecodable %s (%s)",
-			     err.command ? err.command : "command",
-			     err.field ? err.field : "unknown CID");
+			d->rep.counts.malformed++;
+			sim_fail(d, "port 202: undecodable %s (%s)",
+			         err.command ? err.command : "command",
+			         err.field ? err.field : "unknown CID");
 			return;
 		}
 		memset(&ans, 0, sizeof(ans));
@@ -183,19 +183,20 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		bool answer = false;
 		switch (cmd.cid) {
 		case CLK_CID_PACKAGE_VERSION:
-			touch(d, now_ms);
+			sim_touch(d, now_ms);
 			ans.u.pkg_ans.package_id = CLK_PACKAGE_ID;
 			ans.u.pkg_ans.version = (uint8_t)d->cfg.clk_version;
 			d->rep.steps |= SIM_STEP_PKG_VERSION;
 			answer = true;
 			break;
 		case CLK_CID_APP_TIME: {
-			uint32_t now_s = dev_seconds(d, now_ms), new_s;
+			uint32_t now_s = sim_dev_seconds(d, now_ms), new_s;
 			bool resync = false;
 			if (clk_dev_on_app_time_ans(&d->clk, &cmd, now_s, &new_s, &resync) !=
 			    FUOTA_OK)
 				break; /* token mismatch: not the answer to our request */
 			d->offset_ms += (int64_t)(int32_t)(new_s - now_s) * 1000;
+			d->rep.counts.time_ans++;
 			d->synced = true;
 			d->need_sync = resync;
 			d->next_sync_ms =
@@ -206,30 +207,32 @@ static void clk_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			break;
 		}
 		case CLK_CID_PERIODICITY:
-			touch(d, now_ms);
+			sim_touch(d, now_ms);
 			clk_dev_on_request(&d->clk, &cmd);
 			d->cfg.resync_s = d->clk.periodicity_s;
 			ans.u.period_ans.not_supported = false;
-			ans.u.period_ans.time = dev_seconds(d, now_ms);
+			ans.u.period_ans.time = sim_dev_seconds(d, now_ms);
 			answer = true;
 			break;
 		case CLK_CID_FORCE_RESYNC:
-			touch(d, now_ms);
+			sim_touch(d, now_ms);
 			clk_dev_on_request(&d->clk, &cmd);
+			d->rep.counts.force_resync++;
 			if (d->clk.nb_transmissions > 0) {
 				d->need_sync = true;
-				d->next_sync_ms = now_ms;
-				if (d->cfg.misbehave & SIM_MB_LBM_RESYNC)
+				d->next_sync_ms = now_ms + d->cfg.resync_delay_ms;
+				if ((d->cfg.misbehave & SIM_MB_LBM_RESYNC) &&
+				    !d->cfg.resync_delay_ms)
 					d->next_sync_ms +=
 					        SIM_LBM_RESYNC_MIN_MS +
-					        (int64_t)(rnd(d) % (SIM_LBM_RESYNC_MAX_MS -
-					                            SIM_LBM_RESYNC_MIN_MS + 1));
+					        (int64_t)(sim_rnd(d) % (SIM_LBM_RESYNC_MAX_MS -
+					                                SIM_LBM_RESYNC_MIN_MS + 1));
 			}
 			break;
 		default: break;
 		}
 		if (answer && clk_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
-			fail(d, "port 202: answers do not fit one uplink");
+			sim_fail(d, "port 202: answers do not fit one uplink");
 	}
 }
 
@@ -273,23 +276,23 @@ static void session_req(struct sim_dev *d, int64_t now_ms, const struct mc_cmd *
 		s->dr_error = lw_region_dr(d->cfg.region, r->dr, &dr) != FUOTA_OK;
 	}
 	if (s->group_undefined || s->freq_error || s->dr_error) {
-		fail(d, "%s refused:%s%s%s", mc_cmd_name(cmd->cid, false),
-		     s->group_undefined ? " McGroupUndefined" : "",
-		     s->freq_error ? " FreqError" : "", s->dr_error ? " DRError" : "");
+		sim_fail(d, "%s refused:%s%s%s", mc_cmd_name(cmd->cid, false),
+		         s->group_undefined ? " McGroupUndefined" : "",
+		         s->freq_error ? " FreqError" : "", s->dr_error ? " DRError" : "");
 		return;
 	}
 	uint32_t tts = 0;
 	bool missed = false;
-	mc_time_to_start(r->session_time, dev_seconds(d, now_ms), d->synced, &tts, &missed);
+	mc_time_to_start(r->session_time, sim_dev_seconds(d, now_ms), d->synced, &tts, &missed);
 	if (missed) {
 		/* v2 (and SWL2001 v1) answer StartMissed; LoRaMac-node v1 says McGroupUndefined
 		 * (PROTOCOL-NOTES P11). */
-		if (d->cfg.mc_version >= 2)
+		if (d->cfg.mc_version >= 2 || d->cfg.v1_start_missed)
 			s->start_missed = true;
 		else
 			s->group_undefined = true;
-		fail(d, "%s: session start %u is in the past of the device clock",
-		     mc_cmd_name(cmd->cid, false), r->session_time);
+		sim_fail(d, "%s: session start %u is in the past of the device clock",
+		         mc_cmd_name(cmd->cid, false), r->session_time);
 		return;
 	}
 	s->has_time_to_start = true;
@@ -314,9 +317,10 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 		struct mc_cmd cmd, ans;
 		struct fuota_parse_err err;
 		if (mc_decode(data, len, &pos, false, d->cfg.mc_version, &cmd, &err) != FUOTA_OK) {
-			fail(d, "port 200: undecodable %s (%s)",
-			     err.command ? err.command : "command",
-			     err.field ? err.field : "unknown CID");
+			d->rep.counts.malformed++;
+			sim_fail(d, "port 200: undecodable %s (%s)",
+			         err.command ? err.command : "command",
+			         err.field ? err.field : "unknown CID");
 			return;
 		}
 		memset(&ans, 0, sizeof(ans));
@@ -330,6 +334,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			break;
 		case MC_CID_GROUP_STATUS: {
 			uint8_t mask = 0, total = 0, n = 0;
+			d->rep.counts.mc_status++;
 			for (uint8_t i = 0; i < MC_MAX_GROUPS; i++) {
 				if (!d->groups[i].defined)
 					continue;
@@ -350,10 +355,11 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			uint8_t id = cmd.u.setup_req.group_id & 3;
 			struct sim_group g = {0};
 			ans.u.setup_ans.group_id = id;
+			d->rep.counts.mc_setup++;
 			if (derive_group_keys(d, cmd.u.setup_req.mc_key_encrypted,
 			                      cmd.u.setup_req.mc_addr, &g) != FUOTA_OK) {
 				ans.u.setup_ans.id_error = true;
-				fail(d, "McGroupSetupReq: key derivation failed");
+				sim_fail(d, "McGroupSetupReq: key derivation failed");
 				break;
 			}
 			g.defined = true;
@@ -368,6 +374,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 			uint8_t id = cmd.u.delete_req.group_id & 3;
 			ans.u.delete_ans.group_id = id;
 			ans.u.delete_ans.group_undefined = !d->groups[id].defined;
+			d->rep.counts.mc_delete++;
 			d->ended |= d->groups[id].defined;
 			memset(&d->groups[id], 0, sizeof(d->groups[id]));
 			d->rep.steps |= SIM_STEP_MC_DELETE;
@@ -378,293 +385,7 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 		default: continue;
 		}
 		if (mc_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
-			fail(d, "port 200: answers do not fit one uplink");
-	}
-}
-
-/* ---- TS004 (port 201) ------------------------------------------------------------------------ */
-
-static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
-{
-	const uint8_t *img = NULL;
-	size_t img_len = 0;
-	s->done = true;
-	if (frag_dec_image(&s->dec, &img, &img_len) != FUOTA_OK)
-		return;
-	d->rep.steps |= SIM_STEP_DECODED;
-	d->rep.decoded = true;
-	bool ok = true;
-	if (d->cfg.has_expected_sha256) {
-		uint8_t md[32];
-		unsigned md_len = 0;
-		d->rep.sha_checked = true;
-		d->rep.sha_ok = EVP_Digest(img, img_len, md, &md_len, EVP_sha256(), NULL) == 1 &&
-		                md_len == 32 && memcmp(md, d->cfg.expected_sha256, 32) == 0;
-		if (!d->rep.sha_ok) {
-			fail(d, "rebuilt image (%zu bytes) differs from the original (SHA-256)",
-			     img_len);
-			ok = false;
-		}
-	}
-	if (d->cfg.frag_version >= 2) {
-		uint8_t key[16], mic[4];
-		struct frag_mic_params p = {.session_cnt = s->req.session_cnt,
-		                            .frag_index = s->req.frag_index};
-		memcpy(p.descriptor, s->req.descriptor, 4);
-		d->rep.mic_checked = true;
-		d->rep.mic_ok = frag_mic_key(d->cfg.root_key, key) == FUOTA_OK &&
-		                frag_mic_compute(key, &p, img, img_len, mic) == FUOTA_OK &&
-		                memcmp(mic, s->req.mic, 4) == 0;
-		memset(key, 0, sizeof(key));
-		s->mic_error = !d->rep.mic_ok;
-		if (!d->rep.mic_ok) {
-			fail(d, "data-block MIC of the rebuilt image does not match "
-			        "FragSessionSetupReq");
-			ok = false;
-		}
-		if (s->req.ack_reception && !(d->cfg.misbehave & SIM_MB_SILENT)) {
-			s->ack_tries = 3; /* LBM repeats FragDataBlockReceivedReq up to 3 times */
-			s->ack_next_ms = now_ms + block_ack_delay_ms(d, s->req.block_ack_delay);
-		}
-	}
-	if (ok && (d->rep.sha_checked || d->rep.mic_checked)) {
-		d->rep.verified = true;
-		d->rep.steps |= SIM_STEP_VERIFIED;
-	}
-}
-
-static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct frag_setup_ans *a)
-{
-	uint8_t idx = r->frag_index & 3;
-	struct sim_frag *s = &d->frag[idx];
-	a->frag_index = idx;
-	a->algo_unsupported = r->frag_algo != 0;
-	size_t need = frag_dec_mem_size(r->nb_frag, r->frag_size, 0);
-	a->not_enough_memory =
-	        (d->cfg.misbehave & SIM_MB_REJECT_FRAG) || need == 0 || need > d->cfg.mem_limit;
-	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt)
-		a->session_cnt_replay = true;
-	if (a->algo_unsupported || a->not_enough_memory || a->session_cnt_replay) {
-		fail(d, "FragSessionSetupReq refused:%s%s%s",
-		     a->algo_unsupported ? " FragAlgo" : "",
-		     a->not_enough_memory ? " NotEnoughMemory" : "",
-		     a->session_cnt_replay ? " SessionCnt replay" : "");
-		return;
-	}
-	/* As much matrix memory as the device has, up to what M lost fragments could need. */
-	size_t full = frag_dec_mem_size(r->nb_frag, r->frag_size, r->nb_frag);
-	size_t len = full < d->cfg.mem_limit ? full : d->cfg.mem_limit;
-	void *mem = malloc(len);
-	struct frag_code code = {.nb_frag = r->nb_frag,
-	                         .version = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1,
-	                         .seed = d->cfg.frag_version >= 2 ? d->cfg.v2_seed
-	                                                          : FRAG_SEED_RELATIVE};
-	struct frag_dec dec;
-	if (!mem || frag_dec_init(&dec, &code, r->frag_size, r->padding, mem, len) != FUOTA_OK) {
-		free(mem);
-		a->not_enough_memory = true;
-		fail(d, "FragSessionSetupReq refused: NotEnoughMemory (decoder init)");
-		return;
-	}
-	frag_drop(s);
-	s->active = true;
-	s->req = *r;
-	s->dec = dec;
-	s->mem = mem;
-	if (d->cfg.frag_version >= 2) {
-		s->has_cnt = true;
-		s->last_cnt = r->session_cnt;
-	}
-	if ((r->block_ack_delay & 7u) > d->max_bad)
-		d->max_bad = r->block_ack_delay & 7u;
-	d->rep.nb_frag = r->nb_frag;
-	d->rep.frag_missing = r->nb_frag;
-	d->rep.steps |= SIM_STEP_FRAG_SETUP;
-}
-
-static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_data_fragment *f,
-                          int group)
-{
-	struct sim_frag *s = &d->frag[f->frag_index & 3];
-	if (!s->active) {
-		/* Another fragmentation session on the same multicast group (a job that runs one
-		 * session per TS004 version): LoRaMac-node and LBM ignore such fragments. */
-		d->rep.other_session++;
-		return;
-	}
-	if (group >= 0 && !(s->req.mc_group_mask & (1u << group)))
-		return; /* not from a group this session listens to */
-	if (s->done)
-		return;
-	/* LoRaMac-node's status: updated for each frame while decoding (frozen once done). */
-	if (f->n > s->lmn_counter) {
-		s->lmn_counter = f->n;
-		s->lmn_uncoded += f->n <= s->req.nb_frag;
-	}
-	enum frag_dec_state st;
-	if (frag_dec_process(&s->dec, f->n, f->payload, f->payload_len, &st) != FUOTA_OK) {
-		fail(d, "DataFragment N=%u refused by the decoder (size %zu)", f->n,
-		     f->payload_len);
-		return;
-	}
-	d->rep.fragments++;
-	struct frag_dec_stats stats;
-	frag_dec_get_stats(&s->dec, &stats);
-	d->rep.frag_missing = stats.missing;
-	d->rep.frag_recovered = stats.recovered;
-	if (st == FRAG_DEC_DONE) {
-		d->rep.done_n = f->n;
-		image_done(d, now_ms, s);
-	} else if (st == FRAG_DEC_FAILED) {
-		s->done = true;
-		fail(d,
-		     "decoder out of matrix memory (NotEnoughMatrixMemory), %u fragments missing",
-		     stats.missing);
-	}
-}
-
-/* LoRaMac-node's FragSessionStatusAns fields (FragDecoder.c): NbFragReceived = the last counter
- * seen, MissingFrag = the uncoded fragments skipped before it. */
-static void lmn_status(const struct sim_frag *s, uint32_t *counter, uint32_t *lost)
-{
-	uint32_t c = s->lmn_counter, m = s->req.nb_frag;
-	uint32_t before = c > 0 ? (c - 1 < m ? c - 1 : m) : 0;
-	uint32_t taken = s->lmn_uncoded - (c >= 1 && c <= m ? 1u : 0u);
-
-	*counter = c;
-	*lost = before > taken ? before - taken : 0;
-}
-
-/* The status answer of an active session, as the device's stack gives it; false: it keeps quiet
- * (Participants = 0 and nothing to report). */
-static bool status_fields(const struct sim_dev *d, const struct sim_frag *s, bool participants,
-                          struct frag_status_ans *a)
-{
-	struct frag_dec_stats st;
-	frag_dec_get_stats(&s->dec, &st);
-	bool done = frag_dec_state(&s->dec) == FRAG_DEC_DONE;
-	uint32_t received = st.received, missing = st.missing;
-	if (d->cfg.misbehave & SIM_MB_LORAMAC_NODE)
-		lmn_status(s, &received, &missing);
-	else if ((d->cfg.misbehave & SIM_MB_LBM_MISSING) && done && st.recovered == 0 &&
-	         d->rep.frag_missing == 0 && missing == 0) {
-		received = s->req.nb_frag;
-		missing = 1;
-	}
-	if (!participants && missing == 0 && (done || (d->cfg.misbehave & SIM_MB_LORAMAC_NODE)))
-		return false; /* only devices still missing fragments answer */
-	a->nb_received = (uint16_t)(received > 16383 ? 16383 : received);
-	a->missing_frag = (uint8_t)(missing > 255 ? 255 : missing);
-	a->memory_error = st.not_enough_memory;
-	a->mic_error = d->cfg.frag_version >= 2 && s->mic_error;
-	return true;
-}
-
-static void frag_status(struct sim_dev *d, int64_t now_ms, const struct frag_status_req *r)
-{
-	struct sim_frag *s = &d->frag[r->frag_index & 3];
-	struct frag_cmd ans = {.type = FRAG_CMD_SESSION_STATUS_ANS};
-	struct frag_status_ans *a = &ans.u.status_ans;
-	a->frag_index = r->frag_index & 3;
-	if (!s->active) {
-		if (d->cfg.frag_version < 2)
-			return; /* v1 has no way to say it */
-		a->session_not_exist = true;
-	} else if (!status_fields(d, s, r->participants, a)) {
-		return;
-	}
-	uint8_t buf[8];
-	size_t len = 0;
-	if (frag_cmd_encode(&ans, d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1, buf, sizeof(buf),
-	                    &len) != FUOTA_OK)
-		return;
-	/* Answers to FragSessionStatusReq are spread over BlockAckDelay (TS004). */
-	uint8_t bad = s->active ? s->req.block_ack_delay : 0;
-	queue_uplink(d, now_ms, FRAG_PORT, buf, len, block_ack_delay_ms(d, bad));
-	d->rep.steps |= SIM_STEP_STATUS;
-}
-
-/* The FragSize a DataFragment in this payload has: that of the only active session, else unknown
- * (0: the decoder takes the rest of the payload, which is all a v2 DataFragment may carry). */
-static uint32_t known_frag_size(const struct sim_dev *d)
-{
-	uint32_t size = 0;
-	int n = 0;
-	for (int i = 0; i < SIM_FRAG_SESSIONS; i++)
-		if (d->frag[i].active) {
-			size = d->frag[i].req.frag_size;
-			n++;
-		}
-	return n == 1 ? size : 0;
-}
-
-/* group: the multicast group the payload came through, or -1 for unicast. */
-static void frag_payload(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
-                         int group, struct answer *a)
-{
-	enum frag_version v = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1;
-	struct frag_cmd_iter it;
-	frag_cmd_iter_init(&it, data, len, v, FRAG_DOWN, known_frag_size(d));
-	while (frag_cmd_iter_more(&it)) {
-		struct frag_cmd cmd, ans;
-		if (frag_cmd_iter_next(&it, &cmd) != FUOTA_OK) {
-			char msg[96];
-			fuota_parse_err_format(&it.err, msg, sizeof(msg));
-			fail(d, "port 201: %s", msg);
-			return;
-		}
-		bool unicast_only = cmd.type != FRAG_CMD_DATA_FRAGMENT &&
-		                    cmd.type != FRAG_CMD_SESSION_STATUS_REQ;
-		if (group >= 0 && unicast_only)
-			continue; /* ignored on a multicast address (PROTOCOL-NOTES §2) */
-		memset(&ans, 0, sizeof(ans));
-		bool answer = false;
-		switch (cmd.type) {
-		case FRAG_CMD_PACKAGE_VERSION_REQ:
-			ans.type = FRAG_CMD_PACKAGE_VERSION_ANS;
-			ans.u.version_ans.package_id = FRAG_PACKAGE_ID;
-			ans.u.version_ans.package_version = (uint8_t)v;
-			d->rep.steps |= SIM_STEP_PKG_VERSION;
-			answer = true;
-			break;
-		case FRAG_CMD_SESSION_STATUS_REQ: frag_status(d, now_ms, &cmd.u.status_req); break;
-		case FRAG_CMD_SESSION_SETUP_REQ:
-			ans.type = FRAG_CMD_SESSION_SETUP_ANS;
-			frag_setup(d, &cmd.u.setup_req, &ans.u.setup_ans);
-			if (v == FRAG_V1)
-				ans.u.setup_ans.session_cnt_replay = false;
-			answer = true;
-			break;
-		case FRAG_CMD_SESSION_DELETE_REQ: {
-			struct sim_frag *s = &d->frag[cmd.u.delete_req.frag_index & 3];
-			ans.type = FRAG_CMD_SESSION_DELETE_ANS;
-			ans.u.delete_ans.frag_index = cmd.u.delete_req.frag_index & 3;
-			ans.u.delete_ans.session_not_exist = !s->active;
-			d->ended |= s->active;
-			frag_drop(s);
-			d->rep.steps |= SIM_STEP_FRAG_DELETE;
-			answer = true;
-			break;
-		}
-		case FRAG_CMD_DATA_FRAGMENT:
-			data_fragment(d, now_ms, &cmd.u.data_fragment, group);
-			break;
-		case FRAG_CMD_DATA_BLOCK_RECEIVED_ANS: {
-			struct sim_frag *s = &d->frag[cmd.u.block_received_ans.frag_index & 3];
-			s->ack_tries = 0;
-			d->rep.steps |= SIM_STEP_BLOCK_ACKED;
-			break;
-		}
-		default: break;
-		}
-		if (answer) {
-			size_t used = 0;
-			if (frag_cmd_encode(&ans, v, a->data + a->len, sizeof(a->data) - a->len,
-			                    &used) == FUOTA_OK)
-				a->len += used;
-			else
-				fail(d, "port 201: answers do not fit one uplink");
-		}
+			sim_fail(d, "port 200: answers do not fit one uplink");
 	}
 }
 
@@ -676,11 +397,12 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
                          struct answer *a)
 {
 	size_t pos = 0;
-	touch(d, now_ms);
+	sim_touch(d, now_ms);
 	while (pos < len) {
 		struct fmp_cmd cmd, ans = {.up = true};
 		if (fmp_decode(data, len, &pos, false, &cmd, NULL) != FUOTA_OK) {
-			fail(d, "port 203: malformed downlink");
+			d->rep.counts.malformed++;
+			sim_fail(d, "port 203: malformed downlink");
 			return;
 		}
 		ans.cid = cmd.cid;
@@ -688,7 +410,8 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			ans.u.pkg_ans.package_id = FMP_PACKAGE_ID;
 			ans.u.pkg_ans.version = 1;
 		} else if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE) {
-			ans.u.upgrade_ans.status = d->rep.verified  ? FMP_IMAGE_VALID
+			bool valid = d->rep.verified || (d->cfg.misbehave & SIM_MB_CLAIM_VALID);
+			ans.u.upgrade_ans.status = valid            ? FMP_IMAGE_VALID
 			                           : d->rep.decoded ? FMP_IMAGE_CORRUPT
 			                                            : FMP_IMAGE_NONE;
 			ans.u.upgrade_ans.next_fw_version = 1;
@@ -696,7 +419,7 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			continue;
 		}
 		if (fmp_encode(&ans, a->data, sizeof(a->data), &a->len) != FUOTA_OK)
-			fail(d, "port 203: answers do not fit one uplink");
+			sim_fail(d, "port 203: answers do not fit one uplink");
 	}
 }
 
@@ -710,13 +433,15 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
 	d->rep.downlinks++;
 	if (port == MC_FPORT || port == FRAG_PORT) {
 		d->in_campaign = true;
-		touch(d, now_ms);
+		sim_touch(d, now_ms);
 	}
 	switch (port) {
 	case CLK_FPORT: clk_downlink(d, now_ms, data, len, &a); break;
 	case MC_FPORT: mc_downlink(d, now_ms, data, len, &a); break;
-	case FRAG_PORT: frag_payload(d, now_ms, data, len, -1, &a); break;
+	case FRAG_PORT: sim_frag_payload(d, now_ms, data, len, -1, &a); break;
 	case FMP_FPORT:
+		if (len > 0 && data[0] == FMP_CID_DEV_UPGRADE_IMAGE)
+			d->rep.counts.upgrade_image++;
 		if (!(d->cfg.misbehave & SIM_MB_TS006))
 			return FUOTA_OK;
 		fmp_downlink(d, now_ms, data, len, &a);
@@ -724,11 +449,11 @@ int sim_dev_downlink(struct sim_dev *d, int64_t now_ms, uint8_t port, const uint
 	default: return FUOTA_OK;
 	}
 	if (a.len) {
-		queue_uplink(d, now_ms, port, a.data, a.len, 0);
+		sim_queue_uplink(d, now_ms, port, a.data, a.len, 0);
 		d->rep.answers++;
 	}
 	if (d->fail_events != fails) {
-		touch(d, now_ms);
+		sim_touch(d, now_ms);
 		return FUOTA_ERR_MALFORMED;
 	}
 	return FUOTA_OK;
@@ -738,7 +463,7 @@ static bool in_session(const struct sim_dev *d, const struct sim_group *g, int64
 {
 	if (!g->has_session)
 		return false;
-	int64_t since = (int32_t)(dev_seconds(d, now_ms) - g->start);
+	int64_t since = (int32_t)(sim_dev_seconds(d, now_ms) - g->start);
 	return since >= 0 && since < (int64_t)g->duration_s;
 }
 
@@ -796,7 +521,7 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 		return FUOTA_ERR_NOT_FOUND;
 	struct sim_group *g = &d->groups[gi];
 	d->rep.mc_frames++;
-	touch(d, now_ms); /* the server is still sending to its group */
+	sim_touch(d, now_ms); /* the server is still sending to its group */
 	if (!in_session(d, g, now_ms) || (g->freq_hz && freq_hz != g->freq_hz)) {
 		d->rep.outside_session++;
 		return FUOTA_ERR_STATE; /* the device is not listening there and then */
@@ -816,14 +541,15 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 	    lw_fcnt_next(min, f.fcnt16, &fcnt) != FUOTA_OK || fcnt > g->max_fcnt ||
 	    fcnt - min >= SIM_MAX_FCNT_GAP) {
 		d->rep.fcnt_rejected++;
-		fail(d, "multicast FCnt refused (low 16 bits %u; window [%u, %u], next %u)",
-		     f.fcnt16, g->min_fcnt, g->max_fcnt, min);
+		sim_fail(d, "multicast FCnt refused (low 16 bits %u; window [%u, %u], next %u)",
+		         f.fcnt16, g->min_fcnt, g->max_fcnt, min);
 		return FUOTA_ERR_MALFORMED;
 	}
 	bool ok = false;
 	if (lw_frame_mic_check(&f, fcnt, g->nwk_s_key, &ok) != FUOTA_OK || !ok) {
 		d->rep.mic_failures++;
-		fail(d, "multicast MIC check failed (McNwkSKey differs: wrong root key or McKey)");
+		sim_fail(d,
+		         "multicast MIC check failed (McNwkSKey differs: wrong root key or McKey)");
 		return FUOTA_ERR_MALFORMED;
 	}
 	g->has_last = true;
@@ -837,13 +563,13 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 	    FUOTA_OK)
 		return FUOTA_ERR_MALFORMED;
 	struct answer a = {.len = 0};
-	frag_payload(d, now_ms, clear, clear_len, gi, &a);
+	sim_frag_payload(d, now_ms, clear, clear_len, gi, &a);
 	return FUOTA_OK;
 }
 
 void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 {
-	uint32_t now_s = dev_seconds(d, now_ms);
+	uint32_t now_s = sim_dev_seconds(d, now_ms);
 	for (int i = 0; i < MC_MAX_GROUPS; i++) {
 		struct sim_group *g = &d->groups[i];
 		if (!g->defined || !g->has_session)
@@ -855,7 +581,7 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 		}
 		if (!g->closed && since >= (int64_t)g->duration_s) {
 			g->closed = true;
-			touch(d, now_ms);
+			sim_touch(d, now_ms);
 			d->rep.steps |= SIM_STEP_SESSION_END;
 			for (int k = 0; k < SIM_FRAG_SESSIONS; k++) {
 				struct sim_frag *s = &d->frag[k];
@@ -863,10 +589,11 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 					continue;
 				frag_dec_finish(&s->dec);
 				s->done = true;
-				fail(d,
-				     "multicast session ended before the image was rebuilt (%u of "
-				     "%u fragments missing)",
-				     d->rep.frag_missing, s->req.nb_frag);
+				sim_fail(d,
+				         "multicast session ended before the image was rebuilt (%u "
+				         "of "
+				         "%u fragments missing)",
+				         d->rep.frag_missing, s->req.nb_frag);
 			}
 		}
 	}
@@ -900,16 +627,18 @@ bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_u
 			continue;
 		ul->port = FRAG_PORT;
 		s->ack_tries--;
-		s->ack_next_ms = now_ms + 1000 + block_ack_delay_ms(d, s->req.block_ack_delay);
+		s->ack_next_ms = now_ms + 1000 + sim_ack_delay_ms(d, s->req.block_ack_delay);
 		goto send;
 	}
 	if (d->need_sync && !silent && now_ms >= d->next_sync_ms) {
 		struct clk_cmd req;
 		size_t pos = 0;
-		clk_dev_app_time_req(&d->clk, dev_seconds(d, now_ms), !d->synced, &req);
+		clk_dev_app_time_req(&d->clk, sim_dev_seconds(d, now_ms),
+		                     !d->synced || d->ans_required, &req);
 		if (clk_encode(&req, ul->data, sizeof(ul->data), &pos) == FUOTA_OK) {
 			ul->port = CLK_FPORT;
 			ul->len = pos;
+			d->ans_required = false;
 			d->next_sync_ms = now_ms + d->cfg.sync_retry_s * 1000ll;
 			if (d->clk.nb_transmissions > 0 && --d->clk.nb_transmissions == 0 &&
 			    d->synced)
@@ -926,6 +655,28 @@ send:
 	ul->fcnt = d->fcnt_up++;
 	d->rep.uplinks++;
 	return true;
+}
+
+void sim_dev_ask_time(struct sim_dev *d, int64_t now_ms, bool ans_required)
+{
+	d->need_sync = true;
+	d->next_sync_ms = now_ms;
+	d->ans_required = ans_required;
+}
+
+int64_t sim_dev_next_uplink_ms(const struct sim_dev *d)
+{
+	bool silent = d->cfg.misbehave & SIM_MB_SILENT;
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < d->n_ul; i++)
+		if (d->ul[i].not_before_ms < next)
+			next = d->ul[i].not_before_ms;
+	for (int i = 0; i < SIM_FRAG_SESSIONS && !silent; i++)
+		if (d->frag[i].ack_tries && d->frag[i].ack_next_ms < next)
+			next = d->frag[i].ack_next_ms;
+	if (d->need_sync && !silent && d->next_sync_ms < next)
+		next = d->next_sync_ms;
+	return next;
 }
 
 static int64_t done_grace_ms(const struct sim_dev *d)

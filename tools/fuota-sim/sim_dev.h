@@ -59,6 +59,12 @@
  * is verified, CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent;
  * the fleet JSON registers it with packages.ts006 = 1. */
 #define SIM_MB_TS006 0x80u
+/* Its rebuilt image fails the TS004 v2 data-block MIC check whatever the image (a flash that
+ * corrupts what it stores): MICError in its answers, CorruptOrInvalidSignature to TS006. */
+#define SIM_MB_BAD_MIC 0x100u
+/* With SIM_MB_TS006: answers DevUpgradeImageReq with Valid whatever it holds (an impostor, for
+ * example the same DevEUI in another application). */
+#define SIM_MB_CLAIM_VALID 0x200u
 
 /* Steps a device went through (struct sim_dev_report.steps). */
 #define SIM_STEP_PKG_VERSION  0x0001u /* answered a PackageVersionReq */
@@ -102,6 +108,41 @@ struct sim_dev_cfg {
 	int64_t done_grace_ms; /* quiet time before a device whose part is over is finished (see
 	                        * sim_dev_finished); < 0: 2 uplink periods + 2^(BlockAckDelay + 4) s
 	                        * of the largest BlockAckDelay it was given */
+	/* Knobs for a caller that times the uplinks itself (the engine itests); all off when 0. */
+	bool at_once;      /* answers and FragDataBlockReceivedReq are due at once, not spread
+	                    * over BlockAckDelay */
+	uint8_t ack_tries; /* FragDataBlockReceivedReq sent at most this often (0: 3, as LBM) */
+	bool clock_set;    /* its clock counts as synchronised from the start (clock_offset_ms
+	                    * is its error): no AppTimeReq until ForceDeviceResyncReq or
+	                    * sim_dev_ask_time */
+	uint32_t resync_delay_ms; /* AppTimeReq this long after ForceDeviceResyncReq (0: at once,
+	                           * or 6 to 10 s at random with SIM_MB_LBM_RESYNC) */
+	bool v1_start_missed;     /* TS005 v1 answers StartMissed as SWL2001 does (else
+	                           * McGroupUndefined, as LoRaMac-node; PROTOCOL-NOTES P11) */
+	uint32_t lose_frags;      /* DataFragment N (1..32) of its session with bit N-1 set never
+	                           * reaches its decoder (the frame and its FCnt are taken) */
+};
+
+/* How often the device got each request (struct sim_dev_report.counts). */
+struct sim_dev_counts {
+	uint32_t time_ans;      /* AppTimeAns applied */
+	uint32_t force_resync;  /* ForceDeviceResyncReq */
+	uint32_t mc_setup;      /* McGroupSetupReq */
+	uint32_t mc_delete;     /* McGroupDeleteReq */
+	uint32_t mc_status;     /* McGroupStatusReq */
+	uint32_t frag_setup;    /* FragSessionSetupReq */
+	uint32_t cnt_replay;    /* ... refused for a SessionCnt it had seen */
+	uint32_t frag_delete;   /* FragSessionDeleteReq */
+	int last_delete_index;  /* FragIndex of the last one (-1: none) */
+	uint32_t status_uc;     /* unicast FragSessionStatusReq of a session it has */
+	uint32_t status_mc;     /* multicast FragSessionStatusReq of a session it has */
+	uint32_t status_other;  /* FragSessionStatusReq of a session it does not have */
+	uint32_t block_acked;   /* FragDataBlockReceivedAns */
+	uint32_t upgrade_image; /* DevUpgradeImageReq (answered only with SIM_MB_TS006) */
+	uint32_t session_frags; /* DataFragments of one of its sessions, after the image too */
+	uint32_t lost_frags;    /* ... lost by cfg.lose_frags */
+	uint32_t images;        /* images rebuilt */
+	uint32_t malformed;     /* downlinks that did not decode */
 };
 
 /* What the device wants to transmit. */
@@ -147,6 +188,7 @@ struct sim_dev_report {
 	int64_t clock_error_ms; /* device clock - true time, at the last call */
 	size_t n_failures;
 	struct sim_failure failures[SIM_MAX_FAILURES];
+	struct sim_dev_counts counts;
 };
 
 struct sim_pending_ul {
@@ -197,6 +239,7 @@ struct sim_dev {
 	struct clk_dev clk;
 	bool synced;
 	bool need_sync;
+	bool ans_required; /* the next AppTimeReq asks for an answer (sim_dev_ask_time) */
 	int64_t next_sync_ms;
 	uint32_t fcnt_up;
 	uint64_t rng;
@@ -252,6 +295,14 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms);
  * an AppTimeReq when the clock needs one, else (when status is true) a 1-byte status frame on
  * SIM_APP_PORT. Returns true if *ul is to be sent. */
 bool sim_dev_uplink(struct sim_dev *d, int64_t now_ms, bool status, struct sim_uplink *ul);
+
+/* The device's application asks for the time: AppTimeReq (AnsRequired as given, or when its
+ * clock is unsynchronised) is due at its next uplink. */
+void sim_dev_ask_time(struct sim_dev *d, int64_t now_ms, bool ans_required);
+
+/* When sim_dev_uplink has something other than the status frame to send: the first queued
+ * answer, FragDataBlockReceivedReq or AppTimeReq (true GPS ms; INT64_MAX: nothing). */
+int64_t sim_dev_next_uplink_ms(const struct sim_dev *d);
 
 /* true when the server is done with the device, so that --until-done may stop, at now_ms (true
  * GPS ms). Never for a device that got no FUOTA request (sim_dev_in_campaign), nor while an
