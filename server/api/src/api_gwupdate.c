@@ -16,7 +16,7 @@
 #include "api_int.h"
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
-#include "fuota/modem_window.h"
+#include "fuota/modem_gw.h"
 #include "fuota/store_modem.h"
 
 /* The largest uFOTA delta (CELLULAR-NOTES §4: 400 kB to 6 MB), above a typical 4.5 MB .upd. */
@@ -27,6 +27,7 @@
 struct upd_body {
 	const char *method, *url, *package, *md5;
 	int64_t image_size, start_at_ms;
+	enum modem_method policy_method;
 };
 
 /* RFC 3339 (2030-01-31T12:00:00Z, a fraction, or an offset ±hh:mm) as Unix ms; false when it
@@ -138,10 +139,8 @@ static int body_fields(json_t *j, struct upd_body *b, struct api_error *e)
 		if (!known[i])
 			return api_error_field(e, key, "unknown field \"%.40s\"", key);
 	}
-	if (!opt_string(j, "method", &b->method) || !b->method ||
-	    !(strcmp(b->method, "ufota") == 0 || !strcmp(b->method, "foat") ||
-	      !strcmp(b->method, "http") || !strcmp(b->method, "ftp") ||
-	      !strcmp(b->method, "uart")))
+	if (!opt_string(j, "method", &b->method) ||
+	    policy_modem_update_method(b->method, &b->policy_method) != FUOTA_OK)
 		return api_error_field(e, "method", "required: ufota, foat, http, ftp or uart");
 	if (!opt_string(j, "url", &b->url))
 		return api_error_field(e, "url", "a string");
@@ -160,13 +159,6 @@ static int body_fields(json_t *j, struct upd_body *b, struct api_error *e)
 		        e, "start_at",
 		        "start_at must be an RFC 3339 time, e.g. 2030-01-31T12:00:00Z");
 	return FUOTA_OK;
-}
-
-static enum modem_method policy_method(const char *m)
-{
-	return !strcmp(m, "ufota")                       ? MODEM_UFOTA
-	       : !strcmp(m, "http") || !strcmp(m, "ftp") ? MODEM_DOWNLOAD
-	                                                 : MODEM_FOAT;
 }
 
 /* The body into b; false after replying 400. */
@@ -206,7 +198,7 @@ void api_h_modem_update_create(struct api_call *c)
 
 	if (!api_param_eui(c, gw, "no such gateway") || !create_body(c, &b, &j, now))
 		goto out;
-	rq.method = policy_method(b.method);
+	rq.method = b.policy_method;
 	rq.image_bytes = (uint64_t)b.image_size;
 	rq.now_ms = b.start_at_ms > now ? b.start_at_ms : now;
 	rc = store_modem_update_pending(c->api->store, gw, true, &rq.updating);

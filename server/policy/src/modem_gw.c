@@ -2,6 +2,24 @@
 #include "fuota/modem_gw.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "fuota/err.h"
+
+int policy_modem_update_method(const char *s, enum modem_method *out)
+{
+	if (s == NULL)
+		return FUOTA_ERR_INVALID_ARG;
+	if (!strcmp(s, "ufota"))
+		*out = MODEM_UFOTA;
+	else if (!strcmp(s, "http") || !strcmp(s, "ftp"))
+		*out = MODEM_DOWNLOAD;
+	else if (!strcmp(s, "foat") || !strcmp(s, "uart"))
+		*out = MODEM_FOAT;
+	else
+		return FUOTA_ERR_INVALID_ARG;
+	return FUOTA_OK;
+}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
