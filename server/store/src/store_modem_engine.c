@@ -412,3 +412,15 @@ int seng_modem_busy(struct store *s, const char (*gws)[17], size_t n_gws,
 	free(arr);
 	return rc;
 }
+
+int seng_job_plan_note(struct store *s, int64_t job_id, const char *patch)
+{
+	char jid[24];
+	const char *vals[2] = {store_i64(jid, job_id), patch};
+	long rows;
+
+	return store_command(s,
+	                     "UPDATE job SET plan = plan || $2::jsonb, updated_at = now() "
+	                     "WHERE id = $1",
+	                     2, vals, &rows);
+}

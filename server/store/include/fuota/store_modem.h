@@ -131,4 +131,8 @@ struct seng_modem_busy {
 STORE_MUST_CHECK int seng_modem_busy(struct store *s, const char (*gws)[17], size_t n_gws,
                                      struct seng_modem_busy **out, size_t *n);
 
+/* Merges the JSON object patch into job job_id's plan (what the engine decided and says there,
+ * e.g. the gateways it left out of the session). */
+STORE_MUST_CHECK int seng_job_plan_note(struct store *s, int64_t job_id, const char *patch);
+
 #endif
