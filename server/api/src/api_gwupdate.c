@@ -7,7 +7,6 @@
  * duration; default MODEM_DEFAULT_SIZE), "start_at": RFC 3339 (optional)}. The session-window
  * policy plans the start (policy_modem_plan, asked from start_at when given): a refusal is a 409
  * naming why; the engine asks it again when the start comes and publishes the start command. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,44 +28,6 @@ struct upd_body {
 	int64_t image_size, start_at_ms;
 	enum modem_method policy_method;
 };
-
-/* RFC 3339 (2030-01-31T12:00:00Z, a fraction, or an offset ±hh:mm) as Unix ms; false when it
- * is not one or not a real date. */
-static bool rfc3339_ms(const char *s, int64_t *out)
-{
-	struct tm tm = {0}, back;
-	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
-	char sign = 0;
-	time_t t;
-
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-	    n != 19)
-		return false;
-	s += n;
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			;
-	if ((*s == 'Z' || *s == 'z') && s[1] == 0)
-		sign = 'Z';
-	else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-	         n == 5 && s[6] == 0 && oh < 24 && om < 60)
-		sign = *s;
-	if (!sign)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1 || h > 23 ||
-	    mi > 59 || sec > 59)
-		return false;
-	t -= (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600 + om * 60);
-	*out = (int64_t)t * 1000;
-	return true;
-}
 
 /* The member k, a string or absent (NULL); false when present and not a string. */
 static bool opt_string(json_t *j, const char *k, const char **out)
@@ -154,7 +115,8 @@ static int body_fields(json_t *j, struct upd_body *b, struct api_error *e)
 	           json_integer_value(sz) > (INT64_C(64) << 20)))
 		return api_error_field(e, "image_size", "1 to 67108864 bytes");
 	b->image_size = sz ? json_integer_value(sz) : MODEM_DEFAULT_SIZE;
-	if (!opt_string(j, "start_at", &start) || (start && !rfc3339_ms(start, &b->start_at_ms)))
+	if (!opt_string(j, "start_at", &start) ||
+	    (start && api_rfc3339_ms(start, &b->start_at_ms) != FUOTA_OK))
 		return api_error_field(
 		        e, "start_at",
 		        "start_at must be an RFC 3339 time, e.g. 2030-01-31T12:00:00Z");

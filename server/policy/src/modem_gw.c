@@ -8,17 +8,14 @@
 
 int policy_modem_update_method(const char *s, enum modem_method *out)
 {
-	if (s == NULL)
-		return FUOTA_ERR_INVALID_ARG;
-	if (!strcmp(s, "ufota"))
-		*out = MODEM_UFOTA;
-	else if (!strcmp(s, "http") || !strcmp(s, "ftp"))
-		*out = MODEM_DOWNLOAD;
-	else if (!strcmp(s, "foat") || !strcmp(s, "uart"))
+	/* The plan's names less "download" (fuota-gw names the protocol), plus uart. */
+	if (s && !strcmp(s, "uart")) {
 		*out = MODEM_FOAT;
-	else
+		return FUOTA_OK;
+	}
+	if (s && !strcmp(s, "download"))
 		return FUOTA_ERR_INVALID_ARG;
-	return FUOTA_OK;
+	return policy_modem_method_parse(s, out);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
