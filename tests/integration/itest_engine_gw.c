@@ -102,6 +102,13 @@ static void test_session_waits_for_modem(void **state)
 	 * hour). */
 	assert_true(db_count(sql) - start_was > 30 * 60 * 1000);
 	assert_string_equal(dev_step(job, T.devs[0].eui, st, sizeof(st)), "mc_session");
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job WHERE id = %lld AND (plan->>'waiting_for_modem')::bool "
+	         "AND plan->'gateways_skipped'->0->>'gateway_id' = '" GW_A "'",
+	         (long long)job);
+	assert_int_equal(db_count(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT session_start_ms FROM engine_job WHERE job_id = %lld",
+	         (long long)job);
 	/* The gateway reports the update done; the job completes through A. */
 	db_exec("UPDATE modem_update SET state = 'done'");
 	run(e, job, 4000, 0);

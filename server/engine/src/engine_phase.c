@@ -422,42 +422,48 @@ static int move_session(struct engine *e, const struct seng_job *j, unsigned wai
 	                        next_due);
 }
 
-/* The gateways for the session (pick_gateways). Those left out because of their modem are said
- * in the job's events and in its plan ("gateways_skipped"); when devices only they heard may
- * still be waited for, the session is moved past their updates here and FUOTA_ERR_TIMEOUT
- * returned. */
+/* Gateways left out of job j's session for their modem (skip): said in the job's plan
+ * ("gateways_skipped", and "waiting_for_modem" when the session waits for them) and events. */
+static void skip_say(struct engine *e, const struct seng_job *j, const struct engine_gw_skip *skip,
+                     bool waiting)
+{
+	json_t *o = json_pack("{s:O, s:b}", "gateways_skipped", skip->gateways, "waiting_for_modem",
+	                      waiting);
+	char *patch = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (!patch || seng_job_plan_note(e->store, j->id, patch) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld: gateways left out not noted in its plan",
+		        (long long)j->id);
+	free(patch);
+	json_decref(o);
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: %zu gateway(s) left out of the session (modem update), %zu device(s) "
+	        "without another%s",
+	        (long long)j->id, skip->n_skipped, skip->n_lost, waiting ? ": waiting" : "");
+	engine_job_event(e, j, "log",
+	                 json_pack("{s:O, s:I, s:b}", "gateways_skipped", skip->gateways,
+	                           "devices_lost", (json_int_t)skip->n_lost, "waiting", waiting),
+	                 true);
+}
+
+/* The gateways for the session (pick_gateways), those left out for their modem said
+ * (skip_say). When devices only they heard may still be waited for, the session is moved past
+ * their updates here and FUOTA_ERR_TIMEOUT returned. */
 static int session_gateways(struct engine *e, const struct seng_job *j, int64_t now_ms,
                             char (**gws)[SENG_EUI_LEN], size_t *n_gws, int64_t *next_due)
 {
 	struct engine_gw_skip skip;
 	int rc = pick_gateways(e, j, gws, n_gws, now_ms, &skip);
-	char *patch = NULL;
 
+	if ((rc == FUOTA_OK || rc == FUOTA_ERR_TIMEOUT) && skip.gateways)
+		skip_say(e, j, &skip, rc == FUOTA_ERR_TIMEOUT);
 	if (rc == FUOTA_ERR_TIMEOUT) {
-		rc = move_session_why(
-		        e, j, (unsigned)skip.n_lost, now_ms, skip.until_ms,
-		        "the only gateways that heard some devices have a modem update "
-		        "running or due: waiting for it",
-		        next_due);
+		rc = move_session_why(e, j, (unsigned)skip.n_lost, now_ms, skip.until_ms,
+		                      "the only gateways that heard some devices have a modem "
+		                      "update running or due: waiting for it",
+		                      next_due);
 		if (rc == FUOTA_OK)
 			rc = FUOTA_ERR_TIMEOUT;
-	} else if (rc == FUOTA_OK && skip.gateways) {
-		json_t *o = json_pack("{s:O}", "gateways_skipped", skip.gateways);
-
-		patch = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
-		if (!patch || seng_job_plan_note(e->store, j->id, patch) != FUOTA_OK)
-			log_msg(LOG_LVL_WARN, "job %lld: gateways left out not noted in its plan",
-			        (long long)j->id);
-		free(patch);
-		log_msg(LOG_LVL_INFO,
-		        "job %lld: %zu gateway(s) left out of the session (modem update), %zu "
-		        "device(s) without another",
-		        (long long)j->id, skip.n_skipped, skip.n_lost);
-		engine_job_event(e, j, "log",
-		                 json_pack("{s:O, s:I}", "gateways_skipped", skip.gateways,
-		                           "devices_lost", (json_int_t)skip.n_lost),
-		                 true);
 	}
 	engine_gw_skip_free(&skip);
 	return rc;
