@@ -212,13 +212,13 @@ static void report(json_int_t cmd, const char *state, const char *more)
 	gw_publish("event/modem-update", body, false);
 }
 
-static void test_update_steps(void **state)
+/* Schedules an http update with nothing in its way: its id, the start command's id (*at: where
+ * the commands read so far end). */
+static json_int_t scheduled_and_started(json_int_t *start_cmd, size_t *at)
 {
 	json_t *j, *c;
-	json_int_t id, start_cmd, pause_cmd;
-	size_t at = 0;
-	char topic[128];
-	(void)state;
+	json_int_t id;
+
 	assert_int_equal(create(T.admin, T.gw,
 	                        "{\"method\":\"http\",\"url\":\"http://files.example/r5.upd\","
 	                        "\"md5\":\"0123456789abcdef0123456789ABCDEF\","
@@ -233,10 +233,10 @@ static void test_update_steps(void **state)
 	assert_int_equal(create(T.admin, T.gw, "{\"method\":\"ufota\"}", &j), 409);
 	json_decref(j);
 	/* No session in the way: the start command, retained, within a few seconds. */
-	c = wait_msg("/command/modem-update", "\"start\"", 8000, &at);
+	c = wait_msg("/command/modem-update", "\"start\"", 8000, at);
 	assert_non_null(c);
-	start_cmd = json_integer_value(json_object_get(c, "id"));
-	assert_true(start_cmd > 0);
+	*start_cmd = json_integer_value(json_object_get(c, "id"));
+	assert_true(*start_cmd > 0);
 	assert_string_equal(str(c, "method"), "http");
 	assert_string_equal(str(c, "url"), "http://files.example/r5.upd");
 	assert_string_equal(str(c, "md5"), "0123456789abcdef0123456789ABCDEF");
@@ -250,6 +250,18 @@ static void test_update_steps(void **state)
 	c = wait_msg("/event/modem-update", "\"change\":\"started\"", 5000, NULL);
 	assert_non_null(c);
 	json_decref(c);
+	return id;
+}
+
+static void test_update_steps(void **state)
+{
+	json_t *j, *c;
+	json_int_t id, start_cmd, pause_cmd;
+	size_t at = 0;
+	char topic[128];
+
+	(void)state;
+	id = scheduled_and_started(&start_cmd, &at);
 	/* The gateway's steps. */
 	report(start_cmd, "downloading", ",\"progress\":40,\"firmwareBefore\":\"03.15\"");
 	for (int i = 0; i < 100; i++) {
