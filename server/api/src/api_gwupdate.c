@@ -138,11 +138,15 @@ static bool create_body(struct api_call *c, struct upd_body *b, json_t **j, int6
 	return false;
 }
 
-/* Refused by the policy: 409 with why. */
+/* Refused by the policy, or another update of the modem pending: 409 with why. */
 static void refuse(struct api_call *c, const struct modem_plan *p)
 {
-	api_reply(c, 409, p->reason == MODEM_UPDATING ? "modem_updating" : "no_free_window", NULL,
-	          "the modem update cannot be planned: %s", policy_modem_refusal_str(p->reason));
+	if (p->reason == MODEM_UPDATING)
+		api_reply(c, 409, "modem_updating", NULL,
+		          "an update of this modem is scheduled or under way already");
+	else
+		api_reply(c, 409, "no_free_window", NULL, "the modem update cannot be planned: %s",
+		          policy_modem_refusal_str(p->reason));
 }
 
 void api_h_modem_update_create(struct api_call *c)
@@ -154,6 +158,7 @@ void api_h_modem_update_create(struct api_call *c)
 	struct store_modem_new u = {0};
 	char gw[17], note[160] = "", *json = NULL;
 	int64_t now = api_wall_ms();
+	bool busy = false;
 	json_t *j = NULL;
 	size_t n = 0;
 	int rc;
@@ -163,14 +168,16 @@ void api_h_modem_update_create(struct api_call *c)
 	rq.method = b.policy_method;
 	rq.image_bytes = (uint64_t)b.image_size;
 	rq.now_ms = b.start_at_ms > now ? b.start_at_ms : now;
-	rc = store_modem_update_pending(c->api->store, gw, true, &rq.updating);
+	rc = store_modem_update_pending(c->api->store, gw, true, &busy);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "gateway");
 		goto out;
 	}
 	if (!api_modem_plan_for(c, gw, &rq, &p, &jobs, &n))
 		goto out;
-	if (p.verdict == MODEM_REFUSE) {
+	if (busy) /* asked after the plan: a gateway the tenant does not see is a 404 first */
+		p.reason = MODEM_UPDATING;
+	if (busy || p.verdict == MODEM_REFUSE) {
 		refuse(c, &p);
 		goto out;
 	}
