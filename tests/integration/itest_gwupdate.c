@@ -54,13 +54,7 @@ static void gw_publish(const char *sub, const char *payload, bool retained)
 
 static void sql_ok(const char *sql)
 {
-	PGconn *c = PQconnectdb(T.dsn);
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
+	assert_int_equal(itest_sql(T.dsn, sql), 0);
 }
 
 /* The first message received (from index *from on) whose topic ends with suffix and whose body
