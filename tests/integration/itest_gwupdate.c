@@ -270,6 +270,12 @@ static void test_update_steps(void **state)
 	assert_string_equal(str(j, "state"), "downloading");
 	assert_string_equal(str(j, "firmware_before"), "03.15");
 	json_decref(j);
+	/* The gateways list shows it on the gateway. */
+	assert_int_equal(api_call(T.fd.port, "GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	c = json_object_get(json_array_get(json_object_get(j, "items"), 0), "modem_update");
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), id);
+	assert_int_equal(json_integer_value(json_object_get(c, "progress")), 40);
+	json_decref(j);
 	/* Paused at once: a new command, a higher id. */
 	assert_int_equal(action(T.admin, id, "pause", &j), 200);
 	json_decref(j);
