@@ -458,6 +458,16 @@ static void test_gateway_own_update(void **state)
 	assert_non_null(j); /* the other tenant sees it once its device was heard there */
 	assert_true(json_is_false(json_object_get(json_array_get(items, 0), "own")));
 	json_decref(j);
+	/* Paged, newest first: the third newest alone. */
+	strcat(path, "?limit=1&offset=2");
+	assert_int_equal(api_call(T.fd.port, "GET", path, T.admin, NULL, &j), 200);
+	items = json_object_get(j, "items");
+	assert_int_equal(json_array_size(items), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "limit")), 1);
+	assert_string_equal(str(json_array_get(items, 0), "state"),
+	                    "done"); /* test_update_steps' */
+	assert_string_equal(str(json_array_get(items, 0), "method"), "http");
+	json_decref(j);
 }
 
 static int group_setup(void **state)

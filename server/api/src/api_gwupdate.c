@@ -211,24 +211,19 @@ out:
 
 void api_h_modem_update_list(struct api_call *c)
 {
-	char gw[17], *json = NULL, *body;
+	char gw[17], *json = NULL;
+	unsigned long offset;
+	unsigned limit;
 	int rc;
 
-	if (!api_param_eui(c, gw, "no such gateway"))
+	if (!api_param_eui(c, gw, "no such gateway") || !api_paging(c, &limit, &offset))
 		return;
-	rc = store_modem_update_list(c->api->store, c->auth.tenant_id, gw, &json);
+	rc = store_modem_update_list(c->api->store, c->auth.tenant_id, gw, limit, offset, &json);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "gateway");
 		return;
 	}
-	body = malloc(strlen(json) + 16);
-	if (body)
-		sprintf(body, "{\"items\":%s}", json);
-	free(json);
-	if (!body)
-		api_reply(c, 500, "internal", NULL, "out of memory");
-	else
-		api_reply_text(c, 200, body);
+	api_reply_list(c, json, limit, offset);
 }
 
 void api_h_modem_update_get(struct api_call *c)

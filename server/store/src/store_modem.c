@@ -55,18 +55,23 @@ int store_modem_update_pending(struct store *s, const char *gw, bool scheduled, 
 	return rc;
 }
 
-int store_modem_update_list(struct store *s, int64_t tenant, const char *gw, char **json)
+int store_modem_update_list(struct store *s, int64_t tenant, const char *gw, unsigned limit,
+                            unsigned long offset, char **json)
 {
-	char tid[24];
-	const char *vals[2] = {store_i64(tid, tenant), gw};
+	char tid[24], lim[24], off[24];
+	const char *vals[4] = {store_i64(tid, tenant), gw, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset)};
 
 	/* The tenant's check first: a gateway it does not see is not found, even with no update. */
-	return store_json(s,
-	                  "SELECT CASE WHEN " MODEM_SEES(
-	                          "$2") " THEN (SELECT coalesce(json_agg(" MODEM_JSON
-	                                " ORDER BY m.id DESC), '[]') FROM modem_update m "
-	                                "WHERE m.gateway_id = $2) END",
-	                  2, vals, json);
+	return store_json(
+	        s,
+	        "SELECT CASE WHEN " MODEM_SEES(
+	                "$2") " THEN (SELECT coalesce(json_agg("
+	                      "x.j ORDER BY x.id DESC), '[]') FROM (SELECT m.id, " MODEM_JSON
+	                      " AS j "
+	                      "FROM modem_update m WHERE m.gateway_id = $2 ORDER BY m.id DESC "
+	                      "LIMIT $3 OFFSET $4) x) END",
+	        4, vals, json);
 }
 
 int store_modem_update_get(struct store *s, int64_t tenant, int64_t id, char **json)

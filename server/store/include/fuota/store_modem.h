@@ -40,11 +40,11 @@ STORE_MUST_CHECK int store_modem_update_create(struct store *s, int64_t tenant,
  * scheduled, also one waiting for its start: *busy. */
 STORE_MUST_CHECK int store_modem_update_pending(struct store *s, const char *gw, bool scheduled,
                                                 bool *busy);
-/* The updates of gw, newest first, as a JSON array. FUOTA_ERR_NOT_FOUND when the tenant's
- * devices were never heard through gw (the modem is shared by the tenants that use the gateway,
- * as for the :plan route). */
+/* The updates of gw, newest first, limit from offset, as a JSON array. FUOTA_ERR_NOT_FOUND
+ * when the tenant's devices were never heard through gw (the modem is shared by the tenants that
+ * use the gateway, as for the :plan route). */
 STORE_MUST_CHECK int store_modem_update_list(struct store *s, int64_t tenant, const char *gw,
-                                             char **json);
+                                             unsigned limit, unsigned long offset, char **json);
 /* One update, seen under the same rule. FUOTA_ERR_NOT_FOUND otherwise. */
 STORE_MUST_CHECK int store_modem_update_get(struct store *s, int64_t tenant, int64_t id,
                                             char **json);
