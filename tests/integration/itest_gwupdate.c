@@ -57,6 +57,18 @@ static void sql_ok(const char *sql)
 	assert_int_equal(itest_sql(T.dsn, sql), 0);
 }
 
+/* The rows sql returns. */
+static int sql_rows(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+	int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
 /* The first message received (from index *from on) whose topic ends with suffix and whose body
  * holds needle, waiting up to timeout_ms; its index in *from. NULL when none came. */
 static json_t *wait_msg(const char *suffix, const char *needle, long timeout_ms, size_t *from)
@@ -415,7 +427,7 @@ static void test_postponed_and_windows(void **state)
 static void test_gateway_own_update(void **state)
 {
 	json_t *j, *items;
-	char path[128];
+	char path[128], path2[256];
 
 	(void)state;
 	/* A uFOTA push fuotad did not start: recorded, and it keeps fuotad from starting one. */
@@ -458,6 +470,18 @@ static void test_gateway_own_update(void **state)
 	assert_non_null(j); /* the other tenant sees it once its device was heard there */
 	assert_true(json_is_false(json_object_get(json_array_get(items, 0), "own")));
 	json_decref(j);
+	/* The end reported again (QoS 1), and a state/modem older than it: still one update. */
+	gw_publish("event/modem-update", "{\"id\":0,\"state\":\"done\",\"method\":\"ufota\"}",
+	           false);
+	snprintf(path2, sizeof(path2),
+	         "{\"gatewayId\":\"%s\",\"update\":{\"id\":0,\"state\":\"installing\","
+	         "\"method\":\"ufota\"}}",
+	         T.gw);
+	gw_publish("state/modem", path2, false);
+	sleep_ms(500);
+	snprintf(path2, sizeof(path2),
+	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND tenant_id IS NULL", T.gw);
+	assert_int_equal(sql_rows(path2), 1);
 	/* Paged, newest first: the third newest alone. */
 	strcat(path, "?limit=1&offset=2");
 	assert_int_equal(api_call(T.fd.port, "GET", path, T.admin, NULL, &j), 200);
@@ -511,13 +535,7 @@ static int group_setup(void **state)
 		return -1;
 	/* The retained state/modem read: the gateway's prefix is known. */
 	for (int i = 0; i < 100; i++) {
-		PGconn *c = PQconnectdb(T.dsn);
-		PGresult *r = PQexec(c, "SELECT 1 FROM gateway_modem WHERE topic_prefix = 'eu868'");
-		int n = PQntuples(r);
-
-		PQclear(r);
-		PQfinish(c);
-		if (n == 1)
+		if (sql_rows("SELECT 1 FROM gateway_modem WHERE topic_prefix = 'eu868'") == 1)
 			return 0;
 		sleep_ms(100);
 	}

@@ -149,17 +149,25 @@ static int event_target(struct store *s, const char *gw, const struct seng_modem
 		        "ON u.id = c.update_id WHERE c.id = $2 AND u.gateway_id = $1",
 		        2, vals, FUOTA_ERR_NOT_FOUND, uid);
 	}
+	/* The gateway's own active one; else one of the same method that ended in the last ten
+	 * minutes (a report repeated, QoS 1, or a state/modem older than the end: nothing new);
+	 * else a new one. */
 	return store_query_i64(
 	        s,
 	        "WITH a AS (SELECT id FROM modem_update WHERE gateway_id = $1 AND tenant_id IS "
 	        "NULL "
 	        "  AND state NOT IN " MODEM_ENDED " ORDER BY id DESC LIMIT 1), "
+	        "r AS (SELECT id FROM modem_update WHERE gateway_id = $1 AND tenant_id IS NULL "
+	        "  AND state IN " MODEM_ENDED " AND method = $2 AND finished_ms > $4::bigint - "
+	        "  600000 ORDER BY id DESC LIMIT 1), "
 	        "i AS (INSERT INTO modem_update (gateway_id, method, image_size, state, "
 	        "created_ms, "
 	        "  updated_ms, started_ms) SELECT $1, $2, 0, $3, $4::bigint, $4::bigint, "
 	        "$4::bigint "
-	        "  WHERE NOT EXISTS (SELECT 1 FROM a) ON CONFLICT DO NOTHING RETURNING id) "
-	        "SELECT id FROM a UNION ALL SELECT id FROM i",
+	        "  WHERE NOT EXISTS (SELECT 1 FROM a) AND NOT EXISTS (SELECT 1 FROM r) "
+	        "  ON CONFLICT DO NOTHING RETURNING id) "
+	        "SELECT id FROM a UNION ALL SELECT id FROM i UNION ALL "
+	        "SELECT id FROM r WHERE NOT EXISTS (SELECT 1 FROM a)",
 	        4, vals, FUOTA_ERR_NOT_FOUND, uid);
 }
 
