@@ -73,6 +73,72 @@ static int reg_stat(json_t *o, int *stat, char *err, size_t errlen)
 	return bad(err, errlen, "registration: unknown state");
 }
 
+static bool one_of(const char *s, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return true;
+	return false;
+}
+
+bool gw_update_state_valid(const char *s)
+{
+	static const char *const names[] = {"deferred", "starting", "downloading", "installing",
+	                                    "done",     "failed",   "paused",      "cancelled",
+	                                    "rejected", NULL};
+
+	return s && one_of(s, names);
+}
+
+bool gw_update_method_valid(const char *s)
+{
+	static const char *const names[] = {"ufota", "foat", "http", "ftp", "uart", NULL};
+
+	return s && one_of(s, names);
+}
+
+/* The required "state" and "method" members of an update (in state/modem or its event). */
+static int upd_names(json_t *o, const char *where, char *state, size_t state_cap, char *method,
+                     size_t method_cap, char *err, size_t errlen)
+{
+	json_t *s = json_object_get(o, "state"), *m = json_object_get(o, "method");
+
+	if (!json_is_string(s) || json_string_length(s) >= state_cap ||
+	    !gw_update_state_valid(json_string_value(s)))
+		return bad(err, errlen, "%sstate: not an update state", where);
+	if (!json_is_string(m) || json_string_length(m) >= method_cap ||
+	    !gw_update_method_valid(json_string_value(m)))
+		return bad(err, errlen, "%smethod: not ufota, foat, http, ftp or uart", where);
+	snprintf(state, state_cap, "%s", json_string_value(s));
+	snprintf(method, method_cap, "%s", json_string_value(m));
+	return FUOTA_OK;
+}
+
+/* state/modem's optional "update" object. */
+static int update_member(json_t *o, struct gw_modem_state *st, char *err, size_t errlen)
+{
+	json_t *u = json_object_get(o, "update");
+	long long id = -1, progress = -1;
+	struct gw_modem_update *up = &st->update;
+
+	up->progress = -1;
+	if (!u || json_is_null(u))
+		return FUOTA_OK;
+	if (!json_is_object(u))
+		return bad(err, errlen, "update: not an object");
+	if (!json_is_integer(json_object_get(u, "id")) ||
+	    (id = json_integer_value(json_object_get(u, "id"))) < 0)
+		return bad(err, errlen, "update.id: not an integer of at least 0");
+	if (opt_int(u, "progress", 0, 100, &progress, err, errlen) ||
+	    upd_names(u, "update.", up->state, sizeof(up->state), up->method, sizeof(up->method),
+	              err, errlen))
+		return FUOTA_ERR_MALFORMED;
+	up->id = id;
+	up->progress = (int)progress;
+	st->updating = true;
+	return FUOTA_OK;
+}
+
 static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen)
 {
 	long long act = -1, csq = 99, ber = 99, depth = 0, dropped = 0, sessions = 0;
@@ -93,7 +159,8 @@ static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen
 	    opt_int(o, "ber", 0, 99, &ber, err, errlen) ||
 	    opt_int(o, "queueDepth", 0, INT64_MAX, &depth, err, errlen) ||
 	    opt_int(o, "queueDropped", 0, INT64_MAX, &dropped, err, errlen) ||
-	    opt_int(o, "relaySessions", 0, INT64_MAX, &sessions, err, errlen))
+	    opt_int(o, "relaySessions", 0, INT64_MAX, &sessions, err, errlen) ||
+	    update_member(o, st, err, errlen))
 		rc = FUOTA_ERR_MALFORMED;
 	st->act = (int)act;
 	st->csq = (int)csq;
@@ -113,6 +180,7 @@ int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, 
 
 	memset(out, 0, sizeof(*out));
 	out->reg_stat = -1;
+	out->update.progress = -1;
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
 		return bad(err, errlen, "not a JSON object");
@@ -126,6 +194,65 @@ int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, 
 	for (size_t i = 0; i < 16; i++)
 		out->gateway_id[i] = (char)((json_string_value(id)[i] | 0x20));
 	rc = fields(o, out, err, errlen);
+	json_decref(o);
+	return rc;
+}
+
+/* An optional string cut to cap - 1 bytes at a character boundary (no NUL inside). */
+static int cut_str(json_t *o, const char *k, char *out, size_t cap, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, k);
+	size_t n;
+
+	if (!v)
+		return FUOTA_OK;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return bad(err, errlen, "%s: not a string", k);
+	n = json_string_length(v);
+	if (n >= cap)
+		for (n = cap - 1; n > 0 && (json_string_value(v)[n] & 0xC0) == 0x80; n--)
+			;
+	memcpy(out, json_string_value(v), n);
+	out[n] = 0;
+	return FUOTA_OK;
+}
+
+static int event_fields(json_t *o, struct gw_update_event *ev, char *err, size_t errlen)
+{
+	json_t *id = json_object_get(o, "id");
+	long long progress = -1, until = 0;
+
+	if (!json_is_integer(id) || json_integer_value(id) < 0)
+		return bad(err, errlen, "id: not an integer of at least 0");
+	ev->id = json_integer_value(id);
+	if (upd_names(o, "", ev->state, sizeof(ev->state), ev->method, sizeof(ev->method), err,
+	              errlen) ||
+	    opt_int(o, "progress", 0, 100, &progress, err, errlen) ||
+	    opt_int(o, "deferredUntil", 1, INT64_C(1) << 40, &until, err, errlen) ||
+	    opt_str(o, "firmwareBefore", ev->firmware_before, sizeof(ev->firmware_before), err,
+	            errlen) ||
+	    opt_str(o, "firmware", ev->firmware, sizeof(ev->firmware), err, errlen) ||
+	    cut_str(o, "error", ev->error, sizeof(ev->error), err, errlen))
+		return FUOTA_ERR_MALFORMED;
+	ev->progress = (int)progress;
+	ev->deferred_until_s = until;
+	return FUOTA_OK;
+}
+
+int gw_update_event_from_json(const char *buf, size_t len, struct gw_update_event *out, char *err,
+                              size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->progress = -1;
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return bad(err, errlen, "not a JSON object");
+	}
+	rc = event_fields(o, out, err, errlen);
 	json_decref(o);
 	return rc;
 }

@@ -458,3 +458,17 @@ char *form_build(const struct form_part *parts, size_t n, size_t *len, char *con
 	snprintf(content_type, 128, "multipart/form-data; boundary=%s", BOUNDARY);
 	return b;
 }
+
+int itest_sql(const char *dsn, const char *sql)
+{
+	PGconn *c = PQconnectdb(dsn);
+	PGresult *r = PQexec(c, sql);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0
+	                                                                                       : -1;
+
+	if (rc != 0)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}

@@ -98,4 +98,7 @@ struct form_part {
 };
 char *form_build(const struct form_part *parts, size_t n, size_t *len, char *content_type);
 
+/* Runs sql on database dsn through a connection of its own: 0, or -1 after printing why. */
+int itest_sql(const char *dsn, const char *sql);
+
 #endif

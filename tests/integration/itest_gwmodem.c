@@ -159,13 +159,7 @@ static void test_malformed_ignored(void **state)
 /* Runs sql on the test database; fails the test when it does not succeed. */
 static void sql_ok(const char *sql)
 {
-	PGconn *c = PQconnectdb(T.dsn);
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
+	assert_int_equal(itest_sql(T.dsn, sql), 0);
 }
 
 /* POST .../modem-update:plan for gateway gw with body; the status, *out the answer. */

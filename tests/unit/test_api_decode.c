@@ -201,13 +201,33 @@ static void test_json_error_field(void **state)
 	assert_string_equal(e.field, "a");
 }
 
+/* RFC 3339 times to Unix ms (modem updates' start_at). */
+static void test_rfc3339_ms(void **state)
+{
+	int64_t ms = 0;
+
+	(void)state;
+	assert_int_equal(api_rfc3339_ms("2030-01-31T12:00:00Z", &ms), 0);
+	assert_int_equal(ms, INT64_C(1896091200000));
+	assert_int_equal(api_rfc3339_ms("2030-01-31T13:30:00.25+01:30", &ms), 0);
+	assert_int_equal(ms, INT64_C(1896091200000));
+	assert_int_equal(api_rfc3339_ms("2030-01-31t10:00:00-02:00", &ms), 0);
+	assert_int_equal(ms, INT64_C(1896091200000));
+	assert_int_equal(api_rfc3339_ms("2028-02-29T00:00:00Z", &ms), 0);
+	assert_int_equal(api_rfc3339_ms("2030-02-29T00:00:00Z", &ms), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(api_rfc3339_ms("2030-01-31T24:00:00Z", &ms), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(api_rfc3339_ms("2030-01-31T12:00:00+24:00", &ms), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(api_rfc3339_ms("2030-01-31 12:00:00Z", &ms), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(api_rfc3339_ms("2030-01-31T12:00:00", &ms), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(api_rfc3339_ms("", &ms), FUOTA_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_start_at),
-	        cmocka_unit_test(test_text_valid),
-	        cmocka_unit_test(test_form_check),
-	        cmocka_unit_test(test_json_error_field),
+	        cmocka_unit_test(test_start_at),   cmocka_unit_test(test_text_valid),
+	        cmocka_unit_test(test_form_check), cmocka_unit_test(test_json_error_field),
+	        cmocka_unit_test(test_rfc3339_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

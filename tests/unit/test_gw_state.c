@@ -104,6 +104,88 @@ static void test_modem_json(void **state)
 #undef BAD
 }
 
+/* state/modem's optional "update" member (an update under way). */
+static void test_modem_update_member(void **state)
+{
+	struct gw_modem_state b;
+	char err[160];
+#define RD(s) gw_modem_from_json(s, strlen(s), &b, err, sizeof(err))
+
+	(void)state;
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\"}"), 0);
+	assert_false(b.updating);
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":7,"
+	                    "\"state\":\"downloading\",\"method\":\"http\",\"progress\":40}}"),
+	                 0);
+	assert_true(b.updating);
+	assert_int_equal(b.update.id, 7);
+	assert_string_equal(b.update.state, "downloading");
+	assert_string_equal(b.update.method, "http");
+	assert_int_equal(b.update.progress, 40);
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":0,"
+	                    "\"state\":\"installing\",\"method\":\"ufota\"}}"),
+	                 0);
+	assert_int_equal(b.update.progress, -1);
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":-1,"
+	                    "\"state\":\"done\",\"method\":\"ufota\"}}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "update.id: not an integer of at least 0");
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":1,"
+	                    "\"state\":\"sleeping\",\"method\":\"ufota\"}}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "update.state: not an update state");
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":1,"
+	                    "\"state\":\"done\",\"method\":\"xmodem\"}}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "update.method: not ufota, foat, http, ftp or uart");
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":1,"
+	                    "\"state\":\"done\",\"method\":\"foat\",\"progress\":101}}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "progress: not an integer in 0..100");
+	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":[]}"),
+	                 FUOTA_ERR_MALFORMED);
+#undef RD
+}
+
+static void test_update_event(void **state)
+{
+	struct gw_update_event ev;
+	char err[160], big[400];
+#define RD(s) gw_update_event_from_json(s, strlen(s), &ev, err, sizeof(err))
+
+	(void)state;
+	assert_int_equal(RD("{\"id\":7,\"state\":\"done\",\"method\":\"http\",\"progress\":100,"
+	                    "\"firmwareBefore\":\"03.15\",\"firmware\":\"03.16\"}"),
+	                 0);
+	assert_int_equal(ev.id, 7);
+	assert_string_equal(ev.state, "done");
+	assert_string_equal(ev.firmware_before, "03.15");
+	assert_string_equal(ev.firmware, "03.16");
+	assert_int_equal(ev.progress, 100);
+	assert_int_equal(ev.deferred_until_s, 0);
+	assert_string_equal(ev.error, "");
+	assert_int_equal(RD("{\"id\":0,\"state\":\"deferred\",\"method\":\"ufota\","
+	                    "\"deferredUntil\":1765000000}"),
+	                 0);
+	assert_int_equal(ev.progress, -1);
+	assert_int_equal(ev.deferred_until_s, 1765000000);
+	assert_int_equal(RD("{\"state\":\"done\",\"method\":\"http\"}"), FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "id: not an integer of at least 0");
+	assert_int_equal(RD("{\"id\":3,\"state\":\"done\"}"), FUOTA_ERR_MALFORMED);
+	assert_string_equal(err, "method: not ufota, foat, http, ftp or uart");
+	assert_int_equal(RD("{\"id\":3,\"state\":\"done\",\"method\":\"ftp\",\"firmware\":7}"),
+	                 FUOTA_ERR_MALFORMED);
+	assert_int_equal(RD("not json"), FUOTA_ERR_MALFORMED);
+	/* A long error is cut, before a two-byte character that would not fit whole. */
+	memset(big, 0, sizeof(big));
+	strcpy(big, "{\"id\":3,\"state\":\"failed\",\"method\":\"ftp\",\"error\":\"");
+	memset(big + strlen(big), 'x', 158);
+	strcat(big, "\u00e9tail\"}");
+	assert_int_equal(RD(big), 0);
+	assert_int_equal(strlen(ev.error), 158);
+#undef RD
+}
+
 static void test_changed(void **state)
 {
 	struct gw_modem_state a = sample(), b = sample();
@@ -127,10 +209,9 @@ static void test_changed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_topic),
-	        cmocka_unit_test(test_conn_state),
-	        cmocka_unit_test(test_modem_json),
-	        cmocka_unit_test(test_changed),
+	        cmocka_unit_test(test_topic),        cmocka_unit_test(test_conn_state),
+	        cmocka_unit_test(test_modem_json),   cmocka_unit_test(test_modem_update_member),
+	        cmocka_unit_test(test_update_event), cmocka_unit_test(test_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

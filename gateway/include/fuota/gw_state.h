@@ -7,7 +7,10 @@
  *    "registration":"home","cellId":"01A2D001","tac":"0001","act":7,"operator":"fuota-sim",
  *    "rssiDbm":-73,"csq":20,"ber":99,"linkUp":true,"queueDepth":0,"queueDropped":0,
  *    "relaySessions":1}
- * rssiDbm is absent when the module does not know it (+CSQ 99). */
+ * rssiDbm is absent when the module does not know it (+CSQ 99). While a module firmware update
+ * runs it also carries "update":{"id":7,"state":"downloading","method":"http","progress":40}
+ * (absent otherwise): id is fuotad's command id (command/modem-update), 0 for an update fuotad
+ * did not start (a uFOTA push). */
 #ifndef FUOTA_GW_STATE_H
 #define FUOTA_GW_STATE_H
 
@@ -35,6 +38,13 @@ struct gw_modem_state {
 	int csq, ber;  /* +CSQ values, 99 unknown */
 	bool link_up;  /* the PDP context carries the backhaul */
 	uint64_t queue_depth, queue_dropped, relay_sessions;
+	bool updating; /* "update" present: the fields below are set */
+	struct gw_modem_update {
+		int64_t id;     /* fuotad's command id, 0 for one it did not start */
+		char state[16]; /* one of gw_update_state_valid's */
+		char method[8]; /* ufota, foat, http, ftp or uart */
+		int progress;   /* 0..100, -1 unknown */
+	} update;
 };
 
 /* The registration state's name: "not", "home", "searching", "denied", "unknown", "roaming",
@@ -49,5 +59,32 @@ int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_le
  * with its type checked. FUOTA_ERR_MALFORMED with a message in err. */
 int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, char *err,
                        size_t errlen);
+
+/* The states of an update as event/modem-update and state/modem name them: deferred, starting,
+ * downloading, installing, done, failed, paused, cancelled, rejected. */
+bool gw_update_state_valid(const char *s);
+/* The update methods: ufota, foat, http, ftp, uart. */
+bool gw_update_method_valid(const char *s);
+
+/* fuota-gw's report of one step of a modem update, on {prefix}/gateway/{id}/event/modem-update
+ * (QoS 1, not retained):
+ *   {"id":7,"state":"installing","method":"http","progress":100,"deferredUntil":1765000000,
+ *    "firmwareBefore":"03.15","firmware":"03.16","error":"..."}
+ * id: the command id it answers (0: an update fuotad did not start, e.g. a uFOTA push); state
+ * and method required, the rest optional. An error text longer than the field is cut (at a
+ * UTF-8 character boundary), not refused: the report matters more than its last words. */
+struct gw_update_event {
+	int64_t id;
+	char state[16], method[8];
+	int progress;             /* -1 absent */
+	int64_t deferred_until_s; /* 0 absent */
+	char firmware_before[24]; /* "" absent */
+	char firmware[24];        /* "" absent */
+	char error[160];          /* "" absent */
+};
+
+/* Reads it (fuotad's side). FUOTA_ERR_MALFORMED with the field named in err. */
+int gw_update_event_from_json(const char *buf, size_t len, struct gw_update_event *out, char *err,
+                              size_t errlen);
 
 #endif

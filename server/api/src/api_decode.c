@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fuota/cbox.h"
 #include "fuota/dev_stack.h"
@@ -431,6 +432,29 @@ static int check_rfc3339(const char *s)
 	    isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) && s[i + 6] == 0)
 		return check_fields_3339(s, s + i);
 	return -1;
+}
+
+int api_rfc3339_ms(const char *s, int64_t *out_ms)
+{
+	struct tm tm;
+	size_t n = strlen(s);
+	int64_t off = 0;
+
+	if (check_rfc3339(s) != 0)
+		return FUOTA_ERR_INVALID_ARG;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)(two(s) * 100u + two(s + 2)) - 1900;
+	tm.tm_mon = (int)two(s + 5) - 1;
+	tm.tm_mday = (int)two(s + 8);
+	tm.tm_hour = (int)two(s + 11);
+	tm.tm_min = (int)two(s + 14);
+	tm.tm_sec = (int)two(s + 17);
+	/* check_rfc3339 let through Z or a "+hh:mm" offset at the end. */
+	if (s[n - 1] != 'Z' && s[n - 1] != 'z')
+		off = (int64_t)(two(s + n - 5) * 3600u + two(s + n - 2) * 60u) *
+		      (s[n - 6] == '-' ? -1 : 1);
+	*out_ms = ((int64_t)timegm(&tm) - off) * 1000;
+	return FUOTA_OK;
 }
 
 static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)

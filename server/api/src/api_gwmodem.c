@@ -94,38 +94,56 @@ static void plan_reply(struct api_call *c, const char *gw, const struct modem_re
 	json_decref(out);
 }
 
+bool api_modem_plan_for(struct api_call *c, const char *gw, struct modem_request *rq,
+                        struct modem_plan *p, struct store_gw_job **jobs, size_t *n)
+{
+	struct modem_session *ss = NULL;
+	int rc;
+
+	*jobs = NULL;
+	*n = 0;
+	rc = store_gateway_jobs(c->api->store, c->auth.tenant_id, gw, jobs, n);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "gateway");
+		return false;
+	}
+	ss = calloc(*n ? *n : 1, sizeof(*ss));
+	if (!ss) {
+		api_reply(c, 500, "internal", NULL, "out of memory");
+		free(*jobs);
+		*jobs = NULL;
+		return false;
+	}
+	for (size_t i = 0; i < *n; i++)
+		policy_modem_job_session((*jobs)[i].job_id, (*jobs)[i].session_start_ms,
+		                         (*jobs)[i].start_at_ms, (*jobs)[i].timeout_s,
+		                         (*jobs)[i].mc_class == 'B', rq->now_ms, &ss[i]);
+	policy_modem_plan(rq, ss, *n, p);
+	free(ss);
+	return true;
+}
+
+int64_t api_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void api_h_gateway_modem_plan(struct api_call *c)
 {
 	struct modem_request rq = {0};
-	struct modem_session *ss = NULL;
 	struct store_gw_job *jobs = NULL;
 	struct modem_plan p;
-	struct timespec ts;
 	char gw[17];
 	size_t n = 0;
-	int rc;
 
 	if (!api_param_eui(c, gw, "no such gateway") || !plan_body(c, &rq))
 		return;
-	rc = store_gateway_jobs(c->api->store, c->auth.tenant_id, gw, &jobs, &n);
-	if (rc != FUOTA_OK) {
-		api_reply_store_error(c, rc, "gateway");
+	rq.now_ms = api_wall_ms();
+	if (!api_modem_plan_for(c, gw, &rq, &p, &jobs, &n))
 		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rq.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	ss = calloc(n ? n : 1, sizeof(*ss));
-	if (!ss) {
-		api_reply(c, 500, "internal", NULL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		policy_modem_job_session(jobs[i].job_id, jobs[i].session_start_ms,
-		                         jobs[i].start_at_ms, jobs[i].timeout_s,
-		                         jobs[i].mc_class == 'B', rq.now_ms, &ss[i]);
-	policy_modem_plan(&rq, ss, n, &p);
 	plan_reply(c, gw, &rq, &p, jobs, n);
-out:
-	free(ss);
 	free(jobs);
 }

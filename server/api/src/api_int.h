@@ -110,6 +110,23 @@ void api_h_device_get(struct api_call *c);
 void api_h_device_delete(struct api_call *c);
 void api_h_gateway_list(struct api_call *c);
 void api_h_gateway_modem_plan(struct api_call *c); /* api_gwmodem.c */
+/* The session-window policy's answer for gateway gw (api_gwmodem.c): the jobs that count on it
+ * read (*jobs malloc'd, *n), rq asked at rq->now_ms. False after replying (404: the tenant does
+ * not see gw; 500). */
+struct modem_request;
+struct modem_plan;
+struct store_gw_job;
+bool api_modem_plan_for(struct api_call *c, const char *gw, struct modem_request *rq,
+                        struct modem_plan *p, struct store_gw_job **jobs, size_t *n);
+/* CLOCK_REALTIME in ms. */
+int64_t api_wall_ms(void);
+/* Modem updates (api_gwupdate.c). */
+void api_h_modem_update_create(struct api_call *c);
+void api_h_modem_update_list(struct api_call *c);
+void api_h_modem_update_get(struct api_call *c);
+void api_h_modem_update_pause(struct api_call *c);
+void api_h_modem_update_resume(struct api_call *c);
+void api_h_modem_update_cancel(struct api_call *c);
 void api_h_job_create(struct api_call *c);
 void api_h_job_plan(struct api_call *c);
 void api_h_job_list(struct api_call *c);

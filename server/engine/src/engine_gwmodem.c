@@ -9,6 +9,7 @@
 #include "fuota/gw_state.h"
 #include "fuota/log.h"
 #include "fuota/store_engine.h"
+#include "fuota/store_modem.h"
 
 /* More gateways than this sending malformed states are counted, not remembered. */
 #define BAD_MAX 4096
@@ -47,7 +48,19 @@ static void bad_clear(struct engine_gwmodem *g, const char *gw)
 		memcpy(g->bad[i], g->bad[--g->n_bad], sizeof(g->bad[0]));
 }
 
-int engine_gwmodem_on(struct engine_gwmodem *g, struct store *s, const char *gw,
+/* The prefix of topic {prefix}/gateway/...: into out ("" when none). */
+static void topic_prefix(const char *topic, char *out, size_t cap)
+{
+	const char *p = strstr(topic, "/gateway/");
+	size_t n = p ? (size_t)(p - topic) : 0;
+
+	if (n >= cap)
+		n = 0;
+	memcpy(out, topic, n);
+	out[n] = 0;
+}
+
+int engine_gwmodem_on(struct engine_gwmodem *g, struct store *s, const char *topic, const char *gw,
                       const uint8_t *payload, size_t len, int64_t now_ms)
 {
 	struct gw_modem_state st;
@@ -75,6 +88,15 @@ int engine_gwmodem_on(struct engine_gwmodem *g, struct store *s, const char *gw,
 	rc = gw_modem_to_json(&st, &json, &json_len);
 	if (rc == FUOTA_OK)
 		rc = seng_gw_modem_set(s, gw, json, now_ms);
+	if (rc == FUOTA_OK) {
+		char prefix[64];
+
+		topic_prefix(topic, prefix, sizeof(prefix));
+		if (prefix[0])
+			rc = seng_modem_prefix_set(s, gw, prefix);
+	}
+	if (rc == FUOTA_OK && st.updating)
+		engine_gwmodem_state_update(g, s, gw, &st, now_ms);
 	if (rc != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "engine: gateway %s: modem state not stored: %s", gw,
 		        fuota_strerror(rc));

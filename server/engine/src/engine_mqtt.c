@@ -488,8 +488,11 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 	else if (gw_topic(r->gw_stats, r->n_gw_filters, m->topic, gw))
 		on_gw_stats(r, gw, m);
 	else if (gw_topic(r->gw_modem, r->n_gw_filters, m->topic, gw))
-		(void)engine_gwmodem_on(&r->modems, r->store, gw, m->payload, m->len,
+		(void)engine_gwmodem_on(&r->modems, r->store, m->topic, gw, m->payload, m->len,
 		                        realtime_ms(NULL));
+	else
+		(void)engine_gwmodem_dispatch(&r->modems, r->store, m->topic, m->payload, m->len,
+		                              realtime_ms(NULL));
 }
 
 /* Keeps m to be handled again once the database is back (its work was undone because the
@@ -709,6 +712,7 @@ static void *runner_main(void *arg)
 			r->st.tick_us += mono_us() - t0;
 			now = realtime_ms(NULL);
 		}
+		engine_gwmodem_tick(&r->modems, r->store, now);
 		wait = next_due - now;
 		if (wait < 0)
 			wait = 0;
@@ -774,6 +778,9 @@ static int subscribe_all(struct engine_runner *r, const struct engine_cfg *ecfg,
 		if (rc == FUOTA_OK)
 			rc = mqtt_subscribe(r->mqtt, r->gw_modem[r->n_gw_filters], 1,
 			                    mqtt_queue_on_message, r->queue);
+		if (rc == FUOTA_OK)
+			rc = engine_gwmodem_subscribe(&r->modems, group, rc_.topic_prefix,
+			                              r->queue);
 		r->n_gw_filters++;
 	}
 	return rc;
@@ -814,6 +821,8 @@ static int runner_start(struct store *s, struct mqtt_client *mqtt, const struct 
 		rc = engine_create(s, ecfg, realtime_ms, NULL, publish, r, &r->engine);
 	if (rc == FUOTA_OK)
 		engine_set_lock_pid(r->engine, store_lock_pid(lock));
+	if (rc == FUOTA_OK)
+		engine_gwmodem_attach(&r->modems, r->engine, r->mqtt);
 	if (rc == FUOTA_OK)
 		rc = subscribe_all(r, ecfg, share_group);
 	if (rc == FUOTA_OK) {

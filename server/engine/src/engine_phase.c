@@ -11,7 +11,9 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "engine_gwavoid.h"
 #include "engine_int.h"
+#include "fuota/store_modem.h"
 #include "fuota/cbox.h"
 #include "fuota/err.h"
 #include "fuota/frag_row.h"
@@ -282,20 +284,29 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	return rc;
 }
 
-/* The smallest gateway set that covers the devices in the session. Devices no gateway heard
- * cannot receive the multicast: they fail. */
+/* The session's length (TS005 TimeOut: 2^exp s, class B in beacon periods of 128 s). */
+static int64_t session_len_ms(const struct seng_job *j)
+{
+	return (INT64_C(1) << j->session_timeout) * (j->mc_class == 'B' ? 128000 : 1000);
+}
+
+/* The smallest gateway set that covers the devices in the session, leaving out the gateways
+ * whose modem updates (skip, engine_gwavoid.h). Devices no gateway heard cannot receive the
+ * multicast: they fail; so do those only such gateways heard, unless the session may still move
+ * (then nothing is failed and FUOTA_ERR_TIMEOUT says to wait for them). */
 static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws)[SENG_EUI_LEN],
-                         size_t *n_gws, int64_t now_ms)
+                         size_t *n_gws, int64_t now_ms, struct engine_gw_skip *skip)
 {
 	struct seng_edges ed;
 	struct engine_edge *edges = NULL;
 	uint8_t *chosen = NULL, *work = NULL;
-	size_t n_chosen = 0, n_uncovered = 0;
+	size_t n_chosen = 0, n_uncovered = 0, n_edges;
 	/* Only gateways that heard the device in the last week: an older entry is a gateway that
 	 * may be gone, or a device that moved. */
 	int rc = seng_job_edges(e->store, j->id, ENGINE_STEP_SESSION, now_ms - GATEWAY_MAX_AGE_MS,
 	                        &ed);
 
+	memset(skip, 0, sizeof(*skip));
 	*gws = NULL;
 	*n_gws = 0;
 	if (rc != FUOTA_OK)
@@ -312,7 +323,14 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 		edges[i].gw = ed.edge_gw[i];
 		edges[i].quality = ed.edge_q[i];
 	}
-	rc = engine_gw_cover(edges, ed.n_edges, ed.n_dev, ed.n_gw, chosen, &n_chosen, &n_uncovered,
+	n_edges = ed.n_edges;
+	rc = engine_gw_avoid(e, &ed, edges, &n_edges, j->session_start_ms,
+	                     j->session_start_ms + session_len_ms(j), now_ms, skip);
+	if (rc == FUOTA_OK && skip->n_lost > 0 && engine_session_move(1, j->session_moves))
+		rc = FUOTA_ERR_TIMEOUT;
+	if (rc != FUOTA_OK)
+		goto out;
+	rc = engine_gw_cover(edges, n_edges, ed.n_dev, ed.n_gw, chosen, &n_chosen, &n_uncovered,
 	                     work);
 	if (rc != FUOTA_OK)
 		goto out;
@@ -327,7 +345,10 @@ static int pick_gateways(struct engine *e, const struct seng_job *j, char (**gws
 			continue;
 		seng_dev_update_init(&u);
 		u.to = ENGINE_STEP_FAILED;
-		u.failure_reason = "no gateway has heard the device";
+		u.failure_reason = skip->lost[d]
+		                           ? "the gateways that heard the device have a modem "
+		                             "update running or due"
+		                           : "no gateway has heard the device";
 		/* STATE: the device left the session meanwhile. Any other failure leaves the phase
 		 * unchanged, to be tried again, rather than run the session without failing it. */
 		rc = seng_dev_update(e->store, j->id, ed.dev_euis[d], ENGINE_STEP_SESSION, &u);
@@ -350,17 +371,16 @@ out:
 	return rc;
 }
 
-/* The session start has come with `waiting` devices still in mc_session, some of which may
- * still answer: the start moves to a time every device can meet, and every device of the session
- * is asked again with it (nothing has been sent on the multicast group yet). */
-static int move_session(struct engine *e, const struct seng_job *j, unsigned waiting,
-                        int64_t now_ms, int64_t *next_due)
+/* The session moved (why), to not before not_before_ms, every device of it asked again. */
+static int move_session_why(struct engine *e, const struct seng_job *j, unsigned waiting,
+                            int64_t now_ms, int64_t not_before_ms, const char *why,
+                            int64_t *next_due)
 {
 	static const struct seng_move again[] = {
 	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_MC_SESSION},
 	        {.from = ENGINE_STEP_MC_SESSION, .to = ENGINE_STEP_MC_SESSION}};
 	struct seng_phase p;
-	int64_t start = session_start_from(e, j, now_ms);
+	int64_t start = session_start_from(e, j, now_ms > not_before_ms ? now_ms : not_before_ms);
 	int rc;
 
 	memset(&p, 0, sizeof(p));
@@ -378,19 +398,75 @@ static int move_session(struct engine *e, const struct seng_job *j, unsigned wai
 	if (rc != FUOTA_OK)
 		return rc;
 	log_msg(LOG_LVL_WARN,
-	        "job %lld: session start passed with %u device(s) yet to answer "
-	        "McClassSessionReq: moved %lld ms later, every device asked again",
-	        (long long)j->id, waiting, (long long)(start - j->session_start_ms));
-	engine_job_event(
-	        e, j, "log",
-	        json_pack("{s:s, s:I, s:I, s:I, s:i}", "session_moved",
-	                  "devices had not answered McClassSessionReq by the session start",
-	                  "session_start_was_ms", (json_int_t)j->session_start_ms,
-	                  "session_start_ms", (json_int_t)start, "devices_waiting",
-	                  (json_int_t)waiting, "moves", (int)j->session_moves + 1),
-	        true);
+	        "job %lld: session moved %lld ms later (%s; %u device(s)), every device asked "
+	        "again",
+	        (long long)j->id, (long long)(start - j->session_start_ms), why, waiting);
+	engine_job_event(e, j, "log",
+	                 json_pack("{s:s, s:I, s:I, s:I, s:i}", "session_moved", why,
+	                           "session_start_was_ms", (json_int_t)j->session_start_ms,
+	                           "session_start_ms", (json_int_t)start, "devices_waiting",
+	                           (json_int_t)waiting, "moves", (int)j->session_moves + 1),
+	                 true);
 	*next_due = now_ms;
 	return FUOTA_OK;
+}
+
+/* The session start has come with `waiting` devices still in mc_session, some of which may
+ * still answer: the start moves to a time every device can meet, and every device of the session
+ * is asked again with it (nothing has been sent on the multicast group yet). */
+static int move_session(struct engine *e, const struct seng_job *j, unsigned waiting,
+                        int64_t now_ms, int64_t *next_due)
+{
+	return move_session_why(e, j, waiting, now_ms, 0,
+	                        "devices had not answered McClassSessionReq by the session start",
+	                        next_due);
+}
+
+/* Gateways left out of job j's session for their modem (skip): said in the job's plan
+ * ("gateways_skipped", and "waiting_for_modem" when the session waits for them) and events. */
+static void skip_say(struct engine *e, const struct seng_job *j, const struct engine_gw_skip *skip,
+                     bool waiting)
+{
+	json_t *o = json_pack("{s:O, s:b}", "gateways_skipped", skip->gateways, "waiting_for_modem",
+	                      waiting);
+	char *patch = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (!patch || seng_job_plan_note(e->store, j->id, patch) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld: gateways left out not noted in its plan",
+		        (long long)j->id);
+	free(patch);
+	json_decref(o);
+	log_msg(LOG_LVL_INFO,
+	        "job %lld: %zu gateway(s) left out of the session (modem update), %zu device(s) "
+	        "without another%s",
+	        (long long)j->id, skip->n_skipped, skip->n_lost, waiting ? ": waiting" : "");
+	engine_job_event(e, j, "log",
+	                 json_pack("{s:O, s:I, s:b}", "gateways_skipped", skip->gateways,
+	                           "devices_lost", (json_int_t)skip->n_lost, "waiting", waiting),
+	                 true);
+}
+
+/* The gateways for the session (pick_gateways), those left out for their modem said
+ * (skip_say). When devices only they heard may still be waited for, the session is moved past
+ * their updates here and FUOTA_ERR_TIMEOUT returned. */
+static int session_gateways(struct engine *e, const struct seng_job *j, int64_t now_ms,
+                            char (**gws)[SENG_EUI_LEN], size_t *n_gws, int64_t *next_due)
+{
+	struct engine_gw_skip skip;
+	int rc = pick_gateways(e, j, gws, n_gws, now_ms, &skip);
+
+	if ((rc == FUOTA_OK || rc == FUOTA_ERR_TIMEOUT) && skip.gateways)
+		skip_say(e, j, &skip, rc == FUOTA_ERR_TIMEOUT);
+	if (rc == FUOTA_ERR_TIMEOUT) {
+		rc = move_session_why(e, j, (unsigned)skip.n_lost, now_ms, skip.until_ms,
+		                      "the only gateways that heard some devices have a modem "
+		                      "update running or due: waiting for it",
+		                      next_due);
+		if (rc == FUOTA_OK)
+			rc = FUOTA_ERR_TIMEOUT;
+	}
+	engine_gw_skip_free(&skip);
+	return rc;
 }
 
 static int phase_session(struct engine *e, const struct seng_job *j, const unsigned *counts,
@@ -422,7 +498,9 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	/* The gateway set is chosen from the table: every pair heard so far goes in first. */
 	if (engine_seen_flush(e, now_ms, true) != FUOTA_OK)
 		return FUOTA_ERR_IO;
-	rc = pick_gateways(e, j, &gws, &n_gws, now_ms);
+	rc = session_gateways(e, j, now_ms, &gws, &n_gws, next_due);
+	if (rc == FUOTA_ERR_TIMEOUT)
+		return FUOTA_OK;
 	if (rc != FUOTA_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));

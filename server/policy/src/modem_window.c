@@ -84,9 +84,7 @@ static int64_t floor_period(int64_t t)
 	return r < 0 ? t - r - MODEM_BEACON_PERIOD_MS : t - r;
 }
 
-/* The span the modem must leave alone: the guard either side, a class B session widened to its
- * beacon periods, an unknown end open to the end of time. */
-static void window(const struct modem_session *s, int64_t *from, int64_t *to)
+void policy_modem_span(const struct modem_session *s, int64_t *from, int64_t *to)
 {
 	int64_t start = s->start_ms, end = s->end_ms;
 	bool open = end <= 0 || end < start;
@@ -96,8 +94,17 @@ static void window(const struct modem_session *s, int64_t *from, int64_t *to)
 		if (!open && end % MODEM_BEACON_PERIOD_MS != 0)
 			end = floor_period(end) + MODEM_BEACON_PERIOD_MS;
 	}
-	*from = start - MODEM_GUARD_MS;
-	*to = open ? INT64_MAX : end + MODEM_GUARD_MS;
+	*from = start;
+	*to = open ? INT64_MAX : end;
+}
+
+/* The span the modem must leave alone: the session's, the guard either side. */
+static void window(const struct modem_session *s, int64_t *from, int64_t *to)
+{
+	policy_modem_span(s, from, to);
+	*from -= MODEM_GUARD_MS;
+	if (*to != INT64_MAX)
+		*to += MODEM_GUARD_MS;
 }
 
 /* The session in the way of an update over [t, t + dur): the one whose window overlaps it and

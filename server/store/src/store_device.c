@@ -131,7 +131,7 @@ static const struct store_col gateway_cols[] = {
         {"gateway_id", STORE_COL_TEXT},  {"device_count", STORE_COL_INT},
         {"best_quality", STORE_COL_INT}, {"last_seen", STORE_COL_TIME},
         {"encoding", STORE_COL_TEXT},    {"live_jobs", STORE_COL_INT},
-        {"modem", STORE_COL_JSON},
+        {"modem", STORE_COL_JSON},       {"modem_update", STORE_COL_JSON},
 };
 
 int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned long offset,
@@ -158,10 +158,17 @@ int store_gateway_list(struct store *s, int64_t tenant, unsigned limit, unsigned
 	                        " AND j.state IN ('pending', 'running', 'paused')), "
 	                        /* The modem state its fuota-gw published (null: none). */
 	                        "(SELECT m.state FROM gateway_modem m "
-	                        " WHERE m.gateway_id = g.gateway_id) "
+	                        " WHERE m.gateway_id = g.gateway_id), "
+	                        /* Its modem update not over yet (null: none; the modem is
+	                         * shared: any tenant's, or the gateway's own). */
+	                        "(SELECT json_build_object('id', u.id, 'state', u.state, "
+	                        " 'method', u.method, 'progress', u.progress, 'planned_start', "
+	                        " to_timestamp(u.planned_start_ms / 1000.0)) FROM modem_update u "
+	                        " WHERE u.gateway_id = g.gateway_id AND u.state NOT IN ('done', "
+	                        " 'failed', 'cancelled', 'rejected') ORDER BY u.id DESC LIMIT 1) "
 	                        "FROM engine_device_gateway g JOIN device d "
 	                        "ON d.tenant_id = g.tenant_id AND d.dev_eui = g.dev_eui "
 	                        "WHERE g.tenant_id = $1 "
 	                        "GROUP BY g.gateway_id ORDER BY g.gateway_id LIMIT $2 OFFSET $3",
-	                        3, vals, gateway_cols, 7, page);
+	                        3, vals, gateway_cols, 8, page);
 }

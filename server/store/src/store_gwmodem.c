@@ -5,6 +5,7 @@
 #include "fuota/err.h"
 #include "fuota/store.h"
 #include "fuota/store_engine.h"
+#include "fuota/store_modem.h"
 #include "store_int.h"
 
 int seng_gw_modem_set(struct store *s, const char *gw, const char *state_json, int64_t now_ms)
@@ -27,8 +28,9 @@ static int64_t col_i64(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-int store_gateway_jobs(struct store *s, int64_t tenant, const char *gw, struct store_gw_job **out,
-                       size_t *n)
+/* store_gateway_jobs; tenant -1: no tenant's check (the engine's own look). */
+static int gateway_jobs(struct store *s, int64_t tenant, const char *gw, struct store_gw_job **out,
+                        size_t *n)
 {
 	char tid[24];
 	const char *vals[2] = {store_i64(tid, tenant), gw};
@@ -42,8 +44,8 @@ int store_gateway_jobs(struct store *s, int64_t tenant, const char *gw, struct s
 	 * whether the tenant may ask about gw at all. */
 	rc = store_run(
 	        c,
-	        "SELECT -1, 0, EXISTS (SELECT 1 FROM engine_device_gateway "
-	        " WHERE tenant_id = $1 AND gateway_id = $2)::int::bigint, "
+	        "SELECT -1, 0, ($1 = -1 OR EXISTS (SELECT 1 FROM engine_device_gateway "
+	        " WHERE tenant_id = $1 AND gateway_id = $2))::int::bigint, "
 	        "0::bigint, 0, 'C' "
 	        "UNION ALL SELECT j.id, j.tenant_id, e.session_start_ms, "
 	        "(extract(epoch FROM j.start_at) * 1000)::bigint, j.multicast_timeout_s, "
@@ -80,4 +82,15 @@ out:
 	PQclear(r);
 	store_release(s, c);
 	return rc;
+}
+
+int store_gateway_jobs(struct store *s, int64_t tenant, const char *gw, struct store_gw_job **out,
+                       size_t *n)
+{
+	return gateway_jobs(s, tenant < 0 ? 0 : tenant, gw, out, n);
+}
+
+int seng_gateway_jobs(struct store *s, const char *gw, struct store_gw_job **out, size_t *n)
+{
+	return gateway_jobs(s, -1, gw, out, n);
 }

@@ -67,6 +67,10 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
  * U+10FFFF) without a NUL: what a name, a query value or a form field may hold before it is
  * given to the database (PostgreSQL refuses invalid UTF-8 with an error, not a 400). */
 bool api_text_valid(const char *s, size_t len);
+/* An RFC 3339 time as jobs' start_at takes it (2030-01-31T12:00:00Z, a fraction, or an offset
+ * +hh:mm) into Unix ms (the fraction dropped). FUOTA_ERR_INVALID_ARG when it is not one, or not
+ * a real date. */
+int api_rfc3339_ms(const char *s, int64_t *out_ms);
 
 /* Cuts the NUL-terminated s at its first byte that is not part of valid UTF-8 (a text cut to a
  * length inside a character, for instance). */

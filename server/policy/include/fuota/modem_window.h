@@ -49,6 +49,10 @@ void policy_modem_job_session(int64_t job_id, int64_t session_start_ms, int64_t 
  * and may need a moment after: the guard kept free either side of every window. */
 #define MODEM_GUARD_MS INT64_C(120000)
 
+/* The span of session s, guard not included: a class B session widened to its beacon periods;
+ * *to INT64_MAX when its end is not known. */
+void policy_modem_span(const struct modem_session *s, int64_t *from, int64_t *to);
+
 enum modem_verdict {
 	MODEM_START_NOW,
 	MODEM_START_AT, /* start_ms: the next free window */
