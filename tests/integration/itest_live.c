@@ -3,8 +3,8 @@
  * Last-Event-ID (or ?after=) resumes after that event and repeats none, another tenant's job is
  * not found, quiet streams get heartbeats, the per-tenant bound answers 429 and frees its slots
  * when clients leave, and fuotad stops cleanly with streams open. Also what the UI's other pages
- * read: a job's summary, its devices by step, a device's jobs, the gateways' live jobs, and the
- * regions' data rates and frequencies.
+ * read: a job's summary, its devices by step with their missing fragments, a device's jobs, the
+ * gateways' live jobs, and the regions' data rates and frequencies.
  * usage: itest_live FUOTAD SERVICES_ENV WORKDIR */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -414,6 +414,66 @@ static void test_device_jobs_and_gateways(void **state)
 	json_decref(j);
 }
 
+/* Runs sql on the database (asserting it succeeds). */
+static void db_exec(const char *sql)
+{
+	PGconn *db = PQconnectdb(T.dsn);
+	PGresult *r;
+
+	assert_int_equal(PQstatus(db), CONNECTION_OK);
+	r = PQexec(db, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(db);
+}
+
+/* The job's device row as the devices route gives it (a new reference). */
+static json_t *device_row(void)
+{
+	char path[96];
+	json_t *j, *it;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	it = json_incref(json_array_get(json_object_get(j, "items"), 0));
+	json_decref(j);
+	return it;
+}
+
+/* The fragment counts of a device's last FragSessionStatusAns: a status round's during the
+ * session, the answer after it while last_answer holds it, none once a later step's answer
+ * replaced it (the round's counts are stale then). */
+static void test_missing_fragments(void **state)
+{
+	json_t *it;
+
+	(void)state;
+	it = device_row();
+	assert_true(json_is_null(json_object_get(it, "missing_fragments")));
+	assert_true(json_is_null(json_object_get(it, "fragments_received")));
+	json_decref(it);
+	db_exec("UPDATE job_device SET step = 'session', status_received = 10, "
+	        "status_missing = 3 WHERE dev_eui = '0102030405060708'");
+	it = device_row();
+	assert_int_equal(json_integer_value(json_object_get(it, "fragments_received")), 10);
+	assert_int_equal(json_integer_value(json_object_get(it, "missing_fragments")), 3);
+	json_decref(it);
+	db_exec("UPDATE job_device SET step = 'failed', last_answer = '{\"answer\": "
+	        "\"FragSessionStatusAns\", \"received\": 12, \"missing\": 1}' "
+	        "WHERE dev_eui = '0102030405060708'");
+	it = device_row();
+	assert_int_equal(json_integer_value(json_object_get(it, "fragments_received")), 12);
+	assert_int_equal(json_integer_value(json_object_get(it, "missing_fragments")), 1);
+	json_decref(it);
+	db_exec("UPDATE job_device SET step = 'done', last_answer = '{\"answer\": "
+	        "\"FragSessionDeleteAns\"}' WHERE dev_eui = '0102030405060708'");
+	it = device_row();
+	assert_true(json_is_null(json_object_get(it, "missing_fragments")));
+	assert_true(json_is_null(json_object_get(it, "fragments_received")));
+	json_decref(it);
+}
+
 /* Every region's listed downlink DR at each listed frequency is one the plan accepts: the lists
  * the job form offers are the server's own. */
 static void test_regions(void **state)
@@ -541,6 +601,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_summary_and_step),
 	        cmocka_unit_test(test_device_jobs_and_gateways),
+	        cmocka_unit_test(test_missing_fragments),
 	        cmocka_unit_test(test_regions),
 	        cmocka_unit_test(test_stop_with_streams_open),
 	};
