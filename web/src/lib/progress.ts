@@ -143,6 +143,17 @@ export function describeAnswer(a: unknown): string {
 }
 
 /**
+ * A device's fragments from its last FragSessionStatusAns (the API's missing_fragments and
+ * fragments_received): "3 of 40 missing"-like words for the table, '' when none is known.
+ */
+export function describeFragments(d: { missing_fragments?: number | null; fragments_received?: number | null }): string {
+  const missing = d.missing_fragments;
+  if (missing === null || missing === undefined) return '';
+  const received = d.fragments_received;
+  return received === null || received === undefined ? `${missing}` : `${missing} (${received} received)`;
+}
+
+/**
  * A job's event log read as it grows, by pages (the API lists events oldest first with an
  * offset) or pushed one by one by the event stream. Events are only ever added, in id order;
  * one already seen (a stream resumed over a page just read) is skipped, so `offset` stays the
