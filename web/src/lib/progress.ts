@@ -1,5 +1,6 @@
 // A job's progress from what the API tells of it (pure; unit-tested).
 import type { JobDevice } from '../api/client';
+import { FinishedSeries } from './finished';
 
 /** An event of the job's log (the API's Event; data is free-form). */
 export interface EventLike {
@@ -164,6 +165,8 @@ export class EventLog {
   offset = 0;
   lastId = 0;
   phase: string | null = null;
+  /** Devices done and failed over time, from every event of the log (not only the kept ones). */
+  readonly finished = new FinishedSeries();
   private last: EventLike[] = [];
 
   constructor(readonly keep = 500) {}
@@ -173,6 +176,7 @@ export class EventLog {
     const fresh = items.filter((e) => (e.id ?? 0) > this.lastId);
     for (const e of fresh) this.lastId = Math.max(this.lastId, e.id ?? 0);
     this.offset += fresh.length;
+    for (const e of fresh) this.finished.add(e);
     const p = currentPhase(fresh);
     if (p !== null) this.phase = p;
     this.last.push(...fresh);
