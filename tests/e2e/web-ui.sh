@@ -100,6 +100,15 @@ cp_sim_start --devices "$DEVICES" --v2-fraction 0 --uplink-period 1 --gw-duty-cy
 # shellcheck disable=SC2119 # every device of the fleet
 cp_register || fail "registration"
 
+# The gateway's cellular modem as its fuota-gw publishes it, a module update under way: what
+# the gateways page shows (fuota-sim's gateways have no modem).
+gw=$(jq -er '.gateways[0].gateway_id' "$CP_DIR/fleet.json") || fail "no gateway in the fleet"
+cp_psql "$CP_DB" "INSERT INTO gateway_modem (gateway_id, state, received_ms) VALUES ('$gw',
+	'{\"gatewayId\":\"$gw\",\"firmware\":\"03.15\",\"registration\":\"home\",
+	\"rssiDbm\":-71,\"linkUp\":true,\"queueDepth\":2,
+	\"update\":{\"id\":7,\"state\":\"downloading\",\"method\":\"http\",\"progress\":40}}', 0)" >/dev/null ||
+	fail "gateway modem state"
+
 start=$SECONDS
 (cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_ADMIN_TOKEN=$ADMIN_TOKEN \
 	WEB_OTHER_JOB=$OTHER_JOB \

@@ -18,7 +18,7 @@
 // gateways page; a job made
 // with a file uploaded from the form, cancelled; another tenant's job is not found; the admin
 // signs in, creates a tenant and a token for it (shown once, copied), revokes it; a tenant token
-// sees no Admin link and the API's refusal on /admin. Each page is
+// sees no Admin link and the API's refusal on /admin; the tenants list pages. Each page is
 // screenshot and checked by axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
@@ -100,15 +100,31 @@ async function adminFlow(page) {
   await page.getByText('The API refused this page').waitFor();
   assert(true, "a tenant token opening /admin gets the API's refusal");
   await shot(page, '13-admin-refused');
+  // More tenants than one page holds (50): the admin's list pages like the others.
+  for (let i = 1; i <= 50; i++) {
+    const r = await fetch(`${URL_}/api/v1/tenants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: `paged tenant ${i}` }),
+    });
+    if (r.status !== 201) throw new Error(`tenant ${i}: HTTP ${r.status}`);
+  }
   await signInAs(page, ADMIN_TOKEN);
   await nav.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Admin', exact: true }).waitFor();
+  const tenantsTable = page.getByRole('region', { name: 'Tenants' });
+  await tenantsTable.locator('tbody tr').first().waitFor();
+  assert((await tenantsTable.locator('tbody tr').count()) === 50, 'the tenants list shows one page of 50');
   await page.getByRole('button', { name: 'Create the tenant' }).click();
   await page.getByText('Give a name.').waitFor();
   await page.getByLabel("New tenant's name").fill('browser tenant');
   await page.keyboard.press('Enter');
-  const tenantRow = page.getByRole('region', { name: 'Tenants' }).locator('tr', { hasText: 'browser tenant' });
+  await page.getByTestId('tenant-created').filter({ hasText: /browser tenant/ }).waitFor();
+  const tenantPages = page.getByRole('navigation', { name: 'Tenant pages' });
+  await tenantPages.getByRole('button', { name: 'Next page' }).click();
+  const tenantRow = tenantsTable.locator('tr', { hasText: 'browser tenant' });
   await tenantRow.waitFor();
+  assert(await tenantPages.getByRole('button', { name: 'Previous page' }).isVisible(), 'its next page lists the new tenant, with a way back');
   assert(true, 'the admin created a tenant, listed');
   const tenantId = (await tenantRow.locator('td').first().innerText()).trim();
   await page.getByLabel('Tenant of the new token').selectOption(tenantId);
@@ -345,6 +361,19 @@ try {
   say(`the job page asked for ${asked.eventLists} event list(s), ${asked.devicePages} device page(s), ${asked.streams} stream(s)`);
   assert(asked.eventLists <= 6, `the page did not poll the event log (${asked.eventLists} reads in the whole job)`);
   assert(asked.bigDevicePages === 0, 'nor read every device: one page of the table at a time');
+  // The job chart: devices done over the job from its event log, also on a page opened after.
+  const finishedRe = new RegExp(`^${DEVICES - 1} device\\(s\\) done and 1 failed`);
+  await page.getByTestId('finished-over-time').filter({ hasText: finishedRe }).waitFor({ timeout: 5000 });
+  const finishedText = await page.getByTestId('finished-over-time').innerText();
+  assert(finishedRe.test(finishedText), `the job chart counts the devices done over time ("${finishedText}")`);
+  assert((await page.locator('figure.chart .u-legend').innerText()).includes('devices done'), 'the chart draws frames sent and devices done');
+  await page.reload();
+  await page.locator('[data-testid="job-state"]', { hasText: /^succeeded$/ }).waitFor({ state: 'attached' });
+  await page.getByTestId('finished-over-time').filter({ hasText: finishedRe }).waitFor();
+  assert(true, 'a page opened after the job draws its devices done from the event log');
+  assert((await page.getByRole('columnheader', { name: 'Missing fragments' }).count()) === 1, 'the device table has a missing fragments column');
+  const missing = await page.locator('table.job-devices tbody tr[data-step="done"] td.missing').allInnerTexts();
+  assert(missing.length === DEVICES - 1 && missing.every((t) => /^0 \(\d+ received\)$/.test(t)), `the done devices miss no fragment (${missing.join('; ')})`);
   // The failed device and its reason, through the step filter (read from the server).
   await page.getByLabel('Step', { exact: true }).selectOption('failed');
   const failedRows = page.locator('table.job-devices tbody tr');
@@ -379,6 +408,10 @@ try {
   await page.getByRole('link', { name: 'Gateways' }).click();
   await page.locator('table.gateways tbody tr').first().waitFor();
   assert((await page.locator('table.gateways tbody tr').count()) >= 1, 'the gateways page lists the gateways that heard the fleet');
+  const modem = page.locator('table.gateways tbody tr').first();
+  assert(/03\.15/.test(await modem.locator('td.modem').innerText()), "with the modem's version");
+  assert(/home, -71 dBm/.test(await modem.locator('td.modem').innerText()), 'its registration and signal');
+  assert(/downloading 40\s% \(http\)/.test(await modem.locator('td.modem-update').innerText()), 'and its update under way');
   await shot(page, '08e-gateways');
 
   // A second job with the image uploaded from the form itself, for the silent device found by
