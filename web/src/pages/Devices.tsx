@@ -2,6 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, must, type Device } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Pager } from '../components/Pager';
+import { DeviceAdd } from '../components/DeviceAdd';
 import { DeviceImport } from '../components/DeviceImport';
 import { formatTime } from '../lib/format';
 import { filterDevices } from '../lib/devices';
@@ -23,6 +24,7 @@ export function Devices() {
   return (
     <section>
       <h1>Devices</h1>
+      <DeviceAdd onDone={page.reload} />
       <DeviceImport onDone={page.reload} />
       <div class="toolbar">
         <label for="dev-search">Search</label>
