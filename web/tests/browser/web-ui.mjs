@@ -4,22 +4,25 @@
 //   WEB_TOKEN     a tenant's API token (the operator signing in)
 //   WEB_ADMIN_TOKEN an admin token (the admin views)
 //   WEB_OTHER_JOB a job of another tenant (its page must say not found)
+//   WEB_OTHER_DEVICE a device of another tenant (its page too)
 //   WEB_FIRMWARE  an image file to upload
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
-// Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
-// the API refuses (its error must be beside the field), then the plan, then the job; import
-// devices from a CSV file (a report of the refused rows); watch the
-// job page (pause, resume) until the job has succeeded, a failed device's reason; the page kept
-// up by the job's event stream (a pause made through the API shows within a second, and the
-// page never polls), and a second tab whose stream is refused falls back to polling; a device's
-// Firmware tab (its step and result in the job) and its Create Firmware Update Job button; the
-// gateways page; a job made
-// with a file uploaded from the form, cancelled; another tenant's job is not found; the admin
-// signs in, creates a tenant and a token for it (shown once, copied), revokes it; a tenant token
-// sees no Admin link and the API's refusal on /admin; the tenants list pages. Each page is
-// screenshot and checked by axe-core (no serious or critical violation).
+// Steps: sign in; upload the image (another uploaded and deleted); see the devices, add one by
+// hand (a refused DevEUI beside its field first); fill the job form, first with a frequency the
+// API refuses (its error must be beside the field), then the plan, then the job; import devices
+// from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the
+// job has succeeded, a failed device's reason; the page kept up by the job's event stream (a
+// pause made through the API shows within a second, and the page never polls), and a second tab
+// whose stream is refused falls back to polling; the job chart's devices done (again after a
+// reload) and the devices' missing fragments; a device's Firmware tab (its step and result in
+// the job) and its Create Firmware Update Job button; the gateways page with a gateway's modem
+// and its update; a job made with a file uploaded from the form, cancelled; every page at
+// 360 px; another tenant's job and device are not found; the admin signs in, creates a tenant
+// (the list's second page) and a token for it (shown once, copied), revokes it; a tenant token
+// sees no Admin link and the API's refusal on /admin. Each page is screenshot and checked by
+// axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ const URL_ = env('WEB_URL');
 const TOKEN = env('WEB_TOKEN');
 const ADMIN_TOKEN = env('WEB_ADMIN_TOKEN');
 const OTHER_JOB = env('WEB_OTHER_JOB');
+const OTHER_DEVICE = env('WEB_OTHER_DEVICE');
 const FIRMWARE = env('WEB_FIRMWARE');
 const DEVICES = Number(env('WEB_DEVICES'));
 const SHOTS = env('WEB_SHOTS');
@@ -148,6 +152,12 @@ async function adminFlow(page) {
   const r2 = await fetch(`${URL_}/api/v1/jobs?limit=1`, { headers: { Authorization: `Bearer ${secret}` } });
   assert(r2.status === 401, 'revoked after the confirmation: the API refuses it');
   await shot(page, '15-admin');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(300);
+  const adminWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(adminWidth <= 360, `the admin page fits 360 px (document ${adminWidth} px wide)`);
+  await page.screenshot({ path: join(SHOTS, '16-admin-360px.png'), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 900 });
   await signInAs(page, TOKEN);
   assert((await nav.getByRole('link', { name: 'Admin' }).count()) === 0, 'signed in again as a tenant: no Admin link');
 }
@@ -208,12 +218,44 @@ try {
   assert((await fwRow.count()) === 1, 'the uploaded image is listed');
   assert(/[0-9a-f]{64}/.test(await fwRow.locator('code.hash').innerText()), 'with its SHA-256');
   await shot(page, '03-firmware');
+  // Another image, deleted again after a confirmation.
+  const spare = join(SHOTS, '..', 'delete-me.bin');
+  writeFileSync(spare, Buffer.alloc(100, 1));
+  await page.getByLabel('Image file').setInputFiles(spare);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const spareRow = page.locator('tbody tr').filter({ hasText: 'delete-me.bin' });
+  await spareRow.waitFor();
+  page.once('dialog', (d) => d.accept());
+  await spareRow.getByRole('button', { name: 'Delete delete-me.bin' }).click();
+  await spareRow.waitFor({ state: 'detached' });
+  assert((await fwRow.count()) === 1, 'an image is deleted from the list after a confirmation, the other kept');
 
   // Devices: the fleet registered by the test.
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.locator('tbody tr').first().waitFor();
   assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
   await shot(page, '04-devices');
+
+  // One device added by hand: a refused DevEUI named beside its field first; the key is
+  // write-only (a password field, emptied once the device is added).
+  await page.getByText('Add a device').click();
+  await page.getByLabel('DevEUI', { exact: true }).fill('fe0000000000000z');
+  await page.getByLabel('Application', { exact: true }).fill('by hand');
+  await page.getByLabel('GenAppKey').fill('000102030405060708090a0b0c0d0e0f');
+  await page.getByRole('button', { name: 'Add the device' }).click();
+  await page.locator('[data-field-error="dev-devEui"]').waitFor();
+  assert((await page.evaluate(() => document.activeElement?.id)) === 'dev-devEui', 'a refused DevEUI is named beside its field, which has the focus');
+  assert((await page.getByLabel('GenAppKey').getAttribute('type')) === 'password', 'the key field does not show the key');
+  await page.getByLabel('DevEUI', { exact: true }).fill('fe00000000000002');
+  await page.getByRole('button', { name: 'Add the device' }).click();
+  await page.getByText('Device fe00000000000002 added.').waitFor();
+  await page.locator('tbody tr', { hasText: 'fe00000000000002' }).waitFor();
+  assert((await page.getByLabel('GenAppKey').inputValue()) === '', 'a device added by hand is listed; its key is gone from the form');
+  await shot(page, '04a-device-added');
+  const delHand = await fetch(`${URL_}/api/v1/devices/fe00000000000002`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(delHand.status === 204, 'the device added by hand is deleted again (through the API)');
+  await page.reload();
+  await waitCount(page, page.locator('tbody tr'), DEVICES, 'the fleet alone again');
 
   // CSV import: one new device, one already registered (the API refuses it), one bad DevEUI
   // (refused by the page itself); the report names the two refused lines and why.
@@ -444,6 +486,14 @@ try {
   const formWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert(formWidth <= 360, `the job form fits 360 px (document ${formWidth} px wide)`);
   await page.screenshot({ path: join(SHOTS, '10-job-form-360px.png'), fullPage: true });
+  for (const [name, path] of [['jobs', '/jobs'], ['firmware', '/firmware'], ['devices', '/devices'], ['device', `/devices/${SILENT}`], ['gateways', '/gateways']]) {
+    await page.goto(`${URL_}${path}`);
+    await page.locator('main h1').waitFor();
+    await page.waitForTimeout(300);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(w <= 360, `the ${name} page fits 360 px (document ${w} px wide)`);
+    await page.screenshot({ path: join(SHOTS, `10-${name}-360px.png`), fullPage: true });
+  }
   await page.setViewportSize({ width: 1200, height: 900 });
 
   // The jobs list has it; another tenant's job is not found.
@@ -457,6 +507,10 @@ try {
   await page.getByRole('heading', { name: 'Not found' }).waitFor();
   assert(true, `another tenant's job (#${OTHER_JOB}) shows not found`);
   await shot(page, '12-other-tenant-job');
+  await page.goto(`${URL_}/devices/${OTHER_DEVICE}`);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert(true, "another tenant's device shows not found");
+  await shot(page, '12b-other-tenant-device');
   await adminFlow(page);
 
   assert(consoleErrors.length === 0, `no script error in the page (${consoleErrors.join('; ')})`);
