@@ -9,8 +9,8 @@
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
-// Steps: sign in; upload the image (another uploaded and deleted); see the devices, add one by
-// hand (a refused DevEUI beside its field first); fill the job form, first with a frequency the
+// Steps: sign in; upload the image (another uploaded and deleted); see and search the devices,
+// add one by hand (a refused DevEUI beside its field first); fill the job form, first with a frequency the
 // API refuses (its error must be beside the field), then the plan, then the job; import devices
 // from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the
 // job has succeeded, a failed device's reason; the page kept up by the job's event stream (a
@@ -234,6 +234,11 @@ try {
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.locator('tbody tr').first().waitFor();
   assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
+  // The search is the server's (any page): a part of a DevEUI, in capitals.
+  await page.getByLabel('Search', { exact: true }).fill(SILENT.slice(-6).toUpperCase());
+  await waitCount(page, page.locator('tbody tr'), 1, 'the search finds the one device by a part of its DevEUI');
+  await page.getByLabel('Search', { exact: true }).fill('');
+  await waitCount(page, page.locator('tbody tr'), DEVICES, 'and every device again once emptied');
   await shot(page, '04-devices');
 
   // One device added by hand: a refused DevEUI named beside its field first; the key is
