@@ -9,19 +9,19 @@
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
-// Steps: sign in; upload the image (another uploaded and deleted); see and search the devices,
-// add one by hand (a refused DevEUI beside its field first); fill the job form, first with a frequency the
-// API refuses (its error must be beside the field), then the plan, then the job; import devices
-// from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the
-// job has succeeded, a failed device's reason; the page kept up by the job's event stream (a
-// pause made through the API shows within a second, and the page never polls), and a second tab
-// whose stream is refused falls back to polling; the job chart's devices done (again after a
-// reload) and the devices' missing fragments; a device's Firmware tab (its step and result in
-// the job) and its Create Firmware Update Job button; the gateways page with a gateway's modem
-// and its update; a job made with a file uploaded from the form, cancelled; every page at
-// 360 px; another tenant's job and device are not found; the admin signs in, creates a tenant
-// (the list's second page) and a token for it (shown once, copied), revokes it; a tenant token
-// sees no Admin link and the API's refusal on /admin. Each page is screenshot and checked by
+// Steps: sign in; upload the image (another uploaded and deleted); see and search the devices, add
+// one by hand (a refused DevEUI beside its field first); fill the job form, first with a frequency
+// the API refuses (its error must be beside the field), then the plan, then the job; import devices
+// from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the job
+// has succeeded, a failed device's reason; the page kept up by the job's event stream (a pause made
+// through the API shows within a second, and the page never polls), and a second tab whose stream
+// is refused falls back to polling; the job chart's devices done (again after a reload) and the
+// devices' missing fragments; a device's Firmware tab (its step and result in the job) and its
+// Create Firmware Update Job button (the form's devices from a CSV file); the gateways page with a
+// gateway's modem and its update; a job made with a file uploaded from the form, cancelled; every
+// page at 360 px; another tenant's job and device are not found; the admin signs in, creates a
+// tenant (the list's second page) and a token for it (shown once, copied), revokes it; a tenant
+// token sees no Admin link and the API's refusal on /admin. Each page is screenshot and checked by
 // axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
@@ -450,6 +450,15 @@ try {
   await page.waitForURL(/\/jobs\/new\?device=/);
   await page.getByText('Devices (1 chosen)').waitFor();
   assert(true, 'Create Firmware Update Job opens the form with the device chosen');
+  // The job's devices from a CSV file: its dev_eui column, a bad row reported.
+  await page.getByRole('button', { name: 'Clear the choice' }).click();
+  await page.getByText('Devices (0 chosen)').waitFor();
+  const jobCsv = join(SHOTS, '..', 'job-devices.csv');
+  writeFileSync(jobCsv, `application_id,dev_eui\nx,${SILENT.toUpperCase()}\nx,nothex\n`);
+  await page.getByLabel('Or a CSV file of DevEUIs').setInputFiles(jobCsv);
+  await page.getByText('Devices (1 chosen)').waitFor();
+  await page.locator('[data-field-error="job-devices"]', { hasText: 'job-devices.csv: not a DevEUI: nothex' }).waitFor();
+  assert(true, "a CSV file chooses the job's devices by its dev_eui column, its bad row named beside the field");
 
   // The gateways that heard the fleet.
   await page.getByRole('link', { name: 'Gateways' }).click();
