@@ -427,18 +427,30 @@ static void db_exec(const char *sql)
 	PQfinish(db);
 }
 
-/* The job's device row as the devices route gives it (a new reference). */
-static json_t *device_row(void)
+/* After sql (NULL: none), the devices route gives the job's device these fragment counts
+ * (-1: null). */
+static void expect_fragments(const char *sql, long long received, long long missing)
 {
 	char path[96];
-	json_t *j, *it;
+	json_t *j, *it, *rx, *mi;
 
+	if (sql)
+		db_exec(sql);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", T.job);
 	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
-	it = json_incref(json_array_get(json_object_get(j, "items"), 0));
+	it = json_array_get(json_object_get(j, "items"), 0);
+	rx = json_object_get(it, "fragments_received");
+	mi = json_object_get(it, "missing_fragments");
+	if (received < 0)
+		assert_true(json_is_null(rx));
+	else
+		assert_int_equal(json_integer_value(rx), received);
+	if (missing < 0)
+		assert_true(json_is_null(mi));
+	else
+		assert_int_equal(json_integer_value(mi), missing);
 	json_decref(j);
-	return it;
 }
 
 /* The fragment counts of a device's last FragSessionStatusAns: a status round's during the
@@ -446,32 +458,18 @@ static json_t *device_row(void)
  * replaced it (the round's counts are stale then). */
 static void test_missing_fragments(void **state)
 {
-	json_t *it;
-
 	(void)state;
-	it = device_row();
-	assert_true(json_is_null(json_object_get(it, "missing_fragments")));
-	assert_true(json_is_null(json_object_get(it, "fragments_received")));
-	json_decref(it);
-	db_exec("UPDATE job_device SET step = 'session', status_received = 10, "
-	        "status_missing = 3 WHERE dev_eui = '0102030405060708'");
-	it = device_row();
-	assert_int_equal(json_integer_value(json_object_get(it, "fragments_received")), 10);
-	assert_int_equal(json_integer_value(json_object_get(it, "missing_fragments")), 3);
-	json_decref(it);
-	db_exec("UPDATE job_device SET step = 'failed', last_answer = '{\"answer\": "
-	        "\"FragSessionStatusAns\", \"received\": 12, \"missing\": 1}' "
-	        "WHERE dev_eui = '0102030405060708'");
-	it = device_row();
-	assert_int_equal(json_integer_value(json_object_get(it, "fragments_received")), 12);
-	assert_int_equal(json_integer_value(json_object_get(it, "missing_fragments")), 1);
-	json_decref(it);
-	db_exec("UPDATE job_device SET step = 'done', last_answer = '{\"answer\": "
-	        "\"FragSessionDeleteAns\"}' WHERE dev_eui = '0102030405060708'");
-	it = device_row();
-	assert_true(json_is_null(json_object_get(it, "missing_fragments")));
-	assert_true(json_is_null(json_object_get(it, "fragments_received")));
-	json_decref(it);
+	expect_fragments(NULL, -1, -1);
+	expect_fragments("UPDATE job_device SET step = 'session', status_received = 10, "
+	                 "status_missing = 3 WHERE dev_eui = '0102030405060708'",
+	                 10, 3);
+	expect_fragments("UPDATE job_device SET step = 'failed', last_answer = '{\"answer\": "
+	                 "\"FragSessionStatusAns\", \"received\": 12, \"missing\": 1}' "
+	                 "WHERE dev_eui = '0102030405060708'",
+	                 12, 1);
+	expect_fragments("UPDATE job_device SET step = 'done', last_answer = '{\"answer\": "
+	                 "\"FragSessionDeleteAns\"}' WHERE dev_eui = '0102030405060708'",
+	                 -1, -1);
 }
 
 /* The number of devices GET path lists (-1 when it answers anything but 200). */
