@@ -49,6 +49,17 @@ export function DeviceAdd({ onDone }: { onDone: () => void }) {
   }
 
   const field = (k: keyof DeviceForm) => ({ ...described(`dev-${k}`, errors[k]), value: f[k], onInput: set(k), onChange: set(k) });
+  const choice = (k: keyof DeviceForm, label: string, values: string[]) => (
+    <Field id={`dev-${k}`} label={label} error={errors[k]}>
+      <select {...field(k)}>
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
   return (
     <details class="card">
       <summary>Add a device</summary>
@@ -62,33 +73,9 @@ export function DeviceAdd({ onDone }: { onDone: () => void }) {
           </Field>
         </div>
         <div class="row">
-          <Field id="dev-lorawanVersion" label="LoRaWAN version" error={errors.lorawanVersion}>
-            <select {...field('lorawanVersion')}>
-              {LORAWAN_VERSIONS.map((v) => (
-                <option key={v} value={v}>
-                  {v}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field id="dev-deviceClass" label="Class" error={errors.deviceClass}>
-            <select {...field('deviceClass')}>
-              {['A', 'B', 'C'].map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field id="dev-region" label="Region" error={errors.region}>
-            <select {...field('region')}>
-              {(regions.data?.items ?? [{ name: 'EU868' }]).map((r) => (
-                <option key={r.name} value={r.name}>
-                  {r.name}
-                </option>
-              ))}
-            </select>
-          </Field>
+          {choice('lorawanVersion', 'LoRaWAN version', LORAWAN_VERSIONS)}
+          {choice('deviceClass', 'Class', ['A', 'B', 'C'])}
+          {choice('region', 'Region', (regions.data?.items ?? [{ name: 'EU868' }]).map((r) => r.name))}
         </div>
         <Field id="dev-key" label={f.lorawanVersion === '1.1.0' ? 'AppKey' : 'GenAppKey'} error={errors.key}>
           <input {...field('key')} type="password" autocomplete="off" spellcheck={false} maxLength={32} />
