@@ -19,9 +19,14 @@ interface Props {
   /** x: Unix seconds; then one array per series (null: no value at that time). */
   data: [number[], ...(number | null)[][]];
   series: ChartSeries[];
+  /** The top of a scale at least (a job's device count for its devices scale): 0 at the bottom. */
+  tops?: Record<string, number>;
 }
 
-function options(series: ChartSeries[], width: number): uPlot.Options {
+/** The y axes count things: their ticks are whole numbers. */
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
+function options(series: ChartSeries[], width: number, tops: () => Record<string, number>): uPlot.Options {
   const scales = [...new Set(series.map((s) => s.scale ?? 'y'))];
   const stepped = uPlot.paths.stepped?.({ align: 1 });
   return {
@@ -38,20 +43,27 @@ function options(series: ChartSeries[], width: number): uPlot.Options {
         ...(s.stepped && stepped ? { paths: stepped } : {}),
       })),
     ],
-    axes: [{}, ...scales.map((scale, i) => ({ scale, size: 48, side: i === 0 ? 3 : 1, label: scale === 'y' ? undefined : scale, grid: { show: i === 0 } }))],
-    scales: { x: { time: true } },
+    axes: [{}, ...scales.map((scale, i) => ({ scale, size: 48, side: i === 0 ? 3 : 1, label: scale === 'y' ? undefined : scale, grid: { show: i === 0 }, incrs: COUNT_STEPS }))],
+    scales: {
+      x: { time: true },
+      ...Object.fromEntries(
+        scales.map((k) => [k, { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(max, tops()[k] ?? 1, 1)] }]),
+      ),
+    },
   };
 }
 
-export function TimeChart({ title, data, series }: Props) {
+export function TimeChart({ title, data, series, tops }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const topsNow = useRef(tops ?? {});
+  topsNow.current = tops ?? {};
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const width = () => Math.max(240, el.clientWidth);
-    plot.current = new uPlot(options(series, width()), data, el);
+    plot.current = new uPlot(options(series, width(), () => topsNow.current), data, el);
     const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 200 })) : null;
     ro?.observe(el);
     return () => {

@@ -147,6 +147,7 @@ export function JobPage({ id }: { id: string }) {
           { label: 'devices done', stroke: '#1b7f3b', scale: 'devices', stepped: true },
           { label: 'devices failed', stroke: '#b3261e', scale: 'devices', stepped: true },
         ]}
+        tops={{ devices: snap.total }}
       />
       <p class="hint" data-testid="finished-over-time">
         {describeFinished(fin)}
