@@ -64,9 +64,13 @@ export class FinishedSeries {
     return { done: this.nDone, failed: this.nFailed, at: n > 0 ? this.t[n - 1] : null };
   }
 
-  /** A copy to draw, from the job's start (startSec, when known) up to untilSec (now, for a
-   * job still running), so the lines span the whole job even while nothing changes. */
-  points(startSec?: number | null, untilSec?: number | null): FinishedPoints {
+  /**
+   * A copy to draw, from the job's start (startSec, when known) up to untilSec (now, for a job
+   * still running), so the lines span the whole job even while nothing changes. end: a finished
+   * job's counts from its summary, drawn at untilSec where the log's differ (the engine fails
+   * the devices left at a job's end without an event each).
+   */
+  points(startSec?: number | null, untilSec?: number | null, end?: { done: number; failed: number }): FinishedPoints {
     const out = { t: this.t.slice(), done: this.done.slice(), failed: this.failed.slice() };
     if (startSec !== null && startSec !== undefined && (out.t.length === 0 || startSec < out.t[0])) {
       out.t.unshift(startSec);
@@ -74,10 +78,16 @@ export class FinishedSeries {
       out.failed.unshift(0);
     }
     const last = out.t.length - 1;
-    if (untilSec !== null && untilSec !== undefined && last >= 0 && untilSec > out.t[last]) {
+    const done = end?.done ?? this.nDone;
+    const failed = end?.failed ?? this.nFailed;
+    if (untilSec === null || untilSec === undefined || last < 0) return out;
+    if (untilSec > out.t[last]) {
       out.t.push(untilSec);
-      out.done.push(this.nDone);
-      out.failed.push(this.nFailed);
+      out.done.push(done);
+      out.failed.push(failed);
+    } else {
+      out.done[last] = done;
+      out.failed[last] = failed;
     }
     return out;
   }

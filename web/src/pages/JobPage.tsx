@@ -51,10 +51,12 @@ export function JobPage({ id }: { id: string }) {
   const live = snap ? isLive(snap.job.state) : false;
   const chartData = useMemo(() => {
     const start = snap?.job.started_at ?? snap?.job.created_at;
-    const until = live ? (snap?.at ?? Date.now()) / 1000 : null;
-    const points = fin ? fin.points(start ? Date.parse(start) / 1000 : null, until) : { t: [], done: [], failed: [] };
+    const end = snap?.job.finished_at;
+    const until = live ? (snap?.at ?? Date.now()) / 1000 : end ? Date.parse(end) / 1000 : null;
+    const counts = !live && snap ? { done: snap.counts.done ?? 0, failed: snap.counts.failed ?? 0 } : undefined;
+    const points = fin ? fin.points(start ? Date.parse(start) / 1000 : null, until, counts) : { t: [], done: [], failed: [] };
     return jobChartTable(points, frames);
-  }, [fin, fin?.version, frames, live ? snap?.at : 0]);
+  }, [fin, fin?.version, frames, live ? snap?.at : 0, snap?.counts]);
 
   if (!Number.isInteger(jobId) || jobId < 1 || (error instanceof ApiError && error.status === 404 && !snap))
     return <NotFound what={`There is no job #${id} for your tenant.`} />;

@@ -34,6 +34,13 @@ describe('FinishedSeries', () => {
     expect(p.done).toEqual([0, 2, 2]);
   });
 
+  it("ends a finished job on its summary's counts (devices failed at its end without events)", () => {
+    const f = new FinishedSeries();
+    f.add(dev(1, 'a', 'done', 10));
+    expect(f.points(T0, T0 + 40, { done: 1, failed: 2 })).toEqual({ t: [T0, T0 + 10, T0 + 40], done: [0, 1, 1], failed: [0, 0, 2] });
+    expect(f.points(null, T0 + 10, { done: 1, failed: 3 })).toEqual({ t: [T0 + 10], done: [1], failed: [3] });
+  });
+
   it('ignores events without a device, a step or a time', () => {
     const f = new FinishedSeries();
     f.add({ id: 1, kind: 'device', dev_eui: null, data: { step: 'done' }, created_at: at(1) });
