@@ -100,9 +100,18 @@ cp_sim_start --devices "$DEVICES" --v2-fraction 0 --uplink-period 1 --gw-duty-cy
 # shellcheck disable=SC2119 # every device of the fleet
 cp_register || fail "registration"
 
+# The gateway's cellular modem as its fuota-gw publishes it, a module update under way: what
+# the gateways page shows (fuota-sim's gateways have no modem).
+gw=$(jq -er '.gateways[0].gateway_id' "$CP_DIR/fleet.json") || fail "no gateway in the fleet"
+cp_psql "$CP_DB" "INSERT INTO gateway_modem (gateway_id, state, received_ms) VALUES ('$gw',
+	'{\"gatewayId\":\"$gw\",\"firmware\":\"03.15\",\"registration\":\"home\",
+	\"rssiDbm\":-71,\"linkUp\":true,\"queueDepth\":2,
+	\"update\":{\"id\":7,\"state\":\"downloading\",\"method\":\"http\",\"progress\":40}}', 0)" >/dev/null ||
+	fail "gateway modem state"
+
 start=$SECONDS
 (cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_ADMIN_TOKEN=$ADMIN_TOKEN \
-	WEB_OTHER_JOB=$OTHER_JOB \
+	WEB_OTHER_JOB=$OTHER_JOB WEB_OTHER_DEVICE=ffee000000000001 \
 	WEB_FIRMWARE=$CP_DIR/fw-web.bin WEB_DEVICES=$DEVICES WEB_SHOTS=$CP_DIR/screenshots \
 	WEB_SILENT=$(jq -r ".devices[$((DEVICES - 1))].dev_eui" "$CP_DIR/fleet.json") \
 	node tests/browser/web-ui.mjs) || fail "the browser test failed (screenshots in $CP_DIR/screenshots)"

@@ -3,8 +3,8 @@
  * Last-Event-ID (or ?after=) resumes after that event and repeats none, another tenant's job is
  * not found, quiet streams get heartbeats, the per-tenant bound answers 429 and frees its slots
  * when clients leave, and fuotad stops cleanly with streams open. Also what the UI's other pages
- * read: a job's summary, its devices by step, a device's jobs, the gateways' live jobs, and the
- * regions' data rates and frequencies.
+ * read: a job's summary, its devices by step with their missing fragments, the device search, a
+ * device's jobs, the gateways' live jobs, and the regions' data rates and frequencies.
  * usage: itest_live FUOTAD SERVICES_ENV WORKDIR */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -414,6 +414,113 @@ static void test_device_jobs_and_gateways(void **state)
 	json_decref(j);
 }
 
+/* Runs sql on the database (asserting it succeeds). */
+static void db_exec(const char *sql)
+{
+	PGconn *db = PQconnectdb(T.dsn);
+	PGresult *r;
+
+	assert_int_equal(PQstatus(db), CONNECTION_OK);
+	r = PQexec(db, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(db);
+}
+
+/* After sql (NULL: none), the devices route gives the job's device these fragment counts
+ * (-1: null). */
+static void expect_fragments(const char *sql, long long received, long long missing)
+{
+	char path[96];
+	json_t *j, *it, *rx, *mi;
+
+	if (sql)
+		db_exec(sql);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", T.job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	rx = json_object_get(it, "fragments_received");
+	mi = json_object_get(it, "missing_fragments");
+	if (received < 0)
+		assert_true(json_is_null(rx));
+	else
+		assert_int_equal(json_integer_value(rx), received);
+	if (missing < 0)
+		assert_true(json_is_null(mi));
+	else
+		assert_int_equal(json_integer_value(mi), missing);
+	json_decref(j);
+}
+
+/* The fragment counts of a device's last FragSessionStatusAns: a status round's during the
+ * session, the answer after it while last_answer holds it, none once a later step's answer
+ * replaced it (the round's counts are stale then). */
+static void test_missing_fragments(void **state)
+{
+	(void)state;
+	expect_fragments(NULL, -1, -1);
+	expect_fragments("UPDATE job_device SET step = 'session', status_received = 10, "
+	                 "status_missing = 3 WHERE dev_eui = '0102030405060708'",
+	                 10, 3);
+	expect_fragments("UPDATE job_device SET step = 'failed', last_answer = '{\"answer\": "
+	                 "\"FragSessionStatusAns\", \"received\": 12, \"missing\": 1}' "
+	                 "WHERE dev_eui = '0102030405060708'",
+	                 12, 1);
+	expect_fragments("UPDATE job_device SET step = 'done', last_answer = '{\"answer\": "
+	                 "\"FragSessionDeleteAns\"}' WHERE dev_eui = '0102030405060708'",
+	                 -1, -1);
+}
+
+/* The number of devices GET path lists (-1 when it answers anything but 200). */
+static int listed(const char *path)
+{
+	json_t *j;
+	int n = -1;
+
+	if (call("GET", path, T.admin, NULL, &j) == 200)
+		n = (int)json_array_size(json_object_get(j, "items"));
+	json_decref(j);
+	return n;
+}
+
+/* The devices page's search, on the server so that it covers every page: a part of the DevEUI
+ * or of the application id, any case; % and _ are text; bad text is refused by field. */
+static void test_device_search(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(listed("/api/v1/devices?q=0506"), 1);
+	assert_int_equal(listed("/api/v1/devices?q=0506AB"), 0);
+	assert_int_equal(listed("/api/v1/devices?q=A"), 1); /* application "a" */
+	assert_int_equal(listed("/api/v1/devices?q=%25"), 0);
+	assert_int_equal(listed("/api/v1/devices?q=_"), 0);
+	assert_int_equal(listed("/api/v1/devices?q="), 1);
+	assert_int_equal(call("GET", "/api/v1/devices?q=%FF", T.admin, NULL, &j), 400);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(j, "error"), "field")), "q");
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/devices?application_id=%C3", T.admin, NULL, &j), 400);
+	json_decref(j);
+	{
+		char path[256] = "/api/v1/devices?q=";
+		size_t n = strlen(path);
+
+		memset(path + n, 'a', 101);
+		path[n + 101] = 0;
+		assert_int_equal(call("GET", path, T.admin, NULL, &j), 400);
+		json_decref(j);
+		path[n + 100] = 0;
+		assert_int_equal(listed(path), 0);
+	}
+	/* Another tenant's device is not found by its DevEUI. */
+	assert_int_equal(call("GET", "/api/v1/devices?q=0102030405060708", T.tenant_b, NULL, &j),
+	                 200);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+	json_decref(j);
+}
+
 /* Every region's listed downlink DR at each listed frequency is one the plan accepts: the lists
  * the job form offers are the server's own. */
 static void test_regions(void **state)
@@ -541,6 +648,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_summary_and_step),
 	        cmocka_unit_test(test_device_jobs_and_gateways),
+	        cmocka_unit_test(test_missing_fragments),
+	        cmocka_unit_test(test_device_search),
 	        cmocka_unit_test(test_regions),
 	        cmocka_unit_test(test_stop_with_streams_open),
 	};

@@ -104,9 +104,13 @@ bool api_param_deveui(struct api_call *c, char out[17])
 	return api_param_eui(c, out, "device not found");
 }
 
+/* The longest device search (GET /devices?q=): a DevEUI or an application id's part. */
+#define API_SEARCH_MAX 100
+
 void api_h_device_list(struct api_call *c)
 {
 	const char *app = c->req->get(c->req->conn, API_KV_QUERY, "application_id");
+	const char *q = c->req->get(c->req->conn, API_KV_QUERY, "q");
 	unsigned limit;
 	unsigned long offset;
 	char *json;
@@ -114,7 +118,18 @@ void api_h_device_list(struct api_call *c)
 
 	if (!api_paging(c, &limit, &offset))
 		return;
-	rc = store_device_list(c->api->store, c->auth.tenant_id, app, limit, offset, &json);
+	if (q && (strlen(q) > API_SEARCH_MAX || !api_text_valid(q, strlen(q)))) {
+		api_reply(c, 400, "invalid_field", "q", "q must be UTF-8 text of at most %d bytes",
+		          API_SEARCH_MAX);
+		return;
+	}
+	if (app && !api_text_valid(app, strlen(app))) {
+		api_reply(c, 400, "invalid_field", "application_id",
+		          "application_id must be UTF-8 text");
+		return;
+	}
+	rc = store_device_list(c->api->store, c->auth.tenant_id, app, q && *q ? q : NULL, limit,
+	                       offset, &json);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "device");
 		return;

@@ -54,20 +54,23 @@ int store_device_create(struct store *s, int64_t tenant, const struct store_devi
 	return rc;
 }
 
-int store_device_list(struct store *s, int64_t tenant, const char *application_id, unsigned limit,
-                      unsigned long offset, char **json)
+int store_device_list(struct store *s, int64_t tenant, const char *application_id,
+                      const char *search, unsigned limit, unsigned long offset, char **json)
 {
 	char tid[24], lim[24], off[24];
-	const char *vals[4] = {store_i64(tid, tenant), application_id, store_i64(lim, limit),
-	                       store_i64(off, (int64_t)offset)};
+	const char *vals[5] = {store_i64(tid, tenant), application_id, store_i64(lim, limit),
+	                       store_i64(off, (int64_t)offset), search};
 
+	/* strpos rather than LIKE: a search's % and _ are text, not wildcards. */
 	return store_json(s,
 	                  "SELECT coalesce(json_agg(" DEVICE_JSON
 	                  " ORDER BY d.dev_eui), '[]') FROM "
 	                  "(SELECT * FROM device WHERE tenant_id = $1 "
 	                  "AND ($2::text IS NULL OR application_id = $2) "
+	                  "AND ($5::text IS NULL OR strpos(dev_eui, lower($5)) > 0 "
+	                  "OR strpos(lower(application_id), lower($5)) > 0) "
 	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d",
-	                  4, vals, json);
+	                  5, vals, json);
 }
 
 int store_device_get(struct store *s, int64_t tenant, const char *dev_eui, char **json)

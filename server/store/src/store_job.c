@@ -7,6 +7,7 @@
 
 #include "fuota/err.h"
 #include "fuota/log.h"
+#include "fuota/store_live.h"
 #include "store_array.h"
 #include "store_int.h"
 
@@ -213,20 +214,7 @@ int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json)
 int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
                       unsigned long offset, char **json)
 {
-	char tid[24], jid[24], lim[24], off[24];
-	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
-	                       store_i64(off, (int64_t)offset)};
-
-	/* NULL (NOT_FOUND) when the job is not the tenant's. */
-	return store_json(s,
-	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
-	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
-	                  "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
-	                  "'deadline', d.deadline, 'last_answer', d.last_answer, "
-	                  "'failure_reason', d.failure_reason, 'updated_at', d.updated_at) "
-	                  "ORDER BY d.dev_eui), '[]') FROM (SELECT * FROM job_device "
-	                  "WHERE job_id = $2 ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
-	                  4, vals, json);
+	return store_job_devices_in(s, tenant, id, NULL, limit, offset, json);
 }
 
 int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit,

@@ -100,17 +100,28 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	                       store_i64(off, (int64_t)offset), step};
 
 	/* NULL (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
-	 * both; job_device_due (job_id, step, ...) serves a step. */
-	return store_json(s,
-	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
-	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
-	                  "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
-	                  "'deadline', d.deadline, 'last_answer', d.last_answer, "
-	                  "'failure_reason', d.failure_reason, 'updated_at', d.updated_at) "
-	                  "ORDER BY d.dev_eui), '[]') FROM (SELECT * FROM job_device "
-	                  "WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
-	                  "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
-	                  5, vals, json);
+	 * both; job_device_due (job_id, step, ...) serves a step. The fragment counts are those of
+	 * the device's last FragSessionStatusAns (TS004 NbFragReceived, MissingFrag): the answer
+	 * after the session when last_answer still holds it, else a status round's during the
+	 * session, kept while the device is in the session, its status step or failed (a later
+	 * step's answer replaces last_answer, and a round's counts are stale once it is done). */
+	return store_json(
+	        s,
+	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	        "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
+	        "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
+	        "'deadline', d.deadline, 'last_answer', d.last_answer, "
+	        "'failure_reason', d.failure_reason, 'updated_at', d.updated_at, "
+	        "'fragments_received', CASE WHEN d.fsa THEN "
+	        "d.last_answer->'received' WHEN d.round_kept THEN "
+	        "to_jsonb(d.status_received) END, 'missing_fragments', CASE WHEN d.fsa THEN "
+	        "d.last_answer->'missing' WHEN d.round_kept THEN "
+	        "to_jsonb(d.status_missing) END) ORDER BY d.dev_eui), '[]') FROM (SELECT *, "
+	        "coalesce(last_answer->>'answer' = 'FragSessionStatusAns', false) AS fsa, "
+	        "step IN ('session', 'frag_status', 'failed') AS round_kept "
+	        "FROM job_device WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
+	        "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	        5, vals, json);
 }
 
 int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsigned limit,

@@ -1,8 +1,9 @@
-// The job form's devices: found by search among the tenant's devices, or pasted as DevEUIs.
+// The job form's devices: found by search among the tenant's devices, pasted as DevEUIs, or
+// read from a CSV file.
 import { useMemo, useState } from 'preact/hooks';
 import type { Device } from '../api/client';
 import { filterDevices } from '../lib/devices';
-import { parseDevEuis } from '../lib/jobform';
+import { devEuisOfCsv, parseDevEuis } from '../lib/jobform';
 import { ErrorBox } from './Async';
 import { Field } from './Field';
 
@@ -99,6 +100,23 @@ export function DevicePicker({ id, devices, loadError, chosen, onChange, error, 
       >
         Add the pasted DevEUIs
       </button>
+      <Field id="device-csv" label="Or a CSV file of DevEUIs" hint="Its dev_eui column, or every DevEUI in it">
+        <input
+          id="device-csv"
+          aria-describedby="device-csv-hint"
+          type="file"
+          accept=".csv,.txt,text/csv,text/plain"
+          onChange={async (e) => {
+            const input = e.target as HTMLInputElement;
+            const f = input.files?.[0];
+            if (!f) return;
+            const { euis, bad } = devEuisOfCsv(await f.text());
+            add(euis);
+            onPasteError(bad.length ? `${f.name}: not a DevEUI: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}` : '');
+            input.value = '';
+          }}
+        />
+      </Field>
     </fieldset>
   );
 }

@@ -6,7 +6,7 @@ import type { JobDevice } from '../api/client';
 import { ErrorBox } from './Async';
 import { formatTime } from '../lib/format';
 import { loadDevicePage } from '../lib/jobdata';
-import { describeAnswer, STEP_LABEL, STEPS, type StepCounts } from '../lib/progress';
+import { describeAnswer, describeFragments, STEP_LABEL, STEPS, type StepCounts } from '../lib/progress';
 
 export const DEVICE_PAGE = 50;
 
@@ -69,6 +69,7 @@ export function JobDevices({ jobId, counts, total, version }: { jobId: number; c
               <th scope="col">DevEUI</th>
               <th scope="col">Step</th>
               <th scope="col">Attempts</th>
+              <th scope="col">Missing fragments</th>
               <th scope="col">Failure reason</th>
               <th scope="col">Last answer</th>
               <th scope="col">Updated</th>
@@ -84,6 +85,7 @@ export function JobDevices({ jobId, counts, total, version }: { jobId: number; c
                 </td>
                 <td>{STEP_LABEL[d.step ?? ''] ?? d.step}</td>
                 <td>{d.attempts}</td>
+                <td class="missing">{describeFragments(d)}</td>
                 <td class="reason">{d.failure_reason ?? ''}</td>
                 <td>
                   <span class="answer" title={d.last_answer ? JSON.stringify(d.last_answer) : undefined}>

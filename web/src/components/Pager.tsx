@@ -5,11 +5,14 @@ interface Props {
   page: number;
   count: number; // the items the current page holds
   setOffset: (offset: number) => void;
+  /** Names the pager (a navigation landmark) where a page has more than one list. */
+  label?: string;
 }
 
-export function Pager({ offset, page, count, setOffset }: Props) {
+export function Pager({ offset, page, count, setOffset, label }: Props) {
+  const Box = label ? 'nav' : 'div';
   return (
-    <div class="pager">
+    <Box class="pager" aria-label={label}>
       {offset > 0 && (
         <button type="button" onClick={() => setOffset(Math.max(0, offset - page))}>
           Previous page
@@ -20,6 +23,6 @@ export function Pager({ offset, page, count, setOffset }: Props) {
           Next page
         </button>
       )}
-    </div>
+    </Box>
   );
 }

@@ -42,6 +42,7 @@ async function jobAndCounts(id: number, log: EventLog): Promise<JobSnapshot> {
     total: summary.total,
     events: log.recent(),
     phase: log.phase,
+    finished: log.finished,
     at: Date.now(),
     transport: 'stream',
     frames:

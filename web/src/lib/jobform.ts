@@ -1,6 +1,7 @@
 // The job form's model (pure; unit-tested): the fields as typed, checked as the API checks them
 // (server/openapi.json's JobRequest), turned into the request, and the API's refusals mapped
 // back to the field they name.
+import Papa from 'papaparse';
 import type { JobRequest } from '../api/client';
 
 export type RedundancyMode = 'frames' | 'percent';
@@ -91,6 +92,17 @@ export function parseDevEuis(text: string): { euis: string[]; bad: string[] } {
     }
   }
   return { euis, bad };
+}
+
+/**
+ * DevEUIs from a CSV file: its dev_eui column when the first row names one (the device import's
+ * file does), else every word of it as parseDevEuis reads a paste.
+ */
+export function devEuisOfCsv(text: string): { euis: string[]; bad: string[] } {
+  const rows = Papa.parse<string[]>(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'), { skipEmptyLines: 'greedy' }).data;
+  const col = (rows[0] ?? []).map((h) => h.trim().toLowerCase()).indexOf('dev_eui');
+  if (col < 0) return parseDevEuis(rows.map((r) => r.join(' ')).join('\n'));
+  return parseDevEuis(rows.slice(1).map((r) => (r[col] ?? '').trim()).join('\n'));
 }
 
 /**

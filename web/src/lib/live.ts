@@ -3,6 +3,7 @@
 // job and its counts when an event comes (never more than one read at a time); if the stream
 // cannot open or breaks, it falls back to polling every second. The page does not know which.
 import type { Job } from '../api/client';
+import type { FinishedSeries } from './finished';
 import { EventLog, type EventLike, type StepCounts } from './progress';
 import type { OpenStream, StreamHandle } from './sse';
 
@@ -19,6 +20,9 @@ export interface JobSnapshot {
   at: number;
   /** How the page is kept up to date: pushed by the server, or polled. */
   transport: 'stream' | 'polling';
+  /** Devices done and failed over the job's life, from its whole event log (grows in place:
+   * its version tells a change). */
+  finished?: FinishedSeries;
   /** The engine's frame counters (null before it took the job up). */
   frames?: { sent: number; resent: number; fragments: number } | null;
 }

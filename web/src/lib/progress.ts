@@ -1,5 +1,6 @@
 // A job's progress from what the API tells of it (pure; unit-tested).
 import type { JobDevice } from '../api/client';
+import { FinishedSeries } from './finished';
 
 /** An event of the job's log (the API's Event; data is free-form). */
 export interface EventLike {
@@ -143,6 +144,17 @@ export function describeAnswer(a: unknown): string {
 }
 
 /**
+ * A device's fragments from its last FragSessionStatusAns (the API's missing_fragments and
+ * fragments_received): "3 of 40 missing"-like words for the table, '' when none is known.
+ */
+export function describeFragments(d: { missing_fragments?: number | null; fragments_received?: number | null }): string {
+  const missing = d.missing_fragments;
+  if (missing === null || missing === undefined) return '';
+  const received = d.fragments_received;
+  return received === null || received === undefined ? `${missing}` : `${missing} (${received} received)`;
+}
+
+/**
  * A job's event log read as it grows, by pages (the API lists events oldest first with an
  * offset) or pushed one by one by the event stream. Events are only ever added, in id order;
  * one already seen (a stream resumed over a page just read) is skipped, so `offset` stays the
@@ -153,6 +165,8 @@ export class EventLog {
   offset = 0;
   lastId = 0;
   phase: string | null = null;
+  /** Devices done and failed over time, from every event of the log (not only the kept ones). */
+  readonly finished = new FinishedSeries();
   private last: EventLike[] = [];
 
   constructor(readonly keep = 500) {}
@@ -162,6 +176,7 @@ export class EventLog {
     const fresh = items.filter((e) => (e.id ?? 0) > this.lastId);
     for (const e of fresh) this.lastId = Math.max(this.lastId, e.id ?? 0);
     this.offset += fresh.length;
+    for (const e of fresh) this.finished.add(e);
     const p = currentPhase(fresh);
     if (p !== null) this.phase = p;
     this.last.push(...fresh);

@@ -1,10 +1,12 @@
 // The admin's views (an admin token only): the tenants, and the API tokens (create one, its
 // secret shown once with a copy button; revoke one after a confirmation). A tenant token that
-// opens this page gets the API's refusal.
+// opens this page gets the API's refusal. Both lists are read a page at a time; the tenants'
+// names (the token list's and the token form's) are read apart, up to the API's 500.
 import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Field, described } from '../components/Field';
+import { Pager } from '../components/Pager';
 import { formatTime } from '../lib/format';
 import { nameError, refusal, tenantError, tokenRows } from '../lib/admin';
 import { useTitle } from '../lib/title';
@@ -13,11 +15,23 @@ type Tenant = Schemas['Tenant'];
 type Token = Schemas['Token'];
 type NewToken = Schemas['NewToken'];
 
+/** Rows per page of the tenants and of the tokens. */
+export const ADMIN_PAGE = 50;
+
 export function Admin() {
   useTitle('Admin');
-  const tenants = useAsync(() => must(api.GET('/api/v1/tenants', { params: { query: { limit: 500 } } })), []);
-  const tokens = useAsync(() => must(api.GET('/api/v1/tokens', { params: { query: { limit: 500 } } })), []);
-  const refused = tenants.error ?? tokens.error;
+  const [tenantOffset, setTenantOffset] = useState(0);
+  const [tokenOffset, setTokenOffset] = useState(0);
+  const names = useAsync(() => must(api.GET('/api/v1/tenants', { params: { query: { limit: 500 } } })), []);
+  const tenants = useAsync(
+    () => must(api.GET('/api/v1/tenants', { params: { query: { limit: ADMIN_PAGE, offset: tenantOffset } } })),
+    [tenantOffset],
+  );
+  const tokens = useAsync(
+    () => must(api.GET('/api/v1/tokens', { params: { query: { limit: ADMIN_PAGE, offset: tokenOffset } } })),
+    [tokenOffset],
+  );
+  const refused = names.error ?? tenants.error ?? tokens.error;
   if (refused)
     return (
       <section>
@@ -27,13 +41,17 @@ export function Admin() {
         </p>
       </section>
     );
-  const ts: Tenant[] = tenants.data?.items ?? [];
+  const all: Tenant[] = names.data?.items ?? [];
+  const shown: Tenant[] = tenants.data?.items ?? [];
+  const tenantAdded = () => (names.reload(), tenants.reload());
   return (
     <section>
       <h1>Admin</h1>
       {(tenants.loading || tokens.loading) && !tenants.data && <p aria-live="polite">Loading…</p>}
-      <Tenants tenants={ts} reload={tenants.reload} />
-      <Tokens tenants={ts} tokens={tokens.data?.items ?? []} reload={tokens.reload} />
+      <Tenants tenants={shown} reload={tenantAdded} />
+      <Pager offset={tenantOffset} page={ADMIN_PAGE} count={shown.length} setOffset={setTenantOffset} label="Tenant pages" />
+      <Tokens tenants={all} tokens={tokens.data?.items ?? []} reload={tokens.reload} />
+      <Pager offset={tokenOffset} page={ADMIN_PAGE} count={tokens.data?.items?.length ?? 0} setOffset={setTokenOffset} label="Token pages" />
     </section>
   );
 }
@@ -42,14 +60,17 @@ function Tenants({ tenants, reload }: { tenants: Tenant[]; reload: () => void })
   const [name, setName] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [made, setMade] = useState<string>();
   async function submit(e: Event) {
     e.preventDefault();
     const bad = nameError(name);
     setError(bad);
+    setMade(undefined);
     if (bad) return;
     setBusy(true);
     try {
-      await must(api.POST('/api/v1/tenants', { body: { name: name.trim() } }));
+      const t = await must(api.POST('/api/v1/tenants', { body: { name: name.trim() } }));
+      setMade(`Tenant "${t.name}" created (#${t.id}).`);
       setName('');
       reload();
     } catch (err) {
@@ -95,6 +116,9 @@ function Tenants({ tenants, reload }: { tenants: Tenant[]; reload: () => void })
         <button type="submit" disabled={busy}>
           Create the tenant
         </button>
+        <p role="status" data-testid="tenant-created">
+          {made}
+        </p>
       </form>
     </>
   );

@@ -1,10 +1,12 @@
-// The gateways that heard the tenant's devices: their encoding, the devices they heard, and the
-// unfinished jobs that count on them.
+// The gateways that heard the tenant's devices: their encoding, the devices they heard, the
+// unfinished jobs that count on them, and their cellular modem (fuota-gw's): its version, its
+// network and link, and a module firmware update under way.
 import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Pager } from '../components/Pager';
 import { formatTime } from '../lib/format';
+import { describeUpdate, modemFacts, modemUpdate } from '../lib/modem';
 import { useTitle } from '../lib/title';
 
 type Gateway = Schemas['Gateway'];
@@ -33,6 +35,8 @@ export function Gateways() {
                 <th scope="col">Best RSSI + SNR</th>
                 <th scope="col">Last heard</th>
                 <th scope="col">Unfinished jobs</th>
+                <th scope="col">Modem</th>
+                <th scope="col">Modem update</th>
               </tr>
             </thead>
             <tbody>
@@ -46,6 +50,7 @@ export function Gateways() {
                   <td>{g.best_quality}</td>
                   <td>{formatTime(g.last_seen)}</td>
                   <td>{g.live_jobs ?? 0}</td>
+                  <ModemCells modem={g.modem} />
                 </tr>
               ))}
             </tbody>
@@ -54,5 +59,42 @@ export function Gateways() {
       )}
       <Pager offset={offset} page={PAGE} count={items.length} setOffset={setOffset} />
     </section>
+  );
+}
+
+function ModemCells({ modem }: { modem: Gateway['modem'] }) {
+  const facts = modemFacts(modem);
+  const update = modemUpdate(modem);
+  if (!facts)
+    return (
+      <>
+        <td class="hint">none reported</td>
+        <td />
+      </>
+    );
+  return (
+    <>
+      <td class="modem">
+        <code>{facts.version}</code>
+        <br />
+        {facts.network}
+        <br />
+        {facts.link}
+      </td>
+      <td class="modem-update" data-updating={update ? 'yes' : 'no'}>
+        {update ? (
+          <>
+            {describeUpdate(update)}
+            {update.progress !== null && (
+              <progress max={100} value={update.progress} aria-label="Modem update progress">
+                {update.progress} %
+              </progress>
+            )}
+          </>
+        ) : (
+          'none under way'
+        )}
+      </td>
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { TimeChart } from '../components/Chart';
 import { ProgressBar } from '../components/Progress';
 import { JobDevices } from '../components/JobDevices';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
+import { describeFinished, jobChartTable, type FrameSample } from '../lib/finished';
 import { jobSource } from '../lib/jobdata';
 import { streamingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
 import { actionsFor, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
@@ -16,20 +17,14 @@ export function feedFor(id: number): JobFeed {
   return streamingFeed(jobSource(id), 1000, (s) => isLive(s.job.state));
 }
 
-interface Point {
-  t: number;
-  done: number;
-  failed: number;
-  /** Frames sent so far and the image's fragments (null before the transmission). */
-  sent: number | null;
-  fragments: number | null;
-}
+/** The frame counters read since the page opened (the API keeps no history of them). */
+const FRAME_SAMPLES = 3600;
 
 export function JobPage({ id }: { id: string }) {
   const jobId = Number(id);
   const [snap, setSnap] = useState<JobSnapshot | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [history, setHistory] = useState<Point[]>([]);
+  const [frames, setFrames] = useState<FrameSample[]>([]);
   const [actionError, setActionError] = useState<Error>();
   const [restart, setRestart] = useState(0);
   useTitle(snap ? `Job #${snap.job.id} ${snap.job.name}` : `Job #${id}`);
@@ -41,24 +36,27 @@ export function JobPage({ id }: { id: string }) {
       (s) => {
         setSnap(s);
         setError(null);
-        setHistory((h) => [
-          ...h.slice(-3599),
-          { t: s.at / 1000, done: s.counts.done ?? 0, failed: s.counts.failed ?? 0, sent: s.frames?.sent ?? null, fragments: s.frames?.fragments || null },
-        ]);
+        if (s.frames)
+          setFrames((h) => [...h.slice(1 - FRAME_SAMPLES), { t: s.at / 1000, sent: s.frames?.sent ?? null, fragments: s.frames?.fragments || null }]);
       },
       (e) => setError(e as Error),
     );
     return stop;
   }, [jobId, restart]);
 
-  const chartData = useMemo(
-    () => [history.map((p) => p.t), history.map((p) => p.done), history.map((p) => p.failed)] as [number[], number[], number[]],
-    [history],
-  );
-  const frameData = useMemo(
-    () => [history.map((p) => p.t), history.map((p) => p.sent), history.map((p) => p.fragments)] as [number[], (number | null)[], (number | null)[]],
-    [history],
-  );
+  // The job chart: devices finished from the whole event log (since the job began), frames sent
+  // as read since the page opened; drawn again when either changes, and at each snapshot while
+  // the job can change, so the lines reach the present.
+  const fin = snap?.finished;
+  const live = snap ? isLive(snap.job.state) : false;
+  const chartData = useMemo(() => {
+    const start = snap?.job.started_at ?? snap?.job.created_at;
+    const end = snap?.job.finished_at;
+    const until = live ? (snap?.at ?? Date.now()) / 1000 : end ? Date.parse(end) / 1000 : null;
+    const counts = !live && snap ? { done: snap.counts.done ?? 0, failed: snap.counts.failed ?? 0 } : undefined;
+    const points = fin ? fin.points(start ? Date.parse(start) / 1000 : null, until, counts) : { t: [], done: [], failed: [] };
+    return jobChartTable(points, frames);
+  }, [fin, fin?.version, frames, live ? snap?.at : 0, snap?.counts]);
 
   if (!Number.isInteger(jobId) || jobId < 1 || (error instanceof ApiError && error.status === 404 && !snap))
     return <NotFound what={`There is no job #${id} for your tenant.`} />;
@@ -136,31 +134,26 @@ export function JobPage({ id }: { id: string }) {
         ))}
       </ul>
 
+      {snap.frames && (
+        <p data-testid="frames">
+          {snap.frames.sent} frame(s) sent for {snap.frames.fragments} fragment(s)
+          {snap.frames.resent ? `, ${snap.frames.resent} sent again after a gateway refused them` : ''}
+        </p>
+      )}
       <TimeChart
-        title="Devices done and failed over time (since this page opened)"
+        title="Frames sent (since this page opened) and devices done and failed over the job"
         data={chartData}
         series={[
-          { label: 'done', stroke: '#1b7f3b' },
-          { label: 'failed', stroke: '#b3261e' },
+          { label: 'frames sent', stroke: '#0b57d0', scale: 'frames', spanGaps: true },
+          { label: 'fragments', stroke: '#7a7a85', scale: 'frames', spanGaps: true },
+          { label: 'devices done', stroke: '#1b7f3b', scale: 'devices', stepped: true },
+          { label: 'devices failed', stroke: '#b3261e', scale: 'devices', stepped: true },
         ]}
+        tops={{ devices: snap.total }}
       />
-
-      {snap.frames && (
-        <>
-          <p data-testid="frames">
-            {snap.frames.sent} frame(s) sent for {snap.frames.fragments} fragment(s)
-            {snap.frames.resent ? `, ${snap.frames.resent} sent again after a gateway refused them` : ''}
-          </p>
-          <TimeChart
-            title="Frames sent against the image's fragments (since this page opened)"
-            data={frameData}
-            series={[
-              { label: 'frames sent', stroke: '#0b57d0' },
-              { label: 'fragments', stroke: '#7a7a85' },
-            ]}
-          />
-        </>
-      )}
+      <p class="hint" data-testid="finished-over-time">
+        {describeFinished(fin)}
+      </p>
 
       {plan && (
         <details class="card">

@@ -4,22 +4,25 @@
 //   WEB_TOKEN     a tenant's API token (the operator signing in)
 //   WEB_ADMIN_TOKEN an admin token (the admin views)
 //   WEB_OTHER_JOB a job of another tenant (its page must say not found)
+//   WEB_OTHER_DEVICE a device of another tenant (its page too)
 //   WEB_FIRMWARE  an image file to upload
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
-// Steps: sign in; upload the image; see the devices; fill the job form, first with a frequency
-// the API refuses (its error must be beside the field), then the plan, then the job; import
-// devices from a CSV file (a report of the refused rows); watch the
-// job page (pause, resume) until the job has succeeded, a failed device's reason; the page kept
-// up by the job's event stream (a pause made through the API shows within a second, and the
-// page never polls), and a second tab whose stream is refused falls back to polling; a device's
-// Firmware tab (its step and result in the job) and its Create Firmware Update Job button; the
-// gateways page; a job made
-// with a file uploaded from the form, cancelled; another tenant's job is not found; the admin
-// signs in, creates a tenant and a token for it (shown once, copied), revokes it; a tenant token
-// sees no Admin link and the API's refusal on /admin. Each page is
-// screenshot and checked by axe-core (no serious or critical violation).
+// Steps: sign in; upload the image (another uploaded and deleted); see and search the devices, add
+// one by hand (a refused DevEUI beside its field first); fill the job form, first with a frequency
+// the API refuses (its error must be beside the field), then the plan, then the job; import devices
+// from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the job
+// has succeeded, a failed device's reason; the page kept up by the job's event stream (a pause made
+// through the API shows within a second, and the page never polls), and a second tab whose stream
+// is refused falls back to polling; the job chart's devices done (again after a reload) and the
+// devices' missing fragments; a device's Firmware tab (its step and result in the job) and its
+// Create Firmware Update Job button (the form's devices from a CSV file); the gateways page with a
+// gateway's modem and its update; a job made with a file uploaded from the form, cancelled; every
+// page at 360 px; another tenant's job and device are not found; the admin signs in, creates a
+// tenant (the list's second page) and a token for it (shown once, copied), revokes it; a tenant
+// token sees no Admin link and the API's refusal on /admin. Each page is screenshot and checked by
+// axe-core (no serious or critical violation).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ const URL_ = env('WEB_URL');
 const TOKEN = env('WEB_TOKEN');
 const ADMIN_TOKEN = env('WEB_ADMIN_TOKEN');
 const OTHER_JOB = env('WEB_OTHER_JOB');
+const OTHER_DEVICE = env('WEB_OTHER_DEVICE');
 const FIRMWARE = env('WEB_FIRMWARE');
 const DEVICES = Number(env('WEB_DEVICES'));
 const SHOTS = env('WEB_SHOTS');
@@ -100,15 +104,31 @@ async function adminFlow(page) {
   await page.getByText('The API refused this page').waitFor();
   assert(true, "a tenant token opening /admin gets the API's refusal");
   await shot(page, '13-admin-refused');
+  // More tenants than one page holds (50): the admin's list pages like the others.
+  for (let i = 1; i <= 50; i++) {
+    const r = await fetch(`${URL_}/api/v1/tenants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: `paged tenant ${i}` }),
+    });
+    if (r.status !== 201) throw new Error(`tenant ${i}: HTTP ${r.status}`);
+  }
   await signInAs(page, ADMIN_TOKEN);
   await nav.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Admin', exact: true }).waitFor();
+  const tenantsTable = page.getByRole('region', { name: 'Tenants' });
+  await tenantsTable.locator('tbody tr').first().waitFor();
+  assert((await tenantsTable.locator('tbody tr').count()) === 50, 'the tenants list shows one page of 50');
   await page.getByRole('button', { name: 'Create the tenant' }).click();
   await page.getByText('Give a name.').waitFor();
   await page.getByLabel("New tenant's name").fill('browser tenant');
   await page.keyboard.press('Enter');
-  const tenantRow = page.getByRole('region', { name: 'Tenants' }).locator('tr', { hasText: 'browser tenant' });
+  await page.getByTestId('tenant-created').filter({ hasText: /browser tenant/ }).waitFor();
+  const tenantPages = page.getByRole('navigation', { name: 'Tenant pages' });
+  await tenantPages.getByRole('button', { name: 'Next page' }).click();
+  const tenantRow = tenantsTable.locator('tr', { hasText: 'browser tenant' });
   await tenantRow.waitFor();
+  assert(await tenantPages.getByRole('button', { name: 'Previous page' }).isVisible(), 'its next page lists the new tenant, with a way back');
   assert(true, 'the admin created a tenant, listed');
   const tenantId = (await tenantRow.locator('td').first().innerText()).trim();
   await page.getByLabel('Tenant of the new token').selectOption(tenantId);
@@ -132,6 +152,12 @@ async function adminFlow(page) {
   const r2 = await fetch(`${URL_}/api/v1/jobs?limit=1`, { headers: { Authorization: `Bearer ${secret}` } });
   assert(r2.status === 401, 'revoked after the confirmation: the API refuses it');
   await shot(page, '15-admin');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(300);
+  const adminWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(adminWidth <= 360, `the admin page fits 360 px (document ${adminWidth} px wide)`);
+  await page.screenshot({ path: join(SHOTS, '16-admin-360px.png'), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 900 });
   await signInAs(page, TOKEN);
   assert((await nav.getByRole('link', { name: 'Admin' }).count()) === 0, 'signed in again as a tenant: no Admin link');
 }
@@ -192,12 +218,49 @@ try {
   assert((await fwRow.count()) === 1, 'the uploaded image is listed');
   assert(/[0-9a-f]{64}/.test(await fwRow.locator('code.hash').innerText()), 'with its SHA-256');
   await shot(page, '03-firmware');
+  // Another image, deleted again after a confirmation.
+  const spare = join(SHOTS, '..', 'delete-me.bin');
+  writeFileSync(spare, Buffer.alloc(100, 1));
+  await page.getByLabel('Image file').setInputFiles(spare);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const spareRow = page.locator('tbody tr').filter({ hasText: 'delete-me.bin' });
+  await spareRow.waitFor();
+  page.once('dialog', (d) => d.accept());
+  await spareRow.getByRole('button', { name: 'Delete delete-me.bin' }).click();
+  await spareRow.waitFor({ state: 'detached' });
+  assert((await fwRow.count()) === 1, 'an image is deleted from the list after a confirmation, the other kept');
 
   // Devices: the fleet registered by the test.
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.locator('tbody tr').first().waitFor();
   assert((await page.locator('tbody tr').count()) === DEVICES, `the ${DEVICES} devices are listed`);
+  // The search is the server's (any page): a part of a DevEUI, in capitals.
+  await page.getByLabel('Search', { exact: true }).fill(SILENT.slice(-6).toUpperCase());
+  await waitCount(page, page.locator('tbody tr'), 1, 'the search finds the one device by a part of its DevEUI');
+  await page.getByLabel('Search', { exact: true }).fill('');
+  await waitCount(page, page.locator('tbody tr'), DEVICES, 'and every device again once emptied');
   await shot(page, '04-devices');
+
+  // One device added by hand: a refused DevEUI named beside its field first; the key is
+  // write-only (a password field, emptied once the device is added).
+  await page.getByText('Add a device').click();
+  await page.getByLabel('DevEUI', { exact: true }).fill('fe0000000000000z');
+  await page.getByLabel('Application', { exact: true }).fill('by hand');
+  await page.getByLabel('GenAppKey').fill('000102030405060708090a0b0c0d0e0f');
+  await page.getByRole('button', { name: 'Add the device' }).click();
+  await page.locator('[data-field-error="dev-devEui"]').waitFor();
+  assert((await page.evaluate(() => document.activeElement?.id)) === 'dev-devEui', 'a refused DevEUI is named beside its field, which has the focus');
+  assert((await page.getByLabel('GenAppKey').getAttribute('type')) === 'password', 'the key field does not show the key');
+  await page.getByLabel('DevEUI', { exact: true }).fill('fe00000000000002');
+  await page.getByRole('button', { name: 'Add the device' }).click();
+  await page.getByText('Device fe00000000000002 added.').waitFor();
+  await page.locator('tbody tr', { hasText: 'fe00000000000002' }).waitFor();
+  assert((await page.getByLabel('GenAppKey').inputValue()) === '', 'a device added by hand is listed; its key is gone from the form');
+  await shot(page, '04a-device-added');
+  const delHand = await fetch(`${URL_}/api/v1/devices/fe00000000000002`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(delHand.status === 204, 'the device added by hand is deleted again (through the API)');
+  await page.reload();
+  await waitCount(page, page.locator('tbody tr'), DEVICES, 'the fleet alone again');
 
   // CSV import: one new device, one already registered (the API refuses it), one bad DevEUI
   // (refused by the page itself); the report names the two refused lines and why.
@@ -345,6 +408,19 @@ try {
   say(`the job page asked for ${asked.eventLists} event list(s), ${asked.devicePages} device page(s), ${asked.streams} stream(s)`);
   assert(asked.eventLists <= 6, `the page did not poll the event log (${asked.eventLists} reads in the whole job)`);
   assert(asked.bigDevicePages === 0, 'nor read every device: one page of the table at a time');
+  // The job chart: devices done over the job from its event log, also on a page opened after.
+  const finishedRe = new RegExp(`^${DEVICES - 1} device\\(s\\) done and 1 failed`);
+  await page.getByTestId('finished-over-time').filter({ hasText: finishedRe }).waitFor({ timeout: 5000 });
+  const finishedText = await page.getByTestId('finished-over-time').innerText();
+  assert(finishedRe.test(finishedText), `the job chart counts the devices done over time ("${finishedText}")`);
+  assert((await page.locator('figure.chart .u-legend').innerText()).includes('devices done'), 'the chart draws frames sent and devices done');
+  await page.reload();
+  await page.locator('[data-testid="job-state"]', { hasText: /^succeeded$/ }).waitFor({ state: 'attached' });
+  await page.getByTestId('finished-over-time').filter({ hasText: finishedRe }).waitFor();
+  assert(true, 'a page opened after the job draws its devices done from the event log');
+  assert((await page.getByRole('columnheader', { name: 'Missing fragments' }).count()) === 1, 'the device table has a missing fragments column');
+  const missing = await page.locator('table.job-devices tbody tr[data-step="done"] td.missing').allInnerTexts();
+  assert(missing.length === DEVICES - 1 && missing.every((t) => /^0 \(\d+ received\)$/.test(t)), `the done devices miss no fragment (${missing.join('; ')})`);
   // The failed device and its reason, through the step filter (read from the server).
   await page.getByLabel('Step', { exact: true }).selectOption('failed');
   const failedRows = page.locator('table.job-devices tbody tr');
@@ -374,11 +450,24 @@ try {
   await page.waitForURL(/\/jobs\/new\?device=/);
   await page.getByText('Devices (1 chosen)').waitFor();
   assert(true, 'Create Firmware Update Job opens the form with the device chosen');
+  // The job's devices from a CSV file: its dev_eui column, a bad row reported.
+  await page.getByRole('button', { name: 'Clear the choice' }).click();
+  await page.getByText('Devices (0 chosen)').waitFor();
+  const jobCsv = join(SHOTS, '..', 'job-devices.csv');
+  writeFileSync(jobCsv, `application_id,dev_eui\nx,${SILENT.toUpperCase()}\nx,nothex\n`);
+  await page.getByLabel('Or a CSV file of DevEUIs').setInputFiles(jobCsv);
+  await page.getByText('Devices (1 chosen)').waitFor();
+  await page.locator('[data-field-error="job-devices"]', { hasText: 'job-devices.csv: not a DevEUI: nothex' }).waitFor();
+  assert(true, "a CSV file chooses the job's devices by its dev_eui column, its bad row named beside the field");
 
   // The gateways that heard the fleet.
   await page.getByRole('link', { name: 'Gateways' }).click();
   await page.locator('table.gateways tbody tr').first().waitFor();
   assert((await page.locator('table.gateways tbody tr').count()) >= 1, 'the gateways page lists the gateways that heard the fleet');
+  const modem = page.locator('table.gateways tbody tr').first();
+  assert(/03\.15/.test(await modem.locator('td.modem').innerText()), "with the modem's version");
+  assert(/home, -71 dBm/.test(await modem.locator('td.modem').innerText()), 'its registration and signal');
+  assert(/downloading 40\s% \(http\)/.test(await modem.locator('td.modem-update').innerText()), 'and its update under way');
   await shot(page, '08e-gateways');
 
   // A second job with the image uploaded from the form itself, for the silent device found by
@@ -411,6 +500,14 @@ try {
   const formWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert(formWidth <= 360, `the job form fits 360 px (document ${formWidth} px wide)`);
   await page.screenshot({ path: join(SHOTS, '10-job-form-360px.png'), fullPage: true });
+  for (const [name, path] of [['jobs', '/jobs'], ['firmware', '/firmware'], ['devices', '/devices'], ['device', `/devices/${SILENT}`], ['gateways', '/gateways']]) {
+    await page.goto(`${URL_}${path}`);
+    await page.locator('main h1').waitFor();
+    await page.waitForTimeout(300);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(w <= 360, `the ${name} page fits 360 px (document ${w} px wide)`);
+    await page.screenshot({ path: join(SHOTS, `10-${name}-360px.png`), fullPage: true });
+  }
   await page.setViewportSize({ width: 1200, height: 900 });
 
   // The jobs list has it; another tenant's job is not found.
@@ -424,6 +521,10 @@ try {
   await page.getByRole('heading', { name: 'Not found' }).waitFor();
   assert(true, `another tenant's job (#${OTHER_JOB}) shows not found`);
   await shot(page, '12-other-tenant-job');
+  await page.goto(`${URL_}/devices/${OTHER_DEVICE}`);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert(true, "another tenant's device shows not found");
+  await shot(page, '12b-other-tenant-device');
   await adminFlow(page);
 
   assert(consoleErrors.length === 0, `no script error in the page (${consoleErrors.join('; ')})`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, defaultValues, fieldOf, parseDevEuis } from '../../src/lib/jobform';
+import { buildRequest, defaultValues, fieldOf, parseDevEuis, devEuisOfCsv } from '../../src/lib/jobform';
 
 const EUI = '0011223344556677';
 
@@ -86,6 +86,22 @@ describe('fieldOf', () => {
     expect(fieldOf('firmware_size')).toBe('firmware_id');
     expect(fieldOf('state')).toBeNull();
     expect(fieldOf(undefined)).toBeNull();
+  });
+});
+
+describe('devEuisOfCsv', () => {
+  it("reads the dev_eui column when the header names one (the import's file)", () => {
+    const csv = 'application_id,dev_eui,class\r\napp,70B3D57ED0000001,C\napp,nothex,C\napp,70b3d57ed0000001,C\n';
+    expect(devEuisOfCsv(csv)).toEqual({ euis: ['70b3d57ed0000001'], bad: ['nothex'] });
+    expect(devEuisOfCsv('dev_eui;region\n70b3d57ed0000002;EU868\n').euis).toEqual(['70b3d57ed0000002']);
+    expect(devEuisOfCsv('"dev_eui","region"\n"70b3d57ed0000003","EU868"\n').euis).toEqual(['70b3d57ed0000003']);
+  });
+
+  it('reads every word without such a header', () => {
+    expect(devEuisOfCsv('70b3d57ed0000001\n70b3d57ed0000002, 70b3d57ed0000003\n')).toEqual({
+      euis: ['70b3d57ed0000001', '70b3d57ed0000002', '70b3d57ed0000003'],
+      bad: [],
+    });
   });
 });
 

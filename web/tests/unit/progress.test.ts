@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, EventLog, isLive, progressOf } from '../../src/lib/progress';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, describeFragments, EventLog, isLive, progressOf } from '../../src/lib/progress';
 
 describe('countSteps / progressOf', () => {
   it('counts devices per step and the share finished', () => {
@@ -51,6 +51,18 @@ describe('job states', () => {
     expect(describeEvent({ kind: 'state', data: { from: 'running', to: 'paused' } })).toBe(
       'state running → paused',
     );
+  });
+});
+
+describe('describeFragments', () => {
+  it('shows the missing fragments of the last status answer, with those received', () => {
+    expect(describeFragments({ missing_fragments: 3, fragments_received: 40 })).toBe('3 (40 received)');
+    expect(describeFragments({ missing_fragments: 0, fragments_received: null })).toBe('0');
+  });
+
+  it('is empty when no status answer is known', () => {
+    expect(describeFragments({ missing_fragments: null, fragments_received: 12 })).toBe('');
+    expect(describeFragments({})).toBe('');
   });
 });
 

@@ -152,9 +152,11 @@ struct store_device {
 };
 STORE_MUST_CHECK int store_device_create(struct store *s, int64_t tenant,
                                          const struct store_device *d, char **json);
-/* application_id NULL: every application. */
+/* application_id NULL: every application. search NULL: every device, else those whose DevEUI
+ * or application id holds it (case-insensitive, taken as plain text: no wildcard). */
 STORE_MUST_CHECK int store_device_list(struct store *s, int64_t tenant, const char *application_id,
-                                       unsigned limit, unsigned long offset, char **json);
+                                       const char *search, unsigned limit, unsigned long offset,
+                                       char **json);
 STORE_MUST_CHECK int store_device_get(struct store *s, int64_t tenant, const char *dev_eui,
                                       char **json);
 /* The n devices' (lowercase DevEUIs) stacks and fragment limits, for the plan: a JSON array of
