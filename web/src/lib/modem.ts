@@ -27,6 +27,13 @@ export function modemUpdate(m: unknown): ModemUpdate | null {
   };
 }
 
+/** The update to show for a gateway: fuotad's own record of one not over yet (GET /gateways'
+ * modem_update, which also knows an update still scheduled), else what the modem reports itself
+ * (an update fuotad did not start, e.g. a uFOTA push). */
+export function gatewayUpdate(g: { modem?: unknown; modem_update?: unknown }): ModemUpdate | null {
+  return modemUpdate({ update: g.modem_update }) ?? modemUpdate(g.modem);
+}
+
 /** "downloading 40 % (http)" (a no-break space before the %). */
 export function describeUpdate(u: ModemUpdate): string {
   return `${u.state}${u.progress === null ? '' : ` ${u.progress}\u00a0%`}${u.method ? ` (${u.method})` : ''}`;

@@ -6,7 +6,7 @@ import { api, must, type Schemas } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Pager } from '../components/Pager';
 import { formatTime } from '../lib/format';
-import { describeUpdate, modemFacts, modemUpdate } from '../lib/modem';
+import { describeUpdate, gatewayUpdate, modemFacts } from '../lib/modem';
 import { useTitle } from '../lib/title';
 
 type Gateway = Schemas['Gateway'];
@@ -50,7 +50,7 @@ export function Gateways() {
                   <td>{g.best_quality}</td>
                   <td>{formatTime(g.last_seen)}</td>
                   <td>{g.live_jobs ?? 0}</td>
-                  <ModemCells modem={g.modem} />
+                  <ModemCells gateway={g} />
                 </tr>
               ))}
             </tbody>
@@ -62,9 +62,9 @@ export function Gateways() {
   );
 }
 
-function ModemCells({ modem }: { modem: Gateway['modem'] }) {
-  const facts = modemFacts(modem);
-  const update = modemUpdate(modem);
+function ModemCells({ gateway }: { gateway: Gateway }) {
+  const facts = modemFacts(gateway.modem);
+  const update = gatewayUpdate(gateway);
   if (!facts)
     return (
       <>

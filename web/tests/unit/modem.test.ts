@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUpdate, modemFacts, modemUpdate } from '../../src/lib/modem';
+import { describeUpdate, gatewayUpdate, modemFacts, modemUpdate } from '../../src/lib/modem';
 
 describe('modemFacts', () => {
   it('gives the version, the network with its signal, the link and the queue', () => {
@@ -33,5 +33,22 @@ describe('modemUpdate', () => {
     const u = modemUpdate({ update: { state: 'deferred', progress: 140, method: 3 } });
     expect(u).toEqual({ state: 'deferred', method: null, progress: null });
     expect(describeUpdate(u!)).toBe('deferred');
+  });
+});
+
+describe('gatewayUpdate', () => {
+  it("prefers fuotad's record, which knows a scheduled update, to the modem's report", () => {
+    const g = {
+      modem: { firmware: '1', update: { state: 'downloading', method: 'http', progress: 40 } },
+      modem_update: { id: 3, state: 'scheduled', method: 'ufota', progress: null },
+    };
+    expect(gatewayUpdate(g)).toEqual({ state: 'scheduled', method: 'ufota', progress: null });
+  });
+
+  it("falls back to the modem's report, and is null with neither", () => {
+    const own = { state: 'installing', method: 'ufota', progress: 10 };
+    expect(gatewayUpdate({ modem: { update: own }, modem_update: null })).toEqual(own);
+    expect(gatewayUpdate({ modem: { firmware: '1' }, modem_update: null })).toBeNull();
+    expect(gatewayUpdate({})).toBeNull();
   });
 });
