@@ -11,6 +11,7 @@
 #include "api_int.h"
 #include "embedded_openapi.h"
 #include "fuota/api_decode.h"
+#include "fuota/clock.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -313,10 +314,7 @@ const char *api_content_type(struct api_call *c)
 
 uint64_t api_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)fuota_mono_ms();
 }
 
 void api_token_cache_clear(struct api_ctx *a)

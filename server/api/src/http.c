@@ -19,6 +19,7 @@
 
 #include "fuota/api_decode.h"
 #include "fuota/bytes.h"
+#include "fuota/clock.h"
 #include "api_static.h"
 #include "http_stream.h"
 #include "fuota/err.h"
@@ -110,14 +111,6 @@ static int append(struct http_req *r, const char *data, size_t n, size_t max)
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The connection's headers have come (waiting = false) or its next request's are awaited. */
 static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, bool waiting)
 {
@@ -129,7 +122,7 @@ static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, boo
 		return;
 	pthread_mutex_lock(&h->lock);
 	c->waiting = waiting;
-	c->since_ms = mono_ms();
+	c->since_ms = (uint64_t)fuota_mono_ms();
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -437,7 +430,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		}
 		c->fd = ci->connect_fd;
 		c->waiting = true;
-		c->since_ms = mono_ms();
+		c->since_ms = (uint64_t)fuota_mono_ms();
 		pthread_mutex_lock(&h->lock);
 		c->next = h->conns;
 		if (h->conns)
@@ -474,7 +467,7 @@ static void *watchdog_main(void *arg)
 	pthread_mutex_lock(&h->lock);
 	while (!h->stop) {
 		struct timespec ts;
-		uint64_t now = mono_ms();
+		uint64_t now = (uint64_t)fuota_mono_ms();
 
 		for (struct http_conn *c = h->conns; c; c = c->next) {
 			if (c->waiting && now - c->since_ms >= limit_ms) {

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fuota/cfg.h"
+#include "fuota/clock.h"
 #include "fuota/cs_msg.h"
 #include "fuota/engine_mqtt.h"
 #include "fuota/err.h"
@@ -100,21 +100,11 @@ struct engine_runner {
 	int64_t started_ms;
 };
 
+/* The engine's clock (engine_create's now_ms). */
 static int64_t realtime_ms(void *ctx)
 {
-	struct timespec ts;
-
 	(void)ctx;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return fuota_real_ms();
 }
 
 static void stats_maybe_log(struct engine_runner *r, int64_t now_ms)
@@ -473,11 +463,11 @@ static void dispatch(struct engine_runner *r, const struct mqtt_msg *m)
 			rc = FUOTA_ERR_MALFORMED;
 		}
 		if (rc == FUOTA_OK) {
-			int64_t t0 = mono_us();
+			int64_t t0 = fuota_mono_us();
 
 			engine_on_uplink(r->engine, u);
 			r->st.uplinks++;
-			r->st.uplink_us += mono_us() - t0;
+			r->st.uplink_us += fuota_mono_us() - t0;
 		} else
 			log_msg(LOG_LVL_WARN, "mqtt: %s: bad uplink: %s", m->topic, err);
 		free(u);
@@ -702,11 +692,11 @@ static void *runner_main(void *arg)
 		engine_set_backlog(r->engine, mqtt_queue_len(r->queue));
 		retry_run(r);
 		if (now >= next_due) {
-			int64_t t0 = mono_us();
+			int64_t t0 = fuota_mono_us();
 
 			if (engine_tick(r->engine, now, &next_due) != FUOTA_OK)
 				next_due = now + MAX_WAIT_MS;
-			r->st.tick_us += mono_us() - t0;
+			r->st.tick_us += fuota_mono_us() - t0;
 			now = realtime_ms(NULL);
 		}
 		wait = next_due - now;
