@@ -2,24 +2,11 @@
  * from {prefix}/gateway/{id}/state/modem. Every field's type and range is checked; a bad one is
  * named in err. */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fuota/err.h"
 #include "fuota/gw_state.h"
-
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 /* An optional string member into out (cap bytes, no NUL inside). */
 static int opt_str(json_t *o, const char *k, char *out, size_t cap, char *err, size_t errlen)
@@ -31,7 +18,8 @@ static int opt_str(json_t *o, const char *k, char *out, size_t cap, char *err, s
 		return FUOTA_OK;
 	if (!json_is_string(v) || (n = json_string_length(v)) >= cap ||
 	    strlen(json_string_value(v)) != n)
-		return bad(err, errlen, "%s: not a string of at most %zu bytes", k, cap - 1);
+		return fuota_malformed(err, errlen, "%s: not a string of at most %zu bytes", k,
+		                       cap - 1);
 	memcpy(out, json_string_value(v), n + 1);
 	return FUOTA_OK;
 }
@@ -45,7 +33,7 @@ static int opt_int(json_t *o, const char *k, long long lo, long long hi, long lo
 	if (!v)
 		return FUOTA_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return bad(err, errlen, "%s: not an integer in %lld..%lld", k, lo, hi);
+		return fuota_malformed(err, errlen, "%s: not an integer in %lld..%lld", k, lo, hi);
 	*out = json_integer_value(v);
 	return FUOTA_OK;
 }
@@ -70,7 +58,7 @@ static int reg_stat(json_t *o, int *stat, char *err, size_t errlen)
 		*stat = v;
 		return FUOTA_OK;
 	}
-	return bad(err, errlen, "registration: unknown state");
+	return fuota_malformed(err, errlen, "registration: unknown state");
 }
 
 static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen)
@@ -80,7 +68,7 @@ static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen
 	int rc = FUOTA_OK;
 
 	if (link && !json_is_boolean(link))
-		return bad(err, errlen, "linkUp: not a boolean");
+		return fuota_malformed(err, errlen, "linkUp: not a boolean");
 	st->link_up = link && json_is_true(link);
 	if (opt_str(o, "firmware", st->firmware, sizeof(st->firmware), err, errlen) ||
 	    opt_str(o, "app", st->app, sizeof(st->app), err, errlen) ||
@@ -115,13 +103,13 @@ int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, 
 	out->reg_stat = -1;
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	}
 	id = json_object_get(o, "gatewayId");
 	if (!json_is_string(id) || json_string_length(id) != 16 ||
 	    strspn(json_string_value(id), "0123456789abcdefABCDEF") != 16) {
 		json_decref(o);
-		return bad(err, errlen, "gatewayId: not 16 hex digits");
+		return fuota_malformed(err, errlen, "gatewayId: not 16 hex digits");
 	}
 	for (size_t i = 0; i < 16; i++)
 		out->gateway_id[i] = (char)((json_string_value(id)[i] | 0x20));
