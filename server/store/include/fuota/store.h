@@ -157,11 +157,13 @@ STORE_MUST_CHECK int store_device_list(struct store *s, int64_t tenant, const ch
                                        unsigned limit, unsigned long offset, char **json);
 STORE_MUST_CHECK int store_device_get(struct store *s, int64_t tenant, const char *dev_eui,
                                       char **json);
-/* The n devices' (lowercase DevEUIs) stacks and fragment limits, for the plan: a JSON array of
- * {dev_eui, stack, max_frags} for those with a limit or a stack other than ts004 (unknown
- * DevEUIs are left out). *json malloc'd. */
-STORE_MUST_CHECK int store_device_limits(struct store *s, int64_t tenant,
-                                         const char (*dev_euis)[17], size_t n, char **json);
+/* What a job's n devices (lowercase DevEUIs) tell its plan, read in one query: {"regions": the
+ * distinct regions (upper case) of the tenant's devices among them, for the job's default region
+ * (job_defaults_region), "limits": [{dev_eui, stack, max_frags}] for those with a fragment limit
+ * or a stack other than ts004} (unknown DevEUIs are left out of both). *json malloc'd.
+ * INVALID_ARG: a DevEUI not 16 lowercase hex digits. */
+STORE_MUST_CHECK int store_job_device_facts(struct store *s, int64_t tenant,
+                                            const char (*dev_euis)[17], size_t n, char **json);
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
@@ -219,11 +221,6 @@ STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t i
  * NOT_FOUND: not the tenant's job. CONFLICT: a device was deleted meanwhile. */
 STORE_MUST_CHECK int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
                                      enum job_retry_verdict *verdict, char *why, size_t cap);
-/* The distinct regions (upper case) of the tenant's devices among the n DevEUIs, for the job's
- * default region (job_defaults_region): a JSON array, *json malloc'd. INVALID_ARG: a DevEUI not
- * 16 lowercase hex digits. */
-STORE_MUST_CHECK int store_device_regions(struct store *s, int64_t tenant,
-                                          const char (*dev_euis)[17], size_t n, char **json);
 /* STATE unless the job is finished (succeeded, failed, cancelled). */
 STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
