@@ -416,8 +416,8 @@ void api_h_job_create(struct api_call *c)
 	sj.firmware_id = in->file ? uploaded : in->p.firmware_id;
 	rc = store_job_create(c->api->store, c->auth.tenant_id, &sj, &json, bad, why);
 	if (rc == FUOTA_ERR_INVALID_ARG) {
-		if (strcmp(why, "unknown") == 0)
-			api_reply(c, 400, "invalid_field", "devices", "unknown device %s", bad);
+		if (strcmp(why, "unknown") == 0 || strcmp(why, "malformed") == 0)
+			api_reply(c, 400, "invalid_field", "devices", "%s device %s", why, bad);
 		else
 			api_reply(c, 400, "invalid_field", "devices",
 			          "device %s is in region %s, the job in %s", bad, why,

@@ -27,15 +27,20 @@
 
 #define FINISHED "('succeeded', 'failed', 'cancelled')"
 
-/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). */
-static int deveui_array(const struct job_params *p, char **out)
+/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). A DevEUI that is not 16
+ * lowercase hex digits is refused (FUOTA_ERR_INVALID_ARG), copied into bad_dev_eui with why
+ * "malformed". */
+static int deveui_array(const struct job_params *p, char **out, char *bad_dev_eui, char *why)
 {
-	struct store_array a;
+	int rc = store_array_dev_euis((const char(*)[17])p->dev_euis, p->n_devices, out);
 
-	store_array_init(&a, STORE_ARRAY_MAX);
-	for (size_t i = 0; i < p->n_devices; i++)
-		store_array_text(&a, p->dev_euis[i]);
-	return store_array_end(&a, out);
+	for (size_t i = 0; rc == FUOTA_ERR_INVALID_ARG && i < p->n_devices; i++)
+		if (strspn(p->dev_euis[i], "0123456789abcdef") != 16 || p->dev_euis[i][16]) {
+			snprintf(bad_dev_eui, 17, "%s", p->dev_euis[i]);
+			snprintf(why, 64, "malformed");
+			break;
+		}
+	return rc;
 }
 
 static int check_devices(PGconn *c, const char *tenant, const char *array, const char *region,
@@ -109,7 +114,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	char state[6];
 	PGconn *c;
 	PGresult *r = NULL;
-	int rc = deveui_array(p, &array);
+	int rc = deveui_array(p, &array, bad_dev_eui, why);
 
 	*json = NULL;
 	if (rc != FUOTA_OK)

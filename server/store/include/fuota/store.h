@@ -198,8 +198,9 @@ struct store_job_create {
 /* Checks every DevEUI (exists in the tenant, same region as the job) and inserts the job and its
  * devices with one statement each, in one transaction that holds the firmware row (KEY SHARE).
  * On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui (17 bytes) and why (64 bytes):
- * "unknown" or the device's region. NOT_FOUND: the firmware is not (or no longer) the tenant's.
- * CONFLICT: a device was deleted while the job was being created. */
+ * "malformed" (not 16 lowercase hex digits), "unknown" or the device's region. NOT_FOUND: the
+ * firmware is not (or no longer) the tenant's. CONFLICT: a device was deleted while the job was
+ * being created. */
 STORE_MUST_CHECK int store_job_create(struct store *s, int64_t tenant,
                                       const struct store_job_create *j, char **json,
                                       char *bad_dev_eui, char *why);
