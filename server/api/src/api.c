@@ -162,6 +162,12 @@ void api_error_response(struct api_response *resp, int status, const char *code,
 	set_body(resp, status, error_json(status, code, field, message), "application/json");
 }
 
+void api_error_response_of(struct api_response *resp, const struct api_error *e)
+{
+	api_error_response(resp, e->status, e->code, e->field, e->message);
+	resp->retry_after_s = e->retry_after_s;
+}
+
 void api_reply_error(struct api_call *c, const struct api_error *e)
 {
 	set_body(c->resp, e->status ? e->status : 400,

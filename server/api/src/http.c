@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "fuota/api_decode.h"
+#include "fuota/api_error.h"
 #include "fuota/bytes.h"
 #include "fuota/clock.h"
 #include "api_static.h"
@@ -323,8 +324,14 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 		r->too_large = 2;
 		snprintf(m, sizeof(m), "a NUL byte or a folded line in %s%.60s",
 		         msg && msg[0] ? "header " : "the request line", msg ? msg : "");
-		api_error_response(&resp, st, st == 400 ? "bad_request" : "unavailable",
-		                   msg && msg[0] ? msg : NULL, st == 400 ? m : "out of memory");
+		if (st == 400) {
+			api_error_response(&resp, st, "bad_request", msg && msg[0] ? msg : NULL, m);
+		} else {
+			struct api_error e;
+
+			api_error_unavailable(&e, "unavailable", "out of memory");
+			api_error_response_of(&resp, &e);
+		}
 		return send_response(conn, &resp);
 	}
 	if (st) {
