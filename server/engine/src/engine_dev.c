@@ -471,10 +471,8 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			rc = engine_status_ans(e, j, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
-			if (d->step != ENGINE_STEP_CLEANUP ||
-			    cmd.u.delete_ans.frag_index != d->frag_index)
-				break;
-			rc = engine_dev_cleanup_ans(e, d, 1);
+			rc = engine_dev_cleanup_ans(e, d, 1,
+			                            cmd.u.delete_ans.frag_index == d->frag_index);
 			break;
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
 			rc = engine_block_received(e, d, &cmd.u.block_received_req);

@@ -254,9 +254,11 @@ int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const char *reason);
 int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
                      enum engine_step to, int64_t now_ms, struct seng_dev_update *extra);
-/* A clean-up answer of d in step cleanup, bit 1 FragSessionDeleteAns, bit 2 McGroupDeleteAns:
- * recorded, and with the other one in too the device ends its clean-up (engine_cleanup_end). */
-int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit);
+/* A clean-up answer of d, bit 1 FragSessionDeleteAns, bit 2 McGroupDeleteAns; its_own: it names
+ * the device's session (FragIndex) or group (McGroupID 0). Ignored (FUOTA_OK) unless the device
+ * is in step cleanup and the answer is its own; else recorded, and with the other one in too the
+ * device ends its clean-up (engine_cleanup_end). */
+int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit, bool its_own);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);

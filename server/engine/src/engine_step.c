@@ -111,11 +111,13 @@ int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from
 	return engine_dev_move(e, d, from, &u);
 }
 
-int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit)
+int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit, bool its_own)
 {
 	struct seng_dev_update up;
 	int rc;
 
+	if (d->step != ENGINE_STEP_CLEANUP || !its_own)
+		return FUOTA_OK;
 	seng_dev_update_init(&up);
 	up.cleanup_or = bit;
 	if (d->cleanup_mask & (3u ^ bit))
