@@ -18,25 +18,14 @@
  *             up);
  *   done      job succeeded (some device has the image) or failed, lease dropped.
  * Each phase change is one transaction with its device moves, written before anything is sent. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <openssl/rand.h>
-
 #include "engine_int.h"
-#include "fuota/cbox.h"
 #include "fuota/err.h"
-#include "fuota/frag_row.h"
 #include "fuota/log.h"
-#include "fuota/lw_airtime.h"
-#include "fuota/lw_gps.h"
-#include "fuota/lw_region.h"
-#include "fuota/mc_keys.h"
-#include "fuota/plan.h"
 
 void engine_cfg_defaults(struct engine_cfg *c)
 {

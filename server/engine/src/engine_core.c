@@ -11,13 +11,10 @@
 #include "engine_int.h"
 #include "fuota/cbox.h"
 #include "fuota/err.h"
-#include "fuota/frag_row.h"
 #include "fuota/log.h"
-#include "fuota/lw_airtime.h"
 #include "fuota/lw_gps.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc_keys.h"
-#include "fuota/plan.h"
 
 #define JOB_CACHE_MS 1000
 

@@ -7,17 +7,15 @@
  * answer after the session is judged afresh, and an error in it fails the device. A LoRaMac-node
  * device whose answer cannot prove the image (ENGINE_VERDICT_UNCONFIRMED) is asked TS006
  * DevUpgradeImageReq when it has TS006 (step confirm): "Valid" makes it done, another status
- * fails it; without TS006, or without an answer, it is cleaned up like a done one but ends in
- * step "unconfirmed", its reason saying why. */
+ * fails it (the answer is read in engine_fmp.c); without TS006, or without an answer, it is cleaned
+ * up like a done one but ends in step "unconfirmed", its reason saying why. */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine_int.h"
 #include "fuota/engine_judge.h"
 #include "fuota/err.h"
-#include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
-#include "fuota/log.h"
 
 uint32_t engine_status_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st)
 {
