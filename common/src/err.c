@@ -1,5 +1,8 @@
 #include "fuota/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *fuota_strerror(int err)
 {
 	switch (err) {
@@ -19,4 +22,16 @@ const char *fuota_strerror(int err)
 	case FUOTA_ERR_UNAVAILABLE: return "service unavailable";
 	}
 	return "unknown error";
+}
+
+int fuota_malformed(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return FUOTA_ERR_MALFORMED;
 }

@@ -184,7 +184,7 @@ static int on_push(struct gw *g, int64_t now_us)
 		g->ref.tmst = rx->tmst;
 		g->ref.tmst_mono_us = now_us;
 		sudp_rxpk_to_uplink(rx, g->msg.eui, g->next_uplink_id++, &up);
-		rc = g->o.json ? gw_uplink_to_json(&up, (char **)&pb, &len)
+		rc = g->o.json ? cs_gw_uplink_to_json(&up, (char **)&pb, &len)
 		               : cs_gw_uplink_to_proto(&up, &pb, &len);
 		if (rc == FUOTA_OK)
 			rc = enqueue(g, GW_EV_UP, pb, len);

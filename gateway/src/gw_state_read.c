@@ -2,24 +2,11 @@
  * from {prefix}/gateway/{id}/state/modem. Every field's type and range is checked; a bad one is
  * named in err. */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fuota/err.h"
 #include "fuota/gw_state.h"
-
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 /* An optional string member into out (cap bytes, no NUL inside). */
 static int opt_str(json_t *o, const char *k, char *out, size_t cap, char *err, size_t errlen)
@@ -31,7 +18,8 @@ static int opt_str(json_t *o, const char *k, char *out, size_t cap, char *err, s
 		return FUOTA_OK;
 	if (!json_is_string(v) || (n = json_string_length(v)) >= cap ||
 	    strlen(json_string_value(v)) != n)
-		return bad(err, errlen, "%s: not a string of at most %zu bytes", k, cap - 1);
+		return fuota_malformed(err, errlen, "%s: not a string of at most %zu bytes", k,
+		                       cap - 1);
 	memcpy(out, json_string_value(v), n + 1);
 	return FUOTA_OK;
 }
@@ -45,7 +33,7 @@ static int opt_int(json_t *o, const char *k, long long lo, long long hi, long lo
 	if (!v)
 		return FUOTA_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return bad(err, errlen, "%s: not an integer in %lld..%lld", k, lo, hi);
+		return fuota_malformed(err, errlen, "%s: not an integer in %lld..%lld", k, lo, hi);
 	*out = json_integer_value(v);
 	return FUOTA_OK;
 }
@@ -70,7 +58,7 @@ static int reg_stat(json_t *o, int *stat, char *err, size_t errlen)
 		*stat = v;
 		return FUOTA_OK;
 	}
-	return bad(err, errlen, "registration: unknown state");
+	return fuota_malformed(err, errlen, "registration: unknown state");
 }
 
 static bool one_of(const char *s, const char *const *names)
@@ -105,10 +93,11 @@ static int upd_names(json_t *o, const char *where, char *state, size_t state_cap
 
 	if (!json_is_string(s) || json_string_length(s) >= state_cap ||
 	    !gw_update_state_valid(json_string_value(s)))
-		return bad(err, errlen, "%sstate: not an update state", where);
+		return fuota_malformed(err, errlen, "%sstate: not an update state", where);
 	if (!json_is_string(m) || json_string_length(m) >= method_cap ||
 	    !gw_update_method_valid(json_string_value(m)))
-		return bad(err, errlen, "%smethod: not ufota, foat, http, ftp or uart", where);
+		return fuota_malformed(err, errlen, "%smethod: not ufota, foat, http, ftp or uart",
+		                       where);
 	snprintf(state, state_cap, "%s", json_string_value(s));
 	snprintf(method, method_cap, "%s", json_string_value(m));
 	return FUOTA_OK;
@@ -125,10 +114,10 @@ static int update_member(json_t *o, struct gw_modem_state *st, char *err, size_t
 	if (!u || json_is_null(u))
 		return FUOTA_OK;
 	if (!json_is_object(u))
-		return bad(err, errlen, "update: not an object");
+		return fuota_malformed(err, errlen, "update: not an object");
 	if (!json_is_integer(json_object_get(u, "id")) ||
 	    (id = json_integer_value(json_object_get(u, "id"))) < 0)
-		return bad(err, errlen, "update.id: not an integer of at least 0");
+		return fuota_malformed(err, errlen, "update.id: not an integer of at least 0");
 	if (opt_int(u, "progress", 0, 100, &progress, err, errlen) ||
 	    upd_names(u, "update.", up->state, sizeof(up->state), up->method, sizeof(up->method),
 	              err, errlen))
@@ -146,7 +135,7 @@ static int fields(json_t *o, struct gw_modem_state *st, char *err, size_t errlen
 	int rc = FUOTA_OK;
 
 	if (link && !json_is_boolean(link))
-		return bad(err, errlen, "linkUp: not a boolean");
+		return fuota_malformed(err, errlen, "linkUp: not a boolean");
 	st->link_up = link && json_is_true(link);
 	if (opt_str(o, "firmware", st->firmware, sizeof(st->firmware), err, errlen) ||
 	    opt_str(o, "app", st->app, sizeof(st->app), err, errlen) ||
@@ -183,13 +172,13 @@ int gw_modem_from_json(const char *buf, size_t len, struct gw_modem_state *out, 
 	out->update.progress = -1;
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	}
 	id = json_object_get(o, "gatewayId");
 	if (!json_is_string(id) || json_string_length(id) != 16 ||
 	    strspn(json_string_value(id), "0123456789abcdefABCDEF") != 16) {
 		json_decref(o);
-		return bad(err, errlen, "gatewayId: not 16 hex digits");
+		return fuota_malformed(err, errlen, "gatewayId: not 16 hex digits");
 	}
 	for (size_t i = 0; i < 16; i++)
 		out->gateway_id[i] = (char)((json_string_value(id)[i] | 0x20));
@@ -207,7 +196,7 @@ static int cut_str(json_t *o, const char *k, char *out, size_t cap, char *err, s
 	if (!v)
 		return FUOTA_OK;
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-		return bad(err, errlen, "%s: not a string", k);
+		return fuota_malformed(err, errlen, "%s: not a string", k);
 	n = json_string_length(v);
 	if (n >= cap)
 		for (n = cap - 1; n > 0 && (json_string_value(v)[n] & 0xC0) == 0x80; n--)
@@ -223,7 +212,7 @@ static int event_fields(json_t *o, struct gw_update_event *ev, char *err, size_t
 	long long progress = -1, until = 0;
 
 	if (!json_is_integer(id) || json_integer_value(id) < 0)
-		return bad(err, errlen, "id: not an integer of at least 0");
+		return fuota_malformed(err, errlen, "id: not an integer of at least 0");
 	ev->id = json_integer_value(id);
 	if (upd_names(o, "", ev->state, sizeof(ev->state), ev->method, sizeof(ev->method), err,
 	              errlen) ||
@@ -250,7 +239,7 @@ int gw_update_event_from_json(const char *buf, size_t len, struct gw_update_even
 	out->progress = -1;
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	}
 	rc = event_fields(o, out, err, errlen);
 	json_decref(o);

@@ -48,12 +48,12 @@ static json_t *load_body(const uint8_t *buf, size_t len, char *err, size_t errle
 		len--;
 	root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		sudp_fail(err, errlen, "JSON: %s at byte %d", jerr.text, jerr.position);
+		fuota_malformed(err, errlen, "JSON: %s at byte %d", jerr.text, jerr.position);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		sudp_fail(err, errlen, "JSON: the body is not an object");
+		fuota_malformed(err, errlen, "JSON: the body is not an object");
 		return NULL;
 	}
 	return root;
@@ -67,14 +67,14 @@ static int parse_push(json_t *root, struct sudp_msg *m, char *err, size_t errlen
 	json_t *el;
 
 	if (arr && !json_is_array(arr))
-		return sudp_fail(err, errlen, "rxpk: not an array");
+		return fuota_malformed(err, errlen, "rxpk: not an array");
 	if (arr && json_array_size(arr) > SUDP_MAX_RXPK)
-		return sudp_fail(err, errlen, "rxpk: %zu packets, more than %d",
-		                 json_array_size(arr), SUDP_MAX_RXPK);
+		return fuota_malformed(err, errlen, "rxpk: %zu packets, more than %d",
+		                       json_array_size(arr), SUDP_MAX_RXPK);
 	json_array_foreach(arr, i, el)
 	{
 		if (sudp_rxpk_read(el, &m->rxpk[i], inner, sizeof(inner)) < 0)
-			return sudp_fail(err, errlen, "rxpk[%zu]: %s", i, inner);
+			return fuota_malformed(err, errlen, "rxpk[%zu]: %s", i, inner);
 		m->n_rxpk = i + 1;
 	}
 	if (stat) {
@@ -95,13 +95,13 @@ static int parse_tx_ack(json_t *root, struct sudp_msg *m, char *err, size_t errl
 	if (!ack)
 		return FUOTA_OK;
 	if (!json_is_object(ack))
-		return sudp_fail(err, errlen, "txpk_ack: not an object");
+		return fuota_malformed(err, errlen, "txpk_ack: not an object");
 	/* sx1302_hal 1.5 reports an adjusted power as "warn": the packet was sent, so OK */
 	if ((rc = sudp_j_str(ack, "txpk_ack", "warn", &name, err, errlen)) < 0 ||
 	    (rc = sudp_j_str(ack, "txpk_ack", "error", &name, err, errlen)) < 0)
 		return rc;
 	if (rc && sudp_ack_error_parse(name, &m->ack) != FUOTA_OK)
-		return sudp_fail(err, errlen, "txpk_ack.error: unknown \"%.24s\"", name);
+		return fuota_malformed(err, errlen, "txpk_ack.error: unknown \"%.24s\"", name);
 	return FUOTA_OK;
 }
 
@@ -117,7 +117,8 @@ static int parse_body(const uint8_t *body, size_t body_len, struct sudp_msg *m, 
 			m->ack = CS_ACK_OK;
 			return FUOTA_OK;
 		}
-		return sudp_fail(err, errlen, "type %u: JSON body missing", (unsigned)m->type);
+		return fuota_malformed(err, errlen, "type %u: JSON body missing",
+		                       (unsigned)m->type);
 	}
 	if (!(root = load_body(body, body_len, err, errlen)))
 		return FUOTA_ERR_MALFORMED;
@@ -126,7 +127,7 @@ static int parse_body(const uint8_t *body, size_t body_len, struct sudp_msg *m, 
 	else if (m->type == SUDP_TX_ACK)
 		rc = parse_tx_ack(root, m, err, errlen);
 	else if (!json_object_get(root, "txpk"))
-		rc = sudp_fail(err, errlen, "PULL_RESP: no txpk");
+		rc = fuota_malformed(err, errlen, "PULL_RESP: no txpk");
 	else
 		rc = sudp_txpk_read(json_object_get(root, "txpk"), &m->txpk, err, errlen) < 0
 		             ? FUOTA_ERR_MALFORMED
@@ -142,11 +143,12 @@ int sudp_parse(const uint8_t *buf, size_t len, struct sudp_msg *out, char *err, 
 
 	memset(out, 0, sizeof(*out));
 	if (len < 4)
-		return sudp_fail(err, errlen, "datagram of %zu bytes, shorter than a header", len);
+		return fuota_malformed(err, errlen, "datagram of %zu bytes, shorter than a header",
+		                       len);
 	if (buf[0] != SUDP_VERSION)
-		return sudp_fail(err, errlen, "protocol version %u, not 2", buf[0]);
+		return fuota_malformed(err, errlen, "protocol version %u, not 2", buf[0]);
 	if (buf[3] > SUDP_TX_ACK)
-		return sudp_fail(err, errlen, "unknown identifier 0x%02x", buf[3]);
+		return fuota_malformed(err, errlen, "unknown identifier 0x%02x", buf[3]);
 	out->version = buf[0];
 	out->token = (uint16_t)((unsigned)buf[1] << 8 | buf[2]);
 	out->type = (enum sudp_type)buf[3];
@@ -154,17 +156,17 @@ int sudp_parse(const uint8_t *buf, size_t len, struct sudp_msg *out, char *err, 
 	if (out->type == SUDP_PUSH_DATA || out->type == SUDP_PULL_DATA ||
 	    out->type == SUDP_TX_ACK) {
 		if (len < 12)
-			return sudp_fail(err, errlen,
-			                 "type %u: %zu bytes, no room for the gateway EUI", buf[3],
-			                 len);
+			return fuota_malformed(err, errlen,
+			                       "type %u: %zu bytes, no room for the gateway EUI",
+			                       buf[3], len);
 		memcpy(out->eui, buf + 4, 8);
 		hdr = 12;
 	}
 	if (out->type == SUDP_PUSH_ACK || out->type == SUDP_PULL_ACK ||
 	    out->type == SUDP_PULL_DATA) {
 		if (len != hdr)
-			return sudp_fail(err, errlen, "type %u: %zu bytes, expected %zu", buf[3],
-			                 len, hdr);
+			return fuota_malformed(err, errlen, "type %u: %zu bytes, expected %zu",
+			                       buf[3], len, hdr);
 		return FUOTA_OK;
 	}
 	rc = parse_body(buf + hdr, len - hdr, out, err, errlen);

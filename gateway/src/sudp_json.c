@@ -1,25 +1,12 @@
 /* JSON member readers for the Semtech UDP codec: each names the object and field at fault, so a
  * datagram that does not parse says why. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuota/err.h"
 #include "sudp_private.h"
-
-int sudp_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 int sudp_j_int(json_t *o, const char *obj, const char *key, int64_t min, int64_t max, int64_t *v,
                char *err, size_t errlen)
@@ -30,11 +17,11 @@ int sudp_j_int(json_t *o, const char *obj, const char *key, int64_t min, int64_t
 	if (!m)
 		return 0;
 	if (!json_is_integer(m))
-		return sudp_fail(err, errlen, "%s.%s: not an integer", obj, key);
+		return fuota_malformed(err, errlen, "%s.%s: not an integer", obj, key);
 	i = json_integer_value(m);
 	if (i < min || i > max)
-		return sudp_fail(err, errlen, "%s.%s: %lld out of [%lld, %lld]", obj, key,
-		                 (long long)i, (long long)min, (long long)max);
+		return fuota_malformed(err, errlen, "%s.%s: %lld out of [%lld, %lld]", obj, key,
+		                       (long long)i, (long long)min, (long long)max);
 	*v = (int64_t)i;
 	return 1;
 }
@@ -48,10 +35,11 @@ int sudp_j_num(json_t *o, const char *obj, const char *key, double min, double m
 	if (!m)
 		return 0;
 	if (!json_is_number(m))
-		return sudp_fail(err, errlen, "%s.%s: not a number", obj, key);
+		return fuota_malformed(err, errlen, "%s.%s: not a number", obj, key);
 	d = json_number_value(m);
 	if (!isfinite(d) || d < min || d > max)
-		return sudp_fail(err, errlen, "%s.%s: %g out of [%g, %g]", obj, key, d, min, max);
+		return fuota_malformed(err, errlen, "%s.%s: %g out of [%g, %g]", obj, key, d, min,
+		                       max);
 	*v = d;
 	return 1;
 }
@@ -64,7 +52,7 @@ int sudp_j_str(json_t *o, const char *obj, const char *key, const char **v, char
 	if (!m)
 		return 0;
 	if (!json_is_string(m))
-		return sudp_fail(err, errlen, "%s.%s: not a string", obj, key);
+		return fuota_malformed(err, errlen, "%s.%s: not a string", obj, key);
 	*v = json_string_value(m);
 	return 1;
 }
@@ -76,7 +64,7 @@ int sudp_j_bool(json_t *o, const char *obj, const char *key, int *v, char *err, 
 	if (!m)
 		return 0;
 	if (!json_is_boolean(m))
-		return sudp_fail(err, errlen, "%s.%s: not a boolean", obj, key);
+		return fuota_malformed(err, errlen, "%s.%s: not a boolean", obj, key);
 	*v = json_is_true(m);
 	return 1;
 }
@@ -87,7 +75,7 @@ int sudp_j_freq(json_t *o, const char *obj, uint32_t *hz, char *err, size_t errl
 	int rc = sudp_j_num(o, obj, "freq", 0.000001, 4294.967295, &mhz, err, errlen);
 
 	if (rc == 0)
-		return sudp_fail(err, errlen, "%s.freq: missing", obj);
+		return fuota_malformed(err, errlen, "%s.freq: missing", obj);
 	if (rc < 0)
 		return rc;
 	/* A double holds 15 significant digits; MHz with 6 decimals needs at most 10, so the
@@ -132,33 +120,36 @@ int sudp_j_mod(json_t *o, const char *obj, int need_codr, struct sudp_mod *mod, 
 
 	memset(mod, 0, sizeof(*mod));
 	if ((rc = sudp_j_str(o, obj, "modu", &modu, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "%s.modu: missing", obj);
+		return rc ? rc : fuota_malformed(err, errlen, "%s.modu: missing", obj);
 	if (strcmp(modu, "FSK") == 0) {
 		mod->fsk = 1;
 		rc = sudp_j_int(o, obj, "datr", 500, 250000, &bps, err, errlen);
 		if (rc <= 0)
 			return rc ? rc
-			          : sudp_fail(err, errlen, "%s.datr: missing (FSK bit/s)", obj);
+			          : fuota_malformed(err, errlen, "%s.datr: missing (FSK bit/s)",
+			                            obj);
 		mod->fsk_bps = (uint32_t)bps;
 		return 1;
 	}
 	if (strcmp(modu, "LORA") != 0)
-		return sudp_fail(err, errlen, "%s.modu: \"%.16s\" is neither LORA nor FSK", obj,
-		                 modu);
+		return fuota_malformed(err, errlen, "%s.modu: \"%.16s\" is neither LORA nor FSK",
+		                       obj, modu);
 	if ((rc = sudp_j_str(o, obj, "datr", &datr, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "%s.datr: missing (LoRa SFnBWm)", obj);
+		return rc ? rc
+		          : fuota_malformed(err, errlen, "%s.datr: missing (LoRa SFnBWm)", obj);
 	if (parse_lora_datr(datr, mod) != 0)
-		return sudp_fail(err, errlen, "%s.datr: \"%.16s\" is not SF5..12 BW125/250/500",
-		                 obj, datr);
+		return fuota_malformed(
+		        err, errlen, "%s.datr: \"%.16s\" is not SF5..12 BW125/250/500", obj, datr);
 	if ((rc = sudp_j_str(o, obj, "codr", &codr, err, errlen)) < 0)
 		return rc;
 	if (rc == 0)
-		return need_codr ? sudp_fail(err, errlen, "%s.codr: missing", obj) : 1;
+		return need_codr ? fuota_malformed(err, errlen, "%s.codr: missing", obj) : 1;
 	for (size_t i = 1; i < sizeof(codr_names) / sizeof(codr_names[0]); i++)
 		if (strcmp(codr, codr_names[i]) == 0)
 			mod->codr = (enum sudp_codr)i;
 	if (mod->codr == SUDP_CR_NONE)
-		return sudp_fail(err, errlen, "%s.codr: \"%.16s\" is not 4/5..4/8", obj, codr);
+		return fuota_malformed(err, errlen, "%s.codr: \"%.16s\" is not 4/5..4/8", obj,
+		                       codr);
 	return 1;
 }
 
@@ -192,16 +183,17 @@ int sudp_j_data(json_t *o, const char *obj, uint8_t *data, size_t *size, char *e
 	int rc;
 
 	if ((rc = sudp_j_int(o, obj, "size", 0, CS_MAX_PAYLOAD, &want, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "%s.size: missing", obj);
+		return rc ? rc : fuota_malformed(err, errlen, "%s.size: missing", obj);
 	if ((rc = sudp_j_str(o, obj, "data", &b64, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "%s.data: missing", obj);
+		return rc ? rc : fuota_malformed(err, errlen, "%s.data: missing", obj);
 	rc = cs_base64_decode(b64, strlen(b64), data, CS_MAX_PAYLOAD, &got);
 	if (rc != FUOTA_OK)
-		return sudp_fail(err, errlen, "%s.data: %s", obj,
-		                 rc == FUOTA_ERR_NO_SPACE ? "longer than 256 bytes" : "not base64");
+		return fuota_malformed(err, errlen, "%s.data: %s", obj,
+		                       rc == FUOTA_ERR_NO_SPACE ? "longer than 256 bytes"
+		                                                : "not base64");
 	if (got != (size_t)want)
-		return sudp_fail(err, errlen, "%s.size: %lld but data holds %zu bytes", obj,
-		                 (long long)want, got);
+		return fuota_malformed(err, errlen, "%s.size: %lld but data holds %zu bytes", obj,
+		                       (long long)want, got);
 	*size = got;
 	return 1;
 }

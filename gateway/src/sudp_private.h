@@ -6,10 +6,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "fuota/err.h"
 #include "fuota/sudp.h"
-
-/* Writes "<what>: <fmt...>" into err (may be NULL); returns FUOTA_ERR_MALFORMED. */
-int sudp_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Member readers: 1 when present and valid, 0 when absent, FUOTA_ERR_MALFORMED (message naming
  * obj.key) when present with the wrong type or out of [min, max]. */

@@ -14,16 +14,16 @@ static int rxpk_radio(json_t *o, struct sudp_rxpk *rx, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = sudp_j_int(o, "rxpk", "rfch", 0, 255, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "rxpk.rfch: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "rxpk.rfch: missing");
 	rx->rfch = (uint32_t)v;
 	if ((rc = sudp_j_int(o, "rxpk", "chan", 0, 255, &v, err, errlen)) < 0)
 		return rc;
 	rx->chan = rc ? (uint32_t)v : 0;
 	if ((rc = sudp_j_int(o, "rxpk", "stat", -1, 1, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "rxpk.stat: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "rxpk.stat: missing");
 	rx->stat = (int)v;
 	if ((rc = sudp_j_int(o, "rxpk", "rssi", -300, 100, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "rxpk.rssi: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "rxpk.rssi: missing");
 	rx->rssi = (int32_t)v;
 	if ((rc = sudp_j_num(o, "rxpk", "lsnr", -100, 100, &d, err, errlen)) < 0)
 		return rc;
@@ -40,13 +40,13 @@ int sudp_rxpk_read(json_t *o, struct sudp_rxpk *rx, char *err, size_t errlen)
 
 	memset(rx, 0, sizeof(*rx));
 	if (!json_is_object(o))
-		return sudp_fail(err, errlen, "rxpk: an element is not an object");
+		return fuota_malformed(err, errlen, "rxpk: an element is not an object");
 	if ((rc = sudp_j_str(o, "rxpk", "time", &t, err, errlen)) < 0)
 		return rc;
 	/* a gateway clock before 1970 is a broken clock, and would not write back */
 	if (rc && (cs_time_parse_rfc3339(t, &rx->time) != FUOTA_OK || rx->time.sec < 0))
-		return sudp_fail(err, errlen, "rxpk.time: \"%.40s\" is not ISO 8601 UTC after 1970",
-		                 t);
+		return fuota_malformed(err, errlen,
+		                       "rxpk.time: \"%.40s\" is not ISO 8601 UTC after 1970", t);
 	rx->has_time = rc;
 	/* GPS ms up to 2^53, far beyond any real date, and exact in a double */
 	if ((rc = sudp_j_int(o, "rxpk", "tmms", 0, INT64_C(1) << 53, &v, err, errlen)) < 0)
@@ -54,7 +54,7 @@ int sudp_rxpk_read(json_t *o, struct sudp_rxpk *rx, char *err, size_t errlen)
 	rx->has_tmms = rc;
 	rx->tmms = rc ? (uint64_t)v : 0;
 	if ((rc = sudp_j_int(o, "rxpk", "tmst", 0, UINT32_MAX, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "rxpk.tmst: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "rxpk.tmst: missing");
 	rx->tmst = (uint32_t)v;
 	if ((rc = sudp_j_freq(o, "rxpk", &rx->freq_hz, err, errlen)) < 0)
 		return rc;
@@ -116,7 +116,7 @@ static int stat_counter(json_t *o, const char *key, uint32_t *v, char *err, size
 	int rc = sudp_j_int(o, "stat", key, 0, UINT32_MAX, &i, err, errlen);
 
 	if (rc == 0)
-		return sudp_fail(err, errlen, "stat.%s: missing", key);
+		return fuota_malformed(err, errlen, "stat.%s: missing", key);
 	*v = (uint32_t)i;
 	return rc;
 }
@@ -131,8 +131,8 @@ static int stat_position(json_t *o, struct sudp_stat *st, char *err, size_t errl
 	    (c = sudp_j_int(o, "stat", "alti", -100000, 100000, &alti, err, errlen)) < 0)
 		return FUOTA_ERR_MALFORMED;
 	if (a + b + c != 0 && a + b + c != 3)
-		return sudp_fail(err, errlen,
-		                 "stat: lati, long and alti come together or not at all");
+		return fuota_malformed(err, errlen,
+		                       "stat: lati, long and alti come together or not at all");
 	st->has_pos = a;
 	st->alti = (int32_t)alti;
 	return 1;
@@ -145,12 +145,12 @@ int sudp_stat_read(json_t *o, struct sudp_stat *st, char *err, size_t errlen)
 
 	memset(st, 0, sizeof(*st));
 	if (!json_is_object(o))
-		return sudp_fail(err, errlen, "stat: not an object");
+		return fuota_malformed(err, errlen, "stat: not an object");
 	if ((rc = sudp_j_str(o, "stat", "time", &t, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "stat.time: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "stat.time: missing");
 	if (stat_time(t, &st->time) != FUOTA_OK || st->time.sec < 0)
-		return sudp_fail(err, errlen,
-		                 "stat.time: \"%.40s\" is not \"YYYY-MM-DD hh:mm:ss GMT\"", t);
+		return fuota_malformed(
+		        err, errlen, "stat.time: \"%.40s\" is not \"YYYY-MM-DD hh:mm:ss GMT\"", t);
 	if (stat_position(o, st, err, errlen) < 0 ||
 	    stat_counter(o, "rxnb", &st->rxnb, err, errlen) < 0 ||
 	    stat_counter(o, "rxok", &st->rxok, err, errlen) < 0 ||
@@ -159,7 +159,7 @@ int sudp_stat_read(json_t *o, struct sudp_stat *st, char *err, size_t errlen)
 	    stat_counter(o, "txnb", &st->txnb, err, errlen) < 0)
 		return FUOTA_ERR_MALFORMED;
 	if ((rc = sudp_j_num(o, "stat", "ackr", 0, 100, &st->ackr, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "stat.ackr: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "stat.ackr: missing");
 	return 1;
 }
 

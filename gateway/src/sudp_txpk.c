@@ -22,7 +22,8 @@ static int txpk_timing(json_t *o, struct sudp_txpk *tx, char *err, size_t errlen
 	tx->has_tmms = rc;
 	tx->tmms = rc ? (uint64_t)v : 0;
 	if (tx->imme + tx->has_tmst + tx->has_tmms != 1)
-		return sudp_fail(err, errlen, "txpk: needs exactly one of imme:true, tmst, tmms");
+		return fuota_malformed(err, errlen,
+		                       "txpk: needs exactly one of imme:true, tmst, tmms");
 	return 1;
 }
 
@@ -32,10 +33,10 @@ static int txpk_radio(json_t *o, struct sudp_txpk *tx, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = sudp_j_int(o, "txpk", "rfch", 0, 255, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "txpk.rfch: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "txpk.rfch: missing");
 	tx->rfch = (uint32_t)v;
 	if ((rc = sudp_j_int(o, "txpk", "powe", 0, 40, &v, err, errlen)) <= 0)
-		return rc ? rc : sudp_fail(err, errlen, "txpk.powe: missing");
+		return rc ? rc : fuota_malformed(err, errlen, "txpk.powe: missing");
 	tx->powe = (uint32_t)v;
 	if ((rc = sudp_j_bool(o, "txpk", "ipol", &tx->ipol, err, errlen)) < 0 ||
 	    (rc = sudp_j_bool(o, "txpk", "ncrc", &tx->ncrc, err, errlen)) < 0)
@@ -54,7 +55,7 @@ int sudp_txpk_read(json_t *o, struct sudp_txpk *tx, char *err, size_t errlen)
 
 	memset(tx, 0, sizeof(*tx));
 	if (!json_is_object(o))
-		return sudp_fail(err, errlen, "txpk: not an object");
+		return fuota_malformed(err, errlen, "txpk: not an object");
 	if ((rc = txpk_timing(o, tx, err, errlen)) < 0 ||
 	    (rc = sudp_j_freq(o, "txpk", &tx->freq_hz, err, errlen)) < 0 ||
 	    (rc = txpk_radio(o, tx, err, errlen)) < 0 ||
@@ -63,7 +64,7 @@ int sudp_txpk_read(json_t *o, struct sudp_txpk *tx, char *err, size_t errlen)
 	if (tx->mod.fsk) {
 		/* the reference forwarder refuses an FSK txpk without fdev */
 		if ((rc = sudp_j_int(o, "txpk", "fdev", 1, 200000, &v, err, errlen)) <= 0)
-			return rc ? rc : sudp_fail(err, errlen, "txpk.fdev: missing (FSK)");
+			return rc ? rc : fuota_malformed(err, errlen, "txpk.fdev: missing (FSK)");
 		tx->fdev_hz = (uint32_t)v;
 	}
 	return sudp_j_data(o, "txpk", tx->data, &tx->size, err, errlen);

@@ -17,7 +17,6 @@
  *                      "txPacketsReceived": 1, "txPacketsEmitted": 1}   (the periodic message
  *                      a gateway publishes on {prefix}/gateway/{id}/event/stats)              */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +26,6 @@
 
 #include "fuota/cs_msg.h"
 #include "fuota/err.h"
-
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 /* The member camel (or snake); NULL when absent or null, which the mapping reads as the
  * field's default. */
@@ -69,15 +56,15 @@ static int get_int(json_t *o, const char *camel, const char *snake, long long mi
 
 		if (!(isdigit((unsigned char)s[0]) ||
 		      (s[0] == '-' && isdigit((unsigned char)s[1]))))
-			return bad(err, errlen, "%s: expected an integer", camel);
+			return fuota_malformed(err, errlen, "%s: expected an integer", camel);
 		x = strtoll(s, &end, 10);
 		if (*end)
-			return bad(err, errlen, "%s: expected an integer", camel);
+			return fuota_malformed(err, errlen, "%s: expected an integer", camel);
 	} else {
-		return bad(err, errlen, "%s: expected an integer", camel);
+		return fuota_malformed(err, errlen, "%s: expected an integer", camel);
 	}
 	if (x < min || x > max)
-		return bad(err, errlen, "%s: %lld out of range", camel, x);
+		return fuota_malformed(err, errlen, "%s: %lld out of range", camel, x);
 	*out = x;
 	return FUOTA_OK;
 }
@@ -87,7 +74,7 @@ static int get_obj(json_t *o, const char *camel, const char *snake, json_t **out
 {
 	*out = member(o, camel, snake);
 	if (*out && !json_is_object(*out))
-		return bad(err, errlen, "%s: expected an object", camel);
+		return fuota_malformed(err, errlen, "%s: expected an object", camel);
 	return FUOTA_OK;
 }
 
@@ -97,11 +84,11 @@ static int get_gateway_id(json_t *o, char out[CS_EUI_LEN], char *err, size_t err
 	const char *s;
 
 	if (!v || !json_is_string(v) || json_string_length(v) != 16)
-		return bad(err, errlen, "gatewayId: expected 16 hex digits");
+		return fuota_malformed(err, errlen, "gatewayId: expected 16 hex digits");
 	s = json_string_value(v);
 	for (size_t i = 0; i < 16; i++) {
 		if (!isxdigit((unsigned char)s[i]))
-			return bad(err, errlen, "gatewayId: expected 16 hex digits");
+			return fuota_malformed(err, errlen, "gatewayId: expected 16 hex digits");
 		out[i] = (char)tolower((unsigned char)s[i]);
 	}
 	out[16] = 0;
@@ -168,9 +155,10 @@ static int parse_duration_ns(json_t *o, const char *camel, const char *snake, in
 	if (!v)
 		return FUOTA_OK; /* a zero Duration */
 	if (!json_is_string(v) || cs_duration_parse(json_string_value(v), &t) != FUOTA_OK)
-		return bad(err, errlen, "%s: expected a duration such as \"12.5s\"", camel);
+		return fuota_malformed(err, errlen, "%s: expected a duration such as \"12.5s\"",
+		                       camel);
 	if (t.sec < 0 || t.nsec < 0 || t.sec > INT64_MAX / 1000000000 - 1)
-		return bad(err, errlen, "%s: out of range", camel);
+		return fuota_malformed(err, errlen, "%s: out of range", camel);
 	*ns = t.sec * 1000000000 + t.nsec;
 	return FUOTA_OK;
 }
@@ -189,12 +177,13 @@ static int parse_tx_info(json_t *tx, struct cs_gw_downlink *d, char *err, size_t
 	    (!json_is_string(v) ||
 	     cs_base64_decode(json_string_value(v), json_string_length(v), d->context,
 	                      sizeof(d->context), &d->context_len) != FUOTA_OK))
-		rc = bad(err, errlen, "txInfo.context: expected base64 of at most %d bytes",
-		         CS_MAX_CONTEXT);
+		rc = fuota_malformed(err, errlen,
+		                     "txInfo.context: expected base64 of at most %d bytes",
+		                     CS_MAX_CONTEXT);
 	if (rc == FUOTA_OK)
 		rc = get_obj(tx, "modulation", NULL, &mod, err, errlen);
 	if (rc == FUOTA_OK && !mod)
-		rc = bad(err, errlen, "txInfo.modulation: missing (lora or fsk)");
+		rc = fuota_malformed(err, errlen, "txInfo.modulation: missing (lora or fsk)");
 	if (rc == FUOTA_OK)
 		rc = get_obj(mod, "lora", NULL, &lora, err, errlen);
 	if (rc == FUOTA_OK)
@@ -204,7 +193,8 @@ static int parse_tx_info(json_t *tx, struct cs_gw_downlink *d, char *err, size_t
 	if (lora) {
 		v = member(lora, "polarizationInversion", "polarization_inversion");
 		if (v && !json_is_boolean(v))
-			return bad(err, errlen, "polarizationInversion: expected true or false");
+			return fuota_malformed(err, errlen,
+			                       "polarizationInversion: expected true or false");
 		d->polarization_inversion = v && json_is_true(v);
 		rc = get_int(lora, "bandwidth", NULL, 0, UINT32_MAX, &x, err, errlen);
 		d->bandwidth = (uint32_t)x;
@@ -221,7 +211,7 @@ static int parse_tx_info(json_t *tx, struct cs_gw_downlink *d, char *err, size_t
 			             UINT32_MAX, &x, err, errlen);
 		d->fsk_fdev = (uint32_t)x;
 	} else {
-		rc = bad(err, errlen, "txInfo.modulation: missing (lora or fsk)");
+		rc = fuota_malformed(err, errlen, "txInfo.modulation: missing (lora or fsk)");
 	}
 	if (rc == FUOTA_OK)
 		rc = get_obj(tx, "timing", NULL, &timing, err, errlen);
@@ -250,7 +240,7 @@ static int parse_downlink(json_t *root, struct cs_gw_downlink *d, char *err, siz
 	int rc;
 
 	if (!json_is_object(root))
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	if ((rc = get_int(root, "downlinkId", "downlink_id", 0, UINT32_MAX, &x, err, errlen)) !=
 	    FUOTA_OK)
 		return rc;
@@ -259,20 +249,21 @@ static int parse_downlink(json_t *root, struct cs_gw_downlink *d, char *err, siz
 		return rc;
 	items = member(root, "items", NULL);
 	if (!items || !json_is_array(items) || json_array_size(items) == 0)
-		return bad(err, errlen, "items: expected a non-empty array");
+		return fuota_malformed(err, errlen, "items: expected a non-empty array");
 	item = json_array_get(items, 0);
 	if (!json_is_object(item))
-		return bad(err, errlen, "items[0]: expected an object");
+		return fuota_malformed(err, errlen, "items[0]: expected an object");
 	v = member(item, "phyPayload", "phy_payload");
 	if (!v || !json_is_string(v) ||
 	    cs_base64_decode(json_string_value(v), json_string_length(v), d->phy, sizeof(d->phy),
 	                     &d->phy_len) != FUOTA_OK)
-		return bad(err, errlen, "items[0].phyPayload: expected base64 of at most %d bytes",
-		           CS_MAX_PAYLOAD);
+		return fuota_malformed(err, errlen,
+		                       "items[0].phyPayload: expected base64 of at most %d bytes",
+		                       CS_MAX_PAYLOAD);
 	if ((rc = get_obj(item, "txInfo", "tx_info", &tx, err, errlen)) != FUOTA_OK)
 		return rc;
 	if (!tx)
-		return bad(err, errlen, "items[0].txInfo: missing");
+		return fuota_malformed(err, errlen, "items[0].txInfo: missing");
 	return parse_tx_info(tx, d, err, errlen);
 }
 
@@ -287,7 +278,7 @@ static int from_json(const char *buf, size_t len, void *out, size_t size,
 	memset(out, 0, size);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return bad(err, errlen, "not JSON: %s", je.text);
+		return fuota_malformed(err, errlen, "not JSON: %s", je.text);
 	rc = parse(root, out, err, errlen);
 	json_decref(root);
 	if (rc != FUOTA_OK)
@@ -364,7 +355,7 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 	int rc;
 
 	if (!json_is_object(root))
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	if ((rc = get_gateway_id(root, a->gateway_id, err, errlen)) != FUOTA_OK)
 		return rc;
 	if ((rc = get_int(root, "downlinkId", "downlink_id", 0, UINT32_MAX, &x, err, errlen)) !=
@@ -373,17 +364,18 @@ static int parse_ack(json_t *root, struct cs_gw_ack *a, char *err, size_t errlen
 	a->downlink_id = (uint32_t)x;
 	items = member(root, "items", NULL);
 	if (!items || !json_is_array(items) || json_array_size(items) == 0)
-		return bad(err, errlen, "items: expected a non-empty array");
+		return fuota_malformed(err, errlen, "items: expected a non-empty array");
 	/* OK if any item is OK, otherwise the last item's status (as cs_gw_ack_from_proto). */
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		json_t *it = json_array_get(items, i), *v;
 		enum cs_tx_ack_status st = CS_ACK_IGNORED;
 
 		if (!json_is_object(it))
-			return bad(err, errlen, "items[%zu]: expected an object", i);
+			return fuota_malformed(err, errlen, "items[%zu]: expected an object", i);
 		v = member(it, "status", NULL);
 		if (v && parse_status(v, &st) != FUOTA_OK)
-			return bad(err, errlen, "items[%zu].status: expected a TxAckStatus", i);
+			return fuota_malformed(err, errlen,
+			                       "items[%zu].status: expected a TxAckStatus", i);
 		if (i == 0 || a->status != CS_ACK_OK)
 			a->status = st;
 	}
@@ -421,13 +413,13 @@ static int parse_stats(json_t *root, struct cs_gw_stats *st, char *err, size_t e
 	int rc;
 
 	if (!json_is_object(root))
-		return bad(err, errlen, "not a JSON object");
+		return fuota_malformed(err, errlen, "not a JSON object");
 	if ((rc = get_gateway_id(root, st->gateway_id, err, errlen)) != FUOTA_OK)
 		return rc;
 	v = member(root, "time", NULL);
 	if (v && (!json_is_string(v) ||
 	          cs_time_parse_rfc3339(json_string_value(v), &st->time) != FUOTA_OK))
-		return bad(err, errlen, "time: expected an RFC 3339 timestamp");
+		return fuota_malformed(err, errlen, "time: expected an RFC 3339 timestamp");
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		rc = get_int(root, counters[i].camel, counters[i].snake, 0, UINT32_MAX, &x, err,
 		             errlen);

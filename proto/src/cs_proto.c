@@ -2,7 +2,6 @@
  * proto/chirpstack/. Parsing copies what fuota needs into the plain structs of cs_msg.h, checking
  * every length against the struct's room. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +11,6 @@
 #include "chirpstack/integration.pb-c.h"
 #include "fuota/cs_msg.h"
 #include "fuota/err.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 static int copy_str(const char *src, char *dst, size_t cap)
 {
@@ -89,9 +73,9 @@ int cs_uplink_from_proto(const uint8_t *buf, size_t len, struct cs_uplink *out, 
 	memset(out, 0, sizeof(*out));
 	ev = integration__uplink_event__unpack(NULL, len, buf);
 	if (!ev)
-		return fail(err, errlen, "not a valid UplinkEvent protobuf message");
+		return fuota_malformed(err, errlen, "not a valid UplinkEvent protobuf message");
 	if (!ev->device_info) {
-		fail(err, errlen, "deviceInfo: missing");
+		fuota_malformed(err, errlen, "deviceInfo: missing");
 		goto out;
 	}
 	if (copy_str(ev->deduplication_id, out->deduplication_id, sizeof(out->deduplication_id)) ||
@@ -100,16 +84,16 @@ int cs_uplink_from_proto(const uint8_t *buf, size_t len, struct cs_uplink *out, 
 	             sizeof(out->application_id)) ||
 	    copy_str(ev->dev_addr, out->dev_addr, sizeof(out->dev_addr)) ||
 	    copy_str(ev->region_config_id, out->region_config_id, sizeof(out->region_config_id))) {
-		fail(err, errlen, "a string field is too long");
+		fuota_malformed(err, errlen, "a string field is too long");
 		goto out;
 	}
 	if (copy_eui(ev->device_info->dev_eui, out->dev_eui)) {
-		fail(err, errlen, "devEui: expected 16 hex digits");
+		fuota_malformed(err, errlen, "devEui: expected 16 hex digits");
 		goto out;
 	}
 	if (ev->f_port > 255 ||
 	    copy_bytes(&ev->data, out->data, sizeof(out->data), &out->data_len)) {
-		fail(err, errlen, "fPort or data out of range");
+		fuota_malformed(err, errlen, "fPort or data out of range");
 		goto out;
 	}
 	copy_time(ev->time, &out->time);
@@ -125,7 +109,7 @@ int cs_uplink_from_proto(const uint8_t *buf, size_t len, struct cs_uplink *out, 
 		if (copy_eui(r->gateway_id, dst->gateway_id) ||
 		    copy_bytes(&r->context, dst->context, sizeof(dst->context),
 		               &dst->context_len)) {
-			fail(err, errlen, "rxInfo[%zu]: bad gatewayId or context", i);
+			fuota_malformed(err, errlen, "rxInfo[%zu]: bad gatewayId or context", i);
 			goto out;
 		}
 		dst->uplink_id = r->uplink_id;
@@ -153,14 +137,14 @@ int cs_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_downlink *o
 	memset(out, 0, sizeof(*out));
 	cmd = integration__downlink_command__unpack(NULL, len, buf);
 	if (!cmd)
-		return fail(err, errlen, "not a valid DownlinkCommand protobuf message");
+		return fuota_malformed(err, errlen, "not a valid DownlinkCommand protobuf message");
 	if (copy_str(cmd->id, out->id, sizeof(out->id)) || copy_eui(cmd->dev_eui, out->dev_eui)) {
-		fail(err, errlen, "id or devEui invalid");
+		fuota_malformed(err, errlen, "id or devEui invalid");
 		goto out;
 	}
 	if (cmd->f_port == 0 || cmd->f_port > 255 ||
 	    copy_bytes(&cmd->data, out->data, sizeof(out->data), &out->data_len)) {
-		fail(err, errlen, "fPort or data out of range");
+		fuota_malformed(err, errlen, "fPort or data out of range");
 		goto out;
 	}
 	out->f_port = cmd->f_port;
@@ -388,9 +372,9 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 	memset(out, 0, sizeof(*out));
 	f = gw__downlink_frame__unpack(NULL, len, buf);
 	if (!f)
-		return fail(err, errlen, "not a valid DownlinkFrame protobuf message");
+		return fuota_malformed(err, errlen, "not a valid DownlinkFrame protobuf message");
 	if (f->n_items == 0 || !f->items[0]->tx_info) {
-		fail(err, errlen, "items: no item with txInfo");
+		fuota_malformed(err, errlen, "items: no item with txInfo");
 		goto out;
 	}
 	item = f->items[0]; /* the gateway emits the first item it can; fuota sends one */
@@ -398,7 +382,7 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 	if (copy_eui(f->gateway_id, out->gateway_id) ||
 	    copy_bytes(&item->phy_payload, out->phy, sizeof(out->phy), &out->phy_len) ||
 	    copy_bytes(&tx->context, out->context, sizeof(out->context), &out->context_len)) {
-		fail(err, errlen, "gatewayId, phyPayload or context invalid");
+		fuota_malformed(err, errlen, "gatewayId, phyPayload or context invalid");
 		goto out;
 	}
 	out->downlink_id = f->downlink_id;
@@ -414,7 +398,7 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 		out->fsk_datarate = tx->modulation->fsk->datarate;
 		out->fsk_fdev = tx->modulation->fsk->frequency_deviation;
 	} else {
-		fail(err, errlen, "txInfo.modulation: missing");
+		fuota_malformed(err, errlen, "txInfo.modulation: missing");
 		goto out;
 	}
 	out->timing = CS_TIMING_IMMEDIATELY;
@@ -428,7 +412,7 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 		const Common__Duration *dd = tx->timing->gps_epoch->time_since_gps_epoch;
 
 		if (dd->seconds < 0 || dd->seconds > INT64_MAX / 1000000000 - 1) {
-			fail(err, errlen, "timing.gpsEpoch out of range");
+			fuota_malformed(err, errlen, "timing.gpsEpoch out of range");
 			goto out;
 		}
 		out->timing = CS_TIMING_GPS_EPOCH;
@@ -485,13 +469,13 @@ int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, 
 	memset(out, 0, sizeof(*out));
 	ack = gw__downlink_tx_ack__unpack(NULL, len, buf);
 	if (!ack)
-		return fail(err, errlen, "not a valid DownlinkTxAck protobuf message");
+		return fuota_malformed(err, errlen, "not a valid DownlinkTxAck protobuf message");
 	if (ack->n_items == 0) {
-		fail(err, errlen, "items: empty");
+		fuota_malformed(err, errlen, "items: empty");
 		goto out;
 	}
 	if (copy_eui(ack->gateway_id, out->gateway_id)) {
-		fail(err, errlen, "gatewayId: expected 16 hex digits");
+		fuota_malformed(err, errlen, "gatewayId: expected 16 hex digits");
 		goto out;
 	}
 	out->downlink_id = ack->downlink_id;
@@ -519,9 +503,9 @@ int cs_gw_stats_from_proto(const uint8_t *buf, size_t len, struct cs_gw_stats *o
 	memset(out, 0, sizeof(*out));
 	m = gw__gateway_stats__unpack(NULL, len, buf);
 	if (!m)
-		return fail(err, errlen, "not a valid GatewayStats protobuf message");
+		return fuota_malformed(err, errlen, "not a valid GatewayStats protobuf message");
 	if (copy_eui(m->gateway_id, out->gateway_id)) {
-		fail(err, errlen, "gatewayId: expected 16 hex digits");
+		fuota_malformed(err, errlen, "gatewayId: expected 16 hex digits");
 		goto out;
 	}
 	copy_time(m->time, &out->time);

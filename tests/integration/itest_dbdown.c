@@ -98,6 +98,8 @@ static bool listener_up(void)
 	return up;
 }
 
+/* GET /readyz: its status; a 503 has the shape of every 503 (a JSON error not_ready and a
+ * Retry-After of 1..60 s). */
 static int readyz(void)
 {
 	struct http_resp r;
@@ -105,6 +107,18 @@ static int readyz(void)
 
 	assert_int_equal(http_req(T.fd.port, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
 	st = r.status;
+	if (st == 503) {
+		json_t *j = http_json(&r);
+		const char *ra = strcasestr(r.head, "\r\nRetry-After: ");
+		const char *code =
+		        json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+
+		assert_non_null(ra);
+		assert_true(strtol(ra + 15, NULL, 10) >= 1 && strtol(ra + 15, NULL, 10) <= 60);
+		assert_non_null(code);
+		assert_string_equal(code, "not_ready");
+		json_decref(j);
+	}
 	http_free(&r);
 	return st;
 }

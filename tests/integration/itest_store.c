@@ -44,6 +44,7 @@
 #include "fuota/engine_mqtt.h"
 #include "fuota/err.h"
 #include "fuota/mqtt.h"
+#include "fuota/plan.h"
 #include "fuota/store.h"
 #include "itest.h"
 /* store_acquire / store_run: a store function's own BEGIN ... ROLLBACK, written out. */
@@ -776,6 +777,37 @@ static void test_migration_deveui(void **state)
 	PQfinish(c);
 }
 
+/* store_job_create takes only DevEUIs of 16 lowercase hex digits, as the API gives them: anything
+ * else (upper case, a quote or comma that would end an array element) is refused before the
+ * database is asked, naming the DevEUI, and no job is stored. */
+static void test_job_create_deveui_checked(void **state)
+{
+	static const char *const bad[] = {"00000000000000A1", "0000000\"0,00001", "00000000000001"};
+	int64_t t = tenant("deveui-check");
+
+	(void)state;
+	assert_true(t > 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char euis[2][17] = {"00000000000000a0", ""}, eui_bad[17] = "", why[64] = "";
+		struct job_params p;
+		struct store_job_create j = {&p, "{}", 1};
+		char *json = NULL;
+
+		job_params_init(&p);
+		snprintf(euis[1], sizeof(euis[1]), "%s", bad[i]);
+		p.dev_euis = euis;
+		p.n_devices = 2;
+		snprintf(p.name, sizeof(p.name), "bad-deveui");
+		snprintf(p.region, sizeof(p.region), "EU868");
+		assert_int_equal(store_job_create(T.s, t, &j, &json, eui_bad, why),
+		                 FUOTA_ERR_INVALID_ARG);
+		assert_null(json);
+		assert_string_equal(eui_bad, bad[i]);
+		assert_string_equal(why, "malformed");
+	}
+	assert_int_equal(raw_count("SELECT count(*) FROM job WHERE name = 'bad-deveui'"), 0);
+}
+
 static int group_setup(void **state)
 {
 	char err[256];
@@ -819,6 +851,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_migration_deveui),
 	        cmocka_unit_test(test_job_edges_tenant),
 	        cmocka_unit_test(test_dev_step_text),
+	        cmocka_unit_test(test_job_create_deveui_checked),
 	};
 
 	if (argc != 4) {

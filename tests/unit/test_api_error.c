@@ -47,6 +47,21 @@ static void test_from_rc(void **state)
 	assert_true(API_RETRY_AFTER_S >= 1 && API_RETRY_AFTER_S <= 30);
 }
 
+/* Every 503 has one shape: its code, a message and a Retry-After of API_RETRY_AFTER_S. */
+static void test_unavailable(void **state)
+{
+	struct api_error e;
+
+	(void)state;
+	memset(&e, 0x5a, sizeof(e)); /* every field must be set */
+	assert_int_equal(api_error_unavailable(&e, "not_ready", "the %s is away", "database"), 503);
+	assert_int_equal(e.status, 503);
+	assert_string_equal(e.code, "not_ready");
+	assert_string_equal(e.field, "");
+	assert_string_equal(e.message, "the database is away");
+	assert_int_equal(e.retry_after_s, API_RETRY_AFTER_S);
+}
+
 /* An error set for a 4xx after a 503 in the same struct sends no Retry-After. */
 static void test_set_clears_retry(void **state)
 {
@@ -102,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_from_rc),
+	        cmocka_unit_test(test_unavailable),
 	        cmocka_unit_test(test_set_clears_retry),
 	        cmocka_unit_test(test_db_error),
 	};

@@ -499,7 +499,7 @@ static void test_uplink_json(void **state)
 	msg.rxpk[1].has_tmms = 1;
 	msg.rxpk[1].tmms = 1364746895532u;
 	sudp_rxpk_to_uplink(&msg.rxpk[1], eui, 77, &up);
-	assert_int_equal(gw_uplink_to_json(&up, &js, &len), FUOTA_OK);
+	assert_int_equal(cs_gw_uplink_to_json(&up, &js, &len), FUOTA_OK);
 	assert_int_equal(strlen(js), len);
 	o = json_loads(js, 0, &je);
 	assert_non_null(o);

@@ -3,6 +3,8 @@
 #ifndef FUOTA_ERR_H
 #define FUOTA_ERR_H
 
+#include <stddef.h>
+
 enum fuota_err {
 	FUOTA_OK = 0,
 	FUOTA_ERR_MALFORMED = -1,      /* bytes from outside are short, long or out of range */
@@ -23,5 +25,11 @@ enum fuota_err {
 
 /* A short English description of an enum fuota_err value; never NULL. */
 const char *fuota_strerror(int err);
+
+/* The one way a reader of outside bytes says what is wrong: the printf-style message into err
+ * (errlen bytes, truncated; nothing when err is NULL or errlen 0). Returns FUOTA_ERR_MALFORMED,
+ * so that a reader can `return fuota_malformed(err, errlen, ...)`. */
+int fuota_malformed(char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -76,9 +76,4 @@ int gw_flush(struct gw *g, size_t *n_sent);
  * yet (acked as INTERNAL_ERROR, the frame cannot be carried). */
 int gw_downlink(struct gw *g, const struct cs_gw_downlink *d, int64_t now_mono_us);
 
-/* gw.UplinkFrame in the protobuf JSON mapping (camelCase names, bytes in base64, 64-bit and enum
- * values as protobuf's JSON writes them), malloc'd and NUL-terminated; the binary form is
- * cs_gw_uplink_to_proto. */
-int gw_uplink_to_json(const struct cs_gw_uplink *f, char **out, size_t *out_len);
-
 #endif

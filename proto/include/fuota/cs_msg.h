@@ -161,6 +161,9 @@ int cs_gw_downlink_from_proto(const uint8_t *buf, size_t len, struct cs_gw_downl
 int cs_gw_downlink_to_proto(const struct cs_gw_downlink *d, uint8_t **out, size_t *out_len);
 /* gw.UplinkFrame in binary protobuf (*out malloc'd, the caller frees it). NO_MEMORY. */
 int cs_gw_uplink_to_proto(const struct cs_gw_uplink *f, uint8_t **out, size_t *out_len);
+/* The same in the protobuf JSON mapping (camelCase names, bytes in base64, 64-bit and enum values
+ * as protobuf's JSON writes them), malloc'd and NUL-terminated (cs_gw_uplink_json.c). */
+int cs_gw_uplink_to_json(const struct cs_gw_uplink *f, char **out, size_t *out_len);
 
 int cs_gw_ack_from_proto(const uint8_t *buf, size_t len, struct cs_gw_ack *out, char *err,
                          size_t errlen);

@@ -11,6 +11,7 @@
 #include "api_int.h"
 #include "embedded_openapi.h"
 #include "fuota/api_decode.h"
+#include "fuota/clock.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 
@@ -167,6 +168,12 @@ void api_error_response(struct api_response *resp, int status, const char *code,
 	set_body(resp, status, error_json(status, code, field, message), "application/json");
 }
 
+void api_error_response_of(struct api_response *resp, const struct api_error *e)
+{
+	api_error_response(resp, e->status, e->code, e->field, e->message);
+	resp->retry_after_s = e->retry_after_s;
+}
+
 void api_reply_error(struct api_call *c, const struct api_error *e)
 {
 	set_body(c->resp, e->status ? e->status : 400,
@@ -319,10 +326,7 @@ const char *api_content_type(struct api_call *c)
 
 uint64_t api_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)fuota_mono_ms();
 }
 
 void api_token_cache_clear(struct api_ctx *a)

@@ -29,8 +29,10 @@ void api_h_device_create(struct api_call *c)
 	int rc;
 
 	if (!c->api->cfg->have_master_key) {
-		api_reply(c, 503, "no_master_key", NULL,
-		          "fuotad has no master key configured ([security] master_key)");
+		api_error_unavailable(
+		        &e, "no_master_key",
+		        "fuotad has no master key configured ([security] master_key)");
+		api_reply_error(c, &e);
 		return;
 	}
 	if (api_decode_device(c->req->body, c->req->body_len, &d, &e) != FUOTA_OK) {

@@ -21,6 +21,7 @@ struct job_input {
 	const struct mp_part *file; /* the uploaded image, or NULL */
 	size_t firmware_size;
 	struct job_plan plan;
+	json_t *devices; /* store_job_device_facts, read at first need (job_devices); NULL before */
 };
 
 static json_t *plan_json(const struct job_plan *pl)
@@ -105,42 +106,59 @@ static json_t *form_object(struct api_call *c, struct job_input *in)
 	return obj;
 }
 
+/* What the job's devices tell its plan (store_job_device_facts), read once per request at the first
+ * need; `what` names them in the error replied when they cannot be read (then NULL). */
+static json_t *job_devices(struct api_call *c, struct job_input *in, const char *what)
+{
+	char *json = NULL;
+	int rc;
+
+	if (in->devices)
+		return in->devices;
+	rc = store_job_device_facts(c->api->store, c->auth.tenant_id,
+	                            (const char(*)[17])in->p.dev_euis, in->p.n_devices, &json);
+	if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, what);
+		return NULL;
+	}
+	in->devices = json ? json_loads(json, 0, NULL) : NULL;
+	free(json);
+	if (!in->devices)
+		in->devices = json_object(); /* unreadable: as if no device were known */
+	if (!in->devices)
+		api_reply(c, 500, "internal", NULL, "out of memory");
+	return in->devices;
+}
+
 /* A job without "region" takes its devices' (fuota/job_defaults.h). Returns false after
  * replying. */
-static bool job_region(struct api_call *c, struct job_params *p)
+static bool job_region(struct api_call *c, struct job_input *in)
 {
+	struct job_params *p = &in->p;
 	const char *names[8];
 	struct api_error e;
-	char *json = NULL;
-	json_t *arr = NULL;
+	json_t *dev = NULL, *arr;
 	size_t n = 0;
-	int rc = FUOTA_OK;
+	int rc;
 
 	if (p->region[0])
 		return true;
-	if (p->n_devices > 0)
-		rc = store_device_regions(c->api->store, c->auth.tenant_id,
-		                          (const char(*)[17])p->dev_euis, p->n_devices, &json);
-	if (rc != FUOTA_OK) {
-		api_reply_store_error(c, rc, "device");
-		return false;
+	if (p->n_devices > 0) {
+		dev = job_devices(c, in, "device");
+		if (!dev)
+			return false;
 	}
-	arr = json ? json_loads(json, 0, NULL) : NULL;
-	free(json);
+	arr = json_object_get(dev, "regions");
 	/* Two names are enough to tell the operator the devices are in several regions. */
 	for (size_t i = 0; i < json_array_size(arr) && n < 2; i++)
 		if (json_is_string(json_array_get(arr, i)))
 			names[n++] = json_string_value(json_array_get(arr, i));
 	rc = job_defaults_region(p, names, n, &e);
-	json_decref(arr);
 	if (rc != FUOTA_OK)
 		api_reply_error(c, &e);
 	return rc == FUOTA_OK;
 }
 
-/* Decodes the request (JSON or multipart), finds the image size and computes the plan. create:
- * a job needs a name and devices, a plan request does not and may give "firmware_size". Returns
- * false after replying. */
 static bool job_input(struct api_call *c, bool create, struct job_input *in)
 {
 	struct api_error e;
@@ -179,7 +197,7 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		goto out;
 	}
 	job_defaults_fields(&in->p);
-	if (!job_region(c, &in->p))
+	if (!job_region(c, in))
 		goto out;
 	snprintf(in->p.image_field, sizeof(in->p.image_field), "%s",
 	         in->file       ? "file"
@@ -222,12 +240,10 @@ out:
  * max_frags, or its stack's default build) is below the plan's fragments would refuse the
  * FragSessionSetupReq with NotEnoughMemory. Returns a new array (empty when none), NULL after
  * replying the error when the devices cannot be read (503 while the database is unreachable). */
-static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
+static json_t *plan_warnings(struct api_call *c, struct job_input *in)
 {
-	json_t *out = json_array(), *rows, *row;
-	char *json = NULL;
+	json_t *out = json_array(), *dev, *rows, *row;
 	size_t i;
-	int rc;
 
 	if (!out) {
 		api_reply(c, 500, "internal", NULL, "out of memory");
@@ -235,15 +251,12 @@ static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
 	}
 	if (in->p.n_devices == 0)
 		return out;
-	rc = store_device_limits(c->api->store, c->auth.tenant_id,
-	                         (const char(*)[17])in->p.dev_euis, in->p.n_devices, &json);
-	if (rc != FUOTA_OK) {
+	dev = job_devices(c, in, "device limits");
+	if (!dev) {
 		json_decref(out);
-		api_reply_store_error(c, rc, "device limits");
 		return NULL;
 	}
-	rows = json_loads(json, 0, NULL);
-	free(json);
+	rows = json_object_get(dev, "limits");
 	json_array_foreach(rows, i, row)
 	{
 		const char *eui = json_string_value(json_object_get(row, "dev_eui"));
@@ -262,7 +275,6 @@ static json_t *plan_warnings(struct api_call *c, const struct job_input *in)
 		                       "would refuse FragSessionSetupReq with NotEnoughMemory ",
 		                       "(use a larger fragment size or a smaller image)"));
 	}
-	json_decref(rows);
 	return out;
 }
 
@@ -307,6 +319,7 @@ void api_h_job_plan(struct api_call *c)
 	}
 out:
 	job_params_free(&in->p);
+	json_decref(in->devices);
 	free(in);
 }
 
@@ -314,7 +327,7 @@ out:
  * device would refuse FragSessionSetupReq with NotEnoughMemory, after the operator was told the
  * job started. 409 naming the devices (the first few) and their limits. Returns true when every
  * device fits (or no limit is known). */
-static bool devices_fit(struct api_call *c, const struct job_input *in)
+static bool devices_fit(struct api_call *c, struct job_input *in)
 {
 	json_t *w = plan_warnings(c, in), *row;
 	char names[160];
@@ -403,8 +416,8 @@ void api_h_job_create(struct api_call *c)
 	sj.firmware_id = in->file ? uploaded : in->p.firmware_id;
 	rc = store_job_create(c->api->store, c->auth.tenant_id, &sj, &json, bad, why);
 	if (rc == FUOTA_ERR_INVALID_ARG) {
-		if (strcmp(why, "unknown") == 0)
-			api_reply(c, 400, "invalid_field", "devices", "unknown device %s", bad);
+		if (strcmp(why, "unknown") == 0 || strcmp(why, "malformed") == 0)
+			api_reply(c, 400, "invalid_field", "devices", "%s device %s", why, bad);
 		else
 			api_reply(c, 400, "invalid_field", "devices",
 			          "device %s is in region %s, the job in %s", bad, why,
@@ -429,6 +442,7 @@ void api_h_job_create(struct api_call *c)
 out:
 	free(plan);
 	job_params_free(&in->p);
+	json_decref(in->devices);
 	free(in);
 }
 

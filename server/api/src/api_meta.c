@@ -13,11 +13,15 @@ void api_h_healthz(struct api_call *c)
 
 void api_h_readyz(struct api_call *c)
 {
-	if (store_ready(c->api->store) == FUOTA_OK)
+	struct api_error e;
+
+	if (store_ready(c->api->store) == FUOTA_OK) {
 		api_reply_text(c, 200, strdup("{\"status\":\"ready\"}"));
-	else
-		api_reply(c, 503, "not_ready", NULL,
-		          "the database is unreachable or its migrations are not applied");
+		return;
+	}
+	api_error_unavailable(&e, "not_ready",
+	                      "the database is unreachable or its migrations are not applied");
+	api_reply_error(c, &e);
 }
 
 void api_h_metrics(struct api_call *c)

@@ -211,10 +211,21 @@ void api_h_job_stream(struct api_call *c)
 		st->beat_due_ms = api_now_ms() + h->beat_ms;
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (!st) {
-		api_reply(c, why && why[0] == 't' ? 429 : 503, "too_many_streams", NULL,
+	if (!st && why && why[0] == 't') {
+		api_reply(c, 429, "too_many_streams", NULL,
 		          "too many live streams are open (%s limit); read the events by polling",
-		          why ? why : "shutting down");
+		          why);
+		return;
+	}
+	if (!st) {
+		struct api_error e;
+
+		api_error_unavailable(
+		        &e, "too_many_streams",
+		        "too many live streams are open (%s limit); read the events by "
+		        "polling",
+		        why ? why : "shutting down");
+		api_reply_error(c, &e);
 		return;
 	}
 	log_msg(LOG_LVL_DEBUG, "job %lld: event stream opened after event %lld", (long long)id,

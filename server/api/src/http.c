@@ -18,7 +18,9 @@
 #include <time.h>
 
 #include "fuota/api_decode.h"
+#include "fuota/api_error.h"
 #include "fuota/bytes.h"
+#include "fuota/clock.h"
 #include "api_static.h"
 #include "http_stream.h"
 #include "fuota/err.h"
@@ -110,14 +112,6 @@ static int append(struct http_req *r, const char *data, size_t n, size_t max)
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The connection's headers have come (waiting = false) or its next request's are awaited. */
 static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, bool waiting)
 {
@@ -129,8 +123,54 @@ static void conn_waiting(struct http_server *h, struct MHD_Connection *conn, boo
 		return;
 	pthread_mutex_lock(&h->lock);
 	c->waiting = waiting;
-	c->since_ms = mono_ms();
+	c->since_ms = (uint64_t)fuota_mono_ms();
 	pthread_mutex_unlock(&h->lock);
+}
+
+/* The request's headers, read in one walk (MHD_get_connection_values) for every check below. */
+struct head_collect {
+	const char **keys, **values; /* n of cap (a value may be NULL) */
+	size_t n, cap;
+	bool no_memory;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct head_collect *c = cls;
+
+	(void)kind;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		const char **k = realloc(c->keys, cap * sizeof(*k)), **v;
+
+		if (k)
+			c->keys = k;
+		v = k ? realloc(c->values, cap * sizeof(*v)) : NULL;
+		if (!v) {
+			c->no_memory = true;
+			return MHD_NO;
+		}
+		c->values = v;
+		c->cap = cap;
+	}
+	c->keys[c->n] = key;
+	c->values[c->n++] = value;
+	return MHD_YES;
+}
+
+/* Reads the headers of conn into c (free with head_free). Returns false when libmicrohttpd
+ * could not give them. */
+static bool head_collect(struct MHD_Connection *conn, struct head_collect *c)
+{
+	memset(c, 0, sizeof(*c));
+	return MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, c) >= 0;
+}
+
+static void head_free(struct head_collect *c)
+{
+	free(c->keys);
+	free(c->values);
 }
 
 struct framing {
@@ -139,12 +179,8 @@ struct framing {
 	bool lengths_differ;
 };
 
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+static void count_header(struct framing *f, const char *key, const char *value)
 {
-	struct framing *f = cls;
-
-	(void)kind;
 	if (!value)
 		value = "";
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
@@ -158,7 +194,6 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		f->te = value;
 		f->n_te++;
 	}
-	return MHD_YES;
 }
 
 /* RFC 9112 §6.3: a message with both Transfer-Encoding and Content-Length, or with different
@@ -166,13 +201,14 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
  * chunked coding is implemented (501 for any other, at once, not after the timeout); HTTP/1.1
  * needs exactly one Host (§3.2). Returns 0 or the status to answer, *msg saying why; *length is
  * the Content-Length (NULL: none). */
-static int framing_status(struct MHD_Connection *conn, const char *version, const char **msg,
+static int framing_status(const struct head_collect *c, const char *version, const char **msg,
                           const char **length)
 {
 	struct framing f;
 
 	memset(&f, 0, sizeof(f));
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+	for (size_t i = 0; i < c->n; i++)
+		count_header(&f, c->keys[i], c->values[i]);
 	*length = f.length;
 	if (f.n_te && (f.n_te > 1 || strcasecmp(f.te, "chunked") != 0)) {
 		*msg = "only the chunked transfer coding is implemented";
@@ -235,62 +271,32 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
-struct head_collect {
-	const char **keys, **values;
-	size_t n, cap;
-};
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-	struct head_collect *c = cls;
-
-	(void)kind;
-	if (c->n == c->cap)
-		return MHD_NO;
-	c->keys[c->n] = key;
-	c->values[c->n++] = value;
-	return MHD_YES;
-}
-
-/* 400 for a NUL byte inside the request line or a header (http_head_check). Returns 0 or the
- * status, *field the header at fault. */
-static int head_status(struct MHD_Connection *conn, const char *method, const char *version,
-                       const struct http_req *r, const char **field)
+/* 400 for a NUL byte inside the request line or a header (http_head_check); 503 when the
+ * headers could not be collected (out of memory). Returns 0 or the status, *field the header at
+ * fault. */
+static int head_status(struct MHD_Connection *conn, const struct head_collect *c,
+                       const char *method, const char *version, const struct http_req *r,
+                       const char **field)
 {
 	const union MHD_ConnectionInfo *ci =
 	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	int n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
-	struct head_collect c = {0};
 	struct http_head h;
-	int st = 0;
 
 	*field = NULL;
-	if (!ci || !r->target || n < 0)
+	if (c->no_memory)
+		return 503;
+	if (!ci || !r->target)
 		return 400; /* not the head this check knows: refused rather than misread */
-	c.cap = (size_t)n;
-	c.keys = calloc(c.cap + 1, sizeof(*c.keys));
-	c.values = calloc(c.cap + 1, sizeof(*c.values));
-	if (!c.keys || !c.values) {
-		st = 503;
-		goto out;
-	}
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
 	h = (struct http_head){ci->header_size ? method : NULL,
 	                       ci->header_size,
 	                       method,
 	                       r->target,
 	                       version,
 	                       r->target_len,
-	                       c.keys,
-	                       c.values,
-	                       c.n};
-	if (http_head_check(&h, field) != 0)
-		st = 400;
-out:
-	free(c.keys);
-	free(c.values);
-	return st;
+	                       c->keys,
+	                       c->values,
+	                       c->n};
+	return http_head_check(&h, field) != 0 ? 400 : 0;
 }
 
 /* First call of a request: its headers are all there. Returns MHD_YES to go on reading, or the
@@ -300,26 +306,38 @@ static enum MHD_Result on_headers(struct http_server *h, struct MHD_Connection *
 {
 	struct api_response resp;
 	struct query_check q;
-	const char *msg = NULL, *cl;
+	struct head_collect hc;
+	const char *msg = NULL, *fmsg = NULL, *cl = NULL;
 	int st;
 
 	conn_waiting(h, conn, false);
-	st = head_status(conn, method, version, r, &msg);
-	if (st) {
+	if (!head_collect(conn, &hc))
+		st = 400; /* not the head this check knows: refused rather than misread */
+	else
+		st = head_status(conn, &hc, method, version, r, &msg);
+	if (!st)
+		st = framing_status(&hc, version, &fmsg, &cl);
+	head_free(&hc);
+	if (st && !fmsg) {
 		char m[160];
 
 		r->too_large = 2;
 		snprintf(m, sizeof(m), "a NUL byte or a folded line in %s%.60s",
 		         msg && msg[0] ? "header " : "the request line", msg ? msg : "");
-		api_error_response(&resp, st, st == 400 ? "bad_request" : "unavailable",
-		                   msg && msg[0] ? msg : NULL, st == 400 ? m : "out of memory");
+		if (st == 400) {
+			api_error_response(&resp, st, "bad_request", msg && msg[0] ? msg : NULL, m);
+		} else {
+			struct api_error e;
+
+			api_error_unavailable(&e, "unavailable", "out of memory");
+			api_error_response_of(&resp, &e);
+		}
 		return send_response(conn, &resp);
 	}
-	st = framing_status(conn, version, &msg, &cl);
 	if (st) {
 		r->too_large = 2;
 		api_error_response(&resp, st, st == 501 ? "not_implemented" : "bad_request", NULL,
-		                   msg);
+		                   fmsg);
 		return send_response(conn, &resp);
 	}
 	memset(&q, 0, sizeof(q));
@@ -437,7 +455,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		}
 		c->fd = ci->connect_fd;
 		c->waiting = true;
-		c->since_ms = mono_ms();
+		c->since_ms = (uint64_t)fuota_mono_ms();
 		pthread_mutex_lock(&h->lock);
 		c->next = h->conns;
 		if (h->conns)
@@ -474,7 +492,7 @@ static void *watchdog_main(void *arg)
 	pthread_mutex_lock(&h->lock);
 	while (!h->stop) {
 		struct timespec ts;
-		uint64_t now = mono_ms();
+		uint64_t now = (uint64_t)fuota_mono_ms();
 
 		for (struct http_conn *c = h->conns; c; c = c->next) {
 			if (c->waiting && now - c->since_ms >= limit_ms) {

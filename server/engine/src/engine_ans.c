@@ -228,9 +228,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 				rc = on_session_ans(e, j, d, u, &cmd.u.session_ans, now_ms);
 			break;
 		case MC_CID_GROUP_DELETE:
-			if (d->step != ENGINE_STEP_CLEANUP || cmd.u.delete_ans.group_id != 0)
-				break;
-			rc = engine_dev_cleanup_ans(e, d, 2);
+			rc = engine_dev_cleanup_ans(e, d, 2, cmd.u.delete_ans.group_id == 0);
 			break;
 		default: break;
 		}

@@ -31,45 +31,6 @@ struct dl {
 	size_t len;
 };
 
-int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
-                   const uint8_t *data, size_t len)
-{
-	struct cs_downlink d;
-	char topic[256];
-	char *json = NULL;
-	uint8_t *bin = NULL;
-	size_t out_len = 0;
-	int rc;
-
-	if (len > sizeof(d.data))
-		return FUOTA_ERR_INVALID_ARG;
-	/* Both come from the database, but a topic level must never carry MQTT's separators or
-	 * wildcards. */
-	if (strpbrk(application_id, "/+#") || strpbrk(dev_eui, "/+#") || !application_id[0]) {
-		log_msg(LOG_LVL_WARN, "device %s: application id unusable in a topic", dev_eui);
-		return FUOTA_ERR_INVALID_ARG;
-	}
-	memset(&d, 0, sizeof(d));
-	snprintf(d.dev_eui, sizeof(d.dev_eui), "%s", dev_eui);
-	d.f_port = port;
-	memcpy(d.data, data, len);
-	d.data_len = len;
-	snprintf(topic, sizeof(topic), "%s/%s/device/%s/command/down", e->cfg.app_topic,
-	         application_id, dev_eui);
-	if (e->cfg.json) {
-		rc = cs_downlink_to_json(&d, &json, &out_len);
-		if (rc == FUOTA_OK)
-			rc = engine_pub(e, topic, (const uint8_t *)json, out_len);
-	} else {
-		rc = cs_downlink_to_proto(&d, &bin, &out_len);
-		if (rc == FUOTA_OK)
-			rc = engine_pub(e, topic, bin, out_len);
-	}
-	free(json);
-	free(bin);
-	return rc;
-}
-
 /* Associated data of a device's key box, as the API seals it (api_device.c). */
 static size_t dev_key_aad(int64_t tenant, const char *dev_eui, char *out, size_t cap)
 {
@@ -94,98 +55,6 @@ static int frag_version_of(const struct seng_dev *d)
 static int mc_version_of(const struct seng_dev *d)
 {
 	return d->ts005 >= 2 ? 2 : 1;
-}
-
-/* Updates the device (only while in `from`) and, when its step changes, publishes the device
- * event and moves *d along (step, attempts, deadline). Returns seng_dev_update's code. */
-static int dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
-                    const struct seng_dev_update *u)
-{
-	int rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
-
-	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
-		d->step = u->to;
-		if (u->reset_attempts)
-			d->attempts = 0;
-		if (u->set_deadline) {
-			d->has_deadline = true;
-			d->deadline_ms = u->deadline_ms;
-		}
-		engine_seen_moved(e, d->dev_eui);
-	}
-	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)d->job_id,
-		                      "dev_eui", d->dev_eui, "step", engine_step_name(u->to),
-		                      "reason", u->failure_reason);
-		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		if (text)
-			engine_event(e, d->tenant, d->job_id, "device", text);
-		if (u->failure_reason)
-			log_msg(LOG_LVL_INFO, "job %lld: device %s failed: %s",
-			        (long long)d->job_id, d->dev_eui, u->failure_reason);
-		free(text);
-		json_decref(o);
-	}
-	return rc;
-}
-
-static int dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from, const char *reason)
-{
-	struct seng_dev_update u;
-
-	seng_dev_update_init(&u);
-	u.to = ENGINE_STEP_FAILED;
-	u.failure_reason = reason;
-	return dev_move(e, d, from, &u);
-}
-
-/* Moves the device to `to` with a fresh attempt count, due now. */
-static int dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
-                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra)
-{
-	struct seng_dev_update u;
-
-	if (extra)
-		u = *extra;
-	else
-		seng_dev_update_init(&u);
-	u.to = to;
-	u.reset_attempts = true;
-	u.set_deadline = true;
-	u.deadline_ms = now_ms;
-	return dev_move(e, d, from, &u);
-}
-
-int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
-                    const struct seng_dev_update *u)
-{
-	return dev_move(e, d, from, u);
-}
-
-int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from, const char *reason)
-{
-	return dev_fail(e, d, from, reason);
-}
-
-int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
-                     enum engine_step to, int64_t now_ms, struct seng_dev_update *extra)
-{
-	return dev_enter(e, d, from, to, now_ms, extra);
-}
-
-int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit)
-{
-	struct seng_dev_update up;
-	int rc;
-
-	seng_dev_update_init(&up);
-	up.cleanup_or = bit;
-	if (d->cleanup_mask & (3u ^ bit))
-		up.to = engine_cleanup_end(d);
-	rc = dev_move(e, d, ENGINE_STEP_CLEANUP, &up);
-	d->cleanup_mask |= bit;
-	return rc;
 }
 
 static int add_mc(struct dl *dl, size_t *n, const struct mc_cmd *cmd, uint8_t port)
@@ -403,7 +272,7 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 			return rc;
 		snprintf(why, sizeof(why), "cannot build %s request: %s", engine_step_name(st),
 		         fuota_strerror(rc));
-		return dev_fail(e, d, d->step, why);
+		return engine_dev_fail(e, d, d->step, why);
 	}
 	timeout_ms = (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
 	/* A device delays its FragSessionStatusAns by a random time of up to 2^(BlockAckDelay + 4)
@@ -458,15 +327,16 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 	int rc;
 
 	if ((unsigned)st >= ENGINE_STEP_COUNT)
-		return dev_fail(e, d, d->step, "unknown step");
+		return engine_dev_fail(e, d, d->step, "unknown step");
 	if (st == ENGINE_STEP_PENDING) {
 		st = engine_step_next(ENGINE_STEP_PENDING, &v);
-		rc = dev_enter(e, d, ENGINE_STEP_PENDING, st, now_ms, NULL);
+		rc = engine_dev_enter(e, d, ENGINE_STEP_PENDING, st, now_ms, NULL);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 	}
 	if (st == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
-		rc = dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms, NULL);
+		rc = engine_dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms,
+		                      NULL);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 		st = ENGINE_STEP_MC_SETUP;
@@ -482,7 +352,7 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 		char big[192];
 
 		if (frag_setup_too_big(j, d, big, sizeof(big)))
-			return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, big);
+			return engine_dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, big);
 	}
 	if (d->attempts > 0) {
 		char why[96];
@@ -497,13 +367,13 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 			seng_dev_update_init(&u);
 			u.to = engine_cleanup_end(d);
 			u.last_answer = "{\"cleanup\":\"no answer\"}";
-			return dev_move(e, d, d->step, &u);
+			return engine_dev_move(e, d, d->step, &u);
 		}
 		case ENGINE_FAIL:
 		default:
 			snprintf(why, sizeof(why), "%s: no answer after %u attempts",
 			         engine_step_name(st), d->attempts);
-			return dev_fail(e, d, d->step, why);
+			return engine_dev_fail(e, d, d->step, why);
 		}
 	}
 	return dev_send(e, j, d, st, now_ms);
@@ -520,44 +390,11 @@ void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
 }
 
-void engine_dev_status_round(struct engine *e, const struct seng_job *j, int frag_index)
-{
-	struct seng_dev *devs = NULL;
-	size_t n = 0;
-	/* FragStatusReqParam: bit 0 Participants (1: every device answers), bits 2..1 FragIndex. */
-	uint8_t req[2] = {FRAG_CID_SESSION_STATUS, (uint8_t)(0x01 | (frag_index & 0x03) << 1)};
-
-	if (seng_devs_session_pending_v1(e->store, j->id, frag_index, &devs, &n) != FUOTA_OK)
-		return;
-	for (size_t i = 0; i < n; i++)
-		engine_unicast(e, devs[i].application_id, devs[i].dev_eui, e->cfg.port_frag, req,
-		               sizeof(req));
-	free(devs);
-}
-
 /* ---- answers -------------------------------------------------------------------------------- */
 
 static void answer_json(char *out, size_t cap, const char *cmd, const char *detail)
 {
 	snprintf(out, cap, "{\"answer\":\"%s\",\"detail\":\"%s\"}", cmd, detail ? detail : "");
-}
-
-int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
-                           int64_t now_ms)
-{
-	int rc = seng_dev_version(e->store, d->dev_eui, d->application_id, package_id, version);
-
-	if (rc != FUOTA_OK)
-		return rc;
-	if (package_id == MC_PACKAGE_ID)
-		d->ts005 = version;
-	else if (package_id == FRAG_PACKAGE_ID)
-		d->ts004 = version;
-	if (d->step == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
-		rc = dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms, NULL);
-		return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
-	}
-	return FUOTA_OK;
 }
 
 /* NotEnoughMemory, in words the operator can act on: what the session asked the device to hold,
@@ -585,7 +422,7 @@ static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_
 	if (a->not_enough_memory && !a->algo_unsupported && !a->index_not_supported &&
 	    !a->wrong_descriptor && !a->session_cnt_replay) {
 		memory_reason(j, d, why, sizeof(why));
-		return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
+		return engine_dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
 	}
 	if (a->algo_unsupported || a->not_enough_memory || a->index_not_supported ||
 	    a->wrong_descriptor || a->session_cnt_replay) {
@@ -595,12 +432,12 @@ static int on_setup_ans(struct engine *e, const struct seng_job *j, struct seng_
 		         a->index_not_supported ? " FragSessionIndexNotSupported" : "",
 		         a->wrong_descriptor ? " WrongDescriptor" : "",
 		         a->session_cnt_replay ? " SessionCntReplay" : "");
-		return dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
+		return engine_dev_fail(e, d, ENGINE_STEP_FRAG_SETUP, why);
 	}
 	seng_dev_update_init(&up);
 	answer_json(la, sizeof(la), "FragSessionSetupAns", "ok");
 	up.last_answer = la;
-	return dev_enter(e, d, ENGINE_STEP_FRAG_SETUP, ENGINE_STEP_READY, now_ms, &up);
+	return engine_dev_enter(e, d, ENGINE_STEP_FRAG_SETUP, ENGINE_STEP_READY, now_ms, &up);
 }
 
 static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *d,
@@ -634,10 +471,8 @@ static int on_frag(struct engine *e, const struct seng_job *j, struct seng_dev *
 			rc = engine_status_ans(e, j, d, &cmd.u.status_ans);
 			break;
 		case FRAG_CMD_SESSION_DELETE_ANS:
-			if (d->step != ENGINE_STEP_CLEANUP ||
-			    cmd.u.delete_ans.frag_index != d->frag_index)
-				break;
-			rc = engine_dev_cleanup_ans(e, d, 1);
+			rc = engine_dev_cleanup_ans(e, d, 1,
+			                            cmd.u.delete_ans.frag_index == d->frag_index);
 			break;
 		case FRAG_CMD_DATA_BLOCK_RECEIVED_REQ:
 			rc = engine_block_received(e, d, &cmd.u.block_received_req);

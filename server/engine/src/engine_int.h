@@ -1,6 +1,17 @@
-/* Private parts of the job engine shared by engine.c (life cycle, leases), engine_start.c
- * (starting a job), engine_phase.c (job phases), engine_dev.c (unicast steps and their answers),
- * engine_tx.c (multicast frames) and csr_clocksync.c (the clock-sync responder). */
+/* Private parts of the job engine. Its files call one another downwards only (the ctest
+ * layering.engine-acyclic fails on a circle):
+ *
+ *   engine.c            life cycle: create, tick, uplinks and acks in (fuota/engine.h)
+ *   engine_phase.c      a running job's phases          engine_start.c   starting a job
+ *   engine_tx.c         multicast frames                engine_rounds.c  adaptive rounds
+ *   engine_fmp.c        TS006 answers (step confirm)
+ *   engine_dev.c        unicast requests and the TS004 answers
+ *   engine_status.c     FragSessionStatusAns and block reports, judged
+ *   engine_ans.c        TS005 answers                   csr_clocksync.c  the clock-sync responder
+ *   engine_step.c       a device's step moves and unicast downlinks
+ *   engine_seen.c       what uplinks tell of each device
+ *   engine_core.c       publishing, events, the job table and cache, gateway slots, GPS time
+ */
 #ifndef FUOTA_ENGINE_INT_H
 #define FUOTA_ENGINE_INT_H
 
@@ -112,7 +123,7 @@ struct engine {
 /* Who the engine writes as: its instance id, fenced by its instance lock's session. */
 struct seng_lease engine_lease(const struct engine *e);
 
-/* engine.c */
+/* engine_core.c */
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);
 /* Publishes {"job_id":..., <fields>} as an event, and logs it in the job's event log when
  * `store` is set. fields: a jansson object, consumed. */
@@ -120,19 +131,6 @@ void engine_job_event(struct engine *e, const struct seng_job *j, const char *ki
                       bool store);
 /* Associated data of a job's McKey box (the group belongs to that job): into out, its length. */
 size_t engine_mc_key_aad(int64_t job_id, char *out, size_t cap);
-
-/* engine_start.c */
-/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
- * two of them. */
-int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
-                        uint64_t *interval_us);
-/* Starts a pending job the engine has not started yet (seng_job_start). */
-int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms);
-
-/* engine_phase.c */
-/* One tick of a running job: its due devices, then what its phase calls for (a phase change,
- * frames, the end of the job). *next_due: when the job wants the next tick. */
-int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64_t *next_due);
 /* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
 void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
                   const char *json);
@@ -152,6 +150,23 @@ int64_t engine_gps_to_unix_ms(int64_t gps_ms);
 int engine_job_get(struct engine *e, int64_t id, int64_t now_ms, struct seng_job *j);
 /* Forgets the cached row of job id (a phase change, the end of the job). */
 void engine_job_forget(struct engine *e, int64_t id);
+/* Keeps a copy of the job row j read at now_ms for the uplinks that follow. */
+void engine_job_remember(struct engine *e, const struct seng_job *j, int64_t now_ms);
+/* Frees what a cache entry owns (not the entry). */
+void engine_cache_free(struct engine_cache *c);
+
+/* engine_start.c */
+/* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
+ * two of them. */
+int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
+                        uint64_t *interval_us);
+/* Starts a pending job the engine has not started yet (seng_job_start). */
+int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms);
+
+/* engine_phase.c */
+/* One tick of a running job: its due devices, then what its phase calls for (a phase change,
+ * frames, the end of the job). *next_due: when the job wants the next tick. */
+int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64_t *next_due);
 
 /* engine_seen.c */
 /* The record of dev_eui (created when create and new); NULL when unknown or out of memory. */
@@ -194,19 +209,10 @@ int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 /* Sends FragSessionDeleteReq and McGroupDeleteReq once, without waiting (a cancelled job, or a
  * device that failed after its group was set up). */
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d);
-/* Adaptive redundancy, TS004 v1: asks every v1 device of the session on frag_index that has not
- * reported completion for its FragSessionStatusAns (Participants = 1); an answer with nothing
- * missing counts as completion. */
-void engine_dev_status_round(struct engine *e, const struct seng_job *j, int frag_index);
-/* Publishes a unicast downlink to application/{app}/device/{dev_eui}/command/down. */
-int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
-                   const uint8_t *data, size_t len);
 /* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
 
 /* engine_status.c */
-/* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
-enum dev_stack engine_dev_stack(const struct seng_dev *d);
 /* The frames of session frag_index of job_id sent so far (0: unknown). Only LoRaMac-node's
  * answers need it (engine_status_judge): 0 for other stacks. */
 uint32_t engine_status_sent(struct engine *e, int64_t job_id, int frag_index, enum dev_stack st);
@@ -222,13 +228,25 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 /* A device in step confirm whose DevUpgradeImageReq went unanswered through its attempts: it is
  * cleaned up and ends unconfirmed. */
 int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
+
+/* engine_fmp.c */
 /* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm. */
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
+
+/* engine_step.c */
+/* Adaptive redundancy, TS004 v1: asks every v1 device of the session on frag_index that has not
+ * reported completion for its FragSessionStatusAns (Participants = 1); an answer with nothing
+ * missing counts as completion. */
+void engine_dev_status_round(struct engine *e, const struct seng_job *j, int frag_index);
+/* Publishes a unicast downlink to application/{app}/device/{dev_eui}/command/down. */
+int engine_unicast(struct engine *e, const char *application_id, const char *dev_eui, uint8_t port,
+                   const uint8_t *data, size_t len);
+/* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
+enum dev_stack engine_dev_stack(const struct seng_dev *d);
 /* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
  * could not prove the image (its failure_reason says why), else "done". */
 enum engine_step engine_cleanup_end(const struct seng_dev *d);
-
-/* Device moves for engine_ans.c: the update of u (only while in `from`) with the device event
+/* Device moves: the update of u (only while in `from`) with the device event
  * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */
 int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u);
@@ -236,9 +254,11 @@ int engine_dev_fail(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const char *reason);
 int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from,
                      enum engine_step to, int64_t now_ms, struct seng_dev_update *extra);
-/* A clean-up answer of d in step cleanup, bit 1 FragSessionDeleteAns, bit 2 McGroupDeleteAns:
- * recorded, and with the other one in too the device ends its clean-up (engine_cleanup_end). */
-int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit);
+/* A clean-up answer of d, bit 1 FragSessionDeleteAns, bit 2 McGroupDeleteAns; its_own: it names
+ * the device's session (FragIndex) or group (McGroupID 0). Ignored (FUOTA_OK) unless the device
+ * is in step cleanup and the answer is its own; else recorded, and with the other one in too the
+ * device ends its clean-up (engine_cleanup_end). */
+int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit, bool its_own);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);
@@ -271,8 +291,6 @@ int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index,
 /* Publishes a progress event of job j: frames sent (new, again) in all and per session, their
  * time on air in all; done marks the last one. */
 void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done);
-/* Frees what a cache entry owns (not the entry). */
-void engine_cache_free(struct engine_cache *c);
 
 /* engine_rounds.c: adaptive redundancy in rounds (engine_calc.h "adaptive rounds"). */
 /* The frames of session s sent so far (its next N - 1). */

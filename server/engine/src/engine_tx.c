@@ -25,14 +25,6 @@
 #define PROGRESS_EVERY  16
 #define ACK_POLL_MS     500
 
-void engine_cache_free(struct engine_cache *c)
-{
-	free(c->frags);
-	free(c->scratch);
-	c->frags = NULL;
-	c->scratch = NULL;
-}
-
 int engine_tx_fragment(struct engine_cache *c, int code_version, int frag_index, uint32_t n,
                        uint8_t *out, size_t cap, size_t *len)
 {

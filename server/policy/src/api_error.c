@@ -39,6 +39,17 @@ int api_error_field(struct api_error *e, const char *field, const char *fmt, ...
 	return FUOTA_ERR_INVALID_ARG;
 }
 
+int api_error_unavailable(struct api_error *e, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fill(e, 503, code, NULL, fmt, ap);
+	va_end(ap);
+	e->retry_after_s = API_RETRY_AFTER_S;
+	return e->status;
+}
+
 int api_error_from_rc(struct api_error *e, int rc, const char *what)
 {
 	if (rc == FUOTA_ERR_NOT_FOUND)
@@ -48,11 +59,10 @@ int api_error_from_rc(struct api_error *e, int rc, const char *what)
 	else if (rc == FUOTA_ERR_STATE)
 		api_error_set(e, 409, "invalid_state", NULL,
 		              "not allowed in the %s's current state", what);
-	else if (rc == FUOTA_ERR_UNAVAILABLE) {
-		api_error_set(e, 503, "database_unavailable", NULL,
-		              "the database cannot be reached; retry in a few seconds");
-		e->retry_after_s = API_RETRY_AFTER_S;
-	} else
+	else if (rc == FUOTA_ERR_UNAVAILABLE)
+		api_error_unavailable(e, "database_unavailable",
+		                      "the database cannot be reached; retry in a few seconds");
+	else
 		api_error_set(e, 500, "internal", NULL, "internal error (%s)", fuota_strerror(rc));
 	return e->status;
 }

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "embedded.h"
 #include "fuota/db_error.h"
+#include "fuota/clock.h"
 #include "fuota/err.h"
 #include "fuota/hash.h"
 #include "fuota/log.h"
@@ -67,14 +67,6 @@ struct store {
 	char label[16];    /* "database (label)" in its outage lines */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The server answered (up) or a connection to it failed (why: libpq's message): logged as lost,
  * still down or back (fuota/outage.h). Returns whether the server is down, in which case the
  * caller leaves out its own line about the failure. s may be NULL (no reporting). */
@@ -87,7 +79,7 @@ static bool db_health(struct store *s, bool up, const char *why)
 	if (!s || (up && !atomic_load(&s->down)))
 		return false;
 	pthread_mutex_lock(&s->lock);
-	say = outage_note(&s->out, up, mono_ms(), DOWN_WARN_EVERY_MS, &n, &down_ms);
+	say = outage_note(&s->out, up, fuota_mono_ms(), DOWN_WARN_EVERY_MS, &n, &down_ms);
 	atomic_store(&s->down, s->out.down);
 	pthread_mutex_unlock(&s->lock);
 	if (say == OUTAGE_LOST)

@@ -168,6 +168,37 @@ int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
 	return rc;
 }
 
+/* seng_dev_update's one statement: $1 job, $2 DevEUI, $3 the step it is in (NULL: a step text no
+ * step names, matched against $23, every known one), $4 its new step (NULL: stays), $5..$22 the
+ * fields of struct seng_dev_update in order. Answers how many rows it changed (0 or 1). */
+static const char DEV_UPDATE_SQL[] =
+        "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
+        "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
+        "  deadline = CASE WHEN $7 THEN to_timestamp($8::bigint / 1000.0) ELSE deadline END, "
+        "  failure_reason = coalesce($9, failure_reason), "
+        "  last_answer = coalesce($10::jsonb, last_answer), "
+        "  frag_version = coalesce($11::smallint, frag_version), "
+        "  mc_version = coalesce($12::smallint, mc_version), "
+        "  session_cnt = coalesce($13::integer, session_cnt), "
+        "  mc_group_set = mc_group_set OR $14, "
+        "  cleanup_mask = cleanup_mask | $15::smallint, "
+        "  block_received = block_received OR $16, "
+        "  block_reported = block_reported OR $22, "
+        "  resync_sent = resync_sent OR $17, "
+        "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
+        "  frag_index = coalesce($19::smallint, frag_index), "
+        "  asked_at = coalesce(to_timestamp($21::bigint / 1000.0), asked_at), "
+        "  updated_at = now() "
+        "  WHERE job_id = $1 AND dev_eui = $2 "
+        "  AND CASE WHEN $3::text IS NULL THEN step <> ALL($23::text[]) "
+        "  ELSE step = $3 END "
+        "  AND ($20::integer IS NULL OR attempts = $20::integer) "
+        "  RETURNING tenant_id, dev_eui, step, failure_reason), "
+        "ev AS (INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+        "  SELECT tenant_id, $1, dev_eui, 'device', json_build_object('step', step, "
+        "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
+        "SELECT count(*) FROM u";
+
 void seng_dev_update_init(struct seng_dev_update *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -218,38 +249,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, enum e
 		vals[22] = known;
 	}
 	c = store_acquire(s);
-	rc = store_run(
-	        c,
-	        "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
-	        "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
-	        "  deadline = CASE WHEN $7 THEN " TS(
-	                "$8") " ELSE deadline END, "
-	                      "  failure_reason = coalesce($9, failure_reason), "
-	                      "  last_answer = coalesce($10::jsonb, last_answer), "
-	                      "  frag_version = coalesce($11::smallint, frag_version), "
-	                      "  mc_version = coalesce($12::smallint, mc_version), "
-	                      "  session_cnt = coalesce($13::integer, session_cnt), "
-	                      "  mc_group_set = mc_group_set OR $14, "
-	                      "  cleanup_mask = cleanup_mask | $15::smallint, "
-	                      "  block_received = block_received OR $16, "
-	                      "  block_reported = block_reported OR $22, "
-	                      "  resync_sent = resync_sent OR $17, "
-	                      "  time_to_start_s = coalesce($18::integer, time_to_start_s), "
-	                      "  frag_index = coalesce($19::smallint, frag_index), "
-	                      "  asked_at = coalesce(to_timestamp($21::bigint / 1000.0), "
-	                      "asked_at), "
-	                      "  updated_at = now() "
-	                      "  WHERE job_id = $1 AND dev_eui = $2 "
-	                      "  AND CASE WHEN $3::text IS NULL THEN step <> ALL($23::text[]) "
-	                      "  ELSE step = $3 END "
-	                      "  AND ($20::integer IS NULL OR attempts = $20::integer) "
-	                      "  RETURNING tenant_id, dev_eui, step, failure_reason), "
-	                      "ev AS (INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
-	                      "  SELECT tenant_id, $1, dev_eui, 'device', "
-	                      "json_build_object('step', step, "
-	                      "  'reason', failure_reason) FROM u WHERE $4::text IS NOT NULL) "
-	                      "SELECT count(*) FROM u",
-	        23, vals, &r);
+	rc = store_run(c, DEV_UPDATE_SQL, 23, vals, &r);
 
 	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;

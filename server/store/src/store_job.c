@@ -28,15 +28,20 @@
 
 #define FINISHED "('succeeded', 'failed', 'cancelled')"
 
-/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). */
-static int deveui_array(const struct job_params *p, char **out)
+/* The job's DevEUIs as a text[] literal, *out malloc'd (store_array.h). A DevEUI that is not 16
+ * lowercase hex digits is refused (FUOTA_ERR_INVALID_ARG), copied into bad_dev_eui with why
+ * "malformed". */
+static int deveui_array(const struct job_params *p, char **out, char *bad_dev_eui, char *why)
 {
-	struct store_array a;
+	int rc = store_array_dev_euis((const char(*)[17])p->dev_euis, p->n_devices, out);
 
-	store_array_init(&a, STORE_ARRAY_MAX);
-	for (size_t i = 0; i < p->n_devices; i++)
-		store_array_text(&a, p->dev_euis[i]);
-	return store_array_end(&a, out);
+	for (size_t i = 0; rc == FUOTA_ERR_INVALID_ARG && i < p->n_devices; i++)
+		if (strspn(p->dev_euis[i], "0123456789abcdef") != 16 || p->dev_euis[i][16]) {
+			snprintf(bad_dev_eui, 17, "%s", p->dev_euis[i]);
+			snprintf(why, 64, "malformed");
+			break;
+		}
+	return rc;
 }
 
 static int check_devices(PGconn *c, const char *tenant, const char *array, const char *region,
@@ -69,6 +74,37 @@ static const char *opt_int(char *buf, long v)
 	return buf;
 }
 
+/* store_job_create's insert: the job ($1..$16 and $18 its columns, $17 its DevEUIs as a text[]),
+ * its devices and its first event in one statement; answers the job as JOB_JSON. */
+static const char JOB_CREATE_SQL[] =
+        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
+        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
+        "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
+        "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+        "$16::jsonb, cardinality($17::text[]), $18) RETURNING *), "
+        "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
+        "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
+        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
+        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
+        "SELECT " JOB_JSON " FROM j";
+
+/* Holds firmware fid of tenant tid until the transaction on c ends: FUOTA_ERR_NOT_FOUND when the
+ * tenant has no such image. */
+static int firmware_hold(PGconn *c, const char *tid, const char *fid)
+{
+	const char *vals[2] = {tid, fid};
+	PGresult *r = NULL;
+	int rc = store_run(c,
+	                   "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
+	                   2, vals, &r);
+
+	if (rc == FUOTA_OK && PQntuples(r) == 0)
+		rc = FUOTA_ERR_NOT_FOUND;
+	PQclear(r);
+	return rc;
+}
+
 int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
                      char *bad_dev_eui, char *why)
 {
@@ -79,7 +115,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	char state[6];
 	PGconn *c;
 	PGresult *r = NULL;
-	int rc = deveui_array(p, &array);
+	int rc = deveui_array(p, &array, bad_dev_eui, why);
 
 	*json = NULL;
 	if (rc != FUOTA_OK)
@@ -103,38 +139,22 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        j->plan_json,
 	                        array,
 	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL};
-	const char *fw_vals[2] = {tid, fid};
 
 	c = store_acquire(s);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
 	 * waits for this lock, then sees the job (store_firmware_delete). */
-	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK ||
-	    store_run(c, "SELECT 1 FROM firmware WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 2,
-	              fw_vals, &r) != FUOTA_OK)
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
 		goto out;
-	if (PQntuples(r) == 0) {
-		rc = FUOTA_ERR_NOT_FOUND;
+	rc = firmware_hold(c, tid, fid);
+	if (rc != FUOTA_OK) {
+		if (rc != FUOTA_ERR_NOT_FOUND)
+			rc = FUOTA_ERR_IO;
 		goto out;
 	}
-	PQclear(r);
-	r = NULL;
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = store_run_ex(
-	        c,
-	        "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
-	        "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
-	        "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
-	        "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm) "
-	        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-	        "$16::jsonb, cardinality($17::text[]), $18) RETURNING *), "
-	        "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
-	        "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
-	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
-	        "SELECT $1, j.id, 'state', json_build_object('to', 'pending') FROM j) "
-	        "SELECT " JOB_JSON " FROM j",
-	        18, vals, NULL, NULL, state, &r);
+	rc = store_run_ex(c, JOB_CREATE_SQL, 18, vals, NULL, NULL, state, &r);
 	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */

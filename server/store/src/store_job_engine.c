@@ -51,44 +51,34 @@ static void parse_gateways(const char *list, struct seng_job *j)
 	}
 }
 
-int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
-{
-	char jid[24];
-	const char *vals[1] = {store_i64(jid, id)};
-	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
-	int rc, k = 0;
-	bool phase_ok;
+/* seng_job_load's query: the job ($1), its image's size, its engine row and multicast group, in
+ * the order job_from_row reads them. */
+static const char JOB_LOAD_SQL[] =
+        "SELECT j.id, j.tenant_id, j.state, j.region, j.data_rate, j.frequency_hz, "
+        "j.multicast_class, coalesce(j.ping_slot_periodicity, -1), j.unicast_timeout_s, "
+        "j.unicast_attempts, coalesce(j.firmware_id, 0), coalesce(f.size, -1), "
+        "coalesce(j.fragment_size, -1), coalesce(j.redundancy_frames, -1), "
+        "coalesce(j.redundancy_percent, -1), j.multicast_timeout_s, "
+        "coalesce((j.plan->>'fragment_size')::int, -1), "
+        "coalesce((j.plan->>'fragments')::int, -1), coalesce((j.plan->>'padding')::int, -1), "
+        "coalesce((j.plan->>'parity_frames')::int, -1), "
+        "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
+        "j.tx_power_dbm IS NOT NULL, coalesce(j.tx_power_dbm, 0), "
+        "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
+        "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
+        "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
+        "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
+        "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent, "
+        "coalesce(e.session_moves, 0) "
+        "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
+        "LEFT JOIN engine_job e ON e.job_id = j.id "
+        "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1";
 
-	memset(j, 0, sizeof(*j));
-	rc = store_run(
-	        c,
-	        "SELECT j.id, j.tenant_id, j.state, j.region, j.data_rate, j.frequency_hz, "
-	        "j.multicast_class, coalesce(j.ping_slot_periodicity, -1), j.unicast_timeout_s, "
-	        "j.unicast_attempts, coalesce(j.firmware_id, 0), coalesce(f.size, -1), "
-	        "coalesce(j.fragment_size, -1), coalesce(j.redundancy_frames, -1), "
-	        "coalesce(j.redundancy_percent, -1), j.multicast_timeout_s, "
-	        "coalesce((j.plan->>'fragment_size')::int, -1), "
-	        "coalesce((j.plan->>'fragments')::int, -1), coalesce((j.plan->>'padding')::int, "
-	        "-1), "
-	        "coalesce((j.plan->>'parity_frames')::int, -1), "
-	        "coalesce((j.plan->>'multicast_timeout_exp')::int, -1), "
-	        "j.tx_power_dbm IS NOT NULL, coalesce(j.tx_power_dbm, 0), "
-	        "e.job_id IS NOT NULL, e.phase, coalesce(e.mc_group_id, 0), "
-	        "coalesce(g.mc_addr, 0), encode(g.mc_key_box, 'hex'), e.frag_size, e.nb_frag, "
-	        "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
-	        "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
-	        "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent, "
-	        "coalesce(e.session_moves, 0) "
-	        "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
-	        "LEFT JOIN engine_job e ON e.job_id = j.id "
-	        "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1",
-	        1, vals, &r);
-	if (rc != FUOTA_OK)
-		goto out;
-	rc = FUOTA_ERR_NOT_FOUND;
-	if (PQntuples(r) != 1)
-		goto out;
+/* The job's own columns of JOB_LOAD_SQL's row (0 to 22) into j. */
+static void job_from_row(const PGresult *r, struct seng_job *j)
+{
+	int k = 0;
+
 	j->id = store_get_i64(r, 0, k++);
 	j->tenant = store_get_i64(r, 0, k++);
 	get_str(r, 0, k++, j->state, sizeof(j->state));
@@ -112,6 +102,14 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->plan_timeout_exp = (int)store_get_i64(r, 0, k++);
 	j->has_tx_power = get_bool(r, 0, k++);
 	j->tx_power_dbm = (int)store_get_i64(r, 0, k++);
+}
+
+/* Its engine row's columns (23 on) into j: FUOTA_ERR_MALFORMED when the stored phase names none. */
+static int engine_from_row(const PGresult *r, struct seng_job *j)
+{
+	int k = 23;
+	bool phase_ok;
+
 	j->has_engine = get_bool(r, 0, k++);
 	/* The phase is text in the database only (engine_job's CHECK names each one). */
 	j->phase = ENGINE_PHASE_SETUP;
@@ -139,10 +137,65 @@ int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
 	j->frames_sent = (uint32_t)store_get_i64(r, 0, k++);
 	j->frames_resent = (uint32_t)store_get_i64(r, 0, k++);
 	j->session_moves = (unsigned)store_get_i64(r, 0, k++);
-	rc = phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
+	return phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
+}
+
+int seng_job_load(struct store *s, int64_t id, struct seng_job *j)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, id)};
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	rc = store_run(c, JOB_LOAD_SQL, 1, vals, &r);
+	if (rc != FUOTA_OK)
+		goto out;
+	rc = FUOTA_ERR_NOT_FOUND;
+	if (PQntuples(r) != 1)
+		goto out;
+	job_from_row(r, j);
+	rc = engine_from_row(r, j);
 out:
 	PQclear(r);
 	store_release(s, c);
+	return rc;
+}
+
+/* seng_job_start's statements: is multicast address $1 held by a live job; the multicast group
+ * and engine row of job $1 (tenant $2, address $3, key box $4 in hex, $5..$11 the session); the
+ * job running; its devices pending (deadline $3 in ms, none when tenant $2 is ''). */
+static const char START_ADDR_SQL[] =
+        "SELECT 1 FROM multicast_group g JOIN job j ON j.id = g.job_id "
+        "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')";
+static const char START_ENGINE_SQL[] =
+        "WITH g AS (INSERT INTO multicast_group (tenant_id, job_id, mc_addr, "
+        "  mc_key_box) VALUES ($2, $1, $3, decode($4, 'hex')) RETURNING id) "
+        "INSERT INTO engine_job (job_id, mc_group_id, frag_size, nb_frag, padding, "
+        "  redundancy, adaptive, redundancy_cap, session_timeout) "
+        "SELECT $1, g.id, $5, $6, $7, $8, $9, $10, $11 FROM g";
+static const char START_STATE_SQL[] =
+        "WITH u AS (UPDATE job SET state = 'running', updated_at = now(), "
+        "  started_at = coalesce(started_at, to_timestamp($3::bigint / 1000.0)) "
+        "  WHERE id = $1 AND state = 'pending' RETURNING id) "
+        "INSERT INTO event (tenant_id, job_id, kind, data) "
+        "SELECT $2, id, 'state', json_build_object('from', 'pending', 'to', 'running') FROM u";
+static const char START_DEVICES_SQL[] =
+        "UPDATE job_device SET step = 'pending', attempts = 0, "
+        "deadline = to_timestamp($3::bigint / 1000.0), updated_at = now() "
+        "WHERE job_id = $1 AND $2 <> ''";
+
+/* FUOTA_ERR_CONFLICT when a pending, running or paused job holds multicast address addr. */
+static int start_addr_free(PGconn *c, const char *addr)
+{
+	const char *v[1] = {addr};
+	PGresult *r = NULL;
+	int rc = store_run(c, START_ADDR_SQL, 1, v, &r);
+
+	if (rc == FUOTA_OK && PQntuples(r) > 0)
+		rc = FUOTA_ERR_CONFLICT;
+	PQclear(r);
 	return rc;
 }
 
@@ -150,8 +203,9 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 {
 	char jid[24], tid[24], addr[24], now[24], fs[24], nf[24], pad[24], red[24], cap[24], to[24];
 	char box_hex[2 * SENG_BOX_MAX + 1];
+	const char *v[11] = {jid, tid, addr, box_hex, fs, nf, pad, red, b(st->adaptive), cap, to};
+	const char *v3[3] = {jid, tid, now};
 	PGconn *c;
-	PGresult *r = NULL;
 	int rc;
 
 	if (st->mc_key_box_len > SENG_BOX_MAX)
@@ -169,82 +223,117 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 	store_i64(to, st->session_timeout);
 	c = store_acquire(s);
 	rc = begin(c);
-	if (rc != FUOTA_OK)
-		goto out;
-	{
-		const char *v[1] = {addr};
-
-		rc = store_run(
-		        c,
-		        "SELECT 1 FROM multicast_group g JOIN job j ON j.id = g.job_id "
-		        "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')",
-		        1, v, &r);
-		if (rc != FUOTA_OK)
-			goto out;
-		if (PQntuples(r) > 0) {
-			rc = FUOTA_ERR_CONFLICT;
-			goto out;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-	{
-		const char *v[11] = {jid, tid, addr, box_hex, fs, nf, pad, red, b(st->adaptive),
-		                     cap, to};
-
-		rc = store_run(
-		        c,
-		        "WITH g AS (INSERT INTO multicast_group (tenant_id, job_id, mc_addr, "
-		        "  mc_key_box) VALUES ($2, $1, $3, decode($4, 'hex')) RETURNING id) "
-		        "INSERT INTO engine_job (job_id, mc_group_id, frag_size, nb_frag, padding, "
-		        "  redundancy, adaptive, redundancy_cap, session_timeout) "
-		        "SELECT $1, g.id, $5, $6, $7, $8, $9, $10, $11 FROM g",
-		        11, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	{
-		const char *v[3] = {jid, tid, now};
-
-		rc = store_run(
-		        c,
-		        "WITH u AS (UPDATE job SET state = 'running', updated_at = now(), "
-		        "  started_at = coalesce(started_at, " TS(
-		                "$3") ") "
-		                      "  WHERE id = $1 AND state = 'pending' RETURNING id) "
-		                      "INSERT INTO event (tenant_id, job_id, kind, data) SELECT "
-		                      "$2, id, 'state', "
-		                      "json_build_object('from', 'pending', 'to', 'running') FROM "
-		                      "u",
-		        3, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-		rc = store_run(c,
-		               "UPDATE job_device SET step = 'pending', attempts = 0, "
-		               "deadline = " TS(
-		                       "$3") ", updated_at = now() WHERE job_id = $1 AND $2 <> ''",
-		               3, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	rc = commit(c);
-out:
-	PQclear(r);
+	if (rc == FUOTA_OK)
+		rc = start_addr_free(c, addr);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, START_ENGINE_SQL, 11, v, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, START_STATE_SQL, 3, v3, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, START_DEVICES_SQL, 3, v3, NULL);
+	if (rc == FUOTA_OK)
+		rc = commit(c);
 	store_release(s, c);
+	return rc;
+}
+
+/* seng_job_phase's statements. PHASE_SQL: engine row of job $1 from phase $2 to $3, the session
+ * start ($5, when $4), the next transmission ($7, when $6), its gateways ($8), session timeout
+ * ($9) and one more session move (when $10). */
+static const char PHASE_SQL[] =
+        "UPDATE engine_job SET phase = $3, "
+        "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms END, "
+        "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
+        "gateways = coalesce($8::text[], gateways), "
+        "session_timeout = coalesce($9::smallint, session_timeout), "
+        "session_moves = session_moves + CASE WHEN $10 THEN 1 ELSE 0 END "
+        "WHERE job_id = $1 AND phase = $2";
+/* The devices of job $1 in step $2 moved to $3 (deadline $4, reason $5), those of version $6,
+ * session $7 and block report $8 when given, each with its event. */
+static const char PHASE_MOVE_SQL[] =
+        "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
+        "  deadline = to_timestamp($4::bigint / 1000.0), "
+        "  failure_reason = coalesce($5, failure_reason), updated_at = now() "
+        "  WHERE job_id = $1 AND step = $2 "
+        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
+        "  AND ($7::int IS NULL OR coalesce(frag_index, 0) = $7) "
+        "  AND ($8::int = 0 OR block_reported = ($8::int > 0)) "
+        "  RETURNING tenant_id, dev_eui) "
+        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+        "SELECT tenant_id, $1, dev_eui, 'device', "
+        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
+/* Job $1's plan patched with $2 (the sessions' figures) and its estimates grown to match. */
+static const char PHASE_PLAN_SQL[] =
+        "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
+        "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
+        "  + ($2::jsonb->>'multicast_timeout_s')::bigint) "
+        "  || CASE WHEN plan ? 'multicast_duration_s' THEN jsonb_build_object("
+        "  'multicast_duration_s', (plan->>'multicast_duration_s')::bigint "
+        "  * ($2::jsonb->>'sessions')::int) ELSE '{}'::jsonb END, "
+        "updated_at = now() WHERE id = $1";
+/* One session row per fragmentation session of job $1's devices in mc_session. A v1 device is
+ * one whose frag_version is 1 or unknown, as everywhere else. */
+static const char PHASE_SESSIONS_SQL[] =
+        "INSERT INTO engine_session (job_id, frag_index, frag_version) "
+        "SELECT DISTINCT $1::bigint, coalesce(frag_index, 0), "
+        "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
+        "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
+        "ON CONFLICT (job_id, frag_index) DO NOTHING";
+
+/* The engine row's move (PHASE_SQL): FUOTA_ERR_STATE when the job is no longer in from_phase. */
+static int phase_row(PGconn *c, const char *jid, const struct seng_phase *p, const char *gws)
+{
+	char ss[24], nt[24], to[24];
+	const char *v[10] = {jid,
+	                     engine_phase_name(p->from_phase),
+	                     engine_phase_name(p->to_phase),
+	                     b(p->set_session_start),
+	                     store_i64(ss, p->session_start_ms),
+	                     b(p->set_next_tx),
+	                     store_i64(nt, p->next_tx_ms),
+	                     gws,
+	                     p->set_session_timeout ? store_i64(to, p->session_timeout) : NULL,
+	                     b(p->session_moved)};
+	PGresult *r = NULL;
+	int rc = store_run(c, PHASE_SQL, 10, v, &r);
+
+	if (rc == FUOTA_OK && strcmp(PQcmdTuples(r), "1") != 0)
+		rc = FUOTA_ERR_STATE;
+	PQclear(r);
+	return rc;
+}
+
+/* The devices' moves of p (PHASE_MOVE_SQL), each to the deadline dl. */
+static int phase_moves(PGconn *c, const char *jid, const struct seng_phase *p, const char *dl)
+{
+	int rc = FUOTA_OK;
+
+	for (size_t i = 0; rc == FUOTA_OK && i < p->n_moves; i++) {
+		char fv[24], fi[24], bl[24];
+		const char *v[8] = {jid,
+		                    step_text(p->moves[i].from),
+		                    step_text(p->moves[i].to),
+		                    dl,
+		                    p->moves[i].reason,
+		                    store_i64(fv, p->moves[i].frag_version),
+		                    p->moves[i].by_index ? store_i64(fi, p->moves[i].frag_index)
+		                                         : NULL,
+		                    store_i64(bl, p->moves[i].block)};
+
+		rc = store_run(c, PHASE_MOVE_SQL, 8, v, NULL);
+	}
 	return rc;
 }
 
 int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 {
-	char jid[24], ss[24], nt[24], dl[24];
+	char jid[24], dl[24];
+	const char *v[2] = {jid, p->plan_patch};
 	char *gws = NULL;
 	PGconn *c;
-	PGresult *r = NULL;
 	int rc;
 
 	store_i64(jid, job_id);
-	store_i64(ss, p->session_start_ms);
-	store_i64(nt, p->next_tx_ms);
 	store_i64(dl, p->deadline_ms);
 	for (size_t i = 0; i < p->n_moves; i++)
 		if (!step_text(p->moves[i].from) || !step_text(p->moves[i].to))
@@ -258,103 +347,16 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	rc = begin(c);
 	if (rc == FUOTA_OK)
 		rc = store_lease_hold(c, job_id, &p->lease);
-	if (rc != FUOTA_OK)
-		goto out;
-	{
-		char to[24];
-		const char *v[10] = {jid,
-		                     engine_phase_name(p->from_phase),
-		                     engine_phase_name(p->to_phase),
-		                     b(p->set_session_start),
-		                     ss,
-		                     b(p->set_next_tx),
-		                     nt,
-		                     gws,
-		                     p->set_session_timeout ? store_i64(to, p->session_timeout)
-		                                            : NULL,
-		                     b(p->session_moved)};
-
-		rc = store_run(
-		        c,
-		        "UPDATE engine_job SET phase = $3, "
-		        "session_start_ms = CASE WHEN $4 THEN $5::bigint ELSE session_start_ms "
-		        "END, "
-		        "next_tx_ms = CASE WHEN $6 THEN $7::bigint ELSE next_tx_ms END, "
-		        "gateways = coalesce($8::text[], gateways), "
-		        "session_timeout = coalesce($9::smallint, session_timeout), "
-		        "session_moves = session_moves + CASE WHEN $10 THEN 1 ELSE 0 END "
-		        "WHERE job_id = $1 AND phase = $2",
-		        10, v, &r);
-		if (rc != FUOTA_OK)
-			goto out;
-		if (strcmp(PQcmdTuples(r), "1") != 0) {
-			rc = FUOTA_ERR_STATE;
-			goto out;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-	for (size_t i = 0; i < p->n_moves; i++) {
-		char fv[24], fi[24], bl[24];
-		const char *v[8] = {jid,
-		                    step_text(p->moves[i].from),
-		                    step_text(p->moves[i].to),
-		                    dl,
-		                    p->moves[i].reason,
-		                    store_i64(fv, p->moves[i].frag_version),
-		                    p->moves[i].by_index ? store_i64(fi, p->moves[i].frag_index)
-		                                         : NULL,
-		                    store_i64(bl, p->moves[i].block)};
-		static const char sql[] =
-		        "WITH u AS (UPDATE job_device SET step = $3, attempts = 0, "
-		        "  deadline = to_timestamp($4::bigint / 1000.0), "
-		        "  failure_reason = coalesce($5, failure_reason), updated_at = now() "
-		        "  WHERE job_id = $1 AND step = $2 "
-		        "  AND ($6::int = 0 OR coalesce(frag_version, 1) = $6) "
-		        "  AND ($7::int IS NULL OR coalesce(frag_index, 0) = $7) "
-		        "  AND ($8::int = 0 OR block_reported = ($8::int > 0)) "
-		        "  RETURNING tenant_id, dev_eui) "
-		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
-		        "SELECT tenant_id, $1, dev_eui, 'device', "
-		        "json_build_object('step', $3::text, 'reason', $5::text) FROM u";
-
-		rc = store_run(c, sql, 8, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	if (p->plan_patch) {
-		const char *v[2] = {jid, p->plan_patch};
-
-		rc = store_run(
-		        c,
-		        "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
-		        "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
-		        "  + ($2::jsonb->>'multicast_timeout_s')::bigint) "
-		        "  || CASE WHEN plan ? 'multicast_duration_s' THEN jsonb_build_object("
-		        "  'multicast_duration_s', (plan->>'multicast_duration_s')::bigint "
-		        "  * ($2::jsonb->>'sessions')::int) ELSE '{}'::jsonb END, "
-		        "updated_at = now() WHERE id = $1",
-		        2, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	if (p->create_sessions) {
-		const char *v[1] = {jid};
-
-		/* A v1 device is one whose frag_version is 1 or unknown, as everywhere else. */
-		rc = store_run(c,
-		               "INSERT INTO engine_session (job_id, frag_index, frag_version) "
-		               "SELECT DISTINCT $1::bigint, coalesce(frag_index, 0), "
-		               "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
-		               "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
-		               "ON CONFLICT (job_id, frag_index) DO NOTHING",
-		               1, v, NULL);
-		if (rc != FUOTA_OK)
-			goto out;
-	}
-	rc = commit(c);
-out:
-	PQclear(r);
+	if (rc == FUOTA_OK)
+		rc = phase_row(c, jid, p, gws);
+	if (rc == FUOTA_OK)
+		rc = phase_moves(c, jid, p, dl);
+	if (rc == FUOTA_OK && p->plan_patch)
+		rc = store_run(c, PHASE_PLAN_SQL, 2, v, NULL);
+	if (rc == FUOTA_OK && p->create_sessions)
+		rc = store_run(c, PHASE_SESSIONS_SQL, 1, v, NULL);
+	if (rc == FUOTA_OK)
+		rc = commit(c);
 	store_release(s, c);
 	free(gws);
 	return rc;

@@ -16,11 +16,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
+#include "fuota/clock.h"
 #include "fuota/err.h"
 #include "fuota/log.h"
 #include "fuota/store.h"
@@ -39,14 +39,6 @@ struct store_listener {
 	pthread_t thread;
 	bool listening; /* as last told to on_state (the thread's own) */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits up to timeout_ms for fd (-1: none) to be readable. 1 readable, 0 not, -1 stop asked. */
 static int wait_for(struct store_listener *l, int fd, int timeout_ms)
@@ -136,11 +128,11 @@ static bool drain(struct store_listener *l, PGconn *c, bool *ping_out)
 /* Serves one connection until it is lost (returns 0) or the listener stops (-1). */
 static int serve(struct store_listener *l, PGconn *c)
 {
-	int64_t due = mono_ms() + PING_EVERY_MS; /* the next ping, or the answer's deadline */
+	int64_t due = fuota_mono_ms() + PING_EVERY_MS; /* the next ping, or the answer's deadline */
 	bool ping_out = false;
 
 	for (;;) {
-		int64_t left = due - mono_ms();
+		int64_t left = due - fuota_mono_ms();
 		int w = wait_for(l, PQsocket(c), left > 0 ? (int)left : 0);
 
 		if (w < 0)
@@ -151,16 +143,16 @@ static int serve(struct store_listener *l, PGconn *c)
 			if (!drain(l, c, &ping_out))
 				return 0;
 			if (was_out && !ping_out)
-				due = mono_ms() + PING_EVERY_MS;
+				due = fuota_mono_ms() + PING_EVERY_MS;
 		}
-		if (mono_ms() < due)
+		if (fuota_mono_ms() < due)
 			continue;
 		if (ping_out)
 			return 0; /* no answer within PING_WAIT_MS */
 		if (!PQsendQuery(c, "SELECT 1") || PQflush(c) < 0)
 			return 0;
 		ping_out = true;
-		due = mono_ms() + PING_WAIT_MS;
+		due = fuota_mono_ms() + PING_WAIT_MS;
 	}
 }
 

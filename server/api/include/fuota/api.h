@@ -11,6 +11,8 @@
 #include "fuota/cfg.h"
 #include "fuota/store.h"
 
+struct api_error;
+
 struct api_ctx;
 
 enum api_kv_kind { API_KV_HEADER, API_KV_QUERY };
@@ -55,6 +57,8 @@ void api_handle(struct api_ctx *a, const struct api_request *req, struct api_res
  * 413, framing, the query); field (NULL: none) names the offending parameter. */
 void api_error_response(struct api_response *resp, int status, const char *code, const char *field,
                         const char *message);
+/* The same from e, its Retry-After included (a 503 of api_error_unavailable). */
+void api_error_response_of(struct api_response *resp, const struct api_error *e);
 
 /* The route table, for the OpenAPI completeness test: i in 0 .. api_route_count() - 1. */
 size_t api_route_count(void);

@@ -25,6 +25,12 @@ int api_error_set(struct api_error *e, int status, const char *code, const char 
 int api_error_field(struct api_error *e, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Every 503 fuotad answers: status 503, code, the message, and a Retry-After of
+ * API_RETRY_AFTER_S, so that a client sees one shape whatever is unavailable (the database, the
+ * readiness, a configuration, the live streams while fuotad stops). Returns 503. */
+int api_error_unavailable(struct api_error *e, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* The one mapping of a store or engine return code (not FUOTA_OK) to what the client is told,
  * about `what` ("job", "device", ...): NOT_FOUND 404 not_found, CONFLICT 409 conflict, STATE
  * 409 invalid_state, UNAVAILABLE 503 database_unavailable with a Retry-After of

@@ -159,11 +159,13 @@ STORE_MUST_CHECK int store_device_list(struct store *s, int64_t tenant, const ch
                                        char **json);
 STORE_MUST_CHECK int store_device_get(struct store *s, int64_t tenant, const char *dev_eui,
                                       char **json);
-/* The n devices' (lowercase DevEUIs) stacks and fragment limits, for the plan: a JSON array of
- * {dev_eui, stack, max_frags} for those with a limit or a stack other than ts004 (unknown
- * DevEUIs are left out). *json malloc'd. */
-STORE_MUST_CHECK int store_device_limits(struct store *s, int64_t tenant,
-                                         const char (*dev_euis)[17], size_t n, char **json);
+/* What a job's n devices (lowercase DevEUIs) tell its plan, read in one query: {"regions": the
+ * distinct regions (upper case) of the tenant's devices among them, for the job's default region
+ * (job_defaults_region), "limits": [{dev_eui, stack, max_frags}] for those with a fragment limit
+ * or a stack other than ts004} (unknown DevEUIs are left out of both). *json malloc'd.
+ * INVALID_ARG: a DevEUI not 16 lowercase hex digits. */
+STORE_MUST_CHECK int store_job_device_facts(struct store *s, int64_t tenant,
+                                            const char (*dev_euis)[17], size_t n, char **json);
 /* CONFLICT while a job that is not finished includes it (locked first, as firmware is). */
 STORE_MUST_CHECK int store_device_delete(struct store *s, int64_t tenant, const char *dev_eui);
 
@@ -198,8 +200,9 @@ struct store_job_create {
 /* Checks every DevEUI (exists in the tenant, same region as the job) and inserts the job and its
  * devices with one statement each, in one transaction that holds the firmware row (KEY SHARE).
  * On a bad device returns FUOTA_ERR_INVALID_ARG with bad_dev_eui (17 bytes) and why (64 bytes):
- * "unknown" or the device's region. NOT_FOUND: the firmware is not (or no longer) the tenant's.
- * CONFLICT: a device was deleted while the job was being created. */
+ * "malformed" (not 16 lowercase hex digits), "unknown" or the device's region. NOT_FOUND: the
+ * firmware is not (or no longer) the tenant's. CONFLICT: a device was deleted while the job was
+ * being created. */
 STORE_MUST_CHECK int store_job_create(struct store *s, int64_t tenant,
                                       const struct store_job_create *j, char **json,
                                       char *bad_dev_eui, char *why);
@@ -221,11 +224,6 @@ STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t i
  * NOT_FOUND: not the tenant's job. CONFLICT: a device was deleted meanwhile. */
 STORE_MUST_CHECK int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
                                      enum job_retry_verdict *verdict, char *why, size_t cap);
-/* The distinct regions (upper case) of the tenant's devices among the n DevEUIs, for the job's
- * default region (job_defaults_region): a JSON array, *json malloc'd. INVALID_ARG: a DevEUI not
- * 16 lowercase hex digits. */
-STORE_MUST_CHECK int store_device_regions(struct store *s, int64_t tenant,
-                                          const char (*dev_euis)[17], size_t n, char **json);
 /* STATE unless the job is finished (succeeded, failed, cancelled). */
 STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuota/err.h"
-#include "fuota/gw.h"
+#include "fuota/cs_msg.h"
 
 static const char *const code_rates[] = {"CR_UNDEFINED", "CR_4_5", "CR_4_6", "CR_4_7", "CR_4_8"};
 static const char *const crc_names[] = {"NO_CRC", "BAD_CRC", "CRC_OK"};
@@ -53,7 +53,7 @@ static json_t *rx_info(const struct cs_gw_uplink *f)
 	return rx;
 }
 
-int gw_uplink_to_json(const struct cs_gw_uplink *f, char **out, size_t *out_len)
+int cs_gw_uplink_to_json(const struct cs_gw_uplink *f, char **out, size_t *out_len)
 {
 	json_t *o = json_pack("{s:o,s:o,s:o}", "phyPayload", b64(f->phy, f->phy_len), "txInfo",
 	                      tx_info(f), "rxInfo", rx_info(f));
