@@ -384,11 +384,12 @@ static void update_step(struct bh *b, struct gw *g)
 	struct gwq_stats qs;
 
 	update_events(b, g);
-	if (t == MU_START && b->phase == PH_NORMAL) {
+	if ((t == MU_START || t == MU_START_NOW) && b->phase == PH_NORMAL) {
 		b->phase = PH_DRAIN;
-		b->drain_until_ms = now_ms() + 3000;
+		b->drain_until_ms = t == MU_START_NOW ? 0 : now_ms() + 3000;
 		b->next_state_ms = 0;
-		return;
+		if (t == MU_START)
+			return;
 	}
 	gwq_get_stats(gw_queue(g), &qs);
 	if (b->phase == PH_DRAIN &&

@@ -46,10 +46,11 @@ void mu_close(struct mu *m);
 void mu_command(struct mu *m, const char *kind, const void *payload, size_t len, int64_t now_s);
 
 enum mu_tick {
-	MU_IDLE = 0, /* the main loop owns the modem */
-	MU_START,    /* an update wants the modem: take the backhaul down, then mu_go */
-	MU_BUSY,     /* the worker owns the modem */
-	MU_ENDED     /* the worker ended and was joined: bring the backhaul back */
+	MU_IDLE = 0,  /* the main loop owns the modem */
+	MU_START,     /* an update wants the modem: take the backhaul down, then mu_go */
+	MU_START_NOW, /* the same, at once: the module downloads already (uFOTA, §3.7.3) */
+	MU_BUSY,      /* the worker owns the modem */
+	MU_ENDED      /* the worker ended and was joined: bring the backhaul back */
 };
 /* The main loop's turn (the deferral, uFOTA's ack, the worker's end). */
 enum mu_tick mu_tick(struct mu *m, int64_t now_s);
