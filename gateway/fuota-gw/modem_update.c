@@ -27,6 +27,7 @@ struct mu {
 	char id_path[1024], fw_path[1024];
 	int64_t last_id;
 	struct gw_sessions sess;
+	bool have_sess; /* nothing starts before fuotad's windows are known */
 	/* the update fuotad asked for and that has not started (deferred or paused) */
 	bool pending, paused;
 	struct gw_mu_cmd cmd;
@@ -48,6 +49,8 @@ struct mu {
 	char last_state[16];
 	int last_pct;
 	struct gw_modem_update upd;
+	char ver_before[48], ver_after[48]; /* of the manager's last report */
+	char pending_path[1024];
 };
 
 /* ---- Events ---- */
@@ -68,26 +71,29 @@ static void push_json(struct mu *m, char *js)
 static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *state, int pct,
                  int64_t until, const char *error)
 {
-	const struct fwu_status *st = fwu_get_status(m->u);
 	struct gw_mu_event e = {.id = id, .progress = pct, .deferred_until = until};
+	bool refusal = !strcmp(state, "rejected");
 	char *js = NULL;
 	size_t len;
 
 	snprintf(e.state, sizeof(e.state), "%s", state);
 	snprintf(e.method, sizeof(e.method), "%s", fwu_method_name(meth));
-	snprintf(e.fw_before, sizeof(e.fw_before), "%s", st->ver_before);
-	snprintf(e.fw, sizeof(e.fw), "%s", st->state == FWU_S_DONE ? st->ver_after : "");
+	pthread_mutex_lock(&m->lock);
+	snprintf(e.fw_before, sizeof(e.fw_before), "%s", m->ver_before);
+	snprintf(e.fw, sizeof(e.fw), "%s", !strcmp(state, "done") ? m->ver_after : "");
+	pthread_mutex_unlock(&m->lock);
 	snprintf(e.error, sizeof(e.error), "%s", error ? error : "");
 	fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s): %s%s%s\n", id, e.method, state,
 	        error && *error ? ": " : "", error ? error : "");
 	if (gw_mu_event_to_json(&e, &js, &len) == FUOTA_OK)
 		push_json(m, js);
+	if (refusal)
+		return; /* a command refused: the update under way (if any) is unchanged */
 	pthread_mutex_lock(&m->lock);
 	m->upd = (struct gw_modem_update){.id = id, .progress = pct, .active = true};
 	snprintf(m->upd.state, sizeof(m->upd.state), "%s", state);
 	snprintf(m->upd.method, sizeof(m->upd.method), "%s", e.method);
-	if (!strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "cancelled") ||
-	    !strcmp(state, "rejected"))
+	if (!strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "cancelled"))
 		m->upd.active = false;
 	snprintf(m->last_state, sizeof(m->last_state), "%s", state);
 	m->last_pct = pct;
@@ -103,6 +109,11 @@ static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
 	bool news;
 	int pct = st->pct;
 
+	pthread_mutex_lock(&m->lock);
+	if (st->ver_before[0])
+		snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
+	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
+	pthread_mutex_unlock(&m->lock);
 	if (!name || st->method == FWU_M_ROT)
 		return;
 	if (st->state == FWU_S_DONE)
@@ -166,6 +177,41 @@ static void id_write(struct mu *m, int64_t id)
 	    rename(tmp, m->id_path) != 0)
 		fprintf(stderr, "fuota-gw: cannot save the modem command id in %s: %s\n",
 		        m->id_path, strerror(errno));
+}
+
+/* The command of the update that waits (deferred or paused), kept in the state dir so that a
+ * restart goes on waiting for it: its id is handled already. payload NULL: none waits. */
+static void pending_set(struct mu *m, const void *payload, size_t len)
+{
+	char tmp[1100];
+	FILE *f;
+
+	if (!payload) {
+		(void)unlink(m->pending_path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", m->pending_path);
+	if (!(f = fopen(tmp, "w")) || fwrite(payload, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, m->pending_path) != 0)
+		fprintf(stderr, "fuota-gw: cannot save the waiting update in %s\n",
+		        m->pending_path);
+}
+
+static void pending_load(struct mu *m)
+{
+	char buf[2048], err[160];
+	size_t n = 0;
+	FILE *f = fopen(m->pending_path, "r");
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n < sizeof(buf) && gw_mu_cmd_parse(buf, n, &m->cmd, err, sizeof(err)) == FUOTA_OK &&
+	    m->cmd.action == GW_MU_START && m->cmd.method != FWU_M_UFOTA) {
+		m->pending = true;
+		fprintf(stderr, "fuota-gw: modem update %" PRId64 " still waits\n", m->cmd.id);
+	}
 }
 
 /* ---- The worker ---- */
@@ -314,9 +360,18 @@ static int64_t duration(const struct mu *m, enum fwu_method meth, const char *pa
 static void control(struct mu *m, const struct gw_mu_cmd *c)
 {
 	static const int op[] = {0, 0, FWU_UFOTA_PAUSE, FWU_UFOTA_RESUME, FWU_UFOTA_CANCEL};
-	const struct fwu_status *st = fwu_get_status(m->u);
+	const struct fwu_status *st = fwu_get_status(m->u); /* read only while no worker runs */
 
+	if (m->running) {
+		if (m->cur_method == FWU_M_UFOTA)
+			atomic_store(&m->request, op[c->action] + 1);
+		else
+			emit(m, c->id, c->method, "rejected", -1, 0,
+			     "a transfer by the host cannot be paused or cancelled once started");
+		return;
+	}
 	if (m->pending && c->action == GW_MU_CANCEL) {
+		pending_set(m, NULL, 0);
 		m->pending = false;
 		emit(m, m->cmd.id, m->cmd.method, "cancelled", -1, 0, NULL);
 	} else if (m->pending) {
@@ -324,12 +379,10 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 		m->deferred_until = 0;
 		if (m->paused)
 			emit(m, m->cmd.id, m->cmd.method, "paused", -1, 0, NULL);
-	} else if (st->state == FWU_S_ACK_PENDING && c->action == GW_MU_CANCEL && !m->running) {
+	} else if (st->state == FWU_S_ACK_PENDING && c->action == GW_MU_CANCEL) {
 		if (fwu_ufota_ack(m->u, 0) != FUOTA_OK)
 			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
-	} else if (m->running && m->cur_method == FWU_M_UFOTA) {
-		atomic_store(&m->request, op[c->action] + 1);
-	} else if (!m->running && st->method == FWU_M_UFOTA &&
+	} else if (st->method == FWU_M_UFOTA &&
 	           (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED)) {
 		if (fwu_ufota_ctl(m->u, op[c->action]) != FUOTA_OK)
 			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
@@ -338,7 +391,7 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 	}
 }
 
-static void start(struct mu *m, const struct gw_mu_cmd *c)
+static void start(struct mu *m, const struct gw_mu_cmd *c, const void *payload, size_t len)
 {
 	const struct fwu_status *st = fwu_get_status(m->u);
 
@@ -362,6 +415,7 @@ static void start(struct mu *m, const struct gw_mu_cmd *c)
 	m->pending = true;
 	m->paused = false;
 	m->deferred_until = 0;
+	pending_set(m, payload, len);
 }
 
 void mu_command(struct mu *m, const char *kind, const void *payload, size_t len, int64_t now_s)
@@ -377,7 +431,7 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 			return;
 		}
 		m->sess = s;
-		m->deferred_until = 0; /* decide again */
+		m->have_sess = true;
 		fprintf(stderr, "fuota-gw: %zu session windows, guard %" PRId64 " s\n", s.n,
 		        s.guard_s);
 		return;
@@ -392,7 +446,7 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 	}
 	id_write(m, c.id);
 	if (c.action == GW_MU_START)
-		start(m, &c);
+		start(m, &c, payload, len);
 	else
 		control(m, &c);
 }
@@ -433,6 +487,7 @@ static enum mu_tick pending_tick(struct mu *m, int64_t now_s)
 		return MU_IDLE;
 	}
 	m->pending = false;
+	pending_set(m, NULL, 0);
 	m->cur_id = m->cmd.id;
 	m->cur_method = m->cmd.method;
 	m->job = JOB_TRANSFER;
@@ -458,17 +513,19 @@ enum mu_tick mu_tick(struct mu *m, int64_t now_s)
 	}
 	if (m->job == JOB_RESUME)
 		return MU_START;
-	if (st->state == FWU_S_ACK_PENDING && !m->acked) {
-		ack_request(m, now_s);
-		return MU_IDLE;
-	}
 	if (st->method == FWU_M_UFOTA &&
 	    (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_DOWNLOADED ||
 	     !fwu_reset_allowed(st->state))) {
 		/* the module downloads: the backhaul's socket closes before it completes (§3.7.3)
 		 */
 		m->job = JOB_WATCH;
-		return MU_START;
+		return MU_START_NOW;
+	}
+	if (!m->have_sess)
+		return MU_IDLE; /* after a start, the retained windows come with the connection */
+	if (st->state == FWU_S_ACK_PENDING && !m->acked) {
+		ack_request(m, now_s);
+		return MU_IDLE;
 	}
 	return m->pending ? pending_tick(m, now_s) : MU_IDLE;
 }
@@ -487,6 +544,7 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	                        .on_report = on_report};
 	struct fwu_desired d;
 	const struct fwu_status *st;
+	struct sara_info info;
 	int rc;
 
 	*out = NULL;
@@ -499,6 +557,7 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	pthread_mutex_init(&m->lock, NULL);
 	snprintf(m->id_path, sizeof(m->id_path), "%s/modem-command-id", o->state_dir);
 	snprintf(m->fw_path, sizeof(m->fw_path), "%s/modem-update.state", o->state_dir);
+	snprintf(m->pending_path, sizeof(m->pending_path), "%s/modem-update.waiting", o->state_dir);
 	m->last_id = id_read(m->id_path);
 	fc.state_path = m->fw_path;
 	fc.install_timeout_ms = o->install_timeout_s * 1000u;
@@ -518,6 +577,9 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	d.urcs_install = o->ufota_ack;
 	(void)fwu_set_desired(m->u, &d);
 	st = fwu_get_status(m->u);
+	if (sara_info(s, &info) == FUOTA_OK) /* firmwareBefore of the events until the next */
+		snprintf(m->ver_before, sizeof(m->ver_before), "%s,%s", info.fw, info.app);
+	pending_load(m);
 	if (!fwu_reset_allowed(st->state) || fwu_update_under_way(st, st->method))
 		m->job = JOB_RESUME; /* fuota-gw restarted mid-update: the manager goes on */
 	else if (o->ufota_ack && (fwu_ufota_enable(m->u) != FUOTA_OK ||

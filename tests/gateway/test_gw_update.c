@@ -6,6 +6,9 @@
  *             the install; every uplink fuota-gw acked arrives afterwards, in order; the settings
  *             the update erased (the APN) are back; the new firmware shows in state/modem and
  *             the update flag came and went; the retained command is not run twice
+ *   control   an update deferred behind a long window still waits after fuota-gw is killed
+ *             and restarted; then cancelled; a malformed command and an old id are ignored, a
+ *             pause with nothing to pause is rejected, and the update flag goes away
  *   ufota     a u-blox server's uFOTA request during a session window (wait-for-ack mode):
  *             acked with +UFOTAACK delayed past the window and its guard, so the download (and
  *             the backhaul's drop) starts only after it, and the update completes */
@@ -339,6 +342,73 @@ static void test_ufota(void **state)
 	            at_log_line("+UFOTASTAT: 1,0,0", "+UFOTASTAT: 2,2,100"));
 }
 
+static bool cancelled(const struct obs *o)
+{
+	(void)o;
+	return count_state("cancelled") >= 1;
+}
+
+static bool rejected(const struct obs *o)
+{
+	(void)o;
+	return count_state("rejected") >= 1;
+}
+
+static bool deferred_twice(const struct obs *o)
+{
+	(void)o;
+	return count_state("deferred") >= 2;
+}
+
+static bool unflagged(const struct obs *o)
+{
+	return !o->modem_flagged;
+}
+
+/* Commands around an update that waits, across a restart of fuota-gw. */
+static void test_control(void **state)
+{
+	char pkg[300], cmd[512];
+	int64_t now;
+	unsigned port;
+
+	(void)state;
+	rig_gw_start(&rig, 0, gw_args);
+	port = rig.gw_port;
+	rig_sim_start(&rig, "40", "2");
+	assert_true(watch(40000, flowing));
+	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
+	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	now = (int64_t)time(NULL);
+	publish_window(now + 2, now + 3600);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":7,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+	assert_true(watch(10000, deferred));
+	assert_int_equal(obs.deferred_until, now + 3600 + GUARD);
+	assert_true(watch(5000, flagged));
+	/* killed and restarted: the update still waits (its id was handled, the command kept) */
+	rig_stop_pid(&rig.gw, SIGKILL);
+	rig.gw_port = 0;
+	rig_gw_start(&rig, port, gw_args);
+	assert_true(watch(30000, deferred_twice));
+	assert_int_equal(obs.ids[obs.n_events - 1], 7);
+	rig_publish(&rig, "command/modem-update", "{\"id\":8,\"action\":\"start\"", false);
+	rig_publish(&rig, "command/modem-update", "{\"id\":6,\"action\":\"cancel\"}", false);
+	rig_publish(&rig, "command/modem-update", "{\"id\":9,\"action\":\"cancel\"}", true);
+	assert_true(watch(10000, cancelled));
+	assert_int_equal(obs.ids[obs.n_events - 1], 7);
+	assert_true(watch(5000, unflagged));
+	rig_publish(&rig, "command/modem-update", "{\"id\":10,\"action\":\"pause\"}", true);
+	assert_true(watch(10000, rejected));
+	assert_int_equal(obs.ids[obs.n_events - 1], 10);
+	watch(2000, NULL);
+	/* nothing started, nothing more said: the malformed and the old command were ignored */
+	assert_int_equal(count_state("starting"), 0);
+	assert_int_equal(obs.n_events, 4);
+	assert_false(obs.modem_flagged);
+}
+
 static int setup(void **state)
 {
 	static const char *const args[] = {"--boot-ms",
@@ -372,11 +442,12 @@ int main(int argc, char **argv)
 	const struct CMUnitTest all[] = {
 	        cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ufota, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 	};
-	static const char *const names[] = {"deferred", "ufota"};
+	static const char *const names[] = {"deferred", "ufota", "control"};
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; argc > 1 && i < 2; i++)
+	for (size_t i = 0; argc > 1 && i < 3; i++)
 		if (!strcmp(argv[1], names[i]))
 			return _cmocka_run_group_tests(names[i], &all[i], 1, NULL, NULL);
 	return cmocka_run_group_tests(all, NULL, NULL);
