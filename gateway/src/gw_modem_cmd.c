@@ -1,28 +1,14 @@
 /* fuotad's modem-update commands and fuota-gw's events (gw_modem_cmd.h). */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuota/err.h"
 #include "fuota/gw_modem_cmd.h"
+#include "sudp_private.h"
 
 #define UNIX_MAX INT64_C(1) << 40 /* far past any real date; keeps sums from overflowing */
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FUOTA_ERR_MALFORMED;
-}
 
 /* Printable ASCII without a quote or backslash: the value goes into an AT command. */
 static bool clean(const char *s)
@@ -31,6 +17,26 @@ static bool clean(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
 			return false;
 	return true;
+}
+
+/* buf as JSON handed to fields, which fills out (out_size bytes, zeroed first and again on an
+ * error: never half-read). */
+static int parse(const char *buf, size_t len, void *out, size_t out_size,
+                 int (*fields)(json_t *j, void *out, char *err, size_t errlen), char *err,
+                 size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	int rc;
+
+	memset(out, 0, out_size);
+	if (!j)
+		return sudp_fail(err, errlen, "not JSON: %s", je.text);
+	rc = fields(j, out, err, errlen);
+	json_decref(j);
+	if (rc != FUOTA_OK)
+		memset(out, 0, out_size);
+	return rc;
 }
 
 /* An optional string field into out[cap]: 0, or -1 when present and not a clean string that
@@ -94,59 +100,50 @@ static int check_start(const struct gw_mu_cmd *c, char *err, size_t errlen)
 	case FWU_M_HTTP:
 	case FWU_M_FTP:
 		if (gw_url_parse(c->url, &u) != FUOTA_OK || u.ftp != (c->method == FWU_M_FTP))
-			return bad(err, errlen, "url: an %s:// url is required",
-			           c->method == FWU_M_FTP ? "ftp" : "http");
+			return sudp_fail(err, errlen, "url: an %s:// url is required",
+			                 c->method == FWU_M_FTP ? "ftp" : "http");
 		if (!c->md5[0])
-			return bad(err, errlen, "md5: required for %s",
-			           c->method == FWU_M_FTP ? "ftp" : "http");
+			return sudp_fail(err, errlen, "md5: required for %s",
+			                 c->method == FWU_M_FTP ? "ftp" : "http");
 		return FUOTA_OK;
 	case FWU_M_FOAT:
 	case FWU_M_UART:
 		if (c->package[0] != '/')
-			return bad(err, errlen, "package: an absolute path is required");
+			return sudp_fail(err, errlen, "package: an absolute path is required");
 		return FUOTA_OK;
 	case FWU_M_UFOTA: return FUOTA_OK;
-	default: return bad(err, errlen, "method: required to start");
+	default: return sudp_fail(err, errlen, "method: required to start");
 	}
 }
 
-static int cmd_fields(json_t *j, struct gw_mu_cmd *c, char *err, size_t errlen)
+static int cmd_fields(json_t *j, void *out, char *err, size_t errlen)
 {
+	struct gw_mu_cmd *c = out;
 	json_t *id = json_object_get(j, "id"), *a = json_object_get(j, "action"),
 	       *m = json_object_get(j, "method");
 
 	if (!json_is_object(j))
-		return bad(err, errlen, "not a JSON object");
+		return sudp_fail(err, errlen, "not a JSON object");
 	if (!json_is_integer(id) || json_integer_value(id) <= 0)
-		return bad(err, errlen, "id: a positive integer is required");
+		return sudp_fail(err, errlen, "id: a positive integer is required");
 	c->id = json_integer_value(id);
 	if (!json_is_string(a) || parse_action(json_string_value(a), &c->action) != 0)
-		return bad(err, errlen, "action: start, pause, resume or cancel");
+		return sudp_fail(err, errlen, "action: start, pause, resume or cancel");
 	if (m && (!json_is_string(m) || parse_method(json_string_value(m), &c->method) != 0))
-		return bad(err, errlen, "method: ufota, foat, http, ftp or uart");
+		return sudp_fail(err, errlen, "method: ufota, foat, http, ftp or uart");
 	if (opt_str(j, "url", c->url, sizeof(c->url)) != 0)
-		return bad(err, errlen, "url: a string of printable characters, no quote");
+		return sudp_fail(err, errlen, "url: a string of printable characters, no quote");
 	if (opt_str(j, "package", c->package, sizeof(c->package)) != 0)
-		return bad(err, errlen, "package: a string of printable characters, no quote");
+		return sudp_fail(err, errlen,
+		                 "package: a string of printable characters, no quote");
 	if (opt_str(j, "md5", c->md5, sizeof(c->md5)) != 0 || (c->md5[0] && !hex32(c->md5)))
-		return bad(err, errlen, "md5: 32 hex digits");
+		return sudp_fail(err, errlen, "md5: 32 hex digits");
 	return c->action == GW_MU_START ? check_start(c, err, errlen) : FUOTA_OK;
 }
 
 int gw_mu_cmd_parse(const char *buf, size_t len, struct gw_mu_cmd *out, char *err, size_t errlen)
 {
-	json_error_t je;
-	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!j)
-		return bad(err, errlen, "not JSON: %s", je.text);
-	rc = cmd_fields(j, out, err, errlen);
-	json_decref(j);
-	if (rc != FUOTA_OK)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return parse(buf, len, out, sizeof(*out), cmd_fields, err, errlen);
 }
 
 int gw_url_parse(const char *url, struct gw_url *out)
@@ -185,34 +182,36 @@ static int window(json_t *w, struct gw_window *out, size_t i, char *err, size_t 
 	json_t *s = json_object_get(w, "start"), *e = json_object_get(w, "end");
 
 	if (!json_is_object(w) || !json_is_integer(s) || !json_is_integer(e))
-		return bad(err, errlen, "windows[%zu]: start and end (unix seconds) required", i);
+		return sudp_fail(err, errlen, "windows[%zu]: start and end (unix seconds) required",
+		                 i);
 	out->start = json_integer_value(s);
 	out->end = json_integer_value(e);
 	if (out->start < 0 || out->end < out->start || out->end > UNIX_MAX)
-		return bad(err, errlen, "windows[%zu]: 0 <= start <= end required", i);
+		return sudp_fail(err, errlen, "windows[%zu]: 0 <= start <= end required", i);
 	if (opt_str(w, "job", out->job, sizeof(out->job)) != 0)
-		return bad(err, errlen, "windows[%zu]: job: a short string", i);
+		return sudp_fail(err, errlen, "windows[%zu]: job: a short string", i);
 	return FUOTA_OK;
 }
 
-static int sessions_fields(json_t *j, struct gw_sessions *s, char *err, size_t errlen)
+static int sessions_fields(json_t *j, void *out, char *err, size_t errlen)
 {
+	struct gw_sessions *s = out;
 	json_t *g = json_object_get(j, "guardS"), *ws = json_object_get(j, "windows");
 	size_t i;
 	json_t *w;
 
 	if (!json_is_object(j))
-		return bad(err, errlen, "not a JSON object");
+		return sudp_fail(err, errlen, "not a JSON object");
 	s->guard_s = 120;
 	if (g &&
 	    (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 86400))
-		return bad(err, errlen, "guardS: 0..86400 seconds");
+		return sudp_fail(err, errlen, "guardS: 0..86400 seconds");
 	if (g)
 		s->guard_s = json_integer_value(g);
 	if (!json_is_array(ws))
-		return bad(err, errlen, "windows: an array is required");
+		return sudp_fail(err, errlen, "windows: an array is required");
 	if (json_array_size(ws) > GW_WINDOWS_MAX)
-		return bad(err, errlen, "windows: more than %d", GW_WINDOWS_MAX);
+		return sudp_fail(err, errlen, "windows: more than %d", GW_WINDOWS_MAX);
 	json_array_foreach(ws, i, w)
 	{
 		int rc = window(w, &s->w[i], i, err, errlen);
@@ -227,18 +226,7 @@ static int sessions_fields(json_t *j, struct gw_sessions *s, char *err, size_t e
 int gw_sessions_parse(const char *buf, size_t len, struct gw_sessions *out, char *err,
                       size_t errlen)
 {
-	json_error_t je;
-	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!j)
-		return bad(err, errlen, "not JSON: %s", je.text);
-	rc = sessions_fields(j, out, err, errlen);
-	json_decref(j);
-	if (rc != FUOTA_OK)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return parse(buf, len, out, sizeof(*out), sessions_fields, err, errlen);
 }
 
 int64_t gw_mu_earliest(const struct gw_sessions *s, int64_t duration_s, int64_t now_s)
