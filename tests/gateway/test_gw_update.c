@@ -9,6 +9,9 @@
  *   control   an update deferred behind a long window still waits after fuota-gw is killed
  *             and restarted; then cancelled; a malformed command and an old id are ignored, a
  *             pause with nothing to pause is rejected, and the update flag goes away
+ *   http      an http update with no window near starts at once: downloaded by the module into
+ *             its FOAT area (MD5 checked), installed; fuota-gw's own HTTP credentials are used
+ *             and the password appears in no log
  *   ufota     a u-blox server's uFOTA request during a session window (wait-for-ack mode):
  *             acked with +UFOTAACK delayed past the window and its guard, so the download (and
  *             the backhaul's drop) starts only after it, and the update completes */
@@ -409,6 +412,60 @@ static void test_control(void **state)
 	assert_false(obs.modem_flagged);
 }
 
+static bool file_has(const char *name, const char *what)
+{
+	char path[300], buf[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", rig.dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (!found && fgets(buf, sizeof(buf), f))
+		found = strstr(buf, what) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* An http update, started at once. */
+static void test_http(void **state)
+{
+	static const char *const args[] = {
+	        "--install-s", "3",           "--download-s", "2", "--modem-poll-ms",
+	        "300",         "--http-user", "fuota",        NULL};
+	const char *secret = "pw-never-in-a-log-4711";
+	char pkg[300], cmd[512], md5[40] = "", line[600];
+	FILE *p;
+
+	(void)state;
+	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01", NEW_FW,
+	              8000);
+	snprintf(line, sizeof(line), "md5sum %s", pkg);
+	p = popen(line, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%32s", md5), 1);
+	pclose(p);
+	setenv("FUOTA_GW_HTTP_PASSWORD", secret, 1);
+	rig_gw_start(&rig, 0, args);
+	rig_sim_start(&rig, "30", "2");
+	assert_true(watch(40000, flowing));
+	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":3,\"action\":\"start\",\"method\":\"http\","
+	         "\"url\":\"http://fw.example:8080/delta.upd\",\"md5\":\"%s\"}",
+	         md5);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+	assert_true(watch(60000, updated));
+	assert_string_equal(obs.fw_after, NEW_FW);
+	assert_int_equal(count_state("deferred"), 0);
+	assert_true(count_state("downloading") >= 1);
+	assert_int_equal(count_state("failed"), 0);
+	assert_true(file_has("at.log", "AT+UHTTPC=0,100,\"/delta.upd\""));
+	assert_true(file_has("at.log", "fw.example"));
+	assert_false(file_has("at.log", secret));
+	assert_false(file_has("gw.log", secret));
+}
+
 static int setup(void **state)
 {
 	static const char *const args[] = {"--boot-ms",
@@ -443,11 +500,12 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ufota, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 	};
-	static const char *const names[] = {"deferred", "ufota", "control"};
+	static const char *const names[] = {"deferred", "ufota", "control", "http"};
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; argc > 1 && i < 3; i++)
+	for (size_t i = 0; argc > 1 && i < 4; i++)
 		if (!strcmp(argv[1], names[i]))
 			return _cmocka_run_group_tests(names[i], &all[i], 1, NULL, NULL);
 	return cmocka_run_group_tests(all, NULL, NULL);
