@@ -318,6 +318,10 @@ static void *worker(void *arg)
 	if (sara_boot(m->s, 30000) != FUOTA_OK || sara_cgev_enable(m->s) != FUOTA_OK ||
 	    sara_register(m->s, m->o.apn, 180000, NULL) != FUOTA_OK)
 		fprintf(stderr, "fuota-gw: modem after the update: %s\n", sara_last_error(m->s));
+	/* an update erases the NVM, +UFOTACONFIG's mode with it: without wait-for-ack the next
+	 * server campaign would download and install inside a session */
+	if (m->o.ufota_ack && fwu_ufota_config(m->u, 2) != FUOTA_OK)
+		fprintf(stderr, "fuota-gw: uFOTA wait-for-ack mode: %s\n", fwu_last_error(m->u));
 	atomic_store(&m->done, true);
 	return NULL;
 }

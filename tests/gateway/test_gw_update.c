@@ -343,6 +343,8 @@ static void test_ufota(void **state)
 	/* the backhaul's socket closed once the download began, before it completed (§3.7.3) */
 	assert_true(at_log_line("+UFOTASTAT: 1,0,0", "> AT+USOCL=") <
 	            at_log_line("+UFOTASTAT: 1,0,0", "+UFOTASTAT: 2,2,100"));
+	/* wait-for-ack mode set again after the update erased it */
+	assert_true(at_log_line("+UFOTASTAT: 2,2,100", "> AT+UFOTACONFIG=721,2,255") < 1L << 30);
 }
 
 static bool cancelled(const struct obs *o)
