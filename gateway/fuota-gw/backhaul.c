@@ -73,20 +73,31 @@ static int modem_up(struct bh *b)
 	                        .remote_port = b->o.broker_port,
 	                        .cid = 1};
 	struct mu_opts mo = b->o.mu;
+	bool away = mu_module_away(mo.state_dir);
 	int stat = -1, err;
 
+	b->ro = ro;
 	if ((err = cell_serial_open_tty(&b->ser, b->o.modem, b->o.baud)) != FUOTA_OK ||
 	    (err = at_create(&ac, &b->at)) != FUOTA_OK)
 		return err;
 	sc.at = b->at;
-	if ((err = sara_create(&sc, &b->s)) != FUOTA_OK || (err = sara_boot(b->s, 30000)) != 0)
+	if ((err = sara_create(&sc, &b->s)) != FUOTA_OK ||
+	    (!away && (err = sara_boot(b->s, 30000)) != 0))
 		return err;
-	(void)sara_info(b->s, &b->info);
+	if (!away)
+		(void)sara_info(b->s, &b->info);
 	mo.apn = b->o.apn;
 	mo.baud = b->o.baud;
 	if ((err = mu_open(&mo, b->s, b->at, &b->ser, &b->mu)) != FUOTA_OK) {
 		fprintf(stderr, "fuota-gw: modem update manager: %s\n", fuota_strerror(err));
 		return err;
+	}
+	if (away) {
+		/* fuota-gw restarted while the module installs: the update goes on first, and
+		 * the relay starts after it (update_step) */
+		fprintf(stderr, "fuota-gw: the modem installs an update: backhaul after it\n");
+		b->phase = PH_DRAIN;
+		return FUOTA_OK;
 	}
 	if ((err = sara_cgev_enable(b->s)) != FUOTA_OK ||
 	    (err = sara_register(b->s, b->o.apn, 180000, &stat)) != FUOTA_OK) {
@@ -101,7 +112,6 @@ static int modem_up(struct bh *b)
 	(void)sara_pdp_down(b->s, 0);
 	if ((err = relay_create(&ro, b->s, &b->relay)) != FUOTA_OK)
 		return err;
-	b->ro = ro;
 	b->ro.listen_port = relay_port(b->relay); /* the same port again after an update */
 	return FUOTA_OK;
 }
@@ -407,6 +417,8 @@ static void update_step(struct bh *b, struct gw *g)
 		if (relay_create(&b->ro, b->s, &b->relay) != FUOTA_OK)
 			fprintf(stderr, "fuota-gw: relay: cannot listen again on port %u\n",
 			        (unsigned)b->ro.listen_port);
+		else
+			b->ro.listen_port = relay_port(b->relay);
 		b->phase = PH_NORMAL;
 		b->next_state_ms = 0;
 		fprintf(stderr, "fuota-gw: backhaul back after the modem update, firmware %s\n",
@@ -428,7 +440,7 @@ void bh_step(struct bh *b, struct gw *g, uint32_t wait_ms)
 		update_step(b, g);
 	if (!b->mq && !b->gw_id[0] && gw_gateway_id(g))
 		snprintf(b->gw_id, sizeof(b->gw_id), "%s", gw_gateway_id(g));
-	if (!b->mq && b->gw_id[0])
+	if (!b->mq && b->gw_id[0] && (!b->modem || b->relay))
 		mqtt_start(b);
 	if (!b->mq)
 		return;

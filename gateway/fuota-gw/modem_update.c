@@ -51,6 +51,7 @@ struct mu {
 	struct gw_modem_update upd;
 	char ver_before[48], ver_after[48]; /* of the manager's last report */
 	char pending_path[1024];
+	char cur_path[1024]; /* the id of the update under way, for a restart */
 };
 
 /* ---- Events ---- */
@@ -165,18 +166,23 @@ static int64_t id_read(const char *path)
 	return v;
 }
 
-static void id_write(struct mu *m, int64_t id)
+static void id_save(const char *path, int64_t id)
 {
 	char tmp[1100], buf[32];
 	int fd, n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", id);
 
-	m->last_id = id;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", m->id_path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0 || close(fd) != 0 ||
-	    rename(tmp, m->id_path) != 0)
-		fprintf(stderr, "fuota-gw: cannot save the modem command id in %s: %s\n",
-		        m->id_path, strerror(errno));
+	    rename(tmp, path) != 0)
+		fprintf(stderr, "fuota-gw: cannot save a modem command id in %s: %s\n", path,
+		        strerror(errno));
+}
+
+static void id_write(struct mu *m, int64_t id)
+{
+	m->last_id = id;
+	id_save(m->id_path, id);
 }
 
 /* The command of the update that waits (deferred or paused), kept in the state dir so that a
@@ -328,6 +334,7 @@ static void *worker(void *arg)
 
 void mu_go(struct mu *m)
 {
+	id_save(m->cur_path, m->cur_id);
 	atomic_store(&m->done, false);
 	atomic_store(&m->request, 0);
 	if (pthread_create(&m->th, NULL, worker, m) != 0) {
@@ -510,6 +517,7 @@ enum mu_tick mu_tick(struct mu *m, int64_t now_s)
 		m->running = false;
 		m->job = JOB_NONE;
 		m->acked = false;
+		(void)unlink(m->cur_path);
 		if (!terminal(m->last_state))
 			emit(m, m->cur_id, m->cur_method, "failed", -1, 0,
 			     *fwu_last_error(m->u) ? fwu_last_error(m->u) : "stopped");
@@ -536,6 +544,43 @@ enum mu_tick mu_tick(struct mu *m, int64_t now_s)
 
 /* ---- Open and close ---- */
 
+bool mu_module_away(const char *state_dir)
+{
+	char path[1024];
+	struct fwu_status st;
+	struct fwu_desired d;
+
+	snprintf(path, sizeof(path), "%s/modem-update.state", state_dir);
+	return fwu_file_read(path, &st, &d) == FUOTA_OK && !fwu_reset_allowed(st.state);
+}
+
+/* What an earlier run left: an update under way (the manager goes on with it, under its id),
+ * one that ended while no fuota-gw ran (its last event now), or one that waits. */
+static void recover(struct mu *m)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+	int64_t cur = id_read(m->cur_path);
+	struct sara_info info;
+
+	snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
+	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
+	if (!fwu_reset_allowed(st->state) || fwu_update_under_way(st, st->method)) {
+		m->job = JOB_RESUME;
+		m->cur_id = cur;
+		m->cur_method = st->method;
+		fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s) under way: going on\n",
+		        cur, fwu_method_name(st->method));
+		return;
+	}
+	if (cur > 0 && (st->state == FWU_S_DONE || st->state == FWU_S_FAILED))
+		emit(m, cur, st->method, gw_mu_state_of(st), st->state == FWU_S_DONE ? 100 : -1, 0,
+		     st->state == FWU_S_FAILED ? fwu_fail_name(st->fail) : NULL);
+	(void)unlink(m->cur_path);
+	if (sara_info(m->s, &info) == FUOTA_OK) /* firmwareBefore of the events until the next */
+		snprintf(m->ver_before, sizeof(m->ver_before), "%s,%s", info.fw, info.app);
+	pending_load(m);
+}
+
 int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
             struct mu **out)
 {
@@ -548,7 +593,6 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	                        .on_report = on_report};
 	struct fwu_desired d;
 	const struct fwu_status *st;
-	struct sara_info info;
 	int rc;
 
 	*out = NULL;
@@ -562,6 +606,7 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	snprintf(m->id_path, sizeof(m->id_path), "%s/modem-command-id", o->state_dir);
 	snprintf(m->fw_path, sizeof(m->fw_path), "%s/modem-update.state", o->state_dir);
 	snprintf(m->pending_path, sizeof(m->pending_path), "%s/modem-update.waiting", o->state_dir);
+	snprintf(m->cur_path, sizeof(m->cur_path), "%s/modem-update.current", o->state_dir);
 	m->last_id = id_read(m->id_path);
 	fc.state_path = m->fw_path;
 	fc.install_timeout_ms = o->install_timeout_s * 1000u;
@@ -581,13 +626,10 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	d.urcs_install = o->ufota_ack;
 	(void)fwu_set_desired(m->u, &d);
 	st = fwu_get_status(m->u);
-	if (sara_info(s, &info) == FUOTA_OK) /* firmwareBefore of the events until the next */
-		snprintf(m->ver_before, sizeof(m->ver_before), "%s,%s", info.fw, info.app);
-	pending_load(m);
-	if (!fwu_reset_allowed(st->state) || fwu_update_under_way(st, st->method))
-		m->job = JOB_RESUME; /* fuota-gw restarted mid-update: the manager goes on */
-	else if (o->ufota_ack && (fwu_ufota_enable(m->u) != FUOTA_OK ||
-	                          (st->ufota_mode != 2 && fwu_ufota_config(m->u, 2) != FUOTA_OK)))
+	recover(m);
+	if (m->job != JOB_RESUME && o->ufota_ack &&
+	    (fwu_ufota_enable(m->u) != FUOTA_OK ||
+	     (st->ufota_mode != 2 && fwu_ufota_config(m->u, 2) != FUOTA_OK)))
 		fprintf(stderr, "fuota-gw: uFOTA wait-for-ack mode: %s\n", fwu_last_error(m->u));
 	*out = m;
 	return FUOTA_OK;

@@ -35,7 +35,13 @@ struct mu_opts {
 
 struct mu;
 
-/* Opens the manager on the driver s (booted), reads the last id, sets uFOTA's mode. */
+/* Whether the manager's state file in state_dir says the module installs (it answers no AT
+ * and must not be reset): the caller then neither boots nor registers it, opens the manager
+ * and lets mu_tick resume the update before the backhaul starts. */
+bool mu_module_away(const char *state_dir);
+/* Opens the manager on the driver s (booted unless mu_module_away), reads the last id, sets
+ * uFOTA's mode, and takes up what an earlier run left (an update under way is resumed by the
+ * first mu_tick). */
 int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
             struct mu **out);
 /* Waits for a running update to end (never interrupts an install), then frees. NULL ok. */

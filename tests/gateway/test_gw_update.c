@@ -12,6 +12,9 @@
  *   http      an http update with no window near starts at once: downloaded by the module into
  *             its FOAT area (MD5 checked), installed; fuota-gw's own HTTP credentials are used
  *             and the password appears in no log
+ *   restart   fuota-gw killed with SIGKILL while the module installs: restarted, it neither boots
+ *             nor resets the module, follows the install to its end, reports it done under
+ *             the command's id and brings the backhaul back
  *   ufota     a u-blox server's uFOTA request during a session window (wait-for-ack mode):
  *             acked with +UFOTAACK delayed past the window and its guard, so the download (and
  *             the backhaul's drop) starts only after it, and the update completes */
@@ -468,6 +471,47 @@ static void test_http(void **state)
 	assert_false(file_has("gw.log", secret));
 }
 
+static bool id11_done(const struct obs *o)
+{
+	for (size_t i = 0; i < o->n_events; i++)
+		if (!strcmp(o->states[i], "done") && o->ids[i] == 11)
+			return updated(o);
+	return false;
+}
+
+/* SIGKILL mid-install, then a restart. */
+static void test_restart(void **state)
+{
+	char pkg[300], cmd[512];
+	unsigned port;
+
+	(void)state;
+	rig_gw_start(&rig, 0, gw_args);
+	port = rig.gw_port;
+	rig_sim_start(&rig, "40", "2");
+	assert_true(watch(40000, flowing));
+	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
+	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":11,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+	for (long t = rig_now_ms() + 30000; rig_now_ms() < t && !file_has("gw.log", "installing");)
+		usleep(20000);
+	assert_true(file_has("gw.log", "(uart): installing"));
+	/* "installing" is said before +UFWINSTALL goes (written ahead): 1 s into the 3 s install */
+	usleep(1000000);
+	rig_stop_pid(&rig.gw, SIGKILL);
+	rig.gw_port = 0;
+	rig_gw_start(&rig, port, gw_args);
+	assert_true(watch(60000, id11_done));
+	assert_string_equal(obs.fw_after, NEW_FW);
+	assert_int_equal(count_state("failed"), 0);
+	assert_int_equal(count_state("starting"), 1);
+	assert_true(file_has("gw.log", "the modem installs an update"));
+	assert_true(nvm_has("cgdcont1 IP fuota.test"));
+}
+
 static int setup(void **state)
 {
 	static const char *const args[] = {"--boot-ms",
@@ -503,11 +547,12 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_ufota, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_http, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	};
-	static const char *const names[] = {"deferred", "ufota", "control", "http"};
+	static const char *const names[] = {"deferred", "ufota", "control", "http", "restart"};
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; argc > 1 && i < 4; i++)
+	for (size_t i = 0; argc > 1 && i < 5; i++)
 		if (!strcmp(argv[1], names[i]))
 			return _cmocka_run_group_tests(names[i], &all[i], 1, NULL, NULL);
 	return cmocka_run_group_tests(all, NULL, NULL);
