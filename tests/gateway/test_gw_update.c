@@ -235,26 +235,42 @@ static const char *const gw_args[] = {
         "--apn", "fuota.test",      "--install-s", "3", "--download-s",
         "2",     "--modem-poll-ms", "300",         NULL};
 
+/* fuota-gw (its port in *port) and fuota-sim's devices flowing, and a uart package at pkg. */
+static void start_uart(const char *devices, unsigned *port, char *pkg, size_t cap)
+{
+	rig_gw_start(&rig, 0, gw_args);
+	*port = rig.gw_port;
+	rig_sim_start(&rig, "40", devices);
+	assert_true(watch(40000, flowing));
+	snprintf(pkg, cap, "%s/delta.upd", rig.dir);
+	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+}
+
+/* command/modem-update (retained): a uart start of pkg. */
+static void publish_uart(int id, const char *pkg)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":%d,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", id,
+	         pkg);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+}
+
 /* (a) A uart update asked while a window is near. */
 static void test_deferred(void **state)
 {
-	char pkg[300], cmd[512];
+	char pkg[300];
 	int64_t now, end;
-	unsigned acked, sent;
+	unsigned acked, sent, port;
 	int status;
 
 	(void)state;
-	rig_gw_start(&rig, 0, gw_args);
-	rig_sim_start(&rig, "40", "3");
-	assert_true(watch(40000, flowing));
-	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
-	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	start_uart("3", &port, pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
 	end = now + 7;
 	publish_window(now + 3, end);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"id\":5,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
-	rig_publish(&rig, "command/modem-update", cmd, true);
+	publish_uart(5, pkg);
 	assert_true(watch(10000, deferred));
 	assert_int_equal(obs.deferred_until, end + GUARD);
 	assert_true(watch(5000, flagged)); /* state/modem says an update is coming */
@@ -376,22 +392,15 @@ static bool unflagged(const struct obs *o)
 /* Commands around an update that waits, across a restart of fuota-gw. */
 static void test_control(void **state)
 {
-	char pkg[300], cmd[512];
+	char pkg[300];
 	int64_t now;
 	unsigned port;
 
 	(void)state;
-	rig_gw_start(&rig, 0, gw_args);
-	port = rig.gw_port;
-	rig_sim_start(&rig, "40", "2");
-	assert_true(watch(40000, flowing));
-	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
-	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	start_uart("2", &port, pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
 	publish_window(now + 2, now + 3600);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"id\":7,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
-	rig_publish(&rig, "command/modem-update", cmd, true);
+	publish_uart(7, pkg);
 	assert_true(watch(10000, deferred));
 	assert_int_equal(obs.deferred_until, now + 3600 + GUARD);
 	assert_true(watch(5000, flagged));
@@ -482,20 +491,13 @@ static bool id11_done(const struct obs *o)
 /* SIGKILL mid-install, then a restart. */
 static void test_restart(void **state)
 {
-	char pkg[300], cmd[512];
+	char pkg[300];
 	unsigned port;
 
 	(void)state;
-	rig_gw_start(&rig, 0, gw_args);
-	port = rig.gw_port;
-	rig_sim_start(&rig, "40", "2");
-	assert_true(watch(40000, flowing));
-	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
-	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	start_uart("2", &port, pkg, sizeof(pkg));
 	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"id\":11,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
-	rig_publish(&rig, "command/modem-update", cmd, true);
+	publish_uart(11, pkg);
 	for (long t = rig_now_ms() + 30000; rig_now_ms() < t && !file_has("gw.log", "installing");)
 		usleep(20000);
 	assert_true(file_has("gw.log", "(uart): installing"));
