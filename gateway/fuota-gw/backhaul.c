@@ -37,6 +37,11 @@ struct bh {
 	bool tag[TAGS];
 	size_t tag_head, tag_n;
 	uint64_t published_seen;
+	/* modem updates: the backhaul is drained, then down while the worker owns the modem */
+	struct mu *mu;
+	enum { PH_NORMAL, PH_DRAIN, PH_UPDATE } phase;
+	int64_t drain_until_ms;
+	struct relay_opts ro;
 };
 
 static int64_t now_ms(void)
@@ -51,6 +56,8 @@ static void on_modem_event(void *ctx, const struct sara_event *ev)
 {
 	struct bh *b = ctx;
 
+	if (b->phase == PH_UPDATE)
+		return; /* the update's worker drives the modem; the relay is gone */
 	if (b->relay)
 		relay_on_event(b->relay, ev);
 	if (ev->kind == SARA_EV_REG || ev->kind == SARA_EV_PDP_DOWN || ev->kind == SARA_EV_CGEV)
@@ -65,15 +72,33 @@ static int modem_up(struct bh *b)
 	                        .remote_host = b->o.broker_host,
 	                        .remote_port = b->o.broker_port,
 	                        .cid = 1};
+	struct mu_opts mo = b->o.mu;
+	bool away = mu_module_away(mo.state_dir);
 	int stat = -1, err;
 
+	b->ro = ro;
 	if ((err = cell_serial_open_tty(&b->ser, b->o.modem, b->o.baud)) != FUOTA_OK ||
 	    (err = at_create(&ac, &b->at)) != FUOTA_OK)
 		return err;
 	sc.at = b->at;
-	if ((err = sara_create(&sc, &b->s)) != FUOTA_OK || (err = sara_boot(b->s, 30000)) != 0)
+	if ((err = sara_create(&sc, &b->s)) != FUOTA_OK ||
+	    (!away && (err = sara_boot(b->s, 30000)) != 0))
 		return err;
-	(void)sara_info(b->s, &b->info);
+	if (!away)
+		(void)sara_info(b->s, &b->info);
+	mo.apn = b->o.apn;
+	mo.baud = b->o.baud;
+	if ((err = mu_open(&mo, b->s, b->at, &b->ser, &b->mu)) != FUOTA_OK) {
+		fprintf(stderr, "fuota-gw: modem update manager: %s\n", fuota_strerror(err));
+		return err;
+	}
+	if (away) {
+		/* fuota-gw restarted while the module installs: the update goes on first, and
+		 * the relay starts after it (update_step) */
+		fprintf(stderr, "fuota-gw: the modem installs an update: backhaul after it\n");
+		b->phase = PH_DRAIN;
+		return FUOTA_OK;
+	}
 	if ((err = sara_cgev_enable(b->s)) != FUOTA_OK ||
 	    (err = sara_register(b->s, b->o.apn, 180000, &stat)) != FUOTA_OK) {
 		fprintf(stderr, "fuota-gw: modem: %s\n", sara_last_error(b->s));
@@ -85,7 +110,10 @@ static int modem_up(struct bh *b)
 	for (int i = 0; i < 7; i++)
 		(void)sara_sock_close(b->s, i);
 	(void)sara_pdp_down(b->s, 0);
-	return relay_create(&ro, b->s, &b->relay);
+	if ((err = relay_create(&ro, b->s, &b->relay)) != FUOTA_OK)
+		return err;
+	b->ro.listen_port = relay_port(b->relay); /* the same port again after an update */
+	return FUOTA_OK;
 }
 
 int bh_open(const struct bh_opts *o, struct bh **out)
@@ -123,6 +151,7 @@ void bh_close(struct bh *b)
 		(void)mqtt_disconnect(b->mq, 2000);
 	mqtt_destroy(b->mq);
 	mqtt_queue_destroy(b->inq);
+	mu_close(b->mu);
 	relay_destroy(b->relay);
 	sara_destroy(b->s);
 	at_destroy(b->at);
@@ -159,11 +188,11 @@ static int tagged_publish(struct bh *b, const char *topic, const void *payload, 
 static int publish(void *ctx, enum gw_event ev, const char *gateway_id, const uint8_t *payload,
                    size_t len)
 {
-	static const char *const names[] = {"", "up", "stats", "ack"};
+	static const char *const names[] = {"", "up", "stats", "ack", "modem-update"};
 	struct bh *b = ctx;
 	char topic[256];
 
-	if (!connected(b) || b->tag_n >= TAGS - 4 || ev < GW_EV_UP || ev > GW_EV_ACK ||
+	if (!connected(b) || b->tag_n >= TAGS - 4 || ev < GW_EV_UP || ev > GW_EV_MODEM ||
 	    gw_topic(topic, sizeof(topic), b->o.prefix, gateway_id, "event", names[ev]) != FUOTA_OK)
 		return FUOTA_ERR_IO;
 	return tagged_publish(b, topic, payload, len, 1, true);
@@ -204,12 +233,16 @@ static void mqtt_start(struct bh *b)
 	                          .clean_session = true,
 	                          .will_qos = 1,
 	                          .will_retained = true};
-	char uri[96], client[64], will[256], down[256];
+	char uri[96], client[64], will[256], down[256], mcmd[256], sess[256];
 	uint8_t *off = NULL;
 	size_t off_len = 0;
 
 	if (gw_topic(will, sizeof(will), b->o.prefix, b->gw_id, "state", "conn") != FUOTA_OK ||
 	    gw_topic(down, sizeof(down), b->o.prefix, b->gw_id, "command", "down") != FUOTA_OK ||
+	    gw_topic(mcmd, sizeof(mcmd), b->o.prefix, b->gw_id, "command", "modem-update") !=
+	            FUOTA_OK ||
+	    gw_topic(sess, sizeof(sess), b->o.prefix, b->gw_id, "command", "sessions") !=
+	            FUOTA_OK ||
 	    gw_conn_state(b->gw_id, false, b->o.json, &off, &off_len) != FUOTA_OK ||
 	    mqtt_paho_create(&b->mq) != FUOTA_OK)
 		goto out;
@@ -224,6 +257,9 @@ static void mqtt_start(struct bh *b)
 	mo.will_payload = off;
 	mo.will_len = off_len;
 	if (mqtt_subscribe(b->mq, down, 1, mqtt_queue_on_message, b->inq) != FUOTA_OK ||
+	    (b->mu &&
+	     (mqtt_subscribe(b->mq, mcmd, 1, mqtt_queue_on_message, b->inq) != FUOTA_OK ||
+	      mqtt_subscribe(b->mq, sess, 1, mqtt_queue_on_message, b->inq) != FUOTA_OK)) ||
 	    mqtt_connect(b->mq, uri, &mo) != FUOTA_OK)
 		fprintf(stderr, "fuota-gw: mqtt: cannot start towards %s\n", uri);
 	else
@@ -254,11 +290,19 @@ static void downlinks(struct bh *b, struct gw *g)
 	char err[160];
 
 	while (mqtt_queue_pop(b->inq, 0, &m) == FUOTA_OK) {
-		int rc = cs_payload_is_json(m->payload, m->len)
-		                 ? cs_gw_downlink_from_json((const char *)m->payload, m->len, &d,
-		                                            err, sizeof(err))
-		                 : cs_gw_downlink_from_proto(m->payload, m->len, &d, err,
-		                                             sizeof(err));
+		const char *kind = strrchr(m->topic, '/');
+		int rc;
+
+		if (b->mu && kind &&
+		    (!strcmp(kind, "/modem-update") || !strcmp(kind, "/sessions"))) {
+			mu_command(b->mu, kind + 1, m->payload, m->len, (int64_t)time(NULL));
+			mqtt_msg_free(m);
+			continue;
+		}
+		rc = cs_payload_is_json(m->payload, m->len)
+		             ? cs_gw_downlink_from_json((const char *)m->payload, m->len, &d, err,
+		                                        sizeof(err))
+		             : cs_gw_downlink_from_proto(m->payload, m->len, &d, err, sizeof(err));
 
 		if (rc != FUOTA_OK)
 			fprintf(stderr, "fuota-gw: %s: bad downlink: %s\n", m->topic, err);
@@ -282,14 +326,18 @@ static void state_refresh(struct bh *b, struct gw *g)
 	st->queue_depth = qs.records;
 	st->queue_dropped = qs.dropped;
 	st->link_up = connected(b);
-	if (!b->modem)
+	if (b->mu)
+		mu_update_state(b->mu, &st->update);
+	if (!b->modem || b->phase == PH_UPDATE)
 		return;
 	snprintf(st->firmware, sizeof(st->firmware), "%s", b->info.fw);
 	snprintf(st->app, sizeof(st->app), "%s", b->info.app);
 	snprintf(st->imei, sizeof(st->imei), "%s", b->info.imei);
-	relay_get_stats(b->relay, &rs);
-	st->link_up = rs.link_up;
-	st->relay_sessions = rs.sessions;
+	if (b->relay) {
+		relay_get_stats(b->relay, &rs);
+		st->link_up = rs.link_up;
+		st->relay_sessions = rs.sessions;
+	}
 	if (sara_signal(b->s, &st->csq, &st->ber) != FUOTA_OK)
 		st->csq = st->ber = 99;
 	if (sara_operator(b->s, st->oper, sizeof(st->oper), &st->act) != FUOTA_OK)
@@ -322,19 +370,77 @@ static void state_publish(struct bh *b, struct gw *g)
 	free(js);
 }
 
+/* The modem update's events into the disk queue, behind the uplinks. */
+static void update_events(struct bh *b, struct gw *g)
+{
+	char *js;
+	size_t len;
+	int rc;
+
+	while (mu_pop_event(b->mu, &js, &len)) {
+		if ((rc = gw_enqueue(g, GW_EV_MODEM, js, len)) != FUOTA_OK)
+			fprintf(stderr, "fuota-gw: modem update event lost: %s\n",
+			        fuota_strerror(rc));
+		free(js);
+	}
+}
+
+/* The update's phases: drained (state/modem with the update flag and the events handed to the
+ * broker, for up to 3 s), then the relay closed (its socket with it, §3.7.3) and the worker
+ * started; after it, the relay again on the same port, and paho reconnects. */
+static void update_step(struct bh *b, struct gw *g)
+{
+	enum mu_tick t = mu_tick(b->mu, (int64_t)time(NULL));
+	struct gwq_stats qs;
+
+	update_events(b, g);
+	if ((t == MU_START || t == MU_START_NOW) && b->phase == PH_NORMAL) {
+		b->phase = PH_DRAIN;
+		b->drain_until_ms = t == MU_START_NOW ? 0 : now_ms() + 3000;
+		b->next_state_ms = 0;
+		if (t == MU_START)
+			return;
+	}
+	gwq_get_stats(gw_queue(g), &qs);
+	if (b->phase == PH_DRAIN &&
+	    (now_ms() >= b->drain_until_ms || (b->published && b->tag_n == 0 && qs.records == 0))) {
+		relay_destroy(b->relay);
+		b->relay = NULL;
+		b->phase = PH_UPDATE;
+		fprintf(stderr, "fuota-gw: backhaul down for the modem update\n");
+		mu_go(b->mu);
+		if (!mu_busy(b->mu))
+			t = MU_ENDED;
+	}
+	if (t == MU_ENDED && b->phase == PH_UPDATE) {
+		(void)sara_info(b->s, &b->info);
+		if (relay_create(&b->ro, b->s, &b->relay) != FUOTA_OK)
+			fprintf(stderr, "fuota-gw: relay: cannot listen again on port %u\n",
+			        (unsigned)b->ro.listen_port);
+		else
+			b->ro.listen_port = relay_port(b->relay);
+		b->phase = PH_NORMAL;
+		b->next_state_ms = 0;
+		fprintf(stderr, "fuota-gw: backhaul back after the modem update, firmware %s\n",
+		        b->info.fw);
+	}
+}
+
 void bh_step(struct bh *b, struct gw *g, uint32_t wait_ms)
 {
 	struct mqtt_status st;
 
-	if (b->relay)
+	if (b->relay && b->phase != PH_UPDATE)
 		(void)relay_step(b->relay, wait_ms);
 	else
 		(void)poll(NULL, 0, (int)wait_ms);
 	if (!b->inq)
 		return;
+	if (b->mu)
+		update_step(b, g);
 	if (!b->mq && !b->gw_id[0] && gw_gateway_id(g))
 		snprintf(b->gw_id, sizeof(b->gw_id), "%s", gw_gateway_id(g));
-	if (!b->mq && b->gw_id[0])
+	if (!b->mq && b->gw_id[0] && (!b->modem || b->relay))
 		mqtt_start(b);
 	if (!b->mq)
 		return;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "fuota/gw.h"
+#include "modem_update.h"
 
 struct bh_opts {
 	const char *broker_host; /* NULL: no backhaul, everything stays queued */
@@ -23,6 +24,7 @@ struct bh_opts {
 	uint32_t state_every_ms; /* modem state refresh */
 	uint32_t relay_port;     /* 0: any */
 	uint32_t keepalive_s;    /* MQTT keepalive: how soon the broker sends the last will */
+	struct mu_opts mu;       /* modem updates (with a modem; state_dir NULL: the queue's) */
 };
 
 struct bh;
@@ -34,8 +36,9 @@ void bh_close(struct bh *b);
 /* The network side for gw_open (publish refuses while not connected or while paho's outbox is
  * full, so events stay in the disk queue). */
 struct gw_net bh_net(struct bh *b);
-/* One turn: the relay (or a short sleep), the MQTT connection, downlinks to g, the modem
- * state. Waits up to wait_ms when idle. */
+/* One turn: the relay (or a short sleep), the MQTT connection, downlinks to g, fuotad's modem
+ * commands, the modem state; while a modem update runs, the backhaul is down (events queue in
+ * g) and comes back after it. Waits up to wait_ms when idle. */
 void bh_step(struct bh *b, struct gw *g, uint32_t wait_ms);
 
 #endif

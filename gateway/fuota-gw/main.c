@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "backhaul.h"
@@ -42,9 +43,13 @@ static void usage(FILE *f)
 	        "                [--carry-ms 300] [--broker HOST:PORT] [--modem TTY] [--baud N]\n"
 	        "                [--apn APN] [--at-log FILE] [--prefix eu868] [--gateway-id EUI]\n"
 	        "                [--json] [--state-s 30] [--relay-port 0] [--keepalive-s 60]\n"
+	        "                [--state-dir DIR] [--http-user U] [--ftp-user U] [--ufota-ack]\n"
+	        "                [--install-s 1920] [--download-s 300] [--modem-poll-ms 10000]\n"
 	        "  Listens for a Semtech UDP packet forwarder, stores its traffic in DIR and\n"
 	        "  forwards it to the broker (through the SARA-R5 on TTY when --modem is "
-	        "given).\n");
+	        "given).\n"
+	        "  Modem updates come from fuotad (command/modem-update, command/sessions);\n"
+	        "  HTTP and FTP passwords from FUOTA_GW_HTTP_PASSWORD, FUOTA_GW_FTP_PASSWORD.\n");
 }
 
 struct args {
@@ -102,22 +107,44 @@ static int option(int c, const char *v, struct args *a)
 	case 's': return num(v, 1, 86400, &n) ? -1 : (a->bh.state_every_ms = (uint32_t)n * 1000, 0);
 	case 'R': return num(v, 0, 65535, &n) ? -1 : (a->bh.relay_port = (uint32_t)n, 0);
 	case 'K': return num(v, 2, 3600, &n) ? -1 : (a->bh.keepalive_s = (uint32_t)n, 0);
+	case 'S': a->bh.mu.state_dir = v; return 0;
+	case 'H': a->bh.mu.http_user = v; return 0;
+	case 'F': a->bh.mu.ftp_user = v; return 0;
+	case 'U': a->bh.mu.ufota_ack = true; return 0;
+	case 'i': return num(v, 1, 7200, &n) ? -1 : (a->bh.mu.install_s = (int64_t)n, 0);
+	case 'd': return num(v, 1, 7200, &n) ? -1 : (a->bh.mu.dl_s = (int64_t)n, 0);
+	case 'o': return num(v, 50, 60000, &n) ? -1 : (a->bh.mu.poll_ms = (uint32_t)n, 0);
 	default: return -1;
 	}
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-	        {"queue", 1, NULL, 'q'},      {"bind", 1, NULL, 'b'},
-	        {"port", 1, NULL, 'p'},       {"queue-mb", 1, NULL, 'm'},
-	        {"carry-ms", 1, NULL, 'c'},   {"broker", 1, NULL, 'B'},
-	        {"modem", 1, NULL, 'M'},      {"baud", 1, NULL, 'r'},
-	        {"apn", 1, NULL, 'A'},        {"at-log", 1, NULL, 'L'},
-	        {"prefix", 1, NULL, 'P'},     {"gateway-id", 1, NULL, 'G'},
-	        {"json", 0, NULL, 'J'},       {"state-s", 1, NULL, 's'},
-	        {"relay-port", 1, NULL, 'R'}, {"keepalive-s", 1, NULL, 'K'},
-	        {"help", 0, NULL, 'h'},       {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"queue", 1, NULL, 'q'},
+	                                     {"bind", 1, NULL, 'b'},
+	                                     {"port", 1, NULL, 'p'},
+	                                     {"queue-mb", 1, NULL, 'm'},
+	                                     {"carry-ms", 1, NULL, 'c'},
+	                                     {"broker", 1, NULL, 'B'},
+	                                     {"modem", 1, NULL, 'M'},
+	                                     {"baud", 1, NULL, 'r'},
+	                                     {"apn", 1, NULL, 'A'},
+	                                     {"at-log", 1, NULL, 'L'},
+	                                     {"prefix", 1, NULL, 'P'},
+	                                     {"gateway-id", 1, NULL, 'G'},
+	                                     {"json", 0, NULL, 'J'},
+	                                     {"state-s", 1, NULL, 's'},
+	                                     {"relay-port", 1, NULL, 'R'},
+	                                     {"keepalive-s", 1, NULL, 'K'},
+	                                     {"state-dir", 1, NULL, 'S'},
+	                                     {"http-user", 1, NULL, 'H'},
+	                                     {"ftp-user", 1, NULL, 'F'},
+	                                     {"ufota-ack", 0, NULL, 'U'},
+	                                     {"install-s", 1, NULL, 'i'},
+	                                     {"download-s", 1, NULL, 'd'},
+	                                     {"modem-poll-ms", 1, NULL, 'o'},
+	                                     {"help", 0, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -174,6 +201,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!a.bh.mu.state_dir)
+		a.bh.mu.state_dir = a.gw.queue.dir;
+	(void)mkdir(a.bh.mu.state_dir, 0700); /* the queue's own, made early: the manager writes */
+	a.bh.mu.http_pass = getenv("FUOTA_GW_HTTP_PASSWORD");
+	a.bh.mu.ftp_pass = getenv("FUOTA_GW_FTP_PASSWORD");
 	if (a.gw.carry_us < GW_FWD_LEAD_US)
 		a.gw.carry_us = GW_FWD_LEAD_US;
 	if (a.at_log && !(a.bh.at_log = fopen(a.at_log, "a"))) {

@@ -155,6 +155,18 @@ static int enqueue(struct gw *g, enum gw_event ev, uint8_t *pb, size_t len)
 	return rc;
 }
 
+int gw_enqueue(struct gw *g, enum gw_event ev, const void *payload, size_t len)
+{
+	uint8_t *copy;
+
+	if (!g->have_eui)
+		return FUOTA_ERR_STATE;
+	if (!(copy = malloc(len ? len : 1)))
+		return FUOTA_ERR_NO_MEMORY;
+	memcpy(copy, payload, len);
+	return enqueue(g, ev, copy, len);
+}
+
 static int enqueue_ack(struct gw *g, uint32_t downlink_id, enum cs_tx_ack_status st)
 {
 	struct cs_gw_ack a = {.downlink_id = downlink_id, .status = st};

@@ -73,13 +73,22 @@ const char *gw_reg_name(int stat, char *buf, size_t cap)
 	return buf;
 }
 
+static bool update_changed(const struct gw_modem_update *a, const struct gw_modem_update *b)
+{
+	if (a->active != b->active)
+		return true;
+	return a->active && (a->id != b->id || strcmp(a->state, b->state) ||
+	                     strcmp(a->method, b->method) || a->progress / 10 != b->progress / 10);
+}
+
 bool gw_modem_changed(const struct gw_modem_state *a, const struct gw_modem_state *b)
 {
-	return strcmp(a->gateway_id, b->gateway_id) || strcmp(a->firmware, b->firmware) ||
-	       strcmp(a->app, b->app) || strcmp(a->imei, b->imei) || a->reg_stat != b->reg_stat ||
-	       strcmp(a->ci, b->ci) || strcmp(a->tac, b->tac) || a->act != b->act ||
-	       strcmp(a->oper, b->oper) || a->csq != b->csq || a->ber != b->ber ||
-	       a->link_up != b->link_up || (a->queue_depth == 0) != (b->queue_depth == 0) ||
+	return update_changed(&a->update, &b->update) || strcmp(a->gateway_id, b->gateway_id) ||
+	       strcmp(a->firmware, b->firmware) || strcmp(a->app, b->app) ||
+	       strcmp(a->imei, b->imei) || a->reg_stat != b->reg_stat || strcmp(a->ci, b->ci) ||
+	       strcmp(a->tac, b->tac) || a->act != b->act || strcmp(a->oper, b->oper) ||
+	       a->csq != b->csq || a->ber != b->ber || a->link_up != b->link_up ||
+	       (a->queue_depth == 0) != (b->queue_depth == 0) ||
 	       a->queue_dropped != b->queue_dropped || a->relay_sessions != b->relay_sessions;
 }
 
@@ -87,6 +96,16 @@ static void set_str(json_t *o, const char *k, const char *v)
 {
 	if (*v)
 		json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *update_json(const struct gw_modem_update *u)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)u->id, "state", u->state, "method",
+	                      u->method);
+
+	if (o && u->progress >= 0 && u->progress <= 100)
+		json_object_set_new(o, "progress", json_integer(u->progress));
+	return o;
 }
 
 int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_len)
@@ -114,6 +133,8 @@ int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_le
 	set_str(o, "operator", st->oper);
 	if (st->csq >= 0 && st->csq <= 31)
 		json_object_set_new(o, "rssiDbm", json_integer(-113 + 2 * st->csq));
+	if (st->update.active)
+		json_object_set_new(o, "update", update_json(&st->update));
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	if (!s)

@@ -124,7 +124,7 @@ static int update_member(json_t *o, struct gw_modem_state *st, char *err, size_t
 		return FUOTA_ERR_MALFORMED;
 	up->id = id;
 	up->progress = (int)progress;
-	st->updating = true;
+	st->update.active = true;
 	return FUOTA_OK;
 }
 

@@ -7,7 +7,7 @@
 set(campaign_scenarios v2-adaptive misbehave kill clocksync)
 if(NOT FUOTA_SANITIZE)
   list(APPEND campaign_scenarios v1 mixed class-b unicast-loss broker demo gw-json loramac-node
-       loramac-node-adaptive lbm-missing lbm-resync gw-cellular)
+       loramac-node-adaptive lbm-missing lbm-resync gw-cellular gw-coverage)
 endif()
 if(TARGET fuotad AND TARGET fuota-sim AND DEFINED FUOTA_ITEST_ENV)
   foreach(scenario ${campaign_scenarios})

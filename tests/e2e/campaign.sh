@@ -40,6 +40,9 @@
 #                 a Semtech UDP packet forwarder, fuota-gw carries its events and fuotad's
 #                 multicast frames over the simulator's TCP socket (paced at 115200 bit/s):
 #                 every device verified, every frame a PULL_RESP answered by a TX_ACK
+#   gw-coverage   the same, and the modem loses its registration mid-campaign for 8 s (the PDP
+#                 context with it): every device verified, no uplink lost (fuota-gw's queue
+#                 empty again, none dropped), the backhaul back on a new session
 set -euo pipefail
 
 SCENARIO=${1:?scenario}
@@ -161,7 +164,7 @@ wait_frames() { # N TIMEOUT_S: until the engine reports N frames sent
 # fuota-modem-sim and fuota-gw through it to the broker; GW_UDP_PORT is where the forwarder goes.
 cellular_gw_start() {
 	"$BIN/fuota-modem-sim" --fs "$CP_DIR/modem-fs" --state "$CP_DIR/modem-nvm" --boot-ms 100 \
-		--reg-ms 100 >"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
+		--reg-ms 100 --control "$CP_DIR/modem-ctl" >"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
 	CELL_PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$CP_DIR/modem.out" ] && break; sleep 0.1; done
 	# the log exists before the loop below reads it: under set -e a sed that finds no file
@@ -173,7 +176,9 @@ cellular_gw_start() {
 	CELL_PIDS+=($!)
 	GW_UDP_PORT=
 	for _ in $(seq 100); do
-		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$CP_DIR/gw.log")
+		# the background shell may not have opened gw.log yet
+		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+			"$CP_DIR/gw.log" 2>/dev/null || true)
 		[ -n "$GW_UDP_PORT" ] && return 0
 		sleep 0.1
 	done
@@ -499,6 +504,34 @@ gw-cellular)
 		'.gateways[0].frames_sent > 0 and .gateways[0].semtech_udp.pull_resp > 0 and
 		 .gateways[0].semtech_udp.tx_ack_sent == .gateways[0].semtech_udp.pull_resp and
 		 .gateways[0].bad_messages == 0' "$CP_DIR/report.json"
+	;;
+gw-coverage)
+	# Adaptive redundancy: the frames of the outage are made up by parity once the devices
+	# say what they miss.
+	CP_ADAPTIVE=1
+	start gwcov
+	cellular_gw_start
+	fleet 4000 --devices 4 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
+		--semtech-udp "127.0.0.1:$GW_UDP_PORT" --gw-stats-period 2 --seed 29
+	JOB=$(cp_job_create "$(job_body "$FW" '{redundancy_frames: 0}')") || fail "job refused"
+	wait_frames 3 180
+	printf 'cereg 2\n' >"$CP_DIR/modem-ctl" # coverage lost: searching, the context drops
+	sleep 8
+	printf 'cereg 1\n' >"$CP_DIR/modem-ctl"
+	cp_job_wait "$JOB" 300 || fail "job did not finish after the coverage loss"
+	sleep 6 # the next state/modem (every 5 s when it changed) tells the empty queue
+	cp_sim_stop || fail "no simulator report"
+	cp_summary "$JOB" >"$CP_DIR/summary.json" || fail "no summary"
+	jq -c . "$CP_DIR/summary.json"
+	grep -q '+UUPSDD: 0' "$CP_DIR/at.log" || fail "the modem never lost its context"
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
+	check "fuota-gw acked every uplink the forwarder sent (stored on disk)" \
+		'.gateways[0].uplinks - .gateways[0].semtech_udp.rxpk_acked <= 1' "$CP_DIR/report.json"
+	cp_curl GET "/api/v1/gateways" >"$CP_DIR/gateways.json" || fail "no gateway list"
+	check "no uplink lost: fuota-gw's queue empty again, none dropped, a new session after" \
+		'.items[0].modem.queueDepth == 0 and .items[0].modem.queueDropped == 0 and
+		 .items[0].modem.relaySessions >= 2' "$CP_DIR/gateways.json"
 	;;
 clocksync)
 	start clocksync

@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		           strlen(ev.error) < sizeof(ev.error));
 	if (gw_modem_from_json((const char *)data, size, &a, err, sizeof(err)) != FUOTA_OK)
 		return 0;
-	fuzz_check(!a.updating || (a.update.id >= 0 && gw_update_state_valid(a.update.state) &&
-	                           gw_update_method_valid(a.update.method)));
+	fuzz_check(!a.update.active || (a.update.id >= 0 && gw_update_state_valid(a.update.state) &&
+	                                gw_update_method_valid(a.update.method)));
 	fuzz_check(strlen(a.gateway_id) == 16 && a.reg_stat >= -1 && a.reg_stat <= 10 &&
 	           a.act >= -1 && a.act <= 9 && a.csq >= 0 && a.csq <= 99);
 	if (gw_modem_to_json(&a, &js, &len) != FUOTA_OK)

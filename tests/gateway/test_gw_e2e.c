@@ -28,10 +28,10 @@
 #include "fuota/cs_msg.h"
 #include "fuota/gw_state.h"
 #include "fuota/mqtt.h"
-#include "simh.h"
+#include "gw_rig.h"
 
-#define PREFIX "eu868"
-#define GW_ID  "0016c001ff000000"
+#define PREFIX RIG_PREFIX
+#define GW_ID  RIG_GW_ID
 
 struct obs {
 	bool json;
@@ -43,46 +43,9 @@ struct obs {
 };
 
 struct rig {
-	char dir[256], broker_dir[300];
-	unsigned broker_port, gw_port;
-	struct simh h;
-	pid_t gw, sim;
-	struct mqtt_client *mq;
-	struct mqtt_queue *q;
+	struct gw_rig g;
 	struct obs o;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static pid_t spawn(const char *const *argv, const char *log)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop_pid(pid_t *pid, int sig)
-{
-	if (*pid > 0) {
-		kill(*pid, sig);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = 0;
-}
 
 /* ---- What the broker shows ---- */
 
@@ -182,119 +145,17 @@ static void take(struct obs *o, const struct mqtt_msg *m)
 /* Takes messages for up to ms, or until done(o) holds. */
 static bool watch(struct rig *r, long ms, bool (*done)(const struct obs *o))
 {
-	for (long end = now_ms() + ms; now_ms() < end;) {
+	for (long end = rig_now_ms() + ms; rig_now_ms() < end;) {
 		struct mqtt_msg *m;
 
 		if (done && done(&r->o))
 			return true;
-		if (mqtt_queue_pop(r->q, 100, &m) == 0) {
+		if (mqtt_queue_pop(r->g.q, 100, &m) == 0) {
 			take(&r->o, m);
 			mqtt_msg_free(m);
 		}
 	}
 	return done ? done(&r->o) : true;
-}
-
-/* ---- The processes ---- */
-
-static void broker_start(struct rig *r)
-{
-	char cmd[700];
-	FILE *f;
-
-	snprintf(r->broker_dir, sizeof(r->broker_dir), "%s/broker", r->dir);
-	snprintf(cmd, sizeof(cmd), "bash %s start %s >/dev/null", MOSQ_SH, r->broker_dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "%s/port", r->broker_dir);
-	f = fopen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%u", &r->broker_port), 1);
-	fclose(f);
-}
-
-static void broker_stop(struct rig *r)
-{
-	char cmd[700];
-
-	snprintf(cmd, sizeof(cmd), "bash %s stop %s >/dev/null 2>&1", MOSQ_SH, r->broker_dir);
-	(void)system(cmd);
-}
-
-static void observer_start(struct rig *r)
-{
-	struct mqtt_options mo = {.client_id = "gw-e2e-observer", .clean_session = true};
-	char uri[64];
-
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%u", r->broker_port);
-	assert_int_equal(mqtt_queue_create(0, &r->q), 0);
-	assert_int_equal(mqtt_paho_create(&r->mq), 0);
-	assert_int_equal(mqtt_subscribe(r->mq, PREFIX "/gateway/#", 1, mqtt_queue_on_message, r->q),
-	                 0);
-	assert_int_equal(mqtt_connect(r->mq, uri, &mo), 0);
-	assert_int_equal(mqtt_wait_subscribed(r->mq, 10000), 0);
-}
-
-/* fuota-gw through the modem simulator; port 0 the first time (the kernel picks). */
-static void gw_start(struct rig *r, unsigned port)
-{
-	char q[300], broker[32], p[8], log[300], atlog[300], line[256];
-	const char *argv[32] = {GW_BIN, "--queue",       q,        "--port",   p,      "--broker",
-	                        broker, "--modem",       r->h.pty, "--prefix", PREFIX, "--state-s",
-	                        "1",    "--keepalive-s", "4",      "--at-log", atlog};
-	int k = 17;
-
-	snprintf(q, sizeof(q), "%s/q", r->dir);
-	snprintf(p, sizeof(p), "%u", port);
-	snprintf(broker, sizeof(broker), "127.0.0.1:%u", r->broker_port);
-	snprintf(log, sizeof(log), "%s/gw.log", r->dir);
-	snprintf(atlog, sizeof(atlog), "%s/at.log", r->dir);
-	if (r->o.json)
-		argv[k++] = "--json";
-	argv[k] = NULL;
-	r->gw = spawn(argv, log);
-	for (long end = now_ms() + 20000; now_ms() < end && !r->gw_port;) {
-		FILE *f = fopen(log, "r");
-
-		while (f && fgets(line, sizeof(line), f))
-			(void)sscanf(line, "fuota-gw: listening on 127.0.0.1:%u", &r->gw_port);
-		if (f)
-			fclose(f);
-		if (port && r->gw_port != port)
-			r->gw_port = 0; /* an earlier run's line */
-		usleep(100000);
-	}
-	assert_true(r->gw_port > 0);
-}
-
-static void sim_start(struct rig *r, const char *timeout_s)
-{
-	char mqtt[64], udp[64], log[300], report[300];
-	const char *argv[40] = {SIM_BIN,
-	                        "--mqtt",
-	                        mqtt,
-	                        "--semtech-udp",
-	                        udp,
-	                        "--devices",
-	                        "3",
-	                        "--uplink-period",
-	                        "1",
-	                        "--gw-stats-period",
-	                        "2",
-	                        "--gw-duty-cycle",
-	                        "0",
-	                        "--timeout",
-	                        timeout_s,
-	                        "--report",
-	                        report,
-	                        "--gw-encoding",
-	                        r->o.json ? "json" : "protobuf",
-	                        NULL};
-
-	snprintf(mqtt, sizeof(mqtt), "tcp://127.0.0.1:%u", r->broker_port);
-	snprintf(udp, sizeof(udp), "127.0.0.1:%u", r->gw_port);
-	snprintf(log, sizeof(log), "%s/sim.log", r->dir);
-	snprintf(report, sizeof(report), "%s/report.json", r->dir);
-	r->sim = spawn(argv, log);
 }
 
 static struct rig rig;
@@ -306,13 +167,8 @@ static int setup_mode(void **state, bool json)
 
 	memset(r, 0, sizeof(*r));
 	r->o.json = json;
-	snprintf(r->dir, sizeof(r->dir), "/tmp/fuota-gw-e2e-XXXXXX");
-	if (!mkdtemp(r->dir) || simh_start(&r->h, args) != 0)
+	if (rig_setup(&r->g, json, args) != 0)
 		return -1;
-	close(r->h.fd);
-	r->h.fd = -1;
-	broker_start(r);
-	observer_start(r);
 	*state = r;
 	return 0;
 }
@@ -330,18 +186,8 @@ static int setup_json(void **state)
 static int teardown(void **state)
 {
 	struct rig *r = *state;
-	char cmd[300];
 
-	stop_pid(&r->sim, SIGTERM);
-	stop_pid(&r->gw, SIGTERM);
-	mqtt_destroy(r->mq);
-	mqtt_queue_destroy(r->q);
-	broker_stop(r);
-	(void)simh_stop(&r->h);
-	if (!getenv("GW_E2E_KEEP")) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
-		(void)system(cmd);
-	}
+	rig_teardown(&r->g);
 	return 0;
 }
 
@@ -382,8 +228,8 @@ static void send_down(struct rig *r, uint32_t id, enum cs_timing timing, int64_t
 		assert_int_equal(cs_gw_downlink_to_json(&d, (char **)&buf, &len), 0);
 	else
 		assert_int_equal(cs_gw_downlink_to_proto(&d, &buf, &len), 0);
-	assert_int_equal(mqtt_publish(r->mq, PREFIX "/gateway/" GW_ID "/command/down", buf, len, 1),
-	                 0);
+	assert_int_equal(
+	        mqtt_publish(r->g.mq, PREFIX "/gateway/" GW_ID "/command/down", buf, len, 1), 0);
 	free(buf);
 }
 
@@ -401,8 +247,8 @@ static void test_flow(void **state)
 	struct rig *r = *state;
 	long t0;
 
-	gw_start(r, 0);
-	sim_start(r, "60");
+	rig_gw_start(&r->g, 0, NULL);
+	rig_sim_start(&r->g, "60", "3");
 	assert_true(watch(r, 40000, flowing));
 	assert_string_equal(r->o.modem.firmware, "03.15");
 	assert_string_equal(r->o.modem.oper, "fuota-sim");
@@ -410,11 +256,12 @@ static void test_flow(void **state)
 	assert_true(r->o.modem.link_up);
 	assert_int_equal(r->o.modem.csq, 20);
 	assert_int_equal(r->o.dups, 0);
-	t0 = now_ms();
+	t0 = rig_now_ms();
 	send_down(r, 101, CS_TIMING_IMMEDIATELY, 0);
 	assert_true(watch(r, 20000, one_ack));
 	/* command/down -> relay -> PULL_RESP -> TX_ACK -> event/ack, through the paced line */
-	print_message("downlink round trip, command to ack at the broker: %ld ms\n", now_ms() - t0);
+	print_message("downlink round trip, command to ack at the broker: %ld ms\n",
+	              rig_now_ms() - t0);
 	send_down(r, 102, CS_TIMING_GPS_EPOCH, 1000000000); /* 1980: long past */
 	assert_true(watch(r, 20000, two_acks));
 	assert_non_null(ack_of(&r->o, 101));
@@ -438,23 +285,6 @@ static bool online_again(const struct obs *o)
 	return o->online >= 2;
 }
 
-static unsigned report_rxpk_acked(const struct rig *r, unsigned *uplinks)
-{
-	char path[300];
-	json_t *j, *g;
-	unsigned acked;
-
-	snprintf(path, sizeof(path), "%s/report.json", r->dir);
-	j = json_load_file(path, 0, NULL);
-	assert_non_null(j);
-	g = json_array_get(json_object_get(j, "gateways"), 0);
-	acked = (unsigned)json_integer_value(
-	        json_object_get(json_object_get(g, "semtech_udp"), "rxpk_acked"));
-	*uplinks = (unsigned)json_integer_value(json_object_get(g, "uplinks"));
-	json_decref(j);
-	return acked;
-}
-
 /* The link's troubles one after the other, then a SIGKILL with uplinks queued. */
 static void test_outage(void **state)
 {
@@ -462,27 +292,27 @@ static void test_outage(void **state)
 	unsigned acked, sent, port;
 	int status;
 
-	gw_start(r, 0);
-	port = r->gw_port;
-	sim_start(r, "30");
+	rig_gw_start(&r->g, 0, NULL);
+	port = r->g.gw_port;
+	rig_sim_start(&r->g, "30", "3");
 	assert_true(watch(r, 40000, flowing));
-	simh_ctl(&r->h, "sock-close 0"); /* the network resets the connection */
+	simh_ctl(&r->g.h, "sock-close 0"); /* the network resets the connection */
 	watch(r, 4000, NULL);
-	simh_ctl(&r->h, "csq 9");
+	simh_ctl(&r->g.h, "csq 9");
 	assert_true(watch(r, 8000, csq9));
-	simh_ctl(&r->h, "pdp-drop");
+	simh_ctl(&r->g.h, "pdp-drop");
 	watch(r, 1500, NULL);
-	stop_pid(&r->gw, SIGKILL); /* the PDP outage's uplinks are on disk */
-	r->gw_port = 0;
-	gw_start(r, port);
+	rig_stop_pid(&r->g.gw, SIGKILL); /* the PDP outage's uplinks are on disk */
+	r->g.gw_port = 0;
+	rig_gw_start(&r->g, port, NULL);
 	/* the new run resets the module's stale socket: the broker sends the old run's will */
 	assert_true(watch(r, 20000, offline));
 	assert_true(watch(r, 20000, online_again));
-	assert_int_equal(waitpid(r->sim, &status, 0), r->sim);
-	r->sim = 0;
-	acked = report_rxpk_acked(r, &sent);
+	assert_int_equal(waitpid(r->g.sim, &status, 0), r->g.sim);
+	r->g.sim = 0;
+	acked = rig_report_acked(&r->g, &sent);
 	print_message("uplinks sent %u, acked by fuota-gw %u\n", sent, acked);
-	for (long end = now_ms() + 30000; now_ms() < end && r->o.ups < acked;)
+	for (long end = rig_now_ms() + 30000; rig_now_ms() < end && r->o.ups < acked;)
 		watch(r, 500, NULL);
 	print_message("uplinks at the broker %u (%u duplicates)\n", r->o.ups, r->o.dups);
 	assert_true(acked >= 20);

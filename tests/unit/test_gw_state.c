@@ -113,11 +113,11 @@ static void test_modem_update_member(void **state)
 
 	(void)state;
 	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\"}"), 0);
-	assert_false(b.updating);
+	assert_false(b.update.active);
 	assert_int_equal(RD("{\"gatewayId\":\"0102030405060708\",\"update\":{\"id\":7,"
 	                    "\"state\":\"downloading\",\"method\":\"http\",\"progress\":40}}"),
 	                 0);
-	assert_true(b.updating);
+	assert_true(b.update.active);
 	assert_int_equal(b.update.id, 7);
 	assert_string_equal(b.update.state, "downloading");
 	assert_string_equal(b.update.method, "http");
@@ -206,12 +206,47 @@ static void test_changed(void **state)
 	assert_true(gw_modem_changed(&a, &b));
 }
 
+/* The update flag: written while active, absent otherwise, and a change worth publishing. */
+static void test_modem_update(void **state)
+{
+	struct gw_modem_state a = sample(), b = sample();
+	char *js;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(gw_modem_to_json(&a, &js, &n), 0);
+	assert_null(strstr(js, "\"update\""));
+	free(js);
+	a.update = (struct gw_modem_update){
+	        .id = 7, .state = "installing", .method = "uart", .progress = 40, .active = true};
+	assert_true(gw_modem_changed(&b, &a));
+	assert_int_equal(gw_modem_to_json(&a, &js, &n), 0);
+	assert_non_null(strstr(js, "\"update\":{\"id\":7,\"method\":\"uart\",\"progress\":40,"
+	                           "\"state\":\"installing\"}"));
+	free(js);
+	b = a;
+	b.update.progress = 45; /* the same 10 points */
+	assert_false(gw_modem_changed(&a, &b));
+	b.update.progress = 50;
+	assert_true(gw_modem_changed(&a, &b));
+	b = a;
+	b.update.progress = -1; /* unknown: no progress field */
+	assert_int_equal(gw_modem_to_json(&b, &js, &n), 0);
+	assert_null(strstr(js, "progress"));
+	free(js);
+	a.update.active = false;
+	assert_int_equal(gw_modem_to_json(&a, &js, &n), 0);
+	assert_null(strstr(js, "\"update\""));
+	free(js);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_topic),        cmocka_unit_test(test_conn_state),
 	        cmocka_unit_test(test_modem_json),   cmocka_unit_test(test_modem_update_member),
 	        cmocka_unit_test(test_update_event), cmocka_unit_test(test_changed),
+	        cmocka_unit_test(test_modem_update),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

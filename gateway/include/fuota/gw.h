@@ -19,7 +19,9 @@
 #include "fuota/gwq.h"
 #include "fuota/sudp.h"
 
-enum gw_event { GW_EV_UP = 1, GW_EV_STATS = 2, GW_EV_ACK = 3 };
+/* GW_EV_MODEM: fuota's event/modem-update (JSON), queued like the others so that none is lost
+ * while the modem installs an update and the backhaul is down. */
+enum gw_event { GW_EV_UP = 1, GW_EV_STATS = 2, GW_EV_ACK = 3, GW_EV_MODEM = 4 };
 
 /* The network side. publish hands one event over ({prefix}/gateway/{gateway_id}/event/{up,
  * stats, ack}, protobuf payload); FUOTA_OK when taken, any error when the backhaul cannot take it
@@ -75,5 +77,9 @@ int gw_flush(struct gw *g, size_t *n_sent);
  * queued (TOO_LATE, or the conversion's status); FUOTA_ERR_STATE when no forwarder has pulled
  * yet (acked as INTERNAL_ERROR, the frame cannot be carried). */
 int gw_downlink(struct gw *g, const struct cs_gw_downlink *d, int64_t now_mono_us);
+
+/* Appends an event of the adapter's own (GW_EV_MODEM) to the queue, behind the uplinks already
+ * there. FUOTA_ERR_STATE before the gateway id is known; gwq_append's errors. */
+int gw_enqueue(struct gw *g, enum gw_event ev, const void *payload, size_t len);
 
 #endif

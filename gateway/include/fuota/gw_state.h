@@ -28,6 +28,17 @@ int gw_topic(char *out, size_t cap, const char *prefix, const char *gateway_id, 
  * malloc'd (caller frees). */
 int gw_conn_state(const char *gateway_id, bool online, bool json, uint8_t **out, size_t *out_len);
 
+/* A modem update under way or waiting (deferred), shown as "update" in state/modem:
+ *   "update":{"id":7,"state":"installing","method":"uart","progress":40}
+ * (id 0 for an update fuotad did not start; progress absent when unknown). */
+struct gw_modem_update {
+	int64_t id;
+	char state[16];
+	char method[8];
+	int progress; /* -1 unknown */
+	bool active;
+};
+
 struct gw_modem_state {
 	char gateway_id[17];
 	char firmware[24], app[24], imei[20];
@@ -38,20 +49,15 @@ struct gw_modem_state {
 	int csq, ber;  /* +CSQ values, 99 unknown */
 	bool link_up;  /* the PDP context carries the backhaul */
 	uint64_t queue_depth, queue_dropped, relay_sessions;
-	bool updating; /* "update" present: the fields below are set */
-	struct gw_modem_update {
-		int64_t id;     /* fuotad's command id, 0 for one it did not start */
-		char state[16]; /* one of gw_update_state_valid's */
-		char method[8]; /* ufota, foat, http, ftp or uart */
-		int progress;   /* 0..100, -1 unknown */
-	} update;
+	struct gw_modem_update update; /* absent from the JSON unless active */
 };
 
 /* The registration state's name: "not", "home", "searching", "denied", "unknown", "roaming",
  * or "stat-<n>" for the rest (buf holds the latter; cap ≥ 12). */
 const char *gw_reg_name(int stat, char *buf, size_t cap);
 /* Whether b is worth publishing after a: any modem field, the link, the queue going from empty
- * to not or back, or drops. Queue depth alone changes every second under load and is not. */
+ * to not or back, drops, or the update (its state, or its progress by 10 points). Queue depth alone
+ * changes every second under load and is not. */
 bool gw_modem_changed(const struct gw_modem_state *a, const struct gw_modem_state *b);
 /* The JSON message above, malloc'd NUL-terminated. */
 int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_len);

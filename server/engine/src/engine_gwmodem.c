@@ -95,7 +95,7 @@ int engine_gwmodem_on(struct engine_gwmodem *g, struct store *s, const char *top
 		if (prefix[0])
 			rc = seng_modem_prefix_set(s, gw, prefix);
 	}
-	if (rc == FUOTA_OK && st.updating)
+	if (rc == FUOTA_OK && st.update.active)
 		engine_gwmodem_state_update(g, s, gw, &st, now_ms);
 	if (rc != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "engine: gateway %s: modem state not stored: %s", gw,

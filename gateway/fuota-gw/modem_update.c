@@ -1,0 +1,652 @@
+/* fuota-gw's modem updates (modem_update.h). */
+#include "modem_update.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuota/err.h"
+#include "fuota/gw_modem_cmd.h"
+#include "fuota/sara_fw.h"
+
+#define EVENTS_MAX 256 /* events the main loop has not taken yet; past it the oldest goes */
+
+enum job { JOB_NONE = 0, JOB_TRANSFER, JOB_WATCH, JOB_RESUME };
+
+struct mu {
+	struct mu_opts o;
+	struct sara *s;
+	struct fwu *u;
+	char id_path[1024], fw_path[1024];
+	int64_t last_id;
+	struct gw_sessions sess;
+	bool have_sess; /* nothing starts before fuotad's windows are known */
+	/* the update fuotad asked for and that has not started (deferred or paused) */
+	bool pending, paused;
+	struct gw_mu_cmd cmd;
+	int64_t deferred_until;
+	/* the update under way: its id (0: a uFOTA push) and method */
+	int64_t cur_id;
+	enum fwu_method cur_method;
+	bool acked; /* uFOTA: the pending request was answered */
+	/* the worker */
+	pthread_t th;
+	bool running;
+	enum job job;
+	atomic_bool done;
+	atomic_int request; /* uFOTA's FWU_UFOTA_* + 1 asked while the worker runs, 0 none */
+	/* shared with the manager's reports (any thread) */
+	pthread_mutex_t lock;
+	char *events[EVENTS_MAX];
+	size_t ev_head, ev_n;
+	char last_state[16];
+	int last_pct;
+	struct gw_modem_update upd;
+	char ver_before[48], ver_after[48]; /* of the manager's last report */
+	char pending_path[1024];
+	char cur_path[1024]; /* the id of the update under way, for a restart */
+};
+
+/* ---- Events ---- */
+
+static void push_json(struct mu *m, char *js)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->ev_n == EVENTS_MAX) {
+		free(m->events[m->ev_head]);
+		m->ev_head = (m->ev_head + 1) % EVENTS_MAX;
+		m->ev_n--;
+	}
+	m->events[(m->ev_head + m->ev_n++) % EVENTS_MAX] = js;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* An event of state (with the lock not held); error may be NULL. */
+static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *state, int pct,
+                 int64_t until, const char *error)
+{
+	struct gw_mu_event e = {.id = id, .progress = pct, .deferred_until = until};
+	bool refusal = !strcmp(state, "rejected");
+	char *js = NULL;
+	size_t len;
+
+	snprintf(e.state, sizeof(e.state), "%s", state);
+	snprintf(e.method, sizeof(e.method), "%s", fwu_method_name(meth));
+	pthread_mutex_lock(&m->lock);
+	snprintf(e.fw_before, sizeof(e.fw_before), "%s", m->ver_before);
+	snprintf(e.fw, sizeof(e.fw), "%s", !strcmp(state, "done") ? m->ver_after : "");
+	pthread_mutex_unlock(&m->lock);
+	snprintf(e.error, sizeof(e.error), "%s", error ? error : "");
+	fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s): %s%s%s\n", id, e.method, state,
+	        error && *error ? ": " : "", error ? error : "");
+	if (gw_mu_event_to_json(&e, &js, &len) == FUOTA_OK)
+		push_json(m, js);
+	if (refusal)
+		return; /* a command refused: the update under way (if any) is unchanged */
+	pthread_mutex_lock(&m->lock);
+	m->upd = (struct gw_modem_update){.id = id, .progress = pct, .active = true};
+	snprintf(m->upd.state, sizeof(m->upd.state), "%s", state);
+	snprintf(m->upd.method, sizeof(m->upd.method), "%s", e.method);
+	if (!strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "cancelled"))
+		m->upd.active = false;
+	snprintf(m->last_state, sizeof(m->last_state), "%s", state);
+	m->last_pct = pct;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* The manager's report, on whichever thread drives it: an event when the state changes or the
+ * progress moves by 10 points. */
+static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
+{
+	struct mu *m = ctx;
+	const char *name = gw_mu_state_of(st);
+	bool news;
+	int pct = st->pct;
+
+	pthread_mutex_lock(&m->lock);
+	if (st->ver_before[0])
+		snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
+	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
+	pthread_mutex_unlock(&m->lock);
+	if (!name || st->method == FWU_M_ROT)
+		return;
+	if (st->state == FWU_S_DONE)
+		pct = 100;
+	pthread_mutex_lock(&m->lock);
+	news = strcmp(name, m->last_state) != 0 || pct / 10 != m->last_pct / 10;
+	pthread_mutex_unlock(&m->lock);
+	if (news)
+		emit(m, m->cur_id, st->method, name, pct, 0,
+		     st->state == FWU_S_FAILED ? (msg && *msg ? msg : fwu_fail_name(st->fail))
+		                               : NULL);
+}
+
+bool mu_pop_event(struct mu *m, char **json, size_t *len)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->ev_n) {
+		*json = m->events[m->ev_head];
+		*len = strlen(*json);
+		m->ev_head = (m->ev_head + 1) % EVENTS_MAX;
+		m->ev_n--;
+		got = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return got;
+}
+
+void mu_update_state(struct mu *m, struct gw_modem_update *out)
+{
+	pthread_mutex_lock(&m->lock);
+	*out = m->upd;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- The last id (write, fsync, rename) ---- */
+
+static int64_t id_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1 || v < 0)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static void id_save(const char *path, int64_t id)
+{
+	char tmp[1100], buf[32];
+	int fd, n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", id);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0)
+		fprintf(stderr, "fuota-gw: cannot save a modem command id in %s: %s\n", path,
+		        strerror(errno));
+}
+
+static void id_write(struct mu *m, int64_t id)
+{
+	m->last_id = id;
+	id_save(m->id_path, id);
+}
+
+/* The command of the update that waits (deferred or paused), kept in the state dir so that a
+ * restart goes on waiting for it: its id is handled already. payload NULL: none waits. */
+static void pending_set(struct mu *m, const void *payload, size_t len)
+{
+	char tmp[1100];
+	FILE *f;
+
+	if (!payload) {
+		(void)unlink(m->pending_path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", m->pending_path);
+	if (!(f = fopen(tmp, "w")) || fwrite(payload, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, m->pending_path) != 0)
+		fprintf(stderr, "fuota-gw: cannot save the waiting update in %s\n",
+		        m->pending_path);
+}
+
+static void pending_load(struct mu *m)
+{
+	char buf[2048], err[160];
+	size_t n = 0;
+	FILE *f = fopen(m->pending_path, "r");
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n < sizeof(buf) && gw_mu_cmd_parse(buf, n, &m->cmd, err, sizeof(err)) == FUOTA_OK &&
+	    m->cmd.action == GW_MU_START && m->cmd.method != FWU_M_UFOTA) {
+		m->pending = true;
+		fprintf(stderr, "fuota-gw: modem update %" PRId64 " still waits\n", m->cmd.id);
+	}
+}
+
+/* ---- The worker ---- */
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+	int rc = FUOTA_ERR_IO;
+
+	*out = NULL;
+	if (!f)
+		return FUOTA_ERR_NOT_FOUND;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (64L << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (*out = malloc((size_t)n)) &&
+	    fread(*out, 1, (size_t)n, f) == (size_t)n) {
+		*len = (size_t)n;
+		rc = FUOTA_OK;
+	}
+	fclose(f);
+	if (rc != FUOTA_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int transfer(struct mu *m)
+{
+	const struct gw_mu_cmd *c = &m->cmd;
+	uint32_t tmo = (m->o.xfer_s ? m->o.xfer_s : 600) * 1000u;
+	struct gw_url url;
+	uint8_t *pkg = NULL;
+	size_t len = 0;
+	int rc;
+
+	fwu_set_package_md5(m->u, c->md5[0] ? c->md5 : NULL);
+	if (c->method == FWU_M_HTTP || c->method == FWU_M_FTP) {
+		(void)gw_url_parse(c->url, &url); /* checked by the parser */
+		if (c->method == FWU_M_FTP) {
+			struct sara_ftp_cfg f = {.server_name = url.host,
+			                         .user = m->o.ftp_user,
+			                         .password = m->o.ftp_pass,
+			                         .port = url.port,
+			                         .passive = true};
+			return fwu_ftp(m->u, &f, url.path, c->md5, tmo);
+		}
+		struct sara_http_cfg h = {.server_name = url.host,
+		                          .user = m->o.http_user,
+		                          .password = m->o.http_pass,
+		                          .port = url.port,
+		                          .timeout_s = 60};
+		return fwu_http(m->u, 0, &h, url.path, c->md5, tmo);
+	}
+	if ((rc = read_file(c->package, &pkg, &len)) != FUOTA_OK) {
+		emit(m, m->cur_id, c->method, "failed", -1, 0, "cannot read the package");
+		return rc;
+	}
+	if (c->method == FWU_M_FOAT) {
+		struct fwu_foat_opts fo = {.use_1k = true};
+		rc = fwu_foat(m->u, pkg, len, &fo);
+	} else {
+		rc = fwu_uart(m->u, pkg, len, tmo);
+	}
+	free(pkg);
+	return rc;
+}
+
+/* uFOTA's download and install, which the module runs: followed until they end. A pause,
+ * resume or cancel fuotad asks for meanwhile is sent between two slices of the watch. */
+static int watch(struct mu *m)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+	int rc = FUOTA_OK;
+
+	for (int slice = 0; slice < 4 * 3600; slice++) {
+		int req = atomic_exchange(&m->request, 0);
+
+		if (req && (rc = fwu_ufota_ctl(m->u, req - 1)) != FUOTA_OK)
+			emit(m, m->cur_id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+		if (st->state == FWU_S_DOWNLOADED)
+			return fwu_install(m->u); /* "download only" mode */
+		if (st->state == FWU_S_DONE || st->state == FWU_S_FAILED ||
+		    st->state == FWU_S_IDLE || st->state == FWU_S_ACK_PENDING)
+			return rc;
+		rc = fwu_watch(m->u, 1000);
+		if (rc != FUOTA_OK && rc != FUOTA_ERR_TIMEOUT)
+			return rc;
+	}
+	return FUOTA_ERR_TIMEOUT;
+}
+
+static void *worker(void *arg)
+{
+	struct mu *m = arg;
+	int rc = m->job == JOB_TRANSFER ? transfer(m)
+	         : m->job == JOB_WATCH  ? watch(m)
+	                                : fwu_resume(m->u);
+
+	if (rc != FUOTA_OK)
+		fprintf(stderr, "fuota-gw: modem update: %s (%s)\n", fuota_strerror(rc),
+		        fwu_last_error(m->u));
+	/* the module may have rebooted: the backhaul's own settings and registration again */
+	if (sara_boot(m->s, 30000) != FUOTA_OK || sara_cgev_enable(m->s) != FUOTA_OK ||
+	    sara_register(m->s, m->o.apn, 180000, NULL) != FUOTA_OK)
+		fprintf(stderr, "fuota-gw: modem after the update: %s\n", sara_last_error(m->s));
+	/* an update erases the NVM, +UFOTACONFIG's mode with it: without wait-for-ack the next
+	 * server campaign would download and install inside a session */
+	if (m->o.ufota_ack && fwu_ufota_config(m->u, 2) != FUOTA_OK)
+		fprintf(stderr, "fuota-gw: uFOTA wait-for-ack mode: %s\n", fwu_last_error(m->u));
+	atomic_store(&m->done, true);
+	return NULL;
+}
+
+void mu_go(struct mu *m)
+{
+	id_save(m->cur_path, m->cur_id);
+	atomic_store(&m->done, false);
+	atomic_store(&m->request, 0);
+	if (pthread_create(&m->th, NULL, worker, m) != 0) {
+		emit(m, m->cur_id, m->cur_method, "failed", -1, 0, "cannot start a thread");
+		m->job = JOB_NONE;
+		return;
+	}
+	m->running = true;
+}
+
+bool mu_busy(const struct mu *m)
+{
+	return m->running;
+}
+
+/* ---- Commands and the main loop's turn ---- */
+
+static bool terminal(const char *state)
+{
+	return !*state || !strcmp(state, "done") || !strcmp(state, "failed") ||
+	       !strcmp(state, "cancelled") || !strcmp(state, "rejected");
+}
+
+static int64_t duration(const struct mu *m, enum fwu_method meth, const char *package)
+{
+	struct stat sb;
+	uint64_t bytes = package && stat(package, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+
+	return gw_mu_duration(meth, bytes, m->o.baud, m->o.dl_s ? m->o.dl_s : 300,
+	                      m->o.install_s ? m->o.install_s : 1920);
+}
+
+/* pause, resume, cancel: of the update that waits, of a uFOTA download, or refused. */
+static void control(struct mu *m, const struct gw_mu_cmd *c)
+{
+	static const int op[] = {0, 0, FWU_UFOTA_PAUSE, FWU_UFOTA_RESUME, FWU_UFOTA_CANCEL};
+	const struct fwu_status *st = fwu_get_status(m->u); /* read only while no worker runs */
+
+	if (m->running) {
+		if (m->cur_method == FWU_M_UFOTA)
+			atomic_store(&m->request, op[c->action] + 1);
+		else
+			emit(m, c->id, c->method, "rejected", -1, 0,
+			     "a transfer by the host cannot be paused or cancelled once started");
+		return;
+	}
+	if (m->pending && c->action == GW_MU_CANCEL) {
+		pending_set(m, NULL, 0);
+		m->pending = false;
+		emit(m, m->cmd.id, m->cmd.method, "cancelled", -1, 0, NULL);
+	} else if (m->pending) {
+		m->paused = c->action == GW_MU_PAUSE;
+		m->deferred_until = 0;
+		if (m->paused)
+			emit(m, m->cmd.id, m->cmd.method, "paused", -1, 0, NULL);
+	} else if (st->state == FWU_S_ACK_PENDING && c->action == GW_MU_CANCEL) {
+		if (fwu_ufota_ack(m->u, 0) != FUOTA_OK)
+			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+	} else if (st->method == FWU_M_UFOTA &&
+	           (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED)) {
+		if (fwu_ufota_ctl(m->u, op[c->action]) != FUOTA_OK)
+			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+	} else {
+		emit(m, c->id, c->method, "rejected", -1, 0, "no update to act on in this state");
+	}
+}
+
+static void start(struct mu *m, const struct gw_mu_cmd *c, const void *payload, size_t len)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+
+	if (m->pending || m->running || !fwu_transfer_allowed(st->state, c->method) ||
+	    st->state == FWU_S_ACK_PENDING) {
+		emit(m, c->id, c->method, "rejected", -1, 0, "another update is under way");
+		return;
+	}
+	if (c->method == FWU_M_UFOTA) {
+		/* the server's request comes back as +UFOTASTAT: 0,3,0 and is acked past the
+		 * windows (wait-for-ack mode) */
+		int reg = -1, sec = -1, rc = fwu_ufota_register(m->u, true, &reg, &sec);
+
+		m->cur_id = c->id;
+		m->cur_method = FWU_M_UFOTA;
+		emit(m, c->id, FWU_M_UFOTA, rc == FUOTA_OK ? "starting" : "failed", -1, 0,
+		     rc == FUOTA_OK ? NULL : fwu_last_error(m->u));
+		return;
+	}
+	m->cmd = *c;
+	m->pending = true;
+	m->paused = false;
+	m->deferred_until = 0;
+	pending_set(m, payload, len);
+}
+
+void mu_command(struct mu *m, const char *kind, const void *payload, size_t len, int64_t now_s)
+{
+	struct gw_mu_cmd c;
+	struct gw_sessions s;
+	char err[160];
+
+	(void)now_s;
+	if (!strcmp(kind, "sessions")) {
+		if (gw_sessions_parse(payload, len, &s, err, sizeof(err)) != FUOTA_OK) {
+			fprintf(stderr, "fuota-gw: command/sessions ignored: %s\n", err);
+			return;
+		}
+		m->sess = s;
+		m->have_sess = true;
+		fprintf(stderr, "fuota-gw: %zu session windows, guard %" PRId64 " s\n", s.n,
+		        s.guard_s);
+		return;
+	}
+	if (gw_mu_cmd_parse(payload, len, &c, err, sizeof(err)) != FUOTA_OK) {
+		fprintf(stderr, "fuota-gw: command/modem-update ignored: %s\n", err);
+		return;
+	}
+	if (c.id <= m->last_id) {
+		fprintf(stderr, "fuota-gw: modem command %" PRId64 " handled already\n", c.id);
+		return;
+	}
+	id_write(m, c.id);
+	if (c.action == GW_MU_START)
+		start(m, &c, payload, len);
+	else
+		control(m, &c);
+}
+
+/* uFOTA's server asks (wait-for-ack mode): accepted with +UFOTAACK delayed past the windows. */
+static void ack_request(struct mu *m, int64_t now_s)
+{
+	int64_t t = gw_mu_earliest(&m->sess, duration(m, FWU_M_UFOTA, NULL), now_s);
+	int64_t delay = t - now_s < 1 ? 1 : t - now_s;
+
+	if (m->cur_method != FWU_M_UFOTA || terminal(m->last_state))
+		m->cur_id = 0; /* a push fuotad did not ask for */
+	m->cur_method = FWU_M_UFOTA;
+	if (delay > 86400)
+		delay = 86400; /* +UFOTAACK's range; asked again is not possible: the module waits
+		                */
+	if (fwu_ufota_ack(m->u, (int)delay) != FUOTA_OK) {
+		emit(m, m->cur_id, FWU_M_UFOTA, "failed", -1, 0, fwu_last_error(m->u));
+		return;
+	}
+	m->acked = true;
+	emit(m, m->cur_id, FWU_M_UFOTA, delay > 1 ? "deferred" : "starting", -1,
+	     delay > 1 ? now_s + delay : 0, NULL);
+}
+
+/* The update fuotad asked for: started when no window is near, else deferred (once an event). */
+static enum mu_tick pending_tick(struct mu *m, int64_t now_s)
+{
+	int64_t t;
+
+	if (m->paused)
+		return MU_IDLE;
+	t = gw_mu_earliest(&m->sess, duration(m, m->cmd.method, m->cmd.package), now_s);
+	if (t > now_s) {
+		if (t != m->deferred_until)
+			emit(m, m->cmd.id, m->cmd.method, "deferred", -1, t, NULL);
+		m->deferred_until = t;
+		return MU_IDLE;
+	}
+	m->pending = false;
+	pending_set(m, NULL, 0);
+	m->cur_id = m->cmd.id;
+	m->cur_method = m->cmd.method;
+	m->job = JOB_TRANSFER;
+	emit(m, m->cmd.id, m->cmd.method, "starting", -1, 0, NULL);
+	return MU_START;
+}
+
+enum mu_tick mu_tick(struct mu *m, int64_t now_s)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+
+	if (m->running) {
+		if (!atomic_load(&m->done))
+			return MU_BUSY;
+		pthread_join(m->th, NULL);
+		m->running = false;
+		m->job = JOB_NONE;
+		m->acked = false;
+		(void)unlink(m->cur_path);
+		if (!terminal(m->last_state))
+			emit(m, m->cur_id, m->cur_method, "failed", -1, 0,
+			     *fwu_last_error(m->u) ? fwu_last_error(m->u) : "stopped");
+		return MU_ENDED;
+	}
+	if (m->job == JOB_RESUME)
+		return MU_START;
+	if (st->method == FWU_M_UFOTA &&
+	    (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_DOWNLOADED ||
+	     !fwu_reset_allowed(st->state))) {
+		/* the module downloads: the backhaul's socket closes before it completes (§3.7.3)
+		 */
+		m->job = JOB_WATCH;
+		return MU_START_NOW;
+	}
+	if (!m->have_sess)
+		return MU_IDLE; /* after a start, the retained windows come with the connection */
+	if (st->state == FWU_S_ACK_PENDING && !m->acked) {
+		ack_request(m, now_s);
+		return MU_IDLE;
+	}
+	return m->pending ? pending_tick(m, now_s) : MU_IDLE;
+}
+
+/* ---- Open and close ---- */
+
+bool mu_module_away(const char *state_dir)
+{
+	char path[1024];
+	struct fwu_status st;
+	struct fwu_desired d;
+
+	snprintf(path, sizeof(path), "%s/modem-update.state", state_dir);
+	return fwu_file_read(path, &st, &d) == FUOTA_OK && !fwu_reset_allowed(st.state);
+}
+
+/* What an earlier run left: an update under way (the manager goes on with it, under its id),
+ * one that ended while no fuota-gw ran (its last event now), or one that waits. */
+static void recover(struct mu *m)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+	int64_t cur = id_read(m->cur_path);
+	struct sara_info info;
+
+	snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
+	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
+	if (!fwu_reset_allowed(st->state) || fwu_update_under_way(st, st->method)) {
+		m->job = JOB_RESUME;
+		m->cur_id = cur;
+		m->cur_method = st->method;
+		fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s) under way: going on\n",
+		        cur, fwu_method_name(st->method));
+		return;
+	}
+	if (cur > 0 && (st->state == FWU_S_DONE || st->state == FWU_S_FAILED))
+		emit(m, cur, st->method, gw_mu_state_of(st), st->state == FWU_S_DONE ? 100 : -1, 0,
+		     st->state == FWU_S_FAILED ? fwu_fail_name(st->fail) : NULL);
+	(void)unlink(m->cur_path);
+	if (sara_info(m->s, &info) == FUOTA_OK) /* firmwareBefore of the events until the next */
+		snprintf(m->ver_before, sizeof(m->ver_before), "%s,%s", info.fw, info.app);
+	pending_load(m);
+}
+
+int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
+            struct mu **out)
+{
+	struct mu *m = calloc(1, sizeof(*m));
+	struct fwu_config fc = {.sara = s,
+	                        .at = at,
+	                        .serial = ser,
+	                        .baud = o->baud,
+	                        .poll_ms = o->poll_ms,
+	                        .on_report = on_report};
+	struct fwu_desired d;
+	const struct fwu_status *st;
+	int rc;
+
+	*out = NULL;
+	if (!m)
+		return FUOTA_ERR_NO_MEMORY;
+	m->o = *o;
+	m->s = s;
+	m->last_pct = -1;
+	m->sess.guard_s = 120;
+	pthread_mutex_init(&m->lock, NULL);
+	snprintf(m->id_path, sizeof(m->id_path), "%s/modem-command-id", o->state_dir);
+	snprintf(m->fw_path, sizeof(m->fw_path), "%s/modem-update.state", o->state_dir);
+	snprintf(m->pending_path, sizeof(m->pending_path), "%s/modem-update.waiting", o->state_dir);
+	snprintf(m->cur_path, sizeof(m->cur_path), "%s/modem-update.current", o->state_dir);
+	m->last_id = id_read(m->id_path);
+	fc.state_path = m->fw_path;
+	fc.install_timeout_ms = o->install_timeout_s * 1000u;
+	fc.ctx = m;
+	if ((rc = fwu_open(&fc, &m->u)) != FUOTA_OK) {
+		free(m);
+		return rc;
+	}
+	/* what an update erases and the manager restores (Table 16) */
+	fwu_desired_init(&d);
+	if (o->apn) {
+		d.apn[0].cid = 1;
+		snprintf(d.apn[0].pdp_type, sizeof(d.apn[0].pdp_type), "IP");
+		snprintf(d.apn[0].apn, sizeof(d.apn[0].apn), "%s", o->apn);
+	}
+	d.urcs = o->ufota_ack;
+	d.urcs_install = o->ufota_ack;
+	(void)fwu_set_desired(m->u, &d);
+	st = fwu_get_status(m->u);
+	recover(m);
+	if (m->job != JOB_RESUME && o->ufota_ack &&
+	    (fwu_ufota_enable(m->u) != FUOTA_OK ||
+	     (st->ufota_mode != 2 && fwu_ufota_config(m->u, 2) != FUOTA_OK)))
+		fprintf(stderr, "fuota-gw: uFOTA wait-for-ack mode: %s\n", fwu_last_error(m->u));
+	*out = m;
+	return FUOTA_OK;
+}
+
+void mu_close(struct mu *m)
+{
+	if (!m)
+		return;
+	if (m->running)
+		pthread_join(m->th, NULL);
+	fwu_close(m->u);
+	while (m->ev_n) {
+		free(m->events[m->ev_head]);
+		m->ev_head = (m->ev_head + 1) % EVENTS_MAX;
+		m->ev_n--;
+	}
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
