@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuota/at_client.h"
@@ -36,7 +37,29 @@ struct rig {
 	int last_pct;       /* the install's progress last reported */
 	unsigned restarts;  /* times the install's progress went back (a restart at boot) */
 	unsigned validates; /* times validation began */
+	unsigned reg102;    /* AT+ULWM2MREG=102 sent (Table 3) */
+	uint64_t reg102_ms; /* when the last was sent */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void on_log(void *ctx, const char *line)
+{
+	struct rig *r = ctx;
+
+	if (strstr(line, "] > AT+ULWM2MREG=102")) {
+		r->reg102++;
+		r->reg102_ms = now_ms();
+	}
+	if (getenv("MSIM_AT_LOG"))
+		fprintf(stderr, "%s\n", line);
+}
 
 static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
 {
@@ -72,8 +95,8 @@ static int rig_open(struct rig *r)
 	struct sara_config sc = {0};
 	struct fwu_config fc = {0};
 
-	if (getenv("MSIM_AT_LOG"))
-		ac.log_file = stderr;
+	ac.log_fn = on_log;
+	ac.log_ctx = r;
 	if (cell_serial_open_tty(&r->ser, r->h.pty, 115200) != 0 || at_create(&ac, &r->at) != 0)
 		return -1;
 	sc.at = r->at;
@@ -89,6 +112,7 @@ static int rig_open(struct rig *r)
 	fc.poll_ms = 200;
 	fc.silence_ms = 600000; /* the install's URCs must say it went away, not a clock */
 	fc.boot_timeout_ms = 10000;
+	fc.verizon_period_ms = 1000; /* 30 s at the simulator's scale of 30 */
 	fc.on_report = on_report;
 	fc.ctx = r;
 	return fwu_open(&fc, &r->u);
@@ -559,6 +583,235 @@ static void test_urc_burst(void **state)
 	assert_int_equal(st.state, FWU_S_REBOOTING);
 }
 
+/* Server 721's registration status once it is known (the client registers after each boot). */
+static int registered(struct rig *r, int *sec)
+{
+	int st = -1;
+
+	for (int i = 0; i < 50; i++) {
+		int err = fwu_ufota_register(r->u, false, &st, sec);
+
+		if (err != FUOTA_OK || st != 0)
+			return err != FUOTA_OK ? err : st;
+		(void)sara_poll(r->s, 100);
+	}
+	return st;
+}
+
+/* §3.1.1, §3.6: registered to server 721; a campaign the server holds starts only at the
+ * check-in (AT+ULWM2MREG=721), a second one at the check-in an SRLT write makes; the SRLT read
+ * and written; an unparsable +ULWM2MREG line is an error naming the command and the line. */
+static void test_ufota_register(void **state)
+{
+	struct rig *r = *state;
+	int st = -1, sec = -1;
+	long srlt = 0;
+
+	prepare(r);
+	put_www(r, "delta.upd", 40000);
+	assert_int_equal(fwu_ufota_config(r->u, 1), 0);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	assert_int_equal(registered(r, &sec), 3);
+	assert_int_equal(sec, 1);
+	simh_ctl(&r->h, "ufota-offer delta.upd");
+	(void)sara_poll(r->s, 1000); /* held by the server until the module checks in */
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_IDLE);
+	assert_int_equal(fwu_ufota_register(r->u, true, &st, &sec), 0);
+	assert_int_equal(st, 3);
+	wait_state(r, FWU_S_DOWNLOADING);
+	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_CANCEL), 0);
+	wait_state(r, FWU_S_FAILED);
+	assert_int_equal(fwu_ufota_srlt(r->u, 0, &srlt), 0);
+	assert_int_equal(srlt, 86400);
+	assert_int_equal(fwu_ufota_srlt(r->u, 60, &srlt), FUOTA_ERR_INVALID_ARG);
+	simh_ctl(&r->h, "ufota-offer delta.upd");
+	assert_int_equal(fwu_ufota_srlt(r->u, 7200, &srlt), 0);
+	assert_int_equal(srlt, 7200);
+	wait_state(r, FWU_S_DOWNLOADED);
+	assert_int_equal(fwu_install(r->u), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	simh_ctl(&r->h, "urc-mid 2 +ULWM2MREG: 721,x");
+	assert_int_equal(fwu_ufota_register(r->u, false, &st, &sec), FUOTA_ERR_MALFORMED);
+	assert_non_null(
+	        strstr(fwu_last_error(r->u), "AT+ULWM2MREG?: cannot parse '+ULWM2MREG: 721,x'"));
+}
+
+/* §3.1.1: the secure data suite off before the client's first registration: it fails (721,4)
+ * and the manager says why; on once, the PSK stays and a later +USECMODE: 0 does not matter. */
+static void test_ufota_secmode(void **state)
+{
+	struct rig *r = *state;
+	int st = -1, sec = -1;
+
+	prepare(r);
+	simh_ctl(&r->h, "ufota-secmode 0");
+	simh_ctl(&r->h, "ufota-fresh");
+	simh_ctl(&r->h, "reboot");
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(registered(r, &sec), FUOTA_ERR_STATE);
+	assert_int_equal(sec, 0);
+	assert_non_null(strstr(fwu_last_error(r->u), "+ULWM2MREG: 721,4) with +USECMODE: 0"));
+	simh_ctl(&r->h, "ufota-secmode 1");
+	assert_int_equal(fwu_ufota_register(r->u, true, &st, &sec), 0);
+	assert_int_equal(st, 3);
+	simh_ctl(&r->h, "ufota-secmode 0");
+	simh_ctl(&r->h, "reboot");
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(registered(r, &sec), 3);
+	assert_int_equal(sec, 0);
+}
+
+/* §3.4.2: in wait-for-ack mode an unanswered request is accepted by the module after one hour
+ * (one second at the simulator's scale of 3600); the download and install follow. */
+static void test_ufota_autoaccept(void **state)
+{
+	struct rig *r = *state;
+	uint64_t t0;
+
+	simh_ctl(&r->h, "ufota-scale 3600");
+	campaign(r, 2);
+	wait_state(r, FWU_S_ACK_PENDING);
+	t0 = now_ms();
+	wait_state(r, FWU_S_DOWNLOADING);
+	printf("auto-accept after %llu ms (1 h at 1/3600)\n", (unsigned long long)(now_ms() - t0));
+	assert_true(now_ms() - t0 >= 900);
+	assert_int_equal(fwu_ufota_ack(r->u, 0), FUOTA_ERR_STATE); /* nothing pending now */
+	assert_int_equal(fwu_watch(r->u, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+}
+
+/* §3.2.2: signal lost mid-download: retried 60, 120, 180, 240 s apart (1 s = 60 s here); back
+ * after 150 s, the download resumes at the second retry (180 s) where it stopped; lost for
+ * good, the module declares failure after 600 s. */
+static void test_ufota_resume(void **state)
+{
+	struct rig *r = *state;
+	uint64_t t0;
+	int pct;
+
+	simh_ctl(&r->h, "ufota-scale 60");
+	campaign(r, 1);
+	wait_state(r, FWU_S_DOWNLOADING);
+	while (fwu_get_status(r->u)->pct < 10)
+		(void)sara_poll(r->s, 20);
+	simh_ctl(&r->h, "ufota-signal 150");
+	t0 = now_ms();
+	(void)sara_poll(r->s, 500);
+	pct = fwu_get_status(r->u)->pct;
+	while (now_ms() - t0 < 8000 && fwu_get_status(r->u)->pct == pct)
+		(void)sara_poll(r->s, 50);
+	printf("resumed after %llu ms at %d %% (retry 2: 180 s = 3000 ms)\n",
+	       (unsigned long long)(now_ms() - t0), fwu_get_status(r->u)->pct);
+	assert_true(now_ms() - t0 >= 2700 && now_ms() - t0 < 4500);
+	assert_true(fwu_get_status(r->u)->pct > pct); /* on from where it stopped */
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_DOWNLOADING);
+	wait_state(r, FWU_S_DOWNLOADED);
+	assert_int_equal(fwu_install(r->u), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	put_www(r, "delta.upd", 40000);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+	wait_state(r, FWU_S_DOWNLOADING);
+	simh_ctl(&r->h, "ufota-signal 100000");
+	t0 = now_ms();
+	for (int i = 0; i < 150 && fwu_get_status(r->u)->state != FWU_S_FAILED; i++)
+		(void)sara_poll(r->s, 100);
+	printf("failure declared after %llu ms (600 s = 10000 ms)\n",
+	       (unsigned long long)(now_ms() - t0));
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_FAILED);
+	assert_true(now_ms() - t0 >= 9500);
+	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_DOWNLOAD);
+	assert_int_equal(fwu_get_status(r->u)->fail_code, 105);
+}
+
+/* A SARA-R5xx-00B-00 under the Verizon MNO profile (desired: MNO 3, no install URCs). */
+static void prepare_00b(struct rig *r)
+{
+	struct fwu_desired d;
+
+	simh_ctl(&r->h, "ufota-00b");
+	simh_ctl(&r->h, "ufota-scale 30");
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(sara_mno_set(r->s, 3, 10000), 0);
+	fwu_desired_init(&d);
+	d.mno = 3;
+	d.urcs = true;
+	assert_int_equal(fwu_set_desired(r->u, &d), 0);
+	put_www(r, "delta.upd", 40000);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+}
+
+/* Table 4 on a 00B-00: no +UFWPREVAL / +UUFWINSTALL for uFOTA; the manager polls AT until the
+ * module answers, then compares versions. A u-blox package URI: no AT+ULWM2MREG=102. */
+static void test_ufota_00b(void **state)
+{
+	struct rig *r = *state;
+	int mno = -1;
+
+	prepare_00b(r);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+	assert_int_equal(fwu_watch(r->u, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	assert_int_equal(fwu_get_status(r->u)->result, 0); /* no 128 URC came */
+	assert_int_equal(r->validates, 0);
+	assert_int_equal(r->reg102, 0);
+	assert_int_equal(sara_mno_get(r->s, &mno), 0);
+	assert_int_equal(mno, 3);
+}
+
+/* Table 3: the Verizon DM server's package (a URI without "services.u-blox"): the download moves
+ * only while the host sends AT+ULWM2MREG=102 every 30 s (1 s here), the install comes at one of
+ * them; a failed campaign (+UFOTASTAT: 2,3,x) stops them. */
+static void test_ufota_verizon(void **state)
+{
+	struct rig *r = *state;
+	unsigned n;
+
+	prepare_00b(r);
+	simh_ctl(&r->h, "ufota-verizon delta.upd");
+	assert_int_equal(fwu_watch(r->u, 30000), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	printf("AT+ULWM2MREG=102 sent %u times\n", r->reg102);
+	assert_true(r->reg102 >= 2);
+	put_www(r, "delta.upd", 400000);
+	simh_ctl(&r->h, "ufota-verizon delta.upd");
+	wait_state(r, FWU_S_DOWNLOADING);
+	assert_int_equal(fwu_watch(r->u, 2500), FUOTA_ERR_TIMEOUT); /* =102 sent meanwhile */
+	simh_ctl(&r->h, "ufota-cancel");
+	assert_int_equal(fwu_watch(r->u, 5000), 0);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_FAILED);
+	n = r->reg102;
+	assert_int_equal(fwu_watch(r->u, 2500), FUOTA_ERR_TIMEOUT);
+	assert_int_equal(r->reg102, n);
+}
+
+/* Power lost mid-download and mid-install of a campaign, the manager restarted each time (a new
+ * process on the state file): the download starts again by itself (§3.2.2), the install resumes
+ * at boot (§3.5), the manager follows both to the new version and never resets the module. */
+static void test_ufota_powerloss(void **state)
+{
+	struct rig *r = *state;
+
+	simh_ctl(&r->h, "fw-power-dl 20000");
+	simh_ctl(&r->h, "fw-power-install 40");
+	campaign(r, 0);
+	wait_state(r, FWU_S_DOWNLOADING);
+	rig_close(r);
+	usleep(1500 * 1000); /* the power goes while no manager runs */
+	assert_int_equal(rig_open(r), 0);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_DOWNLOADING);
+	assert_int_equal(fwu_resume(r->u), 0);
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(fwu_resume(r->u), 0); /* the URC enables again after that boot */
+	wait_state(r, FWU_S_INSTALLING);
+	rig_close(r);
+	assert_int_equal(rig_open(r), 0);
+	assert_int_equal(fwu_resume(r->u), 0); /* waits for the install, reads the version */
+	outcome(r, NEW, FWU_S_DONE);
+	restored(r);
+	assert_int_equal(r->validates, 2); /* the install cut at 40 % began again at boot */
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -581,6 +834,13 @@ int main(int argc, char **argv)
 	        {"ufota-pause", test_ufota_pause},
 	        {"rot", test_rot},
 	        {"urc-burst", test_urc_burst},
+	        {"ufota-register", test_ufota_register},
+	        {"ufota-secmode", test_ufota_secmode},
+	        {"ufota-autoaccept", test_ufota_autoaccept},
+	        {"ufota-resume", test_ufota_resume},
+	        {"ufota-00b", test_ufota_00b},
+	        {"ufota-verizon", test_ufota_verizon},
+	        {"ufota-powerloss", test_ufota_powerloss},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
