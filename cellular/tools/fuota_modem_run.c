@@ -306,6 +306,28 @@ static void close_modem(struct fm *fm)
 	free(fm->pkg);
 }
 
+/* resume: the manager goes on from its state file. A uFOTA campaign runs in the module alone
+ * (§3.2.2: it resumes or restarts its download by itself), so say where it stands. */
+static int resume(struct fm *fm)
+{
+	const struct fwu_status *st = fwu_get_status(fm->u);
+	uint32_t total = 0, done = 0;
+	int err = fwu_resume(fm->u), ms = -1;
+
+	if (err != FUOTA_OK || st->method != FWU_M_UFOTA || fm->o->json)
+		return err;
+	if ((st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED) &&
+	    fwu_ufota_progress(fm->u, &ms, &total, &done) == FUOTA_OK)
+		printf("uFOTA download: %u of %u bytes (+UFOTA state %d); the module goes on by "
+		       "itself, `watch` follows it\n",
+		       done, total, ms);
+	else if (st->state == FWU_S_ACK_PENDING)
+		printf("uFOTA: the server's request waits for `ufota ack|reject`; the module "
+		       "accepts "
+		       "it on its own one hour after it came (§3.4.2)\n");
+	return err;
+}
+
 static int dispatch(struct fm *fm, struct upd *p)
 {
 	const char *cmd = fm->o->argv[0];
@@ -334,7 +356,7 @@ static int dispatch(struct fm *fm, struct upd *p)
 	if (strcmp(cmd, "update") == 0)
 		return run_update(fm, p);
 	if (strcmp(cmd, "resume") == 0)
-		return fwu_resume(fm->u);
+		return resume(fm);
 	if (strcmp(cmd, "install") == 0)
 		return fwu_install(fm->u);
 	if (strcmp(cmd, "restore") == 0)

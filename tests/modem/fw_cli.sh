@@ -9,7 +9,9 @@
 #                             module runs normally: a fresh FOAT at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
-#                             mid-transfer, then mid-install)
+#                             mid-transfer, then mid-install) | kill-ufota (a
+#                             campaign: SIGKILL and power loss mid-download, SIGKILL
+#                             mid-install)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, no credential in a log, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
@@ -28,12 +30,15 @@ def pkg(frm, to, body):
 d = sys.argv[1]
 open(d + '/full.upd', 'wb').write(pkg('', '03.16,A00.02', os.urandom(20000)))
 open(d + '/delta.upd', 'wb').write(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
+open(d + '/www/big.upd', 'wb').write(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(200000)))
 bad = bytearray(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
 bad[200] ^= 1
 open(d + '/bad.upd', 'wb').write(bytes(bad))
 PY
 FAULT=
+NETRATE=
 case $CASE in
+kill-ufota) NETRATE=40000 ;; # a 200 kB uFOTA download in about 5 s
 install-powerloss) FAULT="fw-power-install 40" ;;
 *-dl-powerloss | http-dl-greeting) FAULT="fw-power-dl 3000" ;;
 esac
@@ -41,7 +46,8 @@ cp "$D/delta.upd" "$D/www/delta.upd"
 # credentials that must never reach a log
 SECRET=pw-$$-never-logged
 "$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
-	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" 2>"$D/sim.err" &
+	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} \
+	${NETRATE:+--net-rate} ${NETRATE:+"$NETRATE"} >"$D/pty" 2>"$D/sim.err" &
 SIMPID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
@@ -162,6 +168,42 @@ ufota-ack)
 	grep -q 'ack-pending' "$D/watch.out" || fail "watch did not stop at the server's request"
 	run ufota ack 20
 	rc=$?
+	;;
+kill-ufota)
+	# a default-mode campaign (§3.5) followed by watch, SIGKILLed mid-download; the power
+	# lost while no fuota-modem runs (the module downloads again from the start, §3.2.2);
+	# resume says where the download stands (+UFOTA?); watch SIGKILLed mid-install; resume
+	# waits for the install (never a reset) and restores the settings
+	run ufota enable >/dev/null || fail "ufota enable"
+	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" watch --timeout 60 >/dev/null 2>&1 &
+	wpid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
+		sleep 0.05
+	done
+	echo "ufota-campaign big.upd" >"$D/ctl"
+	for _ in $(seq 400); do
+		j=$("$CLI" --state "$D/st" --json status 2>/dev/null)
+		case $j in *'"state":"downloading"'*'"pct":'[3-9]0*) break ;; esac
+		sleep 0.05
+	done
+	kill -9 "$wpid"
+	wait "$wpid" 2>/dev/null
+	echo "SIGKILL: watch, $(state)"
+	[ "$(state)" = downloading ] || fail "not killed mid-download"
+	echo power-off >"$D/ctl"
+	sleep 0.3
+	echo power-on >"$D/ctl"
+	sleep 1
+	run resume >"$D/resume.out" 2>&1
+	cat "$D/resume.out"
+	grep -q 'uFOTA download: [0-9]* of 200064 bytes' "$D/resume.out" ||
+		fail "resume did not say where the download stands"
+	killat installing 20 watch --timeout 60
+	run resume
+	rc=$?
+	grep -c 'AT+UFWINSTALL' "$D/at.log" | grep -q '^0$' || fail "the host sent +UFWINSTALL"
 	;;
 kill-uart)
 	m=${CASE#kill-}
