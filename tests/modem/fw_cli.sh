@@ -11,7 +11,8 @@
 #                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install) | kill-ufota (a
 #                             campaign: SIGKILL and power loss mid-download, SIGKILL
-#                             mid-install)
+#                             mid-install) | ufota-register (+ULWM2MREG, +USECMODE,
+#                             the SRLT, a check-in; exit 4 for a failed registration)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, no credential in a log, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
@@ -39,6 +40,7 @@ FAULT=
 NETRATE=
 case $CASE in
 kill-ufota) NETRATE=40000 ;; # a 200 kB uFOTA download in about 5 s
+ufota-register) NETRATE=4000 ;; # 6 kB: the download outlasts the CLI that starts it
 install-powerloss) FAULT="fw-power-install 40" ;;
 *-dl-powerloss | http-dl-greeting) FAULT="fw-power-dl 3000" ;;
 esac
@@ -73,6 +75,18 @@ killat() {
 	wait "$kpid" 2>/dev/null
 	echo "SIGKILL: $want at $p %"
 	"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL"
+}
+# watch_campaign FILE TIMEOUT OUT: fuota-modem watch in the background ($wpid: the CLI itself,
+# not a subshell), then, once it has booted the module, a uFOTA campaign of FILE
+watch_campaign() {
+	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" watch --timeout "$2" >"$3" 2>&1 &
+	wpid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
+		sleep 0.05
+	done
+	echo "ufota-campaign $1" >"$D/ctl"
 }
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
@@ -156,18 +170,43 @@ ufota-ack)
 	# follows the download and the server's install to the new version
 	run ufota config 2 >/dev/null || fail "ufota config"
 	run ufota enable >/dev/null || fail "ufota enable"
-	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
-	run watch --timeout 30 >"$D/watch.out" 2>&1 &
-	wpid=$!
-	for _ in $(seq 200); do
-		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
-		sleep 0.05
-	done
-	echo "ufota-campaign delta.upd" >"$D/ctl"
+	watch_campaign delta.upd 30 "$D/watch.out"
 	wait "$wpid" || fail "watch: exit $?"
 	grep -q 'ack-pending' "$D/watch.out" || fail "watch did not stop at the server's request"
 	run ufota ack 20
 	rc=$?
+	;;
+ufota-register)
+	# §3.1.1 / §3.6 from the command line: registered to server 721 with the secure suite on;
+	# the SRLT read, then written, a check-in that starts the campaign the server held (download
+	# only, installed by the host); then a module whose suite was off before its first
+	# registration: exit 4 and why
+	run ufota config 1 >/dev/null || fail "ufota config"
+	run ufota enable >/dev/null || fail "ufota enable"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		run ufota register >"$D/reg.out" 2>&1 && grep -q 'status 3' "$D/reg.out" && break
+		sleep 0.3
+	done
+	grep -q 'server 721 status 3 (3: registered), USECMODE 1' "$D/reg.out" ||
+		fail "not registered: $(cat "$D/reg.out")"
+	run ufota srlt | grep -q 'lifetime 86400 s' || fail "SRLT not read"
+	echo "ufota-offer delta.upd" >"$D/ctl"
+	run ufota srlt 7200 | grep -q 'lifetime 7200 s' || fail "SRLT not written"
+	run watch --timeout 30 >/dev/null 2>&1 || fail "watch: exit $?"
+	[ "$(state)" = downloaded ] || fail "the campaign did not follow the check-in: $(state)"
+	run install
+	rc=$?
+	printf 'ufota-secmode 0\nufota-fresh\nreboot\n' >"$D/ctl"
+	sleep 1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		run ufota register >"$D/reg.out" 2>&1
+		rrc=$?
+		grep -q 'status 0' "$D/reg.out" || break
+		sleep 0.3
+	done
+	cat "$D/reg.out"
+	[ "$rrc" -eq 4 ] || fail "register: exit $rrc, wanted 4 (refused: uFOTA not possible)"
+	grep -q 'with +USECMODE: 0.*not possible' "$D/reg.out" || fail "the reason is not given"
 	;;
 kill-ufota)
 	# a default-mode campaign (§3.5) followed by watch, SIGKILLed mid-download; the power
@@ -175,14 +214,7 @@ kill-ufota)
 	# resume says where the download stands (+UFOTA?); watch SIGKILLed mid-install; resume
 	# waits for the install (never a reset) and restores the settings
 	run ufota enable >/dev/null || fail "ufota enable"
-	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
-	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" watch --timeout 60 >/dev/null 2>&1 &
-	wpid=$!
-	for _ in $(seq 200); do
-		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
-		sleep 0.05
-	done
-	echo "ufota-campaign big.upd" >"$D/ctl"
+	watch_campaign big.upd 60 /dev/null
 	for _ in $(seq 400); do
 		j=$("$CLI" --state "$D/st" --json status 2>/dev/null)
 		case $j in *'"state":"downloading"'*'"pct":'[3-9]0*) break ;; esac
