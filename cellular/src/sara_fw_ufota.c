@@ -77,6 +77,28 @@ int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *don
 	return FUOTA_OK;
 }
 
+int fwu_ufota_sync(struct fwu *u, int *state, uint32_t *total, uint32_t *done)
+{
+	enum fwu_state s = u->st.state;
+	struct fwu_event ev;
+	char ver[48];
+	int err;
+
+	*state = -1;
+	*total = *done = 0;
+	if (u->st.method != FWU_M_UFOTA || (s != FWU_S_DOWNLOADING && s != FWU_S_PAUSED &&
+	                                    s != FWU_S_DOWNLOADED && s != FWU_S_ACK_PENDING))
+		return FUOTA_OK;
+	fwu_read_version(u, ver, sizeof(ver));
+	if ((err = fwu_ufota_progress(u, state, total, done)) != FUOTA_OK)
+		return err;
+	if (fwu_ufota_sync_event(&u->st, ver, *total, *done, &ev) != FUOTA_OK)
+		return FUOTA_OK;
+	at_log_note(u->cfg.at, "uFOTA: the module went on while no host listened");
+	err = fwu_apply(u, &ev);
+	return err == FUOTA_OK ? fwu_run(u) : err;
+}
+
 /* AT+ULWM2MREG? answers a line per server, e.g. "+ULWM2MREG: 721,3,86281" (registered, 86281 s
  * left), "+ULWM2MREG: 721,0" (deregistered), "+ULWM2MREG: 721,4" (failed) (§3.1.1): the status
  * of server 721. A line that does not parse is an error naming it. */

@@ -307,17 +307,19 @@ static void close_modem(struct fm *fm)
 }
 
 /* resume: the manager goes on from its state file. A uFOTA campaign runs in the module alone
- * (§3.2.2: it resumes or restarts its download by itself), so say where it stands. */
+ * (§3.2.2: it resumes or restarts its download by itself; its URCs are lost while no host
+ * listens), so catch up with it and say where it stands. */
 static int resume(struct fm *fm)
 {
 	const struct fwu_status *st = fwu_get_status(fm->u);
 	uint32_t total = 0, done = 0;
 	int err = fwu_resume(fm->u), ms = -1;
 
+	if (err == FUOTA_OK)
+		err = fwu_ufota_sync(fm->u, &ms, &total, &done);
 	if (err != FUOTA_OK || st->method != FWU_M_UFOTA || fm->o->json)
 		return err;
-	if ((st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED) &&
-	    fwu_ufota_progress(fm->u, &ms, &total, &done) == FUOTA_OK)
+	if ((st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED) && total > 0)
 		printf("uFOTA download: %u of %u bytes (+UFOTA state %d); the module goes on by "
 		       "itself, `watch` follows it\n",
 		       done, total, ms);
@@ -361,7 +363,17 @@ static int dispatch(struct fm *fm, struct upd *p)
 		return fwu_install(fm->u);
 	if (strcmp(cmd, "restore") == 0)
 		return fwu_restore_now(fm->u);
-	/* the host's turn already (its URC may have come while the module booted) */
+	/* a campaign that went on while no host listened; then the host's turn already (its URC
+	 * may have come while the module booted) */
+	if (strcmp(cmd, "watch") == 0 && !quiet) {
+		uint32_t seq = st->seq, total, done;
+		int ms;
+
+		if ((err = fwu_ufota_sync(fm->u, &ms, &total, &done)) != FUOTA_OK)
+			return err;
+		if (st->seq != seq && (st->state == FWU_S_DONE || st->state == FWU_S_FAILED))
+			return FUOTA_OK; /* its outcome came while no host listened */
+	}
 	if (strcmp(cmd, "watch") == 0 &&
 	    (st->state == FWU_S_ACK_PENDING || st->state == FWU_S_DOWNLOADED))
 		return FUOTA_OK;

@@ -414,12 +414,12 @@ static void test_lrzsz(void **state)
 	assert_int_equal(rig_open(r), 0);
 }
 
-/* uFOTA (§3): a package for the simulator's campaigns in www/<name>. */
-static void put_www(struct rig *r, const char *name, size_t body)
+/* uFOTA (§3): a package from -> to for the simulator's campaigns in www/<name>. */
+static void put_pkg(struct rig *r, const char *name, const char *from, const char *to, size_t body)
 {
 	char p[300], rel[64];
 	size_t len;
-	uint8_t *pkg = package(OLD, NEW, body, &len);
+	uint8_t *pkg = package(from, to, body, &len);
 	FILE *f;
 
 	snprintf(rel, sizeof(rel), "www/%s", name);
@@ -428,6 +428,11 @@ static void put_www(struct rig *r, const char *name, size_t body)
 	assert_int_equal(fwrite(pkg, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
 	free(pkg);
+}
+
+static void put_www(struct rig *r, const char *name, size_t body)
+{
+	put_pkg(r, name, OLD, NEW, body);
 }
 
 /* URCs handled until the manager's state is want (10 s at most). */
@@ -812,6 +817,60 @@ static void test_ufota_powerloss(void **state)
 	assert_int_equal(r->validates, 2); /* the install cut at 40 % began again at boot */
 }
 
+/* No manager listens for ms: what the module sends meanwhile is lost, as on a UART (a pty keeps
+ * it for the next reader). */
+static void unheard(struct rig *r, int ms)
+{
+	uint64_t t0 = now_ms();
+	char buf[512];
+	int fd = open(r->h.pty, O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	assert_true(fd >= 0);
+	while (now_ms() - t0 < (uint64_t)ms)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			usleep(20 * 1000);
+	close(fd);
+}
+
+/* The URCs of a campaign lost while no manager runs: its download completed (download only),
+ * then, in a second campaign, its install too. The manager back catches up with the module
+ * (fwu_ufota_sync: ATI9, +UFOTA?): DOWNLOADED; then the new version found and restored. */
+static void test_ufota_lost_urcs(void **state)
+{
+	struct rig *r = *state;
+	uint32_t total, done;
+	int st;
+
+	campaign(r, 1);
+	wait_state(r, FWU_S_DOWNLOADING);
+	rig_close(r);
+	unheard(r, 2500);
+	assert_int_equal(rig_open(r), 0);
+	assert_int_equal(fwu_resume(r->u), 0);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_DOWNLOADING); /* the file is behind */
+	assert_int_equal(fwu_ufota_sync(r->u, &st, &total, &done), 0);
+	assert_int_equal(done, total);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_DOWNLOADED);
+	assert_int_equal(fwu_install(r->u), 0);
+	outcome(r, NEW, FWU_S_DONE);
+	put_pkg(r, "delta2.upd", NEW, "03.17,A00.03", 40000);
+	assert_int_equal(fwu_ufota_config(r->u, 2), 0);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	simh_ctl(&r->h, "ufota-campaign delta2.upd");
+	wait_state(r, FWU_S_ACK_PENDING);
+	assert_int_equal(fwu_ufota_ack(r->u, 1), 0);
+	rig_close(r); /* the download, the server's install and the reboot while no one listens */
+	unheard(r, 6000);
+	assert_int_equal(rig_open(r), 0);
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_ACK_PENDING);
+	assert_int_equal(fwu_resume(r->u), 0);
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(fwu_ufota_sync(r->u, &st, &total, &done), 0);
+	outcome(r, "03.17,A00.03", FWU_S_DONE);
+	assert_string_equal(fwu_get_status(r->u)->ver_after, "03.17,A00.03");
+	restored(r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -841,6 +900,7 @@ int main(int argc, char **argv)
 	        {"ufota-00b", test_ufota_00b},
 	        {"ufota-verizon", test_ufota_verizon},
 	        {"ufota-powerloss", test_ufota_powerloss},
+	        {"ufota-lost-urcs", test_ufota_lost_urcs},
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {

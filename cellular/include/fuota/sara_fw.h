@@ -144,6 +144,12 @@ enum { FWU_UFOTA_CANCEL = 0, FWU_UFOTA_PAUSE = 1, FWU_UFOTA_RESUME = 2 };
 int fwu_ufota_ctl(struct fwu *u, int op);
 /* AT+UFOTA? → "+UFOTA: <state>,<total>,<done>". */
 int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *done);
+/* A host back after a restart: a uFOTA campaign went on in the module alone, its URCs lost. Reads
+ * ATI9 and AT+UFOTA? (*state, *total, *done; -1, 0, 0 when not asked) and moves the status on
+ * (fwu_ufota_sync_event): to the restore when another version runs, to DOWNLOADED when the whole
+ * package is there in download-only mode, to the download's percentage. FUOTA_OK also when the
+ * status is not a uFOTA download (nothing asked). */
+int fwu_ufota_sync(struct fwu *u, int *state, uint32_t *total, uint32_t *done);
 /* AT+USECMODE? (*secmode; 0 before the first registration means uFOTA cannot work, §3.1.1), then
  * AT+ULWM2MREG? → *status of server 721 (0 deregistered, 3 registered, 4 failed); with checkin,
  * AT+ULWM2MREG=721 first (an immediate check-in, §3.6). Returns FUOTA_OK for 0 and 3,
