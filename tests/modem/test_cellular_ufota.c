@@ -67,7 +67,8 @@ static void test_ufota_ack(void **state)
 	outcome(r, NEW, FWU_S_FAILED);
 }
 
-/* Pause and resume by the host and by the server side, +UFOTA? in between, then a cancel. */
+/* Pause and resume by the host (across a reboot) and by the server side, +UFOTA? in between,
+ * then a cancel. */
 static void test_ufota_pause(void **state)
 {
 	struct rig *r = *state;
@@ -84,6 +85,13 @@ static void test_ufota_pause(void **state)
 	(void)sara_poll(r->s, 500); /* paused: nothing moves */
 	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &done), 0);
 	assert_int_equal(st, 2);
+	simh_ctl(&r->h, "reboot"); /* §3.3: the pause survives it, AT+UFOTA=2 resumes after it */
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(fwu_resume(r->u), 0);
+	for (int i = 0; i < 10; i++)
+		(void)sara_poll(r->s,
+		                100); /* +UFOTASTAT: 3,1,0, the client's start, changes nothing */
+	assert_int_equal(fwu_get_status(r->u)->state, FWU_S_PAUSED);
 	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_RESUME), 0);
 	wait_state(r, FWU_S_DOWNLOADING);
 	simh_ctl(&r->h, "ufota-pause");

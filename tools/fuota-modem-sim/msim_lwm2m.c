@@ -69,6 +69,8 @@ static void boot_register(struct msim *m, int arg)
 		msim_timer_add(m, 200, boot_register, 0);
 		return;
 	}
+	if (m->fw.uf.urcs) /* Table 2: the client starts, not an installed update */
+		msim_urc(m, "+UFOTASTAT: 3,1,0");
 	checkin(m);
 }
 
