@@ -253,6 +253,10 @@ static int data_up(void *ctx)
 	err = sara_register(fm->s, apn, 180000, NULL);
 	if (err == FUOTA_OK)
 		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
+	/* a profile left active by a fuota-modem killed after activating it refuses a second
+	 * activation ("operation not allowed"): take it down, then up again */
+	if (err == AT_ERR_DEVICE && sara_pdp_down(fm->s, 0) == FUOTA_OK)
+		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
 	if (err != FUOTA_OK)
 		fprintf(stderr, "fuota-modem: data connection: %s\n", sara_last_error(fm->s));
 	return err;

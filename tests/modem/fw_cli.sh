@@ -4,11 +4,13 @@
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
 #                             http-dl-greeting (the same, seen by the boot greeting at once) |
+#                             http-pdp-left (SIGKILL with PSD up: the next run takes it down) |
 #                             uart-again (the finished update asked again: done, nothing sent) |
 #                             foat-fallback (the state file says Firmware Update Mode, the
 #                             module runs normally: a fresh FOAT at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
-#                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
+#                             kill-uart | kill-http | kill-ftp (SIGKILL at random
+#                             points) | kill-foat (SIGKILL
 #                             mid-transfer, then mid-install) | kill-ufota (a
 #                             campaign: SIGKILL and power loss mid-download, SIGKILL
 #                             mid-install) | ufota-register (+ULWM2MREG, +USECMODE,
@@ -138,6 +140,23 @@ http | ftp | http-dl-powerloss | ftp-dl-powerloss)
 	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
 	;;
+http-pdp-left)
+	# SIGKILL right after PSD came up: the profile stays active in the module and the next
+	# run's activation is refused until it is taken down
+	set -- update --method http --server fw.example --path /delta.upd --package "$D/delta.upd" \
+		--user fuota --password "$SECRET" --timeout 4
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 400); do
+		grep -q '< +UUPSDA: 0' "$D/at.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	run "$@" 2>"$D/err"
+	rc=$?
+	grep -q 'AT+UPSDA=0,4' "$D/at.log" || fail "the profile left active was not taken down"
+	;;
 http-dl-greeting)
 	# the restart is told by the module's greeting (+CSGT, enabled at boot): the download
 	# starts again at once, not when the 60 s --timeout runs out
@@ -237,10 +256,16 @@ kill-ufota)
 	rc=$?
 	grep -c 'AT+UFWINSTALL' "$D/at.log" | grep -q '^0$' || fail "the host sent +UFWINSTALL"
 	;;
-kill-uart)
+kill-uart | kill-http | kill-ftp)
 	m=${CASE#kill-}
 	pkg=$D/delta.upd
-	[ "$m" = foat ] && pkg=$D/full.upd
+	# the update's arguments, word-split on purpose (no blank in any of them)
+	upd="update --method $m --package $pkg"
+	case $m in http | ftp)
+		upd="$upd --server fw.example --path /delta.upd --user fuota --password $SECRET"
+		upd="$upd --timeout 4"
+		;;
+	esac
 	# SIGKILL after 0.3 .. 9 s, three times: each time the operator's next step (the update
 	# while nothing is under way, else resume) is started and killed. The CLI is started right
 	# here, not in a function's subshell: killing such a subshell left fuota-modem running on,
@@ -249,7 +274,8 @@ kill-uart)
 		st=$(state)
 		[ "$st" = "done" ] && break
 		if [ "$st" = idle ] || [ "$st" = failed ]; then
-			set -- update --method "$m" --package "$pkg"
+			# shellcheck disable=SC2086
+			set -- $upd
 		else
 			set -- resume
 		fi
@@ -274,7 +300,8 @@ kill-uart)
 		echo "resume: exit $rc"
 		[ $rc -eq 0 ] && grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && break
 		grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && continue
-		run update --method "$m" --package "$pkg" >/dev/null 2>&1
+		# shellcheck disable=SC2086
+		run $upd >/dev/null 2>&1
 		rc=$?
 		echo "update: exit $rc"
 		[ $rc -eq 0 ] && break
@@ -305,6 +332,7 @@ case $CASE in *-dl-powerloss | http-dl-greeting)
 		fail "the stale package was not deleted before the second download"
 	;;
 esac
+grep -q "$SECRET" "$D/at.log" && fail "the password is in the AT log"
 # the simulator tells of a reset command sent while it installed or waited in update mode
 grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
 grep -E 'Sanitizer|runtime error' "$D/sim.err" && fail "the simulator's sanitizer report"
