@@ -72,17 +72,21 @@ int sara_cmd(struct sara *s, const char *prefix, uint32_t timeout_ms, const char
 	return sara_cmd_ex(s, &cmd);
 }
 
-int sara_wait_flag(struct sara *s, const bool *flag, uint64_t deadline_ms)
+int sara_wait_flag(struct sara *s, const bool *flag, uint64_t deadline_ms, const char *what)
 {
+	unsigned boots = s->boots;
+
 	while (!*flag) {
 		uint32_t left = cell_ms_left(s->clk, deadline_ms);
 		int err;
 
+		if (s->boots != boots) /* its greeting: the result will never come */
+			return sara_fail(s, FUOTA_ERR_TIMEOUT, "%s: the module restarted", what);
 		if (left == 0)
-			return FUOTA_ERR_TIMEOUT;
-		err = at_poll(s->at, left < 1000 ? left : 1000);
+			return sara_fail(s, FUOTA_ERR_TIMEOUT, "%s: no result URC", what);
+		err = at_poll(s->at, left < 200 ? left : 200);
 		if (err != FUOTA_OK)
-			return err;
+			return sara_fail(s, err, "%s: no result URC", what);
 	}
 	return FUOTA_OK;
 }
@@ -557,6 +561,7 @@ int sara_register(struct sara *s, const char *apn, uint32_t timeout_ms, int *sta
 int sara_pdp_up(struct sara *s, int profile, int cid, uint32_t timeout_ms, char *ip, size_t cap)
 {
 	uint64_t deadline = s->clk->now_ms(s->clk->ctx) + timeout_ms;
+	char what[40];
 	int err;
 
 	if (profile < 0 || profile > 6 || cid < 1 || cid > 8)
@@ -568,8 +573,9 @@ int sara_pdp_up(struct sara *s, int profile, int cid, uint32_t timeout_ms, char 
 	s->pdp_seen = false;
 	if (err == FUOTA_OK)
 		err = sara_cmd(s, NULL, timeout_ms, "AT+UPSDA=%d,3", profile);
-	if (err == FUOTA_OK && sara_wait_flag(s, &s->pdp_seen, deadline) != FUOTA_OK)
-		err = sara_fail(s, FUOTA_ERR_TIMEOUT, "AT+UPSDA=%d,3: no +UUPSDA", profile);
+	snprintf(what, sizeof(what), "AT+UPSDA=%d,3 (+UUPSDA)", profile);
+	if (err == FUOTA_OK)
+		err = sara_wait_flag(s, &s->pdp_seen, deadline, what);
 	if (err == FUOTA_OK && s->pdp_result != 0)
 		err = sara_fail(s, FUOTA_ERR_IO, "+UUPSDA: %d", s->pdp_result);
 	if (err == FUOTA_OK && ip && snprintf(ip, cap, "%s", s->ip) >= (int)cap)

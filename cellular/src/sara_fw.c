@@ -427,6 +427,7 @@ static void defaults(struct fwu_config *c)
 	c->silence_ms = c->silence_ms ? c->silence_ms : 5u * 60000u;
 	c->boot_timeout_ms = c->boot_timeout_ms ? c->boot_timeout_ms : 60000;
 	c->foat_probe_ms = c->foat_probe_ms ? c->foat_probe_ms : 25000;
+	c->verizon_period_ms = c->verizon_period_ms ? c->verizon_period_ms : 30000;
 }
 
 int fwu_open(const struct fwu_config *cfg, struct fwu **out)

@@ -298,3 +298,30 @@ int fwu_restore_plan(const struct fwu_desired *d, int cur_mno, bool *mno_change,
 		ROW("AT+UFWINSTALL=,,,1");
 	return FUOTA_OK;
 }
+
+int fwu_ufota_sync_event(const struct fwu_status *st, const char *version_now, uint32_t total,
+                         uint32_t done, struct fwu_event *ev)
+{
+	enum fwu_state s = st->state;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->method = FWU_M_UFOTA;
+	if (st->method != FWU_M_UFOTA || (s != FWU_S_DOWNLOADING && s != FWU_S_PAUSED &&
+	                                  s != FWU_S_DOWNLOADED && s != FWU_S_ACK_PENDING))
+		return 1;
+	if (version_now && version_now[0] && st->ver_before[0] &&
+	    strcmp(version_now, st->ver_before) != 0) {
+		ev->kind = FWU_EV_MODULE_BACK;
+		ev->version = version_now;
+		return FUOTA_OK;
+	}
+	if (total == 0 || done > total || s == FWU_S_DOWNLOADED || s == FWU_S_ACK_PENDING)
+		return 1;
+	if (done == total && st->ufota_mode == 1) {
+		ev->kind = FWU_EV_DL_DONE;
+		return FUOTA_OK;
+	}
+	ev->kind = FWU_EV_DL_PROGRESS;
+	ev->pct = (int)((uint64_t)done * 100u / total);
+	return s == FWU_S_DOWNLOADING && ev->pct != st->pct ? FUOTA_OK : 1;
+}

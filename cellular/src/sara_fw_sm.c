@@ -271,6 +271,16 @@ static void on_back(struct fwu_status *n, const struct fwu_event *ev, unsigned *
 		*a |= FWU_A_REPORT;
 	} else if (n->state == FWU_S_RESTORING) {
 		*a |= FWU_A_RESTORE; /* rebooted mid-restore (the MNO profile's reboot) */
+	} else if (n->method == FWU_M_UFOTA && v[0] && n->ver_before[0] &&
+	           strcmp(v, n->ver_before) != 0 &&
+	           (n->state == FWU_S_DOWNLOADING || n->state == FWU_S_PAUSED ||
+	            n->state == FWU_S_DOWNLOADED || n->state == FWU_S_ACK_PENDING)) {
+		/* the campaign went on to its install while no host listened (fwu_ufota_sync_event)
+		 */
+		copy_ver(n->ver_after, sizeof(n->ver_after), v);
+		n->pct = 100;
+		n->state = FWU_S_RESTORING;
+		*a |= FWU_A_RESTORE | FWU_A_ENABLE_URCS | FWU_A_ROT_CHECK;
 	}
 }
 

@@ -77,7 +77,31 @@ int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *don
 	return FUOTA_OK;
 }
 
-/* "+ULWM2MREG: 721,3,86281": the line of server 721 among those of every server. */
+int fwu_ufota_sync(struct fwu *u, int *state, uint32_t *total, uint32_t *done)
+{
+	enum fwu_state s = u->st.state;
+	struct fwu_event ev;
+	char ver[48];
+	int err;
+
+	*state = -1;
+	*total = *done = 0;
+	if (u->st.method != FWU_M_UFOTA || (s != FWU_S_DOWNLOADING && s != FWU_S_PAUSED &&
+	                                    s != FWU_S_DOWNLOADED && s != FWU_S_ACK_PENDING))
+		return FUOTA_OK;
+	fwu_read_version(u, ver, sizeof(ver));
+	if ((err = fwu_ufota_progress(u, state, total, done)) != FUOTA_OK)
+		return err;
+	if (fwu_ufota_sync_event(&u->st, ver, *total, *done, &ev) != FUOTA_OK)
+		return FUOTA_OK;
+	at_log_note(u->cfg.at, "uFOTA: the module went on while no host listened");
+	err = fwu_apply(u, &ev);
+	return err == FUOTA_OK ? fwu_run(u) : err;
+}
+
+/* AT+ULWM2MREG? answers a line per server, e.g. "+ULWM2MREG: 721,3,86281" (registered, 86281 s
+ * left), "+ULWM2MREG: 721,0" (deregistered), "+ULWM2MREG: 721,4" (failed) (§3.1.1): the status
+ * of server 721. A line that does not parse is an error naming it. */
 static int reg_status(struct fwu *u, int *status)
 {
 	const struct at_resp *r = &u->s->resp;
@@ -87,34 +111,55 @@ static int reg_status(struct fwu *u, int *status)
 		int srv, st;
 		long left;
 
-		if (fwu_parse_ulwm2mreg(r->line[i], r->len[i], &srv, &st, &left) == FUOTA_OK &&
-		    srv == UFOTA_SERVER) {
+		if (fwu_parse_ulwm2mreg(r->line[i], r->len[i], &srv, &st, &left) != FUOTA_OK)
+			return fwu_fail(u, FUOTA_ERR_MALFORMED,
+			                "AT+ULWM2MREG?: cannot parse '%.80s'", r->line[i]);
+		if (srv == UFOTA_SERVER)
 			*status = st;
-			return FUOTA_OK;
-		}
 	}
-	return fwu_fail(u, FUOTA_ERR_NOT_FOUND, "AT+ULWM2MREG?: no line for server 721");
+	if (*status < 0)
+		return fwu_fail(u, FUOTA_ERR_NOT_FOUND, "AT+ULWM2MREG?: no line for server 721");
+	return FUOTA_OK;
 }
 
-int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode)
+/* AT+USECMODE? → "+USECMODE: 1" (the secure data suite on) or "+USECMODE: 0" (off: a client
+ * that never registered cannot get the RoT's PSK, §3.1.1). */
+static int secmode(struct fwu *u, int *mode)
 {
 	const struct at_resp *r = &u->s->resp;
 	int err = sara_cmd(u->s, "+USECMODE:", 0, "AT+USECMODE?");
 
-	*secmode = -1;
-	if (err == FUOTA_OK &&
-	    (r->n == 0 || fwu_parse_usecmode(r->line[0], r->len[0], secmode) != FUOTA_OK))
-		return fwu_fail(u, FUOTA_ERR_MALFORMED, "AT+USECMODE?: no +USECMODE");
-	if (err == FUOTA_OK && *secmode == 0)
+	if (err != FUOTA_OK)
+		return fwu_fail(u, err, "AT+USECMODE?: %s", sara_last_error(u->s));
+	if (r->n == 0 || fwu_parse_usecmode(r->line[0], r->len[0], mode) != FUOTA_OK)
+		return fwu_fail(u, FUOTA_ERR_MALFORMED, "AT+USECMODE?: cannot parse '%.80s'",
+		                r->n ? r->line[0] : "");
+	return FUOTA_OK;
+}
+
+int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *sec)
+{
+	int err;
+
+	*status = *sec = -1;
+	if ((err = secmode(u, sec)) != FUOTA_OK)
+		return err;
+	if (*sec == 0)
 		at_log_note(u->cfg.at,
 		            "+USECMODE: 0: uFOTA registration needs the RoT PSK (§3.1.1)");
-	if (err == FUOTA_OK && checkin)
-		err = sara_cmd(u->s, NULL, 0, "AT+ULWM2MREG=%d", UFOTA_SERVER);
-	if (err == FUOTA_OK)
-		err = sara_cmd(u->s, "+ULWM2MREG:", 0, "AT+ULWM2MREG?");
-	if (err != FUOTA_OK)
-		return fwu_fail(u, err, "%s", sara_last_error(u->s));
-	return reg_status(u, status);
+	if (checkin && (err = sara_cmd(u->s, NULL, 0, "AT+ULWM2MREG=%d", UFOTA_SERVER)) != FUOTA_OK)
+		return fwu_fail(u, err, "AT+ULWM2MREG=721: %s", sara_last_error(u->s));
+	if ((err = sara_cmd(u->s, "+ULWM2MREG:", 0, "AT+ULWM2MREG?")) != FUOTA_OK)
+		return fwu_fail(u, err, "AT+ULWM2MREG?: %s", sara_last_error(u->s));
+	if ((err = reg_status(u, status)) != FUOTA_OK || *status != 4)
+		return err;
+	if (*sec == 0)
+		return fwu_fail(
+		        u, FUOTA_ERR_STATE,
+		        "uFOTA registration failed (+ULWM2MREG: 721,4) with +USECMODE: 0: the "
+		        "secure data suite was off before the first registration, uFOTA is "
+		        "not possible on this module (§3.1.1)");
+	return fwu_fail(u, FUOTA_ERR_STATE, "uFOTA registration failed (+ULWM2MREG: 721,4)");
 }
 
 /* Table 3: on SARA-R5xx-00B-00 with the Verizon MNO profile (+UMNOPROF: 3), a package URI without
@@ -144,7 +189,7 @@ void fwu_verizon_tick(struct fwu *u)
 	}
 	if (u->vz_active && now >= u->vz_next_ms) {
 		(void)sara_cmd(u->s, NULL, 0, "AT+ULWM2MREG=102");
-		u->vz_next_ms = now + 30000;
+		u->vz_next_ms = now + u->cfg.verizon_period_ms;
 	}
 }
 
@@ -165,7 +210,9 @@ int fwu_ufota_srlt(struct fwu *u, long set_s, long *seconds)
 	if (err != FUOTA_OK)
 		return fwu_fail(u, err, "%s", sara_last_error(u->s));
 	if (r->n == 0 || fwu_parse_srlt(r->line[0], r->len[0], seconds) != FUOTA_OK)
-		return fwu_fail(u, FUOTA_ERR_MALFORMED, "AT+ULWM2MREAD=\"/1/10\": no lifetime");
+		return fwu_fail(u, FUOTA_ERR_MALFORMED,
+		                "AT+ULWM2MREAD=\"/1/10\": no lifetime in '%.80s'",
+		                r->n ? r->line[0] : "");
 	return FUOTA_OK;
 }
 

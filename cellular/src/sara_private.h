@@ -41,8 +41,10 @@ int sara_cmd_ex(struct sara *s, const struct at_cmd *cmd);
 int sara_bad_reply(struct sara *s, const char *cmd, const char *line, size_t len);
 /* Records a message and returns err. */
 int sara_fail(struct sara *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Polls until *flag is set or deadline_ms passes (FUOTA_ERR_TIMEOUT). */
-int sara_wait_flag(struct sara *s, const bool *flag, uint64_t deadline_ms);
+/* Polls until *flag is set (a result URC's handler sets it): FUOTA_OK; FUOTA_ERR_TIMEOUT with a
+ * message naming what when deadline_ms passes or the module greets meanwhile (it restarted:
+ * the result will never come); at_poll's error otherwise. */
+int sara_wait_flag(struct sara *s, const bool *flag, uint64_t deadline_ms, const char *what);
 /* Whether a string can go inside quotes of an AT command (no quote, no control bytes). */
 bool sara_safe(const char *str);
 

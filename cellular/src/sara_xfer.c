@@ -38,33 +38,12 @@ int sara_http_config(struct sara *s, int profile, const struct sara_http_cfg *cf
 	return err;
 }
 
-/* Polls until *seen is set, the module greets (it restarted: FUOTA_ERR_TIMEOUT at once, the
- * result will never come) or the deadline passes. */
-static int wait_seen(struct sara *s, const bool *seen, uint64_t deadline, const char *what)
-{
-	unsigned boots = s->boots;
-
-	while (!*seen) {
-		uint32_t left = cell_ms_left(s->clk, deadline);
-		int err;
-
-		if (s->boots != boots)
-			return sara_fail(s, FUOTA_ERR_TIMEOUT, "%s: the module restarted", what);
-		if (left == 0)
-			return sara_fail(s, FUOTA_ERR_TIMEOUT, "%s: no result URC", what);
-		err = at_poll(s->at, left < 200 ? left : 200);
-		if (err != FUOTA_OK)
-			return sara_fail(s, err, "%s: no result URC", what);
-	}
-	return FUOTA_OK;
-}
-
 /* Waits for the +UUHTTPCR / +UUFTPCR of cmd_no (profile: -1 for FTP) that *seen flags. */
 static int wait_xfer(struct sara *s, bool *seen, const struct sara_xfer *x, int profile, int cmd_no,
                      uint64_t deadline, const char *what)
 {
 	for (;;) {
-		int err = wait_seen(s, seen, deadline, what);
+		int err = sara_wait_flag(s, seen, deadline, what);
 
 		if (err != FUOTA_OK)
 			return err;

@@ -253,6 +253,10 @@ static int data_up(void *ctx)
 	err = sara_register(fm->s, apn, 180000, NULL);
 	if (err == FUOTA_OK)
 		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
+	/* a profile left active by a fuota-modem killed after activating it refuses a second
+	 * activation ("operation not allowed"): take it down, then up again */
+	if (err == AT_ERR_DEVICE && sara_pdp_down(fm->s, 0) == FUOTA_OK)
+		err = sara_pdp_up(fm->s, 0, 1, 60000, NULL, 0);
 	if (err != FUOTA_OK)
 		fprintf(stderr, "fuota-modem: data connection: %s\n", sara_last_error(fm->s));
 	return err;
@@ -306,6 +310,30 @@ static void close_modem(struct fm *fm)
 	free(fm->pkg);
 }
 
+/* resume: the manager goes on from its state file. A uFOTA campaign runs in the module alone
+ * (§3.2.2: it resumes or restarts its download by itself; its URCs are lost while no host
+ * listens), so catch up with it and say where it stands. */
+static int resume(struct fm *fm)
+{
+	const struct fwu_status *st = fwu_get_status(fm->u);
+	uint32_t total = 0, done = 0;
+	int err = fwu_resume(fm->u), ms = -1;
+
+	if (err == FUOTA_OK)
+		err = fwu_ufota_sync(fm->u, &ms, &total, &done);
+	if (err != FUOTA_OK || st->method != FWU_M_UFOTA || fm->o->json)
+		return err;
+	if ((st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED) && total > 0)
+		printf("uFOTA download: %u of %u bytes (+UFOTA state %d); the module goes on by "
+		       "itself, `watch` follows it\n",
+		       done, total, ms);
+	else if (st->state == FWU_S_ACK_PENDING)
+		printf("uFOTA: the server's request waits for `ufota ack|reject`; the module "
+		       "accepts "
+		       "it on its own one hour after it came (§3.4.2)\n");
+	return err;
+}
+
 static int dispatch(struct fm *fm, struct upd *p)
 {
 	const char *cmd = fm->o->argv[0];
@@ -334,12 +362,22 @@ static int dispatch(struct fm *fm, struct upd *p)
 	if (strcmp(cmd, "update") == 0)
 		return run_update(fm, p);
 	if (strcmp(cmd, "resume") == 0)
-		return fwu_resume(fm->u);
+		return resume(fm);
 	if (strcmp(cmd, "install") == 0)
 		return fwu_install(fm->u);
 	if (strcmp(cmd, "restore") == 0)
 		return fwu_restore_now(fm->u);
-	/* the host's turn already (its URC may have come while the module booted) */
+	/* a campaign that went on while no host listened; then the host's turn already (its URC
+	 * may have come while the module booted) */
+	if (strcmp(cmd, "watch") == 0 && !quiet) {
+		uint32_t seq = st->seq, total, done;
+		int ms;
+
+		if ((err = fwu_ufota_sync(fm->u, &ms, &total, &done)) != FUOTA_OK)
+			return err;
+		if (st->seq != seq && (st->state == FWU_S_DONE || st->state == FWU_S_FAILED))
+			return FUOTA_OK; /* its outcome came while no host listened */
+	}
 	if (strcmp(cmd, "watch") == 0 &&
 	    (st->state == FWU_S_ACK_PENDING || st->state == FWU_S_DOWNLOADED))
 		return FUOTA_OK;

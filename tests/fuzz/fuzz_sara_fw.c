@@ -25,6 +25,27 @@ static void state_file(const char *buf, size_t len)
 	fuzz_check(fwu_file_decode(again, n, &st2, &d2) == FUOTA_OK && st2.seq == st.seq);
 }
 
+/* What +UFOTA? says to a host back after lost URCs, in each uFOTA state: a step that keeps the
+ * percentage in range and never installs or resets on its own. */
+static void ufota_sync(uint32_t total, uint32_t done)
+{
+	static const enum fwu_state states[] = {FWU_S_DOWNLOADING, FWU_S_PAUSED, FWU_S_DOWNLOADED,
+	                                        FWU_S_ACK_PENDING};
+	struct fwu_status st = {.method = FWU_M_UFOTA, .ver_before = "1"}, next;
+	struct fwu_event ev;
+	unsigned a;
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		st.state = states[i];
+		st.ufota_mode = (int)(i & 1);
+		if (fwu_ufota_sync_event(&st, i == 3 ? "2" : "1", total, done, &ev) != FUOTA_OK)
+			continue;
+		fuzz_check(fwu_step(&st, &ev, &next, &a, NULL, 0) == FUOTA_OK);
+		fuzz_check(next.pct >= 0 && next.pct <= 100);
+		fuzz_check(!(a & FWU_A_INSTALL) && !(a & FWU_A_SEND_PACKAGE));
+	}
+}
+
 static void urc_line(const char *line, size_t len)
 {
 	struct fwu_ufotastat u;
@@ -48,8 +69,10 @@ static void urc_line(const char *line, size_t len)
 		fuzz_check(ongoing ? n == -1 : ((n >= 0 && n <= 100) || (n >= 128 && n <= 255)));
 	if (fwu_parse_ulwm2mstat(line, len, &l) == FUOTA_OK)
 		fuzz_check(strlen(l.path) < sizeof(l.path));
-	if (fwu_parse_ufota(line, len, &n, &total, &done) == FUOTA_OK)
+	if (fwu_parse_ufota(line, len, &n, &total, &done) == FUOTA_OK) {
 		fuzz_check(done <= total);
+		ufota_sync(total, done);
+	}
 	(void)fwu_parse_ulwm2mreg(line, len, &n, &m, &left);
 	(void)fwu_parse_usecfw(line, len, &n);
 	(void)fwu_parse_usecmode(line, len, &n);

@@ -4,12 +4,17 @@
 #                             validation-fail | uart-dl-powerloss | http-dl-powerloss |
 #                             ftp-dl-powerloss (power lost mid-download: downloaded again) |
 #                             http-dl-greeting (the same, seen by the boot greeting at once) |
+#                             http-pdp-left (SIGKILL with PSD up: the next run takes it down) |
 #                             uart-again (the finished update asked again: done, nothing sent) |
 #                             foat-fallback (the state file says Firmware Update Mode, the
 #                             module runs normally: a fresh FOAT at once) |
 #                             ufota-ack (a uFOTA campaign in wait-for-ack mode) |
-#                             kill-uart (SIGKILL at random points) | kill-foat (SIGKILL
-#                             mid-transfer, then mid-install)
+#                             kill-uart | kill-http | kill-ftp (SIGKILL at random
+#                             points) | kill-foat (SIGKILL
+#                             mid-transfer, then mid-install) | kill-ufota (a
+#                             campaign: SIGKILL and power loss mid-download, SIGKILL
+#                             mid-install) | ufota-register (+ULWM2MREG, +USECMODE,
+#                             the SRLT, a check-in; exit 4 for a failed registration)
 # Checks the exit code, the state file (read back complete by `status`, exit 6 otherwise) with
 # the versions the CLI read by ATI9, no credential in a log, and the simulator's NVM: the version it runs and, after a
 # success, the MNO profile restored (Table 16 resets it). FW_CLI_KEEP=DIR keeps the work folder
@@ -28,12 +33,16 @@ def pkg(frm, to, body):
 d = sys.argv[1]
 open(d + '/full.upd', 'wb').write(pkg('', '03.16,A00.02', os.urandom(20000)))
 open(d + '/delta.upd', 'wb').write(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
+open(d + '/www/big.upd', 'wb').write(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(200000)))
 bad = bytearray(pkg('03.15,A00.01', '03.16,A00.02', os.urandom(6000)))
 bad[200] ^= 1
 open(d + '/bad.upd', 'wb').write(bytes(bad))
 PY
 FAULT=
+NETRATE=
 case $CASE in
+kill-ufota) NETRATE=40000 ;; # a 200 kB uFOTA download in about 5 s
+ufota-register) NETRATE=4000 ;; # 6 kB: the download outlasts the CLI that starts it
 install-powerloss) FAULT="fw-power-install 40" ;;
 *-dl-powerloss | http-dl-greeting) FAULT="fw-power-dl 3000" ;;
 esac
@@ -41,7 +50,8 @@ cp "$D/delta.upd" "$D/www/delta.upd"
 # credentials that must never reach a log
 SECRET=pw-$$-never-logged
 "$SIM" --fs "$D/fs" --www "$D/www" --state "$D/nvm" --control "$D/ctl" --boot-ms 300 \
-	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} >"$D/pty" 2>"$D/sim.err" &
+	--reg-ms 300 --install-ms 1500 --xmodem-scale 20 ${FAULT:+--fault} ${FAULT:+"$FAULT"} \
+	${NETRATE:+--net-rate} ${NETRATE:+"$NETRATE"} >"$D/pty" 2>"$D/sim.err" &
 SIMPID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$D/pty" ] && break; sleep 0.2; done
 PTY=$(head -n 1 "$D/pty")
@@ -67,6 +77,18 @@ killat() {
 	wait "$kpid" 2>/dev/null
 	echo "SIGKILL: $want at $p %"
 	"$CLI" --state "$D/st" status >/dev/null || fail "state file incomplete after SIGKILL"
+}
+# watch_campaign FILE TIMEOUT OUT: fuota-modem watch in the background ($wpid: the CLI itself,
+# not a subshell), then, once it has booted the module, a uFOTA campaign of FILE
+watch_campaign() {
+	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" watch --timeout "$2" >"$3" 2>&1 &
+	wpid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
+		sleep 0.05
+	done
+	echo "ufota-campaign $1" >"$D/ctl"
 }
 run config --mno 100 --apn 1,IP,fuota.apn || fail "config"
 case $CASE in
@@ -118,6 +140,23 @@ http | ftp | http-dl-powerloss | ftp-dl-powerloss)
 	grep -q "$SECRET" "$D/at.log" "$D/err" && fail "the password is in a log"
 	grep -q 'AT+U[HF]TT*P=.*\*\*\*' "$D/at.log" || fail "no masked credential in the AT log"
 	;;
+http-pdp-left)
+	# SIGKILL right after PSD came up: the profile stays active in the module and the next
+	# run's activation is refused until it is taken down
+	set -- update --method http --server fw.example --path /delta.upd --package "$D/delta.upd" \
+		--user fuota --password "$SECRET" --timeout 4
+	"$CLI" --tty "$PTY" --state "$D/st" --log "$D/at.log" "$@" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 400); do
+		grep -q '< +UUPSDA: 0' "$D/at.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	run "$@" 2>"$D/err"
+	rc=$?
+	grep -q 'AT+UPSDA=0,4' "$D/at.log" || fail "the profile left active was not taken down"
+	;;
 http-dl-greeting)
 	# the restart is told by the module's greeting (+CSGT, enabled at boot): the download
 	# starts again at once, not when the 60 s --timeout runs out
@@ -150,23 +189,83 @@ ufota-ack)
 	# follows the download and the server's install to the new version
 	run ufota config 2 >/dev/null || fail "ufota config"
 	run ufota enable >/dev/null || fail "ufota enable"
-	boots=$(grep -c '> AT+CEREG=2' "$D/at.log")
-	run watch --timeout 30 >"$D/watch.out" 2>&1 &
-	wpid=$!
-	for _ in $(seq 200); do
-		[ "$(grep -c '> AT+CEREG=2' "$D/at.log")" -gt "$boots" ] && break
-		sleep 0.05
-	done
-	echo "ufota-campaign delta.upd" >"$D/ctl"
+	watch_campaign delta.upd 30 "$D/watch.out"
 	wait "$wpid" || fail "watch: exit $?"
 	grep -q 'ack-pending' "$D/watch.out" || fail "watch did not stop at the server's request"
 	run ufota ack 20
 	rc=$?
 	;;
-kill-uart)
+ufota-register)
+	# §3.1.1 / §3.6 from the command line: registered to server 721 with the secure suite on;
+	# the SRLT read, then written, a check-in that starts the campaign the server held (download
+	# only, installed by the host); then a module whose suite was off before its first
+	# registration: exit 4 and why
+	run ufota config 1 >/dev/null || fail "ufota config"
+	run ufota enable >/dev/null || fail "ufota enable"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		run ufota register >"$D/reg.out" 2>&1 && grep -q 'status 3' "$D/reg.out" && break
+		sleep 0.3
+	done
+	grep -q 'server 721 status 3 (3: registered), USECMODE 1' "$D/reg.out" ||
+		fail "not registered: $(cat "$D/reg.out")"
+	run ufota srlt | grep -q 'lifetime 86400 s' || fail "SRLT not read"
+	echo "ufota-offer delta.upd" >"$D/ctl"
+	run ufota srlt 7200 | grep -q 'lifetime 7200 s' || fail "SRLT not written"
+	run watch --timeout 30 >/dev/null 2>&1 || fail "watch: exit $?"
+	[ "$(state)" = downloaded ] || fail "the campaign did not follow the check-in: $(state)"
+	run install
+	rc=$?
+	printf 'ufota-secmode 0\nufota-fresh\nreboot\n' >"$D/ctl"
+	sleep 1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		run ufota register >"$D/reg.out" 2>&1
+		rrc=$?
+		grep -q 'status 0' "$D/reg.out" || break
+		sleep 0.3
+	done
+	cat "$D/reg.out"
+	[ "$rrc" -eq 4 ] || fail "register: exit $rrc, wanted 4 (refused: uFOTA not possible)"
+	grep -q 'with +USECMODE: 0.*not possible' "$D/reg.out" || fail "the reason is not given"
+	;;
+kill-ufota)
+	# a default-mode campaign (§3.5) followed by watch, SIGKILLed mid-download; the power
+	# lost while no fuota-modem runs (the module downloads again from the start, §3.2.2);
+	# resume says where the download stands (+UFOTA?); watch SIGKILLed mid-install; resume
+	# waits for the install (never a reset) and restores the settings
+	run ufota enable >/dev/null || fail "ufota enable"
+	watch_campaign big.upd 60 /dev/null
+	for _ in $(seq 400); do
+		j=$("$CLI" --state "$D/st" --json status 2>/dev/null)
+		case $j in *'"state":"downloading"'*'"pct":'[3-9]0*) break ;; esac
+		sleep 0.05
+	done
+	kill -9 "$wpid"
+	wait "$wpid" 2>/dev/null
+	echo "SIGKILL: watch, $(state)"
+	[ "$(state)" = downloading ] || fail "not killed mid-download"
+	echo power-off >"$D/ctl"
+	sleep 0.3
+	echo power-on >"$D/ctl"
+	sleep 1
+	run resume >"$D/resume.out" 2>&1
+	cat "$D/resume.out"
+	grep -q 'uFOTA download: [0-9]* of 200064 bytes' "$D/resume.out" ||
+		fail "resume did not say where the download stands"
+	killat installing 20 watch --timeout 60
+	run resume
+	rc=$?
+	grep -c 'AT+UFWINSTALL' "$D/at.log" | grep -q '^0$' || fail "the host sent +UFWINSTALL"
+	;;
+kill-uart | kill-http | kill-ftp)
 	m=${CASE#kill-}
 	pkg=$D/delta.upd
-	[ "$m" = foat ] && pkg=$D/full.upd
+	# the update's arguments, word-split on purpose (no blank in any of them)
+	upd="update --method $m --package $pkg"
+	case $m in http | ftp)
+		upd="$upd --server fw.example --path /delta.upd --user fuota --password $SECRET"
+		upd="$upd --timeout 4"
+		;;
+	esac
 	# SIGKILL after 0.3 .. 9 s, three times: each time the operator's next step (the update
 	# while nothing is under way, else resume) is started and killed. The CLI is started right
 	# here, not in a function's subshell: killing such a subshell left fuota-modem running on,
@@ -175,7 +274,8 @@ kill-uart)
 		st=$(state)
 		[ "$st" = "done" ] && break
 		if [ "$st" = idle ] || [ "$st" = failed ]; then
-			set -- update --method "$m" --package "$pkg"
+			# shellcheck disable=SC2086
+			set -- $upd
 		else
 			set -- resume
 		fi
@@ -200,7 +300,8 @@ kill-uart)
 		echo "resume: exit $rc"
 		[ $rc -eq 0 ] && grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && break
 		grep -q '^version 03.16,A00.02' "$D/nvm" 2>/dev/null && continue
-		run update --method "$m" --package "$pkg" >/dev/null 2>&1
+		# shellcheck disable=SC2086
+		run $upd >/dev/null 2>&1
 		rc=$?
 		echo "update: exit $rc"
 		[ $rc -eq 0 ] && break
@@ -231,6 +332,7 @@ case $CASE in *-dl-powerloss | http-dl-greeting)
 		fail "the stale package was not deleted before the second download"
 	;;
 esac
+grep -q "$SECRET" "$D/at.log" && fail "the password is in the AT log"
 # the simulator tells of a reset command sent while it installed or waited in update mode
 grep 'RESET DURING UPDATE' "$D/sim.err" && fail "a reset during the update"
 grep -E 'Sanitizer|runtime error' "$D/sim.err" && fail "the simulator's sanitizer report"

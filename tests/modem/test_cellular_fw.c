@@ -1,11 +1,7 @@
-/* The firmware-update manager (sara_fw.h) end to end against fuota-modem-sim's firmware update,
- * time-scaled (install 1.5 s, Xmodem window / 20). One ctest per method and fault family,
- * cellular.fw-<case>. Set MSIM_AT_LOG=1 to see the AT log on stderr. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+/* The firmware-update manager (sara_fw.h) end to end against fuota-modem-sim's firmware update:
+ * FOAT, HTTP, UART, RoT and the install's URCs (fw_rig.h; uFOTA in test_cellular_ufota.c). One
+ * ctest per method and fault family, cellular.fw-<case>. */
+#include "fw_rig.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -16,172 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fuota/at_client.h"
-#include "fuota/cell_serial.h"
-#include "fuota/sara.h"
-#include "fuota/sara_fw.h"
 #include "msim_fw.h"
-#include "simh.h"
-
-#define OLD "03.15,A00.01"
-#define NEW "03.16,A00.02"
-
-struct rig {
-	struct simh h;
-	struct cell_serial ser;
-	struct at_client *at;
-	struct sara *s;
-	struct fwu *u;
-	char state[300];
-	int last_pct;       /* the install's progress last reported */
-	unsigned restarts;  /* times the install's progress went back (a restart at boot) */
-	unsigned validates; /* times validation began */
-};
-
-static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
-{
-	struct rig *r = ctx;
-
-	(void)msg;
-	if (st->state == FWU_S_INSTALLING) {
-		if (st->pct < r->last_pct)
-			r->restarts++;
-		r->last_pct = st->pct;
-	}
-	if (st->state == FWU_S_VALIDATING && st->pct == 0)
-		r->validates++;
-}
-
-static const char *const sim_args[] = {
-        "--boot-ms", "300",        "--reg-ms", "300", "--install-ms", "1500", "--xmodem-scale",
-        "20",        "--net-rate", "40000",    NULL};
-
-static int power_pulse(void *ctx, uint32_t ms)
-{
-	struct rig *r = ctx;
-	char cmd[32];
-
-	snprintf(cmd, sizeof(cmd), "pwr-pulse %u", ms);
-	simh_ctl(&r->h, cmd);
-	return 0;
-}
-
-static int rig_open(struct rig *r)
-{
-	struct at_config ac = {.serial = &r->ser};
-	struct sara_config sc = {0};
-	struct fwu_config fc = {0};
-
-	if (getenv("MSIM_AT_LOG"))
-		ac.log_file = stderr;
-	if (cell_serial_open_tty(&r->ser, r->h.pty, 115200) != 0 || at_create(&ac, &r->at) != 0)
-		return -1;
-	sc.at = r->at;
-	sc.hw.power_pulse = power_pulse;
-	sc.hw.ctx = r;
-	if (sara_create(&sc, &r->s) != 0)
-		return -1;
-	fc.sara = r->s;
-	fc.at = r->at;
-	fc.serial = &r->ser;
-	fc.state_path = simh_path(&r->h, "fwu.state", r->state, sizeof(r->state));
-	fc.install_timeout_ms = 30000;
-	fc.poll_ms = 200;
-	fc.silence_ms = 600000; /* the install's URCs must say it went away, not a clock */
-	fc.boot_timeout_ms = 10000;
-	fc.on_report = on_report;
-	fc.ctx = r;
-	return fwu_open(&fc, &r->u);
-}
-
-static void rig_close(struct rig *r)
-{
-	fwu_close(r->u);
-	sara_destroy(r->s);
-	at_destroy(r->at);
-	cell_serial_close(&r->ser);
-	r->u = NULL;
-	r->s = NULL;
-	r->at = NULL;
-}
-
-static int setup(void **state)
-{
-	static struct rig r;
-
-	memset(&r, 0, sizeof(r));
-	if (simh_start(&r.h, sim_args) != 0)
-		return -1;
-	close(r.h.fd); /* the driver owns the line */
-	r.h.fd = -1;
-	if (rig_open(&r) != 0)
-		return -1;
-	*state = &r;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct rig *r = *state;
-
-	rig_close(r);
-	return simh_stop(&r->h);
-}
-
-/* A package from -> to with a body of n pseudo-random bytes (malloc'd). */
-static uint8_t *package(const char *from, const char *to, size_t n, size_t *len)
-{
-	uint8_t *body = malloc(n), *pkg = malloc(MSIM_FW_HDR + n);
-	uint32_t seed = 7;
-
-	assert_non_null(body);
-	assert_non_null(pkg);
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		body[i] = (uint8_t)(seed >> 16);
-	}
-	msim_fw_build(pkg, from, to, body, n);
-	free(body);
-	*len = MSIM_FW_HDR + n;
-	return pkg;
-}
-
-/* Booted, with a desired configuration to restore: MNO profile 100, an APN on cid 1. */
-static void prepare(struct rig *r)
-{
-	struct fwu_desired d;
-
-	assert_int_equal(sara_boot(r->s, 10000), 0);
-	assert_int_equal(sara_mno_set(r->s, 100, 10000), 0);
-	fwu_desired_init(&d);
-	d.mno = 100;
-	d.apn[0].cid = 1;
-	snprintf(d.apn[0].pdp_type, sizeof(d.apn[0].pdp_type), "IP");
-	snprintf(d.apn[0].apn, sizeof(d.apn[0].apn), "fuota.apn");
-	assert_int_equal(fwu_set_desired(r->u, &d), 0);
-}
-
-/* The module runs version, the state file is complete and says state. */
-static void outcome(struct rig *r, const char *version, enum fwu_state state)
-{
-	struct sara_info info;
-	struct fwu_status st;
-	struct fwu_desired d;
-
-	assert_int_equal(sara_info(r->s, &info), 0);
-	assert_string_equal(info.app, strchr(version, ',') + 1);
-	assert_int_equal(fwu_file_read(r->state, &st, &d), 0);
-	assert_int_equal(st.state, state);
-}
-
-/* ... and the settings the update erased are back. */
-static void restored(struct rig *r)
-{
-	int mno = -1;
-
-	assert_int_equal(sara_mno_get(r->s, &mno), 0);
-	assert_int_equal(mno, 100);
-}
 
 static void foat(struct rig *r, const char *from, int expect_err)
 {
@@ -390,127 +221,6 @@ static void test_lrzsz(void **state)
 	assert_int_equal(rig_open(r), 0);
 }
 
-/* uFOTA (§3): a package for the simulator's campaigns in www/<name>. */
-static void put_www(struct rig *r, const char *name, size_t body)
-{
-	char p[300], rel[64];
-	size_t len;
-	uint8_t *pkg = package(OLD, NEW, body, &len);
-	FILE *f;
-
-	snprintf(rel, sizeof(rel), "www/%s", name);
-	f = fopen(simh_path(&r->h, rel, p, sizeof(p)), "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(pkg, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	free(pkg);
-}
-
-/* URCs handled until the manager's state is want (10 s at most). */
-static void wait_state(struct rig *r, enum fwu_state want)
-{
-	for (int i = 0; i < 100 && fwu_get_status(r->u)->state != want; i++)
-		(void)sara_poll(r->s, 100);
-	assert_int_equal(fwu_get_status(r->u)->state, want);
-}
-
-/* A campaign in mode (0 default, 1 download only, 2 wait for ack, 3 disabled), URCs enabled. */
-static void campaign(struct rig *r, int mode)
-{
-	prepare(r);
-	put_www(r, "delta.upd", 40000);
-	if (mode)
-		assert_int_equal(fwu_ufota_config(r->u, mode), 0);
-	assert_int_equal(fwu_ufota_enable(r->u), 0);
-	simh_ctl(&r->h, "ufota-campaign delta.upd");
-}
-
-/* Default mode: download, the server's install, the new version, the settings restored, and the
- * URC enables sent again after the reboot (Table 16 / §3.7.1). */
-static void test_ufota_default(void **state)
-{
-	static struct at_resp resp;
-	struct rig *r = *state;
-
-	campaign(r, 0);
-	assert_int_equal(fwu_watch(r->u, 30000), 0);
-	outcome(r, NEW, FWU_S_DONE);
-	restored(r);
-	assert_int_equal(fwu_get_status(r->u)->method, FWU_M_UFOTA);
-	assert_int_equal(at_cmdf(r->at, &resp, "+UFOTASTAT:", 1000, "AT+UFOTASTAT?"), 0);
-	assert_int_equal(resp.n, 1);
-	assert_string_equal(resp.line[0], "+UFOTASTAT: 1");
-}
-
-/* Download only: the package waits in the FOAT area; the host installs it. */
-static void test_ufota_download_only(void **state)
-{
-	struct rig *r = *state;
-
-	campaign(r, 1);
-	wait_state(r, FWU_S_DOWNLOADED);
-	outcome(r, OLD, FWU_S_DOWNLOADED);
-	assert_int_equal(fwu_install(r->u), 0);
-	outcome(r, NEW, FWU_S_DONE);
-	restored(r);
-}
-
-/* Wait for ack: accepted with a delay, then rejected in a second campaign; disabled: the device
- * rejects. */
-static void test_ufota_ack(void **state)
-{
-	struct rig *r = *state;
-
-	campaign(r, 2);
-	wait_state(r, FWU_S_ACK_PENDING);
-	assert_int_equal(fwu_ufota_ack(r->u, 20), 0); /* 20 s, 1 s at the simulator's scale */
-	assert_int_equal(fwu_watch(r->u, 30000), 0);
-	outcome(r, NEW, FWU_S_DONE);
-	put_www(r, "delta.upd", 4000);
-	assert_int_equal(fwu_ufota_config(r->u, 2), 0);
-	assert_int_equal(fwu_ufota_enable(r->u), 0);
-	simh_ctl(&r->h, "ufota-campaign delta.upd");
-	wait_state(r, FWU_S_ACK_PENDING);
-	assert_int_equal(fwu_ufota_ack(r->u, 0), 0);
-	wait_state(r, FWU_S_FAILED);
-	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_CANCELLED);
-	assert_int_equal(fwu_ufota_config(r->u, 3), 0);
-	simh_ctl(&r->h, "ufota-campaign delta.upd");
-	for (int i = 0; i < 10; i++)
-		(void)sara_poll(r->s, 100);
-	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_REJECTED);
-	outcome(r, NEW, FWU_S_FAILED);
-}
-
-/* Pause and resume by the host and by the server side, +UFOTA? in between, then a cancel. */
-static void test_ufota_pause(void **state)
-{
-	struct rig *r = *state;
-	uint32_t total = 0, done = 0;
-	int st = -1;
-
-	campaign(r, 1);
-	wait_state(r, FWU_S_DOWNLOADING);
-	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_PAUSE), 0);
-	wait_state(r, FWU_S_PAUSED);
-	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &done), 0);
-	assert_int_equal(st, 2);
-	assert_true(done < total);
-	(void)sara_poll(r->s, 500); /* paused: nothing moves */
-	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &done), 0);
-	assert_int_equal(st, 2);
-	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_RESUME), 0);
-	wait_state(r, FWU_S_DOWNLOADING);
-	simh_ctl(&r->h, "ufota-pause");
-	wait_state(r, FWU_S_PAUSED);
-	simh_ctl(&r->h, "ufota-resume");
-	wait_state(r, FWU_S_DOWNLOADING);
-	assert_int_equal(fwu_ufota_ctl(r->u, FWU_UFOTA_CANCEL), 0);
-	wait_state(r, FWU_S_FAILED);
-	assert_int_equal(fwu_get_status(r->u)->fail, FWU_F_CANCELLED);
-	outcome(r, OLD, FWU_S_FAILED);
-}
-
 /* RoT (§8): an update needed, made, then up to date. */
 static void test_rot(void **state)
 {
@@ -561,10 +271,7 @@ static void test_urc_burst(void **state)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CMUnitTestFunction fn;
-	} cases[] = {
+	static const struct fw_case cases[] = {
 	        {"foat", test_foat},
 	        {"uart", test_uart},
 	        {"http", test_http},
@@ -575,22 +282,9 @@ int main(int argc, char **argv)
 	        {"xmodem-block", test_xmodem_block},
 	        {"window", test_window},
 	        {"foat-lrzsz", test_lrzsz},
-	        {"ufota-default", test_ufota_default},
-	        {"ufota-download-only", test_ufota_download_only},
-	        {"ufota-ack", test_ufota_ack},
-	        {"ufota-pause", test_ufota_pause},
 	        {"rot", test_rot},
 	        {"urc-burst", test_urc_burst},
 	};
 
-	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!strcmp(argv[1], cases[i].name)) {
-			const struct CMUnitTest t[] = {
-			        {cases[i].name, cases[i].fn, setup, teardown, NULL},
-			};
-			return cmocka_run_group_tests_name(cases[i].name, t, NULL, NULL);
-		}
-	}
-	fprintf(stderr, "usage: test_cellular_fw CASE\n");
-	return 2;
+	return fw_rig_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -48,6 +48,8 @@ static int reset_line(void *ctx, uint32_t ms)
 	return FUOTA_OK;
 }
 
+static const char *next_greeting; /* the +CSGT text of the next rig, NULL: none */
+
 static struct rig *rig_cfg(const struct fake_step *steps, size_t n, bool recovery,
                            uint32_t fixed_baud)
 {
@@ -69,6 +71,8 @@ static struct rig *rig_cfg(const struct fake_step *steps, size_t n, bool recover
 	sc.hw.ctx = r;
 	sc.recovery = recovery;
 	sc.fixed_baud = fixed_baud;
+	sc.greeting = next_greeting; /* one rig */
+	next_greeting = NULL;
 	assert_int_equal(sara_create(&sc, &r->s), FUOTA_OK);
 	return r;
 }
@@ -198,6 +202,29 @@ static void test_register_and_pdp(void **state)
 	assert_string_equal(ip, "100.108.232.233");
 	assert_int_equal(r->events[SARA_EV_PDP_UP], 1);
 	assert_int_equal(sara_register(r->s, "bad\"apn", 1000, NULL), FUOTA_ERR_INVALID_ARG);
+	done(r);
+}
+
+/* The module restarts (its boot greeting) while AT+UPSDA waits for +UUPSDA: the wait ends at
+ * once with the reason, not at the deadline (sara_wait_flag, as for the HTTP/FTP results). */
+static void test_pdp_restart(void **state)
+{
+	struct fake_step st[] = {
+	        {"AT+UPSD=0,0,0\r", 0, OK, 0, 5},
+	        {"AT+UPSD=0,100,1\r", 0, OK, 0, 5},
+	        {"AT+UPSDA=0,3\r", 0, OK, 0, 20},
+	        {NULL, 0, "\r\nFUOTA: READY\r\n", 0, 500},
+	};
+	struct rig *r;
+	char ip[48];
+
+	(void)state;
+	next_greeting = "FUOTA: READY";
+	r = rig(st, sizeof(st) / sizeof(st[0]));
+	assert_int_equal(sara_pdp_up(r->s, 0, 1, 60000, ip, sizeof(ip)), FUOTA_ERR_TIMEOUT);
+	assert_non_null(
+	        strstr(sara_last_error(r->s), "AT+UPSDA=0,3 (+UUPSDA): the module restarted"));
+	assert_true(r->f->now < 5000);
 	done(r);
 }
 
@@ -518,6 +545,7 @@ int main(void)
 	        cmocka_unit_test(test_boot_fixes_autobaud),
 	        cmocka_unit_test(test_register_and_pdp),
 	        cmocka_unit_test(test_register_denied),
+	        cmocka_unit_test(test_pdp_restart),
 	        cmocka_unit_test(test_udp_echo),
 	        cmocka_unit_test(test_bad_reply_names_command_and_line),
 	        cmocka_unit_test(test_http_foat_and_files),

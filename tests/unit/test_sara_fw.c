@@ -443,6 +443,44 @@ static void test_ufota_modes(void **state)
 	assert_true(r.acts & FWU_A_REPORT);
 }
 
+/* A host back after its URCs were lost: what the module says (ATI9, +UFOTA?) moves the status
+ * on: the download's percentage, DOWNLOADED in download-only mode, the restore when another
+ * version runs; nothing for other methods or states. */
+static void test_ufota_sync(void **state)
+{
+	struct run r = {0};
+	struct fwu_event e;
+
+	(void)state;
+	start(&r, FWU_M_UFOTA, "02.06,A00.01");
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.06,A00.01", 1000, 500, &e), 1);
+	urc(&r, "+UFOTASTAT: 1,0,0");
+	urc(&r, "+UFOTASTAT: 0,1,30");
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.06,A00.01", 1000, 500, &e), FUOTA_OK);
+	assert_int_equal(step(&r, e), FUOTA_OK);
+	assert_int_equal(r.st.pct, 50);
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.06,A00.01", 1000, 500, &e), 1);
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "", 1000, 1001, &e), 1);
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "", 0, 0, &e), 1);
+	/* default mode: a whole package is not an outcome (the server installs it) */
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.06,A00.01", 1000, 1000, &e), FUOTA_OK);
+	assert_int_equal(e.kind, FWU_EV_DL_PROGRESS);
+	r.st.ufota_mode = 1;
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.06,A00.01", 1000, 1000, &e), FUOTA_OK);
+	assert_int_equal(step(&r, e), FUOTA_OK);
+	assert_int_equal(r.st.state, FWU_S_DOWNLOADED);
+	/* installed meanwhile: the restore, with the new version */
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.07,A00.01", 0, 0, &e), FUOTA_OK);
+	assert_int_equal(step(&r, e), FUOTA_OK);
+	assert_int_equal(r.st.state, FWU_S_RESTORING);
+	assert_string_equal(r.st.ver_after, "02.07,A00.01");
+	assert_true(r.acts & FWU_A_RESTORE);
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.08,A00.01", 0, 0, &e), 1);
+	r.st.method = FWU_M_HTTP;
+	r.st.state = FWU_S_DOWNLOADING;
+	assert_int_equal(fwu_ufota_sync_event(&r.st, "02.08,A00.01", 10, 5, &e), 1);
+}
+
 static void test_rot(void **state)
 {
 	struct run r = {0};
@@ -709,6 +747,7 @@ int main(void)
 	        cmocka_unit_test(test_validation_failure),
 	        cmocka_unit_test(test_ufota_default),
 	        cmocka_unit_test(test_ufota_modes),
+	        cmocka_unit_test(test_ufota_sync),
 	        cmocka_unit_test(test_rot),
 	        cmocka_unit_test(test_invariants),
 	        cmocka_unit_test(test_cmd_check),

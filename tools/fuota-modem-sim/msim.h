@@ -257,6 +257,16 @@ void msim_fw_install(struct msim *m);
 int msim_ufota_control(struct msim *m, const char *line, const char **why);
 void msim_ufota_boot(struct msim *m);
 void msim_ufota_updated(struct msim *m);
+/* A campaign of the package FILE of --www now (vz: the Verizon DM server's): 0, or -1 with *why. */
+int msim_ufota_campaign(struct msim *m, const char *file, bool vz, const char **why);
+/* module_ms of the module's time in real ms at the campaign's scale ("ufota-scale N"). */
+unsigned msim_ufota_ms(const struct msim *m, unsigned long module_ms);
+/* A Verizon registration update came: a finished download may be installed now. */
+void msim_ufota_vz_kick(struct msim *m);
+/* msim_lwm2m.c: the LwM2M client (registration, SRLT, USECMODE, the Verizon DM server). */
+void msim_lwm2m_boot(struct msim *m);
+bool msim_lwm2m_vz_session(const struct msim *m);
+int msim_lwm2m_control(struct msim *m, const char *line, const char **why);
 
 /* msim_state.c */
 void msim_nvm_defaults(struct msim_nvm *n);

@@ -40,7 +40,8 @@ static int split_params(const char *s, size_t n, struct msim_cmd *c)
 			i++;
 			start = i;
 			while (i < n && s[i] != '"')
-				i++;
+				i += s[i] == '\\' && i + 1 < n ? 2
+				                               : 1; /* \" inside (+ULWM2MWRITE) */
 			if (i >= n)
 				return -1; /* unterminated string */
 		} else {
@@ -68,7 +69,9 @@ static size_t command_end(const char *line, size_t len, size_t from)
 	bool in_quotes = false;
 
 	for (size_t i = from; i < len; i++) {
-		if (line[i] == '"')
+		if (line[i] == '\\' && in_quotes)
+			i++; /* an escaped character */
+		else if (line[i] == '"')
 			in_quotes = !in_quotes;
 		else if (line[i] == ';' && !in_quotes)
 			return i;

@@ -249,7 +249,12 @@ static const struct cmd_row table[] = {
         {"+UFOTAACK", msim_h_ufotaack},
         {"+UFOTA", msim_h_ufota},
         {"+UFOTASTAT", msim_h_ufotastat},
-        {"+ULWM2MSTAT", msim_h_ufotastat},
+        {"+ULWM2MSTAT", msim_h_ulwm2mstat},
+        {"+ULWM2MREG", msim_h_ulwm2mreg},
+        {"+ULWM2MDEREG", msim_h_ulwm2mdereg},
+        {"+USECMODE", msim_h_usecmode},
+        {"+ULWM2MREAD", msim_h_ulwm2mread},
+        {"+ULWM2MWRITE", msim_h_ulwm2mwrite},
         {"+USECFW", msim_h_usecfw},
         /* not a u-blox command: the simulator's Xmodem receiver on its own (see README) */
         {"+USIMXRECV", msim_h_usimxrecv},

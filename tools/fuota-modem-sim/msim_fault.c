@@ -23,7 +23,12 @@
  * the backhaul's (msim_netx.c): sock-close S, sock-window N, pdp-drop, csq RSSI; and uFOTA's:
  *   ufota-campaign FILE   a uFOTA campaign of the package FILE of --www (msim_ufota.c)
  *   ufota-pause | ufota-resume | ufota-cancel   the campaign's download, from the server side
- *   rot 0|1|3             what AT+USECFW=0 answers: up to date, update needed, no update file */
+ *   rot 0|1|3             what AT+USECFW=0 answers: up to date, update needed, no update file
+ *   ufota-scale N         N module seconds per second for the campaign's timers (ack, retries)
+ *   ufota-signal S        the signal lost for S module seconds (§3.2.2 retries)
+ *   ufota-offer FILE      a campaign the server holds until the next check-in (msim_lwm2m.c)
+ *   ufota-verizon FILE    a campaign of the Verizon DM server (Table 3)
+ *   ufota-secmode 0|1, ufota-fresh, ufota-00b   +USECMODE, a client never registered, a 00B-00 */
 #include "msim.h"
 
 #include <ctype.h>

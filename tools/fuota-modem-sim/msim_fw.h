@@ -53,6 +53,26 @@ struct msim_ufota {
 	char pkg[256];    /* the campaign's package: a file of --www */
 	long total, done; /* bytes */
 	int rot;          /* +USECFW: 0 up to date, 1 update needed, 3 no update file */
+	unsigned scale;   /* module seconds per real second of the campaign's timers; 0:
+	                     --xmodem-scale */
+	/* §3.2.2 signal loss: no download, retries 60, 120, 180, 240 s apart, then failure */
+	bool sig_lost, stalled;
+	int retries;
+	/* the LwM2M client (msim_lwm2m.c, §3.1.1, §3.6, Table 3) */
+	bool lw_urcs;         /* +ULWM2MSTAT=1 */
+	bool secmode_off;     /* +USECMODE: 0, the secure data suite off (1 by default) */
+	bool psk;             /* a first registration with the suite on gave the client its PSK */
+	int reg;              /* server 721: 0 deregistered, 3 registered, 4 registration failed */
+	long srlt;            /* /1/10 resource 1, seconds; 0: the factory 86400 */
+	unsigned checkins;    /* registration updates with server 721 */
+	char offer[256];      /* a campaign the server holds for the next check-in */
+	bool vz;              /* the campaign is the Verizon DM server's (id 102, Table 3) */
+	uint64_t vz_until_ms; /* the DM server's session lasts until then */
+	bool vz_failed;       /* the Verizon campaign failed (2,3,x): no more =102 wanted */
+	unsigned reg102;      /* AT+ULWM2MREG=102 since the campaign began */
+	unsigned reg102_late; /* ... after the module reported the campaign's failure */
+	bool no_install_urcs; /* SARA-R5xx-00B-00: no +UFWPREVAL / +UUFWINSTALL for uFOTA */
+	bool quiet_install;   /* the running install is such a uFOTA one */
 };
 
 struct msim_fw {

@@ -54,6 +54,8 @@ static void install_begin(struct msim *m)
 
 static void result_urc(struct msim *m, int code)
 {
+	if (m->fw.uf.quiet_install)
+		return; /* a uFOTA install on a 00B-00: the host polls AT (§3.7.1, Table 4) */
 	if (m->fw.method == 1)
 		msim_urc(m, "+UFWUPD: %d", code);
 	else
@@ -96,7 +98,8 @@ static void install_step(struct msim *m, int arg)
 
 	(void)arg;
 	if (s <= 5) {
-		msim_urc(m, "+UFWPREVAL: %d", (s - 1) * 25);
+		if (!m->fw.uf.quiet_install)
+			msim_urc(m, "+UFWPREVAL: %d", (s - 1) * 25);
 	} else if (s <= 105) {
 		if (m->fw.power_pct >= 0 && s - 5 >= m->fw.power_pct) {
 			m->fw.power_pct = -1;
@@ -294,6 +297,9 @@ int msim_h_ufwinstall(struct msim *m, const struct msim_cmd *c)
 	char path[4096];
 	FILE *f;
 
+	if (c->kind == MSIM_AT_SET && !msim_at_has(c, 0) && msim_at_has(c, 3) &&
+	    m->fw.uf.no_install_urcs)
+		return MSIM_CME_NOT_SUPPORTED; /* §3.2: not on SARA-R5xx-00B-00 */
 	if (c->kind == MSIM_AT_SET && !msim_at_has(c, 0) && msim_at_has(c, 3))
 		return msim_at_int(c, 3, 0, 1, &urc) == 0 ? 0 : MSIM_CME_BAD_PARAM;
 	if (c->kind == MSIM_AT_READ || c->kind == MSIM_AT_TEST)

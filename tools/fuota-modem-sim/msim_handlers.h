@@ -45,5 +45,11 @@ MSIM_HANDLER(msim_h_ufotaack);
 MSIM_HANDLER(msim_h_ufota);
 MSIM_HANDLER(msim_h_ufotastat);
 MSIM_HANDLER(msim_h_usecfw);
+MSIM_HANDLER(msim_h_ulwm2mreg);
+MSIM_HANDLER(msim_h_ulwm2mdereg);
+MSIM_HANDLER(msim_h_usecmode);
+MSIM_HANDLER(msim_h_ulwm2mread);
+MSIM_HANDLER(msim_h_ulwm2mwrite);
+MSIM_HANDLER(msim_h_ulwm2mstat);
 
 #endif

@@ -18,6 +18,8 @@
 
 static void ufstat(struct msim *m, int ev, int p1, int p2)
 {
+	if (ev == 2 && p1 == 3 && m->fw.uf.vz)
+		m->fw.uf.vz_failed = true; /* Table 3: the host stops its =102 here */
 	if (m->fw.uf.urcs)
 		msim_urc(m, "+UFOTASTAT: %d,%d,%d", ev, p1, p2);
 }
@@ -27,11 +29,13 @@ static int pct(const struct msim *m)
 	return m->fw.uf.total ? (int)(m->fw.uf.done * 100 / m->fw.uf.total) : 0;
 }
 
-static unsigned scaled(const struct msim *m, unsigned long ms)
+unsigned msim_ufota_ms(const struct msim *m, unsigned long module_ms)
 {
-	unsigned s = m->cfg.xmodem_scale ? m->cfg.xmodem_scale : 1;
+	unsigned s = m->fw.uf.scale        ? m->fw.uf.scale
+	             : m->cfg.xmodem_scale ? m->cfg.xmodem_scale
+	                                   : 1;
 
-	return (unsigned)(ms / s) + 1;
+	return (unsigned)(module_ms / s) + 1;
 }
 
 static void dl_step(struct msim *m, int arg);
@@ -51,16 +55,66 @@ static void dl_start(struct msim *m, int arg)
 	if (m->fw.uf.phase != MSIM_UF_WAIT && m->fw.uf.phase != MSIM_UF_PAUSED)
 		return;
 	m->fw.uf.phase = MSIM_UF_DL;
+	m->fw.uf.stalled = false;
 	ufstat(m, 1, 0, 0); /* triggered, or resuming */
 	schedule(m);
+}
+
+/* §3.2.2: after a signal loss the download is retried 60, 120, 180 and 240 s apart; it resumes
+ * where it stopped at the first retry that finds the signal, and fails after the fourth. */
+static void retry(struct msim *m, int arg)
+{
+	struct msim_ufota *uf = &m->fw.uf;
+
+	(void)arg;
+	if (uf->phase != MSIM_UF_DL || !uf->stalled)
+		return;
+	uf->retries++;
+	if (!uf->sig_lost) { /* "Download is resuming...", then where it stands */
+		uf->stalled = false;
+		ufstat(m, 1, 0, 0);
+		ufstat(m, 0, 1, pct(m));
+		schedule(m);
+		return;
+	}
+	if (uf->retries >= 4) {
+		uf->stalled = false;
+		uf->phase = MSIM_UF_NONE;
+		ufstat(m, 2, 3, 105); /* connectivity loss (CELLULAR-NOTES §2.3) */
+		return;
+	}
+	msim_timer_add(m, msim_ufota_ms(m, 60000ul * (unsigned long)(uf->retries + 1)), retry, 0);
+}
+
+static void stall(struct msim *m)
+{
+	msim_timer_cancel(m, dl_step);
+	m->fw.uf.stalled = true;
+	m->fw.uf.retries = 0;
+	msim_timer_cancel(m, retry);
+	msim_timer_add(m, msim_ufota_ms(m, 60000ul), retry, 0);
+}
+
+static void signal_back(struct msim *m, int arg)
+{
+	(void)arg;
+	m->fw.uf.sig_lost = false;
+}
+
+static void power_back(struct msim *m, int arg)
+{
+	(void)arg;
+	msim_power_on(m);
 }
 
 /* §3.5: after 2,2,100 the server executes /5/0/2 and the module reboots into the install. */
 static void server_install(struct msim *m, int arg)
 {
 	(void)arg;
-	if (m->fw.uf.phase == MSIM_UF_DONE && m->fw.phase == MSIM_FW_IDLE)
+	if (m->fw.uf.phase == MSIM_UF_DONE && m->fw.phase == MSIM_FW_IDLE) {
+		m->fw.uf.quiet_install = m->fw.uf.no_install_urcs; /* §3.5: not on 00B-00 */
 		msim_fw_install(m);
+	}
 }
 
 static void dl_done(struct msim *m)
@@ -86,7 +140,13 @@ static void dl_done(struct msim *m)
 	}
 	m->fw.uf.phase = MSIM_UF_DONE;
 	ufstat(m, 2, 2, 100);
-	if (m->fw.uf.mode != 1)
+	if (m->fw.uf.mode != 1 && !m->fw.uf.vz) /* the DM server: at its next session */
+		msim_timer_add(m, 500, server_install, 0);
+}
+
+void msim_ufota_vz_kick(struct msim *m)
+{
+	if (m->fw.uf.vz && m->fw.uf.phase == MSIM_UF_DONE && m->fw.uf.mode != 1)
 		msim_timer_add(m, 500, server_install, 0);
 }
 
@@ -95,7 +155,22 @@ static void dl_step(struct msim *m, int arg)
 	(void)arg;
 	if (m->fw.uf.phase != MSIM_UF_DL)
 		return;
+	if (m->fw.uf.sig_lost) {
+		stall(m);
+		return;
+	}
+	if (m->fw.uf.vz && !msim_lwm2m_vz_session(m)) { /* Table 3: no =102, no download */
+		msim_timer_add(m, 100, dl_step, 0);
+		return;
+	}
 	m->fw.uf.done += m->fw.uf.total / 10 + 1;
+	if (m->fw.power_dl_byte >= 0 && m->fw.uf.done >= m->fw.power_dl_byte &&
+	    m->fw.uf.done < m->fw.uf.total) {
+		m->fw.power_dl_byte = -1; /* §3.2.2: the download starts again at boot */
+		msim_power_off(m);
+		msim_timer_add(m, 300, power_back, 0);
+		return;
+	}
 	if (m->fw.uf.done >= m->fw.uf.total) {
 		m->fw.uf.done = m->fw.uf.total;
 		dl_done(m);
@@ -114,7 +189,7 @@ static void auto_accept(struct msim *m, int arg)
 	}
 }
 
-static int campaign(struct msim *m, const char *file, const char **why)
+int msim_ufota_campaign(struct msim *m, const char *file, bool vz, const char **why)
 {
 	char path[4096];
 	struct stat st;
@@ -131,6 +206,9 @@ static int campaign(struct msim *m, const char *file, const char **why)
 		return -1;
 	}
 	snprintf(m->fw.uf.pkg, sizeof(m->fw.uf.pkg), "%s", file);
+	m->fw.uf.vz = vz;
+	m->fw.uf.vz_failed = false;
+	m->fw.uf.reg102 = 0;
 	m->fw.uf.total = (long)st.st_size;
 	m->fw.uf.done = 0;
 	if (m->fw.uf.mode == 3) { /* §3.4.3: the device rejects it */
@@ -139,7 +217,7 @@ static int campaign(struct msim *m, const char *file, const char **why)
 	} else if (m->fw.uf.mode == 2) { /* §3.4.2: the server asks; an hour to answer */
 		m->fw.uf.phase = MSIM_UF_ACK;
 		ufstat(m, 0, 3, 0);
-		msim_timer_add(m, scaled(m, 3600000ul), auto_accept, 0);
+		msim_timer_add(m, msim_ufota_ms(m, 3600000ul), auto_accept, 0);
 	} else {
 		m->fw.uf.phase = MSIM_UF_WAIT;
 		dl_start(m, 0);
@@ -176,8 +254,34 @@ int msim_ufota_control(struct msim *m, const char *line, const char **why)
 {
 	static const char *const ops[] = {"ufota-cancel", "ufota-pause", "ufota-resume"};
 
+	char *end;
+	long v;
+	int rc;
+
 	if (!strncmp(line, "ufota-campaign ", 15))
-		return campaign(m, line + 15, why);
+		return msim_ufota_campaign(m, line + 15, false, why);
+	if (!strncmp(line, "ufota-verizon ", 14))
+		return msim_ufota_campaign(m, line + 14, true, why);
+	if (!strncmp(line, "ufota-scale ", 12) || !strncmp(line, "ufota-signal ", 13)) {
+		v = strtol(strchr(line, ' ') + 1, &end, 10);
+		if (*end || v < 1 || v > 100000) {
+			*why = "a number 1..100000";
+			return -1;
+		}
+		if (line[6] == 's' && line[7] == 'c') {
+			m->fw.uf.scale = (unsigned)v;
+			return 0;
+		}
+		/* the signal lost for v module seconds */
+		m->fw.uf.sig_lost = true;
+		msim_timer_cancel(m, signal_back);
+		msim_timer_add(m, msim_ufota_ms(m, (unsigned long)v * 1000ul), signal_back, 0);
+		if (m->fw.uf.phase == MSIM_UF_DL && !m->fw.uf.stalled)
+			stall(m);
+		return 0;
+	}
+	if ((rc = msim_lwm2m_control(m, line, why)) != 1)
+		return rc;
 	if (!strncmp(line, "rot ", 4) &&
 	    (!strcmp(line + 4, "0") || !strcmp(line + 4, "1") || !strcmp(line + 4, "3"))) {
 		m->fw.uf.rot = line[4] - '0';
@@ -198,6 +302,10 @@ int msim_ufota_control(struct msim *m, const char *line, const char **why)
  * byte (§3.2.2); a paused one stays paused. */
 void msim_ufota_boot(struct msim *m)
 {
+	m->fw.uf.vz_failed = false; /* Table 3: =102 "until reboot" */
+	m->fw.uf.stalled = false;
+	m->fw.uf.quiet_install = false;
+	msim_lwm2m_boot(m);
 	if (m->fw.uf.phase == MSIM_UF_DL) {
 		m->fw.uf.done = 0;
 		m->fw.uf.phase = MSIM_UF_WAIT;
@@ -250,7 +358,7 @@ int msim_h_ufotaack(struct msim *m, const struct msim_cmd *c)
 		return 0;
 	}
 	m->fw.uf.phase = MSIM_UF_WAIT;
-	msim_timer_add(m, scaled(m, (unsigned long)d * 1000ul), dl_start, 0);
+	msim_timer_add(m, msim_ufota_ms(m, (unsigned long)d * 1000ul), dl_start, 0);
 	return 0;
 }
 

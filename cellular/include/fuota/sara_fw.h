@@ -39,6 +39,7 @@ struct fwu_config {
 	unsigned xm_retries;              /* Xmodem; 0: xmodem.h default */
 	uint32_t foat_probe_ms;           /* a FOAT found under way: wait this long for the
 	                                   * module's handshake before asking AT; 0: 25 s */
+	uint32_t verizon_period_ms;       /* Table 3: AT+ULWM2MREG=102 this often; 0: 30 s */
 	void (*close_sockets)(void *ctx); /* §3.7.3; may be NULL */
 	/* Brings the data connection up (registration, PDP context) before each HTTP or FTP
 	 * download try: a module that restarted mid-download has lost it. Returns 0 or an error;
@@ -143,9 +144,17 @@ enum { FWU_UFOTA_CANCEL = 0, FWU_UFOTA_PAUSE = 1, FWU_UFOTA_RESUME = 2 };
 int fwu_ufota_ctl(struct fwu *u, int op);
 /* AT+UFOTA? → "+UFOTA: <state>,<total>,<done>". */
 int fwu_ufota_progress(struct fwu *u, int *state, uint32_t *total, uint32_t *done);
+/* A host back after a restart: a uFOTA campaign went on in the module alone, its URCs lost. Reads
+ * ATI9 and AT+UFOTA? (*state, *total, *done; -1, 0, 0 when not asked) and moves the status on
+ * (fwu_ufota_sync_event): to the restore when another version runs, to DOWNLOADED when the whole
+ * package is there in download-only mode, to the download's percentage. FUOTA_OK also when the
+ * status is not a uFOTA download (nothing asked). */
+int fwu_ufota_sync(struct fwu *u, int *state, uint32_t *total, uint32_t *done);
 /* AT+USECMODE? (*secmode; 0 before the first registration means uFOTA cannot work, §3.1.1), then
- * AT+ULWM2MREG? → *status of server 721 (3 registered); with checkin, AT+ULWM2MREG=721 first
- * (an immediate check-in, §3.6). */
+ * AT+ULWM2MREG? → *status of server 721 (0 deregistered, 3 registered, 4 failed); with checkin,
+ * AT+ULWM2MREG=721 first (an immediate check-in, §3.6). Returns FUOTA_OK for 0 and 3,
+ * FUOTA_ERR_STATE for 4 (the message says whether +USECMODE: 0 is why), FUOTA_ERR_MALFORMED
+ * naming the command and the line it could not parse; both values are -1 until read. */
 int fwu_ufota_register(struct fwu *u, bool checkin, int *status, int *secmode);
 
 /* The server registration lifetime (§3.6): AT+ULWM2MREAD="/1/10" → *seconds; with set_s > 0

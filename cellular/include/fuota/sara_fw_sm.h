@@ -159,6 +159,15 @@ int fwu_cmd_check(const struct fwu_status *st, const char *cmd, char *why, size_
  * FUOTA_ERR_MALFORMED when it does not parse, FUOTA_ERR_NOT_FOUND for other prefixes. Pure. */
 int fwu_urc_event(const struct fwu_status *st, const char *line, size_t len, struct fwu_event *ev);
 
+/* A uFOTA campaign runs in the module alone: its URCs are lost while no host listens. From what
+ * the module says when a host comes back (version_now: ATI9 "<fw>,<app>", "" unknown; AT+UFOTA?'s
+ * total and done bytes), the event that brings status st up to date: MODULE_BACK when the module
+ * runs another version than before the campaign (it was installed meanwhile), DL_DONE when the
+ * whole package is there in download-only mode, DL_PROGRESS while it downloads. Returns 0 with *ev
+ * filled, 1 when st is not a uFOTA download or nothing is new. Pure. */
+int fwu_ufota_sync_event(const struct fwu_status *st, const char *version_now, uint32_t total,
+                         uint32_t done, struct fwu_event *ev);
+
 /* The settings the host keeps and re-applies after an update (Table 16; CELLULAR-NOTES §2.8). */
 #define FWU_APNS 4
 struct fwu_desired {
