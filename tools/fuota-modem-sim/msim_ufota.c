@@ -362,12 +362,13 @@ int msim_h_ufotaack(struct msim *m, const struct msim_cmd *c)
 	return 0;
 }
 
-/* AT+UFOTA=<0 cancel|1 pause|2 resume>; AT+UFOTA? → +UFOTA: <state>,<total>,<done> with the
- * simulator's states 0 idle, 1 downloading, 2 paused, 3 downloaded ([UNVERIFIED]: the app note
- * shows only "+UFOTA: 1,6864144,710656" mid-download). */
+/* AT+UFOTA=<0 cancel|1 pause|2 resume>; AT+UFOTA? → +UFOTA: <state>,<total>,<done>. The app
+ * note's one example (§3.3) is a paused download: "+UFOTA: 1,6864144,710656", so paused is 1, the
+ * pause op code. The other states follow the op codes too ([UNVERIFIED]: 0 none, 2 downloading
+ * or about to, 3 downloaded). */
 int msim_h_ufota(struct msim *m, const struct msim_cmd *c)
 {
-	static const int st[] = {0, 0, 1, 1, 2, 3}; /* by enum msim_uf_phase */
+	static const int st[] = {0, 0, 2, 2, 1, 3}; /* by enum msim_uf_phase */
 	long op;
 
 	if (c->kind == MSIM_AT_READ) {
