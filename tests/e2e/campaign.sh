@@ -49,6 +49,9 @@
 #                 and no update; the backhaul dropped for the install and every uplink the
 #                 forwarder sent reached the broker afterwards, in order, none lost; the APN is
 #                 restored
+#   gw-update-session  the same POSTed while a job through the gateway is under way: refused
+#                 (409) while its session has no fixed start, then planned after the session
+#                 window fuotad tells the gateway and its guard, with a note; cancelled
 set -euo pipefail
 
 SCENARIO=${1:?scenario}
@@ -243,6 +246,33 @@ api_wait() { # PATH JQ_FILTER TIMEOUT_S FILE: until GET PATH's body (in FILE) pa
 		sleep 0.3
 	done
 	return 1
+}
+
+# fuotad, the gateway's topics recorded, fuota-gw on fuota-modem-sim (a 3 s install, the module
+# polled every 300 ms), fuota-sim's 3 devices (registered) uplinking through it, a uart package
+# for the module; GW the gateway's id once fuotad shows its modem.
+gw_update_stack() { # IMAGE_SIZE SEED
+	local sub=(mosquitto_sub -h "$CP_MQTT_HOST" -p "$CP_MQTT_PORT" -q 1)
+	MODEM_EXTRA=(--install-ms 3000)
+	GW_EXTRA=(--apn fuota.test --install-s 3 --download-s 2 --modem-poll-ms 300 --state-s 1)
+	start "${SCENARIO//-/}"
+	"${sub[@]}" -F '%U %x' -t "$CP_GW_PREFIX/gateway/+/event/up" >"$CP_DIR/ups.txt" 2>/dev/null &
+	CELL_PIDS+=($!)
+	"${sub[@]}" -v -t "$CP_GW_PREFIX/gateway/+/command/#" \
+		-t "$CP_GW_PREFIX/gateway/+/event/modem-update" >"$CP_DIR/gw-topics.log" 2>/dev/null &
+	CELL_PIDS+=($!)
+	cellular_gw_start
+	fleet "$1" --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
+		--semtech-udp "127.0.0.1:$GW_UDP_PORT" --gw-stats-period 2 --seed "$2"
+	api_wait /api/v1/gateways '.items[0].modem.firmware == "03.15"' 30 \
+		"$CP_DIR/gateways.json" || fail "the gateway's modem never showed in fuotad"
+	GW=$(jq -r '.items[0].gateway_id' "$CP_DIR/gateways.json")
+	modem_package "$CP_DIR/delta.upd" 03.15,A00.01 03.16,A00.02
+}
+
+gw_update_post() { # [CURL ARGS...]: POSTs the uart update of the package; the answer on stdout
+	cp_curl POST "/api/v1/gateways/$GW/modem-updates" -H 'Content-Type: application/json' \
+		-d "{\"method\":\"uart\",\"package\":\"$CP_DIR/delta.upd\",\"image_size\":4064}" "$@"
 }
 
 cp_services_load "$SERVICES_ENV" || exit 1
@@ -593,26 +623,8 @@ gw-coverage)
 		 .items[0].modem.relaySessions >= 2' "$CP_DIR/gateways.json"
 	;;
 gw-update-api)
-	# Time-scaled: the install lasts 3 s, fuota-gw polls the module every 300 ms.
-	MODEM_EXTRA=(--install-ms 3000)
-	GW_EXTRA=(--apn fuota.test --install-s 3 --download-s 2 --modem-poll-ms 300 --state-s 1)
-	start gwupd
-	sub=(mosquitto_sub -h "$CP_MQTT_HOST" -p "$CP_MQTT_PORT" -q 1)
-	"${sub[@]}" -F '%U %x' -t "$CP_GW_PREFIX/gateway/+/event/up" >"$CP_DIR/ups.txt" 2>/dev/null &
-	CELL_PIDS+=($!)
-	"${sub[@]}" -v -t "$CP_GW_PREFIX/gateway/+/command/modem-update" \
-		-t "$CP_GW_PREFIX/gateway/+/event/modem-update" >"$CP_DIR/gw-topics.log" 2>/dev/null &
-	CELL_PIDS+=($!)
-	cellular_gw_start
-	fleet 500 --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
-		--semtech-udp "127.0.0.1:$GW_UDP_PORT" --gw-stats-period 2 --seed 31
-	api_wait /api/v1/gateways '.items[0].modem.firmware == "03.15"' 30 \
-		"$CP_DIR/gateways.json" || fail "the gateway's modem never showed in fuotad"
-	GW=$(jq -r '.items[0].gateway_id' "$CP_DIR/gateways.json")
-	modem_package "$CP_DIR/delta.upd" 03.15,A00.01 03.16,A00.02
-	cp_curl POST "/api/v1/gateways/$GW/modem-updates" -H 'Content-Type: application/json' \
-		-d "{\"method\":\"uart\",\"package\":\"$CP_DIR/delta.upd\",\"image_size\":4064}" \
-		>"$CP_DIR/update.json" || fail "the modem update was refused"
+	gw_update_stack 500 31
+	gw_update_post >"$CP_DIR/update.json" || fail "the modem update was refused"
 	check "POST: the update scheduled, no session in the way" \
 		'.state == "scheduled" and .own == true and .method == "uart"' "$CP_DIR/update.json"
 	UPD=$(jq .id "$CP_DIR/update.json")
@@ -657,6 +669,48 @@ gw-update-api)
 	grep -q '^cgdcont1 IP fuota.test' "$CP_DIR/modem-nvm" ||
 		fail "the APN the update erased was not restored"
 	printf 'campaign %s: ok: the APN restored on the new firmware\n' "$SCENARIO"
+	;;
+gw-update-session)
+	gw_update_stack 4000 37
+	JOB=$(cp_job_create "$(job_body "$FW" '{}')") || fail "job refused"
+	# Until the engine fixes the session's start, its end is unknown: 409, nothing stored.
+	end=$((SECONDS + 60)) refused=0
+	while :; do
+		[ $SECONDS -lt $end ] || fail "the update was never planned around the session"
+		code=$(gw_update_post -o "$CP_DIR/update.json" -w '%{http_code}' 2>/dev/null) || true
+		[ "$code" = 201 ] && break
+		{ [ "$code" = 409 ] && jq -e '.error.code == "no_free_window"' "$CP_DIR/update.json" \
+			>/dev/null; } || fail "POST answered $code: $(cat "$CP_DIR/update.json")"
+		refused=$((refused + 1))
+		sleep 0.5
+	done
+	printf 'campaign %s: ok: refused %d time(s) while the session had no fixed start\n' \
+		"$SCENARIO" "$refused"
+	jq -c . "$CP_DIR/update.json"
+	# The window fuotad tells the gateway (retained, every 5 s when it changed): this job's,
+	# an open one (whole hours) until the session's start is fixed, then the session's.
+	planned='.state == "scheduled" and .window_end > 0 and .planned >= .window_end + 119 and
+		 (.note | test("after the multicast session window"))'
+	for _ in $(seq 40); do
+		grep "/command/sessions " "$CP_DIR/gw-topics.log" | tail -1 | cut -d' ' -f2- |
+			jq -c --argjson job "$JOB" '.windows | map(select(.job == ($job | tostring)))' \
+				>"$CP_DIR/windows.json"
+		jq -n --slurpfile u "$CP_DIR/update.json" --slurpfile w "$CP_DIR/windows.json" \
+			'{planned: ($u[0].planned_start | sub("(\\.[0-9]+)?\\+00:00$"; "Z") |
+			  fromdateiso8601), state: $u[0].state, note: $u[0].note,
+			  window: $w[0][0], window_end: $w[0][0].end}' >"$CP_DIR/planned.json"
+		[ "$(jq "$planned" "$CP_DIR/planned.json")" = true ] && break
+		sleep 0.3
+	done
+	jq -c . "$CP_DIR/planned.json"
+	check "planned after the session window told to the gateway and its guard, saying why" \
+		"$planned" "$CP_DIR/planned.json"
+	cp_curl POST "/api/v1/modem-updates/$(jq .id "$CP_DIR/update.json")/cancel" \
+		>"$CP_DIR/cancel.json" || fail "cancel refused"
+	check "cancelled before it started" '.state == "cancelled"' "$CP_DIR/cancel.json"
+	grep -q '/command/modem-update ' "$CP_DIR/gw-topics.log" &&
+		fail "fuotad sent the gateway a start during the session"
+	cp_curl POST "/api/v1/jobs/$JOB/cancel" >/dev/null || fail "job cancel refused"
 	;;
 clocksync)
 	start clocksync
