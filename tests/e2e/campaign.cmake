@@ -34,3 +34,17 @@ if(TARGET fuotad AND TARGET fuota-sim AND NOT FUOTA_SANITIZE)
                    --dir /tmp/fuota-chaos-${chaos_hash})
   set_tests_properties(e2e.chaos-short PROPERTIES LABELS "e2e;chaos" TIMEOUT 400)
 endif()
+
+# Modem updates through fuotad's REST API, carried out by fuota-gw on fuota-modem-sim
+# (campaign.sh gw-update-api, gw-update-session; beside tests/gateway's e2e.gw-update-<case>).
+if(TARGET fuotad AND TARGET fuota-sim AND TARGET fuota-gw AND DEFINED FUOTA_ITEST_ENV
+   AND NOT FUOTA_SANITIZE)
+  foreach(case api session)
+    add_test(NAME e2e.gw-update-${case}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/campaign.sh gw-update-${case}
+                     $<TARGET_FILE_DIR:fuotad> ${FUOTA_ITEST_ENV}
+                     ${CMAKE_CURRENT_BINARY_DIR}/work/campaigns)
+    set_tests_properties(e2e.gw-update-${case} PROPERTIES FIXTURES_REQUIRED fuota_stack
+                         LABELS "e2e;campaign" TIMEOUT 240)
+  endforeach()
+endif()

@@ -43,6 +43,15 @@
 #   gw-coverage   the same, and the modem loses its registration mid-campaign for 8 s (the PDP
 #                 context with it): every device verified, no uplink lost (fuota-gw's queue
 #                 empty again, none dropped), the backhaul back on a new session
+#   gw-update-api a modem update (uart, time-scaled install) POSTed to fuotad's REST API with no
+#                 session near: fuotad publishes the command, fuota-gw runs it, the update ends
+#                 done with firmware before and after, the gateway list shows the new firmware
+#                 and no update; the backhaul dropped for the install and every uplink the
+#                 forwarder sent reached the broker afterwards, in order, none lost; the APN is
+#                 restored
+#   gw-update-session  the same POSTed while a job through the gateway is under way: refused
+#                 (409) while its session has no fixed start, then planned after the session
+#                 window fuotad tells the gateway and its guard, with a note; cancelled
 set -euo pipefail
 
 SCENARIO=${1:?scenario}
@@ -162,9 +171,12 @@ wait_frames() { # N TIMEOUT_S: until the engine reports N frames sent
 }
 
 # fuota-modem-sim and fuota-gw through it to the broker; GW_UDP_PORT is where the forwarder goes.
+# MODEM_EXTRA and GW_EXTRA (arrays) add options to each.
+MODEM_EXTRA=() GW_EXTRA=()
 cellular_gw_start() {
 	"$BIN/fuota-modem-sim" --fs "$CP_DIR/modem-fs" --state "$CP_DIR/modem-nvm" --boot-ms 100 \
-		--reg-ms 100 --control "$CP_DIR/modem-ctl" >"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
+		--reg-ms 100 --control "$CP_DIR/modem-ctl" "${MODEM_EXTRA[@]}" \
+		>"$CP_DIR/modem.out" 2>"$CP_DIR/modem.log" </dev/null &
 	CELL_PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$CP_DIR/modem.out" ] && break; sleep 0.1; done
 	# the log exists before the loop below reads it: under set -e a sed that finds no file
@@ -172,7 +184,7 @@ cellular_gw_start() {
 	: >"$CP_DIR/gw.log"
 	"$BIN/fuota-gw" --queue "$CP_DIR/gw-queue" --port 0 --modem "$(head -1 "$CP_DIR/modem.out")" \
 		--broker "$CP_MQTT_HOST:$CP_MQTT_PORT" --prefix "$CP_GW_PREFIX" --state-s 5 \
-		--at-log "$CP_DIR/at.log" 2>"$CP_DIR/gw.log" </dev/null &
+		--at-log "$CP_DIR/at.log" "${GW_EXTRA[@]}" 2>"$CP_DIR/gw.log" </dev/null &
 	CELL_PIDS+=($!)
 	GW_UDP_PORT=
 	for _ in $(seq 100); do
@@ -184,6 +196,83 @@ cellular_gw_start() {
 	done
 	cat "$CP_DIR/gw.log" >&2
 	fail "fuota-gw did not start"
+}
+
+# A package of fuota-modem-sim's format (its README) from FROM to TO (12 characters each) at
+# FILE: FSIMFWP1, both versions NUL-padded to 24 bytes, the body's length (4000, little endian),
+# the CRC-32 of the 60 bytes before it and the body (gzip's trailer holds it, little endian).
+modem_package() { # FILE FROM TO
+	local body=$CP_DIR/pkg-body hdr=$CP_DIR/pkg-head
+	head -c 4000 /dev/zero | tr '\0' 'u' >"$body"
+	{ printf 'FSIMFWP1%s' "$2"; head -c 12 /dev/zero; printf '%s' "$3"; head -c 12 /dev/zero
+	  printf '\240\017\000\000'; } >"$hdr"
+	{ cat "$hdr"; cat "$hdr" "$body" | gzip -c | tail -c 8 | head -c 4; cat "$body"; } >"$1"
+}
+
+# The uplinks at the broker (mosquitto_sub -F '%U %x': arrival time, gw.UplinkFrame in hex, its
+# field 1 the PHYPayload first) as JSON: unique frames, duplicates, frames older than their
+# device's last (out of order), FCnts skipped, the longest silence in seconds.
+uplinks_seen() { # FILE
+	local t hex len pl dev fcnt seen=' ' uniq=0 dups=0 ooo=0 skipped=0 last_t='' gap=0
+	declare -A last=()
+	while read -r t hex; do
+		[ "${hex:0:2}" = 0a ] || continue
+		len=$((16#${hex:2:2}))
+		{ [ "$len" -ge 8 ] && [ "$len" -lt 128 ]; } || continue
+		pl=${hex:4:$((2 * len))}
+		dev=${pl:2:8} fcnt=$((16#${pl:14:2}${pl:12:2}))
+		if [[ $seen == *" $dev:$fcnt "* ]]; then
+			dups=$((dups + 1))
+			continue
+		fi
+		seen+="$dev:$fcnt " uniq=$((uniq + 1))
+		if [ -n "${last[$dev]:-}" ]; then
+			[ "$fcnt" -gt "${last[$dev]}" ] || ooo=$((ooo + 1))
+			[ "$fcnt" -le $((last[$dev] + 1)) ] || skipped=$((skipped + fcnt - last[$dev] - 1))
+		fi
+		last[$dev]=$fcnt
+		[ -z "$last_t" ] || gap=$(awk -v a="$last_t" -v b="$t" -v g="$gap" \
+			'BEGIN { d = b - a; print (d > g ? d : g) }')
+		last_t=$t
+	done <"$1"
+	printf '{"unique":%d,"duplicates":%d,"out_of_order":%d,"skipped":%d,"longest_gap_s":%s}\n' \
+		"$uniq" "$dups" "$ooo" "$skipped" "$gap"
+}
+
+api_wait() { # PATH JQ_FILTER TIMEOUT_S FILE: until GET PATH's body (in FILE) passes the filter
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -lt $end ]; do
+		cp_curl GET "$1" >"$4" 2>/dev/null && [ "$(jq "$2" "$4")" = true ] && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
+# fuotad, the gateway's topics recorded, fuota-gw on fuota-modem-sim (a 3 s install, the module
+# polled every 300 ms), fuota-sim's 3 devices (registered) uplinking through it, a uart package
+# for the module; GW the gateway's id once fuotad shows its modem.
+gw_update_stack() { # IMAGE_SIZE SEED
+	local sub=(mosquitto_sub -h "$CP_MQTT_HOST" -p "$CP_MQTT_PORT" -q 1)
+	MODEM_EXTRA=(--install-ms 3000)
+	GW_EXTRA=(--apn fuota.test --install-s 3 --download-s 2 --modem-poll-ms 300 --state-s 1)
+	start "${SCENARIO//-/}"
+	"${sub[@]}" -F '%U %x' -t "$CP_GW_PREFIX/gateway/+/event/up" >"$CP_DIR/ups.txt" 2>/dev/null &
+	CELL_PIDS+=($!)
+	"${sub[@]}" -v -t "$CP_GW_PREFIX/gateway/+/command/#" \
+		-t "$CP_GW_PREFIX/gateway/+/event/modem-update" >"$CP_DIR/gw-topics.log" 2>/dev/null &
+	CELL_PIDS+=($!)
+	cellular_gw_start
+	fleet "$1" --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
+		--semtech-udp "127.0.0.1:$GW_UDP_PORT" --gw-stats-period 2 --seed "$2"
+	api_wait /api/v1/gateways '.items[0].modem.firmware == "03.15"' 30 \
+		"$CP_DIR/gateways.json" || fail "the gateway's modem never showed in fuotad"
+	GW=$(jq -r '.items[0].gateway_id' "$CP_DIR/gateways.json")
+	modem_package "$CP_DIR/delta.upd" 03.15,A00.01 03.16,A00.02
+}
+
+gw_update_post() { # [CURL ARGS...]: POSTs the uart update of the package; the answer on stdout
+	cp_curl POST "/api/v1/gateways/$GW/modem-updates" -H 'Content-Type: application/json' \
+		-d "{\"method\":\"uart\",\"package\":\"$CP_DIR/delta.upd\",\"image_size\":4064}" "$@"
 }
 
 cp_services_load "$SERVICES_ENV" || exit 1
@@ -532,6 +621,96 @@ gw-coverage)
 	check "no uplink lost: fuota-gw's queue empty again, none dropped, a new session after" \
 		'.items[0].modem.queueDepth == 0 and .items[0].modem.queueDropped == 0 and
 		 .items[0].modem.relaySessions >= 2' "$CP_DIR/gateways.json"
+	;;
+gw-update-api)
+	gw_update_stack 500 31
+	gw_update_post >"$CP_DIR/update.json" || fail "the modem update was refused"
+	check "POST: the update scheduled, no session in the way" \
+		'.state == "scheduled" and .own == true and .method == "uart"' "$CP_DIR/update.json"
+	UPD=$(jq .id "$CP_DIR/update.json")
+	api_wait "/api/v1/modem-updates/$UPD" '.state == "done" or .state == "failed"' 60 \
+		"$CP_DIR/update.json" || fail "the modem update did not end in 60 s"
+	check "the update done, firmware before and after" \
+		'.state == "done" and (.firmware_before | startswith("03.15")) and
+		 (.firmware_after | startswith("03.16"))' "$CP_DIR/update.json"
+	api_wait /api/v1/gateways '.items[0].modem.firmware == "03.16" and
+		.items[0].modem.app == "A00.02" and .items[0].modem_update == null' 15 "$CP_DIR/gateways.json" ||
+		fail "the gateway list does not show the new firmware without an update"
+	sleep 3 # uplinks after the install
+	cp_sim_stop || fail "no simulator report"
+	jq -c '.gateways[0] | {uplinks, acked: .semtech_udp.rxpk_acked}' "$CP_DIR/report.json" \
+		>"$CP_DIR/sent.json"
+	ACKED=$(jq .acked "$CP_DIR/sent.json")
+	for _ in $(seq 100); do # fuota-gw's queue drains
+		[ "$(uplinks_seen "$CP_DIR/ups.txt" | jq .unique)" -ge "$ACKED" ] && break
+		sleep 0.2
+	done
+	uplinks_seen "$CP_DIR/ups.txt" | jq -c --slurpfile s "$CP_DIR/sent.json" '. + $s[0]' \
+		>"$CP_DIR/ups.json"
+	jq -c . "$CP_DIR/ups.json"
+	grep -q '/command/modem-update .*"action":"start".*"method":"uart"' "$CP_DIR/gw-topics.log" ||
+		fail "fuotad published no uart start command"
+	grep -q '/event/modem-update .*"state":"installing"' "$CP_DIR/gw-topics.log" ||
+		fail "fuota-gw reported no install"
+	check "the backhaul dropped for the install (the broker heard nothing for 3 s or more)" \
+		'.longest_gap_s >= 3' "$CP_DIR/ups.json"
+	check "every uplink fuota-gw acked reached the broker, in order, no FCnt skipped" \
+		'.acked >= 15 and .unique >= .acked and .out_of_order == 0 and .skipped == 0' \
+		"$CP_DIR/ups.json"
+	api_wait /api/v1/gateways '.items[0].modem.queueDepth == 0' 20 "$CP_DIR/gateways.json" ||
+		fail "fuota-gw's queue never empty again"
+	# (fuota-gw makes a new relay after the update: its relaySessions count starts again)
+	check "fuota-gw's queue empty again, none dropped, the backhaul up" \
+		'.items[0].modem.queueDepth == 0 and .items[0].modem.queueDropped == 0 and
+		 .items[0].modem.linkUp == true' "$CP_DIR/gateways.json"
+	grep -q 'backhaul back after the modem update, firmware 03.16' "$CP_DIR/gw.log" ||
+		fail "fuota-gw did not bring the backhaul back"
+	grep -q '^version 03.16,A00.02' "$CP_DIR/modem-nvm" || fail "the module is not on 03.16"
+	grep -q '^cgdcont1 IP fuota.test' "$CP_DIR/modem-nvm" ||
+		fail "the APN the update erased was not restored"
+	printf 'campaign %s: ok: the APN restored on the new firmware\n' "$SCENARIO"
+	;;
+gw-update-session)
+	gw_update_stack 4000 37
+	JOB=$(cp_job_create "$(job_body "$FW" '{}')") || fail "job refused"
+	# Until the engine fixes the session's start, its end is unknown: 409, nothing stored.
+	end=$((SECONDS + 60)) refused=0
+	while :; do
+		[ $SECONDS -lt $end ] || fail "the update was never planned around the session"
+		code=$(gw_update_post -o "$CP_DIR/update.json" -w '%{http_code}' 2>/dev/null) || true
+		[ "$code" = 201 ] && break
+		{ [ "$code" = 409 ] && jq -e '.error.code == "no_free_window"' "$CP_DIR/update.json" \
+			>/dev/null; } || fail "POST answered $code: $(cat "$CP_DIR/update.json")"
+		refused=$((refused + 1))
+		sleep 0.5
+	done
+	printf 'campaign %s: ok: refused %d time(s) while the session had no fixed start\n' \
+		"$SCENARIO" "$refused"
+	jq -c . "$CP_DIR/update.json"
+	# The window fuotad tells the gateway (retained, every 5 s when it changed): this job's,
+	# an open one (whole hours) until the session's start is fixed, then the session's.
+	planned='.state == "scheduled" and .window_end > 0 and .planned >= .window_end + 119 and
+		 (.note | test("after the multicast session window"))'
+	for _ in $(seq 40); do
+		grep "/command/sessions " "$CP_DIR/gw-topics.log" | tail -1 | cut -d' ' -f2- |
+			jq -c --argjson job "$JOB" '.windows | map(select(.job == ($job | tostring)))' \
+				>"$CP_DIR/windows.json"
+		jq -n --slurpfile u "$CP_DIR/update.json" --slurpfile w "$CP_DIR/windows.json" \
+			'{planned: ($u[0].planned_start | sub("(\\.[0-9]+)?\\+00:00$"; "Z") |
+			  fromdateiso8601), state: $u[0].state, note: $u[0].note,
+			  window: $w[0][0], window_end: $w[0][0].end}' >"$CP_DIR/planned.json"
+		[ "$(jq "$planned" "$CP_DIR/planned.json")" = true ] && break
+		sleep 0.3
+	done
+	jq -c . "$CP_DIR/planned.json"
+	check "planned after the session window told to the gateway and its guard, saying why" \
+		"$planned" "$CP_DIR/planned.json"
+	cp_curl POST "/api/v1/modem-updates/$(jq .id "$CP_DIR/update.json")/cancel" \
+		>"$CP_DIR/cancel.json" || fail "cancel refused"
+	check "cancelled before it started" '.state == "cancelled"' "$CP_DIR/cancel.json"
+	grep -q '/command/modem-update ' "$CP_DIR/gw-topics.log" &&
+		fail "fuotad sent the gateway a start during the session"
+	cp_curl POST "/api/v1/jobs/$JOB/cancel" >/dev/null || fail "job cancel refused"
 	;;
 clocksync)
 	start clocksync

@@ -185,6 +185,9 @@ static void test_bad_input(void **state)
 	refused_400("{\"url\":\"http://h/x\"}", "method");
 	refused_400("{\"method\":\"xmodem\"}", "method");
 	refused_400("{\"method\":\"http\"}", "url");
+	/* fuota-gw refuses http and ftp without the image's MD5: refused here first. */
+	refused_400("{\"method\":\"http\",\"url\":\"http://h/x\"}", "md5");
+	refused_400("{\"method\":\"ftp\",\"url\":\"ftp://h/x\"}", "md5");
 	refused_400("{\"method\":\"http\",\"url\":\"ftp://h/x\"}", "url");
 	refused_400("{\"method\":\"http\",\"url\":\"http://user:pw@h/x\"}", "url");
 	refused_400("{\"method\":\"http\",\"url\":\"http://h/a b\"}", "url");

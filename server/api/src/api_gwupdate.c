@@ -3,10 +3,11 @@
  *
  * Create body: {"method": "ufota" | "foat" | "http" | "ftp" | "uart", "url": "http://..." (http,
  * ftp; no credentials: the gateway holds those), "package": "/path on the gateway" (foat,
- * uart), "md5": 32 hex digits (optional), "image_size": bytes (optional, for the planned
- * duration; default MODEM_DEFAULT_SIZE), "start_at": RFC 3339 (optional)}. The session-window
- * policy plans the start (policy_modem_plan, asked from start_at when given): a refusal is a 409
- * naming why; the engine asks it again when the start comes and publishes the start command. */
+ * uart), "md5": 32 hex digits (required for http and ftp, optional otherwise), "image_size": bytes
+ * (optional, for the planned duration; default MODEM_DEFAULT_SIZE), "start_at": RFC 3339
+ * (optional)}. The session-window policy plans the start (policy_modem_plan, asked from start_at
+ * when given): a refusal is a 409 naming why; the engine asks it again when the start comes and
+ * publishes the start command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,11 @@ static int source_fields(const struct upd_body *b, struct api_error *e)
 		                       b->method);
 	if (!file && b->package)
 		return api_error_field(e, "package", "only for foat and uart");
+	if (web && !b->md5)
+		return api_error_field(e, "md5",
+		                       "required for %s: the image's MD5, 32 hex digits (the "
+		                       "module checks it)",
+		                       b->method);
 	if (b->md5 && !md5_ok(b->md5))
 		return api_error_field(e, "md5", "32 hex digits");
 	return FUOTA_OK;
