@@ -110,7 +110,7 @@ cp_psql "$CP_DB" "INSERT INTO gateway_modem (gateway_id, state, received_ms) VAL
 	fail "gateway modem state"
 
 start=$SECONDS
-(cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_ADMIN_TOKEN=$ADMIN_TOKEN \
+(cd "$ROOT/web" && WEB_URL=$CP_URL WEB_TOKEN=$OPS_TOKEN WEB_TENANT=ops WEB_ADMIN_TOKEN=$ADMIN_TOKEN \
 	WEB_OTHER_JOB=$OTHER_JOB WEB_OTHER_DEVICE=ffee000000000001 \
 	WEB_FIRMWARE=$CP_DIR/fw-web.bin WEB_DEVICES=$DEVICES WEB_SHOTS=$CP_DIR/screenshots \
 	WEB_SILENT=$(jq -r ".devices[$((DEVICES - 1))].dev_eui" "$CP_DIR/fleet.json") \

@@ -242,10 +242,28 @@ static void test_tenants_tokens(void **state)
 	assert_string_equal(err_field(j), "admin");
 	json_decref(j);
 
+	/* Who a token is: its tenant and name, never the token or its hash; 401 without one. */
+	assert_int_equal(call("GET", "/api/v1/me", tok, NULL, &j), 200);
+	assert_int_equal(jint(j, "tenant_id"), tenant);
+	assert_string_equal(jstr(j, "tenant_name"), "acme");
+	assert_int_equal(jint(j, "token_id"), token_id);
+	assert_string_equal(jstr(j, "token_name"), "ci");
+	assert_false(json_is_true(json_object_get(j, "admin")));
+	assert_null(json_object_get(j, "token"));
+	assert_null(json_object_get(j, "token_hash"));
+	assert_int_equal(json_object_size(j), 5);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/me", T.admin, NULL, &j), 200);
+	assert_int_equal(jint(j, "tenant_id"), 1);
+	assert_true(json_is_true(json_object_get(j, "admin")));
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/me", NULL, NULL, NULL), 401);
+
 	/* Revoke: the token stops working at once; revoking twice is 404. */
 	snprintf(path, sizeof(path), "/api/v1/tokens/%lld", token_id);
 	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
 	assert_int_equal(call("GET", "/api/v1/jobs", tok, NULL, NULL), 401);
+	assert_int_equal(call("GET", "/api/v1/me", tok, NULL, NULL), 401);
 	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
 }
 

@@ -11,7 +11,8 @@
  *                                  job; no FCnt is reused
  *   clock sync                     AppTimeReq of a device in no job is answered; a device whose
  *                                  clock is off is resynchronised before its session starts
- *   cancel                         a cancelled job stops and deletes the groups it set up
+ *   cancel                         a cancelled job stops and deletes the groups it set up; each
+ *                                  device it failed has its device event (log and MQTT)
  *   tenants                        the gateways that heard a device are stored under the
  *                                  tenant holding its DevEUI; a DevEUI changing hands starts
  *                                  with none of its former holder's
@@ -717,6 +718,7 @@ static void test_cancel(void **state)
 	run(e, job, 2000, 3);
 	job_action(job, "cancel");
 	T.n_fcnts = 0;
+	T.events_device = 0;
 	run(e, job, 50, 0);
 	/* Once the engine saw the cancel, nothing more goes on the air. */
 	for (int i = 0; i < 20; i++) {
@@ -732,6 +734,13 @@ static void test_cancel(void **state)
 	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "failed");
 	assert_string_equal(dev_field(devs, T.devs[0].eui, "failure_reason"), "job cancelled");
 	json_decref(devs);
+	/* Each device the end failed has its device event, logged and published, so a live page
+	 * and the integrations end on the true step counts. */
+	assert_int_equal(db_count("SELECT count(DISTINCT dev_eui) FROM event WHERE kind = 'device' "
+	                          "AND data->>'step' = 'failed' "
+	                          "AND data->>'reason' = 'job cancelled'"),
+	                 2);
+	assert_int_equal(T.events_device, 2);
 	assert_false(T.devs[0].has_group);
 	assert_false(T.devs[1].has_group);
 	engine_destroy(e);

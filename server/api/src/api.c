@@ -29,6 +29,7 @@ static const struct route routes[] = {
         {"GET", "/readyz", AUTH_NONE, api_h_readyz},
         {"GET", "/metrics", AUTH_NONE, api_h_metrics},
         {"GET", "/api/v1/openapi.json", AUTH_NONE, api_h_openapi},
+        {"GET", "/api/v1/me", AUTH_TENANT, api_h_me},
         {"POST", "/api/v1/tenants", AUTH_ADMIN, api_h_tenant_create},
         {"GET", "/api/v1/tenants", AUTH_ADMIN, api_h_tenant_list},
         {"GET", "/api/v1/tenants/{id}", AUTH_ADMIN, api_h_tenant_get},

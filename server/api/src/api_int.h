@@ -94,6 +94,7 @@ void api_token_cache_clear(struct api_ctx *a);
 void api_token_cache_drop(struct api_ctx *a, int64_t token_id);
 
 /* Handlers (one file per resource). */
+void api_h_me(struct api_call *c);
 void api_h_tenant_create(struct api_call *c);
 void api_h_tenant_list(struct api_call *c);
 void api_h_tenant_get(struct api_call *c);

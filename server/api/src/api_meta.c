@@ -1,4 +1,4 @@
-/* Health, readiness, Prometheus metrics and the OpenAPI document. */
+/* Health, readiness, Prometheus metrics, the OpenAPI document and who a token is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,4 +46,19 @@ void api_h_metrics(struct api_call *c)
 void api_h_openapi(struct api_call *c)
 {
 	api_reply_text(c, 200, strdup(api_openapi_json()));
+}
+
+/* GET /api/v1/me: the caller's tenant and token, for any valid token. A token revoked since
+ * the (cached) authentication answers 401 like any revoked one. */
+void api_h_me(struct api_call *c)
+{
+	char *json = NULL;
+	int rc = store_token_whoami(c->api->store, c->auth.token_id, &json);
+
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		api_reply(c, 401, "unauthenticated", NULL, "invalid or revoked token");
+	else if (rc != FUOTA_OK)
+		api_reply_store_error(c, rc, "token");
+	else
+		api_reply_text(c, 200, json);
 }

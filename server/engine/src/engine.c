@@ -120,7 +120,7 @@ static int job_cancelled(struct engine *e, const struct seng_job *j, int64_t now
 		for (size_t i = 0; i < n; i++)
 			engine_dev_cleanup_once(e, &devs[i]);
 	free(devs);
-	rc = seng_job_finish(e->store, j->id, "cancelled", NULL, "job cancelled", now_ms);
+	rc = engine_job_end(e, j, "cancelled", NULL, "job cancelled", now_ms);
 	engine_job_forget(e, j->id);
 	if (rc == FUOTA_OK) {
 		log_msg(LOG_LVL_INFO, "job %lld: cancelled, engine stopped", (long long)j->id);

@@ -134,6 +134,9 @@ size_t engine_mc_key_aad(int64_t job_id, char *out, size_t cap);
 /* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
 void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
                   const char *json);
+/* Ends job j (seng_job_finish) and publishes the device event of each device it failed. */
+int engine_job_end(struct engine *e, const struct seng_job *j, const char *state, const char *error,
+                   const char *final_reason, int64_t now_ms);
 /* The gateway-side settings of a region (defaults when not configured). */
 void engine_region_cfg(const struct engine *e, const char *region, struct engine_region_cfg *out);
 /* The cache of job j, built on first use. NULL when the firmware or the McKey cannot be read. */

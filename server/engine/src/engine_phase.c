@@ -591,7 +591,7 @@ static int finish(struct engine *e, const struct seng_job *j, const unsigned *co
 	if (unsure > 0 && n >= 0 && (size_t)n < sizeof(error))
 		snprintf(error + n, sizeof(error) - (size_t)n, "%s%u of %u devices unconfirmed",
 		         n > 0 ? ", " : "", unsure, total);
-	rc = seng_job_finish(e->store, j->id, state, error[0] ? error : NULL, "job ended", now_ms);
+	rc = engine_job_end(e, j, state, error[0] ? error : NULL, "job ended", now_ms);
 	if (rc != FUOTA_OK)
 		return rc;
 	engine_job_forget(e, j->id);

@@ -132,7 +132,7 @@ int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 
 	if (why) {
 		log_msg(LOG_LVL_WARN, "job %lld: cannot start: %s", (long long)j->id, why);
-		return seng_job_finish(e->store, j->id, "failed", why, why, now_ms);
+		return engine_job_end(e, j, "failed", why, why, now_ms);
 	}
 	memset(&st, 0, sizeof(st));
 	st.job_id = j->id;

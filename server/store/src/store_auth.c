@@ -37,6 +37,19 @@ out:
 	return rc;
 }
 
+int store_token_whoami(struct store *s, int64_t id, char **json)
+{
+	char tid[24];
+	const char *vals[1] = {store_i64(tid, id)};
+
+	return store_json(s,
+	                  "SELECT json_build_object('tenant_id', n.id, 'tenant_name', n.name, "
+	                  "'admin', t.admin, 'token_id', t.id, 'token_name', t.name) "
+	                  "FROM api_token t JOIN tenant n ON n.id = t.tenant_id "
+	                  "WHERE t.id = $1 AND t.revoked_at IS NULL",
+	                  1, vals, json);
+}
+
 int store_token_create(struct store *s, int64_t tenant_id, const char *name, bool admin,
                        const uint8_t hash[32], char **json)
 {

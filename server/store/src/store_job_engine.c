@@ -362,12 +362,48 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 	return rc;
 }
 
+void seng_failed_free(struct seng_failed *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; f->reasons && i < f->n; i++)
+		free(f->reasons[i]);
+	free(f->reasons);
+	free(f->dev_euis);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The rows (dev_eui, reason) of the devices seng_job_finish failed into *f. */
+static int read_failed(const PGresult *r, struct seng_failed *f)
+{
+	size_t n = (size_t)PQntuples(r);
+
+	if (n == 0)
+		return FUOTA_OK;
+	f->dev_euis = calloc(n, SENG_EUI_LEN);
+	f->reasons = calloc(n, sizeof(*f->reasons));
+	if (!f->dev_euis || !f->reasons)
+		return FUOTA_ERR_NO_SPACE;
+	for (size_t i = 0; i < n; i++) {
+		get_str(r, (int)i, 0, f->dev_euis[i], SENG_EUI_LEN);
+		f->reasons[i] = strdup(PQgetvalue(r, (int)i, 1));
+		f->n = i + 1;
+		if (!f->reasons[i])
+			return FUOTA_ERR_NO_SPACE;
+	}
+	return FUOTA_OK;
+}
+
 int seng_job_finish(struct store *s, int64_t job_id, const char *state, const char *error,
-                    const char *final_reason, int64_t now_ms)
+                    const char *final_reason, int64_t now_ms, struct seng_failed *failed)
 {
 	char jid[24], now[24];
 	PGconn *c;
+	PGresult *r = NULL;
 	int rc;
+
+	if (failed)
+		memset(failed, 0, sizeof(*failed));
 
 	store_i64(jid, job_id);
 	store_i64(now, now_ms);
@@ -378,12 +414,24 @@ int seng_job_finish(struct store *s, int64_t job_id, const char *state, const ch
 	{
 		const char *v[2] = {jid, final_reason};
 
+		/* Each device failed here gets the device event a step change logs
+		 * (store_dev_engine.c), so the job's event log and its live page end on the true
+		 * step counts. */
 		rc = store_run(
 		        c,
-		        "UPDATE job_device SET step = 'failed', failure_reason = "
-		        "coalesce(failure_reason, $2), updated_at = now() "
-		        "WHERE job_id = $1 AND step NOT IN ('done', 'failed', 'unconfirmed')",
-		        2, v, NULL);
+		        "WITH u AS (UPDATE job_device SET step = 'failed', failure_reason = "
+		        "  coalesce(failure_reason, $2), updated_at = now() "
+		        "  WHERE job_id = $1 AND step NOT IN ('done', 'failed', 'unconfirmed') "
+		        "  RETURNING tenant_id, dev_eui, step, failure_reason) "
+		        "INSERT INTO event (tenant_id, job_id, dev_eui, kind, data) "
+		        "SELECT tenant_id, $1, dev_eui, 'device', json_build_object('step', "
+		        "  step, 'reason', failure_reason) FROM u "
+		        "RETURNING dev_eui, data->>'reason'",
+		        2, v, &r);
+		if (rc != FUOTA_OK)
+			goto out;
+		if (failed)
+			rc = read_failed(r, failed);
 		if (rc != FUOTA_OK)
 			goto out;
 	}
@@ -419,6 +467,7 @@ int seng_job_finish(struct store *s, int64_t job_id, const char *state, const ch
 	}
 	rc = commit(c);
 out:
+	PQclear(r);
 	store_release(s, c);
 	return rc;
 }

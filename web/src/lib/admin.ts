@@ -1,5 +1,4 @@
-// The admin views' decisions: whether a token is an admin's (from the answer to an admin-only
-// request), the name fields' checks, and the token list's rows.
+// The admin views' decisions: the name fields' checks and the token list's rows.
 export interface TenantLike {
   id?: number;
   name?: string;
@@ -15,13 +14,6 @@ export interface TokenLike {
 export interface TokenRow extends TokenLike {
   tenantName: string;
   state: 'active' | 'revoked';
-}
-
-/** An admin-only request's HTTP status: 2xx admin, 403 not, anything else unknown. */
-export function adminFromStatus(status: number): boolean | undefined {
-  if (status >= 200 && status < 300) return true;
-  if (status === 403) return false;
-  return undefined;
 }
 
 /** A tenant's or a token's name as the API takes it (1 to 200 characters), or why not. */

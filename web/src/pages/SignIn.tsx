@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, apiError } from '../api/client';
 import { clearToken, setAdmin, setToken } from '../lib/auth';
-import { adminFromStatus } from '../lib/admin';
+import { meFromJson, saveMe } from '../lib/me';
 import { Field, described } from '../components/Field';
 import { useTitle } from '../lib/title';
 
@@ -25,11 +25,14 @@ export function SignIn() {
     setError(undefined);
     setToken(token);
     try {
-      const r = await api.GET('/api/v1/jobs', { params: { query: { limit: 1 } } });
+      // Who the token is: its tenant (named in every page's header) and whether it is an
+      // admin's (the Admin link).
+      const r = await api.GET('/api/v1/me');
       if (!r.response.ok) throw apiError(r.response.status, r.error);
-      // An admin token may list the tenants; any other gets 403 (and no Admin link).
-      const a = await api.GET('/api/v1/tenants', { params: { query: { limit: 1 } } });
-      setAdmin(adminFromStatus(a.response.status) === true);
+      const me = meFromJson(r.data);
+      if (!me) throw new Error('The API did not say who this token is.');
+      saveMe(me);
+      setAdmin(me.admin);
       const next = query.next && query.next.startsWith('/') && !query.next.startsWith('//') ? query.next : '/jobs';
       route(next);
     } catch (err) {

@@ -2,6 +2,7 @@
 // fuotad, PostgreSQL, mosquitto and fuota-sim started by tests/e2e/web-ui.sh, which passes:
 //   WEB_URL       fuotad's address
 //   WEB_TOKEN     a tenant's API token (the operator signing in)
+//   WEB_TENANT    that tenant's name (the header names it once signed in)
 //   WEB_ADMIN_TOKEN an admin token (the admin views)
 //   WEB_OTHER_JOB a job of another tenant (its page must say not found)
 //   WEB_OTHER_DEVICE a device of another tenant (its page too)
@@ -9,7 +10,7 @@
 //   WEB_DEVICES   the number of the tenant's devices (fuota-sim's fleet; the last one silent)
 //   WEB_SILENT    the DevEUI of the silent device
 //   WEB_SHOTS     where the screenshots go
-// Steps: sign in; upload the image (another uploaded and deleted); see and search the devices, add
+// Steps: sign in (the header names the token's tenant); upload the image (another uploaded and deleted); see and search the devices, add
 // one by hand (a refused DevEUI beside its field first); fill the job form, first with a frequency
 // the API refuses (its error must be beside the field), then the plan, then the job; import devices
 // from a CSV file (a report of the refused rows); watch the job page (pause, resume) until the job
@@ -35,6 +36,7 @@ const env = (k) => {
 };
 const URL_ = env('WEB_URL');
 const TOKEN = env('WEB_TOKEN');
+const TENANT = env('WEB_TENANT');
 const ADMIN_TOKEN = env('WEB_ADMIN_TOKEN');
 const OTHER_JOB = env('WEB_OTHER_JOB');
 const OTHER_DEVICE = env('WEB_OTHER_DEVICE');
@@ -160,6 +162,10 @@ async function adminFlow(page) {
   await page.setViewportSize({ width: 1200, height: 900 });
   await signInAs(page, TOKEN);
   assert((await nav.getByRole('link', { name: 'Admin' }).count()) === 0, 'signed in again as a tenant: no Admin link');
+  assert(
+    (await page.getByTestId('tenant-name').innerText()).startsWith(`${TENANT} (#`),
+    "signed in again as a tenant: the header names the tenant, not the admin's",
+  );
 }
 
 const browser = await chromium.launch({
@@ -206,6 +212,9 @@ try {
     (await page.evaluate(() => localStorage.length)) === 0,
     'signed in; the token is in sessionStorage only',
   );
+  const tenantShown = (await page.getByTestId('tenant-name').innerText()).trim();
+  assert(tenantShown.startsWith(`${TENANT} (#`), `the header names the token's tenant (${tenantShown})`);
+  assert(!(await page.content()).includes(TOKEN), 'the page never shows the token');
   await shot(page, '02-jobs-empty');
 
   // Firmware: upload with progress, then listed with its size and SHA-256.

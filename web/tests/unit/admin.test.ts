@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminFromStatus, nameError, refusal, tenantError, tokenRows } from '../../src/lib/admin';
-
-describe('adminFromStatus', () => {
-  it('2xx is an admin, 403 is not, anything else is unknown', () => {
-    expect(adminFromStatus(200)).toBe(true);
-    expect(adminFromStatus(403)).toBe(false);
-    expect(adminFromStatus(401)).toBeUndefined();
-    expect(adminFromStatus(500)).toBeUndefined();
-  });
-});
+import { nameError, refusal, tenantError, tokenRows } from '../../src/lib/admin';
 
 describe('nameError', () => {
   it('takes 1 to 200 characters, trimmed', () => {

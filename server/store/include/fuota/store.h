@@ -109,6 +109,9 @@ struct store_auth {
 /* Looks a token up by its SHA-256; NOT_FOUND when unknown or revoked. */
 STORE_MUST_CHECK int store_token_lookup(struct store *s, const uint8_t hash[32],
                                         struct store_auth *out);
+/* Who token id is: {"tenant_id", "tenant_name", "admin", "token_id", "token_name"} (never the
+ * token or its hash); NOT_FOUND when unknown or revoked. json: malloc'd. */
+STORE_MUST_CHECK int store_token_whoami(struct store *s, int64_t id, char **json);
 /* NOT_FOUND when the tenant does not exist. json: the token row without the secret. */
 STORE_MUST_CHECK int store_token_create(struct store *s, int64_t tenant_id, const char *name,
                                         bool admin, const uint8_t hash[32], char **json);

@@ -145,10 +145,22 @@ struct seng_phase {
 /* FUOTA_ERR_STATE: not in from_phase, or the lease is not ours any more (nothing written). */
 STORE_MUST_CHECK int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
 
+/* The devices a job's end failed (seng_job_finish): DevEUI and failure_reason of each, n rows;
+ * malloc'd, seng_failed_free. */
+struct seng_failed {
+	size_t n;
+	char (*dev_euis)[SENG_EUI_LEN];
+	char **reasons;
+};
+void seng_failed_free(struct seng_failed *f);
+
 /* Ends a job: state succeeded / failed, error (may be NULL), finished_at, phase done, lease
- * dropped, state event. Devices not final fail with final_reason. */
+ * dropped, state event. Devices not final fail with final_reason (kept when they have one),
+ * each with its device event in the job's event log, and come back in *failed (may be NULL;
+ * the caller frees it with seng_failed_free, also on error). */
 STORE_MUST_CHECK int seng_job_finish(struct store *s, int64_t job_id, const char *state,
-                                     const char *error, const char *final_reason, int64_t now_ms);
+                                     const char *error, const char *final_reason, int64_t now_ms,
+                                     struct seng_failed *failed);
 
 /* The job's fragmentation sessions (engine_session), by FragIndex, with the devices of each in
  * step session (devices) and those of them that have not reported their block (pending). */
