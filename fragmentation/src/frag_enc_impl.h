@@ -52,6 +52,17 @@ static inline uint64_t frag_enc_stream_bits(const uint64_t *sw, uint32_t pos)
 	return b ? (sw[k] >> b) | (sw[k + 1] << (64u - b)) : sw[k];
 }
 
+/* Starts the stream at the 23-bit state x: bits 0..22 = x, window t is the draw after t more
+ * prbs23 steps; fills sw[0..FRAG_ENC_SW_WORDS). */
+void frag_enc_stream_start(uint64_t *sw, uint32_t x);
+/* Moves the stream on by one chunk of windows. */
+void frag_enc_stream_next(uint64_t *sw);
+
+/* Draws taken per kernel call by frag_enc_line (a multiple of FRAG_ENC_DRAW_STEP). */
+#define FRAG_ENC_LINE_DRAWS 64u
+_Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
+               "frag_enc_line's scratch: the stream and one call's draws");
+
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);
