@@ -124,6 +124,10 @@ static void carve_batch(struct frag_lean *d, uint8_t *end)
 	d->bused = (uint8_t *)(d->blines + (size_t)b * d->words);
 	d->bpiv = (uint16_t *)(void *)(d->bused + (size_t)b * v8);
 	d->table = (uint8_t *)(d->bpiv + b);
+	/* between flushes the table is free: the line draws' scratch when it holds it */
+	uint8_t *ls = d->table + ((8u - ((uintptr_t)d->table & 7u)) & 7u);
+	if (ls + FRAG_ENC_LINE_SCRATCH <= d->table + ((size_t)1 << b) * d->frag_size)
+		d->line_scratch = ls;
 }
 
 int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
@@ -176,6 +180,8 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	/* the batch arrays start at the next 8-byte boundary past the base layout */
 	carve_batch(dec,
 	            (uint8_t *)mem + ((frag_lean_mem_size(m, frag_size, l) + 7u) & ~(size_t)7u));
+	if (dec->line_scratch && frag_enc_init_lines(&dec->lines, code) != FUOTA_OK)
+		dec->line_scratch = NULL;
 	memset(dec->known, 0, 8u * (size_t)dec->words);
 	dec->stats.missing = m;
 	dec->stats.max_lost = l;
@@ -472,7 +478,10 @@ static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, ui
 	uint64_t *line = batched ? d->blines + (size_t)j * d->words : d->line;
 	uint8_t *used = batched ? d->bused + (size_t)j * 8u * words_of(d->max_lost) : NULL;
 
-	if (frag_row_line(&d->code, n, line, d->words, NULL) != FUOTA_OK)
+	int rc = d->line_scratch ? frag_enc_line(&d->lines, n, line, d->words, d->line_scratch)
+	                         : frag_row_line(&d->code, n, line, d->words, NULL);
+
+	if (rc != FUOTA_OK)
 		return FUOTA_ERR_INVALID_ARG; /* not for n <= 16383 - M */
 	memcpy(d->data, payload, d->frag_size);
 	if (coded_equation(d, line, !batched) != FUOTA_OK)

@@ -87,6 +87,9 @@ struct pair {
 
 /* Rows batched by the lean decoder in the pairs built next (0: none). */
 static uint32_t g_batch;
+/* Pairs whose lean decoder drew its lines with the encoder's draws (the table as scratch), and
+ * with frag_row_line. */
+static unsigned g_fast_lines, g_plain_lines;
 
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
@@ -111,6 +114,12 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	        frag_lean_init_batch(&p->lean, code, s, padding, &io, g_batch, p->mem_lean, lean),
 	        FUOTA_OK);
 	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
+	assert_int_equal(p->lean.line_scratch != NULL,
+	                 g_batch >= 2 && ((size_t)1 << g_batch) * s >= FRAG_ENC_LINE_SCRATCH + 7u);
+	if (p->lean.line_scratch)
+		g_fast_lines++;
+	else
+		g_plain_lines++;
 }
 
 static void pair_free(struct pair *p)
@@ -220,6 +229,7 @@ static void test_random_batched(void **state)
 	static const uint32_t batches[] = {2, 3, 6, 8};
 
 	(void)state;
+	g_fast_lines = g_plain_lines = 0;
 	for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 		g_batch = batches[i];
 		run_random(FRAG_V1, FRAG_SEED_RELATIVE, 10 + i);
@@ -227,6 +237,9 @@ static void test_random_batched(void **state)
 		run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 30 + i);
 	}
 	g_batch = 0;
+	/* both line paths decoded many of these sessions */
+	assert_true(g_fast_lines > 300);
+	assert_true(g_plain_lines > 300);
 }
 
 /* Lost fragments arriving after the coded rows began, batched and not: each is one more

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "fuota/frag_dec.h"
+#include "fuota/frag_enc.h"
 #include "fuota/frag_row.h"
 
 /* The device's storage of the image: M * S bytes at offsets 0..M*S-1. Each returns 0 on success,
@@ -67,6 +68,9 @@ struct frag_lean {
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
 	frag_lean_xor_fn xor_fn; /* the widest XOR this CPU runs, picked at init */
+	struct frag_enc lines;   /* the encoder's vectorised line draws (batched: the table is
+	                          * their scratch between flushes) */
+	uint8_t *line_scratch;   /* in the table, 8-byte aligned; NULL: frag_row_line */
 	uint64_t *known;  /* W words: bit x = uncoded fragment x received before the freeze */
 	uint64_t *line;   /* W words: the coded row's line */
 	uint8_t *eq;      /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
