@@ -193,13 +193,30 @@ static uint32_t slot_off(const struct frag_lean *d, uint32_t x)
 	return x * d->frag_size;
 }
 
+/* The flash slot of fragment x to read: mapped in place when the caller maps its flash, else
+ * copied into buf. NULL on a callback error. */
+static const uint8_t *slot(struct frag_lean *d, uint32_t x)
+{
+	if (d->io.map)
+		return d->io.map(d->io.ctx, slot_off(d, x), d->frag_size);
+	return d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) ? NULL : d->buf;
+}
+
+/* dst ^= flash slot of fragment x. */
+static int xor_slot_into(struct frag_lean *d, uint8_t *dst, uint32_t x)
+{
+	const uint8_t *src = slot(d, x);
+
+	if (!src)
+		return FUOTA_ERR_IO;
+	d->xor_fn(dst, src, d->frag_size);
+	return FUOTA_OK;
+}
+
 /* data ^= flash slot of fragment x. */
 static int xor_slot(struct frag_lean *d, uint32_t x)
 {
-	if (d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) != 0)
-		return FUOTA_ERR_IO;
-	d->xor_fn(d->data, d->buf, d->frag_size);
-	return FUOTA_OK;
+	return xor_slot_into(d, d->data, x);
 }
 
 /* Fixes the lost set: the uncoded fragments not received so far. */
@@ -341,9 +358,8 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 		for (; any; any &= any - 1u) {
 			uint32_t b = (uint32_t)__builtin_ctzll(any), e = entry[b];
 
-			if (d->io.read(d->io.ctx, slot_off(d, i * 64u + b), d->buf, d->frag_size))
+			if (xor_slot_into(d, d->table + (size_t)e * d->frag_size, i * 64u + b))
 				return FUOTA_ERR_IO;
-			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -376,9 +392,8 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 				continue;
 			for (uint32_t j = 0; j < k; j++)
 				e |= (uint32_t)((d->bused[(size_t)j * v8 + q] >> b) & 1u) << j;
-			if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->buf, d->frag_size))
+			if (xor_slot_into(d, d->table + (size_t)e * d->frag_size, d->lost_x[p]))
 				return FUOTA_ERR_IO;
-			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;

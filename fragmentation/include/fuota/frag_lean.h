@@ -39,12 +39,17 @@
 #include "fuota/frag_enc.h"
 #include "fuota/frag_row.h"
 
-/* The device's storage of the image: M * S bytes at offsets 0..M*S-1. Each returns 0 on success,
- * anything else on failure (the session then fails). ctx is passed through untouched. */
+/* The device's storage of the image: M * S bytes at offsets 0..M*S-1. read and write return 0 on
+ * success, anything else on failure (the session then fails). ctx is passed through untouched.
+ * map is optional (NULL: not used), for flash the CPU reads in place (memory-mapped, XIP): the
+ * address of the len bytes at offset, which must stay readable and unchanged until the next
+ * write; NULL fails the session as a read error would. With it the decoder XORs fragments
+ * straight from flash instead of copying each one out first; the image is the same. */
 struct frag_lean_io {
 	int (*read)(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
 	int (*write)(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len);
 	void *ctx;
+	const uint8_t *(*map)(void *ctx, uint32_t offset, uint32_t len);
 };
 
 /* dst[0..n) ^= src[0..n). */
