@@ -325,38 +325,48 @@ static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
 		for (; held && have; have &= have - 1u)
 			if (xor_slot(d, i * 64u + (uint32_t)__builtin_ctzll(have)))
 				return FUOTA_ERR_IO;
-		for (; miss; miss &= miss - 1u) {
-			uint64_t below = (miss & -miss) - 1u;
-			uint32_t p =
-			        d->prefix[i] + (uint32_t)__builtin_popcountll(~d->known[i] & below);
-
-			d->eq[p / 8u] |= (uint8_t)(1u << (p % 8u));
-		}
+		if (!miss)
+			continue;
+		/* walk the word's lost columns (few) in order: p counts them, no popcount */
+		uint64_t lost = ~d->known[i];
+		if (i == d->words - 1u && d->code.nb_frag % 64u)
+			lost &= ((uint64_t)1 << (d->code.nb_frag % 64u)) - 1u;
+		for (uint32_t p = d->prefix[i]; lost; lost &= lost - 1u, p++)
+			d->eq[p / 8u] |= (uint8_t)((unsigned)((line[i] & lost & -lost) != 0)
+			                           << (p % 8u)); /* branch-free: a coin toss */
 	}
 	return FUOTA_OK;
+}
+
+/* Bits 0..7 of x to bytes 0..7 of the result (bit i to bit 8i): bits 0..6 by one multiply, whose
+ * partial products 7j + i never meet, bit 7 apart. */
+static uint64_t spread8(uint64_t x)
+{
+	return (((x & 0x7fu) * 0x0002040810204081u) & 0x0101010101010101u) | ((x >> 7 & 1u) << 56);
 }
 
 /* Table entry e (bit j: line j of the batch) ^= every held fragment whose column is in exactly
  * the lines of e: each held fragment is read once for the whole batch. */
 static int fill_table(struct frag_lean *d, uint32_t k)
 {
-	uint8_t entry[64]; /* entry[b]: the table entry of the word's fragment b */
+	uint64_t entry[8]; /* byte b % 8 of entry[b / 8]: the table entry of the word's bit b */
 
 	memset(d->table, 0, ((size_t)1 << k) * d->frag_size);
 	for (uint32_t i = 0; i < d->words; i++) {
 		uint64_t any = 0;
 
-		/* one step per coefficient of the batch's lines, not per line and fragment */
+		/* eight fragments' entries per step: line j's bits spread to bit j of bytes */
 		memset(entry, 0, sizeof(entry));
 		for (uint32_t j = 0; j < k; j++) {
 			uint64_t w = d->blines[(size_t)j * d->words + i] & d->known[i];
 
 			any |= w;
-			for (; w; w &= w - 1u)
-				entry[__builtin_ctzll(w)] |= (uint8_t)(1u << j);
+			for (uint32_t c = 0; c < 8u; c++)
+				entry[c] |= spread8(w >> (8u * c)) << j;
 		}
 		for (; any; any &= any - 1u) {
-			uint32_t b = (uint32_t)__builtin_ctzll(any), e = entry[b];
+			uint32_t b = (uint32_t)__builtin_ctzll(any);
+			uint32_t e = (uint32_t)(entry[b / 8u] >> (8u * (b % 8u))) & 0xffu;
 
 			if (xor_slot_into(d, d->table + (size_t)e * d->frag_size, i * 64u + b))
 				return FUOTA_ERR_IO;
