@@ -197,6 +197,8 @@ static uint32_t slot_off(const struct frag_lean *d, uint32_t x)
  * copied into buf. NULL on a callback error. */
 static const uint8_t *slot(struct frag_lean *d, uint32_t x)
 {
+	if (d->mapped)
+		return d->mapped + slot_off(d, x);
 	if (d->io.map)
 		return d->io.map(d->io.ctx, slot_off(d, x), d->frag_size);
 	return d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) ? NULL : d->buf;
@@ -416,10 +418,16 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 static int flush(struct frag_lean *d)
 {
 	uint32_t k = d->pending, v8 = 8u * words_of(d->max_lost);
+	int rc;
 
 	if (!k)
 		return FUOTA_OK;
-	if (fill_table(d, k) != FUOTA_OK || fold_pivots(d, k) != FUOTA_OK)
+	/* no write until both are done: a mapped image stays valid, mapped once for all */
+	if (d->io.map && !(d->mapped = d->io.map(d->io.ctx, 0, d->code.nb_frag * d->frag_size)))
+		return FUOTA_ERR_IO;
+	rc = fill_table(d, k) != FUOTA_OK || fold_pivots(d, k) != FUOTA_OK;
+	d->mapped = NULL;
+	if (rc)
 		return FUOTA_ERR_IO;
 	d->pending = 0;
 	for (uint32_t j = 0; j < k; j++) {

@@ -43,8 +43,9 @@
  * success, anything else on failure (the session then fails). ctx is passed through untouched.
  * map is optional (NULL: not used), for flash the CPU reads in place (memory-mapped, XIP): the
  * address of the len bytes at offset, which must stay readable and unchanged until the next
- * write; NULL fails the session as a read error would. With it the decoder XORs fragments
- * straight from flash instead of copying each one out first; the image is the same. */
+ * write (the decoder may map the whole image at once); NULL fails the session as a read error
+ * would. With it the decoder XORs fragments straight from flash instead of copying each one out
+ * first; the image is the same. */
 struct frag_lean_io {
 	int (*read)(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
 	int (*write)(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len);
@@ -76,6 +77,7 @@ struct frag_lean {
 	struct frag_enc lines;   /* the encoder's vectorised line draws (batched: the table is
 	                          * their scratch between flushes) */
 	uint8_t *line_scratch;   /* in the table, 8-byte aligned; NULL: frag_row_line */
+	const uint8_t *mapped;   /* the whole image mapped while a batch's table is filled */
 	uint64_t *known;  /* W words: bit x = uncoded fragment x received before the freeze */
 	uint64_t *line;   /* W words: the coded row's line */
 	uint8_t *eq;      /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
