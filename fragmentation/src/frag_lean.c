@@ -367,10 +367,13 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 				entry[c] |= spread8(w >> (8u * c)) << j;
 		}
 		for (; any; any &= any - 1u) {
-			uint32_t b = (uint32_t)__builtin_ctzll(any);
-			uint32_t e = (uint32_t)(entry[b / 8u] >> (8u * (b % 8u))) & 0xffu;
+			uint32_t b = (uint32_t)__builtin_ctzll(any), x = i * 64u + b;
+			uint8_t *dst = d->table +
+			               ((entry[b / 8u] >> (8u * (b % 8u))) & 0xffu) * d->frag_size;
 
-			if (xor_slot_into(d, d->table + (size_t)e * d->frag_size, i * 64u + b))
+			if (d->mapped) /* the hot loop: no call but the XOR */
+				d->xor_fn(dst, d->mapped + (size_t)x * d->frag_size, d->frag_size);
+			else if (xor_slot_into(d, dst, x))
 				return FUOTA_ERR_IO;
 		}
 	}
