@@ -13,8 +13,9 @@
  * releases them.
  *
  * The decoder is a device's: the lean one (fuota/frag_lean.h), frames taken in order, the image
- * in a flash buffer behind read/write callbacks, RAM for as many lost fragments as the memory
- * left after the image holds (all M, rows batched by SIM_LEAN_BATCH, when it holds that). A
+ * in a flash buffer behind read/write callbacks (and mapped in place, as a memory-mapped flash
+ * is), RAM for as many lost fragments as the memory left after the image holds (all M, rows
+ * batched by SIM_LEAN_BATCH, when it holds that). A
  * device that lost more uncoded fragments than that behaves as LoRaMac-node's FragDecoder
  * (PROTOCOL-NOTES §4.9 step 1 and §4.10): at the first coded frame its session ends with
  * MatrixError, which its FragSessionStatusAns reports (MemoryError), and it rebuilds nothing. */

@@ -20,6 +20,13 @@ static int flash_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+/* The simulated flash is RAM: mapped in place, as a device's memory-mapped flash is. */
+static const uint8_t *flash_map(void *ctx, uint32_t offset, uint32_t len)
+{
+	const struct sim_flash *f = ctx;
+	return (size_t)offset + len <= f->len ? f->bytes + offset : NULL;
+}
+
 static int flash_write(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len)
 {
 	struct sim_flash *f = ctx;
@@ -58,7 +65,8 @@ static int lean_start(const struct sim_dev *d, struct sim_frag *s, const struct 
 		return FUOTA_ERR_NO_SPACE;
 	s->flash->len = img;
 	memset(s->flash->bytes, 0xff, img); /* erased */
-	struct frag_lean_io io = {.read = flash_read, .write = flash_write, .ctx = s->flash};
+	struct frag_lean_io io = {
+	        .read = flash_read, .write = flash_write, .ctx = s->flash, .map = flash_map};
 	return frag_lean_init_batch(&s->dec, &code, fs, r->padding, &io, batch, s->mem, len);
 }
 
