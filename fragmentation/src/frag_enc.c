@@ -124,6 +124,7 @@ static void init_code(struct frag_enc *enc, const struct frag_code *code)
 	enc->want = m / 2u;
 	mod_magic(enc);
 	enc->mod_inv = recip_down(enc->mod);
+	enc->line_bytes = (uint32_t)(align64(m) / 8u);
 }
 
 int frag_enc_init_lines(struct frag_enc *enc, const struct frag_code *code)
@@ -156,7 +157,6 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 	enc->frags = frags;
 	enc->stride = (uint32_t)align64(frag_size);
 	enc->groups = (uint32_t)(((uint64_t)m + 7u) / 8u);
-	enc->line_bytes = (uint32_t)(align64(m) / 8u);
 	per_group = 256u * enc->stride;
 	enc->block_groups = TABLE_BUDGET / per_group ? TABLE_BUDGET / per_group : 1u;
 	rc = pick_kernels(enc, isa);
@@ -409,6 +409,50 @@ static int check_rows(const struct frag_enc *enc, uint32_t first, uint32_t count
 	if (enc->code.version == FRAG_V2 && enc->code.seed == FRAG_SEED_ABSOLUTE)
 		last_k += enc->code.nb_frag;
 	return last_k > FRAG_ENC_MAX_SEED_INDEX ? FUOTA_ERR_INVALID_ARG : FUOTA_OK;
+}
+
+/* ---- one line for a decoder ---- */
+
+/* One byte map, the LFSR stream, the draws. */
+static size_t line_wide_bytes(const struct frag_enc *enc)
+{
+	return 64u + align64((size_t)enc->code.nb_frag + 1u) +
+	       align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)) +
+	       align64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * sizeof(uint32_t));
+}
+
+size_t frag_enc_line_wide_scratch(const struct frag_enc *enc)
+{
+	return enc ? line_wide_bytes(enc) : 0;
+}
+
+int frag_enc_line_wide(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
+                       void *scratch, size_t scratch_len)
+{
+	if (!enc || !enc->kern || !line || !scratch || n == 0)
+		return FUOTA_ERR_INVALID_ARG;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (scratch_len >= line_wide_bytes(enc) && check_rows(enc, n, 1) == FUOTA_OK &&
+	    words >= frag_line_words(enc->code.nb_frag)) {
+		/* the encoder's byte map: a store per draw, then one pack (words are bytes in
+		 * little-endian order) */
+		size_t mb = align64((size_t)enc->code.nb_frag + 1u);
+		uint8_t *p = (uint8_t *)scratch + ((64u - ((uintptr_t)scratch & 63u)) & 63u);
+		struct enc_scratch sc;
+
+		sc.map[0] = sc.map[1] = p;
+		memset(p, 0, mb);
+		p[enc->code.nb_frag] = 1; /* the reject slot (see carve) */
+		sc.sw = (uint64_t *)(void *)(p + mb);
+		sc.rb = (uint32_t *)(void *)(p + mb +
+		                             align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)));
+		draw_line(enc, &sc, sc.map[0], n);
+		finish_line(enc, sc.map[0], (uint8_t *)line);
+		return FUOTA_OK;
+	}
+#endif
+	return scratch_len >= FRAG_ENC_LINE_SCRATCH ? frag_enc_line(enc, n, line, words, scratch)
+	                                            : FUOTA_ERR_INVALID_ARG;
 }
 
 /* One row without tables: XOR of the selected fragments straight into out. */

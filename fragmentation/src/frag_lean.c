@@ -506,6 +506,15 @@ dup:
 	return FUOTA_OK;
 }
 
+/* Row n's line with the encoder's draws, the table (unused between flushes) as scratch. */
+static int line_fast(struct frag_lean *d, uint32_t n, uint64_t *line)
+{
+	const uint8_t *end = d->table + ((size_t)1 << d->batch) * d->frag_size;
+
+	return frag_enc_line_wide(&d->lines, n, line, d->words, d->line_scratch,
+	                          (size_t)(end - d->line_scratch));
+}
+
 /* Coded row n: its line, then its equation; unbatched the data is completed now, batched the
  * raw payload waits in its pivot's slot for flush(). */
 static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, uint32_t *pivot)
@@ -514,7 +523,7 @@ static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, ui
 	uint64_t *line = batched ? d->blines + (size_t)j * d->words : d->line;
 	uint8_t *used = batched ? d->bused + (size_t)j * 8u * words_of(d->max_lost) : NULL;
 
-	int rc = d->line_scratch ? frag_enc_line(&d->lines, n, line, d->words, d->line_scratch)
+	int rc = d->line_scratch ? line_fast(d, n, line)
 	                         : frag_row_line(&d->code, n, line, d->words, NULL);
 
 	if (rc != FUOTA_OK)

@@ -1,5 +1,6 @@
-/* frag_enc_line (the encoder's vectorised draws into one bit line) against frag_row_line, bit for
- * bit, with every kernel set this CPU runs: v1, v2 relative and absolute, M = 1, 2, powers of two
+/* frag_enc_line and frag_enc_line_wide (the encoder's vectorised draws into one bit line, the
+ * latter also through a byte map) against frag_row_line, bit for bit, with every kernel set this
+ * CPU runs: v1, v2 relative and absolute, M = 1, 2, powers of two
  * (the r == M reject), M + R = 16383 with seeds above 2^23 (the carry phase), v2 absolute up to
  * the last seed index; and its argument checks. */
 #include <setjmp.h>
@@ -34,6 +35,7 @@ static bool enc_for(struct frag_enc *enc, const struct frag_code *code, enum fra
 
 static void expect_lines(const struct frag_code *code, uint32_t first, uint32_t count)
 {
+	static uint64_t wide[(16384u + 64u + 192u + 4160u) / 8u + 16u];
 	uint64_t want[MAX_WORDS + 1], got[MAX_WORDS + 1], scratch[FRAG_ENC_LINE_SCRATCH / 8];
 	size_t words = frag_line_words(code->nb_frag);
 	struct frag_enc enc;
@@ -47,6 +49,20 @@ static void expect_lines(const struct frag_code *code, uint32_t first, uint32_t 
 			assert_int_equal(frag_enc_line(&enc, n, got, words, scratch), FUOTA_OK);
 			assert_memory_equal(got, want, words * 8u);
 			assert_int_equal(got[words], 0xa5a5a5a5a5a5a5a5u); /* nothing past words */
+			/* wide: the byte map with enough scratch (+ 8: any 8-byte offset) */
+			memset(got, 0xa5, sizeof(got));
+			assert_true(frag_enc_line_wide_scratch(&enc) <= sizeof(wide) - 8u);
+			assert_int_equal(frag_enc_line_wide(&enc, n, got, words, wide + n % 8u,
+			                                    frag_enc_line_wide_scratch(&enc)),
+			                 FUOTA_OK);
+			assert_memory_equal(got, want, words * 8u);
+			assert_int_equal(got[words], 0xa5a5a5a5a5a5a5a5u);
+			/* one byte short of it: frag_enc_line's way, the same line */
+			memset(got, 0, sizeof(got));
+			assert_int_equal(frag_enc_line_wide(&enc, n, got, words, wide,
+			                                    frag_enc_line_wide_scratch(&enc) - 1u),
+			                 FUOTA_OK);
+			assert_memory_equal(got, want, words * 8u);
 		}
 	}
 }
@@ -108,6 +124,13 @@ static void test_bad_arguments(void **state)
 	                 FUOTA_ERR_INVALID_ARG);
 	assert_int_equal(frag_enc_line(&enc, UINT32_MAX - 50u, line, 2, scratch),
 	                 FUOTA_ERR_INVALID_ARG); /* M + n wraps */
+	assert_int_equal(frag_enc_line_wide(&enc, 1, line, 2, scratch, FRAG_ENC_LINE_SCRATCH - 1u),
+	                 FUOTA_ERR_INVALID_ARG); /* too little scratch */
+	assert_int_equal(frag_enc_line_wide(&enc, 0, line, 2, scratch, sizeof(scratch)),
+	                 FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(frag_enc_line_wide(&enc, FRAG_ENC_MAX_SEED_INDEX - 99u, line, 2, scratch,
+	                                    sizeof(scratch)),
+	                 FUOTA_ERR_INVALID_ARG);
 }
 
 int main(void)

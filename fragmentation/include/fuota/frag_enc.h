@@ -114,4 +114,14 @@ int frag_enc_init_lines(struct frag_enc *enc, const struct frag_code *code);
 int frag_enc_line(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
                   void *scratch);
 
+/* Scratch with which frag_enc_line_wide takes the encoder's byte map (about M + 4.4 KB). */
+size_t frag_enc_line_wide_scratch(const struct frag_enc *enc);
+
+/* frag_enc_line with scratch_len bytes of scratch (8-byte aligned, at least
+ * FRAG_ENC_LINE_SCRATCH): with frag_enc_line_wide_scratch(enc) or more, on a little-endian CPU,
+ * the draws mark a byte map (a store each, no read-modify-write of line words) packed into the
+ * line at the end, as the encoder does. The same line and return values. */
+int frag_enc_line_wide(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
+                       void *scratch, size_t scratch_len);
+
 #endif
