@@ -34,7 +34,18 @@ struct frag_enc_kernels {
 	              const uint8_t *lines, uint32_t rows, uint8_t *acc);
 	/* dst[0..len) ^= src[0..len); any alignment. */
 	void (*xor_bytes)(uint8_t *dst, const uint8_t *src, size_t len);
+	/* For every bit b of any (ascending): tab + e * len ^= src + b * len, len bytes, where e is
+	 * byte b % 8 of entry[b / 8] (bits 8 (b % 8) .. 8 (b % 8) + 7): one word of 64 fragments
+	 * into the lean decoder's batch table (frag_lean.c). */
+	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
+	                 size_t len);
 };
+
+/* The entry of bit b in xor_word's entry words. */
+static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
+{
+	return (size_t)((entry[b / 8u] >> (8u * (b % 8u))) & 0xffu);
+}
 
 extern const struct frag_enc_kernels frag_enc_kern_portable;
 extern const struct frag_enc_kernels frag_enc_kern_avx2;

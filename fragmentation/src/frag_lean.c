@@ -58,15 +58,16 @@ static void xor_portable(uint8_t *restrict dst, const uint8_t *restrict src, siz
 		dst[i] ^= src[i];
 }
 
-/* The widest XOR the CPU runs: the encoder's AVX-512 or AVX2 kernel where there is one (a host
- * such as fuota-sim), else the portable one. */
-static frag_lean_xor_fn pick_xor(void)
+/* The widest XORs the CPU runs: the encoder's AVX-512 or AVX2 kernels where there are (a host
+ * such as fuota-sim), else the portable ones. */
+static void pick_xor(struct frag_lean *d)
 {
-	if (frag_enc_isa_avx512_ok())
-		return frag_enc_kern_avx512.xor_bytes;
-	if (frag_enc_isa_avx2_ok())
-		return frag_enc_kern_avx2.xor_bytes;
-	return xor_portable;
+	const struct frag_enc_kernels *k = frag_enc_isa_avx512_ok() ? &frag_enc_kern_avx512
+	                                   : frag_enc_isa_avx2_ok() ? &frag_enc_kern_avx2
+	                                                            : NULL;
+
+	d->xor_fn = k ? k->xor_bytes : xor_portable;
+	d->xor_word = k ? k->xor_word : frag_enc_kern_portable.xor_word;
 }
 
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
@@ -165,7 +166,7 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	dec->words = words_of(m);
 	dec->max_lost = l;
 	dec->state = FRAG_DEC_ONGOING;
-	dec->xor_fn = pick_xor();
+	pick_xor(dec);
 	dec->known = (uint64_t *)(void *)p;
 	dec->line = dec->known + dec->words;
 	dec->eq = (uint8_t *)(dec->line + dec->words);
@@ -366,14 +367,17 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 			for (uint32_t c = 0; c < 8u; c++)
 				entry[c] |= spread8(w >> (8u * c)) << j;
 		}
+		if (d->mapped) { /* the hot loop: the word's fragments in one kernel call */
+			d->xor_word(d->table, entry, any,
+			            d->mapped + (size_t)i * 64u * d->frag_size, d->frag_size);
+			continue;
+		}
 		for (; any; any &= any - 1u) {
-			uint32_t b = (uint32_t)__builtin_ctzll(any), x = i * 64u + b;
-			uint8_t *dst = d->table +
-			               ((entry[b / 8u] >> (8u * (b % 8u))) & 0xffu) * d->frag_size;
+			uint32_t b = (uint32_t)__builtin_ctzll(any);
 
-			if (d->mapped) /* the hot loop: no call but the XOR */
-				d->xor_fn(dst, d->mapped + (size_t)x * d->frag_size, d->frag_size);
-			else if (xor_slot_into(d, dst, x))
+			if (xor_slot_into(d,
+			                  d->table + frag_enc_word_entry(entry, b) * d->frag_size,
+			                  i * 64u + b))
 				return FUOTA_ERR_IO;
 		}
 	}

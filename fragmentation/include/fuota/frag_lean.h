@@ -55,6 +55,9 @@ struct frag_lean_io {
 
 /* dst[0..n) ^= src[0..n). */
 typedef void (*frag_lean_xor_fn)(uint8_t *dst, const uint8_t *src, size_t n);
+/* One word of 64 mapped fragments into the batch table (frag_enc_impl.h, xor_word). */
+typedef void (*frag_lean_xor_word_fn)(uint8_t *tab, const uint64_t *entry, uint64_t any,
+                                      const uint8_t *src, size_t len);
 
 /* The decoder state: a fixed-size struct the caller declares; it points into the caller's
  * memory. Fields are private to frag_lean.c. */
@@ -73,25 +76,26 @@ struct frag_lean {
 	bool frozen;         /* the lost set is fixed */
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
-	frag_lean_xor_fn xor_fn; /* the widest XOR this CPU runs, picked at init */
-	struct frag_enc lines;   /* the encoder's vectorised line draws (batched: the table is
-	                          * their scratch between flushes) */
-	uint8_t *line_scratch;   /* in the table, 8-byte aligned; NULL: frag_row_line */
-	const uint8_t *mapped;   /* the whole image mapped while a batch's table is filled */
-	uint64_t *known;  /* W words: bit x = uncoded fragment x received before the freeze */
-	uint64_t *line;   /* W words: the coded row's line */
-	uint8_t *eq;      /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
-	uint8_t *has;     /* 8 * V bytes: bit p = pivot row p held */
-	uint8_t *late;    /* 8 * V bytes: bit p = lost fragment p received after the freeze */
-	uint16_t *prefix; /* W entries: lost fragments before word i */
-	uint16_t *lost_x; /* L entries: fragment index of lost column p */
-	uint8_t *rows;    /* T(L) bytes: the upper triangle of pivot rows */
-	uint8_t *data;    /* S bytes: the equation's data */
-	uint8_t *buf;     /* S bytes: a slot read back */
-	uint64_t *blines; /* B * W words: the lines of the batch's rows */
-	uint8_t *bused;   /* B * 8V bytes: pivot rows each batched row was reduced with */
-	uint16_t *bpiv;   /* B entries: the batched rows' pivots */
-	uint8_t *table;   /* 2^B * S bytes: XOR of the held fragments per line combination */
+	frag_lean_xor_fn xor_fn;        /* the widest XOR this CPU runs, picked at init */
+	frag_lean_xor_word_fn xor_word; /* the same for a word of mapped fragments */
+	struct frag_enc lines; /* the encoder's vectorised line draws (batched: the table is
+	                        * their scratch between flushes) */
+	uint8_t *line_scratch; /* in the table, 8-byte aligned; NULL: frag_row_line */
+	const uint8_t *mapped; /* the whole image mapped while a batch's table is filled */
+	uint64_t *known;       /* W words: bit x = uncoded fragment x received before the freeze */
+	uint64_t *line;        /* W words: the coded row's line */
+	uint8_t *eq;           /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
+	uint8_t *has;          /* 8 * V bytes: bit p = pivot row p held */
+	uint8_t *late;         /* 8 * V bytes: bit p = lost fragment p received after the freeze */
+	uint16_t *prefix;      /* W entries: lost fragments before word i */
+	uint16_t *lost_x;      /* L entries: fragment index of lost column p */
+	uint8_t *rows;         /* T(L) bytes: the upper triangle of pivot rows */
+	uint8_t *data;         /* S bytes: the equation's data */
+	uint8_t *buf;          /* S bytes: a slot read back */
+	uint64_t *blines;      /* B * W words: the lines of the batch's rows */
+	uint8_t *bused;        /* B * 8V bytes: pivot rows each batched row was reduced with */
+	uint16_t *bpiv;        /* B entries: the batched rows' pivots */
+	uint8_t *table;        /* 2^B * S bytes: XOR of the held fragments per line combination */
 };
 
 /* Rows batched at most (the table has 2^B entries of S bytes). */
