@@ -247,11 +247,71 @@ static int freeze(struct frag_lean *d)
 	return FUOTA_OK;
 }
 
+/* Bit c (c >= p) of pivot row p. */
+static unsigned row_bit(const struct frag_lean *d, uint32_t p, uint32_t c)
+{
+	const uint8_t *row = d->rows + tri_offset(p, d->lbytes);
+
+	return (row[c / 8u - p / 8u] >> (c % 8u)) & 1u;
+}
+
+/* Pivot rows a..end-1 (k = end - a <= B rows), the columns from end on solved: each solved
+ * fragment some row of the block holds is XORed once into the table entry of the block's rows
+ * that hold it; each row then takes the entries with its bit and, from the block's last row
+ * down, the block's own solved columns. */
+static int solve_block(struct frag_lean *d, uint32_t a, uint32_t end)
+{
+	uint32_t k = end - a, s = d->frag_size;
+
+	memset(d->table, 0, ((size_t)1 << k) * s);
+	/* no write until the table is full: a mapped image stays valid */
+	if (d->io.map && !(d->mapped = d->io.map(d->io.ctx, 0, d->code.nb_frag * s)))
+		return FUOTA_ERR_IO;
+	for (uint32_t c = end; c < d->lost; c++) {
+		uint32_t e = 0;
+
+		for (uint32_t j = 0; j < k; j++)
+			e |= row_bit(d, a + j, c) << j;
+		if (e && xor_slot_into(d, d->table + (size_t)e * s, d->lost_x[c])) {
+			d->mapped = NULL;
+			return FUOTA_ERR_IO;
+		}
+	}
+	d->mapped = NULL;
+	for (uint32_t p = end; p-- > a;) {
+		uint32_t j = p - a;
+
+		if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->data, s) != 0)
+			return FUOTA_ERR_IO;
+		for (uint32_t e = 1; e < (1u << k); e++)
+			if (e >> j & 1u)
+				d->xor_fn(d->data, d->table + (size_t)e * s, s);
+		for (uint32_t c = p + 1u; c < end; c++)
+			if (row_bit(d, p, c) && xor_slot(d, d->lost_x[c]))
+				return FUOTA_ERR_IO;
+		if (d->io.write(d->io.ctx, slot_off(d, d->lost_x[p]), d->data, s) != 0)
+			return FUOTA_ERR_IO;
+	}
+	return FUOTA_OK;
+}
+
 /* Solves the pivot rows from the last pivot down: each row's other bits are above its pivot,
- * so their slots already hold fragments when it is reached. */
+ * so their slots already hold fragments when it is reached. Batched, B rows at a time through
+ * the table (about 2B / 3 times fewer fragment XORs for L of some hundreds). */
 static int back_substitute(struct frag_lean *d)
 {
 	uint32_t nb = d->lbytes, s = d->frag_size;
+
+	if (d->batch >= 2u) { /* the table is free once the last batch is flushed */
+		for (uint32_t end = d->lost; end > 0;) {
+			uint32_t a = end > d->batch ? end - d->batch : 0;
+
+			if (solve_block(d, a, end) != FUOTA_OK)
+				return FUOTA_ERR_IO;
+			end = a;
+		}
+		return FUOTA_OK;
+	}
 
 	for (uint32_t p = d->lost; p-- > 0;) {
 		const uint8_t *row = d->rows + tri_offset(p, nb);
