@@ -81,7 +81,7 @@ struct frag_lean {
 	struct frag_enc lines; /* the encoder's vectorised line draws (batched: the table is
 	                        * their scratch between flushes) */
 	uint8_t *line_scratch; /* in the table, 8-byte aligned; NULL: frag_row_line */
-	const uint8_t *mapped; /* the whole image mapped while a batch's table is filled */
+	const uint8_t *mapped; /* the whole image mapped while the table is filled */
 	uint64_t *known;       /* W words: bit x = uncoded fragment x received before the freeze */
 	uint64_t *line;        /* W words: the coded row's line */
 	uint8_t *eq;           /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
@@ -110,7 +110,9 @@ size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_los
  * pivot's slot and its line in RAM; every B useful rows the held fragments are read once each and
  * XORed into the table entry of the rows whose lines hold them, and each row's data is completed
  * from the 2^(B-1) entries that contain it: about B / 2.5 times fewer reads and XORs than one
- * pass per row for 10 % loss. */
+ * pass per row for 10 % loss. The table is also the scratch of the row lines'
+ * vectorised draws between flushes and, at the end, of the back substitution, B pivot rows at a
+ * time: no memory beyond the formula. */
 size_t frag_lean_batch_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost, uint32_t batch);
 
 /* RAM of LoRaMac-node's FragDecoder built for this session (FRAG_MAX_NB = M, FRAG_MAX_SIZE = S,
