@@ -111,6 +111,35 @@ static float recip_down(uint32_t d)
 	return f;
 }
 
+/* What the row lines need: the code, the modulus and its reciprocals. */
+static void init_code(struct frag_enc *enc, const struct frag_code *code)
+{
+	uint32_t m = code->nb_frag;
+
+	memset(enc, 0, sizeof(*enc));
+	enc->code = *code;
+	if (enc->code.version == FRAG_V1)
+		enc->code.seed = FRAG_SEED_RELATIVE; /* v1 has one seed base */
+	enc->mod = m + (is_pow2(m) ? 1u : 0u);
+	enc->want = m / 2u;
+	mod_magic(enc);
+	enc->mod_inv = recip_down(enc->mod);
+	enc->line_bytes = (uint32_t)(align64(m) / 8u);
+}
+
+int frag_enc_init_lines(struct frag_enc *enc, const struct frag_code *code)
+{
+	int rc;
+
+	if (!enc || frag_code_check(code) != FUOTA_OK || code->nb_frag > UINT32_MAX - 64u)
+		return FUOTA_ERR_INVALID_ARG;
+	init_code(enc, code);
+	rc = pick_kernels(enc, FRAG_ENC_ISA_AUTO);
+	if (rc != FUOTA_OK)
+		memset(enc, 0, sizeof(*enc));
+	return rc;
+}
+
 int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t frag_size,
                   const uint8_t *frags, size_t frags_len, enum frag_enc_isa isa)
 {
@@ -123,19 +152,11 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 	m = code->nb_frag;
 	if (frags_len != (size_t)m * frag_size || m > UINT32_MAX - 64u)
 		return FUOTA_ERR_INVALID_ARG;
-	memset(enc, 0, sizeof(*enc));
-	enc->code = *code;
-	if (enc->code.version == FRAG_V1)
-		enc->code.seed = FRAG_SEED_RELATIVE; /* v1 has one seed base */
+	init_code(enc, code);
 	enc->frag_size = frag_size;
 	enc->frags = frags;
-	enc->mod = m + (is_pow2(m) ? 1u : 0u);
-	enc->want = m / 2u;
-	mod_magic(enc);
-	enc->mod_inv = recip_down(enc->mod);
 	enc->stride = (uint32_t)align64(frag_size);
 	enc->groups = (uint32_t)(((uint64_t)m + 7u) / 8u);
-	enc->line_bytes = (uint32_t)(align64(m) / 8u);
 	per_group = 256u * enc->stride;
 	enc->block_groups = TABLE_BUDGET / per_group ? TABLE_BUDGET / per_group : 1u;
 	rc = pick_kernels(enc, isa);
@@ -240,9 +261,8 @@ static void stream_extend(uint64_t *sw, uint32_t from, uint32_t to)
 		        ((sw[k - 2] >> 56) | (sw[k - 1] << 8));
 }
 
-/* Starts the stream at the 23-bit state x (bits 0..22 = x; window t is the draw after t more
- * prbs23 steps) and fills bits 23..127 18 at a time, then the rest of the chunk. */
-static void stream_start(uint64_t *sw, uint32_t x)
+/* Fills bits 23..127 18 at a time, then the rest of the chunk (see frag_enc_impl.h). */
+void frag_enc_stream_start(uint64_t *sw, uint32_t x)
 {
 	sw[0] = x;
 	sw[1] = 0;
@@ -259,8 +279,7 @@ static void stream_start(uint64_t *sw, uint32_t x)
 	stream_extend(sw, 2, FRAG_ENC_SW_WORDS);
 }
 
-/* Moves the stream on by one chunk of windows. */
-static void stream_next(uint64_t *sw)
+void frag_enc_stream_next(uint64_t *sw)
 {
 	sw[0] = sw[FRAG_ENC_CHUNK / 64u];
 	sw[1] = sw[FRAG_ENC_CHUNK / 64u + 1u];
@@ -282,7 +301,7 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 	const uint32_t *rb = sc->rb;
 	uint32_t i = 0, gen = 0;
 
-	stream_start(sc->sw, x);
+	frag_enc_stream_start(sc->sw, x);
 	while (got < want) {
 		uint32_t d;
 
@@ -290,7 +309,7 @@ static void lfsr_phase(const struct frag_enc *enc, const struct enc_scratch *sc,
 			uint32_t need = want - got, cnt;
 
 			if (gen == FRAG_ENC_CHUNK) {
-				stream_next(sc->sw);
+				frag_enc_stream_next(sc->sw);
 				i = gen = 0;
 			}
 			/* v1 needs `need` more draws (plus the rare r == M reject of a power-of-two
@@ -390,6 +409,50 @@ static int check_rows(const struct frag_enc *enc, uint32_t first, uint32_t count
 	if (enc->code.version == FRAG_V2 && enc->code.seed == FRAG_SEED_ABSOLUTE)
 		last_k += enc->code.nb_frag;
 	return last_k > FRAG_ENC_MAX_SEED_INDEX ? FUOTA_ERR_INVALID_ARG : FUOTA_OK;
+}
+
+/* ---- one line for a decoder ---- */
+
+/* One byte map, the LFSR stream, the draws. */
+static size_t line_wide_bytes(const struct frag_enc *enc)
+{
+	return 64u + align64((size_t)enc->code.nb_frag + 1u) +
+	       align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)) +
+	       align64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * sizeof(uint32_t));
+}
+
+size_t frag_enc_line_wide_scratch(const struct frag_enc *enc)
+{
+	return enc ? line_wide_bytes(enc) : 0;
+}
+
+int frag_enc_line_wide(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
+                       void *scratch, size_t scratch_len)
+{
+	if (!enc || !enc->kern || !line || !scratch || n == 0)
+		return FUOTA_ERR_INVALID_ARG;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (scratch_len >= line_wide_bytes(enc) && check_rows(enc, n, 1) == FUOTA_OK &&
+	    words >= frag_line_words(enc->code.nb_frag)) {
+		/* the encoder's byte map: a store per draw, then one pack (words are bytes in
+		 * little-endian order) */
+		size_t mb = align64((size_t)enc->code.nb_frag + 1u);
+		uint8_t *p = (uint8_t *)scratch + ((64u - ((uintptr_t)scratch & 63u)) & 63u);
+		struct enc_scratch sc;
+
+		sc.map[0] = sc.map[1] = p;
+		memset(p, 0, mb);
+		p[enc->code.nb_frag] = 1; /* the reject slot (see carve) */
+		sc.sw = (uint64_t *)(void *)(p + mb);
+		sc.rb = (uint32_t *)(void *)(p + mb +
+		                             align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)));
+		draw_line(enc, &sc, sc.map[0], n);
+		finish_line(enc, sc.map[0], (uint8_t *)line);
+		return FUOTA_OK;
+	}
+#endif
+	return scratch_len >= FRAG_ENC_LINE_SCRATCH ? frag_enc_line(enc, n, line, words, scratch)
+	                                            : FUOTA_ERR_INVALID_ARG;
 }
 
 /* One row without tables: XOR of the selected fragments straight into out. */

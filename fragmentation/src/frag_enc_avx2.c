@@ -151,12 +151,23 @@ AVX2 static void xor_avx2(uint8_t *dst, const uint8_t *src, size_t len)
 		dst[i] ^= src[i];
 }
 
+AVX2 static void xor_word_avx2(uint8_t *tab, const uint64_t *entry, uint64_t any,
+                               const uint8_t *src, size_t len)
+{
+	for (; any; any &= any - 1u) {
+		uint32_t b = (uint32_t)__builtin_ctzll(any);
+
+		xor_avx2(tab + frag_enc_word_entry(entry, b) * len, src + b * len, len);
+	}
+}
+
 const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .draws = draws_avx2,
         .pack = pack_avx2,
         .tables = tables_avx2,
         .accum = accum_avx2,
         .xor_bytes = xor_avx2,
+        .xor_word = xor_word_avx2,
 };
 
 #else /* not x86-64: frag_enc_isa_avx2_ok() is 0, so this table is never used */

@@ -147,12 +147,40 @@ AVX512 static void xor_avx512(uint8_t *dst, const uint8_t *src, size_t len)
 	}
 }
 
+/* The loop inlined, the tail mask computed once: the lean decoder's table fill. */
+AVX512 static void xor_word_avx512(uint8_t *tab, const uint64_t *entry, uint64_t any,
+                                   const uint8_t *src, size_t len)
+{
+	const size_t full = len & ~(size_t)63u;
+	const __mmask64 k = (__mmask64)(len % 64u ? ~(uint64_t)0 >> (64u - len % 64u) : 0);
+
+	for (; any; any &= any - 1u) {
+		uint32_t b = (uint32_t)__builtin_ctzll(any);
+		uint8_t *d = tab + frag_enc_word_entry(entry, b) * len;
+		const uint8_t *s = src + b * len;
+
+		for (size_t i = 0; i < full; i += 64) {
+			__m512i x = _mm512_loadu_si512((const void *)(d + i));
+			__m512i y = _mm512_loadu_si512((const void *)(s + i));
+
+			_mm512_storeu_si512((void *)(d + i), _mm512_xor_si512(x, y));
+		}
+		if (k) {
+			__m512i x = _mm512_maskz_loadu_epi8(k, d + full);
+			__m512i y = _mm512_maskz_loadu_epi8(k, s + full);
+
+			_mm512_mask_storeu_epi8(d + full, k, _mm512_xor_si512(x, y));
+		}
+	}
+}
+
 const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .draws = draws_avx512,
         .pack = pack_avx512,
         .tables = tables_avx512,
         .accum = accum_avx512,
         .xor_bytes = xor_avx512,
+        .xor_word = xor_word_avx512,
 };
 
 #else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */

@@ -34,7 +34,18 @@ struct frag_enc_kernels {
 	              const uint8_t *lines, uint32_t rows, uint8_t *acc);
 	/* dst[0..len) ^= src[0..len); any alignment. */
 	void (*xor_bytes)(uint8_t *dst, const uint8_t *src, size_t len);
+	/* For every bit b of any (ascending): tab + e * len ^= src + b * len, len bytes, where e is
+	 * byte b % 8 of entry[b / 8] (bits 8 (b % 8) .. 8 (b % 8) + 7): one word of 64 fragments
+	 * into the lean decoder's batch table (frag_lean.c). */
+	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
+	                 size_t len);
 };
+
+/* The entry of bit b in xor_word's entry words. */
+static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
+{
+	return (size_t)((entry[b / 8u] >> (8u * (b % 8u))) & 0xffu);
+}
 
 extern const struct frag_enc_kernels frag_enc_kern_portable;
 extern const struct frag_enc_kernels frag_enc_kern_avx2;
@@ -51,6 +62,17 @@ static inline uint64_t frag_enc_stream_bits(const uint64_t *sw, uint32_t pos)
 
 	return b ? (sw[k] >> b) | (sw[k + 1] << (64u - b)) : sw[k];
 }
+
+/* Starts the stream at the 23-bit state x: bits 0..22 = x, window t is the draw after t more
+ * prbs23 steps; fills sw[0..FRAG_ENC_SW_WORDS). */
+void frag_enc_stream_start(uint64_t *sw, uint32_t x);
+/* Moves the stream on by one chunk of windows. */
+void frag_enc_stream_next(uint64_t *sw);
+
+/* Draws taken per kernel call by frag_enc_line (a multiple of FRAG_ENC_DRAW_STEP). */
+#define FRAG_ENC_LINE_DRAWS 64u
+_Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
+               "frag_enc_line's scratch: the stream and one call's draws");
 
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,

@@ -121,10 +121,21 @@ static void xor_portable(uint8_t *dst, const uint8_t *src, size_t len)
 		dst[i] ^= src[i];
 }
 
+static void xor_word_portable(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
+                              size_t len)
+{
+	for (; any; any &= any - 1u) {
+		uint32_t b = (uint32_t)__builtin_ctzll(any);
+
+		xor_portable(tab + frag_enc_word_entry(entry, b) * len, src + b * len, len);
+	}
+}
+
 const struct frag_enc_kernels frag_enc_kern_portable = {
         .draws = frag_enc_draws_portable,
         .pack = pack_portable,
         .tables = tables_portable,
         .accum = accum_portable,
         .xor_bytes = xor_portable,
+        .xor_word = xor_word_portable,
 };

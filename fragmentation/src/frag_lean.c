@@ -58,15 +58,16 @@ static void xor_portable(uint8_t *restrict dst, const uint8_t *restrict src, siz
 		dst[i] ^= src[i];
 }
 
-/* The widest XOR the CPU runs: the encoder's AVX-512 or AVX2 kernel where there is one (a host
- * such as fuota-sim), else the portable one. */
-static frag_lean_xor_fn pick_xor(void)
+/* The widest XORs the CPU runs: the encoder's AVX-512 or AVX2 kernels where there are (a host
+ * such as fuota-sim), else the portable ones. */
+static void pick_xor(struct frag_lean *d)
 {
-	if (frag_enc_isa_avx512_ok())
-		return frag_enc_kern_avx512.xor_bytes;
-	if (frag_enc_isa_avx2_ok())
-		return frag_enc_kern_avx2.xor_bytes;
-	return xor_portable;
+	const struct frag_enc_kernels *k = frag_enc_isa_avx512_ok() ? &frag_enc_kern_avx512
+	                                   : frag_enc_isa_avx2_ok() ? &frag_enc_kern_avx2
+	                                                            : NULL;
+
+	d->xor_fn = k ? k->xor_bytes : xor_portable;
+	d->xor_word = k ? k->xor_word : frag_enc_kern_portable.xor_word;
 }
 
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
@@ -124,6 +125,10 @@ static void carve_batch(struct frag_lean *d, uint8_t *end)
 	d->bused = (uint8_t *)(d->blines + (size_t)b * d->words);
 	d->bpiv = (uint16_t *)(void *)(d->bused + (size_t)b * v8);
 	d->table = (uint8_t *)(d->bpiv + b);
+	/* between flushes the table is free: the line draws' scratch when it holds it */
+	uint8_t *ls = d->table + ((8u - ((uintptr_t)d->table & 7u)) & 7u);
+	if (ls + FRAG_ENC_LINE_SCRATCH <= d->table + ((size_t)1 << b) * d->frag_size)
+		d->line_scratch = ls;
 }
 
 int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
@@ -161,7 +166,7 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	dec->words = words_of(m);
 	dec->max_lost = l;
 	dec->state = FRAG_DEC_ONGOING;
-	dec->xor_fn = pick_xor();
+	pick_xor(dec);
 	dec->known = (uint64_t *)(void *)p;
 	dec->line = dec->known + dec->words;
 	dec->eq = (uint8_t *)(dec->line + dec->words);
@@ -176,6 +181,8 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	/* the batch arrays start at the next 8-byte boundary past the base layout */
 	carve_batch(dec,
 	            (uint8_t *)mem + ((frag_lean_mem_size(m, frag_size, l) + 7u) & ~(size_t)7u));
+	if (dec->line_scratch && frag_enc_init_lines(&dec->lines, code) != FUOTA_OK)
+		dec->line_scratch = NULL;
 	memset(dec->known, 0, 8u * (size_t)dec->words);
 	dec->stats.missing = m;
 	dec->stats.max_lost = l;
@@ -187,13 +194,32 @@ static uint32_t slot_off(const struct frag_lean *d, uint32_t x)
 	return x * d->frag_size;
 }
 
+/* The flash slot of fragment x to read: mapped in place when the caller maps its flash, else
+ * copied into buf. NULL on a callback error. */
+static const uint8_t *slot(struct frag_lean *d, uint32_t x)
+{
+	if (d->mapped)
+		return d->mapped + slot_off(d, x);
+	if (d->io.map)
+		return d->io.map(d->io.ctx, slot_off(d, x), d->frag_size);
+	return d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) ? NULL : d->buf;
+}
+
+/* dst ^= flash slot of fragment x. */
+static int xor_slot_into(struct frag_lean *d, uint8_t *dst, uint32_t x)
+{
+	const uint8_t *src = slot(d, x);
+
+	if (!src)
+		return FUOTA_ERR_IO;
+	d->xor_fn(dst, src, d->frag_size);
+	return FUOTA_OK;
+}
+
 /* data ^= flash slot of fragment x. */
 static int xor_slot(struct frag_lean *d, uint32_t x)
 {
-	if (d->io.read(d->io.ctx, slot_off(d, x), d->buf, d->frag_size) != 0)
-		return FUOTA_ERR_IO;
-	d->xor_fn(d->data, d->buf, d->frag_size);
-	return FUOTA_OK;
+	return xor_slot_into(d, d->data, x);
 }
 
 /* Fixes the lost set: the uncoded fragments not received so far. */
@@ -221,11 +247,71 @@ static int freeze(struct frag_lean *d)
 	return FUOTA_OK;
 }
 
+/* Bit c (c >= p) of pivot row p. */
+static unsigned row_bit(const struct frag_lean *d, uint32_t p, uint32_t c)
+{
+	const uint8_t *row = d->rows + tri_offset(p, d->lbytes);
+
+	return (row[c / 8u - p / 8u] >> (c % 8u)) & 1u;
+}
+
+/* Pivot rows a..end-1 (k = end - a <= B rows), the columns from end on solved: each solved
+ * fragment some row of the block holds is XORed once into the table entry of the block's rows
+ * that hold it; each row then takes the entries with its bit and, from the block's last row
+ * down, the block's own solved columns. */
+static int solve_block(struct frag_lean *d, uint32_t a, uint32_t end)
+{
+	uint32_t k = end - a, s = d->frag_size;
+
+	memset(d->table, 0, ((size_t)1 << k) * s);
+	/* no write until the table is full: a mapped image stays valid */
+	if (d->io.map && !(d->mapped = d->io.map(d->io.ctx, 0, d->code.nb_frag * s)))
+		return FUOTA_ERR_IO;
+	for (uint32_t c = end; c < d->lost; c++) {
+		uint32_t e = 0;
+
+		for (uint32_t j = 0; j < k; j++)
+			e |= row_bit(d, a + j, c) << j;
+		if (e && xor_slot_into(d, d->table + (size_t)e * s, d->lost_x[c])) {
+			d->mapped = NULL;
+			return FUOTA_ERR_IO;
+		}
+	}
+	d->mapped = NULL;
+	for (uint32_t p = end; p-- > a;) {
+		uint32_t j = p - a;
+
+		if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->data, s) != 0)
+			return FUOTA_ERR_IO;
+		for (uint32_t e = 1; e < (1u << k); e++)
+			if (e >> j & 1u)
+				d->xor_fn(d->data, d->table + (size_t)e * s, s);
+		for (uint32_t c = p + 1u; c < end; c++)
+			if (row_bit(d, p, c) && xor_slot(d, d->lost_x[c]))
+				return FUOTA_ERR_IO;
+		if (d->io.write(d->io.ctx, slot_off(d, d->lost_x[p]), d->data, s) != 0)
+			return FUOTA_ERR_IO;
+	}
+	return FUOTA_OK;
+}
+
 /* Solves the pivot rows from the last pivot down: each row's other bits are above its pivot,
- * so their slots already hold fragments when it is reached. */
+ * so their slots already hold fragments when it is reached. Batched, B rows at a time through
+ * the table (about 2B / 3 times fewer fragment XORs for L of some hundreds). */
 static int back_substitute(struct frag_lean *d)
 {
 	uint32_t nb = d->lbytes, s = d->frag_size;
+
+	if (d->batch >= 2u) { /* the table is free once the last batch is flushed */
+		for (uint32_t end = d->lost; end > 0;) {
+			uint32_t a = end > d->batch ? end - d->batch : 0;
+
+			if (solve_block(d, a, end) != FUOTA_OK)
+				return FUOTA_ERR_IO;
+			end = a;
+		}
+		return FUOTA_OK;
+	}
 
 	for (uint32_t p = d->lost; p-- > 0;) {
 		const uint8_t *row = d->rows + tri_offset(p, nb);
@@ -302,42 +388,57 @@ static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
 		for (; held && have; have &= have - 1u)
 			if (xor_slot(d, i * 64u + (uint32_t)__builtin_ctzll(have)))
 				return FUOTA_ERR_IO;
-		for (; miss; miss &= miss - 1u) {
-			uint64_t below = (miss & -miss) - 1u;
-			uint32_t p =
-			        d->prefix[i] + (uint32_t)__builtin_popcountll(~d->known[i] & below);
-
-			d->eq[p / 8u] |= (uint8_t)(1u << (p % 8u));
-		}
+		if (!miss)
+			continue;
+		/* walk the word's lost columns (few) in order: p counts them, no popcount */
+		uint64_t lost = ~d->known[i];
+		if (i == d->words - 1u && d->code.nb_frag % 64u)
+			lost &= ((uint64_t)1 << (d->code.nb_frag % 64u)) - 1u;
+		for (uint32_t p = d->prefix[i]; lost; lost &= lost - 1u, p++)
+			d->eq[p / 8u] |= (uint8_t)((unsigned)((line[i] & lost & -lost) != 0)
+			                           << (p % 8u)); /* branch-free: a coin toss */
 	}
 	return FUOTA_OK;
+}
+
+/* Bits 0..7 of x to bytes 0..7 of the result (bit i to bit 8i): bits 0..6 by one multiply, whose
+ * partial products 7j + i never meet, bit 7 apart. */
+static uint64_t spread8(uint64_t x)
+{
+	return (((x & 0x7fu) * 0x0002040810204081u) & 0x0101010101010101u) | ((x >> 7 & 1u) << 56);
 }
 
 /* Table entry e (bit j: line j of the batch) ^= every held fragment whose column is in exactly
  * the lines of e: each held fragment is read once for the whole batch. */
 static int fill_table(struct frag_lean *d, uint32_t k)
 {
-	uint8_t entry[64]; /* entry[b]: the table entry of the word's fragment b */
+	uint64_t entry[8]; /* byte b % 8 of entry[b / 8]: the table entry of the word's bit b */
 
 	memset(d->table, 0, ((size_t)1 << k) * d->frag_size);
 	for (uint32_t i = 0; i < d->words; i++) {
 		uint64_t any = 0;
 
-		/* one step per coefficient of the batch's lines, not per line and fragment */
+		/* eight fragments' entries per step: line j's bits spread to bit j of bytes */
 		memset(entry, 0, sizeof(entry));
 		for (uint32_t j = 0; j < k; j++) {
 			uint64_t w = d->blines[(size_t)j * d->words + i] & d->known[i];
 
 			any |= w;
-			for (; w; w &= w - 1u)
-				entry[__builtin_ctzll(w)] |= (uint8_t)(1u << j);
+			for (uint32_t c = 0; c < 8u; c++)
+				entry[c] |= spread8(w >> (8u * c)) << j;
+		}
+		if (d->mapped) { /* the hot loop: the word's fragments in one kernel call */
+			d->xor_word(d->table, entry, any,
+			            d->mapped + (size_t)i * 64u * d->frag_size, d->frag_size);
+			continue;
 		}
 		for (; any; any &= any - 1u) {
-			uint32_t b = (uint32_t)__builtin_ctzll(any), e = entry[b];
+			uint32_t b = (uint32_t)__builtin_ctzll(any);
 
-			if (d->io.read(d->io.ctx, slot_off(d, i * 64u + b), d->buf, d->frag_size))
+			if (xor_slot_into(d,
+			                  d->table + frag_enc_word_entry(entry, b) * d->frag_size,
+			                  i * 64u + b))
 				return FUOTA_ERR_IO;
-			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -370,9 +471,8 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 				continue;
 			for (uint32_t j = 0; j < k; j++)
 				e |= (uint32_t)((d->bused[(size_t)j * v8 + q] >> b) & 1u) << j;
-			if (d->io.read(d->io.ctx, slot_off(d, d->lost_x[p]), d->buf, d->frag_size))
+			if (xor_slot_into(d, d->table + (size_t)e * d->frag_size, d->lost_x[p]))
 				return FUOTA_ERR_IO;
-			d->xor_fn(d->table + (size_t)e * d->frag_size, d->buf, d->frag_size);
 		}
 	}
 	return FUOTA_OK;
@@ -385,10 +485,16 @@ static int fold_pivots(struct frag_lean *d, uint32_t k)
 static int flush(struct frag_lean *d)
 {
 	uint32_t k = d->pending, v8 = 8u * words_of(d->max_lost);
+	int rc;
 
 	if (!k)
 		return FUOTA_OK;
-	if (fill_table(d, k) != FUOTA_OK || fold_pivots(d, k) != FUOTA_OK)
+	/* no write until both are done: a mapped image stays valid, mapped once for all */
+	if (d->io.map && !(d->mapped = d->io.map(d->io.ctx, 0, d->code.nb_frag * d->frag_size)))
+		return FUOTA_ERR_IO;
+	rc = fill_table(d, k) != FUOTA_OK || fold_pivots(d, k) != FUOTA_OK;
+	d->mapped = NULL;
+	if (rc)
 		return FUOTA_ERR_IO;
 	d->pending = 0;
 	for (uint32_t j = 0; j < k; j++) {
@@ -464,6 +570,15 @@ dup:
 	return FUOTA_OK;
 }
 
+/* Row n's line with the encoder's draws, the table (unused between flushes) as scratch. */
+static int line_fast(struct frag_lean *d, uint32_t n, uint64_t *line)
+{
+	const uint8_t *end = d->table + ((size_t)1 << d->batch) * d->frag_size;
+
+	return frag_enc_line_wide(&d->lines, n, line, d->words, d->line_scratch,
+	                          (size_t)(end - d->line_scratch));
+}
+
 /* Coded row n: its line, then its equation; unbatched the data is completed now, batched the
  * raw payload waits in its pivot's slot for flush(). */
 static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, uint32_t *pivot)
@@ -472,7 +587,10 @@ static int coded_row(struct frag_lean *d, uint32_t n, const uint8_t *payload, ui
 	uint64_t *line = batched ? d->blines + (size_t)j * d->words : d->line;
 	uint8_t *used = batched ? d->bused + (size_t)j * 8u * words_of(d->max_lost) : NULL;
 
-	if (frag_row_line(&d->code, n, line, d->words, NULL) != FUOTA_OK)
+	int rc = d->line_scratch ? line_fast(d, n, line)
+	                         : frag_row_line(&d->code, n, line, d->words, NULL);
+
+	if (rc != FUOTA_OK)
 		return FUOTA_ERR_INVALID_ARG; /* not for n <= 16383 - M */
 	memcpy(d->data, payload, d->frag_size);
 	if (coded_equation(d, line, !batched) != FUOTA_OK)

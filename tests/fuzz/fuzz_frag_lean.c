@@ -1,6 +1,7 @@
 /* Fuzzes a TS004 lean decoder session (frag_lean) driven by the input; the input is
  * fuzz_frag_dec.c's (frag_session.h), so the two share seeds, and byte 0 / 3 also picks the row
- * batch: none, 2, 3, 6 or 8. Invariants: the callbacks stay inside the M * S bytes of flash;
+ * batch: none, 2, 3, 6 or 8, and whether the flash is mapped in place (odd byte 0 / 15).
+ * Invariants: the callbacks stay inside the M * S bytes of flash;
  * MALFORMED exactly for N = 0, N > 16383 or a wrong size; consistent counters; FAILED before
  * finish only for lack of memory; DONE after correct frames only leaves the true image in
  * flash. */
@@ -37,6 +38,15 @@ static int fl_write(void *ctx, uint32_t off, const uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+static const uint8_t *fl_map(void *ctx, uint32_t off, uint32_t len)
+{
+	struct flash *f = ctx;
+
+	if ((size_t)off + len > f->len)
+		abort();
+	return f->bytes + off;
+}
+
 static void check_stats(const struct frag_lean *d, uint32_t m)
 {
 	struct frag_dec_stats st;
@@ -52,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frag_fuzz_rec r;
 	struct frag_lean dec;
 	struct flash fl;
-	struct frag_lean_io io = {fl_read, fl_write, &fl};
+	struct frag_lean_io io = {fl_read, fl_write, &fl, NULL};
 	uint32_t batch;
 	uint8_t *mem;
 	size_t mem_len;
@@ -61,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!frag_fuzz_init(&f, data, size))
 		return 0;
 	batch = batches[(data[0] / 3) % 5];
+	if ((data[0] / 15) % 2)
+		io.map = fl_map;
 	mem_len = frag_lean_mem_size(f.m, f.s, f.l) + frag_lean_batch_mem(f.m, f.s, f.l, batch);
 	mem = malloc(mem_len);
 	fl.len = (size_t)f.m * f.s;

@@ -162,7 +162,7 @@ void dev_set_offset(struct tdev *d, int64_t ms)
 
 void dev_max_frags(struct tdev *d, uint32_t max_frags)
 {
-	d->m.cfg.mem_limit = frag_dec_mem_size(max_frags, FRAG_SIZE, 0);
+	d->m.cfg.mem_limit = sim_dev_frag_mem(max_frags, FRAG_SIZE);
 }
 
 void dev_impostor(struct tdev *d)
@@ -180,7 +180,7 @@ enum frag_dec_state dev_dec_state(const struct tdev *d)
 	const struct sim_frag *s = &d->m.frag[d->setup.frag_index & 3];
 
 	if (d->has_session && s->active)
-		return frag_dec_state(&s->dec);
+		return frag_lean_state(&s->dec);
 	return d->decoded ? FRAG_DEC_DONE : FRAG_DEC_ONGOING;
 }
 

@@ -54,6 +54,17 @@ static int fl_write(void *ctx, uint32_t off, const uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+/* The flash mapped in place (XIP): counted as a read access. */
+static const uint8_t *fl_map(void *ctx, uint32_t off, uint32_t len)
+{
+	struct flash *f = ctx;
+
+	assert_true((size_t)off + len <= f->len);
+	if (f->fail_at && ++f->calls == f->fail_at)
+		return NULL;
+	return f->bytes + off;
+}
+
 /* Frame N of the image (coded rows by frag_row_line and a byte XOR). */
 static void make_frame(const struct frag_code *code, const uint8_t *image, uint32_t s, uint32_t n,
                        uint8_t *out)
@@ -87,6 +98,11 @@ struct pair {
 
 /* Rows batched by the lean decoder in the pairs built next (0: none). */
 static uint32_t g_batch;
+/* Pairs whose lean decoder drew its lines with the encoder's draws (the table as scratch), and
+ * with frag_row_line. */
+static unsigned g_fast_lines, g_plain_lines;
+/* The pairs built next map their flash (struct frag_lean_io.map). */
+static bool g_map;
 
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
@@ -95,7 +111,7 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	size_t full = frag_dec_mem_size(m, s, m),
 	       lean = frag_lean_mem_size(m, s, max_lost) +
 	              frag_lean_batch_mem(m, s, max_lost, g_batch);
-	struct frag_lean_io io = {fl_read, fl_write, &p->fl};
+	struct frag_lean_io io = {fl_read, fl_write, &p->fl, g_map ? fl_map : NULL};
 
 	memset(p, 0, sizeof(*p));
 	p->mem_full = malloc(full);
@@ -111,6 +127,12 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	        frag_lean_init_batch(&p->lean, code, s, padding, &io, g_batch, p->mem_lean, lean),
 	        FUOTA_OK);
 	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
+	assert_int_equal(p->lean.line_scratch != NULL,
+	                 g_batch >= 2 && ((size_t)1 << g_batch) * s >= FRAG_ENC_LINE_SCRATCH + 7u);
+	if (p->lean.line_scratch)
+		g_fast_lines++;
+	else
+		g_plain_lines++;
 }
 
 static void pair_free(struct pair *p)
@@ -214,19 +236,31 @@ static void test_random_v2(void **state)
 	run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 3);
 }
 
-/* The same sessions with rows batched by 2, 3, 6 and 8: the same images and counters. */
+/* The same sessions with rows batched by 2, 3, 6 and 8, and with the flash mapped: the same
+ * images and counters. */
 static void test_random_batched(void **state)
 {
 	static const uint32_t batches[] = {2, 3, 6, 8};
 
 	(void)state;
+	g_fast_lines = g_plain_lines = 0;
 	for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 		g_batch = batches[i];
 		run_random(FRAG_V1, FRAG_SEED_RELATIVE, 10 + i);
 		run_random(FRAG_V2, FRAG_SEED_RELATIVE, 20 + i);
 		run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 30 + i);
 	}
+	g_map = true; /* the same with the flash mapped: the same images and counters */
+	for (size_t i = 0; i < 2; i++) {
+		g_batch = i ? 6 : 0;
+		run_random(FRAG_V1, FRAG_SEED_RELATIVE, 40 + i);
+		run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 50 + i);
+	}
+	g_map = false;
 	g_batch = 0;
+	/* both line paths decoded many of these sessions */
+	assert_true(g_fast_lines > 300);
+	assert_true(g_plain_lines > 300);
 }
 
 /* Lost fragments arriving after the coded rows began, batched and not: each is one more
@@ -365,7 +399,8 @@ static void test_bad_input(void **state)
 {
 	struct frag_code code = {.nb_frag = 10, .version = FRAG_V1};
 	struct flash fl = {0};
-	struct frag_lean_io io = {fl_read, fl_write, &fl}, no_read = {NULL, fl_write, &fl};
+	struct frag_lean_io io = {fl_read, fl_write, &fl, NULL},
+	                    no_read = {NULL, fl_write, &fl, NULL};
 	struct frag_lean d;
 	struct frag_dec_stats before, after;
 	uint64_t mem[256];
@@ -401,6 +436,16 @@ static void test_bad_input(void **state)
 	/* A flash that fails: the session fails, with FUOTA_ERR_IO. */
 	fl.fail_at = 1;
 	assert_int_equal(frag_lean_process(&d, 1, frame, 8, NULL), FUOTA_ERR_IO);
+	assert_int_equal(frag_lean_state(&d), FRAG_DEC_FAILED);
+	/* A mapped flash whose map fails at the first coded row: the same. */
+	io.map = fl_map;
+	fl.fail_at = 0;
+	assert_int_equal(frag_lean_init(&d, &code, 8, 0, &io, mem, sizeof(mem)), FUOTA_OK);
+	for (uint32_t n = 1; n <= 9; n++)
+		assert_int_equal(frag_lean_process(&d, n, frame, 8, NULL), FUOTA_OK);
+	fl.calls = 0;
+	fl.fail_at = 1;
+	assert_int_equal(frag_lean_process(&d, 11, frame, 8, NULL), FUOTA_ERR_IO);
 	assert_int_equal(frag_lean_state(&d), FRAG_DEC_FAILED);
 }
 

@@ -564,7 +564,7 @@ static void test_memory_and_reject(void **state)
 	struct sim_uplink ul;
 
 	struct sim_dev_cfg c = base_cfg(1);
-	c.mem_limit = frag_dec_mem_size(ss.m, ss.s, 0) - 1;
+	c.mem_limit = sim_dev_frag_mem(ss.m, ss.s) - 1;
 	struct sim_dev d;
 	dev_init(&d, &c);
 	size_t len = setup_req_bytes(&ss, 1, 0, false, GEN_APP_KEY, buf, NULL);
@@ -964,6 +964,7 @@ int main(void)
 	        cmocka_unit_test(test_finished_failed_silent_outside),
 	        cmocka_unit_test(test_knob_at_once),
 	        cmocka_unit_test(test_knob_lose_frags_and_counts),
+	        cmocka_unit_test(test_knob_lost_beyond_memory),
 	        cmocka_unit_test(test_knob_bad_mic_claim_valid),
 	        cmocka_unit_test(test_knob_clock_set),
 	};

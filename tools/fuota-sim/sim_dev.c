@@ -127,6 +127,7 @@ int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_m
 void sim_frag_drop(struct sim_frag *s)
 {
 	free(s->mem);
+	free(s->flash);
 	memset(s, 0, offsetof(struct sim_frag, has_cnt));
 }
 
@@ -136,7 +137,9 @@ void sim_dev_free(struct sim_dev *d)
 		return;
 	for (int i = 0; i < SIM_FRAG_SESSIONS; i++) {
 		free(d->frag[i].mem);
+		free(d->frag[i].flash);
 		d->frag[i].mem = NULL;
+		d->frag[i].flash = NULL;
 		d->frag[i].active = false;
 	}
 }
@@ -587,7 +590,7 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 				struct sim_frag *s = &d->frag[k];
 				if (!s->active || s->done || !(s->req.mc_group_mask & (1u << i)))
 					continue;
-				frag_dec_finish(&s->dec);
+				frag_lean_finish(&s->dec);
 				s->done = true;
 				sim_fail(d,
 				         "multicast session ended before the image was rebuilt (%u "

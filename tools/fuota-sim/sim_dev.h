@@ -1,6 +1,6 @@
 /* One simulated LoRaWAN device's application layer: TS003 clock sync (port 202), TS005 remote
  * multicast setup (port 200), TS004 fragmentation (port 201) and the multicast receiver, on top
- * of the project's codec libraries (clk, mc, frag_cmd, frag_dec, frag_mic, lw_frame).
+ * of the project's codec libraries (clk, mc, frag_cmd, frag_lean, frag_mic, lw_frame).
  *
  * Pure logic: bytes in, bytes out, no MQTT, no clock reads, no threads. Time is passed in as
  * now_ms, the true GPS time in milliseconds; the device derives its own clock from it with its
@@ -8,8 +8,17 @@
  * multicast sessions by. The network side (sim_net.c) decides when a device transmits and
  * which downlinks reach it.
  *
- * Allocation: sim_dev_init allocates nothing; a FragSessionSetupReq allocates the decoder memory
- * (bounded by the device's memory limit) and sim_dev_free releases it. */
+ * Allocation: sim_dev_init allocates nothing; a FragSessionSetupReq allocates the image's flash
+ * and the decoder's RAM (together bounded by the device's memory limit) and sim_dev_free
+ * releases them.
+ *
+ * The decoder is a device's: the lean one (fuota/frag_lean.h), frames taken in order, the image
+ * in a flash buffer behind read/write callbacks (and mapped in place, as a memory-mapped flash
+ * is), RAM for as many lost fragments as the memory left after the image holds (all M, rows
+ * batched by SIM_LEAN_BATCH, when it holds that). A
+ * device that lost more uncoded fragments than that behaves as LoRaMac-node's FragDecoder
+ * (PROTOCOL-NOTES §4.9 step 1 and §4.10): at the first coded frame its session ends with
+ * MatrixError, which its FragSessionStatusAns reports (MemoryError), and it rebuilds nothing. */
 #ifndef FUOTA_SIM_DEV_H
 #define FUOTA_SIM_DEV_H
 
@@ -20,6 +29,7 @@
 #include "fuota/clk.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/frag_dec.h"
+#include "fuota/frag_lean.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc.h"
 
@@ -34,6 +44,8 @@
  * device opens its receive window at the slot start and needs the preamble within a few symbols
  * (LoRaMac-node: CLASSB_PING_SLOT_WINDOW 30 ms is the whole slot). */
 #define SIM_PING_SLOT_TOL_MS 5
+/* Coded rows a device's lean decoder batches when its memory holds all M columns and the table */
+#define SIM_LEAN_BATCH 6u
 
 /* Misbehaviour switches (struct sim_dev_cfg.misbehave). A wrong root key is not a switch here:
  * the device simply holds a key that differs from the one registered (sim_net.c does that). */
@@ -94,7 +106,8 @@ struct sim_dev_cfg {
 	enum frag_seed v2_seed; /* TS004 v2 seed reading (PROTOCOL-NOTES §4.5) */
 	const struct lw_region
 	        *region;         /* for DR / frequency checks of session requests; NULL: none */
-	size_t mem_limit;        /* decoder memory the device has, bytes */
+	size_t mem_limit;        /* memory the device has for a session, bytes: the image's flash
+	                          * (M x FragSize) and the decoder's RAM (sim_dev_frag_mem) */
 	int64_t clock_offset_ms; /* device clock - true GPS time at now_ms of sim_dev_init */
 	int32_t drift_ppm;       /* device clock rate error */
 	uint32_t misbehave;      /* SIM_MB_* */
@@ -217,12 +230,19 @@ struct sim_group {
 	bool opened, closed;
 };
 
+/* A device's flash slot for a session's image (the decoder's callbacks' context). */
+struct sim_flash {
+	size_t len; /* M x FragSize */
+	uint8_t bytes[];
+};
+
 struct sim_frag {
 	bool active;
 	bool done; /* DONE or FAILED handled */
 	struct frag_setup_req req;
-	struct frag_dec dec;
-	void *mem;
+	struct frag_lean dec;
+	void *mem;               /* the decoder's RAM */
+	struct sim_flash *flash; /* the image */
 	bool mic_error;
 	uint8_t ack_tries;    /* FragDataBlockReceivedReq still to send */
 	uint32_t lmn_counter; /* the last fragment counter seen while decoding */
@@ -258,6 +278,9 @@ struct sim_dev {
 /* Initialises d at true GPS time now_ms. Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (a package
  * version other than 1 or 2). */
 int sim_dev_init(struct sim_dev *d, const struct sim_dev_cfg *cfg, int64_t now_ms);
+/* The smallest mem_limit with which a device accepts a session of nb_frag fragments of
+ * frag_size bytes (the image and a decoder for no loss); 0 for sizes out of range. */
+size_t sim_dev_frag_mem(uint32_t nb_frag, uint32_t frag_size);
 /* Releases decoder memory. Accepts NULL. */
 void sim_dev_free(struct sim_dev *d);
 

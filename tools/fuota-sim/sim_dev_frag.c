@@ -10,12 +10,72 @@
 #include "sim_dev.h"
 #include "sim_dev_int.h"
 
+/* The device's flash: the session's image slot, M x FragSize bytes. */
+static int flash_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
+{
+	const struct sim_flash *f = ctx;
+	if ((size_t)offset + len > f->len)
+		return -1;
+	memcpy(buf, f->bytes + offset, len);
+	return 0;
+}
+
+/* The simulated flash is RAM: mapped in place, as a device's memory-mapped flash is. */
+static const uint8_t *flash_map(void *ctx, uint32_t offset, uint32_t len)
+{
+	const struct sim_flash *f = ctx;
+	return (size_t)offset + len <= f->len ? f->bytes + offset : NULL;
+}
+
+static int flash_write(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len)
+{
+	struct sim_flash *f = ctx;
+	if ((size_t)offset + len > f->len)
+		return -1;
+	memcpy(f->bytes + offset, buf, len);
+	return 0;
+}
+
+size_t sim_dev_frag_mem(uint32_t nb_frag, uint32_t frag_size)
+{
+	size_t ram = frag_lean_mem_size(nb_frag, frag_size, 0);
+	return ram ? ram + (size_t)nb_frag * frag_size : 0;
+}
+
+/* Starts the lean decoder of session s (its flash and RAM allocated) for r, with the RAM the
+ * device's memory leaves after the image: all M lost columns and a batch of SIM_LEAN_BATCH rows
+ * when it holds them, else unbatched with as many lost columns as fit. */
+static int lean_start(const struct sim_dev *d, struct sim_frag *s, const struct frag_setup_req *r)
+{
+	uint32_t m = r->nb_frag, fs = r->frag_size, batch = SIM_LEAN_BATCH;
+	size_t img = (size_t)m * fs, budget = d->cfg.mem_limit - img;
+	size_t len = frag_lean_mem_size(m, fs, m) + frag_lean_batch_mem(m, fs, m, batch);
+	if (len > budget) {
+		batch = 0;
+		len = frag_lean_mem_size(m, fs, m);
+		len = len < budget ? len : budget;
+	}
+	struct frag_code code = {.nb_frag = m,
+	                         .version = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1,
+	                         .seed = d->cfg.frag_version >= 2 ? d->cfg.v2_seed
+	                                                          : FRAG_SEED_RELATIVE};
+	s->mem = malloc(len);
+	s->flash = malloc(sizeof(*s->flash) + img);
+	if (!s->mem || !s->flash)
+		return FUOTA_ERR_NO_SPACE;
+	s->flash->len = img;
+	memset(s->flash->bytes, 0xff, img); /* erased */
+	struct frag_lean_io io = {
+	        .read = flash_read, .write = flash_write, .ctx = s->flash, .map = flash_map};
+	return frag_lean_init_batch(&s->dec, &code, fs, r->padding, &io, batch, s->mem, len);
+}
+
 static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 {
-	const uint8_t *img = NULL;
-	size_t img_len = 0;
+	const uint8_t *img = s->flash->bytes;
+	size_t img_len = s->flash->len - s->req.padding;
 	s->done = true;
-	if (frag_dec_image(&s->dec, &img, &img_len) != FUOTA_OK)
+	if (frag_lean_state(&s->dec) != FRAG_DEC_DONE)
 		return;
 	d->rep.steps |= SIM_STEP_DECODED;
 	d->rep.decoded = true;
@@ -69,7 +129,7 @@ static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct
 	a->frag_index = idx;
 	a->algo_unsupported = r->frag_algo != 0;
 	d->rep.counts.frag_setup++;
-	size_t need = frag_dec_mem_size(r->nb_frag, r->frag_size, 0);
+	size_t need = sim_dev_frag_mem(r->nb_frag, r->frag_size);
 	a->not_enough_memory =
 	        (d->cfg.misbehave & SIM_MB_REJECT_FRAG) || need == 0 || need > d->cfg.mem_limit;
 	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt) {
@@ -83,26 +143,19 @@ static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct
 		         a->session_cnt_replay ? " SessionCnt replay" : "");
 		return;
 	}
-	/* As much matrix memory as the device has, up to what M lost fragments could need. */
-	size_t full = frag_dec_mem_size(r->nb_frag, r->frag_size, r->nb_frag);
-	size_t len = full < d->cfg.mem_limit ? full : d->cfg.mem_limit;
-	void *mem = malloc(len);
-	struct frag_code code = {.nb_frag = r->nb_frag,
-	                         .version = d->cfg.frag_version >= 2 ? FRAG_V2 : FRAG_V1,
-	                         .seed = d->cfg.frag_version >= 2 ? d->cfg.v2_seed
-	                                                          : FRAG_SEED_RELATIVE};
-	struct frag_dec dec;
-	if (!mem || frag_dec_init(&dec, &code, r->frag_size, r->padding, mem, len) != FUOTA_OK) {
-		free(mem);
+	struct sim_frag fresh = {0};
+	if (lean_start(d, &fresh, r) != FUOTA_OK) {
+		sim_frag_drop(&fresh);
 		a->not_enough_memory = true;
 		sim_fail(d, "FragSessionSetupReq refused: NotEnoughMemory (decoder init)");
 		return;
 	}
-	sim_frag_drop(s);
+	sim_frag_drop(s); /* the decoder points into its heap memory only: it may move */
+	s->dec = fresh.dec;
+	s->mem = fresh.mem;
+	s->flash = fresh.flash;
 	s->active = true;
 	s->req = *r;
-	s->dec = dec;
-	s->mem = mem;
 	if (d->cfg.frag_version >= 2) {
 		s->has_cnt = true;
 		s->last_cnt = r->session_cnt;
@@ -139,14 +192,15 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 		s->lmn_uncoded += f->n <= s->req.nb_frag;
 	}
 	enum frag_dec_state st;
-	if (frag_dec_process(&s->dec, f->n, f->payload, f->payload_len, &st) != FUOTA_OK) {
+	int rc = frag_lean_process(&s->dec, f->n, f->payload, f->payload_len, &st);
+	if (rc == FUOTA_ERR_MALFORMED || rc == FUOTA_ERR_INVALID_ARG) {
 		sim_fail(d, "DataFragment N=%u refused by the decoder (size %zu)", f->n,
 		         f->payload_len);
 		return;
 	}
 	d->rep.fragments++;
 	struct frag_dec_stats stats;
-	frag_dec_get_stats(&s->dec, &stats);
+	frag_lean_get_stats(&s->dec, &stats);
 	d->rep.frag_missing = stats.missing;
 	d->rep.frag_recovered = stats.recovered;
 	if (st == FRAG_DEC_DONE) {
@@ -154,10 +208,13 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 		image_done(d, now_ms, s);
 	} else if (st == FRAG_DEC_FAILED) {
 		s->done = true;
-		sim_fail(d,
-		         "decoder out of matrix memory (NotEnoughMatrixMemory), %u fragments "
-		         "missing",
-		         stats.missing);
+		if (stats.not_enough_memory) /* LoRaMac-node's MatrixError (§4.9 step 1) */
+			sim_fail(d,
+			         "decoder out of matrix memory (NotEnoughMatrixMemory), %u "
+			         "fragments missing, memory for %u",
+			         stats.missing, stats.max_lost);
+		else
+			sim_fail(d, "decoder failed: flash access error");
 	}
 }
 
@@ -179,8 +236,8 @@ static bool status_fields(const struct sim_dev *d, const struct sim_frag *s, boo
                           struct frag_status_ans *a)
 {
 	struct frag_dec_stats st;
-	frag_dec_get_stats(&s->dec, &st);
-	bool done = frag_dec_state(&s->dec) == FRAG_DEC_DONE;
+	frag_lean_get_stats(&s->dec, &st);
+	bool done = frag_lean_state(&s->dec) == FRAG_DEC_DONE;
 	uint32_t received = st.received, missing = st.missing;
 	if (d->cfg.misbehave & SIM_MB_LORAMAC_NODE)
 		lmn_status(s, &received, &missing);

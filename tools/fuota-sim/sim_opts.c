@@ -46,7 +46,7 @@ static void usage(FILE *f)
 	        "  --drift-ppm D           device clock drift up to +-D ppm (20)\n"
 	        "  --resync S              AppTimeReq every S seconds once synchronised (0: "
 	        "never)\n"
-	        "  --mem-limit BYTES       decoder memory per device (262144)\n"
+	        "  --mem-limit BYTES       memory per device: image flash + decoder RAM (262144)\n"
 	        "  --v2-seed relative|absolute  TS004 v2 parity seed reading (relative)\n"
 	        "  --misbehave KIND=F      KIND for a fraction F of the fleet, or KIND@I,J,... "
 	        "for\n"

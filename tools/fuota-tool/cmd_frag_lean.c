@@ -1,7 +1,8 @@
 /* fuota-tool frag lean-bench: the lean device decoder (frag_lean) against a plain implementation
  * of LoRaMac-node's FragDecoder algorithm (lean_baseline.c) and the full decoder (frag_dec), on one
  * session of random data with frames lost at random, fed in order as a device receives them. The
- * image lives in a RAM "flash" behind read/write callbacks for the two device decoders. Every
+ * image lives in a RAM "flash" behind read/write callbacks for the two device decoders (the lean
+ * one also once with the flash mapped in place, struct frag_lean_io.map). Every
  * rebuilt image is compared with the original; a difference fails the run. Memory: the lean
  * decoder's frag_lean_mem_size, LoRaMac-node's figure for the same session
  * (frag_lean_loramac_mem) and the full decoder's frag_dec_mem_size, each sized for the session's
@@ -30,6 +31,16 @@ static int fl_read(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+/* The RAM flash mapped in place, as a device's memory-mapped (XIP) flash is. */
+static const uint8_t *fl_map(void *ctx, uint32_t off, uint32_t len)
+{
+	struct flash *f = ctx;
+
+	(void)len;
+	f->reads++;
+	return f->bytes + off;
+}
+
 static int fl_write(void *ctx, uint32_t off, const uint8_t *buf, uint32_t len)
 {
 	struct flash *f = ctx;
@@ -51,7 +62,7 @@ struct lb_sess {
 	uint32_t m, s, r, lost;
 	uint8_t *frames, *dropped;
 	struct flash fl;
-	struct frag_lean_io io;
+	struct frag_lean_io io, io_map; /* read callback; the same with the flash mapped */
 };
 
 /* CPU time of this thread: on a shared machine the wall clock also counts the time other
@@ -97,7 +108,8 @@ static int sess_make(const struct lb_cfg *c, struct lb_sess *t)
 		t->dropped[i] = xs(&rng) % 1000u < c->loss * 10u;
 		t->lost += i < t->m && t->dropped[i];
 	}
-	t->io = (struct frag_lean_io){fl_read, fl_write, &t->fl};
+	t->io = (struct frag_lean_io){fl_read, fl_write, &t->fl, NULL};
+	t->io_map = (struct frag_lean_io){fl_read, fl_write, &t->fl, fl_map};
 	return 0;
 }
 
@@ -126,14 +138,14 @@ static size_t lean_bytes(const struct lb_sess *t)
 	       frag_lean_batch_mem(t->m, t->s, t->lost, pick_batch(t));
 }
 
-static double run_lean(struct lb_sess *t, void *mem, size_t len, const struct frag_code *code,
-                       uint32_t *used)
+static double run_lean(struct lb_sess *t, const struct frag_lean_io *io, void *mem, size_t len,
+                       const struct frag_code *code, uint32_t *used)
 {
 	struct frag_lean d;
 	enum frag_dec_state st = FRAG_DEC_ONGOING;
 	double t0 = now_ms();
 
-	if (frag_lean_init_batch(&d, code, t->s, 0, &t->io, pick_batch(t), mem, len) != 0)
+	if (frag_lean_init_batch(&d, code, t->s, 0, io, pick_batch(t), mem, len) != 0)
 		return -1;
 	for (uint32_t n = 1; n <= t->m + t->r && st == FRAG_DEC_ONGOING; n++) {
 		if (t->dropped[n - 1])
@@ -185,7 +197,8 @@ static double run_full(struct lb_sess *t, void *mem, size_t len, const struct fr
 	return ms;
 }
 
-/* Runs `reps` times, keeps the best; checks the flash after each. */
+/* Runs `reps` times, keeps the best; checks the flash after each. which: 0 lean, 1 baseline,
+ * 2 full, 3 lean with the flash mapped. */
 static int timed(struct lb_sess *t, int which, unsigned reps, const struct lb_cfg *c, void *mem,
                  size_t len, const struct frag_code *code, double *best, uint32_t *used)
 {
@@ -195,10 +208,11 @@ static int timed(struct lb_sess *t, int which, unsigned reps, const struct lb_cf
 
 		memset(t->fl.bytes, 0xff, (size_t)t->m * t->s);
 		t->fl.reads = t->fl.writes = 0;
-		ms = which == 0   ? run_lean(t, mem, len, code, used)
+		ms = which == 0   ? run_lean(t, &t->io, mem, len, code, used)
 		     : which == 1 ? run_base(t, c->version, used)
-		                  : run_full(t, mem, len, code);
-		if (ms < 0 || (which < 2 && memcmp(t->fl.bytes, t->frames, (size_t)t->m * t->s)))
+		     : which == 2 ? run_full(t, mem, len, code)
+		                  : run_lean(t, &t->io_map, mem, len, code, used);
+		if (ms < 0 || (which != 2 && memcmp(t->fl.bytes, t->frames, (size_t)t->m * t->s)))
 			return -1;
 		if (*best < 0 || ms < *best)
 			*best = ms;
@@ -241,7 +255,7 @@ static int parse(int argc, char **argv, struct lb_cfg *c)
 	return optind == argc ? 0 : -1;
 }
 
-static void report(const struct lb_cfg *c, const struct lb_sess *t, const double ms[3],
+static void report(const struct lb_cfg *c, const struct lb_sess *t, const double ms[4],
                    const uint32_t used[2])
 {
 	size_t lean = lean_bytes(t);
@@ -254,9 +268,11 @@ static void report(const struct lb_cfg *c, const struct lb_sess *t, const double
 		       "\"frag_size\": %u, \"lost\": %u, \"batch\": %u, \"frames_used\": %u, "
 		       "\"lean_ms\": %.3f, "
 		       "\"baseline_ms\": %.3f, \"full_ms\": %.3f, \"speedup\": %.1f, "
+		       "\"lean_map_ms\": %.3f, \"speedup_map\": %.1f, "
 		       "\"lean_bytes\": %zu, \"loramac_bytes\": %zu, \"full_bytes\": %zu}\n",
 		       c->workload, c->version, c->loss, t->m, t->s, t->lost, pick_batch(t),
-		       used[0], ms[0], ms[1], ms[2], ms[1] / ms[0], lean, lmn, full);
+		       used[0], ms[0], ms[1], ms[2], ms[1] / ms[0], ms[3], ms[1] / ms[3], lean, lmn,
+		       full);
 		return;
 	}
 	printf("workload %c, TS004 v%d: M %u, FragSize %u, %u %% of frames lost -> %u fragments "
@@ -264,6 +280,8 @@ static void report(const struct lb_cfg *c, const struct lb_sess *t, const double
 	       c->workload, c->version, t->m, t->s, c->loss, t->lost, used[0], used[1]);
 	printf("  lean      %9.2f ms  %7zu bytes of RAM (image in flash; rows batched by %u)\n",
 	       ms[0], lean, pick_batch(t));
+	printf("  lean, map %9.2f ms  the same, flash mapped in place (XIP): %.1fx\n", ms[3],
+	       ms[1] / ms[3]);
 	printf("  baseline  %9.2f ms  %7zu bytes (LoRaMac-node's layout)   lean is %.1fx faster\n",
 	       ms[1], lmn, ms[1] / ms[0]);
 	printf("  full      %9.2f ms  %7zu bytes + image in RAM (frag_dec, L = %u)\n", ms[2],
@@ -280,7 +298,7 @@ int cmd_frag_lean_bench(int argc, char **argv)
 	                   .seed = 0x5eed};
 	struct lb_sess t = {0};
 	struct frag_code code;
-	double ms[3];
+	double ms[4];
 	uint32_t used[2] = {0, 0}, unused;
 	size_t len;
 	void *mem = NULL;
@@ -299,6 +317,7 @@ int cmd_frag_lean_bench(int argc, char **argv)
 	len = frag_dec_mem_size(t.m, t.s, t.lost);
 	mem = malloc(len); /* larger than frag_lean_mem_size: serves both */
 	if (!mem || timed(&t, 0, c.reps, &c, mem, lean_bytes(&t), &code, &ms[0], &used[0]) ||
+	    timed(&t, 3, c.reps, &c, mem, lean_bytes(&t), &code, &ms[3], &unused) ||
 	    timed(&t, 1, c.base_reps, &c, mem, len, &code, &ms[1], &used[1]) ||
 	    timed(&t, 2, c.reps, &c, mem, len, &code, &ms[2], &unused)) {
 		tool_err("frag lean-bench: a decoder failed or rebuilt a wrong image");

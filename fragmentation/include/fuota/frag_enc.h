@@ -98,4 +98,30 @@ size_t frag_enc_range_scratch_min(const struct frag_enc *enc, uint32_t count);
 int frag_enc_range(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *out,
                    void *scratch, size_t scratch_len);
 
+/* Row lines alone, for a decoder that draws one line per coded frame (frag_lean): the encoder's
+ * vectorised draws into a bit line, with FRAG_ENC_LINE_SCRATCH bytes of scratch. */
+#define FRAG_ENC_LINE_SCRATCH 408u
+
+/* Prepares enc for frag_enc_line only (no fragments, no tables): the code, the modulus and the
+ * best draws kernel of this CPU. Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG. */
+int frag_enc_init_lines(struct frag_enc *enc, const struct frag_code *code);
+
+/* The line of row n, exactly as frag_row_line computes it, into line[0..words) (words >=
+ * frag_line_words(M)); enc from frag_enc_init_lines or frag_enc_init; scratch:
+ * FRAG_ENC_LINE_SCRATCH bytes, 8-byte aligned, not shared during the call. Returns FUOTA_OK or
+ * FUOTA_ERR_INVALID_ARG (a NULL pointer, n == 0, a seed index over FRAG_ENC_MAX_SEED_INDEX,
+ * words too small). */
+int frag_enc_line(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
+                  void *scratch);
+
+/* Scratch with which frag_enc_line_wide takes the encoder's byte map (about M + 4.4 KB). */
+size_t frag_enc_line_wide_scratch(const struct frag_enc *enc);
+
+/* frag_enc_line with scratch_len bytes of scratch (8-byte aligned, at least
+ * FRAG_ENC_LINE_SCRATCH): with frag_enc_line_wide_scratch(enc) or more, on a little-endian CPU,
+ * the draws mark a byte map (a store each, no read-modify-write of line words) packed into the
+ * line at the end, as the encoder does. The same line and return values. */
+int frag_enc_line_wide(const struct frag_enc *enc, uint32_t n, uint64_t *line, size_t words,
+                       void *scratch, size_t scratch_len);
+
 #endif

@@ -36,18 +36,28 @@
 #include <stdint.h>
 
 #include "fuota/frag_dec.h"
+#include "fuota/frag_enc.h"
 #include "fuota/frag_row.h"
 
-/* The device's storage of the image: M * S bytes at offsets 0..M*S-1. Each returns 0 on success,
- * anything else on failure (the session then fails). ctx is passed through untouched. */
+/* The device's storage of the image: M * S bytes at offsets 0..M*S-1. read and write return 0 on
+ * success, anything else on failure (the session then fails). ctx is passed through untouched.
+ * map is optional (NULL: not used), for flash the CPU reads in place (memory-mapped, XIP): the
+ * address of the len bytes at offset, which must stay readable and unchanged until the next
+ * write (the decoder may map the whole image at once); NULL fails the session as a read error
+ * would. With it the decoder XORs fragments straight from flash instead of copying each one out
+ * first; the image is the same. */
 struct frag_lean_io {
 	int (*read)(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
 	int (*write)(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len);
 	void *ctx;
+	const uint8_t *(*map)(void *ctx, uint32_t offset, uint32_t len);
 };
 
 /* dst[0..n) ^= src[0..n). */
 typedef void (*frag_lean_xor_fn)(uint8_t *dst, const uint8_t *src, size_t n);
+/* One word of 64 mapped fragments into the batch table (frag_enc_impl.h, xor_word). */
+typedef void (*frag_lean_xor_word_fn)(uint8_t *tab, const uint64_t *entry, uint64_t any,
+                                      const uint8_t *src, size_t len);
 
 /* The decoder state: a fixed-size struct the caller declares; it points into the caller's
  * memory. Fields are private to frag_lean.c. */
@@ -66,21 +76,26 @@ struct frag_lean {
 	bool frozen;         /* the lost set is fixed */
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
-	frag_lean_xor_fn xor_fn; /* the widest XOR this CPU runs, picked at init */
-	uint64_t *known;  /* W words: bit x = uncoded fragment x received before the freeze */
-	uint64_t *line;   /* W words: the coded row's line */
-	uint8_t *eq;      /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
-	uint8_t *has;     /* 8 * V bytes: bit p = pivot row p held */
-	uint8_t *late;    /* 8 * V bytes: bit p = lost fragment p received after the freeze */
-	uint16_t *prefix; /* W entries: lost fragments before word i */
-	uint16_t *lost_x; /* L entries: fragment index of lost column p */
-	uint8_t *rows;    /* T(L) bytes: the upper triangle of pivot rows */
-	uint8_t *data;    /* S bytes: the equation's data */
-	uint8_t *buf;     /* S bytes: a slot read back */
-	uint64_t *blines; /* B * W words: the lines of the batch's rows */
-	uint8_t *bused;   /* B * 8V bytes: pivot rows each batched row was reduced with */
-	uint16_t *bpiv;   /* B entries: the batched rows' pivots */
-	uint8_t *table;   /* 2^B * S bytes: XOR of the held fragments per line combination */
+	frag_lean_xor_fn xor_fn;        /* the widest XOR this CPU runs, picked at init */
+	frag_lean_xor_word_fn xor_word; /* the same for a word of mapped fragments */
+	struct frag_enc lines; /* the encoder's vectorised line draws (batched: the table is
+	                        * their scratch between flushes) */
+	uint8_t *line_scratch; /* in the table, 8-byte aligned; NULL: frag_row_line */
+	const uint8_t *mapped; /* the whole image mapped while the table is filled */
+	uint64_t *known;       /* W words: bit x = uncoded fragment x received before the freeze */
+	uint64_t *line;        /* W words: the coded row's line */
+	uint8_t *eq;           /* 8 * V bytes: the equation being reduced, bit p in byte p / 8 */
+	uint8_t *has;          /* 8 * V bytes: bit p = pivot row p held */
+	uint8_t *late;         /* 8 * V bytes: bit p = lost fragment p received after the freeze */
+	uint16_t *prefix;      /* W entries: lost fragments before word i */
+	uint16_t *lost_x;      /* L entries: fragment index of lost column p */
+	uint8_t *rows;         /* T(L) bytes: the upper triangle of pivot rows */
+	uint8_t *data;         /* S bytes: the equation's data */
+	uint8_t *buf;          /* S bytes: a slot read back */
+	uint64_t *blines;      /* B * W words: the lines of the batch's rows */
+	uint8_t *bused;        /* B * 8V bytes: pivot rows each batched row was reduced with */
+	uint16_t *bpiv;        /* B entries: the batched rows' pivots */
+	uint8_t *table;        /* 2^B * S bytes: XOR of the held fragments per line combination */
 };
 
 /* Rows batched at most (the table has 2^B entries of S bytes). */
@@ -95,7 +110,9 @@ size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_los
  * pivot's slot and its line in RAM; every B useful rows the held fragments are read once each and
  * XORed into the table entry of the rows whose lines hold them, and each row's data is completed
  * from the 2^(B-1) entries that contain it: about B / 2.5 times fewer reads and XORs than one
- * pass per row for 10 % loss. */
+ * pass per row for 10 % loss. The table is also the scratch of the row lines'
+ * vectorised draws between flushes and, at the end, of the back substitution, B pivot rows at a
+ * time: no memory beyond the formula. */
 size_t frag_lean_batch_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost, uint32_t batch);
 
 /* RAM of LoRaMac-node's FragDecoder built for this session (FRAG_MAX_NB = M, FRAG_MAX_SIZE = S,

@@ -74,6 +74,7 @@ int fixture_frame(struct fixture *f, uint32_t n, uint32_t fcnt, int64_t t);
 /* The knob tests (knobs.c). */
 void test_knob_at_once(void **state);
 void test_knob_lose_frags_and_counts(void **state);
+void test_knob_lost_beyond_memory(void **state);
 void test_knob_bad_mic_claim_valid(void **state);
 void test_knob_clock_set(void **state);
 

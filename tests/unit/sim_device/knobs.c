@@ -13,6 +13,7 @@
 #include "fuota/err.h"
 #include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
+#include "fuota/frag_lean.h"
 #include "fuota/mc.h"
 #include "fixture.h"
 #include "sim_dev.h"
@@ -102,6 +103,59 @@ void test_knob_lose_frags_and_counts(void **state)
 	assert_int_equal(c->status_other, 1);
 	assert_int_equal(c->malformed, 0);
 	fixture_free(&f);
+}
+
+/* The device's status answer to a unicast FragSessionStatusReq (at_once), decoded. */
+static struct frag_status_ans knob_status(struct fixture *f, int64_t t)
+{
+	static const uint8_t status_req[] = {FRAG_CID_SESSION_STATUS, 0x01};
+	struct sim_uplink ul;
+	struct frag_cmd ans;
+	size_t used = 0;
+
+	assert_true(exchange(&f->d, t, FRAG_PORT, status_req, 2, &ul));
+	assert_int_equal(frag_cmd_decode(ul.data, ul.len, FRAG_V1, FRAG_UP, 0, &ans, &used, NULL),
+	                 FUOTA_OK);
+	assert_int_equal(ans.type, FRAG_CMD_SESSION_STATUS_ANS);
+	return ans.u.status_ans;
+}
+
+/* A device whose memory leaves its lean decoder room for 2 lost fragments: with 2 lost it
+ * rebuilds the image; with 3 it does what LoRaMac-node's FragDecoder does (PROTOCOL-NOTES §4.9
+ * step 1, §4.10): at the first coded frame the session ends with MatrixError, its status answer
+ * says MemoryError, and no later frame rebuilds anything. */
+void test_knob_lost_beyond_memory(void **state)
+{
+	struct fixture f;
+	struct frag_status_ans st;
+	int64_t t;
+
+	(void)state;
+	for (int lose = 2; lose <= 3; lose++) {
+		fixture_init(&f, 1, 1000);
+		f.c.at_once = true;
+		f.c.mem_limit = (size_t)f.ss.m * f.ss.s + frag_lean_mem_size(f.ss.m, f.ss.s, 2);
+		f.c.lose_frags = (1u << 1) | (1u << 4) | (lose == 3 ? 1u << 8 : 0u);
+		knob_session(&f, 1, false);
+		assert_int_equal(f.d.frag[0].dec.max_lost, 2);
+		t = f.start + 1500;
+		sim_dev_tick(&f.d, t);
+		t = knob_frames(&f, 1, f.ss.m + 1, t);
+		st = knob_status(&f, t);
+		assert_int_equal(st.memory_error, lose == 3);
+		assert_int_equal(f.d.rep.n_failures, lose == 3 ? 1 : 0);
+		if (lose == 3)
+			assert_non_null(strstr(f.d.rep.failures[0].text, "NotEnoughMatrixMemory"));
+		t = knob_frames(&f, f.ss.m + 2, f.ss.m + 12, t);
+		/* a lost one late (FCnt after the others): too late for the ended session */
+		assert_int_equal(fixture_frame(&f, 2, f.ss.m + 13, t), FUOTA_OK);
+		assert_int_equal(f.d.rep.counts.images, lose == 3 ? 0 : 1);
+		assert_int_equal(f.d.rep.verified, lose == 2);
+		assert_int_equal(f.d.rep.decoded, lose == 2);
+		st = knob_status(&f, t);
+		assert_int_equal(st.memory_error, lose == 3);
+		fixture_free(&f);
+	}
 }
 
 /* SIM_MB_BAD_MIC: the rebuilt image fails its MIC check (MICError, Corrupt to TS006);
