@@ -41,7 +41,7 @@ static void test_keep_and_reuse(void **state)
 	struct engine *e;
 	int64_t job1, job2;
 	char st[32], *json;
-	json_t *plan;
+	json_t *plan, *root;
 
 	(void)state;
 	fresh_db();
@@ -86,8 +86,9 @@ static void test_keep_and_reuse(void **state)
 	assert_int_equal(T.devs[0].m.groups[0].min_fcnt, 0);
 	assert_true(T.devs[0].m.groups[0].last_fcnt == (uint32_t)job_fcnt("max", job2));
 	json = job_get(job2);
-	plan = json_object_get(json_loads(json, 0, NULL), "plan");
+	root = json_loads(json, 0, NULL);
 	free(json);
+	plan = json_object_get(root, "plan");
 	assert_non_null(plan);
 	assert_int_equal(json_integer_value(json_object_get(
 	                         json_object_get(plan, "multicast_reuse"), "devices_holding")),
@@ -95,6 +96,7 @@ static void test_keep_and_reuse(void **state)
 	assert_int_equal(json_integer_value(json_object_get(
 	                         json_object_get(plan, "multicast_reuse"), "frames_saved")),
 	                 2);
+	json_decref(root);
 	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
 	                          "NULL"),
 	                 3);
