@@ -13,8 +13,9 @@
 #include "fuota/multipart.h"
 #include "fuota/plan.h"
 
-/* start_at through the job decoder: the pattern and the calendar. */
-static int start_at(const char *when, struct api_error *e)
+/* A job with the usual fields and `extra` (",\"field\":value" or "") through the job decoder;
+ * *keep (may be NULL): the decoded keep_multicast_group. */
+static int decode_job(const char *extra, bool *keep, struct api_error *e)
 {
 	char body[512];
 	struct job_params p;
@@ -25,14 +26,25 @@ static int start_at(const char *when, struct api_error *e)
 	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
 	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"unicast_attempts\":3,"
 	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
-	         "\"multicast_class\":\"C\",\"start_at\":\"%s\"}",
-	         when);
+	         "\"multicast_class\":\"C\"%s}",
+	         extra);
 	obj = api_parse_object(body, strlen(body), e);
 	assert_non_null(obj);
 	rc = api_decode_job(obj, true, true, &p, e);
+	if (keep)
+		*keep = p.keep_multicast_group;
 	job_params_free(&p);
 	json_decref(obj);
 	return rc;
+}
+
+/* start_at through the job decoder: the pattern and the calendar. */
+static int start_at(const char *when, struct api_error *e)
+{
+	char extra[128];
+
+	snprintf(extra, sizeof(extra), ",\"start_at\":\"%s\"", when);
+	return decode_job(extra, NULL, e);
 }
 
 static void test_start_at(void **state)
@@ -117,24 +129,11 @@ static void test_text_valid(void **state)
 /* keep_multicast_group: a boolean, false when absent; a form's "true" / "false" are booleans. */
 static int keep(const char *value, bool *out, struct api_error *e)
 {
-	char body[512];
-	struct job_params p;
-	json_t *obj;
-	int rc;
+	char extra[64] = "";
 
-	snprintf(body, sizeof(body),
-	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
-	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"unicast_attempts\":3,"
-	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
-	         "\"multicast_class\":\"C\"%s%s}",
-	         value ? ",\"keep_multicast_group\":" : "", value ? value : "");
-	obj = api_parse_object(body, strlen(body), e);
-	assert_non_null(obj);
-	rc = api_decode_job(obj, true, true, &p, e);
-	*out = p.keep_multicast_group;
-	job_params_free(&p);
-	json_decref(obj);
-	return rc;
+	if (value)
+		snprintf(extra, sizeof(extra), ",\"keep_multicast_group\":%s", value);
+	return decode_job(extra, out, e);
 }
 
 static void test_keep_multicast_group(void **state)
