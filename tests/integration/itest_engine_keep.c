@@ -78,6 +78,9 @@ static void test_keep_and_reuse(void **state)
 		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 0); /* job 2 keeps it too */
 		assert_int_equal(T.devs[i].m.rep.counts.malformed, 0);
 	}
+	/* The holders skipped the setup, their TS005 version recorded all the same. */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_version IS NULL"), 0);
 	/* One group for both jobs, its counter going on above job 1's frames. */
 	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 1);
 	assert_true(job_fcnt("min", job2) > job_fcnt("max", job1));

@@ -184,6 +184,7 @@ int engine_dev_to_mc(struct engine *e, struct seng_dev *d, enum engine_step from
 	if (d->mc_reused && !d->mc_fell_back) {
 		st = ENGINE_STEP_FRAG_SETUP;
 		up.set_mc_group = true;
+		up.mc_version = d->ts005 >= 2 ? 2 : 1; /* as its McGroupSetupReq would have said */
 		up.last_answer = "{\"skipped\":\"McGroupSetupReq\",\"detail\":\"holds the group\"}";
 	}
 	if (to)
