@@ -9,10 +9,13 @@
  *                       its plan says the frames saved, every device verifies
  *   undefined group     a device that lost the group answers the session request with
  *                       McGroupUndefined: it is set up in full and verifies
+ *   busy group          a kept group is one job's at a time: another job is not started on it
  *   default             without the option every job sets up its group and deletes it
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
+#include "fuota/mc_reuse.h"
+#include "fuota/store_engine.h"
 #include "itest_engine_lib.h"
 
 static int64_t keep_job(size_t first, size_t count)
@@ -145,6 +148,61 @@ static void test_undefined_group_falls_back(void **state)
 	engine_destroy(e);
 }
 
+/* A kept group is one job's at a time: while a job runs on it, the store calls it busy and
+ * refuses to start another job on it (that job gets a fresh group). */
+static void test_busy_group(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2, job3;
+	struct seng_mc_held *devs = NULL;
+	struct mc_reuse_group *g = NULL;
+	size_t n_devs = 0, n_g = 0;
+	struct seng_start st;
+	const char skip[1][SENG_EUI_LEN] = {"0000000000000d01"};
+	char state_[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000d01", 0x61, 2);
+	e = new_engine("itest-a", false);
+	job1 = keep_job(0, 1);
+	run(e, job1, 2000, 0);
+	assert_string_equal(job_state(job1, state_, sizeof(state_)), "succeeded");
+	engine_destroy(e);
+	job2 = add_job(0, 1, 3);
+	job3 = add_job(0, 1, 3);
+	assert_int_equal(seng_mc_held(T.store, job2, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(n_devs, 1);
+	assert_int_equal(n_g, 1);
+	assert_false(g[0].busy);
+	assert_true(g[0].key_ok);
+	assert_int_equal(mc_reuse_pick(g, n_g), devs[0].group_id);
+	memset(&st, 0, sizeof(st));
+	st.job_id = job2;
+	st.tenant = 1;
+	st.frag_size = FRAG_SIZE;
+	st.nb_frag = 20;
+	st.redundancy = st.redundancy_cap = 3;
+	st.session_timeout = 7;
+	st.reuse_group_id = g[0].id;
+	st.skip = skip;
+	st.n_skip = 1;
+	assert_int_equal(seng_job_start(T.store, &st), FUOTA_OK);
+	free(devs);
+	free(g);
+	/* job 2 runs on it: busy for job 3, not picked, and refused if asked */
+	assert_int_equal(seng_mc_held(T.store, job3, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(n_g, 1);
+	assert_true(g[0].busy);
+	assert_int_equal(mc_reuse_pick(g, n_g), 0);
+	st.job_id = job3;
+	assert_int_equal(seng_job_start(T.store, &st), FUOTA_ERR_CONFLICT);
+	assert_string_equal(job_state(job3, state_, sizeof(state_)), "pending");
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 1);
+	free(devs);
+	free(g);
+}
+
 /* Without the option: a group per job, set up and deleted each time. */
 static void test_default_unchanged(void **state)
 {
@@ -175,6 +233,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_keep_and_reuse),
 	        cmocka_unit_test(test_undefined_group_falls_back),
+	        cmocka_unit_test(test_busy_group),
 	        cmocka_unit_test(test_default_unchanged),
 	};
 
