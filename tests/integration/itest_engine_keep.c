@@ -9,6 +9,7 @@
  *                       its plan says the frames saved, every device verifies
  *   undefined group     a device that lost the group answers the session request with
  *                       McGroupUndefined: it is set up in full and verifies
+ *   failed device       a device that fails in a job on a kept group no longer holds it
  *   busy group          a kept group is one job's at a time: another job is not started on it
  *   default             without the option every job sets up its group and deletes it
  *
@@ -148,6 +149,40 @@ static void test_undefined_group_falls_back(void **state)
 	engine_destroy(e);
 }
 
+/* A device that fails in a job on a kept group is told to delete it and is no longer recorded
+ * as holding it; the one that verified keeps it. */
+static void test_failed_device_forgets(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000e01", 0x71, 2);
+	add_dev("0000000000000e02", 0x72, 2);
+	e = new_engine("itest-a", false);
+	job1 = keep_job(0, 2);
+	run(e, job1, 2000, 0);
+	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	T.devs[1].m.cfg.lose_frags = UINT32_MAX; /* hears none of job 2's frames */
+	job2 = keep_job(0, 2);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'failed'"), 1);
+	assert_int_equal(T.devs[1].m.rep.counts.mc_delete, 1);
+	assert_false(T.devs[1].m.groups[0].defined);
+	assert_true(T.devs[0].m.groups[0].defined);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL AND dev_eui = '0000000000000e01'"),
+	                 1);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 1);
+	engine_destroy(e);
+}
+
 /* A kept group is one job's at a time: while a job runs on it, the store calls it busy and
  * refuses to start another job on it (that job gets a fresh group). */
 static void test_busy_group(void **state)
@@ -233,6 +268,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_keep_and_reuse),
 	        cmocka_unit_test(test_undefined_group_falls_back),
+	        cmocka_unit_test(test_failed_device_forgets),
 	        cmocka_unit_test(test_busy_group),
 	        cmocka_unit_test(test_default_unchanged),
 	};
