@@ -110,23 +110,35 @@ static void test_keep_and_reuse(void **state)
 	engine_destroy(e);
 }
 
+/* A fresh world of two v2 devices (DevEUIs prefix01, prefix02) that hold the group of a first
+ * job with keep_multicast_group, run by *e. */
+static void kept_pair(const char *prefix, uint8_t key_byte, struct engine **e)
+{
+	char eui[2][17], st[32];
+	int64_t job;
+
+	fresh_db();
+	for (int i = 0; i < 2; i++) {
+		snprintf(eui[i], sizeof(eui[i]), "%s%02d", prefix, i + 1);
+		add_dev(eui[i], (uint8_t)(key_byte + i), 2);
+	}
+	*e = new_engine("itest-a", false);
+	job = keep_job(0, 2);
+	run(*e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+}
+
 /* Device 1 lost the group it was recorded as holding (a reboot): McGroupUndefined, then a full
  * setup in job 2. */
 static void test_undefined_group_falls_back(void **state)
 {
 	struct engine *e;
-	int64_t job1, job2;
+	int64_t job2;
 	char st[32];
 	json_t *devs;
 
 	(void)state;
-	fresh_db();
-	add_dev("0000000000000b01", 0x41, 2);
-	add_dev("0000000000000b02", 0x42, 2);
-	e = new_engine("itest-a", false);
-	job1 = keep_job(0, 2);
-	run(e, job1, 2000, 0);
-	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	kept_pair("0000000000000b", 0x41, &e);
 	memset(&T.devs[1].m.groups[0], 0, sizeof(T.devs[1].m.groups[0]));
 	job2 = keep_job(0, 2);
 	run(e, job2, 2000, 0);
@@ -154,17 +166,11 @@ static void test_undefined_group_falls_back(void **state)
 static void test_failed_device_forgets(void **state)
 {
 	struct engine *e;
-	int64_t job1, job2;
+	int64_t job2;
 	char st[32];
 
 	(void)state;
-	fresh_db();
-	add_dev("0000000000000e01", 0x71, 2);
-	add_dev("0000000000000e02", 0x72, 2);
-	e = new_engine("itest-a", false);
-	job1 = keep_job(0, 2);
-	run(e, job1, 2000, 0);
-	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	kept_pair("0000000000000e", 0x71, &e);
 	T.devs[1].m.cfg.lose_frags = UINT32_MAX; /* hears none of job 2's frames */
 	job2 = keep_job(0, 2);
 	run(e, job2, 2000, 0);
