@@ -13,8 +13,9 @@
 #include "fuota/multipart.h"
 #include "fuota/plan.h"
 
-/* start_at through the job decoder: the pattern and the calendar. */
-static int start_at(const char *when, struct api_error *e)
+/* A job with the usual fields and `extra` (",\"field\":value" or "") through the job decoder;
+ * *keep (may be NULL): the decoded keep_multicast_group. */
+static int decode_job(const char *extra, bool *keep, struct api_error *e)
 {
 	char body[512];
 	struct job_params p;
@@ -25,14 +26,25 @@ static int start_at(const char *when, struct api_error *e)
 	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
 	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"unicast_attempts\":3,"
 	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
-	         "\"multicast_class\":\"C\",\"start_at\":\"%s\"}",
-	         when);
+	         "\"multicast_class\":\"C\"%s}",
+	         extra);
 	obj = api_parse_object(body, strlen(body), e);
 	assert_non_null(obj);
 	rc = api_decode_job(obj, true, true, &p, e);
+	if (keep)
+		*keep = p.keep_multicast_group;
 	job_params_free(&p);
 	json_decref(obj);
 	return rc;
+}
+
+/* start_at through the job decoder: the pattern and the calendar. */
+static int start_at(const char *when, struct api_error *e)
+{
+	char extra[128];
+
+	snprintf(extra, sizeof(extra), ",\"start_at\":\"%s\"", when);
+	return decode_job(extra, NULL, e);
 }
 
 static void test_start_at(void **state)
@@ -112,6 +124,47 @@ static void test_text_valid(void **state)
 			fail_msg("case %zu: expected %s", i, cases[i].ok ? "valid" : "invalid");
 	api_text_cut(cut);
 	assert_string_equal(cut, "abc\xc3\xa9");
+}
+
+/* keep_multicast_group: a boolean, false when absent; a form's "true" / "false" are booleans. */
+static int keep(const char *value, bool *out, struct api_error *e)
+{
+	char extra[64] = "";
+
+	if (value)
+		snprintf(extra, sizeof(extra), ",\"keep_multicast_group\":%s", value);
+	return decode_job(extra, out, e);
+}
+
+static void test_keep_multicast_group(void **state)
+{
+	struct api_error e;
+	bool v = true;
+	json_t *f;
+
+	(void)state;
+	assert_int_equal(keep(NULL, &v, &e), FUOTA_OK);
+	assert_false(v);
+	assert_int_equal(keep("true", &v, &e), FUOTA_OK);
+	assert_true(v);
+	assert_int_equal(keep("false", &v, &e), FUOTA_OK);
+	assert_false(v);
+	assert_int_equal(keep("null", &v, &e), FUOTA_OK);
+	assert_false(v);
+	assert_int_not_equal(keep("1", &v, &e), FUOTA_OK);
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.field, "keep_multicast_group");
+	assert_int_not_equal(keep("\"yes\"", &v, &e), FUOTA_OK);
+	assert_string_equal(e.field, "keep_multicast_group");
+	f = api_form_value("keep_multicast_group", "true", 4);
+	assert_true(json_is_true(f));
+	json_decref(f);
+	f = api_form_value("keep_multicast_group", "false", 5);
+	assert_true(json_is_false(f));
+	json_decref(f);
+	f = api_form_value("keep_multicast_group", "tru", 3); /* a string: refused by the decoder */
+	assert_true(json_is_string(f));
+	json_decref(f);
 }
 
 static void test_form_check(void **state)
@@ -227,7 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_start_at),   cmocka_unit_test(test_text_valid),
 	        cmocka_unit_test(test_form_check), cmocka_unit_test(test_json_error_field),
-	        cmocka_unit_test(test_rfc3339_ms),
+	        cmocka_unit_test(test_rfc3339_ms), cmocka_unit_test(test_keep_multicast_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -457,6 +457,20 @@ int api_rfc3339_ms(const char *s, int64_t *out_ms)
 	return FUOTA_OK;
 }
 
+/* keep_multicast_group: a boolean, false when absent (a form sends "true" or "false"). */
+static int get_keep(json_t *obj, struct job_params *p, struct api_error *e)
+{
+	json_t *v = json_object_get(obj, "keep_multicast_group");
+
+	p->keep_multicast_group = false;
+	if (!v || json_is_null(v))
+		return FUOTA_OK;
+	if (!json_is_boolean(v))
+		return api_error_field(e, "keep_multicast_group", "must be true or false");
+	p->keep_multicast_group = json_is_true(v);
+	return FUOTA_OK;
+}
+
 static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 {
 	long long v;
@@ -502,7 +516,7 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	if ((rc = get_int(obj, "tx_power_dbm", false, 0, 100, &v, &p->has_tx_power, e)) != FUOTA_OK)
 		return rc;
 	p->tx_power_dbm = p->has_tx_power ? (int)v : 0;
-	return FUOTA_OK;
+	return get_keep(obj, p, e);
 }
 
 int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *p,
@@ -524,6 +538,7 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	                                     "start_at",
 	                                     "fragment_size",
 	                                     "tx_power_dbm",
+	                                     "keep_multicast_group",
 	                                     NULL};
 	char cls[4];
 	long long fw = 0;
@@ -609,6 +624,9 @@ json_t *api_form_value(const char *name, const char *value, size_t len)
 {
 	if (strcmp(name, "devices") == 0)
 		return form_devices(value, len);
+	if (strcmp(name, "keep_multicast_group") == 0 && (len == 4 || len == 5) &&
+	    (memcmp(value, "true", len) == 0 || memcmp(value, "false", len) == 0))
+		return json_boolean(len == 4);
 	for (const char *const *f = numeric_fields; *f; f++) {
 		char buf[32], *end;
 		long long n;

@@ -156,6 +156,9 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	                     !time_ok && !a->dr_error && !a->freq_error && !a->group_undefined,
 	                     now_ms))
 		return FUOTA_OK;
+	if (a->group_undefined && !a->dr_error && !a->freq_error &&
+	    mc_reuse_fall_back(d->mc_reused, d->mc_fell_back))
+		return engine_dev_mc_fall_back(e, d, now_ms);
 	if (a->dr_error || a->freq_error || a->group_undefined) {
 		snprintf(why, sizeof(why), "McClassSessionAns:%s%s%s",
 		         a->dr_error ? " DRError" : "", a->freq_error ? " FreqError" : "",
@@ -184,6 +187,24 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 	return engine_dev_move(e, d, ENGINE_STEP_MC_SESSION, &u);
 }
 
+/* McGroupSetupAns without IDError: the device holds the job's group under McGroupID 0 now, no
+ * longer one an earlier job left it. A device that fell back to a full setup has its
+ * fragmentation session already: back to the session request. */
+static int on_setup_ans(struct engine *e, struct seng_dev *d, int64_t now_ms)
+{
+	struct seng_dev_update up;
+	int rc = seng_mc_keep(e->store, d->dev_eui, 0);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	seng_dev_update_init(&up);
+	up.set_mc_group = true;
+	up.last_answer = "{\"answer\":\"McGroupSetupAns\",\"detail\":\"ok\"}";
+	return engine_dev_enter(e, d, ENGINE_STEP_MC_SETUP,
+	                        d->mc_fell_back ? ENGINE_STEP_MC_SESSION : ENGINE_STEP_FRAG_SETUP,
+	                        now_ms, &up);
+}
+
 int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                   const struct cs_uplink *u, int64_t now_ms)
 {
@@ -193,7 +214,6 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 	while (pos < u->data_len) {
 		struct mc_cmd cmd;
 		struct fuota_parse_err err;
-		struct seng_dev_update up;
 
 		if (mc_decode(u->data, u->data_len, &pos, true, d->ts005 >= 2 ? 2 : 1, &cmd,
 		              &err) != FUOTA_OK) {
@@ -216,11 +236,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 				                     "McGroupSetupAns: IDError");
 				break;
 			}
-			seng_dev_update_init(&up);
-			up.set_mc_group = true;
-			up.last_answer = "{\"answer\":\"McGroupSetupAns\",\"detail\":\"ok\"}";
-			rc = engine_dev_enter(e, d, ENGINE_STEP_MC_SETUP, ENGINE_STEP_FRAG_SETUP,
-			                      now_ms, &up);
+			rc = on_setup_ans(e, d, now_ms);
 			break;
 		case MC_CID_CLASS_C_SESSION:
 		case MC_CID_CLASS_B_SESSION:
@@ -229,6 +245,8 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 			break;
 		case MC_CID_GROUP_DELETE:
 			rc = engine_dev_cleanup_ans(e, d, 2, cmd.u.delete_ans.group_id == 0);
+			if (rc == FUOTA_OK && cmd.u.delete_ans.group_id == 0)
+				rc = seng_mc_keep(e->store, d->dev_eui, 0);
 			break;
 		default: break;
 		}

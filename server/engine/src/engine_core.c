@@ -236,8 +236,9 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 	c->nb_frag = j->nb_frag;
 	c->mc_addr = j->mc_addr;
 	if (cbox_open(e->cfg.master_key, j->mc_key_box, j->mc_key_box_len, (const uint8_t *)aad,
-	              engine_mc_key_aad(j->id, aad, sizeof(aad)), c->mc_key,
-	              sizeof(c->mc_key)) != FUOTA_OK)
+	              engine_mc_key_aad(j->mc_key_job_id > 0 ? j->mc_key_job_id : j->id, aad,
+	                                sizeof(aad)),
+	              c->mc_key, sizeof(c->mc_key)) != FUOTA_OK)
 		goto fail;
 	if (mc_session_keys(c->mc_key, c->mc_addr, c->app_s_key, c->nwk_s_key) != FUOTA_OK)
 		goto fail;

@@ -106,7 +106,9 @@ static int req_mc_setup(struct engine *e, const struct seng_job *j, const struct
 	cmd.cid = MC_CID_GROUP_SETUP;
 	cmd.u.setup_req.group_id = 0;
 	cmd.u.setup_req.mc_addr = c->mc_addr;
-	cmd.u.setup_req.min_fcnt = 0;
+	/* In a group reused from an earlier job, the frames sent before are never accepted again.
+	 */
+	cmd.u.setup_req.min_fcnt = mc_reuse_min_fcnt(j->mc_reused, j->mc_fcnt);
 	cmd.u.setup_req.max_fcnt = UINT32_MAX;
 	if (rc == FUOTA_OK)
 		rc = mc_key_encrypt(kek, c->mc_key, cmd.u.setup_req.mc_key_encrypted);
@@ -242,6 +244,8 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 			if (add_frag(dl, n, &fc, d->frag_version, e->cfg.port_frag) != FUOTA_OK)
 				return FUOTA_ERR_INVALID_ARG;
 		}
+		if (!(d->cleanup_mask & 2) && engine_dev_keeps_group(e, j, d, u))
+			return FUOTA_OK;
 		if (!(d->cleanup_mask & 2)) {
 			mc.cid = MC_CID_GROUP_DELETE;
 			mc.u.delete_req.group_id = 0;
@@ -330,16 +334,17 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 		return engine_dev_fail(e, d, d->step, "unknown step");
 	if (st == ENGINE_STEP_PENDING) {
 		st = engine_step_next(ENGINE_STEP_PENDING, &v);
-		rc = engine_dev_enter(e, d, ENGINE_STEP_PENDING, st, now_ms, NULL);
+		if (st == ENGINE_STEP_MC_SETUP)
+			rc = engine_dev_to_mc(e, d, ENGINE_STEP_PENDING, now_ms, &st);
+		else
+			rc = engine_dev_enter(e, d, ENGINE_STEP_PENDING, st, now_ms, NULL);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 	}
 	if (st == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
-		rc = engine_dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms,
-		                      NULL);
+		rc = engine_dev_to_mc(e, d, ENGINE_STEP_PKG_VERSION, now_ms, &st);
 		if (rc != FUOTA_OK)
 			return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
-		st = ENGINE_STEP_MC_SETUP;
 	}
 	if (!engine_step_is_unicast(st))
 		return FUOTA_OK;
@@ -388,6 +393,10 @@ void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, frag_del,
 	               sizeof(frag_del));
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
+	/* It held the group the job reused: not any more (its answer is not waited for). */
+	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld device %s: its kept multicast group not forgotten",
+		        (long long)d->job_id, d->dev_eui);
 }
 
 /* ---- answers -------------------------------------------------------------------------------- */

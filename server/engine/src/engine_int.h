@@ -262,6 +262,19 @@ int engine_dev_enter(struct engine *e, struct seng_dev *d, enum engine_step from
  * is in step cleanup and the answer is its own; else recorded, and with the other one in too the
  * device ends its clean-up (engine_cleanup_end). */
 int engine_dev_cleanup_ans(struct engine *e, struct seng_dev *d, unsigned bit, bool its_own);
+/* A device whose package versions are known leaves `from` (pending or pkg_version): to
+ * mc_setup, or to frag_setup when it holds the group the job reuses (job_device.mc_reused).
+ * *to (may be NULL): the step. */
+int engine_dev_to_mc(struct engine *e, struct seng_dev *d, enum engine_step from, int64_t now_ms,
+                     enum engine_step *to);
+/* At the clean-up of a job that keeps its group (keep_multicast_group), a device that verified
+ * the image: its group recorded as held, bit 2 of the clean-up set in u (no McGroupDeleteReq).
+ * false: the group is deleted as usual. */
+bool engine_dev_keeps_group(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                            struct seng_dev_update *u);
+/* A device that skipped McGroupSetupReq answered the session request with McGroupUndefined:
+ * back to mc_setup, set up in full (then straight to mc_session). */
+int engine_dev_mc_fall_back(struct engine *e, struct seng_dev *d, int64_t now_ms);
 /* A PackageVersionAns: package_id speaks version; a device waiting for its versions moves on. */
 int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id, int version,
                            int64_t now_ms);

@@ -475,7 +475,11 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	static const struct seng_move late[] = {
 	        {.from = ENGINE_STEP_MC_SESSION,
 	         .to = ENGINE_STEP_FAILED,
-	         .reason = "McClassSessionReq: no answer before the session start"}};
+	         .reason = "McClassSessionReq: no answer before the session start"},
+	        /* fell back to a full setup (McGroupUndefined) and not done in time */
+	        {.from = ENGINE_STEP_MC_SETUP,
+	         .to = ENGINE_STEP_FAILED,
+	         .reason = "McGroupSetupReq: no answer before the session start"}};
 	struct seng_phase p;
 	char(*gws)[SENG_EUI_LEN] = NULL;
 	size_t n_gws = 0;
@@ -507,7 +511,7 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	p.from_phase = ENGINE_PHASE_SESSION;
 	p.to_phase = ENGINE_PHASE_TRANSMIT;
 	p.moves = late;
-	p.n_moves = 1;
+	p.n_moves = 2;
 	p.deadline_ms = now_ms;
 	p.gateways = (const char(*)[SENG_EUI_LEN])gws;
 	p.n_gateways = n_gws;

@@ -121,6 +121,70 @@ static const char *job_params(const struct engine *e, const struct seng_job *j,
 	return NULL;
 }
 
+/* The group job j reuses (mc_reuse_pick over the groups its devices hold) and the devices that
+ * skip McGroupSetupReq (mc_reuse_device): into st, the DevEUIs in *skip (malloc'd, free()).
+ * Nothing set when no group fits. */
+static int start_reuse(struct engine *e, const struct seng_job *j, struct seng_start *st,
+                       char (**skip)[SENG_EUI_LEN])
+{
+	struct seng_mc_held *devs = NULL;
+	struct mc_reuse_group *g = NULL;
+	size_t n_devs = 0, n_g = 0;
+	int64_t pick;
+	int rc = seng_mc_held(e->store, j->id, &devs, &n_devs, &g, &n_g);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	pick = mc_reuse_pick(g, n_g);
+	if (pick > 0 && n_devs > 0) {
+		*skip = calloc(n_devs, sizeof(**skip));
+		if (!*skip)
+			rc = FUOTA_ERR_NO_MEMORY;
+	}
+	for (size_t i = 0; *skip && i < n_devs; i++)
+		if (mc_reuse_device(devs[i].group_id, pick, true) == MC_REUSE_SKIP)
+			memcpy((*skip)[st->n_skip++], devs[i].dev_eui, SENG_EUI_LEN);
+	if (rc == FUOTA_OK && st->n_skip > 0) {
+		st->reuse_group_id = pick;
+		st->skip = (const char(*)[SENG_EUI_LEN]) * skip;
+		st->frames_saved = mc_reuse_frames_saved(st->n_skip, 0);
+	}
+	free(devs);
+	free(g);
+	return rc;
+}
+
+/* Starts job j on a group an earlier job left on its devices, when one fits: *started. */
+static int start_reusing(struct engine *e, const struct seng_job *j, struct seng_start *st,
+                         bool *started)
+{
+	char(*skip)[SENG_EUI_LEN] = NULL;
+	int rc = start_reuse(e, j, st, &skip);
+
+	*started = false;
+	if (rc == FUOTA_OK && st->reuse_group_id > 0) {
+		rc = seng_job_start(e->store, st);
+		*started = rc == FUOTA_OK;
+		if (rc == FUOTA_ERR_CONFLICT)
+			rc = FUOTA_OK; /* taken meanwhile: a fresh group */
+	}
+	if (*started) {
+		log_msg(LOG_LVL_INFO, "job %lld: reuses multicast group %lld: %zu devices hold it",
+		        (long long)j->id, (long long)st->reuse_group_id, st->n_skip);
+		engine_job_event(e, j, "mc_reuse",
+		                 json_pack("{s:I, s:I, s:I}", "group",
+		                           (json_int_t)st->reuse_group_id, "devices_holding",
+		                           (json_int_t)st->n_skip, "frames_saved",
+		                           (json_int_t)st->frames_saved),
+		                 true);
+	}
+	st->reuse_group_id = 0;
+	st->skip = NULL;
+	st->n_skip = 0;
+	free(skip);
+	return rc;
+}
+
 int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 {
 	struct job_params_eng p;
@@ -128,7 +192,8 @@ int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 	uint8_t mc_key[16], box[16 + CBOX_OVERHEAD];
 	char aad[48];
 	struct seng_start st;
-	int rc = FUOTA_ERR_CRYPTO;
+	bool reused = false;
+	int rc;
 
 	if (why) {
 		log_msg(LOG_LVL_WARN, "job %lld: cannot start: %s", (long long)j->id, why);
@@ -145,6 +210,10 @@ int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 	st.adaptive = e->cfg.adaptive;
 	st.session_timeout = p.timeout;
 	st.now_ms = now_ms;
+	rc = start_reusing(e, j, &st, &reused);
+	if (rc != FUOTA_OK || reused)
+		goto started;
+	rc = FUOTA_ERR_CRYPTO;
 	/* A random McKey and McAddr per job; the McKey is stored only sealed. */
 	if (RAND_bytes(mc_key, sizeof(mc_key)) != 1)
 		goto out;
@@ -166,6 +235,7 @@ int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 		if (rc != FUOTA_ERR_CONFLICT)
 			break;
 	}
+started:
 	if (rc == FUOTA_OK) {
 		log_msg(LOG_LVL_INFO,
 		        "job %lld: started: %u fragments of %u bytes, %u parity, TimeOut %u",

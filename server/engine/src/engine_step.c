@@ -154,8 +154,7 @@ int engine_dev_pkg_version(struct engine *e, struct seng_dev *d, int package_id,
 	else if (package_id == FRAG_PACKAGE_ID)
 		d->ts004 = version;
 	if (d->step == ENGINE_STEP_PKG_VERSION && d->ts004 != 0 && d->ts005 != 0) {
-		rc = engine_dev_enter(e, d, ENGINE_STEP_PKG_VERSION, ENGINE_STEP_MC_SETUP, now_ms,
-		                      NULL);
+		rc = engine_dev_to_mc(e, d, ENGINE_STEP_PKG_VERSION, now_ms, NULL);
 		return rc == FUOTA_ERR_STATE ? FUOTA_OK : rc;
 	}
 	return FUOTA_OK;
@@ -172,4 +171,54 @@ enum dev_stack engine_dev_stack(const struct seng_dev *d)
 enum engine_step engine_cleanup_end(const struct seng_dev *d)
 {
 	return d->failed ? ENGINE_STEP_UNCONFIRMED : ENGINE_STEP_DONE;
+}
+
+int engine_dev_to_mc(struct engine *e, struct seng_dev *d, enum engine_step from, int64_t now_ms,
+                     enum engine_step *to)
+{
+	struct seng_dev_update up;
+	enum engine_step st = ENGINE_STEP_MC_SETUP;
+
+	seng_dev_update_init(&up);
+	/* The store marked it at the start: it holds the group the job reuses (mc_reuse_device). */
+	if (d->mc_reused && !d->mc_fell_back) {
+		st = ENGINE_STEP_FRAG_SETUP;
+		up.set_mc_group = true;
+		up.mc_version = d->ts005 >= 2 ? 2 : 1; /* as its McGroupSetupReq would have said */
+		up.last_answer = "{\"skipped\":\"McGroupSetupReq\",\"detail\":\"holds the group\"}";
+	}
+	if (to)
+		*to = st;
+	return engine_dev_enter(e, d, from, st, now_ms, &up);
+}
+
+bool engine_dev_keeps_group(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                            struct seng_dev_update *u)
+{
+	/* Only a device that verified the image keeps the group for the next job. */
+	if (!j->keep_mc_group || d->failed || j->mc_group_id <= 0)
+		return false;
+	if (seng_mc_keep(e->store, d->dev_eui, j->mc_group_id) != FUOTA_OK)
+		return false; /* not recorded: deleted as usual, a later job sets it up again */
+	u->cleanup_or |= 2;
+	d->cleanup_mask |= 2;
+	return true;
+}
+
+int engine_dev_mc_fall_back(struct engine *e, struct seng_dev *d, int64_t now_ms)
+{
+	struct seng_dev_update up;
+	int rc = seng_mc_keep(e->store, d->dev_eui, 0);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	log_msg(LOG_LVL_INFO,
+	        "job %lld device %s: McGroupUndefined: the group it was said to "
+	        "hold is set up in full",
+	        (long long)d->job_id, d->dev_eui);
+	seng_dev_update_init(&up);
+	up.fall_back = true;
+	up.last_answer = "{\"answer\":\"McClassSessionAns\",\"detail\":\"McGroupUndefined: "
+	                 "set up again\"}";
+	return engine_dev_enter(e, d, ENGINE_STEP_MC_SESSION, ENGINE_STEP_MC_SETUP, now_ms, &up);
 }

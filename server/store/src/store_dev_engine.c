@@ -22,7 +22,7 @@
 	"jd.mc_group_set, jd.block_received, jd.resync_sent, jd.cleanup_mask, "                   \
 	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), "                      \
 	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0), jd.block_reported, " \
-	"d.ts006_version "                                                                        \
+	"d.ts006_version, jd.mc_reused, jd.mc_fell_back "                                         \
 	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "         \
 	"jd.dev_eui "
 
@@ -59,6 +59,8 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	d->asked_ms = store_get_i64(r, row, k++);
 	d->block_reported = get_bool(r, row, k++);
 	d->ts006 = (int)store_get_i64(r, row, k++);
+	d->mc_reused = get_bool(r, row, k++);
+	d->mc_fell_back = get_bool(r, row, k++);
 }
 
 static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,
@@ -170,7 +172,8 @@ int seng_dev_active(struct store *s, const char *dev_eui, struct seng_dev *d)
 
 /* seng_dev_update's one statement: $1 job, $2 DevEUI, $3 the step it is in (NULL: a step text no
  * step names, matched against $23, every known one), $4 its new step (NULL: stays), $5..$22 the
- * fields of struct seng_dev_update in order. Answers how many rows it changed (0 or 1). */
+ * fields of struct seng_dev_update in order, $24 fall_back. Answers how many rows it changed (0 or
+ * 1). */
 static const char DEV_UPDATE_SQL[] =
         "WITH u AS (UPDATE job_device SET step = coalesce($4, step), "
         "  attempts = CASE WHEN $5 THEN 0 WHEN $6 THEN attempts + 1 ELSE attempts END, "
@@ -181,6 +184,7 @@ static const char DEV_UPDATE_SQL[] =
         "  mc_version = coalesce($12::smallint, mc_version), "
         "  session_cnt = coalesce($13::integer, session_cnt), "
         "  mc_group_set = mc_group_set OR $14, "
+        "  mc_reused = mc_reused AND NOT $24, mc_fell_back = mc_fell_back OR $24, "
         "  cleanup_mask = cleanup_mask | $15::smallint, "
         "  block_received = block_received OR $16, "
         "  block_reported = block_reported OR $22, "
@@ -212,7 +216,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, enum e
 {
 	char jid[24], dl[24], fv[24], mv[24], sc[24], cm[24], tts[24], fi[24], at[24], ak[24];
 	char *known = NULL;
-	const char *vals[23] = {store_i64(jid, job_id),
+	const char *vals[24] = {store_i64(jid, job_id),
 	                        dev_eui,
 	                        step_text(from),
 	                        step_text(u->to),
@@ -234,7 +238,8 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, enum e
 	                        u->if_attempts ? store_i64(at, u->attempts) : NULL,
 	                        u->set_asked ? store_i64(ak, u->asked_ms) : NULL,
 	                        b(u->set_block_reported),
-	                        NULL};
+	                        NULL,
+	                        b(u->fall_back)};
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
@@ -249,7 +254,7 @@ int seng_dev_update(struct store *s, int64_t job_id, const char *dev_eui, enum e
 		vals[22] = known;
 	}
 	c = store_acquire(s);
-	rc = store_run(c, DEV_UPDATE_SQL, 23, vals, &r);
+	rc = store_run(c, DEV_UPDATE_SQL, 24, vals, &r);
 
 	if (rc == FUOTA_OK && store_get_i64(r, 0, 0) != 1)
 		rc = FUOTA_ERR_STATE;

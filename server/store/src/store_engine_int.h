@@ -113,4 +113,9 @@ static inline int id_array(const uint32_t *ids, size_t n, char **out)
 	return store_array_end(&a, out);
 }
 
+/* store_mc_keep.c: seng_job_start's statements for a job that reuses group
+ * st->reuse_group_id, inside its transaction on c; v: START_ENGINE_SQL's parameters ($5..$11
+ * the session). FUOTA_ERR_CONFLICT when the group is not the tenant's or a live job uses it. */
+int store_mc_reuse_start(PGconn *c, const struct seng_start *st, const char *const *v);
+
 #endif

@@ -20,6 +20,7 @@
 	"'multicast_class', j.multicast_class, 'multicast_timeout_s', j.multicast_timeout_s, "   \
 	"'ping_slot_periodicity', j.ping_slot_periodicity, 'tx_power_dbm', j.tx_power_dbm, "     \
 	"'start_at', j.start_at, 'retry_of', j.retry_of, "                                       \
+	"'keep_multicast_group', j.keep_multicast_group, "                                       \
 	"'retries', (SELECT coalesce(json_agg(r.id ORDER BY r.id), '[]') FROM job r "            \
 	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
@@ -80,9 +81,10 @@ static const char JOB_CREATE_SQL[] =
         "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
         "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
-        "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm) "
+        "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm, "
+        "keep_multicast_group) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16::jsonb, cardinality($17::text[]), $18) RETURNING *), "
+        "$16::jsonb, cardinality($17::text[]), $18, $19) RETURNING *), "
         "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
         "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
         "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
@@ -121,7 +123,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	if (rc != FUOTA_OK)
 		return rc;
 	rc = FUOTA_ERR_IO;
-	const char *vals[18] = {store_i64(tid, tenant),
+	const char *vals[19] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
 	                        p->region,
@@ -138,7 +140,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        p->start_at[0] ? p->start_at : NULL,
 	                        j->plan_json,
 	                        array,
-	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL};
+	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL,
+	                        p->keep_multicast_group ? "true" : "false"};
 
 	c = store_acquire(s);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
@@ -154,7 +157,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = store_run_ex(c, JOB_CREATE_SQL, 18, vals, NULL, NULL, state, &r);
+	rc = store_run_ex(c, JOB_CREATE_SQL, 19, vals, NULL, NULL, state, &r);
 	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */

@@ -69,7 +69,8 @@ static const char JOB_LOAD_SQL[] =
         "e.padding, e.redundancy, e.redundancy_cap, coalesce(e.adaptive, false), "
         "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
         "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent, "
-        "coalesce(e.session_moves, 0) "
+        "coalesce(e.session_moves, 0), j.keep_multicast_group, coalesce(e.mc_reused, false), "
+        "coalesce(g.key_job_id, j.id), coalesce(g.fcnt, 0) "
         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
         "LEFT JOIN engine_job e ON e.job_id = j.id "
         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1";
@@ -137,6 +138,10 @@ static int engine_from_row(const PGresult *r, struct seng_job *j)
 	j->frames_sent = (uint32_t)store_get_i64(r, 0, k++);
 	j->frames_resent = (uint32_t)store_get_i64(r, 0, k++);
 	j->session_moves = (unsigned)store_get_i64(r, 0, k++);
+	j->keep_mc_group = get_bool(r, 0, k++);
+	j->mc_reused = get_bool(r, 0, k++);
+	j->mc_key_job_id = store_get_i64(r, 0, k++);
+	j->mc_fcnt = (uint32_t)store_get_i64(r, 0, k++);
 	return phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
 }
 
@@ -171,7 +176,7 @@ static const char START_ADDR_SQL[] =
         "WHERE g.mc_addr = $1 AND j.state IN ('pending', 'running', 'paused')";
 static const char START_ENGINE_SQL[] =
         "WITH g AS (INSERT INTO multicast_group (tenant_id, job_id, mc_addr, "
-        "  mc_key_box) VALUES ($2, $1, $3, decode($4, 'hex')) RETURNING id) "
+        "  mc_key_box, key_job_id) VALUES ($2, $1, $3, decode($4, 'hex'), $1) RETURNING id) "
         "INSERT INTO engine_job (job_id, mc_group_id, frag_size, nb_frag, padding, "
         "  redundancy, adaptive, redundancy_cap, session_timeout) "
         "SELECT $1, g.id, $5, $6, $7, $8, $9, $10, $11 FROM g";
@@ -223,9 +228,11 @@ int seng_job_start(struct store *s, const struct seng_start *st)
 	store_i64(to, st->session_timeout);
 	c = store_acquire(s);
 	rc = begin(c);
-	if (rc == FUOTA_OK)
+	if (rc == FUOTA_OK && st->reuse_group_id > 0)
+		rc = store_mc_reuse_start(c, st, v);
+	else if (rc == FUOTA_OK)
 		rc = start_addr_free(c, addr);
-	if (rc == FUOTA_OK)
+	if (rc == FUOTA_OK && st->reuse_group_id <= 0)
 		rc = store_run(c, START_ENGINE_SQL, 11, v, NULL);
 	if (rc == FUOTA_OK)
 		rc = store_run(c, START_STATE_SQL, 3, v3, NULL);

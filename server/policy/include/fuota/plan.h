@@ -34,6 +34,7 @@ struct job_params {
 	bool has_tx_power;            /* tx_power_dbm given (else: the sub-band's maximum) */
 	int tx_power_dbm;             /* EIRP of the multicast frames, at most the sub-band's */
 	char start_at[40];            /* RFC 3339 or "" */
+	bool keep_multicast_group;    /* no McGroupDeleteReq to the verified (fuota/mc_reuse.h) */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
 	                                          whoever decoded them (job_params_free) */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "fuota/engine_calc.h"
+#include "fuota/mc_reuse.h"
 #include "fuota/store.h"
 
 #define SENG_EUI_LEN 17
@@ -54,6 +55,11 @@ struct seng_job {
 	int64_t tx_end_ms;
 	uint32_t frames_sent, frames_resent;
 	unsigned session_moves; /* times the session start was moved (engine.c phase_session) */
+	/* Multicast group reuse (fuota/mc_reuse.h, store_mc_keep.c) */
+	bool keep_mc_group;    /* job.keep_multicast_group: no McGroupDeleteReq to the verified */
+	bool mc_reused;        /* the group came from an earlier job */
+	int64_t mc_key_job_id; /* the job id the McKey box was sealed with (its associated data) */
+	uint32_t mc_fcnt;      /* the group's next FCnt */
 };
 
 void seng_job_free(struct seng_job *j);
@@ -95,6 +101,13 @@ struct seng_start {
 	bool adaptive;
 	uint8_t session_timeout;
 	int64_t now_ms;
+	/* > 0: the job reuses this group of the tenant instead (mc_addr and the box unused); its
+	 * devices in skip (n_skip DevEUIs) hold it and skip McGroupSetupReq (job_device.mc_reused).
+	 * FUOTA_ERR_CONFLICT when a pending, running or paused job uses the group. */
+	int64_t reuse_group_id;
+	const char (*skip)[SENG_EUI_LEN];
+	size_t n_skip;
+	uint64_t frames_saved; /* with reuse: the plan's multicast_reuse.frames_saved */
 };
 STORE_MUST_CHECK int seng_job_start(struct store *s, const struct seng_start *st);
 
@@ -226,7 +239,9 @@ struct seng_dev {
 	/* v2 FragDataBlockReceivedReq without MICError (block_received is also set by a round
 	 * that judged it done, provisionally) */
 	bool block_reported;
-	int ts006; /* device.ts006_version: 1 when it has TS006 Firmware Management */
+	int ts006;         /* device.ts006_version: 1 when it has TS006 Firmware Management */
+	bool mc_reused;    /* held the job's group from an earlier job: no McGroupSetupReq */
+	bool mc_fell_back; /* said McGroupUndefined after a reuse: set up in full since */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
@@ -265,6 +280,7 @@ struct seng_dev_update {
 	int frag_index;               /* >= 0: set; -1 unchanged */
 	int session_cnt;              /* >= 0: set; -1 unchanged */
 	bool set_mc_group;
+	bool fall_back;      /* mc_reused off, mc_fell_back on: the device is set up in full */
 	unsigned cleanup_or; /* OR into cleanup_mask */
 	bool set_block_received;
 	bool set_block_reported; /* the device's own block report (implies nothing else) */
@@ -428,5 +444,21 @@ struct seng_paused {
 };
 STORE_MUST_CHECK int seng_dev_paused_session(struct store *s, const char *dev_eui,
                                              struct seng_paused *out);
+
+/* ---- multicast groups kept across jobs (store_mc_keep.c) --------------------------------- */
+
+/* A device of a job that holds a multicast group of the job's tenant from an earlier job. */
+struct seng_mc_held {
+	char dev_eui[SENG_EUI_LEN];
+	int64_t group_id;
+};
+/* The devices of job_id that hold a group (*devs) and those groups, with their holders among
+ * the job's devices, busy (a live job other than job_id uses it), key_ok, fcnt (*groups): the
+ * facts mc_reuse_pick decides on. Both malloc'd (free()), NULL when none. */
+STORE_MUST_CHECK int seng_mc_held(struct store *s, int64_t job_id, struct seng_mc_held **devs,
+                                  size_t *n_devs, struct mc_reuse_group **groups, size_t *n_groups);
+/* dev_eui now holds group_id under McGroupID 0 (group_id > 0), or holds no group the engine
+ * knows of (0: after a McGroupSetupReq or McGroupDeleteReq it answered). */
+STORE_MUST_CHECK int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id);
 
 #endif

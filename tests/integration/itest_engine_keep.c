@@ -1,0 +1,284 @@
+/* Reuse of a multicast group across jobs (issue 14, ChirpStack issue 1030), the job engine
+ * against a real PostgreSQL with fuota-sim's device model (which keeps its groups across
+ * sessions and refuses a multicast FCnt at or below the last one it took):
+ *
+ *   keep and reuse      a job with keep_multicast_group sends no McGroupDeleteReq to the
+ *                       devices that verified; the next job reuses the group: no
+ *                       McGroupSetupReq to them, one to the device that lacks it (minMcFCount
+ *                       above the first job's frames), its FCnts continue above the first's,
+ *                       its plan says the frames saved, every device verifies
+ *   undefined group     a device that lost the group answers the session request with
+ *                       McGroupUndefined: it is set up in full and verifies
+ *   failed device       a device that fails in a job on a kept group no longer holds it
+ *   busy group          a kept group is one job's at a time: another job is not started on it
+ *   default             without the option every job sets up its group and deletes it
+ *
+ * The helpers are in itest_engine_lib.c.
+ * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
+#include "fuota/mc_reuse.h"
+#include "fuota/store_engine.h"
+#include "itest_engine_lib.h"
+
+static int64_t keep_job(size_t first, size_t count)
+{
+	int64_t job = add_job(first, count, 3);
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "UPDATE job SET keep_multicast_group = true WHERE id = %lld",
+	         (long long)job);
+	db_exec(sql);
+	return job;
+}
+
+static long long job_fcnt(const char *agg, int64_t job)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT %s(fcnt) FROM engine_tx WHERE job_id = %lld", agg,
+	         (long long)job);
+	return db_count(sql);
+}
+
+/* Job 1 (devices 0 and 1) keeps its group; job 2 (devices 0, 1, 2) reuses it. */
+static void test_keep_and_reuse(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2;
+	char st[32], *json;
+	json_t *plan, *root;
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000a01", 0x31, 2);
+	add_dev("0000000000000a02", 0x32, 1);
+	add_dev("0000000000000a03", 0x33, 2);
+	e = new_engine("itest-a", false);
+	job1 = keep_job(0, 2);
+	json = job_get(job1);
+	plan = json_loads(json, 0, NULL);
+	free(json);
+	assert_true(json_is_true(json_object_get(plan, "keep_multicast_group")));
+	json_decref(plan);
+	run(e, job1, 2000, 0);
+	assert_string_equal(job_state(job1, st, sizeof(st)), "succeeded");
+	for (size_t i = 0; i < 2; i++) {
+		assert_image(&T.devs[i]);
+		assert_int_equal(T.devs[i].m.rep.counts.mc_setup, 1);
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 0);
+		assert_true(T.devs[i].m.groups[0].defined);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 2);
+
+	job2 = keep_job(0, 3);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_all_done(job2, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_image(&T.devs[i]);
+		/* the holders got no second McGroupSetupReq; device 2 its first */
+		assert_int_equal(T.devs[i].m.rep.counts.mc_setup, 1);
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 0); /* job 2 keeps it too */
+		assert_int_equal(T.devs[i].m.rep.counts.malformed, 0);
+	}
+	/* The holders skipped the setup, their TS005 version recorded all the same. */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_version IS NULL"), 0);
+	/* One group for both jobs, its counter going on above job 1's frames. */
+	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 1);
+	assert_true(job_fcnt("min", job2) > job_fcnt("max", job1));
+	/* Device 2 was set up with minMcFCount above job 1's frames, the holders kept theirs. */
+	assert_true(T.devs[2].m.groups[0].min_fcnt > (uint32_t)job_fcnt("max", job1));
+	assert_int_equal(T.devs[0].m.groups[0].min_fcnt, 0);
+	assert_true(T.devs[0].m.groups[0].last_fcnt == (uint32_t)job_fcnt("max", job2));
+	json = job_get(job2);
+	root = json_loads(json, 0, NULL);
+	free(json);
+	plan = json_object_get(root, "plan");
+	assert_non_null(plan);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(plan, "multicast_reuse"), "devices_holding")),
+	                 2);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(plan, "multicast_reuse"), "frames_saved")),
+	                 2);
+	json_decref(root);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 3);
+	engine_destroy(e);
+}
+
+/* A fresh world of two v2 devices (DevEUIs prefix01, prefix02) that hold the group of a first
+ * job with keep_multicast_group, run by *e. */
+static void kept_pair(const char *prefix, uint8_t key_byte, struct engine **e)
+{
+	char eui[2][17], st[32];
+	int64_t job;
+
+	fresh_db();
+	for (int i = 0; i < 2; i++) {
+		snprintf(eui[i], sizeof(eui[i]), "%s%02d", prefix, i + 1);
+		add_dev(eui[i], (uint8_t)(key_byte + i), 2);
+	}
+	*e = new_engine("itest-a", false);
+	job = keep_job(0, 2);
+	run(*e, job, 2000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+}
+
+/* Device 1 lost the group it was recorded as holding (a reboot): McGroupUndefined, then a full
+ * setup in job 2. */
+static void test_undefined_group_falls_back(void **state)
+{
+	struct engine *e;
+	int64_t job2;
+	char st[32];
+	json_t *devs;
+
+	(void)state;
+	kept_pair("0000000000000b", 0x41, &e);
+	memset(&T.devs[1].m.groups[0], 0, sizeof(T.devs[1].m.groups[0]));
+	job2 = keep_job(0, 2);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_all_done(job2, 2);
+	assert_image(&T.devs[0]);
+	assert_image(&T.devs[1]);
+	assert_int_equal(T.devs[0].m.rep.counts.mc_setup, 1);
+	assert_int_equal(T.devs[1].m.rep.counts.mc_setup, 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_fell_back"), 1);
+	devs = job_devices(job2);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	json_decref(devs);
+	/* job 2 keeps too: both hold the group again, no delete sent */
+	assert_int_equal(T.devs[0].m.rep.counts.mc_delete, 0);
+	assert_int_equal(T.devs[1].m.rep.counts.mc_delete, 0);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 2);
+	engine_destroy(e);
+}
+
+/* A device that fails in a job on a kept group is told to delete it and is no longer recorded
+ * as holding it; the one that verified keeps it. */
+static void test_failed_device_forgets(void **state)
+{
+	struct engine *e;
+	int64_t job2;
+	char st[32];
+
+	(void)state;
+	kept_pair("0000000000000e", 0x71, &e);
+	T.devs[1].m.cfg.lose_frags = UINT32_MAX; /* hears none of job 2's frames */
+	job2 = keep_job(0, 2);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'failed'"), 1);
+	assert_int_equal(T.devs[1].m.rep.counts.mc_delete, 1);
+	assert_false(T.devs[1].m.groups[0].defined);
+	assert_true(T.devs[0].m.groups[0].defined);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL AND dev_eui = '0000000000000e01'"),
+	                 1);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 1);
+	engine_destroy(e);
+}
+
+/* A kept group is one job's at a time: while a job runs on it, the store calls it busy and
+ * refuses to start another job on it (that job gets a fresh group). */
+static void test_busy_group(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2, job3;
+	struct seng_mc_held *devs = NULL;
+	struct mc_reuse_group *g = NULL;
+	size_t n_devs = 0, n_g = 0;
+	struct seng_start st;
+	const char skip[1][SENG_EUI_LEN] = {"0000000000000d01"};
+	char state_[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000d01", 0x61, 2);
+	e = new_engine("itest-a", false);
+	job1 = keep_job(0, 1);
+	run(e, job1, 2000, 0);
+	assert_string_equal(job_state(job1, state_, sizeof(state_)), "succeeded");
+	engine_destroy(e);
+	job2 = add_job(0, 1, 3);
+	job3 = add_job(0, 1, 3);
+	assert_int_equal(seng_mc_held(T.store, job2, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(n_devs, 1);
+	assert_int_equal(n_g, 1);
+	assert_false(g[0].busy);
+	assert_true(g[0].key_ok);
+	assert_int_equal(mc_reuse_pick(g, n_g), devs[0].group_id);
+	memset(&st, 0, sizeof(st));
+	st.job_id = job2;
+	st.tenant = 1;
+	st.frag_size = FRAG_SIZE;
+	st.nb_frag = 20;
+	st.redundancy = st.redundancy_cap = 3;
+	st.session_timeout = 7;
+	st.reuse_group_id = g[0].id;
+	st.skip = skip;
+	st.n_skip = 1;
+	assert_int_equal(seng_job_start(T.store, &st), FUOTA_OK);
+	free(devs);
+	free(g);
+	/* job 2 runs on it: busy for job 3, not picked, and refused if asked */
+	assert_int_equal(seng_mc_held(T.store, job3, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(n_g, 1);
+	assert_true(g[0].busy);
+	assert_int_equal(mc_reuse_pick(g, n_g), 0);
+	st.job_id = job3;
+	assert_int_equal(seng_job_start(T.store, &st), FUOTA_ERR_CONFLICT);
+	assert_string_equal(job_state(job3, state_, sizeof(state_)), "pending");
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 1);
+	free(devs);
+	free(g);
+}
+
+/* Without the option: a group per job, set up and deleted each time. */
+static void test_default_unchanged(void **state)
+{
+	struct engine *e;
+	int64_t job1, job2;
+	char st[32];
+
+	(void)state;
+	fresh_db();
+	add_dev("0000000000000c01", 0x51, 2);
+	e = new_engine("itest-a", false);
+	job1 = add_job(0, 1, 3);
+	run(e, job1, 2000, 0);
+	job2 = add_job(0, 1, 3);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_int_equal(T.devs[0].m.rep.counts.mc_setup, 2);
+	assert_int_equal(T.devs[0].m.rep.counts.mc_delete, 2);
+	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 2);
+	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
+	                          "NULL"),
+	                 0);
+	engine_destroy(e);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_keep_and_reuse),
+	        cmocka_unit_test(test_undefined_group_falls_back),
+	        cmocka_unit_test(test_failed_device_forgets),
+	        cmocka_unit_test(test_busy_group),
+	        cmocka_unit_test(test_default_unchanged),
+	};
+
+	return itest_engine_main(argc, argv, "itest_engine_keep", tests,
+	                         sizeof(tests) / sizeof(tests[0]));
+}
