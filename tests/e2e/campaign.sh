@@ -153,7 +153,9 @@ cellular_gw_start() {
 	CELL_PIDS+=($!)
 	GW_UDP_PORT=
 	for _ in $(seq 100); do
-		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$CP_DIR/gw.log")
+		# The shell behind & may not have opened gw.log yet.
+		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+			"$CP_DIR/gw.log" 2>/dev/null || true)
 		[ -n "$GW_UDP_PORT" ] && return 0
 		sleep 0.1
 	done
