@@ -39,5 +39,5 @@ if(TARGET fuotad AND TARGET fuota-sim AND NOT FUOTA_SANITIZE)
            COMMAND ${CMAKE_SOURCE_DIR}/scripts/chaos.sh --quick --campaigns 2 --kills 4
                    --devices 12 --v2-fraction 1 --seed 7 --services-early --bin $<TARGET_FILE_DIR:fuotad>
                    --dir /tmp/fuota-chaos-${chaos_hash})
-  set_tests_properties(e2e.chaos-short PROPERTIES LABELS "e2e;chaos" TIMEOUT 400)
+  set_tests_properties(e2e.chaos-short PROPERTIES LABELS "e2e;chaos;campaign" TIMEOUT 400)
 endif()
