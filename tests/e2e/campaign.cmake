@@ -23,7 +23,7 @@ if(TARGET fuotad AND TARGET fuota-sim AND DEFINED FUOTA_ITEST_ENV)
              COMMAND ${campaign_sh} ${scenario} $<TARGET_FILE_DIR:fuotad> ${FUOTA_ITEST_ENV}
                      ${CMAKE_CURRENT_BINARY_DIR}/work/campaigns)
     set_tests_properties(e2e.campaign-${scenario} PROPERTIES FIXTURES_REQUIRED fuota_stack
-                         LABELS "e2e;campaign" TIMEOUT 480)
+                         LABELS "e2e;campaign;waits" TIMEOUT 480)
   endforeach()
 endif()
 
@@ -39,5 +39,6 @@ if(TARGET fuotad AND TARGET fuota-sim AND NOT FUOTA_SANITIZE)
            COMMAND ${CMAKE_SOURCE_DIR}/scripts/chaos.sh --quick --campaigns 2 --kills 4
                    --devices 12 --v2-fraction 1 --seed 7 --services-early --bin $<TARGET_FILE_DIR:fuotad>
                    --dir /tmp/fuota-chaos-${chaos_hash})
-  set_tests_properties(e2e.chaos-short PROPERTIES LABELS "e2e;chaos;campaign" TIMEOUT 400)
+  set_tests_properties(e2e.chaos-short PROPERTIES LABELS "e2e;chaos;campaign;waits" TIMEOUT 400
+                       COST 100)
 endif()
