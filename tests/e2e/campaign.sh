@@ -254,6 +254,8 @@ scenario_multi_gw() { # sanitize
 	check "job succeeded: 11 devices done, the silent one failed" \
 		'.state == "succeeded" and .devices == 12 and .updated == 11 and .failed == 1' \
 		"$CP_DIR/summary.json"
+	check "the simulator reported on all 12 devices" '(.devices | length) == 12' \
+		"$CP_DIR/report.json"
 	check "the silent device failed: no answer" \
 		'.[5].step == "failed" and (.[5].reason | test("no answer"))' "$CP_DIR/joined.json"
 	check "the others done, decoded and verified (SHA-256 and v2 MIC)" \
@@ -263,16 +265,29 @@ scenario_multi_gw() { # sanitize
 	sessions_logged 1
 }
 
-# TS004 v1 and v2 devices in one job behind 3 gateways (each device heard by 2), 5 % loss,
-# adaptive parity on top of 3 fixed frames: one fragmentation session per version on the one
-# multicast group; every device, of either version, rebuilds the exact image and ignores the
-# other session's fragments.
-scenario_mixed() { # sanitize
-	CP_ADAPTIVE=1
+# TS004 v1 and v2 devices in one job, no loss, fixed parity: one fragmentation session per
+# version on the one multicast group; every device, of either version, rebuilds the exact image
+# and ignores the other session's fragments.
+scenario_mixed() {
 	start mixed
-	fleet 3000 --devices 8 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
-		"${SIM_COMMON[@]}" --seed 13
-	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_attempts: 3}')" 300
+	fleet 3000 --devices 8 --v2-fraction 0.5 "${SIM_COMMON[@]}" --seed 13
+	run_job "$(job_body "$FW" '{}')" 240
+	mixed_checks 8
+}
+
+# The same behind 3 gateways (each device heard by 2), 5 % loss, uplinks every 2 s, adaptive parity
+# on top of 3 fixed frames.
+scenario_mixed_adaptive() { # sanitize
+	CP_ADAPTIVE=1
+	start mixedadaptive
+	fleet 3000 --devices 6 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
+		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed 11
+	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_timeout_s: 6, unicast_attempts: 3,
+		data_rate: 5}')" 300
+	mixed_checks 6
+}
+
+mixed_checks() { # N: the devices of a v1 + v2 job
 	joined
 	# v1 and v2 parity rows differ: fuotad runs one fragmentation session per version on the
 	# job's one multicast group, so every device rebuilds the image with its own code.
@@ -280,8 +295,10 @@ scenario_mixed() { # sanitize
 		v2: ([.[] | select(.sim.packages.ts004 == 2)] | length)}' "$CP_DIR/joined.json" \
 		>"$CP_DIR/groups.json"
 	check "both versions in the fleet" '.v1 > 0 and .v2 > 0' "$CP_DIR/groups.json"
+	check "the simulator reported on all $1 devices" "(.devices | length) == $1" \
+		"$CP_DIR/report.json"
 	check "job succeeded, every device done" \
-		'.state == "succeeded" and .devices == 8 and .updated == 8' "$CP_DIR/summary.json"
+		".state == \"succeeded\" and .devices == $1 and .updated == $1" "$CP_DIR/summary.json"
 	check "every device verified (v2 with its MIC), no MIC or FCnt rejection" \
 		'all(.[]; .sim.decoded == true and .sim.sha256_ok == true and .sim.failed != true and
 		 (.sim.packages.ts004 == 1 or .sim.mic_ok == true) and
