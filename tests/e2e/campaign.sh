@@ -172,7 +172,64 @@ sessions_logged() { # N: the job's estimate event (GET .../events) names N fragm
 }
 
 # The scenarios. Each sets up its fleet and job with the helpers above and checks what it is
-# about; after it, fuotad must stop cleanly.
+# about; after it, fuotad must stop cleanly. ctest starts them in this order when it has no
+# timings yet (a clean build): the longest first.
+
+# Class B ping slots: every frame on a ping slot of the devices' group, inside their session.
+scenario_class_b() {
+	start classb
+	fleet 1000 --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" --seed 14
+	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
+	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
+	joined
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
+	check "class B devices, every frame inside their session" \
+		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
+		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
+	check "every frame on one of the devices' ping slots" \
+		'all(.[]; .sim.frames.off_slot == 0 and .sim.frames.accepted > 0)' "$CP_DIR/joined.json"
+}
+
+# TS004 v1 and v2 devices in one job (as mixed below) behind 3 gateways (each device heard by 2),
+# 5 % loss, uplinks every 2 s, adaptive parity on top of 3 fixed frames: two sessions, every
+# device rebuilds the exact image and ignores the other session's fragments.
+scenario_mixed_adaptive() { # sanitize
+	CP_ADAPTIVE=1
+	start mixedadaptive
+	fleet 3000 --devices 6 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
+		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed 11
+	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_timeout_s: 6, unicast_attempts: 3,
+		data_rate: 5}')" 300
+	mixed_checks 6
+}
+
+# 20 % of the class A downlinks lost (3 attempts): every device verified, or failed for a
+# request the simulator shows it lost on every attempt.
+scenario_unicast_loss() {
+	start unicastloss
+	fleet 2000 --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 --seed 18
+	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
+	joined
+	check "the network lost unicast downlinks (about one in five)" \
+		'.summary.unicast_lost > 0 and ([.devices[].unicast.lost] | add) ==
+		 .summary.unicast_lost' "$CP_DIR/report.json"
+	check "job ended with every device done or failed" \
+		'.state == "succeeded" and .devices == 20 and .updated + .failed == 20 and
+		 .updated > 0' "$CP_DIR/summary.json"
+	check "every done device verified its image" \
+		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
+	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
+	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
+	# shellcheck disable=SC2016 # $c is a jq variable
+	check "every failed device: no answer after 3 attempts, and the simulator lost that request
+		 3 times" \
+		'all(.[] | select(.step != "done"); .step == "failed" and
+		 (.reason | test("^[A-Za-z]+: no answer after 3 attempts")) and
+		 ((.reason | split(":")[0]) as $c |
+		  [.sim.unicast.lost_requests[] | select(.command == $c)] | length >= 3))' \
+		"$CP_DIR/joined.json"
+}
 
 # TS004 v1 class C, no loss, fixed redundancy: every device verified; fuota-sim --until-done exits
 # by itself once fuotad is done, every cleanup answered.
@@ -275,18 +332,6 @@ scenario_mixed() {
 	mixed_checks 8
 }
 
-# The same behind 3 gateways (each device heard by 2), 5 % loss, uplinks every 2 s, adaptive parity
-# on top of 3 fixed frames.
-scenario_mixed_adaptive() { # sanitize
-	CP_ADAPTIVE=1
-	start mixedadaptive
-	fleet 3000 --devices 6 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
-		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed 11
-	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_timeout_s: 6, unicast_attempts: 3,
-		data_rate: 5}')" 300
-	mixed_checks 6
-}
-
 mixed_checks() { # N: the devices of a v1 + v2 job
 	joined
 	# v1 and v2 parity rows differ: fuotad runs one fragmentation session per version on the
@@ -307,49 +352,6 @@ mixed_checks() { # N: the devices of a v1 + v2 job
 	check "every device heard the other session's fragments and ignored them" \
 		'all(.[]; .sim.frames.other_session > 0)' "$CP_DIR/joined.json"
 	sessions_logged 2
-}
-
-# Class B ping slots: every frame on a ping slot of the devices' group, inside their session.
-scenario_class_b() {
-	start classb
-	fleet 1000 --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" --seed 14
-	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
-	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
-	joined
-	check "job succeeded, every device done and verified" \
-		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
-	check "class B devices, every frame inside their session" \
-		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
-		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
-	check "every frame on one of the devices' ping slots" \
-		'all(.[]; .sim.frames.off_slot == 0 and .sim.frames.accepted > 0)' "$CP_DIR/joined.json"
-}
-
-# 20 % of the class A downlinks lost (3 attempts): every device verified, or failed for a
-# request the simulator shows it lost on every attempt.
-scenario_unicast_loss() {
-	start unicastloss
-	fleet 2000 --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 --seed 18
-	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
-	joined
-	check "the network lost unicast downlinks (about one in five)" \
-		'.summary.unicast_lost > 0 and ([.devices[].unicast.lost] | add) ==
-		 .summary.unicast_lost' "$CP_DIR/report.json"
-	check "job ended with every device done or failed" \
-		'.state == "succeeded" and .devices == 20 and .updated + .failed == 20 and
-		 .updated > 0' "$CP_DIR/summary.json"
-	check "every done device verified its image" \
-		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
-	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
-	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
-	# shellcheck disable=SC2016 # $c is a jq variable
-	check "every failed device: no answer after 3 attempts, and the simulator lost that request
-		 3 times" \
-		'all(.[] | select(.step != "done"); .step == "failed" and
-		 (.reason | test("^[A-Za-z]+: no answer after 3 attempts")) and
-		 ((.reason | split(":")[0]) as $c |
-		  [.sim.unicast.lost_requests[] | select(.command == $c)] | length >= 3))' \
-		"$CP_DIR/joined.json"
 }
 
 # A device that never answers and one with a wrong key: failed with their reasons, the others
