@@ -1,59 +1,29 @@
 #!/usr/bin/env bash
-# Firmware campaigns end to end: fuotad (REST API + job engine) and fuota-sim (network server
-# integration, gateways, devices) on a real mosquitto and a real PostgreSQL, driven through the
-# REST API like an operator would (scripts/campaign-lib.sh). Each scenario asserts on the
+# Firmware campaigns end to end, the one harness for them: fuotad (REST API + job engine) and
+# fuota-sim (network server integration, gateways, devices) on a real mosquitto and a real
+# PostgreSQL, driven through the REST API like an operator would (scripts/campaign-lib.sh, shared
+# with `./fuota demo`, `./fuota chaos` and `./fuota bench campaign`). Each scenario asserts on the
 # simulator's per-device report (what the devices rebuilt) and on the job's final state read back
 # through the API.
 #
 #   tests/e2e/campaign.sh SCENARIO BIN_DIR SERVICES_ENV WORKDIR
+#   tests/e2e/campaign.sh --list        the scenarios, "NAME" or "NAME sanitize", one a line
 #
 # BIN_DIR holds fuotad and fuota-sim; SERVICES_ENV is scripts/stack.sh's services.env of the
-# integration fixture (its PostgreSQL; each scenario makes its own database and runs its own
-# fuotad). Scenarios:
-#   v1            TS004 v1 class C, no loss, fixed redundancy: every device verified; fuota-sim
-#                 --until-done exits by itself once fuotad is done, every cleanup answered
-#   v2-adaptive   TS004 v2 class C, 10 % loss, adaptive redundancy: every device verified
-#   mixed         v1 and v2 devices in one job (one fragmentation session per version): every
-#                 device verified
-#   class-b       class B ping slots: every frame on a ping slot of the devices' group
-#   unicast-loss  20 % of the class A downlinks lost (3 attempts): every device verified, or
-#                 failed for a request the simulator shows it lost on every attempt
-#   misbehave     a device that never answers and one with a wrong key: failed with their
-#                 reasons, the others verified
-#   loramac-node  TS004 v1 devices that answer FragSessionStatusReq as LoRaMac-node does (last
-#                 counter seen, uncoded fragments lost so far), with loss, fixed parity and
-#                 TS006: every device verified and done, those that lost uncoded fragments
-#                 after DevUpgradeImageReq (issue 16)
-#   loramac-node-adaptive  the same with adaptive redundancy in rounds and without TS006: those
-#                 devices end unconfirmed, none failed
-#   lbm-missing   TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa
-#                 Basics Modem does: every device verified, none failed
-#   lbm-resync    TS004 v2 devices whose clock is LoRa Basics Modem's (synchronised only when
-#                 forced, AppTimeReq 6-10 s after ForceDeviceResyncReq): fuotad resyncs them
-#                 and asks the session again after it; every device verified, none failed
-#   kill          fuotad killed with SIGKILL during the transmission and restarted: the job
-#                 completes and no FCnt is used twice
-#   broker        the broker (a private one, on the same port) restarted during the transmission
-#   clocksync     AppTimeReq answered for devices outside any job (registered or not)
-#   demo          `./fuota demo --json` on a few devices (its own private stack)
-#   gw-cellular   the gateway behind fuota-gw and the SARA-R5 simulator: fuota-sim's gateway is
-#                 a Semtech UDP packet forwarder, fuota-gw carries its events and fuotad's
-#                 multicast frames over the simulator's TCP socket (paced at 115200 bit/s):
-#                 every device verified, every frame a PULL_RESP answered by a TX_ACK
-#   gw-coverage   the same, and the modem loses its registration mid-campaign for 8 s (the PDP
-#                 context with it): every device verified, no uplink lost (fuota-gw's queue
-#                 empty again, none dropped), the backhaul back on a new session
-#   gw-update-api a modem update (uart, time-scaled install) POSTed to fuotad's REST API with no
-#                 session near: fuotad publishes the command, fuota-gw runs it, the update ends
-#                 done with firmware before and after, the gateway list shows the new firmware
-#                 and no update; the backhaul dropped for the install and every uplink the
-#                 forwarder sent reached the broker afterwards, in order, none lost; the APN is
-#                 restored
-#   gw-update-session  the same POSTed while a job through the gateway is under way: refused
-#                 (409) while its session has no fixed start, then planned after the session
-#                 window fuotad tells the gateway and its guard, with a note; cancelled
+# integration fixture (its PostgreSQL; each scenario makes its own database, MQTT topics and
+# fuotad, so that scenarios run side by side).
+#
+# A scenario is a function `scenario_NAME` below (a dash in the test name is an underscore in the
+# function's), with a comment above it saying what it asserts. tests/e2e/campaign.cmake registers
+# one ctest `e2e.campaign-NAME` per function (CMake re-reads this file when it changes); a
+# function whose opening line ends in `# sanitize` runs in the ASan+UBSan build too.
 set -euo pipefail
 
+if [ "${1:-}" = --list ]; then
+	sed -n 's/^scenario_\([a-z0-9_]*\)() {\( # \(sanitize\)\)\{0,1\}$/\1 \3/p' "${BASH_SOURCE[0]}" |
+		tr _ - | sed 's/ $//'
+	exit 0
+fi
 SCENARIO=${1:?scenario}
 BIN=${2:?bin dir}
 SERVICES_ENV=${3:?services env}
@@ -89,6 +59,7 @@ check() { # DESCRIPTION JQ_FILTER FILE: the filter must print true
 }
 
 CELL_PIDS=()
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	for p in "${CELL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	cp_cleanup
@@ -188,7 +159,7 @@ cellular_gw_start() {
 	CELL_PIDS+=($!)
 	GW_UDP_PORT=
 	for _ in $(seq 100); do
-		# the background shell may not have opened gw.log yet
+		# The shell behind & may not have opened gw.log yet.
 		GW_UDP_PORT=$(sed -n 's/^fuota-gw: listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 			"$CP_DIR/gw.log" 2>/dev/null || true)
 		[ -n "$GW_UDP_PORT" ] && return 0
@@ -275,10 +246,77 @@ gw_update_post() { # [CURL ARGS...]: POSTs the uart update of the package; the a
 		-d "{\"method\":\"uart\",\"package\":\"$CP_DIR/delta.upd\",\"image_size\":4064}" "$@"
 }
 
-cp_services_load "$SERVICES_ENV" || exit 1
+sessions_logged() { # N: the job's estimate event (GET .../events) names N fragmentation sessions
+	cp_curl GET "/api/v1/jobs/$JOB/events?limit=500" >"$CP_DIR/job-events.json" ||
+		fail "no event list"
+	check "the job's estimate logged $1 fragmentation session(s), once" \
+		"[.items[].data.sessions | arrays] | length == 1 and (.[0] | length) == $1" \
+		"$CP_DIR/job-events.json"
+}
 
-case $SCENARIO in
-v1)
+# The scenarios. Each sets up its fleet and job with the helpers above and checks what it is
+# about; after it, fuotad must stop cleanly. ctest starts them in this order when it has no
+# timings yet (a clean build): the longest first.
+
+# Class B ping slots: every frame on a ping slot of the devices' group, inside their session.
+scenario_class_b() {
+	start classb
+	fleet 1000 --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" --seed 14
+	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
+	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
+	joined
+	check "job succeeded, every device done and verified" \
+		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
+	check "class B devices, every frame inside their session" \
+		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
+		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
+	check "every frame on one of the devices' ping slots" \
+		'all(.[]; .sim.frames.off_slot == 0 and .sim.frames.accepted > 0)' "$CP_DIR/joined.json"
+}
+
+# TS004 v1 and v2 devices in one job (as mixed below) behind 3 gateways (each device heard by 2),
+# 5 % loss, uplinks every 2 s, adaptive parity on top of 3 fixed frames: two sessions, every
+# device rebuilds the exact image and ignores the other session's fragments.
+scenario_mixed_adaptive() { # sanitize
+	CP_ADAPTIVE=1
+	start mixedadaptive
+	fleet 3000 --devices 6 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
+		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed 11
+	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_timeout_s: 6, unicast_attempts: 3,
+		data_rate: 5}')" 300
+	mixed_checks 6
+}
+
+# 20 % of the class A downlinks lost (3 attempts): every device verified, or failed for a
+# request the simulator shows it lost on every attempt.
+scenario_unicast_loss() {
+	start unicastloss
+	fleet 2000 --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 --seed 18
+	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
+	joined
+	check "the network lost unicast downlinks (about one in five)" \
+		'.summary.unicast_lost > 0 and ([.devices[].unicast.lost] | add) ==
+		 .summary.unicast_lost' "$CP_DIR/report.json"
+	check "job ended with every device done or failed" \
+		'.state == "succeeded" and .devices == 20 and .updated + .failed == 20 and
+		 .updated > 0' "$CP_DIR/summary.json"
+	check "every done device verified its image" \
+		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
+	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
+	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
+	# shellcheck disable=SC2016 # $c is a jq variable
+	check "every failed device: no answer after 3 attempts, and the simulator lost that request
+		 3 times" \
+		'all(.[] | select(.step != "done"); .step == "failed" and
+		 (.reason | test("^[A-Za-z]+: no answer after 3 attempts")) and
+		 ((.reason | split(":")[0]) as $c |
+		  [.sim.unicast.lost_requests[] | select(.command == $c)] | length >= 3))' \
+		"$CP_DIR/joined.json"
+}
+
+# TS004 v1 class C, no loss, fixed redundancy: every device verified; fuota-sim --until-done exits
+# by itself once fuotad is done, every cleanup answered.
+scenario_v1() {
 	start v1
 	fleet 3000 --devices 6 --v2-fraction 0 "${SIM_COMMON[@]}" --seed 11 \
 		--until-done --timeout 400
@@ -306,8 +344,11 @@ v1)
 		'all(.[]; .sim.packages.ts004 == 1 and .sim.frames.mic_failures == 0 and
 		 .sim.frames.fcnt_rejected == 0 and .sim.fragments.missing == 0 and
 		 .sim.mic_ok == null)' "$CP_DIR/joined.json"
-	;;
-v2-adaptive)
+}
+
+# TS004 v2 class C, 10 % loss, adaptive redundancy: every device verified, the parity sent sized
+# from the answers.
+scenario_v2_adaptive() { # sanitize
 	CP_ADAPTIVE=1
 	start v2a
 	fleet 8000 --devices 8 --v2-fraction 1 --loss 0.1 "${SIM_COMMON[@]}" --seed 12
@@ -334,11 +375,47 @@ v2-adaptive)
 		'{sent: $s[0].frames_sent, needed: $r[0].summary.frames_needed}' >"$CP_DIR/oracle.json"
 	check "adaptive parity: at most 12 frames beyond the oracle" \
 		'.needed > 0 and .sent >= .needed and .sent <= .needed + 12' "$CP_DIR/oracle.json"
-	;;
-mixed)
+	sessions_logged 1
+}
+
+# A TS004 v2 fleet of 12 behind 3 gateways (each device heard by 2 of them), 5 % loss, clock
+# offsets, adaptive parity on top of 3 fixed frames, and one device that never answers: every
+# other device done and verified (decoded, SHA-256, v2 MIC), the silent one failed with "no
+# answer", one fragmentation session.
+scenario_multi_gw() { # sanitize
+	CP_ADAPTIVE=1
+	start multigw
+	fleet 3000 --devices 12 --v2-fraction 1 --gateways 3 --coverage 2 --loss 0.05 \
+		"${SIM_COMMON[@]}" --seed 7 --misbehave silent@5
+	check "a fleet of 12 TS004 v2 devices" \
+		'(.devices | length) == 12 and all(.devices[]; .packages.ts004 == 2)' "$CP_DIR/fleet.json"
+	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_attempts: 3}')" 300
+	joined
+	check "job succeeded: 11 devices done, the silent one failed" \
+		'.state == "succeeded" and .devices == 12 and .updated == 11 and .failed == 1' \
+		"$CP_DIR/summary.json"
+	check "the simulator reported on all 12 devices" '(.devices | length) == 12' \
+		"$CP_DIR/report.json"
+	check "the silent device failed: no answer" \
+		'.[5].step == "failed" and (.[5].reason | test("no answer"))' "$CP_DIR/joined.json"
+	check "the others done, decoded and verified (SHA-256 and v2 MIC)" \
+		'(.[0:5] + .[6:]) | length == 11 and all(.[]; .step == "done" and
+		 .sim.decoded == true and .sim.sha256_ok == true and .sim.mic_ok == true and
+		 .sim.failed != true)' "$CP_DIR/joined.json"
+	sessions_logged 1
+}
+
+# TS004 v1 and v2 devices in one job, no loss, fixed parity: one fragmentation session per
+# version on the one multicast group; every device, of either version, rebuilds the exact image
+# and ignores the other session's fragments.
+scenario_mixed() {
 	start mixed
 	fleet 3000 --devices 8 --v2-fraction 0.5 "${SIM_COMMON[@]}" --seed 13
 	run_job "$(job_body "$FW" '{}')" 240
+	mixed_checks 8
+}
+
+mixed_checks() { # N: the devices of a v1 + v2 job
 	joined
 	# v1 and v2 parity rows differ: fuotad runs one fragmentation session per version on the
 	# job's one multicast group, so every device rebuilds the image with its own code.
@@ -346,52 +423,23 @@ mixed)
 		v2: ([.[] | select(.sim.packages.ts004 == 2)] | length)}' "$CP_DIR/joined.json" \
 		>"$CP_DIR/groups.json"
 	check "both versions in the fleet" '.v1 > 0 and .v2 > 0' "$CP_DIR/groups.json"
+	check "the simulator reported on all $1 devices" "(.devices | length) == $1" \
+		"$CP_DIR/report.json"
 	check "job succeeded, every device done" \
-		'.state == "succeeded" and .devices == 8 and .updated == 8' "$CP_DIR/summary.json"
+		".state == \"succeeded\" and .devices == $1 and .updated == $1" "$CP_DIR/summary.json"
 	check "every device verified (v2 with its MIC), no MIC or FCnt rejection" \
-		'all(.[]; .sim.sha256_ok == true and (.sim.packages.ts004 == 1 or .sim.mic_ok == true)
-		 and .sim.frames.mic_failures == 0 and .sim.frames.fcnt_rejected == 0)' \
+		'all(.[]; .sim.decoded == true and .sim.sha256_ok == true and .sim.failed != true and
+		 (.sim.packages.ts004 == 1 or .sim.mic_ok == true) and
+		 .sim.frames.mic_failures == 0 and .sim.frames.fcnt_rejected == 0)' \
 		"$CP_DIR/joined.json"
-	;;
-class-b)
-	start classb
-	fleet 1000 --devices 4 --class B --v2-fraction 1 "${SIM_COMMON[@]}" --seed 14
-	# The session starts on a beacon period (128 s): up to two minutes before the first slot.
-	run_job "$(job_body "$FW" '{multicast_class: "B", ping_slot_periodicity: 0}')" 420
-	joined
-	check "job succeeded, every device done and verified" \
-		'.state == "succeeded" and .updated == 4 and .verified == 4' "$CP_DIR/summary.json"
-	check "class B devices, every frame inside their session" \
-		'all(.[]; .sim.class == "B" and .sim.frames.outside_session == 0 and
-		 (.sim.steps | index("session_open")) != null)' "$CP_DIR/joined.json"
-	check "every frame on one of the devices' ping slots" \
-		'all(.[]; .sim.frames.off_slot == 0 and .sim.frames.accepted > 0)' "$CP_DIR/joined.json"
-	;;
-unicast-loss)
-	start unicastloss
-	fleet 2000 --devices 20 --v2-fraction 0.5 "${SIM_COMMON[@]}" --unicast-loss 0.2 --seed 18
-	run_job "$(job_body "$FW" '{unicast_attempts: 3}')" 400
-	joined
-	check "the network lost unicast downlinks (about one in five)" \
-		'.summary.unicast_lost > 0 and ([.devices[].unicast.lost] | add) ==
-		 .summary.unicast_lost' "$CP_DIR/report.json"
-	check "job ended with every device done or failed" \
-		'.state == "succeeded" and .devices == 20 and .updated + .failed == 20 and
-		 .updated > 0' "$CP_DIR/summary.json"
-	check "every done device verified its image" \
-		'all(.[] | select(.step == "done"); .sim.sha256_ok == true)' "$CP_DIR/joined.json"
-	# A device fails only when fuotad's request went unanswered 3 times: the simulator must have
-	# lost that command (the reason's "<Command>: no answer after 3 attempts") 3 times or more.
-	# shellcheck disable=SC2016 # $c is a jq variable
-	check "every failed device: no answer after 3 attempts, and the simulator lost that request
-		 3 times" \
-		'all(.[] | select(.step != "done"); .step == "failed" and
-		 (.reason | test("^[A-Za-z]+: no answer after 3 attempts")) and
-		 ((.reason | split(":")[0]) as $c |
-		  [.sim.unicast.lost_requests[] | select(.command == $c)] | length >= 3))' \
-		"$CP_DIR/joined.json"
-	;;
-misbehave)
+	check "every device heard the other session's fragments and ignored them" \
+		'all(.[]; .sim.frames.other_session > 0)' "$CP_DIR/joined.json"
+	sessions_logged 2
+}
+
+# A device that never answers and one with a wrong key: failed with their reasons, the others
+# verified.
+scenario_misbehave() { # sanitize
 	start misbehave
 	fleet 3000 --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 15 --misbehave silent@1 \
 		--misbehave wrong-key@2
@@ -412,8 +460,20 @@ misbehave)
 	check "the four others done and verified" \
 		'[.[0], .[3], .[4], .[5]] | all(.step == "done" and .sim.sha256_ok == true and
 		 .sim.mic_ok == true)' "$CP_DIR/joined.json"
-	;;
-loramac-node | loramac-node-adaptive)
+}
+
+# Issue 16: TS004 v1 devices that answer FragSessionStatusReq as LoRaMac-node does (last counter
+# seen, uncoded fragments lost so far), with loss, fixed parity and TS006: every device verified
+# and done, those that lost uncoded fragments after DevUpgradeImageReq.
+scenario_loramac_node() {
+	loramac_node
+}
+# The same with adaptive redundancy in rounds and without TS006: those devices end unconfirmed,
+# none failed.
+scenario_loramac_node_adaptive() {
+	loramac_node
+}
+loramac_node() {
 	# Issue 16: the devices answer as LoRaMac-node's FragDecoder and are registered with
 	# "stack": "loramac-node" (the fleet JSON). One that lost uncoded fragments and rebuilt
 	# them from parity keeps MissingFrag above 0 and its counter stops, which a device that
@@ -461,8 +521,11 @@ loramac-node | loramac-node-adaptive)
 		check "adaptive parity: below the cap" \
 			'.frames_sent > .nb_frag and .frames_sent <= 2 * .nb_frag' "$CP_DIR/summary.json"
 	fi
-	;;
-lbm-missing)
+}
+
+# TS004 v2 devices that answer MissingFrag 1 after a lossless session as LoRa Basics Modem does:
+# every device verified, none failed.
+scenario_lbm_missing() {
 	start lbmmissing
 	fleet 2000 --devices 3 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 22 --misbehave lbm-missing=1
 	run_job "$(job_body "$FW" '{}')" 240
@@ -473,8 +536,12 @@ lbm-missing)
 	check "LBM v2 answers after a lossless session" \
 		'all(.[]; .sim.packages.ts004 == 2 and .sim.mic_ok == true and
 		 (.sim.misbehave | index("lbm-missing")))' "$CP_DIR/joined.json"
-	;;
-lbm-resync)
+}
+
+# TS004 v2 devices whose clock is LoRa Basics Modem's (synchronised only when forced, AppTimeReq
+# 6-10 s after ForceDeviceResyncReq): fuotad resyncs them and asks the session again after it;
+# every device verified, none failed.
+scenario_lbm_resync() {
 	# Issue 16: LBM sends its AppTimeReq at least 6 s after ForceDeviceResyncReq. Two of the
 	# three devices answer McClassCSessionReq with an unsynchronised clock: fuotad forces a
 	# resync and asks again once their late AppTimeReq was answered.
@@ -492,8 +559,11 @@ lbm-resync)
 	jq -Rn '[inputs | select(test("clock resync, session request after it"))] | length' \
 		"$CP_DIR/fuotad.log" >"$CP_DIR/resyncs.json"
 	check "fuotad resynchronised exactly those two" '. == 2' "$CP_DIR/resyncs.json"
-	;;
-kill)
+}
+
+# fuotad killed with SIGKILL during the transmission and restarted: the job completes and no FCnt
+# is used twice.
+scenario_kill() { # sanitize
 	CP_ADAPTIVE=1
 	start kill
 	fleet 12000 --devices 6 --v2-fraction 1 --loss 0.05 "${SIM_COMMON[@]}" --seed 16
@@ -521,8 +591,11 @@ kill)
 		WHERE job_id = $JOB) t" >"$CP_DIR/fcnts.json"
 	check "the engine's frames: one FCnt each, increasing in sending order" \
 		'.frames > 0 and .frames == .fcnts and .ordered' "$CP_DIR/fcnts.json"
-	;;
-broker)
+}
+
+# The broker (a private one, on the same port) restarted during the transmission: the job
+# completes, no FCnt replayed, the outage logged once.
+scenario_broker() {
 	# A private broker: stopping it must not disturb the other tests on the shared one.
 	BROKER_DIR=$CP_DIR/broker
 	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" || fail "no broker"
@@ -558,8 +631,11 @@ broker)
 		"$CP_DIR/fuotad.log" >"$CP_DIR/outage.json"
 	check "fuotad logged the broker outage: lost once, back once, few lines between" \
 		'.lost == 1 and .back == 1 and .still <= 2' "$CP_DIR/outage.json"
-	;;
-gw-json)
+}
+
+# One gateway speaking JSON, one protobuf: every device verified, no gateway got a frame in the
+# other encoding, GET /api/v1/gateways shows each one's.
+scenario_gw_json() {
 	# Odd-numbered gateways speak JSON (their acks and stats tell fuotad), the others protobuf;
 	# a simulated gateway refuses a DownlinkFrame in the other encoding (bad_messages). At
 	# DR7 (FSK), whose frames a gateway refuses without a frequency deviation, in both.
@@ -580,8 +656,13 @@ gw-json)
 		>"$CP_DIR/encodings.json"
 	check "GET /api/v1/gateways shows the encoding each gateway speaks" \
 		'.api == .sim' "$CP_DIR/encodings.json"
-	;;
-gw-cellular)
+}
+
+# The gateway behind fuota-gw and the SARA-R5 simulator: fuota-sim's gateway is a Semtech UDP
+# packet forwarder, fuota-gw carries its events and fuotad's multicast frames over the
+# simulator's TCP socket (paced at 115200 bit/s): every device verified, every frame a PULL_RESP
+# answered by a TX_ACK.
+scenario_gw_cellular() {
 	start gwcell
 	cellular_gw_start
 	fleet 2000 --devices 4 --v2-fraction 1 "${SIM_COMMON[@]}" --gateways 1 \
@@ -593,8 +674,12 @@ gw-cellular)
 		'.gateways[0].frames_sent > 0 and .gateways[0].semtech_udp.pull_resp > 0 and
 		 .gateways[0].semtech_udp.tx_ack_sent == .gateways[0].semtech_udp.pull_resp and
 		 .gateways[0].bad_messages == 0' "$CP_DIR/report.json"
-	;;
-gw-coverage)
+}
+
+# The same as gw-cellular, and the modem loses its registration mid-campaign for 8 s (the PDP
+# context with it): every device verified, no uplink lost (fuota-gw's queue empty again, none
+# dropped), the backhaul back on a new session.
+scenario_gw_coverage() {
 	# Adaptive redundancy: the frames of the outage are made up by parity once the devices
 	# say what they miss.
 	CP_ADAPTIVE=1
@@ -621,8 +706,14 @@ gw-coverage)
 	check "no uplink lost: fuota-gw's queue empty again, none dropped, a new session after" \
 		'.items[0].modem.queueDepth == 0 and .items[0].modem.queueDropped == 0 and
 		 .items[0].modem.relaySessions >= 2' "$CP_DIR/gateways.json"
-	;;
-gw-update-api)
+}
+
+# A modem update (uart, time-scaled install) POSTed to fuotad's REST API with no session near:
+# fuotad publishes the command, fuota-gw runs it, the update ends done with firmware before and
+# after, the gateway list shows the new firmware and no update; the backhaul dropped for the
+# install and every uplink the forwarder sent reached the broker afterwards, in order, none lost;
+# the APN is restored.
+scenario_gw_update_api() {
 	gw_update_stack 500 31
 	gw_update_post >"$CP_DIR/update.json" || fail "the modem update was refused"
 	check "POST: the update scheduled, no session in the way" \
@@ -669,8 +760,12 @@ gw-update-api)
 	grep -q '^cgdcont1 IP fuota.test' "$CP_DIR/modem-nvm" ||
 		fail "the APN the update erased was not restored"
 	printf 'campaign %s: ok: the APN restored on the new firmware\n' "$SCENARIO"
-	;;
-gw-update-session)
+}
+
+# The same POSTed while a job through the gateway is under way: refused (409) while its session
+# has no fixed start, then planned after the session window fuotad tells the gateway and its
+# guard, with a note; cancelled.
+scenario_gw_update_session() {
 	gw_update_stack 4000 37
 	JOB=$(cp_job_create "$(job_body "$FW" '{}')") || fail "job refused"
 	# Until the engine fixes the session's start, its end is unknown: 409, nothing stored.
@@ -711,8 +806,10 @@ gw-update-session)
 	grep -q '/command/modem-update ' "$CP_DIR/gw-topics.log" &&
 		fail "fuotad sent the gateway a start during the session"
 	cp_curl POST "/api/v1/jobs/$JOB/cancel" >/dev/null || fail "job cancel refused"
-	;;
-clocksync)
+}
+
+# AppTimeReq answered for devices outside any job (registered or not).
+scenario_clocksync() { # sanitize
 	start clocksync
 	# Devices start up to 60 s off; only device 0 is registered and none is in a job.
 	cp_sim_start --devices 3 "${SIM_COMMON[@]}" --clock-offset 60 --seed 18
@@ -723,8 +820,10 @@ clocksync)
 		'[.devices[] | .steps | index("time_sync") != null] | all' "$CP_DIR/report.json"
 	check "every device's clock within 1 s of the true time" \
 		'[.devices[] | .clock_error_ms | (if . < 0 then -. else . end) < 1000] | all' "$CP_DIR/report.json"
-	;;
-demo)
+}
+
+# `./fuota demo --json` on a few devices (its own private stack).
+scenario_demo() {
 	# 8 KiB = 35 fragments: with 2 KiB (9 fragments) the parity cap of M rows left a device that
 	# lost 5 of 18 frames short now and then.
 	"$ROOT/scripts/demo.sh" --bin "$BIN" --devices 4 --size 8192 --json >"$CP_DIR/demo.json" \
@@ -736,12 +835,14 @@ demo)
 	check "4 devices updated and verified, 35 fragments" \
 		'.devices == 4 and .updated == 4 and .verified == 4 and .nb_frag == 35 and
 		 .frames_sent >= 35' "$CP_DIR/demo.json"
-	;;
-*)
-	echo "unknown scenario $SCENARIO" >&2
+}
+
+declare -F "scenario_${SCENARIO//-/_}" >/dev/null || {
+	echo "unknown scenario $SCENARIO (tests/e2e/campaign.sh --list)" >&2
 	exit 2
-	;;
-esac
+}
+cp_services_load "$SERVICES_ENV" || exit 1
+"scenario_${SCENARIO//-/_}"
 # A clean shutdown: exit status 0, which in the sanitizer build also means no ASan/UBSan report.
 if [ -n "${CP_FUOTAD_PID:-}" ]; then
 	cp_fuotad_stop || fail "fuotad did not shut down cleanly (exit status or sanitizer report)"
