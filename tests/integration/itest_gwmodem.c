@@ -185,6 +185,19 @@ static void test_modem_plan(void **state)
 	assert_true(json_integer_value(json_object_get(j, "duration_s")) > 35 * 60);
 	assert_true(json_is_null(json_object_get(j, "reason")));
 	json_decref(j);
+	/* The update routes' methods: uart, 4.5 MB at 115200 bit/s (a quarter more), then the
+	 * 32-minute install and the 3-minute registration. */
+	assert_int_equal(plan(T.gw, "{\"method\":\"uart\",\"image_size\":4500000}", &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "method")), "uart");
+	assert_int_equal(json_integer_value(json_object_get(j, "duration_s")), 2589);
+	json_decref(j);
+	/* "download", deprecated, is http and answered as such. */
+	assert_int_equal(plan(T.gw, "{\"method\":\"download\",\"image_size\":450000}", &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "method")), "http");
+	json_decref(j);
+	assert_int_equal(plan(T.gw, "{\"method\":\"ftp\",\"image_size\":450000}", &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "method")), "ftp");
+	json_decref(j);
 	/* A paused job of the tenant whose session through the gateway opens in 10 minutes. */
 	sql_ok("INSERT INTO job (id, tenant_id, name, state, region, data_rate, frequency_hz, "
 	       "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "

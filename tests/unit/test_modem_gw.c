@@ -107,33 +107,13 @@ static void test_gw_use(void **state)
 	assert_string_equal(policy_modem_gw_use_str(MODEM_GW_FREE), "");
 }
 
-static void test_update_method(void **state)
-{
-	enum modem_method m = MODEM_FOAT;
-
-	(void)state;
-	assert_int_equal(policy_modem_update_method("ufota", &m), 0);
-	assert_int_equal(m, MODEM_UFOTA);
-	assert_int_equal(policy_modem_update_method("http", &m), 0);
-	assert_int_equal(m, MODEM_DOWNLOAD);
-	assert_int_equal(policy_modem_update_method("ftp", &m), 0);
-	assert_int_equal(m, MODEM_DOWNLOAD);
-	assert_int_equal(policy_modem_update_method("uart", &m), 0);
-	assert_int_equal(m, MODEM_FOAT);
-	m = MODEM_UFOTA;
-	assert_int_equal(policy_modem_update_method("foat", &m), 0);
-	assert_int_equal(m, MODEM_FOAT);
-	assert_int_equal(policy_modem_update_method("download", &m), FUOTA_ERR_INVALID_ARG);
-	assert_int_equal(policy_modem_update_method("FOAT", &m), FUOTA_ERR_INVALID_ARG);
-	assert_int_equal(policy_modem_update_method(NULL, &m), FUOTA_ERR_INVALID_ARG);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_windows_known),   cmocka_unit_test(test_windows_open),
-	        cmocka_unit_test(test_windows_class_b), cmocka_unit_test(test_gw_use),
-	        cmocka_unit_test(test_update_method),
+	        cmocka_unit_test(test_windows_known),
+	        cmocka_unit_test(test_windows_open),
+	        cmocka_unit_test(test_windows_class_b),
+	        cmocka_unit_test(test_gw_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

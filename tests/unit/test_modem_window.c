@@ -32,15 +32,20 @@ static int64_t dur(void)
 
 static void test_durations(void **state)
 {
-	int64_t foat = 0, dl = 0, uf = 0;
+	int64_t foat = 0, dl = 0, uf = 0, uart = 0, ftp = 0;
 
 	(void)state;
 	/* FOAT of 4.5 MB: 109 s + 390.625 s at 115200, a quarter more, 32 + 3 min. */
 	assert_int_equal(policy_modem_update_ms(MODEM_FOAT, 4500000, &foat), FUOTA_OK);
 	assert_int_equal(foat, (109000 + 390625) + (109000 + 390625) / 4 + 35 * MIN);
 	/* A download of 450 kB at 32 kbit/s: 112.5 s. */
-	assert_int_equal(policy_modem_update_ms(MODEM_DOWNLOAD, 450000, &dl), FUOTA_OK);
+	assert_int_equal(policy_modem_update_ms(MODEM_HTTP, 450000, &dl), FUOTA_OK);
 	assert_int_equal(dl, 112500 + 112500 / 4 + 35 * MIN);
+	assert_int_equal(policy_modem_update_ms(MODEM_FTP, 450000, &ftp), FUOTA_OK);
+	assert_int_equal(ftp, dl);
+	/* uart: the 4.5 MB at 115200 bit/s with no Xmodem handshake, then the install. */
+	assert_int_equal(policy_modem_update_ms(MODEM_UART, 4500000, &uart), FUOTA_OK);
+	assert_int_equal(uart, 390625 + 390625 / 4 + 35 * MIN);
 	/* uFOTA adds its 10 min of download retries. */
 	assert_int_equal(policy_modem_update_ms(MODEM_UFOTA, 450000, &uf), FUOTA_OK);
 	assert_int_equal(uf, (112500 + 10 * MIN) + (112500 + 10 * MIN) / 4 + 35 * MIN);
@@ -51,18 +56,34 @@ static void test_durations(void **state)
 	                 FUOTA_ERR_INVALID_ARG);
 }
 
+/* One vocabulary: what the plan and the update routes accept, fuota-gw's names. */
 static void test_methods(void **state)
 {
+	static const char *const names[] = {"ufota", "foat", "http", "ftp", "uart"};
+	static const enum modem_method ms[] = {MODEM_UFOTA, MODEM_FOAT, MODEM_HTTP, MODEM_FTP,
+	                                       MODEM_UART};
 	enum modem_method m = MODEM_FOAT;
 
 	(void)state;
-	assert_int_equal(policy_modem_method_parse("ftp", &m), FUOTA_OK);
-	assert_int_equal(m, MODEM_DOWNLOAD);
-	assert_int_equal(policy_modem_method_parse("ufota", &m), FUOTA_OK);
-	assert_int_equal(m, MODEM_UFOTA);
-	assert_string_equal(policy_modem_method_name(m), "ufota");
+	for (size_t i = 0; i < 5; i++) {
+		m = (enum modem_method)99;
+		assert_int_equal(policy_modem_method_parse(names[i], &m), FUOTA_OK);
+		assert_int_equal(m, ms[i]);
+		assert_string_equal(policy_modem_method_name(m), names[i]);
+		m = (enum modem_method)99;
+		assert_int_equal(policy_modem_method_parse_plan(names[i], &m), FUOTA_OK);
+		assert_int_equal(m, ms[i]);
+	}
+	/* "download": the plan's deprecated alias of http, not a method of the update routes. */
+	assert_int_equal(policy_modem_method_parse("download", &m), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(policy_modem_method_parse_plan("download", &m), FUOTA_OK);
+	assert_int_equal(m, MODEM_HTTP);
 	assert_int_equal(policy_modem_method_parse("UFOTA ", &m), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(policy_modem_method_parse("FOAT", &m), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(policy_modem_method_parse("rot", &m), FUOTA_ERR_INVALID_ARG);
 	assert_int_equal(policy_modem_method_parse(NULL, &m), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(policy_modem_method_parse_plan(NULL, &m), FUOTA_ERR_INVALID_ARG);
+	assert_string_equal(policy_modem_method_name((enum modem_method)7), "unknown");
 }
 
 static void test_free_gateway(void **state)

@@ -1,7 +1,8 @@
 /* POST /api/v1/gateways/{id}/modem-update:plan: whether and when a modem firmware update of the
  * gateway may start without breaking a multicast session (issue 12's rule, policy_modem_plan).
- * Body: {"method": "foat" | "download" | "http" | "ftp" | "ufota", "image_size": bytes,
- * "horizon_s": optional}. It only answers; nothing is scheduled. */
+ * Body: {"method": "ufota" | "foat" | "http" | "ftp" | "uart" (as .../modem-updates; "download",
+ * deprecated, is http), "image_size": bytes, "horizon_s": optional}. It only answers; nothing is
+ * scheduled. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,8 +26,8 @@ static int plan_fields(json_t *j, struct modem_request *rq, struct api_error *e)
 		    strcmp(key, "horizon_s") != 0)
 			return api_error_field(e, key, "unknown field \"%.40s\"", key);
 	}
-	if (!json_is_string(m) || policy_modem_method_parse(json_string_value(m), &rq->method))
-		return api_error_field(e, "method", "required: foat, download, http, ftp or ufota");
+	if (!json_is_string(m) || policy_modem_method_parse_plan(json_string_value(m), &rq->method))
+		return api_error_field(e, "method", "required: ufota, foat, http, ftp or uart");
 	if (!json_is_integer(sz) || json_integer_value(sz) < 1 ||
 	    policy_modem_update_ms(rq->method, (uint64_t)json_integer_value(sz), &dur) != FUOTA_OK)
 		return api_error_field(e, "image_size", "required: 1 to 67108864 bytes");

@@ -107,7 +107,7 @@ static int body_fields(json_t *j, struct upd_body *b, struct api_error *e)
 			return api_error_field(e, key, "unknown field \"%.40s\"", key);
 	}
 	if (!opt_string(j, "method", &b->method) ||
-	    policy_modem_update_method(b->method, &b->policy_method) != FUOTA_OK)
+	    policy_modem_method_parse(b->method, &b->policy_method) != FUOTA_OK)
 		return api_error_field(e, "method", "required: ufota, foat, http, ftp or uart");
 	if (!opt_string(j, "url", &b->url))
 		return api_error_field(e, "url", "a string");

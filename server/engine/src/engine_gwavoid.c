@@ -28,7 +28,7 @@ static enum modem_gw_use gw_use(const struct seng_modem_busy *busy, size_t n, co
 
 		if (strcmp(busy[i].gw, gw) != 0)
 			continue;
-		(void)policy_modem_update_method(busy[i].method, &m);
+		(void)policy_modem_method_parse(busy[i].method, &m);
 		if (policy_modem_update_ms(m,
 		                           busy[i].image_size > 0 ? (uint64_t)busy[i].image_size
 		                                                  : UINT64_C(6) << 20,

@@ -258,7 +258,7 @@ static void start_due(struct engine_gwmodem *g, struct store *s, const struct se
 	struct modem_plan p;
 	char why[200];
 	size_t n = 0;
-	int rc = policy_modem_update_method(d->method, &rq.method);
+	int rc = policy_modem_method_parse(d->method, &rq.method);
 
 	if (rc == FUOTA_OK)
 		rc = gw_sessions(s, d->gw, now_ms, &ss, &n);

@@ -6,18 +6,6 @@
 
 #include "fuota/err.h"
 
-int policy_modem_update_method(const char *s, enum modem_method *out)
-{
-	/* The plan's names less "download" (fuota-gw names the protocol), plus uart. */
-	if (s && !strcmp(s, "uart")) {
-		*out = MODEM_FOAT;
-		return FUOTA_OK;
-	}
-	if (s && !strcmp(s, "download"))
-		return FUOTA_ERR_INVALID_ARG;
-	return policy_modem_method_parse(s, out);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;

@@ -9,7 +9,8 @@
  * (Particle's R510 notes), so the longest is planned for; uFOTA retries a lost download for up
  * to 10 min in all. The rates are pessimistic on purpose: 115200 bit/s on the UART (10 bits a
  * byte, Xmodem-1k's 5 bytes a block ignored against the margin below) and 32 kbit/s over an
- * LTE-M/NB link at the cell edge. */
+ * LTE-M/NB link at the cell edge. uart (+UDWNFILE) sends the raw bytes after a prompt: no
+ * handshake window. */
 #define HANDSHAKE_MS    INT64_C(109000)
 #define INSTALL_MS      INT64_C(32 * 60 * 1000)
 #define REGISTER_MS     INT64_C(3 * 60 * 1000)
@@ -18,29 +19,29 @@
 #define CELL_BPS        INT64_C(32000)
 #define MAX_IMAGE_BYTES (UINT64_C(64) << 20)
 
+/* Indexed by enum modem_method. */
+static const char *const method_names[] = {"ufota", "foat", "http", "ftp", "uart"};
+
 int policy_modem_method_parse(const char *s, enum modem_method *out)
 {
-	if (s == NULL)
-		return FUOTA_ERR_INVALID_ARG;
-	if (strcmp(s, "foat") == 0)
-		*out = MODEM_FOAT;
-	else if (strcmp(s, "download") == 0 || strcmp(s, "http") == 0 || strcmp(s, "ftp") == 0)
-		*out = MODEM_DOWNLOAD;
-	else if (strcmp(s, "ufota") == 0)
-		*out = MODEM_UFOTA;
-	else
-		return FUOTA_ERR_INVALID_ARG;
-	return FUOTA_OK;
+	for (size_t i = 0; s && i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (strcmp(s, method_names[i]) == 0) {
+			*out = (enum modem_method)i;
+			return FUOTA_OK;
+		}
+	return FUOTA_ERR_INVALID_ARG;
+}
+
+int policy_modem_method_parse_plan(const char *s, enum modem_method *out)
+{
+	return policy_modem_method_parse(s && strcmp(s, "download") == 0 ? "http" : s, out);
 }
 
 const char *policy_modem_method_name(enum modem_method m)
 {
-	switch (m) {
-	case MODEM_FOAT: return "foat";
-	case MODEM_DOWNLOAD: return "download";
-	case MODEM_UFOTA: return "ufota";
-	}
-	return "unknown";
+	size_t i = (size_t)m;
+
+	return i < sizeof(method_names) / sizeof(method_names[0]) ? method_names[i] : "unknown";
 }
 
 int policy_modem_update_ms(enum modem_method m, uint64_t image_bytes, int64_t *out_ms)
@@ -51,7 +52,9 @@ int policy_modem_update_ms(enum modem_method m, uint64_t image_bytes, int64_t *o
 		return FUOTA_ERR_INVALID_ARG;
 	switch (m) {
 	case MODEM_FOAT: t = HANDSHAKE_MS + bytes * 10 * 1000 / UART_BPS; break;
-	case MODEM_DOWNLOAD: t = bytes * 8 * 1000 / CELL_BPS; break;
+	case MODEM_UART: t = bytes * 10 * 1000 / UART_BPS; break;
+	case MODEM_HTTP:
+	case MODEM_FTP: t = bytes * 8 * 1000 / CELL_BPS; break;
 	case MODEM_UFOTA: t = bytes * 8 * 1000 / CELL_BPS + UFOTA_RETRY_MS; break;
 	default: return FUOTA_ERR_INVALID_ARG;
 	}

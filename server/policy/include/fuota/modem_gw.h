@@ -10,11 +10,6 @@
 
 #include "fuota/modem_window.h"
 
-/* An update method as fuota-gw names it (ufota, foat, http, ftp, uart) as the plan counts it:
- * http and ftp download over the cellular link, foat and uart send the file over the UART.
- * FUOTA_ERR_INVALID_ARG for anything else. */
-int policy_modem_update_method(const char *s, enum modem_method *out);
-
 /* One window of command/sessions, Unix seconds. */
 struct modem_gw_window {
 	int64_t start_s, end_s;

@@ -11,14 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A modem update method, one vocabulary for the plan, the update routes and fuota-gw. */
 enum modem_method {
-	MODEM_FOAT,     /* +UFWUPD: the full .upd over Xmodem on the UART, then the install */
-	MODEM_DOWNLOAD, /* HTTP/FTP download into the FOAT tag over the cellular link, install */
-	MODEM_UFOTA,    /* the u-blox LwM2M uFOTA server: delta download, then the install */
+	MODEM_UFOTA, /* the u-blox LwM2M uFOTA server: delta download, then the install */
+	MODEM_FOAT,  /* +UFWUPD: the full .upd over Xmodem on the UART, then the install */
+	MODEM_HTTP,  /* HTTP download into the FOAT tag over the cellular link, install */
+	MODEM_FTP,   /* the same over FTP */
+	MODEM_UART,  /* +UDWNFILE: the package's raw bytes at the UART line rate, install */
 };
 
-/* "foat", "download" (also "http", "ftp"), "ufota". FUOTA_ERR_INVALID_ARG for anything else. */
+/* "ufota", "foat", "http", "ftp", "uart". FUOTA_ERR_INVALID_ARG for anything else. */
 int policy_modem_method_parse(const char *s, enum modem_method *out);
+/* The same, plus "download", the plan's deprecated alias of "http". */
+int policy_modem_method_parse_plan(const char *s, enum modem_method *out);
 const char *policy_modem_method_name(enum modem_method m);
 
 /* How long the backhaul may be gone for an update of image_bytes by method m, margins included
