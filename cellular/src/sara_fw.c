@@ -172,13 +172,25 @@ static void on_urc(void *ctx, const char *line, size_t len)
 		(void)fwu_apply(u, &ev);
 }
 
+/* The driver's hook before every command: Appendix B, no reset during an install, and a reset
+ * during a uFOTA download preceded by a deregistration. FW app note §3.2.2: "In case of power
+ * loss or unsolicited device reset, the uFOTA download is restarted. In case of reset caused by
+ * AT+CFUN=16, the uFOTA download will resume, only if AT+COPS=2 is issued before AT+CFUN=16."
+ * The hardware rungs of the recovery ladder (PWR_ON, RESET_N) are such unsolicited resets: no
+ * command reaches a module that does not answer, so they restart it. */
 static int check(void *ctx, const char *cmd, char *why, size_t cap)
 {
 	struct fwu *u = ctx;
+	int err;
 
 	if (u->own_cmd && strcmp(cmd, u->own_cmd) == 0)
 		return FUOTA_OK;
-	return fwu_cmd_check(&u->st, cmd, why, cap);
+	err = fwu_cmd_check(&u->st, cmd, why, cap);
+	if (err == FUOTA_OK && fwu_cmd_needs_dereg(&u->st, cmd) &&
+	    sara_cmd(u->s, NULL, 180000, "AT+COPS=2") != FUOTA_OK)
+		at_log_note(u->cfg.at,
+		            "AT+COPS=2 failed: the uFOTA download restarts after the reset");
+	return err;
 }
 
 void fwu_read_version(struct fwu *u, char *ver, size_t cap)

@@ -147,6 +147,13 @@ int fwu_cmd_check(const struct fwu_status *st, const char *cmd, char *why, size_
 	return FUOTA_ERR_STATE;
 }
 
+bool fwu_cmd_needs_dereg(const struct fwu_status *st, const char *cmd)
+{
+	return st->method == FWU_M_UFOTA &&
+	       (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED) &&
+	       classify(cmd) == K_RESET;
+}
+
 static int ufotastat_event(const struct fwu_status *st, const struct fwu_ufotastat *u,
                            struct fwu_event *ev)
 {

@@ -310,6 +310,46 @@ static void test_ufota_verizon(void **state)
 	assert_int_equal(r->reg102, n);
 }
 
+/* §3.2.2: a download reset by the host's AT+CFUN=16 resumes only when AT+COPS=2 came before it.
+ * The driver's reset during the download (an MNO profile set) sends it first (the bytes are kept);
+ * the same reset written straight to the AT client, without it, restarts the download from its
+ * first byte; the download then completes and installs. */
+static void test_ufota_reset(void **state)
+{
+	struct rig *r = *state;
+	uint32_t total = 0, before = 0, after = 0;
+	int st = -1;
+
+	prepare(r);
+	put_www(r, "delta.upd", 200000); /* 5 s at the rig's 40 kB/s */
+	assert_int_equal(fwu_ufota_config(r->u, 1), 0);
+	assert_int_equal(fwu_ufota_enable(r->u), 0);
+	simh_ctl(&r->h, "ufota-campaign delta.upd");
+	wait_state(r, FWU_S_DOWNLOADING);
+	while (fwu_get_status(r->u)->pct < 30)
+		(void)sara_poll(r->s, 20);
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &before), 0);
+	/* the driver's own reset: AT+CFUN=0, AT+UMNOPROF=100, AT+COPS=2 (the rule), AT+CFUN=16 */
+	assert_int_equal(sara_mno_set(r->s, 100, 10000), 0);
+	assert_int_equal(fwu_resume(r->u), 0);
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &after), 0);
+	printf("driver's reset: %u of %u bytes before, %u after\n", before, total, after);
+	assert_true(before >= total / 4 && after >= before);
+	while (fwu_get_status(r->u)->pct < 50)
+		(void)sara_poll(r->s, 20);
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &before), 0);
+	assert_int_equal(at_cmdf(r->at, NULL, NULL, 1000, "AT+CFUN=16"), 0); /* no AT+COPS=2 */
+	assert_int_equal(sara_boot(r->s, 10000), 0);
+	assert_int_equal(fwu_resume(r->u), 0);
+	assert_int_equal(fwu_ufota_progress(r->u, &st, &total, &after), 0);
+	printf("bare reset: %u of %u bytes before, %u after\n", before, total, after);
+	assert_true(before >= total / 2 &&
+	            after < before); /* from 0: 5 steps of 0.5 s to get back */
+	wait_state(r, FWU_S_DOWNLOADED);
+	assert_int_equal(fwu_install(r->u), 0);
+	outcome(r, NEW, FWU_S_DONE);
+}
+
 /* Power lost mid-download and mid-install of a campaign, the manager restarted each time (a new
  * process on the state file): the download starts again by itself (§3.2.2), the install resumes
  * at boot (§3.5), the manager follows both to the new version and never resets the module. */
@@ -402,6 +442,7 @@ int main(int argc, char **argv)
 	        {"ufota-secmode", test_ufota_secmode},
 	        {"ufota-autoaccept", test_ufota_autoaccept},
 	        {"ufota-resume", test_ufota_resume},
+	        {"ufota-reset", test_ufota_reset},
 	        {"ufota-00b", test_ufota_00b},
 	        {"ufota-verizon", test_ufota_verizon},
 	        {"ufota-powerloss", test_ufota_powerloss},

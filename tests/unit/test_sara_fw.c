@@ -565,6 +565,17 @@ static void test_cmd_check(void **state)
 	assert_int_equal(fwu_cmd_check(&st, "AT+UDWNFILE=\"user.txt\",3", why, 160), FUOTA_OK);
 	assert_int_equal(fwu_cmd_check(&st, "AT+USOCL=0", why, 160), FUOTA_OK);
 	assert_int_equal(fwu_cmd_check(&st, "AT+UFOTA=1", why, 160), FUOTA_OK);
+	/* §3.2.2: a reset during a uFOTA download is allowed, after AT+COPS=2 */
+	assert_int_equal(fwu_cmd_check(&st, "AT+CFUN=16", why, 160), FUOTA_OK);
+	assert_true(fwu_cmd_needs_dereg(&st, "AT+CFUN=16"));
+	assert_true(fwu_cmd_needs_dereg(&st, "AT+CFUN=15"));
+	assert_false(fwu_cmd_needs_dereg(&st, "AT+CFUN=1"));
+	assert_false(fwu_cmd_needs_dereg(&st, "AT+COPS=2"));
+	st.state = FWU_S_PAUSED;
+	assert_true(fwu_cmd_needs_dereg(&st, "AT+CFUN=16"));
+	st.state = FWU_S_DOWNLOADED;
+	assert_false(fwu_cmd_needs_dereg(&st, "AT+CFUN=16"));
+	st.state = FWU_S_DOWNLOADING;
 	/* row 2: AT+UFTPC=100 */
 	st.method = FWU_M_FTP;
 	assert_int_equal(fwu_cmd_check(&st, "AT+USODL=1", why, 160), FUOTA_ERR_STATE);
@@ -586,6 +597,7 @@ static void test_cmd_check(void **state)
 	st.method = FWU_M_HTTP;
 	assert_int_equal(fwu_cmd_check(&st, "AT+CFUN=16", why, 160), FUOTA_ERR_STATE);
 	assert_non_null(strstr(why, "during an install"));
+	assert_false(fwu_cmd_needs_dereg(&st, "AT+CFUN=16"));
 	assert_int_equal(fwu_cmd_check(&st, "AT+CFUN=15", why, 160), FUOTA_ERR_STATE);
 	assert_int_equal(fwu_cmd_check(&st, "AT+CPWROFF", why, 160), FUOTA_ERR_STATE);
 	assert_int_equal(fwu_cmd_check(&st, "AT+UFWINSTALL=1,115200", why, 160), FUOTA_ERR_STATE);

@@ -72,6 +72,7 @@ int msim_h_cfun(struct msim *m, const struct msim_cmd *c)
 	if (c->kind != MSIM_AT_SET || msim_at_int(c, 0, 0, 16, &v) != 0)
 		return MSIM_CME_BAD_PARAM;
 	if (v == 15 || v == 16) {
+		m->fw.uf.keep_bytes = v == 16 && m->fw.uf.cops2; /* FW app note §3.2.2 */
 		msim_reboot_later(m);
 		return 0;
 	}
@@ -104,10 +105,21 @@ int msim_h_cereg(struct msim *m, const struct msim_cmd *c)
 	return 0;
 }
 
+/* AT+COPS=<mode>: 2 deregisters, which only a uFOTA download's resume across +CFUN=16 notices
+ * (msim_ufota_boot); 0 and 1 register again. */
 int msim_h_cops(struct msim *m, const struct msim_cmd *c)
 {
+	long mode;
+
+	if (c->kind == MSIM_AT_SET) {
+		if (msim_at_int(c, 0, 0, 4, &mode) != 0)
+			return MSIM_CME_BAD_PARAM;
+		if (mode <= 2)
+			m->fw.uf.cops2 = mode == 2;
+		return 0;
+	}
 	if (c->kind != MSIM_AT_READ)
-		return c->kind == MSIM_AT_SET ? 0 : MSIM_CME_NOT_SUPPORTED;
+		return MSIM_CME_NOT_SUPPORTED;
 	if (registered(m))
 		msim_line(m, "+COPS: 0,0,\"fuota-sim\",7");
 	else

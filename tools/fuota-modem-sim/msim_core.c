@@ -449,7 +449,8 @@ void msim_power_off(struct msim *m)
 {
 	m->powered = false;
 	m->mode = MSIM_MODE_OFF;
-	m->out_n = 0; /* what was still in the UART is lost */
+	m->out_n = 0;                /* what was still in the UART is lost */
+	m->fw.uf.keep_bytes = false; /* a power loss restarts a uFOTA download (§3.2.2) */
 	volatile_reset(m);
 }
 
@@ -468,7 +469,10 @@ void msim_power_on(struct msim *m)
 
 void msim_reboot(struct msim *m)
 {
+	bool keep = m->fw.uf.keep_bytes;
+
 	msim_power_off(m);
+	m->fw.uf.keep_bytes = keep; /* a reset is no power loss */
 	msim_power_on(m);
 }
 

@@ -58,6 +58,10 @@ struct msim_ufota {
 	/* §3.2.2 signal loss: no download, retries 60, 120, 180, 240 s apart, then failure */
 	bool sig_lost, stalled;
 	int retries;
+	/* §3.2.2: a +CFUN=16 resumes the download only after +COPS=2; any other reset restarts it
+	 */
+	bool cops2;      /* +COPS=2 since the last boot or +COPS=0/1 */
+	bool keep_bytes; /* the reboot under way is such a +CFUN=16 */
 	/* the LwM2M client (msim_lwm2m.c, §3.1.1, §3.6, Table 3) */
 	bool lw_urcs;         /* +ULWM2MSTAT=1 */
 	bool secmode_off;     /* +USECMODE: 0, the secure data suite off (1 by default) */

@@ -5,7 +5,8 @@
  * +UFOTAACK (the device accepts on its own after an hour), 3 disabled (the device rejects). The
  * download runs at --net-rate with +UFOTASTAT progress; +UFOTA pauses, resumes (also after a
  * reboot) and cancels it, as do the control's "ufota-pause|resume|cancel" (the server side); a
- * power loss restarts it from the first byte (§3.2.2). The install is +UFWINSTALL's, with the
+ * power loss or a reset restarts it from the first byte, a +CFUN=16 after +COPS=2 resumes it
+ * (§3.2.2). The install is +UFWINSTALL's, with the
  * +UUFWINSTALL URCs and the reboot into the new version, which forgets the URC enables. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,15 +300,21 @@ int msim_ufota_control(struct msim *m, const char *line, const char **why)
 }
 
 /* At the end of a boot: a download cut by a power loss or reset starts again from its first
- * byte (§3.2.2); a paused one stays paused. */
+ * byte; "In case of reset caused by AT+CFUN=16, the uFOTA download will resume, only if
+ * AT+COPS=2 is issued before AT+CFUN=16" (§3.2.2): then it goes on from its bytes. A paused
+ * one stays paused. */
 void msim_ufota_boot(struct msim *m)
 {
+	bool keep = m->fw.uf.keep_bytes;
+
 	m->fw.uf.vz_failed = false; /* Table 3: =102 "until reboot" */
 	m->fw.uf.stalled = false;
 	m->fw.uf.quiet_install = false;
+	m->fw.uf.cops2 = m->fw.uf.keep_bytes = false;
 	msim_lwm2m_boot(m);
 	if (m->fw.uf.phase == MSIM_UF_DL) {
-		m->fw.uf.done = 0;
+		if (!keep)
+			m->fw.uf.done = 0;
 		m->fw.uf.phase = MSIM_UF_WAIT;
 		dl_start(m, 0);
 	} else if (m->fw.uf.phase == MSIM_UF_WAIT) {

@@ -153,6 +153,10 @@ bool fwu_update_done(const struct fwu_status *st, enum fwu_method m, const char 
  * FUOTA_ERR_STATE with why filled when cmd must not be sent, else 0. cmd is the text without CR
  * ("AT+USODL=0"). Pure. */
 int fwu_cmd_check(const struct fwu_status *st, const char *cmd, char *why, size_t cap);
+/* Whether cmd, about to be sent in status st, is a software reset (AT+CFUN=15/16, AT+CFUN=1,1,
+ * AT+CPWROFF, AT+UFACTORY) during a uFOTA download (DOWNLOADING or PAUSED), which must then be
+ * preceded by AT+COPS=2 for the download to resume after it (FW app note §3.2.2). Pure. */
+bool fwu_cmd_needs_dereg(const struct fwu_status *st, const char *cmd);
 
 /* Maps one URC line to an event for a manager in status st. Returns 0 with *ev filled, 1 when the
  * line is understood but carries nothing for the state machine (+ULWM2MSTAT, +UFOTASTAT event 4),
