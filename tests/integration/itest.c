@@ -196,6 +196,15 @@ int itest_fuotad_start(struct itest_fuotad *f)
 		setenv("FUOTA_LOG_LEVEL", f->log_level[0] ? f->log_level : "info", 1);
 		if (f->max_upload[0])
 			setenv("FUOTA_HTTP_MAX_UPLOAD_BYTES", f->max_upload, 1);
+		/* The test programs share the fixture's broker and topic names: fuotads of one
+		 * program share their uplinks and gateway messages (as instances of one deployment
+		 * do), never with another program's, which would take them away. */
+		if (!getenv("FUOTA_MQTT_SHARE_GROUP")) {
+			char group[40];
+
+			snprintf(group, sizeof(group), "itest-%ld", (long)getppid());
+			setenv("FUOTA_MQTT_SHARE_GROUP", group, 1);
+		}
 		unsetenv("FUOTA_CONFIG");
 		execl(f->bin, f->bin, "run", (char *)NULL);
 		_exit(127);
