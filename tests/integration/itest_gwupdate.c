@@ -271,6 +271,13 @@ static void test_update_steps(void **state)
 
 	(void)state;
 	id = scheduled_and_started(&start_cmd, &at);
+	/* A start the broker never had (fuotad stopped just after marking it published): with no
+	 * answer from the gateway it is published again, under the same id. */
+	sql_ok("UPDATE modem_update_cmd SET published_ms = published_ms - 600000");
+	c = wait_msg("/command/modem-update", "\"start\"", 8000, &at);
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), start_cmd);
+	json_decref(c);
 	/* The gateway's steps. */
 	report(start_cmd, "downloading", ",\"progress\":40,\"firmwareBefore\":\"03.15\"");
 	for (int i = 0; i < 100; i++) {

@@ -195,7 +195,8 @@ char *engine_gwmodem_cmd_json(const struct seng_modem_cmd *c)
 	return text;
 }
 
-/* The queued commands, published retained; one that cannot be is given back. */
+/* The queued commands, published retained; one that cannot be is given back. A resent one
+ * is no news for the integration. */
 static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
 {
 	struct seng_modem_cmd cmds[CMDS_PER_TICK];
@@ -221,10 +222,12 @@ static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_
 				        (long long)cmds[i].id);
 			continue;
 		}
-		log_msg(LOG_LVL_INFO,
-		        "engine: gateway %s: modem-update command %lld (%s) published", cmds[i].gw,
-		        (long long)cmds[i].id, cmds[i].action);
-		changed(g, s, cmds[i].gw, cmds[i].update_id, "command");
+		log_msg(LOG_LVL_INFO, "engine: gateway %s: modem-update command %lld (%s) %s",
+		        cmds[i].gw, (long long)cmds[i].id, cmds[i].action,
+		        cmds[i].resent ? "published again, the gateway has not answered"
+		                       : "published");
+		if (!cmds[i].resent)
+			changed(g, s, cmds[i].gw, cmds[i].update_id, "command");
 	}
 }
 

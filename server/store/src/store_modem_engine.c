@@ -100,26 +100,33 @@ static void read_cmd(const PGresult *r, int row, void *item)
 	copy(c->url, sizeof(c->url), r, row, 6);
 	copy(c->package, sizeof(c->package), r, row, 7);
 	copy(c->md5, sizeof(c->md5), r, row, 8);
+	c->resent = PQgetvalue(r, row, 9)[0] == 't';
 }
 
 int seng_modem_cmds_take(struct store *s, int64_t now_ms, struct seng_modem_cmd *out, size_t max,
                          size_t *n)
 {
-	char now[24], lim[24];
-	const char *vals[2] = {store_i64(now, now_ms), store_i64(lim, (int64_t)max)};
+	char now[24], lim[24], resend[24];
+	const char *vals[3] = {store_i64(now, now_ms), store_i64(lim, (int64_t)max),
+	                       store_i64(resend, SENG_MODEM_RESEND_MS)};
 
 	return store_read_rows(
 	        s,
-	        "WITH c AS (UPDATE modem_update_cmd SET published_ms = $1::bigint WHERE id IN ("
-	        "  SELECT c.id FROM modem_update_cmd c JOIN modem_update u ON u.id = c.update_id "
+	        "WITH c AS (UPDATE modem_update_cmd SET published_ms = $1::bigint FROM ("
+	        "  SELECT c.id, c.published_ms IS NOT NULL AS resent FROM modem_update_cmd c "
+	        "  JOIN modem_update u ON u.id = c.update_id "
 	        "  JOIN gateway_modem g ON g.gateway_id = u.gateway_id "
-	        "  WHERE c.published_ms IS NULL AND g.topic_prefix IS NOT NULL "
-	        "  ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) RETURNING *) "
+	        "  WHERE g.topic_prefix IS NOT NULL AND (c.published_ms IS NULL OR ("
+	        "    c.published_ms < $1::bigint - $3::bigint AND u.state = 'sent' AND c.id = ("
+	        "    SELECT max(c2.id) FROM modem_update_cmd c2 JOIN modem_update u2 "
+	        "    ON u2.id = c2.update_id WHERE u2.gateway_id = u.gateway_id))) "
+	        "  ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) p "
+	        "  WHERE modem_update_cmd.id = p.id RETURNING modem_update_cmd.*, p.resent) "
 	        "SELECT c.id, c.update_id, c.action, u.gateway_id, g.topic_prefix, u.method, "
-	        "u.url, "
-	        "u.package, u.md5 FROM c JOIN modem_update u ON u.id = c.update_id "
+	        "u.url, u.package, u.md5, c.resent FROM c JOIN modem_update u ON u.id = "
+	        "c.update_id "
 	        "JOIN gateway_modem g ON g.gateway_id = u.gateway_id ORDER BY c.id",
-	        2, vals, read_cmd, out, sizeof(*out), max, n);
+	        3, vals, read_cmd, out, sizeof(*out), max, n);
 }
 
 int seng_modem_cmd_untake(struct store *s, int64_t cmd_id)

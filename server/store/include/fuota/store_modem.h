@@ -81,9 +81,13 @@ struct seng_modem_cmd {
 	int64_t id, update_id;
 	char gw[17], prefix[64], action[8], method[8], md5[33];
 	char url[1024], package[256]; /* "" when none */
+	bool resent;                  /* published before, not answered */
 };
 /* Claims up to max unpublished commands of gateways whose prefix is known, oldest first, marked
- * published at now_ms; *n of them. */
+ * published at now_ms; *n of them. A gateway's latest command is taken again, resent, while
+ * its update is still "sent" SENG_MODEM_RESEND_MS after it was published: a publish lost (fuotad
+ * stopped before the broker had it) would otherwise leave the update "sent" for ever. */
+#define SENG_MODEM_RESEND_MS (5 * 60 * 1000)
 STORE_MUST_CHECK int seng_modem_cmds_take(struct store *s, int64_t now_ms,
                                           struct seng_modem_cmd *out, size_t max, size_t *n);
 /* Gives one back unpublished (the publish failed). */
