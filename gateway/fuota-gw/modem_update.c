@@ -447,6 +447,8 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 		        s.guard_s);
 		return;
 	}
+	if (len == 0)
+		return; /* fuotad cleared the retained command: its updates are over */
 	if (gw_mu_cmd_parse(payload, len, &c, err, sizeof(err)) != FUOTA_OK) {
 		fprintf(stderr, "fuota-gw: command/modem-update ignored: %s\n", err);
 		return;

@@ -266,7 +266,7 @@ static void test_update_steps(void **state)
 {
 	json_t *j, *c;
 	json_int_t id, start_cmd, pause_cmd;
-	size_t at = 0;
+	size_t at = 0, before;
 	char topic[128];
 
 	(void)state;
@@ -321,6 +321,12 @@ static void test_update_steps(void **state)
 	json_decref(j);
 	report(start_cmd, "done", ",\"firmware\":\"03.16\"");
 	j = wait_state(id, "done");
+	/* Over: the retained command cleared (an empty retained message), so that a fuota-gw
+	 * that lost the last id it handled does not run it again. */
+	before = at;
+	json_decref(wait_msg("/command/modem-update", "", 5000, &at));
+	assert_true(at > before);
+	assert_string_equal(T.seen_body[at - 1], "");
 	assert_string_equal(str(j, "firmware_after"), "03.16");
 	assert_true(json_is_string(json_object_get(j, "finished_at")));
 	json_decref(j);

@@ -113,6 +113,24 @@ static bool report_topic(const struct engine_gwmodem *g, const char *topic, char
 	return false;
 }
 
+/* After a report that ended an update: gw's retained command cleared once no update of its
+ * commands goes on, so that a fuota-gw that lost its state dir (the last id it handled) does not
+ * run a finished update again. */
+static void clear_retained(struct engine_gwmodem *g, struct store *s, const char *gw,
+                           const char *state)
+{
+	char prefix[64], topic[160];
+
+	if (!state || (strcmp(state, "done") && strcmp(state, "failed") &&
+	               strcmp(state, "cancelled") && strcmp(state, "rejected")))
+		return;
+	if (seng_modem_cmds_over(s, gw, prefix) != FUOTA_OK)
+		return;
+	snprintf(topic, sizeof(topic), "%s/gateway/%s/command/modem-update", prefix, gw);
+	if (mqtt_publish(g->mqtt, topic, "", 0, 1 | MQTT_RETAIN) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "engine: gateway %s: its last modem command not cleared", gw);
+}
+
 bool engine_gwmodem_dispatch(struct engine_gwmodem *g, struct store *s, const char *topic,
                              const uint8_t *payload, size_t len, int64_t now_ms)
 {
@@ -152,6 +170,7 @@ bool engine_gwmodem_dispatch(struct engine_gwmodem *g, struct store *s, const ch
 		log_msg(LOG_LVL_INFO, "engine: gateway %s: modem update (command %lld) %s%s%s", gw,
 		        (long long)ev.id, ev.state, ev.error[0] ? ": " : "", ev.error);
 		integration_event(g, s, gw, tenant, row, "report");
+		clear_retained(g, s, gw, ev.state);
 	}
 	free(row);
 	return true;
@@ -165,9 +184,10 @@ void engine_gwmodem_state_update(struct engine_gwmodem *g, struct store *s, cons
 	int rc = seng_modem_state_update(s, gw, st->update.id, st->update.state, st->update.method,
 	                                 st->update.progress, now_ms, &tenant, &row);
 
-	if (rc == FUOTA_OK && row)
+	if (rc == FUOTA_OK && row) {
 		integration_event(g, s, gw, tenant, row, "report");
-	else if (rc != FUOTA_OK && rc != FUOTA_ERR_NOT_FOUND)
+		clear_retained(g, s, gw, st->update.state);
+	} else if (rc != FUOTA_OK && rc != FUOTA_ERR_NOT_FOUND)
 		log_msg(LOG_LVL_WARN,
 		        "engine: gateway %s: modem update in its state not stored: %s", gw,
 		        fuota_strerror(rc));

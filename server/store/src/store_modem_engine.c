@@ -259,6 +259,28 @@ int seng_modem_state_update(struct store *s, const char *gw, int64_t id, const c
 	return event_do(s, gw, &ev, now_ms, true, tenant, json);
 }
 
+static void read_prefix(const PGresult *r, int row, void *item)
+{
+	copy(item, 64, r, row, 0);
+}
+
+int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64])
+{
+	const char *vals[1] = {gw};
+	size_t n = 0;
+	int rc = store_read_rows(
+	        s,
+	        "SELECT g.topic_prefix FROM gateway_modem g WHERE g.gateway_id = $1 "
+	        "AND g.topic_prefix IS NOT NULL AND EXISTS (SELECT 1 FROM modem_update_cmd c "
+	        "  JOIN modem_update u ON u.id = c.update_id WHERE u.gateway_id = $1) "
+	        "AND NOT EXISTS (SELECT 1 FROM modem_update_cmd c JOIN modem_update u "
+	        "  ON u.id = c.update_id WHERE u.gateway_id = $1 AND (c.published_ms IS NULL "
+	        "  OR u.state NOT IN " MODEM_ENDED "))",
+	        1, vals, read_prefix, prefix, 64, 1, &n);
+
+	return rc == FUOTA_OK && n == 0 ? FUOTA_ERR_NOT_FOUND : rc;
+}
+
 int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **json)
 {
 	char uid[24];

@@ -106,6 +106,10 @@ STORE_MUST_CHECK int seng_modem_state_update(struct store *s, const char *gw, in
                                              const char *state, const char *method, int progress,
                                              int64_t now_ms, int64_t *tenant, char **json);
 
+/* Whether gw's retained command/modem-update is to be cleared: it had commands and every
+ * update they were for has ended. FUOTA_OK with the gateway's topic prefix in prefix,
+ * FUOTA_ERR_NOT_FOUND when not. */
+STORE_MUST_CHECK int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64]);
 /* Update id as the API shows it (*json) and its tenant (0: the gateway's own). */
 STORE_MUST_CHECK int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant,
                                             char **json);
