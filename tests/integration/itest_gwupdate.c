@@ -510,6 +510,38 @@ static void test_gateway_own_update(void **state)
 	json_decref(j);
 }
 
+/* A fuota-gw that dies mid-update: after 24 hours without a word from it the update fails,
+ * a cancel replaces its retained start, and the modem takes a new update. */
+static void test_silent_gateway(void **state)
+{
+	json_t *j, *c;
+	json_int_t id, start_cmd;
+	size_t at = T.n_seen;
+	char sql[256];
+
+	(void)state;
+	id = scheduled_and_started(&start_cmd, &at);
+	report(start_cmd, "downloading", ",\"progress\":10");
+	json_decref(wait_state(id, "downloading"));
+	snprintf(sql, sizeof(sql),
+	         "UPDATE modem_update SET updated_ms = updated_ms - 90000000 WHERE id = %lld",
+	         (long long)id);
+	sql_ok(sql);
+	sql_ok("UPDATE gateway_modem SET received_ms = received_ms - 90000000");
+	j = wait_state(id, "failed");
+	assert_non_null(strstr(str(j, "error"), "no word from the gateway"));
+	json_decref(j);
+	c = wait_msg("/command/modem-update", "\"cancel\"", 8000, &at);
+	assert_non_null(c);
+	assert_true(json_integer_value(json_object_get(c, "id")) > start_cmd);
+	json_decref(c);
+	assert_int_equal(create(T.admin, T.gw, "{\"method\":\"ufota\"}", &j), 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	assert_int_equal(action(T.admin, id, "cancel", &j), 200);
+	json_decref(j);
+}
+
 static int group_setup(void **state)
 {
 	struct mqtt_options opt;
@@ -590,6 +622,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_start_at_limits),
 	        cmocka_unit_test(test_postponed_and_windows),
 	        cmocka_unit_test(test_gateway_own_update),
+	        cmocka_unit_test(test_silent_gateway),
 	};
 
 	if (argc != 4) {

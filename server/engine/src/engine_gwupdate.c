@@ -9,8 +9,8 @@
  *     "job"}]}.
  *   event/modem-update (fuota-gw's, QoS 1): gw_update_event in gw_state.h.
  * Integration events: {event_prefix}/{tenant}/gateway/{id}/event/modem-update, the update as the
- * API shows it with "change" (started, postponed, command, report); a gateway's own update goes
- * to every tenant that uses the gateway. */
+ * API shows it with "change" (started, postponed, command, report, expired); a gateway's own
+ * update goes to every tenant that uses the gateway. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +380,24 @@ static void publish_sessions(struct engine_gwmodem *g, struct store *s, int64_t 
 	free(prefixes);
 }
 
+/* Updates whose fuota-gw went silent ended, so that they hold neither the modem nor the
+ * gateway's multicast sessions for ever. */
+static void end_silent(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
+{
+	for (int i = 0; i < DUE_PER_TICK; i++) {
+		char gw[17];
+		int64_t id = 0;
+
+		if (seng_modem_silent_end(s, now_ms, &id, gw) != FUOTA_OK)
+			return;
+		log_msg(LOG_LVL_WARN,
+		        "engine: gateway %s: modem update %lld failed: no word from the gateway "
+		        "for 24 hours",
+		        gw, (long long)id);
+		changed(g, s, gw, id, "expired");
+	}
+}
+
 void engine_gwmodem_tick(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
 {
 	if (!g->mqtt || now_ms < g->next_due_ms)
@@ -396,5 +414,6 @@ void engine_gwmodem_tick(struct engine_gwmodem *g, struct store *s, int64_t now_
 	if (now_ms >= g->next_sessions_ms) {
 		g->next_sessions_ms = now_ms + SESSIONS_EVERY_MS;
 		publish_sessions(g, s, now_ms);
+		end_silent(g, s, now_ms);
 	}
 }

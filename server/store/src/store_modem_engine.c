@@ -259,6 +259,50 @@ int seng_modem_state_update(struct store *s, const char *gw, int64_t id, const c
 	return event_do(s, gw, &ev, now_ms, true, tenant, json);
 }
 
+struct silent_row {
+	int64_t id;
+	char gw[17];
+};
+
+static void read_silent(const PGresult *r, int row, void *item)
+{
+	struct silent_row *x = item;
+
+	x->id = store_get_i64(r, row, 0);
+	copy(x->gw, sizeof(x->gw), r, row, 1);
+}
+
+int seng_modem_silent_end(struct store *s, int64_t now_ms, int64_t *id, char gw[17])
+{
+	char now[24], quiet[24];
+	const char *vals[2] = {store_i64(now, now_ms), store_i64(quiet, SENG_MODEM_SILENT_MS)};
+	struct silent_row x = {0};
+	size_t n = 0;
+	int rc = store_read_rows(
+	        s,
+	        "WITH x AS (UPDATE modem_update m SET state = 'failed', finished_ms = $1::bigint, "
+	        "  updated_ms = $1::bigint, error = 'no word from the gateway for 24 hours', "
+	        "  note = 'ended by fuotad: fuota-gw went silent' WHERE m.id = ("
+	        "  SELECT u.id FROM modem_update u WHERE u.state IN ('sent', 'starting', "
+	        "  'downloading', 'installing', 'deferred') AND greatest(u.updated_ms, "
+	        "  coalesce(u.deferred_until_ms, 0)) < $1::bigint - $2::bigint AND coalesce(("
+	        "  SELECT g.received_ms FROM gateway_modem g WHERE g.gateway_id = u.gateway_id), "
+	        "0) "
+	        "  < $1::bigint - $2::bigint ORDER BY u.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	        "  RETURNING m.id, m.gateway_id), "
+	        "c AS (INSERT INTO modem_update_cmd (id, update_id, action, created_ms) "
+	        "  SELECT nextval('modem_update_cmd_id'), x.id, 'cancel', $1::bigint FROM x "
+	        "  WHERE EXISTS (SELECT 1 FROM modem_update_cmd k WHERE k.update_id = x.id)) "
+	        "SELECT id, gateway_id FROM x",
+	        2, vals, read_silent, &x, sizeof(x), 1, &n);
+
+	if (rc == FUOTA_OK && n == 0)
+		return FUOTA_ERR_NOT_FOUND;
+	*id = x.id;
+	memcpy(gw, x.gw, sizeof(x.gw));
+	return rc;
+}
+
 static void read_prefix(const PGresult *r, int row, void *item)
 {
 	copy(item, 64, r, row, 0);

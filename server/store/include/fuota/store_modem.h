@@ -106,6 +106,14 @@ STORE_MUST_CHECK int seng_modem_state_update(struct store *s, const char *gw, in
                                              const char *state, const char *method, int progress,
                                              int64_t now_ms, int64_t *tenant, char **json);
 
+/* An update fuota-gw went silent on: one sent, starting, downloading, installing or deferred
+ * (past its deferredUntil) with no report about it and no state/modem from its gateway for
+ * SENG_MODEM_SILENT_MS. Ends the oldest such update as failed and queues a cancel in place of
+ * its retained start (a gateway back later drops the start that waits); its id and gateway in
+ * *id and gw. FUOTA_ERR_NOT_FOUND when there is none. */
+#define SENG_MODEM_SILENT_MS (INT64_C(24) * 3600 * 1000)
+STORE_MUST_CHECK int seng_modem_silent_end(struct store *s, int64_t now_ms, int64_t *id,
+                                           char gw[17]);
 /* Whether gw's retained command/modem-update is to be cleared: it had commands and every
  * update they were for has ended. FUOTA_OK with the gateway's topic prefix in prefix,
  * FUOTA_ERR_NOT_FOUND when not. */
