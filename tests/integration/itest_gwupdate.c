@@ -535,6 +535,12 @@ static void test_silent_gateway(void **state)
 	assert_non_null(c);
 	assert_true(json_integer_value(json_object_get(c, "id")) > start_cmd);
 	json_decref(c);
+	/* The integration event, to the tenant that made it: its own. */
+	c = wait_msg("/event/modem-update", "\"change\":\"expired\"", 5000, NULL);
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), id);
+	assert_true(json_is_true(json_object_get(c, "own")));
+	json_decref(c);
 	assert_int_equal(create(T.admin, T.gw, "{\"method\":\"ufota\"}", &j), 201);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);

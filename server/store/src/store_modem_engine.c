@@ -332,8 +332,11 @@ int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(c,
-	                   "SELECT coalesce(m.tenant_id, 0), " MODEM_JSON " FROM modem_update m "
-	                   "WHERE m.id = $1::bigint",
+	                   /* $1 is the update's id here, not a tenant: "own" set from the row
+	                    * (the event goes to the tenant that made it, or it is no tenant's) */
+	                   "SELECT coalesce(m.tenant_id, 0), jsonb_set((" MODEM_JSON
+	                   ")::jsonb, '{own}', to_jsonb(m.tenant_id IS NOT NULL)) "
+	                   "FROM modem_update m WHERE m.id = $1::bigint",
 	                   1, vals, &r);
 
 	*json = NULL;
