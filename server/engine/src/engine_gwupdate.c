@@ -19,11 +19,14 @@
 #include "engine_gwmodem.h"
 #include "engine_int.h"
 #include "fuota/err.h"
+#include "fuota/gw_modem_cmd.h"
 #include "fuota/gw_state.h"
 #include "fuota/log.h"
 #include "fuota/modem_gw.h"
 #include "fuota/mqtt.h"
 #include "fuota/store_modem.h"
+
+_Static_assert(MODEM_GW_WINDOWS_MAX == GW_WINDOWS_MAX, "fuota-gw takes as many windows as we send");
 
 #define DUE_EVERY_MS      1000
 #define SESSIONS_EVERY_MS 5000
