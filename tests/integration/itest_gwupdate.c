@@ -508,6 +508,22 @@ static void test_gateway_own_update(void **state)
 	                    "done"); /* test_update_steps' */
 	assert_string_equal(str(json_array_get(items, 0), "method"), "http");
 	json_decref(j);
+	/* One whose first word is its end (a uFOTA request the module could not ack): recorded
+	 * ended, with its end time, so that the same report repeated is still one update. */
+	for (int k = 0; k < 2; k++)
+		gw_publish("event/modem-update",
+		           "{\"id\":0,\"state\":\"failed\",\"method\":\"foat\"}", false);
+	snprintf(path2, sizeof(path2),
+	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND method = 'foat' AND "
+	         "finished_ms IS NOT NULL",
+	         T.gw);
+	for (int i = 0; i < 50 && sql_rows(path2) < 1; i++)
+		sleep_ms(100);
+	sleep_ms(300);
+	assert_int_equal(sql_rows(path2), 1);
+	snprintf(path2, sizeof(path2),
+	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND method = 'foat'", T.gw);
+	assert_int_equal(sql_rows(path2), 1);
 }
 
 /* A fuota-gw that dies mid-update: after 24 hours without a word from it the update fails,

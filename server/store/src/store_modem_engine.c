@@ -168,9 +168,9 @@ static int event_target(struct store *s, const char *gw, const struct seng_modem
 	        "  AND state IN " MODEM_ENDED " AND method = $2 AND finished_ms > $4::bigint - "
 	        "  600000 ORDER BY id DESC LIMIT 1), "
 	        "i AS (INSERT INTO modem_update (gateway_id, method, image_size, state, "
-	        "created_ms, "
-	        "  updated_ms, started_ms) SELECT $1, $2, 0, $3, $4::bigint, $4::bigint, "
-	        "$4::bigint "
+	        "created_ms, updated_ms, started_ms, finished_ms) SELECT $1, $2, 0, $3, "
+	        "$4::bigint, $4::bigint, $4::bigint, CASE WHEN $3 IN " MODEM_ENDED
+	        " THEN $4::bigint END "
 	        "  WHERE NOT EXISTS (SELECT 1 FROM a) AND NOT EXISTS (SELECT 1 FROM r) "
 	        "  ON CONFLICT DO NOTHING RETURNING id) "
 	        "SELECT id FROM a UNION ALL SELECT id FROM i UNION ALL "
