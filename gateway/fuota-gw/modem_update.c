@@ -397,6 +397,11 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 	           (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED)) {
 		if (fwu_ufota_ctl(m->u, op[c->action]) != FUOTA_OK)
 			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+	} else if (c->action == GW_MU_CANCEL && m->cur_method == FWU_M_UFOTA && m->cur_id > 0 &&
+	           !m->acked && !strcmp(m->last_state, "starting")) {
+		/* a uFOTA start whose server has not asked yet: it ends here (a request that comes
+		 * later is the gateway's own, id 0) */
+		emit(m, m->cur_id, FWU_M_UFOTA, "cancelled", -1, 0, NULL);
 	} else {
 		emit(m, c->id, c->method, "rejected", -1, 0, "no update to act on in this state");
 	}
@@ -447,6 +452,8 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 		        s.guard_s);
 		return;
 	}
+	if (len == 0)
+		return; /* fuotad cleared the retained command: its updates are over */
 	if (gw_mu_cmd_parse(payload, len, &c, err, sizeof(err)) != FUOTA_OK) {
 		fprintf(stderr, "fuota-gw: command/modem-update ignored: %s\n", err);
 		return;

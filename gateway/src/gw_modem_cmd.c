@@ -178,6 +178,20 @@ int gw_url_parse(const char *url, struct gw_url *out)
 	return FUOTA_OK;
 }
 
+bool gw_mu_url_ok(const char *url, bool ftp)
+{
+	struct gw_url u;
+
+	return strlen(url) < sizeof(((struct gw_mu_cmd *)0)->url) &&
+	       gw_url_parse(url, &u) == FUOTA_OK && u.ftp == ftp;
+}
+
+bool gw_mu_package_ok(const char *package)
+{
+	return package[0] == '/' && strlen(package) < sizeof(((struct gw_mu_cmd *)0)->package) &&
+	       clean(package);
+}
+
 static int window(json_t *w, struct gw_window *out, size_t i, char *err, size_t errlen)
 {
 	json_t *s = json_object_get(w, "start"), *e = json_object_get(w, "end");

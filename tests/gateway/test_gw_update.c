@@ -426,6 +426,37 @@ static void test_control(void **state)
 	assert_false(obs.modem_flagged);
 }
 
+static bool started(const struct obs *o)
+{
+	(void)o;
+	return count_state("starting") >= 1;
+}
+
+/* A uFOTA start whose server has not asked yet, cancelled: it ends under its own id. */
+static void test_ufota_cancel(void **state)
+{
+	static const char *const args[] = {"--apn",           "fuota.test", "--install-s", "3",
+	                                   "--modem-poll-ms", "300",        "--ufota-ack", NULL};
+	int64_t now;
+
+	(void)state;
+	rig_gw_start(&rig, 0, args);
+	rig_sim_start(&rig, "40", "2");
+	assert_true(watch(40000, flowing));
+	now = (int64_t)time(NULL);
+	publish_window(now + 3600, now + 7200);
+	rig_publish(&rig, "command/modem-update",
+	            "{\"id\":5,\"action\":\"start\",\"method\":\"ufota\"}", true);
+	assert_true(watch(10000, started));
+	assert_int_equal(obs.ids[obs.n_events - 1], 5);
+	assert_true(watch(5000, flagged));
+	rig_publish(&rig, "command/modem-update", "{\"id\":6,\"action\":\"cancel\"}", true);
+	assert_true(watch(10000, cancelled));
+	assert_int_equal(obs.ids[obs.n_events - 1], 5);
+	assert_int_equal(count_state("rejected"), 0);
+	assert_true(watch(5000, unflagged));
+}
+
 static bool file_has(const char *name, const char *what)
 {
 	char path[300], buf[1024];
@@ -550,11 +581,13 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_ufota_cancel, setup, teardown),
 	};
-	static const char *const names[] = {"deferred", "ufota", "control", "http", "restart"};
+	static const char *const names[] = {"deferred", "ufota",   "control",
+	                                    "http",     "restart", "ufota-cancel"};
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; argc > 1 && i < 5; i++)
+	for (size_t i = 0; argc > 1 && i < 6; i++)
 		if (!strcmp(argv[1], names[i]))
 			return _cmocka_run_group_tests(names[i], &all[i], 1, NULL, NULL);
 	return cmocka_run_group_tests(all, NULL, NULL);

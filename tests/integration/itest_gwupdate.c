@@ -266,11 +266,18 @@ static void test_update_steps(void **state)
 {
 	json_t *j, *c;
 	json_int_t id, start_cmd, pause_cmd;
-	size_t at = 0;
+	size_t at = 0, before;
 	char topic[128];
 
 	(void)state;
 	id = scheduled_and_started(&start_cmd, &at);
+	/* A start the broker never had (fuotad stopped just after marking it published): with no
+	 * answer from the gateway it is published again, under the same id. */
+	sql_ok("UPDATE modem_update_cmd SET published_ms = published_ms - 600000");
+	c = wait_msg("/command/modem-update", "\"start\"", 8000, &at);
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), start_cmd);
+	json_decref(c);
 	/* The gateway's steps. */
 	report(start_cmd, "downloading", ",\"progress\":40,\"firmwareBefore\":\"03.15\"");
 	for (int i = 0; i < 100; i++) {
@@ -314,6 +321,12 @@ static void test_update_steps(void **state)
 	json_decref(j);
 	report(start_cmd, "done", ",\"firmware\":\"03.16\"");
 	j = wait_state(id, "done");
+	/* Over: the retained command cleared (an empty retained message), so that a fuota-gw
+	 * that lost the last id it handled does not run it again. */
+	before = at;
+	json_decref(wait_msg("/command/modem-update", "", 5000, &at));
+	assert_true(at > before);
+	assert_string_equal(T.seen_body[at - 1], "");
 	assert_string_equal(str(j, "firmware_after"), "03.16");
 	assert_true(json_is_string(json_object_get(j, "finished_at")));
 	json_decref(j);
@@ -495,6 +508,60 @@ static void test_gateway_own_update(void **state)
 	                    "done"); /* test_update_steps' */
 	assert_string_equal(str(json_array_get(items, 0), "method"), "http");
 	json_decref(j);
+	/* One whose first word is its end (a uFOTA request the module could not ack): recorded
+	 * ended, with its end time, so that the same report repeated is still one update. */
+	for (int k = 0; k < 2; k++)
+		gw_publish("event/modem-update",
+		           "{\"id\":0,\"state\":\"failed\",\"method\":\"foat\"}", false);
+	snprintf(path2, sizeof(path2),
+	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND method = 'foat' AND "
+	         "finished_ms IS NOT NULL",
+	         T.gw);
+	for (int i = 0; i < 50 && sql_rows(path2) < 1; i++)
+		sleep_ms(100);
+	sleep_ms(300);
+	assert_int_equal(sql_rows(path2), 1);
+	snprintf(path2, sizeof(path2),
+	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND method = 'foat'", T.gw);
+	assert_int_equal(sql_rows(path2), 1);
+}
+
+/* A fuota-gw that dies mid-update: after 24 hours without a word from it the update fails,
+ * a cancel replaces its retained start, and the modem takes a new update. */
+static void test_silent_gateway(void **state)
+{
+	json_t *j, *c;
+	json_int_t id, start_cmd;
+	size_t at = T.n_seen;
+	char sql[256];
+
+	(void)state;
+	id = scheduled_and_started(&start_cmd, &at);
+	report(start_cmd, "downloading", ",\"progress\":10");
+	json_decref(wait_state(id, "downloading"));
+	snprintf(sql, sizeof(sql),
+	         "UPDATE modem_update SET updated_ms = updated_ms - 90000000 WHERE id = %lld",
+	         (long long)id);
+	sql_ok(sql);
+	sql_ok("UPDATE gateway_modem SET received_ms = received_ms - 90000000");
+	j = wait_state(id, "failed");
+	assert_non_null(strstr(str(j, "error"), "no word from the gateway"));
+	json_decref(j);
+	c = wait_msg("/command/modem-update", "\"cancel\"", 8000, &at);
+	assert_non_null(c);
+	assert_true(json_integer_value(json_object_get(c, "id")) > start_cmd);
+	json_decref(c);
+	/* The integration event, to the tenant that made it: its own. */
+	c = wait_msg("/event/modem-update", "\"change\":\"expired\"", 5000, NULL);
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), id);
+	assert_true(json_is_true(json_object_get(c, "own")));
+	json_decref(c);
+	assert_int_equal(create(T.admin, T.gw, "{\"method\":\"ufota\"}", &j), 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	assert_int_equal(action(T.admin, id, "cancel", &j), 200);
+	json_decref(j);
 }
 
 static int group_setup(void **state)
@@ -577,6 +644,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_start_at_limits),
 	        cmocka_unit_test(test_postponed_and_windows),
 	        cmocka_unit_test(test_gateway_own_update),
+	        cmocka_unit_test(test_silent_gateway),
 	};
 
 	if (argc != 4) {

@@ -111,6 +111,40 @@ static void test_url(void **state)
 	assert_int_equal(gw_url_parse("https://h/x", &u), FUOTA_ERR_MALFORMED);
 }
 
+/* fuotad's check of a request agrees with the parser: every url and package it takes makes a
+ * start command gw_mu_cmd_parse takes. */
+static void test_source_ok(void **state)
+{
+	char url[300], cmd[700], err[160];
+	struct gw_mu_cmd c;
+
+	(void)state;
+	assert_true(gw_mu_url_ok("http://h/x", false));
+	assert_true(gw_mu_url_ok("ftp://h:21/x", true));
+	assert_false(gw_mu_url_ok("http://h/x", true));
+	assert_false(gw_mu_url_ok("http://h/a\"b", false));
+	assert_false(gw_mu_url_ok("http://h/a\\b", false));
+	assert_false(gw_mu_url_ok("http://h/\xc3\xa9", false));
+	assert_false(gw_mu_url_ok("http://h?x", false));
+	assert_false(gw_mu_url_ok("http://h/p@q", false));
+	memset(url, 'a', sizeof(url));
+	memcpy(url, "http://h/", 9);
+	url[256] = '\0';
+	assert_false(gw_mu_url_ok(url, false));
+	url[255] = '\0';
+	assert_true(gw_mu_url_ok(url, false));
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":1,\"action\":\"start\",\"method\":\"http\",\"url\":\"%s\","
+	         "\"md5\":\"0123456789abcdef0123456789abcdef\"}",
+	         url);
+	assert_int_equal(gw_mu_cmd_parse(cmd, strlen(cmd), &c, err, sizeof(err)), FUOTA_OK);
+	assert_true(gw_mu_package_ok("/a.bin"));
+	assert_false(gw_mu_package_ok("a.bin"));
+	assert_false(gw_mu_package_ok("/a\\b"));
+	assert_false(gw_mu_package_ok("/a\tb"));
+	assert_false(gw_mu_package_ok("/\xc3\xa9"));
+}
+
 static void test_sessions(void **state)
 {
 	struct gw_sessions s;
@@ -257,15 +291,11 @@ static void test_event_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_cmd_ok),
-	        cmocka_unit_test(test_cmd_bad),
-	        cmocka_unit_test(test_url),
-	        cmocka_unit_test(test_sessions),
-	        cmocka_unit_test(test_sessions_too_many),
-	        cmocka_unit_test(test_earliest),
-	        cmocka_unit_test(test_duration),
-	        cmocka_unit_test(test_state_of),
-	        cmocka_unit_test(test_event_json),
+	        cmocka_unit_test(test_cmd_ok),   cmocka_unit_test(test_cmd_bad),
+	        cmocka_unit_test(test_url),      cmocka_unit_test(test_source_ok),
+	        cmocka_unit_test(test_sessions), cmocka_unit_test(test_sessions_too_many),
+	        cmocka_unit_test(test_earliest), cmocka_unit_test(test_duration),
+	        cmocka_unit_test(test_state_of), cmocka_unit_test(test_event_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

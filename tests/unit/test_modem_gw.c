@@ -38,6 +38,29 @@ static void test_windows_known(void **state)
 	assert_int_equal(policy_modem_windows(NULL, 0, NOW, w), 0);
 }
 
+/* More sessions than fuota-gw takes (it refuses the whole message past MODEM_GW_WINDOWS_MAX and
+ * keeps the windows it had): the latest ones told as one window that covers them all. */
+static void test_windows_capped(void **state)
+{
+	enum { N = MODEM_GW_WINDOWS_MAX + 6 };
+	struct modem_session ss[N];
+	struct modem_gw_window w[N];
+	size_t k;
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		ss[i] = (struct modem_session){.job_id = 100 + i,
+		                               .start_ms = NOW + i * H,
+		                               .end_ms = NOW + i * H + 10 * MIN};
+	ss[N - 3].end_ms = NOW + 200 * H; /* not the last to start, the last to end */
+	k = policy_modem_windows(ss, N, NOW, w);
+	assert_int_equal(k, MODEM_GW_WINDOWS_MAX);
+	for (size_t i = 0; i + 1 < k; i++)
+		assert_int_equal(w[i].job_id, 100 + (int64_t)i);
+	assert_int_equal(w[k - 1].start_s, (NOW + (int64_t)(k - 1) * H) / 1000);
+	assert_int_equal(w[k - 1].end_s, (NOW + 200 * H) / 1000);
+}
+
 static void test_windows_open(void **state)
 {
 	struct modem_session s = {.job_id = 4, .start_ms = NOW + 20 * MIN, .end_ms = 0};
@@ -110,9 +133,8 @@ static void test_gw_use(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_windows_known),
-	        cmocka_unit_test(test_windows_open),
-	        cmocka_unit_test(test_windows_class_b),
+	        cmocka_unit_test(test_windows_known), cmocka_unit_test(test_windows_capped),
+	        cmocka_unit_test(test_windows_open),  cmocka_unit_test(test_windows_class_b),
 	        cmocka_unit_test(test_gw_use),
 	};
 

@@ -50,6 +50,12 @@ struct gw_url {
  * otherwise. */
 int gw_url_parse(const char *url, struct gw_url *out);
 
+/* Whether a start's url (http, or ftp when ftp) and package (foat, uart) are ones
+ * gw_mu_cmd_parse takes: fuotad checks an update's request with them, since a start fuota-gw
+ * ignores would never be answered. */
+bool gw_mu_url_ok(const char *url, bool ftp);
+bool gw_mu_package_ok(const char *package);
+
 #define GW_WINDOWS_MAX 64
 struct gw_window {
 	int64_t start, end; /* unix seconds, start <= end */

@@ -16,6 +16,7 @@
 #include "api_int.h"
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
+#include "fuota/gw_modem_cmd.h"
 #include "fuota/modem_gw.h"
 #include "fuota/store_modem.h"
 
@@ -39,19 +40,11 @@ static bool opt_string(json_t *j, const char *k, const char **out)
 	return !v || json_is_string(v);
 }
 
-/* url: the method's scheme, a host, no user or password, no control character or space. */
+/* url and package as fuota-gw takes them (gw_modem_cmd.h): a start it ignored would stay
+ * "sent", holding the gateway's modem for every tenant. */
 static bool url_ok(const char *url, const char *method)
 {
-	size_t scheme = strlen(method) + 3, host;
-
-	if (strncmp(url, method, scheme - 3) != 0 || strncmp(url + scheme - 3, "://", 3) != 0 ||
-	    strlen(url) > 1000)
-		return false;
-	for (const char *p = url; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return false;
-	host = strcspn(url + scheme, "/?#");
-	return host > 0 && memchr(url + scheme, '@', host) == NULL;
+	return gw_mu_url_ok(url, !strcmp(method, "ftp"));
 }
 
 static bool md5_ok(const char *s)
@@ -67,16 +60,17 @@ static int source_fields(const struct upd_body *b, struct api_error *e)
 
 	if (web && (!b->url || !url_ok(b->url, b->method)))
 		return api_error_field(e, "url",
-		                       "required for %s: %s://host/path, at most 1000 bytes, no "
+		                       "required for %s: %s://host[:port]/path, at most 255 "
+		                       "printable ASCII bytes without a quote, backslash or "
 		                       "credentials (the gateway holds those)",
 		                       b->method, b->method);
 	if (!web && b->url)
 		return api_error_field(e, "url", "only for http and ftp");
-	if (file && (!b->package || b->package[0] != '/' || strlen(b->package) > 248 ||
-	             strpbrk(b->package, "\"\r\n")))
+	if (file && (!b->package || !gw_mu_package_ok(b->package)))
 		return api_error_field(e, "package",
 		                       "required for %s: the path of the file on the gateway, "
-		                       "starting with /, at most 248 bytes",
+		                       "starting with /, at most 255 printable ASCII bytes "
+		                       "without a quote or backslash",
 		                       b->method);
 	if (!file && b->package)
 		return api_error_field(e, "package", "only for foat and uart");

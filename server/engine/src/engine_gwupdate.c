@@ -9,8 +9,8 @@
  *     "job"}]}.
  *   event/modem-update (fuota-gw's, QoS 1): gw_update_event in gw_state.h.
  * Integration events: {event_prefix}/{tenant}/gateway/{id}/event/modem-update, the update as the
- * API shows it with "change" (started, postponed, command, report); a gateway's own update goes
- * to every tenant that uses the gateway. */
+ * API shows it with "change" (started, postponed, command, report, expired); a gateway's own
+ * update goes to every tenant that uses the gateway. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +19,14 @@
 #include "engine_gwmodem.h"
 #include "engine_int.h"
 #include "fuota/err.h"
+#include "fuota/gw_modem_cmd.h"
 #include "fuota/gw_state.h"
 #include "fuota/log.h"
 #include "fuota/modem_gw.h"
 #include "fuota/mqtt.h"
 #include "fuota/store_modem.h"
+
+_Static_assert(MODEM_GW_WINDOWS_MAX == GW_WINDOWS_MAX, "fuota-gw takes as many windows as we send");
 
 #define DUE_EVERY_MS      1000
 #define SESSIONS_EVERY_MS 5000
@@ -113,6 +116,24 @@ static bool report_topic(const struct engine_gwmodem *g, const char *topic, char
 	return false;
 }
 
+/* After a report that ended an update: gw's retained command cleared once no update of its
+ * commands goes on, so that a fuota-gw that lost its state dir (the last id it handled) does not
+ * run a finished update again. */
+static void clear_retained(struct engine_gwmodem *g, struct store *s, const char *gw,
+                           const char *state)
+{
+	char prefix[64], topic[160];
+
+	if (!state || (strcmp(state, "done") && strcmp(state, "failed") &&
+	               strcmp(state, "cancelled") && strcmp(state, "rejected")))
+		return;
+	if (seng_modem_cmds_over(s, gw, prefix) != FUOTA_OK)
+		return;
+	snprintf(topic, sizeof(topic), "%s/gateway/%s/command/modem-update", prefix, gw);
+	if (mqtt_publish(g->mqtt, topic, "", 0, 1 | MQTT_RETAIN) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "engine: gateway %s: its last modem command not cleared", gw);
+}
+
 bool engine_gwmodem_dispatch(struct engine_gwmodem *g, struct store *s, const char *topic,
                              const uint8_t *payload, size_t len, int64_t now_ms)
 {
@@ -152,6 +173,7 @@ bool engine_gwmodem_dispatch(struct engine_gwmodem *g, struct store *s, const ch
 		log_msg(LOG_LVL_INFO, "engine: gateway %s: modem update (command %lld) %s%s%s", gw,
 		        (long long)ev.id, ev.state, ev.error[0] ? ": " : "", ev.error);
 		integration_event(g, s, gw, tenant, row, "report");
+		clear_retained(g, s, gw, ev.state);
 	}
 	free(row);
 	return true;
@@ -165,9 +187,10 @@ void engine_gwmodem_state_update(struct engine_gwmodem *g, struct store *s, cons
 	int rc = seng_modem_state_update(s, gw, st->update.id, st->update.state, st->update.method,
 	                                 st->update.progress, now_ms, &tenant, &row);
 
-	if (rc == FUOTA_OK && row)
+	if (rc == FUOTA_OK && row) {
 		integration_event(g, s, gw, tenant, row, "report");
-	else if (rc != FUOTA_OK && rc != FUOTA_ERR_NOT_FOUND)
+		clear_retained(g, s, gw, st->update.state);
+	} else if (rc != FUOTA_OK && rc != FUOTA_ERR_NOT_FOUND)
 		log_msg(LOG_LVL_WARN,
 		        "engine: gateway %s: modem update in its state not stored: %s", gw,
 		        fuota_strerror(rc));
@@ -195,7 +218,8 @@ char *engine_gwmodem_cmd_json(const struct seng_modem_cmd *c)
 	return text;
 }
 
-/* The queued commands, published retained; one that cannot be is given back. */
+/* The queued commands, published retained; one that cannot be is given back. A resent one
+ * is no news for the integration. */
 static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
 {
 	struct seng_modem_cmd cmds[CMDS_PER_TICK];
@@ -221,10 +245,12 @@ static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_
 				        (long long)cmds[i].id);
 			continue;
 		}
-		log_msg(LOG_LVL_INFO,
-		        "engine: gateway %s: modem-update command %lld (%s) published", cmds[i].gw,
-		        (long long)cmds[i].id, cmds[i].action);
-		changed(g, s, cmds[i].gw, cmds[i].update_id, "command");
+		log_msg(LOG_LVL_INFO, "engine: gateway %s: modem-update command %lld (%s) %s",
+		        cmds[i].gw, (long long)cmds[i].id, cmds[i].action,
+		        cmds[i].resent ? "published again, the gateway has not answered"
+		                       : "published");
+		if (!cmds[i].resent)
+			changed(g, s, cmds[i].gw, cmds[i].update_id, "command");
 	}
 }
 
@@ -357,6 +383,24 @@ static void publish_sessions(struct engine_gwmodem *g, struct store *s, int64_t 
 	free(prefixes);
 }
 
+/* Updates whose fuota-gw went silent ended, so that they hold neither the modem nor the
+ * gateway's multicast sessions for ever. */
+static void end_silent(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
+{
+	for (int i = 0; i < DUE_PER_TICK; i++) {
+		char gw[17];
+		int64_t id = 0;
+
+		if (seng_modem_silent_end(s, now_ms, &id, gw) != FUOTA_OK)
+			return;
+		log_msg(LOG_LVL_WARN,
+		        "engine: gateway %s: modem update %lld failed: no word from the gateway "
+		        "for 24 hours",
+		        gw, (long long)id);
+		changed(g, s, gw, id, "expired");
+	}
+}
+
 void engine_gwmodem_tick(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
 {
 	if (!g->mqtt || now_ms < g->next_due_ms)
@@ -373,5 +417,6 @@ void engine_gwmodem_tick(struct engine_gwmodem *g, struct store *s, int64_t now_
 	if (now_ms >= g->next_sessions_ms) {
 		g->next_sessions_ms = now_ms + SESSIONS_EVERY_MS;
 		publish_sessions(g, s, now_ms);
+		end_silent(g, s, now_ms);
 	}
 }

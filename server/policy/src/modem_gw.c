@@ -47,7 +47,12 @@ size_t policy_modem_windows(const struct modem_session *ss, size_t n, int64_t no
 		out[k++] = w;
 	}
 	qsort(out, k, sizeof(*out), by_start);
-	return k;
+	/* fuota-gw would refuse them all: the last ones as one window, which blocks more, never
+	 * less */
+	for (size_t i = MODEM_GW_WINDOWS_MAX; i < k; i++)
+		if (out[i].end_s > out[MODEM_GW_WINDOWS_MAX - 1].end_s)
+			out[MODEM_GW_WINDOWS_MAX - 1].end_s = out[i].end_s;
+	return k < MODEM_GW_WINDOWS_MAX ? k : MODEM_GW_WINDOWS_MAX;
 }
 
 enum modem_gw_use policy_modem_gw_use(const struct modem_gw_update *u, size_t n, int64_t from_ms,

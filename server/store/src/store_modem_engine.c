@@ -100,26 +100,33 @@ static void read_cmd(const PGresult *r, int row, void *item)
 	copy(c->url, sizeof(c->url), r, row, 6);
 	copy(c->package, sizeof(c->package), r, row, 7);
 	copy(c->md5, sizeof(c->md5), r, row, 8);
+	c->resent = PQgetvalue(r, row, 9)[0] == 't';
 }
 
 int seng_modem_cmds_take(struct store *s, int64_t now_ms, struct seng_modem_cmd *out, size_t max,
                          size_t *n)
 {
-	char now[24], lim[24];
-	const char *vals[2] = {store_i64(now, now_ms), store_i64(lim, (int64_t)max)};
+	char now[24], lim[24], resend[24];
+	const char *vals[3] = {store_i64(now, now_ms), store_i64(lim, (int64_t)max),
+	                       store_i64(resend, SENG_MODEM_RESEND_MS)};
 
 	return store_read_rows(
 	        s,
-	        "WITH c AS (UPDATE modem_update_cmd SET published_ms = $1::bigint WHERE id IN ("
-	        "  SELECT c.id FROM modem_update_cmd c JOIN modem_update u ON u.id = c.update_id "
+	        "WITH c AS (UPDATE modem_update_cmd SET published_ms = $1::bigint FROM ("
+	        "  SELECT c.id, c.published_ms IS NOT NULL AS resent FROM modem_update_cmd c "
+	        "  JOIN modem_update u ON u.id = c.update_id "
 	        "  JOIN gateway_modem g ON g.gateway_id = u.gateway_id "
-	        "  WHERE c.published_ms IS NULL AND g.topic_prefix IS NOT NULL "
-	        "  ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) RETURNING *) "
+	        "  WHERE g.topic_prefix IS NOT NULL AND (c.published_ms IS NULL OR ("
+	        "    c.published_ms < $1::bigint - $3::bigint AND u.state = 'sent' AND c.id = ("
+	        "    SELECT max(c2.id) FROM modem_update_cmd c2 JOIN modem_update u2 "
+	        "    ON u2.id = c2.update_id WHERE u2.gateway_id = u.gateway_id))) "
+	        "  ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) p "
+	        "  WHERE modem_update_cmd.id = p.id RETURNING modem_update_cmd.*, p.resent) "
 	        "SELECT c.id, c.update_id, c.action, u.gateway_id, g.topic_prefix, u.method, "
-	        "u.url, "
-	        "u.package, u.md5 FROM c JOIN modem_update u ON u.id = c.update_id "
+	        "u.url, u.package, u.md5, c.resent FROM c JOIN modem_update u ON u.id = "
+	        "c.update_id "
 	        "JOIN gateway_modem g ON g.gateway_id = u.gateway_id ORDER BY c.id",
-	        2, vals, read_cmd, out, sizeof(*out), max, n);
+	        3, vals, read_cmd, out, sizeof(*out), max, n);
 }
 
 int seng_modem_cmd_untake(struct store *s, int64_t cmd_id)
@@ -161,9 +168,9 @@ static int event_target(struct store *s, const char *gw, const struct seng_modem
 	        "  AND state IN " MODEM_ENDED " AND method = $2 AND finished_ms > $4::bigint - "
 	        "  600000 ORDER BY id DESC LIMIT 1), "
 	        "i AS (INSERT INTO modem_update (gateway_id, method, image_size, state, "
-	        "created_ms, "
-	        "  updated_ms, started_ms) SELECT $1, $2, 0, $3, $4::bigint, $4::bigint, "
-	        "$4::bigint "
+	        "created_ms, updated_ms, started_ms, finished_ms) SELECT $1, $2, 0, $3, "
+	        "$4::bigint, $4::bigint, $4::bigint, CASE WHEN $3 IN " MODEM_ENDED
+	        " THEN $4::bigint END "
 	        "  WHERE NOT EXISTS (SELECT 1 FROM a) AND NOT EXISTS (SELECT 1 FROM r) "
 	        "  ON CONFLICT DO NOTHING RETURNING id) "
 	        "SELECT id FROM a UNION ALL SELECT id FROM i UNION ALL "
@@ -252,6 +259,72 @@ int seng_modem_state_update(struct store *s, const char *gw, int64_t id, const c
 	return event_do(s, gw, &ev, now_ms, true, tenant, json);
 }
 
+struct silent_row {
+	int64_t id;
+	char gw[17];
+};
+
+static void read_silent(const PGresult *r, int row, void *item)
+{
+	struct silent_row *x = item;
+
+	x->id = store_get_i64(r, row, 0);
+	copy(x->gw, sizeof(x->gw), r, row, 1);
+}
+
+int seng_modem_silent_end(struct store *s, int64_t now_ms, int64_t *id, char gw[17])
+{
+	char now[24], quiet[24];
+	const char *vals[2] = {store_i64(now, now_ms), store_i64(quiet, SENG_MODEM_SILENT_MS)};
+	struct silent_row x = {0};
+	size_t n = 0;
+	int rc = store_read_rows(
+	        s,
+	        "WITH x AS (UPDATE modem_update m SET state = 'failed', finished_ms = $1::bigint, "
+	        "  updated_ms = $1::bigint, error = 'no word from the gateway for 24 hours', "
+	        "  note = 'ended by fuotad: fuota-gw went silent' WHERE m.id = ("
+	        "  SELECT u.id FROM modem_update u WHERE u.state IN ('sent', 'starting', "
+	        "  'downloading', 'installing', 'deferred') AND greatest(u.updated_ms, "
+	        "  coalesce(u.deferred_until_ms, 0)) < $1::bigint - $2::bigint AND coalesce(("
+	        "  SELECT g.received_ms FROM gateway_modem g WHERE g.gateway_id = u.gateway_id), "
+	        "0) "
+	        "  < $1::bigint - $2::bigint ORDER BY u.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	        "  RETURNING m.id, m.gateway_id), "
+	        "c AS (INSERT INTO modem_update_cmd (id, update_id, action, created_ms) "
+	        "  SELECT nextval('modem_update_cmd_id'), x.id, 'cancel', $1::bigint FROM x "
+	        "  WHERE EXISTS (SELECT 1 FROM modem_update_cmd k WHERE k.update_id = x.id)) "
+	        "SELECT id, gateway_id FROM x",
+	        2, vals, read_silent, &x, sizeof(x), 1, &n);
+
+	if (rc == FUOTA_OK && n == 0)
+		return FUOTA_ERR_NOT_FOUND;
+	*id = x.id;
+	memcpy(gw, x.gw, sizeof(x.gw));
+	return rc;
+}
+
+static void read_prefix(const PGresult *r, int row, void *item)
+{
+	copy(item, 64, r, row, 0);
+}
+
+int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64])
+{
+	const char *vals[1] = {gw};
+	size_t n = 0;
+	int rc = store_read_rows(
+	        s,
+	        "SELECT g.topic_prefix FROM gateway_modem g WHERE g.gateway_id = $1 "
+	        "AND g.topic_prefix IS NOT NULL AND EXISTS (SELECT 1 FROM modem_update_cmd c "
+	        "  JOIN modem_update u ON u.id = c.update_id WHERE u.gateway_id = $1) "
+	        "AND NOT EXISTS (SELECT 1 FROM modem_update_cmd c JOIN modem_update u "
+	        "  ON u.id = c.update_id WHERE u.gateway_id = $1 AND (c.published_ms IS NULL "
+	        "  OR u.state NOT IN " MODEM_ENDED "))",
+	        1, vals, read_prefix, prefix, 64, 1, &n);
+
+	return rc == FUOTA_OK && n == 0 ? FUOTA_ERR_NOT_FOUND : rc;
+}
+
 int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **json)
 {
 	char uid[24];
@@ -259,8 +332,11 @@ int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(c,
-	                   "SELECT coalesce(m.tenant_id, 0), " MODEM_JSON " FROM modem_update m "
-	                   "WHERE m.id = $1::bigint",
+	                   /* $1 is the update's id here, not a tenant: "own" set from the row
+	                    * (the event goes to the tenant that made it, or it is no tenant's) */
+	                   "SELECT coalesce(m.tenant_id, 0), jsonb_set((" MODEM_JSON
+	                   ")::jsonb, '{own}', to_jsonb(m.tenant_id IS NOT NULL)) "
+	                   "FROM modem_update m WHERE m.id = $1::bigint",
 	                   1, vals, &r);
 
 	*json = NULL;

@@ -24,7 +24,9 @@ struct modem_gw_window {
 /* The windows of sessions ss[0..n) for fuota-gw (guard not included: it adds guardS), at
  * now_ms: those over before now - guard left out, the rest in start order (then job id) in out,
  * which holds n. Returns how many. A window with no known end starts at its start rounded down
- * to the hour, so that the message stays the same from one look to the next. */
+ * to the hour, so that the message stays the same from one look to the next. At most
+ * MODEM_GW_WINDOWS_MAX: past it, the last is one window from its start to the latest end. */
+#define MODEM_GW_WINDOWS_MAX 64 /* fuota-gw's GW_WINDOWS_MAX: it refuses a message with more */
 size_t policy_modem_windows(const struct modem_session *ss, size_t n, int64_t now_ms,
                             struct modem_gw_window *out);
 

@@ -81,9 +81,13 @@ struct seng_modem_cmd {
 	int64_t id, update_id;
 	char gw[17], prefix[64], action[8], method[8], md5[33];
 	char url[1024], package[256]; /* "" when none */
+	bool resent;                  /* published before, not answered */
 };
 /* Claims up to max unpublished commands of gateways whose prefix is known, oldest first, marked
- * published at now_ms; *n of them. */
+ * published at now_ms; *n of them. A gateway's latest command is taken again, resent, while
+ * its update is still "sent" SENG_MODEM_RESEND_MS after it was published: a publish lost (fuotad
+ * stopped before the broker had it) would otherwise leave the update "sent" for ever. */
+#define SENG_MODEM_RESEND_MS (5 * 60 * 1000)
 STORE_MUST_CHECK int seng_modem_cmds_take(struct store *s, int64_t now_ms,
                                           struct seng_modem_cmd *out, size_t max, size_t *n);
 /* Gives one back unpublished (the publish failed). */
@@ -102,6 +106,18 @@ STORE_MUST_CHECK int seng_modem_state_update(struct store *s, const char *gw, in
                                              const char *state, const char *method, int progress,
                                              int64_t now_ms, int64_t *tenant, char **json);
 
+/* An update fuota-gw went silent on: one sent, starting, downloading, installing or deferred
+ * (past its deferredUntil) with no report about it and no state/modem from its gateway for
+ * SENG_MODEM_SILENT_MS. Ends the oldest such update as failed and queues a cancel in place of
+ * its retained start (a gateway back later drops the start that waits); its id and gateway in
+ * *id and gw. FUOTA_ERR_NOT_FOUND when there is none. */
+#define SENG_MODEM_SILENT_MS (INT64_C(24) * 3600 * 1000)
+STORE_MUST_CHECK int seng_modem_silent_end(struct store *s, int64_t now_ms, int64_t *id,
+                                           char gw[17]);
+/* Whether gw's retained command/modem-update is to be cleared: it had commands and every
+ * update they were for has ended. FUOTA_OK with the gateway's topic prefix in prefix,
+ * FUOTA_ERR_NOT_FOUND when not. */
+STORE_MUST_CHECK int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64]);
 /* Update id as the API shows it (*json) and its tenant (0: the gateway's own). */
 STORE_MUST_CHECK int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant,
                                             char **json);
