@@ -91,7 +91,7 @@ struct tdev {
 	unsigned seen_setups, seen_images;
 	/* What it got (struct sim_dev_counts). */
 	unsigned frames, foreign, deletes, resyncs, time_answers, setup_reqs, status_reqs;
-	unsigned mc_status_reqs, mc_status_other, upgrade_reqs, block_acks;
+	unsigned mc_status_reqs, mc_status_other, upgrade_reqs, block_acks, version_reqs;
 	int delete_index; /* FragIndex of the last FragSessionDeleteReq (-1: none) */
 };
 

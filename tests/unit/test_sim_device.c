@@ -361,6 +361,28 @@ static void test_ts006_upgrade_image(void **state)
 	fixture_free(&f);
 }
 
+/* --misbehave ts006: DevVersionReq (`01`) answers DevVersionAns with the configured FW_version
+ * and HW_version, little-endian (`01 04 03 02 01 0b 0a 00 00`). */
+static void test_ts006_dev_version(void **state)
+{
+	static const uint8_t req[1] = {0x01};
+	struct sim_dev_cfg c = base_cfg(1);
+	struct sim_dev d;
+	struct sim_uplink ul;
+
+	(void)state;
+	c.misbehave = SIM_MB_TS006;
+	c.fw_version = 0x01020304u;
+	c.hw_version = 0x0a0bu;
+	dev_init(&d, &c);
+	assert_true(exchange(&d, T0_MS + 60000, 203, req, sizeof(req), &ul));
+	assert_int_equal(ul.port, 203);
+	assert_int_equal(ul.len, 9);
+	assert_memory_equal(ul.data,
+	                    ((uint8_t[]){0x01, 0x04, 0x03, 0x02, 0x01, 0x0b, 0x0a, 0x00, 0x00}), 9);
+	sim_dev_free(&d);
+}
+
 /* --misbehave lbm-resync: no AppTimeReq of its own; after ForceDeviceResyncReq its AppTimeReq
  * leaves 6 to 10 s later, not at once (a plain device sends it at its next uplink). */
 static void test_lbm_resync_delay(void **state)
@@ -950,6 +972,7 @@ int main(void)
 	        cmocka_unit_test(test_lbm_missing_answers),
 	        cmocka_unit_test(test_lbm_resync_delay),
 	        cmocka_unit_test(test_ts006_upgrade_image),
+	        cmocka_unit_test(test_ts006_dev_version),
 	        cmocka_unit_test(test_wrong_mic),
 	        cmocka_unit_test(test_fcnt_window),
 	        cmocka_unit_test(test_session_cnt_replay),

@@ -394,8 +394,8 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 
 /* ---- TS006 (port 203) ------------------------------------------------------------------------ */
 
-/* PackageVersionReq and DevUpgradeImageReq of a device with TS006; the other commands are not
- * played (their answers would need a firmware the simulator does not run). */
+/* PackageVersionReq, DevVersionReq and DevUpgradeImageReq of a device with TS006; the other
+ * commands are not played (their answers would need a firmware the simulator does not run). */
 static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
                          struct answer *a)
 {
@@ -412,6 +412,10 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		if (cmd.cid == FMP_CID_PACKAGE_VERSION) {
 			ans.u.pkg_ans.package_id = FMP_PACKAGE_ID;
 			ans.u.pkg_ans.version = 1;
+		} else if (cmd.cid == FMP_CID_DEV_VERSION) {
+			d->rep.counts.dev_version++;
+			ans.u.version_ans.fw_version = d->cfg.fw_version;
+			ans.u.version_ans.hw_version = d->cfg.hw_version;
 		} else if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE) {
 			bool valid = d->rep.verified || (d->cfg.misbehave & SIM_MB_CLAIM_VALID);
 			ans.u.upgrade_ans.status = valid            ? FMP_IMAGE_VALID

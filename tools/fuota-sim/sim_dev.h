@@ -67,9 +67,10 @@
 #define SIM_MB_LBM_RESYNC     0x40u
 #define SIM_LBM_RESYNC_MIN_MS 6000
 #define SIM_LBM_RESYNC_MAX_MS 10000
-/* Has TS006 Firmware Management (port 203): answers DevUpgradeImageReq with Valid once its image
- * is verified, CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent;
- * the fleet JSON registers it with packages.ts006 = 1. */
+/* Has TS006 Firmware Management (port 203): answers DevVersionReq with cfg.fw_version and
+ * cfg.hw_version, DevUpgradeImageReq with Valid once its image is verified,
+ * CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent; the fleet JSON
+ * registers it with packages.ts006 = 1. */
 #define SIM_MB_TS006 0x80u
 /* Its rebuilt image fails the TS004 v2 data-block MIC check whatever the image (a flash that
  * corrupts what it stores): MICError in its answers, CorruptOrInvalidSignature to TS006. */
@@ -111,6 +112,8 @@ struct sim_dev_cfg {
 	int64_t clock_offset_ms; /* device clock - true GPS time at now_ms of sim_dev_init */
 	int32_t drift_ppm;       /* device clock rate error */
 	uint32_t misbehave;      /* SIM_MB_* */
+	uint32_t fw_version;     /* TS006 DevVersionAns FW_version (with SIM_MB_TS006) */
+	uint32_t hw_version;     /* TS006 DevVersionAns HW_version */
 	uint32_t late_s;         /* answer delay with SIM_MB_LATE */
 	uint32_t resync_s;       /* AppTimeReq period once synchronised; 0: never again */
 	uint32_t sync_retry_s;   /* AppTimeReq retry while unanswered; 0: 10 s */
@@ -152,6 +155,7 @@ struct sim_dev_counts {
 	uint32_t status_other;  /* FragSessionStatusReq of a session it does not have */
 	uint32_t block_acked;   /* FragDataBlockReceivedAns */
 	uint32_t upgrade_image; /* DevUpgradeImageReq (answered only with SIM_MB_TS006) */
+	uint32_t dev_version;   /* DevVersionReq answered (SIM_MB_TS006) */
 	uint32_t session_frags; /* DataFragments of one of its sessions, after the image too */
 	uint32_t lost_frags;    /* ... lost by cfg.lose_frags */
 	uint32_t images;        /* images rebuilt */

@@ -225,10 +225,12 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 		return req_mc_setup(e, j, d, dl, n);
 	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
 	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_FW_VERSION:
 	case ENGINE_STEP_CONFIRM:
-		/* TS006 DevUpgradeImageReq: CID 0x04, no payload. */
+		/* TS006 DevVersionReq (CID 0x01) or DevUpgradeImageReq (CID 0x04): no payload. */
 		dl[0].port = e->cfg.port_fmp;
-		dl[0].data[0] = FMP_CID_DEV_UPGRADE_IMAGE;
+		dl[0].data[0] = st == ENGINE_STEP_FW_VERSION ? FMP_CID_DEV_VERSION
+		                                             : FMP_CID_DEV_UPGRADE_IMAGE;
 		dl[0].len = 1;
 		*n = 1;
 		return FUOTA_OK;
@@ -327,7 +329,7 @@ static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
 {
 	enum engine_step st = d->step;
-	struct engine_versions v = {d->ts003, d->ts004, d->ts005};
+	struct engine_versions v = {d->ts003, d->ts004, d->ts005, d->ts006, j->has_target_version};
 	int rc;
 
 	if ((unsigned)st >= ENGINE_STEP_COUNT)

@@ -1,5 +1,7 @@
 /* TS006 answers: a device in step confirm asked DevUpgradeImageReq (engine_status.c) answers
  * DevUpgradeImageAns on the FMP port; Valid moves it to its clean-up, at once when fuotad keeps up.
+ * A device in step fw_version (the job has a target_version) answers DevVersionReq: already on
+ * the target, it is done without the image; else its set-up goes on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,42 +35,92 @@ static int on_upgrade_ans(struct engine *e, struct seng_dev *d, const struct fmp
 	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM, ENGINE_STEP_CLEANUP, 0, &u);
 }
 
-int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+/* DevVersionAns of a device in step fw_version: FW_version equal to the job's target_version
+ * ends it done ("already on the target version", not sent the image), else its set-up begins
+ * (engine_fw_version_next). */
+static int on_version_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                          const struct fmp_cmd *a, int64_t now_ms)
 {
-	struct seng_dev d;
-	struct seng_job j;
-	size_t pos = 0;
-	int rc = seng_dev_active(e->store, u->dev_eui, &d);
+	struct engine_versions v = {d->ts003, d->ts004, d->ts005, d->ts006, true};
+	uint32_t fw = a->u.version_ans.fw_version;
+	enum engine_step to = engine_fw_version_next(j->target_version, fw, &v);
+	struct seng_dev_update u;
+	char la[256];
 
-	if (rc == FUOTA_ERR_NOT_FOUND)
-		return FUOTA_OK;
-	if (rc != FUOTA_OK || d.step != ENGINE_STEP_CONFIRM)
-		return rc;
-	/* The same DevEUI under another application confirms nothing (as for ports 200-202). */
-	if (!engine_ans_app_ok(u, d.application_id))
-		return FUOTA_OK;
+	seng_dev_update_init(&u);
+	if (to == ENGINE_STEP_DONE)
+		snprintf(la, sizeof(la),
+		         "{\"answer\":\"DevVersionAns\",\"fw_version\":%u,\"hw_version\":%u,"
+		         "\"judged\":\"done (already on the target version %u: not sent the "
+		         "image)\"}",
+		         fw, a->u.version_ans.hw_version, j->target_version);
+	else
+		snprintf(la, sizeof(la),
+		         "{\"answer\":\"DevVersionAns\",\"fw_version\":%u,\"hw_version\":%u,"
+		         "\"judged\":\"not on the target version %u: updated\"}",
+		         fw, a->u.version_ans.hw_version, j->target_version);
+	u.last_answer = la;
+	if (to == ENGINE_STEP_MC_SETUP) {
+		/* engine_dev_to_mc records its own answer (a reused group): ours first. */
+		int rc = engine_dev_move(e, d, ENGINE_STEP_FW_VERSION, &u);
+
+		return rc != FUOTA_OK
+		               ? rc
+		               : engine_dev_to_mc(e, d, ENGINE_STEP_FW_VERSION, now_ms, NULL);
+	}
+	return engine_dev_enter(e, d, ENGINE_STEP_FW_VERSION, to, now_ms, &u);
+}
+
+/* The TS006 commands of one uplink of d (in step confirm or fw_version, job j). */
+static int fmp_answers(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                       const struct cs_uplink *u, int64_t now_ms)
+{
+	size_t pos = 0;
+	int rc = FUOTA_OK;
+
 	while (rc == FUOTA_OK && pos < u->data_len) {
 		struct fmp_cmd cmd;
 		struct fuota_parse_err err;
 
 		if (fmp_decode(u->data, u->data_len, &pos, true, &cmd, &err) != FUOTA_OK) {
-			log_msg(LOG_LVL_WARN, "device %s: bad TS006 uplink: %s %s", d.dev_eui,
+			log_msg(LOG_LVL_WARN, "device %s: bad TS006 uplink: %s %s", d->dev_eui,
 			        err.command ? err.command : "unknown command",
 			        err.field ? err.field : "");
 			return FUOTA_ERR_MALFORMED;
 		}
-		if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE && d.step == ENGINE_STEP_CONFIRM)
-			rc = on_upgrade_ans(e, &d, &cmd);
+		if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE && d->step == ENGINE_STEP_CONFIRM)
+			rc = on_upgrade_ans(e, d, &cmd);
+		else if (cmd.cid == FMP_CID_DEV_VERSION && d->step == ENGINE_STEP_FW_VERSION &&
+		         j->has_target_version)
+			rc = on_version_ans(e, j, d, &cmd, now_ms);
 	}
-	if (rc == FUOTA_ERR_STATE)
-		return FUOTA_OK; /* moved meanwhile */
-	if (rc != FUOTA_OK || d.step == ENGINE_STEP_CONFIRM || e->backlog > ENGINE_BACKLOG_PAUSE)
+	return rc;
+}
+
+int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	struct seng_dev d;
+	struct seng_job j;
+	enum engine_step was;
+	int rc = seng_dev_active(e->store, u->dev_eui, &d);
+
+	if (rc == FUOTA_ERR_NOT_FOUND)
+		return FUOTA_OK;
+	if (rc != FUOTA_OK || (d.step != ENGINE_STEP_CONFIRM && d.step != ENGINE_STEP_FW_VERSION))
 		return rc;
-	/* Moved on: its clean-up requests go at once, as after the other answers. */
+	/* The same DevEUI under another application confirms nothing (as for ports 200-202). */
+	if (!engine_ans_app_ok(u, d.application_id))
+		return FUOTA_OK;
 	rc = engine_job_get(e, d.job_id, now_ms, &j);
 	if (rc != FUOTA_OK)
 		return rc;
-	rc = engine_dev_due(e, &j, &d, now_ms);
+	was = d.step;
+	rc = fmp_answers(e, &j, &d, u, now_ms);
+	if (rc == FUOTA_ERR_STATE)
+		rc = FUOTA_OK; /* moved meanwhile */
+	/* Moved on: its next requests go at once, as after the other answers. */
+	else if (rc == FUOTA_OK && d.step != was && e->backlog <= ENGINE_BACKLOG_PAUSE)
+		rc = engine_dev_due(e, &j, &d, now_ms);
 	seng_job_free(&j);
 	return rc;
 }

@@ -245,8 +245,9 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	uint8_t timeout = j->session_timeout;
 	int rc;
 
-	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_PKG_VERSION] +
-	            counts[ENGINE_STEP_MC_SETUP] + counts[ENGINE_STEP_FRAG_SETUP] >
+	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_FW_VERSION] +
+	            counts[ENGINE_STEP_PKG_VERSION] + counts[ENGINE_STEP_MC_SETUP] +
+	            counts[ENGINE_STEP_FRAG_SETUP] >
 	    0)
 		return FUOTA_OK;
 	if (counts[ENGINE_STEP_READY] == 0)

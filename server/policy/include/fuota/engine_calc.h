@@ -34,6 +34,9 @@ enum engine_step {
 	/* cleaned up, but its answers cannot prove it has the image (a LoRaMac-node device that
 	 * lost uncoded fragments; failure_reason says why) (final) */
 	ENGINE_STEP_UNCONFIRMED,
+	/* TS006 DevVersionReq before the set-up, when the job names a target_version (after
+	 * PENDING; last in the enum only so that the numbers of the others stay). */
+	ENGINE_STEP_FW_VERSION,
 	ENGINE_STEP_COUNT,
 	/* Not steps (engine_step_name gives "?"): NONE where a step is optional and not given
 	 * (seng_dev_update's `to`: unchanged; no request in flight), UNKNOWN for a job_device.step
@@ -74,14 +77,23 @@ int engine_phase_parse(const char *name, enum engine_phase *p);
 /* Package versions a device is known to speak (0 = unknown). */
 struct engine_versions {
 	int ts003, ts004, ts005;
+	int ts006;     /* TS006 Firmware Management version (0: not declared) */
+	bool fw_check; /* the job has a target_version: ask TS006 devices DevVersionReq first */
 };
 
-/* The step a device goes to after `done` succeeded: PENDING goes to PKG_VERSION when TS004 or
- * TS005 is unknown, else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
+/* The step a device goes to after `done` succeeded: PENDING goes to FW_VERSION when v->fw_check
+ * and the device has TS006, else (and FW_VERSION) to PKG_VERSION when TS004 or TS005 is unknown,
+ * else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
  * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS and CONFIRM to
  * CLEANUP; CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final
  * steps stay. */
 enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v);
+
+/* After a DevVersionAns (step FW_VERSION) reporting FW_version fw: DONE when fw is the job's
+ * target (the device already runs it: it is not sent the image), else the next set-up step
+ * (engine_step_next(FW_VERSION, v)). */
+enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
+                                        const struct engine_versions *v);
 
 /* What to do when a unicast step's deadline passes without an answer. */
 enum engine_timeout_action {

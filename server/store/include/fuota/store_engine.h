@@ -60,6 +60,9 @@ struct seng_job {
 	bool mc_reused;        /* the group came from an earlier job */
 	int64_t mc_key_job_id; /* the job id the McKey box was sealed with (its associated data) */
 	uint32_t mc_fcnt;      /* the group's next FCnt */
+	/* job.target_version: TS006 devices are asked DevVersionReq first (engine_fmp.c) */
+	bool has_target_version;
+	uint32_t target_version;
 };
 
 void seng_job_free(struct seng_job *j);

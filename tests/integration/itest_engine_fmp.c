@@ -1,0 +1,92 @@
+/* The job engine against a real PostgreSQL, with a fake clock, a fake outbound sink and
+ * fuota-sim's device model: TS006 Firmware Management in the campaign (issue 14).
+ *
+ *   target version                 a job with target_version asks its TS006 devices
+ *                                  DevVersionReq before the set-up: a device already on the
+ *                                  target ends done without the image, the other is updated
+ *
+ * The helpers are in itest_engine_lib.c.
+ * usage: itest_engine_fmp FUOTAD SERVICES_ENV WORKDIR */
+#include <stdio.h>
+#include <string.h>
+
+#include "itest_engine_lib.h"
+
+#define TARGET_FW 0x00010002u /* the image's FW_version, as DevVersionAns reports it */
+
+/* Registers device i with TS006 in the database and in the simulator, on version fw. */
+static void ts006_dev(size_t i, uint32_t fw)
+{
+	char sql[192];
+
+	T.devs[i].m.cfg.misbehave |= SIM_MB_TS006;
+	T.devs[i].m.cfg.fw_version = fw;
+	T.devs[i].m.cfg.hw_version = 7;
+	snprintf(sql, sizeof(sql),
+	         "WITH u AS (UPDATE device SET ts006_version = 1 WHERE dev_eui = '%s' "
+	         "RETURNING 1) SELECT count(*) FROM u",
+	         T.devs[i].eui);
+	assert_int_equal(db_count(sql), 1);
+}
+
+/* Two TS006 devices, device 0 already on the target version: it answers DevVersionReq, ends
+ * done with that reason and is sent no set-up (no group, no session, no fragment); device 1
+ * reports an older version, is set up, receives and verifies the image. A third device without
+ * TS006 is not asked and is updated as before. */
+static void test_target_version_skips_current(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[160];
+	json_t *devs;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000b1", 0xb1, 1);
+	add_dev("00000000000000b2", 0xb2, 1);
+	add_dev("00000000000000b3", 0xb3, 1);
+	ts006_dev(0, TARGET_FW);
+	ts006_dev(1, 0x00010001u);
+	job = add_job(0, 3, 4);
+	snprintf(sql, sizeof(sql), "UPDATE job SET target_version = %u WHERE id = %lld", TARGET_FW,
+	         (long long)job);
+	db_exec(sql);
+	e = new_engine("itest-a", false);
+	run(e, job, 4000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	/* Device 0: asked once, done, nothing else sent. */
+	assert_int_equal(T.devs[0].version_reqs, 1);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_int_equal(T.devs[0].setup_reqs, 0);
+	assert_false(T.devs[0].had_session);
+	assert_false(T.devs[0].decoded);
+	assert_int_equal(T.devs[0].frames, 0);
+	/* Device 1: asked, then updated and verified. */
+	assert_int_equal(T.devs[1].version_reqs, 1);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "done");
+	assert_true(T.devs[1].had_session);
+	assert_image(&T.devs[1]);
+	/* Device 2 (no TS006): never asked, updated. */
+	assert_int_equal(T.devs[2].version_reqs, 0);
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "done");
+	assert_image(&T.devs[2]);
+	json_decref(devs);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job_device WHERE dev_eui = '%s' AND last_answer->>'judged' "
+	         "LIKE 'done (already on the target version%%'",
+	         T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	engine_destroy(e);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_target_version_skips_current),
+	};
+
+	return itest_engine_main(argc, argv, "itest_engine_fmp", tests,
+	                         sizeof(tests) / sizeof(tests[0]));
+}
