@@ -8,6 +8,7 @@
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_fmp FUOTAD SERVICES_ENV WORKDIR */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "itest_engine_lib.h"
@@ -37,7 +38,7 @@ static void test_target_version_skips_current(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32], sql[160];
+	char st[32], sql[160], *job_json;
 	json_t *devs;
 
 	(void)state;
@@ -47,10 +48,13 @@ static void test_target_version_skips_current(void **state)
 	add_dev("00000000000000b3", 0xb3, 1);
 	ts006_dev(0, TARGET_FW);
 	ts006_dev(1, 0x00010001u);
+	T.has_target_version = true;
+	T.target_version = TARGET_FW;
 	job = add_job(0, 3, 4);
-	snprintf(sql, sizeof(sql), "UPDATE job SET target_version = %u WHERE id = %lld", TARGET_FW,
-	         (long long)job);
-	db_exec(sql);
+	T.has_target_version = false;
+	job_json = job_get(job);
+	assert_non_null(strstr(job_json, "\"target_version\" : 65538"));
+	free(job_json);
 	e = new_engine("itest-a", false);
 	run(e, job, 4000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");

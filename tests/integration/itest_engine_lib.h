@@ -137,6 +137,9 @@ struct itest_engine_state {
 	size_t n_msgs, cap_msgs, next_msg;
 	struct tdev devs[MAX_DEVS];
 	size_t n_devs;
+	/* The target_version add_job_ex gives its jobs (has_target_version false: none). */
+	bool has_target_version;
+	uint32_t target_version;
 	uint32_t fcnts[MAX_FCNT];
 	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
 	const char *frame_from[MAX_FCNT]; /* which engine published it */

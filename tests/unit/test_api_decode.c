@@ -275,12 +275,65 @@ static void test_rfc3339_ms(void **state)
 	assert_int_equal(api_rfc3339_ms("", &ms), FUOTA_ERR_INVALID_ARG);
 }
 
+/* target_version: the TS006 FW_version (32 bits), absent by default. */
+static int target(const char *value, bool *has, uint32_t *tv, struct api_error *e)
+{
+	char body[512];
+	struct job_params p;
+	json_t *obj;
+	int rc;
+
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
+	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"data_rate\":5,"
+	         "\"frequency_hz\":869525000,\"region\":\"EU868\",\"multicast_class\":\"C\""
+	         "%s%s}",
+	         value ? ",\"target_version\":" : "", value ? value : "");
+	obj = api_parse_object(body, strlen(body), e);
+	assert_non_null(obj);
+	rc = api_decode_job(obj, true, true, &p, e);
+	*has = p.has_target_version;
+	*tv = p.target_version;
+	job_params_free(&p);
+	json_decref(obj);
+	return rc;
+}
+
+static void test_target_version(void **state)
+{
+	struct api_error e;
+	bool has = true;
+	uint32_t tv = 1;
+	json_t *f;
+
+	(void)state;
+	assert_int_equal(target(NULL, &has, &tv, &e), FUOTA_OK);
+	assert_false(has);
+	assert_int_equal(target("4294967295", &has, &tv, &e), FUOTA_OK);
+	assert_true(has);
+	assert_int_equal(tv, 0xFFFFFFFFu);
+	assert_int_equal(target("0", &has, &tv, &e), FUOTA_OK);
+	assert_true(has);
+	assert_int_equal(tv, 0);
+	assert_int_not_equal(target("4294967296", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	assert_int_not_equal(target("-1", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	assert_int_not_equal(target("\"65538\"", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	f = api_form_value("target_version", "65538", 5); /* a form's number */
+	assert_true(json_is_integer(f));
+	assert_int_equal(json_integer_value(f), 65538);
+	json_decref(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_start_at),   cmocka_unit_test(test_text_valid),
-	        cmocka_unit_test(test_form_check), cmocka_unit_test(test_json_error_field),
-	        cmocka_unit_test(test_rfc3339_ms), cmocka_unit_test(test_keep_multicast_group),
+	        cmocka_unit_test(test_start_at),       cmocka_unit_test(test_text_valid),
+	        cmocka_unit_test(test_form_check),     cmocka_unit_test(test_json_error_field),
+	        cmocka_unit_test(test_rfc3339_ms),     cmocka_unit_test(test_keep_multicast_group),
+	        cmocka_unit_test(test_target_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

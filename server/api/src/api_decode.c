@@ -516,6 +516,11 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	if ((rc = get_int(obj, "tx_power_dbm", false, 0, 100, &v, &p->has_tx_power, e)) != FUOTA_OK)
 		return rc;
 	p->tx_power_dbm = p->has_tx_power ? (int)v : 0;
+	/* TS006 FW_version is 32 bits (DevVersionAns). */
+	if ((rc = get_int(obj, "target_version", false, 0, UINT32_MAX, &v, &p->has_target_version,
+	                  e)) != FUOTA_OK)
+		return rc;
+	p->target_version = p->has_target_version ? (uint32_t)v : 0;
 	return get_keep(obj, p, e);
 }
 
@@ -539,6 +544,7 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	                                     "fragment_size",
 	                                     "tx_power_dbm",
 	                                     "keep_multicast_group",
+	                                     "target_version",
 	                                     NULL};
 	char cls[4];
 	long long fw = 0;
@@ -586,10 +592,19 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	return get_devices(obj, need_devices, p, e);
 }
 
-static const char *const numeric_fields[] = {
-        "firmware_id",           "redundancy_frames", "redundancy_percent", "unicast_timeout_s",
-        "unicast_attempts",      "data_rate",         "frequency_hz",       "multicast_timeout_s",
-        "ping_slot_periodicity", "fragment_size",     "tx_power_dbm",       NULL};
+static const char *const numeric_fields[] = {"firmware_id",
+                                             "redundancy_frames",
+                                             "redundancy_percent",
+                                             "unicast_timeout_s",
+                                             "unicast_attempts",
+                                             "data_rate",
+                                             "frequency_hz",
+                                             "multicast_timeout_s",
+                                             "ping_slot_periodicity",
+                                             "fragment_size",
+                                             "tx_power_dbm",
+                                             "target_version",
+                                             NULL};
 
 static json_t *form_devices(const char *v, size_t len)
 {

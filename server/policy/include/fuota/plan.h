@@ -35,6 +35,8 @@ struct job_params {
 	int tx_power_dbm;             /* EIRP of the multicast frames, at most the sub-band's */
 	char start_at[40];            /* RFC 3339 or "" */
 	bool keep_multicast_group;    /* no McGroupDeleteReq to the verified (fuota/mc_reuse.h) */
+	bool has_target_version;      /* target_version given: TS006 devices asked DevVersionReq */
+	uint32_t target_version;      /* the image's FW_version (TS006 DevVersionAns) */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
 	                                          whoever decoded them (job_params_free) */
