@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuota/store_live.h"
 #include "itest_engine_lib.h"
 
 #define TARGET_FW 0x00010002u /* the image's FW_version, as DevVersionAns reports it */
@@ -82,6 +83,11 @@ static void test_target_version_skips_current(void **state)
 	         "LIKE 'done (already on the target version%%'",
 	         T.devs[0].eui);
 	assert_int_equal(db_count(sql), 1);
+	/* The summary counts it apart (and in done). */
+	assert_int_equal(store_job_summary(T.store, 1, job, &job_json), FUOTA_OK);
+	assert_non_null(strstr(job_json, "\"already_on_target\" : 1,"));
+	assert_non_null(strstr(job_json, "\"done\" : 3"));
+	free(job_json);
 	engine_destroy(e);
 }
 
