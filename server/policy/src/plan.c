@@ -212,9 +212,11 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	rc = plan_session(p, interval_us, out, e);
 	if (rc != FUOTA_OK)
 		return rc;
-	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup: each unicast step may take every
-	 * attempt's timeout before the job moves on. */
-	out->unicast_s = 3ull * p->unicast_attempts * p->unicast_timeout_s;
+	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup (and TS006 DevVersionReq first
+	 * with a target_version): each unicast step may take every attempt's timeout before the job
+	 * moves on. */
+	out->unicast_s =
+	        (p->has_target_version ? 4ull : 3ull) * p->unicast_attempts * p->unicast_timeout_s;
 	out->duration_s = out->unicast_s + out->mc_timeout_s;
 	return FUOTA_OK;
 }

@@ -57,7 +57,8 @@ struct job_plan {
 	double duty_cycle;         /* of the sub-band the frequency falls in (1.0 = none) */
 	int tx_power_dbm;          /* EIRP the frames go out at (lw_region_tx_power_dbm) */
 	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
-	uint64_t unicast_s;  /* setup steps: 3 unicast steps * attempts * timeout, worst case */
+	uint64_t unicast_s;  /* setup steps: 3 unicast steps (4 with a target_version) * attempts *
+	                      * timeout, worst case */
 	uint64_t duration_s; /* unicast setup + multicast session */
 	uint64_t frame_interval_us; /* one frame's airtime stretched by the sub-band's duty cycle */
 	/* Adaptive redundancy (plan_compute_adaptive; all 0 otherwise). total_frames stays the
