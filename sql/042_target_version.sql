@@ -4,3 +4,11 @@
 -- image. NULL: no version check.
 ALTER TABLE job
 	ADD COLUMN target_version bigint CHECK (target_version BETWEEN 0 AND 4294967295);
+
+-- reboot_in_s: after its clean-up, a device with TS006 that has the image is sent
+-- DevRebootCountdownReq with this countdown (job_device.step 'reboot'), then DevVersionReq once
+-- it rebooted ('fw_check'): on target_version it is done, on another version failed. NULL: no
+-- reboot ordered. A countdown is 24 bits; 0 (now, no answer) and 0xFFFFFF (cancel) are not
+-- countdowns.
+ALTER TABLE job
+	ADD COLUMN reboot_in_s integer CHECK (reboot_in_s BETWEEN 1 AND 16777214);

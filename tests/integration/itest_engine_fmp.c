@@ -4,6 +4,10 @@
  *   target version                 a job with target_version asks its TS006 devices
  *                                  DevVersionReq before the set-up: a device already on the
  *                                  target ends done without the image, the other is updated
+ *   reboot                         a job with reboot_in_s sends DevRebootCountdownReq after the
+ *                                  clean-up, then DevVersionReq once the countdown ran out: a
+ *                                  device on the target is done, one that booted its old
+ *                                  firmware failed with both versions
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_fmp FUOTAD SERVICES_ENV WORKDIR */
@@ -91,10 +95,62 @@ static void test_target_version_skips_current(void **state)
 	engine_destroy(e);
 }
 
+/* Device 0 runs the new image after the reboot, device 1 boots its old firmware again (an
+ * image it could not boot); device 2 has no TS006: no reboot, done after its clean-up. */
+static void test_reboot_then_version(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[192];
+	json_t *devs;
+	const char *why;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000c1", 0xc1, 1);
+	add_dev("00000000000000c2", 0xc2, 1);
+	add_dev("00000000000000c3", 0xc3, 1);
+	ts006_dev(0, 0x00010001u);
+	ts006_dev(1, 0x00010001u);
+	T.devs[0].m.cfg.image_fw_version = TARGET_FW;
+	T.has_target_version = true;
+	T.target_version = TARGET_FW;
+	T.reboot_in_s = 30;
+	job = add_job(0, 3, 4);
+	T.has_target_version = false;
+	T.reboot_in_s = 0;
+	e = new_engine("itest-a", false);
+	run(e, job, 6000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	devs = job_devices(job);
+	assert_image(&T.devs[0]);
+	assert_int_equal(T.devs[0].m.rep.counts.reboots, 1);
+	assert_int_equal(T.devs[0].version_reqs, 2); /* before the job, after the reboot */
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	assert_null(dev_field(devs, T.devs[0].eui, "failure_reason"));
+	assert_image(&T.devs[1]);
+	assert_int_equal(T.devs[1].m.rep.counts.reboots, 1);
+	assert_string_equal(dev_field(devs, T.devs[1].eui, "step"), "failed");
+	why = dev_field(devs, T.devs[1].eui, "failure_reason");
+	assert_non_null(why);
+	assert_string_equal(why, "DevVersionAns after the reboot: FW_version 65537, not the target "
+	                         "65538 (it did not boot the new image)");
+	assert_int_equal(T.devs[2].m.rep.counts.reboots, 0);
+	assert_string_equal(dev_field(devs, T.devs[2].eui, "step"), "done");
+	json_decref(devs);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job_device WHERE dev_eui = '%s' AND last_answer->>'judged' "
+	         "= 'done (rebooted into the target version)'",
+	         T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	engine_destroy(e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_target_version_skips_current),
+	        cmocka_unit_test(test_reboot_then_version),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_fmp", tests,

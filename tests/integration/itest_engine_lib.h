@@ -140,6 +140,7 @@ struct itest_engine_state {
 	/* The target_version add_job_ex gives its jobs (has_target_version false: none). */
 	bool has_target_version;
 	uint32_t target_version;
+	uint32_t reboot_in_s; /* its reboot_in_s (0: none) */
 	uint32_t fcnts[MAX_FCNT];
 	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
 	const char *frame_from[MAX_FCNT]; /* which engine published it */

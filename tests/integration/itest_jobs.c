@@ -297,6 +297,12 @@ static void test_target_version(void **state)
 	vc = json_object_get(json_object_get(j, "plan"), "version_check");
 	assert_int_equal(jint(vc, "devices_asked"), 1);
 	json_decref(j);
+	/* With a reboot after the clean-up. */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000002\"],\"target_version\":65538,\"reboot_in_s\":30");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(jint(j, "reboot_in_s"), 30);
+	json_decref(j);
 	/* Out of 32 bits: refused, naming the field. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\"],\"target_version\":4294967296");

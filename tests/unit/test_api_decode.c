@@ -321,6 +321,14 @@ static void test_target_version(void **state)
 	assert_string_equal(e.field, "target_version");
 	assert_int_not_equal(target("\"65538\"", &has, &tv, &e), FUOTA_OK);
 	assert_string_equal(e.field, "target_version");
+	/* reboot_in_s: a 24-bit countdown, only with the version to check after the reboot. */
+	assert_int_equal(target("1,\"reboot_in_s\":30", &has, &tv, &e), FUOTA_OK);
+	assert_int_not_equal(target("1,\"reboot_in_s\":16777215", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
+	assert_int_not_equal(target("1,\"reboot_in_s\":0", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
+	assert_int_not_equal(decode_job(",\"reboot_in_s\":30", NULL, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
 	f = api_form_value("target_version", "65538", 5); /* a form's number */
 	assert_true(json_is_integer(f));
 	assert_int_equal(json_integer_value(f), 65538);

@@ -115,6 +115,25 @@ static void test_fw_version_first(void **state)
 	assert_int_equal(engine_on_timeout(ENGINE_STEP_FW_VERSION, 2, 2), ENGINE_FAIL);
 }
 
+/* Issue 14: after the clean-up, a TS006 device of a job with reboot_in_s is rebooted, then asked
+ * its version: the target is done, anything else failed. */
+static void test_reboot_steps(void **state)
+{
+	(void)state;
+	assert_int_equal(engine_after_cleanup(false, true, 1), ENGINE_STEP_REBOOT);
+	assert_int_equal(engine_after_cleanup(false, false, 1), ENGINE_STEP_DONE);
+	assert_int_equal(engine_after_cleanup(false, true, 0), ENGINE_STEP_DONE);
+	assert_int_equal(engine_after_cleanup(true, true, 1), ENGINE_STEP_UNCONFIRMED);
+	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010002u), ENGINE_STEP_DONE);
+	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010001u), ENGINE_STEP_FAILED);
+	assert_true(engine_step_is_unicast(ENGINE_STEP_REBOOT));
+	assert_true(engine_step_is_unicast(ENGINE_STEP_FW_CHECK));
+	assert_false(engine_step_is_setup(ENGINE_STEP_REBOOT));
+	assert_string_equal(engine_step_name(ENGINE_STEP_REBOOT), "reboot");
+	assert_string_equal(engine_step_name(ENGINE_STEP_FW_CHECK), "fw_check");
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_FW_CHECK, 3, 3), ENGINE_FAIL);
+}
+
 static void test_timeout(void **state)
 {
 	(void)state;
@@ -606,6 +625,7 @@ int main(void)
 	        cmocka_unit_test(test_phase_names),
 	        cmocka_unit_test(test_step_next),
 	        cmocka_unit_test(test_fw_version_first),
+	        cmocka_unit_test(test_reboot_steps),
 	        cmocka_unit_test(test_timeout),
 	        cmocka_unit_test(test_gw_cover),
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),

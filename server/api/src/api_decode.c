@@ -521,6 +521,15 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	                  e)) != FUOTA_OK)
 		return rc;
 	p->target_version = p->has_target_version ? (uint32_t)v : 0;
+	/* A 24-bit countdown; 0 (reboot now, no answer) and 0xFFFFFF (cancel) are not one. The
+	 * version asked after the reboot is checked against target_version. */
+	if ((rc = get_int(obj, "reboot_in_s", false, 1, 0xFFFFFE, &v, &has, e)) != FUOTA_OK)
+		return rc;
+	p->reboot_in_s = has ? (uint32_t)v : 0;
+	if (has && !p->has_target_version)
+		return api_error_field(e, "reboot_in_s",
+		                       "reboot_in_s needs target_version (the version the devices "
+		                       "must report after the reboot)");
 	return get_keep(obj, p, e);
 }
 
@@ -545,6 +554,7 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	                                     "tx_power_dbm",
 	                                     "keep_multicast_group",
 	                                     "target_version",
+	                                     "reboot_in_s",
 	                                     NULL};
 	char cls[4];
 	long long fw = 0;
@@ -592,19 +602,13 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	return get_devices(obj, need_devices, p, e);
 }
 
-static const char *const numeric_fields[] = {"firmware_id",
-                                             "redundancy_frames",
-                                             "redundancy_percent",
-                                             "unicast_timeout_s",
-                                             "unicast_attempts",
-                                             "data_rate",
-                                             "frequency_hz",
-                                             "multicast_timeout_s",
-                                             "ping_slot_periodicity",
-                                             "fragment_size",
-                                             "tx_power_dbm",
-                                             "target_version",
-                                             NULL};
+static const char *const numeric_fields[] = {"firmware_id",           "redundancy_frames",
+                                             "redundancy_percent",    "unicast_timeout_s",
+                                             "unicast_attempts",      "data_rate",
+                                             "frequency_hz",          "multicast_timeout_s",
+                                             "ping_slot_periodicity", "fragment_size",
+                                             "tx_power_dbm",          "target_version",
+                                             "reboot_in_s",           NULL};
 
 static json_t *form_devices(const char *v, size_t len)
 {

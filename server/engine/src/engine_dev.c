@@ -198,6 +198,21 @@ static int req_mc_session(struct engine *e, const struct seng_job *j, const stru
 	return add_mc(dl, n, &cmd, e->cfg.port_mc);
 }
 
+/* TS006 DevRebootCountdownReq: the job's countdown (24 bits, s; PROTOCOL-NOTES §8). */
+static int req_reboot(struct engine *e, const struct seng_job *j, struct dl *dl, size_t *n)
+{
+	struct fmp_cmd cmd = {.cid = FMP_CID_DEV_REBOOT_COUNTDOWN, .up = false};
+	size_t len = 0;
+
+	cmd.u.countdown = j->reboot_in_s;
+	if (fmp_encode(&cmd, dl[0].data, sizeof(dl[0].data), &len) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG;
+	dl[0].port = e->cfg.port_fmp;
+	dl[0].len = len;
+	*n = 1;
+	return FUOTA_OK;
+}
+
 /* The requests of step st for device d; u collects what the send must record. */
 static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                  enum engine_step st, struct dl *dl, size_t *n, struct seng_dev_update *u)
@@ -225,12 +240,14 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 		return req_mc_setup(e, j, d, dl, n);
 	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
 	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_REBOOT: return req_reboot(e, j, dl, n);
 	case ENGINE_STEP_FW_VERSION:
+	case ENGINE_STEP_FW_CHECK:
 	case ENGINE_STEP_CONFIRM:
 		/* TS006 DevVersionReq (CID 0x01) or DevUpgradeImageReq (CID 0x04): no payload. */
 		dl[0].port = e->cfg.port_fmp;
-		dl[0].data[0] = st == ENGINE_STEP_FW_VERSION ? FMP_CID_DEV_VERSION
-		                                             : FMP_CID_DEV_UPGRADE_IMAGE;
+		dl[0].data[0] =
+		        st == ENGINE_STEP_CONFIRM ? FMP_CID_DEV_UPGRADE_IMAGE : FMP_CID_DEV_VERSION;
 		dl[0].len = 1;
 		*n = 1;
 		return FUOTA_OK;

@@ -71,6 +71,55 @@ static int on_version_ans(struct engine *e, const struct seng_job *j, struct sen
 	return engine_dev_enter(e, d, ENGINE_STEP_FW_VERSION, to, now_ms, &u);
 }
 
+/* DevRebootCountdownAns of a device in step reboot: the countdown it runs (0xFFFFFF: it
+ * cancelled, failed with that reason). It is asked its version once that time and a unicast
+ * timeout (to boot) have passed: step fw_check, due then. */
+static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                            const struct fmp_cmd *a, int64_t now_ms)
+{
+	uint32_t left = a->u.countdown & 0xFFFFFFu;
+	int64_t boot_ms = (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	struct seng_dev_update u;
+	char la[160];
+
+	if (left == FMP_COUNTDOWN_CANCEL)
+		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
+		                       "DevRebootCountdownAns: the device cancelled the reboot");
+	snprintf(la, sizeof(la),
+	         "{\"answer\":\"DevRebootCountdownAns\",\"countdown_s\":%u,"
+	         "\"judged\":\"reboots in %u s, then asked its version\"}",
+	         left, left);
+	seng_dev_update_init(&u);
+	u.last_answer = la;
+	return engine_dev_enter(e, d, ENGINE_STEP_REBOOT, ENGINE_STEP_FW_CHECK,
+	                        now_ms + (int64_t)left * 1000 + boot_ms, &u);
+}
+
+/* DevVersionAns of a device in step fw_check (after its reboot): the target version is done,
+ * another one failed with both versions in the reason (engine_fw_check_next). */
+static int on_check_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                        const struct fmp_cmd *a, int64_t now_ms)
+{
+	uint32_t fw = a->u.version_ans.fw_version;
+	struct seng_dev_update u;
+	char la[192], why[160];
+
+	if (engine_fw_check_next(j->target_version, fw) != ENGINE_STEP_DONE) {
+		snprintf(why, sizeof(why),
+		         "DevVersionAns after the reboot: FW_version %u, not the target %u (it did "
+		         "not boot the new image)",
+		         fw, j->target_version);
+		return engine_dev_fail(e, d, ENGINE_STEP_FW_CHECK, why);
+	}
+	snprintf(la, sizeof(la),
+	         "{\"answer\":\"DevVersionAns\",\"fw_version\":%u,\"hw_version\":%u,"
+	         "\"judged\":\"done (rebooted into the target version)\"}",
+	         fw, a->u.version_ans.hw_version);
+	seng_dev_update_init(&u);
+	u.last_answer = la;
+	return engine_dev_enter(e, d, ENGINE_STEP_FW_CHECK, ENGINE_STEP_DONE, now_ms, &u);
+}
+
 /* The TS006 commands of one uplink of d (in step confirm or fw_version, job j). */
 static int fmp_answers(struct engine *e, const struct seng_job *j, struct seng_dev *d,
                        const struct cs_uplink *u, int64_t now_ms)
@@ -93,6 +142,11 @@ static int fmp_answers(struct engine *e, const struct seng_job *j, struct seng_d
 		else if (cmd.cid == FMP_CID_DEV_VERSION && d->step == ENGINE_STEP_FW_VERSION &&
 		         j->has_target_version)
 			rc = on_version_ans(e, j, d, &cmd, now_ms);
+		else if (cmd.cid == FMP_CID_DEV_VERSION && d->step == ENGINE_STEP_FW_CHECK &&
+		         d->attempts > 0)
+			rc = on_check_ans(e, j, d, &cmd, now_ms);
+		else if (cmd.cid == FMP_CID_DEV_REBOOT_COUNTDOWN && d->step == ENGINE_STEP_REBOOT)
+			rc = on_countdown_ans(e, j, d, &cmd, now_ms);
 	}
 	return rc;
 }
@@ -106,7 +160,8 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 
 	if (rc == FUOTA_ERR_NOT_FOUND)
 		return FUOTA_OK;
-	if (rc != FUOTA_OK || (d.step != ENGINE_STEP_CONFIRM && d.step != ENGINE_STEP_FW_VERSION))
+	if (rc != FUOTA_OK || (d.step != ENGINE_STEP_CONFIRM && d.step != ENGINE_STEP_FW_VERSION &&
+	                       d.step != ENGINE_STEP_REBOOT && d.step != ENGINE_STEP_FW_CHECK))
 		return rc;
 	/* The same DevEUI under another application confirms nothing (as for ports 200-202). */
 	if (!engine_ans_app_ok(u, d.application_id))
@@ -118,8 +173,10 @@ int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_m
 	rc = fmp_answers(e, &j, &d, u, now_ms);
 	if (rc == FUOTA_ERR_STATE)
 		rc = FUOTA_OK; /* moved meanwhile */
-	/* Moved on: its next requests go at once, as after the other answers. */
-	else if (rc == FUOTA_OK && d.step != was && e->backlog <= ENGINE_BACKLOG_PAUSE)
+	/* Moved on: its next requests go at once, as after the other answers (fw_check waits for
+	 * the reboot: its deadline). */
+	else if (rc == FUOTA_OK && d.step != was && e->backlog <= ENGINE_BACKLOG_PAUSE &&
+	         (!d.has_deadline || d.deadline_ms <= now_ms))
 		rc = engine_dev_due(e, &j, &d, now_ms);
 	seng_job_free(&j);
 	return rc;

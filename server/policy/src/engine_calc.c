@@ -24,6 +24,8 @@ static const char *const step_names[ENGINE_STEP_COUNT] = {
         [ENGINE_STEP_FAILED] = "failed",
         [ENGINE_STEP_UNCONFIRMED] = "unconfirmed",
         [ENGINE_STEP_FW_VERSION] = "fw_version",
+        [ENGINE_STEP_REBOOT] = "reboot",
+        [ENGINE_STEP_FW_CHECK] = "fw_check",
 };
 
 const char *engine_step_name(enum engine_step s)
@@ -74,6 +76,8 @@ bool engine_step_is_unicast(enum engine_step s)
 {
 	switch (s) {
 	case ENGINE_STEP_FW_VERSION:
+	case ENGINE_STEP_REBOOT:
+	case ENGINE_STEP_FW_CHECK:
 	case ENGINE_STEP_PKG_VERSION:
 	case ENGINE_STEP_MC_SETUP:
 	case ENGINE_STEP_FRAG_SETUP:
@@ -127,6 +131,18 @@ enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
 	if (fw == target)
 		return ENGINE_STEP_DONE;
 	return engine_step_next(ENGINE_STEP_FW_VERSION, v);
+}
+
+enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006)
+{
+	if (unconfirmed)
+		return ENGINE_STEP_UNCONFIRMED;
+	return reboot && ts006 >= 1 ? ENGINE_STEP_REBOOT : ENGINE_STEP_DONE;
+}
+
+enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw)
+{
+	return fw == target ? ENGINE_STEP_DONE : ENGINE_STEP_FAILED;
 }
 
 enum engine_timeout_action engine_on_timeout(enum engine_step s, unsigned attempts,

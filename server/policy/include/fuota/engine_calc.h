@@ -37,6 +37,10 @@ enum engine_step {
 	/* TS006 DevVersionReq before the set-up, when the job names a target_version (after
 	 * PENDING; last in the enum only so that the numbers of the others stay). */
 	ENGINE_STEP_FW_VERSION,
+	/* After the clean-up of a device with its image, when the job sets reboot_in_s: TS006
+	 * DevRebootCountdownReq (reboot), then DevVersionReq once it rebooted (fw_check). */
+	ENGINE_STEP_REBOOT,
+	ENGINE_STEP_FW_CHECK,
 	ENGINE_STEP_COUNT,
 	/* Not steps (engine_step_name gives "?"): NONE where a step is optional and not given
 	 * (seng_dev_update's `to`: unchanged; no request in flight), UNKNOWN for a job_device.step
@@ -94,6 +98,15 @@ enum engine_step engine_step_next(enum engine_step done, const struct engine_ver
  * (engine_step_next(FW_VERSION, v)). */
 enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
                                         const struct engine_versions *v);
+
+/* The step a device whose clean-up is over goes to: UNCONFIRMED when its status answer could
+ * not prove the image (unconfirmed), else REBOOT when the job orders a reboot (reboot) and the
+ * device has TS006 (ts006 >= 1), else DONE. */
+enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006);
+
+/* DevVersionAns after the reboot (step FW_CHECK): DONE when it reports the target, else FAILED
+ * (it came back on another version: the old one, or a fallback). */
+enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw);
 
 /* What to do when a unicast step's deadline passes without an answer. */
 enum engine_timeout_action {

@@ -63,6 +63,7 @@ struct seng_job {
 	/* job.target_version: TS006 devices are asked DevVersionReq first (engine_fmp.c) */
 	bool has_target_version;
 	uint32_t target_version;
+	uint32_t reboot_in_s; /* job.reboot_in_s: DevRebootCountdownReq's countdown (0: none) */
 };
 
 void seng_job_free(struct seng_job *j);
@@ -245,6 +246,7 @@ struct seng_dev {
 	int ts006;         /* device.ts006_version: 1 when it has TS006 Firmware Management */
 	bool mc_reused;    /* held the job's group from an earlier job: no McGroupSetupReq */
 	bool mc_fell_back; /* said McGroupUndefined after a reuse: set up in full since */
+	bool reboot;       /* its job sets reboot_in_s: TS006 reboot after the clean-up */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
