@@ -12,3 +12,9 @@ ALTER TABLE job
 -- countdowns.
 ALTER TABLE job
 	ADD COLUMN reboot_in_s integer CHECK (reboot_in_s BETWEEN 1 AND 16777214);
+
+-- reboot_at: DevRebootTimeReq at this time instead of a countdown (not both); asked its version
+-- once it has passed (and a unicast timeout to boot).
+ALTER TABLE job
+	ADD COLUMN reboot_at timestamptz,
+	ADD CONSTRAINT job_one_reboot CHECK (reboot_at IS NULL OR reboot_in_s IS NULL);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fuota/store_live.h"
 #include "itest_engine_lib.h"
@@ -146,11 +147,49 @@ static void test_reboot_then_version(void **state)
 	engine_destroy(e);
 }
 
+/* reboot_at half an hour ahead: DevRebootTimeReq with that GPS second, the device's version asked
+ * only once it has passed (the simulated device reboots then, not before). */
+static void test_reboot_at(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+	time_t at;
+	struct tm tm;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d1", 0xd1, 1);
+	ts006_dev(0, 0x00010001u);
+	T.devs[0].m.cfg.image_fw_version = TARGET_FW;
+	at = (time_t)(T.now_ms / 1000 + 1800);
+	gmtime_r(&at, &tm);
+	strftime(T.reboot_at, sizeof(T.reboot_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	T.has_target_version = true;
+	T.target_version = TARGET_FW;
+	job = add_job(0, 1, 4);
+	T.has_target_version = false;
+	T.reboot_at[0] = 0;
+	e = new_engine("itest-a", false);
+	run(e, job, 20000, 0); /* the engine ticks at least once a second */
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_true(T.now_ms >= (int64_t)at * 1000);
+	assert_int_equal(T.devs[0].m.rep.counts.reboot_times, 1);
+	assert_int_equal(T.devs[0].m.rep.counts.reboots, 1);
+	assert_int_equal(T.devs[0].version_reqs, 2);
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	json_decref(devs);
+	engine_destroy(e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_target_version_skips_current),
 	        cmocka_unit_test(test_reboot_then_version),
+	        cmocka_unit_test(test_reboot_at),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_fmp", tests,

@@ -141,6 +141,7 @@ struct itest_engine_state {
 	bool has_target_version;
 	uint32_t target_version;
 	uint32_t reboot_in_s; /* its reboot_in_s (0: none) */
+	char reboot_at[40];   /* its reboot_at ("": none) */
 	uint32_t fcnts[MAX_FCNT];
 	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
 	const char *frame_from[MAX_FCNT]; /* which engine published it */

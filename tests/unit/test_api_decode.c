@@ -329,6 +329,18 @@ static void test_target_version(void **state)
 	assert_string_equal(e.field, "reboot_in_s");
 	assert_int_not_equal(decode_job(",\"reboot_in_s\":30", NULL, &e), FUOTA_OK);
 	assert_string_equal(e.field, "reboot_in_s");
+	/* reboot_at: RFC 3339, not with reboot_in_s, only with target_version. */
+	assert_int_equal(target("1,\"reboot_at\":\"2030-01-31T03:00:00Z\"", &has, &tv, &e),
+	                 FUOTA_OK);
+	assert_int_not_equal(target("1,\"reboot_at\":\"tomorrow\"", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
+	assert_int_not_equal(
+	        target("1,\"reboot_at\":\"2030-01-31T03:00:00Z\",\"reboot_in_s\":5", &has, &tv, &e),
+	        FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
+	assert_int_not_equal(decode_job(",\"reboot_at\":\"2030-01-31T03:00:00Z\"", NULL, &e),
+	                     FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
 	f = api_form_value("target_version", "65538", 5); /* a form's number */
 	assert_true(json_is_integer(f));
 	assert_int_equal(json_integer_value(f), 65538);

@@ -132,6 +132,14 @@ static void test_reboot_steps(void **state)
 	assert_string_equal(engine_step_name(ENGINE_STEP_REBOOT), "reboot");
 	assert_string_equal(engine_step_name(ENGINE_STEP_FW_CHECK), "fw_check");
 	assert_int_equal(engine_on_timeout(ENGINE_STEP_FW_CHECK, 3, 3), ENGINE_FAIL);
+	/* reboot_at ahead: by time; passed: a 1 s countdown; else the job's countdown. */
+	bool by_time = false;
+	assert_int_equal(engine_reboot_countdown_s(10000, 0, 5000, &by_time), 0);
+	assert_true(by_time);
+	assert_int_equal(engine_reboot_countdown_s(10000, 0, 10000, &by_time), 1);
+	assert_false(by_time);
+	assert_int_equal(engine_reboot_countdown_s(0, 30, 10000, &by_time), 30);
+	assert_false(by_time);
 }
 
 static void test_timeout(void **state)

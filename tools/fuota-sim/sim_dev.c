@@ -407,7 +407,25 @@ static void fmp_reboot(struct sim_dev *d, int64_t now_ms)
 		d->cfg.fw_version = d->cfg.image_fw_version;
 }
 
-/* PackageVersionReq, DevVersionReq, DevRebootCountdownReq and DevUpgradeImageReq of a device
+/* DevRebootTimeReq for GPS second `at` (its clock's): the answer, the time echoed (TS006 v1.0.0)
+ * with the reboot scheduled, or 0 when its clock is not synchronised or the time has passed
+ * (nothing scheduled, as LoRa Basics Modem answers); 0xFFFFFFFF cancels. */
+static uint32_t fmp_reboot_at(struct sim_dev *d, int64_t now_ms, uint32_t at)
+{
+	int32_t ahead_s = (int32_t)(at - sim_dev_seconds(d, now_ms)); /* modulo 2^32, as on air */
+
+	if (at == FMP_REBOOT_TIME_CANCEL) {
+		d->reboot_ms = 0;
+		return at;
+	}
+	if (!d->synced || ahead_s <= 0)
+		return 0;
+	d->reboot_ms = now_ms + (int64_t)ahead_s * 1000;
+	d->rep.counts.reboot_times++;
+	return at;
+}
+
+/* PackageVersionReq, DevVersionReq, DevReboot*Req and DevUpgradeImageReq of a device
  * with TS006; the other commands are not played (their answers would need a firmware the
  * simulator does not run). */
 static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
@@ -433,6 +451,8 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 			else
 				d->reboot_ms = now_ms + (int64_t)cmd.u.countdown * 1000;
 			ans.u.countdown = cmd.u.countdown;
+		} else if (cmd.cid == FMP_CID_DEV_REBOOT_TIME) {
+			ans.u.reboot_time = fmp_reboot_at(d, now_ms, cmd.u.reboot_time);
 		} else if (cmd.cid == FMP_CID_DEV_VERSION) {
 			fmp_reboot(d, now_ms);
 			d->rep.counts.dev_version++;

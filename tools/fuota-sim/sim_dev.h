@@ -161,7 +161,8 @@ struct sim_dev_counts {
 	uint32_t block_acked;   /* FragDataBlockReceivedAns */
 	uint32_t upgrade_image; /* DevUpgradeImageReq (answered only with SIM_MB_TS006) */
 	uint32_t dev_version;   /* DevVersionReq answered (SIM_MB_TS006) */
-	uint32_t reboots;       /* TS006 reboots done (after DevRebootCountdownReq) */
+	uint32_t reboots;       /* TS006 reboots done (after DevReboot*Req) */
+	uint32_t reboot_times;  /* DevRebootTimeReq that scheduled a reboot */
 	uint32_t session_frags; /* DataFragments of one of its sessions, after the image too */
 	uint32_t lost_frags;    /* ... lost by cfg.lose_frags */
 	uint32_t images;        /* images rebuilt */

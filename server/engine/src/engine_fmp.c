@@ -95,6 +95,34 @@ static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct s
 	                        now_ms + (int64_t)left * 1000 + boot_ms, &u);
 }
 
+/* DevRebootTimeAns of a device in step reboot asked to reboot at the job's reboot_at: 0 (LBM: the
+ * time has passed or its clock is not synchronised) and 0xFFFFFFFF (cancelled) fail it; else it
+ * is asked its version once reboot_at and a unicast timeout (to boot) have passed. */
+static int on_time_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
+                       const struct fmp_cmd *a, int64_t now_ms)
+{
+	int64_t boot_ms = (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	int64_t at_ms = j->reboot_at_ms > now_ms ? j->reboot_at_ms : now_ms;
+	struct seng_dev_update u;
+	char la[192];
+
+	if (a->u.reboot_time == 0)
+		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
+		                       "DevRebootTimeAns: 0, no reboot scheduled (the time has "
+		                       "passed for the device or its clock is not synchronised)");
+	if (a->u.reboot_time == FMP_REBOOT_TIME_CANCEL)
+		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
+		                       "DevRebootTimeAns: the device cancelled the reboot");
+	snprintf(la, sizeof(la),
+	         "{\"answer\":\"DevRebootTimeAns\",\"reboot_time\":%u,"
+	         "\"judged\":\"reboots at reboot_at, then asked its version\"}",
+	         a->u.reboot_time);
+	seng_dev_update_init(&u);
+	u.last_answer = la;
+	return engine_dev_enter(e, d, ENGINE_STEP_REBOOT, ENGINE_STEP_FW_CHECK, at_ms + boot_ms,
+	                        &u);
+}
+
 /* DevVersionAns of a device in step fw_check (after its reboot): the target version is done,
  * another one failed with both versions in the reason (engine_fw_check_next). */
 static int on_check_ans(struct engine *e, const struct seng_job *j, struct seng_dev *d,
@@ -147,6 +175,8 @@ static int fmp_answers(struct engine *e, const struct seng_job *j, struct seng_d
 			rc = on_check_ans(e, j, d, &cmd, now_ms);
 		else if (cmd.cid == FMP_CID_DEV_REBOOT_COUNTDOWN && d->step == ENGINE_STEP_REBOOT)
 			rc = on_countdown_ans(e, j, d, &cmd, now_ms);
+		else if (cmd.cid == FMP_CID_DEV_REBOOT_TIME && d->step == ENGINE_STEP_REBOOT)
+			rc = on_time_ans(e, j, d, &cmd, now_ms);
 	}
 	return rc;
 }

@@ -234,7 +234,7 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
 
 /* engine_fmp.c */
 /* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm, the
- * DevVersionAns of one in fw_version or fw_check, the DevRebootCountdownAns of one in reboot. */
+ * DevVersionAns of one in fw_version or fw_check, the DevReboot*Ans of one in reboot. */
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
 
 /* engine_step.c */

@@ -140,6 +140,15 @@ enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006)
 	return reboot && ts006 >= 1 ? ENGINE_STEP_REBOOT : ENGINE_STEP_DONE;
 }
 
+uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
+                                   bool *by_time)
+{
+	*by_time = reboot_at_ms > 0 && reboot_at_ms > now_ms;
+	if (*by_time)
+		return 0;
+	return reboot_at_ms > 0 || reboot_in_s == 0 ? 1 : reboot_in_s;
+}
+
 enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw)
 {
 	return fw == target ? ENGINE_STEP_DONE : ENGINE_STEP_FAILED;

@@ -23,7 +23,8 @@
 	"jd.failure_reason IS NOT NULL, d.stack, coalesce(d.max_frags, 0), "                      \
 	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0), jd.block_reported, " \
 	"d.ts006_version, jd.mc_reused, jd.mc_fell_back, "                                        \
-	"(SELECT jb.reboot_in_s IS NOT NULL FROM job jb WHERE jb.id = jd.job_id) "                \
+	"(SELECT num_nonnulls(jb.reboot_in_s, jb.reboot_at) > 0 FROM job jb WHERE jb.id = "       \
+	"jd.job_id) "                                                                             \
 	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "         \
 	"jd.dev_eui "
 

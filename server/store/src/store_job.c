@@ -21,7 +21,7 @@
 	"'ping_slot_periodicity', j.ping_slot_periodicity, 'tx_power_dbm', j.tx_power_dbm, "     \
 	"'start_at', j.start_at, 'retry_of', j.retry_of, "                                       \
 	"'keep_multicast_group', j.keep_multicast_group, 'target_version', j.target_version, "   \
-	"'reboot_in_s', j.reboot_in_s, "                                                         \
+	"'reboot_in_s', j.reboot_in_s, 'reboot_at', j.reboot_at, "                               \
 	"'retries', (SELECT coalesce(json_agg(r.id ORDER BY r.id), '[]') FROM job r "            \
 	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
@@ -76,16 +76,16 @@ static const char *opt_int(char *buf, long v)
 	return buf;
 }
 
-/* store_job_create's insert: the job ($1..$16 and $18..$21 its columns, $17 its DevEUIs as a
+/* store_job_create's insert: the job ($1..$16 and $18..$22 its columns, $17 its DevEUIs as a
  * text[]), its devices and its first event in one statement; answers the job as JOB_JSON. */
 static const char JOB_CREATE_SQL[] =
         "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
         "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
         "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm, "
-        "keep_multicast_group, target_version, reboot_in_s) "
+        "keep_multicast_group, target_version, reboot_in_s, reboot_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16::jsonb, cardinality($17::text[]), $18, $19, $20, $21) RETURNING *), "
+        "$16::jsonb, cardinality($17::text[]), $18, $19, $20, $21, $22) RETURNING *), "
         "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
         "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
         "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
@@ -124,7 +124,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	if (rc != FUOTA_OK)
 		return rc;
 	rc = FUOTA_ERR_IO;
-	const char *vals[21] = {store_i64(tid, tenant),
+	const char *vals[22] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
 	                        p->region,
@@ -144,7 +144,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL,
 	                        p->keep_multicast_group ? "true" : "false",
 	                        p->has_target_version ? store_i64(tv, p->target_version) : NULL,
-	                        p->reboot_in_s ? store_i64(rb, p->reboot_in_s) : NULL};
+	                        p->reboot_in_s ? store_i64(rb, p->reboot_in_s) : NULL,
+	                        p->reboot_at[0] ? p->reboot_at : NULL};
 
 	c = store_acquire(s);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
@@ -160,7 +161,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = store_run_ex(c, JOB_CREATE_SQL, 21, vals, NULL, NULL, state, &r);
+	rc = store_run_ex(c, JOB_CREATE_SQL, 22, vals, NULL, NULL, state, &r);
 	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */

@@ -104,6 +104,13 @@ enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
  * device has TS006 (ts006 >= 1), else DONE. */
 enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006);
 
+/* The reboot request of a job at now_ms: with reboot_at_ms (> 0) still ahead, DevRebootTimeReq at
+ * that time (*by_time true, returns 0); otherwise DevRebootCountdownReq, returning its seconds:
+ * reboot_in_s, or 1 when reboot_at_ms has already passed (the reboot the operator asked for, at
+ * once but with an answer: a countdown of 0 gets none). */
+uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
+                                   bool *by_time);
+
 /* DevVersionAns after the reboot (step FW_CHECK): DONE when it reports the target, else FAILED
  * (it came back on another version: the old one, or a fallback). */
 enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw);

@@ -38,6 +38,7 @@ struct job_params {
 	bool has_target_version;      /* target_version given: TS006 devices asked DevVersionReq */
 	uint32_t target_version;      /* the image's FW_version (TS006 DevVersionAns) */
 	uint32_t reboot_in_s; /* TS006 DevRebootCountdownReq after the clean-up (0: no reboot) */
+	char reboot_at[40];   /* or DevRebootTimeReq at this RFC 3339 time ("": none) */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
 	                                          whoever decoded them (job_params_free) */
