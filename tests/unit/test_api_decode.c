@@ -14,8 +14,10 @@
 #include "fuota/plan.h"
 
 /* A job with the usual fields and `extra` (",\"field\":value" or "") through the job decoder;
- * *keep (may be NULL): the decoded keep_multicast_group. */
-static int decode_job(const char *extra, bool *keep, struct api_error *e)
+ * *keep, *has_tv and *tv (each may be NULL): the decoded keep_multicast_group and
+ * target_version. */
+static int decode_job_ex(const char *extra, bool *keep, bool *has_tv, uint32_t *tv,
+                         struct api_error *e)
 {
 	char body[512];
 	struct job_params p;
@@ -33,9 +35,23 @@ static int decode_job(const char *extra, bool *keep, struct api_error *e)
 	rc = api_decode_job(obj, true, true, &p, e);
 	if (keep)
 		*keep = p.keep_multicast_group;
+	if (has_tv)
+		*has_tv = p.has_target_version;
+	if (tv)
+		*tv = p.target_version;
 	job_params_free(&p);
 	json_decref(obj);
 	return rc;
+}
+
+static int decode_job(const char *extra, bool *keep, struct api_error *e)
+{
+	return decode_job_ex(extra, keep, NULL, NULL, e);
+}
+
+static int decode_job_tv(const char *extra, bool *has_tv, uint32_t *tv, struct api_error *e)
+{
+	return decode_job_ex(extra, NULL, has_tv, tv, e);
 }
 
 /* start_at through the job decoder: the pattern and the calendar. */
@@ -275,28 +291,15 @@ static void test_rfc3339_ms(void **state)
 	assert_int_equal(api_rfc3339_ms("", &ms), FUOTA_ERR_INVALID_ARG);
 }
 
-/* target_version: the TS006 FW_version (32 bits), absent by default. */
+/* target_version: the TS006 FW_version (32 bits), absent by default; value (NULL: absent) may
+ * carry further fields. */
 static int target(const char *value, bool *has, uint32_t *tv, struct api_error *e)
 {
-	char body[512];
-	struct job_params p;
-	json_t *obj;
-	int rc;
+	char extra[160] = "";
 
-	snprintf(body, sizeof(body),
-	         "{\"name\":\"j\",\"firmware_id\":1,\"devices\":[\"0011223344556677\"],"
-	         "\"redundancy_percent\":10,\"unicast_timeout_s\":60,\"data_rate\":5,"
-	         "\"frequency_hz\":869525000,\"region\":\"EU868\",\"multicast_class\":\"C\""
-	         "%s%s}",
-	         value ? ",\"target_version\":" : "", value ? value : "");
-	obj = api_parse_object(body, strlen(body), e);
-	assert_non_null(obj);
-	rc = api_decode_job(obj, true, true, &p, e);
-	*has = p.has_target_version;
-	*tv = p.target_version;
-	job_params_free(&p);
-	json_decref(obj);
-	return rc;
+	if (value)
+		snprintf(extra, sizeof(extra), ",\"target_version\":%s", value);
+	return decode_job_tv(extra, has, tv, e);
 }
 
 static void test_target_version(void **state)
