@@ -213,12 +213,17 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	if (rc != FUOTA_OK)
 		return rc;
 	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup (and TS006 DevVersionReq first
-	 * with a target_version): each unicast step may take every attempt's timeout before the job
-	 * moves on. */
-	out->unicast_s =
-	        (p->has_target_version ? 4ull : 3ull) * p->unicast_attempts * p->unicast_timeout_s;
-	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	 * with a target_version, DevReboot*Req and DevVersionReq after a reboot): each unicast step
+	 * may take every attempt's timeout before the job moves on. */
+	out->unicast_s = (3ull + (p->has_target_version ? 1 : 0) + (plan_reboots(p) ? 2 : 0)) *
+	                 p->unicast_attempts * p->unicast_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
+}
+
+bool plan_reboots(const struct job_params *p)
+{
+	return p->reboot_in_s > 0 || p->reboot_at[0] != 0;
 }
 
 uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
@@ -267,6 +272,6 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 			out->mc_timeout_s = unit_s << t;
 		}
 	}
-	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
 }
