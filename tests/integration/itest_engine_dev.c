@@ -253,6 +253,7 @@ static void dev_view(struct tdev *d)
 	d->mc_status_reqs = c->status_mc;
 	d->mc_status_other = c->status_other;
 	d->upgrade_reqs = c->upgrade_image;
+	d->version_reqs = c->dev_version;
 	d->block_acks = c->block_acked;
 }
 

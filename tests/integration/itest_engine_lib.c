@@ -76,6 +76,10 @@ int64_t add_job_ex(size_t first, size_t count, int redundancy, char mc_class, in
 	p.multicast_class = mc_class;
 	p.multicast_timeout_s = 0;
 	p.ping_slot_periodicity = periodicity;
+	p.has_target_version = T.has_target_version;
+	p.target_version = T.target_version;
+	p.reboot_in_s = T.reboot_in_s;
+	snprintf(p.reboot_at, sizeof(p.reboot_at), "%s", T.reboot_at);
 	p.n_devices = count;
 	p.dev_euis = euis;
 	jc.params = &p;

@@ -91,7 +91,7 @@ struct tdev {
 	unsigned seen_setups, seen_images;
 	/* What it got (struct sim_dev_counts). */
 	unsigned frames, foreign, deletes, resyncs, time_answers, setup_reqs, status_reqs;
-	unsigned mc_status_reqs, mc_status_other, upgrade_reqs, block_acks;
+	unsigned mc_status_reqs, mc_status_other, upgrade_reqs, block_acks, version_reqs;
 	int delete_index; /* FragIndex of the last FragSessionDeleteReq (-1: none) */
 };
 
@@ -137,6 +137,11 @@ struct itest_engine_state {
 	size_t n_msgs, cap_msgs, next_msg;
 	struct tdev devs[MAX_DEVS];
 	size_t n_devs;
+	/* The target_version add_job_ex gives its jobs (has_target_version false: none). */
+	bool has_target_version;
+	uint32_t target_version;
+	uint32_t reboot_in_s; /* its reboot_in_s (0: none) */
+	char reboot_at[40];   /* its reboot_at ("": none) */
 	uint32_t fcnts[MAX_FCNT];
 	uint32_t frame_addr[MAX_FCNT];    /* McAddr of each gateway frame */
 	const char *frame_from[MAX_FCNT]; /* which engine published it */

@@ -273,6 +273,52 @@ static long long finished_job(const char *state, bool all_done)
 	return id;
 }
 
+/* TS006 in the campaign: target_version planned (the devices with TS006 are asked DevVersionReq,
+ * one more unicast step), stored, shown, and kept by a retry. */
+static void test_target_version(void **state)
+{
+	char body[1024];
+	json_t *j, *vc;
+
+	(void)state;
+	fixture();
+	sql("UPDATE device SET ts006_version = 1 WHERE dev_eui = '3000000000000002'");
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\",\"3000000000000002\"],\"target_version\":65538");
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	vc = json_object_get(json_object_get(j, "plan"), "version_check");
+	assert_int_equal(jint(vc, "target_version"), 65538);
+	assert_int_equal(jint(vc, "devices_asked"), 1);
+	/* 4 unicast steps x 3 attempts x 60 s */
+	assert_int_equal(jint(json_object_get(j, "plan"), "unicast_setup_s"), 720);
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(jint(j, "target_version"), 65538);
+	vc = json_object_get(json_object_get(j, "plan"), "version_check");
+	assert_int_equal(jint(vc, "devices_asked"), 1);
+	json_decref(j);
+	/* With a reboot after the clean-up. */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000002\"],\"target_version\":65538,\"reboot_in_s\":30");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(jint(j, "reboot_in_s"), 30);
+	json_decref(j);
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000002\"],\"target_version\":65538,"
+	         "\"reboot_at\":\"2030-01-31T03:00:00Z\"");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
+	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
+	json_decref(j);
+	/* Out of 32 bits: refused, naming the field. */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000001\"],\"target_version\":4294967296");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_string_equal(err(j, "field"), "target_version");
+	json_decref(j);
+	sql("UPDATE device SET ts006_version = 0 WHERE dev_eui = '3000000000000002'");
+}
+
 static void test_retry(void **state)
 {
 	char path[96];
@@ -282,6 +328,7 @@ static void test_retry(void **state)
 	(void)state;
 	fixture();
 	id = finished_job("failed", false);
+	sql("UPDATE job SET target_version = 7 WHERE id = %lld", id);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
 	/* Another tenant: not found, nothing created. */
 	assert_int_equal(call("POST", path, T.tenant_b, NULL, &j), 404);
@@ -298,6 +345,7 @@ static void test_retry(void **state)
 	assert_int_equal(jint(j, "unicast_attempts"), 3);
 	assert_int_equal(jint(j, "multicast_timeout_s"), 1024);
 	assert_int_equal(jint(j, "fragment_size"), 239);
+	assert_int_equal(jint(j, "target_version"), 7);
 	assert_string_equal(jstr(j, "region"), "EU868");
 	assert_non_null(strstr(jstr(j, "name"), "retry"));
 	json_decref(j);
@@ -410,7 +458,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_seed_json),       cmocka_unit_test(test_seed_multipart),
 	        cmocka_unit_test(test_seed_region),     cmocka_unit_test(test_retry),
-	        cmocka_unit_test(test_retry_succeeded),
+	        cmocka_unit_test(test_retry_succeeded), cmocka_unit_test(test_target_version),
 	};
 
 	if (argc != 4) {

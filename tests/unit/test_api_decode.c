@@ -14,8 +14,10 @@
 #include "fuota/plan.h"
 
 /* A job with the usual fields and `extra` (",\"field\":value" or "") through the job decoder;
- * *keep (may be NULL): the decoded keep_multicast_group. */
-static int decode_job(const char *extra, bool *keep, struct api_error *e)
+ * *keep, *has_tv and *tv (each may be NULL): the decoded keep_multicast_group and
+ * target_version. */
+static int decode_job_ex(const char *extra, bool *keep, bool *has_tv, uint32_t *tv,
+                         struct api_error *e)
 {
 	char body[512];
 	struct job_params p;
@@ -33,9 +35,23 @@ static int decode_job(const char *extra, bool *keep, struct api_error *e)
 	rc = api_decode_job(obj, true, true, &p, e);
 	if (keep)
 		*keep = p.keep_multicast_group;
+	if (has_tv)
+		*has_tv = p.has_target_version;
+	if (tv)
+		*tv = p.target_version;
 	job_params_free(&p);
 	json_decref(obj);
 	return rc;
+}
+
+static int decode_job(const char *extra, bool *keep, struct api_error *e)
+{
+	return decode_job_ex(extra, keep, NULL, NULL, e);
+}
+
+static int decode_job_tv(const char *extra, bool *has_tv, uint32_t *tv, struct api_error *e)
+{
+	return decode_job_ex(extra, NULL, has_tv, tv, e);
 }
 
 /* start_at through the job decoder: the pattern and the calendar. */
@@ -275,12 +291,72 @@ static void test_rfc3339_ms(void **state)
 	assert_int_equal(api_rfc3339_ms("", &ms), FUOTA_ERR_INVALID_ARG);
 }
 
+/* target_version: the TS006 FW_version (32 bits), absent by default; value (NULL: absent) may
+ * carry further fields. */
+static int target(const char *value, bool *has, uint32_t *tv, struct api_error *e)
+{
+	char extra[160] = "";
+
+	if (value)
+		snprintf(extra, sizeof(extra), ",\"target_version\":%s", value);
+	return decode_job_tv(extra, has, tv, e);
+}
+
+static void test_target_version(void **state)
+{
+	struct api_error e;
+	bool has = true;
+	uint32_t tv = 1;
+	json_t *f;
+
+	(void)state;
+	assert_int_equal(target(NULL, &has, &tv, &e), FUOTA_OK);
+	assert_false(has);
+	assert_int_equal(target("4294967295", &has, &tv, &e), FUOTA_OK);
+	assert_true(has);
+	assert_int_equal(tv, 0xFFFFFFFFu);
+	assert_int_equal(target("0", &has, &tv, &e), FUOTA_OK);
+	assert_true(has);
+	assert_int_equal(tv, 0);
+	assert_int_not_equal(target("4294967296", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	assert_int_not_equal(target("-1", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	assert_int_not_equal(target("\"65538\"", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "target_version");
+	/* reboot_in_s: a 24-bit countdown, only with the version to check after the reboot. */
+	assert_int_equal(target("1,\"reboot_in_s\":30", &has, &tv, &e), FUOTA_OK);
+	assert_int_not_equal(target("1,\"reboot_in_s\":16777215", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
+	assert_int_not_equal(target("1,\"reboot_in_s\":0", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
+	assert_int_not_equal(decode_job(",\"reboot_in_s\":30", NULL, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_in_s");
+	/* reboot_at: RFC 3339, not with reboot_in_s, only with target_version. */
+	assert_int_equal(target("1,\"reboot_at\":\"2030-01-31T03:00:00Z\"", &has, &tv, &e),
+	                 FUOTA_OK);
+	assert_int_not_equal(target("1,\"reboot_at\":\"tomorrow\"", &has, &tv, &e), FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
+	assert_int_not_equal(
+	        target("1,\"reboot_at\":\"2030-01-31T03:00:00Z\",\"reboot_in_s\":5", &has, &tv, &e),
+	        FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
+	assert_int_not_equal(decode_job(",\"reboot_at\":\"2030-01-31T03:00:00Z\"", NULL, &e),
+	                     FUOTA_OK);
+	assert_string_equal(e.field, "reboot_at");
+	f = api_form_value("target_version", "65538", 5); /* a form's number */
+	assert_true(json_is_integer(f));
+	assert_int_equal(json_integer_value(f), 65538);
+	json_decref(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_start_at),   cmocka_unit_test(test_text_valid),
-	        cmocka_unit_test(test_form_check), cmocka_unit_test(test_json_error_field),
-	        cmocka_unit_test(test_rfc3339_ms), cmocka_unit_test(test_keep_multicast_group),
+	        cmocka_unit_test(test_start_at),       cmocka_unit_test(test_text_valid),
+	        cmocka_unit_test(test_form_check),     cmocka_unit_test(test_json_error_field),
+	        cmocka_unit_test(test_rfc3339_ms),     cmocka_unit_test(test_keep_multicast_group),
+	        cmocka_unit_test(test_target_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,7 +68,8 @@ static void test_phase_names(void **state)
 
 static void test_step_next(void **state)
 {
-	struct engine_versions unknown = {0, 0, 0}, known = {1, 2, 1}, half = {1, 1, 0};
+	struct engine_versions unknown = {0, 0, 0, 0, false}, known = {1, 2, 1, 0, false},
+	                       half = {1, 1, 0, 0, false};
 	static const enum engine_step chain[] = {ENGINE_STEP_MC_SETUP, ENGINE_STEP_FRAG_SETUP,
 	                                         ENGINE_STEP_READY,    ENGINE_STEP_MC_SESSION,
 	                                         ENGINE_STEP_SESSION,  ENGINE_STEP_FRAG_STATUS,
@@ -85,6 +86,60 @@ static void test_step_next(void **state)
 		assert_int_equal(engine_step_next(chain[i], &known), chain[i + 1]);
 	assert_int_equal(engine_step_next(ENGINE_STEP_DONE, &known), ENGINE_STEP_DONE);
 	assert_int_equal(engine_step_next(ENGINE_STEP_FAILED, &known), ENGINE_STEP_FAILED);
+}
+
+/* Issue 14: with a target_version, a TS006 device is asked DevVersionReq first; one already on
+ * the target ends done without the image, the others go on to their set-up. */
+static void test_fw_version_first(void **state)
+{
+	struct engine_versions check = {1, 2, 1, 1, true}, check_unknown = {0, 0, 0, 1, true},
+	                       no_ts006 = {1, 2, 1, 0, true}, no_target = {1, 2, 1, 1, false};
+
+	(void)state;
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &check), ENGINE_STEP_FW_VERSION);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &no_ts006), ENGINE_STEP_MC_SETUP);
+	assert_int_equal(engine_step_next(ENGINE_STEP_PENDING, &no_target), ENGINE_STEP_MC_SETUP);
+	assert_int_equal(engine_step_next(ENGINE_STEP_FW_VERSION, &check), ENGINE_STEP_MC_SETUP);
+	assert_int_equal(engine_step_next(ENGINE_STEP_FW_VERSION, &check_unknown),
+	                 ENGINE_STEP_PKG_VERSION);
+	assert_int_equal(engine_fw_version_next(0x01020300u, 0x01020300u, &check),
+	                 ENGINE_STEP_DONE);
+	assert_int_equal(engine_fw_version_next(0x01020300u, 0x01020200u, &check),
+	                 ENGINE_STEP_MC_SETUP);
+	assert_int_equal(engine_fw_version_next(0x01020300u, 0x01020400u, &check_unknown),
+	                 ENGINE_STEP_PKG_VERSION);
+	assert_true(engine_step_is_unicast(ENGINE_STEP_FW_VERSION));
+	assert_true(engine_step_is_setup(ENGINE_STEP_FW_VERSION));
+	assert_false(engine_step_is_final(ENGINE_STEP_FW_VERSION));
+	assert_string_equal(engine_step_name(ENGINE_STEP_FW_VERSION), "fw_version");
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_FW_VERSION, 2, 2), ENGINE_FAIL);
+}
+
+/* Issue 14: after the clean-up, a TS006 device of a job with reboot_in_s is rebooted, then asked
+ * its version: the target is done, anything else failed. */
+static void test_reboot_steps(void **state)
+{
+	(void)state;
+	assert_int_equal(engine_after_cleanup(false, true, 1), ENGINE_STEP_REBOOT);
+	assert_int_equal(engine_after_cleanup(false, false, 1), ENGINE_STEP_DONE);
+	assert_int_equal(engine_after_cleanup(false, true, 0), ENGINE_STEP_DONE);
+	assert_int_equal(engine_after_cleanup(true, true, 1), ENGINE_STEP_UNCONFIRMED);
+	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010002u), ENGINE_STEP_DONE);
+	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010001u), ENGINE_STEP_FAILED);
+	assert_true(engine_step_is_unicast(ENGINE_STEP_REBOOT));
+	assert_true(engine_step_is_unicast(ENGINE_STEP_FW_CHECK));
+	assert_false(engine_step_is_setup(ENGINE_STEP_REBOOT));
+	assert_string_equal(engine_step_name(ENGINE_STEP_REBOOT), "reboot");
+	assert_string_equal(engine_step_name(ENGINE_STEP_FW_CHECK), "fw_check");
+	assert_int_equal(engine_on_timeout(ENGINE_STEP_FW_CHECK, 3, 3), ENGINE_FAIL);
+	/* reboot_at ahead: by time; passed: a 1 s countdown; else the job's countdown. */
+	bool by_time = false;
+	assert_int_equal(engine_reboot_countdown_s(10000, 0, 5000, &by_time), 0);
+	assert_true(by_time);
+	assert_int_equal(engine_reboot_countdown_s(10000, 0, 10000, &by_time), 1);
+	assert_false(by_time);
+	assert_int_equal(engine_reboot_countdown_s(0, 30, 10000, &by_time), 30);
+	assert_false(by_time);
 }
 
 static void test_timeout(void **state)
@@ -577,6 +632,8 @@ int main(void)
 	        cmocka_unit_test(test_step_names),
 	        cmocka_unit_test(test_phase_names),
 	        cmocka_unit_test(test_step_next),
+	        cmocka_unit_test(test_fw_version_first),
+	        cmocka_unit_test(test_reboot_steps),
 	        cmocka_unit_test(test_timeout),
 	        cmocka_unit_test(test_gw_cover),
 	        cmocka_unit_test(test_gw_cover_ties_and_errors),

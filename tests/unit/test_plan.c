@@ -225,6 +225,22 @@ static void test_fixed(void **state)
 	assert_int_equal(pl.mc_timeout_s, 1u << pl.mc_timeout_exp);
 	assert_true(pl.mc_timeout_s >= pl.multicast_s && pl.mc_timeout_s / 2 < pl.multicast_s);
 	assert_int_equal(pl.unicast_s, 3 * 3 * 60);
+	/* A target_version adds the TS006 DevVersionReq step before the set-up. */
+	p.has_target_version = true;
+	assert_int_equal(plan_compute(&p, 65536, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.unicast_s, 4 * 3 * 60);
+	assert_int_equal(pl.duration_s, pl.unicast_s + pl.mc_timeout_s);
+	/* A reboot adds DevRebootCountdownReq, DevVersionReq after it, and its countdown. */
+	p.reboot_in_s = 300;
+	assert_int_equal(plan_compute(&p, 65536, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.unicast_s, 6 * 3 * 60);
+	assert_int_equal(pl.duration_s, pl.unicast_s + pl.mc_timeout_s + 300);
+	p.reboot_in_s = 0;
+	snprintf(p.reboot_at, sizeof(p.reboot_at), "2030-01-31T03:00:00Z");
+	assert_int_equal(plan_compute(&p, 65536, &pl, &e), FUOTA_OK);
+	assert_int_equal(pl.unicast_s, 6 * 3 * 60);
+	p.reboot_at[0] = 0;
+	p.has_target_version = false;
 
 	/* Class B, periodicity 7: one ping slot per 128 s beacon period. */
 	fixed_job(&p, "EU868", 3, 869525000, 'B');

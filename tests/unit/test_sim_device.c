@@ -361,6 +361,56 @@ static void test_ts006_upgrade_image(void **state)
 	fixture_free(&f);
 }
 
+/* --misbehave ts006: DevVersionReq (`01`) answers DevVersionAns with the configured FW_version
+ * and HW_version, little-endian (`01 04 03 02 01 0b 0a 00 00`). */
+static void test_ts006_dev_version(void **state)
+{
+	static const uint8_t req[1] = {0x01};
+	struct sim_dev_cfg c = base_cfg(1);
+	struct sim_dev d;
+	struct sim_uplink ul;
+
+	(void)state;
+	c.misbehave = SIM_MB_TS006;
+	c.fw_version = 0x01020304u;
+	c.hw_version = 0x0a0bu;
+	dev_init(&d, &c);
+	assert_true(exchange(&d, T0_MS + 60000, 203, req, sizeof(req), &ul));
+	assert_int_equal(ul.port, 203);
+	assert_int_equal(ul.len, 9);
+	assert_memory_equal(ul.data,
+	                    ((uint8_t[]){0x01, 0x04, 0x03, 0x02, 0x01, 0x0b, 0x0a, 0x00, 0x00}), 9);
+	sim_dev_free(&d);
+}
+
+/* DevRebootCountdownReq 30 s (`03 1e 00 00`) is echoed; the device reboots once the countdown
+ * ran out (seen at its next DevVersionReq). Without a verified image it runs its old firmware
+ * again, whatever image_fw_version says. */
+static void test_ts006_reboot_countdown(void **state)
+{
+	static const uint8_t countdown[4] = {0x03, 0x1e, 0x00, 0x00}, version[1] = {0x01};
+	struct sim_dev_cfg c = base_cfg(1);
+	struct sim_dev d;
+	struct sim_uplink ul;
+	int64_t t = T0_MS + 60000;
+
+	(void)state;
+	c.misbehave = SIM_MB_TS006;
+	c.fw_version = 5;
+	c.image_fw_version = 6;
+	dev_init(&d, &c);
+	assert_true(exchange(&d, t, 203, countdown, sizeof(countdown), &ul));
+	assert_int_equal(ul.len, 4);
+	assert_memory_equal(ul.data, countdown, 4);
+	assert_true(exchange(&d, t + 29000, 203, version, sizeof(version), &ul));
+	assert_int_equal(ul.data[1], 5);
+	assert_int_equal(d.rep.counts.reboots, 0);
+	assert_true(exchange(&d, t + 31000, 203, version, sizeof(version), &ul));
+	assert_int_equal(d.rep.counts.reboots, 1);
+	assert_int_equal(ul.data[1], 5); /* no verified image: the old firmware */
+	sim_dev_free(&d);
+}
+
 /* --misbehave lbm-resync: no AppTimeReq of its own; after ForceDeviceResyncReq its AppTimeReq
  * leaves 6 to 10 s later, not at once (a plain device sends it at its next uplink). */
 static void test_lbm_resync_delay(void **state)
@@ -950,6 +1000,8 @@ int main(void)
 	        cmocka_unit_test(test_lbm_missing_answers),
 	        cmocka_unit_test(test_lbm_resync_delay),
 	        cmocka_unit_test(test_ts006_upgrade_image),
+	        cmocka_unit_test(test_ts006_dev_version),
+	        cmocka_unit_test(test_ts006_reboot_countdown),
 	        cmocka_unit_test(test_wrong_mic),
 	        cmocka_unit_test(test_fcnt_window),
 	        cmocka_unit_test(test_session_cnt_replay),

@@ -394,8 +394,40 @@ static void mc_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, 
 
 /* ---- TS006 (port 203) ------------------------------------------------------------------------ */
 
-/* PackageVersionReq and DevUpgradeImageReq of a device with TS006; the other commands are not
- * played (their answers would need a firmware the simulator does not run). */
+/* A TS006 reboot whose countdown ran out by now_ms: a device that verified the image runs it
+ * (cfg.image_fw_version; 0: its old firmware again). Its FUOTA sessions are gone with the reboot
+ * on a real device; the simulator's are over by then. */
+static void fmp_reboot(struct sim_dev *d, int64_t now_ms)
+{
+	if (d->reboot_ms == 0 || now_ms < d->reboot_ms)
+		return;
+	d->reboot_ms = 0;
+	d->rep.counts.reboots++;
+	if (d->rep.verified && d->cfg.image_fw_version)
+		d->cfg.fw_version = d->cfg.image_fw_version;
+}
+
+/* DevRebootTimeReq for GPS second `at` (its clock's): the answer, the time echoed (TS006 v1.0.0)
+ * with the reboot scheduled, or 0 when its clock is not synchronised or the time has passed
+ * (nothing scheduled, as LoRa Basics Modem answers); 0xFFFFFFFF cancels. */
+static uint32_t fmp_reboot_at(struct sim_dev *d, int64_t now_ms, uint32_t at)
+{
+	int32_t ahead_s = (int32_t)(at - sim_dev_seconds(d, now_ms)); /* modulo 2^32, as on air */
+
+	if (at == FMP_REBOOT_TIME_CANCEL) {
+		d->reboot_ms = 0;
+		return at;
+	}
+	if (!d->synced || ahead_s <= 0)
+		return 0;
+	d->reboot_ms = now_ms + (int64_t)ahead_s * 1000;
+	d->rep.counts.reboot_times++;
+	return at;
+}
+
+/* PackageVersionReq, DevVersionReq, DevReboot*Req and DevUpgradeImageReq of a device
+ * with TS006; the other commands are not played (their answers would need a firmware the
+ * simulator does not run). */
 static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data, size_t len,
                          struct answer *a)
 {
@@ -412,12 +444,27 @@ static void fmp_downlink(struct sim_dev *d, int64_t now_ms, const uint8_t *data,
 		if (cmd.cid == FMP_CID_PACKAGE_VERSION) {
 			ans.u.pkg_ans.package_id = FMP_PACKAGE_ID;
 			ans.u.pkg_ans.version = 1;
+		} else if (cmd.cid == FMP_CID_DEV_REBOOT_COUNTDOWN) {
+			if (cmd.u.countdown == FMP_REBOOT_NOW ||
+			    cmd.u.countdown == FMP_COUNTDOWN_CANCEL)
+				d->reboot_ms = 0; /* now: not played; cancel */
+			else
+				d->reboot_ms = now_ms + (int64_t)cmd.u.countdown * 1000;
+			ans.u.countdown = cmd.u.countdown;
+		} else if (cmd.cid == FMP_CID_DEV_REBOOT_TIME) {
+			ans.u.reboot_time = fmp_reboot_at(d, now_ms, cmd.u.reboot_time);
+		} else if (cmd.cid == FMP_CID_DEV_VERSION) {
+			fmp_reboot(d, now_ms);
+			d->rep.counts.dev_version++;
+			ans.u.version_ans.fw_version = d->cfg.fw_version;
+			ans.u.version_ans.hw_version = d->cfg.hw_version;
 		} else if (cmd.cid == FMP_CID_DEV_UPGRADE_IMAGE) {
 			bool valid = d->rep.verified || (d->cfg.misbehave & SIM_MB_CLAIM_VALID);
 			ans.u.upgrade_ans.status = valid            ? FMP_IMAGE_VALID
 			                           : d->rep.decoded ? FMP_IMAGE_CORRUPT
 			                                            : FMP_IMAGE_NONE;
-			ans.u.upgrade_ans.next_fw_version = 1;
+			ans.u.upgrade_ans.next_fw_version =
+			        d->cfg.image_fw_version ? d->cfg.image_fw_version : 1;
 		} else {
 			continue;
 		}

@@ -67,9 +67,11 @@
 #define SIM_MB_LBM_RESYNC     0x40u
 #define SIM_LBM_RESYNC_MIN_MS 6000
 #define SIM_LBM_RESYNC_MAX_MS 10000
-/* Has TS006 Firmware Management (port 203): answers DevUpgradeImageReq with Valid once its image
- * is verified, CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent;
- * the fleet JSON registers it with packages.ts006 = 1. */
+/* Has TS006 Firmware Management (port 203): answers DevVersionReq with cfg.fw_version and
+ * cfg.hw_version, DevRebootCountdownReq with its countdown (then reboots: see
+ * cfg.image_fw_version), DevUpgradeImageReq with Valid once its image is verified,
+ * CorruptOrInvalidSignature when rebuilt but not verified, else NoFirmwarePresent; the fleet JSON
+ * registers it with packages.ts006 = 1. */
 #define SIM_MB_TS006 0x80u
 /* Its rebuilt image fails the TS004 v2 data-block MIC check whatever the image (a flash that
  * corrupts what it stores): MICError in its answers, CorruptOrInvalidSignature to TS006. */
@@ -105,15 +107,21 @@ struct sim_dev_cfg {
 	int frag_version;     /* TS004, 1 or 2 */
 	enum frag_seed v2_seed; /* TS004 v2 seed reading (PROTOCOL-NOTES §4.5) */
 	const struct lw_region
-	        *region;         /* for DR / frequency checks of session requests; NULL: none */
-	size_t mem_limit;        /* memory the device has for a session, bytes: the image's flash
-	                          * (M x FragSize) and the decoder's RAM (sim_dev_frag_mem) */
-	int64_t clock_offset_ms; /* device clock - true GPS time at now_ms of sim_dev_init */
-	int32_t drift_ppm;       /* device clock rate error */
-	uint32_t misbehave;      /* SIM_MB_* */
-	uint32_t late_s;         /* answer delay with SIM_MB_LATE */
-	uint32_t resync_s;       /* AppTimeReq period once synchronised; 0: never again */
-	uint32_t sync_retry_s;   /* AppTimeReq retry while unanswered; 0: 10 s */
+	        *region;           /* for DR / frequency checks of session requests; NULL: none */
+	size_t mem_limit;          /* memory the device has for a session, bytes: the image's flash
+	                            * (M x FragSize) and the decoder's RAM (sim_dev_frag_mem) */
+	int64_t clock_offset_ms;   /* device clock - true GPS time at now_ms of sim_dev_init */
+	int32_t drift_ppm;         /* device clock rate error */
+	uint32_t misbehave;        /* SIM_MB_* */
+	uint32_t fw_version;       /* TS006 DevVersionAns FW_version (with SIM_MB_TS006); the
+	                            * running firmware: a reboot changes it (image_fw_version) */
+	uint32_t image_fw_version; /* the FW_version of the image it receives: after
+	                            * DevRebootCountdownReq's countdown a device that verified the
+	                            * image runs it (0: it boots its old firmware again) */
+	uint32_t hw_version;       /* TS006 DevVersionAns HW_version */
+	uint32_t late_s;           /* answer delay with SIM_MB_LATE */
+	uint32_t resync_s;         /* AppTimeReq period once synchronised; 0: never again */
+	uint32_t sync_retry_s;     /* AppTimeReq retry while unanswered; 0: 10 s */
 	bool has_expected_sha256;
 	uint8_t expected_sha256[32]; /* SHA-256 of the original image */
 	uint64_t seed;               /* the device's own randomness (BlockAckDelay) */
@@ -152,6 +160,9 @@ struct sim_dev_counts {
 	uint32_t status_other;  /* FragSessionStatusReq of a session it does not have */
 	uint32_t block_acked;   /* FragDataBlockReceivedAns */
 	uint32_t upgrade_image; /* DevUpgradeImageReq (answered only with SIM_MB_TS006) */
+	uint32_t dev_version;   /* DevVersionReq answered (SIM_MB_TS006) */
+	uint32_t reboots;       /* TS006 reboots done (after DevReboot*Req) */
+	uint32_t reboot_times;  /* DevRebootTimeReq that scheduled a reboot */
 	uint32_t session_frags; /* DataFragments of one of its sessions, after the image too */
 	uint32_t lost_frags;    /* ... lost by cfg.lose_frags */
 	uint32_t images;        /* images rebuilt */
@@ -272,6 +283,7 @@ struct sim_dev {
 	int64_t quiet_ms;     /* the last FUOTA downlink, failure or session end (true GPS ms) */
 	uint8_t max_bad;      /* the largest BlockAckDelay of an accepted FragSessionSetupReq */
 	uint32_t fail_events; /* failures recorded so far (repeats included) */
+	int64_t reboot_ms;    /* TS006: when it reboots (true GPS ms; 0: none pending) */
 	struct sim_dev_report rep;
 };
 

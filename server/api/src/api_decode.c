@@ -471,6 +471,40 @@ static int get_keep(json_t *obj, struct job_params *p, struct api_error *e)
 	return FUOTA_OK;
 }
 
+/* TS006 in the campaign: target_version (FW_version, 32 bits, DevVersionAns), and the reboot
+ * after the clean-up, reboot_in_s (a 24-bit countdown; 0, reboot now without an answer, and
+ * 0xFFFFFF, cancel, are not one) or reboot_at (RFC 3339, DevRebootTimeReq), not both; a reboot
+ * needs target_version, the version the devices must report after it. */
+static int get_fmp(json_t *obj, struct job_params *p, struct api_error *e)
+{
+	long long v;
+	bool has;
+	int rc;
+
+	if ((rc = get_int(obj, "target_version", false, 0, UINT32_MAX, &v, &p->has_target_version,
+	                  e)) != FUOTA_OK)
+		return rc;
+	p->target_version = p->has_target_version ? (uint32_t)v : 0;
+	if ((rc = get_int(obj, "reboot_in_s", false, 1, 0xFFFFFE, &v, &has, e)) != FUOTA_OK)
+		return rc;
+	p->reboot_in_s = has ? (uint32_t)v : 0;
+	if ((rc = get_str(obj, "reboot_at", false, sizeof(p->reboot_at) - 1, p->reboot_at, e)) !=
+	    FUOTA_OK)
+		return rc;
+	if (p->reboot_at[0] && check_rfc3339(p->reboot_at) != 0)
+		return api_error_field(
+		        e, "reboot_at",
+		        "reboot_at must be an RFC 3339 time, e.g. 2030-01-31T03:00:00Z");
+	if (p->reboot_at[0] && has)
+		return api_error_field(e, "reboot_at", "give reboot_at or reboot_in_s, not both");
+	if ((has || p->reboot_at[0]) && !p->has_target_version)
+		return api_error_field(e, has ? "reboot_in_s" : "reboot_at",
+		                       "%s needs target_version (the version the devices must "
+		                       "report after the reboot)",
+		                       has ? "reboot_in_s" : "reboot_at");
+	return FUOTA_OK;
+}
+
 static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 {
 	long long v;
@@ -516,6 +550,8 @@ static int job_numbers(json_t *obj, struct job_params *p, struct api_error *e)
 	if ((rc = get_int(obj, "tx_power_dbm", false, 0, 100, &v, &p->has_tx_power, e)) != FUOTA_OK)
 		return rc;
 	p->tx_power_dbm = p->has_tx_power ? (int)v : 0;
+	if ((rc = get_fmp(obj, p, e)) != FUOTA_OK)
+		return rc;
 	return get_keep(obj, p, e);
 }
 
@@ -539,6 +575,9 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	                                     "fragment_size",
 	                                     "tx_power_dbm",
 	                                     "keep_multicast_group",
+	                                     "target_version",
+	                                     "reboot_in_s",
+	                                     "reboot_at",
 	                                     NULL};
 	char cls[4];
 	long long fw = 0;
@@ -586,10 +625,13 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	return get_devices(obj, need_devices, p, e);
 }
 
-static const char *const numeric_fields[] = {
-        "firmware_id",           "redundancy_frames", "redundancy_percent", "unicast_timeout_s",
-        "unicast_attempts",      "data_rate",         "frequency_hz",       "multicast_timeout_s",
-        "ping_slot_periodicity", "fragment_size",     "tx_power_dbm",       NULL};
+static const char *const numeric_fields[] = {"firmware_id",           "redundancy_frames",
+                                             "redundancy_percent",    "unicast_timeout_s",
+                                             "unicast_attempts",      "data_rate",
+                                             "frequency_hz",          "multicast_timeout_s",
+                                             "ping_slot_periodicity", "fragment_size",
+                                             "tx_power_dbm",          "target_version",
+                                             "reboot_in_s",           NULL};
 
 static json_t *form_devices(const char *v, size_t len)
 {

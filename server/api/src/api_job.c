@@ -130,6 +130,27 @@ static json_t *job_devices(struct api_call *c, struct job_input *in, const char 
 	return in->devices;
 }
 
+/* With a target_version, the plan says which version and how many of the devices (those with
+ * TS006) are asked DevVersionReq before their set-up. Returns false after replying. */
+static bool plan_version_check(struct api_call *c, struct job_input *in, json_t *pj)
+{
+	json_t *dev;
+	json_int_t asked = 0;
+
+	if (!pj || !in->p.has_target_version)
+		return true;
+	if (in->p.n_devices > 0) {
+		dev = job_devices(c, in, "device");
+		if (!dev)
+			return false;
+		asked = json_integer_value(json_object_get(dev, "ts006_devices"));
+	}
+	json_object_set_new(pj, "version_check",
+	                    json_pack("{s:I, s:I}", "target_version",
+	                              (json_int_t)in->p.target_version, "devices_asked", asked));
+	return true;
+}
+
 /* A job without "region" takes its devices' (fuota/job_defaults.h). Returns false after
  * replying. */
 static bool job_region(struct api_call *c, struct job_input *in)
@@ -309,8 +330,15 @@ void api_h_job_plan(struct api_call *c)
 
 		if (!warnings)
 			goto out;
-		out = json_pack("{s:o, s:I, s:I, s:o, s:o}", "plan", plan_json(&in->plan),
-		                "firmware_size", (json_int_t)in->firmware_size, "device_count",
+		json_t *pj = plan_json(&in->plan);
+
+		if (!plan_version_check(c, in, pj)) {
+			json_decref(pj);
+			json_decref(warnings);
+			goto out;
+		}
+		out = json_pack("{s:o, s:I, s:I, s:o, s:o}", "plan", pj, "firmware_size",
+		                (json_int_t)in->firmware_size, "device_count",
 		                (json_int_t)in->p.n_devices, "warnings", warnings, "settings",
 		                settings_json(&in->p));
 		api_reply_text(c, 200,
@@ -403,6 +431,10 @@ void api_h_job_create(struct api_call *c)
 	if (!in->p.multicast_timeout_s)
 		in->p.multicast_timeout_s = (unsigned)in->plan.mc_timeout_s;
 	pj = plan_json(&in->plan);
+	if (!plan_version_check(c, in, pj)) {
+		json_decref(pj);
+		goto out;
+	}
 	plan = pj ? json_dumps(pj, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
 	json_decref(pj);
 	if (!plan) {

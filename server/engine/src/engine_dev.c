@@ -198,9 +198,33 @@ static int req_mc_session(struct engine *e, const struct seng_job *j, const stru
 	return add_mc(dl, n, &cmd, e->cfg.port_mc);
 }
 
-/* The requests of step st for device d; u collects what the send must record. */
+/* TS006 DevRebootTimeReq at the job's reboot_at (GPS s, 32 bits) or DevRebootCountdownReq (24
+ * bits, s; PROTOCOL-NOTES §8), as engine_reboot_countdown_s decides. */
+static int req_reboot(struct engine *e, const struct seng_job *j, struct dl *dl, size_t *n,
+                      int64_t now_ms)
+{
+	struct fmp_cmd cmd = {.cid = FMP_CID_DEV_REBOOT_COUNTDOWN, .up = false};
+	size_t len = 0;
+	bool by_time;
+
+	cmd.u.countdown =
+	        engine_reboot_countdown_s(j->reboot_at_ms, j->reboot_in_s, now_ms, &by_time);
+	if (by_time) {
+		cmd.cid = FMP_CID_DEV_REBOOT_TIME;
+		cmd.u.reboot_time = lw_gps_wrap32(engine_unix_to_gps_ms(j->reboot_at_ms) / 1000);
+	}
+	if (fmp_encode(&cmd, dl[0].data, sizeof(dl[0].data), &len) != FUOTA_OK)
+		return FUOTA_ERR_INVALID_ARG;
+	dl[0].port = e->cfg.port_fmp;
+	dl[0].len = len;
+	*n = 1;
+	return FUOTA_OK;
+}
+
+/* The requests of step st for device d at now_ms; u collects what the send must record. */
 static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
-                 enum engine_step st, struct dl *dl, size_t *n, struct seng_dev_update *u)
+                 enum engine_step st, struct dl *dl, size_t *n, struct seng_dev_update *u,
+                 int64_t now_ms)
 {
 	struct frag_cmd fc;
 	struct mc_cmd mc;
@@ -225,10 +249,14 @@ static int build(struct engine *e, const struct seng_job *j, struct seng_dev *d,
 		return req_mc_setup(e, j, d, dl, n);
 	case ENGINE_STEP_FRAG_SETUP: return req_frag_setup(e, j, d, dl, n, u);
 	case ENGINE_STEP_MC_SESSION: return req_mc_session(e, j, d, dl, n);
+	case ENGINE_STEP_REBOOT: return req_reboot(e, j, dl, n, now_ms);
+	case ENGINE_STEP_FW_VERSION:
+	case ENGINE_STEP_FW_CHECK:
 	case ENGINE_STEP_CONFIRM:
-		/* TS006 DevUpgradeImageReq: CID 0x04, no payload. */
+		/* TS006 DevVersionReq (CID 0x01) or DevUpgradeImageReq (CID 0x04): no payload. */
 		dl[0].port = e->cfg.port_fmp;
-		dl[0].data[0] = FMP_CID_DEV_UPGRADE_IMAGE;
+		dl[0].data[0] =
+		        st == ENGINE_STEP_CONFIRM ? FMP_CID_DEV_UPGRADE_IMAGE : FMP_CID_DEV_VERSION;
 		dl[0].len = 1;
 		*n = 1;
 		return FUOTA_OK;
@@ -267,7 +295,7 @@ static int dev_send(struct engine *e, const struct seng_job *j, struct seng_dev 
 	int rc;
 
 	seng_dev_update_init(&u);
-	rc = build(e, j, d, st, dl, &n, &u);
+	rc = build(e, j, d, st, dl, &n, &u, now_ms);
 	if (rc != FUOTA_OK) {
 		char why[96];
 
@@ -327,7 +355,7 @@ static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms)
 {
 	enum engine_step st = d->step;
-	struct engine_versions v = {d->ts003, d->ts004, d->ts005};
+	struct engine_versions v = {d->ts003, d->ts004, d->ts005, d->ts006, j->has_target_version};
 	int rc;
 
 	if ((unsigned)st >= ENGINE_STEP_COUNT)

@@ -233,7 +233,8 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 int engine_confirm_unanswered(struct engine *e, struct seng_dev *d);
 
 /* engine_fmp.c */
-/* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm. */
+/* A TS006 uplink (port_fmp): the DevUpgradeImageAns of a device in step confirm, the
+ * DevVersionAns of one in fw_version or fw_check, the DevReboot*Ans of one in reboot. */
 int engine_fmp_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
 
 /* engine_step.c */
@@ -246,8 +247,9 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
                    const uint8_t *data, size_t len);
 /* The stack the device's answers are read by (dev_stack.h); an unknown name reads as TS004. */
 enum dev_stack engine_dev_stack(const struct seng_dev *d);
-/* The final step of a device whose clean-up is over: "unconfirmed" when its status answer
- * could not prove the image (its failure_reason says why), else "done". */
+/* The step of a device whose clean-up is over: "unconfirmed" when its status answer could not
+ * prove the image (its failure_reason says why), "reboot" when its job orders a TS006 reboot,
+ * else "done" (engine_after_cleanup). */
 enum engine_step engine_cleanup_end(const struct seng_dev *d);
 /* Device moves: the update of u (only while in `from`) with the device event
  * when its step changes; a failure with its reason; a new step with fresh attempts, due now. */

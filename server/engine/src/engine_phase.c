@@ -245,8 +245,9 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	uint8_t timeout = j->session_timeout;
 	int rc;
 
-	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_PKG_VERSION] +
-	            counts[ENGINE_STEP_MC_SETUP] + counts[ENGINE_STEP_FRAG_SETUP] >
+	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_FW_VERSION] +
+	            counts[ENGINE_STEP_PKG_VERSION] + counts[ENGINE_STEP_MC_SETUP] +
+	            counts[ENGINE_STEP_FRAG_SETUP] >
 	    0)
 		return FUOTA_OK;
 	if (counts[ENGINE_STEP_READY] == 0)
@@ -629,7 +630,10 @@ int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64
 	else if (j->phase == ENGINE_PHASE_STATUS &&
 	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0)
 		rc = enter_cleanup(e, j, ENGINE_PHASE_STATUS);
-	else if (j->phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] == 0)
+	else if (j->phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] +
+	                                                             counts[ENGINE_STEP_REBOOT] +
+	                                                             counts[ENGINE_STEP_FW_CHECK] ==
+	                                                     0)
 		rc = finish(e, j, counts, now_ms);
 	return rc;
 }

@@ -170,7 +170,7 @@ enum dev_stack engine_dev_stack(const struct seng_dev *d)
 
 enum engine_step engine_cleanup_end(const struct seng_dev *d)
 {
-	return d->failed ? ENGINE_STEP_UNCONFIRMED : ENGINE_STEP_DONE;
+	return engine_after_cleanup(d->failed, d->reboot, d->ts006);
 }
 
 int engine_dev_to_mc(struct engine *e, struct seng_dev *d, enum engine_step from, int64_t now_ms,

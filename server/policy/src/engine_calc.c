@@ -23,6 +23,9 @@ static const char *const step_names[ENGINE_STEP_COUNT] = {
         [ENGINE_STEP_DONE] = "done",
         [ENGINE_STEP_FAILED] = "failed",
         [ENGINE_STEP_UNCONFIRMED] = "unconfirmed",
+        [ENGINE_STEP_FW_VERSION] = "fw_version",
+        [ENGINE_STEP_REBOOT] = "reboot",
+        [ENGINE_STEP_FW_CHECK] = "fw_check",
 };
 
 const char *engine_step_name(enum engine_step s)
@@ -72,6 +75,9 @@ int engine_step_parse(const char *name, enum engine_step *s)
 bool engine_step_is_unicast(enum engine_step s)
 {
 	switch (s) {
+	case ENGINE_STEP_FW_VERSION:
+	case ENGINE_STEP_REBOOT:
+	case ENGINE_STEP_FW_CHECK:
 	case ENGINE_STEP_PKG_VERSION:
 	case ENGINE_STEP_MC_SETUP:
 	case ENGINE_STEP_FRAG_SETUP:
@@ -90,14 +96,19 @@ bool engine_step_is_final(enum engine_step s)
 
 bool engine_step_is_setup(enum engine_step s)
 {
-	return s == ENGINE_STEP_PENDING || s == ENGINE_STEP_PKG_VERSION ||
-	       s == ENGINE_STEP_MC_SETUP || s == ENGINE_STEP_FRAG_SETUP;
+	return s == ENGINE_STEP_PENDING || s == ENGINE_STEP_FW_VERSION ||
+	       s == ENGINE_STEP_PKG_VERSION || s == ENGINE_STEP_MC_SETUP ||
+	       s == ENGINE_STEP_FRAG_SETUP;
 }
 
 enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v)
 {
 	switch (done) {
 	case ENGINE_STEP_PENDING:
+		if (v && v->fw_check && v->ts006 >= 1)
+			return ENGINE_STEP_FW_VERSION;
+		/* fall through */
+	case ENGINE_STEP_FW_VERSION:
 		if (!v || v->ts004 == 0 || v->ts005 == 0)
 			return ENGINE_STEP_PKG_VERSION;
 		return ENGINE_STEP_MC_SETUP;
@@ -112,6 +123,35 @@ enum engine_step engine_step_next(enum engine_step done, const struct engine_ver
 	case ENGINE_STEP_CLEANUP: return ENGINE_STEP_DONE;
 	default: return done;
 	}
+}
+
+enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
+                                        const struct engine_versions *v)
+{
+	if (fw == target)
+		return ENGINE_STEP_DONE;
+	return engine_step_next(ENGINE_STEP_FW_VERSION, v);
+}
+
+enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006)
+{
+	if (unconfirmed)
+		return ENGINE_STEP_UNCONFIRMED;
+	return reboot && ts006 >= 1 ? ENGINE_STEP_REBOOT : ENGINE_STEP_DONE;
+}
+
+uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
+                                   bool *by_time)
+{
+	*by_time = reboot_at_ms > 0 && reboot_at_ms > now_ms;
+	if (*by_time)
+		return 0;
+	return reboot_at_ms > 0 || reboot_in_s == 0 ? 1 : reboot_in_s;
+}
+
+enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw)
+{
+	return fw == target ? ENGINE_STEP_DONE : ENGINE_STEP_FAILED;
 }
 
 enum engine_timeout_action engine_on_timeout(enum engine_step s, unsigned attempts,

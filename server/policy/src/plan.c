@@ -212,11 +212,18 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	rc = plan_session(p, interval_us, out, e);
 	if (rc != FUOTA_OK)
 		return rc;
-	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup: each unicast step may take every
-	 * attempt's timeout before the job moves on. */
-	out->unicast_s = 3ull * p->unicast_attempts * p->unicast_timeout_s;
-	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup (and TS006 DevVersionReq first
+	 * with a target_version, DevReboot*Req and DevVersionReq after a reboot): each unicast step
+	 * may take every attempt's timeout before the job moves on. */
+	out->unicast_s = (3ull + (p->has_target_version ? 1 : 0) + (plan_reboots(p) ? 2 : 0)) *
+	                 p->unicast_attempts * p->unicast_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
+}
+
+bool plan_reboots(const struct job_params *p)
+{
+	return p->reboot_in_s > 0 || p->reboot_at[0] != 0;
 }
 
 uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
@@ -265,6 +272,6 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 			out->mc_timeout_s = unit_s << t;
 		}
 	}
-	out->duration_s = out->unicast_s + out->mc_timeout_s;
+	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
 }

@@ -20,7 +20,8 @@
 	"'multicast_class', j.multicast_class, 'multicast_timeout_s', j.multicast_timeout_s, "   \
 	"'ping_slot_periodicity', j.ping_slot_periodicity, 'tx_power_dbm', j.tx_power_dbm, "     \
 	"'start_at', j.start_at, 'retry_of', j.retry_of, "                                       \
-	"'keep_multicast_group', j.keep_multicast_group, "                                       \
+	"'keep_multicast_group', j.keep_multicast_group, 'target_version', j.target_version, "   \
+	"'reboot_in_s', j.reboot_in_s, 'reboot_at', j.reboot_at, "                               \
 	"'retries', (SELECT coalesce(json_agg(r.id ORDER BY r.id), '[]') FROM job r "            \
 	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
@@ -75,16 +76,16 @@ static const char *opt_int(char *buf, long v)
 	return buf;
 }
 
-/* store_job_create's insert: the job ($1..$16 and $18 its columns, $17 its DevEUIs as a text[]),
- * its devices and its first event in one statement; answers the job as JOB_JSON. */
+/* store_job_create's insert: the job ($1..$16 and $18..$22 its columns, $17 its DevEUIs as a
+ * text[]), its devices and its first event in one statement; answers the job as JOB_JSON. */
 static const char JOB_CREATE_SQL[] =
         "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
         "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
         "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm, "
-        "keep_multicast_group) "
+        "keep_multicast_group, target_version, reboot_in_s, reboot_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16::jsonb, cardinality($17::text[]), $18, $19) RETURNING *), "
+        "$16::jsonb, cardinality($17::text[]), $18, $19, $20, $21, $22) RETURNING *), "
         "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
         "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
         "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
@@ -112,7 +113,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 {
 	const struct job_params *p = j->params;
 	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
-	        ps[24], tp[24], cls[2] = {p->multicast_class, 0};
+	        ps[24], tp[24], tv[24], rb[24], cls[2] = {p->multicast_class, 0};
 	char *array = NULL;
 	char state[6];
 	PGconn *c;
@@ -123,7 +124,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	if (rc != FUOTA_OK)
 		return rc;
 	rc = FUOTA_ERR_IO;
-	const char *vals[19] = {store_i64(tid, tenant),
+	const char *vals[22] = {store_i64(tid, tenant),
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
 	                        p->region,
@@ -141,7 +142,10 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        j->plan_json,
 	                        array,
 	                        p->has_tx_power ? store_i64(tp, p->tx_power_dbm) : NULL,
-	                        p->keep_multicast_group ? "true" : "false"};
+	                        p->keep_multicast_group ? "true" : "false",
+	                        p->has_target_version ? store_i64(tv, p->target_version) : NULL,
+	                        p->reboot_in_s ? store_i64(rb, p->reboot_in_s) : NULL,
+	                        p->reboot_at[0] ? p->reboot_at : NULL};
 
 	c = store_acquire(s);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
@@ -157,7 +161,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = store_run_ex(c, JOB_CREATE_SQL, 19, vals, NULL, NULL, state, &r);
+	rc = store_run_ex(c, JOB_CREATE_SQL, 22, vals, NULL, NULL, state, &r);
 	if (rc != FUOTA_OK) {
 		/* A device deleted between the check and the insert (the device delete locked it
 		 * first): the job is not created. */

@@ -70,7 +70,9 @@ static const char JOB_LOAD_SQL[] =
         "e.session_timeout, e.session_start_ms, coalesce(e.next_n, 1), e.next_tx_ms, "
         "array_to_string(e.gateways, ','), e.tx_end_ms, e.frames_sent, e.frames_resent, "
         "coalesce(e.session_moves, 0), j.keep_multicast_group, coalesce(e.mc_reused, false), "
-        "coalesce(g.key_job_id, j.id), coalesce(g.fcnt, 0) "
+        "coalesce(g.key_job_id, j.id), coalesce(g.fcnt, 0), "
+        "j.target_version IS NOT NULL, coalesce(j.target_version, 0), coalesce(j.reboot_in_s, 0), "
+        "coalesce(round(extract(epoch FROM j.reboot_at) * 1000)::bigint, 0) "
         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
         "LEFT JOIN engine_job e ON e.job_id = j.id "
         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1";
@@ -142,6 +144,10 @@ static int engine_from_row(const PGresult *r, struct seng_job *j)
 	j->mc_reused = get_bool(r, 0, k++);
 	j->mc_key_job_id = store_get_i64(r, 0, k++);
 	j->mc_fcnt = (uint32_t)store_get_i64(r, 0, k++);
+	j->has_target_version = get_bool(r, 0, k++);
+	j->target_version = (uint32_t)store_get_i64(r, 0, k++);
+	j->reboot_in_s = (uint32_t)store_get_i64(r, 0, k++);
+	j->reboot_at_ms = store_get_i64(r, 0, k++);
 	return phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
 }
 

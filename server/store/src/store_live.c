@@ -80,6 +80,11 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	                  "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
 	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
 	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
+	                  /* Done at the TS006 version check (engine_fmp.c): its last answer is
+	                   * the DevVersionAns, no request followed it. */
+	                  "'already_on_target', (SELECT count(*) FROM job_device WHERE "
+	                  "job_id = $2 AND step = 'done' AND "
+	                  "last_answer->>'answer' = 'DevVersionAns'), "
 	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
 	                  "WHERE job_id = $2), "
 	                  /* The engine's counters (null before it took the job up). */

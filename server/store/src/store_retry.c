@@ -61,12 +61,15 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	"j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, frequency_hz, " \
 	"  fragment_size, redundancy_frames, redundancy_percent, unicast_timeout_s, "            \
 	"  unicast_attempts, multicast_class, multicast_timeout_s, ping_slot_periodicity, "      \
-	"  plan, device_count, tx_power_dbm, keep_multicast_group, retry_of) "                   \
+	"  plan, device_count, tx_power_dbm, keep_multicast_group, target_version, "             \
+	"  reboot_in_s, reboot_at, retry_of) "                                                   \
 	"  SELECT tenant_id, left(name, 180) || ' (retry of ' || id || ')', firmware_id, "       \
 	"  region, data_rate, frequency_hz, fragment_size, redundancy_frames, "                  \
 	"  redundancy_percent, unicast_timeout_s, unicast_attempts, multicast_class, "           \
 	"  multicast_timeout_s, ping_slot_periodicity, plan - 'multicast_reuse', "               \
-	"  (SELECT count(*) FROM devs), tx_power_dbm, keep_multicast_group, id FROM src "        \
+	"  (SELECT count(*) FROM devs), tx_power_dbm, keep_multicast_group, target_version, "    \
+	"  reboot_in_s, reboot_at, "                                                             \
+	"  id FROM src "                                                                         \
 	"  RETURNING id), "                                                                      \
 	"jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "                            \
 	"  SELECT j.id, $1, devs.dev_eui FROM j, devs), "                                        \

@@ -34,6 +34,13 @@ enum engine_step {
 	/* cleaned up, but its answers cannot prove it has the image (a LoRaMac-node device that
 	 * lost uncoded fragments; failure_reason says why) (final) */
 	ENGINE_STEP_UNCONFIRMED,
+	/* TS006 DevVersionReq before the set-up, when the job names a target_version (after
+	 * PENDING; last in the enum only so that the numbers of the others stay). */
+	ENGINE_STEP_FW_VERSION,
+	/* After the clean-up of a device with its image, when the job sets reboot_in_s: TS006
+	 * DevRebootCountdownReq (reboot), then DevVersionReq once it rebooted (fw_check). */
+	ENGINE_STEP_REBOOT,
+	ENGINE_STEP_FW_CHECK,
 	ENGINE_STEP_COUNT,
 	/* Not steps (engine_step_name gives "?"): NONE where a step is optional and not given
 	 * (seng_dev_update's `to`: unchanged; no request in flight), UNKNOWN for a job_device.step
@@ -74,14 +81,39 @@ int engine_phase_parse(const char *name, enum engine_phase *p);
 /* Package versions a device is known to speak (0 = unknown). */
 struct engine_versions {
 	int ts003, ts004, ts005;
+	int ts006;     /* TS006 Firmware Management version (0: not declared) */
+	bool fw_check; /* the job has a target_version: ask TS006 devices DevVersionReq first */
 };
 
-/* The step a device goes to after `done` succeeded: PENDING goes to PKG_VERSION when TS004 or
- * TS005 is unknown, else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
+/* The step a device goes to after `done` succeeded: PENDING goes to FW_VERSION when v->fw_check
+ * and the device has TS006, else (and FW_VERSION) to PKG_VERSION when TS004 or TS005 is unknown,
+ * else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
  * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS and CONFIRM to
  * CLEANUP; CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final
  * steps stay. */
 enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v);
+
+/* After a DevVersionAns (step FW_VERSION) reporting FW_version fw: DONE when fw is the job's
+ * target (the device already runs it: it is not sent the image), else the next set-up step
+ * (engine_step_next(FW_VERSION, v)). */
+enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
+                                        const struct engine_versions *v);
+
+/* The step a device whose clean-up is over goes to: UNCONFIRMED when its status answer could
+ * not prove the image (unconfirmed), else REBOOT when the job orders a reboot (reboot) and the
+ * device has TS006 (ts006 >= 1), else DONE. */
+enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006);
+
+/* The reboot request of a job at now_ms: with reboot_at_ms (> 0) still ahead, DevRebootTimeReq at
+ * that time (*by_time true, returns 0); otherwise DevRebootCountdownReq, returning its seconds:
+ * reboot_in_s, or 1 when reboot_at_ms has already passed (the reboot the operator asked for, at
+ * once but with an answer: a countdown of 0 gets none). */
+uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
+                                   bool *by_time);
+
+/* DevVersionAns after the reboot (step FW_CHECK): DONE when it reports the target, else FAILED
+ * (it came back on another version: the old one, or a fallback). */
+enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw);
 
 /* What to do when a unicast step's deadline passes without an answer. */
 enum engine_timeout_action {

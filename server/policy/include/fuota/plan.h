@@ -35,6 +35,10 @@ struct job_params {
 	int tx_power_dbm;             /* EIRP of the multicast frames, at most the sub-band's */
 	char start_at[40];            /* RFC 3339 or "" */
 	bool keep_multicast_group;    /* no McGroupDeleteReq to the verified (fuota/mc_reuse.h) */
+	bool has_target_version;      /* target_version given: TS006 devices asked DevVersionReq */
+	uint32_t target_version;      /* the image's FW_version (TS006 DevVersionAns) */
+	uint32_t reboot_in_s; /* TS006 DevRebootCountdownReq after the clean-up (0: no reboot) */
+	char reboot_at[40];   /* or DevRebootTimeReq at this RFC 3339 time ("": none) */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
 	                                          whoever decoded them (job_params_free) */
@@ -55,8 +59,9 @@ struct job_plan {
 	double duty_cycle;         /* of the sub-band the frequency falls in (1.0 = none) */
 	int tx_power_dbm;          /* EIRP the frames go out at (lw_region_tx_power_dbm) */
 	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
-	uint64_t unicast_s;  /* setup steps: 3 unicast steps * attempts * timeout, worst case */
-	uint64_t duration_s; /* unicast setup + multicast session */
+	uint64_t unicast_s;  /* unicast steps: 3 (4 with a target_version, 2 more with a reboot) *
+	                      * attempts * timeout, worst case */
+	uint64_t duration_s; /* unicast steps + multicast session (+ reboot_in_s) */
 	uint64_t frame_interval_us; /* one frame's airtime stretched by the sub-band's duty cycle */
 	/* Adaptive redundancy (plan_compute_adaptive; all 0 otherwise). total_frames stays the
 	 * minimum (fragments + the job's parity); the session may send up to max_frames. */
@@ -104,6 +109,8 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
                  struct api_error *e);
 
 void job_params_init(struct job_params *p);
+/* true when the job orders a TS006 reboot after the clean-up (reboot_in_s or reboot_at). */
+bool plan_reboots(const struct job_params *p);
 /* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
  * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
  * the plan's nb_frag is above it, else 0 (no limit known, or within it). LoRa Basics Modem's

@@ -60,6 +60,11 @@ struct seng_job {
 	bool mc_reused;        /* the group came from an earlier job */
 	int64_t mc_key_job_id; /* the job id the McKey box was sealed with (its associated data) */
 	uint32_t mc_fcnt;      /* the group's next FCnt */
+	/* job.target_version: TS006 devices are asked DevVersionReq first (engine_fmp.c) */
+	bool has_target_version;
+	uint32_t target_version;
+	uint32_t reboot_in_s; /* job.reboot_in_s: DevRebootCountdownReq's countdown (0: none) */
+	int64_t reboot_at_ms; /* job.reboot_at (Unix ms): DevRebootTimeReq's time (0: none) */
 };
 
 void seng_job_free(struct seng_job *j);
@@ -242,6 +247,7 @@ struct seng_dev {
 	int ts006;         /* device.ts006_version: 1 when it has TS006 Firmware Management */
 	bool mc_reused;    /* held the job's group from an earlier job: no McGroupSetupReq */
 	bool mc_fell_back; /* said McGroupUndefined after a reuse: set up in full since */
+	bool reboot; /* its job sets reboot_in_s or reboot_at: TS006 reboot after the clean-up */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
