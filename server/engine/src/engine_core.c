@@ -77,24 +77,29 @@ void engine_job_event(struct engine *e, const struct seng_job *j, const char *ki
 	json_decref(fields);
 }
 
+void engine_device_event(struct engine *e, int64_t tenant, int64_t job_id, const char *dev_eui,
+                         enum engine_step step, const char *reason)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)job_id, "dev_eui",
+	                      dev_eui, "step", engine_step_name(step), "reason", reason);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (text)
+		engine_event(e, tenant, job_id, "device", text);
+	free(text);
+	json_decref(o);
+}
+
 int engine_job_end(struct engine *e, const struct seng_job *j, const char *state, const char *error,
                    const char *final_reason, int64_t now_ms)
 {
 	struct seng_failed f;
 	int rc = seng_job_finish(e->store, j->id, state, error, final_reason, now_ms, &f);
 
-	/* The same device event a step change publishes (engine_dev.c), once the end committed. */
-	for (size_t i = 0; rc == FUOTA_OK && i < f.n; i++) {
-		json_t *o =
-		        json_pack("{s:I, s:s, s:s, s:s}", "job_id", (json_int_t)j->id, "dev_eui",
-		                  f.dev_euis[i], "step", "failed", "reason", f.reasons[i]);
-		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		if (text)
-			engine_event(e, j->tenant, j->id, "device", text);
-		free(text);
-		json_decref(o);
-	}
+	/* The device event a step change publishes (engine_dev_move), once the end committed. */
+	for (size_t i = 0; rc == FUOTA_OK && i < f.n; i++)
+		engine_device_event(e, j->tenant, j->id, f.dev_euis[i], ENGINE_STEP_FAILED,
+		                    f.reasons[i]);
 	seng_failed_free(&f);
 	return rc;
 }

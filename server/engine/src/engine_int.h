@@ -134,6 +134,10 @@ size_t engine_mc_key_aad(int64_t job_id, char *out, size_t cap);
 /* Publishes an integration event fuota/{tenant}/job/{job}/event/{kind} (JSON text). */
 void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
                   const char *json);
+/* Publishes fuota/{tenant}/job/{job}/event/device: {"job_id","dev_eui","step","reason"} (reason
+ * left out when NULL). */
+void engine_device_event(struct engine *e, int64_t tenant, int64_t job_id, const char *dev_eui,
+                         enum engine_step step, const char *reason);
 /* Ends job j (seng_job_finish) and publishes the device event of each device it failed. */
 int engine_job_end(struct engine *e, const struct seng_job *j, const char *state, const char *error,
                    const char *final_reason, int64_t now_ms);

@@ -68,18 +68,10 @@ int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
 		engine_seen_moved(e, d->dev_eui);
 	}
 	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)d->job_id,
-		                      "dev_eui", d->dev_eui, "step", engine_step_name(u->to),
-		                      "reason", u->failure_reason);
-		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		if (text)
-			engine_event(e, d->tenant, d->job_id, "device", text);
+		engine_device_event(e, d->tenant, d->job_id, d->dev_eui, u->to, u->failure_reason);
 		if (u->failure_reason)
 			log_msg(LOG_LVL_INFO, "job %lld: device %s failed: %s",
 			        (long long)d->job_id, d->dev_eui, u->failure_reason);
-		free(text);
-		json_decref(o);
 	}
 	return rc;
 }
