@@ -176,7 +176,7 @@ static void send_frag_setup(struct server *s, struct dev *d)
 	r->nb_frag = (uint16_t)s->m;
 	r->frag_size = FRAG_SIZE;
 	r->padding = (uint8_t)s->padding;
-	memcpy(r->descriptor, "\xde\xad\xbe\xef", 4);
+	memset(r->descriptor, 0, 4); /* the whole image (fuota/frag_part.h) */
 	if (d->version == 2) {
 		r->session_cnt = 1;
 		r->ack_reception = true;
