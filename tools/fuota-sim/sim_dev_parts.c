@@ -215,8 +215,9 @@ void sim_part_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 	free(s->mem);
 	s->mem = NULL;
 	s->mem_len = 0;
-	if (frag_lean_state(&s->dec) != FRAG_DEC_DONE || !d->img)
-		return;
+	if (frag_lean_state(&s->dec) != FRAG_DEC_DONE || !d->img ||
+	    s->flash->off + s->flash->len > d->img->cap)
+		return; /* not rebuilt, or its place was cut by another last part */
 	unsigned k = s->part.index;
 	bool ok = true;
 	d->rep.counts.parts++;
