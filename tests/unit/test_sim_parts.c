@@ -430,6 +430,11 @@ static void test_zero_descriptor_is_whole_image(void **state)
 	assert_int_equal(r.parts_received, 0);
 	assert_int_equal(r.counts.images, 1);
 	assert_int_equal(r.n_failures, 0);
+	/* A new image in parts: what the report said of the whole image is gone. */
+	assert_int_equal(setup_part(&t, 0, 2), 0x80);
+	r = report(&t);
+	assert_false(r.verified || r.sha_checked || r.mic_checked);
+	assert_int_equal(r.parts_expected, NPARTS);
 	rig_free(&t);
 }
 

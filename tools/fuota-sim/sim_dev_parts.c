@@ -122,6 +122,9 @@ static int image_for(struct sim_dev *d, const struct frag_part *p, uint32_t frag
 		d->img->count = p->count;
 		d->img->full_frags = p->full_frags;
 		d->img->frag_size = frag_size;
+		/* what the report says of the image is of this one from now on */
+		d->rep.sha_checked = d->rep.sha_ok = false;
+		d->rep.mic_checked = d->rep.mic_ok = false;
 	}
 	struct sim_image *img = d->img;
 	if (cap != img->cap) {
