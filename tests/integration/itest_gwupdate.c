@@ -221,6 +221,61 @@ static void report(json_int_t cmd, const char *state, const char *more)
 	gw_publish("event/modem-update", body, false);
 }
 
+/* What update id shows in j to a tenant that did not make it: that it is planned or runs, how
+ * and when, but none of the url, package, md5, note or error the maker gave or got. */
+static void hidden_from_other(json_t *j, json_int_t id)
+{
+	static const char *const secret[] = {"url", "package", "md5", "note", "error"};
+
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), id);
+	assert_true(json_is_false(json_object_get(j, "own")));
+	assert_string_equal(str(j, "origin"), "api");
+	assert_string_equal(str(j, "method"), "http");
+	assert_true(json_is_string(json_object_get(j, "state")));
+	assert_true(json_is_string(json_object_get(j, "planned_start")));
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (!json_is_null(json_object_get(j, secret[i])))
+			fail_msg("another tenant sees the update's %s", secret[i]);
+}
+
+/* Update id (tenant 1's, with a url and md5) as tenant 2 sees it, whose device the gateway
+ * heard: by GET, in the gateway's list and in the gateways page; no integration event of it on
+ * tenant 2's topic. */
+static void other_sees(json_int_t id)
+{
+	char path[128], *dump;
+	json_t *j = NULL, *it;
+
+	snprintf(path, sizeof(path), "/api/v1/modem-updates/%lld", (long long)id);
+	assert_int_equal(api_call(T.fd.port, "GET", path, T.other, NULL, &j), 200);
+	hidden_from_other(j, id);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/gateways/%s/modem-updates", T.gw);
+	assert_int_equal(api_call(T.fd.port, "GET", path, T.other, NULL, &j), 200);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	hidden_from_other(it, id);
+	json_decref(j);
+	assert_int_equal(api_call(T.fd.port, "GET", "/api/v1/gateways", T.other, NULL, &j), 200);
+	it = json_object_get(json_array_get(json_object_get(j, "items"), 0), "modem_update");
+	assert_int_equal(json_integer_value(json_object_get(it, "id")), id);
+	assert_null(json_object_get(it, "url"));
+	dump = json_dumps(it, 0);
+	assert_non_null(dump);
+	assert_null(strstr(dump, "files.example"));
+	free(dump);
+	json_decref(j);
+	/* The maker sees it all. */
+	j = get_update(id);
+	assert_string_equal(str(j, "url"), "http://files.example/r5.upd");
+	assert_true(json_is_true(json_object_get(j, "own")));
+	json_decref(j);
+	assert_null(wait_msg("/never", "", 500, NULL)); /* what came meanwhile read */
+	for (size_t i = 0; i < T.n_seen; i++)
+		if (!strncmp(T.seen_topic[i], "fuota/2/", 8) &&
+		    strstr(T.seen_body[i], "files.example"))
+			fail_msg("tenant 2's event %s shows tenant 1's url", T.seen_topic[i]);
+}
+
 /* Schedules an http update with nothing in its way: its id, the start command's id (*at: where
  * the commands read so far end). */
 static json_int_t scheduled_and_started(json_int_t *start_cmd, size_t *at)
@@ -252,6 +307,7 @@ static json_int_t scheduled_and_started(json_int_t *start_cmd, size_t *at)
 	assert_null(json_object_get(c, "package"));
 	json_decref(c);
 	json_decref(wait_state(id, "sent"));
+	other_sees(id);
 	/* Seen by the other tenant that uses the gateway, not acted on by it. */
 	assert_int_equal(action(T.other, id, "pause", &j), 409);
 	assert_string_equal(str(json_object_get(j, "error"), "code"), "not_owner");

@@ -328,16 +328,17 @@ int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64])
 int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **json)
 {
 	char uid[24];
-	const char *vals[1] = {store_i64(uid, id)};
+	const char *vals[2] = {"-1", store_i64(uid, id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(c,
-	                   /* $1 is the update's id here, not a tenant: "own" set from the row
-	                    * (the event goes to the tenant that made it, or it is no tenant's) */
+	                   /* Seen by fuotad ($1 -1: nothing hidden), "own" set from the row: the
+	                    * event goes to the tenant that made it, or, a gateway's own update,
+	                    * to every tenant of the gateway (integration_event). */
 	                   "SELECT coalesce(m.tenant_id, 0), jsonb_set((" MODEM_JSON
 	                   ")::jsonb, '{own}', to_jsonb(m.tenant_id IS NOT NULL)) "
-	                   "FROM modem_update m WHERE m.id = $1::bigint",
-	                   1, vals, &r);
+	                   "FROM modem_update m WHERE m.id = $2::bigint",
+	                   2, vals, &r);
 
 	*json = NULL;
 	if (rc == FUOTA_OK && PQntuples(r) != 1)
