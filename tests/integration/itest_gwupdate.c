@@ -496,6 +496,74 @@ static void test_postponed_and_windows(void **state)
 	json_decref(c);
 }
 
+/* The number sql answers (its first column), -1 on failure. */
+static long long sql_num(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+	long long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+	                      ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+	                      : -1;
+
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+#define N_FAKE_GW 40
+
+/* The statements fuotad ran in this database for the gateways' session windows, as
+ * pg_stat_statements counts them: those naming sessions_sent (the windows last published), the
+ * jobs that count on one gateway, and the list of gateways with a fuota-gw. */
+static long long window_statements(void)
+{
+	return sql_num(
+	        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT "
+	        "oid FROM pg_database WHERE datname = current_database()) AND query NOT "
+	        "LIKE '%pg_stat_statements%' AND (query LIKE '%sessions_sent%' OR query "
+	        "LIKE '%ANY(e.gateways)%' OR query LIKE '%FROM gateway_modem WHERE "
+	        "topic_prefix IS NOT NULL%')");
+}
+
+/* command/sessions for every gateway every 5 s costs one statement, not one or two per gateway:
+ * 41 gateways with a fuota-gw, two rounds of windows, a handful of statements. */
+static void test_sessions_statements(void **state)
+{
+	char sql[256];
+	long long before, after;
+
+	(void)state;
+	sql_ok("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+	for (int i = 0; i < N_FAKE_GW; i++) {
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO gateway_modem (gateway_id, state, received_ms, topic_prefix) "
+		         "VALUES ('c2%06x%08x', '{}', 1700000000000, 'itest-gwu')",
+		         (unsigned)getpid() & 0xffffffu, (unsigned)i);
+		sql_ok(sql);
+	}
+	/* Each told its (empty) windows once. */
+	for (int i = 0; i < 150 && sql_rows("SELECT 1 FROM gateway_modem WHERE sessions_sent IS "
+	                                    "NULL") > 0;
+	     i++)
+		sleep_ms(100);
+	assert_int_equal(sql_rows("SELECT 1 FROM gateway_modem WHERE sessions_sent IS NULL"), 0);
+	before = window_statements();
+	assert_true(before >= 0);
+	sleep_ms(10500); /* two rounds, or three */
+	after = window_statements();
+	printf("# command/sessions for %d gateways: %lld statements in 10.5 s\n", N_FAKE_GW + 1,
+	       after - before);
+	assert_in_range(after - before, 1, 4);
+	sql_ok("DELETE FROM gateway_modem WHERE topic_prefix = 'itest-gwu'");
+	for (int i = 0; i < N_FAKE_GW; i++) { /* their retained windows cleared */
+		char topic[96];
+
+		snprintf(topic, sizeof(topic), "itest-gwu/gateway/c2%06x%08x/command/sessions",
+		         (unsigned)getpid() & 0xffffffu, (unsigned)i);
+		assert_int_equal(mqtt_publish(T.mqtt, topic, "", 0, 1 | MQTT_RETAIN), FUOTA_OK);
+	}
+}
+
 static void test_gateway_own_update(void **state)
 {
 	json_t *j, *items;
@@ -699,6 +767,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_update_steps),
 	        cmocka_unit_test(test_start_at_limits),
 	        cmocka_unit_test(test_postponed_and_windows),
+	        cmocka_unit_test(test_sessions_statements),
 	        cmocka_unit_test(test_gateway_own_update),
 	        cmocka_unit_test(test_silent_gateway),
 	};

@@ -379,55 +379,6 @@ int seng_modem_gw_tenants(struct store *s, const char *gw, int64_t **ids, size_t
 	return rc;
 }
 
-struct gw_row {
-	char id[17], prefix[64];
-};
-
-static void read_gw(const PGresult *r, int row, void *item)
-{
-	struct gw_row *g = item;
-
-	copy(g->id, sizeof(g->id), r, row, 0);
-	copy(g->prefix, sizeof(g->prefix), r, row, 1);
-}
-
-#define MAX_GATEWAYS 65536
-
-int seng_modem_gateways(struct store *s, char (**ids)[17], char (**prefixes)[64], size_t *n)
-{
-	struct gw_row *rows = calloc(MAX_GATEWAYS, sizeof(*rows));
-	int rc;
-
-	*ids = NULL;
-	*prefixes = NULL;
-	*n = 0;
-	if (!rows)
-		return FUOTA_ERR_NO_MEMORY;
-	rc = store_read_rows(s,
-	                     "SELECT gateway_id, topic_prefix FROM gateway_modem "
-	                     "WHERE topic_prefix IS NOT NULL ORDER BY gateway_id",
-	                     0, NULL, read_gw, rows, sizeof(*rows), MAX_GATEWAYS, n);
-	if (rc == FUOTA_OK) {
-		*ids = calloc(*n + 1, sizeof(**ids));
-		*prefixes = calloc(*n + 1, sizeof(**prefixes));
-		if (!*ids || !*prefixes)
-			rc = FUOTA_ERR_NO_MEMORY;
-	}
-	for (size_t i = 0; rc == FUOTA_OK && i < *n; i++) {
-		memcpy((*ids)[i], rows[i].id, sizeof(rows[i].id));
-		memcpy((*prefixes)[i], rows[i].prefix, sizeof(rows[i].prefix));
-	}
-	if (rc != FUOTA_OK) {
-		free(*ids);
-		free(*prefixes);
-		*ids = NULL;
-		*prefixes = NULL;
-		*n = 0;
-	}
-	free(rows);
-	return rc;
-}
-
 int seng_modem_sessions_mark(struct store *s, const char *gw, const char *json, bool *changed)
 {
 	const char *vals[2] = {gw, json};
