@@ -150,24 +150,23 @@ static void test_which_codes(void **state)
 }
 
 /* frag_enc_range with the path (full scratch) and without it (the least scratch) against the
- * reference encoder: rows 1 .. 1100 of M = 16,385 cover the cycle once. */
-static void test_range_through_sweep(void **state)
+ * reference encoder, every ISA: rows first .. first + count - 1 of M, FragSize 3. */
+static void expect_range(uint32_t m, uint32_t first, uint32_t count)
 {
-	const uint32_t m = 16385, s = 3, count = 1100;
+	const uint32_t s = 3;
 	const struct frag_code code = v1(m);
 	uint8_t *frags = zalloc64((size_t)m * s), *want = zalloc64((size_t)count * s);
 	uint64_t *line = zalloc64(frag_line_words(m) * 8u);
-	uint64_t rng = 0x2545f4914f6cdd1du;
+	uint64_t rng = 0x2545f4914f6cdd1du ^ m ^ first;
 	struct frag_enc enc;
 
-	(void)state;
 	for (size_t i = 0; i < (size_t)m * s; i++) {
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
 		rng ^= rng << 17;
 		frags[i] = (uint8_t)rng;
 	}
-	assert_int_equal(frag_ref_encode(&code, s, frags, (size_t)m * s, 1, count, want, line,
+	assert_int_equal(frag_ref_encode(&code, s, frags, (size_t)m * s, first, count, want, line,
 	                                 frag_line_words(m)),
 	                 FUOTA_OK);
 	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
@@ -176,15 +175,15 @@ static void test_range_through_sweep(void **state)
 
 		if (frag_enc_init(&enc, &code, s, frags, (size_t)m * s, isas[k]) != FUOTA_OK)
 			continue;
-		assert_true(frag_enc_sweep_ok(&enc, 1, count));
+		assert_true(frag_enc_sweep_ok(&enc, first, count));
 		full = frag_enc_range_scratch_size(&enc, count);
 		least = frag_enc_range_scratch_min(&enc, count);
 		got = zalloc64((size_t)count * s);
 		scratch = zalloc64(full);
-		assert_int_equal(frag_enc_range(&enc, 1, count, got, scratch, full), FUOTA_OK);
+		assert_int_equal(frag_enc_range(&enc, first, count, got, scratch, full), FUOTA_OK);
 		assert_memory_equal(got, want, (size_t)count * s);
 		memset(got, 0, (size_t)count * s);
-		assert_int_equal(frag_enc_range(&enc, 1, count, got, scratch, least), FUOTA_OK);
+		assert_int_equal(frag_enc_range(&enc, first, count, got, scratch, least), FUOTA_OK);
 		assert_memory_equal(got, want, (size_t)count * s);
 		free(scratch);
 		free(got);
@@ -192,6 +191,15 @@ static void test_range_through_sweep(void **state)
 	free(line);
 	free(want);
 	free(frags);
+}
+
+/* Rows 1 .. 1100 of M = 16,385 cover the cycle once; rows 7,000 .. 8,380 of M = 16,386 end at
+ * the last seed below 2^23. */
+static void test_range_through_sweep(void **state)
+{
+	(void)state;
+	expect_range(16385, 1, 1100);
+	expect_range(16386, 7000, FRAG_ENC_SWEEP_MAX_ROW - 7000u + 1u);
 }
 
 int main(void)
