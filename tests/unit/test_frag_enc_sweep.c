@@ -100,8 +100,7 @@ static void expect_sweep(uint32_t m, uint32_t first, uint32_t count)
 
 static void test_lines_many_m(void **state)
 {
-	static const uint32_t ms[] = {16385, 16386, 16387, 18079, 21846,
-	                              32769, 40000, 65535, 65537};
+	static const uint32_t ms[] = {16385, 16386, 18079, 21846, 40000, 65537};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
@@ -109,7 +108,7 @@ static void test_lines_many_m(void **state)
 		expect_sweep(ms[i], FRAG_ENC_SWEEP_MAX_ROW - 99u, 100); /* up to the last row */
 		expect_sweep(ms[i], 4000, 1);
 	}
-	expect_sweep(1048573, 1, 8); /* M above 2^20: rows of 250 blocks */
+	expect_sweep(1048573, 1, 8); /* M above 2^20: rows of 256 blocks */
 }
 
 /* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end. */
