@@ -12,7 +12,7 @@ set -euo pipefail
 
 bin=${1:?usage: bench/encode.sh BIN_DIR [--workloads abcd] [--reps N] [--plain-reps N]}
 shift
-workloads=abcd reps=20 plain_reps=2 version=1
+workloads=abcd reps=20 plain_reps=5 version=1
 while (($#)); do
 	case $1 in
 	--workloads) workloads=$2; shift 2 ;;

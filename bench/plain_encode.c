@@ -1,6 +1,7 @@
 /* A plain TS004 parity encoder, the yardstick of bench/encode.sh: what anyone would write at -O2
  * from the spec (PROTOCOL-NOTES §4.4): for each row, draw its line with prbs23, then XOR the
- * selected fragments into the row one byte at a time. It writes the same FRG1 frames file as
+ * selected fragments into the row one byte at a time (their indices gathered first, so that no
+ * unpredictable branch slows the yardstick). It writes the same FRG1 frames file as
  * `fuota-tool frag encode` (relative seeds), so the bench can check both outputs are identical.
  *
  * usage: fuota-plain-encode FRAG_SIZE REDUNDANCY_PERCENT TS004_VERSION INPUT OUTPUT */
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 	long len;
 	uint32_t s, pct, v, m, r;
 	uint8_t *frames, *sel, hdr[20] = "FRG1";
+	uint32_t *idx;
 
 	if (argc != 6)
 		return 2;
@@ -63,17 +65,25 @@ int main(int argc, char **argv)
 	r = (uint32_t)(((uint64_t)m * pct + 99u) / 100u);
 	frames = calloc((size_t)m + r, s);
 	sel = malloc(m);
-	if (!frames || !sel || fread(frames, 1, (size_t)len, in) != (size_t)len)
+	idx = malloc((size_t)m * sizeof(*idx));
+	if (!frames || !sel || !idx || fread(frames, 1, (size_t)len, in) != (size_t)len)
 		return 1;
 	fclose(in);
 	for (uint32_t n = 1; n <= r; n++) {
 		uint8_t *row = frames + ((size_t)m + n - 1u) * s;
 
+		uint32_t k = 0;
+
 		row_line(m, n, v == 2, sel);
-		for (uint32_t x = 0; x < m; x++)
-			if (sel[x])
-				for (uint32_t b = 0; b < s; b++)
-					row[b] ^= frames[(size_t)x * s + b];
+		/* the selected indices first, without a branch: a branch on sel[x] is taken at
+		 * random for half the fragments and mispredicted often enough to double b's time */
+		for (uint32_t x = 0; x < m; x++) {
+			idx[k] = x;
+			k += sel[x];
+		}
+		for (uint32_t i = 0; i < k; i++)
+			for (uint32_t b = 0; b < s; b++)
+				row[b] ^= frames[(size_t)idx[i] * s + b];
 	}
 	put_le32(hdr + 4, m);
 	put_le32(hdr + 8, s);
@@ -85,5 +95,6 @@ int main(int argc, char **argv)
 		return 1;
 	free(frames);
 	free(sel);
+	free(idx);
 	return 0;
 }
