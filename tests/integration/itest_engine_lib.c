@@ -398,6 +398,7 @@ unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 	double *work = malloc(work_len * sizeof(double));
 	unsigned req = 0;
 	int64_t status_ms = -1, prev_ms = -1;
+	bool prev_silent = false;
 
 	assert_non_null(work);
 	engine_cfg_defaults(&cfg);
@@ -437,9 +438,13 @@ unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 			engine_round_next(m, sent, a, need, n, cfg.adaptive_loss_percent, work,
 			                  work_len, &nx);
 			batch = nx.batch;
+			/* v1: silence proves nothing until a second request in a row gets none
+			 * (a device still short may have lost the first one). */
 			if (n == 0)
-				batch = version < 2 ? 0
-				                    : (m * cfg.adaptive_step_percent + 99) / 100;
+				batch = version < 2 && prev_silent
+				                ? 0
+				                : (m * cfg.adaptive_step_percent + 99) / 100;
+			prev_silent = n == 0;
 			if (req >= ENGINE_ROUNDS_MAX || sent + batch > m + cap)
 				batch = m + cap - sent;
 			print_message(
