@@ -108,8 +108,10 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 		if (batch == 0)
 			batch = 1;
 	}
-	if (s->round >= ENGINE_ROUNDS_MAX)
-		batch = end_max > sent ? end_max - sent : 0; /* the last round takes the rest */
+	/* The last round takes the rest, unless it is a v1 session's silence to confirm (its
+	 * devices most likely have the image). */
+	if (s->round >= ENGINE_ROUNDS_MAX && (s->frag_version >= 2 || nx.answers > 0))
+		batch = end_max > sent ? end_max - sent : 0;
 	log_msg(LOG_LVL_INFO,
 	        "job %lld: session %d round %u: %u answers, largest need %u, loss %.1f %%: %u "
 	        "more parity rows",
