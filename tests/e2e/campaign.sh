@@ -279,15 +279,17 @@ scenario_class_b() {
 
 # TS004 v1 and v2 devices in one job (as mixed below) behind 3 gateways (each device heard by 2),
 # 5 % loss, uplinks every 2 s, adaptive parity on top of 3 fixed frames: two sessions, every
-# device rebuilds the exact image and ignores the other session's fragments.
+# device rebuilds the exact image and ignores the other session's fragments. CP_SEED and
+# CP_DEVICES replace the simulator's seed (11) and the fleet size (6), to run it over other loss
+# patterns.
 scenario_mixed_adaptive() { # sanitize
 	CP_ADAPTIVE=1
 	start mixedadaptive
-	fleet 3000 --devices 6 --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
-		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed 11
+	fleet 3000 --devices "${CP_DEVICES:-6}" --v2-fraction 0.5 --gateways 3 --coverage 2 --loss 0.05 \
+		--uplink-period 2 --gw-duty-cycle 0 --clock-offset 20 --seed "${CP_SEED:-11}"
 	run_job "$(job_body "$FW" '{redundancy_frames: 3, unicast_timeout_s: 6, unicast_attempts: 3,
 		data_rate: 5}')" 300
-	mixed_checks 6
+	mixed_checks "${CP_DEVICES:-6}"
 }
 
 # 20 % of the class A downlinks lost (3 attempts): every device verified, or failed for a

@@ -891,6 +891,56 @@ static void test_scale(void **state)
 	engine_destroy(e);
 }
 
+/* A big job cancelled while its devices wait for their first answers: the end fails every
+ * device, each with its device event (engine_job_end). FUOTA_ITEST_SCALE devices (default 100);
+ * reports how long the tick that ended the job held the engine thread. */
+static void test_cancel_scale(void **state)
+{
+	const char *env = getenv("FUOTA_ITEST_SCALE");
+	size_t n = env ? strtoul(env, NULL, 10) : 100;
+	struct engine *e;
+	int64_t job, longest = 0;
+	char st[32], eui[17];
+
+	(void)state;
+	if (n < 2 || n > MAX_DEVS)
+		n = 100;
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", 0x2000 + i);
+		add_dev(eui, (uint8_t)i, 1);
+		T.devs[i].mute = true; /* nobody answers: every device is still open at the end */
+	}
+	job = add_job(0, n, 2);
+	e = new_engine("itest-a", false);
+	for (int i = 0; i < 3; i++) { /* started, the first requests out */
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 1000;
+	}
+	job_action(job, "cancel");
+	T.events_device = 0;
+	for (unsigned ticks = 0; ticks < 5; ticks++) {
+		int64_t next = 0, t0 = realtime_ms(), t;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		t = realtime_ms() - t0;
+		longest = t > longest ? t : longest;
+		pump(e);
+		T.now_ms += 1000;
+	}
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'failed' "
+	                          "AND failure_reason = 'job cancelled'"),
+	                 (long long)n);
+	assert_int_equal(T.events_device, n);
+	print_message("cancel scale: %zu devices failed at the end, the longest tick %lld ms\n", n,
+	              (long long)longest);
+	engine_destroy(e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -914,6 +964,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_two_engines),
 	        cmocka_unit_test(test_class_b),
 	        cmocka_unit_test(test_scale),
+	        cmocka_unit_test(test_cancel_scale),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_jobs", tests,

@@ -385,9 +385,10 @@ bool no_answer_left(int frag_index, unsigned req, int64_t at_ms)
  * multicast FragSessionStatusReq (Participants = 0) and a wait of one feedback window (shorter
  * only when every device of the session answered it or reported its block), the batch
  * that the answers to that request call for (engine_round_next over exactly those answers; with
- * no answer a v1 session stops and a v2 one takes a small step; after ENGINE_ROUNDS_MAX requests
- * the rest up to the cap). A batch may end early only once every device of the session
- * reported its block (v2): then the session stops. Returns the status requests sent. */
+ * no answer a small step, except that a v1 session stops at its second silent request in a row;
+ * after ENGINE_ROUNDS_MAX requests the rest up to the cap, but for a v1 silence). A batch may end
+ * early only once every device of the session reported its block (v2): then the session stops.
+ * Returns the status requests sent. */
 unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 {
 	struct engine_cfg cfg;
@@ -398,6 +399,7 @@ unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 	double *work = malloc(work_len * sizeof(double));
 	unsigned req = 0;
 	int64_t status_ms = -1, prev_ms = -1;
+	bool prev_silent = false;
 
 	assert_non_null(work);
 	engine_cfg_defaults(&cfg);
@@ -437,10 +439,15 @@ unsigned check_rounds(int frag_index, int version, uint32_t redundancy)
 			engine_round_next(m, sent, a, need, n, cfg.adaptive_loss_percent, work,
 			                  work_len, &nx);
 			batch = nx.batch;
+			/* v1: silence proves nothing until a second request in a row gets none
+			 * (a device still short may have lost the first one). */
 			if (n == 0)
-				batch = version < 2 ? 0
-				                    : (m * cfg.adaptive_step_percent + 99) / 100;
-			if (req >= ENGINE_ROUNDS_MAX || sent + batch > m + cap)
+				batch = version < 2 && prev_silent
+				                ? 0
+				                : (m * cfg.adaptive_step_percent + 99) / 100;
+			prev_silent = n == 0;
+			if ((req >= ENGINE_ROUNDS_MAX && (version >= 2 || n > 0)) ||
+			    sent + batch > m + cap)
 				batch = m + cap - sent;
 			print_message(
 			        "session %d: request %u after %u frames: %zu answers, largest "

@@ -33,6 +33,23 @@ static void session_stop(struct engine *e, const struct seng_job *j, struct seng
 	        (long long)j->id, s->frag_index, s->frag_version, s->frames_sent, why);
 }
 
+/* The multicast status requests of session s in a row, the last one included, that no device
+ * answered, when the last one was not (1 or 2: only whether there are two matters). An answer
+ * to request r - 1 keeps status_round r - 1 while request r is unanswered. */
+static unsigned silent_requests(struct engine *e, const struct seng_job *j,
+                                const struct seng_session *s)
+{
+	uint32_t *rx = NULL, *mi = NULL;
+	size_t n = 1;
+
+	if (s->round >= 2 && seng_round_answers(e->store, j->id, s->frag_index, s->round - 1, &rx,
+	                                        &mi, &n) != FUOTA_OK)
+		n = 1;
+	free(rx);
+	free(mi);
+	return n == 0 ? 2u : 1u;
+}
+
 /* The batch that follows the answers to the last status request of session s (its wait is
  * over): the new round_end, or `sent` when the session should stop. */
 static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
@@ -64,27 +81,37 @@ static uint32_t round_next_end(struct engine *e, const struct seng_job *j,
 	if (nx.answers == 0) {
 		/* TS004 v1 devices that have the image do not answer Participants = 0 and never
 		 * report otherwise: no answer means nobody left (the final unicast status checks
-		 * each), if no answer can have been lost to a restart or a broker outage since the
-		 * request (the wait ends next_tx_ms). A v2 device reports its block itself: one
-		 * still pending whose answer got lost gets a small step, as a v1 device does
-		 * whose answer may have been lost. */
+		 * each), once a second request in a row went unanswered (a device still short
+		 * that lost one request is silent too) and if no answer can have been lost to a
+		 * restart or a broker outage since the request (the wait ends next_tx_ms). A v2
+		 * device reports its block itself: one still pending whose answer got lost gets a
+		 * small step, as a v1 session does whose silence proves nothing yet. */
 		int64_t asked_ms = j->next_tx_ms - (int64_t)engine_round_wait_ms(e, j);
+		/* Whether fuotad heard every uplink since the request, whatever came before. */
+		bool heard = policy_round_silence_proves(asked_ms, e->heard_since_ms,
+		                                         POLICY_SILENT_REQUESTS);
+		const char *why = heard ? "a device still missing fragments may have lost the "
+		                          "request"
+		                        : "answers may have been lost (fuotad or the broker "
+		                          "restarted in the wait)";
 
-		if (s->frag_version < 2 && policy_round_silence_proves(asked_ms, e->heard_since_ms))
+		if (s->frag_version < 2 && heard &&
+		    policy_round_silence_proves(asked_ms, e->heard_since_ms,
+		                                silent_requests(e, j, s)))
 			return sent;
 		if (s->frag_version < 2)
 			log_msg(LOG_LVL_INFO,
-			        "job %lld: session %d round %u: no answer, but answers may have "
-			        "been lost (fuotad or the broker restarted in the wait): asking "
-			        "again",
-			        (long long)j->id, s->frag_index, s->round);
+			        "job %lld: session %d round %u: no answer, but %s: asking again",
+			        (long long)j->id, s->frag_index, s->round, why);
 		batch = (uint32_t)(((uint64_t)j->nb_frag * e->cfg.adaptive_step_percent + 99) /
 		                   100);
 		if (batch == 0)
 			batch = 1;
 	}
-	if (s->round >= ENGINE_ROUNDS_MAX)
-		batch = end_max > sent ? end_max - sent : 0; /* the last round takes the rest */
+	/* The last round takes the rest, unless it is a v1 session's silence to confirm (its
+	 * devices most likely have the image). */
+	if (s->round >= ENGINE_ROUNDS_MAX && (s->frag_version >= 2 || nx.answers > 0))
+		batch = end_max > sent ? end_max - sent : 0;
 	log_msg(LOG_LVL_INFO,
 	        "job %lld: session %d round %u: %u answers, largest need %u, loss %.1f %%: %u "
 	        "more parity rows",
@@ -139,7 +166,10 @@ int engine_rounds_size(struct engine *e, const struct seng_job *j, struct seng_s
 		} else if (!asking && sent >= s->round_end && s->asked_at == s->round_end) {
 			end = round_next_end(e, j, s, sent);
 			if (end <= sent) {
-				session_stop(e, j, s, "no device asks for more");
+				session_stop(e, j, s,
+				             sent >= j->nb_frag + j->redundancy_cap
+				                     ? "the parity cap is reached"
+				                     : "no device asks for more");
 				continue;
 			}
 		} else {
