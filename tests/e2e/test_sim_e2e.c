@@ -176,7 +176,7 @@ static void send_frag_setup(struct server *s, struct dev *d)
 	r->nb_frag = (uint16_t)s->m;
 	r->frag_size = FRAG_SIZE;
 	r->padding = (uint8_t)s->padding;
-	memcpy(r->descriptor, "\xde\xad\xbe\xef", 4);
+	memset(r->descriptor, 0, 4); /* the whole image (fuota/frag_part.h) */
 	if (d->version == 2) {
 		r->session_cnt = 1;
 		r->ack_reception = true;
@@ -601,6 +601,11 @@ static void test_campaign(void **state)
 		json_t *d = json_array_get(devs, (size_t)i);
 		json_t *frames = json_object_get(d, "frames");
 		lost_total += (int)json_integer_value(json_object_get(frames, "lost"));
+		/* a whole image (all-zero Descriptor): no parts */
+		json_t *parts = json_object_get(d, "parts");
+		assert_true(json_is_integer(json_object_get(parts, "expected")));
+		assert_int_equal(json_integer_value(json_object_get(parts, "expected")), 0);
+		assert_int_equal(json_integer_value(json_object_get(parts, "received")), 0);
 		assert_true(json_is_true(json_object_get(d, "in_campaign")));
 		assert_true(json_is_true(json_object_get(d, "finished")));
 		if (i == WRONG_KEY) {

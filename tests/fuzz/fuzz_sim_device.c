@@ -1,8 +1,10 @@
 /* fuota-sim's device logic fed with arbitrary downlinks: the input is a sequence of records
  * kind (1) | len (1) | bytes (len); kind % 4 selects port 200, 201, 202 or a multicast PHYPayload.
  * The device first gets a multicast group and a fragmentation session so that the deeper paths
- * (DataFragment, session requests, status) are reachable. Checks: no crash, no over-read, and
- * the uplinks it builds stay within SIM_UL_MAX. */
+ * (DataFragment, session requests, status) are reachable: bit 0 of the first byte picks TS004 v1
+ * or v2, bit 1 a whole image (all-zero Descriptor) or part 1 of an image in 2 parts (F = 1027),
+ * whose assembly (image store, more parts set up by the input) is then fuzzed too. Checks: no
+ * crash, no over-read, and the uplinks it builds stay within SIM_UL_MAX. */
 #include <string.h>
 
 #include "fuota/err.h"
@@ -29,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                                15,   16,   0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff};
 	sim_dev_downlink(&d, T0_MS, 200, setup, sizeof(setup));
 	/* FragSessionSetupReq (v1 layout, the v2 tail follows for v2 devices): M = 8, S = 16. */
-	static const uint8_t frag[] = {0x02, 0x01, 0x08, 0x00, 0x10, 0x00, 0x00, 1, 2,
-	                               3,    4,    1,    0,    0,    0,    0,    0};
+	uint8_t frag[] = {0x02, 0x01, 0x08, 0x00, 0x10, 0x00, 0x00, 1, 2, 3, 4, 1, 0, 0, 0, 0, 0};
+	if (size > 0 && (data[0] & 2))
+		memset(frag + 7, 0, 4);
 	sim_dev_downlink(&d, T0_MS, 201, frag, c.frag_version == 2 ? sizeof(frag) : 11);
 	int64_t now = T0_MS;
 	size_t pos = 0;

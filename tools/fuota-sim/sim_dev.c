@@ -135,6 +135,7 @@ void sim_dev_free(struct sim_dev *d)
 {
 	if (!d)
 		return;
+	sim_image_drop(d);
 	for (int i = 0; i < SIM_FRAG_SESSIONS; i++) {
 		free(d->frag[i].mem);
 		free(d->frag[i].flash);
@@ -639,6 +640,16 @@ void sim_dev_tick(struct sim_dev *d, int64_t now_ms)
 					continue;
 				frag_lean_finish(&s->dec);
 				s->done = true;
+				if (s->part.count) {
+					sim_part_done(d, now_ms, s);
+					sim_fail(d,
+					         "multicast session ended before part k=%u of %u "
+					         "was "
+					         "rebuilt (%u of %u fragments missing)",
+					         s->part.index, s->part.count, d->rep.frag_missing,
+					         s->req.nb_frag);
+					continue;
+				}
 				sim_fail(d,
 				         "multicast session ended before the image was rebuilt (%u "
 				         "of "
@@ -759,7 +770,7 @@ bool sim_dev_finished(const struct sim_dev *d, int64_t now_ms)
 		had_session |= g->defined && g->has_session;
 		open |= g->defined && g->has_session && !g->closed;
 	}
-	if (d->ended && !left)
+	if (d->ended && !left && !sim_image_incomplete(d))
 		return true; /* the server deleted everything it had set up */
 	bool failed = d->rep.n_failures > 0 || (d->cfg.misbehave & SIM_MB_SILENT);
 	bool over = !open && (had_session || failed || d->ended);

@@ -18,7 +18,15 @@
  * batched by SIM_LEAN_BATCH, when it holds that). A
  * device that lost more uncoded fragments than that behaves as LoRaMac-node's FragDecoder
  * (PROTOCOL-NOTES §4.9 step 1 and §4.10): at the first coded frame its session ends with
- * MatrixError, which its FragSessionStatusAns reports (MemoryError), and it rebuilds nothing. */
+ * MatrixError, which its FragSessionStatusAns reports (MemoryError), and it rebuilds nothing.
+ *
+ * An image in parts (fuota/frag_part.h: a FragSessionSetupReq whose Descriptor names part k of
+ * P) is assembled in one image store, the device's flash for the whole image: each part's
+ * session decodes into its place at frag_part_offset, its v2 MIC is checked over the part's
+ * bytes, and once every part is rebuilt the whole image's SHA-256 is checked. A device holds at
+ * most the image and the decoder RAM of the parts being decoded (a part's RAM is released when
+ * its decoding ends). A Descriptor that is not a part, or a part whose NbFrag or Padding
+ * contradicts it, is refused with WrongDescriptor; the all-zero Descriptor is a whole image. */
 #ifndef FUOTA_SIM_DEV_H
 #define FUOTA_SIM_DEV_H
 
@@ -30,6 +38,7 @@
 #include "fuota/frag_cmd.h"
 #include "fuota/frag_dec.h"
 #include "fuota/frag_lean.h"
+#include "fuota/frag_part.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc.h"
 
@@ -165,7 +174,8 @@ struct sim_dev_counts {
 	uint32_t reboot_times;  /* DevRebootTimeReq that scheduled a reboot */
 	uint32_t session_frags; /* DataFragments of one of its sessions, after the image too */
 	uint32_t lost_frags;    /* ... lost by cfg.lose_frags */
-	uint32_t images;        /* images rebuilt */
+	uint32_t images;        /* images rebuilt (an image in parts: once every part is) */
+	uint32_t parts;         /* parts of an image rebuilt, a part taken again included */
 	uint32_t malformed;     /* downlinks that did not decode */
 };
 
@@ -201,6 +211,8 @@ struct sim_dev_report {
 	uint32_t frag_missing;    /* uncoded fragments still unknown */
 	uint32_t frag_recovered;  /* rebuilt by the FEC */
 	uint32_t nb_frag;         /* M of the last session */
+	uint32_t parts_received;  /* parts of the image in parts rebuilt (each counted once) */
+	uint32_t parts_expected;  /* P of that image; 0 for a whole image (all-zero Descriptor) */
 	bool decoded;
 	bool verified; /* SHA-256 (when known) and the v2 MIC (when v2) both matched */
 	bool sha_checked;
@@ -241,9 +253,14 @@ struct sim_group {
 	bool opened, closed;
 };
 
-/* A device's flash slot for a session's image (the decoder's callbacks' context). */
+struct sim_image;
+
+/* A device's flash slot for a session's image (the decoder's callbacks' context): its own bytes
+ * for a whole image, or the part's place (off) in the image store of an image in parts. */
 struct sim_flash {
-	size_t len; /* M x FragSize */
+	size_t len;              /* M x FragSize */
+	struct sim_image *store; /* NULL: bytes[] is the slot */
+	size_t off;              /* the slot's first byte in store */
 	uint8_t bytes[];
 };
 
@@ -254,6 +271,8 @@ struct sim_frag {
 	struct frag_lean dec;
 	void *mem;               /* the decoder's RAM */
 	struct sim_flash *flash; /* the image */
+	size_t mem_len;          /* bytes of mem */
+	struct frag_part part;   /* the Descriptor's part (count 0: a whole image) */
 	bool mic_error;
 	uint8_t ack_tries;    /* FragDataBlockReceivedReq still to send */
 	uint32_t lmn_counter; /* the last fragment counter seen while decoding */
@@ -279,11 +298,12 @@ struct sim_dev {
 	struct sim_pending_ul ul[SIM_UL_QUEUE];
 	size_t n_ul;
 	bool ended; /* the server deleted a session or group it had set up: its part is over */
-	bool in_campaign;     /* a unicast downlink came on port 200 or 201 */
-	int64_t quiet_ms;     /* the last FUOTA downlink, failure or session end (true GPS ms) */
-	uint8_t max_bad;      /* the largest BlockAckDelay of an accepted FragSessionSetupReq */
-	uint32_t fail_events; /* failures recorded so far (repeats included) */
-	int64_t reboot_ms;    /* TS006: when it reboots (true GPS ms; 0: none pending) */
+	bool in_campaign;      /* a unicast downlink came on port 200 or 201 */
+	int64_t quiet_ms;      /* the last FUOTA downlink, failure or session end (true GPS ms) */
+	uint8_t max_bad;       /* the largest BlockAckDelay of an accepted FragSessionSetupReq */
+	uint32_t fail_events;  /* failures recorded so far (repeats included) */
+	int64_t reboot_ms;     /* TS006: when it reboots (true GPS ms; 0: none pending) */
+	struct sim_image *img; /* the image in parts being assembled (NULL: none) */
 	struct sim_dev_report rep;
 };
 

@@ -10,21 +10,27 @@
 #include "sim_dev.h"
 #include "sim_dev_int.h"
 
-/* The device's flash: the session's image slot, M x FragSize bytes. */
+/* The device's flash: the session's image slot, M x FragSize bytes (a part's place in the image
+ * store for an image in parts). */
+static uint8_t *slot(struct sim_flash *f)
+{
+	return f->store ? f->store->bytes + f->off : f->bytes;
+}
+
 static int flash_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
 {
-	const struct sim_flash *f = ctx;
+	struct sim_flash *f = ctx;
 	if ((size_t)offset + len > f->len)
 		return -1;
-	memcpy(buf, f->bytes + offset, len);
+	memcpy(buf, slot(f) + offset, len);
 	return 0;
 }
 
 /* The simulated flash is RAM: mapped in place, as a device's memory-mapped flash is. */
 static const uint8_t *flash_map(void *ctx, uint32_t offset, uint32_t len)
 {
-	const struct sim_flash *f = ctx;
-	return (size_t)offset + len <= f->len ? f->bytes + offset : NULL;
+	struct sim_flash *f = ctx;
+	return (size_t)offset + len <= f->len ? slot(f) + offset : NULL;
 }
 
 static int flash_write(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len)
@@ -32,7 +38,7 @@ static int flash_write(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t 
 	struct sim_flash *f = ctx;
 	if ((size_t)offset + len > f->len)
 		return -1;
-	memcpy(f->bytes + offset, buf, len);
+	memcpy(slot(f) + offset, buf, len);
 	return 0;
 }
 
@@ -42,13 +48,10 @@ size_t sim_dev_frag_mem(uint32_t nb_frag, uint32_t frag_size)
 	return ram ? ram + (size_t)nb_frag * frag_size : 0;
 }
 
-/* Starts the lean decoder of session s (its flash and RAM allocated) for r, with the RAM the
- * device's memory leaves after the image: all M lost columns and a batch of SIM_LEAN_BATCH rows
- * when it holds them, else unbatched with as many lost columns as fit. */
-static int lean_start(const struct sim_dev *d, struct sim_frag *s, const struct frag_setup_req *r)
+int sim_lean_init(const struct sim_dev *d, struct sim_frag *s, const struct frag_setup_req *r,
+                  size_t budget)
 {
 	uint32_t m = r->nb_frag, fs = r->frag_size, batch = SIM_LEAN_BATCH;
-	size_t img = (size_t)m * fs, budget = d->cfg.mem_limit - img;
 	size_t len = frag_lean_mem_size(m, fs, m) + frag_lean_batch_mem(m, fs, m, batch);
 	if (len > budget) {
 		batch = 0;
@@ -60,14 +63,36 @@ static int lean_start(const struct sim_dev *d, struct sim_frag *s, const struct 
 	                         .seed = d->cfg.frag_version >= 2 ? d->cfg.v2_seed
 	                                                          : FRAG_SEED_RELATIVE};
 	s->mem = malloc(len);
-	s->flash = malloc(sizeof(*s->flash) + img);
 	if (!s->mem || !s->flash)
 		return FUOTA_ERR_NO_SPACE;
-	s->flash->len = img;
-	memset(s->flash->bytes, 0xff, img); /* erased */
+	s->mem_len = len;
 	struct frag_lean_io io = {
 	        .read = flash_read, .write = flash_write, .ctx = s->flash, .map = flash_map};
 	return frag_lean_init_batch(&s->dec, &code, fs, r->padding, &io, batch, s->mem, len);
+}
+
+/* Starts the lean decoder of a whole-image session s for r: its flash slot, and the RAM the
+ * device's memory leaves after the image (sim_lean_init). */
+static int lean_start(const struct sim_dev *d, struct sim_frag *s, const struct frag_setup_req *r)
+{
+	size_t img = (size_t)r->nb_frag * r->frag_size;
+	s->flash = malloc(sizeof(*s->flash) + img);
+	if (!s->flash)
+		return FUOTA_ERR_NO_SPACE;
+	s->flash->len = img;
+	s->flash->store = NULL;
+	s->flash->off = 0;
+	memset(s->flash->bytes, 0xff, img); /* erased */
+	return sim_lean_init(d, s, r, d->cfg.mem_limit - img);
+}
+
+void sim_frag_ack_arm(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
+{
+	if (s->req.ack_reception && !(d->cfg.misbehave & SIM_MB_SILENT)) {
+		/* LBM repeats FragDataBlockReceivedReq up to 3 times */
+		s->ack_tries = d->cfg.ack_tries ? d->cfg.ack_tries : 3;
+		s->ack_next_ms = now_ms + sim_ack_delay_ms(d, s->req.block_ack_delay);
+	}
 }
 
 static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
@@ -110,11 +135,7 @@ static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 			            "FragSessionSetupReq");
 			ok = false;
 		}
-		if (s->req.ack_reception && !(d->cfg.misbehave & SIM_MB_SILENT)) {
-			/* LBM repeats FragDataBlockReceivedReq up to 3 times */
-			s->ack_tries = d->cfg.ack_tries ? d->cfg.ack_tries : 3;
-			s->ack_next_ms = now_ms + sim_ack_delay_ms(d, s->req.block_ack_delay);
-		}
+		sim_frag_ack_arm(d, now_ms, s);
 	}
 	if (ok && (d->rep.sha_checked || d->rep.mic_checked)) {
 		d->rep.verified = true;
@@ -122,29 +143,54 @@ static void image_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 	}
 }
 
+/* The memory a session of r (part p) needs: its image (store) and its smallest decoder. */
+static uint64_t setup_need(const struct sim_dev *d, uint8_t idx, const struct frag_part *p,
+                           const struct frag_setup_req *r)
+{
+	if (p->count)
+		return sim_part_need(d, idx, p, r);
+	size_t need = sim_dev_frag_mem(r->nb_frag, r->frag_size);
+	return need ? need : UINT64_MAX;
+}
+
+/* Starts fresh's decoder for r: a whole image in its own slot, or part p in the image store. */
+static int setup_start(struct sim_dev *d, uint8_t idx, const struct frag_part *p,
+                       const struct frag_setup_req *r, struct sim_frag *fresh)
+{
+	if (p->count)
+		return sim_part_start(d, idx, p, r, fresh);
+	sim_image_drop(d); /* a whole image: the device has one image slot */
+	return lean_start(d, fresh, r);
+}
+
 static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct frag_setup_ans *a)
 {
 	uint8_t idx = r->frag_index & 3;
 	struct sim_frag *s = &d->frag[idx];
+	struct frag_part part = {0};
+	char why[64] = "";
 	a->frag_index = idx;
 	a->algo_unsupported = r->frag_algo != 0;
 	d->rep.counts.frag_setup++;
-	size_t need = sim_dev_frag_mem(r->nb_frag, r->frag_size);
-	a->not_enough_memory =
-	        (d->cfg.misbehave & SIM_MB_REJECT_FRAG) || need == 0 || need > d->cfg.mem_limit;
+	a->wrong_descriptor = sim_part_check(r, &part, why, sizeof(why)) != FUOTA_OK;
+	a->not_enough_memory = (d->cfg.misbehave & SIM_MB_REJECT_FRAG) ||
+	                       setup_need(d, idx, &part, r) > d->cfg.mem_limit;
 	if (d->cfg.frag_version >= 2 && s->has_cnt && r->session_cnt <= s->last_cnt) {
 		a->session_cnt_replay = true;
 		d->rep.counts.cnt_replay++;
 	}
-	if (a->algo_unsupported || a->not_enough_memory || a->session_cnt_replay) {
-		sim_fail(d, "FragSessionSetupReq refused:%s%s%s",
+	if (a->algo_unsupported || a->not_enough_memory || a->session_cnt_replay ||
+	    a->wrong_descriptor) {
+		sim_fail(d, "FragSessionSetupReq refused:%s%s%s%s%s%s",
 		         a->algo_unsupported ? " FragAlgo" : "",
 		         a->not_enough_memory ? " NotEnoughMemory" : "",
-		         a->session_cnt_replay ? " SessionCnt replay" : "");
+		         a->session_cnt_replay ? " SessionCnt replay" : "",
+		         a->wrong_descriptor ? " WrongDescriptor (" : "", why,
+		         a->wrong_descriptor ? ")" : "");
 		return;
 	}
 	struct sim_frag fresh = {0};
-	if (lean_start(d, &fresh, r) != FUOTA_OK) {
+	if (setup_start(d, idx, &part, r, &fresh) != FUOTA_OK) {
 		sim_frag_drop(&fresh);
 		a->not_enough_memory = true;
 		sim_fail(d, "FragSessionSetupReq refused: NotEnoughMemory (decoder init)");
@@ -153,7 +199,9 @@ static void frag_setup(struct sim_dev *d, const struct frag_setup_req *r, struct
 	sim_frag_drop(s); /* the decoder points into its heap memory only: it may move */
 	s->dec = fresh.dec;
 	s->mem = fresh.mem;
+	s->mem_len = fresh.mem_len;
 	s->flash = fresh.flash;
+	s->part = part;
 	s->active = true;
 	s->req = *r;
 	if (d->cfg.frag_version >= 2) {
@@ -205,9 +253,16 @@ static void data_fragment(struct sim_dev *d, int64_t now_ms, const struct frag_d
 	d->rep.frag_recovered = stats.recovered;
 	if (st == FRAG_DEC_DONE) {
 		d->rep.done_n = f->n;
-		image_done(d, now_ms, s);
+		if (s->part.count) {
+			s->done = true;
+			sim_part_done(d, now_ms, s);
+		} else {
+			image_done(d, now_ms, s);
+		}
 	} else if (st == FRAG_DEC_FAILED) {
 		s->done = true;
+		if (s->part.count)
+			sim_part_done(d, now_ms, s);
 		if (stats.not_enough_memory) /* LoRaMac-node's MatrixError (§4.9 step 1) */
 			sim_fail(d,
 			         "decoder out of matrix memory (NotEnoughMatrixMemory), %u "

@@ -12,6 +12,8 @@
  *                    frames: { heard, lost, accepted, mic_failures, fcnt_rejected, duplicates,
  *                              outside_session, other_session, off_slot, fragments },
  *                    fragments: { nb_frag, missing, recovered },
+ *                    parts: { received, expected } (an image sent in parts, fuota/frag_part.h:
+ *                             parts rebuilt, each once, of P; 0 and 0 for a whole image),
  *                    unicast: { delivered, lost, lost_requests: [ { port, cid, command,
  *                               at_s } ] },
  *                    uplinks, downlinks, answers, clock_error_ms,
@@ -82,6 +84,9 @@ static json_t *device_json(const struct sim_node *n, int64_t now_ms)
 	json_object_set_new(d, "fragments",
 	                    json_pack("{s:i, s:i, s:i}", "nb_frag", (int)r.nb_frag, "missing",
 	                              (int)r.frag_missing, "recovered", (int)r.frag_recovered));
+	json_object_set_new(d, "parts",
+	                    json_pack("{s:i, s:i}", "received", (int)r.parts_received, "expected",
+	                              (int)r.parts_expected));
 	json_t *lost = json_array();
 	for (size_t i = 0; i < n->n_lost; i++)
 		json_array_append_new(lost, json_pack("{s:i, s:i, s:s, s:f}", "port",

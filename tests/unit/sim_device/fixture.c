@@ -142,7 +142,7 @@ size_t setup_req_bytes(const struct session *ss, int version, uint16_t cnt, bool
 	r->frag_size = (uint8_t)ss->s;
 	r->padding = (uint8_t)ss->padding;
 	r->block_ack_delay = 0;
-	memcpy(r->descriptor, "\x01\x02\x03\x04", 4);
+	memset(r->descriptor, 0, 4); /* the whole image (fuota/frag_part.h) */
 	if (version == 2) {
 		r->session_cnt = cnt;
 		r->ack_reception = ack;
