@@ -239,6 +239,8 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 	if (!c || off > len)
 		goto fail;
 	len -= off;
+	if (j->parts > 1 && len > total && j->part + 1 < j->parts)
+		len = total; /* a part before the last: F fragments, no padding */
 	if (len > total || total - len != j->padding)
 		goto fail;
 	c->frags = calloc(1, total);

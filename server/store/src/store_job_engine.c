@@ -298,14 +298,17 @@ static const char PHASE_SESSIONS_SQL[] =
         "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
         "ON CONFLICT (job_id, frag_index) DO NOTHING";
 
-/* The next part of job $1 (seng_next_part): part $2, counts $3..$6. */
+/* The next part of job $1 (seng_next_part): its counts $2..$5 in the engine row, its index $2
+ * in the job and its devices. */
 static const char PART_ENGINE_SQL[] =
-        "UPDATE engine_job SET nb_frag = $3, padding = $4, redundancy = $5, "
-        "redundancy_cap = $6, session_start_ms = NULL, next_n = 1, next_tx_ms = NULL, "
+        "UPDATE engine_job SET nb_frag = $2, padding = $3, redundancy = $4, "
+        "redundancy_cap = $5, session_start_ms = NULL, next_n = 1, next_tx_ms = NULL, "
         "gateways = '{}', tx_end_ms = NULL, session_moves = 0 WHERE job_id = $1";
-static const char PART_JOB_SQL[] = "UPDATE job SET part = $2, updated_at = now() WHERE id = $1";
+static const char PART_JOB_SQL[] =
+        "UPDATE job SET part = $2::smallint, updated_at = now() WHERE id = $1";
 static const char PART_DEVICES_SQL[] =
-        "UPDATE job_device SET part = $2, block_received = false, block_reported = false, "
+        "UPDATE job_device SET part = $2::smallint, block_received = false, block_reported = "
+        "false, "
         "status_round = 0, status_received = NULL, status_missing = NULL "
         "WHERE job_id = $1 AND step NOT IN ('done', 'failed', 'unconfirmed')";
 static const char PART_SESSIONS_SQL[] = "DELETE FROM engine_session WHERE job_id = $1";
@@ -315,13 +318,10 @@ static const char PART_TX_SQL[] = "DELETE FROM engine_tx WHERE job_id = $1";
 static int phase_part(PGconn *c, const char *jid, const struct seng_next_part *np)
 {
 	char pt[24], nb[24], pad[24], red[24], cap[24];
-	const char *v[6] = {jid,
-	                    store_i64(pt, np->part),
-	                    store_i64(nb, np->nb_frag),
-	                    store_i64(pad, np->padding),
-	                    store_i64(red, np->redundancy),
-	                    store_i64(cap, np->redundancy_cap)};
-	int rc = store_run(c, PART_ENGINE_SQL, 6, v, NULL);
+	const char *v[2] = {jid, store_i64(pt, np->part)};
+	const char *ve[5] = {jid, store_i64(nb, np->nb_frag), store_i64(pad, np->padding),
+	                     store_i64(red, np->redundancy), store_i64(cap, np->redundancy_cap)};
+	int rc = store_run(c, PART_ENGINE_SQL, 5, ve, NULL);
 
 	if (rc == FUOTA_OK)
 		rc = store_run(c, PART_JOB_SQL, 2, v, NULL);
