@@ -6,7 +6,8 @@
  *                       7, 7 and 6 (plan_compute): each part a session of its own with its
  *                       Descriptor, the group set up once, every device rebuilds the whole image
  *   part lost           a device out of range from part 2 on fails, its reason naming part 2;
- *                       the others end done
+ *                       an LBM device is not set up (its stack does not assemble parts); the
+ *                       others end done
  *   restart             an engine dies mid-part 2; another takes the job over from job.part
  *                       and every device ends done with the whole image
  *
@@ -109,6 +110,13 @@ static void test_three_parts(void **state)
 		assert_int_equal(T.devs[i].setup.nb_frag, FW_SIZE / FRAG_SIZE - 2 * PART_LIMIT);
 	}
 	assert_fcnts_increase();
+	/* Two sessions (v1 and v2) in each part: the plan says their frames over every part
+	 * (7 + 2, 7 + 2 and 6 + 2 each) and a TimeOut per part. */
+	assert_int_equal(db_count("SELECT (plan->>'sessions')::int FROM job"), 2);
+	assert_int_equal(db_count("SELECT (plan->>'total_frames')::int FROM job"), 2 * 26);
+	assert_int_equal(db_count("SELECT (plan->>'estimated_duration_s')::bigint FROM job"),
+	                 3 * (1ll << db_count("SELECT (plan->>'multicast_timeout_exp')::int "
+	                                      "FROM job")));
 	assert_int_equal(db_count("SELECT part FROM job"), 2);
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE part = 2"), 3);
 	assert_int_equal(
@@ -128,7 +136,10 @@ static void test_part_lost(void **state)
 	add_dev("00000000000007b1", 0x51, 2);
 	add_dev("00000000000007b2", 0x52, 2);
 	add_dev("00000000000007b3", 0x53, 2);
-	job = parts_job(0, 3, &parts);
+	add_dev("00000000000007b4", 0x54, 2);
+	/* Its stack's own application would write each part over the first: not set up. */
+	set_stack("00000000000007b4", "lbm");
+	job = parts_job(0, 4, &parts);
 	e = new_engine("itest-a", false);
 	run_to_part(e, job, 1, "setup");
 	T.devs[2].mute = true; /* out of range from part 2 on */
@@ -141,6 +152,12 @@ static void test_part_lost(void **state)
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'failed' AND "
 	                          "failure_reason LIKE 'part 2 of 3: %' AND part = 1"),
 	                 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE step = 'failed' AND "
+	                          "failure_reason LIKE 'part 1 of 3: FragSessionSetupReq not "
+	                          "sent: the image is in 3 parts and a lbm device does not "
+	                          "assemble parts%' AND part = 0"),
+	                 1);
+	assert_int_equal(T.devs[3].m.rep.counts.frag_setup, 0);
 	engine_destroy(e);
 }
 

@@ -139,13 +139,23 @@ static void sessions_event(struct engine *e, const struct seng_job *j, const str
 /* What the job's plan says when the job runs more than one session: n_sessions of M fragments
  * and the plan's parity each, and the TimeOut that covers them. malloc'd JSON, NULL when out of
  * memory (the plan then stays as it was). */
-static char *plan_patch(const struct seng_job *j, size_t n_sessions, uint8_t timeout)
+static char *plan_patch(const struct engine *e, const struct seng_job *j, size_t n_sessions,
+                        uint8_t timeout)
 {
-	uint64_t airtime = 0, interval = 0,
-	         frames = n_sessions * (uint64_t)(j->nb_frag + j->redundancy);
+	uint64_t airtime = 0, interval = 0, per = (uint64_t)j->nb_frag + j->redundancy, frames;
 	json_t *o;
 	char *text;
 
+	/* A job in parts: every part's frames (its sessions run once per part). */
+	for (unsigned k = 0; j->parts > 1 && k < j->parts; k++) {
+		struct engine_counts c;
+
+		if (k == 0)
+			per = 0;
+		if (!engine_counts(e, j, k, &c))
+			per += (uint64_t)c.nb_frag + c.redundancy;
+	}
+	frames = n_sessions * per;
 	engine_frame_timing(j, j->frag_size, &airtime, &interval);
 	o = json_pack("{s:I, s:I, s:f, s:i, s:I}", "sessions", (json_int_t)n_sessions,
 	              "total_frames", (json_int_t)frames, "total_airtime_s",
@@ -276,8 +286,9 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.create_sessions = true;
 	for (size_t i = 0; i < n_g; i++)
 		keep += g[i].count > 0;
-	if (keep > 1)
-		p.plan_patch = patch = plan_patch(j, keep, timeout);
+	/* Once per job: the parts after the first run the same sessions. */
+	if (keep > 1 && j->part == 0)
+		p.plan_patch = patch = plan_patch(e, j, keep, timeout);
 	rc = phase(e, j, &p);
 	if (rc == FUOTA_OK)
 		sessions_event(e, j, g, n_g, timeout);

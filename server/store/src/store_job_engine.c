@@ -284,7 +284,8 @@ static const char PHASE_MOVE_SQL[] =
 static const char PHASE_PLAN_SQL[] =
         "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
         "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
-        "  + ($2::jsonb->>'multicast_timeout_s')::bigint) "
+        "  + ($2::jsonb->>'multicast_timeout_s')::bigint "
+        "  * greatest(coalesce((plan->>'parts')::int, 1), 1)) "
         "  || CASE WHEN plan ? 'multicast_duration_s' THEN jsonb_build_object("
         "  'multicast_duration_s', (plan->>'multicast_duration_s')::bigint "
         "  * ($2::jsonb->>'sessions')::int) ELSE '{}'::jsonb END, "
