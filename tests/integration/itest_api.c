@@ -1194,6 +1194,41 @@ static void test_device_stack_plan(void **state)
 	json_decref(j);
 }
 
+/* The same through a multipart form: 3000 bytes at DR0 (63 fragments of 48) for the device of
+ * max_frags 40 go in 2 parts of 32 and 31. */
+static void job_in_parts_multipart(void)
+{
+	static uint8_t img[3000];
+	struct form_part parts[] = {
+	        {"name", NULL, "multipart parts", 15},     {"file", "image.bin", img, sizeof(img)},
+	        {"devices", NULL, "5200000000000003", 16}, {"redundancy_percent", NULL, "10", 2},
+	        {"unicast_timeout_s", NULL, "30", 2},      {"data_rate", NULL, "0", 1},
+	        {"frequency_hz", NULL, "869525000", 9},    {"region", NULL, "EU868", 5},
+	        {"multicast_class", NULL, "C", 1},
+	};
+	char ct[128];
+	size_t blen;
+	char *body;
+	struct http_resp r;
+	json_t *j;
+
+	memset(img, 0x77, sizeof(img));
+	body = form_build(parts, sizeof(parts) / sizeof(parts[0]), &blen, ct);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, body, blen, &r),
+	                 0);
+	assert_int_equal(r.status, 201);
+	j = http_json(&r);
+	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 63);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 32);
+	assert_int_equal(jint(json_object_get(j, "plan"), "last_part_fragments"), 31);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parity_frames"), 4 + 4);
+	assert_int_equal(jint(j, "parts"), 2);
+	json_decref(j);
+	http_free(&r);
+	free(body);
+}
+
 /* Issue 16: a job whose image needs more fragments than a device takes is refused with 409
  * naming the device and its limit, unless the device takes parts (issue 14): then the image is
  * split. The fixture's image is 51 fragments at DR5. */
@@ -1250,6 +1285,7 @@ static void test_job_device_memory(void **state)
 	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "part"), 1);
 	json_decref(j);
+	job_in_parts_multipart();
 }
 
 static void test_tenant_isolation(void **state)
