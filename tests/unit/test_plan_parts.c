@@ -155,6 +155,34 @@ static void test_refused(void **state)
 	assert_int_equal(split(0, 0, -1, 0, &s, &e), FUOTA_ERR_INVALID_ARG);
 }
 
+/* A part's fragments and padding as the engine reads them from the plan. */
+static void test_part_at(void **state)
+{
+	uint32_t nb = 0, pad = 0;
+
+	(void)state;
+	/* One part: the whole image. */
+	assert_int_equal(plan_part_at(20, 5, 1, 0, 0, &nb, &pad), FUOTA_OK);
+	assert_int_equal(nb, 20);
+	assert_int_equal(pad, 5);
+	assert_int_equal(plan_part_at(20, 5, 1, 0, 1, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+	/* 20 in parts of 7: 7, 7, 6; only the last one padded. */
+	assert_int_equal(plan_part_at(20, 5, 3, 7, 0, &nb, &pad), FUOTA_OK);
+	assert_int_equal(nb, 7);
+	assert_int_equal(pad, 0);
+	assert_int_equal(plan_part_at(20, 5, 3, 7, 1, &nb, &pad), FUOTA_OK);
+	assert_int_equal(nb, 7);
+	assert_int_equal(plan_part_at(20, 5, 3, 7, 2, &nb, &pad), FUOTA_OK);
+	assert_int_equal(nb, 6);
+	assert_int_equal(pad, 5);
+	/* Splits that do not fit the image: refused. */
+	assert_int_equal(plan_part_at(20, 5, 3, 7, 3, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(plan_part_at(20, 5, 3, 6, 0, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(plan_part_at(20, 5, 3, 10, 0, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(plan_part_at(20, 5, 3, 0, 0, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(plan_part_at(20, 5, 256, 1, 0, &nb, &pad), FUOTA_ERR_INVALID_ARG);
+}
+
 /* The plan of a job in parts: frames and airtime summed, one TimeOut per part, the duration
  * counting each part's session and its unicast steps. */
 static void test_plan_parts(void **state)
@@ -213,7 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_one_part),     cmocka_unit_test(test_percent),
 	        cmocka_unit_test(test_device_limit), cmocka_unit_test(test_refused),
-	        cmocka_unit_test(test_plan_parts),
+	        cmocka_unit_test(test_plan_parts),   cmocka_unit_test(test_part_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

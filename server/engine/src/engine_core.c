@@ -11,6 +11,7 @@
 #include "engine_int.h"
 #include "fuota/cbox.h"
 #include "fuota/err.h"
+#include "fuota/frag_part.h"
 #include "fuota/log.h"
 #include "fuota/lw_gps.h"
 #include "fuota/lw_region.h"
@@ -218,7 +219,7 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 	uint8_t *image = NULL;
 	size_t len = 0;
 	char aad[48];
-	size_t total, off;
+	size_t total, off = 0;
 
 	for (c = e->cache; c; c = c->next)
 		if (c->job_id == j->id)
@@ -234,7 +235,12 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 		return NULL;
 	total = (size_t)j->nb_frag * j->frag_size;
 	/* A job in parts: the part under way, from k * F * FragSize on (fuota/frag_part.h). */
-	off = j->parts > 1 ? (size_t)j->part * j->part_frags * j->frag_size : 0;
+	if (j->parts > 1) {
+		struct frag_part fp = {(uint8_t)j->part, (uint8_t)j->parts,
+		                       (uint16_t)j->part_frags};
+
+		off = (size_t)frag_part_offset(&fp, j->frag_size);
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c || off > len)
 		goto fail;

@@ -56,27 +56,19 @@ static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j)
 	return ENGINE_ROUNDS_MAX * (engine_round_wait_ms(e, j) + 1000u) / 1000u;
 }
 
-/* Part `part` of the image (fuota/plan_parts.h: every part but the last has the plan's F
- * fragments, the last the rest and the padding) into p->nb_frag and p->padding, the whole
+/* Part `part` of the image (fuota/plan_parts.h) into p->nb_frag and p->padding, the whole
  * image's when the job has one part. NULL, or why the job cannot run. */
 static const char *part_frags(const struct seng_job *j, unsigned part, struct engine_counts *p)
 {
-	uint64_t size = (uint64_t)j->firmware_size, nb = (size + p->frag_size - 1) / p->frag_size,
-	         first;
+	uint64_t size = (uint64_t)j->firmware_size, nb = (size + p->frag_size - 1) / p->frag_size;
 
-	p->nb_frag = (uint32_t)nb;
-	p->padding = (uint32_t)(nb * p->frag_size - size);
-	if (j->parts <= 1)
-		return nb >= FRAG_MAX_N ? "the image needs more than 16383 fragments" : NULL;
-	if (j->part_frags == 0 || j->parts > 255 || part >= j->parts ||
-	    (uint64_t)(j->parts - 1) * j->part_frags >= nb ||
-	    (uint64_t)j->parts * j->part_frags < nb)
+	if (plan_part_at(nb, (unsigned)(nb * p->frag_size - size), j->parts, j->part_frags, part,
+	                 &p->nb_frag, &p->padding) != FUOTA_OK)
 		return "the plan's parts do not fit the image";
-	first = (uint64_t)part * j->part_frags;
-	p->nb_frag = part + 1 < j->parts ? j->part_frags : (uint32_t)(nb - first);
-	if (part + 1 < j->parts)
-		p->padding = 0;
-	return p->nb_frag >= FRAG_MAX_N ? "a part needs more than 16383 fragments" : NULL;
+	if (p->nb_frag >= FRAG_MAX_N)
+		return j->parts > 1 ? "a part needs more than 16383 fragments"
+		                    : "the image needs more than 16383 fragments";
+	return NULL;
 }
 
 /* Parity frames of a part, and the adaptive cap (per part). */

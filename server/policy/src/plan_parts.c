@@ -86,6 +86,30 @@ unsigned plan_part_frags(const struct plan_split *s, unsigned k)
 	return k + 1 < s->parts ? s->part_frags : s->last_frags;
 }
 
+int plan_part_at(uint64_t nb, unsigned padding, unsigned parts, unsigned part_frags, unsigned k,
+                 uint32_t *nb_k, uint32_t *pad_k)
+{
+	*nb_k = 0;
+	*pad_k = 0;
+	if (parts <= 1) {
+		if (k > 0 || nb > UINT32_MAX)
+			return FUOTA_ERR_INVALID_ARG;
+		*nb_k = (uint32_t)nb;
+		*pad_k = padding;
+		return FUOTA_OK;
+	}
+	if (part_frags == 0 || parts > FRAG_PART_MAX_PARTS || k >= parts ||
+	    (uint64_t)(parts - 1) * part_frags >= nb || (uint64_t)parts * part_frags < nb)
+		return FUOTA_ERR_INVALID_ARG;
+	if (k + 1 < parts) {
+		*nb_k = part_frags;
+		return FUOTA_OK;
+	}
+	*nb_k = (uint32_t)(nb - (uint64_t)(parts - 1) * part_frags);
+	*pad_k = padding;
+	return FUOTA_OK;
+}
+
 bool plan_stack_takes_parts(const char *stack)
 {
 	enum dev_stack st = DEV_STACK_TS004;

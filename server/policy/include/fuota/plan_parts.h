@@ -48,6 +48,14 @@ int plan_split(const struct plan_split_in *in, struct plan_split *out, struct ap
 /* Fragments of part k (0-based) of split s. */
 unsigned plan_part_frags(const struct plan_split *s, unsigned k);
 
+/* Part k (0-based) of an image of nb fragments whose last fragment carries padding bytes, split
+ * into `parts` parts of part_frags (as the plan's parts and part_fragments say): its fragments
+ * *nb_k and padding *pad_k (0 but in the last part). parts <= 1 is the whole image. FUOTA_OK, or
+ * FUOTA_ERR_INVALID_ARG when the split does not fit the image (k out of range, more or fewer
+ * fragments than parts of part_frags hold, a last part left empty). */
+int plan_part_at(uint64_t nb, unsigned padding, unsigned parts, unsigned part_frags, unsigned k,
+                 uint32_t *nb_k, uint32_t *pad_k);
+
 /* Whether a device of `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) takes an image in
  * parts. LoRaMac-node's and LoRa Basics Modem's own applications ignore the Descriptor and would
  * write every part over the first, so a device declared with those stacks is taken not to: an
