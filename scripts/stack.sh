@@ -80,8 +80,9 @@ pg_up() {
 		touch "$dir/pg/postgres.log"
 		own "$dir/pg/postgres.log"
 		port=$(free_port)
+		# pg_stat_statements: integration tests count the statements fuotad runs.
 		as_service "$PGBIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 60 \
-			-o "-p $port -k $dir/pg/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+			-o "-p $port -k $dir/pg/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
 			start >/dev/null || { tail -20 "$dir/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
 	fi
 	if ! PGPASSWORD=$pw "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U fuota -d postgres -tAc \

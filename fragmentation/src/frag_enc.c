@@ -27,6 +27,7 @@ struct enc_scratch {
 	uint8_t *acc;    /* rows * stride accumulators (table path) */
 	uint8_t *lines;  /* rows * line_bytes packed lines */
 	uint32_t rows;   /* rows that fit per pass */
+	void *sweep;     /* the shared-cycle line path's memory, or NULL (frag_enc_sweep.c) */
 };
 
 static size_t align64(size_t v)
@@ -204,12 +205,15 @@ size_t frag_enc_range_scratch_size(const struct frag_enc *enc, uint32_t count)
 		return 0;
 	if (count < TABLE_MIN_ROWS)
 		return frag_enc_row_scratch_size(enc);
-	return fixed_bytes(enc) + align64(table_bytes(enc)) + (size_t)count * row_bytes(enc);
+	return fixed_bytes(enc) + align64(table_bytes(enc)) + frag_enc_sweep_bytes(enc, count) +
+	       (size_t)count * row_bytes(enc);
 }
 
-/* Lays out scratch; tables and rows > 1 only when with_tables. Returns 0, or -1 if it is short. */
+/* Lays out scratch; tables and rows > 1 only when with_tables. The shared-cycle path's memory
+ * (sweep bytes, 0 for none) comes first, only when all max_rows rows then fit. Returns 0, or -1 if
+ * it is short. */
 static int carve(const struct frag_enc *enc, void *mem, size_t len, int with_tables,
-                 uint32_t max_rows, struct enc_scratch *sc)
+                 uint32_t max_rows, size_t sweep, struct enc_scratch *sc)
 {
 	uint8_t *p = mem;
 	size_t fixed = fixed_bytes(enc), tab = with_tables ? align64(table_bytes(enc)) : 0;
@@ -217,7 +221,9 @@ static int carve(const struct frag_enc *enc, void *mem, size_t len, int with_tab
 
 	if (!mem || len < fixed + tab + row_bytes(enc))
 		return -1;
-	left = len - fixed - tab;
+	if (len - fixed - tab < sweep + (size_t)max_rows * row_bytes(enc))
+		sweep = 0;
+	left = len - fixed - tab - sweep;
 	rows = with_tables ? left / row_bytes(enc) : 1u;
 	if (rows > max_rows)
 		rows = max_rows;
@@ -234,6 +240,8 @@ static int carve(const struct frag_enc *enc, void *mem, size_t len, int with_tab
 	p += align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t));
 	sc->rb = (uint32_t *)(void *)p;
 	p += align64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * sizeof(uint32_t));
+	sc->sweep = sweep ? p : NULL;
+	p += sweep;
 	sc->tab = p;
 	p += tab;
 	sc->acc = p;
@@ -383,9 +391,7 @@ static void draw_line(const struct frag_enc *enc, const struct enc_scratch *sc, 
 	}
 }
 
-/* Packs map into line (enc->line_bytes bytes; bit x % 8 of byte x / 8 = fragment x) and leaves
- * map empty again, its reject slot at 1. */
-static void finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *line)
+void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *line)
 {
 	const uint32_t m = enc->code.nb_frag;
 
@@ -447,7 +453,7 @@ int frag_enc_line_wide(const struct frag_enc *enc, uint32_t n, uint64_t *line, s
 		sc.rb = (uint32_t *)(void *)(p + mb +
 		                             align64(FRAG_ENC_SW_WORDS * sizeof(uint64_t)));
 		draw_line(enc, &sc, sc.map[0], n);
-		finish_line(enc, sc.map[0], (uint8_t *)line);
+		frag_enc_finish_line(enc, sc.map[0], (uint8_t *)line);
 		return FUOTA_OK;
 	}
 #endif
@@ -462,7 +468,7 @@ static void direct_row(const struct frag_enc *enc, const struct enc_scratch *sc,
 	const uint32_t s = enc->frag_size;
 
 	draw_line(enc, sc, sc->map[0], n);
-	finish_line(enc, sc->map[0], sc->lines);
+	frag_enc_finish_line(enc, sc->map[0], sc->lines);
 	memset(out, 0, s);
 	for (uint32_t b = 0; b < enc->line_bytes; b++) {
 		uint32_t bits = sc->lines[b];
@@ -481,15 +487,19 @@ static void table_pass(const struct frag_enc *enc, const struct enc_scratch *sc,
                        uint32_t rows, uint8_t *out)
 {
 	const uint32_t bg = enc->block_groups;
+	int rows_ready = 0;
 
+	if (sc->sweep && frag_enc_sweep_lines(enc, first, rows, sc->lines, sc->map[0], sc->sw,
+	                                      sc->rb, sc->sweep) == 0)
+		rows_ready = 1;
 	/* row i is packed after row i + 1 is drawn into the other map: the pack's wide loads then
 	 * do not wait for the draw's byte stores to leave the store buffer */
-	for (uint32_t i = 0; i <= rows; i++) {
+	for (uint32_t i = 0; !rows_ready && i <= rows; i++) {
 		if (i < rows)
 			draw_line(enc, sc, sc->map[i % 2u], first + i);
 		if (i > 0)
-			finish_line(enc, sc->map[(i - 1u) % 2u],
-			            sc->lines + (size_t)(i - 1u) * enc->line_bytes);
+			frag_enc_finish_line(enc, sc->map[(i - 1u) % 2u],
+			                     sc->lines + (size_t)(i - 1u) * enc->line_bytes);
 	}
 	memset(sc->acc, 0, (size_t)rows * enc->stride);
 	for (uint32_t g0 = 0; g0 < enc->groups; g0 += bg) {
@@ -511,7 +521,7 @@ int frag_enc_row(const struct frag_enc *enc, uint32_t n, uint8_t *out, void *scr
 
 	if (rc != FUOTA_OK || !out)
 		return rc != FUOTA_OK ? rc : FUOTA_ERR_INVALID_ARG;
-	if (carve(enc, scratch, scratch_len, 0, 1, &sc) != 0)
+	if (carve(enc, scratch, scratch_len, 0, 1, 0, &sc) != 0)
 		return scratch ? FUOTA_ERR_NO_SPACE : FUOTA_ERR_INVALID_ARG;
 	direct_row(enc, &sc, n, out);
 	return FUOTA_OK;
@@ -529,7 +539,10 @@ int frag_enc_range(const struct frag_enc *enc, uint32_t first, uint32_t count, u
 		return FUOTA_OK;
 	if (!out || !scratch)
 		return FUOTA_ERR_INVALID_ARG;
-	if (count >= TABLE_MIN_ROWS && carve(enc, scratch, scratch_len, 1, count, &sc) == 0 &&
+	if (count >= TABLE_MIN_ROWS &&
+	    carve(enc, scratch, scratch_len, 1, count,
+	          frag_enc_sweep_ok(enc, first, count) ? frag_enc_sweep_bytes(enc, count) : 0,
+	          &sc) == 0 &&
 	    sc.rows >= TABLE_MIN_ROWS) {
 		for (uint32_t done = 0; done < count;) {
 			uint32_t rows = count - done < sc.rows ? count - done : sc.rows;
@@ -540,7 +553,7 @@ int frag_enc_range(const struct frag_enc *enc, uint32_t first, uint32_t count, u
 		}
 		return FUOTA_OK;
 	}
-	if (carve(enc, scratch, scratch_len, 0, 1, &sc) != 0)
+	if (carve(enc, scratch, scratch_len, 0, 1, 0, &sc) != 0)
 		return FUOTA_ERR_NO_SPACE;
 	for (uint32_t i = 0; i < count; i++)
 		direct_row(enc, &sc, first + i, out + (size_t)i * enc->frag_size);

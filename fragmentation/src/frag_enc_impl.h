@@ -39,7 +39,19 @@ struct frag_enc_kernels {
 	 * into the lean decoder's batch table (frag_lean.c). */
 	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
 	                 size_t len);
+	/* The windows t < FRAG_ENC_CHUNK of the stream sw whose state is a v1 seed 1 + 1001 q with
+	 * lo <= q < lo + n (n >= 1, lo + n <= FRAG_ENC_SWEEP_MAX_ROW + 1), ascending into t[];
+	 * returns how many (frag_enc_sweep.c finds each row's place on the LFSR cycle with it). */
+	uint32_t (*seeds)(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *t);
+	/* dst[0..len) |= src[j][0..len) for every j < ns; len a multiple of 8, dst and every src
+	 * 8-byte aligned. */
+	void (*or_lines)(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len);
 };
+
+/* 1001^-1 modulo 2^32: s - 1 = 1001 q exactly when (s - 1) * this, modulo 2^32, is q (q < 2^22). */
+#define FRAG_ENC_SEED_INV 0xb6170459u
+/* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
+#define FRAG_ENC_SWEEP_MAX_ROW 8380u
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
@@ -81,5 +93,29 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 /* Writes entries 0 (zero) and 2^j (fragment 8g + j, zero-padded to stride; zero past M) of the
  * table of group g at t. */
 void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t);
+
+/* Packs map into line (enc->line_bytes bytes; bit x % 8 of byte x / 8 = fragment x) and leaves
+ * map empty again, its reject slot at 1. */
+void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *line);
+
+/* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
+ * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
+ * of 2^23 - 1 states; when the rows' windows cover the cycle several times over, the draws of
+ * each aligned block of the cycle are taken once, packed, and ORed into every row that spans it.
+ * Scratch bytes it needs for count rows, or 0 when it does not pay or does not apply. */
+size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count);
+/* What frag_enc_sweep_lines needs for count rows whether or not it pays (0 if the code cannot
+ * take it): the tests call it with a few rows. */
+size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
+/* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_bytes(enc, count) > 0 and
+ * every seed below 2^23). */
+int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count);
+/* The packed lines of rows first + i (i < count) into lines + i * enc->line_bytes, equal to
+ * draw_line + frag_enc_finish_line's. map: the encoder's byte map (zero, reject slot at 1; left
+ * so); sw, rb: a chunk's stream and draws; mem: frag_enc_sweep_mem(enc, count) bytes, 64-byte
+ * aligned; rows first .. first + count - 1 within 1 .. FRAG_ENC_SWEEP_MAX_ROW. Returns 0, or -1
+ * (nothing reliable written) if a row was not found on the cycle. */
+int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *lines,
+                         uint8_t *map, uint64_t *sw, uint32_t *rb, void *mem);
 
 #endif

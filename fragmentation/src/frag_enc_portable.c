@@ -31,6 +31,31 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 	}
 }
 
+/* The seed test of frag_enc_impl.h, one window at a time. */
+static uint32_t seeds_portable(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
+{
+	uint32_t k = 0;
+
+	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t++) {
+		uint32_t x = (uint32_t)(frag_enc_stream_bits(sw, t) & 0x7fffffu);
+
+		if ((x - 1u) * FRAG_ENC_SEED_INV - lo < n)
+			out[k++] = t;
+	}
+	return k;
+}
+
+static void or_lines_portable(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+{
+	for (size_t o = 0; o < len; o += 8) {
+		uint64_t x = load64(dst + o);
+
+		for (uint32_t j = 0; j < ns; j++)
+			x |= load64(src[j] + o);
+		store64(dst + o, x);
+	}
+}
+
 /* Byte i of the 8 bytes (each 0 or 1) lands on bit i: the multiplier places byte i's bit 0 at bit
  * 56 + i of the product, and no two partial products overlap, so no carry disturbs them. */
 static void pack_portable(uint8_t *map, uint8_t *line, size_t nbytes)
@@ -138,4 +163,6 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .accum = accum_portable,
         .xor_bytes = xor_portable,
         .xor_word = xor_word_portable,
+        .seeds = seeds_portable,
+        .or_lines = or_lines_portable,
 };

@@ -184,12 +184,55 @@ static void test_reboot_at(void **state)
 	engine_destroy(e);
 }
 
+/* reboot_at 2 s ahead when the job is created (the API refuses only one already past), passed by
+ * the time the device has the image: it is told to reboot as soon as possible (a countdown, not
+ * DevRebootTimeReq for a time gone), its answer and a job event say that reboot_at had passed,
+ * and it ends done on the target version. */
+static void test_reboot_at_passed(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32], sql[256];
+	json_t *devs;
+	time_t at;
+	struct tm tm;
+
+	(void)state;
+	fresh_db();
+	add_dev("00000000000000d2", 0xd2, 1);
+	ts006_dev(0, 0x00010001u);
+	T.devs[0].m.cfg.image_fw_version = TARGET_FW;
+	at = (time_t)(T.now_ms / 1000 + 2);
+	gmtime_r(&at, &tm);
+	strftime(T.reboot_at, sizeof(T.reboot_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	T.has_target_version = true;
+	T.target_version = TARGET_FW;
+	job = add_job(0, 1, 4);
+	T.has_target_version = false;
+	T.reboot_at[0] = 0;
+	e = new_engine("itest-a", false);
+	run(e, job, 20000, 0);
+	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_int_equal(T.devs[0].m.rep.counts.reboot_times, 0);
+	assert_int_equal(T.devs[0].m.rep.counts.reboots, 1);
+	devs = job_devices(job);
+	assert_string_equal(dev_field(devs, T.devs[0].eui, "step"), "done");
+	json_decref(devs);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM event WHERE job_id = %lld AND kind = 'reboot_late' AND "
+	         "data->>'dev_eui' = '%s' AND data->>'detail' LIKE 'reboot_at had passed%%'",
+	         (long long)job, T.devs[0].eui);
+	assert_int_equal(db_count(sql), 1);
+	engine_destroy(e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_target_version_skips_current),
 	        cmocka_unit_test(test_reboot_then_version),
 	        cmocka_unit_test(test_reboot_at),
+	        cmocka_unit_test(test_reboot_at_passed),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_fmp", tests,

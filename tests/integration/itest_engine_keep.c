@@ -9,6 +9,8 @@
  *                       its plan says the frames saved, every device verifies
  *   undefined group     a device that lost the group answers the session request with
  *                       McGroupUndefined: it is set up in full and verifies
+ *   expired group       a device that kept the group longer ago than [engine]
+ *                       keep_group_max_age_s (30 days) is set up again, unasked
  *   failed device       a device that fails in a job on a kept group no longer holds it
  *   busy group          a kept group is one job's at a time: another job is not started on it
  *   default             without the option every job sets up its group and deletes it
@@ -161,6 +163,40 @@ static void test_undefined_group_falls_back(void **state)
 	engine_destroy(e);
 }
 
+/* Device 1 kept the group 31 days ago (the default maximum age is 30): job 2 does not trust the
+ * record and sends it McGroupSetupReq (the same group: its counter goes on), without waiting
+ * for a McGroupUndefined; device 0, kept now, skips it. Both then hold it, kept again now. */
+static void test_expired_group_set_up_again(void **state)
+{
+	struct engine *e;
+	int64_t job2;
+	char st[32], sql[192];
+
+	(void)state;
+	kept_pair("0000000000000f", 0x81, &e);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE engine_device SET mc_kept_ms = mc_kept_ms - 31::bigint * 86400000 WHERE "
+	         "dev_eui = '%s'",
+	         T.devs[1].eui);
+	db_exec(sql);
+	job2 = keep_job(0, 2);
+	run(e, job2, 2000, 0);
+	assert_string_equal(job_state(job2, st, sizeof(st)), "succeeded");
+	assert_all_done(job2, 2);
+	assert_image(&T.devs[1]);
+	assert_int_equal(T.devs[0].m.rep.counts.mc_setup, 1);
+	assert_int_equal(T.devs[1].m.rep.counts.mc_setup, 2);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_reused"), 1);
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE mc_fell_back"), 0);
+	assert_int_equal(db_count("SELECT count(*) FROM multicast_group"), 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT NULL AND "
+	         "mc_kept_ms > %lld",
+	         (long long)mc_reuse_kept_after_ms(T.now_ms, 0));
+	assert_int_equal(db_count(sql), 2);
+	engine_destroy(e);
+}
+
 /* A device that fails in a job on a kept group is told to delete it and is no longer recorded
  * as holding it; the one that verified keeps it. */
 static void test_failed_device_forgets(void **state)
@@ -212,7 +248,9 @@ static void test_busy_group(void **state)
 	engine_destroy(e);
 	job2 = add_job(0, 1, 3);
 	job3 = add_job(0, 1, 3);
-	assert_int_equal(seng_mc_held(T.store, job2, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(seng_mc_held(T.store, job2, mc_reuse_kept_after_ms(T.now_ms, 0), &devs,
+	                              &n_devs, &g, &n_g),
+	                 FUOTA_OK);
 	assert_int_equal(n_devs, 1);
 	assert_int_equal(n_g, 1);
 	assert_false(g[0].busy);
@@ -232,7 +270,9 @@ static void test_busy_group(void **state)
 	free(devs);
 	free(g);
 	/* job 2 runs on it: busy for job 3, not picked, and refused if asked */
-	assert_int_equal(seng_mc_held(T.store, job3, &devs, &n_devs, &g, &n_g), FUOTA_OK);
+	assert_int_equal(seng_mc_held(T.store, job3, mc_reuse_kept_after_ms(T.now_ms, 0), &devs,
+	                              &n_devs, &g, &n_g),
+	                 FUOTA_OK);
 	assert_int_equal(n_g, 1);
 	assert_true(g[0].busy);
 	assert_int_equal(mc_reuse_pick(g, n_g), 0);
@@ -274,6 +314,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_keep_and_reuse),
 	        cmocka_unit_test(test_undefined_group_falls_back),
+	        cmocka_unit_test(test_expired_group_set_up_again),
 	        cmocka_unit_test(test_failed_device_forgets),
 	        cmocka_unit_test(test_busy_group),
 	        cmocka_unit_test(test_default_unchanged),

@@ -221,6 +221,61 @@ static void report(json_int_t cmd, const char *state, const char *more)
 	gw_publish("event/modem-update", body, false);
 }
 
+/* What update id shows in j to a tenant that did not make it: that it is planned or runs, how
+ * and when, but none of the url, package, md5, note or error the maker gave or got. */
+static void hidden_from_other(json_t *j, json_int_t id)
+{
+	static const char *const secret[] = {"url", "package", "md5", "note", "error"};
+
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), id);
+	assert_true(json_is_false(json_object_get(j, "own")));
+	assert_string_equal(str(j, "origin"), "api");
+	assert_string_equal(str(j, "method"), "http");
+	assert_true(json_is_string(json_object_get(j, "state")));
+	assert_true(json_is_string(json_object_get(j, "planned_start")));
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (!json_is_null(json_object_get(j, secret[i])))
+			fail_msg("another tenant sees the update's %s", secret[i]);
+}
+
+/* Update id (tenant 1's, with a url and md5) as tenant 2 sees it, whose device the gateway
+ * heard: by GET, in the gateway's list and in the gateways page; no integration event of it on
+ * tenant 2's topic. */
+static void other_sees(json_int_t id)
+{
+	char path[128], *dump;
+	json_t *j = NULL, *it;
+
+	snprintf(path, sizeof(path), "/api/v1/modem-updates/%lld", (long long)id);
+	assert_int_equal(api_call(T.fd.port, "GET", path, T.other, NULL, &j), 200);
+	hidden_from_other(j, id);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/gateways/%s/modem-updates", T.gw);
+	assert_int_equal(api_call(T.fd.port, "GET", path, T.other, NULL, &j), 200);
+	it = json_array_get(json_object_get(j, "items"), 0);
+	hidden_from_other(it, id);
+	json_decref(j);
+	assert_int_equal(api_call(T.fd.port, "GET", "/api/v1/gateways", T.other, NULL, &j), 200);
+	it = json_object_get(json_array_get(json_object_get(j, "items"), 0), "modem_update");
+	assert_int_equal(json_integer_value(json_object_get(it, "id")), id);
+	assert_null(json_object_get(it, "url"));
+	dump = json_dumps(it, 0);
+	assert_non_null(dump);
+	assert_null(strstr(dump, "files.example"));
+	free(dump);
+	json_decref(j);
+	/* The maker sees it all. */
+	j = get_update(id);
+	assert_string_equal(str(j, "url"), "http://files.example/r5.upd");
+	assert_true(json_is_true(json_object_get(j, "own")));
+	json_decref(j);
+	assert_null(wait_msg("/never", "", 500, NULL)); /* what came meanwhile read */
+	for (size_t i = 0; i < T.n_seen; i++)
+		if (!strncmp(T.seen_topic[i], "fuota/2/", 8) &&
+		    strstr(T.seen_body[i], "files.example"))
+			fail_msg("tenant 2's event %s shows tenant 1's url", T.seen_topic[i]);
+}
+
 /* Schedules an http update with nothing in its way: its id, the start command's id (*at: where
  * the commands read so far end). */
 static json_int_t scheduled_and_started(json_int_t *start_cmd, size_t *at)
@@ -252,6 +307,7 @@ static json_int_t scheduled_and_started(json_int_t *start_cmd, size_t *at)
 	assert_null(json_object_get(c, "package"));
 	json_decref(c);
 	json_decref(wait_state(id, "sent"));
+	other_sees(id);
 	/* Seen by the other tenant that uses the gateway, not acted on by it. */
 	assert_int_equal(action(T.other, id, "pause", &j), 409);
 	assert_string_equal(str(json_object_get(j, "error"), "code"), "not_owner");
@@ -438,6 +494,74 @@ static void test_postponed_and_windows(void **state)
 	c = wait_msg("/command/sessions", "\"windows\":[]", 10000, NULL);
 	assert_non_null(c);
 	json_decref(c);
+}
+
+/* The number sql answers (its first column), -1 on failure. */
+static long long sql_num(const char *sql)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, sql);
+	long long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+	                      ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+	                      : -1;
+
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+#define N_FAKE_GW 40
+
+/* The statements fuotad ran in this database for the gateways' session windows, as
+ * pg_stat_statements counts them: those naming sessions_sent (the windows last published), the
+ * jobs that count on one gateway, and the list of gateways with a fuota-gw. */
+static long long window_statements(void)
+{
+	return sql_num(
+	        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT "
+	        "oid FROM pg_database WHERE datname = current_database()) AND query NOT "
+	        "LIKE '%pg_stat_statements%' AND (query LIKE '%sessions_sent%' OR query "
+	        "LIKE '%ANY(e.gateways)%' OR query LIKE '%FROM gateway_modem WHERE "
+	        "topic_prefix IS NOT NULL%')");
+}
+
+/* command/sessions for every gateway every 5 s costs one statement, not one or two per gateway:
+ * 41 gateways with a fuota-gw, two rounds of windows, a handful of statements. */
+static void test_sessions_statements(void **state)
+{
+	char sql[256];
+	long long before, after;
+
+	(void)state;
+	sql_ok("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+	for (int i = 0; i < N_FAKE_GW; i++) {
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO gateway_modem (gateway_id, state, received_ms, topic_prefix) "
+		         "VALUES ('c2%06x%08x', '{}', 1700000000000, 'itest-gwu')",
+		         (unsigned)getpid() & 0xffffffu, (unsigned)i);
+		sql_ok(sql);
+	}
+	/* Each told its (empty) windows once. */
+	for (int i = 0; i < 150 && sql_rows("SELECT 1 FROM gateway_modem WHERE sessions_sent IS "
+	                                    "NULL") > 0;
+	     i++)
+		sleep_ms(100);
+	assert_int_equal(sql_rows("SELECT 1 FROM gateway_modem WHERE sessions_sent IS NULL"), 0);
+	before = window_statements();
+	assert_true(before >= 0);
+	sleep_ms(10500); /* two rounds, or three */
+	after = window_statements();
+	printf("# command/sessions for %d gateways: %lld statements in 10.5 s\n", N_FAKE_GW + 1,
+	       after - before);
+	assert_in_range(after - before, 1, 4);
+	sql_ok("DELETE FROM gateway_modem WHERE topic_prefix = 'itest-gwu'");
+	for (int i = 0; i < N_FAKE_GW; i++) { /* their retained windows cleared */
+		char topic[96];
+
+		snprintf(topic, sizeof(topic), "itest-gwu/gateway/c2%06x%08x/command/sessions",
+		         (unsigned)getpid() & 0xffffffu, (unsigned)i);
+		assert_int_equal(mqtt_publish(T.mqtt, topic, "", 0, 1 | MQTT_RETAIN), FUOTA_OK);
+	}
 }
 
 static void test_gateway_own_update(void **state)
@@ -643,6 +767,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_update_steps),
 	        cmocka_unit_test(test_start_at_limits),
 	        cmocka_unit_test(test_postponed_and_windows),
+	        cmocka_unit_test(test_sessions_statements),
 	        cmocka_unit_test(test_gateway_own_update),
 	        cmocka_unit_test(test_silent_gateway),
 	};

@@ -310,6 +310,17 @@ static void test_target_version(void **state)
 	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
 	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
 	json_decref(j);
+	/* A reboot_at already past: refused by create and plan, naming the field (the devices
+	 * would only be rebooted at once). */
+	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000002\"],\"target_version\":65538,"
+	         "\"reboot_at\":\"2020-01-31T03:00:00Z\"");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_string_equal(err(j, "field"), "reboot_at");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 400);
+	assert_string_equal(err(j, "field"), "reboot_at");
+	json_decref(j);
 	/* Out of 32 bits: refused, naming the field. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\"],\"target_version\":4294967296");

@@ -171,6 +171,16 @@ static void test_cfg_enum_load(void **state)
 	assert_int_equal(c.mqtt_gw_encoding, CFG_ENC_PROTOBUF);
 	assert_int_equal(c.engine_adaptive_mode, CFG_ADAPTIVE_ROUNDS);
 	assert_int_equal(c.engine_class_c_timing, CFG_CLASS_C_IMMEDIATELY);
+	/* A kept multicast group's maximum age: 30 days, a minute to a year. */
+	assert_int_equal(c.engine_keep_group_max_age_s, 2592000);
+	setenv("FUOTA_ENGINE_KEEP_GROUP_MAX_AGE_S", "86400", 1);
+	assert_int_equal(cfg_load(&c, NULL, err, sizeof(err)), FUOTA_OK);
+	unsetenv("FUOTA_ENGINE_KEEP_GROUP_MAX_AGE_S");
+	assert_int_equal(c.engine_keep_group_max_age_s, 86400);
+	assert_refused(NULL, "FUOTA_ENGINE_KEEP_GROUP_MAX_AGE_S", "59", "keep_group_max_age_s");
+	assert_refused(NULL, "FUOTA_ENGINE_KEEP_GROUP_MAX_AGE_S", "31536001",
+	               "keep_group_max_age_s");
+	assert_refused(NULL, "FUOTA_ENGINE_KEEP_GROUP_MAX_AGE_S", "30d", "keep_group_max_age_s");
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	setenv("FUOTA_ENGINE_ADAPTIVE_MODE", "stream", 1);
 	setenv("FUOTA_MQTT_GATEWAY_ENCODING", "json", 1);

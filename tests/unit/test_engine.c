@@ -140,6 +140,17 @@ static void test_reboot_steps(void **state)
 	assert_false(by_time);
 	assert_int_equal(engine_reboot_countdown_s(0, 30, 10000, &by_time), 30);
 	assert_false(by_time);
+	/* reboot_at passed (at or before now) while the job ran: late, the reboot as soon as
+	 * possible and said so; ahead, or no reboot_at (a countdown job), not late. */
+	assert_true(engine_reboot_late(10000, 10000));
+	assert_true(engine_reboot_late(10000, 70000));
+	assert_false(engine_reboot_late(10000, 9999));
+	assert_false(engine_reboot_late(0, 10000));
+	assert_false(engine_reboot_late(-1, 10000));
+	for (int64_t now = 9998; now <= 10002; now++) {
+		engine_reboot_countdown_s(10000, 0, now, &by_time);
+		assert_true(by_time != engine_reboot_late(10000, now)); /* one or the other */
+	}
 }
 
 static void test_timeout(void **state)

@@ -37,6 +37,26 @@ static void test_attempts(void **state)
 	assert_int_equal(p.unicast_attempts, 7);
 }
 
+/* reboot_at at creation: none or ahead is taken; now or earlier is a 400 on the field. */
+static void test_reboot_at(void **state)
+{
+	struct api_error e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(job_reboot_at_check(0, 1700000000000, &e), FUOTA_OK);
+	assert_int_equal(job_reboot_at_check(1700000000001, 1700000000000, &e), FUOTA_OK);
+	assert_int_equal(e.status, 0);
+	assert_int_equal(job_reboot_at_check(1700000000000, 1700000000000, &e),
+	                 FUOTA_ERR_INVALID_ARG);
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.field, "reboot_at");
+	assert_non_null(strstr(e.message, "in the past"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(job_reboot_at_check(1000, 1700000000000, &e), FUOTA_ERR_INVALID_ARG);
+	assert_string_equal(e.field, "reboot_at");
+}
+
 static void test_region(void **state)
 {
 	static const char *const one[] = {"eu868"};
@@ -181,7 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_attempts),     cmocka_unit_test(test_region),
 	        cmocka_unit_test(test_periodicity),  cmocka_unit_test(test_plan_class_b),
-	        cmocka_unit_test(test_plan_class_c),
+	        cmocka_unit_test(test_plan_class_c), cmocka_unit_test(test_reboot_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,6 +79,25 @@ static void test_fall_back(void **state)
 	assert_false(mc_reuse_fall_back(false, true));
 }
 
+/* A kept group is trusted for max_age_s after it was kept (default 30 days): the cutoff a record
+ * must be after; exactly max_age_s old has expired. */
+static void test_kept_after(void **state)
+{
+	const int64_t now = INT64_C(1800000000000);
+	int64_t after;
+
+	(void)state;
+	after = mc_reuse_kept_after_ms(now, 3600);
+	assert_int_equal(after, now - 3600000);
+	assert_true(now - 3599999 > after);  /* kept just under an hour ago: still held */
+	assert_false(now - 3600000 > after); /* an hour ago: expired */
+	assert_int_equal(mc_reuse_kept_after_ms(now, 0), now - INT64_C(30) * 86400 * 1000);
+	assert_int_equal(mc_reuse_kept_after_ms(now, MC_REUSE_MAX_AGE_S),
+	                 mc_reuse_kept_after_ms(now, 0));
+	/* The largest age the configuration takes (365 days) does not overflow. */
+	assert_int_equal(mc_reuse_kept_after_ms(now, 31536000), now - INT64_C(31536000000));
+}
+
 static void test_frames_saved(void **state)
 {
 	(void)state;
@@ -92,7 +111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pick),         cmocka_unit_test(test_device),
 	        cmocka_unit_test(test_min_fcnt),     cmocka_unit_test(test_fall_back),
-	        cmocka_unit_test(test_frames_saved),
+	        cmocka_unit_test(test_frames_saved), cmocka_unit_test(test_kept_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

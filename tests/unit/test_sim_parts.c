@@ -430,6 +430,11 @@ static void test_zero_descriptor_is_whole_image(void **state)
 	assert_int_equal(r.parts_received, 0);
 	assert_int_equal(r.counts.images, 1);
 	assert_int_equal(r.n_failures, 0);
+	/* A new image in parts: what the report said of the whole image is gone. */
+	assert_int_equal(setup_part(&t, 0, 2), 0x80);
+	r = report(&t);
+	assert_false(r.verified || r.sha_checked || r.mic_checked);
+	assert_int_equal(r.parts_expected, NPARTS);
 	rig_free(&t);
 }
 
@@ -459,6 +464,31 @@ static void test_parts_memory(void **state)
 	rig_free(&t);
 }
 
+/* The last part set up again with fewer fragments (the same P, F and S) cuts the store: a
+ * session still open for the old last part fails on its next flash access instead of writing
+ * past the store. */
+static void test_last_part_cut(void **state)
+{
+	(void)state;
+	struct rig t;
+	rig_init(&t, 1, 0);
+	struct session last = part_of(&t, 2), shorter = last;
+	uint8_t desc[4];
+	part_desc(2, desc);
+	assert_int_equal(setup(&t, &last, 0, desc, 0), 0x00);
+	shorter.m = LAST_M - 3;
+	shorter.padding = 0;
+	shorter.image_len = shorter.m * FS;
+	assert_int_equal(setup(&t, &shorter, 1, desc, 0), 0x40);
+	send_part(&t, &last, 0, 0, 0);
+	struct sim_dev_report r = report(&t);
+	assert_true(has_failure(&r, "flash access error"));
+	assert_int_equal(r.parts_received, 0);
+	send_part(&t, &shorter, 1, 0, 0);
+	assert_int_equal(report(&t).parts_received, 1);
+	rig_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +499,7 @@ int main(void)
 	        cmocka_unit_test(test_wrong_descriptor),
 	        cmocka_unit_test(test_zero_descriptor_is_whole_image),
 	        cmocka_unit_test(test_parts_memory),
+	        cmocka_unit_test(test_last_part_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

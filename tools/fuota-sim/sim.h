@@ -35,6 +35,14 @@ struct sim_mb_spec {
 	size_t n_idx;
 };
 
+/* A TS006 firmware version given on the command line (--fw-version, --image-fw-version): for
+ * every device, or for listed device indices. */
+struct sim_fw_spec {
+	uint32_t version;
+	uint32_t idx[64]; /* device indices; none: every device */
+	size_t n_idx;
+};
+
 /* How the simulated gateways encode their MQTT messages (--gw-encoding). */
 enum sim_gw_encoding {
 	SIM_GW_PROTOBUF = 0,
@@ -74,6 +82,11 @@ struct sim_opts {
 	enum frag_seed v2_seed;
 	struct sim_mb_spec mb[16];
 	size_t n_mb;
+	struct sim_fw_spec fw[8]; /* --fw-version: the firmware the devices run (the last that
+	                           * names a device wins) */
+	size_t n_fw;
+	struct sim_fw_spec image_fw[8]; /* --image-fw-version: the firmware they reboot into */
+	size_t n_image_fw;
 	bool has_sha256;
 	uint8_t sha256[32];
 	double gw_duty_pct; /* < 0: the region's sub-band; 0: none; else this percentage */
@@ -195,7 +208,7 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o);
 int sim_fleet_build(struct sim *s, int64_t now_ms);
 void sim_fleet_free(struct sim *s);
 /* The fleet as JSON: {"devices": [REST device objects], "sim": [{dev_eui, index, misbehave,
- * loss}]}. Returns a malloc'd string or NULL. */
+ * loss, gateways, fw_version, image_fw_version}]}. Returns a malloc'd string or NULL. */
 char *sim_fleet_json(const struct sim *s);
 /* ["silent", "wrong-key", ...] for SIM_MB_* flags (a new reference). */
 json_t *sim_misbehave_json(uint32_t flags);

@@ -364,7 +364,8 @@ int64_t sim_dev_next_uplink_ms(const struct sim_dev *d);
  * answer or a FragDataBlockReceivedReq is still to be sent. Otherwise when
  *  - the server ended its part: it deleted a session or group the device had set up and nothing
  *    set up is left (fuotad's cleanup sends FragSessionDeleteReq, then McGroupDeleteReq, to v1
- *    and v2 devices alike), or
+ *    and v2 devices alike), unless an image in parts still misses parts (the server may set
+ *    up the next part: then only after the done grace, below), or
  *  - its part is over and the server has been quiet since: every multicast session it accepted
  *    has closed, or it failed (or is silent) with no session open or to come, or the server
  *    deleted part of what it had set up; and no FUOTA downlink, failure or session end for the

@@ -17,10 +17,18 @@ static uint8_t *slot(struct sim_flash *f)
 	return f->store ? f->store->bytes + f->off : f->bytes;
 }
 
+/* Whether [offset, offset + len) lies in the slot, and in the store for a part: a store cut to
+ * another last part's size leaves a session of the old one outside it (its access fails). */
+static bool in_slot(const struct sim_flash *f, uint32_t offset, uint32_t len)
+{
+	size_t end = (size_t)offset + len;
+	return end <= f->len && (!f->store || f->off + end <= f->store->cap);
+}
+
 static int flash_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
 {
 	struct sim_flash *f = ctx;
-	if ((size_t)offset + len > f->len)
+	if (!in_slot(f, offset, len))
 		return -1;
 	memcpy(buf, slot(f) + offset, len);
 	return 0;
@@ -30,13 +38,13 @@ static int flash_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
 static const uint8_t *flash_map(void *ctx, uint32_t offset, uint32_t len)
 {
 	struct sim_flash *f = ctx;
-	return (size_t)offset + len <= f->len ? slot(f) + offset : NULL;
+	return in_slot(f, offset, len) ? slot(f) + offset : NULL;
 }
 
 static int flash_write(void *ctx, uint32_t offset, const uint8_t *buf, uint32_t len)
 {
 	struct sim_flash *f = ctx;
-	if ((size_t)offset + len > f->len)
+	if (!in_slot(f, offset, len))
 		return -1;
 	memcpy(slot(f) + offset, buf, len);
 	return 0;

@@ -122,6 +122,9 @@ static int image_for(struct sim_dev *d, const struct frag_part *p, uint32_t frag
 		d->img->count = p->count;
 		d->img->full_frags = p->full_frags;
 		d->img->frag_size = frag_size;
+		/* what the report says of the image is of this one from now on */
+		d->rep.sha_checked = d->rep.sha_ok = false;
+		d->rep.mic_checked = d->rep.mic_ok = false;
 	}
 	struct sim_image *img = d->img;
 	if (cap != img->cap) {
@@ -215,8 +218,9 @@ void sim_part_done(struct sim_dev *d, int64_t now_ms, struct sim_frag *s)
 	free(s->mem);
 	s->mem = NULL;
 	s->mem_len = 0;
-	if (frag_lean_state(&s->dec) != FRAG_DEC_DONE || !d->img)
-		return;
+	if (frag_lean_state(&s->dec) != FRAG_DEC_DONE || !d->img ||
+	    s->flash->off + s->flash->len > d->img->cap)
+		return; /* not rebuilt, or its place was cut by another last part */
 	unsigned k = s->part.index;
 	bool ok = true;
 	d->rep.counts.parts++;

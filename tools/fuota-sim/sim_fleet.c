@@ -1,5 +1,7 @@
 /* The simulated fleet: devices and gateways drawn from the seed, and the fleet JSON that a script
- * posts to fuotad's REST API (POST /api/v1/devices takes each element of "devices" as it is). */
+ * posts to fuotad's REST API (POST /api/v1/devices takes each element of "devices" as it is);
+ * its "sim" entries add what only the simulator knows (misbehaviour, loss, gateways, the TS006
+ * firmware versions fw_version and image_fw_version). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,21 @@ static uint32_t pick_misbehaviour(const struct sim_opts *o, uint32_t i, uint64_t
 				flags |= m->flag;
 	}
 	return flags;
+}
+
+/* The version --fw-version / --image-fw-version give device i: the last spec that names it (or
+ * names no device, so every one), else 0. */
+static uint32_t fw_for(const struct sim_fw_spec *specs, size_t n, uint32_t i)
+{
+	uint32_t v = 0;
+	for (size_t k = 0; k < n; k++) {
+		bool hit = specs[k].n_idx == 0;
+		for (size_t j = 0; j < specs[k].n_idx; j++)
+			hit |= specs[k].idx[j] == i;
+		if (hit)
+			v = specs[k].version;
+	}
+	return v;
 }
 
 static int gw_add_dev(struct sim_gw *g, uint32_t dev)
@@ -135,6 +152,8 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		c.drift_ppm = (int32_t)drift;
 		c.misbehave = n->misbehave & ~SIM_MB_WRONG_KEY;
 		c.late_s = o->late_s;
+		c.fw_version = fw_for(o->fw, o->n_fw, i);
+		c.image_fw_version = fw_for(o->image_fw, o->n_image_fw, i);
 		c.resync_s = o->resync_s;
 		c.has_expected_sha256 = o->has_sha256;
 		memcpy(c.expected_sha256, o->sha256, 32);
@@ -222,10 +241,12 @@ char *sim_fleet_json(const struct sim *s)
 		json_t *gl = json_array();
 		for (size_t k = 0; k < n->n_gws; k++)
 			json_array_append_new(gl, json_string(s->gws[n->gws[k]].id));
-		json_array_append_new(sims, json_pack("{s:s, s:I, s:o, s:f, s:o}", "dev_eui",
-		                                      n->eui, "index", (json_int_t)i, "misbehave",
-		                                      sim_misbehave_json(n->misbehave), "loss",
-		                                      n->loss, "gateways", gl));
+		json_array_append_new(sims, json_pack("{s:s, s:I, s:o, s:f, s:o, s:I, s:I}",
+		                                      "dev_eui", n->eui, "index", (json_int_t)i,
+		                                      "misbehave", sim_misbehave_json(n->misbehave),
+		                                      "loss", n->loss, "gateways", gl, "fw_version",
+		                                      (json_int_t)c->fw_version, "image_fw_version",
+		                                      (json_int_t)c->image_fw_version));
 	}
 	for (uint32_t g = 0; g < s->n_gws; g++)
 		json_array_append_new(gws, json_pack("{s:s, s:b, s:s}", "gateway_id", s->gws[g].id,

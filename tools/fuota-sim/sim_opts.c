@@ -61,6 +61,13 @@ static void usage(FILE *f)
 	        "                          devices with that \"stack\"; ts006 (answers TS006\n"
 	        "                          DevUpgradeImageReq, registered with packages.ts006)\n"
 	        "  --late S                delay of 'late' answers (60)\n"
+	        "  --fw-version V[@I,J,...]  TS006: the firmware version devices with ts006\n"
+	        "                          report in DevVersionAns (a 32-bit number, decimal or\n"
+	        "                          0x hex; 0), for every device or the listed indices\n"
+	        "                          (repeatable, the last naming a device wins)\n"
+	        "  --image-fw-version V[@I,J,...]  TS006: the version of the image they receive;\n"
+	        "                          a device that verified it runs it after its DevReboot\n"
+	        "                          countdown or time (0: it boots its old firmware)\n"
 	        "  --image FILE            the original image: devices check their rebuilt "
 	        "image's\n"
 	        "  --image-sha256 HEX      SHA-256 against it\n"
@@ -126,6 +133,50 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
+/* "3,7,12": device indices into idx (at most max); -1 for anything else or none. */
+static int parse_indices(const char *spec, uint32_t *idx, size_t max, size_t *n)
+{
+	char *copy = strdup(spec);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	*n = 0;
+	for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+		if (*n == max || parse_u64(tok, 10, &v) != 0 || v > UINT32_MAX) {
+			rc = -1;
+			break;
+		}
+		idx[(*n)++] = (uint32_t)v;
+	}
+	free(copy);
+	return rc != 0 || *n == 0 ? -1 : 0;
+}
+
+/* "V" or "V@I,J,...": a TS006 firmware version (decimal or 0x hex, 32 bits) for every device or
+ * for the listed ones, appended to specs (at most max). */
+static int parse_fw(const char *arg, struct sim_fw_spec *specs, size_t max, size_t *n)
+{
+	char num[32];
+	size_t len = strcspn(arg, "@");
+	uint64_t v;
+	if (*n == max || len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	struct sim_fw_spec *f = &specs[*n];
+	memset(f, 0, sizeof(*f));
+	if (parse_u64(num, 0, &v) != 0 || v > UINT32_MAX)
+		return -1;
+	f->version = (uint32_t)v;
+	if (arg[len] == '@' &&
+	    parse_indices(arg + len + 1, f->idx, sizeof(f->idx) / sizeof(f->idx[0]), &f->n_idx))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
 static int parse_misbehave(const char *arg, struct sim_opts *o)
 {
 	static const struct {
@@ -154,24 +205,8 @@ static int parse_misbehave(const char *arg, struct sim_opts *o)
 	if (arg[klen] == '=') {
 		if (parse_double(spec, 0, 1, &m->fraction) != 0)
 			return -1;
-	} else {
-		char *copy = strdup(spec);
-		if (!copy)
-			return -1;
-		int rc = 0;
-		for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
-			uint64_t v;
-			if (m->n_idx == sizeof(m->idx) / sizeof(m->idx[0]) ||
-			    parse_u64(tok, 10, &v) != 0 || v > UINT32_MAX) {
-				rc = -1;
-				break;
-			}
-			m->idx[m->n_idx++] = (uint32_t)v;
-		}
-		free(copy);
-		if (rc != 0 || m->n_idx == 0)
-			return -1;
+	} else if (parse_indices(spec, m->idx, sizeof(m->idx) / sizeof(m->idx[0]), &m->n_idx)) {
+		return -1;
 	}
 	o->n_mb++;
 	return 0;
@@ -209,6 +244,8 @@ enum {
 	O_V2_SEED,
 	O_MISBEHAVE,
 	O_LATE,
+	O_FW,
+	O_IMAGE_FW,
 	O_IMAGE,
 	O_IMAGE_SHA,
 	O_DUTY,
@@ -255,6 +292,8 @@ static const struct option longopts[] = {
         {"v2-seed", required_argument, NULL, O_V2_SEED},
         {"misbehave", required_argument, NULL, O_MISBEHAVE},
         {"late", required_argument, NULL, O_LATE},
+        {"fw-version", required_argument, NULL, O_FW},
+        {"image-fw-version", required_argument, NULL, O_IMAGE_FW},
         {"image", required_argument, NULL, O_IMAGE},
         {"image-sha256", required_argument, NULL, O_IMAGE_SHA},
         {"gw-duty-cycle", required_argument, NULL, O_DUTY},
@@ -450,6 +489,15 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
 			if (parse_u64(a, 10, &u) || u > 86400)
 				bad = "--late";
 			o->late_s = (uint32_t)u;
+			break;
+		case O_FW:
+			if (parse_fw(a, o->fw, sizeof(o->fw) / sizeof(o->fw[0]), &o->n_fw))
+				bad = "--fw-version (V or V@I,J,...; at most 8)";
+			break;
+		case O_IMAGE_FW:
+			if (parse_fw(a, o->image_fw, sizeof(o->image_fw) / sizeof(o->image_fw[0]),
+			             &o->n_image_fw))
+				bad = "--image-fw-version (V or V@I,J,...; at most 8)";
 			break;
 		case O_IMAGE:
 			if (read_image_sha(a, o->sha256))

@@ -11,6 +11,11 @@
  *   time and every draw is a 23-bit window of it), the modulus is a constant per code (reciprocal
  *   multiplication instead of a division), and the seeds above 2^23 whose carries reach past bit 22
  *   run the exact scalar prbs23 until x drops below 2^23;
+ * - shared cycle: v1 rows of an M that is not a power of two, seeds below 2^23, are floor(M / 2)
+ *   consecutive windows of the one LFSR cycle (2^23 - 1 states); when a range's rows cover the
+ *   cycle at least once over (workload b of the bench: 2,185 rows of 10,923 draws, 2.8 times),
+ *   the rows are found on the cycle, each 2,048-window block any row spans whole is drawn once and
+ *   packed, and a row is the OR of its blocks plus the draws at its two ends;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
  *   fragments, so a row costs M / 8 table XORs instead of M / 2 fragment XORs, built and used one
  *   cache-sized block of groups at a time for every row of a range;

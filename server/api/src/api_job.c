@@ -212,6 +212,25 @@ static bool job_part_limit(struct api_call *c, struct job_input *in)
 	return true;
 }
 
+/* api_decode_job, then what needs the time: a reboot_at already past is refused
+ * (job_reboot_at_check). False after replying 400. */
+static bool decode_job(struct api_call *c, json_t *obj, bool firmware_required, bool create,
+                       struct job_params *p)
+{
+	struct api_error e;
+	int64_t reboot_at_ms = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (api_decode_job(obj, firmware_required, create, p, &e) == FUOTA_OK &&
+	    (!p->reboot_at[0] || api_rfc3339_ms(p->reboot_at, &reboot_at_ms) == FUOTA_OK) &&
+	    job_reboot_at_check(reboot_at_ms, api_wall_ms(), &e) == FUOTA_OK)
+		return true;
+	if (!e.status) /* checked by api_decode_job already: not reached */
+		api_error_field(&e, "reboot_at", "reboot_at must be an RFC 3339 time");
+	api_reply_error(c, &e);
+	return false;
+}
+
 static bool job_input(struct api_call *c, bool create, struct job_input *in)
 {
 	struct api_error e;
@@ -245,10 +264,8 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		fw_size = json_integer_value(fs);
 		json_object_del(obj, "firmware_size");
 	}
-	if (api_decode_job(obj, !in->file && fw_size < 0, create, &in->p, &e) != FUOTA_OK) {
-		api_reply_error(c, &e);
+	if (!decode_job(c, obj, !in->file && fw_size < 0, create, &in->p))
 		goto out;
-	}
 	job_defaults_fields(&in->p);
 	if (!job_region(c, in))
 		goto out;

@@ -103,6 +103,7 @@ static const struct cfg_item cfg_items[] = {
         UINT("engine", "adaptive_step_percent", engine_adaptive_step, 1, 100),
         UINT("engine", "adaptive_wait_s", engine_adaptive_wait_s, 0, 3600),
         ENUM("engine", "class_c_timing", engine_class_c_timing, class_c_timings),
+        UINT("engine", "keep_group_max_age_s", engine_keep_group_max_age_s, 60, 31536000),
         STR("engine", "instance_id", engine_instance_id),
         STR("security", "master_key", master_key_hex),
         STR("security", "master_key_file", master_key_file),
@@ -141,6 +142,7 @@ void cfg_defaults(struct cfg *c)
 	c->engine_adaptive_mode = CFG_ADAPTIVE_ROUNDS;
 	c->engine_adaptive_loss = 10;
 	c->engine_adaptive_step = 3;
+	c->engine_keep_group_max_age_s = 30u * 86400;
 }
 
 /* on | off, as the README writes it; false / true, no / yes and 0 / 1 as other INI files do. */

@@ -49,6 +49,7 @@ void engine_cfg_defaults(struct engine_cfg *c)
 	c->adaptive_loss_percent = 10;
 	c->adaptive_step_percent = 3;
 	c->max_jobs_per_tick = 32;
+	c->keep_group_max_age_s = MC_REUSE_MAX_AGE_S;
 }
 
 int engine_create(struct store *store, const struct engine_cfg *cfg, engine_clock_unix_ms_fn clock,

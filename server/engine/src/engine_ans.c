@@ -193,7 +193,7 @@ static int on_session_ans(struct engine *e, const struct seng_job *j, struct sen
 static int on_setup_ans(struct engine *e, struct seng_dev *d, int64_t now_ms)
 {
 	struct seng_dev_update up;
-	int rc = seng_mc_keep(e->store, d->dev_eui, 0);
+	int rc = seng_mc_keep(e->store, d->dev_eui, 0, 0);
 
 	if (rc != FUOTA_OK)
 		return rc;
@@ -246,7 +246,7 @@ int engine_ans_mc(struct engine *e, const struct seng_job *j, struct seng_dev *d
 		case MC_CID_GROUP_DELETE:
 			rc = engine_dev_cleanup_ans(e, d, 2, cmd.u.delete_ans.group_id == 0);
 			if (rc == FUOTA_OK && cmd.u.delete_ans.group_id == 0)
-				rc = seng_mc_keep(e->store, d->dev_eui, 0);
+				rc = seng_mc_keep(e->store, d->dev_eui, 0, 0);
 			break;
 		default: break;
 		}

@@ -444,7 +444,7 @@ void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 	               sizeof(frag_del));
 	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
 	/* It held the group the job reused: not any more (its answer is not waited for). */
-	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0) != FUOTA_OK)
+	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0, 0) != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "job %lld device %s: its kept multicast group not forgotten",
 		        (long long)d->job_id, d->dev_eui);
 }

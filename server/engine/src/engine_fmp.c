@@ -80,15 +80,28 @@ static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct s
 	uint32_t left = a->u.countdown & 0xFFFFFFu;
 	int64_t boot_ms = (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
 	struct seng_dev_update u;
-	char la[160];
+	char la[224];
 
 	if (left == FMP_COUNTDOWN_CANCEL)
 		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
 		                       "DevRebootCountdownAns: the device cancelled the reboot");
+	/* A countdown in a job with reboot_at: the time had passed when the device was ready
+	 * (engine_reboot_late): said in its answer and as a job event. */
+	if (engine_reboot_late(j->reboot_at_ms, now_ms))
+		engine_job_event(e, j, "reboot_late",
+		                 json_pack("{s:s, s:I, s:s}", "dev_eui", d->dev_eui, "countdown_s",
+		                           (json_int_t)left, "detail",
+		                           "reboot_at had passed when the device had the image: "
+		                           "told to reboot as soon as possible"),
+		                 true);
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"DevRebootCountdownAns\",\"countdown_s\":%u,"
-	         "\"judged\":\"reboots in %u s, then asked its version\"}",
-	         left, left);
+	         "\"judged\":\"%sreboots in %u s, then asked its version\"}",
+	         left,
+	         engine_reboot_late(j->reboot_at_ms, now_ms)
+	                 ? "reboot_at had passed when the device had the image: "
+	                 : "",
+	         left);
 	seng_dev_update_init(&u);
 	u.last_answer = la;
 	return engine_dev_enter(e, d, ENGINE_STEP_REBOOT, ENGINE_STEP_FW_CHECK,
@@ -108,8 +121,13 @@ static int on_time_ans(struct engine *e, const struct seng_job *j, struct seng_d
 
 	if (a->u.reboot_time == 0)
 		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
-		                       "DevRebootTimeAns: 0, no reboot scheduled (the time has "
-		                       "passed for the device or its clock is not synchronised)");
+		                       engine_reboot_late(j->reboot_at_ms, now_ms)
+		                               ? "DevRebootTimeAns: 0, no reboot scheduled "
+		                                 "(reboot_at had passed when the request reached "
+		                                 "the device)"
+		                               : "DevRebootTimeAns: 0, no reboot scheduled (the "
+		                                 "time has passed for the device or its clock is "
+		                                 "not synchronised)");
 	if (a->u.reboot_time == FMP_REBOOT_TIME_CANCEL)
 		return engine_dev_fail(e, d, ENGINE_STEP_REBOOT,
 		                       "DevRebootTimeAns: the device cancelled the reboot");

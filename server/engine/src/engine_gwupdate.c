@@ -255,6 +255,20 @@ static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_
 }
 
 /* The sessions of the jobs that count on gw at now_ms: *ss malloc'd, *n. */
+/* The policy's sessions of jobs[0..n) at now_ms into *ss (malloc'd). */
+static int sessions_of(const struct store_gw_job *jobs, size_t n, int64_t now_ms,
+                       struct modem_session **ss)
+{
+	*ss = calloc(n + 1, sizeof(**ss));
+	if (!*ss)
+		return FUOTA_ERR_NO_MEMORY;
+	for (size_t i = 0; i < n; i++)
+		policy_modem_job_session(jobs[i].job_id, jobs[i].session_start_ms,
+		                         jobs[i].start_at_ms, jobs[i].timeout_s,
+		                         jobs[i].mc_class == 'B', now_ms, &(*ss)[i]);
+	return FUOTA_OK;
+}
+
 static int gw_sessions(struct store *s, const char *gw, int64_t now_ms, struct modem_session **ss,
                        size_t *n)
 {
@@ -262,15 +276,8 @@ static int gw_sessions(struct store *s, const char *gw, int64_t now_ms, struct m
 	int rc = seng_gateway_jobs(s, gw, &jobs, n);
 
 	*ss = NULL;
-	if (rc != FUOTA_OK)
-		return rc;
-	*ss = calloc(*n + 1, sizeof(**ss));
-	if (!*ss)
-		rc = FUOTA_ERR_NO_MEMORY;
-	for (size_t i = 0; *ss && i < *n; i++)
-		policy_modem_job_session(jobs[i].job_id, jobs[i].session_start_ms,
-		                         jobs[i].start_at_ms, jobs[i].timeout_s,
-		                         jobs[i].mc_class == 'B', now_ms, &(*ss)[i]);
+	if (rc == FUOTA_OK)
+		rc = sessions_of(jobs, *n, now_ms, ss);
 	free(jobs);
 	return rc;
 }
@@ -317,21 +324,21 @@ static void start_due(struct engine_gwmodem *g, struct store *s, const struct se
 	}
 }
 
-/* {"guardS":120,"windows":[...]} of gw's sessions; NULL on failure. */
-static char *sessions_json(struct store *s, const char *gw, int64_t now_ms)
+/* {"guardS":120,"windows":[...]} of gateway g's sessions; NULL on failure. */
+static char *sessions_json(const struct seng_gw_sessions *g, int64_t now_ms)
 {
 	struct modem_session *ss = NULL;
 	struct modem_gw_window *w = NULL;
 	json_t *arr = json_array(), *j;
 	char *text = NULL;
-	size_t n = 0, k;
+	size_t k;
 
-	if (!arr || gw_sessions(s, gw, now_ms, &ss, &n) != FUOTA_OK)
+	if (!arr || sessions_of(g->jobs, g->n_jobs, now_ms, &ss) != FUOTA_OK)
 		goto out;
-	w = calloc(n + 1, sizeof(*w));
+	w = calloc(g->n_jobs + 1, sizeof(*w));
 	if (!w)
 		goto out;
-	k = policy_modem_windows(ss, n, now_ms, w);
+	k = policy_modem_windows(ss, g->n_jobs, now_ms, w);
 	for (size_t i = 0; i < k; i++) {
 		char job[24];
 
@@ -350,37 +357,45 @@ out:
 	return text;
 }
 
-/* Every fuota-gw's session windows, published when they changed since the last publish. */
+/* Gateway g's windows text, published when it differs from the last published (g->sent, read
+ * with the jobs: no statement for a gateway whose windows did not change); the mark in the
+ * database decides which instance publishes a change. */
+static void publish_windows(struct engine_gwmodem *g, struct store *s,
+                            const struct seng_gw_sessions *gw, const char *text)
+{
+	char topic[160];
+	bool change = false;
+
+	if (gw->sent && !strcmp(gw->sent, text))
+		return;
+	if (seng_modem_sessions_mark(s, gw->gw, text, &change) != FUOTA_OK || !change)
+		return;
+	snprintf(topic, sizeof(topic), "%s/gateway/%s/command/sessions", gw->prefix, gw->gw);
+	if (mqtt_publish(g->mqtt, topic, text, strlen(text), 1 | MQTT_RETAIN) != FUOTA_OK) {
+		if (seng_modem_sessions_unmark(s, gw->gw) != FUOTA_OK)
+			log_msg(LOG_LVL_WARN, "engine: gateway %s: session windows not published",
+			        gw->gw);
+	} else
+		log_msg(LOG_LVL_DEBUG, "engine: gateway %s: session windows %s", gw->gw, text);
+}
+
+/* Every fuota-gw's session windows (one statement for all gateways), published when they
+ * changed since the last publish. */
 static void publish_sessions(struct engine_gwmodem *g, struct store *s, int64_t now_ms)
 {
-	char(*ids)[17] = NULL, (*prefixes)[64] = NULL;
+	struct seng_gw_sessions *gws = NULL;
 	size_t n = 0;
 
-	if (seng_modem_gateways(s, &ids, &prefixes, &n) != FUOTA_OK)
+	if (seng_modem_sessions_all(s, &gws, &n) != FUOTA_OK)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		char topic[160], *text = sessions_json(s, ids[i], now_ms);
-		bool change = false;
+		char *text = sessions_json(&gws[i], now_ms);
 
-		if (!text || seng_modem_sessions_mark(s, ids[i], text, &change) != FUOTA_OK ||
-		    !change) {
-			free(text);
-			continue;
-		}
-		snprintf(topic, sizeof(topic), "%s/gateway/%s/command/sessions", prefixes[i],
-		         ids[i]);
-		if (mqtt_publish(g->mqtt, topic, text, strlen(text), 1 | MQTT_RETAIN) != FUOTA_OK) {
-			if (seng_modem_sessions_unmark(s, ids[i]) != FUOTA_OK)
-				log_msg(LOG_LVL_WARN,
-				        "engine: gateway %s: session windows not published",
-				        ids[i]);
-		} else
-			log_msg(LOG_LVL_DEBUG, "engine: gateway %s: session windows %s", ids[i],
-			        text);
+		if (text)
+			publish_windows(g, s, &gws[i], text);
 		free(text);
 	}
-	free(ids);
-	free(prefixes);
+	seng_gw_sessions_free(gws, n);
 }
 
 /* Updates whose fuota-gw went silent ended, so that they hold neither the modem nor the

@@ -347,6 +347,7 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	ecfg.adaptive_step_percent = c->engine_adaptive_step;
 	ecfg.adaptive_pause_ms = c->engine_adaptive_wait_s * 1000u;
 	ecfg.gps_timing = c->engine_class_c_timing == CFG_CLASS_C_GPS;
+	ecfg.keep_group_max_age_s = c->engine_keep_group_max_age_s;
 	rc = engine_cfg_parse_regions(&ecfg, c->engine_regions, c->engine_duty_cycle != 0, err,
 	                              sizeof(err));
 	if (rc != FUOTA_OK) {

@@ -142,7 +142,9 @@ static int start_reuse(struct engine *e, const struct seng_job *j, struct seng_s
 	struct mc_reuse_group *g = NULL;
 	size_t n_devs = 0, n_g = 0;
 	int64_t pick;
-	int rc = seng_mc_held(e->store, j->id, &devs, &n_devs, &g, &n_g);
+	int rc = seng_mc_held(e->store, j->id,
+	                      mc_reuse_kept_after_ms(st->now_ms, e->cfg.keep_group_max_age_s),
+	                      &devs, &n_devs, &g, &n_g);
 
 	if (rc != FUOTA_OK)
 		return rc;

@@ -210,7 +210,7 @@ bool engine_dev_keeps_group(struct engine *e, const struct seng_job *j, struct s
 	/* Only a device that verified the image keeps the group for the next job. */
 	if (!j->keep_mc_group || d->failed || j->mc_group_id <= 0)
 		return false;
-	if (seng_mc_keep(e->store, d->dev_eui, j->mc_group_id) != FUOTA_OK)
+	if (seng_mc_keep(e->store, d->dev_eui, j->mc_group_id, e->clock(e->clock_ctx)) != FUOTA_OK)
 		return false; /* not recorded: deleted as usual, a later job sets it up again */
 	u->cleanup_or |= 2;
 	d->cleanup_mask |= 2;
@@ -220,7 +220,7 @@ bool engine_dev_keeps_group(struct engine *e, const struct seng_job *j, struct s
 int engine_dev_mc_fall_back(struct engine *e, struct seng_dev *d, int64_t now_ms)
 {
 	struct seng_dev_update up;
-	int rc = seng_mc_keep(e->store, d->dev_eui, 0);
+	int rc = seng_mc_keep(e->store, d->dev_eui, 0, 0);
 
 	if (rc != FUOTA_OK)
 		return rc;

@@ -149,6 +149,11 @@ uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, i
 	return reboot_at_ms > 0 || reboot_in_s == 0 ? 1 : reboot_in_s;
 }
 
+bool engine_reboot_late(int64_t reboot_at_ms, int64_t now_ms)
+{
+	return reboot_at_ms > 0 && reboot_at_ms <= now_ms;
+}
+
 enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw)
 {
 	return fw == target ? ENGINE_STEP_DONE : ENGINE_STEP_FAILED;

@@ -16,6 +16,15 @@ void job_defaults_fields(struct job_params *p)
 		p->unicast_attempts = JOB_DEFAULT_UNICAST_ATTEMPTS;
 }
 
+int job_reboot_at_check(int64_t reboot_at_ms, int64_t now_ms, struct api_error *e)
+{
+	if (reboot_at_ms == 0 || reboot_at_ms > now_ms)
+		return FUOTA_OK;
+	return api_error_field(e, "reboot_at",
+	                       "reboot_at is in the past: give a later time (the devices reboot "
+	                       "then), or reboot_in_s");
+}
+
 int job_defaults_region(struct job_params *p, const char *const *regions, size_t n,
                         struct api_error *e)
 {

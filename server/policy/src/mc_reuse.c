@@ -12,6 +12,11 @@ static bool usable(const struct mc_reuse_group *g)
 	       g->fcnt < UINT32_MAX - MC_REUSE_FCNT_ROOM;
 }
 
+int64_t mc_reuse_kept_after_ms(int64_t now_ms, uint32_t max_age_s)
+{
+	return now_ms - (int64_t)(max_age_s ? max_age_s : MC_REUSE_MAX_AGE_S) * 1000;
+}
+
 int64_t mc_reuse_pick(const struct mc_reuse_group *g, size_t n)
 {
 	const struct mc_reuse_group *best = NULL;

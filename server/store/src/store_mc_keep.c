@@ -57,11 +57,13 @@ int store_mc_reuse_start(PGconn *c, const struct seng_start *st, const char *con
 	return rc;
 }
 
-/* The devices of job $1 that hold a group of the job's tenant, with the group. */
+/* The devices of job $1 that hold a group of the job's tenant, kept after $2 (Unix ms,
+ * mc_reuse_kept_after_ms: older records, or ones of no known time, have expired), with the
+ * group. */
 #define HELD_FROM                                                                         \
 	"FROM job_device jd JOIN engine_device ed ON ed.dev_eui = jd.dev_eui "            \
 	"JOIN multicast_group g ON g.id = ed.mc_group_id AND g.tenant_id = jd.tenant_id " \
-	"WHERE jd.job_id = $1 "
+	"WHERE jd.job_id = $1 AND ed.mc_kept_ms > $2::bigint "
 static const char HELD_DEVS_SQL[] = "SELECT jd.dev_eui, g.id " HELD_FROM "ORDER BY jd.dev_eui";
 static const char HELD_GROUPS_SQL[] =
         "SELECT g.id, count(*), " MC_BUSY_SQL ", g.key_job_id IS NOT NULL, g.fcnt " HELD_FROM
@@ -70,7 +72,7 @@ static const char HELD_GROUPS_SQL[] =
 static int held_devs(PGconn *c, const char *const *v, struct seng_mc_held **devs, size_t *n)
 {
 	PGresult *r = NULL;
-	int rc = store_run(c, HELD_DEVS_SQL, 1, v, &r);
+	int rc = store_run(c, HELD_DEVS_SQL, 2, v, &r);
 
 	if (rc == FUOTA_OK && PQntuples(r) > 0) {
 		*devs = calloc((size_t)PQntuples(r), sizeof(**devs));
@@ -89,7 +91,7 @@ static int held_devs(PGconn *c, const char *const *v, struct seng_mc_held **devs
 static int held_groups(PGconn *c, const char *const *v, struct mc_reuse_group **groups, size_t *n)
 {
 	PGresult *r = NULL;
-	int rc = store_run(c, HELD_GROUPS_SQL, 1, v, &r);
+	int rc = store_run(c, HELD_GROUPS_SQL, 2, v, &r);
 
 	if (rc == FUOTA_OK && PQntuples(r) > 0) {
 		*groups = calloc((size_t)PQntuples(r), sizeof(**groups));
@@ -109,11 +111,11 @@ static int held_groups(PGconn *c, const char *const *v, struct mc_reuse_group **
 	return rc;
 }
 
-int seng_mc_held(struct store *s, int64_t job_id, struct seng_mc_held **devs, size_t *n_devs,
-                 struct mc_reuse_group **groups, size_t *n_groups)
+int seng_mc_held(struct store *s, int64_t job_id, int64_t kept_after_ms, struct seng_mc_held **devs,
+                 size_t *n_devs, struct mc_reuse_group **groups, size_t *n_groups)
 {
-	char jid[24];
-	const char *v[1] = {store_i64(jid, job_id)};
+	char jid[24], after[24];
+	const char *v[2] = {store_i64(jid, job_id), store_i64(after, kept_after_ms)};
 	PGconn *c = store_acquire(s);
 	int rc;
 
@@ -135,17 +137,18 @@ int seng_mc_held(struct store *s, int64_t job_id, struct seng_mc_held **devs, si
 }
 
 static const char KEEP_SQL[] =
-        "INSERT INTO engine_device AS e (dev_eui, mc_group_id) VALUES ($1, $2::bigint) "
-        "ON CONFLICT (dev_eui) DO UPDATE SET mc_group_id = $2::bigint";
-static const char FORGET_SQL[] = "UPDATE engine_device SET mc_group_id = NULL "
+        "INSERT INTO engine_device AS e (dev_eui, mc_group_id, mc_kept_ms) "
+        "VALUES ($1, $2::bigint, $3::bigint) ON CONFLICT (dev_eui) DO UPDATE "
+        "SET mc_group_id = $2::bigint, mc_kept_ms = $3::bigint";
+static const char FORGET_SQL[] = "UPDATE engine_device SET mc_group_id = NULL, mc_kept_ms = NULL "
                                  "WHERE dev_eui = $1 AND mc_group_id IS NOT NULL";
 
-int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id)
+int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id, int64_t now_ms)
 {
-	char gid[24];
-	const char *v[2] = {dev_eui, store_i64(gid, group_id)};
+	char gid[24], now[24];
+	const char *v[3] = {dev_eui, store_i64(gid, group_id), store_i64(now, now_ms)};
 	PGconn *c = store_acquire(s);
-	int rc = store_run(c, group_id > 0 ? KEEP_SQL : FORGET_SQL, group_id > 0 ? 2 : 1, v, NULL);
+	int rc = store_run(c, group_id > 0 ? KEEP_SQL : FORGET_SQL, group_id > 0 ? 3 : 1, v, NULL);
 
 	store_release(s, c);
 	return rc;

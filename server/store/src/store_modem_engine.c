@@ -328,16 +328,17 @@ int seng_modem_cmds_over(struct store *s, const char *gw, char prefix[64])
 int seng_modem_update_json(struct store *s, int64_t id, int64_t *tenant, char **json)
 {
 	char uid[24];
-	const char *vals[1] = {store_i64(uid, id)};
+	const char *vals[2] = {"-1", store_i64(uid, id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
 	int rc = store_run(c,
-	                   /* $1 is the update's id here, not a tenant: "own" set from the row
-	                    * (the event goes to the tenant that made it, or it is no tenant's) */
+	                   /* Seen by fuotad ($1 -1: nothing hidden), "own" set from the row: the
+	                    * event goes to the tenant that made it, or, a gateway's own update,
+	                    * to every tenant of the gateway (integration_event). */
 	                   "SELECT coalesce(m.tenant_id, 0), jsonb_set((" MODEM_JSON
 	                   ")::jsonb, '{own}', to_jsonb(m.tenant_id IS NOT NULL)) "
-	                   "FROM modem_update m WHERE m.id = $1::bigint",
-	                   1, vals, &r);
+	                   "FROM modem_update m WHERE m.id = $2::bigint",
+	                   2, vals, &r);
 
 	*json = NULL;
 	if (rc == FUOTA_OK && PQntuples(r) != 1)
@@ -375,55 +376,6 @@ int seng_modem_gw_tenants(struct store *s, const char *gw, int64_t **ids, size_t
 		free(*ids);
 		*ids = NULL;
 	}
-	return rc;
-}
-
-struct gw_row {
-	char id[17], prefix[64];
-};
-
-static void read_gw(const PGresult *r, int row, void *item)
-{
-	struct gw_row *g = item;
-
-	copy(g->id, sizeof(g->id), r, row, 0);
-	copy(g->prefix, sizeof(g->prefix), r, row, 1);
-}
-
-#define MAX_GATEWAYS 65536
-
-int seng_modem_gateways(struct store *s, char (**ids)[17], char (**prefixes)[64], size_t *n)
-{
-	struct gw_row *rows = calloc(MAX_GATEWAYS, sizeof(*rows));
-	int rc;
-
-	*ids = NULL;
-	*prefixes = NULL;
-	*n = 0;
-	if (!rows)
-		return FUOTA_ERR_NO_MEMORY;
-	rc = store_read_rows(s,
-	                     "SELECT gateway_id, topic_prefix FROM gateway_modem "
-	                     "WHERE topic_prefix IS NOT NULL ORDER BY gateway_id",
-	                     0, NULL, read_gw, rows, sizeof(*rows), MAX_GATEWAYS, n);
-	if (rc == FUOTA_OK) {
-		*ids = calloc(*n + 1, sizeof(**ids));
-		*prefixes = calloc(*n + 1, sizeof(**prefixes));
-		if (!*ids || !*prefixes)
-			rc = FUOTA_ERR_NO_MEMORY;
-	}
-	for (size_t i = 0; rc == FUOTA_OK && i < *n; i++) {
-		memcpy((*ids)[i], rows[i].id, sizeof(rows[i].id));
-		memcpy((*prefixes)[i], rows[i].prefix, sizeof(rows[i].prefix));
-	}
-	if (rc != FUOTA_OK) {
-		free(*ids);
-		free(*prefixes);
-		*ids = NULL;
-		*prefixes = NULL;
-		*n = 0;
-	}
-	free(rows);
 	return rc;
 }
 

@@ -83,6 +83,10 @@ struct cfg {
 	unsigned engine_adaptive_loss, engine_adaptive_step;
 	unsigned engine_adaptive_wait_s;
 	enum cfg_class_c_timing engine_class_c_timing;
+	/* [engine] keep_group_max_age_s = 2592000 (30 days; 60 .. 31536000): a multicast group a
+	 * job with keep_multicast_group left on a device is trusted that long; after it, the next
+	 * job sets the device up again (it may have rebooted or lost the group). */
+	unsigned engine_keep_group_max_age_s;
 	/* [engine] instance_id: the name of this fuotad's job leases (and its MQTT client id when
 	 * [mqtt] client_id is not set); default [mqtt] client_id, else fuotad-<host>-<http port>,
 	 * so that a restarted fuotad takes its own leases back at once. Held by one running

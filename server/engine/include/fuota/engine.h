@@ -74,6 +74,9 @@ struct engine_cfg {
 	uint32_t adaptive_pause_ms; /* rounds: the wait after a batch; 0: 2^(BlockAckDelay + 4) s
 	                             * plus the job's unicast timeout */
 	uint32_t max_jobs_per_tick; /* 32 */
+	/* A group kept on a device (keep_multicast_group) is reused for at most this long after
+	 * it was kept (mc_reuse_kept_after_ms): 30 days, MC_REUSE_MAX_AGE_S */
+	uint32_t keep_group_max_age_s;
 	/* DownlinkFrames to a gateway never heard from in JSON (else protobuf, the default); a
 	 * gateway heard from gets them in its own encoding (engine_mqtt.c). */
 	bool gw_json;

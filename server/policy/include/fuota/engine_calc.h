@@ -111,6 +111,16 @@ enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006);
 uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
                                    bool *by_time);
 
+/* Whether a job's reboot_at (reboot_at_ms > 0) has passed at now_ms, when a device is ready to
+ * be told to reboot (after its clean-up: a download that took longer than planned, or a device
+ * that answered late). The API refuses a reboot_at already past at creation
+ * (job_reboot_at_check); one that passes during the job still gets the reboot, as soon as
+ * possible (engine_reboot_countdown_s: a 1 s countdown): the operator asked for it, and a device
+ * holding an image it has not booted gains nothing by waiting. The device's last answer says
+ * that reboot_at had passed, so that an operator who chose a quiet hour sees why it rebooted
+ * outside it. */
+bool engine_reboot_late(int64_t reboot_at_ms, int64_t now_ms);
+
 /* DevVersionAns after the reboot (step FW_CHECK): DONE when it reports the target, else FAILED
  * (it came back on another version: the old one, or a fallback). */
 enum engine_step engine_fw_check_next(uint32_t target, uint32_t fw);

@@ -28,6 +28,12 @@ void job_defaults_fields(struct job_params *p);
 int job_defaults_region(struct job_params *p, const char *const *regions, size_t n,
                         struct api_error *e);
 
+/* A job's reboot_at (TS006 DevRebootTimeReq, Unix ms; reboot_at_ms 0: not given) checked at
+ * creation at now_ms: one at or before now_ms is refused (400 on "reboot_at"): the devices
+ * would only be told to reboot at once (engine_reboot_late), which is not what a time asks for.
+ * Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (e). */
+int job_reboot_at_check(int64_t reboot_at_ms, int64_t now_ms, struct api_error *e);
+
 /* Class B ping-slot periodicity when the request gives none: the sparsest ping slots (the largest
  * periodicity, the least listening for the devices) that still carry every frame the duty cycle
  * lets through a beacon period, frame_interval_us being one frame's airtime stretched by the

@@ -23,6 +23,17 @@ struct mc_reuse_group {
 	uint32_t fcnt;  /* the next FCnt of the group (one above the last used) */
 };
 
+/* How long a kept group is trusted by default ([engine] keep_group_max_age_s): 30 days. */
+#define MC_REUSE_MAX_AGE_S (30u * 86400u)
+
+/* A device that kept a group at kept_ms (Unix ms) still holds it, as far as the engine
+ * trusts, when kept_ms is after the time this returns for a job starting at now_ms: devices
+ * reboot, lose or age their groups (a device's McGroupSetupReq state need not survive a power
+ * cycle), and a stale record would make the job skip McGroupSetupReq for a device that no
+ * longer has the group, failing it at the session (or costing a McGroupUndefined round trip).
+ * Older records are set up again. max_age_s 0 is taken as MC_REUSE_MAX_AGE_S. */
+int64_t mc_reuse_kept_after_ms(int64_t now_ms, uint32_t max_age_s);
+
 /* The group a starting job of n_devices devices reuses among the n groups its devices hold:
  * the one most of them hold (ties: the higher id, the most recent), provided it is not busy,
  * its key can be opened and its counter has room left. 0: none, the job sets up a fresh

@@ -472,13 +472,17 @@ struct seng_mc_held {
 	char dev_eui[SENG_EUI_LEN];
 	int64_t group_id;
 };
-/* The devices of job_id that hold a group (*devs) and those groups, with their holders among
- * the job's devices, busy (a live job other than job_id uses it), key_ok, fcnt (*groups): the
- * facts mc_reuse_pick decides on. Both malloc'd (free()), NULL when none. */
-STORE_MUST_CHECK int seng_mc_held(struct store *s, int64_t job_id, struct seng_mc_held **devs,
-                                  size_t *n_devs, struct mc_reuse_group **groups, size_t *n_groups);
-/* dev_eui now holds group_id under McGroupID 0 (group_id > 0), or holds no group the engine
- * knows of (0: after a McGroupSetupReq or McGroupDeleteReq it answered). */
-STORE_MUST_CHECK int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id);
+/* The devices of job_id that hold a group kept after kept_after_ms (mc_reuse_kept_after_ms:
+ * older records have expired and do not count) (*devs) and those groups, with their holders
+ * among the job's devices, busy (a live job other than job_id uses it), key_ok, fcnt (*groups):
+ * the facts mc_reuse_pick decides on. Both malloc'd (free()), NULL when none. */
+STORE_MUST_CHECK int seng_mc_held(struct store *s, int64_t job_id, int64_t kept_after_ms,
+                                  struct seng_mc_held **devs, size_t *n_devs,
+                                  struct mc_reuse_group **groups, size_t *n_groups);
+/* dev_eui now holds group_id under McGroupID 0, kept at now_ms (group_id > 0), or holds no
+ * group the engine knows of (0: after a McGroupSetupReq or McGroupDeleteReq it answered;
+ * now_ms unused). */
+STORE_MUST_CHECK int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id,
+                                  int64_t now_ms);
 
 #endif

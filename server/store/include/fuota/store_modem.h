@@ -125,12 +125,22 @@ STORE_MUST_CHECK int seng_modem_update_json(struct store *s, int64_t id, int64_t
 STORE_MUST_CHECK int seng_modem_gw_tenants(struct store *s, const char *gw, int64_t **ids,
                                            size_t *n);
 
-/* The gateways with a known prefix (fuota-gw's), as an array of 17-byte ids; *n. */
-STORE_MUST_CHECK int seng_modem_gateways(struct store *s, char (**ids)[17], char (**prefixes)[64],
-                                         size_t *n);
 /* The unfinished jobs of every tenant that count on gw (as store_gateway_jobs, unchecked). */
 STORE_MUST_CHECK int seng_gateway_jobs(struct store *s, const char *gw, struct store_gw_job **out,
                                        size_t *n);
+/* One fuota-gw gateway (a known prefix) with the unfinished jobs that count on it and the
+ * session windows last published to it (sent: malloc'd, NULL when none). */
+struct seng_gw_sessions {
+	char gw[17], prefix[64];
+	char *sent;
+	struct store_gw_job *jobs; /* malloc'd, n_jobs of them (as seng_gateway_jobs) */
+	size_t n_jobs;
+};
+/* Every such gateway in one statement (command/sessions for all gateways every few seconds:
+ * one query, not one per gateway): *out malloc'd, *n; free with seng_gw_sessions_free. */
+STORE_MUST_CHECK int seng_modem_sessions_all(struct store *s, struct seng_gw_sessions **out,
+                                             size_t *n);
+void seng_gw_sessions_free(struct seng_gw_sessions *g, size_t n);
 /* Records json as gw's published session windows; *changed when it differs from the last
  * (only then is it to be published: one instance wins the change). */
 STORE_MUST_CHECK int seng_modem_sessions_mark(struct store *s, const char *gw, const char *json,

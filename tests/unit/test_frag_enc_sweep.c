@@ -1,0 +1,214 @@
+/* The encoder's shared-cycle line path (fragmentation/src/frag_enc_sweep.c, through its private
+ * header): every line it draws equals frag_row_line's, bit for bit, with every kernel set this
+ * CPU runs, for many M (odd, even, the smallest it takes, the bench's 21,846 and 18,079, M above
+ * 2^16 and 2^20), for the first rows, the last rows whose seeds are below 2^23 and all 8,380 of
+ * them (rows whose windows wrap around the end of the cycle); which codes and ranges take it;
+ * and frag_enc_range through it against frag_ref_encode. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frag_enc_impl.h"
+#include "fuota/err.h"
+#include "fuota/frag_enc.h"
+#include "fuota/frag_ref.h"
+
+static const enum frag_enc_isa isas[] = {FRAG_ENC_ISA_PORTABLE, FRAG_ENC_ISA_AVX2,
+                                         FRAG_ENC_ISA_AVX512};
+
+static size_t up64(size_t v)
+{
+	return (v + 63u) & ~(size_t)63u;
+}
+
+static void *zalloc64(size_t len)
+{
+	void *p = aligned_alloc(64, up64(len ? len : 1));
+
+	assert_non_null(p);
+	memset(p, 0, up64(len ? len : 1));
+	return p;
+}
+
+static struct frag_code v1(uint32_t m)
+{
+	return (struct frag_code){.nb_frag = m, .version = FRAG_V1, .seed = FRAG_SEED_RELATIVE};
+}
+
+/* Row n's reference line as bytes, bit x % 8 of byte x / 8 = fragment x (the encoder's layout). */
+static void ref_line_bytes(const struct frag_code *code, uint32_t n, uint64_t *words, uint8_t *out,
+                           size_t len)
+{
+	size_t nw = frag_line_words(code->nb_frag);
+
+	assert_int_equal(frag_row_line(code, n, words, nw, NULL), FUOTA_OK);
+	for (size_t b = 0; b < len; b++)
+		out[b] = (uint8_t)(words[b / 8u] >> (8u * (b % 8u)));
+}
+
+/* Rows first .. first + count - 1 of v1 code M through frag_enc_sweep_lines, every ISA. */
+static void expect_sweep(uint32_t m, uint32_t first, uint32_t count)
+{
+	const struct frag_code code = v1(m);
+	uint8_t *frags = zalloc64(m), *want, *map = zalloc64((size_t)m + 1u);
+	uint64_t *words = zalloc64(frag_line_words(m) * 8u);
+	uint64_t *sw = zalloc64(FRAG_ENC_SW_WORDS * 8u);
+	uint32_t *rb = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+	struct frag_enc enc;
+	size_t lb;
+
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, m, FRAG_ENC_ISA_PORTABLE), FUOTA_OK);
+	lb = enc.line_bytes;
+	want = zalloc64((size_t)count * lb);
+	for (uint32_t i = 0; i < count; i++)
+		ref_line_bytes(&code, first + i, words, want + (size_t)i * lb, lb);
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		uint8_t *got, *mem;
+
+		if (frag_enc_init(&enc, &code, 1, frags, m, isas[k]) != FUOTA_OK)
+			continue; /* the CPU lacks it */
+		assert_true(frag_enc_sweep_mem(&enc, count) > 0);
+		mem = zalloc64(frag_enc_sweep_mem(&enc, count));
+		got = zalloc64((size_t)count * lb);
+		memset(got, 0xa5, (size_t)count * lb);
+		map[m] = 1; /* the reject slot, as the encoder keeps it */
+		assert_int_equal(frag_enc_sweep_lines(&enc, first, count, got, map, sw, rb, mem),
+		                 0);
+		for (uint32_t i = 0; i < count; i++)
+			assert_memory_equal(got + (size_t)i * lb, want + (size_t)i * lb, lb);
+		/* the byte map is left as found */
+		assert_int_equal(map[m], 1);
+		map[m] = 0;
+		for (uint32_t x = 0; x <= m; x++)
+			assert_int_equal(map[x], 0);
+		free(got);
+		free(mem);
+	}
+	free(want);
+	free(rb);
+	free(sw);
+	free(words);
+	free(map);
+	free(frags);
+}
+
+static void test_lines_many_m(void **state)
+{
+	static const uint32_t ms[] = {16385, 16386, 18079, 21846, 40000, 65537};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		expect_sweep(ms[i], 1, 120);
+		expect_sweep(ms[i], FRAG_ENC_SWEEP_MAX_ROW - 99u, 100); /* up to the last row */
+		expect_sweep(ms[i], 4000, 1);
+	}
+	expect_sweep(1048573, 1, 8); /* M above 2^20: rows of 256 blocks */
+}
+
+/* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end. */
+static void test_lines_every_row(void **state)
+{
+	(void)state;
+	expect_sweep(16385, 1, FRAG_ENC_SWEEP_MAX_ROW);
+}
+
+static void test_which_codes(void **state)
+{
+	static uint8_t frags[65536];
+	struct frag_code code = v1(21846);
+	struct frag_enc enc;
+
+	(void)state;
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
+	                 FUOTA_OK);
+	assert_true(frag_enc_sweep_ok(&enc, 1, 2185)); /* workload b */
+	assert_true(frag_enc_sweep_bytes(&enc, 2185) > 0);
+	assert_false(frag_enc_sweep_ok(&enc, 1, 100)); /* too few rows to pay */
+	assert_int_equal(frag_enc_sweep_bytes(&enc, 100), 0);
+	assert_false(frag_enc_sweep_ok(&enc, 0, 2185));
+	assert_false(frag_enc_sweep_ok(&enc, 7000, 1400)); /* row 8381: seed above 2^23 */
+	assert_true(frag_enc_sweep_ok(&enc, 6981, 1400));
+	code.version = FRAG_V2; /* distinct draws: a row's length depends on its content */
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
+	                 FUOTA_OK);
+	assert_int_equal(frag_enc_sweep_mem(&enc, 2185), 0);
+	code = v1(32768); /* a power of two: rejected draws */
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 32768, FRAG_ENC_ISA_PORTABLE),
+	                 FUOTA_OK);
+	assert_int_equal(frag_enc_sweep_mem(&enc, 2185), 0);
+	code = v1(16383); /* rows shorter than four blocks */
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 16383, FRAG_ENC_ISA_PORTABLE),
+	                 FUOTA_OK);
+	assert_int_equal(frag_enc_sweep_mem(&enc, 8000), 0);
+}
+
+/* frag_enc_range with the path (full scratch) and without it (the least scratch) against the
+ * reference encoder, every ISA: rows first .. first + count - 1 of M, FragSize 3. */
+static void expect_range(uint32_t m, uint32_t first, uint32_t count)
+{
+	const uint32_t s = 3;
+	const struct frag_code code = v1(m);
+	uint8_t *frags = zalloc64((size_t)m * s), *want = zalloc64((size_t)count * s);
+	uint64_t *line = zalloc64(frag_line_words(m) * 8u);
+	uint64_t rng = 0x2545f4914f6cdd1du ^ m ^ first;
+	struct frag_enc enc;
+
+	for (size_t i = 0; i < (size_t)m * s; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		frags[i] = (uint8_t)rng;
+	}
+	assert_int_equal(frag_ref_encode(&code, s, frags, (size_t)m * s, first, count, want, line,
+	                                 frag_line_words(m)),
+	                 FUOTA_OK);
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		size_t full, least;
+		uint8_t *got, *scratch;
+
+		if (frag_enc_init(&enc, &code, s, frags, (size_t)m * s, isas[k]) != FUOTA_OK)
+			continue;
+		assert_true(frag_enc_sweep_ok(&enc, first, count));
+		full = frag_enc_range_scratch_size(&enc, count);
+		least = frag_enc_range_scratch_min(&enc, count);
+		got = zalloc64((size_t)count * s);
+		scratch = zalloc64(full);
+		assert_int_equal(frag_enc_range(&enc, first, count, got, scratch, full), FUOTA_OK);
+		assert_memory_equal(got, want, (size_t)count * s);
+		memset(got, 0, (size_t)count * s);
+		assert_int_equal(frag_enc_range(&enc, first, count, got, scratch, least), FUOTA_OK);
+		assert_memory_equal(got, want, (size_t)count * s);
+		free(scratch);
+		free(got);
+	}
+	free(line);
+	free(want);
+	free(frags);
+}
+
+/* Rows 1 .. 1100 of M = 16,385 cover the cycle once; rows 7,000 .. 8,380 of M = 16,386 end at
+ * the last seed below 2^23. */
+static void test_range_through_sweep(void **state)
+{
+	(void)state;
+	expect_range(16385, 1, 1100);
+	expect_range(16386, 7000, FRAG_ENC_SWEEP_MAX_ROW - 7000u + 1u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_lines_many_m),
+	        cmocka_unit_test(test_lines_every_row),
+	        cmocka_unit_test(test_which_codes),
+	        cmocka_unit_test(test_range_through_sweep),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
