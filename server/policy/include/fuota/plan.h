@@ -115,9 +115,10 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 
 /* Computes the plan for an image of firmware_size bytes. Returns FUOTA_OK, or
  * FUOTA_ERR_INVALID_ARG with e naming the field (unknown region, data rate not in the region,
- * frequency outside its bands, a fragment size the data rate cannot carry, too many frames, a
- * multicast timeout too short for the frames, class B without periodicity, a tx_power_dbm above
- * what the frequency's sub-band allows ...). */
+ * frequency outside its bands, a fragment size the data rate cannot carry, an image that more
+ * than 255 parts could not carry (fuota/plan_parts.h), a multicast timeout too short for a
+ * part's frames, class B without periodicity, a tx_power_dbm above what the frequency's
+ * sub-band allows ...). */
 int plan_compute(const struct job_params *p, size_t firmware_size, struct job_plan *out,
                  struct api_error *e);
 
@@ -126,8 +127,8 @@ void job_params_init(struct job_params *p);
 bool plan_reboots(const struct job_params *p);
 /* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
  * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
- * the plan's nb_frag is above it, else 0 (no limit known, or within it). LoRa Basics Modem's
- * default build takes 100 and refuses more with NotEnoughMemory. */
+ * nb_frag (a part's fragments, for a job in parts) is above it, else 0 (no limit known, or within
+ * it). LoRa Basics Modem's default build takes 100 and refuses more with NotEnoughMemory. */
 uint32_t plan_frag_limit_exceeded(unsigned nb_frag, const char *stack, int64_t max_frags);
 
 /* Frees p->dev_euis (p itself is the caller's). NULL is accepted. */
