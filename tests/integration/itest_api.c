@@ -1035,7 +1035,8 @@ static void test_job_plan(void **state)
 	PQfinish(c);
 	assert_int_equal(before, after);
 
-	/* 1 MB at DR0 (48-byte fragments) is 20834 fragments: refused, with how to split. */
+	/* 1 MB at DR0 (48-byte fragments) is 20834 fragments: 2 parts (issue 14), but a part's
+	 * session would outlast TS005's longest TimeOut: refused, naming the data rate. */
 	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
 	                      "{\"firmware_size\":1000000,\"redundancy_percent\":10,"
 	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":0,"
@@ -1043,10 +1044,26 @@ static void test_job_plan(void **state)
 	                      "\"multicast_class\":\"C\"}",
 	                      &j),
 	                 400);
-	assert_string_equal(err_field(j), "firmware_size");
+	assert_string_equal(err_field(j), "data_rate");
 	assert_non_null(
 	        strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
-	               "split the image into 2 parts"));
+	               "longest TS005 timeout"));
+	json_decref(j);
+	/* 2 MB at DR5 in 100-byte fragments is 20000 fragments: 2 parts of 10000, each a session
+	 * of its own with its parity, its TimeOut and its two unicast steps. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":2000000,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"fragment_size\":100,\"frequency_hz\":869525000,"
+	                      "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
+	                      &j),
+	                 200);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 10000);
+	assert_int_equal(jint(json_object_get(j, "plan"), "total_frames"), 22000);
+	assert_int_equal(jint(json_object_get(j, "plan"), "estimated_duration_s"),
+	                 (3 + 2) * 3 * 60 +
+	                         2 * jint(json_object_get(j, "plan"), "multicast_timeout_s"));
 	json_decref(j);
 	/* US915 downlink DRs are 8..13; DR2 is uplink-only. */
 	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
@@ -1124,8 +1141,9 @@ static void test_device_stack_plan(void **state)
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "max_frags");
 	json_decref(j);
-	/* 65725 bytes at DR5 (239-byte fragments): 275 fragments. The LBM device (100) and the
-	 * one that takes 200 are warned of; 300 and no limit are not. */
+	/* 65725 bytes at DR5 (239-byte fragments): 275 fragments. The ts004 device that takes
+	 * 200 splits the image into 2 parts of 138 (fuota/plan_parts.h); the LBM and LoRaMac-node
+	 * devices do not assemble parts: warned of; the ts004 ones are not. */
 	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
 	                      "{\"firmware_size\":65725,\"redundancy_percent\":10,"
 	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
@@ -1135,14 +1153,34 @@ static void test_device_stack_plan(void **state)
 	                      &j),
 	                 200);
 	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 275);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 138);
+	assert_int_equal(jint(json_object_get(j, "plan"), "last_part_fragments"), 137);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_parity_frames"), 14);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parity_frames"), 28);
 	w = json_object_get(j, "warnings");
 	assert_int_equal(json_array_size(w), 2);
 	assert_string_equal(jstr(json_array_get(w, 0), "dev_eui"), "5100000000000001");
+	assert_string_equal(jstr(json_array_get(w, 0), "code"), "device_parts");
+	assert_int_equal(jint(json_array_get(w, 0), "parts"), 2);
+	assert_string_equal(jstr(json_array_get(w, 1), "dev_eui"), "5100000000000002");
+	assert_string_equal(jstr(json_array_get(w, 1), "code"), "device_parts");
+	json_decref(j);
+	/* Without the ts004 limit: one part, and the LBM device's 100 is short of 275. */
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
+	                      "{\"firmware_size\":65725,\"redundancy_percent\":10,"
+	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
+	                      "\"5100000000000002\",\"5100000000000004\"]}",
+	                      &j),
+	                 200);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 1);
+	w = json_object_get(j, "warnings");
+	assert_int_equal(json_array_size(w), 1);
 	assert_string_equal(jstr(json_array_get(w, 0), "code"), "device_memory");
 	assert_int_equal(jint(json_array_get(w, 0), "max_frags"), 100);
 	assert_int_equal(jint(json_array_get(w, 0), "fragments"), 275);
-	assert_string_equal(jstr(json_array_get(w, 1), "dev_eui"), "5100000000000003");
-	assert_int_equal(jint(json_array_get(w, 1), "max_frags"), 200);
 	json_decref(j);
 	/* A small image: no warning. */
 	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
@@ -1156,20 +1194,59 @@ static void test_device_stack_plan(void **state)
 	json_decref(j);
 }
 
+/* The same through a multipart form: 3000 bytes at DR0 (63 fragments of 48) for the device of
+ * max_frags 40 go in 2 parts of 32 and 31. */
+static void job_in_parts_multipart(void)
+{
+	static uint8_t img[3000];
+	struct form_part parts[] = {
+	        {"name", NULL, "multipart parts", 15},     {"file", "image.bin", img, sizeof(img)},
+	        {"devices", NULL, "5200000000000003", 16}, {"redundancy_percent", NULL, "10", 2},
+	        {"unicast_timeout_s", NULL, "30", 2},      {"data_rate", NULL, "0", 1},
+	        {"frequency_hz", NULL, "869525000", 9},    {"region", NULL, "EU868", 5},
+	        {"multicast_class", NULL, "C", 1},
+	};
+	char ct[128];
+	size_t blen;
+	char *body;
+	struct http_resp r;
+	json_t *j;
+
+	memset(img, 0x77, sizeof(img));
+	body = form_build(parts, sizeof(parts) / sizeof(parts[0]), &blen, ct);
+	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, body, blen, &r),
+	                 0);
+	assert_int_equal(r.status, 201);
+	j = http_json(&r);
+	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 63);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 32);
+	assert_int_equal(jint(json_object_get(j, "plan"), "last_part_fragments"), 31);
+	assert_int_equal(jint(json_object_get(j, "plan"), "parity_frames"), 4 + 4);
+	assert_int_equal(jint(j, "parts"), 2);
+	json_decref(j);
+	http_free(&r);
+	free(body);
+}
+
 /* Issue 16: a job whose image needs more fragments than a device takes is refused with 409
- * naming the device and its limit; without it the job is created. The fixture's image is 51
- * fragments at DR5. */
+ * naming the device and its limit, unless the device takes parts (issue 14): then the image is
+ * split. The fixture's image is 51 fragments at DR5. */
 static void test_job_device_memory(void **state)
 {
-	char body[4096], dev[512];
+	char body[4096], dev[512], path[96];
 	json_t *j;
 	const char *msg;
+	long long job;
 
 	(void)state;
 	setup_job_fixture();
-	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000001", ",\"max_frags\":40");
+	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000001",
+	         ",\"stack\":\"loramac-node\",\"max_frags\":40");
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
 	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000002", ",\"max_frags\":51");
+	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000003", ",\"max_frags\":40");
 	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
 	job_body(body, sizeof(body), "[\"5200000000000002\",\"5200000000000001\"]", "");
 	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
@@ -1182,9 +1259,33 @@ static void test_job_device_memory(void **state)
 	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE dev_eui = "
 	                          "'5200000000000002'"),
 	                 0);
+	/* A ts004 device of 40 splits the image into 2 parts of 26: the LoRaMac-node device
+	 * cannot take them. */
+	job_body(body, sizeof(body), "[\"5200000000000003\",\"5200000000000001\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
+	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "device_parts");
+	msg = jstr(json_object_get(j, "error"), "message");
+	assert_non_null(strstr(msg, "2 parts of 26 fragments; 1 device(s) cannot take them: "
+	                            "5200000000000001 (loramac-node)"));
+	json_decref(j);
 	job_body(body, sizeof(body), "[\"5200000000000002\"]", "");
 	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(jint(j, "parts"), 1);
 	json_decref(j);
+	/* Both ts004 devices: created, in 2 parts, part 1 under way. */
+	job_body(body, sizeof(body), "[\"5200000000000003\",\"5200000000000002\"]", "");
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	job = jint(j, "id");
+	assert_int_equal(jint(j, "parts"), 2);
+	assert_int_equal(jint(j, "part"), 1);
+	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 26);
+	assert_int_equal(jint(json_object_get(j, "plan"), "last_part_fragments"), 25);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", job);
+	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "part"), 1);
+	json_decref(j);
+	job_in_parts_multipart();
 }
 
 static void test_tenant_isolation(void **state)

@@ -12,6 +12,7 @@
 #include "fuota/job_retry.h"
 #include "fuota/log.h"
 #include "fuota/multipart.h"
+#include "fuota/plan_parts.h"
 
 #define MAX_PARTS 32
 
@@ -42,6 +43,15 @@ static json_t *plan_json(const struct job_plan *pl)
 
 	if (o)
 		json_object_set_new(o, "tx_power_dbm", json_integer(pl->tx_power_dbm));
+	/* The image in parts (fuota/plan_parts.h), one session after the other; the engine reads
+	 * parts and part_fragments back from the job's plan. */
+	if (o)
+		json_object_update_new(
+		        o, json_pack("{s:I, s:I, s:I, s:I, s:I}", "parts", (json_int_t)pl->parts,
+		                     "part_fragments", (json_int_t)pl->part_frags,
+		                     "last_part_fragments", (json_int_t)pl->last_part_frags,
+		                     "part_parity_frames", (json_int_t)pl->part_parity,
+		                     "last_part_parity_frames", (json_int_t)pl->last_part_parity));
 	/* Adaptive redundancy: what the session may send at most and how long that may take
 	 * (multicast_duration_s and the TimeOut above are that worst case). */
 	if (o && pl->adaptive)
@@ -180,6 +190,28 @@ static bool job_region(struct api_call *c, struct job_input *in)
 	return rc == FUOTA_OK;
 }
 
+/* The most fragments a part may have (fuota/plan_parts.h): the smallest max_frags among the
+ * job's devices that take parts. Returns false after replying. */
+static bool job_part_limit(struct api_call *c, struct job_input *in)
+{
+	json_t *dev, *row;
+	size_t i;
+
+	in->p.part_frag_limit = 0;
+	if (in->p.n_devices == 0)
+		return true;
+	dev = job_devices(c, in, "device limits");
+	if (!dev)
+		return false;
+	json_array_foreach(json_object_get(dev, "limits"), i, row)
+	{
+		in->p.part_frag_limit = plan_part_limit(
+		        in->p.part_frag_limit, json_string_value(json_object_get(row, "stack")),
+		        json_integer_value(json_object_get(row, "max_frags")));
+	}
+	return true;
+}
+
 /* api_decode_job, then what needs the time: a reboot_at already past is refused
  * (job_reboot_at_check). False after replying 400. */
 static bool decode_job(struct api_call *c, json_t *obj, bool firmware_required, bool create,
@@ -263,6 +295,8 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 			goto out;
 		}
 	}
+	if (!job_part_limit(c, in))
+		goto out;
 	plan_adaptive_of(c->api->cfg, &ad);
 	if (job_defaults_plan(&in->p, in->firmware_size, &ad, &in->plan, &e) != FUOTA_OK) {
 		api_reply_error(c, &e);
@@ -300,15 +334,26 @@ static json_t *plan_warnings(struct api_call *c, struct job_input *in)
 		const char *eui = json_string_value(json_object_get(row, "dev_eui"));
 		const char *stack = json_string_value(json_object_get(row, "stack"));
 		json_int_t max = json_integer_value(json_object_get(row, "max_frags"));
-		uint32_t limit = plan_frag_limit_exceeded(in->plan.nb_frag, stack, max);
+		uint32_t limit = plan_frag_limit_exceeded(in->plan.part_frags, stack, max);
 
+		if (eui && in->plan.parts > 1 && !plan_stack_takes_parts(stack)) {
+			json_array_append_new(
+			        out, json_pack("{s:s, s:s, s:s, s:I, s:s}", "code", "device_parts",
+			                       "dev_eui", eui, "stack", stack ? stack : "ts004",
+			                       "parts", (json_int_t)in->plan.parts, "message",
+			                       "the image goes in parts and the device's stack "
+			                       "does not assemble parts: it would not be set up "
+			                       "(declare it ts004 if its application reads the "
+			                       "part Descriptor)"));
+			continue;
+		}
 		if (!eui || limit == 0)
 			continue;
 		json_array_append_new(
 		        out, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s+}", "code", "device_memory",
 		                       "dev_eui", eui, "stack", stack ? stack : "ts004",
 		                       "max_frags", (json_int_t)limit, "fragments",
-		                       (json_int_t)in->plan.nb_frag, "message",
+		                       (json_int_t)in->plan.part_frags, "message",
 		                       "the device takes fewer fragments than the job sends: it "
 		                       "would refuse FragSessionSetupReq with NotEnoughMemory ",
 		                       "(use a larger fragment size or a smaller image)"));
@@ -388,14 +433,29 @@ static bool devices_fit(struct api_call *c, struct job_input *in)
 
 		if (i == 4)
 			break;
-		k = snprintf(names + pos, sizeof(names) - pos, "%s%s (at most %lld)",
-		             i > 0 ? ", " : "", json_string_value(json_object_get(row, "dev_eui")),
-		             (long long)json_integer_value(json_object_get(row, "max_frags")));
+		if (json_object_get(row, "parts"))
+			k = snprintf(names + pos, sizeof(names) - pos, "%s%s (%s)",
+			             i > 0 ? ", " : "",
+			             json_string_value(json_object_get(row, "dev_eui")),
+			             json_string_value(json_object_get(row, "stack")));
+		else
+			k = snprintf(
+			        names + pos, sizeof(names) - pos, "%s%s (at most %lld)",
+			        i > 0 ? ", " : "",
+			        json_string_value(json_object_get(row, "dev_eui")),
+			        (long long)json_integer_value(json_object_get(row, "max_frags")));
 		if (k < 0 || (size_t)k >= sizeof(names) - pos)
 			break;
 		pos += (size_t)k;
 	}
-	if (n > 0)
+	if (n > 0 && in->plan.parts > 1)
+		api_reply(c, 409, "device_parts", "devices",
+		          "the image goes in %u parts of %u fragments; %zu device(s) cannot take "
+		          "them: %s%s; leave out the devices whose stack (lbm, loramac-node) does "
+		          "not assemble parts, declare them ts004 if their application reads the "
+		          "part Descriptor, or set their max_frags",
+		          in->plan.parts, in->plan.part_frags, n, names, n > 4 ? ", ..." : "");
+	else if (n > 0)
 		api_reply(c, 409, "device_memory", "devices",
 		          "the job sends %u fragments, more than %zu device(s) take: %s%s; use a "
 		          "larger fragment size or a smaller image, leave them out, or set their "

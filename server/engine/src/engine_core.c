@@ -11,6 +11,7 @@
 #include "engine_int.h"
 #include "fuota/cbox.h"
 #include "fuota/err.h"
+#include "fuota/frag_part.h"
 #include "fuota/log.h"
 #include "fuota/lw_gps.h"
 #include "fuota/lw_region.h"
@@ -218,24 +219,42 @@ struct engine_cache *engine_cache_get(struct engine *e, const struct seng_job *j
 	uint8_t *image = NULL;
 	size_t len = 0;
 	char aad[48];
-	size_t total;
+	size_t total, off = 0;
 
 	for (c = e->cache; c; c = c->next)
 		if (c->job_id == j->id)
-			return c;
+			break;
+	/* The job went on to its next part since (nb_frag changes with it): the next one. */
+	if (c && c->part == j->part && c->nb_frag == j->nb_frag)
+		return c;
+	if (c)
+		engine_cache_drop(e, j->id);
 	if (!j->has_engine || j->frag_size == 0 || j->nb_frag == 0)
 		return NULL;
 	if (seng_firmware(e->store, j->id, &image, &len) != FUOTA_OK)
 		return NULL;
 	total = (size_t)j->nb_frag * j->frag_size;
+	/* A job in parts: the part under way, from k * F * FragSize on (fuota/frag_part.h). */
+	if (j->parts > 1) {
+		struct frag_part fp = {(uint8_t)j->part, (uint8_t)j->parts,
+		                       (uint16_t)j->part_frags};
+
+		off = (size_t)frag_part_offset(&fp, j->frag_size);
+	}
 	c = calloc(1, sizeof(*c));
-	if (!c || len > total || total - len != j->padding)
+	if (!c || off > len)
+		goto fail;
+	len -= off;
+	if (j->parts > 1 && len > total && j->part + 1 < j->parts)
+		len = total; /* a part before the last: F fragments, no padding */
+	if (len > total || total - len != j->padding)
 		goto fail;
 	c->frags = calloc(1, total);
 	if (!c->frags)
 		goto fail;
-	memcpy(c->frags, image, len);
+	memcpy(c->frags, image + off, len);
 	c->image_len = len;
+	c->part = j->part;
 	c->job_id = j->id;
 	c->frag_size = j->frag_size;
 	c->nb_frag = j->nb_frag;

@@ -15,6 +15,8 @@
 #include "fuota/clk.h"
 #include "fuota/engine_judge.h"
 #include "fuota/err.h"
+#include "fuota/frag_part.h"
+#include "fuota/plan_parts.h"
 #include "fuota/fmp.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/log.h"
@@ -150,6 +152,15 @@ static int req_frag_setup(struct engine *e, const struct seng_job *j, const stru
 	cmd.u.setup_req.block_ack_delay = e->cfg.block_ack_delay & 0x07;
 	cmd.u.setup_req.frag_algo = 0;
 	cmd.u.setup_req.padding = (uint8_t)j->padding;
+	/* A job in parts: the Descriptor says which (fuota/frag_part.h); one part: all zero. */
+	if (j->parts > 1) {
+		struct frag_part part = {(uint8_t)j->part, (uint8_t)j->parts,
+		                         (uint16_t)j->part_frags};
+
+		rc = frag_part_encode(&part, cmd.u.setup_req.descriptor);
+		if (rc != FUOTA_OK)
+			return rc;
+	}
 	if (version >= 2) {
 		uint8_t root[16], key[16];
 		int cnt = 0;
@@ -342,6 +353,17 @@ static bool frag_setup_too_big(const struct seng_job *j, const struct seng_dev *
                                size_t cap)
 {
 	uint32_t limit = dev_stack_frag_limit(engine_dev_stack(d), d->max_frags);
+
+	/* Its stack's own application ignores the Descriptor and would write each part over the
+	 * first (fuota/plan_parts.h): not set up rather than left with a wrong image. */
+	if (j->parts > 1 && !plan_stack_takes_parts(d->stack)) {
+		snprintf(why, cap,
+		         "FragSessionSetupReq not sent: the image is in %u parts and a %s device "
+		         "does not assemble parts (declare it ts004 if its application reads the "
+		         "part Descriptor)",
+		         j->parts, d->stack);
+		return true;
+	}
 
 	if (limit == 0 || j->nb_frag <= limit)
 		return false;

@@ -41,6 +41,7 @@ struct engine_cache {
 	int64_t job_id;
 	uint8_t *frags; /* nb_frag * frag_size bytes, the last fragment padded with zeros */
 	size_t image_len;
+	unsigned part; /* the part of the image frags holds (job in parts), else 0 */
 	uint32_t frag_size, nb_frag;
 	uint8_t mc_key[16], app_s_key[16], nwk_s_key[16];
 	uint32_t mc_addr;
@@ -167,6 +168,16 @@ void engine_cache_free(struct engine_cache *c);
  * two of them. */
 int engine_frame_timing(const struct seng_job *j, uint32_t frag_size, uint64_t *airtime_us,
                         uint64_t *interval_us);
+/* What a part of job j sends (the whole image when the job has one part): fragment size,
+ * fragments, padding, parity, adaptive cap and the session TimeOut. */
+struct engine_counts {
+	uint32_t frag_size, nb_frag, padding, redundancy, cap;
+	uint8_t timeout;
+};
+/* The counts of part `part` (0-based) of job j from its plan or fields and the region's
+ * tables into *p. NULL, or why the job cannot run. */
+const char *engine_counts(const struct engine *e, const struct seng_job *j, unsigned part,
+                          struct engine_counts *p);
 /* Starts a pending job the engine has not started yet (seng_job_start). */
 int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms);
 

@@ -139,13 +139,23 @@ static void sessions_event(struct engine *e, const struct seng_job *j, const str
 /* What the job's plan says when the job runs more than one session: n_sessions of M fragments
  * and the plan's parity each, and the TimeOut that covers them. malloc'd JSON, NULL when out of
  * memory (the plan then stays as it was). */
-static char *plan_patch(const struct seng_job *j, size_t n_sessions, uint8_t timeout)
+static char *plan_patch(const struct engine *e, const struct seng_job *j, size_t n_sessions,
+                        uint8_t timeout)
 {
-	uint64_t airtime = 0, interval = 0,
-	         frames = n_sessions * (uint64_t)(j->nb_frag + j->redundancy);
+	uint64_t airtime = 0, interval = 0, per = (uint64_t)j->nb_frag + j->redundancy, frames;
 	json_t *o;
 	char *text;
 
+	/* A job in parts: every part's frames (its sessions run once per part). */
+	for (unsigned k = 0; j->parts > 1 && k < j->parts; k++) {
+		struct engine_counts c;
+
+		if (k == 0)
+			per = 0;
+		if (!engine_counts(e, j, k, &c))
+			per += (uint64_t)c.nb_frag + c.redundancy;
+	}
+	frames = n_sessions * per;
 	engine_frame_timing(j, j->frag_size, &airtime, &interval);
 	o = json_pack("{s:I, s:I, s:f, s:i, s:I}", "sessions", (json_int_t)n_sessions,
 	              "total_frames", (json_int_t)frames, "total_airtime_s",
@@ -276,8 +286,9 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	p.create_sessions = true;
 	for (size_t i = 0; i < n_g; i++)
 		keep += g[i].count > 0;
-	if (keep > 1)
-		p.plan_patch = patch = plan_patch(j, keep, timeout);
+	/* Once per job: the parts after the first run the same sessions. */
+	if (keep > 1 && j->part == 0)
+		p.plan_patch = patch = plan_patch(e, j, keep, timeout);
 	rc = phase(e, j, &p);
 	if (rc == FUOTA_OK)
 		sessions_event(e, j, g, n_g, timeout);
@@ -533,7 +544,7 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	 * others are asked, those a status round judged done too: that judgement was
 	 * provisional (an error in the answer fails them, a LoRaMac-node answer that cannot prove
 	 * the image leaves them unconfirmed). */
-	static const struct seng_move to_status[] = {
+	struct seng_move to_status[] = {
 	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_CLEANUP, .block = 1},
 	        {.from = ENGINE_STEP_SESSION, .to = ENGINE_STEP_FRAG_STATUS, .block = -1}};
 	struct seng_phase p;
@@ -546,6 +557,9 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 		rc = engine_tx_run(e, j, now_ms, &done, next_due);
 	if (rc != FUOTA_OK || !done)
 		return rc;
+	/* A part before the last: those with it wait for the next part (engine_next_part). */
+	if (j->part + 1 < j->parts)
+		to_status[0].to = ENGINE_STEP_READY;
 	memset(&p, 0, sizeof(p));
 	p.from_phase = ENGINE_PHASE_TRANSMIT;
 	p.to_phase = ENGINE_PHASE_STATUS;
@@ -574,6 +588,46 @@ static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine
 		for (size_t i = 0; i < n; i++)
 			engine_dev_cleanup_once(e, &devs[i]);
 	free(devs);
+	return FUOTA_OK;
+}
+
+/* The job's next part (fuota/plan_parts.h): the devices that have this one (ready) are set up
+ * for the next on the same FragIndex and multicast group (a new FragSessionSetupReq replaces
+ * the session), then the phases run again; job.part moves with it, so a restarted fuotad goes
+ * on with that part. */
+static int next_part(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	static const struct seng_move to_setup[] = {
+	        {.from = ENGINE_STEP_READY, .to = ENGINE_STEP_FRAG_SETUP}};
+	struct engine_counts c;
+	struct seng_next_part np;
+	struct seng_phase p;
+	const char *why = engine_counts(e, j, j->part + 1, &c);
+	int rc;
+
+	if (why) {
+		log_msg(LOG_LVL_WARN, "job %lld: part %u: %s", (long long)j->id, j->part + 2, why);
+		return engine_job_end(e, j, "failed", why, why, now_ms);
+	}
+	np = (struct seng_next_part){j->part + 1, c.nb_frag, c.padding, c.redundancy, c.cap};
+	memset(&p, 0, sizeof(p));
+	p.from_phase = ENGINE_PHASE_STATUS;
+	p.to_phase = ENGINE_PHASE_SETUP;
+	p.moves = to_setup;
+	p.n_moves = 1;
+	p.deadline_ms = now_ms;
+	p.next_part = &np;
+	rc = phase(e, j, &p);
+	if (rc != FUOTA_OK)
+		return rc;
+	engine_cache_drop(e, j->id);
+	log_msg(LOG_LVL_INFO, "job %lld: part %u of %u: %u fragments, %u parity", (long long)j->id,
+	        np.part + 1, j->parts, c.nb_frag, c.redundancy);
+	engine_job_event(e, j, "log",
+	                 json_pack("{s:i, s:i, s:I, s:I}", "part", (int)np.part + 1, "parts",
+	                           (int)j->parts, "fragments", (json_int_t)c.nb_frag, "parity",
+	                           (json_int_t)c.redundancy),
+	                 true);
 	return FUOTA_OK;
 }
 
@@ -627,6 +681,10 @@ int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64
 		rc = phase_session(e, j, counts, now_ms, next_due);
 	else if (j->phase == ENGINE_PHASE_TRANSMIT)
 		rc = phase_transmit(e, j, counts, now_ms, next_due);
+	else if (j->phase == ENGINE_PHASE_STATUS &&
+	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0 &&
+	         j->part + 1 < j->parts && counts[ENGINE_STEP_READY] > 0)
+		rc = next_part(e, j, now_ms);
 	else if (j->phase == ENGINE_PHASE_STATUS &&
 	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0)
 		rc = enter_cleanup(e, j, ENGINE_PHASE_STATUS);

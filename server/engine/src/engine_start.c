@@ -20,13 +20,9 @@
 #include "fuota/lw_region.h"
 #include "fuota/mc_keys.h"
 #include "fuota/plan.h"
+#include "fuota/plan_parts.h"
 
 /* ---- starting a job ------------------------------------------------------------------------ */
-
-struct job_params_eng {
-	uint32_t frag_size, nb_frag, padding, redundancy, cap;
-	uint8_t timeout;
-};
 
 /* One DataFragment frame's time on air and the interval the sub-band's duty cycle sets between
  * two of them (the real sub-band's, whatever the gateways' configuration: this sizes the
@@ -60,38 +56,29 @@ static uint64_t rounds_wait_s(const struct engine *e, const struct seng_job *j)
 	return ENGINE_ROUNDS_MAX * (engine_round_wait_ms(e, j) + 1000u) / 1000u;
 }
 
-/* Fragment size, counts and session TimeOut: from the job's plan when it has them, else from
- * the job's fields and the region's tables. NULL on success, else why the job cannot run. */
-static const char *job_params(const struct engine *e, const struct seng_job *j,
-                              struct job_params_eng *p)
+/* Part `part` of the image (fuota/plan_parts.h) into p->nb_frag and p->padding, the whole
+ * image's when the job has one part. NULL, or why the job cannot run. */
+static const char *part_frags(const struct seng_job *j, unsigned part, struct engine_counts *p)
 {
-	const struct lw_region *r = lw_region_find(j->region);
-	const struct lw_dr *dr = NULL;
-	unsigned max_fs = 0;
-	uint64_t size = (uint64_t)j->firmware_size;
+	uint64_t size = (uint64_t)j->firmware_size, nb = (size + p->frag_size - 1) / p->frag_size;
 
-	if (!r || lw_region_dr(r, j->dr, &dr) != FUOTA_OK ||
-	    lw_region_max_frag_size(r, j->dr, false, &max_fs) != FUOTA_OK)
-		return "unknown region or data rate";
-	if (j->firmware_size <= 0)
-		return "the firmware is missing or empty";
-	p->frag_size = j->plan_fragment_size > 0 ? (uint32_t)j->plan_fragment_size
-	               : j->fragment_size > 0    ? (uint32_t)j->fragment_size
-	                                         : max_fs;
-	if (p->frag_size == 0 || p->frag_size > max_fs || p->frag_size > 255)
-		return "fragment size does not fit the data rate";
-	p->nb_frag = (uint32_t)((size + p->frag_size - 1) / p->frag_size);
-	p->padding = (uint32_t)((uint64_t)p->nb_frag * p->frag_size - size);
+	if (plan_part_at(nb, (unsigned)(nb * p->frag_size - size), j->parts, j->part_frags, part,
+	                 &p->nb_frag, &p->padding) != FUOTA_OK)
+		return "the plan's parts do not fit the image";
 	if (p->nb_frag >= FRAG_MAX_N)
-		return "the image needs more than 16383 fragments";
-	if (j->plan_parity >= 0)
+		return j->parts > 1 ? "a part needs more than 16383 fragments"
+		                    : "the image needs more than 16383 fragments";
+	return NULL;
+}
+
+/* Parity frames of a part, and the adaptive cap (per part). */
+static void part_parity(const struct engine *e, const struct seng_job *j, struct engine_counts *p)
+{
+	if (j->parts <= 1 && j->plan_parity >= 0)
 		p->redundancy = (uint32_t)j->plan_parity;
-	else if (j->redundancy_frames >= 0)
-		p->redundancy = (uint32_t)j->redundancy_frames;
-	else if (j->redundancy_percent >= 0)
+	else if (j->redundancy_frames >= 0 || j->redundancy_percent >= 0)
 		p->redundancy =
-		        (uint32_t)(((uint64_t)p->nb_frag * (uint64_t)j->redundancy_percent + 99) /
-		                   100);
+		        plan_part_parity(p->nb_frag, j->redundancy_frames, j->redundancy_percent);
 	else
 		p->redundancy = (p->nb_frag + 9) / 10;
 	if (p->redundancy > FRAG_MAX_N - p->nb_frag)
@@ -104,6 +91,30 @@ static const char *job_params(const struct engine *e, const struct seng_job *j,
 			p->cap = (uint32_t)(cap > FRAG_MAX_N - p->nb_frag ? FRAG_MAX_N - p->nb_frag
 			                                                  : cap);
 	}
+}
+
+const char *engine_counts(const struct engine *e, const struct seng_job *j, unsigned part,
+                          struct engine_counts *p)
+{
+	const struct lw_region *r = lw_region_find(j->region);
+	const struct lw_dr *dr = NULL;
+	unsigned max_fs = 0;
+	const char *why;
+
+	if (!r || lw_region_dr(r, j->dr, &dr) != FUOTA_OK ||
+	    lw_region_max_frag_size(r, j->dr, false, &max_fs) != FUOTA_OK)
+		return "unknown region or data rate";
+	if (j->firmware_size <= 0)
+		return "the firmware is missing or empty";
+	p->frag_size = j->plan_fragment_size > 0 ? (uint32_t)j->plan_fragment_size
+	               : j->fragment_size > 0    ? (uint32_t)j->fragment_size
+	                                         : max_fs;
+	if (p->frag_size == 0 || p->frag_size > max_fs || p->frag_size > 255)
+		return "fragment size does not fit the data rate";
+	why = part_frags(j, part, p);
+	if (why)
+		return why;
+	part_parity(e, j, p);
 	if (j->plan_timeout_exp >= 0 && j->plan_timeout_exp <= 15) {
 		p->timeout = (uint8_t)j->plan_timeout_exp;
 	} else {
@@ -189,8 +200,8 @@ static int start_reusing(struct engine *e, const struct seng_job *j, struct seng
 
 int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 {
-	struct job_params_eng p;
-	const char *why = job_params(e, j, &p);
+	struct engine_counts p;
+	const char *why = engine_counts(e, j, 0, &p);
 	uint8_t mc_key[16], box[16 + CBOX_OVERHEAD];
 	char aad[48];
 	struct seng_start st;

@@ -55,7 +55,27 @@ int engine_unicast(struct engine *e, const char *application_id, const char *dev
 int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
                     const struct seng_dev_update *u)
 {
-	int rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
+	struct seng_dev_update up;
+	char why[320];
+	int rc;
+
+	/* A job in parts: a failure says which part the device failed in. */
+	if (d->parts > 1 && u->failure_reason && u->to == ENGINE_STEP_FAILED) {
+		up = *u;
+		snprintf(why, sizeof(why), "part %u of %u: %s", d->part + 1, d->parts,
+		         u->failure_reason);
+		up.failure_reason = why;
+		u = &up;
+	}
+	/* A device with its part of the image before the last one keeps its group and session
+	 * index: it waits, ready, for the next part's FragSessionSetupReq (engine_phase.c). */
+	if (d->parts > 1 && d->part + 1 < d->parts && u->to == ENGINE_STEP_CLEANUP &&
+	    !u->failure_reason) {
+		up = *u;
+		up.to = ENGINE_STEP_READY;
+		u = &up;
+	}
+	rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
 
 	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {
 		d->step = u->to;

@@ -11,6 +11,7 @@
 #include "fuota/err.h"
 #include "fuota/lw_airtime.h"
 #include "fuota/lw_region.h"
+#include "fuota/plan_parts.h"
 #include "fuota/round_wait.h"
 
 #define MAX_TIMEOUT_EXP 15u
@@ -49,14 +50,17 @@ static uint64_t div_ceil(uint64_t a, uint64_t b)
 	return (a + b - 1) / b;
 }
 
-/* Fragment size, counts and parity; refuses more frames than one session carries, saying how
- * far the image is over and how it could be split. */
+/* Fragment size, counts and parity, the image split into parts (fuota/plan_parts.h) when one
+ * session cannot carry it or the devices' limit asks for it. */
 static int plan_fragments(const struct job_params *p, size_t size, const struct lw_dr *dr,
                           struct job_plan *out, struct api_error *e)
 {
 	const char *img = p->image_field[0] ? p->image_field : "firmware_id";
 	unsigned max_fs = dr->max_payload - LW_FRAG_HEADER_LEN;
-	uint64_t nb, red;
+	struct plan_split_in in;
+	struct plan_split sp;
+	uint64_t nb;
+	int rc;
 
 	out->max_payload = dr->max_payload;
 	if (p->fragment_size > max_fs)
@@ -71,34 +75,21 @@ static int plan_fragments(const struct job_params *p, size_t size, const struct 
 	if (out->fragment_size > size)
 		out->fragment_size = (unsigned)size;
 	nb = div_ceil(size, out->fragment_size);
-	if (p->redundancy_frames >= 0)
-		red = (uint64_t)p->redundancy_frames;
-	else
-		red = div_ceil(nb * (uint64_t)p->redundancy_percent, 100);
-	if (nb > PLAN_MAX_FRAMES) {
-		uint64_t parts = div_ceil(nb + red, PLAN_MAX_FRAMES);
-
-		return api_error_field(
-		        e, img,
-		        "the image needs %llu fragments of %u bytes; one fragmentation "
-		        "session carries at most %u frames (fragments + parity): choose "
-		        "a faster data rate or split the image into %llu parts of at "
-		        "most %llu bytes",
-		        (unsigned long long)nb, out->fragment_size, PLAN_MAX_FRAMES,
-		        (unsigned long long)parts, (unsigned long long)div_ceil(size, parts));
-	}
-	if (nb + red > PLAN_MAX_FRAMES)
-		return api_error_field(
-		        e, p->redundancy_frames >= 0 ? "redundancy_frames" : "redundancy_percent",
-		        "%llu fragments + %llu parity frames exceed the %u frames of one "
-		        "fragmentation session: at most %llu parity frames fit",
-		        (unsigned long long)nb, (unsigned long long)red, PLAN_MAX_FRAMES,
-		        (unsigned long long)(PLAN_MAX_FRAMES - nb));
+	in = (struct plan_split_in){nb, p->redundancy_frames, p->redundancy_percent,
+	                            p->part_frag_limit, img};
+	rc = plan_split(&in, &sp, e);
+	if (rc != FUOTA_OK)
+		return rc;
 	out->nb_frag = (unsigned)nb;
 	out->padding = (unsigned)(nb * out->fragment_size - size);
-	out->redundancy = (unsigned)red;
-	out->total_frames = (unsigned)(nb + red);
+	out->redundancy = (unsigned)sp.parity;
+	out->total_frames = (unsigned)(nb + sp.parity);
 	out->sessions = 1;
+	out->parts = sp.parts;
+	out->part_frags = sp.part_frags;
+	out->last_part_frags = sp.last_frags;
+	out->part_parity = sp.part_parity;
+	out->last_part_parity = sp.last_parity;
 	return FUOTA_OK;
 }
 
@@ -139,13 +130,17 @@ static int plan_session(const struct job_params *p, uint64_t interval_us, struct
 	uint64_t need_s, want_s, unit_s = p->multicast_class == 'B' ? BEACON_PERIOD_S : 1;
 	unsigned t;
 
-	need_s = session_need_s(p, interval_us, out->total_frames, 0);
-	out->multicast_s = need_s;
+	/* Every part has a session of its own; the TimeOut covers the largest (a part of F). */
+	need_s = session_need_s(p, interval_us, (uint64_t)out->part_frags + out->part_parity, 0);
+	out->multicast_s =
+	        need_s * (out->parts - 1) +
+	        session_need_s(p, interval_us,
+	                       (uint64_t)out->last_part_frags + out->last_part_parity, 0);
 	if (p->multicast_timeout_s && p->multicast_timeout_s < need_s)
 		return api_error_field(e, "multicast_timeout_s",
 		                       "%u s is too short: %u frames at %s DR%u need about %llu s",
-		                       p->multicast_timeout_s, out->total_frames, p->region,
-		                       p->data_rate, (unsigned long long)need_s);
+		                       p->multicast_timeout_s, out->part_frags + out->part_parity,
+		                       p->region, p->data_rate, (unsigned long long)need_s);
 	want_s = p->multicast_timeout_s ? p->multicast_timeout_s : need_s;
 	t = timeout_exp(unit_s, want_s);
 	if (t > MAX_TIMEOUT_EXP)
@@ -215,9 +210,10 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 	/* McGroupSetup, FragSessionSetup, McClassX/SessionSetup (and TS006 DevVersionReq first
 	 * with a target_version, DevReboot*Req and DevVersionReq after a reboot): each unicast step
 	 * may take every attempt's timeout before the job moves on. */
-	out->unicast_s = (3ull + (p->has_target_version ? 1 : 0) + (plan_reboots(p) ? 2 : 0)) *
+	out->unicast_s = (3ull + (p->has_target_version ? 1 : 0) + (plan_reboots(p) ? 2 : 0) +
+	                  2ull * (out->parts - 1)) *
 	                 p->unicast_attempts * p->unicast_timeout_s;
-	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
+	out->duration_s = out->unicast_s + out->parts * out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
 }
 
@@ -233,26 +229,34 @@ uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
 	return policy_round_wait_s(PLAN_BLOCK_ACK_DELAY, unicast_timeout_s);
 }
 
+/* The engine's parity cap for a part of m fragments and r parity frames:
+ * PLAN_ADAPTIVE_CAP_PERCENT of m (rounded down), at least r, within the 16383 frames of a
+ * session. */
+static uint64_t adaptive_cap(uint64_t m, uint64_t r)
+{
+	uint64_t cap = m * PLAN_ADAPTIVE_CAP_PERCENT / 100;
+
+	if (cap < r)
+		cap = r;
+	if (cap > PLAN_MAX_FRAMES - m)
+		cap = PLAN_MAX_FRAMES - m;
+	return cap;
+}
+
 int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
                           const struct plan_adaptive *a, struct job_plan *out, struct api_error *e)
 {
-	uint64_t cap, unit_s = p->multicast_class == 'B' ? BEACON_PERIOD_S : 1, waits_s = 0;
+	uint64_t unit_s = p->multicast_class == 'B' ? BEACON_PERIOD_S : 1, waits_s = 0, last_s;
 	unsigned t;
 	int rc = plan_compute(p, firmware_size, out, e);
 
 	if (rc != FUOTA_OK || !a || !a->on)
 		return rc;
-	/* The engine's cap: PLAN_ADAPTIVE_CAP_PERCENT of M (rounded down), at least the job's
-	 * own parity, within the 16383 frames of a session. */
-	cap = (uint64_t)out->nb_frag * PLAN_ADAPTIVE_CAP_PERCENT / 100;
-	if (cap < out->redundancy)
-		cap = out->redundancy;
-	if (cap > PLAN_MAX_FRAMES - out->nb_frag)
-		cap = PLAN_MAX_FRAMES - out->nb_frag;
+	/* Per part: the cap and the rounds of a part of F fragments. */
 	out->adaptive = true;
 	out->rounds = a->rounds;
-	out->max_parity = (unsigned)cap;
-	out->max_frames = out->nb_frag + out->max_parity;
+	out->max_parity = (unsigned)adaptive_cap(out->part_frags, out->part_parity);
+	out->max_frames = out->part_frags + out->max_parity;
 	if (a->rounds) {
 		out->max_rounds = PLAN_ADAPTIVE_ROUNDS;
 		out->round_wait_s = plan_round_wait_s(a->wait_s, p->unicast_timeout_s);
@@ -262,7 +266,12 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 	}
 	out->worst_case_s = session_need_s(p, out->frame_interval_us,
 	                                   (uint64_t)out->max_frames + out->max_rounds, waits_s);
-	out->multicast_s = out->worst_case_s;
+	last_s = session_need_s(p, out->frame_interval_us,
+	                        out->last_part_frags +
+	                                adaptive_cap(out->last_part_frags, out->last_part_parity) +
+	                                out->max_rounds,
+	                        waits_s);
+	out->multicast_s = out->worst_case_s * (out->parts - 1) + last_s;
 	if (!p->multicast_timeout_s) {
 		t = timeout_exp(unit_s, out->worst_case_s);
 		if (t > MAX_TIMEOUT_EXP)
@@ -272,6 +281,6 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 			out->mc_timeout_s = unit_s << t;
 		}
 	}
-	out->duration_s = out->unicast_s + out->mc_timeout_s + p->reboot_in_s;
+	out->duration_s = out->unicast_s + out->parts * out->mc_timeout_s + p->reboot_in_s;
 	return FUOTA_OK;
 }

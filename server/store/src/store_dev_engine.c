@@ -24,7 +24,8 @@
 	"coalesce(round(extract(epoch FROM jd.asked_at) * 1000)::bigint, 0), jd.block_reported, " \
 	"d.ts006_version, jd.mc_reused, jd.mc_fell_back, "                                        \
 	"(SELECT num_nonnulls(jb.reboot_in_s, jb.reboot_at) > 0 FROM job jb WHERE jb.id = "       \
-	"jd.job_id) "                                                                             \
+	"jd.job_id), jd.part, (SELECT greatest(coalesce((jb.plan->>'parts')::int, 1), 1) "        \
+	"FROM job jb WHERE jb.id = jd.job_id) "                                                   \
 	"FROM job_device jd JOIN device d ON d.tenant_id = jd.tenant_id AND d.dev_eui = "         \
 	"jd.dev_eui "
 
@@ -64,6 +65,8 @@ static void get_dev(const PGresult *r, int row, struct seng_dev *d)
 	d->mc_reused = get_bool(r, row, k++);
 	d->mc_fell_back = get_bool(r, row, k++);
 	d->reboot = get_bool(r, row, k++);
+	d->part = (unsigned)store_get_i64(r, row, k++);
+	d->parts = (unsigned)store_get_i64(r, row, k++);
 }
 
 static int devs_query(struct store *s, const char *sql, int n, const char *const *vals,

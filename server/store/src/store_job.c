@@ -22,6 +22,7 @@
 	"'start_at', j.start_at, 'retry_of', j.retry_of, "                                       \
 	"'keep_multicast_group', j.keep_multicast_group, 'target_version', j.target_version, "   \
 	"'reboot_in_s', j.reboot_in_s, 'reboot_at', j.reboot_at, "                               \
+	"'parts', greatest(coalesce((j.plan->>'parts')::int, 1), 1), 'part', j.part + 1, "       \
 	"'retries', (SELECT coalesce(json_agg(r.id ORDER BY r.id), '[]') FROM job r "            \
 	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \

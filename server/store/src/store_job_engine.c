@@ -72,7 +72,9 @@ static const char JOB_LOAD_SQL[] =
         "coalesce(e.session_moves, 0), j.keep_multicast_group, coalesce(e.mc_reused, false), "
         "coalesce(g.key_job_id, j.id), coalesce(g.fcnt, 0), "
         "j.target_version IS NOT NULL, coalesce(j.target_version, 0), coalesce(j.reboot_in_s, 0), "
-        "coalesce(round(extract(epoch FROM j.reboot_at) * 1000)::bigint, 0) "
+        "coalesce(round(extract(epoch FROM j.reboot_at) * 1000)::bigint, 0), "
+        "greatest(coalesce((j.plan->>'parts')::int, 1), 1), "
+        "coalesce((j.plan->>'part_fragments')::int, 0), j.part "
         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
         "LEFT JOIN engine_job e ON e.job_id = j.id "
         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1";
@@ -148,6 +150,9 @@ static int engine_from_row(const PGresult *r, struct seng_job *j)
 	j->target_version = (uint32_t)store_get_i64(r, 0, k++);
 	j->reboot_in_s = (uint32_t)store_get_i64(r, 0, k++);
 	j->reboot_at_ms = store_get_i64(r, 0, k++);
+	j->parts = (unsigned)store_get_i64(r, 0, k++);
+	j->part_frags = (unsigned)store_get_i64(r, 0, k++);
+	j->part = (unsigned)store_get_i64(r, 0, k++);
 	return phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
 }
 
@@ -279,7 +284,8 @@ static const char PHASE_MOVE_SQL[] =
 static const char PHASE_PLAN_SQL[] =
         "UPDATE job SET plan = plan || $2::jsonb || jsonb_build_object("
         "  'estimated_duration_s', coalesce((plan->>'unicast_setup_s')::bigint, 0) "
-        "  + ($2::jsonb->>'multicast_timeout_s')::bigint) "
+        "  + ($2::jsonb->>'multicast_timeout_s')::bigint "
+        "  * greatest(coalesce((plan->>'parts')::int, 1), 1)) "
         "  || CASE WHEN plan ? 'multicast_duration_s' THEN jsonb_build_object("
         "  'multicast_duration_s', (plan->>'multicast_duration_s')::bigint "
         "  * ($2::jsonb->>'sessions')::int) ELSE '{}'::jsonb END, "
@@ -292,6 +298,42 @@ static const char PHASE_SESSIONS_SQL[] =
         "  CASE WHEN coalesce(frag_version, 1) < 2 THEN 1 ELSE 2 END "
         "FROM job_device WHERE job_id = $1 AND step = 'mc_session' "
         "ON CONFLICT (job_id, frag_index) DO NOTHING";
+
+/* The next part of job $1 (seng_next_part): its counts $2..$5 in the engine row, its index $2
+ * in the job and its devices. */
+static const char PART_ENGINE_SQL[] =
+        "UPDATE engine_job SET nb_frag = $2, padding = $3, redundancy = $4, "
+        "redundancy_cap = $5, session_start_ms = NULL, next_n = 1, next_tx_ms = NULL, "
+        "gateways = '{}', tx_end_ms = NULL, session_moves = 0 WHERE job_id = $1";
+static const char PART_JOB_SQL[] =
+        "UPDATE job SET part = $2::smallint, updated_at = now() WHERE id = $1";
+static const char PART_DEVICES_SQL[] =
+        "UPDATE job_device SET part = $2::smallint, block_received = false, block_reported = "
+        "false, "
+        "status_round = 0, status_received = NULL, status_missing = NULL "
+        "WHERE job_id = $1 AND step NOT IN ('done', 'failed', 'unconfirmed')";
+static const char PART_SESSIONS_SQL[] = "DELETE FROM engine_session WHERE job_id = $1";
+static const char PART_TX_SQL[] = "DELETE FROM engine_tx WHERE job_id = $1";
+
+/* The statements of p->next_part, after the devices' moves. */
+static int phase_part(PGconn *c, const char *jid, const struct seng_next_part *np)
+{
+	char pt[24], nb[24], pad[24], red[24], cap[24];
+	const char *v[2] = {jid, store_i64(pt, np->part)};
+	const char *ve[5] = {jid, store_i64(nb, np->nb_frag), store_i64(pad, np->padding),
+	                     store_i64(red, np->redundancy), store_i64(cap, np->redundancy_cap)};
+	int rc = store_run(c, PART_ENGINE_SQL, 5, ve, NULL);
+
+	if (rc == FUOTA_OK)
+		rc = store_run(c, PART_JOB_SQL, 2, v, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, PART_DEVICES_SQL, 2, v, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, PART_SESSIONS_SQL, 1, v, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, PART_TX_SQL, 1, v, NULL);
+	return rc;
+}
 
 /* The engine row's move (PHASE_SQL): FUOTA_ERR_STATE when the job is no longer in from_phase. */
 static int phase_row(PGconn *c, const char *jid, const struct seng_phase *p, const char *gws)
@@ -364,6 +406,8 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		rc = phase_row(c, jid, p, gws);
 	if (rc == FUOTA_OK)
 		rc = phase_moves(c, jid, p, dl);
+	if (rc == FUOTA_OK && p->next_part)
+		rc = phase_part(c, jid, p->next_part);
 	if (rc == FUOTA_OK && p->plan_patch)
 		rc = store_run(c, PHASE_PLAN_SQL, 2, v, NULL);
 	if (rc == FUOTA_OK && p->create_sessions)

@@ -114,8 +114,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	        s,
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
-	        "'dev_eui', d.dev_eui, 'step', d.step, 'attempts', d.attempts, "
-	        "'deadline', d.deadline, 'last_answer', d.last_answer, "
+	        "'dev_eui', d.dev_eui, 'step', d.step, 'part', d.part + 1, "
+	        "'attempts', d.attempts, 'deadline', d.deadline, 'last_answer', d.last_answer, "
 	        "'failure_reason', d.failure_reason, 'updated_at', d.updated_at, "
 	        "'fragments_received', CASE WHEN d.fsa THEN "
 	        "d.last_answer->'received' WHEN d.round_kept THEN "

@@ -39,32 +39,45 @@ struct job_params {
 	uint32_t target_version;      /* the image's FW_version (TS006 DevVersionAns) */
 	uint32_t reboot_in_s; /* TS006 DevRebootCountdownReq after the clean-up (0: no reboot) */
 	char reboot_at[40];   /* or DevRebootTimeReq at this RFC 3339 time ("": none) */
+	uint32_t part_frag_limit; /* the most fragments a part may have: the smallest max_frags of
+	                             the devices that take parts (plan_part_limit), 0: none */
 	size_t n_devices;
 	char (*dev_euis)[PLAN_DEVEUI_LEN + 1]; /* n_devices lowercase DevEUIs, sorted, owned by
 	                                          whoever decoded them (job_params_free) */
 };
 
 struct job_plan {
-	unsigned max_payload;      /* N of the data rate (FRMPayload bytes) */
-	unsigned fragment_size;    /* bytes of firmware per DataFragment */
-	unsigned nb_frag;          /* uncoded fragments */
-	unsigned padding;          /* bytes added to the last fragment */
-	unsigned redundancy;       /* parity frames */
-	unsigned total_frames;     /* nb_frag + redundancy */
-	unsigned sessions;         /* 1 (an image needing more than 16383 frames is refused) */
-	unsigned mc_timeout_exp;   /* the TS005 TimeOut field */
+	unsigned max_payload;   /* N of the data rate (FRMPayload bytes) */
+	unsigned fragment_size; /* bytes of firmware per DataFragment */
+	unsigned nb_frag;       /* uncoded fragments of the whole image */
+	unsigned padding;       /* bytes added to the last fragment (of the last part) */
+	unsigned redundancy;    /* parity frames, every part's together */
+	unsigned total_frames;  /* nb_frag + redundancy */
+	unsigned sessions;      /* 1: one session at a time (see parts) */
+	/* The image in parts (fuota/plan_parts.h), one fragmentation session and one multicast
+	 * session after the other; parts 1: the whole image in one session. */
+	unsigned parts;            /* P, 1..255 */
+	unsigned part_frags;       /* F: fragments of every part but the last */
+	unsigned last_part_frags;  /* fragments of the last part */
+	unsigned part_parity;      /* parity frames of a part of F fragments */
+	unsigned last_part_parity; /* parity frames of the last part */
+	unsigned mc_timeout_exp;   /* the TS005 TimeOut field, of every part's session */
 	uint64_t mc_timeout_s;     /* 2^exp s (class C) or 128 * 2^exp s (class B) */
 	uint64_t frame_airtime_us; /* one DataFragment frame on air */
-	uint64_t total_airtime_ms; /* every frame */
+	uint64_t total_airtime_ms; /* every frame of every part */
 	double duty_cycle;         /* of the sub-band the frequency falls in (1.0 = none) */
 	int tx_power_dbm;          /* EIRP the frames go out at (lw_region_tx_power_dbm) */
-	uint64_t multicast_s;      /* time to send every frame, paced by duty cycle or ping slots */
-	uint64_t unicast_s;  /* unicast steps: 3 (4 with a target_version, 2 more with a reboot) *
-	                      * attempts * timeout, worst case */
-	uint64_t duration_s; /* unicast steps + multicast session (+ reboot_in_s) */
+	uint64_t multicast_s; /* time to send every frame, paced by duty cycle or ping slots, the
+	                         parts' sessions summed */
+	uint64_t unicast_s;   /* unicast steps: 3 (4 with a target_version, 2 more with a reboot),
+	                       * 2 more per part after the first (FragSessionSetupReq and the
+	                       * McClassXSessionReq) * attempts * timeout, worst case */
+	uint64_t duration_s;  /* unicast steps + parts * multicast TimeOut (+ reboot_in_s) */
 	uint64_t frame_interval_us; /* one frame's airtime stretched by the sub-band's duty cycle */
 	/* Adaptive redundancy (plan_compute_adaptive; all 0 otherwise). total_frames stays the
-	 * minimum (fragments + the job's parity); the session may send up to max_frames. */
+	 * minimum (fragments + the job's parity); the session may send up to max_frames. With
+	 * parts, max_parity, max_frames, max_rounds and worst_case_s are those of one part of F
+	 * fragments (the cap is per part); multicast_s sums every part's worst case. */
 	bool adaptive;
 	bool rounds;           /* in rounds: a status request and a wait after each batch */
 	unsigned max_parity;   /* parity frames at most (the cap) */
@@ -102,9 +115,10 @@ int plan_compute_adaptive(const struct job_params *p, size_t firmware_size,
 
 /* Computes the plan for an image of firmware_size bytes. Returns FUOTA_OK, or
  * FUOTA_ERR_INVALID_ARG with e naming the field (unknown region, data rate not in the region,
- * frequency outside its bands, a fragment size the data rate cannot carry, too many frames, a
- * multicast timeout too short for the frames, class B without periodicity, a tx_power_dbm above
- * what the frequency's sub-band allows ...). */
+ * frequency outside its bands, a fragment size the data rate cannot carry, an image that more
+ * than 255 parts could not carry (fuota/plan_parts.h), a multicast timeout too short for a
+ * part's frames, class B without periodicity, a tx_power_dbm above what the frequency's
+ * sub-band allows ...). */
 int plan_compute(const struct job_params *p, size_t firmware_size, struct job_plan *out,
                  struct api_error *e);
 
@@ -113,8 +127,8 @@ void job_params_init(struct job_params *p);
 bool plan_reboots(const struct job_params *p);
 /* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
  * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
- * the plan's nb_frag is above it, else 0 (no limit known, or within it). LoRa Basics Modem's
- * default build takes 100 and refuses more with NotEnoughMemory. */
+ * nb_frag (a part's fragments, for a job in parts) is above it, else 0 (no limit known, or within
+ * it). LoRa Basics Modem's default build takes 100 and refuses more with NotEnoughMemory. */
 uint32_t plan_frag_limit_exceeded(unsigned nb_frag, const char *stack, int64_t max_frags);
 
 /* Frees p->dev_euis (p itself is the caller's). NULL is accepted. */

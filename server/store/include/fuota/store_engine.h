@@ -65,6 +65,10 @@ struct seng_job {
 	uint32_t target_version;
 	uint32_t reboot_in_s; /* job.reboot_in_s: DevRebootCountdownReq's countdown (0: none) */
 	int64_t reboot_at_ms; /* job.reboot_at (Unix ms): DevRebootTimeReq's time (0: none) */
+	/* The image in parts (fuota/plan_parts.h): plan.parts (1: the whole image in one
+	 * session), plan.part_fragments (F) and job.part, the part under way (0-based). The engine
+	 * row's nb_frag, padding, redundancy and redundancy_cap are that part's. */
+	unsigned parts, part_frags, part;
 };
 
 void seng_job_free(struct seng_job *j);
@@ -134,6 +138,10 @@ struct seng_move {
 	 * no report), < 0: the others */
 	int block;
 };
+struct seng_next_part {
+	unsigned part; /* the new part, 0-based */
+	uint32_t nb_frag, padding, redundancy, redundancy_cap;
+};
 struct seng_phase {
 	struct seng_lease lease;      /* the change applies only while we hold the job's lease */
 	enum engine_phase from_phase; /* the change applies only from this phase */
@@ -159,6 +167,11 @@ struct seng_phase {
 	const char *plan_patch;
 	/* The session start moved (session_moves + 1). */
 	bool session_moved;
+	/* The job goes on with its next part (NULL: no): job.part and the moved devices' part
+	 * become part, the engine row takes the part's counts, its session start, next frame,
+	 * gateways and session moves are cleared, its fragmentation sessions and sent frames are
+	 * dropped (the next setup makes new ones) and the devices' session answers forgotten. */
+	const struct seng_next_part *next_part;
 };
 /* FUOTA_ERR_STATE: not in from_phase, or the lease is not ours any more (nothing written). */
 STORE_MUST_CHECK int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
@@ -248,6 +261,7 @@ struct seng_dev {
 	bool mc_reused;    /* held the job's group from an earlier job: no McGroupSetupReq */
 	bool mc_fell_back; /* said McGroupUndefined after a reuse: set up in full since */
 	bool reboot; /* its job sets reboot_in_s or reboot_at: TS006 reboot after the clean-up */
+	unsigned part, parts; /* job_device.part (0-based) of its job's plan.parts (1: one) */
 };
 
 /* Devices whose deadline is due (or unset) in a non-final step; *devs malloc'd (free()). */
