@@ -210,6 +210,8 @@ static void under_way(struct gw_mu_boot *b, const struct gw_mu_saved *s,
 	if (ours && s->have_cur_cmd && st->method == FWU_M_FOAT &&
 	    (st->state == FWU_S_UPDATE_MODE || st->state == FWU_S_DOWNLOADING))
 		b->job = GW_MU_BOOT_TRANSFER;
+	b->redo = ours && s->have_cur_cmd && st->state == FWU_S_DOWNLOADING &&
+	          (st->method == FWU_M_HTTP || st->method == FWU_M_FTP || st->method == FWU_M_UART);
 }
 
 /* uFOTA: the module's campaign, or the server's request, of fuotad's start. */
@@ -228,7 +230,14 @@ static bool ufota(struct gw_mu_boot *b, const struct gw_mu_saved *s, const struc
 	}
 	if (st->method == FWU_M_UFOTA && st->state == FWU_S_PAUSED) {
 		keep_cur(b, s);
-		say(b, "paused", true);
+		b->acked = false;
+		/* a resume held past a window (deferredUntil) stays held */
+		if (s->deferred_until > 0 && !s->acked)
+			say(b, "deferred", false);
+		else
+			say(b, "paused", true);
+		if (s->acked)
+			b->deferred_until = 0;
 		return true;
 	}
 	if (st->state == FWU_S_ACK_PENDING) {

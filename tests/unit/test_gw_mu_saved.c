@@ -221,11 +221,22 @@ static void test_boot_under_way(void **state)
 	s.have_cur_cmd = false;
 	gw_mu_boot(&s, &st, NOW, &b);
 	assert_int_equal(b.job, GW_MU_BOOT_RESUME);
-	/* another method's update under way than the one saved: not ours */
+	assert_false(b.redo);
+	/* another method's update under way than the one saved: not ours, not redone */
 	st = status(FWU_S_DOWNLOADING, FWU_M_HTTP, 9);
+	s.have_cur_cmd = true;
 	gw_mu_boot(&s, &st, NOW, &b);
 	assert_int_equal(b.job, GW_MU_BOOT_RESUME);
-	assert_true(b.cur_id == 0 && b.cur_method == FWU_M_HTTP);
+	assert_true(b.cur_id == 0 && b.cur_method == FWU_M_HTTP && !b.redo);
+	/* a uart download of ours: the manager's resume, then the download afresh */
+	s.cur_method = FWU_M_UART;
+	s.cur_cmd = uart_cmd(11);
+	st = status(FWU_S_DOWNLOADING, FWU_M_UART, 9);
+	gw_mu_boot(&s, &st, NOW, &b);
+	assert_true(b.job == GW_MU_BOOT_RESUME && b.redo && b.cur_id == 11);
+	st.state = FWU_S_INSTALLING; /* never once the install was commanded */
+	gw_mu_boot(&s, &st, NOW, &b);
+	assert_true(b.job == GW_MU_BOOT_RESUME && !b.redo);
 	/* nothing saved (a corrupt file): an install is still waited for */
 	memset(&s, 0, sizeof(s));
 	st = status(FWU_S_VALIDATING, FWU_M_UART, 9);
@@ -262,8 +273,15 @@ static void test_boot_ufota(void **state)
 	assert_string_equal(b.state, "downloading");
 	st.state = FWU_S_PAUSED;
 	gw_mu_boot(&s, &st, NOW, &b);
-	assert_true(b.cur_id == 5 && b.event);
+	assert_true(b.cur_id == 5 && b.event && !b.acked && b.deferred_until == 0);
 	assert_string_equal(b.state, "paused");
+	/* fuotad's resume held past a window stays held */
+	s.acked = false;
+	s.deferred_until = NOW + 90;
+	gw_mu_boot(&s, &st, NOW, &b);
+	assert_true(b.cur_id == 5 && !b.acked && b.deferred_until == NOW + 90);
+	assert_string_equal(b.state, "deferred");
+	s.acked = true;
 	st.state = FWU_S_DONE;
 	gw_mu_boot(&s, &st, NOW, &b);
 	assert_true(b.report_final && b.cur_id == 5);

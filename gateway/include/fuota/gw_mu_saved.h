@@ -35,7 +35,9 @@ struct gw_mu_saved {
 	enum fwu_method cur_method;
 	uint32_t cur_seq;       /* fwu_status.seq when it became current */
 	bool acked;             /* uFOTA: the server's request accepted (+UFOTAACK=<delay>) */
-	int64_t deferred_until; /* uFOTA acked: when the module starts downloading; 0 none */
+	int64_t deferred_until; /* uFOTA acked: when the module starts downloading; uFOTA paused,
+	                         * not acked: when fuotad's resume, held past a window, is sent;
+	                         * 0 none */
 	bool have_cur_cmd;
 	struct gw_mu_cmd cur_cmd; /* the start of a host transfer (foat, http, ftp, uart) */
 };
@@ -62,6 +64,10 @@ enum gw_mu_boot_job {
 
 struct gw_mu_boot {
 	enum gw_mu_boot_job job;
+	/* RESUME of an http, ftp or uart download: the manager's resume ends it failed
+	 * (interrupted: a download into the FOAT area does not resume), then the transfer goes
+	 * again from the saved command, afresh, as fwu_http's own tries do */
+	bool redo;
 	int64_t cur_id;
 	enum fwu_method cur_method; /* FWU_M_NONE: nothing under way */
 	bool acked;
@@ -78,12 +84,13 @@ struct gw_mu_boot {
 /* The start-up decision from the saved file s (all zero when there was none) and the manager's
  * status st (read from its own state file). Pure.
  *  - An install under way, or a host transfer under way: the manager goes on under the saved
- *    id (TRANSFER when its command was saved and no install was commanded yet).
+ *    id (TRANSFER for a FOAT before its install, redo for a download, when the command was
+ *    saved).
  *  - The current update ended (DONE/FAILED, the manager moved since it became current): its
  *    final state is reported under its id.
  *  - uFOTA: the server's campaign is fuotad's update while it stays current (download, pause,
- *    request, the acked request's delay); a start whose server has not asked yet stays
- *    "starting".
+ *    a resume held past a window, request, the acked request's delay); a start whose server
+ *    has not asked yet stays "starting".
  *  - A waiting start waits on, paused or not (a paused one is never started by a restart).
  *  - A host transfer saved current that the manager never began (killed before the worker
  *    ran) waits again, so that it starts outside the windows like any other. */
