@@ -778,6 +778,24 @@ static void recover(struct mu *m, int64_t now_s)
 	save(m);
 }
 
+/* The manager's state file does not decode (cut short, damaged): set aside as <file>.bad, said,
+ * and the manager opened afresh (idle). Safe: the caller booted the module first, so it answers
+ * AT and installs nothing (one that installs answers no AT: the boot fails and fuota-gw stops
+ * before this, without a reset, until the install is over). */
+static int manager_afresh(const struct fwu_config *fc, struct fwu **u)
+{
+	char bad[1100];
+
+	snprintf(bad, sizeof(bad), "%s.bad", fc->state_path);
+	if (rename(fc->state_path, bad) != 0)
+		return FUOTA_ERR_MALFORMED;
+	fprintf(stderr,
+	        "fuota-gw: %s: not a modem-update state file (cut short or damaged); kept as %s, "
+	        "the update manager starts idle\n",
+	        fc->state_path, bad);
+	return fwu_open(fc, u);
+}
+
 int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
             struct mu **out)
 {
@@ -805,7 +823,9 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	fc.state_path = m->fw_path;
 	fc.install_timeout_ms = o->install_timeout_s * 1000u;
 	fc.ctx = m;
-	if ((rc = fwu_open(&fc, &m->u)) != FUOTA_OK) {
+	if ((rc = fwu_open(&fc, &m->u)) == FUOTA_ERR_MALFORMED)
+		rc = manager_afresh(&fc, &m->u);
+	if (rc != FUOTA_OK) {
 		free(m);
 		return rc;
 	}

@@ -15,8 +15,9 @@
  *            after the window and its guard) and finishes it
  *   http     an http download cut by a SIGKILL: downloaded again from its command (it failed
  *            as "interrupted" before), installed, done under fuotad's id
- *   corrupt  a damaged modem-update.gw: fuota-gw says so, keeps it as modem-update.gw.bad and
- *            runs (uplinks flow), taking up no update */
+ *   corrupt  a damaged modem-update.gw and a manager's state file cut short: fuota-gw says
+ *            so, keeps each as <file>.bad and runs (uplinks flow; it stopped before), taking
+ *            up no update */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -474,6 +475,12 @@ static void test_corrupt(void **state)
 	assert_non_null(f);
 	fputs("{\"v\":1,\"lastId\":9,\"waiting\":{\"paused\":true,\"command\":{\"id\":7,\"act", f);
 	fclose(f);
+	/* and the manager's own, cut short */
+	snprintf(line, sizeof(line), "%s/q/modem-update.state", rig.dir);
+	f = fopen(line, "w");
+	assert_non_null(f);
+	fputs("fuota-modem-state 1\nstate=installing\nmethod=ua", f);
+	fclose(f);
 	rig_gw_start(&rig, 0, gw_args);
 	rig_sim_start(&rig, "30", "2");
 	assert_true(watch(40000, uplinks_after));
@@ -486,6 +493,8 @@ static void test_corrupt(void **state)
 		said = strstr(line, "modem-update.gw: not JSON") != NULL;
 	fclose(f);
 	assert_true(said);
+	snprintf(line, sizeof(line), "%s/q/modem-update.state.bad", rig.dir);
+	assert_int_equal(stat(line, &sb), 0);
 	/* a fresh file, written whole, that reads back */
 	watch(1000, NULL);
 	assert_int_equal(count("starting"), 0);
