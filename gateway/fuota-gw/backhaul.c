@@ -414,6 +414,9 @@ static void update_step(struct bh *b, struct gw *g)
 	}
 	if (t == MU_ENDED && b->phase == PH_UPDATE) {
 		(void)sara_info(b->s, &b->info);
+		/* a module that did not reboot (a uFOTA download paused) keeps the context the
+		 * relay had: down first, or the relay's activation is refused */
+		(void)sara_pdp_down(b->s, 0);
 		if (relay_create(&b->ro, b->s, &b->relay) != FUOTA_OK)
 			fprintf(stderr, "fuota-gw: relay: cannot listen again on port %u\n",
 			        (unsigned)b->ro.listen_port);

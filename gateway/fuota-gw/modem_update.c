@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuota/err.h"
 #include "fuota/gw_modem_cmd.h"
+#include "fuota/gw_mu_saved.h"
 #include "fuota/sara_fw.h"
 
 #define EVENTS_MAX 256 /* events the main loop has not taken yet; past it the oldest goes */
@@ -24,7 +26,7 @@ struct mu {
 	struct mu_opts o;
 	struct sara *s;
 	struct fwu *u;
-	char id_path[1024], fw_path[1024];
+	char saved_path[1024], fw_path[1024];
 	int64_t last_id;
 	struct gw_sessions sess;
 	bool have_sess; /* nothing starts before fuotad's windows are known */
@@ -32,15 +34,21 @@ struct mu {
 	bool pending, paused;
 	struct gw_mu_cmd cmd;
 	int64_t deferred_until;
-	/* the update under way: its id (0: a uFOTA push) and method */
+	/* the update under way: its id (0: a uFOTA push) and method (FWU_M_NONE: none), the
+	 * manager's transition count when it became current */
 	int64_t cur_id;
 	enum fwu_method cur_method;
-	bool acked; /* uFOTA: the pending request was answered */
+	uint32_t cur_seq;
+	bool acked;        /* uFOTA: the pending request was answered */
+	int64_t ack_until; /* ... and the download starts then */
+	int64_t resume_at; /* uFOTA paused: fuotad's resume held until then (a window), 0 none */
 	/* the worker */
 	pthread_t th;
 	bool running;
 	enum job job;
 	atomic_bool done;
+	bool redo;          /* JOB_RESUME of a download: the transfer again after it */
+	atomic_bool quiet;  /* ... and its failures until it goes again are not said */
 	atomic_int request; /* uFOTA's FWU_UFOTA_* + 1 asked while the worker runs, 0 none */
 	/* shared with the manager's reports (any thread) */
 	pthread_mutex_t lock;
@@ -50,8 +58,6 @@ struct mu {
 	int last_pct;
 	struct gw_modem_update upd;
 	char ver_before[48], ver_after[48]; /* of the manager's last report */
-	char pending_path[1024];
-	char cur_path[1024]; /* the id of the update under way, for a restart */
 };
 
 /* ---- Events ---- */
@@ -117,6 +123,8 @@ static void on_report(void *ctx, const struct fwu_status *st, const char *msg)
 	pthread_mutex_unlock(&m->lock);
 	if (!name || st->method == FWU_M_ROT)
 		return;
+	if (atomic_load(&m->quiet) && st->state == FWU_S_FAILED)
+		return; /* a download cut by the restart, going again (resume) */
 	if (st->state == FWU_S_DONE)
 		pct = 100;
 	pthread_mutex_lock(&m->lock);
@@ -151,73 +159,65 @@ void mu_update_state(struct mu *m, struct gw_modem_update *out)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* ---- The last id (write, fsync, rename) ---- */
+/* ---- What a restart takes up (gw_mu_saved.h): one file, written whole ---- */
 
-static int64_t id_read(const char *path)
+static int write_whole(const char *dir, const char *path, const char *buf, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	long long v = 0;
-
-	if (f) {
-		if (fscanf(f, "%lld", &v) != 1 || v < 0)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
-static void id_save(const char *path, int64_t id)
-{
-	char tmp[1100], buf[32];
-	int fd, n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", id);
+	char tmp[1100];
+	int fd, rc = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0 || close(fd) != 0 ||
-	    rename(tmp, path) != 0)
-		fprintf(stderr, "fuota-gw: cannot save a modem command id in %s: %s\n", path,
-		        strerror(errno));
-}
-
-static void id_write(struct mu *m, int64_t id)
-{
-	m->last_id = id;
-	id_save(m->id_path, id);
-}
-
-/* The command of the update that waits (deferred or paused), kept in the state dir so that a
- * restart goes on waiting for it: its id is handled already. payload NULL: none waits. */
-static void pending_set(struct mu *m, const void *payload, size_t len)
-{
-	char tmp[1100];
-	FILE *f;
-
-	if (!payload) {
-		(void)unlink(m->pending_path);
-		return;
+	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0)
+		rc = 0;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc == 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd); /* the rename itself, through a power cut */
+		close(fd);
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", m->pending_path);
-	if (!(f = fopen(tmp, "w")) || fwrite(payload, 1, len, f) != len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, m->pending_path) != 0)
-		fprintf(stderr, "fuota-gw: cannot save the waiting update in %s\n",
-		        m->pending_path);
+	return rc;
 }
 
-static void pending_load(struct mu *m)
+/* The file from the update's fields; main thread only. A failure is logged: the state in
+ * memory goes on, a restart would take up the previous file. */
+static void save(struct mu *m)
 {
-	char buf[2048], err[160];
-	size_t n = 0;
-	FILE *f = fopen(m->pending_path, "r");
+	struct gw_mu_saved sv = {.last_id = m->last_id,
+	                         .waiting = m->pending,
+	                         .paused = m->pending && m->paused,
+	                         .cur_id = m->cur_id,
+	                         .cur_method = m->cur_method,
+	                         .cur_seq = m->cur_seq,
+	                         .acked = m->acked,
+	                         .deferred_until = m->acked ? m->ack_until : m->resume_at};
+	char *js = NULL;
+	size_t len;
 
-	if (!f)
-		return;
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	if (n < sizeof(buf) && gw_mu_cmd_parse(buf, n, &m->cmd, err, sizeof(err)) == FUOTA_OK &&
-	    m->cmd.action == GW_MU_START && m->cmd.method != FWU_M_UFOTA) {
-		m->pending = true;
-		fprintf(stderr, "fuota-gw: modem update %" PRId64 " still waits\n", m->cmd.id);
+	if (m->pending)
+		sv.cmd = m->cmd;
+	if (m->cur_method != FWU_M_NONE && m->cur_method != FWU_M_UFOTA && m->cmd.id == m->cur_id &&
+	    m->cmd.method == m->cur_method && !m->pending) {
+		sv.have_cur_cmd = true;
+		sv.cur_cmd = m->cmd;
 	}
+	if (gw_mu_saved_to_json(&sv, &js, &len) != FUOTA_OK ||
+	    write_whole(m->o.state_dir, m->saved_path, js, len) != 0)
+		fprintf(stderr, "fuota-gw: cannot save the modem update's state in %s: %s\n",
+		        m->saved_path, strerror(errno));
+	free(js);
+}
+
+/* The update fuotad asked for becomes the one under way. */
+static void make_current(struct mu *m, int64_t id, enum fwu_method meth)
+{
+	m->cur_id = id;
+	m->cur_method = meth;
+	m->cur_seq = fwu_get_status(m->u)->seq;
+	m->acked = false;
+	m->ack_until = 0;
 }
 
 /* ---- The worker ---- */
@@ -300,6 +300,8 @@ static int watch(struct mu *m)
 			emit(m, m->cur_id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
 		if (st->state == FWU_S_DOWNLOADED)
 			return fwu_install(m->u); /* "download only" mode */
+		if (st->state == FWU_S_PAUSED)
+			return FUOTA_OK; /* the backhaul comes back while it waits */
 		if (st->state == FWU_S_DONE || st->state == FWU_S_FAILED ||
 		    st->state == FWU_S_IDLE || st->state == FWU_S_ACK_PENDING)
 			return rc;
@@ -310,12 +312,37 @@ static int watch(struct mu *m)
 	return FUOTA_ERR_TIMEOUT;
 }
 
+/* The manager goes on with what a restart found under way; a download it ends as
+ * interrupted goes again from its command (gw_mu_boot's redo). */
+static int resume(struct mu *m)
+{
+	int rc = fwu_resume(m->u);
+	const struct fwu_status *st = fwu_get_status(m->u);
+	uint32_t waited_s = 0, limit_s = m->o.xfer_s ? m->o.xfer_s : 600;
+
+	if (!m->redo || st->state != FWU_S_FAILED || st->fail != FWU_F_INTERRUPTED) {
+		atomic_store(&m->quiet, false);
+		return rc;
+	}
+	m->redo = false;
+	fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s): the download again\n", m->cur_id,
+	        fwu_method_name(m->cmd.method));
+	/* the module may still be busy with the download the restart cut from us (it refuses
+	 * a new one until then): tried again every 2 s, its failures unsaid, up to the longest
+	 * download */
+	while ((rc = transfer(m)) != FUOTA_OK && st->state == FWU_S_FAILED &&
+	       st->fail == FWU_F_DOWNLOAD && waited_s < limit_s) {
+		sleep(2);
+		waited_s += 2;
+	}
+	atomic_store(&m->quiet, false);
+	return rc;
+}
+
 static void *worker(void *arg)
 {
 	struct mu *m = arg;
-	int rc = m->job == JOB_TRANSFER ? transfer(m)
-	         : m->job == JOB_WATCH  ? watch(m)
-	                                : fwu_resume(m->u);
+	int rc = m->job == JOB_TRANSFER ? transfer(m) : m->job == JOB_WATCH ? watch(m) : resume(m);
 
 	if (rc != FUOTA_OK)
 		fprintf(stderr, "fuota-gw: modem update: %s (%s)\n", fuota_strerror(rc),
@@ -334,7 +361,6 @@ static void *worker(void *arg)
 
 void mu_go(struct mu *m)
 {
-	id_save(m->cur_path, m->cur_id);
 	atomic_store(&m->done, false);
 	atomic_store(&m->request, 0);
 	if (pthread_create(&m->th, NULL, worker, m) != 0) {
@@ -368,7 +394,35 @@ static int64_t duration(const struct mu *m, enum fwu_method meth, const char *pa
 }
 
 /* pause, resume, cancel: of the update that waits, of a uFOTA download, or refused. */
-static void control(struct mu *m, const struct gw_mu_cmd *c)
+/* A uFOTA download's resume while a window is near: held, deferred past it (a resume spans
+ * the rest of the download and the install, as a start would). */
+static bool hold_resume(struct mu *m, int64_t now_s)
+{
+	int64_t t = gw_mu_earliest(&m->sess, duration(m, FWU_M_UFOTA, NULL), now_s);
+
+	if (t <= now_s)
+		return false;
+	m->resume_at = t;
+	emit(m, m->cur_id, FWU_M_UFOTA, "deferred", -1, t, NULL);
+	return true;
+}
+
+/* A pause or resume while a resume is held: the hold dropped (pause: paused again) or asked
+ * again (resume: held anew, or sent now that no window is near). */
+static void held_control(struct mu *m, const struct gw_mu_cmd *c, int64_t now_s)
+{
+	m->resume_at = 0;
+	if (c->action == GW_MU_PAUSE) {
+		emit(m, m->cur_id, FWU_M_UFOTA, "paused", -1, 0, NULL);
+		return;
+	}
+	if (hold_resume(m, now_s))
+		return;
+	if (fwu_ufota_ctl(m->u, FWU_UFOTA_RESUME) != FUOTA_OK)
+		emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+}
+
+static void control(struct mu *m, const struct gw_mu_cmd *c, int64_t now_s)
 {
 	static const int op[] = {0, 0, FWU_UFOTA_PAUSE, FWU_UFOTA_RESUME, FWU_UFOTA_CANCEL};
 	const struct fwu_status *st = fwu_get_status(m->u); /* read only while no worker runs */
@@ -382,7 +436,6 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 		return;
 	}
 	if (m->pending && c->action == GW_MU_CANCEL) {
-		pending_set(m, NULL, 0);
 		m->pending = false;
 		emit(m, m->cmd.id, m->cmd.method, "cancelled", -1, 0, NULL);
 	} else if (m->pending) {
@@ -393,8 +446,15 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 	} else if (st->state == FWU_S_ACK_PENDING && c->action == GW_MU_CANCEL) {
 		if (fwu_ufota_ack(m->u, 0) != FUOTA_OK)
 			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
+	} else if (st->method == FWU_M_UFOTA && st->state == FWU_S_PAUSED && m->resume_at &&
+	           c->action != GW_MU_CANCEL) {
+		held_control(m, c, now_s);
+	} else if (st->method == FWU_M_UFOTA && st->state == FWU_S_PAUSED &&
+	           c->action == GW_MU_RESUME && m->have_sess && hold_resume(m, now_s)) {
+		/* held: mu_tick resumes it once the windows allow */
 	} else if (st->method == FWU_M_UFOTA &&
 	           (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_PAUSED)) {
+		m->resume_at = 0;
 		if (fwu_ufota_ctl(m->u, op[c->action]) != FUOTA_OK)
 			emit(m, c->id, FWU_M_UFOTA, "rejected", -1, 0, fwu_last_error(m->u));
 	} else if (c->action == GW_MU_CANCEL && m->cur_method == FWU_M_UFOTA && m->cur_id > 0 &&
@@ -402,12 +462,13 @@ static void control(struct mu *m, const struct gw_mu_cmd *c)
 		/* a uFOTA start whose server has not asked yet: it ends here (a request that comes
 		 * later is the gateway's own, id 0) */
 		emit(m, m->cur_id, FWU_M_UFOTA, "cancelled", -1, 0, NULL);
+		m->cur_method = FWU_M_NONE;
 	} else {
 		emit(m, c->id, c->method, "rejected", -1, 0, "no update to act on in this state");
 	}
 }
 
-static void start(struct mu *m, const struct gw_mu_cmd *c, const void *payload, size_t len)
+static void start(struct mu *m, const struct gw_mu_cmd *c)
 {
 	const struct fwu_status *st = fwu_get_status(m->u);
 
@@ -421,17 +482,17 @@ static void start(struct mu *m, const struct gw_mu_cmd *c, const void *payload, 
 		 * windows (wait-for-ack mode) */
 		int reg = -1, sec = -1, rc = fwu_ufota_register(m->u, true, &reg, &sec);
 
-		m->cur_id = c->id;
-		m->cur_method = FWU_M_UFOTA;
+		make_current(m, c->id, FWU_M_UFOTA);
 		emit(m, c->id, FWU_M_UFOTA, rc == FUOTA_OK ? "starting" : "failed", -1, 0,
 		     rc == FUOTA_OK ? NULL : fwu_last_error(m->u));
+		if (rc != FUOTA_OK)
+			m->cur_method = FWU_M_NONE;
 		return;
 	}
 	m->cmd = *c;
 	m->pending = true;
 	m->paused = false;
 	m->deferred_until = 0;
-	pending_set(m, payload, len);
 }
 
 void mu_command(struct mu *m, const char *kind, const void *payload, size_t len, int64_t now_s)
@@ -440,7 +501,6 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 	struct gw_sessions s;
 	char err[160];
 
-	(void)now_s;
 	if (!strcmp(kind, "sessions")) {
 		if (gw_sessions_parse(payload, len, &s, err, sizeof(err)) != FUOTA_OK) {
 			fprintf(stderr, "fuota-gw: command/sessions ignored: %s\n", err);
@@ -462,11 +522,12 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 		fprintf(stderr, "fuota-gw: modem command %" PRId64 " handled already\n", c.id);
 		return;
 	}
-	id_write(m, c.id);
+	m->last_id = c.id;
 	if (c.action == GW_MU_START)
-		start(m, &c, payload, len);
+		start(m, &c);
 	else
-		control(m, &c);
+		control(m, &c, now_s);
+	save(m); /* the id handled and what it changed, in one write */
 }
 
 /* uFOTA's server asks (wait-for-ack mode): accepted with +UFOTAACK delayed past the windows. */
@@ -476,8 +537,7 @@ static void ack_request(struct mu *m, int64_t now_s)
 	int64_t delay = t - now_s < 1 ? 1 : t - now_s;
 
 	if (m->cur_method != FWU_M_UFOTA || terminal(m->last_state))
-		m->cur_id = 0; /* a push fuotad did not ask for */
-	m->cur_method = FWU_M_UFOTA;
+		make_current(m, 0, FWU_M_UFOTA); /* a push fuotad did not ask for */
 	if (delay > 86400)
 		delay = 86400; /* +UFOTAACK's range; asked again is not possible: the module waits
 		                */
@@ -486,8 +546,22 @@ static void ack_request(struct mu *m, int64_t now_s)
 		return;
 	}
 	m->acked = true;
+	m->ack_until = now_s + delay;
+	save(m); /* a restart must not ack again (the module refuses) nor lose the id */
 	emit(m, m->cur_id, FWU_M_UFOTA, delay > 1 ? "deferred" : "starting", -1,
 	     delay > 1 ? now_s + delay : 0, NULL);
+}
+
+/* A held uFOTA resume whose time came: sent, or held again when a window moved in. */
+static void held_resume(struct mu *m, int64_t now_s)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+
+	m->resume_at = 0;
+	if (st->method == FWU_M_UFOTA && st->state == FWU_S_PAUSED && !hold_resume(m, now_s) &&
+	    fwu_ufota_ctl(m->u, FWU_UFOTA_RESUME) != FUOTA_OK)
+		emit(m, m->cur_id, FWU_M_UFOTA, "failed", -1, 0, fwu_last_error(m->u));
+	save(m);
 }
 
 /* The update fuotad asked for: started when no window is near, else deferred (once an event). */
@@ -505,9 +579,8 @@ static enum mu_tick pending_tick(struct mu *m, int64_t now_s)
 		return MU_IDLE;
 	}
 	m->pending = false;
-	pending_set(m, NULL, 0);
-	m->cur_id = m->cmd.id;
-	m->cur_method = m->cmd.method;
+	make_current(m, m->cmd.id, m->cmd.method);
+	save(m); /* from here a restart goes on with it (or waits again if it never began) */
 	m->job = JOB_TRANSFER;
 	emit(m, m->cmd.id, m->cmd.method, "starting", -1, 0, NULL);
 	return MU_START;
@@ -524,24 +597,42 @@ enum mu_tick mu_tick(struct mu *m, int64_t now_s)
 		m->running = false;
 		m->job = JOB_NONE;
 		m->acked = false;
-		(void)unlink(m->cur_path);
+		if (st->method == FWU_M_UFOTA && st->state == FWU_S_PAUSED) {
+			/* paused: the backhaul comes back (a resume comes over it), the update
+			 * stays the one under way */
+			save(m);
+			return MU_ENDED;
+		}
 		if (!terminal(m->last_state))
 			emit(m, m->cur_id, m->cur_method, "failed", -1, 0,
 			     *fwu_last_error(m->u) ? fwu_last_error(m->u) : "stopped");
+		m->cur_method = FWU_M_NONE;
+		save(m);
 		return MU_ENDED;
 	}
-	if (m->job == JOB_RESUME)
+	if (m->job == JOB_RESUME || m->job == JOB_TRANSFER)
 		return MU_START;
+	if (m->cur_method != FWU_M_NONE && st->seq != m->cur_seq && terminal(m->last_state) &&
+	    (st->state == FWU_S_DONE || st->state == FWU_S_FAILED)) {
+		m->cur_method = FWU_M_NONE; /* a uFOTA start the server or the module ended */
+		save(m);
+	}
 	if (st->method == FWU_M_UFOTA &&
 	    (st->state == FWU_S_DOWNLOADING || st->state == FWU_S_DOWNLOADED ||
 	     !fwu_reset_allowed(st->state))) {
 		/* the module downloads: the backhaul's socket closes before it completes (§3.7.3)
 		 */
+		if (m->cur_method != FWU_M_UFOTA) {
+			make_current(m, 0, FWU_M_UFOTA); /* a push fuotad did not ask for */
+			save(m);
+		}
 		m->job = JOB_WATCH;
 		return MU_START_NOW;
 	}
 	if (!m->have_sess)
 		return MU_IDLE; /* after a start, the retained windows come with the connection */
+	if (m->resume_at && now_s >= m->resume_at)
+		held_resume(m, now_s);
 	if (st->state == FWU_S_ACK_PENDING && !m->acked) {
 		ack_request(m, now_s);
 		return MU_IDLE;
@@ -561,31 +652,148 @@ bool mu_module_away(const char *state_dir)
 	return fwu_file_read(path, &st, &d) == FUOTA_OK && !fwu_reset_allowed(st.state);
 }
 
-/* What an earlier run left: an update under way (the manager goes on with it, under its id),
- * one that ended while no fuota-gw ran (its last event now), or one that waits. */
-static void recover(struct mu *m)
+/* A number file of a fuota-gw of before modem-update.gw; 0 when missing or not a number. */
+static int64_t legacy_id(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1 || v < 0)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The saved file, or (a fuota-gw of before it) the three files it replaces, or nothing. A file
+ * that does not read is set aside as <file>.bad and said so: the manager's own state still keeps
+ * an install from a reset, and commands are judged from id 0. */
+static void saved_load(struct mu *m, const struct fwu_status *st, struct gw_mu_saved *sv)
+{
+	char buf[4096], bad[1100], old[1100], err[160];
+	size_t n;
+	FILE *f = fopen(m->saved_path, "r");
+
+	memset(sv, 0, sizeof(*sv));
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (n < sizeof(buf) && gw_mu_saved_parse(buf, n, sv, err, sizeof(err)) == FUOTA_OK)
+			return;
+		if (n == sizeof(buf))
+			snprintf(err, sizeof(err), "larger than %zu bytes", sizeof(buf) - 1);
+		snprintf(bad, sizeof(bad), "%s.bad", m->saved_path);
+		(void)rename(m->saved_path, bad);
+		fprintf(stderr,
+		        "fuota-gw: %s: %s; kept as %s, no modem update taken up, commands judged "
+		        "from id 0\n",
+		        m->saved_path, err, bad);
+		return;
+	}
+	snprintf(old, sizeof(old), "%s/modem-command-id", m->o.state_dir);
+	sv->last_id = legacy_id(old);
+	(void)unlink(old);
+	snprintf(old, sizeof(old), "%s/modem-update.current", m->o.state_dir);
+	if ((sv->cur_id = legacy_id(old)) > 0 && st->method != FWU_M_NONE) {
+		sv->cur_method = st->method;
+		sv->cur_seq = st->seq + 1; /* it ran: what the manager says is its */
+	}
+	(void)unlink(old);
+	snprintf(old, sizeof(old), "%s/modem-update.waiting", m->o.state_dir);
+	if ((f = fopen(old, "r"))) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		sv->waiting = n < sizeof(buf) &&
+		              gw_mu_cmd_parse(buf, n, &sv->cmd, err, sizeof(err)) == FUOTA_OK &&
+		              sv->cmd.action == GW_MU_START && sv->cmd.method != FWU_M_UFOTA;
+	}
+	(void)unlink(old);
+}
+
+/* What the start-up decision says, said: an event, or only state/modem. */
+static void announce(struct mu *m, const struct gw_mu_boot *b, const struct fwu_status *st)
+{
+	int64_t id = b->report_final || b->cur_method != FWU_M_NONE ? b->cur_id : b->cmd.id;
+	enum fwu_method meth = b->report_final               ? st->method
+	                       : b->cur_method != FWU_M_NONE ? b->cur_method
+	                                                     : b->cmd.method;
+	int64_t until = !strcmp(b->state, "deferred") ? b->deferred_until : 0;
+
+	if (b->event) {
+		emit(m, id, meth, b->state, st->state == FWU_S_DONE ? 100 : -1, until,
+		     st->state == FWU_S_FAILED && b->report_final ? fwu_fail_name(st->fail) : NULL);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->upd = (struct gw_modem_update){.id = id, .progress = -1, .active = true};
+	snprintf(m->upd.state, sizeof(m->upd.state), "%s", b->state);
+	snprintf(m->upd.method, sizeof(m->upd.method), "%s", fwu_method_name(meth));
+	snprintf(m->last_state, sizeof(m->last_state), "%s", b->state);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* What an earlier run left (gw_mu_boot): an update under way (the manager goes on with it,
+ * under its id), one that ended while no fuota-gw ran (its last event now), one that waits
+ * (paused or not), a uFOTA start or request of fuotad's. */
+static void recover(struct mu *m, int64_t now_s)
 {
 	const struct fwu_status *st = fwu_get_status(m->u);
-	int64_t cur = id_read(m->cur_path);
+	struct gw_mu_saved sv;
+	struct gw_mu_boot b;
 	struct sara_info info;
 
 	snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
 	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
-	if (!fwu_reset_allowed(st->state) || fwu_update_under_way(st, st->method)) {
-		m->job = JOB_RESUME;
-		m->cur_id = cur;
-		m->cur_method = st->method;
+	saved_load(m, st, &sv);
+	gw_mu_boot(&sv, st, now_s, &b);
+	m->last_id = sv.last_id;
+	m->cur_id = b.cur_id;
+	m->cur_method = b.cur_method;
+	m->cur_seq = b.cur_method == sv.cur_method ? sv.cur_seq : st->seq;
+	m->acked = b.acked;
+	m->ack_until = b.acked ? b.deferred_until : 0;
+	m->resume_at = b.acked ? 0 : b.deferred_until;
+	m->pending = b.waiting;
+	m->paused = b.paused;
+	if (b.waiting)
+		m->cmd = b.cmd;
+	if (b.job == GW_MU_BOOT_TRANSFER || b.redo)
+		m->cmd = sv.cur_cmd;
+	m->redo = b.redo;
+	atomic_store(&m->quiet, b.redo);
+	m->job = b.job == GW_MU_BOOT_RESUME     ? JOB_RESUME
+	         : b.job == GW_MU_BOOT_TRANSFER ? JOB_TRANSFER
+	                                        : JOB_NONE;
+	if (m->job != JOB_NONE)
 		fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s) under way: going on\n",
-		        cur, fwu_method_name(st->method));
-		return;
-	}
-	if (cur > 0 && (st->state == FWU_S_DONE || st->state == FWU_S_FAILED))
-		emit(m, cur, st->method, gw_mu_state_of(st), st->state == FWU_S_DONE ? 100 : -1, 0,
-		     st->state == FWU_S_FAILED ? fwu_fail_name(st->fail) : NULL);
-	(void)unlink(m->cur_path);
-	if (sara_info(m->s, &info) == FUOTA_OK) /* firmwareBefore of the events until the next */
+		        m->cur_id, fwu_method_name(m->cur_method));
+	else if (sara_info(m->s, &info) == FUOTA_OK) /* firmwareBefore until the next */
 		snprintf(m->ver_before, sizeof(m->ver_before), "%s,%s", info.fw, info.app);
-	pending_load(m);
+	if (m->pending)
+		fprintf(stderr, "fuota-gw: modem update %" PRId64 " still waits%s\n", m->cmd.id,
+		        m->paused ? ", paused" : "");
+	if (b.state[0])
+		announce(m, &b, st);
+	save(m);
+}
+
+/* The manager's state file does not decode (cut short, damaged): set aside as <file>.bad, said,
+ * and the manager opened afresh (idle). Safe: the caller booted the module first, so it answers
+ * AT and installs nothing (one that installs answers no AT: the boot fails and fuota-gw stops
+ * before this, without a reset, until the install is over). */
+static int manager_afresh(const struct fwu_config *fc, struct fwu **u)
+{
+	char bad[1100];
+
+	snprintf(bad, sizeof(bad), "%s.bad", fc->state_path);
+	if (rename(fc->state_path, bad) != 0)
+		return FUOTA_ERR_MALFORMED;
+	fprintf(stderr,
+	        "fuota-gw: %s: not a modem-update state file (cut short or damaged); kept as %s, "
+	        "the update manager starts idle\n",
+	        fc->state_path, bad);
+	return fwu_open(fc, u);
 }
 
 int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
@@ -610,15 +818,14 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	m->last_pct = -1;
 	m->sess.guard_s = 120;
 	pthread_mutex_init(&m->lock, NULL);
-	snprintf(m->id_path, sizeof(m->id_path), "%s/modem-command-id", o->state_dir);
+	snprintf(m->saved_path, sizeof(m->saved_path), "%s/modem-update.gw", o->state_dir);
 	snprintf(m->fw_path, sizeof(m->fw_path), "%s/modem-update.state", o->state_dir);
-	snprintf(m->pending_path, sizeof(m->pending_path), "%s/modem-update.waiting", o->state_dir);
-	snprintf(m->cur_path, sizeof(m->cur_path), "%s/modem-update.current", o->state_dir);
-	m->last_id = id_read(m->id_path);
 	fc.state_path = m->fw_path;
 	fc.install_timeout_ms = o->install_timeout_s * 1000u;
 	fc.ctx = m;
-	if ((rc = fwu_open(&fc, &m->u)) != FUOTA_OK) {
+	if ((rc = fwu_open(&fc, &m->u)) == FUOTA_ERR_MALFORMED)
+		rc = manager_afresh(&fc, &m->u);
+	if (rc != FUOTA_OK) {
 		free(m);
 		return rc;
 	}
@@ -633,7 +840,7 @@ int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struc
 	d.urcs_install = o->ufota_ack;
 	(void)fwu_set_desired(m->u, &d);
 	st = fwu_get_status(m->u);
-	recover(m);
+	recover(m, (int64_t)time(NULL));
 	if (m->job != JOB_RESUME && o->ufota_ack &&
 	    (fwu_ufota_enable(m->u) != FUOTA_OK ||
 	     (st->ufota_mode != 2 && fwu_ufota_config(m->u, 2) != FUOTA_OK)))

@@ -20,7 +20,7 @@
 #include "fuota/sara.h"
 
 struct mu_opts {
-	const char *state_dir; /* the last command id handled and the manager's state file */
+	const char *state_dir; /* modem-update.gw (gw_mu_saved.h) and the manager's state file */
 	const char *apn;       /* restored after an update; NULL: the module's own */
 	uint32_t baud;
 	const char *http_user, *http_pass; /* credentials of fuota-gw's own configuration */
@@ -39,9 +39,10 @@ struct mu;
  * and must not be reset): the caller then neither boots nor registers it, opens the manager
  * and lets mu_tick resume the update before the backhaul starts. */
 bool mu_module_away(const char *state_dir);
-/* Opens the manager on the driver s (booted unless mu_module_away), reads the last id, sets
- * uFOTA's mode, and takes up what an earlier run left (an update under way is resumed by the
- * first mu_tick). */
+/* Opens the manager on the driver s (booted unless mu_module_away), sets uFOTA's mode, and
+ * takes up what an earlier run left in modem-update.gw, as gw_mu_boot decides (an update under
+ * way is resumed by the first mu_tick; a waiting one waits, paused or not; the state is said
+ * again). A damaged file is logged and set aside, never fatal. */
 int mu_open(const struct mu_opts *o, struct sara *s, struct at_client *at, struct cell_serial *ser,
             struct mu **out);
 /* Waits for a running update to end (never interrupts an install), then frees. NULL ok. */
