@@ -12,8 +12,12 @@
 
 int frag_enc_isa_avx512_ok(void)
 {
+#if FRAG_ENC_GLIBC_CPU
+	return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW);
+#else
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#endif
 }
 
 /* Sixteen windows per vector: lanes 0..7 from the 32 bits at byte t / 8, lanes 8..15 from those
