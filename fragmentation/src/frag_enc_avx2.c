@@ -12,8 +12,12 @@
 
 int frag_enc_isa_avx2_ok(void)
 {
+#if FRAG_ENC_GLIBC_CPU
+	return CPU_FEATURE_ACTIVE(AVX2);
+#else
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx2");
+#endif
 }
 
 /* Eight windows per vector: window t + i is bits i .. i + 22 of the 32 bits at byte t / 8 (t a

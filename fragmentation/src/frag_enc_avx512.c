@@ -12,8 +12,12 @@
 
 int frag_enc_isa_avx512_ok(void)
 {
+#if FRAG_ENC_GLIBC_CPU
+	return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW);
+#else
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#endif
 }
 
 /* Sixteen windows per vector: lanes 0..7 from the 32 bits at byte t / 8, lanes 8..15 from those
@@ -103,13 +107,85 @@ AVX512 static void pack_avx512(uint8_t *map, uint8_t *line, size_t nbytes)
 	}
 }
 
+/* Split tables: when FragSize = 64 q + t with q >= 1 and t in 1..32, an entry is q whole lines
+ * plus a tail, and the tails of a group's 256 entries are packed apart at a stride of 8, 16 or 32
+ * bytes (in the same 256 * stride bytes of the group: mains first, then tails). A lookup then
+ * reads q lines from L2 and a tail that a few neighbours share, instead of q + 1 lines: workload
+ * c (FragSize 200) reads 3 lines where it read 4. Returns the tail stride, or 0: whole lines. */
+static uint32_t split_tail(const struct frag_enc *enc)
+{
+	const uint32_t t = enc->frag_size % 64u;
+
+	if (enc->frag_size < 64u || t == 0 || t > 32u)
+		return 0;
+	return t <= 8u ? 8u : t <= 16u ? 16u : 32u;
+}
+
+/* Entries 0 and 2^j of a split table: mains at t + e * main, tails at t + 256 * main + e * ts. */
+static void split_units(const struct frag_enc *enc, uint32_t g, uint8_t *t, size_t main,
+                        uint32_t ts)
+{
+	const uint32_t s = enc->frag_size;
+	uint8_t *tails = t + 256u * main;
+
+	memset(t, 0, main);
+	memset(tails, 0, ts);
+	for (uint32_t j = 0; j < 8; j++) {
+		const size_t e = (size_t)1 << j;
+		const uint32_t x = g * 8u + j;
+
+		memset(tails + e * ts, 0, ts);
+		if (x < enc->code.nb_frag) {
+			memcpy(t + e * main, enc->frags + (size_t)x * s, main);
+			memcpy(tails + e * ts, enc->frags + (size_t)x * s + main, s - main);
+		} else {
+			memset(t + e * main, 0, main);
+		}
+	}
+}
+
+AVX512 static void split_table(const struct frag_enc *enc, uint32_t g, uint8_t *t, size_t main,
+                               uint32_t ts)
+{
+	uint64_t *tails = (uint64_t *)(void *)(t + 256u * main);
+	const uint32_t tw = ts / 8u;
+
+	split_units(enc, g, t, main, ts);
+	for (size_t c = 0; c < main; c += 64) {
+		for (uint32_t j = 1; j < 8; j++) {
+			const size_t base = (size_t)1 << j;
+			const __m512i unit = _mm512_load_si512((const void *)(t + base * main + c));
+
+			for (size_t i = 1; i < base; i++) {
+				__m512i src = _mm512_load_si512((const void *)(t + i * main + c));
+
+				_mm512_store_si512((void *)(t + (base + i) * main + c),
+				                   _mm512_xor_si512(unit, src));
+			}
+		}
+	}
+	for (uint32_t j = 1; j < 8; j++) {
+		const size_t base = (size_t)1 << j;
+
+		for (size_t i = 1; i < base; i++)
+			for (uint32_t w = 0; w < tw; w++)
+				tails[(base + i) * tw + w] =
+				        tails[base * tw + w] ^ tails[i * tw + w];
+	}
+}
+
 AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
 	const size_t stride = enc->stride;
+	const uint32_t ts = split_tail(enc);
 
 	for (uint32_t g = 0; g < ng; g++) {
 		uint8_t *t = tab + (size_t)g * 256u * stride;
 
+		if (ts) {
+			split_table(enc, g0 + g, t, stride - 64u, ts);
+			continue;
+		}
 		frag_enc_table_units(enc, g0 + g, t);
 		for (size_t c = 0; c < stride; c += 64) {
 			for (uint32_t j = 1; j < 8; j++) {
@@ -156,12 +232,81 @@ AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng
 	}
 }
 
+/* The tail of a split entry (ts bytes, ts-aligned), zero-extended to 32 bytes. */
+AVX512_INLINE __m256i tail_load(const uint8_t *p, const uint32_t ts)
+{
+	if (ts == 8u)
+		return _mm256_zextsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)p));
+	if (ts == 16u)
+		return _mm256_zextsi128_si256(_mm_load_si128((const __m128i *)(const void *)p));
+	return _mm256_load_si256((const __m256i *)(const void *)p);
+}
+
+/* As accum_avx512_n on split tables: nv whole lines per entry (1..3), then a tail of ts bytes.
+ * The accumulator keeps the plain layout (the tail right after the lines). */
+AVX512_INLINE void accum_split_n(const uint8_t *tab, size_t stride, uint32_t ng,
+                                 const uint8_t *lines, size_t lb, uint32_t rows, uint8_t *acc,
+                                 const unsigned nv, const uint32_t ts)
+{
+	const size_t main = 64u * nv;
+
+	for (uint32_t i = 0; i < rows; i++) {
+		const uint8_t *ln = lines + i * lb;
+		uint8_t *a = acc + i * stride;
+		__m512i v[3];
+		__m256i tv = _mm256_load_si256((const __m256i *)(const void *)(a + main));
+
+#pragma GCC unroll 3
+		for (unsigned k = 0; k < nv; k++)
+			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
+		for (uint32_t j = 0; j < ng; j++) {
+			const uint8_t *t = tab + (size_t)j * 256u * stride;
+			const uint8_t *e = t + ln[j] * main;
+
+#pragma GCC unroll 3
+			for (unsigned k = 0; k < nv; k++)
+				v[k] = _mm512_xor_si512(
+				        v[k], _mm512_load_si512((const void *)(e + 64 * k)));
+			tv = _mm256_xor_si256(tv, tail_load(t + 256u * main + ln[j] * ts, ts));
+		}
+#pragma GCC unroll 3
+		for (unsigned k = 0; k < nv; k++)
+			_mm512_store_si512((void *)(a + 64 * k), v[k]);
+		_mm256_store_si256((__m256i *)(void *)(a + main), tv);
+	}
+}
+
+AVX512 static void accum_split(const struct frag_enc *enc, const uint8_t *tab, uint32_t ng,
+                               const uint8_t *lines, uint32_t rows, uint8_t *acc, uint32_t ts)
+{
+	const size_t stride = enc->stride, lb = enc->line_bytes;
+	const unsigned nv = (unsigned)(stride / 64u) - 1u;
+
+	/* each (lines, tail stride) pair its own loop, the counts known to the compiler */
+	switch (nv * 64u + ts) {
+	case 64 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 8); break;
+	case 64 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 16); break;
+	case 64 + 32: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 32); break;
+	case 128 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 8); break;
+	case 128 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 16); break;
+	case 128 + 32: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 32); break;
+	case 192 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 8); break;
+	case 192 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 16); break;
+	default: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 32); break;
+	}
+}
+
 AVX512 static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
                                 uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
 {
 	const size_t stride = enc->stride, lb = enc->line_bytes;
+	const uint32_t ts = split_tail(enc);
 
 	lines += g0;
+	if (ts) {
+		accum_split(enc, tab, ng, lines, rows, acc, ts);
+		return;
+	}
 	switch (stride / 64u) {
 	case 1: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 1); break;
 	case 2: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 2); break;

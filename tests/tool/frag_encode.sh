@@ -36,6 +36,26 @@ check "v1 N=14" "$TMP/v1.frg" 150 "36 36 32 32 3e 3e 22 22 36 36"
 check "v1 N=20" "$TMP/v1.frg" 210 "22 23 24 25 26 27 18 19 0a 0b"
 if [ "$(wc -c <"$TMP/v1.frg")" -eq 220 ]; then ok "v1 size"; else fail "v1 size"; fi
 
+# the output is written over in place, not truncated first: a longer old file is cut to size,
+# a shorter one grows, the input may be the output, and a device (no truncation) works
+head -c 5000 /dev/urandom >"$TMP/over.frg"
+cp "$TMP/d100.bin" "$TMP/self.frg"
+for out in over self; do
+	"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/$out.frg" &&
+		"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/$out.frg" "$TMP/$out.frg"
+done
+"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" "$TMP/over.frg"
+if cmp -s "$TMP/v1.frg" "$TMP/over.frg"; then ok "longer old output cut to size"; else
+	fail "old output not replaced exactly"
+fi
+"$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/v1.frg" "$TMP/big1.frg"
+if cmp -s "$TMP/big1.frg" "$TMP/self.frg"; then ok "input = output"; else fail "input = output"; fi
+if "$TOOL" frag encode --frag-size 10 --redundancy 10 "$TMP/d100.bin" /dev/null; then
+	ok "output to a device"
+else
+	fail "output to /dev/null"
+fi
+
 "$TOOL" frag encode --frag-size 10 --redundancy 10 --ts004 2 "$TMP/d100.bin" "$TMP/v2.frg" ||
 	fail "encode v2 exit status"
 check "v2 relative N=11" "$TMP/v2.frg" 120 "68 69 52 53 5c 5d 76 77 70 71"

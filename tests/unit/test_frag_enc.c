@@ -296,6 +296,20 @@ static void test_edge_sizes(void **state)
 	}
 }
 
+/* FragSizes whose table entries are split into whole lines and a packed tail of 8, 16 or 32
+ * bytes (AVX-512), next to their neighbours that are not: every pair of line count and tail
+ * stride, M not a multiple of 8 (entries past M), enough rows for the tables. */
+static void test_split_table_sizes(void **state)
+{
+	static const uint32_t ss[] = {72, 80, 96, 97, 136, 144, 150, 160, 193, 200, 208, 224, 225};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ss) / sizeof(ss[0]); i++) {
+		compare_case(1003, ss[i], FRAG_V1, FRAG_SEED_RELATIVE, 1, 130);
+		compare_case(77, ss[i], FRAG_V2, FRAG_SEED_RELATIVE, 5, 70);
+	}
+}
+
 /* M + R = 16383 (one full session), rows through n = 9383 > 8380 (seeds above 2^23). */
 static void test_full_session_with_carries(void **state)
 {
@@ -435,6 +449,7 @@ int main(void)
 	        cmocka_unit_test(test_lines_through_encoder),
 	        cmocka_unit_test(test_weights_through_encoder),
 	        cmocka_unit_test(test_edge_sizes),
+	        cmocka_unit_test(test_split_table_sizes),
 	        cmocka_unit_test(test_full_session_with_carries),
 	        cmocka_unit_test(test_random_codes),
 	        cmocka_unit_test(test_beyond_one_session),
