@@ -31,7 +31,7 @@ export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate 
             <dd data-plan="parts">{parts.fragments}</dd>
           </>
         )}
-        <dt>{parts ? 'Parity frames per part' : 'Parity frames'}</dt>
+        <dt>Parity frames</dt>
         <dd data-plan="parity">
           {plan.adaptive ? `adaptive, up to ${plan.adaptive.max_parity_frames}` : parts ? parts.parity : plan.parity_frames}
         </dd>
@@ -50,7 +50,8 @@ export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate 
         <dd>{formatDuration(plan.unicast_setup_s)}</dd>
         <dt>Multicast session</dt>
         <dd>
-          {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)})
+          {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)}
+          {parts ? ' a part' : ''})
         </dd>
         <dt>Time estimate</dt>
         <dd data-plan="estimate">{formatDuration(plan.estimated_duration_s)}</dd>

@@ -7,7 +7,7 @@ import type { Job, Plan } from '../api/client';
 export interface PartsText {
   /** "in 3 parts of 1000 fragments (last: 512)" */
   fragments: string;
-  /** "100 a part (last: 52), 252 in all" */
+  /** "100 per part (last: 52), 252 in all" */
   parity: string;
 }
 
@@ -21,7 +21,7 @@ export function planParts(p: Plan): PartsText | null {
   return {
     fragments: `in ${parts} parts of ${f} fragments` + (lastF !== f ? ` (last: ${lastF})` : ''),
     parity:
-      `${par} a part` + (lastPar !== par ? ` (last: ${lastPar})` : '') + `, ${p.parity_frames ?? par * (parts - 1) + lastPar} in all`,
+      `${par} per part` + (lastPar !== par ? ` (last: ${lastPar})` : '') + `, ${p.parity_frames ?? par * (parts - 1) + lastPar} in all`,
   };
 }
 

@@ -14,13 +14,13 @@ describe('planParts', () => {
   it('names the parts, their fragments and parity, the last apart', () => {
     expect(planParts(THREE)).toEqual({
       fragments: 'in 3 parts of 1000 fragments (last: 500)',
-      parity: '100 a part (last: 51), 251 in all',
+      parity: '100 per part (last: 51), 251 in all',
     });
   });
 
   it('leaves "last" out when the last part is as the others', () => {
     const even = { ...THREE, fragments: 3000, parity_frames: 300, last_part_fragments: 1000, last_part_parity_frames: 100 };
-    expect(planParts(even)).toEqual({ fragments: 'in 3 parts of 1000 fragments', parity: '100 a part, 300 in all' });
+    expect(planParts(even)).toEqual({ fragments: 'in 3 parts of 1000 fragments', parity: '100 per part, 300 in all' });
   });
 });
 
