@@ -10,7 +10,16 @@ import { describeAnswer, describeFragments, STEP_LABEL, STEPS, type StepCounts }
 
 export const DEVICE_PAGE = 50;
 
-export function JobDevices({ jobId, counts, total, version }: { jobId: number; counts: StepCounts; total: number; version: string }) {
+interface Props {
+  jobId: number;
+  /** The job's parts: a Part column when more than one. */
+  parts: number;
+  counts: StepCounts;
+  total: number;
+  version: string;
+}
+
+export function JobDevices({ jobId, parts, counts, total, version }: Props) {
   const [step, setStep] = useState('');
   const [offset, setOffset] = useState(0);
   const [rows, setRows] = useState<JobDevice[] | null>(null);
@@ -68,6 +77,7 @@ export function JobDevices({ jobId, counts, total, version }: { jobId: number; c
             <tr>
               <th scope="col">DevEUI</th>
               <th scope="col">Step</th>
+              {parts > 1 && <th scope="col">Part</th>}
               <th scope="col">Attempts</th>
               <th scope="col">Missing fragments</th>
               <th scope="col">Failure reason</th>
@@ -84,6 +94,7 @@ export function JobDevices({ jobId, counts, total, version }: { jobId: number; c
                   </a>
                 </td>
                 <td>{STEP_LABEL[d.step ?? ''] ?? d.step}</td>
+                {parts > 1 && <td class="part">{d.part ? `${d.part} of ${parts}` : ''}</td>}
                 <td>{d.attempts}</td>
                 <td class="missing">{describeFragments(d)}</td>
                 <td class="reason">{d.failure_reason ?? ''}</td>

@@ -2,6 +2,7 @@
 // creates it.
 import type { Plan } from '../api/client';
 import { formatDuration } from '../lib/format';
+import { planParts } from '../lib/parts';
 import { ProgressBar } from './Progress';
 
 interface Props {
@@ -15,6 +16,7 @@ interface Props {
 }
 
 export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate }: Props) {
+  const parts = planParts(plan);
   return (
     <section id="plan" class="card plan" tabIndex={-1} aria-labelledby="plan-title">
       <h2 id="plan-title">The plan</h2>
@@ -23,9 +25,15 @@ export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate 
         <dd data-plan="fragments">
           {plan.fragments} × {plan.fragment_size} B
         </dd>
+        {parts && (
+          <>
+            <dt>Parts</dt>
+            <dd data-plan="parts">{parts.fragments}</dd>
+          </>
+        )}
         <dt>Parity frames</dt>
         <dd data-plan="parity">
-          {plan.adaptive ? `adaptive, up to ${plan.adaptive.max_parity_frames}` : plan.parity_frames}
+          {plan.adaptive ? `adaptive, up to ${plan.adaptive.max_parity_frames}` : parts ? parts.parity : plan.parity_frames}
         </dd>
         <dt>Frames on air</dt>
         <dd>
@@ -42,7 +50,8 @@ export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate 
         <dd>{formatDuration(plan.unicast_setup_s)}</dd>
         <dt>Multicast session</dt>
         <dd>
-          {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)})
+          {formatDuration(plan.multicast_duration_s)} (timeout {formatDuration(plan.multicast_timeout_s)}
+          {parts ? ' a part' : ''})
         </dd>
         <dt>Time estimate</dt>
         <dd data-plan="estimate">{formatDuration(plan.estimated_duration_s)}</dd>
@@ -52,8 +61,8 @@ export function PlanPanel({ plan, warnings, upload, busy, deviceCount, onCreate 
         <p>None.</p>
       ) : (
         <ul class="warnings">
-          {warnings.map((w) => (
-            <li key={w}>{w}</li>
+          {warnings.map((w, i) => (
+            <li key={i}>{w}</li>
           ))}
         </ul>
       )}

@@ -23,7 +23,16 @@ export interface JobFormValues {
   pingSlotPeriodicity: string;
   multicastTimeout: string;
   devices: string[];
+  /** TS006 FW_version the devices must end on ('' : no version check); decimal or 0x hex. */
+  targetVersion: string;
+  /** TS006 reboot after the clean-up: none, after a countdown, or at a time. */
+  rebootMode: RebootMode;
+  rebootIn: string;
+  /** A datetime-local value (the browser's time zone), e.g. 2030-01-31T03:00. */
+  rebootAt: string;
 }
+
+export type RebootMode = 'none' | 'in' | 'at';
 
 /** Every form field, by the name the API gives it in a refusal. */
 export type FieldName =
@@ -40,7 +49,10 @@ export type FieldName =
   | 'multicast_class'
   | 'ping_slot_periodicity'
   | 'multicast_timeout_s'
-  | 'devices';
+  | 'devices'
+  | 'target_version'
+  | 'reboot_in_s'
+  | 'reboot_at';
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
 
@@ -60,6 +72,10 @@ export function defaultValues(): JobFormValues {
     pingSlotPeriodicity: '0',
     multicastTimeout: '',
     devices: [],
+    targetVersion: '',
+    rebootMode: 'none',
+    rebootIn: '3600',
+    rebootAt: '',
   };
 }
 
@@ -112,6 +128,7 @@ export function devEuisOfCsv(text: string): { euis: string[]; bad: string[] } {
 export function buildRequest(
   f: JobFormValues,
   forPlan: boolean,
+  nowMs: number = Date.now(),
 ): { body?: JobRequest & { firmware_size?: number }; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const body: Partial<JobRequest> & { firmware_size?: number } = {};
@@ -166,8 +183,46 @@ export function buildRequest(
   else if (f.devices.length > 100000) errors.devices = 'at most 100000 devices';
   else body.devices = f.devices;
 
+  ts006(f, nowMs, body, errors);
+
   if (Object.keys(errors).length) return { errors };
   return { body: body as JobRequest & { firmware_size?: number }, errors };
+}
+
+/** A TS006 FW_version (32 bits): decimal, or hex with 0x. */
+export function parseVersion(text: string): { v?: number; err?: string } {
+  const t = text.trim();
+  const v = /^0x[0-9a-f]{1,8}$/i.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+  if (Number.isNaN(v)) return { err: 'a whole number is needed (decimal, or hex as 0x…)' };
+  if (v > 4294967295) return { err: 'between 0 and 4294967295' };
+  return { v };
+}
+
+/**
+ * The TS006 fields, checked as the API checks them (server/api/src/api_decode.c get_fmp and
+ * job_reboot_at_check): a reboot needs target_version; reboot_at is a time still to come.
+ */
+function ts006(f: JobFormValues, nowMs: number, body: Partial<JobRequest>, errors: FieldErrors): void {
+  const hasVersion = f.targetVersion.trim() !== '';
+  if (hasVersion) {
+    const tv = parseVersion(f.targetVersion);
+    if (tv.err) errors.target_version = tv.err;
+    else body.target_version = tv.v;
+  }
+  const needs = (field: string) =>
+    `${field} needs a target version (the version the devices must report after the reboot)`;
+  if (f.rebootMode === 'in') {
+    const ri = int(f.rebootIn, 1, 16777214);
+    if (ri.err) errors.reboot_in_s = ri.err;
+    else if (!hasVersion) errors.reboot_in_s = needs('a reboot countdown');
+    else body.reboot_in_s = ri.v;
+  } else if (f.rebootMode === 'at') {
+    const at = f.rebootAt.trim() ? new Date(f.rebootAt.trim()) : null;
+    if (!at || Number.isNaN(at.getTime())) errors.reboot_at = 'a date and time are needed';
+    else if (at.getTime() <= nowMs) errors.reboot_at = 'this time is past: give a later one';
+    else if (!hasVersion) errors.reboot_at = needs('a reboot time');
+    else body.reboot_at = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
 }
 
 /** The form field an API refusal names: "devices[3]" -> devices; unknown names -> null. */
@@ -190,6 +245,9 @@ export function fieldOf(apiField: string | undefined): FieldName | null {
     'ping_slot_periodicity',
     'multicast_timeout_s',
     'devices',
+    'target_version',
+    'reboot_in_s',
+    'reboot_at',
   ];
   return (known as string[]).includes(base) ? (base as FieldName) : null;
 }

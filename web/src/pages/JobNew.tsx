@@ -7,7 +7,7 @@ import { buildRequest, defaultValues, fieldOf, type FieldErrors, type FieldName,
 import { DevicePicker } from '../components/DevicePicker';
 import { PlanPanel } from '../components/PlanPanel';
 import { formatBytes, formatFrequency } from '../lib/format';
-import { planWarnings } from '../lib/plan';
+import { apiWarnings, planWarnings } from '../lib/plan';
 import { uploadFirmware } from '../lib/upload';
 import { listFirmware } from './Firmware';
 import { useTitle } from '../lib/title';
@@ -43,6 +43,7 @@ export function JobNew() {
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [plan, setPlan] = useState<Plan | null>(null);
+  const [planApiWarnings, setPlanApiWarnings] = useState<string[]>([]);
   const [formError, setFormError] = useState<Error>();
   const [busy, setBusy] = useState<'plan' | 'create' | null>(null);
   const [upload, setUpload] = useState<number | null>(null);
@@ -93,6 +94,7 @@ export function JobNew() {
       if (!r.response.ok) throw apiError(r.response.status, r.error);
       if (!r.data?.plan) throw new Error("the API answered no plan");
       setPlan(r.data.plan);
+      setPlanApiWarnings(apiWarnings(r.data.warnings));
       setTimeout(() => document.getElementById('plan')?.focus(), 0);
     } catch (err) {
       refused(err);
@@ -129,7 +131,7 @@ export function JobNew() {
 
   const fw: Firmware | undefined = firmware.data?.find((f) => String(f.id) === v.firmwareId);
   const warnings = plan
-    ? planWarnings(plan, { devices: v.devices.length, multicastClass: v.multicastClass, redundancy: Number(v.redundancy) })
+    ? [...planApiWarnings, ...planWarnings(plan, { devices: v.devices.length, multicastClass: v.multicastClass, redundancy: Number(v.redundancy) })]
     : [];
   const errorList = Object.entries(errors) as [FieldName, string][];
 
@@ -294,6 +296,34 @@ export function JobNew() {
           </div>
         </fieldset>
 
+        <fieldset>
+          <legend>Version check and reboot (TS006)</legend>
+          <Field id={fieldId('target_version')} label={LABELS.target_version} hint="The image's FW_version as DevVersionAns reports it (decimal, or hex as 0x…). Devices already on it end done without the image. Empty: no version check" error={errors.target_version}>
+            <input {...described(fieldId('target_version'), errors.target_version, true)} value={v.targetVersion} onInput={(e) => set('targetVersion', inputValue(e))} />
+          </Field>
+          <div class="radios" role="radiogroup" aria-label="Reboot after the update">
+            <label>
+              <input type="radio" name="reboot-mode" checked={v.rebootMode === 'none'} onChange={() => set('rebootMode', 'none')} /> no reboot ordered
+            </label>
+            <label>
+              <input type="radio" name="reboot-mode" checked={v.rebootMode === 'in'} onChange={() => set('rebootMode', 'in')} /> after a countdown
+            </label>
+            <label>
+              <input type="radio" name="reboot-mode" checked={v.rebootMode === 'at'} onChange={() => set('rebootMode', 'at')} /> at a time
+            </label>
+          </div>
+          {v.rebootMode === 'in' && (
+            <Field id={fieldId('reboot_in_s')} label={LABELS.reboot_in_s} hint="Sent to each device after its clean-up (DevRebootCountdownReq); needs a target version" error={errors.reboot_in_s}>
+              <input {...described(fieldId('reboot_in_s'), errors.reboot_in_s, true)} inputMode="numeric" value={v.rebootIn} onInput={(e) => set('rebootIn', inputValue(e))} />
+            </Field>
+          )}
+          {v.rebootMode === 'at' && (
+            <Field id={fieldId('reboot_at')} label={LABELS.reboot_at} hint="In this browser's time zone (DevRebootTimeReq: the devices' clocks must be synchronised); needs a target version" error={errors.reboot_at}>
+              <input {...described(fieldId('reboot_at'), errors.reboot_at, true)} type="datetime-local" value={v.rebootAt} onInput={(e) => set('rebootAt', inputValue(e))} />
+            </Field>
+          )}
+        </fieldset>
+
         <DevicePicker
           devices={devices.data ?? []}
           loadError={devices.error}
@@ -333,6 +363,9 @@ export const LABELS: Record<FieldName, string> = {
   ping_slot_periodicity: 'Ping-slot periodicity',
   multicast_timeout_s: 'Multicast timeout (s)',
   devices: 'Devices',
+  target_version: 'Target firmware version',
+  reboot_in_s: 'Reboot countdown (s)',
+  reboot_at: 'Reboot at',
 };
 
 export function fieldId(f: FieldName): string {

@@ -7,6 +7,7 @@ import { JobDevices } from '../components/JobDevices';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
 import { describeFinished, jobChartTable, type FrameSample } from '../lib/finished';
 import { jobSource } from '../lib/jobdata';
+import { partOfJob, planParts } from '../lib/parts';
 import { streamingFeed, type JobFeed, type JobSnapshot } from '../lib/live';
 import { actionsFor, describeEvent, isLive, PHASE_LABEL, progressOf, STEP_LABEL, STEPS } from '../lib/progress';
 import { useTitle } from '../lib/title';
@@ -112,6 +113,12 @@ export function JobPage({ id }: { id: string }) {
         <p>
           State <StateBadge state={job.state} /> <span data-testid="job-state" class="sr-only">{job.state}</span>
           {phase && isLive(job.state) && <> · phase <strong data-testid="job-phase">{PHASE_LABEL[phase] ?? phase}</strong></>}
+          {partOfJob(job) && (
+            <>
+              {' · '}
+              <strong data-testid="job-part">{partOfJob(job)}</strong>
+            </>
+          )}
           {isLive(job.state) && (
             <span class="live" data-testid="live-mode" data-transport={snap.transport}>
               {snap.transport === 'stream' ? ' · live' : ' · refreshed every second'}
@@ -163,6 +170,14 @@ export function JobPage({ id }: { id: string }) {
             <dd>
               {plan.fragments} × {plan.fragment_size} B, {plan.parity_frames} parity
             </dd>
+            {planParts(plan) && (
+              <>
+                <dt>Parts</dt>
+                <dd>
+                  {planParts(plan)?.fragments}; parity {planParts(plan)?.parity}
+                </dd>
+              </>
+            )}
             <dt>Airtime</dt>
             <dd>{formatDuration(plan.total_airtime_s)}</dd>
             <dt>Estimate</dt>
@@ -183,7 +198,7 @@ export function JobPage({ id }: { id: string }) {
         </details>
       )}
 
-      <JobDevices jobId={jobId} counts={counts} total={snap.total} version={`${job.state}:${STEPS.map((k) => counts[k]).join(',')}:${events.length ? events[events.length - 1].id : 0}`} />
+      <JobDevices jobId={jobId} parts={job.parts ?? 1} counts={counts} total={snap.total} version={`${job.state}:${STEPS.map((k) => counts[k]).join(',')}:${events.length ? events[events.length - 1].id : 0}`} />
 
       <h2>Event log</h2>
       <ol class="events" aria-label="Event log, newest first" tabIndex={0}>

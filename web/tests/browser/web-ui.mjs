@@ -469,6 +469,34 @@ try {
   await page.locator('[data-field-error="job-devices"]', { hasText: 'job-devices.csv: not a DevEUI: nothex' }).waitFor();
   assert(true, "a CSV file chooses the job's devices by its dev_eui column, its bad row named beside the field");
 
+  // An image forced into parts by a device that takes only 2 fragments (its max_frags): the plan
+  // says how many parts and the parity a part. The device is not the simulator's: deleted again.
+  const SMALL = 'fd00000000000001';
+  const mk = await fetch(`${URL_}/api/v1/devices`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ dev_eui: SMALL, application_id: 'small', lorawan_version: '1.0.3', class: 'C', region: 'EU868', stack: 'ts004', max_frags: 2, gen_app_key: '000102030405060708090a0b0c0d0e0f' }),
+  });
+  assert(mk.status === 201, `a device taking 2 fragments is added (through the API: ${mk.status})`);
+  await page.goto(`${URL_}/jobs/new?device=${SMALL}&region=EU868`);
+  await page.getByLabel('Name', { exact: true }).fill('in parts');
+  await page.getByLabel('Uploaded image').selectOption({ index: 1 });
+  await page.getByLabel('Target firmware version').fill('0x010203');
+  await page.getByLabel('at a time').check();
+  await page.getByLabel('Reboot at').fill('2020-01-31T03:00');
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.locator('[data-field-error="job-reboot-at"]', { hasText: 'past' }).waitFor();
+  assert((await page.evaluate(() => document.activeElement?.id)) === 'job-reboot-at', 'a reboot time gone past is refused beside its field');
+  await page.getByLabel('no reboot ordered').check();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.locator('#plan').waitFor();
+  const partsText = await page.locator('[data-plan="parts"]').innerText();
+  assert(/^in \d+ parts of 2 fragments/.test(partsText), `the plan of an image in parts says so (${partsText})`);
+  assert(/ per part.*in all$/.test(await page.locator('[data-plan="parity"]').innerText()), 'with the parity a part');
+  await shot(page, '08d2-job-plan-parts');
+  const rm = await fetch(`${URL_}/api/v1/devices/${SMALL}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(rm.status === 204, 'the small device is deleted again');
+
   // The gateways that heard the fleet.
   await page.getByRole('link', { name: 'Gateways' }).click();
   await page.locator('table.gateways tbody tr').first().waitFor();

@@ -113,3 +113,53 @@ describe('parseDevEuis', () => {
     });
   });
 });
+
+describe('the TS006 fields', () => {
+  const NOW = Date.parse('2030-01-01T00:00:00Z');
+  const local = (ms: number) => {
+    const d = new Date(ms);
+    const p = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  };
+
+  it('sends none of them by default', () => {
+    const b = buildRequest(valid(), false, NOW).body;
+    expect(b?.target_version).toBeUndefined();
+    expect(b?.reboot_in_s).toBeUndefined();
+    expect(b?.reboot_at).toBeUndefined();
+  });
+
+  it('reads the target version in decimal or hex, within 32 bits', () => {
+    expect(buildRequest({ ...valid(), targetVersion: '66051' }, false, NOW).body?.target_version).toBe(66051);
+    expect(buildRequest({ ...valid(), targetVersion: '0x010203' }, false, NOW).body?.target_version).toBe(66051);
+    expect(buildRequest({ ...valid(), targetVersion: '4294967296' }, false, NOW).errors.target_version).toBe('between 0 and 4294967295');
+    expect(buildRequest({ ...valid(), targetVersion: '1.2' }, false, NOW).errors.target_version).toMatch(/whole number/);
+  });
+
+  it('bounds the countdown and asks a target version with it, as the API does', () => {
+    const f = { ...valid(), rebootMode: 'in' as const, rebootIn: '600' };
+    expect(buildRequest(f, false, NOW).errors.reboot_in_s).toMatch(/needs a target version/);
+    const ok = buildRequest({ ...f, targetVersion: '7' }, false, NOW).body;
+    expect(ok?.reboot_in_s).toBe(600);
+    expect(ok?.reboot_at).toBeUndefined();
+    expect(buildRequest({ ...f, targetVersion: '7', rebootIn: '0' }, false, NOW).errors.reboot_in_s).toBe('between 1 and 16777214');
+    expect(buildRequest({ ...f, targetVersion: '7', rebootIn: '16777215' }, false, NOW).errors.reboot_in_s).toBe('between 1 and 16777214');
+  });
+
+  it('sends a reboot time to come in UTC, and refuses one past or missing', () => {
+    const f = { ...valid(), targetVersion: '7', rebootMode: 'at' as const };
+    const later = NOW + 3 * 3600 * 1000;
+    const ok = buildRequest({ ...f, rebootAt: local(later) }, false, NOW).body;
+    expect(ok?.reboot_at).toBe(new Date(later).toISOString().replace('.000Z', 'Z'));
+    expect(ok?.reboot_in_s).toBeUndefined();
+    expect(buildRequest({ ...f, rebootAt: local(NOW - 60000) }, false, NOW).errors.reboot_at).toMatch(/past/);
+    expect(buildRequest({ ...f, rebootAt: '' }, false, NOW).errors.reboot_at).toBe('a date and time are needed');
+    expect(buildRequest({ ...f, targetVersion: '', rebootAt: local(later) }, false, NOW).errors.reboot_at).toMatch(/needs a target version/);
+  });
+
+  it("places the API's refusals of them beside their fields", () => {
+    expect(fieldOf('reboot_at')).toBe('reboot_at');
+    expect(fieldOf('reboot_in_s')).toBe('reboot_in_s');
+    expect(fieldOf('target_version')).toBe('target_version');
+  });
+});
