@@ -14,6 +14,7 @@ export interface EventLike {
 /** The device steps of the engine, in order (server/policy/src/engine_calc.c). */
 export const STEPS = [
   'pending',
+  'fw_version',
   'pkg_version',
   'mc_setup',
   'frag_setup',
@@ -23,13 +24,22 @@ export const STEPS = [
   'frag_status',
   'confirm',
   'cleanup',
+  'reboot',
+  'fw_check',
   'done',
   'failed',
   'unconfirmed',
 ] as const;
 
+/* The API's step enum (openapi.json) and STEPS name the same steps: a step the engine adds and
+ * this list lacks, or the other way round, fails `tsc` at build time. */
+type ApiStep = NonNullable<JobDevice['step']>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const STEPS_MATCH_API: Same<ApiStep, (typeof STEPS)[number]> = true;
+
 export const STEP_LABEL: Record<string, string> = {
   pending: 'Pending',
+  fw_version: 'Version check (TS006)',
   pkg_version: 'Package version',
   mc_setup: 'Multicast setup',
   frag_setup: 'Fragmentation setup',
@@ -39,6 +49,8 @@ export const STEP_LABEL: Record<string, string> = {
   frag_status: 'Fragmentation status',
   confirm: 'Image check (TS006)',
   cleanup: 'Clean-up',
+  reboot: 'Reboot (TS006)',
+  fw_check: 'Version after reboot (TS006)',
   done: 'Done',
   failed: 'Failed',
   unconfirmed: 'Unconfirmed (may have the image)',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, describeFragments, EventLog, isLive, progressOf } from '../../src/lib/progress';
+import { actionsFor, countSteps, currentPhase, describeAnswer, describeEvent, describeFragments, EventLog, isLive, progressOf, STEP_LABEL, STEPS } from '../../src/lib/progress';
 
 describe('countSteps / progressOf', () => {
   it('counts devices per step and the share finished', () => {
@@ -15,6 +15,14 @@ describe('countSteps / progressOf', () => {
     const c = countSteps([{ step: 'done' }, { step: 'unconfirmed' }, { step: 'session' }, { step: 'failed' }]);
     expect(c.unconfirmed).toBe(1);
     expect(progressOf(c, 4)).toEqual({ total: 4, done: 1, failed: 1, percent: 75 });
+  });
+
+  it('counts the TS006 steps, each with a label', () => {
+    const c = countSteps([{ step: 'fw_version' }, { step: 'reboot' }, { step: 'fw_check' }, { step: 'fw_check' }]);
+    expect([c.fw_version, c.reboot, c.fw_check]).toEqual([1, 1, 2]);
+    for (const s of STEPS) expect(STEP_LABEL[s], s).toBeTruthy();
+    expect(STEPS.indexOf('fw_version')).toBeLessThan(STEPS.indexOf('pkg_version'));
+    expect(STEPS.indexOf('fw_check')).toBeLessThan(STEPS.indexOf('done'));
   });
 
   it('never goes past 100 % nor divides by zero', () => {
