@@ -117,6 +117,10 @@ struct engine {
 	struct engine_seen_undo *undo;
 	size_t n_undo, cap_undo;
 	bool batch, undo_lost; /* undo_lost: a change could not be noted (out of memory) */
+	/* csr_clocksync.c: whether a device of a running job may wait for its resync (any
+	 * instance's), as the database said at resync_checked_ms or this engine forced since. */
+	bool resync_any;
+	int64_t resync_checked_ms;
 };
 
 /* engine_instance.c */
@@ -354,5 +358,13 @@ int csr_force_resync(struct engine *e, const char *application_id, const char *d
 /* The reception time of an uplink in GPS ms: gateway GPS time, gateway time, then the network
  * server's time (u->time) or server_unix_ms. */
 int64_t csr_rx_gps_ms(const struct cs_uplink *u, int64_t server_unix_ms);
+/* How long the database's "no device waits for a resync" holds for the AppTimeReqs after it. */
+#define CSR_RESYNC_CHECK_MS 1000
+/* Whether an AppTimeReq at now_ms must look for a session request waiting for its resync
+ * (seng_dev_resynced): when a resync may be waiting (any, as the database said at checked_ms or
+ * since this engine forced one), or the database's word is older than CSR_RESYNC_CHECK_MS (or
+ * from the future: the clock went back), or was never asked (checked_ms 0). *recheck: ask the
+ * database first (seng_resync_waiting) and use its answer instead of any. */
+bool csr_resync_lookup(bool any, int64_t checked_ms, int64_t now_ms, bool *recheck);
 
 #endif

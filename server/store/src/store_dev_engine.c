@@ -454,3 +454,22 @@ int seng_dev_resynced(struct store *s, const char *dev_eui, const char *applicat
 	*due = rc == FUOTA_OK && rows > 0;
 	return rc;
 }
+
+int seng_resync_waiting(struct store *s, bool *any)
+{
+	/* job_device_due (job_id, step, deadline) per running job: the mc_session rows only. */
+	static const char sql[] =
+	        "SELECT EXISTS (SELECT 1 FROM job j JOIN job_device jd ON "
+	        "jd.job_id = j.id AND jd.step = 'mc_session' "
+	        "WHERE j.state = 'running' AND jd.resync_sent AND jd.attempts = 0)";
+	PGconn *c = store_acquire(s);
+	PGresult *r = NULL;
+	int rc = store_run(c, sql, 0, NULL, &r);
+
+	*any = true;
+	if (rc == FUOTA_OK)
+		*any = get_bool(r, 0, 0);
+	PQclear(r);
+	store_release(s, c);
+	return rc;
+}
