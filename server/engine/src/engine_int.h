@@ -83,8 +83,9 @@ struct engine_seen {
 	int64_t ahead_ms;
 };
 
-/* More inbound messages waiting than this (engine_set_backlog): no unicast request is sent, by
- * a tick or right after an answer, until the queue has drained below it. */
+/* More messages waiting than this (engine_set_backlog: inbound ones, and outbound ones the MQTT
+ * client has not handed to the broker): no unicast request is sent, by a tick or right after an
+ * answer, until they have drained below it. */
 #define ENGINE_BACKLOG_PAUSE 2000
 
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
