@@ -190,6 +190,9 @@ struct engine_seen *engine_seen_uplink(struct engine *e, const struct cs_uplink 
 /* Writes the device -> gateway pairs not yet stored, and those stored a minute ago or more
  * (all: every change), in batches; at most once a second unless all. */
 int engine_seen_flush(struct engine *e, int64_t now_ms, bool all);
+/* Whether a device-gateway pair heard at seen_ms, last written with seen_ms written_ms (0:
+ * never), goes to the database at a flush (all: the final one, every change). */
+bool engine_seen_gw_due(int64_t seen_ms, int64_t written_ms, bool all);
 /* The deadline of a request sent at from_ms with `queued` downlinks waiting for the device:
  * the unicast timeout plus one uplink period of the device per downlink queued. */
 int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
