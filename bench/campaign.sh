@@ -35,7 +35,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 CP_BIN=${1:?usage: bench/campaign.sh BIN_DIR [options]}
 shift
-ONLY='' DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT=15 SIZES='' CS_DEVICES=20000 SECONDS_CS=12
+ONLY='' DEVICES=1000 SCALE_DEVICES=10000 SCALE_PERIOD=10 SCALE_TIMEOUT='' SIZES='' CS_DEVICES=20000 SECONDS_CS=12
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) ONLY=${2:?}; shift ;;
@@ -51,6 +51,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 SIZES=${SIZES:-65536 262144}
+# A class A device answers at its next uplink, a period after the request reached it: the
+# unicast timeout must be longer than the period (15 s for the 10 s default).
+SCALE_TIMEOUT=${SCALE_TIMEOUT:-$(awk "BEGIN{printf \"%d\", $SCALE_PERIOD * 1.5 < $SCALE_PERIOD + 5 ? $SCALE_PERIOD + 5 : $SCALE_PERIOD * 1.5}")}
 
 say() { printf 'bench campaign: %s\n' "$*" >&2; }
 RESULTS='{}'
@@ -213,7 +216,11 @@ bench_scale() {
 	local fw job pid c0 x0 t0 s cpu peak_rss hwm samples size=16384 up xacts qmax rate
 	say "scale: $SCALE_DEVICES devices (an uplink every $SCALE_PERIOD s), a $size-byte image, 20 % fixed parity, unicast timeout $SCALE_TIMEOUT s"
 	CP_ADAPTIVE=0 CP_CLASS_C_TIMING=gps BENCH_LOG_LEVEL=info
+	# BENCH_PGSS=1: the statements' own figures (pg_stat_statements) in $CP_DIR/statements.txt.
+	[ "${BENCH_PGSS:-0}" = 1 ] && export STACK_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
 	new_stack scale
+	unset STACK_PG_OPTS
+	[ "${BENCH_PGSS:-0}" = 1 ] && cp_psql "$CP_DB" "CREATE EXTENSION pg_stat_statements" >/dev/null
 	BENCH_LOG_LEVEL=
 	samples=$CP_DIR/samples.tsv
 	head -c "$size" /dev/urandom >"$CP_DIR/fw.bin"
@@ -249,6 +256,9 @@ bench_scale() {
 	# fuotad's own stats lines (every 10 s): the deepest inbound queue and the best rate.
 	qmax=$(sed -n 's/.*queue [0-9]* (max \([0-9]*\)).*/\1/p' "$CP_DIR/fuotad.log" | sort -n | tail -1)
 	rate=$(sed -n 's/.*engine: \([0-9]*\) uplinks\/s.*/\1/p' "$CP_DIR/fuotad.log" | sort -n | tail -1)
+	[ "${BENCH_PGSS:-0}" = 1 ] && cp_psql "$CP_DB" "SELECT calls, round(total_exec_time)::bigint AS ms,
+		rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements
+		ORDER BY total_exec_time DESC LIMIT 25" >"$CP_DIR/statements.txt"
 	say "scale: $(printf '%s' "$s" | jq -c '{state, updated, verified, devices, failed, frames_sent, nb_frag, duration_s, failures}')"
 	say "scale: fuotad used $cpu CPU s over $((SECONDS - t0)) s of job ($(awk "BEGIN{printf \"%.0f\", 100 * $cpu / ($SECONDS - $t0)}") % of a core), RSS peak $((peak_rss / 1024)) MiB sampled (VmHWM $((hwm / 1024)) MiB)"
 	say "scale: $up uplinks offered ($(awk "BEGIN{printf \"%.0f\", $SCALE_DEVICES / $SCALE_PERIOD}")/s), fuotad handled up to ${rate:-0}/s (10 s average), inbound queue at most ${qmax:-0} messages; $xacts database transactions ($(awk "BEGIN{printf \"%.2f\", $xacts / ($up > 0 ? $up : 1)}") per uplink)"

@@ -46,6 +46,21 @@ static void flush_at(struct engine *e, int64_t now_ms)
 	assert_int_equal(engine_seen_flush(e, now_ms, false), FUOTA_OK);
 }
 
+/* A stored pair is written again after 10 minutes: not at every uplink of a device sending
+ * every minute (100,000 of them: 3,300 rows a second). A new pair goes at once; the last flush
+ * takes every change. */
+static void test_gw_refresh(void **state)
+{
+	(void)state;
+	assert_true(engine_seen_gw_due(T0, 0, false));
+	assert_false(engine_seen_gw_due(T0, T0, false));
+	assert_false(engine_seen_gw_due(T0 + MIN_MS, T0, false));
+	assert_false(engine_seen_gw_due(T0 + 9 * MIN_MS, T0, false));
+	assert_true(engine_seen_gw_due(T0 + 10 * MIN_MS, T0, false));
+	assert_true(engine_seen_gw_due(T0 + MIN_MS, T0, true));
+	assert_false(engine_seen_gw_due(T0, T0 + MIN_MS, true));
+}
+
 static void test_old_goes_recent_stays(void **state)
 {
 	struct engine e;
@@ -275,6 +290,7 @@ static void test_queued_ahead_delivered_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_gw_refresh),
 	        cmocka_unit_test(test_old_goes_recent_stays),
 	        cmocka_unit_test(test_sweep_keeps_lookups),
 	        cmocka_unit_test(test_batch_undo),

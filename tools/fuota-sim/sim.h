@@ -20,12 +20,14 @@
 #include "fuota/lw_region.h"
 #include "fuota/mqtt.h"
 #include "sim_dev.h"
+#include "sim_sched.h"
 
 /* Net-level switch: the device holds another key than the one registered. */
 #define SIM_MB_WRONG_KEY 0x100u
 #define SIM_N_MISBEHAVE  9
-#define SIM_UNICAST_Q    16 /* unicast downlinks queued per device, as a network server does */
-#define SIM_LOST_MAX     16 /* lost unicast downlinks remembered per device for the report */
+#define SIM_UNICAST_Q    16  /* unicast downlinks queued per device, as a network server does */
+#define SIM_LOST_MAX     16  /* lost unicast downlinks remembered per device for the report */
+#define SIM_TICK_MS      100 /* every device's timers (sim_dev_tick) at least this often */
 
 /* A misbehaviour given on the command line: for a fraction of the fleet or for listed devices. */
 struct sim_mb_spec {
@@ -198,6 +200,8 @@ struct sim {
 	uint64_t bad_messages;
 	uint32_t next_uplink_id;
 	int64_t start_ms;
+	struct sim_sched sched; /* the devices by next_uplink_ms (sim_net.c) */
+	int64_t next_tick_ms;   /* the fleet's next sim_dev_tick */
 };
 
 /* sim_opts.c: parses argv into o (defaults first). Returns 0, 1 after --help, or -1 with a

@@ -122,6 +122,7 @@ void sim_net_stop(struct sim *s)
 	}
 	mqtt_queue_destroy(s->inq);
 	s->inq = NULL;
+	sim_sched_free(&s->sched);
 }
 
 /* ---- Unicast downlinks (application integration) --------------------------------------------- */
@@ -575,6 +576,37 @@ static void uplink(struct sim *s, struct sim_node *n, int64_t now_ms)
 	}
 }
 
+/* The devices whose uplink is due by now_ms send it (in time order), each ticked first, and
+ * are booked one period later; lowers *next to the next uplink. The schedule is built at the
+ * first call (the fleet's first uplinks are spread over one period). */
+static void uplinks_due(struct sim *s, int64_t now_ms, int64_t *next)
+{
+	int64_t period_ms = (int64_t)(s->o.uplink_period_s * 1000), at;
+	uint32_t i;
+
+	if (!s->sched.e) {
+		if (sim_sched_init(&s->sched, s->n_nodes) != FUOTA_OK) {
+			fprintf(stderr, "fuota-sim: no memory for the uplink schedule\n");
+			return;
+		}
+		for (i = 0; i < s->n_nodes; i++)
+			(void)sim_sched_push(&s->sched, i, s->nodes[i].next_uplink_ms);
+	}
+	while (sim_sched_peek(&s->sched, &i, &at) && at <= now_ms) {
+		struct sim_node *n = &s->nodes[i];
+
+		sim_sched_pop(&s->sched);
+		sim_dev_tick(&n->dev, now_ms);
+		uplink(s, n, now_ms);
+		n->next_uplink_ms += period_ms;
+		if (n->next_uplink_ms <= now_ms)
+			n->next_uplink_ms = now_ms + period_ms;
+		(void)sim_sched_push(&s->sched, i, n->next_uplink_ms);
+	}
+	if (sim_sched_peek(&s->sched, &i, &at) && at < *next)
+		*next = at;
+}
+
 int64_t sim_net_step(struct sim *s, int64_t now_ms)
 {
 	int64_t next = now_ms + 1000;
@@ -601,18 +633,14 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms)
 		gw_prune(s, g, now_ms);
 	}
 	sim_sudp_step(s, now_ms, &next);
-	int64_t period_ms = (int64_t)(s->o.uplink_period_s * 1000);
-	for (uint32_t i = 0; i < s->n_nodes; i++) {
-		struct sim_node *n = &s->nodes[i];
-		sim_dev_tick(&n->dev, now_ms);
-		if (now_ms >= n->next_uplink_ms) {
-			uplink(s, n, now_ms);
-			n->next_uplink_ms += period_ms;
-			if (n->next_uplink_ms <= now_ms)
-				n->next_uplink_ms = now_ms + period_ms;
-		}
-		if (n->next_uplink_ms < next)
-			next = n->next_uplink_ms;
+	/* The devices' timers count in seconds: the whole fleet every SIM_TICK_MS is enough. */
+	if (now_ms >= s->next_tick_ms) {
+		for (uint32_t i = 0; i < s->n_nodes; i++)
+			sim_dev_tick(&s->nodes[i].dev, now_ms);
+		s->next_tick_ms = now_ms + SIM_TICK_MS;
 	}
+	if (s->next_tick_ms < next)
+		next = s->next_tick_ms;
+	uplinks_due(s, now_ms, &next);
 	return next;
 }

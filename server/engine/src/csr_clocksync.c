@@ -55,7 +55,44 @@ int csr_force_resync(struct engine *e, const char *application_id, const char *d
 	rc = clk_encode(&cmd, buf, sizeof(buf), &pos);
 	if (rc != FUOTA_OK)
 		return rc;
+	/* Its AppTimeReq will be looked for, whatever the database said a moment ago. */
+	e->resync_any = true;
 	return engine_unicast(e, application_id, dev_eui, e->cfg.port_clk, buf, pos);
+}
+
+bool csr_resync_lookup(bool any, int64_t checked_ms, int64_t now_ms, bool *recheck)
+{
+	*recheck = checked_ms == 0 || now_ms < checked_ms ||
+	           now_ms - checked_ms >= CSR_RESYNC_CHECK_MS;
+	return *recheck || any;
+}
+
+/* The resync exchange a session request waits for (engine_dev.c clock_disagrees): the request
+ * goes out behind this AppTimeReq's answer, queued after it for a class A device. Most
+ * AppTimeReqs come from devices in no such wait (every device keeps its clock in sync, 100,000
+ * of them in a campaign rehearsal): the database is asked at most once a second whether any
+ * device waits, and the device's own row only while one may. Another instance that forces a
+ * resync is seen within that second; a device's AppTimeReq comes an uplink after the force, and
+ * one missed anyway leaves the request to its deadline's retry. */
+static int resync_hook(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
+{
+	bool recheck, due = false;
+
+	if (!csr_resync_lookup(e->resync_any, e->resync_checked_ms, now_ms, &recheck))
+		return FUOTA_OK;
+	if (recheck) {
+		if (seng_resync_waiting(e->store, &e->resync_any) != FUOTA_OK)
+			return FUOTA_ERR_IO;
+		e->resync_checked_ms = now_ms;
+		if (!e->resync_any)
+			return FUOTA_OK;
+	}
+	if (seng_dev_resynced(e->store, u->dev_eui, u->application_id, now_ms, &due) != FUOTA_OK)
+		return FUOTA_ERR_IO;
+	if (due)
+		log_msg(LOG_LVL_INFO, "device %s: resynchronised: session request again",
+		        u->dev_eui);
+	return FUOTA_OK;
 }
 
 int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
@@ -103,17 +140,7 @@ int csr_on_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms)
 		else if (rc == FUOTA_OK)
 			rc = r;
 	}
-	/* The resync exchange a session request waits for (engine_dev.c clock_disagrees): the
-	 * request goes out behind this answer, queued after it for a class A device. */
-	if (app_time) {
-		bool due = false;
-
-		if (seng_dev_resynced(e->store, u->dev_eui, u->application_id, now_ms, &due) !=
-		    FUOTA_OK)
-			rc = FUOTA_ERR_IO;
-		else if (due)
-			log_msg(LOG_LVL_INFO, "device %s: resynchronised: session request again",
-			        u->dev_eui);
-	}
+	if (app_time && resync_hook(e, u, now_ms) != FUOTA_OK)
+		rc = FUOTA_ERR_IO;
 	return rc;
 }

@@ -84,8 +84,9 @@ struct engine_seen {
 	int64_t ahead_ms;
 };
 
-/* More inbound messages waiting than this (engine_set_backlog): no unicast request is sent, by
- * a tick or right after an answer, until the queue has drained below it. */
+/* More messages waiting than this (engine_set_backlog: inbound ones, and outbound ones the MQTT
+ * client has not handed to the broker): no unicast request is sent, by a tick or right after an
+ * answer, until they have drained below it. */
 #define ENGINE_BACKLOG_PAUSE 2000
 
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
@@ -118,6 +119,10 @@ struct engine {
 	struct engine_seen_undo *undo;
 	size_t n_undo, cap_undo;
 	bool batch, undo_lost; /* undo_lost: a change could not be noted (out of memory) */
+	/* csr_clocksync.c: whether a device of a running job may wait for its resync (any
+	 * instance's), as the database said at resync_checked_ms or this engine forced since. */
+	bool resync_any;
+	int64_t resync_checked_ms;
 };
 
 /* engine_instance.c */
@@ -196,6 +201,9 @@ struct engine_seen *engine_seen_uplink(struct engine *e, const struct cs_uplink 
 /* Writes the device -> gateway pairs not yet stored, and those stored a minute ago or more
  * (all: every change), in batches; at most once a second unless all. */
 int engine_seen_flush(struct engine *e, int64_t now_ms, bool all);
+/* Whether a device-gateway pair heard at seen_ms, last written with seen_ms written_ms (0:
+ * never), goes to the database at a flush (all: the final one, every change). */
+bool engine_seen_gw_due(int64_t seen_ms, int64_t written_ms, bool all);
 /* The deadline of a request sent at from_ms with `queued` downlinks waiting for the device:
  * the unicast timeout plus one uplink period of the device per downlink queued. */
 int64_t engine_seen_deadline(struct engine *e, const char *dev_eui, int64_t from_ms,
@@ -365,5 +373,13 @@ int csr_force_resync(struct engine *e, const char *application_id, const char *d
 /* The reception time of an uplink in GPS ms: gateway GPS time, gateway time, then the network
  * server's time (u->time) or server_unix_ms. */
 int64_t csr_rx_gps_ms(const struct cs_uplink *u, int64_t server_unix_ms);
+/* How long the database's "no device waits for a resync" holds for the AppTimeReqs after it. */
+#define CSR_RESYNC_CHECK_MS 1000
+/* Whether an AppTimeReq at now_ms must look for a session request waiting for its resync
+ * (seng_dev_resynced): when a resync may be waiting (any, as the database said at checked_ms or
+ * since this engine forced one), or the database's word is older than CSR_RESYNC_CHECK_MS (or
+ * from the future: the clock went back), or was never asked (checked_ms 0). *recheck: ask the
+ * database first (seng_resync_waiting) and use its answer instead of any. */
+bool csr_resync_lookup(bool any, int64_t checked_ms, int64_t now_ms, bool *recheck);
 
 #endif

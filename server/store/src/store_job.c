@@ -10,6 +10,7 @@
 #include "fuota/store_live.h"
 #include "store_array.h"
 #include "store_int.h"
+#include "store_stats.h"
 
 #define JOB_JSON                                                                                 \
 	"json_build_object('id', j.id, 'name', j.name, 'firmware_id', j.firmware_id, "           \
@@ -181,6 +182,8 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	if (rc != FUOTA_OK) {
 		free(*json);
 		*json = NULL;
+	} else {
+		store_stats_refresh(c, "job_device", p->n_devices);
 	}
 out:
 	PQclear(r);

@@ -109,11 +109,11 @@ int engine_on_uplink(struct engine *e, const struct cs_uplink *u);
  * session sends a small batch and asks again. NULL e accepted. */
 void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms);
 
-/* How many inbound messages wait for the engine (the caller's queue). While more than 2,000 wait,
- * no unicast request is sent (by a tick or right after an answer): their answers would only
- * queue behind the ones waiting, and a class A device
- * takes a request at its next uplink anyway (the deadline counts from the delivery). Multicast
- * frames are not held back. */
+/* How many messages wait: inbound ones for the engine (the caller's queue) and outbound ones not
+ * yet handed to the broker (the MQTT client's outbox). While more than 2,000 wait, no unicast
+ * request is sent (by a tick or right after an answer): their answers would only queue behind
+ * the ones waiting, a full outbox refuses them, and a class A device takes a request at its next
+ * uplink anyway (the deadline counts from the delivery). Multicast frames are not held back. */
 void engine_set_backlog(struct engine *e, size_t waiting);
 
 /* The server process id of the session holding the engine's instance lock (store_lock_pid):

@@ -418,6 +418,9 @@ STORE_MUST_CHECK int seng_session_waiting(struct store *s, int64_t job_id, unsig
  * (*due). The same DevEUI under another application changes nothing. */
 STORE_MUST_CHECK int seng_dev_resynced(struct store *s, const char *dev_eui,
                                        const char *application_id, int64_t now_ms, bool *due);
+/* Whether any device of a running job waits for its clock resync (*any): what makes
+ * seng_dev_resynced worth asking at an AppTimeReq. */
+STORE_MUST_CHECK int seng_resync_waiting(struct store *s, bool *any);
 
 /* ---- adaptive rounds (store_rounds.c) ---------------------------------------------------- */
 
