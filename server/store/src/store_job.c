@@ -110,6 +110,25 @@ static int firmware_hold(PGconn *c, const char *tid, const char *fid)
 	return rc;
 }
 
+/* Inserts the job in the open transaction: *json = its JSON (malloc'd). */
+static int job_insert(PGconn *c, const char *const *vals, char **json)
+{
+	char state[6];
+	PGresult *r = NULL;
+	int rc = store_run_ex(c, JOB_CREATE_SQL, 22, vals, NULL, NULL, state, &r);
+
+	/* A device deleted between the check and the insert (the device delete locked it first):
+	 * the job is not created. */
+	if (rc != FUOTA_OK && strcmp(state, STORE_SQLSTATE_FK) == 0)
+		rc = FUOTA_ERR_CONFLICT;
+	if (rc == FUOTA_OK) {
+		*json = strdup(PQgetvalue(r, 0, 0));
+		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+	}
+	PQclear(r);
+	return rc;
+}
+
 int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
                      char *bad_dev_eui, char *why)
 {
@@ -117,9 +136,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
 	        ps[24], tp[24], tv[24], rb[24], cls[2] = {p->multicast_class, 0};
 	char *array = NULL;
-	char state[6];
 	PGconn *c;
-	PGresult *r = NULL;
 	int rc = deveui_array(p, &array, bad_dev_eui, why);
 
 	*json = NULL;
@@ -163,21 +180,9 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
 	if (rc != FUOTA_OK)
 		goto out;
-	rc = store_run_ex(c, JOB_CREATE_SQL, 22, vals, NULL, NULL, state, &r);
-	if (rc != FUOTA_OK) {
-		/* A device deleted between the check and the insert (the device delete locked it
-		 * first): the job is not created. */
-		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
-			rc = FUOTA_ERR_CONFLICT;
+	rc = job_insert(c, vals, json);
+	if (rc != FUOTA_OK)
 		goto out;
-	}
-	*json = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	r = NULL;
-	if (!*json) {
-		rc = FUOTA_ERR_NO_MEMORY;
-		goto out;
-	}
 	rc = store_run(c, "COMMIT", 0, NULL, NULL);
 	if (rc != FUOTA_OK) {
 		free(*json);
@@ -186,7 +191,6 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 		store_stats_refresh(c, "job_device", p->n_devices);
 	}
 out:
-	PQclear(r);
 	rc = store_release_rc(s, c, rc); /* rolls back an open transaction */
 	free(array);
 	return rc;
