@@ -54,7 +54,7 @@ int64_t json_id(const char *json)
 int64_t add_job_ex(size_t first, size_t count, int redundancy, char mc_class, int periodicity)
 {
 	struct job_params p;
-	struct store_job_create jc;
+	struct store_job_create jc = {0};
 	char bad[17], why[64], *json = NULL;
 	char(*euis)[PLAN_DEVEUI_LEN + 1] = calloc(count, PLAN_DEVEUI_LEN + 1);
 	int64_t id;

@@ -492,7 +492,7 @@ static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
 void api_h_job_create(struct api_call *c)
 {
 	struct job_input *in = malloc(sizeof(*in));
-	struct store_job_create sj;
+	struct store_job_create sj = {0};
 	char bad[17] = "", why[64] = "", *plan = NULL, *json = NULL;
 	json_t *pj;
 	int64_t uploaded = 0;
@@ -579,7 +579,7 @@ void api_h_job_list(struct api_call *c)
 			return;
 		}
 	}
-	rc = store_job_list(c->api->store, c->auth.tenant_id, state, &pg, &page);
+	rc = store_job_list(c->api->store, c->auth.tenant_id, state, false, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 		return;

@@ -109,4 +109,10 @@ const char *store_i64(char *buf, int64_t v);
 #define STORE_SQLSTATE_UNIQUE "23505"
 #define STORE_SQLSTATE_FK     "23503"
 
+/* A parent job's state made what its children's derive (job_parent_state), with a state
+ * event carrying action (NULL: none) when it changes; the parent row is locked (FOR UPDATE) on
+ * c, inside the caller's transaction. A job that is no parent is left alone.
+ * (store_job_regions.c) */
+STORE_MUST_CHECK int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action);
+
 #endif
