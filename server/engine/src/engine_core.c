@@ -102,6 +102,9 @@ int engine_job_end(struct engine *e, const struct seng_job *j, const char *state
 		engine_device_event(e, j->tenant, j->id, f.dev_euis[i], ENGINE_STEP_FAILED,
 		                    f.reasons[i]);
 	seng_failed_free(&f);
+	/* A region's child job: its parent's state follows (fuota/job_regions.h). */
+	if (rc == FUOTA_OK)
+		rc = seng_job_parent_sync(e->store, j->id);
 	return rc;
 }
 
