@@ -379,9 +379,9 @@ int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit
 	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
 	                  "'id', e.id, 'kind', e.kind, 'dev_eui', e.dev_eui, 'data', e.data, "
-	                  "'created_at', e.created_at) ORDER BY e.id), '[]') FROM "
-	                  "(SELECT * FROM event WHERE job_id = $2 AND tenant_id = $1 "
-	                  "ORDER BY id LIMIT $3 OFFSET $4) e) END",
+	                  "'job_id', e.job_id, 'region', (SELECT region FROM job WHERE id = "
+	                  "e.job_id), 'created_at', e.created_at) ORDER BY e.id), '[]') FROM "
+	                  "(" STORE_JOB_AND_CHILDREN("event", "id", "t.tenant_id = $1") ") e) END",
 	                  4, vals, json);
 }
 

@@ -72,7 +72,8 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	char tid[24], jid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
 
-	/* NULL (NOT_FOUND) when the job is not the tenant's. */
+	/* A parent job's devices are its regions' children's (sql/045_job_regions.sql). NULL
+	 * (NOT_FOUND) when the job is not the tenant's. */
 	return store_json(s,
 	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	                  "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
@@ -104,7 +105,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	const char *vals[5] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
 	                       store_i64(off, (int64_t)offset), step};
 
-	/* NULL (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
+	/* A parent job's devices are its regions' children's (sql/045_job_regions.sql). NULL
+	 * (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
 	 * both; job_device_due (job_id, step, ...) serves a step. The fragment counts are those of
 	 * the device's last FragSessionStatusAns (TS004 NbFragReceived, MissingFrag): the answer
 	 * after the session when last_answer still holds it, else a status round's during the
@@ -114,7 +116,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	        s,
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
-	        "'dev_eui', d.dev_eui, 'step', d.step, 'part', d.part + 1, "
+	        "'dev_eui', d.dev_eui, 'job_id', d.job_id, 'region', (SELECT region FROM job "
+	        "WHERE id = d.job_id), 'step', d.step, 'part', d.part + 1, "
 	        "'attempts', d.attempts, 'deadline', d.deadline, 'last_answer', d.last_answer, "
 	        "'failure_reason', d.failure_reason, 'updated_at', d.updated_at, "
 	        "'fragments_received', CASE WHEN d.fsa THEN "
@@ -124,8 +127,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	        "to_jsonb(d.status_missing) END) ORDER BY d.dev_eui), '[]') FROM (SELECT *, "
 	        "coalesce(last_answer->>'answer' = 'FragSessionStatusAns', false) AS fsa, "
 	        "step IN ('session', 'frag_status', 'failed') AS round_kept "
-	        "FROM job_device WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
-	        "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	        "FROM (" STORE_JOB_AND_CHILDREN("job_device", "dev_eui",
+	                                        "($5::text IS NULL OR t.step = $5)") ") x) d) END",
 	        5, vals, json);
 }
 
