@@ -16,6 +16,11 @@ const char *argv_bin, *argv_env, *argv_dir;
 
 void add_dev(const char *eui, uint8_t key_byte, int ts004)
 {
+	add_dev_in(eui, key_byte, ts004, "EU868");
+}
+
+void add_dev_in(const char *eui, uint8_t key_byte, int ts004, const char *region)
+{
 	struct tdev *d = &T.devs[T.n_devs++];
 	struct store_device sd;
 	uint8_t box[16 + CBOX_OVERHEAD];
@@ -32,7 +37,7 @@ void add_dev(const char *eui, uint8_t key_byte, int ts004)
 	sd.application_id = APP_ID;
 	sd.lorawan_version = "1.0.3";
 	sd.dev_class = 'C';
-	sd.region = "EU868";
+	sd.region = region;
 	sd.key_kind = "gen_app_key";
 	sd.key_box = box;
 	sd.key_box_len = sizeof(box);
