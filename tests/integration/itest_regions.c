@@ -152,6 +152,17 @@ static void test_create(void **state)
 	}
 	assert_true(listed);
 	json_decref(j);
+	/* Asked for, the children are listed too. */
+	assert_int_equal(call("GET", "/api/v1/jobs?limit=50&children=true", NULL, &j), 200);
+	items = json_object_get(j, "items");
+	listed = false;
+	for (size_t i = 0; i < json_array_size(items); i++)
+		listed |= jint(json_array_get(items, i), "id") == us_id &&
+		          jint(json_array_get(items, i), "parent_id") == id;
+	assert_true(listed);
+	json_decref(j);
+	assert_int_equal(call("GET", "/api/v1/jobs?children=yes", NULL, &j), 400);
+	json_decref(j);
 	/* Every region's devices, each row saying its region. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", id);
 	assert_int_equal(call("GET", path, NULL, &j), 200);

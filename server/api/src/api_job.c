@@ -604,6 +604,7 @@ static const char *const job_states[] = {"pending", "running",   "paused", "succ
 void api_h_job_list(struct api_call *c)
 {
 	const char *state = c->req->get(c->req->conn, API_KV_QUERY, "state");
+	const char *children = c->req->get(c->req->conn, API_KV_QUERY, "children");
 	struct store_paging pg;
 	struct store_page page;
 	int rc;
@@ -622,7 +623,13 @@ void api_h_job_list(struct api_call *c)
 			return;
 		}
 	}
-	rc = store_job_list(c->api->store, c->auth.tenant_id, state, false, &pg, &page);
+	/* A job across regions is listed as its parent unless the children are asked for. */
+	if (children && strcmp(children, "true") != 0 && strcmp(children, "false") != 0) {
+		api_reply(c, 400, "invalid_field", "children", "children must be true or false");
+		return;
+	}
+	rc = store_job_list(c->api->store, c->auth.tenant_id, state,
+	                    children && strcmp(children, "true") == 0, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 		return;
