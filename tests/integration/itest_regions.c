@@ -229,6 +229,48 @@ static void test_plan(void **state)
 	json_decref(j);
 }
 
+/* Retrying a finished job across regions retries each region that has devices to retry, under
+ * a new parent linked to the first. */
+static void test_retry(void **state)
+{
+	char path[64], q[256];
+	json_t *j = NULL, *regs;
+	long long id, eu_id, us_id;
+
+	(void)state;
+	assert_int_equal(post_job("/api/v1/jobs", "{" EU "},{" US "}", DEVICES, &j), 201);
+	id = jint(j, "id");
+	eu_id = jint(json_array_get(json_object_get(j, "regions"), 0), "job_id");
+	us_id = jint(json_array_get(json_object_get(j, "regions"), 1), "job_id");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, NULL, &j), 409); /* not finished */
+	json_decref(j);
+	/* The engine's end, written here: EU868 done, the US915 device failed. */
+	snprintf(q, sizeof(q),
+	         "UPDATE job_device SET step = CASE WHEN job_id = %lld THEN 'done' ELSE "
+	         "'failed' END WHERE job_id IN (%lld, %lld)",
+	         eu_id, eu_id, us_id);
+	assert_int_equal(itest_sql(T.dsn, q), 0);
+	snprintf(q, sizeof(q),
+	         "UPDATE job SET state = CASE WHEN id = %lld THEN 'succeeded' ELSE 'failed' END "
+	         "WHERE id IN (%lld, %lld, %lld)",
+	         eu_id, eu_id, us_id, id);
+	assert_int_equal(itest_sql(T.dsn, q), 0);
+	assert_int_equal(call("POST", path, NULL, &j), 201);
+	assert_int_equal(jint(j, "retry_of"), id);
+	assert_int_equal(jint(j, "device_count"), 1);
+	regs = json_object_get(j, "regions");
+	assert_int_equal(json_array_size(regs), 1); /* EU868 has nothing to retry */
+	assert_string_equal(jstr(json_array_get(regs, 0), "region"), "US915");
+	assert_int_equal(jint(json_array_get(regs, 0), "device_count"), 1);
+	assert_string_equal(jstr(j, "state"), "pending");
+	json_decref(j);
+	j = get_job(us_id);
+	assert_int_equal(json_array_size(json_object_get(j, "retries")), 1);
+	json_decref(j);
+}
+
 struct refusal {
 	const char *regions, *devices, *field;
 };
@@ -315,6 +357,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_create),
 	        cmocka_unit_test(test_plan),
 	        cmocka_unit_test(test_refused),
+	        cmocka_unit_test(test_retry),
 	};
 
 	if (argc != 4) {
