@@ -134,6 +134,15 @@ static void test_create(void **state)
 	eu_id = jint(json_array_get(json_object_get(j, "regions"), 0), "job_id");
 	us_id = jint(json_array_get(json_object_get(j, "regions"), 1), "job_id");
 	json_decref(j);
+	/* Counted once in the metrics, as listed. */
+	{
+		struct http_resp r;
+
+		assert_int_equal(http_req(T.fd.port, "GET", "/metrics", NULL, NULL, NULL, 0, &r),
+		                 0);
+		assert_non_null(strstr(r.body, "fuota_jobs{state=\"pending\"} 1\n"));
+		http_free(&r);
+	}
 	/* A child is an ordinary job of its region, linked to the parent. */
 	child = get_job(us_id);
 	assert_string_equal(jstr(child, "region"), "US915");
@@ -171,6 +180,12 @@ static void test_create(void **state)
 	assert_string_equal(jstr(json_array_get(items, 2), "dev_eui"), "5000000000000009");
 	assert_string_equal(jstr(json_array_get(items, 2), "region"), "US915");
 	assert_string_equal(jstr(json_array_get(items, 0), "region"), "EU868");
+	json_decref(j);
+	/* The summary counts every region's devices. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
+	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(jint(j, "total"), 3);
+	assert_int_equal(jint(json_object_get(j, "steps"), "pending"), 3);
 	json_decref(j);
 	/* Pause, resume and cancel act on every region. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);

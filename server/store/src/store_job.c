@@ -530,6 +530,6 @@ int store_job_counts(struct store *s, char **text)
 	        "coalesce(c.n, 0)), E'\\n' ORDER BY x.s) || E'\\n' "
 	        "FROM unnest(ARRAY['pending', 'running', 'paused', 'succeeded', 'failed', "
 	        "'cancelled']) x(s) LEFT JOIN (SELECT state, count(*) n FROM job "
-	        "GROUP BY state) c ON c.state = x.s",
+	        "WHERE parent_id IS NULL GROUP BY state) c ON c.state = x.s",
 	        0, NULL, text);
 }

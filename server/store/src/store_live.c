@@ -71,31 +71,35 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 {
 	char tid[24], jid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+#define JOBS "ARRAY(SELECT $2::bigint UNION ALL SELECT id FROM job WHERE parent_id = $2)"
 
-	/* A parent job's devices are its regions' children's (sql/045_job_regions.sql). NULL
-	 * (NOT_FOUND) when the job is not the tenant's. */
-	return store_json(s,
-	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
-	                  "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
-	                  "'total', (SELECT count(*) FROM job_device WHERE job_id = $2), "
-	                  "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
-	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
-	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
-	                  /* Done at the TS006 version check (engine_fmp.c): its last answer is
-	                   * the DevVersionAns, no request followed it. */
-	                  "'already_on_target', (SELECT count(*) FROM job_device WHERE "
-	                  "job_id = $2 AND step = 'done' AND "
-	                  "last_answer->>'answer' = 'DevVersionAns'), "
-	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
-	                  "WHERE job_id = $2), "
-	                  /* The engine's counters (null before it took the job up). */
-	                  "'fragments', (SELECT coalesce(nb_frag, 0) FROM engine_job "
-	                  "WHERE job_id = $2), "
-	                  "'frames_sent', (SELECT coalesce(frames_sent, 0) FROM engine_job "
-	                  "WHERE job_id = $2), "
-	                  "'frames_resent', (SELECT coalesce(frames_resent, 0) FROM engine_job "
-	                  "WHERE job_id = $2)) END",
-	                  2, vals, json);
+	/* NULL (NOT_FOUND) when the job is not the tenant's. A parent job's devices and engine
+	 * counters are its regions' children's together (sql/045_job_regions.sql); its events
+	 * (last_event_id, the live stream's cursor) are its own. */
+	return store_json(
+	        s,
+	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
+	        "'total', (SELECT count(*) FROM job_device WHERE job_id = ANY (" JOBS ")), "
+	        "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
+	        "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
+	        "FROM job_device WHERE job_id = ANY (" JOBS ") GROUP BY 1) x), "
+	        /* Done at the TS006 version check (engine_fmp.c): its last answer is
+	         * the DevVersionAns, no request followed it. */
+	        "'already_on_target', (SELECT count(*) FROM job_device WHERE "
+	        "job_id = ANY (" JOBS ") AND step = 'done' AND "
+	        "last_answer->>'answer' = 'DevVersionAns'), "
+	        "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
+	        "WHERE job_id = $2), "
+	        /* The engine's counters (null before it took the job up). */
+	        "'fragments', (SELECT sum(coalesce(nb_frag, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS ")), "
+	        "'frames_sent', (SELECT sum(coalesce(frames_sent, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS ")), "
+	        "'frames_resent', (SELECT sum(coalesce(frames_resent, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS "))) END",
+	        2, vals, json);
+#undef JOBS
 }
 
 int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
