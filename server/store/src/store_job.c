@@ -408,10 +408,10 @@ static const char JOB_ACTION_SQL[] =
         "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
         "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)";
 
-/* The action on a parent job (vals: tenant, id, action; its row locked by the caller): the
- * action on each child that accepts it, then the parent's state from theirs; r = its answer
- * in JOB_ACTION_SQL's shape. A parent that accepts no part of it answers 'state'. */
-static int parent_action(PGconn *c, const char *const *vals, PGresult **r)
+/* The action on a parent job (vals: tenant, id, action; its row locked by the caller, in state
+ * was): the action on each child that accepts it, then the parent's state from theirs; r = its
+ * answer in JOB_ACTION_SQL's shape. A parent no child of which accepts it answers 'state'. */
+static int parent_action(PGconn *c, const char *const *vals, const char *was, PGresult **r)
 {
 	PGresult *k = NULL;
 	long done = 0;
@@ -433,11 +433,10 @@ static int parent_action(PGconn *c, const char *const *vals, PGresult **r)
 	if (rc == FUOTA_OK)
 		rc = store_run(c,
 		               "SELECT CASE WHEN $4 THEN 'ok' ELSE 'state' END, (SELECT " JOB_JSON
-		               " FROM job j WHERE j.id = $2 AND j.tenant_id = $1), "
-		               "(SELECT state FROM job WHERE id = $2), $3",
-		               4,
+		               " FROM job j WHERE j.id = $2 AND j.tenant_id = $1), $5::text, $3",
+		               5,
 		               (const char *const[]){vals[0], vals[1], vals[2],
-		                                     done > 0 ? "true" : "false"},
+		                                     done > 0 ? "true" : "false", was},
 		               r);
 	return rc;
 }
@@ -455,11 +454,11 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	 * (sql/045_job_regions.sql): one transaction, parent row locked first. */
 	rc = store_run(c, "BEGIN", 0, NULL, NULL);
 	if (rc == FUOTA_OK)
-		rc = store_run(
-		        c,
-		        "SELECT regions IS NOT NULL, parent_id FROM job WHERE tenant_id = $1 "
-		        "AND id = $2 FOR UPDATE",
-		        2, vals, &w);
+		rc = store_run(c,
+		               "SELECT regions IS NOT NULL, parent_id, state FROM job WHERE "
+		               "tenant_id = $1 "
+		               "AND id = $2 FOR UPDATE",
+		               2, vals, &w);
 	if (rc != FUOTA_OK)
 		goto out;
 	if (PQntuples(w) == 0) {
@@ -467,7 +466,7 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 		goto out;
 	}
 	if (strcmp(PQgetvalue(w, 0, 0), "t") == 0) {
-		rc = parent_action(c, vals, &r);
+		rc = parent_action(c, vals, PQgetvalue(w, 0, 2), &r);
 	} else {
 		rc = store_run(c, JOB_ACTION_SQL, 3, vals, &r);
 		if (rc == FUOTA_OK && !PQgetisnull(w, 0, 1))
