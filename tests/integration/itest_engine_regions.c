@@ -5,6 +5,7 @@
  *
  *   both regions complete     every device of both regions rebuilds the image; both children
  *                             and the parent succeed; the parent went running, then succeeded
+ *                             (its events in the log and on MQTT)
  *   one region fails          the US915 device is out of range: its region fails, the EU868
  *                             devices complete, the parent is failed
  *   cancel the parent         every region stops and ends cancelled, the parent too
@@ -95,7 +96,11 @@ static void test_both_regions(void **state)
 	add_fleet();
 	job = add_regions_job(2, 1);
 	e = new_engine("itest-regions", true);
+	T.watch_job = job;
 	run(e, job, 4000, 0);
+	/* Integrations see the parent's state change on MQTT: running, then succeeded. */
+	assert_int_equal(T.watch_states, 2);
+	assert_string_equal(T.watch_last_to, "succeeded");
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	assert_int_equal(children_in(job, "succeeded"), 2);
 	devs = job_devices(job); /* the parent's: every region's devices */

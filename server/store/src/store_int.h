@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "fuota/store.h"
+#include "fuota/store_engine.h"
 
 /* One connection out of the pool, blocking until one is free. Never NULL. */
 PGconn *store_acquire(struct store *s);
@@ -122,8 +123,10 @@ const char *store_i64(char *buf, int64_t v);
 
 /* A parent job's state made what its children's derive (job_parent_state), with a state
  * event carrying action (NULL: none) when it changes; the parent row is locked (FOR UPDATE) on
- * c, inside the caller's transaction. A job that is no parent is left alone.
+ * c, inside the caller's transaction. A job that is no parent is left alone. out (NULL: not
+ * wanted) receives the change, left as it is when there is none.
  * (store_job_regions.c) */
-STORE_MUST_CHECK int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action);
+STORE_MUST_CHECK int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action,
+                                           struct seng_parent_change *out);
 
 #endif

@@ -429,7 +429,7 @@ static int parent_action(PGconn *c, const char *const *vals, const char *was, PG
 	}
 	PQclear(k);
 	if (rc == FUOTA_OK && done > 0)
-		rc = store_job_parent_sync(c, strtoll(vals[1], NULL, 10), vals[2]);
+		rc = store_job_parent_sync(c, strtoll(vals[1], NULL, 10), vals[2], NULL);
 	if (rc == FUOTA_OK)
 		rc = store_run(c,
 		               "SELECT CASE WHEN $4 THEN 'ok' ELSE 'state' END, (SELECT " JOB_JSON
@@ -470,7 +470,7 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	} else {
 		rc = store_run(c, JOB_ACTION_SQL, 3, vals, &r);
 		if (rc == FUOTA_OK && !PQgetisnull(w, 0, 1))
-			rc = store_job_parent_sync(c, store_get_i64(w, 0, 1), action);
+			rc = store_job_parent_sync(c, store_get_i64(w, 0, 1), action, NULL);
 	}
 	if (rc != FUOTA_OK)
 		goto out;

@@ -1,6 +1,7 @@
 /* One job across regions (sql/045_job_regions.sql, fuota/job_regions.h): the parent job's state
  * kept as its children's derive it, whenever a child's state changes (the engine starts or ends
  * it, an action moves it). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,8 @@ static int parent_set(PGconn *c, const char *pid, const char *from, const char *
 	        5, vals, NULL);
 }
 
-int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action)
+int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action,
+                          struct seng_parent_change *out)
 {
 	char pid[24];
 	const char *vals[1] = {store_i64(pid, parent_id)};
@@ -64,6 +66,11 @@ int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action)
 		if (rc == FUOTA_OK)
 			log_msg(LOG_LVL_INFO, "job %lld: %s (was %s), from its regions",
 			        (long long)parent_id, to, PQgetvalue(p, 0, 0));
+		if (rc == FUOTA_OK && out) {
+			out->parent_id = parent_id;
+			snprintf(out->from, sizeof(out->from), "%s", PQgetvalue(p, 0, 0));
+			snprintf(out->to, sizeof(out->to), "%s", to);
+		}
 	}
 out:
 	free(states);
@@ -72,20 +79,23 @@ out:
 	return rc;
 }
 
-int seng_job_parent_sync(struct store *s, int64_t job_id)
+int seng_job_parent_sync(struct store *s, int64_t job_id, struct seng_parent_change *out)
 {
 	char jid[24];
 	const char *vals[1] = {store_i64(jid, job_id)};
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
-	int rc = store_run(c, "SELECT parent_id FROM job WHERE id = $1 AND parent_id IS NOT NULL",
-	                   1, vals, &r);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_run(c, "SELECT parent_id FROM job WHERE id = $1 AND parent_id IS NOT NULL", 1,
+	               vals, &r);
 
 	if (rc != FUOTA_OK || PQntuples(r) == 0)
 		goto out;
 	rc = store_run(c, "BEGIN", 0, NULL, NULL);
 	if (rc == FUOTA_OK)
-		rc = store_job_parent_sync(c, store_get_i64(r, 0, 0), NULL);
+		rc = store_job_parent_sync(c, store_get_i64(r, 0, 0), NULL, out);
 	if (rc == FUOTA_OK)
 		rc = store_run(c, "COMMIT", 0, NULL, NULL);
 out:
