@@ -212,11 +212,22 @@ static void test_create(void **state)
 	assert_string_equal(job_state(us_id, st), "cancelled");
 	assert_int_equal(call("POST", path, NULL, &j), 409); /* finished */
 	json_decref(j);
+	/* A region's job goes with its parent, never alone. */
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", us_id);
+	assert_int_equal(call("DELETE", path, NULL, &j), 409);
+	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "region_job");
+	json_decref(j);
 	/* The parent's events: its own state changes and its regions'. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=100", id);
 	assert_int_equal(call("GET", path, NULL, &j), 200);
 	items = json_is_array(j) ? j : json_object_get(j, "items");
 	assert_true(json_array_size(items) >= 9);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+	assert_int_equal(call("DELETE", path, NULL, &j), 204);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", us_id);
+	assert_int_equal(call("GET", path, NULL, &j), 404); /* deleted with its parent */
 	json_decref(j);
 }
 

@@ -758,6 +758,13 @@ void api_h_job_delete(struct api_call *c)
 		          "only finished jobs (succeeded, failed, cancelled) can be deleted");
 		return;
 	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "region_job", NULL,
+		          "job %lld is a region of a job across regions: delete that job (its "
+		          "parent_id), which deletes its regions",
+		          (long long)id);
+		return;
+	}
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 		return;

@@ -504,11 +504,13 @@ int store_job_delete(struct store *s, int64_t tenant, int64_t id)
 	char *json = NULL;
 	int rc = store_json(
 	        s,
-	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2), "
+	        "WITH x AS (SELECT id, state, parent_id FROM job WHERE tenant_id = $1 AND id = "
+	        "$2), "
 	        "d AS (DELETE FROM job WHERE id IN (SELECT id FROM x "
-	        "  WHERE state IN " FINISHED ") RETURNING 1) "
+	        "  WHERE state IN " FINISHED " AND parent_id IS NULL) RETURNING 1) "
 	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
-	        "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
+	        "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' "
+	        "WHEN (SELECT parent_id FROM x) IS NOT NULL THEN 'child' ELSE 'busy' END",
 	        2, vals, &json);
 
 	if (rc == FUOTA_OK) {
@@ -516,6 +518,8 @@ int store_job_delete(struct store *s, int64_t tenant, int64_t id)
 			rc = FUOTA_ERR_NOT_FOUND;
 		else if (strcmp(json, "busy") == 0)
 			rc = FUOTA_ERR_STATE;
+		else if (strcmp(json, "child") == 0)
+			rc = FUOTA_ERR_CONFLICT; /* deleted with its parent, never alone */
 	}
 	free(json);
 	return rc;

@@ -246,7 +246,8 @@ STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t i
  * NOT_FOUND: not the tenant's job. CONFLICT: a device was deleted meanwhile. */
 STORE_MUST_CHECK int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
                                      enum job_retry_verdict *verdict, char *why, size_t cap);
-/* STATE unless the job is finished (succeeded, failed, cancelled). */
+/* STATE unless the job is finished (succeeded, failed, cancelled). CONFLICT for a region's child
+ * job: it goes with its parent (whose delete deletes its children). */
 STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
 STORE_MUST_CHECK int store_job_counts(struct store *s, char **text);
