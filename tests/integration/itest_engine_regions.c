@@ -11,6 +11,7 @@
  *   cancel the parent         every region stops and ends cancelled, the parent too
  *
  * usage: itest_engine_regions FUOTAD SERVICES_ENV WORKDIR */
+#include "fuota/store_live.h"
 #include "itest_engine_lib.h"
 
 /* A job's fields as add_job_ex gives them, in region at dr and freq_hz; devices first..+count. */
@@ -85,6 +86,34 @@ static long long children_in(int64_t parent, const char *state)
 	return db_count(q);
 }
 
+/* The live stream of the parent (GET /jobs/{id}/events/stream) carries every region's events
+ * after its own, oldest first, and its head is the newest of them. */
+static void assert_live_stream(int64_t job)
+{
+	struct store_page page;
+	int64_t head = 0, newest = db_count("SELECT max(id) FROM event");
+	json_t *items;
+	size_t devices = 0, last = 0;
+
+	assert_int_equal(store_events_after(T.store, 1, job, 0, 500, &page), FUOTA_OK);
+	items = json_loads(page.items, 0, NULL);
+	free(page.items);
+	assert_non_null(items);
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *ev = json_array_get(items, i);
+		size_t id = (size_t)json_integer_value(json_object_get(ev, "id"));
+
+		assert_true(id > last);
+		last = id;
+		devices += strcmp(json_string_value(json_object_get(ev, "kind")), "device") == 0;
+	}
+	assert_true(devices >= 3 * 6); /* each device's steps, in both regions */
+	assert_int_equal((int64_t)last, newest);
+	json_decref(items);
+	assert_int_equal(store_event_heads(T.store, &job, 1, &head), FUOTA_OK);
+	assert_int_equal(head, newest);
+}
+
 static void test_both_regions(void **state)
 {
 	struct engine *e;
@@ -101,6 +130,7 @@ static void test_both_regions(void **state)
 	/* Integrations see the parent's state change on MQTT: running, then succeeded. */
 	assert_int_equal(T.watch_states, 2);
 	assert_string_equal(T.watch_last_to, "succeeded");
+	assert_live_stream(job);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	assert_int_equal(children_in(job, "succeeded"), 2);
 	devs = job_devices(job); /* the parent's: every region's devices */

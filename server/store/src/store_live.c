@@ -13,19 +13,22 @@
 int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t after, unsigned limit,
                        struct store_page *page)
 {
-	static const struct store_col cols[] = {{"id", STORE_COL_INT},
-	                                        {"kind", STORE_COL_TEXT},
-	                                        {"dev_eui", STORE_COL_TEXT},
-	                                        {"data", STORE_COL_JSON},
-	                                        {"created_at", STORE_COL_TIME}};
+	static const struct store_col cols[] = {
+	        {"id", STORE_COL_INT},          {"kind", STORE_COL_TEXT},
+	        {"dev_eui", STORE_COL_TEXT},    {"data", STORE_COL_JSON},
+	        {"created_at", STORE_COL_TIME}, {"job_id", STORE_COL_INT}};
 	char tid[24], jid[24], aft[24], lim[24];
 	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(aft, after),
 	                       store_i64(lim, limit)};
 
-	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. */
+	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. A
+	 * parent job's stream carries its regions' events too, read the same way. */
 	return store_page_query(s,
-	                        "SELECT id, kind, dev_eui, data, created_at FROM event "
-	                        "WHERE job_id = $2 AND tenant_id = $1 AND id > $3 "
+	                        "SELECT id, kind, dev_eui, data, created_at, job_id FROM ("
+	                        "(SELECT * FROM event WHERE job_id = $2 AND tenant_id = $1 "
+	                        "AND id > $3 ORDER BY id LIMIT $4) UNION ALL (SELECT e.* FROM "
+	                        "event e JOIN job k ON k.id = e.job_id WHERE k.parent_id = $2 "
+	                        "AND e.tenant_id = $1 AND e.id > $3 ORDER BY e.id LIMIT $4)) u "
 	                        "ORDER BY id LIMIT $4",
 	                        4, vals, cols, (int)(sizeof(cols) / sizeof(cols[0])), page);
 }
@@ -52,9 +55,12 @@ int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *h
 		return rc;
 	vals[0] = arr;
 	c = store_acquire(s);
-	/* One index probe per job (max of event_job backwards), not a scan of their logs. */
+	/* One index probe per job (max of event_job backwards), not a scan of their logs; a
+	 * parent job's head is its regions' too (no child: one probe of job_parent). */
 	rc = store_run(c,
-	               "SELECT (SELECT max(e.id) FROM event e WHERE e.job_id = j.id) "
+	               "SELECT greatest((SELECT max(e.id) FROM event e WHERE e.job_id = j.id), "
+	               "(SELECT max(e.id) FROM event e JOIN job k ON k.id = e.job_id "
+	               "WHERE k.parent_id = j.id)) "
 	               "FROM unnest($1::bigint[]) WITH ORDINALITY AS j(id, ord) ORDER BY j.ord",
 	               1, vals, &r);
 	if (rc == FUOTA_OK && PQntuples(r) != (int)n)
