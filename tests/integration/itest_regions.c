@@ -315,6 +315,9 @@ static void test_refused(void **state)
 	        {"{" EU "},{" US "}", "[\"5000000000000001\"]", "regions[1].region"},
 	        {"{" EU "},{" US ",\"color\":1}", DEVICES, "regions[1].color"},
 	        {"", DEVICES, "regions"},
+	        /* Checked as a single-region job's, named in its region. */
+	        {"{" EU ",\"tx_power_dbm\":40},{" US "}", DEVICES, "regions[0].tx_power_dbm"},
+	        {"{" EU "},{" US ",\"fragment_size\":200}", DEVICES, "regions[1].fragment_size"},
 	};
 	json_t *j = NULL;
 	char body[1024];
@@ -325,6 +328,27 @@ static void test_refused(void **state)
 		                 400);
 		assert_string_equal(jstr(json_object_get(j, "error"), "field"), cases[i].field);
 		json_decref(j);
+	}
+	/* A form (the image uploaded with the job) does not take regions. */
+	{
+		static const uint8_t img[64];
+		static const char regions[] = "[{" EU "}]";
+		struct form_part parts[2] = {
+		        {"regions", NULL, (const uint8_t *)regions, sizeof(regions) - 1},
+		        {"file", "fw.bin", img, sizeof(img)}};
+		struct http_resp r;
+		char ct[128];
+		size_t len;
+		char *form = form_build(parts, 2, &len, ct);
+
+		assert_int_equal(
+		        http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, form, len, &r), 0);
+		free(form);
+		assert_int_equal(r.status, 400);
+		j = http_json(&r);
+		assert_string_equal(jstr(json_object_get(j, "error"), "field"), "regions");
+		json_decref(j);
+		http_free(&r);
 	}
 	/* The per-region fields are refused beside regions. */
 	snprintf(body, sizeof(body),

@@ -105,6 +105,39 @@ reply:
 	return false;
 }
 
+/* A 400 that names a field region i gives (tx_power_dbm above what its band allows, a
+ * fragment_size its data rate does not carry...) is made to name it in regions[i]. */
+static void region_field(struct api_call *c, size_t i)
+{
+	static const char *const own[] = {"region",
+	                                  "data_rate",
+	                                  "frequency_hz",
+	                                  "fragment_size",
+	                                  "tx_power_dbm",
+	                                  "ping_slot_periodicity",
+	                                  NULL};
+	json_t *body, *err;
+	const char *field;
+	char name[64];
+
+	if (c->resp->status != 400 || !c->resp->body)
+		return;
+	body = json_loads(c->resp->body, 0, NULL);
+	err = json_object_get(body, "error");
+	field = json_string_value(json_object_get(err, "field"));
+	for (const char *const *f = own; field && *f; f++) {
+		if (strcmp(*f, field) != 0)
+			continue;
+		snprintf(name, sizeof(name), "regions[%zu].%s", i, field);
+		free(c->resp->body); /* replaced, not leaked */
+		c->resp->body = NULL;
+		api_reply(c, 400, json_string_value(json_object_get(err, "code")), name, "%s: %s",
+		          name, json_string_value(json_object_get(err, "message")));
+		break;
+	}
+	json_decref(body);
+}
+
 /* Reads and plans region i as a job of its devices. False after replying. */
 static bool region_input(struct api_call *c, json_t *obj, bool create, struct regions_req *q,
                          size_t i)
@@ -140,6 +173,8 @@ static bool region_input(struct api_call *c, json_t *obj, bool create, struct re
 	json_object_set_new(o, "region", json_string(q->r[i].region)); /* canonical */
 	ok = api_job_input_obj(c, o, create, q->in[i]);
 	json_decref(o);
+	if (!ok)
+		region_field(c, i);
 	return ok;
 }
 
