@@ -134,6 +134,12 @@ static void test_create(void **state)
 	eu_id = jint(json_array_get(json_object_get(j, "regions"), 0), "job_id");
 	us_id = jint(json_array_get(json_object_get(j, "regions"), 1), "job_id");
 	json_decref(j);
+	/* A device's jobs name the region's job and the job across regions it belongs to. */
+	assert_int_equal(call("GET", "/api/v1/devices/5000000000000009/jobs", NULL, &j), 200);
+	items = json_is_array(j) ? j : json_object_get(j, "items");
+	assert_int_equal(jint(json_array_get(items, 0), "job_id"), us_id);
+	assert_int_equal(jint(json_array_get(items, 0), "parent_id"), id);
+	json_decref(j);
 	/* Counted once in the metrics, as listed. */
 	{
 		struct http_resp r;

@@ -149,7 +149,8 @@ int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsi
 	const char *vals[4] = {store_i64(tid, tenant), dev_eui, store_i64(lim, limit),
 	                       store_i64(off, (int64_t)offset)};
 
-	/* job_device_device (tenant_id, dev_eui) finds the device's rows. */
+	/* job_device_device (tenant_id, dev_eui) finds the device's rows. A region's child job
+	 * says its parent (the job across regions the operator made). */
 	return store_json(s,
 	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM device WHERE tenant_id = $1 "
 	                  "AND dev_eui = $2) THEN (SELECT coalesce(json_agg(json_build_object("
@@ -158,8 +159,9 @@ int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsi
 	                  "'created_at', x.created_at, 'finished_at', x.finished_at, "
 	                  "'step', x.step, 'attempts', x.attempts, "
 	                  "'failure_reason', x.failure_reason, 'last_answer', x.last_answer, "
-	                  "'updated_at', x.updated_at) ORDER BY x.id DESC), '[]') FROM "
-	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, "
+	                  "'updated_at', x.updated_at, 'parent_id', x.parent_id) "
+	                  "ORDER BY x.id DESC), '[]') FROM "
+	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, j.parent_id, "
 	                  "f.name AS firmware_name, j.created_at, j.finished_at, d.step, "
 	                  "d.attempts, d.failure_reason, d.last_answer, d.updated_at "
 	                  "FROM job_device d JOIN job j ON j.id = d.job_id "
