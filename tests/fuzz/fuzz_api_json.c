@@ -8,6 +8,7 @@
 
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
+#include "fuota/job_regions.h"
 #include "fuota/multipart.h"
 #include "fuota/plan.h"
 #include "fuzz.h"
@@ -26,6 +27,23 @@ static void check_deveui(const char *e)
 		CHECK((e[i] >= '0' && e[i] <= '9') || (e[i] >= 'a' && e[i] <= 'f'));
 }
 
+/* A job across regions: its "regions" decoded, then checked against lorawan/'s tables. */
+static void fuzz_regions(json_t *obj)
+{
+	struct job_region r[JOB_REGIONS_MAX];
+	struct api_error e;
+	size_t n = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (api_decode_regions(obj, r, &n, &e) != FUOTA_OK) {
+		CHECK(e.status == 400 && e.field[0] && n == 0);
+		return;
+	}
+	CHECK(n >= 1 && n <= JOB_REGIONS_MAX);
+	if (job_regions_check(r, n, NULL, 0, &e) != FUOTA_OK)
+		CHECK(e.status == 400 && e.field[0]);
+}
+
 static void fuzz_job(const char *body, size_t len, unsigned flags)
 {
 	struct api_error e;
@@ -37,6 +55,7 @@ static void fuzz_job(const char *body, size_t len, unsigned flags)
 		CHECK(e.status == 400);
 		return;
 	}
+	fuzz_regions(obj);
 	if (api_decode_job(obj, flags & 1, flags & 2, &p, &e) == FUOTA_OK) {
 		for (size_t i = 0; i < p.n_devices; i++) {
 			check_deveui(p.dev_euis[i]);

@@ -482,7 +482,8 @@ void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, 
 		assert_int_equal(cs_gw_downlink_from_proto(data, len, &g, NULL, 0), FUOTA_OK);
 	}
 	assert_string_equal(g.gateway_id, is_b ? GW_B : GW_A);
-	assert_int_equal(g.frequency, 869525000);
+	/* The frequency of the job's region (US915: a job across regions). */
+	assert_int_equal(g.frequency, strncmp(topic, "us915/", 6) == 0 ? 923300000 : 869525000);
 	/* EU868 869.4-869.65 MHz: 27 dBm ERP = 29 dBm EIRP, or the job's own power. */
 	assert_int_equal(g.power, T.tx_power_dbm ? T.tx_power_dbm : 29);
 	assert_int_equal(g.spreading_factor, 7);
@@ -570,7 +571,8 @@ void pump(struct engine *e)
 				fail_msg("downlink on port %u", dl.f_port);
 			dev_downlink(e, d, (uint8_t)dl.f_port, dl.data, dl.data_len);
 		} else if (strstr(m.topic, "/gateway/") && strstr(m.topic, "/command/down")) {
-			assert_true(strncmp(m.topic, "eu868/gateway/", 14) == 0);
+			assert_true(strncmp(m.topic, "eu868/gateway/", 14) == 0 ||
+			            strncmp(m.topic, "us915/gateway/", 14) == 0);
 			on_gateway_frame(e, m.topic, m.data, m.len, m.from);
 		} else if (strncmp(m.topic, "fuota/", 6) == 0) {
 			json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);

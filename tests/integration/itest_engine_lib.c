@@ -16,6 +16,11 @@ const char *argv_bin, *argv_env, *argv_dir;
 
 void add_dev(const char *eui, uint8_t key_byte, int ts004)
 {
+	add_dev_in(eui, key_byte, ts004, "EU868");
+}
+
+void add_dev_in(const char *eui, uint8_t key_byte, int ts004, const char *region)
+{
 	struct tdev *d = &T.devs[T.n_devs++];
 	struct store_device sd;
 	uint8_t box[16 + CBOX_OVERHEAD];
@@ -32,7 +37,7 @@ void add_dev(const char *eui, uint8_t key_byte, int ts004)
 	sd.application_id = APP_ID;
 	sd.lorawan_version = "1.0.3";
 	sd.dev_class = 'C';
-	sd.region = "EU868";
+	sd.region = region;
 	sd.key_kind = "gen_app_key";
 	sd.key_box = box;
 	sd.key_box_len = sizeof(box);
@@ -54,7 +59,7 @@ int64_t json_id(const char *json)
 int64_t add_job_ex(size_t first, size_t count, int redundancy, char mc_class, int periodicity)
 {
 	struct job_params p;
-	struct store_job_create jc;
+	struct store_job_create jc = {0};
 	char bad[17], why[64], *json = NULL;
 	char(*euis)[PLAN_DEVEUI_LEN + 1] = calloc(count, PLAN_DEVEUI_LEN + 1);
 	int64_t id;

@@ -256,6 +256,8 @@ void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, 
 void pump(struct engine *e);
 
 void add_dev(const char *eui, uint8_t key_byte, int ts004);
+/* The same, registered in region (add_dev: EU868). */
+void add_dev_in(const char *eui, uint8_t key_byte, int ts004, const char *region);
 
 int64_t json_id(const char *json);
 

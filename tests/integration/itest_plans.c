@@ -87,7 +87,7 @@ static void test_fresh_job(void **state)
 	static char euis[N_DEV][17];
 	char *json = NULL, bad[17] = "", why[64] = "", sql[512], plan[4096];
 	struct job_params p;
-	struct store_job_create j = {&p, "{}", 0};
+	struct store_job_create j = {.params = &p, .plan_json = "{}"};
 	int64_t tid;
 	PGresult *r;
 	bool due = true;

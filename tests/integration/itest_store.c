@@ -790,7 +790,7 @@ static void test_job_create_deveui_checked(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char euis[2][17] = {"00000000000000a0", ""}, eui_bad[17] = "", why[64] = "";
 		struct job_params p;
-		struct store_job_create j = {&p, "{}", 1};
+		struct store_job_create j = {&p, "{}", 1, 0, NULL};
 		char *json = NULL;
 
 		job_params_init(&p);

@@ -585,6 +585,11 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	int rc;
 
 	job_params_init(p);
+	/* A JSON body with regions is read apart (api_job_regions.c); here it is a form's. */
+	if (json_object_get(obj, "regions"))
+		return api_error_field(e, "regions",
+		                       "regions needs a JSON body: upload the image first (POST "
+		                       "/api/v1/firmware), then give its firmware_id");
 	if ((rc = check_fields(obj, fields, e)) != FUOTA_OK)
 		return rc;
 	if ((rc = get_str(obj, "name", need_devices, API_NAME_MAX, p->name, e)) != FUOTA_OK)

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "api_int.h"
+#include "api_job_int.h"
 #include "fuota/api_decode.h"
 #include "fuota/err.h"
 #include "fuota/job_defaults.h"
@@ -14,18 +15,7 @@
 #include "fuota/multipart.h"
 #include "fuota/plan_parts.h"
 
-#define MAX_PARTS 32
-
-struct job_input {
-	struct job_params p;
-	struct mp_part parts[MAX_PARTS];
-	const struct mp_part *file; /* the uploaded image, or NULL */
-	size_t firmware_size;
-	struct job_plan plan;
-	json_t *devices; /* store_job_device_facts, read at first need (job_devices); NULL before */
-};
-
-static json_t *plan_json(const struct job_plan *pl)
+json_t *api_job_plan_json(const struct job_plan *pl)
 {
 	json_t *o = json_pack(
 	        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, "
@@ -142,7 +132,7 @@ static json_t *job_devices(struct api_call *c, struct job_input *in, const char 
 
 /* With a target_version, the plan says which version and how many of the devices (those with
  * TS006) are asked DevVersionReq before their set-up. Returns false after replying. */
-static bool plan_version_check(struct api_call *c, struct job_input *in, json_t *pj)
+bool api_job_plan_version_check(struct api_call *c, struct job_input *in, json_t *pj)
 {
 	json_t *dev;
 	json_int_t asked = 0;
@@ -234,11 +224,8 @@ static bool decode_job(struct api_call *c, json_t *obj, bool firmware_required, 
 static bool job_input(struct api_call *c, bool create, struct job_input *in)
 {
 	struct api_error e;
-	struct plan_adaptive ad;
-	json_t *obj, *fs;
-	long long fw_size = -1;
-	bool ok = false;
-	int rc;
+	json_t *obj;
+	bool ok;
 
 	memset(in, 0, sizeof(*in));
 	job_params_init(&in->p);
@@ -253,22 +240,35 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 			return false;
 		}
 	}
+	ok = api_job_input_obj(c, obj, create, in);
+	json_decref(obj);
+	return ok;
+}
+
+bool api_job_input_obj(struct api_call *c, json_t *obj, bool create, struct job_input *in)
+{
+	struct api_error e;
+	struct plan_adaptive ad;
+	json_t *fs;
+	long long fw_size = -1;
+	int rc;
+
 	fs = json_object_get(obj, "firmware_size");
 	if (fs && !create) {
 		if (!json_is_integer(fs) || json_integer_value(fs) < 1 ||
 		    (unsigned long long)json_integer_value(fs) > c->api->cfg->max_upload_bytes) {
 			api_reply(c, 400, "invalid_field", "firmware_size",
 			          "firmware_size must be in 1..%lu", c->api->cfg->max_upload_bytes);
-			goto out;
+			return false;
 		}
 		fw_size = json_integer_value(fs);
 		json_object_del(obj, "firmware_size");
 	}
 	if (!decode_job(c, obj, !in->file && fw_size < 0, create, &in->p))
-		goto out;
+		return false;
 	job_defaults_fields(&in->p);
 	if (!job_region(c, in))
-		goto out;
+		return false;
 	snprintf(in->p.image_field, sizeof(in->p.image_field), "%s",
 	         in->file       ? "file"
 	         : fw_size >= 0 ? "firmware_size"
@@ -277,7 +277,7 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		if (in->file->len > c->api->cfg->max_upload_bytes) {
 			api_reply(c, 413, "too_large", "file", "the image is larger than %lu bytes",
 			          c->api->cfg->max_upload_bytes);
-			goto out;
+			return false;
 		}
 		in->firmware_size = in->file->len;
 	} else if (fw_size >= 0) {
@@ -288,31 +288,28 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 		if (rc == FUOTA_ERR_NOT_FOUND) {
 			api_reply(c, 400, "invalid_field", "firmware_id", "unknown firmware %lld",
 			          (long long)in->p.firmware_id);
-			goto out;
+			return false;
 		}
 		if (rc != FUOTA_OK) {
 			api_reply_store_error(c, rc, "firmware");
-			goto out;
+			return false;
 		}
 	}
 	if (!job_part_limit(c, in))
-		goto out;
+		return false;
 	plan_adaptive_of(c->api->cfg, &ad);
 	if (job_defaults_plan(&in->p, in->firmware_size, &ad, &in->plan, &e) != FUOTA_OK) {
 		api_reply_error(c, &e);
-		goto out;
+		return false;
 	}
-	ok = true;
-out:
-	json_decref(obj);
-	return ok;
+	return true;
 }
 
 /* Warnings of the plan against the job's devices (issue 16): a device whose known limit (its
  * max_frags, or its stack's default build) is below the plan's fragments would refuse the
  * FragSessionSetupReq with NotEnoughMemory. Returns a new array (empty when none), NULL after
  * replying the error when the devices cannot be read (503 while the database is unreachable). */
-static json_t *plan_warnings(struct api_call *c, struct job_input *in)
+json_t *api_job_plan_warnings(struct api_call *c, struct job_input *in)
 {
 	json_t *out = json_array(), *dev, *rows, *row;
 	size_t i;
@@ -363,7 +360,7 @@ static json_t *plan_warnings(struct api_call *c, struct job_input *in)
 
 /* The values a job created from this request would hold for the fields with a default
  * (fuota/job_defaults.h): given or defaulted, as GET /jobs/{id} then shows them. */
-static json_t *settings_json(const struct job_params *p)
+json_t *api_job_settings_json(const struct job_params *p)
 {
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "region", p->region, "unicast_attempts",
 	                      (json_int_t)p->unicast_attempts, "fragment_size",
@@ -378,23 +375,58 @@ static json_t *settings_json(const struct job_params *p)
 	return o;
 }
 
+/* True when the body holds the text "regions" (in quotes), so that only such bodies are parsed
+ * twice. */
+static bool names_regions(const char *body, size_t len)
+{
+	static const char key[] = "\"regions\"";
+
+	for (size_t i = 0; body && i + sizeof(key) - 1 <= len; i++)
+		if (body[i] == '"' && memcmp(body + i, key, sizeof(key) - 1) == 0)
+			return true;
+	return false;
+}
+
+/* A JSON request with "regions" is one job across regions (api_job_regions.c): true after it
+ * was answered. The body is parsed twice only when it names "regions". */
+static bool regions_asked(struct api_call *c, bool create)
+{
+	struct api_error e;
+	json_t *obj;
+
+	if (strncasecmp(api_content_type(c), "multipart/form-data", 19) == 0 ||
+	    !names_regions(c->req->body, c->req->body_len))
+		return false;
+	obj = api_parse_object(c->req->body, c->req->body_len, &e);
+	if (!obj || !json_object_get(obj, "regions")) {
+		json_decref(obj);
+		return false;
+	}
+	api_job_regions_create(c, obj, create);
+	json_decref(obj);
+	return true;
+}
+
 void api_h_job_plan(struct api_call *c)
 {
-	struct job_input *in = malloc(sizeof(*in));
+	struct job_input *in;
 	json_t *out;
 
+	if (regions_asked(c, false))
+		return;
+	in = malloc(sizeof(*in));
 	if (!in) {
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	if (job_input(c, false, in)) {
-		json_t *warnings = plan_warnings(c, in);
+		json_t *warnings = api_job_plan_warnings(c, in);
 
 		if (!warnings)
 			goto out;
-		json_t *pj = plan_json(&in->plan);
+		json_t *pj = api_job_plan_json(&in->plan);
 
-		if (!plan_version_check(c, in, pj)) {
+		if (!api_job_plan_version_check(c, in, pj)) {
 			json_decref(pj);
 			json_decref(warnings);
 			goto out;
@@ -402,7 +434,7 @@ void api_h_job_plan(struct api_call *c)
 		out = json_pack("{s:o, s:I, s:I, s:o, s:o}", "plan", pj, "firmware_size",
 		                (json_int_t)in->firmware_size, "device_count",
 		                (json_int_t)in->p.n_devices, "warnings", warnings, "settings",
-		                settings_json(&in->p));
+		                api_job_settings_json(&in->p));
 		api_reply_text(c, 200,
 		               out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL);
 		json_decref(out);
@@ -417,9 +449,9 @@ out:
  * device would refuse FragSessionSetupReq with NotEnoughMemory, after the operator was told the
  * job started. 409 naming the devices (the first few) and their limits. Returns true when every
  * device fits (or no limit is known). */
-static bool devices_fit(struct api_call *c, struct job_input *in)
+bool api_job_devices_fit(struct api_call *c, struct job_input *in)
 {
-	json_t *w = plan_warnings(c, in), *row;
+	json_t *w = api_job_plan_warnings(c, in), *row;
 	char names[160];
 	size_t i, n, pos = 0;
 
@@ -492,23 +524,27 @@ static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
 void api_h_job_create(struct api_call *c)
 {
 	struct job_input *in = malloc(sizeof(*in));
-	struct store_job_create sj;
+	struct store_job_create sj = {0};
 	char bad[17] = "", why[64] = "", *plan = NULL, *json = NULL;
 	json_t *pj;
 	int64_t uploaded = 0;
 	int rc;
 
+	if (regions_asked(c, true)) {
+		free(in);
+		return;
+	}
 	if (!in) {
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	if (!job_input(c, true, in) || !devices_fit(c, in))
+	if (!job_input(c, true, in) || !api_job_devices_fit(c, in))
 		goto out;
 	/* An omitted multicast timeout is stored as the one the plan chose. */
 	if (!in->p.multicast_timeout_s)
 		in->p.multicast_timeout_s = (unsigned)in->plan.mc_timeout_s;
-	pj = plan_json(&in->plan);
-	if (!plan_version_check(c, in, pj)) {
+	pj = api_job_plan_json(&in->plan);
+	if (!api_job_plan_version_check(c, in, pj)) {
 		json_decref(pj);
 		goto out;
 	}
@@ -524,35 +560,42 @@ void api_h_job_create(struct api_call *c)
 	sj.plan_json = plan;
 	sj.firmware_id = in->file ? uploaded : in->p.firmware_id;
 	rc = store_job_create(c->api->store, c->auth.tenant_id, &sj, &json, bad, why);
-	if (rc == FUOTA_ERR_INVALID_ARG) {
-		if (strcmp(why, "unknown") == 0 || strcmp(why, "malformed") == 0)
-			api_reply(c, 400, "invalid_field", "devices", "%s device %s", why, bad);
-		else
-			api_reply(c, 400, "invalid_field", "devices",
-			          "device %s is in region %s, the job in %s", bad, why,
-			          in->p.region);
-	} else if (rc == FUOTA_ERR_NOT_FOUND) {
-		api_reply(c, 400, "invalid_field", "firmware_id", "unknown firmware %lld",
-		          (long long)sj.firmware_id);
-	} else if (rc == FUOTA_ERR_CONFLICT) {
-		api_reply(c, 409, "conflict", "devices",
-		          "a device of the job was deleted while the job was being created");
-	} else if (rc != FUOTA_OK) {
-		api_reply_store_error(c, rc, "job");
-	} else {
+	api_job_create_reply(c, rc, json, bad, why, in->p.region, sj.firmware_id);
+	if (rc == FUOTA_OK)
 		log_msg(LOG_LVL_INFO, "tenant %lld: job created for %zu devices (%u frames)",
 		        (long long)c->auth.tenant_id, in->p.n_devices, in->plan.total_frames);
-		api_reply_text(c, 201, json);
-	}
 	if (rc != FUOTA_OK && uploaded &&
 	    store_firmware_delete(c->api->store, c->auth.tenant_id, uploaded) != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "tenant %lld: firmware %lld of a refused job not deleted",
 		        (long long)c->auth.tenant_id, (long long)uploaded);
 out:
 	free(plan);
+	free(json);
 	job_params_free(&in->p);
 	json_decref(in->devices);
 	free(in);
+}
+
+void api_job_create_reply(struct api_call *c, int rc, const char *json, const char *bad,
+                          const char *why, const char *region, int64_t firmware_id)
+{
+	if (rc == FUOTA_ERR_INVALID_ARG) {
+		if (strcmp(why, "unknown") == 0 || strcmp(why, "malformed") == 0)
+			api_reply(c, 400, "invalid_field", "devices", "%s device %s", why, bad);
+		else
+			api_reply(c, 400, "invalid_field", "devices",
+			          "device %s is in region %s, the job in %s", bad, why, region);
+	} else if (rc == FUOTA_ERR_NOT_FOUND) {
+		api_reply(c, 400, "invalid_field", "firmware_id", "unknown firmware %lld",
+		          (long long)firmware_id);
+	} else if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "conflict", "devices",
+		          "a device of the job was deleted while the job was being created");
+	} else if (rc != FUOTA_OK) {
+		api_reply_store_error(c, rc, "job");
+	} else {
+		api_reply_text(c, 201, strdup(json));
+	}
 }
 
 static const char *const job_states[] = {"pending", "running",   "paused", "succeeded",
@@ -561,6 +604,7 @@ static const char *const job_states[] = {"pending", "running",   "paused", "succ
 void api_h_job_list(struct api_call *c)
 {
 	const char *state = c->req->get(c->req->conn, API_KV_QUERY, "state");
+	const char *children = c->req->get(c->req->conn, API_KV_QUERY, "children");
 	struct store_paging pg;
 	struct store_page page;
 	int rc;
@@ -579,7 +623,13 @@ void api_h_job_list(struct api_call *c)
 			return;
 		}
 	}
-	rc = store_job_list(c->api->store, c->auth.tenant_id, state, &pg, &page);
+	/* A job across regions is listed as its parent unless the children are asked for. */
+	if (children && strcmp(children, "true") != 0 && strcmp(children, "false") != 0) {
+		api_reply(c, 400, "invalid_field", "children", "children must be true or false");
+		return;
+	}
+	rc = store_job_list(c->api->store, c->auth.tenant_id, state,
+	                    children && strcmp(children, "true") == 0, &pg, &page);
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "job");
 		return;
@@ -706,6 +756,13 @@ void api_h_job_delete(struct api_call *c)
 	if (rc == FUOTA_ERR_STATE) {
 		api_reply(c, 409, "invalid_state", "state",
 		          "only finished jobs (succeeded, failed, cancelled) can be deleted");
+		return;
+	}
+	if (rc == FUOTA_ERR_CONFLICT) {
+		api_reply(c, 409, "region_job", NULL,
+		          "job %lld is a region of a job across regions: delete that job (its "
+		          "parent_id), which deletes its regions",
+		          (long long)id);
 		return;
 	}
 	if (rc != FUOTA_OK) {

@@ -144,12 +144,16 @@ static int job_run(struct engine *e, int64_t id, int64_t now_ms, int64_t *next_d
 	}
 	if (strcmp(j.state, "pending") == 0 && j.has_engine) {
 		rc = seng_job_set_running(e->store, j.id);
+		if (rc == FUOTA_OK)
+			rc = engine_parent_sync(e, j.tenant, j.id);
 		if (rc != FUOTA_OK)
 			goto out;
 		snprintf(j.state, sizeof(j.state), "running");
 	}
 	if (strcmp(j.state, "pending") == 0 && !j.has_engine) {
 		rc = engine_job_start(e, &j, now_ms);
+		if (rc == FUOTA_OK) /* pending -> running: the parent's state follows */
+			rc = engine_parent_sync(e, j.tenant, j.id);
 		seng_job_free(&j);
 		if (rc != FUOTA_OK || (rc = seng_job_load(e->store, id, &j)) != FUOTA_OK)
 			return rc;

@@ -102,7 +102,29 @@ int engine_job_end(struct engine *e, const struct seng_job *j, const char *state
 		engine_device_event(e, j->tenant, j->id, f.dev_euis[i], ENGINE_STEP_FAILED,
 		                    f.reasons[i]);
 	seng_failed_free(&f);
+	/* A region's child job: its parent's state follows (fuota/job_regions.h). */
+	if (rc == FUOTA_OK)
+		rc = engine_parent_sync(e, j->tenant, j->id);
 	return rc;
+}
+
+int engine_parent_sync(struct engine *e, int64_t tenant, int64_t job_id)
+{
+	struct seng_parent_change ch;
+	int rc = seng_job_parent_sync(e->store, job_id, &ch);
+	json_t *o;
+	char *text;
+
+	if (rc != FUOTA_OK || ch.parent_id == 0)
+		return rc;
+	o = json_pack("{s:s, s:s, s:I}", "from", ch.from, "to", ch.to, "job_id",
+	              (json_int_t)ch.parent_id);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (text)
+		engine_event(e, tenant, ch.parent_id, "state", text);
+	free(text);
+	json_decref(o);
+	return FUOTA_OK;
 }
 
 void engine_region_cfg(const struct engine *e, const char *region, struct engine_region_cfg *out)

@@ -144,6 +144,9 @@ void engine_event(struct engine *e, int64_t tenant, int64_t job_id, const char *
  * left out when NULL). */
 void engine_device_event(struct engine *e, int64_t tenant, int64_t job_id, const char *dev_eui,
                          enum engine_step step, const char *reason);
+/* After job_id (of tenant) changed state: its parent's state follows when it is a region's
+ * child job (seng_job_parent_sync), and the parent's state event is published. */
+int engine_parent_sync(struct engine *e, int64_t tenant, int64_t job_id);
 /* Ends job j (seng_job_finish) and publishes the device event of each device it failed. */
 int engine_job_end(struct engine *e, const struct seng_job *j, const char *state, const char *error,
                    const char *final_reason, int64_t now_ms);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "fuota/store.h"
+#include "fuota/store_engine.h"
 
 /* One connection out of the pool, blocking until one is free. Never NULL. */
 PGconn *store_acquire(struct store *s);
@@ -108,5 +109,24 @@ const char *store_i64(char *buf, int64_t v);
 
 #define STORE_SQLSTATE_UNIQUE "23505"
 #define STORE_SQLSTATE_FK     "23503"
+
+/* SQL: a page ($3 rows from $4 on, in order of column `order`) of the rows t of `table` (job_id
+ * $2, also matching `cond`, written on t) of job $2 and, for a parent job (one job across regions),
+ * of its regions' child jobs. Each side reads its rows in index order up to the page's end, so that
+ * a job without children pages as fast as with "job_id = $2" alone. */
+#define STORE_JOB_AND_CHILDREN(table, order, cond)                                                \
+	"SELECT * FROM (SELECT t.* FROM " table " t WHERE t.job_id = $2 AND " cond                \
+	" ORDER BY t." order " LIMIT $3::bigint + $4::bigint) a UNION ALL SELECT * FROM (SELECT " \
+	"t.* FROM " table " t JOIN job k ON k.id = t.job_id WHERE k.parent_id = $2 AND " cond     \
+	" ORDER BY t." order " LIMIT $3::bigint + $4::bigint) b ORDER BY " order                  \
+	" LIMIT $3 OFFSET $4"
+
+/* A parent job's state made what its children's derive (job_parent_state), with a state
+ * event carrying action (NULL: none) when it changes; the parent row is locked (FOR UPDATE) on
+ * c, inside the caller's transaction. A job that is no parent is left alone. out (NULL: not
+ * wanted) receives the change, left as it is when there is none.
+ * (store_job_regions.c) */
+STORE_MUST_CHECK int store_job_parent_sync(PGconn *c, int64_t parent_id, const char *action,
+                                           struct seng_parent_change *out);
 
 #endif

@@ -12,6 +12,21 @@
 #include "store_int.h"
 #include "store_stats.h"
 
+/* A parent job's regions (sql/045_job_regions.sql): each child's region, session fields, state,
+ * engine phase, part and devices per step; null for any other job. */
+#define REGIONS_JSON                                                                              \
+	"CASE WHEN j.regions IS NULL THEN NULL ELSE (SELECT coalesce(json_agg(json_build_object(" \
+	"'job_id', k.id, 'region', k.region, 'state', k.state, "                                  \
+	"'phase', coalesce(ej.phase, 'setup'), 'part', k.part + 1, "                              \
+	"'parts', greatest(coalesce((k.plan->>'parts')::int, 1), 1), "                            \
+	"'data_rate', k.data_rate, 'frequency_hz', k.frequency_hz, "                              \
+	"'fragment_size', k.fragment_size, 'tx_power_dbm', k.tx_power_dbm, "                      \
+	"'ping_slot_periodicity', k.ping_slot_periodicity, 'device_count', k.device_count, "      \
+	"'steps', (SELECT coalesce(json_object_agg(x.step, x.n), '{}') FROM (SELECT step, "       \
+	"count(*) n FROM job_device WHERE job_id = k.id GROUP BY step) x), 'error', k.error) "    \
+	"ORDER BY k.id), '[]') FROM job k LEFT JOIN engine_job ej ON ej.job_id = k.id "           \
+	"WHERE k.parent_id = j.id) END"
+
 #define JOB_JSON                                                                                 \
 	"json_build_object('id', j.id, 'name', j.name, 'firmware_id', j.firmware_id, "           \
 	"'state', j.state, 'region', j.region, 'data_rate', j.data_rate, "                       \
@@ -28,7 +43,7 @@
 	"  WHERE r.retry_of = j.id), "                                                           \
 	"'device_count', j.device_count, 'plan', j.plan, 'error', j.error, "                     \
 	"'created_at', j.created_at, 'updated_at', j.updated_at, 'started_at', j.started_at, "   \
-	"'finished_at', j.finished_at)"
+	"'finished_at', j.finished_at, 'parent_id', j.parent_id, 'regions', " REGIONS_JSON ")"
 
 #define FINISHED "('succeeded', 'failed', 'cancelled')"
 
@@ -78,16 +93,19 @@ static const char *opt_int(char *buf, long v)
 	return buf;
 }
 
-/* store_job_create's insert: the job ($1..$16 and $18..$22 its columns, $17 its DevEUIs as a
+/* store_job_create's insert: the job ($1..$16 and $18..$24 its columns, $17 its DevEUIs as a
  * text[]), its devices and its first event in one statement; answers the job as JOB_JSON. */
 static const char JOB_CREATE_SQL[] =
         "WITH j AS (INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, "
         "frequency_hz, fragment_size, redundancy_frames, redundancy_percent, "
         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, "
         "ping_slot_periodicity, start_at, plan, device_count, tx_power_dbm, "
-        "keep_multicast_group, target_version, reboot_in_s, reboot_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16::jsonb, cardinality($17::text[]), $18, $19, $20, $21, $22) RETURNING *), "
+        "keep_multicast_group, target_version, reboot_in_s, reboot_at, parent_id, regions) "
+        "VALUES ($1, $2, $3, coalesce((SELECT string_agg(x->>'region', ',') "
+        "FROM jsonb_array_elements($24::jsonb) x), $4), $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+        "$14, $15, "
+        "$16::jsonb, cardinality($17::text[]), $18, $19, $20, $21, $22, $23, $24::jsonb) "
+        "RETURNING *), "
         "jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "
         "SELECT j.id, $1, x.d FROM j, unnest($17::text[]) x(d)), "
         "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
@@ -110,45 +128,29 @@ static int firmware_hold(PGconn *c, const char *tid, const char *fid)
 	return rc;
 }
 
-/* Inserts the job in the open transaction: *json = its JSON (malloc'd). */
-static int job_insert(PGconn *c, const char *const *vals, char **json)
-{
-	char state[6];
-	PGresult *r = NULL;
-	int rc = store_run_ex(c, JOB_CREATE_SQL, 22, vals, NULL, NULL, state, &r);
-
-	/* A device deleted between the check and the insert (the device delete locked it first):
-	 * the job is not created. */
-	if (rc != FUOTA_OK && strcmp(state, STORE_SQLSTATE_FK) == 0)
-		rc = FUOTA_ERR_CONFLICT;
-	if (rc == FUOTA_OK) {
-		*json = strdup(PQgetvalue(r, 0, 0));
-		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-	}
-	PQclear(r);
-	return rc;
-}
-
-int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
-                     char *bad_dev_eui, char *why)
+/* Inserts job j of tenant tid (its devices checked first) on c, inside the caller's
+ * transaction; *json = the job as JOB_JSON (malloc'd). Errors as store_job_create. */
+static int job_insert(PGconn *c, const char *tid, const struct store_job_create *j, char **json,
+                      char *bad_dev_eui, char *why)
 {
 	const struct job_params *p = j->params;
-	char tid[24], fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24],
-	        ps[24], tp[24], tv[24], rb[24], cls[2] = {p->multicast_class, 0};
+	char fid[24], dr[24], freq[24], fs[24], rf[24], rp[24], ut[24], ua[24], mt[24], ps[24],
+	        tp[24], tv[24], rb[24], pid[24], cls[2] = {p->multicast_class, 0};
 	char *array = NULL;
-	PGconn *c;
+	char state[6];
+	PGresult *r = NULL;
 	int rc = deveui_array(p, &array, bad_dev_eui, why);
 
 	*json = NULL;
 	if (rc != FUOTA_OK)
 		return rc;
-	rc = FUOTA_ERR_IO;
-	const char *vals[22] = {store_i64(tid, tenant),
+	/* A parent (regions given) has no session of its own (sql/045_job_regions.sql). */
+	const char *vals[24] = {tid,
 	                        p->name,
 	                        store_i64(fid, j->firmware_id),
 	                        p->region,
-	                        store_i64(dr, p->data_rate),
-	                        store_i64(freq, (int64_t)p->frequency_hz),
+	                        j->regions_json ? NULL : store_i64(dr, p->data_rate),
+	                        j->regions_json ? NULL : store_i64(freq, (int64_t)p->frequency_hz),
 	                        p->fragment_size ? store_i64(fs, p->fragment_size) : NULL,
 	                        opt_int(rf, p->redundancy_frames),
 	                        opt_int(rp, p->redundancy_percent),
@@ -164,9 +166,76 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	                        p->keep_multicast_group ? "true" : "false",
 	                        p->has_target_version ? store_i64(tv, p->target_version) : NULL,
 	                        p->reboot_in_s ? store_i64(rb, p->reboot_in_s) : NULL,
-	                        p->reboot_at[0] ? p->reboot_at : NULL};
+	                        p->reboot_at[0] ? p->reboot_at : NULL,
+	                        j->parent_id ? store_i64(pid, j->parent_id) : NULL,
+	                        j->regions_json};
 
-	c = store_acquire(s);
+	if (!j->regions_json) {
+		rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
+		if (rc != FUOTA_OK)
+			goto out;
+	}
+	rc = store_run_ex(c, JOB_CREATE_SQL, 24, vals, NULL, NULL, state, &r);
+	if (rc != FUOTA_OK) {
+		/* A device deleted between the check and the insert (the device delete locked it
+		 * first): the job is not created. */
+		if (strcmp(state, STORE_SQLSTATE_FK) == 0)
+			rc = FUOTA_ERR_CONFLICT;
+		goto out;
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+out:
+	PQclear(r);
+	free(array);
+	return rc;
+}
+
+/* The id in a job's JOB_JSON text, 0 when unreadable. */
+static int64_t json_id(const char *json)
+{
+	const char *p = json ? strstr(json, "\"id\"") : NULL;
+
+	return p ? strtoll(p + 4 + strspn(p + 4, " :"), NULL, 10) : 0;
+}
+
+/* The parent's device count (its children's together) and its JOB_JSON again, on c. */
+static int parent_reread(PGconn *c, const char *tid, int64_t parent, char **json)
+{
+	char jid[24];
+	const char *vals[2] = {tid, store_i64(jid, parent)};
+	PGresult *r = NULL;
+	int rc = store_run(c,
+	                   "WITH u AS (UPDATE job SET device_count = (SELECT coalesce(sum("
+	                   "device_count), 0) FROM job WHERE parent_id = $2) WHERE id = $2 "
+	                   "AND tenant_id = $1 RETURNING id) SELECT 1 FROM u",
+	                   2, vals, NULL);
+
+	if (rc == FUOTA_OK)
+		rc = store_run(
+		        c, "SELECT " JOB_JSON " FROM job j WHERE j.tenant_id = $1 AND j.id = $2", 2,
+		        vals, &r);
+	if (rc == FUOTA_OK) {
+		free(*json);
+		*json = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int store_job_create_regions(struct store *s, int64_t tenant, const struct store_job_create *parent,
+                             const struct store_job_create *children, size_t n, char **json,
+                             char *bad_dev_eui, char *why)
+{
+	char tid[24], fid[24];
+	PGconn *c = store_acquire(s);
+	int64_t pid = 0;
+	int rc = FUOTA_ERR_IO;
+
+	*json = NULL;
+	store_i64(tid, tenant);
+	store_i64(fid, parent->firmware_id);
 	/* The image is the tenant's and stays until this transaction ends: a firmware delete
 	 * waits for this lock, then sees the job (store_firmware_delete). */
 	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
@@ -177,23 +246,70 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 			rc = FUOTA_ERR_IO;
 		goto out;
 	}
-	rc = check_devices(c, tid, array, p->region, bad_dev_eui, why);
-	if (rc != FUOTA_OK)
-		goto out;
-	rc = job_insert(c, vals, json);
-	if (rc != FUOTA_OK)
-		goto out;
-	rc = store_run(c, "COMMIT", 0, NULL, NULL);
+	rc = job_insert(c, tid, parent, json, bad_dev_eui, why);
+	pid = rc == FUOTA_OK ? json_id(*json) : 0;
+	if (rc == FUOTA_OK && pid <= 0)
+		rc = FUOTA_ERR_IO;
+	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
+		struct store_job_create child = children[i];
+		char *cj = NULL;
+
+		child.parent_id = pid;
+		child.regions_json = NULL;
+		rc = job_insert(c, tid, &child, &cj, bad_dev_eui, why);
+		free(cj);
+	}
+	if (rc == FUOTA_OK)
+		rc = parent_reread(c, tid, pid, json);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, "COMMIT", 0, NULL, NULL);
+out:
 	if (rc != FUOTA_OK) {
 		free(*json);
 		*json = NULL;
 	} else {
-		store_stats_refresh(c, "job_device", p->n_devices);
+		store_stats_refresh(c, "job_device", parent->params->n_devices);
 	}
-out:
-	rc = store_release_rc(s, c, rc); /* rolls back an open transaction */
+	return store_release_rc(s, c, rc); /* rolls back an open transaction */
+}
+
+int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
+                     char *bad_dev_eui, char *why)
+{
+	char tid[24], fid[24], *array = NULL;
+	PGconn *c;
+	int rc = deveui_array(j->params, &array, bad_dev_eui, why);
+
+	/* Malformed DevEUIs are refused before the database is asked. */
+	*json = NULL;
 	free(array);
-	return rc;
+	if (rc != FUOTA_OK)
+		return rc;
+	rc = FUOTA_ERR_IO;
+	c = store_acquire(s);
+	store_i64(tid, tenant);
+	store_i64(fid, j->firmware_id);
+	/* The image is the tenant's and stays until this transaction ends: a firmware delete
+	 * waits for this lock, then sees the job (store_firmware_delete). */
+	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
+		goto out;
+	rc = firmware_hold(c, tid, fid);
+	if (rc != FUOTA_OK) {
+		if (rc != FUOTA_ERR_NOT_FOUND)
+			rc = FUOTA_ERR_IO;
+		goto out;
+	}
+	rc = job_insert(c, tid, j, json, bad_dev_eui, why);
+	if (rc == FUOTA_OK)
+		rc = store_run(c, "COMMIT", 0, NULL, NULL);
+out:
+	if (rc != FUOTA_OK) {
+		free(*json);
+		*json = NULL;
+	} else {
+		store_stats_refresh(c, "job_device", j->params->n_devices);
+	}
+	return store_release_rc(s, c, rc); /* rolls back an open transaction */
 }
 
 /* A job in a list: what a dashboard shows. The plan and the transmission parameters are only in
@@ -206,19 +322,22 @@ static const struct store_col job_summary[] = {
         {"device_count", STORE_COL_INT}, {"error", STORE_COL_TEXT},
         {"start_at", STORE_COL_TIME},    {"created_at", STORE_COL_TIME},
         {"updated_at", STORE_COL_TIME},  {"started_at", STORE_COL_TIME},
-        {"finished_at", STORE_COL_TIME},
+        {"finished_at", STORE_COL_TIME}, {"parent_id", STORE_COL_INT},
 };
 #define JOB_SUMMARY_COLS                                                                         \
 	"id, name, state, firmware_id, region, multicast_class, device_count, error, start_at, " \
-	"created_at, updated_at, started_at, finished_at"
+	"created_at, updated_at, started_at, finished_at, parent_id"
 
-int store_job_list(struct store *s, int64_t tenant, const char *state,
+int store_job_list(struct store *s, int64_t tenant, const char *state, bool children,
                    const struct store_paging *pg, struct store_page *page)
 {
 	char tid[24], lim[24], off[24], aft[24];
-	const char *vals[5] = {store_i64(tid, tenant), store_i64(lim, pg->limit),
+	const char *vals[6] = {store_i64(tid, tenant),
+	                       store_i64(lim, pg->limit),
 	                       store_i64(off, (int64_t)pg->offset),
-	                       pg->after > 0 ? store_i64(aft, pg->after) : NULL, state};
+	                       pg->after > 0 ? store_i64(aft, pg->after) : NULL,
+	                       children ? "true" : "false",
+	                       state};
 	int ncols = (int)(sizeof(job_summary) / sizeof(job_summary[0]));
 
 	/* Two statements rather than "($5 IS NULL OR state = $5)", so that each has the plain shape
@@ -228,13 +347,15 @@ int store_job_list(struct store *s, int64_t tenant, const char *state,
 		return store_page_query(s,
 		                        "SELECT " JOB_SUMMARY_COLS " FROM job WHERE tenant_id = $1 "
 		                        "AND ($4::bigint IS NULL OR id < $4) "
+		                        "AND ($5::boolean OR parent_id IS NULL) "
 		                        "ORDER BY tenant_id DESC, id DESC LIMIT $2 OFFSET $3",
-		                        4, vals, job_summary, ncols, page);
+		                        5, vals, job_summary, ncols, page);
 	return store_page_query(s,
 	                        "SELECT " JOB_SUMMARY_COLS " FROM job WHERE tenant_id = $1 "
-	                        "AND state = $5 AND ($4::bigint IS NULL OR id < $4) "
+	                        "AND state = $6 AND ($4::bigint IS NULL OR id < $4) "
+	                        "AND ($5::boolean OR parent_id IS NULL) "
 	                        "ORDER BY tenant_id DESC, state DESC, id DESC LIMIT $2 OFFSET $3",
-	                        5, vals, job_summary, ncols, page);
+	                        6, vals, job_summary, ncols, page);
 }
 
 int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json)
@@ -263,10 +384,66 @@ int store_job_events(struct store *s, int64_t tenant, int64_t id, unsigned limit
 	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	                  "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
 	                  "'id', e.id, 'kind', e.kind, 'dev_eui', e.dev_eui, 'data', e.data, "
-	                  "'created_at', e.created_at) ORDER BY e.id), '[]') FROM "
-	                  "(SELECT * FROM event WHERE job_id = $2 AND tenant_id = $1 "
-	                  "ORDER BY id LIMIT $3 OFFSET $4) e) END",
+	                  "'job_id', e.job_id, 'region', (SELECT region FROM job WHERE id = "
+	                  "e.job_id), 'created_at', e.created_at) ORDER BY e.id), '[]') FROM "
+	                  "(" STORE_JOB_AND_CHILDREN("event", "id", "t.tenant_id = $1") ") e) END",
 	                  4, vals, json);
+}
+
+/* Which state each action accepts: cancel any unfinished job, pause a pending or running one,
+ * resume a paused one back to where it was. One statement, row locked; its first column says
+ * missing, state (not accepted: the third column is the state) or ok (the second is the job). */
+static const char JOB_ACTION_SQL[] =
+        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2 "
+        "  FOR UPDATE), "
+        "u AS (UPDATE job j SET "
+        "  state = CASE $3 WHEN 'cancel' THEN 'cancelled' WHEN 'pause' THEN 'paused' "
+        "    ELSE coalesce(j.paused_from, 'pending') END, "
+        "  paused_from = CASE WHEN $3 = 'pause' THEN j.state END, "
+        "  finished_at = CASE WHEN $3 = 'cancel' THEN now() ELSE j.finished_at END, "
+        "  updated_at = now() "
+        "  FROM x WHERE j.id = x.id AND ("
+        "    ($3 = 'cancel' AND x.state IN ('pending', 'running', 'paused')) OR "
+        "    ($3 = 'pause' AND x.state IN ('pending', 'running')) OR "
+        "    ($3 = 'resume' AND x.state = 'paused')) RETURNING j.*), "
+        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
+        "  SELECT $1, u.id, 'state', json_build_object('from', x.state, 'to', u.state, "
+        "  'action', $3) FROM u, x) "
+        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
+        "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
+        "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)";
+
+/* The action on a parent job (vals: tenant, id, action; its row locked by the caller, in state
+ * was): the action on each child that accepts it, then the parent's state from theirs; r = its
+ * answer in JOB_ACTION_SQL's shape. A parent no child of which accepts it answers 'state'. */
+static int parent_action(PGconn *c, const char *const *vals, const char *was, PGresult **r)
+{
+	PGresult *k = NULL;
+	long done = 0;
+	int rc = store_run(c, "SELECT id FROM job WHERE parent_id = $1 ORDER BY id", 1, vals + 1,
+	                   &k);
+
+	for (int i = 0; rc == FUOTA_OK && i < PQntuples(k); i++) {
+		const char *cv[3] = {vals[0], PQgetvalue(k, i, 0), vals[2]};
+		PGresult *cr = NULL;
+
+		rc = store_run(c, JOB_ACTION_SQL, 3, cv, &cr);
+		if (rc == FUOTA_OK && strcmp(PQgetvalue(cr, 0, 0), "ok") == 0)
+			done++;
+		PQclear(cr);
+	}
+	PQclear(k);
+	if (rc == FUOTA_OK && done > 0)
+		rc = store_job_parent_sync(c, strtoll(vals[1], NULL, 10), vals[2], NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c,
+		               "SELECT CASE WHEN $4 THEN 'ok' ELSE 'state' END, (SELECT " JOB_JSON
+		               " FROM job j WHERE j.id = $2 AND j.tenant_id = $1), $5::text, $3",
+		               5,
+		               (const char *const[]){vals[0], vals[1], vals[2],
+		                                     done > 0 ? "true" : "false", was},
+		               r);
+	return rc;
 }
 
 int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *action, char **json)
@@ -274,33 +451,32 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 	char tid[24], jid[24];
 	const char *vals[3] = {store_i64(tid, tenant), store_i64(jid, id), action};
 	PGconn *c = store_acquire(s);
-	PGresult *r = NULL;
+	PGresult *r = NULL, *w = NULL;
 	int rc;
 
 	*json = NULL;
-	/* Which state each action accepts: cancel any unfinished job, pause a pending or running
-	 * one, resume a paused one back to where it was. One statement, row locked. */
-	rc = store_run(
-	        c,
-	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2 "
-	        "  FOR UPDATE), "
-	        "u AS (UPDATE job j SET "
-	        "  state = CASE $3 WHEN 'cancel' THEN 'cancelled' WHEN 'pause' THEN 'paused' "
-	        "    ELSE coalesce(j.paused_from, 'pending') END, "
-	        "  paused_from = CASE WHEN $3 = 'pause' THEN j.state END, "
-	        "  finished_at = CASE WHEN $3 = 'cancel' THEN now() ELSE j.finished_at END, "
-	        "  updated_at = now() "
-	        "  FROM x WHERE j.id = x.id AND ("
-	        "    ($3 = 'cancel' AND x.state IN ('pending', 'running', 'paused')) OR "
-	        "    ($3 = 'pause' AND x.state IN ('pending', 'running')) OR "
-	        "    ($3 = 'resume' AND x.state = 'paused')) RETURNING j.*), "
-	        "ev AS (INSERT INTO event (tenant_id, job_id, kind, data) "
-	        "  SELECT $1, u.id, 'state', json_build_object('from', x.state, 'to', u.state, "
-	        "  'action', $3) FROM u, x) "
-	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
-	        "  WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'state' ELSE 'ok' END, "
-	        "  (SELECT " JOB_JSON " FROM u j), (SELECT state FROM x)",
-	        3, vals, &r);
+	/* A parent acts on its children, a child's change shows in its parent
+	 * (sql/045_job_regions.sql): one transaction, parent row locked first. */
+	rc = store_run(c, "BEGIN", 0, NULL, NULL);
+	if (rc == FUOTA_OK)
+		rc = store_run(c,
+		               "SELECT regions IS NOT NULL, parent_id, state FROM job WHERE "
+		               "tenant_id = $1 "
+		               "AND id = $2 FOR UPDATE",
+		               2, vals, &w);
+	if (rc != FUOTA_OK)
+		goto out;
+	if (PQntuples(w) == 0) {
+		rc = FUOTA_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (strcmp(PQgetvalue(w, 0, 0), "t") == 0) {
+		rc = parent_action(c, vals, PQgetvalue(w, 0, 2), &r);
+	} else {
+		rc = store_run(c, JOB_ACTION_SQL, 3, vals, &r);
+		if (rc == FUOTA_OK && !PQgetisnull(w, 0, 1))
+			rc = store_job_parent_sync(c, store_get_i64(w, 0, 1), action, NULL);
+	}
 	if (rc != FUOTA_OK)
 		goto out;
 	if (strcmp(PQgetvalue(r, 0, 0), "missing") == 0) {
@@ -310,13 +486,19 @@ int store_job_action(struct store *s, int64_t tenant, int64_t id, const char *ac
 		*json = strdup(PQgetvalue(r, 0, 2)); /* the current state, for the message */
 	} else {
 		*json = strdup(PQgetvalue(r, 0, 1));
-		rc = *json ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
-		log_msg(LOG_LVL_INFO, "job %lld: %s (was %s)", (long long)id, action,
-		        PQgetvalue(r, 0, 2));
+		rc = *json ? store_run(c, "COMMIT", 0, NULL, NULL) : FUOTA_ERR_NO_MEMORY;
+		if (rc == FUOTA_OK)
+			log_msg(LOG_LVL_INFO, "job %lld: %s (was %s)", (long long)id, action,
+			        PQgetvalue(r, 0, 2));
 	}
 out:
 	PQclear(r);
-	rc = store_release_rc(s, c, rc);
+	PQclear(w);
+	rc = store_release_rc(s, c, rc); /* rolls back an open transaction */
+	if (rc != FUOTA_OK && rc != FUOTA_ERR_STATE) {
+		free(*json);
+		*json = NULL;
+	}
 	return rc;
 }
 
@@ -327,11 +509,13 @@ int store_job_delete(struct store *s, int64_t tenant, int64_t id)
 	char *json = NULL;
 	int rc = store_json(
 	        s,
-	        "WITH x AS (SELECT id, state FROM job WHERE tenant_id = $1 AND id = $2), "
+	        "WITH x AS (SELECT id, state, parent_id FROM job WHERE tenant_id = $1 AND id = "
+	        "$2), "
 	        "d AS (DELETE FROM job WHERE id IN (SELECT id FROM x "
-	        "  WHERE state IN " FINISHED ") RETURNING 1) "
+	        "  WHERE state IN " FINISHED " AND parent_id IS NULL) RETURNING 1) "
 	        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM x) THEN 'missing' "
-	        "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' ELSE 'busy' END",
+	        "WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' "
+	        "WHEN (SELECT parent_id FROM x) IS NOT NULL THEN 'child' ELSE 'busy' END",
 	        2, vals, &json);
 
 	if (rc == FUOTA_OK) {
@@ -339,6 +523,8 @@ int store_job_delete(struct store *s, int64_t tenant, int64_t id)
 			rc = FUOTA_ERR_NOT_FOUND;
 		else if (strcmp(json, "busy") == 0)
 			rc = FUOTA_ERR_STATE;
+		else if (strcmp(json, "child") == 0)
+			rc = FUOTA_ERR_CONFLICT; /* deleted with its parent, never alone */
 	}
 	free(json);
 	return rc;
@@ -352,6 +538,6 @@ int store_job_counts(struct store *s, char **text)
 	        "coalesce(c.n, 0)), E'\\n' ORDER BY x.s) || E'\\n' "
 	        "FROM unnest(ARRAY['pending', 'running', 'paused', 'succeeded', 'failed', "
 	        "'cancelled']) x(s) LEFT JOIN (SELECT state, count(*) n FROM job "
-	        "GROUP BY state) c ON c.state = x.s",
+	        "WHERE parent_id IS NULL GROUP BY state) c ON c.state = x.s",
 	        0, NULL, text);
 }

@@ -27,7 +27,8 @@ int seng_claim(struct store *s, const struct seng_lease *who, int64_t now_ms, in
 	*n = 0;
 	rc = store_run(
 	        c,
-	        "WITH c AS (SELECT j.id FROM job j WHERE (j.state IN ('pending', 'running') "
+	        "WITH c AS (SELECT j.id FROM job j WHERE j.regions IS NULL "
+	        "  AND (j.state IN ('pending', 'running') "
 	        "  OR (j.state = 'cancelled' AND EXISTS (SELECT 1 FROM engine_job e "
 	        "      WHERE e.job_id = j.id AND e.phase <> 'done'))) "
 	        "  AND (j.start_at IS NULL OR j.start_at <= to_timestamp($2::bigint / 1000.0)) "

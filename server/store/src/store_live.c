@@ -13,19 +13,22 @@
 int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t after, unsigned limit,
                        struct store_page *page)
 {
-	static const struct store_col cols[] = {{"id", STORE_COL_INT},
-	                                        {"kind", STORE_COL_TEXT},
-	                                        {"dev_eui", STORE_COL_TEXT},
-	                                        {"data", STORE_COL_JSON},
-	                                        {"created_at", STORE_COL_TIME}};
+	static const struct store_col cols[] = {
+	        {"id", STORE_COL_INT},          {"kind", STORE_COL_TEXT},
+	        {"dev_eui", STORE_COL_TEXT},    {"data", STORE_COL_JSON},
+	        {"created_at", STORE_COL_TIME}, {"job_id", STORE_COL_INT}};
 	char tid[24], jid[24], aft[24], lim[24];
 	const char *vals[4] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(aft, after),
 	                       store_i64(lim, limit)};
 
-	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. */
+	/* event_job (job_id, id) serves it: the cursor costs no more than the first page. A
+	 * parent job's stream carries its regions' events too, read the same way. */
 	return store_page_query(s,
-	                        "SELECT id, kind, dev_eui, data, created_at FROM event "
-	                        "WHERE job_id = $2 AND tenant_id = $1 AND id > $3 "
+	                        "SELECT id, kind, dev_eui, data, created_at, job_id FROM ("
+	                        "(SELECT * FROM event WHERE job_id = $2 AND tenant_id = $1 "
+	                        "AND id > $3 ORDER BY id LIMIT $4) UNION ALL (SELECT e.* FROM "
+	                        "event e JOIN job k ON k.id = e.job_id WHERE k.parent_id = $2 "
+	                        "AND e.tenant_id = $1 AND e.id > $3 ORDER BY e.id LIMIT $4)) u "
 	                        "ORDER BY id LIMIT $4",
 	                        4, vals, cols, (int)(sizeof(cols) / sizeof(cols[0])), page);
 }
@@ -52,9 +55,12 @@ int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *h
 		return rc;
 	vals[0] = arr;
 	c = store_acquire(s);
-	/* One index probe per job (max of event_job backwards), not a scan of their logs. */
+	/* One index probe per job (max of event_job backwards), not a scan of their logs; a
+	 * parent job's head is its regions' too (no child: one probe of job_parent). */
 	rc = store_run(c,
-	               "SELECT (SELECT max(e.id) FROM event e WHERE e.job_id = j.id) "
+	               "SELECT greatest((SELECT max(e.id) FROM event e WHERE e.job_id = j.id), "
+	               "(SELECT max(e.id) FROM event e JOIN job k ON k.id = e.job_id "
+	               "WHERE k.parent_id = j.id)) "
 	               "FROM unnest($1::bigint[]) WITH ORDINALITY AS j(id, ord) ORDER BY j.ord",
 	               1, vals, &r);
 	if (rc == FUOTA_OK && PQntuples(r) != (int)n)
@@ -71,30 +77,35 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 {
 	char tid[24], jid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+#define JOBS "ARRAY(SELECT $2::bigint UNION ALL SELECT id FROM job WHERE parent_id = $2)"
 
-	/* NULL (NOT_FOUND) when the job is not the tenant's. */
-	return store_json(s,
-	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
-	                  "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
-	                  "'total', (SELECT count(*) FROM job_device WHERE job_id = $2), "
-	                  "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
-	                  "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
-	                  "FROM job_device WHERE job_id = $2 GROUP BY 1) x), "
-	                  /* Done at the TS006 version check (engine_fmp.c): its last answer is
-	                   * the DevVersionAns, no request followed it. */
-	                  "'already_on_target', (SELECT count(*) FROM job_device WHERE "
-	                  "job_id = $2 AND step = 'done' AND "
-	                  "last_answer->>'answer' = 'DevVersionAns'), "
-	                  "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
-	                  "WHERE job_id = $2), "
-	                  /* The engine's counters (null before it took the job up). */
-	                  "'fragments', (SELECT coalesce(nb_frag, 0) FROM engine_job "
-	                  "WHERE job_id = $2), "
-	                  "'frames_sent', (SELECT coalesce(frames_sent, 0) FROM engine_job "
-	                  "WHERE job_id = $2), "
-	                  "'frames_resent', (SELECT coalesce(frames_resent, 0) FROM engine_job "
-	                  "WHERE job_id = $2)) END",
-	                  2, vals, json);
+	/* NULL (NOT_FOUND) when the job is not the tenant's. A parent job's devices and engine
+	 * counters are its regions' children's together (sql/045_job_regions.sql); its events
+	 * (last_event_id, the live stream's cursor) are its own. */
+	return store_json(
+	        s,
+	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
+	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
+	        "'total', (SELECT count(*) FROM job_device WHERE job_id = ANY (" JOBS ")), "
+	        "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
+	        "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
+	        "FROM job_device WHERE job_id = ANY (" JOBS ") GROUP BY 1) x), "
+	        /* Done at the TS006 version check (engine_fmp.c): its last answer is
+	         * the DevVersionAns, no request followed it. */
+	        "'already_on_target', (SELECT count(*) FROM job_device WHERE "
+	        "job_id = ANY (" JOBS ") AND step = 'done' AND "
+	        "last_answer->>'answer' = 'DevVersionAns'), "
+	        "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
+	        "WHERE job_id = $2), "
+	        /* The engine's counters (null before it took the job up). */
+	        "'fragments', (SELECT sum(coalesce(nb_frag, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS ")), "
+	        "'frames_sent', (SELECT sum(coalesce(frames_sent, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS ")), "
+	        "'frames_resent', (SELECT sum(coalesce(frames_resent, 0)) FROM engine_job "
+	        "WHERE job_id = ANY (" JOBS "))) END",
+	        2, vals, json);
+#undef JOBS
 }
 
 int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char *step,
@@ -104,7 +115,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	const char *vals[5] = {store_i64(tid, tenant), store_i64(jid, id), store_i64(lim, limit),
 	                       store_i64(off, (int64_t)offset), step};
 
-	/* NULL (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
+	/* A parent job's devices are its regions' children's (sql/045_job_regions.sql). NULL
+	 * (NOT_FOUND) when the job is not the tenant's. ($5 IS NULL) keeps one plan for
 	 * both; job_device_due (job_id, step, ...) serves a step. The fragment counts are those of
 	 * the device's last FragSessionStatusAns (TS004 NbFragReceived, MissingFrag): the answer
 	 * after the session when last_answer still holds it, else a status round's during the
@@ -114,7 +126,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	        s,
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN (SELECT coalesce(json_agg(json_build_object("
-	        "'dev_eui', d.dev_eui, 'step', d.step, 'part', d.part + 1, "
+	        "'dev_eui', d.dev_eui, 'job_id', d.job_id, 'region', (SELECT region FROM job "
+	        "WHERE id = d.job_id), 'step', d.step, 'part', d.part + 1, "
 	        "'attempts', d.attempts, 'deadline', d.deadline, 'last_answer', d.last_answer, "
 	        "'failure_reason', d.failure_reason, 'updated_at', d.updated_at, "
 	        "'fragments_received', CASE WHEN d.fsa THEN "
@@ -124,8 +137,8 @@ int store_job_devices_in(struct store *s, int64_t tenant, int64_t id, const char
 	        "to_jsonb(d.status_missing) END) ORDER BY d.dev_eui), '[]') FROM (SELECT *, "
 	        "coalesce(last_answer->>'answer' = 'FragSessionStatusAns', false) AS fsa, "
 	        "step IN ('session', 'frag_status', 'failed') AS round_kept "
-	        "FROM job_device WHERE job_id = $2 AND ($5::text IS NULL OR step = $5) "
-	        "ORDER BY dev_eui LIMIT $3 OFFSET $4) d) END",
+	        "FROM (" STORE_JOB_AND_CHILDREN("job_device", "dev_eui",
+	                                        "($5::text IS NULL OR t.step = $5)") ") x) d) END",
 	        5, vals, json);
 }
 
@@ -136,7 +149,8 @@ int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsi
 	const char *vals[4] = {store_i64(tid, tenant), dev_eui, store_i64(lim, limit),
 	                       store_i64(off, (int64_t)offset)};
 
-	/* job_device_device (tenant_id, dev_eui) finds the device's rows. */
+	/* job_device_device (tenant_id, dev_eui) finds the device's rows. A region's child job
+	 * says its parent (the job across regions the operator made). */
 	return store_json(s,
 	                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM device WHERE tenant_id = $1 "
 	                  "AND dev_eui = $2) THEN (SELECT coalesce(json_agg(json_build_object("
@@ -145,8 +159,9 @@ int store_device_jobs(struct store *s, int64_t tenant, const char *dev_eui, unsi
 	                  "'created_at', x.created_at, 'finished_at', x.finished_at, "
 	                  "'step', x.step, 'attempts', x.attempts, "
 	                  "'failure_reason', x.failure_reason, 'last_answer', x.last_answer, "
-	                  "'updated_at', x.updated_at) ORDER BY x.id DESC), '[]') FROM "
-	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, "
+	                  "'updated_at', x.updated_at, 'parent_id', x.parent_id) "
+	                  "ORDER BY x.id DESC), '[]') FROM "
+	                  "(SELECT j.id, j.name, j.state, j.region, j.firmware_id, j.parent_id, "
 	                  "f.name AS firmware_name, j.created_at, j.finished_at, d.step, "
 	                  "d.attempts, d.failure_reason, d.last_answer, d.updated_at "
 	                  "FROM job_device d JOIN job j ON j.id = d.job_id "

@@ -27,10 +27,11 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	rc = store_run(c,
 	               "SELECT j.state, "
 	               "  EXISTS (SELECT 1 FROM firmware f WHERE f.id = j.firmware_id), "
-	               "  (SELECT count(*) FROM job_device jd JOIN device dv "
+	               "  (SELECT count(*) FROM job_device jd JOIN job k ON k.id = jd.job_id "
+	               "    JOIN device dv "
 	               "    ON dv.tenant_id = jd.tenant_id AND dv.dev_eui = jd.dev_eui "
-	               "    WHERE jd.job_id = j.id AND jd.step <> 'done' "
-	               "    AND upper(dv.region) = upper(j.region)), "
+	               "    WHERE (k.id = j.id OR k.parent_id = j.id) AND jd.step <> 'done' "
+	               "    AND upper(dv.region) = upper(k.region)), "
 	               "  (SELECT min(r.id) FROM job r WHERE r.retry_of = j.id "
 	               "    AND r.state IN ('pending', 'running', 'paused')) "
 	               "FROM job j WHERE j.tenant_id = $1 AND j.id = $2 FOR UPDATE OF j",
@@ -52,7 +53,9 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 
 /* The new job: the first one's image and settings (its plan too: the same image and settings
  * make the same plan), its devices that are not done and are still the tenant's in the job's
- * region, start at once; events on both jobs. */
+ * region, start at once; events on both jobs. $3: the new job's parent (a region's retry in
+ * the retry of a job across regions), NULL for any other. A parent's retry copies its regions
+ * and has no devices of its own (retry_regions adds its children). */
 #define RETRY_INSERT                                                                             \
 	"WITH src AS (SELECT * FROM job WHERE tenant_id = $1 AND id = $2), "                     \
 	"devs AS (SELECT jd.dev_eui FROM job_device jd JOIN src ON src.id = jd.job_id "          \
@@ -62,14 +65,14 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	"  fragment_size, redundancy_frames, redundancy_percent, unicast_timeout_s, "            \
 	"  unicast_attempts, multicast_class, multicast_timeout_s, ping_slot_periodicity, "      \
 	"  plan, device_count, tx_power_dbm, keep_multicast_group, target_version, "             \
-	"  reboot_in_s, reboot_at, retry_of) "                                                   \
+	"  reboot_in_s, reboot_at, retry_of, regions, parent_id) "                               \
 	"  SELECT tenant_id, left(name, 180) || ' (retry of ' || id || ')', firmware_id, "       \
 	"  region, data_rate, frequency_hz, fragment_size, redundancy_frames, "                  \
 	"  redundancy_percent, unicast_timeout_s, unicast_attempts, multicast_class, "           \
 	"  multicast_timeout_s, ping_slot_periodicity, plan - 'multicast_reuse', "               \
 	"  (SELECT count(*) FROM devs), tx_power_dbm, keep_multicast_group, target_version, "    \
 	"  reboot_in_s, reboot_at, "                                                             \
-	"  id FROM src "                                                                         \
+	"  id, regions, $3::bigint FROM src "                                                    \
 	"  RETURNING id), "                                                                      \
 	"jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "                            \
 	"  SELECT j.id, $1, devs.dev_eui FROM j, devs), "                                        \
@@ -80,11 +83,42 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	"  FROM j) "                                                                             \
 	"SELECT id FROM j"
 
+/* The retry (new_id) of a job across regions (vals: tenant, the first parent): a child per region
+ * of the first that has devices to retry, each the retry of its region's child, then the new
+ * parent's device count. */
+static int retry_regions(PGconn *c, const char *const *vals, int64_t new_id)
+{
+	char nid[24];
+	PGresult *k = NULL;
+	int rc = store_run(c,
+	                   "SELECT k.id FROM job k WHERE k.parent_id = $2 AND k.tenant_id = $1 "
+	                   "AND EXISTS (SELECT 1 FROM job_device jd JOIN device dv ON "
+	                   "dv.tenant_id = jd.tenant_id AND dv.dev_eui = jd.dev_eui WHERE "
+	                   "jd.job_id = k.id AND jd.step <> 'done' AND upper(dv.region) = "
+	                   "upper(k.region)) ORDER BY k.id",
+	                   2, vals, &k);
+
+	store_i64(nid, new_id);
+	for (int i = 0; rc == FUOTA_OK && i < PQntuples(k); i++) {
+		const char *cv[3] = {vals[0], PQgetvalue(k, i, 0), nid};
+
+		rc = store_run(c, RETRY_INSERT, 3, cv, NULL);
+	}
+	PQclear(k);
+	if (rc == FUOTA_OK)
+		rc = store_run(
+		        c,
+		        "UPDATE job SET device_count = (SELECT coalesce(sum(device_count), 0) "
+		        "FROM job WHERE parent_id = $1) WHERE id = $1",
+		        1, (const char *const[]){nid}, NULL);
+	return rc;
+}
+
 int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
                     enum job_retry_verdict *verdict, char *why, size_t cap)
 {
 	char tid[24], jid[24], state[16], sqlstate[6] = "";
-	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
+	const char *vals[3] = {store_i64(tid, tenant), store_i64(jid, id), NULL};
 	struct job_retry_facts f;
 	PGconn *c = store_acquire(s);
 	PGresult *r = NULL;
@@ -104,14 +138,24 @@ int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id
 		rc = FUOTA_ERR_STATE;
 		goto out;
 	}
-	rc = store_run_ex(c, RETRY_INSERT, 2, vals, NULL, NULL, sqlstate, &r);
+	rc = store_run_ex(c, RETRY_INSERT, 3, vals, NULL, NULL, sqlstate, &r);
+	if (rc == FUOTA_OK) {
+		*new_id = store_get_i64(r, 0, 0);
+		PQclear(r);
+		r = NULL;
+		/* A job across regions is retried per region. */
+		rc = store_run(c, "SELECT 1 FROM job WHERE id = $1 AND regions IS NOT NULL", 1,
+		               vals + 1, &r);
+		if (rc == FUOTA_OK && PQntuples(r) > 0)
+			rc = retry_regions(c, vals, *new_id);
+	}
 	if (rc != FUOTA_OK) {
 		/* A device deleted meanwhile (its delete locked it first). */
 		if (strcmp(sqlstate, STORE_SQLSTATE_FK) == 0)
 			rc = FUOTA_ERR_CONFLICT;
+		*new_id = 0;
 		goto out;
 	}
-	*new_id = store_get_i64(r, 0, 0);
 	rc = store_run(c, "COMMIT", 0, NULL, NULL);
 	if (rc == FUOTA_OK)
 		log_msg(LOG_LVL_INFO, "job %lld: retried as job %lld for %llu devices",

@@ -11,6 +11,7 @@
 
 #include "fuota/api_error.h"
 #include "fuota/multipart.h"
+#include "fuota/job_regions.h"
 #include "fuota/plan.h"
 
 #define API_MAX_DEVICES_PER_JOB 100000u
@@ -62,6 +63,14 @@ int api_decode_token(const char *body, size_t len, struct api_token_req *out, st
  * Returns FUOTA_OK or FUOTA_ERR_INVALID_ARG (e). */
 int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struct job_params *out,
                    struct api_error *e);
+
+/* The "regions" of a job across regions (fuota/job_regions.h) from a job request object that has
+ * them: an array of 1..JOB_REGIONS_MAX objects {region, data_rate, frequency_hz, and optionally
+ * fragment_size, tx_power_dbm, ping_slot_periodicity}, decoded into out[0..*n) (out holds
+ * JOB_REGIONS_MAX). Those fields are refused beside regions (each region gives its own). Types
+ * and ranges only: job_regions_check checks the regions against lorawan/'s tables. Returns
+ * FUOTA_OK or FUOTA_ERR_INVALID_ARG (e, naming "regions[i].field"). */
+int api_decode_regions(json_t *obj, struct job_region *out, size_t *n, struct api_error *e);
 
 /* True when s[0..len) is valid UTF-8 (RFC 3629: no overlong form, no surrogate, at most
  * U+10FFFF) without a NUL: what a name, a query value or a form field may hold before it is

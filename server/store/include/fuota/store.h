@@ -162,6 +162,12 @@ STORE_MUST_CHECK int store_device_list(struct store *s, int64_t tenant, const ch
                                        char **json);
 STORE_MUST_CHECK int store_device_get(struct store *s, int64_t tenant, const char *dev_eui,
                                       char **json);
+/* The region (upper case) of each of the tenant's devices among the n DevEUIs (lowercase), as
+ * {"dev_eui": "REGION", ...} (unknown DevEUIs left out), for a job across regions to give each
+ * region its devices. *json malloc'd. INVALID_ARG: a DevEUI not 16 lowercase hex digits.
+ * (store_job_regions.c) */
+STORE_MUST_CHECK int store_device_regions(struct store *s, int64_t tenant,
+                                          const char (*dev_euis)[17], size_t n, char **json);
 /* What a job's n devices (lowercase DevEUIs) tell its plan, read in one query: {"regions": the
  * distinct regions (upper case) of the tenant's devices among them, for the job's default region
  * (job_defaults_region), "limits": [{dev_eui, stack, max_frags}] for those with a fragment limit
@@ -199,6 +205,8 @@ struct store_job_create {
 	const struct job_params *params;
 	const char *plan_json;
 	int64_t firmware_id;
+	int64_t parent_id;        /* a region's child job: its parent (0: none) */
+	const char *regions_json; /* a parent job: its regions as created (NULL: any other job) */
 };
 /* Checks every DevEUI (exists in the tenant, same region as the job) and inserts the job and its
  * devices with one statement each, in one transaction that holds the firmware row (KEY SHARE).
@@ -209,10 +217,21 @@ struct store_job_create {
 STORE_MUST_CHECK int store_job_create(struct store *s, int64_t tenant,
                                       const struct store_job_create *j, char **json,
                                       char *bad_dev_eui, char *why);
-/* state NULL: every state. Newest first (pg->after: jobs with a smaller id). Each item is the job's
- * summary (no plan and no transmission parameters: GET /jobs/{id} has those). */
+/* One job across regions (fuota/job_regions.h): the parent job (parent->params: the job's
+ * fields, region the regions' names, no devices; regions_json set) and its n children (each
+ * an ordinary job of one region with that region's devices, checked as store_job_create
+ * checks them), in one transaction. *json = the parent as GET /jobs/{id} shows it. Errors as
+ * store_job_create. */
+STORE_MUST_CHECK int store_job_create_regions(struct store *s, int64_t tenant,
+                                              const struct store_job_create *parent,
+                                              const struct store_job_create *children, size_t n,
+                                              char **json, char *bad_dev_eui, char *why);
+/* state NULL: every state. children false: the regions' child jobs (parent_id set) are left
+ * out, their parent stands for them. Newest first (pg->after: jobs with a smaller id). Each item is
+ * the job's summary (no plan and no transmission parameters: GET /jobs/{id} has those). */
 STORE_MUST_CHECK int store_job_list(struct store *s, int64_t tenant, const char *state,
-                                    const struct store_paging *pg, struct store_page *page);
+                                    bool children, const struct store_paging *pg,
+                                    struct store_page *page);
 STORE_MUST_CHECK int store_job_get(struct store *s, int64_t tenant, int64_t id, char **json);
 STORE_MUST_CHECK int store_job_devices(struct store *s, int64_t tenant, int64_t id, unsigned limit,
                                        unsigned long offset, char **json);
@@ -227,7 +246,8 @@ STORE_MUST_CHECK int store_job_action(struct store *s, int64_t tenant, int64_t i
  * NOT_FOUND: not the tenant's job. CONFLICT: a device was deleted meanwhile. */
 STORE_MUST_CHECK int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id,
                                      enum job_retry_verdict *verdict, char *why, size_t cap);
-/* STATE unless the job is finished (succeeded, failed, cancelled). */
+/* STATE unless the job is finished (succeeded, failed, cancelled). CONFLICT for a region's child
+ * job: it goes with its parent (whose delete deletes its children). */
 STORE_MUST_CHECK int store_job_delete(struct store *s, int64_t tenant, int64_t id);
 /* Prometheus lines "fuota_jobs{state=\"x\"} n\n" for every state, all tenants. */
 STORE_MUST_CHECK int store_job_counts(struct store *s, char **text);

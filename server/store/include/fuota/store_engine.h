@@ -488,4 +488,16 @@ STORE_MUST_CHECK int seng_mc_held(struct store *s, int64_t job_id, int64_t kept_
 STORE_MUST_CHECK int seng_mc_keep(struct store *s, const char *dev_eui, int64_t group_id,
                                   int64_t now_ms);
 
+/* A parent job's state change (parent_id 0: none). */
+struct seng_parent_change {
+	int64_t parent_id;
+	char from[16], to[16];
+};
+/* After a state change of job job_id: its parent's state (one job across regions,
+ * fuota/job_regions.h) made what its children's derive, in a transaction of its own, with the
+ * parent's state event in its log; *out says the change, for the engine to publish. A job
+ * without parent: nothing. FUOTA_OK, or a store error. (store_job_regions.c) */
+STORE_MUST_CHECK int seng_job_parent_sync(struct store *s, int64_t job_id,
+                                          struct seng_parent_change *out);
+
 #endif

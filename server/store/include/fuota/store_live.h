@@ -10,14 +10,15 @@
 
 #include "fuota/store.h"
 
-/* At most limit events of job id (the tenant's) with an id above after, oldest first, as a JSON
- * array of {id, kind, dev_eui, data, created_at} in page (items malloc'd; last = the last id).
+/* At most limit events of job id (the tenant's; a parent job's: its regions' too) with an id
+ * above after, oldest first, as a JSON array of {id, kind, dev_eui, data, created_at, job_id}
+ * in page (items malloc'd; last = the last id).
  * Does not check that the job exists (the stream did when it opened). FUOTA_ERR_IO. */
 int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t after, unsigned limit,
                        struct store_page *page);
 
-/* heads[i] = the newest event id of jobs[i] (0: none), for n jobs (n <= 1024), one
- * statement. FUOTA_OK, FUOTA_ERR_INVALID_ARG (n), FUOTA_ERR_IO. */
+/* heads[i] = the newest event id of jobs[i] (a parent job's: of its regions' too; 0: none), for
+ * n jobs (n <= 1024), one statement. FUOTA_OK, FUOTA_ERR_INVALID_ARG (n), FUOTA_ERR_IO. */
 int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads);
 
 /* {"job_id", "total", "steps": {step: count, ...}, "last_event_id", "fragments",
