@@ -664,6 +664,34 @@ scenario_broker() {
 		'.lost == 1 and .back == 1 and .still <= 2' "$CP_DIR/outage.json"
 }
 
+# The broker away for longer than the devices' unicast attempts, while the job sets them up: no
+# request is sent or judged without the broker (an attempt then reaches nobody), so every device
+# is set up once it is back and the job ends with every device verified. Before, the requests
+# went on and each device lost all its attempts to the outage.
+scenario_broker_setup() {
+	BROKER_DIR=$CP_DIR/broker
+	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" || fail "no broker"
+	CP_MQTT_PORT=$(cat "$BROKER_DIR/port")
+	start brokersetup
+	fleet 3000 --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 29
+	JOB=$(cp_job_create "$(job_body "$FW" '{unicast_timeout_s: 2, unicast_attempts: 2}')") ||
+		fail "job refused"
+	sleep 1
+	"$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"
+	# 2 attempts of a 2 s timeout after a 1 s uplink: 6 s; the broker stays away 10 s.
+	sleep 10
+	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" "$CP_MQTT_PORT" || fail "no broker restart"
+	kill "$CP_EVENTS_PID" 2>/dev/null || true
+	cp_events_start
+	cp_job_wait "$JOB" 180 || fail "job did not finish after the broker restart"
+	sleep 1
+	cp_sim_stop || fail "no simulator report"
+	cp_summary "$JOB" >"$CP_DIR/summary.json"
+	jq -c . "$CP_DIR/summary.json"
+	check "job succeeded, every device set up after the outage, done and verified" \
+		'.state == "succeeded" and .updated == 6 and .verified == 6' "$CP_DIR/summary.json"
+}
+
 # One gateway speaking JSON, one protobuf: every device verified, no gateway got a frame in the
 # other encoding, GET /api/v1/gateways shows each one's.
 scenario_gw_json() {

@@ -85,8 +85,9 @@ struct engine_seen {
 };
 
 /* More messages waiting than this (engine_set_backlog: inbound ones, and outbound ones the MQTT
- * client has not handed to the broker): no unicast request is sent, by a tick or right after an
- * answer, until they have drained below it. */
+ * client has not handed to the broker; SIZE_MAX while the broker is away): no unicast request is
+ * sent, nor a device's timeout judged, by a tick or right after an answer, until they have
+ * drained below it. */
 #define ENGINE_BACKLOG_PAUSE 2000
 
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */

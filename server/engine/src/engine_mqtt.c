@@ -136,6 +136,7 @@ static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
 	memset(&st, 0, sizeof(st));
 	mqtt_get_status(r->mqtt, &st);
 	r->mqtt_outbox = st.outbox;
+	r->mqtt_up = st.connected;
 	/* The first connection is under way: not an outage yet. */
 	if (st.connects == 0 && now_ms - r->started_ms < MQTT_WARN_EVERY_MS)
 		return;
@@ -190,8 +191,12 @@ static void *runner_main(void *arg)
 		/* What waits either way: the answers to come first, and the requests already
 		 * made. The outbox holds 10,000 messages; a 100,000-device job's first ticks
 		 * (256 requests each, back to back) filled it and 9,632 requests were refused,
-		 * each then lost a whole attempt. */
-		engine_set_backlog(r->engine, mqtt_queue_len(r->queue) + r->mqtt_outbox);
+		 * each then lost a whole attempt. Without the broker nothing reaches a device and
+		 * no answer reaches fuotad: an attempt sent then, or judged then, is lost for
+		 * nothing (a chaos run lost three of them to an 8 s broker restart), so the
+		 * requests wait for the connection. */
+		engine_set_backlog(r->engine, r->mqtt_up ? mqtt_queue_len(r->queue) + r->mqtt_outbox
+		                                         : SIZE_MAX);
 		engine_runner_retry_run(r);
 		if (now >= next_due) {
 			int64_t t0 = fuota_mono_us();

@@ -76,6 +76,7 @@ struct engine_runner {
 	struct outage mqtt_out;
 	uint32_t mqtt_connects;
 	size_t mqtt_outbox; /* messages not yet handed to the broker, at the last mqtt_watch */
+	bool mqtt_up;       /* connected to the broker at the last mqtt_watch */
 	int64_t started_ms;
 };
 
