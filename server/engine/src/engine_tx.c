@@ -728,10 +728,13 @@ static int tx_when(struct tx_tick *t, struct tx_frame *f, enum tx_flow *flow)
 		f->busy_until = engine_gps_to_unix_ms(slot.start_ms);
 	} else if (t->e->cfg.gps_timing) {
 		/* On air right after the gateways' previous frame (GPS_GAP_MS apart), and never
-		 * sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in time. */
-		f->busy_until = gws_free(t->e, f->gws, f->n_gws) + GPS_GAP_MS;
-		if (f->busy_until < t->now_ms + GPS_MIN_LEAD_MS)
-			f->busy_until = t->now_ms + GPS_MIN_LEAD_MS;
+		 * sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in time: now is
+		 * the clock read here, the tick's start may be long past. */
+		int64_t now = t->e->clock(t->e->clock_ctx);
+
+		f->busy_until = policy_gps_on_air(gws_free(t->e, f->gws, f->n_gws),
+		                                  now > t->now_ms ? now : t->now_ms, GPS_GAP_MS,
+		                                  GPS_MIN_LEAD_MS);
 		f->at_gps = engine_unix_to_gps_ms(f->busy_until);
 	} else {
 		f->busy_until = t->now_ms;
