@@ -144,12 +144,26 @@ static void test_rounds_status(void **state)
 	assert_int_equal(d.stop, 1);
 }
 
+/* A GPS-timed frame goes right after its gateways' previous one, but never less than the lead
+ * after the clock read when it is handed over. */
+static void test_gps_on_air(void **state)
+{
+	(void)state;
+	/* Gateways busy until 5000, handed over at 4000: back to back. */
+	assert_int_equal(policy_gps_on_air(5000, 4000, 20, 500), 5020);
+	/* The tick began at 4000 but 250 ms of database work went by: 500 ms after 4700. */
+	assert_int_equal(policy_gps_on_air(5000, 4700, 20, 500), 5200);
+	/* Gateways idle for long: the lead alone. */
+	assert_int_equal(policy_gps_on_air(0, 4000, 20, 500), 4500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_gate),         cmocka_unit_test(test_fragment_then_idle),
 	        cmocka_unit_test(test_resend_first), cmocka_unit_test(test_no_gateway_idles),
 	        cmocka_unit_test(test_interleave),   cmocka_unit_test(test_rounds_status),
+	        cmocka_unit_test(test_gps_on_air),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

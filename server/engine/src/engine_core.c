@@ -193,10 +193,20 @@ void engine_job_remember(struct engine *e, const struct seng_job *j, int64_t now
 		if (e->jobs[i].loaded_ms < slot->loaded_ms)
 			slot = &e->jobs[i];
 	}
+	if (slot->j.id != j->id)
+		memset(slot, 0, sizeof(*slot)); /* another job's counts go */
 	slot->j = *j;
 	slot->j.gateways = NULL;
 	slot->j.n_gateways = 0;
 	slot->loaded_ms = now_ms;
+}
+
+struct engine_job_cached *engine_job_slot(struct engine *e, int64_t id)
+{
+	for (size_t i = 0; i < ENGINE_JOB_CACHE; i++)
+		if (e->jobs[i].j.id == id)
+			return &e->jobs[i];
+	return NULL;
 }
 
 void engine_job_forget(struct engine *e, int64_t id)

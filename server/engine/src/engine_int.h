@@ -95,6 +95,20 @@ struct engine_seen {
 struct engine_job_cached {
 	struct seng_job j; /* gateways not kept */
 	int64_t loaded_ms;
+	/* Its devices counted by step (engine_phase.c) in phase counted_phase of part
+	 * counted_part, read at counted_ms in count_took_ms (fuota/recount.h). */
+	bool counted;
+	enum engine_phase counted_phase;
+	unsigned counted_part;
+	int64_t counted_ms, count_took_ms;
+	unsigned counts[ENGINE_STEP_COUNT], pending;
+	/* Its sessions with their devices counted (engine_tx.c), part ss_part, read at ss_ms in
+	 * ss_took_ms; n_ss of them. */
+	bool ss_counted;
+	unsigned ss_part;
+	int64_t ss_ms, ss_took_ms;
+	struct seng_session ss[ENGINE_MAX_SESSIONS];
+	size_t n_ss;
 };
 
 struct engine {
@@ -169,6 +183,8 @@ int engine_job_get(struct engine *e, int64_t id, int64_t now_ms, struct seng_job
 void engine_job_forget(struct engine *e, int64_t id);
 /* Keeps a copy of the job row j read at now_ms for the uplinks that follow. */
 void engine_job_remember(struct engine *e, const struct seng_job *j, int64_t now_ms);
+/* The job's slot in the job table (its counts), NULL when it has none. */
+struct engine_job_cached *engine_job_slot(struct engine *e, int64_t id);
 /* Frees what a cache entry owns (not the entry). */
 void engine_cache_free(struct engine_cache *c);
 

@@ -23,6 +23,7 @@
 #include "fuota/lw_region.h"
 #include "fuota/mc_keys.h"
 #include "fuota/plan.h"
+#include "fuota/recount.h"
 
 #define DEVS_PER_TICK      256u
 #define GATEWAY_MAX_AGE_MS (INT64_C(7) * 24 * 3600 * 1000)
@@ -665,6 +666,35 @@ static int finish(struct engine *e, const struct seng_job *j, const unsigned *co
 	return FUOTA_OK;
 }
 
+/* The job's devices by step: the counts kept in memory while they only make the tick wait and
+ * are young enough (fuota/recount.h), else read again; a restarted engine reads them first. */
+static int job_counts(struct engine *e, const struct seng_job *j, int64_t now_ms, unsigned *counts,
+                      unsigned *pending)
+{
+	struct engine_job_cached *c = engine_job_slot(e, j->id);
+	int64_t t0 = e->clock(e->clock_ctx);
+	int rc;
+
+	if (c && c->counted && c->counted_phase == j->phase && c->counted_part == j->part &&
+	    !policy_recount_due(t0, c->counted_ms, c->count_took_ms) &&
+	    !policy_counts_act(j->phase, c->counts, now_ms >= j->session_start_ms)) {
+		memcpy(counts, c->counts, sizeof(c->counts));
+		*pending = c->pending;
+		return FUOTA_OK;
+	}
+	rc = seng_dev_counts(e->store, j->id, counts, ENGINE_STEP_COUNT, pending);
+	if (rc != FUOTA_OK || !c)
+		return rc;
+	memcpy(c->counts, counts, sizeof(c->counts));
+	c->pending = *pending;
+	c->counted = true;
+	c->counted_phase = j->phase;
+	c->counted_part = j->part;
+	c->counted_ms = t0;
+	c->count_took_ms = e->clock(e->clock_ctx) - t0;
+	return FUOTA_OK;
+}
+
 int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64_t *next_due)
 {
 	unsigned counts[ENGINE_STEP_COUNT], pending;
@@ -672,7 +702,7 @@ int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64
 
 	if (rc != FUOTA_OK)
 		return rc;
-	rc = seng_dev_counts(e->store, j->id, counts, ENGINE_STEP_COUNT, &pending);
+	rc = job_counts(e, j, now_ms, counts, &pending);
 	if (rc != FUOTA_OK)
 		return rc;
 	if (j->phase == ENGINE_PHASE_SETUP)

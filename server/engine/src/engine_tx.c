@@ -19,6 +19,7 @@
 #include "fuota/lw_frame.h"
 #include "fuota/lw_region.h"
 #include "fuota/mc_session.h"
+#include "fuota/recount.h"
 #include "fuota/tx_next.h"
 
 #define FRAMES_PER_TICK 64
@@ -355,7 +356,7 @@ void engine_tx_progress(struct engine *e, const struct seng_job *j, bool done)
 
 	if (radio(e, j, &r) == FUOTA_OK)
 		airtime_us = r.airtime_us;
-	if (seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
+	if (seng_sessions_rows(e->store, j->id, ss, ENGINE_MAX_SESSIONS, &n) != FUOTA_OK)
 		n = 0;
 	for (size_t i = 0; a && i < n; i++)
 		json_array_append_new(a, json_pack("{s:i, s:i, s:I, s:I, s:b}", "frag_index",
@@ -516,6 +517,52 @@ static int unacked_resend(struct engine *e, const struct seng_job *j, int64_t no
 	return rc;
 }
 
+/* The devices counted in c's sessions put in ss (n rows read without them): false when the
+ * rows are not the ones counted (another session, another round). */
+static bool sessions_counted(const struct engine_job_cached *c, struct seng_session *ss, size_t n)
+{
+	if (n != c->n_ss)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ss[i].frag_index != c->ss[i].frag_index || ss[i].round != c->ss[i].round)
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		ss[i].devices = c->ss[i].devices;
+		ss[i].pending = c->ss[i].pending;
+		ss[i].unanswered = c->ss[i].unanswered;
+	}
+	return true;
+}
+
+/* The job's sessions (at most ENGINE_MAX_SESSIONS). With fixed redundancy their devices'
+ * counts only tell whether anyone is left to send to, and only fall during the transmission:
+ * kept in memory while young enough (fuota/recount.h), the rows alone read at every tick.
+ * Adaptive redundancy sizes its frames from them: counted every time. */
+static int tx_sessions(struct engine *e, const struct seng_job *j, struct seng_session *ss,
+                       size_t *n)
+{
+	struct engine_job_cached *c = j->adaptive ? NULL : engine_job_slot(e, j->id);
+	int64_t t0 = e->clock(e->clock_ctx);
+	int rc;
+
+	if (c && c->ss_counted && c->ss_part == j->part &&
+	    !policy_recount_due(t0, c->ss_ms, c->ss_took_ms)) {
+		rc = seng_sessions_rows(e->store, j->id, ss, ENGINE_MAX_SESSIONS, n);
+		if (rc != FUOTA_OK || sessions_counted(c, ss, *n))
+			return rc;
+	}
+	rc = seng_sessions(e->store, j->id, ss, ENGINE_MAX_SESSIONS, n);
+	if (rc != FUOTA_OK || !c)
+		return rc;
+	memcpy(c->ss, ss, *n * sizeof(ss[0]));
+	c->n_ss = *n;
+	c->ss_counted = true;
+	c->ss_part = j->part;
+	c->ss_ms = t0;
+	c->ss_took_ms = e->clock(e->clock_ctx) - t0;
+	return FUOTA_OK;
+}
+
 /* One tick of a job's transmission: what engine_tx_run reads once and its steps share. */
 struct tx_tick {
 	struct engine *e;
@@ -555,7 +602,7 @@ static int tx_start(struct tx_tick *t, enum tx_flow *flow)
 		rc = unacked_resend(t->e, j, t->now_ms);
 	/* One fragmentation session per TS004 version among the devices (engine_session). */
 	if (rc == FUOTA_OK)
-		rc = seng_sessions(t->e->store, j->id, t->ss, ENGINE_MAX_SESSIONS, &t->n_ss);
+		rc = tx_sessions(t->e, j, t->ss, &t->n_ss);
 	if (rc != FUOTA_OK)
 		return rc;
 	*flow = TX_FLOW_RETURN;
@@ -681,10 +728,13 @@ static int tx_when(struct tx_tick *t, struct tx_frame *f, enum tx_flow *flow)
 		f->busy_until = engine_gps_to_unix_ms(slot.start_ms);
 	} else if (t->e->cfg.gps_timing) {
 		/* On air right after the gateways' previous frame (GPS_GAP_MS apart), and never
-		 * sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in time. */
-		f->busy_until = gws_free(t->e, f->gws, f->n_gws) + GPS_GAP_MS;
-		if (f->busy_until < t->now_ms + GPS_MIN_LEAD_MS)
-			f->busy_until = t->now_ms + GPS_MIN_LEAD_MS;
+		 * sooner than GPS_MIN_LEAD_MS from now, so that it reaches them in time: now is
+		 * the clock read here, the tick's start may be long past. */
+		int64_t now = t->e->clock(t->e->clock_ctx);
+
+		f->busy_until = policy_gps_on_air(gws_free(t->e, f->gws, f->n_gws),
+		                                  now > t->now_ms ? now : t->now_ms, GPS_GAP_MS,
+		                                  GPS_MIN_LEAD_MS);
 		f->at_gps = engine_unix_to_gps_ms(f->busy_until);
 	} else {
 		f->busy_until = t->now_ms;

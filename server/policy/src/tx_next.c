@@ -103,3 +103,10 @@ void policy_tx_next(const struct tx_state *s, struct tx_decision *d)
 	d->session = i;
 	d->n = s->ss[i].next_n;
 }
+
+int64_t policy_gps_on_air(int64_t free_ms, int64_t handed_ms, int64_t gap_ms, int64_t min_lead_ms)
+{
+	int64_t at = free_ms + gap_ms;
+
+	return at < handed_ms + min_lead_ms ? handed_ms + min_lead_ms : at;
+}

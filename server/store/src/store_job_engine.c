@@ -564,6 +564,19 @@ int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out, siz
 	        1, vals, read_session, out, sizeof(*out), max, n);
 }
 
+int seng_sessions_rows(struct store *s, int64_t job_id, struct seng_session *out, size_t max,
+                       size_t *n)
+{
+	char jid[24];
+	const char *vals[1] = {store_i64(jid, job_id)};
+
+	return store_read_rows(s,
+	                       "SELECT frag_index, frag_version, next_n, frames_sent, done, 0, 0, "
+	                       "  round, round_end, asked_at, 0 FROM engine_session "
+	                       "WHERE job_id = $1 ORDER BY frag_index",
+	                       1, vals, read_session, out, sizeof(*out), max, n);
+}
+
 int seng_session_done(struct store *s, int64_t job_id, int frag_index)
 {
 	char jid[24], fi[24];

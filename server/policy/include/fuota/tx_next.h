@@ -54,6 +54,11 @@ struct tx_decision {
 enum tx_action policy_tx_gate(int64_t now_ms, int64_t next_tx_ms, int64_t session_end_ms,
                               int64_t airtime_ms, int64_t *until_ms);
 
+/* A GPS-timed frame's time on the air: gap_ms after its gateways are free (free_ms), and never
+ * sooner than min_lead_ms after handed_ms, the engine's clock read when the frame is handed over
+ * (not when the tick began: the tick's own database work may have used up the lead). */
+int64_t policy_gps_on_air(int64_t free_ms, int64_t handed_ms, int64_t gap_ms, int64_t min_lead_ms);
+
 /* The sessions' sent frames: next_n - 1 (0 before the first). */
 uint32_t policy_tx_sent(const struct tx_session *s);
 

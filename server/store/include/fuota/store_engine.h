@@ -210,6 +210,10 @@ struct seng_session {
 };
 STORE_MUST_CHECK int seng_sessions(struct store *s, int64_t job_id, struct seng_session *out,
                                    size_t max, size_t *n);
+/* The same rows without counting the devices (devices, pending and unanswered 0): the
+ * engine_session rows alone, not the join over job_device. */
+STORE_MUST_CHECK int seng_sessions_rows(struct store *s, int64_t job_id, struct seng_session *out,
+                                        size_t max, size_t *n);
 /* Marks a session done: none of its frames is left to send. */
 STORE_MUST_CHECK int seng_session_done(struct store *s, int64_t job_id, int frag_index);
 /* The FragIndex of TS004 `version` in the job: fixed by the first call for that version (the
