@@ -224,9 +224,12 @@ static int parent_reread(PGconn *c, const char *tid, int64_t parent, char **json
 	return rc;
 }
 
-int store_job_create_regions(struct store *s, int64_t tenant, const struct store_job_create *parent,
-                             const struct store_job_create *children, size_t n, char **json,
-                             char *bad_dev_eui, char *why)
+/* Job j, and its regions' jobs children[0..n) (none: n 0) under it, in one transaction that holds
+ * the firmware row (KEY SHARE): the image is the tenant's and stays until the transaction ends; a
+ * firmware delete waits for this lock, then sees the job (store_firmware_delete). */
+static int job_create_tx(struct store *s, int64_t tenant, const struct store_job_create *j,
+                         const struct store_job_create *children, size_t n, char **json,
+                         char *bad_dev_eui, char *why)
 {
 	char tid[24], fid[24];
 	PGconn *c = store_acquire(s);
@@ -235,9 +238,7 @@ int store_job_create_regions(struct store *s, int64_t tenant, const struct store
 
 	*json = NULL;
 	store_i64(tid, tenant);
-	store_i64(fid, parent->firmware_id);
-	/* The image is the tenant's and stays until this transaction ends: a firmware delete
-	 * waits for this lock, then sees the job (store_firmware_delete). */
+	store_i64(fid, j->firmware_id);
 	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
 		goto out;
 	rc = firmware_hold(c, tid, fid);
@@ -246,9 +247,9 @@ int store_job_create_regions(struct store *s, int64_t tenant, const struct store
 			rc = FUOTA_ERR_IO;
 		goto out;
 	}
-	rc = job_insert(c, tid, parent, json, bad_dev_eui, why);
-	pid = rc == FUOTA_OK ? json_id(*json) : 0;
-	if (rc == FUOTA_OK && pid <= 0)
+	rc = job_insert(c, tid, j, json, bad_dev_eui, why);
+	pid = rc == FUOTA_OK && n > 0 ? json_id(*json) : 0;
+	if (rc == FUOTA_OK && n > 0 && pid <= 0)
 		rc = FUOTA_ERR_IO;
 	for (size_t i = 0; rc == FUOTA_OK && i < n; i++) {
 		struct store_job_create child = children[i];
@@ -259,47 +260,8 @@ int store_job_create_regions(struct store *s, int64_t tenant, const struct store
 		rc = job_insert(c, tid, &child, &cj, bad_dev_eui, why);
 		free(cj);
 	}
-	if (rc == FUOTA_OK)
+	if (rc == FUOTA_OK && n > 0)
 		rc = parent_reread(c, tid, pid, json);
-	if (rc == FUOTA_OK)
-		rc = store_run(c, "COMMIT", 0, NULL, NULL);
-out:
-	if (rc != FUOTA_OK) {
-		free(*json);
-		*json = NULL;
-	} else {
-		store_stats_refresh(c, "job_device", parent->params->n_devices);
-	}
-	return store_release_rc(s, c, rc); /* rolls back an open transaction */
-}
-
-int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
-                     char *bad_dev_eui, char *why)
-{
-	char tid[24], fid[24], *array = NULL;
-	PGconn *c;
-	int rc = deveui_array(j->params, &array, bad_dev_eui, why);
-
-	/* Malformed DevEUIs are refused before the database is asked. */
-	*json = NULL;
-	free(array);
-	if (rc != FUOTA_OK)
-		return rc;
-	rc = FUOTA_ERR_IO;
-	c = store_acquire(s);
-	store_i64(tid, tenant);
-	store_i64(fid, j->firmware_id);
-	/* The image is the tenant's and stays until this transaction ends: a firmware delete
-	 * waits for this lock, then sees the job (store_firmware_delete). */
-	if (store_run(c, "BEGIN", 0, NULL, NULL) != FUOTA_OK)
-		goto out;
-	rc = firmware_hold(c, tid, fid);
-	if (rc != FUOTA_OK) {
-		if (rc != FUOTA_ERR_NOT_FOUND)
-			rc = FUOTA_ERR_IO;
-		goto out;
-	}
-	rc = job_insert(c, tid, j, json, bad_dev_eui, why);
 	if (rc == FUOTA_OK)
 		rc = store_run(c, "COMMIT", 0, NULL, NULL);
 out:
@@ -310,6 +272,27 @@ out:
 		store_stats_refresh(c, "job_device", j->params->n_devices);
 	}
 	return store_release_rc(s, c, rc); /* rolls back an open transaction */
+}
+
+int store_job_create_regions(struct store *s, int64_t tenant, const struct store_job_create *parent,
+                             const struct store_job_create *children, size_t n, char **json,
+                             char *bad_dev_eui, char *why)
+{
+	return job_create_tx(s, tenant, parent, children, n, json, bad_dev_eui, why);
+}
+
+int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
+                     char *bad_dev_eui, char *why)
+{
+	char *array = NULL;
+	int rc = deveui_array(j->params, &array, bad_dev_eui, why);
+
+	/* Malformed DevEUIs are refused before the database is asked. */
+	*json = NULL;
+	free(array);
+	if (rc != FUOTA_OK)
+		return rc;
+	return job_create_tx(s, tenant, j, NULL, 0, json, bad_dev_eui, why);
 }
 
 /* A job in a list: what a dashboard shows. The plan and the transmission parameters are only in
