@@ -78,17 +78,24 @@ void engine_job_event(struct engine *e, const struct seng_job *j, const char *ki
 	json_decref(fields);
 }
 
-void engine_device_event(struct engine *e, int64_t tenant, int64_t job_id, const char *dev_eui,
-                         enum engine_step step, const char *reason)
+/* Publishes o (consumed; NULL: nothing) as job job_id's event of this kind, not stored. */
+static void event_publish(struct engine *e, int64_t tenant, int64_t job_id, const char *kind,
+                          json_t *o)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)job_id, "dev_eui",
-	                      dev_eui, "step", engine_step_name(step), "reason", reason);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (text)
-		engine_event(e, tenant, job_id, "device", text);
+		engine_event(e, tenant, job_id, kind, text);
 	free(text);
 	json_decref(o);
+}
+
+void engine_device_event(struct engine *e, int64_t tenant, int64_t job_id, const char *dev_eui,
+                         enum engine_step step, const char *reason)
+{
+	event_publish(e, tenant, job_id, "device",
+	              json_pack("{s:I, s:s, s:s, s:s?}", "job_id", (json_int_t)job_id, "dev_eui",
+	                        dev_eui, "step", engine_step_name(step), "reason", reason));
 }
 
 int engine_job_end(struct engine *e, const struct seng_job *j, const char *state, const char *error,
@@ -112,18 +119,12 @@ int engine_parent_sync(struct engine *e, int64_t tenant, int64_t job_id)
 {
 	struct seng_parent_change ch;
 	int rc = seng_job_parent_sync(e->store, job_id, &ch);
-	json_t *o;
-	char *text;
 
 	if (rc != FUOTA_OK || ch.parent_id == 0)
 		return rc;
-	o = json_pack("{s:s, s:s, s:I}", "from", ch.from, "to", ch.to, "job_id",
-	              (json_int_t)ch.parent_id);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (text)
-		engine_event(e, tenant, ch.parent_id, "state", text);
-	free(text);
-	json_decref(o);
+	event_publish(e, tenant, ch.parent_id, "state",
+	              json_pack("{s:s, s:s, s:I}", "from", ch.from, "to", ch.to, "job_id",
+	                        (json_int_t)ch.parent_id));
 	return FUOTA_OK;
 }
 

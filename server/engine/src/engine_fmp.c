@@ -79,6 +79,7 @@ static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct s
 {
 	uint32_t left = a->u.countdown & 0xFFFFFFu;
 	int64_t boot_ms = (int64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000;
+	bool late = engine_reboot_late(j->reboot_at_ms, now_ms);
 	struct seng_dev_update u;
 	char la[224];
 
@@ -87,7 +88,7 @@ static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct s
 		                       "DevRebootCountdownAns: the device cancelled the reboot");
 	/* A countdown in a job with reboot_at: the time had passed when the device was ready
 	 * (engine_reboot_late): said in its answer and as a job event. */
-	if (engine_reboot_late(j->reboot_at_ms, now_ms))
+	if (late)
 		engine_job_event(e, j, "reboot_late",
 		                 json_pack("{s:s, s:I, s:s}", "dev_eui", d->dev_eui, "countdown_s",
 		                           (json_int_t)left, "detail",
@@ -97,11 +98,7 @@ static int on_countdown_ans(struct engine *e, const struct seng_job *j, struct s
 	snprintf(la, sizeof(la),
 	         "{\"answer\":\"DevRebootCountdownAns\",\"countdown_s\":%u,"
 	         "\"judged\":\"%sreboots in %u s, then asked its version\"}",
-	         left,
-	         engine_reboot_late(j->reboot_at_ms, now_ms)
-	                 ? "reboot_at had passed when the device had the image: "
-	                 : "",
-	         left);
+	         left, late ? "reboot_at had passed when the device had the image: " : "", left);
 	seng_dev_update_init(&u);
 	u.last_answer = la;
 	return engine_dev_enter(e, d, ENGINE_STEP_REBOOT, ENGINE_STEP_FW_CHECK,

@@ -254,7 +254,6 @@ static void publish_cmds(struct engine_gwmodem *g, struct store *s, int64_t now_
 	}
 }
 
-/* The sessions of the jobs that count on gw at now_ms: *ss malloc'd, *n. */
 /* The policy's sessions of jobs[0..n) at now_ms into *ss (malloc'd). */
 static int sessions_of(const struct store_gw_job *jobs, size_t n, int64_t now_ms,
                        struct modem_session **ss)
