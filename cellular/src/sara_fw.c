@@ -31,8 +31,10 @@ int fwu_fail(struct fwu *u, int err, const char *fmt, ...)
 	return err;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static int write_all(int fd, const void *data, size_t n)
 {
+	const char *p = data;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
@@ -60,20 +62,17 @@ static void sync_dir(const char *path)
 	}
 }
 
-int fwu_file_write(const char *path, const struct fwu_status *st, const struct fwu_desired *d)
+int fwu_file_replace(const char *path, const void *data, size_t len)
 {
-	char buf[STATE_MAX], tmp[1024];
-	size_t len;
-	int fd, err = fwu_file_encode(st, d, buf, sizeof(buf), &len);
+	char tmp[1024];
+	int fd, err;
 
-	if (err != FUOTA_OK)
-		return err;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return FUOTA_ERR_INVALID_ARG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return FUOTA_ERR_IO;
-	err = write_all(fd, buf, len);
+	err = write_all(fd, data, len);
 	if (err == FUOTA_OK && fsync(fd) != 0)
 		err = FUOTA_ERR_IO;
 	if (close(fd) != 0)
@@ -86,6 +85,15 @@ int fwu_file_write(const char *path, const struct fwu_status *st, const struct f
 	}
 	sync_dir(path);
 	return FUOTA_OK;
+}
+
+int fwu_file_write(const char *path, const struct fwu_status *st, const struct fwu_desired *d)
+{
+	char buf[STATE_MAX];
+	size_t len;
+	int err = fwu_file_encode(st, d, buf, sizeof(buf), &len);
+
+	return err != FUOTA_OK ? err : fwu_file_replace(path, buf, len);
 }
 
 int fwu_file_read(const char *path, struct fwu_status *st, struct fwu_desired *d)

@@ -161,26 +161,6 @@ void mu_update_state(struct mu *m, struct gw_modem_update *out)
 
 /* ---- What a restart takes up (gw_mu_saved.h): one file, written whole ---- */
 
-static int write_whole(const char *dir, const char *path, const char *buf, size_t len)
-{
-	char tmp[1100];
-	int fd, rc = -1;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0)
-		rc = 0;
-	if (fd >= 0 && close(fd) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -1;
-	if (rc == 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd); /* the rename itself, through a power cut */
-		close(fd);
-	}
-	return rc;
-}
-
 /* The file from the update's fields; main thread only. A failure is logged: the state in
  * memory goes on, a restart would take up the previous file. */
 static void save(struct mu *m)
@@ -204,7 +184,7 @@ static void save(struct mu *m)
 		sv.cur_cmd = m->cmd;
 	}
 	if (gw_mu_saved_to_json(&sv, &js, &len) != FUOTA_OK ||
-	    write_whole(m->o.state_dir, m->saved_path, js, len) != 0)
+	    fwu_file_replace(m->saved_path, js, len) != FUOTA_OK)
 		fprintf(stderr, "fuota-gw: cannot save the modem update's state in %s: %s\n",
 		        m->saved_path, strerror(errno));
 	free(js);

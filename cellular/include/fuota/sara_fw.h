@@ -61,6 +61,9 @@ void fwu_close(struct fwu *u);
  * temp file, fsync, rename, fsync of the directory. fwu_file_read: FUOTA_ERR_NOT_FOUND when
  * missing, FUOTA_ERR_MALFORMED when not a complete state file, FUOTA_ERR_IO (errno kept). */
 int fwu_file_write(const char *path, const struct fwu_status *st, const struct fwu_desired *d);
+/* Any file replaced whole the same way (len bytes of data at path): FUOTA_OK, FUOTA_ERR_IO (errno
+ * kept; the temp file removed) or FUOTA_ERR_INVALID_ARG (path too long). */
+int fwu_file_replace(const char *path, const void *data, size_t len);
 int fwu_file_read(const char *path, struct fwu_status *st, struct fwu_desired *d);
 
 const struct fwu_status *fwu_get_status(const struct fwu *u);
