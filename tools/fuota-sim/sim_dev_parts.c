@@ -65,7 +65,7 @@ static uint64_t store_cap(const struct sim_dev *d, const struct frag_part *p,
 {
 	uint64_t s = r->frag_size, f = p->full_frags;
 	if (frag_part_is_last(p))
-		return (uint64_t)(p->count - 1u) * f * s + (uint64_t)r->nb_frag * s;
+		return frag_part_offset(p, r->frag_size) + (uint64_t)r->nb_frag * s;
 	if (same_image(d->img, p, r->frag_size) && d->img->len)
 		return d->img->cap;
 	return (uint64_t)p->count * f * s;
