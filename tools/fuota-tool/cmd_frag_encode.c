@@ -81,10 +81,6 @@ struct enc_job {
  * block, over megabytes; with 4 KiB pages those reads miss the TLB. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* len bytes of zeroed memory, on 2 MiB-aligned huge pages where the kernel gives them, with
- * every page already mapped (MADV_POPULATE_WRITE): one kernel call maps them all instead of one
- * page fault per page on first touch, which cost the whole-process encode about as much as the
- * encoding of a 1 MiB image. Returns NULL on failure; free_populated(p, len) frees it. */
 /* The length mapped for len bytes: from half a huge page up, whole huge pages. The kernel maps
  * a huge page only where the whole aligned 2 MiB lies inside the mapping, so workload c's
  * 1.3 MB of frames and 1.6 MB of scratch took 4 KiB pages; zeroing a whole huge page costs less
@@ -96,6 +92,10 @@ static size_t populated_len(size_t len)
 	return (len + HUGE_PAGE - 1u) & ~(HUGE_PAGE - 1u);
 }
 
+/* len bytes of zeroed memory, on 2 MiB-aligned huge pages where the kernel gives them, with
+ * every page already mapped (MADV_POPULATE_WRITE): one kernel call maps them all instead of one
+ * page fault per page on first touch, which cost the whole-process encode about as much as the
+ * encoding of a 1 MiB image. Returns NULL on failure; free_populated(p, len) frees it. */
 static void *alloc_populated(size_t len)
 {
 	size_t want = populated_len(len), span = want + HUGE_PAGE;
