@@ -1019,6 +1019,8 @@ int main(void)
 	        cmocka_unit_test(test_knob_lost_beyond_memory),
 	        cmocka_unit_test(test_knob_bad_mic_claim_valid),
 	        cmocka_unit_test(test_knob_clock_set),
+	        cmocka_unit_test(test_memo_three_gateways),
+	        cmocka_unit_test(test_memo_other_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,8 +200,9 @@ struct sim {
 	uint64_t bad_messages;
 	uint32_t next_uplink_id;
 	int64_t start_ms;
-	struct sim_sched sched; /* the devices by next_uplink_ms (sim_net.c) */
-	int64_t next_tick_ms;   /* the fleet's next sim_dev_tick */
+	struct sim_sched sched;       /* the devices by next_uplink_ms (sim_net.c) */
+	int64_t next_tick_ms;         /* the fleet's next sim_dev_tick */
+	struct sim_mc_cache mc_cache; /* multicast frames checked and decrypted (sim_dev.h) */
 };
 
 /* sim_opts.c: parses argv into o (defaults first). Returns 0, 1 after --help, or -1 with a

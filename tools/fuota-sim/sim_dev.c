@@ -552,6 +552,50 @@ bool sim_dev_on_ping_slot(uint32_t mc_addr, uint8_t periodicity, int64_t start_m
 	return false;
 }
 
+static bool mic_ok(const struct lw_frame *f, uint32_t fcnt, const struct sim_group *g)
+{
+	bool ok = false;
+	return lw_frame_mic_check(f, fcnt, g->nwk_s_key, &ok) == FUOTA_OK && ok;
+}
+
+static bool memo_is(const struct sim_mc_memo *m, const uint8_t *phy, size_t len, uint32_t fcnt,
+                    const struct sim_group *g)
+{
+	return m->used && m->phy_len == len && m->fcnt == fcnt && !memcmp(m->phy, phy, len) &&
+	       !memcmp(m->nwk_s_key, g->nwk_s_key, 16) && !memcmp(m->app_s_key, g->app_s_key, 16);
+}
+
+/* The memo of frame phy (parsed: f) at full FCnt fcnt under g's keys in c, made (its MIC
+ * checked, in place of the least recently found one) if it is not there; NULL without a cache. */
+static struct sim_mc_memo *mc_memo(struct sim_mc_cache *c, const uint8_t *phy, size_t len,
+                                   const struct lw_frame *f, uint32_t fcnt,
+                                   const struct sim_group *g)
+{
+	if (!c || len > sizeof(c->m[0].phy))
+		return NULL;
+	c->clock++;
+	struct sim_mc_memo *old = &c->m[0];
+	for (size_t i = 0; i < SIM_MC_MEMOS; i++) {
+		if (memo_is(&c->m[i], phy, len, fcnt, g)) {
+			c->m[i].used = c->clock;
+			c->hits++;
+			return &c->m[i];
+		}
+		if (c->m[i].used < old->used)
+			old = &c->m[i];
+	}
+	memcpy(old->phy, phy, len);
+	old->phy_len = len;
+	old->fcnt = fcnt;
+	memcpy(old->nwk_s_key, g->nwk_s_key, 16);
+	memcpy(old->app_s_key, g->app_s_key, 16);
+	old->mic_ok = mic_ok(f, fcnt, g);
+	old->decrypted = false;
+	old->used = c->clock;
+	c->mic_checks++;
+	return old;
+}
+
 int sim_dev_multicast(struct sim_dev *d, int64_t now_ms, uint32_t freq_hz, const uint8_t *phy,
                       size_t len)
 {
@@ -596,8 +640,8 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 		         f.fcnt16, g->min_fcnt, g->max_fcnt, min);
 		return FUOTA_ERR_MALFORMED;
 	}
-	bool ok = false;
-	if (lw_frame_mic_check(&f, fcnt, g->nwk_s_key, &ok) != FUOTA_OK || !ok) {
+	struct sim_mc_memo *m = mc_memo(d->mc_cache, phy, len, &f, fcnt, g);
+	if (!(m ? m->mic_ok : mic_ok(&f, fcnt, g))) {
 		d->rep.mic_failures++;
 		sim_fail(d,
 		         "multicast MIC check failed (McNwkSKey differs: wrong root key or McKey)");
@@ -608,11 +652,24 @@ int sim_dev_multicast_air(struct sim_dev *d, int64_t start_ms, int64_t now_ms, u
 	d->rep.mc_accepted++;
 	if (!f.has_fport || f.fport != FRAG_PORT)
 		return FUOTA_OK; /* ports 200 and 202 are unicast only */
-	uint8_t clear[LW_PHY_MAX_LEN];
+	uint8_t own[LW_PHY_MAX_LEN];
+	const uint8_t *clear = own;
 	size_t clear_len = 0;
-	if (lw_frame_decrypt(&f, fcnt, g->app_s_key, NULL, clear, sizeof(clear), &clear_len) !=
-	    FUOTA_OK)
+	if (m) {
+		if (!m->decrypted) {
+			m->dec_rc = lw_frame_decrypt(&f, fcnt, g->app_s_key, NULL, m->clear,
+			                             sizeof(m->clear), &m->clear_len);
+			m->decrypted = true;
+			d->mc_cache->decryptions++;
+		}
+		if (m->dec_rc != FUOTA_OK)
+			return FUOTA_ERR_MALFORMED;
+		clear = m->clear;
+		clear_len = m->clear_len;
+	} else if (lw_frame_decrypt(&f, fcnt, g->app_s_key, NULL, own, sizeof(own), &clear_len) !=
+	           FUOTA_OK) {
 		return FUOTA_ERR_MALFORMED;
+	}
 	struct answer a = {.len = 0};
 	sim_frag_payload(d, now_ms, clear, clear_len, gi, &a);
 	return FUOTA_OK;

@@ -282,9 +282,36 @@ struct sim_frag {
 	uint16_t last_cnt;
 };
 
+/* The fleet's shared multicast work. A frame's MIC and decryption depend only on its bytes, its
+ * full FCnt and the group's keys, the same for every device of the group: the first device of a
+ * group that takes a frame checks and decrypts it, the others find the result here. */
+#define SIM_MC_MEMOS 8
+struct sim_mc_memo {
+	uint64_t used; /* 0: empty; else the cache's clock when last found */
+	uint8_t phy[255];
+	size_t phy_len;
+	uint32_t fcnt;
+	uint8_t nwk_s_key[16], app_s_key[16];
+	bool mic_ok;
+	bool decrypted; /* clear[] and dec_rc are set */
+	int dec_rc;
+	uint8_t clear[255];
+	size_t clear_len;
+};
+
+struct sim_mc_cache {
+	struct sim_mc_memo m[SIM_MC_MEMOS];
+	uint64_t clock;
+	uint64_t mic_checks;  /* MICs computed */
+	uint64_t decryptions; /* FRMPayloads decrypted */
+	uint64_t hits;        /* frames found already checked */
+};
+
 struct sim_dev {
 	struct sim_dev_cfg cfg;
-	int64_t t0_ms; /* now_ms at init: the drift reference */
+	struct sim_mc_cache
+	        *mc_cache; /* shared by the fleet (set after sim_dev_init); NULL: none */
+	int64_t t0_ms;     /* now_ms at init: the drift reference */
 	int64_t offset_ms;
 	struct clk_dev clk;
 	bool synced;

@@ -163,6 +163,7 @@ int sim_fleet_build(struct sim *s, int64_t now_ms)
 		n->uc_rng = sim_rand(&rng); /* drawn last: the draws above stay as they were */
 		if (sim_dev_init(&n->dev, &c, now_ms) != FUOTA_OK)
 			return FUOTA_ERR_INVALID_ARG;
+		n->dev.mc_cache = &s->mc_cache; /* a frame checked once per group's keys */
 	}
 	return FUOTA_OK;
 }

@@ -71,6 +71,10 @@ void fixture_free(struct fixture *f);
 
 int fixture_frame(struct fixture *f, uint32_t n, uint32_t fcnt, int64_t t);
 
+/* The shared multicast work (memo.c). */
+void test_memo_three_gateways(void **state);
+void test_memo_other_keys(void **state);
+
 /* The knob tests (knobs.c). */
 void test_knob_at_once(void **state);
 void test_knob_lose_frags_and_counts(void **state);
