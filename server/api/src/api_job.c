@@ -221,26 +221,39 @@ static bool decode_job(struct api_call *c, json_t *obj, bool firmware_required, 
 	return false;
 }
 
-static bool job_input(struct api_call *c, bool create, struct job_input *in)
+/* The request's job object, read once: the JSON body, or the multipart form turned into one (its
+ * "file" part kept in in->file). in is zeroed and job_params_init'ed here. NULL after replying. */
+static json_t *job_request(struct api_call *c, struct job_input *in)
 {
 	struct api_error e;
 	json_t *obj;
-	bool ok;
 
 	memset(in, 0, sizeof(*in));
 	job_params_init(&in->p);
-	if (strncasecmp(api_content_type(c), "multipart/form-data", 19) == 0) {
-		obj = form_object(c, in);
-		if (!obj)
-			return false;
-	} else {
-		obj = api_parse_object(c->req->body, c->req->body_len, &e);
-		if (!obj) {
-			api_reply_error(c, &e);
-			return false;
-		}
-	}
-	ok = api_job_input_obj(c, obj, create, in);
+	if (strncasecmp(api_content_type(c), "multipart/form-data", 19) == 0)
+		return form_object(c, in);
+	obj = api_parse_object(c->req->body, c->req->body_len, &e);
+	if (!obj)
+		api_reply_error(c, &e);
+	return obj;
+}
+
+/* Reads the request into in (allocated by the caller). True when the caller goes on with the
+ * single-region job in; false when the request was answered: an error, or a job across regions
+ * (a JSON body with "regions", read and answered by api_job_regions_create). */
+static bool job_input(struct api_call *c, bool create, struct job_input *in)
+{
+	json_t *obj = job_request(c, in);
+	bool ok = false;
+
+	if (!obj)
+		return false;
+	/* A form does not take regions yet: api_decode_job refuses it. */
+	if (json_object_get(obj, "regions") &&
+	    strncasecmp(api_content_type(c), "multipart/form-data", 19) != 0)
+		api_job_regions_create(c, obj, create);
+	else
+		ok = api_job_input_obj(c, obj, create, in);
 	json_decref(obj);
 	return ok;
 }
@@ -375,45 +388,11 @@ json_t *api_job_settings_json(const struct job_params *p)
 	return o;
 }
 
-/* True when the body holds the text "regions" (in quotes), so that only such bodies are parsed
- * twice. */
-static bool names_regions(const char *body, size_t len)
-{
-	static const char key[] = "\"regions\"";
-
-	for (size_t i = 0; body && i + sizeof(key) - 1 <= len; i++)
-		if (body[i] == '"' && memcmp(body + i, key, sizeof(key) - 1) == 0)
-			return true;
-	return false;
-}
-
-/* A JSON request with "regions" is one job across regions (api_job_regions.c): true after it
- * was answered. The body is parsed twice only when it names "regions". */
-static bool regions_asked(struct api_call *c, bool create)
-{
-	struct api_error e;
-	json_t *obj;
-
-	if (strncasecmp(api_content_type(c), "multipart/form-data", 19) == 0 ||
-	    !names_regions(c->req->body, c->req->body_len))
-		return false;
-	obj = api_parse_object(c->req->body, c->req->body_len, &e);
-	if (!obj || !json_object_get(obj, "regions")) {
-		json_decref(obj);
-		return false;
-	}
-	api_job_regions_create(c, obj, create);
-	json_decref(obj);
-	return true;
-}
-
 void api_h_job_plan(struct api_call *c)
 {
 	struct job_input *in;
 	json_t *out;
 
-	if (regions_asked(c, false))
-		return;
 	in = malloc(sizeof(*in));
 	if (!in) {
 		api_reply(c, 500, "internal", NULL, "out of memory");
@@ -530,10 +509,6 @@ void api_h_job_create(struct api_call *c)
 	int64_t uploaded = 0;
 	int rc;
 
-	if (regions_asked(c, true)) {
-		free(in);
-		return;
-	}
 	if (!in) {
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return;
