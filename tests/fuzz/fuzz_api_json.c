@@ -113,6 +113,14 @@ static void fuzz_multipart(const char *data, size_t len)
 			/* A checked form's text fields always convert: a NULL here was the
 			 * "out of memory" 500 of invalid UTF-8. */
 			CHECK(v || !checked || strcmp(parts[i].name, "file") == 0);
+			/* A form's regions are decoded as a JSON body's. */
+			if (v && strcmp(parts[i].name, "regions") == 0) {
+				json_t *o = json_pack("{s:O}", "regions", v);
+
+				if (o)
+					fuzz_regions(o);
+				json_decref(o);
+			}
 			json_decref(v);
 		}
 	}

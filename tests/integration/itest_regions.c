@@ -335,27 +335,6 @@ static void test_refused(void **state)
 		assert_string_equal(jstr(json_object_get(j, "error"), "field"), cases[i].field);
 		json_decref(j);
 	}
-	/* A form (the image uploaded with the job) does not take regions. */
-	{
-		static const uint8_t img[64];
-		static const char regions[] = "[{" EU "}]";
-		struct form_part parts[2] = {
-		        {"regions", NULL, (const uint8_t *)regions, sizeof(regions) - 1},
-		        {"file", "fw.bin", img, sizeof(img)}};
-		struct http_resp r;
-		char ct[128];
-		size_t len;
-		char *form = form_build(parts, 2, &len, ct);
-
-		assert_int_equal(
-		        http_req(T.fd.port, "POST", "/api/v1/jobs", T.admin, ct, form, len, &r), 0);
-		free(form);
-		assert_int_equal(r.status, 400);
-		j = http_json(&r);
-		assert_string_equal(jstr(json_object_get(j, "error"), "field"), "regions");
-		json_decref(j);
-		http_free(&r);
-	}
 	/* The per-region fields are refused beside regions. */
 	snprintf(body, sizeof(body),
 	         "{\"name\":\"x\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
@@ -365,6 +344,108 @@ static void test_refused(void **state)
 	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 400);
 	assert_string_equal(jstr(json_object_get(j, "error"), "field"), "data_rate");
 	json_decref(j);
+}
+
+/* POSTs a multipart job form to path: its fields (name, value) with regions, then the image
+ * (when with_file); the status, *out the answer. */
+static int post_form(const char *path, const char *regions, const char *extra_name,
+                     const char *extra, bool with_file, json_t **out)
+{
+	static const uint8_t img[1000];
+	struct form_part parts[8];
+	struct http_resp r;
+	char ct[128];
+	size_t n = 0, len;
+	char *form;
+	int status;
+
+#define PART(k, v) (parts[n++] = (struct form_part){k, NULL, v, strlen(v)})
+	PART("name", "form regions");
+	PART("redundancy_frames", "4");
+	PART("unicast_timeout_s", "60");
+	PART("multicast_class", "C");
+	PART("devices", "5000000000000001, 5000000000000002,5000000000000009");
+	PART("regions", regions);
+	if (extra_name)
+		PART(extra_name, extra);
+#undef PART
+	if (with_file)
+		parts[n++] = (struct form_part){"file", "fw-regions.bin", img, sizeof(img)};
+	form = form_build(parts, n, &len, ct);
+	assert_non_null(form);
+	assert_int_equal(http_req(T.fd.port, "POST", path, T.admin, ct, form, len, &r), 0);
+	free(form);
+	status = r.status;
+	*out = http_json(&r);
+	http_free(&r);
+	return status;
+}
+
+/* A multipart form takes regions as its "regions" field, the JSON array a JSON body gives: the
+ * image uploaded with it is stored once, and every region's job sends it. */
+static void test_form(void **state)
+{
+	json_t *j = NULL, *regs, *child;
+	long long fw, id;
+
+	(void)state;
+	assert_int_equal(
+	        post_form("/api/v1/jobs:plan", "[{" EU "},{" US "}]", NULL, NULL, true, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "regions")), 2);
+	assert_int_equal(jint(j, "firmware_size"), 1000);
+	json_decref(j);
+	assert_int_equal(post_form("/api/v1/jobs", "[{" EU "},{" US "}]", NULL, NULL, true, &j),
+	                 201);
+	id = jint(j, "id");
+	fw = jint(j, "firmware_id");
+	regs = json_object_get(j, "regions");
+	assert_true(fw > 0 && fw != T.firmware_id); /* the form's image, stored */
+	assert_int_equal(json_array_size(regs), 2);
+	assert_int_equal(jint(j, "device_count"), 3);
+	assert_string_equal(jstr(json_array_get(regs, 1), "region"), "US915");
+	assert_int_equal(jint(json_array_get(regs, 1), "data_rate"), 8);
+	child = get_job(jint(json_array_get(regs, 1), "job_id"));
+	assert_int_equal(jint(child, "firmware_id"), fw);
+	assert_int_equal(jint(child, "parent_id"), id);
+	json_decref(child);
+	json_decref(j);
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/firmware/%lld", fw);
+		assert_int_equal(call("GET", path, NULL, &j), 200);
+		assert_int_equal(jint(j, "size"), 1000);
+		json_decref(j);
+	}
+}
+
+/* A form's regions refused as a JSON body's are, naming the field. */
+static void test_form_refused(void **state)
+{
+	static const struct {
+		const char *regions, *extra_name, *extra, *field;
+		bool file;
+	} cases[] = {
+	        {"EU868", NULL, NULL, "regions", true},     /* not JSON */
+	        {"[{" EU "}", NULL, NULL, "regions", true}, /* cut short */
+	        {"{" EU "}", NULL, NULL, "regions", true},  /* an object, not an array */
+	        {"[]", NULL, NULL, "regions", true},
+	        {"[{" EU "},{\"region\":\"US915\",\"data_rate\":0,\"frequency_hz\":923300000}]",
+	         NULL, NULL, "regions[1].data_rate", true},
+	        {"[{" EU "},{" US "}]", "data_rate", "5", "data_rate", true},
+	        {"[{" EU "},{" US "}]", "firmware_id", "1", "firmware_id", true}, /* and a file */
+	        {"[{" EU "},{" US "}]", NULL, NULL, "firmware_id", false},        /* no image */
+	};
+	json_t *j = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(post_form("/api/v1/jobs", cases[i].regions, cases[i].extra_name,
+		                           cases[i].extra, cases[i].file, &j),
+		                 400);
+		assert_string_equal(jstr(json_object_get(j, "error"), "field"), cases[i].field);
+		json_decref(j);
+	}
 }
 
 static int group_setup(void **state)
@@ -410,10 +491,9 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_create),
-	        cmocka_unit_test(test_plan),
-	        cmocka_unit_test(test_refused),
-	        cmocka_unit_test(test_retry),
+	        cmocka_unit_test(test_create),  cmocka_unit_test(test_plan),
+	        cmocka_unit_test(test_refused), cmocka_unit_test(test_retry),
+	        cmocka_unit_test(test_form),    cmocka_unit_test(test_form_refused),
 	};
 
 	if (argc != 4) {

@@ -181,6 +181,18 @@ static void test_keep_multicast_group(void **state)
 	f = api_form_value("keep_multicast_group", "tru", 3); /* a string: refused by the decoder */
 	assert_true(json_is_string(f));
 	json_decref(f);
+	/* A form's regions: the JSON array a JSON body gives; other text a string. */
+	f = api_form_value("regions", "[{\"region\":\"EU868\"}]", 20);
+	assert_true(json_is_array(f));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "region")),
+	                    "EU868");
+	json_decref(f);
+	f = api_form_value("regions", "EU868", 5);
+	assert_true(json_is_string(f));
+	json_decref(f);
+	f = api_form_value("regions", "[{\"region\":1", 12); /* cut short */
+	assert_true(json_is_string(f));
+	json_decref(f);
 }
 
 static void test_form_check(void **state)

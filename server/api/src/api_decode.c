@@ -585,11 +585,10 @@ int api_decode_job(json_t *obj, bool firmware_required, bool need_devices, struc
 	int rc;
 
 	job_params_init(p);
-	/* A JSON body with regions is read apart (api_job_regions.c); here it is a form's. */
+	/* A job across regions is read apart (api_job_regions.c), each region as a job of its own.
+	 */
 	if (json_object_get(obj, "regions"))
-		return api_error_field(e, "regions",
-		                       "regions needs a JSON body: upload the image first (POST "
-		                       "/api/v1/firmware), then give its firmware_id");
+		return api_error_field(e, "regions", "regions is read per region, not here");
 	if ((rc = check_fields(obj, fields, e)) != FUOTA_OK)
 		return rc;
 	if ((rc = get_str(obj, "name", need_devices, API_NAME_MAX, p->name, e)) != FUOTA_OK)
@@ -667,10 +666,21 @@ static json_t *form_devices(const char *v, size_t len)
 	return arr;
 }
 
+/* A form's "regions": the JSON array a JSON body gives; text that is not JSON stays a string,
+ * which api_decode_regions refuses naming the field. */
+static json_t *form_regions(const char *v, size_t len)
+{
+	json_t *j = json_loadb(v, len, JSON_REJECT_DUPLICATES, NULL);
+
+	return j ? j : json_stringn(v, len);
+}
+
 json_t *api_form_value(const char *name, const char *value, size_t len)
 {
 	if (strcmp(name, "devices") == 0)
 		return form_devices(value, len);
+	if (strcmp(name, "regions") == 0)
+		return form_regions(value, len);
 	if (strcmp(name, "keep_multicast_group") == 0 && (len == 4 || len == 5) &&
 	    (memcmp(value, "true", len) == 0 || memcmp(value, "false", len) == 0))
 		return json_boolean(len == 4);

@@ -98,7 +98,7 @@ int api_decode_regions(json_t *obj, struct job_region *out, size_t *n, struct ap
 	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 	    json_array_size(arr) > JOB_REGIONS_MAX)
 		return api_error_field(e, "regions",
-		                       "regions must be an array of 1 to %d regions, each "
+		                       "regions must be a JSON array of 1 to %d regions, each "
 		                       "{region, data_rate, frequency_hz}",
 		                       JOB_REGIONS_MAX);
 	for (const char *const *f = region_fields; *f; f++)

@@ -240,7 +240,7 @@ static json_t *job_request(struct api_call *c, struct job_input *in)
 
 /* Reads the request into in (allocated by the caller). True when the caller goes on with the
  * single-region job in; false when the request was answered: an error, or a job across regions
- * (a JSON body with "regions", read and answered by api_job_regions_create). */
+ * (a body or form with "regions", read and answered by api_job_regions_create). */
 static bool job_input(struct api_call *c, bool create, struct job_input *in)
 {
 	json_t *obj = job_request(c, in);
@@ -248,10 +248,8 @@ static bool job_input(struct api_call *c, bool create, struct job_input *in)
 
 	if (!obj)
 		return false;
-	/* A form does not take regions yet: api_decode_job refuses it. */
-	if (json_object_get(obj, "regions") &&
-	    strncasecmp(api_content_type(c), "multipart/form-data", 19) != 0)
-		api_job_regions_create(c, obj, create);
+	if (json_object_get(obj, "regions"))
+		api_job_regions_create(c, obj, create, in->file);
 	else
 		ok = api_job_input_obj(c, obj, create, in);
 	json_decref(obj);
@@ -476,14 +474,14 @@ bool api_job_devices_fit(struct api_call *c, struct job_input *in)
 	return n == 0;
 }
 
-/* Stores the multipart image as a firmware object; *id = its id. */
-static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
+bool api_job_store_upload(struct api_call *c, const struct mp_part *file, const char *job_name,
+                          int64_t *id)
 {
-	const char *name = in->file->filename[0] ? in->file->filename : in->p.name;
+	const char *name = file->filename[0] ? file->filename : job_name;
 	char *json = NULL;
 	json_t *row;
-	int rc = store_firmware_create(c->api->store, c->auth.tenant_id, name, in->file->data,
-	                               in->file->len, &json);
+	int rc = store_firmware_create(c->api->store, c->auth.tenant_id, name, file->data,
+	                               file->len, &json);
 
 	if (rc != FUOTA_OK) {
 		api_reply_store_error(c, rc, "firmware");
@@ -498,6 +496,13 @@ static bool store_upload(struct api_call *c, struct job_input *in, int64_t *id)
 		return false;
 	}
 	return true;
+}
+
+void api_job_upload_drop(struct api_call *c, int64_t id)
+{
+	if (store_firmware_delete(c->api->store, c->auth.tenant_id, id) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "tenant %lld: firmware %lld of a refused job not deleted",
+		        (long long)c->auth.tenant_id, (long long)id);
 }
 
 void api_h_job_create(struct api_call *c)
@@ -529,7 +534,7 @@ void api_h_job_create(struct api_call *c)
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
-	if (in->file && !store_upload(c, in, &uploaded))
+	if (in->file && !api_job_store_upload(c, in->file, in->p.name, &uploaded))
 		goto out;
 	sj.params = &in->p;
 	sj.plan_json = plan;
@@ -539,10 +544,8 @@ void api_h_job_create(struct api_call *c)
 	if (rc == FUOTA_OK)
 		log_msg(LOG_LVL_INFO, "tenant %lld: job created for %zu devices (%u frames)",
 		        (long long)c->auth.tenant_id, in->p.n_devices, in->plan.total_frames);
-	if (rc != FUOTA_OK && uploaded &&
-	    store_firmware_delete(c->api->store, c->auth.tenant_id, uploaded) != FUOTA_OK)
-		log_msg(LOG_LVL_WARN, "tenant %lld: firmware %lld of a refused job not deleted",
-		        (long long)c->auth.tenant_id, (long long)uploaded);
+	if (rc != FUOTA_OK && uploaded)
+		api_job_upload_drop(c, uploaded);
 out:
 	free(plan);
 	free(json);

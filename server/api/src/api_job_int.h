@@ -42,8 +42,18 @@ bool api_job_devices_fit(struct api_call *c, struct job_input *in);
 void api_job_create_reply(struct api_call *c, int rc, const char *json, const char *bad,
                           const char *why, const char *region, int64_t firmware_id);
 
-/* POST /jobs and /jobs:plan with "regions" (a JSON body): one job across regions
- * (fuota/job_regions.h). obj: the parsed body (borrowed). (api_job_regions.c) */
-void api_job_regions_create(struct api_call *c, json_t *obj, bool create);
+/* Stores the image uploaded with a form (file, in the request's body) as a firmware object named
+ * by its filename, else job_name; *id = its id. False after replying the error. */
+bool api_job_store_upload(struct api_call *c, const struct mp_part *file, const char *job_name,
+                          int64_t *id);
+/* Deletes the image stored for a job that was then refused (a warning logged when it cannot). */
+void api_job_upload_drop(struct api_call *c, int64_t id);
+
+/* POST /jobs and /jobs:plan with "regions": one job across regions (fuota/job_regions.h). obj:
+ * the request as an object (borrowed: a JSON body, or a form with "regions" as the same JSON
+ * array); file: the image uploaded with a form (borrowed, in the request's body) or NULL.
+ * (api_job_regions.c) */
+void api_job_regions_create(struct api_call *c, json_t *obj, bool create,
+                            const struct mp_part *file);
 
 #endif

@@ -1,7 +1,9 @@
-/* POST /jobs and /jobs:plan with "regions": one job across regions (fuota/job_regions.h). Each
- * region is read and planned as an ordinary job of that region's devices and session fields
- * (api_job_input_obj, so every check of a single-region job applies), then the parent and its
- * children are created in one transaction (store_job_create_regions). */
+/* POST /jobs and /jobs:plan with "regions": one job across regions (fuota/job_regions.h), from a
+ * JSON body or a multipart form (its "regions" field the same JSON array, its "file" the image).
+ * Each region is read and planned as an ordinary job of that region's devices and session fields
+ * (api_job_input_obj, so every check of a single-region job applies), then the image uploaded
+ * with a form is stored once and the parent and its children are created in one transaction
+ * (store_job_create_regions). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ struct regions_req {
 	struct job_params all; /* the job's fields and every device, for the checks */
 	json_t *region_of;     /* {dev_eui: REGION} (store_device_regions) */
 	struct job_input *in[JOB_REGIONS_MAX];
+	const struct mp_part *file; /* a form's image (in the request's body), or NULL */
 };
 
 static void req_free(struct regions_req *q)
@@ -69,7 +72,8 @@ static bool regions_read(struct api_call *c, json_t *obj, bool create, struct re
 	if (!json_object_get(obj, "devices"))
 		json_object_del(first, "devices");
 	json_object_del(first, "firmware_size");
-	rc = api_decode_job(first, !json_object_get(obj, "firmware_size"), create, &q->all, &e);
+	rc = api_decode_job(first, !q->file && !json_object_get(obj, "firmware_size"), create,
+	                    &q->all, &e);
 	json_decref(first);
 	if (rc != FUOTA_OK)
 		goto reply;
@@ -170,6 +174,7 @@ static bool region_input(struct api_call *c, json_t *obj, bool create, struct re
 		return false;
 	}
 	job_params_init(&q->in[i]->p);
+	q->in[i]->file = q->file;
 	json_object_set_new(o, "region", json_string(q->r[i].region)); /* canonical */
 	ok = api_job_input_obj(c, o, create, q->in[i]);
 	json_decref(o);
@@ -273,6 +278,20 @@ static char *dump(json_t *o)
 	return s;
 }
 
+/* Every job of the request takes the image uploaded with the form, stored once here. False after
+ * replying. */
+static bool regions_upload(struct api_call *c, struct regions_req *q, int64_t *id)
+{
+	*id = 0;
+	if (!q->file)
+		return true;
+	if (!api_job_store_upload(c, q->file, q->in[0]->p.name, id))
+		return false;
+	for (size_t i = 0; i < q->n; i++)
+		q->in[i]->p.firmware_id = *id;
+	return true;
+}
+
 static void regions_store(struct api_call *c, struct regions_req *q)
 {
 	struct store_job_create parent = {0}, kids[JOB_REGIONS_MAX];
@@ -280,6 +299,7 @@ static void regions_store(struct api_call *c, struct regions_req *q)
 	char *plans[JOB_REGIONS_MAX] = {0}, *pplan = NULL, *rj = NULL, *json = NULL;
 	char bad[17] = "", why[64] = "";
 	json_t *all = json_array(), *pj;
+	int64_t uploaded = 0;
 	int rc = FUOTA_ERR_NO_MEMORY;
 
 	memset(kids, 0, sizeof(kids));
@@ -314,12 +334,19 @@ static void regions_store(struct api_call *c, struct regions_req *q)
 	parent = (struct store_job_create){&pp, pplan, pp.firmware_id, 0, rj};
 	if (!pplan || !rj)
 		goto fail;
+	if (!regions_upload(c, q, &uploaded))
+		goto out;
+	pp.firmware_id = parent.firmware_id = uploaded ? uploaded : pp.firmware_id;
+	for (size_t i = 0; i < q->n; i++)
+		kids[i].firmware_id = q->in[i]->p.firmware_id;
 	rc = store_job_create_regions(c->api->store, c->auth.tenant_id, &parent, kids, q->n, &json,
 	                              bad, why);
 	api_job_create_reply(c, rc, json, bad, why, "the region given for it", pp.firmware_id);
 	if (rc == FUOTA_OK)
 		log_msg(LOG_LVL_INFO, "tenant %lld: job created for %zu devices in %zu regions",
 		        (long long)c->auth.tenant_id, q->all.n_devices, q->n);
+	else if (uploaded)
+		api_job_upload_drop(c, uploaded);
 	goto out;
 fail:
 	api_reply(c, 500, "internal", NULL, "out of memory");
@@ -332,7 +359,8 @@ out:
 	json_decref(all);
 }
 
-void api_job_regions_create(struct api_call *c, json_t *obj, bool create)
+void api_job_regions_create(struct api_call *c, json_t *obj, bool create,
+                            const struct mp_part *file)
 {
 	struct regions_req *q = calloc(1, sizeof(*q));
 
@@ -340,6 +368,7 @@ void api_job_regions_create(struct api_call *c, json_t *obj, bool create)
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return;
 	}
+	q->file = file;
 	job_params_init(&q->all);
 	if (!regions_read(c, obj, create, q))
 		goto out;

@@ -94,8 +94,9 @@ int api_form_check(const struct mp_part *parts, size_t n, const char *file_part,
 
 /* A multipart form's text field turned into the JSON value the job decoder expects: integers for
  * numeric fields when the text is one, "devices" as an array (a JSON array, or DevEUIs separated
- * by commas, spaces or newlines), a string otherwise. Returns a new reference or NULL (no
- * memory). */
+ * by commas, spaces or newlines), "regions" as the JSON array a JSON body gives (a string when
+ * the text is not JSON: the decoder refuses it), a string otherwise. Returns a new reference or
+ * NULL (no memory). */
 json_t *api_form_value(const char *name, const char *value, size_t len);
 
 #endif
