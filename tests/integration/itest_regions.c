@@ -335,6 +335,17 @@ static void test_refused(void **state)
 		assert_string_equal(jstr(json_object_get(j, "error"), "field"), cases[i].field);
 		json_decref(j);
 	}
+	/* Without devices: the job needs some (a plan does not). */
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"x\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
+	         "\"unicast_timeout_s\":60,\"multicast_class\":\"C\",\"regions\":[{" EU "}]}",
+	         T.firmware_id);
+	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 400);
+	assert_string_equal(jstr(json_object_get(j, "error"), "field"), "devices");
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", body, &j), 200);
+	assert_int_equal(jint(j, "device_count"), 0);
+	json_decref(j);
 	/* The per-region fields are refused beside regions. */
 	snprintf(body, sizeof(body),
 	         "{\"name\":\"x\",\"firmware_id\":%lld,\"redundancy_frames\":4,"

@@ -37,13 +37,14 @@ static void req_free(struct regions_req *q)
 	free(q);
 }
 
-/* obj without "regions", with region i's fields and devices (new reference, NULL: memory). */
+/* obj without "regions", with region i's fields and devices (none when NULL: a request without
+ * devices, which the decoder answers). New reference, NULL: memory. */
 static json_t *region_object(json_t *obj, size_t i, json_t *devices)
 {
 	json_t *o = json_deep_copy(obj), *r = json_array_get(json_object_get(obj, "regions"), i);
 
 	if (!o || json_object_del(o, "regions") != 0 || json_object_update(o, r) != 0 ||
-	    json_object_set(o, "devices", devices) != 0) {
+	    (devices && json_object_set(o, "devices", devices) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -69,8 +70,6 @@ static bool regions_read(struct api_call *c, json_t *obj, bool create, struct re
 		api_reply(c, 500, "internal", NULL, "out of memory");
 		return false;
 	}
-	if (!json_object_get(obj, "devices"))
-		json_object_del(first, "devices");
 	json_object_del(first, "firmware_size");
 	rc = api_decode_job(first, !q->file && !json_object_get(obj, "firmware_size"), create,
 	                    &q->all, &e);
