@@ -30,7 +30,20 @@ export interface JobFormValues {
   rebootIn: string;
   /** A datetime-local value (the browser's time zone), e.g. 2030-01-31T03:00. */
   rebootAt: string;
+  /** One job across regions: regions below instead of region, dataRate and frequencyHz. */
+  multiRegion: boolean;
+  regions: RegionRow[];
 }
+
+/** A region of a job across regions: its session's region, data rate and frequency, as typed. */
+export interface RegionRow {
+  region: string;
+  dataRate: string;
+  frequencyHz: string;
+}
+
+/** The API takes at most this many regions in one job (JobRequest.regions). */
+export const MAX_REGIONS = 8;
 
 export type RebootMode = 'none' | 'in' | 'at';
 
@@ -52,7 +65,8 @@ export type FieldName =
   | 'devices'
   | 'target_version'
   | 'reboot_in_s'
-  | 'reboot_at';
+  | 'reboot_at'
+  | 'regions';
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
 
@@ -76,6 +90,8 @@ export function defaultValues(): JobFormValues {
     rebootMode: 'none',
     rebootIn: '3600',
     rebootAt: '',
+    multiRegion: false,
+    regions: [],
   };
 }
 
@@ -158,14 +174,20 @@ export function buildRequest(
   if (ua.err) errors.unicast_attempts = ua.err;
   else body.unicast_attempts = ua.v;
 
-  if (!f.region.trim()) errors.region = 'a region is needed';
-  else body.region = f.region.trim();
-  const dr = int(f.dataRate, 0, 15);
-  if (dr.err) errors.data_rate = dr.err;
-  else body.data_rate = dr.v;
-  const fq = int(f.frequencyHz, 1, 4294967295);
-  if (fq.err) errors.frequency_hz = fq.err;
-  else body.frequency_hz = fq.v;
+  if (f.multiRegion) {
+    const rs = regionRows(f.regions);
+    if (rs.err) errors.regions = rs.err;
+    else body.regions = rs.v;
+  } else {
+    if (!f.region.trim()) errors.region = 'a region is needed';
+    else body.region = f.region.trim();
+    const dr = int(f.dataRate, 0, 15);
+    if (dr.err) errors.data_rate = dr.err;
+    else body.data_rate = dr.v;
+    const fq = int(f.frequencyHz, 1, 4294967295);
+    if (fq.err) errors.frequency_hz = fq.err;
+    else body.frequency_hz = fq.v;
+  }
 
   body.multicast_class = f.multicastClass;
   if (f.multicastClass === 'B') {
@@ -187,6 +209,30 @@ export function buildRequest(
 
   if (Object.keys(errors).length) return { errors };
   return { body: body as JobRequest & { firmware_size?: number }, errors };
+}
+
+/**
+ * The regions of a job across regions as the API takes them (JobRequest.regions), checked as it
+ * checks them: 1 to MAX_REGIONS rows, each region once, a data rate and a frequency each. The
+ * message names the row (1-based) it is about.
+ */
+export function regionRows(rows: RegionRow[]): { v?: NonNullable<JobRequest['regions']>; err?: string } {
+  if (rows.length === 0) return { err: 'add at least one region' };
+  if (rows.length > MAX_REGIONS) return { err: `at most ${MAX_REGIONS} regions` };
+  const out: NonNullable<JobRequest['regions']> = [];
+  const seen = new Set<string>();
+  for (const [i, r] of rows.entries()) {
+    const name = r.region.trim().toUpperCase();
+    if (!name) return { err: `region ${i + 1}: a region is needed` };
+    if (seen.has(name)) return { err: `region ${i + 1}: ${name} is given twice` };
+    seen.add(name);
+    const dr = int(r.dataRate, 0, 15);
+    if (dr.err) return { err: `region ${i + 1}: data rate ${dr.err}` };
+    const fq = int(r.frequencyHz, 1, 4294967295);
+    if (fq.err) return { err: `region ${i + 1}: frequency ${fq.err}` };
+    out.push({ region: name, data_rate: dr.v!, frequency_hz: fq.v! });
+  }
+  return { v: out };
 }
 
 /** A TS006 FW_version (32 bits): decimal, or hex with 0x. */
@@ -248,6 +294,7 @@ export function fieldOf(apiField: string | undefined): FieldName | null {
     'target_version',
     'reboot_in_s',
     'reboot_at',
+    'regions',
   ];
   return (known as string[]).includes(base) ? (base as FieldName) : null;
 }

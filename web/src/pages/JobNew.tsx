@@ -3,9 +3,10 @@ import { useLocation } from 'preact-iso';
 import { api, apiError, ApiError, must, type Device, type Firmware, type Plan } from '../api/client';
 import { ErrorBox, useAsync } from '../components/Async';
 import { Field, described } from '../components/Field';
-import { buildRequest, defaultValues, fieldOf, type FieldErrors, type FieldName, type JobFormValues } from '../lib/jobform';
+import { buildRequest, defaultValues, fieldOf, type FieldErrors, type FieldName, type JobFormValues, type RegionRow } from '../lib/jobform';
 import { DevicePicker } from '../components/DevicePicker';
-import { PlanPanel } from '../components/PlanPanel';
+import { PlanPanel, type RegionPlan } from '../components/PlanPanel';
+import { nextRow, RegionRows } from '../components/RegionRows';
 import { formatBytes, formatFrequency } from '../lib/format';
 import { apiWarnings, planWarnings } from '../lib/plan';
 import { uploadFirmware } from '../lib/upload';
@@ -43,6 +44,7 @@ export function JobNew() {
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [plan, setPlan] = useState<Plan | null>(null);
+  const [planRegions, setPlanRegions] = useState<RegionPlan[] | undefined>();
   const [planApiWarnings, setPlanApiWarnings] = useState<string[]>([]);
   const [formError, setFormError] = useState<Error>();
   const [busy, setBusy] = useState<'plan' | 'create' | null>(null);
@@ -56,6 +58,16 @@ export function JobNew() {
   function setRegion(name: string) {
     const r = regions.data?.find((x) => x.name === name);
     setV((old) => ({ ...old, region: name, ...(r ? forRegion(r, old.dataRate, old.frequencyHz) : {}) }));
+    setPlan(null);
+  }
+
+  /** One job across regions: the first rows are the region chosen so far and the next one. */
+  function setMultiRegion(on: boolean) {
+    setV((old) => {
+      if (!on || old.regions.length) return { ...old, multiRegion: on };
+      const first: RegionRow = { region: old.region, dataRate: old.dataRate, frequencyHz: old.frequencyHz };
+      return { ...old, multiRegion: true, regions: [first, nextRow([first], regions.data)] };
+    });
     setPlan(null);
   }
 
@@ -94,6 +106,7 @@ export function JobNew() {
       if (!r.response.ok) throw apiError(r.response.status, r.error);
       if (!r.data?.plan) throw new Error("the API answered no plan");
       setPlan(r.data.plan);
+      setPlanRegions(r.data.regions as RegionPlan[] | undefined);
       setPlanApiWarnings(apiWarnings(r.data.warnings));
       setTimeout(() => document.getElementById('plan')?.focus(), 0);
     } catch (err) {
@@ -130,9 +143,12 @@ export function JobNew() {
   }
 
   const fw: Firmware | undefined = firmware.data?.find((f) => String(f.id) === v.firmwareId);
-  const warnings = plan
-    ? [...planApiWarnings, ...planWarnings(plan, { devices: v.devices.length, multicastClass: v.multicastClass, redundancy: Number(v.redundancy) })]
-    : [];
+  const ctx = { devices: v.devices.length, multicastClass: v.multicastClass, redundancy: Number(v.redundancy) };
+  const warnings = !plan
+    ? []
+    : planRegions
+      ? [...planApiWarnings, ...planRegions.flatMap((r) => (r.plan ? planWarnings(r.plan, { ...ctx, devices: r.device_count ?? 0 }).map((w) => `${r.region}: ${w}`) : []))]
+      : [...planApiWarnings, ...planWarnings(plan, ctx)];
   const errorList = Object.entries(errors) as [FieldName, string][];
 
   return (
@@ -208,9 +224,9 @@ export function JobNew() {
               <input {...described(fieldId('redundancy_percent'), errors.redundancy_percent)} inputMode="numeric" value={v.redundancy} onInput={(e) => set('redundancy', inputValue(e))} />
             </Field>
           ) : (
-            <Field id={fieldId('redundancy_frames')} label={LABELS.redundancy_frames} error={errors.redundancy_frames}>
-              <input {...described(fieldId('redundancy_frames'), errors.redundancy_frames)} inputMode="numeric" value={v.redundancy} onInput={(e) => set('redundancy', inputValue(e))} />
-            </Field>
+              <Field id={fieldId('redundancy_frames')} label={LABELS.redundancy_frames} error={errors.redundancy_frames}>
+                <input {...described(fieldId('redundancy_frames'), errors.redundancy_frames)} inputMode="numeric" value={v.redundancy} onInput={(e) => set('redundancy', inputValue(e))} />
+              </Field>
           )}
         </fieldset>
 
@@ -228,6 +244,12 @@ export function JobNew() {
 
         <fieldset>
           <legend>Multicast</legend>
+          <label class="check">
+            <input type="checkbox" checked={v.multiRegion} onChange={(e) => setMultiRegion((e.target as HTMLInputElement).checked)} /> One job across regions (a multicast session per region)
+          </label>
+          {v.multiRegion ? (
+            <RegionRows rows={v.regions} regions={regions.data} error={errors.regions} onChange={(rows) => set('regions', rows)} />
+          ) : (
           <div class="row">
             <Field id={fieldId('region')} label={LABELS.region} error={errors.region ?? (regions.error ? `the regions could not be read: ${regions.error.message}` : undefined)}>
               <select {...described(fieldId('region'), errors.region)} value={v.region} onChange={(e) => setRegion(inputValue(e))}>
@@ -270,6 +292,7 @@ export function JobNew() {
               </datalist>
             </Field>
           </div>
+          )}
           <div class="radios" role="radiogroup" aria-label={LABELS.multicast_class}>
             <label>
               <input type="radio" name="mc-class" checked={v.multicastClass === 'C'} onChange={() => set('multicastClass', 'C')} /> Class C
@@ -342,7 +365,7 @@ export function JobNew() {
       </form>
 
       {plan && (
-        <PlanPanel plan={plan} warnings={warnings} upload={upload} busy={busy} deviceCount={v.devices.length} onCreate={create} />
+        <PlanPanel plan={plan} regions={planRegions} warnings={warnings} upload={upload} busy={busy} deviceCount={v.devices.length} onCreate={create} />
       )}
     </section>
   );
@@ -366,6 +389,7 @@ export const LABELS: Record<FieldName, string> = {
   target_version: 'Target firmware version',
   reboot_in_s: 'Reboot countdown (s)',
   reboot_at: 'Reboot at',
+  regions: 'Regions',
 };
 
 export function fieldId(f: FieldName): string {

@@ -4,6 +4,7 @@ import { ErrorBox, StateBadge } from '../components/Async';
 import { TimeChart } from '../components/Chart';
 import { ProgressBar } from '../components/Progress';
 import { JobDevices } from '../components/JobDevices';
+import { JobRegions, ParentLink } from '../components/JobRegions';
 import { formatDuration, formatFrequency, formatTime } from '../lib/format';
 import { describeFinished, jobChartTable, type FrameSample } from '../lib/finished';
 import { jobSource } from '../lib/jobdata';
@@ -74,6 +75,7 @@ export function JobPage({ id }: { id: string }) {
   const phase = snap.phase;
   const actions = actionsFor(job.state);
   const plan = job.plan;
+  const multiRegion = (job.regions?.length ?? 0) > 0;
 
   async function act(action: 'cancel' | 'pause' | 'resume') {
     if (action === 'cancel' && !confirm(`Cancel job #${job.id}?`)) return;
@@ -108,6 +110,7 @@ export function JobPage({ id }: { id: string }) {
           )}
         </div>
       </div>
+      <ParentLink job={job} />
       <ErrorBox error={actionError ?? error ?? undefined} />
       <div class="card status" aria-live="polite">
         <p>
@@ -131,6 +134,8 @@ export function JobPage({ id }: { id: string }) {
           {progress.done} done, {progress.failed} failed of {progress.total} device(s)
         </p>
       </div>
+
+      <JobRegions job={job} />
 
       <h2>Devices per step</h2>
       <ul class="steps">
@@ -166,10 +171,14 @@ export function JobPage({ id }: { id: string }) {
         <details class="card">
           <summary>Plan and parameters</summary>
           <dl class="facts">
-            <dt>Fragments</dt>
-            <dd>
-              {plan.fragments} × {plan.fragment_size} B, {plan.parity_frames} parity
-            </dd>
+            {!multiRegion && (
+              <>
+                <dt>Fragments</dt>
+                <dd>
+                  {plan.fragments} × {plan.fragment_size} B, {plan.parity_frames} parity
+                </dd>
+              </>
+            )}
             {planParts(plan) && (
               <>
                 <dt>Parts</dt>
@@ -184,7 +193,9 @@ export function JobPage({ id }: { id: string }) {
             <dd>{formatDuration(plan.estimated_duration_s)}</dd>
             <dt>Radio</dt>
             <dd>
-              {job.region} DR{job.data_rate} {formatFrequency(job.frequency_hz)} class {job.multicast_class}
+              {multiRegion
+                ? `${(job.regions ?? []).map((r) => `${r.region} DR${r.data_rate} ${formatFrequency(r.frequency_hz)}`).join(', ')} class ${job.multicast_class}`
+                : `${job.region} DR${job.data_rate} ${formatFrequency(job.frequency_hz)} class ${job.multicast_class}`}
             </dd>
             <dt>Unicast</dt>
             <dd>

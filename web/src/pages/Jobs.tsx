@@ -20,7 +20,8 @@ export function Jobs() {
       ),
     [state, cursor],
   );
-  const items: JobSummary[] = jobs.data?.items ?? [];
+  // A job across regions is listed as its parent; its regions' jobs are on the parent's page.
+  const items: JobSummary[] = (jobs.data?.items ?? []).filter((j) => j.parent_id == null);
 
   return (
     <section>
@@ -79,7 +80,7 @@ export function Jobs() {
                   </td>
                   <td>{j.device_count}</td>
                   <td>
-                    {j.region} / {j.multicast_class}
+                    {j.region?.includes(',') ? <span data-testid="job-regions-list">{j.region.split(',').length} regions: {j.region.split(',').join(', ')}</span> : j.region} / {j.multicast_class}
                   </td>
                   <td>{formatTime(j.created_at)}</td>
                 </tr>

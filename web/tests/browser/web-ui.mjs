@@ -19,7 +19,8 @@
 // is refused falls back to polling; the job chart's devices done (again after a reload) and the
 // devices' missing fragments; a device's Firmware tab (its step and result in the job) and its
 // Create Firmware Update Job button (the form's devices from a CSV file); the gateways page with a
-// gateway's modem and its update; a job made with a file uploaded from the form, cancelled; every
+// gateway's modem and its update; a job made with a file uploaded from the form, cancelled; one
+// job across regions from the form (a row per region), its page listing its regions' jobs; every
 // page at 360 px; another tenant's job and device are not found; the admin signs in, creates a
 // tenant (the list's second page) and a token for it (shown once, copied), revokes it; a tenant
 // token sees no Admin link and the API's refusal on /admin. Each page is screenshot and checked by
@@ -96,6 +97,74 @@ async function signInAs(page, token) {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/jobs$/);
   await page.getByRole('heading', { name: 'Firmware update jobs' }).waitFor();
+}
+
+/**
+ * One job across regions from the form: a US915 device beside the EU868 fleet, a row per region
+ * (the second region's own data rates), the request carrying regions, the plan per region, the
+ * job's page listing its regions' jobs (each linked, the child linking back), the list showing
+ * the parent only; cancelled.
+ */
+async function regionsFlow(page) {
+  const US_DEV = 'fe000000000000a9';
+  const r = await fetch(`${URL_}/api/v1/devices`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ dev_eui: US_DEV, application_id: 'us', lorawan_version: '1.0.3', gen_app_key: '000102030405060708090a0b0c0d0e0f', class: 'C', region: 'US915' }),
+  });
+  if (r.status !== 201) throw new Error(`US915 device: HTTP ${r.status}`);
+  await page.goto(`${URL_}/jobs/new`);
+  await page.getByLabel('Name', { exact: true }).fill('across regions');
+  await page.getByLabel('Uploaded image').selectOption({ index: 1 });
+  await page.getByLabel('One job across regions').check();
+  const rows = page.getByTestId('region-row');
+  await waitCount(page, rows, 2, 'one job across regions starts with two region rows');
+  const row1 = page.getByRole('group', { name: 'Region 1' });
+  const row2 = page.getByRole('group', { name: 'Region 2' });
+  assert((await row1.getByLabel('Region', { exact: true }).inputValue()) === 'EU868', 'the first row is the region chosen so far');
+  await row2.getByLabel('Region', { exact: true }).selectOption('US915');
+  assert(/^DR8 · SF12 500 kHz/.test(await row2.getByLabel('Data rate').locator('option').first().innerText()), "the second row offers US915's DRs");
+  assert((await row2.getByLabel('Frequency (Hz)').inputValue()) === '923300000', 'and its frequency');
+  await page.getByRole('button', { name: 'Add a region' }).click();
+  await waitCount(page, rows, 3, 'a row added');
+  await page.getByRole('button', { name: 'Remove region 3' }).click();
+  await waitCount(page, rows, 2, 'and removed');
+  await page.getByLabel('Search the devices').fill(SILENT);
+  await page.getByRole('button', { name: 'Choose all 1 shown' }).click();
+  await page.getByLabel('Search the devices').fill(US_DEV);
+  await page.getByRole('button', { name: 'Choose all 1 shown' }).click();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  const planRows = page.locator('[data-plan="regions"] tbody tr');
+  await waitCount(page, planRows, 2, 'the plan has a row per region');
+  assert(/^US915\s+1\b/.test(await planRows.nth(1).innerText()), "the US915 row counts its one device");
+  await shot(page, '08f-job-regions-plan');
+  const posted = page.waitForRequest((q) => q.method() === 'POST' && new URL(q.url()).pathname === '/api/v1/jobs');
+  await page.getByRole('button', { name: 'Create the job for 2 device(s)' }).click();
+  const body = (await posted).postDataJSON();
+  assert(
+    JSON.stringify(body.regions) === JSON.stringify([{ region: 'EU868', data_rate: 5, frequency_hz: 869525000 }, { region: 'US915', data_rate: 8, frequency_hz: 923300000 }]) && body.region === undefined,
+    'the form posts regions (and no region of its own)',
+  );
+  await page.waitForURL(/\/jobs\/\d+$/);
+  const parentUrl = page.url();
+  const parentId = parentUrl.split('/').pop();
+  const regionRows = page.locator('[data-testid="job-regions"] tbody tr');
+  await waitCount(page, regionRows, 2, "the job's page lists its two regions");
+  assert((await regionRows.nth(0).getAttribute('data-region')) === 'EU868' && (await regionRows.nth(1).getAttribute('data-region')) === 'US915', 'EU868 and US915');
+  assert(/of 1\b/.test(await regionRows.nth(1).innerText()), "each with its devices' progress");
+  await shot(page, '08g-job-regions');
+  const childLink = regionRows.nth(1).getByRole('link');
+  const childId = (await childLink.innerText()).replace(/\D/g, '');
+  await childLink.click();
+  await page.waitForURL(new RegExp(`/jobs/${childId}$`));
+  await page.getByTestId('parent-job').waitFor();
+  assert((await page.getByTestId('parent-job').getByRole('link').getAttribute('href')) === `/jobs/${parentId}`, "the region's job links to the job across regions");
+  await page.goto(`${URL_}/jobs`);
+  const parentRow = page.locator('tbody tr', { hasText: 'across regions' });
+  await parentRow.first().waitFor();
+  assert((await parentRow.count()) === 1 && /2 regions: EU868, US915/.test(await parentRow.innerText()), 'the jobs list shows the job once, with its regions');
+  assert((await page.locator(`tbody a[href="/jobs/${childId}"]`).count()) === 0, "and not its regions' jobs");
+  await fetch(`${URL_}/api/v1/jobs/${parentId}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
 }
 
 /** The admin: a tenant, a token for it (shown once, copied), revoked; a tenant sees no Admin. */
@@ -525,6 +594,8 @@ try {
   await page.locator('[data-testid="job-state"]', { hasText: /^cancelled$/ }).waitFor();
   assert(await page.getByRole('button', { name: 'Cancel' }).isHidden(), 'cancelled from its page; no action is offered any more');
   await shot(page, '08c-job-cancelled');
+
+  await regionsFlow(page);
 
   // Readable at 360 px: nothing wider than the screen but the tables' own scrolling boxes.
   await page.setViewportSize({ width: 360, height: 740 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, defaultValues, fieldOf, parseDevEuis, devEuisOfCsv } from '../../src/lib/jobform';
+import { buildRequest, defaultValues, fieldOf, parseDevEuis, devEuisOfCsv, regionRows } from '../../src/lib/jobform';
 
 const EUI = '0011223344556677';
 
@@ -161,5 +161,39 @@ describe('the TS006 fields', () => {
     expect(fieldOf('reboot_at')).toBe('reboot_at');
     expect(fieldOf('reboot_in_s')).toBe('reboot_in_s');
     expect(fieldOf('target_version')).toBe('target_version');
+  });
+});
+
+describe('one job across regions', () => {
+  const EU = { region: 'EU868', dataRate: '5', frequencyHz: '869525000' };
+  const US = { region: 'us915', dataRate: '8', frequencyHz: '923300000' };
+
+  it('sends regions instead of region, data rate and frequency', () => {
+    const r = buildRequest({ ...valid(), multiRegion: true, regions: [EU, US] }, false);
+    expect(r.errors).toEqual({});
+    expect(r.body?.regions).toEqual([
+      { region: 'EU868', data_rate: 5, frequency_hz: 869525000 },
+      { region: 'US915', data_rate: 8, frequency_hz: 923300000 },
+    ]);
+    expect(r.body).not.toHaveProperty('region');
+    expect(r.body).not.toHaveProperty('data_rate');
+    expect(r.body).not.toHaveProperty('frequency_hz');
+  });
+
+  it('names the row the API would refuse', () => {
+    expect(regionRows([]).err).toBe('add at least one region');
+    expect(regionRows([EU, { ...US, region: 'eu868' }]).err).toBe('region 2: EU868 is given twice');
+    expect(regionRows([EU, { ...US, dataRate: '16' }]).err).toBe('region 2: data rate between 0 and 15');
+    expect(regionRows([{ ...EU, frequencyHz: 'x' }]).err).toBe('region 1: frequency a whole number is needed');
+    expect(regionRows([EU, { ...US, region: ' ' }]).err).toBe('region 2: a region is needed');
+    expect(regionRows(Array.from({ length: 9 }, (_, i) => ({ ...EU, region: `R${i}` }))).err).toBe('at most 8 regions');
+    const r = buildRequest({ ...valid(), multiRegion: true, regions: [EU, EU] }, false);
+    expect(r.body).toBeUndefined();
+    expect(r.errors.regions).toBe('region 2: EU868 is given twice');
+  });
+
+  it("maps the API's refusal of a region's field to the regions", () => {
+    expect(fieldOf('regions[1].data_rate')).toBe('regions');
+    expect(fieldOf('regions')).toBe('regions');
   });
 });
