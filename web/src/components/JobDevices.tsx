@@ -14,12 +14,14 @@ interface Props {
   jobId: number;
   /** The job's parts: a Part column when more than one. */
   parts: number;
+  /** A job across regions: a Region column (its devices are its regions' jobs'). */
+  regions?: boolean;
   counts: StepCounts;
   total: number;
   version: string;
 }
 
-export function JobDevices({ jobId, parts, counts, total, version }: Props) {
+export function JobDevices({ jobId, parts, regions, counts, total, version }: Props) {
   const [step, setStep] = useState('');
   const [offset, setOffset] = useState(0);
   const [rows, setRows] = useState<JobDevice[] | null>(null);
@@ -76,6 +78,7 @@ export function JobDevices({ jobId, parts, counts, total, version }: Props) {
           <thead>
             <tr>
               <th scope="col">DevEUI</th>
+              {regions && <th scope="col">Region</th>}
               <th scope="col">Step</th>
               {parts > 1 && <th scope="col">Part</th>}
               <th scope="col">Attempts</th>
@@ -93,6 +96,7 @@ export function JobDevices({ jobId, parts, counts, total, version }: Props) {
                     <code>{d.dev_eui}</code>
                   </a>
                 </td>
+                {regions && <td class="region">{d.region}</td>}
                 <td>{STEP_LABEL[d.step ?? ''] ?? d.step}</td>
                 {parts > 1 && <td class="part">{d.part ? `${d.part} of ${parts}` : ''}</td>}
                 <td>{d.attempts}</td>

@@ -209,7 +209,7 @@ export function JobPage({ id }: { id: string }) {
         </details>
       )}
 
-      <JobDevices jobId={jobId} parts={job.parts ?? 1} counts={counts} total={snap.total} version={`${job.state}:${STEPS.map((k) => counts[k]).join(',')}:${events.length ? events[events.length - 1].id : 0}`} />
+      <JobDevices jobId={jobId} parts={job.parts ?? 1} regions={multiRegion} counts={counts} total={snap.total} version={`${job.state}:${STEPS.map((k) => counts[k]).join(',')}:${events.length ? events[events.length - 1].id : 0}`} />
 
       <h2>Event log</h2>
       <ol class="events" aria-label="Event log, newest first" tabIndex={0}>

@@ -152,6 +152,9 @@ async function regionsFlow(page) {
   await waitCount(page, regionRows, 2, "the job's page lists its two regions");
   assert((await regionRows.nth(0).getAttribute('data-region')) === 'EU868' && (await regionRows.nth(1).getAttribute('data-region')) === 'US915', 'EU868 and US915');
   assert(/of 1\b/.test(await regionRows.nth(1).innerText()), "each with its devices' progress");
+  const devRows = page.locator('table.job-devices tbody tr');
+  await waitCount(page, devRows, 2, "the job's devices are its regions'");
+  assert((await page.locator('table.job-devices tbody tr', { hasText: US_DEV }).locator('td.region').innerText()) === 'US915', 'each with its region');
   await shot(page, '08g-job-regions');
   const childLink = regionRows.nth(1).getByRole('link');
   const childId = (await childLink.innerText()).replace(/\D/g, '');
