@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,14 +110,33 @@ void rig_teardown(struct gw_rig *r)
 	}
 }
 
+/* The port of the first "listening" line of log past offset (this start's, not an earlier
+ * run's on the same port), 0 none yet. */
+static unsigned listening_port(const char *log, long offset)
+{
+	char line[256];
+	unsigned port = 0;
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return 0;
+	if (fseek(f, offset, SEEK_SET) == 0)
+		while (!port && fgets(line, sizeof(line), f))
+			(void)sscanf(line, "fuota-gw: listening on 127.0.0.1:%u", &port);
+	fclose(f);
+	return port;
+}
+
 void rig_gw_start(struct gw_rig *r, unsigned port, const char *const *extra)
 {
-	char q[300], broker[32], p[8], log[300], atlog[300], line[256];
+	char q[300], broker[32], p[8], log[300], atlog[300];
 	const char *argv[48] = {GW_BIN,     "--queue",   q,         "--port",        p,
 	                        "--broker", broker,      "--modem", r->h.pty,        "--prefix",
 	                        RIG_PREFIX, "--state-s", "1",       "--keepalive-s", "4",
 	                        "--at-log", atlog};
 	int k = 17;
+	struct stat sb;
+	long offset;
 
 	snprintf(q, sizeof(q), "%s/q", r->dir);
 	snprintf(p, sizeof(p), "%u", port);
@@ -128,19 +148,25 @@ void rig_gw_start(struct gw_rig *r, unsigned port, const char *const *extra)
 	for (size_t i = 0; extra && extra[i] && k < 46; i++)
 		argv[k++] = extra[i];
 	argv[k] = NULL;
+	offset = stat(log, &sb) == 0 ? (long)sb.st_size : 0;
+	r->gw_port = 0;
 	r->gw = rig_spawn(argv, log);
-	for (long end = rig_now_ms() + 20000; rig_now_ms() < end && !r->gw_port;) {
-		FILE *f = fopen(log, "r");
-
-		while (f && fgets(line, sizeof(line), f))
-			(void)sscanf(line, "fuota-gw: listening on 127.0.0.1:%u", &r->gw_port);
-		if (f)
-			fclose(f);
-		if (port && r->gw_port != port)
-			r->gw_port = 0; /* an earlier run's line */
-		usleep(100000);
+	for (long end = rig_now_ms() + RIG_BOOT_MS; rig_now_ms() < end && !r->gw_port;) {
+		r->gw_port = listening_port(log, offset);
+		if (!r->gw_port)
+			usleep(100000);
 	}
 	assert_true(r->gw_port > 0);
+	if (port)
+		assert_int_equal(r->gw_port, port);
+}
+
+void rig_gw_restart(struct gw_rig *r, const char *const *extra)
+{
+	unsigned port = r->gw_port;
+
+	rig_stop_pid(&r->gw, SIGKILL);
+	rig_gw_start(r, port, extra);
 }
 
 void rig_sim_start(struct gw_rig *r, const char *timeout_s, const char *devices)

@@ -33,9 +33,21 @@ void rig_stop_pid(pid_t *pid, int sig);
 int rig_setup(struct gw_rig *r, bool json, const char *const *sim_args);
 /* Stops everything; removes the folder unless GW_E2E_KEEP is set. */
 void rig_teardown(struct gw_rig *r);
+/* How long fuota-gw may take from its start to its "listening" line, which it writes once the
+ * module answered and registered (modem_up). fuota-gw itself gives the module 30 s to answer
+ * AT at boot (sara_boot in modem_up; past it fuota-gw exits): a process killed between
+ * "AT+USOWR=<s>,<n>" and its n bytes leaves the module at the '@' prompt taking every AT as
+ * socket data until its own 10 s data timeout (fuota-modem-sim's msim_expect_raw), so a restart
+ * needs 3.5 s unloaded and 13.5 s after such a kill. 30 s, plus one +CEREG poll (2 s) and the
+ * rest of the boot's 15 commands, under a loaded CI machine. */
+#define RIG_BOOT_MS 40000
+
 /* fuota-gw through the simulator with its extra NULL-terminated arguments (may be NULL); port 0
- * the first time (the kernel picks). Waits for its "listening" line. */
+ * the first time (the kernel picks), else that port again. Waits (RIG_BOOT_MS) for this start's
+ * "listening" line: the broker hears fuota-gw about 1 s later (relay, paho's connection). */
 void rig_gw_start(struct gw_rig *r, unsigned port, const char *const *extra);
+/* SIGKILL, then the same fuota-gw again on its port with extra (rig_gw_start). */
+void rig_gw_restart(struct gw_rig *r, const char *const *extra);
 /* fuota-sim with devices uplinking every second to fuota-gw, for timeout_s. */
 void rig_sim_start(struct gw_rig *r, const char *timeout_s, const char *devices);
 /* Publishes payload on {prefix}/gateway/{id}/<sub>, QoS 1, retained or not. */

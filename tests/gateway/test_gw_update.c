@@ -235,11 +235,10 @@ static const char *const gw_args[] = {
         "--apn", "fuota.test",      "--install-s", "3", "--download-s",
         "2",     "--modem-poll-ms", "300",         NULL};
 
-/* fuota-gw (its port in *port) and fuota-sim's devices flowing, and a uart package at pkg. */
-static void start_uart(const char *devices, unsigned *port, char *pkg, size_t cap)
+/* fuota-gw and fuota-sim's devices flowing, and a uart package at pkg. */
+static void start_uart(const char *devices, char *pkg, size_t cap)
 {
 	rig_gw_start(&rig, 0, gw_args);
-	*port = rig.gw_port;
 	rig_sim_start(&rig, "40", devices);
 	assert_true(watch(40000, flowing));
 	snprintf(pkg, cap, "%s/delta.upd", rig.dir);
@@ -262,11 +261,11 @@ static void test_deferred(void **state)
 {
 	char pkg[300];
 	int64_t now, end;
-	unsigned acked, sent, port;
+	unsigned acked, sent;
 	int status;
 
 	(void)state;
-	start_uart("3", &port, pkg, sizeof(pkg));
+	start_uart("3", pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
 	end = now + 7;
 	publish_window(now + 3, end);
@@ -394,10 +393,9 @@ static void test_control(void **state)
 {
 	char pkg[300];
 	int64_t now;
-	unsigned port;
 
 	(void)state;
-	start_uart("2", &port, pkg, sizeof(pkg));
+	start_uart("2", pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
 	publish_window(now + 2, now + 3600);
 	publish_uart(7, pkg);
@@ -405,9 +403,7 @@ static void test_control(void **state)
 	assert_int_equal(obs.deferred_until, now + 3600 + GUARD);
 	assert_true(watch(5000, flagged));
 	/* killed and restarted: the update still waits (its id was handled, the command kept) */
-	rig_stop_pid(&rig.gw, SIGKILL);
-	rig.gw_port = 0;
-	rig_gw_start(&rig, port, gw_args);
+	rig_gw_restart(&rig, gw_args);
 	assert_true(watch(30000, deferred_twice));
 	assert_int_equal(obs.ids[obs.n_events - 1], 7);
 	rig_publish(&rig, "command/modem-update", "{\"id\":8,\"action\":\"start\"", false);
@@ -523,10 +519,9 @@ static bool id11_done(const struct obs *o)
 static void test_restart(void **state)
 {
 	char pkg[300];
-	unsigned port;
 
 	(void)state;
-	start_uart("2", &port, pkg, sizeof(pkg));
+	start_uart("2", pkg, sizeof(pkg));
 	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
 	publish_uart(11, pkg);
 	for (long t = rig_now_ms() + 30000; rig_now_ms() < t && !file_has("gw.log", "installing");)
@@ -534,9 +529,7 @@ static void test_restart(void **state)
 	assert_true(file_has("gw.log", "(uart): installing"));
 	/* "installing" is said before +UFWINSTALL goes (written ahead): 1 s into the 3 s install */
 	usleep(1000000);
-	rig_stop_pid(&rig.gw, SIGKILL);
-	rig.gw_port = 0;
-	rig_gw_start(&rig, port, gw_args);
+	rig_gw_restart(&rig, gw_args);
 	assert_true(watch(60000, id11_done));
 	assert_string_equal(obs.fw_after, NEW_FW);
 	assert_int_equal(count_state("failed"), 0);
