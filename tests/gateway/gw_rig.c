@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 long rig_now_ms(void)
 {
@@ -225,4 +226,55 @@ unsigned rig_report_acked(const struct gw_rig *r, unsigned *uplinks)
 	*uplinks = (unsigned)json_integer_value(json_object_get(g, "uplinks"));
 	json_decref(j);
 	return acked;
+}
+
+void rig_publish_window(struct gw_rig *r, int guard_s, int64_t start, int64_t end)
+{
+	char js[160];
+
+	snprintf(js, sizeof(js),
+	         "{\"guardS\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,\"job\":\"e2e\"}]}",
+	         guard_s, (long long)start, (long long)end);
+	rig_publish(r, "command/sessions", js, true);
+}
+
+void rig_write_package(const char *path, const char *from, const char *to, size_t body)
+{
+	uint8_t *p = calloc(1, 64 + body);
+	uint32_t crc;
+	FILE *f;
+
+	assert_non_null(p);
+	memcpy(p, "FSIMFWP1", 8);
+	memcpy(p + 8, from, strnlen(from, 24));
+	memcpy(p + 32, to, strnlen(to, 24));
+	for (size_t i = 0; i < 4; i++)
+		p[56 + i] = (uint8_t)(body >> (8 * i));
+	for (size_t i = 0; i < body; i++)
+		p[64 + i] = (uint8_t)(i * 7 + 3);
+	/* the CRC covers the 60 header bytes before it and the body */
+	crc = (uint32_t)crc32(0, p, 60);
+	crc = (uint32_t)crc32(crc, p + 64, (uInt)body);
+	for (size_t i = 0; i < 4; i++)
+		p[60 + i] = (uint8_t)(crc >> (8 * i));
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, 64 + body, f), 64 + body);
+	fclose(f);
+	free(p);
+}
+
+bool rig_file_has(const struct gw_rig *r, const char *name, const char *what)
+{
+	char path[300], buf[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f))
+		found = strstr(buf, what) != NULL;
+	fclose(f);
+	return found;
 }

@@ -5,6 +5,8 @@
 #define GW_RIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "fuota/mqtt.h"
@@ -55,5 +57,13 @@ void rig_publish(struct gw_rig *r, const char *sub, const char *payload, bool re
 /* The fuota-sim report's gateway counters: PUSH_DATA uplinks acked by fuota-gw (returned) and
  * uplinks sent (*uplinks). */
 unsigned rig_report_acked(const struct gw_rig *r, unsigned *uplinks);
+/* command/sessions (retained): one window [start, end] (Unix seconds) of job "e2e", guard_s. */
+void rig_publish_window(struct gw_rig *r, int guard_s, int64_t start, int64_t end);
+/* A package of fuota-modem-sim's format at path (its README): FSIMFWP1, the version it applies
+ * to and the new one (24 bytes each), the body's length, a CRC-32 of header and body, then body
+ * bytes of a fixed pattern. */
+void rig_write_package(const char *path, const char *from, const char *to, size_t body);
+/* Whether a line of the rig's file name (gw.log, at.log ...) holds what; false with no file. */
+bool rig_file_has(const struct gw_rig *r, const char *name, const char *what);
 
 #endif

@@ -35,8 +35,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "fuota/gw_mu_saved.h"
 #include "gw_rig.h"
 
 #define NEW_FW "03.16,A00.02"
@@ -175,16 +175,6 @@ static const char *const ack_args[] = {"--apn",        "fuota.test", "--install-
                                        "--download-s", "2",          "--modem-poll-ms", "300",
                                        "--ufota-ack",  NULL};
 
-static void publish_window(int64_t start, int64_t end)
-{
-	char js[160];
-
-	snprintf(js, sizeof(js),
-	         "{\"guardS\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,\"job\":\"e2e\"}]}",
-	         GUARD, (long long)start, (long long)end);
-	rig_publish(&rig, "command/sessions", js, true);
-}
-
 static void publish_cmd(int id, const char *action)
 {
 	char js[96];
@@ -193,35 +183,20 @@ static void publish_cmd(int id, const char *action)
 	rig_publish(&rig, "command/modem-update", js, true);
 }
 
-/* A package of the simulator's format (README, fuota-modem-sim). */
-static void write_package(const char *path, size_t body)
-{
-	uint8_t *p = calloc(1, 64 + body);
-	uint32_t crc;
-	FILE *f;
+static const char *says_state;
+static int64_t says_id;
 
-	assert_non_null(p);
-	memcpy(p, "FSIMFWP1", 8);
-	memcpy(p + 8, "03.15,A00.01", 12);
-	memcpy(p + 32, NEW_FW, strlen(NEW_FW));
-	for (size_t i = 0; i < 4; i++)
-		p[56 + i] = (uint8_t)(body >> (8 * i));
-	for (size_t i = 0; i < body; i++)
-		p[64 + i] = (uint8_t)(i * 7 + 3);
-	crc = (uint32_t)crc32(0, p, 60);
-	crc = (uint32_t)crc32(crc, p + 64, (uInt)body);
-	for (size_t i = 0; i < 4; i++)
-		p[60 + i] = (uint8_t)(crc >> (8 * i));
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, 64 + body, f), 64 + body);
-	fclose(f);
-	free(p);
+static bool modem_says(void)
+{
+	return !strcmp(obs.upd_state, says_state) && obs.upd_id == says_id;
 }
 
-static bool modem_says_paused(void)
+/* Waits for a state/modem whose update is state under id. */
+static bool modem_until(const char *state, int64_t id, long ms)
 {
-	return !strcmp(obs.upd_state, "paused") && obs.upd_id == 7;
+	says_state = state;
+	says_id = id;
+	return watch(ms, modem_says);
 }
 
 static bool modem_says_nothing(void)
@@ -241,9 +216,9 @@ static void test_paused(void **state)
 	rig_sim_start(&rig, "50", "2");
 	assert_true(watch(40000, flowing));
 	snprintf(pkg, sizeof(pkg), "%s/delta.upd", rig.dir);
-	write_package(pkg, 4000);
+	rig_write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
 	now = (int64_t)time(NULL);
-	publish_window(now + 2, now + 3600);
+	rig_publish_window(&rig, GUARD, now + 2, now + 3600);
 	snprintf(cmd, sizeof(cmd),
 	         "{\"id\":7,\"action\":\"start\",\"method\":\"uart\",\"package\":\"%s\"}", pkg);
 	rig_publish(&rig, "command/modem-update", cmd, true);
@@ -255,15 +230,15 @@ static void test_paused(void **state)
 	/* back: paused, said again, and shown on state/modem */
 	mark = obs.n;
 	assert_true(until("paused", 7, mark, 20000));
-	assert_true(watch(5000, modem_says_paused));
+	assert_true(modem_until("paused", 7, 5000));
 	/* no window near any more: a start that forgot its pause would go now */
 	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
 	watch(4000, NULL);
 	assert_int_equal(count("starting"), 0);
-	assert_true(modem_says_paused());
+	assert_true(modem_says());
 	/* resumed while a window is near: deferred again, past it */
 	now = (int64_t)time(NULL);
-	publish_window(now + 1, now + 3600);
+	rig_publish_window(&rig, GUARD, now + 1, now + 3600);
 	watch(1500, NULL);
 	mark = obs.n;
 	publish_cmd(9, "resume");
@@ -296,7 +271,8 @@ static void test_ufota(void **state)
 	int64_t now, end, done_at;
 
 	(void)state;
-	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), 60000);
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 60000);
 	rig_gw_start(&rig, 0, ack_args);
 	rig_sim_start(&rig, "50", "2");
 	assert_true(watch(40000, flowing));
@@ -306,10 +282,11 @@ static void test_ufota(void **state)
 	assert_true(until("starting", 5, 0, 10000));
 	/* killed while the start waits for the server's request */
 	rig_gw_restart(&rig, ack_args);
-	watch(2000, NULL);
+	obs.upd_state[0] = 'x'; /* the new process's state/modem: still starting, under 5 */
+	assert_true(modem_until("starting", 5, 10000));
 	now = (int64_t)time(NULL);
 	end = now + 10;
-	publish_window(now - 1, end);
+	rig_publish_window(&rig, GUARD, now - 1, end);
 	watch(1500, NULL);
 	simh_ctl(&rig.h, "ufota-campaign delta.upd");
 	assert_true(until("deferred", 5, 0, 10000)); /* fuotad's id, not a push's 0 */
@@ -328,27 +305,6 @@ static void test_ufota(void **state)
 	assert_true(done_at >= end + GUARD);
 }
 
-/* Whether fuota-gw's AT log holds what. */
-static bool at_log_has(const char *what)
-{
-	char path[300], buf[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/at.log", rig.dir);
-	if (!(f = fopen(path, "r")))
-		return false;
-	while (!found && fgets(buf, sizeof(buf), f))
-		found = strstr(buf, what) != NULL;
-	fclose(f);
-	return found;
-}
-
-static bool modem_says_paused5(void)
-{
-	return !strcmp(obs.upd_state, "paused") && obs.upd_id == 5;
-}
-
 /* A uFOTA download the server pauses: the backhaul comes back while it is paused, a restart
  * says "paused" again, and fuotad's resume finishes it, all under fuotad's id. */
 static void test_ufota_pause(void **state)
@@ -358,7 +314,8 @@ static void test_ufota_pause(void **state)
 	int64_t now, end;
 
 	(void)state;
-	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), 100000);
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 100000);
 	rig_gw_start(&rig, 0, ack_args);
 	rig_sim_start(&rig, "60", "2");
 	assert_true(watch(40000, flowing));
@@ -367,26 +324,29 @@ static void test_ufota_pause(void **state)
 	            "{\"id\":5,\"action\":\"start\",\"method\":\"ufota\"}", true);
 	assert_true(until("starting", 5, 0, 10000));
 	simh_ctl(&rig.h, "ufota-campaign delta.upd");
-	for (long t = rig_now_ms() + 20000; rig_now_ms() < t && !at_log_has("+UFOTASTAT: 0,1,2");)
+	for (long t = rig_now_ms() + 20000;
+	     rig_now_ms() < t && !rig_file_has(&rig, "at.log", "+UFOTASTAT: 0,1,2");)
 		usleep(50000);
+	assert_true(rig_file_has(&rig, "at.log", "+UFOTASTAT: 0,1,2")); /* downloading */
 	simh_ctl(&rig.h, "ufota-pause");
 	/* the backhaul is back while the download waits: the pause is heard */
 	assert_true(until("paused", 5, 0, 15000));
 	mark = obs.n;
 	rig_gw_restart(&rig, ack_args);
 	assert_true(until("paused", 5, mark, 20000));
-	assert_true(watch(5000, modem_says_paused5));
+	assert_true(modem_until("paused", 5, 5000));
 	/* resumed while a window is near: held past it and its guard, then sent */
 	now = (int64_t)time(NULL);
 	end = now + 4;
-	publish_window(now + 1, end);
+	rig_publish_window(&rig, GUARD, now + 1, end);
 	watch(1500, NULL);
 	mark = obs.n;
 	publish_cmd(6, "resume");
 	assert_true(until("deferred", 5, mark, 10000));
 	assert_true(found_until() >= end + GUARD);
-	while (!at_log_has("> AT+UFOTA=2") && (int64_t)time(NULL) < end + 20)
+	while (!rig_file_has(&rig, "at.log", "> AT+UFOTA=2") && (int64_t)time(NULL) < end + 20)
 		watch(200, NULL);
+	assert_true(rig_file_has(&rig, "at.log", "> AT+UFOTA=2"));
 	print_message("resume sent %lld s after the window's end\n",
 	              (long long)((int64_t)time(NULL) - end));
 	assert_true((int64_t)time(NULL) >= end + GUARD);
@@ -398,21 +358,6 @@ static void test_ufota_pause(void **state)
 	assert_int_equal(count("failed") + count("rejected"), 0);
 }
 
-static bool file_has(const char *name, const char *what)
-{
-	char path[300], buf[1024];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", rig.dir, name);
-	if (!(f = fopen(path, "r")))
-		return false;
-	while (!found && fgets(buf, sizeof(buf), f))
-		found = strstr(buf, what) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* An http download cut by a SIGKILL: downloaded again, installed, done under its id. */
 static void test_http(void **state)
 {
@@ -420,7 +365,8 @@ static void test_http(void **state)
 	FILE *p;
 
 	(void)state;
-	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), 100000);
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 100000);
 	snprintf(line, sizeof(line), "md5sum %s", pkg);
 	assert_non_null(p = popen(line, "r"));
 	assert_int_equal(fscanf(p, "%32s", md5), 1);
@@ -435,8 +381,9 @@ static void test_http(void **state)
 	         md5);
 	rig_publish(&rig, "command/modem-update", cmd, true);
 	for (long t = rig_now_ms() + 30000;
-	     rig_now_ms() < t && !file_has("gw.log", "(http): downloading");)
+	     rig_now_ms() < t && !rig_file_has(&rig, "gw.log", "(http): downloading");)
 		usleep(50000);
+	assert_true(rig_file_has(&rig, "gw.log", "3 (http): downloading"));
 	usleep(1500000); /* into the 5 s download */
 	rig_gw_restart(&rig, gw_args);
 	assert_true(watch(60000, got_done));
@@ -445,7 +392,7 @@ static void test_http(void **state)
 			fail_msg("event %zu (%s) under id %lld", i, obs.states[i],
 			         (long long)obs.ids[i]);
 	assert_int_equal(count("failed") + count("rejected"), 0);
-	assert_true(file_has("gw.log", "3 (http): the download again"));
+	assert_true(rig_file_has(&rig, "gw.log", "3 (http): the download again"));
 }
 
 static bool uplinks_after(void)
@@ -456,9 +403,10 @@ static bool uplinks_after(void)
 /* A damaged modem-update.gw. */
 static void test_corrupt(void **state)
 {
-	char path[300], bad[320], line[512];
-	bool said = false;
+	char path[300], bad[320], line[512], buf[4096], err[160];
+	struct gw_mu_saved sv;
 	struct stat sb;
+	size_t n;
 	FILE *f;
 
 	(void)state;
@@ -480,19 +428,22 @@ static void test_corrupt(void **state)
 	assert_true(watch(40000, uplinks_after));
 	snprintf(bad, sizeof(bad), "%s.bad", path);
 	assert_int_equal(stat(bad, &sb), 0);
-	snprintf(line, sizeof(line), "%s/gw.log", rig.dir);
-	f = fopen(line, "r");
-	assert_non_null(f);
-	while (!said && fgets(line, sizeof(line), f))
-		said = strstr(line, "modem-update.gw: not JSON") != NULL;
-	fclose(f);
-	assert_true(said);
+	assert_true(rig_file_has(&rig, "gw.log", "modem-update.gw: not JSON"));
 	snprintf(line, sizeof(line), "%s/q/modem-update.state.bad", rig.dir);
 	assert_int_equal(stat(line, &sb), 0);
-	/* a fresh file, written whole, that reads back */
+	/* no update taken up: none said, none on state/modem */
 	watch(1000, NULL);
-	assert_int_equal(count("starting"), 0);
-	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(obs.n, 0);
+	assert_true(obs.modems >= 1);
+	assert_string_equal(obs.upd_state, "");
+	/* a fresh file, written whole, that reads back: nothing handled, nothing waits */
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(gw_mu_saved_parse(buf, n, &sv, err, sizeof(err)), 0);
+	assert_int_equal(sv.last_id, 0);
+	assert_false(sv.waiting);
+	assert_int_equal(sv.cur_method, FWU_M_NONE);
 }
 
 /* The last line of fuota-gw's AT log, "" none. */
@@ -568,7 +519,7 @@ static void test_prompt(void **state)
 	}
 	assert_true(landed);
 	/* the module swallowed the boot's first ATs (its data timeout), fuota-gw waited it out */
-	assert_true(at_log_has("(timeout)"));
+	assert_true(rig_file_has(&rig, "at.log", "(timeout)"));
 	assert_true(up_ms - killed_ms >= 5000);
 	ups_before = ups;
 	assert_true(watch(10000, flowing_again)); /* uplinks through the new process */
