@@ -18,6 +18,9 @@
  *   corrupt  a damaged modem-update.gw and a manager's state file cut short: fuota-gw says
  *            so, keeps each as <file>.bad and runs (uplinks flow; it stopped before), taking
  *            up no update
+ *   lost     a damaged modem-update.gw after an http update ran to its end, fuotad's start
+ *            still retained: not run again ("done" said again under its id, the module's
+ *            record and firmware say it ran); a new start is taken and runs
  *   prompt   fuota-gw killed while the module waits at +USOWR's '@' prompt for the bytes:
  *            the restart's first ATs go into the socket until the module's data timeout;
  *            fuota-gw waits it out and comes back (state/modem, uplinks) */
@@ -446,6 +449,83 @@ static void test_corrupt(void **state)
 	assert_int_equal(sv.cur_method, FWU_M_NONE);
 }
 
+/* The MD5 of a file, 32 hex digits into md5 (cap >= 33). */
+static void md5_of(const char *path, char *md5, size_t cap)
+{
+	char line[400];
+	FILE *p;
+
+	snprintf(line, sizeof(line), "md5sum %s", path);
+	assert_non_null(p = popen(line, "r"));
+	assert_int_equal(fscanf(p, "%32s", md5), 1);
+	assert_true(strlen(md5) < cap);
+	pclose(p);
+}
+
+static void publish_http(int id, const char *file, const char *md5)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":%d,\"action\":\"start\",\"method\":\"http\","
+	         "\"url\":\"http://fw.example:8080/%s\",\"md5\":\"%s\"}",
+	         id, file, md5);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+}
+
+/* A damaged modem-update.gw after an update ran to its end, fuotad's start still retained (it
+ * clears it once it has the final event): not run again, its end said again; a new start is
+ * taken. */
+static void test_lost(void **state)
+{
+	char pkg[300], md5[40], md5b[40], path[300];
+	size_t mark;
+	unsigned port;
+	FILE *f;
+
+	(void)state;
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 8000);
+	md5_of(pkg, md5, sizeof(md5));
+	rig_write_package(simh_path(&rig.h, "www/next.upd", pkg, sizeof(pkg)), NEW_FW,
+	                  "03.17,A00.03", 8000);
+	md5_of(pkg, md5b, sizeof(md5b));
+	rig_gw_start(&rig, 0, gw_args);
+	port = rig.gw_port;
+	rig_sim_start(&rig, "90", "2");
+	assert_true(watch(40000, flowing));
+	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
+	publish_http(3, "delta.upd", md5);
+	assert_true(until("done", 3, 0, 60000));
+	watch(1500, NULL);
+	rig_stop_pid(&rig.gw, SIGKILL);
+	snprintf(path, sizeof(path), "%s/q/modem-update.gw", rig.dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("{\"v\":1,\"lastId\":3,\"wai", f);
+	fclose(f);
+	mark = obs.n;
+	rig_gw_start(&rig, port, gw_args);
+	/* the retained start 3: its end said again (the queue may repeat the old one: the log
+	 * says which), nothing run */
+	assert_true(until("done", 3, mark, 20000));
+	for (long t = rig_now_ms() + 5000;
+	     rig_now_ms() < t &&
+	     !rig_file_has(&rig, "gw.log", "command 3: its update ran already");)
+		watch(200, NULL);
+	assert_true(rig_file_has(&rig, "gw.log", "command 3: its update ran already"));
+	watch(2000, NULL);
+	for (size_t i = mark; i < obs.n; i++)
+		if (strcmp(obs.states[i], "done"))
+			fail_msg("event %zu after the restart: %s under id %lld", i, obs.states[i],
+			         (long long)obs.ids[i]);
+	/* a new start is taken and runs */
+	mark = obs.n;
+	publish_http(4, "next.upd", md5b);
+	assert_true(until("downloading", 4, mark, 20000));
+	assert_true(until("done", 4, mark, 60000));
+	assert_int_equal(count("failed") + count("rejected"), 0);
+}
+
 /* The last line of fuota-gw's AT log, "" none. */
 static void at_log_last(char *last, size_t cap)
 {
@@ -560,12 +640,13 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_ufota_pause, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prompt, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lost, setup, teardown),
 	};
-	static const char *const names[] = {"paused",      "ufota", "corrupt",
-	                                    "ufota-pause", "http",  "prompt"};
+	static const char *const names[] = {"paused", "ufota",  "corrupt", "ufota-pause",
+	                                    "http",   "prompt", "lost"};
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; argc > 1 && i < 6; i++)
+	for (size_t i = 0; argc > 1 && i < 7; i++)
 		if (!strcmp(argv[1], names[i]))
 			return _cmocka_run_group_tests(names[i], &all[i], 1, NULL, NULL);
 	return cmocka_run_group_tests(all, NULL, NULL);
