@@ -28,6 +28,7 @@ struct mu {
 	struct fwu *u;
 	char saved_path[1024], fw_path[1024];
 	int64_t last_id;
+	bool ids_lost; /* modem-update.gw did not read: the first command judged (gw_mu_lost) */
 	struct gw_sessions sess;
 	bool have_sess; /* nothing starts before fuotad's windows are known */
 	/* the update fuotad asked for and that has not started (deferred or paused) */
@@ -475,6 +476,36 @@ static void start(struct mu *m, const struct gw_mu_cmd *c)
 	m->deferred_until = 0;
 }
 
+/* With the ids lost, a start whose update ran to its end already (gw_mu_lost_judge) is not run
+ * again: its end is said again under its id, so that fuotad, which may not have had it yet (it
+ * clears its retained command when it does), ends the update. Main thread, no worker. */
+static bool ran_already(struct mu *m, const struct gw_mu_cmd *c)
+{
+	const struct fwu_status *st = fwu_get_status(m->u);
+	char now[48];
+
+	if (mu_busy(m))
+		return false;
+	pthread_mutex_lock(&m->lock);
+	snprintf(now, sizeof(now), "%s", m->ver_before); /* the module's, read at start-up */
+	pthread_mutex_unlock(&m->lock);
+	if (gw_mu_lost_judge(c, st, now) != GW_MU_LOST_DONE)
+		return false;
+	fprintf(stderr,
+	        "fuota-gw: modem command %" PRId64 ": its update ran already (firmware %s): not "
+	        "run again\n",
+	        c->id, now);
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
+	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
+	pthread_mutex_unlock(&m->lock);
+	emit(m, c->id, c->method, "done", 100, 0, NULL);
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->ver_before, sizeof(m->ver_before), "%s", now);
+	pthread_mutex_unlock(&m->lock);
+	return true;
+}
+
 void mu_command(struct mu *m, const char *kind, const void *payload, size_t len, int64_t now_s)
 {
 	struct gw_mu_cmd c;
@@ -503,6 +534,13 @@ void mu_command(struct mu *m, const char *kind, const void *payload, size_t len,
 		return;
 	}
 	m->last_id = c.id;
+	if (m->ids_lost) {
+		m->ids_lost = false;
+		if (ran_already(m, &c)) {
+			save(m);
+			return;
+		}
+	}
 	if (c.action == GW_MU_START)
 		start(m, &c);
 	else
@@ -665,14 +703,16 @@ static void saved_load(struct mu *m, const struct fwu_status *st, struct gw_mu_s
 			snprintf(err, sizeof(err), "larger than %zu bytes", sizeof(buf) - 1);
 		snprintf(bad, sizeof(bad), "%s.bad", m->saved_path);
 		(void)rename(m->saved_path, bad);
+		m->ids_lost = true;
 		fprintf(stderr,
 		        "fuota-gw: %s: %s; kept as %s, no modem update taken up, commands judged "
-		        "from id 0\n",
+		        "from id 0 (a start whose update ran already is not run again)\n",
 		        m->saved_path, err, bad);
 		return;
 	}
 	snprintf(old, sizeof(old), "%s/modem-command-id", m->o.state_dir);
 	sv->last_id = legacy_id(old);
+	m->ids_lost = sv->last_id == 0; /* none at all: a state dir wiped, or a first start */
 	(void)unlink(old);
 	snprintf(old, sizeof(old), "%s/modem-update.current", m->o.state_dir);
 	if ((sv->cur_id = legacy_id(old)) > 0 && st->method != FWU_M_NONE) {

@@ -287,3 +287,12 @@ void gw_mu_boot(const struct gw_mu_saved *s, const struct fwu_status *st, int64_
 	if (out->waiting && !out->state[0])
 		say(out, out->paused ? "paused" : "deferred", out->paused);
 }
+
+enum gw_mu_lost gw_mu_lost_judge(const struct gw_mu_cmd *c, const struct fwu_status *st,
+                                 const char *version_now)
+{
+	if (c->action != GW_MU_START || !c->md5[0])
+		return GW_MU_LOST_TAKE;
+	return fwu_update_done(st, c->method, c->md5, version_now) ? GW_MU_LOST_DONE
+	                                                           : GW_MU_LOST_TAKE;
+}

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 long rig_now_ms(void)
 {
@@ -109,14 +111,33 @@ void rig_teardown(struct gw_rig *r)
 	}
 }
 
+/* The port of the first "listening" line of log past offset (this start's, not an earlier
+ * run's on the same port), 0 none yet. */
+static unsigned listening_port(const char *log, long offset)
+{
+	char line[256];
+	unsigned port = 0;
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return 0;
+	if (fseek(f, offset, SEEK_SET) == 0)
+		while (!port && fgets(line, sizeof(line), f))
+			(void)sscanf(line, "fuota-gw: listening on 127.0.0.1:%u", &port);
+	fclose(f);
+	return port;
+}
+
 void rig_gw_start(struct gw_rig *r, unsigned port, const char *const *extra)
 {
-	char q[300], broker[32], p[8], log[300], atlog[300], line[256];
+	char q[300], broker[32], p[8], log[300], atlog[300];
 	const char *argv[48] = {GW_BIN,     "--queue",   q,         "--port",        p,
 	                        "--broker", broker,      "--modem", r->h.pty,        "--prefix",
 	                        RIG_PREFIX, "--state-s", "1",       "--keepalive-s", "4",
 	                        "--at-log", atlog};
 	int k = 17;
+	struct stat sb;
+	long offset;
 
 	snprintf(q, sizeof(q), "%s/q", r->dir);
 	snprintf(p, sizeof(p), "%u", port);
@@ -128,19 +149,25 @@ void rig_gw_start(struct gw_rig *r, unsigned port, const char *const *extra)
 	for (size_t i = 0; extra && extra[i] && k < 46; i++)
 		argv[k++] = extra[i];
 	argv[k] = NULL;
+	offset = stat(log, &sb) == 0 ? (long)sb.st_size : 0;
+	r->gw_port = 0;
 	r->gw = rig_spawn(argv, log);
-	for (long end = rig_now_ms() + 20000; rig_now_ms() < end && !r->gw_port;) {
-		FILE *f = fopen(log, "r");
-
-		while (f && fgets(line, sizeof(line), f))
-			(void)sscanf(line, "fuota-gw: listening on 127.0.0.1:%u", &r->gw_port);
-		if (f)
-			fclose(f);
-		if (port && r->gw_port != port)
-			r->gw_port = 0; /* an earlier run's line */
-		usleep(100000);
+	for (long end = rig_now_ms() + RIG_BOOT_MS; rig_now_ms() < end && !r->gw_port;) {
+		r->gw_port = listening_port(log, offset);
+		if (!r->gw_port)
+			usleep(100000);
 	}
 	assert_true(r->gw_port > 0);
+	if (port)
+		assert_int_equal(r->gw_port, port);
+}
+
+void rig_gw_restart(struct gw_rig *r, const char *const *extra)
+{
+	unsigned port = r->gw_port;
+
+	rig_stop_pid(&r->gw, SIGKILL);
+	rig_gw_start(r, port, extra);
 }
 
 void rig_sim_start(struct gw_rig *r, const char *timeout_s, const char *devices)
@@ -199,4 +226,55 @@ unsigned rig_report_acked(const struct gw_rig *r, unsigned *uplinks)
 	*uplinks = (unsigned)json_integer_value(json_object_get(g, "uplinks"));
 	json_decref(j);
 	return acked;
+}
+
+void rig_publish_window(struct gw_rig *r, int guard_s, int64_t start, int64_t end)
+{
+	char js[160];
+
+	snprintf(js, sizeof(js),
+	         "{\"guardS\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,\"job\":\"e2e\"}]}",
+	         guard_s, (long long)start, (long long)end);
+	rig_publish(r, "command/sessions", js, true);
+}
+
+void rig_write_package(const char *path, const char *from, const char *to, size_t body)
+{
+	uint8_t *p = calloc(1, 64 + body);
+	uint32_t crc;
+	FILE *f;
+
+	assert_non_null(p);
+	memcpy(p, "FSIMFWP1", 8);
+	memcpy(p + 8, from, strnlen(from, 24));
+	memcpy(p + 32, to, strnlen(to, 24));
+	for (size_t i = 0; i < 4; i++)
+		p[56 + i] = (uint8_t)(body >> (8 * i));
+	for (size_t i = 0; i < body; i++)
+		p[64 + i] = (uint8_t)(i * 7 + 3);
+	/* the CRC covers the 60 header bytes before it and the body */
+	crc = (uint32_t)crc32(0, p, 60);
+	crc = (uint32_t)crc32(crc, p + 64, (uInt)body);
+	for (size_t i = 0; i < 4; i++)
+		p[60 + i] = (uint8_t)(crc >> (8 * i));
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, 64 + body, f), 64 + body);
+	fclose(f);
+	free(p);
+}
+
+bool rig_file_has(const struct gw_rig *r, const char *name, const char *what)
+{
+	char path[300], buf[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f))
+		found = strstr(buf, what) != NULL;
+	fclose(f);
+	return found;
 }

@@ -289,11 +289,10 @@ static bool online_again(const struct obs *o)
 static void test_outage(void **state)
 {
 	struct rig *r = *state;
-	unsigned acked, sent, port;
+	unsigned acked, sent;
 	int status;
 
 	rig_gw_start(&r->g, 0, NULL);
-	port = r->g.gw_port;
 	rig_sim_start(&r->g, "30", "3");
 	assert_true(watch(r, 40000, flowing));
 	simh_ctl(&r->g.h, "sock-close 0"); /* the network resets the connection */
@@ -302,9 +301,7 @@ static void test_outage(void **state)
 	assert_true(watch(r, 8000, csq9));
 	simh_ctl(&r->g.h, "pdp-drop");
 	watch(r, 1500, NULL);
-	rig_stop_pid(&r->g.gw, SIGKILL); /* the PDP outage's uplinks are on disk */
-	r->g.gw_port = 0;
-	rig_gw_start(&r->g, port, NULL);
+	rig_gw_restart(&r->g, NULL); /* the PDP outage's uplinks are on disk */
 	/* the new run resets the module's stale socket: the broker sends the old run's will */
 	assert_true(watch(r, 20000, offline));
 	assert_true(watch(r, 20000, online_again));

@@ -32,7 +32,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "chirpstack/gw.pb-c.h"
 #include "gw_rig.h"
@@ -170,45 +169,6 @@ static bool updated(const struct obs *o)
 	return o->fw_after[0] && !strncmp(o->modem_fw, "03.16", 5) && !o->modem_flagged;
 }
 
-/* A package of the simulator's format (README, fuota-modem-sim): FSIMFWP1, the version it
- * applies to and the new one (24 bytes each), the body length, a CRC-32 of header and body. */
-static void write_package(const char *path, const char *from, const char *to, size_t body)
-{
-	uint8_t *p = calloc(1, 64 + body);
-	uint32_t crc;
-	FILE *f;
-
-	assert_non_null(p);
-	memcpy(p, "FSIMFWP1", 8);
-	memcpy(p + 8, from, strlen(from));
-	memcpy(p + 32, to, strlen(to));
-	for (size_t i = 0; i < 4; i++)
-		p[56 + i] = (uint8_t)(body >> (8 * i));
-	for (size_t i = 0; i < body; i++)
-		p[64 + i] = (uint8_t)(i * 7 + 3);
-	/* the CRC covers the 60 header bytes before it and the body */
-	crc = (uint32_t)crc32(0, p, 60);
-	crc = (uint32_t)crc32(crc, p + 64, (uInt)body);
-	for (size_t i = 0; i < 4; i++)
-		p[60 + i] = (uint8_t)(crc >> (8 * i));
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, 64 + body, f), 64 + body);
-	fclose(f);
-	free(p);
-}
-
-static void publish_window(int64_t start, int64_t end)
-{
-	char js[160];
-
-	snprintf(js, sizeof(js),
-	         "{\"guardS\":%d,\"windows\":[{\"start\":%lld,\"end\":%lld,"
-	         "\"job\":\"e2e\"}]}",
-	         GUARD, (long long)start, (long long)end);
-	rig_publish(&rig, "command/sessions", js, true);
-}
-
 static size_t count_state(const char *state)
 {
 	size_t n = 0;
@@ -235,15 +195,14 @@ static const char *const gw_args[] = {
         "--apn", "fuota.test",      "--install-s", "3", "--download-s",
         "2",     "--modem-poll-ms", "300",         NULL};
 
-/* fuota-gw (its port in *port) and fuota-sim's devices flowing, and a uart package at pkg. */
-static void start_uart(const char *devices, unsigned *port, char *pkg, size_t cap)
+/* fuota-gw and fuota-sim's devices flowing, and a uart package at pkg. */
+static void start_uart(const char *devices, char *pkg, size_t cap)
 {
 	rig_gw_start(&rig, 0, gw_args);
-	*port = rig.gw_port;
 	rig_sim_start(&rig, "40", devices);
 	assert_true(watch(40000, flowing));
 	snprintf(pkg, cap, "%s/delta.upd", rig.dir);
-	write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
+	rig_write_package(pkg, "03.15,A00.01", NEW_FW, 4000);
 }
 
 /* command/modem-update (retained): a uart start of pkg. */
@@ -262,14 +221,14 @@ static void test_deferred(void **state)
 {
 	char pkg[300];
 	int64_t now, end;
-	unsigned acked, sent, port;
+	unsigned acked, sent;
 	int status;
 
 	(void)state;
-	start_uart("3", &port, pkg, sizeof(pkg));
+	start_uart("3", pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
 	end = now + 7;
-	publish_window(now + 3, end);
+	rig_publish_window(&rig, GUARD, now + 3, end);
 	publish_uart(5, pkg);
 	assert_true(watch(10000, deferred));
 	assert_int_equal(obs.deferred_until, end + GUARD);
@@ -339,14 +298,14 @@ static void test_ufota(void **state)
 	int64_t now, end;
 
 	(void)state;
-	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01", NEW_FW,
-	              60000);
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 60000);
 	rig_gw_start(&rig, 0, args);
 	rig_sim_start(&rig, "40", "2");
 	assert_true(watch(40000, flowing));
 	now = (int64_t)time(NULL);
 	end = now + 5;
-	publish_window(now - 1, end);
+	rig_publish_window(&rig, GUARD, now - 1, end);
 	watch(1500, NULL); /* fuota-gw has the windows */
 	simh_ctl(&rig.h, "ufota-campaign delta.upd");
 	assert_true(watch(10000, deferred));
@@ -394,20 +353,17 @@ static void test_control(void **state)
 {
 	char pkg[300];
 	int64_t now;
-	unsigned port;
 
 	(void)state;
-	start_uart("2", &port, pkg, sizeof(pkg));
+	start_uart("2", pkg, sizeof(pkg));
 	now = (int64_t)time(NULL);
-	publish_window(now + 2, now + 3600);
+	rig_publish_window(&rig, GUARD, now + 2, now + 3600);
 	publish_uart(7, pkg);
 	assert_true(watch(10000, deferred));
 	assert_int_equal(obs.deferred_until, now + 3600 + GUARD);
 	assert_true(watch(5000, flagged));
 	/* killed and restarted: the update still waits (its id was handled, the command kept) */
-	rig_stop_pid(&rig.gw, SIGKILL);
-	rig.gw_port = 0;
-	rig_gw_start(&rig, port, gw_args);
+	rig_gw_restart(&rig, gw_args);
 	assert_true(watch(30000, deferred_twice));
 	assert_int_equal(obs.ids[obs.n_events - 1], 7);
 	rig_publish(&rig, "command/modem-update", "{\"id\":8,\"action\":\"start\"", false);
@@ -444,7 +400,7 @@ static void test_ufota_cancel(void **state)
 	rig_sim_start(&rig, "40", "2");
 	assert_true(watch(40000, flowing));
 	now = (int64_t)time(NULL);
-	publish_window(now + 3600, now + 7200);
+	rig_publish_window(&rig, GUARD, now + 3600, now + 7200);
 	rig_publish(&rig, "command/modem-update",
 	            "{\"id\":5,\"action\":\"start\",\"method\":\"ufota\"}", true);
 	assert_true(watch(10000, started));
@@ -455,21 +411,6 @@ static void test_ufota_cancel(void **state)
 	assert_int_equal(obs.ids[obs.n_events - 1], 5);
 	assert_int_equal(count_state("rejected"), 0);
 	assert_true(watch(5000, unflagged));
-}
-
-static bool file_has(const char *name, const char *what)
-{
-	char path[300], buf[1024];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", rig.dir, name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (!found && fgets(buf, sizeof(buf), f))
-		found = strstr(buf, what) != NULL;
-	fclose(f);
-	return found;
 }
 
 /* An http update, started at once. */
@@ -483,8 +424,8 @@ static void test_http(void **state)
 	FILE *p;
 
 	(void)state;
-	write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01", NEW_FW,
-	              8000);
+	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
+	                  NEW_FW, 8000);
 	snprintf(line, sizeof(line), "md5sum %s", pkg);
 	p = popen(line, "r");
 	assert_non_null(p);
@@ -505,10 +446,10 @@ static void test_http(void **state)
 	assert_int_equal(count_state("deferred"), 0);
 	assert_true(count_state("downloading") >= 1);
 	assert_int_equal(count_state("failed"), 0);
-	assert_true(file_has("at.log", "AT+UHTTPC=0,100,\"/delta.upd\""));
-	assert_true(file_has("at.log", "fw.example"));
-	assert_false(file_has("at.log", secret));
-	assert_false(file_has("gw.log", secret));
+	assert_true(rig_file_has(&rig, "at.log", "AT+UHTTPC=0,100,\"/delta.upd\""));
+	assert_true(rig_file_has(&rig, "at.log", "fw.example"));
+	assert_false(rig_file_has(&rig, "at.log", secret));
+	assert_false(rig_file_has(&rig, "gw.log", secret));
 }
 
 static bool id11_done(const struct obs *o)
@@ -523,25 +464,23 @@ static bool id11_done(const struct obs *o)
 static void test_restart(void **state)
 {
 	char pkg[300];
-	unsigned port;
 
 	(void)state;
-	start_uart("2", &port, pkg, sizeof(pkg));
+	start_uart("2", pkg, sizeof(pkg));
 	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
 	publish_uart(11, pkg);
-	for (long t = rig_now_ms() + 30000; rig_now_ms() < t && !file_has("gw.log", "installing");)
+	for (long t = rig_now_ms() + 30000;
+	     rig_now_ms() < t && !rig_file_has(&rig, "gw.log", "installing");)
 		usleep(20000);
-	assert_true(file_has("gw.log", "(uart): installing"));
+	assert_true(rig_file_has(&rig, "gw.log", "(uart): installing"));
 	/* "installing" is said before +UFWINSTALL goes (written ahead): 1 s into the 3 s install */
 	usleep(1000000);
-	rig_stop_pid(&rig.gw, SIGKILL);
-	rig.gw_port = 0;
-	rig_gw_start(&rig, port, gw_args);
+	rig_gw_restart(&rig, gw_args);
 	assert_true(watch(60000, id11_done));
 	assert_string_equal(obs.fw_after, NEW_FW);
 	assert_int_equal(count_state("failed"), 0);
 	assert_int_equal(count_state("starting"), 1);
-	assert_true(file_has("gw.log", "the modem installs an update"));
+	assert_true(rig_file_has(&rig, "gw.log", "the modem installs an update"));
 	assert_true(nvm_has("cgdcont1 IP fuota.test"));
 }
 

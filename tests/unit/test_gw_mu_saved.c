@@ -293,13 +293,56 @@ static void test_boot_ufota(void **state)
 	assert_string_equal(b.state, "starting");
 }
 
+/* Commands judged with modem-update.gw lost: a retained start whose update the manager's own
+ * record shows done (same method, same package, the module on its version) is not run again;
+ * every other command is taken. */
+static void test_lost(void **state)
+{
+	static const char md5[] = "98987256f2ef0b30cfc3915326860863";
+	struct fwu_status st = {.state = FWU_S_DONE, .method = FWU_M_HTTP};
+	struct gw_mu_cmd c = {.id = 3, .action = GW_MU_START, .method = FWU_M_HTTP};
+	struct gw_mu_cmd u = uart_cmd(3);
+
+	(void)state;
+	snprintf(c.url, sizeof(c.url), "http://fw.example/delta.upd");
+	snprintf(c.md5, sizeof(c.md5), "%s", md5);
+	snprintf(st.pkg_md5, sizeof(st.pkg_md5), "%s", md5);
+	snprintf(st.ver_before, sizeof(st.ver_before), "03.15,A00.01");
+	snprintf(st.ver_after, sizeof(st.ver_after), "03.16,A00.02");
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.16,A00.02"), GW_MU_LOST_DONE);
+	/* the module not on the version it ended on (reflashed, or another update since) */
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.15,A00.01"), GW_MU_LOST_TAKE);
+	assert_int_equal(gw_mu_lost_judge(&c, &st, NULL), GW_MU_LOST_TAKE);
+	/* another package, another method: a new update */
+	c.md5[0] = '0';
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+	snprintf(c.md5, sizeof(c.md5), "%s", md5);
+	c.method = FWU_M_FTP;
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+	c.method = FWU_M_HTTP;
+	/* the record's update did not end done: it waited, failed or runs */
+	st.state = FWU_S_FAILED;
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+	st.state = FWU_S_IDLE;
+	assert_int_equal(gw_mu_lost_judge(&c, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+	/* no md5 in the start: nothing says it is the same package */
+	st.state = FWU_S_DONE;
+	st.method = FWU_M_UART;
+	assert_int_equal(gw_mu_lost_judge(&u, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+	snprintf(u.md5, sizeof(u.md5), "%s", md5);
+	assert_int_equal(gw_mu_lost_judge(&u, &st, "03.16,A00.02"), GW_MU_LOST_DONE);
+	/* controls are judged as always */
+	u.action = GW_MU_CANCEL;
+	assert_int_equal(gw_mu_lost_judge(&u, &st, "03.16,A00.02"), GW_MU_LOST_TAKE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_codec),          cmocka_unit_test(test_bad),
 	        cmocka_unit_test(test_truncated),      cmocka_unit_test(test_boot_waiting),
 	        cmocka_unit_test(test_boot_not_begun), cmocka_unit_test(test_boot_under_way),
-	        cmocka_unit_test(test_boot_ufota),
+	        cmocka_unit_test(test_boot_ufota),     cmocka_unit_test(test_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,4 +97,23 @@ struct gw_mu_boot {
 void gw_mu_boot(const struct gw_mu_saved *s, const struct fwu_status *st, int64_t now_s,
                 struct gw_mu_boot *out);
 
+/* A command judged while the ids are lost: modem-update.gw did not read, so the last id
+ * handled is unknown and the retained command on the broker may be one handled already (fuotad
+ * clears it only once it has the update's final event, which may still wait in fuota-gw's
+ * queue). */
+enum gw_mu_lost {
+	GW_MU_LOST_TAKE = 0, /* taken as a new command */
+	GW_MU_LOST_DONE      /* a start whose update ran to its end: its id handled, "done" said
+	                      * again under it, nothing run */
+};
+/* Pure. DONE for a start whose update the manager's own record st (its state file, kept apart
+ * from modem-update.gw) shows done: same method, same package (the command's md5 is the one
+ * the record keeps) and the module now on the version the update ended on (version_now,
+ * "fw,app" as ATI9 says; NULL unknown). Anything else is TAKE: a start without md5 or whose
+ * update did not end done (it waited, failed, or another package) may be new, and running an
+ * old one again is refused by the module (a delta package names the version it applies to);
+ * pause, resume and cancel are judged as always. */
+enum gw_mu_lost gw_mu_lost_judge(const struct gw_mu_cmd *c, const struct fwu_status *st,
+                                 const char *version_now);
+
 #endif
