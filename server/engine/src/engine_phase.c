@@ -547,9 +547,8 @@ static int phase_transmit(struct engine *e, struct seng_job *j, bool send, int64
 		rc = engine_tx_run(e, j, now_ms, &done, next_due);
 	if (rc != FUOTA_OK || !done)
 		return rc;
-	/* A part before the last: those with it wait for the next part (engine_next_part). */
-	if (j->part + 1 < j->parts)
-		to_status[0].to = ENGINE_STEP_READY;
+	/* A part before the last: those with it wait, ready, for the next part (next_part). */
+	to_status[0].to = engine_after_part(j->part, j->parts, false);
 	memset(&p, 0, sizeof(p));
 	p.from_phase = ENGINE_PHASE_TRANSMIT;
 	p.to_phase = ENGINE_PHASE_STATUS;
