@@ -53,9 +53,10 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 
 /* The new job: the first one's image and settings (its plan too: the same image and settings
  * make the same plan), its devices that are not done and are still the tenant's in the job's
- * region, start at once; events on both jobs. $3: the new job's parent (a region's retry in
- * the retry of a job across regions), NULL for any other. A parent's retry copies its regions
- * and has no devices of its own (retry_regions adds its children). */
+ * region, start at once; events on both jobs. Returns its id and whether it is across regions. $3:
+ * the new job's parent (a region's retry in the retry of a job across regions), NULL for any other.
+ * A parent's retry copies its regions and has no devices of its own (retry_regions adds its
+ * children). */
 #define RETRY_INSERT                                                                             \
 	"WITH src AS (SELECT * FROM job WHERE tenant_id = $1 AND id = $2), "                     \
 	"devs AS (SELECT jd.dev_eui FROM job_device jd JOIN src ON src.id = jd.job_id "          \
@@ -73,7 +74,7 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	"  (SELECT count(*) FROM devs), tx_power_dbm, keep_multicast_group, target_version, "    \
 	"  reboot_in_s, reboot_at, "                                                             \
 	"  id, regions, $3::bigint FROM src "                                                    \
-	"  RETURNING id), "                                                                      \
+	"  RETURNING id, regions IS NOT NULL AS across), "                                       \
 	"jd AS (INSERT INTO job_device (job_id, tenant_id, dev_eui) "                            \
 	"  SELECT j.id, $1, devs.dev_eui FROM j, devs), "                                        \
 	"ev AS (INSERT INTO event (tenant_id, job_id, kind, data) SELECT $1, j.id, 'state', "    \
@@ -81,7 +82,7 @@ static int retry_facts(PGconn *c, const char *const *vals, char *state, size_t c
 	"ev0 AS (INSERT INTO event (tenant_id, job_id, kind, data) SELECT $1, $2, 'log', "       \
 	"  json_build_object('retried_by', j.id, 'devices', (SELECT count(*) FROM devs)) "       \
 	"  FROM j) "                                                                             \
-	"SELECT id FROM j"
+	"SELECT id, across FROM j"
 
 /* The retry (new_id) of a job across regions (vals: tenant, the first parent): a child per region
  * of the first that has devices to retry, each the retry of its region's child, then the new
@@ -106,11 +107,7 @@ static int retry_regions(PGconn *c, const char *const *vals, int64_t new_id)
 	}
 	PQclear(k);
 	if (rc == FUOTA_OK)
-		rc = store_run(
-		        c,
-		        "UPDATE job SET device_count = (SELECT coalesce(sum(device_count), 0) "
-		        "FROM job WHERE parent_id = $1) WHERE id = $1",
-		        1, (const char *const[]){nid}, NULL);
+		rc = store_job_parent_count(c, vals[0], nid);
 	return rc;
 }
 
@@ -141,12 +138,9 @@ int store_job_retry(struct store *s, int64_t tenant, int64_t id, int64_t *new_id
 	rc = store_run_ex(c, RETRY_INSERT, 3, vals, NULL, NULL, sqlstate, &r);
 	if (rc == FUOTA_OK) {
 		*new_id = store_get_i64(r, 0, 0);
-		PQclear(r);
-		r = NULL;
-		/* A job across regions is retried per region. */
-		rc = store_run(c, "SELECT 1 FROM job WHERE id = $1 AND regions IS NOT NULL", 1,
-		               vals + 1, &r);
-		if (rc == FUOTA_OK && PQntuples(r) > 0)
+		/* A job across regions (it copied the first one's regions) is retried per
+		 * region. */
+		if (PQntuples(r) == 1 && PQgetvalue(r, 0, 1)[0] == 't')
 			rc = retry_regions(c, vals, *new_id);
 	}
 	if (rc != FUOTA_OK) {
