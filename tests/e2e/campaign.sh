@@ -664,6 +664,19 @@ scenario_broker() {
 		'.lost == 1 and .back == 1 and .still <= 2' "$CP_DIR/outage.json"
 }
 
+# Job JOB's state, its phase changes so far (the engine logs each one, setup -> session first)
+# and its failed devices, into $CP_DIR/setup-NAME.json.
+setup_state() { # JOB NAME
+	cp_job "$1" >"$CP_DIR/job-$2.json" || fail "no job"
+	cp_curl GET "/api/v1/jobs/$1/events?limit=500" >"$CP_DIR/events-$2.json" ||
+		fail "no job events"
+	jq -n --slurpfile j "$CP_DIR/job-$2.json" --slurpfile e "$CP_DIR/events-$2.json" \
+		'{state: $j[0].state,
+		  phase_changes: [$e[0].items[] | select(.data.phase_from != null)] | length,
+		  failed: [$e[0].items[] | select(.kind == "device" and .data.step == "failed")]
+		          | length}' >"$CP_DIR/setup-$2.json"
+}
+
 # The broker away for longer than the devices' unicast attempts, while the job sets them up: no
 # request is sent or judged without the broker (an attempt then reaches nobody), so every device
 # is set up once it is back and the job ends with every device verified. Before, the requests
@@ -676,14 +689,29 @@ scenario_broker_setup() {
 	fleet 3000 --devices 6 --v2-fraction 1 "${SIM_COMMON[@]}" --seed 29
 	JOB=$(cp_job_create "$(job_body "$FW" '{unicast_timeout_s: 2, unicast_attempts: 2}')") ||
 		fail "job refused"
-	sleep 1
+	# The point of the scenario: the broker goes away while the job sets its devices up (3
+	# unicast round trips after uplinks 1 s apart: no device can be set up within 1 s).
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		setup_state "$JOB" before
+		[ "$(jq -r .state "$CP_DIR/setup-before.json")" = pending ] || break
+		sleep 1
+	done
 	"$ROOT/tests/e2e/mosquitto.sh" stop "$BROKER_DIR"
+	check "job running in its setup phase when the broker went away" \
+		'.state == "running" and .phase_changes == 0' "$CP_DIR/setup-before.json"
 	# 2 attempts of a 2 s timeout after a 1 s uplink: 6 s; the broker stays away 10 s.
 	sleep 10
+	setup_state "$JOB" outage
+	check "job still in its setup phase, no device failed, when the broker comes back" \
+		'.state == "running" and .phase_changes == 0 and .failed == 0' \
+		"$CP_DIR/setup-outage.json"
 	"$ROOT/tests/e2e/mosquitto.sh" start "$BROKER_DIR" "$CP_MQTT_PORT" || fail "no broker restart"
 	kill "$CP_EVENTS_PID" 2>/dev/null || true
 	cp_events_start
 	cp_job_wait "$JOB" 180 || fail "job did not finish after the broker restart"
+	setup_state "$JOB" after
+	check "the job's phase changes are in its events (so none was before the restart)" \
+		'.phase_changes >= 4' "$CP_DIR/setup-after.json"
 	sleep 1
 	cp_sim_stop || fail "no simulator report"
 	cp_summary "$JOB" >"$CP_DIR/summary.json"

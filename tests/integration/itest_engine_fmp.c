@@ -147,13 +147,26 @@ static void test_reboot_then_version(void **state)
 	engine_destroy(e);
 }
 
+/* The job's plan warnings of code `code` (reboot_before_end). */
+static long long plan_warnings(int64_t job, const char *code)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM job, jsonb_array_elements(plan->'warnings') w WHERE id = "
+	         "%lld AND w->>'code' = '%s' AND (w->>'early_s')::bigint > 0",
+	         (long long)job, code);
+	return db_count(sql);
+}
+
 /* reboot_at half an hour ahead: DevRebootTimeReq with that GPS second, the device's version asked
- * only once it has passed (the simulated device reboots then, not before). */
+ * only once it has passed (the simulated device reboots then, not before). Within the job's
+ * estimated end (10 min): no warning. */
 static void test_reboot_at(void **state)
 {
 	struct engine *e;
 	int64_t job;
-	char st[32];
+	char st[32], sql[160];
 	json_t *devs;
 	time_t at;
 	struct tm tm;
@@ -171,8 +184,13 @@ static void test_reboot_at(void **state)
 	job = add_job(0, 1, 4);
 	T.has_target_version = false;
 	T.reboot_at[0] = 0;
+	snprintf(sql, sizeof(sql),
+	         "UPDATE job SET plan = '{\"estimated_duration_s\":600}' WHERE id = %lld",
+	         (long long)job);
+	db_exec(sql);
 	e = new_engine("itest-a", false);
 	run(e, job, 20000, 0); /* the engine ticks at least once a second */
+	assert_int_equal(plan_warnings(job, "reboot_before_end"), 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
 	assert_true(T.now_ms >= (int64_t)at * 1000);
 	assert_int_equal(T.devs[0].m.rep.counts.reboot_times, 1);
@@ -187,6 +205,7 @@ static void test_reboot_at(void **state)
 /* reboot_at 2 s ahead when the job is created (the API refuses only one already past), passed by
  * the time the device has the image: it is told to reboot as soon as possible (a countdown, not
  * DevRebootTimeReq for a time gone), its answer and a job event say that reboot_at had passed,
+ * and the job's plan warned at its start (reboot_at before its estimated end of 10 min),
  * and it ends done on the target version. */
 static void test_reboot_at_passed(void **state)
 {
@@ -210,9 +229,14 @@ static void test_reboot_at_passed(void **state)
 	job = add_job(0, 1, 4);
 	T.has_target_version = false;
 	T.reboot_at[0] = 0;
+	snprintf(sql, sizeof(sql),
+	         "UPDATE job SET plan = '{\"estimated_duration_s\":600}' WHERE id = %lld",
+	         (long long)job);
+	db_exec(sql);
 	e = new_engine("itest-a", false);
 	run(e, job, 20000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");
+	assert_int_equal(plan_warnings(job, "reboot_before_end"), 1);
 	assert_int_equal(T.devs[0].m.rep.counts.reboot_times, 0);
 	assert_int_equal(T.devs[0].m.rep.counts.reboots, 1);
 	devs = job_devices(job);

@@ -540,15 +540,17 @@ const char *tenant_gateways(int64_t tenant, char *out, size_t cap)
 	return out;
 }
 
-/* Ticks e until the job is in `phase` (the tick that changes it included). */
-void run_to_phase(struct engine *e, int64_t job, const char *phase)
+void run_to_part(struct engine *e, int64_t job, int part, const char *phase)
 {
-	char q[160];
+	char q[200], of[32] = "";
 
+	if (part >= 0)
+		snprintf(of, sizeof(of), " AND j.part = %d", part);
 	snprintf(q, sizeof(q),
-	         "SELECT count(*) FROM engine_job WHERE job_id = %lld AND phase = '%s'",
-	         (long long)job, phase);
-	for (unsigned i = 0; i < 2000; i++) {
+	         "SELECT count(*) FROM engine_job ej JOIN job j ON j.id = ej.job_id "
+	         "WHERE j.id = %lld AND ej.phase = '%s'%s",
+	         (long long)job, phase, of);
+	for (unsigned i = 0; i < 4000; i++) {
 		int64_t next = 0;
 
 		deliver_answers(e);
@@ -557,9 +559,16 @@ void run_to_phase(struct engine *e, int64_t job, const char *phase)
 		if (db_count(q) == 1)
 			return;
 		pump(e);
-		T.now_ms = next > T.now_ms ? next : T.now_ms + 100;
+		next = next > T.now_ms ? next : T.now_ms + 100;
+		/* A device's answer is due before: it reaches fuotad on time. */
+		T.now_ms = answer_due() > T.now_ms && answer_due() < next ? answer_due() : next;
 	}
-	fail_msg("job %lld never reached phase %s", (long long)job, phase);
+	fail_msg("job %lld never reached part %d, phase %s", (long long)job, part, phase);
+}
+
+void run_to_phase(struct engine *e, int64_t job, const char *phase)
+{
+	run_to_part(e, job, -1, phase);
 }
 
 void assert_all_done(int64_t job, size_t count)

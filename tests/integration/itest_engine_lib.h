@@ -336,7 +336,10 @@ int register_eui(const char *eui, int64_t tenant);
 /* The gateway ids GET /api/v1/gateways shows tenant, comma-separated, into out. */
 const char *tenant_gateways(int64_t tenant, char *out, size_t cap);
 
-/* Ticks e until the job is in `phase` (the tick that changes it included). */
+/* Ticks e until the job is in part `part` (0-based; -1: any) and in `phase` (the tick that
+ * changes it included), the devices' answers arriving on time. */
+void run_to_part(struct engine *e, int64_t job, int part, const char *phase);
+/* run_to_part in any part. */
 void run_to_phase(struct engine *e, int64_t job, const char *phase);
 
 void assert_all_done(int64_t job, size_t count);

@@ -48,30 +48,6 @@ static int64_t parts_job(size_t first, size_t count, unsigned *parts)
 	return job;
 }
 
-/* Runs the job until it is in part `part` (0-based) and its phase is `phase`. */
-static void run_to_part(struct engine *e, int64_t job, unsigned part, const char *phase)
-{
-	char q[200];
-
-	snprintf(q, sizeof(q),
-	         "SELECT count(*) FROM engine_job ej JOIN job j ON j.id = ej.job_id "
-	         "WHERE j.id = %lld AND j.part = %u AND ej.phase = '%s'",
-	         (long long)job, part, phase);
-	for (unsigned i = 0; i < 4000; i++) {
-		int64_t next = 0;
-
-		deliver_answers(e);
-		pump(e);
-		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
-		pump(e);
-		if (db_count(q) == 1)
-			return;
-		next = next > T.now_ms ? next : T.now_ms + 100;
-		T.now_ms = answer_due() > T.now_ms && answer_due() < next ? answer_due() : next;
-	}
-	fail_msg("job %lld never reached part %u, phase %s", (long long)job, part, phase);
-}
-
 static void assert_parts(const struct tdev *d, unsigned parts)
 {
 	assert_image(d);

@@ -419,18 +419,18 @@ static void test_start_at_limits(void **state)
 	json_decref(j);
 }
 
-/* A job (of tenant) through the gateway whose session opens in start_s seconds and lasts
+/* A job of tenant through the gateway whose session opens in start_s seconds and lasts
  * timeout_s. */
-static void job_session(int id, long start_s, long timeout_s)
+static void job_session(int id, long tenant, long start_s, long timeout_s)
 {
 	char sql[768];
 
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job (id, tenant_id, name, state, region, data_rate, frequency_hz, "
 	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
-	         "device_count) VALUES (%d, 1, 'gwu', 'paused', 'EU868', 5, 869525000, 10, 3, "
+	         "device_count) VALUES (%d, %ld, 'gwu', 'paused', 'EU868', 5, 869525000, 10, 3, "
 	         "'C', %ld, '{}', 1)",
-	         id, timeout_s);
+	         id, tenant, timeout_s);
 	sql_ok(sql);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO engine_job (job_id, frag_size, nb_frag, padding, redundancy, "
@@ -440,16 +440,29 @@ static void job_session(int id, long start_s, long timeout_s)
 	sql_ok(sql);
 }
 
-static void test_postponed_and_windows(void **state)
+/* Update id once the engine wrote its note (NULL after 10 s). */
+static json_t *noted(json_int_t id)
 {
-	json_t *j, *c, *w;
+	for (int i = 0; i < 100; i++) {
+		json_t *j = get_update(id);
+
+		if (json_is_string(json_object_get(j, "note")))
+			return j;
+		json_decref(j);
+		sleep_ms(100);
+	}
+	return NULL;
+}
+
+/* An update of tenant 1 asked to start in 3 s (its id). */
+static json_int_t update_in_3s(void)
+{
+	json_t *j;
 	json_int_t id;
 	char body[256], iso[40];
 	time_t t = time(NULL) + 3;
 	struct tm tm;
 
-	(void)state;
-	/* Asked to start in 3 s; a session through the gateway appears meanwhile. */
 	gmtime_r(&t, &tm);
 	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(body, sizeof(body), "{\"method\":\"ufota\",\"start_at\":\"%s\"}", iso);
@@ -458,7 +471,18 @@ static void test_postponed_and_windows(void **state)
 	assert_string_equal(str(j, "state"), "scheduled");
 	assert_true(json_is_null(json_object_get(j, "note")));
 	json_decref(j);
-	job_session(9101, 600, 1800);
+	return id;
+}
+
+static void test_postponed_and_windows(void **state)
+{
+	json_t *j, *c, *w;
+	json_int_t id;
+
+	(void)state;
+	/* Asked to start in 3 s; a session through the gateway appears meanwhile. */
+	id = update_in_3s();
+	job_session(9101, 1, 600, 1800);
 	/* The gateway is told the window. */
 	c = wait_msg("/command/sessions", "\"9101\"", 10000, NULL);
 	assert_non_null(c);
@@ -470,14 +494,7 @@ static void test_postponed_and_windows(void **state)
 	                1800, 1801);
 	json_decref(c);
 	/* The start comes: postponed past the session, and said why. */
-	for (int i = 0; i < 100; i++) {
-		j = get_update(id);
-		if (json_is_string(json_object_get(j, "note")))
-			break;
-		json_decref(j);
-		j = NULL;
-		sleep_ms(100);
-	}
+	j = noted(id);
 	assert_non_null(j);
 	assert_string_equal(str(j, "state"), "scheduled");
 	assert_non_null(strstr(str(j, "note"), "job 9101"));
@@ -491,6 +508,30 @@ static void test_postponed_and_windows(void **state)
 	json_decref(j);
 	/* The job ends: an empty list. */
 	sql_ok("UPDATE job SET state = 'cancelled' WHERE id = 9101");
+	c = wait_msg("/command/sessions", "\"windows\":[]", 10000, NULL);
+	assert_non_null(c);
+	json_decref(c);
+}
+
+/* The session of another tenant's job in the way: the note, which the update's tenant reads, says
+ * so without naming that job. */
+static void test_postponed_other_tenant(void **state)
+{
+	json_t *j, *c;
+	json_int_t id;
+
+	(void)state;
+	id = update_in_3s();
+	job_session(9102, 2, 600, 1800);
+	j = noted(id);
+	assert_non_null(j);
+	assert_string_equal(str(j, "state"), "scheduled");
+	assert_non_null(strstr(str(j, "note"), "another tenant's job"));
+	assert_null(strstr(str(j, "note"), "9102"));
+	json_decref(j);
+	assert_int_equal(action(T.admin, id, "cancel", &j), 200);
+	json_decref(j);
+	sql_ok("UPDATE job SET state = 'cancelled' WHERE id = 9102");
 	c = wait_msg("/command/sessions", "\"windows\":[]", 10000, NULL);
 	assert_non_null(c);
 	json_decref(c);
@@ -622,8 +663,8 @@ static void test_gateway_own_update(void **state)
 	snprintf(path2, sizeof(path2),
 	         "SELECT 1 FROM modem_update WHERE gateway_id = '%s' AND tenant_id IS NULL", T.gw);
 	assert_int_equal(sql_rows(path2), 1);
-	/* Paged, newest first: the third newest alone. */
-	strcat(path, "?limit=1&offset=2");
+	/* Paged, newest first: the fourth newest alone (after this one and the two postponed). */
+	strcat(path, "?limit=1&offset=3");
 	assert_int_equal(api_call(T.fd.port, "GET", path, T.admin, NULL, &j), 200);
 	items = json_object_get(j, "items");
 	assert_int_equal(json_array_size(items), 1);
@@ -767,6 +808,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_update_steps),
 	        cmocka_unit_test(test_start_at_limits),
 	        cmocka_unit_test(test_postponed_and_windows),
+	        cmocka_unit_test(test_postponed_other_tenant),
 	        cmocka_unit_test(test_sessions_statements),
 	        cmocka_unit_test(test_gateway_own_update),
 	        cmocka_unit_test(test_silent_gateway),

@@ -413,6 +413,59 @@ static void test_retry(void **state)
 	json_decref(j);
 }
 
+/* The retry of job id, answered 201; its state event's data in *ev (json_decref both). */
+static json_t *retried(long long id, json_t **ev)
+{
+	char path[96];
+	json_t *j, *l;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
+	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=50", jint(j, "id"));
+	assert_int_equal(call("GET", path, T.admin, NULL, &l), 200);
+	*ev = json_incref(json_object_get(json_array_get(json_object_get(l, "items"), 0), "data"));
+	json_decref(l);
+	return j;
+}
+
+/* A retry does not copy a reboot_at already past (the API would refuse it): it reboots each
+ * device as soon as it has the image (reboot_in_s 1) and its state event says why; a reboot_at
+ * still ahead, and a reboot_in_s, are copied. */
+static void test_retry_reboot(void **state)
+{
+	json_t *j, *ev;
+	long long id;
+
+	(void)state;
+	fixture();
+	id = finished_job("failed", false);
+	sql("UPDATE job SET target_version = 7, reboot_at = now() - interval '1 hour' WHERE id = "
+	    "%lld",
+	    id);
+	j = retried(id, &ev);
+	assert_true(json_is_null(json_object_get(j, "reboot_at")));
+	assert_int_equal(jint(j, "reboot_in_s"), 1);
+	assert_true(json_is_string(json_object_get(ev, "reboot_at_passed")));
+	json_decref(ev);
+	json_decref(j);
+	id = finished_job("failed", false);
+	sql("UPDATE job SET target_version = 7, reboot_at = '2030-01-31T03:00:00Z' WHERE id = %lld",
+	    id);
+	j = retried(id, &ev);
+	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
+	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
+	assert_null(json_object_get(ev, "reboot_at_passed"));
+	json_decref(ev);
+	json_decref(j);
+	id = finished_job("failed", false);
+	sql("UPDATE job SET target_version = 7, reboot_in_s = 30 WHERE id = %lld", id);
+	j = retried(id, &ev);
+	assert_int_equal(jint(j, "reboot_in_s"), 30);
+	assert_true(json_is_null(json_object_get(j, "reboot_at")));
+	json_decref(ev);
+	json_decref(j);
+}
+
 /* A succeeded job with one device failed is retried; one where all are done is not. */
 static void test_retry_succeeded(void **state)
 {
@@ -467,9 +520,10 @@ static int group_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_seed_json),       cmocka_unit_test(test_seed_multipart),
-	        cmocka_unit_test(test_seed_region),     cmocka_unit_test(test_retry),
-	        cmocka_unit_test(test_retry_succeeded), cmocka_unit_test(test_target_version),
+	        cmocka_unit_test(test_seed_json),      cmocka_unit_test(test_seed_multipart),
+	        cmocka_unit_test(test_seed_region),    cmocka_unit_test(test_retry),
+	        cmocka_unit_test(test_retry_reboot),   cmocka_unit_test(test_retry_succeeded),
+	        cmocka_unit_test(test_target_version),
 	};
 
 	if (argc != 4) {

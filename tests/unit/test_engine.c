@@ -124,6 +124,13 @@ static void test_reboot_steps(void **state)
 	assert_int_equal(engine_after_cleanup(false, false, 1), ENGINE_STEP_DONE);
 	assert_int_equal(engine_after_cleanup(false, true, 0), ENGINE_STEP_DONE);
 	assert_int_equal(engine_after_cleanup(true, true, 1), ENGINE_STEP_UNCONFIRMED);
+	/* A part before the last: ready for the next part; the last part, one image, or an
+	 * image its answers cannot prove: the clean-up. */
+	assert_int_equal(engine_after_part(0, 3, false), ENGINE_STEP_READY);
+	assert_int_equal(engine_after_part(1, 3, false), ENGINE_STEP_READY);
+	assert_int_equal(engine_after_part(2, 3, false), ENGINE_STEP_CLEANUP);
+	assert_int_equal(engine_after_part(0, 1, false), ENGINE_STEP_CLEANUP);
+	assert_int_equal(engine_after_part(0, 3, true), ENGINE_STEP_CLEANUP);
 	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010002u), ENGINE_STEP_DONE);
 	assert_int_equal(engine_fw_check_next(0x00010002u, 0x00010001u), ENGINE_STEP_FAILED);
 	assert_true(engine_step_is_unicast(ENGINE_STEP_REBOOT));

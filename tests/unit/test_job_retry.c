@@ -39,8 +39,10 @@ static void test_verdicts(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct job_retry_facts f = {cases[i].state, cases[i].failed, cases[i].fw,
-		                            cases[i].open};
+		struct job_retry_facts f = {.state = cases[i].state,
+		                            .devices_failed = cases[i].failed,
+		                            .has_firmware = cases[i].fw,
+		                            .open_retry = cases[i].open};
 		char why[160];
 		enum job_retry_verdict v = job_retry_decide(&f, why, sizeof(why));
 
@@ -58,7 +60,7 @@ static void test_verdicts(void **state)
 /* The message is cut, never overrun, in a small buffer. */
 static void test_small_buffer(void **state)
 {
-	struct job_retry_facts f = {"running", 1, true, 0};
+	struct job_retry_facts f = {.state = "running", .devices_failed = 1, .has_firmware = true};
 	char why[8];
 
 	(void)state;
@@ -68,11 +70,37 @@ static void test_small_buffer(void **state)
 	assert_int_equal(job_retry_decide(&f, why, 0), JOB_RETRY_NOT_FINISHED);
 }
 
+/* The retry's reboot: a reboot_at still ahead is kept; one already past is not copied, the
+ * retry reboots each device once it has the image (a 1 s countdown); a countdown is kept. */
+static void test_reboot(void **state)
+{
+	struct job_retry_facts f = {.state = "failed", .now_ms = 1000000};
+	bool keep = true;
+
+	(void)state;
+	assert_int_equal(job_retry_reboot(&f, &keep), 0); /* no reboot asked */
+	assert_false(keep);
+	f.reboot_at_ms = 1000001;
+	assert_int_equal(job_retry_reboot(&f, &keep), 0);
+	assert_true(keep);
+	f.reboot_at_ms = 1000000; /* now: past, as the API's check has it */
+	assert_int_equal(job_retry_reboot(&f, &keep), 1);
+	assert_false(keep);
+	f.reboot_at_ms = 5;
+	assert_int_equal(job_retry_reboot(&f, &keep), 1);
+	assert_false(keep);
+	f.reboot_at_ms = 0;
+	f.reboot_in_s = 30;
+	assert_int_equal(job_retry_reboot(&f, &keep), 30);
+	assert_false(keep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_verdicts),
 	        cmocka_unit_test(test_small_buffer),
+	        cmocka_unit_test(test_reboot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -311,6 +312,26 @@ static void test_job_session(void **state)
 	assert_int_equal(s.end_ms, 0);
 }
 
+/* The note of a postponed update names the job in the way only when it is the update's
+ * tenant's. */
+static void test_wait_note(void **state)
+{
+	struct modem_plan p = {.verdict = MODEM_START_AT, .blocking_job = 9102};
+	char note[200];
+
+	(void)state;
+	policy_modem_wait_note(&p, true, note, sizeof(note));
+	assert_non_null(strstr(note, "job 9102"));
+	policy_modem_wait_note(&p, false, note, sizeof(note));
+	assert_null(strstr(note, "9102"));
+	assert_non_null(strstr(note, "another tenant's job"));
+	p.verdict = MODEM_REFUSE;
+	p.reason = MODEM_UPDATING;
+	policy_modem_wait_note(&p, true, note, sizeof(note));
+	assert_null(strstr(note, "9102"));
+	assert_non_null(strstr(note, "waiting: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,7 +340,7 @@ int main(void)
 	        cmocka_unit_test(test_running),       cmocka_unit_test(test_back_to_back),
 	        cmocka_unit_test(test_session_moved), cmocka_unit_test(test_unknown_end),
 	        cmocka_unit_test(test_class_b),       cmocka_unit_test(test_refusals),
-	        cmocka_unit_test(test_job_session),
+	        cmocka_unit_test(test_job_session),   cmocka_unit_test(test_wait_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

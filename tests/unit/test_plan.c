@@ -285,6 +285,26 @@ static void test_fixed(void **state)
 	assert_int_not_equal(plan_compute(&p, 0, &pl, &e), FUOTA_OK);
 }
 
+/* reboot_at before the estimated end (start + estimated_duration_s) warns, by how much. */
+static void test_reboot_early(void **state)
+{
+	int64_t early = -1;
+
+	(void)state;
+	assert_false(plan_reboot_early(0, 1000, 600, &early)); /* no reboot_at */
+	assert_int_equal(early, 0);
+	assert_false(plan_reboot_early(601000, 1000, 600, &early)); /* at the end */
+	assert_true(plan_reboot_early(600999, 1000, 600, &early));
+	assert_int_equal(early, 1);
+	assert_true(plan_reboot_early(61000, 1000, 600, &early));
+	assert_int_equal(early, 540);
+	assert_true(plan_reboot_early(500, 1000, 0, &early)); /* before the start */
+	assert_int_equal(early, 1);
+	/* A duration out of range does not overflow the end. */
+	assert_true(plan_reboot_early(INT64_C(1) << 60, 1000, UINT64_MAX, &early));
+	assert_true(early > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +315,7 @@ int main(void)
 	        cmocka_unit_test(test_given_timeout_and_class_b),
 	        cmocka_unit_test(test_tx_power),
 	        cmocka_unit_test(test_frag_limit),
+	        cmocka_unit_test(test_reboot_early),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,8 @@ static int on_upgrade_ans(struct engine *e, struct seng_dev *d, const struct fmp
 	         a->u.upgrade_ans.next_fw_version);
 	seng_dev_update_init(&u);
 	u.last_answer = la;
-	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM, ENGINE_STEP_CLEANUP, 0, &u);
+	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM,
+	                        engine_after_part(d->part, d->parts, false), 0, &u);
 }
 
 /* DevVersionAns of a device in step fw_version: FW_version equal to the job's target_version

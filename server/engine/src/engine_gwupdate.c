@@ -268,17 +268,26 @@ static int sessions_of(const struct store_gw_job *jobs, size_t n, int64_t now_ms
 	return FUOTA_OK;
 }
 
+/* The sessions of the jobs through gateway gw (*ss, *n), and those jobs (*jobs; both malloc'd,
+ * the caller frees them, also on failure). */
 static int gw_sessions(struct store *s, const char *gw, int64_t now_ms, struct modem_session **ss,
-                       size_t *n)
+                       size_t *n, struct store_gw_job **jobs)
 {
-	struct store_gw_job *jobs = NULL;
-	int rc = seng_gateway_jobs(s, gw, &jobs, n);
+	int rc = seng_gateway_jobs(s, gw, jobs, n);
 
 	*ss = NULL;
 	if (rc == FUOTA_OK)
-		rc = sessions_of(jobs, *n, now_ms, ss);
-	free(jobs);
+		rc = sessions_of(*jobs, *n, now_ms, ss);
 	return rc;
+}
+
+/* Whether job id of jobs[0..n) is tenant's (a tenant > 0). */
+static bool job_of(const struct store_gw_job *jobs, size_t n, int64_t id, int64_t tenant)
+{
+	for (size_t i = 0; tenant > 0 && i < n; i++)
+		if (jobs[i].job_id == id)
+			return jobs[i].tenant_id == tenant;
+	return false;
 }
 
 /* One due update: the policy asked again with the sessions as they are now. */
@@ -287,33 +296,31 @@ static void start_due(struct engine_gwmodem *g, struct store *s, const struct se
 {
 	struct modem_request rq = {.image_bytes = (uint64_t)d->image_size, .now_ms = now_ms};
 	struct modem_session *ss = NULL;
+	struct store_gw_job *jobs = NULL;
 	struct modem_plan p;
 	char why[200];
 	size_t n = 0;
 	int rc = policy_modem_method_parse(d->method, &rq.method);
 
 	if (rc == FUOTA_OK)
-		rc = gw_sessions(s, d->gw, now_ms, &ss, &n);
+		rc = gw_sessions(s, d->gw, now_ms, &ss, &n, &jobs);
 	if (rc == FUOTA_OK)
 		rc = store_modem_update_pending(s, d->gw, false, &rq.updating);
 	if (rc != FUOTA_OK) {
 		free(ss);
+		free(jobs);
 		return; /* claimed for a minute: asked again then */
 	}
 	policy_modem_plan(&rq, ss, n, &p);
 	free(ss);
+	/* The note is the update's tenant's to read: another tenant's job is not named. */
+	policy_modem_wait_note(&p, job_of(jobs, n, p.blocking_job, d->tenant_id), why, sizeof(why));
+	free(jobs);
 	if (p.verdict == MODEM_START_NOW) {
 		if (seng_modem_due_start(s, d->id, now_ms) == FUOTA_OK)
 			changed(g, s, d->gw, d->id, "started");
 		return;
 	}
-	if (p.verdict == MODEM_START_AT)
-		snprintf(why, sizeof(why),
-		         "postponed: the multicast session of job %lld through the gateway is in "
-		         "the way",
-		         (long long)p.blocking_job);
-	else
-		snprintf(why, sizeof(why), "waiting: %s", policy_modem_refusal_str(p.reason));
 	if (seng_modem_due_postpone(
 	            s, d->id, p.verdict == MODEM_START_AT ? p.start_ms : now_ms + REFUSED_RETRY_MS,
 	            why, now_ms) == FUOTA_OK) {

@@ -77,8 +77,6 @@ static int phase(struct engine *e, const struct seng_job *j, struct seng_phase *
 	return rc;
 }
 
-static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine_phase from);
-
 static uint64_t unicast_timeout_ms(const struct seng_job *j)
 {
 	return (uint64_t)(j->unicast_timeout_s ? j->unicast_timeout_s : 1) * 1000u;
@@ -244,8 +242,8 @@ static int64_t session_start_from(struct engine *e, const struct seng_job *j, in
 	return start;
 }
 
-static int phase_setup(struct engine *e, const struct seng_job *j, const unsigned *counts,
-                       int64_t now_ms)
+/* Setup is over with devices ready (POLICY_ACT_SESSION): the session is fixed. */
+static int phase_setup(struct engine *e, const struct seng_job *j, int64_t now_ms)
 {
 	struct seng_group g[8];
 	struct seng_move moves[8 + 1];
@@ -256,13 +254,6 @@ static int phase_setup(struct engine *e, const struct seng_job *j, const unsigne
 	uint8_t timeout = j->session_timeout;
 	int rc;
 
-	if (counts[ENGINE_STEP_PENDING] + counts[ENGINE_STEP_FW_VERSION] +
-	            counts[ENGINE_STEP_PKG_VERSION] + counts[ENGINE_STEP_MC_SETUP] +
-	            counts[ENGINE_STEP_FRAG_SETUP] >
-	    0)
-		return FUOTA_OK;
-	if (counts[ENGINE_STEP_READY] == 0)
-		return enter_cleanup(e, j, ENGINE_PHASE_SETUP);
 	memset(&p, 0, sizeof(p));
 	p.from_phase = ENGINE_PHASE_SETUP;
 	start = session_start_from(e, j, now_ms);
@@ -482,6 +473,7 @@ static int session_gateways(struct engine *e, const struct seng_job *j, int64_t 
 	return rc;
 }
 
+/* The session start has come (POLICY_ACT_START): the session moves, or it starts. */
 static int phase_session(struct engine *e, const struct seng_job *j, const unsigned *counts,
                          int64_t now_ms, int64_t *next_due)
 {
@@ -498,11 +490,6 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	size_t n_gws = 0;
 	int rc;
 
-	if (now_ms < j->session_start_ms) {
-		if (j->session_start_ms < *next_due)
-			*next_due = j->session_start_ms;
-		return FUOTA_OK;
-	}
 	if (counts[ENGINE_STEP_MC_SESSION] > 0) {
 		unsigned can = 0;
 
@@ -537,8 +524,10 @@ static int phase_session(struct engine *e, const struct seng_job *j, const unsig
 	return rc;
 }
 
-static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *counts,
-                          int64_t now_ms, int64_t *next_due)
+/* Frames to the devices in the session (send: POLICY_ACT_SEND), then the status phase; with
+ * nobody left to send to (POLICY_ACT_STATUS) at once. */
+static int phase_transmit(struct engine *e, struct seng_job *j, bool send, int64_t now_ms,
+                          int64_t *next_due)
 {
 	/* A device that reported its block (v2 FragDataBlockReceivedReq without MICError) has
 	 * told what the final FragSessionStatusReq would ask: it goes straight to cleanup. The
@@ -552,15 +541,14 @@ static int phase_transmit(struct engine *e, struct seng_job *j, const unsigned *
 	bool done = false;
 	int rc = FUOTA_OK;
 
-	if (counts[ENGINE_STEP_SESSION] == 0)
+	if (!send)
 		done = true; /* nobody to send to */
 	else
 		rc = engine_tx_run(e, j, now_ms, &done, next_due);
 	if (rc != FUOTA_OK || !done)
 		return rc;
-	/* A part before the last: those with it wait for the next part (engine_next_part). */
-	if (j->part + 1 < j->parts)
-		to_status[0].to = ENGINE_STEP_READY;
+	/* A part before the last: those with it wait, ready, for the next part (next_part). */
+	to_status[0].to = engine_after_part(j->part, j->parts, false);
 	memset(&p, 0, sizeof(p));
 	p.from_phase = ENGINE_PHASE_TRANSMIT;
 	p.to_phase = ENGINE_PHASE_STATUS;
@@ -705,23 +693,21 @@ int engine_phase_run(struct engine *e, struct seng_job *j, int64_t now_ms, int64
 	rc = job_counts(e, j, now_ms, counts, &pending);
 	if (rc != FUOTA_OK)
 		return rc;
-	if (j->phase == ENGINE_PHASE_SETUP)
-		rc = phase_setup(e, j, counts, now_ms);
-	else if (j->phase == ENGINE_PHASE_SESSION)
-		rc = phase_session(e, j, counts, now_ms, next_due);
-	else if (j->phase == ENGINE_PHASE_TRANSMIT)
-		rc = phase_transmit(e, j, counts, now_ms, next_due);
-	else if (j->phase == ENGINE_PHASE_STATUS &&
-	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0 &&
-	         j->part + 1 < j->parts && counts[ENGINE_STEP_READY] > 0)
-		rc = next_part(e, j, now_ms);
-	else if (j->phase == ENGINE_PHASE_STATUS &&
-	         counts[ENGINE_STEP_FRAG_STATUS] + counts[ENGINE_STEP_CONFIRM] == 0)
-		rc = enter_cleanup(e, j, ENGINE_PHASE_STATUS);
-	else if (j->phase == ENGINE_PHASE_CLEANUP && counts[ENGINE_STEP_CLEANUP] +
-	                                                             counts[ENGINE_STEP_REBOOT] +
-	                                                             counts[ENGINE_STEP_FW_CHECK] ==
-	                                                     0)
-		rc = finish(e, j, counts, now_ms);
-	return rc;
+	/* The same decision tells job_counts when cached counts may do (fuota/recount.h). */
+	switch (policy_phase_act(j->phase, counts, now_ms >= j->session_start_ms, j->part,
+	                         j->parts)) {
+	case POLICY_ACT_SESSION: return phase_setup(e, j, now_ms);
+	case POLICY_ACT_START: return phase_session(e, j, counts, now_ms, next_due);
+	case POLICY_ACT_SEND: return phase_transmit(e, j, true, now_ms, next_due);
+	case POLICY_ACT_STATUS: return phase_transmit(e, j, false, now_ms, next_due);
+	case POLICY_ACT_NEXT_PART: return next_part(e, j, now_ms);
+	case POLICY_ACT_CLEANUP: return enter_cleanup(e, j, j->phase);
+	case POLICY_ACT_FINISH: return finish(e, j, counts, now_ms);
+	case POLICY_ACT_WAIT:
+		if (j->phase == ENGINE_PHASE_SESSION && j->session_start_ms < *next_due)
+			*next_due = j->session_start_ms;
+		return FUOTA_OK;
+	case POLICY_ACT_NONE:
+	default: return FUOTA_OK;
+	}
 }

@@ -21,6 +21,7 @@
 #include "fuota/mc_keys.h"
 #include "fuota/plan.h"
 #include "fuota/plan_parts.h"
+#include "fuota/store_modem.h"
 
 /* ---- starting a job ------------------------------------------------------------------------ */
 
@@ -198,6 +199,35 @@ static int start_reusing(struct engine *e, const struct seng_job *j, struct seng
 	return rc;
 }
 
+/* A reboot_at before the job's estimated end, now that it starts (plan_reboot_early): a warning
+ * in its plan ("warnings", as POST /jobs:plan words its own) and its event log. */
+static void reboot_warn(struct engine *e, const struct seng_job *j, int64_t now_ms)
+{
+	int64_t early_s = 0;
+	json_t *w, *o;
+	char *patch;
+
+	if (!plan_reboot_early(j->reboot_at_ms, now_ms, j->estimated_s, &early_s))
+		return;
+	w = json_pack("{s:s, s:I, s:I, s:s}", "code", "reboot_before_end", "early_s",
+	              (json_int_t)early_s, "estimated_end_ms",
+	              (json_int_t)(now_ms + (int64_t)j->estimated_s * 1000), "message",
+	              "reboot_at falls before the job's estimated end: a device that gets the "
+	              "image after reboot_at is rebooted at once, not at that time");
+	o = w ? json_pack("{s:[O]}", "warnings", w) : NULL;
+	patch = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (!patch || seng_job_plan_note(e->store, j->id, patch) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld: reboot warning not noted in its plan",
+		        (long long)j->id);
+	log_msg(LOG_LVL_WARN, "job %lld: reboot_at is %lld s before the estimated end",
+	        (long long)j->id, (long long)early_s);
+	if (w)
+		engine_job_event(e, j, "log", json_pack("{s:O}", "warning", w), true);
+	free(patch);
+	json_decref(o);
+	json_decref(w);
+}
+
 int engine_job_start(struct engine *e, const struct seng_job *j, int64_t now_ms)
 {
 	struct engine_counts p;
@@ -256,6 +286,7 @@ started:
 		engine_job_event(e, j, "state",
 		                 json_pack("{s:s, s:s}", "from", "pending", "to", "running"),
 		                 false);
+		reboot_warn(e, j, now_ms);
 	}
 out:
 	memset(mc_key, 0, sizeof(mc_key));

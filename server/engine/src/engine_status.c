@@ -105,7 +105,6 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
 	seng_dev_update_init(&u);
 	u.last_answer = la;
 	if (v.verdict == ENGINE_VERDICT_DONE || v.verdict == ENGINE_VERDICT_UNCONFIRMED) {
-		u.to = ENGINE_STEP_CLEANUP;
 		u.reset_attempts = true;
 		u.set_deadline = true;
 		u.deadline_ms = 0;
@@ -116,6 +115,9 @@ int engine_status_ans(struct engine *e, const struct seng_job *j, struct seng_de
 			engine_judgement_reason(&v, why, sizeof(why));
 			u.failure_reason = why;
 			d->failed = true;
+			u.to = engine_after_part(d->part, d->parts, true);
+		} else {
+			u.to = engine_after_part(d->part, d->parts, false);
 		}
 		return engine_dev_move(e, d, ENGINE_STEP_FRAG_STATUS, &u);
 	}
@@ -146,7 +148,8 @@ int engine_block_received(struct engine *e, struct seng_dev *d,
 		/* The report came after the session: it tells what the status request asks. */
 		up.last_answer = "{\"answer\":\"FragDataBlockReceivedReq\",\"judged\":\"done "
 		                 "(block reported)\"}";
-		return engine_dev_enter(e, d, ENGINE_STEP_FRAG_STATUS, ENGINE_STEP_CLEANUP, 0, &up);
+		return engine_dev_enter(e, d, ENGINE_STEP_FRAG_STATUS,
+		                        engine_after_part(d->part, d->parts, false), 0, &up);
 	}
 	return seng_dev_update(e->store, d->job_id, d->dev_eui, d->step, &up);
 }
@@ -163,5 +166,6 @@ int engine_confirm_unanswered(struct engine *e, struct seng_dev *d)
 	seng_dev_update_init(&u);
 	u.failure_reason = why;
 	d->failed = true;
-	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM, ENGINE_STEP_CLEANUP, 0, &u);
+	return engine_dev_enter(e, d, ENGINE_STEP_CONFIRM,
+	                        engine_after_part(d->part, d->parts, true), 0, &u);
 }

@@ -67,14 +67,6 @@ int engine_dev_move(struct engine *e, struct seng_dev *d, enum engine_step from,
 		up.failure_reason = why;
 		u = &up;
 	}
-	/* A device with its part of the image before the last one keeps its group and session
-	 * index: it waits, ready, for the next part's FragSessionSetupReq (engine_phase.c). */
-	if (d->parts > 1 && d->part + 1 < d->parts && u->to == ENGINE_STEP_CLEANUP &&
-	    !u->failure_reason) {
-		up = *u;
-		up.to = ENGINE_STEP_READY;
-		u = &up;
-	}
 	rc = seng_dev_update(e->store, d->job_id, d->dev_eui, from, u);
 
 	if (rc == FUOTA_OK && u->to != ENGINE_STEP_NONE) {

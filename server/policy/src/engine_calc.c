@@ -140,6 +140,11 @@ enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006)
 	return reboot && ts006 >= 1 ? ENGINE_STEP_REBOOT : ENGINE_STEP_DONE;
 }
 
+enum engine_step engine_after_part(unsigned part, unsigned parts, bool unconfirmed)
+{
+	return part + 1 < parts && !unconfirmed ? ENGINE_STEP_READY : ENGINE_STEP_CLEANUP;
+}
+
 uint32_t engine_reboot_countdown_s(int64_t reboot_at_ms, uint32_t reboot_in_s, int64_t now_ms,
                                    bool *by_time)
 {

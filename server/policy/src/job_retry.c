@@ -37,6 +37,14 @@ enum job_retry_verdict job_retry_decide(const struct job_retry_facts *f, char *w
 	return JOB_RETRY_OK;
 }
 
+uint32_t job_retry_reboot(const struct job_retry_facts *f, bool *keep_at)
+{
+	*keep_at = f->reboot_at_ms > 0 && f->reboot_at_ms > f->now_ms;
+	if (f->reboot_at_ms > 0 && !*keep_at)
+		return 1;
+	return f->reboot_in_s;
+}
+
 const char *job_retry_code(enum job_retry_verdict v)
 {
 	switch (v) {

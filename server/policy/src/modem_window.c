@@ -1,6 +1,7 @@
 /* When a gateway's modem update may start (see fuota/modem_window.h). */
 #include "fuota/modem_window.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "fuota/err.h"
@@ -187,4 +188,19 @@ const char *policy_modem_refusal_str(enum modem_refusal r)
 	case MODEM_BEYOND_LIMIT: return "no free window before the horizon";
 	}
 	return "unknown";
+}
+
+void policy_modem_wait_note(const struct modem_plan *p, bool own_job, char *buf, size_t cap)
+{
+	if (p->verdict == MODEM_START_AT && own_job)
+		snprintf(buf, cap,
+		         "postponed: the multicast session of job %lld through the gateway is in "
+		         "the way",
+		         (long long)p->blocking_job);
+	else if (p->verdict == MODEM_START_AT)
+		snprintf(buf, cap,
+		         "postponed: the multicast session of another tenant's job through the "
+		         "gateway is in the way");
+	else
+		snprintf(buf, cap, "waiting: %s", policy_modem_refusal_str(p->reason));
 }

@@ -222,6 +222,20 @@ bool plan_reboots(const struct job_params *p)
 	return p->reboot_in_s > 0 || p->reboot_at[0] != 0;
 }
 
+bool plan_reboot_early(int64_t reboot_at_ms, int64_t start_ms, uint64_t duration_s,
+                       int64_t *early_s)
+{
+	int64_t end_ms =
+	        start_ms +
+	        (int64_t)(duration_s > INT64_MAX / 2000 ? INT64_MAX / 2000 : duration_s) * 1000;
+
+	*early_s = 0;
+	if (reboot_at_ms <= 0 || reboot_at_ms >= end_ms)
+		return false;
+	*early_s = (end_ms - reboot_at_ms + 999) / 1000;
+	return true;
+}
+
 uint64_t plan_round_wait_s(unsigned wait_s, unsigned unicast_timeout_s)
 {
 	if (wait_s)

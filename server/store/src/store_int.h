@@ -9,6 +9,10 @@
 #include "fuota/store.h"
 #include "fuota/store_engine.h"
 
+/* A job across regions' device_count: its children's, summed (tid: the tenant, parent: the
+ * parent job's id, both as text), on c, in the caller's transaction. (store_job.c) */
+STORE_MUST_CHECK int store_job_parent_count(PGconn *c, const char *tid, const char *parent);
+
 /* One connection out of the pool, blocking until one is free. Never NULL. */
 PGconn *store_acquire(struct store *s);
 /* Gives it back; a connection that broke is reset first. */

@@ -200,16 +200,20 @@ static int64_t json_id(const char *json)
 }
 
 /* The parent's device count (its children's together) and its JOB_JSON again, on c. */
+int store_job_parent_count(PGconn *c, const char *tid, const char *parent)
+{
+	return store_run(c,
+	                 "UPDATE job SET device_count = (SELECT coalesce(sum(device_count), 0) "
+	                 "FROM job WHERE parent_id = $2) WHERE id = $2 AND tenant_id = $1",
+	                 2, (const char *const[]){tid, parent}, NULL);
+}
+
 static int parent_reread(PGconn *c, const char *tid, int64_t parent, char **json)
 {
 	char jid[24];
 	const char *vals[2] = {tid, store_i64(jid, parent)};
 	PGresult *r = NULL;
-	int rc = store_run(c,
-	                   "WITH u AS (UPDATE job SET device_count = (SELECT coalesce(sum("
-	                   "device_count), 0) FROM job WHERE parent_id = $2) WHERE id = $2 "
-	                   "AND tenant_id = $1 RETURNING id) SELECT 1 FROM u",
-	                   2, vals, NULL);
+	int rc = store_job_parent_count(c, tid, vals[1]);
 
 	if (rc == FUOTA_OK)
 		rc = store_run(

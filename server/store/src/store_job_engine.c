@@ -74,7 +74,8 @@ static const char JOB_LOAD_SQL[] =
         "j.target_version IS NOT NULL, coalesce(j.target_version, 0), coalesce(j.reboot_in_s, 0), "
         "coalesce(round(extract(epoch FROM j.reboot_at) * 1000)::bigint, 0), "
         "greatest(coalesce((j.plan->>'parts')::int, 1), 1), "
-        "coalesce((j.plan->>'part_fragments')::int, 0), j.part "
+        "coalesce((j.plan->>'part_fragments')::int, 0), j.part, "
+        "greatest(coalesce((j.plan->>'estimated_duration_s')::bigint, 0), 0) "
         "FROM job j LEFT JOIN firmware f ON f.id = j.firmware_id "
         "LEFT JOIN engine_job e ON e.job_id = j.id "
         "LEFT JOIN multicast_group g ON g.id = e.mc_group_id WHERE j.id = $1";
@@ -153,6 +154,7 @@ static int engine_from_row(const PGresult *r, struct seng_job *j)
 	j->parts = (unsigned)store_get_i64(r, 0, k++);
 	j->part_frags = (unsigned)store_get_i64(r, 0, k++);
 	j->part = (unsigned)store_get_i64(r, 0, k++);
+	j->estimated_s = (uint64_t)store_get_i64(r, 0, k++);
 	return phase_ok ? FUOTA_OK : FUOTA_ERR_MALFORMED;
 }
 

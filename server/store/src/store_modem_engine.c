@@ -33,6 +33,7 @@ static void read_due(const PGresult *r, int row, void *item)
 	copy(d->method, sizeof(d->method), r, row, 2);
 	d->image_size = store_get_i64(r, row, 3);
 	d->planned_ms = store_get_i64(r, row, 4);
+	d->tenant_id = store_get_i64(r, row, 5);
 }
 
 int seng_modem_due_claim(struct store *s, int64_t now_ms, struct seng_modem_due *out)
@@ -49,7 +50,7 @@ int seng_modem_due_claim(struct store *s, int64_t now_ms, struct seng_modem_due 
 	        "NULL "
 	        "OR claim_ms < $1::bigint - 60000) ORDER BY planned_start_ms, id LIMIT 1 "
 	        "FOR UPDATE SKIP LOCKED) "
-	        "RETURNING id, gateway_id, method, image_size, planned_start_ms",
+	        "RETURNING id, gateway_id, method, image_size, planned_start_ms, tenant_id",
 	        1, vals, read_due, out, sizeof(*out), 1, &n);
 
 	return rc == FUOTA_OK && n == 0 ? FUOTA_ERR_NOT_FOUND : rc;

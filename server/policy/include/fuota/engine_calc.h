@@ -89,8 +89,8 @@ struct engine_versions {
  * and the device has TS006, else (and FW_VERSION) to PKG_VERSION when TS004 or TS005 is unknown,
  * else straight to MC_SETUP; PKG_VERSION to MC_SETUP; MC_SETUP to FRAG_SETUP;
  * FRAG_SETUP to READY; MC_SESSION to SESSION; SESSION to FRAG_STATUS; FRAG_STATUS and CONFIRM to
- * CLEANUP; CLEANUP to DONE. READY moves only when the job fixes the session (to MC_SESSION). Final
- * steps stay. */
+ * CLEANUP (in a job in parts, engine_after_part); CLEANUP to DONE. READY moves only when the job
+ * fixes the session (to MC_SESSION). Final steps stay. */
 enum engine_step engine_step_next(enum engine_step done, const struct engine_versions *v);
 
 /* After a DevVersionAns (step FW_VERSION) reporting FW_version fw: DONE when fw is the job's
@@ -103,6 +103,13 @@ enum engine_step engine_fw_version_next(uint32_t target, uint32_t fw,
  * not prove the image (unconfirmed), else REBOOT when the job orders a reboot (reboot) and the
  * device has TS006 (ts006 >= 1), else DONE. */
 enum engine_step engine_after_cleanup(bool unconfirmed, bool reboot, int ts006);
+
+/* The step a device goes to once its status answer, block report or TS006 confirmation has
+ * judged its part of the image (part, 0-based, of parts; 1 part: the whole image): CLEANUP for the
+ * last part, and for any part when its answers cannot prove the image (unconfirmed: the clean-up
+ * ends it in UNCONFIRMED); READY for a part before the last: the device keeps its multicast group
+ * and FragIndex and waits for the next part's FragSessionSetupReq. */
+enum engine_step engine_after_part(unsigned part, unsigned parts, bool unconfirmed);
 
 /* The reboot request of a job at now_ms: with reboot_at_ms (> 0) still ahead, DevRebootTimeReq at
  * that time (*by_time true, returns 0); otherwise DevRebootCountdownReq, returning its seconds:

@@ -15,6 +15,9 @@ struct job_retry_facts {
 	                            exist in the tenant and in the job's region */
 	bool has_firmware;       /* its image still exists (a finished job's may be deleted) */
 	int64_t open_retry;      /* the id of a retry of it that is not finished, 0: none */
+	int64_t reboot_at_ms;    /* its TS006 reboot_at (Unix ms), 0: none */
+	uint32_t reboot_in_s;    /* its TS006 reboot_in_s, 0: none */
+	int64_t now_ms;          /* the time of the retry (the database's) */
 };
 
 enum job_retry_verdict {
@@ -29,6 +32,15 @@ enum job_retry_verdict {
  * ("" for JOB_RETRY_OK). Only succeeded, failed and cancelled jobs are retried: a succeeded
  * job may still have devices that failed (a job succeeds when one device has the image). */
 enum job_retry_verdict job_retry_decide(const struct job_retry_facts *f, char *why, size_t cap);
+
+/* The TS006 reboot the retry orders after each device's clean-up: returns its reboot_in_s (0:
+ * none) and *keep_at, whether it copies the first job's reboot_at. A reboot_at still ahead is
+ * kept, the operator's time. One already past is not copied: the API refuses a past time, and
+ * the retry starts now. The operator still asked for a reboot (the image is of no use until
+ * the device boots it, and only then is its version checked): the retry reboots each device as
+ * soon as it has the image, reboot_in_s 1, as the first job did with a device that got it after
+ * reboot_at (engine_reboot_countdown_s). A reboot_in_s is copied as it is. */
+uint32_t job_retry_reboot(const struct job_retry_facts *f, bool *keep_at);
 
 /* The error code of a verdict in the API's 409 ("invalid_state", "nothing_to_retry",
  * "firmware_deleted", "retry_running"; "" for OK). */

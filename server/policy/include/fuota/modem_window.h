@@ -97,4 +97,10 @@ void policy_modem_plan(const struct modem_request *rq, const struct modem_sessio
 /* The reason as text for the API and the log ("" for MODEM_OK). */
 const char *policy_modem_refusal_str(enum modem_refusal r);
 
+/* Why a due update waits, for its note (which its tenant reads), from the plan p asked again when
+ * its start came (not MODEM_START_NOW): START_AT names the job in the way only when
+ * own_job, the job is the update's tenant's; another tenant's job is not named (its id is that
+ * tenant's business). Other verdicts say p's reason. Written into buf (cap bytes, terminated). */
+void policy_modem_wait_note(const struct modem_plan *p, bool own_job, char *buf, size_t cap);
+
 #endif

@@ -125,6 +125,12 @@ int plan_compute(const struct job_params *p, size_t firmware_size, struct job_pl
 void job_params_init(struct job_params *p);
 /* true when the job orders a TS006 reboot after the clean-up (reboot_in_s or reboot_at). */
 bool plan_reboots(const struct job_params *p);
+/* Whether a job's reboot_at (reboot_at_ms, Unix ms; 0: none) falls before its estimated end,
+ * start_ms plus duration_s (the plan's estimated_duration_s, the worst case), and by how many
+ * seconds (*early_s, rounded up). A device that gets its image after reboot_at is rebooted at
+ * once, not at that time (engine_reboot_late): the plan warns the operator (reboot_before_end). */
+bool plan_reboot_early(int64_t reboot_at_ms, int64_t start_ms, uint64_t duration_s,
+                       int64_t *early_s);
 /* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
  * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
  * nb_frag (a part's fragments, for a job in parts) is above it, else 0 (no limit known, or within

@@ -1,4 +1,5 @@
-/* When the job engine counts a job's devices again (engine_phase.c, engine_tx.c). Pure.
+/* What a job's phase does on its devices' counts, and when the job engine counts them again
+ * (engine_phase.c, engine_tx.c). Pure.
  *
  * The counts are GROUP BYs over the job's job_device rows: 50-140 ms at 100,000 devices, more
  * than a GPS-timed frame's lead leaves when they run before every frame. The engine keeps the
@@ -22,9 +23,31 @@
  * (a clock that went back: yes). */
 bool policy_recount_due(int64_t now_ms, int64_t read_ms, int64_t took_ms);
 
-/* Whether the phase's tick would act on these counts (ENGINE_STEP_COUNT of them): leave the
- * phase or end the job, rather than wait. Acting is done on fresh counts only.
- * session_started: the SESSION phase reached its session start (the tick then decides). */
+/* What a job's tick does in its phase, given its devices by step (engine_phase.c acts on it). */
+enum policy_phase_act {
+	POLICY_ACT_NONE = 0,  /* a phase with nothing to decide (done) */
+	POLICY_ACT_WAIT,      /* devices are still in the phase's steps, or the session start has
+	                         not come */
+	POLICY_ACT_SESSION,   /* setup over with devices ready: fix the session (-> session) */
+	POLICY_ACT_START,     /* the session start has come: move it or start sending */
+	POLICY_ACT_SEND,      /* transmit: frames go on (the transmission decides when it ends) */
+	POLICY_ACT_STATUS,    /* transmit with nobody left in the session (-> status) */
+	POLICY_ACT_NEXT_PART, /* status over, a part before the last, devices ready for the next */
+	POLICY_ACT_CLEANUP,   /* setup over with nobody ready, or status over (-> cleanup) */
+	POLICY_ACT_FINISH,    /* cleanup over: the job ends */
+};
+
+/* The phase's act on counts (ENGINE_STEP_COUNT of them): setup waits while a device is in
+ * pending, fw_version, pkg_version, mc_setup or frag_setup; status while one is in frag_status
+ * or confirm; cleanup while one is in cleanup, reboot or fw_check. session_started: the
+ * SESSION phase reached its session start. part (0-based) of parts: the image's part whose
+ * sessions run (fuota/plan_parts.h). */
+enum policy_phase_act policy_phase_act(enum engine_phase phase, const unsigned *counts,
+                                       bool session_started, unsigned part, unsigned parts);
+
+/* Whether the phase's tick would act on these counts: policy_phase_act is neither WAIT nor SEND
+ * (leave the phase, end the job, or decide at the session start). Acting is done on fresh counts
+ * only. */
 bool policy_counts_act(enum engine_phase phase, const unsigned *counts, bool session_started);
 
 #endif

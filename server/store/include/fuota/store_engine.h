@@ -65,6 +65,7 @@ struct seng_job {
 	uint32_t target_version;
 	uint32_t reboot_in_s; /* job.reboot_in_s: DevRebootCountdownReq's countdown (0: none) */
 	int64_t reboot_at_ms; /* job.reboot_at (Unix ms): DevRebootTimeReq's time (0: none) */
+	uint64_t estimated_s; /* plan.estimated_duration_s (0: none) */
 	/* The image in parts (fuota/plan_parts.h): plan.parts (1: the whole image in one
 	 * session), plan.part_fragments (F) and job.part, the part under way (0-based). The engine
 	 * row's nb_frag, padding, redundancy and redundancy_cap are that part's. */

@@ -64,6 +64,7 @@ STORE_MUST_CHECK int seng_modem_prefix_set(struct store *s, const char *gw, cons
 /* A scheduled update whose planned start has come, claimed for a minute by the caller. */
 struct seng_modem_due {
 	int64_t id;
+	int64_t tenant_id; /* the update's tenant, 0: none (a gateway's own) */
 	char gw[17], method[8];
 	int64_t image_size, planned_ms;
 };
