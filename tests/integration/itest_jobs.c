@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -273,6 +274,29 @@ static long long finished_job(const char *state, bool all_done)
 	return id;
 }
 
+/* A reboot_at a minute ahead, before the job's estimated end (720 s of unicast steps alone):
+ * POST /jobs:plan warns reboot_before_end and still plans it; the job is not refused for it. */
+static void plan_reboot_soon(char *body, size_t size)
+{
+	char at[32];
+	time_t t = time(NULL) + 60;
+	json_t *j, *w;
+	struct tm tm;
+
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	snprintf(body, size, SEED_JOB, T.firmware_id, "C", 1024u,
+	         "[\"3000000000000002\"],\"target_version\":65538,\"reboot_at\":\"");
+	snprintf(body + strlen(body) - 1, size - strlen(body) + 1, "%s\"}", at);
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	w = json_array_get(json_object_get(j, "warnings"), 0);
+	assert_string_equal(jstr(w, "code"), "reboot_before_end");
+	assert_true(jint(w, "early_s") >= 720 - 60);
+	assert_true(jint(w, "estimated_end_ms") > ((int64_t)t - 60) * 1000 + 720000 - 5000);
+	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	json_decref(j);
+}
+
 /* TS006 in the campaign: target_version planned (the devices with TS006 are asked DevVersionReq,
  * one more unicast step), stored, shown, and kept by a retry. */
 static void test_target_version(void **state)
@@ -310,6 +334,10 @@ static void test_target_version(void **state)
 	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
 	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
 	json_decref(j);
+	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+	json_decref(j);
+	plan_reboot_soon(body, sizeof(body));
 	/* A reboot_at already past: refused by create and plan, naming the field (the devices
 	 * would only be rebooted at once). */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,

@@ -386,6 +386,27 @@ json_t *api_job_settings_json(const struct job_params *p)
 	return o;
 }
 
+/* reboot_before_end, as the engine notes it when the job starts (engine_start.c), appended to
+ * warnings when reboot_at falls before the plan's estimated end from start_at (now without one,
+ * or with one already past). Not among api_job_plan_warnings: those refuse a job (409). */
+static void plan_reboot_warning(const struct job_input *in, json_t *warnings)
+{
+	int64_t now_ms = api_wall_ms(), start_ms = 0, reboot_ms = 0, early_s;
+
+	if (!in->p.reboot_at[0] || api_rfc3339_ms(in->p.reboot_at, &reboot_ms) != FUOTA_OK)
+		return;
+	if (!in->p.start_at[0] || api_rfc3339_ms(in->p.start_at, &start_ms) != FUOTA_OK ||
+	    start_ms < now_ms)
+		start_ms = now_ms;
+	if (!plan_reboot_early(reboot_ms, start_ms, in->plan.duration_s, &early_s))
+		return;
+	json_array_append_new(
+	        warnings, json_pack("{s:s, s:I, s:I, s:s}", "code", "reboot_before_end", "early_s",
+	                            (json_int_t)early_s, "estimated_end_ms",
+	                            (json_int_t)(start_ms + (int64_t)in->plan.duration_s * 1000),
+	                            "message", PLAN_REBOOT_EARLY_MSG));
+}
+
 void api_h_job_plan(struct api_call *c)
 {
 	struct job_input *in;
@@ -401,6 +422,7 @@ void api_h_job_plan(struct api_call *c)
 
 		if (!warnings)
 			goto out;
+		plan_reboot_warning(in, warnings);
 		json_t *pj = api_job_plan_json(&in->plan);
 
 		if (!api_job_plan_version_check(c, in, pj)) {

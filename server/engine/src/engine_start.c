@@ -212,8 +212,7 @@ static void reboot_warn(struct engine *e, const struct seng_job *j, int64_t now_
 	w = json_pack("{s:s, s:I, s:I, s:s}", "code", "reboot_before_end", "early_s",
 	              (json_int_t)early_s, "estimated_end_ms",
 	              (json_int_t)(now_ms + (int64_t)j->estimated_s * 1000), "message",
-	              "reboot_at falls before the job's estimated end: a device that gets the "
-	              "image after reboot_at is rebooted at once, not at that time");
+	              PLAN_REBOOT_EARLY_MSG);
 	o = w ? json_pack("{s:[O]}", "warnings", w) : NULL;
 	patch = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!patch || seng_job_plan_note(e->store, j->id, patch) != FUOTA_OK)

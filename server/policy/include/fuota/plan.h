@@ -131,6 +131,10 @@ bool plan_reboots(const struct job_params *p);
  * once, not at that time (engine_reboot_late): the plan warns the operator (reboot_before_end). */
 bool plan_reboot_early(int64_t reboot_at_ms, int64_t start_ms, uint64_t duration_s,
                        int64_t *early_s);
+/* The reboot_before_end warning's message (the engine's at start, POST /jobs:plan's before). */
+#define PLAN_REBOOT_EARLY_MSG                                                                 \
+	"reboot_at falls before the job's estimated end: a device that gets the image after " \
+	"reboot_at is rebooted at once, not at that time"
 /* A device's memory limit against the plan (issue 16): the most uncoded fragments a device of
  * `stack` ("ts004", "loramac-node", "lbm"; NULL: ts004) with max_frags (0: unknown) takes, when
  * nb_frag (a part's fragments, for a job in parts) is above it, else 0 (no limit known, or within
