@@ -77,28 +77,43 @@ AVX2 static uint32_t seeds_avx2(const uint64_t *sw, uint32_t lo, uint32_t n, uin
 	return k;
 }
 
-/* 32 bytes at a time, then the last 8-byte words one by one. */
-AVX2 static void or_lines_avx2(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+/* Unsigned 16-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
+AVX2_INLINE __m256i lt_epu16(__m256i a, __m256i b_minus_1)
 {
-	size_t o = 0;
+	return _mm256_cmpeq_epi16(_mm256_min_epu16(a, b_minus_1), a);
+}
 
-	for (; o + 32 <= len; o += 32) {
-		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(dst + o));
+/* 32 windows' ages per step: two compares packed to bytes (the pack interleaves the 128-bit
+ * halves, the permute puts them back in order), one movemask. */
+AVX2 static void recent_avx2(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                             size_t nbytes)
+{
+	const __m256i vnow = _mm256_set1_epi16((short)now);
+	const __m256i vlm1 = _mm256_set1_epi16((short)(uint16_t)(len - 1u));
 
-		for (uint32_t j = 0; j < ns; j++)
-			x = _mm256_or_si256(
-			        x, _mm256_loadu_si256((const __m256i *)(const void *)(src[j] + o)));
-		_mm256_storeu_si256((__m256i *)(void *)(dst + o), x);
+	for (size_t b = 0; b < nbytes; b += 4) {
+		const __m256i *p = (const __m256i *)(const void *)(last + 8 * b);
+		__m256i lo = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p)), vlm1);
+		__m256i hi = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p + 1)), vlm1);
+		__m256i by = _mm256_permute4x64_epi64(_mm256_packs_epi16(lo, hi), 0xd8);
+		uint32_t bits = (uint32_t)_mm256_movemask_epi8(by);
+
+		memcpy(line + b, &bits, sizeof(bits));
 	}
-	for (; o < len; o += 8) {
-		uint64_t x, y;
+}
 
-		memcpy(&x, dst + o, 8);
-		for (uint32_t j = 0; j < ns; j++) {
-			memcpy(&y, src[j] + o, 8);
-			x |= y;
-		}
-		memcpy(dst + o, &x, 8);
+AVX2 static void age_out_avx2(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+{
+	const __m256i vnow = _mm256_set1_epi16((short)now);
+	const __m256i vhm1 = _mm256_set1_epi16((short)(uint16_t)(h - 1u));
+	const __m256i old = _mm256_set1_epi16((short)(uint16_t)(now - h));
+
+	for (size_t x = 0; x < n; x += 16) {
+		__m256i *p = (__m256i *)(void *)(last + x);
+		__m256i v = _mm256_loadu_si256(p);
+		__m256i young = lt_epu16(_mm256_sub_epi16(vnow, v), vhm1);
+
+		_mm256_storeu_si256(p, _mm256_blendv_epi8(old, v, young));
 	}
 }
 
@@ -225,7 +240,8 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .xor_bytes = xor_avx2,
         .xor_word = xor_word_avx2,
         .seeds = seeds_avx2,
-        .or_lines = or_lines_avx2,
+        .recent = recent_avx2,
+        .age_out = age_out_avx2,
 };
 
 #else /* not x86-64: frag_enc_isa_avx2_ok() is 0, so this table is never used */

@@ -81,16 +81,31 @@ AVX512 static uint32_t seeds_avx512(const uint64_t *sw, uint32_t lo, uint32_t n,
 	return k;
 }
 
-/* 64 bytes at a time, the last vector masked to len. */
-AVX512 static void or_lines_avx512(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+/* 32 windows' ages per vector, their 32 bits stored at once. */
+AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                                 size_t nbytes)
 {
-	for (size_t o = 0; o < len; o += 64) {
-		__mmask64 k = len - o >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (len - o)) - 1u;
-		__m512i x = _mm512_maskz_loadu_epi8(k, dst + o);
+	const __m512i vnow = _mm512_set1_epi16((short)now), vlen = _mm512_set1_epi16((short)len);
 
-		for (uint32_t j = 0; j < ns; j++)
-			x = _mm512_or_si512(x, _mm512_maskz_loadu_epi8(k, src[j] + o));
-		_mm512_mask_storeu_epi8(dst + o, k, x);
+	for (size_t b = 0; b < nbytes; b += 4) {
+		__m512i age =
+		        _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(last + 8 * b)));
+		uint32_t bits = _mm512_cmplt_epu16_mask(age, vlen);
+
+		memcpy(line + b, &bits, sizeof(bits));
+	}
+}
+
+AVX512 static void age_out_avx512(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+{
+	const __m512i vnow = _mm512_set1_epi16((short)now), vh = _mm512_set1_epi16((short)h);
+	const __m512i old = _mm512_set1_epi16((short)(uint16_t)(now - h));
+
+	for (size_t x = 0; x < n; x += 32) {
+		__m512i v = _mm512_loadu_si512((const void *)(last + x));
+		__mmask32 k = _mm512_cmpge_epu16_mask(_mm512_sub_epi16(vnow, v), vh);
+
+		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi16(v, k, old));
 	}
 }
 
@@ -370,7 +385,8 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .xor_bytes = xor_avx512,
         .xor_word = xor_word_avx512,
         .seeds = seeds_avx512,
-        .or_lines = or_lines_avx512,
+        .recent = recent_avx512,
+        .age_out = age_out_avx512,
 };
 
 #else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */

@@ -56,9 +56,14 @@ struct frag_enc_kernels {
 	 * lo <= q < lo + n (n >= 1, lo + n <= FRAG_ENC_SWEEP_MAX_ROW + 1), ascending into t[];
 	 * returns how many (frag_enc_sweep.c finds each row's place on the LFSR cycle with it). */
 	uint32_t (*seeds)(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *t);
-	/* dst[0..len) |= src[j][0..len) for every j < ns; len a multiple of 8, dst and every src
-	 * 8-byte aligned. */
-	void (*or_lines)(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len);
+	/* Bit x of line (x < nbytes * 8; nbytes a multiple of 8), bit x % 8 of byte x / 8, = 1
+	 * when (uint16_t)(now - last[x]) < len: fragment x was drawn in the len windows up to now
+	 * (frag_enc_sweep.c). len >= 1. */
+	void (*recent)(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+	               size_t nbytes);
+	/* last[x] = now - h wherever (uint16_t)(now - last[x]) >= h, for x < n (a multiple of 64):
+	 * ages that could wrap past 2^16 are pinned at h, which still reads as old. h >= 1. */
+	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
 };
 
 /* 1001^-1 modulo 2^32: s - 1 = 1001 q exactly when (s - 1) * this, modulo 2^32, is q (q < 2^22). */
@@ -99,6 +104,11 @@ void frag_enc_stream_next(uint64_t *sw);
 _Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
                "frag_enc_line's scratch: the stream and one call's draws");
 
+/* The portable recent() and age_out(). */
+void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                              size_t nbytes);
+void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h);
+
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);
@@ -113,9 +123,10 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
 
 /* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
- * of 2^23 - 1 states; when the rows' windows cover the cycle several times over, the draws of
- * each aligned block of the cycle are taken once, packed, and ORed into every row that spans it.
- * Scratch bytes it needs for count rows, or 0 when it does not pay or does not apply. */
+ * of 2^23 - 1 states; when the rows' windows cover the cycle several times over, the cycle is
+ * walked once, each window drawn once, and a row's line read off the last window each fragment
+ * was drawn at. Scratch bytes it needs for count rows, or 0 when it does not pay or does not
+ * apply. */
 size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count);
 /* What frag_enc_sweep_lines needs for count rows whether or not it pays (0 if the code cannot
  * take it): the tests call it with a few rows. */
@@ -124,11 +135,11 @@ size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
  * every seed below 2^23). */
 int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count);
 /* The packed lines of rows first + i (i < count) into lines + i * enc->line_bytes, equal to
- * draw_line + frag_enc_finish_line's. map: the encoder's byte map (zero, reject slot at 1; left
- * so); sw, rb: a chunk's stream and draws; mem: frag_enc_sweep_mem(enc, count) bytes, 64-byte
- * aligned; rows first .. first + count - 1 within 1 .. FRAG_ENC_SWEEP_MAX_ROW. Returns 0, or -1
- * (nothing reliable written) if a row was not found on the cycle. */
+ * draw_line + frag_enc_finish_line's. sw, rb: a chunk's stream and draws; mem:
+ * frag_enc_sweep_mem(enc, count) bytes, 64-byte aligned; rows first .. first + count - 1 within
+ * 1 .. FRAG_ENC_SWEEP_MAX_ROW. Returns 0, or -1 (nothing reliable written) if a row was not
+ * found on the cycle. */
 int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *lines,
-                         uint8_t *map, uint64_t *sw, uint32_t *rb, void *mem);
+                         uint64_t *sw, uint32_t *rb, void *mem);
 
 #endif

@@ -45,15 +45,23 @@ static uint32_t seeds_portable(const uint64_t *sw, uint32_t lo, uint32_t n, uint
 	return k;
 }
 
-static void or_lines_portable(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                              size_t nbytes)
 {
-	for (size_t o = 0; o < len; o += 8) {
-		uint64_t x = load64(dst + o);
+	for (size_t b = 0; b < nbytes; b++) {
+		uint32_t v = 0;
 
-		for (uint32_t j = 0; j < ns; j++)
-			x |= load64(src[j] + o);
-		store64(dst + o, x);
+		for (uint32_t k = 0; k < 8; k++)
+			v |= (uint32_t)((uint16_t)(now - last[8 * b + k]) < len) << k;
+		line[b] = (uint8_t)v;
 	}
+}
+
+void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+{
+	for (size_t x = 0; x < n; x++)
+		if ((uint16_t)(now - last[x]) >= h)
+			last[x] = (uint16_t)(now - h);
 }
 
 /* Byte i of the 8 bytes (each 0 or 1) lands on bit i: the multiplier places byte i's bit 0 at bit
@@ -164,5 +172,6 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .xor_bytes = xor_portable,
         .xor_word = xor_word_portable,
         .seeds = seeds_portable,
-        .or_lines = or_lines_portable,
+        .recent = frag_enc_recent_portable,
+        .age_out = frag_enc_age_out_portable,
 };
