@@ -168,6 +168,8 @@ AVX2_INLINE void accum_avx2_n(const uint8_t *tab, size_t stride, uint32_t ng, co
 		__m256i *a = (__m256i *)(void *)(acc + i * stride);
 		__m256i v[8];
 
+		frag_enc_line_ahead(ln, lb, ng);
+
 #pragma GCC unroll 8
 		for (unsigned k = 0; k < nv; k++)
 			v[k] = _mm256_load_si256(a + k);

@@ -230,6 +230,8 @@ AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng
 		uint8_t *a = acc + i * stride;
 		__m512i v[4];
 
+		frag_enc_line_ahead(ln, lb, ng);
+
 #pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++)
 			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
@@ -270,6 +272,8 @@ AVX512_INLINE void accum_split_n(const uint8_t *tab, size_t stride, uint32_t ng,
 		uint8_t *a = acc + i * stride;
 		__m512i v[3];
 		__m256i tv = _mm256_load_si256((const __m256i *)(const void *)(a + main));
+
+		frag_enc_line_ahead(ln, lb, ng);
 
 #pragma GCC unroll 3
 		for (unsigned k = 0; k < nv; k++)
