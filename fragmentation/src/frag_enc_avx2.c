@@ -50,33 +50,6 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 	}
 }
 
-/* Windows as in draws_avx2; the seed test as in seeds_avx512, the unsigned q - lo < n spelled
- * min(q - lo, n - 1) == q - lo. */
-AVX2 static uint32_t seeds_avx2(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
-{
-	const uint8_t *sb = (const uint8_t *)sw;
-	const __m256i shifts = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	const __m256i mask = _mm256_set1_epi32(0x7fffff);
-	const __m256i one = _mm256_set1_epi32(1);
-	const __m256i inv = _mm256_set1_epi32((int)FRAG_ENC_SEED_INV);
-	const __m256i vlo = _mm256_set1_epi32((int)lo), vlast = _mm256_set1_epi32((int)(n - 1u));
-	uint32_t k = 0;
-
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t += 8) {
-		uint32_t w, hit;
-		__m256i x, q;
-
-		memcpy(&w, sb + t / 8u, sizeof(w));
-		x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)w), shifts), mask);
-		q = _mm256_sub_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(x, one), inv), vlo);
-		hit = (uint32_t)_mm256_movemask_ps(
-		        _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(q, vlast), q)));
-		for (; hit; hit &= hit - 1u)
-			out[k++] = t + (uint32_t)__builtin_ctz(hit);
-	}
-	return k;
-}
-
 /* Unsigned 16-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
 AVX2_INLINE __m256i lt_epu16(__m256i a, __m256i b_minus_1)
 {
@@ -241,7 +214,6 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .accum = accum_avx2,
         .xor_bytes = xor_avx2,
         .xor_word = xor_word_avx2,
-        .seeds = seeds_avx2,
         .recent = recent_avx2,
         .age_out = age_out_avx2,
 };

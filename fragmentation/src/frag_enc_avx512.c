@@ -51,36 +51,6 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 	}
 }
 
-/* Windows as in draws_avx512; q = (s - 1) * 1001^-1 modulo 2^32 is the seed index exactly when
- * s is a seed (frag_enc_impl.h), and lo <= q < lo + n is one unsigned compare of q - lo. */
-AVX512 static uint32_t seeds_avx512(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
-{
-	const uint8_t *sb = (const uint8_t *)sw;
-	const __m512i shifts = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
-	const __m512i mask = _mm512_set1_epi32(0x7fffff);
-	const __m512i one = _mm512_set1_epi32(1);
-	const __m512i inv = _mm512_set1_epi32((int)FRAG_ENC_SEED_INV);
-	const __m512i vlo = _mm512_set1_epi32((int)lo), vn = _mm512_set1_epi32((int)n);
-	uint32_t k = 0;
-
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t += 16) {
-		uint32_t w0, w1;
-		__m512i w, x, q;
-		uint32_t hit;
-
-		memcpy(&w0, sb + t / 8u, sizeof(w0));
-		memcpy(&w1, sb + t / 8u + 1u, sizeof(w1));
-		w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32((int)w0)),
-		                       _mm256_set1_epi32((int)w1), 1);
-		x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
-		q = _mm512_mullo_epi32(_mm512_sub_epi32(x, one), inv);
-		hit = _mm512_cmplt_epu32_mask(_mm512_sub_epi32(q, vlo), vn);
-		for (; hit; hit &= hit - 1u)
-			out[k++] = t + (uint32_t)__builtin_ctz(hit);
-	}
-	return k;
-}
-
 /* 32 windows' ages per vector, their 32 bits stored at once. */
 AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
                                  size_t nbytes)
@@ -388,7 +358,6 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .accum = accum_avx512,
         .xor_bytes = xor_avx512,
         .xor_word = xor_word_avx512,
-        .seeds = seeds_avx512,
         .recent = recent_avx512,
         .age_out = age_out_avx512,
 };

@@ -52,10 +52,6 @@ struct frag_enc_kernels {
 	 * into the lean decoder's batch table (frag_lean.c). */
 	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
 	                 size_t len);
-	/* The windows t < FRAG_ENC_CHUNK of the stream sw whose state is a v1 seed 1 + 1001 q with
-	 * lo <= q < lo + n (n >= 1, lo + n <= FRAG_ENC_SWEEP_MAX_ROW + 1), ascending into t[];
-	 * returns how many (frag_enc_sweep.c finds each row's place on the LFSR cycle with it). */
-	uint32_t (*seeds)(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *t);
 	/* Bit x of line (x < nbytes * 8; nbytes a multiple of 8), bit x % 8 of byte x / 8, = 1
 	 * when (uint16_t)(now - last[x]) < len: fragment x was drawn in the len windows up to now
 	 * (frag_enc_sweep.c). len >= 1. */
@@ -66,10 +62,11 @@ struct frag_enc_kernels {
 	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
 };
 
-/* 1001^-1 modulo 2^32: s - 1 = 1001 q exactly when (s - 1) * this, modulo 2^32, is q (q < 2^22). */
-#define FRAG_ENC_SEED_INV 0xb6170459u
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
 #define FRAG_ENC_SWEEP_MAX_ROW 8380u
+/* Window of the seed 1 + 1001 (k + 1), k < FRAG_ENC_SWEEP_MAX_ROW, on the cycle walked from state
+ * 1 (window t: the state after t prbs23 steps). Made at build time by gen/frag_seed_gen.c. */
+extern const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW];
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
@@ -139,13 +136,11 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
 
 /* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
- * of 2^23 - 1 states; when the rows' windows cover the cycle several times over, the cycle is
- * walked once, each window drawn once, and a row's line read off the last window each fragment
- * was drawn at. Scratch bytes it needs for count rows, or 0 when it does not pay or does not
- * apply. */
+ * of 2^23 - 1 states; the cycle is walked once over the windows the rows need, each window drawn
+ * once however many rows share it, and a row's line read off the last window each fragment was
+ * drawn at. Scratch bytes it needs for count rows, or 0 when it does not apply. */
 size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count);
-/* What frag_enc_sweep_lines needs for count rows whether or not it pays (0 if the code cannot
- * take it): the tests call it with a few rows. */
+/* What frag_enc_sweep_lines needs for count rows (0 if the code cannot take it). */
 size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
 /* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_bytes(enc, count) > 0 and
  * every seed below 2^23). */

@@ -31,20 +31,6 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 	}
 }
 
-/* The seed test of frag_enc_impl.h, one window at a time. */
-static uint32_t seeds_portable(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
-{
-	uint32_t k = 0;
-
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t++) {
-		uint32_t x = (uint32_t)(frag_enc_stream_bits(sw, t) & 0x7fffffu);
-
-		if ((x - 1u) * FRAG_ENC_SEED_INV - lo < n)
-			out[k++] = t;
-	}
-	return k;
-}
-
 void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
                               size_t nbytes)
 {
@@ -171,7 +157,6 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .accum = accum_portable,
         .xor_bytes = xor_portable,
         .xor_word = xor_word_portable,
-        .seeds = seeds_portable,
         .recent = frag_enc_recent_portable,
         .age_out = frag_enc_age_out_portable,
 };

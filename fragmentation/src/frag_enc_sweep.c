@@ -6,8 +6,10 @@
  * its position is stored at its residue: last[r] = the last window drawn at fragment r. A row is
  * the windows p .. p + L - 1, so when the walk reaches p + L the row's line is every fragment
  * whose last window is at p or later, read off last[] with one vector compare per 32 fragments.
- * The rows' first windows come from a scan for their seeds in the same walk; the rows are met in
- * cycle order and, all being L long, end in that order too.
+ * The rows' first windows come from a table made at build time (frag_seed_pos.c, by
+ * gen/frag_seed_gen.c), sorted into cycle order; all being L long, the rows end in that order too.
+ * Where no row needs the windows up to the next row's first, the walk jumps there (the stream
+ * restarts at that row's state).
  *
  * Positions are kept modulo 2^16, as an age: now - last[r]. Every 2^16 - L windows, ages of L and
  * more are pinned back to L (age_out), so an age never wraps and an old window never looks
@@ -19,13 +21,8 @@
 
 #include "frag_enc_impl.h"
 
-/* States of the LFSR cycle (s[j + 23] = s[j] ^ s[j + 5] is maximal-length). */
-#define CYCLE ((1u << 23) - 1u)
 /* Ages modulo 2^16: the longest row (want) whose ages stay apart from wrapped ones. */
 #define MAX_WANT (65535u - FRAG_ENC_CHUNK)
-/* Rows must cover the cycle this many times over (count * L >= COVER * CYCLE): below that, the
- * seed scan over the whole cycle costs more than the draws the rows share. */
-#define COVER 1u
 
 struct sweep_row {
 	uint32_t p; /* window of the row's first draw on the cycle started at state 1 */
@@ -39,7 +36,7 @@ static size_t align64(size_t v)
 
 static int code_ok(const struct frag_enc *enc)
 {
-	return enc && enc->kern && enc->kern->seeds && enc->kern->recent && enc->kern->age_out &&
+	return enc && enc->kern && enc->kern->recent && enc->kern->age_out &&
 	       enc->code.version == FRAG_V1 && enc->mod == enc->code.nb_frag && enc->want >= 1u &&
 	       enc->want <= MAX_WANT;
 }
@@ -59,8 +56,6 @@ size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count)
 
 size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count)
 {
-	if (!code_ok(enc) || (uint64_t)count * enc->want < (uint64_t)COVER * CYCLE)
-		return 0;
 	return frag_enc_sweep_mem(enc, count);
 }
 
@@ -70,22 +65,34 @@ int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count
 	       (uint64_t)first + count - 1u <= FRAG_ENC_SWEEP_MAX_ROW;
 }
 
-/* The rows whose seeds are windows of the chunk at base (below the cycle's end), appended to
- * rows in cycle order. Returns how many rows are known now. */
-static uint32_t find_rows(const struct frag_enc *enc, uint32_t first, uint32_t count,
-                          const uint64_t *sw, uint32_t base, uint32_t *hits, struct sweep_row *rows,
-                          uint32_t found)
+/* Moves rows[root] down the max-heap rows[0..n) (by p). */
+static void sift(struct sweep_row *rows, uint32_t root, uint32_t n)
 {
-	uint32_t k = enc->kern->seeds(sw, first, count, hits);
+	for (uint32_t c; (c = 2u * root + 1u) < n; root = c) {
+		struct sweep_row t;
 
-	for (uint32_t j = 0; j < k && base + hits[j] < CYCLE && found < count; j++) {
-		uint32_t s = (uint32_t)(frag_enc_stream_bits(sw, hits[j]) & 0x7fffffu);
-
-		rows[found].p = base + hits[j] + 1u; /* the first draw is prbs23(seed) */
-		rows[found].i = (s - 1u) / 1001u - first;
-		found++;
+		if (c + 1u < n && rows[c + 1u].p > rows[c].p)
+			c++;
+		if (rows[root].p >= rows[c].p)
+			return;
+		t = rows[root];
+		rows[root] = rows[c];
+		rows[c] = t;
 	}
-	return found;
+}
+
+/* Sorts rows[0..n) by p, in place (heap sort: no memory, no recursion). */
+static void sort_rows(struct sweep_row *rows, uint32_t n)
+{
+	for (uint32_t k = n / 2u; k-- > 0;)
+		sift(rows, k, n);
+	for (uint32_t m = n; m > 1u; m--) {
+		struct sweep_row t = rows[0];
+
+		rows[0] = rows[m - 1u];
+		rows[m - 1u] = t;
+		sift(rows, 0, m - 1u);
+	}
 }
 
 /* last[r] = the window of each draw rb[j], j0 <= j < j1, of the chunk at base. */
@@ -96,31 +103,45 @@ static void mark(uint16_t *last, const uint32_t *rb, uint32_t base, uint32_t j0,
 		last[rb[j]] = (uint16_t)(base + j);
 }
 
-/* One walk state: the rows found, started and ended, and the last age_out. */
+/* One walk state: the rows in cycle order, started and ended, and the clock. The clock is
+ * virtual: it runs with the windows walked, and jumps len + FRAG_ENC_CHUNK where the walk jumps
+ * over windows no row needs, so every age from before the jump reads as old. */
 struct walk {
 	struct sweep_row *rows;
-	uint32_t found, head, tail; /* rows found; rows[0 .. head) started; [0 .. tail) done */
-	uint32_t fresh;             /* the `now` of the last age_out */
+	uint32_t count, head, tail; /* rows[0 .. head) started; rows[0 .. tail) done */
+	uint32_t base, vbase;       /* the chunk's first window, and its time on the clock */
+	uint32_t fresh;             /* the time of the last age_out */
 };
 
-/* Draws the chunk at base, marks it and writes the line of every row that ends in it. */
-static void walk_chunk(const struct frag_enc *enc, struct walk *w, uint32_t base, uint32_t *rb,
-                       const uint64_t *sw, uint16_t *last, uint8_t *lines)
+/* Draws the chunk at w->base as far as a started row needs, marks it and writes the line of
+ * every row that ends in it. */
+static void walk_chunk(const struct frag_enc *enc, struct walk *w, uint32_t *rb, const uint64_t *sw,
+                       uint16_t *last, uint8_t *lines)
 {
-	const uint32_t len = enc->want;
+	const uint32_t len = enc->want, reach = w->rows[w->head - 1u].p + len - w->base;
+	const uint32_t hi = reach < FRAG_ENC_CHUNK ? reach : FRAG_ENC_CHUNK;
 	uint32_t j = 0;
 
-	enc->kern->draws(enc, sw, 0, FRAG_ENC_CHUNK, rb);
-	while (w->tail < w->head && w->rows[w->tail].p + len <= base + FRAG_ENC_CHUNK) {
+	enc->kern->draws(enc, sw, 0, (hi + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u),
+	                 rb);
+	while (w->tail < w->head && w->rows[w->tail].p + len - w->base <= hi) {
 		const struct sweep_row *r = &w->rows[w->tail++];
-		uint32_t e = r->p + len - base;
+		uint32_t e = r->p + len - w->base;
 
-		mark(last, rb, base, j, e);
+		mark(last, rb, w->vbase, j, e);
 		j = e;
-		enc->kern->recent(last, (uint16_t)(base + e - 1u), (uint16_t)len,
+		enc->kern->recent(last, (uint16_t)(w->vbase + e - 1u), (uint16_t)len,
 		                  lines + (size_t)r->i * enc->line_bytes, enc->line_bytes);
 	}
-	mark(last, rb, base, j, FRAG_ENC_CHUNK);
+	mark(last, rb, w->vbase, j, hi);
+}
+
+/* The state of row first + r->i's first window: the draw after its seed. */
+static uint32_t row_state(uint32_t first, const struct sweep_row *r)
+{
+	uint32_t x = 1u + 1001u * (first + r->i);
+
+	return (x >> 1) + (((x ^ (x >> 5)) & 1u) << 22);
 }
 
 int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *lines,
@@ -128,33 +149,45 @@ int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t co
 {
 	const uint32_t len = enc->want, nl = enc->line_bytes * 8u;
 	uint16_t *last = mem;
-	struct walk w = {(struct sweep_row *)(void *)((uint8_t *)mem + last_bytes(enc)), 0, 0, 0,
+	struct walk w = {(struct sweep_row *)(void *)((uint8_t *)mem + last_bytes(enc)),
+	                 count,
+	                 0,
+	                 0,
+	                 0,
+	                 0,
 	                 0xffffffffu};
-	/* rb holds a chunk's draws; the seed scan's hits go after them */
-	uint32_t *hits = rb;
 
+	if (count == 0 || first == 0 || first + count - 1u > FRAG_ENC_SWEEP_MAX_ROW)
+		return -1;
+	for (uint32_t i = 0; i < count; i++) {
+		w.rows[i].p = frag_enc_seed_pos[first + i - 1u] + 1u; /* the draw after the seed */
+		w.rows[i].i = i;
+	}
+	sort_rows(w.rows, count);
 	/* every age starts at len: old */
 	for (uint32_t x = 0; x < nl; x++)
 		last[x] = (uint16_t)(w.fresh - len);
-	frag_enc_stream_start(sw, 1u);
-	for (uint32_t base = 0; w.tail < count; base += FRAG_ENC_CHUNK) {
-		if (base) {
-			frag_enc_stream_next(sw);
-			if (base >= CYCLE + len)
-				return -1; /* a row was not found (cannot happen: seeds are states)
-				            */
-		}
-		if (base < CYCLE && w.found < count)
-			w.found = find_rows(enc, first, count, sw, base, hits, w.rows, w.found);
-		while (w.head < w.found && w.rows[w.head].p < base + FRAG_ENC_CHUNK)
+	w.base = w.rows[0].p;
+	frag_enc_stream_start(sw, row_state(first, &w.rows[0]));
+	for (;;) {
+		while (w.head < count && w.rows[w.head].p < w.base + FRAG_ENC_CHUNK)
 			w.head++;
 		/* ages up to the chunk's end stay below 2^16 (see the top of the file) */
-		if (base + FRAG_ENC_CHUNK - 1u - w.fresh > 65535u - len) {
-			w.fresh = base - 1u;
+		if (w.vbase + FRAG_ENC_CHUNK - 1u - w.fresh > 65535u - len) {
+			w.fresh = w.vbase - 1u;
 			enc->kern->age_out(last, nl, (uint16_t)w.fresh, (uint16_t)len);
 		}
-		if (w.tail < w.head)
-			walk_chunk(enc, &w, base, rb, sw, last, lines);
+		walk_chunk(enc, &w, rb, sw, last, lines);
+		if (w.tail == count)
+			return 0;
+		if (w.tail == w.head) { /* no row needs the windows up to the next row's first */
+			w.vbase += FRAG_ENC_CHUNK + len;
+			w.base = w.rows[w.head].p;
+			frag_enc_stream_start(sw, row_state(first, &w.rows[w.head]));
+		} else {
+			w.vbase += FRAG_ENC_CHUNK;
+			w.base += FRAG_ENC_CHUNK;
+			frag_enc_stream_next(sw);
+		}
 	}
-	return 0;
 }

@@ -105,11 +105,36 @@ static void test_lines_many_m(void **state)
 	expect_sweep(129023, 1, 8);
 }
 
-/* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end. */
+/* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end; and
+ * workload c's 1,311 rows, which cover 41 % of it (the walk jumps over the rest). */
 static void test_lines_every_row(void **state)
 {
 	(void)state;
 	expect_sweep(16385, 1, FRAG_ENC_SWEEP_MAX_ROW);
+	expect_sweep(5243, 1, 1311);
+}
+
+/* The build-time table of the seeds' windows, against one walk of the cycle from state 1 that
+ * tells a seed 1 + 1001 q by (s - 1) * 1001^-1 modulo 2^32 = q (another test than the
+ * generator's). */
+static void test_seed_table(void **state)
+{
+	const uint32_t inv = 0xb6170459u; /* 1001 * inv = 1 modulo 2^32 */
+	uint32_t x = 1, seen = 0;
+
+	(void)state;
+	assert_int_equal(1001u * inv, 1u);
+	for (uint32_t t = 0; t < (1u << 23) - 1u; t++) {
+		uint32_t q = (x - 1u) * inv;
+
+		if (q >= 1u && q <= FRAG_ENC_SWEEP_MAX_ROW) {
+			assert_int_equal(frag_enc_seed_pos[q - 1u], t);
+			seen++;
+		}
+		x = (x >> 1) + (((x ^ (x >> 5)) & 1u) << 22);
+	}
+	assert_int_equal(seen, FRAG_ENC_SWEEP_MAX_ROW);
+	assert_int_equal(x, 1u);
 }
 
 static void test_which_codes(void **state)
@@ -124,8 +149,7 @@ static void test_which_codes(void **state)
 	                 FUOTA_OK);
 	assert_true(frag_enc_sweep_ok(&enc, 1, 2185)); /* workload b */
 	assert_true(frag_enc_sweep_bytes(&enc, 2185) > 0);
-	assert_false(frag_enc_sweep_ok(&enc, 1, 100)); /* too few rows to pay */
-	assert_int_equal(frag_enc_sweep_bytes(&enc, 100), 0);
+	assert_true(frag_enc_sweep_ok(&enc, 1, 100)); /* rows apart: the walk jumps between */
 	assert_false(frag_enc_sweep_ok(&enc, 0, 2185));
 	assert_false(frag_enc_sweep_ok(&enc, 7000, 1400)); /* row 8381: seed above 2^23 */
 	assert_true(frag_enc_sweep_ok(&enc, 6981, 1400));
@@ -206,9 +230,8 @@ static void test_range_through_sweep(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_lines_many_m),
-	        cmocka_unit_test(test_lines_every_row),
-	        cmocka_unit_test(test_which_codes),
+	        cmocka_unit_test(test_lines_many_m),        cmocka_unit_test(test_lines_every_row),
+	        cmocka_unit_test(test_which_codes),         cmocka_unit_test(test_seed_table),
 	        cmocka_unit_test(test_range_through_sweep),
 	};
 
