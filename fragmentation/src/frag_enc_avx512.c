@@ -51,16 +51,19 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 	}
 }
 
-/* 32 windows' ages per vector, their 32 bits stored at once. */
+/* 64 ages per step (two vectors of 32), their 64 bits stored at once: nbytes is a multiple of
+ * 8. */
 AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
                                  size_t nbytes)
 {
 	const __m512i vnow = _mm512_set1_epi16((short)now), vlen = _mm512_set1_epi16((short)len);
 
-	for (size_t b = 0; b < nbytes; b += 4) {
-		__m512i age =
-		        _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(last + 8 * b)));
-		uint32_t bits = _mm512_cmplt_epu16_mask(age, vlen);
+	for (size_t b = 0; b < nbytes; b += 8) {
+		const uint16_t *p = last + 8 * b;
+		__m512i lo = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)p));
+		__m512i hi = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(p + 32)));
+		uint64_t bits = (uint64_t)_mm512_cmplt_epu16_mask(lo, vlen) |
+		                (uint64_t)_mm512_cmplt_epu16_mask(hi, vlen) << 32;
 
 		memcpy(line + b, &bits, sizeof(bits));
 	}
