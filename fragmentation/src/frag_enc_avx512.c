@@ -194,12 +194,14 @@ AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32
 }
 
 /* nv 64-byte vectors per accumulator, kept in registers across the block's groups. */
-AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng,
-                                  const uint8_t *lines, size_t lb, uint32_t rows, uint8_t *acc,
-                                  const unsigned nv)
+AVX512_INLINE void accum_avx512_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
+                                  uint32_t rows, uint8_t *acc, const unsigned nv)
 {
+	/* whole lines: the stride is 64 nv, known here, so an entry's address is a shift */
+	const size_t stride = 64u * nv;
+
 	for (uint32_t i = 0; i < rows; i++) {
-		const uint8_t *ln = lines + i * lb;
+		const uint8_t *ln = lines + i * lb, *t = tab;
 		uint8_t *a = acc + i * stride;
 		__m512i v[4];
 
@@ -208,8 +210,8 @@ AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng
 #pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++)
 			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
-		for (uint32_t j = 0; j < ng; j++) {
-			const uint8_t *e = tab + ((size_t)j * 256u + ln[j]) * stride;
+		for (uint32_t j = 0; j < ng; j++, t += 256u * stride) {
+			const uint8_t *e = t + (size_t)ln[j] * stride;
 
 #pragma GCC unroll 4
 			for (unsigned k = 0; k < nv; k++)
@@ -300,10 +302,10 @@ AVX512 static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, 
 		return;
 	}
 	switch (stride / 64u) {
-	case 1: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 1); break;
-	case 2: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 2); break;
-	case 3: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 3); break;
-	default: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 4); break;
+	case 1: accum_avx512_n(tab, ng, lines, lb, rows, acc, 1); break;
+	case 2: accum_avx512_n(tab, ng, lines, lb, rows, acc, 2); break;
+	case 3: accum_avx512_n(tab, ng, lines, lb, rows, acc, 3); break;
+	default: accum_avx512_n(tab, ng, lines, lb, rows, acc, 4); break; /* stride 256 */
 	}
 }
 
