@@ -147,9 +147,8 @@ size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
 int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count);
 /* The packed lines of rows first + i (i < count) into lines + i * enc->line_bytes, equal to
  * draw_line + frag_enc_finish_line's. sw, rb: a chunk's stream and draws; mem:
- * frag_enc_sweep_mem(enc, count) bytes, 64-byte aligned; rows first .. first + count - 1 within
- * 1 .. FRAG_ENC_SWEEP_MAX_ROW. Returns 0, or -1 (nothing reliable written) if a row was not
- * found on the cycle. */
+ * frag_enc_sweep_mem(enc, count) bytes, 64-byte aligned. Returns 0, or -1 (nothing written) when
+ * count is 0 or a row is outside 1 .. FRAG_ENC_SWEEP_MAX_ROW. */
 int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *lines,
                          uint64_t *sw, uint32_t *rb, void *mem);
 

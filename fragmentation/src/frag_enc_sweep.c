@@ -2,9 +2,9 @@
  * states walk windows of one cycle, so many rows draw the same windows. Workload b of the bench
  * (M = 21,846, 2,185 rows of 10,923 draws) covers the 2^23 - 1 states almost three times over.
  *
- * The cycle is walked once, from state 1, in chunks of windows. Each window is drawn once, and
- * its position is stored at its residue: last[r] = the last window drawn at fragment r. A row is
- * the windows p .. p + L - 1, so when the walk reaches p + L the row's line is every fragment
+ * The cycle is walked once, in chunks of windows from the first row's. Each window is drawn once,
+ * and its position is stored at its residue: last[r] = the last window drawn at fragment r. A row
+ * is the windows p .. p + L - 1, so when the walk reaches p + L the row's line is every fragment
  * whose last window is at p or later, read off last[] with one vector compare per 32 fragments.
  * The rows' first windows come from a table made at build time (frag_seed_pos.c, by
  * gen/frag_seed_gen.c), sorted into cycle order; all being L long, the rows end in that order too.
@@ -149,15 +149,11 @@ int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t co
 {
 	const uint32_t len = enc->want, nl = enc->line_bytes * 8u;
 	uint16_t *last = mem;
-	struct walk w = {(struct sweep_row *)(void *)((uint8_t *)mem + last_bytes(enc)),
-	                 count,
-	                 0,
-	                 0,
-	                 0,
-	                 0,
-	                 0xffffffffu};
+	struct walk w = {.rows = (struct sweep_row *)(void *)((uint8_t *)mem + last_bytes(enc)),
+	                 .count = count,
+	                 .fresh = 0xffffffffu}; /* the clock starts at 0: "now" is -1 */
 
-	if (count == 0 || first == 0 || first + count - 1u > FRAG_ENC_SWEEP_MAX_ROW)
+	if (count == 0 || first == 0 || (uint64_t)first + count - 1u > FRAG_ENC_SWEEP_MAX_ROW)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		w.rows[i].p = frag_enc_seed_pos[first + i - 1u] + 1u; /* the draw after the seed */

@@ -137,6 +137,24 @@ static void test_seed_table(void **state)
 	assert_int_equal(x, 1u);
 }
 
+/* frag_enc_sweep_lines refuses rows it cannot take, and writes nothing. */
+static void expect_refused(const struct frag_enc *enc, uint32_t first, uint32_t count)
+{
+	size_t lb = enc->line_bytes, mem_len = frag_enc_sweep_mem(enc, count ? count : 1u);
+	uint8_t *lines = zalloc64(2u * lb), *mem = zalloc64(mem_len);
+	uint64_t *sw = zalloc64(FRAG_ENC_SW_WORDS * 8u);
+	uint32_t *rb = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+
+	memset(lines, 0xa5, 2u * lb);
+	assert_int_equal(frag_enc_sweep_lines(enc, first, count, lines, sw, rb, mem), -1);
+	for (size_t b = 0; b < 2u * lb; b++)
+		assert_int_equal(lines[b], 0xa5);
+	free(rb);
+	free(sw);
+	free(mem);
+	free(lines);
+}
+
 static void test_which_codes(void **state)
 {
 	static uint8_t frags[65536];
@@ -153,6 +171,9 @@ static void test_which_codes(void **state)
 	assert_false(frag_enc_sweep_ok(&enc, 0, 2185));
 	assert_false(frag_enc_sweep_ok(&enc, 7000, 1400)); /* row 8381: seed above 2^23 */
 	assert_true(frag_enc_sweep_ok(&enc, 6981, 1400));
+	expect_refused(&enc, FRAG_ENC_SWEEP_MAX_ROW, 2); /* the second row's seed is above 2^23 */
+	expect_refused(&enc, 0, 1);
+	expect_refused(&enc, 1, 0);
 	code.version = FRAG_V2; /* distinct draws: a row's length depends on its content */
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
