@@ -31,15 +31,21 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 	}
 }
 
+/* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
+ * eight bytes to eight bits with pack_portable's multiply. */
 void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
                               size_t nbytes)
 {
-	for (size_t b = 0; b < nbytes; b++) {
-		uint32_t v = 0;
+	for (size_t b = 0; b < nbytes; b += 8) {
+		const uint16_t *p = last + 8 * b;
+		uint8_t f[64];
 
-		for (uint32_t k = 0; k < 8; k++)
-			v |= (uint32_t)((uint16_t)(now - last[8 * b + k]) < len) << k;
-		line[b] = (uint8_t)v;
+		for (uint32_t k = 0; k < 64; k++)
+			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
+		for (uint32_t q = 0; q < 8; q++)
+			line[b + q] = (uint8_t)(((load64(f + 8 * q) & 0x0101010101010101u) *
+			                         0x0102040810204080u) >>
+			                        56);
 	}
 }
 
