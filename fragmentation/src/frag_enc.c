@@ -489,8 +489,8 @@ static void table_pass(const struct frag_enc *enc, const struct enc_scratch *sc,
 	const uint32_t bg = enc->block_groups;
 	int rows_ready = 0;
 
-	if (sc->sweep && frag_enc_sweep_lines(enc, first, rows, sc->lines, sc->map[0], sc->sw,
-	                                      sc->rb, sc->sweep) == 0)
+	if (sc->sweep &&
+	    frag_enc_sweep_lines(enc, first, rows, sc->lines, sc->sw, sc->rb, sc->sweep) == 0)
 		rows_ready = 1;
 	/* row i is packed after row i + 1 is drawn into the other map: the pack's wide loads then
 	 * do not wait for the draw's byte stores to leave the store buffer */

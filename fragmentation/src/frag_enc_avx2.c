@@ -50,55 +50,43 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 	}
 }
 
-/* Windows as in draws_avx2; the seed test as in seeds_avx512, the unsigned q - lo < n spelled
- * min(q - lo, n - 1) == q - lo. */
-AVX2 static uint32_t seeds_avx2(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
+/* Unsigned 16-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
+AVX2_INLINE __m256i lt_epu16(__m256i a, __m256i b_minus_1)
 {
-	const uint8_t *sb = (const uint8_t *)sw;
-	const __m256i shifts = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	const __m256i mask = _mm256_set1_epi32(0x7fffff);
-	const __m256i one = _mm256_set1_epi32(1);
-	const __m256i inv = _mm256_set1_epi32((int)FRAG_ENC_SEED_INV);
-	const __m256i vlo = _mm256_set1_epi32((int)lo), vlast = _mm256_set1_epi32((int)(n - 1u));
-	uint32_t k = 0;
-
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t += 8) {
-		uint32_t w, hit;
-		__m256i x, q;
-
-		memcpy(&w, sb + t / 8u, sizeof(w));
-		x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)w), shifts), mask);
-		q = _mm256_sub_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(x, one), inv), vlo);
-		hit = (uint32_t)_mm256_movemask_ps(
-		        _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(q, vlast), q)));
-		for (; hit; hit &= hit - 1u)
-			out[k++] = t + (uint32_t)__builtin_ctz(hit);
-	}
-	return k;
+	return _mm256_cmpeq_epi16(_mm256_min_epu16(a, b_minus_1), a);
 }
 
-/* 32 bytes at a time, then the last 8-byte words one by one. */
-AVX2 static void or_lines_avx2(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+/* 32 windows' ages per step: two compares packed to bytes (the pack interleaves the 128-bit
+ * halves, the permute puts them back in order), one movemask. */
+AVX2 static void recent_avx2(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                             size_t nbytes)
 {
-	size_t o = 0;
+	const __m256i vnow = _mm256_set1_epi16((short)now);
+	const __m256i vlm1 = _mm256_set1_epi16((short)(uint16_t)(len - 1u));
 
-	for (; o + 32 <= len; o += 32) {
-		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(dst + o));
+	for (size_t b = 0; b < nbytes; b += 4) {
+		const __m256i *p = (const __m256i *)(const void *)(last + 8 * b);
+		__m256i lo = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p)), vlm1);
+		__m256i hi = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p + 1)), vlm1);
+		__m256i by = _mm256_permute4x64_epi64(_mm256_packs_epi16(lo, hi), 0xd8);
+		uint32_t bits = (uint32_t)_mm256_movemask_epi8(by);
 
-		for (uint32_t j = 0; j < ns; j++)
-			x = _mm256_or_si256(
-			        x, _mm256_loadu_si256((const __m256i *)(const void *)(src[j] + o)));
-		_mm256_storeu_si256((__m256i *)(void *)(dst + o), x);
+		memcpy(line + b, &bits, sizeof(bits));
 	}
-	for (; o < len; o += 8) {
-		uint64_t x, y;
+}
 
-		memcpy(&x, dst + o, 8);
-		for (uint32_t j = 0; j < ns; j++) {
-			memcpy(&y, src[j] + o, 8);
-			x |= y;
-		}
-		memcpy(dst + o, &x, 8);
+AVX2 static void age_out_avx2(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+{
+	const __m256i vnow = _mm256_set1_epi16((short)now);
+	const __m256i vhm1 = _mm256_set1_epi16((short)(uint16_t)(h - 1u));
+	const __m256i old = _mm256_set1_epi16((short)(uint16_t)(now - h));
+
+	for (size_t x = 0; x < n; x += 16) {
+		__m256i *p = (__m256i *)(void *)(last + x);
+		__m256i v = _mm256_loadu_si256(p);
+		__m256i young = lt_epu16(_mm256_sub_epi16(vnow, v), vhm1);
+
+		_mm256_storeu_si256(p, _mm256_blendv_epi8(old, v, young));
 	}
 }
 
@@ -152,6 +140,8 @@ AVX2_INLINE void accum_avx2_n(const uint8_t *tab, size_t stride, uint32_t ng, co
 		const uint8_t *ln = lines + i * lb;
 		__m256i *a = (__m256i *)(void *)(acc + i * stride);
 		__m256i v[8];
+
+		frag_enc_line_ahead(ln, lb, ng);
 
 #pragma GCC unroll 8
 		for (unsigned k = 0; k < nv; k++)
@@ -224,8 +214,8 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .accum = accum_avx2,
         .xor_bytes = xor_avx2,
         .xor_word = xor_word_avx2,
-        .seeds = seeds_avx2,
-        .or_lines = or_lines_avx2,
+        .recent = recent_avx2,
+        .age_out = age_out_avx2,
 };
 
 #else /* not x86-64: frag_enc_isa_avx2_ok() is 0, so this table is never used */

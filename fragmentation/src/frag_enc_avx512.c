@@ -51,46 +51,34 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 	}
 }
 
-/* Windows as in draws_avx512; q = (s - 1) * 1001^-1 modulo 2^32 is the seed index exactly when
- * s is a seed (frag_enc_impl.h), and lo <= q < lo + n is one unsigned compare of q - lo. */
-AVX512 static uint32_t seeds_avx512(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
+/* 64 ages per step (two vectors of 32), their 64 bits stored at once: nbytes is a multiple of
+ * 8. */
+AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                                 size_t nbytes)
 {
-	const uint8_t *sb = (const uint8_t *)sw;
-	const __m512i shifts = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
-	const __m512i mask = _mm512_set1_epi32(0x7fffff);
-	const __m512i one = _mm512_set1_epi32(1);
-	const __m512i inv = _mm512_set1_epi32((int)FRAG_ENC_SEED_INV);
-	const __m512i vlo = _mm512_set1_epi32((int)lo), vn = _mm512_set1_epi32((int)n);
-	uint32_t k = 0;
+	const __m512i vnow = _mm512_set1_epi16((short)now), vlen = _mm512_set1_epi16((short)len);
 
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t += 16) {
-		uint32_t w0, w1;
-		__m512i w, x, q;
-		uint32_t hit;
+	for (size_t b = 0; b < nbytes; b += 8) {
+		const uint16_t *p = last + 8 * b;
+		__m512i lo = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)p));
+		__m512i hi = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(p + 32)));
+		uint64_t bits = (uint64_t)_mm512_cmplt_epu16_mask(lo, vlen) |
+		                (uint64_t)_mm512_cmplt_epu16_mask(hi, vlen) << 32;
 
-		memcpy(&w0, sb + t / 8u, sizeof(w0));
-		memcpy(&w1, sb + t / 8u + 1u, sizeof(w1));
-		w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32((int)w0)),
-		                       _mm256_set1_epi32((int)w1), 1);
-		x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
-		q = _mm512_mullo_epi32(_mm512_sub_epi32(x, one), inv);
-		hit = _mm512_cmplt_epu32_mask(_mm512_sub_epi32(q, vlo), vn);
-		for (; hit; hit &= hit - 1u)
-			out[k++] = t + (uint32_t)__builtin_ctz(hit);
+		memcpy(line + b, &bits, sizeof(bits));
 	}
-	return k;
 }
 
-/* 64 bytes at a time, the last vector masked to len. */
-AVX512 static void or_lines_avx512(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+AVX512 static void age_out_avx512(uint16_t *last, size_t n, uint16_t now, uint16_t h)
 {
-	for (size_t o = 0; o < len; o += 64) {
-		__mmask64 k = len - o >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (len - o)) - 1u;
-		__m512i x = _mm512_maskz_loadu_epi8(k, dst + o);
+	const __m512i vnow = _mm512_set1_epi16((short)now), vh = _mm512_set1_epi16((short)h);
+	const __m512i old = _mm512_set1_epi16((short)(uint16_t)(now - h));
 
-		for (uint32_t j = 0; j < ns; j++)
-			x = _mm512_or_si512(x, _mm512_maskz_loadu_epi8(k, src[j] + o));
-		_mm512_mask_storeu_epi8(dst + o, k, x);
+	for (size_t x = 0; x < n; x += 32) {
+		__m512i v = _mm512_loadu_si512((const void *)(last + x));
+		__mmask32 k = _mm512_cmpge_epu16_mask(_mm512_sub_epi16(vnow, v), vh);
+
+		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi16(v, k, old));
 	}
 }
 
@@ -206,20 +194,24 @@ AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32
 }
 
 /* nv 64-byte vectors per accumulator, kept in registers across the block's groups. */
-AVX512_INLINE void accum_avx512_n(const uint8_t *tab, size_t stride, uint32_t ng,
-                                  const uint8_t *lines, size_t lb, uint32_t rows, uint8_t *acc,
-                                  const unsigned nv)
+AVX512_INLINE void accum_avx512_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
+                                  uint32_t rows, uint8_t *acc, const unsigned nv)
 {
+	/* whole lines: the stride is 64 nv, known here, so an entry's address is a shift */
+	const size_t stride = 64u * nv;
+
 	for (uint32_t i = 0; i < rows; i++) {
-		const uint8_t *ln = lines + i * lb;
+		const uint8_t *ln = lines + i * lb, *t = tab;
 		uint8_t *a = acc + i * stride;
 		__m512i v[4];
+
+		frag_enc_line_ahead(ln, lb, ng);
 
 #pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++)
 			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
-		for (uint32_t j = 0; j < ng; j++) {
-			const uint8_t *e = tab + ((size_t)j * 256u + ln[j]) * stride;
+		for (uint32_t j = 0; j < ng; j++, t += 256u * stride) {
+			const uint8_t *e = t + (size_t)ln[j] * stride;
 
 #pragma GCC unroll 4
 			for (unsigned k = 0; k < nv; k++)
@@ -255,6 +247,8 @@ AVX512_INLINE void accum_split_n(const uint8_t *tab, size_t stride, uint32_t ng,
 		uint8_t *a = acc + i * stride;
 		__m512i v[3];
 		__m256i tv = _mm256_load_si256((const __m256i *)(const void *)(a + main));
+
+		frag_enc_line_ahead(ln, lb, ng);
 
 #pragma GCC unroll 3
 		for (unsigned k = 0; k < nv; k++)
@@ -308,10 +302,10 @@ AVX512 static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, 
 		return;
 	}
 	switch (stride / 64u) {
-	case 1: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 1); break;
-	case 2: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 2); break;
-	case 3: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 3); break;
-	default: accum_avx512_n(tab, stride, ng, lines, lb, rows, acc, 4); break;
+	case 1: accum_avx512_n(tab, ng, lines, lb, rows, acc, 1); break;
+	case 2: accum_avx512_n(tab, ng, lines, lb, rows, acc, 2); break;
+	case 3: accum_avx512_n(tab, ng, lines, lb, rows, acc, 3); break;
+	default: accum_avx512_n(tab, ng, lines, lb, rows, acc, 4); break; /* stride 256 */
 	}
 }
 
@@ -369,8 +363,8 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .accum = accum_avx512,
         .xor_bytes = xor_avx512,
         .xor_word = xor_word_avx512,
-        .seeds = seeds_avx512,
-        .or_lines = or_lines_avx512,
+        .recent = recent_avx512,
+        .age_out = age_out_avx512,
 };
 
 #else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */

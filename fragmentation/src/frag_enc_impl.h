@@ -52,19 +52,21 @@ struct frag_enc_kernels {
 	 * into the lean decoder's batch table (frag_lean.c). */
 	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
 	                 size_t len);
-	/* The windows t < FRAG_ENC_CHUNK of the stream sw whose state is a v1 seed 1 + 1001 q with
-	 * lo <= q < lo + n (n >= 1, lo + n <= FRAG_ENC_SWEEP_MAX_ROW + 1), ascending into t[];
-	 * returns how many (frag_enc_sweep.c finds each row's place on the LFSR cycle with it). */
-	uint32_t (*seeds)(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *t);
-	/* dst[0..len) |= src[j][0..len) for every j < ns; len a multiple of 8, dst and every src
-	 * 8-byte aligned. */
-	void (*or_lines)(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len);
+	/* Bit x of line (x < nbytes * 8; nbytes a multiple of 8), bit x % 8 of byte x / 8, = 1
+	 * when (uint16_t)(now - last[x]) < len: fragment x was drawn in the len windows up to now
+	 * (frag_enc_sweep.c). len >= 1. */
+	void (*recent)(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+	               size_t nbytes);
+	/* last[x] = now - h wherever (uint16_t)(now - last[x]) >= h, for x < n (a multiple of 64):
+	 * ages that could wrap past 2^16 are pinned at h, which still reads as old. h >= 1. */
+	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
 };
 
-/* 1001^-1 modulo 2^32: s - 1 = 1001 q exactly when (s - 1) * this, modulo 2^32, is q (q < 2^22). */
-#define FRAG_ENC_SEED_INV 0xb6170459u
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
 #define FRAG_ENC_SWEEP_MAX_ROW 8380u
+/* Window of the seed 1 + 1001 (k + 1), k < FRAG_ENC_SWEEP_MAX_ROW, on the cycle walked from state
+ * 1 (window t: the state after t prbs23 steps). Made at build time by gen/frag_seed_gen.c. */
+extern const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW];
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
@@ -79,6 +81,22 @@ extern const struct frag_enc_kernels frag_enc_kern_avx512;
 /* 1 if this build has the kernels of isa and the CPU runs them. */
 int frag_enc_isa_avx2_ok(void);
 int frag_enc_isa_avx512_ok(void);
+
+/* Rows an accum kernel reads the packed lines of ahead of time. A block's slice of a line is a
+ * few dozen bytes, a line apart from the next row's (workload b: 24 of 2,736 bytes): 6 MB of
+ * lines, read in strides the hardware prefetcher does not follow. */
+#define FRAG_ENC_LINE_AHEAD 8u
+
+/* Asks for row i + FRAG_ENC_LINE_AHEAD's slice ln[0..ng) of the lines (lb bytes apart) while row i
+ * is summed. An address past the lines' end is harmless: a prefetch never faults (integer
+ * arithmetic: such a pointer would be undefined). */
+static inline void frag_enc_line_ahead(const uint8_t *ln, size_t lb, uint32_t ng)
+{
+	uintptr_t p = (uintptr_t)ln + FRAG_ENC_LINE_AHEAD * lb;
+
+	__builtin_prefetch((const void *)p);
+	__builtin_prefetch((const void *)(p + ng - 1u));
+}
 
 /* 64 bits of the LFSR stream from bit pos: bit i of the result = s[pos + i]. */
 static inline uint64_t frag_enc_stream_bits(const uint64_t *sw, uint32_t pos)
@@ -99,6 +117,11 @@ void frag_enc_stream_next(uint64_t *sw);
 _Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
                "frag_enc_line's scratch: the stream and one call's draws");
 
+/* The portable recent() and age_out(). */
+void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                              size_t nbytes);
+void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h);
+
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);
@@ -113,22 +136,20 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
 
 /* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
- * of 2^23 - 1 states; when the rows' windows cover the cycle several times over, the draws of
- * each aligned block of the cycle are taken once, packed, and ORed into every row that spans it.
- * Scratch bytes it needs for count rows, or 0 when it does not pay or does not apply. */
+ * of 2^23 - 1 states; the cycle is walked once over the windows the rows need, each window drawn
+ * once however many rows share it, and a row's line read off the last window each fragment was
+ * drawn at. Scratch bytes it needs for count rows, or 0 when it does not apply. */
 size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count);
-/* What frag_enc_sweep_lines needs for count rows whether or not it pays (0 if the code cannot
- * take it): the tests call it with a few rows. */
+/* What frag_enc_sweep_lines needs for count rows (0 if the code cannot take it). */
 size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
 /* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_bytes(enc, count) > 0 and
  * every seed below 2^23). */
 int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count);
 /* The packed lines of rows first + i (i < count) into lines + i * enc->line_bytes, equal to
- * draw_line + frag_enc_finish_line's. map: the encoder's byte map (zero, reject slot at 1; left
- * so); sw, rb: a chunk's stream and draws; mem: frag_enc_sweep_mem(enc, count) bytes, 64-byte
- * aligned; rows first .. first + count - 1 within 1 .. FRAG_ENC_SWEEP_MAX_ROW. Returns 0, or -1
- * (nothing reliable written) if a row was not found on the cycle. */
+ * draw_line + frag_enc_finish_line's. sw, rb: a chunk's stream and draws; mem:
+ * frag_enc_sweep_mem(enc, count) bytes, 64-byte aligned. Returns 0, or -1 (nothing written) when
+ * count is 0 or a row is outside 1 .. FRAG_ENC_SWEEP_MAX_ROW. */
 int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t count, uint8_t *lines,
-                         uint8_t *map, uint64_t *sw, uint32_t *rb, void *mem);
+                         uint64_t *sw, uint32_t *rb, void *mem);
 
 #endif

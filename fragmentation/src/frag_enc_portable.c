@@ -31,29 +31,29 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 	}
 }
 
-/* The seed test of frag_enc_impl.h, one window at a time. */
-static uint32_t seeds_portable(const uint64_t *sw, uint32_t lo, uint32_t n, uint32_t *out)
+/* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
+ * eight bytes to eight bits with pack_portable's multiply. */
+void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                              size_t nbytes)
 {
-	uint32_t k = 0;
+	for (size_t b = 0; b < nbytes; b += 8) {
+		const uint16_t *p = last + 8 * b;
+		uint8_t f[64];
 
-	for (uint32_t t = 0; t < FRAG_ENC_CHUNK; t++) {
-		uint32_t x = (uint32_t)(frag_enc_stream_bits(sw, t) & 0x7fffffu);
-
-		if ((x - 1u) * FRAG_ENC_SEED_INV - lo < n)
-			out[k++] = t;
+		for (uint32_t k = 0; k < 64; k++)
+			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
+		for (uint32_t q = 0; q < 8; q++)
+			line[b + q] = (uint8_t)(((load64(f + 8 * q) & 0x0101010101010101u) *
+			                         0x0102040810204080u) >>
+			                        56);
 	}
-	return k;
 }
 
-static void or_lines_portable(uint8_t *dst, const uint8_t *const *src, uint32_t ns, size_t len)
+void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
 {
-	for (size_t o = 0; o < len; o += 8) {
-		uint64_t x = load64(dst + o);
-
-		for (uint32_t j = 0; j < ns; j++)
-			x |= load64(src[j] + o);
-		store64(dst + o, x);
-	}
+	for (size_t x = 0; x < n; x++)
+		if ((uint16_t)(now - last[x]) >= h)
+			last[x] = (uint16_t)(now - h);
 }
 
 /* Byte i of the 8 bytes (each 0 or 1) lands on bit i: the multiplier places byte i's bit 0 at bit
@@ -163,6 +163,6 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .accum = accum_portable,
         .xor_bytes = xor_portable,
         .xor_word = xor_word_portable,
-        .seeds = seeds_portable,
-        .or_lines = or_lines_portable,
+        .recent = frag_enc_recent_portable,
+        .age_out = frag_enc_age_out_portable,
 };

@@ -1,9 +1,9 @@
 /* The encoder's shared-cycle line path (fragmentation/src/frag_enc_sweep.c, through its private
  * header): every line it draws equals frag_row_line's, bit for bit, with every kernel set this
  * CPU runs, for many M (odd, even, the smallest it takes, the bench's 21,846 and 18,079, M above
- * 2^16 and 2^20), for the first rows, the last rows whose seeds are below 2^23 and all 8,380 of
- * them (rows whose windows wrap around the end of the cycle); which codes and ranges take it;
- * and frag_enc_range through it against frag_ref_encode. */
+ * 2^16 and the largest it takes), for the first rows, the last rows whose seeds are below 2^23 and
+ * all 8,380 of them (rows whose windows wrap around the end of the cycle); which codes and ranges
+ * take it; and frag_enc_range through it against frag_ref_encode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -56,7 +56,7 @@ static void ref_line_bytes(const struct frag_code *code, uint32_t n, uint64_t *w
 static void expect_sweep(uint32_t m, uint32_t first, uint32_t count)
 {
 	const struct frag_code code = v1(m);
-	uint8_t *frags = zalloc64(m), *want, *map = zalloc64((size_t)m + 1u);
+	uint8_t *frags = zalloc64(m), *want;
 	uint64_t *words = zalloc64(frag_line_words(m) * 8u);
 	uint64_t *sw = zalloc64(FRAG_ENC_SW_WORDS * 8u);
 	uint32_t *rb = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
@@ -77,16 +77,9 @@ static void expect_sweep(uint32_t m, uint32_t first, uint32_t count)
 		mem = zalloc64(frag_enc_sweep_mem(&enc, count));
 		got = zalloc64((size_t)count * lb);
 		memset(got, 0xa5, (size_t)count * lb);
-		map[m] = 1; /* the reject slot, as the encoder keeps it */
-		assert_int_equal(frag_enc_sweep_lines(&enc, first, count, got, map, sw, rb, mem),
-		                 0);
+		assert_int_equal(frag_enc_sweep_lines(&enc, first, count, got, sw, rb, mem), 0);
 		for (uint32_t i = 0; i < count; i++)
 			assert_memory_equal(got + (size_t)i * lb, want + (size_t)i * lb, lb);
-		/* the byte map is left as found */
-		assert_int_equal(map[m], 1);
-		map[m] = 0;
-		for (uint32_t x = 0; x <= m; x++)
-			assert_int_equal(map[x], 0);
 		free(got);
 		free(mem);
 	}
@@ -94,13 +87,12 @@ static void expect_sweep(uint32_t m, uint32_t first, uint32_t count)
 	free(rb);
 	free(sw);
 	free(words);
-	free(map);
 	free(frags);
 }
 
 static void test_lines_many_m(void **state)
 {
-	static const uint32_t ms[] = {16385, 16386, 18079, 21846, 40000, 65537};
+	static const uint32_t ms[] = {3, 1000, 5243, 16385, 16386, 18079, 21846, 40000, 65537};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
@@ -108,14 +100,59 @@ static void test_lines_many_m(void **state)
 		expect_sweep(ms[i], FRAG_ENC_SWEEP_MAX_ROW - 99u, 100); /* up to the last row */
 		expect_sweep(ms[i], 4000, 1);
 	}
-	expect_sweep(1048573, 1, 8); /* M above 2^20: rows of 256 blocks */
+	/* the longest rows whose ages stay below 2^16: 64,511 windows, and the walk's age_out
+	 * every 1,024 windows */
+	expect_sweep(129023, 1, 8);
 }
 
-/* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end. */
+/* All 8,380 rows: they cover the cycle 8 times over, so windows wrap past its end; and
+ * workload c's 1,311 rows, which cover 41 % of it (the walk jumps over the rest). */
 static void test_lines_every_row(void **state)
 {
 	(void)state;
 	expect_sweep(16385, 1, FRAG_ENC_SWEEP_MAX_ROW);
+	expect_sweep(5243, 1, 1311);
+}
+
+/* The build-time table of the seeds' windows, against one walk of the cycle from state 1 that
+ * tells a seed 1 + 1001 q by (s - 1) * 1001^-1 modulo 2^32 = q (another test than the
+ * generator's). */
+static void test_seed_table(void **state)
+{
+	const uint32_t inv = 0xb6170459u; /* 1001 * inv = 1 modulo 2^32 */
+	uint32_t x = 1, seen = 0;
+
+	(void)state;
+	assert_int_equal(1001u * inv, 1u);
+	for (uint32_t t = 0; t < (1u << 23) - 1u; t++) {
+		uint32_t q = (x - 1u) * inv;
+
+		if (q >= 1u && q <= FRAG_ENC_SWEEP_MAX_ROW) {
+			assert_int_equal(frag_enc_seed_pos[q - 1u], t);
+			seen++;
+		}
+		x = (x >> 1) + (((x ^ (x >> 5)) & 1u) << 22);
+	}
+	assert_int_equal(seen, FRAG_ENC_SWEEP_MAX_ROW);
+	assert_int_equal(x, 1u);
+}
+
+/* frag_enc_sweep_lines refuses rows it cannot take, and writes nothing. */
+static void expect_refused(const struct frag_enc *enc, uint32_t first, uint32_t count)
+{
+	size_t lb = enc->line_bytes, mem_len = frag_enc_sweep_mem(enc, count ? count : 1u);
+	uint8_t *lines = zalloc64(2u * lb), *mem = zalloc64(mem_len);
+	uint64_t *sw = zalloc64(FRAG_ENC_SW_WORDS * 8u);
+	uint32_t *rb = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+
+	memset(lines, 0xa5, 2u * lb);
+	assert_int_equal(frag_enc_sweep_lines(enc, first, count, lines, sw, rb, mem), -1);
+	for (size_t b = 0; b < 2u * lb; b++)
+		assert_int_equal(lines[b], 0xa5);
+	free(rb);
+	free(sw);
+	free(mem);
+	free(lines);
 }
 
 static void test_which_codes(void **state)
@@ -123,17 +160,20 @@ static void test_which_codes(void **state)
 	static uint8_t frags[65536];
 	struct frag_code code = v1(21846);
 	struct frag_enc enc;
+	uint8_t *frags_big;
 
 	(void)state;
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_true(frag_enc_sweep_ok(&enc, 1, 2185)); /* workload b */
 	assert_true(frag_enc_sweep_bytes(&enc, 2185) > 0);
-	assert_false(frag_enc_sweep_ok(&enc, 1, 100)); /* too few rows to pay */
-	assert_int_equal(frag_enc_sweep_bytes(&enc, 100), 0);
+	assert_true(frag_enc_sweep_ok(&enc, 1, 100)); /* rows apart: the walk jumps between */
 	assert_false(frag_enc_sweep_ok(&enc, 0, 2185));
 	assert_false(frag_enc_sweep_ok(&enc, 7000, 1400)); /* row 8381: seed above 2^23 */
 	assert_true(frag_enc_sweep_ok(&enc, 6981, 1400));
+	expect_refused(&enc, FRAG_ENC_SWEEP_MAX_ROW, 2); /* the second row's seed is above 2^23 */
+	expect_refused(&enc, 0, 1);
+	expect_refused(&enc, 1, 0);
 	code.version = FRAG_V2; /* distinct draws: a row's length depends on its content */
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
@@ -142,10 +182,17 @@ static void test_which_codes(void **state)
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 32768, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_int_equal(frag_enc_sweep_mem(&enc, 2185), 0);
-	code = v1(16383); /* rows shorter than four blocks */
-	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 16383, FRAG_ENC_ISA_PORTABLE),
+	code = v1(129024); /* rows of 64,512 windows: ages modulo 2^16 would wrap */
+	frags_big = calloc(129024, 1);
+	assert_non_null(frags_big);
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags_big, 129024, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_int_equal(frag_enc_sweep_mem(&enc, 8000), 0);
+	code = v1(129023);
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags_big, 129023, FRAG_ENC_ISA_PORTABLE),
+	                 FUOTA_OK);
+	assert_true(frag_enc_sweep_ok(&enc, 1, 200));
+	free(frags_big);
 }
 
 /* frag_enc_range with the path (full scratch) and without it (the least scratch) against the
@@ -204,9 +251,8 @@ static void test_range_through_sweep(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_lines_many_m),
-	        cmocka_unit_test(test_lines_every_row),
-	        cmocka_unit_test(test_which_codes),
+	        cmocka_unit_test(test_lines_many_m),        cmocka_unit_test(test_lines_every_row),
+	        cmocka_unit_test(test_which_codes),         cmocka_unit_test(test_seed_table),
 	        cmocka_unit_test(test_range_through_sweep),
 	};
 

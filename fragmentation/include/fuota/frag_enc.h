@@ -14,8 +14,8 @@
  * - shared cycle: v1 rows of an M that is not a power of two, seeds below 2^23, are floor(M / 2)
  *   consecutive windows of the one LFSR cycle (2^23 - 1 states); when a range's rows cover the
  *   cycle at least once over (workload b of the bench: 2,185 rows of 10,923 draws, 2.8 times),
- *   the rows are found on the cycle, each 2,048-window block any row spans whole is drawn once and
- *   packed, and a row is the OR of its blocks plus the draws at its two ends;
+ *   the cycle is walked once, each window drawn once into the last window seen at each fragment,
+ *   and a row's line is the fragments last seen within its windows when the walk reaches its end;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
  *   fragments, so a row costs M / 8 table XORs instead of M / 2 fragment XORs, built and used one
  *   cache-sized block of groups at a time for every row of a range;
