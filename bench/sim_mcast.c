@@ -1,7 +1,7 @@
 /* fuota-bench-sim-mcast: what fuota-sim spends delivering one multicast frame to every device in
  * range of a gateway. N devices (fuota_simdev, set up through the sim_device tests' fixture for
- * one class C session) each hear F DataFragment frames through C gateways, as sim_net.c's
- * transmit() hands them over; prints the time per frame and per device copy.
+ * one class C session) each hear F DataFragment frames through C gateways, as sim_air.c's
+ * deliver() hands them over; prints the time per frame and per device copy.
  *
  *   fuota-bench-sim-mcast [N [F [C [S]]]]
  *

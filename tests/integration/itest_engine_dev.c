@@ -17,6 +17,10 @@ int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t le
 	struct msg *m;
 
 	(void)ctx;
+	if (T.outbox_cap && T.n_msgs - T.next_msg >= T.outbox_cap) {
+		T.outbox_refused++;
+		return FUOTA_ERR_NO_SPACE;
+	}
 	if (T.n_msgs == T.cap_msgs) {
 		size_t cap = T.cap_msgs ? T.cap_msgs * 2 : 256;
 		struct msg *p = realloc(T.msgs, cap * sizeof(*p));

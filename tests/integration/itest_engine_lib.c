@@ -124,6 +124,8 @@ void fresh_db(void)
 	devs_free();
 	T.n_fcnts = 0;
 	T.refuse_every = T.acks = T.refused = T.vanish_at = 0;
+	T.outbox_cap = 0;
+	T.outbox_refused = 0;
 	T.events_state = T.events_device = T.events_progress = 0;
 	T.watch_job = 0;
 	T.watch_states = 0;

@@ -135,6 +135,10 @@ struct itest_engine_state {
 	int64_t now_ms;
 	struct msg *msgs;
 	size_t n_msgs, cap_msgs, next_msg;
+	/* An MQTT client's outbox: with more than outbox_cap messages not pumped yet, a publish is
+	 * refused (FUOTA_ERR_NO_SPACE, counted in outbox_refused); 0: no limit. */
+	size_t outbox_cap;
+	unsigned outbox_refused;
 	struct tdev devs[MAX_DEVS];
 	size_t n_devs;
 	/* The target_version add_job_ex gives its jobs (has_target_version false: none). */

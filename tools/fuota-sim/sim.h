@@ -3,7 +3,8 @@
  *   sim_fleet.c   the fleet (devices and gateways) from a seed; fleet JSON for registration
  *   sim_net.c     MQTT plumbing: network-server integration (uplinks, unicast downlinks at the
  *                 next uplink), gateways (gw.DownlinkFrame scheduling, time on air, duty cycle,
- *                 DownlinkTxAck, the loss model)
+ *                 DownlinkTxAck)
+ *   sim_air.c     the frames on air reaching the devices (the loss model), in slices
  *   sim_report.c  per-device summary on stdout and the JSON report
  *   main.c        the loop: one thread runs every device and gateway; MQTT callbacks only fill
  *                 an inbound queue (fuota_mqtt). */
@@ -25,9 +26,10 @@
 /* Net-level switch: the device holds another key than the one registered. */
 #define SIM_MB_WRONG_KEY 0x100u
 #define SIM_N_MISBEHAVE  9
-#define SIM_UNICAST_Q    16  /* unicast downlinks queued per device, as a network server does */
-#define SIM_LOST_MAX     16  /* lost unicast downlinks remembered per device for the report */
-#define SIM_TICK_MS      100 /* every device's timers (sim_dev_tick) at least this often */
+#define SIM_UNICAST_Q    16    /* unicast downlinks queued per device, as a network server does */
+#define SIM_LOST_MAX     16    /* lost unicast downlinks remembered per device for the report */
+#define SIM_TICK_MS      100   /* every device's timers (sim_dev_tick) at least this often */
+#define SIM_AIR_BUDGET   16384 /* deliveries of frames to devices per loop turn (sim_air.c) */
 
 /* A misbehaviour given on the command line: for a fraction of the fleet or for listed devices. */
 struct sim_mb_spec {
@@ -187,6 +189,17 @@ struct sim_node {
 	struct sim_dev dev;
 };
 
+/* The frame on air being handed to its gateway's devices (sim_air.c): gateway gi's frame that
+ * starts at start_ms; devices devs[next_dev..] have not had it yet. */
+struct sim_air {
+	bool busy;
+	uint32_t gi;
+	int64_t start_ms;
+	size_t next_dev;
+	size_t budget;       /* deliveries per sim_air_step; 0: SIM_AIR_BUDGET */
+	uint64_t deliveries; /* so far */
+};
+
 struct sim {
 	struct sim_opts o;
 	struct sim_node *nodes;
@@ -203,6 +216,7 @@ struct sim {
 	struct sim_sched sched;       /* the devices by next_uplink_ms (sim_net.c) */
 	int64_t next_tick_ms;         /* the fleet's next sim_dev_tick */
 	struct sim_mc_cache mc_cache; /* multicast frames checked and decrypted (sim_dev.h) */
+	struct sim_air air;           /* the delivery under way (sim_air.c) */
 };
 
 /* sim_opts.c: parses argv into o (defaults first). Returns 0, 1 after --help, or -1 with a
@@ -232,6 +246,11 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms);
  * will go on air. */
 enum cs_tx_ack_status sim_gw_schedule(struct sim *s, struct sim_gw *g,
                                       const struct cs_gw_downlink *d, int64_t now_ms);
+
+/* sim_air.c: hands the frames due by now_ms to the devices, in start-time then gateway order,
+ * at most s->air.budget deliveries (SIM_AIR_BUDGET); prunes the gateways' old frames. Lowers
+ * *next to now_ms while deliveries are left, else to the next frame's start. */
+void sim_air_step(struct sim *s, int64_t now_ms, int64_t *next);
 
 /* sim_sudp.c: gateways that speak Semtech UDP to an adapter (fuota-gw) instead of MQTT. */
 int sim_sudp_start(struct sim *s);

@@ -382,70 +382,6 @@ void sim_net_handle(struct sim *s, const struct mqtt_msg *m, int64_t now_ms)
 	}
 }
 
-/* ---- Radio: multicast frames reaching devices --------------------------------------------------
- */
-
-/* Whether the loss model takes this frame. burst_len <= 1: independent losses with the device's
- * rate p. Otherwise Gilbert-Elliott: from the good state to the bad one with p_gb, back with
- * p_bg = 1 / L, so the bad state (every frame lost) lasts L frames on average and the long-run
- * loss rate is still p: p_gb = p p_bg / (1 - p). */
-static bool frame_lost(struct sim_node *n, double burst_len)
-{
-	if (n->loss <= 0)
-		return false;
-	if (n->loss >= 1)
-		return true;
-	double r = sim_rand01(&n->rng);
-	if (burst_len <= 1.0)
-		return r < n->loss;
-	double p_bg = 1.0 / burst_len;
-	double p_gb = n->loss * p_bg / (1.0 - n->loss);
-	n->burst_bad = n->burst_bad ? r >= p_bg : r < p_gb;
-	return n->burst_bad;
-}
-
-static bool for_device(const struct sim_node *n, const uint8_t *phy, size_t len)
-{
-	if (len < LW_DATA_MIN_LEN)
-		return false;
-	uint32_t addr = (uint32_t)phy[1] | (uint32_t)phy[2] << 8 | (uint32_t)phy[3] << 16 |
-	                (uint32_t)phy[4] << 24;
-	for (int i = 0; i < MC_MAX_GROUPS; i++)
-		if (n->dev.groups[i].defined && n->dev.groups[i].mc_addr == addr)
-			return true;
-	return false;
-}
-
-static void transmit(struct sim *s, struct sim_gw *g, struct sim_tx *tx)
-{
-	tx->sent = true;
-	g->frames_sent++;
-	for (size_t k = 0; k < g->n_devs; k++) {
-		struct sim_node *n = &s->nodes[g->devs[k]];
-		bool mine = for_device(n, tx->phy, tx->phy_len);
-		if (frame_lost(n, s->o.burst_len)) {
-			if (mine)
-				n->frames_lost++;
-			continue;
-		}
-		if (mine)
-			n->frames_heard++;
-		sim_dev_multicast_air(&n->dev, tx->start_ms, tx->end_ms, tx->freq_hz, tx->phy,
-		                      tx->phy_len);
-	}
-}
-
-/* Drops sent frames older than the duty-cycle window. */
-static void gw_prune(struct sim *s, struct sim_gw *g, int64_t now_ms)
-{
-	int64_t keep_after = now_ms - (int64_t)(s->o.duty_window_s * 1000);
-	size_t w = 0;
-	for (size_t i = 0; i < g->n_tx; i++)
-		if (!g->tx[i].sent || g->tx[i].end_ms >= keep_after)
-			g->tx[w++] = g->tx[i];
-	g->n_tx = w;
-}
-
 /* ---- Uplinks ----------------------------------------------------------------------------------
  */
 
@@ -621,17 +557,8 @@ int64_t sim_net_step(struct sim *s, int64_t now_ms)
 			if (g->next_stats_ms < next)
 				next = g->next_stats_ms;
 		}
-		for (size_t i = 0; i < g->n_tx; i++) {
-			struct sim_tx *t = &g->tx[i];
-			if (t->sent)
-				continue;
-			if (t->start_ms <= now_ms)
-				transmit(s, g, t);
-			else if (t->start_ms < next)
-				next = t->start_ms;
-		}
-		gw_prune(s, g, now_ms);
 	}
+	sim_air_step(s, now_ms, &next);
 	sim_sudp_step(s, now_ms, &next);
 	/* The devices' timers count in seconds: the whole fleet every SIM_TICK_MS is enough. */
 	if (now_ms >= s->next_tick_ms) {

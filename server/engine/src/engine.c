@@ -105,6 +105,7 @@ void engine_destroy(struct engine *e)
 		free(c);
 	}
 	free(e->gws);
+	engine_delq_free(e);
 	pthread_mutex_unlock(&e->lock);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
@@ -193,6 +194,7 @@ int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms)
 		if (r == FUOTA_ERR_IO || r == FUOTA_ERR_UNAVAILABLE)
 			rc = r;
 	}
+	engine_delq_run(e, now_unix_ms, &next);
 	pthread_mutex_unlock(&e->lock);
 	if (next_due_ms)
 		*next_due_ms = next;

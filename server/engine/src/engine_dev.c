@@ -436,13 +436,9 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 {
-	/* FragSessionDeleteReq Param: bits 1..0 FragIndex, the device's own session. */
-	uint8_t frag_del[2] = {FRAG_CID_SESSION_DELETE, (uint8_t)(d->frag_index & 0x03)};
-	uint8_t mc_del[2] = {MC_CID_GROUP_DELETE, 0x00};
-
-	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_frag, frag_del,
-	               sizeof(frag_del));
-	engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del, sizeof(mc_del));
+	if (engine_delq_push(e, d->application_id, d->dev_eui, d->frag_index) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld device %s: no memory for its deletes",
+		        (long long)d->job_id, d->dev_eui);
 	/* It held the group the job reused: not any more (its answer is not waited for). */
 	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0, 0) != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "job %lld device %s: its kept multicast group not forgotten",

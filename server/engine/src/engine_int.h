@@ -90,6 +90,24 @@ struct engine_seen {
  * drained below it. */
 #define ENGINE_BACKLOG_PAUSE 2000
 
+/* engine_delq.c: at most this many devices' deletes per tick, and the wait before trying again
+ * when the backlog or the MQTT client held them back. */
+#define ENGINE_DELQ_PER_TICK 256
+#define ENGINE_DELQ_RETRY_MS 250
+
+/* A device's FragSessionDeleteReq and McGroupDeleteReq waiting to go (engine_delq.c). */
+struct engine_del {
+	char application_id[64];
+	char dev_eui[SENG_EUI_LEN];
+	uint8_t frag_index;
+	uint8_t sent; /* bit 0: FragSessionDeleteReq published, bit 1: McGroupDeleteReq */
+};
+
+struct engine_delq {
+	struct engine_del *v; /* v[head..n) wait, in the order asked */
+	size_t head, n, cap;
+};
+
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
 #define ENGINE_JOB_CACHE 4
 struct engine_job_cached {
@@ -138,11 +156,27 @@ struct engine {
 	 * instance's), as the database said at resync_checked_ms or this engine forced since. */
 	bool resync_any;
 	int64_t resync_checked_ms;
+	struct engine_delq delq; /* deletes not sent yet (engine_delq.c) */
 };
 
 /* engine_instance.c */
 /* Who the engine writes as: its instance id, fenced by its instance lock's session. */
 struct seng_lease engine_lease(const struct engine *e);
+
+/* engine_delq.c */
+/* How many devices' deletes a tick may send with `backlog` messages waiting and `pending`
+ * devices in the queue: none at or above ENGINE_BACKLOG_PAUSE, else at most the room below it
+ * and ENGINE_DELQ_PER_TICK. */
+size_t engine_delq_budget(size_t backlog, size_t pending);
+/* Queues a device's FragSessionDeleteReq (on frag_index) and McGroupDeleteReq. */
+int engine_delq_push(struct engine *e, const char *application_id, const char *dev_eui,
+                     int frag_index);
+size_t engine_delq_pending(const struct engine *e);
+/* Sends the budget's worth of the queue, in order; a refused publish stays first. Lowers
+ * *next_due when some are left. */
+void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due);
+/* Frees the queue, logging how many devices it still held. */
+void engine_delq_free(struct engine *e);
 
 /* engine_core.c */
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len);
@@ -252,8 +286,8 @@ uint64_t engine_seen_period_max(const struct engine *e, int64_t job_id);
 int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *d, int64_t now_ms);
 /* Applies the TS005 / TS004 answers of an uplink on port_mc / port_frag. */
 int engine_dev_uplink(struct engine *e, const struct cs_uplink *u, int64_t now_ms);
-/* Sends FragSessionDeleteReq and McGroupDeleteReq once, without waiting (a cancelled job, or a
- * device that failed after its group was set up). */
+/* Queues FragSessionDeleteReq and McGroupDeleteReq, sent once without waiting for answers
+ * (engine_delq.c: a cancelled job, or a device that failed after its group was set up). */
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d);
 /* The device's McKEKey-encrypted McKey / DataBlockIntKey need its root key out of its box. */
 int engine_dev_root_key(struct engine *e, const struct seng_dev *d, uint8_t key[16]);
