@@ -128,7 +128,12 @@ export function describeEvent(e: EventLike): string {
   const d = (e.data ?? {}) as Record<string, unknown>;
   if (e.kind === 'log' && typeof d.phase === 'string')
     return `phase ${String(d.phase_from ?? '?')} → ${d.phase}`;
-  if (e.kind === 'state' && typeof d.to === 'string') return `state ${String(d.from ?? '?')} → ${d.to}`;
+  if (e.kind === 'state' && typeof d.to === 'string') {
+    // A job's first event has no from: it was created (a retry names its first job).
+    const line = typeof d.from === 'string' ? `state ${d.from} → ${d.to}` : `created (${d.to})`;
+    if (typeof d.retry_of === 'number') return `${line}, a retry of job ${d.retry_of}`;
+    return typeof d.action === 'string' ? `${line} (${d.action})` : line;
+  }
   if (e.dev_eui && typeof d.step === 'string')
     return `${e.dev_eui}: ${d.step}${typeof d.reason === 'string' ? ` (${d.reason})` : ''}`;
   const text = typeof d.message === 'string' ? d.message : JSON.stringify(d);

@@ -60,6 +60,16 @@ describe('job states', () => {
       'state running → paused',
     );
   });
+
+  it('says a job was created rather than changed from an unknown state', () => {
+    expect(describeEvent({ kind: 'state', data: { to: 'pending' } })).toBe('created (pending)');
+    expect(describeEvent({ kind: 'state', data: { to: 'pending', retry_of: 12 } })).toBe(
+      'created (pending), a retry of job 12',
+    );
+    expect(describeEvent({ kind: 'state', data: { from: 'running', to: 'paused', action: 'pause' } })).toBe(
+      'state running → paused (pause)',
+    );
+  });
 });
 
 describe('describeFragments', () => {
