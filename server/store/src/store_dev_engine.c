@@ -11,6 +11,7 @@
 #include "fuota/err.h"
 #include "fuota/log.h"
 #include "fuota/store_engine.h"
+#include "store_array.h"
 #include "store_engine_int.h"
 
 #define DEV_COLUMNS                                                                               \
@@ -119,10 +120,55 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 
 	return devs_query(
 	        s,
-	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.mc_group_set "
-	        "AND jd.step NOT IN ('done', 'unconfirmed') AND (jd.step = 'failed' OR $2) "
+	        "WITH m AS (UPDATE job_device SET deletes_pending = true WHERE job_id = $1 "
+	        "AND mc_group_set AND step NOT IN ('done', 'unconfirmed') "
+	        "AND (step = 'failed' OR $2) RETURNING dev_eui) "
+	        "SELECT " DEV_COLUMNS
+	        "WHERE jd.job_id = $1 AND jd.dev_eui IN (SELECT dev_eui FROM m) "
 	        "ORDER BY jd.dev_eui",
 	        2, vals, devs, n);
+}
+
+int seng_devs_deletes_pending(struct store *s, struct seng_dev **devs, size_t *n)
+{
+	return devs_query(s,
+	                  "SELECT " DEV_COLUMNS "WHERE jd.deletes_pending "
+	                  "ORDER BY jd.job_id, jd.dev_eui",
+	                  0, NULL, devs, n);
+}
+
+int seng_deletes_sent(struct store *s, const int64_t *job_ids, const char (*dev_euis)[SENG_EUI_LEN],
+                      size_t n)
+{
+	struct store_array jids, euis;
+	char *v[2] = {NULL, NULL};
+	PGconn *c;
+	int rc;
+
+	if (n == 0)
+		return FUOTA_OK;
+	store_array_init(&jids, STORE_ARRAY_MAX);
+	store_array_init(&euis, STORE_ARRAY_MAX);
+	for (size_t i = 0; i < n; i++) {
+		store_array_i64(&jids, job_ids[i]);
+		store_array_text(&euis, dev_euis[i]);
+	}
+	rc = store_array_end(&jids, &v[0]);
+	if (store_array_end(&euis, &v[1]) != FUOTA_OK && rc == FUOTA_OK)
+		rc = FUOTA_ERR_NO_MEMORY;
+	if (rc == FUOTA_OK) {
+		c = store_acquire(s);
+		rc = store_run(c,
+		               "UPDATE job_device jd SET deletes_pending = false FROM "
+		               "unnest($1::bigint[], $2::text[]) AS x(job_id, dev_eui) "
+		               "WHERE jd.job_id = x.job_id AND jd.dev_eui = x.dev_eui "
+		               "AND jd.deletes_pending",
+		               2, (const char *const *)v, NULL);
+		store_release(s, c);
+	}
+	free(v[0]);
+	free(v[1]);
+	return rc;
 }
 
 int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,

@@ -317,6 +317,11 @@ static const char PART_DEVICES_SQL[] =
 static const char PART_SESSIONS_SQL[] = "DELETE FROM engine_session WHERE job_id = $1";
 static const char PART_TX_SQL[] = "DELETE FROM engine_tx WHERE job_id = $1";
 
+/* p->mark_deletes: the failed devices that hold the group are owed its deletes. */
+static const char PHASE_DELETES_SQL[] =
+        "UPDATE job_device SET deletes_pending = true WHERE job_id = $1 AND mc_group_set "
+        "AND step = 'failed'";
+
 /* The statements of p->next_part, after the devices' moves. */
 static int phase_part(PGconn *c, const char *jid, const struct seng_next_part *np)
 {
@@ -414,6 +419,8 @@ int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p)
 		rc = store_run(c, PHASE_PLAN_SQL, 2, v, NULL);
 	if (rc == FUOTA_OK && p->create_sessions)
 		rc = store_run(c, PHASE_SESSIONS_SQL, 1, v, NULL);
+	if (rc == FUOTA_OK && p->mark_deletes)
+		rc = store_run(c, PHASE_DELETES_SQL, 1, v, NULL);
 	if (rc == FUOTA_OK)
 		rc = commit(c);
 	store_release(s, c);

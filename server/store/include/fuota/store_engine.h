@@ -173,6 +173,9 @@ struct seng_phase {
 	 * gateways and session moves are cleared, its fragmentation sessions and sent frames are
 	 * dropped (the next setup makes new ones) and the devices' session answers forgotten. */
 	const struct seng_next_part *next_part;
+	/* The failed devices with the group set get job_device.deletes_pending (their deletes
+	 * are owed: seng_devs_deletes_pending reads them back after a crash). */
+	bool mark_deletes;
 };
 /* FUOTA_ERR_STATE: not in from_phase, or the lease is not ours any more (nothing written). */
 STORE_MUST_CHECK int seng_job_phase(struct store *s, int64_t job_id, const struct seng_phase *p);
@@ -273,9 +276,17 @@ struct seng_dev {
 STORE_MUST_CHECK int seng_devs_due(struct store *s, int64_t job_id, int64_t now_ms, unsigned max,
                                    struct seng_dev **devs, size_t *n);
 /* Devices with the group set that failed (and with active_too, those not final either), for a
- * one-shot clean-up; *devs malloc'd. */
+ * one-shot clean-up; *devs malloc'd. The same statement sets their deletes_pending: their
+ * FragSessionDeleteReq and McGroupDeleteReq are owed until seng_deletes_sent. */
 STORE_MUST_CHECK int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too,
                                           struct seng_dev **devs, size_t *n);
+/* Every job's devices whose deletes are still owed (deletes_pending), by job and DevEUI;
+ * *devs malloc'd. */
+STORE_MUST_CHECK int seng_devs_deletes_pending(struct store *s, struct seng_dev **devs, size_t *n);
+/* Both deletes of these n devices (job_ids[i], dev_euis[i]) are published: deletes_pending
+ * cleared. */
+STORE_MUST_CHECK int seng_deletes_sent(struct store *s, const int64_t *job_ids,
+                                       const char (*dev_euis)[SENG_EUI_LEN], size_t n);
 /* TS004 v1 devices of the session on frag_index that have not reported completion (adaptive
  * status rounds); *devs malloc'd. */
 STORE_MUST_CHECK int seng_devs_session_pending_v1(struct store *s, int64_t job_id, int frag_index,
