@@ -17,6 +17,8 @@
  *   deletes wait        a cancelled job's deletes wait for room in a full MQTT outbox: every
  *                       device gets both, none is lost (they went out in one burst, and at
  *                       100,000 devices 164,464 publishes were refused)
+ *   deletes survive     the engine dies with most of a cancelled job's deletes still queued;
+ *                       the next one sends them: no device keeps its session and group
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
@@ -219,6 +221,8 @@ static void test_failed_device_forgets(void **state)
 	assert_int_equal(T.devs[1].m.rep.counts.mc_delete, 1);
 	assert_false(T.devs[1].m.groups[0].defined);
 	assert_true(T.devs[0].m.groups[0].defined);
+	/* The failed device's deletes were owed from the cleanup phase on, and are paid. */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
 	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
 	                          "NULL AND dev_eui = '0000000000000e01'"),
 	                 1);
@@ -351,6 +355,58 @@ static void test_deletes_wait_for_room(void **state)
 	engine_destroy(e);
 }
 
+/* Ticks e `ticks` times, 300 ms apart, the devices answering. */
+static void ticks(struct engine *e, int ticks)
+{
+	for (int i = 0; i < ticks; i++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 300;
+	}
+}
+
+static void test_deletes_survive_a_crash(void **state)
+{
+	const size_t n = 40;
+	struct engine *a, *b;
+	int64_t job;
+	char eui[17], st[32];
+	size_t untouched = 0;
+
+	(void)state;
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3100 + i);
+		add_dev(eui, (uint8_t)(0x40 + i), 1);
+	}
+	a = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(a, job, 4000, 3);
+	job_action(job, "cancel");
+	T.outbox_cap = 16;
+	ticks(a, 2);
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	for (size_t i = 0; i < n; i++)
+		if (T.devs[i].m.rep.counts.mc_delete == 0)
+			untouched++;
+	assert_true(untouched > n / 2); /* most still in a's queue */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
+	                 (long long)untouched);
+	/* a dies there (never ticked again, its queue lost); b starts. */
+	b = new_engine("itest-b", true);
+	ticks(b, 20);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(T.devs[i].m.rep.counts.frag_delete >= 1);
+		assert_true(T.devs[i].m.rep.counts.mc_delete >= 1);
+		assert_false(T.devs[i].m.groups[0].defined);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	engine_destroy(b);
+	engine_destroy(a);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +417,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_busy_group),
 	        cmocka_unit_test(test_default_unchanged),
 	        cmocka_unit_test(test_deletes_wait_for_room),
+	        cmocka_unit_test(test_deletes_survive_a_crash),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_keep", tests,

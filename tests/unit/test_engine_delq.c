@@ -66,7 +66,7 @@ static void push(struct engine *e, unsigned dev)
 	char eui[SENG_EUI_LEN];
 
 	snprintf(eui, sizeof(eui), "70b3d5%010x", dev);
-	assert_int_equal(engine_delq_push(e, "app", eui, 1), FUOTA_OK);
+	assert_int_equal(engine_delq_push(e, 1, "app", eui, 1), FUOTA_OK);
 }
 
 static void test_budget(void **state)

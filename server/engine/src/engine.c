@@ -181,6 +181,7 @@ int engine_tick(struct engine *e, int64_t now_unix_ms, int64_t *next_due_ms)
 	max = e->cfg.max_jobs_per_tick < 256 ? e->cfg.max_jobs_per_tick : 256;
 	pthread_mutex_lock(&e->lock);
 	engine_seen_flush(e, now_unix_ms, false);
+	engine_delq_reload(e); /* the first tick: the deletes a stopped fuotad still owed */
 	{
 		struct seng_lease who = engine_lease(e);
 

@@ -8,8 +8,16 @@
  * engine_delq_budget of them: none while the engine's backlog (inbound messages and the outbox)
  * is above ENGINE_BACKLOG_PAUSE, so the answers and the requests already made go first. A
  * publish refused all the same (the outbox full, the broker away) stays at the head of the
- * queue for the next tick; only a request that cannot be encoded is dropped. The queue lives in
- * this engine's memory: what is left of it at shutdown is logged as not sent. */
+ * queue for the next tick; only a request that cannot be encoded is dropped.
+ *
+ * The queue lives in this engine's memory, and at 100,000 devices it takes minutes to drain: a
+ * fuotad killed meanwhile would leave devices holding a session and a group the server has
+ * forgotten. So the database keeps the debt: job_device.deletes_pending is set by the
+ * statement that picks the devices (seng_devs_with_group; for the failed ones, in the phase
+ * change to cleanup too), cleared once both requests of a device are published, and the
+ * first tick of an engine queues the rows still set (engine_delq_reload). A device may get its
+ * deletes twice after a crash, never none. What is left at a clean stop is logged, and sent
+ * after the next start. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +39,8 @@ size_t engine_delq_budget(size_t backlog, size_t pending)
 	return pending < room ? pending : room;
 }
 
-int engine_delq_push(struct engine *e, const char *application_id, const char *dev_eui,
-                     int frag_index)
+int engine_delq_push(struct engine *e, int64_t job_id, const char *application_id,
+                     const char *dev_eui, int frag_index)
 {
 	struct engine_delq *q = &e->delq;
 	struct engine_del *d;
@@ -53,6 +61,7 @@ int engine_delq_push(struct engine *e, const char *application_id, const char *d
 	}
 	d = &q->v[q->n++];
 	memset(d, 0, sizeof(*d));
+	d->job_id = job_id;
 	snprintf(d->application_id, sizeof(d->application_id), "%s", application_id);
 	snprintf(d->dev_eui, sizeof(d->dev_eui), "%s", dev_eui);
 	d->frag_index = (uint8_t)(frag_index & 0x03);
@@ -89,10 +98,61 @@ static int del_send(struct engine *e, struct engine_del *d)
 	return FUOTA_OK;
 }
 
+/* The rows of v[from..to), both their deletes published, no longer owe them. */
+static void del_cleared(struct engine *e, size_t from, size_t to)
+{
+	size_t n = to - from;
+	int64_t *jids;
+	char(*euis)[SENG_EUI_LEN];
+	int rc = FUOTA_ERR_NO_MEMORY;
+
+	if (!e->store || n == 0)
+		return;
+	jids = calloc(n, sizeof(*jids));
+	euis = calloc(n, sizeof(*euis));
+	if (jids && euis) {
+		for (size_t i = 0; i < n; i++) {
+			jids[i] = e->delq.v[from + i].job_id;
+			memcpy(euis[i], e->delq.v[from + i].dev_eui, SENG_EUI_LEN);
+		}
+		rc = seng_deletes_sent(e->store, jids, (const char(*)[SENG_EUI_LEN])euis, n);
+	}
+	if (rc != FUOTA_OK)
+		log_msg(LOG_LVL_WARN,
+		        "engine: %zu devices' deletes sent but still marked owed (%s): sent again "
+		        "after a restart",
+		        n, fuota_strerror(rc));
+	free(jids);
+	free(euis);
+}
+
+void engine_delq_reload(struct engine *e)
+{
+	struct seng_dev *devs = NULL;
+	size_t n = 0;
+
+	if (e->delq.reloaded)
+		return;
+	if (seng_devs_deletes_pending(e->store, &devs, &n) != FUOTA_OK) {
+		log_msg(LOG_LVL_WARN, "engine: the deletes owed not read, asked again next tick");
+		return;
+	}
+	e->delq.reloaded = true;
+	for (size_t i = 0; i < n; i++)
+		engine_dev_cleanup_once(e, &devs[i]);
+	if (n > 0)
+		log_msg(LOG_LVL_INFO,
+		        "engine: %zu devices' deletes (FragSessionDeleteReq, McGroupDeleteReq) "
+		        "owed from before the start, queued",
+		        n);
+	free(devs);
+}
+
 void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 {
 	struct engine_delq *q = &e->delq;
 	size_t budget = engine_delq_budget(e->backlog, engine_delq_pending(e)), sent = 0;
+	size_t first = q->head;
 	int64_t at;
 
 	while (sent < budget && q->head < q->n) {
@@ -101,6 +161,7 @@ void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 		q->head++;
 		sent++;
 	}
+	del_cleared(e, first, q->head);
 	if (q->head == q->n) {
 		q->head = q->n = 0;
 		return;
@@ -119,8 +180,10 @@ void engine_delq_free(struct engine *e)
 	if (left > 0)
 		log_msg(LOG_LVL_WARN,
 		        "engine: %zu devices' deletes (FragSessionDeleteReq, "
-		        "McGroupDeleteReq) not sent before the engine stopped",
+		        "McGroupDeleteReq) not sent before the engine stopped (sent after the next "
+		        "start)",
 		        left);
 	free(e->delq.v);
-	memset(&e->delq, 0, sizeof(e->delq));
+	e->delq.v = NULL;
+	e->delq.head = e->delq.n = e->delq.cap = 0;
 }

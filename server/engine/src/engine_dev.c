@@ -436,7 +436,8 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 
 void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
 {
-	if (engine_delq_push(e, d->application_id, d->dev_eui, d->frag_index) != FUOTA_OK)
+	if (engine_delq_push(e, d->job_id, d->application_id, d->dev_eui, d->frag_index) !=
+	    FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "job %lld device %s: no memory for its deletes",
 		        (long long)d->job_id, d->dev_eui);
 	/* It held the group the job reused: not any more (its answer is not waited for). */

@@ -97,6 +97,7 @@ struct engine_seen {
 
 /* A device's FragSessionDeleteReq and McGroupDeleteReq waiting to go (engine_delq.c). */
 struct engine_del {
+	int64_t job_id;
 	char application_id[64];
 	char dev_eui[SENG_EUI_LEN];
 	uint8_t frag_index;
@@ -106,6 +107,7 @@ struct engine_del {
 struct engine_delq {
 	struct engine_del *v; /* v[head..n) wait, in the order asked */
 	size_t head, n, cap;
+	bool reloaded; /* the owed deletes of the database queued (engine_delq_reload) */
 };
 
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
@@ -168,9 +170,13 @@ struct seng_lease engine_lease(const struct engine *e);
  * devices in the queue: none at or above ENGINE_BACKLOG_PAUSE, else at most the room below it
  * and ENGINE_DELQ_PER_TICK. */
 size_t engine_delq_budget(size_t backlog, size_t pending);
-/* Queues a device's FragSessionDeleteReq (on frag_index) and McGroupDeleteReq. */
-int engine_delq_push(struct engine *e, const char *application_id, const char *dev_eui,
-                     int frag_index);
+/* Queues a device's FragSessionDeleteReq (on frag_index) and McGroupDeleteReq for job_id's
+ * row, whose deletes_pending is cleared once both are published. */
+int engine_delq_push(struct engine *e, int64_t job_id, const char *application_id,
+                     const char *dev_eui, int frag_index);
+/* Queues the deletes the database says are owed (a fuotad stopped before its queue drained),
+ * once: the first tick does it, and again after a failure. */
+void engine_delq_reload(struct engine *e);
 size_t engine_delq_pending(const struct engine *e);
 /* Sends the budget's worth of the queue, in order; a refused publish stays first. Lowers
  * *next_due when some are left. */

@@ -569,6 +569,7 @@ static int enter_cleanup(struct engine *e, const struct seng_job *j, enum engine
 	memset(&p, 0, sizeof(p));
 	p.from_phase = from;
 	p.to_phase = ENGINE_PHASE_CLEANUP;
+	p.mark_deletes = true; /* owed from the phase change on, whatever happens to this engine */
 	rc = phase(e, j, &p);
 	if (rc != FUOTA_OK)
 		return rc;
