@@ -126,6 +126,18 @@ static void del_cleared(struct engine *e, size_t from, size_t to)
 	free(euis);
 }
 
+void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
+{
+	if (engine_delq_push(e, d->job_id, d->application_id, d->dev_eui, d->frag_index) !=
+	    FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld device %s: no memory for its deletes",
+		        (long long)d->job_id, d->dev_eui);
+	/* It held the group the job reused: not any more (its answer is not waited for). */
+	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0, 0) != FUOTA_OK)
+		log_msg(LOG_LVL_WARN, "job %lld device %s: its kept multicast group not forgotten",
+		        (long long)d->job_id, d->dev_eui);
+}
+
 void engine_delq_reload(struct engine *e)
 {
 	struct seng_dev *devs = NULL;

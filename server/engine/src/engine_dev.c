@@ -434,18 +434,6 @@ int engine_dev_due(struct engine *e, const struct seng_job *j, struct seng_dev *
 	return dev_send(e, j, d, st, now_ms);
 }
 
-void engine_dev_cleanup_once(struct engine *e, const struct seng_dev *d)
-{
-	if (engine_delq_push(e, d->job_id, d->application_id, d->dev_eui, d->frag_index) !=
-	    FUOTA_OK)
-		log_msg(LOG_LVL_WARN, "job %lld device %s: no memory for its deletes",
-		        (long long)d->job_id, d->dev_eui);
-	/* It held the group the job reused: not any more (its answer is not waited for). */
-	if (d->mc_reused && seng_mc_keep(e->store, d->dev_eui, 0, 0) != FUOTA_OK)
-		log_msg(LOG_LVL_WARN, "job %lld device %s: its kept multicast group not forgotten",
-		        (long long)d->job_id, d->dev_eui);
-}
-
 /* ---- answers -------------------------------------------------------------------------------- */
 
 static void answer_json(char *out, size_t cap, const char *cmd, const char *detail)
