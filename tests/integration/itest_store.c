@@ -808,6 +808,38 @@ static void test_job_create_deveui_checked(void **state)
 	assert_int_equal(raw_count("SELECT count(*) FROM job WHERE name = 'bad-deveui'"), 0);
 }
 
+/* Every session of the pool runs without JIT (store.c's session_setup), the database's own
+ * setting notwithstanding: the sessions opened at store_open and one opened again after its
+ * server process died. */
+static void test_no_jit(void **state)
+{
+	PGconn *c[2];
+	char sql[128];
+	PGresult *a = PQexec(T.raw, "ALTER DATABASE itest_store SET jit = on");
+
+	(void)state;
+	assert_int_equal(PQresultStatus(a), PGRES_COMMAND_OK);
+	PQclear(a);
+	c[0] = store_acquire(T.s);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_terminate_backend(%d)",
+	         PQbackendPID(c[0]));
+	assert_int_equal(raw_count(sql), 1);
+	PQclear(PQexec(c[0], "SELECT 1"));
+	assert_int_not_equal(PQstatus(c[0]), CONNECTION_OK);
+	store_release(T.s, c[0]); /* reset: a new session */
+	c[0] = store_acquire(T.s);
+	c[1] = store_acquire(T.s);
+	for (int i = 0; i < 2; i++) {
+		PGresult *r = PQexec(c[i], "SHOW jit");
+
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		assert_string_equal(PQgetvalue(r, 0, 0), "off");
+		PQclear(r);
+		store_release(T.s, c[i]);
+	}
+	PQclear(PQexec(T.raw, "ALTER DATABASE itest_store RESET jit"));
+}
+
 static int group_setup(void **state)
 {
 	char err[256];
@@ -852,6 +884,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_job_edges_tenant),
 	        cmocka_unit_test(test_dev_step_text),
 	        cmocka_unit_test(test_job_create_deveui_checked),
+	        cmocka_unit_test(test_no_jit),
 	};
 
 	if (argc != 4) {

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# GET /api/v1/jobs/{id} of a job of 100,000 devices (run by `./fuota bench jobget`): a private
+# PostgreSQL + fuotad (engine off), the devices and the job's job_device rows inserted with SQL
+# (spread over the engine's steps), then N GETs timed with curl, in ms per call.
+#   bench/job_get.sh BUILD_DIR [devices (default 100000)] [GETs (default 50)]
+# FUOTA_BENCH_BASELINE=/path/to/an/older/fuotad times the same GETs against that binary first, on
+# the same data: a before/after comparison in one run. BENCH_KEEP=1 keeps the stack's directory.
+# PostgreSQL compiles a statement with LLVM (JIT) when the plan's estimated cost passes
+# jit_above_cost (100,000), and optimises it past jit_optimize_above_cost (500,000). Fresh tables
+# keep the job GET's estimate (regions arm included) near 3,000; in the 100,000-device rehearsal
+# it passed both (pg_stat_statements: JIT on every call, optimised on 281 of 595). BENCH_JIT_COST
+# (default 0) sets the three thresholds for the database to stand for that; "server" keeps
+# PostgreSQL's own, and the bench then measures a table as fresh as it seeds it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${1:?usage: bench/job_get.sh BUILD_DIR [devices] [GETs]}
+NDEV=${2:-100000}
+NGET=${3:-50}
+FUOTAD=$BUILD/bin/fuotad
+[ -x "$FUOTAD" ] || { echo "bench: $FUOTAD not built" >&2; exit 1; }
+
+DIR=$(mktemp -d /tmp/fuota-bench-jobget.XXXXXX)
+chmod 755 "$DIR"
+FPID=
+cleanup() {
+	{ [ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
+	"$ROOT/scripts/stack.sh" services-down "$DIR" >/dev/null 2>&1 || true
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $DIR" >&2; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+
+"$ROOT/scripts/stack.sh" services-up "$DIR" >/dev/null
+set -a
+# shellcheck source=/dev/null # written by stack.sh services-up
+. "$DIR/run/services.env"
+set +a
+# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+psql_() { PGPASSWORD=$PG_PASSWORD "$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d fuota -qtAX "$@"; }
+
+PORT=$((20000 + RANDOM % 12000))
+MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_LOG_LEVEL=warn \
+	FUOTA_ENGINE_ENABLED=0 FUOTA_HTTP_MAX_CONNECTIONS_PER_IP=0 FUOTA_SECURITY_MASTER_KEY=$MASTER_KEY
+TOKEN=$("$FUOTAD" token create --admin --name bench)
+URL=http://127.0.0.1:$PORT
+H="Authorization: Bearer $TOKEN"
+start_fuotad() { # start_fuotad BINARY
+	"$1" run 2>>"$DIR/fuotad.log" &
+	FPID=$!
+	for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+	echo "bench: $1 did not start" >&2
+	exit 1
+}
+stop_fuotad() {
+	{ kill -TERM "$FPID" && wait "$FPID"; } || true
+	FPID=
+}
+start_fuotad "$FUOTAD"
+
+# Data: one image, NDEV devices, a job created through the API for the first 10 of them, then its
+# other devices added with SQL and spread over the steps as a running job has them.
+head -c 16384 /dev/urandom >"$DIR/fw.bin"
+FW=$(curl -fs -H "$H" -F file=@"$DIR/fw.bin" -F name=bench "$URL/api/v1/firmware" | sed 's/.*"id" *: *\([0-9]*\).*/\1/')
+psql_ -c "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, region, key_kind, key_box)
+          SELECT 1, '7' || lpad(to_hex(x), 15, '0'), 'bench', '1.0.3', 'A', 'EU868', 'gen_app_key', '\\x00'
+          FROM generate_series(1, $NDEV) x"
+body='{"name":"bench","firmware_id":'$FW',"redundancy_percent":20,"unicast_timeout_s":90,'
+body+='"unicast_attempts":3,"data_rate":5,"frequency_hz":869525000,"region":"EU868",'
+body+='"multicast_class":"C","devices":['$(seq 1 10 | awk '{printf "%s\"7%015x\"", (NR > 1 ? "," : ""), $1}')']}'
+JOB=$(curl -fs -H "$H" --data-binary "$body" "$URL/api/v1/jobs" | sed 's/^{"id" *: *\([0-9]*\).*/\1/')
+[ -n "$JOB" ] || { echo "bench: job creation failed" >&2; exit 1; }
+psql_ -c "INSERT INTO job_device (job_id, tenant_id, dev_eui, step)
+          SELECT $JOB, 1, '7' || lpad(to_hex(x), 15, '0'),
+                 (ARRAY['pending', 'mc_setup', 'frag_setup', 'ready', 'frag_status', 'done', 'failed'])[1 + x % 7]
+          FROM generate_series(11, $NDEV) x;
+          UPDATE job SET device_count = $NDEV, state = 'running', started_at = now() WHERE id = $JOB;
+          ANALYZE"
+JIT_COST=${BENCH_JIT_COST:-0}
+if [ "$JIT_COST" != server ]; then
+	psql_ -c "ALTER DATABASE fuota SET jit_above_cost = $JIT_COST;
+	          ALTER DATABASE fuota SET jit_inline_above_cost = $JIT_COST;
+	          ALTER DATABASE fuota SET jit_optimize_above_cost = $JIT_COST"
+fi
+echo "bench: job $JOB, $(psql_ -c "SELECT count(*) FROM job_device WHERE job_id = $JOB") job_device rows; $NGET GETs; JIT thresholds: $JIT_COST"
+
+time_gets() { # time_gets LABEL: NGET GETs of the job, ms per call (mean, median, max)
+	local i
+	# Each pool session prepares the statement at its first use: not timed.
+	for i in 1 2 3 4; do curl -fs -o /dev/null -H "$H" "$URL/api/v1/jobs/$JOB"; done
+	curl -fs -H "$H" "$URL/api/v1/jobs/$JOB" >"$DIR/$1.json"
+	for i in $(seq 1 "$NGET"); do
+		curl -fs -o /dev/null -w '%{time_total}\n' -H "$H" "$URL/api/v1/jobs/$JOB" || exit 1
+		: "$i"
+	done | sort -n | awk -v l="$1" -v b="$(wc -c <"$DIR/$1.json")" '
+		{ t[NR] = $1 * 1000; s += $1 * 1000 }
+		END { printf "%-10s GET /api/v1/jobs/{id}: %7.1f ms/call mean, %7.1f median, %7.1f max (%d calls, %d B)\n",
+		      l, s / NR, t[int((NR + 1) / 2)], t[NR], NR, b }'
+}
+if [ -n "${FUOTA_BENCH_BASELINE:-}" ]; then
+	stop_fuotad
+	start_fuotad "$FUOTA_BENCH_BASELINE"
+	time_gets baseline
+	stop_fuotad
+	start_fuotad "$FUOTAD"
+fi
+time_gets current
+if [ -n "${FUOTA_BENCH_BASELINE:-}" ]; then
+	# Nothing changes the job between the two: its answers are the same, byte for byte.
+	if ! cmp -s "$DIR/baseline.json" "$DIR/current.json"; then
+		echo "bench: the answers differ" >&2
+		diff <(jq -S . "$DIR/baseline.json") <(jq -S . "$DIR/current.json") >&2
+		exit 1
+	fi
+	echo "bench: the same answer, byte for byte"
+fi
