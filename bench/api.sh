@@ -8,6 +8,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/api-lib.sh
+. "$ROOT/bench/api-lib.sh"
 BUILD=${1:?usage: bench/api.sh BUILD_DIR [seconds] [connections]}
 SECS=${2:-10}
 CONNS=${3:-32}
@@ -15,24 +17,7 @@ FUOTAD=$BUILD/bin/fuotad
 [ -x "$FUOTAD" ] || { echo "bench: $FUOTAD not built" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk not installed (./fuota bootstrap)" >&2; exit 1; }
 
-DIR=$(mktemp -d /tmp/fuota-bench.XXXXXX)
-chmod 755 "$DIR"
-FPID=
-cleanup() {
-	{ [ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
-	"$ROOT/scripts/stack.sh" services-down "$DIR" >/dev/null 2>&1 || true
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$ROOT/scripts/stack.sh" services-up "$DIR" >/dev/null
-set -a
-# shellcheck source=/dev/null # written by stack.sh services-up
-. "$DIR/run/services.env"
-set +a
-# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-psql_() { PGPASSWORD=$PG_PASSWORD "$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d fuota -qtAX "$@"; }
+bench_stack fuota-bench
 
 PORT=$(( 20000 + RANDOM % 20000 ))
 MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -42,17 +27,6 @@ export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_HTTP_THREADS=${
 	FUOTA_SECURITY_MASTER_KEY=$MASTER_KEY
 TOKEN=$("$FUOTAD" token create --admin --name bench)
 URL=http://127.0.0.1:$PORT
-start_fuotad() { # start_fuotad BINARY
-	"$1" run 2>>"$DIR/fuotad.log" &
-	FPID=$!
-	for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
-	echo "bench: $1 did not start" >&2
-	exit 1
-}
-stop_fuotad() {
-	{ kill -TERM "$FPID" && wait "$FPID"; } || true
-	FPID=
-}
 start_fuotad "$FUOTAD"
 H="Authorization: Bearer $TOKEN"
 

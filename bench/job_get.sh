@@ -14,30 +14,15 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/api-lib.sh
+. "$ROOT/bench/api-lib.sh"
 BUILD=${1:?usage: bench/job_get.sh BUILD_DIR [devices] [GETs]}
 NDEV=${2:-100000}
 NGET=${3:-50}
 FUOTAD=$BUILD/bin/fuotad
 [ -x "$FUOTAD" ] || { echo "bench: $FUOTAD not built" >&2; exit 1; }
 
-DIR=$(mktemp -d /tmp/fuota-bench-jobget.XXXXXX)
-chmod 755 "$DIR"
-FPID=
-cleanup() {
-	{ [ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
-	"$ROOT/scripts/stack.sh" services-down "$DIR" >/dev/null 2>&1 || true
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-
-"$ROOT/scripts/stack.sh" services-up "$DIR" >/dev/null
-set -a
-# shellcheck source=/dev/null # written by stack.sh services-up
-. "$DIR/run/services.env"
-set +a
-# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-psql_() { PGPASSWORD=$PG_PASSWORD "$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d fuota -qtAX "$@"; }
+bench_stack fuota-bench-jobget
 
 PORT=$((20000 + RANDOM % 12000))
 MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -46,17 +31,6 @@ export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_LOG_LEVEL=warn 
 TOKEN=$("$FUOTAD" token create --admin --name bench)
 URL=http://127.0.0.1:$PORT
 H="Authorization: Bearer $TOKEN"
-start_fuotad() { # start_fuotad BINARY
-	"$1" run 2>>"$DIR/fuotad.log" &
-	FPID=$!
-	for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
-	echo "bench: $1 did not start" >&2
-	exit 1
-}
-stop_fuotad() {
-	{ kill -TERM "$FPID" && wait "$FPID"; } || true
-	FPID=
-}
 start_fuotad "$FUOTAD"
 
 # Data: one image, NDEV devices, a job created through the API for the first 10 of them, then its

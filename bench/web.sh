@@ -8,6 +8,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/api-lib.sh
+. "$ROOT/bench/api-lib.sh"
 BUILD=${1:?usage: bench/web.sh BUILD_DIR [runs]}
 RUNS=${2:-5}
 FUOTAD=$BUILD/bin/fuotad
@@ -25,24 +27,7 @@ for f in "$BUILD"/web/assets/*; do
 done
 printf 'figure: bundle: JavaScript %s B (%s B gzipped), CSS %s B (%s B gzipped)\n' "$js" "$jsz" "$css" "$cssz"
 
-DIR=$(mktemp -d /tmp/fuota-bench-web.XXXXXX)
-chmod 755 "$DIR"
-FPID=
-cleanup() {
-	{ [ -n "$FPID" ] && kill -TERM "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; } || true
-	"$ROOT/scripts/stack.sh" services-down "$DIR" >/dev/null 2>&1 || true
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$ROOT/scripts/stack.sh" services-up "$DIR" >/dev/null
-set -a
-# shellcheck source=/dev/null # written by stack.sh services-up
-. "$DIR/run/services.env"
-set +a
-# shellcheck disable=SC2012 # the names are PostgreSQL version numbers
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-psql_() { PGPASSWORD=$PG_PASSWORD "$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d fuota -qtAX "$@"; }
+bench_stack fuota-bench-web
 
 PORT=$((20000 + RANDOM % 20000))
 export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_LOG_LEVEL=warn \
@@ -50,9 +35,7 @@ export FUOTA_DATABASE_DSN=$FUOTA_DSN FUOTA_HTTP_PORT=$PORT FUOTA_LOG_LEVEL=warn 
 FUOTA_SECURITY_MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 TOKEN=$("$FUOTAD" token create --admin --name bench)
 URL=http://127.0.0.1:$PORT
-"$FUOTAD" run 2>>"$DIR/fuotad.log" &
-FPID=$!
-for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_fuotad "$FUOTAD"
 H="Authorization: Bearer $TOKEN"
 
 # 10,000 devices (inserted directly; their keys do not matter), one job for all of them that
