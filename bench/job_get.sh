@@ -3,6 +3,10 @@
 # PostgreSQL + fuotad (engine off), the devices and the job's job_device rows inserted with SQL
 # (spread over the engine's steps), then N GETs timed with curl, in ms per call.
 #   bench/job_get.sh BUILD_DIR [devices (default 100000)] [GETs (default 50)]
+# BENCH_PARENT=1 GETs a multi-region parent job instead: its EU868 child has the devices' rows
+# and another plain job BENCH_OTHER (default 1) times as many, so job_device is bigger than the
+# job; BENCH_PARENT=2 adds a US915 child of 10 devices. BENCH_VACUUM=1 vacuums the tables before
+# the GETs (as autovacuum does a while after a bulk load), else they are only analysed.
 # FUOTA_BENCH_BASELINE=/path/to/an/older/fuotad times the same GETs against that binary first, on
 # the same data: a before/after comparison in one run. BENCH_KEEP=1 keeps the stack's directory.
 # PostgreSQL compiles a statement with LLVM (JIT) when the plan's estimated cost passes
@@ -19,6 +23,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:?usage: bench/job_get.sh BUILD_DIR [devices] [GETs]}
 NDEV=${2:-100000}
 NGET=${3:-50}
+PARENT=${BENCH_PARENT:-0}
+NOTHER=$NDEV # the plain job's devices: BENCH_OTHER times the parent's child's
+[ "$PARENT" = 0 ] || NOTHER=$((NDEV * ${BENCH_OTHER:-1}))
 FUOTAD=$BUILD/bin/fuotad
 [ -x "$FUOTAD" ] || { echo "bench: $FUOTAD not built" >&2; exit 1; }
 
@@ -38,26 +45,50 @@ start_fuotad "$FUOTAD"
 head -c 16384 /dev/urandom >"$DIR/fw.bin"
 FW=$(curl -fs -H "$H" -F file=@"$DIR/fw.bin" -F name=bench "$URL/api/v1/firmware" | sed 's/.*"id" *: *\([0-9]*\).*/\1/')
 psql_ -c "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, region, key_kind, key_box)
-          SELECT 1, '7' || lpad(to_hex(x), 15, '0'), 'bench', '1.0.3', 'A', 'EU868', 'gen_app_key', '\\x00'
-          FROM generate_series(1, $NDEV) x"
-body='{"name":"bench","firmware_id":'$FW',"redundancy_percent":20,"unicast_timeout_s":90,'
-body+='"unicast_attempts":3,"data_rate":5,"frequency_hz":869525000,"region":"EU868",'
-body+='"multicast_class":"C","devices":['$(seq 1 10 | awk '{printf "%s\"7%015x\"", (NR > 1 ? "," : ""), $1}')']}'
-JOB=$(curl -fs -H "$H" --data-binary "$body" "$URL/api/v1/jobs" | sed 's/^{"id" *: *\([0-9]*\).*/\1/')
-[ -n "$JOB" ] || { echo "bench: job creation failed" >&2; exit 1; }
-psql_ -c "INSERT INTO job_device (job_id, tenant_id, dev_eui, step)
-          SELECT $JOB, 1, '7' || lpad(to_hex(x), 15, '0'),
-                 (ARRAY['pending', 'mc_setup', 'frag_setup', 'ready', 'frag_status', 'done', 'failed'])[1 + x % 7]
-          FROM generate_series(11, $NDEV) x;
-          UPDATE job SET device_count = $NDEV, state = 'running', started_at = now() WHERE id = $JOB;
-          ANALYZE"
+          SELECT 1, '7' || lpad(to_hex(x), 15, '0'), 'bench', '1.0.3', 'A',
+                 CASE WHEN x > $NDEV THEN 'US915' ELSE 'EU868' END, 'gen_app_key', '\\x00'
+          FROM generate_series(1, greatest($NOTHER, $NDEV + 10)) x"
+eui_list() { seq "$1" "$2" | awk '{printf "%s\"7%015x\"", (NR > 1 ? "," : ""), $1}'; }
+create_job() { # create_job FIELDS DEVICES: the id of a job created through the API
+	local body id
+	body='{"name":"bench","firmware_id":'$FW',"redundancy_percent":20,"unicast_timeout_s":90,'
+	body+='"unicast_attempts":3,"multicast_class":"C",'$1',"devices":['$2']}'
+	id=$(curl -fs -H "$H" --data-binary "$body" "$URL/api/v1/jobs" | sed 's/^{"id" *: *\([0-9]*\).*/\1/')
+	[ -n "$id" ] || { echo "bench: job creation failed" >&2; exit 1; }
+	echo "$id"
+}
+fill_job() { # fill_job ID [N]: devices 11..N (NDEV) added to job ID over the steps; running
+	local n=${2:-$NDEV}
+	psql_ -c "INSERT INTO job_device (job_id, tenant_id, dev_eui, step)
+	          SELECT $1, 1, '7' || lpad(to_hex(x), 15, '0'),
+	                 (ARRAY['pending', 'mc_setup', 'frag_setup', 'ready', 'frag_status', 'done', 'failed'])[1 + x % 7]
+	          FROM generate_series(11, $n) x;
+	          UPDATE job SET device_count = $n, state = 'running', started_at = now() WHERE id = $1"
+}
+PLAIN='"region":"EU868","data_rate":5,"frequency_hz":869525000'
+JOB=$(create_job "$PLAIN" "$(eui_list 1 10)")
+fill_job "$JOB" "$NOTHER"
+if [ "$PARENT" != 0 ]; then
+	regions='{"region":"EU868","data_rate":5,"frequency_hz":869525000}'
+	devs=$(eui_list 1 10)
+	if [ "$PARENT" = 2 ]; then
+		regions+=',{"region":"US915","data_rate":8,"frequency_hz":923300000}'
+		devs+=,$(eui_list $((NDEV + 1)) $((NDEV + 10)))
+	fi
+	JOB=$(create_job '"regions":['"$regions"']' "$devs")
+	fill_job "$(psql_ -c "SELECT min(id) FROM job WHERE parent_id = $JOB")"
+	psql_ -c "UPDATE job SET state = 'running', started_at = now(),
+	                 device_count = (SELECT sum(device_count) FROM job WHERE parent_id = $JOB)
+	          WHERE id = $JOB"
+fi
+if [ "${BENCH_VACUUM:-0}" = 1 ]; then psql_ -c "VACUUM ANALYZE"; else psql_ -c "ANALYZE"; fi
 JIT_COST=${BENCH_JIT_COST:-0}
 if [ "$JIT_COST" != server ]; then
 	psql_ -c "ALTER DATABASE fuota SET jit_above_cost = $JIT_COST;
 	          ALTER DATABASE fuota SET jit_inline_above_cost = $JIT_COST;
 	          ALTER DATABASE fuota SET jit_optimize_above_cost = $JIT_COST"
 fi
-echo "bench: job $JOB, $(psql_ -c "SELECT count(*) FROM job_device WHERE job_id = $JOB") job_device rows; $NGET GETs; JIT thresholds: $JIT_COST"
+echo "bench: job $JOB, $(psql_ -c "SELECT count(*) FROM job_device WHERE job_id IN (SELECT $JOB UNION SELECT id FROM job WHERE parent_id = $JOB)") job_device rows of $(psql_ -c "SELECT count(*) FROM job_device"); $NGET GETs; JIT thresholds: $JIT_COST"
 
 time_gets() { # time_gets LABEL: NGET GETs of the job, ms per call (mean, median, max)
 	local i
