@@ -22,8 +22,9 @@
 	"'data_rate', k.data_rate, 'frequency_hz', k.frequency_hz, "                              \
 	"'fragment_size', k.fragment_size, 'tx_power_dbm', k.tx_power_dbm, "                      \
 	"'ping_slot_periodicity', k.ping_slot_periodicity, 'device_count', k.device_count, "      \
-	"'steps', (SELECT coalesce(json_object_agg(x.step, x.n), '{}') FROM (SELECT step, "       \
-	"count(*) n FROM job_device WHERE job_id = k.id GROUP BY step) x), 'error', k.error) "    \
+	"'steps', (SELECT coalesce(json_object_agg(x.step, x.n ORDER BY x.step), '{}') FROM "     \
+	"(SELECT step, count(*) n FROM job_device WHERE job_id = k.id GROUP BY step) x), "        \
+	"'error', k.error) "                                                                      \
 	"ORDER BY k.id), '[]') FROM job k LEFT JOIN engine_job ej ON ej.job_id = k.id "           \
 	"WHERE k.parent_id = j.id) END"
 

@@ -87,7 +87,7 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
 	        "'total', (SELECT count(*) FROM job_device WHERE job_id = ANY (" JOBS ")), "
-	        "'steps', (SELECT coalesce(json_object_agg(step, n), '{}') FROM "
+	        "'steps', (SELECT coalesce(json_object_agg(step, n ORDER BY step), '{}') FROM "
 	        "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
 	        "FROM job_device WHERE job_id = ANY (" JOBS ") GROUP BY 1) x), "
 	        /* Done at the TS006 version check (engine_fmp.c): its last answer is
