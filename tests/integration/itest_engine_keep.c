@@ -19,6 +19,8 @@
  *                       100,000 devices 164,464 publishes were refused)
  *   deletes survive     the engine dies with most of a cancelled job's deletes still queued;
  *                       the next one sends them: no device keeps its session and group
+ *   deletes in outbox   the engine dies with a cancelled job's deletes accepted by the MQTT
+ *                       client but not sent: their rows stay set, the next engine sends them
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
@@ -407,6 +409,52 @@ static void test_deletes_survive_a_crash(void **state)
 	engine_destroy(a);
 }
 
+/* A cancelled job's deletes the MQTT client accepted but had not sent yet (the broker slow: the
+ * outbox not pumped) when fuotad was killed: their rows are still set, and the next engine
+ * sends them. */
+static void test_deletes_in_the_outbox_survive_a_crash(void **state)
+{
+	const size_t n = 20;
+	struct engine *a, *b;
+	int64_t job, next = 0;
+	char eui[17], st[32];
+	size_t accepted;
+
+	(void)state;
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3200 + i);
+		add_dev(eui, (uint8_t)(0x40 + i), 1);
+	}
+	a = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(a, job, 4000, 3);
+	job_action(job, "cancel");
+	accepted = T.n_msgs;
+	for (int i = 0; i < 3; i++) { /* accepted, never pumped */
+		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
+		T.now_ms += 300;
+	}
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	assert_true(T.n_msgs - accepted >= 2 * n); /* every device's two deletes in the outbox */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
+	                 (long long)n);
+	/* a is killed with them in its outbox: lost. b starts. */
+	T.next_msg = T.n_msgs;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 0);
+	b = new_engine("itest-b", true);
+	ticks(b, 5);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(T.devs[i].m.rep.counts.frag_delete, 1);
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 1);
+		assert_false(T.devs[i].m.groups[0].defined);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	engine_destroy(b);
+	engine_destroy(a);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +466,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_default_unchanged),
 	        cmocka_unit_test(test_deletes_wait_for_room),
 	        cmocka_unit_test(test_deletes_survive_a_crash),
+	        cmocka_unit_test(test_deletes_in_the_outbox_survive_a_crash),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_keep", tests,
