@@ -545,7 +545,8 @@ void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, 
 	send_ack(e, &ack);
 }
 
-/* Delivers every message published so far (and those the answers cause). */
+/* Delivers every message published so far (and those the answers cause), then tells e its
+ * outbox is empty, as fuotad's MQTT runner does. */
 void pump(struct engine *e)
 {
 	while (T.next_msg < T.n_msgs) {
@@ -604,6 +605,7 @@ void pump(struct engine *e)
 			fail_msg("unexpected topic %s", m.topic);
 		}
 	}
+	engine_outbox_drained(e);
 }
 
 /* ---- fixtures ------------------------------------------------------------------------------- */

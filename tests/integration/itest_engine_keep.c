@@ -19,9 +19,16 @@
  *                       100,000 devices 164,464 publishes were refused)
  *   deletes survive     the engine dies with most of a cancelled job's deletes still queued;
  *                       the next one sends them: no device keeps its session and group
+ *   deletes in outbox   the engine dies with a cancelled job's deletes accepted by the MQTT
+ *                       client but not sent: their rows stay set, the next engine sends them
+ *   runner owes them    fuotad's MQTT runner clears those rows only once its client's outbox
+ *                       is empty (a client that holds every message until the test frees it)
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
+#include <pthread.h>
+
+#include "fuota/engine_mqtt.h"
 #include "fuota/mc_reuse.h"
 #include "fuota/store_engine.h"
 #include "itest_engine_lib.h"
@@ -407,6 +414,190 @@ static void test_deletes_survive_a_crash(void **state)
 	engine_destroy(a);
 }
 
+/* A cancelled job's deletes the MQTT client accepted but had not sent yet (the broker slow: the
+ * outbox not pumped) when fuotad was killed: their rows are still set, and the next engine
+ * sends them. */
+static void test_deletes_in_the_outbox_survive_a_crash(void **state)
+{
+	const size_t n = 20;
+	struct engine *a, *b;
+	int64_t job, next = 0;
+	char eui[17], st[32];
+	size_t accepted;
+
+	(void)state;
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3200 + i);
+		add_dev(eui, (uint8_t)(0x40 + i), 1);
+	}
+	a = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(a, job, 4000, 3);
+	job_action(job, "cancel");
+	accepted = T.n_msgs;
+	for (int i = 0; i < 3; i++) { /* accepted, never pumped */
+		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
+		T.now_ms += 300;
+	}
+	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
+	assert_true(T.n_msgs - accepted >= 2 * n); /* every device's two deletes in the outbox */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
+	                 (long long)n);
+	/* a is killed with them in its outbox: lost. b starts. */
+	T.next_msg = T.n_msgs;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 0);
+	b = new_engine("itest-b", true);
+	ticks(b, 5);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(T.devs[i].m.rep.counts.frag_delete, 1);
+		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 1);
+		assert_false(T.devs[i].m.groups[0].defined);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	engine_destroy(b);
+	engine_destroy(a);
+}
+
+/* An MQTT client whose outbox keeps every message until the test lets the broker take them. */
+struct held_client {
+	struct mqtt_client base;
+	pthread_mutex_t mu;
+	size_t held, deletes;
+	bool drain;
+};
+
+static int held_connect(struct mqtt_client *c, const char *uri, const struct mqtt_options *o)
+{
+	(void)c;
+	(void)uri;
+	(void)o;
+	return FUOTA_OK;
+}
+
+static int held_subscribe(struct mqtt_client *c, const char *filter, int qos, mqtt_msg_cb cb,
+                          void *ctx)
+{
+	(void)c;
+	(void)filter;
+	(void)qos;
+	(void)cb;
+	(void)ctx;
+	return FUOTA_OK;
+}
+
+static int held_publish(struct mqtt_client *base, const char *topic, const void *payload,
+                        size_t len, int qos)
+{
+	struct held_client *c = (struct held_client *)base;
+
+	(void)payload;
+	(void)len;
+	(void)qos;
+	pthread_mutex_lock(&c->mu);
+	if (strstr(topic, "/device/") && strstr(topic, "/command/down"))
+		c->deletes++;
+	if (!c->drain)
+		c->held++;
+	pthread_mutex_unlock(&c->mu);
+	return FUOTA_OK;
+}
+
+static void held_status(struct mqtt_client *base, struct mqtt_status *st)
+{
+	struct held_client *c = (struct held_client *)base;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&c->mu);
+	st->connected = st->subscribed = true;
+	st->connects = 1;
+	st->outbox = c->held;
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int held_disconnect(struct mqtt_client *c, uint32_t timeout_ms)
+{
+	(void)c;
+	(void)timeout_ms;
+	return FUOTA_OK;
+}
+
+static void held_destroy(struct mqtt_client *c)
+{
+	(void)c;
+}
+
+static const struct mqtt_ops held_ops = {held_connect, held_subscribe,  held_publish,
+                                         held_status,  held_disconnect, held_destroy};
+
+static size_t held_deletes(struct held_client *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->deletes;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+/* fuotad's MQTT runner restarts with a cancelled job's deletes owed, and its client holds them
+ * in the outbox (the broker slow): the rows stay set while they wait there, and are cleared
+ * once the outbox is empty. */
+static void test_runner_owes_until_the_outbox_drained(void **state)
+{
+	const size_t n = 10;
+	struct held_client hc = {{&held_ops}, PTHREAD_MUTEX_INITIALIZER, 0, 0, false};
+	struct engine_cfg ecfg;
+	struct engine_runner *r = NULL;
+	struct engine *a;
+	int64_t job, next = 0;
+	char eui[17];
+	int i;
+
+	(void)state;
+	fresh_db();
+	for (size_t k = 0; k < n; k++) {
+		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3300 + k);
+		add_dev(eui, (uint8_t)(0x40 + k), 1);
+	}
+	a = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(a, job, 4000, 3);
+	job_action(job, "cancel");
+	for (i = 0; i < 3; i++) { /* accepted, never pumped: a is killed with them */
+		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
+		T.now_ms += 300;
+	}
+	engine_destroy(a);
+	T.next_msg = T.n_msgs;
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
+	                 (long long)n);
+
+	engine_cfg_defaults(&ecfg);
+	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "itest-runner");
+	assert_int_equal(engine_runner_start_with(T.store, &hc.base, &ecfg, "itest-keep", &r),
+	                 FUOTA_OK);
+	for (i = 0; i < 100 && held_deletes(&hc) < 2 * n; i++)
+		usleep(50 * 1000);
+	assert_int_equal(held_deletes(&hc), 2 * n);
+	usleep(1500 * 1000); /* the runner looks at its outbox at least once a second */
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
+	                 (long long)n);
+	pthread_mutex_lock(&hc.mu);
+	hc.held = 0; /* the broker takes them */
+	hc.drain = true;
+	pthread_mutex_unlock(&hc.mu);
+	for (i = 0; i < 100; i++) {
+		if (db_count("SELECT count(*) FROM job_device WHERE deletes_pending") == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	engine_runner_stop(r);
+	assert_int_equal(held_deletes(&hc), 2 * n); /* each once */
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +609,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_default_unchanged),
 	        cmocka_unit_test(test_deletes_wait_for_room),
 	        cmocka_unit_test(test_deletes_survive_a_crash),
+	        cmocka_unit_test(test_deletes_in_the_outbox_survive_a_crash),
+	        cmocka_unit_test(test_runner_owes_until_the_outbox_drained),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_keep", tests,

@@ -143,12 +143,53 @@ static void test_backlog_holds(void **state)
 	engine_delq_free(&e);
 }
 
+/* A device's row is cleared when the outbox was seen empty after its deletes went out, not when
+ * the client accepted them; the queue's room is not reused before. */
+static void test_cleared_once_drained(void **state)
+{
+	struct engine e;
+	struct outbox o;
+	int64_t now = 1800000000000LL, next = now + 1000;
+
+	(void)state;
+	engine_init(&e, &o);
+	o.cap = 1000000;
+	for (unsigned i = 0; i < 300; i++)
+		push(&e, i);
+	engine_delq_run(&e, now, &next); /* 256 out, 44 wait */
+	assert_int_equal(engine_delq_pending(&e), 300 - ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_unconfirmed(&e), ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_drained(&e), ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_unconfirmed(&e), 0);
+	assert_int_equal(engine_delq_drained(&e), 0); /* each once */
+	engine_delq_run(&e, now, &next);
+	assert_int_equal(engine_delq_pending(&e), 0);
+	assert_int_equal(engine_delq_unconfirmed(&e), 300 - ENGINE_DELQ_PER_TICK);
+	/* Pushed while those are unconfirmed: they are kept, the new one waits behind. */
+	for (unsigned i = 300; i < 700; i++)
+		push(&e, i);
+	assert_int_equal(engine_delq_unconfirmed(&e), 300 - ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_pending(&e), 400);
+	assert_int_equal(engine_delq_drained(&e), 300 - ENGINE_DELQ_PER_TICK);
+	while (engine_delq_pending(&e) > 0)
+		engine_delq_run(&e, now, &next);
+	assert_int_equal(engine_delq_drained(&e), 400);
+	assert_int_equal(e.delq.n, 0); /* all cleared: the queue starts over */
+	for (unsigned i = 0; i < 700; i++) {
+		assert_int_equal(o.frag_del[i], 1);
+		assert_int_equal(o.mc_del[i], 1);
+	}
+	assert_true(o.in_order);
+	engine_delq_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_budget),
 	        cmocka_unit_test(test_paced_none_lost),
 	        cmocka_unit_test(test_backlog_holds),
+	        cmocka_unit_test(test_cleared_once_drained),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,6 +246,15 @@ void engine_set_backlog(struct engine *e, size_t waiting)
 	pthread_mutex_unlock(&e->lock);
 }
 
+void engine_outbox_drained(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	engine_delq_drained(e);
+	pthread_mutex_unlock(&e->lock);
+}
+
 int engine_on_ack(struct engine *e, const struct cs_gw_ack *a)
 {
 	int64_t job_id = 0;

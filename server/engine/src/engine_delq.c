@@ -14,10 +14,15 @@
  * fuotad killed meanwhile would leave devices holding a session and a group the server has
  * forgotten. So the database keeps the debt: job_device.deletes_pending is set by the
  * statement that picks the devices (seng_devs_with_group; for the failed ones, in the phase
- * change to cleanup too), cleared once both requests of a device are published, and the
- * first tick of an engine queues the rows still set (engine_delq_reload). A device may get its
- * deletes twice after a crash, never none. What is left at a clean stop is logged, and sent
- * after the next start. */
+ * change to cleanup too), cleared once both requests of a device have left the MQTT client,
+ * and the first tick of an engine queues the rows still set (engine_delq_reload). Accepted by
+ * the client is not enough: a publish waits in its outbox (paho async, QoS 1) until the broker
+ * acknowledged it, and a SIGKILL loses the outbox. So a device's row is cleared only when the
+ * outbox was seen empty after its requests were published (engine_outbox_drained, called by
+ * the MQTT runner between ticks): every message in it then was acknowledged. Under steady
+ * traffic the outbox may seldom be empty; the rows then stay set longer, which costs nothing
+ * but deletes sent twice after a crash. A device may get its deletes twice after a crash,
+ * never none. What is left at a clean stop is logged, and sent after the next start. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,10 +50,11 @@ int engine_delq_push(struct engine *e, int64_t job_id, const char *application_i
 	struct engine_delq *q = &e->delq;
 	struct engine_del *d;
 
-	if (q->head > 0 && q->n == q->cap) { /* the sent ones' room first */
-		memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof(*q->v));
-		q->n -= q->head;
-		q->head = 0;
+	if (q->done > 0 && q->n == q->cap) { /* the cleared ones' room first */
+		memmove(q->v, q->v + q->done, (q->n - q->done) * sizeof(*q->v));
+		q->n -= q->done;
+		q->head -= q->done;
+		q->done = 0;
 	}
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? 2 * q->cap : 256;
@@ -98,7 +104,7 @@ static int del_send(struct engine *e, struct engine_del *d)
 	return FUOTA_OK;
 }
 
-/* The rows of v[from..to), both their deletes published, no longer owe them. */
+/* The rows of v[from..to), both their deletes out of the MQTT client, no longer owe them. */
 static void del_cleared(struct engine *e, size_t from, size_t to)
 {
 	size_t n = to - from;
@@ -164,7 +170,6 @@ void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 {
 	struct engine_delq *q = &e->delq;
 	size_t budget = engine_delq_budget(e->backlog, engine_delq_pending(e)), sent = 0;
-	size_t first = q->head;
 	int64_t at;
 
 	while (sent < budget && q->head < q->n) {
@@ -173,11 +178,9 @@ void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 		q->head++;
 		sent++;
 	}
-	del_cleared(e, first, q->head);
-	if (q->head == q->n) {
-		q->head = q->n = 0;
+	/* Their rows stay set until the outbox is seen empty (engine_delq_drained). */
+	if (q->head == q->n)
 		return;
-	}
 	/* More to send: at once when the budget ran out, later when the backlog or the client
 	 * held them back. */
 	at = now_ms + (budget > 0 && sent == budget ? 0 : ENGINE_DELQ_RETRY_MS);
@@ -185,10 +188,32 @@ void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 		*next_due = at;
 }
 
+size_t engine_delq_unconfirmed(const struct engine *e)
+{
+	return e->delq.head - e->delq.done;
+}
+
+size_t engine_delq_drained(struct engine *e)
+{
+	struct engine_delq *q = &e->delq;
+	size_t n = q->head - q->done;
+
+	del_cleared(e, q->done, q->head);
+	q->done = q->head;
+	if (q->head == q->n)
+		q->done = q->head = q->n = 0;
+	return n;
+}
+
 void engine_delq_free(struct engine *e)
 {
-	size_t left = engine_delq_pending(e);
+	size_t left = engine_delq_pending(e), unsent = engine_delq_unconfirmed(e);
 
+	if (unsent > 0)
+		log_msg(LOG_LVL_INFO,
+		        "engine: %zu devices' deletes published but not seen leave the MQTT "
+		        "outbox: still owed, sent again after the next start",
+		        unsent);
 	if (left > 0)
 		log_msg(LOG_LVL_WARN,
 		        "engine: %zu devices' deletes (FragSessionDeleteReq, "
@@ -197,5 +222,5 @@ void engine_delq_free(struct engine *e)
 		        left);
 	free(e->delq.v);
 	e->delq.v = NULL;
-	e->delq.head = e->delq.n = e->delq.cap = 0;
+	e->delq.done = e->delq.head = e->delq.n = e->delq.cap = 0;
 }

@@ -105,8 +105,10 @@ struct engine_del {
 };
 
 struct engine_delq {
-	struct engine_del *v; /* v[head..n) wait, in the order asked */
-	size_t head, n, cap;
+	/* v[done..head) published, their rows still set until the MQTT client's outbox is seen
+	 * empty (engine_outbox_drained); v[head..n) wait, in the order asked */
+	struct engine_del *v;
+	size_t done, head, n, cap;
 	bool reloaded; /* the owed deletes of the database queued (engine_delq_reload) */
 };
 
@@ -171,7 +173,7 @@ struct seng_lease engine_lease(const struct engine *e);
  * and ENGINE_DELQ_PER_TICK. */
 size_t engine_delq_budget(size_t backlog, size_t pending);
 /* Queues a device's FragSessionDeleteReq (on frag_index) and McGroupDeleteReq for job_id's
- * row, whose deletes_pending is cleared once both are published. */
+ * row, whose deletes_pending is cleared once both left the MQTT client (engine_delq_drained). */
 int engine_delq_push(struct engine *e, int64_t job_id, const char *application_id,
                      const char *dev_eui, int frag_index);
 /* Queues the deletes the database says are owed (a fuotad stopped before its queue drained),
@@ -181,6 +183,11 @@ size_t engine_delq_pending(const struct engine *e);
 /* Sends the budget's worth of the queue, in order; a refused publish stays first. Lowers
  * *next_due when some are left. */
 void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due);
+/* The MQTT client's outbox was seen empty: the devices whose deletes were published before
+ * no longer owe them, their rows are cleared. Returns how many devices that was. */
+size_t engine_delq_drained(struct engine *e);
+/* Devices whose deletes were published but may still sit in the client's outbox. */
+size_t engine_delq_unconfirmed(const struct engine *e);
 /* Frees the queue, logging how many devices it still held. */
 void engine_delq_free(struct engine *e);
 

@@ -137,6 +137,9 @@ static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
 	mqtt_get_status(r->mqtt, &st);
 	r->mqtt_outbox = st.outbox;
 	r->mqtt_up = st.connected;
+	/* Looked at after the last tick's publishes (this thread's): all acknowledged. */
+	if (st.outbox == 0)
+		engine_outbox_drained(r->engine);
 	/* The first connection is under way: not an outage yet. */
 	if (st.connects == 0 && now_ms - r->started_ms < MQTT_WARN_EVERY_MS)
 		return;

@@ -116,6 +116,14 @@ void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms);
  * uplink anyway (the deadline counts from the delivery). Multicast frames are not held back. */
 void engine_set_backlog(struct engine *e, size_t waiting);
 
+/* The MQTT client's outbox was seen empty (nothing waiting, nothing in flight unacknowledged),
+ * looked at after the engine's last publish: every message the engine published before this
+ * call has reached the broker. A cancelled job's deletes (FragSessionDeleteReq,
+ * McGroupDeleteReq) are owed in the database until then, not only until the client accepted
+ * them: a fuotad killed with them in its outbox sends them again after its restart. Call it
+ * from the thread that ticks, between ticks. NULL e accepted. */
+void engine_outbox_drained(struct engine *e);
+
 /* The server process id of the session holding the engine's instance lock (store_lock_pid):
  * every claim, lease release, frame and phase change is written only while that session holds
  * it (struct seng_lease). 0, the default: no instance lock, not checked (tests); -1: the lock
