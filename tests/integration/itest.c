@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuota/err.h"
+#include "fuota/store.h"
+
 #define TEST_MASTER_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 static void copy_val(char *dst, size_t cap, const char *v)
@@ -94,6 +97,29 @@ int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, si
 out:
 	PQfinish(c);
 	return rc;
+}
+
+int itest_store_db(const struct itest_env *e, const char *dbname, unsigned pool, char *dsn,
+                   size_t cap, struct store **s, struct pg_conn **raw)
+{
+	char err[256];
+
+	*raw = NULL;
+	if (itest_db_create(e, dbname, dsn, cap) != 0)
+		return -1;
+	if (store_open(dsn, pool, s, err, sizeof(err)) != FUOTA_OK) {
+		fprintf(stderr, "%s: %s\n", dbname, err);
+		return -1;
+	}
+	if (store_migrate(*s, NULL) != FUOTA_OK) {
+		fprintf(stderr, "%s: migrations failed\n", dbname);
+		return -1;
+	}
+	*raw = PQconnectdb(dsn);
+	if (PQstatus(*raw) == CONNECTION_OK)
+		return 0;
+	fprintf(stderr, "%s: %s", dbname, PQerrorMessage(*raw));
+	return -1;
 }
 
 int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin, const char *dir,

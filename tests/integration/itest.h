@@ -28,6 +28,12 @@ struct pg_conn *itest_admin_connect(const struct itest_env *e);
 /* Drops and creates database dbname; writes its DSN into dsn. Returns 0 or -1 (message printed). */
 int itest_db_create(const struct itest_env *e, const char *dbname, char *dsn, size_t cap);
 
+struct store;
+/* itest_db_create, then the store on it (a pool of pool connections, *s) migrated, and one plain
+ * connection of the test's own (*raw, NULL on failure). Returns 0 or -1 (message printed). */
+int itest_store_db(const struct itest_env *e, const char *dbname, unsigned pool, char *dsn,
+                   size_t cap, struct store **s, struct pg_conn **raw);
+
 /* An outage of the database behind dsn, as in a PostgreSQL restart: connections refused and every
  * session cut (down), or taken again. The instance lock's session is spared (its loss is a test of
  * its own), and so is the session whose application_name is spare (NULL: none). Returns 0 or -1

@@ -371,22 +371,12 @@ static void test_keepalives(void **state)
 
 static int group_setup(void **state)
 {
-	char err[256];
 	PGresult *r;
 
 	(void)state;
 	if (itest_env_load(argv_env, &T.env) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_lease", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
-	if (store_open(T.dsn, 2, &T.s, err, sizeof(err)) != FUOTA_OK) {
-		fprintf(stderr, "itest_lease: %s\n", err);
-		return -1;
-	}
-	if (store_migrate(T.s, NULL) != FUOTA_OK)
-		return -1;
-	T.raw = PQconnectdb(T.dsn);
-	if (PQstatus(T.raw) != CONNECTION_OK)
+	if (itest_store_db(&T.env, "itest_lease", 2, T.dsn, sizeof(T.dsn), &T.s, &T.raw) != 0)
 		return -1;
 	r = PQexec(T.raw, "INSERT INTO tenant (name) VALUES ('lease') RETURNING id");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)

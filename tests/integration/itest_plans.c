@@ -212,22 +212,11 @@ static void test_edges(void **state)
 
 static int group_setup(void **state)
 {
-	char err[256];
-
 	(void)state;
 	if (itest_env_load(argv_env, &T.env) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_plans", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
 	/* One connection: the statements prepared on it are the ones EXPLAIN sees. */
-	if (store_open(T.dsn, 1, &T.s, err, sizeof(err)) != FUOTA_OK) {
-		fprintf(stderr, "itest_plans: %s\n", err);
-		return -1;
-	}
-	if (store_migrate(T.s, NULL) != FUOTA_OK)
-		return -1;
-	T.raw = PQconnectdb(T.dsn);
-	return PQstatus(T.raw) == CONNECTION_OK ? 0 : -1;
+	return itest_store_db(&T.env, "itest_plans", 1, T.dsn, sizeof(T.dsn), &T.s, &T.raw);
 }
 
 static int group_teardown(void **state)

@@ -842,21 +842,10 @@ static void test_no_jit(void **state)
 
 static int group_setup(void **state)
 {
-	char err[256];
-
 	(void)state;
 	if (itest_env_load(argv_env, &T.env) != 0)
 		return -1;
-	if (itest_db_create(&T.env, "itest_store", T.dsn, sizeof(T.dsn)) != 0)
-		return -1;
-	if (store_open(T.dsn, 2, &T.s, err, sizeof(err)) != FUOTA_OK) {
-		fprintf(stderr, "itest_store: %s\n", err);
-		return -1;
-	}
-	if (store_migrate(T.s, NULL) != FUOTA_OK)
-		return -1;
-	T.raw = PQconnectdb(T.dsn);
-	return PQstatus(T.raw) == CONNECTION_OK ? 0 : -1;
+	return itest_store_db(&T.env, "itest_store", 2, T.dsn, sizeof(T.dsn), &T.s, &T.raw);
 }
 
 static int group_teardown(void **state)
