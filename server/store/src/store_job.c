@@ -200,7 +200,7 @@ static int64_t json_id(const char *json)
 	return p ? strtoll(p + 4 + strspn(p + 4, " :"), NULL, 10) : 0;
 }
 
-/* The parent's device count (its children's together) and its JOB_JSON again, on c. */
+/* A parent's device_count from its children's (store_int.h). */
 int store_job_parent_count(PGconn *c, const char *tid, const char *parent)
 {
 	return store_run(c,
@@ -209,6 +209,7 @@ int store_job_parent_count(PGconn *c, const char *tid, const char *parent)
 	                 2, (const char *const[]){tid, parent}, NULL);
 }
 
+/* The parent's device count (its children's together) and its JOB_JSON again, on c. */
 static int parent_reread(PGconn *c, const char *tid, int64_t parent, char **json)
 {
 	char jid[24];
@@ -232,9 +233,9 @@ static int parent_reread(PGconn *c, const char *tid, int64_t parent, char **json
 /* Job j, and its regions' jobs children[0..n) (none: n 0) under it, in one transaction that holds
  * the firmware row (KEY SHARE): the image is the tenant's and stays until the transaction ends; a
  * firmware delete waits for this lock, then sees the job (store_firmware_delete). */
-static int job_create_tx(struct store *s, int64_t tenant, const struct store_job_create *j,
-                         const struct store_job_create *children, size_t n, char **json,
-                         char *bad_dev_eui, char *why)
+int store_job_create_regions(struct store *s, int64_t tenant, const struct store_job_create *j,
+                             const struct store_job_create *children, size_t n, char **json,
+                             char *bad_dev_eui, char *why)
 {
 	char tid[24], fid[24];
 	PGconn *c = store_acquire(s);
@@ -279,13 +280,6 @@ out:
 	return store_release_rc(s, c, rc); /* rolls back an open transaction */
 }
 
-int store_job_create_regions(struct store *s, int64_t tenant, const struct store_job_create *parent,
-                             const struct store_job_create *children, size_t n, char **json,
-                             char *bad_dev_eui, char *why)
-{
-	return job_create_tx(s, tenant, parent, children, n, json, bad_dev_eui, why);
-}
-
 int store_job_create(struct store *s, int64_t tenant, const struct store_job_create *j, char **json,
                      char *bad_dev_eui, char *why)
 {
@@ -297,7 +291,7 @@ int store_job_create(struct store *s, int64_t tenant, const struct store_job_cre
 	free(array);
 	if (rc != FUOTA_OK)
 		return rc;
-	return job_create_tx(s, tenant, j, NULL, 0, json, bad_dev_eui, why);
+	return store_job_create_regions(s, tenant, j, NULL, 0, json, bad_dev_eui, why);
 }
 
 /* A job in a list: what a dashboard shows. The plan and the transmission parameters are only in
