@@ -118,13 +118,15 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 	char jid[24];
 	const char *vals[2] = {store_i64(jid, job_id), b(active_too)};
 
+	/* Marked owed (rows the clean-up's phase change marked already are not written again; a
+	 * data-modifying WITH runs unreferenced, and the SELECT sees the rows as before it). */
 	return devs_query(
 	        s,
 	        "WITH m AS (UPDATE job_device SET deletes_pending = true WHERE job_id = $1 "
 	        "AND mc_group_set AND step NOT IN ('done', 'unconfirmed') "
-	        "AND (step = 'failed' OR $2) RETURNING dev_eui) "
-	        "SELECT " DEV_COLUMNS
-	        "WHERE jd.job_id = $1 AND jd.dev_eui IN (SELECT dev_eui FROM m) "
+	        "AND (step = 'failed' OR $2) AND NOT deletes_pending) "
+	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.mc_group_set "
+	        "AND jd.step NOT IN ('done', 'unconfirmed') AND (jd.step = 'failed' OR $2) "
 	        "ORDER BY jd.dev_eui",
 	        2, vals, devs, n);
 }
