@@ -261,8 +261,6 @@ static void test_plan(void **state)
 	json_decref(j);
 }
 
-/* Retrying a finished job across regions retries each region that has devices to retry, under
- * a new parent linked to the first. */
 /* o has n keys, in strictly increasing order as the answer gave them. */
 static void keys_sorted(json_t *o, size_t n)
 {
@@ -277,6 +275,8 @@ static void keys_sorted(json_t *o, size_t n)
 	}
 }
 
+/* Retrying a finished job across regions retries each region that has devices to retry, under
+ * a new parent linked to the first. */
 static void test_retry(void **state)
 {
 	char path[64], q[256];
