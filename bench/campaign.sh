@@ -217,9 +217,7 @@ bench_scale() {
 	say "scale: $SCALE_DEVICES devices (an uplink every $SCALE_PERIOD s), a $size-byte image, 20 % fixed parity, unicast timeout $SCALE_TIMEOUT s"
 	CP_ADAPTIVE=0 CP_CLASS_C_TIMING=gps BENCH_LOG_LEVEL=info
 	# BENCH_PGSS=1: the statements' own figures (pg_stat_statements) in $CP_DIR/statements.txt.
-	[ "${BENCH_PGSS:-0}" = 1 ] && export STACK_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
-	new_stack scale
-	unset STACK_PG_OPTS
+	new_stack scale # stack.sh preloads pg_stat_statements
 	[ "${BENCH_PGSS:-0}" = 1 ] && cp_psql "$CP_DB" "CREATE EXTENSION pg_stat_statements" >/dev/null
 	BENCH_LOG_LEVEL=
 	samples=$CP_DIR/samples.tsv

@@ -13,7 +13,6 @@
 # PostgreSQL refuses to run as root: as root, the database and the broker run as `nobody` in
 # directories that user owns (DIR must then be reachable by nobody, e.g. under /tmp or /work).
 # The cluster uses scram-sha-256 with a random password kept in DIR (mode 0600).
-# STACK_PG_OPTS adds server options at its start (e.g. "-c shared_preload_libraries=pg_stat_statements").
 set -euo pipefail
 
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -83,7 +82,7 @@ pg_up() {
 		port=$(free_port)
 		# pg_stat_statements: integration tests count the statements fuotad runs.
 		as_service "$PGBIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 60 \
-			-o "-p $port -k $dir/pg/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements ${STACK_PG_OPTS:-}" \
+			-o "-p $port -k $dir/pg/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
 			start >/dev/null || { tail -20 "$dir/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
 	fi
 	if ! PGPASSWORD=$pw "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U fuota -d postgres -tAc \
