@@ -205,7 +205,7 @@ size_t frag_enc_range_scratch_size(const struct frag_enc *enc, uint32_t count)
 		return 0;
 	if (count < TABLE_MIN_ROWS)
 		return frag_enc_row_scratch_size(enc);
-	return fixed_bytes(enc) + align64(table_bytes(enc)) + frag_enc_sweep_bytes(enc, count) +
+	return fixed_bytes(enc) + align64(table_bytes(enc)) + frag_enc_sweep_mem(enc, count) +
 	       (size_t)count * row_bytes(enc);
 }
 
@@ -541,7 +541,7 @@ int frag_enc_range(const struct frag_enc *enc, uint32_t first, uint32_t count, u
 		return FUOTA_ERR_INVALID_ARG;
 	if (count >= TABLE_MIN_ROWS &&
 	    carve(enc, scratch, scratch_len, 1, count,
-	          frag_enc_sweep_ok(enc, first, count) ? frag_enc_sweep_bytes(enc, count) : 0,
+	          frag_enc_sweep_ok(enc, first, count) ? frag_enc_sweep_mem(enc, count) : 0,
 	          &sc) == 0 &&
 	    sc.rows >= TABLE_MIN_ROWS) {
 		for (uint32_t done = 0; done < count;) {

@@ -138,11 +138,10 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
  * of 2^23 - 1 states; the cycle is walked once over the windows the rows need, each window drawn
  * once however many rows share it, and a row's line read off the last window each fragment was
- * drawn at. Scratch bytes it needs for count rows, or 0 when it does not apply. */
-size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count);
-/* What frag_enc_sweep_lines needs for count rows (0 if the code cannot take it). */
+ * drawn at. The scratch bytes frag_enc_sweep_lines needs for count rows, or 0 when the code
+ * cannot take it. */
 size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
-/* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_bytes(enc, count) > 0 and
+/* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_mem(enc, count) > 0 and
  * every seed below 2^23). */
 int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count);
 /* The packed lines of rows first + i (i < count) into lines + i * enc->line_bytes, equal to

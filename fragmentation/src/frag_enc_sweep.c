@@ -54,14 +54,9 @@ size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count)
 	return last_bytes(enc) + align64((size_t)count * sizeof(struct sweep_row));
 }
 
-size_t frag_enc_sweep_bytes(const struct frag_enc *enc, uint32_t count)
-{
-	return frag_enc_sweep_mem(enc, count);
-}
-
 int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count)
 {
-	return frag_enc_sweep_bytes(enc, count) > 0 && first >= 1u &&
+	return frag_enc_sweep_mem(enc, count) > 0 && first >= 1u &&
 	       (uint64_t)first + count - 1u <= FRAG_ENC_SWEEP_MAX_ROW;
 }
 
@@ -108,9 +103,9 @@ static void mark(uint16_t *last, const uint32_t *rb, uint32_t base, uint32_t j0,
  * over windows no row needs, so every age from before the jump reads as old. */
 struct walk {
 	struct sweep_row *rows;
-	uint32_t count, head, tail; /* rows[0 .. head) started; rows[0 .. tail) done */
-	uint32_t base, vbase;       /* the chunk's first window, and its time on the clock */
-	uint32_t fresh;             /* the time of the last age_out */
+	uint32_t head, tail;  /* rows[0 .. head) started; rows[0 .. tail) done */
+	uint32_t base, vbase; /* the chunk's first window, and its time on the clock */
+	uint32_t fresh;       /* the time of the last age_out */
 };
 
 /* Draws the chunk at w->base as far as a started row needs, marks it and writes the line of
@@ -150,7 +145,6 @@ int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t co
 	const uint32_t len = enc->want, nl = enc->line_bytes * 8u;
 	uint16_t *last = mem;
 	struct walk w = {.rows = (struct sweep_row *)(void *)((uint8_t *)mem + last_bytes(enc)),
-	                 .count = count,
 	                 .fresh = 0xffffffffu}; /* the clock starts at 0: "now" is -1 */
 
 	if (count == 0 || first == 0 || (uint64_t)first + count - 1u > FRAG_ENC_SWEEP_MAX_ROW)

@@ -166,7 +166,7 @@ static void test_which_codes(void **state)
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 21846, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_true(frag_enc_sweep_ok(&enc, 1, 2185)); /* workload b */
-	assert_true(frag_enc_sweep_bytes(&enc, 2185) > 0);
+	assert_true(frag_enc_sweep_mem(&enc, 2185) > 0);
 	assert_true(frag_enc_sweep_ok(&enc, 1, 100)); /* rows apart: the walk jumps between */
 	assert_false(frag_enc_sweep_ok(&enc, 0, 2185));
 	assert_false(frag_enc_sweep_ok(&enc, 7000, 1400)); /* row 8381: seed above 2^23 */

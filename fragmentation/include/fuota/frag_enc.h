@@ -12,8 +12,8 @@
  *   multiplication instead of a division), and the seeds above 2^23 whose carries reach past bit 22
  *   run the exact scalar prbs23 until x drops below 2^23;
  * - shared cycle: v1 rows of an M that is not a power of two, seeds below 2^23, are floor(M / 2)
- *   consecutive windows of the one LFSR cycle (2^23 - 1 states); when a range's rows cover the
- *   cycle at least once over (workload b of the bench: 2,185 rows of 10,923 draws, 2.8 times),
+ *   consecutive windows of the one LFSR cycle (2^23 - 1 states); for a range of at least 64 such
+ *   rows (workload b of the bench: 2,185 rows of 10,923 draws, covering the cycle 2.8 times),
  *   the cycle is walked once, each window drawn once into the last window seen at each fragment,
  *   and a row's line is the fragments last seen within its windows when the walk reaches its end;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
