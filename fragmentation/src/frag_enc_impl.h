@@ -117,11 +117,6 @@ void frag_enc_stream_next(uint64_t *sw);
 _Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
                "frag_enc_line's scratch: the stream and one call's draws");
 
-/* The portable recent() and age_out(). */
-void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
-                              size_t nbytes);
-void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h);
-
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);

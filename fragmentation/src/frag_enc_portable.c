@@ -31,31 +31,6 @@ void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uin
 	}
 }
 
-/* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
- * eight bytes to eight bits with pack_portable's multiply. */
-void frag_enc_recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
-                              size_t nbytes)
-{
-	for (size_t b = 0; b < nbytes; b += 8) {
-		const uint16_t *p = last + 8 * b;
-		uint8_t f[64];
-
-		for (uint32_t k = 0; k < 64; k++)
-			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
-		for (uint32_t q = 0; q < 8; q++)
-			line[b + q] = (uint8_t)(((load64(f + 8 * q) & 0x0101010101010101u) *
-			                         0x0102040810204080u) >>
-			                        56);
-	}
-}
-
-void frag_enc_age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
-{
-	for (size_t x = 0; x < n; x++)
-		if ((uint16_t)(now - last[x]) >= h)
-			last[x] = (uint16_t)(now - h);
-}
-
 /* Byte i of the 8 bytes (each 0 or 1) lands on bit i: the multiplier places byte i's bit 0 at bit
  * 56 + i of the product, and no two partial products overlap, so no carry disturbs them. */
 static void pack_portable(uint8_t *map, uint8_t *line, size_t nbytes)
@@ -67,6 +42,28 @@ static void pack_portable(uint8_t *map, uint8_t *line, size_t nbytes)
 		line[b / 8] = (uint8_t)(((v & 0x0101010101010101u) * 0x0102040810204080u) >> 56);
 		memset(map + b, 0, 8);
 	}
+}
+
+/* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
+ * eight bytes to eight bits by pack_portable. */
+static void recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+                            size_t nbytes)
+{
+	for (size_t b = 0; b < nbytes; b += 8) {
+		const uint16_t *p = last + 8 * b;
+		uint8_t f[64];
+
+		for (uint32_t k = 0; k < 64; k++)
+			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
+		pack_portable(f, line + b, 64);
+	}
+}
+
+static void age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+{
+	for (size_t x = 0; x < n; x++)
+		if ((uint16_t)(now - last[x]) >= h)
+			last[x] = (uint16_t)(now - h);
 }
 
 void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)
@@ -163,6 +160,6 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .accum = accum_portable,
         .xor_bytes = xor_portable,
         .xor_word = xor_word_portable,
-        .recent = frag_enc_recent_portable,
-        .age_out = frag_enc_age_out_portable,
+        .recent = recent_portable,
+        .age_out = age_out_portable,
 };
