@@ -2,7 +2,6 @@
 #include "modem_update.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -75,9 +74,10 @@ static void push_json(struct mu *m, char *js)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* An event of state (with the lock not held); error may be NULL. */
-static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *state, int pct,
-                 int64_t until, const char *error)
+/* An event of state naming the firmware before and after (with the lock not held); error may be
+ * NULL. */
+static void emit_fw(struct mu *m, int64_t id, enum fwu_method meth, const char *state, int pct,
+                    int64_t until, const char *error, const char *before, const char *after)
 {
 	struct gw_mu_event e = {.id = id, .progress = pct, .deferred_until = until};
 	bool refusal = !strcmp(state, "rejected");
@@ -86,10 +86,8 @@ static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *sta
 
 	snprintf(e.state, sizeof(e.state), "%s", state);
 	snprintf(e.method, sizeof(e.method), "%s", fwu_method_name(meth));
-	pthread_mutex_lock(&m->lock);
-	snprintf(e.fw_before, sizeof(e.fw_before), "%s", m->ver_before);
-	snprintf(e.fw, sizeof(e.fw), "%s", !strcmp(state, "done") ? m->ver_after : "");
-	pthread_mutex_unlock(&m->lock);
+	snprintf(e.fw_before, sizeof(e.fw_before), "%s", before);
+	snprintf(e.fw, sizeof(e.fw), "%s", !strcmp(state, "done") ? after : "");
 	snprintf(e.error, sizeof(e.error), "%s", error ? error : "");
 	fprintf(stderr, "fuota-gw: modem update %" PRId64 " (%s): %s%s%s\n", id, e.method, state,
 	        error && *error ? ": " : "", error ? error : "");
@@ -106,6 +104,19 @@ static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *sta
 	snprintf(m->last_state, sizeof(m->last_state), "%s", state);
 	m->last_pct = pct;
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* An event of state with the manager's last versions (emit_fw). */
+static void emit(struct mu *m, int64_t id, enum fwu_method meth, const char *state, int pct,
+                 int64_t until, const char *error)
+{
+	char before[48], after[48];
+
+	pthread_mutex_lock(&m->lock);
+	snprintf(before, sizeof(before), "%s", m->ver_before);
+	snprintf(after, sizeof(after), "%s", m->ver_after);
+	pthread_mutex_unlock(&m->lock);
+	emit_fw(m, id, meth, state, pct, until, error, before, after);
 }
 
 /* The manager's report, on whichever thread drives it: an event when the state changes or the
@@ -495,13 +506,9 @@ static bool ran_already(struct mu *m, const struct gw_mu_cmd *c)
 	        "fuota-gw: modem command %" PRId64 ": its update ran already (firmware %s): not "
 	        "run again\n",
 	        c->id, now);
+	emit_fw(m, c->id, c->method, "done", 100, 0, NULL, st->ver_before, st->ver_after);
 	pthread_mutex_lock(&m->lock);
-	snprintf(m->ver_before, sizeof(m->ver_before), "%s", st->ver_before);
 	snprintf(m->ver_after, sizeof(m->ver_after), "%s", st->ver_after);
-	pthread_mutex_unlock(&m->lock);
-	emit(m, c->id, c->method, "done", 100, 0, NULL);
-	pthread_mutex_lock(&m->lock);
-	snprintf(m->ver_before, sizeof(m->ver_before), "%s", now);
 	pthread_mutex_unlock(&m->lock);
 	return true;
 }
