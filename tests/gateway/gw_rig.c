@@ -264,6 +264,18 @@ void rig_write_package(const char *path, const char *from, const char *to, size_
 	free(p);
 }
 
+void rig_md5(const char *path, char *md5, size_t cap)
+{
+	char line[400];
+	FILE *p;
+
+	assert_true(cap >= 33);
+	snprintf(line, sizeof(line), "md5sum %s", path);
+	assert_non_null(p = popen(line, "r"));
+	assert_int_equal(fscanf(p, "%32s", md5), 1);
+	pclose(p);
+}
+
 bool rig_file_has(const struct gw_rig *r, const char *name, const char *what)
 {
 	char path[300], buf[1024];

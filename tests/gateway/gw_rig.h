@@ -63,6 +63,8 @@ void rig_publish_window(struct gw_rig *r, int guard_s, int64_t start, int64_t en
  * to and the new one (24 bytes each), the body's length, a CRC-32 of header and body, then body
  * bytes of a fixed pattern. */
 void rig_write_package(const char *path, const char *from, const char *to, size_t body);
+/* The MD5 of the file at path (md5sum), 32 hex digits into md5 (cap >= 33). */
+void rig_md5(const char *path, char *md5, size_t cap);
 /* Whether a line of the rig's file name (gw.log, at.log ...) holds what; false with no file. */
 bool rig_file_has(const struct gw_rig *r, const char *name, const char *what);
 

@@ -361,28 +361,31 @@ static void test_ufota_pause(void **state)
 	assert_int_equal(count("failed") + count("rejected"), 0);
 }
 
+static void publish_http(int id, const char *file, const char *md5)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	         "{\"id\":%d,\"action\":\"start\",\"method\":\"http\","
+	         "\"url\":\"http://fw.example:8080/%s\",\"md5\":\"%s\"}",
+	         id, file, md5);
+	rig_publish(&rig, "command/modem-update", cmd, true);
+}
+
 /* An http download cut by a SIGKILL: downloaded again, installed, done under its id. */
 static void test_http(void **state)
 {
-	char pkg[300], cmd[512], md5[40] = "", line[600];
-	FILE *p;
+	char pkg[300], md5[40] = "";
 
 	(void)state;
 	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
 	                  NEW_FW, 100000);
-	snprintf(line, sizeof(line), "md5sum %s", pkg);
-	assert_non_null(p = popen(line, "r"));
-	assert_int_equal(fscanf(p, "%32s", md5), 1);
-	pclose(p);
+	rig_md5(pkg, md5, sizeof(md5));
 	rig_gw_start(&rig, 0, gw_args);
 	rig_sim_start(&rig, "60", "2");
 	assert_true(watch(40000, flowing));
 	rig_publish(&rig, "command/sessions", "{\"guardS\":2,\"windows\":[]}", true);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"id\":3,\"action\":\"start\",\"method\":\"http\","
-	         "\"url\":\"http://fw.example:8080/delta.upd\",\"md5\":\"%s\"}",
-	         md5);
-	rig_publish(&rig, "command/modem-update", cmd, true);
+	publish_http(3, "delta.upd", md5);
 	for (long t = rig_now_ms() + 30000;
 	     rig_now_ms() < t && !rig_file_has(&rig, "gw.log", "(http): downloading");)
 		usleep(50000);
@@ -449,30 +452,6 @@ static void test_corrupt(void **state)
 	assert_int_equal(sv.cur_method, FWU_M_NONE);
 }
 
-/* The MD5 of a file, 32 hex digits into md5 (cap >= 33). */
-static void md5_of(const char *path, char *md5, size_t cap)
-{
-	char line[400];
-	FILE *p;
-
-	snprintf(line, sizeof(line), "md5sum %s", path);
-	assert_non_null(p = popen(line, "r"));
-	assert_int_equal(fscanf(p, "%32s", md5), 1);
-	assert_true(strlen(md5) < cap);
-	pclose(p);
-}
-
-static void publish_http(int id, const char *file, const char *md5)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd),
-	         "{\"id\":%d,\"action\":\"start\",\"method\":\"http\","
-	         "\"url\":\"http://fw.example:8080/%s\",\"md5\":\"%s\"}",
-	         id, file, md5);
-	rig_publish(&rig, "command/modem-update", cmd, true);
-}
-
 /* A damaged modem-update.gw after an update ran to its end, fuotad's start still retained (it
  * clears it once it has the final event): not run again, its end said again; a new start is
  * taken. */
@@ -486,10 +465,10 @@ static void test_lost(void **state)
 	(void)state;
 	rig_write_package(simh_path(&rig.h, "www/delta.upd", pkg, sizeof(pkg)), "03.15,A00.01",
 	                  NEW_FW, 8000);
-	md5_of(pkg, md5, sizeof(md5));
+	rig_md5(pkg, md5, sizeof(md5));
 	rig_write_package(simh_path(&rig.h, "www/next.upd", pkg, sizeof(pkg)), NEW_FW,
 	                  "03.17,A00.03", 8000);
-	md5_of(pkg, md5b, sizeof(md5b));
+	rig_md5(pkg, md5b, sizeof(md5b));
 	rig_gw_start(&rig, 0, gw_args);
 	port = rig.gw_port;
 	rig_sim_start(&rig, "90", "2");
