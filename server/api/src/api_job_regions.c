@@ -277,20 +277,6 @@ static char *dump(json_t *o)
 	return s;
 }
 
-/* Every job of the request takes the image uploaded with the form, stored once here. False after
- * replying. */
-static bool regions_upload(struct api_call *c, struct regions_req *q, int64_t *id)
-{
-	*id = 0;
-	if (!q->file)
-		return true;
-	if (!api_job_store_upload(c, q->file, q->in[0]->p.name, id))
-		return false;
-	for (size_t i = 0; i < q->n; i++)
-		q->in[i]->p.firmware_id = *id;
-	return true;
-}
-
 static void regions_store(struct api_call *c, struct regions_req *q)
 {
 	struct store_job_create parent = {0}, kids[JOB_REGIONS_MAX];
@@ -333,11 +319,14 @@ static void regions_store(struct api_call *c, struct regions_req *q)
 	parent = (struct store_job_create){&pp, pplan, pp.firmware_id, 0, rj};
 	if (!pplan || !rj)
 		goto fail;
-	if (!regions_upload(c, q, &uploaded))
+	/* Every job of the request takes the image uploaded with the form, stored once here. */
+	if (q->file && !api_job_store_upload(c, q->file, pp.name, &uploaded))
 		goto out;
-	pp.firmware_id = parent.firmware_id = uploaded ? uploaded : pp.firmware_id;
-	for (size_t i = 0; i < q->n; i++)
-		kids[i].firmware_id = q->in[i]->p.firmware_id;
+	if (uploaded) {
+		pp.firmware_id = parent.firmware_id = uploaded;
+		for (size_t i = 0; i < q->n; i++)
+			kids[i].firmware_id = uploaded;
+	}
 	rc = store_job_create_regions(c->api->store, c->auth.tenant_id, &parent, kids, q->n, &json,
 	                              bad, why);
 	api_job_create_reply(c, rc, json, bad, why, "the region given for it", pp.firmware_id);
