@@ -193,9 +193,7 @@ export function JobPage({ id }: { id: string }) {
             <dd>{formatDuration(plan.estimated_duration_s)}</dd>
             <dt>Radio</dt>
             <dd>
-              {multiRegion
-                ? `${(job.regions ?? []).map((r) => `${r.region} DR${r.data_rate} ${formatFrequency(r.frequency_hz)}`).join(', ')} class ${job.multicast_class}`
-                : `${job.region} DR${job.data_rate} ${formatFrequency(job.frequency_hz)} class ${job.multicast_class}`}
+              {`${(multiRegion ? (job.regions ?? []) : [job]).map((r) => `${r.region} DR${r.data_rate} ${formatFrequency(r.frequency_hz)}`).join(', ')} class ${job.multicast_class}`}
             </dd>
             <dt>Unicast</dt>
             <dd>
