@@ -27,6 +27,7 @@
 #include "fuota/engine_calc.h"
 #include "fuota/frag_cmd.h"
 #include "fuota/frag_enc.h"
+#include "fuota/recount.h"
 #include "fuota/store_engine.h"
 
 /* When a gateway is free again (duty cycle), shared by every job of this engine. */
@@ -112,23 +113,39 @@ struct engine_delq {
 	bool reloaded; /* the owed deletes of the database queued (engine_delq_reload) */
 };
 
+/* When counts kept in memory were read (fuota/recount.h): in part `part`, at ms, in took_ms. */
+struct engine_recount {
+	bool counted;
+	unsigned part;
+	int64_t ms, took_ms;
+};
+
+/* Whether counts read as r says may still stand in part `part` at now_ms. */
+static inline bool engine_recount_fresh(const struct engine_recount *r, unsigned part,
+                                        int64_t now_ms)
+{
+	return r->counted && r->part == part && !policy_recount_due(now_ms, r->ms, r->took_ms);
+}
+
+/* Counts of part `part` were read from t0_ms until now_ms. */
+static inline void engine_recount_stamp(struct engine_recount *r, unsigned part, int64_t t0_ms,
+                                        int64_t now_ms)
+{
+	*r = (struct engine_recount){
+	        .counted = true, .part = part, .ms = t0_ms, .took_ms = now_ms - t0_ms};
+}
+
 /* A job row read for an uplink's answers, kept for JOB_CACHE_MS (engine.c). */
 #define ENGINE_JOB_CACHE 4
 struct engine_job_cached {
 	struct seng_job j; /* gateways not kept */
 	int64_t loaded_ms;
-	/* Its devices counted by step (engine_phase.c) in phase counted_phase of part
-	 * counted_part, read at counted_ms in count_took_ms (fuota/recount.h). */
-	bool counted;
+	/* Its devices counted by step (engine_phase.c) in phase counted_phase. */
+	struct engine_recount counts_rc;
 	enum engine_phase counted_phase;
-	unsigned counted_part;
-	int64_t counted_ms, count_took_ms;
 	unsigned counts[ENGINE_STEP_COUNT], pending;
-	/* Its sessions with their devices counted (engine_tx.c), part ss_part, read at ss_ms in
-	 * ss_took_ms; n_ss of them. */
-	bool ss_counted;
-	unsigned ss_part;
-	int64_t ss_ms, ss_took_ms;
+	/* Its sessions with their devices counted (engine_tx.c); n_ss of them. */
+	struct engine_recount ss_rc;
 	struct seng_session ss[ENGINE_MAX_SESSIONS];
 	size_t n_ss;
 };

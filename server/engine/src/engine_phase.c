@@ -664,8 +664,7 @@ static int job_counts(struct engine *e, const struct seng_job *j, int64_t now_ms
 	int64_t t0 = e->clock(e->clock_ctx);
 	int rc;
 
-	if (c && c->counted && c->counted_phase == j->phase && c->counted_part == j->part &&
-	    !policy_recount_due(t0, c->counted_ms, c->count_took_ms) &&
+	if (c && c->counted_phase == j->phase && engine_recount_fresh(&c->counts_rc, j->part, t0) &&
 	    !policy_counts_act(j->phase, c->counts, now_ms >= j->session_start_ms)) {
 		memcpy(counts, c->counts, sizeof(c->counts));
 		*pending = c->pending;
@@ -676,11 +675,8 @@ static int job_counts(struct engine *e, const struct seng_job *j, int64_t now_ms
 		return rc;
 	memcpy(c->counts, counts, sizeof(c->counts));
 	c->pending = *pending;
-	c->counted = true;
 	c->counted_phase = j->phase;
-	c->counted_part = j->part;
-	c->counted_ms = t0;
-	c->count_took_ms = e->clock(e->clock_ctx) - t0;
+	engine_recount_stamp(&c->counts_rc, j->part, t0, e->clock(e->clock_ctx));
 	return FUOTA_OK;
 }
 

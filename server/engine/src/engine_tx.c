@@ -545,8 +545,7 @@ static int tx_sessions(struct engine *e, const struct seng_job *j, struct seng_s
 	int64_t t0 = e->clock(e->clock_ctx);
 	int rc;
 
-	if (c && c->ss_counted && c->ss_part == j->part &&
-	    !policy_recount_due(t0, c->ss_ms, c->ss_took_ms)) {
+	if (c && engine_recount_fresh(&c->ss_rc, j->part, t0)) {
 		rc = seng_sessions_rows(e->store, j->id, ss, ENGINE_MAX_SESSIONS, n);
 		if (rc != FUOTA_OK || sessions_counted(c, ss, *n))
 			return rc;
@@ -556,10 +555,7 @@ static int tx_sessions(struct engine *e, const struct seng_job *j, struct seng_s
 		return rc;
 	memcpy(c->ss, ss, *n * sizeof(ss[0]));
 	c->n_ss = *n;
-	c->ss_counted = true;
-	c->ss_part = j->part;
-	c->ss_ms = t0;
-	c->ss_took_ms = e->clock(e->clock_ctx) - t0;
+	engine_recount_stamp(&c->ss_rc, j->part, t0, e->clock(e->clock_ctx));
 	return FUOTA_OK;
 }
 
