@@ -44,6 +44,12 @@ static int64_t keep_job(size_t first, size_t count)
 	return job;
 }
 
+/* Devices owed their deletes (job_device.deletes_pending). */
+static long long owed(void)
+{
+	return db_count("SELECT count(*) FROM job_device WHERE deletes_pending");
+}
+
 static long long job_fcnt(const char *agg, int64_t job)
 {
 	char sql[128];
@@ -229,7 +235,7 @@ static void test_failed_device_forgets(void **state)
 	assert_false(T.devs[1].m.groups[0].defined);
 	assert_true(T.devs[0].m.groups[0].defined);
 	/* The failed device's deletes were owed from the cleanup phase on, and are paid. */
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	assert_int_equal(owed(), 0);
 	assert_int_equal(db_count("SELECT count(*) FROM engine_device WHERE mc_group_id IS NOT "
 	                          "NULL AND dev_eui = '0000000000000e01'"),
 	                 1);
@@ -323,6 +329,18 @@ static void test_default_unchanged(void **state)
 	engine_destroy(e);
 }
 
+/* Ticks e `ticks` times, 300 ms apart, the devices answering. */
+static void ticks(struct engine *e, int ticks)
+{
+	for (int i = 0; i < ticks; i++) {
+		int64_t next = 0;
+
+		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
+		pump(e);
+		T.now_ms += 300;
+	}
+}
+
 /* A cancelled job's FragSessionDeleteReq and McGroupDeleteReq to 40 devices, through an outbox
  * that holds 16 messages: the engine sends what fits and the rest at its next ticks. */
 static void test_deletes_wait_for_room(void **state)
@@ -345,13 +363,7 @@ static void test_deletes_wait_for_room(void **state)
 		assert_true(T.devs[i].m.groups[0].defined);
 	job_action(job, "cancel");
 	T.outbox_cap = 16;
-	for (int i = 0; i < 40; i++) {
-		int64_t next = 0;
-
-		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
-		pump(e);
-		T.now_ms += 300;
-	}
+	ticks(e, 40);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
 	assert_true(T.outbox_refused > 0); /* the outbox was full at times */
 	for (size_t i = 0; i < n; i++) {
@@ -360,18 +372,6 @@ static void test_deletes_wait_for_room(void **state)
 		assert_false(T.devs[i].m.groups[0].defined);
 	}
 	engine_destroy(e);
-}
-
-/* Ticks e `ticks` times, 300 ms apart, the devices answering. */
-static void ticks(struct engine *e, int ticks)
-{
-	for (int i = 0; i < ticks; i++) {
-		int64_t next = 0;
-
-		assert_int_equal(engine_tick(e, T.now_ms, &next), FUOTA_OK);
-		pump(e);
-		T.now_ms += 300;
-	}
 }
 
 static void test_deletes_survive_a_crash(void **state)
@@ -399,8 +399,7 @@ static void test_deletes_survive_a_crash(void **state)
 		if (T.devs[i].m.rep.counts.mc_delete == 0)
 			untouched++;
 	assert_true(untouched > n / 2); /* most still in a's queue */
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
-	                 (long long)untouched);
+	assert_int_equal(owed(), (long long)untouched);
 	/* a dies there (never ticked again, its queue lost); b starts. */
 	b = new_engine("itest-b", true);
 	ticks(b, 20);
@@ -409,7 +408,7 @@ static void test_deletes_survive_a_crash(void **state)
 		assert_true(T.devs[i].m.rep.counts.mc_delete >= 1);
 		assert_false(T.devs[i].m.groups[0].defined);
 	}
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	assert_int_equal(owed(), 0);
 	engine_destroy(b);
 	engine_destroy(a);
 }
@@ -442,8 +441,7 @@ static void test_deletes_in_the_outbox_survive_a_crash(void **state)
 	}
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
 	assert_true(T.n_msgs - accepted >= 2 * n); /* every device's two deletes in the outbox */
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
-	                 (long long)n);
+	assert_int_equal(owed(), (long long)n);
 	/* a is killed with them in its outbox: lost. b starts. */
 	T.next_msg = T.n_msgs;
 	for (size_t i = 0; i < n; i++)
@@ -455,7 +453,7 @@ static void test_deletes_in_the_outbox_survive_a_crash(void **state)
 		assert_int_equal(T.devs[i].m.rep.counts.mc_delete, 1);
 		assert_false(T.devs[i].m.groups[0].defined);
 	}
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	assert_int_equal(owed(), 0);
 	engine_destroy(b);
 	engine_destroy(a);
 }
@@ -571,8 +569,7 @@ static void test_runner_owes_until_the_outbox_drained(void **state)
 	}
 	engine_destroy(a);
 	T.next_msg = T.n_msgs;
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
-	                 (long long)n);
+	assert_int_equal(owed(), (long long)n);
 
 	engine_cfg_defaults(&ecfg);
 	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "itest-runner");
@@ -582,18 +579,17 @@ static void test_runner_owes_until_the_outbox_drained(void **state)
 		usleep(50 * 1000);
 	assert_int_equal(held_deletes(&hc), 2 * n);
 	usleep(1500 * 1000); /* the runner looks at its outbox at least once a second */
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"),
-	                 (long long)n);
+	assert_int_equal(owed(), (long long)n);
 	pthread_mutex_lock(&hc.mu);
 	hc.held = 0; /* the broker takes them */
 	hc.drain = true;
 	pthread_mutex_unlock(&hc.mu);
 	for (i = 0; i < 100; i++) {
-		if (db_count("SELECT count(*) FROM job_device WHERE deletes_pending") == 0)
+		if (owed() == 0)
 			break;
 		usleep(50 * 1000);
 	}
-	assert_int_equal(db_count("SELECT count(*) FROM job_device WHERE deletes_pending"), 0);
+	assert_int_equal(owed(), 0);
 	engine_runner_stop(r);
 	assert_int_equal(held_deletes(&hc), 2 * n); /* each once */
 }
