@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "itest.h"
 
@@ -67,10 +68,15 @@ static void make_device(const char *eui, const char *region)
 /* POSTs a job of regions and devices to path; the status, *out the answer. */
 static int post_job(const char *path, const char *regions, const char *devices, json_t **out)
 {
-	char body[1024];
+	size_t cap = sizeof(JOB_FMT) + 24 + strlen(regions) + strlen(devices);
+	char *body = malloc(cap);
+	int status;
 
-	snprintf(body, sizeof(body), JOB_FMT, T.firmware_id, regions, devices);
-	return call("POST", path, body, out);
+	assert_non_null(body);
+	snprintf(body, cap, JOB_FMT, T.firmware_id, regions, devices);
+	status = call("POST", path, body, out);
+	free(body);
+	return status;
 }
 
 static json_t *get_job(long long id)
@@ -489,6 +495,84 @@ static void test_form_refused(void **state)
 	}
 }
 
+/* How many times job_device was analyzed by a statement (autovacuum's runs not counted). */
+static long long analyze_count(void)
+{
+	PGconn *c = PQconnectdb(T.dsn);
+	PGresult *r = PQexec(c, "SELECT analyze_count FROM pg_stat_user_tables "
+	                        "WHERE relname = 'job_device'");
+	long long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+	                      ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+	                      : -1;
+
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+/* A JSON array of the DevEUIs "<p>" + i in 14 hex digits, i in [from, to), malloc'd. */
+static char *eui_range(const char *p, unsigned from, unsigned to)
+{
+	size_t cap = 3 + (size_t)(to - from) * 19, n = 0;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	s[n++] = '[';
+	for (unsigned i = from; i < to; i++)
+		n += (size_t)snprintf(s + n, cap - n, "%s\"%s%014x\"", i > from ? "," : "", p, i);
+	snprintf(s + n, cap - n, "]");
+	return s;
+}
+
+/* A job's job_device rows land in one insert, and the planner's statistics are refreshed after
+ * a large one (store_stats.c, at STORE_STATS_MIN_ROWS = 1000 new rows): a job across regions
+ * counts every region's rows, though none of its regions is that large alone, and a job of one
+ * region still does. */
+static void test_stats(void **state)
+{
+	char sql[512], *eu, *us, *devs, *body;
+	json_t *j = NULL;
+	long long before;
+
+	(void)state;
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	         "region, key_kind, key_box) SELECT d.tenant_id, r.p || lpad(to_hex(i), 14, '0'), "
+	         "'app', '1.0.3', 'C', r.region, 'gen_app_key', '\\x00' FROM device d, "
+	         "(VALUES ('70', 'EU868', 1500), ('71', 'US915', 500)) r(p, region, n), "
+	         "generate_series(0, r.n - 1) i WHERE d.dev_eui = '5000000000000001'");
+	assert_int_equal(itest_sql(T.dsn, sql), 0);
+	before = analyze_count();
+	assert_true(before >= 0);
+	/* 500 + 500 devices: 1000 rows, 500 in each region's job. */
+	eu = eui_range("70", 0, 500);
+	us = eui_range("71", 0, 500);
+	devs = malloc(strlen(eu) + strlen(us) + 1);
+	assert_non_null(devs);
+	sprintf(devs, "%.*s,%s", (int)strlen(eu) - 1, eu, us + 1);
+	assert_int_equal(post_job("/api/v1/jobs", "{" EU "},{" US "}", devs, &j), 201);
+	assert_int_equal(jint(j, "device_count"), 1000);
+	json_decref(j);
+	assert_int_equal(analyze_count(), before + 1);
+	free(eu);
+	free(us);
+	free(devs);
+	/* One region, 1000 devices more. */
+	eu = eui_range("70", 500, 1500);
+	body = malloc(strlen(eu) + 512);
+	assert_non_null(body);
+	sprintf(body,
+	        "{\"name\":\"one region\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
+	        "\"unicast_timeout_s\":60,\"multicast_class\":\"C\"," EU ",\"devices\":%s}",
+	        T.firmware_id, eu);
+	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 201);
+	assert_int_equal(jint(j, "device_count"), 1000);
+	json_decref(j);
+	assert_int_equal(analyze_count(), before + 2);
+	free(eu);
+	free(body);
+}
+
 static int group_setup(void **state)
 {
 	static uint8_t img[3000];
@@ -535,6 +619,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_create),  cmocka_unit_test(test_plan),
 	        cmocka_unit_test(test_refused), cmocka_unit_test(test_retry),
 	        cmocka_unit_test(test_form),    cmocka_unit_test(test_form_refused),
+	        cmocka_unit_test(test_stats),
 	};
 
 	if (argc != 4) {

@@ -275,7 +275,12 @@ out:
 		free(*json);
 		*json = NULL;
 	} else {
-		store_stats_refresh(c, "job_device", j->params->n_devices);
+		/* Every region's rows: the parent has none of its own. */
+		uint64_t rows = j->params->n_devices;
+
+		for (size_t i = 0; i < n; i++)
+			rows += children[i].params->n_devices;
+		store_stats_refresh(c, "job_device", rows);
 	}
 	return store_release_rc(s, c, rc); /* rolls back an open transaction */
 }
