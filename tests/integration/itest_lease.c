@@ -14,6 +14,8 @@
  *                      has not noticed): a retake ends our previous session and gets the lock
  *   keepalives         pooled and lock connections carry TCP keepalives and a user timeout (a
  *                      dead path noticed in seconds); a DSN's own setting wins
+ *   lock session       the lock's connection has the pooled ones' session settings (no JIT,
+ *                      UTC), after a retake too
  *
  * usage: itest_lease FUOTAD SERVICES_ENV WORKDIR */
 #include <netinet/in.h>
@@ -369,6 +371,45 @@ static void test_keepalives(void **state)
 	store_close(s);
 }
 
+/* SHOW name on c. */
+static void assert_setting(PGconn *c, const char *name, const char *want)
+{
+	char sql[64];
+	PGresult *r;
+
+	snprintf(sql, sizeof(sql), "SHOW %s", name);
+	r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), want);
+	PQclear(r);
+}
+
+/* The lock's connection is set up as the pooled ones are (store_session_setup), and again
+ * after a retake: no JIT and UTC, whatever the database's defaults say. */
+static void test_lock_session(void **state)
+{
+	struct store_lock *l = NULL;
+	char err[256], sql[128];
+
+	(void)state;
+	q_exec("ALTER DATABASE itest_lease SET jit = on");
+	q_exec("ALTER DATABASE itest_lease SET TimeZone = 'Pacific/Auckland'");
+	assert_int_equal(store_lock_take(T.dsn, "itest-session", &l, err, sizeof(err)), FUOTA_OK);
+	assert_setting(store_lock_conn(l), "jit", "off");
+	assert_setting(store_lock_conn(l), "TimeZone", "UTC");
+	/* The session ended (waiting until it is gone), the lock lost, then taken again. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_terminate_backend(%d, 5000) t WHERE t",
+	         store_lock_pid(l));
+	assert_int_equal(q_int(sql), 1);
+	assert_int_equal(store_lock_poll(l, true), FUOTA_ERR_IO);
+	assert_int_equal(store_lock_retake(l), FUOTA_OK);
+	assert_setting(store_lock_conn(l), "jit", "off");
+	assert_setting(store_lock_conn(l), "TimeZone", "UTC");
+	store_lock_free(l);
+	q_exec("ALTER DATABASE itest_lease RESET jit");
+	q_exec("ALTER DATABASE itest_lease RESET TimeZone");
+}
+
 static int group_setup(void **state)
 {
 	PGresult *r;
@@ -402,6 +443,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_lock_fence),
 	        cmocka_unit_test(test_lock_stale_session),
 	        cmocka_unit_test(test_keepalives),
+	        cmocka_unit_test(test_lock_session),
 	};
 
 	if (argc != 4) {

@@ -149,27 +149,6 @@ static struct conn_data *conn_data_of(const PGconn *c)
 	return PQinstanceData(c, conn_event);
 }
 
-static void notice_quiet(void *arg, const char *msg)
-{
-	(void)arg;
-	log_msg(LOG_LVL_DEBUG, "postgres: %s", msg);
-}
-
-/* Settings of every session, again after a reconnection: timestamps in UTC and in the ISO style
- * (the JSON the store returns, store_rows.c's conversion), text in UTF-8, and no JIT. fuotad's
- * statements are short, but PostgreSQL compiles one with LLVM when its estimated cost is high,
- * arms that never run included: GET /jobs/{id}'s regions arm counts job_device, and at 100,000
- * rows there the compilation took 494 ms of a statement that runs in 0.1 ms (docs/BENCHMARKS.md).
- * Apart: a server without the setting (before PostgreSQL 11) refuses it, and the implicit
- * transaction of several statements would undo the others with it. */
-static void session_setup(PGconn *c)
-{
-	PQsetNoticeProcessor(c, notice_quiet, NULL);
-	PQclear(PQexec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
-	                  "SET client_encoding = 'UTF8'"));
-	PQclear(PQexec(c, "SET jit = off"));
-}
-
 int store_open(const char *dsn, unsigned pool_size, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -196,7 +175,7 @@ int store_open(const char *dsn, unsigned pool_size, struct store **out, char *er
 			store_close(s);
 			return FUOTA_ERR_IO;
 		}
-		session_setup(c);
+		store_session_setup(c);
 		/* Without its data a connection still works, unprepared and outside batches. */
 		if (!PQregisterEventProc(c, conn_event, "fuota_store", NULL))
 			log_msg(LOG_LVL_WARN, "database: statements will not be prepared");
@@ -365,7 +344,7 @@ static void pool_put(struct store *s, PGconn *c)
 		db_health(s, false, PQerrorMessage(c));
 		PQreset(c);
 		if (PQstatus(c) == CONNECTION_OK)
-			session_setup(c);
+			store_session_setup(c);
 	} else if (PQtransactionStatus(c) != PQTRANS_IDLE) {
 		PQclear(PQexec(c, "ROLLBACK"));
 	}

@@ -92,6 +92,10 @@ STORE_MUST_CHECK int store_read_rows(struct store *s, const char *sql, int n,
 #define STORE_CONNECT_TIMEOUT_S   "5"
 #define STORE_TCP_USER_TIMEOUT_MS "9000"
 PGconn *store_connect(const char *dsn, const char *application_name);
+/* The settings every fuotad session on c needs, run after each connection and reconnection:
+ * UTC, ISO dates, UTF-8, no JIT, server notices logged at debug level (store_conn.c). A caller
+ * that wants the notices elsewhere sets its own processor after. */
+void store_session_setup(PGconn *c);
 
 /* The instance locks' advisory key space (store_lock.c): pg_try_advisory_lock(STORE_LOCK_KEY1,
  * hashtext(name)). A lease fence reads it in pg_locks (store_lease.c). */

@@ -87,6 +87,7 @@ static int take(struct store_lock *l, char *err, size_t errlen)
 		l->conn = NULL;
 		return FUOTA_ERR_IO;
 	}
+	store_session_setup(l->conn); /* the pool's settings, JIT off among them */
 	PQsetNoticeProcessor(l->conn, notice_log, l);
 	r = PQexecParams(l->conn, LOCK_SQL, 1, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
