@@ -33,6 +33,7 @@ struct bh {
 	struct gw_modem_state cur, last;
 	bool published;
 	int64_t next_state_ms;
+	unsigned state_refused; /* state/modem publishes refused in a row */
 	/* PUBACKs come in publish order: the tags say which of them confirm a queued event */
 	bool tag[TAGS];
 	size_t tag_head, tag_n;
@@ -281,6 +282,7 @@ static void on_connected(struct bh *b)
 	free(on);
 	b->published = false;
 	b->next_state_ms = 0;
+	b->state_refused = 0;
 }
 
 static void downlinks(struct bh *b, struct gw *g)
@@ -349,25 +351,48 @@ static void state_refresh(struct bh *b, struct gw *g)
 	}
 }
 
-static void state_publish(struct bh *b, struct gw *g)
+/* Reads the modem state and publishes it (retained) when it changed: what came of it. */
+static enum gw_state_look state_try(struct bh *b, struct gw *g)
 {
+	enum gw_state_look look = GW_STATE_REFUSED;
 	char topic[256], *js = NULL;
 	size_t len = 0;
 
-	if (now_ms() < b->next_state_ms)
-		return;
-	b->next_state_ms = now_ms() + b->o.state_every_ms;
 	state_refresh(b, g);
 	if ((b->published && !gw_modem_changed(&b->last, &b->cur)) || !connected(b))
-		return;
-	if (gw_topic(topic, sizeof(topic), b->o.prefix, b->gw_id, "state", "modem") != FUOTA_OK ||
-	    gw_modem_to_json(&b->cur, &js, &len) != FUOTA_OK)
-		return;
-	if (tagged_publish(b, topic, js, len, 1 | MQTT_RETAIN, false) == FUOTA_OK) {
+		return GW_STATE_SAME;
+	if (gw_topic(topic, sizeof(topic), b->o.prefix, b->gw_id, "state", "modem") == FUOTA_OK &&
+	    gw_modem_to_json(&b->cur, &js, &len) == FUOTA_OK &&
+	    tagged_publish(b, topic, js, len, 1 | MQTT_RETAIN, false) == FUOTA_OK) {
 		b->last = b->cur;
 		b->published = true;
+		look = GW_STATE_SENT;
 	}
 	free(js);
+	return look;
+}
+
+/* The modem state when due: the next look a period later once the client took it, sooner
+ * after a refusal (gw_state_next_ms). */
+static void state_publish(struct bh *b, struct gw *g)
+{
+	int64_t now = now_ms();
+	enum gw_state_look look;
+
+	if (now < b->next_state_ms)
+		return;
+	/* A modem event during the look (its AT replies carry URCs) sets 0: say it at once. */
+	b->next_state_ms = INT64_MAX;
+	look = state_try(b, g);
+	b->state_refused = look == GW_STATE_REFUSED ? b->state_refused + 1 : 0;
+	if (b->next_state_ms == INT64_MAX)
+		b->next_state_ms =
+		        gw_state_next_ms(look, b->state_refused, now, b->o.state_every_ms);
+	if (look == GW_STATE_REFUSED && b->state_refused == 1)
+		fprintf(stderr,
+		        "fuota-gw: state/modem not accepted by the MQTT client; again in "
+		        "%d ms\n",
+		        GW_STATE_RETRY_MS);
 }
 
 /* The modem update's events into the disk queue, behind the uplinks. */

@@ -29,6 +29,18 @@ int gw_topic(char *out, size_t cap, const char *prefix, const char *gateway_id, 
 	return n < 0 || (size_t)n >= cap ? FUOTA_ERR_NO_SPACE : FUOTA_OK;
 }
 
+int64_t gw_state_next_ms(enum gw_state_look look, unsigned refusals, int64_t now_ms,
+                         uint32_t every_ms)
+{
+	int64_t wait_ms = GW_STATE_RETRY_MS;
+
+	if (look != GW_STATE_REFUSED)
+		return now_ms + every_ms;
+	for (unsigned i = 1; i < refusals && wait_ms < every_ms; i++)
+		wait_ms *= 2;
+	return now_ms + (wait_ms < every_ms ? wait_ms : every_ms);
+}
+
 int gw_conn_state(const char *gateway_id, bool online, bool json, uint8_t **out, size_t *out_len)
 {
 	size_t idlen = strlen(gateway_id), n = 0;

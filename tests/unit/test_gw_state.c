@@ -186,6 +186,39 @@ static void test_update_event(void **state)
 #undef RD
 }
 
+/* When state/modem is looked at again: a period after a publish or nothing to say, soon after a
+ * refusal (doubling, up to the period), never at once. */
+static void test_state_next(void **state)
+{
+	static const struct {
+		enum gw_state_look look;
+		unsigned refusals;
+		uint32_t every_ms;
+		int64_t wait_ms;
+	} cases[] = {
+	        {GW_STATE_SENT, 0, 30000, 30000},
+	        {GW_STATE_SAME, 0, 30000, 30000},
+	        {GW_STATE_SAME, 3, 30000, 30000}, /* the count means nothing here */
+	        {GW_STATE_REFUSED, 1, 30000, GW_STATE_RETRY_MS},
+	        {GW_STATE_REFUSED, 0, 30000, GW_STATE_RETRY_MS},
+	        {GW_STATE_REFUSED, 2, 30000, 2 * GW_STATE_RETRY_MS},
+	        {GW_STATE_REFUSED, 5, 30000, 16 * GW_STATE_RETRY_MS},
+	        {GW_STATE_REFUSED, 6, 30000, 30000}, /* capped at the period */
+	        {GW_STATE_REFUSED, 4000000000u, 30000, 30000},
+	        {GW_STATE_REFUSED, 1, 1000, 1000}, /* --state-s 1: never slower than usual */
+	        {GW_STATE_REFUSED, 30, 86400000, 86400000},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t at = gw_state_next_ms(cases[i].look, cases[i].refusals, 5000000,
+		                              cases[i].every_ms);
+
+		assert_int_equal(at - 5000000, cases[i].wait_ms);
+		assert_true(at > 5000000);
+	}
+}
+
 static void test_changed(void **state)
 {
 	struct gw_modem_state a = sample(), b = sample();
@@ -246,7 +279,7 @@ int main(void)
 	        cmocka_unit_test(test_topic),        cmocka_unit_test(test_conn_state),
 	        cmocka_unit_test(test_modem_json),   cmocka_unit_test(test_modem_update_member),
 	        cmocka_unit_test(test_update_event), cmocka_unit_test(test_changed),
-	        cmocka_unit_test(test_modem_update),
+	        cmocka_unit_test(test_modem_update), cmocka_unit_test(test_state_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,21 @@ const char *gw_reg_name(int stat, char *buf, size_t cap);
  * to not or back, drops, or the update (its state, or its progress by 10 points). Queue depth alone
  * changes every second under load and is not. */
 bool gw_modem_changed(const struct gw_modem_state *a, const struct gw_modem_state *b);
+/* What one look at the modem state came to (fuota-gw looks every --state-s seconds). */
+enum gw_state_look {
+	GW_STATE_SENT,    /* a changed state accepted by the MQTT client (in its outbox) */
+	GW_STATE_SAME,    /* nothing new to say, or no broker connection (a reconnection says it) */
+	GW_STATE_REFUSED, /* a changed state refused: outbox full, connection just gone */
+};
+/* The wait after a refused state/modem; it doubles at each further refusal in a row. */
+#define GW_STATE_RETRY_MS 1000
+/* When (monotonic ms) to look at the modem state next, after a look at now_ms that came to
+ * look, the refusals-th refused in a row (counted only for GW_STATE_REFUSED; 0 read as 1). Sent
+ * or same: every_ms later. Refused: GW_STATE_RETRY_MS, doubled for each earlier refusal in the
+ * row, never more than every_ms; soon, so that a changed state does not wait a whole period,
+ * but never at once (each look asks the modem a few AT commands). */
+int64_t gw_state_next_ms(enum gw_state_look look, unsigned refusals, int64_t now_ms,
+                         uint32_t every_ms);
 /* The JSON message above, malloc'd NUL-terminated. */
 int gw_modem_to_json(const struct gw_modem_state *st, char **out, size_t *out_len);
 /* Reads it back (fuotad's side): gatewayId required (16 hex digits), every other field optional
