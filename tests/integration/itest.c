@@ -266,6 +266,25 @@ int itest_fuotad_start(struct itest_fuotad *f)
 	return -1;
 }
 
+int itest_api_start(struct itest_fuotad *f, char *admin, char *tenant_b)
+{
+	json_t *j = NULL;
+	int rc = -1;
+
+	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
+	if (itest_token(f->bin, f->dsn, true, 1, admin) != 0 || itest_fuotad_start(f) != 0)
+		return -1;
+	if (!tenant_b)
+		return 0;
+	if (api_call(f->port, "POST", "/api/v1/tenants", admin, "{\"name\":\"tenant-b\"}", &j) ==
+	            201 &&
+	    itest_token(f->bin, f->dsn, false, (long)json_integer_value(json_object_get(j, "id")),
+	                tenant_b) == 0)
+		rc = 0;
+	json_decref(j);
+	return rc;
+}
+
 int itest_fuotad_stop(struct itest_fuotad *f)
 {
 	int st = 0;

@@ -60,6 +60,13 @@ int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin
 /* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;
  * waits until /readyz answers 200. Returns 0 or -1. */
 int itest_fuotad_start(struct itest_fuotad *f);
+/* The fuotad of a program that tests the REST API alone, f made ready (itest_fuotad_prepare) and
+ * its other fields and environment set: the job engine off (FUOTA_ENGINE_ENABLED=0: nothing moves
+ * the jobs' states under the tests' feet), an admin token into admin (80 bytes), fuotad started;
+ * then, with tenant_b (80 bytes) not NULL, a second tenant "tenant-b" created through the API and
+ * a token of its own into tenant_b. Returns 0 or -1. */
+int itest_api_start(struct itest_fuotad *f, char *admin, char *tenant_b);
+
 /* SIGTERM, then waits: returns fuotad's exit status (0 = clean shutdown, no sanitizer report), or
  * -1 when it had to be killed or died of a signal. */
 int itest_fuotad_stop(struct itest_fuotad *f);
