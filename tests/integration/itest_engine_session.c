@@ -101,6 +101,24 @@ static void test_crash_in_session_phase(void **state)
 	engine_destroy(b);
 }
 
+/* A fresh database with devices eui0 and eui1 (GenAppKeys from k0, k1), a job of both with
+ * `redundancy` parity frames, and engine "itest-a" (duty cycle on) run to the job's session
+ * phase: the engine; *job, and *start_ms the session start it fixed. */
+static struct engine *to_session(const char *eui0, uint8_t k0, const char *eui1, uint8_t k1,
+                                 int redundancy, int64_t *job, int64_t *start_ms)
+{
+	struct engine *e;
+
+	fresh_db();
+	add_dev(eui0, k0, 1);
+	add_dev(eui1, k1, 1);
+	*job = add_job(0, 2, redundancy);
+	e = new_engine("itest-a", true);
+	run_to_phase(e, *job, "session");
+	*start_ms = db_count("SELECT session_start_ms FROM engine_job");
+	return e;
+}
+
 /* At the session start a device no gateway has heard fails; when that failure cannot be stored
  * (here a trigger refuses it), the tick reports the database error and the job stays in its
  * session phase, to fail the device at a later tick, instead of transmitting to a device still
@@ -119,13 +137,7 @@ static void test_unheard_device_failure_not_stored(void **state)
 	char q[160];
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000d0", 0x90, 1);
-	add_dev("00000000000000d1", 0x91, 1);
-	job = add_job(0, 2, 4);
-	a = new_engine("itest-a", true);
-	run_to_phase(a, job, "session");
-	start = db_count("SELECT session_start_ms FROM engine_job");
+	a = to_session("00000000000000d0", 0x90, "00000000000000d1", 0x91, 4, &job, &start);
 	snprintf(q, sizeof(q),
 	         "SELECT count(*) FROM job_device WHERE job_id = %lld AND step = "
 	         "'session'",
@@ -197,13 +209,7 @@ static void test_late_start_missed_after_move(void **state)
 	int64_t job, start_was;
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000f2", 0xb2, 1);
-	add_dev("00000000000000f3", 0xb3, 1);
-	job = add_job(0, 2, 2);
-	a = new_engine("itest-a", true);
-	run_to_phase(a, job, "session");
-	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	a = to_session("00000000000000f2", 0xb2, "00000000000000f3", 0xb3, 2, &job, &start_was);
 	T.devs[1].hold_down = true;
 	T.now_ms += 100;
 	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
@@ -239,13 +245,7 @@ static void test_replayed_session_ans(void **state)
 	char st[32];
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000f4", 0xb4, 1);
-	add_dev("00000000000000f5", 0xb5, 1);
-	job = add_job(0, 2, 2);
-	a = new_engine("itest-a", true);
-	run_to_phase(a, job, "session");
-	start_was = db_count("SELECT session_start_ms FROM engine_job");
+	a = to_session("00000000000000f4", 0xb4, "00000000000000f5", 0xb5, 2, &job, &start_was);
 	T.now_ms += 100;
 	assert_int_equal(engine_tick(a, T.now_ms, NULL), FUOTA_OK);
 	/* Device 1 answers at once; fuotad dies before it reads the answer. */
@@ -286,13 +286,7 @@ static void session_req_held(const char *eui0, uint8_t k0, const char *eui1, uin
 {
 	char sql[160];
 
-	fresh_db();
-	add_dev(eui0, k0, 1);
-	add_dev(eui1, k1, 1);
-	*job = add_job(0, 2, 2);
-	*e = new_engine("itest-a", true);
-	run_to_phase(*e, *job, "session");
-	*start_was = db_count("SELECT session_start_ms FROM engine_job");
+	*e = to_session(eui0, k0, eui1, k1, 2, job, start_was);
 	snprintf(sql, sizeof(sql),
 	         "UPDATE job_device SET resync_sent = true WHERE dev_eui = '%s' RETURNING 1", eui1);
 	assert_int_equal(db_count(sql), 1);
