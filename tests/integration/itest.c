@@ -6,7 +6,11 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "fuota/err.h"
 #include "fuota/store.h"
+/* store_acquire / store_run: a store function's own transaction, written out. */
+#include "../../server/store/src/store_int.h"
 
 #define TEST_MASTER_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -256,6 +264,25 @@ int itest_fuotad_start(struct itest_fuotad *f)
 	fprintf(stderr, "itest: fuotad not ready after 15 s (see %s)\n", f->log);
 	itest_fuotad_stop(f);
 	return -1;
+}
+
+int itest_api_start(struct itest_fuotad *f, char *admin, char *tenant_b)
+{
+	json_t *j = NULL;
+	int rc = -1;
+
+	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
+	if (itest_token(f->bin, f->dsn, true, 1, admin) != 0 || itest_fuotad_start(f) != 0)
+		return -1;
+	if (!tenant_b)
+		return 0;
+	if (api_call(f->port, "POST", "/api/v1/tenants", admin, "{\"name\":\"tenant-b\"}", &j) ==
+	            201 &&
+	    itest_token(f->bin, f->dsn, false, (long)json_integer_value(json_object_get(j, "id")),
+	                tenant_b) == 0)
+		rc = 0;
+	json_decref(j);
+	return rc;
 }
 
 int itest_fuotad_stop(struct itest_fuotad *f)
@@ -506,4 +533,123 @@ int itest_sql(const char *dsn, const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return rc;
+}
+
+int itest_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0
+	                                                                                       : -1;
+
+	if (rc != 0)
+		fprintf(stderr, "%.80s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return rc;
+}
+
+long long itest_count(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	long long v = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else
+		fprintf(stderr, "%.80s: no value: %s\n", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return v;
+}
+
+long long itest_tenant(struct store *s, const char *name)
+{
+	char *json = NULL;
+	long long id = -1;
+
+	if (store_tenant_create(s, name, &json) == FUOTA_OK) {
+		json_t *o = json_loads(json, 0, NULL);
+
+		if (o)
+			id = json_integer_value(json_object_get(o, "id"));
+		json_decref(o);
+	}
+	free(json);
+	return id;
+}
+
+int itest_own_transaction(struct store *s, const char *name, const char *last)
+{
+	PGconn *c = store_acquire(s);
+	const char *vals[1] = {name};
+	int rc = -1;
+
+	if (store_run(c, "BEGIN", 0, NULL, NULL) == FUOTA_OK &&
+	    store_run(c, "INSERT INTO tenant (name) VALUES ($1)", 1, vals, NULL) == FUOTA_OK &&
+	    store_run(c, last, 0, NULL, NULL) == FUOTA_OK)
+		rc = 0;
+	store_release(s, c);
+	return rc;
+}
+
+int itest_device_row(PGconn *c, long long tenant, const char *eui)
+{
+	char sql[384];
+
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	         "region, key_kind, key_box) VALUES (%lld, '%s', 'a', '1.0.3', 'A', 'EU868', "
+	         "'gen_app_key', '\\x00')",
+	         tenant, eui);
+	return itest_exec(c, sql);
+}
+
+long long itest_job_row(PGconn *c, long long tenant, const char *name, int n_devices)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
+	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	         "device_count) VALUES (%lld, '%s', 'EU868', 5, 869525000, 5, 1, 'C', 0, '{}', %d) "
+	         "RETURNING id",
+	         tenant, name, n_devices);
+	return itest_count(c, sql);
+}
+
+/* The program itest_store_main runs (one a process). */
+static struct itest_store *store_t;
+static const struct itest_store_prog *store_p;
+
+static int store_group_setup(void **state)
+{
+	(void)state;
+	if (itest_env_load(store_t->env_path, &store_t->env) != 0 ||
+	    itest_store_db(&store_t->env, store_p->name, store_p->pool, store_t->dsn,
+	                   sizeof(store_t->dsn), &store_t->s, &store_t->raw) != 0)
+		return -1;
+	return store_p->setup ? store_p->setup(store_t) : 0;
+}
+
+static int store_group_teardown(void **state)
+{
+	(void)state;
+	store_close(store_t->s);
+	PQfinish(store_t->raw);
+	return 0;
+}
+
+int itest_store_main(int argc, char **argv, struct itest_store *t, const struct itest_store_prog *p)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s FUOTAD SERVICES_ENV WORKDIR\n", p->name);
+		return 2;
+	}
+	t->bin = argv[1];
+	t->env_path = argv[2];
+	t->dir = argv[3];
+	store_t = t;
+	store_p = p;
+	if (getenv("ITEST_ONLY"))
+		cmocka_set_test_filter(getenv("ITEST_ONLY"));
+	return _cmocka_run_group_tests(p->name, p->tests, p->n_tests, store_group_setup,
+	                               store_group_teardown);
 }

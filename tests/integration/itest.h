@@ -60,6 +60,13 @@ int itest_fuotad_prepare(const char *env_path, const char *name, const char *bin
 /* Starts fuotad on a free loopback port with dsn and a fixed test master key, logging to log;
  * waits until /readyz answers 200. Returns 0 or -1. */
 int itest_fuotad_start(struct itest_fuotad *f);
+/* The fuotad of a program that tests the REST API alone, f made ready (itest_fuotad_prepare) and
+ * its other fields and environment set: the job engine off (FUOTA_ENGINE_ENABLED=0: nothing moves
+ * the jobs' states under the tests' feet), an admin token into admin (80 bytes), fuotad started;
+ * then, with tenant_b (80 bytes) not NULL, a second tenant "tenant-b" created through the API and
+ * a token of its own into tenant_b. Returns 0 or -1. */
+int itest_api_start(struct itest_fuotad *f, char *admin, char *tenant_b);
+
 /* SIGTERM, then waits: returns fuotad's exit status (0 = clean shutdown, no sanitizer report), or
  * -1 when it had to be killed or died of a signal. */
 int itest_fuotad_stop(struct itest_fuotad *f);
@@ -106,5 +113,53 @@ char *form_build(const struct form_part *parts, size_t n, size_t *len, char *con
 
 /* Runs sql on database dsn through a connection of its own: 0, or -1 after printing why. */
 int itest_sql(const char *dsn, const char *sql);
+
+/* Runs sql on c: 0, or -1 after printing why. */
+int itest_exec(struct pg_conn *c, const char *sql);
+
+/* The one value of the one row sql returns on c, as an integer (a count), or -1 after printing
+ * why (an error, no row or NULL). */
+long long itest_count(struct pg_conn *c, const char *sql);
+
+/* A new tenant named name through the store: its id, or -1 (the store refused it). */
+long long itest_tenant(struct store *s, const char *name);
+
+/* What a store function does in a transaction of its own, on a connection of s's pool: BEGIN,
+ * a tenant named name inserted, then last (COMMIT, or ROLLBACK as a function that gives up).
+ * Returns 0, or -1 when a statement failed. */
+int itest_own_transaction(struct store *s, const char *name, const char *last);
+
+/* Rows written past the store, on c: a class A EU868 device eui of tenant (a placeholder
+ * key_box), 0 or -1; and a class C job `name` of tenant for n_devices devices (an empty plan,
+ * no device rows): its id, or -1. */
+int itest_device_row(struct pg_conn *c, long long tenant, const char *eui);
+long long itest_job_row(struct pg_conn *c, long long tenant, const char *name, int n_devices);
+
+/* A program that tests the store on a database of its own, as the tests see it: the stack's
+ * connection info, the database's DSN, its store and another plain connection (raw: it sees
+ * committed rows only); fuotad and the work directory from the command line. */
+struct itest_store {
+	struct itest_env env;
+	char dsn[512];
+	struct store *s;
+	struct pg_conn *raw;
+	const char *bin, *env_path, *dir;
+};
+
+struct CMUnitTest;
+struct itest_store_prog {
+	const char *name; /* the program's and its database's name */
+	unsigned pool;    /* connections of the store's pool */
+	const struct CMUnitTest *tests;
+	size_t n_tests;
+	/* Runs after the store is open, before the tests (NULL: nothing): 0, or -1 to stop. */
+	int (*setup)(struct itest_store *t);
+};
+
+/* The main of such a program (usage: NAME FUOTAD SERVICES_ENV WORKDIR): fills t, opens it
+ * (itest_store_db of database p->name), runs p's tests (ITEST_ONLY=pattern: those of that name
+ * only), closes it. Returns cmocka's result, or 2 for a wrong command line. */
+int itest_store_main(int argc, char **argv, struct itest_store *t,
+                     const struct itest_store_prog *p);
 
 #endif

@@ -2362,28 +2362,13 @@ static void test_revocation_across_instances(void **state)
 
 static int group_setup(void **state)
 {
-	char dsn_tok[80];
-	json_t *j;
-
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_api", argv_bin, argv_dir, &T.env, T.dsn,
 	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
 	snprintf(T.fd.max_upload, sizeof(T.fd.max_upload), "%u", 2u * 1024 * 1024);
-	/* The API alone: no job engine moving the jobs' states under the tests' feet. */
-	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
-	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
-		return -1;
-	if (itest_fuotad_start(&T.fd) != 0)
-		return -1;
-	/* A second tenant with its own (non-admin) token. */
-	if (call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"tenant-b\"}", &j) != 201)
-		return -1;
-	if (itest_token(argv_bin, T.dsn, false, (long)jint(j, "id"), dsn_tok) != 0)
-		return -1;
-	json_decref(j);
-	memcpy(T.tenant_b, dsn_tok, sizeof(T.tenant_b));
-	return 0;
+	/* The API alone, and a second tenant with its own (non-admin) token. */
+	return itest_api_start(&T.fd, T.admin, T.tenant_b);
 }
 
 static int group_teardown(void **state)

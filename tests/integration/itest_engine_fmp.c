@@ -159,25 +159,21 @@ static long long plan_warnings(int64_t job, const char *code)
 	return db_count(sql);
 }
 
-/* reboot_at half an hour ahead: DevRebootTimeReq with that GPS second, the device's version asked
- * only once it has passed (the simulated device reboots then, not before). Within the job's
- * estimated end (10 min): no warning. */
-static void test_reboot_at(void **state)
+/* A fresh database with one TS006 device eui (key key_byte) on an older version whose image is
+ * the target, and a job to the target version with reboot_at ahead_s seconds from now (*at) and a
+ * plan that estimates 10 min: its id. */
+static int64_t reboot_at_job(const char *eui, uint8_t key_byte, int ahead_s, time_t *at)
 {
-	struct engine *e;
-	int64_t job;
-	char st[32], sql[160];
-	json_t *devs;
-	time_t at;
+	char sql[160];
 	struct tm tm;
+	int64_t job;
 
-	(void)state;
 	fresh_db();
-	add_dev("00000000000000d1", 0xd1, 1);
+	add_dev(eui, key_byte, 1);
 	ts006_dev(0, 0x00010001u);
 	T.devs[0].m.cfg.image_fw_version = TARGET_FW;
-	at = (time_t)(T.now_ms / 1000 + 1800);
-	gmtime_r(&at, &tm);
+	*at = (time_t)(T.now_ms / 1000 + ahead_s);
+	gmtime_r(at, &tm);
 	strftime(T.reboot_at, sizeof(T.reboot_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	T.has_target_version = true;
 	T.target_version = TARGET_FW;
@@ -188,6 +184,22 @@ static void test_reboot_at(void **state)
 	         "UPDATE job SET plan = '{\"estimated_duration_s\":600}' WHERE id = %lld",
 	         (long long)job);
 	db_exec(sql);
+	return job;
+}
+
+/* reboot_at half an hour ahead: DevRebootTimeReq with that GPS second, the device's version asked
+ * only once it has passed (the simulated device reboots then, not before). Within the job's
+ * estimated end (10 min): no warning. */
+static void test_reboot_at(void **state)
+{
+	struct engine *e;
+	int64_t job;
+	char st[32];
+	json_t *devs;
+	time_t at;
+
+	(void)state;
+	job = reboot_at_job("00000000000000d1", 0xd1, 1800, &at);
 	e = new_engine("itest-a", false);
 	run(e, job, 20000, 0); /* the engine ticks at least once a second */
 	assert_int_equal(plan_warnings(job, "reboot_before_end"), 0);
@@ -214,25 +226,9 @@ static void test_reboot_at_passed(void **state)
 	char st[32], sql[256];
 	json_t *devs;
 	time_t at;
-	struct tm tm;
 
 	(void)state;
-	fresh_db();
-	add_dev("00000000000000d2", 0xd2, 1);
-	ts006_dev(0, 0x00010001u);
-	T.devs[0].m.cfg.image_fw_version = TARGET_FW;
-	at = (time_t)(T.now_ms / 1000 + 2);
-	gmtime_r(&at, &tm);
-	strftime(T.reboot_at, sizeof(T.reboot_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	T.has_target_version = true;
-	T.target_version = TARGET_FW;
-	job = add_job(0, 1, 4);
-	T.has_target_version = false;
-	T.reboot_at[0] = 0;
-	snprintf(sql, sizeof(sql),
-	         "UPDATE job SET plan = '{\"estimated_duration_s\":600}' WHERE id = %lld",
-	         (long long)job);
-	db_exec(sql);
+	job = reboot_at_job("00000000000000d2", 0xd2, 2, &at);
 	e = new_engine("itest-a", false);
 	run(e, job, 20000, 0);
 	assert_string_equal(job_state(job, st, sizeof(st)), "succeeded");

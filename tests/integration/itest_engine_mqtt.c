@@ -123,9 +123,6 @@ static void test_instance_restart(void **state)
  * finishes it; no FCnt went out twice, and none A sent was taken after its lock was gone. */
 static void test_lock_lost(void **state)
 {
-	static const char *const filters[] = {"application/+/device/+/command/down",
-	                                      "eu868/gateway/+/command/down", "fuota/#"};
-	struct mqtt_options opt;
 	char token[80], body[1024], st[32], sql[512];
 	json_t *out = NULL;
 	int64_t job, t_lost, t_exit;
@@ -140,16 +137,7 @@ static void test_lock_lost(void **state)
 	add_dev("0000000000000071", 0x31, 1);
 	add_dev("0000000000000072", 0x32, 2);
 	T.unicast_timeout_s = 2;
-	assert_int_equal(mqtt_queue_create(0, &T.mq), FUOTA_OK);
-	assert_int_equal(mqtt_paho_create(&T.mqtt), FUOTA_OK);
-	memset(&opt, 0, sizeof(opt));
-	opt.client_id = "itest-engine-world";
-	opt.clean_session = true;
-	assert_int_equal(mqtt_connect(T.mqtt, T.env.mqtt_url, &opt), FUOTA_OK);
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(mqtt_subscribe(T.mqtt, filters[i], 1, mqtt_queue_on_message, T.mq),
-		                 FUOTA_OK);
-	assert_int_equal(mqtt_wait_subscribed(T.mqtt, 10000), FUOTA_OK);
+	world_connect();
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
 	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
 	lock_fuotad_start("itest-lock", "itest_engine_lock_a.log");

@@ -517,26 +517,12 @@ static void test_retry_succeeded(void **state)
 
 static int group_setup(void **state)
 {
-	char tok[80];
-	json_t *j;
-
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_jobs", argv_bin, argv_dir, &T.env, T.dsn,
 	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
 	/* The API alone: the tests write the engine's final states themselves. */
-	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
-	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
-		return -1;
-	if (itest_fuotad_start(&T.fd) != 0)
-		return -1;
-	if (call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"tenant-b\"}", &j) != 201)
-		return -1;
-	if (itest_token(argv_bin, T.dsn, false, (long)jint(j, "id"), tok) != 0)
-		return -1;
-	json_decref(j);
-	memcpy(T.tenant_b, tok, sizeof(T.tenant_b));
-	return 0;
+	return itest_api_start(&T.fd, T.admin, T.tenant_b);
 }
 
 static int group_teardown(void **state)

@@ -42,34 +42,8 @@
 /* store_acquire, store_lock_conn: the connections' sockets. */
 #include "../../server/store/src/store_int.h"
 
-static const char *argv_env;
-
-static struct {
-	struct itest_env env;
-	char dsn[512];
-	struct store *s;
-	PGconn *raw;
-	long long tenant;
-} T;
-
-static long long q_int(const char *sql)
-{
-	PGresult *r = PQexec(T.raw, sql);
-	long long v = -1;
-
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return v;
-}
-
-static void q_exec(const char *sql)
-{
-	PGresult *r = PQexec(T.raw, sql);
-
-	assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
-	PQclear(r);
-}
+static struct itest_store T;
+static long long tenant; /* the jobs' */
 
 static int64_t host_ms(void)
 {
@@ -85,32 +59,32 @@ static int64_t new_job(int64_t *group)
 	char sql[1024];
 	long long job;
 
-	q_exec("DELETE FROM job");
+	assert_int_equal(itest_exec(T.raw, "DELETE FROM job"), 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job (tenant_id, name, state, region, data_rate, frequency_hz, "
 	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
 	         "device_count) VALUES (%lld, 'lease', 'running', 'EU868', 5, 869525000, 5, 1, "
 	         "'C', 0, '{}', 0) RETURNING id",
-	         T.tenant);
-	job = q_int(sql);
+	         tenant);
+	job = itest_count(T.raw, sql);
 	assert_true(job > 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO multicast_group (tenant_id, job_id, mc_addr, mc_key_box) VALUES "
 	         "(%lld, %lld, %lld, '\\x00') RETURNING id",
-	         T.tenant, job, 0x01000000 + job);
-	*group = q_int(sql);
+	         tenant, job, 0x01000000 + job);
+	*group = itest_count(T.raw, sql);
 	assert_true(*group > 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO engine_job (job_id, phase, mc_group_id, frag_size, nb_frag, padding, "
 	         "redundancy, redundancy_cap, session_timeout) VALUES (%lld, 'transmit', %lld, 50, "
 	         "20, 0, 4, 4, 7)",
 	         job, (long long)*group);
-	q_exec(sql);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 	snprintf(
 	        sql, sizeof(sql),
 	        "INSERT INTO engine_session (job_id, frag_index, frag_version) VALUES (%lld, 0, 1)",
 	        job);
-	q_exec(sql);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 	return job;
 }
 
@@ -124,7 +98,7 @@ static void set_lease(int64_t job, const char *owner, int secs)
 	        "UPDATE job SET lease_owner = '%s', lease_until = now() + %d * interval '1 second' "
 	        "WHERE id = %lld",
 	        owner, secs, (long long)job);
-	q_exec(sql);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 }
 
 static long long fcnt_of(int64_t group)
@@ -133,7 +107,7 @@ static long long fcnt_of(int64_t group)
 
 	snprintf(sql, sizeof(sql), "SELECT fcnt FROM multicast_group WHERE id = %lld",
 	         (long long)group);
-	return q_int(sql);
+	return itest_count(T.raw, sql);
 }
 
 static int frame(int64_t job, int64_t group, const char *owner, int lock_pid, uint32_t n)
@@ -170,7 +144,8 @@ static void test_claim_database_clock(void **state)
 	set_lease(job, "host-a", 20);
 	assert_int_equal(seng_claim(T.s, &b, host_ms() + 60000, 30000, 4, ids, &n), FUOTA_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner = 'host-a'"), 1);
+	assert_int_equal(
+	        itest_count(T.raw, "SELECT count(*) FROM job WHERE lease_owner = 'host-a'"), 1);
 	/* Expired a second ago; host-b's clock runs 60 s behind: it takes it, for 30 s of the
 	 * database's time (not 30 s after its own clock, already past). */
 	set_lease(job, "host-a", -1);
@@ -181,7 +156,7 @@ static void test_claim_database_clock(void **state)
 	         "SELECT count(*) FROM job WHERE id = %lld AND lease_owner = 'host-b' AND "
 	         "lease_until BETWEEN now() + interval '29 s' AND now() + interval '31 s'",
 	         (long long)job);
-	assert_int_equal(q_int(sql), 1);
+	assert_int_equal(itest_count(T.raw, sql), 1);
 }
 
 static int phase(int64_t job, const char *owner)
@@ -223,9 +198,10 @@ static void test_writes_need_lease(void **state)
 	assert_int_equal(frame(job, group, "host-b", 0, 1), FUOTA_ERR_STATE);
 	assert_int_equal(status_frame(job, group, "host-b"), FUOTA_ERR_STATE);
 	assert_int_equal(fcnt_of(group), 0);
-	assert_int_equal(q_int("SELECT count(*) FROM engine_tx"), 0);
+	assert_int_equal(itest_count(T.raw, "SELECT count(*) FROM engine_tx"), 0);
 	assert_int_equal(phase(job, "host-b"), FUOTA_ERR_STATE);
-	assert_int_equal(q_int("SELECT count(*) FROM engine_job WHERE phase = 'transmit'"), 1);
+	assert_int_equal(
+	        itest_count(T.raw, "SELECT count(*) FROM engine_job WHERE phase = 'transmit'"), 1);
 	/* The owner. */
 	assert_int_equal(frame(job, group, "host-a", 0, 1), FUOTA_OK);
 	assert_int_equal(fcnt_of(group), 1);
@@ -237,7 +213,8 @@ static void test_writes_need_lease(void **state)
 	assert_int_equal(fcnt_of(group), 1);
 	set_lease(job, "host-a", 20);
 	assert_int_equal(phase(job, "host-a"), FUOTA_OK);
-	assert_int_equal(q_int("SELECT count(*) FROM engine_job WHERE phase = 'status'"), 1);
+	assert_int_equal(
+	        itest_count(T.raw, "SELECT count(*) FROM engine_job WHERE phase = 'status'"), 1);
 }
 
 /* Ends the session of pid, waiting up to 5 s for it to be gone. */
@@ -246,7 +223,7 @@ static void terminate(int pid)
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)::int", pid);
-	assert_int_equal(q_int(sql), 1);
+	assert_int_equal(itest_count(T.raw, sql), 1);
 }
 
 static void test_lock_fence(void **state)
@@ -274,14 +251,20 @@ static void test_lock_fence(void **state)
 	assert_int_equal(seng_claim(T.s, &who, host_ms(), 30000, 4, ids, &n), FUOTA_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(seng_release(T.s, &who, 0), FUOTA_OK);
-	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner = 'itest-fence'"), 1);
+	assert_int_equal(
+	        itest_count(T.raw, "SELECT count(*) FROM job WHERE lease_owner = 'itest-fence'"),
+	        1);
 	/* Seen without a query. */
 	assert_int_equal(store_lock_poll(l, false), FUOTA_ERR_IO);
 	assert_int_equal(store_lock_pid(l), 0);
 	/* Another session took the name meanwhile: a conflict, until it lets go. */
-	q_exec("SELECT pg_advisory_lock(" STORE_LOCK_KEY1 ", hashtext('itest-fence'))");
+	assert_int_equal(itest_exec(T.raw, "SELECT pg_advisory_lock(" STORE_LOCK_KEY1
+	                                   ", hashtext('itest-fence'))"),
+	                 0);
 	assert_int_equal(store_lock_retake(l), FUOTA_ERR_CONFLICT);
-	q_exec("SELECT pg_advisory_unlock(" STORE_LOCK_KEY1 ", hashtext('itest-fence'))");
+	assert_int_equal(itest_exec(T.raw, "SELECT pg_advisory_unlock(" STORE_LOCK_KEY1
+	                                   ", hashtext('itest-fence'))"),
+	                 0);
 	assert_int_equal(store_lock_retake(l), FUOTA_OK);
 	who.lock_pid = store_lock_pid(l);
 	assert_true(who.lock_pid > 0 && who.lock_pid != pid);
@@ -291,7 +274,8 @@ static void test_lock_fence(void **state)
 	/* The old session's pid is not a way in. */
 	assert_int_equal(frame(job, group, "itest-fence", pid, 3), FUOTA_ERR_STATE);
 	assert_int_equal(seng_release(T.s, &who, 0), FUOTA_OK);
-	assert_int_equal(q_int("SELECT count(*) FROM job WHERE lease_owner IS NULL"), 1);
+	assert_int_equal(itest_count(T.raw, "SELECT count(*) FROM job WHERE lease_owner IS NULL"),
+	                 1);
 	store_lock_free(l);
 }
 
@@ -312,7 +296,7 @@ static void test_lock_stale_session(void **state)
 	assert_int_equal(shutdown(fd, SHUT_RD), 0);
 	assert_int_equal(store_lock_poll(l, false), FUOTA_ERR_IO);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
-	assert_int_equal(q_int(sql), 1);
+	assert_int_equal(itest_count(T.raw, sql), 1);
 	/* The first retake ends that session, a later one gets the lock. */
 	for (int i = 0; i < 20 && store_lock_retake(l) != FUOTA_OK; i++) {
 		struct timespec ts = {0, 100000000};
@@ -320,7 +304,7 @@ static void test_lock_stale_session(void **state)
 		nanosleep(&ts, NULL);
 	}
 	assert_true(store_lock_pid(l) > 0);
-	assert_int_equal(q_int(sql), 0);
+	assert_int_equal(itest_count(T.raw, sql), 0);
 	close(keep);
 	store_lock_free(l);
 }
@@ -392,52 +376,36 @@ static void test_lock_session(void **state)
 	char err[256], sql[128];
 
 	(void)state;
-	q_exec("ALTER DATABASE itest_lease SET jit = on");
-	q_exec("ALTER DATABASE itest_lease SET TimeZone = 'Pacific/Auckland'");
+	assert_int_equal(itest_exec(T.raw, "ALTER DATABASE itest_lease SET jit = on"), 0);
+	assert_int_equal(
+	        itest_exec(T.raw, "ALTER DATABASE itest_lease SET TimeZone = 'Pacific/Auckland'"),
+	        0);
 	assert_int_equal(store_lock_take(T.dsn, "itest-session", &l, err, sizeof(err)), FUOTA_OK);
 	assert_setting(store_lock_conn(l), "jit", "off");
 	assert_setting(store_lock_conn(l), "TimeZone", "UTC");
 	/* The session ended (waiting until it is gone), the lock lost, then taken again. */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_terminate_backend(%d, 5000) t WHERE t",
 	         store_lock_pid(l));
-	assert_int_equal(q_int(sql), 1);
+	assert_int_equal(itest_count(T.raw, sql), 1);
 	assert_int_equal(store_lock_poll(l, true), FUOTA_ERR_IO);
 	assert_int_equal(store_lock_retake(l), FUOTA_OK);
 	assert_setting(store_lock_conn(l), "jit", "off");
 	assert_setting(store_lock_conn(l), "TimeZone", "UTC");
 	store_lock_free(l);
-	q_exec("ALTER DATABASE itest_lease RESET jit");
-	q_exec("ALTER DATABASE itest_lease RESET TimeZone");
+	assert_int_equal(itest_exec(T.raw, "ALTER DATABASE itest_lease RESET jit"), 0);
+	assert_int_equal(itest_exec(T.raw, "ALTER DATABASE itest_lease RESET TimeZone"), 0);
 }
 
-static int group_setup(void **state)
+/* The tenant of the jobs. */
+static int setup(struct itest_store *t)
 {
-	PGresult *r;
-
-	(void)state;
-	if (itest_env_load(argv_env, &T.env) != 0)
-		return -1;
-	if (itest_store_db(&T.env, "itest_lease", 2, T.dsn, sizeof(T.dsn), &T.s, &T.raw) != 0)
-		return -1;
-	r = PQexec(T.raw, "INSERT INTO tenant (name) VALUES ('lease') RETURNING id");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		return -1;
-	T.tenant = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	store_close(T.s);
-	PQfinish(T.raw);
-	return 0;
+	tenant = itest_tenant(t->s, "lease");
+	return tenant > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_claim_database_clock),
 	        cmocka_unit_test(test_writes_need_lease),
 	        cmocka_unit_test(test_lock_fence),
@@ -446,10 +414,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_lock_session),
 	};
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: itest_lease FUOTAD SERVICES_ENV WORKDIR\n");
-		return 2;
-	}
-	argv_env = argv[2];
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	static const struct itest_store_prog p = {"itest_lease", 2, tests,
+	                                          sizeof(tests) / sizeof(tests[0]), setup};
+
+	return itest_store_main(argc, argv, &T, &p);
 }

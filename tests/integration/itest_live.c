@@ -607,26 +607,15 @@ static void test_stop_with_streams_open(void **state)
 
 static int group_setup(void **state)
 {
-	json_t *j;
-
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_live", argv_bin, argv_dir, &T.env, T.dsn,
 	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	setenv("FUOTA_HTTP_SSE_HEARTBEAT_S", "1", 1);
 	setenv("FUOTA_HTTP_SSE_POLL_MS", "100", 1);
 	setenv("FUOTA_HTTP_SSE_MAX_STREAMS_PER_TENANT", "4", 1);
-	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0)
+	if (itest_api_start(&T.fd, T.admin, T.tenant_b) != 0)
 		return -1;
-	if (itest_fuotad_start(&T.fd) != 0)
-		return -1;
-	if (call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"tenant-b\"}", &j) != 201)
-		return -1;
-	if (itest_token(argv_bin, T.dsn, false, (long)json_integer_value(json_object_get(j, "id")),
-	                T.tenant_b) != 0)
-		return -1;
-	json_decref(j);
 	T.job = create_job(T.admin);
 	return T.job > 0 ? 0 : -1;
 }

@@ -36,23 +36,7 @@
 #define N_DEV  3000
 #define N_EDGE 30000
 
-static const char *argv_env;
-
-static struct {
-	struct itest_env env;
-	char dsn[512];
-	struct store *s;
-	PGconn *raw;
-} T;
-
-static void raw_ok(const char *sql)
-{
-	PGresult *r = PQexec(T.raw, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%.60s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-}
+static struct itest_store T;
 
 /* The plan the pool's connection (the only one) would run for the prepared statement whose text
  * starts with prefix, with these parameters: EXPLAIN EXECUTE, one line per row, into out. */
@@ -105,7 +89,7 @@ static void test_fresh_job(void **state)
 	         "region, key_kind, key_box) SELECT %lld, lpad(to_hex(i), 16, '0'), 'a', '1.0.3', "
 	         "'A', 'EU868', 'gen_app_key', '\\x00' FROM generate_series(1, %d) i",
 	         (long long)tid, N_DEV);
-	raw_ok(sql);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO firmware (tenant_id, name, size, sha256, data) VALUES "
 	         "(%lld, 'fw', 1, sha256('\\x00'), '\\x00') RETURNING id",
@@ -159,32 +143,21 @@ static void test_edges(void **state)
 {
 	char sql[1024];
 	struct seng_edges e;
-	PGresult *r;
 	long long tid, job;
 	double t0, dt;
 
 	(void)state;
-	r = PQexec(T.raw, "INSERT INTO tenant (name) VALUES ('edges') RETURNING id");
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	tid = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	tid = itest_count(T.raw, "INSERT INTO tenant (name) VALUES ('edges') RETURNING id");
+	assert_true(tid > 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
 	         "region, key_kind, key_box) SELECT %lld, 'e' || lpad(to_hex(i), 15, '0'), 'a', "
 	         "'1.0.3', "
 	         "'A', 'EU868', 'gen_app_key', '\\x00' FROM generate_series(1, %d) i",
 	         tid, N_EDGE);
-	raw_ok(sql);
-	snprintf(sql, sizeof(sql),
-	         "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
-	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
-	         "device_count) VALUES (%lld, 'edges', 'EU868', 5, 869525000, 5, 1, 'C', 0, '{}', "
-	         "%d) RETURNING id",
-	         tid, N_EDGE);
-	r = PQexec(T.raw, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	job = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
+	job = itest_job_row(T.raw, tid, "edges", N_EDGE);
+	assert_true(job > 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT %lld, %lld, "
 	         "'e' || lpad(to_hex(i), 15, '0'), 'session' FROM generate_series(1, %d) i; "
@@ -194,7 +167,7 @@ static void test_edges(void **state)
 	         "'0'), -50, 1000 FROM generate_series(1, %d) i, generate_series(0, 1) g; "
 	         "ANALYZE job_device; ANALYZE engine_device_gateway",
 	         job, tid, N_EDGE, tid, N_EDGE);
-	raw_ok(sql);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 	t0 = mono_s();
 	assert_int_equal(seng_job_edges(T.s, job, ENGINE_STEP_SESSION, 0, &e), FUOTA_OK);
 	dt = mono_s() - t0;
@@ -210,34 +183,16 @@ static void test_edges(void **state)
 	assert_true(dt < 4.0);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	if (itest_env_load(argv_env, &T.env) != 0)
-		return -1;
-	/* One connection: the statements prepared on it are the ones EXPLAIN sees. */
-	return itest_store_db(&T.env, "itest_plans", 1, T.dsn, sizeof(T.dsn), &T.s, &T.raw);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	store_close(T.s);
-	PQfinish(T.raw);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_fresh_job),
 	        cmocka_unit_test(test_edges),
 	};
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: itest_plans FUOTAD SERVICES_ENV WORKDIR\n");
-		return 2;
-	}
-	argv_env = argv[2];
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	/* One connection: the statements prepared on it are the ones EXPLAIN sees. */
+	static const struct itest_store_prog p = {"itest_plans", 1, tests,
+	                                          sizeof(tests) / sizeof(tests[0]), NULL};
+
+	return itest_store_main(argc, argv, &T, &p);
 }
