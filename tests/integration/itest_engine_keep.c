@@ -486,13 +486,14 @@ static int held_subscribe(struct mqtt_client *c, const char *filter, int qos, mq
 }
 
 static int held_publish(struct mqtt_client *base, const char *topic, const void *payload,
-                        size_t len, int qos)
+                        size_t len, int qos, uint64_t *seq)
 {
 	struct held_client *c = (struct held_client *)base;
 
 	(void)payload;
 	(void)len;
 	(void)qos;
+	(void)seq;
 	pthread_mutex_lock(&c->mu);
 	if (strstr(topic, "/device/") && strstr(topic, "/command/down"))
 		c->deletes++;
