@@ -341,6 +341,38 @@ static void ticks(struct engine *e, int ticks)
 	}
 }
 
+/* A fresh database with n v1 devices (DevEUIs eui_base, eui_base + 1 ...), a job of theirs run
+ * by a new engine (*e, "itest-a", duty cycle on) until the devices hold its group, then
+ * cancelled through the API. Returns the job. */
+static int64_t cancelled_job(size_t n, size_t eui_base, struct engine **e)
+{
+	char eui[17];
+	int64_t job;
+
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", eui_base + i);
+		add_dev(eui, (uint8_t)(0x40 + i), 1);
+	}
+	*e = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(*e, job, 4000, 3);
+	job_action(job, "cancel");
+	return job;
+}
+
+/* Ticks a three times without pumping: the deletes are accepted by its MQTT client, never
+ * sent. */
+static void ticks_unpumped(struct engine *a)
+{
+	int64_t next = 0;
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
+		T.now_ms += 300;
+	}
+}
+
 /* A cancelled job's FragSessionDeleteReq and McGroupDeleteReq to 40 devices, through an outbox
  * that holds 16 messages: the engine sends what fits and the rest at its next ticks. */
 static void test_deletes_wait_for_room(void **state)
@@ -348,20 +380,12 @@ static void test_deletes_wait_for_room(void **state)
 	const size_t n = 40;
 	struct engine *e;
 	int64_t job;
-	char eui[17], st[32];
+	char st[32];
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3000 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	e = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(e, job, 4000, 3);
+	job = cancelled_job(n, 0x3000, &e);
 	for (size_t i = 0; i < n; i++)
 		assert_true(T.devs[i].m.groups[0].defined);
-	job_action(job, "cancel");
 	T.outbox_cap = 16;
 	ticks(e, 40);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
@@ -379,19 +403,11 @@ static void test_deletes_survive_a_crash(void **state)
 	const size_t n = 40;
 	struct engine *a, *b;
 	int64_t job;
-	char eui[17], st[32];
+	char st[32];
 	size_t untouched = 0;
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3100 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
+	job = cancelled_job(n, 0x3100, &a);
 	T.outbox_cap = 16;
 	ticks(a, 2);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
@@ -420,25 +436,14 @@ static void test_deletes_in_the_outbox_survive_a_crash(void **state)
 {
 	const size_t n = 20;
 	struct engine *a, *b;
-	int64_t job, next = 0;
-	char eui[17], st[32];
+	int64_t job;
+	char st[32];
 	size_t accepted;
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3200 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
+	job = cancelled_job(n, 0x3200, &a);
 	accepted = T.n_msgs;
-	for (int i = 0; i < 3; i++) { /* accepted, never pumped */
-		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
-		T.now_ms += 300;
-	}
+	ticks_unpumped(a);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
 	assert_true(T.n_msgs - accepted >= 2 * n); /* every device's two deletes in the outbox */
 	assert_int_equal(owed(), (long long)n);
@@ -540,45 +545,42 @@ static size_t held_deletes(struct held_client *c)
 	return n;
 }
 
-/* fuotad's MQTT runner restarts with a cancelled job's deletes owed, and its client holds them
- * in the outbox (the broker slow): the rows stay set while they wait there, and are cleared
- * once the outbox is empty. */
-static void test_runner_owes_until_the_outbox_drained(void **state)
+/* n devices owe their deletes: a cancelled job's engine was killed with them in its outbox.
+ * Then fuotad's MQTT runner starts on hc and publishes all 2n of them. */
+static struct engine_runner *runner_owing(size_t n, size_t eui_base, struct held_client *hc)
 {
-	const size_t n = 10;
-	struct held_client hc = {{&held_ops}, PTHREAD_MUTEX_INITIALIZER, 0, 0, false};
 	struct engine_cfg ecfg;
 	struct engine_runner *r = NULL;
 	struct engine *a;
-	int64_t job, next = 0;
-	char eui[17];
-	int i;
 
-	(void)state;
-	fresh_db();
-	for (size_t k = 0; k < n; k++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3300 + k);
-		add_dev(eui, (uint8_t)(0x40 + k), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
-	for (i = 0; i < 3; i++) { /* accepted, never pumped: a is killed with them */
-		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
-		T.now_ms += 300;
-	}
+	cancelled_job(n, eui_base, &a);
+	ticks_unpumped(a); /* accepted, never pumped: a is killed with them */
 	engine_destroy(a);
 	T.next_msg = T.n_msgs;
 	assert_int_equal(owed(), (long long)n);
 
 	engine_cfg_defaults(&ecfg);
 	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "itest-runner");
-	assert_int_equal(engine_runner_start_with(T.store, &hc.base, &ecfg, "itest-keep", &r),
+	assert_int_equal(engine_runner_start_with(T.store, &hc->base, &ecfg, "itest-keep", &r),
 	                 FUOTA_OK);
-	for (i = 0; i < 100 && held_deletes(&hc) < 2 * n; i++)
+	for (int i = 0; i < 100 && held_deletes(hc) < 2 * n; i++)
 		usleep(50 * 1000);
-	assert_int_equal(held_deletes(&hc), 2 * n);
+	assert_int_equal(held_deletes(hc), 2 * n);
+	return r;
+}
+
+/* fuotad's MQTT runner restarts with a cancelled job's deletes owed, and its client holds them
+ * in the outbox (the broker slow): the rows stay set while they wait there, and are cleared
+ * once the outbox is empty. */
+static void test_runner_owes_until_the_outbox_drained(void **state)
+{
+	const size_t n = 10;
+	struct held_client hc = {.base = {&held_ops}, .mu = PTHREAD_MUTEX_INITIALIZER};
+	struct engine_runner *r;
+	int i;
+
+	(void)state;
+	r = runner_owing(n, 0x3300, &hc);
 	usleep(1500 * 1000); /* the runner looks at its outbox at least once a second */
 	assert_int_equal(owed(), (long long)n);
 	pthread_mutex_lock(&hc.mu);
