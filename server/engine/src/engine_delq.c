@@ -14,7 +14,7 @@
  * fuotad killed meanwhile would leave devices holding a session and a group the server has
  * forgotten. So the database keeps the debt: job_device.deletes_pending is set by the
  * statement that picks the devices (seng_devs_with_group; for the failed ones, in the phase
- * change to cleanup too), cleared once both requests of a device have left the MQTT client,
+ * change to cleanup too), cleared once the broker acknowledged both requests of a device,
  * and the first tick of an engine queues the rows still set (engine_delq_reload). Accepted by
  * the client is not enough: a publish waits in its outbox (paho async, QoS 1) until the broker
  * acknowledged it, and a SIGKILL loses the outbox. So each device keeps the outbox's sequence
