@@ -19,25 +19,11 @@
 
 #include "fuota/err.h"
 #include "fuota/mqtt.h"
+#include "mqtt_outbox.h"
 
 #define MAX_MATCHES  16  /* callbacks one message can reach */
 #define MAX_INFLIGHT 32  /* QoS >= 1 messages handed to Paho and not yet acknowledged */
 #define KICK_MS      200 /* the reconnect thread retries a stalled flush this often */
-
-enum out_state { OUT_WAITING = 0, OUT_INFLIGHT = 1 };
-
-struct out_msg {
-	struct out_msg *prev, *next;
-	uint64_t seq;
-	char *topic;
-	void *payload;
-	size_t len;
-	int qos;
-	bool retained;
-	enum out_state state;
-	bool done;        /* acknowledged and unlinked; freed when tickets reaches 0 */
-	unsigned tickets; /* Paho requests still pointing at it */
-};
 
 struct sub {
 	struct sub *next;
@@ -54,9 +40,9 @@ struct paho_client;
 struct ticket {
 	struct ticket *prev, *next;
 	struct paho_client *c;
-	struct out_msg *msg; /* publish */
-	struct sub *sub;     /* subscribe */
-	uint64_t gen;        /* connection generation when the request was made */
+	struct mqtt_out_msg *msg; /* publish */
+	struct sub *sub;          /* subscribe */
+	uint64_t gen;             /* connection generation when the request was made */
 };
 
 struct paho_client {
@@ -83,10 +69,7 @@ struct paho_client {
 	bool thread_started;
 	pthread_t thread;
 
-	struct out_msg *head, *tail, *next_send;
-	size_t out_len;
-	unsigned inflight; /* entries in state OUT_INFLIGHT */
-	uint64_t seq;
+	struct mqtt_outbox ob; /* mqtt_outbox.h */
 	bool flushing;
 
 	struct sub *subs, *subs_tail;
@@ -118,58 +101,24 @@ static void deadline_after(struct timespec *ts, uint32_t ms)
 
 /* ---- Outbox (lock held) -------------------------------------------------------------------- */
 
-static void out_free(struct out_msg *m)
+static void out_free(struct mqtt_out_msg *m)
 {
 	free(m->topic);
 	free(m->payload);
 	free(m);
 }
 
-static void out_unlink(struct paho_client *c, struct out_msg *m)
+/* m acknowledged: out of the outbox, and freed unless a Paho request still points at it. */
+static void out_acked(struct paho_client *c, struct mqtt_out_msg *m)
 {
-	if (c->next_send == m) {
-		struct out_msg *n = m->next;
-		while (n && n->state != OUT_WAITING)
-			n = n->next;
-		c->next_send = n;
-	}
-	if (m->prev)
-		m->prev->next = m->next;
-	else
-		c->head = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
-	else
-		c->tail = m->prev;
-	m->prev = m->next = NULL;
-	m->done = true;
-	if (m->state == OUT_INFLIGHT)
-		c->inflight--;
-	c->out_len--;
+	mqtt_outbox_acked(&c->ob, m);
+	c->st.published++;
 	if (m->tickets == 0)
 		out_free(m);
+	pthread_cond_broadcast(&c->cond);
 }
 
-/* After a broken connection: everything in flight is sent again. */
-static void out_reset_inflight(struct paho_client *c)
-{
-	for (struct out_msg *m = c->head; m; m = m->next)
-		m->state = OUT_WAITING;
-	c->inflight = 0;
-	c->next_send = c->head;
-}
-
-/* An in-flight message goes back to the waiting ones, in its place in publish order. */
-static void out_set_waiting(struct paho_client *c, struct out_msg *m)
-{
-	if (m->state == OUT_INFLIGHT)
-		c->inflight--;
-	m->state = OUT_WAITING;
-	if (!c->next_send || m->seq < c->next_send->seq)
-		c->next_send = m;
-}
-
-static struct ticket *ticket_new(struct paho_client *c, struct out_msg *m, struct sub *s)
+static struct ticket *ticket_new(struct paho_client *c, struct mqtt_out_msg *m, struct sub *s)
 {
 	struct ticket *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -214,12 +163,11 @@ static void on_publish_success(void *context, MQTTAsync_successData *resp)
 	struct paho_client *c = t->c;
 	pthread_mutex_lock(&c->lock);
 	/* Any PUBACK means the broker has the message, whichever send it answers. */
-	if (!t->msg->done) {
-		out_unlink(c, t->msg);
-		c->st.published++;
-		pthread_cond_broadcast(&c->cond);
-	}
+	struct mqtt_out_msg *m = t->msg;
+
 	ticket_free(c, t);
+	if (!m->done)
+		out_acked(c, m);
 	pthread_mutex_unlock(&c->lock);
 	flush(c); /* the in-flight window has room again */
 }
@@ -230,11 +178,11 @@ static void on_publish_failure(void *context, MQTTAsync_failureData *resp)
 	struct ticket *t = context;
 	struct paho_client *c = t->c;
 	pthread_mutex_lock(&c->lock);
-	struct out_msg *m = t->msg;
-	if (!m->done && m->state == OUT_INFLIGHT && t->gen == c->gen) {
+	struct mqtt_out_msg *m = t->msg;
+	if (!m->done && m->state == MQTT_OUT_INFLIGHT && t->gen == c->gen) {
 		/* Sent on the current connection and refused: send it again with the others at the
 		 * next flush, in order. */
-		out_set_waiting(c, m);
+		mqtt_outbox_retry(&c->ob, m);
 	}
 	ticket_free(c, t);
 	pthread_mutex_unlock(&c->lock);
@@ -250,20 +198,13 @@ static void flush(struct paho_client *c)
 		return;
 	}
 	c->flushing = true;
-	while (c->connected && c->next_send && c->inflight < MAX_INFLIGHT) {
-		struct out_msg *m = c->next_send;
-		struct out_msg *n = m->next;
-		while (n && n->state != OUT_WAITING)
-			n = n->next;
-		c->next_send = n;
-		m->state = OUT_INFLIGHT;
-		c->inflight++;
-
+	struct mqtt_out_msg *m;
+	while (c->connected && (m = mqtt_outbox_take(&c->ob, MAX_INFLIGHT)) != NULL) {
 		struct ticket *t = NULL;
 		if (m->qos > 0) {
 			t = ticket_new(c, m, NULL);
 			if (!t) {
-				out_set_waiting(c, m);
+				mqtt_outbox_retry(&c->ob, m);
 				break;
 			}
 		}
@@ -287,16 +228,14 @@ static void flush(struct paho_client *c)
 			if (t)
 				ticket_free(c, t);
 			if (!m->done)
-				out_set_waiting(c, m);
+				mqtt_outbox_retry(&c->ob, m);
 			else if (m->tickets == 0)
 				out_free(m);
 			break; /* Paho's queue is full or the connection is gone: retried later */
 		}
 		if (!t && !m->done) {
 			/* QoS 0: handed to Paho, nothing more to wait for. */
-			out_unlink(c, m);
-			c->st.published++;
-			pthread_cond_broadcast(&c->cond);
+			out_acked(c, m);
 		} else if (m->done && m->tickets == 0) {
 			out_free(m);
 		}
@@ -306,7 +245,7 @@ static void flush(struct paho_client *c)
 }
 
 static int p_publish(struct mqtt_client *base, const char *topic, const void *payload, size_t len,
-                     int qos)
+                     int qos, uint64_t *seq)
 {
 	struct paho_client *c = from_base(base);
 	bool retained = (qos & MQTT_RETAIN) != 0;
@@ -314,7 +253,7 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
 	qos &= ~MQTT_RETAIN;
 	if (!topic || !topic[0] || (!payload && len) || qos < 0 || qos > 2 || len > INT32_MAX)
 		return FUOTA_ERR_INVALID_ARG;
-	struct out_msg *m = calloc(1, sizeof(*m));
+	struct mqtt_out_msg *m = calloc(1, sizeof(*m));
 	if (!m)
 		return FUOTA_ERR_NO_MEMORY;
 	m->topic = strdup(topic);
@@ -335,22 +274,14 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
 		out_free(m);
 		return FUOTA_ERR_STATE;
 	}
-	if (c->out_len >= c->opt.max_buffered) {
+	if (mqtt_outbox_add(&c->ob, m) != FUOTA_OK) {
 		c->st.rejected++;
 		pthread_mutex_unlock(&c->lock);
 		out_free(m);
 		return FUOTA_ERR_NO_SPACE;
 	}
-	m->seq = ++c->seq;
-	m->prev = c->tail;
-	if (c->tail)
-		c->tail->next = m;
-	else
-		c->head = m;
-	c->tail = m;
-	c->out_len++;
-	if (!c->next_send)
-		c->next_send = m;
+	if (seq)
+		*seq = m->seq;
 	pthread_mutex_unlock(&c->lock);
 	flush(c);
 	return FUOTA_OK;
@@ -503,7 +434,7 @@ static void on_connect_success(void *context, MQTTAsync_successData *resp)
 	c->gen++;
 	c->st.connects++;
 	c->backoff_ms = 0;
-	out_reset_inflight(c);
+	mqtt_outbox_resend_all(&c->ob);
 	update_subscribed(c);
 	struct sub *first = c->subs;
 	pthread_mutex_unlock(&c->lock);
@@ -531,7 +462,7 @@ static void on_connection_lost(void *context, char *cause)
 	pthread_mutex_lock(&c->lock);
 	c->connected = false;
 	c->st.subscribed = false;
-	out_reset_inflight(c);
+	mqtt_outbox_resend_all(&c->ob);
 	if (!c->stopping)
 		schedule_reconnect(c);
 	pthread_mutex_unlock(&c->lock);
@@ -584,7 +515,7 @@ static void *reconnect_main(void *arg)
 			struct timespec kick;
 			deadline_after(&kick, KICK_MS);
 			if (pthread_cond_timedwait(&c->cond, &c->lock, &kick) == ETIMEDOUT &&
-			    c->connected && c->next_send && !c->flushing) {
+			    c->connected && c->ob.next_send && !c->flushing) {
 				/* A flush that stopped on a Paho error resumes here. */
 				pthread_mutex_unlock(&c->lock);
 				flush(c);
@@ -639,6 +570,7 @@ static int p_connect(struct mqtt_client *base, const char *uri, const struct mqt
 		c->opt.reconnect_max_ms = c->opt.reconnect_min_ms;
 	if (!c->opt.max_buffered)
 		c->opt.max_buffered = 10000;
+	c->ob.cap = c->opt.max_buffered;
 	c->uri = strdup(uri);
 	c->client_id = strdup(opt->client_id);
 	c->username = dup_or_null(opt->username);
@@ -690,7 +622,9 @@ static void p_status(struct mqtt_client *base, struct mqtt_status *st)
 	pthread_mutex_lock(&c->lock);
 	*st = c->st;
 	st->connected = c->connected;
-	st->outbox = c->out_len;
+	st->outbox = c->ob.len;
+	st->last_seq = c->ob.seq;
+	st->acked_seq = mqtt_outbox_acked_through(&c->ob);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -733,9 +667,9 @@ static int p_disconnect(struct mqtt_client *base, uint32_t timeout_ms)
 	deadline_after(&dl, timeout_ms);
 	int rc = FUOTA_OK;
 	pthread_mutex_lock(&c->lock);
-	while (c->out_len > 0) {
+	while (c->ob.len > 0) {
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT) {
-			rc = c->out_len > 0 ? FUOTA_ERR_TIMEOUT : FUOTA_OK;
+			rc = c->ob.len > 0 ? FUOTA_ERR_TIMEOUT : FUOTA_OK;
 			break;
 		}
 	}
@@ -779,9 +713,9 @@ static void p_destroy(struct mqtt_client *base)
 			t->msg->tickets--;
 		free(t);
 	}
-	struct out_msg *m = c->head;
+	struct mqtt_out_msg *m = c->ob.head;
 	while (m) {
-		struct out_msg *n = m->next;
+		struct mqtt_out_msg *n = m->next;
 		out_free(m);
 		m = n;
 	}

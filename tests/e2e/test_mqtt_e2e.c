@@ -251,6 +251,9 @@ static void test_broker_restart(void **state)
 	publish_n(pub, "e2e/restart/t", 10, 100, 1);
 	mqtt_get_status(pub, &st);
 	assert_int_equal(st.outbox, 100);
+	/* Numbered 1..110; the first 10 were acknowledged before the broker went away. */
+	assert_int_equal(st.last_seq, 110);
+	assert_int_equal(st.acked_seq, 10);
 	sleep_ms(600); /* a few failed reconnection attempts */
 
 	char port_s[16];
@@ -264,6 +267,7 @@ static void test_broker_restart(void **state)
 	assert_int_equal(wait_outbox_empty(pub, 5000), 0);
 	mqtt_get_status(pub, &st);
 	assert_true(st.connects >= 2);
+	assert_int_equal(st.acked_seq, 110); /* sent again after the reconnection, acknowledged */
 
 	/* The clean-session subscriber subscribed again by itself: new messages reach it. */
 	assert_int_equal(mqtt_wait_subscribed(clean, 10000), FUOTA_OK);
@@ -315,6 +319,8 @@ static void test_outbox_bound_and_late_broker(void **state)
 	assert_false(st.connected);
 	assert_int_equal(st.outbox, 5);
 	assert_int_equal(st.rejected, 1);
+	assert_int_equal(st.last_seq, 5); /* the refused one used no number */
+	assert_int_equal(st.acked_seq, 0);
 
 	assert_int_equal(run("start", g_dir_b, port_s), 0);
 	struct mqtt_queue *q = NULL;
@@ -329,6 +335,7 @@ static void test_outbox_bound_and_late_broker(void **state)
 	assert_int_equal(wait_outbox_empty(pub, 10000), 0);
 	mqtt_get_status(pub, &st);
 	assert_int_equal(st.published, 5);
+	assert_int_equal(st.acked_seq, 5);
 	publish_n(pub, "e2e/late/t", 100, 1, 1);
 	unsigned seen[101] = {0};
 	for (int tries = 0; tries < 60 && !seen[100]; tries++)

@@ -12,7 +12,7 @@ int64_t fake_clock(void *ctx)
 	return T.now_ms;
 }
 
-int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
+int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint64_t *seq)
 {
 	struct msg *m;
 
@@ -38,6 +38,8 @@ int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t le
 	memcpy(m->data, payload, len);
 	m->data[len] = 0;
 	m->len = len;
+	if (seq)
+		*seq = T.seq_base + T.n_msgs;
 	return FUOTA_OK;
 }
 
@@ -45,6 +47,7 @@ void msgs_clear(void)
 {
 	for (size_t i = 0; i < T.n_msgs; i++)
 		free(T.msgs[i].data);
+	T.seq_base += T.n_msgs;
 	T.n_msgs = T.next_msg = 0;
 }
 
@@ -545,8 +548,8 @@ void on_gateway_frame(struct engine *e, const char *topic, const uint8_t *data, 
 	send_ack(e, &ack);
 }
 
-/* Delivers every message published so far (and those the answers cause), then tells e its
- * outbox is empty, as fuotad's MQTT runner does. */
+/* Delivers every message published so far (and those the answers cause), then tells e that
+ * the broker acknowledged them, as fuotad's MQTT runner does. */
 void pump(struct engine *e)
 {
 	while (T.next_msg < T.n_msgs) {
@@ -605,7 +608,7 @@ void pump(struct engine *e)
 			fail_msg("unexpected topic %s", m.topic);
 		}
 	}
-	engine_outbox_drained(e);
+	engine_outbox_acked(e, T.seq_base + T.next_msg);
 }
 
 /* ---- fixtures ------------------------------------------------------------------------------- */

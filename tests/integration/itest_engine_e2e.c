@@ -101,7 +101,7 @@ void world_run(const char *tag, bool (*done)(int64_t), int64_t job, int64_t dead
 		deliver_answers(NULL);
 		if (mqtt_queue_pop(T.mq, 100, &m) != FUOTA_OK)
 			continue;
-		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len);
+		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len, NULL);
 		mqtt_msg_free(m);
 		T.now_ms = realtime_ms();
 		pump(NULL);
@@ -125,7 +125,7 @@ void world_for(const char *tag, int64_t ms)
 		deliver_answers(NULL);
 		if (mqtt_queue_pop(T.mq, 50, &m) != FUOTA_OK)
 			continue;
-		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len);
+		fake_publish((void *)(uintptr_t)tag, m->topic, m->payload, m->len, NULL);
 		mqtt_msg_free(m);
 		T.now_ms = realtime_ms();
 		pump(NULL);
@@ -216,7 +216,7 @@ void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 		T.now_ms = realtime_ms();
 		deliver_answers(NULL);
 		while (mqtt_queue_pop(T.mq, 200, &m) == FUOTA_OK) {
-			fake_publish(NULL, m->topic, m->payload, m->len);
+			fake_publish(NULL, m->topic, m->payload, m->len, NULL);
 			mqtt_msg_free(m);
 			T.now_ms = realtime_ms();
 			pump(NULL);
@@ -230,7 +230,7 @@ void mqtt_end_to_end(bool gw_b_json, bool adaptive)
 
 		if (mqtt_queue_pop(T.mq, 200, &m) != FUOTA_OK)
 			continue;
-		fake_publish(NULL, m->topic, m->payload, m->len);
+		fake_publish(NULL, m->topic, m->payload, m->len, NULL);
 		mqtt_msg_free(m);
 		pump(NULL);
 	}
@@ -364,7 +364,7 @@ void world_take(long ms)
 
 	while (realtime_ms() < until)
 		if (mqtt_queue_pop(T.mq, 50, &m) == FUOTA_OK) {
-			fake_publish(NULL, m->topic, m->payload, m->len);
+			fake_publish(NULL, m->topic, m->payload, m->len, NULL);
 			mqtt_msg_free(m);
 		}
 }

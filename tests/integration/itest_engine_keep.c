@@ -21,8 +21,13 @@
  *                       the next one sends them: no device keeps its session and group
  *   deletes in outbox   the engine dies with a cancelled job's deletes accepted by the MQTT
  *                       client but not sent: their rows stay set, the next engine sends them
- *   runner owes them    fuotad's MQTT runner clears those rows only once its client's outbox
- *                       is empty (a client that holds every message until the test frees it)
+ *   runner owes them    fuotad's MQTT runner clears those rows only once the broker
+ *                       acknowledged them (a client that holds every message until the test
+ *                       acknowledges it)
+ *   busy outbox         the rows of the deletes acknowledged are cleared while later messages
+ *                       are still in flight (the outbox never empty), the others' are not
+ *   clean stop          a stop waits up to 3 s for the deletes to be acknowledged and clears
+ *                       the rows of those that were
  *
  * The helpers are in itest_engine_lib.c.
  * usage: itest_engine_keep FUOTAD SERVICES_ENV WORKDIR */
@@ -341,6 +346,38 @@ static void ticks(struct engine *e, int ticks)
 	}
 }
 
+/* A fresh database with n v1 devices (DevEUIs eui_base, eui_base + 1 ...), a job of theirs run
+ * by a new engine (*e, "itest-a", duty cycle on) until the devices hold its group, then
+ * cancelled through the API. Returns the job. */
+static int64_t cancelled_job(size_t n, size_t eui_base, struct engine **e)
+{
+	char eui[17];
+	int64_t job;
+
+	fresh_db();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(eui, sizeof(eui), "%016zx", eui_base + i);
+		add_dev(eui, (uint8_t)(0x40 + i), 1);
+	}
+	*e = new_engine("itest-a", true);
+	job = add_job(0, n, 2);
+	run(*e, job, 4000, 3);
+	job_action(job, "cancel");
+	return job;
+}
+
+/* Ticks a three times without pumping: the deletes are accepted by its MQTT client, never
+ * sent. */
+static void ticks_unpumped(struct engine *a)
+{
+	int64_t next = 0;
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
+		T.now_ms += 300;
+	}
+}
+
 /* A cancelled job's FragSessionDeleteReq and McGroupDeleteReq to 40 devices, through an outbox
  * that holds 16 messages: the engine sends what fits and the rest at its next ticks. */
 static void test_deletes_wait_for_room(void **state)
@@ -348,20 +385,12 @@ static void test_deletes_wait_for_room(void **state)
 	const size_t n = 40;
 	struct engine *e;
 	int64_t job;
-	char eui[17], st[32];
+	char st[32];
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3000 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	e = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(e, job, 4000, 3);
+	job = cancelled_job(n, 0x3000, &e);
 	for (size_t i = 0; i < n; i++)
 		assert_true(T.devs[i].m.groups[0].defined);
-	job_action(job, "cancel");
 	T.outbox_cap = 16;
 	ticks(e, 40);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
@@ -379,19 +408,11 @@ static void test_deletes_survive_a_crash(void **state)
 	const size_t n = 40;
 	struct engine *a, *b;
 	int64_t job;
-	char eui[17], st[32];
+	char st[32];
 	size_t untouched = 0;
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3100 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
+	job = cancelled_job(n, 0x3100, &a);
 	T.outbox_cap = 16;
 	ticks(a, 2);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
@@ -420,25 +441,14 @@ static void test_deletes_in_the_outbox_survive_a_crash(void **state)
 {
 	const size_t n = 20;
 	struct engine *a, *b;
-	int64_t job, next = 0;
-	char eui[17], st[32];
+	int64_t job;
+	char st[32];
 	size_t accepted;
 
 	(void)state;
-	fresh_db();
-	for (size_t i = 0; i < n; i++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3200 + i);
-		add_dev(eui, (uint8_t)(0x40 + i), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
+	job = cancelled_job(n, 0x3200, &a);
 	accepted = T.n_msgs;
-	for (int i = 0; i < 3; i++) { /* accepted, never pumped */
-		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
-		T.now_ms += 300;
-	}
+	ticks_unpumped(a);
 	assert_string_equal(job_state(job, st, sizeof(st)), "cancelled");
 	assert_true(T.n_msgs - accepted >= 2 * n); /* every device's two deletes in the outbox */
 	assert_int_equal(owed(), (long long)n);
@@ -458,12 +468,18 @@ static void test_deletes_in_the_outbox_survive_a_crash(void **state)
 	engine_destroy(a);
 }
 
-/* An MQTT client whose outbox keeps every message until the test lets the broker take them. */
+#define HELD_MAX 64
+
+/* An MQTT client whose outbox keeps every message until the test says the broker acknowledged
+ * it: messages numbered 1, 2, 3 ..., those up to `acked` acknowledged. */
 struct held_client {
 	struct mqtt_client base;
 	pthread_mutex_t mu;
-	size_t held, deletes;
-	bool drain;
+	uint64_t seq, acked;
+	size_t deletes;                /* device downlinks published */
+	uint64_t delete_seq[HELD_MAX]; /* the number of each */
+	char delete_eui[HELD_MAX][17]; /* and its device */
+	bool drain;                    /* acknowledged as soon as published */
 };
 
 static int held_connect(struct mqtt_client *c, const char *uri, const struct mqtt_options *o)
@@ -486,18 +502,27 @@ static int held_subscribe(struct mqtt_client *c, const char *filter, int qos, mq
 }
 
 static int held_publish(struct mqtt_client *base, const char *topic, const void *payload,
-                        size_t len, int qos)
+                        size_t len, int qos, uint64_t *seq)
 {
 	struct held_client *c = (struct held_client *)base;
+	char eui[17];
 
 	(void)payload;
 	(void)len;
 	(void)qos;
 	pthread_mutex_lock(&c->mu);
-	if (strstr(topic, "/device/") && strstr(topic, "/command/down"))
+	c->seq++;
+	if (sscanf(topic, "application/%*[^/]/device/%16[^/]/command/down", eui) == 1) {
+		if (c->deletes < HELD_MAX) {
+			c->delete_seq[c->deletes] = c->seq;
+			memcpy(c->delete_eui[c->deletes], eui, sizeof(eui));
+		}
 		c->deletes++;
-	if (!c->drain)
-		c->held++;
+	}
+	if (c->drain)
+		c->acked = c->seq;
+	if (seq)
+		*seq = c->seq;
 	pthread_mutex_unlock(&c->mu);
 	return FUOTA_OK;
 }
@@ -510,7 +535,9 @@ static void held_status(struct mqtt_client *base, struct mqtt_status *st)
 	pthread_mutex_lock(&c->mu);
 	st->connected = st->subscribed = true;
 	st->connects = 1;
-	st->outbox = c->held;
+	st->outbox = (size_t)(c->seq - c->acked);
+	st->last_seq = c->seq;
+	st->acked_seq = c->acked;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -539,49 +566,70 @@ static size_t held_deletes(struct held_client *c)
 	return n;
 }
 
-/* fuotad's MQTT runner restarts with a cancelled job's deletes owed, and its client holds them
- * in the outbox (the broker slow): the rows stay set while they wait there, and are cleared
- * once the outbox is empty. */
-static void test_runner_owes_until_the_outbox_drained(void **state)
+/* The broker acknowledges every message up to the number of device downlink k (0-based). */
+static void held_ack_through(struct held_client *c, size_t k)
 {
-	const size_t n = 10;
-	struct held_client hc = {{&held_ops}, PTHREAD_MUTEX_INITIALIZER, 0, 0, false};
+	pthread_mutex_lock(&c->mu);
+	c->acked = c->delete_seq[k];
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Devices whose DevEUI got one of device downlinks [from, to) and still owe deletes. */
+static long long owed_of(struct held_client *c, size_t from, size_t to)
+{
+	long long n = 0;
+	char sql[160];
+
+	for (size_t k = from; k < to; k++) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM job_device WHERE deletes_pending AND dev_eui = '%s'",
+		         c->delete_eui[k]);
+		n += db_count(sql);
+	}
+	return n;
+}
+
+/* n devices owe their deletes: a cancelled job's engine was killed with them in its outbox.
+ * Then fuotad's MQTT runner starts on hc and publishes all 2n of them. */
+static struct engine_runner *runner_owing(size_t n, size_t eui_base, struct held_client *hc)
+{
 	struct engine_cfg ecfg;
 	struct engine_runner *r = NULL;
 	struct engine *a;
-	int64_t job, next = 0;
-	char eui[17];
-	int i;
 
-	(void)state;
-	fresh_db();
-	for (size_t k = 0; k < n; k++) {
-		snprintf(eui, sizeof(eui), "%016zx", (size_t)0x3300 + k);
-		add_dev(eui, (uint8_t)(0x40 + k), 1);
-	}
-	a = new_engine("itest-a", true);
-	job = add_job(0, n, 2);
-	run(a, job, 4000, 3);
-	job_action(job, "cancel");
-	for (i = 0; i < 3; i++) { /* accepted, never pumped: a is killed with them */
-		assert_int_equal(engine_tick(a, T.now_ms, &next), FUOTA_OK);
-		T.now_ms += 300;
-	}
+	assert_true(2 * n <= HELD_MAX);
+	cancelled_job(n, eui_base, &a);
+	ticks_unpumped(a); /* accepted, never pumped: a is killed with them */
 	engine_destroy(a);
 	T.next_msg = T.n_msgs;
 	assert_int_equal(owed(), (long long)n);
 
 	engine_cfg_defaults(&ecfg);
 	snprintf(ecfg.instance_id, sizeof(ecfg.instance_id), "itest-runner");
-	assert_int_equal(engine_runner_start_with(T.store, &hc.base, &ecfg, "itest-keep", &r),
+	assert_int_equal(engine_runner_start_with(T.store, &hc->base, &ecfg, "itest-keep", &r),
 	                 FUOTA_OK);
-	for (i = 0; i < 100 && held_deletes(&hc) < 2 * n; i++)
+	for (int i = 0; i < 100 && held_deletes(hc) < 2 * n; i++)
 		usleep(50 * 1000);
-	assert_int_equal(held_deletes(&hc), 2 * n);
+	assert_int_equal(held_deletes(hc), 2 * n);
+	return r;
+}
+
+/* fuotad's MQTT runner restarts with a cancelled job's deletes owed, and its client holds them
+ * in the outbox (the broker slow): the rows stay set while they wait there, and are cleared
+ * once the broker acknowledged them. */
+static void test_runner_owes_until_acknowledged(void **state)
+{
+	const size_t n = 10;
+	struct held_client hc = {.base = {&held_ops}, .mu = PTHREAD_MUTEX_INITIALIZER};
+	struct engine_runner *r;
+	int i;
+
+	(void)state;
+	r = runner_owing(n, 0x3300, &hc);
 	usleep(1500 * 1000); /* the runner looks at its outbox at least once a second */
 	assert_int_equal(owed(), (long long)n);
 	pthread_mutex_lock(&hc.mu);
-	hc.held = 0; /* the broker takes them */
+	hc.acked = hc.seq; /* the broker takes them */
 	hc.drain = true;
 	pthread_mutex_unlock(&hc.mu);
 	for (i = 0; i < 100; i++) {
@@ -592,6 +640,71 @@ static void test_runner_owes_until_the_outbox_drained(void **state)
 	assert_int_equal(owed(), 0);
 	engine_runner_stop(r);
 	assert_int_equal(held_deletes(&hc), 2 * n); /* each once */
+}
+
+/* Under steady traffic the outbox never reads empty: the broker acknowledges the first half of
+ * the devices' deletes while the rest stay in flight. The first half's rows are cleared all the
+ * same, the others' are not. */
+static void test_runner_clears_the_acknowledged_in_a_busy_outbox(void **state)
+{
+	const size_t n = 10, half = n / 2;
+	struct held_client hc = {.base = {&held_ops}, .mu = PTHREAD_MUTEX_INITIALIZER};
+	struct engine_runner *r;
+	struct mqtt_status st;
+
+	(void)state;
+	r = runner_owing(n, 0x3400, &hc);
+	held_ack_through(&hc, 2 * half - 1); /* device half - 1's McGroupDeleteReq */
+	assert_true(db_wait("SELECT count(*) FROM job_device WHERE deletes_pending",
+	                    (long long)(n - half), 5000));
+	usleep(1500 * 1000); /* a few more looks at the outbox: nothing more is cleared */
+	held_status(&hc.base, &st);
+	assert_true(st.outbox >= 2 * (n - half)); /* never empty */
+	assert_int_equal(owed_of(&hc, 0, 2 * half), 0);
+	assert_int_equal(owed_of(&hc, 2 * half, 2 * n), (long long)(2 * (n - half)));
+	assert_int_equal(owed(), (long long)(n - half));
+	engine_runner_stop(r);
+}
+
+struct late_ack {
+	struct held_client *hc;
+	size_t through; /* device downlink acknowledged up to */
+};
+
+/* The broker acknowledges 300 ms from now: while the runner stops. */
+static void *ack_later(void *arg)
+{
+	struct late_ack *l = arg;
+
+	usleep(300 * 1000);
+	held_ack_through(l->hc, l->through);
+	return NULL;
+}
+
+/* A clean stop (SIGTERM) while the broker has not yet acknowledged the deletes: the runner
+ * waits a little (at most 3 s) before the engine goes, and the rows of the deletes acknowledged
+ * meanwhile are no longer owed. The last device's, never acknowledged, still is. */
+static void test_clean_stop_leaves_nothing_acknowledged_owed(void **state)
+{
+	const size_t n = 10;
+	struct held_client hc = {.base = {&held_ops}, .mu = PTHREAD_MUTEX_INITIALIZER};
+	struct late_ack late = {&hc, 2 * n - 3}; /* all but the last device's two */
+	struct engine_runner *r;
+	pthread_t th;
+	int64_t t0, took;
+
+	(void)state;
+	r = runner_owing(n, 0x3500, &hc);
+	assert_int_equal(owed(), (long long)n);
+	assert_int_equal(pthread_create(&th, NULL, ack_later, &late), 0);
+	t0 = realtime_ms();
+	engine_runner_stop(r);
+	took = realtime_ms() - t0;
+	pthread_join(th, NULL);
+	assert_int_equal(owed_of(&hc, 0, 2 * n - 2), 0);
+	assert_int_equal(owed_of(&hc, 2 * n - 2, 2 * n), 2); /* its two downlinks, one row */
+	assert_int_equal(owed(), 1);
+	assert_true(took >= 2900 && took < 8000); /* waited for it, and not longer than 3 s */
 }
 
 int main(int argc, char **argv)
@@ -606,7 +719,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_deletes_wait_for_room),
 	        cmocka_unit_test(test_deletes_survive_a_crash),
 	        cmocka_unit_test(test_deletes_in_the_outbox_survive_a_crash),
-	        cmocka_unit_test(test_runner_owes_until_the_outbox_drained),
+	        cmocka_unit_test(test_runner_owes_until_acknowledged),
+	        cmocka_unit_test(test_runner_clears_the_acknowledged_in_a_busy_outbox),
+	        cmocka_unit_test(test_clean_stop_leaves_nothing_acknowledged_owed),
 	};
 
 	return itest_engine_main(argc, argv, "itest_engine_keep", tests,

@@ -135,6 +135,9 @@ struct itest_engine_state {
 	int64_t now_ms;
 	struct msg *msgs;
 	size_t n_msgs, cap_msgs, next_msg;
+	/* The sink's sequence numbers (fake_publish's *seq): msgs[i] has seq_base + i + 1, and
+	 * the messages pumped (next_msg) count as acknowledged. */
+	uint64_t seq_base;
 	/* An MQTT client's outbox: with more than outbox_cap messages not pumped yet, a publish is
 	 * refused (FUOTA_ERR_NO_SPACE, counted in outbox_refused); 0: no limit. */
 	size_t outbox_cap;
@@ -197,7 +200,7 @@ extern const char *argv_bin, *argv_env, *argv_dir;
 
 int64_t fake_clock(void *ctx);
 
-int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len);
+int fake_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint64_t *seq);
 
 void msgs_clear(void);
 

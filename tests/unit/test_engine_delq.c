@@ -15,7 +15,8 @@
 
 #define N_DEVS 1000
 
-/* An MQTT client: up to `cap` messages in its outbox, refused beyond. */
+/* An MQTT client: up to `cap` messages in its outbox, refused beyond; the accepted ones are
+ * numbered 1, 2, 3 ... (total). */
 struct outbox {
 	size_t n, cap, refused, total;
 	unsigned frag_del[N_DEVS], mc_del[N_DEVS];
@@ -23,7 +24,7 @@ struct outbox {
 	bool in_order;
 };
 
-static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
+static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint64_t *seq)
 {
 	struct outbox *o = ctx;
 	unsigned dev = 0;
@@ -45,6 +46,7 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
 		o->mc_del[dev]++;
 	o->n++;
 	o->total++;
+	*seq = o->total;
 	return FUOTA_OK;
 }
 
@@ -81,7 +83,7 @@ static void test_budget(void **state)
 }
 
 /* 1,000 devices' deletes through an outbox of 100 messages that the broker takes 60 of between
- * ticks: every device gets both once, in order (the budget alone: test_cleared_once_drained). */
+ * ticks: every device gets both once, in order (the budget alone: test_cleared_once_acked). */
 static void test_paced_none_lost(void **state)
 {
 	struct engine e;
@@ -134,17 +136,56 @@ static void test_backlog_holds(void **state)
 	engine_delq_run(&e, now, &next);
 	assert_int_equal(o.total, 4);
 	assert_int_equal(engine_delq_pending(&e), 0);
-	/* The queue's room is used again once the outbox drained. */
-	assert_int_equal(engine_delq_drained(&e), 2);
+	/* The queue's room is used again once the broker acknowledged them. */
+	assert_int_equal(engine_delq_owed_seq(&e), 4);
+	assert_int_equal(engine_delq_acked(&e, o.total), 2);
+	assert_int_equal(engine_delq_owed_seq(&e), 0);
 	push(&e, 3);
 	assert_int_equal(engine_delq_pending(&e), 1);
 	assert_int_equal(e.delq.n, 1);
 	engine_delq_free(&e);
 }
 
-/* A device's row is cleared when the outbox was seen empty after its deletes went out, not when
- * the client accepted them; the queue's room is not reused before. */
-static void test_cleared_once_drained(void **state)
+/* Which published devices may be cleared: those from the first on whose last delete is at or
+ * below the watermark; one above it stops the count (a later device is not cleared before it),
+ * and a device none of whose deletes could be published (0) waits for nothing. */
+static void test_clearable(void **state)
+{
+	static const struct {
+		uint64_t seqs[5];
+		size_t n;
+		uint64_t acked;
+		size_t want;
+	} cases[] = {
+	        {{0}, 0, 100, 0},
+	        {{2, 4, 6}, 3, 0, 0},
+	        {{2, 4, 6}, 3, 3, 1},
+	        {{2, 4, 6}, 3, 4, 2},
+	        {{2, 4, 6}, 3, 6, 3},
+	        {{2, 4, 6}, 3, 1000, 3},
+	        {{2, 0, 9, 7}, 4, 8, 2},          /* 9 stops it: 7 after it waits too */
+	        {{3, UINT64_MAX, 5}, 3, 1000, 1}, /* held by the runner: never by a number */
+	        {{10, 11, 12, 13, 14}, 5, 12, 3},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_del v[5];
+
+		memset(v, 0, sizeof(v));
+		for (size_t k = 0; k < cases[i].n; k++)
+			v[k].seq = cases[i].seqs[k];
+		if (engine_delq_clearable(v, cases[i].n, cases[i].acked) != cases[i].want)
+			fail_msg("case %zu: %zu, expected %zu", i,
+			         engine_delq_clearable(v, cases[i].n, cases[i].acked),
+			         cases[i].want);
+	}
+}
+
+/* A device's row is cleared once the broker acknowledged every message up to its last delete,
+ * not when the client accepted them, and with more messages still in the outbox; the queue's
+ * room is not reused before. */
+static void test_cleared_once_acked(void **state)
 {
 	struct engine e;
 	struct outbox o;
@@ -155,12 +196,18 @@ static void test_cleared_once_drained(void **state)
 	o.cap = 1000000;
 	for (unsigned i = 0; i < 300; i++)
 		push(&e, i);
-	engine_delq_run(&e, now, &next); /* 256 out, 44 wait */
+	engine_delq_run(&e, now, &next); /* 256 out (messages 1..512), 44 wait */
 	assert_int_equal(engine_delq_pending(&e), 300 - ENGINE_DELQ_PER_TICK);
 	assert_int_equal(engine_delq_unconfirmed(&e), ENGINE_DELQ_PER_TICK);
-	assert_int_equal(engine_delq_drained(&e), ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_acked(&e, 0), 0);
+	/* Device k's deletes are messages 2k + 1 and 2k + 2. */
+	assert_int_equal(engine_delq_acked(&e, 99), 49); /* device 49's second not yet */
+	assert_int_equal(engine_delq_acked(&e, 100), 1);
+	assert_int_equal(engine_delq_acked(&e, 100), 0); /* each once */
+	assert_int_equal(engine_delq_unconfirmed(&e), ENGINE_DELQ_PER_TICK - 50);
+	assert_int_equal(engine_delq_acked(&e, 2 * ENGINE_DELQ_PER_TICK),
+	                 ENGINE_DELQ_PER_TICK - 50);
 	assert_int_equal(engine_delq_unconfirmed(&e), 0);
-	assert_int_equal(engine_delq_drained(&e), 0); /* each once */
 	engine_delq_run(&e, now, &next);
 	assert_int_equal(engine_delq_pending(&e), 0);
 	assert_int_equal(engine_delq_unconfirmed(&e), 300 - ENGINE_DELQ_PER_TICK);
@@ -169,10 +216,11 @@ static void test_cleared_once_drained(void **state)
 		push(&e, i);
 	assert_int_equal(engine_delq_unconfirmed(&e), 300 - ENGINE_DELQ_PER_TICK);
 	assert_int_equal(engine_delq_pending(&e), 400);
-	assert_int_equal(engine_delq_drained(&e), 300 - ENGINE_DELQ_PER_TICK);
+	assert_int_equal(engine_delq_acked(&e, o.total), 300 - ENGINE_DELQ_PER_TICK);
 	while (engine_delq_pending(&e) > 0)
 		engine_delq_run(&e, now, &next);
-	assert_int_equal(engine_delq_drained(&e), 400);
+	assert_int_equal(engine_delq_owed_seq(&e), o.total);
+	assert_int_equal(engine_delq_acked(&e, o.total), 400);
 	assert_int_equal(e.delq.n, 0); /* all cleared: the queue starts over */
 	for (unsigned i = 0; i < 700; i++) {
 		assert_int_equal(o.frag_del[i], 1);
@@ -188,7 +236,8 @@ int main(void)
 	        cmocka_unit_test(test_budget),
 	        cmocka_unit_test(test_paced_none_lost),
 	        cmocka_unit_test(test_backlog_holds),
-	        cmocka_unit_test(test_cleared_once_drained),
+	        cmocka_unit_test(test_clearable),
+	        cmocka_unit_test(test_cleared_once_acked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

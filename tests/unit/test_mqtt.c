@@ -185,6 +185,7 @@ struct fake {
 	struct mqtt_client base;
 	int status_calls;
 	char last_topic[64];
+	uint64_t seq;
 };
 
 static int f_connect(struct mqtt_client *c, const char *uri, const struct mqtt_options *o)
@@ -203,13 +204,17 @@ static int f_subscribe(struct mqtt_client *c, const char *f, int qos, mqtt_msg_c
 	return cb(ctx, f, (const uint8_t *)"hi", 2);
 }
 
-static int f_publish(struct mqtt_client *c, const char *topic, const void *p, size_t len, int qos)
+static int f_publish(struct mqtt_client *c, const char *topic, const void *p, size_t len, int qos,
+                     uint64_t *seq)
 {
 	(void)p;
 	(void)len;
 	(void)qos;
 	struct fake *f = (struct fake *)c;
 	snprintf(f->last_topic, sizeof(f->last_topic), "%s", topic);
+	f->seq++;
+	if (seq)
+		*seq = f->seq;
 	return FUOTA_OK;
 }
 
@@ -250,6 +255,9 @@ static void test_fake_client(void **state)
 	assert_int_equal(f.status_calls, 3);
 	assert_int_equal(mqtt_publish(c, "x/y", "1", 1, 1), FUOTA_OK);
 	assert_string_equal(f.last_topic, "x/y");
+	uint64_t seq = 0;
+	assert_int_equal(mqtt_publish_seq(c, "x/z", "2", 1, 1, &seq), FUOTA_OK);
+	assert_int_equal(seq, 2); /* the table's own numbering comes through */
 	struct mqtt_msg *m = NULL;
 	assert_int_equal(mqtt_queue_pop(q, 0, &m), FUOTA_OK);
 	assert_string_equal(m->topic, "a/b");

@@ -13,6 +13,13 @@
  *   broker is away, but a message may arrive twice (MQTT "at least once"). QoS 0 messages are kept
  *   while disconnected too, and dropped once handed to the socket. The outbox is bounded
  *   (max_buffered); mqtt_publish returns FUOTA_ERR_NO_SPACE when it is full and keeps nothing.
+ * - Every message the outbox accepts gets the next sequence number (1, 2, 3 ...; a refused one
+ *   uses none up), and mqtt_status.acked_seq says through which number every message was
+ *   acknowledged (QoS 0: handed to the socket). Acknowledgements that come out of order (a
+ *   refused send retried, a reconnection that sends the outbox again) raise it only once the
+ *   older messages are acknowledged too. A caller that keeps the sequence of its message
+ *   (mqtt_publish_seq) knows it reached the broker once acked_seq is at or above it, however
+ *   busy the outbox.
  * - Persistent session: clean_session = false with a fixed client_id makes the broker keep the
  *   subscriptions and queue QoS >= 1 messages for the client while it is away.
  * - Shared subscriptions ("$share/<group>/<filter>") are passed to the broker as they are; for the
@@ -70,6 +77,8 @@ struct mqtt_status {
 	uint64_t published; /* messages acknowledged by the broker (QoS 0: handed to the socket) */
 	uint64_t rejected;  /* mqtt_publish calls refused because the outbox was full */
 	uint64_t received;  /* messages delivered to callbacks */
+	uint64_t last_seq;  /* the sequence number of the last message accepted (0: none) */
+	uint64_t acked_seq; /* every message numbered at or below it was acknowledged */
 };
 
 struct mqtt_client;
@@ -83,9 +92,10 @@ struct mqtt_ops {
 	 * matching messages. Kept across reconnections. The filter string is copied. */
 	int (*subscribe)(struct mqtt_client *c, const char *filter, int qos, mqtt_msg_cb cb,
 	                 void *ctx);
-	/* Queues payload[0..len) for topic with qos 0..2; the bytes and topic are copied. */
+	/* Queues payload[0..len) for topic with qos 0..2; the bytes and topic are copied. On
+	 * FUOTA_OK, *seq (seq may be NULL) receives the message's sequence number. */
 	int (*publish)(struct mqtt_client *c, const char *topic, const void *payload, size_t len,
-	               int qos);
+	               int qos, uint64_t *seq);
 	void (*status)(struct mqtt_client *c, struct mqtt_status *st);
 	/* Waits up to timeout_ms for the outbox to drain, then disconnects; no reconnection after.
 	 */
@@ -117,7 +127,15 @@ static inline int mqtt_subscribe(struct mqtt_client *c, const char *filter, int 
 static inline int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload,
                                size_t len, int qos)
 {
-	return c->ops->publish(c, topic, payload, len, qos);
+	return c->ops->publish(c, topic, payload, len, qos, NULL);
+}
+
+/* mqtt_publish, the message's sequence number into *seq on FUOTA_OK (compare it with
+ * mqtt_status.acked_seq). */
+static inline int mqtt_publish_seq(struct mqtt_client *c, const char *topic, const void *payload,
+                                   size_t len, int qos, uint64_t *seq)
+{
+	return c->ops->publish(c, topic, payload, len, qos, seq);
 }
 
 static inline void mqtt_get_status(struct mqtt_client *c, struct mqtt_status *st)

@@ -246,13 +246,25 @@ void engine_set_backlog(struct engine *e, size_t waiting)
 	pthread_mutex_unlock(&e->lock);
 }
 
-void engine_outbox_drained(struct engine *e)
+void engine_outbox_acked(struct engine *e, uint64_t acked_seq)
 {
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
-	engine_delq_drained(e);
+	engine_delq_acked(e, acked_seq);
 	pthread_mutex_unlock(&e->lock);
+}
+
+uint64_t engine_outbox_owed_seq(struct engine *e)
+{
+	uint64_t seq;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	seq = engine_delq_owed_seq(e);
+	pthread_mutex_unlock(&e->lock);
+	return seq;
 }
 
 int engine_on_ack(struct engine *e, const struct cs_gw_ack *a)

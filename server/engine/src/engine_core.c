@@ -39,8 +39,11 @@ int64_t engine_gps_to_unix_ms(int64_t gps_ms)
 
 int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size_t len)
 {
-	int rc = e->publish(e->publish_ctx, topic, payload, len);
+	uint64_t seq = UINT64_MAX;
+	int rc = e->publish(e->publish_ctx, topic, payload, len, &seq);
 
+	if (rc == FUOTA_OK)
+		e->pub_seq = seq;
 	if (rc != FUOTA_OK)
 		log_msg(LOG_LVL_WARN, "engine: publish to %s failed: %s", topic,
 		        fuota_strerror(rc));

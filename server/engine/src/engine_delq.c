@@ -14,15 +14,16 @@
  * fuotad killed meanwhile would leave devices holding a session and a group the server has
  * forgotten. So the database keeps the debt: job_device.deletes_pending is set by the
  * statement that picks the devices (seng_devs_with_group; for the failed ones, in the phase
- * change to cleanup too), cleared once both requests of a device have left the MQTT client,
+ * change to cleanup too), cleared once the broker acknowledged both requests of a device,
  * and the first tick of an engine queues the rows still set (engine_delq_reload). Accepted by
  * the client is not enough: a publish waits in its outbox (paho async, QoS 1) until the broker
- * acknowledged it, and a SIGKILL loses the outbox. So a device's row is cleared only when the
- * outbox was seen empty after its requests were published (engine_outbox_drained, called by
- * the MQTT runner between ticks): every message in it then was acknowledged. Under steady
- * traffic the outbox may seldom be empty; the rows then stay set longer, which costs nothing
- * but deletes sent twice after a crash. A device may get its deletes twice after a crash,
- * never none. What is left at a clean stop is logged, and sent after the next start. */
+ * acknowledged it, and a SIGKILL loses the outbox. So each device keeps the outbox's sequence
+ * number of its last delete, and its row is cleared once the client says every message up to
+ * that number was acknowledged (engine_outbox_acked, from mqtt_status.acked_seq, which the MQTT
+ * runner reads at every loop): under steady traffic too, when the outbox is never empty. A
+ * device may get its deletes twice after a crash, never none. A clean stop waits a little for
+ * the last ones to be acknowledged (engine_outbox_owed_seq); what is left then is logged, and
+ * sent after the next start. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,17 +95,21 @@ static int del_send(struct engine *e, struct engine_del *d)
 		                    sizeof(frag_del));
 		if (rc != FUOTA_OK && rc != FUOTA_ERR_INVALID_ARG)
 			return rc;
+		if (rc == FUOTA_OK)
+			d->seq = e->pub_seq;
 		d->sent |= 1;
 	}
 	rc = engine_unicast(e, d->application_id, d->dev_eui, e->cfg.port_mc, mc_del,
 	                    sizeof(mc_del));
 	if (rc != FUOTA_OK && rc != FUOTA_ERR_INVALID_ARG)
 		return rc;
+	if (rc == FUOTA_OK)
+		d->seq = e->pub_seq;
 	d->sent |= 2;
 	return FUOTA_OK;
 }
 
-/* The rows of v[from..to), both their deletes out of the MQTT client, no longer owe them. */
+/* The rows of v[from..to), both their deletes acknowledged, no longer owe them. */
 static void del_cleared(struct engine *e, size_t from, size_t to)
 {
 	size_t n = to - from;
@@ -178,7 +183,7 @@ void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due)
 		q->head++;
 		sent++;
 	}
-	/* Their rows stay set until the outbox is seen empty (engine_delq_drained). */
+	/* Their rows stay set until their deletes are acknowledged (engine_delq_acked). */
 	if (q->head == q->n)
 		return;
 	/* More to send: at once when the budget ran out, later when the backlog or the client
@@ -193,16 +198,39 @@ size_t engine_delq_unconfirmed(const struct engine *e)
 	return e->delq.head - e->delq.done;
 }
 
-size_t engine_delq_drained(struct engine *e)
+size_t engine_delq_clearable(const struct engine_del *v, size_t n, uint64_t acked_seq)
+{
+	size_t k = 0;
+
+	while (k < n && v[k].seq <= acked_seq)
+		k++;
+	return k;
+}
+
+size_t engine_delq_acked(struct engine *e, uint64_t acked_seq)
 {
 	struct engine_delq *q = &e->delq;
-	size_t n = q->head - q->done;
+	size_t n;
 
-	del_cleared(e, q->done, q->head);
-	q->done = q->head;
-	if (q->head == q->n)
+	if (q->head == q->done)
+		return 0;
+	n = engine_delq_clearable(q->v + q->done, q->head - q->done, acked_seq);
+	del_cleared(e, q->done, q->done + n);
+	q->done += n;
+	if (q->done == q->n)
 		q->done = q->head = q->n = 0;
 	return n;
+}
+
+uint64_t engine_delq_owed_seq(const struct engine *e)
+{
+	const struct engine_delq *q = &e->delq;
+	uint64_t seq = 0;
+
+	for (size_t i = q->done; i < q->head; i++)
+		if (q->v[i].seq > seq)
+			seq = q->v[i].seq;
+	return seq;
 }
 
 void engine_delq_free(struct engine *e)
@@ -211,8 +239,8 @@ void engine_delq_free(struct engine *e)
 
 	if (unsent > 0)
 		log_msg(LOG_LVL_INFO,
-		        "engine: %zu devices' deletes published but not seen leave the MQTT "
-		        "outbox: still owed, sent again after the next start",
+		        "engine: %zu devices' deletes published but not acknowledged by the "
+		        "broker: still owed, sent again after the next start",
 		        unsent);
 	if (left > 0)
 		log_msg(LOG_LVL_WARN,

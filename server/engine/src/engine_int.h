@@ -103,11 +103,12 @@ struct engine_del {
 	char dev_eui[SENG_EUI_LEN];
 	uint8_t frag_index;
 	uint8_t sent; /* bit 0: FragSessionDeleteReq published, bit 1: McGroupDeleteReq */
+	uint64_t seq; /* the sink's number of the last one published (engine_publish_fn) */
 };
 
 struct engine_delq {
-	/* v[done..head) published, their rows still set until the MQTT client's outbox is seen
-	 * empty (engine_outbox_drained); v[head..n) wait, in the order asked */
+	/* v[done..head) published, their rows still set until the MQTT client acknowledged them
+	 * (engine_outbox_acked); v[head..n) wait, in the order asked */
 	struct engine_del *v;
 	size_t done, head, n, cap;
 	bool reloaded; /* the owed deletes of the database queued (engine_delq_reload) */
@@ -178,6 +179,7 @@ struct engine {
 	bool resync_any;
 	int64_t resync_checked_ms;
 	struct engine_delq delq; /* deletes not sent yet (engine_delq.c) */
+	uint64_t pub_seq;        /* the sink's number of the last message published (engine_pub) */
 };
 
 /* engine_instance.c */
@@ -190,7 +192,7 @@ struct seng_lease engine_lease(const struct engine *e);
  * and ENGINE_DELQ_PER_TICK. */
 size_t engine_delq_budget(size_t backlog, size_t pending);
 /* Queues a device's FragSessionDeleteReq (on frag_index) and McGroupDeleteReq for job_id's
- * row, whose deletes_pending is cleared once both left the MQTT client (engine_delq_drained). */
+ * row, whose deletes_pending is cleared once both were acknowledged (engine_delq_acked). */
 int engine_delq_push(struct engine *e, int64_t job_id, const char *application_id,
                      const char *dev_eui, int frag_index);
 /* Queues the deletes the database says are owed (a fuotad stopped before its queue drained),
@@ -200,11 +202,18 @@ size_t engine_delq_pending(const struct engine *e);
 /* Sends the budget's worth of the queue, in order; a refused publish stays first. Lowers
  * *next_due when some are left. */
 void engine_delq_run(struct engine *e, int64_t now_ms, int64_t *next_due);
-/* The MQTT client's outbox was seen empty: the devices whose deletes were published before
- * no longer owe them, their rows are cleared. Returns how many devices that was. */
-size_t engine_delq_drained(struct engine *e);
-/* Devices whose deletes were published but may still sit in the client's outbox. */
+/* Of the n published devices v[0..n) (in the order published), how many from the first have
+ * both deletes acknowledged when every message numbered up to acked_seq is: the rows that may
+ * be cleared. A device whose number is above acked_seq stops the count, so a later one is never
+ * cleared before it. */
+size_t engine_delq_clearable(const struct engine_del *v, size_t n, uint64_t acked_seq);
+/* Every message through acked_seq was acknowledged: the devices whose deletes were are cleared
+ * (their rows no longer owe them). Returns how many devices that was. */
+size_t engine_delq_acked(struct engine *e, uint64_t acked_seq);
+/* Devices whose deletes were published but are not yet known to be acknowledged. */
 size_t engine_delq_unconfirmed(const struct engine *e);
+/* The number acked_seq must reach to clear every published device (0: none waits). */
+uint64_t engine_delq_owed_seq(const struct engine *e);
 /* Frees the queue, logging how many devices it still held. */
 void engine_delq_free(struct engine *e);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "fuota/cfg.h"
 #include "fuota/clock.h"
@@ -26,6 +27,9 @@
 #define STATS_EVERY_MS 10000
 /* While the broker is away: a reminder this often between the lost and back lines. */
 #define MQTT_WARN_EVERY_MS 10000
+/* A clean stop waits at most this long for the broker to acknowledge the deletes published
+ * (engine_outbox_owed_seq), so that they are not owed, and sent again, after the restart. */
+#define STOP_ACK_WAIT_MS 3000
 
 /* The engine's clock (engine_create's now_ms). */
 static int64_t realtime_ms(void *ctx)
@@ -137,9 +141,8 @@ static void mqtt_watch(struct engine_runner *r, int64_t now_ms)
 	mqtt_get_status(r->mqtt, &st);
 	r->mqtt_outbox = st.outbox;
 	r->mqtt_up = st.connected;
-	/* Looked at after the last tick's publishes (this thread's): all acknowledged. */
-	if (st.outbox == 0)
-		engine_outbox_drained(r->engine);
+	/* The deletes acknowledged by now no longer owed, however full the outbox. */
+	engine_outbox_acked(r->engine, st.acked_seq);
 	/* The first connection is under way: not an outage yet. */
 	if (st.connects == 0 && now_ms - r->started_ms < MQTT_WARN_EVERY_MS)
 		return;
@@ -408,6 +411,27 @@ int engine_runner_start(const struct cfg *c, struct engine_runner **out)
 	return FUOTA_OK;
 }
 
+/* Before the engine goes: the deletes it published are given up to STOP_ACK_WAIT_MS to be
+ * acknowledged, and those that were are no longer owed. */
+static void stop_wait_acked(struct engine_runner *r)
+{
+	uint64_t owed = engine_outbox_owed_seq(r->engine);
+	int64_t until = fuota_mono_ms() + STOP_ACK_WAIT_MS;
+	struct mqtt_status st;
+	struct timespec ts = {0, 20 * 1000000L};
+
+	if (owed == 0)
+		return;
+	for (;;) {
+		memset(&st, 0, sizeof(st));
+		mqtt_get_status(r->mqtt, &st);
+		if (st.acked_seq >= owed || fuota_mono_ms() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	engine_outbox_acked(r->engine, st.acked_seq);
+}
+
 void engine_runner_stop(struct engine_runner *r)
 {
 	if (!r)
@@ -417,6 +441,8 @@ void engine_runner_stop(struct engine_runner *r)
 		mqtt_queue_wake(r->queue);
 	if (r->started)
 		pthread_join(r->thread, NULL);
+	if (r->engine && r->mqtt)
+		stop_wait_acked(r);
 	engine_destroy(r->engine);
 	if (r->own_mqtt) {
 		mqtt_disconnect(r->mqtt, 2000);

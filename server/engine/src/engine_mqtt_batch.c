@@ -38,7 +38,8 @@ static bool may_send(struct engine_runner *r, const char *topic)
 	       store_lock_poll(r->inst.lock, false) == FUOTA_OK;
 }
 
-int engine_runner_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len)
+int engine_runner_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len,
+                          uint64_t *seq)
 {
 	struct engine_runner *r = ctx;
 	struct pending_pub *p;
@@ -51,10 +52,11 @@ int engine_runner_publish(void *ctx, const char *topic, const uint8_t *payload, 
 	if (rc != FUOTA_OK)
 		return rc;
 	if (!r->batching || !pthread_equal(r->self, pthread_self())) {
-		rc = mqtt_publish(r->mqtt, topic, payload, len, 1);
+		rc = mqtt_publish_seq(r->mqtt, topic, payload, len, 1, seq);
 		free(text);
 		return rc;
 	}
+	*seq = UINT64_MAX; /* in the client only once the batch commits */
 	/* "Every transition persisted before it is acted on": held until the batch commits. */
 	if (r->n_pend == r->cap_pend) {
 		size_t cap = r->cap_pend ? r->cap_pend * 2 : 64;

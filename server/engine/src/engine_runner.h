@@ -83,8 +83,10 @@ struct engine_runner {
 /* engine_mqtt_batch.c */
 
 /* The engine's publish callback (ctx: the runner). A downlink to a gateway that speaks JSON goes
- * in JSON; while the runner thread batches, the message is held until the batch commits. */
-int engine_runner_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len);
+ * in JSON; while the runner thread batches, the message is held until the batch commits (its
+ * *seq then UINT64_MAX: not in the client's outbox yet). */
+int engine_runner_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len,
+                          uint64_t *seq);
 
 /* Handles m and up to BATCH_MAX - 1 more messages (from the queue, or from list when it replays
  * kept ones, list[*pos] on) in one database transaction. Owns the messages it takes. Returns how

@@ -30,8 +30,11 @@ struct cs_gw_ack;
 struct engine;
 
 /* Publishes one message; returns FUOTA_OK or a negative enum fuota_err (the engine logs it and
- * relies on its stored deadlines to try again). The payload is only borrowed for the call. */
-typedef int (*engine_publish_fn)(void *ctx, const char *topic, const uint8_t *payload, size_t len);
+ * relies on its stored deadlines to try again). The payload is only borrowed for the call. On
+ * FUOTA_OK *seq receives the message's place in the sink's outbox (mqtt_publish_seq: ascending,
+ * compared with what engine_outbox_acked is told), UINT64_MAX when the sink cannot say yet. */
+typedef int (*engine_publish_fn)(void *ctx, const char *topic, const uint8_t *payload, size_t len,
+                                 uint64_t *seq);
 /* Wall-clock time in Unix milliseconds (the engine turns it into GPS time for the devices). */
 typedef int64_t (*engine_clock_unix_ms_fn)(void *ctx);
 
@@ -116,13 +119,17 @@ void engine_uplinks_resumed(struct engine *e, int64_t now_unix_ms);
  * uplink anyway (the deadline counts from the delivery). Multicast frames are not held back. */
 void engine_set_backlog(struct engine *e, size_t waiting);
 
-/* The MQTT client's outbox was seen empty (nothing waiting, nothing in flight unacknowledged),
- * looked at after the engine's last publish: every message the engine published before this
- * call has reached the broker. A cancelled job's deletes (FragSessionDeleteReq,
+/* Every message of the sink numbered at or below acked_seq (engine_publish_fn's *seq) has
+ * reached the broker (mqtt_status.acked_seq). A cancelled job's deletes (FragSessionDeleteReq,
  * McGroupDeleteReq) are owed in the database until then, not only until the client accepted
- * them: a fuotad killed with them in its outbox sends them again after its restart. Call it
- * from the thread that ticks, between ticks. NULL e accepted. */
-void engine_outbox_drained(struct engine *e);
+ * them: a fuotad killed with them in its outbox sends them again after its restart. Each
+ * device's row is cleared once acked_seq reaches its last delete, however busy the outbox.
+ * NULL e accepted. */
+void engine_outbox_acked(struct engine *e, uint64_t acked_seq);
+
+/* The number acked_seq must reach for every delete published so far to be acknowledged (0:
+ * none is waiting), e.g. for a clean stop to wait for before engine_destroy. NULL e: 0. */
+uint64_t engine_outbox_owed_seq(struct engine *e);
 
 /* The server process id of the session holding the engine's instance lock (store_lock_pid):
  * every claim, lease release, frame and phase change is written only while that session holds
