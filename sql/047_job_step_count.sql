@@ -63,5 +63,14 @@ CREATE TRIGGER job_step_count_del AFTER DELETE ON job_device
 	REFERENCING OLD TABLE AS job_step_old
 	FOR EACH STATEMENT EXECUTE FUNCTION job_step_count_add();
 
+-- TRUNCATE deletes no row one by one: the counters go with the rows.
+CREATE FUNCTION job_step_count_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM job_step_count;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER job_step_count_clear AFTER TRUNCATE ON job_device
+	FOR EACH STATEMENT EXECUTE FUNCTION job_step_count_clear();
+
 INSERT INTO job_step_count (job_id, step, slot, n)
 SELECT job_id, step, 0, count(*) FROM job_device GROUP BY job_id, step;

@@ -379,7 +379,7 @@ static void test_concurrent(void **state)
 }
 
 /* A database made before the counters (the migrations before 047, a job's rows over three
- * steps, another's with none) gets them counted by the migration. */
+ * steps, another's with none) gets them counted by the migration; a TRUNCATE empties them. */
 static void test_migration_fill(void **state)
 {
 	char dsn[512], err[256], sql[256];
@@ -420,6 +420,11 @@ static void test_migration_fill(void **state)
 	r = sql_ok(c, "SELECT count(*), sum(n) FROM job_step_count");
 	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	assert_string_equal(PQgetvalue(r, 0, 1), "300");
+	PQclear(r);
+	/* Rows truncated, not deleted one by one: their counters go too. */
+	PQclear(sql_ok(c, "TRUNCATE job_device"));
+	r = sql_ok(c, "SELECT count(*) FROM job_step_count");
+	assert_string_equal(PQgetvalue(r, 0, 0), "0");
 	PQclear(r);
 	PQfinish(c);
 }
