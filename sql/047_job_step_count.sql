@@ -11,9 +11,10 @@
 -- (job, step) would be locked by every transaction that moves a device of the job until it
 -- ends: the engine's uplink batch (one transaction, many statements) and a second instance's
 -- batch or a device delete would wait on each other, and deadlock when they move devices
--- between two steps in opposite directions. A server process runs one transaction at a time,
--- so no two transactions ever write one row. The rows of a job are its steps times the server
--- processes that changed it: a few hundred at most, gone with the job (ON DELETE CASCADE).
+-- between two steps in opposite directions. A server process runs one transaction at a time
+-- (fuotad prepares no two-phase transaction, which would outlive it), so no two transactions
+-- ever write one row. The rows of a job are its steps times the server processes that changed
+-- it (a pool's connections, new ones after reconnects), gone with the job (ON DELETE CASCADE).
 CREATE TABLE job_step_count (
 	job_id bigint NOT NULL REFERENCES job (id) ON DELETE CASCADE,
 	step text NOT NULL,
