@@ -310,6 +310,21 @@ static void test_split_table_sizes(void **state)
 	}
 }
 
+/* FragSizes of one 64-byte line, whose AVX-512 tables are 16 entries per 4 fragments, 16 groups
+ * of 8 to a block, read 8 line bytes at a time: M with a last block of 1 to 15 groups (less and
+ * more than one word of 8), M not a multiple of 8, a whole block only, and several blocks. */
+static void test_nibble_table_sizes(void **state)
+{
+	static const uint32_t ss[] = {1, 7, 8, 33, 48, 63, 64};
+	static const uint32_t ms[] = {5, 64, 128, 131, 229, 427, 1024, 2049};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ss) / sizeof(ss[0]); i++)
+		for (size_t j = 0; j < sizeof(ms) / sizeof(ms[0]); j++)
+			compare_case(ms[j], ss[i], j % 2 ? FRAG_V2 : FRAG_V1, FRAG_SEED_RELATIVE,
+			             1 + (uint32_t)j, 70);
+}
+
 /* M + R = 16383 (one full session), rows through n = 9383 > 8380 (seeds above 2^23). */
 static void test_full_session_with_carries(void **state)
 {
@@ -450,6 +465,7 @@ int main(void)
 	        cmocka_unit_test(test_weights_through_encoder),
 	        cmocka_unit_test(test_edge_sizes),
 	        cmocka_unit_test(test_split_table_sizes),
+	        cmocka_unit_test(test_nibble_table_sizes),
 	        cmocka_unit_test(test_full_session_with_carries),
 	        cmocka_unit_test(test_random_codes),
 	        cmocka_unit_test(test_beyond_one_session),
