@@ -296,9 +296,8 @@ static void test_edge_sizes(void **state)
 	}
 }
 
-/* FragSizes whose table entries are split into whole lines and a packed tail of 8, 16 or 32
- * bytes (AVX-512), next to their neighbours that are not: every pair of line count and tail
- * stride, M not a multiple of 8 (entries past M), enough rows for the tables. */
+/* FragSizes of 2 to 4 lines, the last line whole or in part (8 to 63 bytes of it), M not a
+ * multiple of 8 (entries past M), enough rows for the tables. */
 static void test_split_table_sizes(void **state)
 {
 	static const uint32_t ss[] = {72, 80, 96, 97, 136, 144, 150, 160, 193, 200, 208, 224, 225};
@@ -310,12 +309,12 @@ static void test_split_table_sizes(void **state)
 	}
 }
 
-/* FragSizes of one 64-byte line, whose AVX-512 tables are 16 entries per 4 fragments, 16 groups
- * of 8 to a block, read 8 line bytes at a time: M with a last block of 1 to 15 groups (less and
- * more than one word of 8), M not a multiple of 8, a whole block only, and several blocks. */
+/* The AVX-512 tables of 16 entries per 4 fragments, 16, 8 or 4 groups of 8 to a block (entries
+ * of 1, 2, 3-4 lines), read 8 or 4 line bytes at a time: M of one group, a last block of 1 to 15
+ * groups (less and more than one read), M not a multiple of 8, whole blocks, several blocks. */
 static void test_nibble_table_sizes(void **state)
 {
-	static const uint32_t ss[] = {1, 7, 8, 33, 48, 63, 64};
+	static const uint32_t ss[] = {1, 7, 8, 33, 48, 63, 64, 65, 100, 128, 150, 200, 232, 255};
 	static const uint32_t ms[] = {5, 64, 128, 131, 229, 427, 1024, 2049};
 
 	(void)state;
