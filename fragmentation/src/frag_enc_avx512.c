@@ -127,7 +127,9 @@ static uint32_t block_groups_avx512(const struct frag_enc *enc)
 
 /* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
  * block is 4 groups). Groups past the last hold zero fragments; the line's bytes there are zero
- * and within line_bytes, a multiple of 8. */
+ * and within line_bytes, a multiple of 8. At most 32 KiB of tables: within the table scratch of
+ * min(block_groups, groups) * 256 * stride bytes (at least 16 KiB when groups < 8 on stride 64,
+ * 32 KiB on 128, 48 KiB from 192). */
 static uint32_t nib_built(uint32_t ng, uint32_t gpb)
 {
 	const uint32_t unit = gpb < 8u ? gpb : 8u;
@@ -221,7 +223,8 @@ AVX512_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_
 		__m512i v[8];
 		uint64_t w = 0;
 
-		/* a slice of 4 or 8 bytes lies in one cache line (rows start 8 bytes apart) */
+		/* a slice of 4 or 8 bytes lies in one cache line (a row starts at a multiple of 8
+		 * bytes from the 64-byte aligned lines) */
 		__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb));
 		if (gpb > 8u)
 			__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb + 15u));
