@@ -161,9 +161,13 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 	per_group = 256u * enc->stride;
 	enc->block_groups = TABLE_BUDGET / per_group ? TABLE_BUDGET / per_group : 1u;
 	rc = pick_kernels(enc, isa);
-	if (rc != FUOTA_OK)
+	if (rc != FUOTA_OK) {
 		memset(enc, 0, sizeof(*enc));
-	return rc;
+		return rc;
+	}
+	if (enc->kern->block_groups && enc->kern->block_groups(enc))
+		enc->block_groups = enc->kern->block_groups(enc);
+	return FUOTA_OK;
 }
 
 /* ---- scratch ---- */

@@ -9,14 +9,20 @@
 
 #define AVX512        __attribute__((target("avx2,avx512f,avx512bw")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx2,avx512f,avx512bw")))
+/* The nibble kernels also rotate with BMI2's rorx (one instruction, its source kept). */
+#define AVX512_NIB __attribute__((target("avx2,avx512f,avx512bw,bmi2")))
+#define AVX512_NIB_INLINE \
+	static inline __attribute__((always_inline, target("avx2,avx512f,avx512bw,bmi2")))
 
 int frag_enc_isa_avx512_ok(void)
 {
 #if FRAG_ENC_GLIBC_CPU
-	return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW);
+	return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW) &&
+	       CPU_FEATURE_ACTIVE(BMI2);
 #else
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("bmi2");
 #endif
 }
 
@@ -95,217 +101,162 @@ AVX512 static void pack_avx512(uint8_t *map, uint8_t *line, size_t nbytes)
 	}
 }
 
-/* Split tables: when FragSize = 64 q + t with q >= 1 and t in 1..32, an entry is q whole lines
- * plus a tail, and the tails of a group's 256 entries are packed apart at a stride of 8, 16 or 32
- * bytes (in the same 256 * stride bytes of the group: mains first, then tails). A lookup then
- * reads q lines from L2 and a tail that a few neighbours share, instead of q + 1 lines: workload
- * c (FragSize 200) reads 3 lines where it read 4. Returns the tail stride, or 0: whole lines. */
-static uint32_t split_tail(const struct frag_enc *enc)
-{
-	const uint32_t t = enc->frag_size % 64u;
+/* ---- XOR tables of nibbles ----
+ * Four-Russians tables of 256 entries per 8 fragments are 16-64 KiB a group: a block of them
+ * lives in L2, and every lookup waited on it (about 2.2 cycles a lookup on workload b). Tables
+ * of 16 entries per 4 fragments are 1-4 KiB: a block of NIB_L1 bytes of them stays in the 48 KiB
+ * L1 cache, a lookup is a rotate, an AND and nv XORs from L1 (twice the lookups at well under
+ * half the cost), and building them takes 22 entry XORs per group instead of 247. An entry is
+ * nv = stride / 64 lines, entries 2^sh bytes apart (64, 128 or 256); table q of a block (q = 2 g
+ * + h, h = 0 for fragments 8 g .. 8 g + 3, 1 for the next four) is at q << (sh + 4). A block
+ * holds NIB_L1 >> (sh + 5) groups: 16, 8 or 4. */
+#define NIB_L1 32768u
+/* Line slices asked for this many rows ahead (a row takes some 20 cycles; 4-24 measured alike
+ * on workload b). */
+#define NIB_AHEAD 16u
 
-	if (enc->frag_size < 64u || t == 0 || t > 32u)
-		return 0;
-	return t <= 8u ? 8u : t <= 16u ? 16u : 32u;
+static uint32_t nib_sh(const struct frag_enc *enc)
+{
+	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
 }
 
-/* Entries 0 and 2^j of a split table: mains at t + e * main, tails at t + 256 * main + e * ts. */
-static void split_units(const struct frag_enc *enc, uint32_t g, uint8_t *t, size_t main,
-                        uint32_t ts)
+static uint32_t block_groups_avx512(const struct frag_enc *enc)
 {
-	const uint32_t s = enc->frag_size;
-	uint8_t *tails = t + 256u * main;
+	return NIB_L1 >> (nib_sh(enc) + 5u);
+}
 
-	memset(t, 0, main);
-	memset(tails, 0, ts);
-	for (uint32_t j = 0; j < 8; j++) {
-		const size_t e = (size_t)1 << j;
-		const uint32_t x = g * 8u + j;
+/* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
+ * block is 4 groups). Groups past the last hold zero fragments; the line's bytes there are zero
+ * and within line_bytes, a multiple of 8. At most 32 KiB of tables: within the table scratch of
+ * min(block_groups, groups) * 256 * stride bytes (at least 16 KiB when groups < 8 on stride 64,
+ * 32 KiB on 128, 48 KiB from 192). */
+static uint32_t nib_built(uint32_t ng, uint32_t gpb)
+{
+	const uint32_t unit = gpb < 8u ? gpb : 8u;
 
-		memset(tails + e * ts, 0, ts);
-		if (x < enc->code.nb_frag) {
-			memcpy(t + e * main, enc->frags + (size_t)x * s, main);
-			memcpy(tails + e * ts, enc->frags + (size_t)x * s + main, s - main);
-		} else {
-			memset(t + e * main, 0, main);
-		}
+	return (ng + unit - 1u) / unit * unit;
+}
+
+/* Entries 0 .. 15 of one line (64 l .. 64 l + 63) of a table from its 4 unit vectors u. */
+AVX512_INLINE void nib_fill(uint8_t *t, uint32_t sh, __m512i u0, __m512i u1, __m512i u2, __m512i u3)
+{
+	__m512i e[16];
+
+	e[0] = _mm512_setzero_si512();
+	e[1] = u0;
+	e[2] = u1;
+	e[4] = u2;
+	e[8] = u3;
+	/* entry 2^j + i = entry 2^j ^ entry i (one loop, unrolled whole: e stays in registers) */
+#pragma GCC unroll 16
+	for (uint32_t i = 3; i < 16; i++) {
+		const uint32_t top = 1u << (31 - __builtin_clz(i));
+
+		if (i != top)
+			e[i] = _mm512_xor_si512(e[top], e[i - top]);
 	}
+#pragma GCC unroll 16
+	for (uint32_t i = 0; i < 16; i++)
+		_mm512_store_si512((void *)(t + ((size_t)i << sh)), e[i]);
 }
 
-AVX512 static void split_table(const struct frag_enc *enc, uint32_t g, uint8_t *t, size_t main,
-                               uint32_t ts)
+/* The two tables of group g at t, one line of their entries at a time: units from the fragments
+ * (zero past M and past FragSize, masked loads), then entry 2^j + i = entry 2^j ^ entry i. */
+AVX512 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t, uint32_t sh)
 {
-	uint64_t *tails = (uint64_t *)(void *)(t + 256u * main);
-	const uint32_t tw = ts / 8u;
+	const uint32_t s = enc->frag_size, m = enc->code.nb_frag, nv = enc->stride / 64u;
 
-	split_units(enc, g, t, main, ts);
-	for (size_t c = 0; c < main; c += 64) {
-		for (uint32_t j = 1; j < 8; j++) {
-			const size_t base = (size_t)1 << j;
-			const __m512i unit = _mm512_load_si512((const void *)(t + base * main + c));
+	for (uint32_t h = 0; h < 2; h++, t += (size_t)16u << sh) {
+		for (uint32_t l = 0; l < nv; l++) {
+			const uint32_t n = s - 64u * l < 64u ? s - 64u * l : 64u;
+			const __mmask64 k = (__mmask64)(~(uint64_t)0 >> (64u - n));
+			__m512i u[4];
 
-			for (size_t i = 1; i < base; i++) {
-				__m512i src = _mm512_load_si512((const void *)(t + i * main + c));
+			for (uint32_t j = 0; j < 4; j++) {
+				uint32_t x = g * 8u + h * 4u + j;
 
-				_mm512_store_si512((void *)(t + (base + i) * main + c),
-				                   _mm512_xor_si512(unit, src));
+				u[j] = x < m ? _mm512_maskz_loadu_epi8(
+				                       k, enc->frags + (size_t)x * s + 64u * l)
+				             : _mm512_setzero_si512();
 			}
+			nib_fill(t + 64u * l, sh, u[0], u[1], u[2], u[3]);
 		}
-	}
-	for (uint32_t j = 1; j < 8; j++) {
-		const size_t base = (size_t)1 << j;
-
-		for (size_t i = 1; i < base; i++)
-			for (uint32_t w = 0; w < tw; w++)
-				tails[(base + i) * tw + w] =
-				        tails[base * tw + w] ^ tails[i * tw + w];
 	}
 }
 
 AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
-	const size_t stride = enc->stride;
-	const uint32_t ts = split_tail(enc);
+	const uint32_t sh = nib_sh(enc), built = nib_built(ng, NIB_L1 >> (sh + 5u));
 
-	for (uint32_t g = 0; g < ng; g++) {
-		uint8_t *t = tab + (size_t)g * 256u * stride;
-
-		if (ts) {
-			split_table(enc, g0 + g, t, stride - 64u, ts);
-			continue;
-		}
-		frag_enc_table_units(enc, g0 + g, t);
-		for (size_t c = 0; c < stride; c += 64) {
-			for (uint32_t j = 1; j < 8; j++) {
-				const size_t base = (size_t)1 << j;
-				const __m512i unit =
-				        _mm512_load_si512((const void *)(t + base * stride + c));
-
-				for (size_t i = 1; i < base; i++) {
-					__m512i src = _mm512_load_si512(
-					        (const void *)(t + i * stride + c));
-
-					_mm512_store_si512((void *)(t + (base + i) * stride + c),
-					                   _mm512_xor_si512(unit, src));
-				}
-			}
-		}
-	}
+	for (uint32_t g = 0; g < built; g++)
+		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
 }
 
-/* nv 64-byte vectors per accumulator, kept in registers across the block's groups. */
-AVX512_INLINE void accum_avx512_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
-                                  uint32_t rows, uint8_t *acc, const unsigned nv)
+/* nq nibbles of w looked up in nq tables from t, XORed into v[0..nv) (even nibbles) and v[4..4 +
+ * nv) (odd): nibble q's entry offset is its 4 bits moved to bits sh.., one rotate and one AND. */
+AVX512_NIB_INLINE void nib_look(__m512i *v, const uint8_t *t, uint64_t w, const unsigned nq,
+                                const unsigned nv, const unsigned sh)
 {
-	/* whole lines: the stride is 64 nv, known here, so an entry's address is a shift */
-	const size_t stride = 64u * nv;
-
-	for (uint32_t i = 0; i < rows; i++) {
-		const uint8_t *ln = lines + i * lb, *t = tab;
-		uint8_t *a = acc + i * stride;
-		__m512i v[4];
-
-		frag_enc_line_ahead(ln, lb, ng);
+#pragma GCC unroll 16
+	for (unsigned q = 0; q < nq; q++) {
+		const unsigned r = (4u * q + 64u - sh) % 64u; /* rotate right: nibble q to bit sh */
+		const size_t off = (size_t)((w >> r) | (w << ((64u - r) % 64u))) & (15u << sh);
+		const uint8_t *e = t + ((size_t)q << (sh + 4u)) + off;
 
 #pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++)
-			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
-		for (uint32_t j = 0; j < ng; j++, t += 256u * stride) {
-			const uint8_t *e = t + (size_t)ln[j] * stride;
-
-#pragma GCC unroll 4
-			for (unsigned k = 0; k < nv; k++)
-				v[k] = _mm512_xor_si512(
-				        v[k], _mm512_load_si512((const void *)(e + 64 * k)));
-		}
-#pragma GCC unroll 4
-		for (unsigned k = 0; k < nv; k++)
-			_mm512_store_si512((void *)(a + 64 * k), v[k]);
+			v[(q % 2u) * 4u + k] =
+			        _mm512_xor_si512(v[(q % 2u) * 4u + k],
+			                         _mm512_load_si512((const void *)(e + 64u * k)));
 	}
 }
 
-/* The tail of a split entry (ts bytes, ts-aligned), zero-extended to 32 bytes. */
-AVX512_INLINE __m256i tail_load(const uint8_t *p, const uint32_t ts)
+AVX512_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
+                                   uint32_t rows, uint8_t *acc, const unsigned nv,
+                                   const unsigned sh)
 {
-	if (ts == 8u)
-		return _mm256_zextsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)p));
-	if (ts == 16u)
-		return _mm256_zextsi128_si256(_mm_load_si128((const __m128i *)(const void *)p));
-	return _mm256_load_si256((const __m256i *)(const void *)p);
-}
-
-/* As accum_avx512_n on split tables: nv whole lines per entry (1..3), then a tail of ts bytes.
- * The accumulator keeps the plain layout (the tail right after the lines). */
-AVX512_INLINE void accum_split_n(const uint8_t *tab, size_t stride, uint32_t ng,
-                                 const uint8_t *lines, size_t lb, uint32_t rows, uint8_t *acc,
-                                 const unsigned nv, const uint32_t ts)
-{
-	const size_t main = 64u * nv;
+	const unsigned gpb = NIB_L1 >> (sh + 5u);
 
 	for (uint32_t i = 0; i < rows; i++) {
 		const uint8_t *ln = lines + i * lb;
-		uint8_t *a = acc + i * stride;
-		__m512i v[3];
-		__m256i tv = _mm256_load_si256((const __m256i *)(const void *)(a + main));
+		uint8_t *a = acc + (size_t)i * 64u * nv;
+		__m512i v[8];
+		uint64_t w = 0;
 
-		frag_enc_line_ahead(ln, lb, ng);
-
-#pragma GCC unroll 3
-		for (unsigned k = 0; k < nv; k++)
-			v[k] = _mm512_load_si512((const void *)(a + 64 * k));
-		for (uint32_t j = 0; j < ng; j++) {
-			const uint8_t *t = tab + (size_t)j * 256u * stride;
-			const uint8_t *e = t + ln[j] * main;
-
-#pragma GCC unroll 3
-			for (unsigned k = 0; k < nv; k++)
-				v[k] = _mm512_xor_si512(
-				        v[k], _mm512_load_si512((const void *)(e + 64 * k)));
-			tv = _mm256_xor_si256(tv, tail_load(t + 256u * main + ln[j] * ts, ts));
+		/* a slice of 4 or 8 bytes lies in one cache line (a row starts at a multiple of 8
+		 * bytes from the 64-byte aligned lines) */
+		__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb));
+		if (gpb > 8u)
+			__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb + 15u));
+#pragma GCC unroll 4
+		for (unsigned k = 0; k < nv; k++) {
+			v[k] = _mm512_load_si512((const void *)(a + 64u * k));
+			v[4u + k] = _mm512_setzero_si512();
 		}
-#pragma GCC unroll 3
+		memcpy(&w, ln, gpb < 8u ? gpb : 8u);
+		nib_look(v, tab, w, gpb < 8u ? 2u * gpb : 16u, nv, sh);
+		if (gpb > 8u && ng > 8u) { /* the block's second word, but for a short last block */
+			memcpy(&w, ln + 8, 8);
+			nib_look(v, tab + ((size_t)16u << (sh + 4u)), w, 16u, nv, sh);
+		}
+#pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++)
-			_mm512_store_si512((void *)(a + 64 * k), v[k]);
-		_mm256_store_si256((__m256i *)(void *)(a + main), tv);
+			_mm512_store_si512((void *)(a + 64u * k),
+			                   _mm512_xor_si512(v[k], v[4u + k]));
 	}
 }
 
-AVX512 static void accum_split(const struct frag_enc *enc, const uint8_t *tab, uint32_t ng,
-                               const uint8_t *lines, uint32_t rows, uint8_t *acc, uint32_t ts)
+AVX512_NIB static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
+                                    uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
 {
-	const size_t stride = enc->stride, lb = enc->line_bytes;
-	const unsigned nv = (unsigned)(stride / 64u) - 1u;
-
-	/* each (lines, tail stride) pair its own loop, the counts known to the compiler */
-	switch (nv * 64u + ts) {
-	case 64 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 8); break;
-	case 64 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 16); break;
-	case 64 + 32: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 1, 32); break;
-	case 128 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 8); break;
-	case 128 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 16); break;
-	case 128 + 32: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 2, 32); break;
-	case 192 + 8: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 8); break;
-	case 192 + 16: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 16); break;
-	default: accum_split_n(tab, stride, ng, lines, lb, rows, acc, 3, 32); break;
-	}
-}
-
-AVX512 static void accum_avx512(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
-                                uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
-{
-	const size_t stride = enc->stride, lb = enc->line_bytes;
-	const uint32_t ts = split_tail(enc);
+	const size_t lb = enc->line_bytes;
 
 	lines += g0;
-	if (ts) {
-		accum_split(enc, tab, ng, lines, rows, acc, ts);
-		return;
-	}
-	switch (stride / 64u) {
-	case 1: accum_avx512_n(tab, ng, lines, lb, rows, acc, 1); break;
-	case 2: accum_avx512_n(tab, ng, lines, lb, rows, acc, 2); break;
-	case 3: accum_avx512_n(tab, ng, lines, lb, rows, acc, 3); break;
-	default: accum_avx512_n(tab, ng, lines, lb, rows, acc, 4); break; /* stride 256 */
+	switch (enc->stride / 64u) {
+	case 1: accum_nib_n(tab, ng, lines, lb, rows, acc, 1, 6); break;
+	case 2: accum_nib_n(tab, ng, lines, lb, rows, acc, 2, 7); break;
+	case 3: accum_nib_n(tab, ng, lines, lb, rows, acc, 3, 8); break;
+	default: accum_nib_n(tab, ng, lines, lb, rows, acc, 4, 8); break; /* stride 256 */
 	}
 }
 
@@ -365,6 +316,7 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .xor_word = xor_word_avx512,
         .recent = recent_avx512,
         .age_out = age_out_avx512,
+        .block_groups = block_groups_avx512,
 };
 
 #else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */

@@ -60,6 +60,10 @@ struct frag_enc_kernels {
 	/* last[x] = now - h wherever (uint16_t)(now - last[x]) >= h, for x < n (a multiple of 64):
 	 * ages that could wrap past 2^16 are pinned at h, which still reads as old. h >= 1. */
 	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
+	/* Groups per table block when these kernels lay out their own tables (within the
+	 * block_groups * 256 * stride bytes of table scratch), or 0: the default. NULL: the
+	 * default. */
+	uint32_t (*block_groups)(const struct frag_enc *enc);
 };
 
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */

@@ -296,9 +296,8 @@ static void test_edge_sizes(void **state)
 	}
 }
 
-/* FragSizes whose table entries are split into whole lines and a packed tail of 8, 16 or 32
- * bytes (AVX-512), next to their neighbours that are not: every pair of line count and tail
- * stride, M not a multiple of 8 (entries past M), enough rows for the tables. */
+/* FragSizes of 2 to 4 lines, the last line whole or in part (8 to 63 bytes of it), M not a
+ * multiple of 8 (entries past M), enough rows for the tables. */
 static void test_split_table_sizes(void **state)
 {
 	static const uint32_t ss[] = {72, 80, 96, 97, 136, 144, 150, 160, 193, 200, 208, 224, 225};
@@ -308,6 +307,21 @@ static void test_split_table_sizes(void **state)
 		compare_case(1003, ss[i], FRAG_V1, FRAG_SEED_RELATIVE, 1, 130);
 		compare_case(77, ss[i], FRAG_V2, FRAG_SEED_RELATIVE, 5, 70);
 	}
+}
+
+/* The AVX-512 tables of 16 entries per 4 fragments, 16, 8 or 4 groups of 8 to a block (entries
+ * of 1, 2, 3-4 lines), read 8 or 4 line bytes at a time: M of one group, a last block of 1 to 15
+ * groups (less and more than one read), M not a multiple of 8, whole blocks, several blocks. */
+static void test_nibble_table_sizes(void **state)
+{
+	static const uint32_t ss[] = {1, 7, 8, 33, 48, 63, 64, 65, 100, 128, 150, 200, 232, 255};
+	static const uint32_t ms[] = {5, 64, 128, 131, 229, 427, 1024, 2049};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ss) / sizeof(ss[0]); i++)
+		for (size_t j = 0; j < sizeof(ms) / sizeof(ms[0]); j++)
+			compare_case(ms[j], ss[i], j % 2 ? FRAG_V2 : FRAG_V1, FRAG_SEED_RELATIVE,
+			             1 + (uint32_t)j, 70);
 }
 
 /* M + R = 16383 (one full session), rows through n = 9383 > 8380 (seeds above 2^23). */
@@ -450,6 +464,7 @@ int main(void)
 	        cmocka_unit_test(test_weights_through_encoder),
 	        cmocka_unit_test(test_edge_sizes),
 	        cmocka_unit_test(test_split_table_sizes),
+	        cmocka_unit_test(test_nibble_table_sizes),
 	        cmocka_unit_test(test_full_session_with_carries),
 	        cmocka_unit_test(test_random_codes),
 	        cmocka_unit_test(test_beyond_one_session),

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuota/err.h"
 #include "fuota/frag_enc.h"
@@ -74,6 +77,7 @@ struct enc_job {
 	const struct frag_enc *enc;
 	uint32_t first, count;
 	uint8_t *out;
+	void *scratch; /* frag_enc_range_scratch_size(enc, count) bytes, or NULL: its own */
 	int rc;
 };
 
@@ -127,11 +131,12 @@ static void *enc_thread(void *arg)
 {
 	struct enc_job *j = arg;
 	size_t len = frag_enc_range_scratch_size(j->enc, j->count);
-	void *scratch = alloc_populated(len);
+	void *scratch = j->scratch ? j->scratch : alloc_populated(len);
 
 	j->rc = scratch ? frag_enc_range(j->enc, j->first, j->count, j->out, scratch, len)
 	                : FUOTA_ERR_NO_MEMORY;
-	free_populated(scratch, len);
+	if (!j->scratch)
+		free_populated(scratch, len);
 	return NULL;
 }
 
@@ -149,33 +154,36 @@ static int encode_ref(const struct frag_code *code, uint32_t s, uint32_t redunda
 	return rc;
 }
 
-/* Splits rows 1..redundancy into `threads` near-equal ranges over one shared encoder. */
-static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redundancy,
-                       uint8_t *frames, unsigned threads)
+/* Splits rows 1..redundancy into near-equal ranges over one shared encoder, one per thread
+ * (fewer for a small job). Returns the number of jobs. */
+static unsigned plan_jobs(const struct frag_enc *enc, uint32_t redundancy, unsigned threads,
+                          struct enc_job *jobs)
 {
-	struct frag_enc enc;
-	struct enc_job jobs[MAX_THREADS];
-	pthread_t tid[MAX_THREADS];
-	unsigned started = 0;
-	uint64_t work;
-	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s, FRAG_ENC_ISA_AUTO);
-
-	if (rc != FUOTA_OK)
-		return rc;
 	/* a thread costs its start and its own XOR tables: give each at least about 2^21
 	 * row-fragment pairs of work (workload a of frag bench, 137 x 1366, runs on one) */
-	work = (uint64_t)redundancy * code->nb_frag >> 21;
+	uint64_t work = (uint64_t)redundancy * enc->code.nb_frag >> 21;
+
 	if (threads > work)
 		threads = work ? (unsigned)work : 1u;
 	for (unsigned t = 0; t < threads; t++) {
 		uint32_t lo = (uint32_t)((uint64_t)redundancy * t / threads);
 		uint32_t hi = (uint32_t)((uint64_t)redundancy * (t + 1u) / threads);
 
-		jobs[t] = (struct enc_job){.enc = &enc,
-		                           .first = 1u + lo,
-		                           .count = hi - lo,
-		                           .out = frames + ((size_t)code->nb_frag + lo) * s};
+		jobs[t] = (struct enc_job){.enc = enc, .first = 1u + lo, .count = hi - lo};
 	}
+	return threads;
+}
+
+/* Runs jobs[1..] on their own threads and jobs[0] here, row first + i of a job to out + (first
+ * - 1 + i) * FragSize. Returns the last failure, or OK. */
+static int run_jobs(struct enc_job *jobs, unsigned threads, uint8_t *out)
+{
+	pthread_t tid[MAX_THREADS];
+	unsigned started = 0;
+	int rc;
+
+	for (unsigned t = 0; t < threads; t++)
+		jobs[t].out = out + (size_t)(jobs[t].first - 1u) * jobs[t].enc->frag_size;
 	for (unsigned t = 1; t < threads; t++) {
 		if (pthread_create(&tid[t], NULL, enc_thread, &jobs[t]) != 0)
 			break;
@@ -197,14 +205,32 @@ static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redund
 	return rc;
 }
 
-int tool_frag_encode_frames(const struct tool_encode_opts *o, uint32_t nb_frag, uint32_t redundancy,
-                            uint8_t *frames)
+static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redundancy,
+                       uint8_t *frames, unsigned threads)
 {
-	struct frag_code code = {
+	struct frag_enc enc;
+	struct enc_job jobs[MAX_THREADS];
+	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s, FRAG_ENC_ISA_AUTO);
+
+	if (rc != FUOTA_OK)
+		return rc;
+	threads = plan_jobs(&enc, redundancy, threads, jobs);
+	return run_jobs(jobs, threads, frames + (size_t)code->nb_frag * s);
+}
+
+static struct frag_code encode_code(const struct tool_encode_opts *o, uint32_t nb_frag)
+{
+	return (struct frag_code){
 	        .nb_frag = nb_frag,
 	        .version = o->version == 2 ? FRAG_V2 : FRAG_V1,
 	        .seed = o->absolute_seed ? FRAG_SEED_ABSOLUTE : FRAG_SEED_RELATIVE,
 	};
+}
+
+int tool_frag_encode_frames(const struct tool_encode_opts *o, uint32_t nb_frag, uint32_t redundancy,
+                            uint8_t *frames)
+{
+	struct frag_code code = encode_code(o, nb_frag);
 	int rc;
 
 	if (o->reference)
@@ -245,33 +271,141 @@ static int plan(const struct tool_encode_opts *o, size_t len, uint32_t *nb_frag,
 	return 0;
 }
 
-/* Opens input and returns its size in *len. Returns the stream, or NULL (message printed). */
-static FILE *open_input(const char *input, size_t *len)
+/* Opens input: *len its size, *st its kind. Returns the descriptor, or -1 (message printed). */
+static int open_input(const char *input, size_t *len, struct stat *st)
 {
-	FILE *f = fopen(input, "rb");
-	long size;
+	int fd = open(input, O_RDONLY | O_CLOEXEC);
+	off_t size;
 
-	if (!f) {
+	if (fd < 0) {
 		tool_err("%s: %s", input, strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+	if (fstat(fd, st) != 0 || (size = lseek(fd, 0, SEEK_END)) < 0 ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
 		tool_err("%s: cannot determine size", input);
-		fclose(f);
-		return NULL;
+		close(fd);
+		return -1;
 	}
 	*len = (size_t)size;
-	return f;
+	return fd;
+}
+
+/* Reads len bytes from fd into p. Returns 0, or -1 on an error or a short file. */
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 1 if output names the file open as in (encoding a file onto itself). */
+static int same_file(const struct stat *in, const char *output)
+{
+	struct stat st;
+
+	return stat(output, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}
+
+/* The image mapped read-only as the encoder's data fragments (span = NbFrag * FragSize bytes):
+ * no copy and no page for the kernel to zero. The padding past the image reads as zero: the
+ * rest of the file's last page is zero-filled, and any page after it is the anonymous
+ * reservation's. Returns NULL when the file cannot be mapped. */
+static uint8_t *map_input(int fd, size_t len, size_t span)
+{
+	uint8_t *p = mmap(NULL, span, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mmap(p, len, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) == MAP_FAILED) {
+		munmap(p, span);
+		return NULL;
+	}
+	return p;
+}
+
+static size_t align64(size_t v)
+{
+	return (v + 63u) & ~(size_t)63u;
+}
+
+/* Encodes the mapped image data: the redundancy rows and the first thread's scratch share one
+ * mapping (the kernel zeroes one set of huge pages, not two), then the header, the image and the
+ * rows are written at once. Returns 0 or -1 (message printed). */
+static int encode_mapped(const char *output, const struct tool_encode_opts *o,
+                         const struct tool_frames *f, const uint8_t *data)
+{
+	struct frag_code code = encode_code(o, f->nb_frag);
+	struct frag_enc enc;
+	struct enc_job jobs[MAX_THREADS];
+	size_t rows = align64((size_t)f->redundancy * f->frag_size), len = 0;
+	uint8_t *mem = NULL;
+	unsigned threads;
+	int rc = frag_enc_init(&enc, &code, f->frag_size, data, (size_t)f->nb_frag * f->frag_size,
+	                       FRAG_ENC_ISA_AUTO);
+
+	if (rc == FUOTA_OK) {
+		threads = plan_jobs(&enc, f->redundancy, o->threads ? o->threads : 1u, jobs);
+		len = rows + frag_enc_range_scratch_size(&enc, jobs[0].count);
+		mem = alloc_populated(len);
+		rc = mem ? FUOTA_OK : FUOTA_ERR_NO_MEMORY;
+	}
+	if (rc == FUOTA_OK) {
+		jobs[0].scratch = mem + rows;
+		rc = run_jobs(jobs, threads, mem);
+	}
+	if (rc != FUOTA_OK) {
+		tool_err("frag encode: %s", fuota_strerror(rc));
+		free_populated(mem, len);
+		return -1;
+	}
+	rc = tool_frames_write_parts(output, f, data, mem);
+	free_populated(mem, len);
+	return rc;
+}
+
+/* Reads the image into one frames buffer (its padding zeroed), encodes and writes it: the
+ * reference encoder's path, and any input that cannot be mapped or is the output itself.
+ * Returns 0 or -1 (message printed). */
+static int encode_read(int fd, const char *input, size_t len, const char *output,
+                       const struct tool_encode_opts *o, struct tool_frames *f)
+{
+	size_t total = ((size_t)f->nb_frag + f->redundancy) * f->frag_size;
+	int rc = -1;
+
+	f->frames = alloc_populated(total);
+	if (!f->frames) {
+		tool_err("frag encode: out of memory for %zu bytes of frames", total);
+		return -1;
+	}
+	/* the input goes straight into the frames buffer: no second copy of the image */
+	if (read_all(fd, f->frames, len) != 0)
+		tool_err("%s: read error", input);
+	else if (tool_frag_encode_frames(o, f->nb_frag, f->redundancy, f->frames) == 0 &&
+	         tool_frames_write(output, f) == 0)
+		rc = 0;
+	free_populated(f->frames, total);
+	f->frames = NULL;
+	return rc;
 }
 
 int tool_frag_encode_file(const char *input, const char *output, const struct tool_encode_opts *o)
 {
 	struct tool_frames f = {0};
-	size_t len = 0, total = 0;
-	FILE *in = open_input(input, &len);
-	int rc = TOOL_EXIT_FAIL;
+	struct stat st;
+	size_t len = 0, span;
+	int fd = open_input(input, &len, &st), rc = TOOL_EXIT_FAIL;
+	uint8_t *data = NULL;
 
-	if (!in)
+	if (fd < 0)
 		return TOOL_EXIT_FAIL;
 	if (len == 0) {
 		tool_err("frag encode: %s is empty: nothing to send", input);
@@ -280,7 +414,6 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 	rc = plan(o, len, &f.nb_frag, &f.redundancy);
 	if (rc != 0)
 		goto out;
-	rc = TOOL_EXIT_FAIL;
 	if (!o->quiet && (uint64_t)f.nb_frag + f.redundancy > FRAG_MAX_N)
 		fprintf(stderr,
 		        "fuota-tool: warning: %u + %u frames exceed the 16383 of one fragmentation "
@@ -290,26 +423,18 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 		        f.nb_frag, f.redundancy);
 	f.frag_size = o->frag_size;
 	f.padding = (uint32_t)((size_t)f.nb_frag * o->frag_size - len);
-	total = ((size_t)f.nb_frag + f.redundancy) * o->frag_size;
-	f.frames = alloc_populated(total);
-	if (!f.frames) {
-		tool_err("frag encode: out of memory for %zu bytes of frames", total);
-		goto out;
-	}
-	/* the input goes straight into the frames buffer: no second copy of the image */
-	if (fread(f.frames, 1, len, in) != len) {
-		tool_err("%s: read error", input);
-		goto out;
-	}
-	memset(f.frames + len, 0, f.padding);
-	if (tool_frag_encode_frames(o, f.nb_frag, f.redundancy, f.frames) != 0)
-		goto out;
-	if (tool_frames_write(output, &f) != 0)
-		goto out;
-	rc = TOOL_EXIT_OK;
+	span = (size_t)f.nb_frag * o->frag_size;
+	if (!o->reference && S_ISREG(st.st_mode) && !same_file(&st, output))
+		data = map_input(fd, len, span);
+	if (data)
+		rc = encode_mapped(output, o, &f, data) == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+	else
+		rc = encode_read(fd, input, len, output, o, &f) == 0 ? TOOL_EXIT_OK
+		                                                     : TOOL_EXIT_FAIL;
+	if (data)
+		munmap(data, span);
 out:
-	free_populated(f.frames, total);
-	fclose(in);
+	close(fd);
 	return rc;
 }
 

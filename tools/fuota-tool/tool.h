@@ -112,6 +112,10 @@ struct tool_frames {
 int tool_frames_read(const char *path, struct tool_frames *f);
 /* Writes header + frames[0 .. (nb_frag + redundancy) * frag_size). Returns 0 or -1. */
 int tool_frames_write(const char *path, const struct tool_frames *f);
+/* The same file from two parts: data (nb_frag * frag_size bytes, the padded image) and rows
+ * (redundancy * frag_size bytes). Returns 0 or -1 (message printed). */
+int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
+                            const uint8_t *rows);
 
 /* lean_baseline.c: LoRaMac-node's FragDecoder algorithm written plainly (the lean-bench
  * baseline). The image is behind io's callbacks; version 1 or 2 (relative seeds). */

@@ -221,9 +221,18 @@ static int write_all(int fd, struct iovec *iov, int n)
 
 int tool_frames_write(const char *path, const struct tool_frames *f)
 {
+	size_t data = (size_t)f->nb_frag * f->frag_size;
+
+	return tool_frames_write_parts(path, f, f->frames, f->frames + data);
+}
+
+int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
+                            const uint8_t *rows)
+{
 	uint8_t hdr[TOOL_FRAMES_HEADER_LEN];
-	size_t total = ((size_t)f->nb_frag + f->redundancy) * f->frag_size;
-	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {f->frames, total}};
+	size_t nd = (size_t)f->nb_frag * f->frag_size, nr = (size_t)f->redundancy * f->frag_size;
+	struct iovec iov[3] = {
+	        {hdr, sizeof(hdr)}, {(void *)(uintptr_t)data, nd}, {(void *)(uintptr_t)rows, nr}};
 	struct stat st;
 	int fd, rc = 0;
 
@@ -240,8 +249,8 @@ int tool_frames_write(const char *path, const struct tool_frames *f)
 		tool_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, iov, 2) != 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	                                   ftruncate(fd, (off_t)(sizeof(hdr) + total)) != 0))
+	if (write_all(fd, iov, 3) != 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	                                   ftruncate(fd, (off_t)(sizeof(hdr) + nd + nr)) != 0))
 		rc = -1;
 	if (close(fd) != 0)
 		rc = -1;

@@ -18,7 +18,9 @@
  *   and a row's line is the fragments last seen within its windows when the walk reaches its end;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
  *   fragments, so a row costs M / 8 table XORs instead of M / 2 fragment XORs, built and used one
- *   cache-sized block of groups at a time for every row of a range;
+ *   cache-sized block of groups at a time for every row of a range (the AVX-512 kernels use
+ *   tables of the 16 combinations of every 4 fragments instead, M / 4 XORs a row from tables
+ *   that stay in the L1 cache);
  * - AVX2 and AVX-512 kernels chosen at run time (any x86-64 runs the binary; other CPUs get the
  *   portable 64-bit-word kernels).
  *
