@@ -67,6 +67,9 @@ struct frag_enc_kernels {
 /* Window of the seed 1 + 1001 (k + 1), k < FRAG_ENC_SWEEP_MAX_ROW, on the cycle walked from state
  * 1 (window t: the state after t prbs23 steps). Made at build time by gen/frag_seed_gen.c. */
 extern const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW];
+/* Every k < FRAG_ENC_SWEEP_MAX_ROW once, by frag_enc_seed_pos[k] ascending: the seeds in the order
+ * the cycle meets them (gen/frag_seed_gen.c). */
+extern const uint16_t frag_enc_seed_order[FRAG_ENC_SWEEP_MAX_ROW];
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)

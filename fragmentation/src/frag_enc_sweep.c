@@ -7,7 +7,8 @@
  * is the windows p .. p + L - 1, so when the walk reaches p + L the row's line is every fragment
  * whose last window is at p or later, read off last[] with one vector compare per 32 fragments.
  * The rows' first windows come from a table made at build time (frag_seed_pos.c, by
- * gen/frag_seed_gen.c), sorted into cycle order; all being L long, the rows end in that order too.
+ * gen/frag_seed_gen.c), taken in cycle order (the table's); all being L long, the rows end in that
+ * order too.
  * Where no row needs the windows up to the next row's first, the walk jumps there (the stream
  * restarts at that row's state).
  *
@@ -60,33 +61,20 @@ int frag_enc_sweep_ok(const struct frag_enc *enc, uint32_t first, uint32_t count
 	       (uint64_t)first + count - 1u <= FRAG_ENC_SWEEP_MAX_ROW;
 }
 
-/* Moves rows[root] down the max-heap rows[0..n) (by p). */
-static void sift(struct sweep_row *rows, uint32_t root, uint32_t n)
+/* Rows first .. first + count - 1 (seed indexes first - 1 ..) in cycle order, from the build-time
+ * order of every seed: a pass over 8,380 entries, no sort. */
+static void order_rows(struct sweep_row *rows, uint32_t first, uint32_t count)
 {
-	for (uint32_t c; (c = 2u * root + 1u) < n; root = c) {
-		struct sweep_row t;
+	uint32_t n = 0;
 
-		if (c + 1u < n && rows[c + 1u].p > rows[c].p)
-			c++;
-		if (rows[root].p >= rows[c].p)
-			return;
-		t = rows[root];
-		rows[root] = rows[c];
-		rows[c] = t;
-	}
-}
+	for (uint32_t k = 0; k < FRAG_ENC_SWEEP_MAX_ROW; k++) {
+		uint32_t i = (uint32_t)frag_enc_seed_order[k] - (first - 1u);
 
-/* Sorts rows[0..n) by p, in place (heap sort: no memory, no recursion). */
-static void sort_rows(struct sweep_row *rows, uint32_t n)
-{
-	for (uint32_t k = n / 2u; k-- > 0;)
-		sift(rows, k, n);
-	for (uint32_t m = n; m > 1u; m--) {
-		struct sweep_row t = rows[0];
-
-		rows[0] = rows[m - 1u];
-		rows[m - 1u] = t;
-		sift(rows, 0, m - 1u);
+		if (i < count) {
+			rows[n].p = frag_enc_seed_pos[first - 1u + i] +
+			            1u; /* the draw after the seed */
+			rows[n++].i = i;
+		}
 	}
 }
 
@@ -149,11 +137,7 @@ int frag_enc_sweep_lines(const struct frag_enc *enc, uint32_t first, uint32_t co
 
 	if (count == 0 || first == 0 || (uint64_t)first + count - 1u > FRAG_ENC_SWEEP_MAX_ROW)
 		return -1;
-	for (uint32_t i = 0; i < count; i++) {
-		w.rows[i].p = frag_enc_seed_pos[first + i - 1u] + 1u; /* the draw after the seed */
-		w.rows[i].i = i;
-	}
-	sort_rows(w.rows, count);
+	order_rows(w.rows, first, count);
 	/* every age starts at len: old */
 	for (uint32_t x = 0; x < nl; x++)
 		last[x] = (uint16_t)(w.fresh - len);

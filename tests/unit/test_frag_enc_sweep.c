@@ -137,6 +137,24 @@ static void test_seed_table(void **state)
 	assert_int_equal(x, 1u);
 }
 
+/* The build-time cycle order: every seed once, their windows ascending. */
+static void test_seed_order(void **state)
+{
+	static uint8_t seen[FRAG_ENC_SWEEP_MAX_ROW];
+
+	(void)state;
+	for (uint32_t k = 0; k < FRAG_ENC_SWEEP_MAX_ROW; k++) {
+		uint32_t n = frag_enc_seed_order[k];
+
+		assert_true(n < FRAG_ENC_SWEEP_MAX_ROW);
+		assert_int_equal(seen[n], 0);
+		seen[n] = 1;
+		if (k > 0)
+			assert_true(frag_enc_seed_pos[frag_enc_seed_order[k - 1u]] <
+			            frag_enc_seed_pos[n]);
+	}
+}
+
 /* frag_enc_sweep_lines refuses rows it cannot take, and writes nothing. */
 static void expect_refused(const struct frag_enc *enc, uint32_t first, uint32_t count)
 {
@@ -253,7 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_lines_many_m),        cmocka_unit_test(test_lines_every_row),
 	        cmocka_unit_test(test_which_codes),         cmocka_unit_test(test_seed_table),
-	        cmocka_unit_test(test_range_through_sweep),
+	        cmocka_unit_test(test_range_through_sweep), cmocka_unit_test(test_seed_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
