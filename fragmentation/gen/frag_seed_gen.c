@@ -14,10 +14,27 @@
 
 #define CYCLE ((1u << 23) - 1u)
 
+/* The most seeds within fewer than 2^j windows of the first of them, for each j: two pointers
+ * over the seeds in cycle order. */
+static void crowds(const uint32_t *pos, const uint16_t *order, uint32_t *most)
+{
+	for (uint32_t j = 0; j < FRAG_ENC_SEED_CROWDS; j++) {
+		most[j] = 0;
+		for (uint32_t a = 0, b = 0; a < FRAG_ENC_SWEEP_MAX_ROW; a++) {
+			while (b < FRAG_ENC_SWEEP_MAX_ROW &&
+			       pos[order[b]] - pos[order[a]] < ((uint32_t)1 << j))
+				b++;
+			if (b - a > most[j])
+				most[j] = b - a;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static uint32_t pos[FRAG_ENC_SWEEP_MAX_ROW];
 	static uint16_t order[FRAG_ENC_SWEEP_MAX_ROW];
+	uint32_t most[FRAG_ENC_SEED_CROWDS];
 	uint32_t x = 1, found = 0;
 	FILE *out;
 
@@ -36,6 +53,7 @@ int main(int argc, char **argv)
 	}
 	if (found != FRAG_ENC_SWEEP_MAX_ROW || x != 1u)
 		return 1; /* every seed below 2^23 is a state of the one cycle */
+	crowds(pos, order, most);
 	out = fopen(argv[1], "w");
 	if (!out)
 		return 1;
@@ -47,6 +65,9 @@ int main(int argc, char **argv)
 	fprintf(out, "\n};\n\nconst uint16_t frag_enc_seed_order[FRAG_ENC_SWEEP_MAX_ROW] = {\n");
 	for (uint32_t n = 0; n < FRAG_ENC_SWEEP_MAX_ROW; n++)
 		fprintf(out, "%u,%s", order[n], n % 12u == 11u ? "\n" : " ");
+	fprintf(out, "\n};\n\nconst uint16_t frag_enc_seed_crowd[FRAG_ENC_SEED_CROWDS] = {\n");
+	for (uint32_t j = 0; j < FRAG_ENC_SEED_CROWDS; j++)
+		fprintf(out, "%u,%s", most[j], j % 12u == 11u ? "\n" : " ");
 	fprintf(out, "\n};\n");
 	return fclose(out) ? 1 : 0;
 }

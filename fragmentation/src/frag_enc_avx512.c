@@ -51,34 +51,30 @@ AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, 
 	}
 }
 
-/* 64 ages per step (two vectors of 32), their 64 bits stored at once: nbytes is a multiple of
- * 8. */
-AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+/* 64 ages per step, their 64 bits stored at once: nbytes is a multiple of 8. */
+AVX512 static void recent_avx512(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line,
                                  size_t nbytes)
 {
-	const __m512i vnow = _mm512_set1_epi16((short)now), vlen = _mm512_set1_epi16((short)len);
+	const __m512i vnow = _mm512_set1_epi8((char)now), vage = _mm512_set1_epi8((char)age);
 
 	for (size_t b = 0; b < nbytes; b += 8) {
-		const uint16_t *p = last + 8 * b;
-		__m512i lo = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)p));
-		__m512i hi = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(p + 32)));
-		uint64_t bits = (uint64_t)_mm512_cmplt_epu16_mask(lo, vlen) |
-		                (uint64_t)_mm512_cmplt_epu16_mask(hi, vlen) << 32;
+		__m512i a = _mm512_sub_epi8(vnow, _mm512_loadu_si512((const void *)(last + 8 * b)));
+		uint64_t bits = _mm512_cmplt_epu8_mask(a, vage);
 
 		memcpy(line + b, &bits, sizeof(bits));
 	}
 }
 
-AVX512 static void age_out_avx512(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+AVX512 static void age_out_avx512(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 {
-	const __m512i vnow = _mm512_set1_epi16((short)now), vh = _mm512_set1_epi16((short)h);
-	const __m512i old = _mm512_set1_epi16((short)(uint16_t)(now - h));
+	const __m512i vnow = _mm512_set1_epi8((char)now), vh = _mm512_set1_epi8((char)h);
+	const __m512i old = _mm512_set1_epi8((char)(uint8_t)(now - h));
 
-	for (size_t x = 0; x < n; x += 32) {
+	for (size_t x = 0; x < n; x += 64) {
 		__m512i v = _mm512_loadu_si512((const void *)(last + x));
-		__mmask32 k = _mm512_cmpge_epu16_mask(_mm512_sub_epi16(vnow, v), vh);
+		__mmask64 k = _mm512_cmpge_epu8_mask(_mm512_sub_epi8(vnow, v), vh);
 
-		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi16(v, k, old));
+		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi8(v, k, old));
 	}
 }
 

@@ -53,13 +53,12 @@ struct frag_enc_kernels {
 	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
 	                 size_t len);
 	/* Bit x of line (x < nbytes * 8; nbytes a multiple of 8), bit x % 8 of byte x / 8, = 1
-	 * when (uint16_t)(now - last[x]) < len: fragment x was drawn in the len windows up to now
-	 * (frag_enc_sweep.c). len >= 1. */
-	void (*recent)(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
-	               size_t nbytes);
-	/* last[x] = now - h wherever (uint16_t)(now - last[x]) >= h, for x < n (a multiple of 64):
-	 * ages that could wrap past 2^16 are pinned at h, which still reads as old. h >= 1. */
-	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
+	 * when (uint8_t)(now - last[x]) < age: fragment x was last drawn in one of the age blocks
+	 * up to block now (frag_enc_sweep.c). age >= 1. */
+	void (*recent)(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line, size_t nbytes);
+	/* last[x] = now - h wherever (uint8_t)(now - last[x]) >= h, for x < n (a multiple of 64):
+	 * ages that could wrap past 2^8 are pinned at h, which still reads as old. h >= 1. */
+	void (*age_out)(uint8_t *last, size_t n, uint8_t now, uint8_t h);
 };
 
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
@@ -70,6 +69,11 @@ extern const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW];
 /* Every k < FRAG_ENC_SWEEP_MAX_ROW once, by frag_enc_seed_pos[k] ascending: the seeds in the order
  * the cycle meets them (gen/frag_seed_gen.c). */
 extern const uint16_t frag_enc_seed_order[FRAG_ENC_SWEEP_MAX_ROW];
+/* Entries of frag_enc_seed_crowd. */
+#define FRAG_ENC_SEED_CROWDS 17u
+/* frag_enc_seed_crowd[j]: the most seeds whose windows are less than 2^j apart, all pairwise
+ * (gen/frag_seed_gen.c). */
+extern const uint16_t frag_enc_seed_crowd[FRAG_ENC_SEED_CROWDS];
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)

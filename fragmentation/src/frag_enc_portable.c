@@ -46,24 +46,24 @@ static void pack_portable(uint8_t *map, uint8_t *line, size_t nbytes)
 
 /* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
  * eight bytes to eight bits by pack_portable. */
-static void recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+static void recent_portable(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line,
                             size_t nbytes)
 {
 	for (size_t b = 0; b < nbytes; b += 8) {
-		const uint16_t *p = last + 8 * b;
+		const uint8_t *p = last + 8 * b;
 		uint8_t f[64];
 
 		for (uint32_t k = 0; k < 64; k++)
-			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
+			f[k] = (uint8_t)((uint8_t)(now - p[k]) < age);
 		pack_portable(f, line + b, 64);
 	}
 }
 
-static void age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+static void age_out_portable(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 {
 	for (size_t x = 0; x < n; x++)
-		if ((uint16_t)(now - last[x]) >= h)
-			last[x] = (uint16_t)(now - h);
+		if ((uint8_t)(now - last[x]) >= h)
+			last[x] = (uint8_t)(now - h);
 }
 
 void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)

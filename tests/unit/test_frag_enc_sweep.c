@@ -100,8 +100,8 @@ static void test_lines_many_m(void **state)
 		expect_sweep(ms[i], FRAG_ENC_SWEEP_MAX_ROW - 99u, 100); /* up to the last row */
 		expect_sweep(ms[i], 4000, 1);
 	}
-	/* the longest rows whose ages stay below 2^16: 64,511 windows, and the walk's age_out
-	 * every 1,024 windows */
+	/* the longest rows it takes: 64,511 windows, blocks of 1,024 (one a chunk) and an
+	 * age_out every 191 chunks */
 	expect_sweep(129023, 1, 8);
 }
 
