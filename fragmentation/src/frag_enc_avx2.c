@@ -50,6 +50,16 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 	}
 }
 
+AVX2 static void mark_avx2(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
+                           uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift)
+{
+	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
+	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
+
+	draws_avx2(enc, sw, t0, t1 - t0, r + t0);
+	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
+}
+
 /* Unsigned 8-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
 AVX2_INLINE __m256i lt_epu8(__m256i a, __m256i b_minus_1)
 {
@@ -213,6 +223,7 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .xor_word = xor_word_avx2,
         .recent = recent_avx2,
         .age_out = age_out_avx2,
+        .mark = mark_avx2,
 };
 
 #else /* not x86-64: frag_enc_isa_avx2_ok() is 0, so this table is never used */

@@ -56,6 +56,13 @@ struct frag_enc_kernels {
 	 * when (uint8_t)(now - last[x]) < age: fragment x was last drawn in one of the age blocks
 	 * up to block now (frag_enc_sweep.c). age >= 1. */
 	void (*recent)(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line, size_t nbytes);
+	/* draws() of the chunk's windows j0 .. j1 - 1 (j0 < j1 <= FRAG_ENC_CHUNK, any) into
+	 * r[j0 .. j1) (r[] may also be written from j0 down to a multiple of FRAG_ENC_DRAW_STEP, up
+	 * to j1 rounded up to one), and then, in window order, last[r[j]] = the block of window j:
+	 * (vbase + j) >> shift, vbase a multiple of 1 << shift and shift >= 4 (frag_enc_sweep.c).
+	 * One pass: each draw is stored right after it is computed. */
+	void (*mark)(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
+	             uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift);
 	/* last[x] = now - h wherever (uint8_t)(now - last[x]) >= h, for x < n (a multiple of 64):
 	 * ages that could wrap past 2^8 are pinned at h, which still reads as old. h >= 1. */
 	void (*age_out)(uint8_t *last, size_t n, uint8_t now, uint8_t h);
@@ -123,6 +130,22 @@ void frag_enc_stream_next(uint64_t *sw);
 #define FRAG_ENC_LINE_DRAWS 64u
 _Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
                "frag_enc_line's scratch: the stream and one call's draws");
+
+/* last[r[j]] = (vbase + j) >> shift for j0 <= j < j1, in order: the stores of a mark kernel
+ * whose draws are already in r. */
+static inline void frag_enc_mark_drawn(uint8_t *last, const uint32_t *r, uint32_t vbase,
+                                       uint32_t shift, uint32_t j0, uint32_t j1)
+{
+	while (j0 < j1) {
+		const uint32_t blk = (vbase + j0) >> shift, next = ((blk + 1u) << shift) - vbase;
+		const uint32_t end = next < j1 ? next : j1;
+
+#pragma GCC unroll 8
+		for (uint32_t j = j0; j < end; j++)
+			last[r[j]] = (uint8_t)blk;
+		j0 = end;
+	}
+}
 
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,

@@ -50,7 +50,7 @@ static size_t align64(size_t v)
 
 static int code_ok(const struct frag_enc *enc)
 {
-	return enc && enc->kern && enc->kern->recent && enc->kern->age_out &&
+	return enc && enc->kern && enc->kern->recent && enc->kern->age_out && enc->kern->mark &&
 	       enc->code.version == FRAG_V1 && enc->mod == enc->code.nb_frag && enc->want >= 1u &&
 	       enc->want <= MAX_WANT;
 }
@@ -125,23 +125,6 @@ static void order_rows(struct sweep_row *rows, uint32_t first, uint32_t count)
 	}
 }
 
-/* The block (1 << shift windows) each draw rb[j], j0 <= j < j1, of the chunk at clock time
- * vbase falls in, stored at its fragment: one constant byte per block's run of stores. */
-static void mark(uint8_t *last, const uint32_t *rb, uint32_t vbase, uint32_t shift, uint32_t j0,
-                 uint32_t j1)
-{
-	while (j0 < j1) {
-		const uint32_t blk = (vbase + j0) >> shift;
-		const uint32_t end =
-		        ((blk + 1u) << shift) - vbase < j1 ? ((blk + 1u) << shift) - vbase : j1;
-
-#pragma GCC unroll 8
-		for (uint32_t j = j0; j < end; j++)
-			last[rb[j]] = (uint8_t)blk;
-		j0 = end;
-	}
-}
-
 /* One walk state: the rows in cycle order, started and ended, the clock and the ring of the
  * started rows' first-block draws. The clock runs with the windows walked, from one block, and
  * does not stop where the walk jumps: windows from before a jump are in blocks before any row's
@@ -171,27 +154,30 @@ static uint32_t part_len(const struct walk *w, uint32_t vp, uint32_t len)
 	return n < len ? n : len;
 }
 
-/* Keeps the first-block draws of the rows started in this chunk (rb holds them: a block never
- * straddles two chunks). */
-static void keep_parts(const struct walk *w, const uint32_t *rb, uint32_t len, uint32_t upto)
+/* Keeps the first-block draws of the rows started in this chunk and not done in it (rb holds
+ * them: a block never straddles two chunks). */
+static void keep_parts(struct walk *w, const uint32_t *rb, uint32_t len)
 {
 	const size_t bw = (size_t)1 << w->shift;
 
-	for (uint32_t k = w->saved; k < upto; k++) {
+	for (uint32_t k = w->saved > w->tail ? w->saved : w->tail; k < w->head; k++) {
 		const uint32_t o = w->rows[k].p - w->base;
 
 		memcpy(w->part + (size_t)(k % w->slots) * bw, rb + o,
 		       part_len(w, w->vbase + o, len) * sizeof(uint32_t));
 	}
+	w->saved = w->head;
 }
 
-/* Row r's line, its walk ending at clock time ve: every fragment last drawn in a block after the
- * row's first, and the row's own draws of that first block. */
+/* Row k's line, its walk ending at clock time ve: every fragment last drawn in a block after the
+ * row's first, and the row's own draws of that first block (in rb if it started in this chunk,
+ * else in its ring slot). */
 static void row_line(const struct frag_enc *enc, const struct walk *w, uint32_t k, uint32_t ve,
-                     const uint8_t *last, uint8_t *line)
+                     const uint32_t *rb, const uint8_t *last, uint8_t *line)
 {
 	const uint32_t vp = clock_of(w, w->rows[k].p), age = (ve >> w->shift) - (vp >> w->shift);
-	const uint32_t *part = w->part + ((size_t)(k % w->slots) << w->shift);
+	const uint32_t *part = k >= w->saved ? rb + (w->rows[k].p - w->base)
+	                                     : w->part + ((size_t)(k % w->slots) << w->shift);
 	const uint32_t n = part_len(w, vp, enc->want);
 
 	if (age)
@@ -203,8 +189,8 @@ static void row_line(const struct frag_enc *enc, const struct walk *w, uint32_t 
 		line[part[j] / 8u] |= (uint8_t)(1u << (part[j] % 8u));
 }
 
-/* Draws the chunk at w->base as far as a started row needs, marks it and writes the line of
- * every row that ends in it. */
+/* Draws and marks the chunk at w->base as far as a started row needs, writing the line of every
+ * row that ends in it on the way. */
 static void walk_chunk(const struct frag_enc *enc, struct walk *w, uint32_t *rb, const uint64_t *sw,
                        uint8_t *last, uint8_t *lines)
 {
@@ -212,19 +198,17 @@ static void walk_chunk(const struct frag_enc *enc, struct walk *w, uint32_t *rb,
 	const uint32_t hi = reach < FRAG_ENC_CHUNK ? reach : FRAG_ENC_CHUNK;
 	uint32_t j = 0;
 
-	enc->kern->draws(enc, sw, 0, (hi + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u),
-	                 rb);
-	keep_parts(w, rb, len, w->head);
-	w->saved = w->head;
 	while (w->tail < w->head && w->rows[w->tail].p + len - w->base <= hi) {
 		const uint32_t k = w->tail++, e = w->rows[k].p + len - w->base;
 
-		mark(last, rb, w->vbase, w->shift, j, e);
+		enc->kern->mark(enc, sw, j, e, rb, last, w->vbase, w->shift);
 		j = e;
-		row_line(enc, w, k, w->vbase + e - 1u, last,
+		row_line(enc, w, k, w->vbase + e - 1u, rb, last,
 		         lines + (size_t)w->rows[k].i * enc->line_bytes);
 	}
-	mark(last, rb, w->vbase, w->shift, j, hi);
+	if (j < hi)
+		enc->kern->mark(enc, sw, j, hi, rb, last, w->vbase, w->shift);
+	keep_parts(w, rb, len);
 }
 
 /* The state of row first + r->i's first window: the draw after its seed. */
