@@ -87,9 +87,12 @@ AVX512 static void mark_avx512(const struct frag_enc *enc, const uint64_t *sw, u
 			_mm512_storeu_si512((void *)(r + t + 16u * LAG),
 			                    draw16((const uint8_t *)sw, t + 16u * LAG, &c));
 		if (t >= j0 && t + 16u <= j1) {
+			/* constant offsets: a load and a store per draw */
+			const uint32_t *q = r + t;
+
 #pragma GCC unroll 16
 			for (uint32_t k = 0; k < 16; k++)
-				last[r[t + k]] = blk;
+				last[q[k]] = blk;
 		} else {
 			for (uint32_t j = t < j0 ? j0 : t; j < t + 16u && j < j1; j++)
 				last[r[j]] = blk;
