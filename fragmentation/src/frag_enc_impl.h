@@ -162,9 +162,9 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
 /* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
  * of 2^23 - 1 states; the cycle is walked once over the windows the rows need, each window drawn
- * once however many rows share it, and a row's line read off the last window each fragment was
- * drawn at. The scratch bytes frag_enc_sweep_lines needs for count rows, or 0 when the code
- * cannot take it. */
+ * once however many rows share it, and a row's line read off the block of windows each fragment
+ * was last drawn in (plus the row's own draws in its first block). The scratch bytes
+ * frag_enc_sweep_lines needs for count rows, or 0 when the code cannot take it. */
 size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
 /* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_mem(enc, count) > 0 and
  * every seed below 2^23). */

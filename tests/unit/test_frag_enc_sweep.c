@@ -251,7 +251,7 @@ static void test_which_codes(void **state)
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 32768, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_int_equal(frag_enc_sweep_mem(&enc, 2185), 0);
-	code = v1(129024); /* rows of 64,512 windows: ages modulo 2^16 would wrap */
+	code = v1(129024); /* rows of 64,512 windows: past the seeds' crowd table */
 	frags_big = calloc(129024, 1);
 	assert_non_null(frags_big);
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags_big, 129024, FRAG_ENC_ISA_PORTABLE),
