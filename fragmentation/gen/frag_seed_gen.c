@@ -1,7 +1,9 @@
 /* Build-time generator of frag_seed_pos.c: the window of every v1 seed 1 + 1001 n (n = 1 ..
  * FRAG_ENC_SWEEP_MAX_ROW, the seeds below 2^23) on the LFSR cycle walked from state 1, window t
- * being the state after t prbs23 steps. The encoder's shared-cycle path (frag_enc_sweep.c) reads
- * a row's place there instead of scanning the 2^23 - 1 windows for it in every process.
+ * being the state after t prbs23 steps, and the seeds in the order the cycle meets them. The
+ * encoder's shared-cycle path (frag_enc_sweep.c) reads a row's place there instead of scanning
+ * the 2^23 - 1 windows for it in every process, and takes its rows in cycle order without
+ * sorting them.
  *
  * usage: frag_seed_gen OUTPUT.c */
 #include <stdint.h>
@@ -12,9 +14,27 @@
 
 #define CYCLE ((1u << 23) - 1u)
 
+/* The most seeds within fewer than 2^j windows of the first of them, for each j: two pointers
+ * over the seeds in cycle order. */
+static void crowds(const uint32_t *pos, const uint16_t *order, uint32_t *most)
+{
+	for (uint32_t j = 0; j < FRAG_ENC_SEED_CROWDS; j++) {
+		most[j] = 0;
+		for (uint32_t a = 0, b = 0; a < FRAG_ENC_SWEEP_MAX_ROW; a++) {
+			while (b < FRAG_ENC_SWEEP_MAX_ROW &&
+			       pos[order[b]] - pos[order[a]] < ((uint32_t)1 << j))
+				b++;
+			if (b - a > most[j])
+				most[j] = b - a;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static uint32_t pos[FRAG_ENC_SWEEP_MAX_ROW];
+	static uint16_t order[FRAG_ENC_SWEEP_MAX_ROW];
+	uint32_t most[FRAG_ENC_SEED_CROWDS];
 	uint32_t x = 1, found = 0;
 	FILE *out;
 
@@ -23,15 +43,17 @@ int main(int argc, char **argv)
 	for (uint32_t t = 0; t < CYCLE; t++) {
 		uint32_t q = (x - 1u) / 1001u;
 
-		if ((x - 1u) % 1001u == 0 && q >= 1u && q <= FRAG_ENC_SWEEP_MAX_ROW) {
+		if ((x - 1u) % 1001u == 0 && q >= 1u && q <= FRAG_ENC_SWEEP_MAX_ROW &&
+		    found < FRAG_ENC_SWEEP_MAX_ROW) {
 			pos[q - 1u] = t;
-			found++;
+			order[found++] = (uint16_t)(q - 1u);
 		}
 		/* prbs23 below 2^23: the LFSR step, no carry */
 		x = (x >> 1) + (((x ^ (x >> 5)) & 1u) << 22);
 	}
 	if (found != FRAG_ENC_SWEEP_MAX_ROW || x != 1u)
 		return 1; /* every seed below 2^23 is a state of the one cycle */
+	crowds(pos, order, most);
 	out = fopen(argv[1], "w");
 	if (!out)
 		return 1;
@@ -40,6 +62,12 @@ int main(int argc, char **argv)
 	             "const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW] = {\n");
 	for (uint32_t n = 0; n < FRAG_ENC_SWEEP_MAX_ROW; n++)
 		fprintf(out, "%uu,%s", pos[n], n % 8u == 7u ? "\n" : " ");
+	fprintf(out, "\n};\n\nconst uint16_t frag_enc_seed_order[FRAG_ENC_SWEEP_MAX_ROW] = {\n");
+	for (uint32_t n = 0; n < FRAG_ENC_SWEEP_MAX_ROW; n++)
+		fprintf(out, "%u,%s", order[n], n % 12u == 11u ? "\n" : " ");
+	fprintf(out, "\n};\n\nconst uint16_t frag_enc_seed_crowd[FRAG_ENC_SEED_CROWDS] = {\n");
+	for (uint32_t j = 0; j < FRAG_ENC_SEED_CROWDS; j++)
+		fprintf(out, "%u,%s", most[j], j % 12u == 11u ? "\n" : " ");
 	fprintf(out, "\n};\n");
 	return fclose(out) ? 1 : 0;
 }

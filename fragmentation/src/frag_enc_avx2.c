@@ -50,41 +50,48 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 	}
 }
 
-/* Unsigned 16-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
-AVX2_INLINE __m256i lt_epu16(__m256i a, __m256i b_minus_1)
+AVX2 static void mark_avx2(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
+                           uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift)
 {
-	return _mm256_cmpeq_epi16(_mm256_min_epu16(a, b_minus_1), a);
+	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
+	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
+
+	draws_avx2(enc, sw, t0, t1 - t0, r + t0);
+	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
 }
 
-/* 32 windows' ages per step: two compares packed to bytes (the pack interleaves the 128-bit
- * halves, the permute puts them back in order), one movemask. */
-AVX2 static void recent_avx2(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+/* Unsigned 8-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
+AVX2_INLINE __m256i lt_epu8(__m256i a, __m256i b_minus_1)
+{
+	return _mm256_cmpeq_epi8(_mm256_min_epu8(a, b_minus_1), a);
+}
+
+/* 32 fragments' ages per step, one compare and one movemask. */
+AVX2 static void recent_avx2(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line,
                              size_t nbytes)
 {
-	const __m256i vnow = _mm256_set1_epi16((short)now);
-	const __m256i vlm1 = _mm256_set1_epi16((short)(uint16_t)(len - 1u));
+	const __m256i vnow = _mm256_set1_epi8((char)now);
+	const __m256i vam1 = _mm256_set1_epi8((char)(uint8_t)(age - 1u));
 
 	for (size_t b = 0; b < nbytes; b += 4) {
 		const __m256i *p = (const __m256i *)(const void *)(last + 8 * b);
-		__m256i lo = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p)), vlm1);
-		__m256i hi = lt_epu16(_mm256_sub_epi16(vnow, _mm256_loadu_si256(p + 1)), vlm1);
-		__m256i by = _mm256_permute4x64_epi64(_mm256_packs_epi16(lo, hi), 0xd8);
-		uint32_t bits = (uint32_t)_mm256_movemask_epi8(by);
+		uint32_t bits = (uint32_t)_mm256_movemask_epi8(
+		        lt_epu8(_mm256_sub_epi8(vnow, _mm256_loadu_si256(p)), vam1));
 
 		memcpy(line + b, &bits, sizeof(bits));
 	}
 }
 
-AVX2 static void age_out_avx2(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+AVX2 static void age_out_avx2(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 {
-	const __m256i vnow = _mm256_set1_epi16((short)now);
-	const __m256i vhm1 = _mm256_set1_epi16((short)(uint16_t)(h - 1u));
-	const __m256i old = _mm256_set1_epi16((short)(uint16_t)(now - h));
+	const __m256i vnow = _mm256_set1_epi8((char)now);
+	const __m256i vhm1 = _mm256_set1_epi8((char)(uint8_t)(h - 1u));
+	const __m256i old = _mm256_set1_epi8((char)(uint8_t)(now - h));
 
-	for (size_t x = 0; x < n; x += 16) {
+	for (size_t x = 0; x < n; x += 32) {
 		__m256i *p = (__m256i *)(void *)(last + x);
 		__m256i v = _mm256_loadu_si256(p);
-		__m256i young = lt_epu16(_mm256_sub_epi16(vnow, v), vhm1);
+		__m256i young = lt_epu8(_mm256_sub_epi8(vnow, v), vhm1);
 
 		_mm256_storeu_si256(p, _mm256_blendv_epi8(old, v, young));
 	}
@@ -216,6 +223,7 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .xor_word = xor_word_avx2,
         .recent = recent_avx2,
         .age_out = age_out_avx2,
+        .mark = mark_avx2,
 };
 
 #else /* not x86-64: frag_enc_isa_avx2_ok() is 0, so this table is never used */

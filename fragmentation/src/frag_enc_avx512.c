@@ -26,65 +26,110 @@ int frag_enc_isa_avx512_ok(void)
 #endif
 }
 
-/* Sixteen windows per vector: lanes 0..7 from the 32 bits at byte t / 8, lanes 8..15 from those
- * at the next byte (t a multiple of 8). Modulo as in the AVX2 kernel. */
+/* The modulus and its reciprocal, in every lane. */
+struct draw16 {
+	__m512i d;
+	__m512 inv;
+};
+
+/* Sixteen windows per vector, from t (a multiple of 8): lanes 0..7 from the 32 bits at byte t /
+ * 8, lanes 8..15 from those at the next byte. Modulo as in the AVX2 kernel. */
+AVX512_INLINE __m512i draw16(const uint8_t *sb, uint32_t t, const struct draw16 *c)
+{
+	const __m512i shifts = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+	const __m512i mask = _mm512_set1_epi32(0x7fffff);
+	uint32_t w0, w1;
+	__m512i w, x, q, rr;
+
+	memcpy(&w0, sb + t / 8u, sizeof(w0));
+	memcpy(&w1, sb + t / 8u + 1u, sizeof(w1));
+	w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32((int)w0)),
+	                       _mm256_set1_epi32((int)w1), 1);
+	x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
+	q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(x), c->inv));
+	rr = _mm512_sub_epi32(x, _mm512_mullo_epi32(q, c->d));
+	return _mm512_min_epu32(rr, _mm512_sub_epi32(rr, c->d));
+}
+
 AVX512 static void draws_avx512(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                                 uint32_t count, uint32_t *r)
 {
-	const uint8_t *sb = (const uint8_t *)sw;
-	const __m512i shifts = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
-	const __m512i mask = _mm512_set1_epi32(0x7fffff);
-	const __m512i d = _mm512_set1_epi32((int)enc->mod);
-	const __m512 inv = _mm512_set1_ps(enc->mod_inv);
+	const struct draw16 c = {_mm512_set1_epi32((int)enc->mod), _mm512_set1_ps(enc->mod_inv)};
 
 	if (enc->mod >= (1u << 24)) {
 		frag_enc_draws_portable(enc, sw, t0, count, r);
 		return;
 	}
-	for (uint32_t t = t0; t < t0 + count; t += 16) {
-		uint32_t w0, w1;
-		__m512i w, x, q, rr;
+	for (uint32_t t = t0; t < t0 + count; t += 16)
+		_mm512_storeu_si512((void *)(r + (t - t0)), draw16((const uint8_t *)sw, t, &c));
+}
 
-		memcpy(&w0, sb + t / 8u, sizeof(w0));
-		memcpy(&w1, sb + t / 8u + 1u, sizeof(w1));
-		w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32((int)w0)),
-		                       _mm256_set1_epi32((int)w1), 1);
-		x = _mm512_and_si512(_mm512_srlv_epi32(w, shifts), mask);
-		q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(x), inv));
-		rr = _mm512_sub_epi32(x, _mm512_mullo_epi32(q, d));
-		rr = _mm512_min_epu32(rr, _mm512_sub_epi32(rr, d));
-		_mm512_storeu_si512((void *)(r + (t - t0)), rr);
+/* Vectors of draws a mark kernel computes ahead of its stores. Draws read back right after their
+ * vector's store stall (measured: workload b's sweep took twice as long as drawing the chunk
+ * first); eight ahead was the fastest of 1 to 32 on b, c and d. */
+#define LAG 8u
+
+/* Each vector of draws stored, its sixteen marks LAG vectors later, one block for all of them
+ * (blocks are 16 windows or more, aligned). */
+AVX512 static void mark_avx512(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0,
+                               uint32_t j1, uint32_t *r, uint8_t *last, uint32_t vbase,
+                               uint32_t shift)
+{
+	const struct draw16 c = {_mm512_set1_epi32((int)enc->mod), _mm512_set1_ps(enc->mod_inv)};
+	const uint32_t t0 = j0 & ~15u, t1 = (j1 + 15u) & ~15u;
+
+	if (enc->mod >= (1u << 24)) {
+		frag_enc_draws_portable(enc, sw, t0, t1 - t0, r + t0);
+		frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
+		return;
+	}
+	/* the draws run LAG vectors ahead of the marks: a mark reads a draw whose store is done */
+	for (uint32_t t = t0; t < t1 && t < t0 + 16u * LAG; t += 16)
+		_mm512_storeu_si512((void *)(r + t), draw16((const uint8_t *)sw, t, &c));
+	for (uint32_t t = t0; t < t1; t += 16) {
+		const uint8_t blk = (uint8_t)((vbase + t) >> shift);
+
+		if (t + 16u * LAG < t1)
+			_mm512_storeu_si512((void *)(r + t + 16u * LAG),
+			                    draw16((const uint8_t *)sw, t + 16u * LAG, &c));
+		if (t >= j0 && t + 16u <= j1) {
+			/* constant offsets: a load and a store per draw */
+			const uint32_t *q = r + t;
+
+#pragma GCC unroll 16
+			for (uint32_t k = 0; k < 16; k++)
+				last[q[k]] = blk;
+		} else {
+			for (uint32_t j = t < j0 ? j0 : t; j < t + 16u && j < j1; j++)
+				last[r[j]] = blk;
+		}
 	}
 }
 
-/* 64 ages per step (two vectors of 32), their 64 bits stored at once: nbytes is a multiple of
- * 8. */
-AVX512 static void recent_avx512(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+/* 64 ages per step, their 64 bits stored at once: nbytes is a multiple of 8. */
+AVX512 static void recent_avx512(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line,
                                  size_t nbytes)
 {
-	const __m512i vnow = _mm512_set1_epi16((short)now), vlen = _mm512_set1_epi16((short)len);
+	const __m512i vnow = _mm512_set1_epi8((char)now), vage = _mm512_set1_epi8((char)age);
 
 	for (size_t b = 0; b < nbytes; b += 8) {
-		const uint16_t *p = last + 8 * b;
-		__m512i lo = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)p));
-		__m512i hi = _mm512_sub_epi16(vnow, _mm512_loadu_si512((const void *)(p + 32)));
-		uint64_t bits = (uint64_t)_mm512_cmplt_epu16_mask(lo, vlen) |
-		                (uint64_t)_mm512_cmplt_epu16_mask(hi, vlen) << 32;
+		__m512i a = _mm512_sub_epi8(vnow, _mm512_loadu_si512((const void *)(last + 8 * b)));
+		uint64_t bits = _mm512_cmplt_epu8_mask(a, vage);
 
 		memcpy(line + b, &bits, sizeof(bits));
 	}
 }
 
-AVX512 static void age_out_avx512(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+AVX512 static void age_out_avx512(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 {
-	const __m512i vnow = _mm512_set1_epi16((short)now), vh = _mm512_set1_epi16((short)h);
-	const __m512i old = _mm512_set1_epi16((short)(uint16_t)(now - h));
+	const __m512i vnow = _mm512_set1_epi8((char)now), vh = _mm512_set1_epi8((char)h);
+	const __m512i old = _mm512_set1_epi8((char)(uint8_t)(now - h));
 
-	for (size_t x = 0; x < n; x += 32) {
+	for (size_t x = 0; x < n; x += 64) {
 		__m512i v = _mm512_loadu_si512((const void *)(last + x));
-		__mmask32 k = _mm512_cmpge_epu16_mask(_mm512_sub_epi16(vnow, v), vh);
+		__mmask64 k = _mm512_cmpge_epu8_mask(_mm512_sub_epi8(vnow, v), vh);
 
-		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi16(v, k, old));
+		_mm512_storeu_si512((void *)(last + x), _mm512_mask_mov_epi8(v, k, old));
 	}
 }
 
@@ -317,6 +362,7 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .recent = recent_avx512,
         .age_out = age_out_avx512,
         .block_groups = block_groups_avx512,
+        .mark = mark_avx512,
 };
 
 #else /* not x86-64: frag_enc_isa_avx512_ok() is 0, so this table is never used */

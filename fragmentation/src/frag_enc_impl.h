@@ -53,13 +53,19 @@ struct frag_enc_kernels {
 	void (*xor_word)(uint8_t *tab, const uint64_t *entry, uint64_t any, const uint8_t *src,
 	                 size_t len);
 	/* Bit x of line (x < nbytes * 8; nbytes a multiple of 8), bit x % 8 of byte x / 8, = 1
-	 * when (uint16_t)(now - last[x]) < len: fragment x was drawn in the len windows up to now
-	 * (frag_enc_sweep.c). len >= 1. */
-	void (*recent)(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
-	               size_t nbytes);
-	/* last[x] = now - h wherever (uint16_t)(now - last[x]) >= h, for x < n (a multiple of 64):
-	 * ages that could wrap past 2^16 are pinned at h, which still reads as old. h >= 1. */
-	void (*age_out)(uint16_t *last, size_t n, uint16_t now, uint16_t h);
+	 * when (uint8_t)(now - last[x]) < age: fragment x was last drawn in one of the age blocks
+	 * up to block now (frag_enc_sweep.c). age >= 1. */
+	void (*recent)(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line, size_t nbytes);
+	/* draws() of the chunk's windows j0 .. j1 - 1 (j0 < j1 <= FRAG_ENC_CHUNK, any) into
+	 * r[j0 .. j1) (r[] may also be written from j0 down to a multiple of FRAG_ENC_DRAW_STEP, up
+	 * to j1 rounded up to one), and then, in window order, last[r[j]] = the block of window j:
+	 * (vbase + j) >> shift, vbase a multiple of 1 << shift and shift >= 4 (frag_enc_sweep.c).
+	 * One pass: each draw is stored right after it is computed. */
+	void (*mark)(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
+	             uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift);
+	/* last[x] = now - h wherever (uint8_t)(now - last[x]) >= h, for x < n (a multiple of 64):
+	 * ages that could wrap past 2^8 are pinned at h, which still reads as old. h >= 1. */
+	void (*age_out)(uint8_t *last, size_t n, uint8_t now, uint8_t h);
 	/* Groups per table block when these kernels lay out their own tables (within the
 	 * block_groups * 256 * stride bytes of table scratch), or 0: the default. NULL: the
 	 * default. */
@@ -71,6 +77,14 @@ struct frag_enc_kernels {
 /* Window of the seed 1 + 1001 (k + 1), k < FRAG_ENC_SWEEP_MAX_ROW, on the cycle walked from state
  * 1 (window t: the state after t prbs23 steps). Made at build time by gen/frag_seed_gen.c. */
 extern const uint32_t frag_enc_seed_pos[FRAG_ENC_SWEEP_MAX_ROW];
+/* Every k < FRAG_ENC_SWEEP_MAX_ROW once, by frag_enc_seed_pos[k] ascending: the seeds in the order
+ * the cycle meets them (gen/frag_seed_gen.c). */
+extern const uint16_t frag_enc_seed_order[FRAG_ENC_SWEEP_MAX_ROW];
+/* Entries of frag_enc_seed_crowd. */
+#define FRAG_ENC_SEED_CROWDS 17u
+/* frag_enc_seed_crowd[j]: the most seeds whose windows are less than 2^j apart, all pairwise
+ * (gen/frag_seed_gen.c). */
+extern const uint16_t frag_enc_seed_crowd[FRAG_ENC_SEED_CROWDS];
 
 /* The entry of bit b in xor_word's entry words. */
 static inline size_t frag_enc_word_entry(const uint64_t *entry, uint32_t b)
@@ -121,6 +135,22 @@ void frag_enc_stream_next(uint64_t *sw);
 _Static_assert(FRAG_ENC_LINE_SCRATCH == FRAG_ENC_SW_WORDS * 8u + FRAG_ENC_LINE_DRAWS * 4u,
                "frag_enc_line's scratch: the stream and one call's draws");
 
+/* last[r[j]] = (vbase + j) >> shift for j0 <= j < j1, in order: the stores of a mark kernel
+ * whose draws are already in r. */
+static inline void frag_enc_mark_drawn(uint8_t *last, const uint32_t *r, uint32_t vbase,
+                                       uint32_t shift, uint32_t j0, uint32_t j1)
+{
+	while (j0 < j1) {
+		const uint32_t blk = (vbase + j0) >> shift, next = ((blk + 1u) << shift) - vbase;
+		const uint32_t end = next < j1 ? next : j1;
+
+#pragma GCC unroll 8
+		for (uint32_t j = j0; j < end; j++)
+			last[r[j]] = (uint8_t)blk;
+		j0 = end;
+	}
+}
+
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);
@@ -136,9 +166,9 @@ void frag_enc_finish_line(const struct frag_enc *enc, uint8_t *map, uint8_t *lin
 /* The shared-cycle line path (frag_enc_sweep.c). Every v1 row of a code without rejects (M not a
  * power of two) and with a seed below 2^23 is floor(M / 2) consecutive windows of one LFSR cycle
  * of 2^23 - 1 states; the cycle is walked once over the windows the rows need, each window drawn
- * once however many rows share it, and a row's line read off the last window each fragment was
- * drawn at. The scratch bytes frag_enc_sweep_lines needs for count rows, or 0 when the code
- * cannot take it. */
+ * once however many rows share it, and a row's line read off the block of windows each fragment
+ * was last drawn in (plus the row's own draws in its first block). The scratch bytes
+ * frag_enc_sweep_lines needs for count rows, or 0 when the code cannot take it. */
 size_t frag_enc_sweep_mem(const struct frag_enc *enc, uint32_t count);
 /* 1 if rows first .. first + count - 1 can take it (frag_enc_sweep_mem(enc, count) > 0 and
  * every seed below 2^23). */

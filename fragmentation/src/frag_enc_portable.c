@@ -46,24 +46,40 @@ static void pack_portable(uint8_t *map, uint8_t *line, size_t nbytes)
 
 /* 64 ages at a time: flags in a byte each (a fixed-length loop the compiler can vectorise), then
  * eight bytes to eight bits by pack_portable. */
-static void recent_portable(const uint16_t *last, uint16_t now, uint16_t len, uint8_t *line,
+static void recent_portable(const uint8_t *last, uint8_t now, uint8_t age, uint8_t *line,
                             size_t nbytes)
 {
 	for (size_t b = 0; b < nbytes; b += 8) {
-		const uint16_t *p = last + 8 * b;
+		const uint8_t *p = last + 8 * b;
 		uint8_t f[64];
 
 		for (uint32_t k = 0; k < 64; k++)
-			f[k] = (uint8_t)((uint16_t)(now - p[k]) < len);
+			f[k] = (uint8_t)((uint8_t)(now - p[k]) < age);
 		pack_portable(f, line + b, 64);
 	}
 }
 
-static void age_out_portable(uint16_t *last, size_t n, uint16_t now, uint16_t h)
+/* A select, not a branch on each age: the compiler vectorises it (the branch made age_out most
+ * of the portable sweep). */
+static void age_out_portable(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 {
-	for (size_t x = 0; x < n; x++)
-		if ((uint16_t)(now - last[x]) >= h)
-			last[x] = (uint16_t)(now - h);
+	const uint8_t old = (uint8_t)(now - h);
+
+	for (size_t x = 0; x < n; x++) {
+		const uint8_t v = last[x];
+
+		last[x] = (uint8_t)(now - v) >= h ? old : v;
+	}
+}
+
+static void mark_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
+                          uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift)
+{
+	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
+	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
+
+	frag_enc_draws_portable(enc, sw, t0, t1 - t0, r + t0);
+	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
 }
 
 void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)
@@ -162,4 +178,5 @@ const struct frag_enc_kernels frag_enc_kern_portable = {
         .xor_word = xor_word_portable,
         .recent = recent_portable,
         .age_out = age_out_portable,
+        .mark = mark_portable,
 };

@@ -3,7 +3,8 @@
  * CPU runs, for many M (odd, even, the smallest it takes, the bench's 21,846 and 18,079, M above
  * 2^16 and the largest it takes), for the first rows, the last rows whose seeds are below 2^23 and
  * all 8,380 of them (rows whose windows wrap around the end of the cycle); which codes and ranges
- * take it; and frag_enc_range through it against frag_ref_encode. */
+ * take it; frag_enc_range through it against frag_ref_encode; the build-time seed tables; and
+ * every kernel set's mark (draws and block stores) on ranges cut anywhere in a chunk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -100,8 +101,8 @@ static void test_lines_many_m(void **state)
 		expect_sweep(ms[i], FRAG_ENC_SWEEP_MAX_ROW - 99u, 100); /* up to the last row */
 		expect_sweep(ms[i], 4000, 1);
 	}
-	/* the longest rows whose ages stay below 2^16: 64,511 windows, and the walk's age_out
-	 * every 1,024 windows */
+	/* the longest rows it takes: 64,511 windows, blocks of 1,024 (one a chunk) and an
+	 * age_out every 191 chunks */
 	expect_sweep(129023, 1, 8);
 }
 
@@ -135,6 +136,74 @@ static void test_seed_table(void **state)
 	}
 	assert_int_equal(seen, FRAG_ENC_SWEEP_MAX_ROW);
 	assert_int_equal(x, 1u);
+}
+
+/* The build-time cycle order: every seed once, their windows ascending. */
+static void test_seed_order(void **state)
+{
+	static uint8_t seen[FRAG_ENC_SWEEP_MAX_ROW];
+
+	(void)state;
+	for (uint32_t k = 0; k < FRAG_ENC_SWEEP_MAX_ROW; k++) {
+		uint32_t n = frag_enc_seed_order[k];
+
+		assert_true(n < FRAG_ENC_SWEEP_MAX_ROW);
+		assert_int_equal(seen[n], 0);
+		seen[n] = 1;
+		if (k > 0)
+			assert_true(frag_enc_seed_pos[frag_enc_seed_order[k - 1u]] <
+			            frag_enc_seed_pos[n]);
+	}
+}
+
+/* Every kernel set's mark on ranges of a chunk that start and end anywhere (the rows' ends):
+ * the draws it leaves in r and the blocks it stores in last[] equal the draws kernel's and one
+ * store per draw in window order, for blocks of 64 and 1,024 windows. */
+static void expect_mark(uint32_t m, uint32_t shift)
+{
+	const struct frag_code code = v1(m);
+	uint8_t *frags = zalloc64(m), *last = zalloc64(m), *want = zalloc64(m);
+	uint64_t *sw = zalloc64(FRAG_ENC_SW_WORDS * 8u);
+	uint32_t *rb = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+	uint32_t *draws = zalloc64((FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+	static const uint32_t cuts[] = {0, 1, 15, 16, 17, 100, 129, 130, 600, 1000, 1023, 1024};
+	const uint32_t vbase = 5u << shift;
+	struct frag_enc enc;
+
+	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, m, FRAG_ENC_ISA_PORTABLE), FUOTA_OK);
+	frag_enc_stream_start(sw, 0x2a5f31u);
+	enc.kern->draws(&enc, sw, 0, FRAG_ENC_CHUNK, draws);
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		if (frag_enc_init(&enc, &code, 1, frags, m, isas[k]) != FUOTA_OK)
+			continue;
+		memset(last, 0, m);
+		memset(want, 0, m);
+		for (size_t c = 0; c + 1u < sizeof(cuts) / sizeof(cuts[0]); c++) {
+			/* no draw left from an earlier call: each call draws its range */
+			memset(rb, 0, (FRAG_ENC_CHUNK + FRAG_ENC_DRAW_STEP) * 4u);
+			enc.kern->mark(&enc, sw, cuts[c], cuts[c + 1u], rb, last, vbase, shift);
+			for (uint32_t j = cuts[c]; j < cuts[c + 1u]; j++) {
+				assert_int_equal(rb[j], draws[j]);
+				want[draws[j]] = (uint8_t)((vbase + j) >> shift);
+			}
+			assert_memory_equal(last, want, m);
+		}
+	}
+	free(draws);
+	free(rb);
+	free(sw);
+	free(want);
+	free(last);
+	free(frags);
+}
+
+static void test_mark_kernels(void **state)
+{
+	(void)state;
+	expect_mark(3, 6);
+	expect_mark(5243, 6);
+	expect_mark(21846, 7);
+	expect_mark(129023, 10);
 }
 
 /* frag_enc_sweep_lines refuses rows it cannot take, and writes nothing. */
@@ -182,7 +251,7 @@ static void test_which_codes(void **state)
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags, 32768, FRAG_ENC_ISA_PORTABLE),
 	                 FUOTA_OK);
 	assert_int_equal(frag_enc_sweep_mem(&enc, 2185), 0);
-	code = v1(129024); /* rows of 64,512 windows: ages modulo 2^16 would wrap */
+	code = v1(129024); /* rows of 64,512 windows: past the seeds' crowd table */
 	frags_big = calloc(129024, 1);
 	assert_non_null(frags_big);
 	assert_int_equal(frag_enc_init(&enc, &code, 1, frags_big, 129024, FRAG_ENC_ISA_PORTABLE),
@@ -253,7 +322,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_lines_many_m),        cmocka_unit_test(test_lines_every_row),
 	        cmocka_unit_test(test_which_codes),         cmocka_unit_test(test_seed_table),
-	        cmocka_unit_test(test_range_through_sweep),
+	        cmocka_unit_test(test_range_through_sweep), cmocka_unit_test(test_seed_order),
+	        cmocka_unit_test(test_mark_kernels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,8 +14,9 @@
  * - shared cycle: v1 rows of an M that is not a power of two, seeds below 2^23, are floor(M / 2)
  *   consecutive windows of the one LFSR cycle (2^23 - 1 states); for a range of at least 64 such
  *   rows (workload b of the bench: 2,185 rows of 10,923 draws, covering the cycle 2.8 times),
- *   the cycle is walked once, each window drawn once into the last window seen at each fragment,
- *   and a row's line is the fragments last seen within its windows when the walk reaches its end;
+ *   the cycle is walked once, each window drawn once into the block of windows (a byte) each
+ *   fragment was last seen in, and a row's line is the fragments last seen in a block after its
+ *   first, plus its own draws in that block, when the walk reaches its end;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
  *   fragments, so a row costs M / 8 table XORs instead of M / 2 fragment XORs, built and used one
  *   cache-sized block of groups at a time for every row of a range (the AVX-512 kernels use
