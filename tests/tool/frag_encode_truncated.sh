@@ -2,8 +2,10 @@
 # fuota-tool frag encode of an input that another process truncates while the tool reads it (the
 # input is mapped: the pages past the new end leave the mapping). truncate_shim.so, preloaded,
 # truncates it at a fixed moment, so there is no race:
-# at the mapping, before the encoder reads it (SIGBUS in the encoder, one thread or three). The
-# tool exits 1 with one line naming the input, dumps no core, and leaves the old output as it was.
+# - at the mapping, before the encoder reads it (SIGBUS in the encoder, one thread or three);
+# - at the writev of the output (EFAULT in the kernel's copy from the mapping).
+# Either way the tool exits 1 with one line naming the input, dumps no core, and leaves no
+# corrupt frames file: the old output untouched (encoder) or emptied (writev).
 # Usage: sh frag_encode_truncated.sh <fuota-tool> <truncate_shim.so>
 # shellcheck source=tests/tool/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -61,5 +63,6 @@ truncated() {
 }
 truncated mmap 1 old
 truncated mmap 3 old
+truncated writev 1 empty
 
 finish "all truncated-input tests passed"

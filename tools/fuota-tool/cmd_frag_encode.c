@@ -341,7 +341,7 @@ static size_t align64(size_t v)
 
 /* The guard of a mapped input. Another process that truncates the input while it is encoded
  * takes the pages past its new end out of the mapping, and the next read of one raises SIGBUS
- * (writev of one fails with EFAULT instead: a write error). The handler
+ * (writev of one fails with EFAULT instead: tool_frames_write_parts reports it). The handler
  * cannot return into the encoder: it prints the message made beforehand and exits with
  * TOOL_EXIT_FAIL, with write(2) and _exit(2) only (async-signal-safe); the output is not open
  * yet while the encoder reads. A SIGBUS outside the mapping gets the default action back and
@@ -420,7 +420,7 @@ static int encode_mapped(const char *input, const char *output, const struct too
 	if (rc != FUOTA_OK)
 		tool_err("frag encode: %s", fuota_strerror(rc));
 	else
-		rc = tool_frames_write_parts(output, f, data, mem);
+		rc = tool_frames_write_parts(output, f, data, mem, input);
 	sigaction(SIGBUS, &old, NULL);
 	free_populated(mem, len);
 	return rc == FUOTA_OK ? 0 : -1;
