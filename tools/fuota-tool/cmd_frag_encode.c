@@ -2,7 +2,9 @@
  * fragments, the last one zero-padded, then the TS004 redundancy rows, in DataFragment order. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,21 +339,74 @@ static size_t align64(size_t v)
 	return (v + 63u) & ~(size_t)63u;
 }
 
-/* Encodes the mapped image data: the redundancy rows and the first thread's scratch share one
- * mapping (the kernel zeroes one set of huge pages, not two), then the header, the image and the
- * rows are written at once. Returns 0 or -1 (message printed). */
-static int encode_mapped(const char *output, const struct tool_encode_opts *o,
+/* The guard of a mapped input. Another process that truncates the input while it is encoded
+ * takes the pages past its new end out of the mapping, and the next read of one raises SIGBUS
+ * (writev of one fails with EFAULT instead: tool_frames_write_parts reports it). The handler
+ * cannot return into the encoder: it prints the message made beforehand and exits with
+ * TOOL_EXIT_FAIL, with write(2) and _exit(2) only (async-signal-safe); the output is not open
+ * yet while the encoder reads. A SIGBUS outside the mapping gets the default action back and
+ * recurs, as without the guard. One guard per process: the handler cannot take an argument. */
+static struct {
+	uintptr_t lo, hi; /* the mapping [lo, hi) */
+	size_t len;
+	char msg[PATH_MAX + 96];
+} input_guard;
+
+static void input_bus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	ssize_t n;
+
+	(void)uc;
+	if (a >= input_guard.lo && a < input_guard.hi) {
+		n = write(STDERR_FILENO, input_guard.msg, input_guard.len);
+		(void)n; /* nothing better to do with a failed message than exit */
+		_exit(TOOL_EXIT_FAIL);
+	}
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+}
+
+/* Installs the guard over data[0 .. span) of the file input; old receives the handler to put
+ * back with sigaction(SIGBUS, old, NULL). */
+static void guard_input(const char *input, const uint8_t *data, size_t span, struct sigaction *old)
+{
+	struct sigaction sa = {.sa_sigaction = input_bus, .sa_flags = SA_SIGINFO};
+	int n = snprintf(input_guard.msg, sizeof(input_guard.msg),
+	                 "fuota-tool: %s: changed while it was read (truncated by another "
+	                 "process?); nothing written\n",
+	                 input);
+
+	input_guard.len = n < 0 ? 0u : (size_t)n;
+	if (input_guard.len >= sizeof(input_guard.msg)) { /* a path of PATH_MAX: cut, one line */
+		input_guard.len = sizeof(input_guard.msg) - 1u;
+		input_guard.msg[input_guard.len - 1u] = '\n';
+	}
+	input_guard.lo = (uintptr_t)data;
+	input_guard.hi = (uintptr_t)data + span;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, old);
+}
+
+/* Encodes the mapped image data of the file input: the redundancy rows and the first thread's
+ * scratch share one mapping (the kernel zeroes one set of huge pages, not two), then the header,
+ * the image and the rows are written at once. Returns 0 or -1 (message printed). */
+static int encode_mapped(const char *input, const char *output, const struct tool_encode_opts *o,
                          const struct tool_frames *f, const uint8_t *data)
 {
 	struct frag_code code = encode_code(o, f->nb_frag);
 	struct frag_enc enc;
 	struct enc_job jobs[MAX_THREADS];
+	struct sigaction old;
 	size_t rows = align64((size_t)f->redundancy * f->frag_size), len = 0;
+	size_t span = (size_t)f->nb_frag * f->frag_size;
 	uint8_t *mem = NULL;
 	unsigned threads;
-	int rc = frag_enc_init(&enc, &code, f->frag_size, data, (size_t)f->nb_frag * f->frag_size,
-	                       FRAG_ENC_ISA_AUTO);
+	int rc;
 
+	guard_input(input, data, span, &old);
+	rc = frag_enc_init(&enc, &code, f->frag_size, data, span, FRAG_ENC_ISA_AUTO);
 	if (rc == FUOTA_OK) {
 		threads = plan_jobs(&enc, f->redundancy, o->threads ? o->threads : 1u, jobs);
 		len = rows + frag_enc_range_scratch_size(&enc, jobs[0].count);
@@ -362,14 +417,13 @@ static int encode_mapped(const char *output, const struct tool_encode_opts *o,
 		jobs[0].scratch = mem + rows;
 		rc = run_jobs(jobs, threads, mem);
 	}
-	if (rc != FUOTA_OK) {
+	if (rc != FUOTA_OK)
 		tool_err("frag encode: %s", fuota_strerror(rc));
-		free_populated(mem, len);
-		return -1;
-	}
-	rc = tool_frames_write_parts(output, f, data, mem);
+	else
+		rc = tool_frames_write_parts(output, f, data, mem, input);
+	sigaction(SIGBUS, &old, NULL);
 	free_populated(mem, len);
-	return rc;
+	return rc == FUOTA_OK ? 0 : -1;
 }
 
 /* Reads the image into one frames buffer (its padding zeroed), encodes and writes it: the
@@ -427,7 +481,7 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 	if (!o->reference && S_ISREG(st.st_mode) && !same_file(&st, output))
 		data = map_input(fd, len, span);
 	if (data)
-		rc = encode_mapped(output, o, &f, data) == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+		rc = encode_mapped(input, output, o, &f, data) == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 	else
 		rc = encode_read(fd, input, len, output, o, &f) == 0 ? TOOL_EXIT_OK
 		                                                     : TOOL_EXIT_FAIL;

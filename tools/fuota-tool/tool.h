@@ -113,9 +113,11 @@ int tool_frames_read(const char *path, struct tool_frames *f);
 /* Writes header + frames[0 .. (nb_frag + redundancy) * frag_size). Returns 0 or -1. */
 int tool_frames_write(const char *path, const struct tool_frames *f);
 /* The same file from two parts: data (nb_frag * frag_size bytes, the padded image) and rows
- * (redundancy * frag_size bytes). Returns 0 or -1 (message printed). */
+ * (redundancy * frag_size bytes). data_file: the file data is mapped from, named in the error
+ * if its pages go while they are written (EFAULT), or NULL. A regular file that fails to be
+ * written whole is left empty, not half old and half new. Returns 0 or -1 (message printed). */
 int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
-                            const uint8_t *rows);
+                            const uint8_t *rows, const char *data_file);
 
 /* lean_baseline.c: LoRaMac-node's FragDecoder algorithm written plainly (the lean-bench
  * baseline). The image is behind io's callbacks; version 1 or 2 (relative seeds). */

@@ -223,18 +223,18 @@ int tool_frames_write(const char *path, const struct tool_frames *f)
 {
 	size_t data = (size_t)f->nb_frag * f->frag_size;
 
-	return tool_frames_write_parts(path, f, f->frames, f->frames + data);
+	return tool_frames_write_parts(path, f, f->frames, f->frames + data, NULL);
 }
 
 int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
-                            const uint8_t *rows)
+                            const uint8_t *rows, const char *data_file)
 {
 	uint8_t hdr[TOOL_FRAMES_HEADER_LEN];
 	size_t nd = (size_t)f->nb_frag * f->frag_size, nr = (size_t)f->redundancy * f->frag_size;
 	struct iovec iov[3] = {
 	        {hdr, sizeof(hdr)}, {(void *)(uintptr_t)data, nd}, {(void *)(uintptr_t)rows, nr}};
 	struct stat st;
-	int fd, rc = 0;
+	int fd, reg, err = 0;
 
 	memcpy(hdr, TOOL_FRAMES_MAGIC, 4);
 	fuota_put_le32(hdr + 4, f->nb_frag);
@@ -249,12 +249,23 @@ int tool_frames_write_parts(const char *path, const struct tool_frames *f, const
 		tool_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, iov, 3) != 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	                                   ftruncate(fd, (off_t)(sizeof(hdr) + nd + nr)) != 0))
-		rc = -1;
-	if (close(fd) != 0)
-		rc = -1;
-	if (rc)
-		tool_err("%s: write error", path);
-	return rc;
+	reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	errno = 0;
+	if (write_all(fd, iov, 3) != 0 ||
+	    (reg && ftruncate(fd, (off_t)(sizeof(hdr) + nd + nr)) != 0)) {
+		err = errno ? errno : EIO;
+		/* written in part, the file would hold a valid header over new and old frames:
+		 * empty it, so that no reader takes it for frames */
+		if (reg && ftruncate(fd, 0) != 0)
+			tool_err("%s: cannot empty it: %s", path, strerror(errno));
+	}
+	if (close(fd) != 0 && !err)
+		err = errno ? errno : EIO;
+	if (err == EFAULT && data_file) /* data is data_file's mapping, and a page of it left */
+		tool_err("%s: changed while it was read (truncated by another process?); %s not "
+		         "written",
+		         data_file, path);
+	else if (err)
+		tool_err("%s: write error: %s", path, strerror(err));
+	return err ? -1 : 0;
 }
