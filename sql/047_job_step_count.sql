@@ -27,7 +27,12 @@ CREATE TABLE job_step_count (
 -- job_step_old. An update that moves no device (deadline, attempts, answers: most of the
 -- engine's) nets to nothing and writes nothing. A job deleted by this statement (its job_device
 -- rows cascading) is left out: its counters go with it.
-CREATE FUNCTION job_step_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
+--
+-- SET search_path FROM CURRENT (on each function here): the tables are found in the schema this
+-- migration ran in, whatever search_path the session that fires the trigger has (a psql session
+-- with another one would fail, or two fuota schemas in one database write each other's).
+CREATE FUNCTION job_step_count_add() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO job_step_count AS c (job_id, step, slot, n)
@@ -65,7 +70,8 @@ CREATE TRIGGER job_step_count_del AFTER DELETE ON job_device
 	FOR EACH STATEMENT EXECUTE FUNCTION job_step_count_add();
 
 -- TRUNCATE deletes no row one by one: the counters go with the rows.
-CREATE FUNCTION job_step_count_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION job_step_count_clear() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
 	DELETE FROM job_step_count;
 	RETURN NULL;
