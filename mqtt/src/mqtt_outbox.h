@@ -45,7 +45,7 @@ int mqtt_outbox_add(struct mqtt_outbox *o, struct mqtt_out_msg *m);
  * flight. */
 struct mqtt_out_msg *mqtt_outbox_take(struct mqtt_outbox *o, unsigned max_inflight);
 
-/* m (linked) was acknowledged by the broker (QoS 0: handed to the socket): unlinked and marked
+/* m (linked) was acknowledged by the broker (QoS 0: accepted by Paho): unlinked and marked
  * done. The caller frees it once nothing points at it. */
 void mqtt_outbox_acked(struct mqtt_outbox *o, struct mqtt_out_msg *m);
 

@@ -1,7 +1,7 @@
 /* The Paho client's outbox (mqtt/src/mqtt_outbox.c) without a broker: sequence numbers in
  * publish order, and the low watermark of the acknowledged ones (mqtt_status.acked_seq) when
  * acknowledgements come out of order, after a reconnection that sends everything again, with a
- * full outbox, and for QoS 0 (acknowledged once handed to the socket); and a message
+ * full outbox, and for QoS 0 (acknowledged once accepted by Paho); and a message
  * acknowledged twice, freed once and never read after (run under ASan to see the latter). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,7 +129,7 @@ static void test_full_refuses(void **state)
 	assert_int_equal(mqtt_outbox_acked_through(&o), 1);
 }
 
-/* QoS 0: the client calls a message acknowledged as soon as it is handed to the socket (it
+/* QoS 0: the client calls a message acknowledged as soon as Paho accepted it (it
  * waits for nothing more), so a QoS 1 message behind it is what holds the watermark. */
 static void test_qos0(void **state)
 {
