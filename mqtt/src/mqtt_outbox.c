@@ -1,6 +1,8 @@
 /* The Paho client's outbox: see mqtt_outbox.h. */
 #include "mqtt_outbox.h"
 
+#include <stdlib.h>
+
 #include "fuota/err.h"
 
 int mqtt_outbox_add(struct mqtt_outbox *o, struct mqtt_out_msg *m)
@@ -79,6 +81,33 @@ void mqtt_outbox_resend_all(struct mqtt_outbox *o)
 		m->state = MQTT_OUT_WAITING;
 	o->inflight = 0;
 	o->next_send = o->head;
+}
+
+void mqtt_out_msg_free(struct mqtt_out_msg *m)
+{
+	if (!m)
+		return;
+	free(m->topic);
+	free(m->payload);
+	free(m);
+}
+
+void mqtt_outbox_unref(struct mqtt_out_msg *m)
+{
+	m->tickets--;
+	if (m->done && m->tickets == 0)
+		mqtt_out_msg_free(m);
+}
+
+bool mqtt_outbox_puback(struct mqtt_outbox *o, struct mqtt_out_msg *m)
+{
+	bool first = !m->done;
+
+	/* Acknowledge before dropping the reference: the reference is what keeps m readable. */
+	if (first)
+		mqtt_outbox_acked(o, m);
+	mqtt_outbox_unref(m);
+	return first;
 }
 
 uint64_t mqtt_outbox_acked_through(const struct mqtt_outbox *o)

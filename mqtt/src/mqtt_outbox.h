@@ -3,7 +3,9 @@
  * low watermark of the acknowledged ones (struct mqtt_status.acked_seq).
  *
  * Not thread-safe: the client calls it with its lock held. Memory: the caller allocates each
- * message and frees it; the outbox only links it. */
+ * message (the struct, its topic and its payload, with malloc) and the outbox links it; once a
+ * message is acknowledged, mqtt_outbox_unref and mqtt_outbox_puback free it when its last
+ * reference goes. */
 #ifndef FUOTA_MQTT_OUTBOX_H
 #define FUOTA_MQTT_OUTBOX_H
 
@@ -23,7 +25,7 @@ struct mqtt_out_msg {
 	bool retained;
 	enum mqtt_out_state state;
 	bool done;        /* acknowledged and unlinked; freed when tickets reaches 0 */
-	unsigned tickets; /* Paho requests still pointing at it (the client's business) */
+	unsigned tickets; /* references: Paho requests, or a call made without the lock */
 };
 
 struct mqtt_outbox {
@@ -43,7 +45,7 @@ int mqtt_outbox_add(struct mqtt_outbox *o, struct mqtt_out_msg *m);
  * flight. */
 struct mqtt_out_msg *mqtt_outbox_take(struct mqtt_outbox *o, unsigned max_inflight);
 
-/* m (linked) was acknowledged by the broker (QoS 0: handed to the socket): unlinked and marked
+/* m (linked) was acknowledged by the broker (QoS 0: accepted by Paho): unlinked and marked
  * done. The caller frees it once nothing points at it. */
 void mqtt_outbox_acked(struct mqtt_outbox *o, struct mqtt_out_msg *m);
 
@@ -53,6 +55,20 @@ void mqtt_outbox_retry(struct mqtt_outbox *o, struct mqtt_out_msg *m);
 
 /* The connection broke: every linked message waits again, to be sent in publish order. */
 void mqtt_outbox_resend_all(struct mqtt_outbox *o);
+
+/* Frees m, its topic and its payload. NULL: nothing. */
+void mqtt_out_msg_free(struct mqtt_out_msg *m);
+
+/* Drops one of m's references (m->tickets); frees m when it is done and that was the last one,
+ * so the caller reads nothing of m afterwards. */
+void mqtt_outbox_unref(struct mqtt_out_msg *m);
+
+/* A PUBACK for m came back through one of its requests, which held a reference. Any PUBACK
+ * means the broker has m, whichever send it answers: the first one acknowledges m
+ * (mqtt_outbox_acked) and returns true; a later one (m sent again after a reconnection and both
+ * sends answered) returns false. Either way the request's reference is then dropped as
+ * mqtt_outbox_unref does, last, so m may be freed: the caller reads nothing of it afterwards. */
+bool mqtt_outbox_puback(struct mqtt_outbox *o, struct mqtt_out_msg *m);
 
 /* The low watermark: every message with a sequence at or below it was acknowledged (the
  * sequence before the oldest linked one, or the last handed out when none is linked).

@@ -101,20 +101,10 @@ static void deadline_after(struct timespec *ts, uint32_t ms)
 
 /* ---- Outbox (lock held) -------------------------------------------------------------------- */
 
-static void out_free(struct mqtt_out_msg *m)
+/* A message was just acknowledged (unlinked by the outbox): counted, and the waiters woken. */
+static void out_counted(struct paho_client *c)
 {
-	free(m->topic);
-	free(m->payload);
-	free(m);
-}
-
-/* m acknowledged: out of the outbox, and freed unless a Paho request still points at it. */
-static void out_acked(struct paho_client *c, struct mqtt_out_msg *m)
-{
-	mqtt_outbox_acked(&c->ob, m);
 	c->st.published++;
-	if (m->tickets == 0)
-		out_free(m);
 	pthread_cond_broadcast(&c->cond);
 }
 
@@ -144,11 +134,8 @@ static void ticket_free(struct paho_client *c, struct ticket *t)
 		c->tickets = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
-	if (t->msg) {
-		t->msg->tickets--;
-		if (t->msg->done && t->msg->tickets == 0)
-			out_free(t->msg);
-	}
+	if (t->msg)
+		mqtt_outbox_unref(t->msg);
 	free(t);
 }
 
@@ -162,12 +149,14 @@ static void on_publish_success(void *context, MQTTAsync_successData *resp)
 	struct ticket *t = context;
 	struct paho_client *c = t->c;
 	pthread_mutex_lock(&c->lock);
-	/* Any PUBACK means the broker has the message, whichever send it answers. */
+	/* Any PUBACK means the broker has the message, whichever send it answers. The ticket's
+	 * reference goes with the acknowledgement, after it: m may be freed then. */
 	struct mqtt_out_msg *m = t->msg;
 
+	t->msg = NULL;
 	ticket_free(c, t);
-	if (!m->done)
-		out_acked(c, m);
+	if (mqtt_outbox_puback(&c->ob, m))
+		out_counted(c);
 	pthread_mutex_unlock(&c->lock);
 	flush(c); /* the in-flight window has room again */
 }
@@ -223,22 +212,20 @@ static void flush(struct paho_client *c)
 		pthread_mutex_unlock(&c->lock);
 		int rc = MQTTAsync_sendMessage(c->h, m->topic, &pm, &ro);
 		pthread_mutex_lock(&c->lock);
-		m->tickets--;
 		if (rc != MQTTASYNC_SUCCESS) {
 			if (t)
 				ticket_free(c, t);
 			if (!m->done)
 				mqtt_outbox_retry(&c->ob, m);
-			else if (m->tickets == 0)
-				out_free(m);
+			mqtt_outbox_unref(m); /* last: m may be freed */
 			break; /* Paho's queue is full or the connection is gone: retried later */
 		}
 		if (!t && !m->done) {
 			/* QoS 0: handed to Paho, nothing more to wait for. */
-			out_acked(c, m);
-		} else if (m->done && m->tickets == 0) {
-			out_free(m);
+			mqtt_outbox_acked(&c->ob, m);
+			out_counted(c);
 		}
+		mqtt_outbox_unref(m); /* last: m may be freed */
 	}
 	c->flushing = false;
 	pthread_mutex_unlock(&c->lock);
@@ -259,7 +246,7 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
 	m->topic = strdup(topic);
 	m->payload = malloc(len ? len : 1);
 	if (!m->topic || !m->payload) {
-		out_free(m);
+		mqtt_out_msg_free(m);
 		return FUOTA_ERR_NO_MEMORY;
 	}
 	if (len)
@@ -271,13 +258,13 @@ static int p_publish(struct mqtt_client *base, const char *topic, const void *pa
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping) {
 		pthread_mutex_unlock(&c->lock);
-		out_free(m);
+		mqtt_out_msg_free(m);
 		return FUOTA_ERR_STATE;
 	}
 	if (mqtt_outbox_add(&c->ob, m) != FUOTA_OK) {
 		c->st.rejected++;
 		pthread_mutex_unlock(&c->lock);
-		out_free(m);
+		mqtt_out_msg_free(m);
 		return FUOTA_ERR_NO_SPACE;
 	}
 	if (seq)
@@ -710,13 +697,13 @@ static void p_destroy(struct mqtt_client *base)
 		struct ticket *t = c->tickets;
 		c->tickets = t->next;
 		if (t->msg)
-			t->msg->tickets--;
+			mqtt_outbox_unref(t->msg); /* frees the acknowledged ones */
 		free(t);
 	}
 	struct mqtt_out_msg *m = c->ob.head;
 	while (m) {
 		struct mqtt_out_msg *n = m->next;
-		out_free(m);
+		mqtt_out_msg_free(m);
 		m = n;
 	}
 	struct sub *s = c->subs;

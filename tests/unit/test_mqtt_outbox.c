@@ -1,11 +1,13 @@
 /* The Paho client's outbox (mqtt/src/mqtt_outbox.c) without a broker: sequence numbers in
  * publish order, and the low watermark of the acknowledged ones (mqtt_status.acked_seq) when
  * acknowledgements come out of order, after a reconnection that sends everything again, with a
- * full outbox, and for QoS 0 (acknowledged once handed to the socket). */
+ * full outbox, and for QoS 0 (acknowledged once accepted by Paho); and a message
+ * acknowledged twice, freed once and never read after (run under ASan to see the latter). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -127,7 +129,7 @@ static void test_full_refuses(void **state)
 	assert_int_equal(mqtt_outbox_acked_through(&o), 1);
 }
 
-/* QoS 0: the client calls a message acknowledged as soon as it is handed to the socket (it
+/* QoS 0: the client calls a message acknowledged as soon as Paho accepted it (it
  * waits for nothing more), so a QoS 1 message behind it is what holds the watermark. */
 static void test_qos0(void **state)
 {
@@ -147,6 +149,69 @@ static void test_qos0(void **state)
 	assert_int_equal(mqtt_outbox_acked_through(&o), 2);
 }
 
+static struct mqtt_out_msg *heap_msg(void)
+{
+	struct mqtt_out_msg *m = calloc(1, sizeof(*m));
+
+	assert_non_null(m);
+	m->topic = strdup("t");
+	m->payload = malloc(1);
+	assert_non_null(m->topic);
+	assert_non_null(m->payload);
+	m->qos = 1;
+	return m;
+}
+
+/* M was sent on connection 1 (ticket T1); the connection dropped and M was sent again on
+ * connection 2 (T2); both PUBACKs arrive. The first acknowledges M and frees nothing, the second
+ * only drops its reference, the last one, and frees M: ASan sees a read of M after that or a
+ * second free, LeakSanitizer a message never freed. */
+static void test_puback_twice(void **state)
+{
+	struct mqtt_outbox o = {.cap = N};
+	struct mqtt_out_msg *m = heap_msg();
+	struct mqtt_out_msg *next = heap_msg();
+
+	(void)state;
+	assert_int_equal(mqtt_outbox_add(&o, m), FUOTA_OK);
+	assert_int_equal(mqtt_outbox_add(&o, next), FUOTA_OK);
+	assert_ptr_equal(mqtt_outbox_take(&o, N), m);
+	m->tickets++; /* T1 */
+	mqtt_outbox_resend_all(&o);
+	assert_ptr_equal(mqtt_outbox_take(&o, N), m);
+	m->tickets++; /* T2 */
+	assert_true(mqtt_outbox_puback(&o, m));
+	assert_true(m->done);
+	assert_int_equal(m->tickets, 1);
+	assert_int_equal(mqtt_outbox_acked_through(&o), 1);
+	assert_false(mqtt_outbox_puback(&o, m)); /* frees m */
+	assert_int_equal(o.len, 1);
+	assert_int_equal(mqtt_outbox_acked_through(&o), 1);
+	assert_ptr_equal(o.head, next);
+	mqtt_outbox_acked(&o, next);
+	assert_int_equal(mqtt_outbox_acked_through(&o), 2);
+	mqtt_out_msg_free(next);
+}
+
+/* The same with the PUBACKs' order reversed against the tickets, and a reference the client
+ * holds across a call without its lock: M is freed when the last reference goes, not before. */
+static void test_puback_held(void **state)
+{
+	struct mqtt_outbox o = {.cap = N};
+	struct mqtt_out_msg *m = heap_msg();
+
+	(void)state;
+	assert_int_equal(mqtt_outbox_add(&o, m), FUOTA_OK);
+	assert_ptr_equal(mqtt_outbox_take(&o, N), m);
+	m->tickets += 3; /* T1, T2 and the client's own */
+	assert_true(mqtt_outbox_puback(&o, m));
+	assert_false(mqtt_outbox_puback(&o, m));
+	assert_int_equal(m->tickets, 1);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(mqtt_outbox_acked_through(&o), 1);
+	mqtt_outbox_unref(m); /* frees m */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +220,8 @@ int main(void)
 	        cmocka_unit_test(test_reconnect_resends),
 	        cmocka_unit_test(test_full_refuses),
 	        cmocka_unit_test(test_qos0),
+	        cmocka_unit_test(test_puback_twice),
+	        cmocka_unit_test(test_puback_held),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

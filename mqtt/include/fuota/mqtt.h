@@ -11,15 +11,18 @@
  *   PUBCOMP). Messages published while disconnected, and messages in flight when the connection
  *   broke, are sent again, in publish order, after the next connection: nothing is lost while the
  *   broker is away, but a message may arrive twice (MQTT "at least once"). QoS 0 messages are kept
- *   while disconnected too, and dropped once handed to the socket. The outbox is bounded
+ *   while disconnected too, and dropped once Paho accepted them. The outbox is bounded
  *   (max_buffered); mqtt_publish returns FUOTA_ERR_NO_SPACE when it is full and keeps nothing.
  * - Every message the outbox accepts gets the next sequence number (1, 2, 3 ...; a refused one
  *   uses none up), and mqtt_status.acked_seq says through which number every message was
- *   acknowledged (QoS 0: handed to the socket). Acknowledgements that come out of order (a
- *   refused send retried, a reconnection that sends the outbox again) raise it only once the
- *   older messages are acknowledged too. A caller that keeps the sequence of its message
+ *   acknowledged. Acknowledgements that come out of order (a refused send retried, a
+ *   reconnection that sends the outbox again) raise it only once the older messages are
+ *   acknowledged too. A caller that keeps the sequence of its QoS 1 or 2 message
  *   (mqtt_publish_seq) knows it reached the broker once acked_seq is at or above it, however
- *   busy the outbox.
+ *   busy the outbox. A QoS 0 message counts as acknowledged once Paho accepted it, which only
+ *   queues it for the socket: acked_seq past a QoS 0 message says nothing of its delivery (it
+ *   may still be lost with the connection). The engine's deletes, which wait on acked_seq, are
+ *   sent with QoS 1.
  * - Persistent session: clean_session = false with a fixed client_id makes the broker keep the
  *   subscriptions and queue QoS >= 1 messages for the client while it is away.
  * - Shared subscriptions ("$share/<group>/<filter>") are passed to the broker as they are; for the
@@ -74,7 +77,7 @@ struct mqtt_status {
 	bool subscribed;    /* connected and every subscription acknowledged on this connection */
 	uint32_t connects;  /* successful connections so far (the first one included) */
 	size_t outbox;      /* messages not yet acknowledged (waiting + in flight) */
-	uint64_t published; /* messages acknowledged by the broker (QoS 0: handed to the socket) */
+	uint64_t published; /* messages acknowledged by the broker (QoS 0: accepted by Paho) */
 	uint64_t rejected;  /* mqtt_publish calls refused because the outbox was full */
 	uint64_t received;  /* messages delivered to callbacks */
 	uint64_t last_seq;  /* the sequence number of the last message accepted (0: none) */

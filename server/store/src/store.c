@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "embedded.h"
 #include "fuota/db_error.h"
@@ -249,18 +250,27 @@ static int failed_rc(PGconn *c, const PGresult *r)
 
 /* Runs a parameterless statement (several separated by ';' allowed); FUOTA_ERR_IO after logging
  * the error with the statement's start (a migration's is long), FUOTA_ERR_UNAVAILABLE when the
- * database could not be reached. */
-static int exec_simple(PGconn *c, const char *sql)
+ * database could not be reached. sqlstate (NULL, or 6 bytes): the SQLSTATE of a failure, "" if
+ * none. */
+static int exec_state(PGconn *c, const char *sql, char *sqlstate)
 {
 	PGresult *r = PQexec(c, sql);
 	int rc = ok_result(r) ? FUOTA_OK : failed_rc(c, r);
 	struct conn_data *d = conn_data_of(c);
+	const char *st = r && rc != FUOTA_OK ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
+	if (sqlstate)
+		snprintf(sqlstate, 6, "%s", st ? st : "");
 	if (rc != FUOTA_OK && !conn_failed(c, d ? d->store : NULL))
 		log_msg(LOG_LVL_ERROR, "database: %.80s: %s", sql,
 		        r ? PQresultErrorMessage(r) : PQerrorMessage(c));
 	PQclear(r);
 	return rc;
+}
+
+static int exec_simple(PGconn *c, const char *sql)
+{
+	return exec_state(c, sql, NULL);
 }
 
 /* The batch cannot commit any more: what it did is rolled back at its end, and nothing more runs
@@ -642,18 +652,32 @@ const char *store_i64(char *buf, int64_t v)
  * connections behind PgBouncer in transaction mode, and stay held on one of them. */
 #define MIGRATION_LOCK "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")"
 
+/* A migration waits this long for a table's lock, then gives way (SQLSTATE 55P03) and is tried
+ * again after MIGRATION_PAUSE_MS, up to MIGRATION_ATTEMPTS times in all. A running fuotad (a
+ * rolling upgrade) holds job_device's and job's locks for a transaction at a time; a migration
+ * waiting in the queue for one of them would stall every writer queued behind it, and one that
+ * takes them in the other order deadlocks with it (40P01, one of the two aborted): a short wait
+ * and another try serve both. */
+#define MIGRATION_LOCK_TIMEOUT "SET LOCAL lock_timeout = '2s'"
+#define MIGRATION_PAUSE_MS     500
+#define MIGRATION_ATTEMPTS     20
+
 /* Applies migration m in one transaction and records it, unless another instance did first
- * (*done). */
-static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
+ * (*done). sqlstate (6 bytes): the SQLSTATE of the migration's failure, "" if none. */
+static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done, char *sqlstate)
 {
 	char ver[24];
 	const char *vals[2] = {store_i64(ver, m->version), m->name};
 	PGresult *r;
 
 	*done = false;
+	sqlstate[0] = 0;
 	if (exec_simple(c, "BEGIN") != FUOTA_OK)
 		return FUOTA_ERR_IO;
-	if (exec_simple(c, MIGRATION_LOCK) != FUOTA_OK)
+	/* The lock timeout after the advisory lock: another instance's migrations take their time.
+	 */
+	if (exec_simple(c, MIGRATION_LOCK) != FUOTA_OK ||
+	    exec_simple(c, MIGRATION_LOCK_TIMEOUT) != FUOTA_OK)
 		goto fail;
 	if (store_run(c, "SELECT 1 FROM schema_version WHERE version = $1", 1, vals, &r) !=
 	    FUOTA_OK)
@@ -662,7 +686,7 @@ static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
 	PQclear(r);
 	if (*done)
 		return exec_simple(c, "COMMIT");
-	if (exec_simple(c, m->sql) != FUOTA_OK)
+	if (exec_state(c, m->sql, sqlstate) != FUOTA_OK)
 		goto fail;
 	if (store_run(c, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vals,
 	              NULL) != FUOTA_OK)
@@ -673,8 +697,30 @@ static int apply_one(PGconn *c, const struct embedded_migration *m, bool *done)
 	return FUOTA_OK;
 fail:
 	exec_simple(c, "ROLLBACK");
-	log_msg(LOG_LVL_ERROR, "database: migration %s failed", m->name);
 	return FUOTA_ERR_IO;
+}
+
+/* apply_one, tried again while m gives way to a lock (lock timeout or deadlock). */
+static int apply_retrying(PGconn *c, const struct embedded_migration *m, bool *done)
+{
+	for (int attempt = 1;; attempt++) {
+		char state[6];
+		int rc = apply_one(c, m, done, state);
+
+		if (rc == FUOTA_OK)
+			return rc;
+		if ((strcmp(state, "55P03") != 0 && strcmp(state, "40P01") != 0) ||
+		    attempt == MIGRATION_ATTEMPTS) {
+			log_msg(LOG_LVL_ERROR, "database: migration %s failed", m->name);
+			return rc;
+		}
+		log_msg(LOG_LVL_WARN,
+		        "database: migration %s gave way to a lock another session holds "
+		        "(SQLSTATE %s); attempt %d of %d in %d ms",
+		        m->name, state, attempt + 1, MIGRATION_ATTEMPTS, MIGRATION_PAUSE_MS);
+		struct timespec ts = {0, MIGRATION_PAUSE_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int store_migrate(struct store *s, int *applied)
@@ -693,7 +739,7 @@ int store_migrate(struct store *s, int *applied)
 	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
 		bool done;
 
-		if (apply_one(c, m, &done) != FUOTA_OK)
+		if (apply_retrying(c, m, &done) != FUOTA_OK)
 			goto out;
 		count += !done;
 	}

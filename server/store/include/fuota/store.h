@@ -41,8 +41,10 @@ void store_set_prepared(struct store *s, bool on);
 
 /* Applies the migrations not yet recorded in schema_version, each in its own transaction, which
  * holds a transaction-level advisory lock so that two fuotad starting at once do not race (and
- * PgBouncer in transaction mode does not strand it). *applied (may be NULL) = how many were
- * applied now. */
+ * PgBouncer in transaction mode does not strand it). A migration that waits more than 2 s for a
+ * table's lock or is aborted to break a deadlock (a running fuotad's transaction, in a rolling
+ * upgrade) is tried again after 500 ms, up to 20 times, each logged. *applied (may be NULL) =
+ * how many were applied now. */
 STORE_MUST_CHECK int store_migrate(struct store *s, int *applied);
 
 /* FUOTA_OK when the database answers and every embedded migration is applied. */

@@ -1,0 +1,160 @@
+/* store_migrate during a rolling upgrade, against a real PostgreSQL: a running fuotad's
+ * transaction holds job_device and then wants job while migration 047 holds job and wants
+ * job_device. PostgreSQL's deadlock detector aborts one of the two; when it is the migration, it
+ * is tried again once the running transaction has ended, and the new fuotad starts; so it is
+ * when a lock is held longer than the migration's lock timeout.
+ * usage: itest_store_migrate FUOTAD SERVICES_ENV WORKDIR */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "fuota/err.h"
+#include "fuota/store.h"
+#include "itest.h"
+
+#include "../../server/store/src/embedded.h"
+
+static struct itest_store T;
+
+static void ok(PGconn *c, const char *sql)
+{
+	assert_int_equal(itest_exec(c, sql), 0);
+}
+
+struct migrate_run {
+	struct store *s;
+	int rc;
+};
+
+static void *migrate_thread(void *arg)
+{
+	struct migrate_run *m = arg;
+
+	m->rc = store_migrate(m->s, NULL);
+	return NULL;
+}
+
+/* A database at migration 046 with a job of one device: its DSN into dsn. */
+static void db_before_047(char *dsn, size_t cap)
+{
+	char sql[256];
+	PGconn *c;
+
+	assert_int_equal(itest_db_create(&T.env, "itest_store_migrate_047", dsn, cap), 0);
+	c = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	ok(c, "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
+	      "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+	for (const struct embedded_migration *m = embedded_migrations; m->version < 47; m++) {
+		assert_int_not_equal(m->version, 0);
+		ok(c, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s')",
+		         m->version, m->name);
+		ok(c, sql);
+	}
+	assert_int_equal(itest_device_row(c, 1, "7100000000000001"), 0);
+	assert_int_equal(itest_job_row(c, 1, "upgrade", 1), 1);
+	ok(c, "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (1, 1, "
+	      "'7100000000000001')");
+	PQfinish(c);
+}
+
+/* Until a session waits for a lock while running migration 047 (at most 10 s; the query text
+ * shown is the file's start). */
+static void wait_for_waiter(PGconn *mon)
+{
+	for (int i = 0; i < 200; i++) {
+		if (itest_count(mon,
+		                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+		                "'Lock' AND datname = current_database() AND query LIKE "
+		                "'-- Each job''s devices per step%'") > 0)
+			return;
+		sleep_ms(50);
+	}
+	fail_msg("the migration never waited for job_device");
+}
+
+/* The engine's phase change (job_device, then job, in one transaction) against 047 (job, then
+ * job_device): the migration is the one the deadlock detector aborts (the running session checks
+ * for a deadlock only after a minute), and it applies once that session has committed. */
+static void test_deadlock_with_running_server(void **state)
+{
+	char dsn[512], err[256];
+	struct migrate_run run = {NULL, -1};
+	pthread_t th;
+	PGconn *fd, *mon;
+	PGresult *r;
+
+	(void)state;
+	db_before_047(dsn, sizeof(dsn));
+	fd = PQconnectdb(dsn);
+	mon = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(fd), CONNECTION_OK);
+	assert_int_equal(PQstatus(mon), CONNECTION_OK);
+	ok(fd, "SET deadlock_timeout = '60s'; BEGIN; UPDATE job_device SET step = 'session' WHERE "
+	       "job_id = 1");
+	assert_int_equal(store_open(dsn, 1, &run.s, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(pthread_create(&th, NULL, migrate_thread, &run), 0);
+	wait_for_waiter(mon);
+	/* Waits for the migration's lock on job until the migration gives way. */
+	r = PQexec(fd, "UPDATE job SET updated_at = now() WHERE id = 1");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	sleep_ms(300); /* "a moment" more */
+	ok(fd, "COMMIT");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(run.rc, FUOTA_OK);
+	assert_int_equal(store_ready(run.s), FUOTA_OK);
+	store_close(run.s);
+	/* The running session's change is counted by the migration's fill. */
+	assert_int_equal(itest_count(mon, "SELECT n FROM job_step_count WHERE job_id = 1 AND "
+	                                  "step = 'session'"),
+	                 1);
+	PQfinish(fd);
+	PQfinish(mon);
+}
+
+/* A lock held past the migration's lock timeout (2 s): the migration gives way, is tried again,
+ * and applies once the lock is gone; meanwhile other writers of job_device were not queued behind
+ * it for longer than its timeout. */
+static void test_lock_held_past_timeout(void **state)
+{
+	char dsn[512], err[256];
+	struct migrate_run run = {NULL, -1};
+	pthread_t th;
+	PGconn *fd;
+
+	(void)state;
+	db_before_047(dsn, sizeof(dsn));
+	fd = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(fd), CONNECTION_OK);
+	ok(fd, "BEGIN; LOCK TABLE job_device IN ROW EXCLUSIVE MODE");
+	assert_int_equal(store_open(dsn, 1, &run.s, err, sizeof(err)), FUOTA_OK);
+	assert_int_equal(pthread_create(&th, NULL, migrate_thread, &run), 0);
+	sleep_ms(3000);
+	ok(fd, "COMMIT");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(run.rc, FUOTA_OK);
+	assert_int_equal(store_ready(run.s), FUOTA_OK);
+	store_close(run.s);
+	PQfinish(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_deadlock_with_running_server),
+	        cmocka_unit_test(test_lock_held_past_timeout),
+	};
+	static const struct itest_store_prog p = {"itest_store_migrate", 1, tests,
+	                                          sizeof(tests) / sizeof(tests[0]), NULL};
+
+	return itest_store_main(argc, argv, &T, &p);
+}
