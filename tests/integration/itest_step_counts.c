@@ -21,6 +21,7 @@
 
 #include "fuota/err.h"
 #include "fuota/store.h"
+#include "fuota/store_live.h"
 #include "itest.h"
 
 #include "../../server/store/src/embedded.h"
@@ -99,7 +100,43 @@ static void check_counters(PGconn *conn)
 	PQclear(r);
 }
 
-/* The parent's GET shows each region the COUNT(*) of its child's rows by step, nothing else. */
+/* Summary json (store_job_summary's answer) of job id, read on conn: its total and steps are
+ * COUNT(*) of the rows of the job and its regions' children, by step, nothing else. */
+static void check_summary_json(PGconn *conn, json_t *sum, long long id)
+{
+	json_t *steps = json_object_get(sum, "steps");
+	long long total = 0;
+	PGresult *r = sql_ok(conn,
+	                     "SELECT step, count(*) FROM job_device WHERE job_id IN (SELECT %lld "
+	                     "UNION ALL SELECT id FROM job WHERE parent_id = %lld) GROUP BY step",
+	                     id, id);
+
+	assert_int_equal(jint(sum, "job_id"), id);
+	assert_int_equal(json_object_size(steps), PQntuples(r));
+	for (int k = 0; k < PQntuples(r); k++) {
+		long long n = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+
+		assert_int_equal(jint(steps, PQgetvalue(r, k, 0)), n);
+		total += n;
+	}
+	assert_int_equal(jint(sum, "total"), total);
+	PQclear(r);
+}
+
+/* GET /api/v1/jobs/{id}/summary of job id against the rows (check_summary_json). */
+static void check_summary(long long id)
+{
+	char path[64];
+	json_t *j = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
+	assert_int_equal(call("GET", path, NULL, &j), 200);
+	check_summary_json(T.db, j, id);
+	json_decref(j);
+}
+
+/* The parent's GET shows each region the COUNT(*) of its child's rows by step, nothing else;
+ * the parent's summary and each region's count them too. */
 static void check_parent(long long parent)
 {
 	char path[64];
@@ -122,9 +159,18 @@ static void check_parent(long long parent)
 			assert_int_equal(jint(steps, PQgetvalue(r, k, 0)),
 			                 strtoll(PQgetvalue(r, k, 1), NULL, 10));
 		PQclear(r);
+		check_summary(jint(reg, "job_id"));
 	}
 	json_decref(j);
+	check_summary(parent);
 	check_counters(T.db);
+}
+
+/* A plain job's counters and summary against its rows. */
+static void check_job(long long id)
+{
+	check_counters(T.db);
+	check_summary(id);
 }
 
 /* The children of parent, in id order (EU868 first). */
@@ -268,14 +314,14 @@ static void test_bulk(void **state)
 	PGresult *r;
 
 	(void)state;
-	check_counters(T.db);
+	check_job(id);
 	PQclear(sql_ok(
 	        T.db,
 	        "UPDATE job_device SET step = (ARRAY['pending', 'mc_setup', 'frag_setup', "
 	        "'ready', 'frag_status', 'done', 'failed'])[1 + (hashtext(dev_eui) & 65535) %% 7] "
 	        "WHERE job_id = %lld",
 	        id));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT count(DISTINCT step) FROM job_device WHERE job_id = %lld", id);
 	assert_int_equal(strtol(PQgetvalue(r, 0, 0), NULL, 10), 7);
 	PQclear(r);
@@ -283,7 +329,7 @@ static void test_bulk(void **state)
 	               "UPDATE job_device SET step = 'done' WHERE job_id = %lld AND step IN "
 	               "('ready', 'frag_status')",
 	               id));
-	check_counters(T.db);
+	check_job(id);
 	/* Nothing moves: nothing is written. */
 	r = sql_ok(T.db, "SELECT count(*), sum(n) FROM job_step_count WHERE job_id = %lld", id);
 	{
@@ -304,14 +350,14 @@ static void test_bulk(void **state)
 	PQclear(sql_ok(T.db,
 	               "DELETE FROM job_device WHERE job_id = %lld AND hashtext(dev_eui) %% 3 = 0",
 	               id));
-	check_counters(T.db);
+	check_job(id);
 	PQclear(sql_ok(T.db,
 	               "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT %lld, 1, "
 	               "dev_eui, 'failed' FROM device WHERE dev_eui LIKE '71%%' AND NOT EXISTS "
 	               "(SELECT 1 FROM job_device d WHERE d.job_id = %lld AND d.dev_eui = "
 	               "device.dev_eui)",
 	               id, id));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld", id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20000");
 	PQclear(r);
@@ -369,7 +415,7 @@ static void test_concurrent(void **state)
 	assert_true(moved_within(b, id, "7200000000000002", "ready"));
 	PQclear(sql_ok(b, "COMMIT"));
 	PQclear(sql_ok(a, "COMMIT"));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld AND step = 'ready'",
 	           id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20");
@@ -384,6 +430,8 @@ static void test_migration_fill(void **state)
 {
 	char dsn[512], err[256], sql[256];
 	struct store *s = NULL;
+	char *json = NULL;
+	json_t *sum;
 	PGconn *c;
 	PGresult *r;
 
@@ -415,8 +463,15 @@ static void test_migration_fill(void **state)
 	                  "ascii(right(dev_eui, 1)) %% 3] FROM device"));
 	assert_int_equal(store_open(dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(store_migrate(s, NULL), FUOTA_OK);
-	store_close(s);
 	check_counters(c);
+	/* The summary reads the counters the migration filled. */
+	assert_int_equal(store_job_summary(s, 1, 1, &json), FUOTA_OK);
+	sum = json_loads(json, 0, NULL);
+	assert_non_null(sum);
+	check_summary_json(c, sum, 1);
+	json_decref(sum);
+	free(json);
+	store_close(s);
 	r = sql_ok(c, "SELECT count(*), sum(n) FROM job_step_count");
 	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	assert_string_equal(PQgetvalue(r, 0, 1), "300");

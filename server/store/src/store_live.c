@@ -81,15 +81,18 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 
 	/* NULL (NOT_FOUND) when the job is not the tenant's. A parent job's devices and engine
 	 * counters are its regions' children's together (sql/045_job_regions.sql); its events
-	 * (last_event_id, the live stream's cursor) are its own. */
+	 * (last_event_id, the live stream's cursor) are its own. The devices by step are the
+	 * database's counters (sql/047_job_step_count.sql): a few rows a job, not a count of its
+	 * devices at each of the live page's polls. */
 	return store_json(
 	        s,
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
-	        "'total', (SELECT count(*) FROM job_device WHERE job_id = ANY (" JOBS ")), "
+	        "'total', (SELECT coalesce(sum(n), 0)::bigint FROM job_step_count "
+	        "WHERE job_id = ANY (" JOBS ")), "
 	        "'steps', (SELECT coalesce(json_object_agg(step, n ORDER BY step), '{}') FROM "
-	        "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
-	        "FROM job_device WHERE job_id = ANY (" JOBS ") GROUP BY 1) x), "
+	        "(SELECT step, sum(n)::bigint AS n FROM job_step_count "
+	        "WHERE job_id = ANY (" JOBS ") GROUP BY step HAVING sum(n) <> 0) x), "
 	        /* Done at the TS006 version check (engine_fmp.c): its last answer is
 	         * the DevVersionAns, no request followed it. */
 	        "'already_on_target', (SELECT count(*) FROM job_device WHERE "
