@@ -2,7 +2,9 @@
  * real PostgreSQL: after every kind of change to job_device (a job across regions created,
  * devices moved one by one, in bulk, in a transaction or one rolled back, an update that moves
  * none, a cancel, a retry, a device deleted, a job deleted) the counters equal COUNT(*) by step
- * of every job's rows, and a parent's GET shows each region exactly its child's rows by step.
+ * of every job's rows, and a parent's GET shows each region exactly its child's rows by step;
+ * every job's summary (GET /api/v1/jobs/{id}/summary: a parent's, a region's, a plain job's)
+ * gives the rows by step and those done at the TS006 version check (sql/048_on_target_count.sql).
  * Two transactions moving devices of one job between the same steps never wait for each other,
  * and the migration counts the rows a database already has. The engine is off: the steps are
  * moved with SQL, as any statement of the engine's would.
