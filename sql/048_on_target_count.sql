@@ -17,14 +17,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 		false) ELSE false END
 $$;
 
+-- No job_device write between the new function and the fill below: a transaction that changed
+-- rows before waits here to commit (the fill sees its rows), one after waits for this
+-- migration to commit (its trigger runs the new function). Taken first: a writer's trigger
+-- waiting on the ALTER's lock of job_step_count while holding job_device would deadlock.
+LOCK TABLE job_device IN SHARE ROW EXCLUSIVE MODE;
+
 -- Counted in each row of step done (0 in the other steps' rows); sum(on_target) over a job's
 -- rows is its devices done at the version check.
 ALTER TABLE job_step_count ADD COLUMN on_target bigint NOT NULL DEFAULT 0;
-
--- No job_device write between the new function and the fill below: a statement that changed
--- rows before waits here to commit (the fill sees its rows), one after waits for this
--- migration to commit (its trigger runs the new function).
-LOCK TABLE job_device IN SHARE ROW EXCLUSIVE MODE;
 
 -- As 047's, with the rows done at the version check counted beside the rows: a statement that
 -- only rewrites a done device's last_answer moves it in or out of on_target.
