@@ -9,6 +9,10 @@
 # the GETs (as autovacuum does a while after a bulk load), else they are only analysed.
 # FUOTA_BENCH_BASELINE=/path/to/an/older/fuotad times the same GETs against that binary first, on
 # the same data: a before/after comparison in one run. BENCH_KEEP=1 keeps the stack's directory.
+# BENCH_PATH=summary times GET /api/v1/jobs/{id}/summary instead (the live page's poll, every
+# second): the done devices then carry a last answer, one in eight the TS006 DevVersionAns of a
+# device already on the target version (counted in already_on_target), the others a
+# FragSessionStatusAns.
 # PostgreSQL compiles a statement with LLVM (JIT) when the plan's estimated cost passes
 # jit_above_cost (100,000), and optimises it past jit_optimize_above_cost (500,000). Fresh tables
 # keep the job GET's estimate (regions arm included) near 3,000; in the 100,000-device rehearsal
@@ -26,6 +30,11 @@ NGET=${3:-50}
 PARENT=${BENCH_PARENT:-0}
 NOTHER=$NDEV # the plain job's devices: BENCH_OTHER times the parent's child's
 [ "$PARENT" = 0 ] || NOTHER=$((NDEV * ${BENCH_OTHER:-1}))
+case ${BENCH_PATH:-} in
+'') SUFFIX= ;;
+summary) SUFFIX=/summary ;;
+*) echo "bench: BENCH_PATH is empty or summary, not ${BENCH_PATH}" >&2; exit 2 ;;
+esac
 FUOTAD=$BUILD/bin/fuotad
 [ -x "$FUOTAD" ] || { echo "bench: $FUOTAD not built" >&2; exit 1; }
 
@@ -64,6 +73,11 @@ fill_job() { # fill_job ID [N]: devices 11..N (NDEV) added to job ID over the st
 	                 (ARRAY['pending', 'mc_setup', 'frag_setup', 'ready', 'frag_status', 'done', 'failed'])[1 + x % 7]
 	          FROM generate_series(11, $n) x;
 	          UPDATE job SET device_count = $n, state = 'running', started_at = now() WHERE id = $1"
+	[ -n "$SUFFIX" ] || return 0
+	psql_ -c "UPDATE job_device SET last_answer = CASE WHEN right(dev_eui, 1) IN ('5', 'c')
+	            THEN '{\"answer\":\"DevVersionAns\",\"fw_version\":2,\"hw_version\":0,\"judged\":\"done (already on the target version 2: not sent the image)\"}'
+	            ELSE '{\"answer\":\"FragSessionStatusAns\",\"received\":20,\"missing\":0}' END::jsonb
+	          WHERE job_id = $1 AND step = 'done'"
 }
 PLAIN='"region":"EU868","data_rate":5,"frequency_hz":869525000'
 JOB=$(create_job "$PLAIN" "$(eui_list 1 10)")
@@ -93,15 +107,15 @@ echo "bench: job $JOB, $(psql_ -c "SELECT count(*) FROM job_device WHERE job_id 
 time_gets() { # time_gets LABEL: NGET GETs of the job, ms per call (mean, median, max)
 	local i
 	# Each pool session prepares the statement at its first use: not timed.
-	for i in 1 2 3 4; do curl -fs -o /dev/null -H "$H" "$URL/api/v1/jobs/$JOB"; done
-	curl -fs -H "$H" "$URL/api/v1/jobs/$JOB" >"$DIR/$1.json"
+	for i in 1 2 3 4; do curl -fs -o /dev/null -H "$H" "$URL/api/v1/jobs/$JOB$SUFFIX"; done
+	curl -fs -H "$H" "$URL/api/v1/jobs/$JOB$SUFFIX" >"$DIR/$1.json"
 	for i in $(seq 1 "$NGET"); do
-		curl -fs -o /dev/null -w '%{time_total}\n' -H "$H" "$URL/api/v1/jobs/$JOB" || exit 1
+		curl -fs -o /dev/null -w '%{time_total}\n' -H "$H" "$URL/api/v1/jobs/$JOB$SUFFIX" || exit 1
 		: "$i"
-	done | sort -n | awk -v l="$1" -v b="$(wc -c <"$DIR/$1.json")" '
+	done | sort -n | awk -v l="$1" -v p="$SUFFIX" -v b="$(wc -c <"$DIR/$1.json")" '
 		{ t[NR] = $1 * 1000; s += $1 * 1000 }
-		END { printf "%-10s GET /api/v1/jobs/{id}: %7.1f ms/call mean, %7.1f median, %7.1f max (%d calls, %d B)\n",
-		      l, s / NR, t[int((NR + 1) / 2)], t[NR], NR, b }'
+		END { printf "%-10s GET /api/v1/jobs/{id}%s: %7.1f ms/call mean, %7.1f median, %7.1f max (%d calls, %d B)\n",
+		      l, p, s / NR, t[int((NR + 1) / 2)], t[NR], NR, b }'
 }
 if [ -n "${FUOTA_BENCH_BASELINE:-}" ]; then
 	stop_fuotad

@@ -105,6 +105,7 @@ static void test_reboot_then_version(void **state)
 	char st[32], sql[192];
 	json_t *devs;
 	const char *why;
+	char *json;
 
 	(void)state;
 	fresh_db();
@@ -144,6 +145,12 @@ static void test_reboot_then_version(void **state)
 	         "= 'done (rebooted into the target version)'",
 	         T.devs[0].eui);
 	assert_int_equal(db_count(sql), 1);
+	/* Its last answer is a DevVersionAns too, but it was sent the image: not already on the
+	 * target version. */
+	assert_int_equal(store_job_summary(T.store, 1, job, &json), FUOTA_OK);
+	assert_non_null(strstr(json, "\"already_on_target\" : 0,"));
+	assert_non_null(strstr(json, "\"done\" : 2"));
+	free(json);
 	engine_destroy(e);
 }
 

@@ -2,7 +2,9 @@
  * real PostgreSQL: after every kind of change to job_device (a job across regions created,
  * devices moved one by one, in bulk, in a transaction or one rolled back, an update that moves
  * none, a cancel, a retry, a device deleted, a job deleted) the counters equal COUNT(*) by step
- * of every job's rows, and a parent's GET shows each region exactly its child's rows by step.
+ * of every job's rows, and a parent's GET shows each region exactly its child's rows by step;
+ * every job's summary (GET /api/v1/jobs/{id}/summary: a parent's, a region's, a plain job's)
+ * gives the rows by step and those done at the TS006 version check (sql/048_on_target_count.sql).
  * Two transactions moving devices of one job between the same steps never wait for each other,
  * and the migration counts the rows a database already has. The engine is off: the steps are
  * moved with SQL, as any statement of the engine's would.
@@ -21,6 +23,7 @@
 
 #include "fuota/err.h"
 #include "fuota/store.h"
+#include "fuota/store_live.h"
 #include "itest.h"
 
 #include "../../server/store/src/embedded.h"
@@ -43,6 +46,22 @@ static const char *argv_bin, *argv_env, *argv_dir;
 	"[\"6000000000000001\",\"6000000000000002\",\"6000000000000003\",\"6000000000000004\"," \
 	"\"6000000000000005\",\"6000000000000006\",\"6000000000000011\",\"6000000000000012\","  \
 	"\"6000000000000013\"]"
+
+/* The last answers of a device done at the TS006 version check (already on the target version,
+ * counted in already_on_target), of one done after its reboot (sent the image: not counted),
+ * and of one done at its status (not counted), as engine_fmp.c and engine_status.c write them. */
+#define ON_TARGET                                                                      \
+	"'{\"answer\":\"DevVersionAns\",\"fw_version\":2,\"hw_version\":0,\"judged\":" \
+	"\"done (already on the target version 2: not sent the image)\"}'"
+#define REBOOTED                                                                       \
+	"'{\"answer\":\"DevVersionAns\",\"fw_version\":2,\"hw_version\":0,\"judged\":" \
+	"\"done (rebooted into the target version)\"}'"
+#define STATUS "'{\"answer\":\"FragSessionStatusAns\",\"received\":9,\"missing\":0}'"
+/* A row done at the version check, as a test of its own reads it (not migration 048's
+ * job_device_on_target): the summary's already_on_target counts these. */
+#define ON_TARGET_ROW                                                                            \
+	"step = 'done' AND last_answer->>'answer' = 'DevVersionAns' AND last_answer->>'judged' " \
+	"LIKE 'done (already on the target version%%'"
 
 /* Every (job, step) whose counter differs from COUNT(*) of its rows, and counters of jobs that
  * are gone (none: the foreign key), as text rows "job step rows counted". */
@@ -99,7 +118,52 @@ static void check_counters(PGconn *conn)
 	PQclear(r);
 }
 
-/* The parent's GET shows each region the COUNT(*) of its child's rows by step, nothing else. */
+/* Summary json (store_job_summary's answer) of job id, read on conn: its total and steps are
+ * COUNT(*) of the rows of the job and its regions' children, by step, nothing else, and
+ * already_on_target those done at the version check (ON_TARGET_ROW); the latter's count. */
+static long long check_summary_json(PGconn *conn, json_t *sum, long long id)
+{
+	json_t *steps = json_object_get(sum, "steps");
+	long long total = 0, on_target = 0;
+	PGresult *r = sql_ok(conn,
+	                     "SELECT step, count(*), count(*) FILTER (WHERE " ON_TARGET_ROW ") "
+	                     "FROM job_device WHERE job_id IN (SELECT %lld UNION ALL SELECT id "
+	                     "FROM job WHERE parent_id = %lld) GROUP BY step",
+	                     id, id);
+
+	assert_int_equal(jint(sum, "job_id"), id);
+	assert_int_equal(json_object_size(steps), PQntuples(r));
+	for (int k = 0; k < PQntuples(r); k++) {
+		long long n = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+
+		assert_int_equal(jint(steps, PQgetvalue(r, k, 0)), n);
+		total += n;
+		on_target += strtoll(PQgetvalue(r, k, 2), NULL, 10);
+	}
+	assert_int_equal(jint(sum, "total"), total);
+	assert_true(json_is_integer(json_object_get(sum, "already_on_target")));
+	assert_int_equal(jint(sum, "already_on_target"), on_target);
+	PQclear(r);
+	return on_target;
+}
+
+/* GET /api/v1/jobs/{id}/summary of job id against the rows (check_summary_json); its devices
+ * done at the version check. */
+static long long check_summary(long long id)
+{
+	char path[64];
+	json_t *j = NULL;
+	long long on_target;
+
+	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
+	assert_int_equal(call("GET", path, NULL, &j), 200);
+	on_target = check_summary_json(T.db, j, id);
+	json_decref(j);
+	return on_target;
+}
+
+/* The parent's GET shows each region the COUNT(*) of its child's rows by step, nothing else;
+ * the parent's summary and each region's count them too. */
 static void check_parent(long long parent)
 {
 	char path[64];
@@ -122,9 +186,18 @@ static void check_parent(long long parent)
 			assert_int_equal(jint(steps, PQgetvalue(r, k, 0)),
 			                 strtoll(PQgetvalue(r, k, 1), NULL, 10));
 		PQclear(r);
+		check_summary(jint(reg, "job_id"));
 	}
 	json_decref(j);
+	check_summary(parent);
 	check_counters(T.db);
+}
+
+/* A plain job's counters and summary against its rows; its devices done at the version check. */
+static long long check_job(long long id)
+{
+	check_counters(T.db);
+	return check_summary(id);
 }
 
 /* The children of parent, in id order (EU868 first). */
@@ -181,6 +254,33 @@ static void move_steps(long long parent, long long eu, long long us)
 	               "(%lld, %lld); ROLLBACK",
 	               eu, us));
 	check_parent(parent);
+	/* Done at the version check in two jobs at once, one done after its reboot. */
+	PQclear(sql_ok(T.db,
+	               "UPDATE job_device SET step = 'done', last_answer = CASE WHEN dev_eui = "
+	               "'6000000000000003' THEN " REBOOTED "::jsonb ELSE " ON_TARGET "::jsonb "
+	               "END WHERE job_id IN (%lld, %lld) AND dev_eui IN ('6000000000000001', "
+	               "'6000000000000003', '6000000000000004', '6000000000000005', "
+	               "'6000000000000011')",
+	               eu, us));
+	assert_int_equal(check_summary(parent), 4);
+	check_parent(parent);
+	/* One leaves done with its answer, one's answer is replaced, one's becomes that of the
+	 * version check; then all answers replaced, rolled back. */
+	PQclear(sql_ok(T.db,
+	               "BEGIN; UPDATE job_device SET step = 'failed' WHERE job_id = %lld AND "
+	               "dev_eui = '6000000000000004'; UPDATE job_device SET last_answer = " STATUS
+	               " WHERE job_id = %lld AND dev_eui = '6000000000000005'; UPDATE job_device "
+	               "SET last_answer = " ON_TARGET " WHERE job_id = %lld AND dev_eui = "
+	               "'6000000000000003'; COMMIT",
+	               eu, eu, eu));
+	assert_int_equal(check_summary(parent), 3);
+	check_parent(parent);
+	PQclear(sql_ok(T.db,
+	               "BEGIN; UPDATE job_device SET last_answer = " STATUS " WHERE job_id IN "
+	               "(%lld, %lld); ROLLBACK",
+	               eu, us));
+	assert_int_equal(check_summary(parent), 3);
+	check_parent(parent);
 }
 
 /* A job across regions through its life: created, its devices moved, cancelled, retried, a
@@ -215,6 +315,10 @@ static void test_parent_counts(void **state)
 	assert_int_equal(call("DELETE", "/api/v1/devices/6000000000000013", NULL, NULL), 204);
 	check_parent(id);
 	check_parent(retry);
+	/* A device done at the version check deleted: it leaves the count. */
+	assert_int_equal(call("DELETE", "/api/v1/devices/6000000000000001", NULL, NULL), 204);
+	assert_int_equal(check_summary(id), 2);
+	check_parent(id);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
 	assert_int_equal(call("DELETE", path, NULL, NULL), 204);
 	{
@@ -268,22 +372,40 @@ static void test_bulk(void **state)
 	PGresult *r;
 
 	(void)state;
-	check_counters(T.db);
+	check_job(id);
 	PQclear(sql_ok(
 	        T.db,
 	        "UPDATE job_device SET step = (ARRAY['pending', 'mc_setup', 'frag_setup', "
 	        "'ready', 'frag_status', 'done', 'failed'])[1 + (hashtext(dev_eui) & 65535) %% 7] "
 	        "WHERE job_id = %lld",
 	        id));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT count(DISTINCT step) FROM job_device WHERE job_id = %lld", id);
 	assert_int_equal(strtol(PQgetvalue(r, 0, 0), NULL, 10), 7);
 	PQclear(r);
+	/* The done devices' answers: a third at the version check, a third after a reboot, a
+	 * third at their status. */
+	PQclear(sql_ok(T.db,
+	               "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED
+	               ", " STATUS "]::jsonb[])[1 + (hashtext(dev_eui || 'a') & 65535) %% 3] WHERE "
+	               "job_id = %lld AND step = 'done'",
+	               id));
+	assert_true(check_job(id) > 500);
 	PQclear(sql_ok(T.db,
 	               "UPDATE job_device SET step = 'done' WHERE job_id = %lld AND step IN "
 	               "('ready', 'frag_status')",
 	               id));
-	check_counters(T.db);
+	check_job(id);
+	/* In one statement, half the devices done at the version check leave done with their
+	 * answer, others come into done with that answer. */
+	PQclear(sql_ok(
+	        T.db,
+	        "UPDATE job_device SET step = CASE WHEN step = 'done' THEN 'failed' ELSE "
+	        "'done' END, last_answer = CASE WHEN step = 'done' THEN last_answer ELSE " ON_TARGET
+	        "::jsonb END WHERE job_id = %lld AND ((" ON_TARGET_ROW " AND "
+	        "hashtext(dev_eui) %% 2 = 0) OR step = 'mc_setup')",
+	        id));
+	assert_true(check_job(id) > 1000);
 	/* Nothing moves: nothing is written. */
 	r = sql_ok(T.db, "SELECT count(*), sum(n) FROM job_step_count WHERE job_id = %lld", id);
 	{
@@ -304,14 +426,16 @@ static void test_bulk(void **state)
 	PQclear(sql_ok(T.db,
 	               "DELETE FROM job_device WHERE job_id = %lld AND hashtext(dev_eui) %% 3 = 0",
 	               id));
-	check_counters(T.db);
+	check_job(id);
 	PQclear(sql_ok(T.db,
-	               "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT %lld, 1, "
-	               "dev_eui, 'failed' FROM device WHERE dev_eui LIKE '71%%' AND NOT EXISTS "
+	               "INSERT INTO job_device (job_id, tenant_id, dev_eui, step, last_answer) "
+	               "SELECT %lld, 1, dev_eui, CASE WHEN hashtext(dev_eui) %% 2 = 0 THEN 'done' "
+	               "ELSE 'failed' END, " ON_TARGET " FROM device WHERE dev_eui LIKE '71%%' "
+	               "AND NOT EXISTS "
 	               "(SELECT 1 FROM job_device d WHERE d.job_id = %lld AND d.dev_eui = "
 	               "device.dev_eui)",
 	               id, id));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld", id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20000");
 	PQclear(r);
@@ -369,7 +493,7 @@ static void test_concurrent(void **state)
 	assert_true(moved_within(b, id, "7200000000000002", "ready"));
 	PQclear(sql_ok(b, "COMMIT"));
 	PQclear(sql_ok(a, "COMMIT"));
-	check_counters(T.db);
+	check_job(id);
 	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld AND step = 'ready'",
 	           id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20");
@@ -384,6 +508,8 @@ static void test_migration_fill(void **state)
 {
 	char dsn[512], err[256], sql[256];
 	struct store *s = NULL;
+	char *json = NULL;
+	json_t *sum;
 	PGconn *c;
 	PGresult *r;
 
@@ -412,11 +538,21 @@ static void test_migration_fill(void **state)
 	                  "869525000, 60, 3, 'C', 60, '{}', 300 FROM generate_series(1, 2); "
 	                  "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT 1, 1, "
 	                  "dev_eui, (ARRAY['done', 'failed', 'session'])[1 + "
-	                  "ascii(right(dev_eui, 1)) %% 3] FROM device"));
+	                  "ascii(right(dev_eui, 1)) %% 3] FROM device; "
+	                  "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED
+	                  ", " STATUS "]::jsonb[])[1 + ascii(substr(dev_eui, 15, 1)) %% 3] "
+	                  "WHERE step = 'done'"));
 	assert_int_equal(store_open(dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(store_migrate(s, NULL), FUOTA_OK);
-	store_close(s);
 	check_counters(c);
+	/* The summary reads the counters the migration filled. */
+	assert_int_equal(store_job_summary(s, 1, 1, &json), FUOTA_OK);
+	sum = json_loads(json, 0, NULL);
+	assert_non_null(sum);
+	assert_true(check_summary_json(c, sum, 1) > 10);
+	json_decref(sum);
+	free(json);
+	store_close(s);
 	r = sql_ok(c, "SELECT count(*), sum(n) FROM job_step_count");
 	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	assert_string_equal(PQgetvalue(r, 0, 1), "300");

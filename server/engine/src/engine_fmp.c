@@ -49,6 +49,8 @@ static int on_version_ans(struct engine *e, const struct seng_job *j, struct sen
 	char la[256];
 
 	seng_dev_update_init(&u);
+	/* The judged text "done (already on the target version" marks the device in the
+	 * job's already_on_target count (sql/048_on_target_count.sql). */
 	if (to == ENGINE_STEP_DONE)
 		snprintf(la, sizeof(la),
 		         "{\"answer\":\"DevVersionAns\",\"fw_version\":%u,\"hw_version\":%u,"

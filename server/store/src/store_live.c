@@ -81,20 +81,21 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 
 	/* NULL (NOT_FOUND) when the job is not the tenant's. A parent job's devices and engine
 	 * counters are its regions' children's together (sql/045_job_regions.sql); its events
-	 * (last_event_id, the live stream's cursor) are its own. */
+	 * (last_event_id, the live stream's cursor) are its own. The devices, by step and done at
+	 * the TS006 version check, are the database's counters (sql/047_job_step_count.sql,
+	 * sql/048_on_target_count.sql): a few rows a job, not a scan of its devices at each of
+	 * the live page's polls. */
 	return store_json(
 	        s,
 	        "SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE tenant_id = $1 "
 	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
-	        "'total', (SELECT count(*) FROM job_device WHERE job_id = ANY (" JOBS ")), "
+	        "'total', (SELECT coalesce(sum(n), 0)::bigint FROM job_step_count "
+	        "WHERE job_id = ANY (" JOBS ")), "
 	        "'steps', (SELECT coalesce(json_object_agg(step, n ORDER BY step), '{}') FROM "
-	        "(SELECT coalesce(step, 'pending') AS step, count(*) AS n "
-	        "FROM job_device WHERE job_id = ANY (" JOBS ") GROUP BY 1) x), "
-	        /* Done at the TS006 version check (engine_fmp.c): its last answer is
-	         * the DevVersionAns, no request followed it. */
-	        "'already_on_target', (SELECT count(*) FROM job_device WHERE "
-	        "job_id = ANY (" JOBS ") AND step = 'done' AND "
-	        "last_answer->>'answer' = 'DevVersionAns'), "
+	        "(SELECT step, sum(n)::bigint AS n FROM job_step_count "
+	        "WHERE job_id = ANY (" JOBS ") GROUP BY step HAVING sum(n) <> 0) x), "
+	        "'already_on_target', (SELECT coalesce(sum(on_target), 0)::bigint "
+	        "FROM job_step_count WHERE job_id = ANY (" JOBS ")), "
 	        "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
 	        "WHERE job_id = $2), "
 	        /* The engine's counters (null before it took the job up). */

@@ -21,9 +21,10 @@ int store_events_after(struct store *s, int64_t tenant, int64_t id, int64_t afte
  * n jobs (n <= 1024), one statement. FUOTA_OK, FUOTA_ERR_INVALID_ARG (n), FUOTA_ERR_IO. */
 int store_event_heads(struct store *s, const int64_t *jobs, size_t n, int64_t *heads);
 
-/* {"job_id", "total", "steps": {step: count, ...}, "last_event_id", "fragments",
- * "frames_sent", "frames_resent"} of job id (the frame counters are the engine's, null before
- * it took the job up). NOT_FOUND when the job is not the tenant's. *json malloc'd. */
+/* {"job_id", "total", "steps": {step: count, ...}, "already_on_target", "last_event_id",
+ * "fragments", "frames_sent", "frames_resent"} of job id (a parent's: its regions' together;
+ * the devices from the database's counters, the frame counters the engine's, null before it
+ * took the job up). NOT_FOUND when the job is not the tenant's. *json malloc'd. */
 int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json);
 
 /* As store_job_devices, of the devices in step (NULL: any step), ordered by DevEUI. */
