@@ -29,7 +29,10 @@ ALTER TABLE job_step_count ADD COLUMN on_target bigint NOT NULL DEFAULT 0;
 
 -- As 047's, with the rows done at the version check counted beside the rows: a statement that
 -- only rewrites a done device's last_answer moves it in or out of on_target.
-CREATE OR REPLACE FUNCTION job_step_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SET search_path FROM CURRENT as in 047: the tables are this migration's schema's, whatever
+-- search_path the session that fires the trigger has.
+CREATE OR REPLACE FUNCTION job_step_count_add() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO job_step_count AS c (job_id, step, slot, n, on_target)
@@ -67,3 +70,18 @@ INSERT INTO job_step_count AS c (job_id, step, slot, n, on_target)
 SELECT job_id, 'done', 0, 0, count(*) FROM job_device
 WHERE job_device_on_target(step, last_answer) GROUP BY job_id
 ON CONFLICT (job_id, step, slot) DO UPDATE SET on_target = c.on_target + excluded.on_target;
+
+-- 047's rebuild, recounting on_target too (047's would leave it 0 in every row it writes).
+CREATE OR REPLACE FUNCTION job_step_count_rebuild() RETURNS void LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+BEGIN
+	IF current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'job_step_count_rebuild() runs in a READ COMMITTED transaction only';
+	END IF;
+	LOCK TABLE job_device, job_step_count IN SHARE ROW EXCLUSIVE MODE;
+	DELETE FROM job_step_count;
+	INSERT INTO job_step_count (job_id, step, slot, n, on_target)
+	SELECT job_id, step, 0, count(*),
+	       count(*) FILTER (WHERE job_device_on_target(step, last_answer))
+	FROM job_device GROUP BY job_id, step;
+END $$;

@@ -113,6 +113,13 @@ static void test_rebuild(void **state)
 	         "(%lld, 'gone', -3, 0)",
 	         b, b, b);
 	assert_int_equal(itest_exec(T.raw, sql), 0);
+	/* One of b's devices done at the version check (sql/048): counted apart, also rebuilt. */
+	snprintf(sql, sizeof(sql),
+	         "UPDATE job_device SET step = 'done', last_answer = '{\"answer\": "
+	         "\"DevVersionAns\", \"judged\": \"done (already on the target version 7: not "
+	         "sent the image)\"}' WHERE job_id = %lld AND dev_eui = '7000000000000001'",
+	         b);
+	assert_int_equal(itest_exec(T.raw, sql), 0);
 	assert_true(itest_count(T.raw, MISMATCH_SQL) >= 2); /* a's two steps, b's one */
 
 	assert_int_equal(itest_exec(T.raw, "SELECT job_step_count_rebuild()"), 0);
@@ -127,6 +134,9 @@ static void test_rebuild(void **state)
 	snprintf(sql, sizeof(sql),
 	         "SELECT n FROM job_step_count WHERE job_id = %lld AND step = 'done'", a);
 	assert_int_equal(itest_count(T.raw, sql), 2);
+	snprintf(sql, sizeof(sql), "SELECT sum(on_target) FROM job_step_count WHERE job_id = %lld",
+	         b);
+	assert_int_equal(itest_count(T.raw, sql), 1);
 }
 
 /* While a rebuild's transaction is open, a writer of job_device waits (here: gives up on its
