@@ -70,6 +70,19 @@ static void pick_xor(struct frag_lean *d)
 	d->xor_word = k ? k->xor_word : frag_enc_kern_portable.xor_word;
 }
 
+#if defined(__x86_64__)
+/* BMI2 (pext) for the coded equations. */
+static int have_bmi2(void)
+{
+#if FRAG_ENC_GLIBC_CPU
+	return CPU_FEATURE_ACTIVE(BMI2) && CPU_FEATURE_ACTIVE(POPCNT);
+#else
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+#endif
+}
+#endif
+
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
 {
 	size_t w, v, l;
@@ -184,6 +197,9 @@ int frag_lean_init_buffered(struct frag_lean *dec, const struct frag_code *code,
 	dec->max_lost = l;
 	dec->state = FRAG_DEC_ONGOING;
 	pick_xor(dec);
+#if defined(__x86_64__)
+	dec->bmi2 = have_bmi2() != 0;
+#endif
 	dec->known = (uint64_t *)(void *)p;
 	dec->line = dec->known + dec->words;
 	dec->eq = (uint8_t *)(dec->line + dec->words);
@@ -395,11 +411,57 @@ static int insert(struct frag_lean *d, uint8_t *used, uint32_t *pivot)
 	return FUOTA_OK;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* eq at bit p |= v, n bits: one or two little-endian words (eq 8-byte aligned and zeroed up to
+ * the word of the session's last lost column). */
+static void or_bits(uint8_t *eq, uint32_t p, uint64_t v, uint32_t n)
+{
+	uint32_t w = p / 64u, sh = p % 64u;
+	uint64_t x;
+
+	memcpy(&x, eq + 8u * w, 8);
+	x |= v << sh;
+	memcpy(eq + 8u * w, &x, 8);
+	if (sh && n + sh > 64u) {
+		memcpy(&x, eq + 8u * (w + 1u), 8);
+		x |= v >> (64u - sh);
+		memcpy(eq + 8u * (w + 1u), &x, 8);
+	}
+}
+
+/* The lost columns' bits of each line word, in column order, by one pext: a word's lost
+ * columns are eq bits prefix[i] on. */
+__attribute__((target("bmi2,popcnt"))) static void eq_bits_bmi2(struct frag_lean *d,
+                                                                const uint64_t *line)
+{
+	uint32_t m = d->code.nb_frag;
+
+	for (uint32_t i = 0; i < d->words; i++) {
+		uint64_t lost = ~d->known[i];
+
+		if (i + 1u == d->words && m % 64u)
+			lost &= ((uint64_t)1 << (m % 64u)) - 1u;
+		if (line[i] & lost)
+			or_bits(d->eq, d->prefix[i], _pext_u64(line[i], lost),
+			        (uint32_t)_mm_popcnt_u64(lost));
+	}
+}
+
+#endif
+
 /* Builds the equation of coded row n from its line (in line): the lost columns' bits into eq;
  * with held != 0 also the held fragments' data XORed into data. */
 static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
 {
 	memset(d->eq, 0, 8u * (size_t)words_of(d->lost));
+#if defined(__x86_64__)
+	if (!held && d->bmi2) {
+		eq_bits_bmi2(d, line);
+		return FUOTA_OK;
+	}
+#endif
 	for (uint32_t i = 0; i < d->words; i++) {
 		uint64_t have = line[i] & d->known[i], miss = line[i] & ~d->known[i];
 

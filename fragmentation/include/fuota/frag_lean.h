@@ -74,6 +74,7 @@ struct frag_lean {
 	uint32_t batch;      /* B, 0 = rows completed as they arrive */
 	uint32_t pending;    /* useful rows of the batch whose data waits for the flush */
 	bool frozen;         /* the lost set is fixed */
+	bool bmi2;           /* the coded equations by pext (x86-64 with BMI2) */
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
 	frag_lean_xor_fn xor_fn;        /* the widest XOR this CPU runs, picked at init */
