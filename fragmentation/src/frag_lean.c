@@ -70,6 +70,19 @@ static void pick_xor(struct frag_lean *d)
 	d->xor_word = k ? k->xor_word : frag_enc_kern_portable.xor_word;
 }
 
+#if defined(__x86_64__)
+/* BMI2 (pext) for the coded equations. */
+static int have_bmi2(void)
+{
+#if FRAG_ENC_GLIBC_CPU
+	return CPU_FEATURE_ACTIVE(BMI2) && CPU_FEATURE_ACTIVE(POPCNT);
+#else
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+#endif
+}
+#endif
+
 size_t frag_lean_mem_size(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lost)
 {
 	size_t w, v, l;
@@ -93,9 +106,15 @@ size_t frag_lean_batch_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lo
 	       ((size_t)1 << batch) * frag_size + 8u; /* + 8: alignment after the base layout */
 }
 
-static size_t total_mem(uint32_t m, uint32_t s, uint32_t l, uint32_t batch)
+size_t frag_lean_rbuf_mem(uint32_t frag_size, uint32_t frags)
 {
-	return frag_lean_mem_size(m, s, l) + frag_lean_batch_mem(m, s, l, batch);
+	return frags > FRAG_LEAN_MAX_RBUF ? 0 : (size_t)frags * frag_size;
+}
+
+static size_t total_mem(uint32_t m, uint32_t s, uint32_t l, uint32_t batch, uint32_t rbuf)
+{
+	return frag_lean_mem_size(m, s, l) + frag_lean_batch_mem(m, s, l, batch) +
+	       frag_lean_rbuf_mem(s, rbuf);
 }
 
 size_t frag_lean_loramac_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t lost)
@@ -114,7 +133,15 @@ int frag_lean_init(struct frag_lean *dec, const struct frag_code *code, uint32_t
 	return frag_lean_init_batch(dec, code, frag_size, padding, io, 0, mem, mem_len);
 }
 
-/* Carves the batch arrays (B lines, B used masks, B pivots, the 2^B table) after the rest. */
+int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
+                         uint32_t padding, const struct frag_lean_io *io, uint32_t batch, void *mem,
+                         size_t mem_len)
+{
+	return frag_lean_init_buffered(dec, code, frag_size, padding, io, batch, 0, mem, mem_len);
+}
+
+/* Carves the batch arrays (B lines, B used masks, B pivots, the 2^B table, the read buffer)
+ * after the rest. */
 static void carve_batch(struct frag_lean *d, uint8_t *end)
 {
 	uint32_t b = d->batch, v8 = 8u * words_of(d->max_lost);
@@ -125,15 +152,16 @@ static void carve_batch(struct frag_lean *d, uint8_t *end)
 	d->bused = (uint8_t *)(d->blines + (size_t)b * d->words);
 	d->bpiv = (uint16_t *)(void *)(d->bused + (size_t)b * v8);
 	d->table = (uint8_t *)(d->bpiv + b);
+	d->rbuf = d->rbuf_frags ? d->table + ((size_t)1 << b) * d->frag_size : NULL;
 	/* between flushes the table is free: the line draws' scratch when it holds it */
 	uint8_t *ls = d->table + ((8u - ((uintptr_t)d->table & 7u)) & 7u);
 	if (ls + FRAG_ENC_LINE_SCRATCH <= d->table + ((size_t)1 << b) * d->frag_size)
 		d->line_scratch = ls;
 }
 
-int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
-                         uint32_t padding, const struct frag_lean_io *io, uint32_t batch, void *mem,
-                         size_t mem_len)
+int frag_lean_init_buffered(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
+                            uint32_t padding, const struct frag_lean_io *io, uint32_t batch,
+                            uint32_t rbuf, void *mem, size_t mem_len)
 {
 	uint32_t m, l;
 	uint8_t *p = mem;
@@ -141,10 +169,12 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	if (!dec || !mem || !io || !io->read || !io->write || frag_code_check(code) != FUOTA_OK ||
 	    code->nb_frag > FRAG_MAX_N || frag_size == 0 || frag_size > 255 ||
 	    padding >= frag_size || ((uintptr_t)mem & 7u) || batch == 1u ||
-	    batch > FRAG_LEAN_MAX_BATCH)
+	    batch > FRAG_LEAN_MAX_BATCH || rbuf > FRAG_LEAN_MAX_RBUF)
 		return FUOTA_ERR_INVALID_ARG;
 	m = code->nb_frag;
-	if (mem_len < total_mem(m, frag_size, 0, batch))
+	if (batch < 2u)
+		rbuf = 0;
+	if (mem_len < total_mem(m, frag_size, 0, batch, rbuf))
 		return FUOTA_ERR_NO_SPACE;
 	for (uint32_t lo = 0, hi = m;;) { /* the largest L that fits: the size grows with L */
 		l = lo + (hi - lo + 1u) / 2u;
@@ -152,7 +182,7 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 			l = lo;
 			break;
 		}
-		if (total_mem(m, frag_size, l, batch) <= mem_len)
+		if (total_mem(m, frag_size, l, batch, rbuf) <= mem_len)
 			lo = l;
 		else
 			hi = l - 1u;
@@ -167,6 +197,9 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	dec->max_lost = l;
 	dec->state = FRAG_DEC_ONGOING;
 	pick_xor(dec);
+#if defined(__x86_64__)
+	dec->bmi2 = have_bmi2() != 0;
+#endif
 	dec->known = (uint64_t *)(void *)p;
 	dec->line = dec->known + dec->words;
 	dec->eq = (uint8_t *)(dec->line + dec->words);
@@ -178,6 +211,7 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 	dec->data = dec->rows + tri_offset(l, (l + 7u) / 8u);
 	dec->buf = dec->data + frag_size;
 	dec->batch = batch;
+	dec->rbuf_frags = rbuf;
 	/* the batch arrays start at the next 8-byte boundary past the base layout */
 	carve_batch(dec,
 	            (uint8_t *)mem + ((frag_lean_mem_size(m, frag_size, l) + 7u) & ~(size_t)7u));
@@ -377,11 +411,57 @@ static int insert(struct frag_lean *d, uint8_t *used, uint32_t *pivot)
 	return FUOTA_OK;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* eq at bit p |= v, n bits: one or two little-endian words (eq 8-byte aligned and zeroed up to
+ * the word of the session's last lost column). */
+static void or_bits(uint8_t *eq, uint32_t p, uint64_t v, uint32_t n)
+{
+	uint32_t w = p / 64u, sh = p % 64u;
+	uint64_t x;
+
+	memcpy(&x, eq + 8u * w, 8);
+	x |= v << sh;
+	memcpy(eq + 8u * w, &x, 8);
+	if (sh && n + sh > 64u) {
+		memcpy(&x, eq + 8u * (w + 1u), 8);
+		x |= v >> (64u - sh);
+		memcpy(eq + 8u * (w + 1u), &x, 8);
+	}
+}
+
+/* The lost columns' bits of each line word, in column order, by one pext: a word's lost
+ * columns are eq bits prefix[i] on. */
+__attribute__((target("bmi2,popcnt"))) static void eq_bits_bmi2(struct frag_lean *d,
+                                                                const uint64_t *line)
+{
+	uint32_t m = d->code.nb_frag;
+
+	for (uint32_t i = 0; i < d->words; i++) {
+		uint64_t lost = ~d->known[i];
+
+		if (i + 1u == d->words && m % 64u)
+			lost &= ((uint64_t)1 << (m % 64u)) - 1u;
+		if (line[i] & lost)
+			or_bits(d->eq, d->prefix[i], _pext_u64(line[i], lost),
+			        (uint32_t)_mm_popcnt_u64(lost));
+	}
+}
+
+#endif
+
 /* Builds the equation of coded row n from its line (in line): the lost columns' bits into eq;
  * with held != 0 also the held fragments' data XORed into data. */
 static int coded_equation(struct frag_lean *d, const uint64_t *line, int held)
 {
 	memset(d->eq, 0, 8u * (size_t)words_of(d->lost));
+#if defined(__x86_64__)
+	if (!held && d->bmi2) {
+		eq_bits_bmi2(d, line);
+		return FUOTA_OK;
+	}
+#endif
 	for (uint32_t i = 0; i < d->words; i++) {
 		uint64_t have = line[i] & d->known[i], miss = line[i] & ~d->known[i];
 
@@ -408,6 +488,40 @@ static uint64_t spread8(uint64_t x)
 	return (((x & 0x7fu) * 0x0002040810204081u) & 0x0101010101010101u) | ((x >> 7 & 1u) << 56);
 }
 
+/* out = in (64 entry bytes) moved down by first bytes: byte b of out is byte b + first of in. */
+static void shift_entry(const uint64_t in[8], uint32_t first, uint64_t out[8])
+{
+	uint32_t q = first / 8u, r = 8u * (first % 8u);
+
+	for (uint32_t c = 0; c < 8u; c++) {
+		uint64_t lo = c + q < 8u ? in[c + q] : 0, hi = c + q + 1u < 8u ? in[c + q + 1u] : 0;
+
+		out[c] = r ? (lo >> r) | (hi << (64u - r)) : lo;
+	}
+}
+
+/* Word i's fragments of any into the table without a map: runs of up to N consecutive
+ * fragments (the lost ones between them read too, not used) read with one call each into the
+ * read buffer, then XORed from there as from a mapped flash. */
+static int fill_runs(struct frag_lean *d, uint32_t i, const uint64_t entry[8], uint64_t any)
+{
+	uint64_t shifted[8];
+
+	while (any) {
+		uint32_t first = (uint32_t)__builtin_ctzll(any), lim = first + d->rbuf_frags;
+		uint64_t run = lim >= 64u ? any : any & (((uint64_t)1 << lim) - 1u);
+		uint32_t cnt = 64u - (uint32_t)__builtin_clzll(run) - first;
+
+		if (d->io.read(d->io.ctx, slot_off(d, i * 64u + first), d->rbuf,
+		               cnt * d->frag_size))
+			return FUOTA_ERR_IO;
+		shift_entry(entry, first, shifted);
+		d->xor_word(d->table, shifted, run >> first, d->rbuf, d->frag_size);
+		any &= ~run;
+	}
+	return FUOTA_OK;
+}
+
 /* Table entry e (bit j: line j of the batch) ^= every held fragment whose column is in exactly
  * the lines of e: each held fragment is read once for the whole batch. */
 static int fill_table(struct frag_lean *d, uint32_t k)
@@ -430,6 +544,11 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 		if (d->mapped) { /* the hot loop: the word's fragments in one kernel call */
 			d->xor_word(d->table, entry, any,
 			            d->mapped + (size_t)i * 64u * d->frag_size, d->frag_size);
+			continue;
+		}
+		if (d->rbuf_frags >= 2u) {
+			if (fill_runs(d, i, entry, any) != FUOTA_OK)
+				return FUOTA_ERR_IO;
 			continue;
 		}
 		for (; any; any &= any - 1u) {

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frag_lean dec;
 	struct flash fl;
 	struct frag_lean_io io = {fl_read, fl_write, &fl, NULL};
-	uint32_t batch;
+	uint32_t batch, rbuf;
 	uint8_t *mem;
 	size_t mem_len;
 	enum frag_dec_state state = FRAG_DEC_ONGOING;
@@ -73,15 +73,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	batch = batches[(data[0] / 3) % 5];
 	if ((data[0] / 15) % 2)
 		io.map = fl_map;
-	mem_len = frag_lean_mem_size(f.m, f.s, f.l) + frag_lean_batch_mem(f.m, f.s, f.l, batch);
+	rbuf = (data[0] / 30) % 3 == 1 ? 3u : (data[0] / 30) % 3 == 2 ? FRAG_LEAN_MAX_RBUF : 0u;
+	mem_len = frag_lean_mem_size(f.m, f.s, f.l) + frag_lean_batch_mem(f.m, f.s, f.l, batch) +
+	          frag_lean_rbuf_mem(f.s, rbuf);
 	mem = malloc(mem_len);
 	fl.len = (size_t)f.m * f.s;
 	fl.bytes = malloc(fl.len);
 	if (!mem || !fl.bytes)
 		abort();
 	memset(fl.bytes, 0xff, fl.len);
-	if (frag_lean_init_batch(&dec, &f.code, f.s, f.padding, &io, batch, mem, mem_len) !=
-	    FUOTA_OK)
+	if (frag_lean_init_buffered(&dec, &f.code, f.s, f.padding, &io, batch, rbuf, mem,
+	                            mem_len) != FUOTA_OK)
 		abort();
 	while (frag_fuzz_next(&f, data, size, &r)) {
 		int rc = frag_lean_process(&dec, r.n, r.frame, r.len, &state);

@@ -30,6 +30,7 @@ struct flash {
 	uint8_t *bytes;
 	size_t len;
 	unsigned calls, fail_at;
+	unsigned reads; /* read calls */
 };
 
 static int fl_read(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
@@ -39,6 +40,7 @@ static int fl_read(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
 	assert_true((size_t)off + len <= f->len);
 	if (f->fail_at && ++f->calls == f->fail_at)
 		return -1;
+	f->reads++;
 	memcpy(buf, f->bytes + off, len);
 	return 0;
 }
@@ -103,6 +105,8 @@ static uint32_t g_batch;
 static unsigned g_fast_lines, g_plain_lines;
 /* The pairs built next map their flash (struct frag_lean_io.map). */
 static bool g_map;
+/* The read buffer (fragments) of the pairs built next. */
+static uint32_t g_rbuf;
 
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
@@ -110,7 +114,7 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	uint32_t m = code->nb_frag;
 	size_t full = frag_dec_mem_size(m, s, m),
 	       lean = frag_lean_mem_size(m, s, max_lost) +
-	              frag_lean_batch_mem(m, s, max_lost, g_batch);
+	              frag_lean_batch_mem(m, s, max_lost, g_batch) + frag_lean_rbuf_mem(s, g_rbuf);
 	struct frag_lean_io io = {fl_read, fl_write, &p->fl, g_map ? fl_map : NULL};
 
 	memset(p, 0, sizeof(*p));
@@ -123,9 +127,9 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	assert_non_null(p->fl.bytes);
 	memset(p->fl.bytes, 0xff, p->fl.len); /* erased flash */
 	assert_int_equal(frag_dec_init(&p->full, code, s, padding, p->mem_full, full), FUOTA_OK);
-	assert_int_equal(
-	        frag_lean_init_batch(&p->lean, code, s, padding, &io, g_batch, p->mem_lean, lean),
-	        FUOTA_OK);
+	assert_int_equal(frag_lean_init_buffered(&p->lean, code, s, padding, &io, g_batch, g_rbuf,
+	                                         p->mem_lean, lean),
+	                 FUOTA_OK);
 	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
 	assert_int_equal(p->lean.line_scratch != NULL,
 	                 g_batch >= 2 && ((size_t)1 << g_batch) * s >= FRAG_ENC_LINE_SCRATCH + 7u);
@@ -261,6 +265,61 @@ static void test_random_batched(void **state)
 	/* both line paths decoded many of these sessions */
 	assert_true(g_fast_lines > 300);
 	assert_true(g_plain_lines > 300);
+}
+
+/* The same sessions with the held fragments read in runs through a read buffer of 2, 5 and 64
+ * fragments (rows batched by 3 and 6, the read callback): the same images and counters. */
+static void test_random_buffered(void **state)
+{
+	static const uint32_t rbufs[] = {2, 5, 64};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rbufs) / sizeof(rbufs[0]); i++) {
+		g_rbuf = rbufs[i];
+		g_batch = i % 2 ? 3 : 6;
+		run_random(FRAG_V1, FRAG_SEED_RELATIVE, 60 + i);
+		run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 70 + i);
+	}
+	g_rbuf = 0;
+	g_batch = 0;
+}
+
+/* One session decoded without and with a read buffer of 32 fragments: the same image, and the
+ * buffer takes the held fragments in runs, several times fewer read calls. */
+static void test_rbuf_fewer_reads(void **state)
+{
+	struct frag_code code = {.nb_frag = 640, .version = FRAG_V1};
+	static uint8_t image[640 * 16];
+	uint8_t frame[16];
+	unsigned reads[2];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(image); i++)
+		image[i] = (uint8_t)(i * 29 + i / 7);
+	g_batch = 6;
+	for (int b = 0; b < 2; b++) {
+		struct pair p;
+
+		g_rbuf = b ? 32 : 0;
+		pair_init(&p, &code, 16, 0, 640);
+		for (uint32_t n = 1; n <= 640; n++)
+			if (n % 10 != 3) /* 64 lost */
+				assert_int_equal(frag_lean_process(&p.lean, n, image + (n - 1) * 16,
+				                                   16, NULL),
+				                 FUOTA_OK);
+		for (uint32_t n = 641; n <= 900 && frag_lean_state(&p.lean) == FRAG_DEC_ONGOING;
+		     n++) {
+			make_frame(&code, image, 16, n, frame);
+			assert_int_equal(frag_lean_process(&p.lean, n, frame, 16, NULL), FUOTA_OK);
+		}
+		assert_int_equal(frag_lean_state(&p.lean), FRAG_DEC_DONE);
+		assert_memory_equal(p.fl.bytes, image, sizeof(image));
+		reads[b] = p.fl.reads;
+		pair_free(&p);
+	}
+	assert_true(reads[1] * 4u < reads[0]);
+	g_rbuf = 0;
+	g_batch = 0;
 }
 
 /* Lost fragments arriving after the coded rows began, batched and not: each is one more
@@ -418,6 +477,9 @@ static void test_bad_input(void **state)
 	assert_int_equal(frag_lean_init(&d, &code, 8, 0, &io, (uint8_t *)mem + 1, 100),
 	                 FUOTA_ERR_INVALID_ARG);
 	assert_int_equal(frag_lean_init(&d, &code, 8, 0, &io, mem, 8), FUOTA_ERR_NO_SPACE);
+	assert_int_equal(frag_lean_init_buffered(&d, &code, 8, 0, &io, 2, FRAG_LEAN_MAX_RBUF + 1u,
+	                                         mem, sizeof(mem)),
+	                 FUOTA_ERR_INVALID_ARG);
 	assert_int_equal(frag_lean_mem_size(0, 8, 1), 0);
 	assert_int_equal(frag_lean_mem_size(16384, 8, 1), 0);
 	assert_int_equal(frag_lean_mem_size(10, 256, 1), 0);
@@ -459,6 +521,13 @@ static void test_memory_vs_loramac(void **state)
 	(void)state;
 	assert_int_equal(frag_lean_loramac_mem(5243, 200, 525),
 	                 66 * 525 + 2 * 5243 + 66 + 656 + 200 + 2 * 66);
+	/* lean-bench's workload c at 10 % loss (548 lost): rows batched by 6 and a read buffer of
+	 * 48 fragments, still at or below */
+	assert_int_equal(frag_lean_rbuf_mem(200, 48), 9600);
+	assert_int_equal(frag_lean_rbuf_mem(200, FRAG_LEAN_MAX_RBUF + 1u), 0);
+	assert_true(frag_lean_mem_size(5243, 200, 548) + frag_lean_batch_mem(5243, 200, 548, 6) +
+	                    frag_lean_rbuf_mem(200, 48) <=
+	            frag_lean_loramac_mem(5243, 200, 548));
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
 		uint32_t m = ms[i][0], s = ms[i][1];
 
@@ -477,7 +546,8 @@ int main(void)
 	        cmocka_unit_test(test_big_session),       cmocka_unit_test(test_rank_short),
 	        cmocka_unit_test(test_not_enough_memory), cmocka_unit_test(test_bad_input),
 	        cmocka_unit_test(test_memory_vs_loramac), cmocka_unit_test(test_random_batched),
-	        cmocka_unit_test(test_late_uncoded),
+	        cmocka_unit_test(test_late_uncoded),      cmocka_unit_test(test_random_buffered),
+	        cmocka_unit_test(test_rbuf_fewer_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

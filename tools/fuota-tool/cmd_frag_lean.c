@@ -6,7 +6,8 @@
  * rebuilt image is compared with the original; a difference fails the run. Memory: the lean
  * decoder's frag_lean_mem_size, LoRaMac-node's figure for the same session
  * (frag_lean_loramac_mem) and the full decoder's frag_dec_mem_size, each sized for the session's
- * lost fragments. Times are the thread's CPU time, the best of N runs. */
+ * lost fragments (the lean one with rows batched and a read buffer, as large as keep it at or
+ * below LoRaMac-node's). Times are the thread's CPU time, the best of N runs. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,10 +133,27 @@ static uint32_t pick_batch(const struct lb_sess *t)
 	return b >= 2u ? b : 0u;
 }
 
+/* The read buffer (fragments, up to a word's 64) that the memory left below LoRaMac-node's
+ * figure holds once the batch is picked. */
+static uint32_t pick_rbuf(const struct lb_sess *t)
+{
+	size_t cap = frag_lean_loramac_mem(t->m, t->s, t->lost);
+	uint32_t b = pick_batch(t), n = FRAG_LEAN_MAX_RBUF;
+	size_t base = frag_lean_mem_size(t->m, t->s, t->lost) +
+	              frag_lean_batch_mem(t->m, t->s, t->lost, b);
+
+	if (b < 2u)
+		return 0;
+	while (n > 0 && base + frag_lean_rbuf_mem(t->s, n) > cap)
+		n--;
+	return n;
+}
+
 static size_t lean_bytes(const struct lb_sess *t)
 {
 	return frag_lean_mem_size(t->m, t->s, t->lost) +
-	       frag_lean_batch_mem(t->m, t->s, t->lost, pick_batch(t));
+	       frag_lean_batch_mem(t->m, t->s, t->lost, pick_batch(t)) +
+	       frag_lean_rbuf_mem(t->s, pick_rbuf(t));
 }
 
 static double run_lean(struct lb_sess *t, const struct frag_lean_io *io, void *mem, size_t len,
@@ -145,7 +163,8 @@ static double run_lean(struct lb_sess *t, const struct frag_lean_io *io, void *m
 	enum frag_dec_state st = FRAG_DEC_ONGOING;
 	double t0 = now_ms();
 
-	if (frag_lean_init_batch(&d, code, t->s, 0, io, pick_batch(t), mem, len) != 0)
+	if (frag_lean_init_buffered(&d, code, t->s, 0, io, pick_batch(t), pick_rbuf(t), mem, len) !=
+	    0)
 		return -1;
 	for (uint32_t n = 1; n <= t->m + t->r && st == FRAG_DEC_ONGOING; n++) {
 		if (t->dropped[n - 1])
@@ -265,21 +284,23 @@ static void report(const struct lb_cfg *c, const struct lb_sess *t, const double
 	if (c->json) {
 		printf("{\"workload\": \"%c\", \"ts004\": %d, \"loss_percent\": %u, \"nb_frag\": "
 		       "%u, "
-		       "\"frag_size\": %u, \"lost\": %u, \"batch\": %u, \"frames_used\": %u, "
+		       "\"frag_size\": %u, \"lost\": %u, \"batch\": %u, \"rbuf\": %u, "
+		       "\"frames_used\": %u, "
 		       "\"lean_ms\": %.3f, "
 		       "\"baseline_ms\": %.3f, \"full_ms\": %.3f, \"speedup\": %.1f, "
 		       "\"lean_map_ms\": %.3f, \"speedup_map\": %.1f, "
 		       "\"lean_bytes\": %zu, \"loramac_bytes\": %zu, \"full_bytes\": %zu}\n",
 		       c->workload, c->version, c->loss, t->m, t->s, t->lost, pick_batch(t),
-		       used[0], ms[0], ms[1], ms[2], ms[1] / ms[0], ms[3], ms[1] / ms[3], lean, lmn,
-		       full);
+		       pick_rbuf(t), used[0], ms[0], ms[1], ms[2], ms[1] / ms[0], ms[3],
+		       ms[1] / ms[3], lean, lmn, full);
 		return;
 	}
 	printf("workload %c, TS004 v%d: M %u, FragSize %u, %u %% of frames lost -> %u fragments "
 	       "lost, done at frame %u (baseline %u); CPU time, best of runs\n",
 	       c->workload, c->version, t->m, t->s, c->loss, t->lost, used[0], used[1]);
-	printf("  lean      %9.2f ms  %7zu bytes of RAM (image in flash; rows batched by %u)\n",
-	       ms[0], lean, pick_batch(t));
+	printf("  lean      %9.2f ms  %7zu bytes of RAM (image in flash; rows batched by %u, "
+	       "reads of up to %u fragments)\n",
+	       ms[0], lean, pick_batch(t), pick_rbuf(t));
 	printf("  lean, map %9.2f ms  the same, flash mapped in place (XIP): %.1fx\n", ms[3],
 	       ms[1] / ms[3]);
 	printf("  baseline  %9.2f ms  %7zu bytes (LoRaMac-node's layout)   lean is %.1fx faster\n",

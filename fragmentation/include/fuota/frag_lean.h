@@ -74,6 +74,7 @@ struct frag_lean {
 	uint32_t batch;      /* B, 0 = rows completed as they arrive */
 	uint32_t pending;    /* useful rows of the batch whose data waits for the flush */
 	bool frozen;         /* the lost set is fixed */
+	bool bmi2;           /* the coded equations by pext (x86-64 with BMI2) */
 	enum frag_dec_state state;
 	struct frag_dec_stats stats;
 	frag_lean_xor_fn xor_fn;        /* the widest XOR this CPU runs, picked at init */
@@ -96,6 +97,8 @@ struct frag_lean {
 	uint8_t *bused;        /* B * 8V bytes: pivot rows each batched row was reduced with */
 	uint16_t *bpiv;        /* B entries: the batched rows' pivots */
 	uint8_t *table;        /* 2^B * S bytes: XOR of the held fragments per line combination */
+	uint8_t *rbuf;         /* N * S bytes: a run of up to N fragments read at once */
+	uint32_t rbuf_frags;   /* N, 0 = one read per fragment */
 };
 
 /* Rows batched at most (the table has 2^B entries of S bytes). */
@@ -137,6 +140,22 @@ int frag_lean_init(struct frag_lean *dec, const struct frag_code *code, uint32_t
 int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
                          uint32_t padding, const struct frag_lean_io *io, uint32_t batch, void *mem,
                          size_t mem_len);
+
+/* Fragments a read buffer holds at most (one word of the batch's lines). */
+#define FRAG_LEAN_MAX_RBUF 64u
+
+/* Bytes of a read buffer of n = 0..FRAG_LEAN_MAX_RBUF fragments: n * S (0 out of range). Batched
+ * and without a map callback, the table is filled from runs of up to n consecutive fragments of
+ * one word read with one read call, instead of a call per fragment. */
+size_t frag_lean_rbuf_mem(uint32_t frag_size, uint32_t frags);
+
+/* frag_lean_init_batch with a read buffer of rbuf = 0..FRAG_LEAN_MAX_RBUF fragments (ignored
+ * without a batch); mem_len must hold frag_lean_mem_size(M, S, L) +
+ * frag_lean_batch_mem(M, S, L, B) + frag_lean_rbuf_mem(S, rbuf). The rebuilt image is the
+ * same. Returns as frag_lean_init_batch (FUOTA_ERR_INVALID_ARG also for rbuf > 64). */
+int frag_lean_init_buffered(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
+                            uint32_t padding, const struct frag_lean_io *io, uint32_t batch,
+                            uint32_t rbuf, void *mem, size_t mem_len);
 
 /* Feeds DataFragment N with its payload (len must equal frag_size). *state (optional) receives
  * the state after the frame; frames after DONE or FAILED are ignored. Returns FUOTA_OK (taken,
