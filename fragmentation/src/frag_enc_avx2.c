@@ -9,14 +9,17 @@
 
 #define AVX2        __attribute__((target("avx2")))
 #define AVX2_INLINE static inline __attribute__((always_inline, target("avx2")))
+/* The nibble kernels also rotate with BMI2's rorx (one instruction, its source kept). */
+#define AVX2_NIB        __attribute__((target("avx2,bmi2")))
+#define AVX2_NIB_INLINE static inline __attribute__((always_inline, target("avx2,bmi2")))
 
 int frag_enc_isa_avx2_ok(void)
 {
 #if FRAG_ENC_GLIBC_CPU
-	return CPU_FEATURE_ACTIVE(AVX2);
+	return CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(BMI2);
 #else
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2");
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
 #endif
 }
 
@@ -110,57 +113,141 @@ AVX2 static void pack_avx2(uint8_t *map, uint8_t *line, size_t nbytes)
 	}
 }
 
-AVX2 static void tables_avx2(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
+/* The AVX-512 kernels' nibble tables (frag_enc_avx512.c) on 256-bit vectors: 16 entries per 4
+ * fragments, 1-4 KiB a table, a block of NIB_L1 bytes of them in L1 instead of 256-entry tables
+ * in L2. An entry is nv = stride / 32 vectors, entries 2^sh bytes apart (64, 128 or 256); table q
+ * of a block (q = 2 g + h, h = 0 for fragments 8 g .. 8 g + 3, 1 for the next four) is at q <<
+ * (sh + 4). A block holds NIB_L1 >> (sh + 5) groups: 16, 8 or 4. */
+#define NIB_L1 32768u
+/* Line slices asked for this many rows ahead. */
+#define NIB_AHEAD 16u
+
+static uint32_t nib_sh(const struct frag_enc *enc)
 {
-	const size_t stride = enc->stride;
+	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
+}
 
-	for (uint32_t g = 0; g < ng; g++) {
-		uint8_t *t = tab + (size_t)g * 256u * stride;
+static uint32_t block_groups_avx2(const struct frag_enc *enc)
+{
+	return NIB_L1 >> (nib_sh(enc) + 5u);
+}
 
-		frag_enc_table_units(enc, g0 + g, t);
-		for (size_t c = 0; c < stride; c += 32) {
-			for (uint32_t j = 1; j < 8; j++) {
-				const size_t base = (size_t)1 << j;
-				const __m256i unit = _mm256_load_si256(
-				        (const __m256i *)(void *)(t + base * stride + c));
+/* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
+ * block is 4 groups), as in frag_enc_avx512.c. Groups past the last hold zero fragments; the
+ * line's bytes there are zero and within line_bytes, a multiple of 8. At most 32 KiB of tables:
+ * within the table scratch of min(block_groups, groups) * 256 * stride bytes. */
+static uint32_t nib_built(uint32_t ng, uint32_t gpb)
+{
+	const uint32_t unit = gpb < 8u ? gpb : 8u;
 
-				for (size_t i = 1; i < base; i++) {
-					const __m256i *src =
-					        (const __m256i *)(void *)(t + i * stride + c);
-					__m256i *dst =
-					        (__m256i *)(void *)(t + (base + i) * stride + c);
+	return (ng + unit - 1u) / unit * unit;
+}
 
-					_mm256_store_si256(
-					        dst,
-					        _mm256_xor_si256(unit, _mm256_load_si256(src)));
-				}
-			}
+/* Bytes 32 c .. 32 c + 31 of fragment x, zero past FragSize and for x >= M. */
+AVX2_INLINE __m256i nib_unit(const struct frag_enc *enc, uint32_t x, uint32_t c)
+{
+	const uint32_t s = enc->frag_size;
+	const uint8_t *p = enc->frags + (size_t)x * s + 32u * c;
+	uint8_t tail[32] = {0};
+
+	if (x >= enc->code.nb_frag || 32u * c >= s)
+		return _mm256_setzero_si256();
+	if (s - 32u * c >= 32u)
+		return _mm256_loadu_si256((const __m256i *)(const void *)p);
+	memcpy(tail, p, s - 32u * c);
+	return _mm256_loadu_si256((const __m256i *)(const void *)tail);
+}
+
+/* Entries 0 .. 15 of one vector (32 c .. 32 c + 31) of a table from its 4 unit vectors u. */
+AVX2_INLINE void nib_fill(uint8_t *t, uint32_t sh, const __m256i *u)
+{
+	__m256i e[16];
+
+	e[0] = _mm256_setzero_si256();
+	e[1] = u[0];
+	e[2] = u[1];
+	e[4] = u[2];
+	e[8] = u[3];
+	/* entry 2^j + i = entry 2^j ^ entry i (unrolled whole: e stays in registers) */
+#pragma GCC unroll 16
+	for (uint32_t i = 3; i < 16; i++) {
+		const uint32_t top = 1u << (31 - __builtin_clz(i));
+
+		if (i != top)
+			e[i] = _mm256_xor_si256(e[top], e[i - top]);
+	}
+#pragma GCC unroll 16
+	for (uint32_t i = 0; i < 16; i++)
+		_mm256_store_si256((__m256i *)(void *)(t + ((size_t)i << sh)), e[i]);
+}
+
+/* The two tables of group g at t, one vector of their entries at a time. */
+AVX2 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t, uint32_t sh)
+{
+	const uint32_t nv = enc->stride / 32u;
+
+	for (uint32_t h = 0; h < 2; h++, t += (size_t)16u << sh) {
+		for (uint32_t c = 0; c < nv; c++) {
+			__m256i u[4];
+
+			for (uint32_t j = 0; j < 4; j++)
+				u[j] = nib_unit(enc, g * 8u + h * 4u + j, c);
+			nib_fill(t + 32u * c, sh, u);
 		}
 	}
 }
 
-/* nv 32-byte vectors per accumulator, kept in registers across the block's groups. */
-AVX2_INLINE void accum_avx2_n(const uint8_t *tab, size_t stride, uint32_t ng, const uint8_t *lines,
-                              size_t lb, uint32_t rows, uint8_t *acc, const unsigned nv)
+AVX2 static void tables_avx2(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
-	for (uint32_t i = 0; i < rows; i++) {
-		const uint8_t *ln = lines + i * lb;
-		__m256i *a = (__m256i *)(void *)(acc + i * stride);
-		__m256i v[8];
+	const uint32_t sh = nib_sh(enc), built = nib_built(ng, NIB_L1 >> (sh + 5u));
 
-		frag_enc_line_ahead(ln, lb, ng);
+	for (uint32_t g = 0; g < built; g++)
+		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
+}
+
+/* nq nibbles of w looked up in nq tables from t, XORed into v[0..nv): nibble q's entry offset is
+ * its 4 bits moved to bits sh.., one rotate and one AND. */
+AVX2_NIB_INLINE void nib_look(__m256i *v, const uint8_t *t, uint64_t w, const unsigned nq,
+                              const unsigned nv, const unsigned sh)
+{
+#pragma GCC unroll 16
+	for (unsigned q = 0; q < nq; q++) {
+		const unsigned r = (4u * q + 64u - sh) % 64u; /* rotate right: nibble q to bit sh */
+		const size_t off = (size_t)((w >> r) | (w << ((64u - r) % 64u))) & (15u << sh);
+		const __m256i *e =
+		        (const __m256i *)(const void *)(t + ((size_t)q << (sh + 4u)) + off);
 
 #pragma GCC unroll 8
 		for (unsigned k = 0; k < nv; k++)
-			v[k] = _mm256_load_si256(a + k);
-		for (uint32_t j = 0; j < ng; j++) {
-			const __m256i *e =
-			        (const __m256i *)(const void *)(tab + ((size_t)j * 256u + ln[j]) *
-			                                                      stride);
+			v[k] = _mm256_xor_si256(v[k], _mm256_load_si256(e + k));
+	}
+}
 
+/* nv 32-byte vectors per accumulator, kept in registers across the block's groups. */
+AVX2_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
+                                 uint32_t rows, uint8_t *acc, const unsigned nv, const unsigned sh)
+{
+	const unsigned gpb = NIB_L1 >> (sh + 5u);
+
+	for (uint32_t i = 0; i < rows; i++) {
+		const uint8_t *ln = lines + i * lb;
+		__m256i *a = (__m256i *)(void *)(acc + (size_t)i * 32u * nv);
+		__m256i v[8];
+		uint64_t w = 0;
+
+		/* a slice of 4 or 8 bytes lies in one cache line (a row starts at a multiple of 8
+		 * bytes from the 64-byte aligned lines) */
+		__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb));
+		if (gpb > 8u)
+			__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb + 15u));
 #pragma GCC unroll 8
-			for (unsigned k = 0; k < nv; k++)
-				v[k] = _mm256_xor_si256(v[k], _mm256_load_si256(e + k));
+		for (unsigned k = 0; k < nv; k++)
+			v[k] = _mm256_load_si256(a + k);
+		memcpy(&w, ln, gpb < 8u ? gpb : 8u);
+		nib_look(v, tab, w, gpb < 8u ? 2u * gpb : 16u, nv, sh);
+		if (gpb > 8u && ng > 8u) { /* the block's second word, but for a short last block */
+			memcpy(&w, ln + 8, 8);
+			nib_look(v, tab + ((size_t)16u << (sh + 4u)), w, 16u, nv, sh);
 		}
 #pragma GCC unroll 8
 		for (unsigned k = 0; k < nv; k++)
@@ -168,17 +255,17 @@ AVX2_INLINE void accum_avx2_n(const uint8_t *tab, size_t stride, uint32_t ng, co
 	}
 }
 
-AVX2 static void accum_avx2(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
-                            uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
+AVX2_NIB static void accum_avx2(const struct frag_enc *enc, const uint8_t *tab, uint32_t g0,
+                                uint32_t ng, const uint8_t *lines, uint32_t rows, uint8_t *acc)
 {
-	const size_t stride = enc->stride, lb = enc->line_bytes;
+	const size_t lb = enc->line_bytes;
 
 	lines += g0;
-	switch (stride / 64u) {
-	case 1: accum_avx2_n(tab, stride, ng, lines, lb, rows, acc, 2); break;
-	case 2: accum_avx2_n(tab, stride, ng, lines, lb, rows, acc, 4); break;
-	case 3: accum_avx2_n(tab, stride, ng, lines, lb, rows, acc, 6); break;
-	default: accum_avx2_n(tab, stride, ng, lines, lb, rows, acc, 8); break;
+	switch (enc->stride / 64u) {
+	case 1: accum_nib_n(tab, ng, lines, lb, rows, acc, 2, 6); break;
+	case 2: accum_nib_n(tab, ng, lines, lb, rows, acc, 4, 7); break;
+	case 3: accum_nib_n(tab, ng, lines, lb, rows, acc, 6, 8); break;
+	default: accum_nib_n(tab, ng, lines, lb, rows, acc, 8, 8); break; /* stride 256 */
 	}
 }
 
@@ -223,6 +310,7 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .xor_word = xor_word_avx2,
         .recent = recent_avx2,
         .age_out = age_out_avx2,
+        .block_groups = block_groups_avx2,
         .mark = mark_avx2,
 };
 

@@ -146,5 +146,13 @@ encode_err "seed too large" 2 "too large" --frag-size 10 --redundancy 4294967295
 if "$TOOL" frag bench --workloads a --reps 1 --ref-reps 1 --json >"$TMP/bench.json" &&
 	grep -q '"verified": true' "$TMP/bench.json" && grep -q '"encoder": "reference"' \
 	"$TMP/bench.json"; then ok "bench a verified"; else fail "bench a"; fi
+# bench --isa: the portable kernels run on every CPU and are the ones the run names
+if "$TOOL" frag bench --workloads a --reps 1 --ref-reps 1 --isa portable --json \
+	>"$TMP/bench.json" && grep -q '"kernels": "portable"' "$TMP/bench.json" &&
+	grep -q '"verified": true' "$TMP/bench.json"; then ok "bench --isa portable"; else
+	fail "bench --isa portable"; fi
+rc=0
+"$TOOL" frag bench --isa sse9 >/dev/null 2>&1 || rc=$?
+if [ "$rc" -eq 2 ]; then ok "bench --isa sse9 refused"; else fail "bench --isa sse9"; fi
 
 finish "all frag encode tests passed"

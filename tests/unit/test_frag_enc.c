@@ -309,9 +309,9 @@ static void test_split_table_sizes(void **state)
 	}
 }
 
-/* The AVX-512 tables of 16 entries per 4 fragments, 16, 8 or 4 groups of 8 to a block (entries
- * of 1, 2, 3-4 lines), read 8 or 4 line bytes at a time: M of one group, a last block of 1 to 15
- * groups (less and more than one read), M not a multiple of 8, whole blocks, several blocks. */
+/* The AVX2 and AVX-512 tables of 16 entries per 4 fragments, 16, 8 or 4 groups of 8 to a block
+ * (entries of 1, 2, 3-4 lines), read 8 or 4 line bytes at a time: M of one group, a last block of
+ * 1 to 15 groups (less and more than one read), M not a multiple of 8, whole and several blocks. */
 static void test_nibble_table_sizes(void **state)
 {
 	static const uint32_t ss[] = {1, 7, 8, 33, 48, 63, 64, 65, 100, 128, 150, 200, 232, 255};

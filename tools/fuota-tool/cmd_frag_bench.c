@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fuota/bytes.h"
+#include "fuota/err.h"
 #include "fuota/frag_enc.h"
 #include "tool.h"
 
@@ -33,7 +34,7 @@ static const struct workload workloads[] = {
 
 struct bench_cfg {
 	unsigned reps, ref_reps, threads;
-	int version, json;
+	int version, json, isa;
 	char dir[64];
 };
 
@@ -49,6 +50,7 @@ static int usage(FILE *to, int rc)
 	fprintf(to,
 	        "usage: fuota-tool frag bench [--workloads abcd] [--reps N] [--ref-reps N]\n"
 	        "                             [--threads T] [--ts004 1|2] [--json]\n"
+	        "                             [--isa auto|portable|avx2|avx512]\n"
 	        "  Times the reference encoder, the fast encoder on one thread and on T threads\n"
 	        "  (default: every online CPU) on random data:\n"
 	        "    a: 64 KiB, FragSize 48, 10 %%    b: 1 MiB, FragSize 48, 10 %%\n"
@@ -57,7 +59,8 @@ static int usage(FILE *to, int rc)
 	        "  'encode' = the in-memory encode alone. Best and median of N repetitions\n"
 	        "  (default 5; the reference: --ref-reps, default 2). MB/s = parity bytes per\n"
 	        "  second (10^6). Fast outputs are verified against the reference byte for "
-	        "byte.\n");
+	        "byte.\n"
+	        "  --isa: the fast encoder's kernels (default auto: the best this CPU has).\n");
 	return rc;
 }
 
@@ -206,7 +209,8 @@ static int run_workload(const struct bench_cfg *cfg, const struct workload *w, i
 	                             .percent_micro = (uint64_t)w->percent * 1000000u,
 	                             .version = cfg->version,
 	                             .threads = 1,
-	                             .quiet = 1};
+	                             .quiet = 1,
+	                             .isa = cfg->isa};
 	uint32_t m = (uint32_t)((w->bytes + w->frag_size - 1) / w->frag_size);
 	uint32_t r = (uint32_t)(((uint64_t)m * w->percent + 99u) / 100u);
 	size_t body = ((size_t)m + r) * w->frag_size;
@@ -279,6 +283,23 @@ static void cpu_name(char *buf, size_t len)
 	fclose(f);
 }
 
+static int parse_isa(const char *s, int *isa)
+{
+	static const enum frag_enc_isa all[] = {FRAG_ENC_ISA_PORTABLE, FRAG_ENC_ISA_AVX2,
+	                                        FRAG_ENC_ISA_AVX512};
+
+	if (!strcmp(s, "auto")) {
+		*isa = FRAG_ENC_ISA_AUTO;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(s, frag_enc_isa_name(all[i]))) {
+			*isa = (int)all[i];
+			return 0;
+		}
+	return -1;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_cfg *cfg, const char **which)
 {
 	static const struct option opts[] = {
@@ -288,6 +309,7 @@ static int parse_opts(int argc, char **argv, struct bench_cfg *cfg, const char *
 	        {"threads", required_argument, NULL, 't'},
 	        {"ts004", required_argument, NULL, 'v'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"isa", required_argument, NULL, 'i'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -327,6 +349,13 @@ static int parse_opts(int argc, char **argv, struct bench_cfg *cfg, const char *
 			cfg->version = optarg[0] - '0';
 			break;
 		case 'j': cfg->json = 1; break;
+		case 'i':
+			if (parse_isa(optarg, &cfg->isa) != 0) {
+				tool_err(
+				        "frag bench: --isa must be auto, portable, avx2 or avx512");
+				return TOOL_EXIT_USAGE;
+			}
+			break;
 		case 'h': return usage(stdout, TOOL_EXIT_OK);
 		default: return usage(stderr, TOOL_EXIT_USAGE);
 		}
@@ -349,6 +378,11 @@ int cmd_frag_bench(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	if (frag_enc_init(&probe, &code, 1, &one, 1, (enum frag_enc_isa)cfg.isa) != FUOTA_OK) {
+		tool_err("frag bench: this CPU cannot run the %s kernels",
+		         frag_enc_isa_name((enum frag_enc_isa)cfg.isa));
+		return TOOL_EXIT_FAIL;
+	}
 	if (!cfg.threads)
 		cfg.threads = cpus > 0 ? (unsigned)(cpus < 256 ? cpus : 256) : 1u;
 	snprintf(cfg.dir, sizeof(cfg.dir), "%s/fuota-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -358,7 +392,6 @@ int cmd_frag_bench(int argc, char **argv)
 		return TOOL_EXIT_FAIL;
 	}
 	cpu_name(cpu, sizeof(cpu));
-	frag_enc_init(&probe, &code, 1, &one, 1, FRAG_ENC_ISA_AUTO);
 	if (cfg.json)
 		printf("{\n  \"cpu\": \"%s\", \"online_cpus\": %ld, \"kernels\": \"%s\", "
 		       "\"ts004\": %d, \"reps\": %u, \"ref_reps\": %u,\n  \"workloads\": [\n",

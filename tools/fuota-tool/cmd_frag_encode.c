@@ -208,11 +208,12 @@ static int run_jobs(struct enc_job *jobs, unsigned threads, uint8_t *out)
 }
 
 static int encode_fast(const struct frag_code *code, uint32_t s, uint32_t redundancy,
-                       uint8_t *frames, unsigned threads)
+                       uint8_t *frames, unsigned threads, int isa)
 {
 	struct frag_enc enc;
 	struct enc_job jobs[MAX_THREADS];
-	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s, FRAG_ENC_ISA_AUTO);
+	int rc = frag_enc_init(&enc, code, s, frames, (size_t)code->nb_frag * s,
+	                       (enum frag_enc_isa)isa);
 
 	if (rc != FUOTA_OK)
 		return rc;
@@ -239,7 +240,7 @@ int tool_frag_encode_frames(const struct tool_encode_opts *o, uint32_t nb_frag, 
 		rc = encode_ref(&code, o->frag_size, redundancy, frames);
 	else
 		rc = encode_fast(&code, o->frag_size, redundancy, frames,
-		                 o->threads ? o->threads : 1u);
+		                 o->threads ? o->threads : 1u, o->isa);
 	if (rc != FUOTA_OK) {
 		tool_err("frag encode: %s", fuota_strerror(rc));
 		return -1;
@@ -406,7 +407,7 @@ static int encode_mapped(const char *input, const char *output, const struct too
 	int rc;
 
 	guard_input(input, data, span, &old);
-	rc = frag_enc_init(&enc, &code, f->frag_size, data, span, FRAG_ENC_ISA_AUTO);
+	rc = frag_enc_init(&enc, &code, f->frag_size, data, span, (enum frag_enc_isa)o->isa);
 	if (rc == FUOTA_OK) {
 		threads = plan_jobs(&enc, f->redundancy, o->threads ? o->threads : 1u, jobs);
 		len = rows + frag_enc_range_scratch_size(&enc, jobs[0].count);

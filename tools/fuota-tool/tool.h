@@ -39,6 +39,7 @@ struct tool_encode_opts {
 	unsigned threads;       /* >= 1 */
 	int reference;          /* 1: the straightforward frag_ref_encode (benchmark baseline) */
 	int quiet;              /* 1: no warning on stderr */
+	int isa;                /* enum frag_enc_isa of the kernels; 0 (AUTO): the CPU's best */
 };
 /* Reads input, writes the frames file output. Returns 0, 1 (failure, message printed) or 2 (bad
  * options, message printed). */

@@ -19,11 +19,11 @@
  *   first, plus its own draws in that block, when the walk reaches its end;
  * - XOR: "four Russians" tables of the 256 XOR combinations of every group of 8 consecutive
  *   fragments, so a row costs M / 8 table XORs instead of M / 2 fragment XORs, built and used one
- *   cache-sized block of groups at a time for every row of a range (the AVX-512 kernels use
- *   tables of the 16 combinations of every 4 fragments instead, M / 4 XORs a row from tables
+ *   cache-sized block of groups at a time for every row of a range (the AVX2 and AVX-512 kernels
+ *   use tables of the 16 combinations of every 4 fragments instead, M / 4 XORs a row from tables
  *   that stay in the L1 cache);
- * - AVX2 and AVX-512 kernels chosen at run time (any x86-64 runs the binary; other CPUs get the
- *   portable 64-bit-word kernels).
+ * - AVX2 (with BMI2) and AVX-512 kernels chosen at run time (any x86-64 runs the binary; other
+ *   CPUs get the portable 64-bit-word kernels).
  *
  * Threads: the library starts none. struct frag_enc is read-only after frag_enc_init, so any number
  * of threads may share one and encode disjoint row ranges, each with its own scratch memory.
@@ -45,7 +45,7 @@
 enum frag_enc_isa {
 	FRAG_ENC_ISA_AUTO = 0,
 	FRAG_ENC_ISA_PORTABLE = 1, /* plain C, 64-bit words: any CPU */
-	FRAG_ENC_ISA_AVX2 = 2,     /* x86-64 with AVX2 */
+	FRAG_ENC_ISA_AVX2 = 2,     /* x86-64 with AVX2 + BMI2 */
 	FRAG_ENC_ISA_AVX512 = 3    /* x86-64 with AVX-512 F + BW */
 };
 
