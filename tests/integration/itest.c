@@ -499,6 +499,30 @@ int itest_call(const char *method, const char *path, const char *token, const ch
 	return api_call(api_fuotad->port, method, path, token, json_body, out);
 }
 
+long long itest_firmware(const char *token, const void *img, size_t len)
+{
+	struct form_part parts[1] = {{"file", "fw.bin", img, len}};
+	struct http_resp r;
+	char ct[128];
+	size_t n;
+	char *body = form_build(parts, 1, &n, ct);
+	long long id = -1;
+	json_t *j;
+
+	if (!body || !api_fuotad)
+		goto out;
+	if (http_req(api_fuotad->port, "POST", "/api/v1/firmware", token, ct, body, n, &r) != 0)
+		goto out;
+	j = r.status == 201 ? http_json(&r) : NULL;
+	if (j && json_is_integer(json_object_get(j, "id")))
+		id = jint(j, "id");
+	json_decref(j);
+	http_free(&r);
+out:
+	free(body);
+	return id;
+}
+
 long long jint(json_t *j, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(j, key));

@@ -105,6 +105,10 @@ int api_call(unsigned port, const char *method, const char *path, const char *to
 int itest_call(const char *method, const char *path, const char *token, const char *json_body,
                json_t **out);
 
+/* Uploads img (len bytes, as fw.bin) with POST /api/v1/firmware to itest_call's fuotad with
+ * token: the firmware's id, or -1 (no answer or not 201). */
+long long itest_firmware(const char *token, const void *img, size_t len);
+
 /* Member key of object j as an integer (0 when absent or no integer), and as a string ("" when
  * absent or no string). */
 long long jint(json_t *j, const char *key);

@@ -76,26 +76,13 @@ static void sql(const char *fmt, ...)
 static void fixture(void)
 {
 	static uint8_t img[12000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
-	struct http_resp r;
-	char ct[128];
-	size_t len;
-	char *body;
-	json_t *j;
 
 	if (T.firmware_id)
 		return;
 	for (size_t i = 0; i < sizeof(img); i++)
 		img[i] = (uint8_t)(i * 7);
-	body = form_build(parts, 1, &len, ct);
-	assert_int_equal(
-	        http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, len, &r), 0);
-	free(body);
-	assert_int_equal(r.status, 201);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	assert_true(T.firmware_id > 0);
 	make_device("3000000000000001", "C", "EU868");
 	make_device("3000000000000002", "C", "EU868");
 	make_device("3000000000000003", "B", "EU868");

@@ -562,12 +562,6 @@ static void test_stats(void **state)
 static int group_setup(void **state)
 {
 	static uint8_t img[3000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
-	struct http_resp r;
-	char ct[128];
-	size_t len;
-	char *body;
-	json_t *j;
 
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_regions", argv_bin, argv_dir, &T.env, T.dsn,
@@ -577,15 +571,9 @@ static int group_setup(void **state)
 		return -1;
 	for (size_t i = 0; i < sizeof(img); i++)
 		img[i] = (uint8_t)(i * 3);
-	body = form_build(parts, 1, &len, ct);
-	if (http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, len, &r) != 0 ||
-	    r.status != 201)
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	if (T.firmware_id <= 0)
 		return -1;
-	free(body);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
 	make_device("5000000000000001", "EU868");
 	make_device("5000000000000002", "EU868");
 	make_device("5000000000000009", "US915");

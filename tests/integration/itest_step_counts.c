@@ -550,17 +550,12 @@ static void test_migration_fill(void **state)
 
 static int group_setup(void **state)
 {
-	static uint8_t img[3000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
+	static const uint8_t img[3000];
 	static const char *const devs[] = {
 	        "6000000000000001", "6000000000000002", "6000000000000003",
 	        "6000000000000004", "6000000000000005", "6000000000000006",
 	        "6000000000000011", "6000000000000012", "6000000000000013"};
-	struct http_resp r;
-	char ct[128], body[512];
-	size_t len;
-	char *form;
-	json_t *j;
+	char body[512];
 
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_step_counts", argv_bin, argv_dir, &T.env, T.dsn,
@@ -571,15 +566,9 @@ static int group_setup(void **state)
 	T.db = PQconnectdb(T.dsn);
 	if (PQstatus(T.db) != CONNECTION_OK)
 		return -1;
-	form = form_build(parts, 1, &len, ct);
-	if (http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, form, len, &r) != 0 ||
-	    r.status != 201)
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	if (T.firmware_id <= 0)
 		return -1;
-	free(form);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		snprintf(body, sizeof(body),
 		         "{\"dev_eui\":\"%s\",\"application_id\":\"app\",\"lorawan_version\":"
