@@ -585,6 +585,38 @@ int itest_sql(const char *dsn, const char *sql)
 	return rc;
 }
 
+/* The SQL that fmt and ap make, malloc'd; the cmocka test fails when it cannot be made. */
+static char *sql_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *sql_vprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *sql;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	assert_true(n >= 0);
+	sql = malloc((size_t)n + 1);
+	assert_non_null(sql);
+	vsnprintf(sql, (size_t)n + 1, fmt, ap);
+	return sql;
+}
+
+void itest_sql_assert(const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	int rc;
+
+	va_start(ap, fmt);
+	sql = sql_vprintf(fmt, ap);
+	va_end(ap);
+	rc = itest_sql(dsn, sql);
+	free(sql);
+	assert_int_equal(rc, 0);
+}
+
 int itest_exec(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
@@ -599,20 +631,13 @@ int itest_exec(PGconn *c, const char *sql)
 
 PGresult *itest_sql_ok(PGconn *c, const char *fmt, ...)
 {
-	va_list ap, ap2;
+	va_list ap;
 	PGresult *r;
 	char *sql;
-	int n;
 
 	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	sql = sql_vprintf(fmt, ap);
 	va_end(ap);
-	assert_true(n >= 0);
-	sql = malloc((size_t)n + 1);
-	assert_non_null(sql);
-	vsnprintf(sql, (size_t)n + 1, fmt, ap2);
-	va_end(ap2);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		char msg[512];

@@ -127,6 +127,10 @@ char *form_build(const struct form_part *parts, size_t n, size_t *len, char *con
 /* Runs sql on database dsn through a connection of its own: 0, or -1 after printing why. */
 int itest_sql(const char *dsn, const char *sql);
 
+/* itest_sql of the SQL that fmt and its arguments (printf) make, in a cmocka test: the test fails
+ * when it does not succeed. */
+void itest_sql_assert(const char *dsn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Runs sql on c: 0, or -1 after printing why. */
 int itest_exec(struct pg_conn *c, const char *sql);
 

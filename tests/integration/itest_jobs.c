@@ -54,25 +54,6 @@ static void make_device(const char *eui, const char *cls, const char *region)
 	json_decref(j);
 }
 
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-	char q[1024];
-	va_list ap;
-	PGconn *c = PQconnectdb(T.dsn);
-	PGresult *r;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	r = PQexec(c, q);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", q, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
-
 static void fixture(void)
 {
 	static uint8_t img[12000];
@@ -235,11 +216,14 @@ static long long finished_job(const char *state, bool all_done)
 	id = jint(j, "id");
 	json_decref(j);
 	/* What the engine writes when a job ends (seng_job_finish). */
-	sql("UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
-	    "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
-	    "WHERE job_id = %lld",
-	    all_done ? "true" : "false", id);
-	sql("UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld", state, id);
+	itest_sql_assert(
+	        T.dsn,
+	        "UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
+	        "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
+	        "WHERE job_id = %lld",
+	        all_done ? "true" : "false", id);
+	itest_sql_assert(T.dsn, "UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld",
+	                 state, id);
 	return id;
 }
 
@@ -275,7 +259,8 @@ static void test_target_version(void **state)
 
 	(void)state;
 	fixture();
-	sql("UPDATE device SET ts006_version = 1 WHERE dev_eui = '3000000000000002'");
+	itest_sql_assert(T.dsn,
+	                 "UPDATE device SET ts006_version = 1 WHERE dev_eui = '3000000000000002'");
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\",\"3000000000000002\"],\"target_version\":65538");
 	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
@@ -324,7 +309,8 @@ static void test_target_version(void **state)
 	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "target_version");
 	json_decref(j);
-	sql("UPDATE device SET ts006_version = 0 WHERE dev_eui = '3000000000000002'");
+	itest_sql_assert(T.dsn,
+	                 "UPDATE device SET ts006_version = 0 WHERE dev_eui = '3000000000000002'");
 }
 
 static void test_retry(void **state)
@@ -336,7 +322,7 @@ static void test_retry(void **state)
 	(void)state;
 	fixture();
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7 WHERE id = %lld", id);
+	itest_sql_assert(T.dsn, "UPDATE job SET target_version = 7 WHERE id = %lld", id);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
 	/* Another tenant: not found, nothing created. */
 	assert_int_equal(itest_call("POST", path, T.tenant_b, NULL, &j), 404);
@@ -391,13 +377,15 @@ static void test_retry(void **state)
 	assert_string_equal(err(j, "field"), "state");
 	assert_non_null(strstr(err(j, "message"), "pending"));
 	json_decref(j);
-	sql("UPDATE job SET state = 'running' WHERE id = %lld", retry);
+	itest_sql_assert(T.dsn, "UPDATE job SET state = 'running' WHERE id = %lld", retry);
 	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_non_null(strstr(err(j, "message"), "running"));
 	json_decref(j);
 	/* Once it has finished, the first job may be retried again. */
-	sql("UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld", retry);
-	sql("UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld",
+	                 retry);
+	itest_sql_assert(T.dsn, "UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
 	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	json_decref(j);
@@ -436,9 +424,11 @@ static void test_retry_reboot(void **state)
 	(void)state;
 	fixture();
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_at = now() - interval '1 hour' WHERE id = "
-	    "%lld",
-	    id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_at = now() - interval '1 hour' "
+	                 "WHERE id = "
+	                 "%lld",
+	                 id);
 	j = retried(id, &ev);
 	assert_true(json_is_null(json_object_get(j, "reboot_at")));
 	assert_int_equal(jint(j, "reboot_in_s"), 1);
@@ -446,8 +436,10 @@ static void test_retry_reboot(void **state)
 	json_decref(ev);
 	json_decref(j);
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_at = '2030-01-31T03:00:00Z' WHERE id = %lld",
-	    id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_at = '2030-01-31T03:00:00Z' "
+	                 "WHERE id = %lld",
+	                 id);
 	j = retried(id, &ev);
 	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
 	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
@@ -455,7 +447,8 @@ static void test_retry_reboot(void **state)
 	json_decref(ev);
 	json_decref(j);
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_in_s = 30 WHERE id = %lld", id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_in_s = 30 WHERE id = %lld", id);
 	j = retried(id, &ev);
 	assert_int_equal(jint(j, "reboot_in_s"), 30);
 	assert_true(json_is_null(json_object_get(j, "reboot_at")));

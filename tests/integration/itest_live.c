@@ -411,18 +411,6 @@ static void test_device_jobs_and_gateways(void **state)
 }
 
 /* Runs sql on the database (asserting it succeeds). */
-static void db_exec(const char *sql)
-{
-	PGconn *db = PQconnectdb(T.dsn);
-	PGresult *r;
-
-	assert_int_equal(PQstatus(db), CONNECTION_OK);
-	r = PQexec(db, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	PQfinish(db);
-}
-
 /* After sql (NULL: none), the devices route gives the job's device these fragment counts
  * (-1: null). */
 static void expect_fragments(const char *sql, long long received, long long missing)
@@ -431,7 +419,7 @@ static void expect_fragments(const char *sql, long long received, long long miss
 	json_t *j, *it, *rx, *mi;
 
 	if (sql)
-		db_exec(sql);
+		itest_sql_assert(T.dsn, "%s", sql);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", T.job);
 	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
