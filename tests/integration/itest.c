@@ -266,11 +266,15 @@ int itest_fuotad_start(struct itest_fuotad *f)
 	return -1;
 }
 
+/* The fuotad itest_call speaks to. */
+static const struct itest_fuotad *api_fuotad;
+
 int itest_api_start(struct itest_fuotad *f, char *admin, char *tenant_b)
 {
 	json_t *j = NULL;
 	int rc = -1;
 
+	api_fuotad = f;
 	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
 	if (itest_token(f->bin, f->dsn, true, 1, admin) != 0 || itest_fuotad_start(f) != 0)
 		return -1;
@@ -485,6 +489,52 @@ int api_call(unsigned port, const char *method, const char *path, const char *to
 	return status;
 }
 
+int itest_call(const char *method, const char *path, const char *token, const char *json_body,
+               json_t **out)
+{
+	if (out)
+		*out = NULL;
+	if (!api_fuotad)
+		return -1;
+	return api_call(api_fuotad->port, method, path, token, json_body, out);
+}
+
+long long itest_firmware(const char *token, const void *img, size_t len)
+{
+	struct form_part parts[1] = {{"file", "fw.bin", img, len}};
+	struct http_resp r;
+	char ct[128];
+	size_t n;
+	char *body = form_build(parts, 1, &n, ct);
+	long long id = -1;
+	json_t *j;
+
+	if (!body || !api_fuotad)
+		goto out;
+	if (http_req(api_fuotad->port, "POST", "/api/v1/firmware", token, ct, body, n, &r) != 0)
+		goto out;
+	j = r.status == 201 ? http_json(&r) : NULL;
+	if (j && json_is_integer(json_object_get(j, "id")))
+		id = jint(j, "id");
+	json_decref(j);
+	http_free(&r);
+out:
+	free(body);
+	return id;
+}
+
+long long jint(json_t *j, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(j, key));
+}
+
+const char *jstr(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? s : "";
+}
+
 #define BOUNDARY "itestBoundary7MA4YWxkTrZu0gW"
 
 char *form_build(const struct form_part *parts, size_t n, size_t *len, char *content_type)
@@ -535,6 +585,38 @@ int itest_sql(const char *dsn, const char *sql)
 	return rc;
 }
 
+/* The SQL that fmt and ap make, malloc'd; the cmocka test fails when it cannot be made. */
+static char *sql_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *sql_vprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *sql;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	assert_true(n >= 0);
+	sql = malloc((size_t)n + 1);
+	assert_non_null(sql);
+	vsnprintf(sql, (size_t)n + 1, fmt, ap);
+	return sql;
+}
+
+void itest_sql_assert(const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	int rc;
+
+	va_start(ap, fmt);
+	sql = sql_vprintf(fmt, ap);
+	va_end(ap);
+	rc = itest_sql(dsn, sql);
+	free(sql);
+	assert_int_equal(rc, 0);
+}
+
 int itest_exec(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
@@ -545,6 +627,28 @@ int itest_exec(PGconn *c, const char *sql)
 		fprintf(stderr, "%.80s: %s", sql, PQresultErrorMessage(r));
 	PQclear(r);
 	return rc;
+}
+
+PGresult *itest_sql_ok(PGconn *c, const char *fmt, ...)
+{
+	va_list ap;
+	PGresult *r;
+	char *sql;
+
+	va_start(ap, fmt);
+	sql = sql_vprintf(fmt, ap);
+	va_end(ap);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%.300s: %s", sql, PQresultErrorMessage(r));
+		free(sql);
+		PQclear(r);
+		fail_msg("%s", msg);
+	}
+	free(sql);
+	return r;
 }
 
 long long itest_count(PGconn *c, const char *sql)

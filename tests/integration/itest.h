@@ -100,6 +100,19 @@ json_t *http_json(const struct http_resp *r);
 /* JSON request helpers: status code, and *out (may be NULL) the parsed body (json_decref). */
 int api_call(unsigned port, const char *method, const char *path, const char *token,
              const char *json_body, json_t **out);
+/* api_call to the fuotad that itest_api_start started last (on its port of the moment: a restart
+ * of that fuotad is followed); -1 before one was started. */
+int itest_call(const char *method, const char *path, const char *token, const char *json_body,
+               json_t **out);
+
+/* Uploads img (len bytes, as fw.bin) with POST /api/v1/firmware to itest_call's fuotad with
+ * token: the firmware's id, or -1 (no answer or not 201). */
+long long itest_firmware(const char *token, const void *img, size_t len);
+
+/* Member key of object j as an integer (0 when absent or no integer), and as a string ("" when
+ * absent or no string). */
+long long jint(json_t *j, const char *key);
+const char *jstr(json_t *j, const char *key);
 
 /* A multipart/form-data body from (name, filename or NULL, data, len) parts; boundary fixed.
  * Returns a malloc'd body and its length; content_type receives the header value (128 bytes). */
@@ -114,8 +127,18 @@ char *form_build(const struct form_part *parts, size_t n, size_t *len, char *con
 /* Runs sql on database dsn through a connection of its own: 0, or -1 after printing why. */
 int itest_sql(const char *dsn, const char *sql);
 
+/* itest_sql of the SQL that fmt and its arguments (printf) make, in a cmocka test: the test fails
+ * when it does not succeed. */
+void itest_sql_assert(const char *dsn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Runs sql on c: 0, or -1 after printing why. */
 int itest_exec(struct pg_conn *c, const char *sql);
+
+struct pg_result;
+/* Runs the SQL that fmt and its arguments (printf) make on c, in a cmocka test: its result
+ * (PQclear it), or the test fails with the statement and the error. */
+struct pg_result *itest_sql_ok(struct pg_conn *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 /* The one value of the one row sql returns on c, as an integer (a count), or -1 after printing
  * why (an error, no row or NULL). */

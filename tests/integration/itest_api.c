@@ -43,12 +43,6 @@ static const char *argv_bin, *argv_env, *argv_dir;
 	"\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"A\","        \
 	"\"region\":\"EU868\"}"
 
-static int call(const char *method, const char *path, const char *token, const char *body,
-                json_t **out)
-{
-	return api_call(T.fd.port, method, path, token, body, out);
-}
-
 static int callf(const char *method, const char *path, const char *token, json_t **out,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static int callf(const char *method, const char *path, const char *token, json_t **out,
@@ -60,7 +54,7 @@ static int callf(const char *method, const char *path, const char *token, json_t
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	return call(method, path, token, body, out);
+	return itest_call(method, path, token, body, out);
 }
 
 static const char *err_field(json_t *j)
@@ -75,18 +69,6 @@ static const char *err_code(json_t *j)
 	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 
 	return f ? f : "";
-}
-
-static long long jint(json_t *j, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(j, key));
-}
-
-static const char *jstr(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "";
 }
 
 static void make_device(const char *eui, const char *app, const char *token)
@@ -163,8 +145,8 @@ static void test_health(void **state)
 	assert_int_equal(http_req(T.fd.port, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
 	http_free(&r);
-	assert_int_equal(call("GET", "/api/v1/nope", T.admin, NULL, NULL), 404);
-	assert_int_equal(call("PUT", "/api/v1/jobs", T.admin, NULL, NULL), 405);
+	assert_int_equal(itest_call("GET", "/api/v1/nope", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("PUT", "/api/v1/jobs", T.admin, NULL, NULL), 405);
 }
 
 static void test_auth(void **state)
@@ -173,15 +155,15 @@ static void test_auth(void **state)
 	char bad[80];
 
 	(void)state;
-	assert_int_equal(call("GET", "/api/v1/jobs", NULL, NULL, &j), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", NULL, NULL, &j), 401);
 	assert_string_equal(err_code(j), "unauthenticated");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs", "not-a-token", NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", "not-a-token", NULL, NULL), 401);
 	/* Well-formed but unknown: one hex digit changed. */
 	snprintf(bad, sizeof(bad), "%s", T.admin);
 	bad[10] = bad[10] == 'a' ? 'b' : 'a';
-	assert_int_equal(call("GET", "/api/v1/jobs", bad, NULL, NULL), 401);
-	assert_int_equal(call("GET", "/api/v1/jobs", T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", bad, NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", T.admin, NULL, NULL), 200);
 }
 
 static void test_tenants_tokens(void **state)
@@ -193,16 +175,17 @@ static void test_tenants_tokens(void **state)
 	int saw_secret = 0;
 
 	(void)state;
-	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"acme\"}", &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/tenants", T.admin, "{\"name\":\"acme\"}", &j),
+	                 201);
 	tenant = jint(j, "id");
 	assert_true(tenant > 1);
 	assert_string_equal(jstr(j, "name"), "acme");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tenants/%lld", tenant);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "name"), "acme");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/tenants/999999", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", "/api/v1/tenants/999999", T.admin, NULL, NULL), 404);
 
 	assert_int_equal(callf("POST", "/api/v1/tokens", T.admin, &j,
 	                       "{\"tenant_id\":%lld,\"name\":\"ci\"}", tenant),
@@ -215,12 +198,12 @@ static void test_tenants_tokens(void **state)
 	json_decref(j);
 
 	/* A tenant token works on its tenant's routes, not on admin routes (403). */
-	assert_int_equal(call("GET", "/api/v1/jobs", tok, NULL, NULL), 200);
-	assert_int_equal(call("POST", "/api/v1/tenants", tok, "{\"name\":\"x\"}", NULL), 403);
-	assert_int_equal(call("GET", "/api/v1/tokens", tok, NULL, NULL), 403);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", tok, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/tenants", tok, "{\"name\":\"x\"}", NULL), 403);
+	assert_int_equal(itest_call("GET", "/api/v1/tokens", tok, NULL, NULL), 403);
 
 	/* The list never shows a secret or a hash. */
-	assert_int_equal(call("GET", "/api/v1/tokens", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/tokens", T.admin, NULL, &j), 200);
 	json_array_foreach(json_object_get(j, "items"), i, item)
 	{
 		saw_secret |= json_object_get(item, "token") != NULL;
@@ -231,19 +214,19 @@ static void test_tenants_tokens(void **state)
 	json_decref(j);
 
 	/* Unknown tenant, bad fields. */
-	assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
-	                      "{\"tenant_id\":987654,\"name\":\"x\"}", &j),
+	assert_int_equal(itest_call("POST", "/api/v1/tokens", T.admin,
+	                            "{\"tenant_id\":987654,\"name\":\"x\"}", &j),
 	                 400);
 	assert_string_equal(err_field(j), "tenant_id");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
-	                      "{\"tenant_id\":1,\"name\":\"x\",\"admin\":\"yes\"}", &j),
+	assert_int_equal(itest_call("POST", "/api/v1/tokens", T.admin,
+	                            "{\"tenant_id\":1,\"name\":\"x\",\"admin\":\"yes\"}", &j),
 	                 400);
 	assert_string_equal(err_field(j), "admin");
 	json_decref(j);
 
 	/* Who a token is: its tenant and name, never the token or its hash; 401 without one. */
-	assert_int_equal(call("GET", "/api/v1/me", tok, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/me", tok, NULL, &j), 200);
 	assert_int_equal(jint(j, "tenant_id"), tenant);
 	assert_string_equal(jstr(j, "tenant_name"), "acme");
 	assert_int_equal(jint(j, "token_id"), token_id);
@@ -253,18 +236,18 @@ static void test_tenants_tokens(void **state)
 	assert_null(json_object_get(j, "token_hash"));
 	assert_int_equal(json_object_size(j), 5);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/me", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/me", T.admin, NULL, &j), 200);
 	assert_int_equal(jint(j, "tenant_id"), 1);
 	assert_true(json_is_true(json_object_get(j, "admin")));
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/me", NULL, NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/me", NULL, NULL, NULL), 401);
 
 	/* Revoke: the token stops working at once; revoking twice is 404. */
 	snprintf(path, sizeof(path), "/api/v1/tokens/%lld", token_id);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
-	assert_int_equal(call("GET", "/api/v1/jobs", tok, NULL, NULL), 401);
-	assert_int_equal(call("GET", "/api/v1/me", tok, NULL, NULL), 401);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", tok, NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/me", tok, NULL, NULL), 401);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 404);
 }
 
 /* Walks list path (by id, ascending) two items a page through next_after; checks the order and
@@ -283,10 +266,10 @@ static long long walk_pages(const char *path, const char *token)
 			snprintf(url, sizeof(url), "%s%slimit=2&after=%lld", path, sep, after);
 		else
 			snprintf(url, sizeof(url), "%s%slimit=2", path, sep);
-		assert_int_equal(call("GET", url, token, NULL, &j), 200);
+		assert_int_equal(itest_call("GET", url, token, NULL, &j), 200);
 		assert_int_equal(jint(j, "limit"), 2);
 		snprintf(opath, sizeof(opath), "%s%slimit=2&offset=%lld", path, sep, n);
-		assert_int_equal(call("GET", opath, token, NULL, &off), 200);
+		assert_int_equal(itest_call("GET", opath, token, NULL, &off), 200);
 		assert_true(json_equal(json_object_get(j, "items"), json_object_get(off, "items")));
 		json_decref(off);
 		json_array_foreach(json_object_get(j, "items"), i, it)
@@ -331,7 +314,7 @@ static void test_list_pages(void **state)
 	(void)state;
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "{\"name\":\"paged-%d\"}", i);
-		assert_int_equal(call("POST", "/api/v1/tenants", T.admin, name, &j), 201);
+		assert_int_equal(itest_call("POST", "/api/v1/tenants", T.admin, name, &j), 201);
 		tenant = jint(j, "id");
 		json_decref(j);
 		assert_int_equal(callf("POST", "/api/v1/tokens", T.admin, &j,
@@ -363,15 +346,15 @@ static void test_list_pages(void **state)
 	        {"/api/v1/firmware?after=99999999999999999999", "after"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int st = call("GET", bad[i].path, strstr(bad[i].path, "firmware") ? tok : T.admin,
-		              NULL, &j);
+		int st = itest_call("GET", bad[i].path,
+		                    strstr(bad[i].path, "firmware") ? tok : T.admin, NULL, &j);
 
 		if (st != 400 || strcmp(err_field(j), bad[i].field) != 0)
 			fail_msg("%s: status %d field \"%s\"", bad[i].path, st, err_field(j));
 		json_decref(j);
 	}
 	/* A page of 500 is allowed. */
-	assert_int_equal(call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j), 200);
 	assert_true(json_is_null(json_object_get(j, "next_after")));
 	json_decref(j);
 }
@@ -408,19 +391,19 @@ static void test_firmware_crud(void **state)
 	json_decref(j);
 
 	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "sha256"), hex);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/firmware", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/firmware", T.admin, NULL, &j), 200);
 	assert_true(json_array_size(json_object_get(j, "items")) >= 1);
 	json_decref(j);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
-	assert_int_equal(call("GET", path, T.admin, NULL, NULL), 404);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 404);
-	assert_int_equal(call("GET", "/api/v1/firmware/abc", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", "/api/v1/firmware/abc", T.admin, NULL, NULL), 404);
 
 	/* Not multipart: 415. No file part: 400 naming "file". */
-	assert_int_equal(call("POST", "/api/v1/firmware", T.admin, "{}", NULL), 415);
+	assert_int_equal(itest_call("POST", "/api/v1/firmware", T.admin, "{}", NULL), 415);
 	{
 		struct form_part p = {"name", NULL, "x", 1};
 
@@ -460,7 +443,7 @@ static void test_firmware_too_large(void **state)
 	free(body);
 	free(img);
 	/* Still serving. */
-	assert_int_equal(call("GET", "/api/v1/firmware", T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/firmware", T.admin, NULL, NULL), 200);
 }
 
 static void test_devices(void **state)
@@ -485,7 +468,8 @@ static void test_devices(void **state)
 	json_decref(j);
 	make_device("a0b1c2d3e4f50618", "app-other", T.admin);
 
-	assert_int_equal(call("GET", "/api/v1/devices/A0B1C2D3E4F50617", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/A0B1C2D3E4F50617", T.admin, NULL, &j),
+	                 200);
 	assert_string_equal(jstr(j, "application_id"), "app-devices");
 	{
 		char *text = json_dumps(j, 0);
@@ -495,7 +479,8 @@ static void test_devices(void **state)
 	}
 	json_decref(j);
 	assert_int_equal(
-	        call("GET", "/api/v1/devices?application_id=app-devices", T.admin, NULL, &j), 200);
+	        itest_call("GET", "/api/v1/devices?application_id=app-devices", T.admin, NULL, &j),
+	        200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	json_decref(j);
 
@@ -511,12 +496,13 @@ static void test_devices(void **state)
 	PQclear(res);
 	PQfinish(c);
 
-	assert_int_equal(call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL),
-	                 204);
-	assert_int_equal(call("GET", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL), 404);
-	assert_int_equal(call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL),
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL), 204);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL),
 	                 404);
-	assert_int_equal(call("GET", "/api/v1/devices/zz", T.admin, NULL, NULL), 404);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/a0b1c2d3e4f50618", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/zz", T.admin, NULL, NULL), 404);
 }
 
 struct bad_case {
@@ -582,14 +568,15 @@ static void test_device_validation(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int st = call("POST", "/api/v1/devices", T.admin, cases[i].body, &j);
+		int st = itest_call("POST", "/api/v1/devices", T.admin, cases[i].body, &j);
 
 		if (st != 400 || strcmp(err_field(j), cases[i].field) != 0)
 			fail_msg("case %zu: status %d field \"%s\", expected 400 \"%s\"", i, st,
 			         err_field(j), cases[i].field);
 		json_decref(j);
 	}
-	assert_int_equal(call("GET", "/api/v1/devices/0011223344556601", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/0011223344556601", T.admin, NULL, NULL),
+	                 404);
 }
 
 static void setup_job_fixture(void)
@@ -616,7 +603,7 @@ static void test_job_json(void **state)
 	(void)state;
 	setup_job_fixture();
 	job_body(body, sizeof(body), "[\"1000000000000001\",\"1000000000000002\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	id = jint(j, "id");
 	assert_string_equal(jstr(j, "state"), "pending");
 	assert_int_equal(jint(j, "device_count"), 2);
@@ -636,13 +623,13 @@ static void test_job_json(void **state)
 	json_decref(j);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(jint(j, "id"), id);
 	assert_int_equal(jint(j, "firmware_id"), T.firmware_id);
 	json_decref(j);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
 	assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "dev_eui"),
 	                    "1000000000000001");
@@ -650,42 +637,43 @@ static void test_job_json(void **state)
 
 	/* The firmware of a live job cannot go; a device in it neither. */
 	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", T.firmware_id);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 409);
-	assert_int_equal(call("DELETE", "/api/v1/devices/1000000000000001", T.admin, NULL, NULL),
-	                 409);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 409);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/1000000000000001", T.admin, NULL, NULL), 409);
 
 	/* pause -> resume -> cancel; then the state machine refuses; then delete. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 409);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 409);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "paused");
 	json_decref(j);
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 409);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/resume", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "pending");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "cancelled");
 	json_decref(j);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_string_equal(err_code(j), "invalid_state");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/resume", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 409);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	/* created, paused, resumed, cancelled */
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 4);
 	json_decref(j);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("DELETE", path, T.admin, NULL, NULL), 204);
-	assert_int_equal(call("GET", path, T.admin, NULL, NULL), 404);
-	assert_int_equal(call("POST", "/api/v1/jobs/999999/cancel", T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 204);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, NULL), 404);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs/999999/cancel", T.admin, NULL, NULL),
+	                 404);
 }
 
 static void test_job_list(void **state)
@@ -698,24 +686,26 @@ static void test_job_list(void **state)
 	setup_job_fixture();
 	for (int i = 0; i < 5; i++) {
 		job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
-		assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+		assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 		ids[i] = jint(j, "id");
 		json_decref(j);
 	}
 	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", ids[0]);
-	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", body, T.admin, NULL, NULL), 200);
 
 	/* Newest first, paginated. */
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=2", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=2", T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
 	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "id"), ids[4]);
 	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 1), "id"), ids[3]);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=2&offset=2", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=2&offset=2", T.admin, NULL, &j),
+	                 200);
 	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "id"), ids[2]);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?state=cancelled&limit=500", T.admin, NULL, &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/jobs?state=cancelled&limit=500", T.admin, NULL, &j),
+	        200);
 	{
 		size_t i;
 		json_t *it;
@@ -729,20 +719,20 @@ static void test_job_list(void **state)
 		assert_true(found);
 	}
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?state=bogus", T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?state=bogus", T.admin, NULL, &j), 400);
 	assert_string_equal(err_field(j), "state");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=0", T.admin, NULL, NULL), 400);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=-1", T.admin, NULL, NULL), 400);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=501", T.admin, NULL, NULL), 400);
-	assert_int_equal(call("GET", "/api/v1/jobs?offset=x", T.admin, NULL, NULL), 400);
-	assert_int_equal(call("GET", "/api/v1/jobs?after=0", T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=0", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=-1", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=501", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?offset=x", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?after=0", T.admin, NULL, &j), 400);
 	assert_string_equal(err_field(j), "after");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?after=1x", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?after=1x", T.admin, NULL, NULL), 400);
 
 	/* A list item is the job's summary: the same values as GET /jobs/{id}, without the plan. */
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
 	{
 		json_t *item = json_array_get(json_object_get(j, "items"), 0), *full;
 		static const char *const same[] = {"id",           "name",       "state",
@@ -755,7 +745,7 @@ static void test_job_list(void **state)
 		assert_null(json_object_get(item, "plan"));
 		assert_int_equal(jint(j, "next_after"), ids[4]);
 		snprintf(body, sizeof(body), "/api/v1/jobs/%lld", ids[4]);
-		assert_int_equal(call("GET", body, T.admin, NULL, &full), 200);
+		assert_int_equal(itest_call("GET", body, T.admin, NULL, &full), 200);
 		for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
 			json_t *a = json_object_get(item, same[k]),
 			       *b = json_object_get(full, same[k]);
@@ -784,10 +774,10 @@ static void test_job_list(void **state)
 				         after);
 			else
 				snprintf(body, sizeof(body), "/api/v1/jobs?limit=2");
-			assert_int_equal(call("GET", body, T.admin, NULL, &j), 200);
+			assert_int_equal(itest_call("GET", body, T.admin, NULL, &j), 200);
 			snprintf(opath, sizeof(opath), "/api/v1/jobs?limit=2&offset=%lld",
 			         n_keyset);
-			assert_int_equal(call("GET", opath, T.admin, NULL, &off), 200);
+			assert_int_equal(itest_call("GET", opath, T.admin, NULL, &off), 200);
 			assert_true(json_equal(json_object_get(j, "items"),
 			                       json_object_get(off, "items")));
 			json_decref(off);
@@ -820,7 +810,7 @@ static void test_job_list(void **state)
 	}
 	for (int i = 1; i < 5; i++) {
 		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", ids[i]);
-		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+		assert_int_equal(itest_call("POST", body, T.admin, NULL, NULL), 200);
 	}
 }
 
@@ -860,12 +850,12 @@ static void test_job_multipart(void **state)
 	assert_int_equal(jint(j, "device_count"), 2);
 	/* The image became a firmware object with its SHA-256. */
 	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", jint(j, "firmware_id"));
-	assert_int_equal(call("GET", path, T.admin, NULL, &fw), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &fw), 200);
 	sha256_hex(img, sizeof(img), hex);
 	assert_string_equal(jstr(fw, "sha256"), hex);
 	json_decref(fw);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 200);
 	json_decref(j);
 	http_free(&r);
 	free(body);
@@ -944,7 +934,7 @@ static void test_job_validation(void **state)
 		assert_non_null(over);
 		json_object_update(base, over);
 		text = json_dumps(base, JSON_COMPACT);
-		st = call("POST", "/api/v1/jobs", T.admin, text, &j);
+		st = itest_call("POST", "/api/v1/jobs", T.admin, text, &j);
 		if (st != 400 || strcmp(err_field(j), cases[i].field) != 0)
 			fail_msg("case %zu (%s): status %d field \"%s\", expected 400 \"%s\"", i,
 			         text, st, err_field(j), cases[i].field);
@@ -957,48 +947,50 @@ static void test_job_validation(void **state)
 		int st;
 
 		job_body(body, sizeof(body), device_cases[i].body, "");
-		st = call("POST", "/api/v1/jobs", T.admin, body, &j);
+		st = itest_call("POST", "/api/v1/jobs", T.admin, body, &j);
 		if (st != 400 || strcmp(err_field(j), "devices") != 0)
 			fail_msg("device case %zu: status %d field \"%s\"", i, st, err_field(j));
 		json_decref(j);
 	}
 	/* Unknown firmware, missing firmware, missing name. */
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin,
-	                      "{\"name\":\"x\",\"firmware_id\":424242,\"devices\":["
-	                      "\"1000000000000001\"],\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\"}",
-	                      &j),
-	                 400);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs", T.admin,
+	                   "{\"name\":\"x\",\"firmware_id\":424242,\"devices\":["
+	                   "\"1000000000000001\"],\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\"}",
+	                   &j),
+	        400);
 	assert_string_equal(err_field(j), "firmware_id");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin,
-	                      "{\"name\":\"x\",\"devices\":[\"1000000000000001\"],"
-	                      "\"redundancy_percent\":10,\"unicast_timeout_s\":60,"
-	                      "\"unicast_attempts\":3,\"data_rate\":5,\"frequency_hz\":869525000,"
-	                      "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
-	                      &j),
-	                 400);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs", T.admin,
+	                   "{\"name\":\"x\",\"devices\":[\"1000000000000001\"],"
+	                   "\"redundancy_percent\":10,\"unicast_timeout_s\":60,"
+	                   "\"unicast_attempts\":3,\"data_rate\":5,\"frequency_hz\":869525000,"
+	                   "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
+	                   &j),
+	        400);
 	assert_string_equal(err_field(j), "firmware_id");
 	json_decref(j);
 	/* Class B with periodicity is fine. */
 	job_body(body, sizeof(body), "[\"1000000000000001\"]", "\"ping_slot_periodicity\":0");
 	body[strstr(body, "\"C\"") - body + 1] = 'B';
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(128ll << jint(json_object_get(j, "plan"), "multicast_timeout_exp"),
 	                 jint(json_object_get(j, "plan"), "multicast_timeout_s"));
 	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
 	json_decref(j);
-	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", body, T.admin, NULL, NULL), 200);
 	/* A power within the sub-band's 29 dBm EIRP is kept, in the job and its plan. */
 	job_body(body, sizeof(body), "[\"1000000000000001\"]", "\"tx_power_dbm\":20");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(jint(j, "tx_power_dbm"), 20);
 	assert_int_equal(jint(json_object_get(j, "plan"), "tx_power_dbm"), 20);
 	snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
 	json_decref(j);
-	assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", body, T.admin, NULL, NULL), 200);
 }
 
 static void test_job_plan(void **state)
@@ -1012,13 +1004,14 @@ static void test_job_plan(void **state)
 	before = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	/* 100 kB at EU868 DR5 (239-byte fragments): 419 fragments + 42 parity; nothing stored. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":100000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\"}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":100000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\"}",
+	                   &j),
+	        200);
 	plan = json_object_get(j, "plan");
 	assert_int_equal(jint(plan, "fragments"), 419);
 	assert_int_equal(jint(plan, "parity_frames"), 42);
@@ -1037,13 +1030,14 @@ static void test_job_plan(void **state)
 
 	/* 1 MB at DR0 (48-byte fragments) is 20834 fragments: 2 parts (issue 14), but a part's
 	 * session would outlast TS005's longest TimeOut: refused, naming the data rate. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":1000000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":0,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\"}",
-	                      &j),
-	                 400);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":1000000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":0,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\"}",
+	                   &j),
+	        400);
 	assert_string_equal(err_field(j), "data_rate");
 	assert_non_null(
 	        strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
@@ -1051,13 +1045,14 @@ static void test_job_plan(void **state)
 	json_decref(j);
 	/* 2 MB at DR5 in 100-byte fragments is 20000 fragments: 2 parts of 10000, each a session
 	 * of its own with its parity, its TimeOut and its two unicast steps. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":2000000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"fragment_size\":100,\"frequency_hz\":869525000,"
-	                      "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":2000000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"fragment_size\":100,\"frequency_hz\":869525000,"
+	                   "\"region\":\"EU868\",\"multicast_class\":\"C\"}",
+	                   &j),
+	        200);
 	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
 	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 10000);
 	assert_int_equal(jint(json_object_get(j, "plan"), "total_frames"), 22000);
@@ -1066,22 +1061,24 @@ static void test_job_plan(void **state)
 	                         2 * jint(json_object_get(j, "plan"), "multicast_timeout_s"));
 	json_decref(j);
 	/* US915 downlink DRs are 8..13; DR2 is uplink-only. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":1000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":2,"
-	                      "\"frequency_hz\":923300000,\"region\":\"US915\","
-	                      "\"multicast_class\":\"C\"}",
-	                      &j),
-	                 400);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":1000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":2,"
+	                   "\"frequency_hz\":923300000,\"region\":\"US915\","
+	                   "\"multicast_class\":\"C\"}",
+	                   &j),
+	        400);
 	assert_string_equal(err_field(j), "data_rate");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":1000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":8,"
-	                      "\"frequency_hz\":923300000,\"region\":\"US915\","
-	                      "\"multicast_class\":\"C\"}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":1000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":8,"
+	                   "\"frequency_hz\":923300000,\"region\":\"US915\","
+	                   "\"multicast_class\":\"C\"}",
+	                   &j),
+	        200);
 	json_decref(j);
 }
 
@@ -1101,57 +1098,60 @@ static void test_device_stack_plan(void **state)
 
 	(void)state;
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000001", ",\"stack\":\"lbm\"");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	assert_string_equal(jstr(j, "stack"), "lbm");
 	assert_true(json_is_null(json_object_get(j, "max_frags")));
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000002",
 	         ",\"stack\":\"loramac-node\",\"max_frags\":300");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000003", ",\"max_frags\":200");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000004", "");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/devices/5100000000000002", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/5100000000000002", T.admin, NULL, &j),
+	                 200);
 	assert_string_equal(jstr(j, "stack"), "loramac-node");
 	assert_int_equal(jint(j, "max_frags"), 300);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/devices/5100000000000004", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/5100000000000004", T.admin, NULL, &j),
+	                 200);
 	assert_string_equal(jstr(j, "stack"), "ts004");
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"stack\":\"zephyr\"");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "stack");
 	json_decref(j);
 	/* TS006 (issue 16): 0 or 1, returned in packages. */
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000006",
 	         ",\"packages\":{\"ts004\":1,\"ts006\":1}");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	assert_int_equal(jint(json_object_get(j, "packages"), "ts006"), 1);
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005",
 	         ",\"packages\":{\"ts006\":2}");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "packages.ts006");
 	json_decref(j);
 	snprintf(body, sizeof(body), STACK_DEV_FMT, "5100000000000005", ",\"max_frags\":0");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 400);
 	assert_string_equal(err_field(j), "max_frags");
 	json_decref(j);
 	/* 65725 bytes at DR5 (239-byte fragments): 275 fragments. The ts004 device that takes
 	 * 200 splits the image into 2 parts of 138 (fuota/plan_parts.h); the LBM and LoRaMac-node
 	 * devices do not assemble parts: warned of; the ts004 ones are not. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":65725,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
-	                      "\"5100000000000002\",\"5100000000000003\",\"5100000000000004\"]}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":65725,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
+	                   "\"5100000000000002\",\"5100000000000003\",\"5100000000000004\"]}",
+	                   &j),
+	        200);
 	assert_int_equal(jint(json_object_get(j, "plan"), "fragments"), 275);
 	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 2);
 	assert_int_equal(jint(json_object_get(j, "plan"), "part_fragments"), 138);
@@ -1167,14 +1167,15 @@ static void test_device_stack_plan(void **state)
 	assert_string_equal(jstr(json_array_get(w, 1), "code"), "device_parts");
 	json_decref(j);
 	/* Without the ts004 limit: one part, and the LBM device's 100 is short of 275. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":65725,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
-	                      "\"5100000000000002\",\"5100000000000004\"]}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":65725,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\","
+	                   "\"5100000000000002\",\"5100000000000004\"]}",
+	                   &j),
+	        200);
 	assert_int_equal(jint(json_object_get(j, "plan"), "parts"), 1);
 	w = json_object_get(j, "warnings");
 	assert_int_equal(json_array_size(w), 1);
@@ -1183,13 +1184,14 @@ static void test_device_stack_plan(void **state)
 	assert_int_equal(jint(json_array_get(w, 0), "fragments"), 275);
 	json_decref(j);
 	/* A small image: no warning. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":2000,\"redundancy_percent\":10,"
-	                      "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"region\":\"EU868\","
-	                      "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\"]}",
-	                      &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                   "{\"firmware_size\":2000,\"redundancy_percent\":10,"
+	                   "\"unicast_timeout_s\":60,\"unicast_attempts\":3,\"data_rate\":5,"
+	                   "\"frequency_hz\":869525000,\"region\":\"EU868\","
+	                   "\"multicast_class\":\"C\",\"devices\":[\"5100000000000001\"]}",
+	                   &j),
+	        200);
 	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
 	json_decref(j);
 }
@@ -1243,13 +1245,13 @@ static void test_job_device_memory(void **state)
 	setup_job_fixture();
 	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000001",
 	         ",\"stack\":\"loramac-node\",\"max_frags\":40");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
 	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000002", ",\"max_frags\":51");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
 	snprintf(dev, sizeof(dev), STACK_DEV_FMT, "5200000000000003", ",\"max_frags\":40");
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, dev, NULL), 201);
 	job_body(body, sizeof(body), "[\"5200000000000002\",\"5200000000000001\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
 	assert_string_equal(err_field(j), "devices");
 	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "device_memory");
 	msg = jstr(json_object_get(j, "error"), "message");
@@ -1262,19 +1264,19 @@ static void test_job_device_memory(void **state)
 	/* A ts004 device of 40 splits the image into 2 parts of 26: the LoRaMac-node device
 	 * cannot take them. */
 	job_body(body, sizeof(body), "[\"5200000000000003\",\"5200000000000001\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 409);
 	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "device_parts");
 	msg = jstr(json_object_get(j, "error"), "message");
 	assert_non_null(strstr(msg, "2 parts of 26 fragments; 1 device(s) cannot take them: "
 	                            "5200000000000001 (loramac-node)"));
 	json_decref(j);
 	job_body(body, sizeof(body), "[\"5200000000000002\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(jint(j, "parts"), 1);
 	json_decref(j);
 	/* Both ts004 devices: created, in 2 parts, part 1 under way. */
 	job_body(body, sizeof(body), "[\"5200000000000003\",\"5200000000000002\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	job = jint(j, "id");
 	assert_int_equal(jint(j, "parts"), 2);
 	assert_int_equal(jint(j, "part"), 1);
@@ -1282,7 +1284,7 @@ static void test_job_device_memory(void **state)
 	assert_int_equal(jint(json_object_get(j, "plan"), "last_part_fragments"), 25);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(jint(json_array_get(json_object_get(j, "items"), 0), "part"), 1);
 	json_decref(j);
 	job_in_parts_multipart();
@@ -1297,39 +1299,40 @@ static void test_tenant_isolation(void **state)
 	(void)state;
 	setup_job_fixture();
 	job_body(body, sizeof(body), "[\"1000000000000001\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	job = jint(j, "id");
 	json_decref(j);
 
 	/* Tenant B sees none of tenant 1's objects: 404, never 403; lists are empty. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", job);
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", job);
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events", job);
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", job);
-	assert_int_equal(call("POST", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("POST", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", job);
-	assert_int_equal(call("DELETE", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", T.firmware_id);
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
-	assert_int_equal(call("DELETE", path, T.tenant_b, NULL, NULL), 404);
-	assert_int_equal(call("GET", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL),
-	                 404);
-	assert_int_equal(call("DELETE", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL),
-	                 404);
-	assert_int_equal(call("GET", "/api/v1/jobs", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("DELETE", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/1000000000000001", T.tenant_b, NULL, NULL),
+	        404);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/devices", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/firmware", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/firmware", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 	/* Nor can it use them in a job: the firmware and the device are unknown to it. */
-	assert_int_equal(call("POST", "/api/v1/jobs", T.tenant_b, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.tenant_b, body, &j), 400);
 	assert_string_equal(err_field(j), "firmware_id");
 	json_decref(j);
 	/* A DevEUI names one device of the network: tenant B cannot register tenant 1's (and
@@ -1394,7 +1397,7 @@ static void test_tenant_isolation(void **state)
 		PQclear(res);
 		PQfinish(c);
 	}
-	assert_int_equal(call("GET", "/api/v1/devices", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 	/* A job of B (with its own image) on tenant 1's DevEUI: the device is unknown to B. */
@@ -1404,17 +1407,18 @@ static void test_tenant_isolation(void **state)
 
 		assert_true(fw_b > 0);
 		job_body_fw(body, sizeof(body), fw_b, "[\"1000000000000001\"]", "");
-		assert_int_equal(call("POST", "/api/v1/jobs", T.tenant_b, body, &j), 400);
+		assert_int_equal(itest_call("POST", "/api/v1/jobs", T.tenant_b, body, &j), 400);
 		assert_string_equal(err_field(j), "devices");
 		json_decref(j);
 		snprintf(path, sizeof(path), "/api/v1/firmware/%lld", fw_b);
-		assert_int_equal(call("DELETE", path, T.tenant_b, NULL, NULL), 204);
+		assert_int_equal(itest_call("DELETE", path, T.tenant_b, NULL, NULL), 204);
 	}
-	assert_int_equal(call("GET", "/api/v1/devices/1000000000000001", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/1000000000000001", T.admin, NULL, &j),
+	                 200);
 	assert_string_equal(jstr(j, "application_id"), "app-jobs");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", job);
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 200);
 }
 
 static void test_sql_metacharacters(void **state)
@@ -1462,16 +1466,17 @@ static void test_sql_metacharacters(void **state)
 		/* body starts {"name":"job",... : put the quoted string in place of "job". */
 		memmove(body + 8 + strlen(quoted), body + 13, strlen(body + 13) + 1);
 		memcpy(body + 8, quoted, strlen(quoted));
-		assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+		assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 		assert_string_equal(jstr(j, "name"), want);
 		snprintf(body, sizeof(body), "/api/v1/jobs/%lld/cancel", jint(j, "id"));
 		json_decref(j);
 		/* The lists (JSON written by store_rows.c) give the same text back. */
-		assert_int_equal(call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
+		assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=1", T.admin, NULL, &j), 200);
 		assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "name"),
 		                    want);
 		json_decref(j);
-		assert_int_equal(call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j), 200);
+		assert_int_equal(itest_call("GET", "/api/v1/tenants?limit=500", T.admin, NULL, &j),
+		                 200);
 		{
 			json_t *items = json_object_get(j, "items");
 
@@ -1480,12 +1485,13 @@ static void test_sql_metacharacters(void **state)
 			        want);
 		}
 		json_decref(j);
-		assert_int_equal(call("POST", body, T.admin, NULL, NULL), 200);
+		assert_int_equal(itest_call("POST", body, T.admin, NULL, NULL), 200);
 		/* As query parameters (URL-encoded by nobody: sent raw where HTTP allows). */
-		assert_int_equal(call("GET",
-		                      "/api/v1/devices?application_id=%27%3B%20DROP%20TABLE%20job",
-		                      T.admin, NULL, &j),
-		                 200);
+		assert_int_equal(
+		        itest_call("GET",
+		                   "/api/v1/devices?application_id=%27%3B%20DROP%20TABLE%20job",
+		                   T.admin, NULL, &j),
+		        200);
 		json_decref(j);
 		free(quoted);
 		json_decref(s);
@@ -1531,18 +1537,19 @@ static void test_malformed_http(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		int st = call("POST", "/api/v1/tenants", T.admin, bodies[i], &j);
+		int st = itest_call("POST", "/api/v1/tenants", T.admin, bodies[i], &j);
 
 		if (st != 400 || !json_object_get(j, "error"))
 			fail_msg("body %zu: status %d", i, st);
 		json_decref(j);
 	}
-	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/tenants", T.admin, NULL, &j), 400);
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/tenants", T.admin, "{\"name\":[]}", &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/tenants", T.admin, "{\"name\":[]}", &j), 400);
 	assert_string_equal(err_field(j), "name");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, "{\"dev_eui\":12}", &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, "{\"dev_eui\":12}", &j),
+	                 400);
 	assert_string_equal(err_field(j), "dev_eui");
 	json_decref(j);
 
@@ -1572,7 +1579,7 @@ static void test_malformed_http(void **state)
 		expect_raw("oversize", big, strlen(big), 413, 413);
 	}
 	/* Still alive and well. */
-	assert_int_equal(call("GET", "/healthz", NULL, NULL, NULL), 200);
+	assert_int_equal(itest_call("GET", "/healthz", NULL, NULL, NULL), 200);
 }
 
 struct worker {
@@ -1593,7 +1600,7 @@ static void *worker_main(void *arg)
 	json_decref(j);
 	snprintf(path, sizeof(path), "[\"%s\"]", dev);
 	job_body(body, sizeof(body), path, "");
-	if (call("POST", "/api/v1/jobs", T.admin, body, &j) != 201) {
+	if (itest_call("POST", "/api/v1/jobs", T.admin, body, &j) != 201) {
 		w->failures++;
 		json_decref(j);
 		return NULL;
@@ -1602,14 +1609,14 @@ static void *worker_main(void *arg)
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", w->job);
 	for (int i = 0; i < 10; i++) {
-		if (call("GET", path, T.admin, NULL, &j) != 200 || jint(j, "id") != w->job)
+		if (itest_call("GET", path, T.admin, NULL, &j) != 200 || jint(j, "id") != w->job)
 			w->failures++;
 		json_decref(j);
-		if (call("GET", "/api/v1/jobs?limit=5", T.admin, NULL, NULL) != 200)
+		if (itest_call("GET", "/api/v1/jobs?limit=5", T.admin, NULL, NULL) != 200)
 			w->failures++;
 	}
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", w->job);
-	if (call("POST", path, T.admin, NULL, NULL) != 200)
+	if (itest_call("POST", path, T.admin, NULL, NULL) != 200)
 		w->failures++;
 	return NULL;
 }
@@ -1649,25 +1656,17 @@ static void *bg_call_main(void *arg)
 {
 	struct bg_call *b = arg;
 
-	b->status = call(b->method, b->path, T.admin, b->body, &b->answer);
+	b->status = itest_call(b->method, b->path, T.admin, b->body, &b->answer);
 	return NULL;
-}
-
-static PGresult *sql_ok(PGconn *c, const char *sql)
-{
-	PGresult *res = PQexec(c, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
-	return res;
 }
 
 /* Until a session of the test database waits for a row lock (the request in the background). */
 static void wait_lock_waiter(PGconn *c)
 {
 	for (int i = 0; i < 500; i++) {
-		PGresult *res = sql_ok(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-		                          "current_database() AND wait_event_type = 'Lock'");
+		PGresult *res =
+		        itest_sql_ok(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+		                        "current_database() AND wait_event_type = 'Lock'");
 		long n = atol(PQgetvalue(res, 0, 0));
 
 		PQclear(res);
@@ -1697,21 +1696,21 @@ static void test_delete_races_job_creation(void **state)
 	fw = upload_firmware(T.admin, "race", 4, "race", NULL);
 	assert_true(fw > 0);
 	make_device("5000000000000001", "app-race", T.admin);
-	PQclear(sql_ok(tx, "BEGIN"));
+	PQclear(itest_sql_ok(tx, "BEGIN"));
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job (tenant_id, name, firmware_id, region, data_rate, frequency_hz, "
 	         "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
 	         "device_count) VALUES (1, 'race', %lld, 'EU868', 5, 869525000, 60, 3, 'C', 64, "
 	         "'{}', 1) RETURNING id",
 	         fw);
-	res = sql_ok(tx, sql);
+	res = itest_sql_ok(tx, "%s", sql);
 	job = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (%lld, 1, "
 	         "'5000000000000001')",
 	         job);
-	PQclear(sql_ok(tx, sql));
+	PQclear(itest_sql_ok(tx, "%s", sql));
 
 	snprintf(del_fw.path, sizeof(del_fw.path), "/api/v1/firmware/%lld", fw);
 	assert_int_equal(pthread_create(&th, NULL, bg_call_main, &del_fw), 0);
@@ -1723,14 +1722,15 @@ static void test_delete_races_job_creation(void **state)
 		assert_int_equal(pthread_create(&th2, NULL, bg_call_main, &del_dev), 0);
 		/* Both deletes wait now; the job commits. */
 		for (int i = 0; i < 500; i++) {
-			res = sql_ok(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-			                "current_database() AND wait_event_type = 'Lock'");
+			res = itest_sql_ok(c,
+			                   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+			                   "current_database() AND wait_event_type = 'Lock'");
 			i = atol(PQgetvalue(res, 0, 0)) >= 2 ? 1000 : i;
 			PQclear(res);
 			struct timespec ts = {0, 10 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
-		PQclear(sql_ok(tx, "COMMIT"));
+		PQclear(itest_sql_ok(tx, "COMMIT"));
 		pthread_join(th2, NULL);
 	}
 	pthread_join(th, NULL);
@@ -1742,7 +1742,7 @@ static void test_delete_races_job_creation(void **state)
 	         "SELECT j.firmware_id, (SELECT count(*) FROM job_device d WHERE d.job_id = j.id) "
 	         "FROM job j WHERE j.id = %lld",
 	         job);
-	res = sql_ok(c, sql);
+	res = itest_sql_ok(c, "%s", sql);
 	assert_int_equal(atoll(PQgetvalue(res, 0, 0)), fw);
 	assert_string_equal(PQgetvalue(res, 0, 1), "1");
 	PQclear(res);
@@ -1754,36 +1754,36 @@ static void test_delete_races_job_creation(void **state)
 		char body[4096];
 		long long fw2 = upload_firmware(T.admin, "race", 4, "race2", NULL), before;
 
-		res = sql_ok(c, "SELECT count(*) FROM job");
+		res = itest_sql_ok(c, "SELECT count(*) FROM job");
 		before = atoll(PQgetvalue(res, 0, 0));
 		PQclear(res);
 		job_body_fw(body, sizeof(body), fw2, "[\"1000000000000001\"]", "");
 		create.body = body;
-		PQclear(sql_ok(tx, "BEGIN"));
+		PQclear(itest_sql_ok(tx, "BEGIN"));
 		snprintf(sql, sizeof(sql), "SELECT 1 FROM firmware WHERE id = %lld FOR UPDATE",
 		         fw2);
-		PQclear(sql_ok(tx, sql));
+		PQclear(itest_sql_ok(tx, "%s", sql));
 		assert_int_equal(pthread_create(&th, NULL, bg_call_main, &create), 0);
 		wait_lock_waiter(c);
 		snprintf(sql, sizeof(sql), "DELETE FROM firmware WHERE id = %lld", fw2);
-		PQclear(sql_ok(tx, sql));
-		PQclear(sql_ok(tx, "COMMIT"));
+		PQclear(itest_sql_ok(tx, "%s", sql));
+		PQclear(itest_sql_ok(tx, "COMMIT"));
 		pthread_join(th, NULL);
 		assert_int_equal(create.status, 400);
 		assert_string_equal(err_field(create.answer), "firmware_id");
 		json_decref(create.answer);
-		res = sql_ok(c, "SELECT count(*) FROM job");
+		res = itest_sql_ok(c, "SELECT count(*) FROM job");
 		assert_int_equal(atoll(PQgetvalue(res, 0, 0)), before);
 		PQclear(res);
 	}
 
 	/* Once the job is finished both can go. */
 	snprintf(sql, sizeof(sql), "UPDATE job SET state = 'cancelled' WHERE id = %lld", job);
-	PQclear(sql_ok(c, sql));
+	PQclear(itest_sql_ok(c, "%s", sql));
 	snprintf(sql, sizeof(sql), "/api/v1/firmware/%lld", fw);
-	assert_int_equal(call("DELETE", sql, T.admin, NULL, NULL), 204);
-	assert_int_equal(call("DELETE", "/api/v1/devices/5000000000000001", T.admin, NULL, NULL),
-	                 204);
+	assert_int_equal(itest_call("DELETE", sql, T.admin, NULL, NULL), 204);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/5000000000000001", T.admin, NULL, NULL), 204);
 	PQfinish(tx);
 	PQfinish(c);
 }
@@ -1802,7 +1802,7 @@ static void *race_create(void *arg)
 
 	job_body_fw(body, sizeof(body), p->fw, "[\"1000000000000002\"]", "");
 	pthread_barrier_wait(p->go);
-	p->create_status = call("POST", "/api/v1/jobs", T.admin, body, &j);
+	p->create_status = itest_call("POST", "/api/v1/jobs", T.admin, body, &j);
 	p->job = p->create_status == 201 ? jint(j, "id") : 0;
 	json_decref(j);
 	return NULL;
@@ -1815,7 +1815,7 @@ static void *race_delete(void *arg)
 
 	snprintf(path, sizeof(path), "/api/v1/firmware/%lld", p->fw);
 	pthread_barrier_wait(p->go);
-	p->delete_status = call("DELETE", path, T.admin, NULL, NULL);
+	p->delete_status = itest_call("DELETE", path, T.admin, NULL, NULL);
 	return NULL;
 }
 
@@ -1854,17 +1854,17 @@ static void test_firmware_delete_vs_create(void **state)
 			char path[64];
 
 			snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", p.job);
-			assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+			assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 200);
 		}
 	}
 	pthread_barrier_destroy(&go);
 	printf("firmware delete vs job creation: %d jobs created, %d images deleted\n", created,
 	       deleted);
 	c = db();
-	res = sql_ok(c,
-	             "SELECT count(*) FROM job j WHERE j.name = 'job' AND (j.firmware_id IS NULL "
-	             "OR NOT EXISTS (SELECT 1 FROM firmware f WHERE f.id = j.firmware_id)) "
-	             "AND j.created_at > now() - interval '1 hour' AND j.state <> 'cancelled'");
+	res = itest_sql_ok(
+	        c, "SELECT count(*) FROM job j WHERE j.name = 'job' AND (j.firmware_id IS NULL "
+	           "OR NOT EXISTS (SELECT 1 FROM firmware f WHERE f.id = j.firmware_id)) "
+	           "AND j.created_at > now() - interval '1 hour' AND j.state <> 'cancelled'");
 	assert_string_equal(PQgetvalue(res, 0, 0), "0");
 	PQclear(res);
 	PQfinish(c);
@@ -1885,21 +1885,23 @@ static void test_gateways(void **state)
 	make_device("10000000000000f1", "app-gw", T.admin);
 	c = db();
 	/* 1000000000000001, ...02 and ...f1 are tenant 1's. */
-	res = sql_ok(c, "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, "
-	                "quality, seen_ms) "
-	                "VALUES (1, '1000000000000001', 'aa00000000000001', -80, 1700000000000), "
-	                "(1, '1000000000000002', 'aa00000000000001', -60, 1700000005500), "
-	                "(1, '1000000000000002', 'aa00000000000002', -100, 1700000001000), "
-	                "(0, '1000000000000002', 'aa00000000000009', -10, 1700000009000), "
-	                "(1, '10000000000000f1', 'aa00000000000003', -70, 1700000000000) "
-	                "ON CONFLICT DO NOTHING");
+	res = itest_sql_ok(
+	        c, "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, "
+	           "quality, seen_ms) "
+	           "VALUES (1, '1000000000000001', 'aa00000000000001', -80, 1700000000000), "
+	           "(1, '1000000000000002', 'aa00000000000001', -60, 1700000005500), "
+	           "(1, '1000000000000002', 'aa00000000000002', -100, 1700000001000), "
+	           "(0, '1000000000000002', 'aa00000000000009', -10, 1700000009000), "
+	           "(1, '10000000000000f1', 'aa00000000000003', -70, 1700000000000) "
+	           "ON CONFLICT DO NOTHING");
 	PQclear(res);
-	res = sql_ok(c, "INSERT INTO engine_gateway (gateway_id, free_ms, encoding, encoding_ms) "
-	                "VALUES ('aa00000000000001', 0, 'json', 1700000000000) "
-	                "ON CONFLICT (gateway_id) DO UPDATE SET encoding = 'json'");
+	res = itest_sql_ok(
+	        c, "INSERT INTO engine_gateway (gateway_id, free_ms, encoding, encoding_ms) "
+	           "VALUES ('aa00000000000001', 0, 'json', 1700000000000) "
+	           "ON CONFLICT (gateway_id) DO UPDATE SET encoding = 'json'");
 	PQclear(res);
 	PQfinish(c);
-	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
 	gw = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(jstr(gw, "gateway_id"), "aa00000000000001");
@@ -1912,38 +1914,41 @@ static void test_gateways(void **state)
 	assert_int_equal(jint(gw, "device_count"), 1);
 	assert_true(json_is_null(json_object_get(gw, "encoding"))); /* never heard from */
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/gateways?limit=1&offset=1", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways?limit=1&offset=1", T.admin, NULL, &j),
+	                 200);
 	assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "gateway_id"),
 	                    "aa00000000000002");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/gateways?limit=0", T.admin, NULL, NULL), 400);
-	assert_int_equal(call("GET", "/api/v1/gateways", NULL, NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways?limit=0", T.admin, NULL, NULL), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", NULL, NULL, NULL), 401);
 	/* Tenant B holds none of these DevEUIs (it cannot register them): no gateway. */
-	assert_int_equal(call("GET", "/api/v1/gateways", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 	/* ...f1 changes hands: tenant 1 deletes it (its rows go with it), B registers it. B sees
 	 * nothing of what tenant 1's uplinks taught; tenant 1 no longer sees gateway ...03. */
-	assert_int_equal(call("DELETE", "/api/v1/devices/10000000000000f1", T.admin, NULL, NULL),
-	                 204);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/10000000000000f1", T.admin, NULL, NULL), 204);
 	assert_int_equal(db_count("SELECT count(*) FROM engine_device_gateway "
 	                          "WHERE dev_eui = '10000000000000f1'"),
 	                 0);
 	c = db();
-	res = sql_ok(c, "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, "
-	                "quality, seen_ms) "
-	                "VALUES (1, '10000000000000f1', 'aa00000000000003', -70, 1700000000000)");
+	res = itest_sql_ok(
+	        c, "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, "
+	           "quality, seen_ms) "
+	           "VALUES (1, '10000000000000f1', 'aa00000000000003', -70, 1700000000000)");
 	PQclear(res);
 	PQfinish(c);
 	make_device("10000000000000f1", "app-b", T.tenant_b);
-	assert_int_equal(call("GET", "/api/v1/gateways", T.tenant_b, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
 	json_decref(j);
-	assert_int_equal(call("DELETE", "/api/v1/devices/10000000000000f1", T.tenant_b, NULL, NULL),
-	                 204);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/10000000000000f1", T.tenant_b, NULL, NULL),
+	        204);
 }
 
 static void test_big_job(void **state)
@@ -1977,7 +1982,7 @@ static void test_big_job(void **state)
 	devs[pos] = 0;
 	job_body(body, cap + 4096, devs, "");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("job for %d devices created in %.3f s\n", N, secs);
@@ -1986,7 +1991,7 @@ static void test_big_job(void **state)
 	assert_true(secs < 20.0);
 	snprintf(body, 64, "/api/v1/jobs/%lld/devices?limit=500&offset=9900", jint(j, "id"));
 	json_decref(j);
-	assert_int_equal(call("GET", body, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", body, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 100);
 	json_decref(j);
 	free(devs);
@@ -2011,7 +2016,7 @@ static void test_openapi_complete(void **state)
 	json_t *doc, *paths;
 
 	(void)state;
-	assert_int_equal(call("GET", "/api/v1/openapi.json", NULL, NULL, &doc), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/openapi.json", NULL, NULL, &doc), 200);
 	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
 	paths = json_object_get(doc, "paths");
@@ -2105,11 +2110,11 @@ static void test_restart_persistence(void **state)
 	(void)state;
 	setup_job_fixture();
 	job_body(body, sizeof(body), "[\"1000000000000002\"]", "");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	id = jint(j, "id");
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);
 	json_decref(j);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	before = json_dumps(j, JSON_SORT_KEYS);
 	json_decref(j);
 
@@ -2118,15 +2123,16 @@ static void test_restart_persistence(void **state)
 	assert_int_equal(itest_fuotad_start(&T.fd), 0);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &again), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &again), 200);
 	after = json_dumps(again, JSON_SORT_KEYS);
 	assert_string_equal(before, after);
 	json_decref(again);
 	free(before);
 	free(after);
-	assert_int_equal(call("GET", "/api/v1/devices/1000000000000002", T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/1000000000000002", T.admin, NULL, NULL),
+	                 200);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 200);
 
 	/* The log never shows a token. */
 	log = fopen(T.fd.log, "r");
@@ -2265,13 +2271,13 @@ static long long known_token(char *tok)
 	json_t *j;
 	long long id;
 
-	assert_int_equal(call("POST", "/api/v1/tokens", T.admin,
-	                      "{\"tenant_id\":1,\"name\":\"revoke-me\"}", &j),
+	assert_int_equal(itest_call("POST", "/api/v1/tokens", T.admin,
+	                            "{\"tenant_id\":1,\"name\":\"revoke-me\"}", &j),
 	                 201);
 	snprintf(tok, 80, "%s", jstr(j, "token"));
 	id = jint(j, "id");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=1", tok, NULL, NULL), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=1", tok, NULL, NULL), 200);
 	assert_int_equal(api_call(B.port, "GET", "/api/v1/jobs?limit=1", tok, NULL, NULL), 200);
 	return id;
 }
@@ -2319,7 +2325,7 @@ static void test_revocation_across_instances(void **state)
 		id[i] = known_token(tok[i]);
 	/* Through A: B refuses well before its 60 s entry expires. */
 	revoke_on(T.fd.port, id[0]);
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=1", tok[0], NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=1", tok[0], NULL, NULL), 401);
 	assert_int_equal(poll_until_401(B.port, tok[0], 5.0, &secs), 401);
 	printf("token revoked through A refused by B after %.3f s (B's token_cache_ms = 60000)\n",
 	       secs);
@@ -2339,11 +2345,12 @@ static void test_revocation_across_instances(void **state)
 	c = db();
 	snprintf(sql, sizeof(sql), "UPDATE api_token SET revoked_at = now() WHERE id = %lld",
 	         id[2]);
-	res = sql_ok(c, sql);
+	res = itest_sql_ok(c, "%s", sql);
 	PQclear(res);
 	assert_int_equal(api_call(B.port, "GET", "/api/v1/jobs?limit=1", tok[2], NULL, NULL), 200);
-	res = sql_ok(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-	                "application_name = 'fuotad-listen' AND datname = current_database()");
+	res = itest_sql_ok(c,
+	                   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+	                   "application_name = 'fuotad-listen' AND datname = current_database()");
 	assert_int_equal(PQntuples(res), 2);
 	PQclear(res);
 	PQfinish(c);

@@ -156,12 +156,6 @@ static void test_malformed_ignored(void **state)
 	assert_int_equal(log_count("modem state ignored"), 2);
 }
 
-/* Runs sql on the test database; fails the test when it does not succeed. */
-static void sql_ok(const char *sql)
-{
-	assert_int_equal(itest_sql(T.dsn, sql), 0);
-}
-
 /* POST .../modem-update:plan for gateway gw with body; the status, *out the answer. */
 static int plan(const char *gw, const char *body, json_t **out)
 {
@@ -199,17 +193,19 @@ static void test_modem_plan(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "method")), "ftp");
 	json_decref(j);
 	/* A paused job of the tenant whose session through the gateway opens in 10 minutes. */
-	sql_ok("INSERT INTO job (id, tenant_id, name, state, region, data_rate, frequency_hz, "
-	       "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
-	       "device_count) VALUES (9001, 1, 'gwm', 'paused', 'EU868', 5, 869525000, 10, 3, "
-	       "'C', 3600, '{}', 1)");
+	itest_sql_assert(
+	        T.dsn,
+	        "INSERT INTO job (id, tenant_id, name, state, region, data_rate, frequency_hz, "
+	        "unicast_timeout_s, unicast_attempts, multicast_class, multicast_timeout_s, plan, "
+	        "device_count) VALUES (9001, 1, 'gwm', 'paused', 'EU868', 5, 869525000, 10, 3, "
+	        "'C', 3600, '{}', 1)");
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO engine_job (job_id, frag_size, nb_frag, padding, redundancy, "
 	         "redundancy_cap, session_timeout, session_start_ms, gateways) VALUES (9001, 50, "
 	         "10, 0, 5, 5, 12, (extract(epoch FROM now()) * 1000)::bigint + 600000, "
 	         "ARRAY['%s'])",
 	         T.gw);
-	sql_ok(sql);
+	itest_sql_assert(T.dsn, "%s", sql);
 	assert_int_equal(plan(T.gw, ufota, &j), 200);
 	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "start_at");
 	assert_int_equal(json_integer_value(json_object_get(j, "blocking_job")), 9001);
@@ -224,8 +220,8 @@ static void test_modem_plan(void **state)
 	assert_non_null(json_string_value(json_object_get(j, "reason")));
 	json_decref(j);
 	/* Another tenant's job counts too, without being named. */
-	sql_ok("INSERT INTO tenant (id, name) VALUES (9002, 'other')");
-	sql_ok("UPDATE job SET tenant_id = 9002 WHERE id = 9001");
+	itest_sql_assert(T.dsn, "INSERT INTO tenant (id, name) VALUES (9002, 'other')");
+	itest_sql_assert(T.dsn, "UPDATE job SET tenant_id = 9002 WHERE id = 9001");
 	assert_int_equal(plan(T.gw, ufota, &j), 200);
 	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "start_at");
 	assert_true(json_is_null(json_object_get(j, "blocking_job")));

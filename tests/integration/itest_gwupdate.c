@@ -52,11 +52,6 @@ static void gw_publish(const char *sub, const char *payload, bool retained)
 	                 FUOTA_OK);
 }
 
-static void sql_ok(const char *sql)
-{
-	assert_int_equal(itest_sql(T.dsn, sql), 0);
-}
-
 /* The rows sql returns. */
 static int sql_rows(const char *sql)
 {
@@ -165,7 +160,7 @@ static int add_device(const char *token, const char *eui, long tenant)
 	         "INSERT INTO engine_device_gateway (tenant_id, dev_eui, gateway_id, quality, "
 	         "seen_ms) VALUES (%ld, '%s', '%s', -80, 1700000000000)",
 	         tenant, eui, T.gw);
-	sql_ok(sql);
+	itest_sql_assert(T.dsn, "%s", sql);
 	return 0;
 }
 
@@ -329,7 +324,7 @@ static void test_update_steps(void **state)
 	id = scheduled_and_started(&start_cmd, &at);
 	/* A start the broker never had (fuotad stopped just after marking it published): with no
 	 * answer from the gateway it is published again, under the same id. */
-	sql_ok("UPDATE modem_update_cmd SET published_ms = published_ms - 600000");
+	itest_sql_assert(T.dsn, "UPDATE modem_update_cmd SET published_ms = published_ms - 600000");
 	c = wait_msg("/command/modem-update", "\"start\"", 8000, &at);
 	assert_non_null(c);
 	assert_int_equal(json_integer_value(json_object_get(c, "id")), start_cmd);
@@ -431,13 +426,13 @@ static void job_session(int id, long tenant, long start_s, long timeout_s)
 	         "device_count) VALUES (%d, %ld, 'gwu', 'paused', 'EU868', 5, 869525000, 10, 3, "
 	         "'C', %ld, '{}', 1)",
 	         id, tenant, timeout_s);
-	sql_ok(sql);
+	itest_sql_assert(T.dsn, "%s", sql);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO engine_job (job_id, frag_size, nb_frag, padding, redundancy, "
 	         "redundancy_cap, session_timeout, session_start_ms, gateways) VALUES (%d, 50, "
 	         "10, 0, 5, 5, 12, (extract(epoch FROM now()) * 1000)::bigint + %ld, ARRAY['%s'])",
 	         id, start_s * 1000, T.gw);
-	sql_ok(sql);
+	itest_sql_assert(T.dsn, "%s", sql);
 }
 
 /* Update id once the engine wrote its note (NULL after 10 s). */
@@ -507,7 +502,7 @@ static void test_postponed_and_windows(void **state)
 	assert_string_equal(str(j, "state"), "cancelled");
 	json_decref(j);
 	/* The job ends: an empty list. */
-	sql_ok("UPDATE job SET state = 'cancelled' WHERE id = 9101");
+	itest_sql_assert(T.dsn, "UPDATE job SET state = 'cancelled' WHERE id = 9101");
 	c = wait_msg("/command/sessions", "\"windows\":[]", 10000, NULL);
 	assert_non_null(c);
 	json_decref(c);
@@ -531,7 +526,7 @@ static void test_postponed_other_tenant(void **state)
 	json_decref(j);
 	assert_int_equal(action(T.admin, id, "cancel", &j), 200);
 	json_decref(j);
-	sql_ok("UPDATE job SET state = 'cancelled' WHERE id = 9102");
+	itest_sql_assert(T.dsn, "UPDATE job SET state = 'cancelled' WHERE id = 9102");
 	c = wait_msg("/command/sessions", "\"windows\":[]", 10000, NULL);
 	assert_non_null(c);
 	json_decref(c);
@@ -574,13 +569,13 @@ static void test_sessions_statements(void **state)
 	long long before, after;
 
 	(void)state;
-	sql_ok("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+	itest_sql_assert(T.dsn, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
 	for (int i = 0; i < N_FAKE_GW; i++) {
 		snprintf(sql, sizeof(sql),
 		         "INSERT INTO gateway_modem (gateway_id, state, received_ms, topic_prefix) "
 		         "VALUES ('c2%06x%08x', '{}', 1700000000000, 'itest-gwu')",
 		         (unsigned)getpid() & 0xffffffu, (unsigned)i);
-		sql_ok(sql);
+		itest_sql_assert(T.dsn, "%s", sql);
 	}
 	/* Each told its (empty) windows once. */
 	for (int i = 0; i < 150 && sql_rows("SELECT 1 FROM gateway_modem WHERE sessions_sent IS "
@@ -595,7 +590,7 @@ static void test_sessions_statements(void **state)
 	printf("# command/sessions for %d gateways: %lld statements in 10.5 s\n", N_FAKE_GW + 1,
 	       after - before);
 	assert_in_range(after - before, 1, 4);
-	sql_ok("DELETE FROM gateway_modem WHERE topic_prefix = 'itest-gwu'");
+	itest_sql_assert(T.dsn, "DELETE FROM gateway_modem WHERE topic_prefix = 'itest-gwu'");
 	for (int i = 0; i < N_FAKE_GW; i++) { /* their retained windows cleared */
 		char topic[96];
 
@@ -707,8 +702,8 @@ static void test_silent_gateway(void **state)
 	snprintf(sql, sizeof(sql),
 	         "UPDATE modem_update SET updated_ms = updated_ms - 90000000 WHERE id = %lld",
 	         (long long)id);
-	sql_ok(sql);
-	sql_ok("UPDATE gateway_modem SET received_ms = received_ms - 90000000");
+	itest_sql_assert(T.dsn, "%s", sql);
+	itest_sql_assert(T.dsn, "UPDATE gateway_modem SET received_ms = received_ms - 90000000");
 	j = wait_state(id, "failed");
 	assert_non_null(strstr(str(j, "error"), "no word from the gateway"));
 	json_decref(j);
@@ -761,10 +756,10 @@ static int group_setup(void **state)
 	remove(T.fd.log);
 	setenv("FUOTA_MQTT_URL", T.env.mqtt_url, 1);
 	setenv("FUOTA_ENGINE_REGIONS", "EU868:eu868:off", 1);
-	sql_ok("SELECT 1");
+	itest_sql_assert(T.dsn, "SELECT 1");
 	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0 || itest_fuotad_start(&T.fd) != 0)
 		return -1;
-	sql_ok("INSERT INTO tenant (id, name) VALUES (2, 'other')");
+	itest_sql_assert(T.dsn, "INSERT INTO tenant (id, name) VALUES (2, 'other')");
 	if (itest_token(argv_bin, T.dsn, false, 2, T.other) != 0 ||
 	    add_device(T.admin, "20000000000000d1", 1) != 0)
 		return -1;

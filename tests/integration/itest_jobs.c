@@ -39,24 +39,6 @@ static const char *argv_bin, *argv_env, *argv_dir;
 	"\"unicast_timeout_s\":60,\"data_rate\":5,\"frequency_hz\":869525000," \
 	"\"multicast_class\":\"%s\",\"multicast_timeout_s\":%u,\"devices\":%s}"
 
-static int call(const char *method, const char *path, const char *token, const char *body,
-                json_t **out)
-{
-	return api_call(T.fd.port, method, path, token, body, out);
-}
-
-static long long jint(json_t *j, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(j, key));
-}
-
-static const char *jstr(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "";
-}
-
 static const char *err(json_t *j, const char *key)
 {
 	return jstr(json_object_get(j, "error"), key);
@@ -68,52 +50,20 @@ static void make_device(const char *eui, const char *cls, const char *region)
 	json_t *j = NULL;
 
 	snprintf(body, sizeof(body), DEV_FMT, eui, cls, region);
-	assert_int_equal(call("POST", "/api/v1/devices", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	json_decref(j);
-}
-
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-	char q[1024];
-	va_list ap;
-	PGconn *c = PQconnectdb(T.dsn);
-	PGresult *r;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	r = PQexec(c, q);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", q, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
 }
 
 static void fixture(void)
 {
 	static uint8_t img[12000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
-	struct http_resp r;
-	char ct[128];
-	size_t len;
-	char *body;
-	json_t *j;
 
 	if (T.firmware_id)
 		return;
 	for (size_t i = 0; i < sizeof(img); i++)
 		img[i] = (uint8_t)(i * 7);
-	body = form_build(parts, 1, &len, ct);
-	assert_int_equal(
-	        http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, len, &r), 0);
-	free(body);
-	assert_int_equal(r.status, 201);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	assert_true(T.firmware_id > 0);
 	make_device("3000000000000001", "C", "EU868");
 	make_device("3000000000000002", "C", "EU868");
 	make_device("3000000000000003", "B", "EU868");
@@ -127,7 +77,7 @@ static void expect_defaults(long long id, const char *cls)
 	json_t *j;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "region"), "EU868"); /* the devices' */
 	assert_int_equal(jint(j, "unicast_attempts"), 3);
 	/* The plan's fragment size and power, written in the job. */
@@ -154,7 +104,7 @@ static void test_seed_json(void **state)
 	fixture();
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\",\"3000000000000002\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
 	s = json_object_get(j, "settings");
 	assert_string_equal(jstr(s, "region"), "EU868");
 	assert_int_equal(jint(s, "unicast_attempts"), 3);
@@ -162,7 +112,7 @@ static void test_seed_json(void **state)
 	/* 3 unicast steps x 3 attempts x 60 s */
 	assert_int_equal(jint(json_object_get(j, "plan"), "unicast_setup_s"), 540);
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	id = jint(j, "id");
 	assert_int_equal(jint(j, "multicast_timeout_s"), 1024);
 	json_decref(j);
@@ -171,7 +121,7 @@ static void test_seed_json(void **state)
 	/* Class B: a periodicity chosen from the duty cycle, and kept. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "B", 128u << 6,
 	         "[\"3000000000000003\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	id = jint(j, "id");
 	assert_in_range(jint(j, "ping_slot_periodicity"), 0, 7);
 	json_decref(j);
@@ -229,25 +179,25 @@ static void test_seed_region(void **state)
 	fixture();
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\",\"3000000000000009\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "region");
 	assert_non_null(strstr(err(j, "message"), "US915"));
 	json_decref(j);
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u, "[\"30000000000000ff\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "devices");
 	json_decref(j);
 	/* Another tenant's devices are not known to this one either. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u, "[\"3000000000000001\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.tenant_b, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.tenant_b, body, &j), 400);
 	assert_string_equal(err(j, "field"), "devices");
 	json_decref(j);
 	/* A plan without devices needs the region. */
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin,
-	                      "{\"firmware_size\":1000,\"redundancy_frames\":2,"
-	                      "\"unicast_timeout_s\":60,\"data_rate\":5,"
-	                      "\"frequency_hz\":869525000,\"multicast_class\":\"C\"}",
-	                      &j),
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin,
+	                            "{\"firmware_size\":1000,\"redundancy_frames\":2,"
+	                            "\"unicast_timeout_s\":60,\"data_rate\":5,"
+	                            "\"frequency_hz\":869525000,\"multicast_class\":\"C\"}",
+	                            &j),
 	                 400);
 	assert_string_equal(err(j, "field"), "region");
 	json_decref(j);
@@ -262,15 +212,18 @@ static long long finished_job(const char *state, bool all_done)
 
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\",\"3000000000000002\"]");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	id = jint(j, "id");
 	json_decref(j);
 	/* What the engine writes when a job ends (seng_job_finish). */
-	sql("UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
-	    "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
-	    "WHERE job_id = %lld",
-	    all_done ? "true" : "false", id);
-	sql("UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld", state, id);
+	itest_sql_assert(
+	        T.dsn,
+	        "UPDATE job_device SET step = CASE WHEN dev_eui = '3000000000000001' OR %s "
+	        "THEN 'done' ELSE 'failed' END, failure_reason = 'FragSessionStatusAns: missing 3' "
+	        "WHERE job_id = %lld",
+	        all_done ? "true" : "false", id);
+	itest_sql_assert(T.dsn, "UPDATE job SET state = '%s', finished_at = now() WHERE id = %lld",
+	                 state, id);
 	return id;
 }
 
@@ -287,13 +240,13 @@ static void plan_reboot_soon(char *body, size_t size)
 	snprintf(body, size, SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000002\"],\"target_version\":65538,\"reboot_at\":\"");
 	snprintf(body + strlen(body) - 1, size - strlen(body) + 1, "%s\"}", at);
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
 	w = json_array_get(json_object_get(j, "warnings"), 0);
 	assert_string_equal(jstr(w, "code"), "reboot_before_end");
 	assert_true(jint(w, "early_s") >= 720 - 60);
 	assert_true(jint(w, "estimated_end_ms") > ((int64_t)t - 60) * 1000 + 720000 - 5000);
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	json_decref(j);
 }
 
@@ -306,17 +259,18 @@ static void test_target_version(void **state)
 
 	(void)state;
 	fixture();
-	sql("UPDATE device SET ts006_version = 1 WHERE dev_eui = '3000000000000002'");
+	itest_sql_assert(T.dsn,
+	                 "UPDATE device SET ts006_version = 1 WHERE dev_eui = '3000000000000002'");
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\",\"3000000000000002\"],\"target_version\":65538");
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
 	vc = json_object_get(json_object_get(j, "plan"), "version_check");
 	assert_int_equal(jint(vc, "target_version"), 65538);
 	assert_int_equal(jint(vc, "devices_asked"), 1);
 	/* 4 unicast steps x 3 attempts x 60 s */
 	assert_int_equal(jint(json_object_get(j, "plan"), "unicast_setup_s"), 720);
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(jint(j, "target_version"), 65538);
 	vc = json_object_get(json_object_get(j, "plan"), "version_check");
 	assert_int_equal(jint(vc, "devices_asked"), 1);
@@ -324,17 +278,17 @@ static void test_target_version(void **state)
 	/* With a reboot after the clean-up. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000002\"],\"target_version\":65538,\"reboot_in_s\":30");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(jint(j, "reboot_in_s"), 30);
 	json_decref(j);
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000002\"],\"target_version\":65538,"
 	         "\"reboot_at\":\"2030-01-31T03:00:00Z\"");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
 	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
 	json_decref(j);
 	plan_reboot_soon(body, sizeof(body));
@@ -343,19 +297,20 @@ static void test_target_version(void **state)
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000002\"],\"target_version\":65538,"
 	         "\"reboot_at\":\"2020-01-31T03:00:00Z\"");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "reboot_at");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "reboot_at");
 	json_decref(j);
 	/* Out of 32 bits: refused, naming the field. */
 	snprintf(body, sizeof(body), SEED_JOB, T.firmware_id, "C", 1024u,
 	         "[\"3000000000000001\"],\"target_version\":4294967296");
-	assert_int_equal(call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(err(j, "field"), "target_version");
 	json_decref(j);
-	sql("UPDATE device SET ts006_version = 0 WHERE dev_eui = '3000000000000002'");
+	itest_sql_assert(T.dsn,
+	                 "UPDATE device SET ts006_version = 0 WHERE dev_eui = '3000000000000002'");
 }
 
 static void test_retry(void **state)
@@ -367,12 +322,12 @@ static void test_retry(void **state)
 	(void)state;
 	fixture();
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7 WHERE id = %lld", id);
+	itest_sql_assert(T.dsn, "UPDATE job SET target_version = 7 WHERE id = %lld", id);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
 	/* Another tenant: not found, nothing created. */
-	assert_int_equal(call("POST", path, T.tenant_b, NULL, &j), 404);
+	assert_int_equal(itest_call("POST", path, T.tenant_b, NULL, &j), 404);
 	json_decref(j);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	retry = jint(j, "id");
 	assert_true(retry > id);
 	assert_int_equal(jint(j, "retry_of"), id);
@@ -390,7 +345,7 @@ static void test_retry(void **state)
 	json_decref(j);
 	/* Only the failed device. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", retry);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	d = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(jstr(d, "dev_eui"), "3000000000000002");
@@ -398,13 +353,13 @@ static void test_retry(void **state)
 	json_decref(j);
 	/* The first job lists it, and its event log says so. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "retries")), 1);
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "retries"), 0)),
 	                 retry);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=50", id);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	d = json_array_get(json_object_get(j, "items"),
 	                   json_array_size(json_object_get(j, "items")) - 1);
 	assert_int_equal(jint(json_object_get(d, "data"), "retried_by"), retry);
@@ -412,32 +367,34 @@ static void test_retry(void **state)
 
 	/* While the retry is under way, a second one is refused. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_string_equal(err(j, "code"), "retry_running");
 	json_decref(j);
 	/* The retry itself runs: refused, clearly. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_string_equal(err(j, "code"), "invalid_state");
 	assert_string_equal(err(j, "field"), "state");
 	assert_non_null(strstr(err(j, "message"), "pending"));
 	json_decref(j);
-	sql("UPDATE job SET state = 'running' WHERE id = %lld", retry);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	itest_sql_assert(T.dsn, "UPDATE job SET state = 'running' WHERE id = %lld", retry);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_non_null(strstr(err(j, "message"), "running"));
 	json_decref(j);
 	/* Once it has finished, the first job may be retried again. */
-	sql("UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld", retry);
-	sql("UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET state = 'succeeded', finished_at = now() WHERE id = %lld",
+	                 retry);
+	itest_sql_assert(T.dsn, "UPDATE job_device SET step = 'done' WHERE job_id = %lld", retry);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	json_decref(j);
 	/* The retry succeeded for every device: nothing to retry. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", retry);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_string_equal(err(j, "code"), "nothing_to_retry");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs/99999999/retry", T.admin, NULL, &j), 404);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs/99999999/retry", T.admin, NULL, &j), 404);
 	json_decref(j);
 }
 
@@ -448,9 +405,9 @@ static json_t *retried(long long id, json_t **ev)
 	json_t *j, *l;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=50", jint(j, "id"));
-	assert_int_equal(call("GET", path, T.admin, NULL, &l), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &l), 200);
 	*ev = json_incref(json_object_get(json_array_get(json_object_get(l, "items"), 0), "data"));
 	json_decref(l);
 	return j;
@@ -467,9 +424,11 @@ static void test_retry_reboot(void **state)
 	(void)state;
 	fixture();
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_at = now() - interval '1 hour' WHERE id = "
-	    "%lld",
-	    id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_at = now() - interval '1 hour' "
+	                 "WHERE id = "
+	                 "%lld",
+	                 id);
 	j = retried(id, &ev);
 	assert_true(json_is_null(json_object_get(j, "reboot_at")));
 	assert_int_equal(jint(j, "reboot_in_s"), 1);
@@ -477,8 +436,10 @@ static void test_retry_reboot(void **state)
 	json_decref(ev);
 	json_decref(j);
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_at = '2030-01-31T03:00:00Z' WHERE id = %lld",
-	    id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_at = '2030-01-31T03:00:00Z' "
+	                 "WHERE id = %lld",
+	                 id);
 	j = retried(id, &ev);
 	assert_non_null(strstr(jstr(j, "reboot_at"), "2030-01-31T03:00:00"));
 	assert_true(json_is_null(json_object_get(j, "reboot_in_s")));
@@ -486,7 +447,8 @@ static void test_retry_reboot(void **state)
 	json_decref(ev);
 	json_decref(j);
 	id = finished_job("failed", false);
-	sql("UPDATE job SET target_version = 7, reboot_in_s = 30 WHERE id = %lld", id);
+	itest_sql_assert(T.dsn,
+	                 "UPDATE job SET target_version = 7, reboot_in_s = 30 WHERE id = %lld", id);
 	j = retried(id, &ev);
 	assert_int_equal(jint(j, "reboot_in_s"), 30);
 	assert_true(json_is_null(json_object_get(j, "reboot_at")));
@@ -505,12 +467,12 @@ static void test_retry_succeeded(void **state)
 	fixture();
 	id = finished_job("succeeded", true);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 409);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409);
 	assert_string_equal(err(j, "code"), "nothing_to_retry");
 	json_decref(j);
 	id = finished_job("succeeded", false);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, T.admin, NULL, &j), 201);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	assert_int_equal(jint(j, "device_count"), 1);
 	json_decref(j);
 }

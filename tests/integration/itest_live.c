@@ -54,12 +54,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int call(const char *method, const char *path, const char *token, const char *body,
-                json_t **out)
-{
-	return api_call(T.fd.port, method, path, token, body, out);
-}
-
 /* Opens path with token and extra header lines (or ""); returns 0 with the socket open. */
 static int sse_open(struct sse *s, const char *path, const char *token, const char *extra)
 {
@@ -126,12 +120,12 @@ static long long create_job(const char *token)
 	json_t *j;
 
 	(void)path;
-	assert_int_equal(call("POST", "/api/v1/devices", token,
-	                      "{\"dev_eui\":\"0102030405060708\",\"application_id\":\"a\","
-	                      "\"lorawan_version\":\"1.0.3\",\"gen_app_key\":"
-	                      "\"000102030405060708090a0b0c0d0e0f\",\"class\":\"C\","
-	                      "\"region\":\"EU868\"}",
-	                      NULL),
+	assert_int_equal(itest_call("POST", "/api/v1/devices", token,
+	                            "{\"dev_eui\":\"0102030405060708\",\"application_id\":\"a\","
+	                            "\"lorawan_version\":\"1.0.3\",\"gen_app_key\":"
+	                            "\"000102030405060708090a0b0c0d0e0f\",\"class\":\"C\","
+	                            "\"region\":\"EU868\"}",
+	                            NULL),
 	                 201);
 	assert_int_equal(http_req(T.fd.port, "POST", "/api/v1/firmware", token, ct, form, blen, &r),
 	                 0);
@@ -147,7 +141,7 @@ static long long create_job(const char *token)
 	         "\"data_rate\":5,\"frequency_hz\":869525000,\"region\":\"EU868\","
 	         "\"multicast_class\":\"C\",\"start_at\":\"2099-01-01T00:00:00Z\"}",
 	         fw_id);
-	assert_int_equal(call("POST", "/api/v1/jobs", token, body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", token, body, &j), 201);
 	id = (long long)json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	return id;
@@ -158,7 +152,7 @@ static void action(const char *what)
 	char path[96];
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/%s", T.job, what);
-	assert_int_equal(call("POST", path, T.admin, NULL, NULL), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, NULL), 200);
 }
 
 /* The id of the last "id: N" line in s (0: none). */
@@ -260,13 +254,13 @@ static void test_refusals(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events/stream", T.job);
 	/* Another tenant's job is not found, as every other route answers it. */
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, &j), 404);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, &j), 404);
 	json_decref(j);
-	assert_int_equal(call("GET", path, NULL, NULL, NULL), 401);
-	assert_int_equal(call("GET", "/api/v1/jobs/999999/events/stream", T.admin, NULL, NULL),
-	                 404);
+	assert_int_equal(itest_call("GET", path, NULL, NULL, NULL), 401);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/jobs/999999/events/stream", T.admin, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events/stream?after=-1", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 400);
 	assert_string_equal(
 	        json_string_value(json_object_get(json_object_get(j, "error"), "field")), "after");
 	json_decref(j);
@@ -346,7 +340,7 @@ static void test_summary_and_step(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
 	assert_int_equal(
 	        json_integer_value(json_object_get(json_object_get(j, "steps"), "pending")), 1);
@@ -354,17 +348,17 @@ static void test_summary_and_step(void **state)
 	/* The engine is off here: no frame counters yet. */
 	assert_true(json_is_null(json_object_get(j, "frames_sent")));
 	json_decref(j);
-	assert_int_equal(call("GET", path, T.tenant_b, NULL, NULL), 404);
+	assert_int_equal(itest_call("GET", path, T.tenant_b, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=pending", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=done", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices?step=Done%%27", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 400);
 	json_decref(j);
 }
 
@@ -384,15 +378,15 @@ static void test_device_jobs_and_gateways(void **state)
 	PQclear(r);
 	PQfinish(db);
 	/* The job is unfinished: the gateway that heard its device carries it. */
-	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
 	it = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(json_string_value(json_object_get(it, "gateway_id")),
 	                    "bb00000000000001");
 	assert_int_equal(json_integer_value(json_object_get(it, "live_jobs")), 1);
 	json_decref(j);
 	/* The device's jobs (its Firmware tab): the job, its image, the device's step in it. */
-	assert_int_equal(call("GET", "/api/v1/devices/0102030405060708/jobs", T.admin, NULL, &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/devices/0102030405060708/jobs", T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	it = json_array_get(json_object_get(j, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(it, "job_id")), T.job);
@@ -401,32 +395,22 @@ static void test_device_jobs_and_gateways(void **state)
 	assert_string_equal(json_string_value(json_object_get(it, "name")), "live");
 	json_decref(j);
 	/* Upper case in the path is the same device; another tenant's is not found. */
-	assert_int_equal(call("GET", "/api/v1/devices/01020304050607AB/jobs", T.admin, NULL, NULL),
-	                 404);
 	assert_int_equal(
-	        call("GET", "/api/v1/devices/0102030405060708/jobs", T.tenant_b, NULL, NULL), 404);
-	assert_int_equal(call("GET", "/api/v1/devices/zz/jobs", T.admin, NULL, NULL), 404);
+	        itest_call("GET", "/api/v1/devices/01020304050607AB/jobs", T.admin, NULL, NULL),
+	        404);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/devices/0102030405060708/jobs", T.tenant_b, NULL, NULL),
+	        404);
+	assert_int_equal(itest_call("GET", "/api/v1/devices/zz/jobs", T.admin, NULL, NULL), 404);
 	/* Cancelled, the job no longer counts against the gateway. */
 	action("cancel");
-	assert_int_equal(call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/gateways", T.admin, NULL, &j), 200);
 	it = json_array_get(json_object_get(j, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(it, "live_jobs")), 0);
 	json_decref(j);
 }
 
 /* Runs sql on the database (asserting it succeeds). */
-static void db_exec(const char *sql)
-{
-	PGconn *db = PQconnectdb(T.dsn);
-	PGresult *r;
-
-	assert_int_equal(PQstatus(db), CONNECTION_OK);
-	r = PQexec(db, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	PQfinish(db);
-}
-
 /* After sql (NULL: none), the devices route gives the job's device these fragment counts
  * (-1: null). */
 static void expect_fragments(const char *sql, long long received, long long missing)
@@ -435,9 +419,9 @@ static void expect_fragments(const char *sql, long long received, long long miss
 	json_t *j, *it, *rx, *mi;
 
 	if (sql)
-		db_exec(sql);
+		itest_sql_assert(T.dsn, "%s", sql);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", T.job);
-	assert_int_equal(call("GET", path, T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	it = json_array_get(json_object_get(j, "items"), 0);
 	rx = json_object_get(it, "fragments_received");
@@ -478,7 +462,7 @@ static int listed(const char *path)
 	json_t *j;
 	int n = -1;
 
-	if (call("GET", path, T.admin, NULL, &j) == 200)
+	if (itest_call("GET", path, T.admin, NULL, &j) == 200)
 		n = (int)json_array_size(json_object_get(j, "items"));
 	json_decref(j);
 	return n;
@@ -497,11 +481,12 @@ static void test_device_search(void **state)
 	assert_int_equal(listed("/api/v1/devices?q=%25"), 0);
 	assert_int_equal(listed("/api/v1/devices?q=_"), 0);
 	assert_int_equal(listed("/api/v1/devices?q="), 1);
-	assert_int_equal(call("GET", "/api/v1/devices?q=%FF", T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/devices?q=%FF", T.admin, NULL, &j), 400);
 	assert_string_equal(
 	        json_string_value(json_object_get(json_object_get(j, "error"), "field")), "q");
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/devices?application_id=%C3", T.admin, NULL, &j), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/devices?application_id=%C3", T.admin, NULL, &j),
+	                 400);
 	json_decref(j);
 	{
 		char path[256] = "/api/v1/devices?q=";
@@ -509,14 +494,14 @@ static void test_device_search(void **state)
 
 		memset(path + n, 'a', 101);
 		path[n + 101] = 0;
-		assert_int_equal(call("GET", path, T.admin, NULL, &j), 400);
+		assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 400);
 		json_decref(j);
 		path[n + 100] = 0;
 		assert_int_equal(listed(path), 0);
 	}
 	/* Another tenant's device is not found by its DevEUI. */
-	assert_int_equal(call("GET", "/api/v1/devices?q=0102030405060708", T.tenant_b, NULL, &j),
-	                 200);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/devices?q=0102030405060708", T.tenant_b, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 }
@@ -530,7 +515,7 @@ static void test_regions(void **state)
 	bool eu = false, us = false;
 
 	(void)state;
-	assert_int_equal(call("GET", "/api/v1/regions", T.admin, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/regions", T.admin, NULL, &j), 200);
 	assert_true(json_array_size(json_object_get(j, "items")) >= 6);
 	json_array_foreach(json_object_get(j, "items"), i, r)
 	{
@@ -568,7 +553,7 @@ static void test_regions(void **state)
 				         "\"multicast_class\":\"C\"}",
 				         (long long)json_integer_value(json_object_get(d, "dr")),
 				         (long long)json_integer_value(f), name);
-				st = call("POST", "/api/v1/jobs:plan", T.admin, body, &p);
+				st = itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &p);
 				if (st != 200)
 					fprintf(stderr, "refused: %s -> %s\n", body,
 					        json_dumps(p, JSON_COMPACT));
@@ -587,7 +572,7 @@ static void test_regions(void **state)
 	assert_true(eu);
 	assert_true(us);
 	printf("regions: %zu (DR, frequency) pairs listed, every one planned\n", plans);
-	assert_int_equal(call("GET", "/api/v1/regions", NULL, NULL, NULL), 401);
+	assert_int_equal(itest_call("GET", "/api/v1/regions", NULL, NULL, NULL), 401);
 }
 
 /* Last: fuotad stops (exit 0) with two streams open and parked. */

@@ -34,23 +34,6 @@ static const char *argv_bin, *argv_env, *argv_dir;
 	"{\"name\":\"two regions\",\"firmware_id\":%lld,\"redundancy_frames\":4," \
 	"\"unicast_timeout_s\":60,\"multicast_class\":\"C\",\"regions\":[%s],\"devices\":%s}"
 
-static int call(const char *method, const char *path, const char *body, json_t **out)
-{
-	return api_call(T.fd.port, method, path, T.admin, body, out);
-}
-
-static long long jint(json_t *j, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(j, key));
-}
-
-static const char *jstr(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "";
-}
-
 static void make_device(const char *eui, const char *region)
 {
 	char body[512];
@@ -61,7 +44,7 @@ static void make_device(const char *eui, const char *region)
 	         "\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\",\"class\":\"C\","
 	         "\"region\":\"%s\"}",
 	         eui, region);
-	assert_int_equal(call("POST", "/api/v1/devices", body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/devices", T.admin, body, &j), 201);
 	json_decref(j);
 }
 
@@ -74,7 +57,7 @@ static int post_job(const char *path, const char *regions, const char *devices, 
 
 	assert_non_null(body);
 	snprintf(body, cap, JOB_FMT, T.firmware_id, regions, devices);
-	status = call("POST", path, body, out);
+	status = itest_call("POST", path, T.admin, body, out);
 	free(body);
 	return status;
 }
@@ -85,7 +68,7 @@ static json_t *get_job(long long id)
 	json_t *j = NULL;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	return j;
 }
 
@@ -141,7 +124,8 @@ static void test_create(void **state)
 	us_id = jint(json_array_get(json_object_get(j, "regions"), 1), "job_id");
 	json_decref(j);
 	/* A device's jobs name the region's job and the job across regions it belongs to. */
-	assert_int_equal(call("GET", "/api/v1/devices/5000000000000009/jobs", NULL, &j), 200);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/devices/5000000000000009/jobs", T.admin, NULL, &j), 200);
 	items = json_is_array(j) ? j : json_object_get(j, "items");
 	assert_int_equal(jint(json_array_get(items, 0), "job_id"), us_id);
 	assert_int_equal(jint(json_array_get(items, 0), "parent_id"), id);
@@ -163,7 +147,7 @@ static void test_create(void **state)
 	assert_true(json_is_null(json_object_get(child, "regions")));
 	json_decref(child);
 	/* Listed once: the parent stands for its children. */
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=50", NULL, &j), 200);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?limit=50", T.admin, NULL, &j), 200);
 	items = json_object_get(j, "items");
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		long long k = jint(json_array_get(items, i), "id");
@@ -174,7 +158,8 @@ static void test_create(void **state)
 	assert_true(listed);
 	json_decref(j);
 	/* Asked for, the children are listed too. */
-	assert_int_equal(call("GET", "/api/v1/jobs?limit=50&children=true", NULL, &j), 200);
+	assert_int_equal(
+	        itest_call("GET", "/api/v1/jobs?limit=50&children=true", T.admin, NULL, &j), 200);
 	items = json_object_get(j, "items");
 	listed = false;
 	for (size_t i = 0; i < json_array_size(items); i++)
@@ -182,11 +167,11 @@ static void test_create(void **state)
 		          jint(json_array_get(items, i), "parent_id") == id;
 	assert_true(listed);
 	json_decref(j);
-	assert_int_equal(call("GET", "/api/v1/jobs?children=yes", NULL, &j), 400);
+	assert_int_equal(itest_call("GET", "/api/v1/jobs?children=yes", T.admin, NULL, &j), 400);
 	json_decref(j);
 	/* Every region's devices, each row saying its region. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/devices", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	items = json_is_array(j) ? j : json_object_get(j, "items");
 	assert_int_equal(json_array_size(items), 3);
 	assert_string_equal(jstr(json_array_get(items, 2), "dev_eui"), "5000000000000009");
@@ -195,51 +180,52 @@ static void test_create(void **state)
 	json_decref(j);
 	/* The summary counts every region's devices. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_int_equal(jint(j, "total"), 3);
 	assert_int_equal(jint(json_object_get(j, "steps"), "pending"), 3);
 	json_decref(j);
 	/* Pause, resume and cancel act on every region. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", id);
-	assert_int_equal(call("POST", path, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "paused");
 	json_decref(j);
 	assert_string_equal(job_state(eu_id, st), "paused");
 	assert_string_equal(job_state(us_id, st), "paused");
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/resume", id);
-	assert_int_equal(call("POST", path, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "pending");
 	json_decref(j);
 	assert_string_equal(job_state(us_id, st), "pending");
 	/* A child acted on alone: the parent follows (one region paused, none running). */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/pause", us_id);
-	assert_int_equal(call("POST", path, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	json_decref(j);
 	assert_string_equal(job_state(id, st), "paused");
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", id);
-	assert_int_equal(call("POST", path, NULL, &j), 200);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 200);
 	assert_string_equal(jstr(j, "state"), "cancelled");
 	json_decref(j);
 	assert_string_equal(job_state(eu_id, st), "cancelled");
 	assert_string_equal(job_state(us_id, st), "cancelled");
-	assert_int_equal(call("POST", path, NULL, &j), 409); /* finished */
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409); /* finished */
 	json_decref(j);
 	/* A region's job goes with its parent, never alone. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", us_id);
-	assert_int_equal(call("DELETE", path, NULL, &j), 409);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, &j), 409);
 	assert_string_equal(jstr(json_object_get(j, "error"), "code"), "region_job");
 	json_decref(j);
 	/* The parent's events: its own state changes and its regions'. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/events?limit=100", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	items = json_is_array(j) ? j : json_object_get(j, "items");
 	assert_true(json_array_size(items) >= 9);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("DELETE", path, NULL, &j), 204);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, &j), 204);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", us_id);
-	assert_int_equal(call("GET", path, NULL, &j), 404); /* deleted with its parent */
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j),
+	                 404); /* deleted with its parent */
 	json_decref(j);
 }
 
@@ -296,7 +282,7 @@ static void test_retry(void **state)
 	us_id = jint(json_array_get(json_object_get(j, "regions"), 1), "job_id");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
-	assert_int_equal(call("POST", path, NULL, &j), 409); /* not finished */
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 409); /* not finished */
 	json_decref(j);
 	/* Steps counted by name order whatever the plan, so an unchanged job reads the same. */
 	snprintf(q, sizeof(q),
@@ -306,11 +292,11 @@ static void test_retry(void **state)
 	         eu_id, eu_id);
 	assert_int_equal(itest_sql(T.dsn, q), 0);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	keys_sorted(json_object_get(json_array_get(json_object_get(j, "regions"), 0), "steps"), 2);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	keys_sorted(json_object_get(j, "steps"), 3);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/retry", id);
@@ -325,7 +311,7 @@ static void test_retry(void **state)
 	         "WHERE id IN (%lld, %lld, %lld)",
 	         eu_id, eu_id, us_id, id);
 	assert_int_equal(itest_sql(T.dsn, q), 0);
-	assert_int_equal(call("POST", path, NULL, &j), 201);
+	assert_int_equal(itest_call("POST", path, T.admin, NULL, &j), 201);
 	assert_int_equal(jint(j, "retry_of"), id);
 	assert_int_equal(jint(j, "device_count"), 1);
 	regs = json_object_get(j, "regions");
@@ -376,10 +362,10 @@ static void test_refused(void **state)
 	         "{\"name\":\"x\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
 	         "\"unicast_timeout_s\":60,\"multicast_class\":\"C\",\"regions\":[{" EU "}]}",
 	         T.firmware_id);
-	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(jstr(json_object_get(j, "error"), "field"), "devices");
 	json_decref(j);
-	assert_int_equal(call("POST", "/api/v1/jobs:plan", body, &j), 200);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs:plan", T.admin, body, &j), 200);
 	assert_int_equal(jint(j, "device_count"), 0);
 	json_decref(j);
 	/* The per-region fields are refused beside regions. */
@@ -388,7 +374,7 @@ static void test_refused(void **state)
 	         "\"unicast_timeout_s\":60,\"multicast_class\":\"C\",\"data_rate\":5,"
 	         "\"regions\":[{" EU "}],\"devices\":[\"5000000000000001\"]}",
 	         T.firmware_id);
-	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 400);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 400);
 	assert_string_equal(jstr(json_object_get(j, "error"), "field"), "data_rate");
 	json_decref(j);
 }
@@ -460,7 +446,7 @@ static void test_form(void **state)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/api/v1/firmware/%lld", fw);
-		assert_int_equal(call("GET", path, NULL, &j), 200);
+		assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 		assert_int_equal(jint(j, "size"), 1000);
 		json_decref(j);
 	}
@@ -565,7 +551,7 @@ static void test_stats(void **state)
 	        "{\"name\":\"one region\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
 	        "\"unicast_timeout_s\":60,\"multicast_class\":\"C\"," EU ",\"devices\":%s}",
 	        T.firmware_id, eu);
-	assert_int_equal(call("POST", "/api/v1/jobs", body, &j), 201);
+	assert_int_equal(itest_call("POST", "/api/v1/jobs", T.admin, body, &j), 201);
 	assert_int_equal(jint(j, "device_count"), 1000);
 	json_decref(j);
 	assert_int_equal(analyze_count(), before + 2);
@@ -576,31 +562,18 @@ static void test_stats(void **state)
 static int group_setup(void **state)
 {
 	static uint8_t img[3000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
-	struct http_resp r;
-	char ct[128];
-	size_t len;
-	char *body;
-	json_t *j;
 
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_regions", argv_bin, argv_dir, &T.env, T.dsn,
 	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
-	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0 || itest_fuotad_start(&T.fd) != 0)
+	if (itest_api_start(&T.fd, T.admin, NULL) != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(img); i++)
 		img[i] = (uint8_t)(i * 3);
-	body = form_build(parts, 1, &len, ct);
-	if (http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, body, len, &r) != 0 ||
-	    r.status != 201)
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	if (T.firmware_id <= 0)
 		return -1;
-	free(body);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
 	make_device("5000000000000001", "EU868");
 	make_device("5000000000000002", "EU868");
 	make_device("5000000000000009", "US915");

@@ -72,45 +72,10 @@ static const char *argv_bin, *argv_env, *argv_dir;
 	"job_step_count GROUP BY 1, 2 HAVING sum(n) <> 0) b ON a.job_id = b.job_id AND "     \
 	"a.step = b.step WHERE a.n IS DISTINCT FROM b.n"
 
-static int call(const char *method, const char *path, const char *body, json_t **out)
-{
-	return api_call(T.fd.port, method, path, T.admin, body, out);
-}
-
-static long long jint(json_t *j, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(j, key));
-}
-
-/* sql on conn (printf format) must succeed; its result (PQclear it). */
-static PGresult *sql_ok(PGconn *conn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static PGresult *sql_ok(PGconn *conn, const char *fmt, ...)
-{
-	va_list ap, ap2;
-	PGresult *r;
-	char *sql;
-	int n;
-
-	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0);
-	sql = malloc((size_t)n + 1);
-	assert_non_null(sql);
-	vsnprintf(sql, (size_t)n + 1, fmt, ap2);
-	va_end(ap2);
-	r = PQexec(conn, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%.300s: %s", sql, PQresultErrorMessage(r));
-	free(sql);
-	return r;
-}
-
 /* Every job's counters equal COUNT(*) of its rows by step. */
 static void check_counters(PGconn *conn)
 {
-	PGresult *r = sql_ok(conn, "%s", MISMATCH_SQL);
+	PGresult *r = itest_sql_ok(conn, "%s", MISMATCH_SQL);
 
 	for (int i = 0; i < PQntuples(r); i++)
 		print_error("job step rows counted: %s\n", PQgetvalue(r, i, 0));
@@ -125,7 +90,8 @@ static long long check_summary_json(PGconn *conn, json_t *sum, long long id)
 {
 	json_t *steps = json_object_get(sum, "steps");
 	long long total = 0, on_target = 0;
-	PGresult *r = sql_ok(conn,
+	PGresult *r =
+	        itest_sql_ok(conn,
 	                     "SELECT step, count(*), count(*) FILTER (WHERE " ON_TARGET_ROW ") "
 	                     "FROM job_device WHERE job_id IN (SELECT %lld UNION ALL SELECT id "
 	                     "FROM job WHERE parent_id = %lld) GROUP BY step",
@@ -156,7 +122,7 @@ static long long check_summary(long long id)
 	long long on_target;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/summary", id);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	on_target = check_summary_json(T.db, j, id);
 	json_decref(j);
 	return on_target;
@@ -171,12 +137,13 @@ static void check_parent(long long parent)
 	size_t i;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", parent);
-	assert_int_equal(call("GET", path, NULL, &j), 200);
+	assert_int_equal(itest_call("GET", path, T.admin, NULL, &j), 200);
 	assert_true(json_array_size(json_object_get(j, "regions")) > 0);
 	json_array_foreach(json_object_get(j, "regions"), i, reg)
 	{
 		json_t *steps = json_object_get(reg, "steps");
-		PGresult *r = sql_ok(T.db,
+		PGresult *r =
+		        itest_sql_ok(T.db,
 		                     "SELECT step, count(*) FROM job_device WHERE job_id = %lld "
 		                     "GROUP BY step",
 		                     jint(reg, "job_id"));
@@ -203,7 +170,8 @@ static long long check_job(long long id)
 /* The children of parent, in id order (EU868 first). */
 static void children(long long parent, long long *eu, long long *us)
 {
-	PGresult *r = sql_ok(T.db, "SELECT id FROM job WHERE parent_id = %lld ORDER BY id", parent);
+	PGresult *r =
+	        itest_sql_ok(T.db, "SELECT id FROM job WHERE parent_id = %lld ORDER BY id", parent);
 
 	assert_int_equal(PQntuples(r), 2);
 	*eu = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -216,7 +184,7 @@ static long long post(const char *path, const char *body, int want)
 	json_t *j = NULL;
 	long long id;
 
-	assert_int_equal(call("POST", path, body, &j), want);
+	assert_int_equal(itest_call("POST", path, T.admin, body, &j), want);
 	id = jint(j, "id");
 	json_decref(j);
 	return id;
@@ -226,59 +194,64 @@ static long long post(const char *path, const char *body, int want)
  * once), an update that moves none, a transaction of several statements, one rolled back. */
 static void move_steps(long long parent, long long eu, long long us)
 {
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET step = 'mc_setup' WHERE job_id = %lld AND "
-	               "dev_eui = '6000000000000001'",
-	               eu));
+	PQclear(itest_sql_ok(T.db,
+	                     "UPDATE job_device SET step = 'mc_setup' WHERE job_id = %lld AND "
+	                     "dev_eui = '6000000000000001'",
+	                     eu));
 	check_parent(parent);
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET step = (ARRAY['frag_setup', 'ready', 'session', "
-	               "'failed'])[1 + right(dev_eui, 1)::int %% 4] WHERE job_id IN (%lld, %lld) "
-	               "AND dev_eui <> '6000000000000001'",
-	               eu, us));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "UPDATE job_device SET step = (ARRAY['frag_setup', 'ready', 'session', "
+	        "'failed'])[1 + right(dev_eui, 1)::int %% 4] WHERE job_id IN (%lld, %lld) "
+	        "AND dev_eui <> '6000000000000001'",
+	        eu, us));
 	check_parent(parent);
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET deadline = now(), attempts = attempts + 1 "
-	               "WHERE job_id IN (%lld, %lld)",
-	               eu, us));
+	PQclear(itest_sql_ok(T.db,
+	                     "UPDATE job_device SET deadline = now(), attempts = attempts + 1 "
+	                     "WHERE job_id IN (%lld, %lld)",
+	                     eu, us));
 	check_parent(parent);
-	PQclear(sql_ok(T.db,
-	               "BEGIN; UPDATE job_device SET step = 'done' WHERE job_id = %lld AND "
-	               "step = 'session'; UPDATE job_device SET step = 'failed' WHERE job_id = "
-	               "%lld AND dev_eui = '6000000000000002'; UPDATE job_device SET step = "
-	               "'frag_status' WHERE job_id = %lld AND step = 'done'; COMMIT",
-	               eu, eu, eu));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "BEGIN; UPDATE job_device SET step = 'done' WHERE job_id = %lld AND "
+	        "step = 'session'; UPDATE job_device SET step = 'failed' WHERE job_id = "
+	        "%lld AND dev_eui = '6000000000000002'; UPDATE job_device SET step = "
+	        "'frag_status' WHERE job_id = %lld AND step = 'done'; COMMIT",
+	        eu, eu, eu));
 	check_parent(parent);
-	PQclear(sql_ok(T.db,
-	               "BEGIN; UPDATE job_device SET step = 'done' WHERE job_id IN "
-	               "(%lld, %lld); ROLLBACK",
-	               eu, us));
+	PQclear(itest_sql_ok(T.db,
+	                     "BEGIN; UPDATE job_device SET step = 'done' WHERE job_id IN "
+	                     "(%lld, %lld); ROLLBACK",
+	                     eu, us));
 	check_parent(parent);
 	/* Done at the version check in two jobs at once, one done after its reboot. */
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET step = 'done', last_answer = CASE WHEN dev_eui = "
-	               "'6000000000000003' THEN " REBOOTED "::jsonb ELSE " ON_TARGET "::jsonb "
-	               "END WHERE job_id IN (%lld, %lld) AND dev_eui IN ('6000000000000001', "
-	               "'6000000000000003', '6000000000000004', '6000000000000005', "
-	               "'6000000000000011')",
-	               eu, us));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "UPDATE job_device SET step = 'done', last_answer = CASE WHEN dev_eui = "
+	        "'6000000000000003' THEN " REBOOTED "::jsonb ELSE " ON_TARGET "::jsonb "
+	        "END WHERE job_id IN (%lld, %lld) AND dev_eui IN ('6000000000000001', "
+	        "'6000000000000003', '6000000000000004', '6000000000000005', "
+	        "'6000000000000011')",
+	        eu, us));
 	assert_int_equal(check_summary(parent), 4);
 	check_parent(parent);
 	/* One leaves done with its answer, one's answer is replaced, one's becomes that of the
 	 * version check; then all answers replaced, rolled back. */
-	PQclear(sql_ok(T.db,
-	               "BEGIN; UPDATE job_device SET step = 'failed' WHERE job_id = %lld AND "
-	               "dev_eui = '6000000000000004'; UPDATE job_device SET last_answer = " STATUS
-	               " WHERE job_id = %lld AND dev_eui = '6000000000000005'; UPDATE job_device "
-	               "SET last_answer = " ON_TARGET " WHERE job_id = %lld AND dev_eui = "
-	               "'6000000000000003'; COMMIT",
-	               eu, eu, eu));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "BEGIN; UPDATE job_device SET step = 'failed' WHERE job_id = %lld AND "
+	        "dev_eui = '6000000000000004'; UPDATE job_device SET last_answer = " STATUS
+	        " WHERE job_id = %lld AND dev_eui = '6000000000000005'; UPDATE job_device "
+	        "SET last_answer = " ON_TARGET " WHERE job_id = %lld AND dev_eui = "
+	        "'6000000000000003'; COMMIT",
+	        eu, eu, eu));
 	assert_int_equal(check_summary(parent), 3);
 	check_parent(parent);
-	PQclear(sql_ok(T.db,
-	               "BEGIN; UPDATE job_device SET last_answer = " STATUS " WHERE job_id IN "
-	               "(%lld, %lld); ROLLBACK",
-	               eu, us));
+	PQclear(itest_sql_ok(T.db,
+	                     "BEGIN; UPDATE job_device SET last_answer = " STATUS
+	                     " WHERE job_id IN "
+	                     "(%lld, %lld); ROLLBACK",
+	                     eu, us));
 	assert_int_equal(check_summary(parent), 3);
 	check_parent(parent);
 }
@@ -312,28 +285,30 @@ static void test_parent_counts(void **state)
 	/* Its device deleted, a failed device leaves both jobs. */
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld/cancel", retry);
 	post(path, NULL, 200);
-	assert_int_equal(call("DELETE", "/api/v1/devices/6000000000000013", NULL, NULL), 204);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/6000000000000013", T.admin, NULL, NULL), 204);
 	check_parent(id);
 	check_parent(retry);
 	/* A device done at the version check deleted: it leaves the count. */
-	assert_int_equal(call("DELETE", "/api/v1/devices/6000000000000001", NULL, NULL), 204);
+	assert_int_equal(
+	        itest_call("DELETE", "/api/v1/devices/6000000000000001", T.admin, NULL, NULL), 204);
 	assert_int_equal(check_summary(id), 2);
 	check_parent(id);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
-	assert_int_equal(call("DELETE", path, NULL, NULL), 204);
+	assert_int_equal(itest_call("DELETE", path, T.admin, NULL, NULL), 204);
 	{
-		PGresult *r = sql_ok(T.db,
-		                     "SELECT count(*) FROM job_step_count WHERE job_id IN "
-		                     "(%lld, %lld, %lld)",
-		                     id, eu, us);
+		PGresult *r = itest_sql_ok(T.db,
+		                           "SELECT count(*) FROM job_step_count WHERE job_id IN "
+		                           "(%lld, %lld, %lld)",
+		                           id, eu, us);
 
 		assert_string_equal(PQgetvalue(r, 0, 0), "0");
 		PQclear(r);
 	}
-	PQclear(sql_ok(T.db,
-	               "DELETE FROM job_device WHERE job_id = %lld AND dev_eui = "
-	               "'6000000000000012'",
-	               rus));
+	PQclear(itest_sql_ok(T.db,
+	                     "DELETE FROM job_device WHERE job_id = %lld AND dev_eui = "
+	                     "'6000000000000012'",
+	                     rus));
 	check_parent(retry);
 }
 
@@ -344,12 +319,13 @@ static long long big_job(const char *prefix, int n)
 	char body[1024];
 	long long id;
 
-	PQclear(sql_ok(T.db,
-	               "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, "
-	               "class, region, key_kind, key_box) SELECT 1, '%s' || lpad(to_hex(x), 14, "
-	               "'0'), 'a', '1.0.3', 'C', 'EU868', 'gen_app_key', '\\x00' FROM "
-	               "generate_series(1, %d) x",
-	               prefix, n));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, "
+	        "class, region, key_kind, key_box) SELECT 1, '%s' || lpad(to_hex(x), 14, "
+	        "'0'), 'a', '1.0.3', 'C', 'EU868', 'gen_app_key', '\\x00' FROM "
+	        "generate_series(1, %d) x",
+	        prefix, n));
 	snprintf(body, sizeof(body),
 	         "{\"name\":\"bulk\",\"firmware_id\":%lld,\"redundancy_frames\":4,"
 	         "\"unicast_timeout_s\":60,\"multicast_class\":\"C\",\"region\":\"EU868\","
@@ -357,10 +333,11 @@ static long long big_job(const char *prefix, int n)
 	         "\"%s00000000000002\"]}",
 	         T.firmware_id, prefix, prefix);
 	id = post("/api/v1/jobs", body, 201);
-	PQclear(sql_ok(T.db,
-	               "INSERT INTO job_device (job_id, tenant_id, dev_eui) SELECT %lld, 1, '%s' "
-	               "|| lpad(to_hex(x), 14, '0') FROM generate_series(3, %d) x",
-	               id, prefix, n));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "INSERT INTO job_device (job_id, tenant_id, dev_eui) SELECT %lld, 1, '%s' "
+	        "|| lpad(to_hex(x), 14, '0') FROM generate_series(3, %d) x",
+	        id, prefix, n));
 	return id;
 }
 
@@ -373,32 +350,34 @@ static void test_bulk(void **state)
 
 	(void)state;
 	check_job(id);
-	PQclear(sql_ok(
+	PQclear(itest_sql_ok(
 	        T.db,
 	        "UPDATE job_device SET step = (ARRAY['pending', 'mc_setup', 'frag_setup', "
 	        "'ready', 'frag_status', 'done', 'failed'])[1 + (hashtext(dev_eui) & 65535) %% 7] "
 	        "WHERE job_id = %lld",
 	        id));
 	check_job(id);
-	r = sql_ok(T.db, "SELECT count(DISTINCT step) FROM job_device WHERE job_id = %lld", id);
+	r = itest_sql_ok(T.db, "SELECT count(DISTINCT step) FROM job_device WHERE job_id = %lld",
+	                 id);
 	assert_int_equal(strtol(PQgetvalue(r, 0, 0), NULL, 10), 7);
 	PQclear(r);
 	/* The done devices' answers: a third at the version check, a third after a reboot, a
 	 * third at their status. */
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED
-	               ", " STATUS "]::jsonb[])[1 + (hashtext(dev_eui || 'a') & 65535) %% 3] WHERE "
-	               "job_id = %lld AND step = 'done'",
-	               id));
+	PQclear(itest_sql_ok(T.db,
+	                     "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED
+	                     ", " STATUS
+	                     "]::jsonb[])[1 + (hashtext(dev_eui || 'a') & 65535) %% 3] WHERE "
+	                     "job_id = %lld AND step = 'done'",
+	                     id));
 	assert_true(check_job(id) > 500);
-	PQclear(sql_ok(T.db,
-	               "UPDATE job_device SET step = 'done' WHERE job_id = %lld AND step IN "
-	               "('ready', 'frag_status')",
-	               id));
+	PQclear(itest_sql_ok(T.db,
+	                     "UPDATE job_device SET step = 'done' WHERE job_id = %lld AND step IN "
+	                     "('ready', 'frag_status')",
+	                     id));
 	check_job(id);
 	/* In one statement, half the devices done at the version check leave done with their
 	 * answer, others come into done with that answer. */
-	PQclear(sql_ok(
+	PQclear(itest_sql_ok(
 	        T.db,
 	        "UPDATE job_device SET step = CASE WHEN step = 'done' THEN 'failed' ELSE "
 	        "'done' END, last_answer = CASE WHEN step = 'done' THEN last_answer ELSE " ON_TARGET
@@ -407,36 +386,38 @@ static void test_bulk(void **state)
 	        id));
 	assert_true(check_job(id) > 1000);
 	/* Nothing moves: nothing is written. */
-	r = sql_ok(T.db, "SELECT count(*), sum(n) FROM job_step_count WHERE job_id = %lld", id);
+	r = itest_sql_ok(T.db, "SELECT count(*), sum(n) FROM job_step_count WHERE job_id = %lld",
+	                 id);
 	{
 		char before[64];
 
 		snprintf(before, sizeof(before), "%s %s", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 		PQclear(r);
-		PQclear(sql_ok(T.db,
-		               "UPDATE job_device SET attempts = attempts + 1 WHERE job_id = %lld",
-		               id));
-		r = sql_ok(T.db,
-		           "SELECT count(*) || ' ' || sum(n) FROM job_step_count WHERE "
-		           "job_id = %lld",
-		           id);
+		PQclear(itest_sql_ok(
+		        T.db, "UPDATE job_device SET attempts = attempts + 1 WHERE job_id = %lld",
+		        id));
+		r = itest_sql_ok(T.db,
+		                 "SELECT count(*) || ' ' || sum(n) FROM job_step_count WHERE "
+		                 "job_id = %lld",
+		                 id);
 		assert_string_equal(PQgetvalue(r, 0, 0), before);
 		PQclear(r);
 	}
-	PQclear(sql_ok(T.db,
-	               "DELETE FROM job_device WHERE job_id = %lld AND hashtext(dev_eui) %% 3 = 0",
-	               id));
+	PQclear(itest_sql_ok(
+	        T.db, "DELETE FROM job_device WHERE job_id = %lld AND hashtext(dev_eui) %% 3 = 0",
+	        id));
 	check_job(id);
-	PQclear(sql_ok(T.db,
-	               "INSERT INTO job_device (job_id, tenant_id, dev_eui, step, last_answer) "
-	               "SELECT %lld, 1, dev_eui, CASE WHEN hashtext(dev_eui) %% 2 = 0 THEN 'done' "
-	               "ELSE 'failed' END, " ON_TARGET " FROM device WHERE dev_eui LIKE '71%%' "
-	               "AND NOT EXISTS "
-	               "(SELECT 1 FROM job_device d WHERE d.job_id = %lld AND d.dev_eui = "
-	               "device.dev_eui)",
-	               id, id));
+	PQclear(itest_sql_ok(
+	        T.db,
+	        "INSERT INTO job_device (job_id, tenant_id, dev_eui, step, last_answer) "
+	        "SELECT %lld, 1, dev_eui, CASE WHEN hashtext(dev_eui) %% 2 = 0 THEN 'done' "
+	        "ELSE 'failed' END, " ON_TARGET " FROM device WHERE dev_eui LIKE '71%%' "
+	        "AND NOT EXISTS "
+	        "(SELECT 1 FROM job_device d WHERE d.job_id = %lld AND d.dev_eui = "
+	        "device.dev_eui)",
+	        id, id));
 	check_job(id);
-	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld", id);
+	r = itest_sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld", id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20000");
 	PQclear(r);
 }
@@ -479,23 +460,24 @@ static void test_concurrent(void **state)
 	(void)state;
 	assert_int_equal(PQstatus(a), CONNECTION_OK);
 	assert_int_equal(PQstatus(b), CONNECTION_OK);
-	r = sql_ok(T.db,
-	           "UPDATE job_device SET step = 'ready' WHERE job_id = %lld AND "
-	           "dev_eui > '7200000000000014'",
-	           id);
+	r = itest_sql_ok(T.db,
+	                 "UPDATE job_device SET step = 'ready' WHERE job_id = %lld AND "
+	                 "dev_eui > '7200000000000014'",
+	                 id);
 	assert_string_equal(PQcmdTuples(r), "20");
 	PQclear(r);
-	PQclear(sql_ok(a, "BEGIN"));
-	PQclear(sql_ok(b, "BEGIN"));
+	PQclear(itest_sql_ok(a, "BEGIN"));
+	PQclear(itest_sql_ok(b, "BEGIN"));
 	assert_true(moved_within(a, id, "7200000000000001", "ready"));
 	assert_true(moved_within(b, id, "7200000000000021", "pending"));
 	assert_true(moved_within(a, id, "7200000000000022", "pending"));
 	assert_true(moved_within(b, id, "7200000000000002", "ready"));
-	PQclear(sql_ok(b, "COMMIT"));
-	PQclear(sql_ok(a, "COMMIT"));
+	PQclear(itest_sql_ok(b, "COMMIT"));
+	PQclear(itest_sql_ok(a, "COMMIT"));
 	check_job(id);
-	r = sql_ok(T.db, "SELECT sum(n) FROM job_step_count WHERE job_id = %lld AND step = 'ready'",
-	           id);
+	r = itest_sql_ok(T.db,
+	                 "SELECT sum(n) FROM job_step_count WHERE job_id = %lld AND step = 'ready'",
+	                 id);
 	assert_string_equal(PQgetvalue(r, 0, 0), "20");
 	PQclear(r);
 	PQfinish(a);
@@ -517,31 +499,32 @@ static void test_migration_fill(void **state)
 	assert_int_equal(itest_db_create(&T.env, "itest_step_counts_047", dsn, sizeof(dsn)), 0);
 	c = PQconnectdb(dsn);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PQclear(sql_ok(c,
-	               "SET client_min_messages = warning; CREATE TABLE schema_version (version "
-	               "integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL "
-	               "DEFAULT now())"));
+	PQclear(itest_sql_ok(
+	        c, "SET client_min_messages = warning; CREATE TABLE schema_version (version "
+	           "integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL "
+	           "DEFAULT now())"));
 	for (const struct embedded_migration *m = embedded_migrations; m->version < 47; m++) {
 		assert_int_not_equal(m->version, 0);
-		PQclear(sql_ok(c, "%s", m->sql));
+		PQclear(itest_sql_ok(c, "%s", m->sql));
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s')",
 		         m->version, m->name);
-		PQclear(sql_ok(c, "%s", sql));
+		PQclear(itest_sql_ok(c, "%s", sql));
 	}
-	PQclear(sql_ok(c, "INSERT INTO device (tenant_id, dev_eui, application_id, "
-	                  "lorawan_version, class, region, key_kind, key_box) SELECT 1, "
-	                  "'73' || lpad(to_hex(x), 14, '0'), 'a', '1.0.3', 'C', 'EU868', "
-	                  "'gen_app_key', '\\x00' FROM generate_series(1, 300) x; "
-	                  "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
-	                  "unicast_timeout_s, unicast_attempts, multicast_class, "
-	                  "multicast_timeout_s, plan, device_count) SELECT 1, 'old', 'EU868', 5, "
-	                  "869525000, 60, 3, 'C', 60, '{}', 300 FROM generate_series(1, 2); "
-	                  "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT 1, 1, "
-	                  "dev_eui, (ARRAY['done', 'failed', 'session'])[1 + "
-	                  "ascii(right(dev_eui, 1)) %% 3] FROM device; "
-	                  "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED
-	                  ", " STATUS "]::jsonb[])[1 + ascii(substr(dev_eui, 15, 1)) %% 3] "
-	                  "WHERE step = 'done'"));
+	PQclear(itest_sql_ok(
+	        c, "INSERT INTO device (tenant_id, dev_eui, application_id, "
+	           "lorawan_version, class, region, key_kind, key_box) SELECT 1, "
+	           "'73' || lpad(to_hex(x), 14, '0'), 'a', '1.0.3', 'C', 'EU868', "
+	           "'gen_app_key', '\\x00' FROM generate_series(1, 300) x; "
+	           "INSERT INTO job (tenant_id, name, region, data_rate, frequency_hz, "
+	           "unicast_timeout_s, unicast_attempts, multicast_class, "
+	           "multicast_timeout_s, plan, device_count) SELECT 1, 'old', 'EU868', 5, "
+	           "869525000, 60, 3, 'C', 60, '{}', 300 FROM generate_series(1, 2); "
+	           "INSERT INTO job_device (job_id, tenant_id, dev_eui, step) SELECT 1, 1, "
+	           "dev_eui, (ARRAY['done', 'failed', 'session'])[1 + "
+	           "ascii(right(dev_eui, 1)) %% 3] FROM device; "
+	           "UPDATE job_device SET last_answer = (ARRAY[" ON_TARGET ", " REBOOTED ", " STATUS
+	           "]::jsonb[])[1 + ascii(substr(dev_eui, 15, 1)) %% 3] "
+	           "WHERE step = 'done'"));
 	assert_int_equal(store_open(dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(store_migrate(s, NULL), FUOTA_OK);
 	check_counters(c);
@@ -553,13 +536,13 @@ static void test_migration_fill(void **state)
 	json_decref(sum);
 	free(json);
 	store_close(s);
-	r = sql_ok(c, "SELECT count(*), sum(n) FROM job_step_count");
+	r = itest_sql_ok(c, "SELECT count(*), sum(n) FROM job_step_count");
 	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	assert_string_equal(PQgetvalue(r, 0, 1), "300");
 	PQclear(r);
 	/* Rows truncated, not deleted one by one: their counters go too. */
-	PQclear(sql_ok(c, "TRUNCATE job_device"));
-	r = sql_ok(c, "SELECT count(*) FROM job_step_count");
+	PQclear(itest_sql_ok(c, "TRUNCATE job_device"));
+	r = itest_sql_ok(c, "SELECT count(*) FROM job_step_count");
 	assert_string_equal(PQgetvalue(r, 0, 0), "0");
 	PQclear(r);
 	PQfinish(c);
@@ -567,44 +550,32 @@ static void test_migration_fill(void **state)
 
 static int group_setup(void **state)
 {
-	static uint8_t img[3000];
-	struct form_part parts[1] = {{"file", "fw.bin", img, sizeof(img)}};
+	static const uint8_t img[3000];
 	static const char *const devs[] = {
 	        "6000000000000001", "6000000000000002", "6000000000000003",
 	        "6000000000000004", "6000000000000005", "6000000000000006",
 	        "6000000000000011", "6000000000000012", "6000000000000013"};
-	struct http_resp r;
-	char ct[128], body[512];
-	size_t len;
-	char *form;
-	json_t *j;
+	char body[512];
 
 	(void)state;
 	if (itest_fuotad_prepare(argv_env, "itest_step_counts", argv_bin, argv_dir, &T.env, T.dsn,
 	                         sizeof(T.dsn), &T.fd) != 0)
 		return -1;
-	setenv("FUOTA_ENGINE_ENABLED", "0", 1);
-	if (itest_token(argv_bin, T.dsn, true, 1, T.admin) != 0 || itest_fuotad_start(&T.fd) != 0)
+	if (itest_api_start(&T.fd, T.admin, NULL) != 0)
 		return -1;
 	T.db = PQconnectdb(T.dsn);
 	if (PQstatus(T.db) != CONNECTION_OK)
 		return -1;
-	form = form_build(parts, 1, &len, ct);
-	if (http_req(T.fd.port, "POST", "/api/v1/firmware", T.admin, ct, form, len, &r) != 0 ||
-	    r.status != 201)
+	T.firmware_id = itest_firmware(T.admin, img, sizeof(img));
+	if (T.firmware_id <= 0)
 		return -1;
-	free(form);
-	j = http_json(&r);
-	T.firmware_id = jint(j, "id");
-	json_decref(j);
-	http_free(&r);
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		snprintf(body, sizeof(body),
 		         "{\"dev_eui\":\"%s\",\"application_id\":\"app\",\"lorawan_version\":"
 		         "\"1.0.3\",\"gen_app_key\":\"000102030405060708090a0b0c0d0e0f\","
 		         "\"class\":\"C\",\"region\":\"%s\"}",
 		         devs[i], i < 6 ? "EU868" : "US915");
-		if (call("POST", "/api/v1/devices", body, NULL) != 201)
+		if (itest_call("POST", "/api/v1/devices", T.admin, body, NULL) != 201)
 			return -1;
 	}
 	return 0;
