@@ -71,7 +71,9 @@ SELECT job_id, 'done', 0, 0, count(*) FROM job_device
 WHERE job_device_on_target(step, last_answer) GROUP BY job_id
 ON CONFLICT (job_id, step, slot) DO UPDATE SET on_target = c.on_target + excluded.on_target;
 
--- 047's rebuild, recounting on_target too (047's would leave it 0 in every row it writes).
+-- 047's rebuild, recounting on_target too (047's would leave it 0 in every row it writes). A job
+-- deleted while it runs can deadlock with it (the delete holds the job row its cascade needs, the
+-- rebuild's inserts check that row's key): PostgreSQL aborts one, and the operator runs it again.
 CREATE OR REPLACE FUNCTION job_step_count_rebuild() RETURNS void LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
