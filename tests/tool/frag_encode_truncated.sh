@@ -1,9 +1,12 @@
 #!/bin/sh
 # fuota-tool frag encode of an input that another process truncates while the tool reads it (the
-# input is mapped: the pages past the new end leave the mapping). truncate_shim.so, preloaded,
-# truncates it at a fixed moment, so there is no race:
-# - at the mapping, before the encoder reads it (SIGBUS in the encoder, one thread or three);
-# - at the writev of the output (EFAULT in the kernel's copy from the mapping).
+# input is mapped: the pages past the new end leave the mapping) or rewrites in place (same size:
+# the MAP_PRIVATE mapping shows the new bytes). truncate_shim.so, preloaded, changes it at a fixed
+# moment, so there is no race:
+# - truncated at the mapping, before the encoder reads it (SIGBUS in the encoder, one thread or
+#   three);
+# - truncated at the writev of the output (EFAULT in the kernel's copy from the mapping);
+# - rewritten at the mapping (seen by fstat after the encode) or at the writev (after the write).
 # Either way the tool exits 1 with one line naming the input, dumps no core, and leaves no
 # corrupt frames file: the old output untouched (encoder) or emptied (writev).
 # Usage: sh frag_encode_truncated.sh <fuota-tool> <truncate_shim.so>
@@ -33,17 +36,28 @@ fi
 
 # truncated AT THREADS WANT_OUTPUT(old|empty): exit 1, one line naming the input, no core, and
 # OUTPUT as wanted; the input must really have been cut (else the shim did not run).
+# With DO=rewrite, the first CUT bytes are rewritten in place instead, the size unchanged.
 truncated() {
-	at=$1 threads=$2 want=$3
-	name="truncated at $at, $threads thread(s)"
+	at=$1 threads=$2 want=$3 do=${4:-truncate}
+	done=truncated
+	[ "$do" = rewrite ] && done=rewritten
+	name="$done at $at, $threads thread(s)"
 	cp "$TMP/image.bin" "$IN"
+	# an old mtime: a rewrite within the clock tick of the copy still changes it
+	touch -d @946684800 "$IN"
 	cp "$TMP/good.frg" "$OUT"
 	(cd "$TMP" && LD_PRELOAD=$SHIM FUOTA_SHIM_FILE=$IN FUOTA_SHIM_SIZE=$CUT FUOTA_SHIM_AT=$at \
-		"$TOOL" frag encode --frag-size 48 --redundancy-percent 10 --threads "$threads" \
-		"$IN" "$OUT" >/dev/null 2>"$TMP/err")
+		FUOTA_SHIM_DO=$do "$TOOL" frag encode --frag-size 48 --redundancy-percent 10 \
+		--threads "$threads" "$IN" "$OUT" >/dev/null 2>"$TMP/err")
 	rc=$?
 	err=$(cat "$TMP/err")
-	if [ "$(wc -c <"$IN")" -ne $CUT ]; then
+	if [ "$do" = rewrite ]; then
+		if [ "$(wc -c <"$IN")" -ne "$(wc -c <"$TMP/image.bin")" ] ||
+			cmp -s "$IN" "$TMP/image.bin"; then
+			fail "$name: the shim did not rewrite the input (exit $rc, stderr: $err)"
+			return
+		fi
+	elif [ "$(wc -c <"$IN")" -ne $CUT ]; then
 		fail "$name: the shim did not truncate the input (exit $rc, stderr: $err)"
 		return
 	fi
@@ -64,5 +78,9 @@ truncated() {
 truncated mmap 1 old
 truncated mmap 3 old
 truncated writev 1 empty
+# rewritten in place: no SIGBUS, no EFAULT; only the input's fstat shows it
+truncated mmap 1 old rewrite
+truncated writev 1 empty rewrite
+truncated writev 3 empty rewrite
 
 finish "all truncated-input tests passed"

@@ -1,14 +1,17 @@
-/* An LD_PRELOAD shim for tool.frag_encode_truncated: it truncates a file at a chosen moment of
- * fuota-tool's run, deterministically, as another process doing so would. Built for the tests
- * only. Set by the environment:
- *   FUOTA_SHIM_FILE  the file to truncate (the tool's input)
- *   FUOTA_SHIM_SIZE  its new size in bytes
+/* An LD_PRELOAD shim for tool.frag_encode_truncated: it truncates or rewrites a file at a
+ * chosen moment of fuota-tool's run, deterministically, as another process doing so would. Built
+ * for the tests only. Set by the environment:
+ *   FUOTA_SHIM_FILE  the file to truncate or rewrite (the tool's input)
+ *   FUOTA_SHIM_SIZE  its new size in bytes; with FUOTA_SHIM_DO=rewrite, the number of bytes
+ *                    written over in place from offset 0 (each byte inverted; size unchanged)
+ *   FUOTA_SHIM_DO    "rewrite", or unset: truncate
  *   FUOTA_SHIM_AT    "mmap": right after a successful MAP_FIXED mapping of that file (before
  *                    the encoder reads it); "writev": at the first writev (after the encode,
  *                    before the output is written from the mapping)
- * The file is truncated once, by path: the tool's descriptor is read-only. */
+ * The file is changed once, by path: the tool's descriptor is read-only. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +31,37 @@ static int at(const char *when)
 	       getenv("FUOTA_SHIM_SIZE");
 }
 
+/* Inverts the first n bytes of path in place, with pread and pwrite: no truncation. */
+static void rewrite(const char *path, size_t n)
+{
+	unsigned char buf[4096];
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return;
+	for (off_t off = 0; n > 0; off += got, n -= (size_t)got) {
+		got = pread(fd, buf, n < sizeof(buf) ? n : sizeof(buf), off);
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++)
+			buf[i] = (unsigned char)~buf[i];
+		if (pwrite(fd, buf, (size_t)got, off) != got)
+			break;
+	}
+	close(fd);
+}
+
 static void truncate_now(void)
 {
+	const char *how = getenv("FUOTA_SHIM_DO");
+	long long size = strtoll(getenv("FUOTA_SHIM_SIZE"), NULL, 10);
+
 	done = 1;
-	(void)truncate(getenv("FUOTA_SHIM_FILE"),
-	               (off_t)strtoll(getenv("FUOTA_SHIM_SIZE"), NULL, 10));
+	if (how && strcmp(how, "rewrite") == 0)
+		rewrite(getenv("FUOTA_SHIM_FILE"), (size_t)size);
+	else
+		(void)truncate(getenv("FUOTA_SHIM_FILE"), (off_t)size);
 }
 
 /* 1 if fd is open on FUOTA_SHIM_FILE (compared as canonical paths). */

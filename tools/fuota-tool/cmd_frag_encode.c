@@ -360,7 +360,9 @@ static void input_bus(int sig, siginfo_t *si, void *uc)
 	ssize_t n;
 
 	(void)uc;
-	if (a >= input_guard.lo && a < input_guard.hi) {
+	/* si_code > 0: a fault of the kernel's; kill(2) and sigqueue(3) give si_code <= 0, and
+	 * si_addr then holds the sender's pid and uid, not an address */
+	if (si->si_code > 0 && a >= input_guard.lo && a < input_guard.hi) {
 		n = write(STDERR_FILENO, input_guard.msg, input_guard.len);
 		(void)n; /* nothing better to do with a failed message than exit */
 		_exit(TOOL_EXIT_FAIL);
@@ -375,8 +377,8 @@ static void guard_input(const char *input, const uint8_t *data, size_t span, str
 {
 	struct sigaction sa = {.sa_sigaction = input_bus, .sa_flags = SA_SIGINFO};
 	int n = snprintf(input_guard.msg, sizeof(input_guard.msg),
-	                 "fuota-tool: %s: changed while it was read (truncated by another "
-	                 "process?); nothing written\n",
+	                 "fuota-tool: %s: changed while it was read (rewritten or truncated by "
+	                 "another process?); nothing written\n",
 	                 input);
 
 	input_guard.len = n < 0 ? 0u : (size_t)n;
@@ -390,11 +392,15 @@ static void guard_input(const char *input, const uint8_t *data, size_t span, str
 	sigaction(SIGBUS, &sa, old);
 }
 
-/* Encodes the mapped image data of the file input: the redundancy rows and the first thread's
+/* Encodes the mapped image data of the file in: the redundancy rows and the first thread's
  * scratch share one mapping (the kernel zeroes one set of huge pages, not two), then the header,
- * the image and the rows are written at once. Returns 0 or -1 (message printed). */
-static int encode_mapped(const char *input, const char *output, const struct tool_encode_opts *o,
-                         const struct tool_frames *f, const uint8_t *data)
+ * the image and the rows are written at once. A MAP_PRIVATE mapping shows a rewrite of the file
+ * in place: in's fstat is checked after the encode (output untouched) and after the write
+ * (output emptied), so that rows and data frames cannot come from two versions of the file.
+ * Returns 0 or -1 (message printed). */
+static int encode_mapped(const struct tool_input *in, const char *output,
+                         const struct tool_encode_opts *o, const struct tool_frames *f,
+                         const uint8_t *data)
 {
 	struct frag_code code = encode_code(o, f->nb_frag);
 	struct frag_enc enc;
@@ -406,7 +412,7 @@ static int encode_mapped(const char *input, const char *output, const struct too
 	unsigned threads;
 	int rc;
 
-	guard_input(input, data, span, &old);
+	guard_input(in->name, data, span, &old);
 	rc = frag_enc_init(&enc, &code, f->frag_size, data, span, (enum frag_enc_isa)o->isa);
 	if (rc == FUOTA_OK) {
 		threads = plan_jobs(&enc, f->redundancy, o->threads ? o->threads : 1u, jobs);
@@ -420,8 +426,13 @@ static int encode_mapped(const char *input, const char *output, const struct too
 	}
 	if (rc != FUOTA_OK)
 		tool_err("frag encode: %s", fuota_strerror(rc));
-	else
-		rc = tool_frames_write_parts(output, f, data, mem, input);
+	else if (tool_input_changed(in)) {
+		tool_err("%s: changed while it was read (rewritten or truncated by another "
+		         "process?); nothing written",
+		         in->name);
+		rc = FUOTA_ERR_IO;
+	} else
+		rc = tool_frames_write_parts(output, f, data, mem, in);
 	sigaction(SIGBUS, &old, NULL);
 	free_populated(mem, len);
 	return rc == FUOTA_OK ? 0 : -1;
@@ -481,9 +492,11 @@ int tool_frag_encode_file(const char *input, const char *output, const struct to
 	span = (size_t)f.nb_frag * o->frag_size;
 	if (!o->reference && S_ISREG(st.st_mode) && !same_file(&st, output))
 		data = map_input(fd, len, span);
-	if (data)
-		rc = encode_mapped(input, output, o, &f, data) == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
-	else
+	if (data) {
+		struct tool_input in = {.name = input, .fd = fd, .st = st};
+
+		rc = encode_mapped(&in, output, o, &f, data) == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+	} else
 		rc = encode_read(fd, input, len, output, o, &f) == 0 ? TOOL_EXIT_OK
 		                                                     : TOOL_EXIT_FAIL;
 	if (data)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "fuota/frag_lean.h"
 
@@ -113,12 +114,22 @@ struct tool_frames {
 int tool_frames_read(const char *path, struct tool_frames *f);
 /* Writes header + frames[0 .. (nb_frag + redundancy) * frag_size). Returns 0 or -1. */
 int tool_frames_write(const char *path, const struct tool_frames *f);
+/* A file read through a mapping, as it was when opened: its name, descriptor and fstat. */
+struct tool_input {
+	const char *name;
+	int fd;
+	struct stat st;
+};
+/* 1 if in's file changed since it was opened (size, mtime or ctime; or fstat fails), else 0.
+ * A rewrite in place shows in a MAP_PRIVATE mapping's pages the process never wrote. */
+int tool_input_changed(const struct tool_input *in);
 /* The same file from two parts: data (nb_frag * frag_size bytes, the padded image) and rows
- * (redundancy * frag_size bytes). data_file: the file data is mapped from, named in the error
- * if its pages go while they are written (EFAULT), or NULL. A regular file that fails to be
- * written whole is left empty, not half old and half new. Returns 0 or -1 (message printed). */
+ * (redundancy * frag_size bytes). src: the file data is mapped from, or NULL; named in the
+ * error if its pages go while they are written (EFAULT) or if it changed by the end of the
+ * write. A regular file that fails to be written whole, or was written from a changed src, is
+ * left empty, not half old and half new. Returns 0 or -1 (message printed). */
 int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
-                            const uint8_t *rows, const char *data_file);
+                            const uint8_t *rows, const struct tool_input *src);
 
 /* lean_baseline.c: LoRaMac-node's FragDecoder algorithm written plainly (the lean-bench
  * baseline). The image is behind io's callbacks; version 1 or 2 (relative seeds). */

@@ -226,8 +226,19 @@ int tool_frames_write(const char *path, const struct tool_frames *f)
 	return tool_frames_write_parts(path, f, f->frames, f->frames + data, NULL);
 }
 
+int tool_input_changed(const struct tool_input *in)
+{
+	struct stat now;
+
+	return fstat(in->fd, &now) != 0 || now.st_size != in->st.st_size ||
+	       now.st_mtim.tv_sec != in->st.st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != in->st.st_mtim.tv_nsec ||
+	       now.st_ctim.tv_sec != in->st.st_ctim.tv_sec ||
+	       now.st_ctim.tv_nsec != in->st.st_ctim.tv_nsec;
+}
+
 int tool_frames_write_parts(const char *path, const struct tool_frames *f, const uint8_t *data,
-                            const uint8_t *rows, const char *data_file)
+                            const uint8_t *rows, const struct tool_input *src)
 {
 	uint8_t hdr[TOOL_FRAMES_HEADER_LEN];
 	size_t nd = (size_t)f->nb_frag * f->frag_size, nr = (size_t)f->redundancy * f->frag_size;
@@ -252,19 +263,20 @@ int tool_frames_write_parts(const char *path, const struct tool_frames *f, const
 	reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	errno = 0;
 	if (write_all(fd, iov, 3) != 0 ||
-	    (reg && ftruncate(fd, (off_t)(sizeof(hdr) + nd + nr)) != 0)) {
+	    (reg && ftruncate(fd, (off_t)(sizeof(hdr) + nd + nr)) != 0))
 		err = errno ? errno : EIO;
-		/* written in part, the file would hold a valid header over new and old frames:
-		 * empty it, so that no reader takes it for frames */
-		if (reg && ftruncate(fd, 0) != 0)
-			tool_err("%s: cannot empty it: %s", path, strerror(errno));
-	}
+	else if (src && tool_input_changed(src)) /* the frames may mix old and new bytes */
+		err = EFAULT;
+	/* written in part or from a changed src, the file would hold a valid header over
+	 * frames that do not belong together: empty it, so that no reader takes it for frames */
+	if (err && reg && ftruncate(fd, 0) != 0)
+		tool_err("%s: cannot empty it: %s", path, strerror(errno));
 	if (close(fd) != 0 && !err)
 		err = errno ? errno : EIO;
-	if (err == EFAULT && data_file) /* data is data_file's mapping, and a page of it left */
-		tool_err("%s: changed while it was read (truncated by another process?); %s not "
-		         "written",
-		         data_file, path);
+	if (err == EFAULT && src) /* data is src's mapping: a page of it left, or src changed */
+		tool_err("%s: changed while it was read (rewritten or truncated by another "
+		         "process?); %s not written",
+		         src->name, path);
 	else if (err)
 		tool_err("%s: write error: %s", path, strerror(err));
 	return err ? -1 : 0;
