@@ -282,6 +282,7 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .recent = recent_avx2,
         .age_out = age_out_avx2,
         .block_groups = frag_enc_nib_block_groups,
+        .table_bytes = frag_enc_nib_table_bytes,
         .mark = mark_avx2,
 };
 

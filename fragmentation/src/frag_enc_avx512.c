@@ -336,6 +336,7 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .recent = recent_avx512,
         .age_out = age_out_avx512,
         .block_groups = frag_enc_nib_block_groups,
+        .table_bytes = frag_enc_nib_table_bytes,
         .mark = mark_avx512,
 };
 

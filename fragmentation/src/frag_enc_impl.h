@@ -70,6 +70,9 @@ struct frag_enc_kernels {
 	 * block_groups * 256 * stride bytes of table scratch), or 0: the default. NULL: the
 	 * default. */
 	uint32_t (*block_groups)(const struct frag_enc *enc);
+	/* Bytes of table scratch tables() writes for blocks of up to ng groups (ng <= the block
+	 * groups). NULL: ng * 256 * stride. */
+	size_t (*table_bytes)(const struct frag_enc *enc, uint32_t ng);
 };
 
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
