@@ -107,6 +107,8 @@ static unsigned g_fast_lines, g_plain_lines;
 static bool g_map;
 /* The read buffer (fragments) of the pairs built next. */
 static uint32_t g_rbuf;
+/* The pairs built next take the generic coded-equation loop even on a BMI2 CPU. */
+static bool g_no_bmi2;
 
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
@@ -130,6 +132,8 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	assert_int_equal(frag_lean_init_buffered(&p->lean, code, s, padding, &io, g_batch, g_rbuf,
 	                                         p->mem_lean, lean),
 	                 FUOTA_OK);
+	if (g_no_bmi2)
+		p->lean.bmi2 = false;
 	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
 	assert_int_equal(p->lean.line_scratch != NULL,
 	                 g_batch >= 2 && ((size_t)1 << g_batch) * s >= FRAG_ENC_LINE_SCRATCH + 7u);
@@ -282,6 +286,20 @@ static void test_random_buffered(void **state)
 	}
 	g_rbuf = 0;
 	g_batch = 0;
+}
+
+/* The generic coded_equation loop, which a BMI2 CPU otherwise never runs (pext instead): the
+ * same images and counters as the full decoder, batched and not. */
+static void test_random_generic_equations(void **state)
+{
+	(void)state;
+	g_no_bmi2 = true;
+	run_random(FRAG_V1, FRAG_SEED_RELATIVE, 81);
+	run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 82);
+	g_batch = 4;
+	run_random(FRAG_V2, FRAG_SEED_RELATIVE, 83);
+	g_batch = 0;
+	g_no_bmi2 = false;
 }
 
 /* One session decoded without and with a read buffer of 32 fragments: the same image, and the
@@ -542,12 +560,18 @@ static void test_memory_vs_loramac(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_random_v1),         cmocka_unit_test(test_random_v2),
-	        cmocka_unit_test(test_big_session),       cmocka_unit_test(test_rank_short),
-	        cmocka_unit_test(test_not_enough_memory), cmocka_unit_test(test_bad_input),
-	        cmocka_unit_test(test_memory_vs_loramac), cmocka_unit_test(test_random_batched),
-	        cmocka_unit_test(test_late_uncoded),      cmocka_unit_test(test_random_buffered),
+	        cmocka_unit_test(test_random_v1),
+	        cmocka_unit_test(test_random_v2),
+	        cmocka_unit_test(test_big_session),
+	        cmocka_unit_test(test_rank_short),
+	        cmocka_unit_test(test_not_enough_memory),
+	        cmocka_unit_test(test_bad_input),
+	        cmocka_unit_test(test_memory_vs_loramac),
+	        cmocka_unit_test(test_random_batched),
+	        cmocka_unit_test(test_late_uncoded),
+	        cmocka_unit_test(test_random_buffered),
 	        cmocka_unit_test(test_rbuf_fewer_reads),
+	        cmocka_unit_test(test_random_generic_equations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
