@@ -302,6 +302,30 @@ static void test_random_generic_equations(void **state)
 	g_no_bmi2 = false;
 }
 
+/* A read buffer of one fragment is none (runs are read from two fragments up): rbuf = 1 takes
+ * no memory from the lost fragments' room, and frag_lean_rbuf_mem counts none for it. */
+static void test_rbuf_one_is_none(void **state)
+{
+	struct frag_code code = {.nb_frag = 200, .version = FRAG_V1};
+	struct flash fl = {0};
+	struct frag_lean_io io = {fl_read, fl_write, &fl, NULL};
+	const size_t len = frag_lean_mem_size(200, 16, 40) + frag_lean_batch_mem(200, 16, 40, 4);
+	uint64_t *mem = malloc(len);
+	struct frag_lean a, b;
+
+	(void)state;
+	assert_non_null(mem);
+	assert_int_equal(frag_lean_init_buffered(&a, &code, 16, 0, &io, 4, 0, mem, len), FUOTA_OK);
+	assert_int_equal(frag_lean_init_buffered(&b, &code, 16, 0, &io, 4, 1, mem, len), FUOTA_OK);
+	assert_true(a.max_lost >= 40u);
+	assert_int_equal(b.max_lost, a.max_lost);
+	assert_int_equal(b.rbuf_frags, 0);
+	assert_null(b.rbuf);
+	assert_int_equal(frag_lean_rbuf_mem(16, 1), 0);
+	assert_int_equal(frag_lean_rbuf_mem(16, 2), 32);
+	free(mem);
+}
+
 /* One session decoded without and with a read buffer of 32 fragments: the same image, and the
  * buffer takes the held fragments in runs, several times fewer read calls. */
 static void test_rbuf_fewer_reads(void **state)
@@ -572,6 +596,7 @@ int main(void)
 	        cmocka_unit_test(test_random_buffered),
 	        cmocka_unit_test(test_rbuf_fewer_reads),
 	        cmocka_unit_test(test_random_generic_equations),
+	        cmocka_unit_test(test_rbuf_one_is_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
