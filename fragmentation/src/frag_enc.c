@@ -184,6 +184,8 @@ static size_t table_bytes(const struct frag_enc *enc)
 {
 	uint32_t bg = enc->block_groups < enc->groups ? enc->block_groups : enc->groups;
 
+	if (enc->kern->table_bytes)
+		return enc->kern->table_bytes(enc, bg);
 	return (size_t)bg * 256u * enc->stride;
 }
 

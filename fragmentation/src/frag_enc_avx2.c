@@ -56,11 +56,7 @@ AVX2 static void draws_avx2(const struct frag_enc *enc, const uint64_t *sw, uint
 AVX2 static void mark_avx2(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
                            uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift)
 {
-	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
-	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
-
-	draws_avx2(enc, sw, t0, t1 - t0, r + t0);
-	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
+	frag_enc_mark_with(draws_avx2, enc, sw, j0, j1, r, last, vbase, shift);
 }
 
 /* Unsigned 8-bit a < b as all-ones lanes: min(a, b - 1) == a, b >= 1. */
@@ -113,35 +109,8 @@ AVX2 static void pack_avx2(uint8_t *map, uint8_t *line, size_t nbytes)
 	}
 }
 
-/* The AVX-512 kernels' nibble tables (frag_enc_avx512.c) on 256-bit vectors: 16 entries per 4
- * fragments, 1-4 KiB a table, a block of NIB_L1 bytes of them in L1 instead of 256-entry tables
- * in L2. An entry is nv = stride / 32 vectors, entries 2^sh bytes apart (64, 128 or 256); table q
- * of a block (q = 2 g + h, h = 0 for fragments 8 g .. 8 g + 3, 1 for the next four) is at q <<
- * (sh + 4). A block holds NIB_L1 >> (sh + 5) groups: 16, 8 or 4. */
-#define NIB_L1 32768u
-/* Line slices asked for this many rows ahead. */
-#define NIB_AHEAD 16u
-
-static uint32_t nib_sh(const struct frag_enc *enc)
-{
-	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
-}
-
-static uint32_t block_groups_avx2(const struct frag_enc *enc)
-{
-	return NIB_L1 >> (nib_sh(enc) + 5u);
-}
-
-/* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
- * block is 4 groups), as in frag_enc_avx512.c. Groups past the last hold zero fragments; the
- * line's bytes there are zero and within line_bytes, a multiple of 8. At most 32 KiB of tables:
- * within the table scratch of min(block_groups, groups) * 256 * stride bytes. */
-static uint32_t nib_built(uint32_t ng, uint32_t gpb)
-{
-	const uint32_t unit = gpb < 8u ? gpb : 8u;
-
-	return (ng + unit - 1u) / unit * unit;
-}
+/* The AVX-512 kernels' nibble tables (frag_enc_avx512.c; layout in frag_enc_impl.h) on 256-bit
+ * vectors: an entry is nv = stride / 32 vectors. */
 
 /* Bytes 32 c .. 32 c + 31 of fragment x, zero past FragSize and for x >= M. */
 AVX2_INLINE __m256i nib_unit(const struct frag_enc *enc, uint32_t x, uint32_t c)
@@ -199,7 +168,8 @@ AVX2 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t, 
 
 AVX2 static void tables_avx2(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
-	const uint32_t sh = nib_sh(enc), built = nib_built(ng, NIB_L1 >> (sh + 5u));
+	const uint32_t sh = frag_enc_nib_sh(enc),
+	               built = frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u));
 
 	for (uint32_t g = 0; g < built; g++)
 		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
@@ -227,7 +197,7 @@ AVX2_NIB_INLINE void nib_look(__m256i *v, const uint8_t *t, uint64_t w, const un
 AVX2_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
                                  uint32_t rows, uint8_t *acc, const unsigned nv, const unsigned sh)
 {
-	const unsigned gpb = NIB_L1 >> (sh + 5u);
+	const unsigned gpb = FRAG_ENC_NIB_L1 >> (sh + 5u);
 
 	for (uint32_t i = 0; i < rows; i++) {
 		const uint8_t *ln = lines + i * lb;
@@ -237,9 +207,10 @@ AVX2_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_t 
 
 		/* a slice of 4 or 8 bytes lies in one cache line (a row starts at a multiple of 8
 		 * bytes from the 64-byte aligned lines) */
-		__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb));
+		__builtin_prefetch((const void *)((uintptr_t)ln + FRAG_ENC_NIB_AHEAD * lb));
 		if (gpb > 8u)
-			__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb + 15u));
+			__builtin_prefetch(
+			        (const void *)((uintptr_t)ln + FRAG_ENC_NIB_AHEAD * lb + 15u));
 #pragma GCC unroll 8
 		for (unsigned k = 0; k < nv; k++)
 			v[k] = _mm256_load_si256(a + k);
@@ -310,7 +281,8 @@ const struct frag_enc_kernels frag_enc_kern_avx2 = {
         .xor_word = xor_word_avx2,
         .recent = recent_avx2,
         .age_out = age_out_avx2,
-        .block_groups = block_groups_avx2,
+        .block_groups = frag_enc_nib_block_groups,
+        .table_bytes = frag_enc_nib_table_bytes,
         .mark = mark_avx2,
 };
 

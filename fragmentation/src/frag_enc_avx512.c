@@ -149,38 +149,10 @@ AVX512 static void pack_avx512(uint8_t *map, uint8_t *line, size_t nbytes)
 /* ---- XOR tables of nibbles ----
  * Four-Russians tables of 256 entries per 8 fragments are 16-64 KiB a group: a block of them
  * lives in L2, and every lookup waited on it (about 2.2 cycles a lookup on workload b). Tables
- * of 16 entries per 4 fragments are 1-4 KiB: a block of NIB_L1 bytes of them stays in the 48 KiB
- * L1 cache, a lookup is a rotate, an AND and nv XORs from L1 (twice the lookups at well under
- * half the cost), and building them takes 22 entry XORs per group instead of 247. An entry is
- * nv = stride / 64 lines, entries 2^sh bytes apart (64, 128 or 256); table q of a block (q = 2 g
- * + h, h = 0 for fragments 8 g .. 8 g + 3, 1 for the next four) is at q << (sh + 4). A block
- * holds NIB_L1 >> (sh + 5) groups: 16, 8 or 4. */
-#define NIB_L1 32768u
-/* Line slices asked for this many rows ahead (a row takes some 20 cycles; 4-24 measured alike
- * on workload b). */
-#define NIB_AHEAD 16u
-
-static uint32_t nib_sh(const struct frag_enc *enc)
-{
-	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
-}
-
-static uint32_t block_groups_avx512(const struct frag_enc *enc)
-{
-	return NIB_L1 >> (nib_sh(enc) + 5u);
-}
-
-/* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
- * block is 4 groups). Groups past the last hold zero fragments; the line's bytes there are zero
- * and within line_bytes, a multiple of 8. At most 32 KiB of tables: within the table scratch of
- * min(block_groups, groups) * 256 * stride bytes (at least 16 KiB when groups < 8 on stride 64,
- * 32 KiB on 128, 48 KiB from 192). */
-static uint32_t nib_built(uint32_t ng, uint32_t gpb)
-{
-	const uint32_t unit = gpb < 8u ? gpb : 8u;
-
-	return (ng + unit - 1u) / unit * unit;
-}
+ * of 16 entries per 4 fragments are 1-4 KiB: a block of FRAG_ENC_NIB_L1 bytes of them stays in the
+ * 48 KiB L1 cache, a lookup is a rotate, an AND and nv XORs from L1 (twice the lookups at well
+ * under half the cost), and building them takes 22 entry XORs per group instead of 247. An entry is
+ * nv = stride / 64 lines (layout: frag_enc_impl.h). */
 
 /* Entries 0 .. 15 of one line (64 l .. 64 l + 63) of a table from its 4 unit vectors u. */
 AVX512_INLINE void nib_fill(uint8_t *t, uint32_t sh, __m512i u0, __m512i u1, __m512i u2, __m512i u3)
@@ -231,7 +203,8 @@ AVX512 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t
 
 AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
-	const uint32_t sh = nib_sh(enc), built = nib_built(ng, NIB_L1 >> (sh + 5u));
+	const uint32_t sh = frag_enc_nib_sh(enc),
+	               built = frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u));
 
 	for (uint32_t g = 0; g < built; g++)
 		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
@@ -260,7 +233,7 @@ AVX512_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_
                                    uint32_t rows, uint8_t *acc, const unsigned nv,
                                    const unsigned sh)
 {
-	const unsigned gpb = NIB_L1 >> (sh + 5u);
+	const unsigned gpb = FRAG_ENC_NIB_L1 >> (sh + 5u);
 
 	for (uint32_t i = 0; i < rows; i++) {
 		const uint8_t *ln = lines + i * lb;
@@ -270,9 +243,10 @@ AVX512_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_
 
 		/* a slice of 4 or 8 bytes lies in one cache line (a row starts at a multiple of 8
 		 * bytes from the 64-byte aligned lines) */
-		__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb));
+		__builtin_prefetch((const void *)((uintptr_t)ln + FRAG_ENC_NIB_AHEAD * lb));
 		if (gpb > 8u)
-			__builtin_prefetch((const void *)((uintptr_t)ln + NIB_AHEAD * lb + 15u));
+			__builtin_prefetch(
+			        (const void *)((uintptr_t)ln + FRAG_ENC_NIB_AHEAD * lb + 15u));
 #pragma GCC unroll 4
 		for (unsigned k = 0; k < nv; k++) {
 			v[k] = _mm512_load_si512((const void *)(a + 64u * k));
@@ -361,7 +335,8 @@ const struct frag_enc_kernels frag_enc_kern_avx512 = {
         .xor_word = xor_word_avx512,
         .recent = recent_avx512,
         .age_out = age_out_avx512,
-        .block_groups = block_groups_avx512,
+        .block_groups = frag_enc_nib_block_groups,
+        .table_bytes = frag_enc_nib_table_bytes,
         .mark = mark_avx512,
 };
 

@@ -70,6 +70,9 @@ struct frag_enc_kernels {
 	 * block_groups * 256 * stride bytes of table scratch), or 0: the default. NULL: the
 	 * default. */
 	uint32_t (*block_groups)(const struct frag_enc *enc);
+	/* Bytes of table scratch tables() writes for blocks of up to ng groups (ng <= the block
+	 * groups). NULL: ng * 256 * stride. */
+	size_t (*table_bytes)(const struct frag_enc *enc, uint32_t ng);
 };
 
 /* The last row n whose seed 1 + 1001 n is an LFSR state (below 2^23). */
@@ -100,20 +103,44 @@ extern const struct frag_enc_kernels frag_enc_kern_avx512;
 int frag_enc_isa_avx2_ok(void);
 int frag_enc_isa_avx512_ok(void);
 
-/* Rows an accum kernel reads the packed lines of ahead of time. A block's slice of a line is a
- * few dozen bytes, a line apart from the next row's (workload b: 24 of 2,736 bytes): 6 MB of
- * lines, read in strides the hardware prefetcher does not follow. */
-#define FRAG_ENC_LINE_AHEAD 8u
+/* ---- nibble tables (frag_enc_avx512.c, and on 256-bit vectors frag_enc_avx2.c) ----
+ * Tables of 16 entries per 4 fragments, 1-4 KiB a table: a block of FRAG_ENC_NIB_L1 bytes of them
+ * stays in L1. Entries are 2^sh bytes apart (64, 128 or 256); table q of a block (q = 2 g + h, h =
+ * 0 for fragments 8 g .. 8 g + 3, 1 for the next four) is at q << (sh + 4). A block holds
+ * FRAG_ENC_NIB_L1 >> (sh + 5) groups: 16, 8 or 4. */
+#define FRAG_ENC_NIB_L1 32768u
+/* Line slices asked for this many rows ahead (a row takes some 20 cycles; 4-24 measured alike
+ * on workload b). */
+#define FRAG_ENC_NIB_AHEAD 16u
 
-/* Asks for row i + FRAG_ENC_LINE_AHEAD's slice ln[0..ng) of the lines (lb bytes apart) while row i
- * is summed. An address past the lines' end is harmless: a prefetch never faults (integer
- * arithmetic: such a pointer would be undefined). */
-static inline void frag_enc_line_ahead(const uint8_t *ln, size_t lb, uint32_t ng)
+static inline uint32_t frag_enc_nib_sh(const struct frag_enc *enc)
 {
-	uintptr_t p = (uintptr_t)ln + FRAG_ENC_LINE_AHEAD * lb;
+	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
+}
 
-	__builtin_prefetch((const void *)p);
-	__builtin_prefetch((const void *)(p + ng - 1u));
+/* The nibble kernels' block_groups. */
+static inline uint32_t frag_enc_nib_block_groups(const struct frag_enc *enc)
+{
+	return FRAG_ENC_NIB_L1 >> (frag_enc_nib_sh(enc) + 5u);
+}
+
+/* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
+ * block is 4 groups). Groups past the last hold zero fragments; the line's bytes there are zero
+ * and within line_bytes, a multiple of 8. */
+static inline uint32_t frag_enc_nib_built(uint32_t ng, uint32_t gpb)
+{
+	const uint32_t unit = gpb < 8u ? gpb : 8u;
+
+	return (ng + unit - 1u) / unit * unit;
+}
+
+/* The nibble kernels' table_bytes: the tables of frag_enc_nib_built groups, at most
+ * FRAG_ENC_NIB_L1 bytes (ng <= block_groups). */
+static inline size_t frag_enc_nib_table_bytes(const struct frag_enc *enc, uint32_t ng)
+{
+	const uint32_t sh = frag_enc_nib_sh(enc);
+
+	return (size_t)frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u)) << (sh + 5u);
 }
 
 /* 64 bits of the LFSR stream from bit pos: bit i of the result = s[pos + i]. */
@@ -154,6 +181,20 @@ static inline void frag_enc_mark_drawn(uint8_t *last, const uint32_t *r, uint32_
 /* The portable draws(), also the fallback of the SIMD kernels for a modulus of 2^24 or more. */
 void frag_enc_draws_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t t0,
                              uint32_t count, uint32_t *r);
+
+/* A mark kernel on a draws kernel: the draws of whole steps around j0 .. j1, then their stores. */
+static inline void frag_enc_mark_with(void (*draws)(const struct frag_enc *, const uint64_t *,
+                                                    uint32_t, uint32_t, uint32_t *),
+                                      const struct frag_enc *enc, const uint64_t *sw, uint32_t j0,
+                                      uint32_t j1, uint32_t *r, uint8_t *last, uint32_t vbase,
+                                      uint32_t shift)
+{
+	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
+	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
+
+	draws(enc, sw, t0, t1 - t0, r + t0);
+	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
+}
 
 /* Writes entries 0 (zero) and 2^j (fragment 8g + j, zero-padded to stride; zero past M) of the
  * table of group g at t. */

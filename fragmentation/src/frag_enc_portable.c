@@ -75,11 +75,7 @@ static void age_out_portable(uint8_t *last, size_t n, uint8_t now, uint8_t h)
 static void mark_portable(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
                           uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift)
 {
-	const uint32_t t0 = j0 & ~(FRAG_ENC_DRAW_STEP - 1u);
-	const uint32_t t1 = (j1 + FRAG_ENC_DRAW_STEP - 1u) & ~(FRAG_ENC_DRAW_STEP - 1u);
-
-	frag_enc_draws_portable(enc, sw, t0, t1 - t0, r + t0);
-	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
+	frag_enc_mark_with(frag_enc_draws_portable, enc, sw, j0, j1, r, last, vbase, shift);
 }
 
 void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)

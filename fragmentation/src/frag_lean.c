@@ -108,7 +108,8 @@ size_t frag_lean_batch_mem(uint32_t nb_frag, uint32_t frag_size, uint32_t max_lo
 
 size_t frag_lean_rbuf_mem(uint32_t frag_size, uint32_t frags)
 {
-	return frags > FRAG_LEAN_MAX_RBUF ? 0 : (size_t)frags * frag_size;
+	/* fill_table reads runs from two fragments up: a buffer of one would go unused */
+	return frags < 2u || frags > FRAG_LEAN_MAX_RBUF ? 0 : (size_t)frags * frag_size;
 }
 
 static size_t total_mem(uint32_t m, uint32_t s, uint32_t l, uint32_t batch, uint32_t rbuf)
@@ -172,7 +173,7 @@ int frag_lean_init_buffered(struct frag_lean *dec, const struct frag_code *code,
 	    batch > FRAG_LEAN_MAX_BATCH || rbuf > FRAG_LEAN_MAX_RBUF)
 		return FUOTA_ERR_INVALID_ARG;
 	m = code->nb_frag;
-	if (batch < 2u)
+	if (batch < 2u || rbuf < 2u)
 		rbuf = 0;
 	if (mem_len < total_mem(m, frag_size, 0, batch, rbuf))
 		return FUOTA_ERR_NO_SPACE;

@@ -324,6 +324,33 @@ static void test_nibble_table_sizes(void **state)
 			             1 + (uint32_t)j, 70);
 }
 
+/* The nibble kernels build at most 32 KiB of tables a block: their scratch leaves out the rest of
+ * the 256-entry tables' budget (384 KiB), which a caller would otherwise prefault for nothing. */
+static void test_nibble_scratch_size(void **state)
+{
+	static const uint32_t ss[] = {48, 200, 255};
+	struct frag_code code = {.nb_frag = 21846, .version = FRAG_V1, .seed = FRAG_SEED_RELATIVE};
+	uint8_t *frags = calloc((size_t)code.nb_frag, 255);
+
+	(void)state;
+	assert_non_null(frags);
+	for (size_t i = 0; i < sizeof(ss) / sizeof(ss[0]); i++) {
+		const size_t len = (size_t)code.nb_frag * ss[i];
+		struct frag_enc port, nib;
+
+		assert_int_equal(
+		        frag_enc_init(&port, &code, ss[i], frags, len, FRAG_ENC_ISA_PORTABLE),
+		        FUOTA_OK);
+		for (size_t k = 1; k < NB_ISAS; k++) {
+			if (frag_enc_init(&nib, &code, ss[i], frags, len, isas[k]) != FUOTA_OK)
+				continue;
+			assert_true(frag_enc_range_scratch_size(&nib, 1000) + 256u * 1024u <=
+			            frag_enc_range_scratch_size(&port, 1000));
+		}
+	}
+	free(frags);
+}
+
 /* M + R = 16383 (one full session), rows through n = 9383 > 8380 (seeds above 2^23). */
 static void test_full_session_with_carries(void **state)
 {
@@ -465,6 +492,7 @@ int main(void)
 	        cmocka_unit_test(test_edge_sizes),
 	        cmocka_unit_test(test_split_table_sizes),
 	        cmocka_unit_test(test_nibble_table_sizes),
+	        cmocka_unit_test(test_nibble_scratch_size),
 	        cmocka_unit_test(test_full_session_with_carries),
 	        cmocka_unit_test(test_random_codes),
 	        cmocka_unit_test(test_beyond_one_session),

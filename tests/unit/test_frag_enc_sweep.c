@@ -156,6 +156,46 @@ static void test_seed_order(void **state)
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* frag_enc_seed_crowd[j] recounted from frag_enc_seed_pos alone: the most windows in [p, p + 2^j)
+ * for p one of them (a set whose windows are all less than 2^j apart lies in the one starting at
+ * its first), each window's end found by binary search. ring_slots rests on this table. */
+static void test_seed_crowd(void **state)
+{
+	static uint32_t pos[FRAG_ENC_SWEEP_MAX_ROW];
+
+	(void)state;
+	memcpy(pos, frag_enc_seed_pos, sizeof(pos));
+	qsort(pos, FRAG_ENC_SWEEP_MAX_ROW, sizeof(pos[0]), cmp_u32);
+	for (uint32_t j = 0; j < FRAG_ENC_SEED_CROWDS; j++) {
+		uint32_t most = 0;
+
+		for (uint32_t a = 0; a < FRAG_ENC_SWEEP_MAX_ROW; a++) {
+			uint32_t lo = a, hi = FRAG_ENC_SWEEP_MAX_ROW; /* first b with pos[b] -
+			                                                 pos[a] >= 2^j */
+
+			while (lo < hi) {
+				const uint32_t mid = lo + (hi - lo) / 2u;
+
+				if (pos[mid] - pos[a] < ((uint32_t)1 << j))
+					lo = mid + 1u;
+				else
+					hi = mid;
+			}
+			if (lo - a > most)
+				most = lo - a;
+		}
+		assert_int_equal(frag_enc_seed_crowd[j], most);
+	}
+	assert_int_equal(frag_enc_seed_crowd[0], 1);
+}
+
 /* Every kernel set's mark on ranges of a chunk that start and end anywhere (the rows' ends):
  * the draws it leaves in r and the blocks it stores in last[] equal the draws kernel's and one
  * store per draw in window order, for blocks of 64 and 1,024 windows. */
@@ -323,7 +363,7 @@ int main(void)
 	        cmocka_unit_test(test_lines_many_m),        cmocka_unit_test(test_lines_every_row),
 	        cmocka_unit_test(test_which_codes),         cmocka_unit_test(test_seed_table),
 	        cmocka_unit_test(test_range_through_sweep), cmocka_unit_test(test_seed_order),
-	        cmocka_unit_test(test_mark_kernels),
+	        cmocka_unit_test(test_seed_crowd),          cmocka_unit_test(test_mark_kernels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

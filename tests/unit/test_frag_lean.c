@@ -107,6 +107,8 @@ static unsigned g_fast_lines, g_plain_lines;
 static bool g_map;
 /* The read buffer (fragments) of the pairs built next. */
 static uint32_t g_rbuf;
+/* The pairs built next take the generic coded-equation loop even on a BMI2 CPU. */
+static bool g_no_bmi2;
 
 static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, uint32_t padding,
                       uint32_t max_lost)
@@ -130,6 +132,8 @@ static void pair_init(struct pair *p, const struct frag_code *code, uint32_t s, 
 	assert_int_equal(frag_lean_init_buffered(&p->lean, code, s, padding, &io, g_batch, g_rbuf,
 	                                         p->mem_lean, lean),
 	                 FUOTA_OK);
+	if (g_no_bmi2)
+		p->lean.bmi2 = false;
 	assert_int_equal(p->lean.max_lost, max_lost > m ? m : max_lost);
 	assert_int_equal(p->lean.line_scratch != NULL,
 	                 g_batch >= 2 && ((size_t)1 << g_batch) * s >= FRAG_ENC_LINE_SCRATCH + 7u);
@@ -282,6 +286,44 @@ static void test_random_buffered(void **state)
 	}
 	g_rbuf = 0;
 	g_batch = 0;
+}
+
+/* The generic coded_equation loop, which a BMI2 CPU otherwise never runs (pext instead): the
+ * same images and counters as the full decoder, batched and not. */
+static void test_random_generic_equations(void **state)
+{
+	(void)state;
+	g_no_bmi2 = true;
+	run_random(FRAG_V1, FRAG_SEED_RELATIVE, 81);
+	run_random(FRAG_V2, FRAG_SEED_ABSOLUTE, 82);
+	g_batch = 4;
+	run_random(FRAG_V2, FRAG_SEED_RELATIVE, 83);
+	g_batch = 0;
+	g_no_bmi2 = false;
+}
+
+/* A read buffer of one fragment is none (runs are read from two fragments up): rbuf = 1 takes
+ * no memory from the lost fragments' room, and frag_lean_rbuf_mem counts none for it. */
+static void test_rbuf_one_is_none(void **state)
+{
+	struct frag_code code = {.nb_frag = 200, .version = FRAG_V1};
+	struct flash fl = {0};
+	struct frag_lean_io io = {fl_read, fl_write, &fl, NULL};
+	const size_t len = frag_lean_mem_size(200, 16, 40) + frag_lean_batch_mem(200, 16, 40, 4);
+	uint64_t *mem = malloc(len);
+	struct frag_lean a, b;
+
+	(void)state;
+	assert_non_null(mem);
+	assert_int_equal(frag_lean_init_buffered(&a, &code, 16, 0, &io, 4, 0, mem, len), FUOTA_OK);
+	assert_int_equal(frag_lean_init_buffered(&b, &code, 16, 0, &io, 4, 1, mem, len), FUOTA_OK);
+	assert_true(a.max_lost >= 40u);
+	assert_int_equal(b.max_lost, a.max_lost);
+	assert_int_equal(b.rbuf_frags, 0);
+	assert_null(b.rbuf);
+	assert_int_equal(frag_lean_rbuf_mem(16, 1), 0);
+	assert_int_equal(frag_lean_rbuf_mem(16, 2), 32);
+	free(mem);
 }
 
 /* One session decoded without and with a read buffer of 32 fragments: the same image, and the
@@ -542,12 +584,19 @@ static void test_memory_vs_loramac(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_random_v1),         cmocka_unit_test(test_random_v2),
-	        cmocka_unit_test(test_big_session),       cmocka_unit_test(test_rank_short),
-	        cmocka_unit_test(test_not_enough_memory), cmocka_unit_test(test_bad_input),
-	        cmocka_unit_test(test_memory_vs_loramac), cmocka_unit_test(test_random_batched),
-	        cmocka_unit_test(test_late_uncoded),      cmocka_unit_test(test_random_buffered),
+	        cmocka_unit_test(test_random_v1),
+	        cmocka_unit_test(test_random_v2),
+	        cmocka_unit_test(test_big_session),
+	        cmocka_unit_test(test_rank_short),
+	        cmocka_unit_test(test_not_enough_memory),
+	        cmocka_unit_test(test_bad_input),
+	        cmocka_unit_test(test_memory_vs_loramac),
+	        cmocka_unit_test(test_random_batched),
+	        cmocka_unit_test(test_late_uncoded),
+	        cmocka_unit_test(test_random_buffered),
 	        cmocka_unit_test(test_rbuf_fewer_reads),
+	        cmocka_unit_test(test_random_generic_equations),
+	        cmocka_unit_test(test_rbuf_one_is_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

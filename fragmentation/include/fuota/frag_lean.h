@@ -144,13 +144,14 @@ int frag_lean_init_batch(struct frag_lean *dec, const struct frag_code *code, ui
 /* Fragments a read buffer holds at most (one word of the batch's lines). */
 #define FRAG_LEAN_MAX_RBUF 64u
 
-/* Bytes of a read buffer of n = 0..FRAG_LEAN_MAX_RBUF fragments: n * S (0 out of range). Batched
- * and without a map callback, the table is filled from runs of up to n consecutive fragments of
- * one word read with one read call, instead of a call per fragment. */
+/* Bytes of a read buffer of n = 0..FRAG_LEAN_MAX_RBUF fragments: n * S (0 for n < 2, which is
+ * no buffer, and out of range). Batched and without a map callback, the table is filled from runs
+ * of up to n consecutive fragments of one word read with one read call, instead of a call per
+ * fragment. */
 size_t frag_lean_rbuf_mem(uint32_t frag_size, uint32_t frags);
 
 /* frag_lean_init_batch with a read buffer of rbuf = 0..FRAG_LEAN_MAX_RBUF fragments (ignored
- * without a batch); mem_len must hold frag_lean_mem_size(M, S, L) +
+ * without a batch, and 1 is taken as 0); mem_len must hold frag_lean_mem_size(M, S, L) +
  * frag_lean_batch_mem(M, S, L, B) + frag_lean_rbuf_mem(S, rbuf). The rebuilt image is the
  * same. Returns as frag_lean_init_batch (FUOTA_ERR_INVALID_ARG also for rbuf > 64). */
 int frag_lean_init_buffered(struct frag_lean *dec, const struct frag_code *code, uint32_t frag_size,
