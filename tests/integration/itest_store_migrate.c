@@ -2,7 +2,8 @@
  * transaction holds job_device and then wants job while migration 047 holds job and wants
  * job_device. PostgreSQL's deadlock detector aborts one of the two; when it is the migration, it
  * is tried again once the running transaction has ended, and the new fuotad starts; so it is
- * when a lock is held longer than the migration's lock timeout.
+ * when a lock is held longer than the migration's lock timeout, without holding up the writers
+ * of job_device queued behind it meanwhile.
  * usage: itest_store_migrate FUOTAD SERVICES_ENV WORKDIR */
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,11 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
 
 #include "fuota/err.h"
+#include "fuota/log.h"
 #include "fuota/store.h"
 #include "itest.h"
 
@@ -121,30 +124,85 @@ static void test_deadlock_with_running_server(void **state)
 	PQfinish(mon);
 }
 
-/* A lock held past the migration's lock timeout (2 s): the migration gives way, is tried again,
- * and applies once the lock is gone; meanwhile other writers of job_device were not queued behind
- * it for longer than its timeout. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How many lines of the log written to f contain needle. */
+static int count_lines(FILE *f, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+
+	fflush(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/* A lock on job_device held for HOLD_MS, past the migration's lock timeout (2 s): the migration
+ * gives way and is tried again (its log says so), and applies once the lock is gone. Meanwhile
+ * another writer of job_device, queued behind the migration's pending lock, went through within
+ * WRITER_MAX_MS: without the lock timeout it would wait until the holder commits (here: until its
+ * statement timeout, as this thread commits the holder only after it). */
+#define HOLD_MS       6000
+#define WRITER_MAX_MS 4000
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+
 static void test_lock_held_past_timeout(void **state)
 {
 	char dsn[512], err[256];
 	struct migrate_run run = {NULL, -1};
 	pthread_t th;
-	PGconn *fd;
+	PGconn *fd, *mon, *wr;
+	FILE *log = tmpfile();
+	int64_t held_at, t0, waited;
+	int written;
 
 	(void)state;
+	assert_non_null(log);
 	db_before_047(dsn, sizeof(dsn));
 	fd = PQconnectdb(dsn);
+	mon = PQconnectdb(dsn);
+	wr = PQconnectdb(dsn);
 	assert_int_equal(PQstatus(fd), CONNECTION_OK);
+	assert_int_equal(PQstatus(mon), CONNECTION_OK);
+	assert_int_equal(PQstatus(wr), CONNECTION_OK);
+	/* Bounds the writer's wait: it could otherwise wait for the holder, which it holds up. */
+	ok(wr, "SET statement_timeout = " STR(WRITER_MAX_MS));
 	ok(fd, "BEGIN; LOCK TABLE job_device IN ROW EXCLUSIVE MODE");
+	held_at = mono_ms();
+	log_setup(LOG_LVL_INFO, false, log);
 	assert_int_equal(store_open(dsn, 1, &run.s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(pthread_create(&th, NULL, migrate_thread, &run), 0);
-	sleep_ms(3000);
+	wait_for_waiter(mon);
+	/* Not in conflict with the holder's lock, only with the migration's pending one. */
+	t0 = mono_ms();
+	written = itest_exec(wr, "UPDATE job_device SET step = step WHERE job_id = 1");
+	waited = mono_ms() - t0;
+	if (mono_ms() - held_at < HOLD_MS)
+		sleep_ms((long)(HOLD_MS - (mono_ms() - held_at)));
 	ok(fd, "COMMIT");
 	assert_int_equal(pthread_join(th, NULL), 0);
+	log_setup(LOG_LVL_INFO, false, NULL);
 	assert_int_equal(run.rc, FUOTA_OK);
 	assert_int_equal(store_ready(run.s), FUOTA_OK);
 	store_close(run.s);
+	print_message("writer waited %lld ms; the migration gave way %d times\n", (long long)waited,
+	              count_lines(log, "gave way"));
+	assert_int_equal(written, 0);
+	assert_true(waited < WRITER_MAX_MS);
+	assert_true(count_lines(log, "gave way") >= 1);
+	fclose(log);
 	PQfinish(fd);
+	PQfinish(mon);
+	PQfinish(wr);
 }
 
 int main(int argc, char **argv)
