@@ -165,7 +165,7 @@ int frag_enc_init(struct frag_enc *enc, const struct frag_code *code, uint32_t f
 		memset(enc, 0, sizeof(*enc));
 		return rc;
 	}
-	if (enc->kern->block_groups && enc->kern->block_groups(enc))
+	if (enc->kern->block_groups)
 		enc->block_groups = enc->kern->block_groups(enc);
 	return FUOTA_OK;
 }

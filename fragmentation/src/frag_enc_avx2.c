@@ -169,7 +169,7 @@ AVX2 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t, 
 AVX2 static void tables_avx2(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
 	const uint32_t sh = frag_enc_nib_sh(enc),
-	               built = frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u));
+	               built = frag_enc_nib_built(ng, frag_enc_nib_gpb(sh));
 
 	for (uint32_t g = 0; g < built; g++)
 		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
@@ -197,7 +197,7 @@ AVX2_NIB_INLINE void nib_look(__m256i *v, const uint8_t *t, uint64_t w, const un
 AVX2_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_t *lines, size_t lb,
                                  uint32_t rows, uint8_t *acc, const unsigned nv, const unsigned sh)
 {
-	const unsigned gpb = FRAG_ENC_NIB_L1 >> (sh + 5u);
+	const unsigned gpb = frag_enc_nib_gpb(sh);
 
 	for (uint32_t i = 0; i < rows; i++) {
 		const uint8_t *ln = lines + i * lb;

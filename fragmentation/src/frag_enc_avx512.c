@@ -78,11 +78,6 @@ AVX512 static void mark_avx512(const struct frag_enc *enc, const uint64_t *sw, u
 	const struct draw16 c = {_mm512_set1_epi32((int)enc->mod), _mm512_set1_ps(enc->mod_inv)};
 	const uint32_t t0 = j0 & ~15u, t1 = (j1 + 15u) & ~15u;
 
-	if (enc->mod >= (1u << 24)) {
-		frag_enc_draws_portable(enc, sw, t0, t1 - t0, r + t0);
-		frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
-		return;
-	}
 	/* the draws run LAG vectors ahead of the marks: a mark reads a draw whose store is done */
 	for (uint32_t t = t0; t < t1 && t < t0 + 16u * LAG; t += 16)
 		_mm512_storeu_si512((void *)(r + t), draw16((const uint8_t *)sw, t, &c));
@@ -204,7 +199,7 @@ AVX512 static void nib_tables(const struct frag_enc *enc, uint32_t g, uint8_t *t
 AVX512 static void tables_avx512(const struct frag_enc *enc, uint32_t g0, uint32_t ng, uint8_t *tab)
 {
 	const uint32_t sh = frag_enc_nib_sh(enc),
-	               built = frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u));
+	               built = frag_enc_nib_built(ng, frag_enc_nib_gpb(sh));
 
 	for (uint32_t g = 0; g < built; g++)
 		nib_tables(enc, g0 + g, tab + ((size_t)g << (sh + 5u)), sh);
@@ -233,7 +228,7 @@ AVX512_NIB_INLINE void accum_nib_n(const uint8_t *tab, uint32_t ng, const uint8_
                                    uint32_t rows, uint8_t *acc, const unsigned nv,
                                    const unsigned sh)
 {
-	const unsigned gpb = FRAG_ENC_NIB_L1 >> (sh + 5u);
+	const unsigned gpb = frag_enc_nib_gpb(sh);
 
 	for (uint32_t i = 0; i < rows; i++) {
 		const uint8_t *ln = lines + i * lb;

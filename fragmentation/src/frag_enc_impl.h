@@ -60,15 +60,15 @@ struct frag_enc_kernels {
 	 * r[j0 .. j1) (r[] may also be written from j0 down to a multiple of FRAG_ENC_DRAW_STEP, up
 	 * to j1 rounded up to one), and then, in window order, last[r[j]] = the block of window j:
 	 * (vbase + j) >> shift, vbase a multiple of 1 << shift and shift >= 4 (frag_enc_sweep.c).
-	 * One pass: each draw is stored right after it is computed. */
+	 * One pass: each draw is stored right after it is computed. Only the sweep calls it, whose
+	 * codes have enc->mod below 2^17 (frag_enc_sweep.c code_ok). */
 	void (*mark)(const struct frag_enc *enc, const uint64_t *sw, uint32_t j0, uint32_t j1,
 	             uint32_t *r, uint8_t *last, uint32_t vbase, uint32_t shift);
 	/* last[x] = now - h wherever (uint8_t)(now - last[x]) >= h, for x < n (a multiple of 64):
 	 * ages that could wrap past 2^8 are pinned at h, which still reads as old. h >= 1. */
 	void (*age_out)(uint8_t *last, size_t n, uint8_t now, uint8_t h);
-	/* Groups per table block when these kernels lay out their own tables (within the
-	 * block_groups * 256 * stride bytes of table scratch), or 0: the default. NULL: the
-	 * default. */
+	/* Groups per table block when these kernels lay out their own tables (table_bytes says how
+	 * much scratch they take). NULL: the default. */
 	uint32_t (*block_groups)(const struct frag_enc *enc);
 	/* Bytes of table scratch tables() writes for blocks of up to ng groups (ng <= the block
 	 * groups). NULL: ng * 256 * stride. */
@@ -118,10 +118,16 @@ static inline uint32_t frag_enc_nib_sh(const struct frag_enc *enc)
 	return enc->stride == 64u ? 6u : enc->stride == 128u ? 7u : 8u;
 }
 
+/* Groups of a nibble table block: FRAG_ENC_NIB_L1 bytes of 2^(sh + 5)-byte group tables. */
+static inline uint32_t frag_enc_nib_gpb(uint32_t sh)
+{
+	return FRAG_ENC_NIB_L1 >> (sh + 5u);
+}
+
 /* The nibble kernels' block_groups. */
 static inline uint32_t frag_enc_nib_block_groups(const struct frag_enc *enc)
 {
-	return FRAG_ENC_NIB_L1 >> (frag_enc_nib_sh(enc) + 5u);
+	return frag_enc_nib_gpb(frag_enc_nib_sh(enc));
 }
 
 /* Groups whose tables a block of ng groups builds: whole reads of the line (8 bytes, or 4 when a
@@ -140,7 +146,7 @@ static inline size_t frag_enc_nib_table_bytes(const struct frag_enc *enc, uint32
 {
 	const uint32_t sh = frag_enc_nib_sh(enc);
 
-	return (size_t)frag_enc_nib_built(ng, FRAG_ENC_NIB_L1 >> (sh + 5u)) << (sh + 5u);
+	return (size_t)frag_enc_nib_built(ng, frag_enc_nib_gpb(sh)) << (sh + 5u);
 }
 
 /* 64 bits of the LFSR stream from bit pos: bit i of the result = s[pos + i]. */
@@ -195,10 +201,6 @@ static inline void frag_enc_mark_with(void (*draws)(const struct frag_enc *, con
 	draws(enc, sw, t0, t1 - t0, r + t0);
 	frag_enc_mark_drawn(last, r, vbase, shift, j0, j1);
 }
-
-/* Writes entries 0 (zero) and 2^j (fragment 8g + j, zero-padded to stride; zero past M) of the
- * table of group g at t. */
-void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t);
 
 /* Packs map into line (enc->line_bytes bytes; bit x % 8 of byte x / 8 = fragment x) and leaves
  * map empty again, its reject slot at 1. */

@@ -78,7 +78,9 @@ static void mark_portable(const struct frag_enc *enc, const uint64_t *sw, uint32
 	frag_enc_mark_with(frag_enc_draws_portable, enc, sw, j0, j1, r, last, vbase, shift);
 }
 
-void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)
+/* Writes entries 0 (zero) and 2^j (fragment 8g + j, zero-padded to stride; zero past M) of the
+ * table of group g at t. */
+static void frag_enc_table_units(const struct frag_enc *enc, uint32_t g, uint8_t *t)
 {
 	const uint32_t s = enc->frag_size, stride = enc->stride;
 

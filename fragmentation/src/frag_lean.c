@@ -547,7 +547,7 @@ static int fill_table(struct frag_lean *d, uint32_t k)
 			            d->mapped + (size_t)i * 64u * d->frag_size, d->frag_size);
 			continue;
 		}
-		if (d->rbuf_frags >= 2u) {
+		if (d->rbuf_frags) { /* 0, or 2 and more (init) */
 			if (fill_runs(d, i, entry, any) != FUOTA_OK)
 				return FUOTA_ERR_IO;
 			continue;
