@@ -298,7 +298,7 @@ static void test_edge_sizes(void **state)
 
 /* FragSizes of 2 to 4 lines, the last line whole or in part (8 to 63 bytes of it), M not a
  * multiple of 8 (entries past M), enough rows for the tables. */
-static void test_split_table_sizes(void **state)
+static void test_multi_line_table_sizes(void **state)
 {
 	static const uint32_t ss[] = {72, 80, 96, 97, 136, 144, 150, 160, 193, 200, 208, 224, 225};
 
@@ -331,6 +331,7 @@ static void test_nibble_scratch_size(void **state)
 	static const uint32_t ss[] = {48, 200, 255};
 	struct frag_code code = {.nb_frag = 21846, .version = FRAG_V1, .seed = FRAG_SEED_RELATIVE};
 	uint8_t *frags = calloc((size_t)code.nb_frag, 255);
+	unsigned compared = 0;
 
 	(void)state;
 	assert_non_null(frags);
@@ -346,9 +347,12 @@ static void test_nibble_scratch_size(void **state)
 				continue;
 			assert_true(frag_enc_range_scratch_size(&nib, 1000) + 256u * 1024u <=
 			            frag_enc_range_scratch_size(&port, 1000));
+			compared++;
 		}
 	}
 	free(frags);
+	if (!compared) /* no AVX2 or AVX-512 here: nothing to compare, said so */
+		skip();
 }
 
 /* M + R = 16383 (one full session), rows through n = 9383 > 8380 (seeds above 2^23). */
@@ -490,7 +494,7 @@ int main(void)
 	        cmocka_unit_test(test_lines_through_encoder),
 	        cmocka_unit_test(test_weights_through_encoder),
 	        cmocka_unit_test(test_edge_sizes),
-	        cmocka_unit_test(test_split_table_sizes),
+	        cmocka_unit_test(test_multi_line_table_sizes),
 	        cmocka_unit_test(test_nibble_table_sizes),
 	        cmocka_unit_test(test_nibble_scratch_size),
 	        cmocka_unit_test(test_full_session_with_carries),

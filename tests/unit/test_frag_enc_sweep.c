@@ -193,7 +193,6 @@ static void test_seed_crowd(void **state)
 		}
 		assert_int_equal(frag_enc_seed_crowd[j], most);
 	}
-	assert_int_equal(frag_enc_seed_crowd[0], 1);
 }
 
 /* Every kernel set's mark on ranges of a chunk that start and end anywhere (the rows' ends):
