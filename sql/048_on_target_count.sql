@@ -12,9 +12,8 @@
 -- a row is counted by this one function, in the triggers and in the fill below alike.
 CREATE FUNCTION job_device_on_target(step text, last_answer jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT CASE WHEN step = 'done' THEN coalesce(last_answer->>'answer' = 'DevVersionAns'
-		AND starts_with(last_answer->>'judged', 'done (already on the target version'),
-		false) ELSE false END
+	SELECT step = 'done' AND coalesce(last_answer->>'answer' = 'DevVersionAns'
+		AND starts_with(last_answer->>'judged', 'done (already on the target version'), false)
 $$;
 
 -- No job_device write between the new function and the fill below: a transaction that changed
@@ -53,11 +52,11 @@ BEGIN
 		DO UPDATE SET n = c.n + excluded.n, on_target = c.on_target + excluded.on_target;
 	ELSE
 		INSERT INTO job_step_count AS c (job_id, step, slot, n, on_target)
-		SELECT o.job_id, o.step, pg_backend_pid(), -count(*),
-		       -count(*) FILTER (WHERE job_device_on_target(o.step, o.last_answer))
-		FROM job_step_old o
-		WHERE EXISTS (SELECT 1 FROM job j WHERE j.id = o.job_id)
-		GROUP BY o.job_id, o.step
+		SELECT g.job_id, g.step, pg_backend_pid(), -g.n, -g.t
+		FROM (SELECT job_id, step, count(*) AS n,
+		             count(*) FILTER (WHERE job_device_on_target(step, last_answer)) AS t
+		      FROM job_step_old GROUP BY job_id, step) g
+		WHERE EXISTS (SELECT 1 FROM job j WHERE j.id = g.job_id) -- once a (job, step)
 		ON CONFLICT (job_id, step, slot)
 		DO UPDATE SET n = c.n + excluded.n, on_target = c.on_target + excluded.on_target;
 	END IF;
