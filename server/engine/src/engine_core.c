@@ -44,7 +44,7 @@ int engine_pub(struct engine *e, const char *topic, const uint8_t *payload, size
 
 	if (rc == FUOTA_OK)
 		e->pub_seq = seq;
-	if (rc != FUOTA_OK)
+	else
 		log_msg(LOG_LVL_WARN, "engine: publish to %s failed: %s", topic,
 		        fuota_strerror(rc));
 	return rc;

@@ -179,7 +179,8 @@ struct engine {
 	bool resync_any;
 	int64_t resync_checked_ms;
 	struct engine_delq delq; /* deletes not sent yet (engine_delq.c) */
-	uint64_t pub_seq;        /* the sink's number of the last message published (engine_pub) */
+	uint64_t pub_seq; /* the sink's number of the last message engine_pub published: read on the
+	                   * tick thread right after a successful engine_pub (engine_delq.c) */
 };
 
 /* engine_instance.c */

@@ -709,7 +709,8 @@ static int apply_retrying(PGconn *c, const struct embedded_migration *m, bool *d
 
 		if (rc == FUOTA_OK)
 			return rc;
-		if ((strcmp(state, "55P03") != 0 && strcmp(state, "40P01") != 0) ||
+		if ((strcmp(state, STORE_SQLSTATE_LOCK_TIMEOUT) != 0 &&
+		     strcmp(state, STORE_SQLSTATE_DEADLOCK) != 0) ||
 		    attempt == MIGRATION_ATTEMPTS) {
 			log_msg(LOG_LVL_ERROR, "database: migration %s failed", m->name);
 			return rc;

@@ -115,8 +115,10 @@ PGconn *store_lock_conn(const struct store_lock *l);
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 
-#define STORE_SQLSTATE_UNIQUE "23505"
-#define STORE_SQLSTATE_FK     "23503"
+#define STORE_SQLSTATE_UNIQUE       "23505"
+#define STORE_SQLSTATE_FK           "23503"
+#define STORE_SQLSTATE_LOCK_TIMEOUT "55P03"
+#define STORE_SQLSTATE_DEADLOCK     "40P01"
 
 /* SQL: a page ($3 rows from $4 on, in order of column `order`) of the rows t of `table` (job_id
  * $2, also matching `cond`, written on t) of job $2 and, for a parent job (one job across regions),
