@@ -704,7 +704,7 @@ static void test_clean_stop_leaves_nothing_acknowledged_owed(void **state)
 	assert_int_equal(owed_of(&hc, 0, 2 * n - 2), 0);
 	assert_int_equal(owed_of(&hc, 2 * n - 2, 2 * n), 2); /* its two downlinks, one row */
 	assert_int_equal(owed(), 1);
-	assert_true(took >= 2900 && took < 8000); /* waited for it, and not longer than 3 s */
+	assert_true(took >= 2900 && took < 8000); /* waited for it: 3 s, and slack for ASan */
 }
 
 int main(int argc, char **argv)

@@ -112,14 +112,13 @@ static long long create_job(const char *token)
 {
 	static const char fw[300] = {1, 2, 3};
 	struct form_part parts[2] = {{"file", "fw.bin", fw, sizeof(fw)}, {"name", NULL, "fw", 2}};
-	char ct[128], body[1024], path[64];
+	char ct[128], body[1024];
 	size_t blen;
 	char *form = form_build(parts, 2, &blen, ct);
 	struct http_resp r;
 	long long fw_id, id = -1;
 	json_t *j;
 
-	(void)path;
 	assert_int_equal(itest_call("POST", "/api/v1/devices", token,
 	                            "{\"dev_eui\":\"0102030405060708\",\"application_id\":\"a\","
 	                            "\"lorawan_version\":\"1.0.3\",\"gen_app_key\":"

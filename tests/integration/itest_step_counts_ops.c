@@ -43,8 +43,9 @@ static long long job_with(long long tenant, const char *name, int n)
 	assert_true(job > 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO job_device (job_id, tenant_id, dev_eui) SELECT %lld, %lld, dev_eui "
-	         "FROM device WHERE tenant_id = %lld AND dev_eui LIKE '70000000000000%%'",
-	         job, tenant, tenant);
+	         "FROM device WHERE tenant_id = %lld AND dev_eui LIKE '70000000000000%%' AND "
+	         "dev_eui <= '70000000000000%02d'",
+	         job, tenant, tenant, n);
 	assert_int_equal(itest_exec(T.raw, sql), 0);
 	return job;
 }
