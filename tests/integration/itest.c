@@ -629,6 +629,11 @@ int itest_exec(PGconn *c, const char *sql)
 	return rc;
 }
 
+void itest_exec_ok(PGconn *c, const char *sql)
+{
+	assert_int_equal(itest_exec(c, sql), 0);
+}
+
 PGresult *itest_sql_ok(PGconn *c, const char *fmt, ...)
 {
 	va_list ap;

@@ -133,6 +133,8 @@ void itest_sql_assert(const char *dsn, const char *fmt, ...) __attribute__((form
 
 /* Runs sql on c: 0, or -1 after printing why. */
 int itest_exec(struct pg_conn *c, const char *sql);
+/* itest_exec in a cmocka test: the test fails when sql does not succeed. */
+void itest_exec_ok(struct pg_conn *c, const char *sql);
 
 struct pg_result;
 /* Runs the SQL that fmt and its arguments (printf) make on c, in a cmocka test: its result

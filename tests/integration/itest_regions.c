@@ -485,13 +485,9 @@ static void test_form_refused(void **state)
 static long long analyze_count(void)
 {
 	PGconn *c = PQconnectdb(T.dsn);
-	PGresult *r = PQexec(c, "SELECT analyze_count FROM pg_stat_user_tables "
-	                        "WHERE relname = 'job_device'");
-	long long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
-	                      ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-	                      : -1;
+	long long n = itest_count(c, "SELECT analyze_count FROM pg_stat_user_tables "
+	                             "WHERE relname = 'job_device'");
 
-	PQclear(r);
 	PQfinish(c);
 	return n;
 }

@@ -31,12 +31,6 @@
 #define GW_1 "00800000a0000001"
 #define GW_2 "00800000a0000002"
 
-/* Runs sql on conn, which must succeed. */
-static void raw_ok(PGconn *conn, const char *sql)
-{
-	assert_int_equal(itest_exec(conn, sql), 0);
-}
-
 static struct itest_store T;
 
 /* Steps are text in job_device only: the store reads a text that names no step (a row another
@@ -62,7 +56,7 @@ static void test_dev_step_text(void **state)
 	         "(%lld, %lld, '00000000000000f1', 'warp'), "
 	         "(%lld, %lld, '00000000000000f2', 'mc_session')",
 	         job, t, job, t);
-	raw_ok(T.raw, sql);
+	itest_exec_ok(T.raw, sql);
 
 	assert_int_equal(seng_dev_load(T.s, job, "00000000000000f1", &d), FUOTA_OK);
 	assert_int_equal(d.step, ENGINE_STEP_UNKNOWN);
@@ -114,36 +108,39 @@ static void test_migration_deveui(void **state)
 	assert_int_equal(itest_db_create(&T.env, "itest_store_026", dsn, sizeof(dsn)), 0);
 	c = PQconnectdb(dsn);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	raw_ok(c,
-	       "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
-	       "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+	itest_exec_ok(
+	        c,
+	        "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
+	        "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
 	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
 		if (m->version >= 26)
 			break;
-		raw_ok(c, m->sql);
+		itest_exec_ok(c, m->sql);
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s')",
 		         m->version, m->name);
-		raw_ok(c, sql);
+		itest_exec_ok(c, sql);
 	}
-	raw_ok(c, "INSERT INTO tenant (name) VALUES ('two'), ('three')");
-	raw_ok(c, "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
-	          "region, key_kind, key_box) SELECT t, e, 'a', '1.0.3', 'A', 'EU868', "
-	          "'gen_app_key', '\\x00' FROM (VALUES (1, '00000000000000d1'), "
-	          "(3, '00000000000000d1'), (2, '00000000000000d2')) v(t, e)");
-	raw_ok(c,
-	       "INSERT INTO engine_device_gateway VALUES ('00000000000000d2', '" GW_1 "', -50, 1), "
-	       "('00000000000000d9', '" GW_2 "', -50, 1)");
+	itest_exec_ok(c, "INSERT INTO tenant (name) VALUES ('two'), ('three')");
+	itest_exec_ok(
+	        c,
+	        "INSERT INTO device (tenant_id, dev_eui, application_id, lorawan_version, class, "
+	        "region, key_kind, key_box) SELECT t, e, 'a', '1.0.3', 'A', 'EU868', "
+	        "'gen_app_key', '\\x00' FROM (VALUES (1, '00000000000000d1'), "
+	        "(3, '00000000000000d1'), (2, '00000000000000d2')) v(t, e)");
+	itest_exec_ok(c, "INSERT INTO engine_device_gateway VALUES ('00000000000000d2', '" GW_1
+	                 "', -50, 1), "
+	                 "('00000000000000d9', '" GW_2 "', -50, 1)");
 	/* The message fuotad logs names each DevEUI and its tenants. */
 	for (const struct embedded_migration *m = embedded_migrations; m->version; m++) {
 		if (m->version != 26)
 			continue;
-		raw_ok(c, "BEGIN");
+		itest_exec_ok(c, "BEGIN");
 		r = PQexec(c, m->sql);
 		assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
 		assert_non_null(strstr(PQresultErrorMessage(r), "00000000000000d1 (tenants 1, 3)"));
 		assert_null(strstr(PQresultErrorMessage(r), "00000000000000d2"));
 		PQclear(r);
-		raw_ok(c, "ROLLBACK");
+		itest_exec_ok(c, "ROLLBACK");
 	}
 	assert_int_equal(store_open(dsn, 1, &s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(store_migrate(s, NULL), FUOTA_ERR_IO);
@@ -153,7 +150,7 @@ static void test_migration_deveui(void **state)
 	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	PQclear(r);
 	/* The operator removes one registration; fuotad starts. */
-	raw_ok(c, "DELETE FROM device WHERE tenant_id = 3");
+	itest_exec_ok(c, "DELETE FROM device WHERE tenant_id = 3");
 	assert_int_equal(store_migrate(s, NULL), FUOTA_OK);
 	assert_int_equal(store_ready(s), FUOTA_OK);
 	r = PQexec(c, "SELECT tenant_id, dev_eui FROM engine_device_gateway ORDER BY dev_eui");

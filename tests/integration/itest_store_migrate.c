@@ -26,11 +26,6 @@
 
 static struct itest_store T;
 
-static void ok(PGconn *c, const char *sql)
-{
-	assert_int_equal(itest_exec(c, sql), 0);
-}
-
 struct migrate_run {
 	struct store *s;
 	int rc;
@@ -53,19 +48,21 @@ static void db_before_047(char *dsn, size_t cap)
 	assert_int_equal(itest_db_create(&T.env, "itest_store_migrate_047", dsn, cap), 0);
 	c = PQconnectdb(dsn);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	ok(c, "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
-	      "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+	itest_exec_ok(
+	        c,
+	        "SET client_min_messages = warning; CREATE TABLE schema_version (version integer "
+	        "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
 	for (const struct embedded_migration *m = embedded_migrations; m->version < 47; m++) {
 		assert_int_not_equal(m->version, 0);
-		ok(c, m->sql);
+		itest_exec_ok(c, m->sql);
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s')",
 		         m->version, m->name);
-		ok(c, sql);
+		itest_exec_ok(c, sql);
 	}
 	assert_int_equal(itest_device_row(c, 1, "7100000000000001"), 0);
 	assert_int_equal(itest_job_row(c, 1, "upgrade", 1), 1);
-	ok(c, "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (1, 1, "
-	      "'7100000000000001')");
+	itest_exec_ok(c, "INSERT INTO job_device (job_id, tenant_id, dev_eui) VALUES (1, 1, "
+	                 "'7100000000000001')");
 	PQfinish(c);
 }
 
@@ -101,8 +98,10 @@ static void test_deadlock_with_running_server(void **state)
 	mon = PQconnectdb(dsn);
 	assert_int_equal(PQstatus(fd), CONNECTION_OK);
 	assert_int_equal(PQstatus(mon), CONNECTION_OK);
-	ok(fd, "SET deadlock_timeout = '60s'; BEGIN; UPDATE job_device SET step = 'session' WHERE "
-	       "job_id = 1");
+	itest_exec_ok(
+	        fd,
+	        "SET deadlock_timeout = '60s'; BEGIN; UPDATE job_device SET step = 'session' WHERE "
+	        "job_id = 1");
 	assert_int_equal(store_open(dsn, 1, &run.s, err, sizeof(err)), FUOTA_OK);
 	assert_int_equal(pthread_create(&th, NULL, migrate_thread, &run), 0);
 	wait_for_waiter(mon);
@@ -111,7 +110,7 @@ static void test_deadlock_with_running_server(void **state)
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	sleep_ms(300); /* "a moment" more */
-	ok(fd, "COMMIT");
+	itest_exec_ok(fd, "COMMIT");
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(run.rc, FUOTA_OK);
 	assert_int_equal(store_ready(run.s), FUOTA_OK);
@@ -175,8 +174,8 @@ static void test_lock_held_past_timeout(void **state)
 	assert_int_equal(PQstatus(mon), CONNECTION_OK);
 	assert_int_equal(PQstatus(wr), CONNECTION_OK);
 	/* Bounds the writer's wait: it could otherwise wait for the holder, which it holds up. */
-	ok(wr, "SET statement_timeout = " STR(WRITER_MAX_MS));
-	ok(fd, "BEGIN; LOCK TABLE job_device IN ROW EXCLUSIVE MODE");
+	itest_exec_ok(wr, "SET statement_timeout = " STR(WRITER_MAX_MS));
+	itest_exec_ok(fd, "BEGIN; LOCK TABLE job_device IN ROW EXCLUSIVE MODE");
 	held_at = mono_ms();
 	log_setup(LOG_LVL_INFO, false, log);
 	assert_int_equal(store_open(dsn, 1, &run.s, err, sizeof(err)), FUOTA_OK);
@@ -188,7 +187,7 @@ static void test_lock_held_past_timeout(void **state)
 	waited = mono_ms() - t0;
 	if (mono_ms() - held_at < HOLD_MS)
 		sleep_ms((long)(HOLD_MS - (mono_ms() - held_at)));
-	ok(fd, "COMMIT");
+	itest_exec_ok(fd, "COMMIT");
 	assert_int_equal(pthread_join(th, NULL), 0);
 	log_setup(LOG_LVL_INFO, false, NULL);
 	assert_int_equal(run.rc, FUOTA_OK);
