@@ -377,9 +377,7 @@ static void guard_input(const char *input, const uint8_t *data, size_t span, str
 {
 	struct sigaction sa = {.sa_sigaction = input_bus, .sa_flags = SA_SIGINFO};
 	int n = snprintf(input_guard.msg, sizeof(input_guard.msg),
-	                 "fuota-tool: %s: changed while it was read (rewritten or truncated by "
-	                 "another process?); nothing written\n",
-	                 input);
+	                 "fuota-tool: %s: " TOOL_INPUT_CHANGED "; nothing written\n", input);
 
 	input_guard.len = n < 0 ? 0u : (size_t)n;
 	if (input_guard.len >= sizeof(input_guard.msg)) { /* a path of PATH_MAX: cut, one line */
@@ -427,9 +425,7 @@ static int encode_mapped(const struct tool_input *in, const char *output,
 	if (rc != FUOTA_OK)
 		tool_err("frag encode: %s", fuota_strerror(rc));
 	else if (tool_input_changed(in)) {
-		tool_err("%s: changed while it was read (rewritten or truncated by another "
-		         "process?); nothing written",
-		         in->name);
+		tool_err("%s: " TOOL_INPUT_CHANGED "; nothing written", in->name);
 		rc = FUOTA_ERR_IO;
 	} else
 		rc = tool_frames_write_parts(output, f, data, mem, in);

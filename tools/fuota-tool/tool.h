@@ -123,6 +123,8 @@ struct tool_input {
 /* 1 if in's file changed since it was opened (size, mtime or ctime; or fstat fails), else 0.
  * A rewrite in place shows in a MAP_PRIVATE mapping's pages the process never wrote. */
 int tool_input_changed(const struct tool_input *in);
+/* What the tool says of an input that changed under it, after its name. */
+#define TOOL_INPUT_CHANGED "changed while it was read (rewritten or truncated by another process?)"
 /* The same file from two parts: data (nb_frag * frag_size bytes, the padded image) and rows
  * (redundancy * frag_size bytes). src: the file data is mapped from, or NULL; named in the
  * error if its pages go while they are written (EFAULT) or if it changed by the end of the

@@ -274,9 +274,7 @@ int tool_frames_write_parts(const char *path, const struct tool_frames *f, const
 	if (close(fd) != 0 && !err)
 		err = errno ? errno : EIO;
 	if (err == EFAULT && src) /* data is src's mapping: a page of it left, or src changed */
-		tool_err("%s: changed while it was read (rewritten or truncated by another "
-		         "process?); %s not written",
-		         src->name, path);
+		tool_err("%s: " TOOL_INPUT_CHANGED "; %s not written", src->name, path);
 	else if (err)
 		tool_err("%s: write error: %s", path, strerror(err));
 	return err ? -1 : 0;
