@@ -115,6 +115,12 @@ PGconn *store_lock_conn(const struct store_lock *l);
 /* Decimal text of v into buf (24 bytes). */
 const char *store_i64(char *buf, int64_t v);
 
+/* SQL: {step: devices} of the jobs job_id matches (cond, on job_step_count: e.g. "job_id = k.id"),
+ * from the counters of sql/047_job_step_count.sql; steps at 0 left out, '{}' for none. */
+#define STORE_STEPS_JSON(cond)                                                                     \
+	"(SELECT coalesce(json_object_agg(x.step, x.n ORDER BY x.step), '{}') FROM (SELECT step, " \
+	"sum(n)::bigint n FROM job_step_count WHERE " cond " GROUP BY step HAVING sum(n) <> 0) x)"
+
 #define STORE_SQLSTATE_UNIQUE       "23505"
 #define STORE_SQLSTATE_FK           "23503"
 #define STORE_SQLSTATE_LOCK_TIMEOUT "55P03"

@@ -15,6 +15,7 @@
 /* A parent job's regions (sql/045_job_regions.sql): each child's region, session fields, state,
  * engine phase, part and devices per step (the database's counters, sql/047_job_step_count.sql:
  * a few rows a child, not a count of its devices); null for any other job. */
+#define CHILD_STEPS STORE_STEPS_JSON("job_id = k.id")
 #define REGIONS_JSON                                                                              \
 	"CASE WHEN j.regions IS NULL THEN NULL ELSE (SELECT coalesce(json_agg(json_build_object(" \
 	"'job_id', k.id, 'region', k.region, 'state', k.state, "                                  \
@@ -23,9 +24,7 @@
 	"'data_rate', k.data_rate, 'frequency_hz', k.frequency_hz, "                              \
 	"'fragment_size', k.fragment_size, 'tx_power_dbm', k.tx_power_dbm, "                      \
 	"'ping_slot_periodicity', k.ping_slot_periodicity, 'device_count', k.device_count, "      \
-	"'steps', (SELECT coalesce(json_object_agg(x.step, x.n ORDER BY x.step), '{}') FROM "     \
-	"(SELECT step, sum(n)::bigint n FROM job_step_count WHERE job_id = k.id GROUP BY step "   \
-	"HAVING sum(n) <> 0) x), "                                                                \
+	"'steps', " CHILD_STEPS ", "                                                              \
 	"'error', k.error) "                                                                      \
 	"ORDER BY k.id), '[]') FROM job k LEFT JOIN engine_job ej ON ej.job_id = k.id "           \
 	"WHERE k.parent_id = j.id) END"

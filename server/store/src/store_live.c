@@ -77,7 +77,8 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 {
 	char tid[24], jid[24];
 	const char *vals[2] = {store_i64(tid, tenant), store_i64(jid, id)};
-#define JOBS "ARRAY(SELECT $2::bigint UNION ALL SELECT id FROM job WHERE parent_id = $2)"
+#define JOBS       "ARRAY(SELECT $2::bigint UNION ALL SELECT id FROM job WHERE parent_id = $2)"
+#define JOBS_STEPS STORE_STEPS_JSON("job_id = ANY (" JOBS ")")
 
 	/* NULL (NOT_FOUND) when the job is not the tenant's. A parent job's devices and engine
 	 * counters are its regions' children's together (sql/045_job_regions.sql); its events
@@ -91,9 +92,7 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	        "AND id = $2) THEN json_build_object('job_id', $2::bigint, "
 	        "'total', (SELECT coalesce(sum(n), 0)::bigint FROM job_step_count "
 	        "WHERE job_id = ANY (" JOBS ")), "
-	        "'steps', (SELECT coalesce(json_object_agg(step, n ORDER BY step), '{}') FROM "
-	        "(SELECT step, sum(n)::bigint AS n FROM job_step_count "
-	        "WHERE job_id = ANY (" JOBS ") GROUP BY step HAVING sum(n) <> 0) x), "
+	        "'steps', " JOBS_STEPS ", "
 	        "'already_on_target', (SELECT coalesce(sum(on_target), 0)::bigint "
 	        "FROM job_step_count WHERE job_id = ANY (" JOBS ")), "
 	        "'last_event_id', (SELECT coalesce(max(id), 0) FROM event "
@@ -106,6 +105,7 @@ int store_job_summary(struct store *s, int64_t tenant, int64_t id, char **json)
 	        "'frames_resent', (SELECT sum(coalesce(frames_resent, 0)) FROM engine_job "
 	        "WHERE job_id = ANY (" JOBS "))) END",
 	        2, vals, json);
+#undef JOBS_STEPS
 #undef JOBS
 }
 
