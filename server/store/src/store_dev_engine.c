@@ -120,15 +120,16 @@ int seng_devs_with_group(struct store *s, int64_t job_id, bool active_too, struc
 
 	/* Marked owed (rows the clean-up's phase change marked already are not written again; a
 	 * data-modifying WITH runs unreferenced, and the SELECT sees the rows as before it). */
+#define WITH_GROUP                                                                           \
+	"jd.job_id = $1 AND jd.mc_group_set AND jd.step NOT IN ('done', 'unconfirmed') AND " \
+	"(jd.step = 'failed' OR $2)"
 	return devs_query(
 	        s,
-	        "WITH m AS (UPDATE job_device SET deletes_pending = true WHERE job_id = $1 "
-	        "AND mc_group_set AND step NOT IN ('done', 'unconfirmed') "
-	        "AND (step = 'failed' OR $2) AND NOT deletes_pending) "
-	        "SELECT " DEV_COLUMNS "WHERE jd.job_id = $1 AND jd.mc_group_set "
-	        "AND jd.step NOT IN ('done', 'unconfirmed') AND (jd.step = 'failed' OR $2) "
-	        "ORDER BY jd.dev_eui",
+	        "WITH m AS (UPDATE job_device jd SET deletes_pending = true WHERE " WITH_GROUP
+	        " AND NOT jd.deletes_pending) SELECT " DEV_COLUMNS "WHERE " WITH_GROUP
+	        " ORDER BY jd.dev_eui",
 	        2, vals, devs, n);
+#undef WITH_GROUP
 }
 
 int seng_devs_deletes_pending(struct store *s, struct seng_dev **devs, size_t *n)
